@@ -1,0 +1,61 @@
+import type { ApiResult, Channel, InvokeResults, ParsedArg } from '../../shared/contract';
+import { invokeSchemas, isChannel } from '../../shared/contract';
+import { deleteDataset, listDatasets } from '../db/repos/datasets';
+import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images';
+import { listJobIssues, listJobRows } from '../db/repos/jobs';
+import { AppError, notFound, toApiError } from '../errors';
+import { startImport } from '../jobs/import';
+import type { Workspace } from '../workspace';
+
+export type Handlers = {
+  [C in Channel]: (arg: ParsedArg<C>) => InvokeResults[C] | Promise<InvokeResults[C]>;
+};
+
+/** The service façade: the only code the transports call. It holds no transport detail. */
+export function createHandlers(ws: Workspace): Handlers {
+  const { db, jobs } = ws;
+  return {
+    'library:stats': () => getLibraryStats(db),
+    'datasets:list': () => listDatasets(db),
+    'datasets:delete': ({ id }) => {
+      const busy = listJobRows(db, 500).some(
+        (j) => (j.status === 'running' || j.status === 'queued') && JSON.parse(j.params).datasetId === id,
+      );
+      if (busy) throw new AppError('conflict', `Dataset ${id} is being imported; cancel its job first.`);
+      const deleted = deleteDataset(db, id);
+      ws.bus.emit('library:changed', { datasetId: id });
+      return { deleted };
+    },
+    'images:list': ({ offset, limit, ...filter }) => listImages(db, filter, offset, limit),
+    'images:get': ({ id }) => {
+      const detail = getImageDetail(db, id);
+      if (!detail) throw notFound(`Image ${id}`);
+      return detail;
+    },
+    'jobs:list': ({ limit }) => listJobRows(db, limit).map((r) => jobs.view(r)),
+    'jobs:get': ({ id }) => jobs.get(id),
+    'jobs:issues': ({ id, limit }) => {
+      jobs.get(id);
+      return listJobIssues(db, id, limit);
+    },
+    'jobs:cancel': ({ id }) => jobs.cancel(id),
+    'jobs:resume': ({ id }) => jobs.resume(id),
+    'import:start': (arg) => startImport(ws, arg),
+  };
+}
+
+/** Validates an untrusted call and runs it; every transport answers with what this returns. */
+export async function dispatch(handlers: Handlers, channel: string, raw: unknown): Promise<ApiResult<unknown>> {
+  if (!isChannel(channel)) return { ok: false, error: { code: 'not_found', message: `Unknown call "${channel}".` } };
+  const parsed = invokeSchemas[channel].safeParse(raw ?? {});
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ');
+    return { ok: false, error: { code: 'bad_request', message: `Invalid argument to ${channel}: ${detail}` } };
+  }
+  try {
+    const handler = handlers[channel] as (arg: unknown) => unknown;
+    return { ok: true, value: await handler(parsed.data) };
+  } catch (err) {
+    return { ok: false, error: toApiError(err) };
+  }
+}

@@ -1,0 +1,6 @@
+import type { Command } from '../command';
+import { jobsCommand } from './jobs';
+import { statsCommand } from './stats';
+
+/** Every `ctgi` command, in the order `ctgi help` lists them. */
+export const commands: readonly Command[] = [statsCommand, jobsCommand];

@@ -1,0 +1,50 @@
+import { listJobIssues, listJobRows } from '../../db/repos/jobs';
+import type { Job } from '../../../shared/domain';
+import { asJobId } from '../../../shared/ids';
+import { intOption, stringOption, type Command } from '../command';
+import { withWorkspace } from '../workspace';
+
+export function formatJob(j: Job): string {
+  const progress = j.total ? `${j.done}/${j.total}` : `${j.done}`;
+  const tail = j.error ? ` — ${j.error}` : j.message ? ` — ${j.message}` : '';
+  return `#${j.id} ${j.kind.padEnd(8)} ${j.status.padEnd(9)} ${progress.padStart(13)}  ${j.title}${tail}` +
+    (j.issueCount ? ` (${j.issueCount} issues)` : '');
+}
+
+export const jobsCommand: Command = {
+  name: 'jobs',
+  summary: 'list jobs, show one job\'s issues, cancel or resume',
+  usage:
+    'ctgi jobs [--limit N] [--json]\nctgi jobs --issues ID      per-item problems of one job\n' +
+    'ctgi jobs --cancel ID | --resume ID',
+  options: {
+    limit: { type: 'string' },
+    issues: { type: 'string' },
+    cancel: { type: 'string' },
+    resume: { type: 'string' },
+  },
+  run: (values, _positionals, io) =>
+    withWorkspace(values, async (ws) => {
+      const issuesOf = stringOption(values, 'issues');
+      if (issuesOf !== undefined) {
+        const issues = listJobIssues(ws.db, asJobId(Number(issuesOf)), intOption(values, 'limit', 1000));
+        if (values.json) io.out(JSON.stringify(issues, null, 2));
+        else for (const i of issues) io.out(`${i.severity.padEnd(7)} ${i.item}: ${i.message}`);
+        return 0;
+      }
+      const cancel = stringOption(values, 'cancel');
+      const resume = stringOption(values, 'resume');
+      if (cancel !== undefined || resume !== undefined) {
+        const job = cancel !== undefined ? ws.jobs.cancel(asJobId(Number(cancel))) : ws.jobs.resume(asJobId(Number(resume)));
+        if (resume !== undefined) await ws.jobs.idle();
+        const final = ws.jobs.get(job.id);
+        io.out(values.json ? JSON.stringify(final, null, 2) : formatJob(final));
+        return 0;
+      }
+      const jobs = listJobRows(ws.db, intOption(values, 'limit', 50)).map((r) => ws.jobs.view(r));
+      if (values.json) io.out(JSON.stringify(jobs, null, 2));
+      else if (jobs.length === 0) io.out('No jobs yet.');
+      else for (const j of jobs) io.out(formatJob(j));
+      return 0;
+    }),
+};

@@ -1,0 +1,5 @@
+import type { Migration } from '../migrate';
+import { v1Library } from './001-library';
+
+/** Ordered; the database's `PRAGMA user_version` is the number of steps applied. Never edit a shipped step. */
+export const migrations: readonly Migration[] = [v1Library];

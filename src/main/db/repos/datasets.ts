@@ -1,0 +1,61 @@
+import type { Dataset, DatasetFormat, DatasetStatus } from '../../../shared/domain';
+import { asDatasetId, type DatasetId } from '../../../shared/ids';
+import type { Db } from '../types';
+
+export interface DatasetRow {
+  id: number;
+  name: string;
+  format: DatasetFormat;
+  root: string;
+  annotation_file: string | null;
+  status: DatasetStatus;
+  created_at: number;
+}
+
+export function insertDataset(
+  db: Db,
+  d: { name: string; format: DatasetFormat; root: string; annotationFile: string | null },
+): DatasetId {
+  const r = db
+    .prepare(
+      `INSERT INTO datasets (name, format, root, annotation_file, status, created_at)
+       VALUES (?, ?, ?, ?, 'importing', ?)`,
+    )
+    .run(d.name, d.format, d.root, d.annotationFile, Date.now());
+  return asDatasetId(Number(r.lastInsertRowid));
+}
+
+export function getDatasetRow(db: Db, id: DatasetId): DatasetRow | undefined {
+  return db.prepare(`SELECT * FROM datasets WHERE id = ?`).get(id) as DatasetRow | undefined;
+}
+
+export function updateDatasetStatus(db: Db, id: DatasetId, status: DatasetStatus): void {
+  db.prepare(`UPDATE datasets SET status = ? WHERE id = ?`).run(status, id);
+}
+
+export function deleteDataset(db: Db, id: DatasetId): boolean {
+  return db.prepare(`DELETE FROM datasets WHERE id = ?`).run(id).changes > 0;
+}
+
+export function listDatasets(db: Db): Dataset[] {
+  const rows = db
+    .prepare(
+      `SELECT d.*,
+         (SELECT count(*) FROM images i WHERE i.dataset_id = d.id) AS image_count,
+         (SELECT count(*) FROM identities p WHERE p.dataset_id = d.id) AS identity_count,
+         (SELECT count(*) FROM captions c JOIN images i ON i.id = c.image_id WHERE i.dataset_id = d.id)
+           AS caption_count
+       FROM datasets d ORDER BY d.id`,
+    )
+    .all() as (DatasetRow & { image_count: number; identity_count: number; caption_count: number })[];
+  return rows.map((r) => ({
+    id: asDatasetId(r.id),
+    name: r.name,
+    format: r.format,
+    status: r.status,
+    imageCount: r.image_count,
+    identityCount: r.identity_count,
+    captionCount: r.caption_count,
+    createdAt: r.created_at,
+  }));
+}

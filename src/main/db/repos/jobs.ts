@@ -1,0 +1,125 @@
+import type { Job, JobIssue, JobKind, JobStatus } from '../../../shared/domain';
+import { asJobId, type JobId } from '../../../shared/ids';
+import type { Db } from '../types';
+
+export interface JobRow {
+  id: number;
+  kind: JobKind;
+  title: string;
+  params: string;
+  status: JobStatus;
+  done: number;
+  total: number | null;
+  message: string | null;
+  error: string | null;
+  state: string | null;
+  attempts: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+}
+
+export function insertJob(db: Db, j: { kind: JobKind; title: string; params: unknown }): JobId {
+  const now = Date.now();
+  const r = db
+    .prepare(
+      `INSERT INTO jobs (kind, title, params, status, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)`,
+    )
+    .run(j.kind, j.title, JSON.stringify(j.params), now, now);
+  return asJobId(Number(r.lastInsertRowid));
+}
+
+export function getJobRow(db: Db, id: JobId): JobRow | undefined {
+  return db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
+}
+
+export function listJobRowsByStatus(db: Db, statuses: readonly JobStatus[]): JobRow[] {
+  return db
+    .prepare(`SELECT * FROM jobs WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`)
+    .all(...statuses) as JobRow[];
+}
+
+export function listJobRows(db: Db, limit: number): JobRow[] {
+  return db.prepare(`SELECT * FROM jobs ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[];
+}
+
+export function markJobStarted(db: Db, id: JobId): void {
+  const now = Date.now();
+  db.prepare(
+    `UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?, finished_at = NULL,
+       error = NULL, updated_at = ? WHERE id = ?`,
+  ).run(now, now, id);
+}
+
+export function markJobFinished(db: Db, id: JobId, status: 'done' | 'failed' | 'cancelled', error: string | null): void {
+  const now = Date.now();
+  db.prepare(`UPDATE jobs SET status = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?`).run(
+    status,
+    error,
+    now,
+    now,
+    id,
+  );
+}
+
+export function markJobQueued(db: Db, id: JobId): void {
+  db.prepare(`UPDATE jobs SET status = 'queued', error = NULL, finished_at = NULL, updated_at = ? WHERE id = ?`).run(
+    Date.now(),
+    id,
+  );
+}
+
+export function updateJobProgress(
+  db: Db,
+  id: JobId,
+  p: { done: number; total: number | null; message: string | null; state: unknown },
+): void {
+  db.prepare(`UPDATE jobs SET done = ?, total = ?, message = ?, state = ?, updated_at = ? WHERE id = ?`).run(
+    p.done,
+    p.total,
+    p.message,
+    p.state === undefined ? null : JSON.stringify(p.state),
+    Date.now(),
+    id,
+  );
+}
+
+export function insertJobIssue(db: Db, id: JobId, issue: JobIssue): void {
+  db.prepare(`INSERT INTO job_issues (job_id, severity, item, message, created_at) VALUES (?, ?, ?, ?, ?)`).run(
+    id,
+    issue.severity,
+    issue.item,
+    issue.message,
+    Date.now(),
+  );
+}
+
+export function listJobIssues(db: Db, id: JobId, limit: number): JobIssue[] {
+  return db
+    .prepare(`SELECT severity, item, message FROM job_issues WHERE job_id = ? ORDER BY id LIMIT ?`)
+    .all(id, limit) as JobIssue[];
+}
+
+export function countJobIssues(db: Db, id: JobId): number {
+  return (db.prepare(`SELECT count(*) AS n FROM job_issues WHERE job_id = ?`).get(id) as { n: number }).n;
+}
+
+export function toJob(db: Db, r: JobRow, rate: number | null): Job {
+  return {
+    id: asJobId(r.id),
+    kind: r.kind,
+    title: r.title,
+    status: r.status,
+    done: r.done,
+    total: r.total,
+    message: r.message,
+    error: r.error,
+    issueCount: countJobIssues(db, asJobId(r.id)),
+    attempts: r.attempts,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    rate,
+  };
+}

@@ -1,0 +1,5 @@
+import { importJob } from './import';
+import type { AnyJobDefinition } from './runner';
+
+/** Every job kind the runner knows; one file per kind beside this one. */
+export const jobDefinitions: readonly AnyJobDefinition[] = [importJob];

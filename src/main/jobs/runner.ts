@@ -1,0 +1,254 @@
+import type { z } from 'zod';
+import type { Job, JobIssue, JobKind } from '../../shared/domain';
+import type { JobId } from '../../shared/ids';
+import {
+  getJobRow,
+  insertJob,
+  insertJobIssue,
+  listJobRowsByStatus,
+  markJobFinished,
+  markJobQueued,
+  markJobStarted,
+  toJob,
+  updateJobProgress,
+  type JobRow,
+} from '../db/repos/jobs';
+import type { Db } from '../db/types';
+import { AppError, notFound } from '../errors';
+import type { EventBus } from '../events';
+
+export interface JobProgress<S> {
+  done: number;
+  total?: number | null;
+  message?: string | null;
+  /** Resume cursor: handed back as `ctx.state` when the job runs again after a crash or a cancel. */
+  state?: S;
+}
+
+export interface JobContext<P, S> {
+  readonly db: Db;
+  readonly jobId: JobId;
+  readonly params: P;
+  /** The last cursor saved by `progress`, from an earlier attempt; undefined on a first run. */
+  readonly state: S | undefined;
+  readonly signal: AbortSignal;
+  /**
+   * Persists progress and the cursor. Call it inside the transaction that writes the batch it
+   * describes, so that data and cursor survive (or vanish) together.
+   */
+  progress(p: JobProgress<S>): void;
+  issue(i: JobIssue): void;
+}
+
+export interface JobDefinition<P, S> {
+  kind: JobKind;
+  params: z.ZodType<P>;
+  title(params: P): string;
+  run(ctx: JobContext<P, S>): Promise<void>;
+  /** After the job ends in any way other than a shutdown: e.g. mark its dataset ready or incomplete. */
+  settled?(db: Db, params: P, status: 'done' | 'failed' | 'cancelled'): void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobDefinition = JobDefinition<any, any>;
+
+/** Why a running job was aborted: the user cancelled it, or the app is closing (resume next start). */
+type AbortReason = 'cancel' | 'shutdown';
+
+interface Running {
+  controller: AbortController;
+  promise: Promise<void>;
+  startedAt: number;
+  doneAtStart: number;
+}
+
+const EMIT_INTERVAL_MS = 100;
+
+/**
+ * Persisted jobs with bounded concurrency. A job found `running` at start (the app died under it)
+ * is queued again and resumes from its saved cursor; nothing is restarted from zero.
+ */
+export class JobRunner {
+  private readonly defs = new Map<JobKind, AnyJobDefinition>();
+  private readonly running = new Map<JobId, Running>();
+  private readonly lastEmit = new Map<JobId, number>();
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus,
+    defs: readonly AnyJobDefinition[],
+    private readonly concurrency = 2,
+  ) {
+    for (const d of defs) this.defs.set(d.kind, d);
+  }
+
+  /** Requeues jobs interrupted by a crash and starts whatever is queued. */
+  recover(): void {
+    for (const row of listJobRowsByStatus(this.db, ['running'])) markJobQueued(this.db, row.id as JobId);
+    this.pump();
+  }
+
+  enqueue<P>(kind: JobKind, rawParams: unknown): Job {
+    const def = this.definition(kind);
+    const params = def.params.parse(rawParams) as P;
+    const id = insertJob(this.db, { kind, title: def.title(params), params });
+    this.emit(id, true);
+    this.pump();
+    return this.get(id);
+  }
+
+  get(id: JobId): Job {
+    const row = getJobRow(this.db, id);
+    if (!row) throw notFound(`Job ${id}`);
+    return this.view(row);
+  }
+
+  view(row: JobRow): Job {
+    const run = this.running.get(row.id as JobId);
+    let rate: number | null = null;
+    if (run && row.status === 'running') {
+      const seconds = (Date.now() - run.startedAt) / 1000;
+      const done = row.done - run.doneAtStart;
+      rate = done > 0 && seconds > 0 ? done / seconds : null;
+    }
+    return toJob(this.db, row, rate);
+  }
+
+  cancel(id: JobId): Job {
+    const row = getJobRow(this.db, id);
+    if (!row) throw notFound(`Job ${id}`);
+    const run = this.running.get(id);
+    if (run) run.controller.abort('cancel' satisfies AbortReason);
+    else if (row.status === 'queued') {
+      markJobFinished(this.db, id, 'cancelled', null);
+      this.settle(row, 'cancelled');
+      this.emit(id, true);
+    }
+    return this.get(id);
+  }
+
+  resume(id: JobId): Job {
+    const row = getJobRow(this.db, id);
+    if (!row) throw notFound(`Job ${id}`);
+    if (row.status !== 'failed' && row.status !== 'cancelled') {
+      throw new AppError('conflict', `Job ${id} is ${row.status}; only a failed or cancelled job can be resumed.`);
+    }
+    markJobQueued(this.db, id);
+    this.emit(id, true);
+    this.pump();
+    return this.get(id);
+  }
+
+  /** Resolves when no job is running or queued (the CLI waits on this; tests too). */
+  idle(): Promise<void> {
+    if (this.running.size === 0 && listJobRowsByStatus(this.db, ['queued']).length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Stops running jobs without cancelling them: they stay resumable and continue at the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const run of this.running.values()) run.controller.abort('shutdown' satisfies AbortReason);
+    await Promise.allSettled([...this.running.values()].map((r) => r.promise));
+  }
+
+  private definition(kind: JobKind): AnyJobDefinition {
+    const def = this.defs.get(kind);
+    if (!def) throw new AppError('bad_request', `No job kind "${kind}" is registered.`);
+    return def;
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    while (this.running.size < this.concurrency) {
+      const next = listJobRowsByStatus(this.db, ['queued']).find((r) => !this.running.has(r.id as JobId));
+      if (!next) break;
+      this.start(next);
+    }
+    if (this.running.size === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private start(row: JobRow): void {
+    const id = row.id as JobId;
+    const def = this.definition(row.kind);
+    const controller = new AbortController();
+    markJobStarted(this.db, id);
+    const params = def.params.parse(JSON.parse(row.params));
+    let state: unknown = row.state === null ? undefined : JSON.parse(row.state);
+    let done = row.done;
+    let total = row.total;
+    let message = row.message;
+    const ctx: JobContext<unknown, unknown> = {
+      db: this.db,
+      jobId: id,
+      params,
+      state,
+      signal: controller.signal,
+      progress: (p) => {
+        done = p.done;
+        if (p.total !== undefined) total = p.total;
+        if (p.message !== undefined) message = p.message;
+        if (p.state !== undefined) state = p.state;
+        updateJobProgress(this.db, id, { done, total, message, state });
+        this.emit(id, false);
+      },
+      issue: (i) => insertJobIssue(this.db, id, i),
+    };
+    const run: Running = { controller, startedAt: Date.now(), doneAtStart: row.done, promise: Promise.resolve() };
+    this.running.set(id, run);
+    this.emit(id, true);
+    run.promise = (async () => {
+      try {
+        await def.run(ctx);
+        if (controller.signal.aborted) throw controller.signal.reason;
+        this.finish(id, def, params, 'done', null);
+      } catch (err) {
+        const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : null;
+        if (reason === 'shutdown') markJobQueued(this.db, id);
+        else if (reason === 'cancel') this.finish(id, def, params, 'cancelled', null);
+        else this.finish(id, def, params, 'failed', err instanceof Error ? err.message : String(err));
+      } finally {
+        this.running.delete(id);
+        this.emit(id, true);
+        this.pump();
+      }
+    })();
+  }
+
+  private finish(
+    id: JobId,
+    def: AnyJobDefinition,
+    params: unknown,
+    status: 'done' | 'failed' | 'cancelled',
+    error: string | null,
+  ): void {
+    markJobFinished(this.db, id, status, error);
+    def.settled?.(this.db, params, status);
+    this.bus.emit('library:changed', { datasetId: null });
+  }
+
+  private settle(row: JobRow, status: 'cancelled'): void {
+    const def = this.definition(row.kind);
+    def.settled?.(this.db, def.params.parse(JSON.parse(row.params)), status);
+  }
+
+  /** Progress events are throttled per job; status changes always go out. */
+  private emit(id: JobId, force: boolean): void {
+    const now = Date.now();
+    if (!force && now - (this.lastEmit.get(id) ?? 0) < EMIT_INTERVAL_MS) return;
+    this.lastEmit.set(id, now);
+    const row = getJobRow(this.db, id);
+    if (row) this.bus.emit('jobs:progress', this.view(row));
+  }
+}
+
+/** Throws the abort reason if the job was cancelled or the app is closing; call between batches. */
+export function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
+}

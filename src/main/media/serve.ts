@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import sharp from 'sharp';
+import type { ImageVariant } from '../../shared/contract';
+import { asImageId } from '../../shared/ids';
+import { getDatasetRow } from '../db/repos/datasets';
+import { getImageRow } from '../db/repos/images';
+import type { Workspace } from '../workspace';
+import { resolveInside } from './paths';
+
+export interface MediaResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** Thumbnails are this tall (person crops are portrait); wide enough for a 2:1 crop at 2× DPI. */
+export const THUMB_HEIGHT = 256;
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.webp': 'image/webp',
+  '.bmp': 'image/bmp',
+};
+
+const text = (status: number, message: string): MediaResponse => ({
+  status,
+  headers: { 'content-type': 'text/plain; charset=utf-8' },
+  body: Buffer.from(message),
+});
+
+/**
+ * Serves an image by id — the only way images leave the main process. Paths are resolved here from
+ * the dataset root and never accepted from a client. Thumbnails are made on first request and cached
+ * by content hash, so two datasets holding the same file share one thumbnail.
+ */
+export async function mediaResponse(ws: Workspace, rawId: number, rawVariant: string): Promise<MediaResponse> {
+  if (!Number.isInteger(rawId) || rawId <= 0) return text(400, 'Image ids are positive integers.');
+  if (rawVariant !== 'thumb' && rawVariant !== 'full') return text(400, 'Variant must be "thumb" or "full".');
+  const variant: ImageVariant = rawVariant;
+  const image = getImageRow(ws.db, asImageId(rawId));
+  const dataset = image && getDatasetRow(ws.db, image.dataset_id as never);
+  if (!image || !dataset) return text(404, `Image ${rawId} does not exist.`);
+  const file = resolveInside(dataset.root, image.rel_path);
+  if (file === null || !existsSync(file)) {
+    return text(410, `The file of image ${rawId} (${image.rel_path}) is no longer on disk.`);
+  }
+  const cacheHeaders = { 'cache-control': 'private, max-age=86400', etag: `"${image.sha256}-${variant}"` };
+  if (variant === 'full') {
+    const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    return { status: 200, headers: { 'content-type': type, ...cacheHeaders }, body: await readFile(file) };
+  }
+  const cached = join(ws.cacheDir, 'thumbs', image.sha256.slice(0, 2), `${image.sha256}-${THUMB_HEIGHT}.webp`);
+  let body: Buffer;
+  if (existsSync(cached)) body = await readFile(cached);
+  else {
+    body = await sharp(file).rotate().resize({ height: THUMB_HEIGHT, withoutEnlargement: true }).webp({ quality: 78 }).toBuffer();
+    await mkdir(join(cached, '..'), { recursive: true });
+    const tmp = `${cached}.${process.pid}.tmp`;
+    await writeFile(tmp, body);
+    await rename(tmp, cached);
+  }
+  return { status: 200, headers: { 'content-type': 'image/webp', ...cacheHeaders }, body };
+}

@@ -1,0 +1,93 @@
+// The one API contract. Every front door (Electron IPC, HTTP + SSE, CLI) calls the same handlers,
+// keyed `noun:verb`, with one object argument validated by the schema below.
+import { z } from 'zod';
+import type {
+  Dataset,
+  ImageDetail,
+  ImagePage,
+  Job,
+  JobIssue,
+  LibraryStats,
+} from './domain';
+import { CAPTION_FILTERS, DATASET_FORMATS, SPLITS } from './domain';
+import type { DatasetId, ImageId, JobId } from './ids';
+
+const id = <T>() => z.number().int().positive().transform((n) => n as T);
+
+export const invokeSchemas = {
+  'library:stats': z.object({}),
+  'datasets:list': z.object({}),
+  'datasets:delete': z.object({ id: id<DatasetId>() }),
+  'images:list': z.object({
+    datasetId: id<DatasetId>().optional(),
+    split: z.enum([...SPLITS, 'none']).optional(),
+    personId: z.string().min(1).optional(),
+    captions: z.enum(CAPTION_FILTERS).default('any'),
+    offset: z.number().int().min(0).default(0),
+    limit: z.number().int().min(1).max(2000).default(200),
+  }),
+  'images:get': z.object({ id: id<ImageId>() }),
+  'jobs:list': z.object({ limit: z.number().int().min(1).max(500).default(100) }),
+  'jobs:get': z.object({ id: id<JobId>() }),
+  'jobs:issues': z.object({ id: id<JobId>(), limit: z.number().int().min(1).max(5000).default(500) }),
+  'jobs:cancel': z.object({ id: id<JobId>() }),
+  'jobs:resume': z.object({ id: id<JobId>() }),
+  'import:start': z.object({
+    /** Absolute path to a folder of images, or to the folder that holds a dataset's images. */
+    imageRoot: z.string().min(1),
+    /** A TBPS annotation file; absent for a plain folder of images. */
+    annotationFile: z.string().min(1).optional(),
+    /** Forced format; by default it is detected from the annotation file. */
+    format: z.enum(DATASET_FORMATS).optional(),
+    name: z.string().min(1).max(200).optional(),
+  }),
+} as const;
+
+export type Channel = keyof typeof invokeSchemas;
+export type InvokeArg<C extends Channel> = z.input<(typeof invokeSchemas)[C]>;
+export type ParsedArg<C extends Channel> = z.output<(typeof invokeSchemas)[C]>;
+
+export interface InvokeResults {
+  'library:stats': LibraryStats;
+  'datasets:list': Dataset[];
+  'datasets:delete': { deleted: boolean };
+  'images:list': ImagePage;
+  'images:get': ImageDetail;
+  'jobs:list': Job[];
+  'jobs:get': Job;
+  'jobs:issues': JobIssue[];
+  'jobs:cancel': Job;
+  'jobs:resume': Job;
+  'import:start': { job: Job; datasetId: DatasetId };
+}
+
+/** What the renderer (and any client) sees: `window.api.invoke('images:get', {id})`. */
+export type InvokeMap = { [C in Channel]: (arg: InvokeArg<C>) => Promise<InvokeResults[C]> };
+
+export interface EventMap {
+  'jobs:progress': Job;
+  'library:changed': { datasetId: DatasetId | null };
+}
+export type EventName = keyof EventMap;
+export const EVENT_NAMES: readonly EventName[] = ['jobs:progress', 'library:changed'];
+export const CHANNELS = Object.keys(invokeSchemas) as Channel[];
+
+export const ERROR_CODES = [
+  'bad_request',
+  'not_found',
+  'conflict',
+  'unauthorized',
+  'unavailable',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+export interface ApiError {
+  code: ErrorCode;
+  message: string;
+}
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
+
+export const isChannel = (name: string): name is Channel => Object.hasOwn(invokeSchemas, name);
+
+/** Images travel by id only; both transports serve them under this shape. */
+export type ImageVariant = 'thumb' | 'full';

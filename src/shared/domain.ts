@@ -1,0 +1,111 @@
+// Domain vocabulary shared by main and renderer. Plain data only.
+import type { CaptionId, DatasetId, IdentityId, ImageId, JobId } from './ids';
+
+export const SPLITS = ['train', 'val', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
+
+export const DATASET_FORMATS = ['folder', 'cuhk-pedes', 'icfg-pedes', 'rstpreid'] as const;
+export type DatasetFormat = (typeof DATASET_FORMATS)[number];
+
+/** `importing` while its import job runs; `incomplete` when that job was cancelled or failed. */
+export const DATASET_STATUSES = ['importing', 'ready', 'incomplete'] as const;
+export type DatasetStatus = (typeof DATASET_STATUSES)[number];
+
+export const CAPTION_SOURCES = ['human', 'mtg', 'edited'] as const;
+export type CaptionSource = (typeof CAPTION_SOURCES)[number];
+
+export const CAPTION_STATUSES = ['pending', 'accepted', 'rejected', 'flagged'] as const;
+export type CaptionStatus = (typeof CAPTION_STATUSES)[number];
+
+/** Library filter on captions: `none` = images with no caption at all. */
+export const CAPTION_FILTERS = ['any', 'none', ...CAPTION_STATUSES] as const;
+export type CaptionFilter = (typeof CAPTION_FILTERS)[number];
+
+export const JOB_KINDS = ['import'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export interface Dataset {
+  id: DatasetId;
+  name: string;
+  format: DatasetFormat;
+  status: DatasetStatus;
+  imageCount: number;
+  identityCount: number;
+  captionCount: number;
+  createdAt: number;
+}
+
+export interface ImageSummary {
+  id: ImageId;
+  datasetId: DatasetId;
+  /** Path relative to the dataset root, for display only: the API never resolves paths. */
+  relPath: string;
+  width: number;
+  height: number;
+  personId: string | null;
+  split: Split | null;
+  captionCount: number;
+}
+
+export interface Caption {
+  id: CaptionId;
+  imageId: ImageId;
+  source: CaptionSource;
+  text: string;
+  status: CaptionStatus;
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ImageDetail extends ImageSummary {
+  datasetName: string;
+  identityId: IdentityId | null;
+  camera: string | null;
+  sha256: string;
+  bytes: number;
+  format: string;
+  createdAt: number;
+  captions: Caption[];
+}
+
+export interface ImagePage {
+  items: ImageSummary[];
+  /** Total matching the filter, for the virtualized grid's scroll height. */
+  total: number;
+}
+
+export interface JobIssue {
+  severity: 'error' | 'warning';
+  item: string;
+  message: string;
+}
+
+export interface Job {
+  id: JobId;
+  kind: JobKind;
+  title: string;
+  status: JobStatus;
+  done: number;
+  total: number | null;
+  message: string | null;
+  error: string | null;
+  issueCount: number;
+  attempts: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Items per second over the current attempt; null before the first item. */
+  rate: number | null;
+}
+
+export interface LibraryStats {
+  datasets: number;
+  images: number;
+  identities: number;
+  captions: Record<CaptionStatus, number>;
+  imagesBySplit: Record<Split | 'none', number>;
+}
