@@ -179,7 +179,14 @@ export class JobRunner {
     const def = this.definition(row.kind);
     const controller = new AbortController();
     markJobStarted(this.db, id);
-    const params = def.params.parse(JSON.parse(row.params));
+    const parsed = def.params.safeParse(JSON.parse(row.params));
+    if (!parsed.success) {
+      // Stored by an older version with other parameters: fail it visibly rather than crash the runner.
+      markJobFinished(this.db, id, 'failed', `Stored parameters are no longer valid: ${parsed.error.message}`);
+      this.emit(id, true);
+      return;
+    }
+    const params: unknown = parsed.data;
     let state: unknown = row.state === null ? undefined : JSON.parse(row.state);
     let done = row.done;
     let total = row.total;
