@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
@@ -32,12 +33,49 @@ const text = (status: number, message: string): MediaResponse => ({
   body: Buffer.from(message),
 });
 
+export interface MediaRequest {
+  /** The client's cached ETag: when it still matches, answer 304 without reading the file. */
+  ifNoneMatch?: string | string[];
+}
+
+// Two requests for one new thumbnail (a grid asking twice, two tabs) share one sharp run.
+const thumbsInFlight = new Map<string, Promise<Buffer>>();
+
+async function makeThumbnail(file: string, cached: string): Promise<Buffer> {
+  if (existsSync(cached)) return readFile(cached);
+  const body = await sharp(file)
+    .rotate()
+    .resize({ height: THUMB_HEIGHT, withoutEnlargement: true })
+    .webp({ quality: 78 })
+    .toBuffer();
+  await mkdir(join(cached, '..'), { recursive: true });
+  // Write then rename, so a reader never sees half a thumbnail.
+  const tmp = `${cached}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, body);
+  await rename(tmp, cached);
+  return body;
+}
+
+function etagMatches(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const values = (Array.isArray(header) ? header : [header]).flatMap((h) => h.split(','));
+  return values.some((v) => {
+    const t = v.trim();
+    return t === '*' || t === etag || t === `W/${etag}`;
+  });
+}
+
 /**
  * Serves an image by id — the only way images leave the main process. Paths are resolved here from
  * the dataset root and never accepted from a client. Thumbnails are made on first request and cached
  * by content hash, so two datasets holding the same file share one thumbnail.
  */
-export async function mediaResponse(ws: Workspace, rawId: number, rawVariant: string): Promise<MediaResponse> {
+export async function mediaResponse(
+  ws: Workspace,
+  rawId: number,
+  rawVariant: string,
+  req: MediaRequest = {},
+): Promise<MediaResponse> {
   if (!Number.isInteger(rawId) || rawId <= 0) return text(400, 'Image ids are positive integers.');
   if (rawVariant !== 'thumb' && rawVariant !== 'full') return text(400, 'Variant must be "thumb" or "full".');
   const variant: ImageVariant = rawVariant;
@@ -49,19 +87,22 @@ export async function mediaResponse(ws: Workspace, rawId: number, rawVariant: st
     return text(410, `The file of image ${rawId} (${image.rel_path}) is no longer on disk.`);
   }
   const cacheHeaders = { 'cache-control': 'private, max-age=86400', etag: `"${image.sha256}-${variant}"` };
+  if (etagMatches(req.ifNoneMatch, cacheHeaders.etag)) return { status: 304, headers: cacheHeaders, body: Buffer.alloc(0) };
   if (variant === 'full') {
     const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
     return { status: 200, headers: { 'content-type': type, ...cacheHeaders }, body: await readFile(file) };
   }
   const cached = join(ws.cacheDir, 'thumbs', image.sha256.slice(0, 2), `${image.sha256}-${THUMB_HEIGHT}.webp`);
-  let body: Buffer;
-  if (existsSync(cached)) body = await readFile(cached);
-  else {
-    body = await sharp(file).rotate().resize({ height: THUMB_HEIGHT, withoutEnlargement: true }).webp({ quality: 78 }).toBuffer();
-    await mkdir(join(cached, '..'), { recursive: true });
-    const tmp = `${cached}.${process.pid}.tmp`;
-    await writeFile(tmp, body);
-    await rename(tmp, cached);
+  let pending = thumbsInFlight.get(cached);
+  if (!pending) {
+    pending = makeThumbnail(file, cached).finally(() => thumbsInFlight.delete(cached));
+    thumbsInFlight.set(cached, pending);
   }
-  return { status: 200, headers: { 'content-type': 'image/webp', ...cacheHeaders }, body };
+  try {
+    const body = await pending;
+    return { status: 200, headers: { 'content-type': 'image/webp', ...cacheHeaders }, body };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return text(422, `Image ${rawId} (${image.rel_path}) could not be decoded: ${why}. Re-import it or replace the file.`);
+  }
 }
