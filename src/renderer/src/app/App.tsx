@@ -1,10 +1,17 @@
-import { MantineProvider, Title } from '@mantine/core';
+import '@mantine/notifications/styles.css';
+import { MantineProvider } from '@mantine/core';
+import { Notifications } from '@mantine/notifications';
+import { JobsProvider } from '../features/jobs/JobsProvider';
+import { Shell } from './Shell';
+import { theme } from './theme';
 
-// Placeholder shell — replaced by the AppShell with Library, Review, Search, Jobs, Settings.
 export function App(): React.JSX.Element {
   return (
-    <MantineProvider defaultColorScheme="auto">
-      <Title>CTGI Studio</Title>
+    <MantineProvider theme={theme} defaultColorScheme="auto">
+      <Notifications position="bottom-right" limit={4} />
+      <JobsProvider>
+        <Shell />
+      </JobsProvider>
     </MantineProvider>
   );
 }

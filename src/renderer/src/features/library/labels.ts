@@ -1,0 +1,36 @@
+import type { CaptionSource, CaptionStatus, DatasetFormat, DatasetStatus, JobStatus } from '../../../../shared/domain';
+
+// One colour per state, shared by every badge in the app.
+export const CAPTION_STATUS_COLOR: Record<CaptionStatus, string> = {
+  pending: 'yellow',
+  accepted: 'teal',
+  rejected: 'red',
+  flagged: 'orange',
+};
+
+export const CAPTION_SOURCE_LABEL: Record<CaptionSource, string> = {
+  human: 'Human',
+  mtg: 'MTG',
+  edited: 'Edited',
+};
+
+export const DATASET_FORMAT_LABEL: Record<DatasetFormat, string> = {
+  folder: 'Image folder',
+  'cuhk-pedes': 'CUHK-PEDES',
+  'icfg-pedes': 'ICFG-PEDES',
+  rstpreid: 'RSTPReid',
+};
+
+export const DATASET_STATUS_COLOR: Record<DatasetStatus, string> = {
+  importing: 'blue',
+  ready: 'teal',
+  incomplete: 'orange',
+};
+
+export const JOB_STATUS_COLOR: Record<JobStatus, string> = {
+  queued: 'gray',
+  running: 'blue',
+  done: 'teal',
+  failed: 'red',
+  cancelled: 'orange',
+};

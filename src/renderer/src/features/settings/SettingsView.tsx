@@ -1,0 +1,243 @@
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  Modal,
+  ScrollArea,
+  SimpleGrid,
+  Skeleton,
+  Stack,
+  Table,
+  Text,
+  Title,
+} from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconAlertTriangle, IconTrash } from '@tabler/icons-react';
+import { useState } from 'react';
+import type { Dataset } from '../../../../shared/domain';
+import { ColorSchemeSelector } from '../../app/ColorSchemeControl';
+import { invoke } from '../../lib/api';
+import { formatCount, formatTime } from '../../lib/format';
+import { errorMessage, useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR } from '../library/labels';
+
+function StatCard({ label, value, hint }: { label: string; value: number; hint?: string }): React.JSX.Element {
+  return (
+    <Card padding="md">
+      <Text size="xs" c="dimmed" tt="uppercase" fw={650} style={{ letterSpacing: '0.04em' }}>
+        {label}
+      </Text>
+      <Text size="xl" fw={700} mt={4} style={{ fontVariantNumeric: 'tabular-nums' }}>
+        {formatCount(value)}
+      </Text>
+      {hint && (
+        <Text size="xs" c="dimmed" mt={2}>
+          {hint}
+        </Text>
+      )}
+    </Card>
+  );
+}
+
+function DeleteDataset({
+  dataset,
+  onClose,
+  onDeleted,
+}: {
+  dataset: Dataset | null;
+  onClose: () => void;
+  onDeleted: () => void;
+}): React.JSX.Element {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const confirm = async (): Promise<void> => {
+    if (!dataset) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await invoke('datasets:delete', { id: dataset.id });
+      notifications.show({ color: 'teal', title: 'Dataset deleted', message: dataset.name });
+      onDeleted();
+      onClose();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal
+      opened={dataset !== null}
+      onClose={() => {
+        setError(null);
+        onClose();
+      }}
+      title={<Text fw={650}>Delete “{dataset?.name}”?</Text>}
+      centered
+    >
+      <Stack>
+        <Text size="sm">
+          This removes its {formatCount(dataset?.imageCount ?? 0)} images, {formatCount(dataset?.captionCount ?? 0)}{' '}
+          captions and their review history from the workspace. The image files on disk are not touched.
+        </Text>
+        {error && (
+          <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="delete-error">
+            {error}
+          </Alert>
+        )}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Keep it
+          </Button>
+          <Button color="red" loading={busy} onClick={() => void confirm()} data-testid="delete-confirm">
+            Delete dataset
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
+function Workspace(): React.JSX.Element {
+  const stats = useInvoke('library:stats', {});
+  const datasets = useInvoke('datasets:list', {});
+  const [toDelete, setToDelete] = useState<Dataset | null>(null);
+  const refresh = useThrottled(() => {
+    stats.reload();
+    datasets.reload();
+  }, 1000);
+  useEvent('library:changed', refresh);
+  const s = stats.data;
+  const captions = s ? Object.values(s.captions).reduce((a, b) => a + b, 0) : 0;
+  return (
+    <Stack gap="md">
+      {stats.error && <Alert color="red" title="Could not load workspace statistics">{stats.error}</Alert>}
+      {s ? (
+        <SimpleGrid cols={{ base: 2, md: 4 }} data-testid="workspace-stats">
+          <StatCard label="Datasets" value={s.datasets} />
+          <StatCard
+            label="Images"
+            value={s.images}
+            hint={`${formatCount(s.imagesBySplit.train)} train · ${formatCount(s.imagesBySplit.val)} val · ${formatCount(s.imagesBySplit.test)} test`}
+          />
+          <StatCard label="Identities" value={s.identities} />
+          <StatCard
+            label="Captions"
+            value={captions}
+            hint={`${formatCount(s.captions.accepted)} accepted · ${formatCount(s.captions.pending)} pending`}
+          />
+        </SimpleGrid>
+      ) : (
+        !stats.error && (
+          <SimpleGrid cols={{ base: 2, md: 4 }}>
+            {[0, 1, 2, 3].map((i) => (
+              <Skeleton key={i} height={86} radius="md" />
+            ))}
+          </SimpleGrid>
+        )
+      )}
+
+      <Card padding={0}>
+        <Group justify="space-between" p="md" pb="xs">
+          <Text fw={650}>Datasets</Text>
+        </Group>
+        {datasets.error && (
+          <Alert color="red" m="md">
+            {datasets.error}
+          </Alert>
+        )}
+        {datasets.data && datasets.data.length === 0 && (
+          <Text c="dimmed" size="sm" p="md" pt={0}>
+            No datasets yet. Use Import in the Library to add one.
+          </Text>
+        )}
+        {datasets.data && datasets.data.length > 0 && (
+          <ScrollArea>
+            <Table verticalSpacing="sm" horizontalSpacing="md" highlightOnHover data-testid="datasets-table">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Format</Table.Th>
+                  <Table.Th>Status</Table.Th>
+                  <Table.Th ta="right">Images</Table.Th>
+                  <Table.Th ta="right">Identities</Table.Th>
+                  <Table.Th ta="right">Captions</Table.Th>
+                  <Table.Th>Added</Table.Th>
+                  <Table.Th />
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {datasets.data.map((d) => (
+                  <Table.Tr key={d.id} data-testid="dataset-row">
+                    <Table.Td fw={600}>{d.name}</Table.Td>
+                    <Table.Td>{DATASET_FORMAT_LABEL[d.format]}</Table.Td>
+                    <Table.Td>
+                      <Badge variant="light" color={DATASET_STATUS_COLOR[d.status]}>
+                        {d.status}
+                      </Badge>
+                    </Table.Td>
+                    <Table.Td ta="right" style={{ fontVariantNumeric: 'tabular-nums' }}>
+                      {formatCount(d.imageCount)}
+                    </Table.Td>
+                    <Table.Td ta="right" style={{ fontVariantNumeric: 'tabular-nums' }}>
+                      {formatCount(d.identityCount)}
+                    </Table.Td>
+                    <Table.Td ta="right" style={{ fontVariantNumeric: 'tabular-nums' }}>
+                      {formatCount(d.captionCount)}
+                    </Table.Td>
+                    <Table.Td c="dimmed">{formatTime(d.createdAt)}</Table.Td>
+                    <Table.Td ta="right">
+                      <Button
+                        size="xs"
+                        variant="subtle"
+                        color="red"
+                        leftSection={<IconTrash size={14} />}
+                        onClick={() => setToDelete(d)}
+                        data-testid="dataset-delete"
+                      >
+                        Delete
+                      </Button>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          </ScrollArea>
+        )}
+      </Card>
+      <DeleteDataset
+        dataset={toDelete}
+        onClose={() => setToDelete(null)}
+        onDeleted={() => {
+          stats.reload();
+          datasets.reload();
+        }}
+      />
+    </Stack>
+  );
+}
+
+export function SettingsView(): React.JSX.Element {
+  return (
+    <ScrollArea style={{ flex: 1 }} offsetScrollbars>
+      <Stack gap="xl" maw={1100} pb="xl">
+        <Title order={2}>Settings</Title>
+        <Stack gap="xs">
+          <Title order={4}>Appearance</Title>
+          <Text size="sm" c="dimmed">
+            Theme for this browser or window; “System” follows the operating system.
+          </Text>
+          <div>
+            <ColorSchemeSelector />
+          </div>
+        </Stack>
+        <Stack gap="xs">
+          <Title order={4}>Workspace</Title>
+          <Workspace />
+        </Stack>
+      </Stack>
+    </ScrollArea>
+  );
+}
