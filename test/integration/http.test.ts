@@ -129,7 +129,8 @@ describe('access token', () => {
   });
 
   it('refuses API calls without the token, or with a wrong one, and says what to open', async () => {
-    for (const headers of [{}, { 'x-ctgi-token': 'guess' }, { 'x-ctgi-token': `${server.token}x` }]) {
+    const attempts: Record<string, string>[] = [{}, { 'x-ctgi-token': 'guess' }, { 'x-ctgi-token': `${server.token}x` }];
+    for (const headers of attempts) {
       const { status, body } = await call('library:stats', {}, headers);
       expect(status).toBe(401);
       expect(body.ok).toBe(false);
