@@ -1,5 +1,5 @@
 // Domain vocabulary shared by main and renderer. Plain data only.
-import type { CaptionId, DatasetId, IdentityId, ImageId, JobId } from './ids';
+import type { CaptionId, DatasetId, IdentityId, ImageId, JobId, ModelId } from './ids';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -21,7 +21,7 @@ export type CaptionStatus = (typeof CAPTION_STATUSES)[number];
 export const CAPTION_FILTERS = ['any', 'none', ...CAPTION_STATUSES] as const;
 export type CaptionFilter = (typeof CAPTION_FILTERS)[number];
 
-export const JOB_KINDS = ['import'] as const;
+export const JOB_KINDS = ['import', 'embed'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
@@ -108,4 +108,30 @@ export interface LibraryStats {
   identities: number;
   captions: Record<CaptionStatus, number>;
   imagesBySplit: Record<Split | 'none', number>;
+}
+
+// ── CLIP models (issue 3) ─────────────────────────────────────────────────────────────────────────
+/** How images are resized for a model: IRRA/RDE stretch to H×W; stock CLIP scales and centre-crops. */
+export const RESIZE_MODES = ['irra', 'clip'] as const;
+export type ResizeMode = (typeof RESIZE_MODES)[number];
+
+export interface ClipModel {
+  id: ModelId;
+  name: string;
+  /** Absolute folder the model was registered from; the ONNX files are read from there. */
+  folder: string;
+  /** [height, width] */
+  imageSize: [number, number];
+  resize: ResizeMode;
+  contextLength: number;
+  embeddingDim: number;
+  visionSha256: string;
+  textSha256: string;
+  /** Which tokenizer the folder provides, in words (e.g. "bpe_simple_vocab_16e6.txt.gz in the folder"). */
+  tokenizer: string;
+  /** What validation accepted with a remark (other output names, bundled vocab, …). */
+  notes: string[];
+  /** Images that have a vector from this model. */
+  embeddedImages: number;
+  createdAt: number;
 }
