@@ -1,21 +1,264 @@
-// PLACEHOLDER — replaced by the import work (folder + TBPS annotation import).
+// Import as a persisted job: a folder of crops or a TBPS annotation file → images, identities,
+// splits and human captions. Each batch of images is written in one transaction together with the
+// resume cursor, so a crash leaves the library as of the last batch and the next start continues
+// from there: no image twice, none missed.
+import { createHash } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { JobDefinition } from './runner';
+import type { InvokeResults, ParsedArg } from '../../shared/contract';
+import { asDatasetId, asImageId, type DatasetId, type IdentityId, type JobId } from '../../shared/ids';
+import { getDatasetRow, insertDataset, updateDatasetStatus } from '../db/repos/datasets';
+import {
+  findImageByPath,
+  findImageBySha,
+  insertCaption,
+  insertImage,
+  listCaptionsForImage,
+  upsertIdentity,
+} from '../db/repos/images';
+import { getJobRow } from '../db/repos/jobs';
+import type { Db } from '../db/types';
+import type { ImportItem } from '../datasets/formats';
+import { probeImage, type ProbeResult } from '../datasets/probe';
+import {
+  annotationItems,
+  checkImageRoot,
+  checkPathsResolve,
+  listAnnotations,
+  listFolder,
+  loadAnnotationFile,
+  type ImportListing,
+} from '../datasets/source';
+import { AppError, notFound } from '../errors';
+import type { Workspace } from '../workspace';
+import { throwIfAborted, type JobContext, type JobDefinition } from './runner';
 
-export const importParams = z.object({ datasetId: z.number().int() });
+/** Rows per transaction: big enough that commits are cheap, small enough that a crash loses little. */
+const BATCH = 200;
+/** Files read, hashed and decoded at once: sharp and fs work on libuv's threads, so this keeps them busy. */
+const CONCURRENCY = 8;
+
+export const importParams = z.object({ datasetId: z.number().int().positive() });
 export type ImportParams = z.infer<typeof importParams>;
 
-export const importJob: JobDefinition<ImportParams, unknown> = {
+export interface ImportState {
+  /** Index into the item list of the first item not yet written. */
+  next: number;
+  /** Hash of the item list; if the folder or file changed between attempts the list is walked again. */
+  fingerprint: string;
+  imported: number;
+  duplicates: number;
+  failed: number;
+  captions: number;
+}
+
+export type ImportSummary = Omit<ImportState, 'next' | 'fingerprint'> & { total: number | null };
+
+const fingerprintOf = (items: readonly ImportItem[]): string => {
+  const h = createHash('sha1');
+  for (const i of items) h.update(i.relPath).update('\n');
+  return h.digest('hex');
+};
+
+const messageOf = (s: ImportState): string =>
+  `${s.imported} imported, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'}, ${s.failed} skipped`;
+
+async function listItems(db: Db, datasetId: DatasetId): Promise<{ root: string; listing: ImportListing }> {
+  const ds = getDatasetRow(db, datasetId);
+  if (!ds) throw notFound(`Dataset ${datasetId} (deleted while its import was paused?)`);
+  checkImageRoot(ds.root);
+  if (ds.format === 'folder' || ds.annotation_file === null) return { root: ds.root, listing: await listFolder(ds.root) };
+  return { root: ds.root, listing: listAnnotations(ds.annotation_file, ds.format, ds.root) };
+}
+
+interface Probed {
+  index: number;
+  item: ImportItem;
+  /** null: already in the library under this path (written by an earlier attempt). */
+  result: ProbeResult | null;
+}
+
+async function probeBatch(
+  db: Db,
+  datasetId: DatasetId,
+  root: string,
+  items: readonly ImportItem[],
+  from: number,
+): Promise<Probed[]> {
+  const out: Probed[] = new Array(items.length);
+  let cursor = 0;
+  const worker = async (): Promise<void> => {
+    while (cursor < items.length) {
+      const k = cursor++;
+      const item = items[k]!;
+      const known = findImageByPath(db, datasetId, item.relPath) !== undefined;
+      out[k] = { index: from + k, item, result: known ? null : await probeImage(join(root, item.relPath)) };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
+  return out;
+}
+
+/** Writes one probed batch; must run inside the transaction that also saves the cursor. */
+function writeBatch(
+  ctx: JobContext<ImportParams, ImportState>,
+  datasetId: DatasetId,
+  batch: readonly Probed[],
+  state: ImportState,
+  identities: Map<string, IdentityId>,
+): void {
+  const { db } = ctx;
+  const identityFor = (personId: string): IdentityId => {
+    let id = identities.get(personId);
+    if (id === undefined) {
+      id = upsertIdentity(db, datasetId, personId);
+      identities.set(personId, id);
+    }
+    return id;
+  };
+  for (const { item, result } of batch) {
+    if (result === null) continue;
+    if (!result.ok) {
+      state.failed++;
+      ctx.issue({ severity: 'error', item: item.label, message: result.message });
+      continue;
+    }
+    const img = result.image;
+    const twin = findImageBySha(db, datasetId, img.sha256);
+    if (twin) {
+      state.duplicates++;
+      // Same bytes, another record: keep one image, but its human captions are still ground truth.
+      const have = new Set(listCaptionsForImage(db, asImageId(twin.id)).map((c) => c.text));
+      const added = item.captions.filter((t) => !have.has(t));
+      for (const text of added) insertCaption(db, { imageId: asImageId(twin.id), source: 'human', text, status: 'accepted' });
+      state.captions += added.length;
+      ctx.issue({
+        severity: 'warning',
+        item: item.label,
+        message:
+          `same bytes as ${twin.rel_path}; not imported again` +
+          (added.length ? ` (its ${added.length} caption(s) were added to that image).` : '.'),
+      });
+      continue;
+    }
+    const imageId = insertImage(db, {
+      datasetId,
+      relPath: item.relPath,
+      sha256: img.sha256,
+      width: img.width,
+      height: img.height,
+      bytes: img.bytes,
+      format: img.format,
+      identityId: item.personId === null ? null : identityFor(item.personId),
+      camera: item.camera,
+      split: item.split,
+    });
+    // Dataset captions were written by people: ground truth, accepted as they are.
+    for (const text of item.captions) insertCaption(db, { imageId, source: 'human', text, status: 'accepted' });
+    state.captions += item.captions.length;
+    state.imported++;
+  }
+}
+
+async function runImport(ctx: JobContext<ImportParams, ImportState>): Promise<void> {
+  const { db, params } = ctx;
+  const datasetId = asDatasetId(params.datasetId);
+  updateDatasetStatus(db, datasetId, 'importing');
+  const { root, listing } = await listItems(db, datasetId);
+  throwIfAborted(ctx.signal);
+  const { items } = listing;
+  const fingerprint = fingerprintOf(items);
+  const total = items.length;
+  let state: ImportState;
+  if (ctx.state && ctx.state.fingerprint === fingerprint) {
+    state = { ...ctx.state };
+  } else {
+    // First run — or the source changed since the last attempt, so the cursor means nothing: start
+    // over; images already written are recognised by path and skipped without a second issue.
+    const changed = ctx.state !== undefined;
+    state = {
+      next: 0,
+      fingerprint,
+      imported: ctx.state?.imported ?? 0,
+      duplicates: ctx.state?.duplicates ?? 0,
+      failed: ctx.state?.failed ?? 0,
+      captions: ctx.state?.captions ?? 0,
+    };
+    db.transaction(() => {
+      if (changed) {
+        ctx.issue({
+          severity: 'warning',
+          item: '.',
+          message: 'the images or annotation file changed since this import was interrupted; it was listed again.',
+        });
+      }
+      for (const p of listing.problems) ctx.issue(p);
+      ctx.progress({ done: 0, total, message: messageOf(state), state });
+    })();
+  }
+
+  const identities = new Map<string, IdentityId>();
+  const probe = (from: number): Promise<Probed[]> =>
+    probeBatch(db, datasetId, root, items.slice(from, from + BATCH), from);
+  let pending = state.next < total ? probe(state.next) : null;
+  while (pending) {
+    const batch = await pending;
+    const end = (batch.at(-1)?.index ?? state.next) + 1;
+    // Start reading the next batch while this one is written: the database work is synchronous.
+    pending = end < total && !ctx.signal.aborted ? probe(end) : null;
+    db.transaction(() => {
+      writeBatch(ctx, datasetId, batch, state, identities);
+      state.next = end;
+      ctx.progress({ done: end, total, message: messageOf(state), state });
+    })();
+    if (ctx.signal.aborted) {
+      await pending?.catch(() => undefined);
+      throwIfAborted(ctx.signal);
+    }
+  }
+}
+
+export const importJob: JobDefinition<ImportParams, ImportState> = {
   kind: 'import',
   params: importParams,
   title: (p) => `Import dataset ${p.datasetId}`,
-  run: async () => {
-    throw new Error('import is not built yet');
+  run: runImport,
+  settled(db, params, status) {
+    updateDatasetStatus(db, asDatasetId(params.datasetId), status === 'done' ? 'ready' : 'incomplete');
   },
 };
 
-import type { ParsedArg, InvokeResults } from '../../shared/contract';
-import type { Workspace } from '../workspace';
-export function startImport(_ws: Workspace, _arg: ParsedArg<'import:start'>): InvokeResults['import:start'] {
-  throw new Error('import is not built yet');
+/** Counts of a (possibly running) import job, from its saved cursor. */
+export function getImportSummary(db: Db, jobId: JobId): ImportSummary | null {
+  const row = getJobRow(db, jobId);
+  if (!row || row.kind !== 'import' || row.state === null) return null;
+  const s = JSON.parse(row.state) as ImportState;
+  return { imported: s.imported, duplicates: s.duplicates, failed: s.failed, captions: s.captions, total: row.total };
+}
+
+/**
+ * Checks everything that can be checked before any row is written — folder, file, JSON, format,
+ * fields, whether the paths resolve — then creates the dataset and queues its import job.
+ */
+export function startImport(ws: Workspace, arg: ParsedArg<'import:start'>): InvokeResults['import:start'] {
+  const root = resolve(arg.imageRoot);
+  checkImageRoot(root);
+  let format = arg.format ?? 'folder';
+  let annotationFile: string | null = null;
+  if (arg.annotationFile !== undefined) {
+    annotationFile = resolve(arg.annotationFile);
+    const loaded = loadAnnotationFile(annotationFile, arg.format);
+    format = loaded.format;
+    checkPathsResolve(annotationItems(loaded.format, loaded.records, root), root, annotationFile);
+  } else if (format !== 'folder') {
+    throw new AppError(
+      'bad_request',
+      `Format ${format} needs its annotation file; give it, or import the folder as plain images.`,
+    );
+  }
+  const name = arg.name ?? ((annotationFile ? basename(dirname(annotationFile)) : basename(root)) || 'dataset');
+  const datasetId = insertDataset(ws.db, { name, format, root, annotationFile });
+  const params: ImportParams = { datasetId };
+  const job = ws.jobs.enqueue('import', params);
+  return { job, datasetId };
 }
