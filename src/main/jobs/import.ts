@@ -38,7 +38,11 @@ const BATCH = 200;
 /** Files read, hashed and decoded at once: sharp and fs work on libuv's threads, so this keeps them busy. */
 const CONCURRENCY = 8;
 
-export const importParams = z.object({ datasetId: z.number().int().positive() });
+export const importParams = z.object({
+  datasetId: z.number().int().positive(),
+  /** The dataset's name when queued, for the job's title only. */
+  name: z.string().optional(),
+});
 export type ImportParams = z.infer<typeof importParams>;
 
 export interface ImportState {
@@ -221,7 +225,7 @@ async function runImport(ctx: JobContext<ImportParams, ImportState>): Promise<vo
 export const importJob: JobDefinition<ImportParams, ImportState> = {
   kind: 'import',
   params: importParams,
-  title: (p) => `Import dataset ${p.datasetId}`,
+  title: (p) => (p.name ? `Import “${p.name}”` : `Import dataset ${p.datasetId}`),
   run: runImport,
   settled(db, params, status) {
     updateDatasetStatus(db, asDatasetId(params.datasetId), status === 'done' ? 'ready' : 'incomplete');
@@ -258,7 +262,7 @@ export function startImport(ws: Workspace, arg: ParsedArg<'import:start'>): Invo
   }
   const name = arg.name ?? ((annotationFile ? basename(dirname(annotationFile)) : basename(root)) || 'dataset');
   const datasetId = insertDataset(ws.db, { name, format, root, annotationFile });
-  const params: ImportParams = { datasetId };
+  const params: ImportParams = { datasetId, name };
   const job = ws.jobs.enqueue('import', params);
   return { job, datasetId };
 }
