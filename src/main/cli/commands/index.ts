@@ -2,6 +2,7 @@ import type { Command } from '../command';
 import { importCommand } from './import';
 import { jobsCommand } from './jobs';
 import { statsCommand } from './stats';
+import { synthCommand } from './synth';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, synthCommand];
