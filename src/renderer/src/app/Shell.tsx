@@ -19,7 +19,7 @@ import type { View } from './router';
 import { routeHref, useRoute } from './router';
 
 const NAV: { view: View; label: string; icon: React.ReactNode; hint: string }[] = [
-  { view: 'library', label: 'Library', icon: <IconPhoto size={18} stroke={1.6} />, hint: 'Images, identities, captions' },
+  { view: 'library', label: 'Library', icon: <IconPhoto size={18} stroke={1.6} />, hint: 'Images and captions' },
   { view: 'review', label: 'Review', icon: <IconChecklist size={18} stroke={1.6} />, hint: 'Audit generated captions' },
   { view: 'search', label: 'Search', icon: <IconSearch size={18} stroke={1.6} />, hint: 'Find people by description' },
   { view: 'jobs', label: 'Jobs', icon: <IconListDetails size={18} stroke={1.6} />, hint: 'Imports and batch work' },
