@@ -4,15 +4,46 @@ import { z } from 'zod';
 import type {
   Dataset,
   ImageDetail,
+  EndpointProbe,
   ImagePage,
   Job,
   JobIssue,
   LibraryStats,
+  LlmEndpoint,
 } from './domain';
 import { CAPTION_FILTERS, DATASET_FORMATS, SPLITS } from './domain';
+import { LLM_ROLES } from './domain';
 import type { DatasetId, ImageId, JobId } from './ids';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
+
+const endpointName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9][\w.@-]*$/, 'use letters, digits, and . _ - @ (no spaces)');
+/** Never the key itself: where to find it (see KeyRef in domain.ts). */
+const keyRefSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('env'), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }),
+  z.object({ kind: z.literal('file'), path: z.string().min(1) }),
+  z.object({ kind: z.literal('none') }),
+  z.object({ kind: z.literal('safe-storage'), id: z.string().min(1).max(200) }),
+]);
+export const endpointInputSchema = z.object({
+  name: endpointName,
+  baseUrl: z.url({ protocol: /^https?$/ }),
+  model: z.string().min(1).max(300),
+  role: z.enum(LLM_ROLES).default('both'),
+  /** The paper's VQA setting. */
+  temperature: z.number().min(0).max(2).default(0.01),
+  maxTokens: z.number().int().min(1).max(1_000_000).default(512),
+  concurrency: z.number().int().min(1).max(256).default(4),
+  requestsPerMinute: z.number().int().min(1).max(1_000_000).nullable().default(null),
+  timeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
+  keyRef: keyRefSchema.default({ kind: 'none' }),
+  /** Only with keyRef.kind = 'safe-storage': the secret to store there. Never stored in the workspace. */
+  apiKey: z.string().min(1).optional(),
+});
 
 export const invokeSchemas = {
   'library:stats': z.object({}),
@@ -41,6 +72,10 @@ export const invokeSchemas = {
     format: z.enum(DATASET_FORMATS).optional(),
     name: z.string().min(1).max(200).optional(),
   }),
+  'endpoints:list': z.object({}),
+  'endpoints:save': endpointInputSchema,
+  'endpoints:delete': z.object({ name: endpointName }),
+  'endpoints:probe': z.object({ name: endpointName }),
 } as const;
 
 export type Channel = keyof typeof invokeSchemas;
@@ -59,6 +94,10 @@ export interface InvokeResults {
   'jobs:cancel': Job;
   'jobs:resume': Job;
   'import:start': { job: Job; datasetId: DatasetId };
+  'endpoints:list': LlmEndpoint[];
+  'endpoints:save': LlmEndpoint;
+  'endpoints:delete': { deleted: boolean };
+  'endpoints:probe': EndpointProbe;
 }
 
 /** What the renderer (and any client) sees: `window.api.invoke('images:get', {id})`. */

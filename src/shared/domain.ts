@@ -1,5 +1,6 @@
 // Domain vocabulary shared by main and renderer. Plain data only.
 import type { CaptionId, DatasetId, IdentityId, ImageId, JobId, ModelId } from './ids';
+import type { Brand } from './ids';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];
@@ -108,6 +109,68 @@ export interface LibraryStats {
   identities: number;
   captions: Record<CaptionStatus, number>;
   imagesBySplit: Record<Split | 'none', number>;
+}
+
+// ── MLLM endpoints (issue 4) ────────────────────────────────────────────────────────────────────
+export type LlmEndpointId = Brand<number, 'LlmEndpointId'>;
+
+/** What an endpoint is used for: MTG/MTI questions about images, caption reconstruction, or both. */
+export const LLM_ROLES = ['vqa', 'reconstructor', 'both'] as const;
+export type LlmRole = (typeof LLM_ROLES)[number];
+
+/**
+ * Where an endpoint's API key comes from. The key itself is never stored in the workspace nor sent to
+ * the renderer: only this reference is. `file` must be readable by its owner only (mode 0600).
+ */
+export type KeyRef =
+  | { kind: 'env'; name: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'none' }
+  | { kind: 'safe-storage'; id: string };
+export const KEY_REF_KINDS = ['env', 'file', 'none', 'safe-storage'] as const;
+
+export interface LlmEndpoint {
+  id: LlmEndpointId;
+  name: string;
+  /** OpenAI-compatible base URL, usually ending in `/v1`. */
+  baseUrl: string;
+  model: string;
+  role: LlmRole;
+  temperature: number;
+  maxTokens: number;
+  /** Requests in flight at once against this endpoint. */
+  concurrency: number;
+  /** Requests started per minute; null = no limit beyond `concurrency`. */
+  requestsPerMinute: number | null;
+  /** Per-attempt timeout. */
+  timeoutMs: number;
+  keyRef: KeyRef;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** In order: each one is only tried when the ones before it passed. */
+export const PROBE_CHECKS = ['key', 'reachable', 'model', 'chat', 'vision'] as const;
+export type ProbeCheckName = (typeof PROBE_CHECKS)[number];
+export type ProbeCheckStatus = 'ok' | 'warning' | 'failed' | 'skipped';
+
+export interface ProbeCheck {
+  name: ProbeCheckName;
+  status: ProbeCheckStatus;
+  detail: string;
+  latencyMs: number | null;
+}
+
+export interface EndpointProbe {
+  endpoint: string;
+  model: string;
+  /** Every check passed (warnings allowed). */
+  ok: boolean;
+  checks: ProbeCheck[];
+  /** One sentence: what to do next. */
+  advice: string;
+  /** Model ids the server listed, when it answered /models (capped). */
+  availableModels: string[] | null;
 }
 
 // ── CLIP models (issue 3) ─────────────────────────────────────────────────────────────────────────

@@ -5,6 +5,9 @@ import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images'
 import { listJobIssues, listJobRows } from '../db/repos/jobs';
 import { AppError, notFound, toApiError } from '../errors';
 import { startImport } from '../jobs/import';
+import { listEndpoints } from '../db/repos/llm';
+import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
+import { getKeyStore } from '../llm/keys';
 import type { Workspace } from '../workspace';
 
 export type Handlers = {
@@ -41,6 +44,10 @@ export function createHandlers(ws: Workspace): Handlers {
     'jobs:cancel': ({ id }) => jobs.cancel(id),
     'jobs:resume': ({ id }) => jobs.resume(id),
     'import:start': (arg) => startImport(ws, arg),
+    'endpoints:list': () => listEndpoints(db),
+    'endpoints:save': (arg) => saveEndpoint(db, arg, getKeyStore()),
+    'endpoints:delete': ({ name }) => removeEndpoint(db, name, getKeyStore()),
+    'endpoints:probe': ({ name }) => probeEndpointByName(db, name, getKeyStore()),
   };
 }
 

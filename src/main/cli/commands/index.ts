@@ -1,8 +1,9 @@
 import type { Command } from '../command';
+import { endpointsCommand } from './endpoints';
 import { importCommand } from './import';
 import { jobsCommand } from './jobs';
 import { statsCommand } from './stats';
 import { synthCommand } from './synth';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, synthCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, endpointsCommand, synthCommand];

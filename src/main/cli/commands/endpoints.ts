@@ -1,0 +1,131 @@
+import { invokeSchemas } from '../../../shared/contract';
+import type { EndpointProbe, KeyRef, LlmEndpoint } from '../../../shared/domain';
+import { getEndpointByName, listEndpoints } from '../../db/repos/llm';
+import { badRequest } from '../../errors';
+import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../../llm/endpoints';
+import { getKeyStore } from '../../llm/keys';
+import { stringOption, type Command, type OptionValues } from '../command';
+import { withWorkspace } from '../workspace';
+
+function describeKey(k: KeyRef): string {
+  switch (k.kind) {
+    case 'env':
+      return `env ${k.name}`;
+    case 'file':
+      return `file ${k.path}`;
+    case 'safe-storage':
+      return `app key "${k.id}"`;
+    case 'none':
+      return 'no key';
+  }
+}
+
+export function formatEndpoint(e: LlmEndpoint): string {
+  const rate = e.requestsPerMinute ? `${e.requestsPerMinute}/min` : 'no rpm limit';
+  return `${e.name.padEnd(16)} ${e.role.padEnd(13)} ${e.model}  ${e.baseUrl}  ×${e.concurrency}, ${rate}, ` +
+    `T=${e.temperature}, ${e.maxTokens} tok, ${e.timeoutMs / 1000}s, ${describeKey(e.keyRef)}`;
+}
+
+export function formatProbe(p: EndpointProbe): string[] {
+  const mark = { ok: 'ok  ', warning: 'warn', failed: 'FAIL', skipped: '-   ' } as const;
+  const lines = p.checks.map((c) => `  ${mark[c.status]} ${c.name.padEnd(9)} ${c.detail}${c.latencyMs !== null ? ` (${c.latencyMs} ms)` : ''}`);
+  return [`${p.endpoint} (${p.model}): ${p.ok ? 'usable' : 'not usable'}`, ...lines, p.advice];
+}
+
+const num = (values: OptionValues, name: string): number | undefined => {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw badRequest(`--${name} must be a number, got "${v}".`);
+  return n;
+};
+
+/** The flags of --save over the saved profile of that name (so `--save x --rpm 60` changes only the rpm). */
+function saveArg(name: string, values: OptionValues, existing: LlmEndpoint | undefined): unknown {
+  const keyFlags = [values['key-env'] !== undefined, values['key-file'] !== undefined, values['no-key'] === true].filter(Boolean);
+  if (keyFlags.length > 1) throw badRequest('Give one of --key-env, --key-file, --no-key.');
+  let keyRef: KeyRef | undefined = existing?.keyRef;
+  const keyEnv = stringOption(values, 'key-env');
+  const keyFile = stringOption(values, 'key-file');
+  if (keyEnv !== undefined) keyRef = { kind: 'env', name: keyEnv };
+  else if (keyFile !== undefined) keyRef = { kind: 'file', path: keyFile };
+  else if (values['no-key'] === true) keyRef = { kind: 'none' };
+  const timeout = num(values, 'timeout');
+  const rpm = stringOption(values, 'rpm');
+  return {
+    name,
+    baseUrl: stringOption(values, 'base-url') ?? existing?.baseUrl,
+    model: stringOption(values, 'model') ?? existing?.model,
+    role: stringOption(values, 'role') ?? existing?.role,
+    temperature: num(values, 'temperature') ?? existing?.temperature,
+    maxTokens: num(values, 'max-tokens') ?? existing?.maxTokens,
+    concurrency: num(values, 'concurrency') ?? existing?.concurrency,
+    requestsPerMinute: rpm === 'none' || rpm === '0' ? null : rpm !== undefined ? num(values, 'rpm') : existing?.requestsPerMinute,
+    timeoutMs: timeout !== undefined ? Math.round(timeout * 1000) : existing?.timeoutMs,
+    keyRef,
+  };
+}
+
+export const endpointsCommand: Command = {
+  name: 'endpoints',
+  summary: 'MLLM endpoint profiles: list, save, delete, probe',
+  usage: [
+    'ctgi endpoints [--json]                         list saved endpoints (keys are never shown)',
+    'ctgi endpoints --save NAME --base-url URL --model M [--role vqa|reconstructor|both]',
+    '     [--temperature 0.01] [--max-tokens 512] [--concurrency 4] [--rpm N|none] [--timeout SECONDS]',
+    '     [--key-env VAR | --key-file PATH (chmod 600) | --no-key]',
+    '     (saving an existing NAME changes only the flags given)',
+    'ctgi endpoints --delete NAME',
+    'ctgi endpoints --probe NAME [--json]            check key, server, model, text and image answers',
+  ].join('\n'),
+  options: {
+    save: { type: 'string' },
+    delete: { type: 'string' },
+    probe: { type: 'string' },
+    'base-url': { type: 'string' },
+    model: { type: 'string' },
+    role: { type: 'string' },
+    temperature: { type: 'string' },
+    'max-tokens': { type: 'string' },
+    concurrency: { type: 'string' },
+    rpm: { type: 'string' },
+    timeout: { type: 'string' },
+    'key-env': { type: 'string' },
+    'key-file': { type: 'string' },
+    'no-key': { type: 'boolean' },
+  },
+  run: (values, _positionals, io) =>
+    withWorkspace(values, async (ws) => {
+      const keyStore = getKeyStore();
+      const save = stringOption(values, 'save');
+      const del = stringOption(values, 'delete');
+      const probe = stringOption(values, 'probe');
+      if ([save, del, probe].filter((v) => v !== undefined).length > 1) throw badRequest('Give one of --save, --delete, --probe.');
+      if (save !== undefined) {
+        const parsed = invokeSchemas['endpoints:save'].safeParse(saveArg(save, values, getEndpointByName(ws.db, save)));
+        if (!parsed.success) {
+          const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ');
+          throw badRequest(`Cannot save endpoint "${save}": ${detail}`);
+        }
+        const e = await saveEndpoint(ws.db, parsed.data, keyStore);
+        io.out(values.json ? JSON.stringify(e, null, 2) : `Saved ${formatEndpoint(e)}`);
+        return 0;
+      }
+      if (del !== undefined) {
+        const r = await removeEndpoint(ws.db, del, keyStore);
+        io.out(values.json ? JSON.stringify(r) : r.deleted ? `Deleted endpoint ${del}.` : `No endpoint named ${del}.`);
+        return r.deleted ? 0 : 1;
+      }
+      if (probe !== undefined) {
+        const p = await probeEndpointByName(ws.db, probe, keyStore);
+        if (values.json) io.out(JSON.stringify(p, null, 2));
+        else for (const line of formatProbe(p)) io.out(line);
+        return p.ok ? 0 : 1;
+      }
+      const list = listEndpoints(ws.db);
+      if (values.json) io.out(JSON.stringify(list, null, 2));
+      else if (list.length === 0) io.out('No endpoints yet. Add one with `ctgi endpoints --save NAME --base-url URL --model M`.');
+      else for (const e of list) io.out(formatEndpoint(e));
+      return 0;
+    }),
+};

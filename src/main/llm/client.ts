@@ -1,0 +1,406 @@
+import OpenAI from 'openai';
+import type { ChatCompletionContentPart, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { LlmEndpoint } from '../../shared/domain';
+import { callLog, type CallContext } from '../db/repos/llm';
+import type { Db } from '../db/types';
+import { LlmError, redact } from './errors';
+import { requestHash, type ChatMessage, type LlmImage } from './hash';
+import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
+import { abortReason, limiterFor, sleep, type EndpointLimiter } from './limiter';
+import { backoffMs, DEFAULT_RETRY, retryAfterMs, type RetryPolicy } from './retry';
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  /** Attached to the last user message, before its text (the order Qwen-VL and GPT-4o expect). */
+  images?: LlmImage[];
+  temperature?: number;
+  maxTokens?: number;
+  /** Extra body parameters (seed, stop, response_format, …); part of the cache key. */
+  params?: Record<string, unknown>;
+  /** What the call is for ('mtg.question', 'mti.anchor', 'probe', …): recorded with it. */
+  purpose: string;
+  signal?: AbortSignal;
+  /** Ask the server even if the answer is cached (the probe does); the answer is still recorded. */
+  fresh?: boolean;
+}
+
+export interface ChatResult {
+  content: string;
+  finishReason: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  /** True when no HTTP call was made for this request: a cache hit or a join onto an identical call. */
+  cached: boolean;
+  /** The llm_calls row of the paid answer. */
+  callId: number;
+  requestHash: string;
+}
+
+export interface LlmClient {
+  readonly endpoint: LlmEndpoint;
+  chat(req: ChatRequest): Promise<ChatResult>;
+  /** Model ids from `GET /models`. */
+  listModels(signal?: AbortSignal): Promise<string[]>;
+}
+
+export interface LlmClientOptions {
+  retry?: Partial<RetryPolicy>;
+  /** By default the process-wide limiter of this endpoint. */
+  limiter?: EndpointLimiter;
+  env?: NodeJS.ProcessEnv;
+  random?: () => number;
+}
+
+interface Shared {
+  promise: Promise<ChatResult>;
+  controller: AbortController;
+  waiters: number;
+}
+
+// In-flight requests by hash, per connection: identical concurrent calls share one HTTP request.
+const inFlightByDb = new WeakMap<Db, Map<string, Shared>>();
+
+// Phrases servers use when a text-only model is sent an image (vLLM, llama.cpp, Ollama, OpenAI).
+const NO_VISION = /image input is not supported|not a multimodal model|does not support (image|vision|multimodal)|image_url is only supported|mmproj|vision is not supported|unsupported content type.*image|images? (are|is) not supported/i;
+
+/**
+ * A client for one OpenAI-compatible endpoint. Every call goes through the endpoint's limiter, the
+ * llm_calls cache and our own retry loop (the SDK's retries are off so that retry-after, backoff and
+ * the record of each attempt are ours).
+ */
+export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStore, opts: LlmClientOptions = {}): LlmClient {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
+  const random = opts.random ?? Math.random;
+  const baseUrl = endpoint.baseUrl.replace(/\/+$/, '');
+  const limiter = opts.limiter ?? limiterFor(`${endpoint.name}|${baseUrl}`, endpoint.concurrency, endpoint.requestsPerMinute);
+  const log = callLog(db);
+  let inFlight = inFlightByDb.get(db);
+  if (!inFlight) inFlightByDb.set(db, (inFlight = new Map()));
+  const shared = inFlight;
+
+  // The key is resolved on first use, so a job whose answers are all cached runs without one.
+  let sdkPromise: Promise<{ sdk: OpenAI; key: string | null }> | null = null;
+  const getSdk = (): Promise<{ sdk: OpenAI; key: string | null }> => {
+    sdkPromise ??= resolveApiKey(endpoint.keyRef, keyStore, opts.env).then((key) => ({
+      key,
+      sdk: new OpenAI({
+        apiKey: key ?? 'no-key',
+        baseURL: baseUrl,
+        maxRetries: 0,
+        timeout: endpoint.timeoutMs,
+        logLevel: 'off',
+        fetch: fetchKeepingErrorBodies,
+        // Local servers (vLLM, Ollama) need no key: send no Authorization header at all.
+        defaultHeaders: key === null ? { Authorization: null } : undefined,
+      }),
+    }));
+    sdkPromise.catch(() => {
+      sdkPromise = null; // let the user fix the key and try again
+    });
+    return sdkPromise;
+  };
+
+  const classify = async (err: unknown, hadImages: boolean, signal: AbortSignal, key: string | null): Promise<LlmError | Error> => {
+    if (signal.aborted) return abortReason(signal);
+    if (err instanceof LlmError) return err;
+    if (err instanceof OpenAI.APIConnectionTimeoutError) {
+      return new LlmError('timeout', `${endpoint.name} did not answer within ${endpoint.timeoutMs / 1000} s. Raise the endpoint's timeout or lower its concurrency.`);
+    }
+    if (err instanceof OpenAI.APIUserAbortError) return abortReason(signal);
+    if (err instanceof OpenAI.APIConnectionError) {
+      const cause = err.cause instanceof Error ? `: ${(err.cause as Error & { code?: string }).code ?? err.cause.message}` : '';
+      return new LlmError('unreachable', `Cannot reach ${baseUrl}${redact(cause, key)}. Is the server running, and is the base URL right?`);
+    }
+    if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
+      const status = err.status;
+      const detail = serverDetail(err, key);
+      const code = (err.code ?? (err.error as { code?: unknown } | undefined)?.code) as string | undefined;
+      if (status === 401 || status === 403) {
+        return new LlmError('auth', `${endpoint.name} refused the API key (${status}${detail ? `: ${detail}` : ''}). Check the key in ${describeKeyRef(endpoint.keyRef)}.`, status);
+      }
+      if (status === 404) return modelNotFound(status, detail);
+      if (status === 429) {
+        if (code === 'insufficient_quota') {
+          return new LlmError('rate_limited', `${endpoint.name} says the account is out of quota${detail ? ` (${detail})` : ''}. Add credit or use another key.`, status, false);
+        }
+        return new LlmError('rate_limited', `${endpoint.name} is rate-limiting requests (429). Lower the endpoint's requests per minute or concurrency.`, status);
+      }
+      if (status === 408) return new LlmError('timeout', `${endpoint.name} timed out the request (408).`, status);
+      if (status >= 500) return new LlmError('server', `${endpoint.name} failed with a server error (${status}${detail ? `: ${detail}` : ''}).`, status);
+      if (hadImages && NO_VISION.test(detail)) {
+        return new LlmError('no_vision', `The model ${endpoint.model} does not accept images (${detail}). Use a vision model (e.g. Qwen2-VL, GPT-4o) for this endpoint.`, status);
+      }
+      return new LlmError('bad_request', `${endpoint.name} rejected the request (${status}${detail ? `: ${detail}` : ''}).`, status);
+    }
+    if (err instanceof SyntaxError) {
+      return new LlmError('bad_response', `${endpoint.name} answered with malformed JSON. Check that the base URL points at an OpenAI-compatible API.`);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    return new LlmError('bad_response', `${endpoint.name} failed unexpectedly: ${redact(message, key)}`);
+  };
+
+  // A 404 is either an unknown model or a wrong base URL; /models tells which, and what to use instead.
+  const modelNotFound = async (status: number, detail: string): Promise<LlmError> => {
+    let models: string[] | null = null;
+    try {
+      models = await listModelsRaw(AbortSignal.timeout(Math.min(endpoint.timeoutMs, 10_000)));
+    } catch {
+      models = null;
+    }
+    if (models === null) {
+      return new LlmError('model_not_found', `${baseUrl} answered 404${detail ? ` (${detail})` : ''}, and lists no models. Check the base URL (it usually ends in /v1) and the model name.`, status);
+    }
+    const shown = models.slice(0, 20).join(', ') + (models.length > 20 ? `, … (${models.length} in all)` : '');
+    return new LlmError('model_not_found', `The model "${endpoint.model}" is not served by ${endpoint.name}. Available: ${shown || 'none'}.`, status);
+  };
+
+  const listModelsRaw = async (signal: AbortSignal): Promise<string[]> => {
+    const { sdk } = await getSdk();
+    const page = await sdk.models.list({ signal, maxRetries: 0 });
+    return page.data.map((m) => m.id);
+  };
+
+  /** One HTTP attempt inside the limiter; records its outcome before returning. */
+  const attempt = async (body: ChatCompletionCreateParamsNonStreaming, ctx: CallContext, n: number, signal: AbortSignal, hadImages: boolean): Promise<ChatResult> => {
+    const { sdk, key } = await getSdk();
+    const t0 = performance.now();
+    let raw: unknown;
+    try {
+      raw = await sdk.chat.completions.create(body, { signal, maxRetries: 0, timeout: endpoint.timeoutMs });
+    } catch (err) {
+      const e = await classify(err, hadImages, signal, key);
+      if (e instanceof LlmError) {
+        log.recordError(ctx, { attempt: n, latencyMs: Math.round(performance.now() - t0), kind: e.kind, message: e.message });
+        if (e.retryable && err instanceof OpenAI.APIError) e.retryAfterMs = retryAfterMs(err.headers);
+      }
+      throw e;
+    }
+    const latencyMs = Math.round(performance.now() - t0);
+    let answer: ValidAnswer;
+    try {
+      answer = validate(raw, endpoint.name);
+    } catch (e) {
+      if (e instanceof LlmError) log.recordError(ctx, { attempt: n, latencyMs, kind: e.kind, message: e.message });
+      throw e;
+    }
+    // Written the moment the answer is known (synchronously, one statement): a crash after this line
+    // cannot lose a paid answer.
+    const callId = log.recordOk(ctx, { attempt: n, latencyMs, ...answer });
+    return { ...answer, content: answer.response, cached: false, callId, requestHash: ctx.requestHash };
+  };
+
+  const execute = async (body: ChatCompletionCreateParamsNonStreaming, ctx: CallContext, signal: AbortSignal, hadImages: boolean): Promise<ChatResult> => {
+    for (let n = 1; ; n++) {
+      try {
+        return await limiter.run(() => attempt(body, ctx, n, signal, hadImages), signal);
+      } catch (err) {
+        if (signal.aborted) throw abortReason(signal);
+        if (!(err instanceof LlmError) || !err.retryable || n > policy.retries) throw err;
+        let wait = err.retryAfterMs;
+        if (wait !== null) {
+          if (wait > policy.maxRetryAfterMs) {
+            throw new LlmError(err.kind, `${err.message} The server asks to wait ${Math.ceil(wait / 1000)} s, longer than CTGI waits; try again later.`, err.status, false);
+          }
+          limiter.pause(Date.now() + wait);
+        } else {
+          wait = backoffMs(n, policy, random);
+        }
+        await sleep(wait, signal);
+      }
+    }
+  };
+
+  const chat = async (req: ChatRequest): Promise<ChatResult> => {
+    const temperature = req.temperature ?? endpoint.temperature;
+    const maxTokens = req.maxTokens ?? endpoint.maxTokens;
+    const images = req.images ?? [];
+    const hash = requestHash({
+      baseUrl,
+      model: endpoint.model,
+      messages: req.messages,
+      imageSha256: images.map((i) => i.sha256),
+      temperature,
+      maxTokens,
+      params: req.params,
+    });
+    const ctx: CallContext = { endpointId: endpoint.id, baseUrl, model: endpoint.model, purpose: req.purpose, requestHash: hash };
+    if (req.signal?.aborted) throw abortReason(req.signal);
+
+    if (!req.fresh) {
+      const hit = log.lookup(hash);
+      if (hit) {
+        log.recordHit(ctx, hit.id);
+        return {
+          content: hit.response,
+          finishReason: hit.finish_reason,
+          promptTokens: hit.prompt_tokens,
+          completionTokens: hit.completion_tokens,
+          cached: true,
+          callId: hit.id,
+          requestHash: hash,
+        };
+      }
+    }
+
+    let s = shared.get(hash);
+    const joined = s !== undefined;
+    if (!s) {
+      const controller = new AbortController();
+      const body = buildBody(endpoint.model, req, images, temperature, maxTokens);
+      const entry: Shared = { controller, waiters: 0, promise: execute(body, ctx, controller.signal, images.length > 0) };
+      entry.promise.then(
+        () => shared.delete(hash),
+        () => shared.delete(hash),
+      );
+      shared.set(hash, entry);
+      s = entry;
+    }
+    const result = await waitFor(s, req.signal);
+    if (!joined) return result;
+    log.recordHit(ctx, result.callId);
+    return { ...result, cached: true };
+  };
+
+  return {
+    endpoint,
+    chat,
+    listModels: async (signal) => {
+      const sig = signal ?? AbortSignal.timeout(endpoint.timeoutMs);
+      try {
+        return await listModelsRaw(sig);
+      } catch (err) {
+        const key = await getSdk().then((s) => s.key, () => null);
+        throw await classify(err, false, sig, key);
+      }
+    },
+  };
+}
+
+/** Waits for a shared call; the HTTP request is cancelled only when every waiter has given up. */
+function waitFor(s: Shared, signal: AbortSignal | undefined): Promise<ChatResult> {
+  s.waiters++;
+  if (!signal) return s.promise;
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      if (--s.waiters === 0) s.controller.abort(signal.reason);
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    s.promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+function buildBody(model: string, req: ChatRequest, images: LlmImage[], temperature: number, maxTokens: number): ChatCompletionCreateParamsNonStreaming {
+  let lastUser = -1;
+  if (images.length > 0) {
+    for (let i = req.messages.length - 1; i >= 0; i--) {
+      if (req.messages[i]!.role === 'user') {
+        lastUser = i;
+        break;
+      }
+    }
+    if (lastUser < 0) throw new LlmError('bad_request', 'Images need a user message to go with; this request has none.');
+  }
+  const messages: ChatCompletionMessageParam[] = req.messages.map((m, i) => {
+    if (i !== lastUser) return { role: m.role, content: m.content };
+    const parts: ChatCompletionContentPart[] = images.map((img) => ({ type: 'image_url', image_url: { url: img.dataUrl } }));
+    parts.push({ type: 'text', text: m.content });
+    return { role: 'user', content: parts };
+  });
+  return { ...req.params, model, messages, temperature, max_tokens: maxTokens } as ChatCompletionCreateParamsNonStreaming;
+}
+
+interface ValidAnswer {
+  response: string;
+  finishReason: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+}
+
+/** Turns whatever came back with a 200 into an answer, or a typed error saying what was wrong with it. */
+function validate(raw: unknown, name: string): ValidAnswer {
+  if (typeof raw === 'string') {
+    const html = /^\s*(<!doctype html|<html)/i.test(raw);
+    throw new LlmError(
+      'bad_response',
+      html
+        ? `${name} answered with an HTML page, not the API. Check the base URL (it usually ends in /v1).`
+        : `${name} answered with something that is not JSON. Check that the base URL points at an OpenAI-compatible API.`,
+    );
+  }
+  if (raw === null || typeof raw !== 'object') throw new LlmError('bad_response', `${name} answered with an empty body.`);
+  const r = raw as { choices?: unknown; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null };
+  if (!Array.isArray(r.choices) || r.choices.length === 0) {
+    throw new LlmError('bad_response', `${name} answered without any choices. The server may be overloaded or misconfigured; try again.`);
+  }
+  const choice = r.choices[0] as { message?: { content?: unknown; refusal?: unknown } | null; finish_reason?: unknown };
+  const finishReason = typeof choice.finish_reason === 'string' ? choice.finish_reason : null;
+  const refusal = choice.message?.refusal;
+  if (typeof refusal === 'string' && refusal.trim() !== '') {
+    throw new LlmError('refused', `The model refused to answer: ${refusal.trim().slice(0, 300)}`);
+  }
+  if (finishReason === 'content_filter') throw new LlmError('refused', `${name}'s content filter blocked the answer.`);
+  const content = textOf(choice.message?.content);
+  if (content === null || content.trim() === '') {
+    throw new LlmError(
+      'bad_response',
+      finishReason === 'length'
+        ? `${name} used up max tokens before answering. Raise the endpoint's max tokens.`
+        : `${name} answered with an empty message.`,
+    );
+  }
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return { response: content, finishReason, promptTokens: num(r.usage?.prompt_tokens), completionTokens: num(r.usage?.completion_tokens) };
+}
+
+/** Content is a string in the API, but some servers send an array of text parts. */
+function textOf(content: unknown): string | null {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    const texts = content.map((p: { text?: unknown }) => (typeof p?.text === 'string' ? p.text : '')).join('');
+    return texts;
+  }
+  return null;
+}
+
+// The SDK keeps an error body's message only in OpenAI's {"error": {...}} shape; vLLM and others put
+// it at the top level. Error bodies are small and rare, so keep a copy, keyed by the response's headers
+// object (which the SDK hands on as err.headers).
+const errorBodies = new WeakMap<Headers, string>();
+const fetchKeepingErrorBodies: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  if (!res.ok) {
+    errorBodies.set(res.headers, await res.clone().text().catch(() => ''));
+  }
+  return res;
+};
+
+/** The server's own words about an error, short, with HTML pages and keys taken out. */
+function serverDetail(err: InstanceType<typeof OpenAI.APIError>, key: string | null): string {
+  const body = err.error as { message?: unknown } | string | undefined;
+  let text = typeof body === 'string' ? body : typeof body?.message === 'string' ? body.message : '';
+  if (!text && err.headers) {
+    const raw = errorBodies.get(err.headers) ?? '';
+    try {
+      const parsed = JSON.parse(raw) as { message?: unknown; detail?: unknown; error?: unknown };
+      const m = parsed.message ?? parsed.detail ?? parsed.error;
+      text = typeof m === 'string' ? m : '';
+    } catch {
+      text = raw;
+    }
+  }
+  if (!text) text = err.message.replace(/^\d{3}\s*/, '');
+  if (/<html|<!doctype/i.test(text)) return 'an HTML error page';
+  if (/status code \(no body\)/i.test(text)) return '';
+  text = text.replace(/\s+/g, ' ').trim();
+  return redact(text.length > 300 ? `${text.slice(0, 300)}…` : text, key);
+}

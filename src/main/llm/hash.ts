@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+
+/** An image sent to the model: the data URL is what travels, the sha256 is what the cache remembers. */
+export interface LlmImage {
+  sha256: string;
+  dataUrl: string;
+}
+
+/** Builds an LlmImage from bytes, hashing them once (the data URL itself is never hashed). */
+export function llmImage(bytes: Uint8Array, mime = 'image/jpeg'): LlmImage {
+  return {
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    dataUrl: `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`,
+  };
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface RequestIdentity {
+  baseUrl: string;
+  model: string;
+  messages: readonly ChatMessage[];
+  imageSha256: readonly string[];
+  temperature: number;
+  maxTokens: number;
+  /** Any other parameter that changes the answer (seed, response_format, …). */
+  params?: Record<string, unknown>;
+}
+
+/**
+ * The cache key: sha256 over everything that decides the answer. Images enter by their sha256 (so a
+ * re-encoded data URL of the same bytes is the same request, and megabytes are not rehashed per call).
+ * The base URL is normalised (no trailing slash) so `…/v1` and `…/v1/` share answers.
+ */
+export function requestHash(r: RequestIdentity): string {
+  const canonical = JSON.stringify([
+    'chat.v1',
+    r.baseUrl.replace(/\/+$/, ''),
+    r.model,
+    r.messages.map((m) => [m.role, m.content]),
+    r.imageSha256,
+    r.temperature,
+    r.maxTokens,
+    r.params ? sortKeys(r.params) : null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]));
+  }
+  return v;
+}

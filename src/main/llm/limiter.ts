@@ -1,0 +1,96 @@
+import PQueue from 'p-queue';
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 && !signal?.aborted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('The call was cancelled.', 'AbortError');
+}
+
+/**
+ * One endpoint's budget: at most `concurrency` requests in flight, and request starts spaced at least
+ * 60 000 / rpm ms apart — a smooth rate rather than a per-minute burst, so no rolling minute ever holds
+ * more than `rpm` starts. A 429 that names a wait pauses every request to the endpoint, not just the
+ * one that got it, because the server's limit is shared.
+ */
+export class EndpointLimiter {
+  private readonly queue: PQueue;
+  private spacingMs = 0;
+  private nextStart = 0;
+  private pausedUntil = 0;
+
+  constructor(concurrency: number, requestsPerMinute: number | null) {
+    this.queue = new PQueue({ concurrency });
+    this.configure(concurrency, requestsPerMinute);
+  }
+
+  configure(concurrency: number, requestsPerMinute: number | null): void {
+    if (this.queue.concurrency !== concurrency) this.queue.concurrency = concurrency;
+    this.spacingMs = requestsPerMinute ? 60_000 / requestsPerMinute : 0;
+  }
+
+  /** Holds back every request start until `until` (epoch ms). */
+  pause(until: number): void {
+    if (until > this.pausedUntil) this.pausedUntil = until;
+  }
+
+  get inFlight(): number {
+    return this.queue.pending;
+  }
+
+  get waiting(): number {
+    return this.queue.size;
+  }
+
+  run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.queue.add(
+      async () => {
+        await this.startSlot(signal);
+        return fn();
+      },
+      { signal },
+    );
+  }
+
+  private async startSlot(signal?: AbortSignal): Promise<void> {
+    if (this.spacingMs === 0 && this.pausedUntil === 0) return;
+    for (;;) {
+      const now = Date.now();
+      const at = Math.max(now, this.nextStart, this.pausedUntil);
+      if (at <= now) break;
+      await sleep(at - now, signal);
+    }
+    this.nextStart = Date.now() + this.spacingMs;
+  }
+}
+
+const limiters = new Map<string, EndpointLimiter>();
+
+/**
+ * The limiter shared by every client of one endpoint in this process (an MTG job and a search both
+ * talking to the same server share its budget). Settings follow the latest profile.
+ */
+export function limiterFor(key: string, concurrency: number, requestsPerMinute: number | null): EndpointLimiter {
+  let l = limiters.get(key);
+  if (!l) {
+    l = new EndpointLimiter(concurrency, requestsPerMinute);
+    limiters.set(key, l);
+  } else {
+    l.configure(concurrency, requestsPerMinute);
+  }
+  return l;
+}
