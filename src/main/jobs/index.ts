@@ -1,5 +1,6 @@
+import { embedJob } from './embed';
 import { importJob } from './import';
 import type { AnyJobDefinition } from './runner';
 
 /** Every job kind the runner knows; one file per kind beside this one. */
-export const jobDefinitions: readonly AnyJobDefinition[] = [importJob];
+export const jobDefinitions: readonly AnyJobDefinition[] = [importJob, embedJob];

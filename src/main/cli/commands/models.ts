@@ -1,0 +1,37 @@
+import type { ClipModel } from '../../../shared/domain';
+import { listModels } from '../../db/repos/models';
+import { registerModel } from '../../ml/models';
+import { stringOption, type Command } from '../command';
+import { withWorkspace } from '../workspace';
+
+function formatModel(m: ClipModel): string {
+  return (
+    `#${m.id} ${m.name}  ${m.imageSize[0]}×${m.imageSize[1]} (${m.resize}), ${m.contextLength} tokens, ` +
+    `${m.embeddingDim}-d, ${m.embeddedImages} images embedded\n    ${m.folder}\n    tokenizer: ${m.tokenizer}` +
+    m.notes.map((n) => `\n    note: ${n}`).join('')
+  );
+}
+
+export const modelsCommand: Command = {
+  name: 'models',
+  summary: 'list registered CLIP models, or validate and register a model folder',
+  usage:
+    'ctgi models [--json]\nctgi models --register DIR [--name N] [--json]\n\n' +
+    'DIR holds vision_model.onnx, text_model.onnx, ctgi-model.json and optionally tokenizer.json or\n' +
+    'bpe_simple_vocab_16e6.txt.gz; every problem found is listed with what to do about it.',
+  options: { register: { type: 'string' }, name: { type: 'string' } },
+  run: (values, _positionals, io) =>
+    withWorkspace(values, async (ws) => {
+      const folder = stringOption(values, 'register');
+      if (folder !== undefined) {
+        const m = await registerModel(ws.db, folder, stringOption(values, 'name'));
+        io.out(values.json ? JSON.stringify(m, null, 2) : `Registered ${formatModel(m)}`);
+        return 0;
+      }
+      const models = listModels(ws.db);
+      if (values.json) io.out(JSON.stringify(models, null, 2));
+      else if (models.length === 0) io.out('No models registered. Add one: ctgi models --register DIR');
+      else for (const m of models) io.out(formatModel(m));
+      return 0;
+    }),
+};

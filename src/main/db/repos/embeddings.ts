@@ -1,0 +1,69 @@
+import type { DatasetId, ImageId, ModelId } from '../../../shared/ids';
+import { asImageId } from '../../../shared/ids';
+import type { Db } from '../types';
+
+/** float32 little-endian, as stored in `embeddings.vector` (and as sqlite-vec reads it). */
+export const vectorToBlob = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+export function blobToVector(b: Buffer): Float32Array {
+  // Copy into an aligned buffer: a Buffer's offset inside its pool need not be a multiple of 4.
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+export interface ImageToEmbed {
+  id: ImageId;
+  relPath: string;
+  root: string;
+}
+
+/**
+ * Images after `afterId` (in id order) that have no vector from `modelId`, optionally in one dataset.
+ * The job walks this with a cursor, so a resumed job continues where it stopped and never repeats work.
+ */
+export function listImagesMissingEmbedding(
+  db: Db,
+  modelId: ModelId,
+  datasetId: DatasetId | undefined,
+  afterId: number,
+  limit: number,
+): ImageToEmbed[] {
+  const rows = db
+    .prepare(
+      `SELECT i.id, i.rel_path, d.root FROM images i JOIN datasets d ON d.id = i.dataset_id
+       WHERE i.id > ? AND (? IS NULL OR i.dataset_id = ?)
+         AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.image_id = i.id)
+       ORDER BY i.id LIMIT ?`,
+    )
+    .all(afterId, datasetId ?? null, datasetId ?? null, modelId, limit) as { id: number; rel_path: string; root: string }[];
+  return rows.map((r) => ({ id: asImageId(r.id), relPath: r.rel_path, root: r.root }));
+}
+
+export function countImagesMissingEmbedding(db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number {
+  return (
+    db
+      .prepare(
+        `SELECT count(*) AS n FROM images i WHERE (? IS NULL OR i.dataset_id = ?)
+           AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.image_id = i.id)`,
+      )
+      .get(datasetId ?? null, datasetId ?? null, modelId) as { n: number }
+  ).n;
+}
+
+export function upsertEmbedding(db: Db, modelId: ModelId, imageId: ImageId, vector: Float32Array): void {
+  db.prepare(
+    `INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (model_id, image_id) DO UPDATE SET vector = excluded.vector, created_at = excluded.created_at`,
+  ).run(modelId, imageId, vectorToBlob(vector), Date.now());
+}
+
+export function getEmbedding(db: Db, modelId: ModelId, imageId: ImageId): Float32Array | undefined {
+  const r = db.prepare(`SELECT vector FROM embeddings WHERE model_id = ? AND image_id = ?`).get(modelId, imageId) as
+    | { vector: Buffer }
+    | undefined;
+  return r ? blobToVector(r.vector) : undefined;
+}
+
+export function countEmbeddings(db: Db, modelId: ModelId): number {
+  return (db.prepare(`SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(modelId) as { n: number }).n;
+}

@@ -1,0 +1,56 @@
+// Messages between ClipEncoder (main thread) and encoder-worker.ts. Plain data: everything here crosses
+// postMessage (structured clone, typed-array buffers transferred).
+import type { PreprocessSpec } from './preprocess';
+
+export type Tower = 'vision' | 'text';
+
+export interface ValueInfo {
+  name: string;
+  /** ORT tensor type ('float32', 'int64', …) or 'non-tensor'. */
+  type: string;
+  /** Numbers for fixed dims, strings for symbolic ones; empty when the model does not say. */
+  shape: (number | string)[];
+}
+
+export interface SessionInfo {
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+}
+
+/** Which inputs and outputs of each tower to use; decided by model-folder validation. */
+export interface VisionIo {
+  input: string;
+  output: string;
+}
+export interface TextIo {
+  input: string;
+  idsType: 'int64' | 'int32';
+  attentionMask: string | null;
+  output: string;
+}
+
+export interface InitMessage {
+  type: 'init';
+  visionPath: string | null;
+  textPath: string | null;
+  /** Provider lists to try in order; the first that creates every session wins. */
+  providerLists: string[][];
+  batchSize: number;
+  preprocess: PreprocessSpec | null;
+}
+
+export type Request =
+  | InitMessage
+  | { type: 'bind'; vision: VisionIo | null; text: TextIo | null }
+  | { type: 'images'; id: number; sources: string[] }
+  | { type: 'pixels'; id: number; pixels: Float32Array; count: number }
+  | { type: 'tokens'; id: number; ids: Int32Array; count: number; seq: number }
+  /** Makes the worker exit at once, as a native crash would; for tests of the crash path. */
+  | { type: 'crash' };
+
+export type Reply =
+  | { type: 'ready'; provider: string; vision: SessionInfo | null; text: SessionInfo | null; tried: string[] }
+  | { type: 'init-error'; message: string }
+  /** `vectors` holds count × dim L2-normalised values; rows of failed items are zero. */
+  | { type: 'result'; id: number; vectors: Float32Array; dim: number; errors: (string | null)[] }
+  | { type: 'error'; id: number; message: string };
