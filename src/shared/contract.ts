@@ -12,8 +12,9 @@ import type {
   LlmEndpoint,
 } from './domain';
 import { CAPTION_FILTERS, DATASET_FORMATS, SPLITS } from './domain';
+import type { ClipModel } from './domain';
 import { LLM_ROLES } from './domain';
-import type { DatasetId, ImageId, JobId } from './ids';
+import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
 
@@ -72,6 +73,11 @@ export const invokeSchemas = {
     format: z.enum(DATASET_FORMATS).optional(),
     name: z.string().min(1).max(200).optional(),
   }),
+  'models:list': z.object({}),
+  /** Validates a CLIP model folder (see src/main/ml/models.ts) and registers it. */
+  'models:register': z.object({ folder: z.string().min(1), name: z.string().min(1).max(200).optional() }),
+  /** Embeds the images (of one dataset, or all) that have no vector from this model yet. */
+  'embed:start': z.object({ modelId: id<ModelId>(), datasetId: id<DatasetId>().optional() }),
   'endpoints:list': z.object({}),
   'endpoints:save': endpointInputSchema,
   'endpoints:delete': z.object({ name: endpointName }),
@@ -94,6 +100,9 @@ export interface InvokeResults {
   'jobs:cancel': Job;
   'jobs:resume': Job;
   'import:start': { job: Job; datasetId: DatasetId };
+  'models:list': ClipModel[];
+  'models:register': ClipModel;
+  'embed:start': { job: Job };
   'endpoints:list': LlmEndpoint[];
   'endpoints:save': LlmEndpoint;
   'endpoints:delete': { deleted: boolean };

@@ -5,6 +5,9 @@ import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images'
 import { listJobIssues, listJobRows } from '../db/repos/jobs';
 import { AppError, notFound, toApiError } from '../errors';
 import { startImport } from '../jobs/import';
+import { startEmbed } from '../jobs/embed';
+import { listModels } from '../db/repos/models';
+import { registerModel } from '../ml/models';
 import { listEndpoints } from '../db/repos/llm';
 import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
 import { getKeyStore } from '../llm/keys';
@@ -44,6 +47,9 @@ export function createHandlers(ws: Workspace): Handlers {
     'jobs:cancel': ({ id }) => jobs.cancel(id),
     'jobs:resume': ({ id }) => jobs.resume(id),
     'import:start': (arg) => startImport(ws, arg),
+    'models:list': () => listModels(db),
+    'models:register': ({ folder, name }) => registerModel(db, folder, name),
+    'embed:start': (arg) => startEmbed(ws, arg),
     'endpoints:list': () => listEndpoints(db),
     'endpoints:save': (arg) => saveEndpoint(db, arg, getKeyStore()),
     'endpoints:delete': ({ name }) => removeEndpoint(db, name, getKeyStore()),

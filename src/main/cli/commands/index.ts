@@ -2,8 +2,10 @@ import type { Command } from '../command';
 import { endpointsCommand } from './endpoints';
 import { importCommand } from './import';
 import { jobsCommand } from './jobs';
+import { embedCommand } from './embed';
+import { modelsCommand } from './models';
 import { statsCommand } from './stats';
 import { synthCommand } from './synth';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, endpointsCommand, synthCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, endpointsCommand, synthCommand];
