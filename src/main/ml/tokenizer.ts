@@ -80,16 +80,49 @@ const { order: VOCAB_BYTE_ORDER, byteChars: BYTE_CHARS } = bytesToUnicode();
 
 // Python's html._invalid_charrefs: numeric references that browsers (and Python) map to other characters.
 const INVALID_CHARREFS: Record<number, string> = {
-  0x00: '\ufffd', 0x0d: '\r', 0x80: '\u20ac', 0x81: '\x81', 0x82: '\u201a', 0x83: '\u0192', 0x84: '\u201e',
-  0x85: '\u2026', 0x86: '\u2020', 0x87: '\u2021', 0x88: '\u02c6', 0x89: '\u2030', 0x8a: '\u0160', 0x8b: '\u2039',
-  0x8c: '\u0152', 0x8d: '\x8d', 0x8e: '\u017d', 0x8f: '\x8f', 0x90: '\x90', 0x91: '\u2018', 0x92: '\u2019',
-  0x93: '\u201c', 0x94: '\u201d', 0x95: '\u2022', 0x96: '\u2013', 0x97: '\u2014', 0x98: '\u02dc', 0x99: '\u2122',
-  0x9a: '\u0161', 0x9b: '\u203a', 0x9c: '\u0153', 0x9d: '\x9d', 0x9e: '\u017e', 0x9f: '\u0178',
+  0x00: '\ufffd',
+  0x0d: '\r',
+  0x80: '\u20ac',
+  0x81: '\x81',
+  0x82: '\u201a',
+  0x83: '\u0192',
+  0x84: '\u201e',
+  0x85: '\u2026',
+  0x86: '\u2020',
+  0x87: '\u2021',
+  0x88: '\u02c6',
+  0x89: '\u2030',
+  0x8a: '\u0160',
+  0x8b: '\u2039',
+  0x8c: '\u0152',
+  0x8d: '\x8d',
+  0x8e: '\u017d',
+  0x8f: '\x8f',
+  0x90: '\x90',
+  0x91: '\u2018',
+  0x92: '\u2019',
+  0x93: '\u201c',
+  0x94: '\u201d',
+  0x95: '\u2022',
+  0x96: '\u2013',
+  0x97: '\u2014',
+  0x98: '\u02dc',
+  0x99: '\u2122',
+  0x9a: '\u0161',
+  0x9b: '\u203a',
+  0x9c: '\u0153',
+  0x9d: '\x9d',
+  0x9e: '\u017e',
+  0x9f: '\u0178',
 };
 // Python's html._invalid_codepoints: references to these decode to nothing.
 const isInvalidCodepoint = (n: number): boolean =>
-  (n >= 0x1 && n <= 0x8) || n === 0xb || (n >= 0xe && n <= 0x1f) || (n >= 0x7f && n <= 0x9f) ||
-  (n >= 0xfdd0 && n <= 0xfdef) || (n & 0xfffe) === 0xfffe;
+  (n >= 0x1 && n <= 0x8) ||
+  n === 0xb ||
+  (n >= 0xe && n <= 0x1f) ||
+  (n >= 0x7f && n <= 0x9f) ||
+  (n >= 0xfdd0 && n <= 0xfdef) ||
+  (n & 0xfffe) === 0xfffe;
 const ENTITY = /&(#[0-9]+;?|#[xX][0-9a-fA-F]+;?|[^\t\n\f <&#;]{1,32};?)/g;
 
 /** Python's `html.unescape`, rule for rule (including bare legacy names: "&ampx" → "&x"). */
@@ -119,10 +152,28 @@ export function htmlUnescape(text: string): string {
 // remove_control_chars), applied in ftfy's order.
 const C1_CONTROLS = /[\u0080-\u009f]/g;
 const LIGATURES: Record<string, string> = {
-  '\u0132': 'IJ', '\u0133': 'ij', '\u0149': '\u02bcn', '\u01f1': 'DZ', '\u01f2': 'Dz', '\u01f3': 'dz',
-  '\u01c4': 'D\u017d', '\u01c5': 'D\u017e', '\u01c6': 'd\u017e', '\u01c7': 'LJ', '\u01c8': 'Lj', '\u01c9': 'lj',
-  '\u01ca': 'NJ', '\u01cb': 'Nj', '\u01cc': 'nj', '\ufb00': 'ff', '\ufb01': 'fi', '\ufb02': 'fl', '\ufb03': 'ffi',
-  '\ufb04': 'ffl', '\ufb05': '\u017ft', '\ufb06': 'st',
+  '\u0132': 'IJ',
+  '\u0133': 'ij',
+  '\u0149': '\u02bcn',
+  '\u01f1': 'DZ',
+  '\u01f2': 'Dz',
+  '\u01f3': 'dz',
+  '\u01c4': 'D\u017d',
+  '\u01c5': 'D\u017e',
+  '\u01c6': 'd\u017e',
+  '\u01c7': 'LJ',
+  '\u01c8': 'Lj',
+  '\u01c9': 'lj',
+  '\u01ca': 'NJ',
+  '\u01cb': 'Nj',
+  '\u01cc': 'nj',
+  '\ufb00': 'ff',
+  '\ufb01': 'fi',
+  '\ufb02': 'fl',
+  '\ufb03': 'ffi',
+  '\ufb04': 'ffl',
+  '\ufb05': '\u017ft',
+  '\ufb06': 'st',
 };
 const LIGATURE_RE = new RegExp(`[${Object.keys(LIGATURES).join('')}]`, 'g');
 const WIDTH_FORMS = /[\u3000\uff01-\uffef]/g;
@@ -197,7 +248,13 @@ export class ClipTokenizer {
     const lines = gunzipSync(gz).toString('utf8').split('\n');
     // As the reference: skip the version line, keep 49152 − 256 − 2 merges.
     const merges = lines.slice(1, 49152 - 256 - 2 + 1).map((l) => l.split(' ') as [string, string]);
-    const vocab = [...VOCAB_BYTE_ORDER, ...VOCAB_BYTE_ORDER.map((c) => c + END_OF_WORD), ...merges.map(([a, b]) => a + b), SOT_TEXT, EOT_TEXT];
+    const vocab = [
+      ...VOCAB_BYTE_ORDER,
+      ...VOCAB_BYTE_ORDER.map((c) => c + END_OF_WORD),
+      ...merges.map(([a, b]) => a + b),
+      SOT_TEXT,
+      EOT_TEXT,
+    ];
     const encoder = new Map<string, number>();
     vocab.forEach((v, i) => encoder.set(v, i));
     const ranks = new Map<string, number>();
@@ -215,18 +272,29 @@ export class ClipTokenizer {
     }
     const model = (parsed as { model?: { type?: string; vocab?: unknown; merges?: unknown } }).model;
     if (!model || typeof model.vocab !== 'object' || model.vocab === null || !Array.isArray(model.merges)) {
-      throw new AppError('bad_request', 'tokenizer.json has no BPE model.vocab / model.merges: is it a CLIP tokenizer?');
+      throw new AppError(
+        'bad_request',
+        'tokenizer.json has no BPE model.vocab / model.merges: is it a CLIP tokenizer?',
+      );
     }
     const encoder = new Map<string, number>(Object.entries(model.vocab as Record<string, number>));
     const added = (parsed as { added_tokens?: { content: string; id: number }[] }).added_tokens ?? [];
     for (const t of added) encoder.set(t.content, t.id);
-    for (const [text, id] of [[SOT_TEXT, SOT_TOKEN], [EOT_TEXT, EOT_TOKEN]] as const) {
+    for (const [text, id] of [
+      [SOT_TEXT, SOT_TOKEN],
+      [EOT_TEXT, EOT_TOKEN],
+    ] as const) {
       if (encoder.get(text) !== id) {
-        throw new AppError('bad_request', `tokenizer.json maps ${text} to ${encoder.get(text)}, not ${id}: it is not the CLIP vocabulary.`);
+        throw new AppError(
+          'bad_request',
+          `tokenizer.json maps ${text} to ${encoder.get(text)}, not ${id}: it is not the CLIP vocabulary.`,
+        );
       }
     }
     const ranks = new Map<string, number>();
-    (model.merges as (string | [string, string])[]).forEach((m, i) => ranks.set(Array.isArray(m) ? `${m[0]} ${m[1]}` : m, i));
+    (model.merges as (string | [string, string])[]).forEach((m, i) =>
+      ranks.set(Array.isArray(m) ? `${m[0]} ${m[1]}` : m, i),
+    );
     return new ClipTokenizer(encoder, ranks, options);
   }
 
@@ -252,7 +320,10 @@ export class ClipTokenizer {
     const ids = this.encodeText(text);
     const out = new Int32Array(context); // zeros = PAD_TOKEN
     if (ids.length + 2 > context && options.truncate === false) {
-      throw new AppError('bad_request', `The text is ${ids.length + 2} tokens long, more than the context of ${context}. Shorten it or allow truncation.`);
+      throw new AppError(
+        'bad_request',
+        `The text is ${ids.length + 2} tokens long, more than the context of ${context}. Shorten it or allow truncation.`,
+      );
     }
     out[0] = SOT_TOKEN;
     const kept = Math.min(ids.length, context - 2);
@@ -279,7 +350,8 @@ export class ClipTokenizer {
       if (id === PAD_TOKEN && i > 0) continue;
       const tok = this.decoder.get(id);
       if (tok === undefined || tok === SOT_TEXT || tok === EOT_TEXT) continue;
-      for (const ch of tok.replaceAll(END_OF_WORD, ' ')) bytes.push(ch === ' ' ? 0x20 : (byteOf.get(ch) ?? 0x3f));
+      for (const ch of tok.replaceAll(END_OF_WORD, ' '))
+        bytes.push(ch === ' ' ? 0x20 : (byteOf.get(ch) ?? 0x3f));
     }
     return Buffer.from(bytes).toString('utf8').trim();
   }
@@ -297,7 +369,11 @@ export class ClipTokenizer {
       for (const b of Buffer.from(token, 'utf8')) mapped += BYTE_CHARS[b];
       ids = this.bpe(mapped).map((piece) => {
         const id = this.encoder.get(piece);
-        if (id === undefined) throw new AppError('internal', `BPE produced "${piece}", which the vocabulary lacks: the vocabulary and merges do not match.`);
+        if (id === undefined)
+          throw new AppError(
+            'internal',
+            `BPE produced "${piece}", which the vocabulary lacks: the vocabulary and merges do not match.`,
+          );
         return id;
       });
     }
@@ -326,7 +402,7 @@ export class ClipTokenizer {
       }
       if (best === Infinity) break;
       const next: string[] = [];
-      for (let i = 0; i < word.length; ) {
+      for (let i = 0; i < word.length;) {
         if (word[i] === first && i < word.length - 1 && word[i + 1] === second) {
           next.push(first + second);
           i += 2;
