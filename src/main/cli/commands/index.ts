@@ -4,8 +4,9 @@ import { importCommand } from './import';
 import { jobsCommand } from './jobs';
 import { embedCommand } from './embed';
 import { modelsCommand } from './models';
+import { serveCommand } from './serve';
 import { statsCommand } from './stats';
 import { synthCommand } from './synth';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, endpointsCommand, synthCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, serveCommand, endpointsCommand, synthCommand];
