@@ -1,7 +1,7 @@
 import { useElementSize } from '@mantine/hooks';
 import { IconMessage } from '@tabler/icons-react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useImperativeHandle, useRef } from 'react';
+import { memo, useEffect, useImperativeHandle, useRef, useState } from 'react';
 import type { ImageSummary } from '../../../../shared/domain';
 import { imageUrl } from '../../lib/api';
 import classes from './ImageGrid.module.css';
@@ -14,6 +14,21 @@ const FRAME_H = 200;
 const LABEL_H = 26;
 const GAP = 12;
 const ROW_H = FRAME_H + LABEL_H + GAP;
+
+/**
+ * A cell asks for its thumbnail only once it has stayed on screen this long. In a fast scroll rows
+ * live for a frame or two; requesting and decoding images for them would only compete with the frames.
+ */
+const IMAGE_DELAY_MS = 90;
+
+function useSettled(delayMs: number): boolean {
+  const [settled, setSettled] = useState(false);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(true), delayMs);
+    return () => clearTimeout(t);
+  }, [delayMs]);
+  return settled;
+}
 
 export interface GridHandle {
   scrollToIndex(index: number): void;
@@ -31,6 +46,7 @@ const Cell = memo(function Cell({
   selected: boolean;
   onOpen: (index: number) => void;
 }): React.JSX.Element {
+  const settled = useSettled(IMAGE_DELAY_MS);
   return (
     <div
       className={classes.cell}
@@ -42,7 +58,7 @@ const Cell = memo(function Cell({
       data-image-id={item?.id}
       onClick={() => onOpen(index)}
     >
-      {item ? (
+      {item && settled ? (
         <div className={classes.frame}>
           <img
             src={imageUrl(item.id, 'thumb')}
