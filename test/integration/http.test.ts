@@ -289,16 +289,26 @@ describe('server-sent events', () => {
     await expect.poll(() => busListeners('library:changed')).toBe(before);
   });
 
-  it('forwards jobs:progress while a job runs', async () => {
+  it('forwards jobs:progress while an import started through the API runs, up to its end', async () => {
+    const folder = join(dir, 'incoming');
+    mkdirSync(folder);
+    for (const [i, r] of [40, 120, 220].entries()) await personJpeg(join(folder, `p${i}.jpg`), { r, g: 90, b: 60 });
     const abort = new AbortController();
     const res = await fetch(`${base}/api/events`, { headers: withToken(), signal: abort.signal });
     const reader = res.body!.getReader();
     await readUntil(reader, 'retry:');
-    // Any job kind will do: the runner announces every job it queues, whatever happens to it next.
-    const job = ws.jobs.enqueue('import', { datasetId: 1 });
-    const text = await readUntil(reader, 'event: jobs:progress');
-    const line = text.split('\n').find((l, i, all) => all[i - 1] === 'event: jobs:progress' && l.startsWith('data: '));
-    expect(JSON.parse(line!.slice('data: '.length))).toMatchObject({ id: job.id, kind: 'import' });
+
+    const started = await call('import:start', { imageRoot: folder, name: 'incoming' });
+    expect(started.status).toBe(200);
+    const jobId = started.body.ok ? (started.body.value as { job: { id: number } }).job.id : -1;
+    const text = await readUntil(reader, '"status":"done"');
+    const jobs = text
+      .split('\n\n')
+      .filter((block) => block.startsWith('event: jobs:progress\n'))
+      .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { id: number; status: string; done: number });
+    expect(jobs.every((j) => j.id === jobId)).toBe(true);
+    expect(jobs.map((j) => j.status)).toContain('running');
+    expect(jobs.at(-1)).toMatchObject({ status: 'done', done: 3 });
     abort.abort();
     await ws.jobs.idle();
   });

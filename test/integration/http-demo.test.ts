@@ -1,0 +1,62 @@
+// The demo workspace behind `npm start`: generated once, imported into an empty workspace only.
+import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getLibraryStats } from '../../src/main/db/repos/images';
+import { ensureDemoWorkspace } from '../../src/main/demo';
+import { openWorkspace } from '../../src/main/workspace';
+
+const dir = mkdtempSync(join(tmpdir(), 'ctgi-demo-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const small = { identities: 4, views: 2, seed: 3 };
+
+describe('ensureDemoWorkspace', () => {
+  it('generates the world beside the workspace and imports it as a job', async () => {
+    const ws = openWorkspace(join(dir, 'demo.sqlite'), { resumeJobs: false });
+    try {
+      const log: string[] = [];
+      const result = await ensureDemoWorkspace(ws, { ...small, log: (l) => log.push(l) });
+      expect(result.worldDir).toBe(join(dir, 'demo-world'));
+      expect(existsSync(join(result.worldDir, 'data_captions.json'))).toBe(true);
+      expect(log.join('\n')).toContain('Generating');
+      expect(result.job).toMatchObject({ kind: 'import' });
+      await ws.jobs.idle();
+      expect(ws.jobs.get(result.job!.id)).toMatchObject({ status: 'done', done: 8 });
+      const stats = getLibraryStats(ws.db);
+      expect(stats).toMatchObject({ datasets: 1, images: 8, identities: 4 });
+
+      const again = await ensureDemoWorkspace(ws, small);
+      expect(again.job).toBeUndefined();
+      expect(getLibraryStats(ws.db).images).toBe(8);
+    } finally {
+      await ws.close();
+    }
+  });
+
+  it('reuses a world already on disk, and regenerates one that was left half-made', async () => {
+    const ws = openWorkspace(join(dir, 'second.sqlite'), { resumeJobs: false });
+    try {
+      const log: string[] = [];
+      const reused = await ensureDemoWorkspace(ws, { ...small, worldDir: join(dir, 'demo-world'), log: (l) => log.push(l) });
+      expect(log).toEqual([]);
+      await ws.jobs.idle();
+      expect(ws.jobs.get(reused.job!.id).status).toBe('done');
+    } finally {
+      await ws.close();
+    }
+
+    unlinkSync(join(dir, 'demo-world', 'data_captions.json'));
+    const third = openWorkspace(join(dir, 'third.sqlite'), { resumeJobs: false });
+    try {
+      const log: string[] = [];
+      const made = await ensureDemoWorkspace(third, { ...small, worldDir: join(dir, 'demo-world'), log: (l) => log.push(l) });
+      expect(log.join('\n')).toContain('Generating');
+      await third.jobs.idle();
+      expect(third.jobs.get(made.job!.id)).toMatchObject({ status: 'done', done: 8 });
+    } finally {
+      await third.close();
+    }
+  });
+});
