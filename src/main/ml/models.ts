@@ -302,6 +302,15 @@ export async function loadModelFolder(folder: string, opts: LoadOptions = {}): P
   try {
     const vision = checkVision(enc.vision!, m, problems, notes);
     const text = checkText(enc.text!, m, problems, notes);
+    const dimOf = (info: SessionInfo, name: string | undefined): unknown => info.outputs.find((o) => o.name === name)?.shape[1];
+    const vd = dimOf(enc.vision!, vision?.output);
+    const td = dimOf(enc.text!, text?.output);
+    if (typeof vd === 'number' && typeof td === 'number' && vd !== td) {
+      problems.add(
+        `The towers disagree: images embed to ${vd} values, texts to ${td}. Both must end in the same ` +
+          `projection size; re-export them from the same checkpoint with projection heads.`,
+      );
+    }
     problems.throwIfAny(dir);
     enc.bind({ vision, text });
     await probe(enc, m, problems);
