@@ -44,10 +44,12 @@ function run(args, extraEnv = {}) {
   });
 }
 
+// `npm start -- --port 8080` etc. are options of `ctgi serve`; the desktop app takes none.
 const extra = process.argv.slice(2);
 const blocker = electronBlocker();
 if (blocker === null) {
-  process.exitCode = await run([electronVite, 'preview', ...extra]);
+  if (extra.length > 0) console.log(`The desktop app ignores ${extra.join(' ')} (they are options of ctgi serve; CTGI_HEADLESS=1 npm start uses them).`);
+  process.exitCode = await run([electronVite, 'preview']);
 } else {
   console.log(`Starting the headless server instead of the desktop app: ${blocker}.`);
   if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) {
