@@ -37,7 +37,7 @@ const rect = (x0: number, y0: number, x1: number, y1: number): Rect => ({ x0, y0
 export const LAYOUT: Readonly<Record<RegionName, Region>> = {
   hat: {
     extent: rect(0.36, 0.025, 0.66, 0.07),
-    core: [rect(0.44, 0.04, 0.56, 0.055)],
+    core: [rect(0.455, 0.042, 0.545, 0.056)],
     whenAbsent: 'hair (a cap never has the hair colour, so a different colour there means a cap)',
   },
   hair: { extent: rect(0.37, 0.025, 0.63, 0.26), core: [rect(0.44, 0.072, 0.56, 0.088)] },
@@ -45,7 +45,7 @@ export const LAYOUT: Readonly<Record<RegionName, Region>> = {
   bottom: { extent: rect(0.28, 0.44, 0.72, 0.94), core: [rect(0.42, 0.478, 0.58, 0.522)] },
   shoes: {
     extent: rect(0.3, 0.93, 0.72, 0.98),
-    core: [rect(0.42, 0.945, 0.46, 0.968), rect(0.55, 0.945, 0.61, 0.968)],
+    core: [rect(0.42, 0.945, 0.46, 0.968), rect(0.55, 0.945, 0.6, 0.968)],
   },
   bag: {
     extent: rect(0.6, 0.16, 0.95, 0.56),

@@ -91,12 +91,25 @@ export const DEFAULT_SIZE: RenderSize = { width: 128, height: 256 };
 /** Scene numbers are kept to 4 decimals so attributes.json holds exactly what was rendered. */
 const r4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 
+/** The extremes of every pose parameter; the layout test draws people at each corner. */
+export const POSE_RANGES = {
+  shift: [-0.015, 0.015],
+  spread: { front: [0.06, 0.085], back: [0.06, 0.085], side: [0.05, 0.08] },
+  arm: { front: [0, 0.03], back: [0, 0.03], side: [0.1, 0.16] },
+} as const satisfies {
+  shift: readonly [number, number];
+  spread: Record<View, readonly [number, number]>;
+  arm: Record<View, readonly [number, number]>;
+};
+
 export function samplePose(view: View, rng: Rng): Pose {
+  const [s0, s1] = POSE_RANGES.spread[view];
+  const [a0, a1] = POSE_RANGES.arm[view];
   return {
     view,
-    shift: r4(rng.range(-0.015, 0.015)),
-    spread: r4(view === 'side' ? rng.range(0.05, 0.08) : rng.range(0.06, 0.085)),
-    arm: r4(view === 'side' ? rng.range(0.1, 0.16) : rng.range(0, 0.03)),
+    shift: r4(rng.range(POSE_RANGES.shift[0], POSE_RANGES.shift[1])),
+    spread: r4(rng.range(s0, s1)),
+    arm: r4(rng.range(a0, a1)),
   };
 }
 
