@@ -18,13 +18,12 @@ import {
 } from '../../src/main/synth/attributes';
 import {
   BACKGROUND_REFERENCE,
+  BAG_PROBE_BACKGROUND,
   BAG_PROBES,
   colourDistance,
   corePixels,
   LAYOUT,
-  meanColour,
-  nearestColour,
-  regionMeans,
+  readColours,
   type Rect,
 } from '../../src/main/synth/layout';
 import { drawLabels, LABEL, POSE_RANGES, VIEWS, type Label, type Pose } from '../../src/main/synth/render';
@@ -98,6 +97,9 @@ describe('layout guarantee: region cores hold only their own part, in every view
           const bag = a.bag.type === 'none' ? LABEL.background : LABEL.bag;
           expectOnly(labels, LAYOUT.bag.core, size, bag, `bag ${tag}`);
           expectOnly(labels, BACKGROUND_REFERENCE, size, LABEL.background, `background ${tag}`);
+          for (const [probe, rects] of Object.entries(BAG_PROBE_BACKGROUND)) {
+            expectOnly(labels, rects, size, LABEL.background, `${probe} background ${tag}`);
+          }
           const t = a.bag.type;
           expectOnly(labels, BAG_PROBES.high, size, t === 'backpack' ? LABEL.bag : LABEL.background, `high ${tag}`);
           const middle = t === 'backpack' || t === 'shoulder bag';
@@ -245,31 +247,30 @@ describe('attributes are recoverable from pixels', () => {
     hair: ColourName;
     hat: ColourName | null;
     bag: ColourName | null;
+    bagType: string | null;
   }
 
   // What the toy CLIP and the oracle do: average each region core, take the nearest palette colour.
   function read(pixels: Uint8Array, width: number, height: number, channels: number): Reading {
-    const m = regionMeans(pixels, width, height, channels);
-    const hair = nearestColour(m.hair).name;
-    const hat = nearestColour(m.hat).name;
-    const background = meanColour(pixels, width, height, channels, BACKGROUND_REFERENCE);
-    return {
-      top: nearestColour(m.top).name,
-      bottom: nearestColour(m.bottom).name,
-      shoes: nearestColour(m.shoes).name,
-      hair,
-      hat: hat === hair ? null : hat,
-      bag: colourDistance(m.bag, background) > 30 ? nearestColour(m.bag).name : null,
-    };
+    const r = readColours(pixels, width, height, channels);
+    return { ...r, bag: r.bag?.colour ?? null, bagType: r.bag?.type ?? null };
   }
 
   function truthOf(a: PersonAttributes): Reading {
-    return { top: a.top.colour, bottom: a.bottom.colour, shoes: a.shoes.colour, hair: a.hair.colour, hat: a.hat.colour, bag: a.bag.colour };
+    return {
+      top: a.top.colour,
+      bottom: a.bottom.colour,
+      shoes: a.shoes.colour,
+      hair: a.hair.colour,
+      hat: a.hat.colour,
+      bag: a.bag.colour,
+      bagType: a.bag.type === 'none' ? null : a.bag.type,
+    };
   }
 
   /** `load` returns the image as the app would hand it on: a path or re-encoded bytes. */
   async function score(truth: GroundTruth, imageRoot: string, load: (file: string) => Promise<string | Buffer>): Promise<Record<keyof Reading, number>> {
-    const right = { top: 0, bottom: 0, shoes: 0, hair: 0, hat: 0, bag: 0 };
+    const right = { top: 0, bottom: 0, shoes: 0, hair: 0, hat: 0, bag: 0, bagType: 0 };
     const misses: string[] = [];
     for (const img of truth.images) {
       const input = await load(path.join(imageRoot, img.file));

@@ -9,8 +9,9 @@
 // and on decoded, resized, re-encoded pixels.
 //
 // Averages over a core are shifted by lighting (×0.85–1.15), light garment shading and a little
-// noise; `nearestColour` absorbs that because the palette colours are far apart.
-import { COLOURS, COLOUR_NAMES, type ColourName, type Rgb } from './attributes';
+// noise; `nearestColour` absorbs that because the palette colours are far apart (every pair ≥ 85).
+// `readColours` is the whole recipe (what a toy CLIP image tower or an oracle MLLM should do).
+import { COLOURS, COLOUR_NAMES, type BagType, type ColourName, type Rgb } from './attributes';
 
 /** A rectangle in fractions: x of the width, y of the height, [x0, x1) × [y0, y1). */
 export interface Rect {
@@ -68,6 +69,16 @@ export const BAG_PROBES: Readonly<Record<'high' | 'middle' | 'low', readonly Rec
   high: [rect(0.79, 0.25, 0.89, 0.32)],
   middle: [rect(0.79, 0.385, 0.89, 0.42)],
   low: [rect(0.79, 0.515, 0.89, 0.535)],
+};
+
+/**
+ * Background at each probe's height, left of the body (nothing is ever drawn there). A probe shows a
+ * bag when its mean is nearer the bag core's colour than this reference's.
+ */
+export const BAG_PROBE_BACKGROUND: Readonly<Record<'high' | 'middle' | 'low', readonly Rect[]>> = {
+  high: [rect(0.03, 0.25, 0.13, 0.32)],
+  middle: [rect(0.03, 0.385, 0.13, 0.42)],
+  low: [rect(0.03, 0.515, 0.13, 0.535)],
 };
 
 /** Which region each garment word of the vocabulary refers to (glasses have none). */
@@ -163,4 +174,46 @@ export function nearestColour(
     }
   }
   return { name: best, distance: bestD };
+}
+
+export interface ColourReading {
+  top: ColourName;
+  bottom: ColourName;
+  shoes: ColourName;
+  hair: ColourName;
+  /** null: no cap (the hat core shows the hair's colour). */
+  hat: ColourName | null;
+  /** null: no bag (the bag core matches the background beside the body). */
+  bag: { type: Exclude<BagType, 'none'> | null; colour: ColourName } | null;
+}
+
+/**
+ * Reads a person's colours from pixels: the nearest palette colour of each core's mean, a cap where
+ * the hat core differs from the hair, a bag where the bag core differs from the background, and the
+ * bag's type from the probes. Works on any size the crop was resized to, RGB or RGBA.
+ */
+export function readColours(pixels: Uint8Array, width: number, height: number, channels: number): ColourReading {
+  const m = regionMeans(pixels, width, height, channels);
+  const hair = nearestColour(m.hair).name;
+  const hat = nearestColour(m.hat).name;
+  const background = meanColour(pixels, width, height, channels, BACKGROUND_REFERENCE);
+  let bag: ColourReading['bag'] = null;
+  // Bag and background get the same lighting, and every scene colour is ≥ 50 from every palette colour.
+  if (colourDistance(m.bag, background) > 30) {
+    const shows = (probe: keyof typeof BAG_PROBES): boolean => {
+      const at = meanColour(pixels, width, height, channels, BAG_PROBES[probe]);
+      const bg = meanColour(pixels, width, height, channels, BAG_PROBE_BACKGROUND[probe]);
+      return colourDistance(at, m.bag) < colourDistance(at, bg);
+    };
+    const type = shows('high') ? 'backpack' : shows('middle') ? 'shoulder bag' : shows('low') ? 'handbag' : null;
+    bag = { type, colour: nearestColour(m.bag).name };
+  }
+  return {
+    top: nearestColour(m.top).name,
+    bottom: nearestColour(m.bottom).name,
+    shoes: nearestColour(m.shoes).name,
+    hair,
+    hat: hat === hair ? null : hat,
+    bag,
+  };
 }
