@@ -8,7 +8,7 @@ import { tinyModelFolder } from '../fixtures/clip-tiny';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';
 
-describe('model folder validation', () => {
+describe('model folder validation', { timeout: 30_000 }, () => {
   it('accepts the contract and records io names, tokenizer and sha256 of both towers', async () => {
     const f = await loadModelFolder(tinyModelFolder());
     expect(f.vision).toEqual({ input: 'pixel_values', output: 'image_embeds' });
@@ -54,7 +54,7 @@ describe('model folder validation', () => {
   });
 });
 
-describe('model registration', () => {
+describe('model registration', { timeout: 30_000 }, () => {
   it('registers once per name and finds models by id or name', async () => {
     const { db } = openDatabase(':memory:');
     const m = await registerModel(db, tinyModelFolder(), 'tiny');
