@@ -18,6 +18,7 @@ let dir: string;
 let ws: Workspace;
 let server: RunningHttpServer;
 let base: string;
+const APP_JS = `console.log(${JSON.stringify('app '.repeat(1000))});`;
 const images: { kept: ImageId; vanishing: ImageId } = {} as never;
 
 async function personJpeg(file: string, colour: { r: number; g: number; b: number }): Promise<Buffer> {
@@ -92,7 +93,7 @@ beforeAll(async () => {
   const web = join(dir, 'web');
   mkdirSync(join(web, 'assets'), { recursive: true });
   writeFileSync(join(web, 'index.html'), '<!doctype html><title>CTGI Studio</title><script src="/assets/app-abc123.js"></script>');
-  writeFileSync(join(web, 'assets', 'app-abc123.js'), 'console.log("app");');
+  writeFileSync(join(web, 'assets', 'app-abc123.js'), APP_JS);
   writeFileSync(join(dir, 'secret.txt'), 'not for the browser');
 
   ws = openWorkspace(join(dir, 'ws.sqlite'), { resumeJobs: false });
@@ -376,6 +377,10 @@ describe('static files', () => {
     const cookie = await pageCookie();
     const res = await fetch(`${base}/assets/app-abc123.js`, { headers: { cookie } });
     expect(res.headers.get('cache-control')).toContain('immutable');
+    // fetch asks for gzip and decodes it; the wire size shows it was compressed.
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    expect(Number(res.headers.get('content-length'))).toBeLessThan(APP_JS.length / 10);
+    expect(await res.text()).toBe(APP_JS);
     const etag = res.headers.get('etag')!;
     const again = await fetch(`${base}/assets/app-abc123.js`, { headers: { cookie, 'if-none-match': etag } });
     expect(again.status).toBe(304);
