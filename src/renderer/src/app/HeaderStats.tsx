@@ -20,6 +20,9 @@ export function HeaderStats(): React.JSX.Element | null {
   const { data, error, reload } = useInvoke('library:stats', {});
   const refresh = useThrottled(reload, 1000);
   useEvent('library:changed', refresh);
+  useEvent('jobs:progress', (job) => {
+    if (job.kind === 'import' && job.status === 'running') refresh();
+  });
   if (error) return null;
   if (!data) return <Skeleton height={18} width={260} visibleFrom="md" />;
   const captions = Object.values(data.captions).reduce((a, b) => a + b, 0);

@@ -63,6 +63,10 @@ export function LibraryView(): React.JSX.Element {
     datasets.reload();
   }, 1000);
   useEvent('library:changed', refresh);
+  // The runner announces library:changed when a job ends; while an import runs the grid grows with it.
+  useEvent('jobs:progress', (job) => {
+    if (job.kind === 'import' && job.status === 'running') refresh();
+  });
 
   const total = paged.total;
   const select = useCallback(
