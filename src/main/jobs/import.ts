@@ -88,6 +88,8 @@ async function probeBatch(
   root: string,
   items: readonly ImportItem[],
   from: number,
+  /** False on a first attempt, whose dataset is new and empty: saves a lookup per image. */
+  mayExist: boolean,
 ): Promise<Probed[]> {
   const out: Probed[] = new Array(items.length);
   let cursor = 0;
@@ -95,7 +97,7 @@ async function probeBatch(
     while (cursor < items.length) {
       const k = cursor++;
       const item = items[k]!;
-      const known = findImageByPath(db, datasetId, item.relPath) !== undefined;
+      const known = mayExist && findImageByPath(db, datasetId, item.relPath) !== undefined;
       out[k] = { index: from + k, item, result: known ? null : await probeImage(join(root, item.relPath)) };
     }
   };
@@ -202,8 +204,9 @@ async function runImport(ctx: JobContext<ImportParams, ImportState>): Promise<vo
   }
 
   const identities = new Map<string, IdentityId>();
+  const mayExist = ctx.state !== undefined;
   const probe = (from: number): Promise<Probed[]> =>
-    probeBatch(db, datasetId, root, items.slice(from, from + BATCH), from);
+    probeBatch(db, datasetId, root, items.slice(from, from + BATCH), from, mayExist);
   let pending = state.next < total ? probe(state.next) : null;
   while (pending) {
     const batch = await pending;
