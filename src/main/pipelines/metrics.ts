@@ -1,0 +1,145 @@
+/**
+ * Retrieval metrics of the IRRA/RDE protocol (ALGORITHMS.md §4): every query ranks the whole gallery by
+ * similarity, descending; a match is a gallery item with the query's person id.
+ *
+ * Ties: equal scores are ordered by gallery index (a stable sort). IRRA's torch.argsort is not stable, so its
+ * tie order is unspecified; ours is fixed so results reproduce. NaN scores rank below everything.
+ *
+ * Queries whose person id has no image in the gallery have no defined AP/INP (IRRA would produce NaN); they are
+ * left out of every metric and counted in `queriesWithoutMatch`.
+ */
+import { AppError } from '../errors';
+
+export interface RetrievalMetrics {
+  /** Percentages, 0–100. */
+  r1: number;
+  r5: number;
+  r10: number;
+  mAP: number;
+  mINP: number;
+  /** Queries that were scored (those with at least one match). */
+  queries: number;
+  gallery: number;
+  queriesWithoutMatch: number;
+}
+
+export interface PerQuery {
+  /** 1-based rank of the first match; 0 when the query has no match. */
+  firstMatchRank: Int32Array;
+  /** Average precision in 0–1; NaN when the query has no match. */
+  ap: Float64Array;
+  /** matches / rank of the last match, 0–1; NaN when the query has no match. */
+  inp: Float64Array;
+}
+
+export type PersonId = number | string;
+
+/** Above this many matches per query, sort the row instead of counting per match. */
+const SORT_THRESHOLD = 48;
+
+/**
+ * @param similarity queries × gallery, row-major.
+ * @param queryPids person id of each query (caption).
+ * @param galleryPids person id of each gallery image.
+ */
+export function retrievalMetrics(
+  similarity: Float32Array,
+  queryPids: ArrayLike<PersonId>,
+  galleryPids: ArrayLike<PersonId>,
+): RetrievalMetrics & { perQuery: PerQuery } {
+  const nq = queryPids.length;
+  const ng = galleryPids.length;
+  if (similarity.length !== nq * ng) {
+    throw new AppError(
+      'bad_request',
+      `The similarity matrix has ${similarity.length} values, expected ${nq} queries × ${ng} gallery items.`,
+    );
+  }
+  // Map ids to small integers once: comparisons in the hot loop stay numeric.
+  const codes = new Map<PersonId, number>();
+  const code = (p: PersonId): number => {
+    let c = codes.get(p);
+    if (c === undefined) codes.set(p, (c = codes.size));
+    return c;
+  };
+  const g = Int32Array.from({ length: ng }, (_, j) => code(galleryPids[j]!));
+  const byPid = new Map<number, number[]>();
+  for (let j = 0; j < ng; j++) {
+    const list = byPid.get(g[j]!);
+    if (list) list.push(j);
+    else byPid.set(g[j]!, [j]);
+  }
+
+  const firstMatchRank = new Int32Array(nq);
+  const ap = new Float64Array(nq).fill(NaN);
+  const inp = new Float64Array(nq).fill(NaN);
+  const row = new Float32Array(ng);
+  let scored = 0;
+  let hits1 = 0;
+  let hits5 = 0;
+  let hits10 = 0;
+  let sumAp = 0;
+  let sumInp = 0;
+
+  for (let q = 0; q < nq; q++) {
+    const matches = byPid.get(code(queryPids[q]!));
+    if (!matches) continue;
+    for (let j = 0; j < ng; j++) {
+      const s = similarity[q * ng + j]!;
+      row[j] = Number.isNaN(s) ? -Infinity : s;
+    }
+    const ranks =
+      matches.length > SORT_THRESHOLD
+        ? ranksBySorting(row, g, g[matches[0]!]!)
+        : ranksByCounting(row, matches);
+    const m = ranks.length;
+    let sum = 0;
+    for (let i = 0; i < m; i++) sum += (i + 1) / ranks[i]!;
+    const first = ranks[0]!;
+    firstMatchRank[q] = first;
+    ap[q] = sum / m;
+    inp[q] = m / ranks[m - 1]!;
+    scored++;
+    sumAp += ap[q]!;
+    sumInp += inp[q]!;
+    if (first <= 1) hits1++;
+    if (first <= 5) hits5++;
+    if (first <= 10) hits10++;
+  }
+
+  const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
+  return {
+    r1: pct(hits1),
+    r5: pct(hits5),
+    r10: pct(hits10),
+    mAP: pct(sumAp),
+    mINP: pct(sumInp),
+    queries: scored,
+    gallery: ng,
+    queriesWithoutMatch: nq - scored,
+    perQuery: { firstMatchRank, ap, inp },
+  };
+}
+
+/** 1-based ranks of the matches, ascending: everything scored higher, plus equal scores earlier in the gallery. */
+function ranksByCounting(row: Float32Array, matches: readonly number[]): number[] {
+  const m = matches.length;
+  const ms = Float64Array.from(matches, (j) => row[j]!);
+  const ranks = new Int32Array(m).fill(1);
+  for (let k = 0; k < row.length; k++) {
+    const s = row[k]!;
+    for (let t = 0; t < m; t++) {
+      const v = ms[t]!;
+      if (s > v || (s === v && k < matches[t]!)) ranks[t]!++;
+    }
+  }
+  return Array.from(ranks).sort((a, b) => a - b);
+}
+
+function ranksBySorting(row: Float32Array, g: Int32Array, pid: number): number[] {
+  const order = Array.from({ length: row.length }, (_, j) => j);
+  order.sort((a, b) => row[b]! - row[a]! || a - b);
+  const ranks: number[] = [];
+  order.forEach((j, i) => g[j] === pid && ranks.push(i + 1));
+  return ranks;
+}
