@@ -371,6 +371,8 @@ describe('static files', () => {
     expect(route.headers.get('cache-control')).toBe('no-cache');
     const missing = await fetch(`${base}/assets/gone-123.js`, { headers: { cookie } });
     expect(missing.status).toBe(404);
+    const favicon = await fetch(`${base}/favicon.ico`, { headers: { cookie } });
+    expect(favicon.status).toBe(204);
   });
 
   it('caches hashed assets for good and revalidates by ETag', async () => {

@@ -277,6 +277,8 @@ export async function startHttpServer(ws: Workspace, opts: HttpServerOptions = {
     let info = await stat(file).catch(() => null);
     if (!info?.isFile()) {
       // Client-side routes (/jobs, /library/3) are pages of the single-page app; a missing asset is a 404.
+      // Browsers ask for /favicon.ico on their own; "nothing" is a better answer than an error in the console.
+      if (url.pathname === '/favicon.ico') return send(res, 204, { 'cache-control': 'private, max-age=86400' });
       if (extname(file) !== '') return sendText(res, 404, `${url.pathname} does not exist.`);
       file = join(staticDir, 'index.html');
       info = await stat(file).catch(() => null);
