@@ -290,6 +290,18 @@ describe('server-sent events', () => {
     await expect.poll(() => busListeners('library:changed')).toBe(before);
   });
 
+  it('sends a heartbeat comment while nothing happens, and close() ends open streams', async () => {
+    const quiet = await startHttpServer(ws, { heartbeatMs: 30, token: 'fixed-token-for-this-test' });
+    expect(quiet.token).toBe('fixed-token-for-this-test');
+    const res = await fetch(`http://127.0.0.1:${quiet.port}/api/events`, { headers: { 'x-ctgi-token': quiet.token } });
+    const reader = res.body!.getReader();
+    expect(await readUntil(reader, ': heartbeat\n\n')).toContain('retry: 3000');
+    await quiet.close();
+    let ended = false;
+    while (!ended) ended = (await reader.read()).done;
+    expect(ended).toBe(true);
+  });
+
   it('forwards jobs:progress while an import started through the API runs, up to its end', async () => {
     const folder = join(dir, 'incoming');
     mkdirSync(folder);
