@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/main/cli';
 import { clipTokenizer } from '../../src/main/ml/tokenizer';
 import { constants, decodeModel, encodeModel, shapeOf, tensorValues } from '../../src/main/ml/onnx';
 import { pesModel, stretchPositionalTable } from '../../src/main/ml/pes';
@@ -139,5 +143,32 @@ describe('pesModel', () => {
     expect(() => pesModel(encodeModel(m))).toThrow(
       /Several \[77, D\] tables.*other_position_table.*refusing to guess/,
     );
+  });
+});
+
+describe('ctgi pes', () => {
+  it('writes the stretched model and reports the changes as JSON; refuses to overwrite without --force', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctgi-pes-'));
+    const input = join(dir, 'text_model.onnx');
+    const output = join(dir, 'text_model_248.onnx');
+    writeFileSync(input, buildToyTextModel());
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(l) };
+    expect(await main(['pes', '--in', input, '--out', output, '--json'], io)).toBe(0);
+    const report = JSON.parse(lines.join('\n'));
+    expect(report).toMatchObject({
+      contextBefore: 77,
+      contextAfter: 248,
+      table: 'text_model.embeddings.position_embedding.weight',
+    });
+    expect(
+      decodeModel(readFileSync(output)).graph!.initializer.find((t) => t.name === report.table)!.dims,
+    ).toEqual([248, 8]);
+    lines.length = 0;
+    expect(await main(['pes', '--in', input, '--out', output], io)).toBe(2);
+    expect(lines.join('\n')).toMatch(/exists already; pass --force/);
+    lines.length = 0;
+    expect(await main(['pes', '--in', input, '--out', output, '--force'], io)).toBe(0);
+    expect(lines.join('\n')).toMatch(/changed: Causal mask/);
   });
 });

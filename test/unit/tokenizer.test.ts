@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../src/main/cli';
 import { AppError } from '../../src/main/errors';
 import {
   ClipTokenizer,
@@ -198,5 +199,21 @@ describe('CLIP BPE tokenizer', () => {
     expect(n).toBe(10_000 * 77);
     console.info(`tokenizer: 10k captions in ${seconds.toFixed(2)} s`);
     expect(seconds).toBeLessThan(5);
+  });
+});
+
+describe('ctgi tokenize', () => {
+  it('prints one JSON array per text and notes truncation on stderr', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    expect(await main(['tokenize', '--no-pad', 'a photo of a cat', 'A Photo Of A CAT!'], io)).toBe(0);
+    expect(out.map((l) => JSON.parse(l))).toEqual([REFERENCE[0]![1], REFERENCE[1]![1]]);
+    out.length = 0;
+    expect(await main(['tokenize', '--context', '248', LONG_CAPTION], io)).toBe(0);
+    expect(JSON.parse(out[0]!)).toHaveLength(248);
+    expect(await main(['tokenize', '--context', '10', LONG_CAPTION], io)).toBe(0);
+    expect(JSON.parse(out[1]!)).toEqual([...LONG_IDS.slice(0, 9), EOT_TOKEN]);
+    expect(err.join('\n')).toMatch(/needs 95 tokens; truncated to 10/);
   });
 });

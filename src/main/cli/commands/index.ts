@@ -4,9 +4,11 @@ import { importCommand } from './import';
 import { jobsCommand } from './jobs';
 import { embedCommand } from './embed';
 import { modelsCommand } from './models';
+import { pesCommand } from './pes';
 import { serveCommand } from './serve';
 import { statsCommand } from './stats';
 import { synthCommand } from './synth';
+import { tokenizeCommand } from './tokenize';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, serveCommand, endpointsCommand, synthCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, serveCommand, endpointsCommand, synthCommand, tokenizeCommand, pesCommand];
