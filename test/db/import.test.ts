@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Job } from '../../src/shared/domain';
 import type { DatasetId, JobId } from '../../src/shared/ids';
 import { createHandlers } from '../../src/main/api/handlers';
@@ -12,6 +12,9 @@ import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { AppError } from '../../src/main/errors';
 import { getImportSummary, startImport } from '../../src/main/jobs/import';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
+
+// Real files, real sharp decodes, a thousand images in the resume tests: slow on a busy 2-core box.
+vi.setConfig({ testTimeout: 60_000 });
 
 // ---------------------------------------------------------------- fixtures: real files on disk
 
@@ -511,6 +514,26 @@ describe('import: crash, cancel and resume', () => {
     expect(ws.jobs.get(job.id).status).toBe('done');
     expect(getDatasetRow(ws.db, datasetId)?.status).toBe('ready');
     expectExactlyOnce(ws, job.id, 1000);
+  });
+
+  it('a folder that changed while the import was paused is listed again; nothing twice, the new file included', async () => {
+    const root = await folderOf(1000);
+    const ws = workspace();
+    const { job } = startImport(ws, { imageRoot: root });
+    await until(() => ws.jobs.get(job.id).done > 0);
+    ws.jobs.cancel(job.id);
+    await ws.jobs.idle();
+    expect(ws.jobs.get(job.id).status).toBe('cancelled');
+    write(root, 'aaa/new.jpg', await crop('jpeg', 5000, 16, 32)); // sorts first: every index shifts
+
+    ws.jobs.resume(job.id);
+    await ws.jobs.idle();
+    expect(ws.jobs.get(job.id)).toMatchObject({ status: 'done', done: 1003, total: 1003 });
+    expect(count(ws, 'SELECT count(*) AS n FROM images')).toBe(1001);
+    expect(count(ws, 'SELECT count(DISTINCT sha256) AS n FROM images')).toBe(1001);
+    expect(count(ws, `SELECT count(*) AS n FROM images WHERE rel_path = 'aaa/new.jpg'`)).toBe(1);
+    expect(issueFor(ws, job.id, '.')[0]?.message).toMatch(/changed since this import was interrupted/);
+    expect(getImportSummary(ws.db, job.id)).toMatchObject({ imported: 1001, duplicates: 1, failed: 1 });
   });
 
   it('a dataset can be deleted after its import, taking its images, identities and captions along', async () => {

@@ -9,6 +9,7 @@ import type { InvokeResults, ParsedArg } from '../../shared/contract';
 import { asDatasetId, asImageId, type DatasetId, type IdentityId, type JobId } from '../../shared/ids';
 import { getDatasetRow, insertDataset, updateDatasetStatus } from '../db/repos/datasets';
 import {
+  countImagesInDataset,
   findImageByPath,
   findImageBySha,
   insertCaption,
@@ -181,14 +182,15 @@ async function runImport(ctx: JobContext<ImportParams, ImportState>): Promise<vo
   } else {
     // First run — or the source changed since the last attempt, so the cursor means nothing: start
     // over; images already written are recognised by path and skipped without a second issue.
+    // Counts restart with the pass, except what is already in the library.
     const changed = ctx.state !== undefined;
     state = {
       next: 0,
       fingerprint,
-      imported: ctx.state?.imported ?? 0,
-      duplicates: ctx.state?.duplicates ?? 0,
-      failed: ctx.state?.failed ?? 0,
-      captions: ctx.state?.captions ?? 0,
+      imported: changed ? countImagesInDataset(db, datasetId) : 0,
+      duplicates: 0,
+      failed: 0,
+      captions: changed ? (ctx.state?.captions ?? 0) : 0,
     };
     db.transaction(() => {
       if (changed) {

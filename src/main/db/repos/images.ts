@@ -243,3 +243,7 @@ export function getLibraryStats(db: Db): LibraryStats {
     imagesBySplit,
   };
 }
+
+export function countImagesInDataset(db: Db, datasetId: DatasetId): number {
+  return (db.prepare(`SELECT count(*) AS n FROM images WHERE dataset_id = ?`).get(datasetId) as { n: number }).n;
+}
