@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
 import { ctgi, startServe, type Served } from './helpers/serve';
 
+// Page-side code runs in Chromium; the node tsconfig has no DOM library (declared here, module-scoped).
+declare const document: { querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number }> };
+
 const IDENTITIES = 60;
 const VIEWS = 4;
 
@@ -100,6 +103,10 @@ describe('import through the UI', () => {
     await expect.poll(() => page.getByTestId('stat-images').textContent()).toBe(total);
     await expect.poll(() => page.getByTestId('stat-identities').textContent()).toBe(String(IDENTITIES));
 
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[role=gridcell] img')].slice(0, 8).every((i) => i.complete && i.naturalWidth > 0),
+    );
+    await screenshot(page, 'library-imported');
     await page.locator('[data-index="2"][data-image-id]').click();
     const drawer = page.getByRole('dialog');
     await drawer.getByTestId('caption').first().waitFor();
@@ -108,6 +115,8 @@ describe('import through the UI', () => {
     expect(record, `no annotation record matches the drawer's path (${meta})`).toBeDefined();
     expect(await drawer.getByTestId('caption-text').allTextContents()).toEqual(record!.captions);
     expect(meta).toContain(record!.split);
+    await page.waitForTimeout(400); // the drawer's slide-in transition
+    await screenshot(page, 'drawer-imported');
     await page.keyboard.press('Escape');
 
     // The annotation's splits became filters.
