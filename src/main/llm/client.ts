@@ -7,6 +7,7 @@ import { LlmError, redact } from './errors';
 import { requestHash, type ChatMessage, type LlmImage } from './hash';
 import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
 import { abortReason, limiterFor, sleep, type EndpointLimiter } from './limiter';
+import { errorBodies, nodeFetch } from './http-fetch';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs, type RetryPolicy } from './retry';
 
 export interface ChatRequest {
@@ -89,7 +90,7 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
         maxRetries: 0,
         timeout: endpoint.timeoutMs,
         logLevel: 'off',
-        fetch: fetchKeepingErrorBodies,
+        fetch: nodeFetch,
         // Local servers (vLLM, Ollama) need no key: send no Authorization header at all.
         defaultHeaders: key === null ? { Authorization: null } : undefined,
       }),
@@ -373,17 +374,7 @@ function textOf(content: unknown): string | null {
 }
 
 // The SDK keeps an error body's message only in OpenAI's {"error": {...}} shape; vLLM and others put
-// it at the top level. Error bodies are small and rare, so keep a copy, keyed by the response's headers
-// object (which the SDK hands on as err.headers).
-const errorBodies = new WeakMap<Headers, string>();
-const fetchKeepingErrorBodies: typeof fetch = async (input, init) => {
-  const res = await fetch(input, init);
-  if (!res.ok) {
-    errorBodies.set(res.headers, await res.clone().text().catch(() => ''));
-  }
-  return res;
-};
-
+// it at the top level, so nodeFetch keeps error bodies, keyed by the headers object the SDK hands on.
 /** The server's own words about an error, short, with HTML pages and keys taken out. */
 function serverDetail(err: InstanceType<typeof OpenAI.APIError>, key: string | null): string {
   const body = err.error as { message?: unknown } | string | undefined;
