@@ -176,6 +176,17 @@ describe('LLM client: retries', () => {
     ]);
   });
 
+  it('holds back other requests to the endpoint while a retry-after runs', async () => {
+    const { db, fake, endpoint } = await setup();
+    fake.script({ status: 429, headers: { 'retry-after-ms': '400' }, body: { error: { message: 'slow down' } } });
+    const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
+    const first = client.chat(ask('first'));
+    await new Promise((r) => setTimeout(r, 80));
+    await Promise.all([first, client.chat(ask('second'))]);
+    const second = fake.chats.find((c) => c.body.messages[0]!.content === 'second')!;
+    expect(second.at - fake.chats[0]!.at).toBeGreaterThanOrEqual(390);
+  });
+
   it('honours retry-after in seconds on a 503', async () => {
     const { db, fake, endpoint } = await setup();
     fake.script({ status: 503, headers: { 'retry-after': '1' }, body: { error: { message: 'loading model' } } });
@@ -310,11 +321,11 @@ describe('LLM client: limits', () => {
     const t0 = performance.now();
     await Promise.all(Array.from({ length: 6 }, (_, i) => client.chat(ask(`r${i}`))));
     const at = fake.chats.map((c) => c.at).sort((x, y) => x - y);
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(490);
-    // No rolling second can hold more than 10 starts; with 6 requests, check the spacing itself, with
-    // slack for arrival jitter (a start can only be delayed by load, never brought forward).
-    expect(at[5]! - at[0]!).toBeGreaterThanOrEqual(450);
-    for (let i = 2; i < at.length; i++) expect(at[i]! - at[i - 2]!).toBeGreaterThanOrEqual(170);
+    // Unlimited, all six would arrive within a few ms. Starts are spaced by the client (so elapsed time is
+    // exact); arrivals at the server get slack for transit jitter on a loaded machine.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(480);
+    expect(at[5]! - at[0]!).toBeGreaterThanOrEqual(400);
+    for (let i = 2; i < at.length; i++) expect(at[i]! - at[i - 2]!).toBeGreaterThanOrEqual(120);
   });
 });
 
