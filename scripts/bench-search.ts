@@ -1,0 +1,160 @@
+// `npm run bench:search`: exact vs fast vector search (and the search service with sqlite-vec at 100k) on synthetic CLIP-like
+// galleries (src/main/ml/vector-index/synthetic.ts: identities, shared attributes, a modality gap),
+// seeded, so two runs see the same vectors and queries. Figures are synthetic and depend on load:
+// this machine's cores are shared, so read p50 rather than the best run.
+//   npx tsx scripts/bench-search.ts [--sizes 100000,1000000] [--queries 100] [--sqlite-vec-max 100000]
+import { openDatabase } from '../src/main/db/open';
+import { VectorIndex, fastBudget } from '../src/main/ml/vector-index';
+import { FAST_FROM, loadIndex, searchByVector } from '../src/main/search';
+import { asModelId } from '../src/shared/ids';
+import { clipLikeGallery } from '../src/main/ml/vector-index/synthetic';
+
+const DIM = 512;
+const K = 10;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : fallback;
+}
+const sizes = arg('sizes', '100000,1000000').split(',').map(Number);
+const queryCount = Number(arg('queries', '100'));
+const sqliteVecMax = Number(arg('sqlite-vec-max', '100000'));
+
+const ms = (t0: number): number => performance.now() - t0;
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+};
+const fmt = (x: number): string => x.toFixed(1).padStart(7);
+const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
+const recallAt = (truth: number[][], got: number[][]): number => {
+  let hit = 0;
+  let total = 0;
+  truth.forEach((t, q) => {
+    const s = new Set(t);
+    hit += (got[q] ?? []).filter((i) => s.has(i)).length;
+    total += t.length;
+  });
+  return hit / total;
+};
+
+/**
+ * The search service on a real workspace database (migrations, images, embeddings rows): gallery load
+ * time, the per-call cache check, and the exact sqlite-vec paths (vec_distance_cosine over the stored
+ * rows, and a vec0 KNN table built for the occasion) with their agreement with the JS exact top 10.
+ */
+function benchDatabase(vectors: Float32Array, size: number, queries: Float32Array, exact: number[][]): void {
+  const { db } = openDatabase(':memory:');
+  let t0 = performance.now();
+  db.prepare(`INSERT INTO datasets (id, name, format, root, status, created_at) VALUES (1, 'bench', 'folder', '/', 'ready', 0)`).run();
+  const model = asModelId(
+    Number(
+      db
+        .prepare(
+          `INSERT INTO models (name, folder, manifest, vision_sha256, text_sha256, image_height, image_width,
+             context_length, embedding_dim, created_at) VALUES ('bench', '/', '{}', '', '', 224, 224, 77, ?, 0)`,
+        )
+        .run(DIM).lastInsertRowid,
+    ),
+  );
+  db.exec(`CREATE VIRTUAL TABLE bench_vec USING vec0(embedding float[${DIM}] distance_metric=cosine)`);
+  const insImage = db.prepare(
+    `INSERT INTO images (id, dataset_id, rel_path, sha256, width, height, bytes, format, created_at)
+     VALUES (?, 1, ?, '', 1, 1, 1, 'png', 0)`,
+  );
+  const insEmb = db.prepare(`INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, 0)`);
+  const insVec = db.prepare('INSERT INTO bench_vec (rowid, embedding) VALUES (?, ?)');
+  db.transaction(() => {
+    for (let i = 0; i < size; i++) {
+      // Image id = gallery position + 1, so rankings compare directly with the in-memory exact run.
+      const blob = Buffer.from(vectors.buffer, vectors.byteOffset + i * DIM * 4, DIM * 4);
+      insImage.run(i + 1, `${i}.png`);
+      insEmb.run(model, i + 1, blob);
+      insVec.run(BigInt(i + 1), blob);
+    }
+  })();
+  console.log(`  workspace DB: ${size.toLocaleString('en')} images + embeddings + vec0 rows inserted in ${(ms(t0) / 1000).toFixed(1)} s`);
+
+  t0 = performance.now();
+  loadIndex(db, model);
+  const load = ms(t0);
+  const check: number[] = [];
+  for (let r = 0; r < 20; r++) {
+    t0 = performance.now();
+    loadIndex(db, model);
+    check.push(ms(t0));
+  }
+  console.log(`  service: load gallery ${(load / 1000).toFixed(2)} s; cache check per call p50 ${pct(check, 50).toFixed(2)} ms`);
+
+  const knn = db.prepare('SELECT rowid - 1 FROM bench_vec WHERE embedding MATCH ? AND k = ?').pluck();
+  const paths: [string, (q: Float32Array) => number[]][] = [
+    [`service auto (${size > FAST_FROM ? 'fast' : 'exact'})`, (q) => searchByVector(db, model, q, { k: K }).map((h) => h.imageId - 1)],
+    ['service sqlite (vec_distance_cos)', (q) => searchByVector(db, model, q, { k: K, mode: 'sqlite' }).map((h) => h.imageId - 1)],
+    ['sqlite-vec vec0 KNN', (q) => knn.all(Buffer.from(q.buffer, q.byteOffset, q.byteLength), K) as number[]],
+  ];
+  for (const [name, run] of paths) {
+    const lat: number[] = [];
+    const got: number[][] = [];
+    for (let q = 0; q < queryCount; q++) {
+      const query = queries.subarray(q * DIM, (q + 1) * DIM);
+      t0 = performance.now();
+      got.push(run(query));
+      lat.push(ms(t0));
+    }
+    console.log(
+      `  ${name.padEnd(34)} p50 ${fmt(pct(lat, 50))} ms  p95 ${fmt(pct(lat, 95))} ms  recall@10 ${recallAt(exact, got).toFixed(4)}`,
+    );
+  }
+  db.close();
+}
+
+function benchSize(size: number): void {
+  const identities = 4000;
+  let t0 = performance.now();
+  const gallery = clipLikeGallery({ size, dim: DIM, identities, seed: 20240601 });
+  const gen = ms(t0);
+  const index = new VectorIndex(gallery.vectors, DIM);
+  t0 = performance.now();
+  index.prepareFast();
+  const build = ms(t0);
+  const { vectors: queries } = gallery.queries(queryCount, 7);
+  const query = (q: number): Float32Array => queries.subarray(q * DIM, (q + 1) * DIM);
+  const budget = fastBudget(size, K);
+  console.log(
+    `\nN = ${size.toLocaleString('en')}  D = ${DIM}  identities = ${identities}  queries = ${queryCount}  k = ${K}` +
+      `\n  generate ${(gen / 1000).toFixed(1)} s, build fast codes ${(build / 1000).toFixed(2)} s` +
+      ` (shortlist ${budget.shortlist}, rescore ${budget.rescore})`,
+  );
+
+  // Warm the JIT on a few queries before timing either path.
+  for (let q = 0; q < 3; q++) {
+    index.topK(query(q), K);
+    index.fastTopK(query(q), K);
+  }
+  const exact: number[][] = [];
+  const exactLat: number[] = [];
+  for (let q = 0; q < queryCount; q++) {
+    t0 = performance.now();
+    exact.push(index.topK(query(q), K).map((h) => h.index));
+    exactLat.push(ms(t0));
+  }
+  const fast: number[][] = [];
+  const fastLat: number[] = [];
+  for (let q = 0; q < queryCount; q++) {
+    t0 = performance.now();
+    fast.push(index.fastTopK(query(q), K).map((h) => h.index));
+    fastLat.push(ms(t0));
+  }
+  console.log(`  ${'exact (JS, one thread)'.padEnd(34)} p50 ${fmt(pct(exactLat, 50))} ms  p95 ${fmt(pct(exactLat, 95))} ms`);
+  console.log(
+    `  ${'fast (1-bit codes + rescore)'.padEnd(34)} p50 ${fmt(pct(fastLat, 50))} ms  p95 ${fmt(pct(fastLat, 95))} ms  recall@10 ${recallAt(exact, fast).toFixed(4)}`,
+  );
+  if (size <= sqliteVecMax) benchDatabase(gallery.vectors, size, queries, exact);
+  else console.log(`  sqlite-vec skipped above ${sqliteVecMax.toLocaleString('en')} vectors (--sqlite-vec-max)`);
+  console.log(`  peak RSS so far ${peakRssMb().toFixed(0)} MB`);
+}
+
+console.log('Vector search benchmark — synthetic CLIP-like vectors, seeded');
+const started = performance.now();
+for (const size of sizes) benchSize(size);
+console.log(`\ntotal ${(ms(started) / 1000).toFixed(0)} s`);

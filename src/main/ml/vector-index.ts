@@ -1,0 +1,423 @@
+// Vector search over one model's gallery: N vectors of D float32 values, L2-normalised, so the dot
+// product is the cosine. Two ways to answer a query:
+// - exact: one pass over the contiguous Float32Array, bounded heap for the top K;
+// - fast: 1-bit codes (is each component above the gallery mean?), scored against the float query
+//   by per-query byte tables: a first pass over every code reads only the 16 bytes that weigh most
+//   for this query and keeps 10%; a second pass scores those on all bytes and keeps R; R are rescored
+//   exactly. At 1M × 512 the codes are 64 MB instead of 2 GB. Figures: scripts/bench-search.ts.
+// Also measured, and not used (pure JS, no SIMD, one core, 1M × 512): int8 dot products ≈ 900 ms, slower
+// than the float scan (≈ 650 ms); a symmetric Hamming first pass (popcount table, ≈ 16 ms) costs about
+// as much as the 16-byte pass and keeps the exact top 10 less often at the same shortlist size.
+// Ties are broken by the lower gallery index everywhere (ALGORITHMS.md §4: stable by gallery order).
+
+export interface ScoredIndex {
+  /** Position in the gallery (0-based, the order the vectors were given in). */
+  index: number;
+  score: number;
+}
+
+export interface TopKOptions {
+  /** Only positions whose mask byte is non-zero take part (e.g. one dataset of a shared gallery). */
+  mask?: Uint8Array;
+}
+
+export interface FastTopKOptions extends TopKOptions {
+  /** Candidates kept by the Hamming pass for the asymmetric pass; more costs time and buys recall. */
+  shortlist?: number;
+  /** Candidates kept by the asymmetric pass and rescored exactly. */
+  rescore?: number;
+}
+
+/** Keeps the best `k` (score desc, index asc) pairs seen so far; the root is the worst kept. */
+export class TopK {
+  private readonly scores: Float64Array;
+  private readonly indices: Int32Array;
+  private count = 0;
+
+  constructor(readonly k: number) {
+    this.scores = new Float64Array(Math.max(k, 1));
+    this.indices = new Int32Array(Math.max(k, 1));
+  }
+
+  /** Scores at or below this cannot enter once the heap is full (callers scanning in index order). */
+  get threshold(): number {
+    return this.count < this.k ? -Infinity : (this.scores[0] as number);
+  }
+
+  push(index: number, score: number): void {
+    if (this.k <= 0) return;
+    if (this.count < this.k) {
+      this.siftUp(this.count++, index, score);
+      return;
+    }
+    const rs = this.scores[0] as number;
+    // Replace the root only when strictly better: higher score, or the same score at a lower index.
+    if (score > rs || (score === rs && index < (this.indices[0] as number))) this.siftDown(index, score);
+  }
+
+  /** Best first; equal scores in gallery order. */
+  result(): ScoredIndex[] {
+    const out: ScoredIndex[] = [];
+    for (let i = 0; i < this.count; i++) out.push({ index: this.indices[i] as number, score: this.scores[i] as number });
+    return out.sort((a, b) => b.score - a.score || a.index - b.index);
+  }
+
+  // "worse(a, b)": a ranks below b.
+  private worse(sa: number, ia: number, sb: number, ib: number): boolean {
+    return sa < sb || (sa === sb && ia > ib);
+  }
+
+  private siftUp(pos: number, index: number, score: number): void {
+    const s = this.scores;
+    const ix = this.indices;
+    while (pos > 0) {
+      const parent = (pos - 1) >> 1;
+      const ps = s[parent] as number;
+      const pi = ix[parent] as number;
+      if (!this.worse(score, index, ps, pi)) break;
+      s[pos] = ps;
+      ix[pos] = pi;
+      pos = parent;
+    }
+    s[pos] = score;
+    ix[pos] = index;
+  }
+
+  private siftDown(index: number, score: number): void {
+    const s = this.scores;
+    const ix = this.indices;
+    const n = this.count;
+    let pos = 0;
+    for (;;) {
+      const l = 2 * pos + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n && this.worse(s[r] as number, ix[r] as number, s[l] as number, ix[l] as number)) c = r;
+      const cs = s[c] as number;
+      const ci = ix[c] as number;
+      if (!this.worse(cs, ci, score, index)) break;
+      s[pos] = cs;
+      ix[pos] = ci;
+      pos = c;
+    }
+    s[pos] = score;
+    ix[pos] = index;
+  }
+}
+
+/** Dot product of `q` with the vector stored at `offset` in `data`; four accumulators keep the FPU busy. */
+export function dotAt(data: Float32Array, offset: number, q: Float32Array, dim: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let j = 0;
+  const end4 = dim & ~3;
+  for (; j < end4; j += 4) {
+    s0 += (data[offset + j] as number) * (q[j] as number);
+    s1 += (data[offset + j + 1] as number) * (q[j + 1] as number);
+    s2 += (data[offset + j + 2] as number) * (q[j + 2] as number);
+    s3 += (data[offset + j + 3] as number) * (q[j + 3] as number);
+  }
+  for (; j < dim; j++) s0 += (data[offset + j] as number) * (q[j] as number);
+  return s0 + s1 + (s2 + s3);
+}
+
+/** A gallery of `size` vectors of `dim` float32 values in one contiguous array. */
+export class VectorIndex {
+  readonly size: number;
+  private codes: BinaryCodes | null = null;
+
+  constructor(
+    readonly vectors: Float32Array,
+    readonly dim: number,
+  ) {
+    if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`dimension must be a positive integer, got ${dim}`);
+    if (vectors.length % dim !== 0)
+      throw new RangeError(`${vectors.length} values do not split into vectors of ${dim}`);
+    this.size = vectors.length / dim;
+  }
+
+  private checkQuery(query: Float32Array): void {
+    if (query.length !== this.dim)
+      throw new RangeError(`query has ${query.length} dimensions, the gallery has ${this.dim}`);
+  }
+
+  private checkMask(mask: Uint8Array | undefined): void {
+    if (mask && mask.length !== this.size)
+      throw new RangeError(`mask has ${mask.length} entries, the gallery has ${this.size}`);
+  }
+
+  /** The full similarity row (MTI and evaluation rank the whole gallery). */
+  scoreAll(query: Float32Array, out: Float32Array = new Float32Array(this.size)): Float32Array {
+    this.checkQuery(query);
+    if (out.length !== this.size) throw new RangeError(`output has ${out.length} slots, the gallery has ${this.size}`);
+    const { vectors, dim } = this;
+    for (let i = 0, o = 0; i < this.size; i++, o += dim) out[i] = dotAt(vectors, o, query, dim);
+    return out;
+  }
+
+  /** Exact top `k` by dot product; equal scores keep gallery order. */
+  topK(query: Float32Array, k: number, opts: TopKOptions = {}): ScoredIndex[] {
+    this.checkQuery(query);
+    this.checkMask(opts.mask);
+    const heap = new TopK(Math.min(k, this.size));
+    const { vectors, dim } = this;
+    const mask = opts.mask;
+    let floor = heap.threshold;
+    for (let i = 0, o = 0; i < this.size; i++, o += dim) {
+      if (mask && mask[i] === 0) continue;
+      const s = dotAt(vectors, o, query, dim);
+      // Scanning in index order, an equal score never displaces a kept one: strictly greater only.
+      if (s > floor) {
+        heap.push(i, s);
+        floor = heap.threshold;
+      }
+    }
+    return heap.result();
+  }
+
+  /** Builds (once) the 1-bit codes the fast path scans; about 2 s per million 512-d vectors. */
+  prepareFast(): void {
+    this.codes ??= BinaryCodes.build(this.vectors, this.dim, this.size);
+  }
+
+  /**
+   * Approximate top `k`: Hamming distance on 1-bit codes picks `rescore` candidates (ties at the cut in
+   * gallery order), which are then scored exactly. Returned scores are exact cosines.
+   */
+  fastTopK(query: Float32Array, k: number, opts: FastTopKOptions = {}): ScoredIndex[] {
+    this.checkQuery(query);
+    this.checkMask(opts.mask);
+    this.prepareFast();
+    const codes = this.codes as BinaryCodes;
+    const budget = fastBudget(this.size, k);
+    const rescore = Math.max(k, opts.rescore ?? budget.rescore);
+    const shortlist = Math.max(rescore, opts.shortlist ?? budget.shortlist);
+    const coarse = codes.partialShortlist(query, PARTIAL_BYTES, shortlist, opts.mask);
+    const fine = codes.asymmetricShortlist(query, coarse, rescore);
+    const heap = new TopK(Math.min(k, fine.length));
+    const { vectors, dim } = this;
+    for (let c = 0; c < fine.length; c++) {
+      const i = fine[c] as number;
+      heap.push(i, dotAt(vectors, i * dim, query, dim));
+    }
+    return heap.result();
+  }
+}
+
+/**
+ * Candidate budgets measured on clustered CLIP-like data (scripts/bench-search.ts) to keep
+ * recall@10 ≥ 0.99 against exact search.
+ */
+export function fastBudget(size: number, k: number): { shortlist: number; rescore: number } {
+  const rescore = Math.min(size, Math.max(2048, 8 * k));
+  const shortlist = Math.min(size, Math.max(4 * rescore, Math.ceil(size * SHORTLIST_SHARE)));
+  return { shortlist, rescore };
+}
+/** Bytes (of 64 at 512-d) the first pass reads per code: the 16 that weigh most for the query. */
+const PARTIAL_BYTES = 16;
+const SHORTLIST_SHARE = 0.1;
+
+/**
+ * One bit per dimension: is the component above the gallery mean? Centring matters because CLIP
+ * embeddings share a large common direction; without it many bits are the same for every image.
+ * Two coarse passes use the bits:
+ * - symmetric: the query is coded the same way and compared by Hamming distance (popcount table);
+ *   cheap enough for every vector, crude;
+ * - asymmetric: the query stays float and each code stands for `mean ± spread` per dimension, scored
+ *   by a per-query table of byte partial sums (64 lookups per 512-d code); run on the shortlist only.
+ */
+class BinaryCodes {
+  private readonly bytes: Uint8Array;
+  /** Per-query partial scores, reused: one search runs at a time on the JS thread. */
+  private readonly scratch: Float32Array;
+
+  private constructor(
+    private readonly bits: Uint32Array,
+    private readonly words: number,
+    private readonly dim: number,
+    private readonly size: number,
+    /** Mean absolute deviation from the mean, per dimension: the magnitude one bit stands for. */
+    private readonly spread: Float64Array,
+  ) {
+    this.scratch = new Float32Array(size);
+    this.bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
+  }
+
+  static build(vectors: Float32Array, dim: number, size: number): BinaryCodes {
+    const mean = new Float64Array(dim);
+    for (let i = 0, o = 0; i < size; i++, o += dim) for (let j = 0; j < dim; j++) mean[j] = (mean[j] as number) + (vectors[o + j] as number);
+    for (let j = 0; j < dim; j++) mean[j] = (mean[j] as number) / Math.max(size, 1);
+    const spread = new Float64Array(dim);
+    const words = Math.ceil(dim / 32);
+    const bits = new Uint32Array(size * words);
+    for (let i = 0, o = 0, w = 0; i < size; i++, o += dim, w += words) {
+      for (let j = 0; j < dim; j++) {
+        const d = (vectors[o + j] as number) - (mean[j] as number);
+        spread[j] = (spread[j] as number) + Math.abs(d);
+        if (d > 0) bits[w + (j >> 5)] = (bits[w + (j >> 5)] as number) | (1 << (j & 31));
+      }
+    }
+    for (let j = 0; j < dim; j++) spread[j] = (spread[j] as number) / Math.max(size, 1);
+    return new BinaryCodes(bits, words, dim, size, spread);
+  }
+
+  /** table[b * 256 + v]: Σ over the 8 dimensions of byte b of q_j · spread_j · (bit ? +1 : −1). */
+  private byteTable(query: Float32Array): { table: Float32Array; weight: Float64Array } {
+    const nBytes = Math.ceil(this.dim / 8);
+    // float32 halves the table (64 KB at 512-d) so more of it stays in cache; ample for a coarse score.
+    const table = new Float32Array(nBytes * 256);
+    const weight = new Float64Array(nBytes);
+    const w = new Float64Array(8);
+    for (let b = 0; b < nBytes; b++) {
+      const t = b * 256;
+      let base = 0;
+      let total = 0;
+      for (let bit = 0; bit < 8; bit++) {
+        const j = b * 8 + bit;
+        w[bit] = j < this.dim ? (query[j] as number) * (this.spread[j] as number) : 0;
+        base -= w[bit] as number;
+        total += Math.abs(w[bit] as number);
+      }
+      weight[b] = total;
+      table[t] = base;
+      for (let v = 1; v < 256; v++) {
+        const low = v & -v;
+        table[t + v] = (table[t + (v ^ low)] as number) + 2 * (w[31 - Math.clz32(low)] as number);
+      }
+    }
+    return { table, weight };
+  }
+
+  /**
+   * First pass over every code: the asymmetric score restricted to the `m` bytes that carry the most
+   * of this query's weight, then the best `r` by that partial score (bucketed, ties at the cut in
+   * gallery order). Returns gallery positions in gallery order.
+   */
+  partialShortlist(query: Float32Array, m: number, r: number, mask: Uint8Array | undefined): Int32Array {
+    const { size } = this;
+    const stride = this.words * 4;
+    const { table, weight } = this.byteTable(query);
+    const nBytes = weight.length;
+    m = Math.min(m, nBytes);
+    const order = Array.from({ length: nBytes }, (_, b) => b).sort((a, b) => (weight[b] as number) - (weight[a] as number));
+    const picked = order.slice(0, m).sort((a, b) => a - b);
+    // A compact table and byte offsets for the picked bytes only (it stays in L1).
+    const sub = new Float32Array(m * 256);
+    const at = new Int32Array(m);
+    for (let p = 0; p < m; p++) {
+      const b = picked[p] as number;
+      at[p] = b;
+      sub.set(table.subarray(b * 256, b * 256 + 256), p * 256);
+    }
+    const scores = this.scratch;
+    const codes = this.bytes;
+    let lo = Infinity;
+    let hi = -Infinity;
+    if (m === 16) {
+      // Unrolled for the default: byte offsets and table bases in locals, one expression per code.
+      const [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15] = at as unknown as number[];
+      for (let i = 0, o = 0; i < size; i++, o += stride) {
+        if (mask && mask[i] === 0) {
+          scores[i] = -Infinity;
+          continue;
+        }
+        const s =
+          (sub[codes[o + (a0 as number)] as number] as number) +
+          (sub[256 + (codes[o + (a1 as number)] as number)] as number) +
+          (sub[512 + (codes[o + (a2 as number)] as number)] as number) +
+          (sub[768 + (codes[o + (a3 as number)] as number)] as number) +
+          (sub[1024 + (codes[o + (a4 as number)] as number)] as number) +
+          (sub[1280 + (codes[o + (a5 as number)] as number)] as number) +
+          (sub[1536 + (codes[o + (a6 as number)] as number)] as number) +
+          (sub[1792 + (codes[o + (a7 as number)] as number)] as number) +
+          (sub[2048 + (codes[o + (a8 as number)] as number)] as number) +
+          (sub[2304 + (codes[o + (a9 as number)] as number)] as number) +
+          (sub[2560 + (codes[o + (a10 as number)] as number)] as number) +
+          (sub[2816 + (codes[o + (a11 as number)] as number)] as number) +
+          (sub[3072 + (codes[o + (a12 as number)] as number)] as number) +
+          (sub[3328 + (codes[o + (a13 as number)] as number)] as number) +
+          (sub[3584 + (codes[o + (a14 as number)] as number)] as number) +
+          (sub[3840 + (codes[o + (a15 as number)] as number)] as number);
+        scores[i] = s;
+        if (s < lo) lo = s;
+        if (s > hi) hi = s;
+      }
+    } else {
+      for (let i = 0, o = 0; i < size; i++, o += stride) {
+        if (mask && mask[i] === 0) {
+          scores[i] = -Infinity;
+          continue;
+        }
+        let s = 0;
+        for (let p = 0, t = 0; p < m; p++, t += 256) s += sub[t + (codes[o + (at[p] as number)] as number)] as number;
+        scores[i] = s;
+        if (s < lo) lo = s;
+        if (s > hi) hi = s;
+      }
+    }
+    return selectTop(scores, size, r, lo, hi);
+  }
+
+  /** The best `r` of `candidates` by asymmetric score, in gallery order. */
+  asymmetricShortlist(query: Float32Array, candidates: Int32Array, r: number): Int32Array {
+    if (candidates.length <= r) return candidates;
+    const nBytes = Math.ceil(this.dim / 8);
+    const stride = this.words * 4;
+    const { table } = this.byteTable(query);
+    const scores = this.scratch;
+    const codes = this.bytes;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let c = 0; c < candidates.length; c++) {
+      const o = (candidates[c] as number) * stride;
+      let s = 0;
+      for (let b = 0, t = 0; b < nBytes; b++, t += 256) s += table[t + (codes[o + b] as number)] as number;
+      scores[c] = s;
+      if (s < lo) lo = s;
+      if (s > hi) hi = s;
+    }
+    const picked = selectTop(scores, candidates.length, r, lo, hi);
+    for (let p = 0; p < picked.length; p++) picked[p] = candidates[picked[p] as number] as number;
+    return picked;
+  }
+}
+
+const BUCKETS = 4096;
+
+/**
+ * Positions of the `r` highest of `scores[0..n)` (−Infinity = excluded), in gallery order. A histogram
+ * over [lo, hi] finds the cut in two linear passes; within the cut bucket, lower positions win.
+ * Bucketing makes the cut approximate (up to one bucket's width), which a coarse pass can afford.
+ */
+function selectTop(scores: Float32Array, n: number, r: number, lo: number, hi: number): Int32Array {
+  if (!(hi >= lo)) return new Int32Array(0);
+  const width = hi > lo ? (hi - lo) / (BUCKETS - 1) : 1;
+  const inv = 1 / width;
+  const hist = new Uint32Array(BUCKETS);
+  for (let i = 0; i < n; i++) {
+    const s = scores[i] as number;
+    if (s === -Infinity) continue;
+    const b = ((s - lo) * inv) | 0;
+    hist[b] = (hist[b] as number) + 1;
+  }
+  let cut = BUCKETS - 1;
+  let above = 0;
+  while (cut >= 0 && above + (hist[cut] as number) < r) above += hist[cut--] as number;
+  let edge = cut >= 0 ? r - above : 0;
+  const out = new Int32Array(above + edge);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const s = scores[i] as number;
+    if (s === -Infinity) continue;
+    const b = ((s - lo) * inv) | 0;
+    if (b > cut) out[k++] = i;
+    else if (b === cut && edge > 0) {
+      out[k++] = i;
+      edge--;
+    }
+  }
+  return k === out.length ? out : out.subarray(0, k);
+}

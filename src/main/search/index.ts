@@ -1,0 +1,260 @@
+// Text vector → ranked images, for one model at a time. The gallery of a model is loaded once into one
+// Float32Array (VectorIndex) and cached per connection and model; the cache is checked against a
+// cheap fingerprint of that model's embeddings on every call, so new or deleted vectors are seen
+// (jobs that rewrite vectors in place call invalidateIndex).
+// Vectors of different models never meet: each index holds rows of exactly one model_id, and a query
+// must have that model's dimension.
+import { AppError, notFound } from '../errors';
+import { VectorIndex, type ScoredIndex } from '../ml/vector-index';
+import type { Db } from '../db/types';
+import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
+
+export interface SearchHit {
+  imageId: ImageId;
+  score: number;
+}
+
+/**
+ * - `exact`: every vector scored (JS);
+ * - `fast`: 1-bit coarse passes + exact rescore (recall@10 ≥ 0.99 measured, see bench-search);
+ * - `sqlite`: exact, computed by sqlite-vec's `vec_distance_cosine` over the stored rows (no cache);
+ * - `auto`: exact for galleries up to FAST_FROM vectors, fast above.
+ */
+export type SearchMode = 'auto' | 'exact' | 'fast' | 'sqlite';
+
+export interface SearchOptions {
+  k?: number;
+  datasetId?: DatasetId;
+  mode?: SearchMode;
+}
+
+/** Below this size an exact scan takes a few ms, so approximation buys nothing. */
+export const FAST_FROM = 50_000;
+export const DEFAULT_K = 100;
+
+export interface LoadedIndex {
+  modelId: ModelId;
+  modelName: string;
+  dim: number;
+  index: VectorIndex;
+  /** Gallery position → image id, ascending (so "lower index" ties mean "lower image id"). */
+  imageIds: Int32Array;
+  /** Gallery position → dataset id, for dataset-restricted searches. */
+  datasetIds: Int32Array;
+  fingerprint: string;
+}
+
+interface ModelInfo {
+  name: string;
+  dim: number;
+}
+
+const caches = new WeakMap<Db, Map<ModelId, LoadedIndex>>();
+
+function modelInfo(db: Db, modelId: ModelId): ModelInfo {
+  const row = db.prepare(`SELECT name, embedding_dim AS dim FROM models WHERE id = ?`).get(modelId) as
+    | ModelInfo
+    | undefined;
+  if (!row) throw notFound(`Model ${modelId}`);
+  return row;
+}
+
+// Count and id sum of the model's rows: an insert or a delete (also by cascade from images) changes
+// them. Read from the narrow (image_id, model_id) index: the table rows carry ~2 KB blobs, so even a
+// count over the primary key would read hundreds of MB at a million vectors; and created_at sits after
+// the blob, so max(created_at) would read the blobs themselves. A re-embed with the same model rewrites
+// the same vector; when vectors are rewritten differently, call invalidateIndex.
+const FINGERPRINT_SQL = `SELECT count(*) AS n, total(image_id) AS s FROM embeddings INDEXED BY embeddings_by_image
+  WHERE model_id = ?`;
+const FINGERPRINT_FALLBACK_SQL = `SELECT count(*) AS n, total(image_id) AS s FROM embeddings WHERE model_id = ?`;
+
+function fingerprint(db: Db, modelId: ModelId): { count: number; key: string } {
+  let stmt;
+  try {
+    stmt = db.prepare(FINGERPRINT_SQL);
+  } catch {
+    stmt = db.prepare(FINGERPRINT_FALLBACK_SQL); // the index was renamed or dropped: correct, only slower
+  }
+  const r = stmt.get(modelId) as { n: number; s: number };
+  return { count: r.n, key: `${r.n}:${r.s}` };
+}
+
+function noVectors(model: ModelInfo): AppError {
+  return new AppError(
+    'not_found',
+    `Model "${model.name}" has no image vectors yet. Run \`ctgi embed --model ${model.name}\` first.`,
+  );
+}
+
+/** The model's gallery, from cache when its embeddings have not changed since it was loaded. */
+export function loadIndex(db: Db, modelId: ModelId): LoadedIndex {
+  const model = modelInfo(db, modelId);
+  const fp = fingerprint(db, modelId);
+  let cache = caches.get(db);
+  const cached = cache?.get(modelId);
+  if (cached && cached.fingerprint === fp.key) return cached;
+  cache?.delete(modelId); // let the old gallery go before allocating the new one
+  if (fp.count === 0) throw noVectors(model);
+
+  const { dim } = model;
+  const vectors = new Float32Array(fp.count * dim);
+  const imageIds = new Int32Array(fp.count);
+  const datasetIds = new Int32Array(fp.count);
+  const bytes = new Uint8Array(vectors.buffer);
+  const rows = db
+    .prepare(
+      `SELECT e.image_id, i.dataset_id, e.vector FROM embeddings e JOIN images i ON i.id = e.image_id
+       WHERE e.model_id = ? ORDER BY e.image_id`,
+    )
+    .raw()
+    .iterate(modelId) as IterableIterator<[number, number, unknown]>;
+  let n = 0;
+  for (const [imageId, datasetId, blob] of rows) {
+    if (!(blob instanceof Uint8Array) || blob.byteLength !== dim * 4) {
+      const got = blob instanceof Uint8Array ? `${blob.byteLength / 4} values` : `a ${typeof blob}`;
+      throw new AppError(
+        'conflict',
+        `Image ${imageId} has a vector of ${got} under model "${model.name}", which makes ${dim}-value vectors. ` +
+          `The stored embeddings are inconsistent: delete that model's vectors and run \`ctgi embed --model ${model.name}\` again.`,
+      );
+    }
+    if (n === fp.count) break; // cannot happen inside one synchronous read; guards the buffer
+    bytes.set(blob, n * dim * 4);
+    imageIds[n] = imageId;
+    datasetIds[n] = datasetId;
+    n++;
+  }
+  const loaded: LoadedIndex = {
+    modelId,
+    modelName: model.name,
+    dim,
+    index: new VectorIndex(n === fp.count ? vectors : vectors.subarray(0, n * dim), dim),
+    imageIds: n === fp.count ? imageIds : imageIds.subarray(0, n),
+    datasetIds: n === fp.count ? datasetIds : datasetIds.subarray(0, n),
+    fingerprint: fp.key,
+  };
+  if (!cache) caches.set(db, (cache = new Map()));
+  cache.set(modelId, loaded);
+  return loaded;
+}
+
+/** Drops cached galleries (one model, or all of this connection's); the next search reloads. */
+export function invalidateIndex(db: Db, modelId?: ModelId): void {
+  if (modelId === undefined) caches.delete(db);
+  else caches.get(db)?.delete(modelId);
+}
+
+/** A query as the index wants it: the model's dimension, finite, unit length (cosine = dot). */
+function normalizedQuery(vector: ArrayLike<number>, dim: number, modelName: string): Float32Array {
+  if (vector.length !== dim)
+    throw new AppError(
+      'bad_request',
+      `The query vector has ${vector.length} values but model "${modelName}" makes ${dim}-value vectors. ` +
+        `Encode the query text with the same model as the images.`,
+    );
+  const q = new Float32Array(dim);
+  let ss = 0;
+  for (let j = 0; j < dim; j++) {
+    const x = Number(vector[j]);
+    if (!Number.isFinite(x)) throw new AppError('bad_request', `The query vector has a non-finite value at ${j}.`);
+    q[j] = x;
+    ss += x * x;
+  }
+  if (ss === 0) throw new AppError('bad_request', 'The query vector is all zeros; it cannot rank anything.');
+  const inv = 1 / Math.sqrt(ss);
+  for (let j = 0; j < dim; j++) q[j] = (q[j] as number) * inv;
+  return q;
+}
+
+/** The top `k` images of the model's gallery for a query vector, best first (ties: lower image id). */
+export function searchByVector(
+  db: Db,
+  modelId: ModelId,
+  vector: ArrayLike<number>,
+  opts: SearchOptions = {},
+): SearchHit[] {
+  const k = opts.k ?? DEFAULT_K;
+  if (!Number.isInteger(k) || k < 1) throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
+  if (opts.mode === 'sqlite') return searchWithSqliteVec(db, modelId, vector, k, opts.datasetId);
+
+  const loaded = loadIndex(db, modelId);
+  const q = normalizedQuery(vector, loaded.dim, loaded.modelName);
+  let mask: Uint8Array | undefined;
+  if (opts.datasetId !== undefined) {
+    const ds = opts.datasetId as number;
+    mask = new Uint8Array(loaded.imageIds.length);
+    let any = false;
+    for (let i = 0; i < mask.length; i++)
+      if (loaded.datasetIds[i] === ds) {
+        mask[i] = 1;
+        any = true;
+      }
+    if (!any)
+      throw new AppError(
+        'not_found',
+        `Dataset ${ds} has no image vectors from model "${loaded.modelName}". ` +
+          `Run \`ctgi embed --model ${loaded.modelName} --dataset ${ds}\` first.`,
+      );
+  }
+  const mode = opts.mode ?? 'auto';
+  const fast = mode === 'fast' || (mode === 'auto' && loaded.index.size > FAST_FROM);
+  const hits: ScoredIndex[] = fast ? loaded.index.fastTopK(q, k, { mask }) : loaded.index.topK(q, k, { mask });
+  return hits.map((h) => ({ imageId: asImageId(loaded.imageIds[h.index] as number), score: h.score }));
+}
+
+/** The full similarity row over the model's gallery, in gallery order (MTI, evaluation). */
+export function scoreAllByVector(
+  db: Db,
+  modelId: ModelId,
+  vector: ArrayLike<number>,
+): { imageIds: Int32Array; scores: Float32Array } {
+  const loaded = loadIndex(db, modelId);
+  const q = normalizedQuery(vector, loaded.dim, loaded.modelName);
+  return { imageIds: loaded.imageIds, scores: loaded.index.scoreAll(q) };
+}
+
+/**
+ * Exact search inside SQLite with sqlite-vec: no gallery in JS memory, one full scan per query. Same
+ * ranking rule as the JS path (cosine desc, then image id asc). Slower than the cached JS scan
+ * (bench-search), but it needs nothing loaded and is the reference the JS path is tested against.
+ */
+export function searchWithSqliteVec(
+  db: Db,
+  modelId: ModelId,
+  vector: ArrayLike<number>,
+  k: number,
+  datasetId?: DatasetId,
+): SearchHit[] {
+  const model = modelInfo(db, modelId);
+  const q = normalizedQuery(vector, model.dim, model.name);
+  const bad = db
+    .prepare(`SELECT image_id FROM embeddings WHERE model_id = ? AND length(vector) != ? LIMIT 1`)
+    .pluck()
+    .get(modelId, model.dim * 4) as number | undefined;
+  if (bad !== undefined)
+    throw new AppError(
+      'conflict',
+      `Image ${bad} has a vector of the wrong length under model "${model.name}" (${model.dim} values expected). ` +
+        `Delete that model's vectors and run \`ctgi embed --model ${model.name}\` again.`,
+    );
+  const rows = db
+    .prepare(
+      `SELECT e.image_id AS imageId, 1.0 - vec_distance_cosine(e.vector, ?) AS score
+       FROM embeddings e JOIN images i ON i.id = e.image_id
+       WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)
+       ORDER BY score DESC, e.image_id ASC LIMIT ?`,
+    )
+    .all(Buffer.from(q.buffer, q.byteOffset, q.byteLength), modelId, datasetId ?? null, datasetId ?? null, k) as {
+    imageId: number;
+    score: number;
+  }[];
+  if (rows.length === 0) {
+    if (fingerprint(db, modelId).count === 0) throw noVectors(model);
+    throw new AppError(
+      'not_found',
+      `Dataset ${datasetId} has no image vectors from model "${model.name}". ` +
+        `Run \`ctgi embed --model ${model.name} --dataset ${datasetId}\` first.`,
+    );
+  }
+  return rows.map((r) => ({ imageId: asImageId(r.imageId), score: r.score }));
+}
