@@ -1,4 +1,7 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { AppError } from '../../errors';
+import { isToyClipFolder, TOY_CLIP_DIR, writeToyClipFolder } from '../../synth/toy-clip';
 import { generateWorld } from '../../synth/world';
 import { intOption, requiredOption, stringOption, type Command } from '../command';
 
@@ -6,9 +9,11 @@ export const synthCommand: Command = {
   name: 'synth',
   summary: 'generate the synthetic world: rendered people with known attributes, as TBPS datasets',
   usage:
-    'ctgi synth --out DIR [--identities N] [--views V] [--seed S] [--format jpg|png|mixed] [--force] [--json]\n\n' +
+    'ctgi synth --out DIR [--identities N] [--views V] [--seed S] [--format jpg|png|mixed] [--no-clip] [--force] [--json]\n\n' +
     'Writes DIR/imgs/<person>/<view>.<ext>, DIR/data_captions.json (RSTPReid), DIR/reid_raw.json\n' +
-    '(CUHK-PEDES) and DIR/attributes.json (ground truth). The same options always give the same bytes.\n' +
+    '(CUHK-PEDES) and DIR/attributes.json (ground truth), and DIR/toy-clip/, a toy CLIP model folder whose\n' +
+    'similarity follows the attributes (register it with `ctgi models --register DIR/toy-clip`; --no-clip\n' +
+    'skips it). The same options always give the same bytes.\n' +
     'Defaults: 100 identities, 3 views, seed 1, jpg. --force replaces a world already in DIR.',
   options: {
     out: { type: 'string', short: 'o' },
@@ -17,6 +22,7 @@ export const synthCommand: Command = {
     seed: { type: 'string' },
     format: { type: 'string' },
     force: { type: 'boolean' },
+    'no-clip': { type: 'boolean' },
   },
   async run(values, _positionals, io) {
     const outDir = requiredOption(values, 'out');
@@ -27,6 +33,14 @@ export const synthCommand: Command = {
     const seedText = stringOption(values, 'seed') ?? '1';
     // A numeric seed stays a number so `--seed 7` and generateWorld({seed: 7}) make the same world.
     const seed = /^\d+$/.test(seedText) ? Number(seedText) : seedText;
+    // generateWorld only knows its own files; the toy CLIP folder beside them is ours to refuse or replace.
+    const clipDir = path.join(outDir, TOY_CLIP_DIR);
+    if (isToyClipFolder(clipDir)) {
+      if (values.force !== true) {
+        throw new AppError('conflict', `${path.resolve(outDir)} already holds a synthetic world. Pass --force to replace it, or choose another --out.`);
+      }
+      await rm(clipDir, { recursive: true, force: true });
+    }
     let lastShown = 0;
     const summary = await generateWorld({
       outDir,
@@ -43,8 +57,9 @@ export const synthCommand: Command = {
         }
       },
     });
+    const toyClip = values['no-clip'] === true ? null : (await writeToyClipFolder(clipDir)).dir;
     if (values.json) {
-      io.out(JSON.stringify(summary, null, 2));
+      io.out(JSON.stringify({ ...summary, toyClip }, null, 2));
       return 0;
     }
     const s = summary.splits;
@@ -57,6 +72,7 @@ export const synthCommand: Command = {
     io.out(`RSTPReid:   ${summary.files.rstpreid}`);
     io.out(`CUHK-PEDES: ${summary.files.cuhkPedes}`);
     io.out(`truth:      ${summary.files.attributes}`);
+    if (toyClip) io.out(`toy CLIP:   ${toyClip}`);
     return 0;
   },
 };
