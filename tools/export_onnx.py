@@ -287,17 +287,13 @@ def pes_stretch(P: torch.Tensor) -> torch.Tensor:
     return N
 
 
-def check_keys(module: nn.Module, sd: dict, prefix: str, what: str) -> dict:
-    want = module.state_dict()
-    missing = [prefix + k for k in want if prefix + k not in sd]
-    if missing:
-        shown = ", ".join(missing[:12]) + (f" … and {len(missing) - 12} more" if len(missing) > 12 else "")
-        raise Failure(
-            f"The checkpoint does not hold a complete {what}: {len(missing)} key(s) missing: {shown}. "
-            "Is it a CLIP ViT checkpoint (OpenAI/open_clip keys, or IRRA/RDE's base_model.*), and complete?"
-        )
+def take(module: nn.Module, sd: dict, prefix: str, missing: list[str]) -> dict:
+    """The module's tensors from the checkpoint; absent keys are appended to `missing`."""
     out = {}
-    for k, ref in want.items():
+    for k, ref in module.state_dict().items():
+        if prefix + k not in sd:
+            missing.append(prefix + k)
+            continue
         v = sd[prefix + k].to(torch.float32)
         if v.shape != ref.shape:
             raise Failure(f"{prefix + k} has shape {list(v.shape)} in the checkpoint but the model needs {list(ref.shape)}.")
@@ -333,8 +329,17 @@ def build(sd: dict, layout: str, args) -> tuple[VisionTransformer, TextTransform
         )
     elif tp.shape[0] > context:
         sd["positional_embedding"] = tp[:context]
-    vis.load_state_dict(check_keys(vis, sd, "visual.", "image tower"))
-    txt.load_state_dict(check_keys(txt, sd, "", "text tower"))
+    missing: list[str] = []
+    vis_sd, txt_sd = take(vis, sd, "visual.", missing), take(txt, sd, "", missing)
+    if missing:
+        shown = ", ".join(missing[:12]) + (f" … and {len(missing) - 12} more" if len(missing) > 12 else "")
+        raise Failure(
+            f"The checkpoint is incomplete: {len(missing)} key(s) missing: {shown}"
+            + (" (IRRA/RDE keys carry the prefix base_model.)" if layout == "irra" else "")
+            + ". Is it a whole CLIP ViT checkpoint (OpenAI/open_clip keys, or IRRA/RDE's base_model.*)?"
+        )
+    vis.load_state_dict(vis_sd)
+    txt.load_state_dict(txt_sd)
     vis.eval()
     txt.eval()
     info = dict(a, image_size=[h, w], context=context, notes=notes)

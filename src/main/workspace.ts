@@ -6,6 +6,7 @@ import type { Db } from './db/types';
 import { EventBus } from './events';
 import { jobDefinitions } from './jobs';
 import { JobRunner } from './jobs/runner';
+import { closeTextEncoders } from './ml/encoder-pool';
 
 /** One open workspace: its database, event bus and job runner. Every front door works through one. */
 export interface Workspace {
@@ -46,6 +47,7 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
       if (closed) return;
       closed = true;
       await jobs.close();
+      await closeTextEncoders(db);
       db.close();
     },
   };

@@ -14,6 +14,8 @@ import type {
 import { CAPTION_FILTERS, DATASET_FORMATS, SPLITS } from './domain';
 import type { ClipModel } from './domain';
 import { LLM_ROLES } from './domain';
+import type { EvalReport, QueryTokens, TextSearchResult } from './domain';
+import { EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
@@ -82,6 +84,22 @@ export const invokeSchemas = {
   'endpoints:save': endpointInputSchema,
   'endpoints:delete': z.object({ name: endpointName }),
   'endpoints:probe': z.object({ name: endpointName }),
+  /** Ranks the model's embedded images for a description (text tower → cosine top-K). */
+  'search:text': z.object({
+    modelId: id<ModelId>(),
+    query: z.string().max(20_000),
+    k: z.number().int().min(1).max(1000).default(100),
+    datasetId: id<DatasetId>().optional(),
+  }),
+  /** The query's token count against the model's context (the search box's live counter). */
+  'search:tokens': z.object({ modelId: id<ModelId>(), query: z.string().max(20_000) }),
+  /** IRRA-protocol retrieval metrics of a model over a labelled split (ALGORITHMS.md §4). */
+  'eval:run': z.object({
+    modelId: id<ModelId>(),
+    split: z.enum(SPLITS).default('test'),
+    datasetId: id<DatasetId>().optional(),
+    queries: z.enum(EVAL_QUERY_KINDS).default('captions'),
+  }),
 } as const;
 
 export type Channel = keyof typeof invokeSchemas;
@@ -107,6 +125,9 @@ export interface InvokeResults {
   'endpoints:save': LlmEndpoint;
   'endpoints:delete': { deleted: boolean };
   'endpoints:probe': EndpointProbe;
+  'search:text': TextSearchResult;
+  'search:tokens': QueryTokens;
+  'eval:run': EvalReport;
 }
 
 /** What the renderer (and any client) sees: `window.api.invoke('images:get', {id})`. */

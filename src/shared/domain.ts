@@ -198,3 +198,68 @@ export interface ClipModel {
   embeddedImages: number;
   createdAt: number;
 }
+
+// ── Text→image search and evaluation (issue 3) ───────────────────────────────────────────────────
+export interface QueryTokens {
+  /** Tokens the query needs, start and end included, before truncation. */
+  count: number;
+  contextLength: number;
+  /** The query is longer than the model's context: its tail is not seen by the model. */
+  truncated: boolean;
+}
+
+export interface SearchHitView {
+  /** 1-based. */
+  rank: number;
+  /** Cosine similarity of the query and the image, −1…1. */
+  score: number;
+  image: ImageSummary;
+}
+
+export interface TextSearchResult extends QueryTokens {
+  modelId: ModelId;
+  results: SearchHitView[];
+  /** Images in the searched scope (the dataset, or the workspace) with no vector from this model yet. */
+  unembedded: number;
+  /** ONNX Runtime provider of the text tower, e.g. "cpu" or "webgpu+cpu". */
+  provider: string;
+  /** Encode + rank, milliseconds. */
+  ms: number;
+}
+
+export const EVAL_QUERY_KINDS = ['captions', 'one-attribute', 'first-clause'] as const;
+/**
+ * `captions`: every caption as written; `one-attribute`: one attribute phrase of the person per caption
+ * (synthetic worlds, from attributes.json); `first-clause`: each caption cut at its first clause (any dataset).
+ */
+export type EvalQueryKind = (typeof EVAL_QUERY_KINDS)[number];
+
+export interface EvalReport {
+  modelId: ModelId;
+  modelName: string;
+  split: Split;
+  datasetId: DatasetId | null;
+  queryKind: EvalQueryKind;
+  /** How the queries were made, in words (for one-attribute: from attributes.json or from first clauses). */
+  queryDerivation: string;
+  /** Captions turned into queries, and the scored ones (whose person has an image in the gallery). */
+  captions: number;
+  queries: number;
+  queriesWithoutMatch: number;
+  gallery: number;
+  identities: number;
+  /** Percentages 0–100. */
+  r1: number;
+  r5: number;
+  r10: number;
+  mAP: number;
+  mINP: number;
+  /** Each query's best similarity: guides the MTI early-stop threshold ξ for this model. */
+  top1Similarity: { min: number; p10: number; median: number; p90: number; max: number; mean: number };
+  /** Queries longer than the model's context (cut to fit). */
+  truncatedQueries: number;
+  /** A few queries with their first-match rank, for a glance at what was asked. */
+  examples: { query: string; firstMatchRank: number }[];
+  provider: string;
+  ms: number;
+}

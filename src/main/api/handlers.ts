@@ -11,6 +11,8 @@ import { registerModel } from '../ml/models';
 import { listEndpoints } from '../db/repos/llm';
 import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
 import { getKeyStore } from '../llm/keys';
+import { queryTokens, searchText } from '../search/text-search';
+import { evaluateRetrieval } from '../pipelines/eval';
 import type { Workspace } from '../workspace';
 
 export type Handlers = {
@@ -54,6 +56,9 @@ export function createHandlers(ws: Workspace): Handlers {
     'endpoints:save': (arg) => saveEndpoint(db, arg, getKeyStore()),
     'endpoints:delete': ({ name }) => removeEndpoint(db, name, getKeyStore()),
     'endpoints:probe': ({ name }) => probeEndpointByName(db, name, getKeyStore()),
+    'search:text': (arg) => searchText(db, arg),
+    'search:tokens': ({ modelId, query }) => queryTokens(db, modelId, query),
+    'eval:run': ({ modelId, split, datasetId, queries }) => evaluateRetrieval(db, { modelId, split, datasetId, queries }),
   };
 }
 

@@ -3,6 +3,8 @@ import { endpointsCommand } from './endpoints';
 import { importCommand } from './import';
 import { jobsCommand } from './jobs';
 import { embedCommand } from './embed';
+import { searchCommand } from './search';
+import { evalCommand } from './eval';
 import { modelsCommand } from './models';
 import { pesCommand } from './pes';
 import { serveCommand } from './serve';
@@ -11,4 +13,4 @@ import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, serveCommand, endpointsCommand, synthCommand, tokenizeCommand, pesCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, searchCommand, evalCommand, serveCommand, endpointsCommand, synthCommand, tokenizeCommand, pesCommand];

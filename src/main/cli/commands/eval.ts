@@ -1,0 +1,55 @@
+import type { EvalReport, Split } from '../../../shared/domain';
+import { EVAL_QUERY_KINDS, SPLITS, type EvalQueryKind } from '../../../shared/domain';
+import { asModelId } from '../../../shared/ids';
+import { AppError } from '../../errors';
+import { resolveModelRow } from '../../ml/models';
+import { evaluateRetrieval } from '../../pipelines/eval';
+import { requiredOption, stringOption, type Command } from '../command';
+import { withWorkspace } from '../workspace';
+import { datasetOption } from './search';
+
+const f = (x: number): string => x.toFixed(2);
+
+export function formatEval(r: EvalReport): string[] {
+  const s = r.top1Similarity;
+  return [
+    `Model "${r.modelName}", ${r.split} split${r.datasetId === null ? '' : ` of dataset ${r.datasetId}`}: ${r.queryDerivation}`,
+    `queries ${r.queries} (of ${r.captions} captions${r.queriesWithoutMatch ? `, ${r.queriesWithoutMatch} without a match left out` : ''}), ` +
+      `gallery ${r.gallery} images of ${r.identities} identities`,
+    `R@1 ${f(r.r1)}  R@5 ${f(r.r5)}  R@10 ${f(r.r10)}  mAP ${f(r.mAP)}  mINP ${f(r.mINP)}`,
+    `top-1 similarity: min ${s.min.toFixed(3)}  p10 ${s.p10.toFixed(3)}  median ${s.median.toFixed(3)}  p90 ${s.p90.toFixed(3)}  max ${s.max.toFixed(3)}`,
+    ...(r.truncatedQueries ? [`${r.truncatedQueries} queries were longer than the model's context and were cut`] : []),
+    `${(r.ms / 1000).toFixed(1)} s on ${r.provider}`,
+  ];
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'retrieval metrics (R@1/5/10, mAP, mINP) of a CLIP model over a labelled split',
+  usage:
+    'ctgi eval --model ID|NAME [--split test|val|train] [--dataset ID] [--queries captions|one-attribute|first-clause] [--json]\n\n' +
+    'The IRRA protocol: every human caption of the split ranks all images of the split; a match is an image\n' +
+    'of the same person. --queries one-attribute asks one attribute per caption ("a person with black\n' +
+    'trousers"; synthetic worlds only, from attributes.json); first-clause cuts each caption at its first\n' +
+    'clause (any dataset). The split\'s images must all be embedded with the model (`ctgi embed`).',
+  options: { model: { type: 'string', short: 'm' }, split: { type: 'string' }, dataset: { type: 'string' }, queries: { type: 'string' } },
+  run: (values, _positionals, io) =>
+    withWorkspace(values, async (ws) => {
+      const model = resolveModelRow(ws.db, requiredOption(values, 'model'));
+      const split = stringOption(values, 'split') ?? 'test';
+      if (!(SPLITS as readonly string[]).includes(split)) throw new AppError('bad_request', `--split must be one of ${SPLITS.join(', ')}; got "${split}".`);
+      const queries = stringOption(values, 'queries') ?? 'captions';
+      if (!(EVAL_QUERY_KINDS as readonly string[]).includes(queries)) {
+        throw new AppError('bad_request', `--queries must be one of ${EVAL_QUERY_KINDS.join(', ')}; got "${queries}".`);
+      }
+      const r = await evaluateRetrieval(ws.db, {
+        modelId: asModelId(model.id),
+        split: split as Split,
+        datasetId: datasetOption(values),
+        queries: queries as EvalQueryKind,
+      });
+      if (values.json) io.out(JSON.stringify(r, null, 2));
+      else for (const line of formatEval(r)) io.out(line);
+      return 0;
+    }),
+};

@@ -1,0 +1,256 @@
+// Retrieval evaluation over a labelled split, the IRRA/RDE protocol (ALGORITHMS.md §4): the queries are
+// the human captions of the split's images, the gallery is the split's images, a match is an image of
+// the same person. Text vectors come from the model's text tower (the workspace's warm one), image
+// vectors from the embeddings table; the similarity matrix is the dot product of the unit vectors.
+//
+// Query kinds:
+// - `captions`: every caption as written (the protocol);
+// - `one-attribute`: one attribute phrase of the pictured person per caption ("a person with black
+//   trousers") — the vague queries an analyst types and MTI is meant to help with. It needs the ground
+//   truth, so only synthetic worlds (attributes.json beside the dataset) have it;
+// - `first-clause`: each caption cut at its first clause ("A man with short black hair"), which works
+//   on any dataset but keeps whatever the annotator wrote first (often two attributes, not one).
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import type { EvalQueryKind, EvalReport, Split } from '../../shared/domain';
+import type { DatasetId, ModelId } from '../../shared/ids';
+import { blobToVector } from '../db/repos/embeddings';
+import type { Db } from '../db/types';
+import { AppError } from '../errors';
+import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
+import { resolveModelRow } from '../ml/models';
+import { dotAt } from '../ml/vector-index';
+import { attributePhrases, describeAttributes, withArticle, type PersonAttributes } from '../synth/attributes';
+import { WORLD_FILES, type GroundTruth } from '../synth/world';
+import { retrievalMetrics, type PersonId } from './metrics';
+
+export interface EvalOptions {
+  modelId: ModelId;
+  split: Split;
+  datasetId?: DatasetId;
+  queries?: EvalQueryKind;
+}
+
+interface GalleryRow {
+  image_id: number;
+  dataset_id: number;
+  rel_path: string;
+  identity_id: number | null;
+  vector: Buffer | null;
+}
+
+interface CaptionRow {
+  id: number;
+  image_id: number;
+  text: string;
+}
+
+/** Captions per text-tower call: bounds the token buffer and lets a long run yield between calls. */
+const ENCODE_CHUNK = 512;
+const EXAMPLES = 5;
+
+/** "A man with short black hair, wearing …" → "A man with short black hair". */
+export function firstClause(caption: string): string {
+  const pieces = caption.split(/[,.;:!?]|\s+and\s+/i).map((p) => p.trim());
+  return pieces.find((p) => p.split(/\s+/).length >= 2) ?? caption.trim();
+}
+
+/** The attributes an analyst might name on their own: what is seen, not age or sleeve length. */
+function singleAttributePhrases(a: PersonAttributes): string[] {
+  const p = describeAttributes(a);
+  return attributePhrases(a).filter((x) => x !== p.person && x !== p.sleeves);
+}
+
+/** One phrase per caption, chosen by the caption id so that a run is reproducible and attributes rotate. */
+export function oneAttributeQuery(a: PersonAttributes, captionId: number): string {
+  const phrases = singleAttributePhrases(a);
+  const phrase = phrases[captionId % phrases.length]!;
+  return `a person with ${withArticle(phrase)}`;
+}
+
+/** attributes.json of a synthetic world, found beside the dataset's images or annotation file. */
+function findGroundTruth(db: Db, datasetIds: number[]): Map<string, PersonAttributes> {
+  const byKey = new Map<string, PersonAttributes>();
+  for (const id of datasetIds) {
+    const ds = db.prepare(`SELECT root, annotation_file FROM datasets WHERE id = ?`).get(id) as
+      | { root: string; annotation_file: string | null }
+      | undefined;
+    if (!ds) continue;
+    const candidates = [
+      ds.annotation_file ? join(dirname(ds.annotation_file), WORLD_FILES.attributes) : null,
+      join(ds.root, WORLD_FILES.attributes),
+      join(dirname(ds.root), WORLD_FILES.attributes),
+    ].filter((c): c is string => c !== null);
+    const file = candidates.find((c) => existsSync(c));
+    if (!file) continue;
+    const truth = JSON.parse(readFileSync(file, 'utf8')) as GroundTruth;
+    const imageRoot = join(dirname(file), truth.imageRoot);
+    for (const img of truth.images) {
+      // Keyed by dataset and path relative to the dataset root, as the library stores images.
+      const rel = relative(ds.root, join(imageRoot, img.file)).split('\\').join('/');
+      byKey.set(`${id}\0${rel}`, img.attributes);
+    }
+  }
+  return byKey;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+/** Encodes the split's captions, ranks its gallery for each, and scores the rankings. */
+export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<EvalReport> {
+  const started = performance.now();
+  const kind = opts.queries ?? 'captions';
+  const row = resolveModelRow(db, opts.modelId);
+  const modelId = row.id as ModelId;
+  const scope = opts.datasetId === undefined ? '' : ` of dataset ${opts.datasetId}`;
+
+  const gallery = db
+    .prepare(
+      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, e.vector
+       FROM images i LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
+       WHERE i.split = ? AND (? IS NULL OR i.dataset_id = ?) ORDER BY i.id`,
+    )
+    .all(modelId, opts.split, opts.datasetId ?? null, opts.datasetId ?? null) as GalleryRow[];
+  if (gallery.length === 0) {
+    throw new AppError(
+      'not_found',
+      `No images are in the ${opts.split} split${scope}. Import a dataset with split labels (CUHK-PEDES, ICFG-PEDES, RSTPReid) first.`,
+    );
+  }
+  const missing = gallery.filter((g) => g.vector === null).length;
+  if (missing > 0) {
+    // A partial gallery would inflate every metric; say how to complete it instead.
+    const ds = opts.datasetId === undefined ? '' : ` --dataset ${opts.datasetId}`;
+    throw new AppError(
+      'conflict',
+      `${missing} of the ${gallery.length} ${opts.split} images${scope} have no vector from model "${row.name}". ` +
+        `Run \`ctgi embed --model ${row.name}${ds}\` (or start an embed job in Settings → Models), then evaluate again.`,
+    );
+  }
+  const dim = row.embedding_dim;
+  const ng = gallery.length;
+  const galleryVectors = new Float32Array(ng * dim);
+  gallery.forEach((g, j) => {
+    const v = blobToVector(g.vector!);
+    if (v.length !== dim) {
+      throw new AppError(
+        'conflict',
+        `Image ${g.image_id} has a ${v.length}-value vector under model "${row.name}" (${dim} expected). ` +
+          `Delete that model's vectors and embed again.`,
+      );
+    }
+    galleryVectors.set(v, j * dim);
+  });
+  // Images without a person id can never be a match; they stay in the gallery as distractors.
+  const galleryPids: PersonId[] = gallery.map((g) => g.identity_id ?? `none:${g.image_id}`);
+
+  const captions = db
+    .prepare(
+      `SELECT c.id, c.image_id, c.text FROM captions c JOIN images i ON i.id = c.image_id
+       WHERE i.split = ? AND (? IS NULL OR i.dataset_id = ?) AND c.source = 'human' AND c.status != 'rejected'
+       ORDER BY c.id`,
+    )
+    .all(opts.split, opts.datasetId ?? null, opts.datasetId ?? null) as CaptionRow[];
+  if (captions.length === 0) {
+    throw new AppError(
+      'not_found',
+      `The ${opts.split} split${scope} has no human captions to use as queries. Import the dataset with its annotation file.`,
+    );
+  }
+  const imageById = new Map(gallery.map((g) => [g.image_id, g]));
+
+  let texts: string[];
+  let derivation: string;
+  if (kind === 'captions') {
+    texts = captions.map((c) => c.text);
+    derivation = 'human captions as written';
+  } else if (kind === 'first-clause') {
+    texts = captions.map((c) => firstClause(c.text));
+    derivation = 'the first clause of each human caption';
+  } else {
+    const truth = findGroundTruth(db, [...new Set(gallery.map((g) => g.dataset_id))]);
+    texts = captions.map((c) => {
+      const img = imageById.get(c.image_id)!;
+      const attrs = truth.get(`${img.dataset_id}\0${img.rel_path}`);
+      if (!attrs) {
+        throw new AppError(
+          'bad_request',
+          `One-attribute queries need the ground-truth attributes of a synthetic world (attributes.json beside the ` +
+            `dataset), and image ${img.rel_path} has none. Use --queries first-clause for other datasets.`,
+        );
+      }
+      return oneAttributeQuery(attrs, c.id);
+    });
+    derivation = 'one attribute phrase per caption, from the world\'s attributes.json ("a person with …")';
+  }
+  const queryPids: PersonId[] = captions.map((c) => imageById.get(c.image_id)!.identity_id ?? `caption:${c.id}`);
+
+  const model = await textEncoderPool(db).get(row);
+  const nq = texts.length;
+  const similarity = new Float32Array(nq * ng);
+  let truncatedQueries = 0;
+  for (let start = 0; start < nq; start += ENCODE_CHUNK) {
+    const chunk = texts.slice(start, start + ENCODE_CHUNK);
+    const { vectors, counts } = await encodeTexts(model, chunk);
+    truncatedQueries += counts.filter((n) => n > model.contextLength).length;
+    vectors.forEach((q, i) => {
+      if (q.length !== dim) {
+        throw new AppError('conflict', `Model "${row.name}" made ${q.length}-value text vectors; its images have ${dim}.`);
+      }
+      const base = (start + i) * ng;
+      for (let j = 0; j < ng; j++) similarity[base + j] = dotAt(galleryVectors, j * dim, q, dim);
+    });
+  }
+
+  const metrics = retrievalMetrics(similarity, queryPids, galleryPids);
+  const top1 = new Float64Array(nq);
+  for (let q = 0; q < nq; q++) {
+    let best = -Infinity;
+    for (let j = 0; j < ng; j++) best = Math.max(best, similarity[q * ng + j]!);
+    top1[q] = best;
+  }
+  const mean = top1.reduce((a, b) => a + b, 0) / nq;
+  top1.sort();
+
+  const examples: EvalReport['examples'] = [];
+  for (let q = 0; q < nq && examples.length < EXAMPLES; q++) {
+    if (metrics.perQuery.firstMatchRank[q]! > 0) examples.push({ query: texts[q]!, firstMatchRank: metrics.perQuery.firstMatchRank[q]! });
+  }
+
+  return {
+    modelId,
+    modelName: row.name,
+    split: opts.split,
+    datasetId: opts.datasetId ?? null,
+    queryKind: kind,
+    queryDerivation: derivation,
+    captions: captions.length,
+    queries: metrics.queries,
+    queriesWithoutMatch: metrics.queriesWithoutMatch,
+    gallery: ng,
+    identities: new Set(gallery.filter((g) => g.identity_id !== null).map((g) => g.identity_id)).size,
+    r1: metrics.r1,
+    r5: metrics.r5,
+    r10: metrics.r10,
+    mAP: metrics.mAP,
+    mINP: metrics.mINP,
+    top1Similarity: {
+      min: top1[0]!,
+      p10: quantile(top1, 0.1),
+      median: quantile(top1, 0.5),
+      p90: quantile(top1, 0.9),
+      max: top1[nq - 1]!,
+      mean,
+    },
+    truncatedQueries,
+    examples,
+    provider: model.encoder.provider,
+    ms: performance.now() - started,
+  };
+}
