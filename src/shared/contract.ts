@@ -13,6 +13,7 @@ import type {
 } from './domain';
 import { CAPTION_FILTERS, DATASET_FORMATS, SPLITS } from './domain';
 import type { ClipModel } from './domain';
+import type { MtgRun, PromptSet, PromptSetBody } from './domain';
 import { LLM_ROLES } from './domain';
 import type { EvalReport, QueryTokens, TextSearchResult } from './domain';
 import { EVAL_QUERY_KINDS } from './domain';
@@ -47,6 +48,42 @@ export const endpointInputSchema = z.object({
   /** Only with keyRef.kind = 'safe-storage': the secret to store there. Never stored in the workspace. */
   apiKey: z.string().min(1).optional(),
 });
+
+/** A prompt set as edited in Settings (see resources/prompts/mtg-default.json). Regexes are checked in main. */
+export const promptSetBodySchema = z.object({
+  name: z.string().min(1).max(100),
+  version: z.number().int().positive().optional(),
+  description: z.string().max(2000).optional(),
+  templates: z.object({
+    initial: z.string().min(1).max(4000),
+    question: z.string().min(1).max(4000).refine((t) => t.includes('{question}'), 'must contain {question}'),
+    reconstruct: z
+      .string()
+      .min(1)
+      .max(8000)
+      .refine((t) => t.includes('{caption}') && t.includes('{answers}'), 'must contain {caption} and {answers}'),
+    answerLine: z.string().min(1).max(1000).refine((t) => t.includes('{answer}'), 'must contain {answer}'),
+  }),
+  filters: z.object({
+    notVisible: z.array(z.string().min(1)).max(200),
+    refusal: z.array(z.string().min(1)).max(200),
+    negative: z.string().min(1),
+  }),
+  pool: z
+    .array(
+      z.object({
+        id: z.string().min(1).max(100),
+        attribute: z.string().min(1).max(100),
+        kind: z.enum(['open', 'yesno']),
+        text: z.string().min(1).max(1000),
+        subject: z.string().min(1).max(100).optional(),
+        yes: z.string().min(1).max(200).optional(),
+        settledBy: z.array(z.string().min(1)).max(50),
+      }),
+    )
+    .min(1)
+    .max(500),
+}) satisfies z.ZodType<PromptSetBody>;
 
 export const invokeSchemas = {
   'library:stats': z.object({}),
@@ -84,6 +121,24 @@ export const invokeSchemas = {
   'endpoints:save': endpointInputSchema,
   'endpoints:delete': z.object({ name: endpointName }),
   'endpoints:probe': z.object({ name: endpointName }),
+  /** MTG over a dataset, a split of it, or chosen images; results are captions with status `pending`. */
+  'mtg:start': z.object({
+    datasetId: id<DatasetId>().optional(),
+    split: z.enum(SPLITS).optional(),
+    imageIds: z.array(id<ImageId>()).min(1).max(1_000_000).optional(),
+    vqaEndpoint: endpointName,
+    reconstructorEndpoint: endpointName,
+    rounds: z.number().int().min(0).max(50).default(6),
+    /** Images in flight at once; by default twice the VQA endpoint's concurrency. */
+    concurrency: z.number().int().min(1).max(1024).optional(),
+    /** A saved prompt set (prompts:list); by default the newest version of "default". */
+    promptSetId: z.number().int().positive().optional(),
+    /** Caption images again even if they already have an MTG caption. */
+    redo: z.boolean().default(false),
+  }),
+  'mtg:runs': z.object({ imageId: id<ImageId>() }),
+  'prompts:list': z.object({}),
+  'prompts:save': z.object({ body: promptSetBodySchema }),
   /** Ranks the model's embedded images for a description (text tower → cosine top-K). */
   'search:text': z.object({
     modelId: id<ModelId>(),
@@ -125,6 +180,10 @@ export interface InvokeResults {
   'endpoints:save': LlmEndpoint;
   'endpoints:delete': { deleted: boolean };
   'endpoints:probe': EndpointProbe;
+  'mtg:start': { job: Job; images: number };
+  'mtg:runs': MtgRun[];
+  'prompts:list': PromptSet[];
+  'prompts:save': PromptSet;
   'search:text': TextSearchResult;
   'search:tokens': QueryTokens;
   'eval:run': EvalReport;

@@ -22,7 +22,7 @@ export type CaptionStatus = (typeof CAPTION_STATUSES)[number];
 export const CAPTION_FILTERS = ['any', 'none', ...CAPTION_STATUSES] as const;
 export type CaptionFilter = (typeof CAPTION_FILTERS)[number];
 
-export const JOB_KINDS = ['import', 'embed'] as const;
+export const JOB_KINDS = ['import', 'embed', 'mtg'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
@@ -262,4 +262,102 @@ export interface EvalReport {
   examples: { query: string; firstMatchRank: number }[];
   provider: string;
   ms: number;
+}
+
+// ── MTG: multi-turn caption generation (issue 4) ──────────────────────────────────────────────────
+/** One attribute-targeted question of the pool. `settledBy` are regexes (case-insensitive): when one
+ * matches what is already known about the image, the question is skipped. */
+export interface PoolQuestion {
+  id: string;
+  attribute: string;
+  /** `open` answers are phrases ("red", "a blue backpack"); `yesno` answers become `yes` when affirmative. */
+  kind: 'open' | 'yesno';
+  text: string;
+  /** Noun added to a bare answer so it reads as a fact on its own ("red" + "shoes" → "red shoes"). */
+  subject?: string;
+  /** The fact stated by an affirmative answer to a yes/no question. */
+  yes?: string;
+  settledBy: string[];
+}
+
+/** A versioned set of MTG templates, relevance filters and the question pool. */
+export interface PromptSetBody {
+  name: string;
+  version?: number;
+  description?: string;
+  templates: {
+    /** P_init. */
+    initial: string;
+    /** Wraps each pool question; `{question}` is replaced. */
+    question: string;
+    /** `{caption}` and `{answers}` are replaced. */
+    reconstruct: string;
+    /** One kept Q&A pair inside `{answers}`: `{question}`, `{answer}`. */
+    answerLine: string;
+  };
+  filters: {
+    /** Regexes for answers saying the attribute cannot be seen. */
+    notVisible: string[];
+    refusal: string[];
+    /** One regex for a negative answer ("no", "none"): the thing asked about is absent. */
+    negative: string;
+  };
+  pool: PoolQuestion[];
+}
+
+export interface PromptSet {
+  id: number;
+  name: string;
+  version: number;
+  /** sha256 of the body's canonical JSON: equal bodies are one version. */
+  sha256: string;
+  body: PromptSetBody;
+  createdAt: number;
+}
+
+/** Why a Q&A pair was left out of the reconstruction. */
+export const DROP_REASONS = ['not_visible', 'refusal', 'negative', 'redundant', 'empty', 'error'] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+export interface QaRound {
+  index: number;
+  questionId: string;
+  question: string;
+  /** The exact text sent (the question inside its template). */
+  prompt: string;
+  answer: string | null;
+  kept: boolean;
+  dropReason: DropReason | null;
+  dropDetail: string | null;
+  /** What the answer adds, as a short phrase (kept pairs only). */
+  fact: string | null;
+  llmCallId: number | null;
+  cached: boolean;
+  latencyMs: number | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+}
+
+export interface MtgRun {
+  id: number;
+  imageId: ImageId;
+  jobId: JobId | null;
+  status: 'done' | 'failed';
+  error: string | null;
+  captionId: CaptionId | null;
+  initialCaption: string | null;
+  reconstruction: string | null;
+  promptSet: { id: number; name: string; version: number; sha256: string };
+  vqa: { endpoint: string; model: string };
+  reconstructor: { endpoint: string; model: string };
+  params: Record<string, unknown>;
+  /** Questions not asked because the caption or earlier answers already settled them. */
+  skipped: { questionId: string; reason: string }[];
+  calls: number;
+  cachedCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  elapsedMs: number;
+  createdAt: number;
+  rounds: QaRound[];
 }
