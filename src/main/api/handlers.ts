@@ -13,6 +13,8 @@ import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoi
 import { getKeyStore } from '../llm/keys';
 import { queryTokens, searchText } from '../search/text-search';
 import { evaluateRetrieval } from '../pipelines/eval';
+import { listMtgRunsForImage } from '../db/repos/mtg';
+import { listPromptSetsWithDefault, savePromptSetChecked, startMtg } from '../jobs/mtg';
 import type { Workspace } from '../workspace';
 
 export type Handlers = {
@@ -56,6 +58,10 @@ export function createHandlers(ws: Workspace): Handlers {
     'endpoints:save': (arg) => saveEndpoint(db, arg, getKeyStore()),
     'endpoints:delete': ({ name }) => removeEndpoint(db, name, getKeyStore()),
     'endpoints:probe': ({ name }) => probeEndpointByName(db, name, getKeyStore()),
+    'mtg:start': (arg) => startMtg(ws, arg),
+    'mtg:runs': ({ imageId }) => listMtgRunsForImage(db, imageId),
+    'prompts:list': () => listPromptSetsWithDefault(db),
+    'prompts:save': ({ body }) => savePromptSetChecked(db, body),
     'search:text': (arg) => searchText(db, arg),
     'search:tokens': ({ modelId, query }) => queryTokens(db, modelId, query),
     'eval:run': ({ modelId, split, datasetId, queries }) => evaluateRetrieval(db, { modelId, split, datasetId, queries }),

@@ -1,6 +1,7 @@
 import { embedJob } from './embed';
 import { importJob } from './import';
+import { mtgJob } from './mtg';
 import type { AnyJobDefinition } from './runner';
 
 /** Every job kind the runner knows; one file per kind beside this one. */
-export const jobDefinitions: readonly AnyJobDefinition[] = [importJob, embedJob];
+export const jobDefinitions: readonly AnyJobDefinition[] = [importJob, embedJob, mtgJob];

@@ -1,0 +1,353 @@
+// The MTG job: multi-turn captions for a dataset, a split of it, or chosen images. Images run
+// concurrently (a pool over images; every call also passes its endpoint's limiter). Each image's run,
+// Q&A rounds, pending caption and the job's progress are written in one transaction, so what is stored
+// is always whole. The resume cursor is the data itself: an image with a run of this job is handled. A
+// crash loses only the images in flight, and redoing them is free: their calls were logged the moment
+// they were answered (llm_calls), so the replay is served from the cache and nothing is paid twice.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { z } from 'zod';
+import type { InvokeResults, ParsedArg } from '../../shared/contract';
+import { SPLITS, type LlmEndpoint, type PromptSet } from '../../shared/domain';
+import { asDatasetId, asImageId, type JobId } from '../../shared/ids';
+import { getDatasetRow } from '../db/repos/datasets';
+import {
+  countImagesToCaption,
+  countJobRuns,
+  getPromptSet,
+  insertMtgRun,
+  latestPromptSet,
+  listImagesToCaption,
+  listPromptSets,
+  savePromptSet,
+  type ImageToCaption,
+  type MtgSelection,
+} from '../db/repos/mtg';
+import type { Db } from '../db/types';
+import { AppError, notFound } from '../errors';
+import { createLlmClient, type ChatResult, type LlmClient } from '../llm/client';
+import { requireEndpoint } from '../llm/endpoints';
+import { LlmError } from '../llm/errors';
+import { llmImage, type LlmImage } from '../llm/hash';
+import { getKeyStore } from '../llm/keys';
+import { runMtg, type MtgAnswer, type MtgDeps } from '../pipelines/mtg';
+import { compilePromptSet, defaultPromptSetBody } from '../pipelines/question-pool';
+import type { Workspace } from '../workspace';
+import type { JobDefinition } from './runner';
+
+export const mtgParams = z.object({
+  datasetId: z.number().int().positive().optional(),
+  split: z.enum(SPLITS).optional(),
+  imageIds: z.array(z.number().int().positive()).optional(),
+  vqaEndpoint: z.string().min(1),
+  reconstructorEndpoint: z.string().min(1),
+  rounds: z.number().int().min(0).max(50).default(6),
+  concurrency: z.number().int().min(1).max(1024).optional(),
+  /** Pinned when the job is queued, so a resumed job asks exactly what its first attempt asked. */
+  promptSetId: z.number().int().positive(),
+  redo: z.boolean().default(false),
+  waveSize: z.number().int().min(1).max(50).optional(),
+});
+export type MtgParams = z.infer<typeof mtgParams>;
+
+interface MtgState {
+  /** Runs (done + failed) written by this job so far; the rest is recounted from mtg_runs. */
+  handled: number;
+}
+
+/** Endpoint-level failures: after this many images in a row fail with one, the job stops and says why. */
+const FATAL_AFTER: Partial<Record<LlmError['kind'], number>> = {
+  auth: 1,
+  model_not_found: 1,
+  no_vision: 1,
+  unreachable: 5,
+  timeout: 8,
+  server: 8,
+  rate_limited: 8,
+};
+
+const PAGE = 256;
+
+export const mtgJob: JobDefinition<MtgParams, MtgState> = {
+  kind: 'mtg',
+  params: mtgParams,
+  title: (p) => {
+    const what = p.imageIds ? `${p.imageIds.length} images` : p.datasetId ? `dataset ${p.datasetId}` : 'all images';
+    return `MTG captions for ${what}${p.split ? ` (${p.split})` : ''}, ${p.rounds} rounds`;
+  },
+  async run(ctx) {
+    const { db, params, jobId } = ctx;
+    const vqa = requireEndpoint(db, params.vqaEndpoint);
+    const rec = requireEndpoint(db, params.reconstructorEndpoint);
+    const set = getPromptSet(db, params.promptSetId);
+    if (!set) throw notFound(`Prompt set ${params.promptSetId}`);
+    const compiled = compilePromptSet(set.body);
+    const keys = getKeyStore();
+    const vqaClient = createLlmClient(db, vqa, keys);
+    const recClient = createLlmClient(db, rec, keys);
+    const concurrency = params.concurrency ?? Math.min(256, 2 * vqa.concurrency);
+    const sel: MtgSelection = {
+      datasetId: params.datasetId === undefined ? undefined : asDatasetId(params.datasetId),
+      split: params.split,
+      imageIds: params.imageIds?.map(asImageId),
+      redo: params.redo,
+    };
+    const runParams = {
+      rounds: params.rounds,
+      waveSize: params.waveSize ?? null,
+      vqa: { baseUrl: vqa.baseUrl, temperature: vqa.temperature, maxTokens: vqa.maxTokens },
+      reconstructor: { baseUrl: rec.baseUrl, temperature: rec.temperature, maxTokens: rec.maxTokens },
+    };
+
+    const totals = countJobRuns(db, jobId);
+    let handled = totals.done + totals.failed;
+    let failed = totals.failed;
+    let calls = totals.calls;
+    let cachedCalls = totals.cachedCalls;
+    let tokens = totals.tokens;
+    const total = handled + countImagesToCaption(db, sel, jobId);
+    const started = Date.now();
+    const handledAtStart = handled;
+    const message = (): string => {
+      const rate = (handled - handledAtStart) / Math.max(0.001, (Date.now() - started) / 1000);
+      const eta = rate > 0 && handled < total ? ` · ETA ${formatDuration((total - handled) / rate)}` : '';
+      return `${calls} calls (${cachedCalls} cached) · ${tokens} tokens · ${failed} failed${eta}`;
+    };
+    ctx.progress({ done: handled, total, message: message(), state: { handled } });
+
+    // A fatal endpoint problem stops the pool (and aborts its calls) as a cancel would, then fails the job.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    let fatal: AppError | null = null;
+    const streak = { kind: '', count: 0 };
+
+    const processImage = async (img: ImageToCaption): Promise<void> => {
+      const t0 = performance.now();
+      try {
+        const image = await loadImage(img);
+        const deps = bindDeps(vqaClient, recClient, image, signal);
+        const out = await runMtg(deps, compiled, { rounds: params.rounds, waveSize: params.waveSize });
+        if (signal.aborted) return;
+        db.transaction(() => {
+          insertMtgRun(db, {
+            imageId: img.id,
+            jobId,
+            promptSetId: set.id,
+            status: 'done',
+            error: null,
+            initialCaption: out.initial.text,
+            initialCallId: out.initial.callId,
+            reconstruction: out.reconstruction?.text ?? null,
+            reconstructCallId: out.reconstruction?.callId ?? null,
+            vqa: { endpoint: vqa.name, model: vqa.model },
+            reconstructor: { endpoint: rec.name, model: rec.model },
+            params: runParams,
+            skipped: out.skipped,
+            calls: out.calls,
+            cachedCalls: out.cachedCalls,
+            promptTokens: out.promptTokens,
+            completionTokens: out.completionTokens,
+            elapsedMs: Math.round(performance.now() - t0),
+            rounds: out.rounds,
+            caption: { text: out.caption, source: 'mtg' },
+          });
+          handled++;
+          calls += out.calls;
+          cachedCalls += out.cachedCalls;
+          tokens += out.promptTokens + out.completionTokens;
+          ctx.progress({ done: handled, total, message: message(), state: { handled } });
+        })();
+        streak.count = 0;
+      } catch (err) {
+        if (signal.aborted) return; // cancelled or shutting down: leave the image for the next attempt
+        const text = err instanceof Error ? err.message : String(err);
+        try {
+          db.transaction(() => {
+            insertMtgRun(db, {
+              imageId: img.id,
+              jobId,
+              promptSetId: set.id,
+              status: 'failed',
+              error: text,
+              initialCaption: null,
+              initialCallId: null,
+              reconstruction: null,
+              reconstructCallId: null,
+              vqa: { endpoint: vqa.name, model: vqa.model },
+              reconstructor: { endpoint: rec.name, model: rec.model },
+              params: runParams,
+              skipped: [],
+              calls: 0,
+              cachedCalls: 0,
+              promptTokens: 0,
+              completionTokens: 0,
+              elapsedMs: Math.round(performance.now() - t0),
+              rounds: [],
+              caption: null,
+            });
+            ctx.issue({ severity: 'error', item: img.relPath, message: text });
+            handled++;
+            failed++;
+            ctx.progress({ done: handled, total, message: message(), state: { handled } });
+          })();
+        } catch (writeErr) {
+          // The image itself went away (deleted with its dataset mid-job): say so and go on.
+          ctx.issue({ severity: 'error', item: img.relPath, message: `${text} (and the failure could not be recorded: ${String(writeErr)})` });
+        }
+        const kind = err instanceof LlmError ? err.kind : '';
+        const limit = err instanceof LlmError ? FATAL_AFTER[err.kind] : undefined;
+        if (limit === undefined) {
+          streak.count = 0;
+          return;
+        }
+        streak.count = streak.kind === kind ? streak.count + 1 : 1;
+        streak.kind = kind;
+        if (streak.count >= limit && !fatal) {
+          const n = streak.count;
+          fatal = new AppError(
+            (err as LlmError).code,
+            `${n === 1 ? 'Stopped' : `Stopped after ${n} images in a row failed`}: ${text} Fix the endpoint, then resume this job; images already captioned are kept.`,
+          );
+          stop.abort(fatal);
+        }
+      }
+    };
+
+    const inFlight = new Set<Promise<void>>();
+    let afterId = 0;
+    let page: ImageToCaption[] = [];
+    while (!signal.aborted) {
+      if (page.length === 0) {
+        page = listImagesToCaption(db, sel, jobId, afterId, PAGE);
+        if (page.length === 0) break;
+        afterId = page.at(-1)!.id;
+      }
+      const img = page.shift()!;
+      const p: Promise<void> = processImage(img).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
+    }
+    await Promise.allSettled(inFlight);
+    if (fatal) throw fatal;
+    if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason));
+    ctx.progress({ done: handled, total, message: `${message()} · finished` });
+  },
+};
+
+function formatDuration(seconds: number): string {
+  const s = Math.max(1, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+// Formats every OpenAI-compatible server accepts as a data URL; others are re-encoded to PNG.
+const SENDABLE: Record<string, string> = { jpeg: 'image/jpeg', jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' };
+
+/** Reads and checks the image: a file that does not decode fails here, with its own message, not at the server. */
+async function loadImage(img: ImageToCaption): Promise<LlmImage> {
+  const file = join(img.root, img.relPath);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new AppError('not_found', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); was the dataset folder moved?`);
+  }
+  let format: string | undefined;
+  try {
+    format = (await sharp(bytes).metadata()).format;
+  } catch (err) {
+    throw new AppError('bad_request', `the image does not decode (${(err as Error).message}); re-export it or leave it out.`);
+  }
+  const mime = format ? SENDABLE[format] : undefined;
+  if (mime) return llmImage(bytes, mime);
+  return llmImage(await sharp(bytes).png().toBuffer(), 'image/png');
+}
+
+function toAnswer(r: ChatResult, latencyMs: number): MtgAnswer {
+  return {
+    text: r.content,
+    callId: r.callId,
+    cached: r.cached,
+    latencyMs: r.cached ? 0 : latencyMs,
+    promptTokens: r.promptTokens,
+    completionTokens: r.completionTokens,
+  };
+}
+
+function bindDeps(vqa: LlmClient, rec: LlmClient, image: LlmImage, signal: AbortSignal): MtgDeps {
+  return {
+    ask: async (prompt, purpose) => {
+      const t0 = performance.now();
+      const r = await vqa.chat({ messages: [{ role: 'user', content: prompt }], images: [image], purpose, signal });
+      return toAnswer(r, Math.round(performance.now() - t0));
+    },
+    reconstruct: async (prompt) => {
+      const t0 = performance.now();
+      const r = await rec.chat({ messages: [{ role: 'user', content: prompt }], purpose: 'mtg.reconstruct', signal });
+      return toAnswer(r, Math.round(performance.now() - t0));
+    },
+  };
+}
+
+// ── services behind the API channels ───────────────────────────────────────────────────────────
+
+/** The shipped default set is stored (once per content version) so runs can point at it. */
+export function ensureDefaultPromptSet(db: Db): PromptSet {
+  return savePromptSet(db, defaultPromptSetBody());
+}
+
+export function listPromptSetsWithDefault(db: Db): PromptSet[] {
+  ensureDefaultPromptSet(db);
+  return listPromptSets(db);
+}
+
+/** Checks a set (regexes compile, placeholders present) before storing it as a new version. */
+export function savePromptSetChecked(db: Db, body: ParsedArg<'prompts:save'>['body']): PromptSet {
+  compilePromptSet(body);
+  return savePromptSet(db, body);
+}
+
+function checkRole(e: LlmEndpoint, want: 'vqa' | 'reconstructor'): void {
+  if (e.role !== 'both' && e.role !== want) {
+    throw new AppError('bad_request', `Endpoint "${e.name}" is set up for ${e.role}, not ${want}. Pick another endpoint or change its role in Settings.`);
+  }
+}
+
+/** `mtg:start`: checks endpoints, selection and prompt set, pins the prompt set version, queues the job. */
+export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResults['mtg:start'] {
+  const { db } = ws;
+  checkRole(requireEndpoint(db, arg.vqaEndpoint), 'vqa');
+  checkRole(requireEndpoint(db, arg.reconstructorEndpoint), 'reconstructor');
+  if (arg.datasetId !== undefined && !getDatasetRow(db, arg.datasetId)) throw notFound(`Dataset ${arg.datasetId}`);
+  let set: PromptSet | undefined;
+  if (arg.promptSetId !== undefined) {
+    set = getPromptSet(db, arg.promptSetId);
+    if (!set) throw notFound(`Prompt set ${arg.promptSetId} (prompts:list shows the saved ones)`);
+  } else {
+    ensureDefaultPromptSet(db);
+    set = latestPromptSet(db, 'default')!;
+  }
+  compilePromptSet(set.body);
+  const sel: MtgSelection = { datasetId: arg.datasetId, split: arg.split, imageIds: arg.imageIds, redo: arg.redo };
+  const images = countImagesToCaption(db, sel, 0 as JobId);
+  if (images === 0) {
+    throw new AppError(
+      'bad_request',
+      `Nothing to caption: no image in this selection is without an MTG caption. Choose other images, or caption them again with "redo".`,
+    );
+  }
+  const job = ws.jobs.enqueue('mtg', {
+    datasetId: arg.datasetId,
+    split: arg.split,
+    imageIds: arg.imageIds,
+    vqaEndpoint: arg.vqaEndpoint,
+    reconstructorEndpoint: arg.reconstructorEndpoint,
+    rounds: arg.rounds,
+    concurrency: arg.concurrency,
+    promptSetId: set.id,
+    redo: arg.redo,
+  } satisfies z.input<typeof mtgParams>);
+  return { job, images };
+}
