@@ -6,6 +6,7 @@ import { embedCommand } from './embed';
 import { searchCommand } from './search';
 import { evalCommand } from './eval';
 import { modelsCommand } from './models';
+import { mtgCommand } from './mtg';
 import { pesCommand } from './pes';
 import { serveCommand } from './serve';
 import { statsCommand } from './stats';
@@ -13,4 +14,4 @@ import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, searchCommand, evalCommand, serveCommand, endpointsCommand, synthCommand, tokenizeCommand, pesCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, searchCommand, evalCommand, serveCommand, endpointsCommand, mtgCommand, synthCommand, tokenizeCommand, pesCommand];
