@@ -1,0 +1,126 @@
+// A real process, really killed: `ctgi mtg` gets SIGKILL in the middle of a job (no cleanup, no
+// shutdown hook) while requests are in flight, and `ctgi mtg --resume` must finish it with one caption
+// per image, every round stored, and no question answered twice by the server.
+//
+// At the moment of the kill the server holds every new request unanswered (a request the client never
+// got an answer for cannot have been paid for, and must be asked again); answers sent before that had
+// a moment to be recorded. The invariant checked is the one that costs money: no (prompt, image) is
+// ever answered twice.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeOpenAi, type FakeOpenAi } from '../fixtures/fake-openai';
+import { imageFolder, requestKey, scriptedAnswer } from './mtg-helpers';
+
+const N = 240;
+const CLI = join(process.cwd(), 'bin/ctgi.mjs');
+
+let fake: FakeOpenAi;
+let root: string;
+beforeAll(async () => {
+  fake = await startFakeOpenAi();
+  root = await imageFolder(N, 'mtg-kill-imgs-');
+});
+afterAll(() => fake.close());
+
+function ctgi(args: string[]): { kill: (s: NodeJS.Signals) => void; exit: Promise<{ code: number | null; signal: string | null; out: string; err: string }> } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return {
+    kill: (s) => child.kill(s),
+    exit: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, out, err }))),
+  };
+}
+
+function query<T>(ws: string, sql: string): T {
+  const db = new Database(ws, { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).get() as T;
+  } finally {
+    db.close();
+  }
+}
+
+async function waitFor(cond: () => boolean, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('ctgi mtg survives being killed', () => {
+  it('SIGKILL mid-job, then --resume: one caption per image, no round lost, nothing answered twice', async () => {
+    const ws = join(mkdtempSync(join(tmpdir(), 'mtg-kill-ws-')), 'ws.sqlite');
+    expect((await ctgi(['import', '--workspace', ws, '--folder', root]).exit).code).toBe(0);
+    const saved = await ctgi(['endpoints', '--workspace', ws, '--save', 'fake', '--base-url', fake.url, '--model', 'fake-vl', '--concurrency', '16', '--no-key']).exit;
+    expect(saved.code, saved.err).toBe(0);
+
+    const answered = new Map<string, number>();
+    let gateOpen = true;
+    let held = 0;
+    fake.onChat = (body) => {
+      if (!gateOpen) {
+        held++;
+        return { hang: true };
+      }
+      const key = requestKey(body);
+      answered.set(key, (answered.get(key) ?? 0) + 1);
+      return { content: scriptedAnswer(body) };
+    };
+
+    const first = ctgi(['mtg', '--workspace', ws, '--vqa', 'fake', '--rounds', '6']);
+    let runs = 0;
+    await waitFor(() => {
+      try {
+        runs = query<{ n: number }>(ws, `SELECT count(*) AS n FROM mtg_runs`).n;
+      } catch {
+        runs = 0; // not migrated yet
+      }
+      return runs >= 40;
+    });
+    gateOpen = false;
+    await waitFor(() => held >= 4); // requests are in flight, unanswered
+    await new Promise((r) => setTimeout(r, 300)); // answers already sent reach the client's log
+    first.kill('SIGKILL');
+    expect((await first.exit).signal).toBe('SIGKILL');
+
+    const mid = query<{ runs: number; captions: number; job: number; status: string }>(
+      ws,
+      `SELECT (SELECT count(*) FROM mtg_runs) AS runs, (SELECT count(*) FROM captions WHERE source = 'mtg') AS captions,
+         (SELECT id FROM jobs WHERE kind = 'mtg') AS job, (SELECT status FROM jobs WHERE kind = 'mtg') AS status`,
+    );
+    expect(mid.status).toBe('running');
+    expect(mid.runs).toBeGreaterThanOrEqual(40);
+    expect(mid.runs).toBeLessThan(N);
+    expect(mid.captions).toBe(mid.runs);
+
+    gateOpen = true;
+    const resumed = await ctgi(['mtg', '--workspace', ws, '--resume', String(mid.job), '--json']).exit;
+    expect(resumed.code, resumed.err).toBe(0);
+    const report = JSON.parse(resumed.out) as { job: { status: string; done: number; total: number; attempts: number }; runs: { done: number; failed: number } };
+    expect(report.job).toMatchObject({ status: 'done', done: N, total: N, attempts: 2 });
+    expect(report.runs).toMatchObject({ done: N, failed: 0 });
+
+    const end = query<{ images: number; captioned: number; captions: number; short: number; rounds: number }>(
+      ws,
+      `SELECT (SELECT count(*) FROM images) AS images,
+         (SELECT count(DISTINCT image_id) FROM captions WHERE source = 'mtg') AS captioned,
+         (SELECT count(*) FROM captions WHERE source = 'mtg') AS captions,
+         (SELECT count(*) FROM mtg_runs r WHERE (SELECT count(*) FROM qa_rounds q WHERE q.run_id = r.id) <> 6) AS short,
+         (SELECT count(*) FROM qa_rounds) AS rounds`,
+    );
+    expect(end).toEqual({ images: N, captioned: N, captions: N, short: 0, rounds: 6 * N });
+    const twice = [...answered.values()].filter((n) => n > 1).length;
+    expect(twice).toBe(0);
+    // And the resumed process really did reuse the killed one's answers rather than asking again.
+    const hits = query<{ n: number }>(ws, `SELECT count(*) AS n FROM llm_calls WHERE status = 'hit'`).n;
+    expect(hits).toBeGreaterThan(0);
+  });
+});
