@@ -18,6 +18,7 @@ import { LLM_ROLES } from './domain';
 import type { EvalReport, QueryTokens, TextSearchResult } from './domain';
 import { EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
+import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
 
@@ -86,6 +87,7 @@ export const promptSetBodySchema = z.object({
 }) satisfies z.ZodType<PromptSetBody>;
 
 export const invokeSchemas = {
+  ...reviewInvokeSchemas,
   'library:stats': z.object({}),
   'datasets:list': z.object({}),
   'datasets:delete': z.object({ id: id<DatasetId>() }),
@@ -161,7 +163,7 @@ export type Channel = keyof typeof invokeSchemas;
 export type InvokeArg<C extends Channel> = z.input<(typeof invokeSchemas)[C]>;
 export type ParsedArg<C extends Channel> = z.output<(typeof invokeSchemas)[C]>;
 
-export interface InvokeResults {
+export interface InvokeResults extends ReviewInvokeResults {
   'library:stats': LibraryStats;
   'datasets:list': Dataset[];
   'datasets:delete': { deleted: boolean };

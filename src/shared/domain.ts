@@ -22,7 +22,7 @@ export type CaptionStatus = (typeof CAPTION_STATUSES)[number];
 export const CAPTION_FILTERS = ['any', 'none', ...CAPTION_STATUSES] as const;
 export type CaptionFilter = (typeof CAPTION_FILTERS)[number];
 
-export const JOB_KINDS = ['import', 'embed', 'mtg'] as const;
+export const JOB_KINDS = ['import', 'embed', 'mtg', 'export'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
@@ -361,3 +361,145 @@ export interface MtgRun {
   createdAt: number;
   rounds: QaRound[];
 }
+
+// ── Review desk and export (issue 5) ─────────────────────────────────────────────────────────────
+/** What a reviewer can decide about a caption from the keyboard; `reset` puts it back to pending. */
+export const REVIEW_DECISIONS = ['accept', 'reject', 'flag', 'reset'] as const;
+export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
+/** What the audit trail records. Bulk rows share a batch, so one undo reverses the whole bulk action. */
+export const REVIEW_ACTIONS = [...REVIEW_DECISIONS, 'edit', 'undo', 'bulk-accept', 'bulk-reject'] as const;
+export type ReviewAction = (typeof REVIEW_ACTIONS)[number];
+
+/** The queue's filter; every field narrows. Captions are the *current* row of their edit chain. */
+export interface ReviewFilter {
+  statuses?: CaptionStatus[] | undefined;
+  sources?: CaptionSource[] | undefined;
+  datasetId?: DatasetId | undefined;
+  split?: Split | 'none' | undefined;
+  personId?: string | undefined;
+  /** CLIP image–text cosine, with the workspace's scoring model; captions without a score never match a range. */
+  scoreMin?: number | undefined;
+  scoreMax?: number | undefined;
+  /** Caption length in words. */
+  minWords?: number | undefined;
+  maxWords?: number | undefined;
+  /** Case-insensitive substring of the caption text. */
+  text?: string | undefined;
+  /** Only captions whose MTG run dropped at least one Q&A round. */
+  hasDroppedRounds?: boolean | undefined;
+}
+
+export interface ReviewQueueEntry {
+  captionId: CaptionId;
+  imageId: ImageId;
+  datasetId: DatasetId;
+  personId: string | null;
+  split: Split | null;
+  source: CaptionSource;
+  status: CaptionStatus;
+  text: string;
+  words: number;
+  score: number | null;
+  version: number;
+}
+
+export interface ReviewQueuePage {
+  items: ReviewQueueEntry[];
+  total: number;
+}
+
+export const QA_DROP_REASONS = ['not_visible', 'refusal', 'negative', 'redundant', 'empty', 'error'] as const;
+export type QaDropReason = (typeof QA_DROP_REASONS)[number];
+
+export interface QaRoundView {
+  idx: number;
+  question: string;
+  answer: string | null;
+  kept: boolean;
+  dropReason: QaDropReason | null;
+  dropDetail: string | null;
+}
+
+/** The MTG run that produced a caption: what the desk shows as evidence. */
+export interface CaptionEvidence {
+  runId: number;
+  initialCaption: string | null;
+  reconstruction: string | null;
+  vqaModel: string;
+  reconstructorModel: string;
+  promptSet: { name: string; version: number } | null;
+  rounds: QaRoundView[];
+  createdAt: number;
+}
+
+export interface ReviewHistoryEntry {
+  id: number;
+  captionId: CaptionId;
+  reviewer: string;
+  action: ReviewAction;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  createdAt: number;
+  /** Reversed by a later undo. */
+  undone: boolean;
+}
+
+export interface ReviewItem {
+  caption: Caption & { derivedFrom: CaptionId | null };
+  image: ImageSummary & { datasetName: string; camera: string | null };
+  /** The model (or dataset) text this chain started from; the desk diffs the editor against it. */
+  original: { captionId: CaptionId; source: CaptionSource; text: string };
+  /** The dataset's own captions of this image, for comparison. */
+  humanCaptions: { captionId: CaptionId; text: string }[];
+  evidence: CaptionEvidence | null;
+  /** CLIP image–text cosine of this text with the image; null when no model has embedded the image. */
+  score: { model: string; value: number } | null;
+  /** The whole chain's audit trail, newest first. */
+  history: ReviewHistoryEntry[];
+}
+
+export interface ReviewUndoResult {
+  /** What was undone, in words; null when there was nothing to undo. */
+  undone: string | null;
+  /** The caption the undo touched, as it is now (the desk shows it). */
+  item: ReviewItem | null;
+}
+
+export interface ReviewBulkResult {
+  changed: number;
+  batch: number | null;
+}
+
+export interface HistogramBin {
+  from: number;
+  to: number;
+  count: number;
+}
+
+export interface ReviewStats {
+  total: number;
+  byStatus: Record<CaptionStatus, number>;
+  bySource: Record<CaptionSource, number>;
+  /** Decisions per clock hour over the last 24 hours (undone ones left out), oldest first. */
+  perHour: { hourStart: number; count: number }[];
+  /** Decisions per hour over the span the reviewers were actually at work (gaps over 30 minutes left out). */
+  itemsPerHour: number | null;
+  lengthHistogram: HistogramBin[];
+  /** Share of current, not rejected captions that mention each attribute group. */
+  attributeCoverage: { attribute: string; count: number; share: number }[];
+  score: { model: string; histogram: HistogramBin[]; scored: number } | null;
+}
+
+export interface SavedFilter {
+  id: number;
+  name: string;
+  filter: ReviewFilter;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const EXPORT_FORMATS = ['cuhk-pedes', 'icfg-pedes', 'rstpreid', 'jsonl'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+/** How images reach the export folder: copied, hard-linked (same disk), or referenced where they are. */
+export const EXPORT_IMAGE_MODES = ['copy', 'hardlink', 'reference'] as const;
+export type ExportImageMode = (typeof EXPORT_IMAGE_MODES)[number];

@@ -15,6 +15,7 @@ import { queryTokens, searchText } from '../search/text-search';
 import { evaluateRetrieval } from '../pipelines/eval';
 import { listMtgRunsForImage } from '../db/repos/mtg';
 import { listPromptSetsWithDefault, savePromptSetChecked, startMtg } from '../jobs/mtg';
+import { reviewHandlers } from '../review/handlers';
 import type { Workspace } from '../workspace';
 
 export type Handlers = {
@@ -25,6 +26,7 @@ export type Handlers = {
 export function createHandlers(ws: Workspace): Handlers {
   const { db, jobs } = ws;
   return {
+    ...reviewHandlers(ws),
     'library:stats': () => getLibraryStats(db),
     'datasets:list': () => listDatasets(db),
     'datasets:delete': ({ id }) => {

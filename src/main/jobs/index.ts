@@ -1,7 +1,8 @@
 import { embedJob } from './embed';
+import { exportJob } from './export';
 import { importJob } from './import';
 import { mtgJob } from './mtg';
 import type { AnyJobDefinition } from './runner';
 
 /** Every job kind the runner knows; one file per kind beside this one. */
-export const jobDefinitions: readonly AnyJobDefinition[] = [importJob, embedJob, mtgJob];
+export const jobDefinitions: readonly AnyJobDefinition[] = [importJob, embedJob, mtgJob, exportJob];

@@ -5,6 +5,7 @@ import { jobsCommand } from './jobs';
 import { embedCommand } from './embed';
 import { searchCommand } from './search';
 import { evalCommand } from './eval';
+import { exportCommand } from './export';
 import { modelsCommand } from './models';
 import { mtgCommand } from './mtg';
 import { pesCommand } from './pes';
@@ -14,4 +15,4 @@ import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, searchCommand, evalCommand, serveCommand, endpointsCommand, mtgCommand, synthCommand, tokenizeCommand, pesCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, searchCommand, evalCommand, exportCommand, serveCommand, endpointsCommand, mtgCommand, synthCommand, tokenizeCommand, pesCommand];

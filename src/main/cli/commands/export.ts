@@ -1,0 +1,93 @@
+import { CAPTION_SOURCES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, type CaptionSource, type ExportFormat, type ExportImageMode, type Job } from '../../../shared/domain';
+import { asDatasetId } from '../../../shared/ids';
+import { AppError } from '../../errors';
+import { startExport, type ExportState } from '../../jobs/export';
+import { getJobRow, listJobIssues } from '../../db/repos/jobs';
+import { requiredOption, stringOption, type Command } from '../command';
+import { withWorkspace } from '../workspace';
+
+const TERMINAL = new Set(['done', 'failed', 'cancelled']);
+
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new AppError('bad_request', `--${name} must be one of ${allowed.join(', ')}; got "${v}".`);
+  return v as T;
+}
+
+/** `--split 0.8,0.1,0.1` → train/val/test ratios. */
+function parseRatios(v: string | undefined): { train: number; val: number; test: number } | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map(Number);
+  if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n) || n < 0) || parts.reduce((a, b) => a + b, 0) <= 0) {
+    throw new AppError('bad_request', `--split takes three shares train,val,test (e.g. 0.8,0.1,0.1); got "${v}".`);
+  }
+  return { train: parts[0]!, val: parts[1]!, test: parts[2]! };
+}
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'write accepted captions as a dataset IRRA/RDE trainers read (CUHK-PEDES, ICFG-PEDES, RSTPReid, JSONL)',
+  usage:
+    'ctgi export --out DIR --format cuhk-pedes|icfg-pedes|rstpreid|jsonl [--dataset ID]\n' +
+    '            [--images copy|hardlink|reference] [--sources mtg,edited,human] [--split 0.8,0.1,0.1] [--seed N]\n' +
+    '            [--overwrite] [--json]\n\n' +
+    'Writes DIR/<annotation file> and DIR/imgs/. Images without a split get one by identity (ratios, seed).\n' +
+    'Everything is written beside DIR first and moved into place at the end: a failed export leaves nothing.',
+  options: {
+    out: { type: 'string', short: 'o' },
+    format: { type: 'string', short: 'f' },
+    dataset: { type: 'string' },
+    images: { type: 'string' },
+    sources: { type: 'string' },
+    split: { type: 'string' },
+    seed: { type: 'string' },
+    overwrite: { type: 'boolean' },
+  },
+  run: (values, _positionals, io) =>
+    withWorkspace(values, async (ws) => {
+      const format = oneOf<ExportFormat>('format', requiredOption(values, 'format'), EXPORT_FORMATS)!;
+      const images = oneOf<ExportImageMode>('images', stringOption(values, 'images'), EXPORT_IMAGE_MODES);
+      const ds = stringOption(values, 'dataset');
+      if (ds !== undefined && !/^\d+$/.test(ds)) throw new AppError('bad_request', `--dataset takes a dataset id; got "${ds}".`);
+      const sourcesRaw = stringOption(values, 'sources');
+      const sources = sourcesRaw?.split(',').map((s) => oneOf<CaptionSource>('sources', s.trim(), CAPTION_SOURCES)!);
+      const seedRaw = stringOption(values, 'seed');
+      if (seedRaw !== undefined && !/^-?\d+$/.test(seedRaw)) throw new AppError('bad_request', `--seed must be a whole number; got "${seedRaw}".`);
+      const started = Date.now();
+      const { job, outDir, captions } = startExport(ws, {
+        outDir: requiredOption(values, 'out'),
+        format,
+        datasetId: ds === undefined ? undefined : asDatasetId(Number(ds)),
+        images: images ?? 'copy',
+        sources,
+        splitRatios: parseRatios(stringOption(values, 'split')) ?? { train: 0.8, val: 0.1, test: 0.1 },
+        seed: seedRaw === undefined ? 1 : Number(seedRaw),
+        overwrite: values.overwrite === true,
+      });
+      const onSigint = (): void => void ws.jobs.cancel(job.id);
+      process.once('SIGINT', onSigint);
+      let last = 0;
+      const off = ws.bus.on('jobs:progress', (j: Job) => {
+        if (j.id !== job.id || values.json || Date.now() - last < 1000 || TERMINAL.has(j.status)) return;
+        last = Date.now();
+        io.err(`export #${j.id}: ${j.done}/${j.total ?? '?'}${j.message ? ` — ${j.message}` : ''}`);
+      });
+      try {
+        await ws.jobs.idle();
+      } finally {
+        off();
+        process.off('SIGINT', onSigint);
+      }
+      const final = ws.jobs.get(job.id);
+      const row = getJobRow(ws.db, job.id);
+      const state = row?.state ? (JSON.parse(row.state) as Partial<ExportState>) : {};
+      const issues = listJobIssues(ws.db, job.id, 5);
+      if (values.json) io.out(JSON.stringify({ job: final, outDir, file: state.file ?? null, captions, bytes: state.bytes ?? null, ms: Date.now() - started, issues }, null, 2));
+      else {
+        io.out(final.status === 'done' ? `Exported ${final.message}.` : `Export #${final.id} ${final.status}.`);
+        if (final.error) io.out(`Error: ${final.error}`);
+        for (const i of issues) io.out(`  ${i.severity} ${i.item}: ${i.message}`);
+      }
+      return final.status === 'done' ? 0 : 1;
+    }),
+};

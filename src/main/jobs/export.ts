@@ -1,0 +1,424 @@
+// Export as a persisted job: accepted captions (and their images) → a dataset folder that IRRA/RDE
+// trainers read unchanged: `<out>/<annotation file>` + `<out>/imgs/…`. Everything is written into a
+// hidden staging folder beside the target and renamed into place at the end, so a failure, a cancel
+// or a crash never leaves a partial dataset where a trainer would find it. A resumed export starts
+// the staging folder over: it is cheap next to a half-copied folder nobody can trust.
+import { accessSync, constants, existsSync, readdirSync, statSync, statfsSync } from 'node:fs';
+import { copyFile, link, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { InvokeResults, ParsedArg } from '../../shared/contract';
+import { CAPTION_SOURCES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, type CaptionSource, type ExportFormat } from '../../shared/domain';
+import { hasTable } from '../db/repos/review';
+import type { Db } from '../db/types';
+import {
+  ANNOTATION_FILE,
+  buildRecords,
+  datasetFolderName,
+  IMAGE_DIR,
+  serializeRecords,
+  type ExportImage,
+} from '../datasets/export-formats';
+import { detectFormat, parseJson, recordsToItems } from '../datasets/formats';
+import { AppError } from '../errors';
+import { resolveInside } from '../media/paths';
+import { cleanCaption } from '../review/text';
+import type { Workspace } from '../workspace';
+import { throwIfAborted, type JobContext, type JobDefinition } from './runner';
+
+export const exportParams = z.object({
+  outDir: z.string().min(1),
+  format: z.enum(EXPORT_FORMATS),
+  datasetId: z.number().int().positive().optional(),
+  images: z.enum(EXPORT_IMAGE_MODES),
+  sources: z.array(z.enum(CAPTION_SOURCES)).min(1),
+  splitRatios: z.object({ train: z.number(), val: z.number(), test: z.number() }),
+  seed: z.number().int(),
+  overwrite: z.boolean(),
+});
+export type ExportParams = z.infer<typeof exportParams>;
+
+export interface ExportState {
+  captions: number;
+  images: number;
+  bytes: number;
+  file: string;
+  cleaned: number;
+}
+
+const COPY_CONCURRENCY = 8;
+const errCode = (err: unknown): string => (err instanceof Error && 'code' in err ? String(err.code) : 'error');
+const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MB`;
+
+interface ExportRow {
+  caption_id: number;
+  root_id: number;
+  text: string;
+  source: CaptionSource;
+  image_id: number;
+  dataset_id: number;
+  dataset_name: string;
+  root: string;
+  rel_path: string;
+  bytes: number;
+  split: ExportImage['split'];
+  person_id: string | null;
+}
+
+function sourceFilter(sources: readonly CaptionSource[]): { sql: string; params: unknown[] } {
+  return { sql: `c.source IN (${sources.map(() => '?').join(',')})`, params: [...sources] };
+}
+
+/** Accepted current captions in image order: what the export writes. */
+function exportRows(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): ExportRow[] {
+  const src = sourceFilter(p.sources);
+  return db
+    .prepare(
+      `SELECT c.id AS caption_id, coalesce(c.derived_from, c.id) AS root_id, c.text, c.source, i.id AS image_id,
+         i.dataset_id, d.name AS dataset_name, d.root, i.rel_path, i.bytes, i.split, pe.person_id
+       FROM captions c JOIN images i ON i.id = c.image_id JOIN datasets d ON d.id = i.dataset_id
+         LEFT JOIN identities pe ON pe.id = i.identity_id
+       WHERE c.is_current = 1 AND c.status = 'accepted' AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+       ORDER BY i.id, c.id`,
+    )
+    .all(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as ExportRow[];
+}
+
+export function countExportable(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): { captions: number; images: number; bytes: number } {
+  const src = sourceFilter(p.sources);
+  return db
+    .prepare(
+      `SELECT coalesce(sum(n), 0) AS captions, count(*) AS images, coalesce(sum(bytes), 0) AS bytes FROM (
+         SELECT i.id, i.bytes, count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id
+         WHERE c.is_current = 1 AND c.status = 'accepted' AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+         GROUP BY i.id)`,
+    )
+    .get(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as { captions: number; images: number; bytes: number };
+}
+
+/** Model, prompts, the model's own text and the last decision per chain, for the JSONL's provenance. */
+function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<string, unknown>> {
+  const out = new Map<number, Record<string, unknown>>();
+  const get = (root: number): Record<string, unknown> => {
+    let p = out.get(root);
+    if (!p) out.set(root, (p = {}));
+    return p;
+  };
+  for (const r of db
+    .prepare(
+      `SELECT coalesce(c.derived_from, c.id) AS root, r.action, r.reviewer, r.created_at FROM reviews r JOIN captions c ON c.id = r.caption_id
+       WHERE r.id IN (SELECT max(r2.id) FROM reviews r2 JOIN captions c2 ON c2.id = r2.caption_id
+                      WHERE r2.action != 'undo' AND r2.undone_by IS NULL GROUP BY coalesce(c2.derived_from, c2.id))`,
+    )
+    .all() as { root: number; action: string; reviewer: string; created_at: number }[]) {
+    if (roots.has(r.root)) get(r.root).review = { decision: r.action, reviewer: r.reviewer, at: new Date(r.created_at).toISOString() };
+  }
+  if (hasTable(db, 'mtg_runs')) {
+    const withPrompts = hasTable(db, 'prompt_sets');
+    for (const r of db
+      .prepare(
+        `SELECT m.caption_id, m.id, m.vqa_model, m.reconstructor_model, m.initial_caption
+           ${withPrompts ? ', ps.name AS prompt_name, ps.version AS prompt_version, ps.sha256 AS prompt_sha256' : ''}
+         FROM mtg_runs m ${withPrompts ? 'LEFT JOIN prompt_sets ps ON ps.id = m.prompt_set_id' : ''}
+         WHERE m.id IN (SELECT max(id) FROM mtg_runs WHERE caption_id IS NOT NULL GROUP BY caption_id)`,
+      )
+      .all() as {
+      caption_id: number;
+      id: number;
+      vqa_model: string;
+      reconstructor_model: string;
+      initial_caption: string | null;
+      prompt_name?: string;
+      prompt_version?: number;
+      prompt_sha256?: string;
+    }[]) {
+      if (!roots.has(r.caption_id)) continue;
+      get(r.caption_id).model = {
+        mtg_run: r.id,
+        vqa: r.vqa_model,
+        reconstructor: r.reconstructor_model,
+        initial_caption: r.initial_caption,
+        prompts: r.prompt_name === undefined ? null : { name: r.prompt_name, version: r.prompt_version, sha256: r.prompt_sha256 },
+      };
+    }
+  }
+  return out;
+}
+
+/** Rows → one ExportImage per image, captions cleaned (control characters out, NFC). */
+export function gatherExport(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): {
+  images: ExportImage[];
+  roots: Map<number, string>;
+  bytes: number;
+  cleaned: number;
+  datasetNames: Map<number, string>;
+} {
+  const rows = exportRows(db, p);
+  const roots = new Map<number, string>();
+  const datasetNames = new Map<number, string>();
+  const originals = new Map<number, string>();
+  const edited = rows.filter((r) => r.source === 'edited').map((r) => r.root_id);
+  if (edited.length) {
+    const stmt = db.prepare(`SELECT text FROM captions WHERE id = ?`);
+    for (const id of edited) originals.set(id, (stmt.get(id) as { text: string }).text);
+  }
+  const prov = provenanceOf(db, new Set(rows.map((r) => r.root_id)));
+  const images: ExportImage[] = [];
+  let bytes = 0;
+  let cleaned = 0;
+  let last: ExportImage | undefined;
+  for (const r of rows) {
+    roots.set(r.dataset_id, r.root);
+    datasetNames.set(r.dataset_id, r.dataset_name);
+    if (last?.imageId !== r.image_id) {
+      last = { imageId: r.image_id, datasetId: r.dataset_id, relPath: r.rel_path, personId: r.person_id, split: r.split, captions: [] };
+      images.push(last);
+      bytes += r.bytes;
+    }
+    const text = cleanCaption(r.text);
+    if (text !== r.text) cleaned++;
+    if (text === '') continue;
+    last.captions.push({
+      captionId: r.caption_id,
+      text,
+      source: r.source,
+      provenance: {
+        dataset: r.dataset_name,
+        ...(originals.has(r.root_id) ? { original_caption: originals.get(r.root_id) } : {}),
+        ...(prov.get(r.root_id) ?? {}),
+      },
+    });
+  }
+  return { images: images.filter((i) => i.captions.length > 0), roots, bytes, cleaned, datasetNames };
+}
+
+const stagingDir = (outDir: string, jobId: number): string => join(dirname(outDir), `.${basename(outDir)}.ctgi-export-${jobId}`);
+
+function freeBytes(dir: string): number | null {
+  try {
+    const s = statfsSync(dir);
+    return Number(s.bavail) * Number(s.bsize);
+  } catch {
+    return null;
+  }
+}
+
+/** Checks the target before anything is queued: parent writable, target new or empty (or overwrite), space. */
+export function checkTarget(outDir: string, overwrite: boolean, needBytes: number): void {
+  const parent = dirname(outDir);
+  if (!existsSync(parent)) {
+    throw new AppError('bad_request', `The folder ${parent} does not exist. Create it, or choose another place for the export.`);
+  }
+  try {
+    accessSync(parent, constants.W_OK | constants.X_OK);
+  } catch {
+    throw new AppError('bad_request', `CTGI Studio cannot write in ${parent} (permission denied). Choose a folder you can write to.`);
+  }
+  if (existsSync(outDir)) {
+    if (!statSync(outDir).isDirectory()) {
+      throw new AppError('bad_request', `${outDir} is a file. Give a folder path for the export.`);
+    }
+    if (readdirSync(outDir).length > 0 && !overwrite) {
+      throw new AppError(
+        'conflict',
+        `${outDir} already holds files. Choose an empty or new folder, or allow overwrite (the old folder is replaced only once the export is complete).`,
+      );
+    }
+  }
+  const free = freeBytes(parent);
+  if (free !== null && free < needBytes) {
+    throw new AppError(
+      'bad_request',
+      `The export needs about ${mb(needBytes)} but only ${mb(free)} are free on the disk of ${parent}. Free some space, choose another disk, or export with hard links or references instead of copies.`,
+    );
+  }
+}
+
+/** Annotation text estimate for the space check: captions, tokens and paths, with JSON's overhead. */
+const annotationEstimate = (captions: number, images: number): number => captions * 900 + images * 200 + 4096;
+
+async function placeImages(
+  ctx: JobContext<ExportParams, ExportState>,
+  stage: string,
+  images: readonly ExportImage[],
+  paths: ReadonlyMap<number, string>,
+  roots: ReadonlyMap<number, string>,
+  folders: ReadonlyMap<number, string> | null,
+): Promise<void> {
+  const { params } = ctx;
+  const imgs = join(stage, IMAGE_DIR);
+  if (params.images === 'reference') {
+    // The images stay where they are: imgs/ (or one folder in it per dataset) links to the source.
+    if (folders === null) await symlink(roots.values().next().value!, imgs, 'dir');
+    else {
+      await mkdir(imgs, { recursive: true });
+      for (const [id, folder] of folders) await symlink(roots.get(id)!, join(imgs, folder), 'dir');
+    }
+    ctx.progress({ done: images.length, total: images.length, message: 'images referenced in place' });
+    return;
+  }
+  let linkFellBack = false;
+  let cursor = 0;
+  let done = 0;
+  const made = new Set<string>();
+  const worker = async (): Promise<void> => {
+    while (cursor < images.length) {
+      throwIfAborted(ctx.signal);
+      const img = images[cursor++]!;
+      const from = resolveInside(roots.get(img.datasetId)!, img.relPath);
+      if (from === null) throw new AppError('bad_request', `Image path ${img.relPath} leads outside its dataset folder.`);
+      const to = join(imgs, paths.get(img.imageId)!);
+      const dir = dirname(to);
+      if (!made.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        made.add(dir);
+      }
+      try {
+        if (params.images === 'hardlink' && !linkFellBack) {
+          try {
+            await link(from, to);
+          } catch (err) {
+            if (errCode(err) !== 'EXDEV' && errCode(err) !== 'EPERM') throw err;
+            // Another disk (or a filesystem without hard links): copy instead, and say so once.
+            linkFellBack = true;
+            ctx.issue({ severity: 'warning', item: IMAGE_DIR, message: `hard links are not possible here (${errCode(err)}); images were copied instead.` });
+            await copyFile(from, to);
+          }
+        } else await copyFile(from, to);
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        const code = errCode(err);
+        throw new AppError(
+          'bad_request',
+          code === 'ENOSPC'
+            ? `The disk ran out of space while copying images (at ${img.relPath}). Nothing was left behind; free space and export again.`
+            : code === 'ENOENT'
+              ? `Image ${img.relPath} is missing from its dataset folder. Re-import the dataset or restore the file, then export again.`
+              : `Could not place image ${img.relPath} (${code}).`,
+        );
+      }
+      done++;
+      if (done % 200 === 0) ctx.progress({ done, total: images.length, message: `${done} of ${images.length} images placed` });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(COPY_CONCURRENCY, Math.max(1, images.length)) }, worker));
+  ctx.progress({ done, total: images.length, message: `${done} images placed` });
+}
+
+/** Reads the file back with the import's own parser: what we wrote is what a loader will read. */
+function selfCheck(format: ExportFormat, fileName: string, text: string, expected: number): void {
+  if (format === 'jsonl') {
+    const lines = text.split('\n').filter((l) => l !== '');
+    for (const l of lines) JSON.parse(l);
+    if (lines.length !== expected) throw new Error(`JSONL self-check: ${lines.length} lines, expected ${expected}.`);
+    return;
+  }
+  const data = parseJson(text, fileName);
+  const detected = detectFormat(fileName, data, format);
+  const { items, problems } = recordsToItems(detected, data as unknown[]);
+  if (problems.length > 0 || items.length !== expected) {
+    throw new Error(`Self-check of ${fileName} failed: ${problems[0]?.message ?? `${items.length} records, expected ${expected}`}`);
+  }
+}
+
+async function runExport(ctx: JobContext<ExportParams, ExportState>): Promise<void> {
+  const { db, params } = ctx;
+  const outDir = params.outDir;
+  const stage = stagingDir(outDir, ctx.jobId);
+  await rm(stage, { recursive: true, force: true });
+  try {
+    const gathered = gatherExport(db, params);
+    if (gathered.images.length === 0) {
+      throw new AppError('bad_request', 'Nothing to export: no accepted captions match. Accept captions in Review first.');
+    }
+    const multi = gathered.roots.size > 1;
+    const folders = multi ? new Map([...gathered.datasetNames].map(([id, name]) => [id, datasetFolderName(id, name)])) : null;
+    const set = buildRecords(params.format, gathered.images, { ratios: params.splitRatios, seed: params.seed, datasetFolders: folders });
+    const fileName = ANNOTATION_FILE[params.format];
+    ctx.progress({ done: 0, total: gathered.images.length, message: `exporting ${set.captions} captions of ${gathered.images.length} images` });
+    if (gathered.cleaned > 0) {
+      ctx.issue({
+        severity: 'warning',
+        item: fileName,
+        message: `${gathered.cleaned} caption(s) had control or invisible characters (or broken Unicode); they were written cleaned.`,
+      });
+    }
+    await mkdir(stage, { recursive: true });
+    await placeImages(ctx, stage, gathered.images, set.paths, gathered.roots, folders);
+    throwIfAborted(ctx.signal);
+    const text = serializeRecords(set);
+    selfCheck(params.format, fileName, text, set.records.length);
+    await writeFile(join(stage, fileName), text, 'utf8');
+    throwIfAborted(ctx.signal);
+    // Into place: the staging folder becomes the export in one rename (same parent, same disk).
+    let old: string | null = null;
+    if (existsSync(outDir)) {
+      if (readdirSync(outDir).length > 0 && !params.overwrite) {
+        throw new AppError('conflict', `${outDir} was filled by something else while exporting; the export was not moved there.`);
+      }
+      old = `${stage}.old`;
+      await rename(outDir, old);
+    }
+    await rename(stage, outDir);
+    if (old) await rm(old, { recursive: true, force: true });
+    const state: ExportState = {
+      captions: set.captions,
+      images: gathered.images.length,
+      bytes: Buffer.byteLength(text),
+      file: join(outDir, fileName),
+      cleaned: gathered.cleaned,
+    };
+    ctx.progress({
+      done: gathered.images.length,
+      total: gathered.images.length,
+      message: `${set.captions} captions of ${gathered.images.length} images → ${state.file} (${mb(state.bytes)})`,
+      state,
+    });
+  } catch (err) {
+    await rm(stage, { recursive: true, force: true });
+    if (err instanceof AppError || !(err instanceof Error) || !('code' in err)) throw err;
+    const code = errCode(err);
+    throw new AppError(
+      'bad_request',
+      code === 'ENOSPC'
+        ? `The disk of ${dirname(outDir)} ran out of space; nothing was left behind. Free space and export again.`
+        : code === 'EACCES' || code === 'EPERM'
+          ? `Permission denied writing the export in ${dirname(outDir)}; nothing was left behind. Choose a folder you can write to.`
+          : `The export failed (${code}): ${err.message}. Nothing was left behind.`,
+    );
+  }
+}
+
+export const exportJob: JobDefinition<ExportParams, ExportState> = {
+  kind: 'export',
+  params: exportParams,
+  title: (p) => `Export ${p.format} → ${basename(p.outDir)}`,
+  run: runExport,
+};
+
+/** Checks what can be checked at once (something to export, target folder, space), then queues the job. */
+export function startExport(ws: Workspace, arg: ParsedArg<'export:start'>): InvokeResults['export:start'] {
+  const outDir = resolve(arg.outDir);
+  const sources = arg.sources ?? [...CAPTION_SOURCES];
+  const counts = countExportable(ws.db, { datasetId: arg.datasetId, sources });
+  if (counts.captions === 0) {
+    throw new AppError(
+      'bad_request',
+      `Nothing to export: no accepted ${sources.join('/')} captions${arg.datasetId === undefined ? '' : ` in dataset ${arg.datasetId}`}. Accept captions in Review first.`,
+    );
+  }
+  const need = annotationEstimate(counts.captions, counts.images) + (arg.images === 'copy' ? counts.bytes : 0);
+  checkTarget(outDir, arg.overwrite, need);
+  const params: ExportParams = {
+    outDir,
+    format: arg.format,
+    datasetId: arg.datasetId,
+    images: arg.images,
+    sources,
+    splitRatios: arg.splitRatios,
+    seed: arg.seed,
+    overwrite: arg.overwrite,
+  };
+  const job = ws.jobs.enqueue('export', params);
+  return { job, outDir, captions: counts.captions, images: counts.images };
+}

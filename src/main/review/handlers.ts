@@ -1,0 +1,37 @@
+// The review and export channels of the service façade (src/main/api/handlers.ts spreads them in).
+import type { ReviewInvokeResults } from '../../shared/review-contract';
+import type { Handlers } from '../api/handlers';
+import { deleteSavedFilter, listSavedFilters, upsertSavedFilter } from '../db/repos/review';
+import { startExport } from '../jobs/export';
+import type { Workspace } from '../workspace';
+import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from './desk';
+import { listQueue } from './queue';
+import { withScore } from './score';
+import { getReviewStats } from './stats';
+
+export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvokeResults> {
+  const { db } = ws;
+  const changed = (): void => ws.bus.emit('library:changed', { datasetId: null });
+  return {
+    'review:queue': ({ filter, offset, limit }) => listQueue(db, filter, offset, limit),
+    'review:item': ({ captionId }) => withScore(db, getItem(db, captionId)),
+    'review:neighbor': async ({ filter, from, direction, unreviewed }) => {
+      const item = getNeighbor(db, filter, from, direction, unreviewed);
+      return item ? withScore(db, item) : null;
+    },
+    'review:decide': (arg) => decide(db, arg),
+    'review:edit': (arg) => withScore(db, edit(db, arg)),
+    'review:undo': ({ reviewer }) => undo(db, reviewer),
+    'review:history': ({ captionId }) => getHistory(db, captionId),
+    'review:bulk': (arg) => {
+      const result = bulkDecide(db, arg);
+      if (result.changed > 0) changed();
+      return result;
+    },
+    'review:stats': ({ datasetId }) => getReviewStats(db, datasetId),
+    'review:filters': () => listSavedFilters(db),
+    'review:saveFilter': ({ name, filter }) => upsertSavedFilter(db, name, filter),
+    'review:deleteFilter': ({ id }) => ({ deleted: deleteSavedFilter(db, id) }),
+    'export:start': (arg) => startExport(ws, arg),
+  };
+}
