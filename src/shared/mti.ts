@@ -1,0 +1,145 @@
+// MTI (ALGORITHMS.md §3) as the renderer, the CLI and the database see it: parameters, the transcript of
+// every step (who decided it: the MLLM or the analyst), and a saved search with its re-ranked results.
+import type { ImageSummary } from './domain';
+import type { ImageId, ModelId } from './ids';
+
+export interface MtiParams {
+  /** Candidates examined for an anchor per round (paper: 20). */
+  k: number;
+  /**
+   * Early exit: when the top candidate's cosine exceeds ξ and the MLLM confirms it, it is the anchor and
+   * the query is taken as good enough (no questions). Depends on the model's cosine scale (paper 0.85,
+   * the reference code 0.5); `ctgi eval --mti` prints the top-1 distribution to choose it.
+   */
+  xi: number;
+  /** Weight of the original query in the fused score λ·S(q,v) + (1−λ)·S(q̂,v) (reference: 0.8). */
+  lambda: number;
+  /** Rounds run without the analyst (the reference runs 5; each later round examines the next candidates). */
+  rounds: number;
+  /** Diagnostic questions per round, at most (all asked in one call). */
+  questions: number;
+  /** Anchor checks in flight at once; the chosen anchor is still the first "yes" in rank order. */
+  concurrency: number;
+}
+
+export const MTI_DEFAULTS: MtiParams = { k: 20, xi: 0.85, lambda: 0.8, rounds: 1, questions: 6, concurrency: 20 };
+
+export type MtiActor = 'mllm' | 'analyst';
+export type MtiVerdict = 'yes' | 'no' | 'unclear';
+
+/** One "does q describe this image?" check. */
+export interface MtiCheck {
+  imageId: ImageId;
+  /** 1-based rank in the ranking the round examined. */
+  rank: number;
+  /** That ranking's score of the image. */
+  score: number;
+  /** The MLLM's words (null when the analyst decided without asking). */
+  answer: string | null;
+  verdict: MtiVerdict;
+  by: MtiActor;
+  ms: number | null;
+}
+
+export interface MtiQuestion {
+  id: string;
+  attribute: string;
+  text: string;
+  answer: string | null;
+  by: MtiActor;
+  /** Whether the answer went into q̂ (not "cannot tell", a refusal or an absence). */
+  kept: boolean;
+  dropReason: string | null;
+}
+
+export interface MtiRound {
+  index: number;
+  /** The query this round starts from: the analyst's words in round 1, the previous q̂ after. */
+  query: string;
+  checks: MtiCheck[];
+  anchor: { imageId: ImageId; rank: number; by: MtiActor } | null;
+  /** Top-1 above ξ and confirmed: anchor at once, no questions. */
+  earlyStop: boolean;
+  questions: MtiQuestion[];
+  /** Pool questions not asked because the query already settles them. */
+  skipped: { questionId: string; reason: string }[];
+  /** q̂ of this round; null when there is no anchor. */
+  refined: string | null;
+  refinedBy: MtiActor | null;
+  /** MLLM calls started in this round, including checks cut short once the anchor was known. */
+  calls: number;
+  ms: number;
+  /** Why the round stopped early: no anchor among the candidates, or the endpoint failed. */
+  note: string | null;
+}
+
+export type MtiAction =
+  | { kind: 'reject-anchor' }
+  | { kind: 'pick-anchor'; imageId: ImageId }
+  | { kind: 'answer'; questionId: string; answer: string }
+  | { kind: 'edit-refined'; text: string }
+  | { kind: 'next-round' }
+  | { kind: 'back' };
+
+export interface MtiLogEntry {
+  at: number;
+  by: MtiActor;
+  /** "round 1: anchor #3 (image 812)", "analyst answered top-colour: red", … */
+  text: string;
+}
+
+export interface MtiTranscript {
+  query: string;
+  params: MtiParams;
+  rounds: MtiRound[];
+  log: MtiLogEntry[];
+  /** Set when the search fell back to the plain ranking (endpoint failure, cancel): the reason, in words. */
+  fallback: string | null;
+}
+
+export interface MtiResultRow {
+  rank: number;
+  image: ImageSummary;
+  /** S(q, v): cosine of the analyst's query. */
+  base: number;
+  /** S(q̂, v) as mixed in (1 for the anchor); null without refinement. */
+  refined: number | null;
+  fused: number;
+  anchor: boolean;
+  /** Rank under S(q, v) alone, to show what MTI moved. */
+  baseRank: number;
+}
+
+export interface MtiSearch {
+  id: number;
+  modelId: ModelId;
+  modelName: string;
+  datasetId: number | null;
+  query: string;
+  vqaEndpoint: string | null;
+  aggregatorEndpoint: string | null;
+  transcript: MtiTranscript;
+  /** The query the current ranking uses for its (1−λ) part. */
+  refined: string | null;
+  results: MtiResultRow[];
+  status: 'running' | 'done' | 'fallback' | 'cancelled';
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface MtiSearchSummary {
+  id: number;
+  query: string;
+  refined: string | null;
+  modelName: string;
+  rounds: number;
+  status: MtiSearch['status'];
+  updatedAt: number;
+}
+
+/** Live steps of a running search (EventMap 'mti:progress'). */
+export interface MtiProgress {
+  searchId: number;
+  phase: 'check' | 'anchor' | 'questions' | 'refined' | 'ranked' | 'fallback' | 'done';
+  round: MtiRound;
+}
