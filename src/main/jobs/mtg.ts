@@ -4,6 +4,7 @@
 // is always whole. The resume cursor is the data itself: an image with a run of this job is handled. A
 // crash loses only the images in flight, and redoing them is free: their calls were logged the moment
 // they were answered (llm_calls), so the replay is served from the cache and nothing is paid twice.
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -119,6 +120,7 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     // A fatal endpoint problem stops the pool (and aborts its calls) as a cancel would, then fails the job.
     const stop = new AbortController();
     const signal = AbortSignal.any([ctx.signal, stop.signal]);
+    setMaxListeners(0, signal); // one listener per call in flight; hundreds is the point, not a leak
     let fatal: AppError | null = null;
     const streak = { kind: '', count: 0 };
 
