@@ -8,6 +8,7 @@ import { evalCommand } from './eval';
 import { exportCommand } from './export';
 import { modelsCommand } from './models';
 import { mtgCommand } from './mtg';
+import { oracleCommand } from './oracle';
 import { pesCommand } from './pes';
 import { serveCommand } from './serve';
 import { statsCommand } from './stats';
@@ -15,4 +16,4 @@ import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, searchCommand, evalCommand, exportCommand, serveCommand, endpointsCommand, mtgCommand, synthCommand, tokenizeCommand, pesCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, searchCommand, evalCommand, exportCommand, serveCommand, endpointsCommand, mtgCommand, synthCommand, oracleCommand, tokenizeCommand, pesCommand];

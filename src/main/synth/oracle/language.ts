@@ -317,6 +317,8 @@ export type Intent =
   | { kind: 'wh'; group: Group; fields: readonly Field[] }
   /** Is it so? `claims` are what must hold (presence claims for "is there a bag?"). */
   | { kind: 'yesno'; claims: readonly Claim[]; group: Group | null }
+  /** "Is the person holding anything in their hands?" (only a handbag is ever held). */
+  | { kind: 'inHand' }
   /** The colour of the whole image (the endpoint probe's red square). */
   | { kind: 'imageColour' }
   /** A pool question about something the world never has or the image does not show. */
@@ -410,9 +412,7 @@ export function understandQuestion(question: string): Intent {
     return best ?? (regions.includes('person') ? 'person' : null);
   };
   // Items in hand: in this world, only a handbag is held.
-  if (/\b(?:in (?:his|her|their|the) hands?|holding|hold|holds)\b/.test(q) && !/\bbag|backpack|handbag/.test(q)) {
-    return { kind: 'yesno', claims: [c('bagType', 'handbag')], group: 'bag' };
-  }
+  if (/\b(?:in (?:his|her|their|the) hands?|holding|hold|holds)\b/.test(q) && !/\bbag|backpack|handbag/.test(q)) return { kind: 'inHand' };
   const group = firstHit();
   if (group === null) {
     if (/\bcolou?r\b/.test(q) && /\b(?:image|picture|photo|this)\b/.test(q)) return { kind: 'imageColour' };
@@ -422,6 +422,13 @@ export function understandQuestion(question: string): Intent {
   const yesNo = AUX.has(first) || /^(?:is|are|does|do) there\b/.test(q);
   if (yesNo && !asksAlternative(q)) {
     let claims = parseClaims(question, { pronouns: false, question: true });
+    // "a bag or a backpack", "a hat or a cap": either will do, so only the presence is asked.
+    const either = /\b([a-z-]+) or (?:an? )?([a-z-]+)\b/.exec(q);
+    const [na, nb] = either ? [NOUNS[either[1] as string], NOUNS[either[2] as string]] : [undefined, undefined];
+    if (na && nb && na.region === nb.region && na !== nb) {
+      const typed = new Set([...na.claims, ...nb.claims].filter((x) => x.field !== na.region).map((x) => x.field));
+      claims = claims.filter((x) => !typed.has(x.field));
+    }
     if (/\bmale\b/.test(q)) claims.push(c('sex', 'man'));
     if (/\bfemale\b/.test(q)) claims.push(c('sex', 'woman'));
     if (claims.length === 0 && (group === 'bag' || group === 'hat' || group === 'glasses')) {
@@ -448,7 +455,7 @@ function fixedAnswer(q: string): Intent {
   }
   if (/\bbelt\b/.test(q)) return { kind: 'fixed', answer: 'Cannot tell; no belt is visible.' };
   if (/\b(?:background|scene|setting|location|where)\b/.test(q)) return { kind: 'fixed', answer: 'Cannot tell; the background shows nothing distinctive.' };
-  if (/\b(?:doing|action|activity|walking|running|riding|bicycle|bike|standing|sitting|posture|pose|facing|view|orientation|direction)\b/.test(q)) {
+  if (/\b(?:doing|action|activity|walking|running|riding|bicycle|bike|standing|sitting|posture|pose|facing|view|orientation|direction|seen from|front|side)\b/.test(q)) {
     return { kind: 'fixed', answer: 'Cannot tell from this image.' };
   }
   return { kind: 'unknown' };

@@ -59,7 +59,8 @@ export const CANNOT_TELL = 'Cannot tell from this image.';
 
 const ANCHOR = /\baccurately describe\b|\b(?:does|do|can|could|would)\s+(?:this|the(?: following)?|that)\s+(?:text|description|caption|sentence|query)\s+(?:accurately\s+|correctly\s+)?(?:describe|match|fit|apply)/i;
 const DESCRIBE = /\b(?:describe|description|caption|what does (?:the|this) person look like|tell me about|what do you see)\b/i;
-const QUERY = /\bquery\b/i;
+/** MTI's aggregation names the user's own words: "a user is searching for…", "the query", "the original description". */
+const QUERY = /\bquery\b|\bsearching for\b|\boriginal description\b/i;
 const AGGREGATE = /\b(?:rephrase|rewrite|combine|merge|refine\w*|aggregat\w*|summari[sz]e|incorporat\w*|integrat\w*|update)\b/i;
 const RECONSTRUCT = /\b(?:rephrase|rewrite|reconstruct\w*|paraphrase|combine|merge|summari[sz]e|all the above information)\b/i;
 const BARE = /\banswer\s+(?:with\s+)?(?:only\s+)?(?:(?:a\s+)?"?yes"?\s*(?:or|\/)\s*"?no"?|(?:a\s+)?(?:single|one)\s+word)|\b(?:single|one)[- ]word answer|\byes or no\b\W*$/i;
@@ -77,10 +78,47 @@ export function respond(input: OracleInput, noise: NoiseOptions): OracleAnswer {
   if (QUERY.test(conversation) && AGGREGATE.test(conversation)) return { kind: 'aggregate', content: aggregate(conversation), noisy: false };
   if (RECONSTRUCT.test(conversation)) return { kind: 'reconstruct', content: reconstruct(conversation), noisy: false };
 
-  const intent = understandQuestion(question);
+  // MTI asks all its diagnostic questions in one numbered list and wants one numbered line each.
+  const numbered = numberedQuestions(question);
+  if (numbered.length >= 2) {
+    if (!percept) return { kind: 'generic', content: NO_IMAGE, noisy: false };
+    const answers = numbered.map((q) => single(q, coreQuestion(q), percept));
+    return {
+      kind: 'attribute',
+      content: answers.map((a, i) => `${i + 1}. ${a.content}`).join('\n'),
+      noisy: answers.some((a) => a.noisy),
+    };
+  }
+  return single(question, coreQuestion(question), percept);
+
+  function single(whole: string, core: string, p: Percept | null): OracleAnswer {
+    return answerQuestion(whole, core, p, noise, (kind) => createRng(deriveSeed(noise.seed, 'noise', kind, whole, p?.hash ?? '-')));
+  }
+}
+
+const NO_IMAGE = 'I cannot see an image in this conversation. Attach the image (as a data: URL) and ask again.';
+
+/** "1. What colour…?\n2. Is the person…?" → the questions, in order; [] when the text is not such a list. */
+function numberedQuestions(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(\d{1,3})[.):]\s+(.*\?.*)$/.exec(line);
+    if (m && Number(m[1]) === out.length + 1) out.push((m[2] as string).trim());
+  }
+  return out;
+}
+
+/** The question itself: up to its first "?" ("Is there a bag? If so, what kind?" is about the bag). */
+function coreQuestion(text: string): string {
+  const at = text.indexOf('?');
+  return at >= 0 ? text.slice(0, at + 1) : text;
+}
+
+function answerQuestion(question: string, core: string, percept: Percept | null, noise: NoiseOptions, rngFor: (kind: string) => Rng): OracleAnswer {
+  const intent = understandQuestion(core);
   if (!percept) {
     if (intent.kind !== 'unknown' || DESCRIBE.test(question)) {
-      return { kind: 'generic', content: 'I cannot see an image in this conversation. Attach the image (as a data: URL) and ask again.', noisy: false };
+      return { kind: 'generic', content: NO_IMAGE, noisy: false };
     }
     return { kind: 'generic', content: genericReply(question), noisy: false };
   }
@@ -96,6 +134,16 @@ export function respond(input: OracleInput, noise: NoiseOptions): OracleAnswer {
       return whAnswer(intent, percept.facts, rngFor('wh'), noise, bare);
     case 'yesno':
       return yesNoAnswer(intent, percept.facts, rngFor('yesno'), noise, bare);
+    case 'inHand': {
+      const f = percept.facts;
+      if (f.bag === undefined || (f.bag === 'yes' && f.bagType === undefined)) return { kind: 'yesno', content: CANNOT_TELL, noisy: false };
+      const truth = f.bagType === 'handbag';
+      const wrong = rngFor('inHand').chance(noise.wrongRate);
+      const yes = truth !== wrong;
+      const what = truth ? (bagPhrase(f) as string) : 'handbag';
+      if (bare) return { kind: 'yesno', content: yes ? 'Yes.' : 'No.', noisy: wrong };
+      return { kind: 'yesno', content: yes ? `Yes, the person is holding ${withArticle(what)}.` : 'No, the person is not holding anything in their hands.', noisy: wrong };
+    }
   }
 }
 
@@ -298,7 +346,7 @@ function caption(p: Percept, rng: Rng, noise: NoiseOptions): OracleAnswer {
 
 /** The labelled description in a prompt ("Query: …", "Caption: …", "Description: …"), if any. */
 function labelledBase(text: string): { text: string; at: number } | null {
-  const m = /(?:^|\n|[.:]\s)\s*(?:the\s+)?(?:original\s+|initial\s+|user(?:'s)?\s+)?(?:query|caption|description|text)\s*[:：]\s*["“]?([^\n"”]+)/i.exec(text);
+  const m = /(?:^|\n|[.:]\s|\b(?:this|following|the)\s)\s*(?:original\s+|initial\s+|user(?:'s)?\s+)?(?:query|caption|description|text)\s*[:：]\s*["“]?([^\n"”]+)/i.exec(text);
   if (!m) return null;
   return { text: (m[1] as string).trim(), at: m.index + m[0].length - (m[1] as string).length };
 }
