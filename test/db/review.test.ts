@@ -294,3 +294,23 @@ describe('caption text cleaning', () => {
     expect(asCaptionId(1)).toBe(1);
   });
 });
+
+describe('migration 5 on a workspace with captions', () => {
+  it('makes every existing caption the current row of its chain, so the queue shows them all', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    const { migrate } = await import('../../src/main/db/migrate');
+    const { migrations } = await import('../../src/main/db/migrations');
+    const old = new Database(':memory:');
+    migrate(old, migrations.slice(0, 4), null);
+    old.exec(`INSERT INTO datasets (id, name, format, root, status, created_at) VALUES (1, 'd', 'folder', '/', 'ready', 1);
+      INSERT INTO images (id, dataset_id, rel_path, sha256, width, height, bytes, format, created_at) VALUES (1, 1, 'a.png', 's', 1, 1, 1, 'png', 1);
+      INSERT INTO captions (image_id, source, text, status, created_at, updated_at) VALUES (1, 'human', 'old caption', 'accepted', 1, 1), (1, 'mtg', 'generated', 'pending', 1, 1);`);
+    migrate(old, migrations, null);
+    expect(old.prepare(`SELECT is_current, retracted_at FROM captions ORDER BY id`).all()).toEqual([
+      { is_current: 1, retracted_at: null },
+      { is_current: 1, retracted_at: null },
+    ]);
+    expect(listQueue(old, {}, 0, 10).items.map((i) => i.text)).toEqual(['old caption', 'generated']);
+    old.close();
+  });
+});
