@@ -7,6 +7,10 @@ import path from 'node:path';
 import OpenAI, { APIConnectionTimeoutError, APIError } from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/main/db/open';
+import { upsertEndpoint } from '../../src/main/db/repos/llm';
+import { unavailableKeyStore } from '../../src/main/llm/keys';
+import { probeEndpoint } from '../../src/main/llm/probe';
 import type { PersonAttributes } from '../../src/main/synth/attributes';
 import { startOracle, type OracleOptions, type OracleServer } from '../../src/main/synth/oracle/server';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
@@ -206,6 +210,32 @@ describe('the oracle over HTTP', () => {
     expect(after.byKind.describe).toBe((before.byKind.describe ?? 0) + 1);
     expect(after.byKind.yesno).toBe((before.byKind.yesno ?? 0) + 1);
     expect(after.perception.hits).toBeGreaterThan(before.perception.hits);
+  });
+});
+
+describe("the app's endpoint probe", () => {
+  const probe = async (model: string): Promise<Record<string, string>> => {
+    const { db } = openDatabase(':memory:');
+    const endpoint = upsertEndpoint(db, {
+      name: `oracle-${model}`,
+      baseUrl: oracle.url,
+      model,
+      role: 'both',
+      temperature: 0.01,
+      maxTokens: 64,
+      concurrency: 2,
+      requestsPerMinute: null,
+      timeoutMs: 5000,
+      keyRef: { kind: 'none' },
+    });
+    const result = await probeEndpoint(db, endpoint, unavailableKeyStore, { retry: { retries: 0 } });
+    db.close();
+    return Object.fromEntries(result.checks.map((c) => [c.name, c.status]));
+  };
+
+  it('finds oracle-vl usable for images and oracle-text without vision', async () => {
+    expect(await probe('oracle-vl')).toMatchObject({ reachable: 'ok', model: 'ok', chat: 'ok', vision: 'ok' });
+    expect(await probe('oracle-text')).toMatchObject({ reachable: 'ok', model: 'ok', chat: 'ok', vision: 'failed' });
   });
 });
 
