@@ -12,6 +12,7 @@ import { isActive, useJobs } from '../features/jobs/JobsProvider';
 import { JobsView } from '../features/jobs/JobsView';
 import { LibraryView } from '../features/library/LibraryView';
 import { ComingSoon } from '../features/placeholder/ComingSoon';
+import { SearchView } from '../features/search/SearchView';
 import { SettingsView } from '../features/settings/SettingsView';
 import { ColorSchemeToggle } from './ColorSchemeControl';
 import { HeaderStats } from './HeaderStats';
@@ -59,13 +60,7 @@ function CurrentView({ view }: { view: View }): React.JSX.Element {
         />
       );
     case 'search':
-      return (
-        <ComingSoon
-          icon={<IconSearch size={36} stroke={1.4} />}
-          title="Search is not set up yet"
-          description="Describe a person in a sentence (“woman in a red coat with a black backpack”) and the gallery will be ranked by CLIP, then refined step by step with MTI. It needs an embedded library and a CLIP model."
-        />
-      );
+      return <SearchView />;
   }
 }
 

@@ -22,6 +22,7 @@ import { invoke } from '../../lib/api';
 import { formatCount, formatTime } from '../../lib/format';
 import { errorMessage, useEvent, useInvoke, useThrottled } from '../../lib/hooks';
 import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR } from '../library/labels';
+import { ModelsSettings } from '../search/ModelsSettings';
 
 function StatCard({ label, value, hint }: { label: string; value: number; hint?: string }): React.JSX.Element {
   return (
@@ -236,6 +237,13 @@ export function SettingsView(): React.JSX.Element {
         <Stack gap="xs">
           <Title order={4}>Workspace</Title>
           <Workspace />
+        </Stack>
+        <Stack gap="xs">
+          <Title order={4}>Models</Title>
+          <Text size="sm" c="dimmed">
+            CLIP models for search and evaluation, and the embed jobs that prepare a dataset for them.
+          </Text>
+          <ModelsSettings />
         </Stack>
       </Stack>
     </ScrollArea>
