@@ -201,6 +201,15 @@ describe('the oracle over HTTP', () => {
     expect(err.message).not.toContain('sk-wrong');
   });
 
+  it('without a world, reads colours, cap and bag from the pixels and cannot tell the rest', async () => {
+    const { client: blind } = await another({ world: null });
+    const img = world.truth.images[3] as (typeof world.truth.images)[number];
+    const { 'resized-jpeg': url } = await variants(img.file);
+    expect(says(await ask(blind, url, "What colour are the person's shoes?"), img.attributes.shoes.colour)).toBe(true);
+    expect(await ask(blind, url, 'Is the person wearing glasses?')).toBe('Cannot tell from this image.');
+    expect(await ask(blind, url, 'Is the person a man or a woman?')).toBe('Cannot tell from this image.');
+  });
+
   it('counts requests by kind at /v1/oracle/stats', async () => {
     const before = (await (await fetch(`${oracle.url}/oracle/stats`)).json()) as { byKind: Record<string, number>; perception: { hits: number } };
     const { original } = await variants(world.truth.images[1]?.file as string);

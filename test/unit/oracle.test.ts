@@ -1,12 +1,15 @@
 // The oracle's understanding without a server: reading claims from captions and answers, telling what
 // a question asks, and answering from known facts (perception is tested through the server in
 // test/integration/oracle.test.ts).
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import pool from '../../resources/prompts/mtg-default.json';
 import { sampleAttributes, templateCaption, type PersonAttributes } from '../../src/main/synth/attributes';
 import { captionOf, factsOf, setFact, type Facts, type Field } from '../../src/main/synth/oracle/facts';
 import { applyClaims, leadingYesNo, parseClaims, understandQuestion } from '../../src/main/synth/oracle/language';
-import type { Percept } from '../../src/main/synth/oracle/perception';
+import { factsFromReading, loadWorld, type Percept } from '../../src/main/synth/oracle/perception';
 import { respond, type NoiseOptions } from '../../src/main/synth/oracle/respond';
 import { createRng, deriveSeed } from '../../src/main/synth/rng';
 
@@ -227,5 +230,46 @@ Combine the description and the answers into one concise description of the pers
 
   it('renders facts back to a caption that reads as the same facts', () => {
     for (const a of people(100, 6)) expect(factsOfText(captionOf(factsOf(a)))).toEqual(stated(a));
+  });
+});
+
+describe('what the oracle knows from a colour reading', () => {
+  async function worldOf(people: PersonAttributes[]): Promise<string> {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ctgi-oracle-world-'));
+    const identities = people.map((attributes, i) => ({ personId: i + 1, split: 'train', attributes }));
+    await writeFile(path.join(dir, 'attributes.json'), JSON.stringify({ version: 1, seed: 1, imageRoot: 'imgs', size: { width: 128, height: 256 }, identities, images: [] }));
+    return dir;
+  }
+  const base = people(1, 7)[0] as PersonAttributes;
+  const reading = {
+    top: base.top.colour,
+    bottom: base.bottom.colour,
+    shoes: base.shoes.colour,
+    hair: base.hair.colour,
+    hat: base.hat.colour,
+    bag: base.bag.type === 'none' ? null : { type: base.bag.type, colour: base.bag.colour as NonNullable<typeof base.bag.colour> },
+  };
+
+  it('knows everything about the one identity wearing these colours', async () => {
+    const world = await loadWorld(await worldOf([base]));
+    expect(factsFromReading(reading, world)).toEqual({ facts: factsOf(base), candidates: 1, personId: 1 });
+  });
+
+  it('knows only what all look-alikes agree on, and only colours without a world or a match', async () => {
+    const twin: PersonAttributes = { ...base, sex: base.sex === 'man' ? 'woman' : 'man', glasses: !base.glasses };
+    const world = await loadWorld(await worldOf([base, twin]));
+    const { facts, candidates, personId } = factsFromReading(reading, world);
+    expect([candidates, personId]).toEqual([2, null]);
+    expect(facts.sex).toBeUndefined();
+    expect(facts.glasses).toBeUndefined();
+    expect(facts.topType).toBe(base.top.type);
+    const stranger = factsFromReading({ ...reading, shoes: base.shoes.colour === 'red' ? 'blue' : 'red' }, world);
+    expect(stranger.candidates).toBe(0);
+    expect(Object.keys(stranger.facts).sort()).toEqual(Object.keys(factsFromReading(reading, null).facts).sort());
+    expect(stranger.facts.sex).toBeUndefined();
+  });
+
+  it('says what to do when the world folder is not a world', async () => {
+    await expect(loadWorld(await mkdtemp(path.join(tmpdir(), 'ctgi-oracle-empty-')))).rejects.toThrow(/ctgi synth --out DIR/);
   });
 });
