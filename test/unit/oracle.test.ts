@@ -159,6 +159,11 @@ describe('answers from facts', () => {
     expect(fewer).toBe(50);
   });
 
+  it('takes "summarise the person" with an image as a caption request, not as a rephrasing', () => {
+    const f = factsOf(people(1, 8)[0] as PersonAttributes);
+    expect(respond({ question: "Summarise the person's appearance.", conversation: "Summarise the person's appearance.", percept: percept(f) }, CLEAN).kind).toBe('describe');
+  });
+
   it('hallucinates a false detail in captions at hallucinationRate 1', () => {
     for (const [i, a] of people(30, 4).entries()) {
       const f = factsOf(a);

@@ -76,7 +76,9 @@ export function respond(input: OracleInput, noise: NoiseOptions): OracleAnswer {
   }
   // MTI's aggregation talks about "the query"; MTG's reconstruction about "the description".
   if (QUERY.test(conversation) && AGGREGATE.test(conversation)) return { kind: 'aggregate', content: aggregate(conversation), noisy: false };
-  if (RECONSTRUCT.test(conversation)) return { kind: 'reconstruct', content: reconstruct(conversation), noisy: false };
+  // With an image, "summarise the person" is a captioning request unless there is material to rephrase.
+  const material = !percept || labelledBase(conversation) !== null || /(?:^|\n)\s*(?:q|question)\s*\d*\s*[:：]|\?\s*\n/i.test(conversation);
+  if (RECONSTRUCT.test(conversation) && material) return { kind: 'reconstruct', content: reconstruct(conversation), noisy: false };
 
   // MTI asks all its diagnostic questions in one numbered list and wants one numbered line each.
   const numbered = numberedQuestions(question);
