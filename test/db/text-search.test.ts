@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHandlers, dispatch } from '../../src/main/api/handlers';
 import { AppError } from '../../src/main/errors';
 import { startEmbed } from '../../src/main/jobs/embed';
 import { startImport } from '../../src/main/jobs/import';
@@ -13,7 +14,7 @@ import { queryTokens, searchText } from '../../src/main/search/text-search';
 import type { PersonAttributes } from '../../src/main/synth/attributes';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ClipModel } from '../../src/shared/domain';
+import type { ClipModel, EvalReport, QueryTokens, TextSearchResult } from '../../src/shared/domain';
 import type { DatasetId } from '../../src/shared/ids';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
@@ -101,6 +102,24 @@ describe('text search', { timeout: 60_000 }, () => {
     const r = await searchText(ws.db, { modelId: other.id, query: 'red t-shirt' });
     expect(r.results).toEqual([]);
     expect(r.unembedded).toBe(world.truth.images.length);
+  });
+
+  it('answers search:text, search:tokens and eval:run through the API, validating their arguments', async () => {
+    const h = createHandlers(ws);
+    const r = await dispatch(h, 'search:text', { modelId: model.id, query: 'red t-shirt', k: 4 });
+    expect(r.ok).toBe(true);
+    expect((r as { value: TextSearchResult }).value.results).toHaveLength(4);
+    const t = await dispatch(h, 'search:tokens', { modelId: model.id, query: 'red t-shirt' });
+    expect((t as { value: QueryTokens }).value).toEqual({ count: 6, contextLength: 77, truncated: false });
+    const bad = await dispatch(h, 'search:text', { modelId: model.id, query: 'x', k: 0 });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/^Invalid argument to search:text: k/) } });
+    const missing = await dispatch(h, 'search:text', { modelId: 999, query: 'x' });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'not_found', message: expect.stringMatching(/ctgi models/) } });
+    const e = await dispatch(h, 'eval:run', { modelId: model.id });
+    expect(e.ok).toBe(true);
+    const report = (e as { value: EvalReport }).value;
+    expect(report).toMatchObject({ split: 'test', queryKind: 'captions' });
+    expect(report.gallery).toBe(world.truth.images.filter((i) => i.split === 'test').length);
   });
 
   it('keeps one warm text tower per model, reopens it after a crash, and closes it with the workspace', async () => {
