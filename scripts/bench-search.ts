@@ -3,6 +3,7 @@
 // seeded, so two runs see the same vectors and queries. Figures are synthetic and depend on load:
 // this machine's cores are shared, so read p50 rather than the best run.
 //   npx tsx scripts/bench-search.ts [--sizes 100000,1000000] [--queries 100] [--sqlite-vec-max 100000]
+import { cpus, loadavg } from 'node:os';
 import { openDatabase } from '../src/main/db/open';
 import { VectorIndex, fastBudget } from '../src/main/ml/vector-index';
 import { FAST_FROM, loadIndex, searchByVector } from '../src/main/search';
@@ -154,7 +155,9 @@ function benchSize(size: number): void {
   console.log(`  peak RSS so far ${peakRssMb().toFixed(0)} MB`);
 }
 
-console.log('Vector search benchmark — synthetic CLIP-like vectors, seeded');
+// Other processes on a shared machine slow every figure; the load average says how much.
+const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
+console.log(`Vector search benchmark — synthetic CLIP-like vectors, seeded; ${cpus().length} cores, load ${load()}`);
 const started = performance.now();
 for (const size of sizes) benchSize(size);
-console.log(`\ntotal ${(ms(started) / 1000).toFixed(0)} s`);
+console.log(`\ntotal ${(ms(started) / 1000).toFixed(0)} s; load ${load()}`);

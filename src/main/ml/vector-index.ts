@@ -2,12 +2,14 @@
 // product is the cosine. Two ways to answer a query:
 // - exact: one pass over the contiguous Float32Array, bounded heap for the top K;
 // - fast: 1-bit codes (is each component above the gallery mean?), scored against the float query
-//   by per-query byte tables: a first pass over every code reads only the 16 bytes that weigh most
-//   for this query and keeps 10%; a second pass scores those on all bytes and keeps R; R are rescored
-//   exactly. At 1M × 512 the codes are 64 MB instead of 2 GB. Figures: scripts/bench-search.ts.
+//   by per-query byte tables: a first pass over every code reads only the half of the code words that
+//   weigh most for this query and keeps a shortlist; a second pass scores the shortlist on all words
+//   and keeps R; those R are rescored exactly. At 1M × 512 the codes are 64 MB instead of 2 GB.
+//   Figures: scripts/bench-search.ts.
 // Also measured, and not used (pure JS, no SIMD, one core, 1M × 512): int8 dot products ≈ 900 ms, slower
-// than the float scan (≈ 650 ms); a symmetric Hamming first pass (popcount table, ≈ 16 ms) costs about
-// as much as the 16-byte pass and keeps the exact top 10 less often at the same shortlist size.
+// than the float scan (≈ 650 ms); a symmetric Hamming first pass (query signs vs code, popcount table,
+// ≈ 16 ms) is as cheap but ranks worse: it needed an 8192-vector exact rescore to reach recall@10 0.99
+// at 100k; IVF needs k-means and a 1M × lists assignment at build, minutes in JS.
 // Ties are broken by the lower gallery index everywhere (ALGORITHMS.md §4: stable by gallery order).
 
 export interface ScoredIndex {
@@ -26,6 +28,8 @@ export interface FastTopKOptions extends TopKOptions {
   shortlist?: number;
   /** Candidates kept by the asymmetric pass and rescored exactly. */
   rescore?: number;
+  /** Code words (32 dimensions each) the first pass reads per vector, chosen per query by weight. */
+  firstPassWords?: number;
 }
 
 /** Keeps the best `k` (score desc, index asc) pairs seen so far; the root is the worst kept. */
@@ -184,8 +188,9 @@ export class VectorIndex {
   }
 
   /**
-   * Approximate top `k`: Hamming distance on 1-bit codes picks `rescore` candidates (ties at the cut in
-   * gallery order), which are then scored exactly. Returned scores are exact cosines.
+   * Approximate top `k`: two coarse passes on 1-bit codes pick `shortlist`, then `rescore` candidates
+   * (ties at each cut in gallery order), which are scored exactly. Returned scores are exact cosines,
+   * ordered as in `topK`; only membership can differ from exact search.
    */
   fastTopK(query: Float32Array, k: number, opts: FastTopKOptions = {}): ScoredIndex[] {
     this.checkQuery(query);
@@ -195,7 +200,7 @@ export class VectorIndex {
     const budget = fastBudget(this.size, k);
     const rescore = Math.max(k, opts.rescore ?? budget.rescore);
     const shortlist = Math.max(rescore, opts.shortlist ?? budget.shortlist);
-    const coarse = codes.partialShortlist(query, PARTIAL_BYTES, shortlist, opts.mask);
+    const coarse = codes.partialShortlist(query, opts.firstPassWords ?? FIRST_PASS_WORDS, shortlist, opts.mask);
     const fine = codes.asymmetricShortlist(query, coarse, rescore);
     const heap = new TopK(Math.min(k, fine.length));
     const { vectors, dim } = this;
@@ -209,28 +214,26 @@ export class VectorIndex {
 
 /**
  * Candidate budgets measured on clustered CLIP-like data (scripts/bench-search.ts) to keep
- * recall@10 ≥ 0.99 against exact search.
+ * recall@10 ≥ 0.99 against exact search. At 1M, a 2048 rescore gave 0.986–0.987 whether the
+ * shortlist was 10% or 15%; 4096 gave 1.000 (50 queries): the second pass is what limits recall.
  */
 export function fastBudget(size: number, k: number): { shortlist: number; rescore: number } {
-  const rescore = Math.min(size, Math.max(2048, 8 * k));
+  const rescore = Math.min(size, Math.max(4096, 8 * k));
   const shortlist = Math.min(size, Math.max(4 * rescore, Math.ceil(size * SHORTLIST_SHARE)));
   return { shortlist, rescore };
 }
-/** Bytes (of 64 at 512-d) the first pass reads per code: the 16 that weigh most for the query. */
-const PARTIAL_BYTES = 16;
+/** Words (of 16 at 512-d) the first pass reads per code: the 8 that weigh most for the query. */
+const FIRST_PASS_WORDS = 8;
 const SHORTLIST_SHARE = 0.1;
 
 /**
  * One bit per dimension: is the component above the gallery mean? Centring matters because CLIP
  * embeddings share a large common direction; without it many bits are the same for every image.
- * Two coarse passes use the bits:
- * - symmetric: the query is coded the same way and compared by Hamming distance (popcount table);
- *   cheap enough for every vector, crude;
- * - asymmetric: the query stays float and each code stands for `mean ± spread` per dimension, scored
- *   by a per-query table of byte partial sums (64 lookups per 512-d code); run on the shortlist only.
+ * The query is not quantised: each code stands for `mean ± spread` per dimension, so its score is
+ * Σ q_j·spread_j·(±1) (+ a constant), summed byte by byte from a per-query table of 256 partial sums
+ * per byte. Ranking by q·x equals ranking by q·(x − mean), which is what the bits approximate.
  */
 class BinaryCodes {
-  private readonly bytes: Uint8Array;
   /** Per-query partial scores, reused: one search runs at a time on the JS thread. */
   private readonly scratch: Float32Array;
 
@@ -243,7 +246,6 @@ class BinaryCodes {
     private readonly spread: Float64Array,
   ) {
     this.scratch = new Float32Array(size);
-    this.bytes = new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength);
   }
 
   static build(vectors: Float32Array, dim: number, size: number): BinaryCodes {
@@ -266,7 +268,7 @@ class BinaryCodes {
 
   /** table[b * 256 + v]: Σ over the 8 dimensions of byte b of q_j · spread_j · (bit ? +1 : −1). */
   private byteTable(query: Float32Array): { table: Float32Array; weight: Float64Array } {
-    const nBytes = Math.ceil(this.dim / 8);
+    const nBytes = this.words * 4; // whole words: the padding bits past dim are 0 and weigh nothing
     // float32 halves the table (64 KB at 512-d) so more of it stays in cache; ample for a coarse score.
     const table = new Float32Array(nBytes * 256);
     const weight = new Float64Array(nBytes);
@@ -292,67 +294,64 @@ class BinaryCodes {
   }
 
   /**
-   * First pass over every code: the asymmetric score restricted to the `m` bytes that carry the most
-   * of this query's weight, then the best `r` by that partial score (bucketed, ties at the cut in
-   * gallery order). Returns gallery positions in gallery order.
+   * First pass over every code: the asymmetric score restricted to the `m` 32-bit words (32 dimensions
+   * each) that carry the most of this query's weight, then the best `r` by that partial score
+   * (bucketed, ties at the cut in gallery order). Returns gallery positions in gallery order.
    */
   partialShortlist(query: Float32Array, m: number, r: number, mask: Uint8Array | undefined): Int32Array {
-    const { size } = this;
-    const stride = this.words * 4;
+    const { size, words } = this;
     const { table, weight } = this.byteTable(query);
-    const nBytes = weight.length;
-    m = Math.min(m, nBytes);
-    const order = Array.from({ length: nBytes }, (_, b) => b).sort((a, b) => (weight[b] as number) - (weight[a] as number));
-    const picked = order.slice(0, m).sort((a, b) => a - b);
-    // A compact table and byte offsets for the picked bytes only (it stays in L1).
-    const sub = new Float32Array(m * 256);
+    m = Math.max(1, Math.min(m, words));
+    const wordWeight = Array.from({ length: words }, (_, t) => {
+      let sum = 0;
+      for (let k = 0; k < 4; k++) sum += weight[4 * t + k] ?? 0;
+      return sum;
+    });
+    const picked = Array.from({ length: words }, (_, t) => t)
+      .sort((a, b) => (wordWeight[b] as number) - (wordWeight[a] as number))
+      .slice(0, m)
+      .sort((a, b) => a - b);
+    // A compact table (1024 entries per picked word: its four byte tables) that stays in cache.
+    const sub = new Float32Array(m * 1024);
     const at = new Int32Array(m);
     for (let p = 0; p < m; p++) {
-      const b = picked[p] as number;
-      at[p] = b;
-      sub.set(table.subarray(b * 256, b * 256 + 256), p * 256);
+      const t = picked[p] as number;
+      at[p] = t;
+      sub.set(table.subarray(t * 1024, t * 1024 + 1024), p * 1024);
     }
     const scores = this.scratch;
-    const codes = this.bytes;
+    const bits = this.bits;
     let lo = Infinity;
     let hi = -Infinity;
-    if (m === 16) {
-      // Unrolled for the default: byte offsets and table bases in locals, one expression per code.
-      const [a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15] = at as unknown as number[];
-      for (let i = 0, o = 0; i < size; i++, o += stride) {
+    if (m === 8) {
+      // Unrolled for the default (8 of 16 words): V8 runs this about 2–3× faster than the loop below.
+      const [a0, a1, a2, a3, a4, a5, a6, a7] = at as unknown as [number, number, number, number, number, number, number, number];
+      for (let i = 0, o = 0; i < size; i++, o += words) {
         if (mask && mask[i] === 0) {
           scores[i] = -Infinity;
           continue;
         }
         const s =
-          (sub[codes[o + (a0 as number)] as number] as number) +
-          (sub[256 + (codes[o + (a1 as number)] as number)] as number) +
-          (sub[512 + (codes[o + (a2 as number)] as number)] as number) +
-          (sub[768 + (codes[o + (a3 as number)] as number)] as number) +
-          (sub[1024 + (codes[o + (a4 as number)] as number)] as number) +
-          (sub[1280 + (codes[o + (a5 as number)] as number)] as number) +
-          (sub[1536 + (codes[o + (a6 as number)] as number)] as number) +
-          (sub[1792 + (codes[o + (a7 as number)] as number)] as number) +
-          (sub[2048 + (codes[o + (a8 as number)] as number)] as number) +
-          (sub[2304 + (codes[o + (a9 as number)] as number)] as number) +
-          (sub[2560 + (codes[o + (a10 as number)] as number)] as number) +
-          (sub[2816 + (codes[o + (a11 as number)] as number)] as number) +
-          (sub[3072 + (codes[o + (a12 as number)] as number)] as number) +
-          (sub[3328 + (codes[o + (a13 as number)] as number)] as number) +
-          (sub[3584 + (codes[o + (a14 as number)] as number)] as number) +
-          (sub[3840 + (codes[o + (a15 as number)] as number)] as number);
+          look(sub, 0, bits[o + a0] as number) +
+          look(sub, 1024, bits[o + a1] as number) +
+          look(sub, 2048, bits[o + a2] as number) +
+          look(sub, 3072, bits[o + a3] as number) +
+          look(sub, 4096, bits[o + a4] as number) +
+          look(sub, 5120, bits[o + a5] as number) +
+          look(sub, 6144, bits[o + a6] as number) +
+          look(sub, 7168, bits[o + a7] as number);
         scores[i] = s;
         if (s < lo) lo = s;
         if (s > hi) hi = s;
       }
     } else {
-      for (let i = 0, o = 0; i < size; i++, o += stride) {
+      for (let i = 0, o = 0; i < size; i++, o += words) {
         if (mask && mask[i] === 0) {
           scores[i] = -Infinity;
           continue;
         }
         let s = 0;
-        for (let p = 0, t = 0; p < m; p++, t += 256) s += sub[t + (codes[o + (at[p] as number)] as number)] as number;
+        for (let p = 0, t = 0; p < m; p++, t += 1024) s += look(sub, t, bits[o + (at[p] as number)] as number);
         scores[i] = s;
         if (s < lo) lo = s;
         if (s > hi) hi = s;
@@ -361,20 +360,36 @@ class BinaryCodes {
     return selectTop(scores, size, r, lo, hi);
   }
 
-  /** The best `r` of `candidates` by asymmetric score, in gallery order. */
+  /** The best `r` of `candidates` by the full asymmetric score, in gallery order. */
   asymmetricShortlist(query: Float32Array, candidates: Int32Array, r: number): Int32Array {
     if (candidates.length <= r) return candidates;
-    const nBytes = Math.ceil(this.dim / 8);
-    const stride = this.words * 4;
+    const { words, bits } = this;
     const { table } = this.byteTable(query);
     const scores = this.scratch;
-    const codes = this.bytes;
     let lo = Infinity;
     let hi = -Infinity;
     for (let c = 0; c < candidates.length; c++) {
-      const o = (candidates[c] as number) * stride;
+      const o = (candidates[c] as number) * words;
       let s = 0;
-      for (let b = 0, t = 0; b < nBytes; b++, t += 256) s += table[t + (codes[o + b] as number)] as number;
+      if (words === 16)
+        s =
+            look(table, 0, bits[o + 0] as number) +
+            look(table, 1024, bits[o + 1] as number) +
+            look(table, 2048, bits[o + 2] as number) +
+            look(table, 3072, bits[o + 3] as number) +
+            look(table, 4096, bits[o + 4] as number) +
+            look(table, 5120, bits[o + 5] as number) +
+            look(table, 6144, bits[o + 6] as number) +
+            look(table, 7168, bits[o + 7] as number) +
+            look(table, 8192, bits[o + 8] as number) +
+            look(table, 9216, bits[o + 9] as number) +
+            look(table, 10240, bits[o + 10] as number) +
+            look(table, 11264, bits[o + 11] as number) +
+            look(table, 12288, bits[o + 12] as number) +
+            look(table, 13312, bits[o + 13] as number) +
+            look(table, 14336, bits[o + 14] as number) +
+            look(table, 15360, bits[o + 15] as number);
+      else for (let w = 0, t = 0; w < words; w++, t += 1024) s += look(table, t, bits[o + w] as number);
       scores[c] = s;
       if (s < lo) lo = s;
       if (s > hi) hi = s;
@@ -383,6 +398,16 @@ class BinaryCodes {
     for (let p = 0; p < picked.length; p++) picked[p] = candidates[picked[p] as number] as number;
     return picked;
   }
+}
+
+/** Sum of the four byte-table entries a 32-bit code word selects (tables at t, t+256, t+512, t+768). */
+function look(table: Float32Array, t: number, x: number): number {
+  return (
+    (table[t + (x & 255)] as number) +
+    (table[t + 256 + ((x >>> 8) & 255)] as number) +
+    (table[t + 512 + ((x >>> 16) & 255)] as number) +
+    (table[t + 768 + (x >>> 24)] as number)
+  );
 }
 
 const BUCKETS = 4096;

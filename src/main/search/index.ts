@@ -42,6 +42,8 @@ export interface LoadedIndex {
   /** Gallery position → dataset id, for dataset-restricted searches. */
   datasetIds: Int32Array;
   fingerprint: string;
+  /** Connection-level change counters when the fingerprint was last confirmed. */
+  dbState: string;
 }
 
 interface ModelInfo {
@@ -79,6 +81,13 @@ function fingerprint(db: Db, modelId: ModelId): { count: number; key: string } {
   return { count: r.n, key: `${r.n}:${r.s}` };
 }
 
+// Nothing was written since `dbState` was taken, by this connection (total_changes) or any other
+// (data_version), so the fingerprint query (a scan of the index) can be skipped.
+function dbState(db: Db): string {
+  const changes = (db.prepare('SELECT total_changes() AS c').get() as { c: number }).c;
+  return `${db.pragma('data_version', { simple: true }) as number}:${changes}`;
+}
+
 function noVectors(model: ModelInfo): AppError {
   return new AppError(
     'not_found',
@@ -88,11 +97,17 @@ function noVectors(model: ModelInfo): AppError {
 
 /** The model's gallery, from cache when its embeddings have not changed since it was loaded. */
 export function loadIndex(db: Db, modelId: ModelId): LoadedIndex {
-  const model = modelInfo(db, modelId);
-  const fp = fingerprint(db, modelId);
   let cache = caches.get(db);
   const cached = cache?.get(modelId);
-  if (cached && cached.fingerprint === fp.key) return cached;
+  const state = dbState(db);
+  if (cached && cached.dbState === state) return cached;
+  const model = modelInfo(db, modelId);
+  const fp = fingerprint(db, modelId);
+  if (cached && cached.fingerprint === fp.key && cached.dim === model.dim) {
+    cached.dbState = state;
+    cached.modelName = model.name;
+    return cached;
+  }
   cache?.delete(modelId); // let the old gallery go before allocating the new one
   if (fp.count === 0) throw noVectors(model);
 
@@ -132,6 +147,7 @@ export function loadIndex(db: Db, modelId: ModelId): LoadedIndex {
     imageIds: n === fp.count ? imageIds : imageIds.subarray(0, n),
     datasetIds: n === fp.count ? datasetIds : datasetIds.subarray(0, n),
     fingerprint: fp.key,
+    dbState: state,
   };
   if (!cache) caches.set(db, (cache = new Map()));
   cache.set(modelId, loaded);
