@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
-import { firstClause, oneAttributeQuery } from '../../src/main/pipelines/eval';
+import { evaluateRetrieval, firstClause, oneAttributeQuery } from '../../src/main/pipelines/eval';
+import { openWorkspace } from '../../src/main/workspace';
+import { asModelId } from '../../src/shared/ids';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import type { EvalReport } from '../../src/shared/domain';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
@@ -90,6 +92,20 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
     const clause = await evalJson('--queries', 'first-clause');
     expect(clause.queries).toBe(full.queries);
     expect(clause.mAP).toBeLessThan(full.mAP);
+  });
+
+  it('gives the same figures whether the queries are scored in one block or in many', async () => {
+    const w = openWorkspace(ws, { resumeJobs: false });
+    try {
+      const whole = await evaluateRetrieval(w.db, { modelId: asModelId(1), split: 'test', queries: 'one-attribute' });
+      const pieces = await evaluateRetrieval(w.db, { modelId: asModelId(1), split: 'test', queries: 'one-attribute', chunk: 7 });
+      const { ms: _a, ...a } = whole;
+      const { ms: _b, ...b } = pieces;
+      expect(b).toEqual(a);
+      expect(whole.queries).toBeGreaterThan(7 * 3);
+    } finally {
+      await w.close();
+    }
   });
 
   it('prints the counts and metrics for people, and refuses a gallery the model has not embedded', async () => {

@@ -29,6 +29,8 @@ export interface EvalOptions {
   split: Split;
   datasetId?: DatasetId;
   queries?: EvalQueryKind;
+  /** Queries per block (default ENCODE_CHUNK); results do not depend on it. */
+  chunk?: number;
 }
 
 interface GalleryRow {
@@ -45,8 +47,8 @@ interface CaptionRow {
   text: string;
 }
 
-/** Captions per text-tower call: bounds the token buffer and lets a long run yield between calls. */
-const ENCODE_CHUNK = 512;
+/** Captions per text-tower call and per similarity block: bounds memory, and lets a long run yield between calls. */
+export const ENCODE_CHUNK = 512;
 const EXAMPLES = 5;
 
 /** "A man with short black hair, wearing …" → "A man with short black hair". */
@@ -69,7 +71,7 @@ export function oneAttributeQuery(a: PersonAttributes, captionId: number): strin
 }
 
 /** attributes.json of a synthetic world, found beside the dataset's images or annotation file. */
-function findGroundTruth(db: Db, datasetIds: number[]): Map<string, PersonAttributes> {
+export function findGroundTruth(db: Db, datasetIds: number[]): Map<string, PersonAttributes> {
   const byKey = new Map<string, PersonAttributes>();
   for (const id of datasetIds) {
     const ds = db.prepare(`SELECT root, annotation_file FROM datasets WHERE id = ?`).get(id) as
@@ -193,35 +195,52 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
 
   const model = await textEncoderPool(db).get(row);
   const nq = texts.length;
-  const similarity = new Float32Array(nq * ng);
+  // Scored chunk by chunk: the full queries × gallery matrix of a large split (a train split of 68k
+  // captions × 34k images) would not fit in memory, and every metric is a per-query sum anyway.
   let truncatedQueries = 0;
-  for (let start = 0; start < nq; start += ENCODE_CHUNK) {
-    const chunk = texts.slice(start, start + ENCODE_CHUNK);
+  let scored = 0;
+  let hits1 = 0;
+  let hits5 = 0;
+  let hits10 = 0;
+  let sumAp = 0;
+  let sumInp = 0;
+  const top1 = new Float64Array(nq);
+  const examples: EvalReport['examples'] = [];
+  const block = opts.chunk ?? ENCODE_CHUNK;
+  for (let start = 0; start < nq; start += block) {
+    const chunk = texts.slice(start, start + block);
     const { vectors, counts } = await encodeTexts(model, chunk);
     truncatedQueries += counts.filter((n) => n > model.contextLength).length;
+    const similarity = new Float32Array(chunk.length * ng);
     vectors.forEach((q, i) => {
       if (q.length !== dim) {
         throw new AppError('conflict', `Model "${row.name}" made ${q.length}-value text vectors; its images have ${dim}.`);
       }
-      const base = (start + i) * ng;
-      for (let j = 0; j < ng; j++) similarity[base + j] = dotAt(galleryVectors, j * dim, q, dim);
+      let best = -Infinity;
+      for (let j = 0; j < ng; j++) {
+        const v = dotAt(galleryVectors, j * dim, q, dim);
+        similarity[i * ng + j] = v;
+        if (v > best) best = v;
+      }
+      top1[start + i] = best;
     });
+    const m = retrievalMetrics(similarity, queryPids.slice(start, start + chunk.length), galleryPids);
+    const { firstMatchRank, ap, inp } = m.perQuery;
+    for (let i = 0; i < chunk.length; i++) {
+      const first = firstMatchRank[i]!;
+      if (first === 0) continue;
+      scored++;
+      if (first <= 1) hits1++;
+      if (first <= 5) hits5++;
+      if (first <= 10) hits10++;
+      sumAp += ap[i]!;
+      sumInp += inp[i]!;
+      if (examples.length < EXAMPLES) examples.push({ query: chunk[i]!, firstMatchRank: first });
+    }
   }
-
-  const metrics = retrievalMetrics(similarity, queryPids, galleryPids);
-  const top1 = new Float64Array(nq);
-  for (let q = 0; q < nq; q++) {
-    let best = -Infinity;
-    for (let j = 0; j < ng; j++) best = Math.max(best, similarity[q * ng + j]!);
-    top1[q] = best;
-  }
+  const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
   const mean = top1.reduce((a, b) => a + b, 0) / nq;
   top1.sort();
-
-  const examples: EvalReport['examples'] = [];
-  for (let q = 0; q < nq && examples.length < EXAMPLES; q++) {
-    if (metrics.perQuery.firstMatchRank[q]! > 0) examples.push({ query: texts[q]!, firstMatchRank: metrics.perQuery.firstMatchRank[q]! });
-  }
 
   return {
     modelId,
@@ -231,15 +250,15 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     queryKind: kind,
     queryDerivation: derivation,
     captions: captions.length,
-    queries: metrics.queries,
-    queriesWithoutMatch: metrics.queriesWithoutMatch,
+    queries: scored,
+    queriesWithoutMatch: nq - scored,
     gallery: ng,
     identities: new Set(gallery.filter((g) => g.identity_id !== null).map((g) => g.identity_id)).size,
-    r1: metrics.r1,
-    r5: metrics.r5,
-    r10: metrics.r10,
-    mAP: metrics.mAP,
-    mINP: metrics.mINP,
+    r1: pct(hits1),
+    r5: pct(hits5),
+    r10: pct(hits10),
+    mAP: pct(sumAp),
+    mINP: pct(sumInp),
     top1Similarity: {
       min: top1[0]!,
       p10: quantile(top1, 0.1),
