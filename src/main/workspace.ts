@@ -21,7 +21,10 @@ export interface Workspace {
 }
 
 export interface OpenWorkspaceOptions {
-  /** Resume interrupted jobs right away (the app and server do; one-shot CLI commands may not). */
+  /**
+   * The app and the server run all queued work and resume interrupted jobs at once; a one-shot CLI
+   * command runs only the jobs it starts or resumes itself.
+   */
   resumeJobs?: boolean;
   jobConcurrency?: number;
 }
@@ -31,10 +34,14 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
   const path = inMemory ? file : resolve(file);
   const { db, migration } = openDatabase(path);
   const bus = new EventBus();
-  const jobs = new JobRunner(db, bus, jobDefinitions, opts.jobConcurrency ?? 2);
+  const resumeJobs = opts.resumeJobs ?? true;
+  const jobs = new JobRunner(db, bus, jobDefinitions, {
+    concurrency: opts.jobConcurrency ?? 2,
+    adoptQueued: resumeJobs,
+  });
   const cacheDir = inMemory ? join(process.cwd(), '.ctgi', 'cache') : join(dirname(path), `${basename(path)}.cache`);
   mkdirSync(cacheDir, { recursive: true });
-  if (opts.resumeJobs ?? true) jobs.recover();
+  if (resumeJobs) jobs.recover();
   let closed = false;
   return {
     file: path,

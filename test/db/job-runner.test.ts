@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Job, JobKind } from '../../src/shared/domain';
@@ -38,7 +39,7 @@ function setup(db: Db, log: number[], gate: { wait: Promise<void> | null }) {
   const bus = new EventBus();
   const events: Job[] = [];
   bus.on('jobs:progress', (j) => events.push(j));
-  const runner = new JobRunner(db, bus, [countingJob(log, gate)], 1);
+  const runner = new JobRunner(db, bus, [countingJob(log, gate)], { concurrency: 1 });
   return { runner, events };
 }
 
@@ -87,10 +88,11 @@ describe('job runner', () => {
     const { db } = openDatabase(':memory:');
     const log: number[] = [];
     const { runner } = setup(db, log, { wait: null });
+    // Owned by a process that no longer exists on this host.
     const id = db
-      .prepare(`INSERT INTO jobs (kind, title, params, status, done, total, state, attempts, created_at, updated_at)
-                VALUES ('import', 'count', '{"n":5}', 'running', 2, 5, '{"next":2}', 1, 0, 0)`)
-      .run().lastInsertRowid;
+      .prepare(`INSERT INTO jobs (kind, title, params, status, done, total, state, attempts, owner, heartbeat_at, created_at, updated_at)
+                VALUES ('import', 'count', '{"n":5}', 'running', 2, 5, '{"next":2}', 1, ?, ?, 0, 0)`)
+      .run(`${hostname()}:2147483646:dead`, Date.now()).lastInsertRowid;
     runner.recover();
     await runner.idle();
     expect(log).toEqual([2, 3, 4]);
@@ -134,6 +136,39 @@ describe('job runner', () => {
     const ok = new JobRunner(db, bus, [countingJob([], { wait: null })]);
     const done = ok.enqueue('import', { n: 1 });
     await ok.idle();
-    expect(() => ok.resume(done.id)).toThrow(/only a failed or cancelled job/);
+    expect(() => ok.resume(done.id)).toThrow(/already finished/);
+  });
+
+  it('leaves a job running in another live process alone, and refuses to resume or cancel it', async () => {
+    const { db } = openDatabase(':memory:');
+    const log: number[] = [];
+    const { runner } = setup(db, log, { wait: null });
+    const id = db
+      .prepare(`INSERT INTO jobs (kind, title, params, status, done, total, state, attempts, owner, heartbeat_at, created_at, updated_at)
+                VALUES ('import', 'count', '{"n":5}', 'running', 2, 5, '{"next":2}', 1, ?, ?, 0, 0)`)
+      .run(`${hostname()}:${process.pid}:other`, Date.now()).lastInsertRowid;
+    runner.recover();
+    await runner.idle();
+    expect(log).toEqual([]);
+    expect(() => runner.resume(Number(id) as never)).toThrow(/running in another process/);
+    expect(() => runner.cancel(Number(id) as never)).toThrow(/running in another process/);
+  });
+
+  it('a runner that does not adopt queued work runs only the jobs it started', async () => {
+    const { db } = openDatabase(':memory:');
+    const log: number[] = [];
+    const bus = new EventBus();
+    const server = new JobRunner(db, bus, [countingJob(log, { wait: null })], { adoptQueued: true });
+    const cli = new JobRunner(db, bus, [countingJob(log, { wait: null })], { adoptQueued: false });
+    db.prepare(`INSERT INTO jobs (kind, title, params, status, created_at, updated_at)
+                VALUES ('import', 'left queued', '{"n":2}', 'queued', 0, 0)`).run();
+    const own = cli.enqueue('import', { n: 3 });
+    await cli.idle();
+    expect(cli.get(own.id).status).toBe('done');
+    expect(log).toEqual([0, 1, 2]);
+    server.recover();
+    await server.idle();
+    expect(log).toEqual([0, 1, 2, 0, 1]);
+    await Promise.all([cli.close(), server.close()]);
   });
 });

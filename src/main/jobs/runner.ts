@@ -1,15 +1,18 @@
 import type { z } from 'zod';
 import type { Job, JobIssue, JobKind } from '../../shared/domain';
 import type { JobId } from '../../shared/ids';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
+  claimJob,
   getJobRow,
   insertJob,
   insertJobIssue,
   listJobRowsByStatus,
   markJobFinished,
   markJobQueued,
-  markJobStarted,
   toJob,
+  touchJobHeartbeats,
   updateJobProgress,
   type JobRow,
 } from '../db/repos/jobs';
@@ -63,15 +66,50 @@ interface Running {
 }
 
 const EMIT_INTERVAL_MS = 100;
+const HEARTBEAT_MS = 5_000;
+/** A running job whose owner has not said anything for this long is taken to be orphaned. */
+const ORPHAN_AFTER_MS = 30_000;
+
+export interface JobRunnerOptions {
+  concurrency?: number;
+  /**
+   * Run every queued job of the workspace (the app and the server), or only the jobs this runner
+   * enqueued or resumed (a one-shot CLI beside a running server must not take the server's work).
+   */
+  adoptQueued?: boolean;
+}
+
+/** True when the process that owns a running job is gone: same host and its pid is dead, or silent too long. */
+export function isOrphaned(row: Pick<JobRow, 'status' | 'owner' | 'heartbeat_at'>, now = Date.now()): boolean {
+  if (row.status !== 'running') return false;
+  if (row.owner === null || row.heartbeat_at === null) return true;
+  const [host, pid] = row.owner.split(':');
+  if (host === hostname() && pid !== undefined) {
+    try {
+      process.kill(Number(pid), 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
+    }
+  }
+  return now - row.heartbeat_at > ORPHAN_AFTER_MS;
+}
 
 /**
- * Persisted jobs with bounded concurrency. A job found `running` at start (the app died under it)
- * is queued again and resumes from its saved cursor; nothing is restarted from zero.
+ * Persisted jobs with bounded concurrency. A job found `running` whose process died is queued again
+ * and resumes from its saved cursor; nothing is restarted from zero. Several processes may open one
+ * workspace (the app or `ctgi serve` beside a CLI command): a job is claimed atomically by one
+ * runner, which keeps a heartbeat on it, so no job ever runs twice at once.
  */
 export class JobRunner {
   private readonly defs = new Map<JobKind, AnyJobDefinition>();
   private readonly running = new Map<JobId, Running>();
   private readonly lastEmit = new Map<JobId, number>();
+  /** Jobs this runner enqueued or resumed; the only ones it runs unless it adopts all queued work. */
+  private readonly mine = new Set<JobId>();
+  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly concurrency: number;
+  private readonly adoptQueued: boolean;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -79,14 +117,21 @@ export class JobRunner {
     private readonly db: Db,
     private readonly bus: EventBus,
     defs: readonly AnyJobDefinition[],
-    private readonly concurrency = 2,
+    opts: JobRunnerOptions = {},
   ) {
     for (const d of defs) this.defs.set(d.kind, d);
+    this.concurrency = opts.concurrency ?? 2;
+    this.adoptQueued = opts.adoptQueued ?? true;
+    this.heartbeat = setInterval(() => {
+      if (this.running.size > 0) touchJobHeartbeats(this.db, this.owner);
+    }, HEARTBEAT_MS).unref();
   }
 
-  /** Requeues jobs interrupted by a crash and starts whatever is queued. */
+  /** Requeues jobs whose process died under them, then starts whatever is queued. */
   recover(): void {
-    for (const row of listJobRowsByStatus(this.db, ['running'])) markJobQueued(this.db, row.id as JobId);
+    for (const row of listJobRowsByStatus(this.db, ['running'])) {
+      if (isOrphaned(row)) markJobQueued(this.db, row.id as JobId);
+    }
     this.pump();
   }
 
@@ -94,6 +139,7 @@ export class JobRunner {
     const def = this.definition(kind);
     const params = def.params.parse(rawParams) as P;
     const id = insertJob(this.db, { kind, title: def.title(params), params });
+    this.mine.add(id);
     this.emit(id, true);
     this.pump();
     return this.get(id);
@@ -121,7 +167,8 @@ export class JobRunner {
     if (!row) throw notFound(`Job ${id}`);
     const run = this.running.get(id);
     if (run) run.controller.abort('cancel' satisfies AbortReason);
-    else if (row.status === 'queued') {
+    else if (row.status === 'running' && !isOrphaned(row)) throw runningElsewhere(row);
+    else if (row.status === 'queued' || row.status === 'running') {
       markJobFinished(this.db, id, 'cancelled', null);
       this.settle(row, 'cancelled');
       this.emit(id, true);
@@ -132,10 +179,10 @@ export class JobRunner {
   resume(id: JobId): Job {
     const row = getJobRow(this.db, id);
     if (!row) throw notFound(`Job ${id}`);
-    if (row.status !== 'failed' && row.status !== 'cancelled') {
-      throw new AppError('conflict', `Job ${id} is ${row.status}; only a failed or cancelled job can be resumed.`);
-    }
+    if (row.status === 'running' && !isOrphaned(row)) throw runningElsewhere(row);
+    if (row.status === 'done') throw new AppError('conflict', `Job ${id} has already finished; there is nothing to resume.`);
     markJobQueued(this.db, id);
+    this.mine.add(id);
     this.emit(id, true);
     this.pump();
     return this.get(id);
@@ -143,13 +190,15 @@ export class JobRunner {
 
   /** Resolves when no job is running or queued (the CLI waits on this; tests too). */
   idle(): Promise<void> {
-    if (this.running.size === 0 && listJobRowsByStatus(this.db, ['queued']).length === 0) return Promise.resolve();
+    const waiting = listJobRowsByStatus(this.db, ['queued']).some((r) => this.adoptQueued || this.mine.has(r.id as JobId));
+    if (this.running.size === 0 && !waiting) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Stops running jobs without cancelling them: they stay resumable and continue at the next start. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeat);
     for (const run of this.running.values()) run.controller.abort('shutdown' satisfies AbortReason);
     await Promise.allSettled([...this.running.values()].map((r) => r.promise));
   }
@@ -163,8 +212,11 @@ export class JobRunner {
   private pump(): void {
     if (this.closed) return;
     while (this.running.size < this.concurrency) {
-      const next = listJobRowsByStatus(this.db, ['queued']).find((r) => !this.running.has(r.id as JobId));
+      const next = listJobRowsByStatus(this.db, ['queued']).find(
+        (r) => !this.running.has(r.id as JobId) && (this.adoptQueued || this.mine.has(r.id as JobId)),
+      );
       if (!next) break;
+      if (!claimJob(this.db, next.id as JobId, this.owner)) continue;
       this.start(next);
     }
     if (this.running.size === 0) {
@@ -178,7 +230,6 @@ export class JobRunner {
     const id = row.id as JobId;
     const def = this.definition(row.kind);
     const controller = new AbortController();
-    markJobStarted(this.db, id);
     const parsed = def.params.safeParse(JSON.parse(row.params));
     if (!parsed.success) {
       // Stored by an older version with other parameters: fail it visibly rather than crash the runner.
@@ -253,6 +304,15 @@ export class JobRunner {
     const row = getJobRow(this.db, id);
     if (row) this.bus.emit('jobs:progress', this.view(row));
   }
+}
+
+function runningElsewhere(row: JobRow): AppError {
+  const pid = row.owner?.split(':')[1] ?? '?';
+  return new AppError(
+    'conflict',
+    `Job ${row.id} is running in another process (pid ${pid}). Stop it there, or wait: if that process has died, ` +
+      'the job can be resumed about 30 seconds after its last heartbeat.',
+  );
 }
 
 /** Throws the abort reason if the job was cancelled or the app is closing; call between batches. */

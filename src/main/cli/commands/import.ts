@@ -19,17 +19,15 @@ function parseFormat(v: string | undefined): DatasetFormat | undefined {
 }
 
 /**
- * Re-queues an import for this process. A job left `running` belongs to a process that died (a
- * one-shot CLI never recovers other jobs on open), so it is first marked failed: the runner then
- * resumes it from its saved cursor like any failed job.
+ * Re-queues an import for this process. The runner refuses a job still running in a live process and
+ * takes over one whose process died (SIGKILL, crash); either way the job continues from its cursor.
  */
 function requeue(ws: Workspace, id: JobId): JobId {
   const row = getJobRow(ws.db, id);
   if (!row) throw new AppError('not_found', `Job ${id} does not exist. \`ctgi jobs\` lists them.`);
   if (row.kind !== 'import') throw new AppError('bad_request', `Job ${id} is a ${row.kind} job, not an import.`);
   if (row.status === 'done') throw new AppError('conflict', `Job ${id} has already finished; nothing to resume.`);
-  if (row.status === 'running') markJobFinished(ws.db, id, 'failed', 'interrupted: the process running it ended');
-  if (row.status !== 'queued') ws.jobs.resume(id);
+  ws.jobs.resume(id);
   return id;
 }
 

@@ -23,12 +23,11 @@ function mtgJobRow(ws: Workspace, id: JobId): NonNullable<ReturnType<typeof getJ
   return row;
 }
 
-/** A job left `running` belongs to a process that died (this one-shot CLI recovers no other jobs), so it is resumed from what it stored. */
+/** Resumes from what the job stored; the runner refuses a job still running in a live process. */
 function requeue(ws: Workspace, id: JobId): JobId {
   const row = mtgJobRow(ws, id);
   if (row.status === 'done') throw new AppError('conflict', `Job ${id} has already finished. To redo its failed images: ctgi mtg --retry-failed ${id}`);
-  if (row.status === 'running') markJobFinished(ws.db, id, 'failed', 'interrupted: the process running it ended');
-  if (row.status !== 'queued') ws.jobs.resume(id);
+  ws.jobs.resume(id);
   return id;
 }
 

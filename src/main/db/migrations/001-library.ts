@@ -78,6 +78,10 @@ export const v1Library: Migration = {
         error TEXT,
         state TEXT CHECK (state IS NULL OR json_valid(state)),
         attempts INTEGER NOT NULL DEFAULT 0,
+        -- The process running it ('host:pid:instance') and when it last said so: a second process
+        -- opening the workspace leaves a live job alone and requeues only an orphaned one.
+        owner TEXT,
+        heartbeat_at INTEGER,
         created_at INTEGER NOT NULL,
         started_at INTEGER,
         finished_at INTEGER,

@@ -14,6 +14,8 @@ export interface JobRow {
   error: string | null;
   state: string | null;
   attempts: number;
+  owner: string | null;
+  heartbeat_at: number | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -44,17 +46,26 @@ export function listJobRows(db: Db, limit: number): JobRow[] {
   return db.prepare(`SELECT * FROM jobs ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[];
 }
 
-export function markJobStarted(db: Db, id: JobId): void {
+/** Claims a queued job for `owner`; false when another process claimed it first. */
+export function claimJob(db: Db, id: JobId, owner: string): boolean {
   const now = Date.now();
-  db.prepare(
-    `UPDATE jobs SET status = 'running', attempts = attempts + 1, started_at = ?, finished_at = NULL,
-       error = NULL, updated_at = ? WHERE id = ?`,
-  ).run(now, now, id);
+  return (
+    db
+      .prepare(
+        `UPDATE jobs SET status = 'running', owner = ?, heartbeat_at = ?, attempts = attempts + 1, started_at = ?,
+           finished_at = NULL, error = NULL, updated_at = ? WHERE id = ? AND status = 'queued'`,
+      )
+      .run(owner, now, now, now, id).changes === 1
+  );
+}
+
+export function touchJobHeartbeats(db: Db, owner: string): void {
+  db.prepare(`UPDATE jobs SET heartbeat_at = ? WHERE owner = ? AND status = 'running'`).run(Date.now(), owner);
 }
 
 export function markJobFinished(db: Db, id: JobId, status: 'done' | 'failed' | 'cancelled', error: string | null): void {
   const now = Date.now();
-  db.prepare(`UPDATE jobs SET status = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?`).run(
+  db.prepare(`UPDATE jobs SET status = ?, error = ?, owner = NULL, finished_at = ?, updated_at = ? WHERE id = ?`).run(
     status,
     error,
     now,
@@ -64,7 +75,7 @@ export function markJobFinished(db: Db, id: JobId, status: 'done' | 'failed' | '
 }
 
 export function markJobQueued(db: Db, id: JobId): void {
-  db.prepare(`UPDATE jobs SET status = 'queued', error = NULL, finished_at = NULL, updated_at = ? WHERE id = ?`).run(
+  db.prepare(`UPDATE jobs SET status = 'queued', owner = NULL, error = NULL, finished_at = NULL, updated_at = ? WHERE id = ?`).run(
     Date.now(),
     id,
   );
