@@ -1,6 +1,6 @@
 import { DATASET_FORMATS, type DatasetFormat, type Job } from '../../../shared/domain';
 import { asJobId, type JobId } from '../../../shared/ids';
-import { getJobRow, listJobIssues, markJobFinished } from '../../db/repos/jobs';
+import { getJobRow, listJobIssues } from '../../db/repos/jobs';
 import { AppError } from '../../errors';
 import { getImportSummary, startImport } from '../../jobs/import';
 import type { Workspace } from '../../workspace';

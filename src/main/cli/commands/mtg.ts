@@ -1,6 +1,6 @@
 import { SPLITS, type Job, type Split } from '../../../shared/domain';
 import { asDatasetId, asImageId, asJobId, type JobId } from '../../../shared/ids';
-import { getJobRow, listJobIssues, markJobFinished } from '../../db/repos/jobs';
+import { getJobRow, listJobIssues } from '../../db/repos/jobs';
 import { countJobRuns, listFailedImagesOfJob } from '../../db/repos/mtg';
 import { AppError } from '../../errors';
 import { mtgParams, startMtg } from '../../jobs/mtg';
