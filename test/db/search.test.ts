@@ -160,6 +160,15 @@ describe('search service', () => {
     expect(appError(() => searchByVector(db, asModelId(999), new Float32Array(64))).code).toBe('not_found');
   });
 
+  it('stops answering for a model once it is deleted, even with its gallery cached', () => {
+    const { db, model, query } = world();
+    expect(searchByVector(db, model, query(0), { k: 1 })).toHaveLength(1);
+    db.prepare(`DELETE FROM models WHERE id = ?`).run(model);
+    const e = appError(() => searchByVector(db, model, query(0), { k: 1 }));
+    expect(e.code).toBe('not_found');
+    expect(e.message).toMatch(/Model \d+ does not exist/);
+  });
+
   it('caches the gallery per model and reloads it when the embeddings change', () => {
     const { db, dim, model, query } = world();
     const first = loadIndex(db, model);

@@ -101,7 +101,13 @@ export function loadIndex(db: Db, modelId: ModelId): LoadedIndex {
   const cached = cache?.get(modelId);
   const state = dbState(db);
   if (cached && cached.dbState === state) return cached;
-  const model = modelInfo(db, modelId);
+  let model: ModelInfo;
+  try {
+    model = modelInfo(db, modelId);
+  } catch (err) {
+    cache?.delete(modelId); // the model is gone: so is its gallery
+    throw err;
+  }
   const fp = fingerprint(db, modelId);
   if (cached && cached.fingerprint === fp.key && cached.dim === model.dim) {
     cached.dbState = state;
