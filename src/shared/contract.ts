@@ -19,6 +19,8 @@ import type { EvalReport, QueryTokens, TextSearchResult } from './domain';
 import { EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
+import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
+import type { MtiProgress } from './mti';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
 
@@ -88,6 +90,7 @@ export const promptSetBodySchema = z.object({
 
 export const invokeSchemas = {
   ...reviewInvokeSchemas,
+  ...mtiInvokeSchemas,
   'library:stats': z.object({}),
   'datasets:list': z.object({}),
   'datasets:delete': z.object({ id: id<DatasetId>() }),
@@ -163,7 +166,7 @@ export type Channel = keyof typeof invokeSchemas;
 export type InvokeArg<C extends Channel> = z.input<(typeof invokeSchemas)[C]>;
 export type ParsedArg<C extends Channel> = z.output<(typeof invokeSchemas)[C]>;
 
-export interface InvokeResults extends ReviewInvokeResults {
+export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
   'library:stats': LibraryStats;
   'datasets:list': Dataset[];
   'datasets:delete': { deleted: boolean };
@@ -197,9 +200,11 @@ export type InvokeMap = { [C in Channel]: (arg: InvokeArg<C>) => Promise<InvokeR
 export interface EventMap {
   'jobs:progress': Job;
   'library:changed': { datasetId: DatasetId | null };
+  /** A running MTI search's latest step (anchor check, questions, q̂, re-rank). */
+  'mti:progress': MtiProgress;
 }
 export type EventName = keyof EventMap;
-export const EVENT_NAMES: readonly EventName[] = ['jobs:progress', 'library:changed'];
+export const EVENT_NAMES: readonly EventName[] = ['jobs:progress', 'library:changed', 'mti:progress'];
 export const CHANNELS = Object.keys(invokeSchemas) as Channel[];
 
 export const ERROR_CODES = [

@@ -95,6 +95,8 @@ export interface MtiTranscript {
   log: MtiLogEntry[];
   /** Set when the search fell back to the plain ranking (endpoint failure, cancel): the reason, in words. */
   fallback: string | null;
+  /** The rounds before each analyst action, newest last: what "back" restores. */
+  history: MtiRound[][];
 }
 
 export interface MtiResultRow {

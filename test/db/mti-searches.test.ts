@@ -18,7 +18,7 @@ function addModel(db: Db, name = 'toy'): ModelId {
   return asModelId(Number(r.lastInsertRowid));
 }
 
-const transcript = (query: string): MtiTranscript => ({ query, params: MTI_DEFAULTS, rounds: [], log: [], fallback: null });
+const transcript = (query: string): MtiTranscript => ({ query, params: MTI_DEFAULTS, rounds: [], log: [], fallback: null, history: [] });
 
 describe('searches (migration 6)', () => {
   it('adds the searches table to a version-5 workspace without touching its data', () => {

@@ -16,6 +16,7 @@ import { evaluateRetrieval } from '../pipelines/eval';
 import { listMtgRunsForImage } from '../db/repos/mtg';
 import { listPromptSetsWithDefault, savePromptSetChecked, startMtg } from '../jobs/mtg';
 import { reviewHandlers } from '../review/handlers';
+import { mtiHandlers } from '../search/mti-handlers';
 import type { Workspace } from '../workspace';
 
 export type Handlers = {
@@ -27,6 +28,7 @@ export function createHandlers(ws: Workspace): Handlers {
   const { db, jobs } = ws;
   return {
     ...reviewHandlers(ws),
+    ...mtiHandlers(ws),
     'library:stats': () => getLibraryStats(db),
     'datasets:list': () => listDatasets(db),
     'datasets:delete': ({ id }) => {

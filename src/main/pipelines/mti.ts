@@ -363,7 +363,7 @@ export const indexOfImage = (gallery: ArrayLike<number>, imageId: number): numbe
   return -1;
 };
 
-/** The ranking scores after `rounds`: fused with the last round that has an anchor and a q̂, else S(q, ·). */
+/** The ranking scores after `rounds`: fused with the last round that has a q̂, else S(q, ·). */
 export async function currentScores(
   deps: Pick<MtiDeps, 'gallery'>,
   cache: ScoreCache,
@@ -379,9 +379,10 @@ export async function currentScores(
 }> {
   for (let r = rounds.length - 1; r >= 0; r--) {
     const round = rounds[r]!;
-    if (round.anchor && round.refined !== null) {
+    // A round without an anchor has no q̂, unless the analyst wrote one (then nothing is set to 1).
+    if (round.refined !== null) {
       const refined = await cache.get(round.refined, signal);
-      const anchorIndex = indexOfImage(deps.gallery, round.anchor.imageId);
+      const anchorIndex = round.anchor ? indexOfImage(deps.gallery, round.anchor.imageId) : -1;
       return { scores: fuseScores(base, refined, anchorIndex, lambda), refined, anchorIndex, round };
     }
   }

@@ -4,6 +4,8 @@ import { asModelId } from '../../../shared/ids';
 import { AppError } from '../../errors';
 import { resolveModelRow } from '../../ml/models';
 import { evaluateRetrieval } from '../../pipelines/eval';
+import { evaluateMti, formatMtiEval } from '../../pipelines/eval-mti';
+import { getKeyStore } from '../../llm/keys';
 import { requiredOption, stringOption, type Command } from '../command';
 import { withWorkspace } from '../workspace';
 import { datasetOption } from './search';
@@ -27,12 +29,29 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'retrieval metrics (R@1/5/10, mAP, mINP) of a CLIP model over a labelled split',
   usage:
-    'ctgi eval --model ID|NAME [--split test|val|train] [--dataset ID] [--queries captions|one-attribute|first-clause] [--json]\n\n' +
+    'ctgi eval --model ID|NAME [--split test|val|train] [--dataset ID] [--queries captions|one-attribute|first-clause] [--json]\n' +
+    '          [--mti [--vqa ENDPOINT] [--aggregator ENDPOINT] [--k 20] [--xi 0.85] [--lambda 0.8] [--rounds 1] [--questions 6] [--limit N]]\n\n' +
     'The IRRA protocol: every human caption of the split ranks all images of the split; a match is an image\n' +
-    'of the same person. --queries one-attribute asks one attribute per caption ("a person with black\n' +
+    'of the same person. --mti runs MTI (anchor check, diagnostic questions, refined query, λ-fusion) for every\n' +
+    'query with the MLLM endpoints and reports the metrics without and with it, MLLM calls per query, latency\n' +
+    'percentiles and the top-1 similarity distribution (to choose ξ for the model). --queries one-attribute asks one attribute per caption ("a person with black\n' +
     'trousers"; synthetic worlds only, from attributes.json); first-clause cuts each caption at its first\n' +
     'clause (any dataset). The split\'s images must all be embedded with the model (`ctgi embed`).',
-  options: { model: { type: 'string', short: 'm' }, split: { type: 'string' }, dataset: { type: 'string' }, queries: { type: 'string' } },
+  options: {
+    model: { type: 'string', short: 'm' },
+    split: { type: 'string' },
+    dataset: { type: 'string' },
+    queries: { type: 'string' },
+    mti: { type: 'boolean' },
+    vqa: { type: 'string' },
+    aggregator: { type: 'string' },
+    k: { type: 'string' },
+    xi: { type: 'string' },
+    lambda: { type: 'string' },
+    rounds: { type: 'string' },
+    questions: { type: 'string' },
+    limit: { type: 'string' },
+  },
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {
       const model = resolveModelRow(ws.db, requiredOption(values, 'model'));
@@ -41,6 +60,38 @@ export const evalCommand: Command = {
       const queries = stringOption(values, 'queries') ?? 'captions';
       if (!(EVAL_QUERY_KINDS as readonly string[]).includes(queries)) {
         throw new AppError('bad_request', `--queries must be one of ${EVAL_QUERY_KINDS.join(', ')}; got "${queries}".`);
+      }
+      if (values.mti) {
+        const num = (name: string): number | undefined => {
+          const v = stringOption(values, name);
+          if (v === undefined) return undefined;
+          const n = Number(v);
+          if (!Number.isFinite(n)) throw new AppError('bad_request', `--${name} must be a number; got "${v}".`);
+          return n;
+        };
+        const controller = new AbortController();
+        const onSigint = (): void => controller.abort(new Error('Cancelled (Ctrl-C).'));
+        process.once('SIGINT', onSigint);
+        try {
+          const m = await evaluateMti(ws.db, {
+            modelId: asModelId(model.id),
+            split: split as Split,
+            datasetId: datasetOption(values),
+            queries: queries as EvalQueryKind,
+            vqaEndpoint: stringOption(values, 'vqa'),
+            aggregatorEndpoint: stringOption(values, 'aggregator'),
+            params: { k: num('k'), xi: num('xi'), lambda: num('lambda'), rounds: num('rounds'), questions: num('questions') },
+            limit: num('limit'),
+            keyStore: getKeyStore(),
+            signal: controller.signal,
+            onProgress: values.json ? undefined : (d, n) => (d === n || d % 25 === 0 ? io.err(`MTI ${d}/${n} queries`) : undefined),
+          });
+          if (values.json) io.out(JSON.stringify(m, null, 2));
+          else for (const line of formatMtiEval(m)) io.out(line);
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+        return 0;
       }
       const r = await evaluateRetrieval(ws.db, {
         modelId: asModelId(model.id),

@@ -1,0 +1,315 @@
+// Retrieval with and without MTI over a labelled split (issue 6): the IRRA protocol of eval.ts (queries are
+// the split's human captions, or vague derivations of them; the gallery is the split's images; a match is
+// the same person), run once on S(q, ·) and once on MTI's fused scores for every query. Also reports what
+// MTI costs (MLLM calls per query, wall time percentiles) and the distribution of top-1 similarities,
+// which is what ξ (the early-exit threshold) must be chosen against for a model.
+import type { EvalQueryKind, Split } from '../../shared/domain';
+import type { DatasetId, ModelId } from '../../shared/ids';
+import { MTI_DEFAULTS, type MtiParams } from '../../shared/mti';
+import { blobToVector } from '../db/repos/embeddings';
+import type { Db } from '../db/types';
+import { AppError } from '../errors';
+import { createLlmClient, type LlmClientOptions } from '../llm/client';
+import type { KeyStore } from '../llm/keys';
+import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
+import { resolveModelRow } from '../ml/models';
+import { dotAt } from '../ml/vector-index';
+import { aggregatorFor, mllmSide, pickEndpoint } from '../search/mti-service';
+import { findGroundTruth, firstClause, oneAttributeQuery } from './eval';
+import { retrievalMetrics, type PersonId } from './metrics';
+import { runMti, type MtiDeps } from './mti';
+import { compilePromptSet, defaultPromptSetBody } from './question-pool';
+
+export interface MtiEvalOptions {
+  modelId: ModelId;
+  split: Split;
+  datasetId?: DatasetId;
+  queries?: EvalQueryKind;
+  vqaEndpoint?: string;
+  aggregatorEndpoint?: string;
+  params?: Partial<MtiParams>;
+  /** Evaluate only the first N queries (MTI costs MLLM calls per query). */
+  limit?: number;
+  /** Queries in flight at once (each runs its own checks concurrently). */
+  parallel?: number;
+  keyStore: KeyStore;
+  llm?: LlmClientOptions;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface MetricsRow {
+  r1: number;
+  r5: number;
+  r10: number;
+  mAP: number;
+  mINP: number;
+}
+
+export interface MtiEvalReport {
+  modelName: string;
+  split: Split;
+  queryKind: EvalQueryKind;
+  queries: number;
+  gallery: number;
+  params: MtiParams;
+  vqaEndpoint: string;
+  aggregatorEndpoint: string;
+  without: MetricsRow;
+  with: MetricsRow;
+  /** MLLM calls per query (checks started, questions, aggregation). */
+  callsPerQuery: { mean: number; p50: number; p95: number; max: number };
+  latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
+  /** Shares of queries, 0–100. */
+  anchorFound: number;
+  earlyStops: number;
+  fallbacks: number;
+  /** The anchor was an image of the query's person. */
+  anchorCorrect: number;
+  /** cosine of the best gallery image per query: choose ξ above the bulk for early exits that are safe. */
+  top1Similarity: {
+    min: number;
+    p10: number;
+    median: number;
+    p90: number;
+    max: number;
+    mean: number;
+    histogram: { from: number; to: number; count: number }[];
+  };
+  examples: { query: string; refined: string | null; before: number; after: number }[];
+  ms: number;
+}
+
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+function histogram(values: Float64Array, bins = 10): MtiEvalReport['top1Similarity']['histogram'] {
+  const min = values[0]!;
+  const max = values[values.length - 1]!;
+  const width = (max - min) / bins || 1;
+  const out = Array.from({ length: bins }, (_, i) => ({
+    from: min + i * width,
+    to: min + (i + 1) * width,
+    count: 0,
+  }));
+  for (const v of values) out[Math.min(bins - 1, Math.floor((v - min) / width))]!.count++;
+  return out;
+}
+
+const pick = (m: MetricsRow): MetricsRow => ({ r1: m.r1, r5: m.r5, r10: m.r10, mAP: m.mAP, mINP: m.mINP });
+
+export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEvalReport> {
+  const started = performance.now();
+  const kind = opts.queries ?? 'captions';
+  const params: MtiParams = {
+    ...MTI_DEFAULTS,
+    ...Object.fromEntries(Object.entries(opts.params ?? {}).filter(([, v]) => v !== undefined)),
+  };
+  const row = resolveModelRow(db, opts.modelId);
+  const modelId = row.id as ModelId;
+  const gallery = db
+    .prepare(
+      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, e.vector
+       FROM images i LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
+       WHERE i.split = ? AND (? IS NULL OR i.dataset_id = ?) ORDER BY i.id`,
+    )
+    .all(modelId, opts.split, opts.datasetId ?? null, opts.datasetId ?? null) as {
+    image_id: number;
+    dataset_id: number;
+    rel_path: string;
+    identity_id: number | null;
+    vector: Buffer | null;
+  }[];
+  if (gallery.length === 0)
+    throw new AppError(
+      'not_found',
+      `No images are in the ${opts.split} split. Import a dataset with split labels first.`,
+    );
+  const missing = gallery.filter((g) => g.vector === null).length;
+  if (missing > 0) {
+    throw new AppError(
+      'conflict',
+      `${missing} of the ${gallery.length} ${opts.split} images have no vector from model "${row.name}". Run \`ctgi embed --model ${row.name}\` first, then evaluate again.`,
+    );
+  }
+  const dim = row.embedding_dim;
+  const ng = gallery.length;
+  const vectors = new Float32Array(ng * dim);
+  gallery.forEach((g, j) => vectors.set(blobToVector(g.vector!), j * dim));
+  const galleryPids: PersonId[] = gallery.map((g) => g.identity_id ?? `none:${g.image_id}`);
+  const galleryIds = Int32Array.from(gallery, (g) => g.image_id);
+
+  let captions = db
+    .prepare(
+      `SELECT c.id, c.image_id, c.text FROM captions c JOIN images i ON i.id = c.image_id
+       WHERE i.split = ? AND (? IS NULL OR i.dataset_id = ?) AND c.source = 'human' AND c.status != 'rejected' ORDER BY c.id`,
+    )
+    .all(opts.split, opts.datasetId ?? null, opts.datasetId ?? null) as {
+    id: number;
+    image_id: number;
+    text: string;
+  }[];
+  if (captions.length === 0)
+    throw new AppError('not_found', `The ${opts.split} split has no human captions to use as queries.`);
+  if (opts.limit !== undefined) captions = captions.slice(0, opts.limit);
+  const imageById = new Map(gallery.map((g) => [g.image_id, g]));
+  let texts: string[];
+  if (kind === 'captions') texts = captions.map((c) => c.text);
+  else if (kind === 'first-clause') texts = captions.map((c) => firstClause(c.text));
+  else {
+    const truth = findGroundTruth(db, [...new Set(gallery.map((g) => g.dataset_id))]);
+    texts = captions.map((c) => {
+      const img = imageById.get(c.image_id)!;
+      const attrs = truth.get(`${img.dataset_id}\0${img.rel_path}`);
+      if (!attrs)
+        throw new AppError(
+          'bad_request',
+          `One-attribute queries need a synthetic world's attributes.json; image ${img.rel_path} has none. Use --queries first-clause.`,
+        );
+      return oneAttributeQuery(attrs, c.id);
+    });
+  }
+  const queryPids: PersonId[] = captions.map(
+    (c) => imageById.get(c.image_id)!.identity_id ?? `caption:${c.id}`,
+  );
+
+  const model = await textEncoderPool(db).get(row);
+  const scoreText = async (text: string): Promise<Float32Array> => {
+    const {
+      vectors: [q],
+    } = await encodeTexts(model, [text]);
+    const out = new Float32Array(ng);
+    for (let j = 0; j < ng; j++) out[j] = dotAt(vectors, j * dim, q!, dim);
+    return out;
+  };
+
+  const vqaEp = pickEndpoint(db, opts.vqaEndpoint, 'vqa');
+  const aggEp = aggregatorFor(db, vqaEp, opts.aggregatorEndpoint, 'reconstructor');
+  const vqa = createLlmClient(db, vqaEp, opts.keyStore, opts.llm);
+  const agg = aggEp.name === vqaEp.name ? vqa : createLlmClient(db, aggEp, opts.keyStore, opts.llm);
+  const pool = compilePromptSet(defaultPromptSetBody());
+  const mllm = mllmSide(db, vqa, agg);
+  const signal = opts.signal ?? new AbortController().signal;
+
+  const nq = texts.length;
+  const before = new Float32Array(nq * ng);
+  const after = new Float32Array(nq * ng);
+  const calls = new Float64Array(nq);
+  const latency = new Float64Array(nq);
+  const refinedText: (string | null)[] = new Array(nq).fill(null);
+  let anchors = 0;
+  let earlyStops = 0;
+  let fallbacks = 0;
+  let anchorCorrect = 0;
+  let done = 0;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < nq) {
+      const q = next++;
+      const text = texts[q]!;
+      const deps: MtiDeps = { gallery: galleryIds, pool, ...mllm, scoreAll: (t) => scoreText(t) };
+      const t0 = performance.now();
+      const out = await runMti(deps, text, params, signal);
+      latency[q] = performance.now() - t0;
+      before.set(out.base, q * ng);
+      after.set(out.scores, q * ng);
+      calls[q] = out.calls;
+      const anchored = out.rounds.find((r) => r.anchor);
+      if (anchored) {
+        anchors++;
+        const g = gallery.find((x) => x.image_id === anchored.anchor!.imageId);
+        if (g && g.identity_id !== null && g.identity_id === queryPids[q]) anchorCorrect++;
+      }
+      if (out.rounds.some((r) => r.earlyStop)) earlyStops++;
+      if (out.fallback) fallbacks++;
+      refinedText[q] = out.rounds.at(-1)?.refined ?? null;
+      opts.onProgress?.(++done, nq);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 4) }, worker));
+
+  const m0 = retrievalMetrics(before, queryPids, galleryPids);
+  const m1 = retrievalMetrics(after, queryPids, galleryPids);
+  const top1 = new Float64Array(nq);
+  for (let q = 0; q < nq; q++) {
+    let best = -Infinity;
+    for (let j = 0; j < ng; j++) best = Math.max(best, before[q * ng + j]!);
+    top1[q] = best;
+  }
+  const mean = top1.reduce((a, b) => a + b, 0) / nq;
+  top1.sort();
+  const lat = Float64Array.from(latency).sort();
+  const cs = Float64Array.from(calls).sort();
+  const share = (n: number): number => (100 * n) / nq;
+  const examples: MtiEvalReport['examples'] = [];
+  for (let q = 0; q < nq && examples.length < 5; q++) {
+    const b = m0.perQuery.firstMatchRank[q]!;
+    const a = m1.perQuery.firstMatchRank[q]!;
+    if (b !== a && b > 0) examples.push({ query: texts[q]!, refined: refinedText[q]!, before: b, after: a });
+  }
+  return {
+    modelName: row.name,
+    split: opts.split,
+    queryKind: kind,
+    queries: m0.queries,
+    gallery: ng,
+    params,
+    vqaEndpoint: vqaEp.name,
+    aggregatorEndpoint: aggEp.name,
+    without: pick(m0),
+    with: pick(m1),
+    callsPerQuery: {
+      mean: cs.reduce((a, b) => a + b, 0) / nq,
+      p50: quantile(cs, 0.5),
+      p95: quantile(cs, 0.95),
+      max: cs[nq - 1]!,
+    },
+    latencyMs: {
+      p50: quantile(lat, 0.5),
+      p90: quantile(lat, 0.9),
+      p95: quantile(lat, 0.95),
+      p99: quantile(lat, 0.99),
+      max: lat[nq - 1]!,
+    },
+    anchorFound: share(anchors),
+    earlyStops: share(earlyStops),
+    fallbacks: share(fallbacks),
+    anchorCorrect: share(anchorCorrect),
+    top1Similarity: {
+      min: top1[0]!,
+      p10: quantile(top1, 0.1),
+      median: quantile(top1, 0.5),
+      p90: quantile(top1, 0.9),
+      max: top1[nq - 1]!,
+      mean,
+      histogram: histogram(top1),
+    },
+    examples,
+    ms: performance.now() - started,
+  };
+}
+
+const f = (x: number): string => x.toFixed(2);
+
+export function formatMtiEval(r: MtiEvalReport): string[] {
+  const row = (name: string, m: MetricsRow): string =>
+    `${name.padEnd(12)} R@1 ${f(m.r1)}  R@5 ${f(m.r5)}  R@10 ${f(m.r10)}  mAP ${f(m.mAP)}  mINP ${f(m.mINP)}`;
+  const s = r.top1Similarity;
+  const p = r.params;
+  return [
+    `Model "${r.modelName}", ${r.split} split, ${r.queryKind} queries: ${r.queries} queries, gallery ${r.gallery}`,
+    `MTI: K ${p.k}, ξ ${p.xi}, λ ${p.lambda}, rounds ${p.rounds}, ≤${p.questions} questions; VQA ${r.vqaEndpoint}, aggregator ${r.aggregatorEndpoint}`,
+    row('without MTI', r.without),
+    row('with MTI', r.with),
+    `MLLM calls per query: mean ${f(r.callsPerQuery.mean)}, p95 ${f(r.callsPerQuery.p95)}, max ${r.callsPerQuery.max}`,
+    `latency per query: p50 ${r.latencyMs.p50.toFixed(0)} ms  p90 ${r.latencyMs.p90.toFixed(0)} ms  p95 ${r.latencyMs.p95.toFixed(0)} ms  max ${r.latencyMs.max.toFixed(0)} ms`,
+    `anchor found ${f(r.anchorFound)}% (of the right person ${f(r.anchorCorrect)}%), early stops ${f(r.earlyStops)}%, fallbacks ${f(r.fallbacks)}%`,
+    `top-1 similarity: min ${s.min.toFixed(3)}  p10 ${s.p10.toFixed(3)}  median ${s.median.toFixed(3)}  p90 ${s.p90.toFixed(3)}  max ${s.max.toFixed(3)} (set ξ above the bulk)`,
+    `${(r.ms / 1000).toFixed(1)} s`,
+  ];
+}

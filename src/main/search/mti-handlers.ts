@@ -1,0 +1,38 @@
+// The handlers of MTI's channels (src/shared/mti-contract.ts), spread into the service façade.
+import type { InvokeResults, ParsedArg } from '../../shared/contract';
+import type { MtiInvokeResults } from '../../shared/mti-contract';
+import { deleteSearch, markInterruptedSearches } from '../db/repos/searches';
+import { getKeyStore } from '../llm/keys';
+import type { Workspace } from '../workspace';
+import {
+  cancelMtiSearch,
+  dropSession,
+  getMtiSearch,
+  listMtiSearches,
+  startMtiSearch,
+  stepMtiSearch,
+  type MtiHost,
+} from './mti-service';
+
+type MtiHandlers = {
+  [C in keyof MtiInvokeResults]: (arg: ParsedArg<C>) => InvokeResults[C] | Promise<InvokeResults[C]>;
+};
+
+export function mtiHandlers(ws: Workspace): MtiHandlers {
+  const { db } = ws;
+  // A search that was running when the last process ended can never finish: say so once, at open.
+  markInterruptedSearches(db);
+  const host = (): MtiHost => ({ db, keyStore: getKeyStore(), emit: (p) => ws.bus.emit('mti:progress', p) });
+  return {
+    'mti:start': (arg) => startMtiSearch(host(), arg),
+    'mti:step': (arg) => stepMtiSearch(host(), arg),
+    'mti:cancel': ({ id }) => cancelMtiSearch(db, id),
+    'searches:list': ({ limit }) => listMtiSearches(db, limit),
+    'searches:get': ({ id }) => getMtiSearch(db, id),
+    'searches:delete': ({ id }) => {
+      cancelMtiSearch(db, id);
+      dropSession(db, id);
+      return { deleted: deleteSearch(db, id) };
+    },
+  };
+}

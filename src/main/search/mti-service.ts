@@ -1,0 +1,630 @@
+// MTI as a service: the engine (pipelines/mti.ts) wired to the model's warm text tower and gallery
+// vectors (S(·, v)), to the MLLM endpoints through the LLM client (cache, limits, retries), and to the
+// searches table. A search lives in memory while it is worked on (its score rows are kept, so an
+// analyst's edit re-encodes one text) and is saved after every step, transcript and all; a saved search
+// reopened later rebuilds its memory from the row.
+import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import type { ParsedArg } from '../../shared/contract';
+import type { LlmEndpoint } from '../../shared/domain';
+import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
+import {
+  MTI_DEFAULTS,
+  type MtiAction,
+  type MtiCheck,
+  type MtiParams,
+  type MtiProgress,
+  type MtiResultRow,
+  type MtiRound,
+  type MtiSearch,
+  type MtiTranscript,
+} from '../../shared/mti';
+import { getEndpointByName, listEndpoints } from '../db/repos/llm';
+import { getSearchRow, insertSearch, listSearches, toSearch, updateSearch } from '../db/repos/searches';
+import type { MtiSearchSummary } from '../../shared/mti';
+import { countImagesMissingEmbedding } from '../db/repos/embeddings';
+import type { Db } from '../db/types';
+import { AppError, notFound } from '../errors';
+import { createLlmClient, type LlmClient, type LlmClientOptions } from '../llm/client';
+import { llmImage, type LlmImage } from '../llm/hash';
+import type { KeyStore } from '../llm/keys';
+import { resolveInside } from '../media/paths';
+import { encodeTexts, textEncoderPool, type TextModel } from '../ml/encoder-pool';
+import { resolveModelRow } from '../ml/models';
+import {
+  aggregateAnswers,
+  currentScores,
+  indexOfImage,
+  judgeAnswers,
+  rankAll,
+  runRound,
+  ScoreCache,
+  type MtiDeps,
+} from '../pipelines/mti';
+import {
+  aggregatePrompt,
+  anchorPrompt,
+  parseAggregate,
+  parseNumberedAnswers,
+  questionsPrompt,
+} from '../pipelines/mti-prompts';
+import { compilePromptSet, defaultPromptSetBody, type CompiledPromptSet } from '../pipelines/question-pool';
+import { loadIndex, scoreAllByVector } from './index';
+import { imageSummaries } from './text-search';
+
+export interface MtiHost {
+  db: Db;
+  /** Where live steps go (the workspace's event bus). */
+  emit?: (p: MtiProgress) => void;
+  keyStore: KeyStore;
+  llm?: LlmClientOptions;
+}
+
+interface Session {
+  id: number;
+  modelId: ModelId;
+  datasetId: DatasetId | null;
+  params: MtiParams;
+  deps: MtiDeps;
+  cache: ScoreCache;
+  base: Float32Array;
+  transcript: MtiTranscript;
+  resultCount: number;
+  controller: AbortController | null;
+  /** One action at a time per search: a second click waits for the first to finish. */
+  busy: Promise<unknown>;
+}
+
+const sessions = new WeakMap<Db, Map<number, Session>>();
+const sessionsOf = (db: Db): Map<number, Session> => {
+  let m = sessions.get(db);
+  if (!m) sessions.set(db, (m = new Map()));
+  return m;
+};
+
+// Only the first words matter for the fused ranking; the MLLM gets the whole query.
+const WORDS_SHOWN = 12;
+
+/** The default endpoint for a role: the named one, else the first saved one whose role fits. */
+export function pickEndpoint(db: Db, name: string | undefined, role: 'vqa' | 'reconstructor'): LlmEndpoint {
+  if (name !== undefined) {
+    const e = getEndpointByName(db, name);
+    if (!e)
+      throw notFound(
+        `Endpoint "${name}" (see \`ctgi endpoints\` or Settings → Endpoints for the saved ones)`,
+      );
+    return e;
+  }
+  const all = listEndpoints(db);
+  const e = all.find((x) => x.role === role) ?? all.find((x) => x.role === 'both');
+  if (!e) {
+    throw new AppError(
+      'bad_request',
+      `MTI needs an MLLM endpoint (${role === 'vqa' ? 'a vision model' : 'a text model'}). Add one in Settings → Endpoints or with \`ctgi endpoints add\`, then search again.`,
+    );
+  }
+  return e;
+}
+
+/** The aggregation endpoint: the named one, else the VQA endpoint when it also writes text, else the first fitting one. */
+export function aggregatorFor(
+  db: Db,
+  vqa: LlmEndpoint,
+  name: string | undefined,
+  role: 'reconstructor',
+): LlmEndpoint {
+  if (name === undefined && vqa.role === 'both') return vqa;
+  return pickEndpoint(db, name, role);
+}
+
+const MIME: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.bmp': 'image/bmp',
+  '.webp': 'image/webp',
+  '.gif': 'image/gif',
+};
+
+/** Reads an image of the library for the MLLM (bytes as stored; the endpoint scales them). */
+async function readLibraryImage(db: Db, imageId: ImageId): Promise<LlmImage> {
+  const row = db
+    .prepare(`SELECT i.rel_path, d.root FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`)
+    .get(imageId) as { rel_path: string; root: string } | undefined;
+  if (!row) throw notFound(`Image ${imageId}`);
+  const file = resolveInside(row.root, row.rel_path);
+  if (!file)
+    throw new AppError(
+      'bad_request',
+      `Image ${imageId} has a path outside its dataset folder (${row.rel_path}).`,
+    );
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new AppError(
+      'not_found',
+      `Cannot read image ${imageId} at ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Was the dataset folder moved?`,
+    );
+  }
+  return llmImage(bytes, MIME[extname(file).toLowerCase()] ?? 'image/jpeg');
+}
+
+/** The engine's dependencies for one search. */
+function buildDeps(
+  host: MtiHost,
+  model: TextModel,
+  modelId: ModelId,
+  datasetId: DatasetId | null,
+  vqa: LlmClient,
+  agg: LlmClient,
+  pool: CompiledPromptSet,
+  onStep: MtiDeps['onStep'],
+): MtiDeps {
+  const { db } = host;
+  const whole = loadIndex(db, modelId);
+  let keep: Int32Array | null = null;
+  if (datasetId !== null) {
+    const inDataset = new Set(
+      (db.prepare(`SELECT id FROM images WHERE dataset_id = ?`).all(datasetId) as { id: number }[]).map(
+        (r) => r.id,
+      ),
+    );
+    const pos: number[] = [];
+    whole.imageIds.forEach((img, i) => {
+      if (inDataset.has(img)) pos.push(i);
+    });
+    keep = Int32Array.from(pos);
+  }
+  const gallery = keep ? Int32Array.from(keep, (p) => whole.imageIds[p]!) : whole.imageIds;
+  return {
+    gallery,
+    pool,
+    onStep,
+    ...mllmSide(db, vqa, agg),
+    scoreAll: async (text) => {
+      const { vectors } = await encodeTexts(model, [text]);
+      const { scores } = scoreAllByVector(db, modelId, vectors[0]!);
+      return keep ? Float32Array.from(keep, (p) => scores[p]!) : scores;
+    },
+  };
+}
+
+/** The MLLM side of the engine: the three prompts over the LLM client, images read from the library. */
+export function mllmSide(
+  db: Db,
+  vqa: LlmClient,
+  agg: LlmClient,
+): Pick<MtiDeps, 'askYesNo' | 'askQuestions' | 'aggregate'> {
+  const images = new Map<number, Promise<LlmImage>>();
+  const imageFor = (id: ImageId): Promise<LlmImage> => {
+    let p = images.get(id);
+    if (!p) {
+      p = readLibraryImage(db, id);
+      images.set(id, p);
+      p.catch(() => images.delete(id));
+    }
+    return p;
+  };
+  return {
+    askYesNo: async (imageId, query, signal) => {
+      const r = await vqa.chat({
+        messages: [{ role: 'user', content: anchorPrompt(query) }],
+        images: [await imageFor(imageId)],
+        purpose: 'mti.anchor',
+        signal,
+      });
+      return r.content;
+    },
+    askQuestions: async (imageId, questions, signal) => {
+      const r = await vqa.chat({
+        messages: [{ role: 'user', content: questionsPrompt(questions) }],
+        images: [await imageFor(imageId)],
+        purpose: 'mti.questions',
+        signal,
+      });
+      return parseNumberedAnswers(r.content, questions.length);
+    },
+    aggregate: async (query, answers, signal) => {
+      const r = await agg.chat({
+        messages: [{ role: 'user', content: aggregatePrompt(query, answers) }],
+        purpose: 'mti.aggregate',
+        signal,
+      });
+      return parseAggregate(r.content);
+    },
+  };
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+const isAbort = (err: unknown, signal: AbortSignal): boolean =>
+  signal.aborted || (err instanceof Error && err.name === 'AbortError');
+
+/** The shown results: the current ranking's top rows with S(q,v), S(q̂,v) as mixed in, and the fused score. */
+async function buildResults(
+  db: Db,
+  s: Session,
+  signal: AbortSignal,
+): Promise<{ rows: MtiResultRow[]; refined: string | null }> {
+  const cur = await currentScores(s.deps, s.cache, s.base, s.transcript.rounds, s.params.lambda, signal);
+  const order = rankAll(cur.scores);
+  const baseOrder = rankAll(s.base);
+  const baseRank = new Int32Array(s.base.length);
+  baseOrder.forEach((g, r) => (baseRank[g] = r + 1));
+  const top = Array.from(order.subarray(0, s.resultCount));
+  const summaries = new Map(
+    imageSummaries(
+      db,
+      top.map((g) => asImageId(s.deps.gallery[g]!)),
+    ).map((x) => [x.id as number, x]),
+  );
+  const rows: MtiResultRow[] = [];
+  for (const g of top) {
+    const image = summaries.get(s.deps.gallery[g]!);
+    if (!image) continue;
+    rows.push({
+      rank: rows.length + 1,
+      image,
+      base: s.base[g]!,
+      refined: cur.refined ? (g === cur.anchorIndex ? 1 : cur.refined[g]!) : null,
+      fused: cur.scores[g]!,
+      anchor: g === cur.anchorIndex,
+      baseRank: baseRank[g]!,
+    });
+  }
+  return { rows, refined: cur.round?.refined ?? null };
+}
+
+async function save(host: MtiHost, s: Session, status: MtiSearch['status']): Promise<MtiSearch> {
+  const signal = new AbortController().signal; // saving is never cancelled half-way
+  const { rows, refined } = await buildResults(host.db, s, signal);
+  updateSearch(host.db, s.id, { transcript: s.transcript, refined, results: rows, status });
+  return toSearch(host.db, getSearchRow(host.db, s.id)!);
+}
+
+function log(s: Session, by: 'mllm' | 'analyst', text: string): void {
+  s.transcript.log.push({ at: Date.now(), by, text });
+}
+
+function describeRound(r: MtiRound): string {
+  if (!r.anchor) return `round ${r.index}: ${r.note ?? 'no anchor'}`;
+  const asked = r.questions.length ? `, ${r.questions.length} questions` : '';
+  return `round ${r.index}: anchor #${r.anchor.rank} (image ${r.anchor.imageId})${r.earlyStop ? ' by early stop' : ''}${asked}; q̂ = "${r.refined ?? ''}"`;
+}
+
+async function openSession(
+  host: MtiHost,
+  arg: {
+    modelId: ModelId;
+    datasetId: DatasetId | null;
+    query: string;
+    vqaEndpoint: string | null;
+    aggregatorEndpoint: string | null;
+    params: MtiParams;
+    resultCount: number;
+  },
+  existing?: { id: number; transcript: MtiTranscript },
+): Promise<Session> {
+  const { db } = host;
+  const row = resolveModelRow(db, arg.modelId);
+  const modelId = row.id as ModelId;
+  const embedded = (
+    db
+      .prepare(
+        `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)`,
+      )
+      .get(modelId, arg.datasetId, arg.datasetId) as { n: number }
+  ).n;
+  if (embedded === 0) {
+    const missing = countImagesMissingEmbedding(db, modelId, arg.datasetId ?? undefined);
+    const ds = arg.datasetId === null ? '' : ` --dataset ${arg.datasetId}`;
+    throw new AppError(
+      'conflict',
+      `No image${arg.datasetId === null ? '' : ` of dataset ${arg.datasetId}`} has a vector from model "${row.name}" (${missing} waiting). ` +
+        `Run \`ctgi embed --model ${row.name}${ds}\` or start an embed job in Settings → Models, then search again.`,
+    );
+  }
+  const vqaEp = pickEndpoint(db, arg.vqaEndpoint ?? undefined, 'vqa');
+  const aggEp = aggregatorFor(db, vqaEp, arg.aggregatorEndpoint ?? undefined, 'reconstructor');
+  const vqa = createLlmClient(db, vqaEp, host.keyStore, host.llm);
+  const agg = aggEp.name === vqaEp.name ? vqa : createLlmClient(db, aggEp, host.keyStore, host.llm);
+  const model = await textEncoderPool(db).get(row);
+  const pool = compilePromptSet(defaultPromptSetBody());
+  const transcript: MtiTranscript = existing?.transcript ?? {
+    query: arg.query,
+    params: arg.params,
+    rounds: [],
+    log: [],
+    fallback: null,
+    history: [],
+  };
+  transcript.history ??= [];
+  const id =
+    existing?.id ??
+    insertSearch(db, {
+      modelId,
+      datasetId: arg.datasetId,
+      query: arg.query,
+      vqaEndpoint: vqaEp.name,
+      aggregatorEndpoint: aggEp.name,
+      params: arg.params,
+      transcript,
+    });
+  const s = {} as Session;
+  const deps = buildDeps(host, model, modelId, arg.datasetId, vqa, agg, pool, (phase, round) =>
+    host.emit?.({ searchId: id, phase, round }),
+  );
+  const cache = new ScoreCache(deps.scoreAll);
+  const base = await cache.get(arg.query, new AbortController().signal);
+  Object.assign(s, {
+    id,
+    modelId,
+    datasetId: arg.datasetId,
+    params: arg.params,
+    deps,
+    cache,
+    base,
+    transcript,
+    resultCount: arg.resultCount,
+    controller: null,
+    busy: Promise.resolve(),
+  });
+  sessionsOf(db).set(id, s);
+  return s;
+}
+
+/** Runs `fn` with the search's cancel signal; a cancel or an MLLM failure becomes a stated fallback. */
+async function guarded(
+  host: MtiHost,
+  s: Session,
+  what: string,
+  fn: (signal: AbortSignal) => Promise<void>,
+): Promise<MtiSearch> {
+  const run = s.busy.then(async () => {
+    const controller = new AbortController();
+    s.controller = controller;
+    try {
+      await fn(controller.signal);
+      s.transcript.fallback = null;
+      host.emit?.({ searchId: s.id, phase: 'done', round: s.transcript.rounds.at(-1) ?? emptyRound(s) });
+      return await save(host, s, 'done');
+    } catch (err) {
+      if (isAbort(err, controller.signal)) {
+        s.transcript.fallback = `Cancelled during ${what}; showing the ranking of the steps completed before it.`;
+        log(s, 'analyst', `cancelled ${what}`);
+        return await save(host, s, 'cancelled');
+      }
+      if (err instanceof AppError && err.code === 'bad_request') throw err;
+      s.transcript.fallback = `The MLLM failed during ${what} (${describeError(err)}). Showing the ranking of the steps completed before it${s.transcript.rounds.length === 0 ? ' (the query alone)' : ''}.`;
+      log(s, 'mllm', `failed: ${describeError(err)}`);
+      host.emit?.({ searchId: s.id, phase: 'fallback', round: s.transcript.rounds.at(-1) ?? emptyRound(s) });
+      return await save(host, s, 'fallback');
+    } finally {
+      s.controller = null;
+    }
+  });
+  s.busy = run.catch(() => undefined);
+  return run;
+}
+
+const emptyRound = (s: Session): MtiRound => ({
+  index: 0,
+  query: s.transcript.query,
+  checks: [],
+  anchor: null,
+  earlyStop: false,
+  questions: [],
+  skipped: [],
+  refined: null,
+  refinedBy: null,
+  calls: 0,
+  ms: 0,
+  note: null,
+});
+
+/** Starts a search and runs its automatic rounds. */
+export async function startMtiSearch(host: MtiHost, arg: ParsedArg<'mti:start'>): Promise<MtiSearch> {
+  const query = arg.query.trim();
+  if (query === '') throw new AppError('bad_request', 'Type a description of the person to search for.');
+  const params: MtiParams = {
+    ...MTI_DEFAULTS,
+    ...Object.fromEntries(Object.entries(arg.params).filter(([, v]) => v !== undefined)),
+  };
+  const s = await openSession(host, {
+    modelId: arg.modelId,
+    datasetId: (arg.datasetId ?? null) as DatasetId | null,
+    query,
+    vqaEndpoint: arg.vqaEndpoint ?? null,
+    aggregatorEndpoint: arg.aggregatorEndpoint ?? null,
+    params,
+    resultCount: arg.results,
+  });
+  const words = query.split(/\s+/).length;
+  if (words > 77)
+    log(
+      s,
+      'mllm',
+      `The query has ${words} words; the text tower reads only its first tokens (${query.split(/\s+/).slice(0, WORDS_SHOWN).join(' ')} …), the MLLM reads all of it.`,
+    );
+  return guarded(host, s, 'round 1', async (signal) => {
+    for (let r = 0; r < params.rounds; r++) {
+      const round = await runRound(
+        { deps: s.deps, cache: s.cache, base: s.base, previous: s.transcript.rounds, params, signal },
+        query,
+      );
+      s.transcript.rounds.push(round);
+      log(s, round.anchor?.by ?? 'mllm', describeRound(round));
+      host.emit?.({ searchId: s.id, phase: 'ranked', round });
+      if (!round.anchor || round.earlyStop || round.refined === round.query) break;
+    }
+  });
+}
+
+async function sessionFor(host: MtiHost, id: number): Promise<Session> {
+  const live = sessionsOf(host.db).get(id);
+  if (live) return live;
+  const row = getSearchRow(host.db, id);
+  if (!row) throw notFound(`Search ${id}`);
+  const saved = toSearch(host.db, row);
+  return openSession(
+    host,
+    {
+      modelId: saved.modelId,
+      datasetId: saved.datasetId as DatasetId | null,
+      query: saved.query,
+      vqaEndpoint: saved.vqaEndpoint,
+      aggregatorEndpoint: saved.aggregatorEndpoint,
+      params: { ...MTI_DEFAULTS, ...saved.transcript.params },
+      resultCount: Math.max(saved.results.length, 1),
+    },
+    { id, transcript: saved.transcript },
+  );
+}
+
+const cloneRounds = (rounds: readonly MtiRound[]): MtiRound[] =>
+  JSON.parse(JSON.stringify(rounds)) as MtiRound[];
+
+/** One analyst action (ALGORITHMS.md §3: "the analyst may also answer questions, reject an anchor or pick one"). */
+export async function stepMtiSearch(host: MtiHost, arg: ParsedArg<'mti:step'>): Promise<MtiSearch> {
+  const s = await sessionFor(host, arg.id);
+  const action = arg.action as MtiAction;
+  const t = s.transcript;
+  if (action.kind === 'back') {
+    return guarded(host, s, 'back', async () => {
+      const prev = t.history.pop();
+      if (!prev) throw new AppError('bad_request', 'There is no earlier step to go back to.');
+      t.rounds = prev;
+      log(s, 'analyst', 'went back one step');
+    });
+  }
+  const at = arg.round ?? t.rounds.length;
+  if (action.kind !== 'next-round' && action.kind !== 'edit-refined' && (at < 1 || at > t.rounds.length)) {
+    throw new AppError(
+      'bad_request',
+      t.rounds.length === 0
+        ? 'This search has no round yet; run one first.'
+        : `Round ${at} does not exist (this search has ${t.rounds.length}).`,
+    );
+  }
+  return guarded(
+    host,
+    s,
+    action.kind === 'next-round' ? `round ${t.rounds.length + 1}` : `round ${at}`,
+    async (signal) => {
+      const before = cloneRounds(t.rounds);
+      const previous = t.rounds.slice(0, Math.max(0, at - 1));
+      const round = t.rounds[at - 1];
+      const input = { deps: s.deps, cache: s.cache, base: s.base, previous, params: s.params, signal };
+      let next: MtiRound;
+      switch (action.kind) {
+        case 'next-round': {
+          next = await runRound({ ...input, previous: t.rounds }, t.query);
+          t.history.push(before);
+          t.rounds = [...t.rounds, next];
+          log(s, 'analyst', `asked for another round → ${describeRound(next)}`);
+          return;
+        }
+        case 'reject-anchor': {
+          if (!round?.anchor) throw new AppError('bad_request', `Round ${at} has no anchor to reject.`);
+          const known = new Map<number, MtiCheck>();
+          for (const c of round.checks) {
+            const g = indexOfImage(s.deps.gallery, c.imageId);
+            if (g >= 0)
+              known.set(g, c.imageId === round.anchor.imageId ? { ...c, verdict: 'no', by: 'analyst' } : c);
+          }
+          const g = indexOfImage(s.deps.gallery, round.anchor.imageId);
+          if (!known.has(g))
+            known.set(g, {
+              imageId: round.anchor.imageId,
+              rank: round.anchor.rank,
+              score: 0,
+              answer: null,
+              verdict: 'no',
+              by: 'analyst',
+              ms: null,
+            });
+          next = await runRound({ ...input, known }, t.query);
+          log(
+            s,
+            'analyst',
+            `rejected the anchor image ${round.anchor.imageId} of round ${at} → ${describeRound(next)}`,
+          );
+          break;
+        }
+        case 'pick-anchor': {
+          if (indexOfImage(s.deps.gallery, action.imageId) < 0)
+            throw new AppError('bad_request', `Image ${action.imageId} is not in this search's gallery.`);
+          const known = new Map<number, MtiCheck>();
+          for (const c of round?.checks ?? [])
+            if (c.imageId !== action.imageId) known.set(indexOfImage(s.deps.gallery, c.imageId), c);
+          next = await runRound({ ...input, known, pickedAnchor: action.imageId }, t.query);
+          log(
+            s,
+            'analyst',
+            `picked image ${action.imageId} as the anchor of round ${at} → ${describeRound(next)}`,
+          );
+          break;
+        }
+        case 'answer': {
+          if (!round?.anchor)
+            throw new AppError('bad_request', `Round ${at} has no anchor, so no questions to answer.`);
+          const q = round.questions.find((x) => x.id === action.questionId);
+          if (!q) throw new AppError('bad_request', `Round ${at} asked no question "${action.questionId}".`);
+          const questions = judgeAnswers(
+            s.deps.pool,
+            round.questions.map((x) =>
+              x.id === action.questionId ? { ...x, answer: action.answer, by: 'analyst' as const } : x,
+            ),
+          );
+          const agg = await aggregateAnswers(s.deps, round.query, questions, signal);
+          next = {
+            ...round,
+            questions,
+            refined: agg.refined,
+            refinedBy: 'mllm',
+            calls: round.calls + agg.calls,
+          };
+          log(s, 'analyst', `answered "${q.text}" with "${action.answer}" → q̂ = "${agg.refined}"`);
+          break;
+        }
+        case 'edit-refined': {
+          if (!round) {
+            // No round yet (the MLLM failed at once, or rounds = 0): the analyst's own q̂, without an anchor.
+            next = { ...emptyRound(s), index: 1, refined: action.text, refinedBy: 'analyst' };
+          } else next = { ...round, refined: action.text, refinedBy: 'analyst' };
+          await s.cache.get(action.text, signal);
+          log(s, 'analyst', `edited q̂ of round ${next.index}: "${action.text}"`);
+          break;
+        }
+      }
+      t.history.push(before);
+      t.rounds = [...previous, next];
+      host.emit?.({ searchId: s.id, phase: 'ranked', round: next });
+    },
+  );
+}
+
+export function cancelMtiSearch(db: Db, id: number): { cancelled: boolean } {
+  const s = sessionsOf(db).get(id);
+  if (!s?.controller) return { cancelled: false };
+  s.controller.abort(Object.assign(new Error('The search was cancelled.'), { name: 'AbortError' }));
+  return { cancelled: true };
+}
+
+export function getMtiSearch(db: Db, id: number): MtiSearch {
+  const row = getSearchRow(db, id);
+  if (!row) throw notFound(`Search ${id}`);
+  return toSearch(db, row);
+}
+
+export function listMtiSearches(db: Db, limit: number): MtiSearchSummary[] {
+  return listSearches(db, limit);
+}
+
+/** Forgets the in-memory state of a deleted search. */
+export function dropSession(db: Db, id: number): void {
+  sessionsOf(db).delete(id);
+}
