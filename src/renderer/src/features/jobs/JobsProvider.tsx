@@ -24,6 +24,9 @@ function merge(list: Job[], job: Job): Job[] {
   const current = list[i]!;
   // Events can overtake the answer of a list call; never step a job back in time.
   if (current.status === job.status && job.done < current.done) return list;
+  // A cancel's answer still says `running` (the job winds down after it), and may land after the event
+  // that says it ended. Only a new attempt (a resume) runs again after an end.
+  if (job.status === 'running' && !isActive(current) && job.attempts <= current.attempts) return list;
   const next = list.slice();
   next[i] = job;
   return next;

@@ -20,6 +20,7 @@ import {
   IconChevronDown,
   IconChevronRight,
   IconListDetails,
+  IconPlayerPause,
   IconPlayerPlay,
   IconPlayerStop,
 } from '@tabler/icons-react';
@@ -74,6 +75,12 @@ function Issues({ job }: { job: Job }): React.JSX.Element {
   );
 }
 
+/**
+ * Jobs whose cancel is a pause: their work is stored as it goes (MTG keeps every finished image's
+ * rounds and caption), and resuming picks up the images not yet done without paying for calls twice.
+ */
+const PAUSABLE: ReadonlySet<Job['kind']> = new Set(['mtg']);
+
 function progressLine(job: Job): string {
   const parts: string[] = [];
   parts.push(job.total === null ? `${formatCount(job.done)} done` : `${formatCount(job.done)} of ${formatCount(job.total)}`);
@@ -101,6 +108,8 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
     }
   };
   const active = isActive(job);
+  const pausable = PAUSABLE.has(job.kind);
+  const paused = pausable && job.status === 'cancelled';
   return (
     <Card padding="md" data-testid="job" data-job-id={job.id} data-status={job.status}>
       <Group justify="space-between" wrap="nowrap" align="flex-start">
@@ -109,8 +118,8 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
             <Text fw={650} truncate="end" data-testid="job-title">
               {job.title}
             </Text>
-            <Badge color={JOB_STATUS_COLOR[job.status]} variant="light" data-testid="job-status">
-              {job.status}
+            <Badge color={paused ? 'yellow' : JOB_STATUS_COLOR[job.status]} variant="light" data-testid="job-status">
+              {paused ? 'paused' : job.status}
             </Badge>
           </Group>
           <Text size="xs" c="dimmed">
@@ -124,12 +133,12 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
               size="xs"
               variant="default"
               color="red"
-              leftSection={<IconPlayerStop size={14} />}
+              leftSection={pausable ? <IconPlayerPause size={14} /> : <IconPlayerStop size={14} />}
               loading={busy}
               onClick={() => void act('cancel')}
               data-testid="job-cancel"
             >
-              Cancel
+              {pausable ? 'Pause' : 'Cancel'}
             </Button>
           )}
           {(job.status === 'failed' || job.status === 'cancelled') && (
@@ -168,9 +177,15 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
           </Text>
         )}
       </Group>
-      {job.message && job.status === 'running' && (
-        <Text size="sm" mt={4} truncate="end">
+      {job.message && (job.status === 'running' || pausable) && (
+        <Text size="sm" mt={4} truncate="end" data-testid="job-message">
           {job.message}
+        </Text>
+      )}
+      {paused && (
+        <Text size="sm" mt={4} c="dimmed" data-testid="job-paused-note">
+          Paused. Every image finished so far keeps its stored Q&A rounds and caption; Resume continues with the rest, and answers already
+          received are not paid for again.
         </Text>
       )}
       {job.error && (

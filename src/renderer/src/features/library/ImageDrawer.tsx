@@ -22,6 +22,7 @@ import type { ImageId } from '../../../../shared/ids';
 import { imageUrl } from '../../lib/api';
 import { formatBytes, formatCount } from '../../lib/format';
 import { useInvoke } from '../../lib/hooks';
+import { MtgEvidence } from '../mtg/MtgEvidence';
 import classes from './ImageDrawer.module.css';
 import { CAPTION_SOURCE_LABEL, CAPTION_STATUS_COLOR } from './labels';
 
@@ -204,6 +205,7 @@ export function ImageDrawer({
               </Text>
               <Captions detail={detail} />
             </Box>
+            <MtgEvidence imageId={detail.id} captions={detail.captions} />
             <Box>
               <Text fw={650} size="sm" mb={8} tt="uppercase" c="dimmed" style={{ letterSpacing: '0.04em' }}>
                 Details

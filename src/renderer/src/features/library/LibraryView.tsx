@@ -1,5 +1,5 @@
 import { Alert, Button, Center, EmptyState, Group, Loader, Stack, Text, Title } from '@mantine/core';
-import { IconAlertTriangle, IconPhotoOff, IconPhotoPlus, IconUpload } from '@tabler/icons-react';
+import { IconAlertTriangle, IconPhotoOff, IconPhotoPlus, IconSparkles, IconUpload } from '@tabler/icons-react';
 import { useCallback, useMemo, useRef, useState } from 'react';
 import type { CaptionFilter, Split } from '../../../../shared/domain';
 import { CAPTION_FILTERS, SPLITS } from '../../../../shared/domain';
@@ -7,6 +7,7 @@ import type { DatasetId, ImageId } from '../../../../shared/ids';
 import { useRoute } from '../../app/router';
 import { formatCount } from '../../lib/format';
 import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { MtgStartDialog } from '../mtg/MtgStartDialog';
 import type { DrawerMove } from './ImageDrawer';
 import { ImageDrawer } from './ImageDrawer';
 import type { GridHandle } from './ImageGrid';
@@ -48,6 +49,7 @@ export function LibraryView(): React.JSX.Element {
   const paged = usePagedImages(arg, key);
   const datasets = useInvoke('datasets:list', {});
   const [importOpen, setImportOpen] = useState(false);
+  const [mtgOpen, setMtgOpen] = useState(false);
   const [selection, setSelection] = useState<Selection | null>(null);
   const [selectionKey, setSelectionKey] = useState(key);
   const grid = useRef<GridHandle>(null);
@@ -156,9 +158,20 @@ export function LibraryView(): React.JSX.Element {
             {total === null ? 'Loading…' : `${formatCount(total)} image${total === 1 ? '' : 's'}${filtered ? ' match' : ''}`}
           </Text>
         </div>
-        <Button leftSection={<IconUpload size={16} />} onClick={() => setImportOpen(true)} data-testid="import-open">
-          Import
-        </Button>
+        <Group gap="xs">
+          <Button
+            variant="light"
+            leftSection={<IconSparkles size={16} />}
+            onClick={() => setMtgOpen(true)}
+            disabled={!total}
+            data-testid="mtg-open"
+          >
+            Generate captions
+          </Button>
+          <Button leftSection={<IconUpload size={16} />} onClick={() => setImportOpen(true)} data-testid="import-open">
+            Import
+          </Button>
+        </Group>
       </Group>
       <LibraryFilters values={values} datasets={datasets.data ?? []} onChange={(patch) => setParams(patch)} />
       {paged.error && total !== null && (
@@ -175,6 +188,7 @@ export function LibraryView(): React.JSX.Element {
         move={move}
       />
       <ImportModal opened={importOpen} onClose={() => setImportOpen(false)} />
+      <MtgStartDialog opened={mtgOpen} onClose={() => setMtgOpen(false)} filter={arg} matching={total} datasets={datasets.data ?? []} />
     </Stack>
   );
 }

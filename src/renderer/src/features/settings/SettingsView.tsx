@@ -23,6 +23,8 @@ import { formatCount, formatTime } from '../../lib/format';
 import { errorMessage, useEvent, useInvoke, useThrottled } from '../../lib/hooks';
 import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR } from '../library/labels';
 import { ModelsSettings } from '../search/ModelsSettings';
+import { EndpointsSettings } from '../endpoints/EndpointsSettings';
+import { PromptsSettings } from '../prompts/PromptsSettings';
 
 function StatCard({ label, value, hint }: { label: string; value: number; hint?: string }): React.JSX.Element {
   return (
@@ -244,6 +246,21 @@ export function SettingsView(): React.JSX.Element {
             CLIP models for search and evaluation, and the embed jobs that prepare a dataset for them.
           </Text>
           <ModelsSettings />
+        </Stack>
+        <Stack gap="xs" id="endpoints">
+          <Title order={4}>MLLM endpoints</Title>
+          <Text size="sm" c="dimmed">
+            OpenAI-compatible servers for caption generation (MTG) and search refinement (MTI). The question-answering (VQA) model and the
+            reconstructor can be different endpoints. Probe one to check it before a batch.
+          </Text>
+          <EndpointsSettings />
+        </Stack>
+        <Stack gap="xs">
+          <Title order={4}>Prompts</Title>
+          <Text size="sm" c="dimmed">
+            Versioned MTG prompt sets: the captioning prompt, the question pool and the reconstruction prompt. Every run records the version it used.
+          </Text>
+          <PromptsSettings />
         </Stack>
       </Stack>
     </ScrollArea>

@@ -1,0 +1,209 @@
+// MTG end to end in the browser, as an annotator does it: a synthetic world imported by `ctgi import`,
+// the oracle MLLM (`ctgi oracle`, a child process) added as an endpoint in Settings and probed green,
+// a wrong URL probed red with a message that says what to do, MTG started from the Library's dialog
+// (endpoints probed before Start is offered), the job paused and resumed in Jobs until done, and an
+// image's drawer showing its Q&A rounds, kept and dropped, and the pending MTG caption.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, openPage, screenshot } from './helpers/browser';
+import { ctgi, repoRoot, startServe, type Served } from './helpers/serve';
+
+const IDENTITIES = 8;
+const VIEWS = 2;
+const IMAGES = IDENTITIES * VIEWS;
+
+let dir: string;
+let world: string;
+let oracle: { url: string; child: ChildProcess };
+let closedPort: number;
+let served: Served;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+/** `ctgi oracle --json` prints one line with its URL once it listens. */
+async function startOracle(worldDir: string): Promise<{ url: string; child: ChildProcess }> {
+  // A little latency per answer, so the batch runs long enough to be paused from the UI.
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ctgi.mjs'), 'oracle', '--world', worldDir, '--port', '0', '--latency-ms', '150', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const line = await new Promise<string>((done, fail) => {
+    createInterface({ input: child.stdout! }).once('line', done);
+    child.once('exit', (code) => fail(new Error(`ctgi oracle exited (${code}) before listening:\n${err}`)));
+  });
+  return { url: (JSON.parse(line) as { url: string }).url, child };
+}
+
+/** A port nothing listens on: bound once, then released. */
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
+async function pick(testId: string, option: string | RegExp): Promise<void> {
+  await page.getByTestId(testId).click();
+  await page.getByRole('option', { name: option }).click();
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-mtg-'));
+  world = join(dir, 'world');
+  await ctgi(['synth', '--out', world, '--identities', String(IDENTITIES), '--views', String(VIEWS), '--seed', '5', '--no-clip'], dir);
+  const ws = join(dir, 'ws.sqlite');
+  await ctgi(['import', '-w', ws, '--annotations', join(world, 'data_captions.json'), '--images', join(world, 'imgs'), '--name', 'Synthetic'], dir);
+  oracle = await startOracle(world);
+  closedPort = await freePort();
+  served = await startServe(ws, dir);
+  browser = await launchBrowser();
+  ({ page, errors } = await openPage(browser, served.url));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+  oracle?.child.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function addEndpoint(name: string, url: string, model: string): Promise<void> {
+  await page.getByTestId('endpoint-add').click();
+  await page.getByTestId('endpoint-name').fill(name);
+  await page.getByTestId('endpoint-url').fill(url);
+  await page.getByTestId('endpoint-model').fill(model);
+  await page.getByTestId('endpoint-save').click();
+}
+
+const probeRow = (name: string) => page.locator(`[data-testid=endpoint-probe-row][data-name="${name}"]`);
+
+describe('MTG through the UI', () => {
+  it('adds the oracle as an endpoint in Settings, and its probe passes every check', async () => {
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('endpoints-empty').waitFor();
+    await page.getByTestId('endpoint-add').click();
+    // Served over HTTP there is no keychain: keys can only be pointed at, never typed in.
+    const keyKinds = (await page.getByTestId('endpoint-key-kind').textContent()) ?? '';
+    expect(keyKinds).toContain('Environment variable');
+    expect(keyKinds).not.toContain('App keychain');
+    await page.keyboard.press('Escape');
+
+    await addEndpoint('oracle', oracle.url, 'oracle-vl');
+    const result = probeRow('oracle').getByTestId('probe-result');
+    await result.waitFor({ timeout: 30_000 });
+    expect(await result.getAttribute('data-ok')).toBe('true');
+    const checks = result.getByTestId('probe-check');
+    expect(await checks.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-check')}:${e.getAttribute('data-status')}`))).toEqual([
+      'key:ok',
+      'reachable:ok',
+      'model:ok',
+      'chat:ok',
+      'vision:ok',
+    ]);
+    expect(await result.getByTestId('probe-advice').textContent()).toContain('oracle is ready to use');
+    const row = page.locator('[data-testid=endpoint-row][data-name=oracle]');
+    expect(await row.textContent()).toContain('VQA + reconstructor');
+  });
+
+  it('probes a wrong URL and says what is wrong', async () => {
+    await addEndpoint('wrong-port', `http://127.0.0.1:${closedPort}/v1`, 'oracle-vl');
+    const result = probeRow('wrong-port').getByTestId('probe-result');
+    await result.waitFor({ timeout: 30_000 });
+    expect(await result.getAttribute('data-ok')).toBe('false');
+    expect(await result.locator('[data-check=reachable]').getAttribute('data-status')).toBe('failed');
+    expect(await result.locator('[data-check=vision]').getAttribute('data-status')).toBe('skipped');
+    const advice = (await result.getByTestId('probe-advice').textContent()) ?? '';
+    expect(advice).toContain(`Cannot reach http://127.0.0.1:${closedPort}/v1`);
+    expect(advice).toContain('Is the server running');
+    await page.getByTestId('endpoints-table').scrollIntoViewIfNeeded();
+    await screenshot(page, 'settings-endpoints');
+  });
+
+  it('starts MTG on the dataset from the Library once both endpoints probe green', async () => {
+    await page.getByTestId('nav-library').click();
+    await pick('filter-dataset', 'Synthetic');
+    await expect.poll(() => page.getByTestId('library-count').textContent()).toBe(`${IMAGES} images match`);
+    await page.getByTestId('mtg-open').click();
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.getByTestId('mtg-scope').textContent()).toContain(`${IMAGES} images selected`);
+
+    // A broken endpoint is caught before the batch, not after it: Start stays off.
+    await pick('mtg-vqa', /^wrong-port/);
+    await expect.poll(() => dialog.getByTestId('mtg-vqa-probe').getAttribute('data-state'), { timeout: 30_000 }).toBe('failed');
+    expect(await dialog.getByTestId('mtg-vqa-probe').textContent()).toContain('Cannot reach');
+    expect(await dialog.getByTestId('mtg-start').isDisabled()).toBe(true);
+
+    await pick('mtg-vqa', /^oracle/);
+    await pick('mtg-reconstructor', /^oracle/);
+    await expect.poll(() => dialog.getByTestId('mtg-vqa-probe').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
+    await dialog.getByTestId('mtg-concurrency').fill('2');
+    expect(await dialog.getByTestId('mtg-rounds').inputValue()).toBe('6');
+    await expect.poll(() => dialog.getByTestId('mtg-start').isEnabled()).toBe(true);
+    await page.waitForTimeout(300); // the modal's entrance transition
+    await screenshot(page, 'mtg-dialog');
+
+    await dialog.getByTestId('mtg-start').click();
+    await page.waitForURL(/#\/jobs$/);
+    const job = page.getByTestId('job').first();
+    await job.waitFor();
+    expect(await job.getByTestId('job-title').textContent()).toMatch(/^MTG captions for dataset \d+, 6 rounds$/);
+  });
+
+  it('pauses the job (stored rounds are kept) and resumes it to the end', async () => {
+    const job = page.getByTestId('job').first();
+    const pause = job.getByTestId('job-cancel');
+    expect(await pause.textContent()).toBe('Pause');
+    await pause.click();
+    await expect.poll(() => job.getAttribute('data-status')).toBe('cancelled');
+    expect(await job.getByTestId('job-status').textContent()).toBe('paused');
+    expect(await job.getByTestId('job-paused-note').textContent()).toContain('keeps its stored Q&A rounds');
+    const doneWhenPaused = Number(await job.getByTestId('job-progress').getAttribute('data-value'));
+    expect(doneWhenPaused).toBeLessThan(100);
+
+    await job.getByTestId('job-resume').click();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
+    expect(await job.getByTestId('job-progress-text').textContent()).toContain(`${IMAGES} of ${IMAGES}`);
+    const message = (await job.getByTestId('job-message').textContent()) ?? '';
+    expect(message).toMatch(/\d+ calls \(\d+ cached\) · \d+ tokens · 0 failed/);
+    await screenshot(page, 'jobs-mtg');
+  });
+
+  it("shows an image's Q&A rounds and its pending MTG caption in the drawer", async () => {
+    await page.getByTestId('nav-library').click();
+    await page.locator('[data-index="0"][data-image-id]').click();
+    const drawer = page.getByRole('dialog');
+    const evidence = drawer.getByTestId('mtg-evidence');
+    await evidence.waitFor();
+    expect(((await evidence.getByTestId('mtg-initial').textContent()) ?? '').length).toBeGreaterThan(10);
+    const rounds = evidence.getByTestId('mtg-round');
+    expect(await rounds.count()).toBeGreaterThan(0);
+    expect(await rounds.count()).toBeLessThanOrEqual(6);
+    // Every dropped round names its reason.
+    for (const r of await evidence.locator('[data-kept=false]').all()) {
+      expect(await r.getByTestId('mtg-drop-reason').textContent()).toMatch(/^dropped · /);
+    }
+    expect(await evidence.getByTestId('mtg-caption-status').textContent()).toBe('pending');
+    const reconstruction = (await evidence.getByTestId('mtg-reconstruction').textContent()) ?? '';
+    expect(reconstruction.length).toBeGreaterThan(10);
+    // The same caption is in the drawer's caption list, waiting for review.
+    const mtgCaption = drawer.getByTestId('caption').filter({ hasText: 'MTG' });
+    expect(await mtgCaption.getByTestId('caption-text').textContent()).toBe(reconstruction);
+    expect(await mtgCaption.getByTestId('caption-status').textContent()).toBe('pending');
+    await page.waitForTimeout(400); // the drawer's slide-in transition
+    await screenshot(page, 'drawer-mtg');
+  });
+
+  it('logged no errors in the page', () => {
+    expect(errors.filter((e) => !/script-src|favicon|status of 404|status of 400/.test(e))).toEqual([]);
+  });
+});
