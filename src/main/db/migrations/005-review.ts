@@ -42,6 +42,9 @@ export const v5Review: Migration = {
         PRIMARY KEY (caption_id, model_id)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX caption_scores_by_model ON caption_scores (model_id, score);
+
+      -- The desk reads a caption's evidence by the caption the run wrote (migration 4 indexes runs by image).
+      CREATE INDEX mtg_runs_by_caption ON mtg_runs (caption_id) WHERE caption_id IS NOT NULL;
     `);
   },
 };

@@ -1,0 +1,123 @@
+// Export accepted captions as a dataset folder. The checks that can fail at once (nothing accepted, a
+// folder that exists or cannot be written, no room) answer here; the copy itself runs as a job.
+import { Alert, Button, Checkbox, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
+import { notifications } from '@mantine/notifications';
+import { IconAlertTriangle } from '@tabler/icons-react';
+import { useState } from 'react';
+import type { ExportFormat, ExportImageMode } from '../../../../shared/domain';
+import { asDatasetId } from '../../../../shared/ids';
+import { routeHref } from '../../app/router';
+import { invoke } from '../../lib/api';
+import { formatCount } from '../../lib/format';
+import { errorMessage, useInvoke } from '../../lib/hooks';
+
+const FORMATS: { value: ExportFormat; label: string }[] = [
+  { value: 'cuhk-pedes', label: 'CUHK-PEDES (reid_raw.json)' },
+  { value: 'icfg-pedes', label: 'ICFG-PEDES (ICFG-PEDES.json)' },
+  { value: 'rstpreid', label: 'RSTPReid (data_captions.json)' },
+  { value: 'jsonl', label: 'JSON Lines with provenance' },
+];
+
+export function ExportModal({ opened, onClose }: { opened: boolean; onClose: () => void }): React.JSX.Element {
+  const datasets = useInvoke('datasets:list', {}, '', opened);
+  const [outDir, setOutDir] = useState('');
+  const [format, setFormat] = useState<ExportFormat>('cuhk-pedes');
+  const [images, setImages] = useState<ExportImageMode>('copy');
+  const [dataset, setDataset] = useState<string | null>(null);
+  const [ratios, setRatios] = useState({ train: 0.8, val: 0.1, test: 0.1 });
+  const [seed, setSeed] = useState(1);
+  const [overwrite, setOverwrite] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const start = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await invoke('export:start', {
+        outDir: outDir.trim(),
+        format,
+        images,
+        datasetId: dataset ? asDatasetId(Number(dataset)) : undefined,
+        splitRatios: ratios,
+        seed,
+        overwrite,
+      });
+      notifications.show({
+        color: 'indigo',
+        title: 'Export started',
+        message: (
+          <>
+            {formatCount(r.captions)} captions of {formatCount(r.images)} images → {r.outDir}. <a href={routeHref('jobs')}>Follow it in Jobs</a>
+          </>
+        ),
+      });
+      onClose();
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal opened={opened} onClose={onClose} title="Export accepted captions" size="lg" data-testid="export-modal">
+      <Stack gap="sm" onKeyDown={(e) => e.stopPropagation()}>
+        <TextInput
+          label="Folder to create"
+          description="The dataset folder: the annotation file and imgs/ go inside. It must be new or empty."
+          placeholder="/data/exports/my-dataset"
+          value={outDir}
+          onChange={(e) => setOutDir(e.currentTarget.value)}
+          data-testid="export-folder"
+        />
+        <Select label="Format" data={FORMATS} value={format} onChange={(v) => v && setFormat(v as ExportFormat)} allowDeselect={false} data-testid="export-format" />
+        <div>
+          <Text size="sm" fw={500} mb={4}>
+            Images
+          </Text>
+          <SegmentedControl
+            value={images}
+            onChange={(v) => setImages(v as ExportImageMode)}
+            data={[
+              { value: 'copy', label: 'Copy' },
+              { value: 'hardlink', label: 'Hard link (same disk)' },
+              { value: 'reference', label: 'Reference in place' },
+            ]}
+          />
+        </div>
+        <Select
+          label="Dataset"
+          placeholder="All datasets"
+          clearable
+          data={(datasets.data ?? []).map((d) => ({ value: String(d.id), label: d.name }))}
+          value={dataset}
+          onChange={setDataset}
+        />
+        <Text size="sm" fw={500}>
+          Splits for images that have none (by identity)
+        </Text>
+        <Group grow>
+          {(['train', 'val', 'test'] as const).map((k) => (
+            <NumberInput key={k} label={k} min={0} step={0.05} decimalScale={3} value={ratios[k]} onChange={(v) => setRatios((r) => ({ ...r, [k]: Number(v) || 0 }))} />
+          ))}
+          <NumberInput label="seed" value={seed} onChange={(v) => setSeed(Math.trunc(Number(v) || 0))} />
+        </Group>
+        <Checkbox label="Replace the folder if it holds files (only once the new export is complete)" checked={overwrite} onChange={(e) => setOverwrite(e.currentTarget.checked)} />
+        {error && (
+          <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="export-error">
+            {error}
+          </Alert>
+        )}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button loading={busy} disabled={outDir.trim() === ''} onClick={() => void start()} data-testid="export-start">
+            Export
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
