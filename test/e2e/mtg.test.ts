@@ -112,7 +112,7 @@ describe('MTG through the UI', () => {
     ]);
     expect(await result.getByTestId('probe-advice').textContent()).toContain('oracle is ready to use');
     const row = page.locator('[data-testid=endpoint-row][data-name=oracle]');
-    expect(await row.textContent()).toContain('VQA + reconstructor');
+    expect(await row.getByTestId('endpoint-role-label').textContent()).toBe('VQA + reconstructor');
   });
 
   it('probes a wrong URL and says what is wrong', async () => {
@@ -163,12 +163,17 @@ describe('MTG through the UI', () => {
     const job = page.getByTestId('job').first();
     const pause = job.getByTestId('job-cancel');
     expect(await pause.textContent()).toBe('Pause');
+    // Pause once some images are finished, to see that their work survives the pause.
+    await expect.poll(() => job.getByTestId('job-progress').getAttribute('data-value').then(Number), { timeout: 30_000 }).toBeGreaterThan(0);
     await pause.click();
     await expect.poll(() => job.getAttribute('data-status')).toBe('cancelled');
     expect(await job.getByTestId('job-status').textContent()).toBe('paused');
     expect(await job.getByTestId('job-paused-note').textContent()).toContain('keeps its stored Q&A rounds');
     const doneWhenPaused = Number(await job.getByTestId('job-progress').getAttribute('data-value'));
+    expect(doneWhenPaused).toBeGreaterThan(0);
     expect(doneWhenPaused).toBeLessThan(100);
+    expect(await job.getByTestId('job-resume').textContent()).toBe('Resume');
+    await screenshot(page, 'jobs-mtg-paused');
 
     await job.getByTestId('job-resume').click();
     await expect.poll(() => job.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');
@@ -200,6 +205,7 @@ describe('MTG through the UI', () => {
     expect(await mtgCaption.getByTestId('caption-text').textContent()).toBe(reconstruction);
     expect(await mtgCaption.getByTestId('caption-status').textContent()).toBe('pending');
     await page.waitForTimeout(400); // the drawer's slide-in transition
+    await evidence.scrollIntoViewIfNeeded();
     await screenshot(page, 'drawer-mtg');
   });
 

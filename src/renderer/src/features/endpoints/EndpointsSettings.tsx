@@ -1,7 +1,6 @@
 // Settings → MLLM endpoints: the saved profiles (never their keys: only where the key is read from),
 // adding and editing them, and a probe that says, check by check, whether a batch can use one.
 import { Alert, Badge, Button, Card, Group, Modal, ScrollArea, Stack, Table, Text, Tooltip } from '@mantine/core';
-import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconEdit, IconPlugConnected, IconPlus, IconTrash } from '@tabler/icons-react';
 import { Fragment, useCallback, useState } from 'react';
 import type { KeyRef, LlmEndpoint } from '../../../../shared/domain';
@@ -121,19 +120,19 @@ export function EndpointsSettings(): React.JSX.Element {
                         <Text fw={600} size="sm">
                           {e.name}
                         </Text>
-                        <Text size="xs" c="dimmed" ff="monospace" style={{ wordBreak: 'break-all' }}>
+                        <Text size="xs" c="dimmed" ff="monospace" truncate="end" maw={260} title={e.baseUrl}>
                           {e.baseUrl}
                         </Text>
                       </Table.Td>
                       <Table.Td>
-                        <Text size="sm" ff="monospace">
+                        <Text size="sm" ff="monospace" style={{ whiteSpace: 'nowrap' }}>
                           {e.model}
                         </Text>
                       </Table.Td>
                       <Table.Td>
-                        <Badge variant="light" color={e.role === 'reconstructor' ? 'grape' : e.role === 'vqa' ? 'cyan' : 'indigo'}>
+                        <Text size="sm" style={{ whiteSpace: 'nowrap' }} data-testid="endpoint-role-label">
                           {ROLE_LABEL[e.role]}
-                        </Badge>
+                        </Text>
                       </Table.Td>
                       <Table.Td style={{ fontVariantNumeric: 'tabular-nums' }}>
                         <Text size="sm">T {e.temperature}</Text>
@@ -195,7 +194,7 @@ export function EndpointsSettings(): React.JSX.Element {
         onClose={() => setEditing(null)}
         onSaved={(saved) => {
           setEditing(null);
-          notifications.show({ color: 'teal', title: 'Endpoint saved', message: `${saved.name}: probing ${saved.model}…` });
+          // The probe that follows, shown under the row, says more than a "saved" toast would.
           endpoints.reload();
           void probe(saved.name);
         }}

@@ -43,7 +43,8 @@ export function ProbeResult({ probe }: { probe: EndpointProbe }): React.JSX.Elem
               </Text>
               <Text span size="sm" c={c.status === 'failed' ? 'red' : 'dimmed'}>
                 {' '}
-                — {c.detail}
+                {/* The advice below already says it in full; the line only marks where it failed. */}
+                — {c.status === 'failed' && c.detail === probe.advice ? 'failed' : c.detail}
                 {c.latencyMs !== null ? ` (${c.latencyMs} ms)` : ''}
               </Text>
             </List.Item>

@@ -179,7 +179,8 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
       </Group>
       {job.message && (job.status === 'running' || pausable) && (
         <Text size="sm" mt={4} truncate="end" data-testid="job-message">
-          {job.message}
+          {/* An ETA said while running means nothing once the job has stopped. */}
+          {job.status === 'running' ? job.message : job.message.replace(/ · ETA [^·]*$/, '')}
         </Text>
       )}
       {paused && (

@@ -33,6 +33,9 @@ function Round({ round }: { round: QaRound }): React.JSX.Element {
     <Box data-testid="mtg-round" data-kept={round.kept} data-reason={round.dropReason ?? ''}>
       <Group gap={6} wrap="nowrap" align="flex-start" justify="space-between">
         <Text size="sm" fw={600} lh={1.4}>
+          <Text span size="xs" c="dimmed" fw={600} mr={6} style={{ fontVariantNumeric: 'tabular-nums' }}>
+            Q{round.index + 1}
+          </Text>
           {round.question}
         </Text>
         {round.kept ? (
