@@ -1,6 +1,6 @@
 // Settings → MLLM endpoints: the saved profiles (never their keys: only where the key is read from),
 // adding and editing them, and a probe that says, check by check, whether a batch can use one.
-import { Alert, Badge, Button, Card, Group, Modal, ScrollArea, Stack, Table, Text, Tooltip } from '@mantine/core';
+import { Alert, Button, Card, Group, Modal, ScrollArea, Stack, Table, Text, Tooltip } from '@mantine/core';
 import { IconAlertTriangle, IconEdit, IconPlugConnected, IconPlus, IconTrash } from '@tabler/icons-react';
 import { Fragment, useCallback, useState } from 'react';
 import type { KeyRef, LlmEndpoint } from '../../../../shared/domain';
