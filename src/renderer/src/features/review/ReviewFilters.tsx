@@ -4,7 +4,7 @@
 import { ActionIcon, Button, Checkbox, Chip, Group, Menu, Modal, NumberInput, Select, Text, TextInput, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconBookmark, IconFilterOff, IconSearch, IconTrash, IconUser } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useState } from 'react';
 import type { CaptionStatus, ReviewFilter } from '../../../../shared/domain';
 import { CAPTION_STATUSES, SPLITS } from '../../../../shared/domain';
 import { asDatasetId } from '../../../../shared/ids';
@@ -43,7 +43,8 @@ function LazyText(props: { value: string; onApply: (v: string) => void; placehol
 
 const num = (v: string | number): number | undefined => (v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
 
-export function ReviewFilters({
+/** Memoised: the desk re-renders on every move, the filter bar only when the filter or count changes. */
+export const ReviewFilters = memo(function ReviewFilters({
   filter,
   onChange,
   total,
@@ -207,4 +208,4 @@ export function ReviewFilters({
       </Modal>
     </Group>
   );
-}
+});

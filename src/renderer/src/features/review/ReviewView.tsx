@@ -6,7 +6,7 @@ import { IconAlertTriangle, IconArrowBackUp, IconChecklist, IconDownload, IconKe
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaptionStatus, ReviewFilter } from '../../../../shared/domain';
 import { asCaptionId } from '../../../../shared/ids';
-import { useRoute } from '../../app/router';
+import { parseHash, routeHref, useRoute } from '../../app/router';
 import { imageUrl } from '../../lib/api';
 import { useInvoke } from '../../lib/hooks';
 import { DashboardView } from '../dashboard/DashboardView';
@@ -65,7 +65,7 @@ export function ReviewView(): React.JSX.Element {
 }
 
 function Desk(): React.JSX.Element {
-  const { params, setParams } = useRoute();
+  const { params } = useRoute();
   const [filter, setFilterState] = useState<ReviewFilter>(loadFilter);
   const filterKey = JSON.stringify(filter);
   const [reviewer, setReviewer] = useState(() => localStorage.getItem(REVIEWER_KEY) ?? 'annotator');
@@ -75,11 +75,17 @@ function Desk(): React.JSX.Element {
   const editor = useRef<HTMLTextAreaElement>(null);
   const startAt = params.get('caption');
 
-  const setFilter = (f: ReviewFilter): void => {
+  const setFilter = useCallback((f: ReviewFilter): void => {
     sessionStorage.setItem(FILTER_KEY, JSON.stringify(f));
     setFilterState(f);
-  };
-  const onShow = useCallback((id: number) => setParams({ caption: String(id) }, true), [setParams]);
+  }, []);
+  // The caption in the address bar lets a reload (or a second window) open the same one. Written
+  // without a hashchange event: the route is only read on mount, and re-rendering the shell on every
+  // move would cost a frame on each keypress.
+  const onShow = useCallback((id: number) => {
+    const current = Object.fromEntries(parseHash(location.hash).params);
+    history.replaceState(history.state, '', routeHref('review', { ...current, caption: String(id) }));
+  }, []);
   const desk = useReviewDesk(filter, filterKey, reviewer.trim() || 'annotator', startAt ? asCaptionId(Number(startAt)) : null, onShow);
   const count = useInvoke('review:queue', { filter, limit: 0 }, `${filterKey}|${countTick}`);
   const item = desk.item;
@@ -92,6 +98,11 @@ function Desk(): React.JSX.Element {
   const dirty = item !== null && text.trim() !== item.caption.text;
 
   const after = useCallback(() => setCountTick((t) => t + 1), []);
+  const { restart } = desk;
+  const onBulkDone = useCallback(() => {
+    after();
+    void restart();
+  }, [after, restart]);
   const accept = useCallback(async () => {
     if (!item) return;
     if (dirty) await desk.edit(text, 'accepted');
@@ -174,7 +185,7 @@ function Desk(): React.JSX.Element {
 
   return (
     <Stack gap="sm" style={{ flex: 1, minHeight: 0 }}>
-      <ReviewFilters filter={filter} onChange={setFilter} total={count.data?.total ?? null} reviewer={reviewer} onBulkDone={() => { after(); void desk.restart(); }} />
+      <ReviewFilters filter={filter} onChange={setFilter} total={count.data?.total ?? null} reviewer={reviewer} onBulkDone={onBulkDone} />
       {desk.conflict && (
         <Alert color="orange" icon={<IconAlertTriangle size={18} />} title="Changed elsewhere" data-testid="review-conflict">
           <Group justify="space-between">
