@@ -129,6 +129,25 @@ describe('MTG through the UI', () => {
     await screenshot(page, 'settings-endpoints');
   });
 
+  it('edits the default prompt set into a new version, after the server refuses a broken regex', async () => {
+    const rows = page.getByTestId('prompts-row');
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('defaultv1');
+    await rows.first().getByTestId('prompts-edit').click();
+    const editor = page.getByRole('dialog');
+    const notVisible = editor.getByLabel('Not visible');
+    const regexes = await notVisible.inputValue();
+    await notVisible.fill(`${regexes}\n(unclosed`);
+    await editor.getByTestId('prompts-save').click();
+    await expect.poll(() => editor.getByTestId('prompts-error').textContent()).toContain('(unclosed');
+
+    await notVisible.fill(regexes);
+    await editor.getByLabel('Description').fill('MTG after the CTGI paper, as used by the e2e test');
+    await editor.getByTestId('prompts-save').click();
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.first().textContent()).toContain('defaultv2newest');
+  });
+
   it('starts MTG on the dataset from the Library once both endpoints probe green', async () => {
     await page.getByTestId('nav-library').click();
     await pick('filter-dataset', 'Synthetic');
@@ -148,6 +167,7 @@ describe('MTG through the UI', () => {
     await expect.poll(() => dialog.getByTestId('mtg-vqa-probe').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
     await dialog.getByTestId('mtg-concurrency').fill('2');
     expect(await dialog.getByTestId('mtg-rounds').inputValue()).toBe('6');
+    expect(await dialog.getByTestId('mtg-prompts').inputValue()).toBe('default v2');
     await expect.poll(() => dialog.getByTestId('mtg-start').isEnabled()).toBe(true);
     await page.waitForTimeout(300); // the modal's entrance transition
     await screenshot(page, 'mtg-dialog');
@@ -198,6 +218,7 @@ describe('MTG through the UI', () => {
       expect(await r.getByTestId('mtg-drop-reason').textContent()).toMatch(/^dropped · /);
     }
     expect(await evidence.getByTestId('mtg-caption-status').textContent()).toBe('pending');
+    expect(await evidence.textContent()).toContain('prompts default v2');
     const reconstruction = (await evidence.getByTestId('mtg-reconstruction').textContent()) ?? '';
     expect(reconstruction.length).toBeGreaterThan(10);
     // The same caption is in the drawer's caption list, waiting for review.
