@@ -20,7 +20,8 @@ import { EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
-import type { MtiProgress } from './mti';
+import type { MtiParams, MtiProgress } from './mti';
+import { mtiParamsSchema } from './mti-contract';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
 
@@ -160,6 +161,19 @@ export const invokeSchemas = {
     datasetId: id<DatasetId>().optional(),
     queries: z.enum(EVAL_QUERY_KINDS).default('captions'),
   }),
+  /** Retrieval without and with MTI over a labelled split, with its cost and the top-1 spread for ξ (issue 6). */
+  'eval:mti': z.object({
+    modelId: id<ModelId>(),
+    split: z.enum(SPLITS).default('test'),
+    datasetId: id<DatasetId>().optional(),
+    queries: z.enum(EVAL_QUERY_KINDS).default('one-attribute'),
+    vqaEndpoint: endpointName.optional(),
+    aggregatorEndpoint: endpointName.optional(),
+    params: mtiParamsSchema.default({}),
+    /** MTI costs MLLM calls per query: evaluate the first N. */
+    limit: z.number().int().min(1).max(5000).default(48),
+    parallel: z.number().int().min(1).max(64).optional(),
+  }),
 } as const;
 
 export type Channel = keyof typeof invokeSchemas;
@@ -192,6 +206,47 @@ export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
   'search:text': TextSearchResult;
   'search:tokens': QueryTokens;
   'eval:run': EvalReport;
+  'eval:mti': MtiEvalReport;
+}
+
+interface MtiMetricsRow {
+  r1: number;
+  r5: number;
+  r10: number;
+  mAP: number;
+  mINP: number;
+}
+
+/** `eval:mti`'s answer (src/main/pipelines/eval-mti.ts computes it; `ctgi eval --mti` prints the same). */
+export interface MtiEvalReport {
+  modelName: string;
+  split: string;
+  queryKind: string;
+  queries: number;
+  gallery: number;
+  params: MtiParams;
+  vqaEndpoint: string;
+  aggregatorEndpoint: string;
+  without: MtiMetricsRow;
+  with: MtiMetricsRow;
+  callsPerQuery: { mean: number; p50: number; p95: number; max: number };
+  latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
+  /** Shares of queries, 0–100. */
+  anchorFound: number;
+  earlyStops: number;
+  fallbacks: number;
+  anchorCorrect: number;
+  top1Similarity: {
+    min: number;
+    p10: number;
+    median: number;
+    p90: number;
+    max: number;
+    mean: number;
+    histogram: { from: number; to: number; count: number }[];
+  };
+  examples: { query: string; refined: string | null; before: number; after: number }[];
+  ms: number;
 }
 
 /** What the renderer (and any client) sees: `window.api.invoke('images:get', {id})`. */
