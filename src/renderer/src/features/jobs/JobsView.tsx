@@ -102,7 +102,8 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
     try {
       upsert(await invoke(what === 'cancel' ? 'jobs:cancel' : 'jobs:resume', { id: job.id }));
     } catch (err) {
-      notifications.show({ color: 'red', title: `Could not ${what} the job`, message: errorMessage(err) });
+      const verb = what === 'cancel' && PAUSABLE.has(job.kind) ? 'pause' : what;
+      notifications.show({ color: 'red', title: `Could not ${verb} the job`, message: errorMessage(err) });
     } finally {
       setBusy(false);
     }

@@ -333,7 +333,7 @@ function DialogBody({
           Manage endpoints and prompts
         </Anchor>
         <Group gap="xs">
-          {(vqaProbe?.status === 'done' && !vqaProbe.probe.ok) || (recProbe?.status === 'done' && !recProbe.probe.ok) || vqaProbe?.status === 'error' ? (
+          {!probing && ((vqaProbe && !ready(vqaProbe)) || (recProbe && !ready(recProbe))) ? (
             <Button
               variant="default"
               leftSection={<IconRefresh size={16} />}
