@@ -107,10 +107,10 @@ describe('job runner', () => {
     const { runner } = setup(db, log, gate);
     const job = runner.enqueue('import', { n: 6 });
     await until(() => log.length === 3);
-    runner.cancel(job.id);
+    const cancelling = runner.cancel(job.id);
     release();
+    expect(await cancelling).toMatchObject({ status: 'cancelled', done: 3 });
     await runner.idle();
-    expect(runner.get(job.id)).toMatchObject({ status: 'cancelled', done: 3 });
     gate.wait = null;
     runner.resume(job.id);
     await runner.idle();
@@ -151,7 +151,7 @@ describe('job runner', () => {
     await runner.idle();
     expect(log).toEqual([]);
     expect(() => runner.resume(Number(id) as never)).toThrow(/running in another process/);
-    expect(() => runner.cancel(Number(id) as never)).toThrow(/running in another process/);
+    await expect(runner.cancel(Number(id) as never)).rejects.toThrow(/running in another process/);
   });
 
   it('a runner that does not adopt queued work runs only the jobs it started', async () => {

@@ -162,12 +162,15 @@ export class JobRunner {
     return toJob(this.db, row, rate);
   }
 
-  cancel(id: JobId): Job {
+  /** Resolves once the job has really stopped, so the answer never says `running` for a cancelled job. */
+  async cancel(id: JobId): Promise<Job> {
     const row = getJobRow(this.db, id);
     if (!row) throw notFound(`Job ${id}`);
     const run = this.running.get(id);
-    if (run) run.controller.abort('cancel' satisfies AbortReason);
-    else if (row.status === 'running' && !isOrphaned(row)) throw runningElsewhere(row);
+    if (run) {
+      run.controller.abort('cancel' satisfies AbortReason);
+      await run.promise;
+    } else if (row.status === 'running' && !isOrphaned(row)) throw runningElsewhere(row);
     else if (row.status === 'queued' || row.status === 'running') {
       markJobFinished(this.db, id, 'cancelled', null);
       this.settle(row, 'cancelled');

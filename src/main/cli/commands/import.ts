@@ -136,7 +136,7 @@ export const importCommand: Command = {
         interrupts++;
         if (interrupts === 1) {
           io.err(`\nCancelling import #${id} after the current batch… (Ctrl-C again to quit at once; it stays resumable)`);
-          ws.jobs.cancel(id);
+          void ws.jobs.cancel(id);
         } else process.exit(130);
       };
       process.on('SIGINT', onSigint);

@@ -35,7 +35,7 @@ export const jobsCommand: Command = {
       const cancel = stringOption(values, 'cancel');
       const resume = stringOption(values, 'resume');
       if (cancel !== undefined || resume !== undefined) {
-        const job = cancel !== undefined ? ws.jobs.cancel(asJobId(Number(cancel))) : ws.jobs.resume(asJobId(Number(resume)));
+        const job = cancel !== undefined ? await ws.jobs.cancel(asJobId(Number(cancel))) : ws.jobs.resume(asJobId(Number(resume)));
         if (resume !== undefined) await ws.jobs.idle();
         const final = ws.jobs.get(job.id);
         io.out(values.json ? JSON.stringify(final, null, 2) : formatJob(final));

@@ -139,7 +139,7 @@ export const mtgCommand: Command = {
       const onSigint = (): void => {
         if (++interrupts > 1) process.exit(130);
         io.err(`\nPausing MTG #${id}: images in flight are dropped (their answers stay cached); resume with ctgi mtg --resume ${id}`);
-        ws.jobs.cancel(id);
+        void ws.jobs.cancel(id);
       };
       process.on('SIGINT', onSigint);
       let job: Job;
