@@ -8,6 +8,7 @@ import {
   Group,
   Loader,
   Progress,
+  SegmentedControl,
   Select,
   Stack,
   Text,
@@ -33,6 +34,8 @@ import { formatCount } from '../../lib/format';
 import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
 import type { DrawerMove } from '../library/ImageDrawer';
 import { ImageDrawer } from '../library/ImageDrawer';
+import { MtiReport } from '../mti/MtiReport';
+import { MtiView } from '../mti/MtiView';
 import type { GridHandle } from '../library/ImageGrid';
 import { ResultGrid } from './ResultGrid';
 import { useEmbed } from './useEmbed';
@@ -173,6 +176,10 @@ export function SearchView(): React.JSX.Element {
   const modelId = (positiveId(params.get('model')) ?? modelList[0]?.id) as ModelId | undefined;
   const model = modelList.find((m) => m.id === modelId);
   const datasetId = positiveId(params.get('dataset')) as DatasetId | undefined;
+  // Plain ranking, MTI's conversation beside its re-ranking, or MTI's evaluation report.
+  const tab = params.get('tab') === 'mti' ? 'mti' : params.get('tab') === 'report' ? 'report' : 'ranking';
+  const mtiSearchId = positiveId(params.get('search'));
+  const [mtiNonce, setMtiNonce] = useState(0);
 
   const [draft, setDraft] = useState(q);
   const [draftFor, setDraftFor] = useState(q);
@@ -185,7 +192,7 @@ export function SearchView(): React.JSX.Element {
 
   const ready = q.trim() !== '' && model !== undefined;
   const searchKey = `${modelId}|${datasetId}|${q}`;
-  const search = useInvoke('search:text', { modelId: modelId ?? (1 as ModelId), query: q, k: TOP_K, datasetId }, searchKey, ready);
+  const search = useInvoke('search:text', { modelId: modelId ?? (1 as ModelId), query: q, k: TOP_K, datasetId }, searchKey, ready && tab === 'ranking');
   const result = ready && search.data && search.data.modelId === modelId ? search.data : undefined;
 
   const refresh = useThrottled(() => {
@@ -227,7 +234,11 @@ export function SearchView(): React.JSX.Element {
     [select, selectedIndex],
   );
 
-  const submit = (text: string): void => setParams({ q: text.trim(), model: modelId ? String(modelId) : undefined });
+  const submit = (text: string): void => {
+    // On the conversation tab the button starts a new MTI search (it costs MLLM calls, so only on a press).
+    setParams({ q: text.trim(), model: modelId ? String(modelId) : undefined, ...(tab === 'mti' ? { search: undefined } : {}) });
+    if (tab === 'mti') setMtiNonce((n) => n + 1);
+  };
 
   let body: React.ReactNode;
   if (models.error) {
@@ -309,6 +320,21 @@ export function SearchView(): React.JSX.Element {
   } else {
     body = <ResultGrid ref={grid} results={result.results} selectedIndex={selectedIndex} onOpen={select} />;
   }
+  if (tab !== 'ranking' && model && model.embeddedImages > 0) {
+    body =
+      tab === 'mti' ? (
+        <MtiView
+          modelId={model.id}
+          datasetId={datasetId}
+          query={q}
+          searchId={mtiSearchId}
+          startNonce={mtiNonce}
+          onSearchId={(id) => setParams({ search: id === undefined ? undefined : String(id) }, true)}
+        />
+      ) : (
+        <MtiReport modelId={model.id} datasetId={datasetId} />
+      );
+  }
 
   return (
     <Stack gap="md" style={{ flex: 1, minHeight: 0 }}>
@@ -316,12 +342,23 @@ export function SearchView(): React.JSX.Element {
         <div>
           <Title order={2}>Search</Title>
           <Text c="dimmed" size="sm" data-testid="search-summary">
-            {result && result.results.length > 0
+            {tab === 'ranking' && result && result.results.length > 0
               ? `Top ${formatCount(result.results.length)} by similarity · ${Math.round(result.ms)} ms`
               : 'Find people by description'}
           </Text>
         </div>
-        {result && (
+        <SegmentedControl
+          size="xs"
+          data={[
+            { value: 'ranking', label: 'Ranking' },
+            { value: 'mti', label: 'Conversation (MTI)' },
+            { value: 'report', label: 'MTI report' },
+          ]}
+          value={tab}
+          onChange={(v) => setParams({ tab: v === 'ranking' ? undefined : v })}
+          data-testid="search-tab"
+        />
+        {result && tab === 'ranking' && (
           <Badge variant="light" color="gray" leftSection={<IconCpu size={12} />} data-testid="search-provider">
             text tower on {result.provider}
           </Badge>
@@ -367,7 +404,7 @@ export function SearchView(): React.JSX.Element {
             data-testid="search-dataset"
           />
           <Button type="submit" disabled={!model || draft.trim() === ''} data-testid="search-submit">
-            Search
+            {tab === 'mti' ? 'Ask the MLLM' : 'Search'}
           </Button>
         </Group>
       </form>

@@ -1,0 +1,129 @@
+// The Search page's "Conversation" tab: MTI's re-ranked grid beside its transcript. A search starts when
+// the analyst presses the button (each one costs MLLM calls, so never on its own); its id goes into the
+// URL, so a reload or a link reopens the saved search with its transcript.
+import { Badge, Button, Center, EmptyState, Group, Stack, Text } from '@mantine/core';
+import { IconHistory, IconMessageChatbot } from '@tabler/icons-react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
+import type { MtiAction } from '../../../../shared/mti';
+import type { DrawerMove } from '../library/ImageDrawer';
+import { ImageDrawer } from '../library/ImageDrawer';
+import { MtiResultGrid } from './MtiResultGrid';
+import { MtiTranscript } from './MtiTranscript';
+import { SavedSearches } from './SavedSearches';
+import { useMtiSearch } from './useMtiSearch';
+import classes from './Mti.module.css';
+
+export function MtiView({
+  modelId,
+  datasetId,
+  query,
+  searchId,
+  startNonce,
+  onSearchId,
+}: {
+  modelId: ModelId;
+  datasetId: DatasetId | undefined;
+  query: string;
+  /** The saved search the URL names, if any. */
+  searchId: number | undefined;
+  /** Bumped by the page's Search button on this tab: start a new search for `query`. */
+  startNonce: number;
+  onSearchId: (id: number | undefined) => void;
+}): React.JSX.Element {
+  const mti = useMtiSearch((s) => onSearchId(s.id));
+  const { search, busy, start, open } = mti;
+  const [savedOpen, setSavedOpen] = useState(false);
+  const [selected, setSelected] = useState<number | null>(null);
+
+  const started = useRef(0);
+  useEffect(() => {
+    if (startNonce === 0 || started.current === startNonce || query.trim() === '') return;
+    started.current = startNonce;
+    void start({ modelId, datasetId, query });
+  }, [startNonce, query, modelId, datasetId, start]);
+
+  useEffect(() => {
+    if (searchId !== undefined && search?.id !== searchId && busy === null) void open(searchId);
+  }, [searchId, search?.id, busy, open]);
+
+  const rows = search?.results ?? [];
+  const act = (a: MtiAction): void => void mti.step(a);
+  const pick = (id: ImageId): void => act({ kind: 'pick-anchor', imageId: id });
+  const move: DrawerMove = useMemo(
+    () => ({
+      step: (delta) => {
+        if (selected === null) return;
+        const d = typeof delta === 'number' ? delta : delta === 'row-up' ? -4 : 4;
+        setSelected(Math.max(0, Math.min(rows.length - 1, selected + d)));
+      },
+    }),
+    [selected, rows.length],
+  );
+
+  const lambda = search?.transcript.params.lambda;
+  const header = (
+    <Group justify="space-between" gap="xs">
+      <Group gap="xs">
+        {search ? (
+          <>
+            <Text size="sm" c="dimmed" data-testid="mti-summary">
+              Top {rows.length} by λ·S(q,v) + (1−λ)·S(q̂,v), λ = {lambda}
+              {search.refined ? '' : ' (no q̂ yet: the query alone)'}
+            </Text>
+            <Badge size="sm" variant="light" color={search.status === 'done' ? 'teal' : search.status === 'fallback' ? 'orange' : 'gray'} data-testid="mti-status">
+              {search.status}
+            </Badge>
+          </>
+        ) : (
+          <Text size="sm" c="dimmed">
+            Interactive search: the MLLM checks the top candidates, asks about the best one, and refines your words.
+          </Text>
+        )}
+      </Group>
+      <Button size="xs" variant="default" leftSection={<IconHistory size={14} />} onClick={() => setSavedOpen(true)} data-testid="mti-saved">
+        Saved searches
+      </Button>
+    </Group>
+  );
+
+  let grid: React.ReactNode;
+  if (search && rows.length > 0) grid = <MtiResultGrid rows={rows} busy={busy !== null} onOpen={setSelected} onPick={pick} />;
+  else
+    grid = (
+      <Center style={{ flex: 1 }}>
+        <EmptyState
+          maw={520}
+          icon={<IconMessageChatbot size={36} stroke={1.4} />}
+          withIndicatorBackground
+          title={busy ? 'Working…' : 'Ask the MLLM to sharpen a vague description'}
+          description={
+            busy
+              ? busy
+              : 'MTI ranks the gallery for your words, asks the MLLM which top candidate really fits, asks it questions about that person, and re-ranks with a refined description. You can answer, reject or edit at every step.'
+          }
+          data-testid="mti-idle"
+        >
+          {!busy && (
+            <EmptyState.Actions>
+              <Button disabled={query.trim() === ''} onClick={() => void start({ modelId, datasetId, query })} leftSection={<IconMessageChatbot size={16} />} data-testid="mti-start">
+                {query.trim() === '' ? 'Type a description first' : `Ask the MLLM about “${query.length > 40 ? `${query.slice(0, 40)}…` : query}”`}
+              </Button>
+            </EmptyState.Actions>
+          )}
+        </EmptyState>
+      </Center>
+    );
+
+  return (
+    <Stack gap="xs" style={{ flex: 1, minHeight: 0 }}>
+      {header}
+      <div className={classes.layout}>
+        <div className={classes.gridPane}>{grid}</div>
+        <MtiTranscript search={search} busy={busy} live={mti.live} error={mti.error} onAct={act} onCancel={mti.cancel} />
+      </div>
+      <SavedSearches opened={savedOpen} onClose={() => setSavedOpen(false)} onOpen={(id) => onSearchId(id)} />
+      <ImageDrawer imageId={selected === null ? null : (rows[selected]?.image.id ?? null)} index={selected} total={rows.length} onClose={() => setSelected(null)} move={move} />
+    </Stack>
+  );
+}
