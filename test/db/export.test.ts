@@ -13,6 +13,7 @@ import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { insertMtgRun, savePromptSet } from '../../src/main/db/repos/mtg';
 import { ANNOTATION_FILE, assignSplits, numberIdentities, type ExportImage } from '../../src/main/datasets/export-formats';
 import { detectFormat, parseJson, recordsToItems } from '../../src/main/datasets/formats';
+import { exportCommand } from '../../src/main/cli/commands/export';
 import { AppError } from '../../src/main/errors';
 import { checkTarget, startExport } from '../../src/main/jobs/export';
 import { startImport } from '../../src/main/jobs/import';
@@ -246,6 +247,22 @@ describe('bad input', () => {
   });
 });
 
-it('AppError is what the front doors turn into messages', () => {
-  expect(new AppError('bad_request', 'x').code).toBe('bad_request');
+describe('ctgi export', () => {
+  it('runs the job in the command and prints where the file went; bad options say what to give', async () => {
+    const { ws } = await library();
+    const file = ws.file;
+    await ws.close();
+    const out = join(tempDir(), 'cli');
+    const lines: string[] = [];
+    const io = { out: (l: string) => lines.push(l), err: () => undefined };
+    const code = await exportCommand.run({ workspace: file, out, format: 'cuhk-pedes', split: '0.6,0.2,0.2', seed: '3', json: true }, [], io);
+    expect(code).toBe(0);
+    const report = JSON.parse(lines.join('\n')) as { file: string; captions: number; job: Job };
+    expect(report).toMatchObject({ file: join(out, 'reid_raw.json'), captions: 9, job: { status: 'done', kind: 'export' } });
+    expect(readBack('cuhk-pedes', report.file).items).toHaveLength(9);
+    await expect(exportCommand.run({ workspace: file, out: join(tempDir(), 'x'), format: 'coco' }, [], io)).rejects.toThrow(
+      new AppError('bad_request', '--format must be one of cuhk-pedes, icfg-pedes, rstpreid, jsonl; got "coco".'),
+    );
+    await expect(exportCommand.run({ workspace: file, out: join(tempDir(), 'x'), format: 'rstpreid', split: '1,2' }, [], io)).rejects.toThrow(/--split takes three shares/);
+  });
 });
