@@ -143,6 +143,19 @@ describe('undo', () => {
     expect(h[0]!.after).toMatchObject({ status: 'pending', undoes: h[1]!.id });
   });
 
+  it('undoes a chain of own actions on one caption, newest first (accept, flag, edit, flag)', () => {
+    const c = mtgCaption(image(1, '1'), 'model text');
+    decide(db, { captionId: c, version: 1, decision: 'accept', reviewer: 'ann' });
+    decide(db, { captionId: c, version: 2, decision: 'flag', reviewer: 'ann' });
+    const e = edit(db, { captionId: c, version: 3, text: 'better text', status: 'accepted', reviewer: 'ann' });
+    decide(db, { captionId: e.caption.id, version: 1, decision: 'flag', reviewer: 'ann' });
+    expect(undo(db, 'ann').item?.caption).toMatchObject({ id: e.caption.id, status: 'accepted' });
+    expect(undo(db, 'ann').item?.caption).toMatchObject({ id: c, status: 'flagged', text: 'model text' });
+    expect(undo(db, 'ann').item?.caption).toMatchObject({ id: c, status: 'accepted' });
+    expect(undo(db, 'ann').item?.caption).toMatchObject({ id: c, status: 'pending' });
+    expect(undo(db, 'ann').undone).toBeNull();
+  });
+
   it('undoes an edit: the model row is current again, the edit is kept but retracted', () => {
     const c = mtgCaption(image(1, '1'), 'model text');
     const e = edit(db, { captionId: c, version: 1, text: 'human text', status: 'accepted', reviewer: 'ann' });

@@ -219,29 +219,42 @@ export function edit(
 const describeAction = (action: ReviewAction, n: number): string =>
   n > 1 ? `${action} of ${n.toLocaleString('en-US')} captions` : action === 'edit' ? 'edit' : action;
 
-/** Reverses one audit row; throws a conflict when the caption changed since that row was written. */
+/** Decisions on a caption after audit row `afterId` that are still in force (not undone). */
+function liveActionsAfter(db: Db, captionId: CaptionId, afterId: number): number {
+  return (
+    db
+      .prepare(`SELECT count(*) AS n FROM reviews WHERE caption_id = ? AND id > ? AND action != 'undo' AND undone_by IS NULL`)
+      .get(captionId, afterId) as { n: number }
+  ).n;
+}
+
+/**
+ * Reverses one audit row. It may be undone only while nothing later is in force on the same caption
+ * (the reviewer's own later actions are undone first, newest first); a later decision by someone else
+ * is a conflict, never silently rolled back.
+ */
 function revert(db: Db, r: ReviewRow, now: number): { captionId: CaptionId; before: unknown; after: unknown } {
   const before = parseJson(r.before) ?? {};
   const after = parseJson(r.after) ?? {};
   const captionId = asCaptionId(r.caption_id);
+  if (liveActionsAfter(db, captionId, r.id) > 0) throw conflictError(db, captionId);
   if (r.action === 'edit') {
     const editedId = asCaptionId(Number(after.captionId));
-    const replacedVersion = Number(after.replacedVersion);
     const edited = requireCaption(db, editedId);
-    // The edit is undone only as it was made: its row untouched since, and nothing else current.
-    if (edited.version !== Number(after.version) || edited.is_current !== 1) throw conflictError(db, editedId);
+    if (edited.is_current !== 1 || liveActionsAfter(db, editedId, r.id) > 0) throw conflictError(db, editedId);
+    const replaced = requireCaption(db, captionId);
     if (!setCaptionCurrentIf(db, editedId, edited.version, false, now, true)) throw conflictError(db, editedId);
-    if (!setCaptionCurrentIf(db, captionId, replacedVersion, true, now)) throw conflictError(db, captionId);
+    if (!setCaptionCurrentIf(db, captionId, replaced.version, true, now)) throw conflictError(db, captionId);
     return {
       captionId,
       before: { captionId: editedId, text: edited.text, status: edited.status, version: edited.version },
-      after: { captionId, text: before.text, status: before.status, version: replacedVersion + 1, retracted: editedId },
+      after: { captionId, text: replaced.text, status: replaced.status, version: replaced.version + 1, retracted: editedId },
     };
   }
   const to = before.status as CaptionStatus;
-  const version = Number(after.version);
-  if (!updateCaptionStatusIf(db, captionId, version, to, now)) throw conflictError(db, captionId);
-  return { captionId, before: after, after: { status: to, version: version + 1 } };
+  const row = requireCaption(db, captionId);
+  if (!updateCaptionStatusIf(db, captionId, row.version, to, now)) throw conflictError(db, captionId);
+  return { captionId, before: { status: row.status, version: row.version }, after: { status: to, version: row.version + 1 } };
 }
 
 /** Undoes this reviewer's newest action not undone yet (a whole bulk action at once). */
