@@ -16,6 +16,8 @@ import { launchBrowser, openPage, screenshot } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';
 import { startServe, type Served } from './helpers/serve';
 
+declare const document: { activeElement: { getAttribute(name: string): string | null } | null };
+
 const IMAGES = 40;
 let dir: string;
 let served: Served;
@@ -99,6 +101,8 @@ describe('review desk', () => {
     expect((await item(a!.captionId)).caption.status).toBe('accepted');
 
     await page.keyboard.press('e');
+    // Typed letters are commands until the editor has the focus: wait for it.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null)).toBe('review-editor');
     await page.keyboard.press('Control+A');
     await page.keyboard.type('A person in a long green coat, corrected by hand.');
     await expect.poll(() => page.locator('[data-diff=added]').count()).toBeGreaterThan(0);

@@ -50,6 +50,8 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
   const [conflict, setConflict] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const cache = useRef(new Map<string, Promise<ReviewItem | null>>());
+  // A ref, not the state: two key presses before a re-render must not both start a change.
+  const busyRef = useRef(false);
   const itemRef = useRef<ReviewItem | null>(null);
   const filterRef = useRef(filter);
   const onShowRef = useRef(onShow);
@@ -99,7 +101,7 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
 
   /** After a change to `changed`, only what was fetched *from* it can still be trusted. */
   const invalidate = useCallback((changed: number) => {
-    for (const key of [...cache.current.keys()]) if (!key.endsWith(`:${changed}`)) cache.current.delete(key);
+    for (const key of [...cache.current.keys()]) if (key.split(':')[2] !== String(changed)) cache.current.delete(key);
   }, []);
 
   const fail = useCallback((err: unknown) => {
@@ -129,7 +131,8 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
   const mutate = useCallback(
     async (run: (current: ReviewItem) => Promise<unknown>, thenNext: boolean) => {
       const current = itemRef.current;
-      if (!current || busy) return;
+      if (!current || busyRef.current) return;
+      busyRef.current = true;
       setBusy(true);
       try {
         await run(current);
@@ -138,10 +141,11 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
       } catch (err) {
         fail(err);
       } finally {
+        busyRef.current = false;
         setBusy(false);
       }
     },
-    [busy, invalidate, go, fail],
+    [invalidate, go, fail],
   );
 
   const decide = useCallback(
@@ -165,7 +169,8 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
   );
 
   const undo = useCallback(async () => {
-    if (busy) return;
+    if (busyRef.current) return;
+    busyRef.current = true;
     setBusy(true);
     try {
       const r = await invoke('review:undo', { reviewer });
@@ -175,9 +180,10 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
     } catch (err) {
       fail(err);
     } finally {
+      busyRef.current = false;
       setBusy(false);
     }
-  }, [busy, reviewer, show, fail]);
+  }, [reviewer, show, fail]);
 
   const reload = useCallback(async () => {
     const current = itemRef.current;
