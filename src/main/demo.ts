@@ -1,10 +1,20 @@
-// The demo workspace behind `npm start` / `ctgi serve --demo`: a synthetic world, imported like any
-// dataset, so a fresh clone shows a working library (and a running import job) without any download.
+// The demo workspace behind `npm start` / `ctgi serve --demo`: a synthetic world imported like any
+// dataset, its toy CLIP registered and embedded, and its oracle MLLM running as an endpoint — so a fresh
+// clone shows every view working (library, search, MTG, MTI) without any download.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Job } from '../shared/domain';
-import { listDatasets } from './db/repos/datasets';
+import { asDatasetId, type DatasetId, type ModelId } from '../shared/ids';
+import { getDatasetRow, listDatasets } from './db/repos/datasets';
+import { countImagesMissingEmbedding } from './db/repos/embeddings';
+import { findModelRowByName } from './db/repos/models';
+import { startEmbed } from './jobs/embed';
 import { startImport } from './jobs/import';
+import { saveEndpoint } from './llm/endpoints';
+import { getKeyStore } from './llm/keys';
+import { registerModel } from './ml/models';
+import { ORACLE_MODELS, startOracle } from './synth/oracle/server';
+import { isToyClipFolder, writeToyClipFolder } from './synth/toy-clip';
 import { generateWorld, IMAGE_ROOT, WORLD_FILES } from './synth/world';
 import type { Workspace } from './workspace';
 
@@ -14,6 +24,8 @@ export interface DemoOptions {
   identities?: number;
   views?: number;
   seed?: number;
+  /** Start the oracle MLLM and save it as the `demo-oracle` endpoint (default true). */
+  oracle?: boolean;
   log?: (line: string) => void;
 }
 
@@ -21,26 +33,36 @@ export interface DemoResult {
   /** The import job, when this call started one; undefined when the workspace already had data. */
   job?: Job;
   worldDir: string;
+  modelId: ModelId;
+  /** The oracle's base URL, when it was started. */
+  oracleUrl: string | null;
+  /** Stops the oracle; call before closing the workspace. */
+  stop(): Promise<void>;
 }
 
 /** Big enough to scroll and search, small enough to render and import in seconds on a laptop. */
 export const DEMO_DEFAULTS = { identities: 150, views: 4, seed: 7 } as const;
+export const DEMO_MODEL = 'toy-clip (synthetic)';
+export const DEMO_ENDPOINT = 'demo-oracle';
+/** A little noise, so MTG's filters and MTI's anchor checks have something to do. */
+const DEMO_ORACLE_WRONG_RATE = 0.05;
 
 /**
- * Fills an empty workspace with the synthetic demo dataset. A workspace that holds any dataset —
- * including a demo import interrupted earlier, which the job runner resumes — is left alone. The world
- * on disk is reused when a previous run already generated it.
+ * Brings a workspace to a working demo, one idempotent step at a time: the world on disk, its import,
+ * the toy CLIP registered, every demo image embedded once the import is done, and the oracle endpoint.
+ * A workspace that holds other data keeps it; only missing steps run.
  */
 export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {}): Promise<DemoResult> {
   const worldDir = opts.worldDir ?? join(dirname(ws.file), 'demo-world');
-  if (listDatasets(ws.db).length > 0) return { worldDir };
+  const log = opts.log ?? (() => {});
+  const datasets = listDatasets(ws.db);
   // The annotation file is written last, so its presence means a whole world; without it a previous
   // run stopped half-way and the world is made again from scratch.
   const annotationFile = join(worldDir, WORLD_FILES.rstpreid);
-  if (!existsSync(annotationFile)) {
+  if (datasets.length === 0 && !existsSync(annotationFile)) {
     const identities = opts.identities ?? DEMO_DEFAULTS.identities;
     const views = opts.views ?? DEMO_DEFAULTS.views;
-    opts.log?.(`Generating the synthetic demo world (${identities} people × ${views} views) in ${worldDir}…`);
+    log(`Generating the synthetic demo world (${identities} people × ${views} views) in ${worldDir}…`);
     const world = await generateWorld({
       outDir: worldDir,
       identities,
@@ -48,13 +70,71 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
       seed: opts.seed ?? DEMO_DEFAULTS.seed,
       overwrite: true,
     });
-    opts.log?.(`Generated ${world.images} images in ${(world.elapsedMs / 1000).toFixed(1)} s.`);
+    log(`Generated ${world.images} images in ${(world.elapsedMs / 1000).toFixed(1)} s.`);
   }
-  const { job } = startImport(ws, {
-    imageRoot: join(worldDir, IMAGE_ROOT),
-    annotationFile,
-    format: 'rstpreid',
-    name: 'Demo (synthetic people)',
+  const clipDir = join(worldDir, 'toy-clip');
+  if (!isToyClipFolder(clipDir)) await writeToyClipFolder(clipDir);
+
+  let job: Job | undefined;
+  let datasetId: DatasetId;
+  if (datasets.length === 0) {
+    const started = startImport(ws, {
+      imageRoot: join(worldDir, IMAGE_ROOT),
+      annotationFile,
+      format: 'rstpreid',
+      name: 'Demo (synthetic people)',
+    });
+    job = started.job;
+    datasetId = started.datasetId;
+  } else datasetId = datasets[0]!.id;
+
+  const existing = findModelRowByName(ws.db, DEMO_MODEL);
+  const modelId = (existing?.id as ModelId | undefined) ?? (await registerModel(ws.db, clipDir, DEMO_MODEL)).id;
+  embedWhenImported(ws, datasetId, modelId, log);
+
+  let stop = async (): Promise<void> => {};
+  let oracleUrl: string | null = null;
+  if (opts.oracle ?? true) {
+    const oracle = await startOracle({ world: worldDir, seed: opts.seed ?? DEMO_DEFAULTS.seed, wrongRate: DEMO_ORACLE_WRONG_RATE });
+    oracleUrl = oracle.url;
+    // The port changes at every start, so the profile is saved again each time.
+    await saveEndpoint(
+      ws.db,
+      {
+        name: DEMO_ENDPOINT,
+        baseUrl: oracle.url,
+        model: ORACLE_MODELS.vision,
+        role: 'both',
+        temperature: 0.01,
+        maxTokens: 512,
+        concurrency: 16,
+        requestsPerMinute: null,
+        timeoutMs: 30_000,
+        keyRef: { kind: 'none' },
+      },
+      getKeyStore(),
+    );
+    log(`Oracle MLLM (synthetic) at ${oracle.url}, saved as endpoint "${DEMO_ENDPOINT}".`);
+    stop = () => oracle.close();
+  }
+  return { job, worldDir, modelId, oracleUrl, stop };
+}
+
+/** Embeds the demo dataset with the toy CLIP as soon as its import is done (now, if it already is). */
+function embedWhenImported(ws: Workspace, datasetId: DatasetId, modelId: ModelId, log: (line: string) => void): void {
+  const embed = (): void => {
+    if (countImagesMissingEmbedding(ws.db, modelId, datasetId) === 0) return;
+    const { job } = startEmbed(ws, { modelId, datasetId });
+    log(`Embedding the demo images with the toy CLIP (job #${job.id}).`);
+  };
+  if (getDatasetRow(ws.db, asDatasetId(datasetId))?.status === 'ready') {
+    embed();
+    return;
+  }
+  const off = ws.bus.on('jobs:progress', (j) => {
+    if (j.kind !== 'import' || (j.status !== 'done' && j.status !== 'failed' && j.status !== 'cancelled')) return;
+    if (getDatasetRow(ws.db, datasetId)?.status !== 'ready') return;
+    off();
+    embed();
   });
-  return { job, worldDir };
 }

@@ -1,16 +1,19 @@
-// The demo workspace behind `npm start`: generated once, imported into an empty workspace only.
+// The demo workspace behind `npm start`: generated once, imported into an empty workspace only, with the
+// toy CLIP registered and embedded and the oracle saved as an endpoint.
 import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { countEmbeddings } from '../../src/main/db/repos/embeddings';
 import { getLibraryStats } from '../../src/main/db/repos/images';
+import { getEndpointByName } from '../../src/main/db/repos/llm';
 import { ensureDemoWorkspace } from '../../src/main/demo';
 import { openWorkspace } from '../../src/main/workspace';
 
 const dir = mkdtempSync(join(tmpdir(), 'ctgi-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const small = { identities: 4, views: 2, seed: 3 };
+const small = { identities: 4, views: 2, seed: 3, oracle: false };
 
 describe('ensureDemoWorkspace', () => {
   it('generates the world beside the workspace and imports it as a job', async () => {
@@ -26,6 +29,8 @@ describe('ensureDemoWorkspace', () => {
       expect(ws.jobs.get(result.job!.id)).toMatchObject({ status: 'done', done: 8 });
       const stats = getLibraryStats(ws.db);
       expect(stats).toMatchObject({ datasets: 1, images: 8, identities: 4 });
+      // The toy CLIP embedded every image once the import was done: search works right away.
+      expect(countEmbeddings(ws.db, result.modelId)).toBe(8);
 
       const again = await ensureDemoWorkspace(ws, small);
       expect(again.job).toBeUndefined();
@@ -40,7 +45,7 @@ describe('ensureDemoWorkspace', () => {
     try {
       const log: string[] = [];
       const reused = await ensureDemoWorkspace(ws, { ...small, worldDir: join(dir, 'demo-world'), log: (l) => log.push(l) });
-      expect(log).toEqual([]);
+      expect(log.join('\n')).not.toContain('Generating');
       await ws.jobs.idle();
       expect(ws.jobs.get(reused.job!.id).status).toBe('done');
     } finally {
@@ -57,6 +62,26 @@ describe('ensureDemoWorkspace', () => {
       expect(third.jobs.get(made.job!.id)).toMatchObject({ status: 'done', done: 8 });
     } finally {
       await third.close();
+    }
+  });
+
+  it('runs the oracle as the demo-oracle endpoint, and saves its new address at every start', async () => {
+    const ws = openWorkspace(join(dir, 'oracle.sqlite'), { resumeJobs: false });
+    try {
+      const first = await ensureDemoWorkspace(ws, { ...small, oracle: true, worldDir: join(dir, 'oracle-world') });
+      await first.stop();
+      const second = await ensureDemoWorkspace(ws, { ...small, oracle: true, worldDir: join(dir, 'oracle-world') });
+      try {
+        expect(getEndpointByName(ws.db, 'demo-oracle')).toMatchObject({ baseUrl: second.oracleUrl, model: 'oracle-vl' });
+        const models = await fetch(`${second.oracleUrl}/models`).then((r) => r.json() as Promise<{ data: unknown[] }>);
+        expect(models.data.length).toBeGreaterThan(0);
+        await ws.jobs.idle();
+        expect(countEmbeddings(ws.db, second.modelId)).toBe(8);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await ws.close();
     }
   });
 });

@@ -72,11 +72,13 @@ export const serveCommand: Command = {
     const signals = untilSignal(io);
     let signalled = false;
     void signals.stopped.then(() => (signalled = true));
+    let stopDemo = async (): Promise<void> => {};
     try {
       if (values.demo) {
-        // Loaded on demand: a plain `serve` has no use for the synthetic world's renderer.
+        // Loaded on demand: a plain `serve` has no use for the synthetic world's renderer and oracle.
         const { ensureDemoWorkspace } = await import('../../demo');
         const demo = await ensureDemoWorkspace(ws, { log: (line) => io.err(line) });
+        stopDemo = demo.stop;
         if (demo.job) say(`Importing the demo dataset (job #${demo.job.id}); watch it in the Jobs view.`);
         if (signalled) return 0;
       }
@@ -100,6 +102,7 @@ export const serveCommand: Command = {
       return 0;
     } finally {
       signals.dispose();
+      await stopDemo();
       await ws.close();
     }
   },
