@@ -1,7 +1,7 @@
 // The demo workspace behind `npm start` / `ctgi serve --demo`: a synthetic world imported like any
 // dataset, its toy CLIP registered and embedded, and its oracle MLLM running as an endpoint — so a fresh
 // clone shows every view working (library, search, MTG, MTI) without any download.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Job } from '../shared/domain';
 import { asDatasetId, type DatasetId, type ModelId } from '../shared/ids';
@@ -59,7 +59,10 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
   // The annotation file is written last, so its presence means a whole world; without it a previous
   // run stopped half-way and the world is made again from scratch.
   const annotationFile = join(worldDir, WORLD_FILES.rstpreid);
+  const clipDir = join(worldDir, 'toy-clip');
   if (datasets.length === 0 && !existsSync(annotationFile)) {
+    // generateWorld keeps out of folders holding files it did not write; the toy CLIP is ours to redo.
+    if (isToyClipFolder(clipDir)) rmSync(clipDir, { recursive: true });
     const identities = opts.identities ?? DEMO_DEFAULTS.identities;
     const views = opts.views ?? DEMO_DEFAULTS.views;
     log(`Generating the synthetic demo world (${identities} people × ${views} views) in ${worldDir}…`);
@@ -72,7 +75,6 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
     });
     log(`Generated ${world.images} images in ${(world.elapsedMs / 1000).toFixed(1)} s.`);
   }
-  const clipDir = join(worldDir, 'toy-clip');
   if (!isToyClipFolder(clipDir)) await writeToyClipFolder(clipDir);
 
   let job: Job | undefined;
