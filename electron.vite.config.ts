@@ -8,7 +8,13 @@ import react from '@vitejs/plugin-react';
 export default defineConfig({
   main: {
     plugins: [externalizeDepsPlugin()],
-    build: { rollupOptions: { input: { index: resolve('src/main/index.ts') } } },
+    // The encoder worker is its own entry: src/main/ml/encoder.ts starts `./encoder-worker.js` beside
+    // the bundle when it exists (the packaged app), and the TypeScript source through tsx otherwise.
+    build: {
+      rollupOptions: {
+        input: { index: resolve('src/main/index.ts'), 'encoder-worker': resolve('src/main/ml/encoder-worker.ts') },
+      },
+    },
   },
   preload: {
     plugins: [externalizeDepsPlugin()],
