@@ -43,7 +43,7 @@ export function listDatasets(db: Db): Dataset[] {
       `SELECT d.*,
          (SELECT count(*) FROM images i WHERE i.dataset_id = d.id) AS image_count,
          (SELECT count(*) FROM identities p WHERE p.dataset_id = d.id) AS identity_count,
-         (SELECT count(*) FROM captions c JOIN images i ON i.id = c.image_id WHERE i.dataset_id = d.id)
+         (SELECT count(*) FROM captions c JOIN images i ON i.id = c.image_id WHERE c.is_current = 1 AND i.dataset_id = d.id)
            AS caption_count
        FROM datasets d ORDER BY d.id`,
     )

@@ -132,9 +132,9 @@ function whereClause(f: ImageFilter): { sql: string; params: unknown[] } {
     parts.push('p.person_id = ?');
     params.push(f.personId);
   }
-  if (f.captions === 'none') parts.push('NOT EXISTS (SELECT 1 FROM captions c WHERE c.image_id = i.id)');
+  if (f.captions === 'none') parts.push('NOT EXISTS (SELECT 1 FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id)');
   else if (f.captions !== 'any') {
-    parts.push('EXISTS (SELECT 1 FROM captions c WHERE c.image_id = i.id AND c.status = ?)');
+    parts.push('EXISTS (SELECT 1 FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id AND c.status = ?)');
     params.push(f.captions);
   }
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
@@ -166,7 +166,7 @@ export function listImages(db: Db, f: ImageFilter, offset: number, limit: number
   const rows = db
     .prepare(
       `SELECT i.*, p.person_id,
-         (SELECT count(*) FROM captions c WHERE c.image_id = i.id) AS caption_count
+         (SELECT count(*) FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id) AS caption_count
        ${from} ORDER BY i.id LIMIT ? OFFSET ?`,
     )
     .all(...params, limit, offset) as SummaryRow[];
@@ -184,8 +184,9 @@ interface CaptionRow {
   updated_at: number;
 }
 
+/** The current caption of each chain only: edited-away and undone rows are the review desk's history. */
 export function listCaptionsForImage(db: Db, imageId: ImageId): Caption[] {
-  const rows = db.prepare(`SELECT * FROM captions WHERE image_id = ? ORDER BY id`).all(imageId) as CaptionRow[];
+  const rows = db.prepare(`SELECT * FROM captions WHERE is_current = 1 AND image_id = ? ORDER BY id`).all(imageId) as CaptionRow[];
   return rows.map((r) => ({
     id: asCaptionId(r.id),
     imageId: asImageId(r.image_id),
@@ -202,7 +203,7 @@ export function getImageDetail(db: Db, id: ImageId): ImageDetail | undefined {
   const r = db
     .prepare(
       `SELECT i.*, p.person_id, d.name AS dataset_name,
-         (SELECT count(*) FROM captions c WHERE c.image_id = i.id) AS caption_count
+         (SELECT count(*) FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id) AS caption_count
        FROM images i JOIN datasets d ON d.id = i.dataset_id LEFT JOIN identities p ON p.id = i.identity_id
        WHERE i.id = ?`,
     )
@@ -224,7 +225,7 @@ export function getImageDetail(db: Db, id: ImageId): ImageDetail | undefined {
 export function getLibraryStats(db: Db): LibraryStats {
   const one = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
   const captions = Object.fromEntries(CAPTION_STATUSES.map((s) => [s, 0])) as Record<CaptionStatus, number>;
-  for (const r of db.prepare(`SELECT status, count(*) AS n FROM captions GROUP BY status`).all() as {
+  for (const r of db.prepare(`SELECT status, count(*) AS n FROM captions WHERE is_current = 1 GROUP BY status`).all() as {
     status: CaptionStatus;
     n: number;
   }[])
