@@ -5,7 +5,7 @@
 //   npx tsx scripts/bench-search.ts [--sizes 100000,1000000] [--queries 100] [--sqlite-vec-max 100000]
 import { cpus, loadavg } from 'node:os';
 import { openDatabase } from '../src/main/db/open';
-import { VectorIndex, fastBudget } from '../src/main/ml/vector-index';
+import { type FastTopKOptions, VectorIndex, fastBudget, fastHelperReady } from '../src/main/ml/vector-index';
 import { FAST_FROM, loadIndex, searchByVector } from '../src/main/search';
 import { asModelId } from '../src/shared/ids';
 import { clipLikeGallery } from '../src/main/ml/vector-index/synthetic';
@@ -20,6 +20,8 @@ function arg(name: string, fallback: string): string {
 const sizes = arg('sizes', '100000,1000000').split(',').map(Number);
 const queryCount = Number(arg('queries', '100'));
 const sqliteVecMax = Number(arg('sqlite-vec-max', '100000'));
+// Another budget to time beside the default, e.g. --alt-budget 100000,4096 (shortlist,rescore).
+const altBudget = arg('alt-budget', '').split(',').filter(Boolean).map(Number);
 
 const ms = (t0: number): number => performance.now() - t0;
 const pct = (xs: number[], p: number): number => {
@@ -109,7 +111,7 @@ function benchDatabase(vectors: Float32Array, size: number, queries: Float32Arra
   db.close();
 }
 
-function benchSize(size: number): void {
+async function benchSize(size: number): Promise<void> {
   const identities = 4000;
   let t0 = performance.now();
   const gallery = clipLikeGallery({ size, dim: DIM, identities, seed: 20240601 });
@@ -127,10 +129,13 @@ function benchSize(size: number): void {
       ` (shortlist ${budget.shortlist}, rescore ${budget.rescore})`,
   );
 
+  const helper = await fastHelperReady();
+  if (!helper) console.log('  (no scan helper thread: the "helper" row runs on one thread)');
   // Warm the JIT on a few queries before timing either path.
   for (let q = 0; q < 3; q++) {
     index.topK(query(q), K);
-    index.fastTopK(query(q), K);
+    index.fastTopK(query(q), K, { parallel: false });
+    index.fastTopK(query(q), K, { parallel: true });
   }
   const exact: number[][] = [];
   const exactLat: number[] = [];
@@ -139,17 +144,29 @@ function benchSize(size: number): void {
     exact.push(index.topK(query(q), K).map((h) => h.index));
     exactLat.push(ms(t0));
   }
-  const fast: number[][] = [];
-  const fastLat: number[] = [];
-  for (let q = 0; q < queryCount; q++) {
-    t0 = performance.now();
-    fast.push(index.fastTopK(query(q), K).map((h) => h.index));
-    fastLat.push(ms(t0));
-  }
   console.log(`  ${'exact (JS, one thread)'.padEnd(34)} p50 ${fmt(pct(exactLat, 50))} ms  p95 ${fmt(pct(exactLat, 95))} ms`);
-  console.log(
-    `  ${'fast (1-bit codes + rescore)'.padEnd(34)} p50 ${fmt(pct(fastLat, 50))} ms  p95 ${fmt(pct(fastLat, 95))} ms  recall@10 ${recallAt(exact, fast).toFixed(4)}`,
-  );
+  // One thread and with the scan helper, query by query in turn so both see the same load.
+  const variants: [string, FastTopKOptions][] = [
+    ['fast (1-bit codes + rescore)', { parallel: false }],
+    ['fast, helper thread scans half', { parallel: true }],
+  ];
+  if (altBudget.length === 2)
+    variants.push([`fast, budget ${altBudget.join('/')}`, { parallel: false, shortlist: altBudget[0], rescore: altBudget[1] }]);
+  const fast: number[][][] = variants.map(() => []);
+  const fastLat: number[][] = variants.map(() => []);
+  for (let q = 0; q < queryCount; q++) {
+    variants.forEach(([, opts], p) => {
+      t0 = performance.now();
+      (fast[p] as number[][]).push(index.fastTopK(query(q), K, opts).map((h) => h.index));
+      (fastLat[p] as number[]).push(ms(t0));
+    });
+  }
+  variants.forEach(([name], p) => {
+    const lat = fastLat[p] as number[];
+    console.log(
+      `  ${name.padEnd(34)} p50 ${fmt(pct(lat, 50))} ms  p95 ${fmt(pct(lat, 95))} ms  recall@10 ${recallAt(exact, fast[p] as number[][]).toFixed(4)}`,
+    );
+  });
   if (size <= sqliteVecMax) benchDatabase(gallery.vectors, size, queries, exact);
   else console.log(`  sqlite-vec skipped above ${sqliteVecMax.toLocaleString('en')} vectors (--sqlite-vec-max)`);
   console.log(`  peak RSS so far ${peakRssMb().toFixed(0)} MB`);
@@ -159,5 +176,7 @@ function benchSize(size: number): void {
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
 console.log(`Vector search benchmark — synthetic CLIP-like vectors, seeded; ${cpus().length} cores, load ${load()}`);
 const started = performance.now();
-for (const size of sizes) benchSize(size);
-console.log(`\ntotal ${(ms(started) / 1000).toFixed(0)} s; load ${load()}`);
+void (async () => {
+  for (const size of sizes) await benchSize(size);
+  console.log(`\ntotal ${(ms(started) / 1000).toFixed(0)} s; load ${load()}`);
+})();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TopK, VectorIndex } from '../../src/main/ml/vector-index';
+import { PARALLEL_FROM, TopK, VectorIndex, fastHelperReady } from '../../src/main/ml/vector-index';
 import { clipLikeGallery, normalizeInPlace, seededRandom } from '../../src/main/ml/vector-index/synthetic';
 
 /** The reference: score everything, sort by score desc then index asc. */
@@ -139,4 +139,22 @@ describe('fast top-K (1-bit coarse passes + exact rescore)', () => {
     expect(index.fastTopK(q, 10, { mask })).toEqual(index.topK(q, 10, { mask }));
     expect(index.fastTopK(q, 10)).toEqual(index.topK(q, 10));
   });
+
+  it('gives the same answer whether or not the helper thread scans half of a large gallery', async () => {
+    expect(await fastHelperReady()).toBe(true); // the test machine has ≥ 2 cores
+    const dim = 64;
+    const size = PARALLEL_FROM + 20_001; // odd, so the halves differ in length
+    const g = clipLikeGallery({ size, dim, identities: 1_000, seed: 21 });
+    const index = new VectorIndex(g.vectors, dim);
+    const queries = g.queries(12, 4);
+    const mask = new Uint8Array(size).map((_, i) => (i % 5 === 2 ? 0 : 1));
+    const budget = { shortlist: 4_000, rescore: 500 };
+    for (let q = 0; q < 12; q++) {
+      const qv = queries.vectors.subarray(q * dim, (q + 1) * dim);
+      const opts = q % 2 === 0 ? budget : { ...budget, mask };
+      const alone = index.fastTopK(qv, 10, { ...opts, parallel: false });
+      expect(index.fastTopK(qv, 10, { ...opts, parallel: true })).toEqual(alone);
+      if (q % 2 === 1) expect(alone.every((h) => h.index % 5 !== 2)).toBe(true);
+    }
+  }, 60_000);
 });

@@ -5,11 +5,16 @@
 //   by per-query byte tables: a first pass over every code reads only the half of the code words that
 //   weigh most for this query and keeps a shortlist; a second pass scores the shortlist on all words
 //   and keeps R; those R are rescored exactly. At 1M × 512 the codes are 64 MB instead of 2 GB.
+//   From PARALLEL_FROM vectors a helper thread scans half of the first pass when a core looks free
+//   (vector-index/parallel.ts); the answer is the same with or without it.
 //   Figures: scripts/bench-search.ts.
 // Also measured, and not used (pure JS, no SIMD, one core, 1M × 512): int8 dot products ≈ 900 ms, slower
 // than the float scan (≈ 650 ms); a symmetric Hamming first pass (query signs vs code, popcount table,
 // ≈ 16 ms) is as cheap but ranks worse: it needed an 8192-vector exact rescore to reach recall@10 0.99
 // at 100k; IVF needs k-means and a 1M × lists assignment at build, minutes in JS.
+import { look, partialScores } from './vector-index/kernels';
+import { scanHelper } from './vector-index/parallel';
+
 // Ties are broken by the lower gallery index everywhere (ALGORITHMS.md §4: stable by gallery order).
 
 export interface ScoredIndex {
@@ -30,6 +35,11 @@ export interface FastTopKOptions extends TopKOptions {
   rescore?: number;
   /** Code words (32 dimensions each) the first pass reads per vector, chosen per query by weight. */
   firstPassWords?: number;
+  /**
+   * Let a helper thread scan half of a large gallery: 'auto' (default) when a core looks free, true
+   * whenever the helper is up, false never. Results are the same either way; only latency differs.
+   */
+  parallel?: boolean | 'auto';
 }
 
 /** Keeps the best `k` (score desc, index asc) pairs seen so far; the root is the worst kept. */
@@ -182,7 +192,7 @@ export class VectorIndex {
     return heap.result();
   }
 
-  /** Builds (once) the 1-bit codes the fast path scans; about 2 s per million 512-d vectors. */
+  /** Builds (once) the 1-bit codes the fast path scans; 6–11 s per million 512-d vectors under load ≈ 8. */
   prepareFast(): void {
     this.codes ??= BinaryCodes.build(this.vectors, this.dim, this.size);
   }
@@ -200,7 +210,13 @@ export class VectorIndex {
     const budget = fastBudget(this.size, k);
     const rescore = Math.max(k, opts.rescore ?? budget.rescore);
     const shortlist = Math.max(rescore, opts.shortlist ?? budget.shortlist);
-    const coarse = codes.partialShortlist(query, opts.firstPassWords ?? FIRST_PASS_WORDS, shortlist, opts.mask);
+    const coarse = codes.partialShortlist(
+      query,
+      opts.firstPassWords ?? FIRST_PASS_WORDS,
+      shortlist,
+      opts.mask,
+      opts.parallel ?? 'auto',
+    );
     const fine = codes.asymmetricShortlist(query, coarse, rescore);
     const heap = new TopK(Math.min(k, fine.length));
     const { vectors, dim } = this;
@@ -214,17 +230,22 @@ export class VectorIndex {
 
 /**
  * Candidate budgets measured on clustered CLIP-like data (scripts/bench-search.ts) to keep
- * recall@10 ≥ 0.99 against exact search. At 1M, a 2048 rescore gave 0.986–0.987 whether the
- * shortlist was 10% or 15%; 4096 gave 1.000 (50 queries): the second pass is what limits recall.
+ * recall@10 ≥ 0.99 against exact search. At 1M (200 queries, one run, interleaved): shortlist/rescore
+ * 100k/4096 → 0.9945, 50k/4096 → 0.9925, 40k/6144 → 0.9940, 30k/4096 → 0.989, 50k/2048 → 0.981.
+ * The rescore is what limits recall; the shortlist is what costs time (p50 134 → 109 ms under load
+ * ≈ 8, 100k → 40k). Below ~700k both floors (4096, 4 × rescore) hold, as before.
  */
 export function fastBudget(size: number, k: number): { shortlist: number; rescore: number } {
-  const rescore = Math.min(size, Math.max(4096, 8 * k));
+  const rescore = Math.min(size, Math.max(4096, 8 * k, Math.ceil(size * RESCORE_SHARE)));
   const shortlist = Math.min(size, Math.max(4 * rescore, Math.ceil(size * SHORTLIST_SHARE)));
   return { shortlist, rescore };
 }
 /** Words (of 16 at 512-d) the first pass reads per code: the 8 that weigh most for the query. */
 const FIRST_PASS_WORDS = 8;
-const SHORTLIST_SHARE = 0.1;
+/** Galleries from this size split the first pass with the scan helper thread. */
+export const PARALLEL_FROM = 100_000;
+const SHORTLIST_SHARE = 0.04;
+const RESCORE_SHARE = 0.006;
 
 /**
  * One bit per dimension: is the component above the gallery mean? Centring matters because CLIP
@@ -245,7 +266,7 @@ class BinaryCodes {
     /** Mean absolute deviation from the mean, per dimension: the magnitude one bit stands for. */
     private readonly spread: Float64Array,
   ) {
-    this.scratch = new Float32Array(size);
+    this.scratch = new Float32Array(new SharedArrayBuffer(size * 4));
   }
 
   static build(vectors: Float32Array, dim: number, size: number): BinaryCodes {
@@ -254,12 +275,20 @@ class BinaryCodes {
     for (let j = 0; j < dim; j++) mean[j] = (mean[j] as number) / Math.max(size, 1);
     const spread = new Float64Array(dim);
     const words = Math.ceil(dim / 32);
-    const bits = new Uint32Array(size * words);
+    // Shared, so the scan helper thread (vector-index/parallel.ts) reads the codes without a copy.
+    const bits = new Uint32Array(new SharedArrayBuffer(size * words * 4));
     for (let i = 0, o = 0, w = 0; i < size; i++, o += dim, w += words) {
-      for (let j = 0; j < dim; j++) {
-        const d = (vectors[o + j] as number) - (mean[j] as number);
-        spread[j] = (spread[j] as number) + Math.abs(d);
-        if (d > 0) bits[w + (j >> 5)] = (bits[w + (j >> 5)] as number) | (1 << (j & 31));
+      // Each word is assembled in a local and stored once: a read-modify-write of the (shared) code
+      // array per dimension made this loop several times slower.
+      for (let t = 0; t < words; t++) {
+        let word = 0;
+        const end = Math.min(dim, (t + 1) * 32);
+        for (let j = t * 32; j < end; j++) {
+          const d = (vectors[o + j] as number) - (mean[j] as number);
+          spread[j] = (spread[j] as number) + Math.abs(d);
+          if (d > 0) word |= 1 << (j & 31);
+        }
+        bits[w + t] = word;
       }
     }
     for (let j = 0; j < dim; j++) spread[j] = (spread[j] as number) / Math.max(size, 1);
@@ -298,7 +327,7 @@ class BinaryCodes {
    * each) that carry the most of this query's weight, then the best `r` by that partial score
    * (bucketed, ties at the cut in gallery order). Returns gallery positions in gallery order.
    */
-  partialShortlist(query: Float32Array, m: number, r: number, mask: Uint8Array | undefined): Int32Array {
+  partialShortlist(query: Float32Array, m: number, r: number, mask: Uint8Array | undefined, parallel: boolean | 'auto'): Int32Array {
     const { size, words } = this;
     const { table, weight } = this.byteTable(query);
     m = Math.max(1, Math.min(m, words));
@@ -320,43 +349,16 @@ class BinaryCodes {
       sub.set(table.subarray(t * 1024, t * 1024 + 1024), p * 1024);
     }
     const scores = this.scratch;
-    const bits = this.bits;
-    let lo = Infinity;
-    let hi = -Infinity;
-    if (m === 8) {
-      // Unrolled for the default (8 of 16 words): V8 runs this about 2–3× faster than the loop below.
-      const [a0, a1, a2, a3, a4, a5, a6, a7] = at as unknown as [number, number, number, number, number, number, number, number];
-      for (let i = 0, o = 0; i < size; i++, o += words) {
-        if (mask && mask[i] === 0) {
-          scores[i] = -Infinity;
-          continue;
-        }
-        const s =
-          look(sub, 0, bits[o + a0] as number) +
-          look(sub, 1024, bits[o + a1] as number) +
-          look(sub, 2048, bits[o + a2] as number) +
-          look(sub, 3072, bits[o + a3] as number) +
-          look(sub, 4096, bits[o + a4] as number) +
-          look(sub, 5120, bits[o + a5] as number) +
-          look(sub, 6144, bits[o + a6] as number) +
-          look(sub, 7168, bits[o + a7] as number);
-        scores[i] = s;
-        if (s < lo) lo = s;
-        if (s > hi) hi = s;
-      }
-    } else {
-      for (let i = 0, o = 0; i < size; i++, o += words) {
-        if (mask && mask[i] === 0) {
-          scores[i] = -Infinity;
-          continue;
-        }
-        let s = 0;
-        for (let p = 0, t = 0; p < m; p++, t += 1024) s += look(sub, t, bits[o + (at[p] as number)] as number);
-        scores[i] = s;
-        if (s < lo) lo = s;
-        if (s > hi) hi = s;
-      }
+    const job = { bits: this.bits, words, sub, at, m, mask, scores };
+    // Split across two threads only where the scan is long enough to repay the hand-off (~0.2 ms).
+    const helper = parallel !== false && size >= PARALLEL_FROM ? scanHelper() : null;
+    let range = helper && (parallel === true || helper.coreLooksFree()) ? helper.scan(job, size) : null;
+    if (!range) {
+      const r2 = new Float64Array(2);
+      partialScores(this.bits, words, sub, at, m, mask ?? null, 0, scores, 0, size, r2);
+      range = [r2[0] as number, r2[1] as number];
     }
+    const [lo, hi] = range;
     return selectTop(scores, size, r, lo, hi);
   }
 
@@ -400,16 +402,6 @@ class BinaryCodes {
   }
 }
 
-/** Sum of the four byte-table entries a 32-bit code word selects (tables at t, t+256, t+512, t+768). */
-function look(table: Float32Array, t: number, x: number): number {
-  return (
-    (table[t + (x & 255)] as number) +
-    (table[t + 256 + ((x >>> 8) & 255)] as number) +
-    (table[t + 512 + ((x >>> 16) & 255)] as number) +
-    (table[t + 768 + (x >>> 24)] as number)
-  );
-}
-
 const BUCKETS = 4096;
 
 /**
@@ -446,3 +438,6 @@ function selectTop(scores: Float32Array, n: number, r: number, lo: number, hi: n
   }
   return k === out.length ? out : out.subarray(0, k);
 }
+
+/** Resolves when the fast path's scan helper thread can take work (false: it never will, one thread). */
+export { scanHelperReady as fastHelperReady } from './vector-index/parallel';
