@@ -32,7 +32,7 @@ export function MtiView({
   onSearchId: (id: number | undefined) => void;
 }): React.JSX.Element {
   const mti = useMtiSearch((s) => onSearchId(s.id));
-  const { search, busy, start, open } = mti;
+  const { search, busy, start, open, clear } = mti;
   const [savedOpen, setSavedOpen] = useState(false);
   const [selected, setSelected] = useState<number | null>(null);
 
@@ -43,9 +43,16 @@ export function MtiView({
     void start({ modelId, datasetId, query });
   }, [startNonce, query, modelId, datasetId, start]);
 
+  // The URL names the search on screen: open the one it names, and leave it when the URL drops it (a link
+  // to the bare tab), but not in the moment between a start's answer and the URL catching up.
+  const lastUrlId = useRef(searchId);
   useEffect(() => {
-    if (searchId !== undefined && search?.id !== searchId && busy === null) void open(searchId);
-  }, [searchId, search?.id, busy, open]);
+    const was = lastUrlId.current;
+    lastUrlId.current = searchId;
+    if (busy !== null) return;
+    if (searchId !== undefined && search?.id !== searchId) void open(searchId);
+    else if (searchId === undefined && was !== undefined) clear();
+  }, [searchId, search?.id, busy, open, clear]);
 
   const rows = search?.results ?? [];
   const act = (a: MtiAction): void => void mti.step(a);

@@ -1,0 +1,182 @@
+// MTI in the browser, as an analyst uses it: a synthetic world with its toy CLIP imported, registered and
+// embedded through `ctgi`, the oracle MLLM (a child process that looks at the pixels and knows the
+// world) saved as the endpoint, then a vague description sent from the Search page's Conversation tab.
+// The transcript must show the anchor checks with a Yes, the questions and answers, the refined query; the
+// grid the three score parts. Answering a question in place of the MLLM rewrites q̂ and re-ranks; Back
+// restores the step before; the saved search reopens from the list with its transcript. The MTI report
+// tab runs the evaluation and shows with/without metrics.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, openPage, screenshot } from './helpers/browser';
+import { ctgi, repoRoot, startServe, type Served } from './helpers/serve';
+
+// Seed 7's world has two people in pink t-shirts (and others in pink shirts and sweaters): vague on purpose.
+const QUERY = 'a person with a pink t-shirt';
+
+let dir: string;
+let oracle: { url: string; child: ChildProcess };
+let served: Served;
+let browser: Browser;
+let page: Page;
+let errors: string[];
+
+async function startOracle(worldDir: string): Promise<{ url: string; child: ChildProcess }> {
+  // A little latency per answer, so the live steps are on screen long enough to be seen.
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ctgi.mjs'), 'oracle', '--world', worldDir, '--port', '0', '--latency-ms', '40', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const line = await new Promise<string>((done, fail) => {
+    createInterface({ input: child.stdout! }).once('line', done);
+    child.once('exit', (code) => fail(new Error(`ctgi oracle exited (${code}) before listening:\n${err}`)));
+  });
+  return { url: (JSON.parse(line) as { url: string }).url, child };
+}
+
+const panel = () => page.getByTestId('mti-panel');
+const refinedValue = () => panel().getByTestId('mti-refined-input').inputValue();
+/** The ranking as shown: image and fused score per row, in rank order. */
+const gridOrder = () =>
+  page.locator('[data-testid=mti-grid] [data-rank]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-image-id')}:${Number(e.getAttribute('data-fused')).toFixed(4)}`).join(','));
+/** Waits until the panel has finished its call (no live card) and reports a settled status. */
+async function settled(): Promise<string> {
+  await expect.poll(async () => (await page.getByTestId('mti-live').count()) === 0 && (await panel().getAttribute('data-status')) !== 'running', { timeout: 60_000 }).toBe(true);
+  return (await panel().getAttribute('data-status')) ?? '';
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-mti-'));
+  const world = join(dir, 'world');
+  const ws = join(dir, 'ws.sqlite');
+  await ctgi(['synth', '--out', world, '--identities', '40', '--views', '3', '--seed', '7'], dir);
+  await ctgi(['import', '-w', ws, '--annotations', join(world, 'data_captions.json'), '--images', join(world, 'imgs')], dir);
+  process.env.CTGI_ORT_PROVIDER = 'cpu';
+  await ctgi(['models', '-w', ws, '--register', join(world, 'toy-clip'), '--name', 'toy'], dir);
+  await ctgi(['embed', '-w', ws, '--model', 'toy'], dir);
+  oracle = await startOracle(world);
+  await ctgi(['endpoints', '-w', ws, '--save', 'oracle', '--base-url', oracle.url, '--model', 'oracle-vl', '--role', 'both', '--concurrency', '20', '--no-key'], dir);
+  served = await startServe(ws, dir);
+  browser = await launchBrowser();
+  ({ page, errors } = await openPage(browser, served.url));
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+  oracle?.child.kill('SIGTERM');
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('MTI through the UI', { timeout: 120_000 }, () => {
+  it('offers the conversation tab, and does not start without a description', async () => {
+    await page.getByTestId('nav-search').click();
+    await page.getByTestId('search-tab').getByText('Conversation (MTI)').click();
+    await page.getByTestId('mti-idle').waitFor();
+    expect(await page.getByTestId('search-submit').textContent()).toBe('Ask the MLLM');
+    expect(await page.getByTestId('search-submit').isDisabled()).toBe(true);
+    expect(await page.getByTestId('mti-start').isDisabled()).toBe(true);
+  });
+
+  it('runs MTI on a vague query and shows the anchor check, the questions and the refined query', async () => {
+    await page.getByTestId('search-input').fill(QUERY);
+    await page.getByTestId('search-submit').click();
+    // The live card (with Cancel) shows while the oracle answers.
+    await page.getByTestId('mti-live').waitFor();
+    expect(await settled()).toBe('done');
+
+    expect(await panel().getByTestId('mti-query').textContent()).toContain(QUERY);
+    const round = panel().locator('[data-testid=mti-round][data-round="1"]');
+    const verdicts = await round.getByTestId('mti-verdict').allTextContents();
+    expect(verdicts).toContain('Yes');
+    expect(await round.locator('[data-testid=mti-check][data-anchor=true] [data-testid=mti-verdict]').textContent()).toBe('Yes');
+    expect(await round.getByTestId('mti-anchor').textContent()).toMatch(/Anchor: #\d+/);
+    const questions = round.getByTestId('mti-question');
+    expect(await questions.count()).toBeGreaterThan(0);
+    const answers = await questions.getByTestId('mti-answer').allTextContents();
+    expect(answers.every((a) => a.trim() !== '' && a !== '—')).toBe(true);
+    const refined = await refinedValue();
+    expect(refined.length).toBeGreaterThan(QUERY.length);
+    expect(refined).toMatch(/pink/);
+
+    // Each cell shows S(q,v), S(q̂,v) and the fused score the rank follows, in fused order.
+    const grid = page.getByTestId('mti-grid');
+    const first = grid.locator('[data-rank="1"]');
+    expect(await first.getByTestId('mti-score-base').textContent()).toMatch(/^-?\d\.\d{3}$/);
+    expect(await first.getByTestId('mti-score-refined').textContent()).toMatch(/^-?\d\.\d{3}$/);
+    const fused = await grid.locator('[data-rank]').evaluateAll((els) => els.slice(0, 20).map((e) => Number(e.getAttribute('data-fused'))));
+    for (let i = 1; i < fused.length; i++) expect(fused[i]!).toBeLessThanOrEqual(fused[i - 1]!);
+    expect(page.url()).toMatch(/search=\d+/);
+    await page.waitForTimeout(300);
+    await screenshot(page, 'mti-panel');
+  });
+
+  let before = { refined: '', order: '' };
+  it('answers a question in place of the MLLM, and q̂ and the ranking follow', async () => {
+    before = { refined: await refinedValue(), order: await gridOrder() };
+    // The colour of the lower garment: an answer the refined description must carry.
+    const q = panel().locator('[data-testid=mti-round][data-round="1"] [data-testid=mti-question]').filter({ hasText: /colour is the garment on the person.s lower body/ });
+    const original = (await q.getByTestId('mti-answer').textContent()) ?? '';
+    const mine = /green/i.test(original) ? 'purple' : 'green';
+    await q.getByTestId('mti-answer-instead').click();
+    await q.getByTestId('mti-answer-input').fill(mine);
+    await q.getByTestId('mti-answer-submit').click();
+    expect(await settled()).toBe('done');
+    const after = panel().locator('[data-testid=mti-round][data-round="1"] [data-testid=mti-question]').filter({ hasText: /colour is the garment on the person.s lower body/ });
+    expect(await after.getByTestId('mti-answer').textContent()).toBe(mine);
+    expect(await after.getByTestId('mti-by').textContent()).toBe('you');
+    await expect.poll(refinedValue).not.toBe(before.refined);
+    expect(await refinedValue()).toContain(mine);
+    expect(await gridOrder()).not.toBe(before.order);
+  });
+
+  it('goes back one step to the MLLM’s answer and q̂', async () => {
+    await panel().getByTestId('mti-back').click();
+    expect(await settled()).toBe('done');
+    await expect.poll(refinedValue).toBe(before.refined);
+    expect(await gridOrder()).toBe(before.order);
+    expect(await panel().getByTestId('mti-back').isDisabled()).toBe(true);
+  });
+
+  it('reopens the saved search from the list with its transcript', async () => {
+    await page.getByTestId('search-tab').getByText('Ranking').click();
+    await page.getByTestId('search-tab').getByText('Conversation (MTI)').click();
+    await page.getByTestId('mti-saved').click();
+    const row = page.getByTestId('mti-saved-row').first();
+    await row.waitFor();
+    expect(await row.textContent()).toContain(QUERY);
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('mti-saved-row').count()).toBe(0);
+    // Leave the search first, so the reopened transcript must come from the saved row.
+    await page.evaluate(() => (location.hash = '#/search?tab=mti'));
+    await page.getByTestId('mti-idle').waitFor();
+    await page.getByTestId('mti-saved').click();
+    await page.getByTestId('mti-saved-row').first().click();
+    await panel().locator('[data-testid=mti-round][data-round="1"]').waitFor();
+    expect(await refinedValue()).toBe(before.refined);
+    expect(await panel().getByTestId('mti-verdict').allTextContents()).toContain('Yes');
+    expect(await gridOrder()).toBe(before.order);
+  });
+
+  it('evaluates MTI on the split and shows the report', async () => {
+    await page.getByTestId('search-tab').getByText('MTI report').click();
+    await page.getByTestId('mti-report-limit').fill('16');
+    await page.getByTestId('mti-report-xi').fill('2');
+    await page.getByTestId('mti-report-run').click();
+    const report = page.getByTestId('mti-report');
+    await report.waitFor({ timeout: 90_000 });
+    const metrics = (await page.getByTestId('mti-report-metrics').textContent()) ?? '';
+    expect(metrics).toContain('Query alone');
+    expect(metrics).toContain('With MTI');
+    expect(await report.textContent()).toContain('16 one-attribute queries');
+    expect(await page.getByTestId('mti-report-histogram').textContent()).toMatch(/ξ = 2/);
+    await page.waitForTimeout(200);
+    await screenshot(page, 'mti-report');
+    expect(errors).toEqual([]);
+  });
+});
