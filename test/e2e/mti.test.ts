@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +40,16 @@ async function startOracle(worldDir: string): Promise<{ url: string; child: Chil
   return { url: (JSON.parse(line) as { url: string }).url, child };
 }
 
+/** A port nothing listens on: bound once, then released. */
+function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
 const panel = () => page.getByTestId('mti-panel');
 const refinedValue = () => panel().getByTestId('mti-refined-input').inputValue();
 /** The ranking as shown: image and fused score per row, in rank order. */
@@ -61,6 +72,8 @@ beforeAll(async () => {
   await ctgi(['embed', '-w', ws, '--model', 'toy'], dir);
   oracle = await startOracle(world);
   await ctgi(['endpoints', '-w', ws, '--save', 'oracle', '--base-url', oracle.url, '--model', 'oracle-vl', '--role', 'both', '--concurrency', '20', '--no-key'], dir);
+  // Sorted after "oracle", so it is never the default: the analyst picks it to see a failing endpoint.
+  await ctgi(['endpoints', '-w', ws, '--save', 'unreachable', '--base-url', `http://127.0.0.1:${await freePort()}/v1`, '--model', 'oracle-vl', '--role', 'both', '--timeout', '2', '--no-key'], dir);
   served = await startServe(ws, dir);
   browser = await launchBrowser();
   ({ page, errors } = await openPage(browser, served.url));
@@ -177,6 +190,23 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     expect(await page.getByTestId('mti-report-histogram').textContent()).toMatch(/ξ = 2/);
     await page.waitForTimeout(200);
     await screenshot(page, 'mti-report');
+  });
+
+  it('falls back to the plain ranking, and says why, when the endpoint fails', async () => {
+    await page.getByTestId('search-tab').getByText('Conversation (MTI)').click();
+    await page.getByTestId('mti-endpoint').click();
+    await page.getByRole('option', { name: /unreachable/ }).click();
+    await page.getByTestId('search-input').fill(QUERY);
+    await page.getByTestId('search-submit').click();
+    expect(await settled()).toBe('fallback');
+    const why = (await panel().getByTestId('mti-fallback').textContent()) ?? '';
+    expect(why).toMatch(/The MLLM failed during round 1 \(.+\)\. Showing the ranking of the steps completed before it \(the query alone\)/);
+    expect(await page.getByTestId('mti-status').textContent()).toBe('fallback');
+    // The plain ranking: no q̂ part, every row where S(q, v) alone puts it.
+    const rows = page.locator('[data-testid=mti-grid] [data-rank]');
+    expect(await rows.count()).toBeGreaterThan(0);
+    expect(await rows.evaluateAll((els) => els.every((e) => e.getAttribute('data-rank') === e.getAttribute('data-base-rank')))).toBe(true);
+    expect(await rows.first().getByTestId('mti-score-refined').textContent()).toBe('—');
     expect(errors).toEqual([]);
   });
 });

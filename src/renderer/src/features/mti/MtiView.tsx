@@ -1,11 +1,12 @@
 // The Search page's "Conversation" tab: MTI's re-ranked grid beside its transcript. A search starts when
 // the analyst presses the button (each one costs MLLM calls, so never on its own); its id goes into the
 // URL, so a reload or a link reopens the saved search with its transcript.
-import { Badge, Button, Center, EmptyState, Group, Stack, Text } from '@mantine/core';
+import { Badge, Button, Center, EmptyState, Group, Select, Stack, Text } from '@mantine/core';
 import { IconHistory, IconMessageChatbot } from '@tabler/icons-react';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import type { MtiAction } from '../../../../shared/mti';
+import { useInvoke } from '../../lib/hooks';
 import type { DrawerMove } from '../library/ImageDrawer';
 import { ImageDrawer } from '../library/ImageDrawer';
 import { MtiResultGrid } from './MtiResultGrid';
@@ -35,13 +36,15 @@ export function MtiView({
   const { search, busy, start, open, clear } = mti;
   const [savedOpen, setSavedOpen] = useState(false);
   const [selected, setSelected] = useState<number | null>(null);
+  const endpoints = useInvoke('endpoints:list', {});
+  const [endpoint, setEndpoint] = useState<string | null>(null);
 
   const started = useRef(0);
   useEffect(() => {
     if (startNonce === 0 || started.current === startNonce || query.trim() === '') return;
     started.current = startNonce;
-    void start({ modelId, datasetId, query });
-  }, [startNonce, query, modelId, datasetId, start]);
+    void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined });
+  }, [startNonce, query, modelId, datasetId, start, endpoint]);
 
   // The URL names the search on screen: open the one it names, and leave it when the URL drops it (a link
   // to the bare tab), but not in the moment between a start's answer and the URL catching up.
@@ -88,9 +91,22 @@ export function MtiView({
           </Text>
         )}
       </Group>
-      <Button size="xs" variant="default" leftSection={<IconHistory size={14} />} onClick={() => setSavedOpen(true)} data-testid="mti-saved">
-        Saved searches
-      </Button>
+      <Group gap="xs">
+        <Select
+          size="xs"
+          w={220}
+          aria-label="MLLM endpoint"
+          placeholder="Default MLLM endpoint"
+          data={(endpoints.data ?? []).map((e) => ({ value: e.name, label: `${e.name} · ${e.model}` }))}
+          value={endpoint}
+          onChange={setEndpoint}
+          clearable
+          data-testid="mti-endpoint"
+        />
+        <Button size="xs" variant="default" leftSection={<IconHistory size={14} />} onClick={() => setSavedOpen(true)} data-testid="mti-saved">
+          Saved searches
+        </Button>
+      </Group>
     </Group>
   );
 
@@ -113,7 +129,7 @@ export function MtiView({
         >
           {!busy && (
             <EmptyState.Actions>
-              <Button disabled={query.trim() === ''} onClick={() => void start({ modelId, datasetId, query })} leftSection={<IconMessageChatbot size={16} />} data-testid="mti-start">
+              <Button disabled={query.trim() === ''} onClick={() => void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined })} leftSection={<IconMessageChatbot size={16} />} data-testid="mti-start">
                 {query.trim() === '' ? 'Type a description first' : `Ask the MLLM about “${query.length > 40 ? `${query.slice(0, 40)}…` : query}”`}
               </Button>
             </EmptyState.Actions>

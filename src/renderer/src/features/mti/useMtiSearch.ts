@@ -21,7 +21,7 @@ export interface MtiState {
   /** The latest live steps of the running call, newest last. */
   live: LiveStep[];
   error: string | null;
-  start: (arg: { modelId: ModelId; datasetId?: DatasetId; query: string; params?: Partial<MtiParams> }) => Promise<MtiSearch | null>;
+  start: (arg: { modelId: ModelId; datasetId?: DatasetId; query: string; endpoint?: string; params?: Partial<MtiParams> }) => Promise<MtiSearch | null>;
   step: (action: MtiAction, round?: number) => Promise<void>;
   open: (id: number) => Promise<void>;
   cancel: () => void;
@@ -72,7 +72,15 @@ export function useMtiSearch(onSaved?: (s: MtiSearch) => void): MtiState {
       awaitingStart.current = true;
       setSearch(null);
       return run('Ranking the gallery and asking the MLLM about the top candidates…', null, () =>
-        invoke('mti:start', { modelId: arg.modelId, datasetId: arg.datasetId, query: arg.query, params: arg.params ?? {} }),
+        invoke('mti:start', {
+          modelId: arg.modelId,
+          datasetId: arg.datasetId,
+          query: arg.query,
+          // One endpoint for both roles when the analyst picks one; else the service's default per role.
+          vqaEndpoint: arg.endpoint,
+          aggregatorEndpoint: arg.endpoint,
+          params: arg.params ?? {},
+        }),
       );
     },
     [run],
