@@ -21,14 +21,14 @@ const QUERY = 'a person with a pink t-shirt';
 
 let dir: string;
 let oracle: { url: string; child: ChildProcess };
+let slow: { url: string; child: ChildProcess };
 let served: Served;
 let browser: Browser;
 let page: Page;
 let errors: string[];
 
-async function startOracle(worldDir: string): Promise<{ url: string; child: ChildProcess }> {
-  // A little latency per answer, so the live steps are on screen long enough to be seen.
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ctgi.mjs'), 'oracle', '--world', worldDir, '--port', '0', '--latency-ms', '40', '--json'], {
+async function startOracle(worldDir: string, latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ctgi.mjs'), 'oracle', '--world', worldDir, '--port', '0', '--latency-ms', String(latencyMs), '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';
@@ -70,8 +70,12 @@ beforeAll(async () => {
   process.env.CTGI_ORT_PROVIDER = 'cpu';
   await ctgi(['models', '-w', ws, '--register', join(world, 'toy-clip'), '--name', 'toy'], dir);
   await ctgi(['embed', '-w', ws, '--model', 'toy'], dir);
-  oracle = await startOracle(world);
+  // A little latency per answer, so the live steps are on screen long enough to be seen; the slow one
+  // answers late enough for Cancel to be pressed mid-round.
+  oracle = await startOracle(world, 40);
+  slow = await startOracle(world, 1500);
   await ctgi(['endpoints', '-w', ws, '--save', 'oracle', '--base-url', oracle.url, '--model', 'oracle-vl', '--role', 'both', '--concurrency', '20', '--no-key'], dir);
+  await ctgi(['endpoints', '-w', ws, '--save', 'slow', '--base-url', slow.url, '--model', 'oracle-vl', '--role', 'both', '--concurrency', '4', '--no-key'], dir);
   // Sorted after "oracle", so it is never the default: the analyst picks it to see a failing endpoint.
   await ctgi(['endpoints', '-w', ws, '--save', 'unreachable', '--base-url', `http://127.0.0.1:${await freePort()}/v1`, '--model', 'oracle-vl', '--role', 'both', '--timeout', '2', '--no-key'], dir);
   served = await startServe(ws, dir);
@@ -83,6 +87,7 @@ afterAll(async () => {
   await browser?.close();
   await served?.stop();
   oracle?.child.kill('SIGTERM');
+  slow?.child.kill('SIGTERM');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -192,8 +197,23 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     await screenshot(page, 'mti-report');
   });
 
-  it('falls back to the plain ranking, and says why, when the endpoint fails', async () => {
+  it('cancels a running search and keeps the plain ranking', async () => {
     await page.getByTestId('search-tab').getByText('Conversation (MTI)').click();
+    await page.getByTestId('mti-endpoint').click();
+    await page.getByRole('option', { name: /slow/ }).click();
+    await page.getByTestId('search-input').fill(QUERY);
+    await page.getByTestId('search-submit').click();
+    const cancel = page.getByTestId('mti-cancel');
+    await cancel.waitFor();
+    // Enabled once the first step names the search (the first answered check).
+    await expect.poll(() => cancel.isEnabled(), { timeout: 20_000 }).toBe(true);
+    await cancel.click();
+    expect(await settled()).toBe('cancelled');
+    expect(await panel().getByTestId('mti-fallback').textContent()).toMatch(/Cancelled during round 1/);
+    expect(await page.locator('[data-testid=mti-grid] [data-rank]').count()).toBeGreaterThan(0);
+  });
+
+  it('falls back to the plain ranking, and says why, when the endpoint fails', async () => {
     await page.getByTestId('mti-endpoint').click();
     await page.getByRole('option', { name: /unreachable/ }).click();
     await page.getByTestId('search-input').fill(QUERY);
