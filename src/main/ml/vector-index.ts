@@ -232,8 +232,9 @@ export class VectorIndex {
  * Candidate budgets measured on clustered CLIP-like data (scripts/bench-search.ts) to keep
  * recall@10 ≥ 0.99 against exact search. At 1M (200 queries, one run, interleaved): shortlist/rescore
  * 100k/4096 → 0.9945, 50k/4096 → 0.9925, 40k/6144 → 0.9940, 30k/4096 → 0.989, 50k/2048 → 0.981.
- * The rescore is what limits recall; the shortlist is what costs time (p50 134 → 109 ms under load
- * ≈ 8, 100k → 40k). Below ~700k both floors (4096, 4 × rescore) hold, as before.
+ * The rescore is what limits recall; the shortlist is what costs time. bench:search --queries 200
+ * --alt-budget 100000,4096, load ≈ 5 on 2 cores: 40k/6000 p50 63 ms, p95 109 ms, recall 0.9935;
+ * 100k/4096 p50 83 ms, p95 153 ms, recall 0.9945. Below ~700k the floors (4096, 4 × rescore) rule.
  */
 export function fastBudget(size: number, k: number): { shortlist: number; rescore: number } {
   const rescore = Math.min(size, Math.max(4096, 8 * k, Math.ceil(size * RESCORE_SHARE)));
