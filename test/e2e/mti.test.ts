@@ -171,7 +171,7 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('mti-saved-row').count()).toBe(0);
     // Leave the search first, so the reopened transcript must come from the saved row.
-    await page.evaluate(() => (location.hash = '#/search?tab=mti'));
+    await page.evaluate("location.hash = '#/search?tab=mti'");
     await page.getByTestId('mti-idle').waitFor();
     await page.getByTestId('mti-saved').click();
     await page.getByTestId('mti-saved-row').first().click();
