@@ -364,50 +364,52 @@ export function SearchView(): React.JSX.Element {
           </Badge>
         )}
       </Group>
-      <form
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit(draft);
-        }}
-      >
-        <Group align="flex-start" gap="sm" wrap="nowrap">
-          <Stack gap={4} style={{ flex: 1 }}>
-            <TextInput
-              aria-label="Describe the person"
-              placeholder="e.g. a man in a red t-shirt and black trousers"
-              leftSection={<IconSearch size={16} />}
-              value={draft}
-              onChange={(e) => setDraft(e.currentTarget.value)}
-              disabled={modelList.length === 0}
-              data-testid="search-input"
-              data-autofocus
+      {tab !== 'report' && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            submit(draft);
+          }}
+        >
+          <Group align="flex-start" gap="sm" wrap="nowrap">
+            <Stack gap={4} style={{ flex: 1 }}>
+              <TextInput
+                aria-label="Describe the person"
+                placeholder="e.g. a man in a red t-shirt and black trousers"
+                leftSection={<IconSearch size={16} />}
+                value={draft}
+                onChange={(e) => setDraft(e.currentTarget.value)}
+                disabled={modelList.length === 0}
+                data-testid="search-input"
+                data-autofocus
+              />
+              <TokenCount tokens={draft ? tokens : null} model={model} />
+            </Stack>
+            <Select
+              aria-label="Model"
+              w={230}
+              data={modelList.map((m) => ({ value: String(m.id), label: `${m.name} · ${m.contextLength} tok` }))}
+              value={modelId ? String(modelId) : null}
+              onChange={(v) => setParams({ model: v ?? undefined })}
+              allowDeselect={false}
+              placeholder="No models"
+              data-testid="search-model"
             />
-            <TokenCount tokens={draft ? tokens : null} model={model} />
-          </Stack>
-          <Select
-            aria-label="Model"
-            w={230}
-            data={modelList.map((m) => ({ value: String(m.id), label: `${m.name} · ${m.contextLength} tok` }))}
-            value={modelId ? String(modelId) : null}
-            onChange={(v) => setParams({ model: v ?? undefined })}
-            allowDeselect={false}
-            placeholder="No models"
-            data-testid="search-model"
-          />
-          <Select
-            aria-label="Dataset"
-            w={200}
-            data={[{ value: '', label: 'All datasets' }, ...(datasets.data ?? []).map((d) => ({ value: String(d.id), label: d.name }))]}
-            value={datasetId ? String(datasetId) : ''}
-            onChange={(v) => setParams({ dataset: v || undefined })}
-            allowDeselect={false}
-            data-testid="search-dataset"
-          />
-          <Button type="submit" disabled={!model || draft.trim() === ''} data-testid="search-submit">
-            {tab === 'mti' ? 'Ask the MLLM' : 'Search'}
-          </Button>
-        </Group>
-      </form>
+            <Select
+              aria-label="Dataset"
+              w={200}
+              data={[{ value: '', label: 'All datasets' }, ...(datasets.data ?? []).map((d) => ({ value: String(d.id), label: d.name }))]}
+              value={datasetId ? String(datasetId) : ''}
+              onChange={(v) => setParams({ dataset: v || undefined })}
+              allowDeselect={false}
+              data-testid="search-dataset"
+            />
+            <Button type="submit" disabled={!model || draft.trim() === ''} data-testid="search-submit">
+              {tab === 'mti' ? 'Ask the MLLM' : 'Search'}
+            </Button>
+          </Group>
+        </form>
+      )}
       {model && result && result.results.length > 0 && result.unembedded > 0 && (
         <EmbedPrompt model={model} datasetId={datasetId} count={result.unembedded} compact />
       )}
