@@ -1,9 +1,11 @@
 // Electron lifecycle only: window, security settings, media protocol and IPC wiring.
-import { app, BrowserWindow, protocol, shell } from 'electron';
+import { app, BrowserWindow, protocol, safeStorage, shell } from 'electron';
 import { join } from 'node:path';
 import { MEDIA_PROTOCOL } from '../shared/bridge';
 import { createHandlers } from './api/handlers';
 import { wireIpc } from './api/ipc';
+import { createEncryptedKeyStore } from './llm/encrypted-key-store';
+import { setKeyStore } from './llm/keys';
 import { openWorkspace } from './workspace';
 
 protocol.registerSchemesAsPrivileged([{ scheme: MEDIA_PROTOCOL, privileges: { standard: true, secure: true } }]);
@@ -12,6 +14,8 @@ let win: BrowserWindow | null = null;
 
 async function start(): Promise<void> {
   await app.whenReady();
+  // API keys typed into Settings are sealed with the OS keychain (safeStorage), never kept in a workspace.
+  setKeyStore(createEncryptedKeyStore(join(app.getPath('userData'), 'api-keys.json'), safeStorage));
   const ws = openWorkspace(process.env.CTGI_WORKSPACE ?? join(app.getPath('userData'), 'workspace.sqlite'));
   const unwire = wireIpc(ws, createHandlers(ws), () => win?.webContents ?? null);
 
