@@ -84,6 +84,7 @@ async function main(): Promise<void> {
   for (let k = 0; k < batches; k++) await session.run({ pixel_values: tensorOf(k) });
   const bareMs = performance.now() - b0;
   await session.release();
+  console.log(`bare ORT: ${rate(n, bareMs)} images/s; preprocessing ${preprocessMs.toFixed(1)} ms/image`);
 
   // (ii) the pipeline: files in, unit vectors out, through the encoder worker.
   const enc = await ClipEncoder.open({ visionPath, preprocess: IRRA_SPEC, batchSize: batch, providers: 'cpu' });
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
   } finally {
     await enc.close();
   }
+  console.log(`pipeline: ${rate(n, pipelineMs)} images/s (${(rate(n, pipelineMs) / rate(n, bareMs)).toFixed(3)} of bare)`);
 
   // (iii) PyTorch, same seed → same weights, same batch; one warm-up run inside.
   const out = execFileSync(
