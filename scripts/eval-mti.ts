@@ -4,7 +4,8 @@
 //   --identities N (80)  --views V (3)  --noise 0,0.1,0.2,0.3  --rounds R (1)  --xi X (0.85)  --json
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { evaluateMti, type MtiEvalReport } from '../src/main/pipelines/eval-mti';
+import { evaluateMti } from '../src/main/pipelines/eval-mti';
+import type { MtiEvalReport } from '../src/shared/mti';
 import { unavailableKeyStore } from '../src/main/llm/keys';
 import { mtiWorld, oracleEndpoint } from './mti-world';
 

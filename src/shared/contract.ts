@@ -20,7 +20,7 @@ import { EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
-import type { MtiParams, MtiProgress } from './mti';
+import type { MtiEvalReport, MtiProgress } from './mti';
 import { mtiParamsSchema } from './mti-contract';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
@@ -207,46 +207,6 @@ export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
   'search:tokens': QueryTokens;
   'eval:run': EvalReport;
   'eval:mti': MtiEvalReport;
-}
-
-interface MtiMetricsRow {
-  r1: number;
-  r5: number;
-  r10: number;
-  mAP: number;
-  mINP: number;
-}
-
-/** `eval:mti`'s answer (src/main/pipelines/eval-mti.ts computes it; `ctgi eval --mti` prints the same). */
-export interface MtiEvalReport {
-  modelName: string;
-  split: string;
-  queryKind: string;
-  queries: number;
-  gallery: number;
-  params: MtiParams;
-  vqaEndpoint: string;
-  aggregatorEndpoint: string;
-  without: MtiMetricsRow;
-  with: MtiMetricsRow;
-  callsPerQuery: { mean: number; p50: number; p95: number; max: number };
-  latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
-  /** Shares of queries, 0–100. */
-  anchorFound: number;
-  earlyStops: number;
-  fallbacks: number;
-  anchorCorrect: number;
-  top1Similarity: {
-    min: number;
-    p10: number;
-    median: number;
-    p90: number;
-    max: number;
-    mean: number;
-    histogram: { from: number; to: number; count: number }[];
-  };
-  examples: { query: string; refined: string | null; before: number; after: number }[];
-  ms: number;
 }
 
 /** What the renderer (and any client) sees: `window.api.invoke('images:get', {id})`. */

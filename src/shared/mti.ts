@@ -1,6 +1,6 @@
 // MTI (ALGORITHMS.md §3) as the renderer, the CLI and the database see it: parameters, the transcript of
 // every step (who decided it: the MLLM or the analyst), and a saved search with its re-ranked results.
-import type { ImageSummary } from './domain';
+import type { EvalQueryKind, ImageSummary, Split } from './domain';
 import type { ImageId, ModelId } from './ids';
 
 export interface MtiParams {
@@ -144,4 +144,48 @@ export interface MtiProgress {
   searchId: number;
   phase: 'check' | 'anchor' | 'questions' | 'refined' | 'ranked' | 'fallback' | 'done';
   round: MtiRound;
+}
+
+/** Retrieval metrics in percent, 0–100 (the IRRA protocol). */
+export interface MetricsRow {
+  r1: number;
+  r5: number;
+  r10: number;
+  mAP: number;
+  mINP: number;
+}
+
+/** `eval:mti` and `ctgi eval --mti`: metrics without and with MTI over a labelled split. */
+export interface MtiEvalReport {
+  modelName: string;
+  split: Split;
+  queryKind: EvalQueryKind;
+  queries: number;
+  gallery: number;
+  params: MtiParams;
+  vqaEndpoint: string;
+  aggregatorEndpoint: string;
+  without: MetricsRow;
+  with: MetricsRow;
+  /** MLLM calls per query (checks started, questions, aggregation). */
+  callsPerQuery: { mean: number; p50: number; p95: number; max: number };
+  latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
+  /** Shares of queries, 0–100. */
+  anchorFound: number;
+  earlyStops: number;
+  fallbacks: number;
+  /** The anchor was an image of the query's person. */
+  anchorCorrect: number;
+  /** cosine of the best gallery image per query: choose ξ above the bulk for early exits that are safe. */
+  top1Similarity: {
+    min: number;
+    p10: number;
+    median: number;
+    p90: number;
+    max: number;
+    mean: number;
+    histogram: { from: number; to: number; count: number }[];
+  };
+  examples: { query: string; refined: string | null; before: number; after: number }[];
+  ms: number;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
-import type { MtiEvalReport } from '../../src/main/pipelines/eval-mti';
+import type { MtiEvalReport } from '../../src/shared/mti';
 import { startMtiSearch, stepMtiSearch } from '../../src/main/search/mti-service';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';

@@ -5,7 +5,7 @@
 // which is what ξ (the early-exit threshold) must be chosen against for a model.
 import type { EvalQueryKind, Split } from '../../shared/domain';
 import type { DatasetId, ModelId } from '../../shared/ids';
-import { MTI_DEFAULTS, type MtiParams } from '../../shared/mti';
+import { MTI_DEFAULTS, type MetricsRow, type MtiEvalReport, type MtiParams } from '../../shared/mti';
 import { blobToVector } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
@@ -36,48 +36,6 @@ export interface MtiEvalOptions {
   llm?: LlmClientOptions;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface MetricsRow {
-  r1: number;
-  r5: number;
-  r10: number;
-  mAP: number;
-  mINP: number;
-}
-
-export interface MtiEvalReport {
-  modelName: string;
-  split: Split;
-  queryKind: EvalQueryKind;
-  queries: number;
-  gallery: number;
-  params: MtiParams;
-  vqaEndpoint: string;
-  aggregatorEndpoint: string;
-  without: MetricsRow;
-  with: MetricsRow;
-  /** MLLM calls per query (checks started, questions, aggregation). */
-  callsPerQuery: { mean: number; p50: number; p95: number; max: number };
-  latencyMs: { p50: number; p90: number; p95: number; p99: number; max: number };
-  /** Shares of queries, 0–100. */
-  anchorFound: number;
-  earlyStops: number;
-  fallbacks: number;
-  /** The anchor was an image of the query's person. */
-  anchorCorrect: number;
-  /** cosine of the best gallery image per query: choose ξ above the bulk for early exits that are safe. */
-  top1Similarity: {
-    min: number;
-    p10: number;
-    median: number;
-    p90: number;
-    max: number;
-    mean: number;
-    histogram: { from: number; to: number; count: number }[];
-  };
-  examples: { query: string; refined: string | null; before: number; after: number }[];
-  ms: number;
 }
 
 export function quantile(sorted: ArrayLike<number>, q: number): number {

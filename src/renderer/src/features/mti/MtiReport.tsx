@@ -4,7 +4,7 @@
 import { Alert, Badge, Button, Card, Group, NumberInput, Select, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
 import { IconAlertTriangle, IconChartBar } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { MtiEvalReport } from '../../../../shared/contract';
+import type { MtiEvalReport } from '../../../../shared/mti';
 import type { DatasetId, ModelId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
 import { errorMessage } from '../../lib/hooks';
