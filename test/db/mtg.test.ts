@@ -90,7 +90,10 @@ describe('mtg job', { timeout: 60_000 }, () => {
     let garbled = 0;
     fake.onChat = (body) => {
       const text = JSON.stringify(body.messages);
-      if (text.includes('What colour are the person') && garbled++ % 2 === 0) return { body: '{"choices": []}' };
+      // Only the VQA questions (they carry the image): the reconstructor's prompt quotes the same question
+      // text, and garbling it would fail the image instead of dropping a round.
+      const asksAboutImage = text.includes('image_url') && text.includes('What colour are the person');
+      if (asksAboutImage && garbled++ % 2 === 0) return { body: '{"choices": []}' };
       return { content: scriptedAnswer(body) };
     };
     const { ws, datasetId, images } = await workspace(6);
