@@ -116,8 +116,8 @@ describe('review desk', () => {
     expect(edited).toHaveLength(1);
     expect(edited[0]).toMatchObject({ source: 'edited', status: 'accepted', imageId: e!.imageId });
 
+    // A fast reviewer: u right after r, while the reject is still in flight. Neither key is lost.
     await page.keyboard.press('r');
-    await expect.poll(async () => (await item(r!.captionId)).caption.status).toBe('rejected');
     await page.keyboard.press('u');
     await expectShown(r!.captionId);
     expect((await item(r!.captionId)).caption.status).toBe(r!.status);

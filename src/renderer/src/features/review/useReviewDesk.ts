@@ -50,8 +50,21 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
   const [conflict, setConflict] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const cache = useRef(new Map<string, Promise<ReviewItem | null>>());
-  // A ref, not the state: two key presses before a re-render must not both start a change.
-  const busyRef = useRef(false);
+  // Key presses are applied in order, each once the previous one has finished: a fast reviewer's
+  // "r u" rejects and then undoes, and never loses the u because the reject was still in flight.
+  const chain = useRef<Promise<unknown>>(Promise.resolve());
+  const queued = useRef(0);
+  const serial = useCallback(<T,>(fn: () => Promise<T>): Promise<T> => {
+    queued.current++;
+    setBusy(true);
+    const run = chain.current.then(fn);
+    chain.current = run
+      .catch(() => undefined)
+      .finally(() => {
+        if (--queued.current === 0) setBusy(false);
+      });
+    return run;
+  }, []);
   const itemRef = useRef<ReviewItem | null>(null);
   const filterRef = useRef(filter);
   const onShowRef = useRef(onShow);
@@ -109,7 +122,7 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
     else notifications.show({ color: 'red', title: 'That did not work', message: errorMessage(err) });
   }, []);
 
-  const go = useCallback(
+  const goNow = useCallback(
     async (d: Direction, unreviewed = false) => {
       const from = itemRef.current?.caption.id;
       const key = from === undefined ? null : keyOf(d, unreviewed, from);
@@ -128,24 +141,22 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
     [neighbor, show, fail],
   );
 
+  const go = useCallback((d: Direction, unreviewed = false) => serial(() => goNow(d, unreviewed)), [serial, goNow]);
+
   const mutate = useCallback(
-    async (run: (current: ReviewItem) => Promise<unknown>, thenNext: boolean) => {
-      const current = itemRef.current;
-      if (!current || busyRef.current) return;
-      busyRef.current = true;
-      setBusy(true);
-      try {
-        await run(current);
-        invalidate(current.caption.id);
-        if (thenNext) await go('next');
-      } catch (err) {
-        fail(err);
-      } finally {
-        busyRef.current = false;
-        setBusy(false);
-      }
-    },
-    [invalidate, go, fail],
+    (run: (current: ReviewItem) => Promise<unknown>, thenNext: boolean) =>
+      serial(async () => {
+        const current = itemRef.current;
+        if (!current) return;
+        try {
+          await run(current);
+          invalidate(current.caption.id);
+          if (thenNext) await goNow('next');
+        } catch (err) {
+          fail(err);
+        }
+      }),
+    [serial, invalidate, goNow, fail],
   );
 
   const decide = useCallback(
@@ -168,22 +179,20 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
     [mutate, reviewer],
   );
 
-  const undo = useCallback(async () => {
-    if (busyRef.current) return;
-    busyRef.current = true;
-    setBusy(true);
-    try {
-      const r = await invoke('review:undo', { reviewer });
-      cache.current.clear();
-      if (r.item) show(r.item);
-      notifications.show({ color: r.undone ? 'indigo' : 'gray', message: r.undone ?? 'Nothing to undo.', autoClose: 2500 });
-    } catch (err) {
-      fail(err);
-    } finally {
-      busyRef.current = false;
-      setBusy(false);
-    }
-  }, [reviewer, show, fail]);
+  const undo = useCallback(
+    () =>
+      serial(async () => {
+        try {
+          const r = await invoke('review:undo', { reviewer });
+          cache.current.clear();
+          if (r.item) show(r.item);
+          notifications.show({ color: r.undone ? 'indigo' : 'gray', message: r.undone ?? 'Nothing to undo.', autoClose: 2500 });
+        } catch (err) {
+          fail(err);
+        }
+      }),
+    [serial, reviewer, show, fail],
+  );
 
   const reload = useCallback(async () => {
     const current = itemRef.current;
