@@ -4,9 +4,8 @@ import { AppError } from '../../errors';
 import { startExport, type ExportState } from '../../jobs/export';
 import { getJobRow, listJobIssues } from '../../db/repos/jobs';
 import { requiredOption, stringOption, type Command } from '../command';
+import { printFirstIssues, runJobInForeground } from '../foreground-job';
 import { withWorkspace } from '../workspace';
-
-const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
   if (v === undefined) return undefined;
@@ -64,21 +63,12 @@ export const exportCommand: Command = {
         seed: seedRaw === undefined ? 1 : Number(seedRaw),
         overwrite: values.overwrite === true,
       });
-      const onSigint = (): void => void ws.jobs.cancel(job.id);
-      process.once('SIGINT', onSigint);
-      let last = 0;
-      const off = ws.bus.on('jobs:progress', (j: Job) => {
-        if (j.id !== job.id || values.json || Date.now() - last < 1000 || TERMINAL.has(j.status)) return;
-        last = Date.now();
-        io.err(`export #${j.id}: ${j.done}/${j.total ?? '?'}${j.message ? ` — ${j.message}` : ''}`);
+      const final = await runJobInForeground(ws, job.id, {
+        io,
+        quiet: values.json === true,
+        everyMs: 1000,
+        progressLine: (j: Job) => `export #${j.id}: ${j.done}/${j.total ?? '?'}${j.message ? ` — ${j.message}` : ''}`,
       });
-      try {
-        await ws.jobs.idle();
-      } finally {
-        off();
-        process.off('SIGINT', onSigint);
-      }
-      const final = ws.jobs.get(job.id);
       const row = getJobRow(ws.db, job.id);
       const state = row?.state ? (JSON.parse(row.state) as Partial<ExportState>) : {};
       const issues = listJobIssues(ws.db, job.id, 5);
@@ -86,7 +76,7 @@ export const exportCommand: Command = {
       else {
         io.out(final.status === 'done' ? `Exported ${final.message}.` : `Export #${final.id} ${final.status}.`);
         if (final.error) io.out(`Error: ${final.error}`);
-        for (const i of issues) io.out(`  ${i.severity} ${i.item}: ${i.message}`);
+        printFirstIssues(io, final, issues);
       }
       return final.status === 'done' ? 0 : 1;
     }),

@@ -1,49 +1,18 @@
 import { SPLITS, type Job, type Split } from '../../../shared/domain';
 import { asDatasetId, asImageId, asJobId, type JobId } from '../../../shared/ids';
-import { getJobRow, listJobIssues } from '../../db/repos/jobs';
+import { listJobIssues } from '../../db/repos/jobs';
 import { countJobRuns, listFailedImagesOfJob } from '../../db/repos/mtg';
 import { AppError } from '../../errors';
 import { mtgParams, startMtg } from '../../jobs/mtg';
 import type { Workspace } from '../../workspace';
 import { intOption, stringOption, type CliIo, type Command } from '../command';
+import { jobExitCode, printFirstIssues, requeueJob, requireJob, runJobInForeground } from '../foreground-job';
 import { withWorkspace } from '../workspace';
-
-const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 
 function positiveId(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new AppError('bad_request', `--${flag} takes an id; got "${v}".`);
   return n;
-}
-
-function mtgJobRow(ws: Workspace, id: JobId): NonNullable<ReturnType<typeof getJobRow>> {
-  const row = getJobRow(ws.db, id);
-  if (!row) throw new AppError('not_found', `Job ${id} does not exist. \`ctgi jobs\` lists them.`);
-  if (row.kind !== 'mtg') throw new AppError('bad_request', `Job ${id} is a ${row.kind} job, not MTG.`);
-  return row;
-}
-
-/** Resumes from what the job stored; the runner refuses a job still running in a live process. */
-function requeue(ws: Workspace, id: JobId): JobId {
-  const row = mtgJobRow(ws, id);
-  if (row.status === 'done') throw new AppError('conflict', `Job ${id} has already finished. To redo its failed images: ctgi mtg --retry-failed ${id}`);
-  ws.jobs.resume(id);
-  return id;
-}
-
-function waitFor(ws: Workspace, id: JobId, onProgress: (j: Job) => void): Promise<Job> {
-  return new Promise((resolve) => {
-    const check = (j: Job): void => {
-      if (j.id !== id) return;
-      onProgress(j);
-      if (TERMINAL.has(j.status)) {
-        off();
-        resolve(j);
-      }
-    };
-    const off = ws.bus.on('jobs:progress', check);
-    check(ws.jobs.get(id));
-  });
 }
 
 function report(ws: Workspace, job: Job, io: CliIo, json: boolean): void {
@@ -55,8 +24,7 @@ function report(ws: Workspace, job: Job, io: CliIo, json: boolean): void {
   }
   io.out(`MTG #${job.id} ${job.status}: ${runs.done} captions (pending review), ${runs.failed} failed; ${runs.calls} model calls (${runs.cachedCalls} from cache), ${runs.tokens} tokens.`);
   if (job.error) io.out(`Error: ${job.error}`);
-  for (const i of issues) io.out(`  ${i.severity} ${i.item}: ${i.message}`);
-  if (job.issueCount > issues.length) io.out(`  … all ${job.issueCount}: ctgi jobs --issues ${job.id}`);
+  printFirstIssues(io, job, issues);
   if (job.status === 'cancelled' || job.status === 'failed') io.out(`Continue where it stopped: ctgi mtg --resume ${job.id}`);
   else if (runs.failed > 0) io.out(`Try the failed images again: ctgi mtg --retry-failed ${job.id}`);
 }
@@ -90,9 +58,10 @@ export const mtgCommand: Command = {
       const retry = stringOption(values, 'retry-failed');
       let id: JobId;
       if (resume !== undefined) {
-        id = requeue(ws, asJobId(positiveId(resume, 'resume')));
+        const n = positiveId(resume, 'resume');
+        id = requeueJob(ws, asJobId(n), 'mtg', 'MTG', `Job ${n} has already finished. To redo its failed images: ctgi mtg --retry-failed ${n}`);
       } else if (retry !== undefined) {
-        const old = mtgJobRow(ws, asJobId(positiveId(retry, 'retry-failed')));
+        const old = requireJob(ws, asJobId(positiveId(retry, 'retry-failed')), 'mtg', 'MTG');
         const failed = listFailedImagesOfJob(ws.db, old.id as JobId);
         if (failed.length === 0) throw new AppError('bad_request', `Job ${old.id} has no failed images left to retry.`);
         const p = mtgParams.parse(JSON.parse(old.params));
@@ -129,26 +98,14 @@ export const mtgCommand: Command = {
         }).job.id;
       }
 
-      let last = 0;
-      const onProgress = (j: Job): void => {
-        if (values.json || j.status !== 'running' || Date.now() - last < 2000) return;
-        last = Date.now();
-        io.err(`mtg #${j.id}: ${j.done}/${j.total ?? '?'} images${j.message ? ` — ${j.message}` : ''}`);
-      };
-      let interrupts = 0;
-      const onSigint = (): void => {
-        if (++interrupts > 1) process.exit(130);
-        io.err(`\nPausing MTG #${id}: images in flight are dropped (their answers stay cached); resume with ctgi mtg --resume ${id}`);
-        void ws.jobs.cancel(id);
-      };
-      process.on('SIGINT', onSigint);
-      let job: Job;
-      try {
-        job = await waitFor(ws, id, onProgress);
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
+      const job = await runJobInForeground(ws, id, {
+        io,
+        quiet: values.json === true,
+        everyMs: 2000,
+        progressLine: (j: Job) => `mtg #${j.id}: ${j.done}/${j.total ?? '?'} images${j.message ? ` — ${j.message}` : ''}`,
+        interruptMessage: `\nPausing MTG #${id}: images in flight are dropped (their answers stay cached); resume with ctgi mtg --resume ${id}`,
+      });
       report(ws, job, io, values.json === true);
-      return job.status === 'done' ? 0 : job.status === 'cancelled' ? 130 : 1;
+      return jobExitCode(job);
     }),
 };
