@@ -36,6 +36,13 @@ export function requiredOption(values: OptionValues, name: string): string {
   return v;
 }
 
+/** `v` when it is one of `allowed` (undefined stays undefined); `flag` names the option in the refusal. */
+export function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new AppError('bad_request', `--${flag} must be one of ${allowed.join(', ')}; got "${v}".`);
+  return v as T;
+}
+
 export function intOption(values: OptionValues, name: string, fallback: number): number {
   const v = stringOption(values, name);
   if (v === undefined) return fallback;

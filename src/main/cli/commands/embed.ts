@@ -1,12 +1,11 @@
 import type { Job } from '../../../shared/domain';
-import { asDatasetId } from '../../../shared/ids';
 import { listJobIssues } from '../../db/repos/jobs';
-import { AppError } from '../../errors';
 import { startEmbed } from '../../jobs/embed';
 import { resolveModelRow } from '../../ml/models';
-import { requiredOption, stringOption, type Command } from '../command';
+import { requiredOption, type Command } from '../command';
 import { printFirstIssues, runJobInForeground } from '../foreground-job';
 import { withWorkspace } from '../workspace';
+import { datasetOption } from './search';
 
 export const embedCommand: Command = {
   name: 'embed',
@@ -19,9 +18,7 @@ export const embedCommand: Command = {
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {
       const model = resolveModelRow(ws.db, requiredOption(values, 'model'));
-      const ds = stringOption(values, 'dataset');
-      if (ds !== undefined && !/^\d+$/.test(ds)) throw new AppError('bad_request', `--dataset takes a dataset id; got "${ds}".`);
-      const { job } = startEmbed(ws, { modelId: model.id as never, datasetId: ds === undefined ? undefined : asDatasetId(Number(ds)) });
+      const { job } = startEmbed(ws, { modelId: model.id as never, datasetId: datasetOption(values) });
       const final = await runJobInForeground(ws, job.id, {
         io,
         quiet: values.json === true,

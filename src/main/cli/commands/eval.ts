@@ -1,12 +1,12 @@
-import type { EvalReport, Split } from '../../../shared/domain';
-import { EVAL_QUERY_KINDS, SPLITS, type EvalQueryKind } from '../../../shared/domain';
+import type { EvalReport } from '../../../shared/domain';
+import { EVAL_QUERY_KINDS, SPLITS } from '../../../shared/domain';
 import { asModelId } from '../../../shared/ids';
 import { AppError } from '../../errors';
 import { resolveModelRow } from '../../ml/models';
 import { evaluateRetrieval } from '../../pipelines/eval';
 import { evaluateMti, formatMtiEval } from '../../pipelines/eval-mti';
 import { getKeyStore } from '../../llm/keys';
-import { requiredOption, stringOption, type Command } from '../command';
+import { oneOf, requiredOption, stringOption, type Command } from '../command';
 import { withWorkspace } from '../workspace';
 import { datasetOption } from './search';
 
@@ -55,12 +55,8 @@ export const evalCommand: Command = {
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {
       const model = resolveModelRow(ws.db, requiredOption(values, 'model'));
-      const split = stringOption(values, 'split') ?? 'test';
-      if (!(SPLITS as readonly string[]).includes(split)) throw new AppError('bad_request', `--split must be one of ${SPLITS.join(', ')}; got "${split}".`);
-      const queries = stringOption(values, 'queries') ?? 'captions';
-      if (!(EVAL_QUERY_KINDS as readonly string[]).includes(queries)) {
-        throw new AppError('bad_request', `--queries must be one of ${EVAL_QUERY_KINDS.join(', ')}; got "${queries}".`);
-      }
+      const split = oneOf('split', stringOption(values, 'split'), SPLITS) ?? 'test';
+      const queries = oneOf('queries', stringOption(values, 'queries'), EVAL_QUERY_KINDS) ?? 'captions';
       if (values.mti) {
         const num = (name: string): number | undefined => {
           const v = stringOption(values, name);
@@ -75,9 +71,9 @@ export const evalCommand: Command = {
         try {
           const m = await evaluateMti(ws.db, {
             modelId: asModelId(model.id),
-            split: split as Split,
+            split,
             datasetId: datasetOption(values),
-            queries: queries as EvalQueryKind,
+            queries,
             vqaEndpoint: stringOption(values, 'vqa'),
             aggregatorEndpoint: stringOption(values, 'aggregator'),
             params: { k: num('k'), xi: num('xi'), lambda: num('lambda'), rounds: num('rounds'), questions: num('questions') },
@@ -95,9 +91,9 @@ export const evalCommand: Command = {
       }
       const r = await evaluateRetrieval(ws.db, {
         modelId: asModelId(model.id),
-        split: split as Split,
+        split,
         datasetId: datasetOption(values),
-        queries: queries as EvalQueryKind,
+        queries,
       });
       if (values.json) io.out(JSON.stringify(r, null, 2));
       else for (const line of formatEval(r)) io.out(line);

@@ -1,17 +1,11 @@
 import { CAPTION_SOURCES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, type CaptionSource, type ExportFormat, type ExportImageMode, type Job } from '../../../shared/domain';
-import { asDatasetId } from '../../../shared/ids';
 import { AppError } from '../../errors';
 import { startExport, type ExportState } from '../../jobs/export';
 import { getJobRow, listJobIssues } from '../../db/repos/jobs';
-import { requiredOption, stringOption, type Command } from '../command';
+import { oneOf, requiredOption, stringOption, type Command } from '../command';
 import { printFirstIssues, runJobInForeground } from '../foreground-job';
 import { withWorkspace } from '../workspace';
-
-function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new AppError('bad_request', `--${name} must be one of ${allowed.join(', ')}; got "${v}".`);
-  return v as T;
-}
+import { datasetOption } from './search';
 
 /** `--split 0.8,0.1,0.1` → train/val/test ratios. */
 function parseRatios(v: string | undefined): { train: number; val: number; test: number } | undefined {
@@ -46,8 +40,6 @@ export const exportCommand: Command = {
     withWorkspace(values, async (ws) => {
       const format = oneOf<ExportFormat>('format', requiredOption(values, 'format'), EXPORT_FORMATS)!;
       const images = oneOf<ExportImageMode>('images', stringOption(values, 'images'), EXPORT_IMAGE_MODES);
-      const ds = stringOption(values, 'dataset');
-      if (ds !== undefined && !/^\d+$/.test(ds)) throw new AppError('bad_request', `--dataset takes a dataset id; got "${ds}".`);
       const sourcesRaw = stringOption(values, 'sources');
       const sources = sourcesRaw?.split(',').map((s) => oneOf<CaptionSource>('sources', s.trim(), CAPTION_SOURCES)!);
       const seedRaw = stringOption(values, 'seed');
@@ -56,7 +48,7 @@ export const exportCommand: Command = {
       const { job, outDir, captions } = startExport(ws, {
         outDir: requiredOption(values, 'out'),
         format,
-        datasetId: ds === undefined ? undefined : asDatasetId(Number(ds)),
+        datasetId: datasetOption(values),
         images: images ?? 'copy',
         sources,
         splitRatios: parseRatios(stringOption(values, 'split')) ?? { train: 0.8, val: 0.1, test: 0.1 },

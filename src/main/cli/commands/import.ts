@@ -4,18 +4,14 @@ import { listJobIssues } from '../../db/repos/jobs';
 import { AppError } from '../../errors';
 import { getImportSummary, startImport } from '../../jobs/import';
 import type { Workspace } from '../../workspace';
-import { stringOption, type CliIo, type Command } from '../command';
+import { oneOf, stringOption, type CliIo, type Command } from '../command';
 import { jobExitCode, printFirstIssues, requeueJob, runJobInForeground } from '../foreground-job';
 import { withWorkspace } from '../workspace';
 
 const SHOWN_ISSUES = 5;
 
 function parseFormat(v: string | undefined): DatasetFormat | undefined {
-  if (v === undefined) return undefined;
-  if (!(DATASET_FORMATS as readonly string[]).includes(v)) {
-    throw new AppError('bad_request', `--format must be one of ${DATASET_FORMATS.join(', ')}; got "${v}".`);
-  }
-  return v as DatasetFormat;
+  return oneOf('format', v, DATASET_FORMATS);
 }
 
 function progressLine(j: Job): string {

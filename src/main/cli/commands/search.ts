@@ -3,7 +3,7 @@ import { AppError } from '../../errors';
 import { resolveModelRow } from '../../ml/models';
 import { searchText } from '../../search/text-search';
 import type { SearchMode } from '../../search';
-import { intOption, requiredOption, stringOption, type Command, type OptionValues } from '../command';
+import { intOption, oneOf, requiredOption, stringOption, type Command, type OptionValues } from '../command';
 import { withWorkspace } from '../workspace';
 
 const MODES: readonly SearchMode[] = ['auto', 'exact', 'fast', 'sqlite'];
@@ -28,11 +28,10 @@ export const searchCommand: Command = {
       const query = positionals.join(' ').trim();
       if (query === '') throw new AppError('bad_request', 'Give the description to search for, e.g. ctgi search --model M "a man in a red t-shirt".');
       const model = resolveModelRow(ws.db, requiredOption(values, 'model'));
-      const mode = stringOption(values, 'mode') ?? 'auto';
-      if (!(MODES as readonly string[]).includes(mode)) throw new AppError('bad_request', `--mode must be one of ${MODES.join(', ')}; got "${mode}".`);
+      const mode = oneOf('mode', stringOption(values, 'mode'), MODES) ?? 'auto';
       const k = intOption(values, 'k', 10);
       if (k < 1 || k > 1000) throw new AppError('bad_request', `-k must be between 1 and 1000; got ${k}.`);
-      const r = await searchText(ws.db, { modelId: asModelId(model.id), query, k, datasetId: datasetOption(values), mode: mode as SearchMode });
+      const r = await searchText(ws.db, { modelId: asModelId(model.id), query, k, datasetId: datasetOption(values), mode });
       if (values.json) {
         io.out(JSON.stringify(r, null, 2));
         return 0;
