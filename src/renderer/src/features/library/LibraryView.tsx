@@ -1,22 +1,21 @@
 import { Alert, Button, Center, EmptyState, Group, Loader, Stack, Text, Title } from '@mantine/core';
 import { IconAlertTriangle, IconPhotoOff, IconPhotoPlus, IconSparkles, IconUpload } from '@tabler/icons-react';
-import { useCallback, useMemo, useRef, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { CaptionFilter, Split } from '../../../../shared/domain';
 import { CAPTION_FILTERS, SPLITS } from '../../../../shared/domain';
-import type { DatasetId, ImageId } from '../../../../shared/ids';
+import type { DatasetId } from '../../../../shared/ids';
 import { useRoute } from '../../app/router';
 import { formatCount } from '../../lib/format';
 import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
 import { MtgStartDialog } from '../mtg/MtgStartDialog';
-import type { DrawerMove } from './ImageDrawer';
 import { ImageDrawer } from './ImageDrawer';
-import type { GridHandle } from './ImageGrid';
 import { ImageGrid } from './ImageGrid';
 import { ImportModal } from './ImportModal';
 import type { FilterValues } from './LibraryFilters';
 import { LibraryFilters } from './LibraryFilters';
 import type { ImageFilterArg } from './usePagedImages';
 import { usePagedImages } from './usePagedImages';
+import { useGridSelection } from './useGridSelection';
 
 /** Filters live in the URL (`#/library?dataset=2&split=train`), so back/forward and links restore them. */
 function filterFromParams(params: URLSearchParams): { values: FilterValues; arg: ImageFilterArg; key: string } {
@@ -38,11 +37,6 @@ function filterFromParams(params: URLSearchParams): { values: FilterValues; arg:
   return { values, arg, key: JSON.stringify(arg) };
 }
 
-interface Selection {
-  index: number;
-  id: ImageId;
-}
-
 export function LibraryView(): React.JSX.Element {
   const { params, setParams } = useRoute();
   const { values, arg, key } = filterFromParams(params);
@@ -50,15 +44,6 @@ export function LibraryView(): React.JSX.Element {
   const datasets = useInvoke('datasets:list', {});
   const [importOpen, setImportOpen] = useState(false);
   const [mtgOpen, setMtgOpen] = useState(false);
-  const [selection, setSelection] = useState<Selection | null>(null);
-  const [selectionKey, setSelectionKey] = useState(key);
-  const grid = useRef<GridHandle>(null);
-
-  // A new filter means a new list: an open selection would point at a different image.
-  if (selectionKey !== key) {
-    setSelectionKey(key);
-    setSelection(null);
-  }
 
   const refresh = useThrottled(() => {
     paged.invalidate();
@@ -71,30 +56,16 @@ export function LibraryView(): React.JSX.Element {
   });
 
   const total = paged.total;
-  const select = useCallback(
-    async (index: number) => {
-      if (total === null || index < 0 || index >= total) return;
-      const item = paged.get(index) ?? (await paged.fetchIndex(index));
-      if (!item) return;
-      setSelection({ index, id: item.id });
-      grid.current?.scrollToIndex(index);
+  // A loaded item opens at once; one whose page is not here yet opens when it lands.
+  const resolve = useCallback(
+    (index: number) => {
+      if (total === null || index < 0 || index >= total) return undefined;
+      const item = paged.get(index);
+      return item ? item.id : paged.fetchIndex(index).then((found) => found?.id);
     },
     [paged, total],
   );
-  const onOpen = useCallback((index: number) => void select(index), [select]);
-
-  const selectedIndex = selection?.index ?? null;
-  const move: DrawerMove = useMemo(
-    () => ({
-      step: (delta) => {
-        if (selectedIndex === null) return;
-        const cols = grid.current?.columns() ?? 1;
-        const d = delta === 'row-up' ? -cols : delta === 'row-down' ? cols : delta;
-        void select(selectedIndex + d);
-      },
-    }),
-    [select, selectedIndex],
-  );
+  const { grid, selection, selectedIndex, select, close, move } = useGridSelection(key, resolve);
 
   const libraryEmpty = datasets.data !== undefined && datasets.data.length === 0;
   const filtered = Boolean(arg.datasetId || arg.split || arg.personId || arg.captions !== 'any');
@@ -146,7 +117,7 @@ export function LibraryView(): React.JSX.Element {
       </Center>
     );
   } else {
-    body = <ImageGrid ref={grid} paged={paged} selectedIndex={selectedIndex} onOpen={onOpen} />;
+    body = <ImageGrid ref={grid} paged={paged} selectedIndex={selectedIndex} onOpen={select} />;
   }
 
   return (
@@ -184,7 +155,7 @@ export function LibraryView(): React.JSX.Element {
         imageId={selection?.id ?? null}
         index={selectedIndex}
         total={total ?? 0}
-        onClose={() => setSelection(null)}
+        onClose={close}
         move={move}
       />
       <ImportModal opened={importOpen} onClose={() => setImportOpen(false)} />

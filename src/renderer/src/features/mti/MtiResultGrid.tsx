@@ -7,7 +7,7 @@ import { IconAnchor } from '@tabler/icons-react';
 import { memo } from 'react';
 import type { ImageId } from '../../../../shared/ids';
 import type { MtiResultRow } from '../../../../shared/mti';
-import { imageUrl } from '../../lib/api';
+import { gridClasses, Thumbnail } from '../../lib/ThumbnailGrid';
 import classes from './Mti.module.css';
 
 const Cell = memo(function Cell({
@@ -39,8 +39,8 @@ const Cell = memo(function Cell({
       onClick={() => onOpen(index)}
     >
       <div className={classes.frame}>
-        <img src={imageUrl(image.id, 'thumb')} loading="lazy" decoding="async" alt={image.personId ? `Person ${image.personId}` : image.relPath} draggable={false} />
-        <span className={classes.rank} data-testid="mti-rank">
+        <Thumbnail image={image} />
+        <span className={gridClasses.rank} data-testid="mti-rank">
           {row.rank}
         </span>
         {moved !== 0 && (

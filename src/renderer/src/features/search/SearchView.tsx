@@ -25,18 +25,17 @@ import {
   IconSearchOff,
   IconSparkles,
 } from '@tabler/icons-react';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { ClipModel, QueryTokens } from '../../../../shared/domain';
-import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
+import type { DatasetId, ModelId } from '../../../../shared/ids';
 import { routeHref, useRoute } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
 import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
-import type { DrawerMove } from '../library/ImageDrawer';
 import { ImageDrawer } from '../library/ImageDrawer';
+import { useGridSelection } from '../library/useGridSelection';
 import { MtiReport } from '../mti/MtiReport';
 import { MtiView } from '../mti/MtiView';
-import type { GridHandle } from '../library/ImageGrid';
 import { ResultGrid } from './ResultGrid';
 import { useEmbed } from './useEmbed';
 
@@ -162,11 +161,6 @@ function EmbedPrompt({
   );
 }
 
-interface Selection {
-  index: number;
-  id: ImageId;
-}
-
 export function SearchView(): React.JSX.Element {
   const { params, setParams } = useRoute();
   const models = useInvoke('models:list', {});
@@ -205,34 +199,9 @@ export function SearchView(): React.JSX.Element {
     if (job.kind === 'embed' && job.status === 'done') refresh();
   });
 
-  const [selection, setSelection] = useState<Selection | null>(null);
-  const [selectionKey, setSelectionKey] = useState(searchKey);
-  if (selectionKey !== searchKey) {
-    setSelectionKey(searchKey);
-    setSelection(null);
-  }
-  const grid = useRef<GridHandle>(null);
   const results = result?.results;
-  const select = useCallback(
-    (index: number) => {
-      const hit = results?.[index];
-      if (!hit) return;
-      setSelection({ index, id: hit.image.id });
-      grid.current?.scrollToIndex(index);
-    },
-    [results],
-  );
-  const selectedIndex = selection?.index ?? null;
-  const move: DrawerMove = useMemo(
-    () => ({
-      step: (delta) => {
-        if (selectedIndex === null) return;
-        const cols = grid.current?.columns() ?? 1;
-        select(selectedIndex + (delta === 'row-up' ? -cols : delta === 'row-down' ? cols : delta));
-      },
-    }),
-    [select, selectedIndex],
-  );
+  const resolve = useCallback((index: number) => results?.[index]?.image.id, [results]);
+  const { grid, selection, selectedIndex, select, close, move } = useGridSelection(searchKey, resolve);
 
   const submit = (text: string): void => {
     // On the conversation tab the button starts a new MTI search (it costs MLLM calls, so only on a press).
@@ -423,7 +392,7 @@ export function SearchView(): React.JSX.Element {
         imageId={selection?.id ?? null}
         index={selectedIndex}
         total={results?.length ?? 0}
-        onClose={() => setSelection(null)}
+        onClose={close}
         move={move}
       />
     </Stack>

@@ -1,0 +1,132 @@
+// The virtualized thumbnail grid the library and the search results share: columns follow the width,
+// only the rows on screen (plus a few) are in the DOM, and every cell has the same fixed size so the
+// virtualizer never measures. What goes in a cell, and where its data comes from, is the caller's.
+import { useElementSize } from '@mantine/hooks';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { Fragment, useEffect, useImperativeHandle, useRef } from 'react';
+import type { ImageSummary } from '../../../shared/domain';
+import { imageUrl } from './api';
+import classes from './ThumbnailGrid.module.css';
+
+// Person crops are portrait; the frame is about 1:2 with room for the label underneath.
+const CELL_W = 132;
+const FRAME_H = 200;
+const LABEL_H = 26;
+const GAP = 12;
+const ROW_H = FRAME_H + LABEL_H + GAP;
+
+/** The cell, frame, label and rank-badge classes, for cells that should read like every other grid's. */
+export const gridClasses = classes;
+
+export interface GridHandle {
+  scrollToIndex(index: number): void;
+  columns(): number;
+}
+
+/** A person crop's thumbnail, letterboxed by the frame around it. */
+export function Thumbnail({ image }: { image: Pick<ImageSummary, 'id' | 'personId' | 'relPath'> }): React.JSX.Element {
+  return (
+    <img
+      src={imageUrl(image.id, 'thumb')}
+      loading="lazy"
+      decoding="async"
+      alt={image.personId ? `Person ${image.personId}` : image.relPath}
+      draggable={false}
+    />
+  );
+}
+
+export function ThumbnailGrid({
+  total,
+  renderCell,
+  onVisibleRange,
+  ariaLabel,
+  testId,
+  ref,
+}: {
+  total: number;
+  /** The cell at `index` (below `total`); the grid keys it by index. */
+  renderCell: (index: number) => React.ReactNode;
+  /** Told the item range [start, end) the rows on screen cover, so a pager can fetch just those. */
+  onVisibleRange?: (start: number, end: number) => void;
+  ariaLabel: string;
+  testId: string;
+  ref?: React.Ref<GridHandle>;
+}): React.JSX.Element {
+  const { ref: sizeRef, width } = useElementSize<HTMLDivElement>();
+  const scrollRef = useRef<HTMLDivElement | null>(null);
+  const columns = Math.max(1, Math.floor((width - GAP) / (CELL_W + GAP)));
+  const rowCount = Math.ceil(total / columns);
+
+  const virtualizer = useVirtualizer({
+    count: rowCount,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_H,
+    overscan: 3,
+    paddingStart: GAP,
+    paddingEnd: GAP,
+  });
+  const rows = virtualizer.getVirtualItems();
+  const firstRow = rows[0]?.index ?? 0;
+  const lastRow = rows.at(-1)?.index ?? 0;
+
+  useEffect(() => {
+    if (total === 0 || !onVisibleRange) return;
+    onVisibleRange(firstRow * columns, (lastRow + 1) * columns);
+  }, [onVisibleRange, firstRow, lastRow, columns, total]);
+
+  useImperativeHandle(
+    ref,
+    () => ({
+      scrollToIndex: (index) => virtualizer.scrollToIndex(Math.floor(index / columns), { align: 'auto' }),
+      columns: () => columns,
+    }),
+    [virtualizer, columns],
+  );
+
+  const style = {
+    '--cell-w': `${CELL_W}px`,
+    '--row-h': `${ROW_H}px`,
+    '--label-h': `${LABEL_H}px`,
+    '--grid-gap': `${GAP}px`,
+  } as React.CSSProperties;
+
+  return (
+    <div
+      ref={(el) => {
+        scrollRef.current = el;
+        sizeRef(el);
+      }}
+      className={classes.scroller}
+      style={style}
+      role="grid"
+      aria-rowcount={rowCount}
+      aria-colcount={columns}
+      aria-label={ariaLabel}
+      data-testid={testId}
+      data-total={total}
+    >
+      <div style={{ height: virtualizer.getTotalSize(), position: 'relative', width: '100%' }}>
+        {width > 0 &&
+          rows.map((row) => {
+            const start = row.index * columns;
+            const cells: React.JSX.Element[] = [];
+            for (let i = start; i < Math.min(start + columns, total); i++) {
+              cells.push(<Fragment key={i}>{renderCell(i)}</Fragment>);
+            }
+            return (
+              <div
+                key={row.key}
+                className={classes.row}
+                role="row"
+                aria-rowindex={row.index + 1}
+                style={{ height: ROW_H, transform: `translateY(${row.start}px)` }}
+              >
+                {cells}
+              </div>
+            );
+          })}
+      </div>
+    </div>
+  );
+}
