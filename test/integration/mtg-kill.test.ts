@@ -63,12 +63,13 @@ describe('ctgi mtg survives being killed', () => {
     expect(saved.code, saved.err).toBe(0);
 
     const answered = new Map<string, number>();
-    let gateOpen = true;
+    // 'open': answer all. 'questions': reconstructions (text-only) hang while image questions are still
+    // answered, so every image in flight has paid answers only the resumed process can reuse. 'closed':
+    // everything hangs, so no answer can be on the wire when the process is killed.
+    let gate: 'open' | 'questions' | 'closed' = 'open';
     let held = 0;
     fake.onChat = (body) => {
-      // Once the gate closes, reconstructions (text-only) hang while image questions are still answered:
-      // every image in flight then has paid answers that only the resumed process can reuse.
-      if (!gateOpen && !JSON.stringify(body.messages).includes('image_url')) {
+      if (gate === 'closed' || (gate === 'questions' && !JSON.stringify(body.messages).includes('image_url'))) {
         held++;
         return { hang: true };
       }
@@ -87,9 +88,10 @@ describe('ctgi mtg survives being killed', () => {
       }
       return runs >= 40;
     });
-    gateOpen = false;
+    gate = 'questions';
     await waitFor(() => held >= 4); // reconstructions are in flight, unanswered
-    await new Promise((r) => setTimeout(r, 300)); // answers already sent reach the client's log
+    gate = 'closed';
+    await new Promise((r) => setTimeout(r, 1000)); // answers already sent reach the client's log, even under load
     first.kill('SIGKILL');
     expect((await first.exit).signal).toBe('SIGKILL');
 
@@ -103,7 +105,7 @@ describe('ctgi mtg survives being killed', () => {
     expect(mid.runs).toBeLessThan(N);
     expect(mid.captions).toBe(mid.runs);
 
-    gateOpen = true;
+    gate = 'open';
     const resumed = await ctgi(['mtg', '--workspace', ws, '--resume', String(mid.job), '--json']).exit;
     expect(resumed.code, resumed.err).toBe(0);
     const report = JSON.parse(resumed.out) as { job: { status: string; done: number; total: number; attempts: number }; runs: { done: number; failed: number } };
