@@ -4,7 +4,9 @@
 // at a fixed latency. Each run uses a fresh workspace, so no answer comes from the cache except in the
 // row that says so.
 //
-//   npx tsx scripts/bench-mtg.ts [--images 400] [--slow-images 320] [--json]
+//   npx tsx scripts/bench-mtg.ts [--images 400] [--slow-images 320] [--verify] [--json]
+// --verify runs MTG with its verification step: more calls per image (one check per kept answer) in
+// one more dependent wave; calls/s stays the measure.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,9 +58,11 @@ async function prepare(n: number): Promise<{ ws: Workspace; datasetId: number; d
   return { ws, datasetId, dir };
 }
 
+let verify = false;
+
 async function runJob(ws: Workspace, datasetId: number, endpoint: string, redo: boolean): Promise<{ calls: number; cached: number; seconds: number; sustained: number | null }> {
   const t0 = performance.now();
-  const { job } = startMtg(ws, { datasetId: datasetId as never, vqaEndpoint: endpoint, reconstructorEndpoint: endpoint, rounds: 6, redo });
+  const { job } = startMtg(ws, { datasetId: datasetId as never, vqaEndpoint: endpoint, reconstructorEndpoint: endpoint, rounds: 6, redo, verify });
   await ws.jobs.idle();
   const seconds = (performance.now() - t0) / 1000;
   const j = ws.jobs.get(job.id);
@@ -79,8 +83,9 @@ function endpoint(ws: Workspace, name: string, url: string, concurrency: number)
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { images: { type: 'string', default: '400' }, 'slow-images': { type: 'string', default: '320' }, json: { type: 'boolean' }, serve: { type: 'string' } } });
+  const { values } = parseArgs({ options: { images: { type: 'string', default: '400' }, 'slow-images': { type: 'string', default: '320' }, json: { type: 'boolean' }, serve: { type: 'string' }, verify: { type: 'boolean' } } });
   if (values.serve !== undefined) return serve(Number(values.serve));
+  verify = values.verify === true;
   const rows: Row[] = [];
 
   const fast = await startServer(0);

@@ -1,8 +1,11 @@
 // MTG caption quality on the synthetic world (labelled "synthetic"): attribute recall and precision of
-// the single-turn initial captions vs the reconstructed MTG captions, under a noisy oracle MLLM. Runs
-// the real job (ctgi's MTG job, llm client, prompt set) against the oracle over loopback.
+// the single-turn initial captions vs the reconstructed MTG captions, without and with the optional
+// verification step, under a noisy oracle MLLM. Runs the real job (ctgi's MTG job, llm client, prompt
+// set) against the oracle over loopback. The verified run is a second job over the same images: its
+// initial caption and questions are served from the first job's cache, so the two rows differ only by
+// the checks.
 //
-//   npx tsx scripts/eval-mtg-quality.ts [--identities 60] [--views 2] [--wrong 0.1] [--hallucinate 0.1] [--rounds 6] [--json]
+//   npx tsx scripts/eval-mtg-quality.ts [--identities 60] [--views 2] [--wrong 0.1] [--hallucinate 0.1] [--rounds 6] [--no-verify] [--json]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +29,8 @@ export interface MtgQualityOptions {
   wrongRate: number;
   hallucinationRate: number;
   rounds: number;
+  /** Also run MTG with verification (default true). */
+  verify?: boolean;
   /** A world already generated (its folder); by default one is generated in a temp folder. */
   worldDir?: string;
 }
@@ -34,6 +39,8 @@ export interface MtgQualityReport {
   images: number;
   initial: QualityTotals;
   reconstructed: QualityTotals;
+  /** The same run with verification on (null with `verify: false`). */
+  verified: { quality: QualityTotals; keptPerImage: number; unverified: number; calls: number } | null;
   keptPerImage: number;
   droppedByReason: Record<string, number>;
   calls: number;
@@ -57,6 +64,15 @@ export async function evalMtgQuality(opts: MtgQualityOptions): Promise<MtgQualit
     upsertEndpoint(ws.db, { ...common, name: 'oracle-rec', model: ORACLE_MODELS.text, role: 'reconstructor' });
     const { job } = startMtg(ws, { datasetId, vqaEndpoint: 'oracle-vqa', reconstructorEndpoint: 'oracle-rec', rounds: opts.rounds, redo: false });
     await ws.jobs.idle();
+    const verifyJob =
+      opts.verify === false
+        ? null
+        : startMtg(ws, { datasetId, vqaEndpoint: 'oracle-vqa', reconstructorEndpoint: 'oracle-rec', rounds: opts.rounds, redo: true, verify: true }).job;
+    await ws.jobs.idle();
+    const vScores: ReturnType<typeof scoreCaption>[] = [];
+    let vKept = 0;
+    let vUnverified = 0;
+    let vCalls = 0;
     const images = ws.db.prepare(`SELECT id, rel_path FROM images WHERE dataset_id = ? ORDER BY id`).all(datasetId) as { id: ImageId; rel_path: string }[];
     const initial: ReturnType<typeof scoreCaption>[] = [];
     const recon: ReturnType<typeof scoreCaption>[] = [];
@@ -80,11 +96,23 @@ export async function evalMtgQuality(opts: MtgQualityOptions): Promise<MtgQualit
         if (r.kept) kept++;
         else dropped[r.dropReason ?? 'unknown'] = (dropped[r.dropReason ?? 'unknown'] ?? 0) + 1;
       }
+      if (verifyJob) {
+        const v = listMtgRunsForImage(ws.db, img.id).find((r) => r.jobId === verifyJob.id);
+        if (!v || v.status !== 'done' || v.captionId === null) {
+          failed++;
+          continue;
+        }
+        vScores.push(scoreCaption((ws.db.prepare(`SELECT text FROM captions WHERE id = ?`).get(v.captionId) as { text: string }).text, attrs));
+        vCalls += v.calls;
+        vKept += v.rounds.filter((r) => r.kept).length;
+        vUnverified += v.rounds.filter((r) => r.dropReason === 'unverified').length;
+      }
     }
     return {
       images: images.length,
       initial: totalQuality(initial),
       reconstructed: totalQuality(recon),
+      verified: verifyJob ? { quality: totalQuality(vScores), keptPerImage: vKept / Math.max(1, vScores.length), unverified: vUnverified, calls: vCalls } : null,
       keptPerImage: kept / Math.max(1, images.length - failed),
       droppedByReason: dropped,
       calls,
@@ -107,13 +135,16 @@ export function formatQuality(r: MtgQualityReport): string {
     ['initial (single turn)', pct(r.initial.recall), pct(r.initial.precision), r.initial.perCaption.toFixed(2)],
     [`MTG reconstructed (${o.rounds} rounds)`, pct(r.reconstructed.recall), pct(r.reconstructed.precision), r.reconstructed.perCaption.toFixed(2)],
   ];
+  const v = r.verified;
+  if (v) rows.push([`MTG + verification`, pct(v.quality.recall), pct(v.quality.precision), v.quality.perCaption.toFixed(2)]);
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) => row.map((c, i) => c.padEnd(w[i]!)).join('  '));
   lines.splice(1, 0, w.map((n) => '-'.repeat(n)).join('  '));
   return [
     `MTG quality on the synthetic world: ${r.images} images (${o.identities} people × ${o.views} views), oracle wrongRate ${o.wrongRate}, hallucinationRate ${o.hallucinationRate}`,
     ...lines,
-    `kept answers per image: ${r.keptPerImage.toFixed(2)}; dropped: ${Object.entries(r.droppedByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}; model calls: ${r.calls}; failed images: ${r.failed}`,
+    `kept answers per image: ${r.keptPerImage.toFixed(2)}; dropped: ${Object.entries(r.droppedByReason).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; model calls: ${r.calls}; failed images: ${r.failed}`,
+    ...(v ? [`with verification: kept answers per image ${v.keptPerImage.toFixed(2)}; unverified ${v.unverified}; model calls: ${v.calls} (+${v.calls - r.calls})`] : []),
   ].join('\n');
 }
 
@@ -126,6 +157,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       hallucinate: { type: 'string', default: '0.1' },
       rounds: { type: 'string', default: '6' },
       json: { type: 'boolean' },
+      'no-verify': { type: 'boolean' },
     },
   });
   const report = await evalMtgQuality({
@@ -134,6 +166,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     wrongRate: Number(values.wrong),
     hallucinationRate: Number(values.hallucinate),
     rounds: Number(values.rounds),
+    verify: values['no-verify'] !== true,
   });
   console.log(values.json ? JSON.stringify(report, null, 2) : formatQuality(report));
 }

@@ -67,6 +67,7 @@ export const promptSetBodySchema = z.object({
       .max(8000)
       .refine((t) => t.includes('{caption}') && t.includes('{answers}'), 'must contain {caption} and {answers}'),
     answerLine: z.string().min(1).max(1000).refine((t) => t.includes('{answer}'), 'must contain {answer}'),
+    verify: z.string().min(1).max(4000).refine((t) => t.includes('{fact}'), 'must contain {fact}').optional(),
   }),
   filters: z.object({
     notVisible: z.array(z.string().min(1)).max(200),
@@ -141,6 +142,8 @@ export const invokeSchemas = {
     promptSetId: z.number().int().positive().optional(),
     /** Caption images again even if they already have an MTG caption. */
     redo: z.boolean().default(false),
+    /** Check each kept answer with a second yes/no question before it reaches the caption; off (the paper) if absent. */
+    verify: z.boolean().optional(),
   }),
   'mtg:runs': z.object({ imageId: id<ImageId>() }),
   'prompts:list': z.object({}),

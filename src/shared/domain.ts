@@ -294,6 +294,11 @@ export interface PromptSetBody {
     reconstruct: string;
     /** One kept Q&A pair inside `{answers}`: `{question}`, `{answer}`. */
     answerLine: string;
+    /**
+     * The optional verification check: a yes/no question about one kept fact (`{fact}`; `{question}` and
+     * `{answer}` are also filled). Absent in sets saved before it existed; the default is used then.
+     */
+    verify?: string;
   };
   filters: {
     /** Regexes for answers saying the attribute cannot be seen. */
@@ -316,7 +321,7 @@ export interface PromptSet {
 }
 
 /** Why a Q&A pair was left out of the reconstruction. */
-export const DROP_REASONS = ['not_visible', 'refusal', 'negative', 'redundant', 'empty', 'error'] as const;
+export const DROP_REASONS = ['not_visible', 'refusal', 'negative', 'redundant', 'empty', 'error', 'unverified'] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface QaRound {
@@ -408,7 +413,7 @@ export interface ReviewQueuePage {
   total: number;
 }
 
-export const QA_DROP_REASONS = ['not_visible', 'refusal', 'negative', 'redundant', 'empty', 'error'] as const;
+export const QA_DROP_REASONS = ['not_visible', 'refusal', 'negative', 'redundant', 'empty', 'error', 'unverified'] as const;
 export type QaDropReason = (typeof QA_DROP_REASONS)[number];
 
 export interface QaRoundView {

@@ -27,7 +27,7 @@ describe('searches (migration 6)', () => {
     migrate(db, migrations.slice(0, 5), null);
     const modelId = addModel(db);
     migrate(db, migrations, null);
-    expect(db.pragma('user_version', { simple: true })).toBe(6);
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
     expect((db.prepare(`SELECT name FROM models WHERE id = ?`).get(modelId) as { name: string }).name).toBe('toy');
     const id = insertSearch(db, { modelId, datasetId: null, query: 'a man in red', vqaEndpoint: 'oracle', aggregatorEndpoint: 'oracle', params: MTI_DEFAULTS, transcript: transcript('a man in red') });
     expect(getSearchRow(db, id)?.status).toBe('running');

@@ -141,6 +141,69 @@ describe('runMtg', () => {
     await expect(runMtg(down, set, { rounds: 2 })).rejects.toThrow(/Cannot reach/);
   });
 
+  describe('verification (optional second check of each kept answer)', () => {
+    /** The scripted model, plus a verdict per fact for the verification prompts (anything else: "Yes."). */
+    function withChecks(initial: string, answers: Record<string, string>, checks: Record<string, string>) {
+      const base = scripted(initial, answers);
+      const verifyPrompts: string[] = [];
+      return {
+        ...base,
+        verifyPrompts,
+        ask: async (prompt: string, purpose: 'mtg.initial' | 'mtg.question' | 'mtg.verify') => {
+          if (purpose !== 'mtg.verify') return base.ask(prompt, purpose);
+          verifyPrompts.push(prompt);
+          const fact = Object.keys(checks).find((f) => prompt.includes(`"${f}"`));
+          return answer(fact ? checks[fact]! : 'Yes.');
+        },
+      };
+    }
+    const qa = { 'bottom-colour': 'Blue.', 'hair-length': 'Long.', shoes: 'White.', bag: 'No.' };
+
+    it('drops a kept answer the check contradicts, as unverified with the check\'s answer', async () => {
+      const deps = withChecks('A woman wearing a green t-shirt and jeans.', qa, { 'White shoes': 'No, the shoes are black.' });
+      const out = await runMtg(deps, set, { rounds: 4, verify: true });
+      expect(deps.verifyPrompts).toEqual([
+        'Is the following true of the person in the image: "Blue bottoms"? Answer Yes or No.',
+        'Is the following true of the person in the image: "Long hair"? Answer Yes or No.',
+        'Is the following true of the person in the image: "White shoes"? Answer Yes or No.',
+      ]);
+      const shoes = out.rounds.find((r) => r.questionId === 'shoes')!;
+      expect(shoes).toMatchObject({ kept: false, dropReason: 'unverified', fact: null, answer: 'White.' });
+      expect(shoes.dropDetail).toContain('No, the shoes are black.');
+      expect(deps.reconstructPrompts[0]).not.toContain('White');
+      expect(deps.reconstructPrompts[0]).toContain('A: Blue.');
+      // initial + 4 questions (hair colour is not visible, so not checked) + 3 checks + reconstruction
+      expect(out.calls).toBe(9);
+    });
+
+    it('keeps an answer whose check says "Yes, …", and reads yes/no from the first word only', async () => {
+      const deps = withChecks('A woman wearing a green t-shirt and jeans.', qa, {
+        'Blue bottoms': 'Yes, the trousers are blue.',
+        'Long hair': 'Her eyes are hidden, no way to tell.',
+        'White shoes': 'Not sure.',
+      });
+      const out = await runMtg(deps, set, { rounds: 4, verify: true });
+      // "eyes" is not a yes and the "no" later in that reply is not a no: unclear checks keep the answer.
+      expect(out.rounds.map((r) => r.dropReason)).toEqual([null, 'not_visible', null, null]);
+    });
+
+    it('is off by default: no check is asked (the paper\'s behaviour)', async () => {
+      const deps = withChecks('A woman wearing a green t-shirt and jeans.', qa, { 'White shoes': 'No.' });
+      const out = await runMtg(deps, set, { rounds: 4 });
+      expect(deps.verifyPrompts).toHaveLength(0);
+      expect(out.rounds.find((r) => r.questionId === 'shoes')!.kept).toBe(true);
+    });
+
+    it('uses the default check for prompt sets saved before the template existed', () => {
+      const old = defaultPromptSetBody();
+      delete old.templates.verify;
+      expect(compilePromptSet(old).verify).toContain('{fact}');
+      const bad = defaultPromptSetBody();
+      bad.templates.verify = 'Is it true?';
+      expect(() => compilePromptSet(bad)).toThrow(/\{fact\}/);
+    });
+  });
+
   it('cleans wrappers reconstructors like to add', () => {
     expect(cleanCaption('Here is the rephrased description: "A man in a red coat."')).toBe('A man in a red coat.');
   });

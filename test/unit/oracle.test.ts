@@ -134,6 +134,21 @@ describe('answers from facts', () => {
     expect(contradicts('A woman in a red sweater carrying a backpack.', colourOnly)).toBe(true);
   });
 
+  it("answers MTG's verification check from the image, with the noise of any yes/no", () => {
+    const verify = (fact: string): string => `Is the following true of the person in the image: "${fact}"? Answer Yes or No.`;
+    const f: Facts = { topColour: 'red', shoesColour: 'white', hairLength: 'long', glasses: 'no' };
+    expect(respond({ question: verify('Red top'), conversation: '', percept: percept(f) }, CLEAN)).toMatchObject({ kind: 'verify', content: 'Yes.' });
+    expect(ask(verify('Black shoes'), f)).toBe('No.');
+    expect(ask(verify('wears glasses'), f)).toBe('No.');
+    // Not settled by the image: not denied.
+    expect(ask(verify('a blue backpack'), f)).toBe('Yes.');
+    // wrongRate flips a share of the checks, as it does every determinable answer.
+    const noisy = { ...CLEAN, wrongRate: 0.3 };
+    const flipped = Array.from({ length: 200 }, (_, i) => respond({ question: verify('Red top'), conversation: '', percept: percept(f, `img${i}`) }, noisy).content === 'No.').filter(Boolean).length;
+    expect(flipped).toBeGreaterThan(30);
+    expect(flipped).toBeLessThan(90);
+  });
+
   it('answers attribute questions with the fact, and "cannot tell" when it is not known', () => {
     const f = factsOf(people(1)[0] as PersonAttributes);
     expect(ask('What colour is the upper-body clothing?', f)).toBe(`The upper-body clothing is ${f.topColour}.`);

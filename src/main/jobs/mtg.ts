@@ -49,6 +49,8 @@ export const mtgParams = z.object({
   promptSetId: z.number().int().positive(),
   redo: z.boolean().default(false),
   waveSize: z.number().int().min(1).max(50).optional(),
+  /** Second-opinion check of each kept answer (pipelines/mtg.ts); absent in jobs queued before it existed. */
+  verify: z.boolean().default(false),
 });
 export type MtgParams = z.infer<typeof mtgParams>;
 
@@ -75,7 +77,7 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
   params: mtgParams,
   title: (p) => {
     const what = p.imageIds ? `${p.imageIds.length} images` : p.datasetId ? `dataset ${p.datasetId}` : 'all images';
-    return `MTG captions for ${what}${p.split ? ` (${p.split})` : ''}, ${p.rounds} rounds`;
+    return `MTG captions for ${what}${p.split ? ` (${p.split})` : ''}, ${p.rounds} rounds${p.verify ? ', verified' : ''}`;
   },
   async run(ctx) {
     const { db, params, jobId } = ctx;
@@ -97,6 +99,7 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     const runParams = {
       rounds: params.rounds,
       waveSize: params.waveSize ?? null,
+      verify: params.verify,
       vqa: { baseUrl: vqa.baseUrl, temperature: vqa.temperature, maxTokens: vqa.maxTokens },
       reconstructor: { baseUrl: rec.baseUrl, temperature: rec.temperature, maxTokens: rec.maxTokens },
     };
@@ -129,7 +132,7 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
       try {
         const image = await loadImage(img);
         const deps = bindDeps(vqaClient, recClient, image, signal);
-        const out = await runMtg(deps, compiled, { rounds: params.rounds, waveSize: params.waveSize });
+        const out = await runMtg(deps, compiled, { rounds: params.rounds, waveSize: params.waveSize, verify: params.verify });
         if (signal.aborted) return;
         db.transaction(() => {
           insertMtgRun(db, {
@@ -350,6 +353,7 @@ export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResu
     concurrency: arg.concurrency,
     promptSetId: set.id,
     redo: arg.redo,
+    verify: arg.verify,
   } satisfies z.input<typeof mtgParams>);
   return { job, images };
 }

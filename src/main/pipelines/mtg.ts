@@ -5,7 +5,8 @@
 // Te = LLM(Ts, kept answers, p).
 import type { DropReason, QaRound } from '../../shared/domain';
 import { LlmError } from '../llm/errors';
-import { filterAnswers } from './answer-filters';
+import { filterAnswers, type Verdict } from './answer-filters';
+import { parseYesNo } from './mti-prompts';
 import { fillTemplate, selectQuestions, type CompiledPromptSet, type SkippedQuestion } from './question-pool';
 
 export interface MtgAnswer {
@@ -20,7 +21,7 @@ export interface MtgAnswer {
 
 export interface MtgDeps {
   /** Asks the VQA model about this image. */
-  ask(prompt: string, purpose: 'mtg.initial' | 'mtg.question'): Promise<MtgAnswer>;
+  ask(prompt: string, purpose: 'mtg.initial' | 'mtg.question' | 'mtg.verify'): Promise<MtgAnswer>;
   /** Text only: the reconstructor never sees the image. */
   reconstruct(prompt: string): Promise<MtgAnswer>;
 }
@@ -30,6 +31,12 @@ export interface MtgOptions {
   rounds: number;
   /** Questions per wave; by default all rounds in one wave (fastest). 1 = strictly one after another. */
   waveSize?: number;
+  /**
+   * Check every kept answer's fact with a second, independently phrased yes/no question about the image
+   * (the set's `verify` template) before it can reach the caption; a "No" drops the pair as 'unverified'.
+   * Off by default: the paper keeps whatever passes the filters.
+   */
+  verify?: boolean;
 }
 
 export interface MtgOutcome {
@@ -59,6 +66,7 @@ export async function runMtg(deps: MtgDeps, set: CompiledPromptSet, opts: MtgOpt
   const skippedIds = new Set<string>();
   const asked = new Set<string>();
   const keptFacts: string[] = [];
+  const checks: MtgAnswer[] = [];
   const waveSize = Math.max(1, opts.waveSize ?? opts.rounds);
 
   while (rounds.length < opts.rounds) {
@@ -85,6 +93,11 @@ export async function runMtg(deps: MtgDeps, set: CompiledPromptSet, opts: MtgOpt
       return a.status === 'fulfilled' ? [{ question, answer: a.value.text, i }] : [];
     });
     const verdicts = filterAnswers(set, known, ok);
+    if (opts.verify) {
+      const { answers: verified, calls } = await verifyFacts(deps, set, ok, verdicts);
+      verdicts.splice(0, verdicts.length, ...verified);
+      checks.push(...calls);
+    }
     const verdictOf = new Map(ok.map((p, k) => [p.i, verdicts[k]!]));
     sel.questions.forEach((q, i) => {
       const a = answers[i]!;
@@ -123,7 +136,7 @@ export async function runMtg(deps: MtgDeps, set: CompiledPromptSet, opts: MtgOpt
     caption = cleanCaption(reconstruction.text) || initialText;
   }
 
-  const answered = [initial, ...(reconstruction ? [reconstruction] : [])].concat(
+  const answered = [initial, ...(reconstruction ? [reconstruction] : []), ...checks].concat(
     rounds.filter((r) => r.answer !== null).map((r) => ({ text: '', callId: r.llmCallId, cached: r.cached, latencyMs: r.latencyMs ?? 0, promptTokens: r.promptTokens, completionTokens: r.completionTokens })),
   );
   return {
@@ -138,6 +151,39 @@ export async function runMtg(deps: MtgDeps, set: CompiledPromptSet, opts: MtgOpt
     completionTokens: answered.reduce((n, a) => n + (a.completionTokens ?? 0), 0),
   };
 }
+
+/**
+ * One concurrent wave of checks, one per kept fact. Only a clear "No", read from the first word (a
+ * substring test would hear "yes" in "eyes" and "no" in "not sure"), drops the pair; an unclear
+ * reply or a per-answer failure of the check keeps it, since nothing contradicted the answer.
+ */
+async function verifyFacts(
+  deps: MtgDeps,
+  set: CompiledPromptSet,
+  pairs: readonly { question: { text: string }; answer: string }[],
+  verdicts: readonly Verdict[],
+): Promise<{ answers: Verdict[]; calls: MtgAnswer[] }> {
+  const todo = verdicts.flatMap((v, k) => (v.kept ? [{ k, fact: v.fact }] : []));
+  const results = await Promise.allSettled(
+    todo.map(({ k, fact }) => deps.ask(fillTemplate(set.verify, { fact, question: pairs[k]!.question.text, answer: pairs[k]!.answer.trim() }), 'mtg.verify')),
+  );
+  for (const r of results) {
+    if (r.status === 'rejected' && !(r.reason instanceof LlmError && PER_ANSWER.has(r.reason.kind))) throw r.reason;
+  }
+  const out = [...verdicts];
+  const calls: MtgAnswer[] = [];
+  todo.forEach(({ k, fact }, j) => {
+    const r = results[j]!;
+    if (r.status !== 'fulfilled') return;
+    calls.push(r.value);
+    if (parseYesNo(r.value.text) === 'no') {
+      out[k] = { kept: false, reason: 'unverified', detail: `a second check of "${fact}" said no ("${clip(r.value.text.trim())}")` };
+    }
+  });
+  return { answers: out, calls };
+}
+
+const clip = (s: string): string => (s.length > 80 ? `${s.slice(0, 80)}…` : s);
 
 /** Reconstructors like to wrap the caption ("Here is the description: "…""); keep only the caption. */
 export function cleanCaption(text: string): string {

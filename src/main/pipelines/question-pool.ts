@@ -17,7 +17,13 @@ export interface CompiledPromptSet {
   notVisible: RegExp[];
   refusal: RegExp[];
   negative: RegExp;
+  /** The verification template: the set's own, or DEFAULT_VERIFY_TEMPLATE for sets saved before it existed. */
+  verify: string;
 }
+
+// Phrased independently of the pool question (a statement to confirm, not the question again), so a
+// model that misread the image one way is asked about it from another side.
+export const DEFAULT_VERIFY_TEMPLATE = 'Is the following true of the person in the image: "{fact}"? Answer Yes or No.';
 
 /** The shipped default, validated (a bad edit of the resource fails loudly at first use, not mid-job). */
 export function defaultPromptSetBody(): PromptSetBody {
@@ -49,6 +55,7 @@ export function compilePromptSet(raw: PromptSetBody): CompiledPromptSet {
     notVisible: body.filters.notVisible.map((s, i) => compileRegex(s, `filters.notVisible[${i}]`)),
     refusal: body.filters.refusal.map((s, i) => compileRegex(s, `filters.refusal[${i}]`)),
     negative: compileRegex(body.filters.negative, 'filters.negative'),
+    verify: body.templates.verify ?? DEFAULT_VERIFY_TEMPLATE,
   };
 }
 

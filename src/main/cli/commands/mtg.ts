@@ -34,10 +34,12 @@ export const mtgCommand: Command = {
   summary: 'caption images by multi-turn questions to an MLLM and a reconstructor (captions land as pending)',
   usage:
     'ctgi mtg --vqa ENDPOINT [--reconstructor ENDPOINT] [--dataset ID] [--split train|val|test] [--images 1,2,3]\n' +
-    '         [--rounds 6] [--concurrency N] [--prompt-set ID] [--redo] [--json]\n' +
+    '         [--rounds 6] [--concurrency N] [--prompt-set ID] [--redo] [--verify] [--json]\n' +
     'ctgi mtg --resume JOB          continue a job that was cancelled, failed or killed (nothing is paid twice)\n' +
     'ctgi mtg --retry-failed JOB    a new job over the images that failed in JOB\n\n' +
     'Endpoints are saved with `ctgi endpoints --save`. By default images that already have an MTG caption are skipped.\n' +
+    '--verify checks each kept answer with a second yes/no question and drops what the model then denies\n' +
+    '(more calls; fewer wrong details under a noisy model, at some cost in recall).\n' +
     'Ctrl-C pauses: the job is cancelled with its progress kept, and --resume continues it.',
   options: {
     vqa: { type: 'string' },
@@ -49,6 +51,7 @@ export const mtgCommand: Command = {
     concurrency: { type: 'string' },
     'prompt-set': { type: 'string' },
     redo: { type: 'boolean' },
+    verify: { type: 'boolean' },
     resume: { type: 'string' },
     'retry-failed': { type: 'string' },
   },
@@ -73,6 +76,7 @@ export const mtgCommand: Command = {
           concurrency: p.concurrency,
           promptSetId: p.promptSetId,
           redo: false,
+          verify: values.verify === true || p.verify,
         }).job.id;
       } else {
         const vqa = stringOption(values, 'vqa');
@@ -95,6 +99,7 @@ export const mtgCommand: Command = {
           concurrency: conc === undefined ? undefined : positiveId(conc, 'concurrency'),
           promptSetId: ps === undefined ? undefined : positiveId(ps, 'prompt-set'),
           redo: values.redo === true,
+          verify: values.verify === true,
         }).job.id;
       }
 

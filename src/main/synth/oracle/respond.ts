@@ -28,7 +28,7 @@ import {
 import { applyClaims, leadingYesNo, parseClaims, understandQuestion, valueIn, type Claim, type Intent } from './language';
 import type { Percept } from './perception';
 
-export const REQUEST_KINDS = ['describe', 'attribute', 'yesno', 'anchor', 'reconstruct', 'aggregate', 'imageColour', 'generic'] as const;
+export const REQUEST_KINDS = ['describe', 'attribute', 'yesno', 'anchor', 'verify', 'reconstruct', 'aggregate', 'imageColour', 'generic'] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 export interface NoiseOptions {
@@ -58,6 +58,8 @@ export interface OracleAnswer {
 export const CANNOT_TELL = 'Cannot tell from this image.';
 
 const ANCHOR = /\baccurately describe\b|\b(?:does|do|can|could|would)\s+(?:this|the(?: following)?|that)\s+(?:text|description|caption|sentence|query)\s+(?:accurately\s+|correctly\s+)?(?:describe|match|fit|apply)/i;
+/** MTG's verification: "Is the following true of the person in the image: "red top"?" — a quoted statement to confirm. */
+const VERIFY = /\b(?:is|are)\s+(?:the\s+following|this|that|it)\s+(?:statement\s+|fact\s+|claim\s+)?(?:true|correct|accurate)\b[^"“]*["“]([^"”]+)["”]/i;
 const DESCRIBE = /\b(?:describe|description|caption|what does (?:the|this) person look like|tell me about|what do you see)\b/i;
 /** MTI's aggregation names the user's own words: "a user is searching for…", "the query", "the original description". */
 const QUERY = /\bquery\b|\bsearching for\b|\boriginal description\b/i;
@@ -70,6 +72,8 @@ export function respond(input: OracleInput, noise: NoiseOptions): OracleAnswer {
   const { question, conversation, percept } = input;
   const rngFor = (kind: string): Rng => createRng(deriveSeed(noise.seed, 'noise', kind, question, percept?.hash ?? '-'));
 
+  const verify = percept ? VERIFY.exec(question) : null;
+  if (percept && verify) return verifyFact(verify[1] as string, percept.facts, rngFor('verify'), noise);
   if (percept && ANCHOR.test(question)) {
     const text = anchorText(question);
     if (text !== null) return anchor(text, percept.facts, rngFor('anchor'), noise);
@@ -186,6 +190,18 @@ function anchor(text: string, facts: Facts, rng: Rng, noise: NoiseOptions): Orac
   const yes = verdictOf(parseClaims(text), facts) !== 'no';
   const wrong = rng.chance(noise.wrongRate);
   return { kind: 'anchor', content: yes !== wrong ? 'Yes' : 'No', noisy: wrong };
+}
+
+/**
+ * A statement to confirm, as any yes/no about the image: "No" only where it contradicts the image (a
+ * fact the image cannot settle is not denied), and flipped at `wrongRate` where the image does settle it,
+ * like every determinable answer.
+ */
+function verifyFact(statement: string, facts: Facts, rng: Rng, noise: NoiseOptions): OracleAnswer {
+  const verdict = verdictOf(parseClaims(statement), facts);
+  const yes = verdict !== 'no';
+  const wrong = verdict !== 'unknown' && rng.chance(noise.wrongRate);
+  return { kind: 'verify', content: yes !== wrong ? 'Yes.' : 'No.', noisy: wrong };
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ export const DROP_REASON_LABEL: Record<DropReason, string> = {
   redundant: 'redundant',
   empty: 'empty answer',
   error: 'call failed',
+  unverified: 'not confirmed',
 };
 
 const DROP_REASON_HINT: Record<DropReason, string> = {
@@ -26,6 +27,7 @@ const DROP_REASON_HINT: Record<DropReason, string> = {
   redundant: 'The caption or an earlier answer already says this',
   empty: 'The model answered nothing usable',
   error: 'The call failed; the round was left out',
+  unverified: 'A second yes/no question about this answer got "No", so it was left out (MTG run with verification)',
 };
 
 function Round({ round }: { round: QaRound }): React.JSX.Element {

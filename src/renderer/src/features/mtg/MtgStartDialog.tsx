@@ -115,6 +115,7 @@ function DialogBody({
   const [concurrency, setConcurrency] = useState<number | string>('');
   const [promptSet, setPromptSet] = useState<string | null>(null);
   const [redo, setRedo] = useState(false);
+  const [verify, setVerify] = useState(false);
   const [probes, setProbes] = useState<Record<string, ProbeState>>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -169,6 +170,7 @@ function DialogBody({
         reconstructorEndpoint: rec,
         rounds: Number(rounds),
         redo,
+        verify,
         ...(concurrency !== '' ? { concurrency: Number(concurrency) } : {}),
         ...(promptSet ? { promptSetId: Number(promptSet) } : {}),
       };
@@ -315,6 +317,13 @@ function DialogBody({
         onChange={(e) => setRedo(e.currentTarget.checked)}
         label="Caption again images that already have an MTG caption (their earlier captions and rounds are kept)"
         data-testid="mtg-redo"
+      />
+      <Checkbox
+        checked={verify}
+        onChange={(e) => setVerify(e.currentTarget.checked)}
+        label="Verify each kept answer with a second yes/no question, and drop what the model then denies"
+        description="More model calls; fewer wrong details when the model is unreliable. Off reproduces the paper."
+        data-testid="mtg-verify"
       />
 
       {error && (

@@ -8,7 +8,8 @@ import { useState } from 'react';
 import type { PromptSet, PromptSetBody } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { formatTime } from '../../lib/format';
-import { errorMessage, useInvoke } from '../../lib/hooks';
+import { useInvoke } from '../../lib/hooks';
+import { useAction } from '../../lib/useAction';
 
 interface Draft {
   name: string;
@@ -17,6 +18,8 @@ interface Draft {
   question: string;
   reconstruct: string;
   answerLine: string;
+  /** Empty: the set has none and MTG's verification uses its built-in check. */
+  verify: string;
   notVisible: string;
   refusal: string;
   negative: string;
@@ -30,6 +33,7 @@ const draftOf = (b: PromptSetBody): Draft => ({
   question: b.templates.question,
   reconstruct: b.templates.reconstruct,
   answerLine: b.templates.answerLine,
+  verify: b.templates.verify ?? '',
   notVisible: b.filters.notVisible.join('\n'),
   refusal: b.filters.refusal.join('\n'),
   negative: b.filters.negative,
@@ -54,7 +58,13 @@ function bodyOf(d: Draft): PromptSetBody | string {
   return {
     name: d.name.trim(),
     ...(d.description.trim() ? { description: d.description.trim() } : {}),
-    templates: { initial: d.initial, question: d.question, reconstruct: d.reconstruct, answerLine: d.answerLine },
+    templates: {
+      initial: d.initial,
+      question: d.question,
+      reconstruct: d.reconstruct,
+      answerLine: d.answerLine,
+      ...(d.verify.trim() ? { verify: d.verify } : {}),
+    },
     filters: { notVisible: lines(d.notVisible), refusal: lines(d.refusal), negative: d.negative.trim() },
     pool: pool as PromptSetBody['pool'],
   };
@@ -62,8 +72,7 @@ function bodyOf(d: Draft): PromptSetBody | string {
 
 function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void; onSaved: (s: PromptSet) => void }): React.JSX.Element {
   const [d, setD] = useState<Draft>(() => draftOf(set.body));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const field = (k: keyof Draft) => ({
     value: d[k],
     onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
@@ -77,15 +86,9 @@ function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void
       setError(body);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onSaved(await invoke('prompts:save', { body }));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const mono = { input: { fontFamily: 'var(--mantine-font-family-monospace)', fontSize: 12 } };
   return (
@@ -105,6 +108,11 @@ function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void
         {...field('reconstruct')}
       />
       <TextInput label="Answer line" description="One kept pair inside {answers}: {question}, {answer}" {...field('answerLine')} />
+      <TextInput
+        label="Verification question"
+        description="Used only by MTG runs with verification: a yes/no check of one kept fact, {fact} (also {question}, {answer}); empty uses the built-in one"
+        {...field('verify')}
+      />
       <Group grow align="flex-start">
         <Textarea label="Not visible" description="Regexes, one a line: the answer says it cannot be seen" autosize minRows={3} maxRows={8} styles={mono} {...field('notVisible')} />
         <Textarea label="Refusal" description="Regexes, one a line: the model declined" autosize minRows={3} maxRows={8} styles={mono} {...field('refusal')} />

@@ -14,6 +14,7 @@ const DROP_LABEL: Record<QaDropReason, string> = {
   redundant: 'redundant',
   empty: 'empty answer',
   error: 'call failed',
+  unverified: 'not confirmed',
 };
 
 export function DiffView({ before, after }: { before: string; after: string }): React.JSX.Element {
