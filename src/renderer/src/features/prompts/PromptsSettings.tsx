@@ -8,8 +8,7 @@ import { useState } from 'react';
 import type { PromptSet, PromptSetBody } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { formatTime } from '../../lib/format';
-import { useInvoke } from '../../lib/hooks';
-import { useAction } from '../../lib/useAction';
+import { errorMessage, useInvoke } from '../../lib/hooks';
 
 interface Draft {
   name: string;
@@ -72,7 +71,8 @@ function bodyOf(d: Draft): PromptSetBody | string {
 
 function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void; onSaved: (s: PromptSet) => void }): React.JSX.Element {
   const [d, setD] = useState<Draft>(() => draftOf(set.body));
-  const { busy, error, setError, run } = useAction();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
   const field = (k: keyof Draft) => ({
     value: d[k],
     onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
@@ -86,9 +86,15 @@ function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void
       setError(body);
       return;
     }
-    await run(async () => {
+    setBusy(true);
+    setError(null);
+    try {
       onSaved(await invoke('prompts:save', { body }));
-    });
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
   };
   const mono = { input: { fontFamily: 'var(--mantine-font-family-monospace)', fontSize: 12 } };
   return (
