@@ -19,7 +19,7 @@ import { useState } from 'react';
 import type { InvokeArg } from '../../../../shared/contract';
 import type { KeyRef, LlmEndpoint, LlmRole } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
-import { errorMessage } from '../../lib/hooks';
+import { useAction } from '../../lib/useAction';
 
 export const ROLE_LABEL: Record<LlmRole, string> = {
   vqa: 'VQA',
@@ -140,8 +140,7 @@ function FormBody({
   onSaved: (saved: LlmEndpoint) => void;
 }): React.JSX.Element {
   const [d, setD] = useState<Draft>(() => draftOf(endpoint));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const set = <K extends keyof Draft>(k: K, v: Draft[K]): void => setD((x) => ({ ...x, [k]: v }));
   const keychain = hasSafeStorage();
   const keyOptions = [
@@ -157,17 +156,11 @@ function FormBody({
       setError(input);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const saved = await invoke('endpoints:save', input);
       setD((x) => ({ ...x, apiKey: '' }));
       onSaved(saved);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -6,6 +6,7 @@ import { Fragment, useCallback, useState } from 'react';
 import type { KeyRef, LlmEndpoint } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { errorMessage, useInvoke } from '../../lib/hooks';
+import { useAction } from '../../lib/useAction';
 import { EndpointForm, ROLE_LABEL } from './EndpointForm';
 import { ProbeResult, type ProbeState } from './ProbeResult';
 
@@ -23,21 +24,14 @@ export function keySource(ref: KeyRef): string {
 }
 
 function DeleteEndpoint({ endpoint, onClose, onDeleted }: { endpoint: LlmEndpoint | null; onClose: () => void; onDeleted: () => void }): React.JSX.Element {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const confirm = async (): Promise<void> => {
     if (!endpoint) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await invoke('endpoints:delete', { name: endpoint.name });
       onDeleted();
       onClose();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal opened={endpoint !== null} onClose={onClose} title={<Text fw={650}>Delete “{endpoint?.name}”?</Text>} centered>

@@ -6,7 +6,7 @@ import type { DatasetFormat } from '../../../../shared/domain';
 import { DATASET_FORMATS } from '../../../../shared/domain';
 import { navigate, routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
-import { errorMessage } from '../../lib/hooks';
+import { useAction } from '../../lib/useAction';
 import { useJobs } from '../jobs/JobsProvider';
 import { DATASET_FORMAT_LABEL } from './labels';
 
@@ -22,14 +22,11 @@ export function ImportModal({ opened, onClose }: { opened: boolean; onClose: () 
   const [annotationFile, setAnnotationFile] = useState('');
   const [name, setName] = useState('');
   const [format, setFormat] = useState<string>('auto');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
 
   const submit = async (e: React.FormEvent): Promise<void> => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const { job } = await invoke('import:start', {
         imageRoot: imageRoot.trim(),
         annotationFile: annotationFile.trim() || undefined,
@@ -44,11 +41,7 @@ export function ImportModal({ opened, onClose }: { opened: boolean; onClose: () 
       setFormat('auto');
       onClose();
       navigate(routeHref('jobs'));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

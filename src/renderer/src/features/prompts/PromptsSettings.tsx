@@ -8,7 +8,8 @@ import { useState } from 'react';
 import type { PromptSet, PromptSetBody } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { formatTime } from '../../lib/format';
-import { errorMessage, useInvoke } from '../../lib/hooks';
+import { useInvoke } from '../../lib/hooks';
+import { useAction } from '../../lib/useAction';
 
 interface Draft {
   name: string;
@@ -71,8 +72,7 @@ function bodyOf(d: Draft): PromptSetBody | string {
 
 function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void; onSaved: (s: PromptSet) => void }): React.JSX.Element {
   const [d, setD] = useState<Draft>(() => draftOf(set.body));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const field = (k: keyof Draft) => ({
     value: d[k],
     onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) => {
@@ -86,15 +86,9 @@ function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void
       setError(body);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       onSaved(await invoke('prompts:save', { body }));
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const mono = { input: { fontFamily: 'var(--mantine-font-family-monospace)', fontSize: 12 } };
   return (

@@ -9,7 +9,8 @@ import { asDatasetId } from '../../../../shared/ids';
 import { routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
-import { errorMessage, useInvoke } from '../../lib/hooks';
+import { useInvoke } from '../../lib/hooks';
+import { useAction } from '../../lib/useAction';
 
 const FORMATS: { value: ExportFormat; label: string }[] = [
   { value: 'cuhk-pedes', label: 'CUHK-PEDES (reid_raw.json)' },
@@ -27,13 +28,10 @@ export function ExportModal({ opened, onClose }: { opened: boolean; onClose: () 
   const [ratios, setRatios] = useState({ train: 0.8, val: 0.1, test: 0.1 });
   const [seed, setSeed] = useState(1);
   const [overwrite, setOverwrite] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
   const start = async (): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const r = await invoke('export:start', {
         outDir: outDir.trim(),
         format,
@@ -53,11 +51,7 @@ export function ExportModal({ opened, onClose }: { opened: boolean; onClose: () 
         ),
       });
       onClose();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (

@@ -10,28 +10,22 @@ import type { DatasetId } from '../../../../shared/ids';
 import { useRoute } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount, formatTime } from '../../lib/format';
-import { errorMessage, useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useAction } from '../../lib/useAction';
 import { useEmbed } from './useEmbed';
 
 function RegisterForm({ onRegistered }: { onRegistered: () => void }): React.JSX.Element {
   const [folder, setFolder] = useState('');
   const [name, setName] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const register = async (): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const m = await invoke('models:register', { folder: folder.trim(), name: name.trim() || undefined });
       notifications.show({ color: 'teal', title: 'Model registered', message: `${m.name}: ${m.embeddingDim}-d, ${m.contextLength} tokens` });
       setFolder('');
       setName('');
       onRegistered();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form

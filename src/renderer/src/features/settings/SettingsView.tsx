@@ -20,7 +20,8 @@ import type { Dataset } from '../../../../shared/domain';
 import { ColorSchemeSelector } from '../../app/ColorSchemeControl';
 import { invoke } from '../../lib/api';
 import { formatCount, formatTime } from '../../lib/format';
-import { errorMessage, useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useAction } from '../../lib/useAction';
 import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR } from '../library/labels';
 import { ModelsSettings } from '../search/ModelsSettings';
 import { EndpointsSettings } from '../endpoints/EndpointsSettings';
@@ -53,22 +54,15 @@ function DeleteDataset({
   onClose: () => void;
   onDeleted: () => void;
 }): React.JSX.Element {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const confirm = async (): Promise<void> => {
     if (!dataset) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await invoke('datasets:delete', { id: dataset.id });
       notifications.show({ color: 'teal', title: 'Dataset deleted', message: dataset.name });
       onDeleted();
       onClose();
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal
