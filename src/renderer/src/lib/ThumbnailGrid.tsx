@@ -8,6 +8,9 @@ import type { ImageSummary } from '../../../shared/domain';
 import { imageUrl } from './api';
 import classes from './ThumbnailGrid.module.css';
 
+/** How long the visible rows must stay put before their pages are fetched. */
+const RANGE_SETTLE_MS = 50;
+
 // Person crops are portrait; the frame is about 1:2 with room for the label underneath.
 const CELL_W = 132;
 const FRAME_H = 200;
@@ -70,9 +73,13 @@ export function ThumbnailGrid({
   const firstRow = rows[0]?.index ?? 0;
   const lastRow = rows.at(-1)?.index ?? 0;
 
+  // Ask for the rows on screen once they have stayed there a moment: a fast flick through 100,000
+  // images then fetches the pages where it stops, not every page it passes (at reading speed the rows
+  // change every ~100 ms, so they still load as they come into view).
   useEffect(() => {
     if (total === 0 || !onVisibleRange) return;
-    onVisibleRange(firstRow * columns, (lastRow + 1) * columns);
+    const timer = setTimeout(() => onVisibleRange(firstRow * columns, (lastRow + 1) * columns), RANGE_SETTLE_MS);
+    return () => clearTimeout(timer);
   }, [onVisibleRange, firstRow, lastRow, columns, total]);
 
   useImperativeHandle(
