@@ -11,7 +11,7 @@
 // Averages over a core are shifted by lighting (×0.85–1.15), light garment shading and a little
 // noise; `nearestColour` absorbs that because the palette colours are far apart (every pair ≥ 85).
 // `readColours` is the whole recipe (what a toy CLIP image tower or an oracle MLLM should do).
-import { COLOURS, COLOUR_NAMES, type BagType, type ColourName, type Rgb } from './attributes';
+import { COLOURS, COLOUR_NAMES, GARMENT_WORDS, type BagType, type ColourName, type GarmentWord, type Rgb } from './attributes';
 
 /** A rectangle in fractions: x of the width, y of the height, [x0, x1) × [y0, y1). */
 export interface Rect {
@@ -81,25 +81,13 @@ export const BAG_PROBE_BACKGROUND: Readonly<Record<'high' | 'middle' | 'low', re
   low: [rect(0.03, 0.515, 0.13, 0.535)],
 };
 
-/** Which region each garment word of the vocabulary refers to (glasses have none). */
-export const GARMENT_REGION = {
-  hair: 'hair',
-  't-shirt': 'top',
-  shirt: 'top',
-  sweater: 'top',
-  jacket: 'top',
-  hoodie: 'top',
-  sleeves: 'top',
-  trousers: 'bottom',
-  jeans: 'bottom',
-  shorts: 'bottom',
-  skirt: 'bottom',
-  shoes: 'shoes',
-  backpack: 'bag',
-  handbag: 'bag',
-  bag: 'bag',
-  cap: 'hat',
-} as const satisfies Record<string, RegionName>;
+type RegionOf<W extends GarmentWord> = (typeof GARMENT_WORDS)[W] extends RegionName ? (typeof GARMENT_WORDS)[W] : never;
+type RegionWord = { [W in GarmentWord]: RegionOf<W> extends never ? never : W }[GarmentWord];
+
+/** Which region each garment word of the vocabulary refers to: GARMENT_WORDS less glasses, which have none. */
+export const GARMENT_REGION = Object.fromEntries(
+  Object.entries(GARMENT_WORDS).filter(([, attribute]) => attribute !== 'glasses'),
+) as { readonly [W in RegionWord]: RegionOf<W> };
 
 /** Pixel indices (row-major) whose centres lie in any of the rectangles; never empty. */
 export function corePixels(rects: readonly Rect[], width: number, height: number): number[] {
