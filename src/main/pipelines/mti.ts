@@ -422,13 +422,10 @@ export function roundQuery(original: string, previous: readonly MtiRound[]): str
   return original;
 }
 
-/** One round: anchor (search, or the analyst's pick), questions, q̂. Errors propagate (the caller falls back). */
-export async function runRound(input: RoundInput, original: string): Promise<MtiRound> {
-  const { deps, cache, base, previous, params, signal } = input;
-  const t0 = performance.now();
-  const query = roundQuery(original, previous);
-  const round: MtiRound = {
-    index: previous.length + 1,
+/** A round before anything has happened in it. */
+export function newRound(index: number, query: string): MtiRound {
+  return {
+    index,
     query,
     checks: [],
     anchor: null,
@@ -441,6 +438,14 @@ export async function runRound(input: RoundInput, original: string): Promise<Mti
     ms: 0,
     note: null,
   };
+}
+
+/** One round: anchor (search, or the analyst's pick), questions, q̂. Errors propagate (the caller falls back). */
+export async function runRound(input: RoundInput, original: string): Promise<MtiRound> {
+  const { deps, cache, base, previous, params, signal } = input;
+  const t0 = performance.now();
+  const query = roundQuery(original, previous);
+  const round = newRound(previous.length + 1, query);
   const snapshot = (): MtiRound => ({
     ...round,
     checks: [...round.checks],

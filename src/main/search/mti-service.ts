@@ -36,6 +36,7 @@ import {
   currentScores,
   indexOfImage,
   judgeAnswers,
+  newRound,
   rankAll,
   runRound,
   ScoreCache,
@@ -410,20 +411,7 @@ async function guarded(
   return run;
 }
 
-const emptyRound = (s: Session): MtiRound => ({
-  index: 0,
-  query: s.transcript.query,
-  checks: [],
-  anchor: null,
-  earlyStop: false,
-  questions: [],
-  skipped: [],
-  refined: null,
-  refinedBy: null,
-  calls: 0,
-  ms: 0,
-  note: null,
-});
+const emptyRound = (s: Session): MtiRound => newRound(0, s.transcript.query);
 
 /** Starts a search and runs its automatic rounds. */
 export async function startMtiSearch(host: MtiHost, arg: ParsedArg<'mti:start'>): Promise<MtiSearch> {
