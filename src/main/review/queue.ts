@@ -3,6 +3,7 @@
 // 100,000-caption workspace costs an index step, not a scan.
 import type { ReviewFilter, ReviewQueueEntry, ReviewQueuePage } from '../../shared/domain';
 import { asCaptionId, asDatasetId, asImageId, type CaptionId } from '../../shared/ids';
+import { pushImageScope } from '../db/repos/images';
 import { hasTable, scoringModel, type CaptionRowFull } from '../db/repos/review';
 import type { Db } from '../db/types';
 
@@ -38,19 +39,7 @@ export function filterSql(db: Db, f: ReviewFilter, extra: { unreviewed?: boolean
     parts.push(`c.source IN (${f.sources.map(() => '?').join(',')})`);
     params.push(...f.sources);
   }
-  if (f.datasetId !== undefined) {
-    parts.push('i.dataset_id = ?');
-    params.push(f.datasetId);
-  }
-  if (f.split === 'none') parts.push('i.split IS NULL');
-  else if (f.split !== undefined) {
-    parts.push('i.split = ?');
-    params.push(f.split);
-  }
-  if (f.personId !== undefined) {
-    parts.push('p.person_id = ?');
-    params.push(f.personId);
-  }
+  pushImageScope(f, parts, params);
   if (f.scoreMin !== undefined) {
     parts.push('s.score >= ?');
     params.push(f.scoreMin);

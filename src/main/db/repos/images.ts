@@ -116,9 +116,15 @@ export interface ImageFilter {
   captions: CaptionFilter;
 }
 
-function whereClause(f: ImageFilter): { sql: string; params: unknown[] } {
-  const parts: string[] = [];
-  const params: unknown[] = [];
+/**
+ * The dataset, split and person conditions every image listing shares (library grid, review queue),
+ * appended to `parts`/`params`. Expects `images` as `i` and `identities` as `p` in the query.
+ */
+export function pushImageScope(
+  f: Pick<ImageFilter, 'datasetId' | 'split' | 'personId'>,
+  parts: string[],
+  params: unknown[],
+): void {
   if (f.datasetId !== undefined) {
     parts.push('i.dataset_id = ?');
     params.push(f.datasetId);
@@ -132,6 +138,12 @@ function whereClause(f: ImageFilter): { sql: string; params: unknown[] } {
     parts.push('p.person_id = ?');
     params.push(f.personId);
   }
+}
+
+function whereClause(f: ImageFilter): { sql: string; params: unknown[] } {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  pushImageScope(f, parts, params);
   if (f.captions === 'none') parts.push('NOT EXISTS (SELECT 1 FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id)');
   else if (f.captions !== 'any') {
     parts.push('EXISTS (SELECT 1 FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id AND c.status = ?)');
