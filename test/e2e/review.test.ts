@@ -119,9 +119,10 @@ describe('review desk', () => {
     // A fast reviewer: u right after r, while the reject is still in flight. Neither key is lost.
     await page.keyboard.press('r');
     await page.keyboard.press('u');
+    // r was on screen before the keys too, so wait for the undo itself before reading the status.
+    await expect.poll(() => page.getByTestId('review-history').textContent()).toContain('undid reject');
     await expectShown(r!.captionId);
     expect((await item(r!.captionId)).caption.status).toBe(r!.status);
-    await expect.poll(() => page.getByTestId('review-history').textContent()).toContain('undid reject');
   });
 
   it('tells a second window that the caption changed, and reloads it on Shift+R', async () => {
