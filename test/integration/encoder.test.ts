@@ -87,6 +87,15 @@ describe('CLIP encoder worker', () => {
     expect(enc.alive).toBe(false);
   });
 
+  it('closes mid-batch by letting the work in flight finish, never by killing the thread under it', async () => {
+    enc = await open(2);
+    const pending = enc.embedImages(await images(12));
+    const closing = enc.close();
+    await expect(pending).rejects.toThrow(/closed before the call finished/);
+    expect(await closing).toBe('exited');
+    expect(enc.alive).toBe(false);
+  });
+
   it('fails to open with ORT’s reason when a model cannot load', async () => {
     await expect(
       ClipEncoder.open({ visionPath: join(CLIP_TINY_DIR, 'make.py'), providers: 'cpu' }),

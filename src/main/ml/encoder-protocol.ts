@@ -45,7 +45,9 @@ export type Request =
   | { type: 'images'; id: number; sources: string[] }
   | { type: 'pixels'; id: number; pixels: Float32Array; count: number }
   | { type: 'tokens'; id: number; ids: Int32Array; count: number; seq: number }
-  /** Makes the worker exit at once, as a native crash would; for tests of the crash path. */
+  /** Skip queued work, let the decode/run in progress finish, release the sessions and exit (code 0). */
+  | { type: 'close' }
+  /** The same, but silently and with exit code 70: the main side sees a thread that died; for tests. */
   | { type: 'crash' };
 
 export type Reply =

@@ -17,8 +17,23 @@ let spec: PreprocessSpec | null = null;
 let batchSize = 32;
 /** Inference runs one request at a time, in arrival order; decoding of later requests runs ahead. */
 let chain: Promise<void> = Promise.resolve();
+/** Decodes under way in libvips' threads: the thread must not exit before they call back. */
+const decoding = new Set<Promise<unknown>>();
+/** Set by 'close' or 'crash': queued work is skipped and nothing more is sent. */
+let stopping = false;
 
-const send = (reply: Reply, transfer: ArrayBuffer[] = []): void => port.postMessage(reply, transfer);
+const send = (reply: Reply, transfer: ArrayBuffer[] = []): void => {
+  if (!stopping) port.postMessage(reply, transfer);
+};
+
+/** Waits for native work in flight, releases the sessions and ends this thread with `code`. */
+async function stop(code: number): Promise<void> {
+  stopping = true;
+  await chain;
+  await Promise.allSettled([...decoding]);
+  await Promise.allSettled([vision?.release(), text?.release()]);
+  process.exit(code);
+}
 
 function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
   return meta.map((m) =>
@@ -95,7 +110,7 @@ function prepare(sources: string[]): Promise<Prepared> {
   if (!s) return Promise.reject(new Error('no preprocessing spec: the image tower is not loaded'));
   const [h, w] = s.imageSize;
   const pixels = new Float32Array(sources.length * 3 * h * w);
-  return Promise.all(
+  const done = Promise.all(
     sources.map((src, i) =>
       decodeRgb(src).then(
         (img: RgbImage) => {
@@ -110,6 +125,9 @@ function prepare(sources: string[]): Promise<Prepared> {
       ),
     ),
   ).then((errors) => ({ pixels, errors }));
+  decoding.add(done);
+  void done.finally(() => decoding.delete(done)).catch(() => undefined);
+  return done;
 }
 
 async function embedImages(sources: string[], first: Promise<Prepared>): Promise<Reply> {
@@ -118,6 +136,7 @@ async function embedImages(sources: string[], first: Promise<Prepared>): Promise
   let dim = 0;
   let next: Promise<Prepared> | null = first;
   for (let start = 0; start < sources.length; start += batchSize) {
+    if (stopping) throw new Error('the encoder is stopping');
     const ready: Prepared = await next!;
     const after = start + batchSize;
     // Start decoding the next chunk before run() occupies this thread.
@@ -153,6 +172,7 @@ async function embedPixels(pixels: Float32Array, count: number): Promise<Reply> 
   const parts: Float32Array[] = [];
   let dim = 0;
   for (let start = 0; start < count; start += batchSize) {
+    if (stopping) throw new Error('the encoder is stopping');
     const n = Math.min(batchSize, count - start);
     const r = await runVision(pixels.subarray(start * per, (start + n) * per), n);
     dim = r.dim;
@@ -169,6 +189,7 @@ async function embedTokens(ids: Int32Array, count: number, seq: number): Promise
   const parts: Float32Array[] = [];
   let dim = 0;
   for (let start = 0; start < count; start += batchSize) {
+    if (stopping) throw new Error('the encoder is stopping');
     const n = Math.min(batchSize, count - start);
     const slice = ids.subarray(start * seq, (start + n) * seq);
     const feeds: Record<string, ort.Tensor> = {
@@ -202,6 +223,7 @@ const EOT = 49407;
 
 function enqueue(id: number, work: () => Promise<Reply>): void {
   chain = chain.then(async () => {
+    if (stopping) return;
     try {
       const reply = await work();
       if (reply.type === 'result') send({ ...reply, id }, [reply.vectors.buffer as ArrayBuffer]);
@@ -233,7 +255,11 @@ port.on('message', (msg: Request) => {
     case 'tokens':
       enqueue(msg.id, () => embedTokens(msg.ids, msg.count, msg.seq));
       break;
+    case 'close':
+      void stop(0);
+      break;
     case 'crash':
-      process.exit(70);
+      void stop(70);
+      break;
   }
 });

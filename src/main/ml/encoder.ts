@@ -29,6 +29,9 @@ export interface EncoderOptions {
 
 export const DEFAULT_BATCH_SIZE = 32;
 
+/** How long close() waits for the batch in progress (seconds for a real ViT on a CPU) before terminating. */
+const CLOSE_GRACE_MS = 60_000;
+
 export interface EmbedResult {
   /** One L2-normalised vector per input, or null where the input could not be read. */
   vectors: (Float32Array | null)[];
@@ -72,12 +75,26 @@ function envProvider(): ProviderChoice {
   return v === 'cpu' || v === 'webgpu' || v === 'cuda' ? v : 'auto';
 }
 
+let pinned = false;
+/**
+ * Loads sharp and ONNX Runtime once on this (main) thread too. glibc unloads a native library when its
+ * last user goes away: without this, a worker thread that exits drops libvips and ORT from the process
+ * while their own threads may still be finishing, and the whole process crashes (lovell/sharp#2263).
+ */
+function pinNativeLibraries(): void {
+  if (pinned) return;
+  require('sharp');
+  require('onnxruntime-node');
+  pinned = true;
+}
+
 /**
  * A bundled build puts a compiled encoder-worker.js beside this module. From source (CLI, tests) the
  * worker is TypeScript: on Node 20 loader hooks registered with `--import tsx` do not reach worker
  * threads, so the worker is started through tsx's in-thread CommonJS hook instead.
  */
 function spawnWorker(): Worker {
+  pinNativeLibraries();
   const js = new URL('./encoder-worker.js', import.meta.url);
   if (existsSync(fileURLToPath(js))) return new Worker(js);
   const tsxCjs = require.resolve('tsx/cjs/api');
@@ -173,7 +190,7 @@ export class ClipEncoder {
     return split(r.vectors, r.dim, r.errors).vectors as Float32Array[];
   }
 
-  /** For tests of the crash path: the worker exits as if ORT had crashed it. */
+  /** For tests of the crash path: the worker thread stops without answering, as if it had crashed. */
   simulateCrash(): void {
     this.post({ type: 'crash' });
   }
@@ -182,11 +199,28 @@ export class ClipEncoder {
     return this.dead === null;
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
+  /**
+   * Stops the worker without pulling the floor from under native code: pending calls are rejected at
+   * once, the worker skips what has not started, lets the decode or run in progress finish, releases its
+   * sessions and exits. Terminating it mid-decode can crash the whole process (sharp's libvips threads
+   * would call back into a thread that is gone), so terminate() is only the fallback after `graceMs`.
+   */
+  async close(graceMs = CLOSE_GRACE_MS): Promise<'exited' | 'terminated'> {
+    if (this.closing || this.worker.threadId === -1) {
+      this.closing = true;
+      return 'exited';
+    }
     this.closing = true;
     this.die('the encoder was closed');
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.worker.postMessage({ type: 'close' } satisfies Request);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    const how = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    if (how !== 'late') return 'exited';
     await this.worker.terminate();
+    return 'terminated';
   }
 
   private call(
