@@ -113,26 +113,11 @@ export function listImagesToCaption(db: Db, sel: MtgSelection, jobId: JobId, aft
 
 // ── runs and rounds ────────────────────────────────────────────────────────────────────────────
 
-export interface NewMtgRun {
-  imageId: ImageId;
-  jobId: JobId | null;
+/** What a finished image run stores: the stored run's fields, less those the database assigns. */
+export interface NewMtgRun extends Omit<MtgRun, 'id' | 'captionId' | 'promptSet' | 'createdAt'> {
   promptSetId: number;
-  status: 'done' | 'failed';
-  error: string | null;
-  initialCaption: string | null;
   initialCallId: number | null;
-  reconstruction: string | null;
   reconstructCallId: number | null;
-  vqa: { endpoint: string; model: string };
-  reconstructor: { endpoint: string; model: string };
-  params: Record<string, unknown>;
-  skipped: { questionId: string; reason: string }[];
-  calls: number;
-  cachedCalls: number;
-  promptTokens: number;
-  completionTokens: number;
-  elapsedMs: number;
-  rounds: QaRound[];
   /** The caption to store with the run (done runs only). */
   caption: { text: string; source: CaptionSource } | null;
 }
