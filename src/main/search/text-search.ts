@@ -1,9 +1,10 @@
 // Text → ranked images: the model's own tokenizer and text tower turn the query into a vector, and the
 // search service (./index.ts) ranks that model's image vectors by cosine. The text tower stays warm in
 // the workspace's encoder pool, so a query costs one tokenisation and one small ORT run.
-import type { ImageSummary, QueryTokens, SearchHitView, TextSearchResult } from '../../shared/domain';
-import { asDatasetId, asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
+import type { QueryTokens, SearchHitView, TextSearchResult } from '../../shared/domain';
+import type { DatasetId, ModelId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
+import { imageSummaries } from '../db/repos/images';
 import { countImagesMissingEmbedding } from '../db/repos/embeddings';
 import { storedManifest } from '../db/repos/models';
 import type { Db } from '../db/types';
@@ -11,6 +12,9 @@ import { AppError, notFound } from '../errors';
 import { encodeTexts, textEncoderPool, tokenizerFor } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import { DEFAULT_K, searchByVector, type SearchMode } from './index';
+
+// The MTI service reads summaries from here with the rest of the search helpers.
+export { imageSummaries };
 
 export interface TextSearchArg {
   modelId: ModelId;
@@ -26,44 +30,6 @@ export function queryTokens(db: Db, modelId: ModelId, query: string): QueryToken
   const tokenizer = tokenizerFor(storedManifest(row).tokenizer);
   const count = tokenizer.tokenCount(query);
   return { count, contextLength: row.context_length, truncated: count > row.context_length };
-}
-
-/** Summaries of the given images, in the order given (ids that no longer exist are skipped). */
-export function imageSummaries(db: Db, ids: readonly ImageId[]): ImageSummary[] {
-  if (ids.length === 0) return [];
-  const rows = db
-    .prepare(
-      `SELECT i.id, i.dataset_id, i.rel_path, i.width, i.height, i.split, p.person_id,
-         (SELECT count(*) FROM captions c WHERE c.image_id = i.id) AS caption_count
-       FROM images i LEFT JOIN identities p ON p.id = i.identity_id
-       WHERE i.id IN (SELECT value FROM json_each(?))`,
-    )
-    .all(JSON.stringify(ids)) as {
-    id: number;
-    dataset_id: number;
-    rel_path: string;
-    width: number;
-    height: number;
-    split: ImageSummary['split'];
-    person_id: string | null;
-    caption_count: number;
-  }[];
-  const byId = new Map(
-    rows.map((r) => [
-      r.id,
-      {
-        id: asImageId(r.id),
-        datasetId: asDatasetId(r.dataset_id),
-        relPath: r.rel_path,
-        width: r.width,
-        height: r.height,
-        personId: r.person_id,
-        split: r.split,
-        captionCount: r.caption_count,
-      } satisfies ImageSummary,
-    ]),
-  );
-  return ids.map((id) => byId.get(id)).filter((s): s is ImageSummary => s !== undefined);
 }
 
 function embeddedInScope(db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number {

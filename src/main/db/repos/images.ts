@@ -170,6 +170,20 @@ function toSummary(r: SummaryRow): ImageSummary {
   };
 }
 
+/** Summaries of the given images, in the order given (ids that no longer exist are skipped). */
+export function imageSummaries(db: Db, ids: readonly ImageId[]): ImageSummary[] {
+  if (ids.length === 0) return [];
+  const rows = db
+    .prepare(
+      `SELECT i.*, p.person_id, (SELECT count(*) FROM captions c WHERE c.image_id = i.id) AS caption_count
+       FROM images i LEFT JOIN identities p ON p.id = i.identity_id
+       WHERE i.id IN (SELECT value FROM json_each(?))`,
+    )
+    .all(JSON.stringify(ids)) as SummaryRow[];
+  const byId = new Map(rows.map((r) => [r.id, toSummary(r)]));
+  return ids.map((id) => byId.get(id)).filter((s): s is ImageSummary => s !== undefined);
+}
+
 /** One page of the library in stable id order; `total` sizes the virtualized grid. */
 export function listImages(db: Db, f: ImageFilter, offset: number, limit: number): ImagePage {
   const { sql, params } = whereClause(f);
