@@ -3,16 +3,14 @@
 // a wrong URL probed red with a message that says what to do, MTG started from the Library's dialog
 // (endpoints probed before Start is offered), the job paused and resumed in Jobs until done, and an
 // image's drawer showing its Q&A rounds, kept and dropped, and the pending MTG caption.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
-import { ctgi, repoRoot, startServe, type Served } from './helpers/serve';
+import { freePort, startOracle, type Oracle } from './helpers/oracle';
+import { ctgi, startServe, type Served } from './helpers/serve';
 
 const IDENTITIES = 8;
 const VIEWS = 2;
@@ -20,37 +18,12 @@ const IMAGES = IDENTITIES * VIEWS;
 
 let dir: string;
 let world: string;
-let oracle: { url: string; child: ChildProcess };
+let oracle: Oracle;
 let closedPort: number;
 let served: Served;
 let browser: Browser;
 let page: Page;
 let errors: string[];
-
-/** `ctgi oracle --json` prints one line with its URL once it listens. */
-async function startOracle(worldDir: string): Promise<{ url: string; child: ChildProcess }> {
-  // A little latency per answer, so the batch runs long enough to be paused from the UI.
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ctgi.mjs'), 'oracle', '--world', worldDir, '--port', '0', '--latency-ms', '150', '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const line = await new Promise<string>((done, fail) => {
-    createInterface({ input: child.stdout! }).once('line', done);
-    child.once('exit', (code) => fail(new Error(`ctgi oracle exited (${code}) before listening:\n${err}`)));
-  });
-  return { url: (JSON.parse(line) as { url: string }).url, child };
-}
-
-/** A port nothing listens on: bound once, then released. */
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-}
 
 async function pick(testId: string, option: string | RegExp): Promise<void> {
   await page.getByTestId(testId).click();
@@ -63,7 +36,8 @@ beforeAll(async () => {
   await ctgi(['synth', '--out', world, '--identities', String(IDENTITIES), '--views', String(VIEWS), '--seed', '5', '--no-clip'], dir);
   const ws = join(dir, 'ws.sqlite');
   await ctgi(['import', '-w', ws, '--annotations', join(world, 'data_captions.json'), '--images', join(world, 'imgs'), '--name', 'Synthetic'], dir);
-  oracle = await startOracle(world);
+  // A little latency per answer, so the batch runs long enough to be paused from the UI.
+  oracle = await startOracle(world, 150);
   closedPort = await freePort();
   served = await startServe(ws, dir);
   browser = await launchBrowser();
