@@ -16,7 +16,6 @@ const CELL_W = 132;
 const FRAME_H = 200;
 const LABEL_H = 26;
 const GAP = 12;
-const ROW_H = FRAME_H + LABEL_H + GAP;
 
 /** The cell, frame, label and rank-badge classes, for cells that should read like every other grid's. */
 export const gridClasses = classes;
@@ -45,6 +44,7 @@ export function ThumbnailGrid({
   onVisibleRange,
   ariaLabel,
   testId,
+  labelHeight = LABEL_H,
   ref,
 }: {
   total: number;
@@ -54,9 +54,15 @@ export function ThumbnailGrid({
   onVisibleRange?: (start: number, end: number) => void;
   ariaLabel: string;
   testId: string;
+  /**
+   * Pixels under each frame: one label line unless the cells show more (MTI's three score lines). Every
+   * cell of a grid is this tall, so the rows keep one fixed height and the virtualizer never measures.
+   */
+  labelHeight?: number;
   ref?: React.Ref<GridHandle>;
 }): React.JSX.Element {
   const { ref: sizeRef, width } = useElementSize<HTMLDivElement>();
+  const rowH = FRAME_H + labelHeight + GAP;
   const scrollRef = useRef<HTMLDivElement | null>(null);
   const columns = Math.max(1, Math.floor((width - GAP) / (CELL_W + GAP)));
   const rowCount = Math.ceil(total / columns);
@@ -64,11 +70,19 @@ export function ThumbnailGrid({
   const virtualizer = useVirtualizer({
     count: rowCount,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_H,
+    estimateSize: () => rowH,
     overscan: 3,
     paddingStart: GAP,
     paddingEnd: GAP,
   });
+  // The virtualizer memoizes row offsets and would keep the old height if a caller changed the label
+  // height; re-estimate then (not on mount, which needs no second render).
+  const measuredRowH = useRef(rowH);
+  useEffect(() => {
+    if (measuredRowH.current === rowH) return;
+    measuredRowH.current = rowH;
+    virtualizer.measure();
+  }, [virtualizer, rowH]);
   const rows = virtualizer.getVirtualItems();
   const firstRow = rows[0]?.index ?? 0;
   const lastRow = rows.at(-1)?.index ?? 0;
@@ -93,8 +107,8 @@ export function ThumbnailGrid({
 
   const style = {
     '--cell-w': `${CELL_W}px`,
-    '--row-h': `${ROW_H}px`,
-    '--label-h': `${LABEL_H}px`,
+    '--row-h': `${rowH}px`,
+    '--label-h': `${labelHeight}px`,
     '--grid-gap': `${GAP}px`,
   } as React.CSSProperties;
 
@@ -127,7 +141,7 @@ export function ThumbnailGrid({
                 className={classes.row}
                 role="row"
                 aria-rowindex={row.index + 1}
-                style={{ height: ROW_H, transform: `translateY(${row.start}px)` }}
+                style={{ height: rowH, transform: `translateY(${row.start}px)` }}
               >
                 {cells}
               </div>

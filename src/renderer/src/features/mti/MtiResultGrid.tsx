@@ -1,14 +1,18 @@
 // MTI's re-ranked results: each cell shows the three parts of its score, S(q,v) of the analyst's words,
 // S(q̂,v) of the refined query (1 for the anchor), and the fused λ·S(q,v) + (1−λ)·S(q̂,v) the rank
-// follows, plus how far MTI moved it from the plain ranking. At most a few hundred rows are kept with a
-// search, so a plain CSS grid is enough (no windowing).
+// follows, plus how far MTI moved it from the plain ranking. A search keeps its top rows (`mti:start`'s
+// `results`, up to 1,000 today, and the ranking may carry the whole gallery later), so the grid is the
+// library's virtualized one: only the rows on screen are in the DOM.
 import { ActionIcon, Tooltip } from '@mantine/core';
 import { IconAnchor } from '@tabler/icons-react';
 import { memo } from 'react';
 import type { ImageId } from '../../../../shared/ids';
 import type { MtiResultRow } from '../../../../shared/mti';
-import { gridClasses, Thumbnail } from '../../lib/ThumbnailGrid';
+import { gridClasses, Thumbnail, ThumbnailGrid, type GridHandle } from '../../lib/ThumbnailGrid';
 import classes from './Mti.module.css';
+
+/** The three score lines under the frame (11 px type, 1.35 line height, 4 + 6 px padding), rounded up. */
+const SCORES_H = 56;
 
 const Cell = memo(function Cell({
   row,
@@ -16,20 +20,26 @@ const Cell = memo(function Cell({
   onOpen,
   onPick,
   pickDisabled,
+  selected,
 }: {
   row: MtiResultRow;
   index: number;
   onOpen: (index: number) => void;
   onPick: (id: ImageId) => void;
   pickDisabled: boolean;
+  selected: boolean;
 }): React.JSX.Element {
   const { image } = row;
   const moved = row.baseRank - row.rank;
   return (
+    // The grid's cell sets the fixed size every virtualized row relies on; MTI's adds the anchor ring
+    // and the pick button that shows on hover.
     <div
-      className={classes.cell}
+      className={`${gridClasses.cell} ${classes.cell}`}
       role="gridcell"
       tabIndex={-1}
+      aria-selected={selected}
+      data-index={index}
       data-rank={row.rank}
       data-base-rank={row.baseRank}
       data-fused={row.fused}
@@ -38,7 +48,7 @@ const Cell = memo(function Cell({
       aria-label={`Rank ${row.rank}, fused score ${row.fused.toFixed(3)}`}
       onClick={() => onOpen(index)}
     >
-      <div className={classes.frame}>
+      <div className={gridClasses.frame}>
         <Thumbnail image={image} />
         <span className={gridClasses.rank} data-testid="mti-rank">
           {row.rank}
@@ -69,7 +79,7 @@ const Cell = memo(function Cell({
           </ActionIcon>
         </Tooltip>
       </div>
-      <dl className={classes.scores} data-testid="mti-scores">
+      <dl className={classes.scores} style={{ height: SCORES_H, flex: '0 0 auto' }} data-testid="mti-scores">
         <dt title="Cosine of your query and the image">S(q,v)</dt>
         <dd data-testid="mti-score-base">{row.base.toFixed(3)}</dd>
         <dt title="Cosine of the refined query q̂ and the image (1 for the anchor)">S(q̂,v)</dt>
@@ -88,17 +98,28 @@ export function MtiResultGrid({
   onOpen,
   onPick,
   busy,
+  selectedIndex = null,
+  ref,
 }: {
   rows: MtiResultRow[];
   onOpen: (index: number) => void;
   onPick: (id: ImageId) => void;
   busy: boolean;
+  /** The row open in the drawer, outlined (and kept on screen by the caller through `ref`). */
+  selectedIndex?: number | null;
+  /** Scrolls to a rank and tells how many columns fit, for stepping through the grid by rows. */
+  ref?: React.Ref<GridHandle>;
 }): React.JSX.Element {
   return (
-    <div className={classes.grid} role="grid" aria-label="Re-ranked results" data-testid="mti-grid" data-total={rows.length}>
-      {rows.map((row, i) => (
-        <Cell key={row.image.id} row={row} index={i} onOpen={onOpen} onPick={onPick} pickDisabled={busy} />
-      ))}
-    </div>
+    <ThumbnailGrid
+      ref={ref}
+      total={rows.length}
+      labelHeight={SCORES_H}
+      ariaLabel="Re-ranked results"
+      testId="mti-grid"
+      renderCell={(i) => (
+        <Cell row={rows[i]!} index={i} onOpen={onOpen} onPick={onPick} pickDisabled={busy} selected={selectedIndex === i} />
+      )}
+    />
   );
 }
