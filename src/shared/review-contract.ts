@@ -1,9 +1,9 @@
 // The review desk's and the export's channels (issue 5), kept beside contract.ts, which spreads them
 // into its one invokeSchemas map: same rules (one object argument, validated by these schemas).
 import { z } from 'zod';
-import type { Job, ReviewBulkResult, ReviewItem, ReviewQueuePage, ReviewStats, ReviewUndoResult, SavedFilter } from './domain';
+import type { Job, ReviewBulkResult, ReviewItem, ReviewQueuePage, ReviewStats, ReviewUndoResult, SavedFilter, ScoreCoverage } from './domain';
 import { CAPTION_SOURCES, CAPTION_STATUSES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, REVIEW_DECISIONS, SPLITS } from './domain';
-import type { CaptionId, DatasetId } from './ids';
+import type { CaptionId, DatasetId, ModelId } from './ids';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
 
@@ -80,6 +80,18 @@ export const reviewInvokeSchemas = {
   'review:filters': z.object({}),
   'review:saveFilter': z.object({ name: z.string().trim().min(1).max(100), filter: reviewFilterSchema }),
   'review:deleteFilter': z.object({ id: z.number().int().positive() }),
+  /** How many captions of the queue have a CLIP score from the scoring model, and how many cannot have one yet. */
+  'review:scoreCoverage': z.object({ filter: reviewFilterSchema.default({}) }),
+  /**
+   * Starts a job that scores every current caption (of the dataset and statuses given) that has no score
+   * from the model yet; the model defaults to the one the score filter uses. A score job of the same
+   * model and scope that is still queued or running is returned instead of a second one.
+   */
+  'review:scoreAll': z.object({
+    modelId: id<ModelId>().optional(),
+    datasetId: id<DatasetId>().optional(),
+    statuses: z.array(z.enum(CAPTION_STATUSES)).min(1).max(4).optional(),
+  }),
   /** Writes accepted captions as a dataset file (+ images) into a new folder, as a job. */
   'export:start': z.object({
     outDir: z.string().min(1),
@@ -112,5 +124,7 @@ export interface ReviewInvokeResults {
   'review:filters': SavedFilter[];
   'review:saveFilter': SavedFilter;
   'review:deleteFilter': { deleted: boolean };
+  'review:scoreCoverage': ScoreCoverage;
+  'review:scoreAll': { job: Job; toScore: number; withoutVector: number };
   'export:start': { job: Job; outDir: string; captions: number; images: number };
 }

@@ -3,6 +3,7 @@ import { exportJob } from './export';
 import { importJob } from './import';
 import { mtgJob } from './mtg';
 import type { AnyJobDefinition } from './runner';
+import { scoreJob } from './score';
 
 /** Every job kind the runner knows; one file per kind beside this one. */
-export const jobDefinitions: readonly AnyJobDefinition[] = [importJob, embedJob, mtgJob, exportJob];
+export const jobDefinitions: readonly AnyJobDefinition[] = [importJob, embedJob, mtgJob, exportJob, scoreJob];

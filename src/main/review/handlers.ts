@@ -3,10 +3,11 @@ import type { ReviewInvokeResults } from '../../shared/review-contract';
 import type { Handlers } from '../api/handlers';
 import { deleteSavedFilter, listSavedFilters, upsertSavedFilter } from '../db/repos/review';
 import { startExport } from '../jobs/export';
+import { startScore } from '../jobs/score';
 import type { Workspace } from '../workspace';
 import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from './desk';
 import { listQueue } from './queue';
-import { withScore } from './score';
+import { getScoreCoverage, withScore } from './score';
 import { getReviewStats } from './stats';
 
 export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvokeResults> {
@@ -32,6 +33,8 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
     'review:filters': () => listSavedFilters(db),
     'review:saveFilter': ({ name, filter }) => upsertSavedFilter(db, name, filter),
     'review:deleteFilter': ({ id }) => ({ deleted: deleteSavedFilter(db, id) }),
+    'review:scoreCoverage': ({ filter }) => getScoreCoverage(db, filter),
+    'review:scoreAll': (arg) => startScore(ws, arg),
     'export:start': (arg) => startExport(ws, arg),
   };
 }

@@ -10,10 +10,11 @@ import { modelsCommand } from './models';
 import { mtgCommand } from './mtg';
 import { oracleCommand } from './oracle';
 import { pesCommand } from './pes';
+import { scoreCommand } from './score';
 import { serveCommand } from './serve';
 import { statsCommand } from './stats';
 import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, searchCommand, evalCommand, exportCommand, serveCommand, endpointsCommand, mtgCommand, synthCommand, oracleCommand, tokenizeCommand, pesCommand];
+export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, scoreCommand, searchCommand, evalCommand, exportCommand, serveCommand, endpointsCommand, mtgCommand, synthCommand, oracleCommand, tokenizeCommand, pesCommand];
