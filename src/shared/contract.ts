@@ -15,6 +15,7 @@ import { CAPTION_FILTERS, DATASET_FORMATS, SPLITS } from './domain';
 import type { ClipModel } from './domain';
 import type { MtgRun, PromptSet, PromptSetBody } from './domain';
 import { LLM_ROLES } from './domain';
+import { TEMPERATURE_PARAMS, TOKEN_LIMIT_PARAMS } from './domain';
 import type { EvalReport, QueryTokens, TextSearchResult } from './domain';
 import { EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
@@ -49,6 +50,9 @@ export const endpointInputSchema = z.object({
   requestsPerMinute: z.number().int().min(1).max(1_000_000).nullable().default(null),
   timeoutMs: z.number().int().min(100).max(3_600_000).default(60_000),
   keyRef: keyRefSchema.default({ kind: 'none' }),
+  /** Left out: 'auto' (see TokenLimitParam). */
+  tokenLimitParam: z.enum(TOKEN_LIMIT_PARAMS).optional(),
+  temperatureParam: z.enum(TEMPERATURE_PARAMS).optional(),
   /** Only with keyRef.kind = 'safe-storage': the secret to store there. Never stored in the workspace. */
   apiKey: z.string().min(1).optional(),
 });

@@ -145,8 +145,28 @@ export interface LlmEndpoint {
   /** Per-attempt timeout. */
   timeoutMs: number;
   keyRef: KeyRef;
+  /** Which body field carries `maxTokens` (OpenAI's reasoning models reject `max_tokens`). */
+  tokenLimitParam: TokenLimitParam;
+  /** Whether `temperature` is sent (OpenAI's reasoning models reject any value but the default). */
+  temperatureParam: TemperatureParam;
   createdAt: number;
   updatedAt: number;
+}
+
+/**
+ * 'auto' sends `max_completion_tokens` to OpenAI's o1/o3/o4/gpt-5 families (by model name) and
+ * `max_tokens` to everything else (vLLM, Ollama, llama.cpp, GPT-4o); a 400 naming the field switches once.
+ */
+export const TOKEN_LIMIT_PARAMS = ['auto', 'max_tokens', 'max_completion_tokens'] as const;
+export type TokenLimitParam = (typeof TOKEN_LIMIT_PARAMS)[number];
+/** 'auto' omits `temperature` for the same reasoning families and sends it to the rest. */
+export const TEMPERATURE_PARAMS = ['auto', 'send', 'omit'] as const;
+export type TemperatureParam = (typeof TEMPERATURE_PARAMS)[number];
+
+/** The request fields a call actually used: what the probe reports and the cache key includes. */
+export interface SentParams {
+  tokenLimitParam: Exclude<TokenLimitParam, 'auto'>;
+  temperature: boolean;
 }
 
 /** In order: each one is only tried when the ones before it passed. */
@@ -171,6 +191,11 @@ export interface EndpointProbe {
   advice: string;
   /** Model ids the server listed, when it answered /models (capped). */
   availableModels: string[] | null;
+  /**
+   * The token-limit field and temperature the text answer went through (after any switch the server
+   * forced with a 400); null when no answer came back.
+   */
+  sentParams?: SentParams | null;
 }
 
 // ── CLIP models (issue 3) ─────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { migrate } from '../../src/main/db/migrate';
+import { migrations } from '../../src/main/db/migrations';
+import { v9LlmParams } from '../../src/main/db/migrations/009-llm-params';
 import { createHandlers, dispatch } from '../../src/main/api/handlers';
 import { openDatabase } from '../../src/main/db/open';
 import { callLog, getEndpointByName, listEndpoints, listLlmCalls, upsertEndpoint } from '../../src/main/db/repos/llm';
@@ -54,6 +61,61 @@ describe('llm tables (migration 3)', () => {
   });
 });
 
+describe('request-field settings and the refusal cache (migration 9)', () => {
+  it("gives profiles saved before it 'auto' for both settings, and keeps their calls", () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ctgi-llm9-')), 'ws.sqlite');
+    const old = new Database(file);
+    const at = migrations.indexOf(v9LlmParams);
+    migrate(old, migrations.slice(0, at), file);
+    old.prepare(
+      `INSERT INTO llm_endpoints (name, base_url, model, role, temperature, max_tokens, concurrency, timeout_ms, key_ref, created_at, updated_at)
+       VALUES ('old', 'http://127.0.0.1:8000/v1', 'qwen2-vl', 'both', 0.01, 256, 4, 60000, '{"kind":"none"}', 1, 1)`,
+    ).run();
+    old.close();
+    const { db } = openDatabase(file);
+    expect(getEndpointByName(db, 'old')).toMatchObject({ model: 'qwen2-vl', tokenLimitParam: 'auto', temperatureParam: 'auto' });
+    expect(() => db.prepare(`UPDATE llm_endpoints SET token_limit_param = 'max_new_tokens'`).run()).toThrow(/CHECK/);
+    expect(() => db.prepare(`UPDATE llm_endpoints SET temperature_param = 'sometimes'`).run()).toThrow(/CHECK/);
+    db.close();
+  });
+
+  it('saves the settings, defaults them to auto, and resets them on a save that leaves them out', () => {
+    const { db } = openDatabase(':memory:');
+    expect(upsertEndpoint(db, profile)).toMatchObject({ tokenLimitParam: 'auto', temperatureParam: 'auto' });
+    expect(upsertEndpoint(db, { ...profile, tokenLimitParam: 'max_completion_tokens', temperatureParam: 'omit' })).toMatchObject({
+      tokenLimitParam: 'max_completion_tokens',
+      temperatureParam: 'omit',
+    });
+    expect(getEndpointByName(db, profile.name)).toMatchObject({ tokenLimitParam: 'max_completion_tokens', temperatureParam: 'omit' });
+    expect(upsertEndpoint(db, profile)).toMatchObject({ tokenLimitParam: 'auto', temperatureParam: 'auto' });
+  });
+
+  it('serves the first final outcome of a request, answer or refusal, and never a transient error', () => {
+    const { db } = openDatabase(':memory:');
+    const log = callLog(db);
+    const ctx = (requestHash: string) => ({ endpointId: null, baseUrl: 'http://x/v1', model: 'm', purpose: 't', requestHash });
+    log.recordError(ctx('r'), { attempt: 1, latencyMs: 3, kind: 'rate_limited', message: 'slow down' });
+    log.recordError(ctx('r'), { attempt: 2, latencyMs: 3, kind: 'bad_response', message: 'malformed JSON' });
+    expect(log.lookupOutcome('r')).toBeUndefined();
+    const refused = log.recordRefusal(ctx('r'), { attempt: 3, latencyMs: 9, message: 'The model refused to answer: no.', finishReason: 'stop', promptTokens: 4, completionTokens: 1 });
+    log.recordOk(ctx('r'), { attempt: 1, latencyMs: 5, response: 'a man', finishReason: 'stop', promptTokens: 3, completionTokens: 2 });
+    expect(log.lookupOutcome('r')).toEqual({ kind: 'refusal', id: refused, error: 'The model refused to answer: no.' });
+    expect(listLlmCalls(db).find((c) => c.id === refused)).toMatchObject({ status: 'error', error_kind: 'refused', prompt_tokens: 4, completion_tokens: 1 });
+
+    const ok = log.recordOk(ctx('a'), { attempt: 1, latencyMs: 5, response: 'a woman', finishReason: 'stop', promptTokens: 3, completionTokens: 2 });
+    log.recordRefusal(ctx('a'), { attempt: 1, latencyMs: 9, message: 'no', finishReason: 'stop', promptTokens: 4, completionTokens: 1 });
+    expect(log.lookupOutcome('a')).toMatchObject({ kind: 'answer', id: ok, response: 'a woman' });
+  });
+
+  it('finds a cached refusal through its own index, not by scanning the log', () => {
+    const { db } = openDatabase(':memory:');
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN SELECT id, error FROM llm_calls WHERE request_hash = ? AND status = 'error' AND error_kind = 'refused' ORDER BY id LIMIT 1`)
+      .all('h') as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX llm_calls_refusals/);
+  });
+});
+
 describe('endpoints:* API', () => {
   it('saves with defaults, lists, and deletes', async () => {
     ws = openWorkspace(':memory:');
@@ -63,6 +125,15 @@ describe('endpoints:* API', () => {
     expect(await dispatch(h, 'endpoints:list', {})).toMatchObject({ ok: true, value: [{ name: 'gpt' }] });
     expect(await dispatch(h, 'endpoints:delete', { name: 'gpt' })).toEqual({ ok: true, value: { deleted: true } });
     expect(await dispatch(h, 'endpoints:delete', { name: 'gpt' })).toEqual({ ok: true, value: { deleted: false } });
+  });
+
+  it('saves the request-field settings, and names the field when one is not known', async () => {
+    ws = openWorkspace(':memory:');
+    const h = createHandlers(ws);
+    const saved = await dispatch(h, 'endpoints:save', { ...profile, model: 'o3-mini', tokenLimitParam: 'max_completion_tokens', temperatureParam: 'omit' });
+    expect(saved).toMatchObject({ ok: true, value: { tokenLimitParam: 'max_completion_tokens', temperatureParam: 'omit' } });
+    const bad = await dispatch(h, 'endpoints:save', { ...profile, tokenLimitParam: 'max_new_tokens' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringContaining('tokenLimitParam') } });
   });
 
   it('rejects bad profiles with a message naming the field', async () => {

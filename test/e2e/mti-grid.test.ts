@@ -134,6 +134,7 @@ describe('the MTI grid at the API’s largest ranking', { timeout: 60_000 }, () 
 
   it('scrolls to the last rank with a bounded DOM', async () => {
     const run = await scrollToBottom(page, 3_000);
+    console.log(`[mti-grid] ${RESULTS} rows, cells in the DOM while scrolling: ${run.minCells}–${run.maxCells}`);
     expect(run.reachedEnd).toBe(true);
     // Virtualized: the plain grid held all 1,000 cells; this one a screenful plus its overscan.
     expect(run.maxCells).toBeLessThan(100);

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LlmEndpoint } from '../../src/shared/domain';
 import { openDatabase } from '../../src/main/db/open';
@@ -5,9 +8,9 @@ import { listLlmCalls, summarizeLlmUsage, upsertEndpoint, type LlmEndpointInput 
 import type { Db } from '../../src/main/db/types';
 import { createLlmClient, type LlmClientOptions } from '../../src/main/llm/client';
 import { LlmError } from '../../src/main/llm/errors';
-import { llmImage } from '../../src/main/llm/hash';
+import { llmImage, requestHash } from '../../src/main/llm/hash';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
-import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiOptions } from '../fixtures/fake-openai';
+import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiOptions, type FakeReply } from '../fixtures/fake-openai';
 
 const KEY = 'sk-test-SECRET0123456789abcdef';
 const fast: LlmClientOptions['retry'] = { retries: 3, baseDelayMs: 20, maxDelayMs: 50 };
@@ -43,6 +46,8 @@ async function setup(
   void env;
   return { db, fake, endpoint };
 }
+
+const textOfLast = (body: { messages: { content: unknown }[] }): unknown => body.messages[body.messages.length - 1]?.content;
 
 const ask = (text: string, purpose = 'test') => ({ purpose, messages: [{ role: 'user' as const, content: text }] });
 
@@ -278,8 +283,6 @@ describe('LLM client: response validation', () => {
     ['empty choices', { body: { id: 'x', object: 'chat.completion', choices: [] } }, 'bad_response', /without any choices/],
     ['null content', { body: { choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'stop' }] } }, 'bad_response', /empty message/],
     ['content cut by max tokens', { body: { choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'length' }] } }, 'bad_response', /max tokens/],
-    ['a refusal', { body: { choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: "I can't help with that." }, finish_reason: 'stop' }] } }, 'refused', /refused.*can't help/],
-    ['a content filter stop', { body: { choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'content_filter' }] } }, 'refused', /content filter/],
   ];
   for (const [what, reply, kind, message] of cases) {
     it(`turns ${what} into a ${kind} error, recorded and not cached`, async () => {
@@ -295,6 +298,172 @@ describe('LLM client: response validation', () => {
       await expect(client.chat(ask('q'))).resolves.toMatchObject({ cached: false });
     });
   }
+});
+
+describe('LLM client: refusals are final, and cached like answers', () => {
+  const refusal = (text: string): Parameters<FakeOpenAi['script']>[0] => ({
+    body: {
+      choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: text }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
+    },
+  });
+  const filtered: Parameters<FakeOpenAi['script']>[0] = { body: { choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'content_filter' }] } };
+
+  for (const [what, reply, message] of [
+    ['a refusal', refusal("I can't help with that."), /refused.*can't help/],
+    ['a content filter stop', filtered, /content filter/],
+  ] as const) {
+    it(`answers ${what} asked twice with the same refused error, paying once`, async () => {
+      const { db, fake, endpoint } = await setup();
+      fake.script(reply);
+      const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
+      const first = await failure(client.chat(ask('who is this?')));
+      expect(first).toMatchObject({ kind: 'refused', retryable: false, code: 'conflict' });
+      expect(first.message).toMatch(message);
+      // Had it not been cached, the server (script used up) would answer normally now.
+      const again = await failure(client.chat(ask('who is this?', 'mtg.question')));
+      expect(again).toBeInstanceOf(LlmError);
+      expect(again).toMatchObject({ kind: 'refused', message: first.message, code: first.code, status: first.status });
+      expect(fake.chats).toHaveLength(1);
+      const rows = listLlmCalls(db).reverse();
+      expect(rows.map((r) => [r.status, r.error_kind])).toEqual([
+        ['error', 'refused'],
+        ['hit', null],
+      ]);
+      expect(rows[1]).toMatchObject({ purpose: 'mtg.question', cached_from: rows[0]!.id, request_hash: rows[0]!.request_hash });
+      // Another request is not touched by it.
+      await expect(client.chat(ask('who is that?'))).resolves.toMatchObject({ cached: false });
+    });
+  }
+
+  it('records what a refusal cost, and a resumed run in a new process does not ask again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctgi-refusal-'));
+    const file = join(dir, 'ws.sqlite');
+    const fake = await startFakeOpenAi();
+    servers.push(fake);
+    let { db } = openDatabase(file);
+    const endpoint = upsertEndpoint(db, { name: 'refuser', baseUrl: fake.url, model: 'fake-vl', role: 'both', temperature: 0.01, maxTokens: 64, concurrency: 2, requestsPerMinute: null, timeoutMs: 5000, keyRef: { kind: 'none' } });
+    fake.onChat = (body) => (textOfLast(body) === 'describe the face' ? refusal('I cannot identify people.') : undefined);
+    const run = async (): Promise<string[]> => {
+      const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
+      const out = await Promise.allSettled([client.chat(ask('describe the face')), client.chat(ask('describe the coat'))]);
+      return out.map((o) => (o.status === 'fulfilled' ? o.value.content : (o.reason as LlmError).kind));
+    };
+    expect(await run()).toEqual(['refused', 'echo: describe the coat']);
+    expect(listLlmCalls(db).find((r) => r.error_kind === 'refused')).toMatchObject({ prompt_tokens: 7, completion_tokens: 5, finish_reason: 'stop' });
+    db.close();
+    ({ db } = openDatabase(file));
+    expect(await run()).toEqual(['refused', 'echo: describe the coat']);
+    expect(fake.chats).toHaveLength(2);
+    expect(summarizeLlmUsage(db)).toEqual([expect.objectContaining({ purpose: 'test', calls: 1, hits: 2, errors: 1, promptTokens: 7 + 3, completionTokens: 5 + 4 })]);
+    db.close();
+  });
+
+  it('does not cache transient failures: a 429, a 500 and malformed JSON are asked again', async () => {
+    const { db, fake, endpoint } = await setup();
+    const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: { ...fast, retries: 0 } });
+    fake.script({ status: 429, body: { error: { message: 'slow down' } } }, { status: 500, body: { error: { message: 'oops' } } }, { body: '{"choices": [', contentType: 'application/json' });
+    for (const kind of ['rate_limited', 'server', 'bad_response']) expect((await failure(client.chat(ask('flaky')))).kind).toBe(kind);
+    await expect(client.chat(ask('flaky'))).resolves.toMatchObject({ cached: false, content: 'echo: flaky' });
+    expect(fake.chats).toHaveLength(4);
+  });
+});
+
+// Exactly what api.openai.com answers for a field the model does not take.
+function unsupportedParameter(param: string, instead: string): FakeReply {
+  return {
+    status: 400,
+    body: { error: { message: `Unsupported parameter: '${param}' is not supported with this model. Use '${instead}' instead.`, type: 'invalid_request_error', param, code: 'unsupported_parameter' } },
+  };
+}
+const unsupportedTemperature: FakeReply = {
+  status: 400,
+  body: {
+    error: {
+      message: "Unsupported value: 'temperature' does not support 0.01 with this model. Only the default (1) value is supported.",
+      type: 'invalid_request_error',
+      param: 'temperature',
+      code: 'unsupported_value',
+    },
+  },
+};
+const has = (body: object, field: string): boolean => field in body;
+
+describe('LLM client: the token-limit field and temperature', () => {
+  it("sends max_tokens and the temperature to other models, and the reasoning families' fields on 'auto'", async () => {
+    const { db, fake, endpoint } = await setup({ models: ['fake-vl', 'o4-mini'] });
+    await createLlmClient(db, endpoint, unavailableKeyStore).chat(ask('classic'));
+    const o4 = upsertEndpoint(db, { ...endpoint, name: `${endpoint.name}-o4`, model: 'o4-mini' });
+    const r = await createLlmClient(db, o4, unavailableKeyStore).chat(ask('reasoning'));
+    expect(fake.chats[0]!.body).toMatchObject({ temperature: 0.01, max_tokens: 64 });
+    expect(has(fake.chats[0]!.body, 'max_completion_tokens')).toBe(false);
+    expect(fake.chats[1]!.body).toMatchObject({ max_completion_tokens: 64 });
+    expect(has(fake.chats[1]!.body, 'max_tokens') || has(fake.chats[1]!.body, 'temperature')).toBe(false);
+    expect(r.sentParams).toEqual({ tokenLimitParam: 'max_completion_tokens', temperature: false });
+  });
+
+  it('follows explicit settings over the model name', async () => {
+    const { db, fake, endpoint } = await setup({ models: ['o3'] }, { model: 'o3', tokenLimitParam: 'max_tokens', temperatureParam: 'send' });
+    await createLlmClient(db, endpoint, unavailableKeyStore).chat(ask('as told'));
+    expect(fake.chats[0]!.body).toMatchObject({ max_tokens: 64, temperature: 0.01 });
+  });
+
+  it('switches to max_completion_tokens once when the server rejects max_tokens, and keys the cache on what was sent', async () => {
+    // A deployment whose name does not give away a reasoning model (Azure-style), so 'auto' guesses wrong.
+    const { db, fake, endpoint } = await setup({ models: ['my-deployment'] }, { model: 'my-deployment', temperatureParam: 'omit' });
+    fake.onChat = (body) => (has(body, 'max_tokens') ? unsupportedParameter('max_tokens', 'max_completion_tokens') : undefined);
+    const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
+    const r = await client.chat(ask('think'));
+    expect(r).toMatchObject({ content: 'echo: think', cached: false, sentParams: { tokenLimitParam: 'max_completion_tokens', temperature: false } });
+    expect(fake.chats.map((c) => has(c.body, 'max_tokens'))).toEqual([true, false]);
+    expect(fake.chats[1]!.body).toMatchObject({ max_completion_tokens: 64 });
+    const rows = listLlmCalls(db).reverse();
+    expect(rows.map((x) => [x.status, x.error_kind])).toEqual([['error', 'bad_request'], ['ok', null]]);
+    expect(rows[0]!.request_hash).not.toBe(rows[1]!.request_hash);
+    expect(rows[1]!.request_hash).toBe(r.requestHash);
+    expect(r.requestHash).toBe(
+      requestHash({ baseUrl: fake.url, model: 'my-deployment', messages: [{ role: 'user', content: 'think' }], imageSha256: [], temperature: null, maxTokens: 64, tokenLimitParam: 'max_completion_tokens' }),
+    );
+    // Learned for the process: the next request goes out right the first time, and the same one is cached.
+    await createLlmClient(db, endpoint, unavailableKeyStore).chat(ask('think again'));
+    await expect(createLlmClient(db, endpoint, unavailableKeyStore).chat(ask('think'))).resolves.toMatchObject({ cached: true, callId: r.callId });
+    expect(fake.chats).toHaveLength(3);
+    expect(has(fake.chats[2]!.body, 'max_completion_tokens')).toBe(true);
+  });
+
+  it('switches back to max_tokens for a server that does not know max_completion_tokens', async () => {
+    const { db, fake, endpoint } = await setup({ models: ['gpt-5-local'] }, { model: 'gpt-5-local', temperatureParam: 'send' });
+    fake.onChat = (body) =>
+      has(body, 'max_completion_tokens')
+        ? { status: 400, body: { object: 'error', message: "[{'type': 'extra_forbidden', 'loc': ('body', 'max_completion_tokens'), 'msg': 'Extra inputs are not permitted'}]", type: 'BadRequestError', code: 400 } }
+        : undefined;
+    const r = await createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast }).chat(ask('local'));
+    expect(r.sentParams.tokenLimitParam).toBe('max_tokens');
+    expect(fake.chats.map((c) => Object.keys(c.body).filter((k) => /tokens/.test(k)))).toEqual([['max_completion_tokens'], ['max_tokens']]);
+  });
+
+  it('leaves the temperature out once the model rejects it', async () => {
+    const { db, fake, endpoint } = await setup();
+    fake.onChat = (body) => (has(body, 'temperature') ? unsupportedTemperature : undefined);
+    const r = await createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast }).chat(ask('warm?'));
+    expect(r.sentParams).toEqual({ tokenLimitParam: 'max_tokens', temperature: false });
+    expect(fake.chats.map((c) => has(c.body, 'temperature'))).toEqual([true, false]);
+  });
+
+  it('tries the other field only once, and does not switch on a 400 about something else', async () => {
+    const { db, fake, endpoint } = await setup();
+    fake.onChat = (body) =>
+      has(body, 'max_tokens') ? unsupportedParameter('max_tokens', 'max_completion_tokens') : unsupportedParameter('max_completion_tokens', 'max_tokens');
+    const e = await failure(createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast }).chat(ask('neither')));
+    expect(e.kind).toBe('bad_request');
+    expect(e.message).toContain("'max_completion_tokens' is not supported");
+    expect(fake.chats).toHaveLength(2);
+
+    const other = await setup();
+    other.fake.onChat = () => ({ status: 400, body: { error: { message: "Invalid 'messages[0].content': string too long.", type: 'invalid_request_error', param: 'messages', code: 'string_above_max_length' } } });
+    expect((await failure(createLlmClient(other.db, other.endpoint, unavailableKeyStore, { retry: fast }).chat(ask('long')))).kind).toBe('bad_request');
+    expect(other.fake.chats).toHaveLength(1);
+  });
 });
 
 describe('LLM client: limits', () => {

@@ -8,7 +8,7 @@ import { listLlmCalls, upsertEndpoint, type LlmEndpointInput } from '../../src/m
 import type { Db } from '../../src/main/db/types';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
 import { probeEndpoint } from '../../src/main/llm/probe';
-import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiOptions } from '../fixtures/fake-openai';
+import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiOptions, type FakeReply } from '../fixtures/fake-openai';
 
 const KEY = 'sk-probe-SECRET-abcdef0123456789';
 let servers: FakeOpenAi[] = [];
@@ -53,6 +53,8 @@ describe('probeEndpoint', () => {
     expect(result.advice).toMatch(/ready to use/);
     expect(result.availableModels).toEqual(['fake-vl']);
     expect(result.checks.find((c) => c.name === 'vision')!.detail).toMatch(/red/i);
+    expect(result.sentParams).toEqual({ tokenLimitParam: 'max_tokens', temperature: true });
+    expect(result.checks.find((c) => c.name === 'chat')!.detail).toMatch(/max_tokens and a temperature/);
     expect(fake.chats).toHaveLength(2);
     expect(listLlmCalls(db).every((c) => c.purpose === 'probe' && c.status === 'ok')).toBe(true);
     expect(JSON.stringify(result)).not.toContain(KEY);
@@ -144,5 +146,60 @@ describe('probeEndpoint', () => {
     const result = await probeEndpoint(db, endpoint, unavailableKeyStore, { retry: { retries: 0 } });
     expect(statuses(result)).toMatchObject({ model: 'ok', chat: 'failed', vision: 'skipped' });
     expect(result.advice).toMatch(/without any choices/);
+  });
+});
+
+// Exactly what api.openai.com answers for a field the model does not take.
+const rejects = (param: string, instead: string): FakeReply => ({
+  status: 400,
+  body: { error: { message: `Unsupported parameter: '${param}' is not supported with this model. Use '${instead}' instead.`, type: 'invalid_request_error', param, code: 'unsupported_parameter' } },
+});
+
+describe('probeEndpoint: which request fields the server takes', () => {
+  it('says when the server wants max_completion_tokens instead of max_tokens, and how to save that', async () => {
+    const fake = await startFakeOpenAi({ models: ['reasoner'] });
+    servers.push(fake);
+    fake.onChat = (body) => ('max_tokens' in body ? rejects('max_tokens', 'max_completion_tokens') : undefined);
+    const { db } = openDatabase(':memory:');
+    const endpoint = upsertEndpoint(db, {
+      name: 'reasoner', baseUrl: fake.url, model: 'reasoner', role: 'both', temperature: 0.01, maxTokens: 64, concurrency: 1,
+      requestsPerMinute: null, timeoutMs: 3000, keyRef: { kind: 'none' },
+    });
+    const result = await probeEndpoint(db, endpoint, unavailableKeyStore, { retry: { retries: 0 } });
+    expect(statuses(result)).toEqual({ key: 'ok', reachable: 'ok', model: 'ok', chat: 'warning', vision: 'ok' });
+    expect(result.ok).toBe(true);
+    expect(result.sentParams).toEqual({ tokenLimitParam: 'max_completion_tokens', temperature: true });
+    expect(result.checks.find((c) => c.name === 'chat')!.detail).toMatch(/sent the token limit as max_completion_tokens \(the server rejects max_tokens\)/);
+    expect(result.advice).toMatch(/set the token limit field to max_completion_tokens/);
+    // One rejected request, then both answers with the field that works.
+    expect(fake.chats.map((c) => 'max_completion_tokens' in c.body)).toEqual([false, true, true]);
+  });
+
+  it('says when the model only takes its default temperature', async () => {
+    const strict = await startFakeOpenAi();
+    servers.push(strict);
+    strict.onChat = (body) =>
+      'temperature' in body
+        ? { status: 400, body: { error: { message: "Unsupported value: 'temperature' does not support 0.01 with this model. Only the default (1) value is supported.", type: 'invalid_request_error', param: 'temperature', code: 'unsupported_value' } } }
+        : undefined;
+    const { db } = openDatabase(':memory:');
+    const endpoint = upsertEndpoint(db, {
+      name: 'strict', baseUrl: strict.url, model: 'fake-vl', role: 'reconstructor', temperature: 0.01, maxTokens: 64, concurrency: 1,
+      requestsPerMinute: null, timeoutMs: 3000, keyRef: { kind: 'none' },
+    });
+    const r = await probeEndpoint(db, endpoint, unavailableKeyStore, { retry: { retries: 0 } });
+    expect(statuses(r)).toMatchObject({ chat: 'warning' });
+    expect(r.sentParams).toEqual({ tokenLimitParam: 'max_tokens', temperature: false });
+    expect(r.advice).toMatch(/set temperature to "omit"/);
+  });
+
+  it("probes a reasoning model on 'auto' with its own fields and room to think, without a warning", async () => {
+    const { result, fake } = await probe({ models: ['o4-mini'] }, { model: 'o4-mini', maxTokens: 2000 });
+    expect(statuses(result)).toEqual({ key: 'ok', reachable: 'ok', model: 'ok', chat: 'ok', vision: 'ok' });
+    expect(result.sentParams).toEqual({ tokenLimitParam: 'max_completion_tokens', temperature: false });
+    for (const c of fake.chats) {
+      expect(c.body).toMatchObject({ max_completion_tokens: 2000 });
+      expect('temperature' in c.body || 'max_tokens' in c.body).toBe(false);
+    }
   });
 });

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isReasoningModel, sentParamsFor } from '../../src/main/llm/client';
 import { LlmError, redact } from '../../src/main/llm/errors';
 import { llmImage, requestHash, type RequestIdentity } from '../../src/main/llm/hash';
 import { resolveApiKey, unavailableKeyStore, type KeyStore } from '../../src/main/llm/keys';
@@ -63,14 +65,46 @@ describe('request hash', () => {
       { temperature: 0 },
       { maxTokens: 255 },
       { params: { seed: 2 } },
+      { temperature: null },
+      { tokenLimitParam: 'max_completion_tokens' },
     ];
     for (const v of variants) expect(requestHash({ ...base, ...v }), JSON.stringify(v)).not.toBe(h);
+  });
+
+  it('keeps the key of a classic request (temperature + max_tokens), so caches from older versions still answer', () => {
+    const v1 = createHash('sha256')
+      .update(JSON.stringify(['chat.v1', base.baseUrl, base.model, [['user', 'Describe the person.']], base.imageSha256, 0.01, 256, null]))
+      .digest('hex');
+    expect(requestHash(base)).toBe(v1);
+    expect(requestHash({ ...base, tokenLimitParam: 'max_tokens' })).toBe(v1);
   });
 
   it('hashes image bytes once into a sha256 and a data URL', () => {
     const img = llmImage(Buffer.from('hello'), 'image/png');
     expect(img.sha256).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
     expect(img.dataUrl).toBe('data:image/png;base64,aGVsbG8=');
+  });
+});
+
+describe('request fields by model family', () => {
+  it('knows the OpenAI reasoning families by name, with or without a provider prefix', () => {
+    for (const m of ['o1', 'o1-mini', 'o3', 'o3-mini-2025-01-31', 'o4-mini', 'gpt-5', 'gpt-5-mini', 'gpt-5.1', 'openai/o3-mini', 'azure:gpt-5-nano']) {
+      expect(isReasoningModel(m), m).toBe(true);
+    }
+    for (const m of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'Qwen/Qwen2-VL-7B-Instruct', 'qwen2.5vl:7b', 'llava-o1', 'gpt-50', 'o2-x', 'yolo3']) {
+      expect(isReasoningModel(m), m).toBe(false);
+    }
+  });
+
+  it("resolves 'auto' by model family, and leaves explicit settings alone", () => {
+    const auto = { tokenLimitParam: 'auto', temperatureParam: 'auto' } as const;
+    expect(sentParamsFor({ ...auto, model: 'gpt-4o' })).toEqual({ tokenLimitParam: 'max_tokens', temperature: true });
+    expect(sentParamsFor({ ...auto, model: 'o3-mini' })).toEqual({ tokenLimitParam: 'max_completion_tokens', temperature: false });
+    expect(sentParamsFor({ model: 'o3-mini', tokenLimitParam: 'max_tokens', temperatureParam: 'send' })).toEqual({ tokenLimitParam: 'max_tokens', temperature: true });
+    expect(sentParamsFor({ model: 'qwen2-vl', tokenLimitParam: 'max_completion_tokens', temperatureParam: 'omit' })).toEqual({
+      tokenLimitParam: 'max_completion_tokens',
+      temperature: false,
+    });
   });
 });
 

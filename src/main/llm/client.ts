@@ -1,9 +1,9 @@
 import OpenAI from 'openai';
 import type { ChatCompletionContentPart, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { LlmEndpoint } from '../../shared/domain';
+import type { LlmEndpoint, SentParams } from '../../shared/domain';
 import { callLog, type CallContext } from '../db/repos/llm';
 import type { Db } from '../db/types';
-import { LlmError, redact } from './errors';
+import { LlmError, redact, type RequestParam } from './errors';
 import { requestHash, type ChatMessage, type LlmImage } from './hash';
 import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
 import { abortReason, limiterFor, sleep, type EndpointLimiter } from './limiter';
@@ -35,6 +35,8 @@ export interface ChatResult {
   /** The llm_calls row of the paid answer. */
   callId: number;
   requestHash: string;
+  /** The token-limit field and temperature this answer was asked with (part of requestHash). */
+  sentParams: SentParams;
 }
 
 export interface LlmClient {
@@ -61,6 +63,28 @@ interface Shared {
 // In-flight requests by hash, per connection: identical concurrent calls share one HTTP request.
 const inFlightByDb = new WeakMap<Db, Map<string, Shared>>();
 
+// OpenAI's reasoning families (o1, o3, o4-mini, gpt-5, gpt-5.1, …), also behind a provider prefix
+// ("openai/o3-mini"): they reject `max_tokens` for `max_completion_tokens`, and any temperature but 1.
+const REASONING_MODEL = /(?:^|[/:])(?:o[134]|gpt-5)(?:$|[-_.:@])/i;
+
+export function isReasoningModel(model: string): boolean {
+  return REASONING_MODEL.test(model);
+}
+
+/** What an endpoint profile sends, its 'auto' settings resolved by model name. */
+export function sentParamsFor(e: Pick<LlmEndpoint, 'model' | 'tokenLimitParam' | 'temperatureParam'>): SentParams {
+  const reasoning = isReasoningModel(e.model);
+  return {
+    tokenLimitParam: e.tokenLimitParam === 'auto' ? (reasoning ? 'max_completion_tokens' : 'max_tokens') : e.tokenLimitParam,
+    temperature: e.temperatureParam === 'auto' ? !reasoning : e.temperatureParam === 'send',
+  };
+}
+
+// What servers said with a 400 about the fields they reject, by base URL and model, for the life of the
+// process: later calls send what works instead of paying for a rejected request first. The probe
+// reports it, so that the user can save it in the profile for the next process too.
+const learnedParams = new Map<string, Partial<SentParams>>();
+
 // Phrases servers use when a text-only model is sent an image (vLLM, llama.cpp, Ollama, OpenAI).
 const NO_VISION = /image input is not supported|not a multimodal model|does not support (image|vision|multimodal)|image_url is only supported|mmproj|vision is not supported|unsupported content type.*image|images? (are|is) not supported/i;
 
@@ -75,6 +99,8 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
   const baseUrl = endpoint.baseUrl.replace(/\/+$/, '');
   const limiter = opts.limiter ?? limiterFor(`${endpoint.name}|${baseUrl}`, endpoint.concurrency, endpoint.requestsPerMinute);
   const log = callLog(db);
+  const paramsKey = `${baseUrl}|${endpoint.model}`;
+  const currentParams = (): SentParams => ({ ...sentParamsFor(endpoint), ...learnedParams.get(paramsKey) });
   let inFlight = inFlightByDb.get(db);
   if (!inFlight) inFlightByDb.set(db, (inFlight = new Map()));
   const shared = inFlight;
@@ -162,7 +188,7 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
   };
 
   /** One HTTP attempt inside the limiter; records its outcome before returning. */
-  const attempt = async (body: ChatCompletionCreateParamsNonStreaming, ctx: CallContext, n: number, signal: AbortSignal, hadImages: boolean): Promise<ChatResult> => {
+  const attempt = async (body: ChatCompletionCreateParamsNonStreaming, ctx: CallContext, sent: SentParams, n: number, signal: AbortSignal, hadImages: boolean): Promise<ChatResult> => {
     const { sdk, key } = await getSdk();
     const t0 = performance.now();
     let raw: unknown;
@@ -173,6 +199,7 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
       if (e instanceof LlmError) {
         log.recordError(ctx, { attempt: n, latencyMs: Math.round(performance.now() - t0), kind: e.kind, message: e.message });
         if (e.retryable && err instanceof OpenAI.APIError) e.retryAfterMs = retryAfterMs(err.headers);
+        if (e.kind === 'bad_request' && err instanceof OpenAI.APIError) e.unsupportedParam = unsupportedParam(err, body, key);
       }
       throw e;
     }
@@ -181,21 +208,63 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
     try {
       answer = validate(raw, endpoint.name);
     } catch (e) {
-      if (e instanceof LlmError) log.recordError(ctx, { attempt: n, latencyMs, kind: e.kind, message: e.message });
+      if (e instanceof LlmError && e.kind === 'refused') {
+        // Final for this exact request, like an answer: stored with its tokens and served from then on.
+        log.recordRefusal(ctx, { attempt: n, latencyMs, message: e.message, ...usageOf(raw) });
+      } else if (e instanceof LlmError) log.recordError(ctx, { attempt: n, latencyMs, kind: e.kind, message: e.message });
       throw e;
     }
     // Written the moment the answer is known (synchronously, one statement): a crash after this line
     // cannot lose a paid answer.
     const callId = log.recordOk(ctx, { attempt: n, latencyMs, ...answer });
-    return { ...answer, content: answer.response, cached: false, callId, requestHash: ctx.requestHash };
+    return { ...answer, content: answer.response, cached: false, callId, requestHash: ctx.requestHash, sentParams: sent };
   };
 
-  const execute = async (body: ChatCompletionCreateParamsNonStreaming, ctx: CallContext, signal: AbortSignal, hadImages: boolean): Promise<ChatResult> => {
+  /** The first final outcome recorded for this request: its answer, or (thrown) its refusal. */
+  const fromCache = (ctx: CallContext, sent: SentParams): ChatResult | undefined => {
+    const hit = log.lookupOutcome(ctx.requestHash);
+    if (!hit) return undefined;
+    log.recordHit(ctx, hit.id);
+    // The same typed error the first refusal was, so callers (MTG drops the pair) cannot tell the difference.
+    if (hit.kind === 'refusal') throw new LlmError('refused', hit.error);
+    return {
+      content: hit.response,
+      finishReason: hit.finish_reason,
+      promptTokens: hit.prompt_tokens,
+      completionTokens: hit.completion_tokens,
+      cached: true,
+      callId: hit.id,
+      requestHash: ctx.requestHash,
+      sentParams: sent,
+    };
+  };
+
+  const execute = async (call: Call, firstSent: SentParams, firstCtx: CallContext, signal: AbortSignal): Promise<ChatResult> => {
+    let sent = firstSent;
+    let ctx = firstCtx;
+    let body = buildBody(endpoint.model, call, sent);
+    const hadImages = call.images.length > 0;
+    const switched = new Set<'tokens' | 'temperature'>();
     for (let n = 1; ; n++) {
       try {
-        return await limiter.run(() => attempt(body, ctx, n, signal, hadImages), signal);
+        return await limiter.run(() => attempt(body, ctx, sent, n, signal, hadImages), signal);
       } catch (err) {
         if (signal.aborted) throw abortReason(signal);
+        const next = err instanceof LlmError ? switchParam(err.unsupportedParam, sent, switched) : null;
+        if (next) {
+          // The server named a field it does not take: send the other form once, and from now on. The
+          // request is now another one, with its own cache key (someone may have paid for it already).
+          learnedParams.set(paramsKey, { ...learnedParams.get(paramsKey), ...next.change });
+          sent = { ...sent, ...next.change };
+          ctx = { ...ctx, requestHash: hashOf(baseUrl, endpoint.model, call, sent) };
+          body = buildBody(endpoint.model, call, sent);
+          if (!call.req.fresh) {
+            const hit = fromCache(ctx, sent);
+            if (hit) return hit;
+          }
+          n = 0; // attempts count per request sent
+          continue;
+        }
         if (!(err instanceof LlmError) || !err.retryable || n > policy.retries) throw err;
         let wait = err.retryAfterMs;
         if (wait !== null) {
@@ -212,43 +281,24 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
   };
 
   const chat = async (req: ChatRequest): Promise<ChatResult> => {
-    const temperature = req.temperature ?? endpoint.temperature;
-    const maxTokens = req.maxTokens ?? endpoint.maxTokens;
-    const images = req.images ?? [];
-    const hash = requestHash({
-      baseUrl,
-      model: endpoint.model,
-      messages: req.messages,
-      imageSha256: images.map((i) => i.sha256),
-      temperature,
-      maxTokens,
-      params: req.params,
-    });
+    const call: Call = { req, images: req.images ?? [], temperature: req.temperature ?? endpoint.temperature, maxTokens: req.maxTokens ?? endpoint.maxTokens };
+    const sent = currentParams();
+    const hash = hashOf(baseUrl, endpoint.model, call, sent);
     const ctx: CallContext = { endpointId: endpoint.id, baseUrl, model: endpoint.model, purpose: req.purpose, requestHash: hash };
     if (req.signal?.aborted) throw abortReason(req.signal);
 
     if (!req.fresh) {
-      const hit = log.lookup(hash);
-      if (hit) {
-        log.recordHit(ctx, hit.id);
-        return {
-          content: hit.response,
-          finishReason: hit.finish_reason,
-          promptTokens: hit.prompt_tokens,
-          completionTokens: hit.completion_tokens,
-          cached: true,
-          callId: hit.id,
-          requestHash: hash,
-        };
-      }
+      const hit = fromCache(ctx, sent);
+      if (hit) return hit;
     }
 
     let s = shared.get(hash);
     const joined = s !== undefined;
     if (!s) {
       const controller = new AbortController();
-      const body = buildBody(endpoint.model, req, images, temperature, maxTokens);
-      const entry: Shared = { controller, waiters: 0, promise: execute(body, ctx, controller.signal, images.length > 0) };
+      // Built before the entry is shared: a request that cannot be built fails only its own caller.
+      buildBody(endpoint.model, call, sent);
+      const entry: Shared = { controller, waiters: 0, promise: execute(call, sent, ctx, controller.signal) };
       entry.promise.then(
         () => shared.delete(hash),
         () => shared.delete(hash),
@@ -300,7 +350,62 @@ function waitFor(s: Shared, signal: AbortSignal | undefined): Promise<ChatResult
   });
 }
 
-function buildBody(model: string, req: ChatRequest, images: LlmImage[], temperature: number, maxTokens: number): ChatCompletionCreateParamsNonStreaming {
+/** One logical request, before the choice of fields that carry its temperature and token limit. */
+interface Call {
+  req: ChatRequest;
+  images: LlmImage[];
+  temperature: number;
+  maxTokens: number;
+}
+
+/** The cache key of a call as sent with `sent`: a temperature left out is not part of it. */
+function hashOf(baseUrl: string, model: string, call: Call, sent: SentParams): string {
+  return requestHash({
+    baseUrl,
+    model,
+    messages: call.req.messages,
+    imageSha256: call.images.map((i) => i.sha256),
+    temperature: sent.temperature ? call.temperature : null,
+    maxTokens: call.maxTokens,
+    tokenLimitParam: sent.tokenLimitParam,
+    params: call.req.params,
+  });
+}
+
+/** The other form of the field a server rejected, once per field kind; null when there is nothing to switch. */
+function switchParam(param: RequestParam | null, sent: SentParams, switched: Set<'tokens' | 'temperature'>): { change: Partial<SentParams> } | null {
+  if (param === null) return null;
+  if (param === 'temperature') {
+    if (!sent.temperature || switched.has('temperature')) return null;
+    switched.add('temperature');
+    return { change: { temperature: false } };
+  }
+  if (param !== sent.tokenLimitParam || switched.has('tokens')) return null;
+  switched.add('tokens');
+  return { change: { tokenLimitParam: param === 'max_tokens' ? 'max_completion_tokens' : 'max_tokens' } };
+}
+
+// How servers word a field they do not take: OpenAI ("Unsupported parameter: 'max_tokens' is not supported
+// with this model", "Unsupported value: 'temperature' does not support 0.01 … Only the default (1) value is
+// supported"), Azure ("Unrecognized request argument supplied"), pydantic-based servers ("Extra inputs are
+// not permitted").
+const UNSUPPORTED = /unsupported|not supported|does not support|unrecogni[sz]ed|unknown (field|parameter|argument)|extra (fields|inputs)|not permitted|not allowed|only the default/i;
+const SWITCHABLE: readonly RequestParam[] = ['max_tokens', 'max_completion_tokens', 'temperature'];
+
+/** The field of this request that a 400 says the server does not support, if it names one. */
+function unsupportedParam(err: InstanceType<typeof OpenAI.APIError>, body: ChatCompletionCreateParamsNonStreaming, key: string | null): RequestParam | null {
+  if (err.status !== 400 && err.status !== 422) return null;
+  const sentFields = SWITCHABLE.filter((p) => (body as unknown as Record<string, unknown>)[p] !== undefined);
+  const text = serverDetail(err, key);
+  const code = typeof err.code === 'string' ? err.code : '';
+  if (!UNSUPPORTED.test(text) && !/unsupported/i.test(code)) return null;
+  // OpenAI names the field in error.param; others only in the message.
+  if (typeof err.param === 'string' && err.param !== '') return sentFields.find((p) => p === err.param) ?? null;
+  return sentFields.find((p) => new RegExp(`\\b${p}\\b`).test(text)) ?? null;
+}
+
+function buildBody(model: string, call: Call, sent: SentParams): ChatCompletionCreateParamsNonStreaming {
+  const { req, images } = call;
   let lastUser = -1;
   if (images.length > 0) {
     for (let i = req.messages.length - 1; i >= 0; i--) {
@@ -317,7 +422,18 @@ function buildBody(model: string, req: ChatRequest, images: LlmImage[], temperat
     parts.push({ type: 'text', text: m.content });
     return { role: 'user', content: parts };
   });
-  return { ...req.params, model, messages, temperature, max_tokens: maxTokens } as ChatCompletionCreateParamsNonStreaming;
+  const body: Record<string, unknown> = { ...req.params, model, messages };
+  if (sent.temperature) body.temperature = call.temperature;
+  body[sent.tokenLimitParam] = call.maxTokens;
+  return body as unknown as ChatCompletionCreateParamsNonStreaming;
+}
+
+/** The tokens and finish reason of a 200 body, whatever else it holds (a refusal was paid for too). */
+function usageOf(raw: unknown): { finishReason: string | null; promptTokens: number | null; completionTokens: number | null } {
+  const r = (raw ?? {}) as { choices?: { finish_reason?: unknown }[]; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null };
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const finish = Array.isArray(r.choices) ? r.choices[0]?.finish_reason : undefined;
+  return { finishReason: typeof finish === 'string' ? finish : null, promptTokens: num(r.usage?.prompt_tokens), completionTokens: num(r.usage?.completion_tokens) };
 }
 
 interface ValidAnswer {

@@ -28,6 +28,9 @@ const CODE: Record<LlmErrorKind, ErrorCode> = {
   no_vision: 'bad_request',
 };
 
+/** The request fields the client knows how to send differently (see SentParams in domain.ts). */
+export type RequestParam = 'max_tokens' | 'max_completion_tokens' | 'temperature';
+
 const RETRYABLE: ReadonlySet<LlmErrorKind> = new Set(['rate_limited', 'server', 'timeout', 'unreachable']);
 
 /** A failed model call, with a message written for the user. Messages never carry an API key. */
@@ -36,6 +39,8 @@ export class LlmError extends AppError {
   readonly retryable: boolean;
   /** The wait the server asked for (retry-after), when it named one. */
   retryAfterMs: number | null = null;
+  /** A request field the server rejected as unsupported (400), when it named one the client can change. */
+  unsupportedParam: RequestParam | null = null;
 
   constructor(
     readonly kind: LlmErrorKind,

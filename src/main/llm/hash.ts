@@ -24,8 +24,11 @@ export interface RequestIdentity {
   model: string;
   messages: readonly ChatMessage[];
   imageSha256: readonly string[];
-  temperature: number;
+  /** null: not sent (the server's default applies). */
+  temperature: number | null;
   maxTokens: number;
+  /** The field that carried maxTokens; left out means `max_tokens`. */
+  tokenLimitParam?: 'max_tokens' | 'max_completion_tokens';
   /** Any other parameter that changes the answer (seed, response_format, …). */
   params?: Record<string, unknown>;
 }
@@ -34,6 +37,9 @@ export interface RequestIdentity {
  * The cache key: sha256 over everything that decides the answer. Images enter by their sha256 (so a
  * re-encoded data URL of the same bytes is the same request, and megabytes are not rehashed per call).
  * The base URL is normalised (no trailing slash) so `…/v1` and `…/v1/` share answers.
+ * The key covers the fields actually sent: an omitted temperature and `max_completion_tokens` change it,
+ * while a request sent the classic way (`temperature` + `max_tokens`) keeps the key it always had, so
+ * workspaces cached before these settings existed keep their answers.
  */
 export function requestHash(r: RequestIdentity): string {
   const canonical = JSON.stringify([
@@ -45,6 +51,7 @@ export function requestHash(r: RequestIdentity): string {
     r.temperature,
     r.maxTokens,
     r.params ? sortKeys(r.params) : null,
+    ...(r.tokenLimitParam === 'max_completion_tokens' ? ['max_completion_tokens'] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
 }

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
-import type { EndpointProbe, LlmEndpoint, ProbeCheck, ProbeCheckName } from '../../shared/domain';
+import type { EndpointProbe, LlmEndpoint, ProbeCheck, ProbeCheckName, SentParams } from '../../shared/domain';
 import { AppError } from '../errors';
 import type { Db } from '../db/types';
-import { createLlmClient, type LlmClientOptions } from './client';
+import { createLlmClient, sentParamsFor, type LlmClientOptions } from './client';
 import { LlmError } from './errors';
 import { llmImage, type LlmImage } from './hash';
 import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
@@ -27,6 +27,7 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
   const checks: ProbeCheck[] = [];
   let advice = '';
   let availableModels: string[] | null = null;
+  let sentParams: SentParams | null = null;
   const add = (name: ProbeCheckName, status: ProbeCheck['status'], detail: string, latencyMs: number | null = null): void => {
     checks.push({ name, status, detail, latencyMs });
   };
@@ -46,6 +47,7 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
     checks,
     advice: advice || `${endpoint.name} is ready to use.`,
     availableModels,
+    sentParams,
   });
 
   try {
@@ -90,16 +92,25 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
     add('model', 'warning', `the server lists no models (${e.message}); the answers below decide`);
   }
 
-  // 2. A plain text answer: the reconstructor needs nothing more.
+  // 2. A plain text answer: the reconstructor needs nothing more. Reasoning models spend completion
+  // tokens thinking before they answer, so 16 would leave them none; they get the profile's limit.
+  const planned = sentParamsFor(endpoint);
+  const probeTokens = planned.tokenLimitParam === 'max_completion_tokens' ? Math.max(16, endpoint.maxTokens) : 16;
   t0 = performance.now();
   try {
     const r = await client.chat({
       purpose: 'probe',
       fresh: true,
-      maxTokens: 16,
+      maxTokens: probeTokens,
       messages: [{ role: 'user', content: 'Reply with the single word: ready' }],
     });
-    add('chat', 'ok', `answered "${clip(r.content)}"`, elapsed(t0));
+    sentParams = r.sentParams;
+    const switched = describeSwitch(planned, r.sentParams);
+    if (switched === null) add('chat', 'ok', `answered "${clip(r.content)}" (${describeSent(r.sentParams)})`, elapsed(t0));
+    else {
+      add('chat', 'warning', `answered "${clip(r.content)}" once CTGI ${switched.did}`, elapsed(t0));
+      advice ||= `${endpoint.name} works with ${describeSent(r.sentParams)}, not as the profile says; ${switched.todo} so that no request is rejected first.`;
+    }
   } catch (err) {
     const e = asLlmError(err);
     const name: ProbeCheckName = e.kind === 'model_not_found' ? 'model' : e.kind === 'auth' ? 'key' : 'chat';
@@ -120,7 +131,7 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
     const r = await client.chat({
       purpose: 'probe',
       fresh: true,
-      maxTokens: 16,
+      maxTokens: probeTokens,
       images: [await redSquare()],
       messages: [{ role: 'user', content: 'What colour is this image? Answer with one word.' }],
     });
@@ -138,6 +149,23 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
     fail('vision', e.message, todo, elapsed(t0));
   }
   return result();
+}
+
+const describeSent = (p: SentParams): string => `${p.tokenLimitParam} and ${p.temperature ? 'a temperature' : 'no temperature'}`;
+
+/** What the client changed after the server rejected a field, and which profile settings would say so. */
+function describeSwitch(planned: SentParams, sent: SentParams): { did: string; todo: string } | null {
+  const did: string[] = [];
+  const todo: string[] = [];
+  if (planned.tokenLimitParam !== sent.tokenLimitParam) {
+    did.push(`sent the token limit as ${sent.tokenLimitParam} (the server rejects ${planned.tokenLimitParam})`);
+    todo.push(`set the token limit field to ${sent.tokenLimitParam}`);
+  }
+  if (planned.temperature && !sent.temperature) {
+    did.push('left out the temperature (the model only takes its default)');
+    todo.push('set temperature to "omit"');
+  }
+  return did.length === 0 ? null : { did: did.join(' and '), todo: todo.join(' and ') };
 }
 
 const order = (n: ProbeCheckName): number => ['key', 'reachable', 'model', 'chat', 'vision'].indexOf(n);

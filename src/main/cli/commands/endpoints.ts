@@ -1,10 +1,11 @@
 import { invokeSchemas } from '../../../shared/contract';
 import type { EndpointProbe, KeyRef, LlmEndpoint } from '../../../shared/domain';
+import { TEMPERATURE_PARAMS, TOKEN_LIMIT_PARAMS } from '../../../shared/domain';
 import { getEndpointByName, listEndpoints } from '../../db/repos/llm';
 import { badRequest } from '../../errors';
 import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../../llm/endpoints';
 import { getKeyStore } from '../../llm/keys';
-import { stringOption, type Command, type OptionValues } from '../command';
+import { oneOf, stringOption, type Command, type OptionValues } from '../command';
 import { withWorkspace } from '../workspace';
 
 function describeKey(k: KeyRef): string {
@@ -23,7 +24,9 @@ function describeKey(k: KeyRef): string {
 export function formatEndpoint(e: LlmEndpoint): string {
   const rate = e.requestsPerMinute ? `${e.requestsPerMinute}/min` : 'no rpm limit';
   return `${e.name.padEnd(16)} ${e.role.padEnd(13)} ${e.model}  ${e.baseUrl}  ×${e.concurrency}, ${rate}, ` +
-    `T=${e.temperature}, ${e.maxTokens} tok, ${e.timeoutMs / 1000}s, ${describeKey(e.keyRef)}`;
+    `T=${e.temperatureParam === 'omit' ? 'omitted' : e.temperature}, ${e.maxTokens} tok` +
+    `${e.tokenLimitParam === 'auto' ? '' : ` as ${e.tokenLimitParam}`}${e.temperatureParam === 'send' ? ' (T always sent)' : ''}, ` +
+    `${e.timeoutMs / 1000}s, ${describeKey(e.keyRef)}`;
 }
 
 export function formatProbe(p: EndpointProbe): string[] {
@@ -63,6 +66,8 @@ function saveArg(name: string, values: OptionValues, existing: LlmEndpoint | und
     requestsPerMinute: rpm === 'none' || rpm === '0' ? null : rpm !== undefined ? num(values, 'rpm') : existing?.requestsPerMinute,
     timeoutMs: timeout !== undefined ? Math.round(timeout * 1000) : existing?.timeoutMs,
     keyRef,
+    tokenLimitParam: oneOf('token-param', stringOption(values, 'token-param'), TOKEN_LIMIT_PARAMS) ?? existing?.tokenLimitParam,
+    temperatureParam: oneOf('temperature-param', stringOption(values, 'temperature-param'), TEMPERATURE_PARAMS) ?? existing?.temperatureParam,
   };
 }
 
@@ -74,6 +79,8 @@ export const endpointsCommand: Command = {
     'ctgi endpoints --save NAME --base-url URL --model M [--role vqa|reconstructor|both]',
     '     [--temperature 0.01] [--max-tokens 512] [--concurrency 4] [--rpm N|none] [--timeout SECONDS]',
     '     [--key-env VAR | --key-file PATH (chmod 600) | --no-key]',
+    '     [--token-param auto|max_tokens|max_completion_tokens] [--temperature-param auto|send|omit]',
+    '     (auto: max_completion_tokens and no temperature for o1/o3/o4/gpt-5 models, else max_tokens + temperature)',
     '     (saving an existing NAME changes only the flags given)',
     'ctgi endpoints --delete NAME',
     'ctgi endpoints --probe NAME [--json]            check key, server, model, text and image answers',
@@ -93,6 +100,8 @@ export const endpointsCommand: Command = {
     'key-env': { type: 'string' },
     'key-file': { type: 'string' },
     'no-key': { type: 'boolean' },
+    'token-param': { type: 'string' },
+    'temperature-param': { type: 'string' },
   },
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {

@@ -1,4 +1,4 @@
-import type { KeyRef, LlmEndpoint, LlmEndpointId, LlmRole } from '../../../shared/domain';
+import type { KeyRef, LlmEndpoint, LlmEndpointId, LlmRole, TemperatureParam, TokenLimitParam } from '../../../shared/domain';
 import type { Db } from '../types';
 
 export interface LlmEndpointRow {
@@ -13,12 +13,15 @@ export interface LlmEndpointRow {
   requests_per_minute: number | null;
   timeout_ms: number;
   key_ref: string;
+  token_limit_param: TokenLimitParam;
+  temperature_param: TemperatureParam;
   created_at: number;
   updated_at: number;
 }
 
-/** An endpoint as saved: everything but the timestamps and id. */
-export type LlmEndpointInput = Omit<LlmEndpoint, 'id' | 'createdAt' | 'updatedAt'>;
+/** An endpoint as saved: everything but the timestamps and id; the request-field settings default to 'auto'. */
+export type LlmEndpointInput = Omit<LlmEndpoint, 'id' | 'createdAt' | 'updatedAt' | 'tokenLimitParam' | 'temperatureParam'> &
+  Partial<Pick<LlmEndpoint, 'tokenLimitParam' | 'temperatureParam'>>;
 
 const toEndpoint = (r: LlmEndpointRow): LlmEndpoint => ({
   id: r.id as LlmEndpointId,
@@ -32,6 +35,8 @@ const toEndpoint = (r: LlmEndpointRow): LlmEndpoint => ({
   requestsPerMinute: r.requests_per_minute,
   timeoutMs: r.timeout_ms,
   keyRef: JSON.parse(r.key_ref) as KeyRef,
+  tokenLimitParam: r.token_limit_param,
+  temperatureParam: r.temperature_param,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -53,13 +58,14 @@ export function upsertEndpoint(db: Db, e: LlmEndpointInput): LlmEndpoint {
   const row = db
     .prepare(
       `INSERT INTO llm_endpoints (name, base_url, model, role, temperature, max_tokens, concurrency,
-         requests_per_minute, timeout_ms, key_ref, created_at, updated_at)
+         requests_per_minute, timeout_ms, key_ref, token_limit_param, temperature_param, created_at, updated_at)
        VALUES (@name, @baseUrl, @model, @role, @temperature, @maxTokens, @concurrency, @requestsPerMinute,
-         @timeoutMs, @keyRef, @now, @now)
+         @timeoutMs, @keyRef, @tokenLimitParam, @temperatureParam, @now, @now)
        ON CONFLICT (name) DO UPDATE SET base_url = excluded.base_url, model = excluded.model,
          role = excluded.role, temperature = excluded.temperature, max_tokens = excluded.max_tokens,
          concurrency = excluded.concurrency, requests_per_minute = excluded.requests_per_minute,
-         timeout_ms = excluded.timeout_ms, key_ref = excluded.key_ref, updated_at = excluded.updated_at
+         timeout_ms = excluded.timeout_ms, key_ref = excluded.key_ref, token_limit_param = excluded.token_limit_param,
+         temperature_param = excluded.temperature_param, updated_at = excluded.updated_at
        RETURNING *`,
     )
     .get({
@@ -73,6 +79,8 @@ export function upsertEndpoint(db: Db, e: LlmEndpointInput): LlmEndpoint {
       requestsPerMinute: e.requestsPerMinute,
       timeoutMs: e.timeoutMs,
       keyRef,
+      tokenLimitParam: e.tokenLimitParam ?? 'auto',
+      temperatureParam: e.temperatureParam ?? 'auto',
       now,
     }) as LlmEndpointRow;
   return toEndpoint(row);
@@ -106,6 +114,15 @@ export interface CachedAnswer {
   completion_tokens: number | null;
 }
 
+/** A refusal is as final as an answer: the same request gets the same refusal, without paying again. */
+export interface CachedRefusal {
+  id: number;
+  /** The message the caller got when the model refused. */
+  error: string;
+}
+
+export type CachedOutcome = ({ kind: 'answer' } & CachedAnswer) | ({ kind: 'refusal' } & CachedRefusal);
+
 export interface CallContext {
   endpointId: number | null;
   baseUrl: string;
@@ -115,10 +132,18 @@ export interface CallContext {
 }
 
 export interface CallLog {
+  /** The answer of an earlier 'ok' call, if any. */
   lookup(requestHash: string): CachedAnswer | undefined;
+  /** The first final outcome of this request, answer or refusal; transient errors never count. */
+  lookupOutcome(requestHash: string): CachedOutcome | undefined;
   /** Stores a paid answer; returns its row id. */
   recordOk(c: CallContext, a: { attempt: number; latencyMs: number; response: string; finishReason: string | null; promptTokens: number | null; completionTokens: number | null }): number;
   recordError(c: CallContext, e: { attempt: number; latencyMs: number | null; kind: string; message: string }): void;
+  /**
+   * Stores a refusal, tokens included (it was paid for): an 'error' row of kind 'refused', which
+   * lookupOutcome serves from then on. Returns its row id.
+   */
+  recordRefusal(c: CallContext, r: { attempt: number; latencyMs: number; message: string; finishReason: string | null; promptTokens: number | null; completionTokens: number | null }): number;
   recordHit(c: CallContext, cachedFrom: number): void;
 }
 
@@ -132,6 +157,11 @@ export function callLog(db: Db): CallLog {
     `SELECT id, response, finish_reason, prompt_tokens, completion_tokens FROM llm_calls
      WHERE request_hash = ? AND status = 'ok' ORDER BY id LIMIT 1`,
   );
+  // Same shape as the llm_calls_refusals partial index (migration 9), so this is one index probe too.
+  const lookupRefusal = db.prepare(
+    `SELECT id, error FROM llm_calls
+     WHERE request_hash = ? AND status = 'error' AND error_kind = 'refused' ORDER BY id LIMIT 1`,
+  );
   const insert = db.prepare(
     `INSERT INTO llm_calls (endpoint_id, base_url, model, purpose, request_hash, status, attempt, latency_ms,
        prompt_tokens, completion_tokens, response, finish_reason, error_kind, error, cached_from, created_at)
@@ -139,6 +169,13 @@ export function callLog(db: Db): CallLog {
   );
   const log: CallLog = {
     lookup: (hash) => lookup.get(hash) as CachedAnswer | undefined,
+    lookupOutcome: (hash) => {
+      const answer = lookup.get(hash) as CachedAnswer | undefined;
+      const refusal = lookupRefusal.get(hash) as { id: number; error: string | null } | undefined;
+      // Two racing processes may have recorded both; the first outcome on the books is the one served.
+      if (refusal && (!answer || refusal.id < answer.id)) return { kind: 'refusal', id: refusal.id, error: refusal.error ?? 'The model refused to answer.' };
+      return answer && { kind: 'answer', ...answer };
+    },
     recordOk: (c, a) =>
       Number(
         insert.run(c.endpointId, c.baseUrl, c.model, c.purpose, c.requestHash, 'ok', a.attempt, a.latencyMs,
@@ -148,6 +185,11 @@ export function callLog(db: Db): CallLog {
       insert.run(c.endpointId, c.baseUrl, c.model, c.purpose, c.requestHash, 'error', e.attempt, e.latencyMs,
         null, null, null, null, e.kind, e.message, null, Date.now());
     },
+    recordRefusal: (c, r) =>
+      Number(
+        insert.run(c.endpointId, c.baseUrl, c.model, c.purpose, c.requestHash, 'error', r.attempt, r.latencyMs,
+          r.promptTokens, r.completionTokens, null, r.finishReason, 'refused', r.message, null, Date.now()).lastInsertRowid,
+      ),
     recordHit: (c, cachedFrom) => {
       insert.run(c.endpointId, c.baseUrl, c.model, c.purpose, c.requestHash, 'hit', 1, 0,
         null, null, null, null, null, null, cachedFrom, Date.now());
