@@ -9,6 +9,7 @@ import {
   NumberInput,
   PasswordInput,
   SegmentedControl,
+  Select,
   SimpleGrid,
   Stack,
   Text,
@@ -17,7 +18,7 @@ import {
 import { IconAlertTriangle, IconLock } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { InvokeArg } from '../../../../shared/contract';
-import type { KeyRef, LlmEndpoint, LlmRole } from '../../../../shared/domain';
+import type { KeyRef, LlmEndpoint, LlmRole, TemperatureParam, TokenLimitParam } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { useAction } from '../../lib/useAction';
 
@@ -32,6 +33,17 @@ export const hasSafeStorage = (): boolean => window.ctgi !== undefined;
 
 type KeyKind = KeyRef['kind'];
 
+const TOKEN_LIMIT_OPTIONS: { value: TokenLimitParam; label: string }[] = [
+  { value: 'auto', label: 'Auto (by model name)' },
+  { value: 'max_tokens', label: 'max_tokens' },
+  { value: 'max_completion_tokens', label: 'max_completion_tokens' },
+];
+const TEMPERATURE_OPTIONS: { value: TemperatureParam; label: string }[] = [
+  { value: 'auto', label: 'Auto (by model name)' },
+  { value: 'send', label: 'Always send' },
+  { value: 'omit', label: "Leave out (model's default)" },
+];
+
 interface Draft {
   name: string;
   baseUrl: string;
@@ -42,6 +54,8 @@ interface Draft {
   concurrency: number | string;
   requestsPerMinute: number | string;
   timeoutS: number | string;
+  tokenLimitParam: TokenLimitParam;
+  temperatureParam: TemperatureParam;
   keyKind: KeyKind;
   envName: string;
   filePath: string;
@@ -60,6 +74,8 @@ function draftOf(e: LlmEndpoint | null): Draft {
     concurrency: e?.concurrency ?? 4,
     requestsPerMinute: e?.requestsPerMinute ?? '',
     timeoutS: e ? e.timeoutMs / 1000 : 60,
+    tokenLimitParam: e?.tokenLimitParam ?? 'auto',
+    temperatureParam: e?.temperatureParam ?? 'auto',
     keyKind: ref.kind,
     envName: ref.kind === 'env' ? ref.name : '',
     filePath: ref.kind === 'file' ? ref.path : '',
@@ -105,6 +121,8 @@ function toInput(d: Draft, existing: LlmEndpoint | null): InvokeArg<'endpoints:s
     concurrency: num(d.concurrency),
     requestsPerMinute: rpm,
     timeoutMs: Math.round(num(d.timeoutS) * 1000),
+    tokenLimitParam: d.tokenLimitParam,
+    temperatureParam: d.temperatureParam,
     keyRef,
     ...(d.keyKind === 'safe-storage' && d.apiKey ? { apiKey: d.apiKey } : {}),
   };
@@ -226,6 +244,28 @@ function FormBody({
             value={d.requestsPerMinute}
             onChange={(v) => set('requestsPerMinute', v)}
             data-testid="endpoint-rpm"
+          />
+        </SimpleGrid>
+        {/* OpenAI's o1/o3/o4/gpt-5 reject max_tokens and any temperature but 1; many local servers only know
+            max_tokens. Auto picks by model name, and a probe says what the server actually took. */}
+        <SimpleGrid cols={2} spacing="sm">
+          <Select
+            label="Token limit field"
+            description="Auto: max_completion_tokens for o1/o3/o4/gpt-5, else max_tokens"
+            data={TOKEN_LIMIT_OPTIONS}
+            value={d.tokenLimitParam}
+            onChange={(v) => v && set('tokenLimitParam', v as TokenLimitParam)}
+            allowDeselect={false}
+            data-testid="endpoint-token-param"
+          />
+          <Select
+            label="Send temperature"
+            description="Auto: left out for o1/o3/o4/gpt-5, which only take the default"
+            data={TEMPERATURE_OPTIONS}
+            value={d.temperatureParam}
+            onChange={(v) => v && set('temperatureParam', v as TemperatureParam)}
+            allowDeselect={false}
+            data-testid="endpoint-temperature-param"
           />
         </SimpleGrid>
         <Stack gap={6}>

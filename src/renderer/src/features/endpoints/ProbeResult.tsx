@@ -60,6 +60,12 @@ export function ProbeResult({ probe }: { probe: EndpointProbe }): React.JSX.Elem
       >
         {probe.advice}
       </Alert>
+      {probe.sentParams && (
+        <Text size="xs" c="dimmed" data-testid="probe-sent-params" data-token-param={probe.sentParams.tokenLimitParam} data-temperature={probe.sentParams.temperature}>
+          The server took the token limit as <Text span ff="monospace" size="xs">{probe.sentParams.tokenLimitParam}</Text>
+          {probe.sentParams.temperature ? ', with a temperature.' : ', without a temperature (the model’s default).'}
+        </Text>
+      )}
       {!probe.ok && probe.availableModels && probe.availableModels.length > 0 && (
         <Text size="xs" c="dimmed" data-testid="probe-models">
           Served models: {probe.availableModels.slice(0, 30).join(', ')}
