@@ -15,6 +15,7 @@ import type { ImageId } from '../../src/shared/ids';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';
 import { startServe, type Served } from './helpers/serve';
+import { tinyModelFolder } from '../fixtures/clip-tiny';
 
 declare const document: { activeElement: { getAttribute(name: string): string | null } | null };
 
@@ -209,6 +210,29 @@ describe('review desk', () => {
     expect(await page.getByTestId('dash-accepted').textContent()).toBe(String(stats.byStatus.accepted));
     expect(await page.getByTestId('chart-attributes').locator('g').count()).toBe(stats.attributeCoverage.length);
     await screenshot(page, 'review-dashboard');
+    expect(errors.filter(unexpected)).toEqual([]);
+  });
+
+  it('scores every caption with Score all once a model has embedded the images', async () => {
+    // Still on the dashboard: no model yet, so it says what to do instead of offering the button.
+    await expect.poll(() => page.getByTestId('dash-score-coverage').textContent()).toMatch(/register a CLIP model and embed the images/);
+    const model = await api('models:register', { folder: tinyModelFolder(), name: 'tiny' });
+    const { job: embed } = await api('embed:start', { modelId: model.id });
+    await expect.poll(async () => (await api('jobs:get', { id: embed.id })).status, { timeout: 30_000 }).toBe('done');
+    const total = (await api('review:queue', { filter: {}, limit: 0 })).total;
+    await page.getByTestId('review-tab').getByText('Desk').click();
+    // The desk scored the caption on screen when it was opened; the rest wait for the job.
+    await expect.poll(() => page.getByTestId('score-coverage-text').textContent(), { timeout: 10_000 }).toMatch(new RegExp(`^\\d+ of ${total} scored$`));
+    await page.getByTestId('score-coverage-start').click();
+    await expect.poll(() => page.getByTestId('score-coverage-text').textContent(), { timeout: 30_000 }).toBe(`${total} of ${total} scored`);
+    expect((await api('review:scoreCoverage', { filter: {} })).scored).toBe(total);
+    await screenshot(page, 'review-score-all');
+    // The score filter now covers the whole queue.
+    expect((await api('review:queue', { filter: { scoreMin: -1 }, limit: 0 })).total).toBe(total);
+    await page.getByTestId('review-tab').getByText('Dashboard').click();
+    await page.getByTestId('chart-score').waitFor();
+    expect(await page.getByTestId('dash-score-coverage-text').textContent()).toBe(`${total} of ${total} scored`);
+    await screenshot(page, 'review-dashboard-scores');
     expect(errors.filter(unexpected)).toEqual([]);
   });
 });

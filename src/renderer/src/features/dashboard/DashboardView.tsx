@@ -7,6 +7,7 @@ import { CAPTION_STATUSES } from '../../../../shared/domain';
 import { asDatasetId } from '../../../../shared/ids';
 import { formatCount } from '../../lib/format';
 import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { ScoreCoverage } from '../review/ScoreCoverage';
 import { BarChart, ShareChart } from './charts';
 
 const STATUS_COLOR: Record<CaptionStatus, string> = {
@@ -104,9 +105,12 @@ export function DashboardView(): React.JSX.Element {
               <ShareChart testId="chart-attributes" bars={s.attributeCoverage.map((a) => ({ label: a.attribute, value: a.share, title: `${a.attribute}: ${a.count}` }))} />
             </Card>
             <Card withBorder>
-              <Text fw={600} size="sm" mb="xs">
-                CLIP image–text score{s.score ? ` (${s.score.model}, ${formatCount(s.score.scored)} scored)` : ''}
-              </Text>
+              <Group justify="space-between" mb="xs">
+                <Text fw={600} size="sm">
+                  CLIP image–text score{s.score ? ` (${s.score.model})` : ''}
+                </Text>
+                <ScoreCoverage filter={dataset ? { datasetId: asDatasetId(Number(dataset)) } : {}} testId="dash-score-coverage" />
+              </Group>
               {s.score ? (
                 <BarChart
                   testId="chart-score"
@@ -115,7 +119,8 @@ export function DashboardView(): React.JSX.Element {
                 />
               ) : (
                 <Text size="sm" c="dimmed">
-                  No scores yet: they appear once a CLIP model has embedded the images and captions are opened in the desk.
+                  No scores yet: they appear once a CLIP model has embedded the images, for captions opened in the desk or
+                  scored with Score all.
                 </Text>
               )}
             </Card>

@@ -1,5 +1,5 @@
 // The queue's filter bar: status, dataset, split, identity, score range, caption length, text search,
-// "has dropped rounds"; saved filters by name; and bulk accept/reject of the filtered set, confirmed
+// "has dropped rounds"; how much of the queue is scored (and "Score all"); saved filters by name; and bulk accept/reject of the filtered set, confirmed
 // with its count (the server refuses if the set changed since).
 import { ActionIcon, Button, Checkbox, Chip, Group, Menu, Modal, NumberInput, Select, Text, TextInput, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
@@ -11,6 +11,7 @@ import { asDatasetId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
 import { errorMessage, useInvoke } from '../../lib/hooks';
+import { ScoreCoverage } from './ScoreCoverage';
 
 const STATUS_LABEL: Record<CaptionStatus, string> = { pending: 'Pending', accepted: 'Accepted', rejected: 'Rejected', flagged: 'Flagged' };
 
@@ -158,6 +159,10 @@ export const ReviewFilters = memo(function ReviewFilters({
         <Text size="sm" c="dimmed" data-testid="review-queue-count">
           {total === null ? '…' : `${formatCount(total)} in queue`}
         </Text>
+        <Text size="sm" c="dimmed" aria-hidden>
+          ·
+        </Text>
+        <ScoreCoverage filter={filter} />
         <Button size="xs" variant="light" color="teal" disabled={!total} onClick={() => setBulk('accept')} data-testid="bulk-accept">
           Accept all…
         </Button>
