@@ -61,6 +61,21 @@ describe('ctgi endpoints', () => {
     delete process.env.CTGI_CLI_WRONG_KEY;
   });
 
+  it('sets which field carries the token limit and whether temperature is sent, keeping them on later saves', async () => {
+    await ctgi('--save', 'o3', '--base-url', fake.url, '--model', 'o3-mini', '--key-env', 'CTGI_CLI_TEST_KEY');
+    const auto = JSON.parse((await ctgi('--json')).out) as { name: string; tokenLimitParam: string; temperatureParam: string }[];
+    expect(auto.find((e) => e.name === 'o3')).toMatchObject({ tokenLimitParam: 'auto', temperatureParam: 'auto' });
+    expect(await ctgi('--save', 'o3', '--token-param', 'max_tokens', '--temperature-param', 'omit')).toMatchObject({ code: 0 });
+    expect(await ctgi('--save', 'o3', '--rpm', '30')).toMatchObject({ code: 0 });
+    const set = JSON.parse((await ctgi('--json')).out) as { name: string; tokenLimitParam: string; temperatureParam: string; requestsPerMinute: number }[];
+    expect(set.find((e) => e.name === 'o3')).toMatchObject({ tokenLimitParam: 'max_tokens', temperatureParam: 'omit', requestsPerMinute: 30 });
+    expect((await ctgi()).out).toMatch(/o3 .*T=omitted, 512 tok as max_tokens/);
+    const bad = await ctgi('--save', 'o3', '--token-param', 'max_new_tokens');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--token-param must be one of auto, max_tokens, max_completion_tokens');
+    await ctgi('--delete', 'o3');
+  });
+
   it('explains invalid flags', async () => {
     const r = await ctgi('--save', 'bad', '--base-url', 'not a url', '--model', 'm');
     expect(r.code).toBe(2);
