@@ -21,8 +21,7 @@ import { EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
-import type { MtiEvalReport, MtiProgress } from './mti';
-import { mtiParamsSchema } from './mti-contract';
+import type { MtiProgress } from './mti';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
 
@@ -168,19 +167,6 @@ export const invokeSchemas = {
     datasetId: id<DatasetId>().optional(),
     queries: z.enum(EVAL_QUERY_KINDS).default('captions'),
   }),
-  /** Retrieval without and with MTI over a labelled split, with its cost and the top-1 spread for ξ (issue 6). */
-  'eval:mti': z.object({
-    modelId: id<ModelId>(),
-    split: z.enum(SPLITS).default('test'),
-    datasetId: id<DatasetId>().optional(),
-    queries: z.enum(EVAL_QUERY_KINDS).default('one-attribute'),
-    vqaEndpoint: endpointName.optional(),
-    aggregatorEndpoint: endpointName.optional(),
-    params: mtiParamsSchema.default({}),
-    /** MTI costs MLLM calls per query: evaluate the first N. */
-    limit: z.number().int().min(1).max(5000).default(48),
-    parallel: z.number().int().min(1).max(64).optional(),
-  }),
 } as const;
 
 export type Channel = keyof typeof invokeSchemas;
@@ -213,7 +199,6 @@ export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
   'search:text': TextSearchResult;
   'search:tokens': QueryTokens;
   'eval:run': EvalReport;
-  'eval:mti': MtiEvalReport;
 }
 
 /** What the renderer (and any client) sees: `window.api.invoke('images:get', {id})`. */

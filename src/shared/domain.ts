@@ -22,7 +22,7 @@ export type CaptionStatus = (typeof CAPTION_STATUSES)[number];
 export const CAPTION_FILTERS = ['any', 'none', ...CAPTION_STATUSES] as const;
 export type CaptionFilter = (typeof CAPTION_FILTERS)[number];
 
-export const JOB_KINDS = ['import', 'embed', 'mtg', 'export', 'score'] as const;
+export const JOB_KINDS = ['import', 'embed', 'mtg', 'export', 'score', 'eval-mti'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;

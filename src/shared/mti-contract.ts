@@ -1,8 +1,9 @@
 // MTI's and saved searches' channels (issue 6), kept beside contract.ts, which spreads them into its one
 // invokeSchemas map: same rules (one object argument, validated by these schemas).
 import { z } from 'zod';
-import type { ImageId, ModelId } from './ids';
-import type { MtiSearch, MtiSearchSummary } from './mti';
+import { EVAL_QUERY_KINDS, SPLITS, type Job } from './domain';
+import type { DatasetId, ImageId, JobId, ModelId } from './ids';
+import type { MtiEvalReport, MtiSearch, MtiSearchSummary } from './mti';
 
 const id = <T>() =>
   z
@@ -18,7 +19,8 @@ export const mtiParamsSchema = z.object({
   lambda: z.number().min(0).max(1).optional(),
   rounds: z.number().int().min(0).max(20).optional(),
   questions: z.number().int().min(0).max(30).optional(),
-  concurrency: z.number().int().min(1).max(256).optional(),
+  /** Anchor checks in flight at once (1 = sequential, fewest calls; K = shortest round). */
+  checkConcurrency: z.number().int().min(1).max(256).optional(),
 });
 
 export const mtiActionSchema = z.discriminatedUnion('kind', [
@@ -34,7 +36,29 @@ export const mtiActionSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('back') }),
 ]);
 
+/** What an MTI evaluation runs on: also the stored parameters of its `eval-mti` job. */
+export const mtiEvalSchema = z.object({
+  modelId: id<ModelId>(),
+  split: z.enum(SPLITS).default('test'),
+  datasetId: id<DatasetId>().optional(),
+  queries: z.enum(EVAL_QUERY_KINDS).default('one-attribute'),
+  vqaEndpoint: endpointName.optional(),
+  aggregatorEndpoint: endpointName.optional(),
+  params: mtiParamsSchema.default({}),
+  /** MTI costs MLLM calls per query: evaluate the first N. */
+  limit: z.number().int().min(1).max(1_000_000).default(48),
+  /** Queries in flight at once (each runs its own anchor checks concurrently). */
+  parallel: z.number().int().min(1).max(64).optional(),
+});
+
 export const mtiInvokeSchemas = {
+  /**
+   * Retrieval without and with MTI over a labelled split, with its cost and the top-1 spread for ξ, as an
+   * `eval-mti` job (progress per query, cancel, resume); the report is stored with the job.
+   */
+  'eval:mti-start': mtiEvalSchema,
+  /** The report of an `eval-mti` job: the named one, else the newest (of `modelId`, when given). */
+  'eval:mti-report': z.object({ jobId: id<JobId>().optional(), modelId: id<ModelId>().optional() }),
   /**
    * Ranks the gallery for the query, then runs MTI's rounds with the MLLM (live steps as `mti:progress`);
    * resolves with the saved search. An endpoint failure falls back to the plain ranking and says why.
@@ -63,6 +87,9 @@ export const mtiInvokeSchemas = {
 } as const;
 
 export interface MtiInvokeResults {
+  'eval:mti-start': { job: Job };
+  /** `report` is null until the job is done; `job` is null when no evaluation was ever started. */
+  'eval:mti-report': { job: Job | null; report: MtiEvalReport | null };
   'mti:start': MtiSearch;
   'mti:step': MtiSearch;
   'mti:cancel': { cancelled: boolean };

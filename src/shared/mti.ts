@@ -18,11 +18,25 @@ export interface MtiParams {
   rounds: number;
   /** Diagnostic questions per round, at most (all asked in one call). */
   questions: number;
-  /** Anchor checks in flight at once; the chosen anchor is still the first "yes" in rank order. */
-  concurrency: number;
+  /**
+   * Anchor checks in flight at once, started in rank order; the chosen anchor is the first "yes" in rank
+   * order whatever this is. K (the default) gives the shortest round, 1 the fewest MLLM calls (the
+   * sequential algorithm); `npm run bench:mti` measures both sides.
+   */
+  checkConcurrency: number;
 }
 
-export const MTI_DEFAULTS: MtiParams = { k: 20, xi: 0.85, lambda: 0.8, rounds: 1, questions: 6, concurrency: 20 };
+export const MTI_DEFAULTS: MtiParams = { k: 20, xi: 0.85, lambda: 0.8, rounds: 1, questions: 6, checkConcurrency: 20 };
+
+/**
+ * Parameters as stored by any version, completed with the defaults. Searches saved before the knob was
+ * renamed carry `concurrency`; it meant the same thing.
+ */
+export function mtiParamsOf(stored: Partial<MtiParams> & { concurrency?: number }): MtiParams {
+  const { concurrency, ...rest } = stored;
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<MtiParams>;
+  return { ...MTI_DEFAULTS, ...(concurrency !== undefined ? { checkConcurrency: concurrency } : {}), ...defined };
+}
 
 export type MtiActor = 'mllm' | 'analyst';
 export type MtiVerdict = 'yes' | 'no' | 'unclear';
@@ -155,7 +169,7 @@ export interface MetricsRow {
   mINP: number;
 }
 
-/** `eval:mti` and `ctgi eval --mti`: metrics without and with MTI over a labelled split. */
+/** The `eval-mti` job's report (`ctgi eval --mti`, the MTI report view): metrics without and with MTI over a labelled split. */
 export interface MtiEvalReport {
   modelName: string;
   split: Split;

@@ -1,13 +1,18 @@
 // MTI end to end on the synthetic world, the way an analyst and a researcher use it: import the world,
 // register and embed the toy CLIP, point an endpoint at the oracle MLLM (which looks at the pixels and
 // errs at a set rate), then (1) `ctgi eval --mti` on vague one-attribute queries must raise R@1 clearly,
-// and (2) a search whose endpoint dies mid-dialogue must fall back to the plain ranking and say so.
+// (2) the evaluation, an `eval-mti` job, can be cancelled mid-way and continued without redoing the queries
+// already done, and (3) a search whose endpoint dies mid-dialogue must fall back to the plain ranking and
+// say so.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
 import type { MtiEvalReport } from '../../src/shared/mti';
+import type { Job } from '../../src/shared/domain';
+import { evalMtiReport, startEvalMti, type EvalMtiState } from '../../src/main/jobs/eval-mti';
+import { getJobRow } from '../../src/main/db/repos/jobs';
 import { startMtiSearch, stepMtiSearch } from '../../src/main/search/mti-service';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
@@ -23,6 +28,7 @@ let ws: string;
 let world: WorldFixture;
 let oracle: OracleServer;
 let flaky: OracleServer;
+let slow: OracleServer;
 
 async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
@@ -47,9 +53,12 @@ beforeAll(async () => {
   oracle = await startOracle({ world: world.dir, wrongRate: 0.1, seed: 7 });
   // Every attempt after the first few answers 500: the anchor checks pass, later calls fail.
   flaky = await startOracle({ world: world.dir, seed: 7, faults: { rate500: 1 } });
+  // Slow enough that a cancel lands while queries are in flight.
+  slow = await startOracle({ world: world.dir, seed: 7, latencyMs: 150 });
   for (const [name, url] of [
     ['oracle', oracle.url],
     ['flaky', flaky.url],
+    ['slow', slow.url],
   ] as const) {
     const r = await ctgi(
       'endpoints',
@@ -72,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await oracle?.close();
   await flaky?.close();
+  await slow?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -104,6 +114,60 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
     expect(m.callsPerQuery.mean).toBeGreaterThan(1);
     expect(m.latencyMs.p50).toBeLessThanOrEqual(m.latencyMs.p95);
     expect(m.top1Similarity.min).toBeLessThanOrEqual(m.top1Similarity.max);
+  });
+
+  it('prints the evaluation job’s progress on stderr and its report with the checks-at-once setting', async () => {
+    const r = await ctgi('eval', '--model', 'toy', '--mti', '--vqa', 'oracle', '--queries', 'one-attribute', '--xi', '2', '--limit', '6', '--check-concurrency', '3');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/MTI #\d+: \d+\/6 queries/);
+    expect(r.out).toMatch(/6 queries, gallery \d+/);
+    expect(r.out).toContain('3 checks at once');
+    const bad = await ctgi('eval', '--model', 'toy', '--mti', '--vqa', 'oracle', '--check-concurrency', '0');
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/checkConcurrency/);
+  });
+
+  it('cancels an evaluation mid-way and continues it without redoing the queries already done', async () => {
+    const w = openWorkspace(ws, { resumeJobs: false });
+    try {
+      const modelId = asModelId((w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id);
+      const settled = (id: Job['id']): Promise<Job> =>
+        new Promise((resolve) => {
+          const check = (j: Job): void => {
+            if (j.id === id && ['done', 'failed', 'cancelled'].includes(j.status)) {
+              off();
+              resolve(j);
+            }
+          };
+          const off = w.bus.on('jobs:progress', check);
+          check(w.jobs.get(id));
+        });
+      const { job } = startEvalMti(w, { modelId, queries: 'one-attribute', vqaEndpoint: 'slow', limit: 24, parallel: 2, params: { xi: 2 } });
+      expect(job.kind).toBe('eval-mti');
+      await expect.poll(() => w.jobs.get(job.id).done, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(3);
+      const cancelled = await w.jobs.cancel(job.id);
+      expect(cancelled.status).toBe('cancelled');
+      expect(cancelled.total).toBe(24);
+      expect(cancelled.done).toBeLessThan(24);
+      expect(evalMtiReport(w, { jobId: job.id }).report).toBeNull();
+      const kept = (JSON.parse(getJobRow(w.db, job.id)!.state!) as EvalMtiState).results;
+      expect(kept.length).toBe(cancelled.done);
+
+      w.jobs.resume(job.id);
+      const final = await settled(job.id);
+      expect(final.status, final.error ?? '').toBe('done');
+      expect(final.done).toBe(24);
+      const state = JSON.parse(getJobRow(w.db, job.id)!.state!) as EvalMtiState;
+      expect(state.results.map((x) => x.captionId)).toEqual([...state.results.map((x) => x.captionId)].sort((a, b) => a - b));
+      // The queries done before the cancel were not run again: their timings are the ones measured then.
+      for (const k of kept) expect(state.results.find((x) => x.captionId === k.captionId)).toEqual(k);
+      const { report, job: shown } = evalMtiReport(w, { modelId });
+      expect(shown?.id).toBe(job.id);
+      expect(report?.queries).toBe(24);
+      expect(report?.with.r1).toBeGreaterThanOrEqual(report!.without.r1);
+    } finally {
+      await w.close();
+    }
   });
 
   it('falls back to the plain ranking, and says why, when the endpoint fails mid-dialogue', async () => {

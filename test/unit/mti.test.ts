@@ -125,24 +125,60 @@ describe('ranking helpers', () => {
 });
 
 describe('anchor search', () => {
-  it('chooses the same anchor, with the same checks, as the sequential algorithm under random latencies', async () => {
-    for (let seed = 1; seed <= 40; seed++) {
-      const r = rng(seed);
-      const yes = new Set(gallery.filter(() => r() < 0.15));
-      const lat = new Map([...gallery].map((id) => [id, Math.floor(r() * 8)]));
-      const deps = fakeDeps({ yes: (id) => yes.has(id), latency: (id) => lat.get(id)!, base: descending(50) });
-      const cands = candidates(20);
-      const seq = await findAnchorSequential(deps, 'q', cands, new AbortController().signal);
-      const conc = await findAnchor(deps, 'q', cands, { concurrency: 1 + Math.floor(r() * 20), signal: new AbortController().signal });
-      expect(conc.anchorAt, `seed ${seed}`).toBe(seq.anchorAt);
-      expect(conc.checks.map((c) => [c.imageId, c.verdict]), `seed ${seed}`).toEqual(seq.checks.map((c) => [c.imageId, c.verdict]));
+  it('chooses the same anchor, with the same checks, as the sequential algorithm under random latencies, at every concurrency', async () => {
+    for (const checkConcurrency of [1, 2, 5, 7, 20, 64]) {
+      for (let seed = 1; seed <= 25; seed++) {
+        const r = rng(seed * 101 + checkConcurrency);
+        const yes = new Set(gallery.filter(() => r() < 0.15));
+        const lat = new Map([...gallery].map((id) => [id, Math.floor(r() * 5)]));
+        const deps = fakeDeps({ yes: (id) => yes.has(id), latency: (id) => lat.get(id)!, base: descending(50) });
+        const cands = candidates(20);
+        const seq = await findAnchorSequential(deps, 'q', cands, new AbortController().signal);
+        const conc = await findAnchor(deps, 'q', cands, { checkConcurrency, signal: new AbortController().signal });
+        const at = `concurrency ${checkConcurrency}, seed ${seed}`;
+        expect(conc.anchorAt, at).toBe(seq.anchorAt);
+        expect(conc.checks.map((c) => [c.imageId, c.verdict]), at).toEqual(seq.checks.map((c) => [c.imageId, c.verdict]));
+        // Never fewer calls than the sequential algorithm; exactly as many when one check runs at a time.
+        expect(conc.calls, at).toBeGreaterThanOrEqual(seq.calls);
+        expect(conc.calls, at).toBeLessThanOrEqual(cands.length);
+        if (checkConcurrency === 1) expect(conc.calls, at).toBe(seq.calls);
+      }
     }
+  }, 30_000);
+
+  it('makes exactly the sequential calls at concurrency 1', async () => {
+    const deps = fakeDeps({ yes: (id) => id === 1004, latency: () => 2, base: descending(50) });
+    const found = await findAnchor(deps, 'q', candidates(20), { checkConcurrency: 1, signal: new AbortController().signal });
+    expect(found.anchorAt).toBe(4);
+    expect(found.calls).toBe(5);
+    expect(deps.calls.yesno).toEqual([1000, 1001, 1002, 1003, 1004]);
+  });
+
+  it('cancels the checks of lower ranks still in flight as soon as a yes is known', async () => {
+    const aborted: number[] = [];
+    let rank1Answered = false;
+    const deps = fakeDeps({ yes: (id) => id === 1001, base: descending(50) });
+    deps.askYesNo = async (id, _q, signal) => {
+      deps.calls.yesno.push(id);
+      signal.addEventListener('abort', () => !rank1Answered && aborted.push(id), { once: true });
+      // Rank 1 answers late: the yes at rank 2 is known long before the anchor is resolved.
+      await sleep(id === 1000 ? 80 : id === 1001 ? 1 : 1000, signal);
+      if (id === 1000) rank1Answered = true;
+      return id === 1001 ? 'Yes' : 'No';
+    };
+    const t0 = performance.now();
+    const found = await findAnchor(deps, 'q', candidates(10), { checkConcurrency: 5, signal: new AbortController().signal });
+    expect(found.anchorAt).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(500);
+    // Ranks 3–5 were in flight and were cancelled when rank 2 said yes, before rank 1 answered; 6–10 never started.
+    expect(aborted.sort()).toEqual([1002, 1003, 1004]);
+    expect(deps.calls.yesno.sort()).toEqual([1000, 1001, 1002, 1003, 1004]);
   });
 
   it('runs checks concurrently: a yes at rank 7 of 20 costs about one latency, not seven', async () => {
     const deps = fakeDeps({ yes: (id) => id === 1006, latency: () => 40, base: descending(50) });
     const t0 = performance.now();
-    const found = await findAnchor(deps, 'q', candidates(20), { concurrency: 20, signal: new AbortController().signal });
+    const found = await findAnchor(deps, 'q', candidates(20), { checkConcurrency: 20, signal: new AbortController().signal });
     const ms = performance.now() - t0;
     expect(found.anchorAt).toBe(6);
     expect(found.checks).toHaveLength(7);
@@ -151,7 +187,7 @@ describe('anchor search', () => {
 
   it('never starts candidates below a known yes when checks go in waves', async () => {
     const deps = fakeDeps({ yes: (id) => id === 1001, latency: (id) => (id === 1001 ? 1 : 30), base: descending(50) });
-    const found = await findAnchor(deps, 'q', candidates(20), { concurrency: 4, signal: new AbortController().signal });
+    const found = await findAnchor(deps, 'q', candidates(20), { checkConcurrency: 4, signal: new AbortController().signal });
     expect(found.anchorAt).toBe(1);
     expect(Math.max(...deps.calls.yesno)).toBeLessThan(1004);
   });
@@ -163,19 +199,19 @@ describe('anchor search', () => {
       await sleep(id === 1000 ? 10 : 1);
       return id === 1000 ? 'Yes' : 'No';
     };
-    expect((await findAnchor(below, 'q', candidates(10), { concurrency: 10, signal: new AbortController().signal })).anchorAt).toBe(0);
+    expect((await findAnchor(below, 'q', candidates(10), { checkConcurrency: 10, signal: new AbortController().signal })).anchorAt).toBe(0);
     const above = fakeDeps({ yes: (id) => id === 1005, base: descending(50) });
     above.askYesNo = async (id) => {
       if (id === 1002) throw new Error('boom at rank 3');
       return id === 1005 ? 'Yes' : 'No';
     };
-    await expect(findAnchor(above, 'q', candidates(10), { concurrency: 10, signal: new AbortController().signal })).rejects.toThrow('boom at rank 3');
+    await expect(findAnchor(above, 'q', candidates(10), { checkConcurrency: 10, signal: new AbortController().signal })).rejects.toThrow('boom at rank 3');
   });
 
   it('treats "eyes" as no anchor', async () => {
     const deps = fakeDeps({ yes: () => false, base: descending(50) });
     deps.askYesNo = async () => 'eyes';
-    const found = await findAnchor(deps, 'q', candidates(5), { concurrency: 5, signal: new AbortController().signal });
+    const found = await findAnchor(deps, 'q', candidates(5), { checkConcurrency: 5, signal: new AbortController().signal });
     expect(found.anchorAt).toBeNull();
     expect(found.checks.map((c) => c.verdict)).toEqual(['unclear', 'unclear', 'unclear', 'unclear', 'unclear']);
   });

@@ -13,7 +13,6 @@ import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoi
 import { getKeyStore } from '../llm/keys';
 import { queryTokens, searchText } from '../search/text-search';
 import { evaluateRetrieval } from '../pipelines/eval';
-import { evaluateMti } from '../pipelines/eval-mti';
 import { listMtgRunsForImage } from '../db/repos/mtg';
 import { listPromptSetsWithDefault, savePromptSetChecked, startMtg } from '../jobs/mtg';
 import { reviewHandlers } from '../review/handlers';
@@ -70,7 +69,6 @@ export function createHandlers(ws: Workspace): Handlers {
     'search:text': (arg) => searchText(db, arg),
     'search:tokens': ({ modelId, query }) => queryTokens(db, modelId, query),
     'eval:run': ({ modelId, split, datasetId, queries }) => evaluateRetrieval(db, { modelId, split, datasetId, queries }),
-    'eval:mti': (arg) => evaluateMti(db, { ...arg, keyStore: getKeyStore() }),
   };
 }
 

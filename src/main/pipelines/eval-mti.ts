@@ -5,7 +5,7 @@
 // which is what ξ (the early-exit threshold) must be chosen against for a model.
 import type { EvalQueryKind, Split } from '../../shared/domain';
 import type { DatasetId, ModelId } from '../../shared/ids';
-import { MTI_DEFAULTS, type MetricsRow, type MtiEvalReport, type MtiParams } from '../../shared/mti';
+import { mtiParamsOf, type MetricsRow, type MtiEvalReport, type MtiParams } from '../../shared/mti';
 import { blobToVector } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
@@ -35,7 +35,45 @@ export interface MtiEvalOptions {
   keyStore: KeyStore;
   llm?: LlmClientOptions;
   signal?: AbortSignal;
+  /** Results of an earlier, interrupted run: queries found here (same caption, same text) are not run again. */
+  done?: readonly MtiEvalQueryResult[];
+  /** Before the first query (done = the reused results) and after each one. */
   onProgress?: (done: number, total: number) => void;
+  /** After each query, with every result so far in query order (what a resumable caller persists). */
+  onQuery?: (results: MtiEvalQueryResult[], total: number) => void;
+  /** Time spent by earlier attempts, added to the report's `ms`. */
+  earlierMs?: number;
+}
+
+/** The IRRA figures of one query on one ranking. */
+interface QueryFigures {
+  /** 1-based rank of the first match. */
+  first: number;
+  /** Average precision, 0–1. */
+  ap: number;
+  /** matches / rank of the last match, 0–1. */
+  inp: number;
+}
+
+/**
+ * Everything the report needs from one query, small enough to persist per query (so an interrupted
+ * evaluation continues instead of starting over), instead of two gallery-wide score rows.
+ */
+export interface MtiEvalQueryResult {
+  captionId: number;
+  query: string;
+  /** On S(q, ·) and on MTI's scores; null when the query's person has no image in the gallery. */
+  without: QueryFigures | null;
+  with: QueryFigures | null;
+  calls: number;
+  ms: number;
+  /** Best S(q, v) over the gallery. */
+  top1: number;
+  anchor: boolean;
+  anchorCorrect: boolean;
+  earlyStop: boolean;
+  fallback: boolean;
+  refined: string | null;
 }
 
 export function quantile(sorted: ArrayLike<number>, q: number): number {
@@ -59,15 +97,37 @@ function histogram(values: Float64Array, bins = 10): MtiEvalReport['top1Similari
   return out;
 }
 
-const pick = (m: MetricsRow): MetricsRow => ({ r1: m.r1, r5: m.r5, r10: m.r10, mAP: m.mAP, mINP: m.mINP });
+function figuresOf(row: Float32Array, pid: PersonId, galleryPids: readonly PersonId[]): QueryFigures | null {
+  const m = retrievalMetrics(row, [pid], galleryPids);
+  if (m.queries === 0) return null;
+  return { first: m.perQuery.firstMatchRank[0]!, ap: m.perQuery.ap[0]!, inp: m.perQuery.inp[0]! };
+}
+
+/** R@k, mAP and mINP from per-query figures, summed in query order as `retrievalMetrics` does. */
+function metricsOf(figures: readonly (QueryFigures | null)[]): MetricsRow & { queries: number } {
+  let scored = 0;
+  let hits1 = 0;
+  let hits5 = 0;
+  let hits10 = 0;
+  let sumAp = 0;
+  let sumInp = 0;
+  for (const f of figures) {
+    if (!f) continue;
+    scored++;
+    sumAp += f.ap;
+    sumInp += f.inp;
+    if (f.first <= 1) hits1++;
+    if (f.first <= 5) hits5++;
+    if (f.first <= 10) hits10++;
+  }
+  const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
+  return { r1: pct(hits1), r5: pct(hits5), r10: pct(hits10), mAP: pct(sumAp), mINP: pct(sumInp), queries: scored };
+}
 
 export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEvalReport> {
   const started = performance.now();
   const kind = opts.queries ?? 'captions';
-  const params: MtiParams = {
-    ...MTI_DEFAULTS,
-    ...Object.fromEntries(Object.entries(opts.params ?? {}).filter(([, v]) => v !== undefined)),
-  };
+  const params: MtiParams = mtiParamsOf(opts.params ?? {});
   const row = resolveModelRow(db, opts.modelId);
   const modelId = row.id as ModelId;
   const gallery = db
@@ -136,89 +196,116 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
     (c) => imageById.get(c.image_id)!.identity_id ?? `caption:${c.id}`,
   );
 
-  const model = await textEncoderPool(db).get(row);
-  const scoreText = async (text: string): Promise<Float32Array> => {
-    const {
-      vectors: [q],
-    } = await encodeTexts(model, [text]);
-    const out = new Float32Array(ng);
-    for (let j = 0; j < ng; j++) out[j] = dotAt(vectors, j * dim, q!, dim);
-    return out;
-  };
+  const nq = texts.length;
+  const results: (MtiEvalQueryResult | undefined)[] = new Array(nq);
+  // Reuse an earlier attempt's results only where the query is still the same (the split may have changed).
+  const earlier = new Map((opts.done ?? []).map((r) => [r.captionId, r]));
+  captions.forEach((c, q) => {
+    const r = earlier.get(c.id);
+    if (r && r.query === texts[q]) results[q] = r;
+  });
+  let done = results.filter((r) => r !== undefined).length;
+  opts.onProgress?.(done, nq);
 
+  const signal = opts.signal ?? new AbortController().signal;
   const vqaEp = pickEndpoint(db, opts.vqaEndpoint, 'vqa');
   const aggEp = aggregatorFor(db, vqaEp, opts.aggregatorEndpoint, 'reconstructor');
-  const vqa = createLlmClient(db, vqaEp, opts.keyStore, opts.llm);
-  const agg = aggEp.name === vqaEp.name ? vqa : createLlmClient(db, aggEp, opts.keyStore, opts.llm);
-  const pool = compilePromptSet(defaultPromptSetBody());
-  const mllm = mllmSide(db, vqa, agg);
-  const signal = opts.signal ?? new AbortController().signal;
+  if (done < nq) {
+    const model = await textEncoderPool(db).get(row);
+    const scoreText = async (text: string): Promise<Float32Array> => {
+      const {
+        vectors: [q],
+      } = await encodeTexts(model, [text]);
+      const out = new Float32Array(ng);
+      for (let j = 0; j < ng; j++) out[j] = dotAt(vectors, j * dim, q!, dim);
+      return out;
+    };
+    const vqa = createLlmClient(db, vqaEp, opts.keyStore, opts.llm);
+    const agg = aggEp.name === vqaEp.name ? vqa : createLlmClient(db, aggEp, opts.keyStore, opts.llm);
+    const pool = compilePromptSet(defaultPromptSetBody());
+    const mllm = mllmSide(db, vqa, agg);
+    const identityOf = new Map(gallery.map((g) => [g.image_id, g.identity_id]));
 
-  const nq = texts.length;
-  const before = new Float32Array(nq * ng);
-  const after = new Float32Array(nq * ng);
-  const calls = new Float64Array(nq);
-  const latency = new Float64Array(nq);
-  const refinedText: (string | null)[] = new Array(nq).fill(null);
-  let anchors = 0;
-  let earlyStops = 0;
-  let fallbacks = 0;
-  let anchorCorrect = 0;
-  let done = 0;
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < nq) {
-      const q = next++;
-      const text = texts[q]!;
-      const deps: MtiDeps = { gallery: galleryIds, pool, ...mllm, scoreAll: (t) => scoreText(t) };
-      const t0 = performance.now();
-      const out = await runMti(deps, text, params, signal);
-      latency[q] = performance.now() - t0;
-      before.set(out.base, q * ng);
-      after.set(out.scores, q * ng);
-      calls[q] = out.calls;
-      const anchored = out.rounds.find((r) => r.anchor);
-      if (anchored) {
-        anchors++;
-        const g = gallery.find((x) => x.image_id === anchored.anchor!.imageId);
-        if (g && g.identity_id !== null && g.identity_id === queryPids[q]) anchorCorrect++;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < nq) {
+        const q = next++;
+        if (results[q]) continue;
+        if (signal.aborted) return;
+        const text = texts[q]!;
+        const deps: MtiDeps = { gallery: galleryIds, pool, ...mllm, scoreAll: (t) => scoreText(t) };
+        const t0 = performance.now();
+        const out = await runMti(deps, text, params, signal);
+        const ms = performance.now() - t0;
+        const anchored = out.rounds.find((r) => r.anchor);
+        const anchorPerson = anchored ? identityOf.get(anchored.anchor!.imageId) : undefined;
+        let top1 = -Infinity;
+        for (let j = 0; j < ng; j++) top1 = Math.max(top1, out.base[j]!);
+        results[q] = {
+          captionId: captions[q]!.id,
+          query: text,
+          without: figuresOf(out.base, queryPids[q]!, galleryPids),
+          with: figuresOf(out.scores, queryPids[q]!, galleryPids),
+          calls: out.calls,
+          ms,
+          top1,
+          anchor: anchored !== undefined,
+          anchorCorrect: anchorPerson !== undefined && anchorPerson !== null && anchorPerson === queryPids[q],
+          earlyStop: out.rounds.some((r) => r.earlyStop),
+          fallback: out.fallback !== null,
+          refined: out.rounds.at(-1)?.refined ?? null,
+        };
+        done++;
+        opts.onQuery?.(
+          results.filter((r): r is MtiEvalQueryResult => r !== undefined),
+          nq,
+        );
+        opts.onProgress?.(done, nq);
       }
-      if (out.rounds.some((r) => r.earlyStop)) earlyStops++;
-      if (out.fallback) fallbacks++;
-      refinedText[q] = out.rounds.at(-1)?.refined ?? null;
-      opts.onProgress?.(++done, nq);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 4) }, worker));
-
-  const m0 = retrievalMetrics(before, queryPids, galleryPids);
-  const m1 = retrievalMetrics(after, queryPids, galleryPids);
-  const top1 = new Float64Array(nq);
-  for (let q = 0; q < nq; q++) {
-    let best = -Infinity;
-    for (let j = 0; j < ng; j++) best = Math.max(best, before[q * ng + j]!);
-    top1[q] = best;
+    };
+    await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 4) }, worker));
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('The evaluation was cancelled.');
   }
+  return summarise(row.name, opts, kind, ng, params, vqaEp.name, aggEp.name, results as MtiEvalQueryResult[], started);
+}
+
+/** The report from every query's result, in query order. */
+function summarise(
+  modelName: string,
+  opts: Pick<MtiEvalOptions, 'split' | 'earlierMs'>,
+  kind: EvalQueryKind,
+  ng: number,
+  params: MtiParams,
+  vqaEndpoint: string,
+  aggregatorEndpoint: string,
+  results: readonly MtiEvalQueryResult[],
+  started: number,
+): MtiEvalReport {
+  const nq = results.length;
+  const m0 = metricsOf(results.map((r) => r.without));
+  const m1 = metricsOf(results.map((r) => r.with));
+  const top1 = Float64Array.from(results, (r) => r.top1);
   const mean = top1.reduce((a, b) => a + b, 0) / nq;
   top1.sort();
-  const lat = Float64Array.from(latency).sort();
-  const cs = Float64Array.from(calls).sort();
-  const share = (n: number): number => (100 * n) / nq;
+  const lat = Float64Array.from(results, (r) => r.ms).sort();
+  const cs = Float64Array.from(results, (r) => r.calls).sort();
+  const count = (f: (r: MtiEvalQueryResult) => boolean): number => (100 * results.filter(f).length) / nq;
   const examples: MtiEvalReport['examples'] = [];
-  for (let q = 0; q < nq && examples.length < 5; q++) {
-    const b = m0.perQuery.firstMatchRank[q]!;
-    const a = m1.perQuery.firstMatchRank[q]!;
-    if (b !== a && b > 0) examples.push({ query: texts[q]!, refined: refinedText[q]!, before: b, after: a });
+  for (const r of results) {
+    if (examples.length >= 5) break;
+    const b = r.without?.first ?? 0;
+    const a = r.with?.first ?? 0;
+    if (b !== a && b > 0) examples.push({ query: r.query, refined: r.refined, before: b, after: a });
   }
   return {
-    modelName: row.name,
+    modelName,
     split: opts.split,
     queryKind: kind,
     queries: m0.queries,
     gallery: ng,
     params,
-    vqaEndpoint: vqaEp.name,
-    aggregatorEndpoint: aggEp.name,
+    vqaEndpoint,
+    aggregatorEndpoint,
     without: pick(m0),
     with: pick(m1),
     callsPerQuery: {
@@ -234,10 +321,10 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
       p99: quantile(lat, 0.99),
       max: lat[nq - 1]!,
     },
-    anchorFound: share(anchors),
-    earlyStops: share(earlyStops),
-    fallbacks: share(fallbacks),
-    anchorCorrect: share(anchorCorrect),
+    anchorFound: count((r) => r.anchor),
+    earlyStops: count((r) => r.earlyStop),
+    fallbacks: count((r) => r.fallback),
+    anchorCorrect: count((r) => r.anchorCorrect),
     top1Similarity: {
       min: top1[0]!,
       p10: quantile(top1, 0.1),
@@ -248,9 +335,11 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
       histogram: histogram(top1),
     },
     examples,
-    ms: performance.now() - started,
+    ms: (opts.earlierMs ?? 0) + performance.now() - started,
   };
 }
+
+const pick = (m: MetricsRow): MetricsRow => ({ r1: m.r1, r5: m.r5, r10: m.r10, mAP: m.mAP, mINP: m.mINP });
 
 const f = (x: number): string => x.toFixed(2);
 
@@ -261,7 +350,7 @@ export function formatMtiEval(r: MtiEvalReport): string[] {
   const p = r.params;
   return [
     `Model "${r.modelName}", ${r.split} split, ${r.queryKind} queries: ${r.queries} queries, gallery ${r.gallery}`,
-    `MTI: K ${p.k}, ξ ${p.xi}, λ ${p.lambda}, rounds ${p.rounds}, ≤${p.questions} questions; VQA ${r.vqaEndpoint}, aggregator ${r.aggregatorEndpoint}`,
+    `MTI: K ${p.k}, ξ ${p.xi}, λ ${p.lambda}, rounds ${p.rounds}, ≤${p.questions} questions, ${p.checkConcurrency} checks at once; VQA ${r.vqaEndpoint}, aggregator ${r.aggregatorEndpoint}`,
     row('without MTI', r.without),
     row('with MTI', r.with),
     `MLLM calls per query: mean ${f(r.callsPerQuery.mean)}, p95 ${f(r.callsPerQuery.p95)}, max ${r.callsPerQuery.max}`,

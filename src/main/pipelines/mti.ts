@@ -5,10 +5,12 @@
 // benchmark wire them to fakes.
 //
 // Latency: the paper's own limitation is the sequential anchor search (up to K MLLM calls in a row). Here
-// the checks run concurrently in rank order, and the anchor is resolved as soon as it is known: the
-// first "yes" whose better-ranked candidates all said "no". Candidates below a known "yes" are never
-// started, and those in flight are aborted. The anchor and the recorded checks are therefore exactly those
-// of the sequential algorithm, while a round costs about one check wave + one VQA call + one aggregation.
+// up to `checkConcurrency` checks run at once, started in rank order, and the anchor is resolved as soon as
+// it is known: the first "yes" whose better-ranked candidates all said "no". Candidates below a known
+// "yes" are never started, and those already in flight are aborted at once (their answers could not change
+// the anchor). The anchor and the recorded checks are therefore exactly those of the sequential algorithm
+// for every concurrency; the knob trades latency (checkConcurrency = K: about one check wave + one VQA call
+// + one aggregation) against MLLM calls (checkConcurrency = 1: the sequential algorithm's count).
 import type { ImageId } from '../../shared/ids';
 import type { MtiActor, MtiCheck, MtiParams, MtiQuestion, MtiRound, MtiVerdict } from '../../shared/mti';
 import { judgeRelevance } from './answer-filters';
@@ -106,7 +108,8 @@ export interface AnchorSearch {
 }
 
 export interface AnchorOptions {
-  concurrency: number;
+  /** Checks in flight at once (1 = the sequential algorithm); started in rank order. */
+  checkConcurrency: number;
   /** ξ and the top candidate's raw cosine S(q, v̂1): above ξ, that candidate is checked alone first. */
   xi?: number;
   topCosine?: number;
@@ -124,8 +127,8 @@ const abortError = (signal: AbortSignal): Error =>
     : Object.assign(new Error('The search was cancelled.'), { name: 'AbortError' });
 
 /**
- * The first candidate, in rank order, the MLLM says the query describes. Checks run `concurrency` at a
- * time in rank order; a failed check only fails the search if the sequential algorithm would have
+ * The first candidate, in rank order, the MLLM says the query describes. Checks run `checkConcurrency` at
+ * a time in rank order; a failed check only fails the search if the sequential algorithm would have
  * reached it (every better candidate said no).
  */
 export async function findAnchor(
@@ -227,20 +230,27 @@ export async function findAnchor(
         for (const ctl of controllers) ctl?.abort(new Error('anchor already found'));
         resolvePromise(r);
       };
+      // The anchor is at `pos` or above it now: checks of lower ranks still in flight cannot change it, so
+      // they are cancelled rather than left to run (and to hold an endpoint slot) until the round resolves.
+      const cutBelow = (pos: number): void => {
+        if (pos + 1 >= limit) return;
+        limit = pos + 1;
+        for (let p = limit; p < n; p++) controllers[p]?.abort(new Error('a better-ranked candidate said yes'));
+      };
       const pump = (): void => {
         if (settled) return;
         if (opts.signal.aborted) return finish({ pos: null, error: abortError(opts.signal) });
         const r = resolve();
         if (r !== undefined) return finish(r);
-        while (inFlight < Math.max(1, opts.concurrency) && next < limit) {
+        while (inFlight < Math.max(1, opts.checkConcurrency) && next < limit) {
           const pos = next++;
           inFlight++;
           void check(pos).then(() => {
             inFlight--;
             const o = outcomes[pos]!;
-            if (o.kind === 'done' && !settled) opts.onCheck?.(o.check);
-            if (o.kind === 'done' && o.check.verdict === 'yes') limit = Math.min(limit, pos + 1);
-            if (o.kind === 'error') limit = Math.min(limit, pos + 1);
+            // A check below a known yes (or failure) was abandoned: its answer is not part of the round.
+            if (o.kind === 'done' && !settled && pos < limit) opts.onCheck?.(o.check);
+            if ((o.kind === 'done' && o.check.verdict === 'yes') || o.kind === 'error') cutBelow(pos);
             pump();
           });
         }
@@ -473,7 +483,7 @@ export async function runRound(input: RoundInput, original: string): Promise<Mti
     const queryScores = query === original ? base : await cache.get(query, signal);
     const top = candidates[0];
     const found = await findAnchor(deps, query, candidates, {
-      concurrency: params.concurrency,
+      checkConcurrency: params.checkConcurrency,
       xi: params.xi,
       topCosine: top ? queryScores[top.index] : undefined,
       known: input.known,

@@ -2,6 +2,7 @@
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
 import type { MtiInvokeResults } from '../../shared/mti-contract';
 import { deleteSearch, markInterruptedSearches } from '../db/repos/searches';
+import { evalMtiReport, startEvalMti } from '../jobs/eval-mti';
 import { getKeyStore } from '../llm/keys';
 import type { Workspace } from '../workspace';
 import {
@@ -24,6 +25,8 @@ export function mtiHandlers(ws: Workspace): MtiHandlers {
   markInterruptedSearches(db);
   const host = (): MtiHost => ({ db, keyStore: getKeyStore(), emit: (p) => ws.bus.emit('mti:progress', p) });
   return {
+    'eval:mti-start': (arg) => startEvalMti(ws, arg),
+    'eval:mti-report': (arg) => evalMtiReport(ws, arg),
     'mti:start': (arg) => startMtiSearch(host(), arg),
     'mti:step': (arg) => stepMtiSearch(host(), arg),
     'mti:cancel': ({ id }) => cancelMtiSearch(db, id),

@@ -9,7 +9,7 @@ import type { ParsedArg } from '../../shared/contract';
 import type { LlmEndpoint } from '../../shared/domain';
 import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
 import {
-  MTI_DEFAULTS,
+  mtiParamsOf,
   type MtiAction,
   type MtiCheck,
   type MtiParams,
@@ -417,10 +417,7 @@ const emptyRound = (s: Session): MtiRound => newRound(0, s.transcript.query);
 export async function startMtiSearch(host: MtiHost, arg: ParsedArg<'mti:start'>): Promise<MtiSearch> {
   const query = arg.query.trim();
   if (query === '') throw new AppError('bad_request', 'Type a description of the person to search for.');
-  const params: MtiParams = {
-    ...MTI_DEFAULTS,
-    ...Object.fromEntries(Object.entries(arg.params).filter(([, v]) => v !== undefined)),
-  };
+  const params: MtiParams = mtiParamsOf(arg.params);
   const s = await openSession(host, {
     modelId: arg.modelId,
     datasetId: (arg.datasetId ?? null) as DatasetId | null,
@@ -465,7 +462,7 @@ async function sessionFor(host: MtiHost, id: number): Promise<Session> {
       query: saved.query,
       vqaEndpoint: saved.vqaEndpoint,
       aggregatorEndpoint: saved.aggregatorEndpoint,
-      params: { ...MTI_DEFAULTS, ...saved.transcript.params },
+      params: mtiParamsOf(saved.transcript.params),
       resultCount: Math.max(saved.results.length, 1),
     },
     { id, transcript: saved.transcript },

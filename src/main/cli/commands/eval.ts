@@ -1,11 +1,12 @@
 import type { EvalReport } from '../../../shared/domain';
 import { EVAL_QUERY_KINDS, SPLITS } from '../../../shared/domain';
-import { asModelId } from '../../../shared/ids';
+import { asJobId, asModelId } from '../../../shared/ids';
 import { AppError } from '../../errors';
 import { resolveModelRow } from '../../ml/models';
 import { evaluateRetrieval } from '../../pipelines/eval';
-import { evaluateMti, formatMtiEval } from '../../pipelines/eval-mti';
-import { getKeyStore } from '../../llm/keys';
+import { evalMtiReport, startEvalMti } from '../../jobs/eval-mti';
+import { formatMtiEval } from '../../pipelines/eval-mti';
+import { jobExitCode, requeueJob, runJobInForeground } from '../foreground-job';
 import { oneOf, requiredOption, stringOption, type Command } from '../command';
 import { withWorkspace } from '../workspace';
 import { datasetOption } from './search';
@@ -30,11 +31,14 @@ export const evalCommand: Command = {
   summary: 'retrieval metrics (R@1/5/10, mAP, mINP) of a CLIP model over a labelled split',
   usage:
     'ctgi eval --model ID|NAME [--split test|val|train] [--dataset ID] [--queries captions|one-attribute|first-clause] [--json]\n' +
-    '          [--mti [--vqa ENDPOINT] [--aggregator ENDPOINT] [--k 20] [--xi 0.85] [--lambda 0.8] [--rounds 1] [--questions 6] [--limit N]]\n\n' +
+    '          [--mti [--vqa ENDPOINT] [--aggregator ENDPOINT] [--k 20] [--xi 0.85] [--lambda 0.8] [--rounds 1] [--questions 6]\n' +
+    '                 [--check-concurrency 20] [--limit N] [--parallel 4] | --mti --resume JOB]\n\n' +
     'The IRRA protocol: every human caption of the split ranks all images of the split; a match is an image\n' +
     'of the same person. --mti runs MTI (anchor check, diagnostic questions, refined query, λ-fusion) for every\n' +
     'query with the MLLM endpoints and reports the metrics without and with it, MLLM calls per query, latency\n' +
-    'percentiles and the top-1 similarity distribution (to choose ξ for the model). --queries one-attribute asks one attribute per caption ("a person with black\n' +
+    'percentiles and the top-1 similarity distribution (to choose ξ for the model); it runs as an eval-mti job\n' +
+    '(Ctrl-C cancels, --resume continues with the queries not yet done). --check-concurrency: anchor checks in\n' +
+    'flight at once (1 = sequential, fewest calls; K = shortest round). --queries one-attribute asks one attribute per caption ("a person with black\n' +
     'trousers"; synthetic worlds only, from attributes.json); first-clause cuts each caption at its first\n' +
     'clause (any dataset). The split\'s images must all be embedded with the model (`ctgi embed`).',
   options: {
@@ -51,6 +55,9 @@ export const evalCommand: Command = {
     rounds: { type: 'string' },
     questions: { type: 'string' },
     limit: { type: 'string' },
+    'check-concurrency': { type: 'string' },
+    parallel: { type: 'string' },
+    resume: { type: 'string' },
   },
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {
@@ -65,28 +72,49 @@ export const evalCommand: Command = {
           if (!Number.isFinite(n)) throw new AppError('bad_request', `--${name} must be a number; got "${v}".`);
           return n;
         };
-        const controller = new AbortController();
-        const onSigint = (): void => controller.abort(new Error('Cancelled (Ctrl-C).'));
-        process.once('SIGINT', onSigint);
-        try {
-          const m = await evaluateMti(ws.db, {
-            modelId: asModelId(model.id),
-            split,
-            datasetId: datasetOption(values),
-            queries,
-            vqaEndpoint: stringOption(values, 'vqa'),
-            aggregatorEndpoint: stringOption(values, 'aggregator'),
-            params: { k: num('k'), xi: num('xi'), lambda: num('lambda'), rounds: num('rounds'), questions: num('questions') },
-            limit: num('limit'),
-            keyStore: getKeyStore(),
-            signal: controller.signal,
-            onProgress: values.json ? undefined : (d, n) => (d === n || d % 25 === 0 ? io.err(`MTI ${d}/${n} queries`) : undefined),
-          });
-          if (values.json) io.out(JSON.stringify(m, null, 2));
-          else for (const line of formatMtiEval(m)) io.out(line);
-        } finally {
-          process.off('SIGINT', onSigint);
+        const resume = stringOption(values, 'resume');
+        const jobId =
+          resume !== undefined
+            ? requeueJob(ws, asJobId(Number(resume)), 'eval-mti', 'an MTI evaluation', `Job ${resume} has already finished; \`ctgi eval --mti\` starts a new evaluation.`)
+            : startEvalMti(ws, {
+                modelId: asModelId(model.id),
+                split,
+                datasetId: datasetOption(values),
+                queries,
+                vqaEndpoint: stringOption(values, 'vqa'),
+                aggregatorEndpoint: stringOption(values, 'aggregator'),
+                params: {
+                  k: num('k'),
+                  xi: num('xi'),
+                  lambda: num('lambda'),
+                  rounds: num('rounds'),
+                  questions: num('questions'),
+                  checkConcurrency: num('check-concurrency'),
+                },
+                // The CLI evaluates every query unless told otherwise (the API's default is a cheap 48).
+                limit: num('limit') ?? 1_000_000,
+                parallel: num('parallel'),
+              }).job.id;
+        // The same job the report view runs, here in the foreground: Ctrl-C cancels it, `--resume` continues it.
+        const final = await runJobInForeground(ws, jobId, {
+          io,
+          quiet: values.json === true,
+          everyMs: 2000,
+          showFinal: true,
+          interruptMessage: `Cancelling; \`ctgi eval --mti --model ${model.name} --resume ${jobId}\` continues with the queries not yet done.`,
+          progressLine: (j) => `MTI #${j.id}: ${j.done}/${j.total ?? '?'} queries ${j.status}${j.message ? ` — ${j.message}` : ''}`,
+        });
+        if (final.status !== 'done') {
+          io.err(
+            final.status === 'failed'
+              ? `The MTI evaluation failed: ${final.error ?? 'unknown error'}`
+              : `The MTI evaluation was cancelled after ${final.done} of ${final.total ?? '?'} queries; \`ctgi eval --mti --model ${model.name} --resume ${jobId}\` continues it.`,
+          );
+          return jobExitCode(final);
         }
+        const m = evalMtiReport(ws, { jobId }).report!;
+        if (values.json) io.out(JSON.stringify(m, null, 2));
+        else for (const line of formatMtiEval(m)) io.out(line);
         return 0;
       }
       const r = await evaluateRetrieval(ws.db, {

@@ -1,13 +1,17 @@
-// The Search page's "MTI report" tab: `eval:mti` (the same figures as `ctgi eval --mti`) as a page:
+// The Search page's "MTI report" tab: the `eval-mti` job (the same job as `ctgi eval --mti`) as a page:
 // retrieval without and with MTI, what it costs (MLLM calls per query, latency percentiles), how often an
-// anchor was found and was right, and the spread of top-1 similarities that ξ must be set against.
-import { Alert, Badge, Button, Card, Group, NumberInput, Select, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
-import { IconAlertTriangle, IconChartBar } from '@tabler/icons-react';
-import { useState } from 'react';
-import type { MtiEvalReport } from '../../../../shared/mti';
+// anchor was found and was right, and the spread of top-1 similarities that ξ must be set against. The job
+// runs in the background with a progress bar and Cancel; its report is stored with it, so the newest one
+// of the model shows again after a reload.
+import { Alert, Badge, Button, Card, Group, NumberInput, Progress, Select, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
+import { IconAlertTriangle, IconChartBar, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
+import { useEffect, useState } from 'react';
+import type { Job } from '../../../../shared/domain';
+import { MTI_DEFAULTS, type MtiEvalReport } from '../../../../shared/mti';
 import type { DatasetId, ModelId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
-import { errorMessage } from '../../lib/hooks';
+import { errorMessage, useEvent } from '../../lib/hooks';
+import { CHECK_CONCURRENCY_HINT } from './MtiSettings';
 import classes from './Mti.module.css';
 
 const METRICS = [
@@ -70,7 +74,7 @@ export function ReportBody({ r }: { r: MtiEvalReport }): React.JSX.Element {
     <Stack gap="md" data-testid="mti-report">
       <Text size="sm" c="dimmed">
         {r.modelName} · {r.split} split · {r.queries} {r.queryKind} queries against {r.gallery} images · VQA “{r.vqaEndpoint}”, aggregator “{r.aggregatorEndpoint}” · k = {r.params.k}, ξ = {r.params.xi}, λ = {r.params.lambda}, {r.params.rounds} round
-        {r.params.rounds === 1 ? '' : 's'} · {(r.ms / 1000).toFixed(1)} s
+        {r.params.rounds === 1 ? '' : 's'}, {r.params.checkConcurrency} checks at once · {(r.ms / 1000).toFixed(1)} s
       </Text>
       <Card withBorder radius="md" padding="sm">
         <Table verticalSpacing={4} data-testid="mti-report-metrics">
@@ -153,21 +157,104 @@ export function ReportBody({ r }: { r: MtiEvalReport }): React.JSX.Element {
   );
 }
 
+const RUNNING = new Set<Job['status']>(['queued', 'running']);
+
+/** The running (or last) evaluation: a progress bar with Cancel while it runs, what stopped it otherwise. */
+function EvalJobStatus({ job, onCancel, onResume }: { job: Job; onCancel: () => void; onResume: () => void }): React.JSX.Element | null {
+  const running = RUNNING.has(job.status);
+  if (job.status === 'done') return null;
+  const pct = job.total ? (100 * job.done) / job.total : 0;
+  return (
+    <Card withBorder radius="md" padding="sm" data-testid="mti-report-job" data-status={job.status}>
+      <Group justify="space-between" mb={6}>
+        <Text size="sm" fw={600}>
+          {running
+            ? `Evaluating: ${job.done} of ${job.total ?? '?'} queries`
+            : job.status === 'cancelled'
+              ? `Cancelled after ${job.done} of ${job.total ?? '?'} queries`
+              : 'The evaluation failed'}
+        </Text>
+        {running ? (
+          <Button size="xs" variant="default" color="red" leftSection={<IconPlayerStop size={14} />} onClick={onCancel} data-testid="mti-report-cancel">
+            Cancel
+          </Button>
+        ) : (
+          <Button size="xs" variant="default" leftSection={<IconPlayerPlay size={14} />} onClick={onResume} data-testid="mti-report-resume">
+            Continue
+          </Button>
+        )}
+      </Group>
+      {running && <Progress value={pct} animated={job.status === 'running'} size="lg" radius="xl" data-testid="mti-report-progress" aria-label={`${job.done} of ${job.total ?? '?'} queries`} />}
+      <Text size="xs" c="dimmed" mt={4}>
+        {job.error ?? job.message ?? ''}
+        {job.status === 'cancelled' && ' The queries already done are kept: Continue runs the rest.'}
+      </Text>
+    </Card>
+  );
+}
+
 export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId: DatasetId | undefined }): React.JSX.Element {
   const [split, setSplit] = useState<'test' | 'val' | 'train'>('test');
   const [queries, setQueries] = useState<'one-attribute' | 'first-clause' | 'captions'>('one-attribute');
   const [limit, setLimit] = useState<number>(48);
   const [xi, setXi] = useState<number>(0.85);
-  const [running, setRunning] = useState(false);
+  const [checkConcurrency, setCheckConcurrency] = useState<number>(MTI_DEFAULTS.checkConcurrency);
+  const [job, setJob] = useState<Job | null>(null);
   const [report, setReport] = useState<MtiEvalReport | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+  const jobId = job?.id;
+
+  // The newest evaluation of this model, running or done: it outlives the page (a reload shows it again).
+  useEffect(() => {
+    let live = true;
+    invoke('eval:mti-report', { modelId }).then(
+      (r) => {
+        if (!live) return;
+        setJob(r.job);
+        setReport(r.report);
+      },
+      (err: unknown) => live && setError(errorMessage(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [modelId]);
+
+  useEvent('jobs:progress', (j) => {
+    if (j.id !== jobId) return;
+    setJob(j);
+  });
+  // Once the job is done its report is stored with it: fetch it (also when the page opens on a finished job).
+  const status = job?.status;
+  useEffect(() => {
+    if (jobId === undefined || status !== 'done') return;
+    let live = true;
+    invoke('eval:mti-report', { jobId }).then(
+      (r) => live && setReport(r.report),
+      (err: unknown) => live && setError(errorMessage(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [jobId, status]);
+
+  const running = job !== null && RUNNING.has(job.status);
   const run = (): void => {
-    setRunning(true);
+    setStarting(true);
     setError(null);
-    invoke('eval:mti', { modelId, datasetId, split, queries, limit, params: { xi } }).then(
-      (r) => setReport(r),
-      (err: unknown) => setError(errorMessage(err)),
-    ).finally(() => setRunning(false));
+    invoke('eval:mti-start', { modelId, datasetId, split, queries, limit, params: { xi, checkConcurrency } })
+      .then(
+        (r) => {
+          setReport(null);
+          setJob(r.job);
+        },
+        (err: unknown) => setError(errorMessage(err)),
+      )
+      .finally(() => setStarting(false));
+  };
+  const act = (call: Promise<Job>): void => {
+    call.then(setJob, (err: unknown) => setError(errorMessage(err)));
   };
   return (
     <Stack gap="md" style={{ flex: 1, minHeight: 0, overflowY: 'auto' }} data-testid="mti-report-view">
@@ -175,7 +262,7 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
         <div>
           <Title order={4}>Does MTI help on this model?</Title>
           <Text size="sm" c="dimmed">
-            Ranks a labelled split’s queries with and without MTI; every query costs MLLM calls, so start with a few.
+            Ranks a labelled split’s queries with and without MTI as a job (see Jobs); every query costs MLLM calls, so start with a few.
           </Text>
         </div>
       </Group>
@@ -194,11 +281,14 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
           allowDeselect={false}
           data-testid="mti-report-queries"
         />
-        <NumberInput label="Queries, at most" w={140} min={1} max={5000} value={limit} onChange={(v) => setLimit(Number(v) || 1)} data-testid="mti-report-limit" />
+        <NumberInput label="Queries, at most" w={140} min={1} max={1_000_000} value={limit} onChange={(v) => setLimit(Number(v) || 1)} data-testid="mti-report-limit" />
         <Tooltip label="Early exit when the top candidate's cosine is above ξ and the MLLM confirms it. Above 1: never." withArrow multiline w={260}>
           <NumberInput label="ξ" w={100} step={0.05} min={-1} max={2} decimalScale={3} value={xi} onChange={(v) => setXi(Number(v))} data-testid="mti-report-xi" />
         </Tooltip>
-        <Button leftSection={<IconChartBar size={16} />} loading={running} onClick={run} data-testid="mti-report-run">
+        <Tooltip label={CHECK_CONCURRENCY_HINT} withArrow multiline w={280}>
+          <NumberInput label="Checks at once" w={130} min={1} max={256} value={checkConcurrency} onChange={(v) => setCheckConcurrency(Math.max(1, Number(v) || 1))} data-testid="mti-report-check-concurrency" />
+        </Tooltip>
+        <Button leftSection={<IconChartBar size={16} />} loading={starting} disabled={running} onClick={run} data-testid="mti-report-run">
           Evaluate
         </Button>
       </Group>
@@ -207,6 +297,7 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
           {error}
         </Alert>
       )}
+      {job && <EvalJobStatus job={job} onCancel={() => act(invoke('jobs:cancel', { id: job.id }))} onResume={() => act(invoke('jobs:resume', { id: job.id }))} />}
       {report && <ReportBody r={report} />}
     </Stack>
   );

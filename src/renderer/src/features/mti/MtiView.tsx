@@ -10,6 +10,7 @@ import { useInvoke } from '../../lib/hooks';
 import type { DrawerMove } from '../library/ImageDrawer';
 import { ImageDrawer } from '../library/ImageDrawer';
 import { MtiResultGrid } from './MtiResultGrid';
+import { MtiSettings, useMtiParams } from './MtiSettings';
 import { MtiTranscript } from './MtiTranscript';
 import { SavedSearches } from './SavedSearches';
 import { useMtiSearch } from './useMtiSearch';
@@ -38,13 +39,14 @@ export function MtiView({
   const [selected, setSelected] = useState<number | null>(null);
   const endpoints = useInvoke('endpoints:list', {});
   const [endpoint, setEndpoint] = useState<string | null>(null);
+  const [params, setParams] = useMtiParams();
 
   const started = useRef(0);
   useEffect(() => {
     if (startNonce === 0 || started.current === startNonce || query.trim() === '') return;
     started.current = startNonce;
-    void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined });
-  }, [startNonce, query, modelId, datasetId, start, endpoint]);
+    void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined, params });
+  }, [startNonce, query, modelId, datasetId, start, endpoint, params]);
 
   // The URL names the search on screen: open the one it names, and leave it when the URL drops it (a link
   // to the bare tab), but not in the moment between a start's answer and the URL catching up.
@@ -103,6 +105,7 @@ export function MtiView({
           clearable
           data-testid="mti-endpoint"
         />
+        <MtiSettings params={params} onChange={setParams} />
         <Button size="xs" variant="default" leftSection={<IconHistory size={14} />} onClick={() => setSavedOpen(true)} data-testid="mti-saved">
           Saved searches
         </Button>
@@ -129,7 +132,7 @@ export function MtiView({
         >
           {!busy && (
             <EmptyState.Actions>
-              <Button disabled={query.trim() === ''} onClick={() => void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined })} leftSection={<IconMessageChatbot size={16} />} data-testid="mti-start">
+              <Button disabled={query.trim() === ''} onClick={() => void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined, params })} leftSection={<IconMessageChatbot size={16} />} data-testid="mti-start">
                 {query.trim() === '' ? 'Type a description first' : `Ask the MLLM about “${query.length > 40 ? `${query.slice(0, 40)}…` : query}”`}
               </Button>
             </EmptyState.Actions>
