@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/main/db/migrate';
 import { migrations } from '../../src/main/db/migrations';
-import { v9LlmParams } from '../../src/main/db/migrations/009-llm-params';
+import { v8LlmParams } from '../../src/main/db/migrations/008-llm-params';
 import { createHandlers, dispatch } from '../../src/main/api/handlers';
 import { openDatabase } from '../../src/main/db/open';
 import { callLog, getEndpointByName, listEndpoints, listLlmCalls, upsertEndpoint } from '../../src/main/db/repos/llm';
@@ -65,7 +65,7 @@ describe('request-field settings and the refusal cache (migration 9)', () => {
   it("gives profiles saved before it 'auto' for both settings, and keeps their calls", () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ctgi-llm9-')), 'ws.sqlite');
     const old = new Database(file);
-    const at = migrations.indexOf(v9LlmParams);
+    const at = migrations.indexOf(v8LlmParams);
     migrate(old, migrations.slice(0, at), file);
     old.prepare(
       `INSERT INTO llm_endpoints (name, base_url, model, role, temperature, max_tokens, concurrency, timeout_ms, key_ref, created_at, updated_at)

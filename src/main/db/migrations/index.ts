@@ -6,7 +6,7 @@ import { v4Mtg } from './004-mtg';
 import { v5Review } from './005-review';
 import { v6Searches } from './006-searches';
 import { v7Unverified } from './007-unverified';
-import { v9LlmParams } from './009-llm-params';
+import { v8LlmParams } from './008-llm-params';
 
 /** Ordered; the database's `PRAGMA user_version` is the number of steps applied. Never edit a shipped step. */
-export const migrations: readonly Migration[] = [v1Library, v2Models, v3Llm, v4Mtg, v5Review, v6Searches, v7Unverified, v9LlmParams];
+export const migrations: readonly Migration[] = [v1Library, v2Models, v3Llm, v4Mtg, v5Review, v6Searches, v7Unverified, v8LlmParams];

@@ -8,7 +8,7 @@ import type { Migration } from '../migrate';
 // - refusals are cached like answers (a resumed job must not pay for the same refusal again). They stay
 //   'error' rows with error_kind 'refused', so the llm_calls CHECK is untouched; this partial index makes
 //   their lookup one probe, like the answers' llm_calls_cache.
-export const v9LlmParams: Migration = {
+export const v8LlmParams: Migration = {
   name: 'llm endpoint token-limit field and temperature; refusal cache index',
   up: (db) => {
     db.exec(`
