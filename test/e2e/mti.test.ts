@@ -4,7 +4,7 @@
 // The transcript must show the anchor checks with a Yes, the questions and answers, the refined query; the
 // grid the three score parts. Answering a question in place of the MLLM rewrites q̂ and re-ranks; Back
 // restores the step before; the saved search reopens from the list with its transcript. The MTI report
-// tab runs the evaluation and shows with/without metrics.
+// tab runs the evaluation as a job (progress bar, Cancel) and shows with/without metrics, also after a reload.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -181,20 +181,48 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     expect(await gridOrder()).toBe(before.order);
   });
 
-  it('evaluates MTI on the split and shows the report', async () => {
+  it('evaluates MTI on the split as a job and shows the report, also after a reload', async () => {
     await page.getByTestId('search-tab').getByText('MTI report').click();
     await page.getByTestId('mti-report-limit').fill('16');
     await page.getByTestId('mti-report-xi').fill('2');
+    await page.getByTestId('mti-report-check-concurrency').fill('5');
     await page.getByTestId('mti-report-run').click();
     const report = page.getByTestId('mti-report');
     await report.waitFor({ timeout: 90_000 });
+    await expect.poll(() => page.getByTestId('mti-report-job').count()).toBe(0);
     const metrics = (await page.getByTestId('mti-report-metrics').textContent()) ?? '';
     expect(metrics).toContain('Query alone');
     expect(metrics).toContain('With MTI');
     expect(await report.textContent()).toContain('16 one-attribute queries');
+    expect(await report.textContent()).toContain('5 checks at once');
     expect(await page.getByTestId('mti-report-histogram').textContent()).toMatch(/ξ = 2/);
     await page.waitForTimeout(200);
     await screenshot(page, 'mti-report');
+
+    // The report is stored with the job: a reload shows it again without evaluating anew.
+    await page.reload();
+    await page.getByTestId('mti-report').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('mti-report').textContent()).toContain('16 one-attribute queries');
+    expect(await page.getByTestId('mti-report-job').count()).toBe(0);
+  });
+
+  it('cancels a running evaluation from the report view', async () => {
+    await page.getByTestId('mti-report-endpoint').click();
+    await page.getByRole('option', { name: /slow/ }).click();
+    await page.getByTestId('mti-report-limit').fill('12');
+    await page.getByTestId('mti-report-run').click();
+    const job = page.getByTestId('mti-report-job');
+    // While it runs: a progress bar of the queries done, with Cancel (the slow oracle takes 1.5 s a call).
+    await page.getByTestId('mti-report-progress').waitFor({ timeout: 20_000 });
+    await expect.poll(async () => (await job.textContent()) ?? '', { timeout: 20_000 }).toMatch(/Evaluating: \d+ of 12 queries/);
+    // A new evaluation replaces the previous report on screen.
+    expect(await page.getByTestId('mti-report').count()).toBe(0);
+    await page.getByTestId('mti-report-cancel').click();
+    await expect.poll(() => job.getAttribute('data-status'), { timeout: 30_000 }).toBe('cancelled');
+    expect(await job.textContent()).toMatch(/Cancelled after \d+ of 12 queries/);
+    expect(await page.getByTestId('mti-report-resume').isVisible()).toBe(true);
+    expect(await page.getByTestId('mti-report-run').isEnabled()).toBe(true);
+    expect(await page.getByTestId('mti-report').count()).toBe(0);
   });
 
   it('cancels a running search and keeps the plain ranking', async () => {

@@ -10,7 +10,7 @@ import type { Job } from '../../../../shared/domain';
 import { MTI_DEFAULTS, type MtiEvalReport } from '../../../../shared/mti';
 import type { DatasetId, ModelId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
-import { errorMessage, useEvent } from '../../lib/hooks';
+import { errorMessage, useEvent, useInvoke } from '../../lib/hooks';
 import { CHECK_CONCURRENCY_HINT } from './MtiSettings';
 import classes from './Mti.module.css';
 
@@ -203,6 +203,8 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
   const [report, setReport] = useState<MtiEvalReport | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
+  const endpoints = useInvoke('endpoints:list', {});
+  const [endpoint, setEndpoint] = useState<string | null>(null);
   const jobId = job?.id;
 
   // The newest evaluation of this model, running or done: it outlives the page (a reload shows it again).
@@ -243,7 +245,9 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
   const run = (): void => {
     setStarting(true);
     setError(null);
-    invoke('eval:mti-start', { modelId, datasetId, split, queries, limit, params: { xi, checkConcurrency } })
+    // One endpoint for both roles when the analyst picks one; else the service's default per role.
+    const ep = endpoint ?? undefined;
+    invoke('eval:mti-start', { modelId, datasetId, split, queries, limit, vqaEndpoint: ep, aggregatorEndpoint: ep, params: { xi, checkConcurrency } })
       .then(
         (r) => {
           setReport(null);
@@ -285,6 +289,16 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
         <Tooltip label="Early exit when the top candidate's cosine is above ξ and the MLLM confirms it. Above 1: never." withArrow multiline w={260}>
           <NumberInput label="ξ" w={100} step={0.05} min={-1} max={2} decimalScale={3} value={xi} onChange={(v) => setXi(Number(v))} data-testid="mti-report-xi" />
         </Tooltip>
+        <Select
+          label="MLLM endpoint"
+          w={200}
+          placeholder="Default"
+          data={(endpoints.data ?? []).map((e) => ({ value: e.name, label: `${e.name} · ${e.model}` }))}
+          value={endpoint}
+          onChange={setEndpoint}
+          clearable
+          data-testid="mti-report-endpoint"
+        />
         <Tooltip label={CHECK_CONCURRENCY_HINT} withArrow multiline w={280}>
           <NumberInput label="Checks at once" w={130} min={1} max={256} value={checkConcurrency} onChange={(v) => setCheckConcurrency(Math.max(1, Number(v) || 1))} data-testid="mti-report-check-concurrency" />
         </Tooltip>
