@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ImageId } from '../../src/shared/ids';
-import { MTI_DEFAULTS, type MtiParams } from '../../src/shared/mti';
+import { MTI_DEFAULTS, mtiParamsOf, type MtiParams } from '../../src/shared/mti';
 import {
   findAnchor,
   findAnchorSequential,
@@ -121,6 +121,16 @@ describe('ranking helpers', () => {
     expect(fused[1]).toBeCloseTo(0.8 * 0.2 + 0.2, 6);
     expect(fused[0]).toBeCloseTo(0.8 * 0.3 + 0.2 * 0.5, 6);
     expect(fused[2]).toBeCloseTo(0.8 * 0.1 + 0.2 * 0.9, 6);
+  });
+});
+
+describe('MTI parameters', () => {
+  it('defaults to checking all K candidates at once, and reads the knob of searches saved under its old name', () => {
+    expect(MTI_DEFAULTS.checkConcurrency).toBe(MTI_DEFAULTS.k);
+    expect(mtiParamsOf({ concurrency: 3 }).checkConcurrency).toBe(3);
+    expect(mtiParamsOf({ concurrency: 3, checkConcurrency: 7 }).checkConcurrency).toBe(7);
+    expect(mtiParamsOf({ xi: 0.5, checkConcurrency: undefined })).toEqual({ ...MTI_DEFAULTS, xi: 0.5 });
+    expect(mtiParamsOf({})).not.toHaveProperty('concurrency');
   });
 });
 
