@@ -57,6 +57,17 @@ describe('caption score', { timeout: 60_000 }, () => {
     const lo = Math.min(first.score!.value, second.score!.value);
     expect(countQueue(ws.db, { scoreMin: lo + 1e-9 })).toBe(1);
     expect(countQueue(ws.db, { scoreMax: 1 })).toBe(2);
+
+    // A newer model that has embedded only the first image becomes the scoring model: the desk shows
+    // its score where it has a vector and none elsewhere, exactly what the score filter counts.
+    const newer = await registerModel(ws.db, tinyModelFolder(), 'tiny-2');
+    startEmbed(ws, { modelId: newer.id, datasetId: ds });
+    await ws.jobs.idle();
+    ws.db.prepare(`DELETE FROM embeddings WHERE model_id = ? AND image_id != ?`).run(newer.id, images[0]);
+    const firstNewer = await withScore(ws.db, getItem(ws.db, captions[0]!));
+    expect(firstNewer.score?.model).toBe('tiny-2');
+    expect((await withScore(ws.db, getItem(ws.db, captions[1]!))).score).toBeNull();
+    expect(countQueue(ws.db, { scoreMax: 1 })).toBe(1);
     await ws.close();
   });
 });

@@ -26,6 +26,7 @@ import {
   markUndone,
   nextBatch,
   rootOf,
+  scoringModel,
   setCaptionCurrentIf,
   updateCaptionStatusIf,
   type CaptionRowFull,
@@ -33,7 +34,7 @@ import {
 } from '../db/repos/review';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
-import { getEvidence, modelForImage } from './evidence';
+import { getEvidence } from './evidence';
 import { listQueueIds, neighborId } from './queue';
 import { cleanCaption } from './text';
 
@@ -101,7 +102,7 @@ export function getItem(db: Db, id: CaptionId): ReviewItem {
       root,
     ) as { id: number; text: string }[]
   ).map((h) => ({ captionId: asCaptionId(h.id), text: h.text }));
-  const model = modelForImage(db, asImageId(row.image_id));
+  const model = scoringModel(db);
   const value = model ? getCaptionScore(db, id, model.id) : undefined;
   return {
     caption: {

@@ -2,7 +2,7 @@
 // models, prompt set) and, when a CLIP model embedded the image, the image–text score of its text.
 // The MTG tables arrive with migration 4; until an image has a run, the evidence is null.
 import type { CaptionEvidence, QaDropReason } from '../../shared/domain';
-import type { CaptionId, ImageId, ModelId } from '../../shared/ids';
+import type { CaptionId, ModelId } from '../../shared/ids';
 import { hasTable } from '../db/repos/review';
 import type { Db } from '../db/types';
 
@@ -69,15 +69,6 @@ export function getEvidence(db: Db, root: CaptionId): CaptionEvidence | null {
  * encoder pool); absent, scores are read from caption_scores only and never computed.
  */
 export type TextEmbedder = (modelId: ModelId, texts: readonly string[]) => Promise<Float32Array[]>;
-
-/** The model whose stored image vector scores this image: the newest one that embedded it. */
-export function modelForImage(db: Db, imageId: ImageId): { id: ModelId; name: string } | undefined {
-  return db
-    .prepare(
-      `SELECT m.id, m.name FROM embeddings e JOIN models m ON m.id = e.model_id WHERE e.image_id = ? ORDER BY m.id DESC LIMIT 1`,
-    )
-    .get(imageId) as { id: ModelId; name: string } | undefined;
-}
 
 export function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;

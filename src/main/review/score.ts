@@ -18,7 +18,7 @@ import { getModelRow, type ModelRow } from '../db/repos/models';
 import { scoringModel, upsertCaptionScore } from '../db/repos/review';
 import type { Db } from '../db/types';
 import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
-import { cosine, modelForImage } from './evidence';
+import { cosine } from './evidence';
 import { filterSql } from './queue';
 
 /**
@@ -48,7 +48,8 @@ export async function computeCaptionScores(
 /** Fills `item.score` when the image has a vector and the score is not stored yet; failures hide it. */
 export async function withScore(db: Db, item: ReviewItem): Promise<ReviewItem> {
   if (item.score !== null) return item;
-  const model = modelForImage(db, item.image.id);
+  // The workspace's scoring model, the same one the score filter, the dashboard and `ctgi score` use.
+  const model = scoringModel(db);
   if (!model) return item;
   const row = getModelRow(db, model.id);
   if (!row) return item;
