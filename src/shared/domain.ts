@@ -506,6 +506,17 @@ export interface HistogramBin {
   count: number;
 }
 
+/** How much of a review queue has a CLIP score from the workspace's scoring model (what the score filter uses). */
+export interface ScoreCoverage {
+  /** The scoring model: the newest one that embedded any image; null when none has (nothing can be scored). */
+  model: { id: ModelId; name: string } | null;
+  /** Captions in the queue. */
+  total: number;
+  scored: number;
+  /** Captions in the queue whose image has no vector from the model: they need embedding first. */
+  withoutVector: number;
+}
+
 export interface ReviewStats {
   total: number;
   byStatus: Record<CaptionStatus, number>;
@@ -531,16 +542,5 @@ export interface SavedFilter {
 export const EXPORT_FORMATS = ['cuhk-pedes', 'icfg-pedes', 'rstpreid', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** How images reach the export folder: copied, hard-linked (same disk), or referenced where they are. */
-/** How much of a review queue has a CLIP score from the workspace's scoring model (what the score filter uses). */
-export interface ScoreCoverage {
-  /** The scoring model: the newest one that embedded any image; null when none has (nothing can be scored). */
-  model: { id: ModelId; name: string } | null;
-  /** Captions in the queue. */
-  total: number;
-  scored: number;
-  /** Captions in the queue whose image has no vector from the model: they need embedding first. */
-  withoutVector: number;
-}
-
 export const EXPORT_IMAGE_MODES = ['copy', 'hardlink', 'reference'] as const;
 export type ExportImageMode = (typeof EXPORT_IMAGE_MODES)[number];
