@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClipEncoder } from '../../src/main/ml/encoder';
+import { ClipEncoder, providerLists } from '../../src/main/ml/encoder';
 import { IRRA_SPEC } from '../../src/main/ml/preprocess';
 import { CLIP_TINY_DIR } from '../fixtures/clip-tiny';
 
@@ -40,6 +40,15 @@ afterEach(async () => {
 });
 
 describe('CLIP encoder worker', () => {
+  it('tries WebGPU and CUDA only where a GPU and the CUDA provider are there, and always ends on CPU', () => {
+    expect(providerLists('auto', { gpu: false, cuda: false })).toEqual([['cpu']]);
+    expect(providerLists('auto', { gpu: false, cuda: true })).toEqual([['cpu']]);
+    expect(providerLists('auto', { gpu: true, cuda: false })).toEqual([['webgpu', 'cpu'], ['cpu']]);
+    expect(providerLists('auto', { gpu: true, cuda: true })).toEqual([['webgpu', 'cpu'], ['cuda', 'cpu'], ['cpu']]);
+    // An explicit choice is the user's, GPU or not.
+    expect(providerLists('webgpu', { gpu: false, cuda: false })).toEqual([['webgpu', 'cpu']]);
+  });
+
   it('reports the provider whose session creation succeeded', async () => {
     enc = await open();
     expect(enc.provider).toBe('cpu');

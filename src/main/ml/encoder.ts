@@ -2,7 +2,7 @@
 // InferenceSession.run() blocks the thread it runs on; this side only sends requests and matches replies.
 // If the worker dies or throws, every pending call is rejected with a message that says so, and the
 // encoder refuses further work: the caller (a job) fails, the app does not.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +56,27 @@ function cudaInstalled(): boolean {
   }
 }
 
-export function providerLists(choice: ProviderChoice): string[][] {
+/**
+ * Whether this machine shows a GPU to user space at all. Only Linux is checked (render nodes for
+ * Mesa/AMD/Intel, NVIDIA's device files, WSL's /dev/dxg): there, asking ONNX Runtime for WebGPU on a
+ * machine without one costs start-up time and prints Vulkan warnings before it falls back anyway.
+ */
+export function gpuDevicePresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    if (readdirSync('/dev/dri').some((f) => f.startsWith('renderD'))) return true;
+  } catch {
+    // no /dev/dri
+  }
+  return existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
+}
+
+export interface ProviderHost {
+  gpu: boolean;
+  cuda: boolean;
+}
+
+export function providerLists(choice: ProviderChoice, host: ProviderHost = { gpu: gpuDevicePresent(), cuda: cudaInstalled() }): string[][] {
   switch (choice) {
     case 'cpu':
       return [['cpu']];
@@ -66,7 +86,7 @@ export function providerLists(choice: ProviderChoice): string[][] {
       return [['cuda', 'cpu']];
     case 'auto':
       // Each list ends in cpu so that ops a GPU provider lacks still run; the head is what we report.
-      return [['webgpu', 'cpu'], ...(cudaInstalled() ? [['cuda', 'cpu']] : []), ['cpu']];
+      return [...(host.gpu ? [['webgpu', 'cpu']] : []), ...(host.gpu && host.cuda ? [['cuda', 'cpu']] : []), ['cpu']];
   }
 }
 
