@@ -2,7 +2,7 @@
 // register and embed the toy CLIP, point an endpoint at the oracle MLLM (which looks at the pixels and
 // errs at a set rate), then (1) `ctgi eval --mti` on vague one-attribute queries must raise R@1 clearly,
 // (2) the evaluation, an `eval-mti` job, can be cancelled mid-way and continued without redoing the queries
-// already done, and (3) a search whose endpoint dies mid-dialogue must fall back to the plain ranking and
+// already done (each a row of eval_mti_queries, the report their summary), and (3) a search whose endpoint dies mid-dialogue must fall back to the plain ranking and
 // say so.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { main } from '../../src/main/cli';
 import type { MtiEvalReport } from '../../src/shared/mti';
 import type { Job } from '../../src/shared/domain';
 import { evalMtiReport, startEvalMti, type EvalMtiState } from '../../src/main/jobs/eval-mti';
+import { listEvalMtiQueries } from '../../src/main/db/repos/eval-mti';
 import { getJobRow } from '../../src/main/db/repos/jobs';
 import { startMtiSearch, stepMtiSearch } from '../../src/main/search/mti-service';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
@@ -150,21 +151,33 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
       expect(cancelled.total).toBe(24);
       expect(cancelled.done).toBeLessThan(24);
       expect(evalMtiReport(w, { jobId: job.id }).report).toBeNull();
-      const kept = (JSON.parse(getJobRow(w.db, job.id)!.state!) as EvalMtiState).results;
-      expect(kept.length).toBe(cancelled.done);
+      // Each finished query is a row of its own; the cursor is only the time spent, not the results.
+      const kept = listEvalMtiQueries(w.db, job.id);
+      expect(kept.size).toBe(cancelled.done);
+      expect(Object.keys(JSON.parse(getJobRow(w.db, job.id)!.state!) as EvalMtiState)).toEqual(['elapsedMs']);
 
       w.jobs.resume(job.id);
       const final = await settled(job.id);
       expect(final.status, final.error ?? '').toBe('done');
       expect(final.done).toBe(24);
-      const state = JSON.parse(getJobRow(w.db, job.id)!.state!) as EvalMtiState;
-      expect(state.results.map((x) => x.captionId)).toEqual([...state.results.map((x) => x.captionId)].sort((a, b) => a - b));
+      const rows = listEvalMtiQueries(w.db, job.id);
+      expect([...rows.keys()]).toEqual(Array.from({ length: 24 }, (_, q) => q));
+      const captionIds = [...rows.values()].map((x) => x.captionId);
+      expect(captionIds).toEqual([...captionIds].sort((a, b) => a - b));
       // The queries done before the cancel were not run again: their timings are the ones measured then.
-      for (const k of kept) expect(state.results.find((x) => x.captionId === k.captionId)).toEqual(k);
+      for (const [q, k] of kept) expect(rows.get(q)).toEqual(k);
+      const state = JSON.parse(getJobRow(w.db, job.id)!.state!) as EvalMtiState;
+      expect(Object.keys(state).sort()).toEqual(['elapsedMs', 'report']);
       const { report, job: shown } = evalMtiReport(w, { modelId });
       expect(shown?.id).toBe(job.id);
       expect(report?.queries).toBe(24);
       expect(report?.with.r1).toBeGreaterThanOrEqual(report!.without.r1);
+      // The report is the rows' summary: those kept from before the cancel and those run after it.
+      const all = [...rows.values()];
+      expect(report!.callsPerQuery.mean).toBeCloseTo(all.reduce((a, x) => a + x.calls, 0) / 24, 9);
+      expect(report!.with.r1).toBeCloseTo((100 * all.filter((x) => x.with!.first === 1).length) / 24, 9);
+      expect(report!.latencyMs.max).toBe(Math.max(...all.map((x) => x.ms)));
+      expect(report!.top1Similarity.histogram.reduce((a, b) => a + b.count, 0)).toBe(24);
     } finally {
       await w.close();
     }

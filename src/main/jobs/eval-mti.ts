@@ -1,72 +1,89 @@
 // MTI evaluation job (`eval-mti`): retrieval without and with MTI over a labelled split (pipelines/eval-mti.ts),
 // run as a persisted job so that it shows progress per query, can be cancelled, and keeps its report. Each
-// query's result is a handful of numbers (ranks, AP, INP, calls, time), so all of them are the resume cursor:
-// after a cancel or a crash the job continues with the queries not yet done (a query cut short is run
-// again; its MLLM answers mostly come from the llm_calls cache). The report is stored with the job once
-// every query is done, which is where the report view and `ctgi eval --mti` read it.
+// finished query is one row of eval_mti_queries (ranks, AP, INP, calls, time), written in the same
+// transaction as the job's progress, so a crash never loses a finished query nor counts one twice; the
+// cursor stays a few bytes (the time spent so far) however many queries there are. After a cancel or a
+// crash the job continues with the queries that have no row (a query cut short is run again; its MLLM
+// answers mostly come from the llm_calls cache). The report, computed from every query's row, is stored
+// with the job once all are done, which is where the report view and `ctgi eval --mti` read it.
 import type { z } from 'zod';
 import type { Job } from '../../shared/domain';
 import type { JobId, ModelId } from '../../shared/ids';
 import type { MtiEvalReport } from '../../shared/mti';
 import { mtiEvalSchema } from '../../shared/mti-contract';
+import { countEvalMtiQueries, deleteEvalMtiQueriesExcept, insertEvalMtiQuery, listEvalMtiQueries } from '../db/repos/eval-mti';
 import { getJobRow, type JobRow } from '../db/repos/jobs';
 import { AppError, notFound } from '../errors';
 import { getKeyStore } from '../llm/keys';
 import { resolveModelRow } from '../ml/models';
-import { evaluateMti, type MtiEvalQueryResult } from '../pipelines/eval-mti';
+import { evaluateMti } from '../pipelines/eval-mti';
 import type { Workspace } from '../workspace';
 import type { JobDefinition } from './runner';
 
 export type EvalMtiParams = z.output<typeof mtiEvalSchema>;
 
+/** The resume cursor: small on purpose, the per-query results are rows of eval_mti_queries. */
 export interface EvalMtiState {
-  /** Every finished query, in query order. */
-  results: MtiEvalQueryResult[];
   /** Time spent by earlier attempts, so the report's duration covers the whole evaluation. */
   elapsedMs: number;
   /** Set once every query is done. */
   report?: MtiEvalReport;
 }
 
+const callsMessage = (calls: number, done: number): string => `${(calls / done).toFixed(1)} MLLM calls per query so far`;
+
 export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
   kind: 'eval-mti',
   params: mtiEvalSchema,
   title: (p) => `Evaluate MTI on the ${p.split} split (${p.limit} ${p.queries} queries) with model ${p.modelId}`,
   async run(ctx) {
-    const { db, params } = ctx;
+    const { db, params, jobId } = ctx;
     const t0 = performance.now();
     const elapsedMs = ctx.state?.elapsedMs ?? 0;
     const spent = (): number => elapsedMs + performance.now() - t0;
-    let total: number | null = null;
-    let latest = ctx.state?.results ?? [];
+    const earlier = listEvalMtiQueries(db, jobId);
+    let total = 0;
+    let calls = 0;
     const report = await evaluateMti(db, {
       ...params,
       keyStore: getKeyStore(),
       signal: ctx.signal,
-      done: ctx.state?.results,
+      done: earlier,
       earlierMs: elapsedMs,
-      onProgress: (done, n) => {
-        if (total === null) {
-          total = n;
-          ctx.progress({ done, total: n, message: done > 0 ? `continuing after ${done} queries` : 'ranking the queries…' });
-        }
+      onStart: (reused, n) => {
+        total = n;
+        for (const q of reused) calls += earlier.get(q)!.calls;
+        db.transaction(() => {
+          // Rows of queries that are no longer the same (captions rejected since, say) must not reach the report.
+          deleteEvalMtiQueriesExcept(db, jobId, reused);
+          ctx.progress({
+            done: reused.size,
+            total: n,
+            message: reused.size > 0 ? `continuing after ${reused.size} queries` : 'ranking the queries…',
+            state: { elapsedMs: spent() },
+          });
+        })();
       },
-      onQuery: (results, n) => {
-        latest = results;
-        const calls = results.reduce((a, r) => a + r.calls, 0) / results.length;
-        ctx.progress({
-          done: results.length,
-          total: n,
-          message: `${calls.toFixed(1)} MLLM calls per query so far`,
-          state: { results, elapsedMs: spent() },
-        });
+      onQuery: (q, result, done, n) => {
+        calls += result.calls;
+        db.transaction(() => {
+          insertEvalMtiQuery(db, jobId, q, result);
+          ctx.progress({ done, total: n, message: callsMessage(calls, done), state: { elapsedMs: spent() } });
+        })();
       },
     });
+    // The report covers exactly the stored rows: one per query, none missing, none left over.
+    const stored = countEvalMtiQueries(db, jobId);
+    if (stored !== total)
+      throw new AppError(
+        'internal',
+        `The MTI evaluation stored ${stored} query results for ${total} queries. Resume the job to run the missing ones.`,
+      );
     ctx.progress({
-      done: total ?? report.queries,
+      done: total,
       total,
       message: `R@1 ${report.without.r1.toFixed(1)} → ${report.with.r1.toFixed(1)} with MTI, ${report.callsPerQuery.mean.toFixed(1)} MLLM calls per query`,
-      state: { results: latest, elapsedMs: spent(), report },
+      state: { elapsedMs: spent(), report },
     });
   },
 };

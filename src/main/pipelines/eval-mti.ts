@@ -35,12 +35,17 @@ export interface MtiEvalOptions {
   keyStore: KeyStore;
   llm?: LlmClientOptions;
   signal?: AbortSignal;
-  /** Results of an earlier, interrupted run: queries found here (same caption, same text) are not run again. */
-  done?: readonly MtiEvalQueryResult[];
+  /**
+   * Results of an earlier, interrupted run by query index: one is reused (its query not run again) only
+   * while the query at that index is still the same caption with the same text (the split may have changed).
+   */
+  done?: ReadonlyMap<number, MtiEvalQueryResult>;
+  /** Once, before the first query: the indices whose earlier results are reused (the others are stale). */
+  onStart?: (reused: ReadonlySet<number>, total: number) => void;
   /** Before the first query (done = the reused results) and after each one. */
   onProgress?: (done: number, total: number) => void;
-  /** After each query, with every result so far in query order (what a resumable caller persists). */
-  onQuery?: (results: MtiEvalQueryResult[], total: number) => void;
+  /** After each query with its result alone (what a resumable caller persists, one row per query). */
+  onQuery?: (queryIndex: number, result: MtiEvalQueryResult, done: number, total: number) => void;
   /** Time spent by earlier attempts, added to the report's `ms`. */
   earlierMs?: number;
 }
@@ -199,12 +204,15 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
   const nq = texts.length;
   const results: (MtiEvalQueryResult | undefined)[] = new Array(nq);
   // Reuse an earlier attempt's results only where the query is still the same (the split may have changed).
-  const earlier = new Map((opts.done ?? []).map((r) => [r.captionId, r]));
-  captions.forEach((c, q) => {
-    const r = earlier.get(c.id);
-    if (r && r.query === texts[q]) results[q] = r;
-  });
-  let done = results.filter((r) => r !== undefined).length;
+  const reused = new Set<number>();
+  for (const [q, r] of opts.done ?? []) {
+    if (q < nq && r.captionId === captions[q]!.id && r.query === texts[q]) {
+      results[q] = r;
+      reused.add(q);
+    }
+  }
+  let done = reused.size;
+  opts.onStart?.(reused, nq);
   opts.onProgress?.(done, nq);
 
   const signal = opts.signal ?? new AbortController().signal;
@@ -227,11 +235,21 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
     const identityOf = new Map(gallery.map((g) => [g.image_id, g.identity_id]));
 
     let next = 0;
+    // Set when a worker fails (its query, or the caller's onQuery): the others take no new query.
+    let stopped = false;
     const worker = async (): Promise<void> => {
+      try {
+        await work();
+      } catch (err) {
+        stopped = true;
+        throw err;
+      }
+    };
+    const work = async (): Promise<void> => {
       while (next < nq) {
         const q = next++;
         if (results[q]) continue;
-        if (signal.aborted) return;
+        if (signal.aborted || stopped) return;
         const text = texts[q]!;
         const deps: MtiDeps = { gallery: galleryIds, pool, ...mllm, scoreAll: (t) => scoreText(t) };
         const t0 = performance.now();
@@ -241,7 +259,7 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
         const anchorPerson = anchored ? identityOf.get(anchored.anchor!.imageId) : undefined;
         let top1 = -Infinity;
         for (let j = 0; j < ng; j++) top1 = Math.max(top1, out.base[j]!);
-        results[q] = {
+        const result: MtiEvalQueryResult = {
           captionId: captions[q]!.id,
           query: text,
           without: figuresOf(out.base, queryPids[q]!, galleryPids),
@@ -255,16 +273,18 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
           fallback: out.fallback !== null,
           refined: out.rounds.at(-1)?.refined ?? null,
         };
+        results[q] = result;
         done++;
-        opts.onQuery?.(
-          results.filter((r): r is MtiEvalQueryResult => r !== undefined),
-          nq,
-        );
+        opts.onQuery?.(q, result, done, nq);
         opts.onProgress?.(done, nq);
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 4) }, worker));
+    // Wait for every worker, not just the first to fail: a worker still running after the evaluation has
+    // returned could persist a query after a cancel, or beside a resumed run of the same query.
+    const ends = await Promise.allSettled(Array.from({ length: Math.max(1, opts.parallel ?? 4) }, worker));
     if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('The evaluation was cancelled.');
+    const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+    if (failed) throw failed.reason;
   }
   return summarise(row.name, opts, kind, ng, params, vqaEp.name, aggEp.name, results as MtiEvalQueryResult[], started);
 }
