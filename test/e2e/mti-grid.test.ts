@@ -3,7 +3,8 @@
 // with the toy CLIP, a search is started through the API for 1,000 rows (no MLLM round, so no endpoint
 // is ever called), and the saved search is opened in the Conversation tab. The grid must hold a
 // screenful of cells, never the 1,000, and scrolling to the end must show the last rank with its scores,
-// which opens in the drawer like any other.
+// which opens in the drawer like any other. Stepping through the drawer with the arrow keys moves by the
+// grid's own columns and scrolls the grid along, so the open image stays outlined on screen.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +73,17 @@ function scrollToBottom(p: Page, durationMs: number): Promise<{ maxCells: number
     });
     return { maxCells, minCells, reachedEnd: Math.abs(grid.scrollTop - end) <= 1 };
   }, durationMs);
+}
+
+/** How the drawer counts a position: "1,000 of 1,000". */
+const position = (rank: number): string => `${rank.toLocaleString('en-US')} of ${RESULTS.toLocaleString('en-US')}`;
+
+/** Whether the cell lies wholly inside the grid's scrolled viewport (not merely in the DOM). */
+async function onScreen(rank: number): Promise<boolean> {
+  const grid = await page.getByTestId('mti-grid').boundingBox();
+  const cell = await page.getByTestId('mti-grid').locator(`[data-rank="${rank}"]`).boundingBox();
+  if (!grid || !cell) return false;
+  return cell.y >= grid.y && cell.y + cell.height <= grid.y + grid.height;
 }
 
 /** The ranks of the cells in the DOM, in DOM order. */
@@ -168,6 +180,57 @@ describe('the MTI grid at the API’s largest ranking', { timeout: 60_000 }, () 
       .toMatch(new RegExp(`/${search.results.at(-1)!.image.id}/full$`));
     await page.keyboard.press('Escape');
     await expect.poll(() => page.getByTestId('drawer-position').count()).toBe(0);
+  });
+
+  it('steps through the drawer by the grid’s rows, scrolling the open image into view', async () => {
+    // Wider than the default page: a row here is more than the 4 cells the default width fits, so a step
+    // of a fixed size could not pass for a row.
+    await page.setViewportSize({ width: 1800, height: 900 });
+    const grid = page.getByTestId('mti-grid');
+    await expect.poll(async () => Number(await grid.getAttribute('aria-colcount'))).toBeGreaterThan(4);
+    await grid.evaluate((el) => ((el as unknown as PageElement).scrollTop = 0));
+    await grid.locator('[data-rank="1"]').click();
+    await expect.poll(() => page.getByTestId('drawer-position').textContent()).toBe(position(1));
+    const cols = Number(await grid.getAttribute('aria-colcount'));
+    const rowsInDom = (await ranksInDom()).length / cols;
+
+    // Down twice as many rows as the DOM held at the top: the selection must leave that first screenful.
+    const steps = Math.ceil(rowsInDom * 2);
+    let rank = 1;
+    const expectOpen = async (): Promise<void> => {
+      await expect.poll(() => page.getByTestId('drawer-position').textContent()).toBe(position(rank));
+      const cell = grid.locator(`[data-rank="${rank}"]`);
+      await expect.poll(() => cell.getAttribute('aria-selected')).toBe('true');
+      await expect.poll(() => onScreen(rank)).toBe(true);
+      expect(await grid.locator('[aria-selected=true]').count()).toBe(1);
+      await expect
+        .poll(() => page.getByTestId('drawer-image').getAttribute('src'))
+        .toMatch(new RegExp(`/${search.results[rank - 1]!.image.id}/full$`));
+    };
+    for (let i = 0; i < steps; i++) {
+      await page.keyboard.press('ArrowDown');
+      rank += cols;
+      await expectOpen();
+    }
+    // The grid scrolled with the selection: the top of the ranking has left the DOM.
+    expect(await grid.locator('[data-rank="1"]').count()).toBe(0);
+    expect(await grid.evaluate((el) => (el as unknown as PageElement).scrollTop)).toBeGreaterThan(0);
+
+    // Across a row's end the next rank is the first cell of the row below.
+    for (let i = 0; i < cols; i++) {
+      await page.keyboard.press('ArrowRight');
+      rank += 1;
+      await expectOpen();
+    }
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('ArrowUp');
+      rank -= cols;
+      await expectOpen();
+    }
+    await screenshot(page, 'mti-grid-drawer-stepped');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByTestId('drawer-position').count()).toBe(0);
+    await page.setViewportSize({ width: 1440, height: 900 });
     expect(errors).toEqual([]);
   });
 });

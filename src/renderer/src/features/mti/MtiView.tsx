@@ -3,12 +3,12 @@
 // URL, so a reload or a link reopens the saved search with its transcript.
 import { Badge, Button, Center, EmptyState, Group, Select, Stack, Text } from '@mantine/core';
 import { IconHistory, IconMessageChatbot } from '@tabler/icons-react';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import type { MtiAction } from '../../../../shared/mti';
 import { useInvoke } from '../../lib/hooks';
-import type { DrawerMove } from '../library/ImageDrawer';
 import { ImageDrawer } from '../library/ImageDrawer';
+import { useGridSelection } from '../library/useGridSelection';
 import { MtiResultGrid } from './MtiResultGrid';
 import { MtiSettings, useMtiParams } from './MtiSettings';
 import { MtiTranscript } from './MtiTranscript';
@@ -36,7 +36,6 @@ export function MtiView({
   const mti = useMtiSearch((s) => onSearchId(s.id));
   const { search, busy, start, open, clear } = mti;
   const [savedOpen, setSavedOpen] = useState(false);
-  const [selected, setSelected] = useState<number | null>(null);
   const endpoints = useInvoke('endpoints:list', {});
   const [endpoint, setEndpoint] = useState<string | null>(null);
   const [params, setParams] = useMtiParams();
@@ -59,19 +58,15 @@ export function MtiView({
     else if (searchId === undefined && was !== undefined) clear();
   }, [searchId, search?.id, busy, open, clear]);
 
-  const rows = search?.results ?? [];
+  const rows = useMemo(() => search?.results ?? [], [search]);
   const act = (a: MtiAction): void => void mti.step(a);
   const pick = (id: ImageId): void => act({ kind: 'pick-anchor', imageId: id });
-  const move: DrawerMove = useMemo(
-    () => ({
-      step: (delta) => {
-        if (selected === null) return;
-        const d = typeof delta === 'number' ? delta : delta === 'row-up' ? -4 : 4;
-        setSelected(Math.max(0, Math.min(rows.length - 1, selected + d)));
-      },
-    }),
-    [selected, rows.length],
-  );
+  // The image open in the drawer, stepped through by the grid's own columns and kept on screen. A new
+  // ranking (a step, another search) puts other images at the same indexes, so it closes the drawer; one
+  // in the same order (the same search reopened) keeps it open.
+  const order = useMemo(() => rows.map((r) => r.image.id).join(','), [rows]);
+  const resolve = useCallback((index: number) => rows[index]?.image.id, [rows]);
+  const { grid: gridRef, selection, selectedIndex, select, close, move } = useGridSelection(order, resolve);
 
   const lambda = search?.transcript.params.lambda;
   const header = (
@@ -114,7 +109,10 @@ export function MtiView({
   );
 
   let grid: React.ReactNode;
-  if (search && rows.length > 0) grid = <MtiResultGrid rows={rows} busy={busy !== null} onOpen={setSelected} onPick={pick} />;
+  if (search && rows.length > 0)
+    grid = (
+      <MtiResultGrid ref={gridRef} rows={rows} busy={busy !== null} selectedIndex={selectedIndex} onOpen={select} onPick={pick} />
+    );
   else
     grid = (
       <Center style={{ flex: 1 }}>
@@ -149,7 +147,7 @@ export function MtiView({
         <MtiTranscript search={search} busy={busy} live={mti.live} error={mti.error} onAct={act} onCancel={mti.cancel} />
       </div>
       <SavedSearches opened={savedOpen} onClose={() => setSavedOpen(false)} onOpen={(id) => onSearchId(id)} />
-      <ImageDrawer imageId={selected === null ? null : (rows[selected]?.image.id ?? null)} index={selected} total={rows.length} onClose={() => setSelected(null)} move={move} />
+      <ImageDrawer imageId={selection?.id ?? null} index={selectedIndex} total={rows.length} onClose={close} move={move} />
     </Stack>
   );
 }
