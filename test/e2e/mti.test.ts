@@ -5,56 +5,71 @@
 // grid the three score parts. Answering a question in place of the MLLM rewrites q̂ and re-ranks; Back
 // restores the step before; the saved search reopens from the list with its transcript. The MTI report
 // tab runs the evaluation as a job (progress bar, Cancel) and shows with/without metrics, also after a reload.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InvokeResults } from '../../src/shared/contract';
+import type { MtiSearch } from '../../src/shared/mti';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
-import { ctgi, repoRoot, startServe, type Served } from './helpers/serve';
+import { freePort, startOracle, type Oracle } from './helpers/oracle';
+import { ctgi, startServe, type Served } from './helpers/serve';
 
 // Seed 7's world has two people in pink t-shirts (and others in pink shirts and sweaters): vague on purpose.
 const QUERY = 'a person with a pink t-shirt';
 
 let dir: string;
-let oracle: { url: string; child: ChildProcess };
-let slow: { url: string; child: ChildProcess };
+let oracle: Oracle;
+let slow: Oracle;
 let served: Served;
 let browser: Browser;
 let page: Page;
 let errors: string[];
 
-async function startOracle(worldDir: string, latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ctgi.mjs'), 'oracle', '--world', worldDir, '--port', '0', '--latency-ms', String(latencyMs), '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const line = await new Promise<string>((done, fail) => {
-    createInterface({ input: child.stdout! }).once('line', done);
-    child.once('exit', (code) => fail(new Error(`ctgi oracle exited (${code}) before listening:\n${err}`)));
-  });
-  return { url: (JSON.parse(line) as { url: string }).url, child };
-}
-
-/** A port nothing listens on: bound once, then released. */
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-  });
-}
-
 const panel = () => page.getByTestId('mti-panel');
 const refinedValue = () => panel().getByTestId('mti-refined-input').inputValue();
-/** The ranking as shown: image and fused score per row, in rank order. */
-const gridOrder = () =>
-  page.locator('[data-testid=mti-grid] [data-rank]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-image-id')}:${Number(e.getAttribute('data-fused')).toFixed(4)}`).join(','));
+
+async function api<C extends keyof InvokeResults>(channel: C, arg: unknown): Promise<InvokeResults[C]> {
+  const res = await fetch(`${served.origin}/api/${channel}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-ctgi-token': served.token },
+    body: JSON.stringify(arg),
+  });
+  const body = (await res.json()) as { ok: boolean; value: InvokeResults[C]; error?: { message: string } };
+  if (!body.ok) throw new Error(body.error?.message);
+  return body.value;
+}
+
+/** The search the URL names, as saved: the whole ranking, where the virtualized grid holds a screenful. */
+async function savedSearch(): Promise<MtiSearch> {
+  const id = Number(/[?&]search=(\d+)/.exec(page.url())?.[1]);
+  expect(id).toBeGreaterThan(0);
+  return api('searches:get', { id });
+}
+
+/** The saved ranking: image and fused score per row, in rank order. */
+const ranking = async (): Promise<string[]> =>
+  (await savedSearch()).results.map((r) => `${r.image.id}:${r.fused.toFixed(4)}`);
+
+/** Waits until every cell in the grid shows the row of `order` its rank names (and some cells are there). */
+async function expectGridShows(order: string[]): Promise<void> {
+  const shown = () =>
+    page
+      .locator('[data-testid=mti-grid] [data-rank]')
+      .evaluateAll((els) =>
+        els.map((e) => ({
+          rank: Number(e.getAttribute('data-rank')),
+          row: `${e.getAttribute('data-image-id')}:${Number(e.getAttribute('data-fused')).toFixed(4)}`,
+        })),
+      );
+  await expect
+    .poll(async () => {
+      const cells = await shown();
+      return cells.length > 0 && cells.every((c) => order[c.rank - 1] === c.row);
+    })
+    .toBe(true);
+}
 /** Waits until the panel has finished its call (no live card) and reports a settled status. */
 async function settled(): Promise<string> {
   await expect.poll(async () => (await page.getByTestId('mti-live').count()) === 0 && (await panel().getAttribute('data-status')) !== 'running', { timeout: 60_000 }).toBe(true);
@@ -134,9 +149,11 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     await screenshot(page, 'mti-panel');
   });
 
-  let before = { refined: '', order: '' };
+  let before: { refined: string; order: string[] } = { refined: '', order: [] };
   it('answers a question in place of the MLLM, and q̂ and the ranking follow', async () => {
-    before = { refined: await refinedValue(), order: await gridOrder() };
+    before = { refined: await refinedValue(), order: await ranking() };
+    expect(before.order).toHaveLength(100);
+    await expectGridShows(before.order);
     // The colour of the lower garment: an answer the refined description must carry.
     const q = panel().locator('[data-testid=mti-round][data-round="1"] [data-testid=mti-question]').filter({ hasText: /colour is the garment on the person.s lower body/ });
     const original = (await q.getByTestId('mti-answer').textContent()) ?? '';
@@ -150,14 +167,18 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     expect(await after.getByTestId('mti-by').textContent()).toBe('you');
     await expect.poll(refinedValue).not.toBe(before.refined);
     expect(await refinedValue()).toContain(mine);
-    expect(await gridOrder()).not.toBe(before.order);
+    const reranked = await ranking();
+    expect(reranked).toHaveLength(before.order.length);
+    expect(reranked).not.toEqual(before.order);
+    await expectGridShows(reranked);
   });
 
   it('goes back one step to the MLLM’s answer and q̂', async () => {
     await panel().getByTestId('mti-back').click();
     expect(await settled()).toBe('done');
     await expect.poll(refinedValue).toBe(before.refined);
-    expect(await gridOrder()).toBe(before.order);
+    expect(await ranking()).toEqual(before.order);
+    await expectGridShows(before.order);
     expect(await panel().getByTestId('mti-back').isDisabled()).toBe(true);
   });
 
@@ -178,7 +199,8 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     await panel().locator('[data-testid=mti-round][data-round="1"]').waitFor();
     expect(await refinedValue()).toBe(before.refined);
     expect(await panel().getByTestId('mti-verdict').allTextContents()).toContain('Yes');
-    expect(await gridOrder()).toBe(before.order);
+    expect(await ranking()).toEqual(before.order);
+    await expectGridShows(before.order);
   });
 
   it('evaluates MTI on the split as a job and shows the report, also after a reload', async () => {
@@ -255,6 +277,11 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     expect(await rows.count()).toBeGreaterThan(0);
     expect(await rows.evaluateAll((els) => els.every((e) => e.getAttribute('data-rank') === e.getAttribute('data-base-rank')))).toBe(true);
     expect(await rows.first().getByTestId('mti-score-refined').textContent()).toBe('—');
+    // And so is the whole saved ranking, beyond the rows on screen.
+    await expect.poll(async () => (await savedSearch()).status).toBe('fallback');
+    const saved = (await savedSearch()).results;
+    expect(saved.length).toBeGreaterThan(0);
+    expect(saved.every((r) => r.rank === r.baseRank && r.refined === null)).toBe(true);
     expect(errors).toEqual([]);
   });
 });
