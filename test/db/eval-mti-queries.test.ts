@@ -1,0 +1,191 @@
+// The MTI evaluation's per-query rows (migration 9) on the synthetic world with the toy CLIP and the
+// oracle MLLM: a job that resumes after an interruption runs only the queries that have no row (its
+// MLLM sees none of the finished ones), replaces a row that no longer describes its query, reports from
+// every row, and its rows go with the job. Evaluations stored before migration 9 keep what they can.
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/main/cli';
+import { migrate } from '../../src/main/db/migrate';
+import { migrations } from '../../src/main/db/migrations';
+import { countEvalMtiQueries, insertEvalMtiQuery, listEvalMtiQueries } from '../../src/main/db/repos/eval-mti';
+import { getJobRow, insertJob, markJobFinished, updateJobProgress } from '../../src/main/db/repos/jobs';
+import { upsertEndpoint } from '../../src/main/db/repos/llm';
+import { evalMtiReport, startEvalMti, type EvalMtiParams, type EvalMtiState } from '../../src/main/jobs/eval-mti';
+import type { MtiEvalQueryResult } from '../../src/main/pipelines/eval-mti';
+import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
+import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
+import { openWorkspace, type Workspace } from '../../src/main/workspace';
+import { asModelId, type JobId, type ModelId } from '../../src/shared/ids';
+import { mtiEvalSchema } from '../../src/shared/mti-contract';
+import { makeWorld, type WorldFixture } from '../fixtures/world';
+
+process.env.CTGI_ORT_PROVIDER = 'cpu';
+
+let dir: string;
+let wsFile: string;
+let world: WorldFixture;
+const oracles: OracleServer[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'ctgi-eval-mti-rows-'));
+  wsFile = path.join(dir, 'ws.sqlite');
+  world = await makeWorld({ identities: 20, views: 2 });
+  const clip = await writeToyClipFolder(path.join(dir, 'toy-clip'));
+  for (const args of [
+    ['import', '--annotations', path.join(world.dir, 'data_captions.json'), '--images', world.imageRoot],
+    ['models', '--register', clip.dir, '--name', 'toy'],
+    ['embed', '--model', 'toy'],
+  ]) {
+    const err: string[] = [];
+    const code = await main([...args, '-w', wsFile], { out: () => {}, err: (l) => err.push(l) });
+    expect(code, err.join('\n')).toBe(0);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const o of oracles) await o.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** An oracle of its own behind a new endpoint: its request count is what one job asked of the MLLM. */
+async function freshOracle(ws: Workspace, name: string): Promise<OracleServer> {
+  const oracle = await startOracle({ world: world.dir, seed: 7 });
+  oracles.push(oracle);
+  upsertEndpoint(ws.db, {
+    name,
+    baseUrl: oracle.url,
+    model: 'oracle-vl',
+    role: 'both',
+    temperature: 0.01,
+    maxTokens: 512,
+    concurrency: 8,
+    requestsPerMinute: null,
+    timeoutMs: 60_000,
+    keyRef: { kind: 'none' },
+  });
+  return oracle;
+}
+
+const toyModel = (ws: Workspace): ModelId =>
+  asModelId((ws.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id);
+
+describe('eval_mti_queries', { timeout: 120_000 }, () => {
+  it('resumes a job with only the queries that have no row, and reports from every row', async () => {
+    const ws = openWorkspace(wsFile, { resumeJobs: false });
+    try {
+      const modelId = toyModel(ws);
+      const settings = { modelId, queries: 'captions' as const, limit: 8, parallel: 2, params: { xi: 2 } };
+
+      // A whole evaluation, for the results each query gets and what the MLLM is asked for all of them.
+      const first = await freshOracle(ws, 'oracle-first');
+      const { job: whole } = startEvalMti(ws, { ...settings, vqaEndpoint: 'oracle-first' });
+      await ws.jobs.idle();
+      expect(ws.jobs.get(whole.id).status).toBe('done');
+      const reference = listEvalMtiQueries(ws.db, whole.id);
+      expect([...reference.keys()]).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      const allRequests = first.stats().requests;
+      expect(allRequests).toBeGreaterThan(8);
+
+      // The same evaluation interrupted after queries 0–4 (a crash or a cancel), with a row at 6 left from
+      // a query that is no longer the 7th (its caption was rejected, say), against an oracle of its own so
+      // that no answer comes from the first job's cache.
+      const second = await freshOracle(ws, 'oracle-second');
+      const params: EvalMtiParams = mtiEvalSchema.parse({ ...settings, vqaEndpoint: 'oracle-second' });
+      const id = insertJob(ws.db, { kind: 'eval-mti', title: 'interrupted', params });
+      const planted = new Map<number, MtiEvalQueryResult>();
+      for (let q = 0; q < 5; q++) planted.set(q, { ...reference.get(q)!, ms: 100_000 + q });
+      ws.db.transaction(() => {
+        for (const [q, r] of planted) insertEvalMtiQuery(ws.db, id, q, r);
+        insertEvalMtiQuery(ws.db, id, 6, { ...reference.get(6)!, captionId: 1_000_000, query: 'a query from before' });
+        updateJobProgress(ws.db, id, { done: 6, total: 8, message: null, state: { elapsedMs: 5_000 } satisfies EvalMtiState });
+      })();
+      markJobFinished(ws.db, id, 'cancelled', null);
+
+      ws.jobs.resume(id);
+      await ws.jobs.idle();
+      const job = ws.jobs.get(id);
+      expect(job.status, job.error ?? '').toBe('done');
+      expect(job.done).toBe(8);
+      const rows = listEvalMtiQueries(ws.db, id);
+      expect([...rows.keys()]).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      // The finished queries were not run again: their rows are the ones stored before.
+      for (const [q, r] of planted) expect(rows.get(q)).toEqual(r);
+      // The missing and the stale queries were run, with the same outcome as in the whole evaluation.
+      for (const q of [5, 6, 7]) {
+        const { ms: _ms, ...figures } = rows.get(q)!;
+        const { ms: _ref, ...expected } = reference.get(q)!;
+        expect(figures, `query ${q}`).toEqual(expected);
+        expect(rows.get(q)!.ms).toBeLessThan(100_000);
+      }
+      // …and only they reached the MLLM.
+      const resumedRequests = second.stats().requests;
+      expect(resumedRequests).toBeGreaterThan(0);
+      expect(resumedRequests).toBeLessThan(allRequests);
+      expect(resumedRequests).toBeLessThanOrEqual([5, 6, 7].reduce((a, q) => a + rows.get(q)!.calls, 0));
+
+      // The report is the summary of the rows, the planted ones included; the cursor holds nothing else.
+      const report = evalMtiReport(ws, { jobId: id }).report!;
+      expect(report.queries).toBe(8);
+      expect(report.latencyMs.max).toBe(100_004);
+      expect(report.ms).toBeGreaterThan(5_000);
+      const callsMean = [...rows.values()].reduce((a, r) => a + r.calls, 0) / 8;
+      expect(report.callsPerQuery.mean).toBeCloseTo(callsMean, 9);
+      expect(Object.keys(JSON.parse(getJobRow(ws.db, id)!.state!) as EvalMtiState).sort()).toEqual(['elapsedMs', 'report']);
+
+      // A query's row exists once: a second result for it is refused, not counted twice.
+      expect(() => insertEvalMtiQuery(ws.db, id, 3, reference.get(3)!)).toThrow(/UNIQUE|PRIMARY KEY/);
+
+      // Deleting a job deletes its rows, and only its rows.
+      ws.db.prepare(`DELETE FROM jobs WHERE id = ?`).run(id);
+      expect(countEvalMtiQueries(ws.db, id)).toBe(0);
+      expect(countEvalMtiQueries(ws.db, whole.id)).toBe(8);
+    } finally {
+      await ws.close();
+    }
+  });
+});
+
+describe('migration 9', () => {
+  const result = (captionId: number, first: number | null): MtiEvalQueryResult => ({
+    captionId,
+    query: `query ${captionId}`,
+    without: first === null ? null : { first, ap: 0.5, inp: 0.25 },
+    with: first === null ? null : { first: 1, ap: 1, inp: 1 },
+    calls: 3,
+    ms: 12.5,
+    top1: 0.41,
+    anchor: true,
+    anchorCorrect: false,
+    earlyStop: false,
+    fallback: false,
+    refined: first === null ? null : 'a refined query',
+  });
+
+  it('moves a finished evaluation’s results out of its cursor into rows, and empties unfinished cursors', () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    migrate(db, migrations.slice(0, 8), null);
+    const legacy = (status: 'done' | 'cancelled', results: MtiEvalQueryResult[]): JobId => {
+      const id = insertJob(db, { kind: 'eval-mti', title: status, params: {} });
+      updateJobProgress(db, id, { done: results.length, total: 3, message: null, state: { results, elapsedMs: 7, report: status === 'done' ? { queries: 3 } : undefined } });
+      markJobFinished(db, id, status, null);
+      return id;
+    };
+    const done = legacy('done', [result(11, 4), result(12, null), result(13, 1)]);
+    const cancelled = legacy('cancelled', [result(11, 4), result(13, 1)]);
+    migrate(db, migrations, null);
+
+    expect([...listEvalMtiQueries(db, done).entries()]).toEqual([
+      [0, result(11, 4)],
+      [1, result(12, null)],
+      [2, result(13, 1)],
+    ]);
+    expect(JSON.parse(getJobRow(db, done)!.state!)).toEqual({ elapsedMs: 7, report: { queries: 3 } });
+    // Its results have no query index (there may be gaps): those queries run again on resume.
+    expect(countEvalMtiQueries(db, cancelled)).toBe(0);
+    expect(JSON.parse(getJobRow(db, cancelled)!.state!)).toEqual({ elapsedMs: 7 });
+  });
+});
