@@ -1,15 +1,12 @@
 // The MTI evaluation's per-query rows (migration 9) on the synthetic world with the toy CLIP and the
 // oracle MLLM: a job that resumes after an interruption runs only the queries that have no row (its
 // MLLM sees none of the finished ones), replaces a row that no longer describes its query, reports from
-// every row, and its rows go with the job. Evaluations stored before migration 9 keep what they can.
-import Database from 'better-sqlite3';
+// every row, and its rows go with the job.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
-import { migrate } from '../../src/main/db/migrate';
-import { migrations } from '../../src/main/db/migrations';
 import { countEvalMtiQueries, insertEvalMtiQuery, listEvalMtiQueries } from '../../src/main/db/repos/eval-mti';
 import { getJobRow, insertJob, markJobFinished, updateJobProgress } from '../../src/main/db/repos/jobs';
 import { upsertEndpoint } from '../../src/main/db/repos/llm';
@@ -18,7 +15,7 @@ import type { MtiEvalQueryResult } from '../../src/main/pipelines/eval-mti';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import { asModelId, type JobId, type ModelId } from '../../src/shared/ids';
+import { asModelId, type ModelId } from '../../src/shared/ids';
 import { mtiEvalSchema } from '../../src/shared/mti-contract';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
@@ -145,47 +142,5 @@ describe('eval_mti_queries', { timeout: 120_000 }, () => {
     } finally {
       await ws.close();
     }
-  });
-});
-
-describe('migration 9', () => {
-  const result = (captionId: number, first: number | null): MtiEvalQueryResult => ({
-    captionId,
-    query: `query ${captionId}`,
-    without: first === null ? null : { first, ap: 0.5, inp: 0.25 },
-    with: first === null ? null : { first: 1, ap: 1, inp: 1 },
-    calls: 3,
-    ms: 12.5,
-    top1: 0.41,
-    anchor: true,
-    anchorCorrect: false,
-    earlyStop: false,
-    fallback: false,
-    refined: first === null ? null : 'a refined query',
-  });
-
-  it('moves a finished evaluation’s results out of its cursor into rows, and empties unfinished cursors', () => {
-    const db = new Database(':memory:');
-    db.pragma('foreign_keys = ON');
-    migrate(db, migrations.slice(0, 8), null);
-    const legacy = (status: 'done' | 'cancelled', results: MtiEvalQueryResult[]): JobId => {
-      const id = insertJob(db, { kind: 'eval-mti', title: status, params: {} });
-      updateJobProgress(db, id, { done: results.length, total: 3, message: null, state: { results, elapsedMs: 7, report: status === 'done' ? { queries: 3 } : undefined } });
-      markJobFinished(db, id, status, null);
-      return id;
-    };
-    const done = legacy('done', [result(11, 4), result(12, null), result(13, 1)]);
-    const cancelled = legacy('cancelled', [result(11, 4), result(13, 1)]);
-    migrate(db, migrations, null);
-
-    expect([...listEvalMtiQueries(db, done).entries()]).toEqual([
-      [0, result(11, 4)],
-      [1, result(12, null)],
-      [2, result(13, 1)],
-    ]);
-    expect(JSON.parse(getJobRow(db, done)!.state!)).toEqual({ elapsedMs: 7, report: { queries: 3 } });
-    // Its results have no query index (there may be gaps): those queries run again on resume.
-    expect(countEvalMtiQueries(db, cancelled)).toBe(0);
-    expect(JSON.parse(getJobRow(db, cancelled)!.state!)).toEqual({ elapsedMs: 7 });
   });
 });

@@ -1,9 +1,9 @@
 import type { Migration } from '../migrate';
 
 // Per-query results of MTI evaluations (`eval-mti` jobs), one row per finished query, written in the same
-// transaction as the job's progress. They used to be the job's resume cursor, which was rewritten whole
-// after every query: quadratic in the number of queries (gigabytes of writes on CUHK-PEDES' 6,148 test
-// queries). The report is computed from these rows; the cursor keeps only the elapsed time and the report.
+// transaction as the job's progress, rather than in the job's resume cursor, which would be rewritten
+// whole after every query: quadratic in the number of queries (gigabytes of writes on CUHK-PEDES' 6,148
+// test queries). The report is computed from these rows; the cursor keeps only the elapsed time and the report.
 // `query_index` is the query's position in the evaluation (captions of the split in id order); the caption
 // and text are kept so a resumed job reuses a row only while it still describes the same query.
 // The `without_*` / `with_*` figures are NULL together when the query's person has no image in the gallery.
@@ -34,25 +34,6 @@ export const v9EvalMtiQueries: Migration = {
         CHECK ((without_first IS NULL) = (without_ap IS NULL) AND (without_ap IS NULL) = (without_inp IS NULL)),
         CHECK ((with_first IS NULL) = (with_ap IS NULL) AND (with_ap IS NULL) = (with_inp IS NULL))
       ) STRICT;
-    `);
-    // Evaluations from before this step kept their results in the cursor. A finished one holds every
-    // query in query order, so its array position is the query index; an unfinished one may have gaps, so
-    // its results are dropped and those queries run again on resume (their MLLM answers come from the
-    // llm_calls cache). Either way the cursor loses its results array.
-    db.exec(`
-      INSERT INTO eval_mti_queries
-        (job_id, query_index, caption_id, query, without_first, without_ap, without_inp, with_first, with_ap, with_inp,
-         calls, ms, top1, anchor, anchor_correct, early_stop, fallback, refined)
-      SELECT j.id, CAST(r.key AS INTEGER), json_extract(r.value, '$.captionId'), json_extract(r.value, '$.query'),
-        json_extract(r.value, '$.without.first'), json_extract(r.value, '$.without.ap'), json_extract(r.value, '$.without.inp'),
-        json_extract(r.value, '$.with.first'), json_extract(r.value, '$.with.ap'), json_extract(r.value, '$.with.inp'),
-        json_extract(r.value, '$.calls'), json_extract(r.value, '$.ms'), json_extract(r.value, '$.top1'),
-        json_extract(r.value, '$.anchor'), json_extract(r.value, '$.anchorCorrect'),
-        json_extract(r.value, '$.earlyStop'), json_extract(r.value, '$.fallback'), json_extract(r.value, '$.refined')
-      FROM jobs j, json_each(j.state, '$.results') r
-      WHERE j.kind = 'eval-mti' AND j.status = 'done' AND j.state IS NOT NULL;
-      UPDATE jobs SET state = json_remove(state, '$.results')
-      WHERE kind = 'eval-mti' AND state IS NOT NULL AND json_type(state, '$.results') IS NOT NULL;
     `);
   },
 };
