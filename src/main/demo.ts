@@ -9,6 +9,8 @@ import { getDatasetRow, listDatasets } from './db/repos/datasets';
 import { countImagesMissingEmbedding } from './db/repos/embeddings';
 import { findModelRowByName } from './db/repos/models';
 import { startEmbed } from './jobs/embed';
+import { startScore } from './jobs/score';
+import { countCaptionsToScore } from './review/score';
 import { startImport } from './jobs/import';
 import { saveEndpoint } from './llm/endpoints';
 import { getKeyStore } from './llm/keys';
@@ -122,12 +124,25 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
   return { job, worldDir, modelId, oracleUrl, stop };
 }
 
-/** Embeds the demo dataset with the toy CLIP as soon as its import is done (now, if it already is). */
+/**
+ * Embeds the demo dataset with the toy CLIP as soon as its import is done (now, if it already is), then
+ * scores its captions, so search works and the review desk can filter and order by score from the start.
+ */
 function embedWhenImported(ws: Workspace, datasetId: DatasetId, modelId: ModelId, log: (line: string) => void): void {
+  const score = (): void => {
+    if (countCaptionsToScore(ws.db, modelId, { datasetId }) === 0) return;
+    const { job } = startScore(ws, { modelId, datasetId });
+    log(`Scoring the demo captions with the toy CLIP (job #${job.id}).`);
+  };
   const embed = (): void => {
-    if (countImagesMissingEmbedding(ws.db, modelId, datasetId) === 0) return;
+    if (countImagesMissingEmbedding(ws.db, modelId, datasetId) === 0) return score();
     const { job } = startEmbed(ws, { modelId, datasetId });
     log(`Embedding the demo images with the toy CLIP (job #${job.id}).`);
+    const off = ws.bus.on('jobs:progress', (j) => {
+      if (j.id !== job.id || (j.status !== 'done' && j.status !== 'failed' && j.status !== 'cancelled')) return;
+      off();
+      if (j.status === 'done') score();
+    });
   };
   if (getDatasetRow(ws.db, asDatasetId(datasetId))?.status === 'ready') {
     embed();

@@ -3,11 +3,12 @@
 import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { countEmbeddings } from '../../src/main/db/repos/embeddings';
 import { getLibraryStats } from '../../src/main/db/repos/images';
 import { getEndpointByName } from '../../src/main/db/repos/llm';
 import { ensureDemoWorkspace } from '../../src/main/demo';
+import { countCaptionsToScore } from '../../src/main/review/score';
 import { openWorkspace } from '../../src/main/workspace';
 
 const dir = mkdtempSync(join(tmpdir(), 'ctgi-demo-'));
@@ -31,6 +32,13 @@ describe('ensureDemoWorkspace', () => {
       expect(stats).toMatchObject({ datasets: 1, images: 8, identities: 4 });
       // The toy CLIP embedded every image once the import was done: search works right away.
       expect(countEmbeddings(ws.db, result.modelId)).toBe(8);
+      // And then scored every caption, so the review desk can filter and order by score right away.
+      await vi.waitFor(async () => {
+        await ws.jobs.idle();
+        expect(countCaptionsToScore(ws.db, result.modelId, {})).toBe(0);
+      });
+      const scored = ws.db.prepare(`SELECT count(*) AS n FROM caption_scores WHERE model_id = ?`).get(result.modelId) as { n: number };
+      expect(scored.n).toBeGreaterThanOrEqual(8);
 
       const again = await ensureDemoWorkspace(ws, small);
       expect(again.job).toBeUndefined();
