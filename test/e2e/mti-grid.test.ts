@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InvokeResults } from '../../src/shared/contract';
 import type { MtiSearch } from '../../src/shared/mti';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';
@@ -39,17 +38,6 @@ let browser: Browser;
 let page: Page;
 let errors: string[];
 let search: MtiSearch;
-
-async function api<C extends keyof InvokeResults>(channel: C, arg: unknown): Promise<InvokeResults[C]> {
-  const res = await fetch(`${served.origin}/api/${channel}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-ctgi-token': served.token },
-    body: JSON.stringify(arg),
-  });
-  const body = (await res.json()) as { ok: boolean; value: InvokeResults[C]; error?: { message: string } };
-  if (!body.ok) throw new Error(body.error?.message);
-  return body.value;
-}
 
 /** A steady rAF-driven scroll of the grid to its bottom, counting the cells in the DOM at every frame. */
 function scrollToBottom(p: Page, durationMs: number): Promise<{ maxCells: number; minCells: number; reachedEnd: boolean }> {
@@ -102,8 +90,8 @@ beforeAll(async () => {
   // A search needs an endpoint to name; with no round to run it is never called.
   await ctgi(['endpoints', '-w', ws, '--save', 'unused', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'none', '--role', 'both', '--no-key'], dir);
   served = await startServe(ws, dir);
-  const [model] = await api('models:list', {});
-  search = await api('mti:start', { modelId: model!.id, query: QUERY, params: { rounds: 0 }, results: RESULTS });
+  const [model] = await served.api('models:list', {});
+  search = await served.api('mti:start', { modelId: model!.id, query: QUERY, params: { rounds: 0 }, results: RESULTS });
   browser = await launchBrowser();
   ({ page, errors } = await openPage(browser, served.url));
 }, 120_000);

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { InvokeResults } from '../../src/shared/contract';
 import type { MtiSearch } from '../../src/shared/mti';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
 import { freePort, startOracle, type Oracle } from './helpers/oracle';
@@ -30,22 +29,11 @@ let errors: string[];
 const panel = () => page.getByTestId('mti-panel');
 const refinedValue = () => panel().getByTestId('mti-refined-input').inputValue();
 
-async function api<C extends keyof InvokeResults>(channel: C, arg: unknown): Promise<InvokeResults[C]> {
-  const res = await fetch(`${served.origin}/api/${channel}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-ctgi-token': served.token },
-    body: JSON.stringify(arg),
-  });
-  const body = (await res.json()) as { ok: boolean; value: InvokeResults[C]; error?: { message: string } };
-  if (!body.ok) throw new Error(body.error?.message);
-  return body.value;
-}
-
 /** The search the URL names, as saved: the whole ranking, where the virtualized grid holds a screenful. */
 async function savedSearch(): Promise<MtiSearch> {
   const id = Number(/[?&]search=(\d+)/.exec(page.url())?.[1]);
   expect(id).toBeGreaterThan(0);
-  return api('searches:get', { id });
+  return served.api('searches:get', { id });
 }
 
 /** The saved ranking: image and fused score per row, in rank order. */

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { InvokeResults } from '../../../src/shared/contract';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
 export const resultsDir = join(repoRoot, 'test-results');
@@ -15,6 +16,8 @@ export interface Served {
   /** The origin without the token, for API calls the test makes itself. */
   origin: string;
   stderr(): string;
+  /** One API call as the renderer makes it (token header); throws with the server's message on failure. */
+  api<C extends keyof InvokeResults>(channel: C, arg: unknown): Promise<InvokeResults[C]>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +46,16 @@ export async function startServe(workspace: string, cwd: string): Promise<Served
     ...info,
     origin: new URL(info.url).origin,
     stderr: () => err,
+    async api<C extends keyof InvokeResults>(channel: C, arg: unknown): Promise<InvokeResults[C]> {
+      const res = await fetch(`${new URL(info.url).origin}/api/${channel}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-ctgi-token': info.token },
+        body: JSON.stringify(arg),
+      });
+      const body = (await res.json()) as { ok: boolean; value: InvokeResults[C]; error?: { message: string } };
+      if (!body.ok) throw new Error(body.error?.message);
+      return body.value;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
