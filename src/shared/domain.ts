@@ -417,7 +417,17 @@ export interface ReviewFilter {
   text?: string | undefined;
   /** Only captions whose MTG run dropped at least one Q&A round. */
   hasDroppedRounds?: boolean | undefined;
+  /** Queue order; absent means 'image'. */
+  order?: ReviewOrder | undefined;
 }
+
+/**
+ * The review queue's orders: image order (image id, then caption id), or by the CLIP score of the
+ * scoring model, lowest or highest first; ties by image then caption id, and captions without a score
+ * after every scored one (in image order).
+ */
+export const REVIEW_ORDERS = ['image', 'score-asc', 'score-desc'] as const;
+export type ReviewOrder = (typeof REVIEW_ORDERS)[number];
 
 export interface ReviewQueueEntry {
   captionId: CaptionId;

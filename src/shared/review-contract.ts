@@ -2,7 +2,7 @@
 // into its one invokeSchemas map: same rules (one object argument, validated by these schemas).
 import { z } from 'zod';
 import type { Job, ReviewBulkResult, ReviewItem, ReviewQueuePage, ReviewStats, ReviewUndoResult, SavedFilter, ScoreCoverage } from './domain';
-import { CAPTION_SOURCES, CAPTION_STATUSES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, REVIEW_DECISIONS, SPLITS } from './domain';
+import { CAPTION_SOURCES, CAPTION_STATUSES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, REVIEW_DECISIONS, REVIEW_ORDERS, SPLITS } from './domain';
 import type { CaptionId, DatasetId, ModelId } from './ids';
 
 const id = <T>() => z.number().int().positive().transform((n) => n as T);
@@ -28,10 +28,12 @@ export const reviewFilterSchema = z.object({
   maxWords: z.number().int().min(0).max(10_000).optional(),
   text: z.string().max(500).optional(),
   hasDroppedRounds: z.boolean().optional(),
+  /** Queue order (pages, next/previous and bulk actions alike); absent is image order. */
+  order: z.enum(REVIEW_ORDERS).optional(),
 });
 
 export const reviewInvokeSchemas = {
-  /** One page of the queue (current captions matching the filter) in image order, with the total. */
+  /** One page of the queue (current captions matching the filter) in the filter's order, with the total. */
   'review:queue': z.object({
     filter: reviewFilterSchema.default({}),
     offset: z.number().int().min(0).default(0),

@@ -18,6 +18,10 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
     'review:item': ({ captionId }) => withScore(db, getItem(db, captionId)),
     'review:neighbor': async ({ filter, from, direction, unreviewed }) => {
       const item = getNeighbor(db, filter, from, direction, unreviewed);
+      // In a score order an unscored caption sits in the tail; scoring it on view would move it into the
+      // scored range under the walk (its next would be looked up from the new score), so it stays unscored
+      // there until the score job reaches it.
+      if (item && filter.order !== undefined && filter.order !== 'image') return item;
       return item ? withScore(db, item) : null;
     },
     'review:decide': (arg) => decide(db, arg),

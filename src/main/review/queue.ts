@@ -1,10 +1,11 @@
-// The review queue: current captions (the last row of each edit chain) matching a filter, in image
-// order. Paging and next/previous both walk the (is_current, image_id, id) index, so moving through a
-// 100,000-caption workspace costs an index step, not a scan.
-import type { ReviewFilter, ReviewQueueEntry, ReviewQueuePage } from '../../shared/domain';
+// The review queue: current captions (the last row of each edit chain) matching a filter, in the filter's
+// order. Image order walks the (is_current, image_id, id) index; the score orders walk the
+// (model_id, score) index of caption_scores and then the image index for the unscored tail, so next /
+// previous through a 100,000-caption workspace costs an index step, not a scan or a sort.
+import type { ReviewFilter, ReviewOrder, ReviewQueueEntry, ReviewQueuePage } from '../../shared/domain';
 import { asCaptionId, asDatasetId, asImageId, type CaptionId } from '../../shared/ids';
 import { pushImageScope } from '../db/repos/images';
-import { hasTable, scoringModel, type CaptionRowFull } from '../db/repos/review';
+import { getCaptionScore, hasTable, scoringModel, type CaptionRowFull } from '../db/repos/review';
 import type { Db } from '../db/types';
 
 /** Words in a caption, as SQL: spaces + 1 over the trimmed text (captions are single-spaced on the way in). */
@@ -20,6 +21,11 @@ const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 export interface FilterSql {
   /** FROM … JOIN …, with the caption as `c`, image `i`, identity `p` and score `s`. */
   from: string;
+  /**
+   * The same FROM for scored captions only, driven by the (model_id, score) index of the scoring model's
+   * scores (CROSS JOIN fixes the loop order); null without a scoring model.
+   */
+  scoredFrom: string | null;
   where: string;
   params: unknown[];
 }
@@ -74,6 +80,10 @@ export function filterSql(db: Db, f: ReviewFilter, extra: { unreviewed?: boolean
     : 'LEFT JOIN (SELECT NULL AS score) s ON 1';
   return {
     from: `FROM captions c JOIN images i ON i.id = c.image_id LEFT JOIN identities p ON p.id = i.identity_id ${scoreJoin}`,
+    scoredFrom: model
+      ? `FROM caption_scores s CROSS JOIN captions c ON c.id = s.caption_id AND s.model_id = ${Number(model.id)}
+         JOIN images i ON i.id = c.image_id LEFT JOIN identities p ON p.id = i.identity_id`
+      : null,
     where: `WHERE ${parts.join(' AND ')}`,
     params,
   };
@@ -102,6 +112,21 @@ const toEntry = (r: EntryRow): ReviewQueueEntry => ({
 
 const SELECT = `SELECT c.*, i.dataset_id, i.split, p.person_id, s.score`;
 
+/**
+ * The queue order as SQL. Without a scoring model every score is null, so the score orders are the
+ * unscored tail alone: image order.
+ */
+export function orderSql(order: ReviewOrder | undefined): string {
+  switch (order ?? 'image') {
+    case 'image':
+      return 'c.image_id, c.id';
+    case 'score-asc':
+      return 's.score IS NULL, s.score, c.image_id, c.id';
+    case 'score-desc':
+      return 's.score IS NULL, s.score DESC, c.image_id, c.id';
+  }
+}
+
 export function countQueue(db: Db, f: ReviewFilter): number {
   const q = filterSql(db, f);
   return (db.prepare(`SELECT count(*) AS n ${q.from} ${q.where}`).get(...q.params) as { n: number }).n;
@@ -114,7 +139,7 @@ export function listQueue(db: Db, f: ReviewFilter, offset: number, limit: number
     limit === 0
       ? []
       : (db
-          .prepare(`${SELECT} ${q.from} ${q.where} ORDER BY c.image_id, c.id LIMIT ? OFFSET ?`)
+          .prepare(`${SELECT} ${q.from} ${q.where} ORDER BY ${orderSql(f.order)} LIMIT ? OFFSET ?`)
           .all(...q.params, limit, offset) as EntryRow[]);
   return { items: rows.map(toEntry), total };
 }
@@ -123,7 +148,7 @@ export function listQueue(db: Db, f: ReviewFilter, offset: number, limit: number
 export function listQueueIds(db: Db, f: ReviewFilter): { id: CaptionId; version: number; status: string }[] {
   const q = filterSql(db, f);
   return (
-    db.prepare(`SELECT c.id, c.version, c.status ${q.from} ${q.where} ORDER BY c.image_id, c.id`).all(...q.params) as {
+    db.prepare(`SELECT c.id, c.version, c.status ${q.from} ${q.where} ORDER BY ${orderSql(f.order)}`).all(...q.params) as {
       id: number;
       version: number;
       status: string;
@@ -133,7 +158,8 @@ export function listQueueIds(db: Db, f: ReviewFilter): { id: CaptionId; version:
 
 /**
  * The caption after (or before) `from` in queue order. `from` need not match the filter any more (it was
- * just accepted out of a "pending" queue): its position is where it sits in image order.
+ * just accepted out of a "pending" queue): its position is where it sits in the filter's order (its
+ * score now, then its image and id).
  */
 export function neighborId(
   db: Db,
@@ -143,13 +169,65 @@ export function neighborId(
   unreviewed: boolean,
 ): CaptionId | null {
   const q = filterSql(db, f, { unreviewed });
-  const params = [...q.params];
-  let where = q.where;
-  if (from) {
-    where += direction === 'next' ? ' AND (c.image_id, c.id) > (?, ?)' : ' AND (c.image_id, c.id) < (?, ?)';
-    params.push(from.imageId, from.id);
+  const order = f.order ?? 'image';
+  const model = order === 'image' ? undefined : scoringModel(db);
+  const first = (extra: string, extraParams: unknown[], orderBy: string, from = q.from): number | null => {
+    const row = db
+      .prepare(`SELECT c.id ${from} ${q.where}${extra} ORDER BY ${orderBy} LIMIT 1`)
+      .get(...q.params, ...extraParams) as { id: number } | undefined;
+    return row ? row.id : null;
+  };
+  const fwd = direction === 'next';
+  const imageOrder = fwd ? 'c.image_id, c.id' : 'c.image_id DESC, c.id DESC';
+  const pastInImageOrder = fwd ? ' AND (c.image_id, c.id) > (?, ?)' : ' AND (c.image_id, c.id) < (?, ?)';
+  /** The first caption of `where` in image order (backwards for prev), after `at` when given. */
+  const inImageOrder = (
+    where: string,
+    params: unknown[],
+    at: { imageId: number; id: number } | null,
+    from = q.from,
+  ): number | null =>
+    at
+      ? first(`${where}${pastInImageOrder}`, [...params, at.imageId, at.id], imageOrder, from)
+      : first(where, params, imageOrder, from);
+
+  let id: number | null;
+  if (!model || q.scoredFrom === null) {
+    // Image order, or a score order with no scoring model (every caption is in the unscored tail).
+    id = inImageOrder('', [], from);
+  } else {
+    // Score order as a walk of three index ranges: the rest of `from`'s tie (same score, by image and
+    // id), the following scores (the next score value first, by the (model_id, score) index, then the
+    // first of its tie), and the unscored tail in image order. Each step is a LIMIT 1 on an index.
+    const asc = order === 'score-asc';
+    // Moving towards higher scores: next in ascending order, or prev in descending order.
+    const up = asc === fwd;
+    const scoreFrom = from ? (getCaptionScore(db, asCaptionId(from.id), model.id) ?? null) : null;
+    const scoredFrom = q.scoredFrom;
+    const tie = (score: number, at: { imageId: number; id: number } | null): number | null =>
+      inImageOrder(' AND s.score = ?', [score], at, scoredFrom);
+    /** The first score value after `after` (from the end of the scored range when undefined) in walk order. */
+    const nextScore = (after: number | undefined): number | null => {
+      const where = after === undefined ? '' : up ? ' AND s.score > ?' : ' AND s.score < ?';
+      const row = db
+        .prepare(`SELECT s.score ${scoredFrom} ${q.where}${where} ORDER BY s.score${up ? '' : ' DESC'} LIMIT 1`)
+        .get(...q.params, ...(after === undefined ? [] : [after])) as { score: number } | undefined;
+      return row ? row.score : null;
+    };
+    const scored = (after: number | undefined): number | null => {
+      const score = nextScore(after);
+      return score === null ? null : tie(score, null);
+    };
+    const tail = (at: { imageId: number; id: number } | null): number | null => inImageOrder(' AND s.score IS NULL', [], at);
+    if (fwd) {
+      if (!from) id = scored(undefined) ?? tail(null);
+      else if (scoreFrom === null) id = tail(from);
+      else id = tie(scoreFrom, from) ?? scored(scoreFrom) ?? tail(null);
+    } else {
+      if (!from) id = tail(null) ?? scored(undefined);
+      else if (scoreFrom === null) id = tail(from) ?? scored(undefined);
+      else id = tie(scoreFrom, from) ?? scored(scoreFrom);
+    }
   }
-  const order = direction === 'next' ? 'ORDER BY c.image_id, c.id' : 'ORDER BY c.image_id DESC, c.id DESC';
-  const row = db.prepare(`SELECT c.id ${q.from} ${where} ${order} LIMIT 1`).get(...params) as { id: number } | undefined;
-  return row ? asCaptionId(row.id) : null;
+  return id === null ? null : asCaptionId(id);
 }

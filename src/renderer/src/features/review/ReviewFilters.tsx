@@ -1,5 +1,5 @@
 // The queue's filter bar: status, dataset, split, identity, score range, caption length, text search,
-// "has dropped rounds"; how much of the queue is scored (and "Score all"); saved filters by name; and bulk accept/reject of the filtered set, confirmed
+// "has dropped rounds", the queue order (image, or CLIP score lowest / highest first); how much of the queue is scored (and "Score all"); saved filters by name; and bulk accept/reject of the filtered set, confirmed
 // with its count (the server refuses if the set changed since).
 import { ActionIcon, Button, Checkbox, Chip, Group, Menu, Modal, NumberInput, Select, Text, TextInput, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
@@ -11,6 +11,7 @@ import { asDatasetId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
 import { errorMessage, useInvoke } from '../../lib/hooks';
+import { OrderSelect } from './OrderSelect';
 import { ScoreCoverage } from './ScoreCoverage';
 
 const STATUS_LABEL: Record<CaptionStatus, string> = { pending: 'Pending', accepted: 'Accepted', rejected: 'Rejected', flagged: 'Flagged' };
@@ -116,6 +117,7 @@ export const ReviewFilters = memo(function ReviewFilters({
       <NumberInput aria-label="Most words" placeholder="max words" w={96} min={0} value={filter.maxWords ?? ''} onChange={(v) => set({ maxWords: num(v) })} onKeyDown={(e) => e.stopPropagation()} />
       <NumberInput aria-label="Lowest score" placeholder="min score" w={96} step={0.01} decimalScale={3} min={-1} max={1} value={filter.scoreMin ?? ''} onChange={(v) => set({ scoreMin: num(v) })} onKeyDown={(e) => e.stopPropagation()} />
       <NumberInput aria-label="Highest score" placeholder="max score" w={96} step={0.01} decimalScale={3} min={-1} max={1} value={filter.scoreMax ?? ''} onChange={(v) => set({ scoreMax: num(v) })} onKeyDown={(e) => e.stopPropagation()} />
+      <OrderSelect value={filter.order} onChange={(order) => set({ order })} />
       <Checkbox label="Has dropped rounds" size="xs" mb={8} checked={filter.hasDroppedRounds ?? false} onChange={(e) => set({ hasDroppedRounds: e.currentTarget.checked || undefined })} data-testid="filter-dropped" />
       <Tooltip label="Clear filters">
         <ActionIcon variant="default" size="lg" aria-label="Clear filters" onClick={() => onChange({})}>
