@@ -235,4 +235,25 @@ describe('review desk', () => {
     await screenshot(page, 'review-dashboard-scores');
     expect(errors.filter(unexpected)).toEqual([]);
   });
+
+  it('opens on the lowest-scored caption with "lowest score first", and j moves to the next lowest', async () => {
+    // Every caption was scored by the test above; the order a plain sort gives (ties by image, then id).
+    const scored = (await api('review:queue', { filter: {}, limit: 1000 })).items;
+    expect(scored.every((c) => c.score !== null)).toBe(true);
+    const lowest = [...scored].sort((a, b) => a.score! - b.score! || a.imageId - b.imageId || a.captionId - b.captionId);
+    // Not image order in disguise: the lowest-scored caption is not the queue's first.
+    expect(lowest[0]!.captionId).not.toBe(scored[0]!.captionId);
+    await page.getByTestId('review-tab').getByText('Desk').click();
+    await page.getByTestId('filter-order').click();
+    await page.getByRole('option', { name: 'Order: lowest score first' }).click();
+    await expectShown(lowest[0]!.captionId);
+    await expect.poll(() => page.getByTestId('filter-order').inputValue()).toBe('Order: lowest score first');
+    await page.keyboard.press('j');
+    await expectShown(lowest[1]!.captionId);
+    await page.keyboard.press('j');
+    await expectShown(lowest[2]!.captionId);
+    await page.keyboard.press('k');
+    await expectShown(lowest[1]!.captionId);
+    expect(errors.filter(unexpected)).toEqual([]);
+  });
 });

@@ -2,6 +2,7 @@
 // (the likeliest wrong pseudo-labels) or highest first. Without any stored score in the workspace the
 // score orders would be image order in disguise, so they are disabled until "Score all" has run.
 import { Select, Tooltip } from '@mantine/core';
+import { useRef } from 'react';
 import { IconArrowsSort } from '@tabler/icons-react';
 import type { Job, ReviewOrder } from '../../../../shared/domain';
 import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
@@ -21,6 +22,7 @@ export function OrderSelect({ value, onChange }: { value: ReviewOrder | undefine
   });
   useEvent('library:changed', refresh);
   // Unknown while loading: keep them enabled rather than flash a disabled state.
+  const input = useRef<HTMLInputElement>(null);
   const noScores = coverage.data !== undefined && coverage.data.scored === 0;
   return (
     <Tooltip label={'No CLIP scores yet: run "Score all" first to order by score.'} disabled={!noScores}>
@@ -36,7 +38,9 @@ export function OrderSelect({ value, onChange }: { value: ReviewOrder | undefine
         }))}
         value={value ?? 'image'}
         onChange={(v) => onChange(v === null || v === 'image' ? undefined : (v as ReviewOrder))}
-        onKeyDown={(e) => e.stopPropagation()}
+        ref={input}
+        // The desk ignores keys typed into inputs: let go of focus so j / k walk the new order at once.
+        onOptionSubmit={() => setTimeout(() => input.current?.blur(), 0)}
         data-testid="filter-order"
       />
     </Tooltip>
