@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
 import { insertMtgRun, savePromptSet } from '../../src/main/db/repos/mtg';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
-import type { InvokeResults } from '../../src/shared/contract';
 import type { ReviewItem, ReviewQueueEntry } from '../../src/shared/domain';
 import type { ImageId } from '../../src/shared/ids';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
@@ -27,17 +26,6 @@ let page: Page;
 let errors: string[];
 let queue: ReviewQueueEntry[];
 
-async function api<C extends keyof InvokeResults>(channel: C, arg: unknown): Promise<InvokeResults[C]> {
-  const res = await fetch(`${served.origin}/api/${channel}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-ctgi-token': served.token },
-    body: JSON.stringify(arg),
-  });
-  const body = (await res.json()) as { ok: boolean; value: InvokeResults[C]; error?: { message: string } };
-  if (!body.ok) throw new Error(body.error?.message);
-  return body.value;
-}
-
 /**
  * Console lines that are not failures of this page: the 409 of the conflict the test provokes, and
  * Chromium's CSP note when zod (evaluating the shared contract's schemas in the bundle) probes whether
@@ -50,7 +38,7 @@ const shownId = async (p: Page = page): Promise<number> => Number(await p.getByT
 async function expectShown(id: number, p: Page = page): Promise<void> {
   await expect.poll(() => shownId(p), { timeout: 10_000 }).toBe(id);
 }
-const item = (id: number): Promise<ReviewItem> => api('review:item', { captionId: id });
+const item = (id: number): Promise<ReviewItem> => served.api('review:item', { captionId: id });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-review-'));
@@ -73,7 +61,7 @@ beforeAll(async () => {
   served = await startServe(workspace, dir);
   browser = await launchBrowser();
   ({ page, errors } = await openPage(browser, `${served.url}#/review`));
-  queue = (await api('review:queue', { filter: {}, limit: 100 })).items;
+  queue = (await served.api('review:queue', { filter: {}, limit: 100 })).items;
 });
 
 afterAll(async () => {
@@ -113,7 +101,7 @@ describe('review desk', () => {
     // The model (here: dataset) text is kept; the edit is a new, accepted row derived from it.
     const before = await item(e!.captionId);
     expect(before.caption.text).toBe(e!.text);
-    const edited = (await api('review:queue', { filter: { text: 'corrected by hand' }, limit: 5 })).items;
+    const edited = (await served.api('review:queue', { filter: { text: 'corrected by hand' }, limit: 5 })).items;
     expect(edited).toHaveLength(1);
     expect(edited[0]).toMatchObject({ source: 'edited', status: 'accepted', imageId: e!.imageId });
 
@@ -163,13 +151,13 @@ describe('review desk', () => {
     await page.getByTestId('filter-text').fill('carries nothing');
     await page.getByTestId('filter-text').press('Enter');
     const filter = { text: 'carries nothing' };
-    const n = (await api('review:queue', { filter, limit: 0 })).total;
+    const n = (await served.api('review:queue', { filter, limit: 0 })).total;
     expect(n).toBeGreaterThan(3);
     await expect.poll(() => page.getByTestId('review-queue-count').textContent()).toBe(`${n} in queue`);
     await page.getByTestId('bulk-accept').click();
     expect(await page.getByTestId('bulk-confirm-text').textContent()).toContain(`Accept ${n} captions`);
     await page.getByTestId('bulk-confirm').click();
-    await expect.poll(async () => (await api('review:queue', { filter: { ...filter, statuses: ['accepted'] }, limit: 0 })).total).toBe(n);
+    await expect.poll(async () => (await served.api('review:queue', { filter: { ...filter, statuses: ['accepted'] }, limit: 0 })).total).toBe(n);
     await page.getByRole('button', { name: 'Clear filters' }).click();
   });
 
@@ -184,11 +172,11 @@ describe('review desk', () => {
     await expect.poll(() => existsSync(file), { timeout: 30_000 }).toBe(true);
     const records = JSON.parse(readFileSync(file, 'utf8')) as { id: number; img_path: string; captions: string[]; split: string }[];
     const exported = records.flatMap((r) => r.captions).sort();
-    const accepted = (await api('review:queue', { filter: { statuses: ['accepted'] }, limit: 1000 })).items.map((c) => c.text).sort();
+    const accepted = (await served.api('review:queue', { filter: { statuses: ['accepted'] }, limit: 1000 })).items.map((c) => c.text).sort();
     expect(exported).toEqual(accepted);
     expect(exported).toContain('A person in a long green coat, corrected by hand.');
     // The caption that was edited is not current any more: only its edit went out.
-    expect((await api('review:queue', { filter: { statuses: ['accepted'] }, limit: 1000 })).items.map((c) => c.captionId)).not.toContain(queue[2]!.captionId);
+    expect((await served.api('review:queue', { filter: { statuses: ['accepted'] }, limit: 1000 })).items.map((c) => c.captionId)).not.toContain(queue[2]!.captionId);
     for (const r of records) expect(existsSync(join(out, 'imgs', r.img_path))).toBe(true);
     // Exporting again into the same folder is refused up front, in the modal.
     await page.getByTestId('export-open').click();
@@ -206,7 +194,7 @@ describe('review desk', () => {
     await page.keyboard.press('Escape');
     await page.getByTestId('review-tab').getByText('Dashboard').click();
     await page.getByTestId('chart-status').waitFor();
-    const stats = await api('review:stats', {});
+    const stats = await served.api('review:stats', {});
     expect(await page.getByTestId('dash-accepted').textContent()).toBe(String(stats.byStatus.accepted));
     expect(await page.getByTestId('chart-attributes').locator('g').count()).toBe(stats.attributeCoverage.length);
     await screenshot(page, 'review-dashboard');
@@ -216,19 +204,19 @@ describe('review desk', () => {
   it('scores every caption with Score all once a model has embedded the images', async () => {
     // Still on the dashboard: no model yet, so it says what to do instead of offering the button.
     await expect.poll(() => page.getByTestId('dash-score-coverage').textContent()).toMatch(/register a CLIP model and embed the images/);
-    const model = await api('models:register', { folder: tinyModelFolder(), name: 'tiny' });
-    const { job: embed } = await api('embed:start', { modelId: model.id });
-    await expect.poll(async () => (await api('jobs:get', { id: embed.id })).status, { timeout: 30_000 }).toBe('done');
-    const total = (await api('review:queue', { filter: {}, limit: 0 })).total;
+    const model = await served.api('models:register', { folder: tinyModelFolder(), name: 'tiny' });
+    const { job: embed } = await served.api('embed:start', { modelId: model.id });
+    await expect.poll(async () => (await served.api('jobs:get', { id: embed.id })).status, { timeout: 30_000 }).toBe('done');
+    const total = (await served.api('review:queue', { filter: {}, limit: 0 })).total;
     await page.getByTestId('review-tab').getByText('Desk').click();
     // The desk scored the caption on screen when it was opened; the rest wait for the job.
     await expect.poll(() => page.getByTestId('score-coverage-text').textContent(), { timeout: 10_000 }).toMatch(new RegExp(`^\\d+ of ${total} scored$`));
     await page.getByTestId('score-coverage-start').click();
     await expect.poll(() => page.getByTestId('score-coverage-text').textContent(), { timeout: 30_000 }).toBe(`${total} of ${total} scored`);
-    expect((await api('review:scoreCoverage', { filter: {} })).scored).toBe(total);
+    expect((await served.api('review:scoreCoverage', { filter: {} })).scored).toBe(total);
     await screenshot(page, 'review-score-all');
     // The score filter now covers the whole queue.
-    expect((await api('review:queue', { filter: { scoreMin: -1 }, limit: 0 })).total).toBe(total);
+    expect((await served.api('review:queue', { filter: { scoreMin: -1 }, limit: 0 })).total).toBe(total);
     await page.getByTestId('review-tab').getByText('Dashboard').click();
     await page.getByTestId('chart-score').waitFor();
     expect(await page.getByTestId('dash-score-coverage-text').textContent()).toBe(`${total} of ${total} scored`);
@@ -238,7 +226,7 @@ describe('review desk', () => {
 
   it('opens on the lowest-scored caption with "lowest score first", and j moves to the next lowest', async () => {
     // Every caption was scored by the test above; the order a plain sort gives (ties by image, then id).
-    const scored = (await api('review:queue', { filter: {}, limit: 1000 })).items;
+    const scored = (await served.api('review:queue', { filter: {}, limit: 1000 })).items;
     expect(scored.every((c) => c.score !== null)).toBe(true);
     const lowest = [...scored].sort((a, b) => a.score! - b.score! || a.imageId - b.imageId || a.captionId - b.captionId);
     // Not image order in disguise: the lowest-scored caption is not the queue's first.
@@ -254,6 +242,15 @@ describe('review desk', () => {
     await expectShown(lowest[2]!.captionId);
     await page.keyboard.press('k');
     await expectShown(lowest[1]!.captionId);
+
+    // Correcting the caption on screen (a new caption, not scored yet) goes on to the next lowest
+    // score, not to the unscored end of the queue where the new caption sits.
+    await page.keyboard.press('e');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null)).toBe('review-editor');
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('A person in a corrected description, fixed in score order.');
+    await page.keyboard.press('Control+Enter');
+    await expectShown(lowest[2]!.captionId);
     expect(errors.filter(unexpected)).toEqual([]);
   });
 });

@@ -123,8 +123,8 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
   }, []);
 
   const goNow = useCallback(
-    async (d: Direction, unreviewed = false) => {
-      const from = itemRef.current?.caption.id;
+    async (d: Direction, unreviewed = false, after?: number) => {
+      const from = after ?? itemRef.current?.caption.id;
       const key = from === undefined ? null : keyOf(d, unreviewed, from);
       const ready = key !== null && cache.current.has(key);
       if (!ready) setLoading(true);
@@ -144,14 +144,18 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
   const go = useCallback((d: Direction, unreviewed = false) => serial(() => goNow(d, unreviewed)), [serial, goNow]);
 
   const mutate = useCallback(
-    (run: (current: ReviewItem) => Promise<unknown>, thenNext: boolean) =>
+    (run: (current: ReviewItem) => Promise<ReviewItem>, thenNext: boolean) =>
       serial(async () => {
         const current = itemRef.current;
         if (!current) return;
         try {
-          await run(current);
+          const updated = await run(current);
           invalidate(current.caption.id);
-          if (thenNext) await goNow('next');
+          // Go on from the place in the queue that was on screen. An edit is a new caption: in image
+          // order it keeps its image's place, but in a score order it has a score of its own (or none
+          // yet), so going on from it would skip to another part of the queue.
+          const byScore = filterRef.current.order === 'score-asc' || filterRef.current.order === 'score-desc';
+          if (thenNext) await goNow('next', false, byScore ? current.caption.id : updated.caption.id);
         } catch (err) {
           fail(err);
         }
@@ -165,6 +169,7 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
         const updated = await invoke('review:decide', { captionId: c.caption.id, version: c.caption.version, decision, reviewer });
         itemRef.current = updated;
         setItem(updated);
+        return updated;
       }, decision !== 'reset'),
     [mutate, reviewer],
   );
@@ -175,6 +180,7 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
         const updated = await invoke('review:edit', { captionId: c.caption.id, version: c.caption.version, text, status, reviewer });
         itemRef.current = updated;
         setItem(updated);
+        return updated;
       }, true),
     [mutate, reviewer],
   );
