@@ -12,6 +12,7 @@
 //   the resampler below is a port of Pillow's; after normalisation max |Δ| = 2.4e-7 (float32 rounding of
 //   (v/255 − mean)/std done as one multiply-add). sharp's own resize, tried first, differed by up to 152
 //   (upscaling: another pixel-centre convention) and 18 (downscaling), so it is used to decode only.
+import { access, constants } from 'node:fs/promises';
 import sharp from 'sharp';
 
 export type ResizeMode = 'irra' | 'clip';
@@ -58,9 +59,29 @@ export async function decodeRgb(source: ImageSource): Promise<RgbImage> {
     .removeAlpha()
     .toColourspace('srgb')
     .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
+    .toBuffer({ resolveWithObject: true })
+    .catch(async (err: unknown) => {
+      throw typeof source === 'string' ? await fileProblem(source, err) : err;
+    });
   if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
   return { data, width: info.width, height: info.height };
+}
+
+/**
+ * sharp tells a missing file from an unreadable one by reading libvips' process-wide error buffer, so
+ * while another decode fails at the same moment a missing file can come back as "unsupported image
+ * format". Asking the file system ourselves keeps the per-image report true.
+ */
+async function fileProblem(path: string, err: unknown): Promise<unknown> {
+  try {
+    await access(path, constants.R_OK);
+    return err;
+  } catch (fsErr) {
+    const code = (fsErr as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new Error(`Input file is missing: ${path}`);
+    if (code === 'EACCES') return new Error(`Input file is not readable (permission denied): ${path}`);
+    return err;
+  }
 }
 
 /** Decodes and resizes one image to H×W×3 uint8 RGB the way the model's training transform did. */
