@@ -73,7 +73,7 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
       let current = next(afterId);
       while (current.result) {
         throwIfAborted(ctx.signal);
-        // Two batches in flight: the worker decodes the next one while it runs this one.
+        // Two batches in flight: the encoder process decodes the next one while it runs this one.
         const following = next(current.images.at(-1)!.id);
         const r = await current.result;
         throwIfAborted(ctx.signal);

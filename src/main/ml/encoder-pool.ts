@@ -1,7 +1,7 @@
 // Warm text towers, one per model and workspace connection. Opening an ONNX session costs from tens
 // of milliseconds (toy CLIP) to seconds (a real ViT-B/16 text tower); a search box that re-encodes on
 // every query cannot pay that each time. The pool opens a model's text tower on first use, keeps it,
-// and the workspace closes every one of them on close(). A tower whose worker died is dropped and
+// and the workspace closes every one of them on close(). A tower whose encoder process died is dropped and
 // reopened on the next call, so one crash does not disable search until restart.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
-// Messages between ClipEncoder (main thread) and encoder-worker.ts. Plain data: everything here crosses
-// postMessage (structured clone, typed-array buffers transferred).
+// Messages between ClipEncoder (app process) and encoder-worker.ts (its child process). Plain data:
+// everything here crosses the IPC channel with 'advanced' serialization (structured clone, typed arrays).
 import type { PreprocessSpec } from './preprocess';
 
 export type Tower = 'vision' | 'text';
@@ -45,9 +45,7 @@ export type Request =
   | { type: 'images'; id: number; sources: string[] }
   | { type: 'pixels'; id: number; pixels: Float32Array; count: number }
   | { type: 'tokens'; id: number; ids: Int32Array; count: number; seq: number }
-  /** Skip queued work, let the decode/run in progress finish, release the sessions and exit (code 0). */
-  | { type: 'close' }
-  /** The same, but silently and with exit code 70: the main side sees a thread that died; for tests. */
+  /** Makes the encoder process abort, as native code that crashes does; for tests of the crash path. */
   | { type: 'crash' };
 
 export type Reply =

@@ -1,13 +1,15 @@
-// The encoder's worker thread: owns the ONNX Runtime sessions, because InferenceSession.run() blocks the
-// thread it runs on. Images are decoded here too (sharp works in libvips' threads), and the decode of the
-// next batch is started before the current batch's run(), so file reading and decoding overlap inference.
-import { parentPort } from 'node:worker_threads';
+// The encoder's child process (started by encoder.ts): owns the ONNX Runtime sessions, because
+// InferenceSession.run() blocks the thread it runs on, and decodes the images (sharp works in libvips'
+// threads), so that native code that crashes takes this process down, not the app. The decode of the next
+// batch is started before the current batch's run(), so file reading and decoding overlap inference.
 import * as ort from 'onnxruntime-node';
 import type { InitMessage, Reply, Request, SessionInfo, TextIo, ValueInfo, VisionIo } from './encoder-protocol';
 import { decodeRgb, transformRgb, writeNormalised, type PreprocessSpec, type RgbImage } from './preprocess';
 
-const port = parentPort;
-if (!port) throw new Error('encoder-worker.ts must run in a worker thread');
+const parent = process.send?.bind(process);
+if (!parent) throw new Error('encoder-worker.ts must run as a child process with an IPC channel (see encoder.ts)');
+// The app went away (closed, or killed): nothing is left to answer to.
+process.on('disconnect', () => process.exit(0));
 
 let vision: ort.InferenceSession | null = null;
 let text: ort.InferenceSession | null = null;
@@ -17,23 +19,10 @@ let spec: PreprocessSpec | null = null;
 let batchSize = 32;
 /** Inference runs one request at a time, in arrival order; decoding of later requests runs ahead. */
 let chain: Promise<void> = Promise.resolve();
-/** Decodes under way in libvips' threads: the thread must not exit before they call back. */
-const decoding = new Set<Promise<unknown>>();
-/** Set by 'close' or 'crash': queued work is skipped and nothing more is sent. */
-let stopping = false;
 
-const send = (reply: Reply, transfer: ArrayBuffer[] = []): void => {
-  if (!stopping) port.postMessage(reply, transfer);
+const send = (reply: Reply): void => {
+  parent(reply);
 };
-
-/** Waits for native work in flight, releases the sessions and ends this thread with `code`. */
-async function stop(code: number): Promise<void> {
-  stopping = true;
-  await chain;
-  await Promise.allSettled([...decoding]);
-  await Promise.allSettled([vision?.release(), text?.release()]);
-  process.exit(code);
-}
 
 function describe(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
   return meta.map((m) =>
@@ -88,7 +77,7 @@ function embeddingsOf(out: ort.Tensor, count: number, name: string): { data: Flo
   if (dims.length !== 2 || dims[0] !== count) {
     throw new Error(`output ${name} has shape [${dims.join(', ')}], expected [${count}, D]`);
   }
-  // Copy: ORT may reuse the output buffer; ours is transferred to the main thread.
+  // Copy: ORT may reuse the output buffer; ours is sent to the app.
   const data = new Float32Array(out.data as Float32Array);
   normaliseRows(data, dims[1]!);
   return { data, dim: dims[1]! };
@@ -110,7 +99,7 @@ function prepare(sources: string[]): Promise<Prepared> {
   if (!s) return Promise.reject(new Error('no preprocessing spec: the image tower is not loaded'));
   const [h, w] = s.imageSize;
   const pixels = new Float32Array(sources.length * 3 * h * w);
-  const done = Promise.all(
+  return Promise.all(
     sources.map((src, i) =>
       decodeRgb(src).then(
         (img: RgbImage) => {
@@ -125,9 +114,6 @@ function prepare(sources: string[]): Promise<Prepared> {
       ),
     ),
   ).then((errors) => ({ pixels, errors }));
-  decoding.add(done);
-  void done.finally(() => decoding.delete(done)).catch(() => undefined);
-  return done;
 }
 
 async function embedImages(sources: string[], first: Promise<Prepared>): Promise<Reply> {
@@ -136,7 +122,6 @@ async function embedImages(sources: string[], first: Promise<Prepared>): Promise
   let dim = 0;
   let next: Promise<Prepared> | null = first;
   for (let start = 0; start < sources.length; start += batchSize) {
-    if (stopping) throw new Error('the encoder is stopping');
     const ready: Prepared = await next!;
     const after = start + batchSize;
     // Start decoding the next chunk before run() occupies this thread.
@@ -172,7 +157,6 @@ async function embedPixels(pixels: Float32Array, count: number): Promise<Reply> 
   const parts: Float32Array[] = [];
   let dim = 0;
   for (let start = 0; start < count; start += batchSize) {
-    if (stopping) throw new Error('the encoder is stopping');
     const n = Math.min(batchSize, count - start);
     const r = await runVision(pixels.subarray(start * per, (start + n) * per), n);
     dim = r.dim;
@@ -189,7 +173,6 @@ async function embedTokens(ids: Int32Array, count: number, seq: number): Promise
   const parts: Float32Array[] = [];
   let dim = 0;
   for (let start = 0; start < count; start += batchSize) {
-    if (stopping) throw new Error('the encoder is stopping');
     const n = Math.min(batchSize, count - start);
     const slice = ids.subarray(start * seq, (start + n) * seq);
     const feeds: Record<string, ort.Tensor> = {
@@ -223,17 +206,16 @@ const EOT = 49407;
 
 function enqueue(id: number, work: () => Promise<Reply>): void {
   chain = chain.then(async () => {
-    if (stopping) return;
     try {
       const reply = await work();
-      if (reply.type === 'result') send({ ...reply, id }, [reply.vectors.buffer as ArrayBuffer]);
+      if (reply.type === 'result') send({ ...reply, id });
     } catch (err) {
       send({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
     }
   });
 }
 
-port.on('message', (msg: Request) => {
+process.on('message', (msg: Request) => {
   switch (msg.type) {
     case 'init':
       chain = chain.then(() => init(msg));
@@ -255,11 +237,8 @@ port.on('message', (msg: Request) => {
     case 'tokens':
       enqueue(msg.id, () => embedTokens(msg.ids, msg.count, msg.seq));
       break;
-    case 'close':
-      void stop(0);
-      break;
     case 'crash':
-      void stop(70);
-      break;
+      // What a segfault or a failed assertion in native code does: the process dies on the spot.
+      process.abort();
   }
 });

@@ -1,12 +1,13 @@
-// CLIP encoder API for the main thread. ONNX Runtime runs in a worker thread (encoder-worker.ts), because
-// InferenceSession.run() blocks the thread it runs on; this side only sends requests and matches replies.
-// If the worker dies or throws, every pending call is rejected with a message that says so, and the
-// encoder refuses further work: the caller (a job) fails, the app does not.
+// CLIP encoder API for the main process. ONNX Runtime and the image decoder (sharp/libvips) run in a child
+// process (encoder-worker.ts): InferenceSession.run() blocks the thread it runs on, and native code that
+// crashes — a GPU driver fault, an image that trips libvips, memory running out — takes its whole process
+// with it. In a child, that is the encoder's process, not the app's: every pending call is rejected with a
+// message that says so, the encoder refuses further work, and the caller (a job) fails, the app does not.
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AppError } from '../errors';
 import type { Reply, Request, SessionInfo, TextIo, VisionIo } from './encoder-protocol';
 import type { PreprocessSpec } from './preprocess';
@@ -28,9 +29,6 @@ export interface EncoderOptions {
 }
 
 export const DEFAULT_BATCH_SIZE = 32;
-
-/** How long close() waits for the batch in progress (seconds for a real ViT on a CPU) before terminating. */
-const CLOSE_GRACE_MS = 60_000;
 
 export interface EmbedResult {
   /** One L2-normalised vector per input, or null where the input could not be read. */
@@ -95,33 +93,19 @@ function envProvider(): ProviderChoice {
   return v === 'cpu' || v === 'webgpu' || v === 'cuda' ? v : 'auto';
 }
 
-let pinned = false;
 /**
- * Loads sharp and ONNX Runtime once on this (main) thread too. glibc unloads a native library when its
- * last user goes away: without this, a worker thread that exits drops libvips and ORT from the process
- * while their own threads may still be finishing, and the whole process crashes (lovell/sharp#2263).
+ * A bundled build puts a compiled encoder-worker.js beside this module; it runs in the same executable
+ * (Electron as plain Node through ELECTRON_RUN_AS_NODE). From source (CLI, tests) the worker is TypeScript,
+ * loaded through tsx's loader. Its stdout goes to our stderr, so that nothing it or ONNX Runtime prints can
+ * mix into a command's --json output.
  */
-function pinNativeLibraries(): void {
-  if (pinned) return;
-  require('sharp');
-  require('onnxruntime-node');
-  pinned = true;
-}
-
-/**
- * A bundled build puts a compiled encoder-worker.js beside this module. From source (CLI, tests) the
- * worker is TypeScript: on Node 20 loader hooks registered with `--import tsx` do not reach worker
- * threads, so the worker is started through tsx's in-thread CommonJS hook instead.
- */
-function spawnWorker(): Worker {
-  pinNativeLibraries();
-  const js = new URL('./encoder-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js);
-  const tsxCjs = require.resolve('tsx/cjs/api');
+function spawnEncoderProcess(): ChildProcess {
+  const options = { serialization: 'advanced' as const, stdio: ['ignore', 2, 2, 'ipc'] as ('ignore' | number | 'ipc')[] };
+  const js = fileURLToPath(new URL('./encoder-worker.js', import.meta.url));
+  if (existsSync(js)) return fork(js, [], { ...options, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
+  const tsxLoader = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
   const entry = fileURLToPath(new URL('./encoder-worker.ts', import.meta.url));
-  return new Worker(`require(${JSON.stringify(tsxCjs)}).require(${JSON.stringify(entry)}, __filename);`, {
-    eval: true,
-  });
+  return fork(entry, [], { ...options, execArgv: ['--import', tsxLoader] });
 }
 
 export class ClipEncoder {
@@ -129,9 +113,10 @@ export class ClipEncoder {
   private readonly pending = new Map<number, Pending>();
   private dead: Error | null = null;
   private closing = false;
+  private exited = false;
 
   private constructor(
-    private readonly worker: Worker,
+    private readonly child: ChildProcess,
     /** The provider list that created the sessions, e.g. "webgpu+cpu" or "cpu". */
     readonly provider: string,
     /** Provider lists that failed before, with ORT's reason. */
@@ -139,7 +124,7 @@ export class ClipEncoder {
     readonly vision: SessionInfo | null,
     readonly text: SessionInfo | null,
   ) {
-    worker.on('message', (msg: Reply) => {
+    child.on('message', (msg: Reply) => {
       if (msg.type !== 'result' && msg.type !== 'error') return;
       const p = this.pending.get(msg.id);
       if (!p) return;
@@ -147,28 +132,30 @@ export class ClipEncoder {
       if (msg.type === 'result') p.resolve(msg);
       else p.reject(new AppError('internal', `The CLIP encoder failed: ${msg.message}`));
     });
-    worker.on('error', (err) => this.die(`the encoder thread threw: ${err.message}`));
-    worker.on('exit', (code) => {
-      if (!this.closing) this.die(`the encoder thread stopped unexpectedly (exit code ${code})`);
+    child.on('error', (err) => this.die(`the encoder process failed: ${err.message}`));
+    child.on('exit', (code, signal) => {
+      this.exited = true;
+      if (!this.closing) this.die(`the encoder process stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`);
     });
   }
 
-  /** Starts the worker and loads the ONNX sessions; rejects with ORT's reason when they cannot load. */
+  /** Starts the encoder process and loads the ONNX sessions; rejects with ORT's reason when they cannot load. */
   static async open(opts: EncoderOptions): Promise<ClipEncoder> {
-    const worker = spawnWorker();
+    const child = spawnEncoderProcess();
     const choice = opts.providers ?? envProvider();
     const ready = await new Promise<Extract<Reply, { type: 'ready' }>>((resolve, reject) => {
-      const onExit = (code: number): void => reject(new Error(`the encoder thread exited during start (code ${code})`));
-      worker.once('error', reject);
-      worker.once('exit', onExit);
-      worker.once('message', (msg: Reply) => {
-        worker.off('error', reject);
-        worker.off('exit', onExit);
+      const onExit = (code: number | null, signal: string | null): void =>
+        reject(new Error(`the encoder process exited during start (${signal ? `signal ${signal}` : `code ${code}`})`));
+      child.once('error', reject);
+      child.once('exit', onExit);
+      child.once('message', (msg: Reply) => {
+        child.off('error', reject);
+        child.off('exit', onExit);
         if (msg.type === 'ready') resolve(msg);
         else if (msg.type === 'init-error') reject(new Error(msg.message));
-        else reject(new Error(`unexpected first message from the encoder thread: ${msg.type}`));
+        else reject(new Error(`unexpected first message from the encoder process: ${msg.type}`));
       });
-      worker.postMessage({
+      child.send({
         type: 'init',
         visionPath: opts.visionPath ?? null,
         textPath: opts.textPath ?? null,
@@ -176,14 +163,14 @@ export class ClipEncoder {
         batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
         preprocess: opts.preprocess ?? null,
       } satisfies Request);
-    }).catch(async (err: unknown) => {
-      await worker.terminate();
+    }).catch((err: unknown) => {
+      child.kill('SIGKILL');
       throw new AppError(
         'unavailable',
         `ONNX Runtime could not load the model: ${err instanceof Error ? err.message : String(err)}`,
       );
     });
-    return new ClipEncoder(worker, ready.provider, ready.tried, ready.vision, ready.text);
+    return new ClipEncoder(child, ready.provider, ready.tried, ready.vision, ready.text);
   }
 
   /** Tells the worker which inputs/outputs to use (from model-folder validation). */
@@ -198,9 +185,9 @@ export class ClipEncoder {
     return split(r.vectors, r.dim, r.errors);
   }
 
-  /** Embeds pre-made NCHW pixel tensors (`count` images); the buffer is transferred, not copied. */
+  /** Embeds pre-made NCHW pixel tensors (`count` images). */
   async embedPixels(pixels: Float32Array, count: number): Promise<Float32Array[]> {
-    const r = await this.call((id) => ({ type: 'pixels', id, pixels, count }), [pixels.buffer as ArrayBuffer]);
+    const r = await this.call((id) => ({ type: 'pixels', id, pixels, count }));
     return split(r.vectors, r.dim, r.errors).vectors as Float32Array[];
   }
 
@@ -210,7 +197,7 @@ export class ClipEncoder {
     return split(r.vectors, r.dim, r.errors).vectors as Float32Array[];
   }
 
-  /** For tests of the crash path: the worker thread stops without answering, as if it had crashed. */
+  /** For tests of the crash path: the encoder process aborts, as native code does when it crashes. */
   simulateCrash(): void {
     this.post({ type: 'crash' });
   }
@@ -220,44 +207,38 @@ export class ClipEncoder {
   }
 
   /**
-   * Stops the worker without pulling the floor from under native code: pending calls are rejected at
-   * once, the worker skips what has not started, lets the decode or run in progress finish, releases its
-   * sessions and exits. Terminating it mid-decode can crash the whole process (sharp's libvips threads
-   * would call back into a thread that is gone), so terminate() is only the fallback after `graceMs`.
+   * Rejects pending calls and ends the encoder process. Killing it mid-decode or mid-run is safe: its
+   * native threads die with it, and the operating system frees what it held.
    */
-  async close(graceMs = CLOSE_GRACE_MS): Promise<'exited' | 'terminated'> {
-    if (this.closing || this.worker.threadId === -1) {
-      this.closing = true;
-      return 'exited';
-    }
+  async close(): Promise<void> {
+    if (this.closing) return;
     this.closing = true;
     this.die('the encoder was closed');
-    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
-    this.worker.postMessage({ type: 'close' } satisfies Request);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
-    const how = await Promise.race([exited, late]);
-    clearTimeout(timer);
-    if (how !== 'late') return 'exited';
-    await this.worker.terminate();
-    return 'terminated';
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGKILL');
+    await gone;
   }
 
-  private call(
-    make: (id: number) => Request,
-    transfer: ArrayBuffer[] = [],
-  ): Promise<Extract<Reply, { type: 'result' }>> {
+  private call(make: (id: number) => Request): Promise<Extract<Reply, { type: 'result' }>> {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage(make(id), transfer);
+      this.send(make(id));
     });
   }
 
   private post(msg: Request): void {
     if (this.dead) throw this.dead;
-    this.worker.postMessage(msg);
+    this.send(msg);
+  }
+
+  /** A send to a process that has just died fails: the exit handler rejects what was pending. */
+  private send(msg: Request): void {
+    this.child.send(msg, (err) => {
+      if (err) this.die(`the encoder process is gone (${err.message})`);
+    });
   }
 
   private die(reason: string): void {

@@ -61,7 +61,7 @@ export async function withScore(db: Db, item: ReviewItem): Promise<ReviewItem> {
     upsertCaptionScore(db, item.caption.id as CaptionId, model.id, value);
     return { ...item, score: { model: model.name, value } };
   } catch {
-    // No text tower (files moved, worker failed): the desk works without the score.
+    // No text tower (files moved, encoder process failed): the desk works without the score.
     return item;
   }
 }

@@ -1,6 +1,6 @@
 // Retrieval figures of a CLIP model folder on a synthetic world, through the same code users run: the
 // model folder is validated by loadModelFolder, gallery images go through preprocessing and ONNX Runtime
-// in the encoder worker, queries through the CLIP tokenizer and the text tower, and the scores through
+// in the encoder process, queries through the CLIP tokenizer and the text tower, and the scores through
 // the IRRA metrics. With the toy CLIP it shows what the world can tell apart: full captions name every
 // colour and find the person; a single attribute is shared by many people and cannot.
 import { readFile } from 'node:fs/promises';
