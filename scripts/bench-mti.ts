@@ -9,7 +9,7 @@
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { findGroundTruth, oneAttributeQuery } from '../src/main/pipelines/eval';
-import { quantile } from '../src/main/pipelines/eval-mti';
+import { quantile } from '../src/main/pipelines/metrics';
 import { startMtiSearch } from '../src/main/search/mti-service';
 import { unavailableKeyStore } from '../src/main/llm/keys';
 import { MTI_DEFAULTS } from '../src/shared/mti';

@@ -16,7 +16,7 @@ import { resolveModelRow } from '../ml/models';
 import { dotAt } from '../ml/vector-index';
 import { aggregatorFor, mllmSide, pickEndpoint } from '../search/mti-service';
 import { findGroundTruth, firstClause, oneAttributeQuery } from './eval';
-import { retrievalMetrics, type PersonId } from './metrics';
+import { quantile, retrievalMetrics, summarizeTop1, type PersonId } from './metrics';
 import { runMti, type MtiDeps } from './mti';
 import { compilePromptSet, defaultPromptSetBody } from './question-pool';
 
@@ -79,14 +79,6 @@ export interface MtiEvalQueryResult {
   earlyStop: boolean;
   fallback: boolean;
   refined: string | null;
-}
-
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 function histogram(values: Float64Array, bins = 10): MtiEvalReport['top1Similarity']['histogram'] {
@@ -305,8 +297,7 @@ function summarise(
   const m0 = metricsOf(results.map((r) => r.without));
   const m1 = metricsOf(results.map((r) => r.with));
   const top1 = Float64Array.from(results, (r) => r.top1);
-  const mean = top1.reduce((a, b) => a + b, 0) / nq;
-  top1.sort();
+  const top1Summary = summarizeTop1(top1); // sorts top1, as histogram() below expects
   const lat = Float64Array.from(results, (r) => r.ms).sort();
   const cs = Float64Array.from(results, (r) => r.calls).sort();
   const count = (f: (r: MtiEvalQueryResult) => boolean): number => (100 * results.filter(f).length) / nq;
@@ -345,15 +336,7 @@ function summarise(
     earlyStops: count((r) => r.earlyStop),
     fallbacks: count((r) => r.fallback),
     anchorCorrect: count((r) => r.anchorCorrect),
-    top1Similarity: {
-      min: top1[0]!,
-      p10: quantile(top1, 0.1),
-      median: quantile(top1, 0.5),
-      p90: quantile(top1, 0.9),
-      max: top1[nq - 1]!,
-      mean,
-      histogram: histogram(top1),
-    },
+    top1Similarity: { ...top1Summary, histogram: histogram(top1) },
     examples,
     ms: (opts.earlierMs ?? 0) + performance.now() - started,
   };

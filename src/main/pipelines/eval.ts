@@ -22,7 +22,7 @@ import { resolveModelRow } from '../ml/models';
 import { dotAt } from '../ml/vector-index';
 import { attributePhrases, describeAttributes, withArticle, type PersonAttributes } from '../synth/attributes';
 import { WORLD_FILES, type GroundTruth } from '../synth/world';
-import { retrievalMetrics, type PersonId } from './metrics';
+import { retrievalMetrics, summarizeTop1, type PersonId } from './metrics';
 
 export interface EvalOptions {
   modelId: ModelId;
@@ -94,14 +94,6 @@ export function findGroundTruth(db: Db, datasetIds: number[]): Map<string, Perso
     }
   }
   return byKey;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 /** Encodes the split's captions, ranks its gallery for each, and scores the rankings. */
@@ -239,8 +231,6 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     }
   }
   const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
-  const mean = top1.reduce((a, b) => a + b, 0) / nq;
-  top1.sort();
 
   return {
     modelId,
@@ -259,14 +249,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     r10: pct(hits10),
     mAP: pct(sumAp),
     mINP: pct(sumInp),
-    top1Similarity: {
-      min: top1[0]!,
-      p10: quantile(top1, 0.1),
-      median: quantile(top1, 0.5),
-      p90: quantile(top1, 0.9),
-      max: top1[nq - 1]!,
-      mean,
-    },
+    top1Similarity: summarizeTop1(top1),
     truncatedQueries,
     examples,
     provider: model.encoder.provider,

@@ -143,3 +143,39 @@ function ranksBySorting(row: Float32Array, g: Int32Array, pid: number): number[]
   order.forEach((j, i) => g[j] === pid && ranks.push(i + 1));
   return ranks;
 }
+
+/** Linear-interpolated quantile (numpy's default) of values sorted ascending; NaN when there are none. */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export interface Top1Summary {
+  min: number;
+  p10: number;
+  median: number;
+  p90: number;
+  max: number;
+  mean: number;
+}
+
+/**
+ * The spread of the queries' best gallery similarity, which is what ξ (MTI's early exit) is set against.
+ * Sorts `top1` in place.
+ */
+export function summarizeTop1(top1: Float64Array): Top1Summary {
+  const n = top1.length;
+  const mean = top1.reduce((a, b) => a + b, 0) / n;
+  top1.sort();
+  return {
+    min: top1[0]!,
+    p10: quantile(top1, 0.1),
+    median: quantile(top1, 0.5),
+    p90: quantile(top1, 0.9),
+    max: top1[n - 1]!,
+    mean,
+  };
+}
