@@ -12,7 +12,10 @@ export default defineConfig({
     // the bundle when it exists (the packaged app), and the TypeScript source through tsx otherwise.
     build: {
       rollupOptions: {
-        input: { index: resolve('src/main/index.ts'), 'encoder-worker': resolve('src/main/ml/encoder-worker.ts') },
+        input: {
+          index: resolve('src/main/index.ts'),
+          'encoder-worker': resolve('src/main/ml/encoder-worker.ts'),
+        },
       },
     },
   },

@@ -11,7 +11,10 @@ export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'bench-results/**', 'tools/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  { files: ['bin/**', 'scripts/**', '*.{js,cjs,mjs}', 'test/**'], languageOptions: { globals: globals.node } },
+  {
+    files: ['bin/**', 'scripts/**', '*.{js,cjs,mjs}', 'test/**'],
+    languageOptions: { globals: globals.node },
+  },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -22,7 +25,10 @@ export default tseslint.config(
     files: ['src/shared/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict([
-        { group: ['**/main/**', '**/renderer/**', '**/preload/**'], message: 'shared is pure: no main/renderer code' },
+        {
+          group: ['**/main/**', '**/renderer/**', '**/preload/**'],
+          message: 'shared is pure: no main/renderer code',
+        },
         { group: ['electron', 'node:*', 'better-sqlite3', 'react'], message: 'shared is pure TS' },
       ]),
     },
@@ -43,7 +49,10 @@ export default tseslint.config(
     ignores: ['src/main/index.ts', 'src/main/api/ipc.ts'],
     rules: {
       'no-restricted-imports': restrict([
-        { group: ['electron'], message: 'core code runs in plain Node: only index.ts and api/ipc.ts touch electron' },
+        {
+          group: ['electron'],
+          message: 'core code runs in plain Node: only index.ts and api/ipc.ts touch electron',
+        },
         { group: ['**/renderer/**'], message: 'main never imports the renderer' },
       ]),
     },

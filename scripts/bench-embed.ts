@@ -14,7 +14,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { ClipEncoder } from '../src/main/ml/encoder';
-import { decodeRgb, IRRA_SPEC, preprocessBatch, transformRgb, writeNormalised } from '../src/main/ml/preprocess';
+import {
+  decodeRgb,
+  IRRA_SPEC,
+  preprocessBatch,
+  transformRgb,
+  writeNormalised,
+} from '../src/main/ml/preprocess';
 import { generateWorld, WORLD_FILES, type GroundTruth } from '../src/main/synth/world';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -29,7 +35,9 @@ const batches = Number(values.batches ?? 3);
 const batch = Number(values.batch ?? 32);
 
 function findPython(): string {
-  for (const py of [values.python, process.env.CTGI_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p)) {
+  for (const py of [values.python, process.env.CTGI_PYTHON, 'python3', '/usr/bin/python3'].filter(
+    (p): p is string => !!p,
+  )) {
     if (spawnSync(py, ['-c', 'import torch, onnx'], { timeout: 60_000 }).status === 0) return py;
   }
   throw new Error(
@@ -47,11 +55,34 @@ async function main(): Promise<void> {
   const visionPath = join(modelDir, 'vision_model.onnx');
   if (!existsSync(visionPath)) {
     console.log(`exporting a random ViT-B/16 image tower (384×128, seed ${SEED}) to ${modelDir} …`);
-    execFileSync(python, [SCRIPT, '--random-init', '--seed', String(SEED), '--image-size', String(H), String(W), '--towers', 'vision', '--out', modelDir], { stdio: 'inherit' });
+    execFileSync(
+      python,
+      [
+        SCRIPT,
+        '--random-init',
+        '--seed',
+        String(SEED),
+        '--image-size',
+        String(H),
+        String(W),
+        '--towers',
+        'vision',
+        '--out',
+        modelDir,
+      ],
+      { stdio: 'inherit' },
+    );
   }
   const worldDir = join(cache, 'embed-world');
   if (!existsSync(join(worldDir, WORLD_FILES.attributes))) {
-    await generateWorld({ identities: 64, views: 4, seed: 1, imageFormat: 'mixed', outDir: worldDir, overwrite: true });
+    await generateWorld({
+      identities: 64,
+      views: 4,
+      seed: 1,
+      imageFormat: 'mixed',
+      outDir: worldDir,
+      overwrite: true,
+    });
   }
   const truth = JSON.parse(readFileSync(join(worldDir, WORLD_FILES.attributes), 'utf8')) as GroundTruth;
   const all = truth.images.map((i) => join(worldDir, truth.imageRoot, i.file));
@@ -76,9 +107,13 @@ async function main(): Promise<void> {
   }
 
   // (i) bare ORT on pre-made tensors, same session options as the worker (CPU provider, defaults).
-  const session = await ort.InferenceSession.create(visionPath, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+  const session = await ort.InferenceSession.create(visionPath, {
+    executionProviders: ['cpu'],
+    logSeverityLevel: 3,
+  });
   const per = 3 * H * W;
-  const tensorOf = (k: number): ort.Tensor => new ort.Tensor('float32', pixels.subarray(k * batch * per, (k + 1) * batch * per), [batch, 3, H, W]);
+  const tensorOf = (k: number): ort.Tensor =>
+    new ort.Tensor('float32', pixels.subarray(k * batch * per, (k + 1) * batch * per), [batch, 3, H, W]);
   await session.run({ pixel_values: tensorOf(0) }); // warm-up
   const b0 = performance.now();
   for (let k = 0; k < batches; k++) await session.run({ pixel_values: tensorOf(k) });
@@ -87,7 +122,12 @@ async function main(): Promise<void> {
   console.log(`bare ORT: ${rate(n, bareMs)} images/s; preprocessing ${preprocessMs.toFixed(1)} ms/image`);
 
   // (ii) the pipeline: files in, unit vectors out, through the encoder worker.
-  const enc = await ClipEncoder.open({ visionPath, preprocess: IRRA_SPEC, batchSize: batch, providers: 'cpu' });
+  const enc = await ClipEncoder.open({
+    visionPath,
+    preprocess: IRRA_SPEC,
+    batchSize: batch,
+    providers: 'cpu',
+  });
   enc.bind({ vision: { input: 'pixel_values', output: 'image_embeds' } });
   let pipelineMs = 0;
   try {
@@ -100,15 +140,36 @@ async function main(): Promise<void> {
   } finally {
     await enc.close();
   }
-  console.log(`pipeline: ${rate(n, pipelineMs)} images/s (${(rate(n, pipelineMs) / rate(n, bareMs)).toFixed(3)} of bare)`);
+  console.log(
+    `pipeline: ${rate(n, pipelineMs)} images/s (${(rate(n, pipelineMs) / rate(n, bareMs)).toFixed(3)} of bare)`,
+  );
 
   // (iii) PyTorch, same seed → same weights, same batch; one warm-up run inside.
   const out = execFileSync(
     python,
-    [SCRIPT, '--random-init', '--seed', String(SEED), '--image-size', String(H), String(W), '--time-torch', '--batch', String(batch), '--iters', String(batches), '--threads', String(cpus().length)],
+    [
+      SCRIPT,
+      '--random-init',
+      '--seed',
+      String(SEED),
+      '--image-size',
+      String(H),
+      String(W),
+      '--time-torch',
+      '--batch',
+      String(batch),
+      '--iters',
+      String(batches),
+      '--threads',
+      String(cpus().length),
+    ],
     { encoding: 'utf8' },
   );
-  const torch = JSON.parse(out.trim().split('\n').at(-1)!) as { images_per_s: number; torch: string; threads: number };
+  const torch = JSON.parse(out.trim().split('\n').at(-1)!) as {
+    images_per_s: number;
+    torch: string;
+    threads: number;
+  };
 
   const bare = rate(n, bareMs);
   const pipeline = rate(n, pipelineMs);
@@ -120,9 +181,21 @@ async function main(): Promise<void> {
     batch,
     images: n,
     imagesPerSecond: { bareOrt: bare, pipeline, pytorch: Number(torch.images_per_s.toFixed(2)) },
-    ratios: { pipelineOverBare: Number((pipeline / bare).toFixed(3)), oursOverPytorch: Number((pipeline / torch.images_per_s).toFixed(3)), bareOverPytorch: Number((bare / torch.images_per_s).toFixed(3)) },
-    preprocessMsPerImage: { batchOnMainThread: Number(preprocessMs.toFixed(2)), decode: Number((decodeMs / batch).toFixed(2)), resizeNormalise: Number((transformMs / batch).toFixed(2)) },
-    versions: { onnxruntimeNode: ort.env.versions.node ?? ort.env.versions.common, torch: torch.torch, torchThreads: torch.threads },
+    ratios: {
+      pipelineOverBare: Number((pipeline / bare).toFixed(3)),
+      oursOverPytorch: Number((pipeline / torch.images_per_s).toFixed(3)),
+      bareOverPytorch: Number((bare / torch.images_per_s).toFixed(3)),
+    },
+    preprocessMsPerImage: {
+      batchOnMainThread: Number(preprocessMs.toFixed(2)),
+      decode: Number((decodeMs / batch).toFixed(2)),
+      resizeNormalise: Number((transformMs / batch).toFixed(2)),
+    },
+    versions: {
+      onnxruntimeNode: ort.env.versions.node ?? ort.env.versions.common,
+      torch: torch.torch,
+      torchThreads: torch.threads,
+    },
   };
   console.table({
     'bare ORT (pre-made tensors)': { 'images/s': bare },

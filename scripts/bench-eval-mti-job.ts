@@ -25,7 +25,18 @@ try {
   const oracle = await oracleEndpoint(w, 'oracle', { wrongRate: 0.1, seed: 3, latencyMs: 0 });
   const out: string[] = [];
   const err: string[] = [];
-  const args = ['eval', '--model', 'toy', '--mti', '--vqa', 'oracle', '--queries', 'one-attribute', '--xi', '2'];
+  const args = [
+    'eval',
+    '--model',
+    'toy',
+    '--mti',
+    '--vqa',
+    'oracle',
+    '--queries',
+    'one-attribute',
+    '--xi',
+    '2',
+  ];
   const w0 = wchar();
   const t0 = performance.now();
   const code = await main([...args, '--parallel', values.parallel, '--json', '-w', w.wsFile], {
@@ -41,9 +52,15 @@ try {
     .prepare(`SELECT id, length(state) AS cursor FROM jobs WHERE kind = 'eval-mti' ORDER BY id DESC LIMIT 1`)
     .get() as { id: number; cursor: number };
   const rows = (
-    w.ws.db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'eval_mti_queries'`).get() as { n: number }
+    w.ws.db.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'eval_mti_queries'`).get() as {
+      n: number;
+    }
   ).n
-    ? (w.ws.db.prepare(`SELECT count(*) AS n FROM eval_mti_queries WHERE job_id = ?`).get(job.id) as { n: number }).n
+    ? (
+        w.ws.db.prepare(`SELECT count(*) AS n FROM eval_mti_queries WHERE job_id = ?`).get(job.id) as {
+          n: number;
+        }
+      ).n
     : null;
   process.stdout.write(
     `${report.queries} queries: ${seconds.toFixed(1)} s wall, ${(written / 1e6).toFixed(1)} MB written, ` +

@@ -49,11 +49,19 @@ async function main(): Promise<void> {
     for (const [format, images] of plan) {
       const outDir = join(dir, `out-${format}-${images}`);
       const started = performance.now();
-      const { job } = startExport(ws, { outDir, format, images, splitRatios: { train: 0.8, val: 0.1, test: 0.1 }, seed: 1, overwrite: false });
+      const { job } = startExport(ws, {
+        outDir,
+        format,
+        images,
+        splitRatios: { train: 0.8, val: 0.1, test: 0.1 },
+        seed: 1,
+        overwrite: false,
+      });
       await ws.jobs.idle();
       const seconds = (performance.now() - started) / 1000;
       const final = ws.jobs.get(job.id);
-      if (final.status !== 'done') throw new Error(`${format}/${images}: ${final.status} ${final.error ?? ''}`);
+      if (final.status !== 'done')
+        throw new Error(`${format}/${images}: ${final.status} ${final.error ?? ''}`);
       const fileBytes = statSync(join(outDir, ANNOTATION_FILE[format])).size;
       if (format !== 'jsonl') JSON.parse(readFileSync(join(outDir, ANNOTATION_FILE[format]), 'utf8'));
       const run: Run = {
@@ -66,7 +74,9 @@ async function main(): Promise<void> {
         fileMiB: Number((fileBytes / 1_048_576).toFixed(1)),
       };
       runs.push(run);
-      console.error(`${format.padEnd(11)} ${images.padEnd(9)} ${run.seconds.toFixed(2).padStart(7)} s  ${String(run.captionsPerSecond).padStart(7)} captions/s  ${run.fileMiB} MiB`);
+      console.error(
+        `${format.padEnd(11)} ${images.padEnd(9)} ${run.seconds.toFixed(2).padStart(7)} s  ${String(run.captionsPerSecond).padStart(7)} captions/s  ${run.fileMiB} MiB`,
+      );
       rmSync(outDir, { recursive: true, force: true });
     }
     await ws.close();

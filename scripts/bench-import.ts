@@ -70,9 +70,13 @@ async function child(mode: Result['mode'], worldDir: string): Promise<void> {
 
 function runChild(mode: Result['mode'], worldDir: string): Promise<Result> {
   return new Promise((resolvePromise, reject) => {
-    const p = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? '', '--child', mode, '--dir', worldDir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const p = spawn(
+      process.execPath,
+      [...process.execArgv, process.argv[1] ?? '', '--child', mode, '--dir', worldDir],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
@@ -97,10 +101,15 @@ async function main(): Promise<void> {
   if (values.child === 'folder' || values.child === 'rstpreid') return child(values.child, worldDir);
 
   const marker = join(worldDir, WORLD_FILES.rstpreid);
-  if (existsSync(marker) && (JSON.parse(readFileSync(marker, 'utf8')) as unknown[]).length === identities * views) {
+  if (
+    existsSync(marker) &&
+    (JSON.parse(readFileSync(marker, 'utf8')) as unknown[]).length === identities * views
+  ) {
     console.log(`Reusing the synthetic world in ${worldDir}`);
   } else {
-    console.log(`Generating ${identities * views} synthetic crops (${identities} identities × ${views} views) in ${worldDir}…`);
+    console.log(
+      `Generating ${identities * views} synthetic crops (${identities} identities × ${views} views) in ${worldDir}…`,
+    );
     const t = performance.now();
     await generateWorld({ outDir: worldDir, identities, views, seed: 42, overwrite: true });
     console.log(`  generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -119,7 +128,10 @@ async function main(): Promise<void> {
   }
   mkdirSync('bench-results', { recursive: true });
   const file = join('bench-results', 'import.json');
-  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), synthetic: true, results }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ date: new Date().toISOString(), synthetic: true, results }, null, 2)}\n`,
+  );
   console.log(`(synthetic crops, files in the page cache; written to ${file})`);
   if (results.some((r) => r.imagesPerSecond < TARGET)) process.exitCode = 1;
 }

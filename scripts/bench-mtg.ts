@@ -29,7 +29,9 @@ async function serve(latencyMs: number): Promise<void> {
 }
 
 function startServer(latencyMs: number): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', String(latencyMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', String(latencyMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', (d: Buffer) => resolve({ url: d.toString().trim(), child }));
     child.once('exit', (code) => reject(new Error(`bench server exited (${code})`)));
@@ -60,17 +62,38 @@ async function prepare(n: number): Promise<{ ws: Workspace; datasetId: number; d
 
 let verify = false;
 
-async function runJob(ws: Workspace, datasetId: number, endpoint: string, redo: boolean): Promise<{ calls: number; cached: number; seconds: number; sustained: number | null }> {
+async function runJob(
+  ws: Workspace,
+  datasetId: number,
+  endpoint: string,
+  redo: boolean,
+): Promise<{ calls: number; cached: number; seconds: number; sustained: number | null }> {
   const t0 = performance.now();
-  const { job } = startMtg(ws, { datasetId: datasetId as never, vqaEndpoint: endpoint, reconstructorEndpoint: endpoint, rounds: 6, redo, verify });
+  const { job } = startMtg(ws, {
+    datasetId: datasetId as never,
+    vqaEndpoint: endpoint,
+    reconstructorEndpoint: endpoint,
+    rounds: 6,
+    redo,
+    verify,
+  });
   await ws.jobs.idle();
   const seconds = (performance.now() - t0) / 1000;
   const j = ws.jobs.get(job.id);
-  if (j.status !== 'done' || j.issueCount > 0) throw new Error(`bench job ended ${j.status} with ${j.issueCount} issues: ${j.error ?? ''}`);
-  const r = ws.db.prepare(`SELECT sum(calls) AS calls, sum(cached_calls) AS cached FROM mtg_runs WHERE job_id = ?`).get(job.id) as { calls: number; cached: number };
+  if (j.status !== 'done' || j.issueCount > 0)
+    throw new Error(`bench job ended ${j.status} with ${j.issueCount} issues: ${j.error ?? ''}`);
+  const r = ws.db
+    .prepare(`SELECT sum(calls) AS calls, sum(cached_calls) AS cached FROM mtg_runs WHERE job_id = ?`)
+    .get(job.id) as { calls: number; cached: number };
   // Sustained rate: paid calls answered between the 10th and 90th percentile of the job, which leaves
   // out the ramp-up and the drain (the last images' three dependent steps cannot fill 32 slots).
-  const at = (ws.db.prepare(`SELECT created_at AS t FROM llm_calls WHERE status = 'ok' AND created_at >= ? ORDER BY created_at`).all(Date.now() - seconds * 1000 - 50) as { t: number }[]).map((x) => x.t);
+  const at = (
+    ws.db
+      .prepare(
+        `SELECT created_at AS t FROM llm_calls WHERE status = 'ok' AND created_at >= ? ORDER BY created_at`,
+      )
+      .all(Date.now() - seconds * 1000 - 50) as { t: number }[]
+  ).map((x) => x.t);
   const lo = Math.floor(at.length * 0.1);
   const hi = Math.floor(at.length * 0.9);
   const sustained = at.length > 20 && at[hi]! > at[lo]! ? (hi - lo) / ((at[hi]! - at[lo]!) / 1000) : null;
@@ -78,12 +101,31 @@ async function runJob(ws: Workspace, datasetId: number, endpoint: string, redo: 
 }
 
 function endpoint(ws: Workspace, name: string, url: string, concurrency: number): string {
-  upsertEndpoint(ws.db, { name, baseUrl: url, model: 'fake-vl', role: 'both', temperature: 0.01, maxTokens: 64, concurrency, requestsPerMinute: null, timeoutMs: 30_000, keyRef: { kind: 'none' } });
+  upsertEndpoint(ws.db, {
+    name,
+    baseUrl: url,
+    model: 'fake-vl',
+    role: 'both',
+    temperature: 0.01,
+    maxTokens: 64,
+    concurrency,
+    requestsPerMinute: null,
+    timeoutMs: 30_000,
+    keyRef: { kind: 'none' },
+  });
   return name;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { images: { type: 'string', default: '400' }, 'slow-images': { type: 'string', default: '320' }, json: { type: 'boolean' }, serve: { type: 'string' }, verify: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    options: {
+      images: { type: 'string', default: '400' },
+      'slow-images': { type: 'string', default: '320' },
+      json: { type: 'boolean' },
+      serve: { type: 'string' },
+      verify: { type: 'boolean' },
+    },
+  });
   if (values.serve !== undefined) return serve(Number(values.serve));
   verify = values.verify === true;
   const rows: Row[] = [];
@@ -94,9 +136,24 @@ async function main(): Promise<void> {
     const ep = endpoint(a.ws, 'bench-fast', fast.url, 32);
     const r = await runJob(a.ws, a.datasetId, ep, false);
     const rate = (r.calls - r.cached) / r.seconds;
-    rows.push({ scenario: '0 ms latency, concurrency 32', images: Number(values.images), ...r, callsPerSecond: rate, goal: '≥ 300 calls/s (whole job)', met: rate >= 300 });
+    rows.push({
+      scenario: '0 ms latency, concurrency 32',
+      images: Number(values.images),
+      ...r,
+      callsPerSecond: rate,
+      goal: '≥ 300 calls/s (whole job)',
+      met: rate >= 300,
+    });
     const h = await runJob(a.ws, a.datasetId, ep, true);
-    rows.push({ scenario: 'same again, all from cache', images: Number(values.images), ...h, sustained: null, callsPerSecond: h.calls / h.seconds, goal: '(cache hits, not paid)', met: true });
+    rows.push({
+      scenario: 'same again, all from cache',
+      images: Number(values.images),
+      ...h,
+      sustained: null,
+      callsPerSecond: h.calls / h.seconds,
+      goal: '(cache hits, not paid)',
+      met: true,
+    });
   } finally {
     await a.ws.close();
     fast.child.kill();
@@ -131,16 +188,30 @@ async function main(): Promise<void> {
   }
   const table = [
     ['scenario', 'images', 'calls', 'cached', 'seconds', 'calls/s', 'sustained', 'goal', 'met'],
-    ...rows.map((r) => [r.scenario, String(r.images), String(r.calls), String(r.cached), r.seconds.toFixed(2), r.callsPerSecond.toFixed(0), r.sustained === null ? '-' : r.sustained.toFixed(0), r.goal, r.met ? 'yes' : 'NO']),
+    ...rows.map((r) => [
+      r.scenario,
+      String(r.images),
+      String(r.calls),
+      String(r.cached),
+      r.seconds.toFixed(2),
+      r.callsPerSecond.toFixed(0),
+      r.sustained === null ? '-' : r.sustained.toFixed(0),
+      r.goal,
+      r.met ? 'yes' : 'NO',
+    ]),
   ];
   const w = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  console.log('MTG orchestrator throughput (scripted MLLM in a child process; calls/s counts paid calls, DB writes included)');
+  console.log(
+    'MTG orchestrator throughput (scripted MLLM in a child process; calls/s counts paid calls, DB writes included)',
+  );
   for (const [i, row] of table.entries()) {
     console.log(row.map((c, k) => c.padEnd(w[k]!)).join('  '));
     if (i === 0) console.log(w.map((n) => '-'.repeat(n)).join('  '));
   }
   console.log(`peak RSS of the orchestrator process: ${peakRssMiB.toFixed(0)} MiB`);
-  console.log('Caption quality (attribute recall/precision, synthetic world): npx tsx scripts/eval-mtg-quality.ts');
+  console.log(
+    'Caption quality (attribute recall/precision, synthetic world): npx tsx scripts/eval-mtg-quality.ts',
+  );
 }
 
 await main();

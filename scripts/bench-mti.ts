@@ -29,7 +29,8 @@ const { values } = parseArgs({
 const L = Number(values.latency);
 const K = Number(values.k);
 const settings = values.concurrency.split(',').map(Number);
-if (settings.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`--concurrency takes positive integers, e.g. 1,5,20; got "${values.concurrency}".`);
+if (settings.some((c) => !Number.isInteger(c) || c < 1))
+  throw new Error(`--concurrency takes positive integers, e.g. 1,5,20; got "${values.concurrency}".`);
 
 const w = await mtiWorld({ identities: Number(values.identities), views: Number(values.views) });
 try {
@@ -37,7 +38,8 @@ try {
   // One oracle (and URL) per setting: the llm_calls cache is keyed by endpoint, so no setting is served
   // another's answers from the cache. The endpoint admits K requests at once, so it never limits a setting.
   const oracles = new Map<number, Awaited<ReturnType<typeof oracleEndpoint>>>();
-  for (const c of settings) oracles.set(c, await oracleEndpoint(w, `oracle-c${c}`, { latencyMs: L, seed: 1 }, K));
+  for (const c of settings)
+    oracles.set(c, await oracleEndpoint(w, `oracle-c${c}`, { latencyMs: L, seed: 1 }, K));
   const rows = db
     .prepare(
       `SELECT c.id, i.dataset_id, i.rel_path FROM captions c JOIN images i ON i.id = c.image_id WHERE i.split = 'test' ORDER BY c.id`,
@@ -51,7 +53,12 @@ try {
   const measure = async (
     checkConcurrency: number,
   ): Promise<{ ms: number[]; calls: number[]; checks: number[]; anchors: (number | null)[] }> => {
-    const out = { ms: [] as number[], calls: [] as number[], checks: [] as number[], anchors: [] as (number | null)[] };
+    const out = {
+      ms: [] as number[],
+      calls: [] as number[],
+      checks: [] as number[],
+      anchors: [] as (number | null)[],
+    };
     for (const query of queries) {
       const t0 = performance.now();
       const s = await startMtiSearch(host, {
@@ -93,17 +100,37 @@ try {
     return { p50: quantile(s, 0.5) / L, p95: quantile(s, 0.95) / L, max: s[s.length - 1]! / L };
   };
   const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
-  const results: { checkConcurrency: number; roundInL: ReturnType<typeof stats>; callsPerRound: number; checksUntilAnchor: number }[] = [];
+  const results: {
+    checkConcurrency: number;
+    roundInL: ReturnType<typeof stats>;
+    callsPerRound: number;
+    checksUntilAnchor: number;
+  }[] = [];
   let reference: (number | null)[] | null = null;
   for (const c of settings) {
     const m = await measure(c);
     // The knob must not change what MTI finds: the same anchor for every query at every setting.
     if (reference && m.anchors.some((a, i) => a !== reference![i]))
-      throw new Error(`checkConcurrency ${c} chose another anchor than checkConcurrency ${settings[0]} for some query.`);
+      throw new Error(
+        `checkConcurrency ${c} chose another anchor than checkConcurrency ${settings[0]} for some query.`,
+      );
     reference ??= m.anchors;
-    results.push({ checkConcurrency: c, roundInL: stats(m.ms), callsPerRound: mean(m.calls), checksUntilAnchor: mean(m.checks) });
+    results.push({
+      checkConcurrency: c,
+      roundInL: stats(m.ms),
+      callsPerRound: mean(m.calls),
+      checksUntilAnchor: mean(m.checks),
+    });
   }
-  const report = { synthetic: true, latencyMs: L, k: K, queries: queries.length, defaultCheckConcurrency: MTI_DEFAULTS.checkConcurrency, results, goalP95InL: 4 };
+  const report = {
+    synthetic: true,
+    latencyMs: L,
+    k: K,
+    queries: queries.length,
+    defaultCheckConcurrency: MTI_DEFAULTS.checkConcurrency,
+    results,
+    goalP95InL: 4,
+  };
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else {
     const f = (x: number) => x.toFixed(2);
@@ -117,7 +144,10 @@ try {
         ),
         ...results
           .filter((r) => r.checkConcurrency === MTI_DEFAULTS.checkConcurrency)
-          .map((r) => `goal: p95 ≤ 4 L at the default (${r.checkConcurrency} at once) — ${r.roundInL.p95 <= 4 ? 'met' : 'NOT met'}`),
+          .map(
+            (r) =>
+              `goal: p95 ≤ 4 L at the default (${r.checkConcurrency} at once) — ${r.roundInL.p95 <= 4 ? 'met' : 'NOT met'}`,
+          ),
       ].join('\n') + '\n',
     );
   }

@@ -49,7 +49,9 @@ const recallAt = (truth: number[][], got: number[][]): number => {
 function benchDatabase(vectors: Float32Array, size: number, queries: Float32Array, exact: number[][]): void {
   const { db } = openDatabase(':memory:');
   let t0 = performance.now();
-  db.prepare(`INSERT INTO datasets (id, name, format, root, status, created_at) VALUES (1, 'bench', 'folder', '/', 'ready', 0)`).run();
+  db.prepare(
+    `INSERT INTO datasets (id, name, format, root, status, created_at) VALUES (1, 'bench', 'folder', '/', 'ready', 0)`,
+  ).run();
   const model = asModelId(
     Number(
       db
@@ -65,7 +67,9 @@ function benchDatabase(vectors: Float32Array, size: number, queries: Float32Arra
     `INSERT INTO images (id, dataset_id, rel_path, sha256, width, height, bytes, format, created_at)
      VALUES (?, 1, ?, '', 1, 1, 1, 'png', 0)`,
   );
-  const insEmb = db.prepare(`INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, 0)`);
+  const insEmb = db.prepare(
+    `INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, 0)`,
+  );
   const insVec = db.prepare('INSERT INTO bench_vec (rowid, embedding) VALUES (?, ?)');
   db.transaction(() => {
     for (let i = 0; i < size; i++) {
@@ -76,7 +80,9 @@ function benchDatabase(vectors: Float32Array, size: number, queries: Float32Arra
       insVec.run(BigInt(i + 1), blob);
     }
   })();
-  console.log(`  workspace DB: ${size.toLocaleString('en')} images + embeddings + vec0 rows inserted in ${(ms(t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `  workspace DB: ${size.toLocaleString('en')} images + embeddings + vec0 rows inserted in ${(ms(t0) / 1000).toFixed(1)} s`,
+  );
 
   t0 = performance.now();
   loadIndex(db, model);
@@ -87,12 +93,20 @@ function benchDatabase(vectors: Float32Array, size: number, queries: Float32Arra
     loadIndex(db, model);
     check.push(ms(t0));
   }
-  console.log(`  service: load gallery ${(load / 1000).toFixed(2)} s; cache check per call p50 ${pct(check, 50).toFixed(2)} ms`);
+  console.log(
+    `  service: load gallery ${(load / 1000).toFixed(2)} s; cache check per call p50 ${pct(check, 50).toFixed(2)} ms`,
+  );
 
   const knn = db.prepare('SELECT rowid - 1 FROM bench_vec WHERE embedding MATCH ? AND k = ?').pluck();
   const paths: [string, (q: Float32Array) => number[]][] = [
-    [`service auto (${size > FAST_FROM ? 'fast' : 'exact'})`, (q) => searchByVector(db, model, q, { k: K }).map((h) => h.imageId - 1)],
-    ['service sqlite (vec_distance_cos)', (q) => searchByVector(db, model, q, { k: K, mode: 'sqlite' }).map((h) => h.imageId - 1)],
+    [
+      `service auto (${size > FAST_FROM ? 'fast' : 'exact'})`,
+      (q) => searchByVector(db, model, q, { k: K }).map((h) => h.imageId - 1),
+    ],
+    [
+      'service sqlite (vec_distance_cos)',
+      (q) => searchByVector(db, model, q, { k: K, mode: 'sqlite' }).map((h) => h.imageId - 1),
+    ],
     ['sqlite-vec vec0 KNN', (q) => knn.all(Buffer.from(q.buffer, q.byteOffset, q.byteLength), K) as number[]],
   ];
   for (const [name, run] of paths) {
@@ -144,14 +158,19 @@ async function benchSize(size: number): Promise<void> {
     exact.push(index.topK(query(q), K).map((h) => h.index));
     exactLat.push(ms(t0));
   }
-  console.log(`  ${'exact (JS, one thread)'.padEnd(34)} p50 ${fmt(pct(exactLat, 50))} ms  p95 ${fmt(pct(exactLat, 95))} ms`);
+  console.log(
+    `  ${'exact (JS, one thread)'.padEnd(34)} p50 ${fmt(pct(exactLat, 50))} ms  p95 ${fmt(pct(exactLat, 95))} ms`,
+  );
   // One thread and with the scan helper, query by query in turn so both see the same load.
   const variants: [string, FastTopKOptions][] = [
     ['fast (1-bit codes + rescore)', { parallel: false }],
     ['fast, helper thread scans half', { parallel: true }],
   ];
   if (altBudget.length === 2)
-    variants.push([`fast, budget ${altBudget.join('/')}`, { parallel: false, shortlist: altBudget[0], rescore: altBudget[1] }]);
+    variants.push([
+      `fast, budget ${altBudget.join('/')}`,
+      { parallel: false, shortlist: altBudget[0], rescore: altBudget[1] },
+    ]);
   const fast: number[][][] = variants.map(() => []);
   const fastLat: number[][] = variants.map(() => []);
   for (let q = 0; q < queryCount; q++) {
@@ -168,13 +187,19 @@ async function benchSize(size: number): Promise<void> {
     );
   });
   if (size <= sqliteVecMax) benchDatabase(gallery.vectors, size, queries, exact);
-  else console.log(`  sqlite-vec skipped above ${sqliteVecMax.toLocaleString('en')} vectors (--sqlite-vec-max)`);
+  else
+    console.log(`  sqlite-vec skipped above ${sqliteVecMax.toLocaleString('en')} vectors (--sqlite-vec-max)`);
   console.log(`  peak RSS so far ${peakRssMb().toFixed(0)} MB`);
 }
 
 // Other processes on a shared machine slow every figure; the load average says how much.
-const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
-console.log(`Vector search benchmark — synthetic CLIP-like vectors, seeded; ${cpus().length} cores, load ${load()}`);
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+console.log(
+  `Vector search benchmark — synthetic CLIP-like vectors, seeded; ${cpus().length} cores, load ${load()}`,
+);
 const started = performance.now();
 void (async () => {
   for (const size of sizes) await benchSize(size);

@@ -51,29 +51,68 @@ export interface MtgQualityReport {
 export async function evalMtgQuality(opts: MtgQualityOptions): Promise<MtgQualityReport> {
   const tmp = mkdtempSync(join(tmpdir(), 'ctgi-mtg-quality-'));
   const worldDir = opts.worldDir ?? join(tmp, 'world');
-  if (!opts.worldDir) await generateWorld({ identities: opts.identities, views: opts.views, seed: opts.seed ?? 7, outDir: worldDir });
+  if (!opts.worldDir)
+    await generateWorld({
+      identities: opts.identities,
+      views: opts.views,
+      seed: opts.seed ?? 7,
+      outDir: worldDir,
+    });
   const truth = JSON.parse(readFileSync(join(worldDir, WORLD_FILES.attributes), 'utf8')) as GroundTruth;
   const byFile = new Map(truth.images.map((i) => [i.file, i.attributes]));
-  const oracle = await startOracle({ world: worldDir, wrongRate: opts.wrongRate, hallucinationRate: opts.hallucinationRate, seed: opts.seed ?? 7 });
+  const oracle = await startOracle({
+    world: worldDir,
+    wrongRate: opts.wrongRate,
+    hallucinationRate: opts.hallucinationRate,
+    seed: opts.seed ?? 7,
+  });
   const ws = openWorkspace(join(tmp, 'ws.sqlite'));
   try {
     const { datasetId } = startImport(ws, { imageRoot: join(worldDir, IMAGE_ROOT) });
     await ws.jobs.idle();
-    const common = { baseUrl: oracle.url, temperature: 0.01, maxTokens: 256, concurrency: 16, requestsPerMinute: null, timeoutMs: 30_000, keyRef: { kind: 'none' as const } };
+    const common = {
+      baseUrl: oracle.url,
+      temperature: 0.01,
+      maxTokens: 256,
+      concurrency: 16,
+      requestsPerMinute: null,
+      timeoutMs: 30_000,
+      keyRef: { kind: 'none' as const },
+    };
     upsertEndpoint(ws.db, { ...common, name: 'oracle-vqa', model: ORACLE_MODELS.vision, role: 'vqa' });
-    upsertEndpoint(ws.db, { ...common, name: 'oracle-rec', model: ORACLE_MODELS.text, role: 'reconstructor' });
-    const { job } = startMtg(ws, { datasetId, vqaEndpoint: 'oracle-vqa', reconstructorEndpoint: 'oracle-rec', rounds: opts.rounds, redo: false });
+    upsertEndpoint(ws.db, {
+      ...common,
+      name: 'oracle-rec',
+      model: ORACLE_MODELS.text,
+      role: 'reconstructor',
+    });
+    const { job } = startMtg(ws, {
+      datasetId,
+      vqaEndpoint: 'oracle-vqa',
+      reconstructorEndpoint: 'oracle-rec',
+      rounds: opts.rounds,
+      redo: false,
+    });
     await ws.jobs.idle();
     const verifyJob =
       opts.verify === false
         ? null
-        : startMtg(ws, { datasetId, vqaEndpoint: 'oracle-vqa', reconstructorEndpoint: 'oracle-rec', rounds: opts.rounds, redo: true, verify: true }).job;
+        : startMtg(ws, {
+            datasetId,
+            vqaEndpoint: 'oracle-vqa',
+            reconstructorEndpoint: 'oracle-rec',
+            rounds: opts.rounds,
+            redo: true,
+            verify: true,
+          }).job;
     await ws.jobs.idle();
     const vScores: ReturnType<typeof scoreCaption>[] = [];
     let vKept = 0;
     let vUnverified = 0;
     let vCalls = 0;
-    const images = ws.db.prepare(`SELECT id, rel_path FROM images WHERE dataset_id = ? ORDER BY id`).all(datasetId) as { id: ImageId; rel_path: string }[];
+    const images = ws.db
+      .prepare(`SELECT id, rel_path FROM images WHERE dataset_id = ? ORDER BY id`)
+      .all(datasetId) as { id: ImageId; rel_path: string }[];
     const initial: ReturnType<typeof scoreCaption>[] = [];
     const recon: ReturnType<typeof scoreCaption>[] = [];
     const dropped: Record<string, number> = {};
@@ -88,7 +127,9 @@ export async function evalMtgQuality(opts: MtgQualityOptions): Promise<MtgQualit
         failed++;
         continue;
       }
-      const caption = (ws.db.prepare(`SELECT text FROM captions WHERE id = ?`).get(run.captionId) as { text: string }).text;
+      const caption = (
+        ws.db.prepare(`SELECT text FROM captions WHERE id = ?`).get(run.captionId) as { text: string }
+      ).text;
       initial.push(scoreCaption(run.initialCaption ?? '', attrs));
       recon.push(scoreCaption(caption, attrs));
       calls += run.calls;
@@ -102,7 +143,13 @@ export async function evalMtgQuality(opts: MtgQualityOptions): Promise<MtgQualit
           failed++;
           continue;
         }
-        vScores.push(scoreCaption((ws.db.prepare(`SELECT text FROM captions WHERE id = ?`).get(v.captionId) as { text: string }).text, attrs));
+        vScores.push(
+          scoreCaption(
+            (ws.db.prepare(`SELECT text FROM captions WHERE id = ?`).get(v.captionId) as { text: string })
+              .text,
+            attrs,
+          ),
+        );
         vCalls += v.calls;
         vKept += v.rounds.filter((r) => r.kept).length;
         vUnverified += v.rounds.filter((r) => r.dropReason === 'unverified').length;
@@ -112,7 +159,14 @@ export async function evalMtgQuality(opts: MtgQualityOptions): Promise<MtgQualit
       images: images.length,
       initial: totalQuality(initial),
       reconstructed: totalQuality(recon),
-      verified: verifyJob ? { quality: totalQuality(vScores), keptPerImage: vKept / Math.max(1, vScores.length), unverified: vUnverified, calls: vCalls } : null,
+      verified: verifyJob
+        ? {
+            quality: totalQuality(vScores),
+            keptPerImage: vKept / Math.max(1, vScores.length),
+            unverified: vUnverified,
+            calls: vCalls,
+          }
+        : null,
       keptPerImage: kept / Math.max(1, images.length - failed),
       droppedByReason: dropped,
       calls,
@@ -132,19 +186,43 @@ export function formatQuality(r: MtgQualityReport): string {
   const o = r.options;
   const rows = [
     ['captions (synthetic)', 'recall', 'precision', 'attributes/caption'],
-    ['initial (single turn)', pct(r.initial.recall), pct(r.initial.precision), r.initial.perCaption.toFixed(2)],
-    [`MTG reconstructed (${o.rounds} rounds)`, pct(r.reconstructed.recall), pct(r.reconstructed.precision), r.reconstructed.perCaption.toFixed(2)],
+    [
+      'initial (single turn)',
+      pct(r.initial.recall),
+      pct(r.initial.precision),
+      r.initial.perCaption.toFixed(2),
+    ],
+    [
+      `MTG reconstructed (${o.rounds} rounds)`,
+      pct(r.reconstructed.recall),
+      pct(r.reconstructed.precision),
+      r.reconstructed.perCaption.toFixed(2),
+    ],
   ];
   const v = r.verified;
-  if (v) rows.push([`MTG + verification`, pct(v.quality.recall), pct(v.quality.precision), v.quality.perCaption.toFixed(2)]);
+  if (v)
+    rows.push([
+      `MTG + verification`,
+      pct(v.quality.recall),
+      pct(v.quality.precision),
+      v.quality.perCaption.toFixed(2),
+    ]);
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const lines = rows.map((row) => row.map((c, i) => c.padEnd(w[i]!)).join('  '));
   lines.splice(1, 0, w.map((n) => '-'.repeat(n)).join('  '));
   return [
     `MTG quality on the synthetic world: ${r.images} images (${o.identities} people × ${o.views} views), oracle wrongRate ${o.wrongRate}, hallucinationRate ${o.hallucinationRate}`,
     ...lines,
-    `kept answers per image: ${r.keptPerImage.toFixed(2)}; dropped: ${Object.entries(r.droppedByReason).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; model calls: ${r.calls}; failed images: ${r.failed}`,
-    ...(v ? [`with verification: kept answers per image ${v.keptPerImage.toFixed(2)}; unverified ${v.unverified}; model calls: ${v.calls} (+${v.calls - r.calls})`] : []),
+    `kept answers per image: ${r.keptPerImage.toFixed(2)}; dropped: ${
+      Object.entries(r.droppedByReason)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    }; model calls: ${r.calls}; failed images: ${r.failed}`,
+    ...(v
+      ? [
+          `with verification: kept answers per image ${v.keptPerImage.toFixed(2)}; unverified ${v.unverified}; model calls: ${v.calls} (+${v.calls - r.calls})`,
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -29,22 +29,35 @@ const { values } = parseArgs({
 });
 
 const split = values.split as Split;
-if (!SPLITS.includes(split)) throw new Error(`--split must be one of ${SPLITS.join(', ')}, got "${values.split}".`);
+if (!SPLITS.includes(split))
+  throw new Error(`--split must be one of ${SPLITS.join(', ')}, got "${values.split}".`);
 
 const scratch = mkdtempSync(join(tmpdir(), 'ctgi-eval-toy-clip-'));
 try {
   const worldDir = values.world ? resolve(values.world) : join(scratch, 'world');
   if (!existsSync(join(worldDir, WORLD_FILES.attributes))) {
     const seed = /^\d+$/.test(values.seed) ? Number(values.seed) : values.seed;
-    process.stderr.write(`generating ${values.identities} × ${values.views} synthetic people in ${worldDir}…\n`);
-    await generateWorld({ outDir: worldDir, identities: Number(values.identities), views: Number(values.views), seed });
+    process.stderr.write(
+      `generating ${values.identities} × ${values.views} synthetic people in ${worldDir}…\n`,
+    );
+    await generateWorld({
+      outDir: worldDir,
+      identities: Number(values.identities),
+      views: Number(values.views),
+      seed,
+    });
   }
-  const modelDir = values.model ? resolve(values.model) : (await writeToyClipFolder(join(scratch, TOY_CLIP_DIR))).dir;
+  const modelDir = values.model
+    ? resolve(values.model)
+    : (await writeToyClipFolder(join(scratch, TOY_CLIP_DIR))).dir;
   const started = performance.now();
   const evaluation = await evaluateRetrieval({ worldDir, modelDir, split });
   const seconds = (performance.now() - started) / 1000;
   if (values.json) process.stdout.write(`${JSON.stringify({ ...evaluation, seconds }, null, 2)}\n`);
-  else process.stdout.write(`${formatEvaluation(evaluation)}\n(${seconds.toFixed(1)} s to validate, embed and score)\n`);
+  else
+    process.stdout.write(
+      `${formatEvaluation(evaluation)}\n(${seconds.toFixed(1)} s to validate, embed and score)\n`,
+    );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

@@ -21,7 +21,8 @@ function electronBlocker() {
   }
   const pathFile = join(electronDir, 'path.txt');
   const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  if (!existsSync(pathFile) && !override) return 'the Electron binary is not downloaded (node_modules/electron/path.txt is missing)';
+  if (!existsSync(pathFile) && !override)
+    return 'the Electron binary is not downloaded (node_modules/electron/path.txt is missing)';
   const exe = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : 'electron';
   const full = join(override ?? join(electronDir, 'dist'), exe);
   if (!existsSync(full)) return `the Electron binary is missing (${full})`;
@@ -31,7 +32,11 @@ function electronBlocker() {
 /** Runs a child with this terminal; our own SIGTERM is passed on, Ctrl+C reaches it through the tty. */
 function run(args, extraEnv = {}) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...extraEnv } });
+    const child = spawn(process.execPath, args, {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, ...extraEnv },
+    });
     const forward = (signal) => child.kill(signal);
     const ignore = () => {};
     process.on('SIGTERM', forward);
@@ -48,7 +53,10 @@ function run(args, extraEnv = {}) {
 const extra = process.argv.slice(2);
 const blocker = electronBlocker();
 if (blocker === null) {
-  if (extra.length > 0) console.log(`The desktop app ignores ${extra.join(' ')} (they are options of ctgi serve; CTGI_HEADLESS=1 npm start uses them).`);
+  if (extra.length > 0)
+    console.log(
+      `The desktop app ignores ${extra.join(' ')} (they are options of ctgi serve; CTGI_HEADLESS=1 npm start uses them).`,
+    );
   process.exitCode = await run([electronVite, 'preview']);
 } else {
   console.log(`Starting the headless server instead of the desktop app: ${blocker}.`);
@@ -61,5 +69,12 @@ if (blocker === null) {
     }
   }
   const workspace = join('.ctgi', 'demo.sqlite');
-  process.exitCode = await run([join(root, 'bin', 'ctgi.mjs'), 'serve', '--demo', '--workspace', workspace, ...extra]);
+  process.exitCode = await run([
+    join(root, 'bin', 'ctgi.mjs'),
+    'serve',
+    '--demo',
+    '--workspace',
+    workspace,
+    ...extra,
+  ]);
 }

@@ -93,13 +93,18 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
   } else datasetId = datasets[0]!.id;
 
   const existing = findModelRowByName(ws.db, DEMO_MODEL);
-  const modelId = (existing?.id as ModelId | undefined) ?? (await registerModel(ws.db, clipDir, DEMO_MODEL)).id;
+  const modelId =
+    (existing?.id as ModelId | undefined) ?? (await registerModel(ws.db, clipDir, DEMO_MODEL)).id;
   embedWhenImported(ws, datasetId, modelId, log);
 
   let stop = async (): Promise<void> => {};
   let oracleUrl: string | null = null;
   if (opts.oracle ?? true) {
-    const oracle = await startOracle({ world: worldDir, seed: opts.seed ?? DEMO_DEFAULTS.seed, wrongRate: DEMO_ORACLE_WRONG_RATE });
+    const oracle = await startOracle({
+      world: worldDir,
+      seed: opts.seed ?? DEMO_DEFAULTS.seed,
+      wrongRate: DEMO_ORACLE_WRONG_RATE,
+    });
     oracleUrl = oracle.url;
     // The port changes at every start, so the profile is saved again each time.
     await saveEndpoint(
@@ -128,7 +133,12 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
  * Embeds the demo dataset with the toy CLIP as soon as its import is done (now, if it already is), then
  * scores its captions, so search works and the review desk can filter and order by score from the start.
  */
-function embedWhenImported(ws: Workspace, datasetId: DatasetId, modelId: ModelId, log: (line: string) => void): void {
+function embedWhenImported(
+  ws: Workspace,
+  datasetId: DatasetId,
+  modelId: ModelId,
+  log: (line: string) => void,
+): void {
   const score = (): void => {
     if (countCaptionsToScore(ws.db, modelId, { datasetId }) === 0) return;
     const { job } = startScore(ws, { modelId, datasetId });
@@ -139,7 +149,8 @@ function embedWhenImported(ws: Workspace, datasetId: DatasetId, modelId: ModelId
     const { job } = startEmbed(ws, { modelId, datasetId });
     log(`Embedding the demo images with the toy CLIP (job #${job.id}).`);
     const off = ws.bus.on('jobs:progress', (j) => {
-      if (j.id !== job.id || (j.status !== 'done' && j.status !== 'failed' && j.status !== 'cancelled')) return;
+      if (j.id !== job.id || (j.status !== 'done' && j.status !== 'failed' && j.status !== 'cancelled'))
+        return;
       off();
       if (j.status === 'done') score();
     });
@@ -149,7 +160,8 @@ function embedWhenImported(ws: Workspace, datasetId: DatasetId, modelId: ModelId
     return;
   }
   const off = ws.bus.on('jobs:progress', (j) => {
-    if (j.kind !== 'import' || (j.status !== 'done' && j.status !== 'failed' && j.status !== 'cancelled')) return;
+    if (j.kind !== 'import' || (j.status !== 'done' && j.status !== 'failed' && j.status !== 'cancelled'))
+      return;
     if (getDatasetRow(ws.db, datasetId)?.status !== 'ready') return;
     off();
     embed();

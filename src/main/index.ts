@@ -8,7 +8,9 @@ import { createEncryptedKeyStore } from './llm/encrypted-key-store';
 import { setKeyStore } from './llm/keys';
 import { openWorkspace } from './workspace';
 
-protocol.registerSchemesAsPrivileged([{ scheme: MEDIA_PROTOCOL, privileges: { standard: true, secure: true } }]);
+protocol.registerSchemesAsPrivileged([
+  { scheme: MEDIA_PROTOCOL, privileges: { standard: true, secure: true } },
+]);
 
 let win: BrowserWindow | null = null;
 

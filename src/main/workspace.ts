@@ -39,7 +39,9 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
     concurrency: opts.jobConcurrency ?? 2,
     adoptQueued: resumeJobs,
   });
-  const cacheDir = inMemory ? join(process.cwd(), '.ctgi', 'cache') : join(dirname(path), `${basename(path)}.cache`);
+  const cacheDir = inMemory
+    ? join(process.cwd(), '.ctgi', 'cache')
+    : join(dirname(path), `${basename(path)}.cache`);
   mkdirSync(cacheDir, { recursive: true });
   if (resumeJobs) jobs.recover();
   let closed = false;

@@ -23,7 +23,12 @@ import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
 import type { MtiProgress } from './mti';
 
-const id = <T>() => z.number().int().positive().transform((n) => n as T);
+const id = <T>() =>
+  z
+    .number()
+    .int()
+    .positive()
+    .transform((n) => n as T);
 
 const endpointName = z
   .string()
@@ -32,7 +37,10 @@ const endpointName = z
   .regex(/^[A-Za-z0-9][\w.@-]*$/, 'use letters, digits, and . _ - @ (no spaces)');
 /** Never the key itself: where to find it (see KeyRef in domain.ts). */
 const keyRefSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('env'), name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }),
+  z.object({
+    kind: z.literal('env'),
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name'),
+  }),
   z.object({ kind: z.literal('file'), path: z.string().min(1) }),
   z.object({ kind: z.literal('none') }),
   z.object({ kind: z.literal('safe-storage'), id: z.string().min(1).max(200) }),
@@ -63,14 +71,30 @@ export const promptSetBodySchema = z.object({
   description: z.string().max(2000).optional(),
   templates: z.object({
     initial: z.string().min(1).max(4000),
-    question: z.string().min(1).max(4000).refine((t) => t.includes('{question}'), 'must contain {question}'),
+    question: z
+      .string()
+      .min(1)
+      .max(4000)
+      .refine((t) => t.includes('{question}'), 'must contain {question}'),
     reconstruct: z
       .string()
       .min(1)
       .max(8000)
-      .refine((t) => t.includes('{caption}') && t.includes('{answers}'), 'must contain {caption} and {answers}'),
-    answerLine: z.string().min(1).max(1000).refine((t) => t.includes('{answer}'), 'must contain {answer}'),
-    verify: z.string().min(1).max(4000).refine((t) => t.includes('{fact}'), 'must contain {fact}').optional(),
+      .refine(
+        (t) => t.includes('{caption}') && t.includes('{answers}'),
+        'must contain {caption} and {answers}',
+      ),
+    answerLine: z
+      .string()
+      .min(1)
+      .max(1000)
+      .refine((t) => t.includes('{answer}'), 'must contain {answer}'),
+    verify: z
+      .string()
+      .min(1)
+      .max(4000)
+      .refine((t) => t.includes('{fact}'), 'must contain {fact}')
+      .optional(),
   }),
   filters: z.object({
     notVisible: z.array(z.string().min(1)).max(200),

@@ -346,7 +346,15 @@ export interface PromptSet {
 }
 
 /** Why a Q&A pair was left out of the reconstruction. */
-export const DROP_REASONS = ['not_visible', 'refusal', 'negative', 'redundant', 'empty', 'error', 'unverified'] as const;
+export const DROP_REASONS = [
+  'not_visible',
+  'refusal',
+  'negative',
+  'redundant',
+  'empty',
+  'error',
+  'unverified',
+] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export interface QaRound {
@@ -448,7 +456,15 @@ export interface ReviewQueuePage {
   total: number;
 }
 
-export const QA_DROP_REASONS = ['not_visible', 'refusal', 'negative', 'redundant', 'empty', 'error', 'unverified'] as const;
+export const QA_DROP_REASONS = [
+  'not_visible',
+  'refusal',
+  'negative',
+  'redundant',
+  'empty',
+  'error',
+  'unverified',
+] as const;
 export type QaDropReason = (typeof QA_DROP_REASONS)[number];
 
 export interface QaRoundView {

@@ -26,7 +26,14 @@ export interface MtiParams {
   checkConcurrency: number;
 }
 
-export const MTI_DEFAULTS: MtiParams = { k: 20, xi: 0.85, lambda: 0.8, rounds: 1, questions: 6, checkConcurrency: 20 };
+export const MTI_DEFAULTS: MtiParams = {
+  k: 20,
+  xi: 0.85,
+  lambda: 0.8,
+  rounds: 1,
+  questions: 6,
+  checkConcurrency: 20,
+};
 
 /**
  * Parameters as stored by any version, completed with the defaults. Searches saved before the knob was
@@ -34,8 +41,14 @@ export const MTI_DEFAULTS: MtiParams = { k: 20, xi: 0.85, lambda: 0.8, rounds: 1
  */
 export function mtiParamsOf(stored: Partial<MtiParams> & { concurrency?: number }): MtiParams {
   const { concurrency, ...rest } = stored;
-  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<MtiParams>;
-  return { ...MTI_DEFAULTS, ...(concurrency !== undefined ? { checkConcurrency: concurrency } : {}), ...defined };
+  const defined = Object.fromEntries(
+    Object.entries(rest).filter(([, v]) => v !== undefined),
+  ) as Partial<MtiParams>;
+  return {
+    ...MTI_DEFAULTS,
+    ...(concurrency !== undefined ? { checkConcurrency: concurrency } : {}),
+    ...defined,
+  };
 }
 
 export type MtiActor = 'mllm' | 'analyst';

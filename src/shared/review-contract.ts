@@ -1,11 +1,33 @@
 // The review desk's and the export's channels (issue 5), kept beside contract.ts, which spreads them
 // into its one invokeSchemas map: same rules (one object argument, validated by these schemas).
 import { z } from 'zod';
-import type { Job, ReviewBulkResult, ReviewItem, ReviewQueuePage, ReviewStats, ReviewUndoResult, SavedFilter, ScoreCoverage } from './domain';
-import { CAPTION_SOURCES, CAPTION_STATUSES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, REVIEW_DECISIONS, REVIEW_ORDERS, SPLITS } from './domain';
+import type {
+  Job,
+  ReviewBulkResult,
+  ReviewItem,
+  ReviewQueuePage,
+  ReviewStats,
+  ReviewUndoResult,
+  SavedFilter,
+  ScoreCoverage,
+} from './domain';
+import {
+  CAPTION_SOURCES,
+  CAPTION_STATUSES,
+  EXPORT_FORMATS,
+  EXPORT_IMAGE_MODES,
+  REVIEW_DECISIONS,
+  REVIEW_ORDERS,
+  SPLITS,
+} from './domain';
 import type { CaptionId, DatasetId, ModelId } from './ids';
 
-const id = <T>() => z.number().int().positive().transform((n) => n as T);
+const id = <T>() =>
+  z
+    .number()
+    .int()
+    .positive()
+    .transform((n) => n as T);
 
 /** Who decided: a short name shown in the audit trail. The desk sends the name kept in the browser. */
 const reviewer = z

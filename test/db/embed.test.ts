@@ -16,7 +16,11 @@ import { tinyModelFolder } from '../fixtures/clip-tiny';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';
 
-async function dataset(db: Db, n: number, broken: number[] = []): Promise<{ id: DatasetId; images: ImageId[] }> {
+async function dataset(
+  db: Db,
+  n: number,
+  broken: number[] = [],
+): Promise<{ id: DatasetId; images: ImageId[] }> {
   const root = mkdtempSync(join(tmpdir(), 'embed-ds-'));
   const id = insertDataset(db, { name: `ds${n}`, format: 'folder', root, annotationFile: null });
   const images: ImageId[] = [];
@@ -24,10 +28,25 @@ async function dataset(db: Db, n: number, broken: number[] = []): Promise<{ id: 
     const rel = `${i}.png`;
     const bytes = broken.includes(i)
       ? Buffer.from('truncated')
-      : await sharp({ create: { width: 30, height: 90, channels: 3, background: { r: (i * 37) % 256, g: 80, b: 200 } } }).png().toBuffer();
+      : await sharp({
+          create: { width: 30, height: 90, channels: 3, background: { r: (i * 37) % 256, g: 80, b: 200 } },
+        })
+          .png()
+          .toBuffer();
     writeFileSync(join(root, rel), bytes);
     images.push(
-      insertImage(db, { datasetId: id, relPath: rel, sha256: `${n}-${i}`, width: 30, height: 90, bytes: bytes.length, format: 'png', identityId: null, camera: null, split: null }),
+      insertImage(db, {
+        datasetId: id,
+        relPath: rel,
+        sha256: `${n}-${i}`,
+        width: 30,
+        height: 90,
+        bytes: bytes.length,
+        format: 'png',
+        identityId: null,
+        camera: null,
+        split: null,
+      }),
     );
   }
   updateDatasetStatus(db, id, 'ready');
@@ -72,7 +91,10 @@ describe('embed job', { timeout: 60_000 }, () => {
     const m = await registerModel(ws.db, tinyModelFolder(), 'm');
     const job = await runEmbed(ws, m.id, ds.id);
     expect(job).toMatchObject({ status: 'done', done: 4, issueCount: 1 });
-    expect(listJobIssues(ws.db, job.id, 10)[0]).toMatchObject({ item: '1.png', message: expect.stringMatching(/could not be read/) });
+    expect(listJobIssues(ws.db, job.id, 10)[0]).toMatchObject({
+      item: '1.png',
+      message: expect.stringMatching(/could not be read/),
+    });
     expect(getEmbedding(ws.db, m.id, ds.images[1]!)).toBeUndefined();
     expect(countEmbeddings(ws.db, m.id)).toBe(3);
     await ws.close();
@@ -91,7 +113,10 @@ describe('embed job', { timeout: 60_000 }, () => {
     expect(stopped.status).toBe('queued');
     expect(stopped.done).toBeGreaterThanOrEqual(8);
     expect(stopped.done).toBeLessThan(40);
-    const kept = ws.db.prepare(`SELECT image_id, created_at FROM embeddings ORDER BY image_id`).all() as { image_id: number; created_at: number }[];
+    const kept = ws.db.prepare(`SELECT image_id, created_at FROM embeddings ORDER BY image_id`).all() as {
+      image_id: number;
+      created_at: number;
+    }[];
     expect(kept.length).toBe(stopped.done);
     await ws.close();
 
@@ -99,7 +124,9 @@ describe('embed job', { timeout: 60_000 }, () => {
     await ws.jobs.idle();
     expect(ws.jobs.get(job.id)).toMatchObject({ status: 'done', done: 40, total: 40, attempts: 2 });
     expect(countEmbeddings(ws.db, m.id)).toBe(40);
-    const after = ws.db.prepare(`SELECT image_id, created_at FROM embeddings WHERE image_id <= ? ORDER BY image_id`).all(kept.at(-1)!.image_id);
+    const after = ws.db
+      .prepare(`SELECT image_id, created_at FROM embeddings WHERE image_id <= ? ORDER BY image_id`)
+      .all(kept.at(-1)!.image_id);
     expect(after).toEqual(kept); // rows from the first attempt were not rewritten
     await ws.close();
   });

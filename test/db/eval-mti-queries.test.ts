@@ -7,10 +7,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
-import { countEvalMtiQueries, insertEvalMtiQuery, listEvalMtiQueries } from '../../src/main/db/repos/eval-mti';
+import {
+  countEvalMtiQueries,
+  insertEvalMtiQuery,
+  listEvalMtiQueries,
+} from '../../src/main/db/repos/eval-mti';
 import { getJobRow, insertJob, markJobFinished, updateJobProgress } from '../../src/main/db/repos/jobs';
 import { upsertEndpoint } from '../../src/main/db/repos/llm';
-import { evalMtiReport, startEvalMti, type EvalMtiParams, type EvalMtiState } from '../../src/main/jobs/eval-mti';
+import {
+  evalMtiReport,
+  startEvalMti,
+  type EvalMtiParams,
+  type EvalMtiState,
+} from '../../src/main/jobs/eval-mti';
 import type { MtiEvalQueryResult } from '../../src/main/pipelines/eval-mti';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
@@ -96,8 +105,17 @@ describe('eval_mti_queries', { timeout: 120_000 }, () => {
       for (let q = 0; q < 5; q++) planted.set(q, { ...reference.get(q)!, ms: 100_000 + q });
       ws.db.transaction(() => {
         for (const [q, r] of planted) insertEvalMtiQuery(ws.db, id, q, r);
-        insertEvalMtiQuery(ws.db, id, 6, { ...reference.get(6)!, captionId: 1_000_000, query: 'a query from before' });
-        updateJobProgress(ws.db, id, { done: 6, total: 8, message: null, state: { elapsedMs: 5_000 } satisfies EvalMtiState });
+        insertEvalMtiQuery(ws.db, id, 6, {
+          ...reference.get(6)!,
+          captionId: 1_000_000,
+          query: 'a query from before',
+        });
+        updateJobProgress(ws.db, id, {
+          done: 6,
+          total: 8,
+          message: null,
+          state: { elapsedMs: 5_000 } satisfies EvalMtiState,
+        });
       })();
       markJobFinished(ws.db, id, 'cancelled', null);
 
@@ -130,7 +148,10 @@ describe('eval_mti_queries', { timeout: 120_000 }, () => {
       expect(report.ms).toBeGreaterThan(5_000);
       const callsMean = [...rows.values()].reduce((a, r) => a + r.calls, 0) / 8;
       expect(report.callsPerQuery.mean).toBeCloseTo(callsMean, 9);
-      expect(Object.keys(JSON.parse(getJobRow(ws.db, id)!.state!) as EvalMtiState).sort()).toEqual(['elapsedMs', 'report']);
+      expect(Object.keys(JSON.parse(getJobRow(ws.db, id)!.state!) as EvalMtiState).sort()).toEqual([
+        'elapsedMs',
+        'report',
+      ]);
 
       // A query's row exists once: a second result for it is refused, not counted twice.
       expect(() => insertEvalMtiQuery(ws.db, id, 3, reference.get(3)!)).toThrow(/UNIQUE|PRIMARY KEY/);

@@ -2,7 +2,17 @@
 // very records that went out (and a second export of the re-imported dataset is byte-identical), splits
 // are assigned by identity, JSONL carries provenance, and every bad input fails with a clear message
 // and leaves no partial folder behind.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, lstatSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  lstatSync,
+  statSync,
+  writeFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
@@ -11,7 +21,12 @@ import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/data
 import { insertCaption, insertImage, upsertIdentity } from '../../src/main/db/repos/images';
 import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { insertMtgRun, savePromptSet } from '../../src/main/db/repos/mtg';
-import { ANNOTATION_FILE, assignSplits, numberIdentities, type ExportImage } from '../../src/main/datasets/export-formats';
+import {
+  ANNOTATION_FILE,
+  assignSplits,
+  numberIdentities,
+  type ExportImage,
+} from '../../src/main/datasets/export-formats';
 import { detectFormat, parseJson, recordsToItems } from '../../src/main/datasets/formats';
 import { exportCommand } from '../../src/main/cli/commands/export';
 import { AppError } from '../../src/main/errors';
@@ -38,7 +53,14 @@ function workspace(): Workspace {
 }
 
 async function png(seed: number): Promise<Buffer> {
-  return sharp({ create: { width: 16, height: 32, channels: 3, background: { r: (seed * 53) % 256, g: (seed * 97) % 256, b: 90 } } })
+  return sharp({
+    create: {
+      width: 16,
+      height: 32,
+      channels: 3,
+      background: { r: (seed * 53) % 256, g: (seed * 97) % 256, b: 90 },
+    },
+  })
     .png()
     .toBuffer();
 }
@@ -64,14 +86,36 @@ async function library(opts: { splits?: boolean } = {}): Promise<Built> {
     writeFileSync(join(root, rel), bytes);
     const split: Split | null = opts.splits ? (Math.floor(n / 3) < 3 ? 'train' : 'test') : null;
     const imageId = insertImage(ws.db, {
-      datasetId, relPath: rel, sha256: `s${n}`, width: 16, height: 32, bytes: bytes.length, format: 'png',
-      identityId: upsertIdentity(ws.db, datasetId, person), camera: null, split,
+      datasetId,
+      relPath: rel,
+      sha256: `s${n}`,
+      width: 16,
+      height: 32,
+      bytes: bytes.length,
+      format: 'png',
+      identityId: upsertIdentity(ws.db, datasetId, person),
+      camera: null,
+      split,
     });
-    captions.push(insertCaption(ws.db, { imageId, source: 'mtg', text: `A person number ${n} in a red shirt.`, status: 'pending' }));
+    captions.push(
+      insertCaption(ws.db, {
+        imageId,
+        source: 'mtg',
+        text: `A person number ${n} in a red shirt.`,
+        status: 'pending',
+      }),
+    );
   }
   updateDatasetStatus(ws.db, datasetId, 'ready');
-  for (const c of captions.slice(0, 9)) decide(ws.db, { captionId: c, version: 1, decision: 'accept', reviewer: 'ann' });
-  edit(ws.db, { captionId: captions[4]!, version: 2, text: 'A person in a red shirt and blue jeans.', status: 'accepted', reviewer: 'ann' });
+  for (const c of captions.slice(0, 9))
+    decide(ws.db, { captionId: c, version: 1, decision: 'accept', reviewer: 'ann' });
+  edit(ws.db, {
+    captionId: captions[4]!,
+    version: 2,
+    text: 'A person in a red shirt and blue jeans.',
+    status: 'accepted',
+    reviewer: 'ann',
+  });
   return { ws, datasetId, root, captions };
 }
 
@@ -81,7 +125,12 @@ async function runExport(ws: Workspace, arg: Parameters<typeof startExport>[1]):
   return ws.jobs.get(job.id);
 }
 
-const defaults = { images: 'copy' as const, splitRatios: { train: 0.5, val: 0.25, test: 0.25 }, seed: 7, overwrite: false };
+const defaults = {
+  images: 'copy' as const,
+  splitRatios: { train: 0.5, val: 0.25, test: 0.25 },
+  seed: 7,
+  overwrite: false,
+};
 
 function readBack(format: Exclude<ExportFormat, 'jsonl'>, file: string) {
   const data = parseJson(readFileSync(file, 'utf8'), file);
@@ -91,53 +140,93 @@ function readBack(format: Exclude<ExportFormat, 'jsonl'>, file: string) {
 }
 
 describe('export formats', () => {
-  it.each(['cuhk-pedes', 'icfg-pedes', 'rstpreid'] as const)('%s: the import reads back the same records, and a re-export is byte-identical', async (format) => {
-    const { ws } = await library();
-    const out = join(tempDir(), 'out');
-    const job = await runExport(ws, { outDir: out, format, ...defaults });
-    expect(job.status, job.error ?? '').toBe('done');
-    const file = join(out, ANNOTATION_FILE[format]);
-    const { data, items, problems } = readBack(format, file);
-    expect(problems).toEqual([]);
-    expect(items).toHaveLength(9);
-    // Every record's image is where IRRA's loader looks: <out>/imgs/<path>.
-    for (const i of items) expect(existsSync(join(out, 'imgs', i.relPath))).toBe(true);
-    const texts = items.flatMap((i) => i.captions);
-    expect(texts).toContain('A person in a red shirt and blue jeans.');
-    expect(texts).not.toContain('A person number 4 in a red shirt.');
-    // IRRA asserts training ids run 0..n-1 (CUHK-PEDES stores them from 1).
-    const base = format === 'cuhk-pedes' ? 1 : 0;
-    const trainIds = [...new Set(data.filter((r) => r.split === 'train').map((r) => Number(r.id)))].sort((a, b) => a - b);
-    expect(trainIds).toEqual(trainIds.map((_, k) => base + k));
-    if (format === 'icfg-pedes') expect(new Set(data.map((r) => r.split))).not.toContain('val');
-    if (format !== 'rstpreid') expect(data[0]!.processed_tokens).toEqual((data[0]!.captions as string[]).map((c) => c.toLowerCase().match(/[a-z0-9]+/g)));
+  it.each(['cuhk-pedes', 'icfg-pedes', 'rstpreid'] as const)(
+    '%s: the import reads back the same records, and a re-export is byte-identical',
+    async (format) => {
+      const { ws } = await library();
+      const out = join(tempDir(), 'out');
+      const job = await runExport(ws, { outDir: out, format, ...defaults });
+      expect(job.status, job.error ?? '').toBe('done');
+      const file = join(out, ANNOTATION_FILE[format]);
+      const { data, items, problems } = readBack(format, file);
+      expect(problems).toEqual([]);
+      expect(items).toHaveLength(9);
+      // Every record's image is where IRRA's loader looks: <out>/imgs/<path>.
+      for (const i of items) expect(existsSync(join(out, 'imgs', i.relPath))).toBe(true);
+      const texts = items.flatMap((i) => i.captions);
+      expect(texts).toContain('A person in a red shirt and blue jeans.');
+      expect(texts).not.toContain('A person number 4 in a red shirt.');
+      // IRRA asserts training ids run 0..n-1 (CUHK-PEDES stores them from 1).
+      const base = format === 'cuhk-pedes' ? 1 : 0;
+      const trainIds = [...new Set(data.filter((r) => r.split === 'train').map((r) => Number(r.id)))].sort(
+        (a, b) => a - b,
+      );
+      expect(trainIds).toEqual(trainIds.map((_, k) => base + k));
+      if (format === 'icfg-pedes') expect(new Set(data.map((r) => r.split))).not.toContain('val');
+      if (format !== 'rstpreid')
+        expect(data[0]!.processed_tokens).toEqual(
+          (data[0]!.captions as string[]).map((c) => c.toLowerCase().match(/[a-z0-9]+/g)),
+        );
 
-    // Round trip: import the exported folder, accept nothing new (dataset captions arrive accepted),
-    // export again: the same file, byte for byte.
-    const ws2 = workspace();
-    const { job: imp } = startImport(ws2, { imageRoot: join(out, 'imgs'), annotationFile: file });
-    await ws2.jobs.idle();
-    expect(ws2.jobs.get(imp.id).status).toBe('done');
-    const out2 = join(tempDir(), 'again');
-    expect((await runExport(ws2, { outDir: out2, format, ...defaults })).status).toBe('done');
-    expect(readFileSync(join(out2, ANNOTATION_FILE[format]), 'utf8')).toBe(readFileSync(file, 'utf8'));
-  });
+      // Round trip: import the exported folder, accept nothing new (dataset captions arrive accepted),
+      // export again: the same file, byte for byte.
+      const ws2 = workspace();
+      const { job: imp } = startImport(ws2, { imageRoot: join(out, 'imgs'), annotationFile: file });
+      await ws2.jobs.idle();
+      expect(ws2.jobs.get(imp.id).status).toBe('done');
+      const out2 = join(tempDir(), 'again');
+      expect((await runExport(ws2, { outDir: out2, format, ...defaults })).status).toBe('done');
+      expect(readFileSync(join(out2, ANNOTATION_FILE[format]), 'utf8')).toBe(readFileSync(file, 'utf8'));
+    },
+  );
 
   it('JSONL: one line per caption with provenance (model, prompts, the model text behind an edit, the decision)', async () => {
     const { ws } = await library({ splits: true });
     const ps = savePromptSet(ws.db, defaultPromptSetBody());
-    const row = ws.db.prepare(`SELECT id FROM images WHERE rel_path = 'cam0/100_0.png' AND sha256 = 's0'`).get() as { id: number };
+    const row = ws.db
+      .prepare(`SELECT id FROM images WHERE rel_path = 'cam0/100_0.png' AND sha256 = 's0'`)
+      .get() as { id: number };
     const run = insertMtgRun(ws.db, {
-      imageId: row.id as never, jobId: null, promptSetId: ps.id, status: 'done', error: null, initialCaption: 'A person.', initialCallId: null,
-      reconstruction: 'A person in a hat.', reconstructCallId: null, vqa: { endpoint: 'v', model: 'qwen2-vl-7b' },
-      reconstructor: { endpoint: 'r', model: 'gpt-4o' }, params: {}, skipped: [], calls: 1, cachedCalls: 0, promptTokens: 1,
-      completionTokens: 1, elapsedMs: 1, rounds: [], caption: { text: 'A person in a hat.', source: 'mtg' },
+      imageId: row.id as never,
+      jobId: null,
+      promptSetId: ps.id,
+      status: 'done',
+      error: null,
+      initialCaption: 'A person.',
+      initialCallId: null,
+      reconstruction: 'A person in a hat.',
+      reconstructCallId: null,
+      vqa: { endpoint: 'v', model: 'qwen2-vl-7b' },
+      reconstructor: { endpoint: 'r', model: 'gpt-4o' },
+      params: {},
+      skipped: [],
+      calls: 1,
+      cachedCalls: 0,
+      promptTokens: 1,
+      completionTokens: 1,
+      elapsedMs: 1,
+      rounds: [],
+      caption: { text: 'A person in a hat.', source: 'mtg' },
     });
-    edit(ws.db, { captionId: run.captionId!, version: 1, text: 'A person in a green hat.', status: 'accepted', reviewer: 'bob' });
+    edit(ws.db, {
+      captionId: run.captionId!,
+      version: 1,
+      text: 'A person in a green hat.',
+      status: 'accepted',
+      reviewer: 'bob',
+    });
     const out = join(tempDir(), 'jsonl');
-    const job = await runExport(ws, { outDir: out, format: 'jsonl', ...defaults, sources: ['mtg', 'edited'] });
+    const job = await runExport(ws, {
+      outDir: out,
+      format: 'jsonl',
+      ...defaults,
+      sources: ['mtg', 'edited'],
+    });
     expect(job.status, job.error ?? '').toBe('done');
-    const lines = readFileSync(join(out, 'captions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(join(out, 'captions.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(10);
     const hat = lines.find((l) => l.caption === 'A person in a green hat.')!;
     expect(hat).toMatchObject({
@@ -148,18 +237,24 @@ describe('export formats', () => {
       model: { vqa: 'qwen2-vl-7b', reconstructor: 'gpt-4o', prompts: { name: ps.name, version: ps.version } },
     });
     // The source's splits are kept as they are.
-    expect(new Set(lines.map((l) => `${String(l.person_id)}:${String(l.split)}`))).toEqual(new Set(['100:train', '101:train', '102:train']));
+    expect(new Set(lines.map((l) => `${String(l.person_id)}:${String(l.split)}`))).toEqual(
+      new Set(['100:train', '101:train', '102:train']),
+    );
   });
 
   it('hard links and references: no copies; imgs/ links to the source in reference mode', async () => {
     const { ws, root } = await library();
     const linked = join(tempDir(), 'linked');
-    expect((await runExport(ws, { outDir: linked, format: 'rstpreid', ...defaults, images: 'hardlink' })).status).toBe('done');
+    expect(
+      (await runExport(ws, { outDir: linked, format: 'rstpreid', ...defaults, images: 'hardlink' })).status,
+    ).toBe('done');
     const { items } = readBack('rstpreid', join(linked, 'data_captions.json'));
     const first = items[0]!.relPath;
     expect(statSync(join(linked, 'imgs', first)).ino).toBe(statSync(join(root, first)).ino);
     const ref = join(tempDir(), 'ref');
-    expect((await runExport(ws, { outDir: ref, format: 'rstpreid', ...defaults, images: 'reference' })).status).toBe('done');
+    expect(
+      (await runExport(ws, { outDir: ref, format: 'rstpreid', ...defaults, images: 'reference' })).status,
+    ).toBe('done');
     expect(lstatSync(join(ref, 'imgs')).isSymbolicLink()).toBe(true);
     expect(existsSync(join(ref, 'imgs', first))).toBe(true);
   });
@@ -167,7 +262,12 @@ describe('export formats', () => {
 
 describe('splits by identity', () => {
   const images: ExportImage[] = Array.from({ length: 200 }, (_, n) => ({
-    imageId: n + 1, datasetId: 1, relPath: `${n}.png`, personId: String(Math.floor(n / 4)), split: n < 8 ? 'test' : null, captions: [],
+    imageId: n + 1,
+    datasetId: 1,
+    relPath: `${n}.png`,
+    personId: String(Math.floor(n / 4)),
+    split: n < 8 ? 'test' : null,
+    captions: [],
   }));
 
   it('keeps source splits, never splits a person, follows the ratios and the seed', () => {
@@ -176,7 +276,8 @@ describe('splits by identity', () => {
     expect(assignSplits(images, { train: 0.6, val: 0.2, test: 0.2 }, 4, 'cuhk-pedes')).not.toEqual(a);
     expect(a.get(1)).toBe('test');
     const byPerson = new Map<string, Set<Split>>();
-    for (const img of images) byPerson.set(img.personId!, (byPerson.get(img.personId!) ?? new Set()).add(a.get(img.imageId)!));
+    for (const img of images)
+      byPerson.set(img.personId!, (byPerson.get(img.personId!) ?? new Set()).add(a.get(img.imageId)!));
     for (const s of byPerson.values()) expect(s.size).toBe(1);
     const counts = { train: 0, val: 0, test: 0 };
     for (const img of images.slice(8)) counts[a.get(img.imageId)!]++;
@@ -193,7 +294,9 @@ describe('bad input', () => {
   it('refuses to export with nothing accepted, and creates nothing', async () => {
     const ws = workspace();
     const out = join(tempDir(), 'none');
-    expect(() => startExport(ws, { outDir: out, format: 'cuhk-pedes', ...defaults })).toThrow(/Nothing to export: no accepted .* captions\. Accept captions in Review first\./);
+    expect(() => startExport(ws, { outDir: out, format: 'cuhk-pedes', ...defaults })).toThrow(
+      /Nothing to export: no accepted .* captions\. Accept captions in Review first\./,
+    );
     expect(existsSync(out)).toBe(false);
   });
 
@@ -202,9 +305,15 @@ describe('bad input', () => {
     const out = join(tempDir(), 'full');
     mkdirSync(out);
     writeFileSync(join(out, 'keep.txt'), 'mine');
-    expect(() => startExport(ws, { outDir: out, format: 'rstpreid', ...defaults })).toThrow(/already holds files/);
-    expect(() => startExport(ws, { outDir: join(tempDir(), 'no', 'such', 'dir'), format: 'rstpreid', ...defaults })).toThrow(/does not exist/);
-    expect(() => checkTarget(join(tempDir(), 'x'), false, Number.MAX_SAFE_INTEGER)).toThrow(/needs about .* MB but only .* MB are free/);
+    expect(() => startExport(ws, { outDir: out, format: 'rstpreid', ...defaults })).toThrow(
+      /already holds files/,
+    );
+    expect(() =>
+      startExport(ws, { outDir: join(tempDir(), 'no', 'such', 'dir'), format: 'rstpreid', ...defaults }),
+    ).toThrow(/does not exist/);
+    expect(() => checkTarget(join(tempDir(), 'x'), false, Number.MAX_SAFE_INTEGER)).toThrow(
+      /needs about .* MB but only .* MB are free/,
+    );
     // Overwrite replaces the folder only when the new one is complete.
     const job = await runExport(ws, { outDir: out, format: 'rstpreid', ...defaults, overwrite: true });
     expect(job.status).toBe('done');
@@ -216,7 +325,9 @@ describe('bad input', () => {
     const parent = tempDir();
     const { chmodSync } = await import('node:fs');
     chmodSync(parent, 0o555);
-    expect(() => startExport(ws, { outDir: join(parent, 'out'), format: 'rstpreid', ...defaults })).toThrow(/cannot write in .*permission denied/);
+    expect(() => startExport(ws, { outDir: join(parent, 'out'), format: 'rstpreid', ...defaults })).toThrow(
+      /cannot write in .*permission denied/,
+    );
   });
 
   it('a missing image fails the job with its name and leaves neither the target nor the staging folder', async () => {
@@ -231,9 +342,17 @@ describe('bad input', () => {
 
   it('writes odd Unicode as is and control characters cleaned, with a warning, in a file Python-style loaders read', async () => {
     const { ws, captions } = await library();
-    edit(ws.db, { captionId: captions[0]!, version: 2, text: 'Une femme en manteau rouge — 穿红色外套 👩', status: 'accepted', reviewer: 'ann' });
+    edit(ws.db, {
+      captionId: captions[0]!,
+      version: 2,
+      text: 'Une femme en manteau rouge — 穿红色外套 👩',
+      status: 'accepted',
+      reviewer: 'ann',
+    });
     // Control characters that reached the database some other way (an import of a dirty file).
-    ws.db.prepare(`UPDATE captions SET text = ? WHERE id = ?`).run('A man\u0000 in a\u202e blue\u0007 coat\ud800.', captions[1]);
+    ws.db
+      .prepare(`UPDATE captions SET text = ? WHERE id = ?`)
+      .run('A man\u0000 in a\u202e blue\u0007 coat\ud800.', captions[1]);
     const out = join(tempDir(), 'odd');
     const job = await runExport(ws, { outDir: out, format: 'cuhk-pedes', ...defaults });
     expect(job.status).toBe('done');
@@ -243,7 +362,9 @@ describe('bad input', () => {
     // SQLite itself turns the lone surrogate into replacement characters on the way back.
     expect(texts.find((t) => t.startsWith('A man'))).toMatch(/^A man in a blue coat\ufffd+\.$/);
     expect(raw).not.toMatch(/\\u0000|\\u0007|\\ud800/i);
-    expect(listJobIssues(ws.db, job.id, 10).map((i) => i.message)).toEqual([expect.stringMatching(/1 caption\(s\) had control or invisible characters/)]);
+    expect(listJobIssues(ws.db, job.id, 10).map((i) => i.message)).toEqual([
+      expect.stringMatching(/1 caption\(s\) had control or invisible characters/),
+    ]);
   });
 });
 
@@ -255,14 +376,33 @@ describe('ctgi export', () => {
     const out = join(tempDir(), 'cli');
     const lines: string[] = [];
     const io = { out: (l: string) => lines.push(l), err: () => undefined };
-    const code = await exportCommand.run({ workspace: file, out, format: 'cuhk-pedes', split: '0.6,0.2,0.2', seed: '3', json: true }, [], io);
+    const code = await exportCommand.run(
+      { workspace: file, out, format: 'cuhk-pedes', split: '0.6,0.2,0.2', seed: '3', json: true },
+      [],
+      io,
+    );
     expect(code).toBe(0);
     const report = JSON.parse(lines.join('\n')) as { file: string; captions: number; job: Job };
-    expect(report).toMatchObject({ file: join(out, 'reid_raw.json'), captions: 9, job: { status: 'done', kind: 'export' } });
+    expect(report).toMatchObject({
+      file: join(out, 'reid_raw.json'),
+      captions: 9,
+      job: { status: 'done', kind: 'export' },
+    });
     expect(readBack('cuhk-pedes', report.file).items).toHaveLength(9);
-    await expect(exportCommand.run({ workspace: file, out: join(tempDir(), 'x'), format: 'coco' }, [], io)).rejects.toThrow(
-      new AppError('bad_request', '--format must be one of cuhk-pedes, icfg-pedes, rstpreid, jsonl; got "coco".'),
+    await expect(
+      exportCommand.run({ workspace: file, out: join(tempDir(), 'x'), format: 'coco' }, [], io),
+    ).rejects.toThrow(
+      new AppError(
+        'bad_request',
+        '--format must be one of cuhk-pedes, icfg-pedes, rstpreid, jsonl; got "coco".',
+      ),
     );
-    await expect(exportCommand.run({ workspace: file, out: join(tempDir(), 'x'), format: 'rstpreid', split: '1,2' }, [], io)).rejects.toThrow(/--split takes three shares/);
+    await expect(
+      exportCommand.run(
+        { workspace: file, out: join(tempDir(), 'x'), format: 'rstpreid', split: '1,2' },
+        [],
+        io,
+      ),
+    ).rejects.toThrow(/--split takes three shares/);
   });
 });

@@ -25,7 +25,9 @@ async function crop(format: 'jpeg' | 'png' | 'webp', seed: number, width = 32, h
   const px = Buffer.alloc(width * height * 3);
   for (let i = 0; i < px.length; i++) px[i] = ((i + 1) * 2654435761 * (seed + 7)) >>> 24;
   const img = sharp(px, { raw: { width, height, channels: 3 } });
-  return (format === 'jpeg' ? img.jpeg({ quality: 90 }) : format === 'png' ? img.png() : img.webp()).toBuffer();
+  return (
+    format === 'jpeg' ? img.jpeg({ quality: 90 }) : format === 'png' ? img.png() : img.webp()
+  ).toBuffer();
 }
 
 function write(root: string, rel: string, data: Buffer | string): void {
@@ -102,7 +104,8 @@ async function importAndWait(
 }
 
 const issuesOf = (ws: Workspace, id: JobId) => listJobIssues(ws.db, id, 1000);
-const issueFor = (ws: Workspace, id: JobId, item: string) => issuesOf(ws, id).filter((i) => i.item.includes(item));
+const issueFor = (ws: Workspace, id: JobId, item: string) =>
+  issuesOf(ws, id).filter((i) => i.item.includes(item));
 const count = (ws: Workspace, sql: string, ...params: unknown[]): number =>
   (ws.db.prepare(sql).get(...params) as { n: number }).n;
 
@@ -144,20 +147,35 @@ describe('import: folder of images', () => {
 
     expect(job).toMatchObject({ status: 'done', total: 12, done: 12 });
     expect(getDatasetRow(ws.db, datasetId)).toMatchObject({ status: 'ready', format: 'folder' });
-    const paths = (ws.db.prepare('SELECT rel_path FROM images ORDER BY rel_path').all() as { rel_path: string }[]).map(
-      (r) => r.rel_path,
-    );
-    expect(paths).toEqual(['a/0001.jpg', 'a/0002.PNG', 'b/0004.JPEG', 'b/c/0003.webp', 'viper/cam_a/001_45.bmp']);
+    const paths = (
+      ws.db.prepare('SELECT rel_path FROM images ORDER BY rel_path').all() as { rel_path: string }[]
+    ).map((r) => r.rel_path);
+    expect(paths).toEqual([
+      'a/0001.jpg',
+      'a/0002.PNG',
+      'b/0004.JPEG',
+      'b/c/0003.webp',
+      'viper/cam_a/001_45.bmp',
+    ]);
     const bmpRow = ws.db.prepare(`SELECT * FROM images WHERE format = 'bmp'`).get();
     expect(bmpRow).toMatchObject({ width: 24, height: 48, camera: 'cam_a', identity_id: null, split: null });
-    expect(getImportSummary(ws.db, job.id)).toMatchObject({ imported: 5, duplicates: 1, failed: 6, captions: 0 });
+    expect(getImportSummary(ws.db, job.id)).toMatchObject({
+      imported: 5,
+      duplicates: 1,
+      failed: 6,
+      captions: 0,
+    });
 
     expect(issueFor(ws, job.id, 'copy-of-0001')[0]).toMatchObject({ severity: 'warning' });
     expect(issueFor(ws, job.id, 'copy-of-0001')[0]?.message).toMatch(/same bytes as a\/0001\.jpg/);
     expect(issueFor(ws, job.id, 'not-an-image')[0]?.message).toMatch(/not a readable image/);
-    expect(issueFor(ws, job.id, 'truncated.jpg')[0]?.message).toMatch(/truncated jpeg|corrupt or truncated jpeg/i);
+    expect(issueFor(ws, job.id, 'truncated.jpg')[0]?.message).toMatch(
+      /truncated jpeg|corrupt or truncated jpeg/i,
+    );
     expect(issueFor(ws, job.id, 'corrupt.png')[0]?.message).toMatch(/corrupt or truncated png/);
-    expect(issueFor(ws, job.id, 'bomb.png')[0]?.message).toMatch(/100000×100000 .*over the 40-megapixel limit/);
+    expect(issueFor(ws, job.id, 'bomb.png')[0]?.message).toMatch(
+      /100000×100000 .*over the 40-megapixel limit/,
+    );
     expect(issueFor(ws, job.id, 'empty.jpg')[0]?.message).toMatch(/empty file/);
     expect(issueFor(ws, job.id, 'short.bmp')[0]?.message).toMatch(/corrupt BMP: truncated/);
     expect(issueFor(ws, job.id, 'a/loop')[0]?.message).toMatch(/symlink loop: it points back to a/);
@@ -166,24 +184,27 @@ describe('import: folder of images', () => {
   });
 
   // Skipped as root: chmod 000 does not stop root from reading, so nothing would be unreadable.
-  it.skipIf(runningAsRoot)('reports a folder and a file it may not read, and imports the rest (not as root)', async () => {
-    const root = tempDir();
-    write(root, 'ok.jpg', await crop('jpeg', 1));
-    write(root, 'locked.jpg', await crop('jpeg', 2));
-    write(root, 'closed/inner.jpg', await crop('jpeg', 3));
-    chmodSync(join(root, 'locked.jpg'), 0o000);
-    chmodSync(join(root, 'closed'), 0o000);
-    try {
-      const ws = workspace();
-      const { job } = await importAndWait(ws, { imageRoot: root });
-      expect(job.status).toBe('done');
-      expect(count(ws, 'SELECT count(*) AS n FROM images')).toBe(1);
-      expect(issueFor(ws, job.id, 'locked.jpg')[0]?.message).toMatch(/cannot be read \(EACCES\)/);
-      expect(issueFor(ws, job.id, 'closed')[0]?.message).toMatch(/folder cannot be read/);
-    } finally {
-      chmodSync(join(root, 'closed'), 0o755);
-    }
-  });
+  it.skipIf(runningAsRoot)(
+    'reports a folder and a file it may not read, and imports the rest (not as root)',
+    async () => {
+      const root = tempDir();
+      write(root, 'ok.jpg', await crop('jpeg', 1));
+      write(root, 'locked.jpg', await crop('jpeg', 2));
+      write(root, 'closed/inner.jpg', await crop('jpeg', 3));
+      chmodSync(join(root, 'locked.jpg'), 0o000);
+      chmodSync(join(root, 'closed'), 0o000);
+      try {
+        const ws = workspace();
+        const { job } = await importAndWait(ws, { imageRoot: root });
+        expect(job.status).toBe('done');
+        expect(count(ws, 'SELECT count(*) AS n FROM images')).toBe(1);
+        expect(issueFor(ws, job.id, 'locked.jpg')[0]?.message).toMatch(/cannot be read \(EACCES\)/);
+        expect(issueFor(ws, job.id, 'closed')[0]?.message).toMatch(/folder cannot be read/);
+      } finally {
+        chmodSync(join(root, 'closed'), 0o755);
+      }
+    },
+  );
 
   // Root reads through chmod 000, so the case above is skipped there; this one needs no permissions:
   // an annotation record naming a folder is a path that exists but cannot be read as a file.
@@ -202,7 +223,10 @@ describe('import: folder of images', () => {
     const ws = workspace();
     const { job } = await importAndWait(ws, { imageRoot: join(root, 'imgs'), annotationFile: file });
     expect(count(ws, 'SELECT count(*) AS n FROM images')).toBe(1);
-    expect(issueFor(ws, job.id, 'folder.jpg')[0]).toMatchObject({ severity: 'error', message: 'is a folder, not an image file.' });
+    expect(issueFor(ws, job.id, 'folder.jpg')[0]).toMatchObject({
+      severity: 'error',
+      message: 'is a folder, not an image file.',
+    });
   });
 });
 
@@ -250,7 +274,12 @@ const libraryRows = (ws: Workspace) =>
 describe('import: TBPS annotation files', () => {
   it('CUHK-PEDES reid_raw.json: identities, splits, human captions accepted as ground truth', async () => {
     const { imgs, file } = await annotated('reid_raw.json', 'file_path', [
-      { id: 1, path: 'CUHK01/0363004.png', split: 'train', captions: ['A man in a red coat.', 'He wears jeans.'] },
+      {
+        id: 1,
+        path: 'CUHK01/0363004.png',
+        split: 'train',
+        captions: ['A man in a red coat.', 'He wears jeans.'],
+      },
       { id: 1, path: 'CUHK01/0363003.png', split: 'train', captions: ['A man walking.'] },
       { id: 12, path: 'Market/0012_c3s1_001051_00.jpg', split: 'val', captions: ['A woman with a bag.'] },
       { id: 40, path: 'test_query/p40_s1.jpg', split: 'test', captions: ['A child.', 'Small.'] },
@@ -260,7 +289,14 @@ describe('import: TBPS annotation files', () => {
     expect(job.status).toBe('done');
     expect(getDatasetRow(ws.db, datasetId)).toMatchObject({ format: 'cuhk-pedes', status: 'ready' });
     expect(libraryRows(ws)).toEqual([
-      { rel_path: 'CUHK01/0363003.png', person_id: '1', split: 'train', camera: null, captions: 'A man walking.', kinds: 'human/accepted' },
+      {
+        rel_path: 'CUHK01/0363003.png',
+        person_id: '1',
+        split: 'train',
+        camera: null,
+        captions: 'A man walking.',
+        kinds: 'human/accepted',
+      },
       {
         rel_path: 'CUHK01/0363004.png',
         person_id: '1',
@@ -277,7 +313,14 @@ describe('import: TBPS annotation files', () => {
         captions: 'A woman with a bag.',
         kinds: 'human/accepted',
       },
-      { rel_path: 'test_query/p40_s1.jpg', person_id: '40', split: 'test', camera: null, captions: 'A child. | Small.', kinds: 'human/accepted' },
+      {
+        rel_path: 'test_query/p40_s1.jpg',
+        person_id: '40',
+        split: 'test',
+        camera: null,
+        captions: 'A child. | Small.',
+        kinds: 'human/accepted',
+      },
     ]);
     expect(count(ws, 'SELECT count(*) AS n FROM identities')).toBe(3);
     expect(issuesOf(ws, job.id)).toEqual([]);
@@ -292,24 +335,42 @@ describe('import: TBPS annotation files', () => {
     const { job, datasetId } = await importAndWait(ws, { imageRoot: imgs, annotationFile: file });
     expect(job.status).toBe('done');
     expect(getDatasetRow(ws.db, datasetId)?.format).toBe('cuhk-pedes');
-    expect(libraryRows(ws).map((r) => (r as { split: unknown; person_id: unknown }).split)).toEqual([null, null]);
-    expect(count(ws, `SELECT count(*) AS n FROM captions WHERE source = 'human' AND status = 'accepted'`)).toBe(2);
+    expect(libraryRows(ws).map((r) => (r as { split: unknown; person_id: unknown }).split)).toEqual([
+      null,
+      null,
+    ]);
+    expect(
+      count(ws, `SELECT count(*) AS n FROM captions WHERE source = 'human' AND status = 'accepted'`),
+    ).toBe(2);
   });
 
-  it.each(['ICFG-PEDES.json', 'ICFG_PEDES.json'])('ICFG-PEDES as %s: train/test splits and MSMT17 cameras', async (name) => {
-    const { imgs, file } = await annotated(name, 'file_path', [
-      { id: 27, path: 'test/0027/0027_010_05_0303afternoon_1591_0.jpg', split: 'test', captions: ['A man in black.'] },
-      { id: 3, path: 'train/0003/0003_000_01_0303morning_0015_0.jpg', split: 'train', captions: ['A woman in white.'] },
-    ]);
-    const ws = workspace();
-    const { job, datasetId } = await importAndWait(ws, { imageRoot: imgs, annotationFile: file });
-    expect(job.status).toBe('done');
-    expect(getDatasetRow(ws.db, datasetId)?.format).toBe('icfg-pedes');
-    expect(libraryRows(ws)).toMatchObject([
-      { person_id: '27', split: 'test', camera: '05', captions: 'A man in black.' },
-      { person_id: '3', split: 'train', camera: '01', captions: 'A woman in white.' },
-    ]);
-  });
+  it.each(['ICFG-PEDES.json', 'ICFG_PEDES.json'])(
+    'ICFG-PEDES as %s: train/test splits and MSMT17 cameras',
+    async (name) => {
+      const { imgs, file } = await annotated(name, 'file_path', [
+        {
+          id: 27,
+          path: 'test/0027/0027_010_05_0303afternoon_1591_0.jpg',
+          split: 'test',
+          captions: ['A man in black.'],
+        },
+        {
+          id: 3,
+          path: 'train/0003/0003_000_01_0303morning_0015_0.jpg',
+          split: 'train',
+          captions: ['A woman in white.'],
+        },
+      ]);
+      const ws = workspace();
+      const { job, datasetId } = await importAndWait(ws, { imageRoot: imgs, annotationFile: file });
+      expect(job.status).toBe('done');
+      expect(getDatasetRow(ws.db, datasetId)?.format).toBe('icfg-pedes');
+      expect(libraryRows(ws)).toMatchObject([
+        { person_id: '27', split: 'test', camera: '05', captions: 'A man in black.' },
+        { person_id: '3', split: 'train', camera: '01', captions: 'A woman in white.' },
+      ]);
+    },
+  );
 
   it('RSTPReid data_captions.json: img_path, two captions each, camera from the name', async () => {
     const { imgs, file } = await annotated('data_captions.json', 'img_path', [
@@ -383,7 +444,9 @@ describe('import: inputs refused before anything is written', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(AppError);
-    expect(count(ws, 'SELECT count(*) AS n FROM datasets') + count(ws, 'SELECT count(*) AS n FROM jobs')).toBe(0);
+    expect(
+      count(ws, 'SELECT count(*) AS n FROM datasets') + count(ws, 'SELECT count(*) AS n FROM jobs'),
+    ).toBe(0);
     return (error as AppError).message;
   }
 
@@ -396,7 +459,9 @@ describe('import: inputs refused before anything is written', () => {
     expect(await refused(ws, { imageRoot: dir, annotationFile: join(dir, 'reid_raw.json') })).toMatch(
       /Annotation file .*reid_raw\.json does not exist/,
     );
-    expect(await refused(ws, { imageRoot: dir, format: 'rstpreid' })).toMatch(/rstpreid needs its annotation file/);
+    expect(await refused(ws, { imageRoot: dir, format: 'rstpreid' })).toMatch(
+      /rstpreid needs its annotation file/,
+    );
   });
 
   it('malformed JSON, with the line and column', async () => {
@@ -407,7 +472,9 @@ describe('import: inputs refused before anything is written', () => {
       /reid_raw\.json is not valid JSON at line 3, column 25/,
     );
     writeFileSync(join(dir, 'cut.json'), '[{"id": 1, "file_path": "a');
-    expect(await refused(ws, { imageRoot: dir, annotationFile: join(dir, 'cut.json') })).toMatch(/not valid JSON/);
+    expect(await refused(ws, { imageRoot: dir, annotationFile: join(dir, 'cut.json') })).toMatch(
+      /not valid JSON/,
+    );
   });
 
   it('an RSTPReid file given as CUHK-PEDES names the fields expected and found, and the likely format', async () => {
@@ -417,7 +484,9 @@ describe('import: inputs refused before anything is written', () => {
     const ws = workspace();
     const message = await refused(ws, { imageRoot: imgs, annotationFile: file, format: 'cuhk-pedes' });
     expect(message).toMatch(/cannot be read as CUHK-PEDES/);
-    expect(message).toMatch(/need the fields id, file_path, captions, but have id, img_path, captions, split/);
+    expect(message).toMatch(
+      /need the fields id, file_path, captions, but have id, img_path, captions, split/,
+    );
     expect(message).toMatch(/looks like RSTPReid/);
   });
 
@@ -456,7 +525,9 @@ async function folderOf(n: number): Promise<string> {
   const root = tempDir();
   const writes: Promise<void>[] = [];
   for (let i = 0; i < n; i++) {
-    writes.push(crop('jpeg', i, 16, 32).then((b) => write(root, `p${String(i % 50).padStart(3, '0')}/${i}.jpg`, b)));
+    writes.push(
+      crop('jpeg', i, 16, 32).then((b) => write(root, `p${String(i % 50).padStart(3, '0')}/${i}.jpg`, b)),
+    );
   }
   await Promise.all(writes);
   write(root, 'zz/broken.jpg', 'not a jpeg');
@@ -467,8 +538,17 @@ async function folderOf(n: number): Promise<string> {
 function expectExactlyOnce(ws: Workspace, jobId: JobId, n: number): void {
   expect(count(ws, 'SELECT count(*) AS n FROM images')).toBe(n);
   expect(count(ws, 'SELECT count(DISTINCT sha256) AS n FROM images')).toBe(n);
-  expect(issuesOf(ws, jobId).map((i) => i.item).sort()).toEqual(['zz/broken.jpg', 'zz/dup.jpg']);
-  expect(getImportSummary(ws.db, jobId)).toMatchObject({ imported: n, duplicates: 1, failed: 1, total: n + 2 });
+  expect(
+    issuesOf(ws, jobId)
+      .map((i) => i.item)
+      .sort(),
+  ).toEqual(['zz/broken.jpg', 'zz/dup.jpg']);
+  expect(getImportSummary(ws.db, jobId)).toMatchObject({
+    imported: n,
+    duplicates: 1,
+    failed: 1,
+    total: n + 2,
+  });
 }
 
 describe('import: crash, cancel and resume', () => {
@@ -546,6 +626,7 @@ describe('import: crash, cancel and resume', () => {
     const { datasetId } = await importAndWait(ws, { imageRoot: imgs, annotationFile: file });
     const handlers = createHandlers(ws);
     expect(handlers['datasets:delete']({ id: datasetId })).toEqual({ deleted: true });
-    for (const t of ['datasets', 'images', 'identities', 'captions']) expect(count(ws, `SELECT count(*) AS n FROM ${t}`)).toBe(0);
+    for (const t of ['datasets', 'images', 'identities', 'captions'])
+      expect(count(ws, `SELECT count(*) AS n FROM ${t}`)).toBe(0);
   });
 });

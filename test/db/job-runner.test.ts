@@ -11,7 +11,10 @@ import type { Db } from '../../src/main/db/types';
 interface CountState {
   next: number;
 }
-function countingJob(log: number[], gate: { wait: Promise<void> | null }): JobDefinition<{ n: number }, CountState> {
+function countingJob(
+  log: number[],
+  gate: { wait: Promise<void> | null },
+): JobDefinition<{ n: number }, CountState> {
   return {
     kind: 'import' as JobKind,
     params: z.object({ n: z.number().int() }),
@@ -90,8 +93,10 @@ describe('job runner', () => {
     const { runner } = setup(db, log, { wait: null });
     // Owned by a process that no longer exists on this host.
     const id = db
-      .prepare(`INSERT INTO jobs (kind, title, params, status, done, total, state, attempts, owner, heartbeat_at, created_at, updated_at)
-                VALUES ('import', 'count', '{"n":5}', 'running', 2, 5, '{"next":2}', 1, ?, ?, 0, 0)`)
+      .prepare(
+        `INSERT INTO jobs (kind, title, params, status, done, total, state, attempts, owner, heartbeat_at, created_at, updated_at)
+                VALUES ('import', 'count', '{"n":5}', 'running', 2, 5, '{"next":2}', 1, ?, ?, 0, 0)`,
+      )
       .run(`${hostname()}:2147483646:dead`, Date.now()).lastInsertRowid;
     runner.recover();
     await runner.idle();
@@ -144,8 +149,10 @@ describe('job runner', () => {
     const log: number[] = [];
     const { runner } = setup(db, log, { wait: null });
     const id = db
-      .prepare(`INSERT INTO jobs (kind, title, params, status, done, total, state, attempts, owner, heartbeat_at, created_at, updated_at)
-                VALUES ('import', 'count', '{"n":5}', 'running', 2, 5, '{"next":2}', 1, ?, ?, 0, 0)`)
+      .prepare(
+        `INSERT INTO jobs (kind, title, params, status, done, total, state, attempts, owner, heartbeat_at, created_at, updated_at)
+                VALUES ('import', 'count', '{"n":5}', 'running', 2, 5, '{"next":2}', 1, ?, ?, 0, 0)`,
+      )
       .run(`${hostname()}:${process.pid}:other`, Date.now()).lastInsertRowid;
     runner.recover();
     await runner.idle();
@@ -160,8 +167,10 @@ describe('job runner', () => {
     const bus = new EventBus();
     const server = new JobRunner(db, bus, [countingJob(log, { wait: null })], { adoptQueued: true });
     const cli = new JobRunner(db, bus, [countingJob(log, { wait: null })], { adoptQueued: false });
-    db.prepare(`INSERT INTO jobs (kind, title, params, status, created_at, updated_at)
-                VALUES ('import', 'left queued', '{"n":2}', 'queued', 0, 0)`).run();
+    db.prepare(
+      `INSERT INTO jobs (kind, title, params, status, created_at, updated_at)
+                VALUES ('import', 'left queued', '{"n":2}', 'queued', 0, 0)`,
+    ).run();
     const own = cli.enqueue('import', { n: 3 });
     await cli.idle();
     expect(cli.get(own.id).status).toBe('done');

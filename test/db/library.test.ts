@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { insertDataset, listDatasets } from '../../src/main/db/repos/datasets';
-import { getImageDetail, getLibraryStats, insertCaption, insertImage, listImages } from '../../src/main/db/repos/images';
+import {
+  getImageDetail,
+  getLibraryStats,
+  insertCaption,
+  insertImage,
+  listImages,
+} from '../../src/main/db/repos/images';
 import { openDatabase } from '../../src/main/db/open';
 
 function library() {
@@ -26,7 +32,12 @@ describe('library listing', () => {
   it('counts and lists only the current caption of an edit chain, never the row it replaced', () => {
     const { db, image } = library();
     const a = image(1);
-    const generated = insertCaption(db, { imageId: a, source: 'mtg', text: 'a man in red', status: 'pending' });
+    const generated = insertCaption(db, {
+      imageId: a,
+      source: 'mtg',
+      text: 'a man in red',
+      status: 'pending',
+    });
     // The review desk replaced it by an edited row; the model output stays, no longer current.
     db.prepare(`UPDATE captions SET is_current = 0 WHERE id = ?`).run(generated);
     insertCaption(db, { imageId: a, source: 'edited', text: 'a man in a red coat', status: 'accepted' });
@@ -45,6 +56,10 @@ describe('library listing', () => {
     const none = listImages(db, { captions: 'none' }, 0, 2);
     expect(none.total).toBe(4);
     expect(none.items.map((i) => i.id)).toEqual([ids[1], ids[2]]);
-    expect(listImages(db, { captions: 'any', split: 'train' }, 0, 10).items.map((i) => i.id)).toEqual([ids[0], ids[2], ids[4]]);
+    expect(listImages(db, { captions: 'any', split: 'train' }, 0, 10).items.map((i) => i.id)).toEqual([
+      ids[0],
+      ids[2],
+      ids[4],
+    ]);
   });
 });

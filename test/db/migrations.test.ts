@@ -17,7 +17,11 @@ describe('workspace migrations', () => {
     expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
-    const strict = db.prepare(`SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'`).all() as { name: string; strict: number }[];
+    const strict = db
+      .prepare(
+        `SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND name NOT LIKE 'sqlite_%'`,
+      )
+      .all() as { name: string; strict: number }[];
     expect(strict.length).toBeGreaterThan(5);
     for (const t of strict) expect(t, t.name).toMatchObject({ strict: 1 });
     db.close();
@@ -36,8 +40,13 @@ describe('workspace migrations', () => {
     const file = tempFile();
     const db = new Database(file);
     migrate(db, migrations.slice(0, 1), file);
-    db.prepare(`INSERT INTO datasets (name, format, root, status, created_at) VALUES ('kept', 'folder', '/x', 'ready', 1)`).run();
-    const extra: Migration = { name: 'add a column', up: (d) => d.exec(`ALTER TABLE datasets ADD COLUMN note TEXT`) };
+    db.prepare(
+      `INSERT INTO datasets (name, format, root, status, created_at) VALUES ('kept', 'folder', '/x', 'ready', 1)`,
+    ).run();
+    const extra: Migration = {
+      name: 'add a column',
+      up: (d) => d.exec(`ALTER TABLE datasets ADD COLUMN note TEXT`),
+    };
     const report = migrate(db, [...migrations.slice(0, 1), extra], file);
     expect(report.backupPath).toBe(`${file}.v1.bak`);
     expect(existsSync(report.backupPath!)).toBe(true);

@@ -33,7 +33,9 @@ describe("migration 7: drop reason 'unverified'", () => {
     expect(() => insertRound(db, 1, 'unverified')).toThrow(/CHECK constraint/);
     migrate(db, migrations, null);
     expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
-    expect(db.prepare(`SELECT idx, drop_reason FROM qa_rounds`).all()).toEqual([{ idx: 0, drop_reason: 'negative' }]);
+    expect(db.prepare(`SELECT idx, drop_reason FROM qa_rounds`).all()).toEqual([
+      { idx: 0, drop_reason: 'negative' },
+    ]);
     insertRound(db, 1, 'unverified');
     expect(() => insertRound(db, 2, 'made-up')).toThrow(/CHECK constraint/);
   });
@@ -43,24 +45,51 @@ describe('mtg job with verify', { timeout: 60_000 }, () => {
   it("stores verify with the run's parameters and the denied pairs as 'unverified' rounds", async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'ctgi-mtg-verify-'));
     await generateWorld({ identities: 6, views: 1, seed: 3, outDir: join(tmp, 'world') });
-    const oracle = await startOracle({ world: join(tmp, 'world'), wrongRate: 0.3, hallucinationRate: 0, seed: 3 });
+    const oracle = await startOracle({
+      world: join(tmp, 'world'),
+      wrongRate: 0.3,
+      hallucinationRate: 0,
+      seed: 3,
+    });
     const ws = openWorkspace(':memory:');
     try {
       const { datasetId } = startImport(ws, { imageRoot: join(tmp, 'world', IMAGE_ROOT) });
       await ws.jobs.idle();
-      const common = { baseUrl: oracle.url, temperature: 0.01, maxTokens: 256, concurrency: 4, requestsPerMinute: null, timeoutMs: 30_000, keyRef: { kind: 'none' as const } };
+      const common = {
+        baseUrl: oracle.url,
+        temperature: 0.01,
+        maxTokens: 256,
+        concurrency: 4,
+        requestsPerMinute: null,
+        timeoutMs: 30_000,
+        keyRef: { kind: 'none' as const },
+      };
       upsertEndpoint(ws.db, { ...common, name: 'o-vqa', model: ORACLE_MODELS.vision, role: 'vqa' });
       upsertEndpoint(ws.db, { ...common, name: 'o-rec', model: ORACLE_MODELS.text, role: 'reconstructor' });
-      const { job } = startMtg(ws, { datasetId, vqaEndpoint: 'o-vqa', reconstructorEndpoint: 'o-rec', rounds: 6, redo: false, verify: true });
+      const { job } = startMtg(ws, {
+        datasetId,
+        vqaEndpoint: 'o-vqa',
+        reconstructorEndpoint: 'o-rec',
+        rounds: 6,
+        redo: false,
+        verify: true,
+      });
       expect(job.title).toMatch(/verified/);
       await ws.jobs.idle();
       expect(ws.jobs.get(job.id).status).toBe('done');
-      const ids = (ws.db.prepare(`SELECT id FROM images ORDER BY id`).all() as { id: ImageId }[]).map((r) => r.id);
+      const ids = (ws.db.prepare(`SELECT id FROM images ORDER BY id`).all() as { id: ImageId }[]).map(
+        (r) => r.id,
+      );
       const runs = ids.map((id) => listMtgRunsForImage(ws.db, id)[0]!);
       for (const run of runs) expect(run.params).toMatchObject({ rounds: 6, verify: true });
       const denied = runs.flatMap((r) => r.rounds).filter((r) => r.dropReason === 'unverified');
       expect(denied.length).toBeGreaterThan(0);
-      for (const r of denied) expect(r).toMatchObject({ kept: false, fact: null, dropDetail: expect.stringMatching(/said no \("No\."\)/) });
+      for (const r of denied)
+        expect(r).toMatchObject({
+          kept: false,
+          fact: null,
+          dropDetail: expect.stringMatching(/said no \("No\."\)/),
+        });
       // The checks are calls of the run: initial + questions + one check per answer that passed the filters + reconstruction.
       const run = runs[0]!;
       const checked = run.rounds.filter((r) => r.kept || r.dropReason === 'unverified').length;

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { upsertEndpoint } from '../../src/main/db/repos/llm';
-import { listFailedImagesOfJob, listMtgRunsForImage, listPromptSets, savePromptSet } from '../../src/main/db/repos/mtg';
+import {
+  listFailedImagesOfJob,
+  listMtgRunsForImage,
+  listPromptSets,
+  savePromptSet,
+} from '../../src/main/db/repos/mtg';
 import { createHandlers } from '../../src/main/api/handlers';
 import { startImport } from '../../src/main/jobs/import';
 import { startMtg } from '../../src/main/jobs/mtg';
@@ -20,19 +25,36 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-async function workspace(n: number, opts: { vision?: boolean; corrupt?: number } = {}): Promise<{ ws: Workspace; datasetId: DatasetId; images: ImageId[] }> {
+async function workspace(
+  n: number,
+  opts: { vision?: boolean; corrupt?: number } = {},
+): Promise<{ ws: Workspace; datasetId: DatasetId; images: ImageId[] }> {
   const root = await imageFolder(n);
-  if (opts.corrupt !== undefined) writeFileSync(join(root, `p${String(opts.corrupt).padStart(5, '0')}.png`), Buffer.from('not a png at all'));
+  if (opts.corrupt !== undefined)
+    writeFileSync(
+      join(root, `p${String(opts.corrupt).padStart(5, '0')}.png`),
+      Buffer.from('not a png at all'),
+    );
   const ws = openWorkspace(':memory:');
   const { datasetId } = startImport(ws, { imageRoot: root });
   await ws.jobs.idle();
   // Separate names per test: each endpoint has its own limiter, shared process-wide.
   const name = `fake-${Math.random().toString(36).slice(2, 8)}`;
   upsertEndpoint(ws.db, {
-    name, baseUrl: fake.url, model: 'fake-vl', role: 'both', temperature: 0.01, maxTokens: 64, concurrency: 8,
-    requestsPerMinute: null, timeoutMs: 5000, keyRef: { kind: 'none' },
+    name,
+    baseUrl: fake.url,
+    model: 'fake-vl',
+    role: 'both',
+    temperature: 0.01,
+    maxTokens: 64,
+    concurrency: 8,
+    requestsPerMinute: null,
+    timeoutMs: 5000,
+    keyRef: { kind: 'none' },
   });
-  const images = (ws.db.prepare(`SELECT id FROM images ORDER BY id`).all() as { id: ImageId }[]).map((r) => r.id);
+  const images = (ws.db.prepare(`SELECT id FROM images ORDER BY id`).all() as { id: ImageId }[]).map(
+    (r) => r.id,
+  );
   (ws as Workspace & { endpoint: string }).endpoint = name;
   return { ws, datasetId, images };
 }
@@ -43,19 +65,32 @@ describe('mtg job', { timeout: 60_000 }, () => {
     fake.onChat = (body) => ({ content: scriptedAnswer(body) });
     const before = fake.chats.length;
     const { ws, datasetId, images } = await workspace(12);
-    const { job, images: queued } = startMtg(ws, { datasetId, vqaEndpoint: ep(ws), reconstructorEndpoint: ep(ws), rounds: 6, redo: false });
+    const { job, images: queued } = startMtg(ws, {
+      datasetId,
+      vqaEndpoint: ep(ws),
+      reconstructorEndpoint: ep(ws),
+      rounds: 6,
+      redo: false,
+    });
     expect(queued).toBe(12);
     await ws.jobs.idle();
     const done = ws.jobs.get(job.id);
     expect(done).toMatchObject({ status: 'done', done: 12, total: 12, issueCount: 0 });
     expect(done.message).toMatch(/\d+ calls \(0 cached\) · \d+ tokens · 0 failed/);
 
-    const captions = ws.db.prepare(`SELECT image_id, status, source, text FROM captions WHERE source = 'mtg' ORDER BY image_id`).all() as { image_id: number; status: string; text: string }[];
+    const captions = ws.db
+      .prepare(`SELECT image_id, status, source, text FROM captions WHERE source = 'mtg' ORDER BY image_id`)
+      .all() as { image_id: number; status: string; text: string }[];
     expect(captions.map((c) => c.image_id)).toEqual(images);
     expect(new Set(captions.map((c) => c.status))).toEqual(new Set(['pending']));
 
     const [run] = listMtgRunsForImage(ws.db, images[0]!);
-    expect(run).toMatchObject({ status: 'done', jobId: job.id, vqa: { model: 'fake-vl' }, promptSet: { name: 'default', version: 1 } });
+    expect(run).toMatchObject({
+      status: 'done',
+      jobId: job.id,
+      vqa: { model: 'fake-vl' },
+      promptSet: { name: 'default', version: 1 },
+    });
     expect(run!.rounds).toHaveLength(6);
     expect(run!.initialCaption).toMatch(/^A person in a \w+ jacket\.$/);
     // The person is described by "person" and the jacket settles its type and colour: not asked.
@@ -67,17 +102,23 @@ describe('mtg job', { timeout: 60_000 }, () => {
     }
     const dropped = run!.rounds.filter((r) => r.answer === 'cannot tell');
     for (const r of dropped) expect(r).toMatchObject({ kept: false, dropReason: 'not_visible' });
-    const caption = ws.db.prepare(`SELECT text FROM captions WHERE id = ?`).get(run!.captionId) as { text: string };
+    const caption = ws.db.prepare(`SELECT text FROM captions WHERE id = ?`).get(run!.captionId) as {
+      text: string;
+    };
     expect(caption.text).toBe(`A person described from ${run!.rounds.filter((r) => r.kept).length} answers.`);
 
     // Every paid call went to the server exactly once, and every one of them is in llm_calls.
     const sent = fake.chats.slice(before).map((c) => requestKey(c.body));
     expect(new Set(sent).size).toBe(sent.length);
-    const ok = ws.db.prepare(`SELECT count(*) AS n FROM llm_calls WHERE status = 'ok'`).get() as { n: number };
+    const ok = ws.db.prepare(`SELECT count(*) AS n FROM llm_calls WHERE status = 'ok'`).get() as {
+      n: number;
+    };
     expect(ok.n).toBe(sent.length);
 
     // Running it again finds nothing to do; with redo it asks nothing new (all cached) and adds a second caption each.
-    expect(() => startMtg(ws, { datasetId, vqaEndpoint: ep(ws), reconstructorEndpoint: ep(ws), rounds: 6, redo: false })).toThrow(/Nothing to caption/);
+    expect(() =>
+      startMtg(ws, { datasetId, vqaEndpoint: ep(ws), reconstructorEndpoint: ep(ws), rounds: 6, redo: false }),
+    ).toThrow(/Nothing to caption/);
     const n = fake.chats.length;
     startMtg(ws, { datasetId, vqaEndpoint: ep(ws), reconstructorEndpoint: ep(ws), rounds: 6, redo: true });
     await ws.jobs.idle();
@@ -98,27 +139,58 @@ describe('mtg job', { timeout: 60_000 }, () => {
     };
     const { ws, datasetId, images } = await workspace(6);
     // Break one image on disk after import: it no longer decodes.
-    const row = ws.db.prepare(`SELECT d.root, i.rel_path FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`).get(images[2]) as { root: string; rel_path: string };
+    const row = ws.db
+      .prepare(
+        `SELECT d.root, i.rel_path FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`,
+      )
+      .get(images[2]) as { root: string; rel_path: string };
     writeFileSync(join(row.root, row.rel_path), Buffer.from('truncated'));
-    const { job } = startMtg(ws, { datasetId, vqaEndpoint: ep(ws), reconstructorEndpoint: ep(ws), rounds: 6, redo: false });
+    const { job } = startMtg(ws, {
+      datasetId,
+      vqaEndpoint: ep(ws),
+      reconstructorEndpoint: ep(ws),
+      rounds: 6,
+      redo: false,
+    });
     await ws.jobs.idle();
     expect(ws.jobs.get(job.id)).toMatchObject({ status: 'done', done: 6, issueCount: 1 });
     const [issue] = listJobIssues(ws.db, job.id, 10);
     expect(issue!.message).toMatch(/does not decode/);
     expect(listFailedImagesOfJob(ws.db, job.id)).toEqual([images[2]]);
-    const errorRounds = ws.db.prepare(`SELECT count(*) AS n FROM qa_rounds WHERE drop_reason = 'error' AND drop_detail LIKE '%without any choices%'`).get() as { n: number };
+    const errorRounds = ws.db
+      .prepare(
+        `SELECT count(*) AS n FROM qa_rounds WHERE drop_reason = 'error' AND drop_detail LIKE '%without any choices%'`,
+      )
+      .get() as { n: number };
     expect(errorRounds.n).toBeGreaterThan(0);
-    expect((ws.db.prepare(`SELECT count(*) AS n FROM captions WHERE source = 'mtg'`).get() as { n: number }).n).toBe(5);
+    expect(
+      (ws.db.prepare(`SELECT count(*) AS n FROM captions WHERE source = 'mtg'`).get() as { n: number }).n,
+    ).toBe(5);
     await ws.close();
   });
 
   it('stops with one clear message when the VQA model cannot see images, keeping what was stored', async () => {
     fake.onChat = (body) =>
       JSON.stringify(body.messages).includes('image_url')
-        ? { status: 400, body: { object: 'error', message: 'fake-vl is not a multimodal model', type: 'BadRequestError', code: 400 } }
+        ? {
+            status: 400,
+            body: {
+              object: 'error',
+              message: 'fake-vl is not a multimodal model',
+              type: 'BadRequestError',
+              code: 400,
+            },
+          }
         : { content: 'ok' };
     const { ws, datasetId } = await workspace(20);
-    const { job } = startMtg(ws, { datasetId, vqaEndpoint: ep(ws), reconstructorEndpoint: ep(ws), rounds: 6, redo: false, concurrency: 1 });
+    const { job } = startMtg(ws, {
+      datasetId,
+      vqaEndpoint: ep(ws),
+      reconstructorEndpoint: ep(ws),
+      rounds: 6,
+      redo: false,
+      concurrency: 1,
+    });
     await ws.jobs.idle();
     const j = ws.jobs.get(job.id);
     expect(j.status).toBe('failed');
@@ -135,8 +207,25 @@ describe('mtg job', { timeout: 60_000 }, () => {
     let ws = openWorkspace(file);
     const { datasetId } = startImport(ws, { imageRoot: root });
     await ws.jobs.idle();
-    upsertEndpoint(ws.db, { name: 'closing', baseUrl: fake.url, model: 'fake-vl', role: 'both', temperature: 0.01, maxTokens: 64, concurrency: 8, requestsPerMinute: null, timeoutMs: 5000, keyRef: { kind: 'none' } });
-    const { job } = startMtg(ws, { datasetId, vqaEndpoint: 'closing', reconstructorEndpoint: 'closing', rounds: 6, redo: false });
+    upsertEndpoint(ws.db, {
+      name: 'closing',
+      baseUrl: fake.url,
+      model: 'fake-vl',
+      role: 'both',
+      temperature: 0.01,
+      maxTokens: 64,
+      concurrency: 8,
+      requestsPerMinute: null,
+      timeoutMs: 5000,
+      keyRef: { kind: 'none' },
+    });
+    const { job } = startMtg(ws, {
+      datasetId,
+      vqaEndpoint: 'closing',
+      reconstructorEndpoint: 'closing',
+      rounds: 6,
+      redo: false,
+    });
     while (ws.jobs.get(job.id).done < 8) await new Promise((r) => setTimeout(r, 10));
     await ws.close();
     ws = openWorkspace(file); // finds the job queued (not failed) and resumes it
@@ -145,12 +234,16 @@ describe('mtg job', { timeout: 60_000 }, () => {
     expect(stored.n).toBeLessThan(40);
     await ws.jobs.idle();
     expect(ws.jobs.get(job.id)).toMatchObject({ status: 'done', done: 40, total: 40, attempts: 2 });
-    const perImage = ws.db.prepare(`SELECT count(*) AS n FROM captions WHERE source = 'mtg' GROUP BY image_id`).all() as { n: number }[];
+    const perImage = ws.db
+      .prepare(`SELECT count(*) AS n FROM captions WHERE source = 'mtg' GROUP BY image_id`)
+      .all() as { n: number }[];
     expect(perImage).toHaveLength(40);
     expect(perImage.every((r) => r.n === 1)).toBe(true);
     const sent = fake.chats.slice(before).map((c) => requestKey(c.body));
     const distinct = new Set(sent).size;
-    const ok = (ws.db.prepare(`SELECT count(*) AS n FROM llm_calls WHERE status = 'ok'`).get() as { n: number }).n;
+    const ok = (
+      ws.db.prepare(`SELECT count(*) AS n FROM llm_calls WHERE status = 'ok'`).get() as { n: number }
+    ).n;
     // Each answer was paid once; only requests cut off unanswered by the close (≤ concurrency) went out again.
     expect(ok).toBe(distinct);
     expect(sent.length - distinct).toBeLessThanOrEqual(8);
@@ -170,7 +263,9 @@ describe('mtg job', { timeout: 60_000 }, () => {
     expect(v2).toMatchObject({ name: 'default', version: 2 });
     expect(savePromptSet(ws.db, { ...body, version: 7 }).id).toBe(v2.id);
     body.pool[0]!.settledBy = ['(bad'];
-    await expect(Promise.resolve().then(() => h['prompts:save']({ body }))).rejects.toThrow(/not a valid regular expression/);
+    await expect(Promise.resolve().then(() => h['prompts:save']({ body }))).rejects.toThrow(
+      /not a valid regular expression/,
+    );
     await ws.close();
   });
 });

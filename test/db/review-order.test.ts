@@ -30,10 +30,9 @@ function addScoringModel(): void {
     `INSERT INTO models (id, name, folder, manifest, vision_sha256, text_sha256, image_height, image_width, context_length, embedding_dim, created_at)
      VALUES (?, 'toy', '/m', '{}', 'v', 't', 8, 4, 77, 4, 1)`,
   ).run(MODEL);
-  db.prepare(`INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, (SELECT min(id) FROM images), ?, 1)`).run(
-    MODEL,
-    Buffer.from(new Float32Array([1, 0, 0, 0]).buffer),
-  );
+  db.prepare(
+    `INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, (SELECT min(id) FROM images), ?, 1)`,
+  ).run(MODEL, Buffer.from(new Float32Array([1, 0, 0, 0]).buffer));
 }
 
 interface Row {
@@ -48,7 +47,8 @@ function expected(rows: Row[], order: ReviewOrder, keep: (r: Row) => boolean = (
   const byImage = (a: Row, b: Row): number => a.imageId - b.imageId || a.id - b.id;
   const sorted = rows.filter(keep).sort((a, b) => {
     if (order === 'image') return byImage(a, b);
-    if (a.score === null || b.score === null) return a.score === b.score ? byImage(a, b) : a.score === null ? 1 : -1;
+    if (a.score === null || b.score === null)
+      return a.score === b.score ? byImage(a, b) : a.score === null ? 1 : -1;
     const d = order === 'score-asc' ? a.score - b.score : b.score - a.score;
     return d || byImage(a, b);
   });
@@ -78,17 +78,24 @@ function seedQueue(): Row[] {
   const insImage = db.prepare(
     `INSERT INTO images (dataset_id, rel_path, sha256, width, height, bytes, format, created_at) VALUES (?, ?, ?, 10, 20, 1, 'png', 1)`,
   );
-  for (let n = 0; n < 120; n++) images.push(Number(insImage.run(datasetId, `${n}.png`, `s${n}`).lastInsertRowid));
+  for (let n = 0; n < 120; n++)
+    images.push(Number(insImage.run(datasetId, `${n}.png`, `s${n}`).lastInsertRowid));
   addScoringModel();
   const insCaption = db.prepare(
     `INSERT INTO captions (image_id, source, text, status, created_at, updated_at, is_current) VALUES (?, 'mtg', ?, ?, 1, 1, ?)`,
   );
-  const insScore = db.prepare(`INSERT INTO caption_scores (caption_id, model_id, score, created_at) VALUES (?, ?, ?, 1)`);
+  const insScore = db.prepare(
+    `INSERT INTO caption_scores (caption_id, model_id, score, created_at) VALUES (?, ?, ?, 1)`,
+  );
   const statuses: CaptionStatus[] = ['pending', 'accepted', 'pending', 'rejected', 'flagged'];
   const rows: Row[] = [];
   let k = 0;
   // Three passes over the images in different orders: ids interleave against image order.
-  const passes = [images, [...images].reverse(), images.filter((_, i) => i % 2 === 0).concat(images.filter((_, i) => i % 2 === 1))];
+  const passes = [
+    images,
+    [...images].reverse(),
+    images.filter((_, i) => i % 2 === 0).concat(images.filter((_, i) => i % 2 === 1)),
+  ];
   for (const pass of passes) {
     for (const imageId of pass) {
       k++;
@@ -112,9 +119,14 @@ describe('queue order', () => {
       expect(walk({ order }, 'next'), order).toEqual(want);
       expect(walk({ order }, 'prev'), order).toEqual([...want].reverse());
       // Pages and bulk actions read the same order.
-      const paged = [0, 100, 200, 300].flatMap((offset) => listQueue(db, { order }, offset, 100).items.map((i) => i.captionId as number));
+      const paged = [0, 100, 200, 300].flatMap((offset) =>
+        listQueue(db, { order }, offset, 100).items.map((i) => i.captionId as number),
+      );
       expect(paged, order).toEqual(want);
-      expect(listQueueIds(db, { order }).map((r) => r.id as number), order).toEqual(want);
+      expect(
+        listQueueIds(db, { order }).map((r) => r.id as number),
+        order,
+      ).toEqual(want);
     }
   });
 
@@ -127,8 +139,12 @@ describe('queue order', () => {
       expect(walk(filter, 'prev'), order).toEqual(expected(rows, order, open).reverse());
       // A score range leaves the unscored tail out.
       const ranged = (r: Row): boolean => r.score !== null && r.score >= 0.2 && r.score <= 0.3;
-      expect(walk({ order, scoreMin: 0.2, scoreMax: 0.3 }, 'next'), order).toEqual(expected(rows, order, ranged));
-      expect(walk({ order }, 'next', true), order).toEqual(expected(rows, order, (r) => r.status === 'pending'));
+      expect(walk({ order, scoreMin: 0.2, scoreMax: 0.3 }, 'next'), order).toEqual(
+        expected(rows, order, ranged),
+      );
+      expect(walk({ order }, 'next', true), order).toEqual(
+        expected(rows, order, (r) => r.status === 'pending'),
+      );
     }
   });
 
@@ -139,7 +155,13 @@ describe('queue order', () => {
     // An accepted caption in the middle of the scored range: next is the first pending one after it.
     const pivot = all.find((id, i) => i > 40 && rows.find((r) => r.id === id)!.status === 'accepted')!;
     const after = all.slice(all.indexOf(pivot) + 1).find((id) => want.includes(id));
-    const item = getNeighbor(db, { order: 'score-asc', statuses: ['pending'] }, pivot as CaptionId, 'next', false);
+    const item = getNeighbor(
+      db,
+      { order: 'score-asc', statuses: ['pending'] },
+      pivot as CaptionId,
+      'next',
+      false,
+    );
     expect(item?.caption.id).toBe(after);
   });
 
@@ -200,18 +222,34 @@ describe('queue order at 100,000 captions', { timeout: 120_000 }, () => {
         SELECT id, ${MODEL}, ((id * 2654435761) % 1000) / 1000.0 - 0.2, 1 FROM captions WHERE id % 10 != 0;
     `);
     expect((db.prepare(`SELECT count(*) AS n FROM captions`).get() as { n: number }).n).toBe(100_000);
-    const middle = db.prepare(`SELECT c.id, c.image_id FROM captions c JOIN caption_scores s ON s.caption_id = c.id ORDER BY s.score, c.image_id, c.id LIMIT 1 OFFSET 45000`).get() as {
+    const middle = db
+      .prepare(
+        `SELECT c.id, c.image_id FROM captions c JOIN caption_scores s ON s.caption_id = c.id ORDER BY s.score, c.image_id, c.id LIMIT 1 OFFSET 45000`,
+      )
+      .get() as {
       id: number;
       image_id: number;
     };
-    const unscored = db.prepare(`SELECT id, image_id FROM captions WHERE id % 10 = 0 ORDER BY image_id, id LIMIT 1 OFFSET 5000`).get() as {
+    const unscored = db
+      .prepare(
+        `SELECT id, image_id FROM captions WHERE id % 10 = 0 ORDER BY image_id, id LIMIT 1 OFFSET 5000`,
+      )
+      .get() as {
       id: number;
       image_id: number;
     };
-    const cases: { filter: ReviewFilter; from: { imageId: number; id: number } | null; direction: 'next' | 'prev' }[] = [];
+    const cases: {
+      filter: ReviewFilter;
+      from: { imageId: number; id: number } | null;
+      direction: 'next' | 'prev';
+    }[] = [];
     for (const order of ['image', 'score-asc', 'score-desc'] as const) {
       for (const direction of ['next', 'prev'] as const) {
-        for (const from of [null, { imageId: middle.image_id, id: middle.id }, { imageId: unscored.image_id, id: unscored.id }]) {
+        for (const from of [
+          null,
+          { imageId: middle.image_id, id: middle.id },
+          { imageId: unscored.image_id, id: unscored.id },
+        ]) {
           cases.push({ filter: { order }, from, direction });
           cases.push({ filter: { order, statuses: ['pending'] }, from, direction });
         }
@@ -222,12 +260,20 @@ describe('queue order at 100,000 captions', { timeout: 120_000 }, () => {
     for (const c of cases) {
       const statements = recordStatements((spy) => neighborId(spy, c.filter, c.from, c.direction, false));
       for (const s of statements.filter((st) => st.sql.includes('FROM captions c'))) {
-        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${s.sql}`).all(...s.params) as { detail: string }[]).map((r) => r.detail);
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${s.sql}`).all(...s.params) as { detail: string }[]).map(
+          (r) => r.detail,
+        );
         const label = `${JSON.stringify(c.filter)} ${c.direction} from ${c.from ? c.from.id : 'start'}: ${s.sql}\n${plan.join('\n')}`;
         // Every table is reached through an index (SCAN … USING INDEX walks an index in order; a plain
         // SCAN of a table reads it all), and nothing sorts the queue.
-        expect(plan.filter((d) => /^SCAN \w+$/.test(d) || / SCAN \w+ *$/.test(d)), label).toEqual([]);
-        expect(plan.filter((d) => /TEMP B-TREE/.test(d) && !/RIGHT PART/.test(d)), label).toEqual([]);
+        expect(
+          plan.filter((d) => /^SCAN \w+$/.test(d) || / SCAN \w+ *$/.test(d)),
+          label,
+        ).toEqual([]);
+        expect(
+          plan.filter((d) => /TEMP B-TREE/.test(d) && !/RIGHT PART/.test(d)),
+          label,
+        ).toEqual([]);
       }
       // Time the call (after the warm-up above): the mean of 50.
       const t0 = performance.now();

@@ -31,12 +31,41 @@ describe('caption score', { timeout: 60_000 }, () => {
     const ds = insertDataset(ws.db, { name: 'd', format: 'folder', root, annotationFile: null });
     const images = [];
     for (let i = 0; i < 3; i++) {
-      const bytes = await sharp({ create: { width: 30, height: 90, channels: 3, background: { r: 200 - i * 60, g: 40, b: 40 + i * 60 } } }).png().toBuffer();
+      const bytes = await sharp({
+        create: {
+          width: 30,
+          height: 90,
+          channels: 3,
+          background: { r: 200 - i * 60, g: 40, b: 40 + i * 60 },
+        },
+      })
+        .png()
+        .toBuffer();
       writeFileSync(join(root, `${i}.png`), bytes);
-      images.push(insertImage(ws.db, { datasetId: ds, relPath: `${i}.png`, sha256: `s${i}`, width: 30, height: 90, bytes: bytes.length, format: 'png', identityId: null, camera: null, split: null }));
+      images.push(
+        insertImage(ws.db, {
+          datasetId: ds,
+          relPath: `${i}.png`,
+          sha256: `s${i}`,
+          width: 30,
+          height: 90,
+          bytes: bytes.length,
+          format: 'png',
+          identityId: null,
+          camera: null,
+          split: null,
+        }),
+      );
     }
     updateDatasetStatus(ws.db, ds, 'ready');
-    const captions = images.map((img, i) => insertCaption(ws.db, { imageId: img, source: 'mtg', text: `a person in a ${['red', 'purple', 'blue'][i]} shirt`, status: 'pending' }));
+    const captions = images.map((img, i) =>
+      insertCaption(ws.db, {
+        imageId: img,
+        source: 'mtg',
+        text: `a person in a ${['red', 'purple', 'blue'][i]} shirt`,
+        status: 'pending',
+      }),
+    );
     const model = await registerModel(ws.db, tinyModelFolder(), 'tiny');
     // Only the first two images get vectors.
     startEmbed(ws, { modelId: model.id, datasetId: ds });
@@ -47,7 +76,10 @@ describe('caption score', { timeout: 60_000 }, () => {
     expect(first.score?.model).toBe('tiny');
     const text = await textEncoderPool(ws.db).get(getModelRow(ws.db, model.id as ModelId)!);
     const { vectors } = await encodeTexts(text, ['a person in a red shirt']);
-    expect(first.score!.value).toBeCloseTo(cosine(getEmbedding(ws.db, model.id as ModelId, images[0]!)!, vectors[0]!), 6);
+    expect(first.score!.value).toBeCloseTo(
+      cosine(getEmbedding(ws.db, model.id as ModelId, images[0]!)!, vectors[0]!),
+      6,
+    );
     expect(getCaptionScore(ws.db, captions[0]!, model.id as ModelId)).toBeCloseTo(first.score!.value, 6);
     // Stored: the next read needs no encoder.
     expect(getItem(ws.db, captions[0]!).score).toEqual(first.score);

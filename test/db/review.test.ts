@@ -6,7 +6,13 @@ import { openDatabase } from '../../src/main/db/open';
 import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/datasets';
 import { insertCaption, insertImage, upsertIdentity } from '../../src/main/db/repos/images';
 import { insertMtgRun, savePromptSet } from '../../src/main/db/repos/mtg';
-import { getCaptionRow, listSavedFilters, upsertSavedFilter, deleteSavedFilter, upsertCaptionScore } from '../../src/main/db/repos/review';
+import {
+  getCaptionRow,
+  listSavedFilters,
+  upsertSavedFilter,
+  deleteSavedFilter,
+  upsertCaptionScore,
+} from '../../src/main/db/repos/review';
 import type { Db } from '../../src/main/db/types';
 import { AppError } from '../../src/main/errors';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
@@ -35,7 +41,8 @@ function image(n: number, personId: string, split: 'train' | 'test' | null = nul
   });
 }
 
-const mtgCaption = (imageId: ImageId, text: string): CaptionId => insertCaption(db, { imageId, source: 'mtg', text, status: 'pending' });
+const mtgCaption = (imageId: ImageId, text: string): CaptionId =>
+  insertCaption(db, { imageId, source: 'mtg', text, status: 'pending' });
 
 function round(index: number, kept: boolean, over: Partial<QaRound> = {}): QaRound {
   return {
@@ -63,7 +70,9 @@ function expectConflict(fn: () => unknown): AppError {
   } catch (err) {
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('conflict');
-    expect((err as AppError).message).toMatch(/^This caption was changed in another window at \d\d:\d\d — reload to see it\.$/);
+    expect((err as AppError).message).toMatch(
+      /^This caption was changed in another window at \d\d:\d\d — reload to see it\.$/,
+    );
     return err as AppError;
   }
   throw new Error('expected a conflict');
@@ -97,25 +106,53 @@ describe('decisions', () => {
   it('an edit adds an edited row derived from the model output, which keeps its text', () => {
     const img = image(1, '1');
     const c = mtgCaption(img, 'A man in a red shirt.');
-    const edited = edit(db, { captionId: c, version: 1, text: '  A man in a  red shirt and\tblue jeans.\u0007 ', status: 'accepted', reviewer: 'ann' });
-    expect(edited.caption).toMatchObject({ source: 'edited', text: 'A man in a red shirt and blue jeans.', status: 'accepted', version: 1, derivedFrom: c });
+    const edited = edit(db, {
+      captionId: c,
+      version: 1,
+      text: '  A man in a  red shirt and\tblue jeans.\u0007 ',
+      status: 'accepted',
+      reviewer: 'ann',
+    });
+    expect(edited.caption).toMatchObject({
+      source: 'edited',
+      text: 'A man in a red shirt and blue jeans.',
+      status: 'accepted',
+      version: 1,
+      derivedFrom: c,
+    });
     expect(edited.original).toMatchObject({ captionId: c, source: 'mtg', text: 'A man in a red shirt.' });
     const model = getCaptionRow(db, c)!;
     expect(model).toMatchObject({ text: 'A man in a red shirt.', source: 'mtg', is_current: 0, version: 2 });
     // The queue holds the edited row in place of the model's.
     expect(listQueue(db, {}, 0, 10).items.map((e) => e.captionId)).toEqual([edited.caption.id]);
     // The window that still shows the model text cannot edit it again.
-    expectConflict(() => edit(db, { captionId: c, version: 1, text: 'Other text.', status: 'accepted', reviewer: 'bob' }));
+    expectConflict(() =>
+      edit(db, { captionId: c, version: 1, text: 'Other text.', status: 'accepted', reviewer: 'bob' }),
+    );
     // Editing the edit chains from the model's row, not from the edit.
-    const again = edit(db, { captionId: edited.caption.id, version: 1, text: 'A man in a red shirt, blue jeans.', status: 'flagged', reviewer: 'ann' });
+    const again = edit(db, {
+      captionId: edited.caption.id,
+      version: 1,
+      text: 'A man in a red shirt, blue jeans.',
+      status: 'flagged',
+      reviewer: 'ann',
+    });
     expect(again.caption.derivedFrom).toBe(c);
     expect(again.history.map((h) => h.action)).toEqual(['edit', 'edit']);
   });
 
   it('refuses an empty edit, and treats unchanged text as a plain decision', () => {
     const c = mtgCaption(image(1, '1'), 'A woman with a backpack.');
-    expect(() => edit(db, { captionId: c, version: 1, text: ' \u200b\n ', status: 'accepted', reviewer: 'ann' })).toThrow(/empty/);
-    const same = edit(db, { captionId: c, version: 1, text: 'A woman with a backpack.', status: 'accepted', reviewer: 'ann' });
+    expect(() =>
+      edit(db, { captionId: c, version: 1, text: ' \u200b\n ', status: 'accepted', reviewer: 'ann' }),
+    ).toThrow(/empty/);
+    const same = edit(db, {
+      captionId: c,
+      version: 1,
+      text: 'A woman with a backpack.',
+      status: 'accepted',
+      reviewer: 'ann',
+    });
     expect(same.caption).toMatchObject({ id: c, source: 'mtg', status: 'accepted' });
   });
 });
@@ -147,7 +184,13 @@ describe('undo', () => {
     const c = mtgCaption(image(1, '1'), 'model text');
     decide(db, { captionId: c, version: 1, decision: 'accept', reviewer: 'ann' });
     decide(db, { captionId: c, version: 2, decision: 'flag', reviewer: 'ann' });
-    const e = edit(db, { captionId: c, version: 3, text: 'better text', status: 'accepted', reviewer: 'ann' });
+    const e = edit(db, {
+      captionId: c,
+      version: 3,
+      text: 'better text',
+      status: 'accepted',
+      reviewer: 'ann',
+    });
     decide(db, { captionId: e.caption.id, version: 1, decision: 'flag', reviewer: 'ann' });
     expect(undo(db, 'ann').item?.caption).toMatchObject({ id: e.caption.id, status: 'accepted' });
     expect(undo(db, 'ann').item?.caption).toMatchObject({ id: c, status: 'flagged', text: 'model text' });
@@ -180,7 +223,12 @@ describe('queue, filters and bulk actions', () => {
     const ids: CaptionId[] = [];
     for (let n = 0; n < 6; n++) {
       const img = image(n, String(Math.floor(n / 2)), n < 4 ? 'train' : null);
-      ids.push(mtgCaption(img, n % 2 ? `A woman in a black coat with a handbag number ${n}.` : `A man in a red shirt ${n}.`));
+      ids.push(
+        mtgCaption(
+          img,
+          n % 2 ? `A woman in a black coat with a handbag number ${n}.` : `A man in a red shirt ${n}.`,
+        ),
+      );
     }
     return ids;
   }
@@ -200,10 +248,26 @@ describe('queue, filters and bulk actions', () => {
     const ps = savePromptSet(db, defaultPromptSetBody());
     const img = image(99, '9');
     const run = insertMtgRun(db, {
-      imageId: img, jobId: null, promptSetId: ps.id, status: 'done', error: null, initialCaption: 'A person.', initialCallId: null,
-      reconstruction: 'A person in a hat.', reconstructCallId: null, vqa: { endpoint: 'e', model: 'qwen2-vl' },
-      reconstructor: { endpoint: 'e', model: 'gpt-4o' }, params: {}, skipped: [], calls: 3, cachedCalls: 0, promptTokens: 1,
-      completionTokens: 1, elapsedMs: 1, rounds: [round(0, true), round(1, false)], caption: { text: 'A person in a hat.', source: 'mtg' },
+      imageId: img,
+      jobId: null,
+      promptSetId: ps.id,
+      status: 'done',
+      error: null,
+      initialCaption: 'A person.',
+      initialCallId: null,
+      reconstruction: 'A person in a hat.',
+      reconstructCallId: null,
+      vqa: { endpoint: 'e', model: 'qwen2-vl' },
+      reconstructor: { endpoint: 'e', model: 'gpt-4o' },
+      params: {},
+      skipped: [],
+      calls: 3,
+      cachedCalls: 0,
+      promptTokens: 1,
+      completionTokens: 1,
+      elapsedMs: 1,
+      rounds: [round(0, true), round(1, false)],
+      caption: { text: 'A person in a hat.', source: 'mtg' },
     });
     expect(countQueue(db, { hasDroppedRounds: true })).toBe(1);
     const item = getItem(db, run.captionId!);
@@ -218,7 +282,13 @@ describe('queue, filters and bulk actions', () => {
       [false, 'not_visible'],
     ]);
     // The evidence follows the chain to its edits.
-    const e = edit(db, { captionId: run.captionId!, version: 1, text: 'A person in a blue hat.', status: 'accepted', reviewer: 'ann' });
+    const e = edit(db, {
+      captionId: run.captionId!,
+      version: 1,
+      text: 'A person in a blue hat.',
+      status: 'accepted',
+      reviewer: 'ann',
+    });
     expect(e.evidence?.runId).toBe(run.runId);
     expect(countQueue(db, { hasDroppedRounds: true })).toBe(1);
   });
@@ -240,7 +310,9 @@ describe('queue, filters and bulk actions', () => {
     const filter = { text: 'woman' };
     const n = countQueue(db, filter);
     expect(n).toBe(3);
-    expect(() => bulkDecide(db, { filter, decision: 'accept', expected: 4, reviewer: 'ann' })).toThrow(/matches 3 captions, not the 4/);
+    expect(() => bulkDecide(db, { filter, decision: 'accept', expected: 4, reviewer: 'ann' })).toThrow(
+      /matches 3 captions, not the 4/,
+    );
     expect(countQueue(db, { statuses: ['accepted'] })).toBe(0);
     const r = bulkDecide(db, { filter, decision: 'accept', expected: n, reviewer: 'ann' });
     expect(r.changed).toBe(3);
@@ -266,13 +338,21 @@ describe('scores and dashboard', () => {
     const b = image(2, '1');
     const ca = mtgCaption(a, 'A man in a red shirt.');
     const cb = mtgCaption(b, 'A woman in a green dress.');
-    db.prepare(`INSERT INTO models (id, name, folder, manifest, vision_sha256, text_sha256, image_height, image_width, context_length, embedding_dim, created_at)
-      VALUES (7, 'toy', '/m', '{}', 'v', 't', 8, 4, 77, 4, 1)`).run();
+    db.prepare(
+      `INSERT INTO models (id, name, folder, manifest, vision_sha256, text_sha256, image_height, image_width, context_length, embedding_dim, created_at)
+      VALUES (7, 'toy', '/m', '{}', 'v', 't', 8, 4, 77, 4, 1)`,
+    ).run();
     const vec = Buffer.from(new Float32Array([1, 0, 0, 0]).buffer);
-    for (const img of [a, b]) db.prepare(`INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (7, ?, ?, 1)`).run(img, vec);
+    for (const img of [a, b])
+      db.prepare(`INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (7, ?, ?, 1)`).run(
+        img,
+        vec,
+      );
     upsertCaptionScore(db, ca, asModelId(7), 0.31);
     upsertCaptionScore(db, cb, asModelId(7), 0.12);
-    expect(listQueue(db, { scoreMax: 0.2 }, 0, 10).items.map((i) => [i.captionId, i.score])).toEqual([[cb, 0.12]]);
+    expect(listQueue(db, { scoreMax: 0.2 }, 0, 10).items.map((i) => [i.captionId, i.score])).toEqual([
+      [cb, 0.12],
+    ]);
     expect(getItem(db, ca).score).toEqual({ model: 'toy', value: 0.31 });
     const stats = getReviewStats(db);
     expect(stats.score?.scored).toBe(2);
@@ -280,10 +360,26 @@ describe('scores and dashboard', () => {
   });
 
   it('counts current captions by status, decisions per hour (undone ones out) and attribute coverage', () => {
-    const ids = [1, 2, 3].map((n) => mtgCaption(image(n, String(n)), n === 3 ? 'Something vague.' : `A man with short black hair in a red shirt, ${n}.`));
-    insertCaption(db, { imageId: image(4, '4'), source: 'human', text: 'A woman carrying a backpack.', status: 'accepted' });
+    const ids = [1, 2, 3].map((n) =>
+      mtgCaption(
+        image(n, String(n)),
+        n === 3 ? 'Something vague.' : `A man with short black hair in a red shirt, ${n}.`,
+      ),
+    );
+    insertCaption(db, {
+      imageId: image(4, '4'),
+      source: 'human',
+      text: 'A woman carrying a backpack.',
+      status: 'accepted',
+    });
     decide(db, { captionId: ids[0]!, version: 1, decision: 'accept', reviewer: 'ann' });
-    edit(db, { captionId: ids[1]!, version: 1, text: 'A man with black hair in a red shirt and jeans.', status: 'accepted', reviewer: 'ann' });
+    edit(db, {
+      captionId: ids[1]!,
+      version: 1,
+      text: 'A man with black hair in a red shirt and jeans.',
+      status: 'accepted',
+      reviewer: 'ann',
+    });
     decide(db, { captionId: ids[2]!, version: 1, decision: 'reject', reviewer: 'ann' });
     undo(db, 'ann');
     const s = getReviewStats(db);

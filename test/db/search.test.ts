@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
 import type { Db } from '../../src/main/db/types';
 import { AppError } from '../../src/main/errors';
-import { invalidateIndex, loadIndex, scoreAllByVector, searchByVector, searchWithSqliteVec } from '../../src/main/search';
+import {
+  invalidateIndex,
+  loadIndex,
+  scoreAllByVector,
+  searchByVector,
+  searchWithSqliteVec,
+} from '../../src/main/search';
 import { clipLikeGallery } from '../../src/main/ml/vector-index/synthetic';
 import { asDatasetId, asModelId, type ModelId } from '../../src/shared/ids';
 
@@ -19,22 +25,33 @@ function addModel(db: Db, name: string, dim: number): ModelId {
 }
 
 function addImages(db: Db, datasetId: number, count: number): number[] {
-  db.prepare(`INSERT OR IGNORE INTO datasets (id, name, format, root, status, created_at) VALUES (?, ?, 'folder', '/d', 'ready', 0)`).run(
-    datasetId,
-    `ds${datasetId}`,
-  );
+  db.prepare(
+    `INSERT OR IGNORE INTO datasets (id, name, format, root, status, created_at) VALUES (?, ?, 'folder', '/d', 'ready', 0)`,
+  ).run(datasetId, `ds${datasetId}`);
   const ins = db.prepare(
     `INSERT INTO images (dataset_id, rel_path, sha256, width, height, bytes, format, created_at)
      VALUES (?, ?, 'x', 64, 128, 1, 'png', 0)`,
   );
   const ids: number[] = [];
-  for (let i = 0; i < count; i++) ids.push(Number(ins.run(datasetId, `${datasetId}/${i}-${Math.random()}.png`).lastInsertRowid));
+  for (let i = 0; i < count; i++)
+    ids.push(Number(ins.run(datasetId, `${datasetId}/${i}-${Math.random()}.png`).lastInsertRowid));
   return ids;
 }
 
-function addVectors(db: Db, modelId: ModelId, imageIds: number[], vectors: Float32Array, dim: number, at = 1): void {
-  const ins = db.prepare(`INSERT OR REPLACE INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, ?)`);
-  db.transaction(() => imageIds.forEach((id, i) => ins.run(modelId, id, blob(vectors.subarray(i * dim, (i + 1) * dim)), at)))();
+function addVectors(
+  db: Db,
+  modelId: ModelId,
+  imageIds: number[],
+  vectors: Float32Array,
+  dim: number,
+  at = 1,
+): void {
+  const ins = db.prepare(
+    `INSERT OR REPLACE INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, ?)`,
+  );
+  db.transaction(() =>
+    imageIds.forEach((id, i) => ins.run(modelId, id, blob(vectors.subarray(i * dim, (i + 1) * dim)), at)),
+  )();
 }
 
 /** A workspace with one 64-d model over 600 images in two datasets, and some exact duplicates (ties). */
@@ -43,7 +60,12 @@ function world() {
   const dim = 64;
   const g = clipLikeGallery({ size: 600, dim, identities: 40, seed: 3 });
   // Duplicate a few vectors so that exact score ties occur between different images.
-  for (const [dst, src] of [[10, 3], [500, 3], [77, 76]] as const) g.vectors.copyWithin(dst * dim, src * dim, (src + 1) * dim);
+  for (const [dst, src] of [
+    [10, 3],
+    [500, 3],
+    [77, 76],
+  ] as const)
+    g.vectors.copyWithin(dst * dim, src * dim, (src + 1) * dim);
   const a = addImages(db, 1, 400);
   const b = addImages(db, 2, 200);
   const model = addModel(db, 'toy-clip', dim);
@@ -98,7 +120,9 @@ describe('search service', () => {
       sql.forEach((h, i) => expect(h.score).toBeCloseTo(js[i]?.score as number, 5));
       const inB = searchByVector(db, model, query(q), { k: 7, mode: 'sqlite', datasetId: asDatasetId(2) });
       expect(inB.map((h) => h.imageId)).toEqual(
-        searchByVector(db, model, query(q), { k: 7, mode: 'exact', datasetId: asDatasetId(2) }).map((h) => h.imageId),
+        searchByVector(db, model, query(q), { k: 7, mode: 'exact', datasetId: asDatasetId(2) }).map(
+          (h) => h.imageId,
+        ),
       );
       expect(inB.every((h) => datasetB.includes(h.imageId))).toBe(true);
     }
@@ -191,7 +215,11 @@ describe('search service', () => {
     const before = searchByVector(db, model, query(4), { k: 1 })[0]?.imageId;
     const target = imageIds[123] as number;
     expect(before).not.toBe(target);
-    db.prepare(`UPDATE embeddings SET vector = ? WHERE model_id = ? AND image_id = ?`).run(blob(query(4)), model, target);
+    db.prepare(`UPDATE embeddings SET vector = ? WHERE model_id = ? AND image_id = ?`).run(
+      blob(query(4)),
+      model,
+      target,
+    );
     invalidateIndex(db, model);
     expect(searchByVector(db, model, query(4), { k: 1 })[0]?.imageId).toBe(target);
   });

@@ -32,7 +32,10 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'ctgi-text-search-'));
   world = await makeWorld({ identities: 30, views: 2 });
   ws = openWorkspace(path.join(dir, 'ws.sqlite'));
-  ({ datasetId } = startImport(ws, { imageRoot: world.imageRoot, annotationFile: path.join(world.dir, 'data_captions.json') }));
+  ({ datasetId } = startImport(ws, {
+    imageRoot: world.imageRoot,
+    annotationFile: path.join(world.dir, 'data_captions.json'),
+  }));
   await ws.jobs.idle();
   const clip = await writeToyClipFolder(path.join(dir, 'toy-clip'));
   model = await registerModel(ws.db, clip.dir, 'toy');
@@ -52,11 +55,18 @@ describe('text search', { timeout: 60_000 }, () => {
     const p = world.truth.identities.find((i) => i.attributes.bottom.type !== 'skirt')!.attributes;
     const query = `a ${p.sex} in a ${p.top.colour} ${p.top.type} and ${p.bottom.colour} ${p.bottom.type}`;
     const r = await searchText(ws.db, { modelId: model.id, query, k: 20 });
-    expect(r).toMatchObject({ modelId: model.id, contextLength: 77, truncated: false, unembedded: 0, provider: 'cpu' });
+    expect(r).toMatchObject({
+      modelId: model.id,
+      contextLength: 77,
+      truncated: false,
+      unembedded: 0,
+      provider: 'cpu',
+    });
     expect(r.count).toBeGreaterThan(8);
     expect(r.results).toHaveLength(20);
     expect(r.results.map((h) => h.rank)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    for (let i = 1; i < r.results.length; i++) expect(r.results[i]!.score).toBeLessThanOrEqual(r.results[i - 1]!.score);
+    for (let i = 1; i < r.results.length; i++)
+      expect(r.results[i]!.score).toBeLessThanOrEqual(r.results[i - 1]!.score);
 
     const top = r.results[0]!;
     expect(top.image.datasetId).toBe(datasetId);
@@ -67,8 +77,16 @@ describe('text search', { timeout: 60_000 }, () => {
     const all = await searchText(ws.db, { modelId: model.id, query, k: 1000 });
     expect(all.results).toHaveLength(world.truth.images.length);
     const of = (id: string | null): PersonAttributes => truth.get(id!)!;
-    const both = all.results.filter((h) => of(h.image.personId).top.colour === p.top.colour && of(h.image.personId).bottom.colour === p.bottom.colour);
-    const neither = all.results.filter((h) => of(h.image.personId).top.colour !== p.top.colour && of(h.image.personId).bottom.colour !== p.bottom.colour);
+    const both = all.results.filter(
+      (h) =>
+        of(h.image.personId).top.colour === p.top.colour &&
+        of(h.image.personId).bottom.colour === p.bottom.colour,
+    );
+    const neither = all.results.filter(
+      (h) =>
+        of(h.image.personId).top.colour !== p.top.colour &&
+        of(h.image.personId).bottom.colour !== p.bottom.colour,
+    );
     expect(both.length).toBeGreaterThan(0);
     expect(neither.length).toBeGreaterThan(0);
     expect(Math.max(...both.map((h) => h.rank))).toBeLessThan(Math.min(...neither.map((h) => h.rank)));
@@ -77,11 +95,17 @@ describe('text search', { timeout: 60_000 }, () => {
   it('restricts to one dataset and says so when a dataset does not exist', async () => {
     const r = await searchText(ws.db, { modelId: model.id, query: 'blue jeans', k: 5, datasetId });
     expect(r.results.every((h) => h.image.datasetId === datasetId)).toBe(true);
-    await expect(searchText(ws.db, { modelId: model.id, query: 'blue jeans', datasetId: 999 as DatasetId })).rejects.toThrow(/Dataset 999/);
+    await expect(
+      searchText(ws.db, { modelId: model.id, query: 'blue jeans', datasetId: 999 as DatasetId }),
+    ).rejects.toThrow(/Dataset 999/);
   });
 
   it('counts tokens against the model context and flags a query the model cannot read to the end', async () => {
-    expect(queryTokens(ws.db, model.id, 'a photo of a cat')).toEqual({ count: 7, contextLength: 77, truncated: false });
+    expect(queryTokens(ws.db, model.id, 'a photo of a cat')).toEqual({
+      count: 7,
+      contextLength: 77,
+      truncated: false,
+    });
     const long = Array.from({ length: 30 }, (_, i) => (i % 2 ? 'red shirt' : 'blue jeans')).join(' and ');
     const t = queryTokens(ws.db, model.id, long);
     expect(t.count).toBeGreaterThan(77);
@@ -112,9 +136,15 @@ describe('text search', { timeout: 60_000 }, () => {
     const t = await dispatch(h, 'search:tokens', { modelId: model.id, query: 'red t-shirt' });
     expect((t as { value: QueryTokens }).value).toEqual({ count: 6, contextLength: 77, truncated: false });
     const bad = await dispatch(h, 'search:text', { modelId: model.id, query: 'x', k: 0 });
-    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringMatching(/^Invalid argument to search:text: k/) } });
+    expect(bad).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', message: expect.stringMatching(/^Invalid argument to search:text: k/) },
+    });
     const missing = await dispatch(h, 'search:text', { modelId: 999, query: 'x' });
-    expect(missing).toMatchObject({ ok: false, error: { code: 'not_found', message: expect.stringMatching(/ctgi models/) } });
+    expect(missing).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: expect.stringMatching(/ctgi models/) },
+    });
     const e = await dispatch(h, 'eval:run', { modelId: model.id });
     expect(e.ok).toBe(true);
     const report = (e as { value: EvalReport }).value;
@@ -124,7 +154,9 @@ describe('text search', { timeout: 60_000 }, () => {
 
   it('keeps one warm text tower per model, reopens it after a crash, and closes it with the workspace', async () => {
     const pool = textEncoderPool(ws.db);
-    const row = ws.db.prepare('SELECT * FROM models WHERE id = ?').get(model.id) as Parameters<typeof pool.get>[0];
+    const row = ws.db.prepare('SELECT * FROM models WHERE id = ?').get(model.id) as Parameters<
+      typeof pool.get
+    >[0];
     const first = await pool.get(row);
     await searchText(ws.db, { modelId: model.id, query: 'green hoodie' });
     expect(await pool.get(row)).toBe(first);
@@ -148,6 +180,8 @@ describe('text search', { timeout: 60_000 }, () => {
   it('reads the tokenizer the model folder names', () => {
     // The toy CLIP ships no tokenizer file, so the bundled vocabulary is used (and recorded at registration).
     expect(model.tokenizer).toMatch(/bundled/);
-    expect(readFileSync(path.join(dir, 'toy-clip', 'ctgi-model.json'), 'utf8')).toContain('"contextLength": 77');
+    expect(readFileSync(path.join(dir, 'toy-clip', 'ctgi-model.json'), 'utf8')).toContain(
+      '"contextLength": 77',
+    );
   });
 });

@@ -10,7 +10,9 @@ import { launchBrowser, openPage, screenshot } from './helpers/browser';
 import { ctgi, startServe, type Served } from './helpers/serve';
 
 // Page-side code runs in Chromium; the node tsconfig has no DOM library (declared here, module-scoped).
-declare const document: { querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number }> };
+declare const document: {
+  querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number }>;
+};
 
 const IDENTITIES = 60;
 const VIEWS = 4;
@@ -33,7 +35,10 @@ let errors: string[];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-import-'));
   world = join(dir, 'world');
-  await ctgi(['synth', '--out', world, '--identities', String(IDENTITIES), '--views', String(VIEWS), '--seed', '11'], dir);
+  await ctgi(
+    ['synth', '--out', world, '--identities', String(IDENTITIES), '--views', String(VIEWS), '--seed', '11'],
+    dir,
+  );
   records = JSON.parse(readFileSync(join(world, 'data_captions.json'), 'utf8')) as RstpRecord[];
   served = await startServe(join(dir, 'ws.sqlite'), dir);
   browser = await launchBrowser();
@@ -81,7 +86,10 @@ describe('import through the UI', () => {
     const deadline = Date.now() + 90_000;
     while ((await job.getAttribute('data-status')) !== 'done') {
       const status = await job.getAttribute('data-status');
-      expect(status === 'failed' || status === 'cancelled', `job ended ${status}: ${await job.textContent()}`).toBe(false);
+      expect(
+        status === 'failed' || status === 'cancelled',
+        `job ended ${status}: ${await job.textContent()}`,
+      ).toBe(false);
       expect(Date.now()).toBeLessThan(deadline);
       seen.push(Number(await job.getByTestId('job-progress').getAttribute('data-value')));
       await page.waitForTimeout(100);
@@ -104,7 +112,9 @@ describe('import through the UI', () => {
     await expect.poll(() => page.getByTestId('stat-identities').textContent()).toBe(String(IDENTITIES));
 
     await page.waitForFunction(() =>
-      [...document.querySelectorAll('[role=gridcell] img')].slice(0, 8).every((i) => i.complete && i.naturalWidth > 0),
+      [...document.querySelectorAll('[role=gridcell] img')]
+        .slice(0, 8)
+        .every((i) => i.complete && i.naturalWidth > 0),
     );
     await screenshot(page, 'library-imported');
     await page.locator('[data-index="2"][data-image-id]').click();

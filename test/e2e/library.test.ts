@@ -44,7 +44,12 @@ async function pickOption(testId: string, option: string): Promise<void> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-library-'));
   const workspace = join(dir, 'ws.sqlite');
-  await seedWorkspace(workspace, dir, { images: IMAGES, perPerson: PER_PERSON, files: FILES, datasetName: 'Seeded people' });
+  await seedWorkspace(workspace, dir, {
+    images: IMAGES,
+    perPerson: PER_PERSON,
+    files: FILES,
+    datasetName: 'Seeded people',
+  });
   served = await startServe(workspace, dir);
   browser = await launchBrowser();
   ({ page, errors } = await openPage(browser, served.url));
@@ -65,7 +70,9 @@ describe('library', () => {
     // Only the first page (200) is on screen: the last cells are not in the DOM yet.
     expect(await page.locator('[data-index="599"]').count()).toBe(0);
     await page.waitForFunction(() =>
-      [...document.querySelectorAll('[role=gridcell] img')].slice(0, 8).every((i) => i.complete && i.naturalWidth > 0),
+      [...document.querySelectorAll('[role=gridcell] img')]
+        .slice(0, 8)
+        .every((i) => i.complete && i.naturalWidth > 0),
     );
     await screenshot(page, 'library');
 
@@ -147,7 +154,9 @@ describe('library', () => {
 
     // A filtered view opens straight from its URL.
     await page.goto(`${served.origin}/#/library?split=none&captions=accepted`);
-    const both = expected.filter((e) => e.split === null && e.captions.some((c) => c.status === 'accepted')).length;
+    const both = expected.filter(
+      (e) => e.split === null && e.captions.some((c) => c.status === 'accepted'),
+    ).length;
     await expect.poll(() => countText().textContent()).toBe(`${both} images match`);
     await page.goto(`${served.origin}/#/library?person=nobody`);
     await page.getByTestId('library-no-match').waitFor();
@@ -156,7 +165,8 @@ describe('library', () => {
   it('switches to the dark theme and keeps the choice across a reload', async () => {
     await page.goto(`${served.origin}/#/library`);
     await page.locator('[data-index="0"][data-image-id]').waitFor();
-    const scheme = (): Promise<string | null> => page.evaluate(() => document.documentElement.getAttribute('data-mantine-color-scheme'));
+    const scheme = (): Promise<string | null> =>
+      page.evaluate(() => document.documentElement.getAttribute('data-mantine-color-scheme'));
     expect(await scheme()).toBe('light');
     await page.getByTestId('theme-toggle').click();
     await expect.poll(scheme).toBe('dark');
@@ -164,7 +174,9 @@ describe('library', () => {
     await page.locator('[data-index="0"][data-image-id]').waitFor();
     expect(await scheme()).toBe('dark');
     await page.waitForFunction(() =>
-      [...document.querySelectorAll('[role=gridcell] img')].slice(0, 8).every((i) => i.complete && i.naturalWidth > 0),
+      [...document.querySelectorAll('[role=gridcell] img')]
+        .slice(0, 8)
+        .every((i) => i.complete && i.naturalWidth > 0),
     );
     await screenshot(page, 'library-dark');
     await page.locator('[data-index="1"]').click();

@@ -33,9 +33,36 @@ async function pick(testId: string, option: string | RegExp): Promise<void> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-mtg-'));
   world = join(dir, 'world');
-  await ctgi(['synth', '--out', world, '--identities', String(IDENTITIES), '--views', String(VIEWS), '--seed', '5', '--no-clip'], dir);
+  await ctgi(
+    [
+      'synth',
+      '--out',
+      world,
+      '--identities',
+      String(IDENTITIES),
+      '--views',
+      String(VIEWS),
+      '--seed',
+      '5',
+      '--no-clip',
+    ],
+    dir,
+  );
   const ws = join(dir, 'ws.sqlite');
-  await ctgi(['import', '-w', ws, '--annotations', join(world, 'data_captions.json'), '--images', join(world, 'imgs'), '--name', 'Synthetic'], dir);
+  await ctgi(
+    [
+      'import',
+      '-w',
+      ws,
+      '--annotations',
+      join(world, 'data_captions.json'),
+      '--images',
+      join(world, 'imgs'),
+      '--name',
+      'Synthetic',
+    ],
+    dir,
+  );
   // A little latency per answer, so the batch runs long enough to be paused from the UI.
   oracle = await startOracle(world, 150);
   closedPort = await freePort();
@@ -77,13 +104,11 @@ describe('MTG through the UI', () => {
     await result.waitFor({ timeout: 30_000 });
     expect(await result.getAttribute('data-ok')).toBe('true');
     const checks = result.getByTestId('probe-check');
-    expect(await checks.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-check')}:${e.getAttribute('data-status')}`))).toEqual([
-      'key:ok',
-      'reachable:ok',
-      'model:ok',
-      'chat:ok',
-      'vision:ok',
-    ]);
+    expect(
+      await checks.evaluateAll((els) =>
+        els.map((e) => `${e.getAttribute('data-check')}:${e.getAttribute('data-status')}`),
+      ),
+    ).toEqual(['key:ok', 'reachable:ok', 'model:ok', 'chat:ok', 'vision:ok']);
     expect(await result.getByTestId('probe-advice').textContent()).toContain('oracle is ready to use');
     const row = page.locator('[data-testid=endpoint-row][data-name=oracle]');
     expect(await row.getByTestId('endpoint-role-label').textContent()).toBe('VQA + reconstructor');
@@ -128,17 +153,23 @@ describe('MTG through the UI', () => {
     await expect.poll(() => page.getByTestId('library-count').textContent()).toBe(`${IMAGES} images match`);
     await page.getByTestId('mtg-open').click();
     const dialog = page.getByRole('dialog');
-    await expect.poll(() => dialog.getByTestId('mtg-scope').textContent()).toContain(`${IMAGES} images selected`);
+    await expect
+      .poll(() => dialog.getByTestId('mtg-scope').textContent())
+      .toContain(`${IMAGES} images selected`);
 
     // A broken endpoint is caught before the batch, not after it: Start stays off.
     await pick('mtg-vqa', /^wrong-port/);
-    await expect.poll(() => dialog.getByTestId('mtg-vqa-probe').getAttribute('data-state'), { timeout: 30_000 }).toBe('failed');
+    await expect
+      .poll(() => dialog.getByTestId('mtg-vqa-probe').getAttribute('data-state'), { timeout: 30_000 })
+      .toBe('failed');
     expect(await dialog.getByTestId('mtg-vqa-probe').textContent()).toContain('Cannot reach');
     expect(await dialog.getByTestId('mtg-start').isDisabled()).toBe(true);
 
     await pick('mtg-vqa', /^oracle/);
     await pick('mtg-reconstructor', /^oracle/);
-    await expect.poll(() => dialog.getByTestId('mtg-vqa-probe').getAttribute('data-state'), { timeout: 30_000 }).toBe('ok');
+    await expect
+      .poll(() => dialog.getByTestId('mtg-vqa-probe').getAttribute('data-state'), { timeout: 30_000 })
+      .toBe('ok');
     await dialog.getByTestId('mtg-concurrency').fill('2');
     expect(await dialog.getByTestId('mtg-rounds').inputValue()).toBe('6');
     expect(await dialog.getByTestId('mtg-prompts').inputValue()).toBe('default v2');
@@ -150,7 +181,9 @@ describe('MTG through the UI', () => {
     await page.waitForURL(/#\/jobs$/);
     const job = page.getByTestId('job').first();
     await job.waitFor();
-    expect(await job.getByTestId('job-title').textContent()).toMatch(/^MTG captions for dataset \d+, 6 rounds$/);
+    expect(await job.getByTestId('job-title').textContent()).toMatch(
+      /^MTG captions for dataset \d+, 6 rounds$/,
+    );
   });
 
   it('pauses the job (stored rounds are kept) and resumes it to the end', async () => {
@@ -158,7 +191,11 @@ describe('MTG through the UI', () => {
     const pause = job.getByTestId('job-cancel');
     expect(await pause.textContent()).toBe('Pause');
     // Pause once some images are finished, to see that their work survives the pause.
-    await expect.poll(() => job.getByTestId('job-progress').getAttribute('data-value').then(Number), { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => job.getByTestId('job-progress').getAttribute('data-value').then(Number), {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(0);
     await pause.click();
     await expect.poll(() => job.getAttribute('data-status')).toBe('cancelled');
     expect(await job.getByTestId('job-status').textContent()).toBe('paused');

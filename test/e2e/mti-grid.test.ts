@@ -40,7 +40,10 @@ let errors: string[];
 let search: MtiSearch;
 
 /** A steady rAF-driven scroll of the grid to its bottom, counting the cells in the DOM at every frame. */
-function scrollToBottom(p: Page, durationMs: number): Promise<{ maxCells: number; minCells: number; reachedEnd: boolean }> {
+function scrollToBottom(
+  p: Page,
+  durationMs: number,
+): Promise<{ maxCells: number; minCells: number; reachedEnd: boolean }> {
   return p.evaluate(async (ms) => {
     const grid = document.querySelector('[data-testid=mti-grid]')!;
     const end = grid.scrollHeight - grid.clientHeight;
@@ -64,7 +67,8 @@ function scrollToBottom(p: Page, durationMs: number): Promise<{ maxCells: number
 }
 
 /** How the drawer counts a position: "1,000 of 1,000". */
-const position = (rank: number): string => `${rank.toLocaleString('en-US')} of ${RESULTS.toLocaleString('en-US')}`;
+const position = (rank: number): string =>
+  `${rank.toLocaleString('en-US')} of ${RESULTS.toLocaleString('en-US')}`;
 
 /** Whether the cell lies wholly inside the grid's scrolled viewport (not merely in the DOM). */
 async function onScreen(rank: number): Promise<boolean> {
@@ -76,7 +80,9 @@ async function onScreen(rank: number): Promise<boolean> {
 
 /** The ranks of the cells in the DOM, in DOM order. */
 const ranksInDom = (): Promise<number[]> =>
-  page.locator('[data-testid=mti-grid] [data-rank]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-rank'))));
+  page
+    .locator('[data-testid=mti-grid] [data-rank]')
+    .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-rank'))));
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-mti-grid-'));
@@ -88,10 +94,31 @@ beforeAll(async () => {
   await ctgi(['models', '-w', ws, '--register', join(dir, 'world', 'toy-clip'), '--name', 'toy'], dir);
   await ctgi(['embed', '-w', ws, '--model', 'toy'], dir);
   // A search needs an endpoint to name; with no round to run it is never called.
-  await ctgi(['endpoints', '-w', ws, '--save', 'unused', '--base-url', 'http://127.0.0.1:9/v1', '--model', 'none', '--role', 'both', '--no-key'], dir);
+  await ctgi(
+    [
+      'endpoints',
+      '-w',
+      ws,
+      '--save',
+      'unused',
+      '--base-url',
+      'http://127.0.0.1:9/v1',
+      '--model',
+      'none',
+      '--role',
+      'both',
+      '--no-key',
+    ],
+    dir,
+  );
   served = await startServe(ws, dir);
   const [model] = await served.api('models:list', {});
-  search = await served.api('mti:start', { modelId: model!.id, query: QUERY, params: { rounds: 0 }, results: RESULTS });
+  search = await served.api('mti:start', {
+    modelId: model!.id,
+    query: QUERY,
+    params: { rounds: 0 },
+    results: RESULTS,
+  });
   browser = await launchBrowser();
   ({ page, errors } = await openPage(browser, served.url));
 }, 120_000);
@@ -134,7 +161,9 @@ describe('the MTI grid at the API’s largest ranking', { timeout: 60_000 }, () 
 
   it('scrolls to the last rank with a bounded DOM', async () => {
     const run = await scrollToBottom(page, 3_000);
-    console.log(`[mti-grid] ${RESULTS} rows, cells in the DOM while scrolling: ${run.minCells}–${run.maxCells}`);
+    console.log(
+      `[mti-grid] ${RESULTS} rows, cells in the DOM while scrolling: ${run.minCells}–${run.maxCells}`,
+    );
     expect(run.reachedEnd).toBe(true);
     // Virtualized: the plain grid held all 1,000 cells; this one a screenful plus its overscan.
     expect(run.maxCells).toBeLessThan(100);
@@ -155,7 +184,11 @@ describe('the MTI grid at the API’s largest ranking', { timeout: 60_000 }, () 
     expect(ranks.at(-1)).toBe(RESULTS);
     expect(ranks).toEqual(ranks.map((_, i) => RESULTS - ranks.length + 1 + i));
     await expect
-      .poll(() => last.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: 15_000 })
+      .poll(
+        () =>
+          last.locator('img').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+        { timeout: 15_000 },
+      )
       .toBeGreaterThan(0);
     await screenshot(page, 'mti-grid-1000-bottom');
   });

@@ -43,14 +43,12 @@ const ranking = async (): Promise<string[]> =>
 /** Waits until every cell in the grid shows the row of `order` its rank names (and some cells are there). */
 async function expectGridShows(order: string[]): Promise<void> {
   const shown = () =>
-    page
-      .locator('[data-testid=mti-grid] [data-rank]')
-      .evaluateAll((els) =>
-        els.map((e) => ({
-          rank: Number(e.getAttribute('data-rank')),
-          row: `${e.getAttribute('data-image-id')}:${Number(e.getAttribute('data-fused')).toFixed(4)}`,
-        })),
-      );
+    page.locator('[data-testid=mti-grid] [data-rank]').evaluateAll((els) =>
+      els.map((e) => ({
+        rank: Number(e.getAttribute('data-rank')),
+        row: `${e.getAttribute('data-image-id')}:${Number(e.getAttribute('data-fused')).toFixed(4)}`,
+      })),
+    );
   await expect
     .poll(async () => {
       const cells = await shown();
@@ -60,7 +58,14 @@ async function expectGridShows(order: string[]): Promise<void> {
 }
 /** Waits until the panel has finished its call (no live card) and reports a settled status. */
 async function settled(): Promise<string> {
-  await expect.poll(async () => (await page.getByTestId('mti-live').count()) === 0 && (await panel().getAttribute('data-status')) !== 'running', { timeout: 60_000 }).toBe(true);
+  await expect
+    .poll(
+      async () =>
+        (await page.getByTestId('mti-live').count()) === 0 &&
+        (await panel().getAttribute('data-status')) !== 'running',
+      { timeout: 60_000 },
+    )
+    .toBe(true);
   return (await panel().getAttribute('data-status')) ?? '';
 }
 
@@ -69,7 +74,10 @@ beforeAll(async () => {
   const world = join(dir, 'world');
   const ws = join(dir, 'ws.sqlite');
   await ctgi(['synth', '--out', world, '--identities', '40', '--views', '3', '--seed', '7'], dir);
-  await ctgi(['import', '-w', ws, '--annotations', join(world, 'data_captions.json'), '--images', join(world, 'imgs')], dir);
+  await ctgi(
+    ['import', '-w', ws, '--annotations', join(world, 'data_captions.json'), '--images', join(world, 'imgs')],
+    dir,
+  );
   process.env.CTGI_ORT_PROVIDER = 'cpu';
   await ctgi(['models', '-w', ws, '--register', join(world, 'toy-clip'), '--name', 'toy'], dir);
   await ctgi(['embed', '-w', ws, '--model', 'toy'], dir);
@@ -77,10 +85,64 @@ beforeAll(async () => {
   // answers late enough for Cancel to be pressed mid-round.
   oracle = await startOracle(world, 40);
   slow = await startOracle(world, 1500);
-  await ctgi(['endpoints', '-w', ws, '--save', 'oracle', '--base-url', oracle.url, '--model', 'oracle-vl', '--role', 'both', '--concurrency', '20', '--no-key'], dir);
-  await ctgi(['endpoints', '-w', ws, '--save', 'slow', '--base-url', slow.url, '--model', 'oracle-vl', '--role', 'both', '--concurrency', '4', '--no-key'], dir);
+  await ctgi(
+    [
+      'endpoints',
+      '-w',
+      ws,
+      '--save',
+      'oracle',
+      '--base-url',
+      oracle.url,
+      '--model',
+      'oracle-vl',
+      '--role',
+      'both',
+      '--concurrency',
+      '20',
+      '--no-key',
+    ],
+    dir,
+  );
+  await ctgi(
+    [
+      'endpoints',
+      '-w',
+      ws,
+      '--save',
+      'slow',
+      '--base-url',
+      slow.url,
+      '--model',
+      'oracle-vl',
+      '--role',
+      'both',
+      '--concurrency',
+      '4',
+      '--no-key',
+    ],
+    dir,
+  );
   // Sorted after "oracle", so it is never the default: the analyst picks it to see a failing endpoint.
-  await ctgi(['endpoints', '-w', ws, '--save', 'unreachable', '--base-url', `http://127.0.0.1:${await freePort()}/v1`, '--model', 'oracle-vl', '--role', 'both', '--timeout', '2', '--no-key'], dir);
+  await ctgi(
+    [
+      'endpoints',
+      '-w',
+      ws,
+      '--save',
+      'unreachable',
+      '--base-url',
+      `http://127.0.0.1:${await freePort()}/v1`,
+      '--model',
+      'oracle-vl',
+      '--role',
+      'both',
+      '--timeout',
+      '2',
+      '--no-key',
+    ],
+    dir,
+  );
   served = await startServe(ws, dir);
   browser = await launchBrowser();
   ({ page, errors } = await openPage(browser, served.url));
@@ -115,7 +177,11 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     const round = panel().locator('[data-testid=mti-round][data-round="1"]');
     const verdicts = await round.getByTestId('mti-verdict').allTextContents();
     expect(verdicts).toContain('Yes');
-    expect(await round.locator('[data-testid=mti-check][data-anchor=true] [data-testid=mti-verdict]').textContent()).toBe('Yes');
+    expect(
+      await round
+        .locator('[data-testid=mti-check][data-anchor=true] [data-testid=mti-verdict]')
+        .textContent(),
+    ).toBe('Yes');
     expect(await round.getByTestId('mti-anchor').textContent()).toMatch(/Anchor: #\d+/);
     const questions = round.getByTestId('mti-question');
     expect(await questions.count()).toBeGreaterThan(0);
@@ -130,7 +196,9 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     const first = grid.locator('[data-rank="1"]');
     expect(await first.getByTestId('mti-score-base').textContent()).toMatch(/^-?\d\.\d{3}$/);
     expect(await first.getByTestId('mti-score-refined').textContent()).toMatch(/^-?\d\.\d{3}$/);
-    const fused = await grid.locator('[data-rank]').evaluateAll((els) => els.slice(0, 20).map((e) => Number(e.getAttribute('data-fused'))));
+    const fused = await grid
+      .locator('[data-rank]')
+      .evaluateAll((els) => els.slice(0, 20).map((e) => Number(e.getAttribute('data-fused'))));
     for (let i = 1; i < fused.length; i++) expect(fused[i]!).toBeLessThanOrEqual(fused[i - 1]!);
     expect(page.url()).toMatch(/search=\d+/);
     await page.waitForTimeout(300);
@@ -143,14 +211,18 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     expect(before.order).toHaveLength(100);
     await expectGridShows(before.order);
     // The colour of the lower garment: an answer the refined description must carry.
-    const q = panel().locator('[data-testid=mti-round][data-round="1"] [data-testid=mti-question]').filter({ hasText: /colour is the garment on the person.s lower body/ });
+    const q = panel()
+      .locator('[data-testid=mti-round][data-round="1"] [data-testid=mti-question]')
+      .filter({ hasText: /colour is the garment on the person.s lower body/ });
     const original = (await q.getByTestId('mti-answer').textContent()) ?? '';
     const mine = /green/i.test(original) ? 'purple' : 'green';
     await q.getByTestId('mti-answer-instead').click();
     await q.getByTestId('mti-answer-input').fill(mine);
     await q.getByTestId('mti-answer-submit').click();
     expect(await settled()).toBe('done');
-    const after = panel().locator('[data-testid=mti-round][data-round="1"] [data-testid=mti-question]').filter({ hasText: /colour is the garment on the person.s lower body/ });
+    const after = panel()
+      .locator('[data-testid=mti-round][data-round="1"] [data-testid=mti-question]')
+      .filter({ hasText: /colour is the garment on the person.s lower body/ });
     expect(await after.getByTestId('mti-answer').textContent()).toBe(mine);
     expect(await after.getByTestId('mti-by').textContent()).toBe('you');
     await expect.poll(refinedValue).not.toBe(before.refined);
@@ -224,7 +296,9 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     const job = page.getByTestId('mti-report-job');
     // While it runs: a progress bar of the queries done, with Cancel (the slow oracle takes 1.5 s a call).
     await page.getByTestId('mti-report-progress').waitFor({ timeout: 20_000 });
-    await expect.poll(async () => (await job.textContent()) ?? '', { timeout: 20_000 }).toMatch(/Evaluating: \d+ of 12 queries/);
+    await expect
+      .poll(async () => (await job.textContent()) ?? '', { timeout: 20_000 })
+      .toMatch(/Evaluating: \d+ of 12 queries/);
     // A new evaluation replaces the previous report on screen.
     expect(await page.getByTestId('mti-report').count()).toBe(0);
     await page.getByTestId('mti-report-cancel').click();
@@ -259,12 +333,20 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     await page.getByTestId('search-submit').click();
     expect(await settled()).toBe('fallback');
     const why = (await panel().getByTestId('mti-fallback').textContent()) ?? '';
-    expect(why).toMatch(/The MLLM failed during round 1 \(.+\)\. Showing the ranking of the steps completed before it \(the query alone\)/);
+    expect(why).toMatch(
+      /The MLLM failed during round 1 \(.+\)\. Showing the ranking of the steps completed before it \(the query alone\)/,
+    );
     expect(await page.getByTestId('mti-status').textContent()).toBe('fallback');
     // The plain ranking: no q̂ part, every row where S(q, v) alone puts it.
     const rows = page.locator('[data-testid=mti-grid] [data-rank]');
     await expect
-      .poll(() => rows.evaluateAll((els) => els.length > 0 && els.every((e) => e.getAttribute('data-rank') === e.getAttribute('data-base-rank'))))
+      .poll(() =>
+        rows.evaluateAll(
+          (els) =>
+            els.length > 0 &&
+            els.every((e) => e.getAttribute('data-rank') === e.getAttribute('data-base-rank')),
+        ),
+      )
       .toBe(true);
     await expect.poll(() => rows.first().getByTestId('mti-score-refined').textContent()).toBe('—');
     // And so is the whole saved ranking, beyond the rows on screen.

@@ -18,7 +18,10 @@ interface PageImg {
   getAttribute(name: string): string | null;
 }
 declare const document: { querySelector(selector: string): PageImg | null };
-declare const window: { addEventListener(type: string, cb: (e: { key: string; timeStamp: number }) => void, capture: boolean): void; __ctgiKeyAt?: number };
+declare const window: {
+  addEventListener(type: string, cb: (e: { key: string; timeStamp: number }) => void, capture: boolean): void;
+  __ctgiKeyAt?: number;
+};
 declare function requestAnimationFrame(cb: (t: number) => void): number;
 declare const performance: { now(): number };
 
@@ -38,7 +41,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-review-100k-'));
   const workspace = join(dir, 'ws.sqlite');
   const t0 = Date.now();
-  await seedWorkspace(workspace, dir, { images: IMAGES, files: 50, perPerson: 5, datasetName: 'Review 100k' });
+  await seedWorkspace(workspace, dir, {
+    images: IMAGES,
+    files: 50,
+    perPerson: 5,
+    datasetName: 'Review 100k',
+  });
   seedMs = Date.now() - t0;
   const { db } = openDatabase(workspace);
   captions = (db.prepare(`SELECT count(*) AS n FROM captions`).get() as { n: number }).n;
@@ -63,7 +71,9 @@ function nextShown(p: Page, prev: string): Promise<{ id: string; ms: number }> {
           const img = document.querySelector('[data-testid=review-image]');
           const id = img?.getAttribute('data-caption-id') ?? '';
           if (img && id !== prevId && img.complete && img.naturalWidth > 0) {
-            requestAnimationFrame(() => resolve({ id, ms: performance.now() - (window.__ctgiKeyAt ?? performance.now()) }));
+            requestAnimationFrame(() =>
+              resolve({ id, ms: performance.now() - (window.__ctgiKeyAt ?? performance.now()) }),
+            );
           } else requestAnimationFrame(tick);
         };
         tick();
@@ -72,13 +82,16 @@ function nextShown(p: Page, prev: string): Promise<{ id: string; ms: number }> {
   );
 }
 
-const pct = (sorted: number[], p: number): number => Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1));
+const pct = (sorted: number[], p: number): number =>
+  Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1));
 
 it('moves to the next caption and its image on j, and reports keypress-to-next-image p50/p95', async () => {
   await page.locator('[data-testid=review-image]').waitFor();
   expect(captions).toBeGreaterThan(90_000);
   // keydown's timeStamp is on the same clock as performance.now().
-  await page.evaluate(() => window.addEventListener('keydown', (e) => (window.__ctgiKeyAt = e.timeStamp), true));
+  await page.evaluate(() =>
+    window.addEventListener('keydown', (e) => (window.__ctgiKeyAt = e.timeStamp), true),
+  );
   const queue = (await (
     await fetch(`${served.origin}/api/review:queue`, {
       method: 'POST',

@@ -34,7 +34,8 @@ let queue: ReviewQueueEntry[];
 const unexpected = (line: string): boolean =>
   !/status of 409 \(Conflict\)/.test(line) && !/Note that 'script-src' was not explicitly set/.test(line);
 
-const shownId = async (p: Page = page): Promise<number> => Number(await p.getByTestId('review-item').getAttribute('data-caption-id'));
+const shownId = async (p: Page = page): Promise<number> =>
+  Number(await p.getByTestId('review-item').getAttribute('data-caption-id'));
 async function expectShown(id: number, p: Page = page): Promise<void> {
   await expect.poll(() => shownId(p), { timeout: 10_000 }).toBe(id);
 }
@@ -43,17 +44,67 @@ const item = (id: number): Promise<ReviewItem> => served.api('review:item', { ca
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-review-'));
   const workspace = join(dir, 'ws.sqlite');
-  await seedWorkspace(workspace, dir, { images: IMAGES, perPerson: 4, files: 20, datasetName: 'Review people' });
+  await seedWorkspace(workspace, dir, {
+    images: IMAGES,
+    perPerson: 4,
+    files: 20,
+    datasetName: 'Review people',
+  });
   // One generated caption with its Q&A rounds, on an image that has no dataset caption (image 3).
   const { db } = openDatabase(workspace);
   const ps = savePromptSet(db, defaultPromptSetBody());
   insertMtgRun(db, {
-    imageId: 4 as ImageId, jobId: null, promptSetId: ps.id, status: 'done', error: null, initialCaption: 'A person standing.', initialCallId: null,
-    reconstruction: 'A person in a yellow top and purple trousers.', reconstructCallId: null, vqa: { endpoint: 'oracle', model: 'qwen2-vl-7b' },
-    reconstructor: { endpoint: 'oracle', model: 'gpt-4o' }, params: {}, skipped: [], calls: 4, cachedCalls: 0, promptTokens: 10, completionTokens: 10, elapsedMs: 5,
+    imageId: 4 as ImageId,
+    jobId: null,
+    promptSetId: ps.id,
+    status: 'done',
+    error: null,
+    initialCaption: 'A person standing.',
+    initialCallId: null,
+    reconstruction: 'A person in a yellow top and purple trousers.',
+    reconstructCallId: null,
+    vqa: { endpoint: 'oracle', model: 'qwen2-vl-7b' },
+    reconstructor: { endpoint: 'oracle', model: 'gpt-4o' },
+    params: {},
+    skipped: [],
+    calls: 4,
+    cachedCalls: 0,
+    promptTokens: 10,
+    completionTokens: 10,
+    elapsedMs: 5,
     rounds: [
-      { index: 0, questionId: 'top', question: 'What colour is the top?', prompt: 'p', answer: 'Yellow.', kept: true, dropReason: null, dropDetail: null, fact: 'yellow top', llmCallId: null, cached: false, latencyMs: 1, promptTokens: 1, completionTokens: 1 },
-      { index: 1, questionId: 'hat', question: 'Is the person wearing a hat?', prompt: 'p', answer: 'I cannot tell.', kept: false, dropReason: 'not_visible', dropDetail: 'says it cannot tell', fact: null, llmCallId: null, cached: false, latencyMs: 1, promptTokens: 1, completionTokens: 1 },
+      {
+        index: 0,
+        questionId: 'top',
+        question: 'What colour is the top?',
+        prompt: 'p',
+        answer: 'Yellow.',
+        kept: true,
+        dropReason: null,
+        dropDetail: null,
+        fact: 'yellow top',
+        llmCallId: null,
+        cached: false,
+        latencyMs: 1,
+        promptTokens: 1,
+        completionTokens: 1,
+      },
+      {
+        index: 1,
+        questionId: 'hat',
+        question: 'Is the person wearing a hat?',
+        prompt: 'p',
+        answer: 'I cannot tell.',
+        kept: false,
+        dropReason: 'not_visible',
+        dropDetail: 'says it cannot tell',
+        fact: null,
+        llmCallId: null,
+        cached: false,
+        latencyMs: 1,
+        promptTokens: 1,
+        completionTokens: 1,
+      },
     ],
     caption: { text: 'A person in a yellow top and purple trousers.', source: 'mtg' },
   });
@@ -73,7 +124,13 @@ afterAll(async () => {
 describe('review desk', () => {
   it('opens on the first caption with its image, and moves with j / k', async () => {
     await expectShown(queue[0]!.captionId);
-    await expect.poll(() => page.getByTestId('review-image').evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBeGreaterThan(0);
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('review-image')
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth),
+      )
+      .toBeGreaterThan(0);
     await page.keyboard.press('j');
     await expectShown(queue[1]!.captionId);
     await page.keyboard.press('j');
@@ -91,7 +148,9 @@ describe('review desk', () => {
 
     await page.keyboard.press('e');
     // Typed letters are commands until the editor has the focus: wait for it.
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null)).toBe('review-editor');
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null))
+      .toBe('review-editor');
     await page.keyboard.press('Control+A');
     await page.keyboard.type('A person in a long green coat, corrected by hand.');
     await expect.poll(() => page.locator('[data-diff=added]').count()).toBeGreaterThan(0);
@@ -101,7 +160,8 @@ describe('review desk', () => {
     // The model (here: dataset) text is kept; the edit is a new, accepted row derived from it.
     const before = await item(e!.captionId);
     expect(before.caption.text).toBe(e!.text);
-    const edited = (await served.api('review:queue', { filter: { text: 'corrected by hand' }, limit: 5 })).items;
+    const edited = (await served.api('review:queue', { filter: { text: 'corrected by hand' }, limit: 5 }))
+      .items;
     expect(edited).toHaveLength(1);
     expect(edited[0]).toMatchObject({ source: 'edited', status: 'accepted', imageId: e!.imageId });
 
@@ -116,7 +176,10 @@ describe('review desk', () => {
 
   it('tells a second window that the caption changed, and reloads it on Shift+R', async () => {
     const target = queue[3]!;
-    const { page: other, errors: otherErrors } = await openPage(browser, `${served.url}#/review?caption=${target.captionId}`);
+    const { page: other, errors: otherErrors } = await openPage(
+      browser,
+      `${served.url}#/review?caption=${target.captionId}`,
+    );
     await expectShown(target.captionId, other);
     await expectShown(target.captionId);
     await page.keyboard.press('f');
@@ -124,7 +187,9 @@ describe('review desk', () => {
     await other.keyboard.press('a');
     const alert = other.getByTestId('review-conflict');
     await alert.waitFor();
-    expect(await alert.textContent()).toMatch(/This caption was changed in another window at \d\d:\d\d — reload to see it\./);
+    expect(await alert.textContent()).toMatch(
+      /This caption was changed in another window at \d\d:\d\d — reload to see it\./,
+    );
     expect((await item(target.captionId)).caption.status).toBe('flagged');
     await screenshot(other, 'review-conflict');
     await other.keyboard.press('Shift+R');
@@ -157,7 +222,13 @@ describe('review desk', () => {
     await page.getByTestId('bulk-accept').click();
     expect(await page.getByTestId('bulk-confirm-text').textContent()).toContain(`Accept ${n} captions`);
     await page.getByTestId('bulk-confirm').click();
-    await expect.poll(async () => (await served.api('review:queue', { filter: { ...filter, statuses: ['accepted'] }, limit: 0 })).total).toBe(n);
+    await expect
+      .poll(
+        async () =>
+          (await served.api('review:queue', { filter: { ...filter, statuses: ['accepted'] }, limit: 0 }))
+            .total,
+      )
+      .toBe(n);
     await page.getByRole('button', { name: 'Clear filters' }).click();
   });
 
@@ -170,13 +241,26 @@ describe('review desk', () => {
     await page.getByTestId('export-start').click();
     const file = join(out, 'data_captions.json');
     await expect.poll(() => existsSync(file), { timeout: 30_000 }).toBe(true);
-    const records = JSON.parse(readFileSync(file, 'utf8')) as { id: number; img_path: string; captions: string[]; split: string }[];
+    const records = JSON.parse(readFileSync(file, 'utf8')) as {
+      id: number;
+      img_path: string;
+      captions: string[];
+      split: string;
+    }[];
     const exported = records.flatMap((r) => r.captions).sort();
-    const accepted = (await served.api('review:queue', { filter: { statuses: ['accepted'] }, limit: 1000 })).items.map((c) => c.text).sort();
+    const accepted = (
+      await served.api('review:queue', { filter: { statuses: ['accepted'] }, limit: 1000 })
+    ).items
+      .map((c) => c.text)
+      .sort();
     expect(exported).toEqual(accepted);
     expect(exported).toContain('A person in a long green coat, corrected by hand.');
     // The caption that was edited is not current any more: only its edit went out.
-    expect((await served.api('review:queue', { filter: { statuses: ['accepted'] }, limit: 1000 })).items.map((c) => c.captionId)).not.toContain(queue[2]!.captionId);
+    expect(
+      (await served.api('review:queue', { filter: { statuses: ['accepted'] }, limit: 1000 })).items.map(
+        (c) => c.captionId,
+      ),
+    ).not.toContain(queue[2]!.captionId);
     for (const r of records) expect(existsSync(join(out, 'imgs', r.img_path))).toBe(true);
     // Exporting again into the same folder is refused up front, in the modal.
     await page.getByTestId('export-open').click();
@@ -196,30 +280,42 @@ describe('review desk', () => {
     await page.getByTestId('chart-status').waitFor();
     const stats = await served.api('review:stats', {});
     expect(await page.getByTestId('dash-accepted').textContent()).toBe(String(stats.byStatus.accepted));
-    expect(await page.getByTestId('chart-attributes').locator('g').count()).toBe(stats.attributeCoverage.length);
+    expect(await page.getByTestId('chart-attributes').locator('g').count()).toBe(
+      stats.attributeCoverage.length,
+    );
     await screenshot(page, 'review-dashboard');
     expect(errors.filter(unexpected)).toEqual([]);
   });
 
   it('scores every caption with Score all once a model has embedded the images', async () => {
     // Still on the dashboard: no model yet, so it says what to do instead of offering the button.
-    await expect.poll(() => page.getByTestId('dash-score-coverage').textContent()).toMatch(/register a CLIP model and embed the images/);
+    await expect
+      .poll(() => page.getByTestId('dash-score-coverage').textContent())
+      .toMatch(/register a CLIP model and embed the images/);
     const model = await served.api('models:register', { folder: tinyModelFolder(), name: 'tiny' });
     const { job: embed } = await served.api('embed:start', { modelId: model.id });
-    await expect.poll(async () => (await served.api('jobs:get', { id: embed.id })).status, { timeout: 30_000 }).toBe('done');
+    await expect
+      .poll(async () => (await served.api('jobs:get', { id: embed.id })).status, { timeout: 30_000 })
+      .toBe('done');
     const total = (await served.api('review:queue', { filter: {}, limit: 0 })).total;
     await page.getByTestId('review-tab').getByText('Desk').click();
     // The desk scored the caption on screen when it was opened; the rest wait for the job.
-    await expect.poll(() => page.getByTestId('score-coverage-text').textContent(), { timeout: 10_000 }).toMatch(new RegExp(`^\\d+ of ${total} scored$`));
+    await expect
+      .poll(() => page.getByTestId('score-coverage-text').textContent(), { timeout: 10_000 })
+      .toMatch(new RegExp(`^\\d+ of ${total} scored$`));
     await page.getByTestId('score-coverage-start').click();
-    await expect.poll(() => page.getByTestId('score-coverage-text').textContent(), { timeout: 30_000 }).toBe(`${total} of ${total} scored`);
+    await expect
+      .poll(() => page.getByTestId('score-coverage-text').textContent(), { timeout: 30_000 })
+      .toBe(`${total} of ${total} scored`);
     expect((await served.api('review:scoreCoverage', { filter: {} })).scored).toBe(total);
     await screenshot(page, 'review-score-all');
     // The score filter now covers the whole queue.
     expect((await served.api('review:queue', { filter: { scoreMin: -1 }, limit: 0 })).total).toBe(total);
     await page.getByTestId('review-tab').getByText('Dashboard').click();
     await page.getByTestId('chart-score').waitFor();
-    expect(await page.getByTestId('dash-score-coverage-text').textContent()).toBe(`${total} of ${total} scored`);
+    expect(await page.getByTestId('dash-score-coverage-text').textContent()).toBe(
+      `${total} of ${total} scored`,
+    );
     await screenshot(page, 'review-dashboard-scores');
     expect(errors.filter(unexpected)).toEqual([]);
   });
@@ -228,7 +324,9 @@ describe('review desk', () => {
     // Every caption was scored by the test above; the order a plain sort gives (ties by image, then id).
     const scored = (await served.api('review:queue', { filter: {}, limit: 1000 })).items;
     expect(scored.every((c) => c.score !== null)).toBe(true);
-    const lowest = [...scored].sort((a, b) => a.score! - b.score! || a.imageId - b.imageId || a.captionId - b.captionId);
+    const lowest = [...scored].sort(
+      (a, b) => a.score! - b.score! || a.imageId - b.imageId || a.captionId - b.captionId,
+    );
     // Not image order in disguise: the lowest-scored caption is not the queue's first.
     expect(lowest[0]!.captionId).not.toBe(scored[0]!.captionId);
     await page.getByTestId('review-tab').getByText('Desk').click();
@@ -246,7 +344,9 @@ describe('review desk', () => {
     // Correcting the caption on screen (a new caption, not scored yet) goes on to the next lowest
     // score, not to the unscored end of the queue where the new caption sits.
     await page.keyboard.press('e');
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null)).toBe('review-editor');
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null))
+      .toBe('review-editor');
     await page.keyboard.press('Control+A');
     await page.keyboard.type('A person in a corrected description, fixed in score order.');
     await page.keyboard.press('Control+Enter');

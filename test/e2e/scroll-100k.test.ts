@@ -38,7 +38,12 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-100k-'));
   const workspace = join(dir, 'ws.sqlite');
   const t0 = Date.now();
-  await seedWorkspace(workspace, dir, { images: IMAGES, files: 50, perPerson: 5, datasetName: 'Scroll 100k' });
+  await seedWorkspace(workspace, dir, {
+    images: IMAGES,
+    files: 50,
+    perPerson: 5,
+    datasetName: 'Scroll 100k',
+  });
   seedMs = Date.now() - t0;
   served = await startServe(workspace, dir);
   browser = await launchBrowser();
@@ -63,7 +68,10 @@ interface ScrollRun {
  * `durationMs`: each frame moves to where the clock says it should be, so slow frames show up as long
  * frame times rather than as a slower scroll. `durationMs` 0 scrolls nothing and measures idle frames.
  */
-function scrollInPage(page: Page, args: { from: number; to: number; durationMs: number; idleFrames?: number }): Promise<ScrollRun> {
+function scrollInPage(
+  page: Page,
+  args: { from: number; to: number; durationMs: number; idleFrames?: number },
+): Promise<ScrollRun> {
   return page.evaluate(async ({ from, to, durationMs, idleFrames }): Promise<ScrollRun> => {
     const grid = document.querySelector('[data-testid=image-grid]')!;
     const end = to < 0 ? grid.scrollHeight - grid.clientHeight : to;
@@ -90,13 +98,25 @@ function scrollInPage(page: Page, args: { from: number; to: number; durationMs: 
       requestAnimationFrame(tick);
     });
     frames.shift(); // the first callback measures nothing
-    return { frames, reachedTarget: Math.abs(grid.scrollTop - end) <= 1, maxCellsInDom, scrollHeight: grid.scrollHeight };
+    return {
+      frames,
+      reachedTarget: Math.abs(grid.scrollTop - end) <= 1,
+      maxCellsInDom,
+      scrollHeight: grid.scrollHeight,
+    };
   }, args);
 }
 
-function summary(frames: number[]): { frames: number; p50FrameMs: number; p95FrameMs: number; maxFrameMs: number; droppedFramesOver50ms: number } {
+function summary(frames: number[]): {
+  frames: number;
+  p50FrameMs: number;
+  p95FrameMs: number;
+  maxFrameMs: number;
+  droppedFramesOver50ms: number;
+} {
   const sorted = [...frames].sort((a, b) => a - b);
-  const pct = (p: number): number => Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(2));
+  const pct = (p: number): number =>
+    Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(2));
   return {
     frames: frames.length,
     p50FrameMs: pct(50),
@@ -117,7 +137,11 @@ it('scrolls a 100,000-image grid from top to bottom and reports frame times', as
   // The machine's own frame rate with nothing moving, for scale.
   const idle = await scrollInPage(page, { from: 0, to: 0, durationMs: 0, idleFrames: 60 });
   // Reading speed: about eight rows a second through the first part of the library.
-  const steady = await scrollInPage(page, { from: 0, to: STEADY_PX_PER_S * (STEADY_MS / 1000), durationMs: STEADY_MS });
+  const steady = await scrollInPage(page, {
+    from: 0,
+    to: STEADY_PX_PER_S * (STEADY_MS / 1000),
+    durationMs: STEADY_MS,
+  });
   // Then the whole library, top to bottom.
   const run = await scrollInPage(page, { from: 0, to: -1, durationMs: SCROLL_MS });
 
@@ -126,9 +150,15 @@ it('scrolls a 100,000-image grid from top to bottom and reports frame times', as
   await last.waitFor();
   await expect.poll(() => last.getAttribute('data-image-id'), { timeout: 15_000 }).not.toBeNull();
   await expect
-    .poll(() => last.locator('img').evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).naturalWidth), {
-      timeout: 15_000,
-    })
+    .poll(
+      () =>
+        last
+          .locator('img')
+          .evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).naturalWidth),
+      {
+        timeout: 15_000,
+      },
+    )
     .toBeGreaterThan(0);
   await screenshot(page, 'library-100k-bottom');
 
@@ -140,7 +170,11 @@ it('scrolls a 100,000-image grid from top to bottom and reports frame times', as
     scrollHeightPx: run.scrollHeight,
     idle: summary(idle.frames),
     steady: { pxPerSecond: STEADY_PX_PER_S, durationMs: STEADY_MS, ...summary(steady.frames) },
-    topToBottom: { durationMs: SCROLL_MS, pxPerSecond: Math.round(run.scrollHeight / (SCROLL_MS / 1000)), ...summary(run.frames) },
+    topToBottom: {
+      durationMs: SCROLL_MS,
+      pxPerSecond: Math.round(run.scrollHeight / (SCROLL_MS / 1000)),
+      ...summary(run.frames),
+    },
     maxCellsInDom: Math.max(steady.maxCellsInDom, run.maxCellsInDom),
     listRequests: listCalls.length,
     distinctPagesFetched: pagesFetched,

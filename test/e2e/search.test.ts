@@ -11,7 +11,9 @@ import type { GroundTruth } from '../../src/main/synth/world';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
 import { ctgi, startServe, type Served } from './helpers/serve';
 
-declare const document: { querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number }> };
+declare const document: {
+  querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number }>;
+};
 
 const QUERY = 'a man in a red t-shirt and black trousers';
 
@@ -30,7 +32,10 @@ beforeAll(async () => {
   await ctgi(['synth', '--out', world, '--identities', '150', '--views', '2', '--seed', '8'], dir);
   truth = JSON.parse(readFileSync(join(world, 'attributes.json'), 'utf8')) as GroundTruth;
   const ws = join(dir, 'ws.sqlite');
-  await ctgi(['import', '-w', ws, '--annotations', join(world, 'data_captions.json'), '--images', join(world, 'imgs')], dir);
+  await ctgi(
+    ['import', '-w', ws, '--annotations', join(world, 'data_captions.json'), '--images', join(world, 'imgs')],
+    dir,
+  );
   process.env.CTGI_ORT_PROVIDER = 'cpu'; // inherited by ctgi serve: no GPU probing on the test machine
   served = await startServe(ws, dir);
   browser = await launchBrowser();
@@ -54,7 +59,9 @@ describe('search through the UI', () => {
   it('registers the toy CLIP from its folder, and shows a bad folder’s problems', async () => {
     await page.getByTestId('model-folder').fill(join(dir, 'nowhere'));
     await page.getByTestId('model-register').click();
-    await expect.poll(() => page.getByTestId('model-register-error').textContent()).toMatch(/is not a folder/);
+    await expect
+      .poll(() => page.getByTestId('model-register-error').textContent())
+      .toMatch(/is not a folder/);
 
     await page.getByTestId('model-folder').fill(join(world, 'toy-clip'));
     await page.getByTestId('model-name').fill('toy');
@@ -84,7 +91,9 @@ describe('search through the UI', () => {
     expect(await page.getByTestId('token-truncated').count()).toBe(0);
     await input.fill(Array.from({ length: 20 }, () => 'a woman in a blue coat').join(', '));
     await page.getByTestId('token-truncated').waitFor();
-    expect(await page.getByTestId('token-truncated').textContent()).toMatch(/tokens ignored · try a 248-token PES model/);
+    expect(await page.getByTestId('token-truncated').textContent()).toMatch(
+      /tokens ignored · try a 248-token PES model/,
+    );
   });
 
   it('ranks the gallery for a description, and the top result wears what was asked for', async () => {
@@ -92,15 +101,19 @@ describe('search through the UI', () => {
     await page.getByTestId('search-submit').click();
     const first = page.locator('[data-testid=search-grid] [data-rank="1"]');
     await first.waitFor();
-    expect(await page.getByTestId('search-grid').getAttribute('data-total')).toBe(String(Math.min(200, truth.images.length)));
-    expect(await page.getByTestId('search-provider').textContent()).toBe('text tower on cpu');
-    const scores = await page.locator('[data-testid=search-grid] [data-rank]').evaluateAll((els) =>
-      els.slice(0, 12).map((e) => Number(e.getAttribute('data-score'))),
+    expect(await page.getByTestId('search-grid').getAttribute('data-total')).toBe(
+      String(Math.min(200, truth.images.length)),
     );
+    expect(await page.getByTestId('search-provider').textContent()).toBe('text tower on cpu');
+    const scores = await page
+      .locator('[data-testid=search-grid] [data-rank]')
+      .evaluateAll((els) => els.slice(0, 12).map((e) => Number(e.getAttribute('data-score'))));
     for (let i = 1; i < scores.length; i++) expect(scores[i]!).toBeLessThanOrEqual(scores[i - 1]!);
     expect(await first.getByTestId('result-rank').textContent()).toBe('1');
     await page.waitForFunction(() =>
-      [...document.querySelectorAll('[data-testid=search-grid] img')].slice(0, 6).every((i) => i.complete && i.naturalWidth > 0),
+      [...document.querySelectorAll('[data-testid=search-grid] img')]
+        .slice(0, 6)
+        .every((i) => i.complete && i.naturalWidth > 0),
     );
 
     await first.click();
@@ -112,7 +125,11 @@ describe('search through the UI', () => {
     expect(path!.attributes.top.colour).toBe('red');
     expect(path!.attributes.bottom.colour).toBe('black');
     expect(await drawer.getByTestId('caption-text').first().textContent()).toMatch(/red/);
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=drawer-image]')].every((i) => i.complete && i.naturalWidth > 0));
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('[data-testid=drawer-image]')].every(
+        (i) => i.complete && i.naturalWidth > 0,
+      ),
+    );
     await page.waitForTimeout(400); // the drawer's slide-in transition
     await screenshot(page, 'search');
     // The query lives in the URL, so a reload (or a shared link) shows the same ranking.

@@ -27,7 +27,19 @@ async function images(n: number): Promise<string[]> {
   const paths: string[] = [];
   for (let i = 0; i < n; i++) {
     const p = join(dir, `${i}.png`);
-    writeFileSync(p, await sharp({ create: { width: 40 + i, height: 100, channels: 3, background: { r: 30 * i, g: 200 - 20 * i, b: 90 } } }).png().toBuffer());
+    writeFileSync(
+      p,
+      await sharp({
+        create: {
+          width: 40 + i,
+          height: 100,
+          channels: 3,
+          background: { r: 30 * i, g: 200 - 20 * i, b: 90 },
+        },
+      })
+        .png()
+        .toBuffer(),
+    );
     paths.push(p);
   }
   return paths;
@@ -44,7 +56,11 @@ describe('CLIP encoder worker', () => {
     expect(providerLists('auto', { gpu: false, cuda: false })).toEqual([['cpu']]);
     expect(providerLists('auto', { gpu: false, cuda: true })).toEqual([['cpu']]);
     expect(providerLists('auto', { gpu: true, cuda: false })).toEqual([['webgpu', 'cpu'], ['cpu']]);
-    expect(providerLists('auto', { gpu: true, cuda: true })).toEqual([['webgpu', 'cpu'], ['cuda', 'cpu'], ['cpu']]);
+    expect(providerLists('auto', { gpu: true, cuda: true })).toEqual([
+      ['webgpu', 'cpu'],
+      ['cuda', 'cpu'],
+      ['cpu'],
+    ]);
     // An explicit choice is the user's, GPU or not.
     expect(providerLists('webgpu', { gpu: false, cuda: false })).toEqual([['webgpu', 'cpu']]);
   });
@@ -92,7 +108,9 @@ describe('CLIP encoder worker', () => {
     const pending = enc.embedImages(await images(3));
     // The encoder process aborts (SIGABRT), as native code does on a segfault or a failed assertion.
     enc.simulateCrash();
-    await expect(pending).rejects.toThrow(/CLIP encoder crashed: the encoder process stopped unexpectedly \(signal SIGABRT\)/);
+    await expect(pending).rejects.toThrow(
+      /CLIP encoder crashed: the encoder process stopped unexpectedly \(signal SIGABRT\)/,
+    );
     await expect(enc.embedTokens(new Int32Array(77), 1, 77)).rejects.toThrow(/crashed/);
     expect(enc.alive).toBe(false);
     // This process (the app, here) is still here, and a new encoder works.

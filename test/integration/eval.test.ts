@@ -38,7 +38,17 @@ beforeAll(async () => {
   ws = path.join(dir, 'ws.sqlite');
   world = await makeWorld({ identities: 40, views: 3 });
   const clip = await writeToyClipFolder(path.join(dir, 'toy-clip'));
-  expect((await ctgi('import', '--annotations', path.join(world.dir, 'data_captions.json'), '--images', world.imageRoot)).code).toBe(0);
+  expect(
+    (
+      await ctgi(
+        'import',
+        '--annotations',
+        path.join(world.dir, 'data_captions.json'),
+        '--images',
+        world.imageRoot,
+      )
+    ).code,
+  ).toBe(0);
   expect((await ctgi('models', '--register', clip.dir, '--name', 'toy')).code).toBe(0);
   expect((await ctgi('embed', '--model', 'toy')).code).toBe(0);
 }, 180_000);
@@ -97,8 +107,17 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
   it('gives the same figures whether the queries are scored in one block or in many', async () => {
     const w = openWorkspace(ws, { resumeJobs: false });
     try {
-      const whole = await evaluateRetrieval(w.db, { modelId: asModelId(1), split: 'test', queries: 'one-attribute' });
-      const pieces = await evaluateRetrieval(w.db, { modelId: asModelId(1), split: 'test', queries: 'one-attribute', chunk: 7 });
+      const whole = await evaluateRetrieval(w.db, {
+        modelId: asModelId(1),
+        split: 'test',
+        queries: 'one-attribute',
+      });
+      const pieces = await evaluateRetrieval(w.db, {
+        modelId: asModelId(1),
+        split: 'test',
+        queries: 'one-attribute',
+        chunk: 7,
+      });
       const { ms: _a, ...a } = whole;
       const { ms: _b, ...b } = pieces;
       expect(b).toEqual(a);
@@ -112,7 +131,9 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
     const text = await ctgi('eval', '--model', 'toy', '--split', 'val');
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/queries \d+ \(of \d+ captions\), gallery \d+ images of \d+ identities/);
-    expect(text.out).toMatch(/R@1 \d+\.\d\d {2}R@5 \d+\.\d\d {2}R@10 \d+\.\d\d {2}mAP \d+\.\d\d {2}mINP \d+\.\d\d/);
+    expect(text.out).toMatch(
+      /R@1 \d+\.\d\d {2}R@5 \d+\.\d\d {2}R@10 \d+\.\d\d {2}mAP \d+\.\d\d {2}mINP \d+\.\d\d/,
+    );
 
     expect((await ctgi('models', '--register', path.join(dir, 'toy-clip'), '--name', 'fresh')).code).toBe(0);
     const refused = await ctgi('eval', '--model', 'fresh');
@@ -125,8 +146,12 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
 
 describe('query derivation', () => {
   it('cuts a caption at its first clause', () => {
-    expect(firstClause('A man with short black hair, wearing a red t-shirt and blue jeans.')).toBe('A man with short black hair');
-    expect(firstClause('The woman has long brown hair. She is wearing a skirt.')).toBe('The woman has long brown hair');
+    expect(firstClause('A man with short black hair, wearing a red t-shirt and blue jeans.')).toBe(
+      'A man with short black hair',
+    );
+    expect(firstClause('The woman has long brown hair. She is wearing a skirt.')).toBe(
+      'The woman has long brown hair',
+    );
     expect(firstClause('A man in a red t-shirt with short sleeves and black trousers is walking.')).toBe(
       'A man in a red t-shirt with short sleeves',
     );

@@ -37,7 +37,9 @@ describe('ensureDemoWorkspace', () => {
         await ws.jobs.idle();
         expect(countCaptionsToScore(ws.db, result.modelId, {})).toBe(0);
       });
-      const scored = ws.db.prepare(`SELECT count(*) AS n FROM caption_scores WHERE model_id = ?`).get(result.modelId) as { n: number };
+      const scored = ws.db
+        .prepare(`SELECT count(*) AS n FROM caption_scores WHERE model_id = ?`)
+        .get(result.modelId) as { n: number };
       expect(scored.n).toBeGreaterThanOrEqual(8);
 
       const again = await ensureDemoWorkspace(ws, small);
@@ -52,7 +54,11 @@ describe('ensureDemoWorkspace', () => {
     const ws = openWorkspace(join(dir, 'second.sqlite'), { resumeJobs: false });
     try {
       const log: string[] = [];
-      const reused = await ensureDemoWorkspace(ws, { ...small, worldDir: join(dir, 'demo-world'), log: (l) => log.push(l) });
+      const reused = await ensureDemoWorkspace(ws, {
+        ...small,
+        worldDir: join(dir, 'demo-world'),
+        log: (l) => log.push(l),
+      });
       expect(log.join('\n')).not.toContain('Generating');
       await ws.jobs.idle();
       expect(ws.jobs.get(reused.job!.id).status).toBe('done');
@@ -64,7 +70,11 @@ describe('ensureDemoWorkspace', () => {
     const third = openWorkspace(join(dir, 'third.sqlite'), { resumeJobs: false });
     try {
       const log: string[] = [];
-      const made = await ensureDemoWorkspace(third, { ...small, worldDir: join(dir, 'demo-world'), log: (l) => log.push(l) });
+      const made = await ensureDemoWorkspace(third, {
+        ...small,
+        worldDir: join(dir, 'demo-world'),
+        log: (l) => log.push(l),
+      });
       expect(log.join('\n')).toContain('Generating');
       await third.jobs.idle();
       expect(third.jobs.get(made.job!.id)).toMatchObject({ status: 'done', done: 8 });
@@ -76,12 +86,25 @@ describe('ensureDemoWorkspace', () => {
   it('runs the oracle as the demo-oracle endpoint, and saves its new address at every start', async () => {
     const ws = openWorkspace(join(dir, 'oracle.sqlite'), { resumeJobs: false });
     try {
-      const first = await ensureDemoWorkspace(ws, { ...small, oracle: true, worldDir: join(dir, 'oracle-world') });
+      const first = await ensureDemoWorkspace(ws, {
+        ...small,
+        oracle: true,
+        worldDir: join(dir, 'oracle-world'),
+      });
       await first.stop();
-      const second = await ensureDemoWorkspace(ws, { ...small, oracle: true, worldDir: join(dir, 'oracle-world') });
+      const second = await ensureDemoWorkspace(ws, {
+        ...small,
+        oracle: true,
+        worldDir: join(dir, 'oracle-world'),
+      });
       try {
-        expect(getEndpointByName(ws.db, 'demo-oracle')).toMatchObject({ baseUrl: second.oracleUrl, model: 'oracle-vl' });
-        const models = await fetch(`${second.oracleUrl}/models`).then((r) => r.json() as Promise<{ data: unknown[] }>);
+        expect(getEndpointByName(ws.db, 'demo-oracle')).toMatchObject({
+          baseUrl: second.oracleUrl,
+          model: 'oracle-vl',
+        });
+        const models = await fetch(`${second.oracleUrl}/models`).then(
+          (r) => r.json() as Promise<{ data: unknown[] }>,
+        );
         expect(models.data.length).toBeGreaterThan(0);
         await ws.jobs.idle();
         expect(countEmbeddings(ws.db, second.modelId)).toBe(8);

@@ -35,7 +35,9 @@ async function serve(args: string[]): Promise<Started> {
   const firstLine = await new Promise<string>((done, fail) => {
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', done);
-    void exited.then((code) => fail(new Error(`ctgi serve exited (${code}) before printing its URL:\n${err}`)));
+    void exited.then((code) =>
+      fail(new Error(`ctgi serve exited (${code}) before printing its URL:\n${err}`)),
+    );
   });
   return { child, info: JSON.parse(firstLine) as Started['info'], stderr: () => err, exited };
 }
@@ -74,7 +76,14 @@ describe('ctgi serve --json', () => {
     const first = await serve(['--workspace', join(dir, 'a.sqlite')]);
     const child = spawn(
       process.execPath,
-      [join(repo, 'bin', 'ctgi.mjs'), 'serve', '--workspace', join(dir, 'b.sqlite'), '--port', String(first.info.port)],
+      [
+        join(repo, 'bin', 'ctgi.mjs'),
+        'serve',
+        '--workspace',
+        join(dir, 'b.sqlite'),
+        '--port',
+        String(first.info.port),
+      ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(child);

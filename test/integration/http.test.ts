@@ -1,7 +1,16 @@
 // The headless server as a browser and scripts meet it: token, cookie, API, events, media, static files.
 import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +41,9 @@ async function personJpeg(file: string, colour: { r: number; g: number; b: numbe
     raw[i + 1] = (colour.g + n) & 255;
     raw[i + 2] = (colour.b + n) & 255;
   }
-  const body = await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 92 }).toBuffer();
+  const body = await sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 92 })
+    .toBuffer();
   writeFileSync(file, body);
   return body;
 }
@@ -52,9 +63,16 @@ function addImage(root: string, rel: string, body: Buffer, datasetId: number): I
   });
 }
 
-const withToken = (extra: Record<string, string> = {}): Record<string, string> => ({ 'x-ctgi-token': server.token, ...extra });
+const withToken = (extra: Record<string, string> = {}): Record<string, string> => ({
+  'x-ctgi-token': server.token,
+  ...extra,
+});
 
-async function call(channel: string, arg: unknown, headers = withToken()): Promise<{ status: number; body: ApiResult<unknown> }> {
+async function call(
+  channel: string,
+  arg: unknown,
+  headers = withToken(),
+): Promise<{ status: number; body: ApiResult<unknown> }> {
   const res = await fetch(`${base}/api/${channel}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -92,7 +110,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ctgi-http-'));
   const web = join(dir, 'web');
   mkdirSync(join(web, 'assets'), { recursive: true });
-  writeFileSync(join(web, 'index.html'), '<!doctype html><title>CTGI Studio</title><script src="/assets/app-abc123.js"></script>');
+  writeFileSync(
+    join(web, 'index.html'),
+    '<!doctype html><title>CTGI Studio</title><script src="/assets/app-abc123.js"></script>',
+  );
   writeFileSync(join(web, 'assets', 'app-abc123.js'), APP_JS);
   writeFileSync(join(dir, 'secret.txt'), 'not for the browser');
 
@@ -101,8 +122,18 @@ beforeAll(async () => {
   mkdirSync(root);
   const datasetId = insertDataset(ws.db, { name: 'people', format: 'folder', root, annotationFile: null });
   updateDatasetStatus(ws.db, datasetId, 'ready');
-  images.kept = addImage(root, 'a.jpg', await personJpeg(join(root, 'a.jpg'), { r: 200, g: 30, b: 30 }), datasetId);
-  images.vanishing = addImage(root, 'b.jpg', await personJpeg(join(root, 'b.jpg'), { r: 30, g: 30, b: 200 }), datasetId);
+  images.kept = addImage(
+    root,
+    'a.jpg',
+    await personJpeg(join(root, 'a.jpg'), { r: 200, g: 30, b: 30 }),
+    datasetId,
+  );
+  images.vanishing = addImage(
+    root,
+    'b.jpg',
+    await personJpeg(join(root, 'b.jpg'), { r: 30, g: 30, b: 200 }),
+    datasetId,
+  );
 
   server = await startHttpServer(ws, { staticDir: web });
   base = `http://127.0.0.1:${server.port}`;
@@ -126,11 +157,17 @@ describe('access token', () => {
       .flatMap((l) => l ?? [])
       .find((a) => !a.internal && a.family === 'IPv4');
     if (!lan) return; // a machine with loopback only has nothing else to connect from
-    await expect(fetch(`http://${lan.address}:${server.port}/api/library:stats`, { method: 'POST' })).rejects.toThrow();
+    await expect(
+      fetch(`http://${lan.address}:${server.port}/api/library:stats`, { method: 'POST' }),
+    ).rejects.toThrow();
   });
 
   it('refuses API calls without the token, or with a wrong one, and says what to open', async () => {
-    const attempts: Record<string, string>[] = [{}, { 'x-ctgi-token': 'guess' }, { 'x-ctgi-token': `${server.token}x` }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { 'x-ctgi-token': 'guess' },
+      { 'x-ctgi-token': `${server.token}x` },
+    ];
     for (const headers of attempts) {
       const { status, body } = await call('library:stats', {}, headers);
       expect(status).toBe(401);
@@ -143,7 +180,13 @@ describe('access token', () => {
   });
 
   it('refuses pages, assets, media and events without it', async () => {
-    for (const path of ['/', '/assets/app-abc123.js', `/media/images/${images.kept}/thumb`, '/api/events', '/?token=wrong']) {
+    for (const path of [
+      '/',
+      '/assets/app-abc123.js',
+      `/media/images/${images.kept}/thumb`,
+      '/api/events',
+      '/?token=wrong',
+    ]) {
       const res = await fetch(`${base}${path}`);
       expect(res.status, path).toBe(401);
       expect(await res.text()).toContain('ctgi serve');
@@ -172,7 +215,9 @@ describe('access token', () => {
     expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     const media = await fetch(`${base}/media/images/${images.kept}/thumb`, { headers: { cookie } });
     expect(media.status).toBe(200);
-    const wrongCookie = await fetch(`${base}/assets/app-abc123.js`, { headers: { cookie: `ctgi_token_${server.port}=nope` } });
+    const wrongCookie = await fetch(`${base}/assets/app-abc123.js`, {
+      headers: { cookie: `ctgi_token_${server.port}=nope` },
+    });
     expect(wrongCookie.status).toBe(401);
   });
 
@@ -192,7 +237,10 @@ describe('API', () => {
   it('answers an unknown channel with a not_found ApiResult', async () => {
     const { status, body } = await call('nope:nothing', {});
     expect(status).toBe(404);
-    expect(body).toEqual({ ok: false, error: { code: 'not_found', message: 'Unknown call "nope:nothing".' } });
+    expect(body).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: 'Unknown call "nope:nothing".' },
+    });
   });
 
   it('answers invalid arguments with 400 and says which field is wrong', async () => {
@@ -208,7 +256,10 @@ describe('API', () => {
   it('maps service errors to status codes and keeps the ApiResult body', async () => {
     const { status, body } = await call('images:get', { id: 999_999 });
     expect(status).toBe(404);
-    expect(body).toMatchObject({ ok: false, error: { code: 'not_found', message: 'Image 999999 does not exist.' } });
+    expect(body).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: 'Image 999999 does not exist.' },
+    });
     const found = await call('images:get', { id: images.kept });
     expect(found.status).toBe(200);
     expect(found.body).toMatchObject({ ok: true, value: { id: images.kept, relPath: 'a.jpg' } });
@@ -233,7 +284,10 @@ describe('API', () => {
       body: '{"oops":',
     });
     expect(broken.status).toBe(400);
-    expect(await broken.json()).toMatchObject({ ok: false, error: { code: 'bad_request', message: expect.stringContaining('not valid JSON') } });
+    expect(await broken.json()).toMatchObject({
+      ok: false,
+      error: { code: 'bad_request', message: expect.stringContaining('not valid JSON') },
+    });
 
     const huge = await fetch(`${base}/api/library:stats`, {
       method: 'POST',
@@ -293,7 +347,9 @@ describe('server-sent events', () => {
   it('sends a heartbeat comment while nothing happens, and close() ends open streams', async () => {
     const quiet = await startHttpServer(ws, { heartbeatMs: 30, token: 'fixed-token-for-this-test' });
     expect(quiet.token).toBe('fixed-token-for-this-test');
-    const res = await fetch(`http://127.0.0.1:${quiet.port}/api/events`, { headers: { 'x-ctgi-token': quiet.token } });
+    const res = await fetch(`http://127.0.0.1:${quiet.port}/api/events`, {
+      headers: { 'x-ctgi-token': quiet.token },
+    });
     const reader = res.body!.getReader();
     expect(await readUntil(reader, ': heartbeat\n\n')).toContain('retry: 3000');
     await quiet.close();
@@ -305,7 +361,8 @@ describe('server-sent events', () => {
   it('forwards jobs:progress while an import started through the API runs, up to its end', async () => {
     const folder = join(dir, 'incoming');
     mkdirSync(folder);
-    for (const [i, r] of [40, 120, 220].entries()) await personJpeg(join(folder, `p${i}.jpg`), { r, g: 90, b: 60 });
+    for (const [i, r] of [40, 120, 220].entries())
+      await personJpeg(join(folder, `p${i}.jpg`), { r, g: 90, b: 60 });
     const abort = new AbortController();
     const res = await fetch(`${base}/api/events`, { headers: withToken(), signal: abort.signal });
     const reader = res.body!.getReader();
@@ -318,7 +375,14 @@ describe('server-sent events', () => {
     const jobs = text
       .split('\n\n')
       .filter((block) => block.startsWith('event: jobs:progress\n'))
-      .map((block) => JSON.parse(block.slice(block.indexOf('data: ') + 6)) as { id: number; status: string; done: number });
+      .map(
+        (block) =>
+          JSON.parse(block.slice(block.indexOf('data: ') + 6)) as {
+            id: number;
+            status: string;
+            done: number;
+          },
+      );
     expect(jobs.every((j) => j.id === jobId)).toBe(true);
     expect(jobs.map((j) => j.status)).toContain('running');
     expect(jobs.at(-1)).toMatchObject({ status: 'done', done: 3 });
@@ -330,7 +394,11 @@ describe('server-sent events', () => {
 describe('media by id', () => {
   const thumbCache = (): string[] => {
     const root = join(ws.cacheDir, 'thumbs');
-    return existsSync(root) ? readdirSync(root, { recursive: true }).map(String).filter((f) => f.endsWith('.webp')) : [];
+    return existsSync(root)
+      ? readdirSync(root, { recursive: true })
+          .map(String)
+          .filter((f) => f.endsWith('.webp'))
+      : [];
   };
 
   it('serves a webp thumbnail smaller than the full image, made once and then read from the cache', async () => {
@@ -359,14 +427,18 @@ describe('media by id', () => {
     const first = await fetch(`${base}/media/images/${images.kept}/thumb`, { headers: withToken() });
     const etag = first.headers.get('etag');
     expect(etag).toBeTruthy();
-    const again = await fetch(`${base}/media/images/${images.kept}/thumb`, { headers: withToken({ 'if-none-match': etag! }) });
+    const again = await fetch(`${base}/media/images/${images.kept}/thumb`, {
+      headers: withToken({ 'if-none-match': etag! }),
+    });
     expect(again.status).toBe(304);
     expect((await again.arrayBuffer()).byteLength).toBe(0);
   });
 
   it('answers 404 for an unknown id, 400 for a bad variant and 410 when the file left the disk', async () => {
     expect((await fetch(`${base}/media/images/999999/thumb`, { headers: withToken() })).status).toBe(404);
-    expect((await fetch(`${base}/media/images/${images.kept}/huge`, { headers: withToken() })).status).toBe(400);
+    expect((await fetch(`${base}/media/images/${images.kept}/huge`, { headers: withToken() })).status).toBe(
+      400,
+    );
     unlinkSync(join(dir, 'people', 'b.jpg'));
     const gone = await fetch(`${base}/media/images/${images.vanishing}/full`, { headers: withToken() });
     expect(gone.status).toBe(410);
@@ -402,7 +474,13 @@ describe('static files', () => {
 
   it('refuses paths that climb out of the web folder', async () => {
     const cookie = await pageCookie();
-    for (const path of ['/..%2fsecret.txt', '/assets/..%2f..%2fsecret.txt', '/%2e%2e%2fsecret.txt', '/..%5csecret.txt', '/.%00/x']) {
+    for (const path of [
+      '/..%2fsecret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/%2e%2e%2fsecret.txt',
+      '/..%5csecret.txt',
+      '/.%00/x',
+    ]) {
       const res = await rawGet(path, { cookie });
       expect(res.status, path).toBe(400);
       expect(res.body).not.toContain('not for the browser');

@@ -31,14 +31,17 @@ beforeAll(async () => {
   await Promise.all(jobs);
 });
 
-function ctgi(args: string[]): { child: ChildProcess; exit: Promise<{ code: number | null; signal: string | null; out: string; err: string }> } {
+function ctgi(args: string[]): {
+  child: ChildProcess;
+  exit: Promise<{ code: number | null; signal: string | null; out: string; err: string }>;
+} {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: string | null; out: string; err: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, out, err })),
+  const exit = new Promise<{ code: number | null; signal: string | null; out: string; err: string }>(
+    (resolve) => child.on('exit', (code, signal) => resolve({ code, signal, out, err })),
   );
   return { child, exit };
 }
@@ -57,9 +60,9 @@ async function waitForJob(wsFile: string, cond: (j: JobProbe) => boolean, ms = 9
     try {
       const db = new Database(wsFile, { readonly: true, fileMustExist: true });
       try {
-        const j = db.prepare(`SELECT id, status, done, total FROM jobs WHERE kind = 'import' ORDER BY id DESC LIMIT 1`).get() as
-          | JobProbe
-          | undefined;
+        const j = db
+          .prepare(`SELECT id, status, done, total FROM jobs WHERE kind = 'import' ORDER BY id DESC LIMIT 1`)
+          .get() as JobProbe | undefined;
         if (j && cond(j)) return j;
       } finally {
         db.close();
@@ -75,7 +78,11 @@ async function waitForJob(wsFile: string, cond: (j: JobProbe) => boolean, ms = 9
 function libraryCounts(wsFile: string): { images: number; paths: number; shas: number; status: string } {
   const db = new Database(wsFile, { readonly: true });
   try {
-    const r = db.prepare(`SELECT count(*) AS images, count(DISTINCT rel_path) AS paths, count(DISTINCT sha256) AS shas FROM images`).get() as {
+    const r = db
+      .prepare(
+        `SELECT count(*) AS images, count(DISTINCT rel_path) AS paths, count(DISTINCT sha256) AS shas FROM images`,
+      )
+      .get() as {
       images: number;
       paths: number;
       shas: number;
@@ -104,7 +111,10 @@ describe('ctgi import survives being killed', () => {
     const resumed = await ctgi(['import', '--workspace', ws, '--resume', String(mid.id), '--json']).exit;
     expect(resumed.err).not.toMatch(/Error/);
     expect(resumed.code).toBe(0);
-    const report = JSON.parse(resumed.out) as { job: { status: string; done: number; attempts: number }; summary: { imported: number } };
+    const report = JSON.parse(resumed.out) as {
+      job: { status: string; done: number; attempts: number };
+      summary: { imported: number };
+    };
     expect(report.job).toMatchObject({ status: 'done', done: N, attempts: 2 });
     expect(report.summary.imported).toBe(N);
     expect(libraryCounts(ws)).toEqual({ images: N, paths: N, shas: N, status: 'ready' });

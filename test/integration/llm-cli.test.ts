@@ -12,7 +12,10 @@ const workspace = join(mkdtempSync(join(tmpdir(), 'ctgi-cli-llm-')), 'ws.sqlite'
 async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(['endpoints', '--workspace', workspace, ...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  const code = await main(['endpoints', '--workspace', workspace, ...args], {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -31,13 +34,38 @@ describe('ctgi endpoints', () => {
   });
 
   it('saves, changes only the flags given, lists without the key, probes and deletes', async () => {
-    const saved = await ctgi('--save', 'fake', '--base-url', fake.url, '--model', 'fake-vl', '--key-env', 'CTGI_CLI_TEST_KEY', '--rpm', '120', '--timeout', '5');
+    const saved = await ctgi(
+      '--save',
+      'fake',
+      '--base-url',
+      fake.url,
+      '--model',
+      'fake-vl',
+      '--key-env',
+      'CTGI_CLI_TEST_KEY',
+      '--rpm',
+      '120',
+      '--timeout',
+      '5',
+    );
     expect(saved).toMatchObject({ code: 0, out: expect.stringContaining('Saved fake') });
 
     expect(await ctgi('--save', 'fake', '--concurrency', '2')).toMatchObject({ code: 0 });
     const list = await ctgi('--json');
-    const [e] = JSON.parse(list.out) as { name: string; concurrency: number; requestsPerMinute: number; timeoutMs: number; keyRef: unknown }[];
-    expect(e).toMatchObject({ name: 'fake', concurrency: 2, requestsPerMinute: 120, timeoutMs: 5000, keyRef: { kind: 'env', name: 'CTGI_CLI_TEST_KEY' } });
+    const [e] = JSON.parse(list.out) as {
+      name: string;
+      concurrency: number;
+      requestsPerMinute: number;
+      timeoutMs: number;
+      keyRef: unknown;
+    }[];
+    expect(e).toMatchObject({
+      name: 'fake',
+      concurrency: 2,
+      requestsPerMinute: 120,
+      timeoutMs: 5000,
+      keyRef: { kind: 'env', name: 'CTGI_CLI_TEST_KEY' },
+    });
     expect(list.out).not.toContain(KEY);
     expect((await ctgi()).out).toMatch(/fake .*fake-vl .*×2, 120\/min.*env CTGI_CLI_TEST_KEY/);
 
@@ -53,7 +81,16 @@ describe('ctgi endpoints', () => {
 
   it('exits non-zero with advice when the probe fails, never printing the key', async () => {
     process.env.CTGI_CLI_WRONG_KEY = 'sk-wrong-0123456789abcdef';
-    await ctgi('--save', 'wrong', '--base-url', fake.url, '--model', 'fake-vl', '--key-env', 'CTGI_CLI_WRONG_KEY');
+    await ctgi(
+      '--save',
+      'wrong',
+      '--base-url',
+      fake.url,
+      '--model',
+      'fake-vl',
+      '--key-env',
+      'CTGI_CLI_WRONG_KEY',
+    );
     const probe = await ctgi('--probe', 'wrong');
     expect(probe.code).toBe(1);
     expect(probe.out).toContain('Check the key in the environment variable CTGI_CLI_WRONG_KEY');
@@ -62,13 +99,40 @@ describe('ctgi endpoints', () => {
   });
 
   it('sets which field carries the token limit and whether temperature is sent, keeping them on later saves', async () => {
-    await ctgi('--save', 'o3', '--base-url', fake.url, '--model', 'o3-mini', '--key-env', 'CTGI_CLI_TEST_KEY');
-    const auto = JSON.parse((await ctgi('--json')).out) as { name: string; tokenLimitParam: string; temperatureParam: string }[];
-    expect(auto.find((e) => e.name === 'o3')).toMatchObject({ tokenLimitParam: 'auto', temperatureParam: 'auto' });
-    expect(await ctgi('--save', 'o3', '--token-param', 'max_tokens', '--temperature-param', 'omit')).toMatchObject({ code: 0 });
+    await ctgi(
+      '--save',
+      'o3',
+      '--base-url',
+      fake.url,
+      '--model',
+      'o3-mini',
+      '--key-env',
+      'CTGI_CLI_TEST_KEY',
+    );
+    const auto = JSON.parse((await ctgi('--json')).out) as {
+      name: string;
+      tokenLimitParam: string;
+      temperatureParam: string;
+    }[];
+    expect(auto.find((e) => e.name === 'o3')).toMatchObject({
+      tokenLimitParam: 'auto',
+      temperatureParam: 'auto',
+    });
+    expect(
+      await ctgi('--save', 'o3', '--token-param', 'max_tokens', '--temperature-param', 'omit'),
+    ).toMatchObject({ code: 0 });
     expect(await ctgi('--save', 'o3', '--rpm', '30')).toMatchObject({ code: 0 });
-    const set = JSON.parse((await ctgi('--json')).out) as { name: string; tokenLimitParam: string; temperatureParam: string; requestsPerMinute: number }[];
-    expect(set.find((e) => e.name === 'o3')).toMatchObject({ tokenLimitParam: 'max_tokens', temperatureParam: 'omit', requestsPerMinute: 30 });
+    const set = JSON.parse((await ctgi('--json')).out) as {
+      name: string;
+      tokenLimitParam: string;
+      temperatureParam: string;
+      requestsPerMinute: number;
+    }[];
+    expect(set.find((e) => e.name === 'o3')).toMatchObject({
+      tokenLimitParam: 'max_tokens',
+      temperatureParam: 'omit',
+      requestsPerMinute: 30,
+    });
     expect((await ctgi()).out).toMatch(/o3 .*T=omitted, 512 tok as max_tokens/);
     const bad = await ctgi('--save', 'o3', '--token-param', 'max_new_tokens');
     expect(bad.code).toBe(2);

@@ -4,13 +4,23 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LlmEndpoint } from '../../src/shared/domain';
 import { openDatabase } from '../../src/main/db/open';
-import { listLlmCalls, summarizeLlmUsage, upsertEndpoint, type LlmEndpointInput } from '../../src/main/db/repos/llm';
+import {
+  listLlmCalls,
+  summarizeLlmUsage,
+  upsertEndpoint,
+  type LlmEndpointInput,
+} from '../../src/main/db/repos/llm';
 import type { Db } from '../../src/main/db/types';
 import { createLlmClient, type LlmClientOptions } from '../../src/main/llm/client';
 import { LlmError } from '../../src/main/llm/errors';
 import { llmImage, requestHash } from '../../src/main/llm/hash';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
-import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiOptions, type FakeReply } from '../fixtures/fake-openai';
+import {
+  startFakeOpenAi,
+  type FakeOpenAi,
+  type FakeOpenAiOptions,
+  type FakeReply,
+} from '../fixtures/fake-openai';
 
 const KEY = 'sk-test-SECRET0123456789abcdef';
 const fast: LlmClientOptions['retry'] = { retries: 3, baseDelayMs: 20, maxDelayMs: 50 };
@@ -47,9 +57,13 @@ async function setup(
   return { db, fake, endpoint };
 }
 
-const textOfLast = (body: { messages: { content: unknown }[] }): unknown => body.messages[body.messages.length - 1]?.content;
+const textOfLast = (body: { messages: { content: unknown }[] }): unknown =>
+  body.messages[body.messages.length - 1]?.content;
 
-const ask = (text: string, purpose = 'test') => ({ purpose, messages: [{ role: 'user' as const, content: text }] });
+const ask = (text: string, purpose = 'test') => ({
+  purpose,
+  messages: [{ role: 'user' as const, content: text }],
+});
 
 async function failure(p: Promise<unknown>): Promise<LlmError> {
   try {
@@ -66,7 +80,12 @@ describe('LLM client: answers and the call log', () => {
     const { db, fake, endpoint } = await setup({ latencyMs: 30 });
     const client = createLlmClient(db, endpoint, unavailableKeyStore);
     const r = await client.chat(ask('describe the person', 'mtg.caption'));
-    expect(r).toMatchObject({ content: 'echo: describe the person', cached: false, promptTokens: 3, completionTokens: 4 });
+    expect(r).toMatchObject({
+      content: 'echo: describe the person',
+      cached: false,
+      promptTokens: 3,
+      completionTokens: 4,
+    });
     expect(fake.chats).toHaveLength(1);
     expect(fake.chats[0]!.body).toMatchObject({ model: 'fake-vl', temperature: 0.01, max_tokens: 64 });
     expect(fake.chats[0]!.authorization).toBeUndefined();
@@ -89,7 +108,11 @@ describe('LLM client: answers and the call log', () => {
     const { db, fake, endpoint } = await setup();
     const client = createLlmClient(db, endpoint, unavailableKeyStore);
     const sharp = (await import('sharp')).default;
-    const png = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 0, g: 0, b: 230 } } }).png().toBuffer();
+    const png = await sharp({
+      create: { width: 32, height: 32, channels: 3, background: { r: 0, g: 0, b: 230 } },
+    })
+      .png()
+      .toBuffer();
     const r = await client.chat({ ...ask('What colour?'), images: [llmImage(png, 'image/png')] });
     expect(r.content).toBe('Blue.');
     const content = fake.chats[0]!.body.messages[0]!.content;
@@ -102,11 +125,22 @@ describe('LLM client: cache and coalescing', () => {
     const { db, fake, endpoint } = await setup();
     const client = createLlmClient(db, endpoint, unavailableKeyStore);
     const first = await client.chat(ask('same question'));
-    const again = await createLlmClient(db, endpoint, unavailableKeyStore).chat(ask('same question', 'resume'));
+    const again = await createLlmClient(db, endpoint, unavailableKeyStore).chat(
+      ask('same question', 'resume'),
+    );
     expect(fake.chats).toHaveLength(1);
-    expect(again).toMatchObject({ content: first.content, cached: true, callId: first.callId, promptTokens: first.promptTokens });
+    expect(again).toMatchObject({
+      content: first.content,
+      cached: true,
+      callId: first.callId,
+      promptTokens: first.promptTokens,
+    });
     const hit = listLlmCalls(db).find((c) => c.status === 'hit');
-    expect(hit).toMatchObject({ purpose: 'resume', cached_from: first.callId, request_hash: first.requestHash });
+    expect(hit).toMatchObject({
+      purpose: 'resume',
+      cached_from: first.callId,
+      request_hash: first.requestHash,
+    });
     expect(summarizeLlmUsage(db)).toEqual(
       expect.arrayContaining([expect.objectContaining({ purpose: 'resume', calls: 0, hits: 1 })]),
     );
@@ -116,7 +150,9 @@ describe('LLM client: cache and coalescing', () => {
     const { db, fake, endpoint } = await setup();
     const client = createLlmClient(db, endpoint, unavailableKeyStore);
     const sharp = (await import('sharp')).default;
-    const square = sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 0, g: 200, b: 0 } } });
+    const square = sharp({
+      create: { width: 32, height: 32, channels: 3, background: { r: 0, g: 200, b: 0 } },
+    });
     const img = llmImage(await square.clone().png().toBuffer(), 'image/png');
     await client.chat({ ...ask('q'), images: [img] });
     // The same image sent in another encoding (another data URL, same sha256) is the same request.
@@ -165,7 +201,11 @@ describe('LLM client: cache and coalescing', () => {
 describe('LLM client: retries', () => {
   it('waits as long as retry-after-ms asks on a 429, then succeeds', async () => {
     const { db, fake, endpoint } = await setup();
-    fake.script({ status: 429, headers: { 'retry-after-ms': '400' }, body: { error: { message: 'slow down' } } });
+    fake.script({
+      status: 429,
+      headers: { 'retry-after-ms': '400' },
+      body: { error: { message: 'slow down' } },
+    });
     const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
     const t0 = performance.now();
     const r = await client.chat(ask('patience'));
@@ -183,7 +223,11 @@ describe('LLM client: retries', () => {
 
   it('holds back other requests to the endpoint while a retry-after runs', async () => {
     const { db, fake, endpoint } = await setup();
-    fake.script({ status: 429, headers: { 'retry-after-ms': '400' }, body: { error: { message: 'slow down' } } });
+    fake.script({
+      status: 429,
+      headers: { 'retry-after-ms': '400' },
+      body: { error: { message: 'slow down' } },
+    });
     const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
     const first = client.chat(ask('first'));
     await new Promise((r) => setTimeout(r, 80));
@@ -194,7 +238,11 @@ describe('LLM client: retries', () => {
 
   it('honours retry-after in seconds on a 503', async () => {
     const { db, fake, endpoint } = await setup();
-    fake.script({ status: 503, headers: { 'retry-after': '1' }, body: { error: { message: 'loading model' } } });
+    fake.script({
+      status: 503,
+      headers: { 'retry-after': '1' },
+      body: { error: { message: 'loading model' } },
+    });
     const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
     const t0 = performance.now();
     await client.chat(ask('later'));
@@ -204,7 +252,10 @@ describe('LLM client: retries', () => {
 
   it('retries 500/502/504 with backoff and gives up after the configured retries', async () => {
     const { db, fake, endpoint } = await setup();
-    fake.script({ status: 500, body: { error: { message: 'oops' } } }, { status: 502, contentType: 'text/html', body: '<html><body>Bad Gateway</body></html>' });
+    fake.script(
+      { status: 500, body: { error: { message: 'oops' } } },
+      { status: 502, contentType: 'text/html', body: '<html><body>Bad Gateway</body></html>' },
+    );
     const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
     await expect(client.chat(ask('eventually'))).resolves.toMatchObject({ content: 'echo: eventually' });
     expect(fake.chats).toHaveLength(3);
@@ -219,8 +270,14 @@ describe('LLM client: retries', () => {
   });
 
   it('never retries 401, and says where to fix the key without showing it', async () => {
-    const { db, fake, endpoint } = await setup({ apiKey: 'sk-the-right-one-000000' }, { keyRef: { kind: 'env', name: 'CTGI_TEST_KEY' } });
-    const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast, env: { CTGI_TEST_KEY: KEY } });
+    const { db, fake, endpoint } = await setup(
+      { apiKey: 'sk-the-right-one-000000' },
+      { keyRef: { kind: 'env', name: 'CTGI_TEST_KEY' } },
+    );
+    const client = createLlmClient(db, endpoint, unavailableKeyStore, {
+      retry: fast,
+      env: { CTGI_TEST_KEY: KEY },
+    });
     const e = await failure(client.chat(ask('let me in')));
     expect(e.kind).toBe('auth');
     expect(e.message).toContain('Check the key in the environment variable CTGI_TEST_KEY');
@@ -231,7 +288,10 @@ describe('LLM client: retries', () => {
   });
 
   it('sends the key as a Bearer token when one is configured', async () => {
-    const { db, fake, endpoint } = await setup({ apiKey: KEY }, { keyRef: { kind: 'env', name: 'CTGI_TEST_KEY' } });
+    const { db, fake, endpoint } = await setup(
+      { apiKey: KEY },
+      { keyRef: { kind: 'env', name: 'CTGI_TEST_KEY' } },
+    );
     const client = createLlmClient(db, endpoint, unavailableKeyStore, { env: { CTGI_TEST_KEY: KEY } });
     await client.chat(ask('hello'));
     expect(fake.chats[0]!.authorization).toBe(`Bearer ${KEY}`);
@@ -240,7 +300,9 @@ describe('LLM client: retries', () => {
   it('never retries a 400, and names a text-only model as such', async () => {
     const { db, fake, endpoint } = await setup({ vision: false });
     const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
-    const e = await failure(client.chat({ ...ask('see?'), images: [llmImage(Buffer.from('not looked at'), 'image/png')] }));
+    const e = await failure(
+      client.chat({ ...ask('see?'), images: [llmImage(Buffer.from('not looked at'), 'image/png')] }),
+    );
     expect(e.kind).toBe('no_vision');
     expect(e.message).toMatch(/does not accept images/);
     expect(fake.chats).toHaveLength(1);
@@ -248,7 +310,9 @@ describe('LLM client: retries', () => {
 
   it('lists the served models when the model is not found, without retrying', async () => {
     const { db, fake, endpoint } = await setup({ models: ['qwen2-vl-7b', 'llava'] }, { model: 'gpt-4o' });
-    const e = await failure(createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast }).chat(ask('hi')));
+    const e = await failure(
+      createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast }).chat(ask('hi')),
+    );
     expect(e.kind).toBe('model_not_found');
     expect(e.message).toContain('Available: qwen2-vl-7b, llava');
     expect(fake.chats).toHaveLength(1);
@@ -269,7 +333,11 @@ describe('LLM client: retries', () => {
     const { db, endpoint, fake } = await setup();
     await fake.close();
     servers = [];
-    const e = await failure(createLlmClient(db, endpoint, unavailableKeyStore, { retry: { ...fast, retries: 1 } }).chat(ask('hello?')));
+    const e = await failure(
+      createLlmClient(db, endpoint, unavailableKeyStore, { retry: { ...fast, retries: 1 } }).chat(
+        ask('hello?'),
+      ),
+    );
     expect(e.kind).toBe('unreachable');
     expect(e.message).toContain('Cannot reach http://127.0.0.1:');
     expect(listLlmCalls(db).filter((r) => r.error_kind === 'unreachable')).toHaveLength(2);
@@ -278,11 +346,44 @@ describe('LLM client: retries', () => {
 
 describe('LLM client: response validation', () => {
   const cases: [string, Parameters<FakeOpenAi['script']>[0], LlmError['kind'], RegExp][] = [
-    ['malformed JSON', { body: '{"choices": [', contentType: 'application/json' }, 'bad_response', /malformed JSON/],
-    ['an HTML page with 200', { body: '<!DOCTYPE html><html><body>Welcome</body></html>', contentType: 'text/html' }, 'bad_response', /HTML page.*\/v1/],
-    ['empty choices', { body: { id: 'x', object: 'chat.completion', choices: [] } }, 'bad_response', /without any choices/],
-    ['null content', { body: { choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'stop' }] } }, 'bad_response', /empty message/],
-    ['content cut by max tokens', { body: { choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'length' }] } }, 'bad_response', /max tokens/],
+    [
+      'malformed JSON',
+      { body: '{"choices": [', contentType: 'application/json' },
+      'bad_response',
+      /malformed JSON/,
+    ],
+    [
+      'an HTML page with 200',
+      { body: '<!DOCTYPE html><html><body>Welcome</body></html>', contentType: 'text/html' },
+      'bad_response',
+      /HTML page.*\/v1/,
+    ],
+    [
+      'empty choices',
+      { body: { id: 'x', object: 'chat.completion', choices: [] } },
+      'bad_response',
+      /without any choices/,
+    ],
+    [
+      'null content',
+      {
+        body: {
+          choices: [{ index: 0, message: { role: 'assistant', content: null }, finish_reason: 'stop' }],
+        },
+      },
+      'bad_response',
+      /empty message/,
+    ],
+    [
+      'content cut by max tokens',
+      {
+        body: {
+          choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'length' }],
+        },
+      },
+      'bad_response',
+      /max tokens/,
+    ],
   ];
   for (const [what, reply, kind, message] of cases) {
     it(`turns ${what} into a ${kind} error, recorded and not cached`, async () => {
@@ -303,11 +404,17 @@ describe('LLM client: response validation', () => {
 describe('LLM client: refusals are final, and cached like answers', () => {
   const refusal = (text: string): Parameters<FakeOpenAi['script']>[0] => ({
     body: {
-      choices: [{ index: 0, message: { role: 'assistant', content: null, refusal: text }, finish_reason: 'stop' }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content: null, refusal: text }, finish_reason: 'stop' },
+      ],
       usage: { prompt_tokens: 7, completion_tokens: 5, total_tokens: 12 },
     },
   });
-  const filtered: Parameters<FakeOpenAi['script']>[0] = { body: { choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'content_filter' }] } };
+  const filtered: Parameters<FakeOpenAi['script']>[0] = {
+    body: {
+      choices: [{ index: 0, message: { role: 'assistant', content: '' }, finish_reason: 'content_filter' }],
+    },
+  };
 
   for (const [what, reply, message] of [
     ['a refusal', refusal("I can't help with that."), /refused.*can't help/],
@@ -323,14 +430,23 @@ describe('LLM client: refusals are final, and cached like answers', () => {
       // Had it not been cached, the server (script used up) would answer normally now.
       const again = await failure(client.chat(ask('who is this?', 'mtg.question')));
       expect(again).toBeInstanceOf(LlmError);
-      expect(again).toMatchObject({ kind: 'refused', message: first.message, code: first.code, status: first.status });
+      expect(again).toMatchObject({
+        kind: 'refused',
+        message: first.message,
+        code: first.code,
+        status: first.status,
+      });
       expect(fake.chats).toHaveLength(1);
       const rows = listLlmCalls(db).reverse();
       expect(rows.map((r) => [r.status, r.error_kind])).toEqual([
         ['error', 'refused'],
         ['hit', null],
       ]);
-      expect(rows[1]).toMatchObject({ purpose: 'mtg.question', cached_from: rows[0]!.id, request_hash: rows[0]!.request_hash });
+      expect(rows[1]).toMatchObject({
+        purpose: 'mtg.question',
+        cached_from: rows[0]!.id,
+        request_hash: rows[0]!.request_hash,
+      });
       // Another request is not touched by it.
       await expect(client.chat(ask('who is that?'))).resolves.toMatchObject({ cached: false });
     });
@@ -342,28 +458,61 @@ describe('LLM client: refusals are final, and cached like answers', () => {
     const fake = await startFakeOpenAi();
     servers.push(fake);
     let { db } = openDatabase(file);
-    const endpoint = upsertEndpoint(db, { name: 'refuser', baseUrl: fake.url, model: 'fake-vl', role: 'both', temperature: 0.01, maxTokens: 64, concurrency: 2, requestsPerMinute: null, timeoutMs: 5000, keyRef: { kind: 'none' } });
-    fake.onChat = (body) => (textOfLast(body) === 'describe the face' ? refusal('I cannot identify people.') : undefined);
+    const endpoint = upsertEndpoint(db, {
+      name: 'refuser',
+      baseUrl: fake.url,
+      model: 'fake-vl',
+      role: 'both',
+      temperature: 0.01,
+      maxTokens: 64,
+      concurrency: 2,
+      requestsPerMinute: null,
+      timeoutMs: 5000,
+      keyRef: { kind: 'none' },
+    });
+    fake.onChat = (body) =>
+      textOfLast(body) === 'describe the face' ? refusal('I cannot identify people.') : undefined;
     const run = async (): Promise<string[]> => {
       const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
-      const out = await Promise.allSettled([client.chat(ask('describe the face')), client.chat(ask('describe the coat'))]);
+      const out = await Promise.allSettled([
+        client.chat(ask('describe the face')),
+        client.chat(ask('describe the coat')),
+      ]);
       return out.map((o) => (o.status === 'fulfilled' ? o.value.content : (o.reason as LlmError).kind));
     };
     expect(await run()).toEqual(['refused', 'echo: describe the coat']);
-    expect(listLlmCalls(db).find((r) => r.error_kind === 'refused')).toMatchObject({ prompt_tokens: 7, completion_tokens: 5, finish_reason: 'stop' });
+    expect(listLlmCalls(db).find((r) => r.error_kind === 'refused')).toMatchObject({
+      prompt_tokens: 7,
+      completion_tokens: 5,
+      finish_reason: 'stop',
+    });
     db.close();
     ({ db } = openDatabase(file));
     expect(await run()).toEqual(['refused', 'echo: describe the coat']);
     expect(fake.chats).toHaveLength(2);
-    expect(summarizeLlmUsage(db)).toEqual([expect.objectContaining({ purpose: 'test', calls: 1, hits: 2, errors: 1, promptTokens: 7 + 3, completionTokens: 5 + 4 })]);
+    expect(summarizeLlmUsage(db)).toEqual([
+      expect.objectContaining({
+        purpose: 'test',
+        calls: 1,
+        hits: 2,
+        errors: 1,
+        promptTokens: 7 + 3,
+        completionTokens: 5 + 4,
+      }),
+    ]);
     db.close();
   });
 
   it('does not cache transient failures: a 429, a 500 and malformed JSON are asked again', async () => {
     const { db, fake, endpoint } = await setup();
     const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: { ...fast, retries: 0 } });
-    fake.script({ status: 429, body: { error: { message: 'slow down' } } }, { status: 500, body: { error: { message: 'oops' } } }, { body: '{"choices": [', contentType: 'application/json' });
-    for (const kind of ['rate_limited', 'server', 'bad_response']) expect((await failure(client.chat(ask('flaky')))).kind).toBe(kind);
+    fake.script(
+      { status: 429, body: { error: { message: 'slow down' } } },
+      { status: 500, body: { error: { message: 'oops' } } },
+      { body: '{"choices": [', contentType: 'application/json' },
+    );
+    for (const kind of ['rate_limited', 'server', 'bad_response'])
+      expect((await failure(client.chat(ask('flaky')))).kind).toBe(kind);
     await expect(client.chat(ask('flaky'))).resolves.toMatchObject({ cached: false, content: 'echo: flaky' });
     expect(fake.chats).toHaveLength(4);
   });
@@ -373,14 +522,22 @@ describe('LLM client: refusals are final, and cached like answers', () => {
 function unsupportedParameter(param: string, instead: string): FakeReply {
   return {
     status: 400,
-    body: { error: { message: `Unsupported parameter: '${param}' is not supported with this model. Use '${instead}' instead.`, type: 'invalid_request_error', param, code: 'unsupported_parameter' } },
+    body: {
+      error: {
+        message: `Unsupported parameter: '${param}' is not supported with this model. Use '${instead}' instead.`,
+        type: 'invalid_request_error',
+        param,
+        code: 'unsupported_parameter',
+      },
+    },
   };
 }
 const unsupportedTemperature: FakeReply = {
   status: 400,
   body: {
     error: {
-      message: "Unsupported value: 'temperature' does not support 0.01 with this model. Only the default (1) value is supported.",
+      message:
+        "Unsupported value: 'temperature' does not support 0.01 with this model. Only the default (1) value is supported.",
       type: 'invalid_request_error',
       param: 'temperature',
       code: 'unsupported_value',
@@ -403,43 +560,82 @@ describe('LLM client: the token-limit field and temperature', () => {
   });
 
   it('follows explicit settings over the model name', async () => {
-    const { db, fake, endpoint } = await setup({ models: ['o3'] }, { model: 'o3', tokenLimitParam: 'max_tokens', temperatureParam: 'send' });
+    const { db, fake, endpoint } = await setup(
+      { models: ['o3'] },
+      { model: 'o3', tokenLimitParam: 'max_tokens', temperatureParam: 'send' },
+    );
     await createLlmClient(db, endpoint, unavailableKeyStore).chat(ask('as told'));
     expect(fake.chats[0]!.body).toMatchObject({ max_tokens: 64, temperature: 0.01 });
   });
 
   it('switches to max_completion_tokens once when the server rejects max_tokens, and keys the cache on what was sent', async () => {
     // A deployment whose name does not give away a reasoning model (Azure-style), so 'auto' guesses wrong.
-    const { db, fake, endpoint } = await setup({ models: ['my-deployment'] }, { model: 'my-deployment', temperatureParam: 'omit' });
-    fake.onChat = (body) => (has(body, 'max_tokens') ? unsupportedParameter('max_tokens', 'max_completion_tokens') : undefined);
+    const { db, fake, endpoint } = await setup(
+      { models: ['my-deployment'] },
+      { model: 'my-deployment', temperatureParam: 'omit' },
+    );
+    fake.onChat = (body) =>
+      has(body, 'max_tokens') ? unsupportedParameter('max_tokens', 'max_completion_tokens') : undefined;
     const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
     const r = await client.chat(ask('think'));
-    expect(r).toMatchObject({ content: 'echo: think', cached: false, sentParams: { tokenLimitParam: 'max_completion_tokens', temperature: false } });
+    expect(r).toMatchObject({
+      content: 'echo: think',
+      cached: false,
+      sentParams: { tokenLimitParam: 'max_completion_tokens', temperature: false },
+    });
     expect(fake.chats.map((c) => has(c.body, 'max_tokens'))).toEqual([true, false]);
     expect(fake.chats[1]!.body).toMatchObject({ max_completion_tokens: 64 });
     const rows = listLlmCalls(db).reverse();
-    expect(rows.map((x) => [x.status, x.error_kind])).toEqual([['error', 'bad_request'], ['ok', null]]);
+    expect(rows.map((x) => [x.status, x.error_kind])).toEqual([
+      ['error', 'bad_request'],
+      ['ok', null],
+    ]);
     expect(rows[0]!.request_hash).not.toBe(rows[1]!.request_hash);
     expect(rows[1]!.request_hash).toBe(r.requestHash);
     expect(r.requestHash).toBe(
-      requestHash({ baseUrl: fake.url, model: 'my-deployment', messages: [{ role: 'user', content: 'think' }], imageSha256: [], temperature: null, maxTokens: 64, tokenLimitParam: 'max_completion_tokens' }),
+      requestHash({
+        baseUrl: fake.url,
+        model: 'my-deployment',
+        messages: [{ role: 'user', content: 'think' }],
+        imageSha256: [],
+        temperature: null,
+        maxTokens: 64,
+        tokenLimitParam: 'max_completion_tokens',
+      }),
     );
     // Learned for the process: the next request goes out right the first time, and the same one is cached.
     await createLlmClient(db, endpoint, unavailableKeyStore).chat(ask('think again'));
-    await expect(createLlmClient(db, endpoint, unavailableKeyStore).chat(ask('think'))).resolves.toMatchObject({ cached: true, callId: r.callId });
+    await expect(
+      createLlmClient(db, endpoint, unavailableKeyStore).chat(ask('think')),
+    ).resolves.toMatchObject({ cached: true, callId: r.callId });
     expect(fake.chats).toHaveLength(3);
     expect(has(fake.chats[2]!.body, 'max_completion_tokens')).toBe(true);
   });
 
   it('switches back to max_tokens for a server that does not know max_completion_tokens', async () => {
-    const { db, fake, endpoint } = await setup({ models: ['gpt-5-local'] }, { model: 'gpt-5-local', temperatureParam: 'send' });
+    const { db, fake, endpoint } = await setup(
+      { models: ['gpt-5-local'] },
+      { model: 'gpt-5-local', temperatureParam: 'send' },
+    );
     fake.onChat = (body) =>
       has(body, 'max_completion_tokens')
-        ? { status: 400, body: { object: 'error', message: "[{'type': 'extra_forbidden', 'loc': ('body', 'max_completion_tokens'), 'msg': 'Extra inputs are not permitted'}]", type: 'BadRequestError', code: 400 } }
+        ? {
+            status: 400,
+            body: {
+              object: 'error',
+              message:
+                "[{'type': 'extra_forbidden', 'loc': ('body', 'max_completion_tokens'), 'msg': 'Extra inputs are not permitted'}]",
+              type: 'BadRequestError',
+              code: 400,
+            },
+          }
         : undefined;
     const r = await createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast }).chat(ask('local'));
     expect(r.sentParams.tokenLimitParam).toBe('max_tokens');
-    expect(fake.chats.map((c) => Object.keys(c.body).filter((k) => /tokens/.test(k)))).toEqual([['max_completion_tokens'], ['max_tokens']]);
+    expect(fake.chats.map((c) => Object.keys(c.body).filter((k) => /tokens/.test(k)))).toEqual([
+      ['max_completion_tokens'],
+      ['max_tokens'],
+    ]);
   });
 
   it('leaves the temperature out once the model rejects it', async () => {
@@ -453,15 +649,35 @@ describe('LLM client: the token-limit field and temperature', () => {
   it('tries the other field only once, and does not switch on a 400 about something else', async () => {
     const { db, fake, endpoint } = await setup();
     fake.onChat = (body) =>
-      has(body, 'max_tokens') ? unsupportedParameter('max_tokens', 'max_completion_tokens') : unsupportedParameter('max_completion_tokens', 'max_tokens');
-    const e = await failure(createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast }).chat(ask('neither')));
+      has(body, 'max_tokens')
+        ? unsupportedParameter('max_tokens', 'max_completion_tokens')
+        : unsupportedParameter('max_completion_tokens', 'max_tokens');
+    const e = await failure(
+      createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast }).chat(ask('neither')),
+    );
     expect(e.kind).toBe('bad_request');
     expect(e.message).toContain("'max_completion_tokens' is not supported");
     expect(fake.chats).toHaveLength(2);
 
     const other = await setup();
-    other.fake.onChat = () => ({ status: 400, body: { error: { message: "Invalid 'messages[0].content': string too long.", type: 'invalid_request_error', param: 'messages', code: 'string_above_max_length' } } });
-    expect((await failure(createLlmClient(other.db, other.endpoint, unavailableKeyStore, { retry: fast }).chat(ask('long')))).kind).toBe('bad_request');
+    other.fake.onChat = () => ({
+      status: 400,
+      body: {
+        error: {
+          message: "Invalid 'messages[0].content': string too long.",
+          type: 'invalid_request_error',
+          param: 'messages',
+          code: 'string_above_max_length',
+        },
+      },
+    });
+    expect(
+      (
+        await failure(
+          createLlmClient(other.db, other.endpoint, unavailableKeyStore, { retry: fast }).chat(ask('long')),
+        )
+      ).kind,
+    ).toBe('bad_request');
     expect(other.fake.chats).toHaveLength(1);
   });
 });
@@ -507,7 +723,9 @@ describe('LLM client: throughput at zero latency', () => {
     const t0 = performance.now();
     await Promise.all(Array.from({ length: n }, (_, i) => client.chat(ask(`throughput ${i}`))));
     const perSecond = n / ((performance.now() - t0) / 1000);
-    console.info(`llm client: ${perSecond.toFixed(0)} calls/s (fake server in-process, 0 ms latency, 16 in flight)`);
+    console.info(
+      `llm client: ${perSecond.toFixed(0)} calls/s (fake server in-process, 0 ms latency, 16 in flight)`,
+    );
     expect(fake.chats).toHaveLength(n + 1);
     expect(listLlmCalls(db, 10_000).filter((r) => r.status === 'ok')).toHaveLength(n + 1);
     // A loose floor: a loaded 2-core CI box must not flake; the figure above is the measurement.

@@ -8,7 +8,12 @@ import { listLlmCalls, upsertEndpoint, type LlmEndpointInput } from '../../src/m
 import type { Db } from '../../src/main/db/types';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
 import { probeEndpoint } from '../../src/main/llm/probe';
-import { startFakeOpenAi, type FakeOpenAi, type FakeOpenAiOptions, type FakeReply } from '../fixtures/fake-openai';
+import {
+  startFakeOpenAi,
+  type FakeOpenAi,
+  type FakeOpenAiOptions,
+  type FakeReply,
+} from '../fixtures/fake-openai';
 
 const KEY = 'sk-probe-SECRET-abcdef0123456789';
 let servers: FakeOpenAi[] = [];
@@ -43,11 +48,16 @@ async function probe(
   return { result, fake, db, endpoint };
 }
 
-const statuses = (p: EndpointProbe): Record<string, string> => Object.fromEntries(p.checks.map((c) => [c.name, c.status]));
+const statuses = (p: EndpointProbe): Record<string, string> =>
+  Object.fromEntries(p.checks.map((c) => [c.name, c.status]));
 
 describe('probeEndpoint', () => {
   it('passes every check on a healthy vision endpoint, looking at a real image', async () => {
-    const { result, fake, db } = await probe({ apiKey: KEY }, { keyRef: { kind: 'env', name: 'PROBE_KEY' } }, { PROBE_KEY: KEY });
+    const { result, fake, db } = await probe(
+      { apiKey: KEY },
+      { keyRef: { kind: 'env', name: 'PROBE_KEY' } },
+      { PROBE_KEY: KEY },
+    );
     expect(statuses(result)).toEqual({ key: 'ok', reachable: 'ok', model: 'ok', chat: 'ok', vision: 'ok' });
     expect(result.ok).toBe(true);
     expect(result.advice).toMatch(/ready to use/);
@@ -81,15 +91,30 @@ describe('probeEndpoint', () => {
   });
 
   it('reports a wrong key as a key failure, with where to fix it and without the key', async () => {
-    const { result } = await probe({ apiKey: 'sk-the-real-one-123456' }, { keyRef: { kind: 'env', name: 'PROBE_KEY' } }, { PROBE_KEY: KEY });
-    expect(statuses(result)).toMatchObject({ key: 'failed', reachable: 'ok', model: 'skipped', vision: 'skipped' });
+    const { result } = await probe(
+      { apiKey: 'sk-the-real-one-123456' },
+      { keyRef: { kind: 'env', name: 'PROBE_KEY' } },
+      { PROBE_KEY: KEY },
+    );
+    expect(statuses(result)).toMatchObject({
+      key: 'failed',
+      reachable: 'ok',
+      model: 'skipped',
+      vision: 'skipped',
+    });
     expect(result.advice).toMatch(/Check the key in the environment variable PROBE_KEY/);
     expect(JSON.stringify(result)).not.toContain('SECRET');
   });
 
   it('reports a missing environment variable before calling anything', async () => {
     const { result, fake } = await probe({}, { keyRef: { kind: 'env', name: 'PROBE_KEY_UNSET' } });
-    expect(statuses(result)).toEqual({ key: 'failed', reachable: 'skipped', model: 'skipped', chat: 'skipped', vision: 'skipped' });
+    expect(statuses(result)).toEqual({
+      key: 'failed',
+      reachable: 'skipped',
+      model: 'skipped',
+      chat: 'skipped',
+      vision: 'skipped',
+    });
     expect(result.advice).toMatch(/PROBE_KEY_UNSET.*not set/);
     expect(fake.modelListRequests + fake.chats.length).toBe(0);
   });
@@ -126,11 +151,25 @@ describe('probeEndpoint', () => {
     await fake.close();
     const { db } = openDatabase(':memory:');
     const endpoint = upsertEndpoint(db, {
-      name: 'gone', baseUrl: url, model: 'm', role: 'both', temperature: 0.01, maxTokens: 8, concurrency: 1,
-      requestsPerMinute: null, timeoutMs: 2000, keyRef: { kind: 'none' },
+      name: 'gone',
+      baseUrl: url,
+      model: 'm',
+      role: 'both',
+      temperature: 0.01,
+      maxTokens: 8,
+      concurrency: 1,
+      requestsPerMinute: null,
+      timeoutMs: 2000,
+      keyRef: { kind: 'none' },
     });
     const result = await probeEndpoint(db, endpoint, unavailableKeyStore, { retry: { retries: 0 } });
-    expect(statuses(result)).toEqual({ key: 'ok', reachable: 'failed', model: 'skipped', chat: 'skipped', vision: 'skipped' });
+    expect(statuses(result)).toEqual({
+      key: 'ok',
+      reachable: 'failed',
+      model: 'skipped',
+      chat: 'skipped',
+      vision: 'skipped',
+    });
     expect(result.advice).toMatch(/Cannot reach .*Is the server running/);
   });
 
@@ -140,8 +179,16 @@ describe('probeEndpoint', () => {
     fake.onChat = () => ({ body: { choices: [] } });
     const { db } = openDatabase(':memory:');
     const endpoint = upsertEndpoint(db, {
-      name: 'garbage', baseUrl: fake.url, model: 'fake-vl', role: 'both', temperature: 0.01, maxTokens: 8, concurrency: 1,
-      requestsPerMinute: null, timeoutMs: 2000, keyRef: { kind: 'none' },
+      name: 'garbage',
+      baseUrl: fake.url,
+      model: 'fake-vl',
+      role: 'both',
+      temperature: 0.01,
+      maxTokens: 8,
+      concurrency: 1,
+      requestsPerMinute: null,
+      timeoutMs: 2000,
+      keyRef: { kind: 'none' },
     });
     const result = await probeEndpoint(db, endpoint, unavailableKeyStore, { retry: { retries: 0 } });
     expect(statuses(result)).toMatchObject({ model: 'ok', chat: 'failed', vision: 'skipped' });
@@ -152,24 +199,48 @@ describe('probeEndpoint', () => {
 // Exactly what api.openai.com answers for a field the model does not take.
 const rejects = (param: string, instead: string): FakeReply => ({
   status: 400,
-  body: { error: { message: `Unsupported parameter: '${param}' is not supported with this model. Use '${instead}' instead.`, type: 'invalid_request_error', param, code: 'unsupported_parameter' } },
+  body: {
+    error: {
+      message: `Unsupported parameter: '${param}' is not supported with this model. Use '${instead}' instead.`,
+      type: 'invalid_request_error',
+      param,
+      code: 'unsupported_parameter',
+    },
+  },
 });
 
 describe('probeEndpoint: which request fields the server takes', () => {
   it('says when the server wants max_completion_tokens instead of max_tokens, and how to save that', async () => {
     const fake = await startFakeOpenAi({ models: ['reasoner'] });
     servers.push(fake);
-    fake.onChat = (body) => ('max_tokens' in body ? rejects('max_tokens', 'max_completion_tokens') : undefined);
+    fake.onChat = (body) =>
+      'max_tokens' in body ? rejects('max_tokens', 'max_completion_tokens') : undefined;
     const { db } = openDatabase(':memory:');
     const endpoint = upsertEndpoint(db, {
-      name: 'reasoner', baseUrl: fake.url, model: 'reasoner', role: 'both', temperature: 0.01, maxTokens: 64, concurrency: 1,
-      requestsPerMinute: null, timeoutMs: 3000, keyRef: { kind: 'none' },
+      name: 'reasoner',
+      baseUrl: fake.url,
+      model: 'reasoner',
+      role: 'both',
+      temperature: 0.01,
+      maxTokens: 64,
+      concurrency: 1,
+      requestsPerMinute: null,
+      timeoutMs: 3000,
+      keyRef: { kind: 'none' },
     });
     const result = await probeEndpoint(db, endpoint, unavailableKeyStore, { retry: { retries: 0 } });
-    expect(statuses(result)).toEqual({ key: 'ok', reachable: 'ok', model: 'ok', chat: 'warning', vision: 'ok' });
+    expect(statuses(result)).toEqual({
+      key: 'ok',
+      reachable: 'ok',
+      model: 'ok',
+      chat: 'warning',
+      vision: 'ok',
+    });
     expect(result.ok).toBe(true);
     expect(result.sentParams).toEqual({ tokenLimitParam: 'max_completion_tokens', temperature: true });
-    expect(result.checks.find((c) => c.name === 'chat')!.detail).toMatch(/sent the token limit as max_completion_tokens \(the server rejects max_tokens\)/);
+    expect(result.checks.find((c) => c.name === 'chat')!.detail).toMatch(
+      /sent the token limit as max_completion_tokens \(the server rejects max_tokens\)/,
+    );
     expect(result.advice).toMatch(/set the token limit field to max_completion_tokens/);
     // One rejected request, then both answers with the field that works.
     expect(fake.chats.map((c) => 'max_completion_tokens' in c.body)).toEqual([false, true, true]);
@@ -180,12 +251,31 @@ describe('probeEndpoint: which request fields the server takes', () => {
     servers.push(strict);
     strict.onChat = (body) =>
       'temperature' in body
-        ? { status: 400, body: { error: { message: "Unsupported value: 'temperature' does not support 0.01 with this model. Only the default (1) value is supported.", type: 'invalid_request_error', param: 'temperature', code: 'unsupported_value' } } }
+        ? {
+            status: 400,
+            body: {
+              error: {
+                message:
+                  "Unsupported value: 'temperature' does not support 0.01 with this model. Only the default (1) value is supported.",
+                type: 'invalid_request_error',
+                param: 'temperature',
+                code: 'unsupported_value',
+              },
+            },
+          }
         : undefined;
     const { db } = openDatabase(':memory:');
     const endpoint = upsertEndpoint(db, {
-      name: 'strict', baseUrl: strict.url, model: 'fake-vl', role: 'reconstructor', temperature: 0.01, maxTokens: 64, concurrency: 1,
-      requestsPerMinute: null, timeoutMs: 3000, keyRef: { kind: 'none' },
+      name: 'strict',
+      baseUrl: strict.url,
+      model: 'fake-vl',
+      role: 'reconstructor',
+      temperature: 0.01,
+      maxTokens: 64,
+      concurrency: 1,
+      requestsPerMinute: null,
+      timeoutMs: 3000,
+      keyRef: { kind: 'none' },
     });
     const r = await probeEndpoint(db, endpoint, unavailableKeyStore, { retry: { retries: 0 } });
     expect(statuses(r)).toMatchObject({ chat: 'warning' });

@@ -8,7 +8,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 
 interface Body {
-  messages: { role: string; content: string | { type: string; text?: string; image_url?: { url: string } }[] }[];
+  messages: {
+    role: string;
+    content: string | { type: string; text?: string; image_url?: { url: string } }[];
+  }[];
 }
 
 const COLOURS = ['red', 'blue', 'green', 'black', 'white', 'grey', 'yellow', 'purple'];
@@ -31,15 +34,24 @@ export function promptOf(body: Body): { text: string; image: string | null } {
 /** What the server saw: the same prompt about the same image bytes is the same key. */
 export function requestKey(body: Body): string {
   const { text, image } = promptOf(body);
-  return createHash('sha256').update(text).update('\0').update(image ?? '').digest('hex');
+  return createHash('sha256')
+    .update(text)
+    .update('\0')
+    .update(image ?? '')
+    .digest('hex');
 }
 
 /** A deterministic stand-in MLLM: a short caption, short answers (some "cannot tell"), a merged caption. */
 export function scriptedAnswer(body: Body): string {
   const { text, image } = promptOf(body);
-  const h = createHash('sha256').update(text).update(image ?? '').digest();
-  if (image === null) return `A person described from ${text.split('\n').filter((l) => l.startsWith('A: ')).length} answers.`;
-  if (text.startsWith('Describe the person')) return `A person in a ${COLOURS[h[0]! % COLOURS.length]} jacket.`;
+  const h = createHash('sha256')
+    .update(text)
+    .update(image ?? '')
+    .digest();
+  if (image === null)
+    return `A person described from ${text.split('\n').filter((l) => l.startsWith('A: ')).length} answers.`;
+  if (text.startsWith('Describe the person'))
+    return `A person in a ${COLOURS[h[0]! % COLOURS.length]} jacket.`;
   if (h[1]! % 4 === 0) return 'cannot tell';
   return `${COLOURS[h[2]! % COLOURS.length]} ${['striped', 'plain', 'small', 'large', 'long', 'short'][h[3]! % 6]}`;
 }
@@ -49,7 +61,11 @@ export async function imageFolder(n: number, prefix = 'mtg-imgs-'): Promise<stri
   const root = mkdtempSync(join(tmpdir(), prefix));
   await Promise.all(
     Array.from({ length: n }, async (_, i) => {
-      const bytes = await sharp({ create: { width: 16, height: 32, channels: 3, background: { r: i % 256, g: (i >> 8) % 256, b: 120 } } }).png().toBuffer();
+      const bytes = await sharp({
+        create: { width: 16, height: 32, channels: 3, background: { r: i % 256, g: (i >> 8) % 256, b: 120 } },
+      })
+        .png()
+        .toBuffer();
       writeFileSync(join(root, `p${String(i).padStart(5, '0')}.png`), bytes);
     }),
   );

@@ -26,7 +26,10 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-function ctgi(args: string[]): { kill: (s: NodeJS.Signals) => void; exit: Promise<{ code: number | null; signal: string | null; out: string; err: string }> } {
+function ctgi(args: string[]): {
+  kill: (s: NodeJS.Signals) => void;
+  exit: Promise<{ code: number | null; signal: string | null; out: string; err: string }>;
+} {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -59,7 +62,20 @@ describe('ctgi mtg survives being killed', () => {
   it('SIGKILL mid-job, then --resume: one caption per image, no round lost, nothing answered twice', async () => {
     const ws = join(mkdtempSync(join(tmpdir(), 'mtg-kill-ws-')), 'ws.sqlite');
     expect((await ctgi(['import', '--workspace', ws, '--folder', root]).exit).code).toBe(0);
-    const saved = await ctgi(['endpoints', '--workspace', ws, '--save', 'fake', '--base-url', fake.url, '--model', 'fake-vl', '--concurrency', '16', '--no-key']).exit;
+    const saved = await ctgi([
+      'endpoints',
+      '--workspace',
+      ws,
+      '--save',
+      'fake',
+      '--base-url',
+      fake.url,
+      '--model',
+      'fake-vl',
+      '--concurrency',
+      '16',
+      '--no-key',
+    ]).exit;
     expect(saved.code, saved.err).toBe(0);
 
     const answered = new Map<string, number>();
@@ -69,7 +85,10 @@ describe('ctgi mtg survives being killed', () => {
     let gate: 'open' | 'questions' | 'closed' = 'open';
     let held = 0;
     fake.onChat = (body) => {
-      if (gate === 'closed' || (gate === 'questions' && !JSON.stringify(body.messages).includes('image_url'))) {
+      if (
+        gate === 'closed' ||
+        (gate === 'questions' && !JSON.stringify(body.messages).includes('image_url'))
+      ) {
         held++;
         return { hang: true };
       }
@@ -108,7 +127,10 @@ describe('ctgi mtg survives being killed', () => {
     gate = 'open';
     const resumed = await ctgi(['mtg', '--workspace', ws, '--resume', String(mid.job), '--json']).exit;
     expect(resumed.code, resumed.err).toBe(0);
-    const report = JSON.parse(resumed.out) as { job: { status: string; done: number; total: number; attempts: number }; runs: { done: number; failed: number } };
+    const report = JSON.parse(resumed.out) as {
+      job: { status: string; done: number; total: number; attempts: number };
+      runs: { done: number; failed: number };
+    };
     expect(report.job).toMatchObject({ status: 'done', done: N, total: N, attempts: 2 });
     expect(report.runs).toMatchObject({ done: N, failed: 0 });
 

@@ -5,7 +5,13 @@ import { evalMtgQuality, formatQuality } from '../../scripts/eval-mtg-quality';
 
 describe('MTG caption quality (synthetic world, noisy oracle)', () => {
   it('reconstructed captions beat initial captions on attribute recall; with verification, precision holds too', async () => {
-    const r = await evalMtgQuality({ identities: 20, views: 2, wrongRate: 0.1, hallucinationRate: 0.1, rounds: 6 });
+    const r = await evalMtgQuality({
+      identities: 20,
+      views: 2,
+      wrongRate: 0.1,
+      hallucinationRate: 0.1,
+      rounds: 6,
+    });
     console.log(formatQuality(r));
     expect(r.failed).toBe(0);
     expect(r.reconstructed.recall).toBeGreaterThan(r.initial.recall + 0.2);
@@ -22,7 +28,13 @@ describe('MTG caption quality (synthetic world, noisy oracle)', () => {
   });
 
   it('with a noiseless oracle the reconstruction states nothing false', async () => {
-    const r = await evalMtgQuality({ identities: 10, views: 1, wrongRate: 0, hallucinationRate: 0, rounds: 6 });
+    const r = await evalMtgQuality({
+      identities: 10,
+      views: 1,
+      wrongRate: 0,
+      hallucinationRate: 0,
+      rounds: 6,
+    });
     expect(r.reconstructed.precision).toBe(1);
     // A truthful model confirms every true answer: verification then costs calls, never facts.
     expect(r.verified!.unverified).toBe(0);

@@ -118,7 +118,22 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
   });
 
   it('prints the evaluation job’s progress on stderr and its report with the checks-at-once setting', async () => {
-    const r = await ctgi('eval', '--model', 'toy', '--mti', '--vqa', 'oracle', '--queries', 'one-attribute', '--xi', '2', '--limit', '6', '--check-concurrency', '3');
+    const r = await ctgi(
+      'eval',
+      '--model',
+      'toy',
+      '--mti',
+      '--vqa',
+      'oracle',
+      '--queries',
+      'one-attribute',
+      '--xi',
+      '2',
+      '--limit',
+      '6',
+      '--check-concurrency',
+      '3',
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/MTI #\d+: \d+\/6 queries/);
     expect(r.out).toMatch(/6 queries, gallery \d+/);
@@ -131,7 +146,9 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
   it('cancels an evaluation mid-way and continues it without redoing the queries already done', async () => {
     const w = openWorkspace(ws, { resumeJobs: false });
     try {
-      const modelId = asModelId((w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id);
+      const modelId = asModelId(
+        (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
+      );
       const settled = (id: Job['id']): Promise<Job> =>
         new Promise((resolve) => {
           const check = (j: Job): void => {
@@ -143,9 +160,18 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
           const off = w.bus.on('jobs:progress', check);
           check(w.jobs.get(id));
         });
-      const { job } = startEvalMti(w, { modelId, queries: 'one-attribute', vqaEndpoint: 'slow', limit: 24, parallel: 2, params: { xi: 2 } });
+      const { job } = startEvalMti(w, {
+        modelId,
+        queries: 'one-attribute',
+        vqaEndpoint: 'slow',
+        limit: 24,
+        parallel: 2,
+        params: { xi: 2 },
+      });
       expect(job.kind).toBe('eval-mti');
-      await expect.poll(() => w.jobs.get(job.id).done, { timeout: 60_000, interval: 50 }).toBeGreaterThanOrEqual(3);
+      await expect
+        .poll(() => w.jobs.get(job.id).done, { timeout: 60_000, interval: 50 })
+        .toBeGreaterThanOrEqual(3);
       const cancelled = await w.jobs.cancel(job.id);
       expect(cancelled.status).toBe('cancelled');
       expect(cancelled.total).toBe(24);

@@ -32,15 +32,23 @@ afterAll(async () => {
 async function another(opts: OracleOptions): Promise<{ oracle: OracleServer; client: OpenAI }> {
   const o = await startOracle({ world: world.dir, ...opts });
   started.push(o);
-  return { oracle: o, client: new OpenAI({ baseURL: o.url, apiKey: opts.apiKey ?? 'unused', maxRetries: 0 }) };
+  return {
+    oracle: o,
+    client: new OpenAI({ baseURL: o.url, apiKey: opts.apiKey ?? 'unused', maxRetries: 0 }),
+  };
 }
 
-const dataUrl = (bytes: Buffer, type = 'image/jpeg'): string => `data:${type};base64,${bytes.toString('base64')}`;
+const dataUrl = (bytes: Buffer, type = 'image/jpeg'): string =>
+  `data:${type};base64,${bytes.toString('base64')}`;
 
 async function ask(c: OpenAI, image: string | null, text: string, model = 'oracle-vl'): Promise<string> {
   const content: OpenAI.Chat.ChatCompletionContentPart[] = [{ type: 'text', text }];
   if (image) content.unshift({ type: 'image_url', image_url: { url: image } });
-  const r = await c.chat.completions.create({ model, messages: [{ role: 'user', content }], temperature: 0.01 });
+  const r = await c.chat.completions.create({
+    model,
+    messages: [{ role: 'user', content }],
+    temperature: 0.01,
+  });
   return r.choices[0]?.message.content ?? '';
 }
 
@@ -48,31 +56,54 @@ async function ask(c: OpenAI, image: string | null, text: string, model = 'oracl
 async function variants(file: string): Promise<Record<'original' | 'resized-jpeg', string>> {
   const bytes = await readFile(path.join(world.imageRoot, file));
   const resized = await sharp(bytes).resize(128, 384, { fit: 'fill' }).jpeg({ quality: 75 }).toBuffer();
-  return { original: dataUrl(bytes, file.endsWith('.png') ? 'image/png' : 'image/jpeg'), 'resized-jpeg': dataUrl(resized) };
+  return {
+    original: dataUrl(bytes, file.endsWith('.png') ? 'image/png' : 'image/jpeg'),
+    'resized-jpeg': dataUrl(resized),
+  };
 }
 
 /** Whole-word test that does not see "shirt" inside "t-shirt". */
-const says = (text: string, word: string): boolean => new RegExp(`(?<![\\w-])${word}(?![\\w-])`, 'i').test(text);
+const says = (text: string, word: string): boolean =>
+  new RegExp(`(?<![\\w-])${word}(?![\\w-])`, 'i').test(text);
 
 /** Pool questions and how to tell a right answer from the truth. */
 const CHECKS: { q: string; right: (answer: string, a: PersonAttributes) => boolean }[] = [
   { q: "What colour is the person's upper-body clothing?", right: (x, a) => says(x, a.top.colour) },
-  { q: 'What kind of garment is the person wearing on the upper body?', right: (x, a) => says(x, a.top.type) },
+  {
+    q: 'What kind of garment is the person wearing on the upper body?',
+    right: (x, a) => says(x, a.top.type),
+  },
   { q: 'Are the sleeves of the upper-body garment short or long?', right: (x, a) => says(x, a.top.sleeves) },
   { q: "What colour is the garment on the person's lower body?", right: (x, a) => says(x, a.bottom.colour) },
   { q: 'What type of lower-body garment is the person wearing?', right: (x, a) => says(x, a.bottom.type) },
-  { q: "Is the garment on the person's lower body short or long?", right: (x, a) => says(x, a.bottom.length) },
+  {
+    q: "Is the garment on the person's lower body short or long?",
+    right: (x, a) => says(x, a.bottom.length),
+  },
   { q: "What colour are the person's shoes?", right: (x, a) => says(x, a.shoes.colour) },
   { q: "What colour is the person's hair?", right: (x, a) => says(x, a.hair.colour) },
   { q: 'What is the hair length?', right: (x, a) => says(x, a.hair.length) },
   { q: 'Is the person a man or a woman?', right: (x, a) => says(x, a.sex) },
-  { q: 'Does the person look young, middle-aged or elderly?', right: (x, a) => says(x, a.ageGroup === 'adult' ? 'adult' : a.ageGroup) },
+  {
+    q: 'Does the person look young, middle-aged or elderly?',
+    right: (x, a) => says(x, a.ageGroup === 'adult' ? 'adult' : a.ageGroup),
+  },
   {
     q: 'Is the person carrying a bag or a backpack? If so, what kind and what colour?',
-    right: (x, a) => (a.bag.type === 'none' ? /^No\b/.test(x) : /^Yes\b/.test(x) && says(x, a.bag.type) && says(x, a.bag.colour as string)),
+    right: (x, a) =>
+      a.bag.type === 'none'
+        ? /^No\b/.test(x)
+        : /^Yes\b/.test(x) && says(x, a.bag.type) && says(x, a.bag.colour as string),
   },
-  { q: 'Is the person wearing a hat or a cap? If so, what colour?', right: (x, a) => (a.hat.type === 'none' ? /^No\b/.test(x) : /^Yes\b/.test(x) && says(x, a.hat.colour as string)) },
-  { q: 'Is the person wearing glasses?', right: (x, a) => /^(Yes|No)\b/.exec(x)?.[1] === (a.glasses ? 'Yes' : 'No') },
+  {
+    q: 'Is the person wearing a hat or a cap? If so, what colour?',
+    right: (x, a) =>
+      a.hat.type === 'none' ? /^No\b/.test(x) : /^Yes\b/.test(x) && says(x, a.hat.colour as string),
+  },
+  {
+    q: 'Is the person wearing glasses?',
+    right: (x, a) => /^(Yes|No)\b/.exec(x)?.[1] === (a.glasses ? 'Yes' : 'No'),
+  },
 ];
 
 /** Runs `fn` over items with a few requests in flight, as the app's limiter would. */
@@ -117,7 +148,11 @@ describe('the oracle over HTTP', () => {
         let right = 0;
         const wrong: string[] = [];
         for (const check of CHECKS) {
-          const answer = await ask(client, url, `${check.q} Answer in a few words. If it cannot be seen in the image, answer "cannot tell".`);
+          const answer = await ask(
+            client,
+            url,
+            `${check.q} Answer in a few words. If it cannot be seen in the image, answer "cannot tell".`,
+          );
           if (check.right(answer, img.attributes)) right++;
           else wrong.push(`${img.file}: ${check.q} → ${answer}`);
         }
@@ -125,24 +160,43 @@ describe('the oracle over HTTP', () => {
       });
       const right = results.reduce((n, r) => n + r.right, 0);
       const total = images.length * CHECKS.length;
-      expect(right / total, `${variant}: ${results.flatMap((r) => r.wrong).slice(0, 5).join('\n')}`).toBeGreaterThanOrEqual(0.95);
+      expect(
+        right / total,
+        `${variant}: ${results
+          .flatMap((r) => r.wrong)
+          .slice(0, 5)
+          .join('\n')}`,
+      ).toBeGreaterThanOrEqual(0.95);
     }
   }, 120_000);
 
   it("answers MTI's anchor check Yes for the person's own captions and No for a contradicting query", async () => {
-    const captions = JSON.parse(await readFile(path.join(world.dir, 'data_captions.json'), 'utf8')) as { img_path: string; captions: string[] }[];
+    const captions = JSON.parse(await readFile(path.join(world.dir, 'data_captions.json'), 'utf8')) as {
+      img_path: string;
+      captions: string[];
+    }[];
     const byFile = new Map(captions.map((c) => [c.img_path, c.captions]));
     for (const img of world.truth.images.slice(0, 15)) {
       const { 'resized-jpeg': url } = await variants(img.file);
       const own = (byFile.get(img.file) as string[])[0] as string;
-      const anchor = (q: string): string => `Can this text accurately describe the image? Text: ${q.replace(/\.$/, '')}. Answer Yes or No.`;
+      const anchor = (q: string): string =>
+        `Can this text accurately describe the image? Text: ${q.replace(/\.$/, '')}. Answer Yes or No.`;
       expect(await ask(client, url, anchor(own)), own).toBe('Yes');
       const wrongColour = img.attributes.top.colour === 'red' ? 'green' : 'red';
-      const wrongTop = own.replace(new RegExp(`\\b${img.attributes.top.colour} ${img.attributes.top.type}`), `${wrongColour} ${img.attributes.top.type}`);
+      const wrongTop = own.replace(
+        new RegExp(`\\b${img.attributes.top.colour} ${img.attributes.top.type}`),
+        `${wrongColour} ${img.attributes.top.type}`,
+      );
       expect(wrongTop).not.toBe(own);
       expect(await ask(client, url, anchor(wrongTop)), wrongTop).toBe('No');
       const otherSex = img.attributes.sex === 'man' ? 'A woman' : 'A man';
-      expect(await ask(client, url, anchor(`${otherSex} wearing ${img.attributes.bottom.colour} ${img.attributes.bottom.type}`))).toBe('No');
+      expect(
+        await ask(
+          client,
+          url,
+          anchor(`${otherSex} wearing ${img.attributes.bottom.colour} ${img.attributes.bottom.type}`),
+        ),
+      ).toBe('No');
     }
   });
 
@@ -179,13 +233,30 @@ describe('the oracle over HTTP', () => {
   it('refuses what it cannot use with a message that says what to send', async () => {
     const bad = async (body: Record<string, unknown>): Promise<APIError> =>
       (await client.chat.completions.create(body as never).catch((e: unknown) => e)) as APIError;
-    const http = await bad({ model: 'oracle-vl', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.jpg' } }] }] });
+    const http = await bad({
+      model: 'oracle-vl',
+      messages: [
+        { role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.jpg' } }] },
+      ],
+    });
     expect(http.status).toBe(400);
     expect(http.message).toMatch(/does not fetch image URLs.*data: URL/);
-    const garbage = await bad({ model: 'oracle-vl', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,bm90IGFuIGltYWdl' } }] }] });
+    const garbage = await bad({
+      model: 'oracle-vl',
+      messages: [
+        {
+          role: 'user',
+          content: [{ type: 'image_url', image_url: { url: 'data:image/png;base64,bm90IGFuIGltYWdl' } }],
+        },
+      ],
+    });
     expect(garbage.status).toBe(400);
     expect(garbage.message).toMatch(/Cannot decode the image/);
-    const stream = await bad({ model: 'oracle-vl', stream: true, messages: [{ role: 'user', content: 'hi' }] });
+    const stream = await bad({
+      model: 'oracle-vl',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(stream.status).toBe(400);
     expect(stream.message).toMatch(/Streaming is not supported/);
     const model = await bad({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
@@ -205,13 +276,18 @@ describe('the oracle over HTTP', () => {
     const { client: blind } = await another({ world: null });
     const img = world.truth.images[3] as (typeof world.truth.images)[number];
     const { 'resized-jpeg': url } = await variants(img.file);
-    expect(says(await ask(blind, url, "What colour are the person's shoes?"), img.attributes.shoes.colour)).toBe(true);
+    expect(
+      says(await ask(blind, url, "What colour are the person's shoes?"), img.attributes.shoes.colour),
+    ).toBe(true);
     expect(await ask(blind, url, 'Is the person wearing glasses?')).toBe('Cannot tell from this image.');
     expect(await ask(blind, url, 'Is the person a man or a woman?')).toBe('Cannot tell from this image.');
   });
 
   it('counts requests by kind at /v1/oracle/stats', async () => {
-    const before = (await (await fetch(`${oracle.url}/oracle/stats`)).json()) as { byKind: Record<string, number>; perception: { hits: number } };
+    const before = (await (await fetch(`${oracle.url}/oracle/stats`)).json()) as {
+      byKind: Record<string, number>;
+      perception: { hits: number };
+    };
     const { original } = await variants(world.truth.images[1]?.file as string);
     await ask(client, original, 'Describe the person in the image.');
     await ask(client, original, 'Is the person wearing glasses?');
@@ -243,14 +319,29 @@ describe("the app's endpoint probe", () => {
   };
 
   it('finds oracle-vl usable for images and oracle-text without vision', async () => {
-    expect(await probe('oracle-vl')).toMatchObject({ reachable: 'ok', model: 'ok', chat: 'ok', vision: 'ok' });
-    expect(await probe('oracle-text')).toMatchObject({ reachable: 'ok', model: 'ok', chat: 'ok', vision: 'failed' });
+    expect(await probe('oracle-vl')).toMatchObject({
+      reachable: 'ok',
+      model: 'ok',
+      chat: 'ok',
+      vision: 'ok',
+    });
+    expect(await probe('oracle-text')).toMatchObject({
+      reachable: 'ok',
+      model: 'ok',
+      chat: 'ok',
+      vision: 'failed',
+    });
   });
 });
 
 describe('fault knobs', () => {
   const hi = (c: OpenAI, opts: { timeout?: number } = {}): Promise<unknown> =>
-    c.chat.completions.create({ model: 'oracle-vl', messages: [{ role: 'user', content: 'Reply with the single word: ready' }] }, opts).catch((e: unknown) => e);
+    c.chat.completions
+      .create(
+        { model: 'oracle-vl', messages: [{ role: 'user', content: 'Reply with the single word: ready' }] },
+        opts,
+      )
+      .catch((e: unknown) => e);
 
   it('answers 429 with retry-after', async () => {
     const { client: c } = await another({ faults: { rate429: 1, retryAfterS: 7 } });
@@ -287,7 +378,8 @@ describe('fault knobs', () => {
     const retrying = c.withOptions({ maxRetries: 12 });
     const { original } = await variants(world.truth.images[2]?.file as string);
     const answers = new Set<string>();
-    for (let i = 0; i < 10; i++) answers.add(await ask(retrying, original, "What colour is the person's upper-body clothing?"));
+    for (let i = 0; i < 10; i++)
+      answers.add(await ask(retrying, original, "What colour is the person's upper-body clothing?"));
     expect(answers.size).toBe(1);
     const s = o.stats();
     expect(s.faults.rate429).toBeGreaterThan(0);
@@ -305,7 +397,9 @@ describe('fault knobs', () => {
 describe('ctgi oracle', () => {
   it('starts as a child process, prints its URL as JSON, serves, and stops on SIGTERM', async () => {
     const bin = path.resolve(import.meta.dirname, '../../bin/ctgi.mjs');
-    const child = spawn(process.execPath, [bin, 'oracle', '--world', world.dir, '--port', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'oracle', '--world', world.dir, '--port', '0', '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const line = await new Promise<string>((resolve, reject) => {
@@ -314,7 +408,9 @@ describe('ctgi oracle', () => {
         out += d.toString();
         if (out.includes('\n')) resolve(out.slice(0, out.indexOf('\n')));
       });
-      child.on('exit', (code) => reject(new Error(`ctgi oracle exited (${code}) before printing its URL: ${err}`)));
+      child.on('exit', (code) =>
+        reject(new Error(`ctgi oracle exited (${code}) before printing its URL: ${err}`)),
+      );
     });
     const info = JSON.parse(line) as { url: string; port: number; models: string[] };
     expect(info.url).toBe(`http://127.0.0.1:${info.port}/v1`);

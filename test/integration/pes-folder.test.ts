@@ -25,7 +25,10 @@ describe('ctgi pes on a model folder', () => {
     await writeToyClipFolder(base);
     const workspace = join(dir, 'ws.sqlite');
     const { io, out, err } = capture();
-    const code = await main(['pes', '--in', base, '--out', join(dir, 'toy-clip-248'), '--register', '--workspace', workspace], io);
+    const code = await main(
+      ['pes', '--in', base, '--out', join(dir, 'toy-clip-248'), '--register', '--workspace', workspace],
+      io,
+    );
     expect(err).toEqual([]);
     expect(code).toBe(0);
     expect(out.join('\n')).toMatch(/context 77 → 248/);
@@ -48,10 +51,16 @@ describe('ctgi pes on a model folder', () => {
 
   it('refuses to overwrite without --force, and refuses a folder that is already 248 tokens', async () => {
     const { io, err } = capture();
-    expect(await main(['pes', '--in', join(dir, 'toy-clip'), '--out', join(dir, 'toy-clip-248')], io)).toBe(2);
+    expect(await main(['pes', '--in', join(dir, 'toy-clip'), '--out', join(dir, 'toy-clip-248')], io)).toBe(
+      2,
+    );
     expect(err.join('\n')).toMatch(/--force/);
     const second = capture();
-    expect(await main(['pes', '--in', join(dir, 'toy-clip-248'), '--out', join(dir, 'twice')], second.io)).toBe(2);
-    expect(second.err.join('\n')).toMatch(/stretches a 77-token text encoder; this model's manifest says 248/);
+    expect(
+      await main(['pes', '--in', join(dir, 'toy-clip-248'), '--out', join(dir, 'twice')], second.io),
+    ).toBe(2);
+    expect(second.err.join('\n')).toMatch(
+      /stretches a 77-token text encoder; this model's manifest says 248/,
+    );
   });
 });

@@ -5,7 +5,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
 import { loadModelFolder, MANIFEST_FILE, TEXT_FILE, VISION_FILE } from '../../src/main/ml/models';
-import { TOY_CLIP_DIR, TOY_CLIP_NAME, TOY_EMBEDDING_DIM, writeToyClipFolder } from '../../src/main/synth/toy-clip';
+import {
+  TOY_CLIP_DIR,
+  TOY_CLIP_NAME,
+  TOY_EMBEDDING_DIM,
+  writeToyClipFolder,
+} from '../../src/main/synth/toy-clip';
 import { evaluateRetrieval, type QuerySet } from '../../src/main/synth/toy-clip/evaluate';
 import { makeWorld } from '../fixtures/world';
 
@@ -23,20 +28,39 @@ describe('ctgi synth writes a toy CLIP beside the people', () => {
   it('as a model folder that validates and registers, with the same bytes every time', async () => {
     const [a, b] = [path.join(scratch(), 'world'), path.join(scratch(), 'world')];
     const lines: string[] = [];
-    expect(await main(['synth', '--out', a, '-n', '3', '--views', '1', '--json'], { out: (l) => lines.push(l), err: () => {} })).toBe(0);
+    expect(
+      await main(['synth', '--out', a, '-n', '3', '--views', '1', '--json'], {
+        out: (l) => lines.push(l),
+        err: () => {},
+      }),
+    ).toBe(0);
     expect(await main(['synth', '--out', b, '-n', '3', '--views', '1'], quiet)).toBe(0);
     const clip = path.join(a, TOY_CLIP_DIR);
     expect((JSON.parse(lines.join('\n')) as { toyClip: string }).toyClip).toBe(clip);
-    for (const f of [VISION_FILE, TEXT_FILE, MANIFEST_FILE]) expect(sha(path.join(clip, f))).toBe(sha(path.join(b, TOY_CLIP_DIR, f)));
+    for (const f of [VISION_FILE, TEXT_FILE, MANIFEST_FILE])
+      expect(sha(path.join(clip, f))).toBe(sha(path.join(b, TOY_CLIP_DIR, f)));
 
     const folder = await loadModelFolder(clip);
-    expect(folder.manifest).toMatchObject({ name: TOY_CLIP_NAME, imageSize: [384, 128], resize: 'irra', contextLength: 77, embeddingDim: TOY_EMBEDDING_DIM });
+    expect(folder.manifest).toMatchObject({
+      name: TOY_CLIP_NAME,
+      imageSize: [384, 128],
+      resize: 'irra',
+      contextLength: 77,
+      embeddingDim: TOY_EMBEDDING_DIM,
+    });
     expect(folder.vision).toEqual({ input: 'pixel_values', output: 'image_embeds' });
-    expect(folder.text).toMatchObject({ input: 'input_ids', idsType: 'int64', attentionMask: null, output: 'text_embeds' });
+    expect(folder.text).toMatchObject({
+      input: 'input_ids',
+      idsType: 'int64',
+      attentionMask: null,
+      output: 'text_embeds',
+    });
 
     const out: string[] = [];
     const ws = path.join(scratch(), 'ws.sqlite');
-    expect(await main(['models', '-w', ws, '--register', clip], { out: (l) => out.push(l), err: () => {} })).toBe(0);
+    expect(
+      await main(['models', '-w', ws, '--register', clip], { out: (l) => out.push(l), err: () => {} }),
+    ).toBe(0);
     expect(out.join('\n')).toContain(`Registered #1 ${TOY_CLIP_NAME}`);
   });
 
@@ -47,10 +71,14 @@ describe('ctgi synth writes a toy CLIP beside the people', () => {
     expect(await main(['synth', '--out', dir, '-n', '2', '--views', '1'], io)).toBe(0);
     expect(await main(['synth', '--out', dir, '-n', '2', '--views', '1'], io)).toBe(2);
     expect(errors.at(-1)).toMatch(/already holds a synthetic world/);
-    expect(await main(['synth', '--out', dir, '-n', '2', '--views', '1', '--force', '--no-clip', '--json'], io)).toBe(0);
+    expect(
+      await main(['synth', '--out', dir, '-n', '2', '--views', '1', '--force', '--no-clip', '--json'], io),
+    ).toBe(0);
     expect(() => readFileSync(path.join(dir, TOY_CLIP_DIR, MANIFEST_FILE))).toThrow(/ENOENT/);
     expect(await main(['synth', '--out', dir, '-n', '2', '--views', '1', '--force'], io)).toBe(0);
-    expect(JSON.parse(readFileSync(path.join(dir, TOY_CLIP_DIR, MANIFEST_FILE), 'utf8'))).toMatchObject({ name: TOY_CLIP_NAME });
+    expect(JSON.parse(readFileSync(path.join(dir, TOY_CLIP_DIR, MANIFEST_FILE), 'utf8'))).toMatchObject({
+      name: TOY_CLIP_NAME,
+    });
   });
 });
 

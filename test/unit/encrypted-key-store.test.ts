@@ -30,7 +30,10 @@ describe('encrypted key store (the desktop app’s safe storage)', () => {
   });
 
   it('reports itself unavailable when the OS offers no encryption', () => {
-    const store = createEncryptedKeyStore('/nonexistent/keys.json', { ...cipher, isEncryptionAvailable: () => false });
+    const store = createEncryptedKeyStore('/nonexistent/keys.json', {
+      ...cipher,
+      isEncryptionAvailable: () => false,
+    });
     expect(store.available).toBe(false);
   });
 });

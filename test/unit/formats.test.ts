@@ -10,13 +10,26 @@ import {
 } from '../../src/main/datasets/formats';
 import { isImageName } from '../../src/main/datasets/walk';
 
-const cuhk = { split: 'train', captions: ['A man.'], file_path: 'CUHK01/0363004.png', processed_tokens: [['a', 'man']], id: 1 };
-const icfg = { split: 'test', captions: ['A woman.'], file_path: 'test/0027/0027_010_05_0303afternoon_1591_0.jpg', id: 27 };
+const cuhk = {
+  split: 'train',
+  captions: ['A man.'],
+  file_path: 'CUHK01/0363004.png',
+  processed_tokens: [['a', 'man']],
+  id: 1,
+};
+const icfg = {
+  split: 'test',
+  captions: ['A woman.'],
+  file_path: 'test/0027/0027_010_05_0303afternoon_1591_0.jpg',
+  id: 27,
+};
 const rstp = { id: 3903, img_path: '3903_c14_0007.jpg', captions: ['One.', 'Two.'], split: 'train' };
 
 describe('parseJson', () => {
   it('turns a syntax error position into line and column', () => {
-    expect(() => parseJson('[\n {"a": 1\n  "b": 2}]', 'x.json')).toThrow(/x\.json is not valid JSON at line 3, column 3/);
+    expect(() => parseJson('[\n {"a": 1\n  "b": 2}]', 'x.json')).toThrow(
+      /x\.json is not valid JSON at line 3, column 3/,
+    );
   });
   it('says a file that stops early may be cut short', () => {
     expect(() => parseJson('[{"a": ', 'x.json')).toThrow(/not valid JSON/);
@@ -64,13 +77,25 @@ describe('records to items', () => {
   it('keeps id as text, the split, the trimmed captions and a camera', () => {
     const { items, problems } = recordsToItems('rstpreid', [{ ...rstp, captions: [' One. ', ''] }]);
     expect(items).toEqual([
-      { relPath: '3903_c14_0007.jpg', label: 'record 1 (3903_c14_0007.jpg)', personId: '3903', split: 'train', camera: 'c14', captions: ['One.'] },
+      {
+        relPath: '3903_c14_0007.jpg',
+        label: 'record 1 (3903_c14_0007.jpg)',
+        personId: '3903',
+        split: 'train',
+        camera: 'c14',
+        captions: ['One.'],
+      },
     ]);
-    expect(problems).toEqual([{ severity: 'warning', item: 'record 1 (3903_c14_0007.jpg)', message: '1 empty caption(s) left out.' }]);
+    expect(problems).toEqual([
+      { severity: 'warning', item: 'record 1 (3903_c14_0007.jpg)', message: '1 empty caption(s) left out.' },
+    ]);
   });
 
   it('records without split (caption_all.json) get none; splits are case-insensitive', () => {
-    const { items } = recordsToItems('cuhk-pedes', [{ ...cuhk, split: undefined }, { ...cuhk, file_path: 'b.png', split: 'TEST' }]);
+    const { items } = recordsToItems('cuhk-pedes', [
+      { ...cuhk, split: undefined },
+      { ...cuhk, file_path: 'b.png', split: 'TEST' },
+    ]);
     expect(items.map((i) => i.split)).toEqual([null, 'test']);
   });
 
@@ -82,7 +107,11 @@ describe('records to items', () => {
       { ...cuhk, file_path: 'x.png', captions: [1, 2] },
     ]);
     expect(items).toHaveLength(1);
-    expect(problems.map((p) => p.item)).toEqual(['record 2 (CUHK01/0363004.png)', 'record 3 (CUHK01/0363004.png)', 'record 4 (x.png)']);
+    expect(problems.map((p) => p.item)).toEqual([
+      'record 2 (CUHK01/0363004.png)',
+      'record 3 (CUHK01/0363004.png)',
+      'record 4 (x.png)',
+    ]);
     expect(problems[1]?.message).toMatch(/repeats the image of record 1/);
   });
 });

@@ -1,7 +1,14 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/shared/contract';
-import { isLoopbackHost, newToken, readCookie, STATUS_BY_CODE, staticFileFor, tokensEqual } from '../../src/main/api/http';
+import {
+  isLoopbackHost,
+  newToken,
+  readCookie,
+  STATUS_BY_CODE,
+  staticFileFor,
+  tokensEqual,
+} from '../../src/main/api/http';
 
 describe('tokens', () => {
   it('are 32 URL-safe characters and differ every time', () => {
@@ -39,7 +46,16 @@ describe('staticFileFor', () => {
   });
 
   it('refuses anything that could leave the folder or reach hidden files', () => {
-    for (const p of ['/..', '/../etc/passwd', '/..%2fetc%2fpasswd', '/a/..%5c..%5cx', '/%00', '/.env', '/assets/.git/config', '/%E0%A4%A']) {
+    for (const p of [
+      '/..',
+      '/../etc/passwd',
+      '/..%2fetc%2fpasswd',
+      '/a/..%5c..%5cx',
+      '/%00',
+      '/.env',
+      '/assets/.git/config',
+      '/%E0%A4%A',
+    ]) {
       expect(staticFileFor(root, p), p).toBeNull();
     }
   });

@@ -50,7 +50,9 @@ describe('request hash', () => {
 
   it('is stable and ignores a trailing slash and parameter order', () => {
     expect(requestHash(base)).toBe(requestHash({ ...base, baseUrl: 'http://127.0.0.1:8000/v1/' }));
-    expect(requestHash({ ...base, params: { seed: 1, stop: ['.'] } })).toBe(requestHash({ ...base, params: { stop: ['.'], seed: 1 } }));
+    expect(requestHash({ ...base, params: { seed: 1, stop: ['.'] } })).toBe(
+      requestHash({ ...base, params: { stop: ['.'], seed: 1 } }),
+    );
   });
 
   it('changes with anything that changes the answer', () => {
@@ -73,7 +75,18 @@ describe('request hash', () => {
 
   it('keeps the key of a classic request (temperature + max_tokens), so caches from older versions still answer', () => {
     const v1 = createHash('sha256')
-      .update(JSON.stringify(['chat.v1', base.baseUrl, base.model, [['user', 'Describe the person.']], base.imageSha256, 0.01, 256, null]))
+      .update(
+        JSON.stringify([
+          'chat.v1',
+          base.baseUrl,
+          base.model,
+          [['user', 'Describe the person.']],
+          base.imageSha256,
+          0.01,
+          256,
+          null,
+        ]),
+      )
       .digest('hex');
     expect(requestHash(base)).toBe(v1);
     expect(requestHash({ ...base, tokenLimitParam: 'max_tokens' })).toBe(v1);
@@ -88,20 +101,55 @@ describe('request hash', () => {
 
 describe('request fields by model family', () => {
   it('knows the OpenAI reasoning families by name, with or without a provider prefix', () => {
-    for (const m of ['o1', 'o1-mini', 'o3', 'o3-mini-2025-01-31', 'o4-mini', 'gpt-5', 'gpt-5-mini', 'gpt-5.1', 'openai/o3-mini', 'azure:gpt-5-nano']) {
+    for (const m of [
+      'o1',
+      'o1-mini',
+      'o3',
+      'o3-mini-2025-01-31',
+      'o4-mini',
+      'gpt-5',
+      'gpt-5-mini',
+      'gpt-5.1',
+      'openai/o3-mini',
+      'azure:gpt-5-nano',
+    ]) {
       expect(isReasoningModel(m), m).toBe(true);
     }
-    for (const m of ['gpt-4o', 'gpt-4o-mini', 'gpt-4.1', 'Qwen/Qwen2-VL-7B-Instruct', 'qwen2.5vl:7b', 'llava-o1', 'gpt-50', 'o2-x', 'yolo3']) {
+    for (const m of [
+      'gpt-4o',
+      'gpt-4o-mini',
+      'gpt-4.1',
+      'Qwen/Qwen2-VL-7B-Instruct',
+      'qwen2.5vl:7b',
+      'llava-o1',
+      'gpt-50',
+      'o2-x',
+      'yolo3',
+    ]) {
       expect(isReasoningModel(m), m).toBe(false);
     }
   });
 
   it("resolves 'auto' by model family, and leaves explicit settings alone", () => {
     const auto = { tokenLimitParam: 'auto', temperatureParam: 'auto' } as const;
-    expect(sentParamsFor({ ...auto, model: 'gpt-4o' })).toEqual({ tokenLimitParam: 'max_tokens', temperature: true });
-    expect(sentParamsFor({ ...auto, model: 'o3-mini' })).toEqual({ tokenLimitParam: 'max_completion_tokens', temperature: false });
-    expect(sentParamsFor({ model: 'o3-mini', tokenLimitParam: 'max_tokens', temperatureParam: 'send' })).toEqual({ tokenLimitParam: 'max_tokens', temperature: true });
-    expect(sentParamsFor({ model: 'qwen2-vl', tokenLimitParam: 'max_completion_tokens', temperatureParam: 'omit' })).toEqual({
+    expect(sentParamsFor({ ...auto, model: 'gpt-4o' })).toEqual({
+      tokenLimitParam: 'max_tokens',
+      temperature: true,
+    });
+    expect(sentParamsFor({ ...auto, model: 'o3-mini' })).toEqual({
+      tokenLimitParam: 'max_completion_tokens',
+      temperature: false,
+    });
+    expect(
+      sentParamsFor({ model: 'o3-mini', tokenLimitParam: 'max_tokens', temperatureParam: 'send' }),
+    ).toEqual({ tokenLimitParam: 'max_tokens', temperature: true });
+    expect(
+      sentParamsFor({
+        model: 'qwen2-vl',
+        tokenLimitParam: 'max_completion_tokens',
+        temperatureParam: 'omit',
+      }),
+    ).toEqual({
       tokenLimitParam: 'max_completion_tokens',
       temperature: false,
     });
@@ -112,8 +160,12 @@ describe('redaction', () => {
   it('removes the key and anything key-shaped', () => {
     const key = 'my-local-secret-token';
     expect(redact(`bad key ${key}!`, key)).toBe('bad key [redacted key]!');
-    expect(redact('Incorrect API key provided: sk-proj-abc123DEF456.', null)).toBe('Incorrect API key provided: [redacted key].');
-    expect(redact('header Authorization: Bearer abc.def', null)).toBe('header Authorization: Bearer [redacted]');
+    expect(redact('Incorrect API key provided: sk-proj-abc123DEF456.', null)).toBe(
+      'Incorrect API key provided: [redacted key].',
+    );
+    expect(redact('header Authorization: Bearer abc.def', null)).toBe(
+      'header Authorization: Bearer [redacted]',
+    );
     expect(redact('nothing to hide', key)).toBe('nothing to hide');
   });
 
@@ -129,8 +181,12 @@ describe('API key resolution', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ctgi-keys-'));
 
   it('reads env variables and says which one is missing', async () => {
-    await expect(resolveApiKey({ kind: 'env', name: 'K' }, unavailableKeyStore, { K: ' sk-x \n' })).resolves.toBe('sk-x');
-    await expect(resolveApiKey({ kind: 'env', name: 'K' }, unavailableKeyStore, {})).rejects.toThrow(/K, which is not set/);
+    await expect(
+      resolveApiKey({ kind: 'env', name: 'K' }, unavailableKeyStore, { K: ' sk-x \n' }),
+    ).resolves.toBe('sk-x');
+    await expect(resolveApiKey({ kind: 'env', name: 'K' }, unavailableKeyStore, {})).rejects.toThrow(
+      /K, which is not set/,
+    );
     await expect(resolveApiKey({ kind: 'none' }, unavailableKeyStore, {})).resolves.toBeNull();
   });
 
@@ -143,8 +199,12 @@ describe('API key resolution', () => {
     expect((err as Error).message).toContain(`chmod 600 ${file}`);
     expect((err as Error).message).not.toContain('sk-file-key');
     chmodSync(file, 0o600);
-    await expect(resolveApiKey({ kind: 'file', path: file }, unavailableKeyStore)).resolves.toBe('sk-file-key');
-    await expect(resolveApiKey({ kind: 'file', path: join(dir, 'nope') }, unavailableKeyStore)).rejects.toThrow(/cannot be read/);
+    await expect(resolveApiKey({ kind: 'file', path: file }, unavailableKeyStore)).resolves.toBe(
+      'sk-file-key',
+    );
+    await expect(
+      resolveApiKey({ kind: 'file', path: join(dir, 'nope') }, unavailableKeyStore),
+    ).rejects.toThrow(/cannot be read/);
   });
 
   it('uses the plugged-in key store for safe-storage, and explains when there is none', async () => {
@@ -156,8 +216,12 @@ describe('API key resolution', () => {
       delete: (id) => Promise.resolve(void secrets.delete(id)),
     };
     await expect(resolveApiKey({ kind: 'safe-storage', id: 'ep' }, store)).resolves.toBe('sk-stored');
-    await expect(resolveApiKey({ kind: 'safe-storage', id: 'other' }, store)).rejects.toThrow(/Enter it again/);
-    await expect(resolveApiKey({ kind: 'safe-storage', id: 'ep' }, unavailableKeyStore)).rejects.toThrow(/only available in the desktop app/);
+    await expect(resolveApiKey({ kind: 'safe-storage', id: 'other' }, store)).rejects.toThrow(
+      /Enter it again/,
+    );
+    await expect(resolveApiKey({ kind: 'safe-storage', id: 'ep' }, unavailableKeyStore)).rejects.toThrow(
+      /only available in the desktop app/,
+    );
   });
 });
 

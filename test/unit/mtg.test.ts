@@ -2,14 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { LlmError } from '../../src/main/llm/errors';
 import { filterAnswers, judgeRelevance } from '../../src/main/pipelines/answer-filters';
 import { cleanCaption, runMtg, type MtgAnswer, type MtgDeps } from '../../src/main/pipelines/mtg';
-import { compilePromptSet, defaultPromptSetBody, fillTemplate, promptSetHash, selectQuestions } from '../../src/main/pipelines/question-pool';
+import {
+  compilePromptSet,
+  defaultPromptSetBody,
+  fillTemplate,
+  promptSetHash,
+  selectQuestions,
+} from '../../src/main/pipelines/question-pool';
 
 const set = compilePromptSet(defaultPromptSetBody());
 const q = (id: string) => set.pool.find((x) => x.id === id)!;
-const answer = (text: string): MtgAnswer => ({ text, callId: 1, cached: false, latencyMs: 5, promptTokens: 10, completionTokens: 2 });
+const answer = (text: string): MtgAnswer => ({
+  text,
+  callId: 1,
+  cached: false,
+  latencyMs: 5,
+  promptTokens: 10,
+  completionTokens: 2,
+});
 
 /** A scripted VQA model: answers by the pool question inside the prompt, and records every prompt. */
-function scripted(initial: string, answers: Record<string, string | Error>, reconstructed = 'RECONSTRUCTED'): MtgDeps & { asked: string[]; reconstructPrompts: string[] } {
+function scripted(
+  initial: string,
+  answers: Record<string, string | Error>,
+  reconstructed = 'RECONSTRUCTED',
+): MtgDeps & { asked: string[]; reconstructPrompts: string[] } {
   const asked: string[] = [];
   const reconstructPrompts: string[] = [];
   return {
@@ -34,7 +51,13 @@ describe('question pool', () => {
   it('skips questions the caption already settles and says what settled them', () => {
     const sel = selectQuestions(set, 'A man in a red jacket and blue jeans.', new Set(), 4);
     expect(sel.questions.map((x) => x.id)).toEqual(['hair-colour', 'hair-length', 'shoes', 'bag']);
-    expect(sel.skipped.map((s) => s.questionId)).toEqual(['sex', 'top-colour', 'top-type', 'bottom-colour', 'bottom-type']);
+    expect(sel.skipped.map((s) => s.questionId)).toEqual([
+      'sex',
+      'top-colour',
+      'top-type',
+      'bottom-colour',
+      'bottom-type',
+    ]);
     expect(sel.skipped[1]!.reason).toBe('settled: "red jacket"');
   });
 
@@ -66,16 +89,28 @@ describe('question pool', () => {
 
 describe('answer filters', () => {
   it('drops not-visible, refusal, negative and empty answers with their reasons', () => {
-    expect(judgeRelevance(set, q('shoes'), 'Cannot tell.')).toMatchObject({ kept: false, reason: 'not_visible' });
-    expect(judgeRelevance(set, q('shoes'), 'The shoes are not visible in the image.')).toMatchObject({ kept: false, reason: 'not_visible' });
-    expect(judgeRelevance(set, q('shoes'), "I'm sorry, I can't help with that.")).toMatchObject({ kept: false, reason: 'refusal' });
+    expect(judgeRelevance(set, q('shoes'), 'Cannot tell.')).toMatchObject({
+      kept: false,
+      reason: 'not_visible',
+    });
+    expect(judgeRelevance(set, q('shoes'), 'The shoes are not visible in the image.')).toMatchObject({
+      kept: false,
+      reason: 'not_visible',
+    });
+    expect(judgeRelevance(set, q('shoes'), "I'm sorry, I can't help with that.")).toMatchObject({
+      kept: false,
+      reason: 'refusal',
+    });
     expect(judgeRelevance(set, q('bag'), 'No.')).toMatchObject({ kept: false, reason: 'negative' });
     expect(judgeRelevance(set, q('bag'), '  ')).toMatchObject({ kept: false, reason: 'empty' });
   });
 
   it('turns short answers into stand-alone facts', () => {
     expect(judgeRelevance(set, q('shoes'), 'White.')).toEqual({ kept: true, fact: 'White shoes' });
-    expect(judgeRelevance(set, q('bag'), 'Yes, a blue backpack.')).toEqual({ kept: true, fact: 'a blue backpack' });
+    expect(judgeRelevance(set, q('bag'), 'Yes, a blue backpack.')).toEqual({
+      kept: true,
+      fact: 'a blue backpack',
+    });
     expect(judgeRelevance(set, q('glasses'), 'Yes.')).toEqual({ kept: true, fact: 'wears glasses' });
     expect(judgeRelevance(set, q('hair-colour'), 'black hair')).toEqual({ kept: true, fact: 'black hair' });
   });
@@ -103,13 +138,20 @@ describe('runMtg', () => {
     });
     const out = await runMtg(deps, set, { rounds: 6 });
     expect(deps.asked[0]).toBe('Describe the person in the image.');
-    expect(out.rounds.map((r) => r.questionId)).toEqual(['bottom-colour', 'bottom-type', 'hair-colour', 'hair-length', 'shoes', 'bag']);
+    expect(out.rounds.map((r) => r.questionId)).toEqual([
+      'bottom-colour',
+      'bottom-type',
+      'hair-colour',
+      'hair-length',
+      'shoes',
+      'bag',
+    ]);
     expect(out.rounds.map((r) => r.dropReason)).toEqual([null, null, 'not_visible', null, null, 'negative']);
     expect(out.skipped.map((s) => s.questionId)).toEqual(['sex', 'top-colour', 'top-type']);
     expect(deps.reconstructPrompts).toHaveLength(1);
     const prompt = deps.reconstructPrompts[0]!;
     expect(prompt).toContain('Description: A woman wearing a green t-shirt.');
-    expect(prompt).toContain('Q: What colour are the person\'s shoes?\nA: White.');
+    expect(prompt).toContain("Q: What colour are the person's shoes?\nA: White.");
     expect(prompt).not.toContain('cannot tell');
     expect(prompt).toContain('Rephrase the description using all the above information.');
     expect(out.caption).toBe('RECONSTRUCTED');
@@ -118,7 +160,11 @@ describe('runMtg', () => {
   });
 
   it('asks rounds in waves, letting earlier answers settle later questions', async () => {
-    const deps = scripted('A person.', { sex: 'A man in a red jacket.', 'top-colour': 'Red.', 'top-type': 'A jacket.' });
+    const deps = scripted('A person.', {
+      sex: 'A man in a red jacket.',
+      'top-colour': 'Red.',
+      'top-type': 'A jacket.',
+    });
     const out = await runMtg(deps, set, { rounds: 3, waveSize: 1 });
     // "A man in a red jacket" settles top colour and type, so wave 2 and 3 move on down the pool.
     expect(out.rounds.map((r) => r.questionId)).toEqual(['sex', 'bottom-colour', 'bottom-type']);
@@ -133,11 +179,19 @@ describe('runMtg', () => {
   });
 
   it('drops a refused or garbled answer as a round, but fails the image when the endpoint is down', async () => {
-    const refused = scripted('A man.', { 'top-colour': new LlmError('refused', 'The model refused to answer: no.'), 'top-type': 'A hoodie.' });
+    const refused = scripted('A man.', {
+      'top-colour': new LlmError('refused', 'The model refused to answer: no.'),
+      'top-type': 'A hoodie.',
+    });
     const out = await runMtg(refused, set, { rounds: 2 });
-    expect(out.rounds.map((r) => [r.questionId, r.dropReason])).toEqual([['top-colour', 'refusal'], ['top-type', null]]);
+    expect(out.rounds.map((r) => [r.questionId, r.dropReason])).toEqual([
+      ['top-colour', 'refusal'],
+      ['top-type', null],
+    ]);
 
-    const down = scripted('A man.', { 'top-colour': new LlmError('unreachable', 'Cannot reach http://x/v1.') });
+    const down = scripted('A man.', {
+      'top-colour': new LlmError('unreachable', 'Cannot reach http://x/v1.'),
+    });
     await expect(runMtg(down, set, { rounds: 2 })).rejects.toThrow(/Cannot reach/);
   });
 
@@ -159,8 +213,10 @@ describe('runMtg', () => {
     }
     const qa = { 'bottom-colour': 'Blue.', 'hair-length': 'Long.', shoes: 'White.', bag: 'No.' };
 
-    it('drops a kept answer the check contradicts, as unverified with the check\'s answer', async () => {
-      const deps = withChecks('A woman wearing a green t-shirt and jeans.', qa, { 'White shoes': 'No, the shoes are black.' });
+    it("drops a kept answer the check contradicts, as unverified with the check's answer", async () => {
+      const deps = withChecks('A woman wearing a green t-shirt and jeans.', qa, {
+        'White shoes': 'No, the shoes are black.',
+      });
       const out = await runMtg(deps, set, { rounds: 4, verify: true });
       expect(deps.verifyPrompts).toEqual([
         'Is the following true of the person in the image: "Blue bottoms"? Answer Yes or No.',
@@ -187,7 +243,7 @@ describe('runMtg', () => {
       expect(out.rounds.map((r) => r.dropReason)).toEqual([null, 'not_visible', null, null]);
     });
 
-    it('is off by default: no check is asked (the paper\'s behaviour)', async () => {
+    it("is off by default: no check is asked (the paper's behaviour)", async () => {
       const deps = withChecks('A woman wearing a green t-shirt and jeans.', qa, { 'White shoes': 'No.' });
       const out = await runMtg(deps, set, { rounds: 4 });
       expect(deps.verifyPrompts).toHaveLength(0);
@@ -205,6 +261,8 @@ describe('runMtg', () => {
   });
 
   it('cleans wrappers reconstructors like to add', () => {
-    expect(cleanCaption('Here is the rephrased description: "A man in a red coat."')).toBe('A man in a red coat.');
+    expect(cleanCaption('Here is the rephrased description: "A man in a red coat."')).toBe(
+      'A man in a red coat.',
+    );
   });
 });

@@ -11,7 +11,13 @@ import {
   type Candidate,
   type MtiDeps,
 } from '../../src/main/pipelines/mti';
-import { anchorPrompt, parseAggregate, parseNumberedAnswers, parseYesNo, questionsPrompt } from '../../src/main/pipelines/mti-prompts';
+import {
+  anchorPrompt,
+  parseAggregate,
+  parseNumberedAnswers,
+  parseYesNo,
+  questionsPrompt,
+} from '../../src/main/pipelines/mti-prompts';
 import { compilePromptSet, defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
 
 const pool = compilePromptSet(defaultPromptSetBody());
@@ -41,7 +47,8 @@ function rng(seed: number): () => number {
 }
 
 const gallery = Int32Array.from({ length: 50 }, (_, i) => 1000 + i);
-const candidates = (n: number): Candidate[] => Array.from({ length: n }, (_, i) => ({ index: i, rank: i + 1, score: 1 - i / 100 }));
+const candidates = (n: number): Candidate[] =>
+  Array.from({ length: n }, (_, i) => ({ index: i, rank: i + 1, score: 1 - i / 100 }));
 
 /** A world of 50 images with fixed similarity rows and an MLLM that says yes for a chosen set of images. */
 function fakeDeps(opts: {
@@ -77,7 +84,8 @@ function fakeDeps(opts: {
 }
 
 const params = (p: Partial<MtiParams> = {}): MtiParams => ({ ...MTI_DEFAULTS, ...p });
-const descending = (n: number, top = 0.4): Float32Array => Float32Array.from({ length: n }, (_, i) => top - i * 0.005);
+const descending = (n: number, top = 0.4): Float32Array =>
+  Float32Array.from({ length: n }, (_, i) => top - i * 0.005);
 
 describe('MTI prompts and parsing', () => {
   it('reads yes/no from the first word only: "eyes" and "I cannot say yes" are not yes', () => {
@@ -93,16 +101,26 @@ describe('MTI prompts and parsing', () => {
   });
 
   it('uses the reference anchor prompt and numbers the questions of one call', () => {
-    expect(anchorPrompt('a woman in a red coat.')).toBe('Can this text accurately describe the image? Text: a woman in a red coat. Answer Yes or No.');
-    expect(questionsPrompt(['What colour is the hair?', 'Is there a bag?'])).toContain('1. What colour is the hair?\n2. Is there a bag?');
+    expect(anchorPrompt('a woman in a red coat.')).toBe(
+      'Can this text accurately describe the image? Text: a woman in a red coat. Answer Yes or No.',
+    );
+    expect(questionsPrompt(['What colour is the hair?', 'Is there a bag?'])).toContain(
+      '1. What colour is the hair?\n2. Is there a bag?',
+    );
   });
 
   it('aligns numbered answers with their questions, whatever the numbering style', () => {
-    expect(parseNumberedAnswers('1. Red\n2) a backpack\n**3.** cannot tell', 3)).toEqual(['Red', 'a backpack', 'cannot tell']);
+    expect(parseNumberedAnswers('1. Red\n2) a backpack\n**3.** cannot tell', 3)).toEqual([
+      'Red',
+      'a backpack',
+      'cannot tell',
+    ]);
     expect(parseNumberedAnswers('Q2: long\nQ1: black', 3)).toEqual(['black', 'long', null]);
     expect(parseNumberedAnswers('Red.', 1)).toEqual(['Red.']);
     expect(parseNumberedAnswers('Red.', 2)).toEqual([null, null]);
-    expect(parseAggregate('Description: "A man in a red shirt."\n\nNotes: none')).toBe('A man in a red shirt.');
+    expect(parseAggregate('Description: "A man in a red shirt."\n\nNotes: none')).toBe(
+      'A man in a red shirt.',
+    );
   });
 });
 
@@ -141,13 +159,23 @@ describe('anchor search', () => {
         const r = rng(seed * 101 + checkConcurrency);
         const yes = new Set(gallery.filter(() => r() < 0.15));
         const lat = new Map([...gallery].map((id) => [id, Math.floor(r() * 5)]));
-        const deps = fakeDeps({ yes: (id) => yes.has(id), latency: (id) => lat.get(id)!, base: descending(50) });
+        const deps = fakeDeps({
+          yes: (id) => yes.has(id),
+          latency: (id) => lat.get(id)!,
+          base: descending(50),
+        });
         const cands = candidates(20);
         const seq = await findAnchorSequential(deps, 'q', cands, new AbortController().signal);
-        const conc = await findAnchor(deps, 'q', cands, { checkConcurrency, signal: new AbortController().signal });
+        const conc = await findAnchor(deps, 'q', cands, {
+          checkConcurrency,
+          signal: new AbortController().signal,
+        });
         const at = `concurrency ${checkConcurrency}, seed ${seed}`;
         expect(conc.anchorAt, at).toBe(seq.anchorAt);
-        expect(conc.checks.map((c) => [c.imageId, c.verdict]), at).toEqual(seq.checks.map((c) => [c.imageId, c.verdict]));
+        expect(
+          conc.checks.map((c) => [c.imageId, c.verdict]),
+          at,
+        ).toEqual(seq.checks.map((c) => [c.imageId, c.verdict]));
         // Never fewer calls than the sequential algorithm; exactly as many when one check runs at a time.
         expect(conc.calls, at).toBeGreaterThanOrEqual(seq.calls);
         expect(conc.calls, at).toBeLessThanOrEqual(cands.length);
@@ -158,7 +186,10 @@ describe('anchor search', () => {
 
   it('makes exactly the sequential calls at concurrency 1', async () => {
     const deps = fakeDeps({ yes: (id) => id === 1004, latency: () => 2, base: descending(50) });
-    const found = await findAnchor(deps, 'q', candidates(20), { checkConcurrency: 1, signal: new AbortController().signal });
+    const found = await findAnchor(deps, 'q', candidates(20), {
+      checkConcurrency: 1,
+      signal: new AbortController().signal,
+    });
     expect(found.anchorAt).toBe(4);
     expect(found.calls).toBe(5);
     expect(deps.calls.yesno).toEqual([1000, 1001, 1002, 1003, 1004]);
@@ -177,7 +208,10 @@ describe('anchor search', () => {
       return id === 1001 ? 'Yes' : 'No';
     };
     const t0 = performance.now();
-    const found = await findAnchor(deps, 'q', candidates(10), { checkConcurrency: 5, signal: new AbortController().signal });
+    const found = await findAnchor(deps, 'q', candidates(10), {
+      checkConcurrency: 5,
+      signal: new AbortController().signal,
+    });
     expect(found.anchorAt).toBe(1);
     expect(performance.now() - t0).toBeLessThan(500);
     // Ranks 3–5 were in flight and were cancelled when rank 2 said yes, before rank 1 answered; 6–10 never started.
@@ -188,7 +222,10 @@ describe('anchor search', () => {
   it('runs checks concurrently: a yes at rank 7 of 20 costs about one latency, not seven', async () => {
     const deps = fakeDeps({ yes: (id) => id === 1006, latency: () => 40, base: descending(50) });
     const t0 = performance.now();
-    const found = await findAnchor(deps, 'q', candidates(20), { checkConcurrency: 20, signal: new AbortController().signal });
+    const found = await findAnchor(deps, 'q', candidates(20), {
+      checkConcurrency: 20,
+      signal: new AbortController().signal,
+    });
     const ms = performance.now() - t0;
     expect(found.anchorAt).toBe(6);
     expect(found.checks).toHaveLength(7);
@@ -196,8 +233,15 @@ describe('anchor search', () => {
   });
 
   it('never starts candidates below a known yes when checks go in waves', async () => {
-    const deps = fakeDeps({ yes: (id) => id === 1001, latency: (id) => (id === 1001 ? 1 : 30), base: descending(50) });
-    const found = await findAnchor(deps, 'q', candidates(20), { checkConcurrency: 4, signal: new AbortController().signal });
+    const deps = fakeDeps({
+      yes: (id) => id === 1001,
+      latency: (id) => (id === 1001 ? 1 : 30),
+      base: descending(50),
+    });
+    const found = await findAnchor(deps, 'q', candidates(20), {
+      checkConcurrency: 4,
+      signal: new AbortController().signal,
+    });
     expect(found.anchorAt).toBe(1);
     expect(Math.max(...deps.calls.yesno)).toBeLessThan(1004);
   });
@@ -209,21 +253,39 @@ describe('anchor search', () => {
       await sleep(id === 1000 ? 10 : 1);
       return id === 1000 ? 'Yes' : 'No';
     };
-    expect((await findAnchor(below, 'q', candidates(10), { checkConcurrency: 10, signal: new AbortController().signal })).anchorAt).toBe(0);
+    expect(
+      (
+        await findAnchor(below, 'q', candidates(10), {
+          checkConcurrency: 10,
+          signal: new AbortController().signal,
+        })
+      ).anchorAt,
+    ).toBe(0);
     const above = fakeDeps({ yes: (id) => id === 1005, base: descending(50) });
     above.askYesNo = async (id) => {
       if (id === 1002) throw new Error('boom at rank 3');
       return id === 1005 ? 'Yes' : 'No';
     };
-    await expect(findAnchor(above, 'q', candidates(10), { checkConcurrency: 10, signal: new AbortController().signal })).rejects.toThrow('boom at rank 3');
+    await expect(
+      findAnchor(above, 'q', candidates(10), { checkConcurrency: 10, signal: new AbortController().signal }),
+    ).rejects.toThrow('boom at rank 3');
   });
 
   it('treats "eyes" as no anchor', async () => {
     const deps = fakeDeps({ yes: () => false, base: descending(50) });
     deps.askYesNo = async () => 'eyes';
-    const found = await findAnchor(deps, 'q', candidates(5), { checkConcurrency: 5, signal: new AbortController().signal });
+    const found = await findAnchor(deps, 'q', candidates(5), {
+      checkConcurrency: 5,
+      signal: new AbortController().signal,
+    });
     expect(found.anchorAt).toBeNull();
-    expect(found.checks.map((c) => c.verdict)).toEqual(['unclear', 'unclear', 'unclear', 'unclear', 'unclear']);
+    expect(found.checks.map((c) => c.verdict)).toEqual([
+      'unclear',
+      'unclear',
+      'unclear',
+      'unclear',
+      'unclear',
+    ]);
   });
 
   it('stops early: a top-1 above ξ that the MLLM confirms is checked alone and asked no questions', async () => {
@@ -288,7 +350,12 @@ describe('runMti', () => {
   it('examines the next candidates in later rounds and never re-asks a question', async () => {
     const base = descending(50);
     const deps = fakeDeps({ yes: (id) => id === 1000 || id === 1003, base });
-    const out = await runMti(deps, 'a person in red', params({ rounds: 2, questions: 2 }), new AbortController().signal);
+    const out = await runMti(
+      deps,
+      'a person in red',
+      params({ rounds: 2, questions: 2 }),
+      new AbortController().signal,
+    );
     expect(out.rounds).toHaveLength(2);
     expect(out.rounds[1]!.query).toBe(out.rounds[0]!.refined);
     expect(out.rounds[1]!.checks.map((c) => c.imageId)).not.toContain(1000);

@@ -17,28 +17,49 @@ const png = (w: number, h: number, rgb: [number, number, number]): Promise<Buffe
     .toBuffer();
 
 /** Left half one colour, right half another (or top/bottom), as encoded PNG. */
-async function split(w: number, h: number, a: [number, number, number], b: [number, number, number], vertical: boolean) {
+async function split(
+  w: number,
+  h: number,
+  a: [number, number, number],
+  b: [number, number, number],
+  vertical: boolean,
+) {
   const data = Buffer.alloc(w * h * 3);
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++) {
       const c = (vertical ? x < w / 2 : y < h / 2) ? a : b;
       data.set(c, (y * w + x) * 3);
     }
-  return sharp(data, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer();
+  return sharp(data, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 const norm = (v: number, c: 0 | 1 | 2): number => (v / 255 - CLIP_MEAN[c]) / CLIP_STD[c];
 
 /** Value at channel c, row y, column x of image i in an NCHW batch. */
-const at = (px: Float32Array, hw: readonly [number, number], i: number, c: number, y: number, x: number): number =>
-  px[((i * 3 + c) * hw[0] + y) * hw[1] + x]!;
+const at = (
+  px: Float32Array,
+  hw: readonly [number, number],
+  i: number,
+  c: number,
+  y: number,
+  x: number,
+): number => px[((i * 3 + c) * hw[0] + y) * hw[1] + x]!;
 
 describe('preprocessing', () => {
   it('batches IRRA images into [N, 3, 384, 128] with CLIP mean/std applied to a solid colour', async () => {
-    const batch = await preprocessBatch([await png(60, 170, [255, 0, 128]), await png(300, 90, [0, 255, 0])], IRRA_SPEC);
+    const batch = await preprocessBatch(
+      [await png(60, 170, [255, 0, 128]), await png(300, 90, [0, 255, 0])],
+      IRRA_SPEC,
+    );
     expect(batch.errors).toEqual([null, null]);
     expect(batch.pixels.length).toBe(2 * 3 * 384 * 128);
-    for (const [y, x] of [[0, 0], [200, 64], [383, 127]] as const) {
+    for (const [y, x] of [
+      [0, 0],
+      [200, 64],
+      [383, 127],
+    ] as const) {
       expect(at(batch.pixels, [384, 128], 0, 0, y, x)).toBeCloseTo(norm(255, 0), 5);
       expect(at(batch.pixels, [384, 128], 0, 1, y, x)).toBeCloseTo(norm(0, 1), 5);
       expect(at(batch.pixels, [384, 128], 0, 2, y, x)).toBeCloseTo(norm(128, 2), 5);
@@ -60,7 +81,9 @@ describe('preprocessing', () => {
     const data = Buffer.alloc(w * 224 * 3);
     for (let y = 0; y < 224; y++)
       for (let x = 0; x < w; x++) data.set(x >= 224 && x < 448 ? [255, 0, 0] : [0, 0, 255], (y * w + x) * 3);
-    const img = await sharp(data, { raw: { width: w, height: 224, channels: 3 } }).png().toBuffer();
+    const img = await sharp(data, { raw: { width: w, height: 224, channels: 3 } })
+      .png()
+      .toBuffer();
     const { pixels } = await preprocessBatch([img], CLIP_SPEC);
     expect(pixels.length).toBe(3 * 224 * 224);
     for (const x of [0, 112, 223]) expect(at(pixels, [224, 224], 0, 0, 100, x)).toBeCloseTo(norm(255, 0), 5);
@@ -94,7 +117,9 @@ describe('preprocessing', () => {
       .greyscale()
       .png()
       .toBuffer();
-    const rgba = await sharp({ create: { width: 20, height: 20, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 0.2 } } })
+    const rgba = await sharp({
+      create: { width: 20, height: 20, channels: 4, background: { r: 0, g: 0, b: 255, alpha: 0.2 } },
+    })
       .png()
       .toBuffer();
     const { pixels, errors } = await preprocessBatch([grey, rgba], IRRA_SPEC);

@@ -67,7 +67,13 @@ describe('layout guarantee: region cores hold only their own part, in every view
     }
   }
 
-  function expectOnly(labels: Uint8Array, rects: readonly Rect[], size: { width: number; height: number }, want: Label, what: string): void {
+  function expectOnly(
+    labels: Uint8Array,
+    rects: readonly Rect[],
+    size: { width: number; height: number },
+    want: Label,
+    what: string,
+  ): void {
     const wrong = corePixels(rects, size.width, size.height).filter((i) => labels[i] !== want);
     expect(wrong.length, `${what}: ${wrong.length} core pixels are not label ${want}`).toBe(0);
   }
@@ -93,7 +99,13 @@ describe('layout guarantee: region cores hold only their own part, in every view
           expectOnly(labels, LAYOUT.bottom.core, size, LABEL.bottom, `bottom ${tag}`);
           expectOnly(labels, LAYOUT.shoes.core, size, LABEL.shoes, `shoes ${tag}`);
           expectOnly(labels, LAYOUT.hair.core, size, LABEL.hair, `hair ${tag}`);
-          expectOnly(labels, LAYOUT.hat.core, size, a.hat.type === 'cap' ? LABEL.hat : LABEL.hair, `hat ${tag}`);
+          expectOnly(
+            labels,
+            LAYOUT.hat.core,
+            size,
+            a.hat.type === 'cap' ? LABEL.hat : LABEL.hair,
+            `hat ${tag}`,
+          );
           const bag = a.bag.type === 'none' ? LABEL.background : LABEL.bag;
           expectOnly(labels, LAYOUT.bag.core, size, bag, `bag ${tag}`);
           expectOnly(labels, BACKGROUND_REFERENCE, size, LABEL.background, `background ${tag}`);
@@ -101,10 +113,22 @@ describe('layout guarantee: region cores hold only their own part, in every view
             expectOnly(labels, rects, size, LABEL.background, `${probe} background ${tag}`);
           }
           const t = a.bag.type;
-          expectOnly(labels, BAG_PROBES.high, size, t === 'backpack' ? LABEL.bag : LABEL.background, `high ${tag}`);
+          expectOnly(
+            labels,
+            BAG_PROBES.high,
+            size,
+            t === 'backpack' ? LABEL.bag : LABEL.background,
+            `high ${tag}`,
+          );
           const middle = t === 'backpack' || t === 'shoulder bag';
           expectOnly(labels, BAG_PROBES.middle, size, middle ? LABEL.bag : LABEL.background, `middle ${tag}`);
-          expectOnly(labels, BAG_PROBES.low, size, t === 'handbag' ? LABEL.bag : LABEL.background, `low ${tag}`);
+          expectOnly(
+            labels,
+            BAG_PROBES.low,
+            size,
+            t === 'handbag' ? LABEL.bag : LABEL.background,
+            `low ${tag}`,
+          );
         }
       }
     });
@@ -114,7 +138,8 @@ describe('layout guarantee: region cores hold only their own part, in every view
 describe('attributes and captions', () => {
   it('keeps the palette far apart', () => {
     for (const a of COLOUR_NAMES) {
-      for (const b of COLOUR_NAMES) if (a < b) expect(colourDistance(COLOURS[a], COLOURS[b]), `${a}/${b}`).toBeGreaterThan(80);
+      for (const b of COLOUR_NAMES)
+        if (a < b) expect(colourDistance(COLOURS[a], COLOURS[b]), `${a}/${b}`).toBeGreaterThan(80);
     }
   });
 
@@ -143,11 +168,21 @@ describe('attributes and captions', () => {
       hat: { type: 'none', colour: null },
       glasses: false,
     };
-    expect(attributePhrases(a)).toEqual(['woman', 'long black hair', 'red t-shirt', 'short sleeves', 'blue jeans', 'white shoes', 'black backpack']);
+    expect(attributePhrases(a)).toEqual([
+      'woman',
+      'long black hair',
+      'red t-shirt',
+      'short sleeves',
+      'blue jeans',
+      'white shoes',
+      'black backpack',
+    ]);
     const captions = new Set<string>();
     const rng = createRng(1);
     for (let i = 0; i < 40; i++) captions.add(templateCaption(a, rng));
-    expect(captions).toContain('A woman with long black hair, wearing a red t-shirt with short sleeves, blue jeans and white shoes. She carries a black backpack.');
+    expect(captions).toContain(
+      'A woman with long black hair, wearing a red t-shirt with short sleeves, blue jeans and white shoes. She carries a black backpack.',
+    );
   });
 
   it('gives every identity of a world its own attribute set', { timeout: 30_000 }, () => {
@@ -158,24 +193,30 @@ describe('attributes and captions', () => {
   it('keeps identity i the same person however large the world', () => {
     const small = planWorld({ identities: 5, views: 2, seed: 'abc' });
     const large = planWorld({ identities: 50, views: 2, seed: 'abc' });
-    expect(large.identities.slice(0, 5).map((p) => p.attributes)).toEqual(small.identities.map((p) => p.attributes));
+    expect(large.identities.slice(0, 5).map((p) => p.attributes)).toEqual(
+      small.identities.map((p) => p.attributes),
+    );
     expect(large.images.slice(0, 10).map((i) => i.scene)).toEqual(small.images.map((i) => i.scene));
   });
 });
 
 describe('generateWorld', () => {
-  it('writes byte-identical files for the same seed, and different ones for another seed', { timeout: 30_000 }, async () => {
-    const opts = { identities: 12, views: 2, seed: 42, imageFormat: 'mixed' as const };
-    await generateWorld({ ...opts, outDir: path.join(scratch, 'a') });
-    await generateWorld({ ...opts, outDir: path.join(scratch, 'b') });
-    await generateWorld({ ...opts, seed: 43, outDir: path.join(scratch, 'c') });
-    const a = hashTree(path.join(scratch, 'a'));
-    expect(Object.keys(a)).toHaveLength(24 + 3);
-    expect(Object.keys(a).filter((f) => f.endsWith('.png')).length).toBeGreaterThan(0);
-    expect(hashTree(path.join(scratch, 'b'))).toEqual(a);
-    const c = hashTree(path.join(scratch, 'c'));
-    expect(c['data_captions.json']).not.toBe(a['data_captions.json']);
-  });
+  it(
+    'writes byte-identical files for the same seed, and different ones for another seed',
+    { timeout: 30_000 },
+    async () => {
+      const opts = { identities: 12, views: 2, seed: 42, imageFormat: 'mixed' as const };
+      await generateWorld({ ...opts, outDir: path.join(scratch, 'a') });
+      await generateWorld({ ...opts, outDir: path.join(scratch, 'b') });
+      await generateWorld({ ...opts, seed: 43, outDir: path.join(scratch, 'c') });
+      const a = hashTree(path.join(scratch, 'a'));
+      expect(Object.keys(a)).toHaveLength(24 + 3);
+      expect(Object.keys(a).filter((f) => f.endsWith('.png')).length).toBeGreaterThan(0);
+      expect(hashTree(path.join(scratch, 'b'))).toEqual(a);
+      const c = hashTree(path.join(scratch, 'c'));
+      expect(c['data_captions.json']).not.toBe(a['data_captions.json']);
+    },
+  );
 
   it('refuses to write over a world unless asked to', async () => {
     const outDir = path.join(scratch, 'again');
@@ -185,55 +226,72 @@ describe('generateWorld', () => {
     expect(s.images).toBe(3);
   });
 
-  it('writes RSTPReid and CUHK-PEDES files whose paths resolve, split by identity', { timeout: 30_000 }, async () => {
-    const w = await makeWorld({ identities: 40, views: 3, seed: 5 });
-    const rstp = JSON.parse(readFileSync(path.join(w.dir, 'data_captions.json'), 'utf8')) as Record<string, unknown>[];
-    const cuhk = JSON.parse(readFileSync(path.join(w.dir, 'reid_raw.json'), 'utf8')) as Record<string, unknown>[];
-    expect(rstp).toHaveLength(120);
-    expect(cuhk).toHaveLength(120);
-    const splitOf = new Map<number, string>();
-    for (const r of rstp) {
-      expect(Object.keys(r).sort()).toEqual(['captions', 'id', 'img_path', 'split']);
-      expect(existsSync(path.join(w.imageRoot, r.img_path as string))).toBe(true);
-      expect(r.captions as string[]).toHaveLength(2);
-      expect(['train', 'val', 'test']).toContain(r.split);
-      const id = r.id as number;
-      expect(splitOf.get(id) ?? r.split, `identity ${id} is in two splits`).toBe(r.split);
-      splitOf.set(id, r.split as string);
-    }
-    expect(new Set(splitOf.values())).toEqual(new Set(['train', 'val', 'test']));
-    for (const r of cuhk) {
-      expect(Object.keys(r).sort()).toEqual(['captions', 'file_path', 'id', 'processed_tokens', 'split']);
-      expect(existsSync(path.join(w.imageRoot, r.file_path as string))).toBe(true);
-      const tokens = r.processed_tokens as string[][];
-      expect(tokens).toHaveLength(2);
-      expect(tokens[0]?.every((t) => t === t.toLowerCase() && !/[.,]/.test(t))).toBe(true);
-    }
-    expect(Math.min(...cuhk.map((r) => r.id as number))).toBe(1);
-    expect(new Set(cuhk.map((r) => r.id)).size).toBe(40);
+  it(
+    'writes RSTPReid and CUHK-PEDES files whose paths resolve, split by identity',
+    { timeout: 30_000 },
+    async () => {
+      const w = await makeWorld({ identities: 40, views: 3, seed: 5 });
+      const rstp = JSON.parse(readFileSync(path.join(w.dir, 'data_captions.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >[];
+      const cuhk = JSON.parse(readFileSync(path.join(w.dir, 'reid_raw.json'), 'utf8')) as Record<
+        string,
+        unknown
+      >[];
+      expect(rstp).toHaveLength(120);
+      expect(cuhk).toHaveLength(120);
+      const splitOf = new Map<number, string>();
+      for (const r of rstp) {
+        expect(Object.keys(r).sort()).toEqual(['captions', 'id', 'img_path', 'split']);
+        expect(existsSync(path.join(w.imageRoot, r.img_path as string))).toBe(true);
+        expect(r.captions as string[]).toHaveLength(2);
+        expect(['train', 'val', 'test']).toContain(r.split);
+        const id = r.id as number;
+        expect(splitOf.get(id) ?? r.split, `identity ${id} is in two splits`).toBe(r.split);
+        splitOf.set(id, r.split as string);
+      }
+      expect(new Set(splitOf.values())).toEqual(new Set(['train', 'val', 'test']));
+      for (const r of cuhk) {
+        expect(Object.keys(r).sort()).toEqual(['captions', 'file_path', 'id', 'processed_tokens', 'split']);
+        expect(existsSync(path.join(w.imageRoot, r.file_path as string))).toBe(true);
+        const tokens = r.processed_tokens as string[][];
+        expect(tokens).toHaveLength(2);
+        expect(tokens[0]?.every((t) => t === t.toLowerCase() && !/[.,]/.test(t))).toBe(true);
+      }
+      expect(Math.min(...cuhk.map((r) => r.id as number))).toBe(1);
+      expect(new Set(cuhk.map((r) => r.id)).size).toBe(40);
 
-    const truth = w.truth;
-    for (const img of truth.images) {
-      const person = truth.identities[img.personId - 1];
-      expect(img.attributes).toEqual(person?.attributes);
-      const caption = rstp.find((r) => r.img_path === img.file)?.captions as string[];
-      for (const c of caption) for (const phrase of attributePhrases(img.attributes)) expect(c.toLowerCase()).toContain(phrase);
-    }
-  });
+      const truth = w.truth;
+      for (const img of truth.images) {
+        const person = truth.identities[img.personId - 1];
+        expect(img.attributes).toEqual(person?.attributes);
+        const caption = rstp.find((r) => r.img_path === img.file)?.captions as string[];
+        for (const c of caption)
+          for (const phrase of attributePhrases(img.attributes)) expect(c.toLowerCase()).toContain(phrase);
+      }
+    },
+  );
 
   it('runs as `ctgi synth` and prints a JSON summary', async () => {
     const lines: string[] = [];
     const errors: string[] = [];
     const outDir = path.join(scratch, 'cli');
-    const code = await main(['synth', '--out', outDir, '--identities', '4', '--views', '2', '--seed', '9', '--json'], {
-      out: (l) => lines.push(l),
-      err: (l) => errors.push(l),
-    });
+    const code = await main(
+      ['synth', '--out', outDir, '--identities', '4', '--views', '2', '--seed', '9', '--json'],
+      {
+        out: (l) => lines.push(l),
+        err: (l) => errors.push(l),
+      },
+    );
     expect(code).toBe(0);
     const summary = JSON.parse(lines.join('\n')) as { images: number; identities: number };
     expect(summary).toMatchObject({ images: 8, identities: 4 });
     expect(errors.at(-1)).toBe('rendered 8/8 images');
-    const again = await main(['synth', '--out', outDir, '--identities', '4'], { out: () => {}, err: (l) => errors.push(l) });
+    const again = await main(['synth', '--out', outDir, '--identities', '4'], {
+      out: () => {},
+      err: (l) => errors.push(l),
+    });
     expect(again).toBe(2);
     expect(errors.at(-1)).toMatch(/already holds a synthetic world/);
   });
@@ -269,7 +327,11 @@ describe('attributes are recoverable from pixels', () => {
   }
 
   /** `load` returns the image as the app would hand it on: a path or re-encoded bytes. */
-  async function score(truth: GroundTruth, imageRoot: string, load: (file: string) => Promise<string | Buffer>): Promise<Record<keyof Reading, number>> {
+  async function score(
+    truth: GroundTruth,
+    imageRoot: string,
+    load: (file: string) => Promise<string | Buffer>,
+  ): Promise<Record<keyof Reading, number>> {
     const right = { top: 0, bottom: 0, shoes: 0, hair: 0, hat: 0, bag: 0, bagType: 0 };
     for (const img of truth.images) {
       const input = await load(path.join(imageRoot, img.file));
@@ -281,12 +343,16 @@ describe('attributes are recoverable from pixels', () => {
       }
     }
     const n = truth.images.length;
-    const rates = Object.fromEntries(Object.entries(right).map(([k, v]) => [k, v / n])) as Record<keyof Reading, number>;
+    const rates = Object.fromEntries(Object.entries(right).map(([k, v]) => [k, v / n])) as Record<
+      keyof Reading,
+      number
+    >;
     return rates;
   }
 
   const expectRates = (rates: Record<keyof Reading, number>): void => {
-    for (const [k, v] of Object.entries(rates)) expect(v, `${k} read right for ${(v * 100).toFixed(1)}%`).toBeGreaterThanOrEqual(0.98);
+    for (const [k, v] of Object.entries(rates))
+      expect(v, `${k} read right for ${(v * 100).toFixed(1)}%`).toBeGreaterThanOrEqual(0.98);
   };
 
   it('as written (JPEG)', { timeout: 60_000 }, async () => {
@@ -295,18 +361,28 @@ describe('attributes are recoverable from pixels', () => {
     expectRates(await score(w.truth, w.imageRoot, async (file) => file));
     // Control: the same reading scored against the wrong people mostly misses, so the rates above
     // come from the pixels, not from a lenient comparison.
-    const shuffled = { ...w.truth, images: w.truth.images.map((img, k, all) => ({ ...img, attributes: all[(k + 3) % all.length]!.attributes })) };
+    const shuffled = {
+      ...w.truth,
+      images: w.truth.images.map((img, k, all) => ({
+        ...img,
+        attributes: all[(k + 3) % all.length]!.attributes,
+      })),
+    };
     const wrong = await score(shuffled, w.imageRoot, async (file) => file);
     expect(wrong.top).toBeLessThan(0.3);
     expect(wrong.bottom).toBeLessThan(0.3);
   });
 
-  it('after resizing to 384×128 (bilinear, aspect changed) and JPEG re-encoding at quality 75', { timeout: 60_000 }, async () => {
-    const w = await makeWorld({ identities: 100, views: 3, seed: 11 });
-    expectRates(
-      await score(w.truth, w.imageRoot, (file) =>
-        sharp(file).resize(128, 384, { fit: 'fill', kernel: 'linear' }).jpeg({ quality: 75 }).toBuffer(),
-      ),
-    );
-  });
+  it(
+    'after resizing to 384×128 (bilinear, aspect changed) and JPEG re-encoding at quality 75',
+    { timeout: 60_000 },
+    async () => {
+      const w = await makeWorld({ identities: 100, views: 3, seed: 11 });
+      expectRates(
+        await score(w.truth, w.imageRoot, (file) =>
+          sharp(file).resize(128, 384, { fit: 'fill', kernel: 'linear' }).jpeg({ quality: 75 }).toBuffer(),
+        ),
+      );
+    },
+  );
 });

@@ -5,7 +5,12 @@ import { constants, decodeModel, encodeModel, replaceConstant, shapeOf } from '.
 import { pesModel, PES_TARGET_ROWS } from '../../src/main/ml/pes';
 import { IRRA_SPEC, preprocessBatch, transformRgb, writeNormalised } from '../../src/main/ml/preprocess';
 import { clipTokenizer, LONG_CONTEXT } from '../../src/main/ml/tokenizer';
-import { sampleAttributes, templateCaption, type ColourName, type PersonAttributes } from '../../src/main/synth/attributes';
+import {
+  sampleAttributes,
+  templateCaption,
+  type ColourName,
+  type PersonAttributes,
+} from '../../src/main/synth/attributes';
 import { DEFAULT_SIZE, renderPerson, sampleScene, SKIN_TONES } from '../../src/main/synth/render';
 import { createRng } from '../../src/main/synth/rng';
 import {
@@ -32,20 +37,35 @@ const session = (bytes: Uint8Array): Promise<ort.InferenceSession> => {
 };
 
 /** Runs the text tower on captions; returns [embeds, features] per caption. */
-async function runText(bytes: Uint8Array, captions: string[], context = 77): Promise<{ embeds: Float32Array[]; features: Float32Array[] }> {
+async function runText(
+  bytes: Uint8Array,
+  captions: string[],
+  context = 77,
+): Promise<{ embeds: Float32Array[]; features: Float32Array[] }> {
   const ids = captions.flatMap((c) => Array.from(tok.encode(c, { context })));
-  const out = await (await session(bytes)).run({
+  const out = await (
+    await session(bytes)
+  ).run({
     input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [captions.length, context]),
   });
   return rows(out, 'text_embeds', captions.length);
 }
 
-async function runVision(pixels: Float32Array, count: number): Promise<{ embeds: Float32Array[]; features: Float32Array[] }> {
-  const out = await (await session(vision)).run({ pixel_values: new ort.Tensor('float32', pixels, [count, 3, 384, 128]) });
+async function runVision(
+  pixels: Float32Array,
+  count: number,
+): Promise<{ embeds: Float32Array[]; features: Float32Array[] }> {
+  const out = await (
+    await session(vision)
+  ).run({ pixel_values: new ort.Tensor('float32', pixels, [count, 3, 384, 128]) });
   return rows(out, 'image_embeds', count);
 }
 
-function rows(out: ort.InferenceSession.OnnxValueMapType, name: string, n: number): { embeds: Float32Array[]; features: Float32Array[] } {
+function rows(
+  out: ort.InferenceSession.OnnxValueMapType,
+  name: string,
+  n: number,
+): { embeds: Float32Array[]; features: Float32Array[] } {
   const e = out[name]!.data as Float32Array;
   const f = out.features!.data as Float32Array;
   const d = e.length / n;
@@ -94,14 +114,26 @@ describe('toy CLIP towers', () => {
     expect(v.input.map((i) => [i.name, i.type?.tensorType?.elemType, shapeOf(i)])).toEqual([
       ['pixel_values', 1, ['batch', 3, 384, 128]],
     ]);
-    expect(t.input.map((i) => [i.name, i.type?.tensorType?.elemType, shapeOf(i)])).toEqual([['input_ids', 7, ['batch', 77]]]);
-    expect(v.output.map((o) => [o.name, shapeOf(o)])[0]).toEqual(['image_embeds', ['batch', TOY_EMBEDDING_DIM]]);
-    expect(t.output.map((o) => [o.name, shapeOf(o)])[0]).toEqual(['text_embeds', ['batch', TOY_EMBEDDING_DIM]]);
+    expect(t.input.map((i) => [i.name, i.type?.tensorType?.elemType, shapeOf(i)])).toEqual([
+      ['input_ids', 7, ['batch', 77]],
+    ]);
+    expect(v.output.map((o) => [o.name, shapeOf(o)])[0]).toEqual([
+      'image_embeds',
+      ['batch', TOY_EMBEDDING_DIM],
+    ]);
+    expect(t.output.map((o) => [o.name, shapeOf(o)])[0]).toEqual([
+      'text_embeds',
+      ['batch', TOY_EMBEDDING_DIM],
+    ]);
 
     const img = await runVision(new Float32Array(2 * 3 * 384 * 128), 2);
     const txt = await runText(text, ['a red shirt', 'blue jeans', 'black shoes']);
     expect(img.embeds.map((e) => e.length)).toEqual([TOY_EMBEDDING_DIM, TOY_EMBEDDING_DIM]);
-    expect(txt.embeds.map((e) => e.length)).toEqual([TOY_EMBEDDING_DIM, TOY_EMBEDDING_DIM, TOY_EMBEDDING_DIM]);
+    expect(txt.embeds.map((e) => e.length)).toEqual([
+      TOY_EMBEDDING_DIM,
+      TOY_EMBEDDING_DIM,
+      TOY_EMBEDDING_DIM,
+    ]);
   });
 
   it('are the same bytes on every build, whatever else was built before', () => {
@@ -112,9 +144,15 @@ describe('toy CLIP towers', () => {
 
   it('project with orthonormal rows, so embeddings keep the features’ dot products', () => {
     const P = projectionMatrix();
-    for (const [i, j] of [[0, 0], [0, 1], [17, 68], [68, 68]] as const) {
+    for (const [i, j] of [
+      [0, 0],
+      [0, 1],
+      [17, 68],
+      [68, 68],
+    ] as const) {
       let dot = 0;
-      for (let k = 0; k < TOY_EMBEDDING_DIM; k++) dot += P[i * TOY_EMBEDDING_DIM + k]! * P[j * TOY_EMBEDDING_DIM + k]!;
+      for (let k = 0; k < TOY_EMBEDDING_DIM; k++)
+        dot += P[i * TOY_EMBEDDING_DIM + k]! * P[j * TOY_EMBEDDING_DIM + k]!;
       expect(dot).toBeCloseTo(i === j ? 1 : 0, 5);
     }
   });
@@ -132,7 +170,14 @@ describe('toy CLIP text tower', () => {
     ]);
     expect(fired(features[0]!)).toEqual(['bottom:blue', 'top:red']);
     expect(fired(features[1]!)).toEqual(['bottom:red', 'top:blue']);
-    expect(fired(features[2]!)).toEqual(['bag-type:shoulder bag', 'bag:yellow', 'hair:grey', 'hat:orange', 'shoes:black', 'top:pink']);
+    expect(fired(features[2]!)).toEqual([
+      'bag-type:shoulder bag',
+      'bag:yellow',
+      'hair:grey',
+      'hat:orange',
+      'shoes:black',
+      'top:pink',
+    ]);
     // Lone colours and garments do not fire at all.
     for (const f of features.slice(3)) expect(Math.max(...f)).toBe(0);
   });
@@ -144,7 +189,8 @@ describe('toy CLIP text tower', () => {
     const img = await runVision(pixels, 2);
     expect(fired(img.features[0]!)).toEqual(expect.arrayContaining(['top:red', 'bottom:blue']));
     expect(fired(img.features[1]!)).toEqual(expect.arrayContaining(['top:blue', 'bottom:red']));
-    const [q, swapped] = (await runText(text, ['red shirt, blue trousers', 'blue shirt, red trousers'])).embeds;
+    const [q, swapped] = (await runText(text, ['red shirt, blue trousers', 'blue shirt, red trousers']))
+      .embeds;
     expect(cosine(q!, img.embeds[0]!)).toBeGreaterThan(cosine(q!, img.embeds[1]!) + 0.2);
     expect(cosine(swapped!, img.embeds[1]!)).toBeGreaterThan(cosine(swapped!, img.embeds[0]!) + 0.2);
   });
@@ -152,9 +198,14 @@ describe('toy CLIP text tower', () => {
   it('uses its positional table, a little: zeroing it changes the embedding slightly', async () => {
     const m = decodeModel(text);
     const table = constants(m.graph!).find((c) => c.name.includes('position_embedding'))!;
-    replaceConstant(table, new Float32Array(table.tensor.dims[0]! * table.tensor.dims[1]!), table.tensor.dims);
+    replaceConstant(
+      table,
+      new Float32Array(table.tensor.dims[0]! * table.tensor.dims[1]!),
+      table.tensor.dims,
+    );
     const zeroed = encodeModel(m);
-    const caption = 'A man with short black hair, wearing a red shirt with long sleeves, blue jeans and white shoes.';
+    const caption =
+      'A man with short black hair, wearing a red shirt with long sleeves, blue jeans and white shoes.';
     const [a] = (await runText(text, [caption])).features;
     const [b] = (await runText(zeroed, [caption])).features;
     const diffs = Array.from(a!, (v, i) => Math.abs(v - b![i]!));
@@ -186,16 +237,25 @@ describe('toy CLIP image tower', () => {
   it('reads every rendered person’s colours, cap, bag and bag type from the JPEG files', async () => {
     const world = await makeWorld({ identities: 16, views: 3 });
     const images = world.truth.images;
-    const batch = await preprocessBatch(images.map((i) => path.join(world.imageRoot, i.file)), IRRA_SPEC);
+    const batch = await preprocessBatch(
+      images.map((i) => path.join(world.imageRoot, i.file)),
+      IRRA_SPEC,
+    );
     const { features } = await runVision(batch.pixels, images.length);
     const wrong: string[] = [];
     images.forEach((img, k) => {
       const a = img.attributes;
-      const expected = [`hair:${a.hair.colour}`, `top:${a.top.colour}`, `bottom:${a.bottom.colour}`, `shoes:${a.shoes.colour}`];
+      const expected = [
+        `hair:${a.hair.colour}`,
+        `top:${a.top.colour}`,
+        `bottom:${a.bottom.colour}`,
+        `shoes:${a.shoes.colour}`,
+      ];
       if (a.hat.colour) expected.push(`hat:${a.hat.colour}`);
       if (a.bag.colour) expected.push(`bag:${a.bag.colour}`, `bag-type:${a.bag.type}`);
       const got = fired(features[k]!);
-      if (JSON.stringify(got) !== JSON.stringify(expected.sort())) wrong.push(`${img.file}: ${got.join(' ')} ≠ ${expected.join(' ')}`);
+      if (JSON.stringify(got) !== JSON.stringify(expected.sort()))
+        wrong.push(`${img.file}: ${got.join(' ')} ≠ ${expected.join(' ')}`);
     });
     expect(wrong).toEqual([]);
   });

@@ -74,7 +74,15 @@ describe('exact top-K', () => {
 
   it('TopK keeps the best k whatever the push order, lower index first on equal scores', () => {
     const heap = new TopK(3);
-    for (const [i, s] of [[9, 0.5], [4, 0.5], [7, 0.9], [1, 0.1], [2, 0.5], [0, 0.5]] as const) heap.push(i, s);
+    for (const [i, s] of [
+      [9, 0.5],
+      [4, 0.5],
+      [7, 0.9],
+      [1, 0.1],
+      [2, 0.5],
+      [0, 0.5],
+    ] as const)
+      heap.push(i, s);
     expect(heap.result()).toEqual([
       { index: 7, score: 0.9 },
       { index: 0, score: 0.5 },
@@ -109,7 +117,8 @@ describe('fast top-K (1-bit coarse passes + exact rescore)', () => {
       for (let r = 0; r < fast.length; r++) {
         const h = fast[r] as { index: number; score: number };
         const s = row[h.index] as number;
-        if (Math.abs(s - h.score) > 1e-6 || (r > 0 && (fast[r - 1]?.score as number) < h.score)) exactScores = false;
+        if (Math.abs(s - h.score) > 1e-6 || (r > 0 && (fast[r - 1]?.score as number) < h.score))
+          exactScores = false;
       }
     }
     return { recall: hit / 400, exactScores };

@@ -68,17 +68,28 @@ export function createHandlers(ws: Workspace): Handlers {
     'prompts:save': ({ body }) => savePromptSetChecked(db, body),
     'search:text': (arg) => searchText(db, arg),
     'search:tokens': ({ modelId, query }) => queryTokens(db, modelId, query),
-    'eval:run': ({ modelId, split, datasetId, queries }) => evaluateRetrieval(db, { modelId, split, datasetId, queries }),
+    'eval:run': ({ modelId, split, datasetId, queries }) =>
+      evaluateRetrieval(db, { modelId, split, datasetId, queries }),
   };
 }
 
 /** Validates an untrusted call and runs it; every transport answers with what this returns. */
-export async function dispatch(handlers: Handlers, channel: string, raw: unknown): Promise<ApiResult<unknown>> {
-  if (!isChannel(channel)) return { ok: false, error: { code: 'not_found', message: `Unknown call "${channel}".` } };
+export async function dispatch(
+  handlers: Handlers,
+  channel: string,
+  raw: unknown,
+): Promise<ApiResult<unknown>> {
+  if (!isChannel(channel))
+    return { ok: false, error: { code: 'not_found', message: `Unknown call "${channel}".` } };
   const parsed = invokeSchemas[channel].safeParse(raw ?? {});
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ');
-    return { ok: false, error: { code: 'bad_request', message: `Invalid argument to ${channel}: ${detail}` } };
+    const detail = parsed.error.issues
+      .map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`)
+      .join('; ');
+    return {
+      ok: false,
+      error: { code: 'bad_request', message: `Invalid argument to ${channel}: ${detail}` },
+    };
   }
   try {
     const handler = handlers[channel] as (arg: unknown) => unknown;

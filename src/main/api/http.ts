@@ -132,7 +132,10 @@ export function readCookie(header: string | undefined, name: string): string | u
 export function staticFileFor(root: string, pathname: string): string | null {
   let segments: string[];
   try {
-    segments = pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+    segments = pathname
+      .split('/')
+      .filter((s) => s !== '')
+      .map((s) => decodeURIComponent(s));
   } catch {
     return null;
   }
@@ -158,10 +161,20 @@ function send(res: ServerResponse, status: number, headers: Headers, body?: Buff
 }
 
 function sendJson(res: ServerResponse, status: number, result: ApiResult<unknown>): void {
-  send(res, status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }, JSON.stringify(result));
+  send(
+    res,
+    status,
+    { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    JSON.stringify(result),
+  );
 }
 
-function sendApiError(res: ServerResponse, code: ErrorCode, message: string, status = STATUS_BY_CODE[code]): void {
+function sendApiError(
+  res: ServerResponse,
+  code: ErrorCode,
+  message: string,
+  status = STATUS_BY_CODE[code],
+): void {
   sendJson(res, status, { ok: false, error: { code, message } });
 }
 
@@ -183,7 +196,10 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | n
   return Buffer.concat(chunks);
 }
 
-export async function startHttpServer(ws: Workspace, opts: HttpServerOptions = {}): Promise<RunningHttpServer> {
+export async function startHttpServer(
+  ws: Workspace,
+  opts: HttpServerOptions = {},
+): Promise<RunningHttpServer> {
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token ?? newToken();
   const staticDir = opts.staticDir ?? null;
@@ -193,9 +209,14 @@ export async function startHttpServer(ws: Workspace, opts: HttpServerOptions = {
   // Cookies ignore ports: name ours after the port so two servers on one host don't log each other out.
   let cookieName = 'ctgi_token';
 
-  const authorized = (req: IncomingMessage, url: URL, isPage: boolean): { ok: boolean; viaQuery: boolean } => {
+  const authorized = (
+    req: IncomingMessage,
+    url: URL,
+    isPage: boolean,
+  ): { ok: boolean; viaQuery: boolean } => {
     const header = req.headers[TOKEN_HEADER];
-    if (typeof header === 'string' && header !== '' && tokensEqual(header, token)) return { ok: true, viaQuery: false };
+    if (typeof header === 'string' && header !== '' && tokensEqual(header, token))
+      return { ok: true, viaQuery: false };
     const cookie = readCookie(req.headers.cookie, cookieName);
     if (cookie !== undefined && tokensEqual(cookie, token)) return { ok: true, viaQuery: false };
     // Only a page load may carry the token in its URL; it is then swapped for the cookie.
@@ -211,12 +232,22 @@ export async function startHttpServer(ws: Workspace, opts: HttpServerOptions = {
     }
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(type)) {
-      return sendApiError(res, 'bad_request', 'Send the argument as JSON with content-type: application/json.', 415);
+      return sendApiError(
+        res,
+        'bad_request',
+        'Send the argument as JSON with content-type: application/json.',
+        415,
+      );
     }
     const body = await readBody(req, BODY_LIMIT_BYTES);
     if (body === null) {
       res.setHeader('connection', 'close');
-      return sendApiError(res, 'bad_request', `The request body is larger than ${BODY_LIMIT_BYTES} bytes.`, 413);
+      return sendApiError(
+        res,
+        'bad_request',
+        `The request body is larger than ${BODY_LIMIT_BYTES} bytes.`,
+        413,
+      );
     }
     let arg: unknown = {};
     if (body.length > 0) {
@@ -259,30 +290,52 @@ export async function startHttpServer(ws: Workspace, opts: HttpServerOptions = {
     res.on('close', stop);
   };
 
-  const handleMedia = async (req: IncomingMessage, res: ServerResponse, id: string, variant: string): Promise<void> => {
+  const handleMedia = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    id: string,
+    variant: string,
+  ): Promise<void> => {
     const ifNoneMatch = req.headers['if-none-match'];
     const media = await mediaResponse(ws, Number(id), variant, { ifNoneMatch });
-    send(res, media.status, media.headers, req.method === 'HEAD' || media.status === 304 ? undefined : media.body);
+    send(
+      res,
+      media.status,
+      media.headers,
+      req.method === 'HEAD' || media.status === 304 ? undefined : media.body,
+    );
   };
 
-  const handleStatic = async (req: IncomingMessage, res: ServerResponse, url: URL, setCookie: boolean): Promise<void> => {
+  const handleStatic = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    setCookie: boolean,
+  ): Promise<void> => {
     if (setCookie) {
       res.setHeader('set-cookie', `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`);
     }
     if (staticDir === null) {
-      return sendText(res, 503, 'The web interface is not built yet: run `npm run build`, then restart `ctgi serve`.');
+      return sendText(
+        res,
+        503,
+        'The web interface is not built yet: run `npm run build`, then restart `ctgi serve`.',
+      );
     }
     let file = staticFileFor(staticDir, url.pathname);
-    if (file === null) return sendText(res, 400, `Refused path ${url.pathname}: it points outside the web interface.`);
+    if (file === null)
+      return sendText(res, 400, `Refused path ${url.pathname}: it points outside the web interface.`);
     let info = await stat(file).catch(() => null);
     if (!info?.isFile()) {
       // Client-side routes (/jobs, /library/3) are pages of the single-page app; a missing asset is a 404.
       // Browsers ask for /favicon.ico on their own; "nothing" is a better answer than an error in the console.
-      if (url.pathname === '/favicon.ico') return send(res, 204, { 'cache-control': 'private, max-age=86400' });
+      if (url.pathname === '/favicon.ico')
+        return send(res, 204, { 'cache-control': 'private, max-age=86400' });
       if (extname(file) !== '') return sendText(res, 404, `${url.pathname} does not exist.`);
       file = join(staticDir, 'index.html');
       info = await stat(file).catch(() => null);
-      if (!info?.isFile()) return sendText(res, 503, 'The web interface build is incomplete: run `npm run build`.');
+      if (!info?.isFile())
+        return sendText(res, 503, 'The web interface build is incomplete: run `npm run build`.');
     }
     const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
     // Vite puts content hashes in the names under assets/, so those never change; the page itself must
@@ -360,9 +413,16 @@ export async function startHttpServer(ws: Workspace, opts: HttpServerOptions = {
     const onError = (err: NodeJS.ErrnoException): void => {
       server.off('listening', onListening);
       if (err.code === 'EADDRINUSE') {
-        reject(new AppError('unavailable', `Port ${opts.port} on ${host} is in use: pick another with --port, or --port 0 for any free port.`));
+        reject(
+          new AppError(
+            'unavailable',
+            `Port ${opts.port} on ${host} is in use: pick another with --port, or --port 0 for any free port.`,
+          ),
+        );
       } else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') {
-        reject(new AppError('bad_request', `Cannot listen on ${host}: it is not an address of this machine.`));
+        reject(
+          new AppError('bad_request', `Cannot listen on ${host}: it is not an address of this machine.`),
+        );
       } else reject(err);
     };
     const onListening = (): void => {

@@ -7,7 +7,9 @@ import { dispatch, type Handlers } from './handlers';
 
 /** Electron transport: one invoke channel validated by `dispatch`, events forwarded to the window. */
 export function wireIpc(ws: Workspace, handlers: Handlers, target: () => WebContents | null): () => void {
-  ipcMain.handle(IPC_INVOKE, (_event, channel: unknown, arg: unknown) => dispatch(handlers, String(channel), arg));
+  ipcMain.handle(IPC_INVOKE, (_event, channel: unknown, arg: unknown) =>
+    dispatch(handlers, String(channel), arg),
+  );
   const offs = EVENT_NAMES.map((name) =>
     ws.bus.on(name, (payload) => {
       const wc = target();

@@ -37,9 +37,14 @@ export function requiredOption(values: OptionValues, name: string): string {
 }
 
 /** `v` when it is one of `allowed` (undefined stays undefined); `flag` names the option in the refusal. */
-export function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+export function oneOf<T extends string>(
+  flag: string,
+  v: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
   if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new AppError('bad_request', `--${flag} must be one of ${allowed.join(', ')}; got "${v}".`);
+  if (!(allowed as readonly string[]).includes(v))
+    throw new AppError('bad_request', `--${flag} must be one of ${allowed.join(', ')}; got "${v}".`);
   return v as T;
 }
 
@@ -47,6 +52,7 @@ export function intOption(values: OptionValues, name: string, fallback: number):
   const v = stringOption(values, name);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n)) throw new AppError('bad_request', `--${name} must be a whole number, got "${v}".`);
+  if (!Number.isInteger(n))
+    throw new AppError('bad_request', `--${name} must be a whole number, got "${v}".`);
   return n;
 }

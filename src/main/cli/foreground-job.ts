@@ -35,7 +35,11 @@ export interface ForegroundJobOptions {
 }
 
 /** Runs `jobId` to its end in this process (it was started or resumed here) and resolves to its final state. */
-export async function runJobInForeground(ws: Workspace, jobId: JobId, opts: ForegroundJobOptions): Promise<Job> {
+export async function runJobInForeground(
+  ws: Workspace,
+  jobId: JobId,
+  opts: ForegroundJobOptions,
+): Promise<Job> {
   const { io } = opts;
   const redraw = opts.ttyEveryMs !== undefined && process.stderr.isTTY === true;
   const everyMs = redraw ? opts.ttyEveryMs! : opts.everyMs;

@@ -45,16 +45,23 @@ export function readBmpHeader(buf: Buffer): BmpHeader {
 }
 
 /** Decodes an uncompressed 1/4/8/24/32-bit BMP to packed RGB; throws BmpError on truncation. */
-export function decodeBmp(buf: Buffer, header = readBmpHeader(buf)): { width: number; height: number; data: Buffer } {
+export function decodeBmp(
+  buf: Buffer,
+  header = readBmpHeader(buf),
+): { width: number; height: number; data: Buffer } {
   const { width, height, bitsPerPixel: bpp, compression, dataOffset } = header;
   if (width <= 0 || height <= 0) throw new BmpError(`invalid size ${width}×${height}`);
   // BI_RGB, or BI_BITFIELDS for 32-bit with the usual BGRA masks.
   if (!(compression === 0 || (compression === 3 && bpp === 32)) || ![1, 4, 8, 24, 32].includes(bpp)) {
-    throw new BmpError(`unsupported BMP variant (${bpp} bits, compression ${compression}); convert it to PNG`);
+    throw new BmpError(
+      `unsupported BMP variant (${bpp} bits, compression ${compression}); convert it to PNG`,
+    );
   }
   const stride = Math.floor((bpp * width + 31) / 32) * 4;
   if (buf.length < dataOffset + stride * height) {
-    throw new BmpError(`truncated: ${buf.length} bytes, the pixel data needs ${dataOffset + stride * height}`);
+    throw new BmpError(
+      `truncated: ${buf.length} bytes, the pixel data needs ${dataOffset + stride * height}`,
+    );
   }
   const paletteAt = 14 + header.headerSize;
   const entry = header.headerSize === 12 ? 3 : 4;

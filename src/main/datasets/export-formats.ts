@@ -47,7 +47,12 @@ const identityKey = (img: ExportImage): string =>
  * two splits. Identities are shuffled with a seeded RNG (same seed, same split) and cut by the ratios.
  * ICFG-PEDES has no val split: val goes to test there.
  */
-export function assignSplits(images: readonly ExportImage[], ratios: SplitRatios, seed: number, format: ExportFormat): Map<number, Split> {
+export function assignSplits(
+  images: readonly ExportImage[],
+  ratios: SplitRatios,
+  seed: number,
+  format: ExportFormat,
+): Map<number, Split> {
   const out = new Map<number, Split>();
   const keys = new Set<string>();
   for (const img of images) if (img.split === null) keys.add(identityKey(img));
@@ -71,7 +76,11 @@ export function assignSplits(images: readonly ExportImage[], ratios: SplitRatios
  * (CUHK-PEDES files store them from 1; its loader subtracts 1). Identities with training images are
  * numbered first, then val, then test, each group in source order.
  */
-export function numberIdentities(images: readonly ExportImage[], splits: ReadonlyMap<number, Split>, format: ExportFormat): Map<string, number> {
+export function numberIdentities(
+  images: readonly ExportImage[],
+  splits: ReadonlyMap<number, Split>,
+  format: ExportFormat,
+): Map<string, number> {
   const rank = new Map<string, number>();
   const order: string[] = [];
   for (const img of images) {
@@ -91,7 +100,12 @@ export function processedTokens(text: string): string[] {
 }
 
 /** The path a record names, relative to `imgs/`. Several datasets each get a folder of their own. */
-export function exportRelPath(img: ExportImage, datasetFolder: string | null, split: Split, format: ExportFormat): string {
+export function exportRelPath(
+  img: ExportImage,
+  datasetFolder: string | null,
+  split: Split,
+  format: ExportFormat,
+): string {
   const p = datasetFolder === null ? img.relPath : `${datasetFolder}/${img.relPath}`;
   // ICFG-PEDES paths start with their split's folder (and the importer recognises the format by it).
   if (format === 'icfg-pedes' && !/^(train|test)\//.test(p)) return `${split}/${p}`;
@@ -126,10 +140,22 @@ export function buildRecords(
     captions += texts.length;
     switch (format) {
       case 'cuhk-pedes':
-        records.push({ split, captions: texts, file_path: path, processed_tokens: texts.map(processedTokens), id });
+        records.push({
+          split,
+          captions: texts,
+          file_path: path,
+          processed_tokens: texts.map(processedTokens),
+          id,
+        });
         break;
       case 'icfg-pedes':
-        records.push({ id, file_path: path, captions: texts, processed_tokens: texts.map(processedTokens), split });
+        records.push({
+          id,
+          file_path: path,
+          captions: texts,
+          processed_tokens: texts.map(processedTokens),
+          split,
+        });
         break;
       case 'rstpreid':
         records.push({ id, img_path: path, captions: texts, split });
@@ -155,7 +181,8 @@ export function buildRecords(
 
 /** The file's text: a JSON list (one record a line, so diffs and `head` stay readable) or JSON Lines. */
 export function serializeRecords(set: ExportRecordSet): string {
-  if (set.format === 'jsonl') return set.records.map((r) => JSON.stringify(r)).join('\n') + (set.records.length ? '\n' : '');
+  if (set.format === 'jsonl')
+    return set.records.map((r) => JSON.stringify(r)).join('\n') + (set.records.length ? '\n' : '');
   if (set.records.length === 0) return '[]\n';
   return `[\n${set.records.map((r) => JSON.stringify(r)).join(',\n')}\n]\n`;
 }

@@ -21,7 +21,8 @@ const REQUIRED_FIELDS: Record<AnnotationFormat, readonly string[]> = {
   rstpreid: ['id', 'img_path', 'captions'],
 };
 
-export const pathField = (f: AnnotationFormat): 'file_path' | 'img_path' => (f === 'rstpreid' ? 'img_path' : 'file_path');
+export const pathField = (f: AnnotationFormat): 'file_path' | 'img_path' =>
+  f === 'rstpreid' ? 'img_path' : 'file_path';
 
 /** One image the import should bring in, from an annotation record or a folder walk. */
 export interface ImportItem {
@@ -74,7 +75,8 @@ export function formatFromFileName(file: string): AnnotationFormat | null {
   return null;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Field names seen across the first records, for error messages. */
 function fieldsSeen(records: readonly unknown[]): string[] {
@@ -105,7 +107,10 @@ function looksLikeIcfg(records: readonly unknown[]): boolean {
  */
 export function detectFormat(file: string, data: unknown, forced?: DatasetFormat): AnnotationFormat {
   if (forced === 'folder') {
-    throw new AppError('bad_request', 'Format "folder" takes no annotation file: leave the annotation file out.');
+    throw new AppError(
+      'bad_request',
+      'Format "folder" takes no annotation file: leave the annotation file out.',
+    );
   }
   if (!Array.isArray(data)) {
     const keys = isRecord(data) ? Object.keys(data).slice(0, 8).join(', ') : typeof data;
@@ -115,7 +120,8 @@ export function detectFormat(file: string, data: unknown, forced?: DatasetFormat
         `but its top level is ${isRecord(data) ? `an object with keys ${keys}` : keys}.`,
     );
   }
-  if (data.length === 0) throw new AppError('bad_request', `${basename(file)} holds no records; nothing to import.`);
+  if (data.length === 0)
+    throw new AppError('bad_request', `${basename(file)} holds no records; nothing to import.`);
   const byContent: AnnotationFormat | null = looksLike(data, 'rstpreid')
     ? 'rstpreid'
     : looksLike(data, 'cuhk-pedes')
@@ -163,7 +169,8 @@ export function cameraFromPath(relPath: string): string | null {
   return null;
 }
 
-const describe = (v: unknown): string => (v === undefined ? 'missing' : JSON.stringify(v)?.slice(0, 60) ?? String(v));
+const describe = (v: unknown): string =>
+  v === undefined ? 'missing' : (JSON.stringify(v)?.slice(0, 60) ?? String(v));
 
 /**
  * Records → items. Bad records (missing or mistyped fields, unknown split, a path already named by an
@@ -182,7 +189,8 @@ export function recordsToItems(
     const bad = (message: string, path?: string): void => {
       problems.push({ severity: 'error', item: `record ${n}${path ? ` (${path})` : ''}`, message });
     };
-    if (!isRecord(r)) return bad(`is ${describe(r)}, not an object with ${REQUIRED_FIELDS[format].join(', ')}.`);
+    if (!isRecord(r))
+      return bad(`is ${describe(r)}, not an object with ${REQUIRED_FIELDS[format].join(', ')}.`);
     const rawPath = r[field];
     if (typeof rawPath !== 'string' || rawPath.trim() === '') {
       return bad(`"${field}" should be a relative image path, but is ${describe(rawPath)}; record skipped.`);
@@ -190,11 +198,17 @@ export function recordsToItems(
     const relPath = normalizeRelPath(rawPath.trim());
     const id = r.id;
     if (!((typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.trim() !== ''))) {
-      return bad(`"id" should be a person id (number or text), but is ${describe(id)}; record skipped.`, relPath);
+      return bad(
+        `"id" should be a person id (number or text), but is ${describe(id)}; record skipped.`,
+        relPath,
+      );
     }
     const caps = r.captions;
     if (!Array.isArray(caps) || !caps.every((c) => typeof c === 'string')) {
-      return bad(`"captions" should be a list of strings, but is ${describe(caps)}; record skipped.`, relPath);
+      return bad(
+        `"captions" should be a list of strings, but is ${describe(caps)}; record skipped.`,
+        relPath,
+      );
     }
     const captions = caps.map((c) => c.trim()).filter((c) => c !== '');
     if (captions.length < caps.length) {
@@ -208,7 +222,10 @@ export function recordsToItems(
     if (r.split !== undefined && r.split !== null) {
       const s = typeof r.split === 'string' ? r.split.trim().toLowerCase() : r.split;
       if (!SPLITS.includes(s as Split)) {
-        return bad(`"split" should be one of ${SPLITS.join(', ')}, but is ${describe(r.split)}; record skipped.`, relPath);
+        return bad(
+          `"split" should be one of ${SPLITS.join(', ')}, but is ${describe(r.split)}; record skipped.`,
+          relPath,
+        );
       }
       split = s as Split;
     }

@@ -40,7 +40,8 @@ export interface ProbedImage {
 export type ProbeResult = { ok: true; image: ProbedImage } | { ok: false; message: string };
 
 const fail = (message: string): ProbeResult => ({ ok: false, message });
-const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+const firstLine = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 
 function readError(err: unknown): ProbeResult {
   const code = err instanceof Error && 'code' in err ? String(err.code) : '';
@@ -73,7 +74,8 @@ export async function probeImage(file: string, maxPixels = MAX_PIXELS): Promise<
     const st = await fh.stat();
     if (st.isDirectory()) return fail('is a folder, not an image file.');
     if (st.size === 0) return fail('empty file (0 bytes).');
-    if (st.size > MAX_FILE_BYTES) return fail(`refused: ${(st.size / 2 ** 20).toFixed(0)} MB is too large for a person crop.`);
+    if (st.size > MAX_FILE_BYTES)
+      return fail(`refused: ${(st.size / 2 ** 20).toFixed(0)} MB is too large for a person crop.`);
     buf = await fh.readFile();
   } catch (err) {
     return readError(err);
@@ -89,7 +91,10 @@ export async function probeImage(file: string, maxPixels = MAX_PIXELS): Promise<
       const refused = tooBig(header.width, header.height, maxPixels);
       if (refused) return refused;
       decodeBmp(buf, header);
-      return { ok: true, image: { sha256, bytes: buf.length, width: header.width, height: header.height, format: 'bmp' } };
+      return {
+        ok: true,
+        image: { sha256, bytes: buf.length, width: header.width, height: header.height, format: 'bmp' },
+      };
     } catch (err) {
       if (err instanceof BmpError) return fail(`corrupt BMP: ${err.message}.`);
       throw err;
@@ -99,13 +104,21 @@ export async function probeImage(file: string, maxPixels = MAX_PIXELS): Promise<
   const sniffed = sniffFormat(buf);
   if (sniffed !== null && buf.length <= FAST_PATH_BYTES) {
     try {
-      const { info } = await sharp(buf, { limitInputPixels: FAST_PATH_PIXELS, failOn: 'truncated', autoOrient: true })
+      const { info } = await sharp(buf, {
+        limitInputPixels: FAST_PATH_PIXELS,
+        failOn: 'truncated',
+        autoOrient: true,
+      })
         .raw()
         .toBuffer({ resolveWithObject: true });
-      return { ok: true, image: { sha256, bytes: buf.length, width: info.width, height: info.height, format: sniffed } };
+      return {
+        ok: true,
+        image: { sha256, bytes: buf.length, width: info.width, height: info.height, format: sniffed },
+      };
     } catch (err) {
       // Over the fast path's pixel cap is not an error yet: the careful path decides.
-      if (!/pixel limit/i.test(firstLine(err))) return fail(`corrupt or truncated ${sniffed} (${firstLine(err)}); it cannot be decoded.`);
+      if (!/pixel limit/i.test(firstLine(err)))
+        return fail(`corrupt or truncated ${sniffed} (${firstLine(err)}); it cannot be decoded.`);
     }
   }
 
@@ -116,7 +129,8 @@ export async function probeImage(file: string, maxPixels = MAX_PIXELS): Promise<
   } catch (err) {
     return fail(`not a readable image (${firstLine(err)}).`);
   }
-  if (!RASTER_FORMATS.has(meta.format)) return fail(`is ${meta.format}, not a raster image format the app imports.`);
+  if (!RASTER_FORMATS.has(meta.format))
+    return fail(`is ${meta.format}, not a raster image format the app imports.`);
   const width = meta.autoOrient?.width ?? meta.width;
   const height = meta.autoOrient?.height ?? meta.height;
   if (!(width > 0 && height > 0)) return fail('has no pixel size in its header.');

@@ -21,7 +21,8 @@ export interface ImportListing {
   problems: ItemProblem[];
 }
 
-const errCode = (err: unknown): string => (err instanceof Error && 'code' in err ? String(err.code) : 'error');
+const errCode = (err: unknown): string =>
+  err instanceof Error && 'code' in err ? String(err.code) : 'error';
 
 // The up-front checks are synchronous: `import:start` answers at once, and they touch one folder,
 // one file and a handful of paths.
@@ -40,13 +41,19 @@ export function checkImageRoot(root: string): void {
     );
   }
   if (!st.isDirectory()) {
-    throw new AppError('bad_request', `${root} is a file, not a folder. Give the folder that holds the images.`);
+    throw new AppError(
+      'bad_request',
+      `${root} is a file, not a folder. Give the folder that holds the images.`,
+    );
   }
   try {
     accessSync(root, constants.R_OK | constants.X_OK);
     readdirSync(root);
   } catch (err) {
-    throw new AppError('bad_request', `Image folder ${root} cannot be read (${errCode(err)}). Check its permissions.`);
+    throw new AppError(
+      'bad_request',
+      `Image folder ${root} cannot be read (${errCode(err)}). Check its permissions.`,
+    );
   }
 }
 
@@ -58,7 +65,8 @@ export function loadAnnotationFile(
   let text: string;
   try {
     const st = statSync(file);
-    if (st.isDirectory()) throw new AppError('bad_request', `${file} is a folder; give the annotation JSON file itself.`);
+    if (st.isDirectory())
+      throw new AppError('bad_request', `${file} is a folder; give the annotation JSON file itself.`);
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof AppError) throw err;
@@ -90,14 +98,19 @@ export async function listFolder(root: string): Promise<ImportListing> {
 }
 
 /** Records → items, dropping (and reporting) any whose path would leave the image folder. */
-export function annotationItems(format: AnnotationFormat, records: readonly unknown[], root: string): ImportListing {
+export function annotationItems(
+  format: AnnotationFormat,
+  records: readonly unknown[],
+  root: string,
+): ImportListing {
   const { items, problems } = recordsToItems(format, records);
   const inside = items.filter((item) => {
     if (resolveInside(root, item.relPath) !== null) return true;
     problems.push({
       severity: 'error',
       item: item.label,
-      message: 'its path leads outside the image folder; record skipped (paths must be relative to the image folder).',
+      message:
+        'its path leads outside the image folder; record skipped (paths must be relative to the image folder).',
     });
     return false;
   });

@@ -9,7 +9,8 @@ export const isImageName = (name: string): boolean => {
   return IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
 };
 
-const errCode = (err: unknown): string => (err instanceof Error && 'code' in err ? String(err.code) : 'error');
+const errCode = (err: unknown): string =>
+  err instanceof Error && 'code' in err ? String(err.code) : 'error';
 
 /**
  * Every image file under `root`, as sorted relative posix paths, so the import's resume cursor can be
@@ -24,7 +25,12 @@ export async function walkImages(root: string): Promise<{ files: string[]; probl
   const walked = new Map<string, string>(); // real path → the relative path it was walked under
   const rootReal = await realpath(root);
 
-  async function visit(dir: string, rel: string, real: string, ancestors: ReadonlySet<string>): Promise<void> {
+  async function visit(
+    dir: string,
+    rel: string,
+    real: string,
+    ancestors: ReadonlySet<string>,
+  ): Promise<void> {
     walked.set(real, rel || '.');
     let entries;
     try {

@@ -40,13 +40,17 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
   async run(ctx) {
     const { db, params } = ctx;
     const modelId = asModelId(params.modelId);
-    const datasetId: DatasetId | undefined = params.datasetId === undefined ? undefined : asDatasetId(params.datasetId);
+    const datasetId: DatasetId | undefined =
+      params.datasetId === undefined ? undefined : asDatasetId(params.datasetId);
     const row = resolveModelRow(db, modelId);
     const stored = storedManifest(row);
     const visionPath = join(row.folder, 'vision_model.onnx');
     // Vectors of a changed file would silently mix two models under one id.
     const sha = await sha256File(visionPath).catch((err: unknown) => {
-      throw new AppError('not_found', `Model "${row.name}": cannot read ${visionPath} (${String(err)}). Restore the folder or register the model again.`);
+      throw new AppError(
+        'not_found',
+        `Model "${row.name}": cannot read ${visionPath} (${String(err)}). Restore the folder or register the model again.`,
+      );
     });
     if (sha !== row.vision_sha256) {
       throw new AppError(
@@ -59,7 +63,11 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
     let done = ctx.state ? (getJobRow(db, ctx.jobId)?.done ?? 0) : 0;
     const total = done + countImagesMissingEmbedding(db, modelId, datasetId);
     ctx.progress({ done, total, message: 'loading the model…' });
-    const enc = await ClipEncoder.open({ visionPath, preprocess: preprocessSpecOf(stored.manifest), batchSize: params.batchSize });
+    const enc = await ClipEncoder.open({
+      visionPath,
+      preprocess: preprocessSpecOf(stored.manifest),
+      batchSize: params.batchSize,
+    });
     try {
       enc.bind({ vision: stored.vision });
       const message = `on ${enc.provider}`;
@@ -78,14 +86,22 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
         const r = await current.result;
         throwIfAborted(ctx.signal);
         if (r.dim !== 0 && r.dim !== row.embedding_dim) {
-          throw new AppError('conflict', `Model "${row.name}" returned ${r.dim}-value vectors; it was registered with ${row.embedding_dim}.`);
+          throw new AppError(
+            'conflict',
+            `Model "${row.name}" returned ${r.dim}-value vectors; it was registered with ${row.embedding_dim}.`,
+          );
         }
         const batch = current.images;
         db.transaction(() => {
           batch.forEach((img, i) => {
             const v = r.vectors[i];
             if (v) upsertEmbedding(db, modelId, img.id, v);
-            else ctx.issue({ severity: 'error', item: img.relPath, message: `could not be read: ${r.errors[i] ?? 'unknown error'}` });
+            else
+              ctx.issue({
+                severity: 'error',
+                item: img.relPath,
+                message: `could not be read: ${r.errors[i] ?? 'unknown error'}`,
+              });
           });
           afterId = batch.at(-1)!.id;
           done += batch.length;
@@ -102,7 +118,8 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
 /** `embed:start`: checks the model and dataset exist, then queues the job. */
 export function startEmbed(ws: Workspace, arg: ParsedArg<'embed:start'>): InvokeResults['embed:start'] {
   const row = resolveModelRow(ws.db, arg.modelId as ModelId);
-  if (arg.datasetId !== undefined && !getDatasetRow(ws.db, arg.datasetId)) throw notFound(`Dataset ${arg.datasetId}`);
+  if (arg.datasetId !== undefined && !getDatasetRow(ws.db, arg.datasetId))
+    throw notFound(`Dataset ${arg.datasetId}`);
   const job = ws.jobs.enqueue('embed', { modelId: row.id, datasetId: arg.datasetId });
   return { job };
 }

@@ -11,7 +11,12 @@ import type { Job } from '../../shared/domain';
 import type { JobId, ModelId } from '../../shared/ids';
 import type { MtiEvalReport } from '../../shared/mti';
 import { mtiEvalSchema } from '../../shared/mti-contract';
-import { countEvalMtiQueries, deleteEvalMtiQueriesExcept, insertEvalMtiQuery, listEvalMtiQueries } from '../db/repos/eval-mti';
+import {
+  countEvalMtiQueries,
+  deleteEvalMtiQueriesExcept,
+  insertEvalMtiQuery,
+  listEvalMtiQueries,
+} from '../db/repos/eval-mti';
 import { getJobRow, type JobRow } from '../db/repos/jobs';
 import { AppError, notFound } from '../errors';
 import { getKeyStore } from '../llm/keys';
@@ -30,12 +35,14 @@ export interface EvalMtiState {
   report?: MtiEvalReport;
 }
 
-const callsMessage = (calls: number, done: number): string => `${(calls / done).toFixed(1)} MLLM calls per query so far`;
+const callsMessage = (calls: number, done: number): string =>
+  `${(calls / done).toFixed(1)} MLLM calls per query so far`;
 
 export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
   kind: 'eval-mti',
   params: mtiEvalSchema,
-  title: (p) => `Evaluate MTI on the ${p.split} split (${p.limit} ${p.queries} queries) with model ${p.modelId}`,
+  title: (p) =>
+    `Evaluate MTI on the ${p.split} split (${p.limit} ${p.queries} queries) with model ${p.modelId}`,
   async run(ctx) {
     const { db, params, jobId } = ctx;
     const t0 = performance.now();
@@ -92,7 +99,9 @@ export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
 export function startEvalMti(ws: Workspace, arg: z.input<typeof mtiEvalSchema>): { job: Job } {
   const check = mtiEvalSchema.safeParse(arg);
   if (!check.success) {
-    const detail = check.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ');
+    const detail = check.error.issues
+      .map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`)
+      .join('; ');
     throw new AppError('bad_request', `The MTI evaluation's settings are not valid (${detail}).`);
   }
   const parsed = check.data;
@@ -114,7 +123,8 @@ export function evalMtiReport(
   if (arg.jobId !== undefined) {
     row = getJobRow(ws.db, arg.jobId);
     if (!row) throw notFound(`Job ${arg.jobId}`);
-    if (row.kind !== 'eval-mti') throw new AppError('bad_request', `Job ${arg.jobId} is a ${row.kind} job, not an MTI evaluation.`);
+    if (row.kind !== 'eval-mti')
+      throw new AppError('bad_request', `Job ${arg.jobId} is a ${row.kind} job, not an MTI evaluation.`);
   } else {
     row = ws.db
       .prepare(

@@ -8,7 +8,13 @@ import { copyFile, link, mkdir, rename, rm, symlink, writeFile } from 'node:fs/p
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { CAPTION_SOURCES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, type CaptionSource, type ExportFormat } from '../../shared/domain';
+import {
+  CAPTION_SOURCES,
+  EXPORT_FORMATS,
+  EXPORT_IMAGE_MODES,
+  type CaptionSource,
+  type ExportFormat,
+} from '../../shared/domain';
 import { hasTable } from '../db/repos/review';
 import type { Db } from '../db/types';
 import {
@@ -47,7 +53,8 @@ export interface ExportState {
 }
 
 const COPY_CONCURRENCY = 8;
-const errCode = (err: unknown): string => (err instanceof Error && 'code' in err ? String(err.code) : 'error');
+const errCode = (err: unknown): string =>
+  err instanceof Error && 'code' in err ? String(err.code) : 'error';
 const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
 interface ExportRow {
@@ -84,7 +91,10 @@ function exportRows(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): Exp
     .all(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as ExportRow[];
 }
 
-export function countExportable(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): { captions: number; images: number; bytes: number } {
+export function countExportable(
+  db: Db,
+  p: Pick<ExportParams, 'datasetId' | 'sources'>,
+): { captions: number; images: number; bytes: number } {
   const src = sourceFilter(p.sources);
   return db
     .prepare(
@@ -93,7 +103,11 @@ export function countExportable(db: Db, p: Pick<ExportParams, 'datasetId' | 'sou
          WHERE c.is_current = 1 AND c.status = 'accepted' AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
          GROUP BY i.id)`,
     )
-    .get(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as { captions: number; images: number; bytes: number };
+    .get(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as {
+    captions: number;
+    images: number;
+    bytes: number;
+  };
 }
 
 /** Model, prompts, the model's own text and the last decision per chain, for the JSONL's provenance. */
@@ -111,7 +125,12 @@ function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<st
                       WHERE r2.action != 'undo' AND r2.undone_by IS NULL GROUP BY coalesce(c2.derived_from, c2.id))`,
     )
     .all() as { root: number; action: string; reviewer: string; created_at: number }[]) {
-    if (roots.has(r.root)) get(r.root).review = { decision: r.action, reviewer: r.reviewer, at: new Date(r.created_at).toISOString() };
+    if (roots.has(r.root))
+      get(r.root).review = {
+        decision: r.action,
+        reviewer: r.reviewer,
+        at: new Date(r.created_at).toISOString(),
+      };
   }
   if (hasTable(db, 'mtg_runs')) {
     const withPrompts = hasTable(db, 'prompt_sets');
@@ -138,7 +157,10 @@ function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<st
         vqa: r.vqa_model,
         reconstructor: r.reconstructor_model,
         initial_caption: r.initial_caption,
-        prompts: r.prompt_name === undefined ? null : { name: r.prompt_name, version: r.prompt_version, sha256: r.prompt_sha256 },
+        prompts:
+          r.prompt_name === undefined
+            ? null
+            : { name: r.prompt_name, version: r.prompt_version, sha256: r.prompt_sha256 },
       };
     }
   }
@@ -146,7 +168,10 @@ function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<st
 }
 
 /** Rows → one ExportImage per image, captions cleaned (control characters out, NFC). */
-export function gatherExport(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): {
+export function gatherExport(
+  db: Db,
+  p: Pick<ExportParams, 'datasetId' | 'sources'>,
+): {
   images: ExportImage[];
   roots: Map<number, string>;
   bytes: number;
@@ -171,7 +196,14 @@ export function gatherExport(db: Db, p: Pick<ExportParams, 'datasetId' | 'source
     roots.set(r.dataset_id, r.root);
     datasetNames.set(r.dataset_id, r.dataset_name);
     if (last?.imageId !== r.image_id) {
-      last = { imageId: r.image_id, datasetId: r.dataset_id, relPath: r.rel_path, personId: r.person_id, split: r.split, captions: [] };
+      last = {
+        imageId: r.image_id,
+        datasetId: r.dataset_id,
+        relPath: r.rel_path,
+        personId: r.person_id,
+        split: r.split,
+        captions: [],
+      };
       images.push(last);
       bytes += r.bytes;
     }
@@ -192,7 +224,8 @@ export function gatherExport(db: Db, p: Pick<ExportParams, 'datasetId' | 'source
   return { images: images.filter((i) => i.captions.length > 0), roots, bytes, cleaned, datasetNames };
 }
 
-const stagingDir = (outDir: string, jobId: number): string => join(dirname(outDir), `.${basename(outDir)}.ctgi-export-${jobId}`);
+const stagingDir = (outDir: string, jobId: number): string =>
+  join(dirname(outDir), `.${basename(outDir)}.ctgi-export-${jobId}`);
 
 function freeBytes(dir: string): number | null {
   try {
@@ -207,12 +240,18 @@ function freeBytes(dir: string): number | null {
 export function checkTarget(outDir: string, overwrite: boolean, needBytes: number): void {
   const parent = dirname(outDir);
   if (!existsSync(parent)) {
-    throw new AppError('bad_request', `The folder ${parent} does not exist. Create it, or choose another place for the export.`);
+    throw new AppError(
+      'bad_request',
+      `The folder ${parent} does not exist. Create it, or choose another place for the export.`,
+    );
   }
   try {
     accessSync(parent, constants.W_OK | constants.X_OK);
   } catch {
-    throw new AppError('bad_request', `CTGI Studio cannot write in ${parent} (permission denied). Choose a folder you can write to.`);
+    throw new AppError(
+      'bad_request',
+      `CTGI Studio cannot write in ${parent} (permission denied). Choose a folder you can write to.`,
+    );
   }
   if (existsSync(outDir)) {
     if (!statSync(outDir).isDirectory()) {
@@ -266,7 +305,8 @@ async function placeImages(
       throwIfAborted(ctx.signal);
       const img = images[cursor++]!;
       const from = resolveInside(roots.get(img.datasetId)!, img.relPath);
-      if (from === null) throw new AppError('bad_request', `Image path ${img.relPath} leads outside its dataset folder.`);
+      if (from === null)
+        throw new AppError('bad_request', `Image path ${img.relPath} leads outside its dataset folder.`);
       const to = join(imgs, paths.get(img.imageId)!);
       const dir = dirname(to);
       if (!made.has(dir)) {
@@ -281,7 +321,11 @@ async function placeImages(
             if (errCode(err) !== 'EXDEV' && errCode(err) !== 'EPERM') throw err;
             // Another disk (or a filesystem without hard links): copy instead, and say so once.
             linkFellBack = true;
-            ctx.issue({ severity: 'warning', item: IMAGE_DIR, message: `hard links are not possible here (${errCode(err)}); images were copied instead.` });
+            ctx.issue({
+              severity: 'warning',
+              item: IMAGE_DIR,
+              message: `hard links are not possible here (${errCode(err)}); images were copied instead.`,
+            });
             await copyFile(from, to);
           }
         } else await copyFile(from, to);
@@ -298,7 +342,8 @@ async function placeImages(
         );
       }
       done++;
-      if (done % 200 === 0) ctx.progress({ done, total: images.length, message: `${done} of ${images.length} images placed` });
+      if (done % 200 === 0)
+        ctx.progress({ done, total: images.length, message: `${done} of ${images.length} images placed` });
     }
   };
   await Promise.all(Array.from({ length: Math.min(COPY_CONCURRENCY, Math.max(1, images.length)) }, worker));
@@ -310,14 +355,17 @@ function selfCheck(format: ExportFormat, fileName: string, text: string, expecte
   if (format === 'jsonl') {
     const lines = text.split('\n').filter((l) => l !== '');
     for (const l of lines) JSON.parse(l);
-    if (lines.length !== expected) throw new Error(`JSONL self-check: ${lines.length} lines, expected ${expected}.`);
+    if (lines.length !== expected)
+      throw new Error(`JSONL self-check: ${lines.length} lines, expected ${expected}.`);
     return;
   }
   const data = parseJson(text, fileName);
   const detected = detectFormat(fileName, data, format);
   const { items, problems } = recordsToItems(detected, data as unknown[]);
   if (problems.length > 0 || items.length !== expected) {
-    throw new Error(`Self-check of ${fileName} failed: ${problems[0]?.message ?? `${items.length} records, expected ${expected}`}`);
+    throw new Error(
+      `Self-check of ${fileName} failed: ${problems[0]?.message ?? `${items.length} records, expected ${expected}`}`,
+    );
   }
 }
 
@@ -329,13 +377,26 @@ async function runExport(ctx: JobContext<ExportParams, ExportState>): Promise<vo
   try {
     const gathered = gatherExport(db, params);
     if (gathered.images.length === 0) {
-      throw new AppError('bad_request', 'Nothing to export: no accepted captions match. Accept captions in Review first.');
+      throw new AppError(
+        'bad_request',
+        'Nothing to export: no accepted captions match. Accept captions in Review first.',
+      );
     }
     const multi = gathered.roots.size > 1;
-    const folders = multi ? new Map([...gathered.datasetNames].map(([id, name]) => [id, datasetFolderName(id, name)])) : null;
-    const set = buildRecords(params.format, gathered.images, { ratios: params.splitRatios, seed: params.seed, datasetFolders: folders });
+    const folders = multi
+      ? new Map([...gathered.datasetNames].map(([id, name]) => [id, datasetFolderName(id, name)]))
+      : null;
+    const set = buildRecords(params.format, gathered.images, {
+      ratios: params.splitRatios,
+      seed: params.seed,
+      datasetFolders: folders,
+    });
     const fileName = ANNOTATION_FILE[params.format];
-    ctx.progress({ done: 0, total: gathered.images.length, message: `exporting ${set.captions} captions of ${gathered.images.length} images` });
+    ctx.progress({
+      done: 0,
+      total: gathered.images.length,
+      message: `exporting ${set.captions} captions of ${gathered.images.length} images`,
+    });
     if (gathered.cleaned > 0) {
       ctx.issue({
         severity: 'warning',
@@ -354,7 +415,10 @@ async function runExport(ctx: JobContext<ExportParams, ExportState>): Promise<vo
     let old: string | null = null;
     if (existsSync(outDir)) {
       if (readdirSync(outDir).length > 0 && !params.overwrite) {
-        throw new AppError('conflict', `${outDir} was filled by something else while exporting; the export was not moved there.`);
+        throw new AppError(
+          'conflict',
+          `${outDir} was filled by something else while exporting; the export was not moved there.`,
+        );
       }
       old = `${stage}.old`;
       await rename(outDir, old);
@@ -407,7 +471,8 @@ export function startExport(ws: Workspace, arg: ParsedArg<'export:start'>): Invo
       `Nothing to export: no accepted ${sources.join('/')} captions${arg.datasetId === undefined ? '' : ` in dataset ${arg.datasetId}`}. Accept captions in Review first.`,
     );
   }
-  const need = annotationEstimate(counts.captions, counts.images) + (arg.images === 'copy' ? counts.bytes : 0);
+  const need =
+    annotationEstimate(counts.captions, counts.images) + (arg.images === 'copy' ? counts.bytes : 0);
   checkTarget(outDir, arg.overwrite, need);
   const params: ExportParams = {
     outDir,

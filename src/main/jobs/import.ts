@@ -72,7 +72,8 @@ async function listItems(db: Db, datasetId: DatasetId): Promise<{ root: string; 
   const ds = getDatasetRow(db, datasetId);
   if (!ds) throw notFound(`Dataset ${datasetId} (deleted while its import was paused?)`);
   checkImageRoot(ds.root);
-  if (ds.format === 'folder' || ds.annotation_file === null) return { root: ds.root, listing: await listFolder(ds.root) };
+  if (ds.format === 'folder' || ds.annotation_file === null)
+    return { root: ds.root, listing: await listFolder(ds.root) };
   return { root: ds.root, listing: listAnnotations(ds.annotation_file, ds.format, ds.root) };
 }
 
@@ -137,7 +138,8 @@ function writeBatch(
       // Same bytes, another record: keep one image, but its human captions are still ground truth.
       const have = new Set(listCaptionsForImage(db, asImageId(twin.id)).map((c) => c.text));
       const added = item.captions.filter((t) => !have.has(t));
-      for (const text of added) insertCaption(db, { imageId: asImageId(twin.id), source: 'human', text, status: 'accepted' });
+      for (const text of added)
+        insertCaption(db, { imageId: asImageId(twin.id), source: 'human', text, status: 'accepted' });
       state.captions += added.length;
       ctx.issue({
         severity: 'warning',
@@ -161,7 +163,8 @@ function writeBatch(
       split: item.split,
     });
     // Dataset captions were written by people: ground truth, accepted as they are.
-    for (const text of item.captions) insertCaption(db, { imageId, source: 'human', text, status: 'accepted' });
+    for (const text of item.captions)
+      insertCaption(db, { imageId, source: 'human', text, status: 'accepted' });
     state.captions += item.captions.length;
     state.imported++;
   }
@@ -197,7 +200,8 @@ async function runImport(ctx: JobContext<ImportParams, ImportState>): Promise<vo
         ctx.issue({
           severity: 'warning',
           item: '.',
-          message: 'the images or annotation file changed since this import was interrupted; it was listed again.',
+          message:
+            'the images or annotation file changed since this import was interrupted; it was listed again.',
         });
       }
       for (const p of listing.problems) ctx.issue(p);
@@ -242,7 +246,13 @@ export function getImportSummary(db: Db, jobId: JobId): ImportSummary | null {
   const row = getJobRow(db, jobId);
   if (!row || row.kind !== 'import' || row.state === null) return null;
   const s = JSON.parse(row.state) as ImportState;
-  return { imported: s.imported, duplicates: s.duplicates, failed: s.failed, captions: s.captions, total: row.total };
+  return {
+    imported: s.imported,
+    duplicates: s.duplicates,
+    failed: s.failed,
+    captions: s.captions,
+    total: row.total,
+  };
 }
 
 /**
@@ -265,7 +275,8 @@ export function startImport(ws: Workspace, arg: ParsedArg<'import:start'>): Invo
       `Format ${format} needs its annotation file; give it, or import the folder as plain images.`,
     );
   }
-  const name = arg.name ?? ((annotationFile ? basename(dirname(annotationFile)) : basename(root)) || 'dataset');
+  const name =
+    arg.name ?? ((annotationFile ? basename(dirname(annotationFile)) : basename(root)) || 'dataset');
   const datasetId = insertDataset(ws.db, { name, format, root, annotationFile });
   const params: ImportParams = { datasetId, name };
   const job = ws.jobs.enqueue('import', params);

@@ -7,4 +7,11 @@ import type { AnyJobDefinition } from './runner';
 import { scoreJob } from './score';
 
 /** Every job kind the runner knows; one file per kind beside this one. */
-export const jobDefinitions: readonly AnyJobDefinition[] = [importJob, embedJob, mtgJob, exportJob, scoreJob, evalMtiJob];
+export const jobDefinitions: readonly AnyJobDefinition[] = [
+  importJob,
+  embedJob,
+  mtgJob,
+  exportJob,
+  scoreJob,
+  evalMtiJob,
+];

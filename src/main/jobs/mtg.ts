@@ -76,7 +76,11 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
   kind: 'mtg',
   params: mtgParams,
   title: (p) => {
-    const what = p.imageIds ? `${p.imageIds.length} images` : p.datasetId ? `dataset ${p.datasetId}` : 'all images';
+    const what = p.imageIds
+      ? `${p.imageIds.length} images`
+      : p.datasetId
+        ? `dataset ${p.datasetId}`
+        : 'all images';
     return `MTG captions for ${what}${p.split ? ` (${p.split})` : ''}, ${p.rounds} rounds${p.verify ? ', verified' : ''}`;
   },
   async run(ctx) {
@@ -132,7 +136,11 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
       try {
         const image = await loadImage(img);
         const deps = bindDeps(vqaClient, recClient, image, signal);
-        const out = await runMtg(deps, compiled, { rounds: params.rounds, waveSize: params.waveSize, verify: params.verify });
+        const out = await runMtg(deps, compiled, {
+          rounds: params.rounds,
+          waveSize: params.waveSize,
+          verify: params.verify,
+        });
         if (signal.aborted) return;
         db.transaction(() => {
           insertMtgRun(db, {
@@ -198,7 +206,11 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
           })();
         } catch (writeErr) {
           // The image itself went away (deleted with its dataset mid-job): say so and go on.
-          ctx.issue({ severity: 'error', item: img.relPath, message: `${text} (and the failure could not be recorded: ${String(writeErr)})` });
+          ctx.issue({
+            severity: 'error',
+            item: img.relPath,
+            message: `${text} (and the failure could not be recorded: ${String(writeErr)})`,
+          });
         }
         const kind = err instanceof LlmError ? err.kind : '';
         const limit = err instanceof LlmError ? FATAL_AFTER[err.kind] : undefined;
@@ -235,7 +247,8 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     }
     await Promise.allSettled(inFlight);
     if (fatal) throw fatal;
-    if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason));
+    if (ctx.signal.aborted)
+      throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason));
     ctx.progress({ done: handled, total, message: `${message()} · finished` });
   },
 };
@@ -248,7 +261,13 @@ function formatDuration(seconds: number): string {
 }
 
 // Formats every OpenAI-compatible server accepts as a data URL; others are re-encoded to PNG.
-const SENDABLE: Record<string, string> = { jpeg: 'image/jpeg', jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif' };
+const SENDABLE: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  jpg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+};
 
 /** Reads and checks the image: a file that does not decode fails here, with its own message, not at the server. */
 async function loadImage(img: ImageToCaption): Promise<LlmImage> {
@@ -257,13 +276,19 @@ async function loadImage(img: ImageToCaption): Promise<LlmImage> {
   try {
     bytes = await readFile(file);
   } catch (err) {
-    throw new AppError('not_found', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); was the dataset folder moved?`);
+    throw new AppError(
+      'not_found',
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); was the dataset folder moved?`,
+    );
   }
   let format: string | undefined;
   try {
     format = (await sharp(bytes).metadata()).format;
   } catch (err) {
-    throw new AppError('bad_request', `the image does not decode (${(err as Error).message}); re-export it or leave it out.`);
+    throw new AppError(
+      'bad_request',
+      `the image does not decode (${(err as Error).message}); re-export it or leave it out.`,
+    );
   }
   const mime = format ? SENDABLE[format] : undefined;
   if (mime) return llmImage(bytes, mime);
@@ -285,12 +310,21 @@ function bindDeps(vqa: LlmClient, rec: LlmClient, image: LlmImage, signal: Abort
   return {
     ask: async (prompt, purpose) => {
       const t0 = performance.now();
-      const r = await vqa.chat({ messages: [{ role: 'user', content: prompt }], images: [image], purpose, signal });
+      const r = await vqa.chat({
+        messages: [{ role: 'user', content: prompt }],
+        images: [image],
+        purpose,
+        signal,
+      });
       return toAnswer(r, Math.round(performance.now() - t0));
     },
     reconstruct: async (prompt) => {
       const t0 = performance.now();
-      const r = await rec.chat({ messages: [{ role: 'user', content: prompt }], purpose: 'mtg.reconstruct', signal });
+      const r = await rec.chat({
+        messages: [{ role: 'user', content: prompt }],
+        purpose: 'mtg.reconstruct',
+        signal,
+      });
       return toAnswer(r, Math.round(performance.now() - t0));
     },
   };
@@ -316,7 +350,10 @@ export function savePromptSetChecked(db: Db, body: ParsedArg<'prompts:save'>['bo
 
 function checkRole(e: LlmEndpoint, want: 'vqa' | 'reconstructor'): void {
   if (e.role !== 'both' && e.role !== want) {
-    throw new AppError('bad_request', `Endpoint "${e.name}" is set up for ${e.role}, not ${want}. Pick another endpoint or change its role in Settings.`);
+    throw new AppError(
+      'bad_request',
+      `Endpoint "${e.name}" is set up for ${e.role}, not ${want}. Pick another endpoint or change its role in Settings.`,
+    );
   }
 }
 
@@ -325,7 +362,8 @@ export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResu
   const { db } = ws;
   checkRole(requireEndpoint(db, arg.vqaEndpoint), 'vqa');
   checkRole(requireEndpoint(db, arg.reconstructorEndpoint), 'reconstructor');
-  if (arg.datasetId !== undefined && !getDatasetRow(db, arg.datasetId)) throw notFound(`Dataset ${arg.datasetId}`);
+  if (arg.datasetId !== undefined && !getDatasetRow(db, arg.datasetId))
+    throw notFound(`Dataset ${arg.datasetId}`);
   let set: PromptSet | undefined;
   if (arg.promptSetId !== undefined) {
     set = getPromptSet(db, arg.promptSetId);
@@ -335,7 +373,12 @@ export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResu
     set = latestPromptSet(db, 'default')!;
   }
   compilePromptSet(set.body);
-  const sel: MtgSelection = { datasetId: arg.datasetId, split: arg.split, imageIds: arg.imageIds, redo: arg.redo };
+  const sel: MtgSelection = {
+    datasetId: arg.datasetId,
+    split: arg.split,
+    imageIds: arg.imageIds,
+    redo: arg.redo,
+  };
   const images = countImagesToCaption(db, sel, 0 as JobId);
   if (images === 0) {
     throw new AppError(

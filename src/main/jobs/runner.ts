@@ -80,7 +80,10 @@ export interface JobRunnerOptions {
 }
 
 /** True when the process that owns a running job is gone: same host and its pid is dead, or silent too long. */
-export function isOrphaned(row: Pick<JobRow, 'status' | 'owner' | 'heartbeat_at'>, now = Date.now()): boolean {
+export function isOrphaned(
+  row: Pick<JobRow, 'status' | 'owner' | 'heartbeat_at'>,
+  now = Date.now(),
+): boolean {
   if (row.status !== 'running') return false;
   if (row.owner === null || row.heartbeat_at === null) return true;
   const [host, pid] = row.owner.split(':');
@@ -183,7 +186,8 @@ export class JobRunner {
     const row = getJobRow(this.db, id);
     if (!row) throw notFound(`Job ${id}`);
     if (row.status === 'running' && !isOrphaned(row)) throw runningElsewhere(row);
-    if (row.status === 'done') throw new AppError('conflict', `Job ${id} has already finished; there is nothing to resume.`);
+    if (row.status === 'done')
+      throw new AppError('conflict', `Job ${id} has already finished; there is nothing to resume.`);
     markJobQueued(this.db, id);
     this.mine.add(id);
     this.emit(id, true);
@@ -193,7 +197,9 @@ export class JobRunner {
 
   /** Resolves when no job is running or queued (the CLI waits on this; tests too). */
   idle(): Promise<void> {
-    const waiting = listJobRowsByStatus(this.db, ['queued']).some((r) => this.adoptQueued || this.mine.has(r.id as JobId));
+    const waiting = listJobRowsByStatus(this.db, ['queued']).some(
+      (r) => this.adoptQueued || this.mine.has(r.id as JobId),
+    );
     if (this.running.size === 0 && !waiting) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -236,7 +242,12 @@ export class JobRunner {
     const parsed = def.params.safeParse(JSON.parse(row.params));
     if (!parsed.success) {
       // Stored by an older version with other parameters: fail it visibly rather than crash the runner.
-      markJobFinished(this.db, id, 'failed', `Stored parameters are no longer valid: ${parsed.error.message}`);
+      markJobFinished(
+        this.db,
+        id,
+        'failed',
+        `Stored parameters are no longer valid: ${parsed.error.message}`,
+      );
       this.emit(id, true);
       return;
     }
@@ -261,7 +272,12 @@ export class JobRunner {
       },
       issue: (i) => insertJobIssue(this.db, id, i),
     };
-    const run: Running = { controller, startedAt: Date.now(), doneAtStart: row.done, promise: Promise.resolve() };
+    const run: Running = {
+      controller,
+      startedAt: Date.now(),
+      doneAtStart: row.done,
+      promise: Promise.resolve(),
+    };
     this.running.set(id, run);
     this.emit(id, true);
     run.promise = (async () => {

@@ -1,5 +1,9 @@
 import OpenAI from 'openai';
-import type { ChatCompletionContentPart, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionContentPart,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+} from 'openai/resources/chat/completions';
 import type { LlmEndpoint, SentParams } from '../../shared/domain';
 import { callLog, type CallContext } from '../db/repos/llm';
 import type { Db } from '../db/types';
@@ -72,10 +76,13 @@ export function isReasoningModel(model: string): boolean {
 }
 
 /** What an endpoint profile sends, its 'auto' settings resolved by model name. */
-export function sentParamsFor(e: Pick<LlmEndpoint, 'model' | 'tokenLimitParam' | 'temperatureParam'>): SentParams {
+export function sentParamsFor(
+  e: Pick<LlmEndpoint, 'model' | 'tokenLimitParam' | 'temperatureParam'>,
+): SentParams {
   const reasoning = isReasoningModel(e.model);
   return {
-    tokenLimitParam: e.tokenLimitParam === 'auto' ? (reasoning ? 'max_completion_tokens' : 'max_tokens') : e.tokenLimitParam,
+    tokenLimitParam:
+      e.tokenLimitParam === 'auto' ? (reasoning ? 'max_completion_tokens' : 'max_tokens') : e.tokenLimitParam,
     temperature: e.temperatureParam === 'auto' ? !reasoning : e.temperatureParam === 'send',
   };
 }
@@ -86,18 +93,26 @@ export function sentParamsFor(e: Pick<LlmEndpoint, 'model' | 'tokenLimitParam' |
 const learnedParams = new Map<string, Partial<SentParams>>();
 
 // Phrases servers use when a text-only model is sent an image (vLLM, llama.cpp, Ollama, OpenAI).
-const NO_VISION = /image input is not supported|not a multimodal model|does not support (image|vision|multimodal)|image_url is only supported|mmproj|vision is not supported|unsupported content type.*image|images? (are|is) not supported/i;
+const NO_VISION =
+  /image input is not supported|not a multimodal model|does not support (image|vision|multimodal)|image_url is only supported|mmproj|vision is not supported|unsupported content type.*image|images? (are|is) not supported/i;
 
 /**
  * A client for one OpenAI-compatible endpoint. Every call goes through the endpoint's limiter, the
  * llm_calls cache and our own retry loop (the SDK's retries are off so that retry-after, backoff and
  * the record of each attempt are ours).
  */
-export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStore, opts: LlmClientOptions = {}): LlmClient {
+export function createLlmClient(
+  db: Db,
+  endpoint: LlmEndpoint,
+  keyStore: KeyStore,
+  opts: LlmClientOptions = {},
+): LlmClient {
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const random = opts.random ?? Math.random;
   const baseUrl = endpoint.baseUrl.replace(/\/+$/, '');
-  const limiter = opts.limiter ?? limiterFor(`${endpoint.name}|${baseUrl}`, endpoint.concurrency, endpoint.requestsPerMinute);
+  const limiter =
+    opts.limiter ??
+    limiterFor(`${endpoint.name}|${baseUrl}`, endpoint.concurrency, endpoint.requestsPerMinute);
   const log = callLog(db);
   const paramsKey = `${baseUrl}|${endpoint.model}`;
   const currentParams = (): SentParams => ({ ...sentParamsFor(endpoint), ...learnedParams.get(paramsKey) });
@@ -127,40 +142,84 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
     return sdkPromise;
   };
 
-  const classify = async (err: unknown, hadImages: boolean, signal: AbortSignal, key: string | null): Promise<LlmError | Error> => {
+  const classify = async (
+    err: unknown,
+    hadImages: boolean,
+    signal: AbortSignal,
+    key: string | null,
+  ): Promise<LlmError | Error> => {
     if (signal.aborted) return abortReason(signal);
     if (err instanceof LlmError) return err;
     if (err instanceof OpenAI.APIConnectionTimeoutError) {
-      return new LlmError('timeout', `${endpoint.name} did not answer within ${endpoint.timeoutMs / 1000} s. Raise the endpoint's timeout or lower its concurrency.`);
+      return new LlmError(
+        'timeout',
+        `${endpoint.name} did not answer within ${endpoint.timeoutMs / 1000} s. Raise the endpoint's timeout or lower its concurrency.`,
+      );
     }
     if (err instanceof OpenAI.APIUserAbortError) return abortReason(signal);
     if (err instanceof OpenAI.APIConnectionError) {
-      const cause = err.cause instanceof Error ? `: ${(err.cause as Error & { code?: string }).code ?? err.cause.message}` : '';
-      return new LlmError('unreachable', `Cannot reach ${baseUrl}${redact(cause, key)}. Is the server running, and is the base URL right?`);
+      const cause =
+        err.cause instanceof Error
+          ? `: ${(err.cause as Error & { code?: string }).code ?? err.cause.message}`
+          : '';
+      return new LlmError(
+        'unreachable',
+        `Cannot reach ${baseUrl}${redact(cause, key)}. Is the server running, and is the base URL right?`,
+      );
     }
     if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
       const status = err.status;
       const detail = serverDetail(err, key);
       const code = (err.code ?? (err.error as { code?: unknown } | undefined)?.code) as string | undefined;
       if (status === 401 || status === 403) {
-        return new LlmError('auth', `${endpoint.name} refused the API key (${status}${detail ? `: ${detail}` : ''}). Check the key in ${describeKeyRef(endpoint.keyRef)}.`, status);
+        return new LlmError(
+          'auth',
+          `${endpoint.name} refused the API key (${status}${detail ? `: ${detail}` : ''}). Check the key in ${describeKeyRef(endpoint.keyRef)}.`,
+          status,
+        );
       }
       if (status === 404) return modelNotFound(status, detail);
       if (status === 429) {
         if (code === 'insufficient_quota') {
-          return new LlmError('rate_limited', `${endpoint.name} says the account is out of quota${detail ? ` (${detail})` : ''}. Add credit or use another key.`, status, false);
+          return new LlmError(
+            'rate_limited',
+            `${endpoint.name} says the account is out of quota${detail ? ` (${detail})` : ''}. Add credit or use another key.`,
+            status,
+            false,
+          );
         }
-        return new LlmError('rate_limited', `${endpoint.name} is rate-limiting requests (429). Lower the endpoint's requests per minute or concurrency.`, status);
+        return new LlmError(
+          'rate_limited',
+          `${endpoint.name} is rate-limiting requests (429). Lower the endpoint's requests per minute or concurrency.`,
+          status,
+        );
       }
-      if (status === 408) return new LlmError('timeout', `${endpoint.name} timed out the request (408).`, status);
-      if (status >= 500) return new LlmError('server', `${endpoint.name} failed with a server error (${status}${detail ? `: ${detail}` : ''}).`, status);
+      if (status === 408)
+        return new LlmError('timeout', `${endpoint.name} timed out the request (408).`, status);
+      if (status >= 500)
+        return new LlmError(
+          'server',
+          `${endpoint.name} failed with a server error (${status}${detail ? `: ${detail}` : ''}).`,
+          status,
+        );
       if (hadImages && NO_VISION.test(detail)) {
-        return new LlmError('no_vision', `The model ${endpoint.model} does not accept images (${detail}). Use a vision model (e.g. Qwen2-VL, GPT-4o) for this endpoint.`, status);
+        return new LlmError(
+          'no_vision',
+          `The model ${endpoint.model} does not accept images (${detail}). Use a vision model (e.g. Qwen2-VL, GPT-4o) for this endpoint.`,
+          status,
+        );
       }
-      return new LlmError('bad_request', `${endpoint.name} rejected the request (${status}${detail ? `: ${detail}` : ''}).`, status);
+      return new LlmError(
+        'bad_request',
+        `${endpoint.name} rejected the request (${status}${detail ? `: ${detail}` : ''}).`,
+        status,
+      );
     }
     if (err instanceof SyntaxError) {
-      return new LlmError('bad_response', `${endpoint.name} answered with malformed JSON. Check that the base URL points at an OpenAI-compatible API.`);
+      return new LlmError(
+        'bad_response',
+        `${endpoint.name} answered with malformed JSON. Check that the base URL points at an OpenAI-compatible API.`,
+      );
     }
     const message = err instanceof Error ? err.message : String(err);
     return new LlmError('bad_response', `${endpoint.name} failed unexpectedly: ${redact(message, key)}`);
@@ -175,10 +234,19 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
       models = null;
     }
     if (models === null) {
-      return new LlmError('model_not_found', `${baseUrl} answered 404${detail ? ` (${detail})` : ''}, and lists no models. Check the base URL (it usually ends in /v1) and the model name.`, status);
+      return new LlmError(
+        'model_not_found',
+        `${baseUrl} answered 404${detail ? ` (${detail})` : ''}, and lists no models. Check the base URL (it usually ends in /v1) and the model name.`,
+        status,
+      );
     }
-    const shown = models.slice(0, 20).join(', ') + (models.length > 20 ? `, … (${models.length} in all)` : '');
-    return new LlmError('model_not_found', `The model "${endpoint.model}" is not served by ${endpoint.name}. Available: ${shown || 'none'}.`, status);
+    const shown =
+      models.slice(0, 20).join(', ') + (models.length > 20 ? `, … (${models.length} in all)` : '');
+    return new LlmError(
+      'model_not_found',
+      `The model "${endpoint.model}" is not served by ${endpoint.name}. Available: ${shown || 'none'}.`,
+      status,
+    );
   };
 
   const listModelsRaw = async (signal: AbortSignal): Promise<string[]> => {
@@ -188,7 +256,14 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
   };
 
   /** One HTTP attempt inside the limiter; records its outcome before returning. */
-  const attempt = async (body: ChatCompletionCreateParamsNonStreaming, ctx: CallContext, sent: SentParams, n: number, signal: AbortSignal, hadImages: boolean): Promise<ChatResult> => {
+  const attempt = async (
+    body: ChatCompletionCreateParamsNonStreaming,
+    ctx: CallContext,
+    sent: SentParams,
+    n: number,
+    signal: AbortSignal,
+    hadImages: boolean,
+  ): Promise<ChatResult> => {
     const { sdk, key } = await getSdk();
     const t0 = performance.now();
     let raw: unknown;
@@ -197,9 +272,15 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
     } catch (err) {
       const e = await classify(err, hadImages, signal, key);
       if (e instanceof LlmError) {
-        log.recordError(ctx, { attempt: n, latencyMs: Math.round(performance.now() - t0), kind: e.kind, message: e.message });
+        log.recordError(ctx, {
+          attempt: n,
+          latencyMs: Math.round(performance.now() - t0),
+          kind: e.kind,
+          message: e.message,
+        });
         if (e.retryable && err instanceof OpenAI.APIError) e.retryAfterMs = retryAfterMs(err.headers);
-        if (e.kind === 'bad_request' && err instanceof OpenAI.APIError) e.unsupportedParam = unsupportedParam(err, body, key);
+        if (e.kind === 'bad_request' && err instanceof OpenAI.APIError)
+          e.unsupportedParam = unsupportedParam(err, body, key);
       }
       throw e;
     }
@@ -211,13 +292,21 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
       if (e instanceof LlmError && e.kind === 'refused') {
         // Final for this exact request, like an answer: stored with its tokens and served from then on.
         log.recordRefusal(ctx, { attempt: n, latencyMs, message: e.message, ...usageOf(raw) });
-      } else if (e instanceof LlmError) log.recordError(ctx, { attempt: n, latencyMs, kind: e.kind, message: e.message });
+      } else if (e instanceof LlmError)
+        log.recordError(ctx, { attempt: n, latencyMs, kind: e.kind, message: e.message });
       throw e;
     }
     // Written the moment the answer is known (synchronously, one statement): a crash after this line
     // cannot lose a paid answer.
     const callId = log.recordOk(ctx, { attempt: n, latencyMs, ...answer });
-    return { ...answer, content: answer.response, cached: false, callId, requestHash: ctx.requestHash, sentParams: sent };
+    return {
+      ...answer,
+      content: answer.response,
+      cached: false,
+      callId,
+      requestHash: ctx.requestHash,
+      sentParams: sent,
+    };
   };
 
   /** The first final outcome recorded for this request: its answer, or (thrown) its refusal. */
@@ -239,7 +328,12 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
     };
   };
 
-  const execute = async (call: Call, firstSent: SentParams, firstCtx: CallContext, signal: AbortSignal): Promise<ChatResult> => {
+  const execute = async (
+    call: Call,
+    firstSent: SentParams,
+    firstCtx: CallContext,
+    signal: AbortSignal,
+  ): Promise<ChatResult> => {
     let sent = firstSent;
     let ctx = firstCtx;
     let body = buildBody(endpoint.model, call, sent);
@@ -269,7 +363,12 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
         let wait = err.retryAfterMs;
         if (wait !== null) {
           if (wait > policy.maxRetryAfterMs) {
-            throw new LlmError(err.kind, `${err.message} The server asks to wait ${Math.ceil(wait / 1000)} s, longer than CTGI waits; try again later.`, err.status, false);
+            throw new LlmError(
+              err.kind,
+              `${err.message} The server asks to wait ${Math.ceil(wait / 1000)} s, longer than CTGI waits; try again later.`,
+              err.status,
+              false,
+            );
           }
           limiter.pause(Date.now() + wait);
         } else {
@@ -281,10 +380,21 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
   };
 
   const chat = async (req: ChatRequest): Promise<ChatResult> => {
-    const call: Call = { req, images: req.images ?? [], temperature: req.temperature ?? endpoint.temperature, maxTokens: req.maxTokens ?? endpoint.maxTokens };
+    const call: Call = {
+      req,
+      images: req.images ?? [],
+      temperature: req.temperature ?? endpoint.temperature,
+      maxTokens: req.maxTokens ?? endpoint.maxTokens,
+    };
     const sent = currentParams();
     const hash = hashOf(baseUrl, endpoint.model, call, sent);
-    const ctx: CallContext = { endpointId: endpoint.id, baseUrl, model: endpoint.model, purpose: req.purpose, requestHash: hash };
+    const ctx: CallContext = {
+      endpointId: endpoint.id,
+      baseUrl,
+      model: endpoint.model,
+      purpose: req.purpose,
+      requestHash: hash,
+    };
     if (req.signal?.aborted) throw abortReason(req.signal);
 
     if (!req.fresh) {
@@ -320,7 +430,10 @@ export function createLlmClient(db: Db, endpoint: LlmEndpoint, keyStore: KeyStor
       try {
         return await listModelsRaw(sig);
       } catch (err) {
-        const key = await getSdk().then((s) => s.key, () => null);
+        const key = await getSdk().then(
+          (s) => s.key,
+          () => null,
+        );
         throw await classify(err, false, sig, key);
       }
     },
@@ -373,7 +486,11 @@ function hashOf(baseUrl: string, model: string, call: Call, sent: SentParams): s
 }
 
 /** The other form of the field a server rejected, once per field kind; null when there is nothing to switch. */
-function switchParam(param: RequestParam | null, sent: SentParams, switched: Set<'tokens' | 'temperature'>): { change: Partial<SentParams> } | null {
+function switchParam(
+  param: RequestParam | null,
+  sent: SentParams,
+  switched: Set<'tokens' | 'temperature'>,
+): { change: Partial<SentParams> } | null {
   if (param === null) return null;
   if (param === 'temperature') {
     if (!sent.temperature || switched.has('temperature')) return null;
@@ -389,18 +506,24 @@ function switchParam(param: RequestParam | null, sent: SentParams, switched: Set
 // with this model", "Unsupported value: 'temperature' does not support 0.01 … Only the default (1) value is
 // supported"), Azure ("Unrecognized request argument supplied"), pydantic-based servers ("Extra inputs are
 // not permitted").
-const UNSUPPORTED = /unsupported|not supported|does not support|unrecogni[sz]ed|unknown (field|parameter|argument)|extra (fields|inputs)|not permitted|not allowed|only the default/i;
+const UNSUPPORTED =
+  /unsupported|not supported|does not support|unrecogni[sz]ed|unknown (field|parameter|argument)|extra (fields|inputs)|not permitted|not allowed|only the default/i;
 const SWITCHABLE: readonly RequestParam[] = ['max_tokens', 'max_completion_tokens', 'temperature'];
 
 /** The field of this request that a 400 says the server does not support, if it names one. */
-function unsupportedParam(err: InstanceType<typeof OpenAI.APIError>, body: ChatCompletionCreateParamsNonStreaming, key: string | null): RequestParam | null {
+function unsupportedParam(
+  err: InstanceType<typeof OpenAI.APIError>,
+  body: ChatCompletionCreateParamsNonStreaming,
+  key: string | null,
+): RequestParam | null {
   if (err.status !== 400 && err.status !== 422) return null;
   const sentFields = SWITCHABLE.filter((p) => (body as unknown as Record<string, unknown>)[p] !== undefined);
   const text = serverDetail(err, key);
   const code = typeof err.code === 'string' ? err.code : '';
   if (!UNSUPPORTED.test(text) && !/unsupported/i.test(code)) return null;
   // OpenAI names the field in error.param; others only in the message.
-  if (typeof err.param === 'string' && err.param !== '') return sentFields.find((p) => p === err.param) ?? null;
+  if (typeof err.param === 'string' && err.param !== '')
+    return sentFields.find((p) => p === err.param) ?? null;
   return sentFields.find((p) => new RegExp(`\\b${p}\\b`).test(text)) ?? null;
 }
 
@@ -414,11 +537,15 @@ function buildBody(model: string, call: Call, sent: SentParams): ChatCompletionC
         break;
       }
     }
-    if (lastUser < 0) throw new LlmError('bad_request', 'Images need a user message to go with; this request has none.');
+    if (lastUser < 0)
+      throw new LlmError('bad_request', 'Images need a user message to go with; this request has none.');
   }
   const messages: ChatCompletionMessageParam[] = req.messages.map((m, i) => {
     if (i !== lastUser) return { role: m.role, content: m.content };
-    const parts: ChatCompletionContentPart[] = images.map((img) => ({ type: 'image_url', image_url: { url: img.dataUrl } }));
+    const parts: ChatCompletionContentPart[] = images.map((img) => ({
+      type: 'image_url',
+      image_url: { url: img.dataUrl },
+    }));
     parts.push({ type: 'text', text: m.content });
     return { role: 'user', content: parts };
   });
@@ -429,11 +556,22 @@ function buildBody(model: string, call: Call, sent: SentParams): ChatCompletionC
 }
 
 /** The tokens and finish reason of a 200 body, whatever else it holds (a refusal was paid for too). */
-function usageOf(raw: unknown): { finishReason: string | null; promptTokens: number | null; completionTokens: number | null } {
-  const r = (raw ?? {}) as { choices?: { finish_reason?: unknown }[]; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null };
+function usageOf(raw: unknown): {
+  finishReason: string | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+} {
+  const r = (raw ?? {}) as {
+    choices?: { finish_reason?: unknown }[];
+    usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
+  };
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   const finish = Array.isArray(r.choices) ? r.choices[0]?.finish_reason : undefined;
-  return { finishReason: typeof finish === 'string' ? finish : null, promptTokens: num(r.usage?.prompt_tokens), completionTokens: num(r.usage?.completion_tokens) };
+  return {
+    finishReason: typeof finish === 'string' ? finish : null,
+    promptTokens: num(r.usage?.prompt_tokens),
+    completionTokens: num(r.usage?.completion_tokens),
+  };
 }
 
 interface ValidAnswer {
@@ -454,18 +592,29 @@ function validate(raw: unknown, name: string): ValidAnswer {
         : `${name} answered with something that is not JSON. Check that the base URL points at an OpenAI-compatible API.`,
     );
   }
-  if (raw === null || typeof raw !== 'object') throw new LlmError('bad_response', `${name} answered with an empty body.`);
-  const r = raw as { choices?: unknown; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null };
+  if (raw === null || typeof raw !== 'object')
+    throw new LlmError('bad_response', `${name} answered with an empty body.`);
+  const r = raw as {
+    choices?: unknown;
+    usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
+  };
   if (!Array.isArray(r.choices) || r.choices.length === 0) {
-    throw new LlmError('bad_response', `${name} answered without any choices. The server may be overloaded or misconfigured; try again.`);
+    throw new LlmError(
+      'bad_response',
+      `${name} answered without any choices. The server may be overloaded or misconfigured; try again.`,
+    );
   }
-  const choice = r.choices[0] as { message?: { content?: unknown; refusal?: unknown } | null; finish_reason?: unknown };
+  const choice = r.choices[0] as {
+    message?: { content?: unknown; refusal?: unknown } | null;
+    finish_reason?: unknown;
+  };
   const finishReason = typeof choice.finish_reason === 'string' ? choice.finish_reason : null;
   const refusal = choice.message?.refusal;
   if (typeof refusal === 'string' && refusal.trim() !== '') {
     throw new LlmError('refused', `The model refused to answer: ${refusal.trim().slice(0, 300)}`);
   }
-  if (finishReason === 'content_filter') throw new LlmError('refused', `${name}'s content filter blocked the answer.`);
+  if (finishReason === 'content_filter')
+    throw new LlmError('refused', `${name}'s content filter blocked the answer.`);
   const content = textOf(choice.message?.content);
   if (content === null || content.trim() === '') {
     throw new LlmError(
@@ -476,14 +625,21 @@ function validate(raw: unknown, name: string): ValidAnswer {
     );
   }
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  return { response: content, finishReason, promptTokens: num(r.usage?.prompt_tokens), completionTokens: num(r.usage?.completion_tokens) };
+  return {
+    response: content,
+    finishReason,
+    promptTokens: num(r.usage?.prompt_tokens),
+    completionTokens: num(r.usage?.completion_tokens),
+  };
 }
 
 /** Content is a string in the API, but some servers send an array of text parts. */
 function textOf(content: unknown): string | null {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
-    const texts = content.map((p: { text?: unknown }) => (typeof p?.text === 'string' ? p.text : '')).join('');
+    const texts = content
+      .map((p: { text?: unknown }) => (typeof p?.text === 'string' ? p.text : ''))
+      .join('');
     return texts;
   }
   return null;

@@ -7,18 +7,28 @@ import type { KeyStore } from './keys';
 import { probeEndpoint } from './probe';
 
 /** The services behind `endpoints:*`, shared by the API handlers and `ctgi endpoints`. */
-export async function saveEndpoint(db: Db, input: ParsedArg<'endpoints:save'>, keyStore: KeyStore): Promise<LlmEndpoint> {
+export async function saveEndpoint(
+  db: Db,
+  input: ParsedArg<'endpoints:save'>,
+  keyStore: KeyStore,
+): Promise<LlmEndpoint> {
   const { apiKey, ...profile } = input;
   if (apiKey !== undefined) {
     if (profile.keyRef.kind !== 'safe-storage') {
-      throw badRequest('A key can only be entered for secure storage; for an environment variable or key file, put the key there.');
+      throw badRequest(
+        'A key can only be entered for secure storage; for an environment variable or key file, put the key there.',
+      );
     }
     await keyStore.set(profile.keyRef.id, apiKey);
   }
   return upsertEndpoint(db, profile);
 }
 
-export async function removeEndpoint(db: Db, name: string, keyStore: KeyStore): Promise<{ deleted: boolean }> {
+export async function removeEndpoint(
+  db: Db,
+  name: string,
+  keyStore: KeyStore,
+): Promise<{ deleted: boolean }> {
   const e = getEndpointByName(db, name);
   if (!e) return { deleted: false };
   deleteEndpoint(db, name);

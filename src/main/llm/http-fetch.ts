@@ -46,7 +46,11 @@ export const nodeFetch: typeof fetch = (input, init) => {
         const status = res.statusCode ?? 0;
         const buf = Buffer.concat(chunks);
         const nullBody = status === 204 || status === 304 || status < 200;
-        const response = new Response(nullBody ? null : buf, { status: status < 200 ? 500 : status, statusText: res.statusMessage ?? '', headers: h });
+        const response = new Response(nullBody ? null : buf, {
+          status: status < 200 ? 500 : status,
+          statusText: res.statusMessage ?? '',
+          headers: h,
+        });
         if (status >= 400) errorBodies.set(response.headers, buf.toString('utf8'));
         resolve(response);
       });

@@ -53,7 +53,10 @@ export async function resolveApiKey(
     case 'env': {
       const v = env[ref.name]?.trim();
       if (!v) {
-        throw new AppError('unauthorized', `The API key is read from the environment variable ${ref.name}, which is not set. Set it before starting CTGI Studio.`);
+        throw new AppError(
+          'unauthorized',
+          `The API key is read from the environment variable ${ref.name}, which is not set. Set it before starting CTGI Studio.`,
+        );
       }
       return v;
     }
@@ -62,7 +65,10 @@ export async function resolveApiKey(
       try {
         mode = (await stat(ref.path)).mode;
       } catch {
-        throw new AppError('unauthorized', `The API key file ${ref.path} cannot be read. Check the path in the endpoint's settings.`);
+        throw new AppError(
+          'unauthorized',
+          `The API key file ${ref.path} cannot be read. Check the path in the endpoint's settings.`,
+        );
       }
       // Group/other bits set: another user could read the key. Windows has no such bits to check.
       if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
@@ -73,13 +79,21 @@ export async function resolveApiKey(
         );
       }
       const v = (await readFile(ref.path, 'utf8')).trim();
-      if (!v) throw new AppError('unauthorized', `The API key file ${ref.path} is empty. Put the key in it (one line).`);
+      if (!v)
+        throw new AppError(
+          'unauthorized',
+          `The API key file ${ref.path} is empty. Put the key in it (one line).`,
+        );
       return v;
     }
     case 'safe-storage': {
       if (!store.available) throw noSafeStorage();
       const v = await store.get(ref.id);
-      if (!v) throw new AppError('unauthorized', `No API key is stored for "${ref.id}". Enter it again in the endpoint's settings.`);
+      if (!v)
+        throw new AppError(
+          'unauthorized',
+          `No API key is stored for "${ref.id}". Enter it again in the endpoint's settings.`,
+        );
       return v;
     }
   }

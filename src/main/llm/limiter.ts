@@ -18,7 +18,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 export function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new DOMException('The call was cancelled.', 'AbortError');
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new DOMException('The call was cancelled.', 'AbortError');
 }
 
 /**
@@ -84,7 +86,11 @@ const limiters = new Map<string, EndpointLimiter>();
  * The limiter shared by every client of one endpoint in this process (an MTG job and a search both
  * talking to the same server share its budget). Settings follow the latest profile.
  */
-export function limiterFor(key: string, concurrency: number, requestsPerMinute: number | null): EndpointLimiter {
+export function limiterFor(
+  key: string,
+  concurrency: number,
+  requestsPerMinute: number | null,
+): EndpointLimiter {
   let l = limiters.get(key);
   if (!l) {
     l = new EndpointLimiter(concurrency, requestsPerMinute);

@@ -10,7 +10,9 @@ import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
 let probeImage: Promise<LlmImage> | null = null;
 /** A plain red square, big enough for every vision encoder's minimum size (Qwen2-VL wants ≥ 56 px). */
 function redSquare(): Promise<LlmImage> {
-  probeImage ??= sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 220, g: 20, b: 20 } } })
+  probeImage ??= sharp({
+    create: { width: 64, height: 64, channels: 3, background: { r: 220, g: 20, b: 20 } },
+  })
     .png()
     .toBuffer()
     .then((buf) => llmImage(buf, 'image/png'));
@@ -23,15 +25,30 @@ const elapsed = (t0: number): number => Math.round(performance.now() - t0);
  * Checks an endpoint step by step — key, server, model, a text answer, an image answer — and says what to
  * do about the first thing that fails. Never throws for an endpoint problem: that is the result.
  */
-export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: KeyStore, opts: LlmClientOptions = {}): Promise<EndpointProbe> {
+export async function probeEndpoint(
+  db: Db,
+  endpoint: LlmEndpoint,
+  keyStore: KeyStore,
+  opts: LlmClientOptions = {},
+): Promise<EndpointProbe> {
   const checks: ProbeCheck[] = [];
   let advice = '';
   let availableModels: string[] | null = null;
   let sentParams: SentParams | null = null;
-  const add = (name: ProbeCheckName, status: ProbeCheck['status'], detail: string, latencyMs: number | null = null): void => {
+  const add = (
+    name: ProbeCheckName,
+    status: ProbeCheck['status'],
+    detail: string,
+    latencyMs: number | null = null,
+  ): void => {
     checks.push({ name, status, detail, latencyMs });
   };
-  const fail = (name: ProbeCheckName, detail: string, todo: string, latencyMs: number | null = null): void => {
+  const fail = (
+    name: ProbeCheckName,
+    detail: string,
+    todo: string,
+    latencyMs: number | null = null,
+  ): void => {
     add(name, 'failed', detail, latencyMs);
     advice ||= todo;
   };
@@ -52,7 +69,13 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
 
   try {
     await resolveApiKey(endpoint.keyRef, keyStore, opts.env);
-    add('key', 'ok', endpoint.keyRef.kind === 'none' ? 'no key configured (fine for local servers)' : `found in ${describeKeyRef(endpoint.keyRef)}`);
+    add(
+      'key',
+      'ok',
+      endpoint.keyRef.kind === 'none'
+        ? 'no key configured (fine for local servers)'
+        : `found in ${describeKeyRef(endpoint.keyRef)}`,
+    );
   } catch (err) {
     const msg = err instanceof AppError ? err.message : String(err);
     fail('key', msg, msg);
@@ -60,7 +83,10 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
     return result();
   }
 
-  const client = createLlmClient(db, endpoint, keyStore, { ...opts, retry: { retries: 1, baseDelayMs: 200, maxDelayMs: 1000, maxRetryAfterMs: 5000, ...opts.retry } });
+  const client = createLlmClient(db, endpoint, keyStore, {
+    ...opts,
+    retry: { retries: 1, baseDelayMs: 200, maxDelayMs: 1000, maxRetryAfterMs: 5000, ...opts.retry },
+  });
 
   // 1. Server and model list. Some servers have no /models: then the chat answer decides.
   let t0 = performance.now();
@@ -70,7 +96,11 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
     if (availableModels.includes(endpoint.model)) add('model', 'ok', `${endpoint.model} is listed`);
     else {
       const shown = availableModels.slice(0, 20).join(', ') || 'none';
-      fail('model', `${endpoint.model} is not among the served models: ${shown}`, `Set the model to one the server lists (${shown}).`);
+      fail(
+        'model',
+        `${endpoint.model} is not among the served models: ${shown}`,
+        `Set the model to one the server lists (${shown}).`,
+      );
       skipRest();
       return result();
     }
@@ -95,7 +125,8 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
   // 2. A plain text answer: the reconstructor needs nothing more. Reasoning models spend completion
   // tokens thinking before they answer, so 16 would leave them none; they get the profile's limit.
   const planned = sentParamsFor(endpoint);
-  const probeTokens = planned.tokenLimitParam === 'max_completion_tokens' ? Math.max(16, endpoint.maxTokens) : 16;
+  const probeTokens =
+    planned.tokenLimitParam === 'max_completion_tokens' ? Math.max(16, endpoint.maxTokens) : 16;
   t0 = performance.now();
   try {
     const r = await client.chat({
@@ -106,7 +137,8 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
     });
     sentParams = r.sentParams;
     const switched = describeSwitch(planned, r.sentParams);
-    if (switched === null) add('chat', 'ok', `answered "${clip(r.content)}" (${describeSent(r.sentParams)})`, elapsed(t0));
+    if (switched === null)
+      add('chat', 'ok', `answered "${clip(r.content)}" (${describeSent(r.sentParams)})`, elapsed(t0));
     else {
       add('chat', 'warning', `answered "${clip(r.content)}" once CTGI ${switched.did}`, elapsed(t0));
       advice ||= `${endpoint.name} works with ${describeSent(r.sentParams)}, not as the profile says; ${switched.todo} so that no request is rejected first.`;
@@ -114,7 +146,11 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
   } catch (err) {
     const e = asLlmError(err);
     const name: ProbeCheckName = e.kind === 'model_not_found' ? 'model' : e.kind === 'auth' ? 'key' : 'chat';
-    if (name !== 'chat') checks.splice(checks.findIndex((c) => c.name === name), 1);
+    if (name !== 'chat')
+      checks.splice(
+        checks.findIndex((c) => c.name === name),
+        1,
+      );
     fail(name, e.message, e.message, elapsed(t0));
     checks.sort((a, b) => order(a.name) - order(b.name));
     skipRest();
@@ -135,7 +171,8 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
       images: [await redSquare()],
       messages: [{ role: 'user', content: 'What colour is this image? Answer with one word.' }],
     });
-    if (/\bred\b/i.test(r.content)) add('vision', 'ok', `saw the red test image ("${clip(r.content)}")`, elapsed(t0));
+    if (/\bred\b/i.test(r.content))
+      add('vision', 'ok', `saw the red test image ("${clip(r.content)}")`, elapsed(t0));
     else {
       add('vision', 'warning', `answered "${clip(r.content)}" about a red test image`, elapsed(t0));
       advice ||= `The model did not name the colour of a red test image; check that ${endpoint.model} is a vision model before using it for questions.`;
@@ -151,14 +188,17 @@ export async function probeEndpoint(db: Db, endpoint: LlmEndpoint, keyStore: Key
   return result();
 }
 
-const describeSent = (p: SentParams): string => `${p.tokenLimitParam} and ${p.temperature ? 'a temperature' : 'no temperature'}`;
+const describeSent = (p: SentParams): string =>
+  `${p.tokenLimitParam} and ${p.temperature ? 'a temperature' : 'no temperature'}`;
 
 /** What the client changed after the server rejected a field, and which profile settings would say so. */
 function describeSwitch(planned: SentParams, sent: SentParams): { did: string; todo: string } | null {
   const did: string[] = [];
   const todo: string[] = [];
   if (planned.tokenLimitParam !== sent.tokenLimitParam) {
-    did.push(`sent the token limit as ${sent.tokenLimitParam} (the server rejects ${planned.tokenLimitParam})`);
+    did.push(
+      `sent the token limit as ${sent.tokenLimitParam} (the server rejects ${planned.tokenLimitParam})`,
+    );
     todo.push(`set the token limit field to ${sent.tokenLimitParam}`);
   }
   if (planned.temperature && !sent.temperature) {

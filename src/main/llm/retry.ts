@@ -8,7 +8,12 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 500, maxDelayMs: 20_000, maxRetryAfterMs: 120_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  retries: 4,
+  baseDelayMs: 500,
+  maxDelayMs: 20_000,
+  maxRetryAfterMs: 120_000,
+};
 
 /** Exponential backoff with jitter in [½, 1] of the step, so clients that failed together spread out. */
 export function backoffMs(retry: number, p: RetryPolicy, random: () => number = Math.random): number {

@@ -87,12 +87,18 @@ export async function mediaResponse(
     return text(410, `The file of image ${rawId} (${image.rel_path}) is no longer on disk.`);
   }
   const cacheHeaders = { 'cache-control': 'private, max-age=86400', etag: `"${image.sha256}-${variant}"` };
-  if (etagMatches(req.ifNoneMatch, cacheHeaders.etag)) return { status: 304, headers: cacheHeaders, body: Buffer.alloc(0) };
+  if (etagMatches(req.ifNoneMatch, cacheHeaders.etag))
+    return { status: 304, headers: cacheHeaders, body: Buffer.alloc(0) };
   if (variant === 'full') {
     const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
     return { status: 200, headers: { 'content-type': type, ...cacheHeaders }, body: await readFile(file) };
   }
-  const cached = join(ws.cacheDir, 'thumbs', image.sha256.slice(0, 2), `${image.sha256}-${THUMB_HEIGHT}.webp`);
+  const cached = join(
+    ws.cacheDir,
+    'thumbs',
+    image.sha256.slice(0, 2),
+    `${image.sha256}-${THUMB_HEIGHT}.webp`,
+  );
   let pending = thumbsInFlight.get(cached);
   if (!pending) {
     pending = makeThumbnail(file, cached).finally(() => thumbsInFlight.delete(cached));
@@ -103,6 +109,9 @@ export async function mediaResponse(
     return { status: 200, headers: { 'content-type': 'image/webp', ...cacheHeaders }, body };
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    return text(422, `Image ${rawId} (${image.rel_path}) could not be decoded: ${why}. Re-import it or replace the file.`);
+    return text(
+      422,
+      `Image ${rawId} (${image.rel_path}) could not be decoded: ${why}. Re-import it or replace the file.`,
+    );
   }
 }

@@ -78,7 +78,13 @@ async function openTextModel(row: ModelRow): Promise<TextModel> {
   const tokenizer = tokenizerFor(stored.tokenizer);
   const encoder = await ClipEncoder.open({ textPath, batchSize: TEXT_BATCH });
   encoder.bind({ text: stored.text });
-  return { modelId: asModelId(row.id), modelName: row.name, contextLength: row.context_length, tokenizer, encoder };
+  return {
+    modelId: asModelId(row.id),
+    modelName: row.name,
+    contextLength: row.context_length,
+    tokenizer,
+    encoder,
+  };
 }
 
 interface Entry {
@@ -93,7 +99,8 @@ export class TextEncoderPool {
 
   /** The model's warm text tower, opened on first use (concurrent first calls share one open). */
   async get(row: ModelRow): Promise<TextModel> {
-    if (this.closed) throw new AppError('unavailable', 'The workspace is closing; search again after it reopens.');
+    if (this.closed)
+      throw new AppError('unavailable', 'The workspace is closing; search again after it reopens.');
     const id = asModelId(row.id);
     const key = `${row.folder}\0${row.text_sha256}`;
     const current = this.entries.get(id);
@@ -105,7 +112,10 @@ export class TextEncoderPool {
       if (model) await model.encoder.close();
     } else if (current) {
       this.entries.delete(id);
-      void current.model.then((m) => m.encoder.close(), () => undefined);
+      void current.model.then(
+        (m) => m.encoder.close(),
+        () => undefined,
+      );
     }
     const entry: Entry = { key, model: openTextModel(row) };
     this.entries.set(id, entry);
@@ -126,7 +136,14 @@ export class TextEncoderPool {
     this.closed = true;
     const all = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(all.map((e) => e.model.then((m) => m.encoder.close(), () => undefined)));
+    await Promise.all(
+      all.map((e) =>
+        e.model.then(
+          (m) => m.encoder.close(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }
 
@@ -147,7 +164,10 @@ export async function closeTextEncoders(db: Db): Promise<void> {
 }
 
 /** Token rows for `texts` in the model's context, plus how many tokens each needed before truncation. */
-export function tokenizeForModel(model: Pick<TextModel, 'tokenizer' | 'contextLength'>, texts: readonly string[]): {
+export function tokenizeForModel(
+  model: Pick<TextModel, 'tokenizer' | 'contextLength'>,
+  texts: readonly string[],
+): {
   ids: Int32Array;
   counts: number[];
 } {
@@ -162,7 +182,10 @@ export function tokenizeForModel(model: Pick<TextModel, 'tokenizer' | 'contextLe
 }
 
 /** L2-normalised text vectors, one per text, in order. */
-export async function encodeTexts(model: TextModel, texts: readonly string[]): Promise<{ vectors: Float32Array[]; counts: number[] }> {
+export async function encodeTexts(
+  model: TextModel,
+  texts: readonly string[],
+): Promise<{ vectors: Float32Array[]; counts: number[] }> {
   if (texts.length === 0) return { vectors: [], counts: [] };
   const { ids, counts } = tokenizeForModel(model, texts);
   const vectors = await model.encoder.embedTokens(ids, texts.length, model.contextLength);

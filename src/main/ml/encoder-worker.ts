@@ -3,11 +3,20 @@
 // threads), so that native code that crashes takes this process down, not the app. The decode of the next
 // batch is started before the current batch's run(), so file reading and decoding overlap inference.
 import * as ort from 'onnxruntime-node';
-import type { InitMessage, Reply, Request, SessionInfo, TextIo, ValueInfo, VisionIo } from './encoder-protocol';
+import type {
+  InitMessage,
+  Reply,
+  Request,
+  SessionInfo,
+  TextIo,
+  ValueInfo,
+  VisionIo,
+} from './encoder-protocol';
 import { decodeRgb, transformRgb, writeNormalised, type PreprocessSpec, type RgbImage } from './preprocess';
 
 const parent = process.send?.bind(process);
-if (!parent) throw new Error('encoder-worker.ts must run as a child process with an IPC channel (see encoder.ts)');
+if (!parent)
+  throw new Error('encoder-worker.ts must run as a child process with an IPC channel (see encoder.ts)');
 // The app went away (closed, or killed): nothing is left to answer to.
 process.on('disconnect', () => process.exit(0));
 
@@ -43,7 +52,10 @@ async function init(msg: InitMessage): Promise<void> {
   // first that creates every session: that list's head is the provider in use.
   for (const providers of msg.providerLists) {
     try {
-      const options: ort.InferenceSession.SessionOptions = { executionProviders: providers, logSeverityLevel: 3 };
+      const options: ort.InferenceSession.SessionOptions = {
+        executionProviders: providers,
+        logSeverityLevel: 3,
+      };
       const v = msg.visionPath ? await ort.InferenceSession.create(msg.visionPath, options) : null;
       const t = msg.textPath ? await ort.InferenceSession.create(msg.textPath, options) : null;
       vision = v;
@@ -178,7 +190,11 @@ async function embedTokens(ids: Int32Array, count: number, seq: number): Promise
     const feeds: Record<string, ort.Tensor> = {
       [io.input]:
         io.idsType === 'int64'
-          ? new ort.Tensor('int64', BigInt64Array.from(slice, (v) => BigInt(v)), [n, seq])
+          ? new ort.Tensor(
+              'int64',
+              BigInt64Array.from(slice, (v) => BigInt(v)),
+              [n, seq],
+            )
           : new ort.Tensor('int32', Int32Array.from(slice), [n, seq]),
     };
     if (io.attentionMask) {

@@ -48,7 +48,9 @@ const require = createRequire(import.meta.url);
 function cudaInstalled(): boolean {
   try {
     const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
-    return existsSync(join(pkg, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
+    return existsSync(
+      join(pkg, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'),
+    );
   } catch {
     return false;
   }
@@ -74,7 +76,10 @@ export interface ProviderHost {
   cuda: boolean;
 }
 
-export function providerLists(choice: ProviderChoice, host: ProviderHost = { gpu: gpuDevicePresent(), cuda: cudaInstalled() }): string[][] {
+export function providerLists(
+  choice: ProviderChoice,
+  host: ProviderHost = { gpu: gpuDevicePresent(), cuda: cudaInstalled() },
+): string[][] {
   switch (choice) {
     case 'cpu':
       return [['cpu']];
@@ -84,7 +89,11 @@ export function providerLists(choice: ProviderChoice, host: ProviderHost = { gpu
       return [['cuda', 'cpu']];
     case 'auto':
       // Each list ends in cpu so that ops a GPU provider lacks still run; the head is what we report.
-      return [...(host.gpu ? [['webgpu', 'cpu']] : []), ...(host.gpu && host.cuda ? [['cuda', 'cpu']] : []), ['cpu']];
+      return [
+        ...(host.gpu ? [['webgpu', 'cpu']] : []),
+        ...(host.gpu && host.cuda ? [['cuda', 'cpu']] : []),
+        ['cpu'],
+      ];
   }
 }
 
@@ -100,10 +109,15 @@ function envProvider(): ProviderChoice {
  * mix into a command's --json output.
  */
 function spawnEncoderProcess(): ChildProcess {
-  const options = { serialization: 'advanced' as const, stdio: ['ignore', 2, 2, 'ipc'] as ('ignore' | number | 'ipc')[] };
+  const options = {
+    serialization: 'advanced' as const,
+    stdio: ['ignore', 2, 2, 'ipc'] as ('ignore' | number | 'ipc')[],
+  };
   const js = fileURLToPath(new URL('./encoder-worker.js', import.meta.url));
   if (existsSync(js)) return fork(js, [], { ...options, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } });
-  const tsxLoader = pathToFileURL(join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+  const tsxLoader = pathToFileURL(
+    join(dirname(require.resolve('tsx/package.json')), 'dist', 'loader.mjs'),
+  ).href;
   const entry = fileURLToPath(new URL('./encoder-worker.ts', import.meta.url));
   return fork(entry, [], { ...options, execArgv: ['--import', tsxLoader] });
 }
@@ -135,7 +149,10 @@ export class ClipEncoder {
     child.on('error', (err) => this.die(`the encoder process failed: ${err.message}`));
     child.on('exit', (code, signal) => {
       this.exited = true;
-      if (!this.closing) this.die(`the encoder process stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`);
+      if (!this.closing)
+        this.die(
+          `the encoder process stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`,
+        );
     });
   }
 
@@ -145,7 +162,11 @@ export class ClipEncoder {
     const choice = opts.providers ?? envProvider();
     const ready = await new Promise<Extract<Reply, { type: 'ready' }>>((resolve, reject) => {
       const onExit = (code: number | null, signal: string | null): void =>
-        reject(new Error(`the encoder process exited during start (${signal ? `signal ${signal}` : `code ${code}`})`));
+        reject(
+          new Error(
+            `the encoder process exited during start (${signal ? `signal ${signal}` : `code ${code}`})`,
+          ),
+        );
       child.once('error', reject);
       child.once('exit', onExit);
       child.once('message', (msg: Reply) => {

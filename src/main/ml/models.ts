@@ -26,7 +26,9 @@ export const TEXT_FILE = 'text_model.onnx';
 export const MANIFEST_FILE = 'ctgi-model.json';
 const BPE_FILE = 'bpe_simple_vocab_16e6.txt.gz';
 /** The CLIP vocabulary shipped beside the repository (see DESIGN.md). */
-export const BUNDLED_VOCAB = fileURLToPath(new URL(`../../../../shared/data/clip/${BPE_FILE}`, import.meta.url));
+export const BUNDLED_VOCAB = fileURLToPath(
+  new URL(`../../../../shared/data/clip/${BPE_FILE}`, import.meta.url),
+);
 
 const triple = z.tuple([z.number(), z.number(), z.number()]);
 export const manifestSchema = z.object({
@@ -112,7 +114,8 @@ function readManifest(dir: string, problems: Problems): ModelManifest | null {
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    for (const i of parsed.error.issues) problems.add(`${MANIFEST_FILE}: "${i.path.join('.') || '(root)'}" ${i.message}.`);
+    for (const i of parsed.error.issues)
+      problems.add(`${MANIFEST_FILE}: "${i.path.join('.') || '(root)'}" ${i.message}.`);
     return null;
   }
   const m = parsed.data;
@@ -127,7 +130,8 @@ function readManifest(dir: string, problems: Problems): ModelManifest | null {
 
 function findTokenizer(dir: string, notes: string[]): TokenizerSource {
   const json = join(dir, 'tokenizer.json');
-  if (existsSync(json)) return { kind: 'tokenizer.json', path: json, description: 'tokenizer.json in the model folder' };
+  if (existsSync(json))
+    return { kind: 'tokenizer.json', path: json, description: 'tokenizer.json in the model folder' };
   const bpe = join(dir, BPE_FILE);
   if (existsSync(bpe)) return { kind: 'bpe', path: bpe, description: `${BPE_FILE} in the model folder` };
   notes.push(`No tokenizer.json or ${BPE_FILE} in the folder: the bundled OpenAI CLIP vocabulary is used.`);
@@ -152,19 +156,27 @@ function pickOutput(
     }
     notes.push(`${file} has no output "${wanted}"; using its last output "${out.name}" ${fmtShape(out)}.`);
   }
-  if (out.type !== 'float32') problems.add(`${file}: output "${out.name}" is ${out.type}; expected float32 embeddings.`);
+  if (out.type !== 'float32')
+    problems.add(`${file}: output "${out.name}" is ${out.type}; expected float32 embeddings.`);
   if (out.shape.length && out.shape.length !== 2) {
     problems.add(
       `${file}: output "${out.name}" has shape ${fmtShape(out)}; expected [batch, ${dim}] — export the model with its ` +
         `projection head so it returns pooled embeddings, not per-token states.`,
     );
   } else if (typeof out.shape[1] === 'number' && out.shape[1] !== dim) {
-    problems.add(`${file}: output "${out.name}" has ${out.shape[1]} values per item but ${MANIFEST_FILE} says embeddingDim ${dim}.`);
+    problems.add(
+      `${file}: output "${out.name}" has ${out.shape[1]} values per item but ${MANIFEST_FILE} says embeddingDim ${dim}.`,
+    );
   }
   return out.name;
 }
 
-function checkVision(info: SessionInfo, m: ModelManifest, problems: Problems, notes: string[]): VisionIo | null {
+function checkVision(
+  info: SessionInfo,
+  m: ModelManifest,
+  problems: Problems,
+  notes: string[],
+): VisionIo | null {
   let input = info.inputs.find((i) => i.name === 'pixel_values');
   if (!input && info.inputs.length === 1) {
     input = info.inputs[0]!;
@@ -176,19 +188,24 @@ function checkVision(info: SessionInfo, m: ModelManifest, problems: Problems, no
     );
     return null;
   }
-  if (input.type !== 'float32') problems.add(`${VISION_FILE}: input "${input.name}" is ${input.type}; expected float32.`);
+  if (input.type !== 'float32')
+    problems.add(`${VISION_FILE}: input "${input.name}" is ${input.type}; expected float32.`);
   const [, c, h, w] = input.shape;
   if (input.shape.length !== 4) {
-    problems.add(`${VISION_FILE}: input "${input.name}" has shape ${fmtShape(input)}; expected [batch, 3, H, W].`);
+    problems.add(
+      `${VISION_FILE}: input "${input.name}" has shape ${fmtShape(input)}; expected [batch, 3, H, W].`,
+    );
   } else {
-    if (typeof c === 'number' && c !== 3) problems.add(`${VISION_FILE}: input has ${c} channels; expected 3 (RGB).`);
+    if (typeof c === 'number' && c !== 3)
+      problems.add(`${VISION_FILE}: input has ${c} channels; expected 3 (RGB).`);
     if ((typeof h === 'number' && h !== m.imageSize[0]) || (typeof w === 'number' && w !== m.imageSize[1])) {
       problems.add(
         `${VISION_FILE} takes ${h}×${w} images but ${MANIFEST_FILE} says imageSize [${m.imageSize.join(', ')}]; ` +
           `make them agree (IRRA/RDE models: [384, 128]; stock CLIP ViT-B/16: [224, 224]).`,
       );
     }
-    if (input.shape[0] === 1) notes.push(`${VISION_FILE} has a fixed batch size of 1: images are encoded one at a time.`);
+    if (input.shape[0] === 1)
+      notes.push(`${VISION_FILE} has a fixed batch size of 1: images are encoded one at a time.`);
   }
   const output = pickOutput(VISION_FILE, info, 'image_embeds', m.embeddingDim, problems, notes);
   return output ? { input: input.name, output } : null;
@@ -197,11 +214,15 @@ function checkVision(info: SessionInfo, m: ModelManifest, problems: Problems, no
 function checkText(info: SessionInfo, m: ModelManifest, problems: Problems, notes: string[]): TextIo | null {
   const ids = info.inputs.find((i) => i.name === 'input_ids');
   if (!ids) {
-    problems.add(`${TEXT_FILE} needs an input "input_ids" [batch, seq]; it has ${info.inputs.map((i) => `"${i.name}"`).join(', ')}.`);
+    problems.add(
+      `${TEXT_FILE} needs an input "input_ids" [batch, seq]; it has ${info.inputs.map((i) => `"${i.name}"`).join(', ')}.`,
+    );
     return null;
   }
-  if (ids.type !== 'int64' && ids.type !== 'int32') problems.add(`${TEXT_FILE}: "input_ids" is ${ids.type}; expected int64 or int32.`);
-  if (ids.shape.length && ids.shape.length !== 2) problems.add(`${TEXT_FILE}: "input_ids" has shape ${fmtShape(ids)}; expected [batch, seq].`);
+  if (ids.type !== 'int64' && ids.type !== 'int32')
+    problems.add(`${TEXT_FILE}: "input_ids" is ${ids.type}; expected int64 or int32.`);
+  if (ids.shape.length && ids.shape.length !== 2)
+    problems.add(`${TEXT_FILE}: "input_ids" has shape ${fmtShape(ids)}; expected [batch, seq].`);
   const seq = ids.shape[1];
   if (typeof seq === 'number' && seq !== m.contextLength) {
     problems.add(
@@ -218,7 +239,12 @@ function checkText(info: SessionInfo, m: ModelManifest, problems: Problems, note
   }
   const output = pickOutput(TEXT_FILE, info, 'text_embeds', m.embeddingDim, problems, notes);
   if (!output) return null;
-  return { input: ids.name, idsType: ids.type === 'int32' ? 'int32' : 'int64', attentionMask: mask?.name ?? null, output };
+  return {
+    input: ids.name,
+    idsType: ids.type === 'int32' ? 'int32' : 'int64',
+    attentionMask: mask?.name ?? null,
+    output,
+  };
 }
 
 /** Runs each tower once: real output sizes, and proof that the text tower takes `contextLength` tokens. */
@@ -230,7 +256,9 @@ async function probe(enc: ClipEncoder, m: ModelManifest, problems: Problems): Pr
     const [v] = await enc.embedPixels(new Float32Array(3 * h * w), 1);
     visionDim = v!.length;
   } catch (err) {
-    problems.add(`${VISION_FILE} failed on one ${h}×${w} image: ${err instanceof Error ? err.message : String(err)}`);
+    problems.add(
+      `${VISION_FILE} failed on one ${h}×${w} image: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   try {
     const ids = new Int32Array(m.contextLength);
@@ -255,8 +283,14 @@ async function probe(enc: ClipEncoder, m: ModelManifest, problems: Problems): Pr
     [VISION_FILE, visionDim],
     [TEXT_FILE, textDim],
   ] as const) {
-    if (d !== null && d !== m.embeddingDim && !(visionDim !== null && textDim !== null && visionDim !== textDim)) {
-      problems.add(`${tower} returns ${d}-value embeddings but ${MANIFEST_FILE} says embeddingDim ${m.embeddingDim}.`);
+    if (
+      d !== null &&
+      d !== m.embeddingDim &&
+      !(visionDim !== null && textDim !== null && visionDim !== textDim)
+    ) {
+      problems.add(
+        `${tower} returns ${d}-value embeddings but ${MANIFEST_FILE} says embeddingDim ${m.embeddingDim}.`,
+      );
     }
   }
 }
@@ -271,7 +305,10 @@ export async function loadModelFolder(folder: string, opts: LoadOptions = {}): P
   const dir = resolve(folder);
   const problems = new Problems();
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new AppError('bad_request', `${dir} is not a folder. Point to the folder that holds ${VISION_FILE}, ${TEXT_FILE} and ${MANIFEST_FILE}.`);
+    throw new AppError(
+      'bad_request',
+      `${dir} is not a folder. Point to the folder that holds ${VISION_FILE}, ${TEXT_FILE} and ${MANIFEST_FILE}.`,
+    );
   }
   const visionPath = join(dir, VISION_FILE);
   const textPath = join(dir, TEXT_FILE);
@@ -280,7 +317,9 @@ export async function loadModelFolder(folder: string, opts: LoadOptions = {}): P
     [TEXT_FILE, 'text tower'],
   ] as const) {
     if (!existsSync(join(dir, file))) {
-      problems.add(`${file} (the ${what}) is missing; export it as ONNX (see tools/ for OpenAI CLIP and IRRA/RDE checkpoints).`);
+      problems.add(
+        `${file} (the ${what}) is missing; export it as ONNX (see tools/ for OpenAI CLIP and IRRA/RDE checkpoints).`,
+      );
     }
   }
   const manifest = readManifest(dir, problems);
@@ -291,7 +330,12 @@ export async function loadModelFolder(folder: string, opts: LoadOptions = {}): P
 
   let enc: ClipEncoder;
   try {
-    enc = await ClipEncoder.open({ visionPath, textPath, preprocess: preprocessSpecOf(m), providers: opts.providers ?? 'cpu' });
+    enc = await ClipEncoder.open({
+      visionPath,
+      textPath,
+      preprocess: preprocessSpecOf(m),
+      providers: opts.providers ?? 'cpu',
+    });
   } catch (err) {
     throw new AppError(
       'bad_request',
@@ -302,7 +346,8 @@ export async function loadModelFolder(folder: string, opts: LoadOptions = {}): P
   try {
     const vision = checkVision(enc.vision!, m, problems, notes);
     const text = checkText(enc.text!, m, problems, notes);
-    const dimOf = (info: SessionInfo, name: string | undefined): unknown => info.outputs.find((o) => o.name === name)?.shape[1];
+    const dimOf = (info: SessionInfo, name: string | undefined): unknown =>
+      info.outputs.find((o) => o.name === name)?.shape[1];
     const vd = dimOf(enc.vision!, vision?.output);
     const td = dimOf(enc.text!, text?.output);
     if (typeof vd === 'number' && typeof td === 'number' && vd !== td) {
@@ -316,7 +361,18 @@ export async function loadModelFolder(folder: string, opts: LoadOptions = {}): P
     await probe(enc, m, problems);
     problems.throwIfAny(dir);
     const [visionSha256, textSha256] = await Promise.all([sha256File(visionPath), sha256File(textPath)]);
-    return { dir, manifest: m, visionPath, textPath, visionSha256, textSha256, vision: vision!, text: text!, tokenizer, notes };
+    return {
+      dir,
+      manifest: m,
+      visionPath,
+      textPath,
+      visionSha256,
+      textSha256,
+      vision: vision!,
+      text: text!,
+      tokenizer,
+      notes,
+    };
   } finally {
     await enc.close();
   }
@@ -330,7 +386,10 @@ export async function registerModel(db: Db, folder: string, name?: string): Prom
   const f = await loadModelFolder(folder);
   const finalName = name ?? defaultModelName(f);
   if (findModelRowByName(db, finalName)) {
-    throw new AppError('conflict', `A model named "${finalName}" is already registered; pass another name (--name).`);
+    throw new AppError(
+      'conflict',
+      `A model named "${finalName}" is already registered; pass another name (--name).`,
+    );
   }
   const id = insertModel(db, finalName, f);
   return toClipModel(db, getModelRow(db, id)!);
@@ -338,8 +397,12 @@ export async function registerModel(db: Db, folder: string, name?: string): Prom
 
 /** A model by id (digits) or by name, as the CLI and API accept it. */
 export function resolveModelRow(db: Db, idOrName: string | number): ModelRow {
-  const byId = typeof idOrName === 'number' || /^\d+$/.test(idOrName) ? getModelRow(db, asModelId(Number(idOrName))) : undefined;
+  const byId =
+    typeof idOrName === 'number' || /^\d+$/.test(idOrName)
+      ? getModelRow(db, asModelId(Number(idOrName)))
+      : undefined;
   const row = byId ?? (typeof idOrName === 'string' ? findModelRowByName(db, idOrName) : undefined);
-  if (!row) throw new AppError('not_found', `No model "${idOrName}" is registered. List them with \`ctgi models\`.`);
+  if (!row)
+    throw new AppError('not_found', `No model "${idOrName}" is registered. List them with \`ctgi models\`.`);
   return row;
 }

@@ -15,19 +15,25 @@ export interface StretchedFolder {
  * Written beside the target and renamed into place, then validated like any folder the user brings,
  * so what it returns can be registered as it is.
  */
-export async function stretchModelFolder(inDir: string, outDir: string, force = false): Promise<StretchedFolder> {
+export async function stretchModelFolder(
+  inDir: string,
+  outDir: string,
+  force = false,
+): Promise<StretchedFolder> {
   const source = resolve(inDir);
   const target = resolve(outDir);
   if (!existsSync(source) || !statSync(source).isDirectory()) {
     throw new AppError('not_found', `${inDir} is not a model folder.`);
   }
-  if (source === target) throw new AppError('bad_request', 'Write the stretched model to a new folder (--out).');
+  if (source === target)
+    throw new AppError('bad_request', 'Write the stretched model to a new folder (--out).');
   if (existsSync(target) && !force) {
     throw new AppError('conflict', `${outDir} exists already; pass --force to replace it.`);
   }
   const manifestPath = join(source, MANIFEST_FILE);
   const parsed = manifestSchema.safeParse(JSON.parse(readFileSync(manifestPath, 'utf8')));
-  if (!parsed.success) throw new AppError('bad_request', `${manifestPath} is not a valid manifest: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new AppError('bad_request', `${manifestPath} is not a valid manifest: ${parsed.error.message}`);
   if (parsed.data.contextLength !== 77) {
     throw new AppError(
       'bad_request',
@@ -41,7 +47,11 @@ export async function stretchModelFolder(inDir: string, outDir: string, force = 
   try {
     cpSync(source, staging, { recursive: true });
     writeFileSync(join(staging, TEXT_FILE), bytes);
-    const manifest = { ...parsed.data, name: `${parsed.data.name} (PES ${PES_TARGET_ROWS})`, contextLength: PES_TARGET_ROWS };
+    const manifest = {
+      ...parsed.data,
+      name: `${parsed.data.name} (PES ${PES_TARGET_ROWS})`,
+      contextLength: PES_TARGET_ROWS,
+    };
     writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     rmSync(target, { recursive: true, force: true });
     renameSync(staging, target);

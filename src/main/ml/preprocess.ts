@@ -28,8 +28,18 @@ export interface PreprocessSpec {
 export const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073] as const;
 export const CLIP_STD = [0.26862954, 0.26130258, 0.27577711] as const;
 
-export const IRRA_SPEC: PreprocessSpec = { imageSize: [384, 128], resize: 'irra', mean: CLIP_MEAN, std: CLIP_STD };
-export const CLIP_SPEC: PreprocessSpec = { imageSize: [224, 224], resize: 'clip', mean: CLIP_MEAN, std: CLIP_STD };
+export const IRRA_SPEC: PreprocessSpec = {
+  imageSize: [384, 128],
+  resize: 'irra',
+  mean: CLIP_MEAN,
+  std: CLIP_STD,
+};
+export const CLIP_SPEC: PreprocessSpec = {
+  imageSize: [224, 224],
+  resize: 'clip',
+  mean: CLIP_MEAN,
+  std: CLIP_STD,
+};
 
 /** A file path or encoded image bytes. */
 export type ImageSource = string | Buffer;
@@ -38,7 +48,11 @@ export type ImageSource = string | Buffer;
  * torchvision `Resize(size)` with an int: the shorter side becomes `size`, the longer one is scaled
  * and truncated (int(), not round), so our crop offsets match theirs.
  */
-export function shorterSideSize(width: number, height: number, size: number): { width: number; height: number } {
+export function shorterSideSize(
+  width: number,
+  height: number,
+  size: number,
+): { width: number; height: number } {
   if (width <= height) return { width: size, height: Math.floor((size * height) / width) };
   return { width: Math.floor((size * width) / height), height: size };
 }
@@ -190,7 +204,12 @@ function clip8(v: number): number {
 }
 
 /** Pillow's two-pass resize (horizontal then vertical, 8-bit intermediate), RGB only. */
-export function resampleRgb(img: RgbImage, outW: number, outH: number, kind: 'bilinear' | 'bicubic'): RgbImage {
+export function resampleRgb(
+  img: RgbImage,
+  outW: number,
+  outH: number,
+  kind: 'bilinear' | 'bicubic',
+): RgbImage {
   const filter = kind === 'bilinear' ? BILINEAR : BICUBIC;
   if (img.width === outW && img.height === outH) return img;
   const needH = outW !== img.width;
@@ -247,7 +266,12 @@ export function resampleRgb(img: RgbImage, outW: number, outH: number, kind: 'bi
 }
 
 /** Writes one H×W×3 uint8 image into slot `index` of an NCHW float32 batch, normalised. */
-export function writeNormalised(rgb: Uint8Array, spec: PreprocessSpec, batch: Float32Array, index: number): void {
+export function writeNormalised(
+  rgb: Uint8Array,
+  spec: PreprocessSpec,
+  batch: Float32Array,
+  index: number,
+): void {
   const [h, w] = spec.imageSize;
   const plane = h * w;
   const base = index * 3 * plane;
@@ -272,7 +296,10 @@ export interface PreprocessedBatch {
  * Preprocesses a batch. All images decode concurrently in libvips' threads; one unreadable image does
  * not fail the batch, it is reported in `errors` at its index.
  */
-export async function preprocessBatch(sources: readonly ImageSource[], spec: PreprocessSpec): Promise<PreprocessedBatch> {
+export async function preprocessBatch(
+  sources: readonly ImageSource[],
+  spec: PreprocessSpec,
+): Promise<PreprocessedBatch> {
   const [h, w] = spec.imageSize;
   const pixels = new Float32Array(sources.length * 3 * h * w);
   const errors: (string | null)[] = await Promise.all(

@@ -72,7 +72,8 @@ export class TopK {
   /** Best first; equal scores in gallery order. */
   result(): ScoredIndex[] {
     const out: ScoredIndex[] = [];
-    for (let i = 0; i < this.count; i++) out.push({ index: this.indices[i] as number, score: this.scores[i] as number });
+    for (let i = 0; i < this.count; i++)
+      out.push({ index: this.indices[i] as number, score: this.scores[i] as number });
     return out.sort((a, b) => b.score - a.score || a.index - b.index);
   }
 
@@ -147,7 +148,8 @@ export class VectorIndex {
     readonly vectors: Float32Array,
     readonly dim: number,
   ) {
-    if (!Number.isInteger(dim) || dim <= 0) throw new RangeError(`dimension must be a positive integer, got ${dim}`);
+    if (!Number.isInteger(dim) || dim <= 0)
+      throw new RangeError(`dimension must be a positive integer, got ${dim}`);
     if (vectors.length % dim !== 0)
       throw new RangeError(`${vectors.length} values do not split into vectors of ${dim}`);
     this.size = vectors.length / dim;
@@ -166,7 +168,8 @@ export class VectorIndex {
   /** The full similarity row (MTI and evaluation rank the whole gallery). */
   scoreAll(query: Float32Array, out: Float32Array = new Float32Array(this.size)): Float32Array {
     this.checkQuery(query);
-    if (out.length !== this.size) throw new RangeError(`output has ${out.length} slots, the gallery has ${this.size}`);
+    if (out.length !== this.size)
+      throw new RangeError(`output has ${out.length} slots, the gallery has ${this.size}`);
     const { vectors, dim } = this;
     for (let i = 0, o = 0; i < this.size; i++, o += dim) out[i] = dotAt(vectors, o, query, dim);
     return out;
@@ -272,7 +275,8 @@ class BinaryCodes {
 
   static build(vectors: Float32Array, dim: number, size: number): BinaryCodes {
     const mean = new Float64Array(dim);
-    for (let i = 0, o = 0; i < size; i++, o += dim) for (let j = 0; j < dim; j++) mean[j] = (mean[j] as number) + (vectors[o + j] as number);
+    for (let i = 0, o = 0; i < size; i++, o += dim)
+      for (let j = 0; j < dim; j++) mean[j] = (mean[j] as number) + (vectors[o + j] as number);
     for (let j = 0; j < dim; j++) mean[j] = (mean[j] as number) / Math.max(size, 1);
     const spread = new Float64Array(dim);
     const words = Math.ceil(dim / 32);
@@ -328,7 +332,13 @@ class BinaryCodes {
    * each) that carry the most of this query's weight, then the best `r` by that partial score
    * (bucketed, ties at the cut in gallery order). Returns gallery positions in gallery order.
    */
-  partialShortlist(query: Float32Array, m: number, r: number, mask: Uint8Array | undefined, parallel: boolean | 'auto'): Int32Array {
+  partialShortlist(
+    query: Float32Array,
+    m: number,
+    r: number,
+    mask: Uint8Array | undefined,
+    parallel: boolean | 'auto',
+  ): Int32Array {
     const { size, words } = this;
     const { table, weight } = this.byteTable(query);
     m = Math.max(1, Math.min(m, words));
@@ -376,22 +386,22 @@ class BinaryCodes {
       let s = 0;
       if (words === 16)
         s =
-            look(table, 0, bits[o + 0] as number) +
-            look(table, 1024, bits[o + 1] as number) +
-            look(table, 2048, bits[o + 2] as number) +
-            look(table, 3072, bits[o + 3] as number) +
-            look(table, 4096, bits[o + 4] as number) +
-            look(table, 5120, bits[o + 5] as number) +
-            look(table, 6144, bits[o + 6] as number) +
-            look(table, 7168, bits[o + 7] as number) +
-            look(table, 8192, bits[o + 8] as number) +
-            look(table, 9216, bits[o + 9] as number) +
-            look(table, 10240, bits[o + 10] as number) +
-            look(table, 11264, bits[o + 11] as number) +
-            look(table, 12288, bits[o + 12] as number) +
-            look(table, 13312, bits[o + 13] as number) +
-            look(table, 14336, bits[o + 14] as number) +
-            look(table, 15360, bits[o + 15] as number);
+          look(table, 0, bits[o + 0] as number) +
+          look(table, 1024, bits[o + 1] as number) +
+          look(table, 2048, bits[o + 2] as number) +
+          look(table, 3072, bits[o + 3] as number) +
+          look(table, 4096, bits[o + 4] as number) +
+          look(table, 5120, bits[o + 5] as number) +
+          look(table, 6144, bits[o + 6] as number) +
+          look(table, 7168, bits[o + 7] as number) +
+          look(table, 8192, bits[o + 8] as number) +
+          look(table, 9216, bits[o + 9] as number) +
+          look(table, 10240, bits[o + 10] as number) +
+          look(table, 11264, bits[o + 11] as number) +
+          look(table, 12288, bits[o + 12] as number) +
+          look(table, 13312, bits[o + 13] as number) +
+          look(table, 14336, bits[o + 14] as number) +
+          look(table, 15360, bits[o + 15] as number);
       else for (let w = 0, t = 0; w < words; w++, t += 1024) s += look(table, t, bits[o + w] as number);
       scores[c] = s;
       if (s < lo) lo = s;

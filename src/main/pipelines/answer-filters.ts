@@ -10,11 +10,13 @@ export type Verdict = { kept: true; fact: string } | { kept: false; reason: Drop
 
 // Words that carry no attribute on their own; "no"/"not" stay out of this list (negation is meaning).
 const STOPWORDS = new Set(
-  ('a an the this that these those is are was were be been being it its they them their he she his her him ' +
+  (
+    'a an the this that these those is are was were be been being it its they them their he she his her him ' +
     'person persons people individual wears wearing wear worn has have having with in on of at to and or ' +
     'appears appear seems seem looks look like likely probably yes there some kind type colour color ' +
     'garment garments clothing clothes upper lower body part item which who what image picture photo ' +
-    'shown visible can see seen i think would say').split(' '),
+    'shown visible can see seen i think would say'
+  ).split(' '),
 );
 
 /** Lower case, no punctuation except inner hyphens, single spaces. */
@@ -39,17 +41,28 @@ export function contentWords(text: string): Set<string> {
   return out;
 }
 
-const fold = (w: string): string => (w.length > 4 && w.endsWith('es') && !w.endsWith('shoes') ? w.slice(0, -2) : w.length > 3 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w);
+const fold = (w: string): string =>
+  w.length > 4 && w.endsWith('es') && !w.endsWith('shoes')
+    ? w.slice(0, -2)
+    : w.length > 3 && w.endsWith('s') && !w.endsWith('ss')
+      ? w.slice(0, -1)
+      : w;
 
 /** Turns an answer into a stand-alone phrase: "Yes, a blue backpack." → "a blue backpack"; "Red." + shoes → "red shoes". */
 export function answerToFact(q: CompiledQuestion, answer: string): string {
-  let a = answer.trim().replace(/\s+/g, ' ').replace(/[.!]+$/, '');
+  let a = answer
+    .trim()
+    .replace(/\s+/g, ' ')
+    .replace(/[.!]+$/, '');
   if (q.kind === 'yesno') return q.yes ?? a;
-  a = a.replace(/^(yes|yeah|yep)\b[,.:;]?\s*/i, '').replace(/^(the person (is|has)|he (is|has)|she (is|has)|they (are|have))\s+/i, '');
+  a = a
+    .replace(/^(yes|yeah|yep)\b[,.:;]?\s*/i, '')
+    .replace(/^(the person (is|has)|he (is|has)|she (is|has)|they (are|have))\s+/i, '');
   if (a === '') return a;
   if (q.subject) {
     const words = contentWords(a);
-    if (!words.has(fold(q.subject.toLowerCase())) && words.size <= 2 && !/\s(with|and)\s/i.test(a)) a = `${a} ${q.subject}`;
+    if (!words.has(fold(q.subject.toLowerCase())) && words.size <= 2 && !/\s(with|and)\s/i.test(a))
+      a = `${a} ${q.subject}`;
   }
   return a;
 }
@@ -58,13 +71,22 @@ export function answerToFact(q: CompiledQuestion, answer: string): string {
 export function judgeRelevance(set: CompiledPromptSet, q: CompiledQuestion, answer: string): Verdict {
   const text = answer.trim();
   if (text === '') return { kept: false, reason: 'empty', detail: 'the model gave no answer' };
-  for (const re of set.refusal) if (re.test(text)) return { kept: false, reason: 'refusal', detail: `the model declined ("${clip(text)}")` };
+  for (const re of set.refusal)
+    if (re.test(text))
+      return { kept: false, reason: 'refusal', detail: `the model declined ("${clip(text)}")` };
   for (const re of set.notVisible) {
-    if (re.test(text)) return { kept: false, reason: 'not_visible', detail: `cannot be seen in the image ("${clip(text)}")` };
+    if (re.test(text))
+      return { kept: false, reason: 'not_visible', detail: `cannot be seen in the image ("${clip(text)}")` };
   }
-  if (set.negative.test(text)) return { kept: false, reason: 'negative', detail: `absent ("${clip(text)}"): nothing to describe` };
+  if (set.negative.test(text))
+    return { kept: false, reason: 'negative', detail: `absent ("${clip(text)}"): nothing to describe` };
   const fact = answerToFact(q, text);
-  if (contentWords(fact).size === 0) return { kept: false, reason: 'empty', detail: `the answer says nothing about ${q.attribute} ("${clip(text)}")` };
+  if (contentWords(fact).size === 0)
+    return {
+      kept: false,
+      reason: 'empty',
+      detail: `the answer says nothing about ${q.attribute} ("${clip(text)}")`,
+    };
   return { kept: true, fact };
 }
 
@@ -91,8 +113,14 @@ export function filterAnswers(set: CompiledPromptSet, known: string, pairs: read
     const v = judgeRelevance(set, question, answer);
     if (!v.kept) return v;
     const norm = normalise(v.fact);
-    if (keptFacts.has(norm)) return { kept: false, reason: 'redundant', detail: `the same answer was already kept ("${clip(v.fact)}")` };
-    if (` ${normalise(knownText)} `.includes(` ${norm} `)) return { kept: false, reason: 'redundant', detail: `already stated: "${clip(v.fact)}"` };
+    if (keptFacts.has(norm))
+      return {
+        kept: false,
+        reason: 'redundant',
+        detail: `the same answer was already kept ("${clip(v.fact)}")`,
+      };
+    if (` ${normalise(knownText)} `.includes(` ${norm} `))
+      return { kept: false, reason: 'redundant', detail: `already stated: "${clip(v.fact)}"` };
     const words = [...contentWords(v.fact)].filter((w) => !GENERIC.has(w));
     const settled = settledBy(question, knownText);
     if (settled !== null && words.every((w) => knownWords.has(w))) {

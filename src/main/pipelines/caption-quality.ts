@@ -28,7 +28,10 @@ export interface QualityTotals {
 const key = (p: AttributePair): string => `${p.field}=${p.value}`;
 
 /** Scores one caption's statements against the truth. Repeated statements count once. */
-export function scorePairs(stated: readonly AttributePair[], truth: readonly AttributePair[]): { truth: number; stated: number; correct: number } {
+export function scorePairs(
+  stated: readonly AttributePair[],
+  truth: readonly AttributePair[],
+): { truth: number; stated: number; correct: number } {
   const t = new Set(truth.map(key));
   const s = new Set(stated.map(key));
   let correct = 0;
@@ -36,8 +39,13 @@ export function scorePairs(stated: readonly AttributePair[], truth: readonly Att
   return { truth: t.size, stated: s.size, correct };
 }
 
-export function totalQuality(scores: readonly { truth: number; stated: number; correct: number }[]): QualityTotals {
-  const sum = scores.reduce((a, s) => ({ truth: a.truth + s.truth, stated: a.stated + s.stated, correct: a.correct + s.correct }), { truth: 0, stated: 0, correct: 0 });
+export function totalQuality(
+  scores: readonly { truth: number; stated: number; correct: number }[],
+): QualityTotals {
+  const sum = scores.reduce(
+    (a, s) => ({ truth: a.truth + s.truth, stated: a.stated + s.stated, correct: a.correct + s.correct }),
+    { truth: 0, stated: 0, correct: 0 },
+  );
   return {
     captions: scores.length,
     ...sum,

@@ -118,7 +118,14 @@ function metricsOf(figures: readonly (QueryFigures | null)[]): MetricsRow & { qu
     if (f.first <= 10) hits10++;
   }
   const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
-  return { r1: pct(hits1), r5: pct(hits5), r10: pct(hits10), mAP: pct(sumAp), mINP: pct(sumInp), queries: scored };
+  return {
+    r1: pct(hits1),
+    r5: pct(hits5),
+    r10: pct(hits10),
+    mAP: pct(sumAp),
+    mINP: pct(sumInp),
+    queries: scored,
+  };
 }
 
 export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEvalReport> {
@@ -274,11 +281,22 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
     // Wait for every worker, not just the first to fail: a worker still running after the evaluation has
     // returned could persist a query after a cancel, or beside a resumed run of the same query.
     const ends = await Promise.allSettled(Array.from({ length: Math.max(1, opts.parallel ?? 4) }, worker));
-    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('The evaluation was cancelled.');
+    if (signal.aborted)
+      throw signal.reason instanceof Error ? signal.reason : new Error('The evaluation was cancelled.');
     const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
     if (failed) throw failed.reason;
   }
-  return summarise(row.name, opts, kind, ng, params, vqaEp.name, aggEp.name, results as MtiEvalQueryResult[], started);
+  return summarise(
+    row.name,
+    opts,
+    kind,
+    ng,
+    params,
+    vqaEp.name,
+    aggEp.name,
+    results as MtiEvalQueryResult[],
+    started,
+  );
 }
 
 /** The report from every query's result, in query order. */

@@ -20,7 +20,12 @@ import { AppError } from '../errors';
 import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import { dotAt } from '../ml/vector-index';
-import { attributePhrases, describeAttributes, withArticle, type PersonAttributes } from '../synth/attributes';
+import {
+  attributePhrases,
+  describeAttributes,
+  withArticle,
+  type PersonAttributes,
+} from '../synth/attributes';
 import { WORLD_FILES, type GroundTruth } from '../synth/world';
 import { retrievalMetrics, summarizeTop1, type PersonId } from './metrics';
 
@@ -75,8 +80,7 @@ export function findGroundTruth(db: Db, datasetIds: number[]): Map<string, Perso
   const byKey = new Map<string, PersonAttributes>();
   for (const id of datasetIds) {
     const ds = db.prepare(`SELECT root, annotation_file FROM datasets WHERE id = ?`).get(id) as
-      | { root: string; annotation_file: string | null }
-      | undefined;
+      { root: string; annotation_file: string | null } | undefined;
     if (!ds) continue;
     const candidates = [
       ds.annotation_file ? join(dirname(ds.annotation_file), WORLD_FILES.attributes) : null,
@@ -183,7 +187,9 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     });
     derivation = 'one attribute phrase per caption, from the world\'s attributes.json ("a person with …")';
   }
-  const queryPids: PersonId[] = captions.map((c) => imageById.get(c.image_id)!.identity_id ?? `caption:${c.id}`);
+  const queryPids: PersonId[] = captions.map(
+    (c) => imageById.get(c.image_id)!.identity_id ?? `caption:${c.id}`,
+  );
 
   const model = await textEncoderPool(db).get(row);
   const nq = texts.length;
@@ -206,7 +212,10 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     const similarity = new Float32Array(chunk.length * ng);
     vectors.forEach((q, i) => {
       if (q.length !== dim) {
-        throw new AppError('conflict', `Model "${row.name}" made ${q.length}-value text vectors; its images have ${dim}.`);
+        throw new AppError(
+          'conflict',
+          `Model "${row.name}" made ${q.length}-value text vectors; its images have ${dim}.`,
+        );
       }
       let best = -Infinity;
       for (let j = 0; j < ng; j++) {

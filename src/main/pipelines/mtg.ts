@@ -86,7 +86,8 @@ export async function runMtg(deps: MtgDeps, set: CompiledPromptSet, opts: MtgOpt
     // Fail the image on the first endpoint-level error, after every call of the wave has settled (no
     // request is left running behind the caller's back).
     for (const a of answers) {
-      if (a.status === 'rejected' && !(a.reason instanceof LlmError && PER_ANSWER.has(a.reason.kind))) throw a.reason;
+      if (a.status === 'rejected' && !(a.reason instanceof LlmError && PER_ANSWER.has(a.reason.kind)))
+        throw a.reason;
     }
     const ok = sel.questions.flatMap((question, i) => {
       const a = answers[i]!;
@@ -105,7 +106,19 @@ export async function runMtg(deps: MtgDeps, set: CompiledPromptSet, opts: MtgOpt
       if (a.status === 'rejected') {
         const err = a.reason as LlmError;
         const reason: DropReason = err.kind === 'refused' ? 'refusal' : 'error';
-        rounds.push({ ...base, answer: null, kept: false, dropReason: reason, dropDetail: err.message, fact: null, llmCallId: null, cached: false, latencyMs: null, promptTokens: null, completionTokens: null });
+        rounds.push({
+          ...base,
+          answer: null,
+          kept: false,
+          dropReason: reason,
+          dropDetail: err.message,
+          fact: null,
+          llmCallId: null,
+          cached: false,
+          latencyMs: null,
+          promptTokens: null,
+          completionTokens: null,
+        });
         return;
       }
       const v = verdictOf.get(i)!;
@@ -131,13 +144,26 @@ export async function runMtg(deps: MtgDeps, set: CompiledPromptSet, opts: MtgOpt
   let reconstruction: MtgAnswer | null = null;
   let caption = initialText;
   if (kept.length > 0) {
-    const answersText = kept.map((r) => fillTemplate(templates.answerLine, { question: r.question, answer: r.answer ?? '' })).join('\n');
-    reconstruction = await deps.reconstruct(fillTemplate(templates.reconstruct, { caption: initialText, answers: answersText }));
+    const answersText = kept
+      .map((r) => fillTemplate(templates.answerLine, { question: r.question, answer: r.answer ?? '' }))
+      .join('\n');
+    reconstruction = await deps.reconstruct(
+      fillTemplate(templates.reconstruct, { caption: initialText, answers: answersText }),
+    );
     caption = cleanCaption(reconstruction.text) || initialText;
   }
 
   const answered = [initial, ...(reconstruction ? [reconstruction] : []), ...checks].concat(
-    rounds.filter((r) => r.answer !== null).map((r) => ({ text: '', callId: r.llmCallId, cached: r.cached, latencyMs: r.latencyMs ?? 0, promptTokens: r.promptTokens, completionTokens: r.completionTokens })),
+    rounds
+      .filter((r) => r.answer !== null)
+      .map((r) => ({
+        text: '',
+        callId: r.llmCallId,
+        cached: r.cached,
+        latencyMs: r.latencyMs ?? 0,
+        promptTokens: r.promptTokens,
+        completionTokens: r.completionTokens,
+      })),
   );
   return {
     initial,
@@ -165,10 +191,20 @@ async function verifyFacts(
 ): Promise<{ answers: Verdict[]; calls: MtgAnswer[] }> {
   const todo = verdicts.flatMap((v, k) => (v.kept ? [{ k, fact: v.fact }] : []));
   const results = await Promise.allSettled(
-    todo.map(({ k, fact }) => deps.ask(fillTemplate(set.verify, { fact, question: pairs[k]!.question.text, answer: pairs[k]!.answer.trim() }), 'mtg.verify')),
+    todo.map(({ k, fact }) =>
+      deps.ask(
+        fillTemplate(set.verify, {
+          fact,
+          question: pairs[k]!.question.text,
+          answer: pairs[k]!.answer.trim(),
+        }),
+        'mtg.verify',
+      ),
+    ),
   );
   for (const r of results) {
-    if (r.status === 'rejected' && !(r.reason instanceof LlmError && PER_ANSWER.has(r.reason.kind))) throw r.reason;
+    if (r.status === 'rejected' && !(r.reason instanceof LlmError && PER_ANSWER.has(r.reason.kind)))
+      throw r.reason;
   }
   const out = [...verdicts];
   const calls: MtgAnswer[] = [];
@@ -177,7 +213,11 @@ async function verifyFacts(
     if (r.status !== 'fulfilled') return;
     calls.push(r.value);
     if (parseYesNo(r.value.text) === 'no') {
-      out[k] = { kept: false, reason: 'unverified', detail: `a second check of "${fact}" said no ("${clip(r.value.text.trim())}")` };
+      out[k] = {
+        kept: false,
+        reason: 'unverified',
+        detail: `a second check of "${fact}" said no ("${clip(r.value.text.trim())}")`,
+      };
     }
   });
   return { answers: out, calls };

@@ -31,11 +31,18 @@ export function anchorPrompt(query: string): string {
 }
 
 export function questionsPrompt(questions: readonly string[]): string {
-  return fillTemplate(MTI_PROMPTS.questions, { questions: questions.map((q, i) => `${i + 1}. ${q}`).join('\n') });
+  return fillTemplate(MTI_PROMPTS.questions, {
+    questions: questions.map((q, i) => `${i + 1}. ${q}`).join('\n'),
+  });
 }
 
-export function aggregatePrompt(query: string, answers: readonly { question: string; answer: string }[]): string {
-  const lines = answers.map((a) => fillTemplate(MTI_PROMPTS.answerLine, { question: a.question, answer: a.answer })).join('\n');
+export function aggregatePrompt(
+  query: string,
+  answers: readonly { question: string; answer: string }[],
+): string {
+  const lines = answers
+    .map((a) => fillTemplate(MTI_PROMPTS.answerLine, { question: a.question, answer: a.answer }))
+    .join('\n');
   return fillTemplate(MTI_PROMPTS.aggregate, { query: query.trim(), answers: lines });
 }
 

@@ -235,7 +235,8 @@ export async function findAnchor(
       const cutBelow = (pos: number): void => {
         if (pos + 1 >= limit) return;
         limit = pos + 1;
-        for (let p = limit; p < n; p++) controllers[p]?.abort(new Error('a better-ranked candidate said yes'));
+        for (let p = limit; p < n; p++)
+          controllers[p]?.abort(new Error('a better-ranked candidate said yes'));
       };
       const pump = (): void => {
         if (settled) return;

@@ -23,7 +23,8 @@ export interface CompiledPromptSet {
 
 // Phrased independently of the pool question (a statement to confirm, not the question again), so a
 // model that misread the image one way is asked about it from another side.
-export const DEFAULT_VERIFY_TEMPLATE = 'Is the following true of the person in the image: "{fact}"? Answer Yes or No.';
+export const DEFAULT_VERIFY_TEMPLATE =
+  'Is the following true of the person in the image: "{fact}"? Answer Yes or No.';
 
 /** The shipped default, validated (a bad edit of the resource fails loudly at first use, not mid-job). */
 export function defaultPromptSetBody(): PromptSetBody {
@@ -34,7 +35,10 @@ function compileRegex(source: string, where: string): RegExp {
   try {
     return new RegExp(source, 'i');
   } catch (err) {
-    throw new AppError('bad_request', `Prompt set: ${where} is not a valid regular expression (${(err as Error).message}). Fix it in Settings → Prompts.`);
+    throw new AppError(
+      'bad_request',
+      `Prompt set: ${where} is not a valid regular expression (${(err as Error).message}). Fix it in Settings → Prompts.`,
+    );
   }
 }
 
@@ -43,15 +47,25 @@ export function compilePromptSet(raw: PromptSetBody): CompiledPromptSet {
   const body = promptSetBodySchema.parse(raw);
   const ids = new Set<string>();
   for (const q of body.pool) {
-    if (ids.has(q.id)) throw new AppError('bad_request', `Prompt set: question id "${q.id}" appears twice; ids must be unique.`);
+    if (ids.has(q.id))
+      throw new AppError(
+        'bad_request',
+        `Prompt set: question id "${q.id}" appears twice; ids must be unique.`,
+      );
     ids.add(q.id);
     if (q.kind === 'yesno' && !q.yes) {
-      throw new AppError('bad_request', `Prompt set: yes/no question "${q.id}" needs a "yes" fact (what an affirmative answer states).`);
+      throw new AppError(
+        'bad_request',
+        `Prompt set: yes/no question "${q.id}" needs a "yes" fact (what an affirmative answer states).`,
+      );
     }
   }
   return {
     body,
-    pool: body.pool.map((q) => ({ ...q, settled: q.settledBy.map((s, i) => compileRegex(s, `settledBy[${i}] of question "${q.id}"`)) })),
+    pool: body.pool.map((q) => ({
+      ...q,
+      settled: q.settledBy.map((s, i) => compileRegex(s, `settledBy[${i}] of question "${q.id}"`)),
+    })),
     notVisible: body.filters.notVisible.map((s, i) => compileRegex(s, `filters.notVisible[${i}]`)),
     refusal: body.filters.refusal.map((s, i) => compileRegex(s, `filters.refusal[${i}]`)),
     negative: compileRegex(body.filters.negative, 'filters.negative'),
@@ -100,7 +114,12 @@ export interface Selection {
  * is not already settled by `known` (the caption and the answers kept so far). Each question passed
  * over because it is settled is reported with the words that settled it.
  */
-export function selectQuestions(set: CompiledPromptSet, known: string, asked: ReadonlySet<string>, n: number): Selection {
+export function selectQuestions(
+  set: CompiledPromptSet,
+  known: string,
+  asked: ReadonlySet<string>,
+  n: number,
+): Selection {
   const questions: CompiledQuestion[] = [];
   const skipped: SkippedQuestion[] = [];
   if (n <= 0) return { questions, skipped };

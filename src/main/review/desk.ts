@@ -69,7 +69,8 @@ function requireCaption(db: Db, id: CaptionId): CaptionRowFull {
   return row;
 }
 
-const parseJson = (s: string | null): Record<string, unknown> | null => (s === null ? null : (JSON.parse(s) as Record<string, unknown>));
+const parseJson = (s: string | null): Record<string, unknown> | null =>
+  s === null ? null : (JSON.parse(s) as Record<string, unknown>);
 
 const toHistory = (r: ReviewRow): ReviewHistoryEntry => ({
   id: r.id,
@@ -97,10 +98,11 @@ export function getItem(db: Db, id: CaptionId): ReviewItem {
   const chain = listChain(db, root);
   const first = chain[0] ?? row;
   const humanCaptions = (
-    db.prepare(`SELECT id, text FROM captions WHERE image_id = ? AND source = 'human' AND id != ? ORDER BY id`).all(
-      row.image_id,
-      root,
-    ) as { id: number; text: string }[]
+    db
+      .prepare(
+        `SELECT id, text FROM captions WHERE image_id = ? AND source = 'human' AND id != ? ORDER BY id`,
+      )
+      .all(row.image_id, root) as { id: number; text: string }[]
   ).map((h) => ({ captionId: asCaptionId(h.id), text: h.text }));
   const model = scoringModel(db);
   const value = model ? getCaptionScore(db, id, model.id) : undefined;
@@ -132,7 +134,10 @@ export function getItem(db: Db, id: CaptionId): ReviewItem {
     humanCaptions,
     evidence: getEvidence(db, root),
     score: model && value !== undefined ? { model: model.name, value } : null,
-    history: listReviewsForCaptions(db, chain.map((c) => asCaptionId(c.id))).map(toHistory),
+    history: listReviewsForCaptions(
+      db,
+      chain.map((c) => asCaptionId(c.id)),
+    ).map(toHistory),
   };
 }
 
@@ -152,12 +157,18 @@ export function getNeighbor(
   return id === null ? null : getItem(db, id);
 }
 
-const snapshot = (c: { status: CaptionStatus; version: number }): { status: CaptionStatus; version: number } => ({
+const snapshot = (c: {
+  status: CaptionStatus;
+  version: number;
+}): { status: CaptionStatus; version: number } => ({
   status: c.status,
   version: c.version,
 });
 
-export function decide(db: Db, a: { captionId: CaptionId; version: number; decision: ReviewDecision; reviewer: string }): ReviewItem {
+export function decide(
+  db: Db,
+  a: { captionId: CaptionId; version: number; decision: ReviewDecision; reviewer: string },
+): ReviewItem {
   const status = STATUS_OF[a.decision];
   db.transaction(() => {
     const row = requireCaption(db, a.captionId);
@@ -185,7 +196,10 @@ export function edit(
 ): ReviewItem {
   const text = cleanCaption(a.text);
   if (text === '') {
-    throw new AppError('bad_request', 'The edited caption is empty. Type a description, or reject the caption instead.');
+    throw new AppError(
+      'bad_request',
+      'The edited caption is empty. Type a description, or reject the caption instead.',
+    );
   }
   const row = requireCaption(db, a.captionId);
   if (text === row.text) {
@@ -224,7 +238,9 @@ const describeAction = (action: ReviewAction, n: number): string =>
 function liveActionsAfter(db: Db, captionId: CaptionId, afterId: number): number {
   return (
     db
-      .prepare(`SELECT count(*) AS n FROM reviews WHERE caption_id = ? AND id > ? AND action != 'undo' AND undone_by IS NULL`)
+      .prepare(
+        `SELECT count(*) AS n FROM reviews WHERE caption_id = ? AND id > ? AND action != 'undo' AND undone_by IS NULL`,
+      )
       .get(captionId, afterId) as { n: number }
   ).n;
 }
@@ -234,7 +250,11 @@ function liveActionsAfter(db: Db, captionId: CaptionId, afterId: number): number
  * (the reviewer's own later actions are undone first, newest first); a later decision by someone else
  * is a conflict, never silently rolled back.
  */
-function revert(db: Db, r: ReviewRow, now: number): { captionId: CaptionId; before: unknown; after: unknown } {
+function revert(
+  db: Db,
+  r: ReviewRow,
+  now: number,
+): { captionId: CaptionId; before: unknown; after: unknown } {
   const before = parseJson(r.before) ?? {};
   const after = parseJson(r.after) ?? {};
   const captionId = asCaptionId(r.caption_id);
@@ -242,20 +262,32 @@ function revert(db: Db, r: ReviewRow, now: number): { captionId: CaptionId; befo
   if (r.action === 'edit') {
     const editedId = asCaptionId(Number(after.captionId));
     const edited = requireCaption(db, editedId);
-    if (edited.is_current !== 1 || liveActionsAfter(db, editedId, r.id) > 0) throw conflictError(db, editedId);
+    if (edited.is_current !== 1 || liveActionsAfter(db, editedId, r.id) > 0)
+      throw conflictError(db, editedId);
     const replaced = requireCaption(db, captionId);
-    if (!setCaptionCurrentIf(db, editedId, edited.version, false, now, true)) throw conflictError(db, editedId);
+    if (!setCaptionCurrentIf(db, editedId, edited.version, false, now, true))
+      throw conflictError(db, editedId);
     if (!setCaptionCurrentIf(db, captionId, replaced.version, true, now)) throw conflictError(db, captionId);
     return {
       captionId,
       before: { captionId: editedId, text: edited.text, status: edited.status, version: edited.version },
-      after: { captionId, text: replaced.text, status: replaced.status, version: replaced.version + 1, retracted: editedId },
+      after: {
+        captionId,
+        text: replaced.text,
+        status: replaced.status,
+        version: replaced.version + 1,
+        retracted: editedId,
+      },
     };
   }
   const to = before.status as CaptionStatus;
   const row = requireCaption(db, captionId);
   if (!updateCaptionStatusIf(db, captionId, row.version, to, now)) throw conflictError(db, captionId);
-  return { captionId, before: { status: row.status, version: row.version }, after: { status: to, version: row.version + 1 } };
+  return {
+    captionId,
+    before: { status: row.status, version: row.version },
+    after: { status: to, version: row.version + 1 },
+  };
 }
 
 /** Undoes this reviewer's newest action not undone yet (a whole bulk action at once). */
@@ -263,7 +295,12 @@ export function undo(db: Db, reviewer: string): ReviewUndoResult {
   const result = db.transaction(() => {
     const last = lastUndoableReview(db, reviewer);
     if (!last) return null;
-    const rows = last.batch === null ? [last] : listBatch(db, last.batch).filter((r) => r.undone_by === null).reverse();
+    const rows =
+      last.batch === null
+        ? [last]
+        : listBatch(db, last.batch)
+            .filter((r) => r.undone_by === null)
+            .reverse();
     const now = Date.now();
     let focus: CaptionId = asCaptionId(last.caption_id);
     const undoIds: number[] = [];
@@ -306,7 +343,10 @@ export function bulkDecide(
       );
     }
     if (ids.length > BULK_LIMIT) {
-      throw new AppError('bad_request', `A bulk action changes at most ${BULK_LIMIT.toLocaleString('en-US')} captions; narrow the filter.`);
+      throw new AppError(
+        'bad_request',
+        `A bulk action changes at most ${BULK_LIMIT.toLocaleString('en-US')} captions; narrow the filter.`,
+      );
     }
     const todo = ids.filter((c) => c.status !== status);
     if (todo.length === 0) return { changed: 0, batch: null };

@@ -36,13 +36,14 @@ export function getEvidence(db: Db, root: CaptionId): CaptionEvidence | null {
     .get(root) as RunRow | undefined;
   if (!run) return null;
   const rounds = db
-    .prepare(`SELECT idx, question, answer, kept, drop_reason, drop_detail FROM qa_rounds WHERE run_id = ? ORDER BY idx`)
+    .prepare(
+      `SELECT idx, question, answer, kept, drop_reason, drop_detail FROM qa_rounds WHERE run_id = ? ORDER BY idx`,
+    )
     .all(run.id) as RoundRow[];
   let promptSet: CaptionEvidence['promptSet'] = null;
   if (run.prompt_set_id !== null && hasTable(db, 'prompt_sets')) {
     const ps = db.prepare(`SELECT name, version FROM prompt_sets WHERE id = ?`).get(run.prompt_set_id) as
-      | { name: string; version: number }
-      | undefined;
+      { name: string; version: number } | undefined;
     promptSet = ps ?? null;
   }
   return {

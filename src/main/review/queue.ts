@@ -40,7 +40,8 @@ export function filterSql(db: Db, f: ReviewFilter, extra: { unreviewed?: boolean
     parts.push(`c.status IN (${statuses.map(() => '?').join(',')})`);
     params.push(...statuses);
   }
-  if (extra.unreviewed && f.statuses && f.statuses.length > 0 && !f.statuses.includes('pending')) parts.push('0');
+  if (extra.unreviewed && f.statuses && f.statuses.length > 0 && !f.statuses.includes('pending'))
+    parts.push('0');
   if (f.sources && f.sources.length > 0) {
     parts.push(`c.source IN (${f.sources.map(() => '?').join(',')})`);
     params.push(...f.sources);
@@ -148,7 +149,9 @@ export function listQueue(db: Db, f: ReviewFilter, offset: number, limit: number
 export function listQueueIds(db: Db, f: ReviewFilter): { id: CaptionId; version: number; status: string }[] {
   const q = filterSql(db, f);
   return (
-    db.prepare(`SELECT c.id, c.version, c.status ${q.from} ${q.where} ORDER BY ${orderSql(f.order)}`).all(...q.params) as {
+    db
+      .prepare(`SELECT c.id, c.version, c.status ${q.from} ${q.where} ORDER BY ${orderSql(f.order)}`)
+      .all(...q.params) as {
       id: number;
       version: number;
       status: string;
@@ -210,7 +213,9 @@ export function neighborId(
     const nextScore = (after: number | undefined): number | null => {
       const where = after === undefined ? '' : up ? ' AND s.score > ?' : ' AND s.score < ?';
       const row = db
-        .prepare(`SELECT s.score ${scoredFrom} ${q.where}${where} ORDER BY s.score${up ? '' : ' DESC'} LIMIT 1`)
+        .prepare(
+          `SELECT s.score ${scoredFrom} ${q.where}${where} ORDER BY s.score${up ? '' : ' DESC'} LIMIT 1`,
+        )
         .get(...q.params, ...(after === undefined ? [] : [after])) as { score: number } | undefined;
       return row ? row.score : null;
     };
@@ -218,7 +223,8 @@ export function neighborId(
       const score = nextScore(after);
       return score === null ? null : tie(score, null);
     };
-    const tail = (at: { imageId: number; id: number } | null): number | null => inImageOrder(' AND s.score IS NULL', [], at);
+    const tail = (at: { imageId: number; id: number } | null): number | null =>
+      inImageOrder(' AND s.score IS NULL', [], at);
     if (fwd) {
       if (!from) id = scored(undefined) ?? tail(null);
       else if (scoreFrom === null) id = tail(from);

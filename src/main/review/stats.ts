@@ -19,7 +19,21 @@ export const ATTRIBUTE_WORDS: Record<string, readonly string[]> = {
   gender: ['man', 'woman', 'male', 'female', 'boy', 'girl', 'gentleman', 'lady', 'he', 'she'],
   age: ['young', 'old', 'elderly', 'middle-aged', 'child', 'teenager', 'adult', 'aged'],
   hair: ['hair', 'haired', 'bald', 'ponytail', 'bun', 'braid', 'braids'],
-  upper: ['shirt', 't-shirt', 'tshirt', 'jacket', 'coat', 'top', 'sweater', 'hoodie', 'blouse', 'vest', 'jumper', 'cardigan', 'dress'],
+  upper: [
+    'shirt',
+    't-shirt',
+    'tshirt',
+    'jacket',
+    'coat',
+    'top',
+    'sweater',
+    'hoodie',
+    'blouse',
+    'vest',
+    'jumper',
+    'cardigan',
+    'dress',
+  ],
   lower: ['pants', 'trousers', 'jeans', 'shorts', 'skirt', 'leggings', 'dress'],
   shoes: ['shoes', 'shoe', 'sneakers', 'boots', 'sandals', 'heels', 'slippers', 'footwear'],
   bag: ['bag', 'backpack', 'handbag', 'purse', 'satchel', 'suitcase', 'tote'],
@@ -29,12 +43,20 @@ export const ATTRIBUTE_WORDS: Record<string, readonly string[]> = {
 };
 
 const attributeMatchers = Object.entries(ATTRIBUTE_WORDS).map(
-  ([attribute, words]) => [attribute, new RegExp(`(^|[^a-z-])(${words.map((w) => w.replace(/-/g, '\\-')).join('|')})([^a-z-]|$)`, 'i')] as const,
+  ([attribute, words]) =>
+    [
+      attribute,
+      new RegExp(`(^|[^a-z-])(${words.map((w) => w.replace(/-/g, '\\-')).join('|')})([^a-z-]|$)`, 'i'),
+    ] as const,
 );
 
 export function histogram(values: readonly number[], from: number, to: number, bins: number): HistogramBin[] {
   const width = (to - from) / bins;
-  const out: HistogramBin[] = Array.from({ length: bins }, (_, k) => ({ from: from + k * width, to: from + (k + 1) * width, count: 0 }));
+  const out: HistogramBin[] = Array.from({ length: bins }, (_, k) => ({
+    from: from + k * width,
+    to: from + (k + 1) * width,
+    count: 0,
+  }));
   for (const v of values) {
     const k = Math.min(bins - 1, Math.max(0, Math.floor((v - from) / width)));
     out[k]!.count++;
@@ -50,7 +72,9 @@ export function getReviewStats(db: Db, datasetId?: DatasetId, now = Date.now()):
   const byStatus = Object.fromEntries(CAPTION_STATUSES.map((s) => [s, 0])) as Record<CaptionStatus, number>;
   const bySource = Object.fromEntries(CAPTION_SOURCES.map((s) => [s, 0])) as Record<CaptionSource, number>;
   let total = 0;
-  for (const r of db.prepare(`SELECT c.status, c.source, count(*) AS n ${from} GROUP BY c.status, c.source`).all(...scopeParams) as {
+  for (const r of db
+    .prepare(`SELECT c.status, c.source, count(*) AS n ${from} GROUP BY c.status, c.source`)
+    .all(...scopeParams) as {
     status: CaptionStatus;
     source: CaptionSource;
     n: number;
@@ -66,7 +90,9 @@ export function getReviewStats(db: Db, datasetId?: DatasetId, now = Date.now()):
   const since = Math.floor(now / HOUR) * HOUR - 23 * HOUR;
   const counts = new Map<number, number>();
   for (const r of db
-    .prepare(`SELECT (r.created_at / ${HOUR}) * ${HOUR} AS h, count(*) AS n ${decisionsFrom} AND r.created_at >= ? GROUP BY h`)
+    .prepare(
+      `SELECT (r.created_at / ${HOUR}) * ${HOUR} AS h, count(*) AS n ${decisionsFrom} AND r.created_at >= ? GROUP BY h`,
+    )
     .all(...scopeParams, since) as { h: number; n: number }[])
     counts.set(r.h, r.n);
   const perHour = Array.from({ length: 24 }, (_, k) => {
@@ -89,9 +115,11 @@ export function getReviewStats(db: Db, datasetId?: DatasetId, now = Date.now()):
   }
   const itemsPerHour = steps > 0 && worked > 0 ? (steps / worked) * HOUR : null;
 
-  const rows = db
-    .prepare(`SELECT c.text, ${WORDS_SQL} AS words, c.status ${from}`)
-    .all(...scopeParams) as { text: string; words: number; status: CaptionStatus }[];
+  const rows = db.prepare(`SELECT c.text, ${WORDS_SQL} AS words, c.status ${from}`).all(...scopeParams) as {
+    text: string;
+    words: number;
+    status: CaptionStatus;
+  }[];
   const maxWords = rows.reduce((m, r) => Math.max(m, r.words), 10);
   const top = Math.ceil(maxWords / 10) * 10;
   const lengthHistogram = histogram(
@@ -112,8 +140,10 @@ export function getReviewStats(db: Db, datasetId?: DatasetId, now = Date.now()):
   if (model) {
     const scores = (
       db
-        .prepare(`SELECT s.score FROM caption_scores s JOIN captions c ON c.id = s.caption_id JOIN images i ON i.id = c.image_id
-                  WHERE s.model_id = ? AND c.is_current = 1 ${scope}`)
+        .prepare(
+          `SELECT s.score FROM caption_scores s JOIN captions c ON c.id = s.caption_id JOIN images i ON i.id = c.image_id
+                  WHERE s.model_id = ? AND c.is_current = 1 ${scope}`,
+        )
         .all(model.id, ...scopeParams) as { score: number }[]
     ).map((r) => r.score);
     if (scores.length > 0) {
@@ -121,7 +151,11 @@ export function getReviewStats(db: Db, datasetId?: DatasetId, now = Date.now()):
       const max = scores.reduce((m, v) => Math.max(m, v), -Infinity);
       const lo = Math.floor(min * 20) / 20;
       const hi = Math.max(lo + 0.05, Math.ceil(max * 20) / 20);
-      score = { model: model.name, histogram: histogram(scores, lo, hi, Math.max(1, Math.round((hi - lo) / 0.05))), scored: scores.length };
+      score = {
+        model: model.name,
+        histogram: histogram(scores, lo, hi, Math.max(1, Math.round((hi - lo) / 0.05))),
+        scored: scores.length,
+      };
     }
   }
   return { total, byStatus, bySource, perHour, itemsPerHour, lengthHistogram, attributeCoverage, score };

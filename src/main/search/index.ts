@@ -55,8 +55,7 @@ const caches = new WeakMap<Db, Map<ModelId, LoadedIndex>>();
 
 function modelInfo(db: Db, modelId: ModelId): ModelInfo {
   const row = db.prepare(`SELECT name, embedding_dim AS dim FROM models WHERE id = ?`).get(modelId) as
-    | ModelInfo
-    | undefined;
+    ModelInfo | undefined;
   if (!row) throw notFound(`Model ${modelId}`);
   return row;
 }
@@ -178,7 +177,8 @@ function normalizedQuery(vector: ArrayLike<number>, dim: number, modelName: stri
   let ss = 0;
   for (let j = 0; j < dim; j++) {
     const x = Number(vector[j]);
-    if (!Number.isFinite(x)) throw new AppError('bad_request', `The query vector has a non-finite value at ${j}.`);
+    if (!Number.isFinite(x))
+      throw new AppError('bad_request', `The query vector has a non-finite value at ${j}.`);
     q[j] = x;
     ss += x * x;
   }
@@ -196,7 +196,8 @@ export function searchByVector(
   opts: SearchOptions = {},
 ): SearchHit[] {
   const k = opts.k ?? DEFAULT_K;
-  if (!Number.isInteger(k) || k < 1) throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
   if (opts.mode === 'sqlite') return searchWithSqliteVec(db, modelId, vector, k, opts.datasetId);
 
   const loaded = loadIndex(db, modelId);
@@ -220,7 +221,9 @@ export function searchByVector(
   }
   const mode = opts.mode ?? 'auto';
   const fast = mode === 'fast' || (mode === 'auto' && loaded.index.size > FAST_FROM);
-  const hits: ScoredIndex[] = fast ? loaded.index.fastTopK(q, k, { mask }) : loaded.index.topK(q, k, { mask });
+  const hits: ScoredIndex[] = fast
+    ? loaded.index.fastTopK(q, k, { mask })
+    : loaded.index.topK(q, k, { mask });
   return hits.map((h) => ({ imageId: asImageId(loaded.imageIds[h.index] as number), score: h.score }));
 }
 
@@ -266,7 +269,13 @@ export function searchWithSqliteVec(
        WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)
        ORDER BY score DESC, e.image_id ASC LIMIT ?`,
     )
-    .all(Buffer.from(q.buffer, q.byteOffset, q.byteLength), modelId, datasetId ?? null, datasetId ?? null, k) as {
+    .all(
+      Buffer.from(q.buffer, q.byteOffset, q.byteLength),
+      modelId,
+      datasetId ?? null,
+      datasetId ?? null,
+      k,
+    ) as {
     imageId: number;
     score: number;
   }[];

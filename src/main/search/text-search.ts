@@ -52,13 +52,21 @@ export async function searchText(db: Db, arg: TextSearchArg): Promise<TextSearch
   const query = arg.query.trim();
   if (query === '') throw new AppError('bad_request', 'Type a description of the person to search for.');
   const row = resolveModelRow(db, arg.modelId);
-  if (arg.datasetId !== undefined && !getDatasetRow(db, arg.datasetId)) throw notFound(`Dataset ${arg.datasetId}`);
+  if (arg.datasetId !== undefined && !getDatasetRow(db, arg.datasetId))
+    throw notFound(`Dataset ${arg.datasetId}`);
   const modelId = row.id as ModelId;
   const unembedded = countImagesMissingEmbedding(db, modelId, arg.datasetId);
   const tokens = queryTokens(db, modelId, query);
   const model = await textEncoderPool(db).get(row);
   if (embeddedInScope(db, modelId, arg.datasetId) === 0) {
-    return { modelId, ...tokens, results: [], unembedded, provider: model.encoder.provider, ms: performance.now() - started };
+    return {
+      modelId,
+      ...tokens,
+      results: [],
+      unembedded,
+      provider: model.encoder.provider,
+      ms: performance.now() - started,
+    };
   }
   const { vectors } = await encodeTexts(model, [query]);
   const hits = searchByVector(db, modelId, vectors[0]!, {
@@ -66,11 +74,23 @@ export async function searchText(db: Db, arg: TextSearchArg): Promise<TextSearch
     datasetId: arg.datasetId,
     mode: arg.mode,
   });
-  const summaries = new Map(imageSummaries(db, hits.map((h) => h.imageId)).map((s) => [s.id, s]));
+  const summaries = new Map(
+    imageSummaries(
+      db,
+      hits.map((h) => h.imageId),
+    ).map((s) => [s.id, s]),
+  );
   const results: SearchHitView[] = [];
   for (const h of hits) {
     const image = summaries.get(h.imageId);
     if (image) results.push({ rank: results.length + 1, score: h.score, image });
   }
-  return { modelId, ...tokens, results, unembedded, provider: model.encoder.provider, ms: performance.now() - started };
+  return {
+    modelId,
+    ...tokens,
+    results,
+    unembedded,
+    provider: model.encoder.provider,
+    ms: performance.now() - started,
+  };
 }

@@ -102,28 +102,64 @@ export const VOCABULARY = {
 export function sampleAttributes(rng: Rng): PersonAttributes {
   const sex = rng.pick(SEXES);
   const woman = sex === 'woman';
-  const ageGroup = rng.weighted<AgeGroup>([['young', 0.35], ['adult', 0.5], ['elderly', 0.15]]);
+  const ageGroup = rng.weighted<AgeGroup>([
+    ['young', 0.35],
+    ['adult', 0.5],
+    ['elderly', 0.15],
+  ]);
   const hairColour: HairColour =
     ageGroup === 'elderly'
-      ? rng.weighted<HairColour>([['grey', 0.5], ['white', 0.4], ['black', 0.05], ['brown', 0.05]])
-      : rng.weighted<HairColour>([['black', 0.5], ['brown', 0.4], ['grey', 0.05], ['white', 0.05]]);
+      ? rng.weighted<HairColour>([
+          ['grey', 0.5],
+          ['white', 0.4],
+          ['black', 0.05],
+          ['brown', 0.05],
+        ])
+      : rng.weighted<HairColour>([
+          ['black', 0.5],
+          ['brown', 0.4],
+          ['grey', 0.05],
+          ['white', 0.05],
+        ]);
   const hairLength: HairLength = rng.chance(woman ? 0.75 : 0.1) ? 'long' : 'short';
 
-  const topType = rng.weighted<TopType>([['t-shirt', 0.3], ['shirt', 0.2], ['sweater', 0.15], ['jacket', 0.2], ['hoodie', 0.15]]);
-  const sleeves: SleeveLength = topType === 't-shirt' ? 'short' : topType === 'shirt' && rng.chance(0.5) ? 'short' : 'long';
+  const topType = rng.weighted<TopType>([
+    ['t-shirt', 0.3],
+    ['shirt', 0.2],
+    ['sweater', 0.15],
+    ['jacket', 0.2],
+    ['hoodie', 0.15],
+  ]);
+  const sleeves: SleeveLength =
+    topType === 't-shirt' ? 'short' : topType === 'shirt' && rng.chance(0.5) ? 'short' : 'long';
   const topColour = rng.pick(COLOUR_NAMES);
 
   const bottomType = rng.weighted<BottomType>(
     woman
-      ? [['trousers', 0.3], ['jeans', 0.3], ['shorts', 0.15], ['skirt', 0.25]]
-      : [['trousers', 0.45], ['jeans', 0.35], ['shorts', 0.2]],
+      ? [
+          ['trousers', 0.3],
+          ['jeans', 0.3],
+          ['shorts', 0.15],
+          ['skirt', 0.25],
+        ]
+      : [
+          ['trousers', 0.45],
+          ['jeans', 0.35],
+          ['shorts', 0.2],
+        ],
   );
   // Top and bottom never share a colour, so "red top, blue bottom" and its swap are different people.
   const bottomChoices = COLOUR_NAMES.filter((c) => c !== topColour);
   const bottomColour =
     bottomType === 'jeans' && topColour !== 'blue' && rng.chance(0.5) ? 'blue' : rng.pick(bottomChoices);
   const bottomLength: BottomLength =
-    bottomType === 'shorts' ? 'short' : bottomType === 'skirt' ? (rng.chance(0.5) ? 'short' : 'long') : 'long';
+    bottomType === 'shorts'
+      ? 'short'
+      : bottomType === 'skirt'
+        ? rng.chance(0.5)
+          ? 'short'
+          : 'long'
+        : 'long';
 
   const shoesColour = rng.pick(COLOUR_NAMES);
   const bagType = rng.weighted<BagType>([
@@ -153,9 +189,22 @@ export function sampleAttributes(rng: Rng): PersonAttributes {
 /** A stable key: two identities with the same key look the same. */
 export function attributeKey(a: PersonAttributes): string {
   return JSON.stringify([
-    a.sex, a.ageGroup, a.hair.length, a.hair.colour, a.top.colour, a.top.type, a.top.sleeves,
-    a.bottom.colour, a.bottom.type, a.bottom.length, a.shoes.colour, a.bag.type, a.bag.colour,
-    a.hat.type, a.hat.colour, a.glasses,
+    a.sex,
+    a.ageGroup,
+    a.hair.length,
+    a.hair.colour,
+    a.top.colour,
+    a.top.type,
+    a.top.sleeves,
+    a.bottom.colour,
+    a.bottom.type,
+    a.bottom.length,
+    a.shoes.colour,
+    a.bag.type,
+    a.bag.colour,
+    a.hat.type,
+    a.hat.colour,
+    a.glasses,
   ]);
 }
 
@@ -179,7 +228,9 @@ export interface AttributePhrases {
 export function describeAttributes(a: PersonAttributes): AttributePhrases {
   const age = a.ageGroup === 'adult' ? '' : `${a.ageGroup} `;
   const bottom =
-    a.bottom.type === 'skirt' ? `${a.bottom.length} ${a.bottom.colour} skirt` : `${a.bottom.colour} ${a.bottom.type}`;
+    a.bottom.type === 'skirt'
+      ? `${a.bottom.length} ${a.bottom.colour} skirt`
+      : `${a.bottom.colour} ${a.bottom.type}`;
   return {
     person: `${age}${a.sex}`,
     hair: `${a.hair.length} ${a.hair.colour} hair`,

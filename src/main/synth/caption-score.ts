@@ -9,7 +9,9 @@ import { scorePairs, type AttributePair } from '../pipelines/caption-quality';
 
 export function truthPairs(a: PersonAttributes): AttributePair[] {
   return Object.entries(factsOf(a))
-    .filter(([field, value]) => value !== undefined && value !== 'no' && !(field === 'age' && value === 'adult'))
+    .filter(
+      ([field, value]) => value !== undefined && value !== 'no' && !(field === 'age' && value === 'adult'),
+    )
     .map(([field, value]) => ({ field, value: value as string }));
 }
 
@@ -19,6 +21,9 @@ export function statedPairs(caption: string): AttributePair[] {
     .map((c) => ({ field: c.field, value: c.value }));
 }
 
-export function scoreCaption(caption: string, a: PersonAttributes): { truth: number; stated: number; correct: number } {
+export function scoreCaption(
+  caption: string,
+  a: PersonAttributes,
+): { truth: number; stated: number; correct: number } {
   return scorePairs(statedPairs(caption), truthPairs(a));
 }

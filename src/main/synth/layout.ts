@@ -11,7 +11,15 @@
 // Averages over a core are shifted by lighting (×0.85–1.15), light garment shading and a little
 // noise; `nearestColour` absorbs that because the palette colours are far apart (every pair ≥ 85).
 // `readColours` is the whole recipe (what a toy CLIP image tower or an oracle MLLM should do).
-import { COLOURS, COLOUR_NAMES, GARMENT_WORDS, type BagType, type ColourName, type GarmentWord, type Rgb } from './attributes';
+import {
+  COLOURS,
+  COLOUR_NAMES,
+  GARMENT_WORDS,
+  type BagType,
+  type ColourName,
+  type GarmentWord,
+  type Rgb,
+} from './attributes';
 
 /** A rectangle in fractions: x of the width, y of the height, [x0, x1) × [y0, y1). */
 export interface Rect {
@@ -81,7 +89,9 @@ export const BAG_PROBE_BACKGROUND: Readonly<Record<'high' | 'middle' | 'low', re
   low: [rect(0.03, 0.515, 0.13, 0.535)],
 };
 
-type RegionOf<W extends GarmentWord> = (typeof GARMENT_WORDS)[W] extends RegionName ? (typeof GARMENT_WORDS)[W] : never;
+type RegionOf<W extends GarmentWord> = (typeof GARMENT_WORDS)[W] extends RegionName
+  ? (typeof GARMENT_WORDS)[W]
+  : never;
 type RegionWord = { [W in GarmentWord]: RegionOf<W> extends never ? never : W }[GarmentWord];
 
 /** Which region each garment word of the vocabulary refers to: GARMENT_WORDS less glasses, which have none. */
@@ -180,7 +190,12 @@ export interface ColourReading {
  * the hat core differs from the hair, a bag where the bag core differs from the background, and the
  * bag's type from the probes. Works on any size the crop was resized to, RGB or RGBA.
  */
-export function readColours(pixels: Uint8Array, width: number, height: number, channels: number): ColourReading {
+export function readColours(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+): ColourReading {
   const m = regionMeans(pixels, width, height, channels);
   const hair = nearestColour(m.hair).name;
   const hat = nearestColour(m.hat).name;
@@ -193,7 +208,13 @@ export function readColours(pixels: Uint8Array, width: number, height: number, c
       const bg = meanColour(pixels, width, height, channels, BAG_PROBE_BACKGROUND[probe]);
       return colourDistance(at, m.bag) < colourDistance(at, bg);
     };
-    const type = shows('high') ? 'backpack' : shows('middle') ? 'shoulder bag' : shows('low') ? 'handbag' : null;
+    const type = shows('high')
+      ? 'backpack'
+      : shows('middle')
+        ? 'shoulder bag'
+        : shows('low')
+          ? 'handbag'
+          : null;
     bag = { type, colour: nearestColour(m.bag).name };
   }
   return {

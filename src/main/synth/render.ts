@@ -123,7 +123,12 @@ export function sampleScene(view: View, rng: Rng): Scene {
     bottom: r4(rng.range(0.85, 1.1)),
     horizon: r4(rng.range(0.7, 0.85)),
   };
-  return { pose: samplePose(view, rng), background, lighting: r4(rng.range(0.85, 1.15)), noiseSeed: rng.int(2 ** 31) };
+  return {
+    pose: samplePose(view, rng),
+    background,
+    lighting: r4(rng.range(0.85, 1.15)),
+    noiseSeed: rng.int(2 ** 31),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -168,7 +173,14 @@ class LabelCanvas {
   }
 
   /** rx is a width fraction, ry a height fraction; `keep(fx, fy)` clips in person coordinates. */
-  ellipse(cx: number, cy: number, rx: number, ry: number, label: Label, keep?: (fx: number, fy: number) => boolean): void {
+  ellipse(
+    cx: number,
+    cy: number,
+    rx: number,
+    ry: number,
+    label: Label,
+    keep?: (fx: number, fy: number) => boolean,
+  ): void {
     const [ra, rb] = this.rows(cy - ry, cy + ry);
     const [ca, cb] = this.cols(cx - rx, cx + rx);
     for (let y = ra; y <= rb; y++) {
@@ -210,7 +222,17 @@ class LabelCanvas {
    * A tapered capsule from (x0, y0) with radius r0 to (x1, y1) with radius r1, cut flat where the
    * position along the limb leaves [tFrom, tTo] (sleeves, shorts).
    */
-  limb(x0: number, y0: number, r0: number, x1: number, y1: number, r1: number, label: Label, tFrom = -1, tTo = 2): void {
+  limb(
+    x0: number,
+    y0: number,
+    r0: number,
+    x1: number,
+    y1: number,
+    r1: number,
+    label: Label,
+    tFrom = -1,
+    tTo = 2,
+  ): void {
     const W = this.w;
     const H = this.h;
     const ax = this.px(x0);
@@ -246,7 +268,12 @@ class LabelCanvas {
     const ry = (radius * this.w) / this.h;
     this.rect(x0 + radius, y0, x1 - radius, y1, label);
     this.rect(x0, y0 + ry, x1, y1 - ry, label);
-    for (const [cx, cy] of [[x0 + radius, y0 + ry], [x1 - radius, y0 + ry], [x0 + radius, y1 - ry], [x1 - radius, y1 - ry]] as const) {
+    for (const [cx, cy] of [
+      [x0 + radius, y0 + ry],
+      [x1 - radius, y0 + ry],
+      [x0 + radius, y1 - ry],
+      [x1 - radius, y1 - ry],
+    ] as const) {
       this.ellipse(cx, cy, radius, ry, label);
     }
   }
@@ -264,7 +291,10 @@ const HEM: Record<PersonAttributes['top']['type'], number> = {
 };
 
 /** Fills the label map for one person. Exposed for the layout guarantee test. */
-export function drawLabels(input: Pick<RenderInput, 'attributes' | 'pose'>, size: RenderSize = DEFAULT_SIZE): Uint8Array {
+export function drawLabels(
+  input: Pick<RenderInput, 'attributes' | 'pose'>,
+  size: RenderSize = DEFAULT_SIZE,
+): Uint8Array {
   const a = input.attributes;
   const { view, spread, arm } = input.pose;
   const c = new LabelCanvas(size.width, size.height, input.pose.shift);
@@ -311,15 +341,32 @@ export function drawLabels(input: Pick<RenderInput, 'attributes' | 'pose'>, size
   const bottomType = a.bottom.type;
   for (const [hx, hy, fx, fy] of legs) {
     c.limb(hx, hy, side ? 0.08 : 0.068, fx, fy, 0.04, LABEL.skin);
-    if (bottomType === 'trousers' || bottomType === 'jeans') c.limb(hx, hy, side ? 0.088 : 0.075, fx, fy, 0.05, LABEL.bottom);
+    if (bottomType === 'trousers' || bottomType === 'jeans')
+      c.limb(hx, hy, side ? 0.088 : 0.075, fx, fy, 0.05, LABEL.bottom);
     if (bottomType === 'shorts') c.limb(hx, hy, side ? 0.09 : 0.078, fx, fy, 0.05, LABEL.bottom, -1, 0.3);
   }
-  c.poly([[0.5 - waist, 0.44], [0.5 + waist, 0.44], [0.5 + hips, 0.545], [0.5 - hips, 0.545]], LABEL.bottom);
+  c.poly(
+    [
+      [0.5 - waist, 0.44],
+      [0.5 + waist, 0.44],
+      [0.5 + hips, 0.545],
+      [0.5 - hips, 0.545],
+    ],
+    LABEL.bottom,
+  );
   if (bottomType === 'skirt') {
     const long = a.bottom.length === 'long';
     const hemY = long ? 0.8 : 0.64;
     const flare = (long ? 0.19 : 0.17) * (side ? 0.8 : 1);
-    c.poly([[0.5 - waist, 0.44], [0.5 + waist, 0.44], [0.5 + flare, hemY], [0.5 - flare, hemY]], LABEL.bottom);
+    c.poly(
+      [
+        [0.5 - waist, 0.44],
+        [0.5 + waist, 0.44],
+        [0.5 + flare, hemY],
+        [0.5 - flare, hemY],
+      ],
+      LABEL.bottom,
+    );
     c.rect(0.5 - flare, hemY - 0.008, 0.5 + flare, hemY, LABEL.bottomDark);
   }
   if (bottomType !== 'skirt') c.rect(0.5 - waist, 0.44, 0.5 + waist, 0.449, LABEL.bottomDark); // belt line
@@ -345,12 +392,27 @@ export function drawLabels(input: Pick<RenderInput, 'attributes' | 'pose'>, size
     [0.5 - shoulder, 0.19],
   ];
   c.poly(torso, LABEL.top);
-  if (a.top.type === 'sweater' || a.top.type === 'hoodie') c.rect(0.5 - waist, hem - 0.012, 0.5 + waist, hem, LABEL.topDark);
+  if (a.top.type === 'sweater' || a.top.type === 'hoodie')
+    c.rect(0.5 - waist, hem - 0.012, 0.5 + waist, hem, LABEL.topDark);
   if (front) {
     if (a.top.type === 'shirt' || a.top.type === 'jacket') {
       // Collar / lapels.
-      c.poly([[0.44, 0.158], [0.5, 0.2], [0.47, 0.215]], LABEL.topDark);
-      c.poly([[0.56, 0.158], [0.5, 0.2], [0.53, 0.215]], LABEL.topDark);
+      c.poly(
+        [
+          [0.44, 0.158],
+          [0.5, 0.2],
+          [0.47, 0.215],
+        ],
+        LABEL.topDark,
+      );
+      c.poly(
+        [
+          [0.56, 0.158],
+          [0.5, 0.2],
+          [0.53, 0.215],
+        ],
+        LABEL.topDark,
+      );
       c.ellipse(0.5, 0.165, 0.03, 0.018, LABEL.skin);
     } else {
       c.ellipse(0.5, 0.163, 0.05, 0.014, LABEL.skin); // round neckline
@@ -373,7 +435,14 @@ export function drawLabels(input: Pick<RenderInput, 'attributes' | 'pose'>, size
     c.ellipse(0.598, 0.108, 0.014, 0.008, LABEL.skin); // nose
   } else {
     const sides = longHair ? 0.065 : 0.075;
-    c.ellipse(HEAD.cx, HEAD.cy, hrx, hry, LABEL.hair, (fx, fy) => fy < HAIRLINE || (Math.abs(fx - 0.5) > sides && fy < (longHair ? 0.2 : 0.115)));
+    c.ellipse(
+      HEAD.cx,
+      HEAD.cy,
+      hrx,
+      hry,
+      LABEL.hair,
+      (fx, fy) => fy < HAIRLINE || (Math.abs(fx - 0.5) > sides && fy < (longHair ? 0.2 : 0.115)),
+    );
   }
   if (longHair) {
     if (view === 'back') c.roundRect(0.4, 0.09, 0.6, 0.25, 0.03, LABEL.hair);
@@ -442,11 +511,14 @@ function hashNoise(seed: number, i: number): number {
   h ^= h >>> 15;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return ((h >>> 0) / 2147483648) - 1;
+  return (h >>> 0) / 2147483648 - 1;
 }
 
 /** Renders one person as packed 8-bit RGB (no alpha), width × height × 3 bytes. */
-export function renderPerson(input: RenderInput, size: RenderSize = DEFAULT_SIZE): { rgb: Buffer; labels: Uint8Array } {
+export function renderPerson(
+  input: RenderInput,
+  size: RenderSize = DEFAULT_SIZE,
+): { rgb: Buffer; labels: Uint8Array } {
   const { width: W, height: H } = size;
   const labels = drawLabels(input, size);
   const a = input.attributes;
@@ -530,7 +602,8 @@ export function renderPerson(input: RenderInput, size: RenderSize = DEFAULT_SIZE
         r = c[0] * f;
         g = c[1] * f;
         b = c[2] * f;
-        noise = hashNoise(seed, i) * (jeans && (label === LABEL.bottom || label === LABEL.bottomDark) ? 12 : 3);
+        noise =
+          hashNoise(seed, i) * (jeans && (label === LABEL.bottom || label === LABEL.bottomDark) ? 12 : 3);
       }
       const o = i * 3;
       out[o] = clamp(r * L + noise);

@@ -7,8 +7,26 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SPLITS, type Split } from '../../shared/domain';
 import { AppError } from '../errors';
-import { attributeKey, sampleAttributes, templateCaption, tokenizeCaption, type PersonAttributes, type Rgb } from './attributes';
-import { DEFAULT_SIZE, encodeImage, renderPerson, sampleScene, SKIN_TONES, VIEWS, type ImageFormat, type RenderSize, type Scene, type View } from './render';
+import {
+  attributeKey,
+  sampleAttributes,
+  templateCaption,
+  tokenizeCaption,
+  type PersonAttributes,
+  type Rgb,
+} from './attributes';
+import {
+  DEFAULT_SIZE,
+  encodeImage,
+  renderPerson,
+  sampleScene,
+  SKIN_TONES,
+  VIEWS,
+  type ImageFormat,
+  type RenderSize,
+  type Scene,
+  type View,
+} from './render';
 import { createRng, deriveSeed } from './rng';
 
 export interface WorldOptions {
@@ -71,20 +89,30 @@ export interface WorldSummary {
 }
 
 export const IMAGE_ROOT = 'imgs';
-export const WORLD_FILES = { rstpreid: 'data_captions.json', cuhkPedes: 'reid_raw.json', attributes: 'attributes.json' } as const;
+export const WORLD_FILES = {
+  rstpreid: 'data_captions.json',
+  cuhkPedes: 'reid_raw.json',
+  attributes: 'attributes.json',
+} as const;
 
 const DEFAULT_SPLITS: Record<Split, number> = { train: 0.6, val: 0.2, test: 0.2 };
 
 function validate(opts: WorldOptions): void {
   if (!Number.isInteger(opts.identities) || opts.identities < 1 || opts.identities > 1_000_000) {
-    throw new AppError('bad_request', `identities must be a whole number from 1 to 1,000,000, got ${opts.identities}.`);
+    throw new AppError(
+      'bad_request',
+      `identities must be a whole number from 1 to 1,000,000, got ${opts.identities}.`,
+    );
   }
   if (!Number.isInteger(opts.views) || opts.views < 1 || opts.views > 99) {
     throw new AppError('bad_request', `views must be a whole number from 1 to 99, got ${opts.views}.`);
   }
   const s = opts.splits ?? DEFAULT_SPLITS;
   if (SPLITS.some((k) => !(s[k] >= 0)) || s.train + s.val + s.test <= 0) {
-    throw new AppError('bad_request', 'split shares must be non-negative numbers with a positive sum, e.g. {train: 0.6, val: 0.2, test: 0.2}.');
+    throw new AppError(
+      'bad_request',
+      'split shares must be non-negative numbers with a positive sum, e.g. {train: 0.6, val: 0.2, test: 0.2}.',
+    );
   }
 }
 
@@ -97,7 +125,8 @@ function assignSplits(n: number, shares: Record<Split, number>, seed: number | s
     if (shares.test > 0 && counts.test === 0) counts.test = 1;
   }
   if (counts.val + counts.test > n) counts.val = Math.max(0, n - counts.test);
-  if (shares.train > 0 && n >= 3 && counts.val + counts.test >= n) counts.val = Math.max(0, n - counts.test - 1);
+  if (shares.train > 0 && n >= 3 && counts.val + counts.test >= n)
+    counts.val = Math.max(0, n - counts.test - 1);
   const order = createRng(deriveSeed(seed, 'splits', n)).shuffle(Array.from({ length: n }, (_, i) => i));
   const out: Split[] = new Array<Split>(n).fill('train');
   order.forEach((identity, rank) => {
@@ -121,7 +150,8 @@ export function planWorld(opts: WorldOptions): WorldPlan {
     // Retry until this attribute set is new; past a few hundred thousand people duplicates become
     // unavoidable in places, and then the last draw is kept.
     let attributes = sampleAttributes(rng);
-    for (let tries = 0; tries < 200 && seen.has(attributeKey(attributes)); tries++) attributes = sampleAttributes(rng);
+    for (let tries = 0; tries < 200 && seen.has(attributeKey(attributes)); tries++)
+      attributes = sampleAttributes(rng);
     seen.add(attributeKey(attributes));
     const identity: WorldIdentity = {
       personId: i + 1,
@@ -137,7 +167,8 @@ export function planWorld(opts: WorldOptions): WorldPlan {
       const scene = sampleScene(orientation, imageRng);
       const first = templateCaption(attributes, imageRng);
       let second = templateCaption(attributes, imageRng);
-      for (let tries = 0; tries < 8 && second === first; tries++) second = templateCaption(attributes, imageRng);
+      for (let tries = 0; tries < 8 && second === first; tries++)
+        second = templateCaption(attributes, imageRng);
       images.push({
         file: `${String(identity.personId).padStart(pad, '0')}/${String(v + 1).padStart(2, '0')}_${orientation}`,
         personId: identity.personId,
@@ -198,7 +229,10 @@ export async function generateWorld(opts: GenerateWorldOptions): Promise<WorldSu
       await mkdir(path.join(root, dir), { recursive: true });
       made.add(dir);
     }
-    const { rgb } = renderPerson({ ...img.scene, attributes: person.attributes, skin: person.skin }, plan.size);
+    const { rgb } = renderPerson(
+      { ...img.scene, attributes: person.attributes, skin: person.skin },
+      plan.size,
+    );
     const task = encodeImage(rgb, plan.size, img.format)
       .then((bytes) => writeFile(path.join(root, img.file), bytes))
       .then(() => {
@@ -215,7 +249,9 @@ export async function generateWorld(opts: GenerateWorldOptions): Promise<WorldSu
   await writeFile(path.join(outDir, WORLD_FILES.cuhkPedes), toJson(toCuhkPedes(plan)));
   await writeFile(path.join(outDir, WORLD_FILES.attributes), toJson(toGroundTruth(plan)));
 
-  const splits = Object.fromEntries(SPLITS.map((s) => [s, { identities: 0, images: 0 }])) as WorldSummary['splits'];
+  const splits = Object.fromEntries(
+    SPLITS.map((s) => [s, { identities: 0, images: 0 }]),
+  ) as WorldSummary['splits'];
   for (const p of plan.identities) splits[p.split].identities++;
   for (const img of plan.images) splits[img.split].images++;
   return {
@@ -237,8 +273,15 @@ export async function generateWorld(opts: GenerateWorldOptions): Promise<WorldSu
 const toJson = (value: unknown): string => `${JSON.stringify(value, null, 1)}\n`;
 
 /** RSTPReid's data_captions.json: `img_path` (not file_path), two captions, split by identity. */
-export function toRstpReid(plan: WorldPlan): { id: number; img_path: string; captions: string[]; split: Split }[] {
-  return plan.images.map((img) => ({ id: img.personId, img_path: img.file, captions: img.captions, split: img.split }));
+export function toRstpReid(
+  plan: WorldPlan,
+): { id: number; img_path: string; captions: string[]; split: Split }[] {
+  return plan.images.map((img) => ({
+    id: img.personId,
+    img_path: img.file,
+    captions: img.captions,
+    split: img.split,
+  }));
 }
 
 /** CUHK-PEDES reid_raw.json: ids from 1, file_path under the image root, lower-case word tokens. */
@@ -260,7 +303,15 @@ export interface GroundTruth {
   imageRoot: string;
   size: RenderSize;
   identities: { personId: number; split: Split; attributes: PersonAttributes }[];
-  images: { file: string; personId: number; view: number; orientation: View; split: Split; attributes: PersonAttributes; scene: Scene }[];
+  images: {
+    file: string;
+    personId: number;
+    view: number;
+    orientation: View;
+    split: Split;
+    attributes: PersonAttributes;
+    scene: Scene;
+  }[];
 }
 
 export function toGroundTruth(plan: WorldPlan): GroundTruth {
@@ -270,7 +321,11 @@ export function toGroundTruth(plan: WorldPlan): GroundTruth {
     seed: plan.seed,
     imageRoot: IMAGE_ROOT,
     size: plan.size,
-    identities: plan.identities.map((p) => ({ personId: p.personId, split: p.split, attributes: p.attributes })),
+    identities: plan.identities.map((p) => ({
+      personId: p.personId,
+      split: p.split,
+      attributes: p.attributes,
+    })),
     images: plan.images.map((img) => ({
       file: img.file,
       personId: img.personId,

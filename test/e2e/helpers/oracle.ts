@@ -13,7 +13,9 @@ export interface Oracle {
 
 export async function startOracle(worldDir: string, latencyMs: number): Promise<Oracle> {
   const args = ['oracle', '--world', worldDir, '--port', '0', '--latency-ms', String(latencyMs), '--json'];
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ctgi.mjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ctgi.mjs'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
   const line = await new Promise<string>((done, fail) => {

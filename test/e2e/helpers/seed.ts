@@ -10,8 +10,30 @@ import { updateDatasetStatus, insertDataset } from '../../../src/main/db/repos/d
 import { insertCaption, insertImage, upsertIdentity } from '../../../src/main/db/repos/images';
 import { openDatabase } from '../../../src/main/db/open';
 
-const COLOURS = ['#c0392b', '#2471a3', '#229954', '#d4ac0d', '#7d3c98', '#ca6f1e', '#17202a', '#f0f3f4', '#a04000', '#1abc9c'];
-const COLOUR_NAMES = ['red', 'blue', 'green', 'yellow', 'purple', 'orange', 'black', 'white', 'brown', 'teal'];
+const COLOURS = [
+  '#c0392b',
+  '#2471a3',
+  '#229954',
+  '#d4ac0d',
+  '#7d3c98',
+  '#ca6f1e',
+  '#17202a',
+  '#f0f3f4',
+  '#a04000',
+  '#1abc9c',
+];
+const COLOUR_NAMES = [
+  'red',
+  'blue',
+  'green',
+  'yellow',
+  'purple',
+  'orange',
+  'black',
+  'white',
+  'brown',
+  'teal',
+];
 
 /** A 64×128 person-shaped figure: head, top and trousers in colours picked by `n`. */
 async function drawFigure(n: number): Promise<Buffer> {
@@ -59,8 +81,13 @@ export function seededImage(i: number, perPerson: number, files: number): Seeded
     i % 3 === 0
       ? []
       : [
-          { text: `A person (id ${person}) in a ${COLOUR_NAMES[i % files % COLOURS.length]} top walking past the camera.`, status: statuses[i % 4]! },
-          ...(i % 3 === 2 ? [{ text: `Seen from view ${i % perPerson}; carries nothing.`, status: 'pending' as const }] : []),
+          {
+            text: `A person (id ${person}) in a ${COLOUR_NAMES[(i % files) % COLOURS.length]} top walking past the camera.`,
+            status: statuses[i % 4]!,
+          },
+          ...(i % 3 === 2
+            ? [{ text: `Seen from view ${i % perPerson}; carries nothing.`, status: 'pending' as const }]
+            : []),
         ];
   return {
     relPath: `c${String(Math.floor(i / files)).padStart(5, '0')}/f${String(i % files).padStart(3, '0')}.png`,
@@ -70,7 +97,11 @@ export function seededImage(i: number, perPerson: number, files: number): Seeded
   };
 }
 
-export async function seedWorkspace(workspace: string, root: string, opts: SeedOptions): Promise<{ datasetId: number }> {
+export async function seedWorkspace(
+  workspace: string,
+  root: string,
+  opts: SeedOptions,
+): Promise<{ datasetId: number }> {
   const files = opts.files ?? 40;
   const perPerson = opts.perPerson ?? 4;
   const pool = join(root, 'pool');
@@ -80,13 +111,18 @@ export async function seedWorkspace(workspace: string, root: string, opts: SeedO
   for (let f = 0; f < files; f++) {
     const png = await drawFigure(f);
     writeFileSync(join(pool, `f${String(f).padStart(3, '0')}.png`), png);
-    shas.push(createHash('sha256').update(readFileSync(join(pool, `f${String(f).padStart(3, '0')}.png`))).digest('hex'));
+    shas.push(
+      createHash('sha256')
+        .update(readFileSync(join(pool, `f${String(f).padStart(3, '0')}.png`)))
+        .digest('hex'),
+    );
     sizes.push(png.length);
   }
   // Each row needs its own (dataset, rel_path); folders that link to one pool give that cheaply.
   const dataRoot = join(root, 'data');
   mkdirSync(dataRoot, { recursive: true });
-  for (let c = 0; c * files < opts.images; c++) symlinkSync(pool, join(dataRoot, `c${String(c).padStart(5, '0')}`), 'dir');
+  for (let c = 0; c * files < opts.images; c++)
+    symlinkSync(pool, join(dataRoot, `c${String(c).padStart(5, '0')}`), 'dir');
 
   const { db } = openDatabase(workspace);
   try {
@@ -117,7 +153,8 @@ export async function seedWorkspace(workspace: string, root: string, opts: SeedO
           camera: null,
           split: s.split,
         });
-        for (const c of s.captions) insertCaption(db, { imageId, source: 'human', text: c.text, status: c.status });
+        for (const c of s.captions)
+          insertCaption(db, { imageId, source: 'human', text: c.text, status: c.status });
       }
     })();
     updateDatasetStatus(db, datasetId, 'ready');

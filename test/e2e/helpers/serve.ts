@@ -23,7 +23,9 @@ export interface Served {
 
 export function assertRendererBuilt(): void {
   if (!existsSync(join(repoRoot, 'out', 'renderer', 'index.html'))) {
-    throw new Error('out/renderer is missing: run `npx electron-vite build` (or `npm run test:e2e`, which builds first).');
+    throw new Error(
+      'out/renderer is missing: run `npx electron-vite build` (or `npm run test:e2e`, which builds first).',
+    );
   }
 }
 
@@ -39,7 +41,9 @@ export async function startServe(workspace: string, cwd: string): Promise<Served
   const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
   const line = await new Promise<string>((done, fail) => {
     createInterface({ input: child.stdout! }).once('line', done);
-    void exited.then((code) => fail(new Error(`ctgi serve exited (${code}) before printing its URL:\n${err}`)));
+    void exited.then((code) =>
+      fail(new Error(`ctgi serve exited (${code}) before printing its URL:\n${err}`)),
+    );
   });
   const info = JSON.parse(line) as { url: string; token: string; port: number };
   return {
@@ -52,7 +56,11 @@ export async function startServe(workspace: string, cwd: string): Promise<Served
         headers: { 'content-type': 'application/json', 'x-ctgi-token': info.token },
         body: JSON.stringify(arg),
       });
-      const body = (await res.json()) as { ok: boolean; value: InvokeResults[C]; error?: { message: string } };
+      const body = (await res.json()) as {
+        ok: boolean;
+        value: InvokeResults[C];
+        error?: { message: string };
+      };
       if (!body.ok) throw new Error(body.error?.message);
       return body.value;
     },

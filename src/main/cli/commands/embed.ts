@@ -31,7 +31,9 @@ export const embedCommand: Command = {
       const issues = listJobIssues(ws.db, job.id, 5);
       if (values.json) io.out(JSON.stringify({ job: final, firstIssues: issues }, null, 2));
       else {
-        io.out(`Embed #${final.id} ${final.status}: ${final.done}/${final.total ?? '?'} images with model "${model.name}"${final.message ? ` (${final.message})` : ''}.`);
+        io.out(
+          `Embed #${final.id} ${final.status}: ${final.done}/${final.total ?? '?'} images with model "${model.name}"${final.message ? ` (${final.message})` : ''}.`,
+        );
         if (final.error) io.out(`Error: ${final.error}`);
         printFirstIssues(io, final, issues);
       }

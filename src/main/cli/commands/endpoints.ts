@@ -23,15 +23,20 @@ function describeKey(k: KeyRef): string {
 
 export function formatEndpoint(e: LlmEndpoint): string {
   const rate = e.requestsPerMinute ? `${e.requestsPerMinute}/min` : 'no rpm limit';
-  return `${e.name.padEnd(16)} ${e.role.padEnd(13)} ${e.model}  ${e.baseUrl}  ×${e.concurrency}, ${rate}, ` +
+  return (
+    `${e.name.padEnd(16)} ${e.role.padEnd(13)} ${e.model}  ${e.baseUrl}  ×${e.concurrency}, ${rate}, ` +
     `T=${e.temperatureParam === 'omit' ? 'omitted' : e.temperature}, ${e.maxTokens} tok` +
     `${e.tokenLimitParam === 'auto' ? '' : ` as ${e.tokenLimitParam}`}${e.temperatureParam === 'send' ? ' (T always sent)' : ''}, ` +
-    `${e.timeoutMs / 1000}s, ${describeKey(e.keyRef)}`;
+    `${e.timeoutMs / 1000}s, ${describeKey(e.keyRef)}`
+  );
 }
 
 export function formatProbe(p: EndpointProbe): string[] {
   const mark = { ok: 'ok  ', warning: 'warn', failed: 'FAIL', skipped: '-   ' } as const;
-  const lines = p.checks.map((c) => `  ${mark[c.status]} ${c.name.padEnd(9)} ${c.detail}${c.latencyMs !== null ? ` (${c.latencyMs} ms)` : ''}`);
+  const lines = p.checks.map(
+    (c) =>
+      `  ${mark[c.status]} ${c.name.padEnd(9)} ${c.detail}${c.latencyMs !== null ? ` (${c.latencyMs} ms)` : ''}`,
+  );
   return [`${p.endpoint} (${p.model}): ${p.ok ? 'usable' : 'not usable'}`, ...lines, p.advice];
 }
 
@@ -45,7 +50,11 @@ const num = (values: OptionValues, name: string): number | undefined => {
 
 /** The flags of --save over the saved profile of that name (so `--save x --rpm 60` changes only the rpm). */
 function saveArg(name: string, values: OptionValues, existing: LlmEndpoint | undefined): unknown {
-  const keyFlags = [values['key-env'] !== undefined, values['key-file'] !== undefined, values['no-key'] === true].filter(Boolean);
+  const keyFlags = [
+    values['key-env'] !== undefined,
+    values['key-file'] !== undefined,
+    values['no-key'] === true,
+  ].filter(Boolean);
   if (keyFlags.length > 1) throw badRequest('Give one of --key-env, --key-file, --no-key.');
   let keyRef: KeyRef | undefined = existing?.keyRef;
   const keyEnv = stringOption(values, 'key-env');
@@ -63,11 +72,20 @@ function saveArg(name: string, values: OptionValues, existing: LlmEndpoint | und
     temperature: num(values, 'temperature') ?? existing?.temperature,
     maxTokens: num(values, 'max-tokens') ?? existing?.maxTokens,
     concurrency: num(values, 'concurrency') ?? existing?.concurrency,
-    requestsPerMinute: rpm === 'none' || rpm === '0' ? null : rpm !== undefined ? num(values, 'rpm') : existing?.requestsPerMinute,
+    requestsPerMinute:
+      rpm === 'none' || rpm === '0'
+        ? null
+        : rpm !== undefined
+          ? num(values, 'rpm')
+          : existing?.requestsPerMinute,
     timeoutMs: timeout !== undefined ? Math.round(timeout * 1000) : existing?.timeoutMs,
     keyRef,
-    tokenLimitParam: oneOf('token-param', stringOption(values, 'token-param'), TOKEN_LIMIT_PARAMS) ?? existing?.tokenLimitParam,
-    temperatureParam: oneOf('temperature-param', stringOption(values, 'temperature-param'), TEMPERATURE_PARAMS) ?? existing?.temperatureParam,
+    tokenLimitParam:
+      oneOf('token-param', stringOption(values, 'token-param'), TOKEN_LIMIT_PARAMS) ??
+      existing?.tokenLimitParam,
+    temperatureParam:
+      oneOf('temperature-param', stringOption(values, 'temperature-param'), TEMPERATURE_PARAMS) ??
+      existing?.temperatureParam,
   };
 }
 
@@ -109,11 +127,16 @@ export const endpointsCommand: Command = {
       const save = stringOption(values, 'save');
       const del = stringOption(values, 'delete');
       const probe = stringOption(values, 'probe');
-      if ([save, del, probe].filter((v) => v !== undefined).length > 1) throw badRequest('Give one of --save, --delete, --probe.');
+      if ([save, del, probe].filter((v) => v !== undefined).length > 1)
+        throw badRequest('Give one of --save, --delete, --probe.');
       if (save !== undefined) {
-        const parsed = invokeSchemas['endpoints:save'].safeParse(saveArg(save, values, getEndpointByName(ws.db, save)));
+        const parsed = invokeSchemas['endpoints:save'].safeParse(
+          saveArg(save, values, getEndpointByName(ws.db, save)),
+        );
         if (!parsed.success) {
-          const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ');
+          const detail = parsed.error.issues
+            .map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`)
+            .join('; ');
           throw badRequest(`Cannot save endpoint "${save}": ${detail}`);
         }
         const e = await saveEndpoint(ws.db, parsed.data, keyStore);
@@ -122,7 +145,13 @@ export const endpointsCommand: Command = {
       }
       if (del !== undefined) {
         const r = await removeEndpoint(ws.db, del, keyStore);
-        io.out(values.json ? JSON.stringify(r) : r.deleted ? `Deleted endpoint ${del}.` : `No endpoint named ${del}.`);
+        io.out(
+          values.json
+            ? JSON.stringify(r)
+            : r.deleted
+              ? `Deleted endpoint ${del}.`
+              : `No endpoint named ${del}.`,
+        );
         return r.deleted ? 0 : 1;
       }
       if (probe !== undefined) {
@@ -133,7 +162,8 @@ export const endpointsCommand: Command = {
       }
       const list = listEndpoints(ws.db);
       if (values.json) io.out(JSON.stringify(list, null, 2));
-      else if (list.length === 0) io.out('No endpoints yet. Add one with `ctgi endpoints --save NAME --base-url URL --model M`.');
+      else if (list.length === 0)
+        io.out('No endpoints yet. Add one with `ctgi endpoints --save NAME --base-url URL --model M`.');
       else for (const e of list) io.out(formatEndpoint(e));
       return 0;
     }),

@@ -21,7 +21,9 @@ export function formatEval(r: EvalReport): string[] {
       `gallery ${r.gallery} images of ${r.identities} identities`,
     `R@1 ${f(r.r1)}  R@5 ${f(r.r5)}  R@10 ${f(r.r10)}  mAP ${f(r.mAP)}  mINP ${f(r.mINP)}`,
     `top-1 similarity: min ${s.min.toFixed(3)}  p10 ${s.p10.toFixed(3)}  median ${s.median.toFixed(3)}  p90 ${s.p90.toFixed(3)}  max ${s.max.toFixed(3)}`,
-    ...(r.truncatedQueries ? [`${r.truncatedQueries} queries were longer than the model's context and were cut`] : []),
+    ...(r.truncatedQueries
+      ? [`${r.truncatedQueries} queries were longer than the model's context and were cut`]
+      : []),
     `${(r.ms / 1000).toFixed(1)} s on ${r.provider}`,
   ];
 }
@@ -40,7 +42,7 @@ export const evalCommand: Command = {
     '(Ctrl-C cancels, --resume continues with the queries not yet done). --check-concurrency: anchor checks in\n' +
     'flight at once (1 = sequential, fewest calls; K = shortest round). --queries one-attribute asks one attribute per caption ("a person with black\n' +
     'trousers"; synthetic worlds only, from attributes.json); first-clause cuts each caption at its first\n' +
-    'clause (any dataset). The split\'s images must all be embedded with the model (`ctgi embed`).',
+    "clause (any dataset). The split's images must all be embedded with the model (`ctgi embed`).",
   options: {
     model: { type: 'string', short: 'm' },
     split: { type: 'string' },
@@ -69,13 +71,20 @@ export const evalCommand: Command = {
           const v = stringOption(values, name);
           if (v === undefined) return undefined;
           const n = Number(v);
-          if (!Number.isFinite(n)) throw new AppError('bad_request', `--${name} must be a number; got "${v}".`);
+          if (!Number.isFinite(n))
+            throw new AppError('bad_request', `--${name} must be a number; got "${v}".`);
           return n;
         };
         const resume = stringOption(values, 'resume');
         const jobId =
           resume !== undefined
-            ? requeueJob(ws, asJobId(Number(resume)), 'eval-mti', 'an MTI evaluation', `Job ${resume} has already finished; \`ctgi eval --mti\` starts a new evaluation.`)
+            ? requeueJob(
+                ws,
+                asJobId(Number(resume)),
+                'eval-mti',
+                'an MTI evaluation',
+                `Job ${resume} has already finished; \`ctgi eval --mti\` starts a new evaluation.`,
+              )
             : startEvalMti(ws, {
                 modelId: asModelId(model.id),
                 split,
@@ -102,7 +111,8 @@ export const evalCommand: Command = {
           everyMs: 2000,
           showFinal: true,
           interruptMessage: `Cancelling; \`ctgi eval --mti --model ${model.name} --resume ${jobId}\` continues with the queries not yet done.`,
-          progressLine: (j) => `MTI #${j.id}: ${j.done}/${j.total ?? '?'} queries ${j.status}${j.message ? ` — ${j.message}` : ''}`,
+          progressLine: (j) =>
+            `MTI #${j.id}: ${j.done}/${j.total ?? '?'} queries ${j.status}${j.message ? ` — ${j.message}` : ''}`,
         });
         if (final.status !== 'done') {
           io.err(

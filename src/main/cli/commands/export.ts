@@ -1,4 +1,12 @@
-import { CAPTION_SOURCES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, type CaptionSource, type ExportFormat, type ExportImageMode, type Job } from '../../../shared/domain';
+import {
+  CAPTION_SOURCES,
+  EXPORT_FORMATS,
+  EXPORT_IMAGE_MODES,
+  type CaptionSource,
+  type ExportFormat,
+  type ExportImageMode,
+  type Job,
+} from '../../../shared/domain';
 import { AppError } from '../../errors';
 import { startExport, type ExportState } from '../../jobs/export';
 import { getJobRow, listJobIssues } from '../../db/repos/jobs';
@@ -11,15 +19,23 @@ import { datasetOption } from './search';
 function parseRatios(v: string | undefined): { train: number; val: number; test: number } | undefined {
   if (v === undefined) return undefined;
   const parts = v.split(',').map(Number);
-  if (parts.length !== 3 || parts.some((n) => !Number.isFinite(n) || n < 0) || parts.reduce((a, b) => a + b, 0) <= 0) {
-    throw new AppError('bad_request', `--split takes three shares train,val,test (e.g. 0.8,0.1,0.1); got "${v}".`);
+  if (
+    parts.length !== 3 ||
+    parts.some((n) => !Number.isFinite(n) || n < 0) ||
+    parts.reduce((a, b) => a + b, 0) <= 0
+  ) {
+    throw new AppError(
+      'bad_request',
+      `--split takes three shares train,val,test (e.g. 0.8,0.1,0.1); got "${v}".`,
+    );
   }
   return { train: parts[0]!, val: parts[1]!, test: parts[2]! };
 }
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'write accepted captions as a dataset IRRA/RDE trainers read (CUHK-PEDES, ICFG-PEDES, RSTPReid, JSONL)',
+  summary:
+    'write accepted captions as a dataset IRRA/RDE trainers read (CUHK-PEDES, ICFG-PEDES, RSTPReid, JSONL)',
   usage:
     'ctgi export --out DIR --format cuhk-pedes|icfg-pedes|rstpreid|jsonl [--dataset ID]\n' +
     '            [--images copy|hardlink|reference] [--sources mtg,edited,human] [--split 0.8,0.1,0.1] [--seed N]\n' +
@@ -41,9 +57,12 @@ export const exportCommand: Command = {
       const format = oneOf<ExportFormat>('format', requiredOption(values, 'format'), EXPORT_FORMATS)!;
       const images = oneOf<ExportImageMode>('images', stringOption(values, 'images'), EXPORT_IMAGE_MODES);
       const sourcesRaw = stringOption(values, 'sources');
-      const sources = sourcesRaw?.split(',').map((s) => oneOf<CaptionSource>('sources', s.trim(), CAPTION_SOURCES)!);
+      const sources = sourcesRaw
+        ?.split(',')
+        .map((s) => oneOf<CaptionSource>('sources', s.trim(), CAPTION_SOURCES)!);
       const seedRaw = stringOption(values, 'seed');
-      if (seedRaw !== undefined && !/^-?\d+$/.test(seedRaw)) throw new AppError('bad_request', `--seed must be a whole number; got "${seedRaw}".`);
+      if (seedRaw !== undefined && !/^-?\d+$/.test(seedRaw))
+        throw new AppError('bad_request', `--seed must be a whole number; got "${seedRaw}".`);
       const started = Date.now();
       const { job, outDir, captions } = startExport(ws, {
         outDir: requiredOption(values, 'out'),
@@ -59,14 +78,32 @@ export const exportCommand: Command = {
         io,
         quiet: values.json === true,
         everyMs: 1000,
-        progressLine: (j: Job) => `export #${j.id}: ${j.done}/${j.total ?? '?'}${j.message ? ` — ${j.message}` : ''}`,
+        progressLine: (j: Job) =>
+          `export #${j.id}: ${j.done}/${j.total ?? '?'}${j.message ? ` — ${j.message}` : ''}`,
       });
       const row = getJobRow(ws.db, job.id);
       const state = row?.state ? (JSON.parse(row.state) as Partial<ExportState>) : {};
       const issues = listJobIssues(ws.db, job.id, 5);
-      if (values.json) io.out(JSON.stringify({ job: final, outDir, file: state.file ?? null, captions, bytes: state.bytes ?? null, ms: Date.now() - started, issues }, null, 2));
+      if (values.json)
+        io.out(
+          JSON.stringify(
+            {
+              job: final,
+              outDir,
+              file: state.file ?? null,
+              captions,
+              bytes: state.bytes ?? null,
+              ms: Date.now() - started,
+              issues,
+            },
+            null,
+            2,
+          ),
+        );
       else {
-        io.out(final.status === 'done' ? `Exported ${final.message}.` : `Export #${final.id} ${final.status}.`);
+        io.out(
+          final.status === 'done' ? `Exported ${final.message}.` : `Export #${final.id} ${final.status}.`,
+        );
         if (final.error) io.out(`Error: ${final.error}`);
         printFirstIssues(io, final, issues);
       }

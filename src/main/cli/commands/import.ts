@@ -65,16 +65,33 @@ export const importCommand: Command = {
       let id: JobId;
       if (resume !== undefined) {
         const n = Number(resume);
-        if (!Number.isInteger(n) || n <= 0) throw new AppError('bad_request', `--resume takes a job id; got "${resume}".`);
-        id = requeueJob(ws, asJobId(n), 'import', 'an import', `Job ${n} has already finished; nothing to resume.`);
+        if (!Number.isInteger(n) || n <= 0)
+          throw new AppError('bad_request', `--resume takes a job id; got "${resume}".`);
+        id = requeueJob(
+          ws,
+          asJobId(n),
+          'import',
+          'an import',
+          `Job ${n} has already finished; nothing to resume.`,
+        );
       } else if (folder !== undefined) {
         if (annotations !== undefined || images !== undefined) {
-          throw new AppError('bad_request', 'Give either --folder, or --annotations with --images; not both.');
+          throw new AppError(
+            'bad_request',
+            'Give either --folder, or --annotations with --images; not both.',
+          );
         }
-        id = startImport(ws, { imageRoot: folder, format: parseFormat(stringOption(values, 'format')), name: stringOption(values, 'name') }).job.id;
+        id = startImport(ws, {
+          imageRoot: folder,
+          format: parseFormat(stringOption(values, 'format')),
+          name: stringOption(values, 'name'),
+        }).job.id;
       } else if (annotations !== undefined) {
         if (images === undefined) {
-          throw new AppError('bad_request', '--annotations needs --images DIR: the folder its image paths are relative to.');
+          throw new AppError(
+            'bad_request',
+            '--annotations needs --images DIR: the folder its image paths are relative to.',
+          );
         }
         id = startImport(ws, {
           imageRoot: images,
@@ -83,7 +100,10 @@ export const importCommand: Command = {
           name: stringOption(values, 'name'),
         }).job.id;
       } else {
-        throw new AppError('bad_request', 'Nothing to import: give --folder DIR, or --annotations FILE --images DIR.');
+        throw new AppError(
+          'bad_request',
+          'Nothing to import: give --folder DIR, or --annotations FILE --images DIR.',
+        );
       }
 
       const job = await runJobInForeground(ws, id, {

@@ -17,4 +17,21 @@ import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
-export const commands: readonly Command[] = [statsCommand, importCommand, jobsCommand, modelsCommand, embedCommand, scoreCommand, searchCommand, evalCommand, exportCommand, serveCommand, endpointsCommand, mtgCommand, synthCommand, oracleCommand, tokenizeCommand, pesCommand];
+export const commands: readonly Command[] = [
+  statsCommand,
+  importCommand,
+  jobsCommand,
+  modelsCommand,
+  embedCommand,
+  scoreCommand,
+  searchCommand,
+  evalCommand,
+  exportCommand,
+  serveCommand,
+  endpointsCommand,
+  mtgCommand,
+  synthCommand,
+  oracleCommand,
+  tokenizeCommand,
+  pesCommand,
+];

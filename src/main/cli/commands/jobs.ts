@@ -7,13 +7,15 @@ import { withWorkspace } from '../workspace';
 export function formatJob(j: Job): string {
   const progress = j.total ? `${j.done}/${j.total}` : `${j.done}`;
   const tail = j.error ? ` — ${j.error}` : j.message ? ` — ${j.message}` : '';
-  return `#${j.id} ${j.kind.padEnd(8)} ${j.status.padEnd(9)} ${progress.padStart(13)}  ${j.title}${tail}` +
-    (j.issueCount ? ` (${j.issueCount} issues)` : '');
+  return (
+    `#${j.id} ${j.kind.padEnd(8)} ${j.status.padEnd(9)} ${progress.padStart(13)}  ${j.title}${tail}` +
+    (j.issueCount ? ` (${j.issueCount} issues)` : '')
+  );
 }
 
 export const jobsCommand: Command = {
   name: 'jobs',
-  summary: 'list jobs, show one job\'s issues, cancel or resume',
+  summary: "list jobs, show one job's issues, cancel or resume",
   usage:
     'ctgi jobs [--limit N] [--json]\nctgi jobs --issues ID      per-item problems of one job\n' +
     'ctgi jobs --cancel ID | --resume ID',
@@ -35,7 +37,10 @@ export const jobsCommand: Command = {
       const cancel = stringOption(values, 'cancel');
       const resume = stringOption(values, 'resume');
       if (cancel !== undefined || resume !== undefined) {
-        const job = cancel !== undefined ? await ws.jobs.cancel(asJobId(Number(cancel))) : ws.jobs.resume(asJobId(Number(resume)));
+        const job =
+          cancel !== undefined
+            ? await ws.jobs.cancel(asJobId(Number(cancel)))
+            : ws.jobs.resume(asJobId(Number(resume)));
         if (resume !== undefined) await ws.jobs.idle();
         const final = ws.jobs.get(job.id);
         io.out(values.json ? JSON.stringify(final, null, 2) : formatJob(final));

@@ -22,10 +22,13 @@ function report(ws: Workspace, job: Job, io: CliIo, json: boolean): void {
     io.out(JSON.stringify({ job, runs, firstIssues: issues }, null, 2));
     return;
   }
-  io.out(`MTG #${job.id} ${job.status}: ${runs.done} captions (pending review), ${runs.failed} failed; ${runs.calls} model calls (${runs.cachedCalls} from cache), ${runs.tokens} tokens.`);
+  io.out(
+    `MTG #${job.id} ${job.status}: ${runs.done} captions (pending review), ${runs.failed} failed; ${runs.calls} model calls (${runs.cachedCalls} from cache), ${runs.tokens} tokens.`,
+  );
   if (job.error) io.out(`Error: ${job.error}`);
   printFirstIssues(io, job, issues);
-  if (job.status === 'cancelled' || job.status === 'failed') io.out(`Continue where it stopped: ctgi mtg --resume ${job.id}`);
+  if (job.status === 'cancelled' || job.status === 'failed')
+    io.out(`Continue where it stopped: ctgi mtg --resume ${job.id}`);
   else if (runs.failed > 0) io.out(`Try the failed images again: ctgi mtg --retry-failed ${job.id}`);
 }
 
@@ -62,11 +65,18 @@ export const mtgCommand: Command = {
       let id: JobId;
       if (resume !== undefined) {
         const n = positiveId(resume, 'resume');
-        id = requeueJob(ws, asJobId(n), 'mtg', 'MTG', `Job ${n} has already finished. To redo its failed images: ctgi mtg --retry-failed ${n}`);
+        id = requeueJob(
+          ws,
+          asJobId(n),
+          'mtg',
+          'MTG',
+          `Job ${n} has already finished. To redo its failed images: ctgi mtg --retry-failed ${n}`,
+        );
       } else if (retry !== undefined) {
         const old = requireJob(ws, asJobId(positiveId(retry, 'retry-failed')), 'mtg', 'MTG');
         const failed = listFailedImagesOfJob(ws.db, old.id as JobId);
-        if (failed.length === 0) throw new AppError('bad_request', `Job ${old.id} has no failed images left to retry.`);
+        if (failed.length === 0)
+          throw new AppError('bad_request', `Job ${old.id} has no failed images left to retry.`);
         const p = mtgParams.parse(JSON.parse(old.params));
         id = startMtg(ws, {
           imageIds: failed,
@@ -80,7 +90,8 @@ export const mtgCommand: Command = {
         }).job.id;
       } else {
         const vqa = stringOption(values, 'vqa');
-        if (vqa === undefined) throw new AppError('bad_request', '--vqa ENDPOINT is required (see `ctgi endpoints`).');
+        if (vqa === undefined)
+          throw new AppError('bad_request', '--vqa ENDPOINT is required (see `ctgi endpoints`).');
         const split = stringOption(values, 'split');
         if (split !== undefined && !(SPLITS as readonly string[]).includes(split)) {
           throw new AppError('bad_request', `--split must be one of ${SPLITS.join(', ')}; got "${split}".`);
@@ -92,7 +103,10 @@ export const mtgCommand: Command = {
         id = startMtg(ws, {
           datasetId: ds === undefined ? undefined : asDatasetId(positiveId(ds, 'dataset')),
           split: split as Split | undefined,
-          imageIds: imgs === undefined ? undefined : imgs.split(',').map((s) => asImageId(positiveId(s.trim(), 'images'))),
+          imageIds:
+            imgs === undefined
+              ? undefined
+              : imgs.split(',').map((s) => asImageId(positiveId(s.trim(), 'images'))),
           vqaEndpoint: vqa,
           reconstructorEndpoint: stringOption(values, 'reconstructor') ?? vqa,
           rounds: intOption(values, 'rounds', 6),
@@ -107,7 +121,8 @@ export const mtgCommand: Command = {
         io,
         quiet: values.json === true,
         everyMs: 2000,
-        progressLine: (j: Job) => `mtg #${j.id}: ${j.done}/${j.total ?? '?'} images${j.message ? ` — ${j.message}` : ''}`,
+        progressLine: (j: Job) =>
+          `mtg #${j.id}: ${j.done}/${j.total ?? '?'} images${j.message ? ` — ${j.message}` : ''}`,
         interruptMessage: `\nPausing MTG #${id}: images in flight are dropped (their answers stay cached); resume with ctgi mtg --resume ${id}`,
       });
       report(ws, job, io, values.json === true);

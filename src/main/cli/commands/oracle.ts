@@ -6,7 +6,8 @@ function rateOption(values: OptionValues, name: string): number | undefined {
   const v = stringOption(values, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!(n >= 0 && n <= 1)) throw new AppError('bad_request', `--${name} must be a share from 0 to 1 (e.g. 0.1), got "${v}".`);
+  if (!(n >= 0 && n <= 1))
+    throw new AppError('bad_request', `--${name} must be a share from 0 to 1 (e.g. 0.1), got "${v}".`);
   return n;
 }
 
@@ -14,13 +15,15 @@ function numberOption(values: OptionValues, name: string): number | undefined {
   const v = stringOption(values, name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!(n >= 0) || !Number.isFinite(n)) throw new AppError('bad_request', `--${name} must be a number ≥ 0, got "${v}".`);
+  if (!(n >= 0) || !Number.isFinite(n))
+    throw new AppError('bad_request', `--${name} must be a number ≥ 0, got "${v}".`);
   return n;
 }
 
 export const oracleCommand: Command = {
   name: 'oracle',
-  summary: 'serve the oracle MLLM: an OpenAI-compatible model of the synthetic world, for tests and benchmarks',
+  summary:
+    'serve the oracle MLLM: an OpenAI-compatible model of the synthetic world, for tests and benchmarks',
   usage:
     'ctgi oracle [--world DIR] [--port P] [--api-key KEY] [--seed S] [noise and fault options] [--json]\n\n' +
     `Serves ${ORACLE_MODELS.vision} (images and text) and ${ORACLE_MODELS.text} (text only) at http://127.0.0.1:P/v1.\n` +
@@ -60,7 +63,8 @@ export const oracleCommand: Command = {
   },
   async run(values, _positionals, io) {
     const port = intOption(values, 'port', 0);
-    if (port < 0 || port > 65535) throw new AppError('bad_request', `--port must be between 0 and 65535, got ${port}.`);
+    if (port < 0 || port > 65535)
+      throw new AppError('bad_request', `--port must be between 0 and 65535, got ${port}.`);
     const seedText = stringOption(values, 'seed') ?? '1';
     const json = values.json === true;
     const world = stringOption(values, 'world') ?? null;
@@ -87,10 +91,17 @@ export const oracleCommand: Command = {
     if (json) io.out(JSON.stringify({ url: oracle.url, port: oracle.port, models }));
     else {
       io.out(`Oracle MLLM listening on ${oracle.url} (models: ${models.join(', ')})`);
-      io.out(oracle.world ? `World: ${oracle.world.dir} (${oracle.world.identities} identities)` : 'No --world: only what the pixels show (colours, cap, bag) is known.');
+      io.out(
+        oracle.world
+          ? `World: ${oracle.world.dir} (${oracle.world.identities} identities)`
+          : 'No --world: only what the pixels show (colours, cap, bag) is known.',
+      );
       io.out('Press Ctrl+C to stop.');
     }
-    if (!oracle.world) io.err('Tip: pass --world DIR (a folder made by `ctgi synth`) so the oracle also knows sex, age, hair length, garment types and glasses.');
+    if (!oracle.world)
+      io.err(
+        'Tip: pass --world DIR (a folder made by `ctgi synth`) so the oracle also knows sex, age, hair length, garment types and glasses.',
+      );
     await new Promise<void>((resolve) => {
       const stop = (): void => {
         process.off('SIGINT', stop);

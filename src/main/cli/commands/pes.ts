@@ -39,12 +39,19 @@ export const pesCommand: Command = {
         io.out(JSON.stringify({ in: input, out: folder.dir, registered, ...report }, null, 2));
         return 0;
       }
-      io.out(`Wrote ${folder.dir}: "${folder.manifest.name}", context ${report.contextBefore} → ${report.contextAfter}.`);
+      io.out(
+        `Wrote ${folder.dir}: "${folder.manifest.name}", context ${report.contextBefore} → ${report.contextAfter}.`,
+      );
       printChanges(io, report);
-      io.out(registered ? `Registered as model #${registered.id} "${registered.name}".` : `Register it: ctgi models --register ${folder.dir}`);
+      io.out(
+        registered
+          ? `Registered as model #${registered.id} "${registered.name}".`
+          : `Register it: ctgi models --register ${folder.dir}`,
+      );
       return 0;
     }
-    if (values.register) throw new AppError('bad_request', '--register needs a model folder as --in, not a single .onnx file.');
+    if (values.register)
+      throw new AppError('bad_request', '--register needs a model folder as --in, not a single .onnx file.');
     if (existsSync(output) && !values.force) {
       throw new AppError('conflict', `${output} exists already; pass --force to overwrite it.`);
     }

@@ -11,7 +11,8 @@ const MODES: readonly SearchMode[] = ['auto', 'exact', 'fast', 'sqlite'];
 export function datasetOption(values: OptionValues): ReturnType<typeof asDatasetId> | undefined {
   const ds = stringOption(values, 'dataset');
   if (ds === undefined) return undefined;
-  if (!/^\d+$/.test(ds)) throw new AppError('bad_request', `--dataset takes a dataset id (see \`ctgi stats\`); got "${ds}".`);
+  if (!/^\d+$/.test(ds))
+    throw new AppError('bad_request', `--dataset takes a dataset id (see \`ctgi stats\`); got "${ds}".`);
   return asDatasetId(Number(ds));
 }
 
@@ -22,29 +23,50 @@ export const searchCommand: Command = {
     'ctgi search --model ID|NAME [--dataset ID] [-k N] [--mode auto|exact|fast|sqlite] [--json] "TEXT"\n\n' +
     'Prints rank, cosine score, person id and path of the top N (default 10) images. The images must be\n' +
     'embedded with the same model first (`ctgi embed`). --json prints the whole answer, token count included.',
-  options: { model: { type: 'string', short: 'm' }, dataset: { type: 'string' }, k: { type: 'string', short: 'k' }, mode: { type: 'string' } },
+  options: {
+    model: { type: 'string', short: 'm' },
+    dataset: { type: 'string' },
+    k: { type: 'string', short: 'k' },
+    mode: { type: 'string' },
+  },
   run: (values, positionals, io) =>
     withWorkspace(values, async (ws) => {
       const query = positionals.join(' ').trim();
-      if (query === '') throw new AppError('bad_request', 'Give the description to search for, e.g. ctgi search --model M "a man in a red t-shirt".');
+      if (query === '')
+        throw new AppError(
+          'bad_request',
+          'Give the description to search for, e.g. ctgi search --model M "a man in a red t-shirt".',
+        );
       const model = resolveModelRow(ws.db, requiredOption(values, 'model'));
       const mode = oneOf('mode', stringOption(values, 'mode'), MODES) ?? 'auto';
       const k = intOption(values, 'k', 10);
       if (k < 1 || k > 1000) throw new AppError('bad_request', `-k must be between 1 and 1000; got ${k}.`);
-      const r = await searchText(ws.db, { modelId: asModelId(model.id), query, k, datasetId: datasetOption(values), mode });
+      const r = await searchText(ws.db, {
+        modelId: asModelId(model.id),
+        query,
+        k,
+        datasetId: datasetOption(values),
+        mode,
+      });
       if (values.json) {
         io.out(JSON.stringify(r, null, 2));
         return 0;
       }
       if (r.truncated) {
-        io.err(`warning: the query is ${r.count} tokens; model "${model.name}" reads ${r.contextLength}, the rest is cut off. A PES-stretched model (ctgi pes) reads 248.`);
+        io.err(
+          `warning: the query is ${r.count} tokens; model "${model.name}" reads ${r.contextLength}, the rest is cut off. A PES-stretched model (ctgi pes) reads 248.`,
+        );
       }
       if (r.results.length === 0) {
-        io.out(`No images have a vector from model "${model.name}" here yet (${r.unembedded} to embed). Run: ctgi embed --model ${model.name}`);
+        io.out(
+          `No images have a vector from model "${model.name}" here yet (${r.unembedded} to embed). Run: ctgi embed --model ${model.name}`,
+        );
         return 1;
       }
       for (const h of r.results) {
-        io.out(`${String(h.rank).padStart(4)}  ${h.score.toFixed(4)}  ${(h.image.personId ?? '-').padEnd(8)} ${h.image.relPath}  (image ${h.image.id})`);
+        io.out(
+          `${String(h.rank).padStart(4)}  ${h.score.toFixed(4)}  ${(h.image.personId ?? '-').padEnd(8)} ${h.image.relPath}  (image ${h.image.id})`,
+        );
       }
       const note = r.unembedded > 0 ? `; ${r.unembedded} images not embedded yet` : '';
       io.err(`${r.count}/${r.contextLength} tokens, ${r.ms.toFixed(0)} ms on ${r.provider}${note}`);

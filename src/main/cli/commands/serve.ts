@@ -58,7 +58,8 @@ export const serveCommand: Command = {
   },
   async run(values, _positionals, io) {
     const port = intOption(values, 'port', 0);
-    if (port < 0 || port > 65535) throw new AppError('bad_request', `--port must be between 0 and 65535, got ${port}.`);
+    if (port < 0 || port > 65535)
+      throw new AppError('bad_request', `--port must be between 0 and 65535, got ${port}.`);
     const host = stringOption(values, 'host') ?? '127.0.0.1';
     const json = values.json === true;
     // With --json, stdout carries exactly one line for the caller to parse; everything else goes to stderr.
@@ -66,9 +67,13 @@ export const serveCommand: Command = {
 
     const staticDir = existsSync(join(RENDERER_DIR, 'index.html')) ? RENDERER_DIR : null;
     if (staticDir === null) {
-      io.err(`The web interface is not built (${RENDERER_DIR} is missing): run \`npm run build\`. Serving the API only.`);
+      io.err(
+        `The web interface is not built (${RENDERER_DIR} is missing): run \`npm run build\`. Serving the API only.`,
+      );
     }
-    const ws = openWorkspace(stringOption(values, 'workspace') ?? defaultWorkspaceFile(), { resumeJobs: true });
+    const ws = openWorkspace(stringOption(values, 'workspace') ?? defaultWorkspaceFile(), {
+      resumeJobs: true,
+    });
     const signals = untilSignal(io);
     let signalled = false;
     void signals.stopped.then(() => (signalled = true));
@@ -90,7 +95,10 @@ export const serveCommand: Command = {
         io.out('Press Ctrl+C to stop.');
       }
       if (!isLoopbackHost(host)) {
-        const others = host === '0.0.0.0' ? lanAddresses().map((a) => `http://${a}:${server.port}/?token=${server.token}`) : [];
+        const others =
+          host === '0.0.0.0'
+            ? lanAddresses().map((a) => `http://${a}:${server.port}/?token=${server.token}`)
+            : [];
         io.err(
           `Warning: listening on ${host}, reachable from other machines; the token in the URL is the only guard ` +
             '(plain HTTP: use it on a trusted network or behind an SSH tunnel).' +

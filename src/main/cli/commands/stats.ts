@@ -19,11 +19,15 @@ export const statsCommand: Command = {
       io.out(`Workspace ${ws.file}`);
       io.out(`${stats.datasets} datasets, ${stats.images} images, ${stats.identities} identities`);
       const c = stats.captions;
-      io.out(`captions: ${c.pending} pending, ${c.accepted} accepted, ${c.rejected} rejected, ${c.flagged} flagged`);
+      io.out(
+        `captions: ${c.pending} pending, ${c.accepted} accepted, ${c.rejected} rejected, ${c.flagged} flagged`,
+      );
       const s = stats.imagesBySplit;
       io.out(`splits: train ${s.train}, val ${s.val}, test ${s.test}, none ${s.none}`);
       for (const d of datasets) {
-        io.out(`  #${d.id} ${d.name} (${d.format}, ${d.status}): ${d.imageCount} images, ${d.identityCount} ids, ${d.captionCount} captions`);
+        io.out(
+          `  #${d.id} ${d.name} (${d.format}, ${d.status}): ${d.imageCount} images, ${d.identityCount} ids, ${d.captionCount} captions`,
+        );
       }
       return 0;
     }),

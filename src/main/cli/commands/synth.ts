@@ -37,7 +37,10 @@ export const synthCommand: Command = {
     const clipDir = path.join(outDir, TOY_CLIP_DIR);
     if (isToyClipFolder(clipDir)) {
       if (values.force !== true) {
-        throw new AppError('conflict', `${path.resolve(outDir)} already holds a synthetic world. Pass --force to replace it, or choose another --out.`);
+        throw new AppError(
+          'conflict',
+          `${path.resolve(outDir)} already holds a synthetic world. Pass --force to replace it, or choose another --out.`,
+        );
       }
       await rm(clipDir, { recursive: true, force: true });
     }
@@ -63,7 +66,9 @@ export const synthCommand: Command = {
       return 0;
     }
     const s = summary.splits;
-    io.out(`Synthetic world in ${summary.outDir} (seed ${String(summary.seed)}, ${(summary.elapsedMs / 1000).toFixed(1)} s)`);
+    io.out(
+      `Synthetic world in ${summary.outDir} (seed ${String(summary.seed)}, ${(summary.elapsedMs / 1000).toFixed(1)} s)`,
+    );
     io.out(`${summary.identities} identities, ${summary.images} images under ${summary.imageRoot}`);
     io.out(
       `splits by identity: train ${s.train.identities} (${s.train.images} images), val ${s.val.identities} ` +

@@ -10,4 +10,14 @@ import { v8LlmParams } from './008-llm-params';
 import { v9EvalMtiQueries } from './009-eval-mti-queries';
 
 /** Ordered; the database's `PRAGMA user_version` is the number of steps applied. Never edit a shipped step. */
-export const migrations: readonly Migration[] = [v1Library, v2Models, v3Llm, v4Mtg, v5Review, v6Searches, v7Unverified, v8LlmParams, v9EvalMtiQueries];
+export const migrations: readonly Migration[] = [
+  v1Library,
+  v2Models,
+  v3Llm,
+  v4Mtg,
+  v5Review,
+  v6Searches,
+  v7Unverified,
+  v8LlmParams,
+  v9EvalMtiQueries,
+];

@@ -35,11 +35,19 @@ export function listImagesMissingEmbedding(
          AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.image_id = i.id)
        ORDER BY i.id LIMIT ?`,
     )
-    .all(afterId, datasetId ?? null, datasetId ?? null, modelId, limit) as { id: number; rel_path: string; root: string }[];
+    .all(afterId, datasetId ?? null, datasetId ?? null, modelId, limit) as {
+    id: number;
+    rel_path: string;
+    root: string;
+  }[];
   return rows.map((r) => ({ id: asImageId(r.id), relPath: r.rel_path, root: r.root }));
 }
 
-export function countImagesMissingEmbedding(db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number {
+export function countImagesMissingEmbedding(
+  db: Db,
+  modelId: ModelId,
+  datasetId: DatasetId | undefined,
+): number {
   return (
     db
       .prepare(
@@ -58,12 +66,13 @@ export function upsertEmbedding(db: Db, modelId: ModelId, imageId: ImageId, vect
 }
 
 export function getEmbedding(db: Db, modelId: ModelId, imageId: ImageId): Float32Array | undefined {
-  const r = db.prepare(`SELECT vector FROM embeddings WHERE model_id = ? AND image_id = ?`).get(modelId, imageId) as
-    | { vector: Buffer }
-    | undefined;
+  const r = db
+    .prepare(`SELECT vector FROM embeddings WHERE model_id = ? AND image_id = ?`)
+    .get(modelId, imageId) as { vector: Buffer } | undefined;
   return r ? blobToVector(r.vector) : undefined;
 }
 
 export function countEmbeddings(db: Db, modelId: ModelId): number {
-  return (db.prepare(`SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(modelId) as { n: number }).n;
+  return (db.prepare(`SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(modelId) as { n: number })
+    .n;
 }

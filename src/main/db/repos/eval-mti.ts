@@ -84,7 +84,10 @@ export function listEvalMtiQueries(db: Db, jobId: JobId): Map<number, MtiEvalQue
 
 /** Deletes the job's rows except those at `keep` (rows of queries that are no longer part of the evaluation). */
 export function deleteEvalMtiQueriesExcept(db: Db, jobId: JobId, keep: ReadonlySet<number>): number {
-  const indices = db.prepare(`SELECT query_index FROM eval_mti_queries WHERE job_id = ?`).pluck().all(jobId) as number[];
+  const indices = db
+    .prepare(`SELECT query_index FROM eval_mti_queries WHERE job_id = ?`)
+    .pluck()
+    .all(jobId) as number[];
   const del = db.prepare(`DELETE FROM eval_mti_queries WHERE job_id = ? AND query_index = ?`);
   let n = 0;
   for (const q of indices) if (!keep.has(q)) n += del.run(jobId, q).changes;

@@ -84,12 +84,14 @@ export function findImageBySha(db: Db, datasetId: DatasetId, sha256: string): Im
 
 export function findImageByPath(db: Db, datasetId: DatasetId, relPath: string): ImageRow | undefined {
   return db.prepare(`SELECT * FROM images WHERE dataset_id = ? AND rel_path = ?`).get(datasetId, relPath) as
-    | ImageRow
-    | undefined;
+    ImageRow | undefined;
 }
 
 export function upsertIdentity(db: Db, datasetId: DatasetId, personId: string): IdentityId {
-  db.prepare(`INSERT OR IGNORE INTO identities (dataset_id, person_id) VALUES (?, ?)`).run(datasetId, personId);
+  db.prepare(`INSERT OR IGNORE INTO identities (dataset_id, person_id) VALUES (?, ?)`).run(
+    datasetId,
+    personId,
+  );
   const row = db
     .prepare(`SELECT id FROM identities WHERE dataset_id = ? AND person_id = ?`)
     .get(datasetId, personId) as { id: number };
@@ -144,9 +146,12 @@ function whereClause(f: ImageFilter): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
   pushImageScope(f, parts, params);
-  if (f.captions === 'none') parts.push('NOT EXISTS (SELECT 1 FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id)');
+  if (f.captions === 'none')
+    parts.push('NOT EXISTS (SELECT 1 FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id)');
   else if (f.captions !== 'any') {
-    parts.push('EXISTS (SELECT 1 FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id AND c.status = ?)');
+    parts.push(
+      'EXISTS (SELECT 1 FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id AND c.status = ?)',
+    );
     params.push(f.captions);
   }
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
@@ -212,7 +217,9 @@ interface CaptionRow {
 
 /** The current caption of each chain only: edited-away and undone rows are the review desk's history. */
 export function listCaptionsForImage(db: Db, imageId: ImageId): Caption[] {
-  const rows = db.prepare(`SELECT * FROM captions WHERE is_current = 1 AND image_id = ? ORDER BY id`).all(imageId) as CaptionRow[];
+  const rows = db
+    .prepare(`SELECT * FROM captions WHERE is_current = 1 AND image_id = ? ORDER BY id`)
+    .all(imageId) as CaptionRow[];
   return rows.map((r) => ({
     id: asCaptionId(r.id),
     imageId: asImageId(r.image_id),
@@ -251,7 +258,9 @@ export function getImageDetail(db: Db, id: ImageId): ImageDetail | undefined {
 export function getLibraryStats(db: Db): LibraryStats {
   const one = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
   const captions = Object.fromEntries(CAPTION_STATUSES.map((s) => [s, 0])) as Record<CaptionStatus, number>;
-  for (const r of db.prepare(`SELECT status, count(*) AS n FROM captions WHERE is_current = 1 GROUP BY status`).all() as {
+  for (const r of db
+    .prepare(`SELECT status, count(*) AS n FROM captions WHERE is_current = 1 GROUP BY status`)
+    .all() as {
     status: CaptionStatus;
     n: number;
   }[])
@@ -272,5 +281,6 @@ export function getLibraryStats(db: Db): LibraryStats {
 }
 
 export function countImagesInDataset(db: Db, datasetId: DatasetId): number {
-  return (db.prepare(`SELECT count(*) AS n FROM images WHERE dataset_id = ?`).get(datasetId) as { n: number }).n;
+  return (db.prepare(`SELECT count(*) AS n FROM images WHERE dataset_id = ?`).get(datasetId) as { n: number })
+    .n;
 }

@@ -60,25 +60,28 @@ export function claimJob(db: Db, id: JobId, owner: string): boolean {
 }
 
 export function touchJobHeartbeats(db: Db, owner: string): void {
-  db.prepare(`UPDATE jobs SET heartbeat_at = ? WHERE owner = ? AND status = 'running'`).run(Date.now(), owner);
+  db.prepare(`UPDATE jobs SET heartbeat_at = ? WHERE owner = ? AND status = 'running'`).run(
+    Date.now(),
+    owner,
+  );
 }
 
-export function markJobFinished(db: Db, id: JobId, status: 'done' | 'failed' | 'cancelled', error: string | null): void {
+export function markJobFinished(
+  db: Db,
+  id: JobId,
+  status: 'done' | 'failed' | 'cancelled',
+  error: string | null,
+): void {
   const now = Date.now();
-  db.prepare(`UPDATE jobs SET status = ?, error = ?, owner = NULL, finished_at = ?, updated_at = ? WHERE id = ?`).run(
-    status,
-    error,
-    now,
-    now,
-    id,
-  );
+  db.prepare(
+    `UPDATE jobs SET status = ?, error = ?, owner = NULL, finished_at = ?, updated_at = ? WHERE id = ?`,
+  ).run(status, error, now, now, id);
 }
 
 export function markJobQueued(db: Db, id: JobId): void {
-  db.prepare(`UPDATE jobs SET status = 'queued', owner = NULL, error = NULL, finished_at = NULL, updated_at = ? WHERE id = ?`).run(
-    Date.now(),
-    id,
-  );
+  db.prepare(
+    `UPDATE jobs SET status = 'queued', owner = NULL, error = NULL, finished_at = NULL, updated_at = ? WHERE id = ?`,
+  ).run(Date.now(), id);
 }
 
 export function updateJobProgress(
@@ -97,13 +100,9 @@ export function updateJobProgress(
 }
 
 export function insertJobIssue(db: Db, id: JobId, issue: JobIssue): void {
-  db.prepare(`INSERT INTO job_issues (job_id, severity, item, message, created_at) VALUES (?, ?, ?, ?, ?)`).run(
-    id,
-    issue.severity,
-    issue.item,
-    issue.message,
-    Date.now(),
-  );
+  db.prepare(
+    `INSERT INTO job_issues (job_id, severity, item, message, created_at) VALUES (?, ?, ?, ?, ?)`,
+  ).run(id, issue.severity, issue.item, issue.message, Date.now());
 }
 
 export function listJobIssues(db: Db, id: JobId, limit: number): JobIssue[] {

@@ -1,4 +1,11 @@
-import type { KeyRef, LlmEndpoint, LlmEndpointId, LlmRole, TemperatureParam, TokenLimitParam } from '../../../shared/domain';
+import type {
+  KeyRef,
+  LlmEndpoint,
+  LlmEndpointId,
+  LlmRole,
+  TemperatureParam,
+  TokenLimitParam,
+} from '../../../shared/domain';
 import type { Db } from '../types';
 
 export interface LlmEndpointRow {
@@ -20,7 +27,10 @@ export interface LlmEndpointRow {
 }
 
 /** An endpoint as saved: everything but the timestamps and id; the request-field settings default to 'auto'. */
-export type LlmEndpointInput = Omit<LlmEndpoint, 'id' | 'createdAt' | 'updatedAt' | 'tokenLimitParam' | 'temperatureParam'> &
+export type LlmEndpointInput = Omit<
+  LlmEndpoint,
+  'id' | 'createdAt' | 'updatedAt' | 'tokenLimitParam' | 'temperatureParam'
+> &
   Partial<Pick<LlmEndpoint, 'tokenLimitParam' | 'temperatureParam'>>;
 
 const toEndpoint = (r: LlmEndpointRow): LlmEndpoint => ({
@@ -137,13 +147,36 @@ export interface CallLog {
   /** The first final outcome of this request, answer or refusal; transient errors never count. */
   lookupOutcome(requestHash: string): CachedOutcome | undefined;
   /** Stores a paid answer; returns its row id. */
-  recordOk(c: CallContext, a: { attempt: number; latencyMs: number; response: string; finishReason: string | null; promptTokens: number | null; completionTokens: number | null }): number;
-  recordError(c: CallContext, e: { attempt: number; latencyMs: number | null; kind: string; message: string }): void;
+  recordOk(
+    c: CallContext,
+    a: {
+      attempt: number;
+      latencyMs: number;
+      response: string;
+      finishReason: string | null;
+      promptTokens: number | null;
+      completionTokens: number | null;
+    },
+  ): number;
+  recordError(
+    c: CallContext,
+    e: { attempt: number; latencyMs: number | null; kind: string; message: string },
+  ): void;
   /**
    * Stores a refusal, tokens included (it was paid for): an 'error' row of kind 'refused', which
    * lookupOutcome serves from then on. Returns its row id.
    */
-  recordRefusal(c: CallContext, r: { attempt: number; latencyMs: number; message: string; finishReason: string | null; promptTokens: number | null; completionTokens: number | null }): number;
+  recordRefusal(
+    c: CallContext,
+    r: {
+      attempt: number;
+      latencyMs: number;
+      message: string;
+      finishReason: string | null;
+      promptTokens: number | null;
+      completionTokens: number | null;
+    },
+  ): number;
   recordHit(c: CallContext, cachedFrom: number): void;
 }
 
@@ -173,26 +206,91 @@ export function callLog(db: Db): CallLog {
       const answer = lookup.get(hash) as CachedAnswer | undefined;
       const refusal = lookupRefusal.get(hash) as { id: number; error: string | null } | undefined;
       // Two racing processes may have recorded both; the first outcome on the books is the one served.
-      if (refusal && (!answer || refusal.id < answer.id)) return { kind: 'refusal', id: refusal.id, error: refusal.error ?? 'The model refused to answer.' };
+      if (refusal && (!answer || refusal.id < answer.id))
+        return { kind: 'refusal', id: refusal.id, error: refusal.error ?? 'The model refused to answer.' };
       return answer && { kind: 'answer', ...answer };
     },
     recordOk: (c, a) =>
       Number(
-        insert.run(c.endpointId, c.baseUrl, c.model, c.purpose, c.requestHash, 'ok', a.attempt, a.latencyMs,
-          a.promptTokens, a.completionTokens, a.response, a.finishReason, null, null, null, Date.now()).lastInsertRowid,
+        insert.run(
+          c.endpointId,
+          c.baseUrl,
+          c.model,
+          c.purpose,
+          c.requestHash,
+          'ok',
+          a.attempt,
+          a.latencyMs,
+          a.promptTokens,
+          a.completionTokens,
+          a.response,
+          a.finishReason,
+          null,
+          null,
+          null,
+          Date.now(),
+        ).lastInsertRowid,
       ),
     recordError: (c, e) => {
-      insert.run(c.endpointId, c.baseUrl, c.model, c.purpose, c.requestHash, 'error', e.attempt, e.latencyMs,
-        null, null, null, null, e.kind, e.message, null, Date.now());
+      insert.run(
+        c.endpointId,
+        c.baseUrl,
+        c.model,
+        c.purpose,
+        c.requestHash,
+        'error',
+        e.attempt,
+        e.latencyMs,
+        null,
+        null,
+        null,
+        null,
+        e.kind,
+        e.message,
+        null,
+        Date.now(),
+      );
     },
     recordRefusal: (c, r) =>
       Number(
-        insert.run(c.endpointId, c.baseUrl, c.model, c.purpose, c.requestHash, 'error', r.attempt, r.latencyMs,
-          r.promptTokens, r.completionTokens, null, r.finishReason, 'refused', r.message, null, Date.now()).lastInsertRowid,
+        insert.run(
+          c.endpointId,
+          c.baseUrl,
+          c.model,
+          c.purpose,
+          c.requestHash,
+          'error',
+          r.attempt,
+          r.latencyMs,
+          r.promptTokens,
+          r.completionTokens,
+          null,
+          r.finishReason,
+          'refused',
+          r.message,
+          null,
+          Date.now(),
+        ).lastInsertRowid,
       ),
     recordHit: (c, cachedFrom) => {
-      insert.run(c.endpointId, c.baseUrl, c.model, c.purpose, c.requestHash, 'hit', 1, 0,
-        null, null, null, null, null, null, cachedFrom, Date.now());
+      insert.run(
+        c.endpointId,
+        c.baseUrl,
+        c.model,
+        c.purpose,
+        c.requestHash,
+        'hit',
+        1,
+        0,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        cachedFrom,
+        Date.now(),
+      );
     },
   };
   callLogs.set(db, log);

@@ -30,7 +30,13 @@ export interface StoredManifest {
 }
 
 export function insertModel(db: Db, name: string, f: ModelFolder): ModelId {
-  const stored: StoredManifest = { manifest: f.manifest, vision: f.vision, text: f.text, tokenizer: f.tokenizer, notes: f.notes };
+  const stored: StoredManifest = {
+    manifest: f.manifest,
+    vision: f.vision,
+    text: f.text,
+    tokenizer: f.tokenizer,
+    notes: f.notes,
+  };
   const r = db
     .prepare(
       `INSERT INTO models (name, folder, manifest, vision_sha256, text_sha256, image_height, image_width,
@@ -63,7 +69,9 @@ export const storedManifest = (r: ModelRow): StoredManifest => JSON.parse(r.mani
 
 export function toClipModel(db: Db, r: ModelRow): ClipModel {
   const s = storedManifest(r);
-  const embedded = (db.prepare(`SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(r.id) as { n: number }).n;
+  const embedded = (
+    db.prepare(`SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(r.id) as { n: number }
+  ).n;
   return {
     id: asModelId(r.id),
     name: r.name,

@@ -1,5 +1,21 @@
-import type { CaptionSource, DropReason, MtgRun, PromptSet, PromptSetBody, QaRound, Split } from '../../../shared/domain';
-import { asCaptionId, asImageId, asJobId, type CaptionId, type DatasetId, type ImageId, type JobId } from '../../../shared/ids';
+import type {
+  CaptionSource,
+  DropReason,
+  MtgRun,
+  PromptSet,
+  PromptSetBody,
+  QaRound,
+  Split,
+} from '../../../shared/domain';
+import {
+  asCaptionId,
+  asImageId,
+  asJobId,
+  type CaptionId,
+  type DatasetId,
+  type ImageId,
+  type JobId,
+} from '../../../shared/ids';
 import { canonicalJson, promptSetHash } from '../../pipelines/question-pool';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../types';
@@ -32,12 +48,17 @@ export function savePromptSet(db: Db, body: PromptSetBody): PromptSet {
   const content = { ...body, version: undefined };
   const sha = promptSetHash(content);
   return db.transaction(() => {
-    const same = db.prepare(`SELECT * FROM prompt_sets WHERE sha256 = ?`).get(sha) as PromptSetRow | undefined;
+    const same = db.prepare(`SELECT * FROM prompt_sets WHERE sha256 = ?`).get(sha) as
+      PromptSetRow | undefined;
     if (same) return toPromptSet(same);
-    const { v } = db.prepare(`SELECT coalesce(max(version), 0) + 1 AS v FROM prompt_sets WHERE name = ?`).get(body.name) as { v: number };
+    const { v } = db
+      .prepare(`SELECT coalesce(max(version), 0) + 1 AS v FROM prompt_sets WHERE name = ?`)
+      .get(body.name) as { v: number };
     const stored = { ...content, version: v };
     const row = db
-      .prepare(`INSERT INTO prompt_sets (name, version, sha256, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *`)
+      .prepare(
+        `INSERT INTO prompt_sets (name, version, sha256, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *`,
+      )
       .get(body.name, v, sha, canonicalJson(stored), Date.now()) as PromptSetRow;
     return toPromptSet(row);
   })();
@@ -49,13 +70,16 @@ export function getPromptSet(db: Db, id: number): PromptSet | undefined {
 }
 
 export function latestPromptSet(db: Db, name: string): PromptSet | undefined {
-  const r = db.prepare(`SELECT * FROM prompt_sets WHERE name = ? ORDER BY version DESC LIMIT 1`).get(name) as PromptSetRow | undefined;
+  const r = db.prepare(`SELECT * FROM prompt_sets WHERE name = ? ORDER BY version DESC LIMIT 1`).get(name) as
+    PromptSetRow | undefined;
   return r && toPromptSet(r);
 }
 
 /** Every stored version, newest first within each name. */
 export function listPromptSets(db: Db): PromptSet[] {
-  return (db.prepare(`SELECT * FROM prompt_sets ORDER BY name, version DESC`).all() as PromptSetRow[]).map(toPromptSet);
+  return (db.prepare(`SELECT * FROM prompt_sets ORDER BY name, version DESC`).all() as PromptSetRow[]).map(
+    toPromptSet,
+  );
 }
 
 // ── images to caption ──────────────────────────────────────────────────────────────────────────
@@ -97,18 +121,38 @@ function selectionParams(sel: MtgSelection, jobId: JobId): Record<string, unknow
 }
 
 export function countImagesToCaption(db: Db, sel: MtgSelection, jobId: JobId): number {
-  const r = db.prepare(`SELECT count(*) AS n FROM images i WHERE ${PENDING_WHERE}`).get(selectionParams(sel, jobId)) as { n: number };
+  const r = db
+    .prepare(`SELECT count(*) AS n FROM images i WHERE ${PENDING_WHERE}`)
+    .get(selectionParams(sel, jobId)) as { n: number };
   return r.n;
 }
 
-export function listImagesToCaption(db: Db, sel: MtgSelection, jobId: JobId, afterId: number, limit: number): ImageToCaption[] {
+export function listImagesToCaption(
+  db: Db,
+  sel: MtgSelection,
+  jobId: JobId,
+  afterId: number,
+  limit: number,
+): ImageToCaption[] {
   const rows = db
     .prepare(
       `SELECT i.id, i.rel_path, i.sha256, i.format, d.root FROM images i JOIN datasets d ON d.id = i.dataset_id
        WHERE i.id > @afterId AND ${PENDING_WHERE} ORDER BY i.id LIMIT @limit`,
     )
-    .all({ ...selectionParams(sel, jobId), afterId, limit }) as { id: number; rel_path: string; root: string; sha256: string; format: string }[];
-  return rows.map((r) => ({ id: asImageId(r.id), relPath: r.rel_path, root: r.root, sha256: r.sha256, format: r.format }));
+    .all({ ...selectionParams(sel, jobId), afterId, limit }) as {
+    id: number;
+    rel_path: string;
+    root: string;
+    sha256: string;
+    format: string;
+  }[];
+  return rows.map((r) => ({
+    id: asImageId(r.id),
+    relPath: r.rel_path,
+    root: r.root,
+    sha256: r.sha256,
+    format: r.format,
+  }));
 }
 
 // ── runs and rounds ────────────────────────────────────────────────────────────────────────────
@@ -160,18 +204,54 @@ function prepared(db: Db): Statements {
 export function insertMtgRun(db: Db, r: NewMtgRun): { runId: number; captionId: CaptionId | null } {
   const s = prepared(db);
   const now = Date.now();
-  const captionId = r.caption ? asCaptionId(Number(s.caption.run(r.imageId, r.caption.source, r.caption.text, now, now).lastInsertRowid)) : null;
+  const captionId = r.caption
+    ? asCaptionId(
+        Number(s.caption.run(r.imageId, r.caption.source, r.caption.text, now, now).lastInsertRowid),
+      )
+    : null;
   const runId = Number(
     s.run.run(
-      r.imageId, r.jobId, r.promptSetId, r.status, r.error, captionId, r.initialCaption, r.initialCallId, r.reconstruction,
-      r.reconstructCallId, r.vqa.endpoint, r.vqa.model, r.reconstructor.endpoint, r.reconstructor.model, JSON.stringify(r.params),
-      JSON.stringify(r.skipped), r.calls, r.cachedCalls, r.promptTokens, r.completionTokens, r.elapsedMs, now,
+      r.imageId,
+      r.jobId,
+      r.promptSetId,
+      r.status,
+      r.error,
+      captionId,
+      r.initialCaption,
+      r.initialCallId,
+      r.reconstruction,
+      r.reconstructCallId,
+      r.vqa.endpoint,
+      r.vqa.model,
+      r.reconstructor.endpoint,
+      r.reconstructor.model,
+      JSON.stringify(r.params),
+      JSON.stringify(r.skipped),
+      r.calls,
+      r.cachedCalls,
+      r.promptTokens,
+      r.completionTokens,
+      r.elapsedMs,
+      now,
     ).lastInsertRowid,
   );
   for (const q of r.rounds) {
     s.round.run(
-      runId, q.index, q.questionId, q.question, q.prompt, q.answer, q.kept ? 1 : 0, q.dropReason, q.dropDetail, q.fact,
-      q.llmCallId, q.cached ? 1 : 0, q.latencyMs, q.promptTokens, q.completionTokens,
+      runId,
+      q.index,
+      q.questionId,
+      q.question,
+      q.prompt,
+      q.answer,
+      q.kept ? 1 : 0,
+      q.dropReason,
+      q.dropDetail,
+      q.fact,
+      q.llmCallId,
+      q.cached ? 1 : 0,
+      q.latencyMs,
+      q.promptTokens,
+      q.completionTokens,
     );
   }
   return { runId, captionId };

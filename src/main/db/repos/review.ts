@@ -1,6 +1,13 @@
 // Rows of the review desk: the current caption of each edit chain, the audit trail (reviews), saved
 // filters and caption scores. The desk's rules (locking, undo, bulk) live in src/main/review/.
-import type { CaptionSource, CaptionStatus, ReviewAction, ReviewFilter, SavedFilter, Split } from '../../../shared/domain';
+import type {
+  CaptionSource,
+  CaptionStatus,
+  ReviewAction,
+  ReviewFilter,
+  SavedFilter,
+  Split,
+} from '../../../shared/domain';
 import { asCaptionId, type CaptionId, type ImageId, type ModelId } from '../../../shared/ids';
 import type { Db } from '../types';
 
@@ -23,18 +30,27 @@ export function getCaptionRow(db: Db, id: CaptionId): CaptionRowFull | undefined
 }
 
 /** The chain's first row: what the model (or the dataset) wrote. Edits point at it with derived_from. */
-export const rootOf = (c: Pick<CaptionRowFull, 'id' | 'derived_from'>): CaptionId => asCaptionId(c.derived_from ?? c.id);
+export const rootOf = (c: Pick<CaptionRowFull, 'id' | 'derived_from'>): CaptionId =>
+  asCaptionId(c.derived_from ?? c.id);
 
 /** Every row of a chain, oldest first (root, then its edits). */
 export function listChain(db: Db, root: CaptionId): CaptionRowFull[] {
-  return db.prepare(`SELECT * FROM captions WHERE id = ? OR derived_from = ? ORDER BY id`).all(root, root) as CaptionRowFull[];
+  return db
+    .prepare(`SELECT * FROM captions WHERE id = ? OR derived_from = ? ORDER BY id`)
+    .all(root, root) as CaptionRowFull[];
 }
 
 /**
  * Sets status and bumps version only if the row is still at `version` and current; false when another
  * window got there first (the caller turns that into a conflict).
  */
-export function updateCaptionStatusIf(db: Db, id: CaptionId, version: number, status: CaptionStatus, now: number): boolean {
+export function updateCaptionStatusIf(
+  db: Db,
+  id: CaptionId,
+  version: number,
+  status: CaptionStatus,
+  now: number,
+): boolean {
   return (
     db
       .prepare(
@@ -102,7 +118,9 @@ export function insertReview(
   },
 ): number {
   const res = db
-    .prepare(`INSERT INTO reviews (caption_id, reviewer, action, before, after, created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+    .prepare(
+      `INSERT INTO reviews (caption_id, reviewer, action, before, after, created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    )
     .run(
       r.captionId,
       r.reviewer,
@@ -163,7 +181,9 @@ const toSavedFilter = (r: SavedFilterRow): SavedFilter => ({
 });
 
 export function listSavedFilters(db: Db): SavedFilter[] {
-  return (db.prepare(`SELECT * FROM saved_filters ORDER BY name COLLATE NOCASE`).all() as SavedFilterRow[]).map(toSavedFilter);
+  return (
+    db.prepare(`SELECT * FROM saved_filters ORDER BY name COLLATE NOCASE`).all() as SavedFilterRow[]
+  ).map(toSavedFilter);
 }
 
 /** Saving under an existing name replaces that filter: names are what the user picks from. */
@@ -182,9 +202,9 @@ export function deleteSavedFilter(db: Db, id: number): boolean {
 
 // ── scores ───────────────────────────────────────────────────────────────────────────────────────
 export function getCaptionScore(db: Db, captionId: CaptionId, modelId: ModelId): number | undefined {
-  const r = db.prepare(`SELECT score FROM caption_scores WHERE caption_id = ? AND model_id = ?`).get(captionId, modelId) as
-    | { score: number }
-    | undefined;
+  const r = db
+    .prepare(`SELECT score FROM caption_scores WHERE caption_id = ? AND model_id = ?`)
+    .get(captionId, modelId) as { score: number } | undefined;
   return r?.score;
 }
 

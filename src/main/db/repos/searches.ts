@@ -1,5 +1,11 @@
 // Saved searches (migration 6): the transcript and the shown results travel as JSON documents.
-import type { MtiParams, MtiResultRow, MtiSearch, MtiSearchSummary, MtiTranscript } from '../../../shared/mti';
+import type {
+  MtiParams,
+  MtiResultRow,
+  MtiSearch,
+  MtiSearchSummary,
+  MtiTranscript,
+} from '../../../shared/mti';
 import { asModelId, type DatasetId, type ModelId } from '../../../shared/ids';
 import type { Db } from '../types';
 
@@ -35,7 +41,17 @@ export function insertSearch(db: Db, s: NewSearch, now = Date.now()): number {
       `INSERT INTO searches (model_id, dataset_id, query, vqa_endpoint, aggregator_endpoint, params, transcript, status, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
     )
-    .run(s.modelId, s.datasetId, s.query, s.vqaEndpoint, s.aggregatorEndpoint, JSON.stringify(s.params), JSON.stringify(s.transcript), now, now);
+    .run(
+      s.modelId,
+      s.datasetId,
+      s.query,
+      s.vqaEndpoint,
+      s.aggregatorEndpoint,
+      JSON.stringify(s.params),
+      JSON.stringify(s.transcript),
+      now,
+      now,
+    );
   return Number(r.lastInsertRowid);
 }
 
@@ -47,14 +63,9 @@ export interface SearchUpdate {
 }
 
 export function updateSearch(db: Db, id: number, u: SearchUpdate, now = Date.now()): void {
-  db.prepare(`UPDATE searches SET transcript = ?, refined = ?, results = ?, status = ?, updated_at = ? WHERE id = ?`).run(
-    JSON.stringify(u.transcript),
-    u.refined,
-    JSON.stringify(u.results),
-    u.status,
-    now,
-    id,
-  );
+  db.prepare(
+    `UPDATE searches SET transcript = ?, refined = ?, results = ?, status = ?, updated_at = ? WHERE id = ?`,
+  ).run(JSON.stringify(u.transcript), u.refined, JSON.stringify(u.results), u.status, now, id);
 }
 
 export function getSearchRow(db: Db, id: number): SearchRow | undefined {
@@ -62,7 +73,8 @@ export function getSearchRow(db: Db, id: number): SearchRow | undefined {
 }
 
 const modelName = (db: Db, id: number): string =>
-  (db.prepare(`SELECT name FROM models WHERE id = ?`).get(id) as { name: string } | undefined)?.name ?? `model ${id}`;
+  (db.prepare(`SELECT name FROM models WHERE id = ?`).get(id) as { name: string } | undefined)?.name ??
+  `model ${id}`;
 
 export function toSearch(db: Db, r: SearchRow): MtiSearch {
   return {
@@ -91,8 +103,24 @@ export function listSearches(db: Db, limit = 100, offset = 0): MtiSearchSummary[
        FROM searches s JOIN models m ON m.id = s.model_id
        ORDER BY s.updated_at DESC, s.id DESC LIMIT ? OFFSET ?`,
     )
-    .all(limit, offset) as { id: number; query: string; refined: string | null; status: MtiSearch['status']; updated_at: number; model_name: string; rounds: number }[];
-  return rows.map((r) => ({ id: r.id, query: r.query, refined: r.refined, modelName: r.model_name, rounds: r.rounds, status: r.status, updatedAt: r.updated_at }));
+    .all(limit, offset) as {
+    id: number;
+    query: string;
+    refined: string | null;
+    status: MtiSearch['status'];
+    updated_at: number;
+    model_name: string;
+    rounds: number;
+  }[];
+  return rows.map((r) => ({
+    id: r.id,
+    query: r.query,
+    refined: r.refined,
+    modelName: r.model_name,
+    rounds: r.rounds,
+    status: r.status,
+    updatedAt: r.updated_at,
+  }));
 }
 
 export function deleteSearch(db: Db, id: number): boolean {
@@ -101,5 +129,7 @@ export function deleteSearch(db: Db, id: number): boolean {
 
 /** Searches left 'running' by a process that died: they can never finish, so say so. */
 export function markInterruptedSearches(db: Db): number {
-  return db.prepare(`UPDATE searches SET status = 'cancelled', updated_at = ? WHERE status = 'running'`).run(Date.now()).changes;
+  return db
+    .prepare(`UPDATE searches SET status = 'cancelled', updated_at = ? WHERE status = 'running'`)
+    .run(Date.now()).changes;
 }

@@ -114,7 +114,19 @@ class ScanHelper {
       return null;
     }
     const mine = new Float64Array(2);
-    partialScores(job.bits, job.words, job.sub, job.at, job.m, job.mask ?? null, 0, job.scores, 0, split, mine);
+    partialScores(
+      job.bits,
+      job.words,
+      job.sub,
+      job.at,
+      job.m,
+      job.mask ?? null,
+      0,
+      job.scores,
+      0,
+      split,
+      mine,
+    );
     const deadline = performance.now() + JOB_TIMEOUT_MS;
     for (;;) {
       const seen = Atomics.load(this.ctl, DONE);
@@ -125,12 +137,30 @@ class ScanHelper {
         // harmless: it writes the very values computed here.
         this.broken = true;
         const theirs = new Float64Array(2);
-        partialScores(job.bits, job.words, job.sub, job.at, job.m, job.mask ?? null, 0, job.scores, split, size, theirs);
-        return [Math.min(mine[0] as number, theirs[0] as number), Math.max(mine[1] as number, theirs[1] as number)];
+        partialScores(
+          job.bits,
+          job.words,
+          job.sub,
+          job.at,
+          job.m,
+          job.mask ?? null,
+          0,
+          job.scores,
+          split,
+          size,
+          theirs,
+        );
+        return [
+          Math.min(mine[0] as number, theirs[0] as number),
+          Math.max(mine[1] as number, theirs[1] as number),
+        ];
       }
       Atomics.wait(this.ctl, DONE, seen, left);
     }
-    return [Math.min(mine[0] as number, this.range[0] as number), Math.max(mine[1] as number, this.range[1] as number)];
+    return [
+      Math.min(mine[0] as number, this.range[0] as number),
+      Math.max(mine[1] as number, this.range[1] as number),
+    ];
   }
 }
 

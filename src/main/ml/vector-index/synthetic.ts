@@ -96,7 +96,8 @@ export function clipLikeGallery(opts: ClipLikeOptions): ClipLikeGallery {
   }
   const shaped = (out: Float32Array, offset: number, weight: number): void => {
     const sd = weight / Math.sqrt(dim);
-    for (let j = 0; j < dim; j++) out[offset + j] = (out[offset + j] as number) + gauss() * (scale[j] as number) * sd;
+    for (let j = 0; j < dim; j++)
+      out[offset + j] = (out[offset + j] as number) + gauss() * (scale[j] as number) * sd;
   };
   const unit = (): Float32Array => {
     const v = new Float32Array(dim);
@@ -119,7 +120,8 @@ export function clipLikeGallery(opts: ClipLikeOptions): ClipLikeGallery {
     const o = p * dim;
     for (let t = 0; t < perId; t++) {
       const a = Math.floor(rand() * nAttr) * dim;
-      for (let j = 0; j < dim; j++) shared[o + j] = (shared[o + j] as number) + (attrs[a + j] as number) * (0.8 / Math.sqrt(perId));
+      for (let j = 0; j < dim; j++)
+        shared[o + j] = (shared[o + j] as number) + (attrs[a + j] as number) * (0.8 / Math.sqrt(perId));
     }
     shaped(own, o, 0.5);
   }
@@ -128,7 +130,8 @@ export function clipLikeGallery(opts: ClipLikeOptions): ClipLikeGallery {
   // variance 1 serve, as only their sum over many dimensions matters.
   const noise = (out: Float32Array, offset: number, weight: number, r: () => number): void => {
     const sd = (weight * Math.sqrt(3)) / Math.sqrt(dim);
-    for (let j = 0; j < dim; j++) out[offset + j] = (out[offset + j] as number) + (2 * r() - 1) * (scale[j] as number) * sd;
+    for (let j = 0; j < dim; j++)
+      out[offset + j] = (out[offset + j] as number) + (2 * r() - 1) * (scale[j] as number) * sd;
   };
 
   const vectors = new Float32Array(size * dim);
@@ -159,7 +162,9 @@ export function clipLikeGallery(opts: ClipLikeOptions): ClipLikeGallery {
         // Text names the attributes well and the person's own look only faintly.
         for (let j = 0; j < dim; j++)
           out[o + j] =
-            TEXT_OFFSET * (textOffset[j] as number) + (shared[l + j] as number) + TEXT_OWN * (own[l + j] as number);
+            TEXT_OFFSET * (textOffset[j] as number) +
+            (shared[l + j] as number) +
+            TEXT_OWN * (own[l + j] as number);
         noise(out, o, TEXT_NOISE, qr);
         normalizeInPlace(out, o, dim);
       }

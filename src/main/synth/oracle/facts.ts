@@ -122,7 +122,17 @@ export function setFact(f: Facts, field: Field, value: string): void {
 // ---------------------------------------------------------------------------------------------------
 // Saying facts
 
-const PLURAL_HEADS = new Set(['trousers', 'jeans', 'shorts', 'pants', 'shoes', 'glasses', 'sleeves', 'hair', 'clothes']);
+const PLURAL_HEADS = new Set([
+  'trousers',
+  'jeans',
+  'shorts',
+  'pants',
+  'shoes',
+  'glasses',
+  'sleeves',
+  'hair',
+  'clothes',
+]);
 
 /** "a red t-shirt", "an orange cap", "blue jeans", "black pants". */
 export function withArticle(phrase: string): string {
@@ -197,9 +207,11 @@ function topWithSleeves(f: Facts): string | null {
  */
 export function captionOf(f: Facts): string {
   const hair = hairPhrase(f);
-  const worn = [topWithSleeves(f), bottomPhrase(f) && withArticle(bottomPhrase(f) as string), shoesPhrase(f)].filter(
-    (s): s is string => !!s,
-  );
+  const worn = [
+    topWithSleeves(f),
+    bottomPhrase(f) && withArticle(bottomPhrase(f) as string),
+    shoesPhrase(f),
+  ].filter((s): s is string => !!s);
   let first = capitalise(withArticle(personPhrase(f)));
   if (hair) first += ` with ${hair}`;
   if (worn.length > 0) first += `${hair ? ',' : ''} wearing ${listPhrases(worn)}`;
@@ -213,9 +225,10 @@ function extrasClause(f: Facts): string {
   const parts: string[] = [];
   const bag = bagPhrase(f);
   if (bag) parts.push(`carries ${withArticle(bag)}`);
-  const worn = [hatPhrase(f) && withArticle(hatPhrase(f) as string), f.glasses === 'yes' ? 'glasses' : null].filter(
-    (s): s is string => !!s,
-  );
+  const worn = [
+    hatPhrase(f) && withArticle(hatPhrase(f) as string),
+    f.glasses === 'yes' ? 'glasses' : null,
+  ].filter((s): s is string => !!s);
   if (worn.length > 0) parts.push(`wears ${listPhrases(worn)}`);
   return parts.length > 0 ? `${capitalise(subject)} ${listPhrases(parts)}.` : '';
 }

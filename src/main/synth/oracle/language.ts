@@ -126,19 +126,119 @@ const AGE_WORDS: Readonly<Record<string, string>> = {
   adult: 'adult',
 };
 
-const PRONOUNS: Readonly<Record<string, string>> = { he: 'man', his: 'man', him: 'man', she: 'woman', her: 'woman', hers: 'woman' };
+const PRONOUNS: Readonly<Record<string, string>> = {
+  he: 'man',
+  his: 'man',
+  him: 'man',
+  she: 'woman',
+  her: 'woman',
+  hers: 'woman',
+};
 
 /** Words that may sit between a determiner and a noun without changing what it is. */
 const SKIPPABLE = new Set([
-  'dark', 'light', 'bright', 'pale', 'deep', 'plain', 'simple', 'casual', 'solid', 'small', 'large', 'big', 'little',
-  'medium', 'loose', 'tight', 'baggy', 'slim', 'pair', 'of', 'coloured', 'colored', 'colour', 'color', 'sleeved',
-  'baseball', 'sports', 'sport', 'casual', 'denim', 'knee-length', 'full-length', 'old',
+  'dark',
+  'light',
+  'bright',
+  'pale',
+  'deep',
+  'plain',
+  'simple',
+  'casual',
+  'solid',
+  'small',
+  'large',
+  'big',
+  'little',
+  'medium',
+  'loose',
+  'tight',
+  'baggy',
+  'slim',
+  'pair',
+  'of',
+  'coloured',
+  'colored',
+  'colour',
+  'color',
+  'sleeved',
+  'baseball',
+  'sports',
+  'sport',
+  'casual',
+  'denim',
+  'knee-length',
+  'full-length',
+  'old',
 ]);
 /** Words after a garment noun that do not end its phrase: "upper-body clothing is red". */
-const FILLERS = new Set(['clothing', 'clothes', 'garment', 'garments', 'wear', 'outfit', 'colour', 'color', 'that', 'which']);
-const COPULAS = new Set(['is', 'are', 'was', 'were', 'looks', 'look', 'appears', 'appear', 'seems', 'seem', 'be', 'being', 'to', 'mostly', 'all', 'entirely', 'mainly', 'quite', 'very', 'rather', 'fairly']);
-const CLAUSE_BREAKS = new Set(['.', ',', ';', ':', '!', '?', 'and', 'but', 'while', 'although', 'who', 'which', 'that', 'yes', 'or']);
-const NEGATORS = new Set(['no', 'not', 'without', 'never', 'nor', 'neither', 'none', 'dont', 'doesnt', 'isnt', 'arent', 'wasnt', 'hasnt']);
+const FILLERS = new Set([
+  'clothing',
+  'clothes',
+  'garment',
+  'garments',
+  'wear',
+  'outfit',
+  'colour',
+  'color',
+  'that',
+  'which',
+]);
+const COPULAS = new Set([
+  'is',
+  'are',
+  'was',
+  'were',
+  'looks',
+  'look',
+  'appears',
+  'appear',
+  'seems',
+  'seem',
+  'be',
+  'being',
+  'to',
+  'mostly',
+  'all',
+  'entirely',
+  'mainly',
+  'quite',
+  'very',
+  'rather',
+  'fairly',
+]);
+const CLAUSE_BREAKS = new Set([
+  '.',
+  ',',
+  ';',
+  ':',
+  '!',
+  '?',
+  'and',
+  'but',
+  'while',
+  'although',
+  'who',
+  'which',
+  'that',
+  'yes',
+  'or',
+]);
+const NEGATORS = new Set([
+  'no',
+  'not',
+  'without',
+  'never',
+  'nor',
+  'neither',
+  'none',
+  'dont',
+  'doesnt',
+  'isnt',
+  'arent',
+  'wasnt',
+  'hasnt',
+]);
 const isNegator = (t: string): boolean => NEGATORS.has(t) || t.endsWith("n't");
 
 // ---------------------------------------------------------------------------------------------------
@@ -199,7 +299,13 @@ function colourField(region: Region): Field | null {
 }
 
 function lengthField(region: Region): Field | null {
-  return region === 'hair' ? 'hairLength' : region === 'sleeves' ? 'sleeves' : region === 'bottom' ? 'bottomLength' : null;
+  return region === 'hair'
+    ? 'hairLength'
+    : region === 'sleeves'
+      ? 'sleeves'
+      : region === 'bottom'
+        ? 'bottomLength'
+        : null;
 }
 
 /** A modifier word's meaning for a noun of `region`, or null when the word is not a modifier. */
@@ -213,8 +319,10 @@ function modifier(word: string, region: Region): Claim[] | null {
     const f = lengthField(region);
     return f ? [c(f, word)] : [];
   }
-  if (word === 'short-sleeved' || word === 'long-sleeved') return [c('sleeves', word.slice(0, word.indexOf('-')))];
-  if (word === 'short-haired' || word === 'long-haired') return [c('hairLength', word.slice(0, word.indexOf('-')))];
+  if (word === 'short-sleeved' || word === 'long-sleeved')
+    return [c('sleeves', word.slice(0, word.indexOf('-')))];
+  if (word === 'short-haired' || word === 'long-haired')
+    return [c('hairLength', word.slice(0, word.indexOf('-')))];
   const age = AGE_WORDS[word] ?? (word === 'old' && region === 'person' ? 'elderly' : undefined);
   if (age !== undefined) return region === 'person' ? [c('age', age)] : [];
   if (SKIPPABLE.has(word)) return [];
@@ -243,14 +351,16 @@ export function parseClaims(text: string, opts: ParseOptions = {}): Claim[] {
   const tokens = tokenize(normalise(text));
   const out: Claim[] = [];
   const push = (cl: Claim): void => {
-    if (!out.some((o) => o.field === cl.field && o.value === cl.value && !!o.negated === !!cl.negated)) out.push(cl);
+    if (!out.some((o) => o.field === cl.field && o.value === cl.value && !!o.negated === !!cl.negated))
+      out.push(cl);
   };
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as string;
     if (opts.pronouns !== false && PRONOUNS[t]) push(c('sex', PRONOUNS[t]));
     if (t === 'short-sleeved' || t === 'long-sleeved') push(c('sleeves', t.slice(0, t.indexOf('-'))));
     if (t === 'short-haired' || t === 'long-haired') push(c('hairLength', t.slice(0, t.indexOf('-'))));
-    if (AGE_WORDS[t] && !(t === 'adult' && tokens[i + 1] && NOUNS[tokens[i + 1] as string])) push(c('age', AGE_WORDS[t]));
+    if (AGE_WORDS[t] && !(t === 'adult' && tokens[i + 1] && NOUNS[tokens[i + 1] as string]))
+      push(c('age', AGE_WORDS[t]));
     const n = NOUNS[t];
     if (!n) continue;
     // "a pair of glasses" / "the person's hair": skip an apostrophe-s owner; "hair" after "long-haired" is fine.
@@ -301,7 +411,11 @@ export function parseClaims(text: string, opts: ParseOptions = {}): Claim[] {
 }
 
 /** Facts stated by a text: the last claim on a field wins; negated claims only remove a value they deny. */
-export function applyClaims(facts: Facts, claims: readonly Claim[], set: (f: Facts, field: Field, value: string) => void): void {
+export function applyClaims(
+  facts: Facts,
+  claims: readonly Claim[],
+  set: (f: Facts, field: Field, value: string) => void,
+): void {
   for (const cl of claims) {
     if (cl.negated) {
       if (facts[cl.field] === cl.value) delete facts[cl.field];
@@ -325,11 +439,29 @@ export type Intent =
   | { kind: 'fixed'; answer: string; yes?: boolean }
   | { kind: 'unknown' };
 
-const AUX = new Set(['is', 'are', 'does', 'do', 'did', 'can', 'could', 'has', 'have', 'was', 'were', 'would', 'will', 'should']);
+const AUX = new Set([
+  'is',
+  'are',
+  'does',
+  'do',
+  'did',
+  'can',
+  'could',
+  'has',
+  'have',
+  'was',
+  'were',
+  'would',
+  'will',
+  'should',
+]);
 
 /** Region words a question may use without naming a garment. */
 const QUESTION_REGIONS: readonly [RegExp, Group][] = [
-  [/\b(?:upper-body|top|torso|chest|t-shirt|shirt|blouse|sweater|jumper|jacket|coat|hoodie|sleeves?|sleeved|short-sleeved|long-sleeved)\b/, 'top'],
+  [
+    /\b(?:upper-body|top|torso|chest|t-shirt|shirt|blouse|sweater|jumper|jacket|coat|hoodie|sleeves?|sleeved|short-sleeved|long-sleeved)\b/,
+    'top',
+  ],
   [/\b(?:lower-body|bottoms?|pants|trousers|jeans|shorts|skirt|legs?)\b/, 'bottom'],
   [/\b(?:shoes?|footwear|feet|sneakers|boots|trainers)\b/, 'shoes'],
   [/\b(?:hair|hairstyle|haired)\b/, 'hair'],
@@ -344,7 +476,11 @@ type Aspect = 'colour' | 'type' | 'length' | 'sleeves' | 'sex' | 'age' | null;
 
 function aspectOf(q: string, group: Group): Aspect {
   if (group === 'person') {
-    if (/\b(?:age|old|young|elderly|adult|middle-aged)\b/.test(q) && !/\b(?:sex|gender|male|female|man|woman)\b/.test(q)) return 'age';
+    if (
+      /\b(?:age|old|young|elderly|adult|middle-aged)\b/.test(q) &&
+      !/\b(?:sex|gender|male|female|man|woman)\b/.test(q)
+    )
+      return 'age';
     return 'sex';
   }
   if (/\bsleeve|sleeved\b/.test(q)) return 'sleeves';
@@ -359,7 +495,11 @@ function fieldsFor(group: Group, aspect: Aspect): readonly Field[] {
     case 'person':
       return aspect === 'age' ? ['age'] : ['sex'];
     case 'hair':
-      return aspect === 'colour' ? ['hairColour'] : aspect === 'length' ? ['hairLength'] : ['hairLength', 'hairColour'];
+      return aspect === 'colour'
+        ? ['hairColour']
+        : aspect === 'length'
+          ? ['hairLength']
+          : ['hairLength', 'hairColour'];
     case 'top':
       if (aspect === 'colour') return ['topColour'];
       if (aspect === 'type') return ['topType'];
@@ -373,7 +513,11 @@ function fieldsFor(group: Group, aspect: Aspect): readonly Field[] {
     case 'shoes':
       return ['shoesColour'];
     case 'bag':
-      return aspect === 'colour' ? ['bagColour'] : aspect === 'type' ? ['bagType'] : ['bag', 'bagType', 'bagColour'];
+      return aspect === 'colour'
+        ? ['bagColour']
+        : aspect === 'type'
+          ? ['bagType']
+          : ['bag', 'bagType', 'bagColour'];
     case 'hat':
       return aspect === 'colour' ? ['hatColour'] : ['hat', 'hatColour'];
     case 'glasses':
@@ -387,7 +531,15 @@ function asksAlternative(q: string): boolean {
   if (!m) return false;
   const [a, b] = [m[1] as string, m[2] as string];
   const kind = (w: string): string | null =>
-    COLOUR_WORDS[w] ? 'colour' : /^(?:long|short)(?:-sleeved|-haired)?$/.test(w) ? 'length' : ['man', 'woman', 'male', 'female', 'boy', 'girl'].includes(w) ? 'sex' : AGE_WORDS[w] || w === 'old' ? 'age' : null;
+    COLOUR_WORDS[w]
+      ? 'colour'
+      : /^(?:long|short)(?:-sleeved|-haired)?$/.test(w)
+        ? 'length'
+        : ['man', 'woman', 'male', 'female', 'boy', 'girl'].includes(w)
+          ? 'sex'
+          : AGE_WORDS[w] || w === 'old'
+            ? 'age'
+            : null;
   const ka = kind(a);
   return ka !== null && ka === kind(b) && a !== b;
 }
@@ -412,7 +564,11 @@ export function understandQuestion(question: string): Intent {
     return best ?? (regions.includes('person') ? 'person' : null);
   };
   // Items in hand: in this world, only a handbag is held.
-  if (/\b(?:in (?:his|her|their|the) hands?|holding|hold|holds)\b/.test(q) && !/\bbag|backpack|handbag/.test(q)) return { kind: 'inHand' };
+  if (
+    /\b(?:in (?:his|her|their|the) hands?|holding|hold|holds)\b/.test(q) &&
+    !/\bbag|backpack|handbag/.test(q)
+  )
+    return { kind: 'inHand' };
   const group = firstHit();
   if (group === null) {
     if (/\bcolou?r\b/.test(q) && /\b(?:image|picture|photo|this)\b/.test(q)) return { kind: 'imageColour' };
@@ -424,9 +580,13 @@ export function understandQuestion(question: string): Intent {
     let claims = parseClaims(question, { pronouns: false, question: true });
     // "a bag or a backpack", "a hat or a cap": either will do, so only the presence is asked.
     const either = /\b([a-z-]+) or (?:an? )?([a-z-]+)\b/.exec(q);
-    const [na, nb] = either ? [NOUNS[either[1] as string], NOUNS[either[2] as string]] : [undefined, undefined];
+    const [na, nb] = either
+      ? [NOUNS[either[1] as string], NOUNS[either[2] as string]]
+      : [undefined, undefined];
     if (na && nb && na.region === nb.region && na !== nb) {
-      const typed = new Set([...na.claims, ...nb.claims].filter((x) => x.field !== na.region).map((x) => x.field));
+      const typed = new Set(
+        [...na.claims, ...nb.claims].filter((x) => x.field !== na.region).map((x) => x.field),
+      );
       claims = claims.filter((x) => !typed.has(x.field));
     }
     if (/\bmale\b/.test(q)) claims.push(c('sex', 'man'));
@@ -436,7 +596,9 @@ export function understandQuestion(question: string): Intent {
       claims = [c(group, neg ? 'no' : 'yes')];
     }
     // "Is it a t-shirt, a shirt or a jacket?" names several values of one field: it asks which.
-    const several = claims.some((a) => claims.some((b) => a.field === b.field && a.value !== b.value && !a.negated && !b.negated));
+    const several = claims.some((a) =>
+      claims.some((b) => a.field === b.field && a.value !== b.value && !a.negated && !b.negated),
+    );
     if (claims.length > 0 && !several) return { kind: 'yesno', claims, group };
   }
   const aspect = aspectOf(q, group);
@@ -445,17 +607,28 @@ export function understandQuestion(question: string): Intent {
 
 /** Pool questions the world answers the same way for everyone, or cannot answer from a picture. */
 function fixedAnswer(q: string): Intent {
-  if (/\b(?:pattern|patterned|patterns|stripes?|striped|plaid|checked|checkered|print|printed|logo|logos|graphic)\b/.test(q)) {
+  if (
+    /\b(?:pattern|patterned|patterns|stripes?|striped|plaid|checked|checkered|print|printed|logo|logos|graphic)\b/.test(
+      q,
+    )
+  ) {
     return { kind: 'fixed', answer: 'The clothes are plain, without any visible pattern.', yes: false };
   }
-  if (/\bscarf|scarves\b/.test(q)) return { kind: 'fixed', answer: 'No, the person is not wearing a scarf.', yes: false };
-  if (/\bumbrella\b/.test(q)) return { kind: 'fixed', answer: 'No, the person is not holding an umbrella.', yes: false };
+  if (/\bscarf|scarves\b/.test(q))
+    return { kind: 'fixed', answer: 'No, the person is not wearing a scarf.', yes: false };
+  if (/\bumbrella\b/.test(q))
+    return { kind: 'fixed', answer: 'No, the person is not holding an umbrella.', yes: false };
   if (/\b(?:other people|another person|anyone else|others|other persons|someone else|crowd)\b/.test(q)) {
     return { kind: 'fixed', answer: 'No, there is only one person in the image.', yes: false };
   }
   if (/\bbelt\b/.test(q)) return { kind: 'fixed', answer: 'Cannot tell; no belt is visible.' };
-  if (/\b(?:background|scene|setting|location|where)\b/.test(q)) return { kind: 'fixed', answer: 'Cannot tell; the background shows nothing distinctive.' };
-  if (/\b(?:doing|action|activity|walking|running|riding|bicycle|bike|standing|sitting|posture|pose|facing|view|orientation|direction|seen from|front|side)\b/.test(q)) {
+  if (/\b(?:background|scene|setting|location|where)\b/.test(q))
+    return { kind: 'fixed', answer: 'Cannot tell; the background shows nothing distinctive.' };
+  if (
+    /\b(?:doing|action|activity|walking|running|riding|bicycle|bike|standing|sitting|posture|pose|facing|view|orientation|direction|seen from|front|side)\b/.test(
+      q,
+    )
+  ) {
     return { kind: 'fixed', answer: 'Cannot tell from this image.' };
   }
   return { kind: 'unknown' };
@@ -467,7 +640,15 @@ const PRESENCE: ReadonlySet<Field> = new Set(['bag', 'hat', 'glasses']);
 export function valueIn(answer: string, field: Field): string | null {
   const tokens = tokenize(normalise(answer));
   for (const t of tokens) {
-    const v = COLOUR_WORDS[t] ?? (t === 'male' ? 'man' : t === 'female' ? 'woman' : t === 'shoulder-bag' ? 'shoulder bag' : AGE_WORDS[t] ?? t);
+    const v =
+      COLOUR_WORDS[t] ??
+      (t === 'male'
+        ? 'man'
+        : t === 'female'
+          ? 'woman'
+          : t === 'shoulder-bag'
+            ? 'shoulder bag'
+            : (AGE_WORDS[t] ?? t));
     // Presence fields are answered by a leading yes/no, never by a bare word.
     if (!PRESENCE.has(field) && DOMAINS[field].includes(v)) return v;
     const n = NOUNS[t];

@@ -45,10 +45,26 @@ export interface WorldIndex {
 
 /** Colour signature: everything the pixels can show. `bagType` false leaves the bag's type out. */
 function signature(
-  s: { top: string; bottom: string; shoes: string; hair: string; hat: string | null; bagColour: string | null; bagType: string | null },
+  s: {
+    top: string;
+    bottom: string;
+    shoes: string;
+    hair: string;
+    hat: string | null;
+    bagColour: string | null;
+    bagType: string | null;
+  },
   withBagType: boolean,
 ): string {
-  return [s.top, s.bottom, s.shoes, s.hair, s.hat ?? '-', s.bagColour ?? '-', withBagType ? (s.bagType ?? '-') : '*'].join('|');
+  return [
+    s.top,
+    s.bottom,
+    s.shoes,
+    s.hair,
+    s.hat ?? '-',
+    s.bagColour ?? '-',
+    withBagType ? (s.bagType ?? '-') : '*',
+  ].join('|');
 }
 
 function signatureOf(a: PersonAttributes, withBagType: boolean): string {
@@ -73,11 +89,18 @@ export async function loadWorld(dir: string): Promise<WorldIndex> {
   try {
     truth = JSON.parse(await readFile(file, 'utf8')) as GroundTruth;
   } catch (err) {
-    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
-    throw new AppError('bad_request', `Cannot read the world's ground truth ${file} (${why}). Point --world at a folder made by \`ctgi synth --out DIR\`.`);
+    const why =
+      (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message;
+    throw new AppError(
+      'bad_request',
+      `Cannot read the world's ground truth ${file} (${why}). Point --world at a folder made by \`ctgi synth --out DIR\`.`,
+    );
   }
   if (truth.version !== 1 || !Array.isArray(truth.identities)) {
-    throw new AppError('bad_request', `${file} is not a synthetic world's attributes.json (version 1). Regenerate it with \`ctgi synth\`.`);
+    throw new AppError(
+      'bad_request',
+      `${file} is not a synthetic world's attributes.json (version 1). Regenerate it with \`ctgi synth\`.`,
+    );
   }
   const bySignature = new Map<string, { personId: number; attributes: PersonAttributes }[]>();
   const add = (key: string, entry: { personId: number; attributes: PersonAttributes }): void => {
@@ -95,7 +118,10 @@ export async function loadWorld(dir: string): Promise<WorldIndex> {
 }
 
 /** The facts the pixels give, then the world's agreed facts for the matching identities. */
-export function factsFromReading(reading: ColourReading, world: WorldIndex | null): { facts: Facts; candidates: number; personId: number | null } {
+export function factsFromReading(
+  reading: ColourReading,
+  world: WorldIndex | null,
+): { facts: Facts; candidates: number; personId: number | null } {
   const facts: Facts = {
     topColour: reading.top,
     bottomColour: reading.bottom,
@@ -125,7 +151,11 @@ export function factsFromReading(reading: ColourReading, world: WorldIndex | nul
     const v = all[0]?.[field];
     if (v !== undefined && all.every((f) => f[field] === v)) setFact(facts, field, v);
   }
-  return { facts, candidates: candidates.length, personId: candidates.length === 1 ? (candidates[0]?.personId ?? null) : null };
+  return {
+    facts,
+    candidates: candidates.length,
+    personId: candidates.length === 1 ? (candidates[0]?.personId ?? null) : null,
+  };
 }
 
 const DATA_URL = /^data:([a-z]+\/[a-z0-9.+-]+)?((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i;
@@ -142,7 +172,11 @@ export function decodeDataUrl(url: string): Buffer {
         : 'image_url.url must be a data: URL with base64 PNG, JPEG or WebP bytes (data:image/jpeg;base64,…).',
     );
   }
-  if (!m[3]) throw new AppError('bad_request', 'The image data: URL must be base64-encoded (data:image/png;base64,…).');
+  if (!m[3])
+    throw new AppError(
+      'bad_request',
+      'The image data: URL must be base64-encoded (data:image/png;base64,…).',
+    );
   return Buffer.from(url.slice(m[0].length), 'base64');
 }
 
@@ -164,7 +198,10 @@ export function createPerception(world: WorldIndex | null, maxEntries = 20_000):
     try {
       decoded = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     } catch (err) {
-      throw new AppError('bad_request', `Cannot decode the image (${(err as Error).message}). Send PNG, JPEG or WebP bytes.`);
+      throw new AppError(
+        'bad_request',
+        `Cannot decode the image (${(err as Error).message}). Send PNG, JPEG or WebP bytes.`,
+      );
     }
     const { data, info } = decoded;
     const reading = readColours(data, info.width, info.height, info.channels);

@@ -25,10 +25,28 @@ import {
   type Field,
   type Group,
 } from './facts';
-import { applyClaims, leadingYesNo, parseClaims, understandQuestion, valueIn, type Claim, type Intent } from './language';
+import {
+  applyClaims,
+  leadingYesNo,
+  parseClaims,
+  understandQuestion,
+  valueIn,
+  type Claim,
+  type Intent,
+} from './language';
 import type { Percept } from './perception';
 
-export const REQUEST_KINDS = ['describe', 'attribute', 'yesno', 'anchor', 'verify', 'reconstruct', 'aggregate', 'imageColour', 'generic'] as const;
+export const REQUEST_KINDS = [
+  'describe',
+  'attribute',
+  'yesno',
+  'anchor',
+  'verify',
+  'reconstruct',
+  'aggregate',
+  'imageColour',
+  'generic',
+] as const;
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 export interface NoiseOptions {
@@ -57,20 +75,27 @@ export interface OracleAnswer {
 
 export const CANNOT_TELL = 'Cannot tell from this image.';
 
-const ANCHOR = /\baccurately describe\b|\b(?:does|do|can|could|would)\s+(?:this|the(?: following)?|that)\s+(?:text|description|caption|sentence|query)\s+(?:accurately\s+|correctly\s+)?(?:describe|match|fit|apply)/i;
+const ANCHOR =
+  /\baccurately describe\b|\b(?:does|do|can|could|would)\s+(?:this|the(?: following)?|that)\s+(?:text|description|caption|sentence|query)\s+(?:accurately\s+|correctly\s+)?(?:describe|match|fit|apply)/i;
 /** MTG's verification: "Is the following true of the person in the image: "red top"?" — a quoted statement to confirm. */
-const VERIFY = /\b(?:is|are)\s+(?:the\s+following|this|that|it)\s+(?:statement\s+|fact\s+|claim\s+)?(?:true|correct|accurate)\b[^"“]*["“]([^"”]+)["”]/i;
-const DESCRIBE = /\b(?:describe|description|caption|what does (?:the|this) person look like|tell me about|what do you see)\b/i;
+const VERIFY =
+  /\b(?:is|are)\s+(?:the\s+following|this|that|it)\s+(?:statement\s+|fact\s+|claim\s+)?(?:true|correct|accurate)\b[^"“]*["“]([^"”]+)["”]/i;
+const DESCRIBE =
+  /\b(?:describe|description|caption|what does (?:the|this) person look like|tell me about|what do you see)\b/i;
 /** MTI's aggregation names the user's own words: "a user is searching for…", "the query", "the original description". */
 const QUERY = /\bquery\b|\bsearching for\b|\boriginal description\b/i;
-const AGGREGATE = /\b(?:rephrase|rewrite|combine|merge|refine\w*|aggregat\w*|summari[sz]e|incorporat\w*|integrat\w*|update)\b/i;
-const RECONSTRUCT = /\b(?:rephrase|rewrite|reconstruct\w*|paraphrase|combine|merge|summari[sz]e|all the above information)\b/i;
-const BARE = /\banswer\s+(?:with\s+)?(?:only\s+)?(?:(?:a\s+)?"?yes"?\s*(?:or|\/)\s*"?no"?|(?:a\s+)?(?:single|one)\s+word)|\b(?:single|one)[- ]word answer|\byes or no\b\W*$/i;
+const AGGREGATE =
+  /\b(?:rephrase|rewrite|combine|merge|refine\w*|aggregat\w*|summari[sz]e|incorporat\w*|integrat\w*|update)\b/i;
+const RECONSTRUCT =
+  /\b(?:rephrase|rewrite|reconstruct\w*|paraphrase|combine|merge|summari[sz]e|all the above information)\b/i;
+const BARE =
+  /\banswer\s+(?:with\s+)?(?:only\s+)?(?:(?:a\s+)?"?yes"?\s*(?:or|\/)\s*"?no"?|(?:a\s+)?(?:single|one)\s+word)|\b(?:single|one)[- ]word answer|\byes or no\b\W*$/i;
 
 /** Decides what the request is and answers it. Never throws for odd text: anything unclear gets a polite reply. */
 export function respond(input: OracleInput, noise: NoiseOptions): OracleAnswer {
   const { question, conversation, percept } = input;
-  const rngFor = (kind: string): Rng => createRng(deriveSeed(noise.seed, 'noise', kind, question, percept?.hash ?? '-'));
+  const rngFor = (kind: string): Rng =>
+    createRng(deriveSeed(noise.seed, 'noise', kind, question, percept?.hash ?? '-'));
 
   const verify = percept ? VERIFY.exec(question) : null;
   if (percept && verify) return verifyFact(verify[1] as string, percept.facts, rngFor('verify'), noise);
@@ -79,10 +104,15 @@ export function respond(input: OracleInput, noise: NoiseOptions): OracleAnswer {
     if (text !== null) return anchor(text, percept.facts, rngFor('anchor'), noise);
   }
   // MTI's aggregation talks about "the query"; MTG's reconstruction about "the description".
-  if (QUERY.test(conversation) && AGGREGATE.test(conversation)) return { kind: 'aggregate', content: aggregate(conversation), noisy: false };
+  if (QUERY.test(conversation) && AGGREGATE.test(conversation))
+    return { kind: 'aggregate', content: aggregate(conversation), noisy: false };
   // With an image, "summarise the person" is a captioning request unless there is material to rephrase.
-  const material = !percept || labelledBase(conversation) !== null || /(?:^|\n)\s*(?:q|question)\s*\d*\s*[:：]|\?\s*\n/i.test(conversation);
-  if (RECONSTRUCT.test(conversation) && material) return { kind: 'reconstruct', content: reconstruct(conversation), noisy: false };
+  const material =
+    !percept ||
+    labelledBase(conversation) !== null ||
+    /(?:^|\n)\s*(?:q|question)\s*\d*\s*[:：]|\?\s*\n/i.test(conversation);
+  if (RECONSTRUCT.test(conversation) && material)
+    return { kind: 'reconstruct', content: reconstruct(conversation), noisy: false };
 
   // MTI asks all its diagnostic questions in one numbered list and wants one numbered line each.
   const numbered = numberedQuestions(question);
@@ -98,11 +128,14 @@ export function respond(input: OracleInput, noise: NoiseOptions): OracleAnswer {
   return single(question, coreQuestion(question), percept);
 
   function single(whole: string, core: string, p: Percept | null): OracleAnswer {
-    return answerQuestion(whole, core, p, noise, (kind) => createRng(deriveSeed(noise.seed, 'noise', kind, whole, p?.hash ?? '-')));
+    return answerQuestion(whole, core, p, noise, (kind) =>
+      createRng(deriveSeed(noise.seed, 'noise', kind, whole, p?.hash ?? '-')),
+    );
   }
 }
 
-const NO_IMAGE = 'I cannot see an image in this conversation. Attach the image (as a data: URL) and ask again.';
+const NO_IMAGE =
+  'I cannot see an image in this conversation. Attach the image (as a data: URL) and ask again.';
 
 /** "1. What colour…?\n2. Is the person…?" → the questions, in order; [] when the text is not such a list. */
 function numberedQuestions(text: string): string[] {
@@ -120,7 +153,13 @@ function coreQuestion(text: string): string {
   return at >= 0 ? text.slice(0, at + 1) : text;
 }
 
-function answerQuestion(question: string, core: string, percept: Percept | null, noise: NoiseOptions, rngFor: (kind: string) => Rng): OracleAnswer {
+function answerQuestion(
+  question: string,
+  core: string,
+  percept: Percept | null,
+  noise: NoiseOptions,
+  rngFor: (kind: string) => Rng,
+): OracleAnswer {
   const intent = understandQuestion(core);
   if (!percept) {
     if (intent.kind !== 'unknown' || DESCRIBE.test(question)) {
@@ -128,27 +167,42 @@ function answerQuestion(question: string, core: string, percept: Percept | null,
     }
     return { kind: 'generic', content: genericReply(question), noisy: false };
   }
-  const describe = DESCRIBE.test(question) && (intent.kind === 'unknown' || intent.kind === 'fixed' || ('group' in intent && (intent.group === 'person' || intent.group === null)));
+  const describe =
+    DESCRIBE.test(question) &&
+    (intent.kind === 'unknown' ||
+      intent.kind === 'fixed' ||
+      ('group' in intent && (intent.group === 'person' || intent.group === null)));
   if (describe || intent.kind === 'unknown') return caption(percept, rngFor('caption'), noise);
   const bare = BARE.test(question);
   switch (intent.kind) {
     case 'imageColour':
       return { kind: 'imageColour', content: `${capitalise(percept.imageColour)}.`, noisy: false };
     case 'fixed':
-      return { kind: 'attribute', content: bare && intent.yes !== undefined ? (intent.yes ? 'Yes.' : 'No.') : intent.answer, noisy: false };
+      return {
+        kind: 'attribute',
+        content: bare && intent.yes !== undefined ? (intent.yes ? 'Yes.' : 'No.') : intent.answer,
+        noisy: false,
+      };
     case 'wh':
       return whAnswer(intent, percept.facts, rngFor('wh'), noise, bare);
     case 'yesno':
       return yesNoAnswer(intent, percept.facts, rngFor('yesno'), noise, bare);
     case 'inHand': {
       const f = percept.facts;
-      if (f.bag === undefined || (f.bag === 'yes' && f.bagType === undefined)) return { kind: 'yesno', content: CANNOT_TELL, noisy: false };
+      if (f.bag === undefined || (f.bag === 'yes' && f.bagType === undefined))
+        return { kind: 'yesno', content: CANNOT_TELL, noisy: false };
       const truth = f.bagType === 'handbag';
       const wrong = rngFor('inHand').chance(noise.wrongRate);
       const yes = truth !== wrong;
       const what = truth ? (bagPhrase(f) as string) : 'handbag';
       if (bare) return { kind: 'yesno', content: yes ? 'Yes.' : 'No.', noisy: wrong };
-      return { kind: 'yesno', content: yes ? `Yes, the person is holding ${withArticle(what)}.` : 'No, the person is not holding anything in their hands.', noisy: wrong };
+      return {
+        kind: 'yesno',
+        content: yes
+          ? `Yes, the person is holding ${withArticle(what)}.`
+          : 'No, the person is not holding anything in their hands.',
+        noisy: wrong,
+      };
     }
   }
 }
@@ -239,26 +293,33 @@ function statement(f: Facts, group: Group, fields: readonly Field[]): string | n
   switch (group) {
     case 'person':
       if (asks('sex')) return f.sex ? `The person is ${withArticle(f.sex)}.` : null;
-      return f.age === 'adult' ? 'The person looks like an adult.' : f.age ? `The person looks ${f.age}.` : null;
+      return f.age === 'adult'
+        ? 'The person looks like an adult.'
+        : f.age
+          ? `The person looks ${f.age}.`
+          : null;
     case 'hair':
       if (asks('hairLength') && asks('hairColour')) return `The person has ${hairPhrase(f)}.`;
       return asks('hairLength') ? `The hair is ${f.hairLength}.` : `The hair is ${f.hairColour}.`;
     case 'top':
       if (asks('sleeves') && fields.length === 1) return `The sleeves are ${f.sleeves}.`;
       if (asks('topColour') && !asks('topType')) return `The upper-body clothing is ${f.topColour}.`;
-      if (asks('topType') && !asks('topColour')) return `The person is wearing ${withArticle(f.topType as string)}.`;
+      if (asks('topType') && !asks('topColour'))
+        return `The person is wearing ${withArticle(f.topType as string)}.`;
       return `The person is wearing ${withArticle(topPhrase(f) as string)}.`;
     case 'bottom':
       if (asks('bottomLength') && fields.length === 1) return `The lower-body garment is ${f.bottomLength}.`;
       if (asks('bottomColour') && !asks('bottomType')) return `The lower-body clothing is ${f.bottomColour}.`;
-      if (asks('bottomType') && !asks('bottomColour')) return `The person is wearing ${withArticle(f.bottomType as string)}.`;
+      if (asks('bottomType') && !asks('bottomColour'))
+        return `The person is wearing ${withArticle(f.bottomType as string)}.`;
       return `The person is wearing ${withArticle(bottomPhrase(f) as string)}.`;
     case 'shoes':
       return `The shoes are ${f.shoesColour}.`;
     case 'bag':
       if (f.bag === 'no') return 'The person is not carrying a bag.';
       if (asks('bagColour') && fields.length === 1) return f.bagColour ? `The bag is ${f.bagColour}.` : null;
-      if (asks('bagType') && fields.length === 1) return f.bagType ? `The bag is ${withArticle(f.bagType)}.` : null;
+      if (asks('bagType') && fields.length === 1)
+        return f.bagType ? `The bag is ${withArticle(f.bagType)}.` : null;
       return `The person is carrying ${withArticle(bagPhrase(f) as string)}.`;
     case 'hat':
       if (f.hat === 'no') return 'The person is not wearing a hat.';
@@ -278,14 +339,26 @@ function bareValue(f: Facts, fields: readonly Field[]): string | null {
   return null;
 }
 
-function whAnswer(intent: Extract<Intent, { kind: 'wh' }>, truth: Facts, rng: Rng, noise: NoiseOptions, bare: boolean): OracleAnswer {
+function whAnswer(
+  intent: Extract<Intent, { kind: 'wh' }>,
+  truth: Facts,
+  rng: Rng,
+  noise: NoiseOptions,
+  bare: boolean,
+): OracleAnswer {
   const f = { ...truth };
   const noisy = rng.chance(noise.wrongRate) && corrupt(f, intent.fields, rng);
   const said = bare ? bareValue(f, intent.fields) : statement(f, intent.group, intent.fields);
   return { kind: 'attribute', content: said ?? CANNOT_TELL, noisy: said !== null && noisy };
 }
 
-function yesNoAnswer(intent: Extract<Intent, { kind: 'yesno' }>, truth: Facts, rng: Rng, noise: NoiseOptions, bare: boolean): OracleAnswer {
+function yesNoAnswer(
+  intent: Extract<Intent, { kind: 'yesno' }>,
+  truth: Facts,
+  rng: Rng,
+  noise: NoiseOptions,
+  bare: boolean,
+): OracleAnswer {
   const verdict = verdictOf(intent.claims, truth);
   if (verdict === 'unknown') return { kind: 'yesno', content: CANNOT_TELL, noisy: false };
   const f = { ...truth };
@@ -311,9 +384,15 @@ function yesNoAnswer(intent: Extract<Intent, { kind: 'yesno' }>, truth: Facts, r
   const about = yes ? intent.claims[0] : intent.claims.find((cl) => check(cl, f) === 'no');
   const group = about ? GROUP_OF[about.field] : intent.group;
   // The whole group ("a red t-shirt", not just "red"), except for the person: the sex or the age asked.
-  const detail = group ? statement(f, group, group === 'person' && about ? [about.field] : GROUPS[group]) : null;
+  const detail = group
+    ? statement(f, group, group === 'person' && about ? [about.field] : GROUPS[group])
+    : null;
   const lead = yes ? 'Yes' : 'No';
-  return { kind: 'yesno', content: detail ? `${lead}, ${detail.charAt(0).toLowerCase()}${detail.slice(1)}` : `${lead}.`, noisy: wrong };
+  return {
+    kind: 'yesno',
+    content: detail ? `${lead}, ${detail.charAt(0).toLowerCase()}${detail.slice(1)}` : `${lead}.`,
+    noisy: wrong,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -334,11 +413,15 @@ function hallucinate(f: Facts, sub: Facts, rng: Rng): boolean {
   const options: (() => void)[] = [];
   if (f.glasses !== 'yes') options.push(() => setFact(sub, 'glasses', 'yes'));
   if (f.hat === 'no') options.push(() => setFact(sub, 'hatColour', rng.pick(DOMAINS.hatColour)));
-  if (f.bag === 'no') options.push(() => {
-    setFact(sub, 'bagType', rng.pick(DOMAINS.bagType));
-    setFact(sub, 'bagColour', rng.pick(DOMAINS.bagColour));
-  });
-  if (f.shoesColour) options.push(() => setFact(sub, 'shoesColour', rng.pick(DOMAINS.shoesColour.filter((c) => c !== f.shoesColour))));
+  if (f.bag === 'no')
+    options.push(() => {
+      setFact(sub, 'bagType', rng.pick(DOMAINS.bagType));
+      setFact(sub, 'bagColour', rng.pick(DOMAINS.bagColour));
+    });
+  if (f.shoesColour)
+    options.push(() =>
+      setFact(sub, 'shoesColour', rng.pick(DOMAINS.shoesColour.filter((c) => c !== f.shoesColour))),
+    );
   if (options.length === 0) return false;
   rng.pick(options)();
   return true;
@@ -353,7 +436,11 @@ function caption(p: Percept, rng: Rng, noise: NoiseOptions): OracleAnswer {
     for (const x of fields) if (f[x] !== undefined) sub[x] = f[x];
   };
   copy(['sex', 'topColour', 'topType']);
-  const present = CAPTION_EXTRAS.filter((fields) => fields.some((x) => f[x] !== undefined) && !(PRESENCE.includes(fields[0] as Field) && f[fields[0] as Field] !== 'yes'));
+  const present = CAPTION_EXTRAS.filter(
+    (fields) =>
+      fields.some((x) => f[x] !== undefined) &&
+      !(PRESENCE.includes(fields[0] as Field) && f[fields[0] as Field] !== 'yes'),
+  );
   if (present.length > 0 && pickRng.next() < 0.8) copy(pickRng.pick(present));
   const noisy = rng.chance(noise.hallucinationRate) && hallucinate(f, sub, rng);
   return { kind: 'describe', content: captionOf(sub), noisy };
@@ -364,18 +451,28 @@ function caption(p: Percept, rng: Rng, noise: NoiseOptions): OracleAnswer {
 
 /** The labelled description in a prompt ("Query: …", "Caption: …", "Description: …"), if any. */
 function labelledBase(text: string): { text: string; at: number } | null {
-  const m = /(?:^|\n|[.:]\s|\b(?:this|following|the)\s)\s*(?:original\s+|initial\s+|user(?:'s)?\s+)?(?:query|caption|description|text)\s*[:：]\s*["“]?([^\n"”]+)/i.exec(text);
+  const m =
+    /(?:^|\n|[.:]\s|\b(?:this|following|the)\s)\s*(?:original\s+|initial\s+|user(?:'s)?\s+)?(?:query|caption|description|text)\s*[:：]\s*["“]?([^\n"”]+)/i.exec(
+      text,
+    );
   if (!m) return null;
   return { text: (m[1] as string).trim(), at: m.index + m[0].length - (m[1] as string).length };
 }
 
-const UNHELPFUL = /\b(?:cannot|can't|can not|unable to) (?:tell|determine|see|say)\b|\bnot (?:visible|clear|possible to tell)\b|\bunclear\b|\bunknown\b/i;
+const UNHELPFUL =
+  /\b(?:cannot|can't|can not|unable to) (?:tell|determine|see|say)\b|\bnot (?:visible|clear|possible to tell)\b|\bunclear\b|\bunknown\b/i;
 
 /** Facts stated by a prompt's sentences, pairing each question with the answer after it. */
 function factsOfDialogue(text: string, skip: { from: number; to: number } | null): Facts {
   const facts: Facts = {};
   const body = skip ? `${text.slice(0, skip.from)}\n${text.slice(skip.to)}` : text;
-  const segments = body.split(/(?<=[.?!])\s+|\n+/).map((s) => s.replace(/^\s*(?:[-*•]|\d+[.)])?\s*(?:(?:q|a|question|answer|response)\s*\d*\s*[:：])?\s*/i, '').trim());
+  const segments = body
+    .split(/(?<=[.?!])\s+|\n+/)
+    .map((s) =>
+      s
+        .replace(/^\s*(?:[-*•]|\d+[.)])?\s*(?:(?:q|a|question|answer|response)\s*\d*\s*[:：])?\s*/i, '')
+        .trim(),
+    );
   let pending: Intent | null = null;
   for (const seg of segments) {
     if (seg === '') continue;
@@ -393,7 +490,8 @@ function factsOfDialogue(text: string, skip: { from: number; to: number } | null
       if (yn === 'yes') claims.unshift(...pending.claims);
       if (yn === 'no') {
         for (const cl of pending.claims) {
-          if (PRESENCE.includes(cl.field) && !cl.negated) claims.unshift({ field: cl.field, value: cl.value === 'yes' ? 'no' : 'yes' });
+          if (PRESENCE.includes(cl.field) && !cl.negated)
+            claims.unshift({ field: cl.field, value: cl.value === 'yes' ? 'no' : 'yes' });
           else if (!cl.negated) claims.unshift({ ...cl, negated: true });
         }
       }
@@ -415,7 +513,8 @@ function factsOfDialogue(text: string, skip: { from: number; to: number } | null
 /** MTG's reconstructor: one caption stating everything the caption and the kept answers said. */
 function reconstruct(conversation: string): string {
   const facts = factsOfDialogue(conversation, null);
-  if (Object.keys(facts).length === 0) return 'There is no description to rephrase: send the caption and the answers with the instruction.';
+  if (Object.keys(facts).length === 0)
+    return 'There is no description to rephrase: send the caption and the answers with the instruction.';
   return captionOf(positive(facts));
 }
 
@@ -439,7 +538,9 @@ function aggregate(conversation: string): string {
   const told = factsOfDialogue(conversation, { from: base.at, to: base.at + base.text.length });
   const merged: Facts = positive({ ...told });
   applyClaims(merged, parseClaims(query), setFact);
-  const added = (Object.keys(GROUPS) as Group[]).filter((g) => GROUPS[g].some((x: Field) => merged[x] !== undefined && own[x] === undefined && !(x === 'sex')));
+  const added = (Object.keys(GROUPS) as Group[]).filter((g) =>
+    GROUPS[g].some((x: Field) => merged[x] !== undefined && own[x] === undefined && !(x === 'sex')),
+  );
   const extra = clausesFor(merged, added);
   const q = capitalise(/[.!?]$/.test(query) ? query : `${query}.`);
   return extra ? `${q} ${extra}` : q;

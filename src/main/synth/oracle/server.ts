@@ -106,13 +106,15 @@ class HttpError extends Error {
 
 function rate(name: string, v: number | undefined): number {
   const r = v ?? 0;
-  if (!(r >= 0 && r <= 1)) throw new AppError('bad_request', `${name} must be a share from 0 to 1, got ${String(v)}.`);
+  if (!(r >= 0 && r <= 1))
+    throw new AppError('bad_request', `${name} must be a share from 0 to 1, got ${String(v)}.`);
   return r;
 }
 
 /** ~4 characters a token, as OpenAI's rule of thumb; an image costs what Qwen2-VL would charge (28 px patches). */
 const textTokens = (s: string): number => Math.ceil(s.length / 4);
-const imageTokens = (p: Percept | null): number => (p ? Math.ceil(p.width / 28) * Math.ceil(p.height / 28) + 2 : 256);
+const imageTokens = (p: Percept | null): number =>
+  p ? Math.ceil(p.width / 28) * Math.ceil(p.height / 28) + 2 : 256;
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -121,7 +123,9 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new HttpError(413, `The request body is over ${MAX_BODY / 1024 / 1024} MB; send smaller images.`));
+        reject(
+          new HttpError(413, `The request body is over ${MAX_BODY / 1024 / 1024} MB; send smaller images.`),
+        );
         req.destroy();
         return;
       }
@@ -138,10 +142,17 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function startOracle(opts: OracleOptions = {}): Promise<OracleServer> {
   const host = opts.host ?? '127.0.0.1';
   if (!LOOPBACK.has(host)) {
-    throw new AppError('bad_request', `The oracle listens on loopback only (127.0.0.1, ::1 or localhost), not "${host}". It is a test double, not a service.`);
+    throw new AppError(
+      'bad_request',
+      `The oracle listens on loopback only (127.0.0.1, ::1 or localhost), not "${host}". It is a test double, not a service.`,
+    );
   }
   const seed = opts.seed ?? 1;
-  const noise = { seed, wrongRate: rate('wrongRate', opts.wrongRate), hallucinationRate: rate('hallucinationRate', opts.hallucinationRate) };
+  const noise = {
+    seed,
+    wrongRate: rate('wrongRate', opts.wrongRate),
+    hallucinationRate: rate('hallucinationRate', opts.hallucinationRate),
+  };
   const f = opts.faults ?? {};
   const faults = {
     rate429: rate('faults.rate429', f.rate429),
@@ -175,19 +186,38 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
   };
   let served = 0;
 
-  const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  const sendJson = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void => {
     const payload = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(payload),
+      ...headers,
+    });
     res.end(payload);
   };
   const sendError = (res: ServerResponse, e: HttpError, headers: Record<string, string> = {}): void => {
     if (e.status < 500) stats.refused[e.status] = (stats.refused[e.status] ?? 0) + 1;
-    sendJson(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: e.code } }, headers);
+    sendJson(
+      res,
+      e.status,
+      { error: { message: e.message, type: e.type, param: e.param, code: e.code } },
+      headers,
+    );
   };
 
   const modelList = (): unknown => ({
     object: 'list',
-    data: Object.values(ORACLE_MODELS).map((id) => ({ id, object: 'model', created: 0, owned_by: 'ctgi-oracle' })),
+    data: Object.values(ORACLE_MODELS).map((id) => ({
+      id,
+      object: 'model',
+      created: 0,
+      owned_by: 'ctgi-oracle',
+    })),
   });
 
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -201,12 +231,31 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     const hit = (r: number): boolean => u < (edge += r);
     if (hit(faults.rate429)) {
       stats.faults.rate429++;
-      sendJson(res, 429, { error: { message: 'Rate limit reached for oracle-vl; please retry after the indicated time.', type: 'requests', param: null, code: 'rate_limit_exceeded' } }, { 'retry-after': String(retryAfterS) });
+      sendJson(
+        res,
+        429,
+        {
+          error: {
+            message: 'Rate limit reached for oracle-vl; please retry after the indicated time.',
+            type: 'requests',
+            param: null,
+            code: 'rate_limit_exceeded',
+          },
+        },
+        { 'retry-after': String(retryAfterS) },
+      );
       return;
     }
     if (hit(faults.rate500)) {
       stats.faults.rate500++;
-      sendJson(res, 500, { error: { message: 'The oracle had an internal error (injected fault); retry the request.', type: 'server_error', param: null, code: null } });
+      sendJson(res, 500, {
+        error: {
+          message: 'The oracle had an internal error (injected fault); retry the request.',
+          type: 'server_error',
+          param: null,
+          code: null,
+        },
+      });
       return;
     }
     if (hit(faults.timeout)) {
@@ -224,15 +273,42 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     } catch {
       throw new HttpError(400, 'The request body is not valid JSON.');
     }
-    if (typeof body !== 'object' || body === null) throw new HttpError(400, 'The request body must be a JSON object with "model" and "messages".');
+    if (typeof body !== 'object' || body === null)
+      throw new HttpError(400, 'The request body must be a JSON object with "model" and "messages".');
     const model = body.model;
-    if (typeof model !== 'string') throw new HttpError(400, '"model" is required (oracle-vl or oracle-text).', 'invalid_request_error', null, 'model');
+    if (typeof model !== 'string')
+      throw new HttpError(
+        400,
+        '"model" is required (oracle-vl or oracle-text).',
+        'invalid_request_error',
+        null,
+        'model',
+      );
     if (model !== ORACLE_MODELS.vision && model !== ORACLE_MODELS.text) {
-      throw new HttpError(404, `The model \`${model}\` does not exist. This server has ${ORACLE_MODELS.vision} (images and text) and ${ORACLE_MODELS.text} (text only).`, 'invalid_request_error', 'model_not_found', 'model');
+      throw new HttpError(
+        404,
+        `The model \`${model}\` does not exist. This server has ${ORACLE_MODELS.vision} (images and text) and ${ORACLE_MODELS.text} (text only).`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      );
     }
-    if (body.stream === true) throw new HttpError(400, 'Streaming is not supported by the oracle; send "stream": false.', 'invalid_request_error', null, 'stream');
+    if (body.stream === true)
+      throw new HttpError(
+        400,
+        'Streaming is not supported by the oracle; send "stream": false.',
+        'invalid_request_error',
+        null,
+        'stream',
+      );
     if (!Array.isArray(body.messages) || body.messages.length === 0) {
-      throw new HttpError(400, '"messages" must be a non-empty array of {role, content}.', 'invalid_request_error', null, 'messages');
+      throw new HttpError(
+        400,
+        '"messages" must be a non-empty array of {role, content}.',
+        'invalid_request_error',
+        null,
+        'messages',
+      );
     }
     const texts: string[] = [];
     const images: string[] = [];
@@ -241,18 +317,42 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     body.messages.forEach((m: unknown, i: number) => {
       const msg = m as { role?: unknown; content?: unknown };
       if (typeof msg !== 'object' || msg === null || typeof msg.role !== 'string') {
-        throw new HttpError(400, `messages[${i}] must be an object with a "role" and "content".`, 'invalid_request_error', null, `messages.[${i}]`);
+        throw new HttpError(
+          400,
+          `messages[${i}] must be an object with a "role" and "content".`,
+          'invalid_request_error',
+          null,
+          `messages.[${i}]`,
+        );
       }
-      const parts: ContentPart[] = typeof msg.content === 'string' ? [{ type: 'text', text: msg.content }] : Array.isArray(msg.content) ? (msg.content as ContentPart[]) : [];
+      const parts: ContentPart[] =
+        typeof msg.content === 'string'
+          ? [{ type: 'text', text: msg.content }]
+          : Array.isArray(msg.content)
+            ? (msg.content as ContentPart[])
+            : [];
       const own: string[] = [];
       parts.forEach((p, j) => {
         if (p?.type === 'text' && typeof p.text === 'string') own.push(p.text);
         else if (p?.type === 'image_url') {
           if (model === ORACLE_MODELS.text) {
-            throw new HttpError(400, `Invalid content type. image_url is only supported by certain models: ${ORACLE_MODELS.text} is text-only; use ${ORACLE_MODELS.vision} for images.`, 'invalid_request_error', null, `messages.[${i}].content.[${j}].type`);
+            throw new HttpError(
+              400,
+              `Invalid content type. image_url is only supported by certain models: ${ORACLE_MODELS.text} is text-only; use ${ORACLE_MODELS.vision} for images.`,
+              'invalid_request_error',
+              null,
+              `messages.[${i}].content.[${j}].type`,
+            );
           }
           const url = typeof p.image_url === 'string' ? p.image_url : p.image_url?.url;
-          if (typeof url !== 'string') throw new HttpError(400, `messages[${i}].content[${j}].image_url.url is missing.`, 'invalid_request_error', null, `messages.[${i}].content.[${j}]`);
+          if (typeof url !== 'string')
+            throw new HttpError(
+              400,
+              `messages[${i}].content[${j}].image_url.url is missing.`,
+              'invalid_request_error',
+              null,
+              `messages.[${i}].content.[${j}]`,
+            );
           images.push(url);
         }
       });
@@ -267,7 +367,8 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
       try {
         percept = await perception.see(images[0] as string);
       } catch (err) {
-        if (err instanceof AppError) throw new HttpError(400, err.message, 'invalid_request_error', null, 'image_url');
+        if (err instanceof AppError)
+          throw new HttpError(400, err.message, 'invalid_request_error', null, 'image_url');
         throw err;
       }
       promptTokens += imageTokens(percept) + (images.length - 1) * imageTokens(null);
@@ -275,7 +376,12 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     const answer = respond({ question, conversation: texts.join('\n'), percept }, noise);
     let content = answer.content;
     let finish = 'stop';
-    const maxTokens = typeof body.max_completion_tokens === 'number' ? body.max_completion_tokens : typeof body.max_tokens === 'number' ? body.max_tokens : null;
+    const maxTokens =
+      typeof body.max_completion_tokens === 'number'
+        ? body.max_completion_tokens
+        : typeof body.max_tokens === 'number'
+          ? body.max_tokens
+          : null;
     if (maxTokens !== null && maxTokens > 0 && textTokens(content) > maxTokens) {
       content = content.slice(0, maxTokens * 4).replace(/\s+\S*$/, '') || content.slice(0, maxTokens * 4);
       finish = 'length';
@@ -291,8 +397,14 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
       created: Math.floor(Date.now() / 1000),
       model,
       system_fingerprint: `oracle-${String(seed)}`,
-      choices: empty ? [] : [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: finish }],
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      choices: empty
+        ? []
+        : [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: finish }],
+      usage: {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      },
     };
     if (empty) stats.faults.empty++;
     if (malformed) {
@@ -310,7 +422,12 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     void (async () => {
       if (apiKey !== null && req.headers.authorization !== `Bearer ${apiKey}`) {
         // Like OpenAI, but without echoing what was sent: a test double should not teach leaking keys.
-        throw new HttpError(401, 'Incorrect API key provided. Pass the key the oracle was started with (--api-key) as a Bearer token.', 'invalid_request_error', 'invalid_api_key');
+        throw new HttpError(
+          401,
+          'Incorrect API key provided. Pass the key the oracle was started with (--api-key) as a Bearer token.',
+          'invalid_request_error',
+          'invalid_api_key',
+        );
       }
       if (req.method === 'GET' && url === '/v1/models') {
         stats.modelListRequests++;
@@ -320,7 +437,13 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
       const one = /^\/v1\/models\/(.+)$/.exec(url);
       if (req.method === 'GET' && one) {
         const id = decodeURIComponent(one[1] as string);
-        if (!Object.values(ORACLE_MODELS).includes(id as never)) throw new HttpError(404, `The model \`${id}\` does not exist.`, 'invalid_request_error', 'model_not_found');
+        if (!Object.values(ORACLE_MODELS).includes(id as never))
+          throw new HttpError(
+            404,
+            `The model \`${id}\` does not exist.`,
+            'invalid_request_error',
+            'model_not_found',
+          );
         sendJson(res, 200, { id, object: 'model', created: 0, owned_by: 'ctgi-oracle' });
         return;
       }
@@ -339,18 +462,38 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
         }
         return;
       }
-      throw new HttpError(404, `Unknown path ${req.method ?? ''} ${url}. The oracle serves GET /v1/models, POST /v1/chat/completions and GET /v1/oracle/stats.`, 'invalid_request_error', 'not_found');
+      throw new HttpError(
+        404,
+        `Unknown path ${req.method ?? ''} ${url}. The oracle serves GET /v1/models, POST /v1/chat/completions and GET /v1/oracle/stats.`,
+        'invalid_request_error',
+        'not_found',
+      );
     })().catch((err: unknown) => {
       if (res.headersSent || res.destroyed) return;
       if (err instanceof HttpError) sendError(res, err);
-      else sendError(res, new HttpError(500, `The oracle failed: ${err instanceof Error ? err.message : String(err)}`, 'server_error'));
+      else
+        sendError(
+          res,
+          new HttpError(
+            500,
+            `The oracle failed: ${err instanceof Error ? err.message : String(err)}`,
+            'server_error',
+          ),
+        );
     });
   });
   server.keepAliveTimeout = 30_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new AppError('conflict', `Port ${opts.port ?? 0} is in use; pick another --port (or 0 for any free port).`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new AppError(
+              'conflict',
+              `Port ${opts.port ?? 0} is in use; pick another --port (or 0 for any free port).`,
+            )
+          : err,
+      ),
     );
     server.listen(opts.port ?? 0, host, () => resolve());
   });
@@ -361,7 +504,13 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     port,
     host,
     world: world ? { dir: world.dir, identities: world.identities } : null,
-    stats: () => ({ ...stats, byKind: { ...stats.byKind }, faults: { ...stats.faults }, refused: { ...stats.refused }, perception: { ...perception.stats } }),
+    stats: () => ({
+      ...stats,
+      byKind: { ...stats.byKind },
+      faults: { ...stats.faults },
+      refused: { ...stats.refused },
+      perception: { ...perception.stats },
+    }),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -70,7 +70,9 @@ const dot = (a: Float32Array, b: Float32Array): number => {
 
 export async function evaluateRetrieval(opts: EvaluateOptions): Promise<Evaluation> {
   const split = opts.split ?? 'test';
-  const truth = JSON.parse(await readFile(path.join(opts.worldDir, WORLD_FILES.attributes), 'utf8')) as GroundTruth;
+  const truth = JSON.parse(
+    await readFile(path.join(opts.worldDir, WORLD_FILES.attributes), 'utf8'),
+  ) as GroundTruth;
   const rstp = JSON.parse(await readFile(path.join(opts.worldDir, WORLD_FILES.rstpreid), 'utf8')) as {
     img_path: string;
     captions: string[];
@@ -78,7 +80,10 @@ export async function evaluateRetrieval(opts: EvaluateOptions): Promise<Evaluati
   const captionsOf = new Map(rstp.map((r) => [r.img_path, r.captions]));
   const gallery = truth.images.filter((img) => img.split === split);
   if (gallery.length === 0) {
-    throw new AppError('bad_request', `The world in ${opts.worldDir} has no ${split} images; generate more identities.`);
+    throw new AppError(
+      'bad_request',
+      `The world in ${opts.worldDir} has no ${split} images; generate more identities.`,
+    );
   }
 
   const folder = await loadModelFolder(opts.modelDir, { providers: opts.providers ?? 'cpu' });
@@ -92,9 +97,12 @@ export async function evaluateRetrieval(opts: EvaluateOptions): Promise<Evaluati
   });
   try {
     enc.bind({ vision: folder.vision, text: folder.text });
-    const images = await enc.embedImages(gallery.map((img) => path.join(opts.worldDir, truth.imageRoot, img.file)));
+    const images = await enc.embedImages(
+      gallery.map((img) => path.join(opts.worldDir, truth.imageRoot, img.file)),
+    );
     const failed = images.errors.findIndex((e) => e !== null);
-    if (failed >= 0) throw new AppError('internal', `Could not embed ${gallery[failed]!.file}: ${images.errors[failed]}`);
+    if (failed >= 0)
+      throw new AppError('internal', `Could not embed ${gallery[failed]!.file}: ${images.errors[failed]}`);
     const imageVectors = images.vectors as Float32Array[];
     const galleryPids = gallery.map((img) => img.personId);
 
@@ -102,14 +110,22 @@ export async function evaluateRetrieval(opts: EvaluateOptions): Promise<Evaluati
     for (const set of opts.sets ?? QUERY_SETS) {
       const queries: { text: string; pid: number }[] =
         set === 'full captions'
-          ? gallery.flatMap((img) => (captionsOf.get(img.file) ?? []).map((text) => ({ text, pid: img.personId })))
+          ? gallery.flatMap((img) =>
+              (captionsOf.get(img.file) ?? []).map((text) => ({ text, pid: img.personId })),
+            )
           : gallery.map((img) => ({ text: attributeQuery(set, img.attributes), pid: img.personId }));
       const ids = new Int32Array(queries.length * context);
       queries.forEach((q, i) => ids.set(tokenizer.encode(q.text, { context }), i * context));
       const textVectors = await enc.embedTokens(ids, queries.length, context);
       const sim = new Float32Array(queries.length * gallery.length);
-      textVectors.forEach((t, i) => imageVectors.forEach((v, j) => (sim[i * gallery.length + j] = dot(t, v))));
-      const m = retrievalMetrics(sim, queries.map((q) => q.pid), galleryPids);
+      textVectors.forEach((t, i) =>
+        imageVectors.forEach((v, j) => (sim[i * gallery.length + j] = dot(t, v))),
+      );
+      const m = retrievalMetrics(
+        sim,
+        queries.map((q) => q.pid),
+        galleryPids,
+      );
       rows.push({
         set,
         example: queries[0]?.text ?? '',

@@ -34,7 +34,8 @@ export function featureName(i: number): string {
  * + − × ÷ and sqrt are used, which IEEE 754 fixes exactly, so the bytes are the same on every machine.
  */
 export function projectionMatrix(dim: number = TOY_EMBEDDING_DIM): Float32Array {
-  if (dim < FEATURES) throw new RangeError(`The toy CLIP needs at least ${FEATURES} embedding dimensions, got ${dim}.`);
+  if (dim < FEATURES)
+    throw new RangeError(`The toy CLIP needs at least ${FEATURES} embedding dimensions, got ${dim}.`);
   const rng = createRng(deriveSeed('toy-clip', 'projection', dim));
   const rows: Float64Array[] = [];
   for (let i = 0; i < FEATURES; i++) {

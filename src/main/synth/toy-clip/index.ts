@@ -2,5 +2,12 @@
 // attributes (DESIGN.md "The synthetic world"). See features.ts for the shared feature space.
 export * from './features';
 export * from './folder';
-export { buildToyTextModel, positionalTable, POSITION_SCALE, TOKEN_CHANNELS, tokenMeanings, type TokenMeaning } from './text';
+export {
+  buildToyTextModel,
+  positionalTable,
+  POSITION_SCALE,
+  TOKEN_CHANNELS,
+  tokenMeanings,
+  type TokenMeaning,
+} from './text';
 export { AREAS, areaMasks, buildToyVisionModel, COLOUR_TEMPERATURE, TOY_IMAGE_SIZE } from './vision';

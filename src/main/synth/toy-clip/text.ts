@@ -54,7 +54,12 @@ const REGION_SYNONYMS: Record<string, RegionName> = {
   shoulder: 'bag',
   purse: 'bag',
 };
-const BAG_TYPE_WORDS: Record<string, ToyBagType> = { backpack: 'backpack', shoulder: 'shoulder bag', handbag: 'handbag', purse: 'handbag' };
+const BAG_TYPE_WORDS: Record<string, ToyBagType> = {
+  backpack: 'backpack',
+  shoulder: 'shoulder bag',
+  handbag: 'handbag',
+  purse: 'handbag',
+};
 
 export interface TokenMeaning {
   colours: ColourName[];
@@ -131,8 +136,16 @@ export function buildToyTextModel(opts: ToyTextOptions = {}): Uint8Array {
 
   // Shaped and named as in a CLIP export, so pes.ts finds and stretches it.
   g.floats('text_model.embeddings.position_embedding.weight', positionalTable(L), [L, TOKEN_CHANNELS]);
-  g.ints('text_model.embeddings.position_ids', Array.from({ length: L }, (_, i) => i), [1, L]);
-  g.op('Gather', ['text_model.embeddings.position_embedding.weight', 'text_model.embeddings.position_ids'], 'position_channels'); // [1,L,CH]
+  g.ints(
+    'text_model.embeddings.position_ids',
+    Array.from({ length: L }, (_, i) => i),
+    [1, L],
+  );
+  g.op(
+    'Gather',
+    ['text_model.embeddings.position_embedding.weight', 'text_model.embeddings.position_ids'],
+    'position_channels',
+  ); // [1,L,CH]
   g.op('Add', ['token_channels', 'position_channels'], 'channels');
   g.op('Transpose', ['channels'], 'channels_by_time', { perm: [0, 2, 1] }); // [B,CH,L]
 
@@ -154,7 +167,10 @@ export function buildToyTextModel(opts: ToyTextOptions = {}): Uint8Array {
   }
   g.floats('binding_kernel', kernel, [FEATURES, TOKEN_CHANNELS, 2]);
   g.floats('binding_bias', bias, [FEATURES]);
-  g.op('Conv', ['channels_by_time', 'binding_kernel', 'binding_bias'], 'binding', { kernel_shape: [2], pads: [0, 1] }); // [B,F,L]
+  g.op('Conv', ['channels_by_time', 'binding_kernel', 'binding_bias'], 'binding', {
+    kernel_shape: [2],
+    pads: [0, 1],
+  }); // [B,F,L]
   g.op('Relu', ['binding'], 'binding_fired');
   g.op('ReduceMax', ['binding_fired'], 'features', { axes: [2], keepdims: 0 }); // [B,F]
   g.floats('projection', projectionMatrix(D), [FEATURES, D]);
@@ -165,7 +181,10 @@ export function buildToyTextModel(opts: ToyTextOptions = {}): Uint8Array {
     nodes: g.nodes,
     initializers: g.initializers,
     inputs: [valueInfo('input_ids', 'INT64', ['batch', L])],
-    outputs: [valueInfo('text_embeds', 'FLOAT', ['batch', D]), valueInfo('features', 'FLOAT', ['batch', FEATURES])],
+    outputs: [
+      valueInfo('text_embeds', 'FLOAT', ['batch', D]),
+      valueInfo('features', 'FLOAT', ['batch', FEATURES]),
+    ],
   });
   return encodeModel(model(gr, { producerName: 'ctgi-studio toy-clip', metadata: { 'ctgi.toy': 'text' } }));
 }

@@ -20,7 +20,14 @@ import {
   LAYOUT,
   type Rect,
 } from '../layout';
-import { FEATURES, PAIR_FEATURES, projectionMatrix, TOY_COLOURS, TOY_EMBEDDING_DIM, TOY_REGIONS } from './features';
+import {
+  FEATURES,
+  PAIR_FEATURES,
+  projectionMatrix,
+  TOY_COLOURS,
+  TOY_EMBEDDING_DIM,
+  TOY_REGIONS,
+} from './features';
 import { GraphWriter } from './graph';
 
 export const TOY_IMAGE_SIZE = [384, 128] as const;
@@ -40,7 +47,10 @@ export const AREAS: readonly { name: string; rects: readonly Rect[] }[] = [
   ...TOY_REGIONS.map((r) => ({ name: r, rects: LAYOUT[r].core })),
   { name: 'background', rects: BACKGROUND_REFERENCE },
   ...(['high', 'middle', 'low'] as const).map((p) => ({ name: `probe-${p}`, rects: BAG_PROBES[p] })),
-  ...(['high', 'middle', 'low'] as const).map((p) => ({ name: `probe-${p}-background`, rects: BAG_PROBE_BACKGROUND[p] })),
+  ...(['high', 'middle', 'low'] as const).map((p) => ({
+    name: `probe-${p}-background`,
+    rects: BAG_PROBE_BACKGROUND[p],
+  })),
 ];
 const BAG_AREA = TOY_REGIONS.indexOf('bag');
 const BACKGROUND_AREA = TOY_REGIONS.length;
@@ -52,7 +62,10 @@ const PROBE_BACKGROUNDS_AREA = PROBES_AREA + 3;
  * (its pixel set is their product, exactly as layout.corePixels picks pixel centres), and W[k,a] = 1/n_a
  * adds the rectangles of area a and divides by its pixel count.
  */
-export function areaMasks(height: number, width: number): { cols: Float32Array; rows: Float32Array; combine: Float32Array; rects: number } {
+export function areaMasks(
+  height: number,
+  width: number,
+): { cols: Float32Array; rows: Float32Array; combine: Float32Array; rects: number } {
   const all = AREAS.flatMap((a, ai) => a.rects.map((r) => ({ r, ai })));
   const K = all.length;
   const cols = new Float32Array(width * K);
@@ -86,8 +99,16 @@ export function buildToyVisionModel(opts: ToyVisionOptions = {}): Uint8Array {
   const g = new GraphWriter();
 
   // (x·std + mean)·255 undoes preprocess.writeNormalised.
-  g.floats('rgb_scale', CLIP_STD.map((s) => s * 255), [1, 3, 1, 1]);
-  g.floats('rgb_shift', CLIP_MEAN.map((m) => m * 255), [1, 3, 1, 1]);
+  g.floats(
+    'rgb_scale',
+    CLIP_STD.map((s) => s * 255),
+    [1, 3, 1, 1],
+  );
+  g.floats(
+    'rgb_shift',
+    CLIP_MEAN.map((m) => m * 255),
+    [1, 3, 1, 1],
+  );
   g.op('Mul', ['pixel_values', 'rgb_scale'], 'rgb_scaled');
   g.op('Add', ['rgb_scaled', 'rgb_shift'], 'rgb');
 
@@ -117,8 +138,16 @@ export function buildToyVisionModel(opts: ToyVisionOptions = {}): Uint8Array {
 
   // Soft nearest colour: logits = −|m − p|²/T = (2 m·p − |m|² − |p|²)/T.
   const palette = TOY_COLOURS.map((c) => COLOURS[c]);
-  g.floats('palette_t', ([0, 1, 2] as const).flatMap((ch) => palette.map((p) => p[ch])), [3, C]);
-  g.floats('palette_sq_over_t', palette.map((p) => (p[0] ** 2 + p[1] ** 2 + p[2] ** 2) / COLOUR_TEMPERATURE), [C]);
+  g.floats(
+    'palette_t',
+    ([0, 1, 2] as const).flatMap((ch) => palette.map((p) => p[ch])),
+    [3, C],
+  );
+  g.floats(
+    'palette_sq_over_t',
+    palette.map((p) => (p[0] ** 2 + p[1] ** 2 + p[2] ** 2) / COLOUR_TEMPERATURE),
+    [C],
+  );
   g.floats('two_over_t', [2 / COLOUR_TEMPERATURE], []);
   g.floats('one_over_t', [1 / COLOUR_TEMPERATURE], []);
   g.op('MatMul', ['region_means', 'palette_t'], 'region_dot_palette'); // [B,R,C]
@@ -159,7 +188,12 @@ export function buildToyVisionModel(opts: ToyVisionOptions = {}): Uint8Array {
   blocks.bag = g.op('Mul', [blocks.bag!, 'bag_present'], 'bag_block');
 
   g.ints('pairs_shape', [-1, PAIR_FEATURES]);
-  g.op('Concat', TOY_REGIONS.map((r) => blocks[r]!), 'pair_blocks', { axis: 1 }); // [B,R,C]
+  g.op(
+    'Concat',
+    TOY_REGIONS.map((r) => blocks[r]!),
+    'pair_blocks',
+    { axis: 1 },
+  ); // [B,R,C]
   g.op('Reshape', ['pair_blocks', 'pairs_shape'], 'pair_features'); // [B,R·C]
 
   // Bag type: a probe shows the bag when it is nearer the bag's colour than the background beside it.
@@ -199,7 +233,10 @@ export function buildToyVisionModel(opts: ToyVisionOptions = {}): Uint8Array {
     nodes: g.nodes,
     initializers: g.initializers,
     inputs: [valueInfo('pixel_values', 'FLOAT', ['batch', 3, H, W])],
-    outputs: [valueInfo('image_embeds', 'FLOAT', ['batch', D]), valueInfo('features', 'FLOAT', ['batch', FEATURES])],
+    outputs: [
+      valueInfo('image_embeds', 'FLOAT', ['batch', D]),
+      valueInfo('features', 'FLOAT', ['batch', FEATURES]),
+    ],
   });
   return encodeModel(model(gr, { producerName: 'ctgi-studio toy-clip', metadata: { 'ctgi.toy': 'vision' } }));
 }

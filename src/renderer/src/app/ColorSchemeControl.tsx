@@ -1,5 +1,12 @@
 import type { MantineColorScheme } from '@mantine/core';
-import { ActionIcon, Center, SegmentedControl, Tooltip, useComputedColorScheme, useMantineColorScheme } from '@mantine/core';
+import {
+  ActionIcon,
+  Center,
+  SegmentedControl,
+  Tooltip,
+  useComputedColorScheme,
+  useMantineColorScheme,
+} from '@mantine/core';
 import { IconDeviceDesktop, IconMoon, IconSun } from '@tabler/icons-react';
 
 // Mantine's colour-scheme manager persists the choice in localStorage ('mantine-color-scheme-value').
@@ -24,7 +31,11 @@ export function ColorSchemeToggle(): React.JSX.Element {
   );
 }
 
-const item = (value: MantineColorScheme, label: string, icon: React.ReactNode): { value: string; label: React.ReactNode } => ({
+const item = (
+  value: MantineColorScheme,
+  label: string,
+  icon: React.ReactNode,
+): { value: string; label: React.ReactNode } => ({
   value,
   label: (
     <Center style={{ gap: 8 }}>

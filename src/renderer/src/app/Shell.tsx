@@ -1,4 +1,15 @@
-import { AppShell, Badge, Burger, Group, Loader, NavLink, Text, ThemeIcon, Tooltip, UnstyledButton } from '@mantine/core';
+import {
+  AppShell,
+  Badge,
+  Burger,
+  Group,
+  Loader,
+  NavLink,
+  Text,
+  ThemeIcon,
+  Tooltip,
+  UnstyledButton,
+} from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import {
   IconChecklist,
@@ -20,11 +31,36 @@ import type { View } from './router';
 import { routeHref, useRoute } from './router';
 
 const NAV: { view: View; label: string; icon: React.ReactNode; hint: string }[] = [
-  { view: 'library', label: 'Library', icon: <IconPhoto size={18} stroke={1.6} />, hint: 'Images and captions' },
-  { view: 'review', label: 'Review', icon: <IconChecklist size={18} stroke={1.6} />, hint: 'Audit generated captions' },
-  { view: 'search', label: 'Search', icon: <IconSearch size={18} stroke={1.6} />, hint: 'Find people by description' },
-  { view: 'jobs', label: 'Jobs', icon: <IconListDetails size={18} stroke={1.6} />, hint: 'Imports and batch work' },
-  { view: 'settings', label: 'Settings', icon: <IconSettings size={18} stroke={1.6} />, hint: 'Theme and workspace' },
+  {
+    view: 'library',
+    label: 'Library',
+    icon: <IconPhoto size={18} stroke={1.6} />,
+    hint: 'Images and captions',
+  },
+  {
+    view: 'review',
+    label: 'Review',
+    icon: <IconChecklist size={18} stroke={1.6} />,
+    hint: 'Audit generated captions',
+  },
+  {
+    view: 'search',
+    label: 'Search',
+    icon: <IconSearch size={18} stroke={1.6} />,
+    hint: 'Find people by description',
+  },
+  {
+    view: 'jobs',
+    label: 'Jobs',
+    icon: <IconListDetails size={18} stroke={1.6} />,
+    hint: 'Imports and batch work',
+  },
+  {
+    view: 'settings',
+    label: 'Settings',
+    icon: <IconSettings size={18} stroke={1.6} />,
+    hint: 'Theme and workspace',
+  },
 ];
 
 function RunningJobs(): React.JSX.Element | null {
@@ -35,7 +71,12 @@ function RunningJobs(): React.JSX.Element | null {
   return (
     <Tooltip label="Open Jobs">
       <UnstyledButton component="a" href={routeHref('jobs')} data-testid="running-jobs">
-        <Badge size="lg" variant="light" leftSection={<Loader size={12} />} styles={{ label: { maxWidth: 220 } }}>
+        <Badge
+          size="lg"
+          variant="light"
+          leftSection={<Loader size={12} />}
+          styles={{ label: { maxWidth: 220 } }}
+        >
           {label}
         </Badge>
       </UnstyledButton>
@@ -70,8 +111,19 @@ export function Shell(): React.JSX.Element {
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
-            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />
-            <ThemeIcon size={30} radius="md" variant="gradient" gradient={{ from: 'indigo', to: 'cyan', deg: 135 }}>
+            <Burger
+              opened={opened}
+              onClick={toggle}
+              hiddenFrom="sm"
+              size="sm"
+              aria-label="Toggle navigation"
+            />
+            <ThemeIcon
+              size={30}
+              radius="md"
+              variant="gradient"
+              gradient={{ from: 'indigo', to: 'cyan', deg: 135 }}
+            >
               <IconScan size={18} />
             </ThemeIcon>
             <Text fw={700} size="lg" style={{ letterSpacing: '-0.01em' }}>

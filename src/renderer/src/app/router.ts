@@ -39,7 +39,9 @@ export function navigate(href: string, opts: { replace?: boolean } = {}): void {
   } else location.hash = href;
 }
 
-export function useRoute(): Route & { setParams: (p: Record<string, string | undefined>, replace?: boolean) => void } {
+export function useRoute(): Route & {
+  setParams: (p: Record<string, string | undefined>, replace?: boolean) => void;
+} {
   const hash = useSyncExternalStore(subscribeHash, getHash);
   const route = parseHash(hash);
   const { view } = route;

@@ -26,7 +26,11 @@ export interface GridHandle {
 }
 
 /** A person crop's thumbnail, letterboxed by the frame around it. */
-export function Thumbnail({ image }: { image: Pick<ImageSummary, 'id' | 'personId' | 'relPath'> }): React.JSX.Element {
+export function Thumbnail({
+  image,
+}: {
+  image: Pick<ImageSummary, 'id' | 'personId' | 'relPath'>;
+}): React.JSX.Element {
   return (
     <img
       src={imageUrl(image.id, 'thumb')}
@@ -92,7 +96,10 @@ export function ThumbnailGrid({
   // change every ~100 ms, so they still load as they come into view).
   useEffect(() => {
     if (total === 0 || !onVisibleRange) return;
-    const timer = setTimeout(() => onVisibleRange(firstRow * columns, (lastRow + 1) * columns), RANGE_SETTLE_MS);
+    const timer = setTimeout(
+      () => onVisibleRange(firstRow * columns, (lastRow + 1) * columns),
+      RANGE_SETTLE_MS,
+    );
     return () => clearTimeout(timer);
   }, [onVisibleRange, firstRow, lastRow, columns, total]);
 

@@ -69,7 +69,10 @@ function httpTransport(): Transport {
       if (res.status === 401) {
         return {
           ok: false,
-          error: { code: 'unauthorized', message: 'The server refused the token. Open the URL that `ctgi serve` printed.' },
+          error: {
+            code: 'unauthorized',
+            message: 'The server refused the token. Open the URL that `ctgi serve` printed.',
+          },
         };
       }
       return (await res.json()) as ApiResult<unknown>;
@@ -101,7 +104,10 @@ export async function invoke<C extends Channel>(channel: C, arg: InvokeArg<C>): 
   return result.value as InvokeResults[C];
 }
 
-export function subscribe<E extends EventName>(event: E, listener: (payload: EventMap[E]) => void): () => void {
+export function subscribe<E extends EventName>(
+  event: E,
+  listener: (payload: EventMap[E]) => void,
+): () => void {
   return transport.on(event, listener);
 }
 

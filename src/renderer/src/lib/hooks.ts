@@ -32,7 +32,11 @@ export function useInvoke<C extends Channel>(
   const request = `${channel}|${key}|${tick}`;
   // The answer remembers which request it answers: `loading` is derived, and the last data stays on
   // screen while a reload runs.
-  const [answer, setAnswer] = useState<{ request: string; data: InvokeResults[C] | undefined; error: string | null }>({
+  const [answer, setAnswer] = useState<{
+    request: string;
+    data: InvokeResults[C] | undefined;
+    error: string | null;
+  }>({
     request: '',
     data: undefined,
     error: null,
@@ -79,7 +83,10 @@ export function useThrottled(fn: () => void, ms: number): () => void {
   useEffect(() => {
     fnRef.current = fn;
   });
-  const state = useRef<{ last: number; timer: ReturnType<typeof setTimeout> | null }>({ last: 0, timer: null });
+  const state = useRef<{ last: number; timer: ReturnType<typeof setTimeout> | null }>({
+    last: 0,
+    timer: null,
+  });
   useEffect(
     () => () => {
       if (state.current.timer) clearTimeout(state.current.timer);

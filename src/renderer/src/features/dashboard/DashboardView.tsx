@@ -17,7 +17,15 @@ const STATUS_COLOR: Record<CaptionStatus, string> = {
   flagged: 'var(--mantine-color-orange-5)',
 };
 
-function Stat({ label, value, testId }: { label: string; value: string; testId?: string }): React.JSX.Element {
+function Stat({
+  label,
+  value,
+  testId,
+}: {
+  label: string;
+  value: string;
+  testId?: string;
+}): React.JSX.Element {
   return (
     <Card withBorder padding="sm">
       <Text size="xs" c="dimmed">
@@ -33,7 +41,11 @@ function Stat({ label, value, testId }: { label: string; value: string; testId?:
 export function DashboardView(): React.JSX.Element {
   const [dataset, setDataset] = useState<string | null>(null);
   const datasets = useInvoke('datasets:list', {});
-  const stats = useInvoke('review:stats', { datasetId: dataset ? asDatasetId(Number(dataset)) : undefined }, dataset ?? '');
+  const stats = useInvoke(
+    'review:stats',
+    { datasetId: dataset ? asDatasetId(Number(dataset)) : undefined },
+    dataset ?? '',
+  );
   const refresh = useThrottled(stats.reload, 2000);
   useEvent('library:changed', refresh);
   const s = stats.data;
@@ -60,7 +72,12 @@ export function DashboardView(): React.JSX.Element {
           <SimpleGrid cols={{ base: 2, md: 5 }}>
             <Stat label="Captions" value={formatCount(s.total)} testId="dash-total" />
             {CAPTION_STATUSES.map((st) => (
-              <Stat key={st} label={st[0]!.toUpperCase() + st.slice(1)} value={formatCount(s.byStatus[st])} testId={`dash-${st}`} />
+              <Stat
+                key={st}
+                label={st[0]!.toUpperCase() + st.slice(1)}
+                value={formatCount(s.byStatus[st])}
+                testId={`dash-${st}`}
+              />
             ))}
           </SimpleGrid>
           <SimpleGrid cols={{ base: 1, lg: 2 }}>
@@ -68,9 +85,17 @@ export function DashboardView(): React.JSX.Element {
               <Text fw={600} size="sm" mb="xs">
                 By status
               </Text>
-              <BarChart testId="chart-status" bars={CAPTION_STATUSES.map((st) => ({ label: st, value: s.byStatus[st], color: STATUS_COLOR[st] }))} />
+              <BarChart
+                testId="chart-status"
+                bars={CAPTION_STATUSES.map((st) => ({
+                  label: st,
+                  value: s.byStatus[st],
+                  color: STATUS_COLOR[st],
+                }))}
+              />
               <Text size="xs" c="dimmed" mt={4}>
-                Sources: {formatCount(s.bySource.mtg)} generated, {formatCount(s.bySource.edited)} edited, {formatCount(s.bySource.human)} from datasets.
+                Sources: {formatCount(s.bySource.mtg)} generated, {formatCount(s.bySource.edited)} edited,{' '}
+                {formatCount(s.bySource.human)} from datasets.
               </Text>
             </Card>
             <Card withBorder>
@@ -79,13 +104,19 @@ export function DashboardView(): React.JSX.Element {
                   Decisions per hour, last 24 hours
                 </Text>
                 <Text size="sm" c="dimmed" data-testid="dash-throughput">
-                  {s.itemsPerHour === null ? 'not enough decisions yet' : `${formatCount(Math.round(s.itemsPerHour))} items/hour while reviewing`}
+                  {s.itemsPerHour === null
+                    ? 'not enough decisions yet'
+                    : `${formatCount(Math.round(s.itemsPerHour))} items/hour while reviewing`}
                 </Text>
               </Group>
               <BarChart
                 testId="chart-throughput"
                 labelEvery={3}
-                bars={s.perHour.map((h) => ({ label: `${new Date(h.hourStart).getHours()}h`, value: h.count, title: `${new Date(h.hourStart).toLocaleString()}: ${h.count}` }))}
+                bars={s.perHour.map((h) => ({
+                  label: `${new Date(h.hourStart).getHours()}h`,
+                  value: h.count,
+                  title: `${new Date(h.hourStart).toLocaleString()}: ${h.count}`,
+                }))}
               />
             </Card>
             <Card withBorder>
@@ -95,32 +126,52 @@ export function DashboardView(): React.JSX.Element {
               <BarChart
                 testId="chart-length"
                 labelEvery={Math.max(1, Math.ceil(s.lengthHistogram.length / 10))}
-                bars={s.lengthHistogram.map((b) => ({ label: String(Math.round(b.from)), value: b.count, title: `${Math.round(b.from)}–${Math.round(b.to)} words: ${b.count}`, color: 'var(--mantine-color-cyan-5)' }))}
+                bars={s.lengthHistogram.map((b) => ({
+                  label: String(Math.round(b.from)),
+                  value: b.count,
+                  title: `${Math.round(b.from)}–${Math.round(b.to)} words: ${b.count}`,
+                  color: 'var(--mantine-color-cyan-5)',
+                }))}
               />
             </Card>
             <Card withBorder>
               <Text fw={600} size="sm" mb="xs">
                 Attribute coverage (captions not rejected that mention it)
               </Text>
-              <ShareChart testId="chart-attributes" bars={s.attributeCoverage.map((a) => ({ label: a.attribute, value: a.share, title: `${a.attribute}: ${a.count}` }))} />
+              <ShareChart
+                testId="chart-attributes"
+                bars={s.attributeCoverage.map((a) => ({
+                  label: a.attribute,
+                  value: a.share,
+                  title: `${a.attribute}: ${a.count}`,
+                }))}
+              />
             </Card>
             <Card withBorder>
               <Group justify="space-between" mb="xs">
                 <Text fw={600} size="sm">
                   CLIP image–text score{s.score ? ` (${s.score.model})` : ''}
                 </Text>
-                <ScoreCoverage filter={dataset ? { datasetId: asDatasetId(Number(dataset)) } : {}} testId="dash-score-coverage" />
+                <ScoreCoverage
+                  filter={dataset ? { datasetId: asDatasetId(Number(dataset)) } : {}}
+                  testId="dash-score-coverage"
+                />
               </Group>
               {s.score ? (
                 <BarChart
                   testId="chart-score"
                   labelEvery={Math.max(1, Math.ceil(s.score.histogram.length / 8))}
-                  bars={s.score.histogram.map((b) => ({ label: b.from.toFixed(2), value: b.count, title: `${b.from.toFixed(2)}–${b.to.toFixed(2)}: ${b.count}`, color: 'var(--mantine-color-violet-5)' }))}
+                  bars={s.score.histogram.map((b) => ({
+                    label: b.from.toFixed(2),
+                    value: b.count,
+                    title: `${b.from.toFixed(2)}–${b.to.toFixed(2)}: ${b.count}`,
+                    color: 'var(--mantine-color-violet-5)',
+                  }))}
                 />
               ) : (
                 <Text size="sm" c="dimmed">
-                  No scores yet: they appear once a CLIP model has embedded the images, for captions opened in the desk or
-                  scored with Score all.
+                  No scores yet: they appear once a CLIP model has embedded the images, for captions opened in
+                  the desk or scored with Score all.
                 </Text>
               )}
             </Card>

@@ -18,7 +18,13 @@ import {
 import { IconAlertTriangle, IconLock } from '@tabler/icons-react';
 import { useState } from 'react';
 import type { InvokeArg } from '../../../../shared/contract';
-import type { KeyRef, LlmEndpoint, LlmRole, TemperatureParam, TokenLimitParam } from '../../../../shared/domain';
+import type {
+  KeyRef,
+  LlmEndpoint,
+  LlmRole,
+  TemperatureParam,
+  TokenLimitParam,
+} from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { useAction } from '../../lib/useAction';
 
@@ -141,9 +147,17 @@ export function EndpointForm({
   onSaved: (saved: LlmEndpoint) => void;
 }): React.JSX.Element {
   return (
-    <Modal opened={opened} onClose={onClose} title={<Text fw={650}>{endpoint ? `Edit ${endpoint.name}` : 'Add an MLLM endpoint'}</Text>} size="lg" centered>
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={<Text fw={650}>{endpoint ? `Edit ${endpoint.name}` : 'Add an MLLM endpoint'}</Text>}
+      size="lg"
+      centered
+    >
       {/* Keyed so each opening starts from the profile as stored, and a typed key never lingers. */}
-      {opened && <FormBody key={endpoint?.name ?? '(new)'} endpoint={endpoint} onClose={onClose} onSaved={onSaved} />}
+      {opened && (
+        <FormBody key={endpoint?.name ?? '(new)'} endpoint={endpoint} onClose={onClose} onSaved={onSaved} />
+      )}
     </Modal>
   );
 }
@@ -223,18 +237,55 @@ function FormBody({
           <SegmentedControl
             value={d.role}
             onChange={(v) => set('role', v as LlmRole)}
-            data={(['vqa', 'reconstructor', 'both'] as const).map((r) => ({ value: r, label: ROLE_LABEL[r] }))}
+            data={(['vqa', 'reconstructor', 'both'] as const).map((r) => ({
+              value: r,
+              label: ROLE_LABEL[r],
+            }))}
             data-testid="endpoint-role"
           />
           <Text size="xs" c="dimmed">
-            VQA answers questions about images (needs a vision model); the reconstructor merges the answers into one caption (text only is enough).
+            VQA answers questions about images (needs a vision model); the reconstructor merges the answers
+            into one caption (text only is enough).
           </Text>
         </Stack>
         <SimpleGrid cols={3} spacing="sm">
-          <NumberInput label="Temperature" description="The paper uses 0.01" min={0} max={2} step={0.01} decimalScale={3} value={d.temperature} onChange={(v) => set('temperature', v)} data-testid="endpoint-temperature" />
-          <NumberInput label="Max tokens" description="Per answer" min={1} max={1_000_000} value={d.maxTokens} onChange={(v) => set('maxTokens', v)} data-testid="endpoint-max-tokens" />
-          <NumberInput label="Timeout (s)" description="Per attempt" min={0.1} max={3600} value={d.timeoutS} onChange={(v) => set('timeoutS', v)} />
-          <NumberInput label="Concurrency" description="Requests in flight" min={1} max={256} value={d.concurrency} onChange={(v) => set('concurrency', v)} data-testid="endpoint-concurrency" />
+          <NumberInput
+            label="Temperature"
+            description="The paper uses 0.01"
+            min={0}
+            max={2}
+            step={0.01}
+            decimalScale={3}
+            value={d.temperature}
+            onChange={(v) => set('temperature', v)}
+            data-testid="endpoint-temperature"
+          />
+          <NumberInput
+            label="Max tokens"
+            description="Per answer"
+            min={1}
+            max={1_000_000}
+            value={d.maxTokens}
+            onChange={(v) => set('maxTokens', v)}
+            data-testid="endpoint-max-tokens"
+          />
+          <NumberInput
+            label="Timeout (s)"
+            description="Per attempt"
+            min={0.1}
+            max={3600}
+            value={d.timeoutS}
+            onChange={(v) => set('timeoutS', v)}
+          />
+          <NumberInput
+            label="Concurrency"
+            description="Requests in flight"
+            min={1}
+            max={256}
+            value={d.concurrency}
+            onChange={(v) => set('concurrency', v)}
+            data-testid="endpoint-concurrency"
+          />
           <NumberInput
             label="Requests per minute"
             description="Empty: no limit"
@@ -272,7 +323,12 @@ function FormBody({
           <Text size="sm" fw={500}>
             API key
           </Text>
-          <SegmentedControl value={d.keyKind} onChange={(v) => set('keyKind', v as KeyKind)} data={keyOptions} data-testid="endpoint-key-kind" />
+          <SegmentedControl
+            value={d.keyKind}
+            onChange={(v) => set('keyKind', v as KeyKind)}
+            data={keyOptions}
+            data-testid="endpoint-key-kind"
+          />
           {d.keyKind === 'none' && (
             <Text size="xs" c="dimmed">
               Local servers (vLLM, Ollama, llama.cpp) usually need none.
@@ -299,7 +355,9 @@ function FormBody({
           {d.keyKind === 'safe-storage' && (
             <PasswordInput
               leftSection={<IconLock size={16} />}
-              placeholder={endpoint?.keyRef.kind === 'safe-storage' ? 'A key is stored — leave empty to keep it' : 'sk-…'}
+              placeholder={
+                endpoint?.keyRef.kind === 'safe-storage' ? 'A key is stored — leave empty to keep it' : 'sk-…'
+              }
               description={
                 keychain
                   ? 'Encrypted with the operating system keychain; it is never shown again, nor written to the workspace or the logs.'
@@ -313,7 +371,11 @@ function FormBody({
           )}
           {!keychain && (
             <Text size="xs" c="dimmed">
-              Served by <Text span ff="monospace" size="xs">ctgi serve</Text>: keys stay on the server, in an environment variable or a key file.
+              Served by{' '}
+              <Text span ff="monospace" size="xs">
+                ctgi serve
+              </Text>
+              : keys stay on the server, in an environment variable or a key file.
             </Text>
           )}
         </Stack>

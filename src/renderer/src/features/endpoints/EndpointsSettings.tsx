@@ -23,7 +23,15 @@ export function keySource(ref: KeyRef): string {
   }
 }
 
-function DeleteEndpoint({ endpoint, onClose, onDeleted }: { endpoint: LlmEndpoint | null; onClose: () => void; onDeleted: () => void }): React.JSX.Element {
+function DeleteEndpoint({
+  endpoint,
+  onClose,
+  onDeleted,
+}: {
+  endpoint: LlmEndpoint | null;
+  onClose: () => void;
+  onDeleted: () => void;
+}): React.JSX.Element {
   const { busy, error, run } = useAction();
   const confirm = async (): Promise<void> => {
     if (!endpoint) return;
@@ -34,18 +42,28 @@ function DeleteEndpoint({ endpoint, onClose, onDeleted }: { endpoint: LlmEndpoin
     });
   };
   return (
-    <Modal opened={endpoint !== null} onClose={onClose} title={<Text fw={650}>Delete “{endpoint?.name}”?</Text>} centered>
+    <Modal
+      opened={endpoint !== null}
+      onClose={onClose}
+      title={<Text fw={650}>Delete “{endpoint?.name}”?</Text>}
+      centered
+    >
       <Stack>
         <Text size="sm">
-          The profile goes{endpoint?.keyRef.kind === 'safe-storage' ? ', with its key in the keychain' : ''}. Captions and Q&A rounds already made with it
-          are kept, and still name the model that made them.
+          The profile goes{endpoint?.keyRef.kind === 'safe-storage' ? ', with its key in the keychain' : ''}.
+          Captions and Q&A rounds already made with it are kept, and still name the model that made them.
         </Text>
         {error && <Alert color="red">{error}</Alert>}
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
             Keep it
           </Button>
-          <Button color="red" loading={busy} onClick={() => void confirm()} data-testid="endpoint-delete-confirm">
+          <Button
+            color="red"
+            loading={busy}
+            onClick={() => void confirm()}
+            data-testid="endpoint-delete-confirm"
+          >
             Delete endpoint
           </Button>
         </Group>
@@ -75,7 +93,12 @@ export function EndpointsSettings(): React.JSX.Element {
     <Card padding={0}>
       <Group justify="space-between" p="md" pb="xs">
         <Text fw={650}>Endpoints</Text>
-        <Button size="xs" leftSection={<IconPlus size={14} />} onClick={() => setEditing({ endpoint: null })} data-testid="endpoint-add">
+        <Button
+          size="xs"
+          leftSection={<IconPlus size={14} />}
+          onClick={() => setEditing({ endpoint: null })}
+          data-testid="endpoint-add"
+        >
           Add endpoint
         </Button>
       </Group>
@@ -86,8 +109,8 @@ export function EndpointsSettings(): React.JSX.Element {
       )}
       {endpoints.data && list.length === 0 && (
         <Text c="dimmed" size="sm" p="md" pt={0} data-testid="endpoints-empty">
-          No endpoints yet. Add the OpenAI-compatible server that answers questions about images (GPT-4o, or Qwen2-VL served by vLLM, Ollama or
-          llama.cpp); MTG needs one before it can start.
+          No endpoints yet. Add the OpenAI-compatible server that answers questions about images (GPT-4o, or
+          Qwen2-VL served by vLLM, Ollama or llama.cpp); MTG needs one before it can start.
         </Text>
       )}
       {list.length > 0 && (
@@ -137,12 +160,17 @@ export function EndpointsSettings(): React.JSX.Element {
                       <Table.Td style={{ fontVariantNumeric: 'tabular-nums' }}>
                         <Text size="sm">{e.concurrency} at once</Text>
                         <Text size="xs" c="dimmed">
-                          {e.requestsPerMinute === null ? 'no rate limit' : `${e.requestsPerMinute}/min`} · {e.timeoutMs / 1000} s timeout
+                          {e.requestsPerMinute === null ? 'no rate limit' : `${e.requestsPerMinute}/min`} ·{' '}
+                          {e.timeoutMs / 1000} s timeout
                         </Text>
                       </Table.Td>
                       <Table.Td>
                         <Tooltip label="Where the key is read from; the key itself is never shown">
-                          <Text size="sm" ff={e.keyRef.kind === 'env' || e.keyRef.kind === 'file' ? 'monospace' : undefined} c={e.keyRef.kind === 'none' ? 'dimmed' : undefined}>
+                          <Text
+                            size="sm"
+                            ff={e.keyRef.kind === 'env' || e.keyRef.kind === 'file' ? 'monospace' : undefined}
+                            c={e.keyRef.kind === 'none' ? 'dimmed' : undefined}
+                          >
                             {keySource(e.keyRef)}
                           </Text>
                         </Tooltip>
@@ -159,10 +187,24 @@ export function EndpointsSettings(): React.JSX.Element {
                           >
                             Probe
                           </Button>
-                          <Button size="xs" variant="subtle" color="gray" leftSection={<IconEdit size={14} />} onClick={() => setEditing({ endpoint: e })} data-testid="endpoint-edit">
+                          <Button
+                            size="xs"
+                            variant="subtle"
+                            color="gray"
+                            leftSection={<IconEdit size={14} />}
+                            onClick={() => setEditing({ endpoint: e })}
+                            data-testid="endpoint-edit"
+                          >
                             Edit
                           </Button>
-                          <Button size="xs" variant="subtle" color="red" leftSection={<IconTrash size={14} />} onClick={() => setToDelete(e)} data-testid="endpoint-delete">
+                          <Button
+                            size="xs"
+                            variant="subtle"
+                            color="red"
+                            leftSection={<IconTrash size={14} />}
+                            onClick={() => setToDelete(e)}
+                            data-testid="endpoint-delete"
+                          >
                             Delete
                           </Button>
                         </Group>
@@ -171,7 +213,13 @@ export function EndpointsSettings(): React.JSX.Element {
                     {(state.status === 'done' || state.status === 'error') && (
                       <Table.Tr data-testid="endpoint-probe-row" data-name={e.name}>
                         <Table.Td colSpan={7} bg="var(--mantine-color-default-hover)">
-                          {state.status === 'done' ? <ProbeResult probe={state.probe} /> : <Text c="red" size="sm">{state.message}</Text>}
+                          {state.status === 'done' ? (
+                            <ProbeResult probe={state.probe} />
+                          ) : (
+                            <Text c="red" size="sm">
+                              {state.message}
+                            </Text>
+                          )}
                         </Table.Td>
                       </Table.Tr>
                     )}

@@ -30,7 +30,12 @@ export function ProbeResult({ probe }: { probe: EndpointProbe }): React.JSX.Elem
             <List.Item
               key={c.name}
               icon={
-                <ThemeIcon size={20} radius="xl" color={s.color} variant={c.status === 'skipped' ? 'light' : 'filled'}>
+                <ThemeIcon
+                  size={20}
+                  radius="xl"
+                  color={s.color}
+                  variant={c.status === 'skipped' ? 'light' : 'filled'}
+                >
                   {s.icon}
                 </ThemeIcon>
               }
@@ -43,8 +48,8 @@ export function ProbeResult({ probe }: { probe: EndpointProbe }): React.JSX.Elem
               </Text>
               <Text span size="sm" c={c.status === 'failed' ? 'red' : 'dimmed'}>
                 {' '}
-                {/* The advice below already says it in full; the line only marks where it failed. */}
-                — {c.status === 'failed' && c.detail === probe.advice ? 'failed' : c.detail}
+                {/* The advice below already says it in full; the line only marks where it failed. */}—{' '}
+                {c.status === 'failed' && c.detail === probe.advice ? 'failed' : c.detail}
                 {c.latencyMs !== null ? ` (${c.latencyMs} ms)` : ''}
               </Text>
             </List.Item>
@@ -61,9 +66,20 @@ export function ProbeResult({ probe }: { probe: EndpointProbe }): React.JSX.Elem
         {probe.advice}
       </Alert>
       {probe.sentParams && (
-        <Text size="xs" c="dimmed" data-testid="probe-sent-params" data-token-param={probe.sentParams.tokenLimitParam} data-temperature={probe.sentParams.temperature}>
-          The server took the token limit as <Text span ff="monospace" size="xs">{probe.sentParams.tokenLimitParam}</Text>
-          {probe.sentParams.temperature ? ', with a temperature.' : ', without a temperature (the model’s default).'}
+        <Text
+          size="xs"
+          c="dimmed"
+          data-testid="probe-sent-params"
+          data-token-param={probe.sentParams.tokenLimitParam}
+          data-temperature={probe.sentParams.temperature}
+        >
+          The server took the token limit as{' '}
+          <Text span ff="monospace" size="xs">
+            {probe.sentParams.tokenLimitParam}
+          </Text>
+          {probe.sentParams.temperature
+            ? ', with a temperature.'
+            : ', without a temperature (the model’s default).'}
         </Text>
       )}
       {!probe.ok && probe.availableModels && probe.availableModels.length > 0 && (
@@ -76,10 +92,20 @@ export function ProbeResult({ probe }: { probe: EndpointProbe }): React.JSX.Elem
   );
 }
 
-export type ProbeState = { status: 'idle' } | { status: 'running' } | { status: 'done'; probe: EndpointProbe } | { status: 'error'; message: string };
+export type ProbeState =
+  | { status: 'idle' }
+  | { status: 'running' }
+  | { status: 'done'; probe: EndpointProbe }
+  | { status: 'error'; message: string };
 
 /** One line: a badge per check; hovering a failed one gives its detail. The advice follows when not ok. */
-export function ProbeSummary({ state, testId }: { state: ProbeState; testId?: string }): React.JSX.Element | null {
+export function ProbeSummary({
+  state,
+  testId,
+}: {
+  state: ProbeState;
+  testId?: string;
+}): React.JSX.Element | null {
   if (state.status === 'idle') return null;
   if (state.status === 'running') {
     return (

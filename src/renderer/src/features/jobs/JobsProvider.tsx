@@ -59,7 +59,10 @@ export function JobsProvider({ children }: { children: React.ReactNode }): React
   const upsert = useCallback((job: Job) => setJobs((list) => merge(list, job)), []);
   useEvent('jobs:progress', upsert);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  const value = useMemo(() => ({ jobs, loading, error, reload, upsert }), [jobs, loading, error, reload, upsert]);
+  const value = useMemo(
+    () => ({ jobs, loading, error, reload, upsert }),
+    [jobs, loading, error, reload, upsert],
+  );
   return <JobsContext.Provider value={value}>{children}</JobsContext.Provider>;
 }
 

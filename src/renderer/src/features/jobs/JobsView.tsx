@@ -34,10 +34,24 @@ import { isActive, useJobs } from './JobsProvider';
 
 function Issues({ job }: { job: Job }): React.JSX.Element {
   // Keyed by issueCount so new issues reported while the job runs are fetched again.
-  const { data, error, loading } = useInvoke('jobs:issues', { id: job.id, limit: 500 }, `${job.id}:${job.issueCount}`);
-  if (error) return <Text c="red" size="sm">{error}</Text>;
+  const { data, error, loading } = useInvoke(
+    'jobs:issues',
+    { id: job.id, limit: 500 },
+    `${job.id}:${job.issueCount}`,
+  );
+  if (error)
+    return (
+      <Text c="red" size="sm">
+        {error}
+      </Text>
+    );
   if (loading && !data) return <Skeleton height={60} />;
-  if (!data || data.length === 0) return <Text size="sm" c="dimmed">No issues recorded.</Text>;
+  if (!data || data.length === 0)
+    return (
+      <Text size="sm" c="dimmed">
+        No issues recorded.
+      </Text>
+    );
   return (
     <ScrollArea.Autosize mah={280}>
       <Table striped highlightOnHover verticalSpacing={4} fz="sm" data-testid="job-issues">
@@ -83,12 +97,17 @@ const PAUSABLE: ReadonlySet<Job['kind']> = new Set(['mtg']);
 
 function progressLine(job: Job): string {
   const parts: string[] = [];
-  parts.push(job.total === null ? `${formatCount(job.done)} done` : `${formatCount(job.done)} of ${formatCount(job.total)}`);
+  parts.push(
+    job.total === null
+      ? `${formatCount(job.done)} done`
+      : `${formatCount(job.done)} of ${formatCount(job.total)}`,
+  );
   if (job.status === 'running' && job.rate !== null && job.rate > 0) {
     parts.push(formatRate(job.rate));
     if (job.total !== null) parts.push(`${formatDuration((job.total - job.done) / job.rate)} left`);
   }
-  if (job.finishedAt !== null && job.startedAt !== null) parts.push(`took ${formatDuration((job.finishedAt - job.startedAt) / 1000)}`);
+  if (job.finishedAt !== null && job.startedAt !== null)
+    parts.push(`took ${formatDuration((job.finishedAt - job.startedAt) / 1000)}`);
   return parts.join(' · ');
 }
 
@@ -119,7 +138,11 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
             <Text fw={650} truncate="end" data-testid="job-title">
               {job.title}
             </Text>
-            <Badge color={paused ? 'yellow' : JOB_STATUS_COLOR[job.status]} variant="light" data-testid="job-status">
+            <Badge
+              color={paused ? 'yellow' : JOB_STATUS_COLOR[job.status]}
+              variant="light"
+              data-testid="job-status"
+            >
               {paused ? 'paused' : job.status}
             </Badge>
           </Group>
@@ -169,7 +192,12 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
         />
       </Progress.Root>
       <Group justify="space-between" mt={6}>
-        <Text size="sm" c="dimmed" style={{ fontVariantNumeric: 'tabular-nums' }} data-testid="job-progress-text">
+        <Text
+          size="sm"
+          c="dimmed"
+          style={{ fontVariantNumeric: 'tabular-nums' }}
+          data-testid="job-progress-text"
+        >
           {progressLine(job)}
         </Text>
         {job.total !== null && (
@@ -186,8 +214,8 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
       )}
       {paused && (
         <Text size="sm" mt={4} c="dimmed" data-testid="job-paused-note">
-          Paused. Every image finished so far keeps its stored Q&A rounds and caption; Resume continues with the rest, and answers already
-          received are not paid for again.
+          Paused. Every image finished so far keeps its stored Q&A rounds and caption; Resume continues with
+          the rest, and answers already received are not paid for again.
         </Text>
       )}
       {job.error && (
@@ -224,7 +252,8 @@ export function JobsView(): React.JSX.Element {
         <Title order={2}>Jobs</Title>
         <Text c="dimmed" size="sm">
           {running > 0 ? `${running} running · ` : ''}
-          {formatCount(jobs.length)} job{jobs.length === 1 ? '' : 's'} · jobs survive restarts and can be resumed
+          {formatCount(jobs.length)} job{jobs.length === 1 ? '' : 's'} · jobs survive restarts and can be
+          resumed
         </Text>
       </div>
       {error && (
@@ -234,7 +263,9 @@ export function JobsView(): React.JSX.Element {
       )}
       <ScrollArea style={{ flex: 1 }} offsetScrollbars>
         <Stack gap="sm" pb="md" data-testid="jobs-list">
-          {loading && jobs.length === 0 && [0, 1, 2].map((i) => <Skeleton key={i} height={110} radius="md" />)}
+          {loading &&
+            jobs.length === 0 &&
+            [0, 1, 2].map((i) => <Skeleton key={i} height={110} radius="md" />)}
           {!loading && jobs.length === 0 && !error && (
             <EmptyState
               mt="xl"

@@ -15,7 +15,13 @@ import {
   Title,
   Tooltip,
 } from '@mantine/core';
-import { IconAlertTriangle, IconCheck, IconChevronLeft, IconChevronRight, IconCopy } from '@tabler/icons-react';
+import {
+  IconAlertTriangle,
+  IconCheck,
+  IconChevronLeft,
+  IconChevronRight,
+  IconCopy,
+} from '@tabler/icons-react';
 import { useEffect } from 'react';
 import type { ImageDetail } from '../../../../shared/domain';
 import type { ImageId } from '../../../../shared/ids';
@@ -47,7 +53,12 @@ function Captions({ detail }: { detail: ImageDetail }): React.JSX.Element {
             <Badge variant="outline" color="gray" size="sm">
               {CAPTION_SOURCE_LABEL[c.source]}
             </Badge>
-            <Badge color={CAPTION_STATUS_COLOR[c.status]} variant="light" size="sm" data-testid="caption-status">
+            <Badge
+              color={CAPTION_STATUS_COLOR[c.status]}
+              variant="light"
+              size="sm"
+              data-testid="caption-status"
+            >
               {c.status}
             </Badge>
             {c.version > 1 && (
@@ -75,10 +86,29 @@ function Metadata({ detail }: { detail: ImageDetail }): React.JSX.Element {
   return (
     <DataList size="sm" labelWidth={96} withDivider data-testid="image-metadata">
       {item('Dataset', detail.datasetName)}
-      {item('Path', <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>{detail.relPath}</Text>)}
-      {item('Identity', detail.personId ?? <Text span c="dimmed" size="sm">none</Text>)}
+      {item(
+        'Path',
+        <Text size="sm" ff="monospace" style={{ wordBreak: 'break-all' }}>
+          {detail.relPath}
+        </Text>,
+      )}
+      {item(
+        'Identity',
+        detail.personId ?? (
+          <Text span c="dimmed" size="sm">
+            none
+          </Text>
+        ),
+      )}
       {detail.camera !== null && item('Camera', detail.camera)}
-      {item('Split', detail.split ?? <Text span c="dimmed" size="sm">none</Text>)}
+      {item(
+        'Split',
+        detail.split ?? (
+          <Text span c="dimmed" size="sm">
+            none
+          </Text>
+        ),
+      )}
       {item('Size', `${detail.width} × ${detail.height} px · ${formatBytes(detail.bytes)}`)}
       {item('Format', detail.format.toUpperCase())}
       {item(
@@ -90,7 +120,13 @@ function Metadata({ detail }: { detail: ImageDetail }): React.JSX.Element {
           <CopyButton value={detail.sha256}>
             {({ copied, copy }) => (
               <Tooltip label={copied ? 'Copied' : 'Copy'}>
-                <ActionIcon size="sm" variant="subtle" color={copied ? 'teal' : 'gray'} onClick={copy} aria-label="Copy SHA-256">
+                <ActionIcon
+                  size="sm"
+                  variant="subtle"
+                  color={copied ? 'teal' : 'gray'}
+                  onClick={copy}
+                  aria-label="Copy SHA-256"
+                >
                   {copied ? <IconCheck size={14} /> : <IconCopy size={14} />}
                 </ActionIcon>
               </Tooltip>
@@ -158,7 +194,12 @@ export function ImageDrawer({
       <Stack gap="md">
         <Group justify="space-between">
           <Group gap={4}>
-            <ActionIcon variant="default" aria-label="Previous image" onClick={() => move.step(-1)} disabled={!index}>
+            <ActionIcon
+              variant="default"
+              aria-label="Previous image"
+              onClick={() => move.step(-1)}
+              disabled={!index}
+            >
               <IconChevronLeft size={16} />
             </ActionIcon>
             <ActionIcon
@@ -174,14 +215,19 @@ export function ImageDrawer({
             </Text>
           </Group>
           <Text size="xs" c="dimmed">
-            <Kbd size="xs">←</Kbd> <Kbd size="xs">→</Kbd> <Kbd size="xs">↑</Kbd> <Kbd size="xs">↓</Kbd> to move ·{' '}
-            <Kbd size="xs">Esc</Kbd> to close
+            <Kbd size="xs">←</Kbd> <Kbd size="xs">→</Kbd> <Kbd size="xs">↑</Kbd> <Kbd size="xs">↓</Kbd> to
+            move · <Kbd size="xs">Esc</Kbd> to close
           </Text>
         </Group>
 
         <Box className={classes.viewer}>
           {imageId !== null && (
-            <img key={imageId} src={imageUrl(imageId, 'full')} alt={detail?.relPath ?? ''} data-testid="drawer-image" />
+            <img
+              key={imageId}
+              src={imageUrl(imageId, 'full')}
+              alt={detail?.relPath ?? ''}
+              data-testid="drawer-image"
+            />
           )}
         </Box>
 

@@ -86,7 +86,9 @@ export function ImageGrid({
       onVisibleRange={want}
       ariaLabel="Images"
       testId="image-grid"
-      renderCell={(i) => <Cell index={i} item={paged.get(i)} selected={selectedIndex === i} onOpen={onOpen} />}
+      renderCell={(i) => (
+        <Cell index={i} item={paged.get(i)} selected={selectedIndex === i} onOpen={onOpen} />
+      )}
     />
   );
 }

@@ -16,7 +16,13 @@ const FORMAT_OPTIONS = [
 ];
 
 /** Starts an import job from paths on the machine that runs the workspace (the server, under `ctgi serve`). */
-export function ImportModal({ opened, onClose }: { opened: boolean; onClose: () => void }): React.JSX.Element {
+export function ImportModal({
+  opened,
+  onClose,
+}: {
+  opened: boolean;
+  onClose: () => void;
+}): React.JSX.Element {
   const { upsert } = useJobs();
   const [imageRoot, setImageRoot] = useState('');
   const [annotationFile, setAnnotationFile] = useState('');
@@ -45,12 +51,18 @@ export function ImportModal({ opened, onClose }: { opened: boolean; onClose: () 
   };
 
   return (
-    <Modal opened={opened} onClose={onClose} title={<Text fw={650}>Import a dataset</Text>} size="lg" centered>
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={<Text fw={650}>Import a dataset</Text>}
+      size="lg"
+      centered
+    >
       <form onSubmit={(e) => void submit(e)} data-testid="import-form">
         <Stack gap="md">
           <Text size="sm" c="dimmed">
-            Paths are read on the machine that holds the workspace. Images stay where they are; the library keeps
-            their paths, sizes and hashes.
+            Paths are read on the machine that holds the workspace. Images stay where they are; the library
+            keeps their paths, sizes and hashes.
           </Text>
           <TextInput
             label="Image folder"
@@ -91,7 +103,12 @@ export function ImportModal({ opened, onClose }: { opened: boolean; onClose: () 
             />
           </Group>
           {error && (
-            <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The import did not start" data-testid="import-error">
+            <Alert
+              color="red"
+              icon={<IconAlertTriangle size={18} />}
+              title="The import did not start"
+              data-testid="import-error"
+            >
               {error}
             </Alert>
           )}
@@ -99,7 +116,13 @@ export function ImportModal({ opened, onClose }: { opened: boolean; onClose: () 
             <Button variant="default" onClick={onClose}>
               Cancel
             </Button>
-            <Button type="submit" loading={busy} leftSection={<IconUpload size={16} />} disabled={!imageRoot.trim()} data-testid="import-submit">
+            <Button
+              type="submit"
+              loading={busy}
+              leftSection={<IconUpload size={16} />}
+              disabled={!imageRoot.trim()}
+              data-testid="import-submit"
+            >
               Start import
             </Button>
           </Group>

@@ -31,7 +31,13 @@ const CAPTION_LABEL: Record<(typeof CAPTION_FILTERS)[number], string> = {
  * The person-id box applies on Enter, on leaving the box, or after a short pause in typing. The parent
  * keys it by the applied value, so a change from outside (Clear, back button) starts a fresh draft.
  */
-function PersonInput({ value, onChange }: { value: string; onChange: (v: string) => void }): React.JSX.Element {
+function PersonInput({
+  value,
+  onChange,
+}: {
+  value: string;
+  onChange: (v: string) => void;
+}): React.JSX.Element {
   const [draft, setDraft] = useState(value);
   const onChangeRef = useRef(onChange);
   useEffect(() => {
@@ -68,13 +74,18 @@ export function LibraryFilters({
   datasets: Dataset[];
   onChange: (patch: FilterValues) => void;
 }): React.JSX.Element {
-  const active = Boolean(values.dataset || values.split || values.person || (values.captions && values.captions !== 'any'));
+  const active = Boolean(
+    values.dataset || values.split || values.person || (values.captions && values.captions !== 'any'),
+  );
   return (
     <Group gap="sm" wrap="wrap">
       <Select
         aria-label="Dataset"
         w={220}
-        data={[{ value: '', label: 'All datasets' }, ...datasets.map((d) => ({ value: String(d.id), label: d.name }))]}
+        data={[
+          { value: '', label: 'All datasets' },
+          ...datasets.map((d) => ({ value: String(d.id), label: d.name })),
+        ]}
         value={values.dataset ?? ''}
         onChange={(v) => onChange({ dataset: v || undefined })}
         allowDeselect={false}
@@ -89,7 +100,11 @@ export function LibraryFilters({
         allowDeselect={false}
         data-testid="filter-split"
       />
-      <PersonInput key={values.person ?? ''} value={values.person ?? ''} onChange={(v) => onChange({ person: v || undefined })} />
+      <PersonInput
+        key={values.person ?? ''}
+        value={values.person ?? ''}
+        onChange={(v) => onChange({ person: v || undefined })}
+      />
       <Select
         aria-label="Caption status"
         w={180}
@@ -104,7 +119,9 @@ export function LibraryFilters({
           variant="subtle"
           color="gray"
           leftSection={<IconFilterOff size={16} />}
-          onClick={() => onChange({ dataset: undefined, split: undefined, person: undefined, captions: undefined })}
+          onClick={() =>
+            onChange({ dataset: undefined, split: undefined, person: undefined, captions: undefined })
+          }
           data-testid="filter-clear"
         >
           Clear filters

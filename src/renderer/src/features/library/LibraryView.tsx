@@ -1,5 +1,11 @@
 import { Alert, Button, Center, EmptyState, Group, Loader, Stack, Text, Title } from '@mantine/core';
-import { IconAlertTriangle, IconPhotoOff, IconPhotoPlus, IconSparkles, IconUpload } from '@tabler/icons-react';
+import {
+  IconAlertTriangle,
+  IconPhotoOff,
+  IconPhotoPlus,
+  IconSparkles,
+  IconUpload,
+} from '@tabler/icons-react';
 import { useCallback, useState } from 'react';
 import type { CaptionFilter, Split } from '../../../../shared/domain';
 import { CAPTION_FILTERS, SPLITS } from '../../../../shared/domain';
@@ -18,7 +24,11 @@ import { usePagedImages } from './usePagedImages';
 import { useGridSelection } from './useGridSelection';
 
 /** Filters live in the URL (`#/library?dataset=2&split=train`), so back/forward and links restore them. */
-function filterFromParams(params: URLSearchParams): { values: FilterValues; arg: ImageFilterArg; key: string } {
+function filterFromParams(params: URLSearchParams): {
+  values: FilterValues;
+  arg: ImageFilterArg;
+  key: string;
+} {
   const values: FilterValues = {
     dataset: params.get('dataset') ?? undefined,
     split: params.get('split') ?? undefined,
@@ -26,8 +36,13 @@ function filterFromParams(params: URLSearchParams): { values: FilterValues; arg:
     captions: params.get('captions') ?? undefined,
   };
   const datasetId = Number(values.dataset);
-  const split = values.split === 'none' || (SPLITS as readonly string[]).includes(values.split ?? '') ? values.split : undefined;
-  const captions = (CAPTION_FILTERS as readonly string[]).includes(values.captions ?? '') ? values.captions : 'any';
+  const split =
+    values.split === 'none' || (SPLITS as readonly string[]).includes(values.split ?? '')
+      ? values.split
+      : undefined;
+  const captions = (CAPTION_FILTERS as readonly string[]).includes(values.captions ?? '')
+    ? values.captions
+    : 'any';
   const arg: ImageFilterArg = {
     datasetId: Number.isInteger(datasetId) && datasetId > 0 ? (datasetId as DatasetId) : undefined,
     split: split as Split | 'none' | undefined,
@@ -105,7 +120,9 @@ export function LibraryView(): React.JSX.Element {
           icon={<IconPhotoOff size={36} stroke={1.4} />}
           withIndicatorBackground
           title="No images match"
-          description={filtered ? 'Try a different dataset, split, person or caption status.' : 'No images yet.'}
+          description={
+            filtered ? 'Try a different dataset, split, person or caption status.' : 'No images yet.'
+          }
           data-testid="library-no-match"
         />
       </Center>
@@ -126,7 +143,9 @@ export function LibraryView(): React.JSX.Element {
         <div>
           <Title order={2}>Library</Title>
           <Text c="dimmed" size="sm" data-testid="library-count">
-            {total === null ? 'Loading…' : `${formatCount(total)} image${total === 1 ? '' : 's'}${filtered ? ' match' : ''}`}
+            {total === null
+              ? 'Loading…'
+              : `${formatCount(total)} image${total === 1 ? '' : 's'}${filtered ? ' match' : ''}`}
           </Text>
         </div>
         <Group gap="xs">
@@ -139,7 +158,11 @@ export function LibraryView(): React.JSX.Element {
           >
             Generate captions
           </Button>
-          <Button leftSection={<IconUpload size={16} />} onClick={() => setImportOpen(true)} data-testid="import-open">
+          <Button
+            leftSection={<IconUpload size={16} />}
+            onClick={() => setImportOpen(true)}
+            data-testid="import-open"
+          >
             Import
           </Button>
         </Group>
@@ -159,7 +182,13 @@ export function LibraryView(): React.JSX.Element {
         move={move}
       />
       <ImportModal opened={importOpen} onClose={() => setImportOpen(false)} />
-      <MtgStartDialog opened={mtgOpen} onClose={() => setMtgOpen(false)} filter={arg} matching={total} datasets={datasets.data ?? []} />
+      <MtgStartDialog
+        opened={mtgOpen}
+        onClose={() => setMtgOpen(false)}
+        filter={arg}
+        matching={total}
+        datasets={datasets.data ?? []}
+      />
     </Stack>
   );
 }

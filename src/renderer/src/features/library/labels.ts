@@ -1,4 +1,10 @@
-import type { CaptionSource, CaptionStatus, DatasetFormat, DatasetStatus, JobStatus } from '../../../../shared/domain';
+import type {
+  CaptionSource,
+  CaptionStatus,
+  DatasetFormat,
+  DatasetStatus,
+  JobStatus,
+} from '../../../../shared/domain';
 
 // One colour per state, shared by every badge in the app.
 export const CAPTION_STATUS_COLOR: Record<CaptionStatus, string> = {

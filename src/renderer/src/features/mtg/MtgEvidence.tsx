@@ -1,8 +1,26 @@
 // The MTG evidence of one image, for the Library drawer: the initial caption, every Q&A round with
 // whether it was kept (and the fact it adds) or dropped (and why), the questions skipped because they
 // were already settled, and the reconstructed caption with its review status.
-import { Badge, Box, Card, Collapse, Group, SegmentedControl, Stack, Text, Timeline, Tooltip, UnstyledButton } from '@mantine/core';
-import { IconChevronDown, IconChevronRight, IconMessageQuestion, IconSparkles, IconTextCaption } from '@tabler/icons-react';
+import {
+  Badge,
+  Box,
+  Card,
+  Collapse,
+  Group,
+  SegmentedControl,
+  Stack,
+  Text,
+  Timeline,
+  Tooltip,
+  UnstyledButton,
+} from '@mantine/core';
+import {
+  IconChevronDown,
+  IconChevronRight,
+  IconMessageQuestion,
+  IconSparkles,
+  IconTextCaption,
+} from '@tabler/icons-react';
 import { useState } from 'react';
 import type { Caption, DropReason, MtgRun, QaRound } from '../../../../shared/domain';
 import type { ImageId } from '../../../../shared/ids';
@@ -27,7 +45,8 @@ const DROP_REASON_HINT: Record<DropReason, string> = {
   redundant: 'The caption or an earlier answer already says this',
   empty: 'The model answered nothing usable',
   error: 'The call failed; the round was left out',
-  unverified: 'A second yes/no question about this answer got "No", so it was left out (MTG run with verification)',
+  unverified:
+    'A second yes/no question about this answer got "No", so it was left out (MTG run with verification)',
 };
 
 function Round({ round }: { round: QaRound }): React.JSX.Element {
@@ -45,14 +64,31 @@ function Round({ round }: { round: QaRound }): React.JSX.Element {
             kept
           </Badge>
         ) : (
-          <Tooltip label={round.dropDetail ?? DROP_REASON_HINT[round.dropReason ?? 'empty']} multiline maw={320} withArrow>
-            <Badge size="sm" color="gray" variant="light" style={{ flexShrink: 0 }} data-testid="mtg-drop-reason">
+          <Tooltip
+            label={round.dropDetail ?? DROP_REASON_HINT[round.dropReason ?? 'empty']}
+            multiline
+            maw={320}
+            withArrow
+          >
+            <Badge
+              size="sm"
+              color="gray"
+              variant="light"
+              style={{ flexShrink: 0 }}
+              data-testid="mtg-drop-reason"
+            >
               dropped · {DROP_REASON_LABEL[round.dropReason ?? 'empty']}
             </Badge>
           </Tooltip>
         )}
       </Group>
-      <Text size="sm" c={round.kept ? undefined : 'dimmed'} td={round.kept ? undefined : 'line-through'} lh={1.5} data-testid="mtg-answer">
+      <Text
+        size="sm"
+        c={round.kept ? undefined : 'dimmed'}
+        td={round.kept ? undefined : 'line-through'}
+        lh={1.5}
+        data-testid="mtg-answer"
+      >
         {round.answer ?? '—'}
       </Text>
       {round.kept && round.fact && (
@@ -77,9 +113,10 @@ function RunView({ run, caption }: { run: MtgRun; caption: Caption | undefined }
     <Stack gap="sm" data-testid="mtg-run" data-status={run.status}>
       <Text size="xs" c="dimmed">
         {run.vqa.model}
-        {run.reconstructor.model !== run.vqa.model ? ` → ${run.reconstructor.model}` : ''} · prompts {run.promptSet.name} v{run.promptSet.version} ·{' '}
-        {formatCount(run.calls)} calls{run.cachedCalls > 0 ? ` (${formatCount(run.cachedCalls)} cached)` : ''} · {formatCount(tokens)} tokens ·{' '}
-        {formatDuration(run.elapsedMs / 1000)} · {formatTime(run.createdAt)}
+        {run.reconstructor.model !== run.vqa.model ? ` → ${run.reconstructor.model}` : ''} · prompts{' '}
+        {run.promptSet.name} v{run.promptSet.version} · {formatCount(run.calls)} calls
+        {run.cachedCalls > 0 ? ` (${formatCount(run.cachedCalls)} cached)` : ''} · {formatCount(tokens)}{' '}
+        tokens · {formatDuration(run.elapsedMs / 1000)} · {formatTime(run.createdAt)}
       </Text>
       {run.status === 'failed' && (
         <Text size="sm" c="red" data-testid="mtg-run-error">
@@ -88,7 +125,14 @@ function RunView({ run, caption }: { run: MtgRun; caption: Caption | undefined }
       )}
       {run.status === 'done' && (
         <Timeline bulletSize={22} lineWidth={2} active={run.rounds.length + 1}>
-          <Timeline.Item bullet={<IconTextCaption size={13} />} title={<Text size="sm" fw={650}>Initial caption</Text>}>
+          <Timeline.Item
+            bullet={<IconTextCaption size={13} />}
+            title={
+              <Text size="sm" fw={650}>
+                Initial caption
+              </Text>
+            }
+          >
             <Text size="sm" lh={1.55} data-testid="mtg-initial">
               {run.initialCaption}
             </Text>
@@ -97,7 +141,8 @@ function RunView({ run, caption }: { run: MtgRun; caption: Caption | undefined }
             bullet={<IconMessageQuestion size={13} />}
             title={
               <Text size="sm" fw={650}>
-                {run.rounds.length} question{run.rounds.length === 1 ? '' : 's'} · {kept} kept · {run.rounds.length - kept} dropped
+                {run.rounds.length} question{run.rounds.length === 1 ? '' : 's'} · {kept} kept ·{' '}
+                {run.rounds.length - kept} dropped
               </Text>
             }
           >
@@ -111,7 +156,8 @@ function RunView({ run, caption }: { run: MtgRun; caption: Caption | undefined }
                     <Group gap={4}>
                       {showSkipped ? <IconChevronDown size={14} /> : <IconChevronRight size={14} />}
                       <Text size="xs" c="dimmed">
-                        {run.skipped.length} question{run.skipped.length === 1 ? '' : 's'} not asked: already settled
+                        {run.skipped.length} question{run.skipped.length === 1 ? '' : 's'} not asked: already
+                        settled
                       </Text>
                     </Group>
                   </UnstyledButton>
@@ -139,7 +185,12 @@ function RunView({ run, caption }: { run: MtgRun; caption: Caption | undefined }
                   Reconstructed caption
                 </Text>
                 {caption && (
-                  <Badge size="sm" variant="light" color={CAPTION_STATUS_COLOR[caption.status]} data-testid="mtg-caption-status">
+                  <Badge
+                    size="sm"
+                    variant="light"
+                    color={CAPTION_STATUS_COLOR[caption.status]}
+                    data-testid="mtg-caption-status"
+                  >
                     {caption.status}
                   </Badge>
                 )}
@@ -162,7 +213,13 @@ function RunView({ run, caption }: { run: MtgRun; caption: Caption | undefined }
 }
 
 /** Nothing at all for an image MTG has not touched; the drawer then shows only its captions. */
-export function MtgEvidence({ imageId, captions }: { imageId: ImageId; captions: Caption[] }): React.JSX.Element | null {
+export function MtgEvidence({
+  imageId,
+  captions,
+}: {
+  imageId: ImageId;
+  captions: Caption[];
+}): React.JSX.Element | null {
   const runs = useInvoke('mtg:runs', { imageId }, String(imageId));
   const [picked, setPicked] = useState<number | null>(null);
   // A batch may be writing this very image while the drawer is open.
@@ -191,7 +248,10 @@ export function MtgEvidence({ imageId, captions }: { imageId: ImageId; captions:
             size="xs"
             value={String(run.id)}
             onChange={(v) => setPicked(Number(v))}
-            data={list.map((r, i) => ({ value: String(r.id), label: i === 0 ? 'Latest run' : `Run ${list.length - i}` }))}
+            data={list.map((r, i) => ({
+              value: String(r.id),
+              label: i === 0 ? 'Latest run' : `Run ${list.length - i}`,
+            }))}
           />
         )}
       </Group>

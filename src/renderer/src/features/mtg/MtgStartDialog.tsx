@@ -47,11 +47,16 @@ const CAPTION_WORDS: Record<CaptionFilter, string> = {
 };
 
 /** mtg:start takes a dataset and a split; anything narrower travels as image ids. */
-const needsIds = (f: LibraryFilter): boolean => Boolean(f.personId) || (f.captions ?? 'any') !== 'any' || f.split === 'none';
+const needsIds = (f: LibraryFilter): boolean =>
+  Boolean(f.personId) || (f.captions ?? 'any') !== 'any' || f.split === 'none';
 
 function describeFilter(f: LibraryFilter, datasets: Dataset[]): string {
   const parts: string[] = [];
-  parts.push(f.datasetId ? (datasets.find((d) => d.id === f.datasetId)?.name ?? `dataset ${f.datasetId}`) : 'all datasets');
+  parts.push(
+    f.datasetId
+      ? (datasets.find((d) => d.id === f.datasetId)?.name ?? `dataset ${f.datasetId}`)
+      : 'all datasets',
+  );
   if (f.split) parts.push(f.split === 'none' ? 'no split' : `${f.split} split`);
   if (f.personId) parts.push(`person ${f.personId}`);
   if (f.captions && f.captions !== 'any') parts.push(CAPTION_WORDS[f.captions]);
@@ -85,7 +90,14 @@ export function MtgStartDialog({
   datasets: Dataset[];
 }): React.JSX.Element {
   return (
-    <Modal opened={opened} onClose={onClose} title={<Text fw={650}>Generate captions with MTG</Text>} size="lg" centered data-testid="mtg-dialog">
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={<Text fw={650}>Generate captions with MTG</Text>}
+      size="lg"
+      centered
+      data-testid="mtg-dialog"
+    >
       {opened && <DialogBody filter={filter} matching={matching} datasets={datasets} onClose={onClose} />}
     </Modal>
   );
@@ -149,8 +161,17 @@ function DialogBody({
   }, [vqa, rec, probes, probe]);
 
   const scope = onlyFiltered
-    ? { datasetId: filter.datasetId, split: filter.split, personId: filter.personId, captions: filter.captions ?? 'any' }
-    : { datasetId: dataset ? (Number(dataset) as DatasetId) : undefined, split: (split || undefined) as Split | undefined, captions: 'any' as const };
+    ? {
+        datasetId: filter.datasetId,
+        split: filter.split,
+        personId: filter.personId,
+        captions: filter.captions ?? 'any',
+      }
+    : {
+        datasetId: dataset ? (Number(dataset) as DatasetId) : undefined,
+        split: (split || undefined) as Split | undefined,
+        captions: 'any' as const,
+      };
   const count = useInvoke('images:list', { ...scope, limit: 1 }, JSON.stringify(scope));
   const inScope = onlyFiltered ? matching : (count.data?.total ?? null);
 
@@ -176,7 +197,8 @@ function DialogBody({
       };
       if (onlyFiltered) {
         const ids = await idsMatching(filter);
-        if (ids.length === 0) throw new Error('No image matches the Library filter any more; change the filter and try again.');
+        if (ids.length === 0)
+          throw new Error('No image matches the Library filter any more; change the filter and try again.');
         arg.imageIds = ids;
       } else {
         if (dataset) arg.datasetId = Number(dataset);
@@ -184,7 +206,11 @@ function DialogBody({
       }
       const { job, images } = await invoke('mtg:start', arg);
       upsert(job);
-      notifications.show({ color: 'teal', title: 'MTG started', message: `${formatCount(images)} images to caption; follow it in Jobs.` });
+      notifications.show({
+        color: 'teal',
+        title: 'MTG started',
+        message: `${formatCount(images)} images to caption; follow it in Jobs.`,
+      });
       onClose();
       navigate(routeHref('jobs'));
     } catch (err) {
@@ -198,8 +224,8 @@ function DialogBody({
     return (
       <Stack data-testid="mtg-no-endpoints">
         <Text size="sm">
-          MTG needs an OpenAI-compatible endpoint that answers questions about images (and one, possibly the same, that rewrites the answers into a
-          caption). None is saved yet.
+          MTG needs an OpenAI-compatible endpoint that answers questions about images (and one, possibly the
+          same, that rewrites the answers into a caption). None is saved yet.
         </Text>
         <Group justify="flex-end">
           <Button variant="default" onClick={onClose}>
@@ -219,8 +245,14 @@ function DialogBody({
   }
 
   const endpointData = (opts: LlmEndpoint[]): { value: string; label: string }[] =>
-    opts.map((e) => ({ value: e.name, label: `${e.name} — ${e.model}${e.role === 'both' ? '' : ` (${ROLE_LABEL[e.role]})`}` }));
-  const splitOptions = [{ value: '', label: 'All splits' }, ...SPLITS.map((s) => ({ value: s, label: s[0]!.toUpperCase() + s.slice(1) }))];
+    opts.map((e) => ({
+      value: e.name,
+      label: `${e.name} — ${e.model}${e.role === 'both' ? '' : ` (${ROLE_LABEL[e.role]})`}`,
+    }));
+  const splitOptions = [
+    { value: '', label: 'All splits' },
+    ...SPLITS.map((s) => ({ value: s, label: s[0]!.toUpperCase() + s.slice(1) })),
+  ];
 
   return (
     <Stack gap="md">
@@ -240,17 +272,29 @@ function DialogBody({
           <SimpleGrid cols={2} spacing="sm">
             <Select
               aria-label="Dataset"
-              data={[{ value: '', label: 'All datasets' }, ...datasets.map((d) => ({ value: String(d.id), label: d.name }))]}
+              data={[
+                { value: '', label: 'All datasets' },
+                ...datasets.map((d) => ({ value: String(d.id), label: d.name })),
+              ]}
               value={dataset}
               onChange={(v) => setDataset(v ?? '')}
               allowDeselect={false}
               data-testid="mtg-dataset"
             />
-            <Select aria-label="Split" data={splitOptions} value={split} onChange={(v) => setSplit(v ?? '')} allowDeselect={false} data-testid="mtg-split" />
+            <Select
+              aria-label="Split"
+              data={splitOptions}
+              value={split}
+              onChange={(v) => setSplit(v ?? '')}
+              allowDeselect={false}
+              data-testid="mtg-split"
+            />
           </SimpleGrid>
         )}
         <Text size="xs" c="dimmed" data-testid="mtg-scope">
-          {inScope === null ? 'Counting…' : `${formatCount(inScope)} image${inScope === 1 ? '' : 's'} selected`}
+          {inScope === null
+            ? 'Counting…'
+            : `${formatCount(inScope)} image${inScope === 1 ? '' : 's'} selected`}
           {redo ? '; every one is captioned again.' : '; those that already have an MTG caption are skipped.'}
         </Text>
       </Stack>
@@ -291,13 +335,23 @@ function DialogBody({
       </SimpleGrid>
 
       <SimpleGrid cols={3} spacing="sm">
-        <NumberInput label="Rounds" description="Questions per image (paper: 6)" min={0} max={50} value={rounds} onChange={setRounds} data-testid="mtg-rounds" />
+        <NumberInput
+          label="Rounds"
+          description="Questions per image (paper: 6)"
+          min={0}
+          max={50}
+          value={rounds}
+          onChange={setRounds}
+          data-testid="mtg-rounds"
+        />
         <NumberInput
           label="Images at once"
           description="Each also waits for its endpoint's limits"
           min={1}
           max={1024}
-          placeholder={vqaEndpoint ? `${Math.min(256, 2 * vqaEndpoint.concurrency)} (2 × VQA concurrency)` : 'automatic'}
+          placeholder={
+            vqaEndpoint ? `${Math.min(256, 2 * vqaEndpoint.concurrency)} (2 × VQA concurrency)` : 'automatic'
+          }
           value={concurrency}
           onChange={setConcurrency}
           data-testid="mtg-concurrency"

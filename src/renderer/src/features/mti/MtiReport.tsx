@@ -3,7 +3,22 @@
 // anchor was found and was right, and the spread of top-1 similarities that ξ must be set against. The job
 // runs in the background with a progress bar and Cancel; its report is stored with it, so the newest one
 // of the model shows again after a reload.
-import { Alert, Badge, Button, Card, Group, NumberInput, Progress, Select, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  NumberInput,
+  Progress,
+  Select,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Title,
+  Tooltip,
+} from '@mantine/core';
 import { IconAlertTriangle, IconChartBar, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import type { Job } from '../../../../shared/domain';
@@ -49,11 +64,23 @@ function Top1Histogram({ r }: { r: MtiEvalReport }): React.JSX.Element {
     <Stack gap={4} data-testid="mti-report-histogram">
       {bins.map((b) => (
         <Group key={b.from} gap="xs" wrap="nowrap">
-          <Text size="xs" w={110} style={{ fontVariantNumeric: 'tabular-nums' }} c={b.to > xi ? 'orange' : undefined}>
+          <Text
+            size="xs"
+            w={110}
+            style={{ fontVariantNumeric: 'tabular-nums' }}
+            c={b.to > xi ? 'orange' : undefined}
+          >
             {b.from.toFixed(3)}–{b.to.toFixed(3)}
           </Text>
           <div style={{ flex: 1 }}>
-            <div className={classes.bar} style={{ width: `${(100 * b.count) / max}%`, minWidth: b.count ? 2 : 0, background: b.to > xi ? 'var(--mantine-color-orange-5)' : undefined }} />
+            <div
+              className={classes.bar}
+              style={{
+                width: `${(100 * b.count) / max}%`,
+                minWidth: b.count ? 2 : 0,
+                background: b.to > xi ? 'var(--mantine-color-orange-5)' : undefined,
+              }}
+            />
           </div>
           <Text size="xs" w={36} ta="right" style={{ fontVariantNumeric: 'tabular-nums' }}>
             {b.count}
@@ -61,8 +88,12 @@ function Top1Histogram({ r }: { r: MtiEvalReport }): React.JSX.Element {
         </Group>
       ))}
       <Text size="xs" c="dimmed">
-        ξ = {xi}: {xi > r.top1Similarity.max ? 'above every top-1 score, so no early exits (every query is asked about).' : `top-1 scores above it (orange) may skip the questions when the MLLM confirms.`} Median {r.top1Similarity.median.toFixed(3)}, p90{' '}
-        {r.top1Similarity.p90.toFixed(3)}: set ξ above the bulk so that only clear matches exit early.
+        ξ = {xi}:{' '}
+        {xi > r.top1Similarity.max
+          ? 'above every top-1 score, so no early exits (every query is asked about).'
+          : `top-1 scores above it (orange) may skip the questions when the MLLM confirms.`}{' '}
+        Median {r.top1Similarity.median.toFixed(3)}, p90 {r.top1Similarity.p90.toFixed(3)}: set ξ above the
+        bulk so that only clear matches exit early.
       </Text>
     </Stack>
   );
@@ -73,8 +104,11 @@ export function ReportBody({ r }: { r: MtiEvalReport }): React.JSX.Element {
   return (
     <Stack gap="md" data-testid="mti-report">
       <Text size="sm" c="dimmed">
-        {r.modelName} · {r.split} split · {r.queries} {r.queryKind} queries against {r.gallery} images · VQA “{r.vqaEndpoint}”, aggregator “{r.aggregatorEndpoint}” · k = {r.params.k}, ξ = {r.params.xi}, λ = {r.params.lambda}, {r.params.rounds} round
-        {r.params.rounds === 1 ? '' : 's'}, {r.params.checkConcurrency} checks at once · {(r.ms / 1000).toFixed(1)} s
+        {r.modelName} · {r.split} split · {r.queries} {r.queryKind} queries against {r.gallery} images · VQA “
+        {r.vqaEndpoint}”, aggregator “{r.aggregatorEndpoint}” · k = {r.params.k}, ξ = {r.params.xi}, λ ={' '}
+        {r.params.lambda}, {r.params.rounds} round
+        {r.params.rounds === 1 ? '' : 's'}, {r.params.checkConcurrency} checks at once ·{' '}
+        {(r.ms / 1000).toFixed(1)} s
       </Text>
       <Card withBorder radius="md" padding="sm">
         <Table verticalSpacing={4} data-testid="mti-report-metrics">
@@ -116,10 +150,26 @@ export function ReportBody({ r }: { r: MtiEvalReport }): React.JSX.Element {
         </Table>
       </Card>
       <SimpleGrid cols={{ base: 2, md: 4 }}>
-        <Figure label="MLLM calls / query" value={r.callsPerQuery.mean.toFixed(1)} hint={`p50 ${r.callsPerQuery.p50} · p95 ${r.callsPerQuery.p95} · max ${r.callsPerQuery.max}`} />
-        <Figure label="Latency p50" value={`${Math.round(r.latencyMs.p50)} ms`} hint={`p90 ${Math.round(r.latencyMs.p90)} · p95 ${Math.round(r.latencyMs.p95)} · p99 ${Math.round(r.latencyMs.p99)} · max ${Math.round(r.latencyMs.max)} ms`} />
-        <Figure label="Anchor found" value={pct(r.anchorFound)} hint={`right person: ${pct(r.anchorCorrect)}`} />
-        <Figure label="Early stops · fallbacks" value={`${pct(r.earlyStops)} · ${pct(r.fallbacks)}`} hint="fallback: the MLLM failed, plain ranking kept" />
+        <Figure
+          label="MLLM calls / query"
+          value={r.callsPerQuery.mean.toFixed(1)}
+          hint={`p50 ${r.callsPerQuery.p50} · p95 ${r.callsPerQuery.p95} · max ${r.callsPerQuery.max}`}
+        />
+        <Figure
+          label="Latency p50"
+          value={`${Math.round(r.latencyMs.p50)} ms`}
+          hint={`p90 ${Math.round(r.latencyMs.p90)} · p95 ${Math.round(r.latencyMs.p95)} · p99 ${Math.round(r.latencyMs.p99)} · max ${Math.round(r.latencyMs.max)} ms`}
+        />
+        <Figure
+          label="Anchor found"
+          value={pct(r.anchorFound)}
+          hint={`right person: ${pct(r.anchorCorrect)}`}
+        />
+        <Figure
+          label="Early stops · fallbacks"
+          value={`${pct(r.earlyStops)} · ${pct(r.fallbacks)}`}
+          hint="fallback: the MLLM failed, plain ranking kept"
+        />
       </SimpleGrid>
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <Card withBorder radius="md" padding="sm">
@@ -136,7 +186,12 @@ export function ReportBody({ r }: { r: MtiEvalReport }): React.JSX.Element {
             {r.examples.slice(0, 8).map((e, i) => (
               <div key={i}>
                 <Group gap={6} wrap="nowrap">
-                  <Badge size="xs" variant="light" color={e.after < e.before ? 'teal' : e.after > e.before ? 'red' : 'gray'} style={{ flexShrink: 0 }}>
+                  <Badge
+                    size="xs"
+                    variant="light"
+                    color={e.after < e.before ? 'teal' : e.after > e.before ? 'red' : 'gray'}
+                    style={{ flexShrink: 0 }}
+                  >
                     rank {e.before} → {e.after}
                   </Badge>
                   <Text size="sm" lineClamp={1}>
@@ -160,7 +215,15 @@ export function ReportBody({ r }: { r: MtiEvalReport }): React.JSX.Element {
 const RUNNING = new Set<Job['status']>(['queued', 'running']);
 
 /** The running (or last) evaluation: a progress bar with Cancel while it runs, what stopped it otherwise. */
-function EvalJobStatus({ job, onCancel, onResume }: { job: Job; onCancel: () => void; onResume: () => void }): React.JSX.Element | null {
+function EvalJobStatus({
+  job,
+  onCancel,
+  onResume,
+}: {
+  job: Job;
+  onCancel: () => void;
+  onResume: () => void;
+}): React.JSX.Element | null {
   const running = RUNNING.has(job.status);
   if (job.status === 'done') return null;
   const pct = job.total ? (100 * job.done) / job.total : 0;
@@ -175,16 +238,38 @@ function EvalJobStatus({ job, onCancel, onResume }: { job: Job; onCancel: () => 
               : 'The evaluation failed'}
         </Text>
         {running ? (
-          <Button size="xs" variant="default" color="red" leftSection={<IconPlayerStop size={14} />} onClick={onCancel} data-testid="mti-report-cancel">
+          <Button
+            size="xs"
+            variant="default"
+            color="red"
+            leftSection={<IconPlayerStop size={14} />}
+            onClick={onCancel}
+            data-testid="mti-report-cancel"
+          >
             Cancel
           </Button>
         ) : (
-          <Button size="xs" variant="default" leftSection={<IconPlayerPlay size={14} />} onClick={onResume} data-testid="mti-report-resume">
+          <Button
+            size="xs"
+            variant="default"
+            leftSection={<IconPlayerPlay size={14} />}
+            onClick={onResume}
+            data-testid="mti-report-resume"
+          >
             Continue
           </Button>
         )}
       </Group>
-      {running && <Progress value={pct} animated={job.status === 'running'} size="lg" radius="xl" data-testid="mti-report-progress" aria-label={`${job.done} of ${job.total ?? '?'} queries`} />}
+      {running && (
+        <Progress
+          value={pct}
+          animated={job.status === 'running'}
+          size="lg"
+          radius="xl"
+          data-testid="mti-report-progress"
+          aria-label={`${job.done} of ${job.total ?? '?'} queries`}
+        />
+      )}
       <Text size="xs" c="dimmed" mt={4}>
         {job.error ?? job.message ?? ''}
         {job.status === 'cancelled' && ' The queries already done are kept: Continue runs the rest.'}
@@ -193,7 +278,13 @@ function EvalJobStatus({ job, onCancel, onResume }: { job: Job; onCancel: () => 
   );
 }
 
-export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId: DatasetId | undefined }): React.JSX.Element {
+export function MtiReport({
+  modelId,
+  datasetId,
+}: {
+  modelId: ModelId;
+  datasetId: DatasetId | undefined;
+}): React.JSX.Element {
   const [split, setSplit] = useState<'test' | 'val' | 'train'>('test');
   const [queries, setQueries] = useState<'one-attribute' | 'first-clause' | 'captions'>('one-attribute');
   const [limit, setLimit] = useState<number>(48);
@@ -247,7 +338,16 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
     setError(null);
     // One endpoint for both roles when the analyst picks one; else the service's default per role.
     const ep = endpoint ?? undefined;
-    invoke('eval:mti-start', { modelId, datasetId, split, queries, limit, vqaEndpoint: ep, aggregatorEndpoint: ep, params: { xi, checkConcurrency } })
+    invoke('eval:mti-start', {
+      modelId,
+      datasetId,
+      split,
+      queries,
+      limit,
+      vqaEndpoint: ep,
+      aggregatorEndpoint: ep,
+      params: { xi, checkConcurrency },
+    })
       .then(
         (r) => {
           setReport(null);
@@ -266,12 +366,20 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
         <div>
           <Title order={4}>Does MTI help on this model?</Title>
           <Text size="sm" c="dimmed">
-            Ranks a labelled split’s queries with and without MTI as a job (see Jobs); every query costs MLLM calls, so start with a few.
+            Ranks a labelled split’s queries with and without MTI as a job (see Jobs); every query costs MLLM
+            calls, so start with a few.
           </Text>
         </div>
       </Group>
       <Group align="flex-end" gap="sm">
-        <Select label="Split" w={110} data={['test', 'val', 'train']} value={split} onChange={(v) => v && setSplit(v as typeof split)} allowDeselect={false} />
+        <Select
+          label="Split"
+          w={110}
+          data={['test', 'val', 'train']}
+          value={split}
+          onChange={(v) => v && setSplit(v as typeof split)}
+          allowDeselect={false}
+        />
         <Select
           label="Queries"
           w={260}
@@ -285,9 +393,32 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
           allowDeselect={false}
           data-testid="mti-report-queries"
         />
-        <NumberInput label="Queries, at most" w={140} min={1} max={1_000_000} value={limit} onChange={(v) => setLimit(Number(v) || 1)} data-testid="mti-report-limit" />
-        <Tooltip label="Early exit when the top candidate's cosine is above ξ and the MLLM confirms it. Above 1: never." withArrow multiline w={260}>
-          <NumberInput label="ξ" w={100} step={0.05} min={-1} max={2} decimalScale={3} value={xi} onChange={(v) => setXi(Number(v))} data-testid="mti-report-xi" />
+        <NumberInput
+          label="Queries, at most"
+          w={140}
+          min={1}
+          max={1_000_000}
+          value={limit}
+          onChange={(v) => setLimit(Number(v) || 1)}
+          data-testid="mti-report-limit"
+        />
+        <Tooltip
+          label="Early exit when the top candidate's cosine is above ξ and the MLLM confirms it. Above 1: never."
+          withArrow
+          multiline
+          w={260}
+        >
+          <NumberInput
+            label="ξ"
+            w={100}
+            step={0.05}
+            min={-1}
+            max={2}
+            decimalScale={3}
+            value={xi}
+            onChange={(v) => setXi(Number(v))}
+            data-testid="mti-report-xi"
+          />
         </Tooltip>
         <Select
           label="MLLM endpoint"
@@ -300,18 +431,44 @@ export function MtiReport({ modelId, datasetId }: { modelId: ModelId; datasetId:
           data-testid="mti-report-endpoint"
         />
         <Tooltip label={CHECK_CONCURRENCY_HINT} withArrow multiline w={280}>
-          <NumberInput label="Checks at once" w={130} min={1} max={256} value={checkConcurrency} onChange={(v) => setCheckConcurrency(Math.max(1, Number(v) || 1))} data-testid="mti-report-check-concurrency" />
+          <NumberInput
+            label="Checks at once"
+            w={130}
+            min={1}
+            max={256}
+            value={checkConcurrency}
+            onChange={(v) => setCheckConcurrency(Math.max(1, Number(v) || 1))}
+            data-testid="mti-report-check-concurrency"
+          />
         </Tooltip>
-        <Button leftSection={<IconChartBar size={16} />} loading={starting} disabled={running} onClick={run} data-testid="mti-report-run">
+        <Button
+          leftSection={<IconChartBar size={16} />}
+          loading={starting}
+          disabled={running}
+          onClick={run}
+          data-testid="mti-report-run"
+        >
           Evaluate
         </Button>
       </Group>
       {error && (
-        <Alert color="red" icon={<IconAlertTriangle size={16} />} title="The evaluation could not run" data-testid="mti-report-error" style={{ whiteSpace: 'pre-wrap' }}>
+        <Alert
+          color="red"
+          icon={<IconAlertTriangle size={16} />}
+          title="The evaluation could not run"
+          data-testid="mti-report-error"
+          style={{ whiteSpace: 'pre-wrap' }}
+        >
           {error}
         </Alert>
       )}
-      {job && <EvalJobStatus job={job} onCancel={() => act(invoke('jobs:cancel', { id: job.id }))} onResume={() => act(invoke('jobs:resume', { id: job.id }))} />}
+      {job && (
+        <EvalJobStatus
+          job={job}
+          onCancel={() => act(invoke('jobs:cancel', { id: job.id }))}
+          onResume={() => act(invoke('jobs:resume', { id: job.id }))}
+        />
+      )}
       {report && <ReportBody r={report} />}
     </Stack>
   );

@@ -55,7 +55,11 @@ const Cell = memo(function Cell({
         </span>
         {moved !== 0 && (
           <Tooltip label={`Rank ${row.baseRank} by the query alone`} withArrow>
-            <span className={classes.moved} style={{ background: moved > 0 ? 'var(--mantine-color-teal-7)' : 'var(--mantine-color-red-7)' }} data-testid="mti-moved">
+            <span
+              className={classes.moved}
+              style={{ background: moved > 0 ? 'var(--mantine-color-teal-7)' : 'var(--mantine-color-red-7)' }}
+              data-testid="mti-moved"
+            >
               {moved > 0 ? `▲${moved}` : `▼${-moved}`}
             </span>
           </Tooltip>
@@ -84,7 +88,9 @@ const Cell = memo(function Cell({
         <dd data-testid="mti-score-base">{row.base.toFixed(3)}</dd>
         <dt title="Cosine of the refined query q̂ and the image (1 for the anchor)">S(q̂,v)</dt>
         <dd data-testid="mti-score-refined">{row.refined === null ? '—' : row.refined.toFixed(3)}</dd>
-        <dt className={classes.fused} title="λ·S(q,v) + (1−λ)·S(q̂,v): the rank follows this">fused</dt>
+        <dt className={classes.fused} title="λ·S(q,v) + (1−λ)·S(q̂,v): the rank follows this">
+          fused
+        </dt>
         <dd className={classes.fused} data-testid="mti-score-fused">
           {row.fused.toFixed(3)}
         </dd>
@@ -118,7 +124,14 @@ export function MtiResultGrid({
       ariaLabel="Re-ranked results"
       testId="mti-grid"
       renderCell={(i) => (
-        <Cell row={rows[i]!} index={i} onOpen={onOpen} onPick={onPick} pickDisabled={busy} selected={selectedIndex === i} />
+        <Cell
+          row={rows[i]!}
+          index={i}
+          onOpen={onOpen}
+          onPick={onPick}
+          pickDisabled={busy}
+          selected={selectedIndex === i}
+        />
       )}
     />
   );

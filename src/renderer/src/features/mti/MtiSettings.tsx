@@ -1,7 +1,17 @@
 // MTI's settings for the searches started from the Conversation tab: the paper's knobs (K, ξ, λ, rounds,
 // questions) and the cost knob of the anchor checks. Kept in localStorage, so they hold across reloads;
 // each saved search keeps the settings it ran with in its transcript.
-import { ActionIcon, Button, Group, NumberInput, Popover, SimpleGrid, Stack, Text, Tooltip } from '@mantine/core';
+import {
+  ActionIcon,
+  Button,
+  Group,
+  NumberInput,
+  Popover,
+  SimpleGrid,
+  Stack,
+  Text,
+  Tooltip,
+} from '@mantine/core';
 import { IconAdjustments } from '@tabler/icons-react';
 import { useCallback, useState } from 'react';
 import { MTI_DEFAULTS, type MtiParams } from '../../../../shared/mti';
@@ -35,22 +45,76 @@ export function useMtiParams(): [MtiParams, (p: MtiParams) => void] {
   return [params, set];
 }
 
-const FIELDS: { key: keyof MtiParams; label: string; hint: string; min: number; max: number; step?: number; decimals?: number }[] = [
-  { key: 'k', label: 'K candidates', hint: 'Top candidates examined for an anchor per round (paper: 20).', min: 1, max: 200 },
+const FIELDS: {
+  key: keyof MtiParams;
+  label: string;
+  hint: string;
+  min: number;
+  max: number;
+  step?: number;
+  decimals?: number;
+}[] = [
+  {
+    key: 'k',
+    label: 'K candidates',
+    hint: 'Top candidates examined for an anchor per round (paper: 20).',
+    min: 1,
+    max: 200,
+  },
   { key: 'checkConcurrency', label: 'Checks at once', hint: CHECK_CONCURRENCY_HINT, min: 1, max: 256 },
-  { key: 'xi', label: 'ξ early exit', hint: 'Above this top-1 cosine a confirmed top candidate ends the search at once; depends on the model (see the MTI report).', min: -1, max: 2, step: 0.05, decimals: 3 },
-  { key: 'lambda', label: 'λ', hint: 'Weight of your words in λ·S(q,v) + (1−λ)·S(q̂,v) (reference: 0.8).', min: 0, max: 1, step: 0.05, decimals: 2 },
-  { key: 'rounds', label: 'Rounds', hint: 'Rounds run without you; each later one examines the next candidates.', min: 0, max: 20 },
-  { key: 'questions', label: 'Questions', hint: 'Diagnostic questions per round, at most (asked in one call).', min: 0, max: 30 },
+  {
+    key: 'xi',
+    label: 'ξ early exit',
+    hint: 'Above this top-1 cosine a confirmed top candidate ends the search at once; depends on the model (see the MTI report).',
+    min: -1,
+    max: 2,
+    step: 0.05,
+    decimals: 3,
+  },
+  {
+    key: 'lambda',
+    label: 'λ',
+    hint: 'Weight of your words in λ·S(q,v) + (1−λ)·S(q̂,v) (reference: 0.8).',
+    min: 0,
+    max: 1,
+    step: 0.05,
+    decimals: 2,
+  },
+  {
+    key: 'rounds',
+    label: 'Rounds',
+    hint: 'Rounds run without you; each later one examines the next candidates.',
+    min: 0,
+    max: 20,
+  },
+  {
+    key: 'questions',
+    label: 'Questions',
+    hint: 'Diagnostic questions per round, at most (asked in one call).',
+    min: 0,
+    max: 30,
+  },
 ];
 
-export function MtiSettings({ params, onChange }: { params: MtiParams; onChange: (p: MtiParams) => void }): React.JSX.Element {
+export function MtiSettings({
+  params,
+  onChange,
+}: {
+  params: MtiParams;
+  onChange: (p: MtiParams) => void;
+}): React.JSX.Element {
   const [opened, setOpened] = useState(false);
   return (
     <Popover opened={opened} onChange={setOpened} position="bottom-end" withArrow shadow="md" width={360}>
       <Popover.Target>
         <Tooltip label="MTI settings">
-          <ActionIcon variant="default" size="lg" aria-label="MTI settings" onClick={() => setOpened((o) => !o)} data-testid="mti-settings">
+          <ActionIcon
+            variant="default"
+            size="lg"
+            aria-label="MTI settings"
+            onClick={() => setOpened((o) => !o)}
+            data-testid="mti-settings"
+          >
             <IconAdjustments size={16} />
           </ActionIcon>
         </Tooltip>
@@ -82,7 +146,12 @@ export function MtiSettings({ params, onChange }: { params: MtiParams; onChange:
             ))}
           </SimpleGrid>
           <Group justify="flex-end">
-            <Button size="xs" variant="subtle" onClick={() => onChange(MTI_DEFAULTS)} data-testid="mti-settings-reset">
+            <Button
+              size="xs"
+              variant="subtle"
+              onClick={() => onChange(MTI_DEFAULTS)}
+              data-testid="mti-settings-reset"
+            >
               Defaults
             </Button>
           </Group>

@@ -2,11 +2,40 @@
 // thumbnails and the MLLM's yes/no, the diagnostic questions and their answers, the refined query q̂),
 // each step marked with who decided it. The latest round takes the analyst's actions: reject or pick the
 // anchor, answer a question instead of the MLLM, edit q̂ and re-rank, run another round, go back.
-import { ActionIcon, Alert, Badge, Button, Card, Group, Loader, Stack, Text, Textarea, TextInput, Tooltip } from '@mantine/core';
-import { IconAlertTriangle, IconArrowBackUp, IconPlayerStop, IconRefresh, IconRobot, IconUser, IconX } from '@tabler/icons-react';
+import {
+  ActionIcon,
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  Loader,
+  Stack,
+  Text,
+  Textarea,
+  TextInput,
+  Tooltip,
+} from '@mantine/core';
+import {
+  IconAlertTriangle,
+  IconArrowBackUp,
+  IconPlayerStop,
+  IconRefresh,
+  IconRobot,
+  IconUser,
+  IconX,
+} from '@tabler/icons-react';
 import { useState } from 'react';
 import type { ImageId } from '../../../../shared/ids';
-import type { MtiActor, MtiAction, MtiCheck, MtiQuestion, MtiRound, MtiSearch, MtiVerdict } from '../../../../shared/mti';
+import type {
+  MtiActor,
+  MtiAction,
+  MtiCheck,
+  MtiQuestion,
+  MtiRound,
+  MtiSearch,
+  MtiVerdict,
+} from '../../../../shared/mti';
 import { imageUrl } from '../../lib/api';
 import type { LiveStep } from './useMtiSearch';
 import classes from './Mti.module.css';
@@ -21,14 +50,30 @@ function By({ by }: { by: MtiActor | null }): React.JSX.Element | null {
   if (!by) return null;
   return (
     <Tooltip label={by === 'analyst' ? 'Decided by you' : 'Decided by the MLLM'} withArrow>
-      <Badge size="xs" variant="light" color={by === 'analyst' ? 'grape' : 'blue'} leftSection={by === 'analyst' ? <IconUser size={10} /> : <IconRobot size={10} />} data-testid="mti-by">
+      <Badge
+        size="xs"
+        variant="light"
+        color={by === 'analyst' ? 'grape' : 'blue'}
+        leftSection={by === 'analyst' ? <IconUser size={10} /> : <IconRobot size={10} />}
+        data-testid="mti-by"
+      >
         {by === 'analyst' ? 'you' : 'MLLM'}
       </Badge>
     </Tooltip>
   );
 }
 
-function CheckThumb({ check, anchor, onPick, disabled }: { check: MtiCheck; anchor: boolean; onPick?: (id: ImageId) => void; disabled: boolean }): React.JSX.Element {
+function CheckThumb({
+  check,
+  anchor,
+  onPick,
+  disabled,
+}: {
+  check: MtiCheck;
+  anchor: boolean;
+  onPick?: (id: ImageId) => void;
+  disabled: boolean;
+}): React.JSX.Element {
   const v = VERDICT[check.verdict];
   return (
     <Tooltip
@@ -40,7 +85,12 @@ function CheckThumb({ check, anchor, onPick, disabled }: { check: MtiCheck; anch
           <b>#{check.rank}</b> · score {check.score.toFixed(3)}
           <br />
           {check.answer ? `MLLM: “${check.answer}”` : check.by === 'analyst' ? 'Decided by you' : 'No answer'}
-          {onPick && !anchor ? <><br />Click to use it as the anchor.</> : null}
+          {onPick && !anchor ? (
+            <>
+              <br />
+              Click to use it as the anchor.
+            </>
+          ) : null}
         </>
       }
     >
@@ -56,7 +106,12 @@ function CheckThumb({ check, anchor, onPick, disabled }: { check: MtiCheck; anch
       >
         <img src={imageUrl(check.imageId, 'thumb')} alt="" loading="lazy" />
         <span className={classes.checkRank}>#{check.rank}</span>
-        <Badge size="xs" color={v.color} variant={check.by === 'analyst' ? 'outline' : 'filled'} data-testid="mti-verdict">
+        <Badge
+          size="xs"
+          color={v.color}
+          variant={check.by === 'analyst' ? 'outline' : 'filled'}
+          data-testid="mti-verdict"
+        >
           {v.label}
         </Badge>
       </button>
@@ -64,7 +119,15 @@ function CheckThumb({ check, anchor, onPick, disabled }: { check: MtiCheck; anch
   );
 }
 
-function QuestionRow({ q, onAnswer, disabled }: { q: MtiQuestion; onAnswer?: (answer: string) => void; disabled: boolean }): React.JSX.Element {
+function QuestionRow({
+  q,
+  onAnswer,
+  disabled,
+}: {
+  q: MtiQuestion;
+  onAnswer?: (answer: string) => void;
+  disabled: boolean;
+}): React.JSX.Element {
   const [open, setOpen] = useState(false);
   const [text, setText] = useState('');
   return (
@@ -73,12 +136,24 @@ function QuestionRow({ q, onAnswer, disabled }: { q: MtiQuestion; onAnswer?: (an
         {q.text}
       </Text>
       <Group gap={6} wrap="nowrap" align="flex-start">
-        <Text size="sm" c={q.kept ? undefined : 'dimmed'} td={q.kept ? undefined : 'line-through'} style={{ flex: 1 }} data-testid="mti-answer">
+        <Text
+          size="sm"
+          c={q.kept ? undefined : 'dimmed'}
+          td={q.kept ? undefined : 'line-through'}
+          style={{ flex: 1 }}
+          data-testid="mti-answer"
+        >
           {q.answer ?? '—'}
         </Text>
         <By by={q.by} />
         {onAnswer && !open && (
-          <Button size="compact-xs" variant="subtle" disabled={disabled} onClick={() => setOpen(true)} data-testid="mti-answer-instead">
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            disabled={disabled}
+            onClick={() => setOpen(true)}
+            data-testid="mti-answer-instead"
+          >
             Answer instead
           </Button>
         )}
@@ -99,8 +174,21 @@ function QuestionRow({ q, onAnswer, disabled }: { q: MtiQuestion; onAnswer?: (an
           }}
         >
           <Group gap={4} wrap="nowrap">
-            <TextInput size="xs" style={{ flex: 1 }} placeholder="Your answer, e.g. red" value={text} onChange={(e) => setText(e.currentTarget.value)} autoFocus data-testid="mti-answer-input" />
-            <Button size="xs" type="submit" disabled={disabled || text.trim() === ''} data-testid="mti-answer-submit">
+            <TextInput
+              size="xs"
+              style={{ flex: 1 }}
+              placeholder="Your answer, e.g. red"
+              value={text}
+              onChange={(e) => setText(e.currentTarget.value)}
+              autoFocus
+              data-testid="mti-answer-input"
+            />
+            <Button
+              size="xs"
+              type="submit"
+              disabled={disabled || text.trim() === ''}
+              data-testid="mti-answer-submit"
+            >
               Use
             </Button>
             <ActionIcon variant="subtle" color="gray" aria-label="Close" onClick={() => setOpen(false)}>
@@ -113,7 +201,15 @@ function QuestionRow({ q, onAnswer, disabled }: { q: MtiQuestion; onAnswer?: (an
   );
 }
 
-function RefinedEditor({ round, onEdit, disabled }: { round: MtiRound; onEdit: (text: string) => void; disabled: boolean }): React.JSX.Element {
+function RefinedEditor({
+  round,
+  onEdit,
+  disabled,
+}: {
+  round: MtiRound;
+  onEdit: (text: string) => void;
+  disabled: boolean;
+}): React.JSX.Element {
   const [draft, setDraft] = useState(round.refined ?? '');
   const [from, setFrom] = useState(round.refined);
   // A new q̂ arrived (an answer, another round, back): show it.
@@ -136,11 +232,22 @@ function RefinedEditor({ round, onEdit, disabled }: { round: MtiRound; onEdit: (
       />
       <Group justify="flex-end" gap={6}>
         {changed && (
-          <Button size="compact-xs" variant="subtle" color="gray" onClick={() => setDraft(round.refined ?? '')}>
+          <Button
+            size="compact-xs"
+            variant="subtle"
+            color="gray"
+            onClick={() => setDraft(round.refined ?? '')}
+          >
             Undo edit
           </Button>
         )}
-        <Button size="xs" leftSection={<IconRefresh size={14} />} disabled={disabled || !changed} onClick={() => onEdit(draft.trim())} data-testid="mti-rerank">
+        <Button
+          size="xs"
+          leftSection={<IconRefresh size={14} />}
+          disabled={disabled || !changed}
+          onClick={() => onEdit(draft.trim())}
+          data-testid="mti-rerank"
+        >
           Re-rank
         </Button>
       </Group>
@@ -183,7 +290,13 @@ function RoundCard({
               {[...round.checks]
                 .sort((a, b) => a.rank - b.rank)
                 .map((c) => (
-                  <CheckThumb key={c.imageId} check={c} anchor={c.imageId === anchorId} disabled={!canAct} onPick={latest ? (id) => act({ kind: 'pick-anchor', imageId: id }) : undefined} />
+                  <CheckThumb
+                    key={c.imageId}
+                    check={c}
+                    anchor={c.imageId === anchorId}
+                    disabled={!canAct}
+                    onPick={latest ? (id) => act({ kind: 'pick-anchor', imageId: id }) : undefined}
+                  />
                 ))}
             </div>
           </div>
@@ -196,7 +309,12 @@ function RoundCard({
               </Text>
               <By by={round.anchor.by} />
               {round.earlyStop && (
-                <Tooltip label="The top candidate scored above ξ and the MLLM confirmed it: no questions needed" withArrow multiline w={260}>
+                <Tooltip
+                  label="The top candidate scored above ξ and the MLLM confirmed it: no questions needed"
+                  withArrow
+                  multiline
+                  w={260}
+                >
                   <Badge size="xs" color="yellow" variant="light">
                     early stop
                   </Badge>
@@ -204,7 +322,14 @@ function RoundCard({
               )}
             </Group>
             {latest && (
-              <Button size="compact-xs" variant="light" color="red" disabled={!canAct} onClick={() => act({ kind: 'reject-anchor' })} data-testid="mti-reject-anchor">
+              <Button
+                size="compact-xs"
+                variant="light"
+                color="red"
+                disabled={!canAct}
+                onClick={() => act({ kind: 'reject-anchor' })}
+                data-testid="mti-reject-anchor"
+              >
                 Not this person
               </Button>
             )}
@@ -222,12 +347,23 @@ function RoundCard({
               Questions about the anchor
             </Text>
             {round.questions.map((q) => (
-              <QuestionRow key={q.id} q={q} disabled={!canAct} onAnswer={latest ? (answer) => act({ kind: 'answer', questionId: q.id, answer }) : undefined} />
+              <QuestionRow
+                key={q.id}
+                q={q}
+                disabled={!canAct}
+                onAnswer={latest ? (answer) => act({ kind: 'answer', questionId: q.id, answer }) : undefined}
+              />
             ))}
             {round.skipped.length > 0 && (
-              <Tooltip multiline w={300} withArrow label={round.skipped.map((s) => `${s.questionId}: ${s.reason}`).join('\n')}>
+              <Tooltip
+                multiline
+                w={300}
+                withArrow
+                label={round.skipped.map((s) => `${s.questionId}: ${s.reason}`).join('\n')}
+              >
                 <Text size="xs" c="dimmed">
-                  {round.skipped.length} question{round.skipped.length === 1 ? '' : 's'} not asked: your words already settle them
+                  {round.skipped.length} question{round.skipped.length === 1 ? '' : 's'} not asked: your words
+                  already settle them
                 </Text>
               </Tooltip>
             )}
@@ -242,7 +378,11 @@ function RoundCard({
               <By by={round.refinedBy} />
             </Group>
             {latest ? (
-              <RefinedEditor round={round} disabled={busy} onEdit={(text) => act({ kind: 'edit-refined', text })} />
+              <RefinedEditor
+                round={round}
+                disabled={busy}
+                onEdit={(text) => act({ kind: 'edit-refined', text })}
+              />
             ) : (
               <Text size="sm" data-testid="mti-refined">
                 {round.refined ?? '—'}
@@ -271,7 +411,15 @@ const PHASE: Record<LiveStep['phase'], string> = {
 };
 
 /** What the running call has done so far: the newest round state from `mti:progress`. */
-function LiveCard({ busy, live, onCancel }: { busy: string; live: LiveStep[]; onCancel: () => void }): React.JSX.Element {
+function LiveCard({
+  busy,
+  live,
+  onCancel,
+}: {
+  busy: string;
+  live: LiveStep[];
+  onCancel: () => void;
+}): React.JSX.Element {
   const last = live.at(-1);
   return (
     <Card withBorder padding="sm" radius="md" data-testid="mti-live" bg="var(--mantine-color-indigo-light)">
@@ -282,7 +430,15 @@ function LiveCard({ busy, live, onCancel }: { busy: string; live: LiveStep[]; on
             {last ? `${PHASE[last.phase]}…` : busy}
           </Text>
         </Group>
-        <Button size="compact-xs" color="red" variant="light" leftSection={<IconPlayerStop size={12} />} onClick={onCancel} disabled={!last} data-testid="mti-cancel">
+        <Button
+          size="compact-xs"
+          color="red"
+          variant="light"
+          leftSection={<IconPlayerStop size={12} />}
+          onClick={onCancel}
+          disabled={!last}
+          data-testid="mti-cancel"
+        >
           Cancel
         </Button>
       </Group>
@@ -291,7 +447,12 @@ function LiveCard({ busy, live, onCancel }: { busy: string; live: LiveStep[]; on
           {[...last.round.checks]
             .sort((a, b) => a.rank - b.rank)
             .map((c) => (
-              <CheckThumb key={c.imageId} check={c} anchor={c.imageId === last.round.anchor?.imageId} disabled />
+              <CheckThumb
+                key={c.imageId}
+                check={c}
+                anchor={c.imageId === last.round.anchor?.imageId}
+                disabled
+              />
             ))}
         </div>
       )}
@@ -318,7 +479,11 @@ export function MtiTranscript({
   const rounds = t?.rounds ?? [];
   const canBack = (t?.history.length ?? 0) > 0;
   return (
-    <div className={classes.panel} data-testid="mti-panel" data-status={search?.status ?? (busy ? 'running' : 'idle')}>
+    <div
+      className={classes.panel}
+      data-testid="mti-panel"
+      data-status={search?.status ?? (busy ? 'running' : 'idle')}
+    >
       <div className={classes.panelHeader}>
         <Group justify="space-between" wrap="nowrap" gap="xs">
           <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
@@ -326,12 +491,25 @@ export function MtiTranscript({
           </Text>
           <Group gap={6}>
             <Tooltip label="Undo the last step (yours or another round)" withArrow>
-              <Button size="compact-xs" variant="default" leftSection={<IconArrowBackUp size={13} />} disabled={!canBack || busy !== null} onClick={() => onAct({ kind: 'back' })} data-testid="mti-back">
+              <Button
+                size="compact-xs"
+                variant="default"
+                leftSection={<IconArrowBackUp size={13} />}
+                disabled={!canBack || busy !== null}
+                onClick={() => onAct({ kind: 'back' })}
+                data-testid="mti-back"
+              >
                 Back
               </Button>
             </Tooltip>
             <Tooltip label="Examine the next candidates with q̂ and ask again" withArrow>
-              <Button size="compact-xs" variant="light" disabled={!search || busy !== null} onClick={() => onAct({ kind: 'next-round' })} data-testid="mti-next-round">
+              <Button
+                size="compact-xs"
+                variant="light"
+                disabled={!search || busy !== null}
+                onClick={() => onAct({ kind: 'next-round' })}
+                data-testid="mti-next-round"
+              >
                 Another round
               </Button>
             </Tooltip>
@@ -349,17 +527,34 @@ export function MtiTranscript({
       <div className={classes.transcript}>
         <Stack gap="sm" pt="xs">
           {error && (
-            <Alert color="red" icon={<IconAlertTriangle size={16} />} title="MTI could not run" data-testid="mti-error" style={{ whiteSpace: 'pre-wrap' }}>
+            <Alert
+              color="red"
+              icon={<IconAlertTriangle size={16} />}
+              title="MTI could not run"
+              data-testid="mti-error"
+              style={{ whiteSpace: 'pre-wrap' }}
+            >
               {error}
             </Alert>
           )}
           {t?.fallback && !busy && (
-            <Alert color="orange" icon={<IconAlertTriangle size={16} />} title="Showing the plain ranking" data-testid="mti-fallback">
+            <Alert
+              color="orange"
+              icon={<IconAlertTriangle size={16} />}
+              title="Showing the plain ranking"
+              data-testid="mti-fallback"
+            >
               {t.fallback}
             </Alert>
           )}
           {rounds.map((r, i) => (
-            <RoundCard key={`${r.index}-${i}`} round={r} latest={i === rounds.length - 1} busy={busy !== null} act={onAct} />
+            <RoundCard
+              key={`${r.index}-${i}`}
+              round={r}
+              latest={i === rounds.length - 1}
+              busy={busy !== null}
+              act={onAct}
+            />
           ))}
           {search && rounds.length === 0 && !busy && (
             <Text size="sm" c="dimmed">
@@ -367,7 +562,24 @@ export function MtiTranscript({
             </Text>
           )}
           {search && rounds.length === 0 && !busy && (
-            <RefinedEditor round={{ index: 0, query: search.query, checks: [], anchor: null, earlyStop: false, questions: [], skipped: [], refined: null, refinedBy: null, calls: 0, ms: 0, note: null }} disabled={false} onEdit={(text) => onAct({ kind: 'edit-refined', text })} />
+            <RefinedEditor
+              round={{
+                index: 0,
+                query: search.query,
+                checks: [],
+                anchor: null,
+                earlyStop: false,
+                questions: [],
+                skipped: [],
+                refined: null,
+                refinedBy: null,
+                calls: 0,
+                ms: 0,
+                note: null,
+              }}
+              disabled={false}
+              onEdit={(text) => onAct({ kind: 'edit-refined', text })}
+            />
           )}
           {busy && <LiveCard busy={busy} live={live} onCancel={onCancel} />}
         </Stack>

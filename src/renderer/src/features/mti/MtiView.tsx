@@ -78,13 +78,19 @@ export function MtiView({
               Top {rows.length} by λ·S(q,v) + (1−λ)·S(q̂,v), λ = {lambda}
               {search.refined ? '' : ' (no q̂ yet: the query alone)'}
             </Text>
-            <Badge size="sm" variant="light" color={search.status === 'done' ? 'teal' : search.status === 'fallback' ? 'orange' : 'gray'} data-testid="mti-status">
+            <Badge
+              size="sm"
+              variant="light"
+              color={search.status === 'done' ? 'teal' : search.status === 'fallback' ? 'orange' : 'gray'}
+              data-testid="mti-status"
+            >
               {search.status}
             </Badge>
           </>
         ) : (
           <Text size="sm" c="dimmed">
-            Interactive search: the MLLM checks the top candidates, asks about the best one, and refines your words.
+            Interactive search: the MLLM checks the top candidates, asks about the best one, and refines your
+            words.
           </Text>
         )}
       </Group>
@@ -101,7 +107,13 @@ export function MtiView({
           data-testid="mti-endpoint"
         />
         <MtiSettings params={params} onChange={setParams} />
-        <Button size="xs" variant="default" leftSection={<IconHistory size={14} />} onClick={() => setSavedOpen(true)} data-testid="mti-saved">
+        <Button
+          size="xs"
+          variant="default"
+          leftSection={<IconHistory size={14} />}
+          onClick={() => setSavedOpen(true)}
+          data-testid="mti-saved"
+        >
           Saved searches
         </Button>
       </Group>
@@ -111,7 +123,14 @@ export function MtiView({
   let grid: React.ReactNode;
   if (search && rows.length > 0)
     grid = (
-      <MtiResultGrid ref={gridRef} rows={rows} busy={busy !== null} selectedIndex={selectedIndex} onOpen={select} onPick={pick} />
+      <MtiResultGrid
+        ref={gridRef}
+        rows={rows}
+        busy={busy !== null}
+        selectedIndex={selectedIndex}
+        onOpen={select}
+        onPick={pick}
+      />
     );
   else
     grid = (
@@ -130,8 +149,17 @@ export function MtiView({
         >
           {!busy && (
             <EmptyState.Actions>
-              <Button disabled={query.trim() === ''} onClick={() => void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined, params })} leftSection={<IconMessageChatbot size={16} />} data-testid="mti-start">
-                {query.trim() === '' ? 'Type a description first' : `Ask the MLLM about “${query.length > 40 ? `${query.slice(0, 40)}…` : query}”`}
+              <Button
+                disabled={query.trim() === ''}
+                onClick={() =>
+                  void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined, params })
+                }
+                leftSection={<IconMessageChatbot size={16} />}
+                data-testid="mti-start"
+              >
+                {query.trim() === ''
+                  ? 'Type a description first'
+                  : `Ask the MLLM about “${query.length > 40 ? `${query.slice(0, 40)}…` : query}”`}
               </Button>
             </EmptyState.Actions>
           )}
@@ -144,10 +172,23 @@ export function MtiView({
       {header}
       <div className={classes.layout}>
         <div className={classes.gridPane}>{grid}</div>
-        <MtiTranscript search={search} busy={busy} live={mti.live} error={mti.error} onAct={act} onCancel={mti.cancel} />
+        <MtiTranscript
+          search={search}
+          busy={busy}
+          live={mti.live}
+          error={mti.error}
+          onAct={act}
+          onCancel={mti.cancel}
+        />
       </div>
       <SavedSearches opened={savedOpen} onClose={() => setSavedOpen(false)} onOpen={(id) => onSearchId(id)} />
-      <ImageDrawer imageId={selection?.id ?? null} index={selectedIndex} total={rows.length} onClose={close} move={move} />
+      <ImageDrawer
+        imageId={selection?.id ?? null}
+        index={selectedIndex}
+        total={rows.length}
+        onClose={close}
+        move={move}
+      />
     </Stack>
   );
 }

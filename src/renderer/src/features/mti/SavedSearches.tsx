@@ -14,7 +14,15 @@ const STATUS: Record<MtiSearchSummary['status'], string> = {
   cancelled: 'gray',
 };
 
-export function SavedSearches({ opened, onClose, onOpen }: { opened: boolean; onClose: () => void; onOpen: (id: number) => void }): React.JSX.Element {
+export function SavedSearches({
+  opened,
+  onClose,
+  onOpen,
+}: {
+  opened: boolean;
+  onClose: () => void;
+  onOpen: (id: number) => void;
+}): React.JSX.Element {
   const list = useInvoke('searches:list', { limit: 200 }, String(opened), opened);
   const [error, setError] = useState<string | null>(null);
   const rows = list.data ?? [];
@@ -81,7 +89,9 @@ export function SavedSearches({ opened, onClose, onOpen }: { opened: boolean; on
                       aria-label="Delete"
                       onClick={(e) => {
                         e.stopPropagation();
-                        invoke('searches:delete', { id: s.id }).then(list.reload, (err: unknown) => setError(errorMessage(err)));
+                        invoke('searches:delete', { id: s.id }).then(list.reload, (err: unknown) =>
+                          setError(errorMessage(err)),
+                        );
                       }}
                     >
                       <IconTrash size={15} />

@@ -21,7 +21,13 @@ export interface MtiState {
   /** The latest live steps of the running call, newest last. */
   live: LiveStep[];
   error: string | null;
-  start: (arg: { modelId: ModelId; datasetId?: DatasetId; query: string; endpoint?: string; params?: Partial<MtiParams> }) => Promise<MtiSearch | null>;
+  start: (arg: {
+    modelId: ModelId;
+    datasetId?: DatasetId;
+    query: string;
+    endpoint?: string;
+    params?: Partial<MtiParams>;
+  }) => Promise<MtiSearch | null>;
   step: (action: MtiAction, round?: number) => Promise<void>;
   open: (id: number) => Promise<void>;
   cancel: () => void;
@@ -47,25 +53,28 @@ export function useMtiSearch(onSaved?: (s: MtiSearch) => void): MtiState {
     setLive((l) => [...l.slice(-40), { phase: p.phase, round: p.round, at: Date.now() }]);
   });
 
-  const run = useCallback(async (what: string, id: number | null, call: () => Promise<MtiSearch>): Promise<MtiSearch | null> => {
-    runningId.current = id;
-    setBusy(what);
-    setLive([]);
-    setError(null);
-    try {
-      const s = await call();
-      setSearch(s);
-      savedRef.current?.(s);
-      return s;
-    } catch (err) {
-      setError(errorMessage(err));
-      return null;
-    } finally {
-      awaitingStart.current = false;
-      runningId.current = null;
-      setBusy(null);
-    }
-  }, []);
+  const run = useCallback(
+    async (what: string, id: number | null, call: () => Promise<MtiSearch>): Promise<MtiSearch | null> => {
+      runningId.current = id;
+      setBusy(what);
+      setLive([]);
+      setError(null);
+      try {
+        const s = await call();
+        setSearch(s);
+        savedRef.current?.(s);
+        return s;
+      } catch (err) {
+        setError(errorMessage(err));
+        return null;
+      } finally {
+        awaitingStart.current = false;
+        runningId.current = null;
+        setBusy(null);
+      }
+    },
+    [],
+  );
 
   const start: MtiState['start'] = useCallback(
     (arg) => {
@@ -102,17 +111,14 @@ export function useMtiSearch(onSaved?: (s: MtiSearch) => void): MtiState {
     [run, search],
   );
 
-  const open = useCallback(
-    async (id: number) => {
-      setError(null);
-      try {
-        setSearch(await invoke('searches:get', { id }));
-      } catch (err) {
-        setError(errorMessage(err));
-      }
-    },
-    [],
-  );
+  const open = useCallback(async (id: number) => {
+    setError(null);
+    try {
+      setSearch(await invoke('searches:get', { id }));
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  }, []);
 
   const cancel = useCallback(() => {
     const id = runningId.current;

@@ -1,7 +1,21 @@
 // Settings → Prompts: the versioned MTG prompt sets (templates, relevance filters, question pool). A
 // saved edit is a new version; runs keep pointing at the version they used, so nothing here rewrites
 // the evidence of captions already made. Saving an unchanged set returns the stored version.
-import { Alert, Badge, Button, Card, Code, Group, Modal, ScrollArea, Stack, Table, Text, Textarea, TextInput } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Code,
+  Group,
+  Modal,
+  ScrollArea,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  TextInput,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconEdit } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -70,7 +84,15 @@ function bodyOf(d: Draft): PromptSetBody | string {
   };
 }
 
-function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void; onSaved: (s: PromptSet) => void }): React.JSX.Element {
+function Editor({
+  set,
+  onClose,
+  onSaved,
+}: {
+  set: PromptSet;
+  onClose: () => void;
+  onSaved: (s: PromptSet) => void;
+}): React.JSX.Element {
   const [d, setD] = useState<Draft>(() => draftOf(set.body));
   const { busy, error, setError, run } = useAction();
   const field = (k: keyof Draft) => ({
@@ -94,11 +116,31 @@ function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void
   return (
     <Stack gap="sm">
       <Group grow align="flex-start">
-        <TextInput label="Name" description="Same name: the next version of this set" {...field('name')} data-testid="prompts-name" />
+        <TextInput
+          label="Name"
+          description="Same name: the next version of this set"
+          {...field('name')}
+          data-testid="prompts-name"
+        />
         <TextInput label="Description" {...field('description')} />
       </Group>
-      <Textarea label="Initial caption prompt" description="P_init: asked once per image" autosize minRows={1} maxRows={4} {...field('initial')} data-testid="prompts-initial" />
-      <Textarea label="Question template" description="Wraps each pool question; {question} is replaced" autosize minRows={2} maxRows={4} {...field('question')} />
+      <Textarea
+        label="Initial caption prompt"
+        description="P_init: asked once per image"
+        autosize
+        minRows={1}
+        maxRows={4}
+        {...field('initial')}
+        data-testid="prompts-initial"
+      />
+      <Textarea
+        label="Question template"
+        description="Wraps each pool question; {question} is replaced"
+        autosize
+        minRows={2}
+        maxRows={4}
+        {...field('question')}
+      />
       <Textarea
         label="Reconstruction prompt"
         description="{caption} is the initial caption, {answers} the kept Q&A pairs"
@@ -107,17 +149,42 @@ function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void
         maxRows={10}
         {...field('reconstruct')}
       />
-      <TextInput label="Answer line" description="One kept pair inside {answers}: {question}, {answer}" {...field('answerLine')} />
+      <TextInput
+        label="Answer line"
+        description="One kept pair inside {answers}: {question}, {answer}"
+        {...field('answerLine')}
+      />
       <TextInput
         label="Verification question"
         description="Used only by MTG runs with verification: a yes/no check of one kept fact, {fact} (also {question}, {answer}); empty uses the built-in one"
         {...field('verify')}
       />
       <Group grow align="flex-start">
-        <Textarea label="Not visible" description="Regexes, one a line: the answer says it cannot be seen" autosize minRows={3} maxRows={8} styles={mono} {...field('notVisible')} />
-        <Textarea label="Refusal" description="Regexes, one a line: the model declined" autosize minRows={3} maxRows={8} styles={mono} {...field('refusal')} />
+        <Textarea
+          label="Not visible"
+          description="Regexes, one a line: the answer says it cannot be seen"
+          autosize
+          minRows={3}
+          maxRows={8}
+          styles={mono}
+          {...field('notVisible')}
+        />
+        <Textarea
+          label="Refusal"
+          description="Regexes, one a line: the model declined"
+          autosize
+          minRows={3}
+          maxRows={8}
+          styles={mono}
+          {...field('refusal')}
+        />
       </Group>
-      <TextInput label="Negative answer" description="One regex: the thing asked about is absent" styles={mono} {...field('negative')} />
+      <TextInput
+        label="Negative answer"
+        description="One regex: the thing asked about is absent"
+        styles={mono}
+        {...field('negative')}
+      />
       <Textarea
         label="Question pool"
         description="JSON: asked in this order; a question is skipped once one of its settledBy regexes matches what is known"
@@ -129,7 +196,12 @@ function Editor({ set, onClose, onSaved }: { set: PromptSet; onClose: () => void
         data-testid="prompts-pool"
       />
       {error && (
-        <Alert color="red" icon={<IconAlertTriangle size={18} />} style={{ whiteSpace: 'pre-wrap' }} data-testid="prompts-error">
+        <Alert
+          color="red"
+          icon={<IconAlertTriangle size={18} />}
+          style={{ whiteSpace: 'pre-wrap' }}
+          data-testid="prompts-error"
+        >
           {error}
         </Alert>
       )}
@@ -208,7 +280,13 @@ export function PromptsSettings(): React.JSX.Element {
                     </Table.Td>
                     <Table.Td c="dimmed">{formatTime(s.createdAt)}</Table.Td>
                     <Table.Td ta="right">
-                      <Button size="xs" variant="subtle" leftSection={<IconEdit size={14} />} onClick={() => setEditing(s)} data-testid="prompts-edit">
+                      <Button
+                        size="xs"
+                        variant="subtle"
+                        leftSection={<IconEdit size={14} />}
+                        onClick={() => setEditing(s)}
+                        data-testid="prompts-edit"
+                      >
                         Edit as new version
                       </Button>
                     </Table.Td>

@@ -1,6 +1,18 @@
 // Export accepted captions as a dataset folder. The checks that can fail at once (nothing accepted, a
 // folder that exists or cannot be written, no room) answer here; the copy itself runs as a job.
-import { Alert, Button, Checkbox, Group, Modal, NumberInput, SegmentedControl, Select, Stack, Text, TextInput } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  Checkbox,
+  Group,
+  Modal,
+  NumberInput,
+  SegmentedControl,
+  Select,
+  Stack,
+  Text,
+  TextInput,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle } from '@tabler/icons-react';
 import { useState } from 'react';
@@ -19,7 +31,13 @@ const FORMATS: { value: ExportFormat; label: string }[] = [
   { value: 'jsonl', label: 'JSON Lines with provenance' },
 ];
 
-export function ExportModal({ opened, onClose }: { opened: boolean; onClose: () => void }): React.JSX.Element {
+export function ExportModal({
+  opened,
+  onClose,
+}: {
+  opened: boolean;
+  onClose: () => void;
+}): React.JSX.Element {
   const datasets = useInvoke('datasets:list', {}, '', opened);
   const [outDir, setOutDir] = useState('');
   const [format, setFormat] = useState<ExportFormat>('cuhk-pedes');
@@ -46,7 +64,8 @@ export function ExportModal({ opened, onClose }: { opened: boolean; onClose: () 
         title: 'Export started',
         message: (
           <>
-            {formatCount(r.captions)} captions of {formatCount(r.images)} images → {r.outDir}. <a href={routeHref('jobs')}>Follow it in Jobs</a>
+            {formatCount(r.captions)} captions of {formatCount(r.images)} images → {r.outDir}.{' '}
+            <a href={routeHref('jobs')}>Follow it in Jobs</a>
           </>
         ),
       });
@@ -55,7 +74,13 @@ export function ExportModal({ opened, onClose }: { opened: boolean; onClose: () 
   };
 
   return (
-    <Modal opened={opened} onClose={onClose} title="Export accepted captions" size="lg" data-testid="export-modal">
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title="Export accepted captions"
+      size="lg"
+      data-testid="export-modal"
+    >
       <Stack gap="sm" onKeyDown={(e) => e.stopPropagation()}>
         <TextInput
           label="Folder to create"
@@ -65,7 +90,14 @@ export function ExportModal({ opened, onClose }: { opened: boolean; onClose: () 
           onChange={(e) => setOutDir(e.currentTarget.value)}
           data-testid="export-folder"
         />
-        <Select label="Format" data={FORMATS} value={format} onChange={(v) => v && setFormat(v as ExportFormat)} allowDeselect={false} data-testid="export-format" />
+        <Select
+          label="Format"
+          data={FORMATS}
+          value={format}
+          onChange={(v) => v && setFormat(v as ExportFormat)}
+          allowDeselect={false}
+          data-testid="export-format"
+        />
         <div>
           <Text size="sm" fw={500} mb={4}>
             Images
@@ -93,11 +125,23 @@ export function ExportModal({ opened, onClose }: { opened: boolean; onClose: () 
         </Text>
         <Group grow>
           {(['train', 'val', 'test'] as const).map((k) => (
-            <NumberInput key={k} label={k} min={0} step={0.05} decimalScale={3} value={ratios[k]} onChange={(v) => setRatios((r) => ({ ...r, [k]: Number(v) || 0 }))} />
+            <NumberInput
+              key={k}
+              label={k}
+              min={0}
+              step={0.05}
+              decimalScale={3}
+              value={ratios[k]}
+              onChange={(v) => setRatios((r) => ({ ...r, [k]: Number(v) || 0 }))}
+            />
           ))}
           <NumberInput label="seed" value={seed} onChange={(v) => setSeed(Math.trunc(Number(v) || 0))} />
         </Group>
-        <Checkbox label="Replace the folder if it holds files (only once the new export is complete)" checked={overwrite} onChange={(e) => setOverwrite(e.currentTarget.checked)} />
+        <Checkbox
+          label="Replace the folder if it holds files (only once the new export is complete)"
+          checked={overwrite}
+          onChange={(e) => setOverwrite(e.currentTarget.checked)}
+        />
         {error && (
           <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="export-error">
             {error}
@@ -107,7 +151,12 @@ export function ExportModal({ opened, onClose }: { opened: boolean; onClose: () 
           <Button variant="default" onClick={onClose}>
             Cancel
           </Button>
-          <Button loading={busy} disabled={outDir.trim() === ''} onClick={() => void start()} data-testid="export-start">
+          <Button
+            loading={busy}
+            disabled={outDir.trim() === ''}
+            onClick={() => void start()}
+            data-testid="export-start"
+          >
             Export
           </Button>
         </Group>

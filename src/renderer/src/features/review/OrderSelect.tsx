@@ -13,7 +13,13 @@ const LABEL: Record<ReviewOrder, string> = {
   'score-desc': 'highest score first',
 };
 
-export function OrderSelect({ value, onChange }: { value: ReviewOrder | undefined; onChange: (o: ReviewOrder | undefined) => void }): React.JSX.Element {
+export function OrderSelect({
+  value,
+  onChange,
+}: {
+  value: ReviewOrder | undefined;
+  onChange: (o: ReviewOrder | undefined) => void;
+}): React.JSX.Element {
   // The whole workspace, not the filtered queue: whether scores exist at all.
   const coverage = useInvoke('review:scoreCoverage', { filter: {} });
   const refresh = useThrottled(coverage.reload, 1000);

@@ -83,7 +83,11 @@ export function EvidencePanel({ item }: { item: ReviewItem }): React.JSX.Element
           {ev.rounds.map((r) => (
             <Table.Tr key={r.idx} className={r.kept ? undefined : classes.dropped} data-kept={r.kept}>
               <Table.Td w={22} style={{ verticalAlign: 'top' }}>
-                {r.kept ? <IconCircleCheck size={16} color="var(--mantine-color-teal-6)" /> : <IconCircleX size={16} color="var(--mantine-color-gray-6)" />}
+                {r.kept ? (
+                  <IconCircleCheck size={16} color="var(--mantine-color-teal-6)" />
+                ) : (
+                  <IconCircleX size={16} color="var(--mantine-color-gray-6)" />
+                )}
               </Table.Td>
               <Table.Td>
                 <Text size="sm">{r.question}</Text>
@@ -142,7 +146,12 @@ export function HistoryList({ history }: { history: ReviewHistoryEntry[] }): Rea
           color={ACTION_COLOR[h.action] ?? 'gray'}
           title={
             <Group gap={6}>
-              <Badge size="xs" variant="light" color={ACTION_COLOR[h.action] ?? 'gray'} td={h.undone ? 'line-through' : undefined}>
+              <Badge
+                size="xs"
+                variant="light"
+                color={ACTION_COLOR[h.action] ?? 'gray'}
+                td={h.undone ? 'line-through' : undefined}
+              >
                 {h.action}
               </Badge>
               <Text size="xs" c="dimmed">

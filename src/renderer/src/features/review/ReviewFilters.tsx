@@ -1,7 +1,20 @@
 // The queue's filter bar: status, dataset, split, identity, score range, caption length, text search,
 // "has dropped rounds", the queue order (image, or CLIP score lowest / highest first); how much of the queue is scored (and "Score all"); saved filters by name; and bulk accept/reject of the filtered set, confirmed
 // with its count (the server refuses if the set changed since).
-import { ActionIcon, Button, Checkbox, Chip, Group, Menu, Modal, NumberInput, Select, Text, TextInput, Tooltip } from '@mantine/core';
+import {
+  ActionIcon,
+  Button,
+  Checkbox,
+  Chip,
+  Group,
+  Menu,
+  Modal,
+  NumberInput,
+  Select,
+  Text,
+  TextInput,
+  Tooltip,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconBookmark, IconFilterOff, IconSearch, IconTrash, IconUser } from '@tabler/icons-react';
 import { memo, useEffect, useState } from 'react';
@@ -14,10 +27,22 @@ import { errorMessage, useInvoke } from '../../lib/hooks';
 import { OrderSelect } from './OrderSelect';
 import { ScoreCoverage } from './ScoreCoverage';
 
-const STATUS_LABEL: Record<CaptionStatus, string> = { pending: 'Pending', accepted: 'Accepted', rejected: 'Rejected', flagged: 'Flagged' };
+const STATUS_LABEL: Record<CaptionStatus, string> = {
+  pending: 'Pending',
+  accepted: 'Accepted',
+  rejected: 'Rejected',
+  flagged: 'Flagged',
+};
 
 /** A text box that applies on Enter, on blur, or after a pause; keyed by its applied value from outside. */
-function LazyText(props: { value: string; onApply: (v: string) => void; placeholder: string; icon: React.ReactNode; w: number; testId: string }): React.JSX.Element {
+function LazyText(props: {
+  value: string;
+  onApply: (v: string) => void;
+  placeholder: string;
+  icon: React.ReactNode;
+  w: number;
+  testId: string;
+}): React.JSX.Element {
   const { value, onApply } = props;
   const [draft, setDraft] = useState(value);
   useEffect(() => {
@@ -43,7 +68,8 @@ function LazyText(props: { value: string; onApply: (v: string) => void; placehol
   );
 }
 
-const num = (v: string | number): number | undefined => (v === '' || Number.isNaN(Number(v)) ? undefined : Number(v));
+const num = (v: string | number): number | undefined =>
+  v === '' || Number.isNaN(Number(v)) ? undefined : Number(v);
 
 /** Memoised: the desk re-renders on every move, the filter bar only when the filter or count changes. */
 export const ReviewFilters = memo(function ReviewFilters({
@@ -65,7 +91,8 @@ export const ReviewFilters = memo(function ReviewFilters({
   const [saving, setSaving] = useState<string | null>(null);
   const set = (patch: Partial<ReviewFilter>): void => {
     const next: ReviewFilter = { ...filter, ...patch };
-    for (const k of Object.keys(next) as (keyof ReviewFilter)[]) if (next[k] === undefined || next[k] === '') delete next[k];
+    for (const k of Object.keys(next) as (keyof ReviewFilter)[])
+      if (next[k] === undefined || next[k] === '') delete next[k];
     onChange(next);
   };
 
@@ -73,7 +100,10 @@ export const ReviewFilters = memo(function ReviewFilters({
     if (!bulk || total === null) return;
     try {
       const r = await invoke('review:bulk', { filter, decision: bulk, expected: total, reviewer });
-      notifications.show({ color: 'teal', message: `${bulk === 'accept' ? 'Accepted' : 'Rejected'} ${formatCount(r.changed)} captions. Undo (u) reverses it.` });
+      notifications.show({
+        color: 'teal',
+        message: `${bulk === 'accept' ? 'Accepted' : 'Rejected'} ${formatCount(r.changed)} captions. Undo (u) reverses it.`,
+      });
       onBulkDone();
     } catch (err) {
       notifications.show({ color: 'red', title: 'Bulk action not applied', message: errorMessage(err) });
@@ -84,7 +114,11 @@ export const ReviewFilters = memo(function ReviewFilters({
 
   return (
     <Group gap="xs" align="flex-end" wrap="wrap" data-testid="review-filters">
-      <Chip.Group multiple value={filter.statuses ?? []} onChange={(v) => set({ statuses: v.length ? (v as CaptionStatus[]) : undefined })}>
+      <Chip.Group
+        multiple
+        value={filter.statuses ?? []}
+        onChange={(v) => set({ statuses: v.length ? (v as CaptionStatus[]) : undefined })}
+      >
         <Group gap={4}>
           {CAPTION_STATUSES.map((s) => (
             <Chip key={s} value={s} size="xs" variant="light" data-testid={`filter-status-${s}`}>
@@ -111,14 +145,75 @@ export const ReviewFilters = memo(function ReviewFilters({
         value={filter.split ?? null}
         onChange={(v) => set({ split: (v ?? undefined) as ReviewFilter['split'] })}
       />
-      <LazyText key={`p${filter.personId ?? ''}`} value={filter.personId ?? ''} onApply={(v) => set({ personId: v || undefined })} placeholder="Person id" icon={<IconUser size={14} />} w={120} testId="filter-person" />
-      <LazyText key={`t${filter.text ?? ''}`} value={filter.text ?? ''} onApply={(v) => set({ text: v || undefined })} placeholder="Text in caption" icon={<IconSearch size={14} />} w={180} testId="filter-text" />
-      <NumberInput aria-label="Fewest words" placeholder="min words" w={96} min={0} value={filter.minWords ?? ''} onChange={(v) => set({ minWords: num(v) })} onKeyDown={(e) => e.stopPropagation()} />
-      <NumberInput aria-label="Most words" placeholder="max words" w={96} min={0} value={filter.maxWords ?? ''} onChange={(v) => set({ maxWords: num(v) })} onKeyDown={(e) => e.stopPropagation()} />
-      <NumberInput aria-label="Lowest score" placeholder="min score" w={96} step={0.01} decimalScale={3} min={-1} max={1} value={filter.scoreMin ?? ''} onChange={(v) => set({ scoreMin: num(v) })} onKeyDown={(e) => e.stopPropagation()} />
-      <NumberInput aria-label="Highest score" placeholder="max score" w={96} step={0.01} decimalScale={3} min={-1} max={1} value={filter.scoreMax ?? ''} onChange={(v) => set({ scoreMax: num(v) })} onKeyDown={(e) => e.stopPropagation()} />
+      <LazyText
+        key={`p${filter.personId ?? ''}`}
+        value={filter.personId ?? ''}
+        onApply={(v) => set({ personId: v || undefined })}
+        placeholder="Person id"
+        icon={<IconUser size={14} />}
+        w={120}
+        testId="filter-person"
+      />
+      <LazyText
+        key={`t${filter.text ?? ''}`}
+        value={filter.text ?? ''}
+        onApply={(v) => set({ text: v || undefined })}
+        placeholder="Text in caption"
+        icon={<IconSearch size={14} />}
+        w={180}
+        testId="filter-text"
+      />
+      <NumberInput
+        aria-label="Fewest words"
+        placeholder="min words"
+        w={96}
+        min={0}
+        value={filter.minWords ?? ''}
+        onChange={(v) => set({ minWords: num(v) })}
+        onKeyDown={(e) => e.stopPropagation()}
+      />
+      <NumberInput
+        aria-label="Most words"
+        placeholder="max words"
+        w={96}
+        min={0}
+        value={filter.maxWords ?? ''}
+        onChange={(v) => set({ maxWords: num(v) })}
+        onKeyDown={(e) => e.stopPropagation()}
+      />
+      <NumberInput
+        aria-label="Lowest score"
+        placeholder="min score"
+        w={96}
+        step={0.01}
+        decimalScale={3}
+        min={-1}
+        max={1}
+        value={filter.scoreMin ?? ''}
+        onChange={(v) => set({ scoreMin: num(v) })}
+        onKeyDown={(e) => e.stopPropagation()}
+      />
+      <NumberInput
+        aria-label="Highest score"
+        placeholder="max score"
+        w={96}
+        step={0.01}
+        decimalScale={3}
+        min={-1}
+        max={1}
+        value={filter.scoreMax ?? ''}
+        onChange={(v) => set({ scoreMax: num(v) })}
+        onKeyDown={(e) => e.stopPropagation()}
+      />
       <OrderSelect value={filter.order} onChange={(order) => set({ order })} />
-      <Checkbox label="Has dropped rounds" size="xs" mb={8} checked={filter.hasDroppedRounds ?? false} onChange={(e) => set({ hasDroppedRounds: e.currentTarget.checked || undefined })} data-testid="filter-dropped" />
+      <Checkbox
+        label="Has dropped rounds"
+        size="xs"
+        mb={8}
+        checked={filter.hasDroppedRounds ?? false}
+        onChange={(e) => set({ hasDroppedRounds: e.currentTarget.checked || undefined })}
+        data-testid="filter-dropped"
+      />
       <Tooltip label="Clear filters">
         <ActionIcon variant="default" size="lg" aria-label="Clear filters" onClick={() => onChange({})}>
           <IconFilterOff size={16} />
@@ -165,23 +260,48 @@ export const ReviewFilters = memo(function ReviewFilters({
           ·
         </Text>
         <ScoreCoverage filter={filter} />
-        <Button size="xs" variant="light" color="teal" disabled={!total} onClick={() => setBulk('accept')} data-testid="bulk-accept">
+        <Button
+          size="xs"
+          variant="light"
+          color="teal"
+          disabled={!total}
+          onClick={() => setBulk('accept')}
+          data-testid="bulk-accept"
+        >
           Accept all…
         </Button>
-        <Button size="xs" variant="light" color="red" disabled={!total} onClick={() => setBulk('reject')} data-testid="bulk-reject">
+        <Button
+          size="xs"
+          variant="light"
+          color="red"
+          disabled={!total}
+          onClick={() => setBulk('reject')}
+          data-testid="bulk-reject"
+        >
           Reject all…
         </Button>
       </Group>
 
-      <Modal opened={bulk !== null} onClose={() => setBulk(null)} title={bulk === 'accept' ? 'Accept every caption in this queue?' : 'Reject every caption in this queue?'}>
+      <Modal
+        opened={bulk !== null}
+        onClose={() => setBulk(null)}
+        title={
+          bulk === 'accept' ? 'Accept every caption in this queue?' : 'Reject every caption in this queue?'
+        }
+      >
         <Text size="sm" mb="md" data-testid="bulk-confirm-text">
-          {bulk === 'accept' ? 'Accept' : 'Reject'} {formatCount(total ?? 0)} captions that match the current filter. Each decision is recorded, and one undo reverses them all.
+          {bulk === 'accept' ? 'Accept' : 'Reject'} {formatCount(total ?? 0)} captions that match the current
+          filter. Each decision is recorded, and one undo reverses them all.
         </Text>
         <Group justify="flex-end">
           <Button variant="default" onClick={() => setBulk(null)}>
             Cancel
           </Button>
-          <Button color={bulk === 'accept' ? 'teal' : 'red'} onClick={() => void runBulk()} data-testid="bulk-confirm">
+          <Button
+            color={bulk === 'accept' ? 'teal' : 'red'}
+            onClick={() => void runBulk()}
+            data-testid="bulk-confirm"
+          >
             {bulk === 'accept' ? 'Accept' : 'Reject'} {formatCount(total ?? 0)}
           </Button>
         </Group>

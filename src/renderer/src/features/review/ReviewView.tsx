@@ -1,8 +1,32 @@
 // The review desk: the image large on the left; on the right the caption in an editor, the diff against
 // the generated text, the CLIP score, the MTG evidence, the dataset's own captions and the audit trail.
 // Every decision is one key (see keys.ts); the Dashboard tab has the charts.
-import { Alert, Badge, Box, Button, Card, Grid, Group, Kbd, Loader, ScrollArea, SegmentedControl, Stack, Text, Textarea, TextInput, Title, Tooltip } from '@mantine/core';
-import { IconAlertTriangle, IconArrowBackUp, IconChecklist, IconDownload, IconKeyboard } from '@tabler/icons-react';
+import {
+  Alert,
+  Badge,
+  Box,
+  Button,
+  Card,
+  Grid,
+  Group,
+  Kbd,
+  Loader,
+  ScrollArea,
+  SegmentedControl,
+  Stack,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+  Tooltip,
+} from '@mantine/core';
+import {
+  IconAlertTriangle,
+  IconArrowBackUp,
+  IconChecklist,
+  IconDownload,
+  IconKeyboard,
+} from '@tabler/icons-react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaptionStatus, ReviewFilter } from '../../../../shared/domain';
 import { asCaptionId } from '../../../../shared/ids';
@@ -17,7 +41,12 @@ import { CheatSheet, DiffView, EvidencePanel, HistoryList } from './Panels';
 import { ReviewFilters } from './ReviewFilters';
 import { useReviewDesk } from './useReviewDesk';
 
-const STATUS_COLOR: Record<CaptionStatus, string> = { pending: 'gray', accepted: 'teal', rejected: 'red', flagged: 'orange' };
+const STATUS_COLOR: Record<CaptionStatus, string> = {
+  pending: 'gray',
+  accepted: 'teal',
+  rejected: 'red',
+  flagged: 'orange',
+};
 const FILTER_KEY = 'ctgi.review.filter';
 const REVIEWER_KEY = 'ctgi.reviewer';
 
@@ -54,7 +83,12 @@ export function ReviewView(): React.JSX.Element {
             data-testid="review-tab"
           />
         </Group>
-        <Button variant="light" leftSection={<IconDownload size={16} />} onClick={() => setExportOpen(true)} data-testid="export-open">
+        <Button
+          variant="light"
+          leftSection={<IconDownload size={16} />}
+          onClick={() => setExportOpen(true)}
+          data-testid="export-open"
+        >
           Export…
         </Button>
       </Group>
@@ -86,7 +120,13 @@ function Desk(): React.JSX.Element {
     const current = Object.fromEntries(parseHash(location.hash).params);
     history.replaceState(history.state, '', routeHref('review', { ...current, caption: String(id) }));
   }, []);
-  const desk = useReviewDesk(filter, filterKey, reviewer.trim() || 'annotator', startAt ? asCaptionId(Number(startAt)) : null, onShow);
+  const desk = useReviewDesk(
+    filter,
+    filterKey,
+    reviewer.trim() || 'annotator',
+    startAt ? asCaptionId(Number(startAt)) : null,
+    onShow,
+  );
   const count = useInvoke('review:queue', { filter, limit: 0 }, `${filterKey}|${countTick}`);
   const item = desk.item;
 
@@ -124,7 +164,8 @@ function Desk(): React.JSX.Element {
         } else if (e.key === 'Escape') editor.current?.blur();
         return;
       }
-      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable)) return;
+      if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable))
+        return;
       if (document.querySelector('[role=dialog]')) return;
       const action = actionOf(e);
       if (!action) return;
@@ -185,13 +226,27 @@ function Desk(): React.JSX.Element {
 
   return (
     <Stack gap="sm" style={{ flex: 1, minHeight: 0 }}>
-      <ReviewFilters filter={filter} onChange={setFilter} total={count.data?.total ?? null} reviewer={reviewer} onBulkDone={onBulkDone} />
+      <ReviewFilters
+        filter={filter}
+        onChange={setFilter}
+        total={count.data?.total ?? null}
+        reviewer={reviewer}
+        onBulkDone={onBulkDone}
+      />
       {desk.conflict && (
-        <Alert color="orange" icon={<IconAlertTriangle size={18} />} title="Changed elsewhere" data-testid="review-conflict">
+        <Alert
+          color="orange"
+          icon={<IconAlertTriangle size={18} />}
+          title="Changed elsewhere"
+          data-testid="review-conflict"
+        >
           <Group justify="space-between">
             <Text size="sm">{desk.conflict}</Text>
             <Button size="xs" variant="light" color="orange" onClick={() => void desk.reload()}>
-              Reload <Kbd size="xs" ml={6}>Shift R</Kbd>
+              Reload{' '}
+              <Kbd size="xs" ml={6}>
+                Shift R
+              </Kbd>
             </Button>
           </Group>
         </Alert>
@@ -205,7 +260,8 @@ function Desk(): React.JSX.Element {
         <Card withBorder padding="xl" data-testid="review-empty">
           <Text fw={600}>Nothing to review with this filter.</Text>
           <Text size="sm" c="dimmed">
-            Generated captions arrive here as pending once an MTG job has run; change or clear the filter to see the others.
+            Generated captions arrive here as pending once an MTG job has run; change or clear the filter to
+            see the others.
           </Text>
         </Card>
       )}
@@ -213,11 +269,22 @@ function Desk(): React.JSX.Element {
       {item && (
         <Grid gap="md" style={{ flex: 1, minHeight: 0 }} styles={{ inner: { height: '100%' } }}>
           <Grid.Col span={{ base: 12, md: 5 }} h="100%" mih={360}>
-            <ImageViewer ref={viewer} src={imageUrl(item.image.id, 'full')} alt={item.image.relPath} captionId={item.caption.id} />
+            <ImageViewer
+              ref={viewer}
+              src={imageUrl(item.image.id, 'full')}
+              alt={item.image.relPath}
+              captionId={item.caption.id}
+            />
           </Grid.Col>
           <Grid.Col span={{ base: 12, md: 7 }} h="100%">
             <ScrollArea h="100%" type="auto" offsetScrollbars>
-              <Stack gap="sm" data-testid="review-item" data-caption-id={item.caption.id} data-status={item.caption.status} data-version={item.caption.version}>
+              <Stack
+                gap="sm"
+                data-testid="review-item"
+                data-caption-id={item.caption.id}
+                data-status={item.caption.status}
+                data-version={item.caption.version}
+              >
                 <Group justify="space-between" wrap="nowrap">
                   <Group gap={6}>
                     <Badge color={STATUS_COLOR[item.caption.status]} data-testid="review-status">
@@ -227,8 +294,14 @@ function Desk(): React.JSX.Element {
                       {item.caption.source}
                     </Badge>
                     {item.score && (
-                      <Tooltip label={`CLIP image–text cosine (${item.score.model}); low values suggest the text describes something not in the image`}>
-                        <Badge variant="light" color={scoreColor(item.score.value)} data-testid="review-score">
+                      <Tooltip
+                        label={`CLIP image–text cosine (${item.score.model}); low values suggest the text describes something not in the image`}
+                      >
+                        <Badge
+                          variant="light"
+                          color={scoreColor(item.score.value)}
+                          data-testid="review-score"
+                        >
                           score {item.score.value.toFixed(3)}
                         </Badge>
                       </Tooltip>
@@ -240,9 +313,24 @@ function Desk(): React.JSX.Element {
                     </Text>
                   </Group>
                   <Group gap={4} wrap="nowrap">
-                    <TextInput size="xs" w={120} aria-label="Reviewer" value={reviewer} onChange={(e) => { setReviewer(e.currentTarget.value); localStorage.setItem(REVIEWER_KEY, e.currentTarget.value); }} />
+                    <TextInput
+                      size="xs"
+                      w={120}
+                      aria-label="Reviewer"
+                      value={reviewer}
+                      onChange={(e) => {
+                        setReviewer(e.currentTarget.value);
+                        localStorage.setItem(REVIEWER_KEY, e.currentTarget.value);
+                      }}
+                    />
                     <Tooltip label="Keyboard (?)">
-                      <Button size="xs" variant="default" onClick={() => setHelp(true)} leftSection={<IconKeyboard size={14} />} data-testid="review-help">
+                      <Button
+                        size="xs"
+                        variant="default"
+                        onClick={() => setHelp(true)}
+                        leftSection={<IconKeyboard size={14} />}
+                        data-testid="review-help"
+                      >
                         Keys
                       </Button>
                     </Tooltip>
@@ -259,26 +347,83 @@ function Desk(): React.JSX.Element {
                   data-testid="review-editor"
                 />
                 <Group gap={6}>
-                  <Button size="xs" color="teal" onClick={() => void accept()} disabled={desk.busy} data-testid="review-accept">
-                    {dirty ? 'Accept with edits' : 'Accept'} <Kbd size="xs" ml={6}>{dirty ? 'Ctrl ↵' : 'a'}</Kbd>
+                  <Button
+                    size="xs"
+                    color="teal"
+                    onClick={() => void accept()}
+                    disabled={desk.busy}
+                    data-testid="review-accept"
+                  >
+                    {dirty ? 'Accept with edits' : 'Accept'}{' '}
+                    <Kbd size="xs" ml={6}>
+                      {dirty ? 'Ctrl ↵' : 'a'}
+                    </Kbd>
                   </Button>
-                  <Button size="xs" color="red" variant="light" onClick={() => void desk.decide('reject').then(after)} disabled={desk.busy} data-testid="review-reject">
-                    Reject <Kbd size="xs" ml={6}>r</Kbd>
+                  <Button
+                    size="xs"
+                    color="red"
+                    variant="light"
+                    onClick={() => void desk.decide('reject').then(after)}
+                    disabled={desk.busy}
+                    data-testid="review-reject"
+                  >
+                    Reject{' '}
+                    <Kbd size="xs" ml={6}>
+                      r
+                    </Kbd>
                   </Button>
-                  <Button size="xs" color="orange" variant="light" onClick={() => void desk.decide('flag').then(after)} disabled={desk.busy} data-testid="review-flag">
-                    Flag <Kbd size="xs" ml={6}>f</Kbd>
+                  <Button
+                    size="xs"
+                    color="orange"
+                    variant="light"
+                    onClick={() => void desk.decide('flag').then(after)}
+                    disabled={desk.busy}
+                    data-testid="review-flag"
+                  >
+                    Flag{' '}
+                    <Kbd size="xs" ml={6}>
+                      f
+                    </Kbd>
                   </Button>
-                  <Button size="xs" variant="default" onClick={() => void desk.go('prev')} data-testid="review-prev">
-                    Previous <Kbd size="xs" ml={6}>k</Kbd>
+                  <Button
+                    size="xs"
+                    variant="default"
+                    onClick={() => void desk.go('prev')}
+                    data-testid="review-prev"
+                  >
+                    Previous{' '}
+                    <Kbd size="xs" ml={6}>
+                      k
+                    </Kbd>
                   </Button>
-                  <Button size="xs" variant="default" onClick={() => void desk.go('next')} data-testid="review-next">
-                    Next <Kbd size="xs" ml={6}>j</Kbd>
+                  <Button
+                    size="xs"
+                    variant="default"
+                    onClick={() => void desk.go('next')}
+                    data-testid="review-next"
+                  >
+                    Next{' '}
+                    <Kbd size="xs" ml={6}>
+                      j
+                    </Kbd>
                   </Button>
                   <Button size="xs" variant="default" onClick={() => void desk.go('next', true)}>
-                    Next unreviewed <Kbd size="xs" ml={6}>n</Kbd>
+                    Next unreviewed{' '}
+                    <Kbd size="xs" ml={6}>
+                      n
+                    </Kbd>
                   </Button>
-                  <Button size="xs" variant="subtle" leftSection={<IconArrowBackUp size={14} />} onClick={() => void desk.undo().then(after)} data-testid="review-undo">
-                    Undo <Kbd size="xs" ml={6}>u</Kbd>
+                  <Button
+                    size="xs"
+                    variant="subtle"
+                    leftSection={<IconArrowBackUp size={14} />}
+                    onClick={() => void desk.undo().then(after)}
+                    data-testid="review-undo"
+                  >
+                    Undo{' '}
+                    <Kbd size="xs" ml={6}>
+                      u
+                    </Kbd>
                   </Button>
                 </Group>
                 {desk.atEnd && (
@@ -288,7 +433,8 @@ function Desk(): React.JSX.Element {
                 )}
                 <Card withBorder padding="sm">
                   <Text size="xs" c="dimmed" mb={4}>
-                    {item.original.source === 'human' ? 'Dataset caption' : 'Generated caption'} → {dirty ? 'your edit' : 'this caption'}
+                    {item.original.source === 'human' ? 'Dataset caption' : 'Generated caption'} →{' '}
+                    {dirty ? 'your edit' : 'this caption'}
                   </Text>
                   <DiffView before={item.original.text} after={text} />
                 </Card>

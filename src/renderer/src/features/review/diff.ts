@@ -10,7 +10,11 @@ export function wordDiff(before: string, after: string): DiffPart[] {
   const n = a.length;
   const m = b.length;
   // Beyond this the table gets large; fall back to "all removed, all added".
-  if (n * m > 400_000) return [{ kind: 'removed', text: before }, { kind: 'added', text: after }];
+  if (n * m > 400_000)
+    return [
+      { kind: 'removed', text: before },
+      { kind: 'added', text: after },
+    ];
   const lcs: Uint16Array[] = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
   for (let i = n - 1; i >= 0; i--) {
     for (let j = m - 1; j >= 0; j--) {

@@ -41,7 +41,13 @@ export const BINDINGS: KeyBinding[] = [
 ];
 
 /** The action of a key press outside the editor; null for keys the desk does not use. */
-export function actionOf(e: { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean }): KeyBinding['action'] | null {
+export function actionOf(e: {
+  key: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  altKey: boolean;
+  shiftKey: boolean;
+}): KeyBinding['action'] | null {
   if (e.altKey) return null;
   if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z') return 'undo';
   if (e.ctrlKey || e.metaKey) return null;

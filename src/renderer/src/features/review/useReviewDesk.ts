@@ -29,7 +29,8 @@ export interface Desk {
   restart(): Promise<void>;
 }
 
-const keyOf = (d: Direction, unreviewed: boolean, from: number): string => `${d}:${unreviewed ? 'u' : 'a'}:${from}`;
+const keyOf = (d: Direction, unreviewed: boolean, from: number): string =>
+  `${d}:${unreviewed ? 'u' : 'a'}:${from}`;
 
 /** Keeps decoded images referenced, so the browser does not drop them before they are shown. */
 const preloaded = new Map<number, HTMLImageElement>();
@@ -42,7 +43,13 @@ function preload(item: ReviewItem | null): void {
   if (preloaded.size > 24) preloaded.delete(preloaded.keys().next().value!);
 }
 
-export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer: string, startAt: CaptionId | null, onShow: (id: CaptionId) => void): Desk {
+export function useReviewDesk(
+  filter: ReviewFilter,
+  filterKey: string,
+  reviewer: string,
+  startAt: CaptionId | null,
+  onShow: (id: CaptionId) => void,
+): Desk {
   const [item, setItem] = useState<ReviewItem | null>(null);
   const [loading, setLoading] = useState(true);
   const [atEnd, setAtEnd] = useState<Direction | null>(null);
@@ -54,7 +61,7 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
   // "r u" rejects and then undoes, and never loses the u because the reject was still in flight.
   const chain = useRef<Promise<unknown>>(Promise.resolve());
   const queued = useRef(0);
-  const serial = useCallback(<T,>(fn: () => Promise<T>): Promise<T> => {
+  const serial = useCallback(<T>(fn: () => Promise<T>): Promise<T> => {
     queued.current++;
     setBusy(true);
     const run = chain.current.then(fn);
@@ -73,18 +80,21 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
     onShowRef.current = onShow;
   });
 
-  const neighbor = useCallback((d: Direction, unreviewed: boolean, from: number | undefined): Promise<ReviewItem | null> => {
-    const key = from === undefined ? null : keyOf(d, unreviewed, from);
-    const hit = key ? cache.current.get(key) : undefined;
-    if (hit) return hit;
-    const p = invoke('review:neighbor', { filter: filterRef.current, from, direction: d, unreviewed });
-    if (key) {
-      cache.current.set(key, p);
-      // A failed prefetch must not stick.
-      p.catch(() => cache.current.delete(key));
-    }
-    return p;
-  }, []);
+  const neighbor = useCallback(
+    (d: Direction, unreviewed: boolean, from: number | undefined): Promise<ReviewItem | null> => {
+      const key = from === undefined ? null : keyOf(d, unreviewed, from);
+      const hit = key ? cache.current.get(key) : undefined;
+      if (hit) return hit;
+      const p = invoke('review:neighbor', { filter: filterRef.current, from, direction: d, unreviewed });
+      if (key) {
+        cache.current.set(key, p);
+        // A failed prefetch must not stick.
+        p.catch(() => cache.current.delete(key));
+      }
+      return p;
+    },
+    [],
+  );
 
   const prefetch = useCallback(
     (shown: ReviewItem) => {
@@ -114,7 +124,8 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
 
   /** After a change to `changed`, only what was fetched *from* it can still be trusted. */
   const invalidate = useCallback((changed: number) => {
-    for (const key of [...cache.current.keys()]) if (key.split(':')[2] !== String(changed)) cache.current.delete(key);
+    for (const key of [...cache.current.keys()])
+      if (key.split(':')[2] !== String(changed)) cache.current.delete(key);
   }, []);
 
   const fail = useCallback((err: unknown) => {
@@ -141,7 +152,10 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
     [neighbor, show, fail],
   );
 
-  const go = useCallback((d: Direction, unreviewed = false) => serial(() => goNow(d, unreviewed)), [serial, goNow]);
+  const go = useCallback(
+    (d: Direction, unreviewed = false) => serial(() => goNow(d, unreviewed)),
+    [serial, goNow],
+  );
 
   const mutate = useCallback(
     (run: (current: ReviewItem) => Promise<ReviewItem>, thenNext: boolean) =>
@@ -166,7 +180,12 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
   const decide = useCallback(
     (decision: ReviewDecision) =>
       mutate(async (c) => {
-        const updated = await invoke('review:decide', { captionId: c.caption.id, version: c.caption.version, decision, reviewer });
+        const updated = await invoke('review:decide', {
+          captionId: c.caption.id,
+          version: c.caption.version,
+          decision,
+          reviewer,
+        });
         itemRef.current = updated;
         setItem(updated);
         return updated;
@@ -177,7 +196,13 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
   const edit = useCallback(
     (text: string, status: CaptionStatus) =>
       mutate(async (c) => {
-        const updated = await invoke('review:edit', { captionId: c.caption.id, version: c.caption.version, text, status, reviewer });
+        const updated = await invoke('review:edit', {
+          captionId: c.caption.id,
+          version: c.caption.version,
+          text,
+          status,
+          reviewer,
+        });
         itemRef.current = updated;
         setItem(updated);
         return updated;
@@ -192,7 +217,11 @@ export function useReviewDesk(filter: ReviewFilter, filterKey: string, reviewer:
           const r = await invoke('review:undo', { reviewer });
           cache.current.clear();
           if (r.item) show(r.item);
-          notifications.show({ color: r.undone ? 'indigo' : 'gray', message: r.undone ?? 'Nothing to undo.', autoClose: 2500 });
+          notifications.show({
+            color: r.undone ? 'indigo' : 'gray',
+            message: r.undone ?? 'Nothing to undo.',
+            autoClose: 2500,
+          });
         } catch (err) {
           fail(err);
         }

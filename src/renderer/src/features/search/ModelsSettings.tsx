@@ -1,7 +1,20 @@
 // Settings → Models: the registered CLIP models with what search needs to know about them (vector
 // size, context length, tokenizer, how many images they have embedded), registering a model folder,
 // and starting an embed job for a dataset.
-import { Alert, Badge, Button, Card, Group, ScrollArea, Select, Stack, Table, Text, TextInput, Tooltip } from '@mantine/core';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  ScrollArea,
+  Select,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Tooltip,
+} from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconFolderPlus, IconInfoCircle, IconSparkles } from '@tabler/icons-react';
 import { useEffect, useRef, useState } from 'react';
@@ -21,7 +34,11 @@ function RegisterForm({ onRegistered }: { onRegistered: () => void }): React.JSX
   const register = async (): Promise<void> => {
     await run(async () => {
       const m = await invoke('models:register', { folder: folder.trim(), name: name.trim() || undefined });
-      notifications.show({ color: 'teal', title: 'Model registered', message: `${m.name}: ${m.embeddingDim}-d, ${m.contextLength} tokens` });
+      notifications.show({
+        color: 'teal',
+        title: 'Model registered',
+        message: `${m.name}: ${m.embeddingDim}-d, ${m.contextLength} tokens`,
+      });
       setFolder('');
       setName('');
       onRegistered();
@@ -54,12 +71,24 @@ function RegisterForm({ onRegistered }: { onRegistered: () => void }): React.JSX
             w={200}
             data-testid="model-name"
           />
-          <Button type="submit" loading={busy} disabled={folder.trim() === ''} leftSection={<IconFolderPlus size={16} />} data-testid="model-register">
+          <Button
+            type="submit"
+            loading={busy}
+            disabled={folder.trim() === ''}
+            leftSection={<IconFolderPlus size={16} />}
+            data-testid="model-register"
+          >
             Register
           </Button>
         </Group>
         {error && (
-          <Alert color="red" icon={<IconAlertTriangle size={18} />} title="The folder cannot be used" style={{ whiteSpace: 'pre-wrap' }} data-testid="model-register-error">
+          <Alert
+            color="red"
+            icon={<IconAlertTriangle size={18} />}
+            title="The folder cannot be used"
+            style={{ whiteSpace: 'pre-wrap' }}
+            data-testid="model-register-error"
+          >
             {error}
           </Alert>
         )}
@@ -78,7 +107,10 @@ function EmbedCell({ model, datasets }: { model: ClipModel; datasets: Dataset[] 
         aria-label={`Dataset to embed with ${model.name}`}
         size="xs"
         w={170}
-        data={[{ value: '', label: 'All datasets' }, ...datasets.map((d) => ({ value: String(d.id), label: d.name }))]}
+        data={[
+          { value: '', label: 'All datasets' },
+          ...datasets.map((d) => ({ value: String(d.id), label: d.name })),
+        ]}
         value={dataset}
         onChange={(v) => setDataset(v ?? '')}
         allowDeselect={false}
@@ -126,7 +158,8 @@ export function ModelsSettings(): React.JSX.Element {
       <Card padding={0}>
         {models.data && models.data.length === 0 && (
           <Text c="dimmed" size="sm" p="md">
-            No models yet. Register a CLIP model folder below (`ctgi synth` writes a toy CLIP into its output folder, under toy-clip/).
+            No models yet. Register a CLIP model folder below (`ctgi synth` writes a toy CLIP into its output
+            folder, under toy-clip/).
           </Text>
         )}
         {models.data && models.data.length > 0 && (
@@ -153,7 +186,12 @@ export function ModelsSettings(): React.JSX.Element {
                           {m.name}
                         </Text>
                         {m.notes.length > 0 && (
-                          <Tooltip multiline w={360} label={m.notes.join('\n')} style={{ whiteSpace: 'pre-wrap' }}>
+                          <Tooltip
+                            multiline
+                            w={360}
+                            label={m.notes.join('\n')}
+                            style={{ whiteSpace: 'pre-wrap' }}
+                          >
                             <IconInfoCircle size={14} color="var(--mantine-color-dimmed)" />
                           </Tooltip>
                         )}
@@ -187,7 +225,11 @@ export function ModelsSettings(): React.JSX.Element {
                         {m.tokenizer}
                       </Text>
                     </Table.Td>
-                    <Table.Td ta="right" style={{ fontVariantNumeric: 'tabular-nums' }} data-testid="model-embedded">
+                    <Table.Td
+                      ta="right"
+                      style={{ fontVariantNumeric: 'tabular-nums' }}
+                      data-testid="model-embedded"
+                    >
                       {formatCount(m.embeddedImages)}
                     </Table.Td>
                     <Table.Td c="dimmed">{formatTime(m.createdAt)}</Table.Td>
@@ -202,7 +244,8 @@ export function ModelsSettings(): React.JSX.Element {
         )}
       </Card>
       <Text size="xs" c="dimmed">
-        ONNX Runtime tries WebGPU, then CUDA (when installed), then CPU; the provider in use is shown with each search and embed job.
+        ONNX Runtime tries WebGPU, then CUDA (when installed), then CPU; the provider in use is shown with
+        each search and embed job.
       </Text>
       <RegisterForm onRegistered={models.reload} />
     </Stack>

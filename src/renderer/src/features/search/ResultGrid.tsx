@@ -39,7 +39,11 @@ const Cell = memo(function Cell({
       </div>
       <div className={grid.label}>
         <span className={grid.person}>{image.personId ?? 'no id'}</span>
-        <span className={classes.score} title="Cosine similarity of the query and the image" data-testid="result-score">
+        <span
+          className={classes.score}
+          title="Cosine similarity of the query and the image"
+          data-testid="result-score"
+        >
           {hit.score.toFixed(3)}
         </span>
       </div>

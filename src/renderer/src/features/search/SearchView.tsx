@@ -41,7 +41,11 @@ import { useEmbed } from './useEmbed';
 
 /** Results fetched per search: enough to scroll through, small enough to answer at once. */
 const TOP_K = 200;
-const EXAMPLES = ['a man in a red t-shirt and black trousers', 'woman with long brown hair and a blue backpack', 'person in a yellow hoodie'];
+const EXAMPLES = [
+  'a man in a red t-shirt and black trousers',
+  'woman with long brown hair and a blue backpack',
+  'person in a yellow hoodie',
+];
 /** Long-CLIP's stretched context (ALGORITHMS.md §2). */
 const PES_CONTEXT = 248;
 
@@ -71,11 +75,27 @@ function useTokenCount(modelId: ModelId | undefined, text: string): QueryTokens 
   return tokens?.value ?? null;
 }
 
-function TokenCount({ tokens, model }: { tokens: QueryTokens | null; model: ClipModel | undefined }): React.JSX.Element {
-  if (!tokens) return <Text size="xs" c="dimmed">&nbsp;</Text>;
+function TokenCount({
+  tokens,
+  model,
+}: {
+  tokens: QueryTokens | null;
+  model: ClipModel | undefined;
+}): React.JSX.Element {
+  if (!tokens)
+    return (
+      <Text size="xs" c="dimmed">
+        &nbsp;
+      </Text>
+    );
   return (
     <Group gap="xs" data-testid="token-count-row">
-      <Text size="xs" c={tokens.truncated ? 'orange' : 'dimmed'} data-testid="token-count" style={{ fontVariantNumeric: 'tabular-nums' }}>
+      <Text
+        size="xs"
+        c={tokens.truncated ? 'orange' : 'dimmed'}
+        data-testid="token-count"
+        style={{ fontVariantNumeric: 'tabular-nums' }}
+      >
         {tokens.count} / {tokens.contextLength} tokens
       </Text>
       {tokens.truncated && (
@@ -88,7 +108,13 @@ function TokenCount({ tokens, model }: { tokens: QueryTokens | null; model: Clip
               : 'The words past the model’s context are ignored. Shorten the description.'
           }
         >
-          <Badge color="orange" variant="light" size="sm" leftSection={<IconAlertTriangle size={12} />} data-testid="token-truncated">
+          <Badge
+            color="orange"
+            variant="light"
+            size="sm"
+            leftSection={<IconAlertTriangle size={12} />}
+            data-testid="token-truncated"
+          >
             Truncated: {tokens.count - tokens.contextLength} tokens ignored
             {model && model.contextLength < PES_CONTEXT ? ` · try a ${PES_CONTEXT}-token PES model` : ''}
           </Badge>
@@ -138,7 +164,8 @@ function EmbedPrompt({
       <Alert color="yellow" variant="light" p="xs" data-testid="search-partial">
         <Group justify="space-between" gap="sm">
           <Text size="sm">
-            {formatCount(count)} image{count === 1 ? ' is' : 's are'} not embedded with “{model.name}” yet and cannot be found.
+            {formatCount(count)} image{count === 1 ? ' is' : 's are'} not embedded with “{model.name}” yet and
+            cannot be found.
           </Text>
           {progress ?? button}
         </Group>
@@ -186,7 +213,12 @@ export function SearchView(): React.JSX.Element {
 
   const ready = q.trim() !== '' && model !== undefined;
   const searchKey = `${modelId}|${datasetId}|${q}`;
-  const search = useInvoke('search:text', { modelId: modelId ?? (1 as ModelId), query: q, k: TOP_K, datasetId }, searchKey, ready && tab === 'ranking');
+  const search = useInvoke(
+    'search:text',
+    { modelId: modelId ?? (1 as ModelId), query: q, k: TOP_K, datasetId },
+    searchKey,
+    ready && tab === 'ranking',
+  );
   const result = ready && search.data && search.data.modelId === modelId ? search.data : undefined;
 
   const refresh = useThrottled(() => {
@@ -205,7 +237,11 @@ export function SearchView(): React.JSX.Element {
 
   const submit = (text: string): void => {
     // On the conversation tab the button starts a new MTI search (it costs MLLM calls, so only on a press).
-    setParams({ q: text.trim(), model: modelId ? String(modelId) : undefined, ...(tab === 'mti' ? { search: undefined } : {}) });
+    setParams({
+      q: text.trim(),
+      model: modelId ? String(modelId) : undefined,
+      ...(tab === 'mti' ? { search: undefined } : {}),
+    });
     if (tab === 'mti') setMtiNonce((n) => n + 1);
   };
 
@@ -243,7 +279,13 @@ export function SearchView(): React.JSX.Element {
     );
   } else if (model && model.embeddedImages === 0) {
     const inScope = (datasets.data ?? []).filter((d) => datasetId === undefined || d.id === datasetId);
-    body = <EmbedPrompt model={model} datasetId={datasetId} count={inScope.reduce((n, d) => n + d.imageCount, 0)} />;
+    body = (
+      <EmbedPrompt
+        model={model}
+        datasetId={datasetId}
+        count={inScope.reduce((n, d) => n + d.imageCount, 0)}
+      />
+    );
   } else if (!ready) {
     body = (
       <Center style={{ flex: 1 }}>
@@ -267,7 +309,13 @@ export function SearchView(): React.JSX.Element {
     );
   } else if (search.error && !result) {
     body = (
-      <Alert color="red" icon={<IconAlertTriangle size={18} />} title="Search failed" data-testid="search-error" style={{ whiteSpace: 'pre-wrap' }}>
+      <Alert
+        color="red"
+        icon={<IconAlertTriangle size={18} />}
+        title="Search failed"
+        data-testid="search-error"
+        style={{ whiteSpace: 'pre-wrap' }}
+      >
         {search.error}
       </Alert>
     );
@@ -283,7 +331,13 @@ export function SearchView(): React.JSX.Element {
         <EmbedPrompt model={model} datasetId={datasetId} count={result.unembedded} />
       ) : (
         <Center style={{ flex: 1 }}>
-          <EmptyState maw={440} icon={<IconSearchOff size={36} stroke={1.4} />} withIndicatorBackground title="Nothing to rank" description="This dataset has no images." />
+          <EmptyState
+            maw={440}
+            icon={<IconSearchOff size={36} stroke={1.4} />}
+            withIndicatorBackground
+            title="Nothing to rank"
+            description="This dataset has no images."
+          />
         </Center>
       );
   } else {
@@ -328,7 +382,12 @@ export function SearchView(): React.JSX.Element {
           data-testid="search-tab"
         />
         {result && tab === 'ranking' && (
-          <Badge variant="light" color="gray" leftSection={<IconCpu size={12} />} data-testid="search-provider">
+          <Badge
+            variant="light"
+            color="gray"
+            leftSection={<IconCpu size={12} />}
+            data-testid="search-provider"
+          >
             text tower on {result.provider}
           </Badge>
         )}
@@ -357,7 +416,10 @@ export function SearchView(): React.JSX.Element {
             <Select
               aria-label="Model"
               w={230}
-              data={modelList.map((m) => ({ value: String(m.id), label: `${m.name} · ${m.contextLength} tok` }))}
+              data={modelList.map((m) => ({
+                value: String(m.id),
+                label: `${m.name} · ${m.contextLength} tok`,
+              }))}
               value={modelId ? String(modelId) : null}
               onChange={(v) => setParams({ model: v ?? undefined })}
               allowDeselect={false}
@@ -367,7 +429,10 @@ export function SearchView(): React.JSX.Element {
             <Select
               aria-label="Dataset"
               w={200}
-              data={[{ value: '', label: 'All datasets' }, ...(datasets.data ?? []).map((d) => ({ value: String(d.id), label: d.name }))]}
+              data={[
+                { value: '', label: 'All datasets' },
+                ...(datasets.data ?? []).map((d) => ({ value: String(d.id), label: d.name })),
+              ]}
               value={datasetId ? String(datasetId) : ''}
               onChange={(v) => setParams({ dataset: v || undefined })}
               allowDeselect={false}
@@ -398,4 +463,3 @@ export function SearchView(): React.JSX.Element {
     </Stack>
   );
 }
-

@@ -26,7 +26,11 @@ export function useEmbed(): EmbedControl {
         const { job } = await invoke('embed:start', { modelId, datasetId });
         upsert(job);
         setStartedIds((ids) => [...ids, job.id]);
-        notifications.show({ color: 'indigo', title: 'Embedding started', message: `${job.title}. Follow it in Jobs.` });
+        notifications.show({
+          color: 'indigo',
+          title: 'Embedding started',
+          message: `${job.title}. Follow it in Jobs.`,
+        });
       } catch (err) {
         notifications.show({ color: 'red', title: 'Could not start embedding', message: errorMessage(err) });
       } finally {

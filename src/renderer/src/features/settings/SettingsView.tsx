@@ -27,7 +27,15 @@ import { ModelsSettings } from '../search/ModelsSettings';
 import { EndpointsSettings } from '../endpoints/EndpointsSettings';
 import { PromptsSettings } from '../prompts/PromptsSettings';
 
-function StatCard({ label, value, hint }: { label: string; value: number; hint?: string }): React.JSX.Element {
+function StatCard({
+  label,
+  value,
+  hint,
+}: {
+  label: string;
+  value: number;
+  hint?: string;
+}): React.JSX.Element {
   return (
     <Card padding="md">
       <Text size="xs" c="dimmed" tt="uppercase" fw={650} style={{ letterSpacing: '0.04em' }}>
@@ -76,8 +84,9 @@ function DeleteDataset({
     >
       <Stack>
         <Text size="sm">
-          This removes its {formatCount(dataset?.imageCount ?? 0)} images, {formatCount(dataset?.captionCount ?? 0)}{' '}
-          captions and their review history from the workspace. The image files on disk are not touched.
+          This removes its {formatCount(dataset?.imageCount ?? 0)} images,{' '}
+          {formatCount(dataset?.captionCount ?? 0)} captions and their review history from the workspace. The
+          image files on disk are not touched.
         </Text>
         {error && (
           <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="delete-error">
@@ -110,7 +119,11 @@ function Workspace(): React.JSX.Element {
   const captions = s ? Object.values(s.captions).reduce((a, b) => a + b, 0) : 0;
   return (
     <Stack gap="md">
-      {stats.error && <Alert color="red" title="Could not load workspace statistics">{stats.error}</Alert>}
+      {stats.error && (
+        <Alert color="red" title="Could not load workspace statistics">
+          {stats.error}
+        </Alert>
+      )}
       {s ? (
         <SimpleGrid cols={{ base: 2, md: 4 }} data-testid="workspace-stats">
           <StatCard label="Datasets" value={s.datasets} />
@@ -244,15 +257,17 @@ export function SettingsView(): React.JSX.Element {
         <Stack gap="xs" id="endpoints">
           <Title order={4}>MLLM endpoints</Title>
           <Text size="sm" c="dimmed">
-            OpenAI-compatible servers for caption generation (MTG) and search refinement (MTI). The question-answering (VQA) model and the
-            reconstructor can be different endpoints. Probe one to check it before a batch.
+            OpenAI-compatible servers for caption generation (MTG) and search refinement (MTI). The
+            question-answering (VQA) model and the reconstructor can be different endpoints. Probe one to
+            check it before a batch.
           </Text>
           <EndpointsSettings />
         </Stack>
         <Stack gap="xs">
           <Title order={4}>Prompts</Title>
           <Text size="sm" c="dimmed">
-            Versioned MTG prompt sets: the captioning prompt, the question pool and the reconstruction prompt. Every run records the version it used.
+            Versioned MTG prompt sets: the captioning prompt, the question pool and the reconstruction prompt.
+            Every run records the version it used.
           </Text>
           <PromptsSettings />
         </Stack>
