@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -79,5 +80,54 @@ describe('workspace migrations', () => {
     const again = new Database(file);
     expect(again.pragma('user_version', { simple: true })).toBe(migrations.length + 5);
     again.close();
+  });
+});
+
+describe('the schema as shipped', () => {
+  const folder = join(import.meta.dirname, '../../src/main/db/migrations');
+  const stepFiles = readdirSync(folder)
+    .filter((f) => /^\d{3}-.+\.ts$/.test(f))
+    .sort();
+  const sha256 = (file: string): string =>
+    createHash('sha256')
+      .update(readFileSync(join(folder, file), 'utf8').replace(/\r\n/g, '\n'))
+      .digest('hex');
+
+  it('is the committed snapshot after every step (a schema change shows up in review as a diff)', async () => {
+    const { db } = openDatabase(':memory:');
+    const rows = db
+      .prepare(
+        `SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND sql IS NOT NULL ORDER BY type, name`,
+      )
+      .all() as { type: string; name: string; sql: string }[];
+    db.close();
+    const dump = rows.map((r) => `-- ${r.type} ${r.name}\n${r.sql};\n`).join('\n');
+    await expect(`-- user_version ${migrations.length}\n\n${dump}`).toMatchFileSnapshot(
+      './__snapshots__/schema.sql',
+    );
+  });
+
+  it('has one file per step, numbered in the order the list applies them', () => {
+    expect(stepFiles.length).toBe(migrations.length);
+    stepFiles.forEach((f, i) => expect(f.slice(0, 3), f).toBe(String(i + 1).padStart(3, '0')));
+  });
+
+  it('refuses an edited shipped step: each step file still has the hash it shipped with', () => {
+    const shipped = JSON.parse(readFileSync(join(folder, 'shipped.json'), 'utf8')) as Record<string, string>;
+    for (const file of stepFiles) {
+      const hash = sha256(file);
+      const expected = shipped[file];
+      if (expected === undefined) {
+        throw new Error(
+          `${file} is a new migration step: once it is final, add "${file}": "${hash}" to ` +
+            `src/main/db/migrations/shipped.json. A shipped step is never edited; add a new step instead.`,
+        );
+      }
+      expect(
+        hash,
+        `${file} was edited after it shipped. Workspaces already at this step would never see the change: ` +
+          'revert it and add a new step instead.',
+      ).toBe(expected);
+    }
   });
 });

@@ -1,0 +1,351 @@
+-- user_version 9
+
+-- index caption_scores_by_model
+CREATE INDEX caption_scores_by_model ON caption_scores (model_id, score);
+
+-- index captions_by_derived
+CREATE INDEX captions_by_derived ON captions (derived_from) WHERE derived_from IS NOT NULL;
+
+-- index captions_by_image
+CREATE INDEX captions_by_image ON captions (image_id);
+
+-- index captions_by_status
+CREATE INDEX captions_by_status ON captions (status);
+
+-- index captions_current_by_image
+CREATE INDEX captions_current_by_image ON captions (is_current, image_id, id);
+
+-- index captions_current_by_status
+CREATE INDEX captions_current_by_status ON captions (is_current, status, image_id, id);
+
+-- index embeddings_by_image
+CREATE INDEX embeddings_by_image ON embeddings (image_id);
+
+-- index images_by_identity
+CREATE INDEX images_by_identity ON images (identity_id);
+
+-- index images_by_sha
+CREATE INDEX images_by_sha ON images (dataset_id, sha256);
+
+-- index images_by_split
+CREATE INDEX images_by_split ON images (dataset_id, split);
+
+-- index job_issues_by_job
+CREATE INDEX job_issues_by_job ON job_issues (job_id, id);
+
+-- index jobs_by_status
+CREATE INDEX jobs_by_status ON jobs (status);
+
+-- index llm_calls_by_endpoint
+CREATE INDEX llm_calls_by_endpoint ON llm_calls (endpoint_id, created_at);
+
+-- index llm_calls_by_purpose
+CREATE INDEX llm_calls_by_purpose ON llm_calls (purpose, created_at);
+
+-- index llm_calls_cache
+CREATE INDEX llm_calls_cache ON llm_calls (request_hash, id) WHERE status = 'ok';
+
+-- index llm_calls_refusals
+CREATE INDEX llm_calls_refusals ON llm_calls (request_hash, id) WHERE status = 'error' AND error_kind = 'refused';
+
+-- index mtg_runs_by_caption
+CREATE INDEX mtg_runs_by_caption ON mtg_runs (caption_id) WHERE caption_id IS NOT NULL;
+
+-- index mtg_runs_by_image
+CREATE INDEX mtg_runs_by_image ON mtg_runs (image_id, id);
+
+-- index mtg_runs_by_job
+CREATE INDEX mtg_runs_by_job ON mtg_runs (job_id, image_id);
+
+-- index reviews_by_batch
+CREATE INDEX reviews_by_batch ON reviews (batch) WHERE batch IS NOT NULL;
+
+-- index reviews_by_caption
+CREATE INDEX reviews_by_caption ON reviews (caption_id, id);
+
+-- index reviews_by_reviewer
+CREATE INDEX reviews_by_reviewer ON reviews (reviewer, id);
+
+-- index reviews_by_time
+CREATE INDEX reviews_by_time ON reviews (created_at);
+
+-- index searches_by_time
+CREATE INDEX searches_by_time ON searches (updated_at DESC, id DESC);
+
+-- table caption_scores
+CREATE TABLE caption_scores (
+        caption_id INTEGER NOT NULL REFERENCES captions(id) ON DELETE CASCADE,
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        score REAL NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (caption_id, model_id)
+      ) STRICT, WITHOUT ROWID;
+
+-- table captions
+CREATE TABLE captions (
+        id INTEGER PRIMARY KEY,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        source TEXT NOT NULL CHECK (source IN ('human', 'mtg', 'edited')),
+        text TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected', 'flagged')),
+        derived_from INTEGER REFERENCES captions(id) ON DELETE SET NULL,
+        version INTEGER NOT NULL DEFAULT 1,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      , is_current INTEGER NOT NULL DEFAULT 1 CHECK (is_current IN (0, 1)), retracted_at INTEGER) STRICT;
+
+-- table datasets
+CREATE TABLE datasets (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        format TEXT NOT NULL CHECK (format IN ('folder', 'cuhk-pedes', 'icfg-pedes', 'rstpreid')),
+        root TEXT NOT NULL,
+        annotation_file TEXT,
+        status TEXT NOT NULL CHECK (status IN ('importing', 'ready', 'incomplete')),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table embeddings
+CREATE TABLE embeddings (
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        vector BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (model_id, image_id)
+      ) STRICT, WITHOUT ROWID;
+
+-- table eval_mti_queries
+CREATE TABLE eval_mti_queries (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        query_index INTEGER NOT NULL CHECK (query_index >= 0),
+        caption_id INTEGER NOT NULL,
+        query TEXT NOT NULL,
+        without_first INTEGER,
+        without_ap REAL,
+        without_inp REAL,
+        with_first INTEGER,
+        with_ap REAL,
+        with_inp REAL,
+        calls INTEGER NOT NULL CHECK (calls >= 0),
+        ms REAL NOT NULL,
+        top1 REAL NOT NULL,
+        anchor INTEGER NOT NULL CHECK (anchor IN (0, 1)),
+        anchor_correct INTEGER NOT NULL CHECK (anchor_correct IN (0, 1)),
+        early_stop INTEGER NOT NULL CHECK (early_stop IN (0, 1)),
+        fallback INTEGER NOT NULL CHECK (fallback IN (0, 1)),
+        refined TEXT,
+        PRIMARY KEY (job_id, query_index),
+        CHECK ((without_first IS NULL) = (without_ap IS NULL) AND (without_ap IS NULL) = (without_inp IS NULL)),
+        CHECK ((with_first IS NULL) = (with_ap IS NULL) AND (with_ap IS NULL) = (with_inp IS NULL))
+      ) STRICT;
+
+-- table identities
+CREATE TABLE identities (
+        id INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        person_id TEXT NOT NULL,
+        UNIQUE (dataset_id, person_id)
+      ) STRICT;
+
+-- table images
+CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+        rel_path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        width INTEGER NOT NULL CHECK (width > 0),
+        height INTEGER NOT NULL CHECK (height > 0),
+        bytes INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        identity_id INTEGER REFERENCES identities(id) ON DELETE SET NULL,
+        camera TEXT,
+        split TEXT CHECK (split IN ('train', 'val', 'test')),
+        created_at INTEGER NOT NULL,
+        UNIQUE (dataset_id, rel_path)
+      ) STRICT;
+
+-- table job_issues
+CREATE TABLE job_issues (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        severity TEXT NOT NULL CHECK (severity IN ('error', 'warning')),
+        item TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table jobs
+CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        params TEXT NOT NULL CHECK (json_valid(params)),
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+        done INTEGER NOT NULL DEFAULT 0,
+        total INTEGER,
+        message TEXT,
+        error TEXT,
+        state TEXT CHECK (state IS NULL OR json_valid(state)),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        -- The process running it ('host:pid:instance') and when it last said so: a second process
+        -- opening the workspace leaves a live job alone and requeues only an orphaned one.
+        owner TEXT,
+        heartbeat_at INTEGER,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        finished_at INTEGER,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table llm_calls
+CREATE TABLE llm_calls (
+        id INTEGER PRIMARY KEY,
+        endpoint_id INTEGER REFERENCES llm_endpoints(id) ON DELETE SET NULL,
+        base_url TEXT NOT NULL,
+        model TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        request_hash TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'hit')),
+        attempt INTEGER NOT NULL DEFAULT 1,
+        latency_ms INTEGER,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        response TEXT,
+        finish_reason TEXT,
+        error_kind TEXT,
+        error TEXT,
+        cached_from INTEGER REFERENCES llm_calls(id) ON DELETE SET NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table llm_endpoints
+CREATE TABLE llm_endpoints (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        base_url TEXT NOT NULL,
+        model TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('vqa', 'reconstructor', 'both')),
+        temperature REAL NOT NULL DEFAULT 0.01 CHECK (temperature >= 0),
+        max_tokens INTEGER NOT NULL CHECK (max_tokens > 0),
+        concurrency INTEGER NOT NULL CHECK (concurrency > 0),
+        requests_per_minute INTEGER CHECK (requests_per_minute IS NULL OR requests_per_minute > 0),
+        timeout_ms INTEGER NOT NULL CHECK (timeout_ms > 0),
+        key_ref TEXT NOT NULL CHECK (json_valid(key_ref)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      , token_limit_param TEXT NOT NULL DEFAULT 'auto'
+        CHECK (token_limit_param IN ('auto', 'max_tokens', 'max_completion_tokens')), temperature_param TEXT NOT NULL DEFAULT 'auto'
+        CHECK (temperature_param IN ('auto', 'send', 'omit'))) STRICT;
+
+-- table models
+CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        folder TEXT NOT NULL,
+        manifest TEXT NOT NULL CHECK (json_valid(manifest)),
+        vision_sha256 TEXT NOT NULL,
+        text_sha256 TEXT NOT NULL,
+        image_height INTEGER NOT NULL CHECK (image_height > 0),
+        image_width INTEGER NOT NULL CHECK (image_width > 0),
+        context_length INTEGER NOT NULL CHECK (context_length > 0),
+        embedding_dim INTEGER NOT NULL CHECK (embedding_dim > 0),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table mtg_runs
+CREATE TABLE mtg_runs (
+        id INTEGER PRIMARY KEY,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+        prompt_set_id INTEGER NOT NULL REFERENCES prompt_sets(id),
+        status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+        error TEXT,
+        caption_id INTEGER REFERENCES captions(id) ON DELETE SET NULL,
+        initial_caption TEXT,
+        initial_call_id INTEGER REFERENCES llm_calls(id) ON DELETE SET NULL,
+        reconstruction TEXT,
+        reconstruct_call_id INTEGER REFERENCES llm_calls(id) ON DELETE SET NULL,
+        vqa_endpoint TEXT NOT NULL,
+        vqa_model TEXT NOT NULL,
+        reconstructor_endpoint TEXT NOT NULL,
+        reconstructor_model TEXT NOT NULL,
+        params TEXT NOT NULL CHECK (json_valid(params)),
+        skipped TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(skipped)),
+        calls INTEGER NOT NULL DEFAULT 0,
+        cached_calls INTEGER NOT NULL DEFAULT 0,
+        prompt_tokens INTEGER NOT NULL DEFAULT 0,
+        completion_tokens INTEGER NOT NULL DEFAULT 0,
+        elapsed_ms INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        CHECK (status = 'done' OR error IS NOT NULL)
+      ) STRICT;
+
+-- table prompt_sets
+CREATE TABLE prompt_sets (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL CHECK (version > 0),
+        sha256 TEXT NOT NULL UNIQUE,
+        body TEXT NOT NULL CHECK (json_valid(body)),
+        created_at INTEGER NOT NULL,
+        UNIQUE (name, version)
+      ) STRICT;
+
+-- table qa_rounds
+CREATE TABLE "qa_rounds" (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES mtg_runs(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL CHECK (idx >= 0),
+        question_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        answer TEXT,
+        kept INTEGER NOT NULL CHECK (kept IN (0, 1)),
+        drop_reason TEXT CHECK (drop_reason IS NULL OR drop_reason IN ('not_visible', 'refusal', 'negative', 'redundant', 'empty', 'error', 'unverified')),
+        drop_detail TEXT,
+        fact TEXT,
+        llm_call_id INTEGER REFERENCES llm_calls(id) ON DELETE SET NULL,
+        cached INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1)),
+        latency_ms INTEGER,
+        prompt_tokens INTEGER,
+        completion_tokens INTEGER,
+        CHECK ((kept = 1) = (drop_reason IS NULL)),
+        UNIQUE (run_id, idx)
+      ) STRICT;
+
+-- table reviews
+CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        caption_id INTEGER NOT NULL REFERENCES captions(id) ON DELETE CASCADE,
+        reviewer TEXT NOT NULL,
+        action TEXT NOT NULL,
+        before TEXT CHECK (before IS NULL OR json_valid(before)),
+        after TEXT CHECK (after IS NULL OR json_valid(after)),
+        created_at INTEGER NOT NULL
+      , undone_by INTEGER REFERENCES reviews(id) ON DELETE SET NULL, batch INTEGER) STRICT;
+
+-- table saved_filters
+CREATE TABLE saved_filters (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        filter TEXT NOT NULL CHECK (json_valid(filter)),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table searches
+CREATE TABLE searches (
+        id INTEGER PRIMARY KEY,
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+        query TEXT NOT NULL,
+        vqa_endpoint TEXT,
+        aggregator_endpoint TEXT,
+        params TEXT NOT NULL CHECK (json_valid(params)),
+        transcript TEXT NOT NULL CHECK (json_valid(transcript)),
+        refined TEXT,
+        results TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(results)),
+        status TEXT NOT NULL CHECK (status IN ('running', 'done', 'fallback', 'cancelled')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
