@@ -1,10 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Job, JobKind } from '../../src/shared/domain';
 import { openDatabase } from '../../src/main/db/open';
 import { EventBus } from '../../src/main/events';
-import { JobRunner, throwIfAborted, type JobDefinition } from '../../src/main/jobs/runner';
+import { isOrphaned, JobRunner, throwIfAborted, type JobDefinition } from '../../src/main/jobs/runner';
 import type { Db } from '../../src/main/db/types';
 
 /** A job that counts to `n` in batches, saving its cursor; `gate` lets a test hold it mid-way. */
@@ -160,6 +161,22 @@ describe('job runner', () => {
     expect(() => runner.resume(Number(id) as never)).toThrow(/running in another process/);
     await expect(runner.cancel(Number(id) as never)).rejects.toThrow(/running in another process/);
   });
+
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'takes a job over at once when its pid now belongs to another process (a reused pid)',
+    () => {
+      const stat = readFileSync('/proc/self/stat', 'utf8');
+      const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+      const row = (owner: string) => ({ status: 'running' as const, owner, heartbeat_at: Date.now() });
+      // This process, by pid and start time: alive.
+      expect(isOrphaned(row(`${hostname()}:${process.pid}:${start}:abcd1234`))).toBe(false);
+      // The same pid, started at another time: the owner died and the pid was handed out again.
+      expect(isOrphaned(row(`${hostname()}:${process.pid}:${Number(start) - 1}:abcd1234`))).toBe(true);
+      // Owners written before the start time was recorded are judged by the pid alone.
+      expect(isOrphaned(row(`${hostname()}:${process.pid}:abcd1234`))).toBe(false);
+      expect(isOrphaned(row(`${hostname()}:2147483646:abcd1234`))).toBe(true);
+    },
+  );
 
   it('a runner that does not adopt queued work runs only the jobs it started', async () => {
     const { db } = openDatabase(':memory:');

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Job, JobIssue, JobKind } from '../../shared/domain';
 import type { JobId } from '../../shared/ids';
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   claimJob,
@@ -79,20 +80,59 @@ export interface JobRunnerOptions {
   adoptQueued?: boolean;
 }
 
-/** True when the process that owns a running job is gone: same host and its pid is dead, or silent too long. */
+/**
+ * What the kernel says of process `pid`: gone, alive, or (no procfs) unknown beyond "the pid exists". A
+ * zombie is gone: it has exited and only waits for its parent to reap it — under an init that does not
+ * reap (a container's shell or `sleep` as pid 1) it waits forever, and `kill(pid, 0)` still succeeds on it.
+ * A process whose start time is not `start` is gone too: its pid was given to another process (a
+ * restarted container hands out the same small pids again).
+ */
+function ownerProcess(pid: number, start: string | undefined): 'alive' | 'gone' {
+  let stat: string | null = null;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    if (HAS_PROCFS) return 'gone';
+  }
+  if (stat !== null) {
+    // "pid (comm) state ppid … starttime …": comm may hold spaces and parentheses, so split after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return 'gone';
+    if (start !== undefined && start !== '' && fields[19] !== start) return 'gone';
+    return 'alive';
+  }
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return 'gone';
+  }
+  return 'alive';
+}
+
+const HAS_PROCFS = existsSync('/proc/self/stat');
+
+/** This process's start time in clock ticks since boot (field 22 of /proc/self/stat); '' without procfs. */
+function processStart(): string {
+  if (!HAS_PROCFS) return '';
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+}
+
+/**
+ * True when the process that owns a running job is gone: on this host, its pid is dead, a zombie, or now
+ * another process's; anywhere, silent too long. Owners are `host:pid:start:runner` (before migration 10,
+ * `host:pid:runner`, without the start time).
+ */
 export function isOrphaned(
   row: Pick<JobRow, 'status' | 'owner' | 'heartbeat_at'>,
   now = Date.now(),
 ): boolean {
   if (row.status !== 'running') return false;
   if (row.owner === null || row.heartbeat_at === null) return true;
-  const [host, pid] = row.owner.split(':');
-  if (host === hostname() && pid !== undefined) {
-    try {
-      process.kill(Number(pid), 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return true;
-    }
+  const parts = row.owner.split(':');
+  const pid = Number(parts[1]);
+  if (parts[0] === hostname() && Number.isInteger(pid) && pid > 0) {
+    if (ownerProcess(pid, parts.length >= 4 ? parts[2] : undefined) === 'gone') return true;
   }
   return now - row.heartbeat_at > ORPHAN_AFTER_MS;
 }
@@ -109,7 +149,7 @@ export class JobRunner {
   private readonly lastEmit = new Map<JobId, number>();
   /** Jobs this runner enqueued or resumed; the only ones it runs unless it adopts all queued work. */
   private readonly mine = new Set<JobId>();
-  private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly owner = `${hostname()}:${process.pid}:${processStart()}:${randomUUID().slice(0, 8)}`;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly concurrency: number;
   private readonly adoptQueued: boolean;
@@ -326,11 +366,17 @@ export class JobRunner {
 }
 
 function runningElsewhere(row: JobRow): AppError {
-  const pid = row.owner?.split(':')[1] ?? '?';
+  const [host, pid] = row.owner?.split(':') ?? [];
+  if (host === hostname())
+    return new AppError(
+      'conflict',
+      `Job ${row.id} is running in another process on this machine (pid ${pid}). Stop it there (Ctrl-C in ` +
+        'a `ctgi` command pauses it), then resume it here; a process that has died hands the job over at once.',
+    );
   return new AppError(
     'conflict',
-    `Job ${row.id} is running in another process (pid ${pid}). Stop it there, or wait: if that process has died, ` +
-      'the job can be resumed about 30 seconds after its last heartbeat.',
+    `Job ${row.id} is running on ${host ?? 'another machine'} (pid ${pid ?? '?'}). Stop it there, or wait: if that ` +
+      'process has died, the job can be resumed about 30 seconds after its last heartbeat.',
   );
 }
 
