@@ -345,24 +345,30 @@ describe('LLM client: retries', () => {
 });
 
 describe('LLM client: response validation', () => {
-  const cases: [string, Parameters<FakeOpenAi['script']>[0], LlmError['kind'], RegExp][] = [
+  // [what, reply, kind, message, retried]: a malformed or empty answer is transient (a body cut short, an
+  // overloaded server) and is asked again like a 5xx; an HTML page or a reply cut by max tokens is what
+  // the same request gets again, so it is final.
+  const cases: [string, Parameters<FakeOpenAi['script']>[0], LlmError['kind'], RegExp, boolean][] = [
     [
       'malformed JSON',
       { body: '{"choices": [', contentType: 'application/json' },
       'bad_response',
       /malformed JSON/,
+      true,
     ],
     [
       'an HTML page with 200',
       { body: '<!DOCTYPE html><html><body>Welcome</body></html>', contentType: 'text/html' },
       'bad_response',
       /HTML page.*\/v1/,
+      false,
     ],
     [
       'empty choices',
       { body: { id: 'x', object: 'chat.completion', choices: [] } },
       'bad_response',
       /without any choices/,
+      true,
     ],
     [
       'null content',
@@ -373,6 +379,7 @@ describe('LLM client: response validation', () => {
       },
       'bad_response',
       /empty message/,
+      true,
     ],
     [
       'content cut by max tokens',
@@ -383,21 +390,47 @@ describe('LLM client: response validation', () => {
       },
       'bad_response',
       /max tokens/,
+      false,
     ],
   ];
-  for (const [what, reply, kind, message] of cases) {
-    it(`turns ${what} into a ${kind} error, recorded and not cached`, async () => {
-      const { db, fake, endpoint } = await setup();
-      fake.script(reply);
-      const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
-      const e = await failure(client.chat(ask('q')));
-      expect(e.kind).toBe(kind);
-      expect(e.message).toMatch(message);
-      expect(fake.chats).toHaveLength(1);
-      expect(listLlmCalls(db)).toMatchObject([{ status: 'error', error_kind: kind }]);
-      // Not cached: asking again reaches the server (which now answers normally).
-      await expect(client.chat(ask('q'))).resolves.toMatchObject({ cached: false });
-    });
+  for (const [what, reply, kind, message, retried] of cases) {
+    if (retried) {
+      it(`retries ${what} like a 5xx, logging each attempt, and gives up after the retries`, async () => {
+        const { db, fake, endpoint } = await setup();
+        fake.script(reply, reply);
+        const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
+        // Two bad attempts, then the server answers: the answer is the one stored and served.
+        await expect(client.chat(ask('q'))).resolves.toMatchObject({ cached: false, content: 'echo: q' });
+        expect(fake.chats).toHaveLength(3);
+        expect(listLlmCalls(db).reverse()).toMatchObject([
+          { status: 'error', error_kind: kind, attempt: 1 },
+          { status: 'error', error_kind: kind, attempt: 2 },
+          { status: 'ok', attempt: 3 },
+        ]);
+        await expect(client.chat(ask('q'))).resolves.toMatchObject({ cached: true, content: 'echo: q' });
+
+        // Bad every time: 1 + retries attempts, then the error; nothing cached, so a later call asks again.
+        fake.script(reply, reply, reply, reply);
+        const e = await failure(client.chat(ask('again')));
+        expect(e.kind).toBe(kind);
+        expect(e.message).toMatch(message);
+        expect(fake.chats).toHaveLength(3 + 4);
+        await expect(client.chat(ask('again'))).resolves.toMatchObject({ cached: false });
+      });
+    } else {
+      it(`turns ${what} into a ${kind} error at once, recorded and not cached`, async () => {
+        const { db, fake, endpoint } = await setup();
+        fake.script(reply);
+        const client = createLlmClient(db, endpoint, unavailableKeyStore, { retry: fast });
+        const e = await failure(client.chat(ask('q')));
+        expect(e.kind).toBe(kind);
+        expect(e.message).toMatch(message);
+        expect(fake.chats).toHaveLength(1);
+        expect(listLlmCalls(db)).toMatchObject([{ status: 'error', error_kind: kind }]);
+        // Not cached: asking again reaches the server (which now answers normally).
+        await expect(client.chat(ask('q'))).resolves.toMatchObject({ cached: false });
+      });
+    }
   }
 });
 

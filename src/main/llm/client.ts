@@ -216,9 +216,12 @@ export function createLlmClient(
       );
     }
     if (err instanceof SyntaxError) {
+      // Usually a body cut short (an overloaded server or proxy): asked again like a 5xx.
       return new LlmError(
         'bad_response',
         `${endpoint.name} answered with malformed JSON. Check that the base URL points at an OpenAI-compatible API.`,
+        null,
+        true,
       );
     }
     const message = err instanceof Error ? err.message : String(err);
@@ -581,7 +584,12 @@ interface ValidAnswer {
   completionTokens: number | null;
 }
 
-/** Turns whatever came back with a 200 into an answer, or a typed error saying what was wrong with it. */
+/**
+ * Turns whatever came back with a 200 into an answer, or a typed error saying what was wrong with it. A
+ * malformed or empty answer is retryable (bounded by the retry policy, like a 5xx, and each attempt is
+ * logged as an error row that the cache never serves); an HTML page or a reply cut by max tokens is not,
+ * since asking again gets the same.
+ */
 function validate(raw: unknown, name: string): ValidAnswer {
   if (typeof raw === 'string') {
     const html = /^\s*(<!doctype html|<html)/i.test(raw);
@@ -593,7 +601,7 @@ function validate(raw: unknown, name: string): ValidAnswer {
     );
   }
   if (raw === null || typeof raw !== 'object')
-    throw new LlmError('bad_response', `${name} answered with an empty body.`);
+    throw new LlmError('bad_response', `${name} answered with an empty body.`, null, true);
   const r = raw as {
     choices?: unknown;
     usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
@@ -602,6 +610,8 @@ function validate(raw: unknown, name: string): ValidAnswer {
     throw new LlmError(
       'bad_response',
       `${name} answered without any choices. The server may be overloaded or misconfigured; try again.`,
+      null,
+      true,
     );
   }
   const choice = r.choices[0] as {
@@ -617,12 +627,13 @@ function validate(raw: unknown, name: string): ValidAnswer {
     throw new LlmError('refused', `${name}'s content filter blocked the answer.`);
   const content = textOf(choice.message?.content);
   if (content === null || content.trim() === '') {
-    throw new LlmError(
-      'bad_response',
-      finishReason === 'length'
-        ? `${name} used up max tokens before answering. Raise the endpoint's max tokens.`
-        : `${name} answered with an empty message.`,
-    );
+    // Out of tokens is what the same request gets again; an empty message is worth another attempt.
+    if (finishReason === 'length')
+      throw new LlmError(
+        'bad_response',
+        `${name} used up max tokens before answering. Raise the endpoint's max tokens.`,
+      );
+    throw new LlmError('bad_response', `${name} answered with an empty message.`, null, true);
   }
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
   return {

@@ -1,5 +1,5 @@
 export interface RetryPolicy {
-  /** Further attempts after the first, for retryable failures (429, 5xx, timeouts, network). */
+  /** Further attempts after the first, for retryable failures (429, 5xx, timeouts, network, malformed or empty answers). */
   retries: number;
   /** Backoff before retry n is about baseDelayMs · 2^(n−1), jittered, capped at maxDelayMs. */
   baseDelayMs: number;
