@@ -3,7 +3,7 @@
 // clone shows every view working (library, search, MTG, MTI) without any download.
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Job } from '../shared/domain';
+import { isJobFinished, isJobStopped, type Job } from '../shared/domain';
 import { asDatasetId, type DatasetId, type ModelId } from '../shared/ids';
 import { getDatasetRow, listDatasets } from './db/repos/datasets';
 import { countImagesMissingEmbedding } from './db/repos/embeddings';
@@ -149,10 +149,9 @@ function embedWhenImported(
     const { job } = startEmbed(ws, { modelId, datasetId });
     log(`Embedding the demo images with the toy CLIP (job #${job.id}).`);
     const off = ws.bus.on('jobs:progress', (j) => {
-      if (j.id !== job.id || (j.status !== 'done' && j.status !== 'failed' && j.status !== 'cancelled'))
-        return;
+      if (j.id !== job.id || !isJobStopped(j.status)) return;
       off();
-      if (j.status === 'done') score();
+      if (isJobFinished(j.status)) score();
     });
   };
   if (getDatasetRow(ws.db, asDatasetId(datasetId))?.status === 'ready') {
@@ -160,8 +159,7 @@ function embedWhenImported(
     return;
   }
   const off = ws.bus.on('jobs:progress', (j) => {
-    if (j.kind !== 'import' || (j.status !== 'done' && j.status !== 'failed' && j.status !== 'cancelled'))
-      return;
+    if (j.kind !== 'import' || !isJobStopped(j.status)) return;
     if (getDatasetRow(ws.db, datasetId)?.status !== 'ready') return;
     off();
     embed();

@@ -135,6 +135,9 @@ export const invokeSchemas = {
   'jobs:list': z.object({ limit: z.number().int().min(1).max(500).default(100) }),
   'jobs:get': z.object({ id: id<JobId>() }),
   'jobs:issues': z.object({ id: id<JobId>(), limit: z.number().int().min(1).max(5000).default(500) }),
+  /** Stops a queued or running job so that `jobs:resume` continues it from where it stopped. */
+  'jobs:pause': z.object({ id: id<JobId>() }),
+  /** Stops a job for good (a paused one too). */
   'jobs:cancel': z.object({ id: id<JobId>() }),
   'jobs:resume': z.object({ id: id<JobId>() }),
   'import:start': z.object({
@@ -206,6 +209,7 @@ export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
   'jobs:list': Job[];
   'jobs:get': Job;
   'jobs:issues': JobIssue[];
+  'jobs:pause': Job;
   'jobs:cancel': Job;
   'jobs:resume': Job;
   'import:start': { job: Job; datasetId: DatasetId };

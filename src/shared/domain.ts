@@ -25,8 +25,28 @@ export type CaptionFilter = (typeof CAPTION_FILTERS)[number];
 export const JOB_KINDS = ['import', 'embed', 'mtg', 'export', 'score', 'eval-mti'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
-export const JOB_STATUSES = ['queued', 'running', 'done', 'failed', 'cancelled'] as const;
+/**
+ * `paused`: stopped by the user, resumable from its cursor. `done-with-failures`: finished, but some
+ * items failed (each is one of the job's issues); the CLI exits non-zero on it. `cancelled`: stopped for good
+ * (it can still be resumed).
+ */
+export const JOB_STATUSES = [
+  'queued',
+  'running',
+  'paused',
+  'done',
+  'done-with-failures',
+  'failed',
+  'cancelled',
+] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** True when a job no longer runs by itself: it finished, failed, or was paused or cancelled. */
+export const isJobStopped = (status: JobStatus): boolean => status !== 'queued' && status !== 'running';
+
+/** True when a job ran to its end (some items may have failed). */
+export const isJobFinished = (status: JobStatus): boolean =>
+  status === 'done' || status === 'done-with-failures';
 
 export interface Dataset {
   id: DatasetId;

@@ -85,12 +85,13 @@ describe('embed job', { timeout: 60_000 }, () => {
     await ws.close();
   });
 
-  it('reports unreadable images as issues and carries on', async () => {
+  it('reports unreadable images as issues, carries on, and ends done-with-failures', async () => {
     const ws = openWorkspace(':memory:');
     const ds = await dataset(ws.db, 4, [1]);
     const m = await registerModel(ws.db, tinyModelFolder(), 'm');
     const job = await runEmbed(ws, m.id, ds.id);
-    expect(job).toMatchObject({ status: 'done', done: 4, issueCount: 1 });
+    expect(job).toMatchObject({ status: 'done-with-failures', done: 4, issueCount: 1 });
+    expect(job.error).toMatch(/^1 of 4 images could not be read/);
     expect(listJobIssues(ws.db, job.id, 10)[0]).toMatchObject({
       item: '1.png',
       message: expect.stringMatching(/could not be read/),

@@ -2,7 +2,7 @@
 // oracle MLLM: a job that resumes after an interruption runs only the queries that have no row (its
 // MLLM sees none of the finished ones), replaces a row that no longer describes its query, reports from
 // every row, and its rows go with the job.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   insertEvalMtiQuery,
   listEvalMtiQueries,
 } from '../../src/main/db/repos/eval-mti';
+import { insertDataset } from '../../src/main/db/repos/datasets';
 import { getJobRow, insertJob, markJobFinished, updateJobProgress } from '../../src/main/db/repos/jobs';
 import { upsertEndpoint } from '../../src/main/db/repos/llm';
 import {
@@ -161,6 +162,89 @@ describe('eval_mti_queries', { timeout: 120_000 }, () => {
       expect(countEvalMtiQueries(ws.db, id)).toBe(0);
       expect(countEvalMtiQueries(ws.db, whole.id)).toBe(8);
     } finally {
+      await ws.close();
+    }
+  });
+
+  it('covers the split as it was when queued, and its title counts the queries it runs (not the limit)', async () => {
+    const ws = openWorkspace(wsFile, { resumeJobs: false });
+    const late: number[] = [];
+    try {
+      const modelId = toyModel(ws);
+      await freshOracle(ws, 'oracle-scope');
+      const gallery = (
+        ws.db.prepare(`SELECT count(*) AS n FROM images WHERE split = 'test'`).get() as { n: number }
+      ).n;
+      const queries = (
+        ws.db
+          .prepare(
+            `SELECT count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id
+             WHERE i.split = 'test' AND c.source = 'human' AND c.status != 'rejected'`,
+          )
+          .get() as { n: number }
+      ).n;
+      expect(queries).toBeLessThan(1_000_000);
+
+      // "All queries", as `ctgi eval --mti` asks for them: the title says how many that is.
+      const { job: all } = startEvalMti(ws, { modelId, queries: 'captions', limit: 1_000_000 });
+      expect(all.title).toBe(
+        `Evaluate MTI on the test split (${queries} captions queries) with model ${modelId}`,
+      );
+      await ws.jobs.cancel(all.id);
+
+      const settings = { modelId, queries: 'captions' as const, limit: 3, parallel: 2, params: { xi: 2 } };
+      const { job } = startEvalMti(ws, { ...settings, vqaEndpoint: 'oracle-scope' });
+      expect(job.title).toBe(`Evaluate MTI on the test split (3 captions queries) with model ${modelId}`);
+      // Test images added while it is paused (or waits to resume after a crash), with vectors (copies of
+      // the first gallery image's): the evaluation's gallery is still the one it was queued over.
+      await ws.jobs.pause(job.id);
+      const first = ws.db
+        .prepare(
+          `SELECT i.*, d.root, e.vector, e.model_id FROM images i JOIN datasets d ON d.id = i.dataset_id
+             JOIN embeddings e ON e.image_id = i.id
+           WHERE i.split = 'test' ORDER BY i.id LIMIT 1`,
+        )
+        .get() as Record<string, unknown>;
+      const lateRoot = mkdtempSync(path.join(dir, 'late-'));
+      const lateDataset = insertDataset(ws.db, {
+        name: 'late',
+        format: 'folder',
+        root: lateRoot,
+        annotationFile: null,
+      });
+      for (let k = 0; k < 4; k++) {
+        copyFileSync(
+          path.join(first.root as string, first.rel_path as string),
+          path.join(lateRoot, `${k}.jpg`),
+        );
+        const id = Number(
+          ws.db
+            .prepare(
+              `INSERT INTO images (dataset_id, rel_path, sha256, width, height, bytes, format, identity_id, split, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'test', 0)`,
+            )
+            .run(
+              lateDataset,
+              `${k}.jpg`,
+              `late-${k}`,
+              first.width,
+              first.height,
+              first.bytes,
+              first.format,
+              first.identity_id,
+            ).lastInsertRowid,
+        );
+        ws.db
+          .prepare(`INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, 0)`)
+          .run(first.model_id, id, first.vector);
+        late.push(id);
+      }
+      ws.jobs.resume(job.id);
+      await ws.jobs.idle();
+      expect(ws.jobs.get(job.id).status).toBe('done');
+      expect(evalMtiReport(ws, { jobId: job.id }).report).toMatchObject({ gallery, queries: 3 });
+    } finally {
+      if (late.length) ws.db.prepare(`DELETE FROM datasets WHERE name = 'late'`).run();
       await ws.close();
     }
   });

@@ -124,6 +124,60 @@ describe('job runner', () => {
     expect(runner.get(job.id).status).toBe('done');
   });
 
+  it('pauses a running job without settling it, cancels the paused job, and resumes it from its cursor', async () => {
+    const { db } = openDatabase(':memory:');
+    const log: number[] = [];
+    let release!: () => void;
+    const gate = { wait: new Promise<void>((r) => (release = r)) as Promise<void> | null };
+    const bus = new EventBus();
+    const settled: string[] = [];
+    const def = {
+      ...countingJob(log, gate),
+      settled: (_db: Db, _p: unknown, status: string) => settled.push(status),
+    };
+    const runner = new JobRunner(db, bus, [def], { concurrency: 1 });
+    const job = runner.enqueue('import', { n: 6 });
+    await until(() => log.length === 3);
+    const pausing = runner.pause(job.id);
+    release();
+    expect(await pausing).toMatchObject({ status: 'paused', done: 3 });
+    expect(settled).toEqual([]); // a pause is not an end: an import's dataset stays as it is
+    await runner.idle(); // a paused job is not waited for
+    await expect(runner.pause(job.id)).resolves.toMatchObject({ status: 'paused' });
+
+    expect(await runner.cancel(job.id)).toMatchObject({ status: 'cancelled', done: 3 });
+    expect(settled).toEqual(['cancelled']);
+    await expect(runner.pause(job.id)).rejects.toThrow(/is cancelled; only a queued or running job/);
+
+    gate.wait = null;
+    runner.resume(job.id);
+    await runner.idle();
+    expect(log).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(runner.get(job.id)).toMatchObject({ status: 'done', attempts: 2 });
+  });
+
+  it('ends a job whose items failed as done-with-failures, with its summary, and does not resume it', async () => {
+    const { db } = openDatabase(':memory:');
+    const partly: JobDefinition<object, never> = {
+      kind: 'import' as JobKind,
+      params: z.object({}),
+      title: () => 'partly',
+      run: async (ctx) => {
+        ctx.progress({ done: 5, total: 5 });
+        return { failed: 2, summary: '2 of 5 items failed' };
+      },
+    };
+    const runner = new JobRunner(db, new EventBus(), [partly]);
+    const job = runner.enqueue('import', {});
+    await runner.idle();
+    expect(runner.get(job.id)).toMatchObject({
+      status: 'done-with-failures',
+      done: 5,
+      error: '2 of 5 items failed',
+    });
+    expect(() => runner.resume(job.id)).toThrow(/already finished/);
+  });
+
   it('records a failure with its message and refuses to resume a finished job', async () => {
     const { db } = openDatabase(':memory:');
     const bus = new EventBus();

@@ -127,14 +127,15 @@ describe('mtg job', { timeout: 60_000 }, () => {
     await ws.close();
   });
 
-  it('records a per-image failure and goes on; a bad answer is a dropped round, not a failed image', async () => {
-    let garbled = 0;
+  it('records a per-image failure and goes on, ending done-with-failures; a garbled answer is asked again', async () => {
+    const seen = new Map<string, number>();
     fake.onChat = (body) => {
       const text = JSON.stringify(body.messages);
-      // Only the VQA questions (they carry the image): the reconstructor's prompt quotes the same question
-      // text, and garbling it would fail the image instead of dropping a round.
+      // Only the VQA questions (they carry the image): the first answer to each is garbled, the retry is not.
       const asksAboutImage = text.includes('image_url') && text.includes('What colour are the person');
-      if (asksAboutImage && garbled++ % 2 === 0) return { body: '{"choices": []}' };
+      const key = requestKey(body);
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+      if (asksAboutImage && seen.get(key) === 1) return { body: '{"choices": []}' };
       return { content: scriptedAnswer(body) };
     };
     const { ws, datasetId, images } = await workspace(6);
@@ -153,16 +154,25 @@ describe('mtg job', { timeout: 60_000 }, () => {
       redo: false,
     });
     await ws.jobs.idle();
-    expect(ws.jobs.get(job.id)).toMatchObject({ status: 'done', done: 6, issueCount: 1 });
+    const end = ws.jobs.get(job.id);
+    expect(end).toMatchObject({ status: 'done-with-failures', done: 6, total: 6, issueCount: 1 });
+    expect(end.error).toMatch(/^1 of 6 images failed .*ctgi mtg --retry-failed \d+$/);
     const [issue] = listJobIssues(ws.db, job.id, 10);
     expect(issue!.message).toMatch(/does not decode/);
     expect(listFailedImagesOfJob(ws.db, job.id)).toEqual([images[2]]);
-    const errorRounds = ws.db
+    // Every garbled answer was asked again and its round kept its answer: no round dropped for an error.
+    const calls = ws.db
       .prepare(
-        `SELECT count(*) AS n FROM qa_rounds WHERE drop_reason = 'error' AND drop_detail LIKE '%without any choices%'`,
+        `SELECT sum(status = 'error' AND error_kind = 'bad_response' AND attempt = 1) AS garbled,
+           sum(status = 'ok' AND attempt = 2) AS retried FROM llm_calls`,
       )
+      .get() as { garbled: number; retried: number };
+    expect(calls.garbled).toBeGreaterThan(0);
+    expect(calls.retried).toBe(calls.garbled);
+    const errorRounds = ws.db
+      .prepare(`SELECT count(*) AS n FROM qa_rounds WHERE drop_reason = 'error'`)
       .get() as { n: number };
-    expect(errorRounds.n).toBeGreaterThan(0);
+    expect(errorRounds.n).toBe(0);
     expect(
       (ws.db.prepare(`SELECT count(*) AS n FROM captions WHERE source = 'mtg'`).get() as { n: number }).n,
     ).toBe(5);

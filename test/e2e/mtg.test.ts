@@ -1,7 +1,7 @@
 // MTG end to end in the browser, as an annotator does it: a synthetic world imported by `ctgi import`,
 // the oracle MLLM (`ctgi oracle`, a child process) added as an endpoint in Settings and probed green,
 // a wrong URL probed red with a message that says what to do, MTG started from the Library's dialog
-// (endpoints probed before Start is offered), the job paused and resumed in Jobs until done, and an
+// (endpoints probed before Start is offered), the job paused, cancelled and resumed in Jobs until done, and an
 // image's drawer showing its Q&A rounds, kept and dropped, and the pending MTG caption.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -186,9 +186,9 @@ describe('MTG through the UI', () => {
     );
   });
 
-  it('pauses the job (stored rounds are kept) and resumes it to the end', async () => {
+  it('pauses the job (stored rounds are kept), cancels the paused job, and resumes it to the end', async () => {
     const job = page.getByTestId('job').first();
-    const pause = job.getByTestId('job-cancel');
+    const pause = job.getByTestId('job-pause');
     expect(await pause.textContent()).toBe('Pause');
     // Pause once some images are finished, to see that their work survives the pause.
     await expect
@@ -197,14 +197,23 @@ describe('MTG through the UI', () => {
       })
       .toBeGreaterThan(0);
     await pause.click();
-    await expect.poll(() => job.getAttribute('data-status')).toBe('cancelled');
+    await expect.poll(() => job.getAttribute('data-status')).toBe('paused');
     expect(await job.getByTestId('job-status').textContent()).toBe('paused');
     expect(await job.getByTestId('job-paused-note').textContent()).toContain('keeps its stored Q&A rounds');
     const doneWhenPaused = Number(await job.getByTestId('job-progress').getAttribute('data-value'));
     expect(doneWhenPaused).toBeGreaterThan(0);
     expect(doneWhenPaused).toBeLessThan(100);
     expect(await job.getByTestId('job-resume').textContent()).toBe('Resume');
+    expect(await job.getByTestId('job-cancel').textContent()).toBe('Cancel');
     await screenshot(page, 'jobs-mtg-paused');
+
+    // A paused job can be cancelled (for good: no Pause, no Cancel), and still be resumed later.
+    await job.getByTestId('job-cancel').click();
+    await expect.poll(() => job.getAttribute('data-status')).toBe('cancelled');
+    expect(await job.getByTestId('job-status').textContent()).toBe('cancelled');
+    expect(await job.getByTestId('job-cancel').count()).toBe(0);
+    expect(await job.getByTestId('job-paused-note').count()).toBe(0);
+    expect(Number(await job.getByTestId('job-progress').getAttribute('data-value'))).toBe(doneWhenPaused);
 
     await job.getByTestId('job-resume').click();
     await expect.poll(() => job.getAttribute('data-status'), { timeout: 90_000 }).toBe('done');

@@ -52,6 +52,7 @@ export function createHandlers(ws: Workspace): Handlers {
       jobs.get(id);
       return listJobIssues(db, id, limit);
     },
+    'jobs:pause': ({ id }) => jobs.pause(id),
     'jobs:cancel': ({ id }) => jobs.cancel(id),
     'jobs:resume': ({ id }) => jobs.resume(id),
     'import:start': (arg) => startImport(ws, arg),

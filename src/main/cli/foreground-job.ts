@@ -1,4 +1,4 @@
-import type { Job, JobIssue, JobKind } from '../../shared/domain';
+import { isJobFinished, isJobStopped, type Job, type JobIssue, type JobKind } from '../../shared/domain';
 import type { JobId } from '../../shared/ids';
 import { getJobRow, type JobRow } from '../db/repos/jobs';
 import { AppError } from '../errors';
@@ -10,7 +10,10 @@ import type { CliIo } from './command';
  * process with progress on stderr, let Ctrl-C cancel it, and report it once it settles.
  */
 
-const TERMINAL = new Set<Job['status']>(['done', 'failed', 'cancelled']);
+/** What every job command's --help says about its exit status (jobExitCode below). */
+export const JOB_EXIT_CODES =
+  'Exit status: 0 done; 3 done, but some items failed (their errors: ctgi jobs --issues ID); 1 the job failed;\n' +
+  '2 refused before it started (bad arguments, nothing to do); 130 paused or cancelled (Ctrl-C).';
 
 export interface ForegroundJobOptions {
   io: CliIo;
@@ -32,6 +35,8 @@ export interface ForegroundJobOptions {
    * Without it the first Ctrl-C cancels silently.
    */
   interruptMessage?: string;
+  /** What the first Ctrl-C does: cancel (default), or pause (the job says `paused`, resumable). */
+  onInterrupt?: 'cancel' | 'pause';
 }
 
 /** Runs `jobId` to its end in this process (it was started or resumed here) and resolves to its final state. */
@@ -46,7 +51,7 @@ export async function runJobInForeground(
   let last = 0;
   const onProgress = (j: Job): void => {
     if (opts.quiet || !opts.progressLine) return;
-    if (TERMINAL.has(j.status) && !opts.showFinal) return;
+    if (isJobStopped(j.status) && !opts.showFinal) return;
     const now = Date.now();
     // Only the flood of running updates is thinned; a change of state is always worth a line.
     if (j.status === 'running' && now - last < everyMs) return;
@@ -59,7 +64,7 @@ export async function runJobInForeground(
   const onSigint = (): void => {
     if (++interrupts > 1) process.exit(130);
     if (opts.interruptMessage !== undefined) io.err(opts.interruptMessage);
-    void ws.jobs.cancel(jobId);
+    void (opts.onInterrupt === 'pause' ? ws.jobs.pause(jobId) : ws.jobs.cancel(jobId));
   };
   process.on('SIGINT', onSigint);
   try {
@@ -67,7 +72,7 @@ export async function runJobInForeground(
       const check = (j: Job): void => {
         if (j.id !== jobId) return;
         onProgress(j);
-        if (TERMINAL.has(j.status)) {
+        if (isJobStopped(j.status)) {
           off();
           resolve(j);
         }
@@ -81,9 +86,19 @@ export async function runJobInForeground(
   }
 }
 
-/** Exit code of a job command: 0 when done, 130 when cancelled (as by Ctrl-C), 1 when it failed. */
+/** Exit code of a job command, as JOB_EXIT_CODES says. */
 export function jobExitCode(job: Job): number {
-  return job.status === 'done' ? 0 : job.status === 'cancelled' ? 130 : 1;
+  switch (job.status) {
+    case 'done':
+      return 0;
+    case 'done-with-failures':
+      return 3;
+    case 'paused':
+    case 'cancelled':
+      return 130;
+    default:
+      return 1;
+  }
 }
 
 /** The job's stored row, refused unless it exists and is of `kind` (`noun` names that kind in the message). */
@@ -101,7 +116,7 @@ export function requireJob(ws: Workspace, id: JobId, kind: JobKind, noun: string
  */
 export function requeueJob(ws: Workspace, id: JobId, kind: JobKind, noun: string, whenDone: string): JobId {
   const row = requireJob(ws, id, kind, noun);
-  if (row.status === 'done') throw new AppError('conflict', whenDone);
+  if (isJobFinished(row.status)) throw new AppError('conflict', whenDone);
   ws.jobs.resume(id);
   return id;
 }

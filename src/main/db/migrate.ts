@@ -5,6 +5,12 @@ import { AppError } from '../errors';
 export interface Migration {
   name: string;
   up: (db: Db) => void;
+  /**
+   * The step rebuilds a table that others reference (SQLite cannot change a CHECK in place): foreign keys
+   * are switched off around it, as SQLite's own procedure for such changes requires (with them on, the
+   * DROP of the old table would cascade into its children), and checked whole before it commits.
+   */
+  rebuildsReferencedTable?: boolean;
 }
 
 export interface MigrationReport {
@@ -38,10 +44,27 @@ export function migrate(db: Db, migrations: readonly Migration[], file: string |
   }
   for (let version = from; version < to; version++) {
     const step = migrations[version]!;
-    db.transaction(() => {
-      step.up(db);
-      db.pragma(`user_version = ${version + 1}`);
-    })();
+    // Outside the transaction: SQLite ignores this pragma inside one.
+    const keysOff =
+      step.rebuildsReferencedTable === true && db.pragma('foreign_keys', { simple: true }) === 1;
+    if (keysOff) db.pragma('foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        step.up(db);
+        // What the keys would have refused, refused here instead (a connection that had them off opted out).
+        if (keysOff) {
+          const broken = db.pragma('foreign_key_check') as { table: string }[];
+          if (broken.length > 0)
+            throw new AppError(
+              'internal',
+              `Migration "${step.name}" would leave ${broken.length} broken references (first in ${broken[0]!.table}); nothing was changed.`,
+            );
+        }
+        db.pragma(`user_version = ${version + 1}`);
+      })();
+    } finally {
+      if (keysOff) db.pragma('foreign_keys = ON');
+    }
   }
   return { from, to, backupPath };
 }

@@ -1,19 +1,21 @@
-// Embedding job: one model over one dataset (or all images). Only images without a vector from that
-// model are embedded, in id order, with the last embedded id as the resume cursor. Vectors are
+// Embedding job: one model over one dataset (or all images). Its scope is the images without a vector
+// from that model when it is queued (images imported later wait for the next job); they are embedded in
+// id order, with the last embedded id as the resume cursor. Vectors are
 // L2-normalised float32, written in the same transaction as the cursor, so a crash loses at most the
 // batch in flight. An unreadable image is a per-item issue; the job goes on.
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { asDatasetId, asModelId, type DatasetId, type ModelId } from '../../shared/ids';
+import { asDatasetId, asModelId, type ModelId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import {
-  countImagesMissingEmbedding,
-  listImagesMissingEmbedding,
+  countJobImagesMissingEmbedding,
+  listImageIdsMissingEmbedding,
+  listJobImagesMissingEmbedding,
   upsertEmbedding,
   type ImageToEmbed,
 } from '../db/repos/embeddings';
-import { getJobRow } from '../db/repos/jobs';
+import { countJobIssues, getJobRow } from '../db/repos/jobs';
 import { storedManifest } from '../db/repos/models';
 import { AppError, notFound } from '../errors';
 import { ClipEncoder, DEFAULT_BATCH_SIZE, type EmbedResult } from '../ml/encoder';
@@ -37,11 +39,15 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
   kind: 'embed',
   params: embedParams,
   title: (p) => `Embed ${p.datasetId ? `dataset ${p.datasetId}` : 'all images'} with model ${p.modelId}`,
+  scope: (db, p) =>
+    listImageIdsMissingEmbedding(
+      db,
+      asModelId(p.modelId),
+      p.datasetId === undefined ? undefined : asDatasetId(p.datasetId),
+    ),
   async run(ctx) {
-    const { db, params } = ctx;
+    const { db, params, jobId } = ctx;
     const modelId = asModelId(params.modelId);
-    const datasetId: DatasetId | undefined =
-      params.datasetId === undefined ? undefined : asDatasetId(params.datasetId);
     const row = resolveModelRow(db, modelId);
     const stored = storedManifest(row);
     const visionPath = join(row.folder, 'vision_model.onnx');
@@ -61,7 +67,7 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
     }
     let afterId = ctx.state?.afterId ?? 0;
     let done = ctx.state ? (getJobRow(db, ctx.jobId)?.done ?? 0) : 0;
-    const total = done + countImagesMissingEmbedding(db, modelId, datasetId);
+    const total = done + countJobImagesMissingEmbedding(db, modelId, jobId, afterId);
     ctx.progress({ done, total, message: 'loading the model…' });
     const enc = await ClipEncoder.open({
       visionPath,
@@ -72,7 +78,7 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
       enc.bind({ vision: stored.vision });
       const message = `on ${enc.provider}`;
       const next = (after: number): { images: ImageToEmbed[]; result: Promise<EmbedResult> | null } => {
-        const images = listImagesMissingEmbedding(db, modelId, datasetId, after, params.batchSize);
+        const images = listJobImagesMissingEmbedding(db, modelId, jobId, after, params.batchSize);
         if (images.length === 0) return { images, result: null };
         const result = enc.embedImages(images.map((i) => join(i.root, i.relPath)));
         result.catch(() => undefined); // awaited below; this only silences an early rejection
@@ -112,6 +118,11 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
     } finally {
       await enc.close();
     }
+    const failed = countJobIssues(db, jobId, 'error');
+    return {
+      failed,
+      summary: `${failed} of ${total} images could not be read (the job's issues say why). Fix or remove them, then embed again.`,
+    };
   },
 };
 

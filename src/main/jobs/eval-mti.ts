@@ -8,7 +8,7 @@
 // with the job once all are done, which is where the report view and `ctgi eval --mti` read it.
 import type { z } from 'zod';
 import type { Job } from '../../shared/domain';
-import type { JobId, ModelId } from '../../shared/ids';
+import type { DatasetId, JobId, ModelId } from '../../shared/ids';
 import type { MtiEvalReport } from '../../shared/mti';
 import { mtiEvalSchema } from '../../shared/mti-contract';
 import {
@@ -21,7 +21,7 @@ import { getJobRow, type JobRow } from '../db/repos/jobs';
 import { AppError, notFound } from '../errors';
 import { getKeyStore } from '../llm/keys';
 import { resolveModelRow } from '../ml/models';
-import { evaluateMti } from '../pipelines/eval-mti';
+import { countMtiEvalQueries, evaluateMti, listMtiEvalGalleryIds } from '../pipelines/eval-mti';
 import type { Workspace } from '../workspace';
 import type { JobDefinition } from './runner';
 
@@ -41,8 +41,10 @@ const callsMessage = (calls: number, done: number): string =>
 export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
   kind: 'eval-mti',
   params: mtiEvalSchema,
-  title: (p) =>
-    `Evaluate MTI on the ${p.split} split (${p.limit} ${p.queries} queries) with model ${p.modelId}`,
+  // The number of queries it will run, not the limit asked for (`ctgi eval --mti` asks for "all": 1,000,000).
+  title: (p, { db }) =>
+    `Evaluate MTI on the ${p.split} split (${countMtiEvalQueries(db, { ...scopeOf(p), limit: p.limit })} ${p.queries} queries) with model ${p.modelId}`,
+  scope: (db, p) => listMtiEvalGalleryIds(db, scopeOf(p)),
   async run(ctx) {
     const { db, params, jobId } = ctx;
     const t0 = performance.now();
@@ -53,6 +55,7 @@ export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
     let calls = 0;
     const report = await evaluateMti(db, {
       ...params,
+      jobId,
       keyStore: getKeyStore(),
       signal: ctx.signal,
       done: earlier,
@@ -94,6 +97,11 @@ export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
     });
   },
 };
+
+const scopeOf = (p: EvalMtiParams): { split: EvalMtiParams['split']; datasetId?: DatasetId } => ({
+  split: p.split,
+  datasetId: p.datasetId,
+});
 
 /** `eval:mti-start`: checks the model exists, then queues the evaluation. */
 export function startEvalMti(ws: Workspace, arg: z.input<typeof mtiEvalSchema>): { job: Job } {

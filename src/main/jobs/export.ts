@@ -15,6 +15,7 @@ import {
   type CaptionSource,
   type ExportFormat,
 } from '../../shared/domain';
+import { asImageId, type ImageId, type JobId } from '../../shared/ids';
 import { hasTable } from '../db/repos/review';
 import type { Db } from '../db/types';
 import {
@@ -76,8 +77,8 @@ function sourceFilter(sources: readonly CaptionSource[]): { sql: string; params:
   return { sql: `c.source IN (${sources.map(() => '?').join(',')})`, params: [...sources] };
 }
 
-/** Accepted current captions in image order: what the export writes. */
-function exportRows(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): ExportRow[] {
+/** Accepted current captions in image order (of the job's scope, when given): what the export writes. */
+function exportRows(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>, jobId?: JobId): ExportRow[] {
   const src = sourceFilter(p.sources);
   return db
     .prepare(
@@ -86,9 +87,29 @@ function exportRows(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): Exp
        FROM captions c JOIN images i ON i.id = c.image_id JOIN datasets d ON d.id = i.dataset_id
          LEFT JOIN identities pe ON pe.id = i.identity_id
        WHERE c.is_current = 1 AND c.status = 'accepted' AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+         ${jobId === undefined ? '' : 'AND EXISTS (SELECT 1 FROM job_images j WHERE j.job_id = ? AND j.image_id = i.id)'}
        ORDER BY i.id, c.id`,
     )
-    .all(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as ExportRow[];
+    .all(
+      ...src.params,
+      ...(p.datasetId === undefined ? [] : [p.datasetId]),
+      ...(jobId === undefined ? [] : [jobId]),
+    ) as ExportRow[];
+}
+
+/** Images with an accepted caption to export, in id order: an export job's scope, fixed when it is queued. */
+function listExportableImageIds(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): ImageId[] {
+  const src = sourceFilter(p.sources);
+  return (
+    db
+      .prepare(
+        `SELECT DISTINCT i.id FROM captions c JOIN images i ON i.id = c.image_id
+         WHERE c.is_current = 1 AND c.status = 'accepted' AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+         ORDER BY i.id`,
+      )
+      .pluck()
+      .all(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as number[]
+  ).map(asImageId);
 }
 
 export function countExportable(
@@ -171,6 +192,7 @@ function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<st
 export function gatherExport(
   db: Db,
   p: Pick<ExportParams, 'datasetId' | 'sources'>,
+  jobId?: JobId,
 ): {
   images: ExportImage[];
   roots: Map<number, string>;
@@ -178,7 +200,7 @@ export function gatherExport(
   cleaned: number;
   datasetNames: Map<number, string>;
 } {
-  const rows = exportRows(db, p);
+  const rows = exportRows(db, p, jobId);
   const roots = new Map<number, string>();
   const datasetNames = new Map<number, string>();
   const originals = new Map<number, string>();
@@ -375,7 +397,7 @@ async function runExport(ctx: JobContext<ExportParams, ExportState>): Promise<vo
   const stage = stagingDir(outDir, ctx.jobId);
   await rm(stage, { recursive: true, force: true });
   try {
-    const gathered = gatherExport(db, params);
+    const gathered = gatherExport(db, params, ctx.jobId);
     if (gathered.images.length === 0) {
       throw new AppError(
         'bad_request',
@@ -457,6 +479,8 @@ export const exportJob: JobDefinition<ExportParams, ExportState> = {
   kind: 'export',
   params: exportParams,
   title: (p) => `Export ${p.format} → ${basename(p.outDir)}`,
+  // The images whose accepted captions are exported, as they were when the export was asked for.
+  scope: (db, p) => listExportableImageIds(db, p),
   run: runExport,
 };
 

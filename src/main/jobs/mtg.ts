@@ -1,9 +1,11 @@
-// The MTG job: multi-turn captions for a dataset, a split of it, or chosen images. Images run
-// concurrently (a pool over images; every call also passes its endpoint's limiter). Each image's run,
-// Q&A rounds, pending caption and the job's progress are written in one transaction, so what is stored
-// is always whole. The resume cursor is the data itself: an image with a run of this job is handled. A
-// crash loses only the images in flight, and redoing them is free: their calls were logged the moment
-// they were answered (llm_calls), so the replay is served from the cache and nothing is paid twice.
+// The MTG job: multi-turn captions for a dataset, a split of it, or chosen images. Its scope (the images it
+// covers) is fixed when it is queued, so images imported later are not taken in. Images run concurrently
+// (a pool over images; every call also passes its endpoint's limiter). Each image's run, Q&A rounds,
+// pending caption and the job's progress are written in one transaction, so what is stored is always
+// whole. The resume cursor is the data itself: an image with a run of this job is handled. A crash loses
+// only the images in flight. Every answer is logged the moment it arrives (llm_calls), so redoing them is
+// served from the cache; what a crash does cost is the calls in flight at that moment (sent, not yet
+// answered or not yet logged): at most the endpoints' concurrency, asked and paid for again.
 import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,15 +13,18 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
 import { SPLITS, type LlmEndpoint, type PromptSet } from '../../shared/domain';
-import { asDatasetId, asImageId, type JobId } from '../../shared/ids';
+import { asDatasetId, asImageId, type ImageId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
+import { countJobImages } from '../db/repos/jobs';
 import {
   countImagesToCaption,
+  countJobImagesToCaption,
   countJobRuns,
   getPromptSet,
   insertMtgRun,
   latestPromptSet,
-  listImagesToCaption,
+  listImageIdsToCaption,
+  listJobImagesToCaption,
   listPromptSets,
   savePromptSet,
   type ImageToCaption,
@@ -40,6 +45,7 @@ import type { JobDefinition } from './runner';
 export const mtgParams = z.object({
   datasetId: z.number().int().positive().optional(),
   split: z.enum(SPLITS).optional(),
+  /** Only in jobs queued before scopes existed: chosen images now go to the scope (job_images), not here. */
   imageIds: z.array(z.number().int().positive()).optional(),
   vqaEndpoint: z.string().min(1),
   reconstructorEndpoint: z.string().min(1),
@@ -75,14 +81,15 @@ const PAGE = 256;
 export const mtgJob: JobDefinition<MtgParams, MtgState> = {
   kind: 'mtg',
   params: mtgParams,
-  title: (p) => {
-    const what = p.imageIds
-      ? `${p.imageIds.length} images`
+  title: (p, scope) => {
+    const what = scope.chosen
+      ? `${scope.images} images`
       : p.datasetId
         ? `dataset ${p.datasetId}`
         : 'all images';
     return `MTG captions for ${what}${p.split ? ` (${p.split})` : ''}, ${p.rounds} rounds${p.verify ? ', verified' : ''}`;
   },
+  scope: (db, p, chosen) => listImageIdsToCaption(db, selectionOf(p, chosen)),
   async run(ctx) {
     const { db, params, jobId } = ctx;
     const vqa = requireEndpoint(db, params.vqaEndpoint);
@@ -94,12 +101,6 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     const vqaClient = createLlmClient(db, vqa, keys);
     const recClient = createLlmClient(db, rec, keys);
     const concurrency = params.concurrency ?? Math.min(256, 2 * vqa.concurrency);
-    const sel: MtgSelection = {
-      datasetId: params.datasetId === undefined ? undefined : asDatasetId(params.datasetId),
-      split: params.split,
-      imageIds: params.imageIds?.map(asImageId),
-      redo: params.redo,
-    };
     const runParams = {
       rounds: params.rounds,
       waveSize: params.waveSize ?? null,
@@ -114,7 +115,8 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     let calls = totals.calls;
     let cachedCalls = totals.cachedCalls;
     let tokens = totals.tokens;
-    const total = handled + countImagesToCaption(db, sel, jobId);
+    // The scope less what other jobs captioned meanwhile: the scope's size unless something else ran on it.
+    const total = handled + countJobImagesToCaption(db, jobId, params.redo);
     const started = Date.now();
     const handledAtStart = handled;
     const message = (): string => {
@@ -236,7 +238,7 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     let page: ImageToCaption[] = [];
     while (!signal.aborted) {
       if (page.length === 0) {
-        page = listImagesToCaption(db, sel, jobId, afterId, PAGE);
+        page = listJobImagesToCaption(db, jobId, params.redo, afterId, PAGE);
         if (page.length === 0) break;
         afterId = page.at(-1)!.id;
       }
@@ -250,8 +252,21 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     if (ctx.signal.aborted)
       throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason));
     ctx.progress({ done: handled, total, message: `${message()} · finished` });
+    return {
+      failed,
+      summary: `${failed} of ${total} images failed (their errors are the job's issues). Try them again with: ctgi mtg --retry-failed ${jobId}`,
+    };
   },
 };
+
+function selectionOf(p: MtgParams, chosen: readonly ImageId[] | undefined): MtgSelection {
+  return {
+    datasetId: p.datasetId === undefined ? undefined : asDatasetId(p.datasetId),
+    split: p.split,
+    imageIds: chosen ?? p.imageIds?.map(asImageId),
+    redo: p.redo,
+  };
+}
 
 function formatDuration(seconds: number): string {
   const s = Math.max(1, Math.round(seconds));
@@ -379,24 +394,26 @@ export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResu
     imageIds: arg.imageIds,
     redo: arg.redo,
   };
-  const images = countImagesToCaption(db, sel, 0 as JobId);
-  if (images === 0) {
+  if (countImagesToCaption(db, sel) === 0) {
     throw new AppError(
       'bad_request',
       `Nothing to caption: no image in this selection is without an MTG caption. Choose other images, or caption them again with "redo".`,
     );
   }
-  const job = ws.jobs.enqueue('mtg', {
-    datasetId: arg.datasetId,
-    split: arg.split,
-    imageIds: arg.imageIds,
-    vqaEndpoint: arg.vqaEndpoint,
-    reconstructorEndpoint: arg.reconstructorEndpoint,
-    rounds: arg.rounds,
-    concurrency: arg.concurrency,
-    promptSetId: set.id,
-    redo: arg.redo,
-    verify: arg.verify,
-  } satisfies z.input<typeof mtgParams>);
-  return { job, images };
+  const job = ws.jobs.enqueue(
+    'mtg',
+    {
+      datasetId: arg.datasetId,
+      split: arg.split,
+      vqaEndpoint: arg.vqaEndpoint,
+      reconstructorEndpoint: arg.reconstructorEndpoint,
+      rounds: arg.rounds,
+      concurrency: arg.concurrency,
+      promptSetId: set.id,
+      redo: arg.redo,
+      verify: arg.verify,
+    } satisfies z.input<typeof mtgParams>,
+    arg.imageIds,
+  );
+  return { job, images: countJobImages(db, job.id) };
 }

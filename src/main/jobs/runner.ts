@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Job, JobIssue, JobKind } from '../../shared/domain';
-import type { JobId } from '../../shared/ids';
+import type { ImageId, JobId } from '../../shared/ids';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -8,13 +8,16 @@ import {
   claimJob,
   getJobRow,
   insertJob,
+  insertJobImages,
   insertJobIssue,
   listJobRowsByStatus,
   markJobFinished,
+  markJobPaused,
   markJobQueued,
   toJob,
   touchJobHeartbeats,
   updateJobProgress,
+  type JobEnd,
   type JobRow,
 } from '../db/repos/jobs';
 import type { Db } from '../db/types';
@@ -44,20 +47,46 @@ export interface JobContext<P, S> {
   issue(i: JobIssue): void;
 }
 
+/** What a job that ran to its end reports: items that failed (each one of its issues) end it 'done-with-failures'. */
+export interface JobOutcome {
+  failed: number;
+  /** Said as the job's error line when `failed` > 0: how many, of what, and what to do about them. */
+  summary: string;
+}
+
+/** What a title may say about the job's scope: the database (as queued) and how many images it covers. */
+export interface JobTitleContext {
+  db: Db;
+  /** Images in its scope; null for a kind without one. */
+  images: number | null;
+  /** The caller named the images (enqueue's `chosen`). */
+  chosen: boolean;
+}
+
 export interface JobDefinition<P, S> {
   kind: JobKind;
   params: z.ZodType<P>;
-  title(params: P): string;
-  run(ctx: JobContext<P, S>): Promise<void>;
-  /** After the job ends in any way other than a shutdown: e.g. mark its dataset ready or incomplete. */
-  settled?(db: Db, params: P, status: 'done' | 'failed' | 'cancelled'): void;
+  /** Said once, when the job is queued (its scope is written by then). */
+  title(params: P, scope: JobTitleContext): string;
+  /**
+   * The images the job covers, fixed when it is queued (job_images, in the transaction that inserts the
+   * job): the job walks these and no image imported later. `chosen` is an explicit list from the caller
+   * (enqueue's third argument), which the job narrows by its own rule.
+   */
+  scope?(db: Db, params: P, chosen: readonly ImageId[] | undefined): readonly ImageId[];
+  run(ctx: JobContext<P, S>): Promise<JobOutcome | void>;
+  /** After the job ends in any way other than a shutdown or a pause: e.g. mark its dataset ready or incomplete. */
+  settled?(db: Db, params: P, status: JobEnd): void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyJobDefinition = JobDefinition<any, any>;
 
-/** Why a running job was aborted: the user cancelled it, or the app is closing (resume next start). */
-type AbortReason = 'cancel' | 'shutdown';
+/**
+ * Why a running job was aborted: the user cancelled it, or paused it (resume on request), or the app is
+ * closing (resume at the next start).
+ */
+type AbortReason = 'cancel' | 'pause' | 'shutdown';
 
 interface Running {
   controller: AbortController;
@@ -178,10 +207,21 @@ export class JobRunner {
     this.pump();
   }
 
-  enqueue<P>(kind: JobKind, rawParams: unknown): Job {
+  /** Queues a job; its scope (if its kind has one) is fixed now, from `chosen` images when given. */
+  enqueue<P>(kind: JobKind, rawParams: unknown, chosen?: readonly ImageId[]): Job {
     const def = this.definition(kind);
     const params = def.params.parse(rawParams) as P;
-    const id = insertJob(this.db, { kind, title: def.title(params), params });
+    const id = this.db.transaction(() => {
+      const scope = def.scope?.(this.db, params, chosen);
+      const title = def.title(params, {
+        db: this.db,
+        images: scope?.length ?? null,
+        chosen: chosen !== undefined,
+      });
+      const jobId = insertJob(this.db, { kind, title, params });
+      if (scope) insertJobImages(this.db, jobId, scope);
+      return jobId;
+    })();
     this.mine.add(id);
     this.emit(id, true);
     this.pump();
@@ -205,7 +245,10 @@ export class JobRunner {
     return toJob(this.db, row, rate);
   }
 
-  /** Resolves once the job has really stopped, so the answer never says `running` for a cancelled job. */
+  /**
+   * Stops a job for good (a paused one too). Resolves once it has really stopped, so the answer never
+   * says `running` for a cancelled job.
+   */
   async cancel(id: JobId): Promise<Job> {
     const row = getJobRow(this.db, id);
     if (!row) throw notFound(`Job ${id}`);
@@ -214,7 +257,7 @@ export class JobRunner {
       run.controller.abort('cancel' satisfies AbortReason);
       await run.promise;
     } else if (row.status === 'running' && !isOrphaned(row)) throw runningElsewhere(row);
-    else if (row.status === 'queued' || row.status === 'running') {
+    else if (row.status === 'queued' || row.status === 'running' || row.status === 'paused') {
       markJobFinished(this.db, id, 'cancelled', null);
       this.settle(row, 'cancelled');
       this.emit(id, true);
@@ -222,11 +265,31 @@ export class JobRunner {
     return this.get(id);
   }
 
+  /** Stops a queued or running job so that `resume` continues it from its cursor; resolves once it has stopped. */
+  async pause(id: JobId): Promise<Job> {
+    const row = getJobRow(this.db, id);
+    if (!row) throw notFound(`Job ${id}`);
+    const run = this.running.get(id);
+    if (run) {
+      run.controller.abort('pause' satisfies AbortReason);
+      await run.promise;
+    } else if (row.status === 'running' && !isOrphaned(row)) throw runningElsewhere(row);
+    else if (row.status === 'queued' || row.status === 'running') {
+      markJobPaused(this.db, id);
+      this.emit(id, true);
+    } else if (row.status !== 'paused')
+      throw new AppError(
+        'conflict',
+        `Job ${id} is ${row.status}; only a queued or running job can be paused.`,
+      );
+    return this.get(id);
+  }
+
   resume(id: JobId): Job {
     const row = getJobRow(this.db, id);
     if (!row) throw notFound(`Job ${id}`);
     if (row.status === 'running' && !isOrphaned(row)) throw runningElsewhere(row);
-    if (row.status === 'done')
+    if (row.status === 'done' || row.status === 'done-with-failures')
       throw new AppError('conflict', `Job ${id} has already finished; there is nothing to resume.`);
     markJobQueued(this.db, id);
     this.mine.add(id);
@@ -292,6 +355,10 @@ export class JobRunner {
       return;
     }
     const params: unknown = parsed.data;
+    if (def.scope && row.scoped === 0) {
+      // Queued before scopes existed: fixed now, before its first step under this version.
+      this.db.transaction(() => insertJobImages(this.db, id, def.scope!(this.db, params, undefined)))();
+    }
     let state: unknown = row.state === null ? undefined : JSON.parse(row.state);
     let done = row.done;
     let total = row.total;
@@ -322,12 +389,15 @@ export class JobRunner {
     this.emit(id, true);
     run.promise = (async () => {
       try {
-        await def.run(ctx);
+        const outcome = await def.run(ctx);
         if (controller.signal.aborted) throw controller.signal.reason;
-        this.finish(id, def, params, 'done', null);
+        if (outcome && outcome.failed > 0)
+          this.finish(id, def, params, 'done-with-failures', outcome.summary);
+        else this.finish(id, def, params, 'done', null);
       } catch (err) {
         const reason = controller.signal.aborted ? (controller.signal.reason as AbortReason) : null;
         if (reason === 'shutdown') markJobQueued(this.db, id);
+        else if (reason === 'pause') markJobPaused(this.db, id);
         else if (reason === 'cancel') this.finish(id, def, params, 'cancelled', null);
         else this.finish(id, def, params, 'failed', err instanceof Error ? err.message : String(err));
       } finally {
@@ -342,7 +412,7 @@ export class JobRunner {
     id: JobId,
     def: AnyJobDefinition,
     params: unknown,
-    status: 'done' | 'failed' | 'cancelled',
+    status: JobEnd,
     error: string | null,
   ): void {
     markJobFinished(this.db, id, status, error);

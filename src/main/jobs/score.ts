@@ -1,6 +1,7 @@
 // Score job: the CLIP image–text score of every current caption that has none from a model yet, so the
 // review queue's score filter and the dashboard's score chart cover all captions, not only those someone
-// opened. Captions are taken in id order with the last handled id as the resume cursor; scores are
+// opened. Its scope is the images with such captions when it is queued: images imported later wait for
+// the next job. Captions are taken in id order with the last handled id as the resume cursor; scores are
 // written in the same transaction as the cursor, so a crash loses at most the batch in flight and a
 // resumed job never scores a caption twice. Captions whose image has no vector from the model cannot
 // be scored: they are counted and reported once, not failed one by one.
@@ -18,6 +19,7 @@ import {
   countCaptionsToScore,
   countCaptionsWithoutVector,
   listCaptionsToScore,
+  listScoreScopeImageIds,
   type CaptionToScore,
   type ScoreScope,
 } from '../review/score';
@@ -58,11 +60,12 @@ export const scoreJob: JobDefinition<ScoreParams, ScoreState> = {
   kind: 'score',
   params: scoreParams,
   title: (p) => `Score ${describeScope(p)} with model ${p.modelId}`,
+  scope: (db, p) => listScoreScopeImageIds(db, scopeOf(p)),
   async run(ctx) {
     const { db, params } = ctx;
     const modelId = asModelId(params.modelId);
     const model = resolveModelRow(db, modelId);
-    const scope = scopeOf(params);
+    const scope: ScoreScope = { ...scopeOf(params), jobId: ctx.jobId };
     let afterId = ctx.state?.afterId ?? 0;
     let done = ctx.state ? (getJobRow(db, ctx.jobId)?.done ?? 0) : 0;
     const total = done + countCaptionsToScore(db, modelId, scope, afterId);

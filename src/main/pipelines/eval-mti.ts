@@ -4,7 +4,7 @@
 // MTI costs (MLLM calls per query, wall time percentiles) and the distribution of top-1 similarities,
 // which is what ξ (the early-exit threshold) must be chosen against for a model.
 import type { EvalQueryKind, Split } from '../../shared/domain';
-import type { DatasetId, ModelId } from '../../shared/ids';
+import { asImageId, type DatasetId, type ImageId, type JobId, type ModelId } from '../../shared/ids';
 import { mtiParamsOf, type MetricsRow, type MtiEvalReport, type MtiParams } from '../../shared/mti';
 import { blobToVector } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
@@ -48,6 +48,39 @@ export interface MtiEvalOptions {
   onQuery?: (queryIndex: number, result: MtiEvalQueryResult, done: number, total: number) => void;
   /** Time spent by earlier attempts, added to the report's `ms`. */
   earlierMs?: number;
+  /** Only images in this job's scope (job_images): the gallery, and the queries' images. */
+  jobId?: JobId;
+}
+
+// The gallery: the split's images (of one dataset, when given; of a job's scope, when given).
+const GALLERY_WHERE = `i.split = @split AND (@datasetId IS NULL OR i.dataset_id = @datasetId)
+  AND (@jobId IS NULL OR EXISTS (SELECT 1 FROM job_images j WHERE j.job_id = @jobId AND j.image_id = i.id))`;
+// The queries: the human captions of gallery images that nobody rejected, in id order.
+const QUERIES_WHERE = `${GALLERY_WHERE} AND c.source = 'human' AND c.status != 'rejected'`;
+
+type GalleryScope = Pick<MtiEvalOptions, 'split' | 'datasetId' | 'jobId'>;
+const galleryParams = (o: GalleryScope): Record<string, unknown> => ({
+  split: o.split,
+  datasetId: o.datasetId ?? null,
+  jobId: o.jobId ?? null,
+});
+
+/** The split's images, in id order: an `eval-mti` job's scope, fixed when it is queued. */
+export function listMtiEvalGalleryIds(db: Db, o: GalleryScope): ImageId[] {
+  return (
+    db
+      .prepare(`SELECT i.id FROM images i WHERE ${GALLERY_WHERE} ORDER BY i.id`)
+      .pluck()
+      .all(galleryParams(o)) as number[]
+  ).map(asImageId);
+}
+
+/** How many queries an evaluation runs: the split's usable captions, at most `limit`. */
+export function countMtiEvalQueries(db: Db, o: GalleryScope & Pick<MtiEvalOptions, 'limit'>): number {
+  const { n } = db
+    .prepare(`SELECT count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id WHERE ${QUERIES_WHERE}`)
+    .get(galleryParams(o)) as { n: number };
+  return o.limit === undefined ? n : Math.min(n, o.limit);
 }
 
 /** The IRRA figures of one query on one ranking. */
@@ -137,10 +170,10 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
   const gallery = db
     .prepare(
       `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, e.vector
-       FROM images i LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
-       WHERE i.split = ? AND (? IS NULL OR i.dataset_id = ?) ORDER BY i.id`,
+       FROM images i LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = @modelId
+       WHERE ${GALLERY_WHERE} ORDER BY i.id`,
     )
-    .all(modelId, opts.split, opts.datasetId ?? null, opts.datasetId ?? null) as {
+    .all({ ...galleryParams(opts), modelId }) as {
     image_id: number;
     dataset_id: number;
     rel_path: string;
@@ -169,9 +202,9 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
   let captions = db
     .prepare(
       `SELECT c.id, c.image_id, c.text FROM captions c JOIN images i ON i.id = c.image_id
-       WHERE i.split = ? AND (? IS NULL OR i.dataset_id = ?) AND c.source = 'human' AND c.status != 'rejected' ORDER BY c.id`,
+       WHERE ${QUERIES_WHERE} ORDER BY c.id`,
     )
-    .all(opts.split, opts.datasetId ?? null, opts.datasetId ?? null) as {
+    .all(galleryParams(opts)) as {
     id: number;
     image_id: number;
     text: string;

@@ -11,6 +11,7 @@ import {
   type CaptionId,
   type DatasetId,
   type ImageId,
+  type JobId,
   type ModelId,
 } from '../../shared/ids';
 import { getEmbedding } from '../db/repos/embeddings';
@@ -76,6 +77,8 @@ export async function withScore(db: Db, item: ReviewItem): Promise<ReviewItem> {
 export interface ScoreScope {
   datasetId?: DatasetId | undefined;
   statuses?: readonly CaptionStatus[] | undefined;
+  /** Only captions of images in this job's scope (job_images). */
+  jobId?: JobId | undefined;
 }
 
 export interface CaptionToScore {
@@ -95,7 +98,24 @@ function scopeSql(scope: ScoreScope): { where: string; params: unknown[] } {
     parts.push(`c.status IN (${scope.statuses.map(() => '?').join(',')})`);
     params.push(...scope.statuses);
   }
+  if (scope.jobId !== undefined) {
+    parts.push('EXISTS (SELECT 1 FROM job_images j WHERE j.job_id = ? AND j.image_id = c.image_id)');
+    params.push(scope.jobId);
+  }
   return { where: parts.join(' AND '), params };
+}
+
+/** Images with a caption in scope, in id order: a score job's scope, fixed when it is queued. */
+export function listScoreScopeImageIds(db: Db, scope: ScoreScope): ImageId[] {
+  const s = scopeSql(scope);
+  return (
+    db
+      .prepare(
+        `SELECT DISTINCT c.image_id FROM captions c JOIN images i ON i.id = c.image_id WHERE ${s.where} ORDER BY c.image_id`,
+      )
+      .pluck()
+      .all(...s.params) as number[]
+  ).map(asImageId);
 }
 
 const HAS_VECTOR = `EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.image_id = c.image_id)`;

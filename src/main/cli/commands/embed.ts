@@ -3,7 +3,7 @@ import { listJobIssues } from '../../db/repos/jobs';
 import { startEmbed } from '../../jobs/embed';
 import { resolveModelRow } from '../../ml/models';
 import { requiredOption, type Command } from '../command';
-import { printFirstIssues, runJobInForeground } from '../foreground-job';
+import { JOB_EXIT_CODES, jobExitCode, printFirstIssues, runJobInForeground } from '../foreground-job';
 import { withWorkspace } from '../workspace';
 import { datasetOption } from './search';
 
@@ -13,7 +13,9 @@ export const embedCommand: Command = {
   usage:
     'ctgi embed --model ID|NAME [--dataset ID] [--json]\n\n' +
     'Runs in this process; Ctrl-C stops it and `ctgi jobs --resume ID` continues where it stopped.\n' +
-    'CTGI_ORT_PROVIDER=cpu|webgpu|cuda forces an ONNX Runtime provider (default: try WebGPU, CUDA, CPU).',
+    'It covers the images without a vector when it starts; images imported later wait for the next run.\n' +
+    'CTGI_ORT_PROVIDER=cpu|webgpu|cuda forces an ONNX Runtime provider (default: try WebGPU, CUDA, CPU).\n\n' +
+    JOB_EXIT_CODES,
   options: { model: { type: 'string' }, dataset: { type: 'string' } },
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {
@@ -37,6 +39,6 @@ export const embedCommand: Command = {
         if (final.error) io.out(`Error: ${final.error}`);
         printFirstIssues(io, final, issues);
       }
-      return final.status === 'done' ? 0 : 1;
+      return jobExitCode(final);
     }),
 };

@@ -4,9 +4,17 @@ import { listJobIssues } from '../../db/repos/jobs';
 import { countJobRuns, listFailedImagesOfJob } from '../../db/repos/mtg';
 import { AppError } from '../../errors';
 import { mtgParams, startMtg } from '../../jobs/mtg';
+import { DEFAULT_RETRY } from '../../llm/retry';
 import type { Workspace } from '../../workspace';
 import { intOption, stringOption, type CliIo, type Command } from '../command';
-import { jobExitCode, printFirstIssues, requeueJob, requireJob, runJobInForeground } from '../foreground-job';
+import {
+  JOB_EXIT_CODES,
+  jobExitCode,
+  printFirstIssues,
+  requeueJob,
+  requireJob,
+  runJobInForeground,
+} from '../foreground-job';
 import { withWorkspace } from '../workspace';
 
 function positiveId(v: string, flag: string): number {
@@ -27,7 +35,7 @@ function report(ws: Workspace, job: Job, io: CliIo, json: boolean): void {
   );
   if (job.error) io.out(`Error: ${job.error}`);
   printFirstIssues(io, job, issues);
-  if (job.status === 'cancelled' || job.status === 'failed')
+  if (job.status === 'paused' || job.status === 'cancelled' || job.status === 'failed')
     io.out(`Continue where it stopped: ctgi mtg --resume ${job.id}`);
   else if (runs.failed > 0) io.out(`Try the failed images again: ctgi mtg --retry-failed ${job.id}`);
 }
@@ -38,12 +46,18 @@ export const mtgCommand: Command = {
   usage:
     'ctgi mtg --vqa ENDPOINT [--reconstructor ENDPOINT] [--dataset ID] [--split train|val|test] [--images 1,2,3]\n' +
     '         [--rounds 6] [--concurrency N] [--prompt-set ID] [--redo] [--verify] [--json]\n' +
-    'ctgi mtg --resume JOB          continue a job that was cancelled, failed or killed (nothing is paid twice)\n' +
+    'ctgi mtg --resume JOB          continue a job that was paused, cancelled, failed or killed\n' +
     'ctgi mtg --retry-failed JOB    a new job over the images that failed in JOB\n\n' +
     'Endpoints are saved with `ctgi endpoints --save`. By default images that already have an MTG caption are skipped.\n' +
+    'A job covers the images it selects when it starts: images imported later are left to the next job.\n' +
     '--verify checks each kept answer with a second yes/no question and drops what the model then denies\n' +
     '(more calls; fewer wrong details under a noisy model, at some cost in recall).\n' +
-    'Ctrl-C pauses: the job is cancelled with its progress kept, and --resume continues it.',
+    `A malformed or empty answer is asked again, like a server error (up to ${DEFAULT_RETRY.retries} retries, each logged).\n` +
+    'Ctrl-C pauses: the job stops with its progress kept, and --resume continues it.\n' +
+    'What a resume pays: every answer received is stored the moment it arrives and is not paid for again;\n' +
+    "calls in flight when the process stopped (killed, crashed or paused: at most the endpoints' concurrency)\n" +
+    'were sent and not answered, or answered and not stored, so they are asked, and may be paid for, again.\n\n' +
+    JOB_EXIT_CODES,
   options: {
     vqa: { type: 'string' },
     reconstructor: { type: 'string' },
@@ -123,7 +137,8 @@ export const mtgCommand: Command = {
         everyMs: 2000,
         progressLine: (j: Job) =>
           `mtg #${j.id}: ${j.done}/${j.total ?? '?'} images${j.message ? ` — ${j.message}` : ''}`,
-        interruptMessage: `\nPausing MTG #${id}: images in flight are dropped (their answers stay cached); resume with ctgi mtg --resume ${id}`,
+        interruptMessage: `\nPausing MTG #${id}: images in flight are dropped (answers already received stay cached); resume with ctgi mtg --resume ${id}`,
+        onInterrupt: 'pause',
       });
       report(ws, job, io, values.json === true);
       return jobExitCode(job);

@@ -8,6 +8,7 @@ import { v6Searches } from './006-searches';
 import { v7Unverified } from './007-unverified';
 import { v8LlmParams } from './008-llm-params';
 import { v9EvalMtiQueries } from './009-eval-mti-queries';
+import { v10JobScope } from './010-job-scope';
 
 /** Ordered; the database's `PRAGMA user_version` is the number of steps applied. Never edit a shipped step. */
 export const migrations: readonly Migration[] = [
@@ -20,4 +21,5 @@ export const migrations: readonly Migration[] = [
   v7Unverified,
   v8LlmParams,
   v9EvalMtiQueries,
+  v10JobScope,
 ];

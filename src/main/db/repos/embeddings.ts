@@ -1,4 +1,4 @@
-import type { DatasetId, ImageId, ModelId } from '../../../shared/ids';
+import type { DatasetId, ImageId, JobId, ModelId } from '../../../shared/ids';
 import { asImageId } from '../../../shared/ids';
 import type { Db } from '../types';
 
@@ -17,30 +17,52 @@ export interface ImageToEmbed {
   root: string;
 }
 
-/**
- * Images after `afterId` (in id order) that have no vector from `modelId`, optionally in one dataset.
- * The job walks this with a cursor, so a resumed job continues where it stopped and never repeats work.
- */
-export function listImagesMissingEmbedding(
+/** Images without a vector from `modelId`, optionally in one dataset, in id order: an embed job's scope. */
+export function listImageIdsMissingEmbedding(
   db: Db,
   modelId: ModelId,
   datasetId: DatasetId | undefined,
+): ImageId[] {
+  return (
+    db
+      .prepare(
+        `SELECT i.id FROM images i WHERE (? IS NULL OR i.dataset_id = ?)
+           AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.image_id = i.id)
+         ORDER BY i.id`,
+      )
+      .pluck()
+      .all(datasetId ?? null, datasetId ?? null, modelId) as number[]
+  ).map(asImageId);
+}
+
+const JOB_MISSING = `FROM job_images s JOIN images i ON i.id = s.image_id JOIN datasets d ON d.id = i.dataset_id
+  WHERE s.job_id = ? AND s.image_id > ?
+    AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.image_id = s.image_id)`;
+
+/**
+ * Images of the job's scope after `afterId` (in id order) that still have no vector from `modelId`. The
+ * job walks this with a cursor, so a resumed job continues where it stopped and never repeats work.
+ */
+export function listJobImagesMissingEmbedding(
+  db: Db,
+  modelId: ModelId,
+  jobId: JobId,
   afterId: number,
   limit: number,
 ): ImageToEmbed[] {
   const rows = db
-    .prepare(
-      `SELECT i.id, i.rel_path, d.root FROM images i JOIN datasets d ON d.id = i.dataset_id
-       WHERE i.id > ? AND (? IS NULL OR i.dataset_id = ?)
-         AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.image_id = i.id)
-       ORDER BY i.id LIMIT ?`,
-    )
-    .all(afterId, datasetId ?? null, datasetId ?? null, modelId, limit) as {
-    id: number;
-    rel_path: string;
-    root: string;
-  }[];
+    .prepare(`SELECT i.id, i.rel_path, d.root ${JOB_MISSING} ORDER BY s.image_id LIMIT ?`)
+    .all(jobId, afterId, modelId, limit) as { id: number; rel_path: string; root: string }[];
   return rows.map((r) => ({ id: asImageId(r.id), relPath: r.rel_path, root: r.root }));
+}
+
+export function countJobImagesMissingEmbedding(
+  db: Db,
+  modelId: ModelId,
+  jobId: JobId,
+  afterId: number,
+): number {
+  return (db.prepare(`SELECT count(*) AS n ${JOB_MISSING}`).get(jobId, afterId, modelId) as { n: number }).n;
 }
 
 export function countImagesMissingEmbedding(

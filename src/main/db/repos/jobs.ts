@@ -20,6 +20,8 @@ export interface JobRow {
   started_at: number | null;
   finished_at: number | null;
   updated_at: number;
+  /** 1 once the job's scope (job_images) is written. */
+  scoped: 0 | 1;
 }
 
 export function insertJob(db: Db, j: { kind: JobKind; title: string; params: unknown }): JobId {
@@ -66,16 +68,22 @@ export function touchJobHeartbeats(db: Db, owner: string): void {
   );
 }
 
-export function markJobFinished(
-  db: Db,
-  id: JobId,
-  status: 'done' | 'failed' | 'cancelled',
-  error: string | null,
-): void {
+/** The statuses a job ends in (a paused job has not ended: it waits to be resumed). */
+export type JobEnd = 'done' | 'done-with-failures' | 'failed' | 'cancelled';
+
+export function markJobFinished(db: Db, id: JobId, status: JobEnd, error: string | null): void {
   const now = Date.now();
   db.prepare(
     `UPDATE jobs SET status = ?, error = ?, owner = NULL, finished_at = ?, updated_at = ? WHERE id = ?`,
   ).run(status, error, now, now, id);
+}
+
+/** Stopped by the user, to be resumed: no owner, not finished. */
+export function markJobPaused(db: Db, id: JobId): void {
+  db.prepare(`UPDATE jobs SET status = 'paused', owner = NULL, updated_at = ? WHERE id = ?`).run(
+    Date.now(),
+    id,
+  );
 }
 
 export function markJobQueued(db: Db, id: JobId): void {
@@ -99,6 +107,22 @@ export function updateJobProgress(
   );
 }
 
+// ── scope: the images a job covers, fixed when it is queued ──────────────────────────────────────
+
+/**
+ * Writes a job's scope and marks it written. Call in the transaction that inserts the job (or, for a job
+ * queued before scopes existed, before it first runs again), so a job never runs without one.
+ */
+export function insertJobImages(db: Db, id: JobId, imageIds: Iterable<number>): void {
+  const insert = db.prepare(`INSERT OR IGNORE INTO job_images (job_id, image_id) VALUES (?, ?)`);
+  for (const imageId of imageIds) insert.run(id, imageId);
+  db.prepare(`UPDATE jobs SET scoped = 1 WHERE id = ?`).run(id);
+}
+
+export function countJobImages(db: Db, id: JobId): number {
+  return (db.prepare(`SELECT count(*) AS n FROM job_images WHERE job_id = ?`).get(id) as { n: number }).n;
+}
+
 export function insertJobIssue(db: Db, id: JobId, issue: JobIssue): void {
   db.prepare(
     `INSERT INTO job_issues (job_id, severity, item, message, created_at) VALUES (?, ?, ?, ?, ?)`,
@@ -111,8 +135,12 @@ export function listJobIssues(db: Db, id: JobId, limit: number): JobIssue[] {
     .all(id, limit) as JobIssue[];
 }
 
-export function countJobIssues(db: Db, id: JobId): number {
-  return (db.prepare(`SELECT count(*) AS n FROM job_issues WHERE job_id = ?`).get(id) as { n: number }).n;
+export function countJobIssues(db: Db, id: JobId, severity?: JobIssue['severity']): number {
+  return (
+    db
+      .prepare(`SELECT count(*) AS n FROM job_issues WHERE job_id = ? AND (? IS NULL OR severity = ?)`)
+      .get(id, severity ?? null, severity ?? null) as { n: number }
+  ).n;
 }
 
 export function toJob(db: Db, r: JobRow, rate: number | null): Job {

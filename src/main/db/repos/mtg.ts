@@ -100,46 +100,70 @@ export interface ImageToCaption {
   format: string;
 }
 
-// The selection, minus images this job already handled (a run of this job exists: done or failed) and,
-// unless `redo`, minus images that already have an MTG caption. Image ids of an explicit list travel as
-// a JSON array, so a 100k list is one parameter rather than 100k placeholders.
-const PENDING_WHERE = `
+// The selection: unless `redo`, minus images that already have an MTG caption. Image ids of an explicit list
+// travel as a JSON array, so a 100k list is one parameter rather than 100k placeholders.
+const SELECTION_WHERE = `
   (@datasetId IS NULL OR i.dataset_id = @datasetId)
   AND (@split IS NULL OR i.split = @split)
   AND (@ids IS NULL OR i.id IN (SELECT value FROM json_each(@ids)))
-  AND NOT EXISTS (SELECT 1 FROM mtg_runs r WHERE r.job_id = @jobId AND r.image_id = i.id)
   AND (@redo = 1 OR NOT EXISTS (SELECT 1 FROM captions c WHERE c.image_id = i.id AND c.source = 'mtg'))`;
 
-function selectionParams(sel: MtgSelection, jobId: JobId): Record<string, unknown> {
+function selectionParams(sel: MtgSelection): Record<string, unknown> {
   return {
     datasetId: sel.datasetId ?? null,
     split: sel.split ?? null,
     ids: sel.imageIds ? JSON.stringify(sel.imageIds) : null,
-    jobId,
     redo: sel.redo ? 1 : 0,
   };
 }
 
-export function countImagesToCaption(db: Db, sel: MtgSelection, jobId: JobId): number {
+/** Images of the selection, now: what a new job would caption. */
+export function countImagesToCaption(db: Db, sel: MtgSelection): number {
   const r = db
-    .prepare(`SELECT count(*) AS n FROM images i WHERE ${PENDING_WHERE}`)
-    .get(selectionParams(sel, jobId)) as { n: number };
+    .prepare(`SELECT count(*) AS n FROM images i WHERE ${SELECTION_WHERE}`)
+    .get(selectionParams(sel)) as { n: number };
   return r.n;
 }
 
-export function listImagesToCaption(
+/** The ids of the selection's images, in id order: an MTG job's scope, fixed when it is queued. */
+export function listImageIdsToCaption(db: Db, sel: MtgSelection): ImageId[] {
+  return (
+    db
+      .prepare(`SELECT i.id FROM images i WHERE ${SELECTION_WHERE} ORDER BY i.id`)
+      .pluck()
+      .all(selectionParams(sel)) as number[]
+  ).map(asImageId);
+}
+
+// A job's scope, minus images it already handled (a run of this job exists: done or failed) and, unless
+// `redo`, minus images that got an MTG caption elsewhere meanwhile. Driven by job_images' key, so a page
+// costs its own rows whatever the size of the library. (A deleted image leaves the scope with its row.)
+const JOB_PENDING_WHERE = `
+  s.job_id = @jobId AND s.image_id > @afterId
+  AND NOT EXISTS (SELECT 1 FROM mtg_runs r WHERE r.job_id = @jobId AND r.image_id = s.image_id)
+  AND (@redo = 1 OR NOT EXISTS (SELECT 1 FROM captions c WHERE c.image_id = s.image_id AND c.source = 'mtg'))`;
+
+export function countJobImagesToCaption(db: Db, jobId: JobId, redo: boolean): number {
+  const r = db
+    .prepare(`SELECT count(*) AS n FROM job_images s WHERE ${JOB_PENDING_WHERE}`)
+    .get({ jobId, afterId: 0, redo: redo ? 1 : 0 }) as { n: number };
+  return r.n;
+}
+
+export function listJobImagesToCaption(
   db: Db,
-  sel: MtgSelection,
   jobId: JobId,
+  redo: boolean,
   afterId: number,
   limit: number,
 ): ImageToCaption[] {
   const rows = db
     .prepare(
-      `SELECT i.id, i.rel_path, i.sha256, i.format, d.root FROM images i JOIN datasets d ON d.id = i.dataset_id
-       WHERE i.id > @afterId AND ${PENDING_WHERE} ORDER BY i.id LIMIT @limit`,
+      `SELECT i.id, i.rel_path, i.sha256, i.format, d.root
+       FROM job_images s JOIN images i ON i.id = s.image_id JOIN datasets d ON d.id = i.dataset_id
+       WHERE ${JOB_PENDING_WHERE} ORDER BY s.image_id LIMIT @limit`,
     )
-    .all({ ...selectionParams(sel, jobId), afterId, limit }) as {
+    .all({ jobId, afterId, redo: redo ? 1 : 0, limit }) as {
     id: number;
     rel_path: string;
     root: string;

@@ -25,11 +25,11 @@ import {
   IconPlayerStop,
 } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { Job } from '../../../../shared/domain';
+import { isJobFinished, type Job } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { formatCount, formatDuration, formatRate, formatTime } from '../../lib/format';
 import { errorMessage, useInvoke } from '../../lib/hooks';
-import { JOB_STATUS_COLOR } from '../library/labels';
+import { JOB_STATUS_COLOR, JOB_STATUS_LABEL } from '../library/labels';
 import { isActive, useJobs } from './JobsProvider';
 
 function Issues({ job }: { job: Job }): React.JSX.Element {
@@ -90,8 +90,9 @@ function Issues({ job }: { job: Job }): React.JSX.Element {
 }
 
 /**
- * Jobs whose cancel is a pause: their work is stored as it goes (MTG keeps every finished image's
- * rounds and caption), and resuming picks up the images not yet done without paying for calls twice.
+ * Jobs offered a Pause while they run: their work is stored as it goes (MTG keeps every finished image's
+ * rounds and caption), and resuming picks up the images not yet done. A paused job can be resumed or
+ * cancelled; a running one of another kind is cancelled (it stays resumable too).
  */
 const PAUSABLE: ReadonlySet<Job['kind']> = new Set(['mtg']);
 
@@ -115,21 +116,20 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
   const { upsert } = useJobs();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
-  const pct = job.total ? Math.min(100, (job.done / job.total) * 100) : job.status === 'done' ? 100 : 0;
-  const act = async (what: 'cancel' | 'resume'): Promise<void> => {
+  const pct = job.total ? Math.min(100, (job.done / job.total) * 100) : isJobFinished(job.status) ? 100 : 0;
+  const act = async (what: 'pause' | 'cancel' | 'resume'): Promise<void> => {
     setBusy(true);
     try {
-      upsert(await invoke(what === 'cancel' ? 'jobs:cancel' : 'jobs:resume', { id: job.id }));
+      upsert(await invoke(`jobs:${what}`, { id: job.id }));
     } catch (err) {
-      const verb = what === 'cancel' && PAUSABLE.has(job.kind) ? 'pause' : what;
-      notifications.show({ color: 'red', title: `Could not ${verb} the job`, message: errorMessage(err) });
+      notifications.show({ color: 'red', title: `Could not ${what} the job`, message: errorMessage(err) });
     } finally {
       setBusy(false);
     }
   };
   const active = isActive(job);
   const pausable = PAUSABLE.has(job.kind);
-  const paused = pausable && job.status === 'cancelled';
+  const paused = job.status === 'paused';
   return (
     <Card padding="md" data-testid="job" data-job-id={job.id} data-status={job.status}>
       <Group justify="space-between" wrap="nowrap" align="flex-start">
@@ -138,12 +138,8 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
             <Text fw={650} truncate="end" data-testid="job-title">
               {job.title}
             </Text>
-            <Badge
-              color={paused ? 'yellow' : JOB_STATUS_COLOR[job.status]}
-              variant="light"
-              data-testid="job-status"
-            >
-              {paused ? 'paused' : job.status}
+            <Badge color={JOB_STATUS_COLOR[job.status]} variant="light" data-testid="job-status">
+              {JOB_STATUS_LABEL[job.status]}
             </Badge>
           </Group>
           <Text size="xs" c="dimmed">
@@ -152,20 +148,32 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
           </Text>
         </Stack>
         <Group gap="xs" wrap="nowrap">
-          {active && (
+          {active && pausable && (
+            <Button
+              size="xs"
+              variant="default"
+              leftSection={<IconPlayerPause size={14} />}
+              loading={busy}
+              onClick={() => void act('pause')}
+              data-testid="job-pause"
+            >
+              Pause
+            </Button>
+          )}
+          {((active && !pausable) || paused) && (
             <Button
               size="xs"
               variant="default"
               color="red"
-              leftSection={pausable ? <IconPlayerPause size={14} /> : <IconPlayerStop size={14} />}
+              leftSection={<IconPlayerStop size={14} />}
               loading={busy}
               onClick={() => void act('cancel')}
               data-testid="job-cancel"
             >
-              {pausable ? 'Pause' : 'Cancel'}
+              Cancel
             </Button>
           )}
-          {(job.status === 'failed' || job.status === 'cancelled') && (
+          {(job.status === 'failed' || job.status === 'cancelled' || paused) && (
             <Button
               size="xs"
               variant="light"
@@ -214,8 +222,9 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
       )}
       {paused && (
         <Text size="sm" mt={4} c="dimmed" data-testid="job-paused-note">
-          Paused. Every image finished so far keeps its stored Q&A rounds and caption; Resume continues with
-          the rest, and answers already received are not paid for again.
+          {job.kind === 'mtg'
+            ? 'Paused. Every image finished so far keeps its stored Q&A rounds and caption; Resume continues with the rest. Answers already received are not paid for again; calls that were in flight when it paused are asked again.'
+            : 'Paused. What is done so far is kept; Resume continues with the rest.'}
         </Text>
       )}
       {job.error && (
@@ -229,7 +238,7 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
             variant="subtle"
             size="compact-sm"
             mt="sm"
-            color={job.status === 'failed' ? 'red' : 'yellow'}
+            color={job.status === 'failed' || job.status === 'done-with-failures' ? 'red' : 'yellow'}
             leftSection={open ? <IconChevronDown size={14} /> : <IconChevronRight size={14} />}
             onClick={() => setOpen((o) => !o)}
             data-testid="job-issues-toggle"

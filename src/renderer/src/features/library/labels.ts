@@ -36,7 +36,20 @@ export const DATASET_STATUS_COLOR: Record<DatasetStatus, string> = {
 export const JOB_STATUS_COLOR: Record<JobStatus, string> = {
   queued: 'gray',
   running: 'blue',
+  paused: 'yellow',
   done: 'teal',
+  'done-with-failures': 'orange',
   failed: 'red',
-  cancelled: 'orange',
+  cancelled: 'gray',
+};
+
+/** A job status as a badge says it. */
+export const JOB_STATUS_LABEL: Record<JobStatus, string> = {
+  queued: 'queued',
+  running: 'running',
+  paused: 'paused',
+  done: 'done',
+  'done-with-failures': 'done with failures',
+  failed: 'failed',
+  cancelled: 'cancelled',
 };

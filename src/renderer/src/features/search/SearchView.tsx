@@ -26,7 +26,7 @@ import {
   IconSparkles,
 } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
-import type { ClipModel, QueryTokens } from '../../../../shared/domain';
+import { isJobFinished, type ClipModel, type QueryTokens } from '../../../../shared/domain';
 import type { DatasetId, ModelId } from '../../../../shared/ids';
 import { routeHref, useRoute } from '../../app/router';
 import { invoke } from '../../lib/api';
@@ -228,7 +228,7 @@ export function SearchView(): React.JSX.Element {
   }, 1000);
   useEvent('library:changed', refresh);
   useEvent('jobs:progress', (job) => {
-    if (job.kind === 'embed' && job.status === 'done') refresh();
+    if (job.kind === 'embed' && isJobFinished(job.status)) refresh();
   });
 
   const results = result?.results;
