@@ -209,7 +209,7 @@ describe('mtg job', { timeout: 60_000 }, () => {
     await ws.close();
   });
 
-  it('closing the workspace mid-job loses nothing: the job resumes at the next open, paying for nothing twice', async () => {
+  it('closing the workspace mid-job loses nothing: the job resumes at the next open, asking again only the calls in flight', async () => {
     fake.onChat = (body) => ({ content: scriptedAnswer(body), delayMs: 15 });
     const before = fake.chats.length;
     const root = await imageFolder(40);

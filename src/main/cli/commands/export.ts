@@ -11,7 +11,7 @@ import { AppError } from '../../errors';
 import { startExport, type ExportState } from '../../jobs/export';
 import { getJobRow, listJobIssues } from '../../db/repos/jobs';
 import { oneOf, requiredOption, stringOption, type Command } from '../command';
-import { printFirstIssues, runJobInForeground } from '../foreground-job';
+import { jobExitCode, printFirstIssues, runJobInForeground } from '../foreground-job';
 import { withWorkspace } from '../workspace';
 import { datasetOption } from './search';
 
@@ -107,6 +107,6 @@ export const exportCommand: Command = {
         if (final.error) io.out(`Error: ${final.error}`);
         printFirstIssues(io, final, issues);
       }
-      return final.status === 'done' ? 0 : 1;
+      return jobExitCode(final);
     }),
 };
