@@ -1,4 +1,4 @@
--- user_version 9
+-- user_version 10
 
 -- index caption_scores_by_model
 CREATE INDEX caption_scores_by_model ON caption_scores (model_id, score);
@@ -29,6 +29,9 @@ CREATE INDEX images_by_sha ON images (dataset_id, sha256);
 
 -- index images_by_split
 CREATE INDEX images_by_split ON images (dataset_id, split);
+
+-- index job_images_by_image
+CREATE INDEX job_images_by_image ON job_images (image_id);
 
 -- index job_issues_by_job
 CREATE INDEX job_issues_by_job ON job_issues (job_id, id);
@@ -164,6 +167,13 @@ CREATE TABLE images (
         UNIQUE (dataset_id, rel_path)
       ) STRICT;
 
+-- table job_images
+CREATE TABLE job_images (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+        PRIMARY KEY (job_id, image_id)
+      ) STRICT, WITHOUT ROWID;
+
 -- table job_issues
 CREATE TABLE job_issues (
         id INTEGER PRIMARY KEY,
@@ -175,26 +185,27 @@ CREATE TABLE job_issues (
       ) STRICT;
 
 -- table jobs
-CREATE TABLE jobs (
+CREATE TABLE "jobs" (
         id INTEGER PRIMARY KEY,
         kind TEXT NOT NULL,
         title TEXT NOT NULL,
         params TEXT NOT NULL CHECK (json_valid(params)),
-        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'paused', 'done', 'done-with-failures', 'failed', 'cancelled')),
         done INTEGER NOT NULL DEFAULT 0,
         total INTEGER,
         message TEXT,
         error TEXT,
         state TEXT CHECK (state IS NULL OR json_valid(state)),
         attempts INTEGER NOT NULL DEFAULT 0,
-        -- The process running it ('host:pid:instance') and when it last said so: a second process
+        -- The process running it ('host:pid:start:instance') and when it last said so: a second process
         -- opening the workspace leaves a live job alone and requeues only an orphaned one.
         owner TEXT,
         heartbeat_at INTEGER,
         created_at INTEGER NOT NULL,
         started_at INTEGER,
         finished_at INTEGER,
-        updated_at INTEGER NOT NULL
+        updated_at INTEGER NOT NULL,
+        scoped INTEGER NOT NULL DEFAULT 0 CHECK (scoped IN (0, 1))
       ) STRICT;
 
 -- table llm_calls
