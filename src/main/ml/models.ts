@@ -14,7 +14,14 @@ import { z } from 'zod';
 import type { ClipModel } from '../../shared/domain';
 import { RESIZE_MODES } from '../../shared/domain';
 import { asModelId } from '../../shared/ids';
-import { findModelRowByName, getModelRow, insertModel, toClipModel, type ModelRow } from '../db/repos/models';
+import {
+  findModelRowByName,
+  getModelRow,
+  insertModel,
+  listModelRows,
+  toClipModel,
+  type ModelRow,
+} from '../db/repos/models';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
 import { ClipEncoder, type ProviderChoice } from './encoder';
@@ -395,14 +402,40 @@ export async function registerModel(db: Db, folder: string, name?: string): Prom
   return toClipModel(db, getModelRow(db, id)!);
 }
 
-/** A model by id (digits) or by name, as the CLI and API accept it. */
+/**
+ * A model by id (digits), by its registered name, or by its folder's name, as the CLI and API accept it.
+ * Names and folder names match whole and case-insensitively, so `toy-clip` finds the toy CLIP that
+ * `ctgi synth` registers as "toy-clip (synthetic)". An exact name wins; a word that fits several
+ * models, or none, is an error that lists what is registered.
+ */
 export function resolveModelRow(db: Db, idOrName: string | number): ModelRow {
   const byId =
     typeof idOrName === 'number' || /^\d+$/.test(idOrName)
       ? getModelRow(db, asModelId(Number(idOrName)))
       : undefined;
-  const row = byId ?? (typeof idOrName === 'string' ? findModelRowByName(db, idOrName) : undefined);
-  if (!row)
-    throw new AppError('not_found', `No model "${idOrName}" is registered. List them with \`ctgi models\`.`);
-  return row;
+  if (byId) return byId;
+  const wanted = String(idOrName);
+  const exact = findModelRowByName(db, wanted);
+  if (exact) return exact;
+  const rows = listModelRows(db);
+  const lower = wanted.trim().toLowerCase();
+  const byName = rows.filter((r) => r.name.toLowerCase() === lower);
+  const matches = byName.length > 0 ? byName : rows.filter((r) => basename(r.folder).toLowerCase() === lower);
+  if (matches.length === 1) return matches[0]!;
+  const describe = (list: readonly ModelRow[]): string =>
+    list.map((r) => `${r.id} "${r.name}" (folder ${basename(r.folder)})`).join(', ');
+  if (matches.length > 1)
+    throw new AppError(
+      'conflict',
+      `"${wanted}" fits ${matches.length} models: ${describe(matches)}. Give the id or the whole name.`,
+    );
+  if (rows.length === 0)
+    throw new AppError(
+      'not_found',
+      `No model "${wanted}" is registered: this workspace has none yet. Register a model folder with \`ctgi models --register DIR\`.`,
+    );
+  throw new AppError(
+    'not_found',
+    `No model "${wanted}" is registered. Registered: ${describe(rows)}. Give an id, a name or a folder's name.`,
+  );
 }

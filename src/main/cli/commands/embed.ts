@@ -11,7 +11,7 @@ export const embedCommand: Command = {
   name: 'embed',
   summary: 'embed images with a CLIP model (only those without a vector from it yet)',
   usage:
-    'ctgi embed --model ID|NAME [--dataset ID] [--json]\n\n' +
+    'ctgi embed --model ID|NAME|FOLDER-NAME [--dataset ID] [--json]\n\n' +
     'Runs in this process; Ctrl-C stops it and `ctgi jobs --resume ID` continues where it stopped.\n' +
     'It covers the images without a vector when it starts; images imported later wait for the next run.\n' +
     'CTGI_ORT_PROVIDER=cpu|webgpu|cuda forces an ONNX Runtime provider (default: try WebGPU, CUDA, CPU).\n\n' +

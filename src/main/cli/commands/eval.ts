@@ -32,7 +32,7 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'retrieval metrics (R@1/5/10, mAP, mINP) of a CLIP model over a labelled split',
   usage:
-    'ctgi eval --model ID|NAME [--split test|val|train] [--dataset ID] [--queries captions|one-attribute|first-clause] [--json]\n' +
+    'ctgi eval --model ID|NAME|FOLDER-NAME [--split test|val|train] [--dataset ID] [--queries captions|one-attribute|first-clause] [--json]\n' +
     '          [--mti [--vqa ENDPOINT] [--aggregator ENDPOINT] [--k 20] [--xi 0.85] [--lambda 0.8] [--rounds 1] [--questions 6]\n' +
     '                 [--check-concurrency 20] [--limit N] [--parallel 4] | --mti --resume JOB]\n\n' +
     'The IRRA protocol: every human caption of the split ranks all images of the split; a match is an image\n' +

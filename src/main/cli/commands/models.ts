@@ -18,7 +18,9 @@ export const modelsCommand: Command = {
   usage:
     'ctgi models [--json]\nctgi models --register DIR [--name N] [--json]\n\n' +
     'DIR holds vision_model.onnx, text_model.onnx, ctgi-model.json and optionally tokenizer.json or\n' +
-    'bpe_simple_vocab_16e6.txt.gz; every problem found is listed with what to do about it.',
+    'bpe_simple_vocab_16e6.txt.gz; every problem found is listed with what to do about it. The name is\n' +
+    "--name, else the manifest's. Other commands' --model takes the id, the name or the folder's name\n" +
+    '(whole, any case): `--model toy-clip` finds the "toy-clip (synthetic)" model of ctgi synth.',
   options: { register: { type: 'string' }, name: { type: 'string' } },
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {

@@ -13,7 +13,7 @@ export const scoreCommand: Command = {
   name: 'score',
   summary: 'compute the CLIP image–text score of every caption that has none yet (for the review desk)',
   usage:
-    'ctgi score --model ID|NAME [--dataset ID] [--status pending,flagged] [--json]\n' +
+    'ctgi score --model ID|NAME|FOLDER-NAME [--dataset ID] [--status pending,flagged] [--json]\n' +
     'ctgi score --resume JOB     continue a score job that was cancelled, failed or killed\n\n' +
     'Scores current captions whose image has a vector from the model (run `ctgi embed` first); captions\n' +
     'already scored are skipped, so running it again only scores what is new. The review queue filters and\n' +

@@ -20,7 +20,7 @@ export const searchCommand: Command = {
   name: 'search',
   summary: 'rank embedded images for a text description with a CLIP model',
   usage:
-    'ctgi search --model ID|NAME [--dataset ID] [-k N] [--mode auto|exact|fast|sqlite] [--json] "TEXT"\n\n' +
+    'ctgi search --model ID|NAME|FOLDER-NAME [--dataset ID] [-k N] [--mode auto|exact|fast|sqlite] [--json] "TEXT"\n\n' +
     'Prints rank, cosine score, person id and path of the top N (default 10) images. The images must be\n' +
     'embedded with the same model first (`ctgi embed`). --json prints the whole answer, token count included.',
   options: {

@@ -65,6 +65,11 @@ export function findModelRowByName(db: Db, name: string): ModelRow | undefined {
   return db.prepare(`SELECT * FROM models WHERE name = ?`).get(name) as ModelRow | undefined;
 }
 
+/** Every registered model's row, oldest first. */
+export function listModelRows(db: Db): ModelRow[] {
+  return db.prepare(`SELECT * FROM models ORDER BY id`).all() as ModelRow[];
+}
+
 export const storedManifest = (r: ModelRow): StoredManifest => JSON.parse(r.manifest) as StoredManifest;
 
 export function toClipModel(db: Db, r: ModelRow): ClipModel {
@@ -90,5 +95,5 @@ export function toClipModel(db: Db, r: ModelRow): ClipModel {
 }
 
 export function listModels(db: Db): ClipModel[] {
-  return (db.prepare(`SELECT * FROM models ORDER BY id`).all() as ModelRow[]).map((r) => toClipModel(db, r));
+  return listModelRows(db).map((r) => toClipModel(db, r));
 }
