@@ -352,12 +352,17 @@ function summarise(
   const lat = Float64Array.from(results, (r) => r.ms).sort();
   const cs = Float64Array.from(results, (r) => r.calls).sort();
   const count = (f: (r: MtiEvalQueryResult) => boolean): number => (100 * results.filter(f).length) / nq;
+  // Queries whose rank MTI changed, each text once: two captions can give the same query (one-attribute
+  // queries of two views of one person), and its second row would only repeat the first.
   const examples: MtiEvalReport['examples'] = [];
+  const shown = new Set<string>();
   for (const r of results) {
     if (examples.length >= 5) break;
     const b = r.without?.first ?? 0;
     const a = r.with?.first ?? 0;
-    if (b !== a && b > 0) examples.push({ query: r.query, refined: r.refined, before: b, after: a });
+    if (b === a || b === 0 || shown.has(r.query)) continue;
+    shown.add(r.query);
+    examples.push({ query: r.query, refined: r.refined, before: b, after: a });
   }
   return {
     modelName,
