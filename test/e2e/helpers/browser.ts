@@ -1,14 +1,38 @@
 // Debian's Chromium driven by playwright-core: no browser download, no display, no GPU.
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { resultsDir } from './serve';
 
-export const CHROMIUM = process.env.CTGI_CHROMIUM ?? '/usr/bin/chromium';
+/** The Chromium binary the tests drive: `$CTGI_CHROMIUM`, else Debian's. Read at each launch. */
+export const chromiumPath = (): string => process.env.CTGI_CHROMIUM || '/usr/bin/chromium';
 
-export function launchBrowser(): Promise<Browser> {
+/**
+ * The binary, or an error that says what the tests need (the README says the same): without it
+ * Playwright fails with a launcher message about its own browser downloads, which do not apply here.
+ */
+export function requireChromium(): string {
+  const path = chromiumPath();
+  let runnable = false;
+  try {
+    accessSync(path, constants.X_OK);
+    runnable = statSync(path).isFile();
+  } catch {
+    runnable = false;
+  }
+  if (!runnable) {
+    throw new Error(
+      `The end-to-end tests need Chromium, and there is no runnable Chromium at ${path}. ` +
+        'Install it (Debian/Ubuntu: apt-get install -y chromium), or set CTGI_CHROMIUM to the path of a Chromium binary.',
+    );
+  }
+  return path;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = requireChromium();
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     args: [
       '--no-sandbox',
       '--disable-gpu',
