@@ -166,6 +166,16 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     expect(await page.getByTestId('mti-start').isDisabled()).toBe(true);
   });
 
+  it('offers to ask about the text in the box as soon as it is typed, and not once it is cleared', async () => {
+    const start = page.getByTestId('mti-start');
+    await page.getByTestId('search-input').fill(QUERY);
+    await expect.poll(() => start.isEnabled()).toBe(true);
+    expect(await start.textContent()).toBe(`Ask the MLLM about “${QUERY}”`);
+    await page.getByTestId('search-input').fill('');
+    await expect.poll(() => start.isDisabled()).toBe(true);
+    expect(await start.textContent()).toBe('Type a description first');
+  });
+
   it('runs MTI on a vague query and shows the anchor check, the questions and the refined query', async () => {
     await page.getByTestId('search-input').fill(QUERY);
     await page.getByTestId('search-submit').click();
@@ -354,6 +364,23 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     const saved = (await savedSearch()).results;
     expect(saved.length).toBeGreaterThan(0);
     expect(saved.every((r) => r.rank === r.baseRank && r.refined === null)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('says once that there is no anchor when the MLLM turns down every candidate', async () => {
+    // Nobody in seed 7's world wears a green cap: the oracle answers no for every candidate. Started
+    // from the button in the middle, which asks about what the box holds.
+    await page.evaluate("location.hash = '#/search?tab=mti'");
+    await page.getByTestId('mti-idle').waitFor();
+    await page.getByTestId('mti-endpoint').click();
+    await page.getByRole('option', { name: /^oracle/ }).click();
+    await page.getByTestId('search-input').fill('a man wearing a green cap');
+    await page.getByTestId('mti-start').click();
+    expect(await settled()).toBe('done');
+    const note = panel().locator('[data-testid=mti-round][data-round="1"] [data-testid=mti-no-anchor]');
+    expect(await note.textContent()).toBe(
+      'No anchor: the MLLM said no to all 20 candidates, so the ranking stays as it was.',
+    );
     expect(errors).toEqual([]);
   });
 });

@@ -337,7 +337,8 @@ function RoundCard({
         ) : (
           round.index > 0 && (
             <Text size="sm" c="dimmed" data-testid="mti-no-anchor">
-              No anchor{round.note ? `: ${round.note}` : ''}
+              {/* The note is a whole sentence that starts with "No anchor:" (mti.ts). */}
+              {round.note ?? 'No anchor.'}
             </Text>
           )
         )}

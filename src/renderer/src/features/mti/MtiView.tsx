@@ -20,16 +20,23 @@ export function MtiView({
   modelId,
   datasetId,
   query,
+  draft,
+  onAsk,
   searchId,
   startNonce,
   onSearchId,
 }: {
   modelId: ModelId;
   datasetId: DatasetId | undefined;
+  /** The description searched for (the URL's). */
   query: string;
+  /** What the search box holds now: the button in the middle offers to ask about it. */
+  draft: string;
+  /** Does what the page's own button does: makes the box's text the query and starts a search. */
+  onAsk: () => void;
   /** The saved search the URL names, if any. */
   searchId: number | undefined;
-  /** Bumped by the page's Search button on this tab: start a new search for `query`. */
+  /** Bumped by the page's button on this tab (or `onAsk`): start a new search for `query`. */
   startNonce: number;
   onSearchId: (id: number | undefined) => void;
 }): React.JSX.Element {
@@ -58,6 +65,8 @@ export function MtiView({
     else if (searchId === undefined && was !== undefined) clear();
   }, [searchId, search?.id, busy, open, clear]);
 
+  // The box, not the URL: the text typed a moment ago is what this button would ask about.
+  const asked = draft.trim();
   const rows = useMemo(() => search?.results ?? [], [search]);
   const act = (a: MtiAction): void => void mti.step(a);
   const pick = (id: ImageId): void => act({ kind: 'pick-anchor', imageId: id });
@@ -150,16 +159,14 @@ export function MtiView({
           {!busy && (
             <EmptyState.Actions>
               <Button
-                disabled={query.trim() === ''}
-                onClick={() =>
-                  void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined, params })
-                }
+                disabled={asked === ''}
+                onClick={onAsk}
                 leftSection={<IconMessageChatbot size={16} />}
                 data-testid="mti-start"
               >
-                {query.trim() === ''
+                {asked === ''
                   ? 'Type a description first'
-                  : `Ask the MLLM about “${query.length > 40 ? `${query.slice(0, 40)}…` : query}”`}
+                  : `Ask the MLLM about “${asked.length > 40 ? `${asked.slice(0, 40)}…` : asked}”`}
               </Button>
             </EmptyState.Actions>
           )}

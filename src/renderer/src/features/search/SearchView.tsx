@@ -350,6 +350,8 @@ export function SearchView(): React.JSX.Element {
           modelId={model.id}
           datasetId={datasetId}
           query={q}
+          draft={draft}
+          onAsk={() => submit(draft)}
           searchId={mtiSearchId}
           startNonce={mtiNonce}
           onSearchId={(id) => setParams({ search: id === undefined ? undefined : String(id) }, true)}
