@@ -585,6 +585,21 @@ export interface SavedFilter {
   updatedAt: number;
 }
 
+/** What an export would write, before it starts (the export dialog's counts and target). */
+export interface ExportPreview {
+  /** Accepted current captions of each source. */
+  bySource: Record<CaptionSource, number>;
+  /** Of the chosen sources together: captions, and the images they describe. */
+  captions: number;
+  images: number;
+  /** Where a relative folder is placed. */
+  workspaceFolder: string;
+  /** The folder the export would be written to; null when none was given or it is refused. */
+  outDir: string | null;
+  /** Why the folder given cannot be used, when it cannot. */
+  outDirProblem: string | null;
+}
+
 export const EXPORT_FORMATS = ['cuhk-pedes', 'icfg-pedes', 'rstpreid', 'jsonl'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** How images reach the export folder: copied, hard-linked (same disk), or referenced where they are. */

@@ -2,6 +2,7 @@
 // into its one invokeSchemas map: same rules (one object argument, validated by these schemas).
 import { z } from 'zod';
 import type {
+  ExportPreview,
   Job,
   ReviewBulkResult,
   ReviewItem,
@@ -116,7 +117,19 @@ export const reviewInvokeSchemas = {
     datasetId: id<DatasetId>().optional(),
     statuses: z.array(z.enum(CAPTION_STATUSES)).min(1).max(4).optional(),
   }),
-  /** Writes accepted captions as a dataset file (+ images) into a new folder, as a job. */
+  /**
+   * What an export of these sources would write (accepted current captions, per source and in all) and
+   * where `outDir` would go: a relative folder is placed in the workspace's folder.
+   */
+  'export:preview': z.object({
+    datasetId: id<DatasetId>().optional(),
+    sources: z.array(z.enum(CAPTION_SOURCES)).min(1).max(3).optional(),
+    outDir: z.string().max(4096).optional(),
+  }),
+  /**
+   * Writes accepted captions as a dataset file (+ images) into a new folder, as a job. A relative `outDir`
+   * is placed in the workspace's folder; missing folders above it are made.
+   */
   'export:start': z.object({
     outDir: z.string().min(1),
     format: z.enum(EXPORT_FORMATS),
@@ -150,5 +163,6 @@ export interface ReviewInvokeResults {
   'review:deleteFilter': { deleted: boolean };
   'review:scoreCoverage': ScoreCoverage;
   'review:scoreAll': { job: Job; toScore: number; withoutVector: number };
+  'export:preview': ExportPreview;
   'export:start': { job: Job; outDir: string; captions: number; images: number };
 }

@@ -12,6 +12,7 @@ import {
   statSync,
   writeFileSync,
   rmSync,
+  symlinkSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -30,7 +31,7 @@ import {
 import { detectFormat, parseJson, recordsToItems } from '../../src/main/datasets/formats';
 import { exportCommand } from '../../src/main/cli/commands/export';
 import { AppError } from '../../src/main/errors';
-import { checkTarget, startExport } from '../../src/main/jobs/export';
+import { checkTarget, previewExport, startExport } from '../../src/main/jobs/export';
 import { startImport } from '../../src/main/jobs/import';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
 import { decide, edit } from '../../src/main/review/desk';
@@ -300,7 +301,7 @@ describe('bad input', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('refuses a non-empty target unless overwrite, a missing parent, and a disk without room', async () => {
+  it('refuses a non-empty target unless overwrite, and a disk without room', async () => {
     const { ws } = await library();
     const out = join(tempDir(), 'full');
     mkdirSync(out);
@@ -308,9 +309,6 @@ describe('bad input', () => {
     expect(() => startExport(ws, { outDir: out, format: 'rstpreid', ...defaults })).toThrow(
       /already holds files/,
     );
-    expect(() =>
-      startExport(ws, { outDir: join(tempDir(), 'no', 'such', 'dir'), format: 'rstpreid', ...defaults }),
-    ).toThrow(/does not exist/);
     expect(() => checkTarget(join(tempDir(), 'x'), false, Number.MAX_SAFE_INTEGER)).toThrow(
       /needs about .* MB but only .* MB are free/,
     );
@@ -364,6 +362,91 @@ describe('bad input', () => {
     expect(raw).not.toMatch(/\\u0000|\\u0007|\\ud800/i);
     expect(listJobIssues(ws.db, job.id, 10).map((i) => i.message)).toEqual([
       expect.stringMatching(/1 caption\(s\) had control or invisible characters/),
+    ]);
+  });
+});
+
+describe('where an export goes', () => {
+  it('places a relative folder in the workspace folder, not the server process folder, and makes the folders above it', async () => {
+    const { ws } = await library();
+    const home = dirname(ws.file);
+    const r = startExport(ws, { outDir: 'exports/2024/people', format: 'rstpreid', ...defaults });
+    expect(r.outDir).toBe(join(home, 'exports', '2024', 'people'));
+    await ws.jobs.idle();
+    expect(ws.jobs.get(r.job.id).status, ws.jobs.get(r.job.id).error ?? '').toBe('done');
+    expect(
+      readBack('rstpreid', join(home, 'exports', '2024', 'people', 'data_captions.json')).items,
+    ).toHaveLength(9);
+    expect(existsSync(join(process.cwd(), 'exports'))).toBe(false);
+  });
+
+  it('makes the missing folders above an absolute target, like mkdir -p', async () => {
+    const { ws } = await library();
+    const out = join(tempDir(), 'no', 'such', 'dir');
+    const job = await runExport(ws, { outDir: out, format: 'cuhk-pedes', ...defaults });
+    expect(job.status, job.error ?? '').toBe('done');
+    expect(readdirSync(out).sort()).toEqual(['imgs', 'reid_raw.json']);
+  });
+
+  it('keeps a relative folder inside the workspace folder: no way out by .. or through a link', async () => {
+    const { ws } = await library();
+    const home = dirname(ws.file);
+    expect(() => startExport(ws, { outDir: '../elsewhere', format: 'rstpreid', ...defaults })).toThrow(
+      `A relative export folder is made inside the workspace's folder ${home}, and "../elsewhere" is not a folder in there. Give a name like exports/my-dataset, or an absolute path for a folder elsewhere.`,
+    );
+    const outside = tempDir();
+    symlinkSync(outside, join(home, 'shared'), 'dir');
+    expect(() => startExport(ws, { outDir: 'shared/new/people', format: 'rstpreid', ...defaults })).toThrow(
+      `"shared/new/people" goes through ${join(home, 'shared')}, which leads to ${outside}, outside the workspace's folder ${home}. Give the absolute path if that is where the export should go.`,
+    );
+    expect(readdirSync(outside)).toEqual([]);
+    // Named by its absolute path, the same place is the user's choice.
+    const job = await runExport(ws, {
+      outDir: join(home, 'shared', 'new', 'people'),
+      format: 'rstpreid',
+      ...defaults,
+    });
+    expect(job.status, job.error ?? '').toBe('done');
+    expect(existsSync(join(outside, 'new', 'people', 'data_captions.json'))).toBe(true);
+  });
+
+  it('says so when a file stands where a folder above the target would be made', async () => {
+    const { ws } = await library();
+    const file = join(tempDir(), 'notes.txt');
+    writeFileSync(file, 'x');
+    expect(() =>
+      startExport(ws, { outDir: join(file, 'sub', 'out'), format: 'rstpreid', ...defaults }),
+    ).toThrow(
+      `${file} is a file, so the folder ${join(file, 'sub')} cannot be made. Choose another place for the export.`,
+    );
+  });
+
+  it('previews the captions per source, what the chosen sources add up to, and the folder', async () => {
+    const { ws } = await library();
+    const home = dirname(ws.file);
+    expect(previewExport(ws, {})).toEqual({
+      bySource: { human: 0, mtg: 8, edited: 1 },
+      captions: 9,
+      images: 9,
+      workspaceFolder: home,
+      outDir: null,
+      outDirProblem: null,
+    });
+    expect(previewExport(ws, { sources: ['edited'], outDir: 'out/x' })).toMatchObject({
+      captions: 1,
+      images: 1,
+      outDir: join(home, 'out', 'x'),
+    });
+    expect(previewExport(ws, { outDir: '../x' })).toMatchObject({
+      outDir: null,
+      outDirProblem: expect.stringContaining('is not a folder in there'),
+    });
+    // And the export of one source writes exactly what the preview counted.
+    const out = join(tempDir(), 'edited-only');
+    const job = await runExport(ws, { outDir: out, format: 'rstpreid', sources: ['edited'], ...defaults });
+    expect(job.status).toBe('done');
+    expect(readBack('rstpreid', join(out, 'data_captions.json')).items.flatMap((i) => i.captions)).toEqual([
+      'A person in a red shirt and blue jeans.',
     ]);
   });
 });

@@ -1,7 +1,7 @@
 // The review desk in a real browser against `ctgi serve`: review several items by keyboard, edit one,
 // reject one, undo, a second window's conflicting decision, bulk-accept a filter, export, and then the
 // exported file's records — plus the MTG evidence panel, the cheat sheet and the dashboard charts.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -109,7 +109,11 @@ beforeAll(async () => {
     caption: { text: 'A person in a yellow top and purple trousers.', source: 'mtg' },
   });
   db.close();
-  served = await startServe(workspace, dir);
+  // The server runs from a folder of its own, as `npm start` runs it from the repository: a relative
+  // export folder must not land there.
+  const serverCwd = join(dir, 'server-cwd');
+  mkdirSync(serverCwd);
+  served = await startServe(workspace, serverCwd);
   browser = await launchBrowser();
   ({ page, errors } = await openPage(browser, `${served.url}#/review`));
   queue = (await served.api('review:queue', { filter: {}, limit: 100 })).items;
@@ -268,6 +272,45 @@ describe('review desk', () => {
     await page.getByTestId('export-start').click();
     expect(await page.getByTestId('export-error').textContent()).toMatch(/already holds files/);
     await page.keyboard.press('Escape');
+  });
+
+  it('exports only the caption sources chosen, says how many first, and places a relative folder in the workspace folder', async () => {
+    const accepted = async (sources: string[]): Promise<string[]> =>
+      (
+        await served.api('review:queue', { filter: { statuses: ['accepted'], sources }, limit: 1000 })
+      ).items.map((c) => c.text);
+    const human = await accepted(['human']);
+    const edited = await accepted(['edited']);
+    expect(edited.length).toBeGreaterThan(0);
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByTestId('export-open').click();
+    // Every source at first, each with its count, as `ctgi export` without --sources.
+    await expect
+      .poll(() => page.getByTestId('export-source-human').textContent())
+      .toContain(`· ${human.length}`);
+    const all = await accepted(['human', 'mtg', 'edited']);
+    await expect
+      .poll(() => page.getByTestId('export-count').textContent())
+      .toMatch(new RegExp(`^Exports ${all.length} captions of \\d+ images\\.$`));
+    await page.getByTestId('export-source-human').getByRole('checkbox').uncheck();
+    await page.getByTestId('export-source-mtg').getByRole('checkbox').uncheck();
+    await expect
+      .poll(() => page.getByTestId('export-count').textContent())
+      .toBe(
+        `Exports ${edited.length} caption${edited.length === 1 ? '' : 's'} of ${edited.length} image${edited.length === 1 ? '' : 's'}.`,
+      );
+    // A relative folder goes beside the workspace file, not into the server's own folder.
+    await page.getByTestId('export-folder').fill('exports/edited-only');
+    await expect
+      .poll(() => page.getByTestId('export-target').textContent())
+      .toBe(`→ ${join(dir, 'exports', 'edited-only')}`);
+    await screenshot(page, 'export-sources');
+    await page.getByTestId('export-start').click();
+    const file = join(dir, 'exports', 'edited-only', 'data_captions.json');
+    await expect.poll(() => existsSync(file), { timeout: 30_000 }).toBe(true);
+    const records = JSON.parse(readFileSync(file, 'utf8')) as { captions: string[] }[];
+    expect(records.flatMap((r) => r.captions).sort()).toEqual([...edited].sort());
+    expect(readdirSync(join(dir, 'server-cwd'))).toEqual([]);
   });
 
   it('shows the cheat sheet on ? and the dashboard charts', async () => {

@@ -3,9 +3,18 @@
 // hidden staging folder beside the target and renamed into place at the end, so a failure, a cancel
 // or a crash never leaves a partial dataset where a trainer would find it. A resumed export starts
 // the staging folder over: it is cheap next to a half-copied folder nobody can trust.
-import { accessSync, constants, existsSync, readdirSync, statSync, statfsSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  realpathSync,
+  statSync,
+  statfsSync,
+} from 'node:fs';
 import { copyFile, link, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
 import {
@@ -129,6 +138,23 @@ export function countExportable(
     images: number;
     bytes: number;
   };
+}
+
+/** Accepted current captions per source (of one dataset, or all): what each source would add to an export. */
+export function countExportableBySource(
+  db: Db,
+  datasetId: number | undefined,
+): Record<CaptionSource, number> {
+  const rows = db
+    .prepare(
+      `SELECT c.source, count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id
+       WHERE c.is_current = 1 AND c.status = 'accepted' ${datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+       GROUP BY c.source`,
+    )
+    .all(...(datasetId === undefined ? [] : [datasetId])) as { source: CaptionSource; n: number }[];
+  const out = Object.fromEntries(CAPTION_SOURCES.map((s) => [s, 0])) as Record<CaptionSource, number>;
+  for (const r of rows) out[r.source] = r.n;
+  return out;
 }
 
 /** Model, prompts, the model's own text and the last decision per chain, for the JSONL's provenance. */
@@ -258,21 +284,65 @@ function freeBytes(dir: string): number | null {
   }
 }
 
-/** Checks the target before anything is queued: parent writable, target new or empty (or overwrite), space. */
-export function checkTarget(outDir: string, overwrite: boolean, needBytes: number): void {
-  const parent = dirname(outDir);
-  if (!existsSync(parent)) {
+/** The folder itself if it exists, else its nearest ancestor that does: where missing folders would be made. */
+function nearestExisting(path: string): string {
+  let p = path;
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  return p;
+}
+
+const isInside = (root: string, path: string): boolean => {
+  const r = relative(root, path);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+};
+
+/**
+ * Where an export goes. An absolute path is taken as given. A relative one is placed in the workspace's
+ * folder: the one folder a desktop user and a browser on `ctgi serve` both know (the server process's
+ * own folder is an accident of how it was started). It must stay in there, by its own `..` and by the
+ * links among its folders that exist. The CLI makes --out absolute against the shell's folder first, as
+ * command lines do.
+ */
+export function exportTarget(workspaceFile: string, outDir: string): string {
+  if (isAbsolute(outDir)) return resolve(outDir);
+  const base = resolve(dirname(workspaceFile));
+  const target = resolve(base, outDir);
+  if (target === base || !isInside(base, target)) {
     throw new AppError(
       'bad_request',
-      `The folder ${parent} does not exist. Create it, or choose another place for the export.`,
+      `A relative export folder is made inside the workspace's folder ${base}, and "${outDir}" is not a folder in there. Give a name like exports/my-dataset, or an absolute path for a folder elsewhere.`,
+    );
+  }
+  const existing = nearestExisting(target);
+  const real = realpathSync(existing);
+  if (!isInside(realpathSync(base), real)) {
+    throw new AppError(
+      'bad_request',
+      `"${outDir}" goes through ${existing}, which leads to ${real}, outside the workspace's folder ${base}. Give the absolute path if that is where the export should go.`,
+    );
+  }
+  return target;
+}
+
+/**
+ * Checks the target before anything is queued: its parent writable (or, where it is missing, the folder it
+ * would be made in), the target new or empty (or overwrite), space.
+ */
+export function checkTarget(outDir: string, overwrite: boolean, needBytes: number): void {
+  const parent = dirname(outDir);
+  const existing = nearestExisting(parent);
+  if (!statSync(existing).isDirectory()) {
+    throw new AppError(
+      'bad_request',
+      `${existing} is a file, so the folder ${parent} cannot be made. Choose another place for the export.`,
     );
   }
   try {
-    accessSync(parent, constants.W_OK | constants.X_OK);
+    accessSync(existing, constants.W_OK | constants.X_OK);
   } catch {
     throw new AppError(
       'bad_request',
-      `CTGI Studio cannot write in ${parent} (permission denied). Choose a folder you can write to.`,
+      `CTGI Studio cannot write in ${existing} (permission denied). Choose a folder you can write to.`,
     );
   }
   if (existsSync(outDir)) {
@@ -286,11 +356,11 @@ export function checkTarget(outDir: string, overwrite: boolean, needBytes: numbe
       );
     }
   }
-  const free = freeBytes(parent);
+  const free = freeBytes(existing);
   if (free !== null && free < needBytes) {
     throw new AppError(
       'bad_request',
-      `The export needs about ${mb(needBytes)} but only ${mb(free)} are free on the disk of ${parent}. Free some space, choose another disk, or export with hard links or references instead of copies.`,
+      `The export needs about ${mb(needBytes)} but only ${mb(free)} are free on the disk of ${existing}. Free some space, choose another disk, or export with hard links or references instead of copies.`,
     );
   }
 }
@@ -486,7 +556,7 @@ export const exportJob: JobDefinition<ExportParams, ExportState> = {
 
 /** Checks what can be checked at once (something to export, target folder, space), then queues the job. */
 export function startExport(ws: Workspace, arg: ParsedArg<'export:start'>): InvokeResults['export:start'] {
-  const outDir = resolve(arg.outDir);
+  const outDir = exportTarget(ws.file, arg.outDir);
   const sources = arg.sources ?? [...CAPTION_SOURCES];
   const counts = countExportable(ws.db, { datasetId: arg.datasetId, sources });
   if (counts.captions === 0) {
@@ -498,6 +568,15 @@ export function startExport(ws: Workspace, arg: ParsedArg<'export:start'>): Invo
   const need =
     annotationEstimate(counts.captions, counts.images) + (arg.images === 'copy' ? counts.bytes : 0);
   checkTarget(outDir, arg.overwrite, need);
+  // Like mkdir -p: the folders it goes in are made now, so that a mistyped place shows at once.
+  try {
+    mkdirSync(dirname(outDir), { recursive: true });
+  } catch (err) {
+    throw new AppError(
+      'bad_request',
+      `Could not make the folder ${dirname(outDir)} (${errCode(err)}). Choose another place for the export.`,
+    );
+  }
   const params: ExportParams = {
     outDir,
     format: arg.format,
@@ -510,4 +589,31 @@ export function startExport(ws: Workspace, arg: ParsedArg<'export:start'>): Invo
   };
   const job = ws.jobs.enqueue('export', params);
   return { job, outDir, captions: counts.captions, images: counts.images };
+}
+
+/** What the export dialog shows before Export: captions per source, what the chosen ones add up to, where it goes. */
+export function previewExport(
+  ws: Workspace,
+  arg: ParsedArg<'export:preview'>,
+): InvokeResults['export:preview'] {
+  const sources = arg.sources ?? [...CAPTION_SOURCES];
+  const counts = countExportable(ws.db, { datasetId: arg.datasetId, sources });
+  let outDir: string | null = null;
+  let outDirProblem: string | null = null;
+  if (arg.outDir !== undefined && arg.outDir.trim() !== '') {
+    try {
+      outDir = exportTarget(ws.file, arg.outDir.trim());
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      outDirProblem = err.message;
+    }
+  }
+  return {
+    bySource: countExportableBySource(ws.db, arg.datasetId),
+    captions: counts.captions,
+    images: counts.images,
+    workspaceFolder: resolve(dirname(ws.file)),
+    outDir,
+    outDirProblem,
+  };
 }

@@ -2,7 +2,7 @@
 import type { ReviewInvokeResults } from '../../shared/review-contract';
 import type { Handlers } from '../api/handlers';
 import { deleteSavedFilter, listSavedFilters, upsertSavedFilter } from '../db/repos/review';
-import { startExport } from '../jobs/export';
+import { previewExport, startExport } from '../jobs/export';
 import { startScore } from '../jobs/score';
 import type { Workspace } from '../workspace';
 import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from './desk';
@@ -39,6 +39,7 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
     'review:deleteFilter': ({ id }) => ({ deleted: deleteSavedFilter(db, id) }),
     'review:scoreCoverage': ({ filter }) => getScoreCoverage(db, filter),
     'review:scoreAll': (arg) => startScore(ws, arg),
+    'export:preview': (arg) => previewExport(ws, arg),
     'export:start': (arg) => startExport(ws, arg),
   };
 }

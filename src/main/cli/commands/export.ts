@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   CAPTION_SOURCES,
   EXPORT_FORMATS,
@@ -40,7 +41,8 @@ export const exportCommand: Command = {
     'ctgi export --out DIR --format cuhk-pedes|icfg-pedes|rstpreid|jsonl [--dataset ID]\n' +
     '            [--images copy|hardlink|reference] [--sources mtg,edited,human] [--split 0.8,0.1,0.1] [--seed N]\n' +
     '            [--overwrite] [--json]\n\n' +
-    'Writes DIR/<annotation file> and DIR/imgs/. Images without a split get one by identity (ratios, seed).\n' +
+    'Writes DIR/<annotation file> and DIR/imgs/ (DIR relative to the current folder; missing folders above it\n' +
+    'are made). Images without a split get one by identity (ratios, seed).\n' +
     'Everything is written beside DIR first and moved into place at the end: a failed export leaves nothing.',
   options: {
     out: { type: 'string', short: 'o' },
@@ -65,7 +67,9 @@ export const exportCommand: Command = {
         throw new AppError('bad_request', `--seed must be a whole number; got "${seedRaw}".`);
       const started = Date.now();
       const { job, outDir, captions } = startExport(ws, {
-        outDir: requiredOption(values, 'out'),
+        // Relative to the shell's folder, as on any command line (the service alone would place it in the
+        // workspace's folder, which is what a relative path typed in the app means).
+        outDir: resolve(requiredOption(values, 'out')),
         format,
         datasetId: datasetOption(values),
         images: images ?? 'copy',

@@ -14,9 +14,11 @@ import {
   TextInput,
 } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
+import { useDebouncedValue } from '@mantine/hooks';
 import { IconAlertTriangle } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { ExportFormat, ExportImageMode } from '../../../../shared/domain';
+import type { CaptionSource, ExportFormat, ExportImageMode } from '../../../../shared/domain';
+import { CAPTION_SOURCES } from '../../../../shared/domain';
 import { asDatasetId } from '../../../../shared/ids';
 import { routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
@@ -30,6 +32,13 @@ const FORMATS: { value: ExportFormat; label: string }[] = [
   { value: 'rstpreid', label: 'RSTPReid (data_captions.json)' },
   { value: 'jsonl', label: 'JSON Lines with provenance' },
 ];
+
+/** The caption sources, as `ctgi export --sources human,mtg,edited` names them. */
+const SOURCE_LABEL: Record<CaptionSource, string> = {
+  human: 'Dataset captions (human)',
+  mtg: 'Generated, accepted as written (mtg)',
+  edited: 'Edited by a reviewer (edited)',
+};
 
 export function ExportModal({
   opened,
@@ -46,7 +55,24 @@ export function ExportModal({
   const [ratios, setRatios] = useState({ train: 0.8, val: 0.1, test: 0.1 });
   const [seed, setSeed] = useState(1);
   const [overwrite, setOverwrite] = useState(false);
-  const { busy, error, run } = useAction();
+  const [sources, setSources] = useState<CaptionSource[]>([...CAPTION_SOURCES]);
+  const { busy, error, setError, run } = useAction();
+  // A refusal belongs to the attempt it answered: reopened, the dialog starts without it.
+  const close = (): void => {
+    setError(null);
+    onClose();
+  };
+  const datasetId = dataset ? asDatasetId(Number(dataset)) : undefined;
+  // What would go out, and where: asked again as the choices change (the folder once typing pauses).
+  const [folder] = useDebouncedValue(outDir.trim(), 250);
+  const preview = useInvoke(
+    'export:preview',
+    { datasetId, sources: sources.length > 0 ? sources : undefined, outDir: folder || undefined },
+    `${dataset}|${sources.join(',')}|${folder}`,
+    opened,
+  );
+  const p = preview.data;
+  const chosen = sources.length > 0 ? p : undefined;
 
   const start = async (): Promise<void> => {
     await run(async () => {
@@ -54,7 +80,8 @@ export function ExportModal({
         outDir: outDir.trim(),
         format,
         images,
-        datasetId: dataset ? asDatasetId(Number(dataset)) : undefined,
+        datasetId,
+        sources,
         splitRatios: ratios,
         seed,
         overwrite,
@@ -69,14 +96,14 @@ export function ExportModal({
           </>
         ),
       });
-      onClose();
+      close();
     });
   };
 
   return (
     <Modal
       opened={opened}
-      onClose={onClose}
+      onClose={close}
       title="Export accepted captions"
       size="lg"
       data-testid="export-modal"
@@ -84,12 +111,17 @@ export function ExportModal({
       <Stack gap="sm" onKeyDown={(e) => e.stopPropagation()}>
         <TextInput
           label="Folder to create"
-          description="The dataset folder: the annotation file and imgs/ go inside. It must be new or empty."
+          description={`The dataset folder: the annotation file and imgs/ go inside. It must be new or empty; missing folders above it are made. A relative path is placed in the workspace's folder${p ? ` (${p.workspaceFolder})` : ''}.`}
           placeholder="/data/exports/my-dataset"
           value={outDir}
           onChange={(e) => setOutDir(e.currentTarget.value)}
           data-testid="export-folder"
         />
+        {folder !== '' && folder === outDir.trim() && p && (p.outDir || p.outDirProblem) && (
+          <Text size="xs" c={p.outDirProblem ? 'red' : 'dimmed'} data-testid="export-target">
+            {p.outDirProblem ?? `→ ${p.outDir}`}
+          </Text>
+        )}
         <Select
           label="Format"
           data={FORMATS}
@@ -120,6 +152,32 @@ export function ExportModal({
           value={dataset}
           onChange={setDataset}
         />
+        <Checkbox.Group
+          label="Captions to export"
+          description="Accepted captions of these sources, as ctgi export --sources chooses them."
+          value={sources}
+          onChange={(v) => setSources(CAPTION_SOURCES.filter((s) => v.includes(s)))}
+        >
+          <Stack gap={6} mt={6}>
+            {CAPTION_SOURCES.map((s) => (
+              <Checkbox
+                key={s}
+                value={s}
+                label={`${SOURCE_LABEL[s]} · ${p ? formatCount(p.bySource[s]) : '…'}`}
+                wrapperProps={{ 'data-testid': `export-source-${s}` }}
+              />
+            ))}
+          </Stack>
+        </Checkbox.Group>
+        <Text size="sm" fw={500} data-testid="export-count">
+          {sources.length === 0
+            ? 'Choose at least one source.'
+            : chosen
+              ? chosen.captions === 0
+                ? 'Nothing to export: no accepted captions of these sources.'
+                : `Exports ${formatCount(chosen.captions)} caption${chosen.captions === 1 ? '' : 's'} of ${formatCount(chosen.images)} image${chosen.images === 1 ? '' : 's'}.`
+              : '…'}
+        </Text>
         <Text size="sm" fw={500}>
           Splits for images that have none (by identity)
         </Text>
@@ -148,12 +206,12 @@ export function ExportModal({
           </Alert>
         )}
         <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
+          <Button variant="default" onClick={close}>
             Cancel
           </Button>
           <Button
             loading={busy}
-            disabled={outDir.trim() === ''}
+            disabled={outDir.trim() === '' || sources.length === 0 || chosen?.captions === 0}
             onClick={() => void start()}
             data-testid="export-start"
           >
