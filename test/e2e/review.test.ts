@@ -126,6 +126,44 @@ afterAll(async () => {
 });
 
 describe('review desk', () => {
+  it('opens on the generated captions that wait for a decision, and a new tab keeps the filter chosen', async () => {
+    // The seeded library holds dataset captions (of every status) and one pending MTG caption.
+    const pendingGenerated = queue.filter((c) => c.status === 'pending' && c.source !== 'human');
+    expect(pendingGenerated).toHaveLength(1);
+    await expectShown(pendingGenerated[0]!.captionId);
+    expect(await page.getByTestId('review-queue-count').textContent()).toBe('1 in queue');
+    const pressed = (p: Page, chip: string): Promise<boolean> => p.getByTestId(chip).isChecked();
+    expect(await pressed(page, 'filter-status-pending')).toBe(true);
+    expect(await pressed(page, 'filter-source-mtg')).toBe(true);
+    expect(await pressed(page, 'filter-source-human')).toBe(false);
+
+    // Another filter, then a new tab of the same browser: it opens on that filter, not on the default.
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page
+      .getByTestId('review-filters')
+      .locator('label', { hasText: /^Rejected$/ })
+      .click();
+    const rejected = queue.filter((c) => c.status === 'rejected');
+    await expect
+      .poll(() => page.getByTestId('review-queue-count').textContent())
+      .toBe(`${rejected.length} in queue`);
+    const tab = await page.context().newPage();
+    await tab.goto(`${served.url}#/review`);
+    await expectShown(rejected[0]!.captionId, tab);
+    await expect
+      .poll(() => tab.getByTestId('review-queue-count').textContent())
+      .toBe(`${rejected.length} in queue`);
+    expect(await pressed(tab, 'filter-status-rejected')).toBe(true);
+    expect(await pressed(tab, 'filter-status-pending')).toBe(false);
+    await tab.close();
+
+    // Every caption, for the walk through the queue below.
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await expect
+      .poll(() => page.getByTestId('review-queue-count').textContent())
+      .toBe(`${queue.length} in queue`);
+  });
+
   it('opens on the first caption with its image, and moves with j / k', async () => {
     await expectShown(queue[0]!.captionId);
     await expect

@@ -1,4 +1,4 @@
-// The queue's filter bar: status, dataset, split, identity, score range, caption length, text search,
+// The queue's filter bar: status, source, dataset, split, identity, score range, caption length, text search,
 // "has dropped rounds", the queue order (image, or CLIP score lowest / highest first); how much of the queue is scored (and "Score all"); saved filters by name; and bulk accept/reject of the filtered set, confirmed
 // with its count (the server refuses if the set changed since).
 import {
@@ -18,7 +18,7 @@ import {
 import { notifications } from '@mantine/notifications';
 import { IconBookmark, IconFilterOff, IconSearch, IconTrash, IconUser } from '@tabler/icons-react';
 import { memo, useEffect, useState } from 'react';
-import type { CaptionStatus, ReviewFilter } from '../../../../shared/domain';
+import type { CaptionSource, CaptionStatus, ReviewFilter } from '../../../../shared/domain';
 import { CAPTION_STATUSES, SPLITS } from '../../../../shared/domain';
 import { asDatasetId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
@@ -33,6 +33,13 @@ const STATUS_LABEL: Record<CaptionStatus, string> = {
   rejected: 'Rejected',
   flagged: 'Flagged',
 };
+const SOURCE_LABEL: Record<CaptionSource, string> = {
+  mtg: 'Generated',
+  edited: 'Edited',
+  human: 'Dataset',
+};
+/** Generated first: what the desk is for. */
+const SOURCES: readonly CaptionSource[] = ['mtg', 'edited', 'human'];
 
 /** A text box that applies on Enter, on blur, or after a pause; keyed by its applied value from outside. */
 function LazyText(props: {
@@ -89,6 +96,15 @@ export const ReviewFilters = memo(function ReviewFilters({
   const saved = useInvoke('review:filters', {});
   const [bulk, setBulk] = useState<'accept' | 'reject' | null>(null);
   const [saving, setSaving] = useState<string | null>(null);
+  // A filter kept from another workspace (the desk remembers the last one) may name a dataset this one
+  // lacks: drop it rather than show an empty queue behind a blank dataset box.
+  const known = datasets.data;
+  useEffect(() => {
+    if (known && filter.datasetId !== undefined && !known.some((d) => d.id === filter.datasetId)) {
+      const { datasetId: _gone, ...rest } = filter;
+      onChange(rest);
+    }
+  }, [known, filter, onChange]);
   const set = (patch: Partial<ReviewFilter>): void => {
     const next: ReviewFilter = { ...filter, ...patch };
     for (const k of Object.keys(next) as (keyof ReviewFilter)[])
@@ -123,6 +139,19 @@ export const ReviewFilters = memo(function ReviewFilters({
           {CAPTION_STATUSES.map((s) => (
             <Chip key={s} value={s} size="xs" variant="light" data-testid={`filter-status-${s}`}>
               {STATUS_LABEL[s]}
+            </Chip>
+          ))}
+        </Group>
+      </Chip.Group>
+      <Chip.Group
+        multiple
+        value={filter.sources ?? []}
+        onChange={(v) => set({ sources: v.length ? SOURCES.filter((s) => v.includes(s)) : undefined })}
+      >
+        <Group gap={4} pl={6} style={{ borderLeft: '1px solid var(--mantine-color-default-border)' }}>
+          {SOURCES.map((s) => (
+            <Chip key={s} value={s} size="xs" variant="light" data-testid={`filter-source-${s}`}>
+              {SOURCE_LABEL[s]}
             </Chip>
           ))}
         </Group>
@@ -214,7 +243,7 @@ export const ReviewFilters = memo(function ReviewFilters({
         onChange={(e) => set({ hasDroppedRounds: e.currentTarget.checked || undefined })}
         data-testid="filter-dropped"
       />
-      <Tooltip label="Clear filters">
+      <Tooltip label="Clear filters: every caption">
         <ActionIcon variant="default" size="lg" aria-label="Clear filters" onClick={() => onChange({})}>
           <IconFilterOff size={16} />
         </ActionIcon>

@@ -30,6 +30,7 @@ import {
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaptionStatus, ReviewFilter } from '../../../../shared/domain';
 import { asCaptionId } from '../../../../shared/ids';
+import { reviewFilterSchema } from '../../../../shared/review-contract';
 import { parseHash, routeHref, useRoute } from '../../app/router';
 import { imageUrl } from '../../lib/api';
 import { useInvoke } from '../../lib/hooks';
@@ -50,11 +51,22 @@ const STATUS_COLOR: Record<CaptionStatus, string> = {
 const FILTER_KEY = 'ctgi.review.filter';
 const REVIEWER_KEY = 'ctgi.reviewer';
 
+/** What the desk is for until the annotator says otherwise: generated captions that wait for a decision. */
+const DEFAULT_REVIEW_FILTER: ReviewFilter = { statuses: ['pending'], sources: ['mtg', 'edited'] };
+
+/**
+ * The annotator's last filter. Kept in localStorage, like the reviewer's name: it is how this person
+ * works through the queue, so a new tab, a link opened from elsewhere or the next day's session goes on
+ * with it (the URL carries only the caption on screen, which is what a link is shared for).
+ */
 function loadFilter(): ReviewFilter {
   try {
-    return JSON.parse(sessionStorage.getItem(FILTER_KEY) ?? '{}') as ReviewFilter;
+    const raw = localStorage.getItem(FILTER_KEY);
+    if (raw === null) return DEFAULT_REVIEW_FILTER;
+    const parsed = reviewFilterSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : DEFAULT_REVIEW_FILTER;
   } catch {
-    return {};
+    return DEFAULT_REVIEW_FILTER;
   }
 }
 
@@ -110,7 +122,7 @@ function Desk(): React.JSX.Element {
   const startAt = params.get('caption');
 
   const setFilter = useCallback((f: ReviewFilter): void => {
-    sessionStorage.setItem(FILTER_KEY, JSON.stringify(f));
+    localStorage.setItem(FILTER_KEY, JSON.stringify(f));
     setFilterState(f);
   }, []);
   // The caption in the address bar lets a reload (or a second window) open the same one. Written
@@ -260,9 +272,14 @@ function Desk(): React.JSX.Element {
         <Card withBorder padding="xl" data-testid="review-empty">
           <Text fw={600}>Nothing to review with this filter.</Text>
           <Text size="sm" c="dimmed">
-            Generated captions arrive here as pending once an MTG job has run; change or clear the filter to
-            see the others.
+            The desk opens on generated captions that wait for a decision. They arrive once an MTG job has run
+            (Library → Generate captions). Change the filter, or show every caption, to see the others.
           </Text>
+          <Group mt="sm">
+            <Button size="xs" variant="light" onClick={() => setFilter({})} data-testid="review-show-all">
+              Show every caption
+            </Button>
+          </Group>
         </Card>
       )}
       {!item && desk.loading && <Loader size="sm" />}
