@@ -48,6 +48,12 @@ export const DEMO_MODEL = 'toy-clip (synthetic)';
 export const DEMO_ENDPOINT = 'demo-oracle';
 /** A little noise, so MTG's filters and MTI's anchor checks have something to do. */
 const DEMO_ORACLE_WRONG_RATE = 0.05;
+/**
+ * One dataset caption in ten names a colour wrong, as annotators sometimes do. Right captions of the
+ * world state every attribute the toy CLIP reads, so their score is ~1.0; without wrong ones the score
+ * filter, the chart and "lowest score first" would have nothing to find.
+ */
+export const DEMO_CAPTION_MISTAKES = 0.1;
 
 /**
  * Brings a workspace to a working demo, one idempotent step at a time: the world on disk, its import,
@@ -73,9 +79,12 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
       identities,
       views,
       seed: opts.seed ?? DEMO_DEFAULTS.seed,
+      captionMistakes: DEMO_CAPTION_MISTAKES,
       overwrite: true,
     });
-    log(`Generated ${world.images} images in ${(world.elapsedMs / 1000).toFixed(1)} s.`);
+    log(
+      `Generated ${world.images} images in ${(world.elapsedMs / 1000).toFixed(1)} s; ${Math.round(DEMO_CAPTION_MISTAKES * 100)} % of their captions name a colour wrong on purpose (listed in attributes.json), for the CLIP score to find.`,
+    );
   }
   if (!isToyClipFolder(clipDir)) await writeToyClipFolder(clipDir);
 

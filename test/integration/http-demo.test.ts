@@ -1,13 +1,16 @@
 // The demo workspace behind `npm start`: generated once, imported into an empty workspace only, with the
 // toy CLIP registered and embedded and the oracle saved as an endpoint.
-import { existsSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { countEmbeddings } from '../../src/main/db/repos/embeddings';
 import { getLibraryStats } from '../../src/main/db/repos/images';
 import { getEndpointByName } from '../../src/main/db/repos/llm';
-import { ensureDemoWorkspace } from '../../src/main/demo';
+import { DEMO_CAPTION_MISTAKES, ensureDemoWorkspace } from '../../src/main/demo';
+import { quantile } from '../../src/main/pipelines/metrics';
+import { scoreCaption } from '../../src/main/synth/caption-score';
+import type { GroundTruth } from '../../src/main/synth/world';
 import { countCaptionsToScore } from '../../src/main/review/score';
 import { openWorkspace } from '../../src/main/workspace';
 
@@ -80,6 +83,54 @@ describe('ensureDemoWorkspace', () => {
       expect(third.jobs.get(made.job!.id)).toMatchObject({ status: 'done', done: 8 });
     } finally {
       await third.close();
+    }
+  });
+
+  it('scores wrong captions below right ones, so the score filter and chart have something to show', async () => {
+    const ws = openWorkspace(join(dir, 'scores.sqlite'), { resumeJobs: false });
+    try {
+      const demo = await ensureDemoWorkspace(ws, {
+        identities: 40,
+        views: 3,
+        seed: 7,
+        oracle: false,
+        worldDir: join(dir, 'scores-world'),
+      });
+      await vi.waitFor(
+        async () => {
+          await ws.jobs.idle();
+          expect(countCaptionsToScore(ws.db, demo.modelId, {})).toBe(0);
+        },
+        { timeout: 60_000 },
+      );
+      const rows = ws.db
+        .prepare(
+          `SELECT c.text, i.rel_path, s.score FROM caption_scores s JOIN captions c ON c.id = s.caption_id
+           JOIN images i ON i.id = c.image_id WHERE s.model_id = ?`,
+        )
+        .all(demo.modelId) as { text: string; rel_path: string; score: number }[];
+      expect(rows).toHaveLength(240);
+      // Which captions are wrong, read with the world's own parser against its ground truth — not taken
+      // from the list of planted mistakes, which must agree with it.
+      const truth = JSON.parse(readFileSync(join(demo.worldDir, 'attributes.json'), 'utf8')) as GroundTruth;
+      const byFile = new Map(truth.images.map((i) => [i.file, i]));
+      const wrong: number[] = [];
+      const right: number[] = [];
+      for (const r of rows) {
+        const s = scoreCaption(r.text, byFile.get(r.rel_path)!.attributes);
+        (s.correct < s.stated ? wrong : right).push(r.score);
+      }
+      const planted = truth.images.reduce((n, i) => n + (i.captionMistakes?.length ?? 0), 0);
+      expect(wrong).toHaveLength(planted);
+      expect(wrong.length / rows.length).toBeGreaterThan(DEMO_CAPTION_MISTAKES / 2);
+      expect(wrong.length / rows.length).toBeLessThan(DEMO_CAPTION_MISTAKES * 2);
+      // Every wrong caption scores below every right one, by a clear margin…
+      expect(Math.max(...wrong)).toBeLessThan(Math.min(...right) - 0.1);
+      // …and the spread shows in the quantiles the dashboard's chart and the score filter work with.
+      const all = Float64Array.from(rows, (r) => r.score).sort();
+      expect(quantile(all, 0.5) - quantile(all, 0.05)).toBeGreaterThan(0.1);
+    } finally {
+      await ws.close();
     }
   });
 

@@ -198,6 +198,37 @@ describe('attributes and captions', () => {
     );
     expect(large.images.slice(0, 10).map((i) => i.scene)).toEqual(small.images.map((i) => i.scene));
   });
+
+  it('writes the share of captions asked for with one wrong colour, and changes nothing else', () => {
+    const clean = planWorld({ identities: 100, views: 2, seed: 5 });
+    const noisy = planWorld({ identities: 100, views: 2, seed: 5, captionMistakes: 0.2 });
+    expect(planWorld({ identities: 100, views: 2, seed: 5, captionMistakes: 0 })).toEqual(clean);
+    expect(clean.images.every((i) => i.mistakes.length === 0)).toBe(true);
+    expect(noisy.identities).toEqual(clean.identities);
+    expect(noisy.images.map((i) => i.scene)).toEqual(clean.images.map((i) => i.scene));
+    const mistakes = noisy.images.flatMap((img, k) => img.mistakes.map((m) => ({ m, k })));
+    expect(mistakes.length / 400).toBeGreaterThan(0.15);
+    expect(mistakes.length / 400).toBeLessThan(0.25);
+    for (const { m, k } of mistakes) {
+      const wrong = noisy.images[k]!.captions[m.caption];
+      const right = clean.images[k]!.captions[m.caption];
+      expect(m.said).not.toBe(m.truth);
+      // The same sentence, with the garment's colour swapped.
+      const { attributes } = noisy.identities.find((p) => p.personId === noisy.images[k]!.personId)!;
+      expect(attributes[m.garment].colour).toBe(m.truth);
+      expect(wrong).not.toBe(right);
+      expect(wrong.split(' ').length).toBe(right.split(' ').length);
+    }
+    // Captions without a mistake are word for word the clean world's.
+    noisy.images.forEach((img, k) =>
+      img.captions.forEach((c, j) => {
+        if (!img.mistakes.some((m) => m.caption === j)) expect(c).toBe(clean.images[k]!.captions[j]);
+      }),
+    );
+    expect(() => planWorld({ identities: 1, views: 1, seed: 1, captionMistakes: 2 })).toThrow(
+      'captionMistakes is a share from 0 to 1, got 2.',
+    );
+  });
 });
 
 describe('generateWorld', () => {

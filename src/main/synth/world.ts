@@ -9,9 +9,12 @@ import { SPLITS, type Split } from '../../shared/domain';
 import { AppError } from '../errors';
 import {
   attributeKey,
+  COLOUR_NAMES,
+  describeAttributes,
   sampleAttributes,
   templateCaption,
   tokenizeCaption,
+  type ColourName,
   type PersonAttributes,
   type Rgb,
 } from './attributes';
@@ -37,7 +40,23 @@ export interface WorldOptions {
   /** Identity shares per split (normalised). Default 0.6 / 0.2 / 0.2. */
   splits?: Record<Split, number>;
   size?: RenderSize;
+  /**
+   * Share of captions (0–1, default 0) written with one mistake, as annotators make them: the colour of
+   * the top, the trousers or skirt, or the shoes is named wrong. Each is listed in attributes.json.
+   */
+  captionMistakes?: number;
 }
+
+/** A caption written with a wrong colour on purpose (WorldOptions.captionMistakes). */
+export interface CaptionMistake {
+  /** Which of the image's two captions. */
+  caption: 0 | 1;
+  garment: MistakenGarment;
+  said: ColourName;
+  truth: ColourName;
+}
+const MISTAKEN_GARMENTS = ['top', 'bottom', 'shoes'] as const;
+type MistakenGarment = (typeof MISTAKEN_GARMENTS)[number];
 
 export interface GenerateWorldOptions extends WorldOptions {
   outDir: string;
@@ -67,6 +86,8 @@ export interface WorldImage {
   split: Split;
   format: ImageFormat;
   captions: [string, string];
+  /** The captions written wrong on purpose; empty unless WorldOptions.captionMistakes is set. */
+  mistakes: CaptionMistake[];
   scene: Scene;
 }
 
@@ -108,6 +129,10 @@ function validate(opts: WorldOptions): void {
     throw new AppError('bad_request', `views must be a whole number from 1 to 99, got ${opts.views}.`);
   }
   const s = opts.splits ?? DEFAULT_SPLITS;
+  const m = opts.captionMistakes ?? 0;
+  if (!(m >= 0 && m <= 1)) {
+    throw new AppError('bad_request', `captionMistakes is a share from 0 to 1, got ${m}.`);
+  }
   if (SPLITS.some((k) => !(s[k] >= 0)) || s.train + s.val + s.test <= 0) {
     throw new AppError(
       'bad_request',
@@ -134,6 +159,38 @@ function assignSplits(n: number, shares: Record<Split, number>, seed: number | s
     else if (rank < counts.test + counts.val) out[identity] = 'val';
   });
   return out;
+}
+
+/**
+ * Rewrites a share of `captions` in place with one garment's colour named wrong, and says which. The
+ * caption keeps its wording: the garment's phrase ("red t-shirt") is swapped for the wrong one ("blue
+ * t-shirt"). The draws come from a stream of their own, so the rest of the world is the same with or
+ * without mistakes.
+ */
+function plantMistakes(
+  captions: [string, string],
+  attributes: PersonAttributes,
+  share: number,
+  seed: number,
+): CaptionMistake[] {
+  const rng = createRng(seed);
+  const mistakes: CaptionMistake[] = [];
+  for (const caption of [0, 1] as const) {
+    if (!rng.chance(share)) continue;
+    const garment = rng.pick(MISTAKEN_GARMENTS);
+    const truth = attributes[garment].colour;
+    const said = rng.pick(COLOUR_NAMES.filter((c) => c !== truth));
+    const from = describeAttributes(attributes)[garment];
+    const to = describeAttributes({ ...attributes, [garment]: { ...attributes[garment], colour: said } })[
+      garment
+    ];
+    const text = captions[caption];
+    // Every canonical phrase appears once in a template caption; anything else would be a template bug.
+    if (text.split(from).length !== 2) throw new Error(`"${from}" is not once in "${text}"`);
+    captions[caption] = text.replace(from, to);
+    mistakes.push({ caption, garment, said, truth });
+  }
+  return mistakes;
 }
 
 /** Everything about the world except its pixels: people, splits, scenes and captions. */
@@ -165,10 +222,18 @@ export function planWorld(opts: WorldOptions): WorldPlan {
       const orientation = VIEWS[(offset + v) % VIEWS.length] as View;
       const imageRng = createRng(deriveSeed(opts.seed, 'image', i, v));
       const scene = sampleScene(orientation, imageRng);
-      const first = templateCaption(attributes, imageRng);
-      let second = templateCaption(attributes, imageRng);
-      for (let tries = 0; tries < 8 && second === first; tries++)
-        second = templateCaption(attributes, imageRng);
+      const captions: [string, string] = [templateCaption(attributes, imageRng), ''];
+      captions[1] = templateCaption(attributes, imageRng);
+      for (let tries = 0; tries < 8 && captions[1] === captions[0]; tries++)
+        captions[1] = templateCaption(attributes, imageRng);
+      const mistakes = opts.captionMistakes
+        ? plantMistakes(
+            captions,
+            attributes,
+            opts.captionMistakes,
+            deriveSeed(opts.seed, 'caption-mistake', i, v),
+          )
+        : [];
       images.push({
         file: `${String(identity.personId).padStart(pad, '0')}/${String(v + 1).padStart(2, '0')}_${orientation}`,
         personId: identity.personId,
@@ -176,7 +241,8 @@ export function planWorld(opts: WorldOptions): WorldPlan {
         orientation,
         split: identity.split,
         format: 'jpg',
-        captions: [first, second],
+        captions,
+        mistakes,
         scene,
       });
     }
@@ -311,6 +377,8 @@ export interface GroundTruth {
     split: Split;
     attributes: PersonAttributes;
     scene: Scene;
+    /** Present only in a world made with captionMistakes, on images with a caption written wrong. */
+    captionMistakes?: CaptionMistake[];
   }[];
 }
 
@@ -334,6 +402,7 @@ export function toGroundTruth(plan: WorldPlan): GroundTruth {
       split: img.split,
       attributes: (byId.get(img.personId) as WorldIdentity).attributes,
       scene: img.scene,
+      ...(img.mistakes.length > 0 ? { captionMistakes: img.mistakes } : {}),
     })),
   };
 }

@@ -9,12 +9,15 @@ export const synthCommand: Command = {
   name: 'synth',
   summary: 'generate the synthetic world: rendered people with known attributes, as TBPS datasets',
   usage:
-    'ctgi synth --out DIR [--identities N] [--views V] [--seed S] [--format jpg|png|mixed] [--no-clip] [--force] [--json]\n\n' +
+    'ctgi synth --out DIR [--identities N] [--views V] [--seed S] [--format jpg|png|mixed] [--caption-mistakes SHARE]\n' +
+    '           [--no-clip] [--force] [--json]\n\n' +
     'Writes DIR/imgs/<person>/<view>.<ext>, DIR/data_captions.json (RSTPReid), DIR/reid_raw.json\n' +
     '(CUHK-PEDES) and DIR/attributes.json (ground truth), and DIR/toy-clip/, a toy CLIP model folder whose\n' +
     'similarity follows the attributes (register it with `ctgi models --register DIR/toy-clip`; --no-clip\n' +
     'skips it). The same options always give the same bytes.\n' +
-    'Defaults: 100 identities, 3 views, seed 1, jpg. --force replaces a world already in DIR.',
+    '--caption-mistakes 0.1 writes one caption in ten with a wrong colour (top, bottom or shoes), as\n' +
+    'annotators sometimes do, listed under captionMistakes in attributes.json (the demo uses 0.1).\n' +
+    'Defaults: 100 identities, 3 views, seed 1, jpg, no mistakes. --force replaces a world already in DIR.',
   options: {
     out: { type: 'string', short: 'o' },
     identities: { type: 'string', short: 'n' },
@@ -23,12 +26,21 @@ export const synthCommand: Command = {
     format: { type: 'string' },
     force: { type: 'boolean' },
     'no-clip': { type: 'boolean' },
+    'caption-mistakes': { type: 'string' },
   },
   async run(values, _positionals, io) {
     const outDir = requiredOption(values, 'out');
     const format = stringOption(values, 'format') ?? 'jpg';
     if (format !== 'jpg' && format !== 'png' && format !== 'mixed') {
       throw new AppError('bad_request', `--format must be jpg, png or mixed, got "${format}".`);
+    }
+    const mistakesText = stringOption(values, 'caption-mistakes');
+    const captionMistakes = mistakesText === undefined ? undefined : Number(mistakesText);
+    if (captionMistakes !== undefined && !(captionMistakes >= 0 && captionMistakes <= 1)) {
+      throw new AppError(
+        'bad_request',
+        `--caption-mistakes is a share from 0 to 1 (0.1 = one caption in ten), got "${mistakesText}".`,
+      );
     }
     const seedText = stringOption(values, 'seed') ?? '1';
     // A numeric seed stays a number so `--seed 7` and generateWorld({seed: 7}) make the same world.
@@ -51,6 +63,7 @@ export const synthCommand: Command = {
       views: intOption(values, 'views', 3),
       seed,
       imageFormat: format,
+      captionMistakes,
       overwrite: values.force === true,
       onProgress: (done, total) => {
         const now = Date.now();
