@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage, screenshot } from './helpers/browser';
+import { cutPlaceholders, launchBrowser, openPage, screenshot } from './helpers/browser';
 import { freePort, startOracle, type Oracle } from './helpers/oracle';
 import { ctgi, startServe, type Served } from './helpers/serve';
 
@@ -170,6 +170,9 @@ describe('MTG through the UI', () => {
     await expect
       .poll(() => dialog.getByTestId('mtg-vqa-probe').getAttribute('data-state'), { timeout: 30_000 })
       .toBe('ok');
+    // The boxes show their whole placeholders (the default of "Images at once" was cut short).
+    expect(await dialog.getByTestId('mtg-concurrency').getAttribute('placeholder')).toMatch(/^\d+$/);
+    expect(await cutPlaceholders(page)).toEqual([]);
     await dialog.getByTestId('mtg-concurrency').fill('2');
     expect(await dialog.getByTestId('mtg-rounds').inputValue()).toBe('6');
     expect(await dialog.getByTestId('mtg-prompts').inputValue()).toBe('default v2');

@@ -11,7 +11,7 @@ import { insertMtgRun, savePromptSet } from '../../src/main/db/repos/mtg';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
 import type { ReviewItem, ReviewQueueEntry } from '../../src/shared/domain';
 import type { ImageId } from '../../src/shared/ids';
-import { launchBrowser, openPage, screenshot } from './helpers/browser';
+import { cutPlaceholders, launchBrowser, openPage, screenshot } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';
 import { startServe, type Served } from './helpers/serve';
 import { tinyModelFolder } from '../fixtures/clip-tiny';
@@ -136,6 +136,8 @@ describe('review desk', () => {
     expect(await pressed(page, 'filter-status-pending')).toBe(true);
     expect(await pressed(page, 'filter-source-mtg')).toBe(true);
     expect(await pressed(page, 'filter-source-human')).toBe(false);
+    // Every filter box shows its whole placeholder ("max words" was cut to "max wor").
+    expect(await cutPlaceholders(page)).toEqual([]);
 
     // Another filter, then a new tab of the same browser: it opens on that filter, not on the default.
     await page.getByRole('button', { name: 'Clear filters' }).click();

@@ -346,12 +346,11 @@ function DialogBody({
         />
         <NumberInput
           label="Images at once"
-          description="Each also waits for its endpoint's limits"
+          description="Empty: 2 × VQA concurrency"
           min={1}
           max={1024}
-          placeholder={
-            vqaEndpoint ? `${Math.min(256, 2 * vqaEndpoint.concurrency)} (2 × VQA concurrency)` : 'automatic'
-          }
+          // Just the number: the box is a third of the dialog, and the rule is in the description.
+          placeholder={vqaEndpoint ? String(Math.min(256, 2 * vqaEndpoint.concurrency)) : 'automatic'}
           value={concurrency}
           onChange={setConcurrency}
           data-testid="mtg-concurrency"

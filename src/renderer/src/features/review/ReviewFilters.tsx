@@ -189,13 +189,15 @@ export const ReviewFilters = memo(function ReviewFilters({
         onApply={(v) => set({ text: v || undefined })}
         placeholder="Text in caption"
         icon={<IconSearch size={14} />}
-        w={180}
+        w={160}
         testId="filter-text"
       />
       <NumberInput
         aria-label="Fewest words"
         placeholder="min words"
-        w={96}
+        // No step buttons: they took a third of the box and cut the placeholder (arrow keys still step).
+        hideControls
+        w={112}
         min={0}
         value={filter.minWords ?? ''}
         onChange={(v) => set({ minWords: num(v) })}
@@ -204,7 +206,8 @@ export const ReviewFilters = memo(function ReviewFilters({
       <NumberInput
         aria-label="Most words"
         placeholder="max words"
-        w={96}
+        hideControls
+        w={112}
         min={0}
         value={filter.maxWords ?? ''}
         onChange={(v) => set({ maxWords: num(v) })}
@@ -213,7 +216,8 @@ export const ReviewFilters = memo(function ReviewFilters({
       <NumberInput
         aria-label="Lowest score"
         placeholder="min score"
-        w={96}
+        hideControls
+        w={112}
         step={0.01}
         decimalScale={3}
         min={-1}
@@ -225,7 +229,8 @@ export const ReviewFilters = memo(function ReviewFilters({
       <NumberInput
         aria-label="Highest score"
         placeholder="max score"
-        w={96}
+        hideControls
+        w={112}
         step={0.01}
         decimalScale={3}
         min={-1}
