@@ -27,12 +27,14 @@ export interface OpenWorkspaceOptions {
    */
   resumeJobs?: boolean;
   jobConcurrency?: number;
+  /** better-sqlite3's addon for this runtime; see OpenDatabaseOptions (set by the Electron shell only). */
+  nativeBinding?: string;
 }
 
 export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Workspace {
   const inMemory = file === ':memory:';
   const path = inMemory ? file : resolve(file);
-  const { db, migration } = openDatabase(path);
+  const { db, migration } = openDatabase(path, { nativeBinding: opts.nativeBinding });
   const bus = new EventBus();
   const resumeJobs = opts.resumeJobs ?? true;
   const jobs = new JobRunner(db, bus, jobDefinitions, {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as sqliteVec from 'sqlite-vec';
+import { unpackedPath } from '../unpacked';
 import { migrate, type MigrationReport } from './migrate';
 import { migrations } from './migrations';
 import type { Db } from './types';
@@ -11,16 +12,26 @@ export interface OpenedDb {
   migration: MigrationReport;
 }
 
+export interface OpenDatabaseOptions {
+  /**
+   * better-sqlite3's compiled addon to load instead of the one in node_modules. Only the Electron shell
+   * sets it: node_modules holds the build for Node's module ABI (CLI, server, tests), and Electron needs
+   * its own (scripts/electron-native.mjs).
+   */
+  nativeBinding?: string;
+}
+
 /** Opens (creating if needed) a workspace file, or `:memory:`, with the pragmas every connection uses. */
-export function openDatabase(file: string): OpenedDb {
+export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): OpenedDb {
   const inMemory = file === ':memory:';
   if (!inMemory) mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
+  const db = new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
   if (!inMemory) db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  sqliteVec.load(db);
+  // SQLite opens the extension itself, so in a packaged app it must be the unpacked copy.
+  db.loadExtension(unpackedPath(sqliteVec.getLoadablePath()));
   const migration = migrate(db, migrations, inMemory ? null : file);
   return { db, migration };
 }
