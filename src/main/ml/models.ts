@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import type { ClipModel } from '../../shared/domain';
 import { RESIZE_MODES } from '../../shared/domain';
@@ -27,15 +26,14 @@ import { AppError } from '../errors';
 import { ClipEncoder, type ProviderChoice } from './encoder';
 import type { SessionInfo, TextIo, ValueInfo, VisionIo } from './encoder-protocol';
 import { CLIP_MEAN, CLIP_STD, type PreprocessSpec } from './preprocess';
+import { vocabPath } from './tokenizer';
 
 export const VISION_FILE = 'vision_model.onnx';
 export const TEXT_FILE = 'text_model.onnx';
 export const MANIFEST_FILE = 'ctgi-model.json';
 const BPE_FILE = 'bpe_simple_vocab_16e6.txt.gz';
-/** The CLIP vocabulary shipped beside the repository (see DESIGN.md). */
-export const BUNDLED_VOCAB = fileURLToPath(
-  new URL(`../../../../shared/data/clip/${BPE_FILE}`, import.meta.url),
-);
+/** The CLIP vocabulary shipped beside the repository (see DESIGN.md), or inside a packaged app. */
+export const BUNDLED_VOCAB = vocabPath();
 
 const triple = z.tuple([z.number(), z.number(), z.number()]);
 export const manifestSchema = z.object({

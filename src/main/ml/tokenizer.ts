@@ -204,8 +204,12 @@ export function cleanText(text: string, fixText = true): string {
   return t.replace(WHITESPACE_RUN, ' ').replace(PY_STRIP, '').toLowerCase();
 }
 
-const vocabPath = (): string => {
-  // src/main/ml → repo root is three levels up; bundled builds sit at out/main, two levels up.
+/**
+ * Where the bundled CLIP vocabulary is: `../shared/data/clip/` beside the repository from the sources
+ * (src/main/ml, three levels down) and from a local build (out/main, two levels down); in a packaged app
+ * out/main sits in resources/app.asar, so two levels up is resources/, where the package puts it.
+ */
+export const vocabPath = (): string => {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const up of ['../../..', '../..', '.']) {
     const p = resolve(here, up, VOCAB_RELATIVE);
