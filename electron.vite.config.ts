@@ -19,9 +19,18 @@ export default defineConfig({
       },
     },
   },
+  // The window runs sandboxed (sandbox: true), and a sandboxed preload is a classic script: CommonJS, and
+  // able to require only 'electron' and a few built-ins. So it is one self-contained .cjs file, with its
+  // dependencies (zod, via the channel allow-list in shared/contract.ts) bundled in, not required from
+  // node_modules. test/integration/desktop-package.test.ts runs the built file under those rules.
   preload: {
-    plugins: [externalizeDepsPlugin()],
-    build: { rollupOptions: { input: { index: resolve('src/preload/index.ts') } } },
+    build: {
+      externalizeDeps: false,
+      rolldownOptions: {
+        input: { index: resolve('src/preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
   },
   renderer: {
     root: resolve('src/renderer'),

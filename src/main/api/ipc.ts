@@ -1,14 +1,36 @@
-import { ipcMain, protocol, type WebContents } from 'electron';
+import type { IpcMain, IpcMainInvokeEvent, Protocol, WebContents } from 'electron';
+import type { ApiResult } from '../../shared/contract';
 import { IPC_EVENT, IPC_INVOKE, MEDIA_PROTOCOL } from '../../shared/bridge';
 import { EVENT_NAMES } from '../../shared/contract';
 import { mediaResponse } from '../media/serve';
 import type { Workspace } from '../workspace';
 import { dispatch, type Handlers } from './handlers';
 
-/** Electron transport: one invoke channel validated by `dispatch`, events forwarded to the window. */
-export function wireIpc(ws: Workspace, handlers: Handlers, target: () => WebContents | null): () => void {
-  ipcMain.handle(IPC_INVOKE, (_event, channel: unknown, arg: unknown) =>
-    dispatch(handlers, String(channel), arg),
+/** The two Electron modules the transport uses, passed in so that tests can stand in for them. */
+export interface IpcElectron {
+  ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>;
+  protocol: Pick<Protocol, 'handle' | 'unhandle'>;
+}
+
+const REFUSED: ApiResult<never> = {
+  ok: false,
+  error: { code: 'unauthorized', message: 'Refused: the call did not come from the CTGI Studio window.' },
+};
+
+/**
+ * Electron transport: one invoke channel validated by `dispatch`, events forwarded to the window. Calls
+ * that `trusted` rejects (another frame or page than the app's own) are answered with `unauthorized`.
+ */
+export function wireIpc(
+  electron: IpcElectron,
+  ws: Workspace,
+  handlers: Handlers,
+  target: () => WebContents | null,
+  trusted: (event: IpcMainInvokeEvent) => boolean,
+): () => void {
+  const { ipcMain, protocol } = electron;
+  ipcMain.handle(IPC_INVOKE, (event, channel: unknown, arg: unknown) =>
+    trusted(event) ? dispatch(handlers, String(channel), arg) : REFUSED,
   );
   const offs = EVENT_NAMES.map((name) =>
     ws.bus.on(name, (payload) => {
@@ -25,6 +47,7 @@ export function wireIpc(ws: Workspace, handlers: Handlers, target: () => WebCont
   });
   return () => {
     ipcMain.removeHandler(IPC_INVOKE);
+    protocol.unhandle(MEDIA_PROTOCOL);
     for (const off of offs) off();
   };
 }
