@@ -10,26 +10,30 @@ import { intOption, stringOption, type Command, type CliIo } from '../command';
 export const RENDERER_DIR = resolve(import.meta.dirname, '../../../../out/renderer');
 
 /**
- * Resolves on the first SIGINT/SIGTERM; a second one means "stop now", without waiting for jobs.
- * Listening starts before the demo set-up, so a Ctrl+C during it still closes the workspace cleanly.
+ * Resolves on the first SIGINT/SIGTERM/SIGHUP (a closed terminal stops the server cleanly too); a second
+ * one means "stop now", without waiting for jobs. Listening starts before the demo set-up, so a Ctrl+C
+ * during it still closes the workspace cleanly.
  */
 function untilSignal(io: CliIo): { stopped: Promise<NodeJS.Signals>; dispose(): void } {
   let onSignal: (signal: NodeJS.Signals) => void = () => {};
   const dispose = (): void => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   };
   const stopped = new Promise<NodeJS.Signals>((done) => {
     onSignal = (signal) => {
       dispose();
       process.once('SIGINT', () => process.exit(130));
       process.once('SIGTERM', () => process.exit(143));
+      process.once('SIGHUP', () => process.exit(129));
       io.err(`Stopping (${signal}): running jobs pause and resume at the next start…`);
       done(signal);
     };
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
   return { stopped, dispose };
 }
 
