@@ -7,7 +7,7 @@
 /** @type {import('electron-builder').Configuration} */
 module.exports = {
   appId: 'org.ctgi.studio',
-  productName: 'CTGI Studio',
+  // productName ('CTGI Studio') comes from package.json, where Electron also reads it for userData.
   copyright: 'CTGI Studio contributors',
   directories: { output: 'dist', buildResources: 'resources/build' },
   // Never rebuild node_modules in place for Electron: that build would replace the Node one the CLI,
