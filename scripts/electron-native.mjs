@@ -22,7 +22,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -127,7 +127,7 @@ export function ensureElectronBinding({
     const source = dirname(require.resolve('better-sqlite3/package.json'));
     cpSync(source, stagingModule, {
       recursive: true,
-      filter: (src) => !src.startsWith(join(source, 'build')),
+      filter: (src) => src !== join(source, 'build') && !src.startsWith(join(source, 'build') + sep),
     });
     writeFileSync(
       join(staging, 'package.json'),

@@ -269,6 +269,16 @@ describe.runIf(process.platform === 'linux')('npm start on a desktop (stand-in E
   });
 });
 
+describe('npm run dev', () => {
+  it('needs the desktop app, and says why it cannot start instead of serving', async () => {
+    const s = start(['--dev'], { CTGI_HEADLESS: '1' });
+    expect(await s.exited).toBe(1);
+    expect(s.output()).toContain(
+      'npm run dev needs the desktop app, and it cannot start here: CTGI_HEADLESS=1 is set.',
+    );
+  });
+});
+
 describe('npm start passes signals on to the server', () => {
   it('SIGTERM to the PID of `npm start` stops the server (npm’s shell does not pass it on)', async () => {
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
