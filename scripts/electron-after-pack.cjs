@@ -22,14 +22,12 @@ function layout(context) {
   if (context.electronPlatformName === 'darwin' || context.electronPlatformName === 'mas') {
     const app = join(context.appOutDir, `${product}.app`);
     return {
-      app,
       resources: join(app, 'Contents', 'Resources'),
       fuseFile: join(app, 'Contents', 'Frameworks', 'Electron Framework.framework', 'Electron Framework'),
     };
   }
   const exe = context.electronPlatformName === 'win32' ? `${product}.exe` : context.packager.executableName;
   return {
-    app: context.appOutDir,
     resources: join(context.appOutDir, 'resources'),
     fuseFile: join(context.appOutDir, exe),
   };

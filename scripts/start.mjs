@@ -104,7 +104,10 @@ async function installElectron(exe) {
   );
 }
 
-/** Why the desktop app cannot start here (after trying to fix what can be fixed), or null. */
+/**
+ * What the desktop app needs ({exe, binding}), fetching or building what is missing; or why it cannot start
+ * here ({reason}).
+ */
 async function desktopBlocker() {
   if (process.env.CTGI_HEADLESS === '1') return { reason: 'CTGI_HEADLESS=1 is set' };
   if (!hasDisplay()) return { reason: 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set)' };
