@@ -43,7 +43,8 @@ if (status !== 0) {
     ).version;
     console.error(
       `\nnpm run dist stopped at the Electron download: electron-builder needs ${zip} (Electron ${version}, ` +
-        `from github.com/electron/electron/releases) and could not fetch it (${network.trim()}). ` +
+        `from ${process.env.ELECTRON_MIRROR ?? 'github.com/electron/electron/releases'}) and could not fetch it ` +
+        `(${network.trim()}). ` +
         'Everything before that step worked (out/ is built, the configuration loaded). On a machine with ' +
         'internet the file is downloaded once and cached (~/.cache/electron on Linux); behind a proxy set ' +
         'HTTPS_PROXY, with a mirror set ELECTRON_MIRROR. An Electron distribution already on disk can be ' +

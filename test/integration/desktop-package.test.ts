@@ -209,6 +209,31 @@ const LEFT_OUT: [RegExp, string][] = [
   ],
 ];
 
+describe('npm run dist where the Electron distribution cannot be downloaded', () => {
+  it('stops there and says so, naming the file and the reason', () => {
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'scripts', 'dist.mjs'), '--dir', `-c.directories.output=${join(dir, 'offline')}`],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        // A mirror that refuses connections and an empty cache: offline, wherever the test runs.
+        env: {
+          ...process.env,
+          ELECTRON_MIRROR: 'http://127.0.0.1:9/',
+          ELECTRON_CACHE: join(dir, 'empty-cache'),
+        },
+        timeout: 300_000,
+      },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(
+      `npm run dist stopped at the Electron download: electron-builder needs electron-v${ELECTRON_VERSION}-${process.platform}-`,
+    );
+    expect(r.stderr).toMatch(/could not fetch it \(.*connection refused\)/);
+  }, 300_000);
+});
+
 describe.runIf(process.platform === 'linux')(
   'npm run dist -- --dir, with a stand-in Electron distribution',
   () => {
