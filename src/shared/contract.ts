@@ -247,6 +247,8 @@ export const ERROR_CODES = [
   'not_found',
   'conflict',
   'unauthorized',
+  /** Authenticated, but not allowed from where the call came (a foreign Origin, a key the API may not set). */
+  'forbidden',
   'unavailable',
   'internal',
 ] as const;

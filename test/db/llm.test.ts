@@ -29,7 +29,7 @@ const profile = {
   concurrency: 8,
   requestsPerMinute: null,
   timeoutMs: 60_000,
-  keyRef: { kind: 'env' as const, name: 'OPENAI_API_KEY' },
+  keyRef: { kind: 'env' as const, name: 'CTGI_KEY_OPENAI' },
 };
 
 let ws: Workspace | null = null;
@@ -318,7 +318,7 @@ describe('endpoints:* API', () => {
     });
     await dispatch(h, 'endpoints:save', {
       ...profile,
-      keyRef: { kind: 'env', name: 'CTGI_SURELY_UNSET_VAR' },
+      keyRef: { kind: 'env', name: 'CTGI_KEY_SURELY_UNSET_VAR' },
     });
     const r = await dispatch(h, 'endpoints:probe', { name: profile.name });
     expect(r).toMatchObject({

@@ -24,6 +24,7 @@ const HEARTBEAT_MS = 15_000;
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   bad_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   internal: 500,

@@ -1,18 +1,52 @@
 import type { ParsedArg } from '../../shared/contract';
-import type { EndpointProbe, LlmEndpoint } from '../../shared/domain';
+import type { EndpointProbe, KeyRef, LlmEndpoint } from '../../shared/domain';
 import { deleteEndpoint, getEndpointByName, upsertEndpoint } from '../db/repos/llm';
 import type { Db } from '../db/types';
-import { badRequest, notFound } from '../errors';
-import type { KeyStore } from './keys';
+import { AppError, badRequest, notFound } from '../errors';
+import { checkApiKeyRef, type KeyStore } from './keys';
 import { probeEndpoint } from './probe';
+
+/**
+ * Who is saving: `api` is anyone holding the server's token (HTTP, or the renderer over IPC), limited to
+ * the key references of `checkApiKeyRef`; `local` is the user at this machine's command line.
+ */
+export type SaveOrigin = 'api' | 'local';
+
+const sameKeyRef = (a: KeyRef, b: KeyRef): boolean =>
+  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
 /** The services behind `endpoints:*`, shared by the API handlers and `ctgi endpoints`. */
 export async function saveEndpoint(
   db: Db,
   input: ParsedArg<'endpoints:save'>,
   keyStore: KeyStore,
+  origin: SaveOrigin = 'api',
 ): Promise<LlmEndpoint> {
   const { apiKey, ...profile } = input;
+  if (origin === 'api') {
+    const existing = getEndpointByName(db, profile.name);
+    // A key the local user set stays usable from the browser (the form sends the profile back whole),
+    // but only towards the base URL that user chose: a new URL with the same key is the same leak.
+    const keptAsSetLocally =
+      existing !== undefined &&
+      sameKeyRef(existing.keyRef, profile.keyRef) &&
+      existing.baseUrl === profile.baseUrl;
+    if (!keptAsSetLocally) {
+      try {
+        profile.keyRef = await checkApiKeyRef(profile.keyRef, profile.name);
+      } catch (err) {
+        if (existing && sameKeyRef(existing.keyRef, profile.keyRef) && err instanceof AppError) {
+          throw new AppError(
+            'forbidden',
+            `Endpoint "${profile.name}" sends a key that was set on the server's command line; it can only be ` +
+              `sent to ${existing.baseUrl}. To use ${profile.baseUrl}, choose its key here too, or change the URL ` +
+              `with \`ctgi endpoints --save ${profile.name} --base-url ${profile.baseUrl}\`.`,
+          );
+        }
+        throw err;
+      }
+    }
+  }
   if (apiKey !== undefined) {
     if (profile.keyRef.kind !== 'safe-storage') {
       throw badRequest(

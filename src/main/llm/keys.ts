@@ -1,4 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { KeyRef } from '../../shared/domain';
 import { AppError } from '../errors';
 
@@ -27,7 +29,8 @@ function noSafeStorage(): AppError {
   return new AppError(
     'unavailable',
     'Secure key storage is only available in the desktop app. Here, keep the key in an environment variable ' +
-      'or in a file readable only by you (chmod 600), and point the endpoint at it.',
+      `whose name starts with ${API_KEY_ENV_PREFIX}, or in a file in CTGI's key folder ${keyFolder()} readable ` +
+      'only by you (chmod 600), and point the endpoint at it.',
   );
 }
 
@@ -110,5 +113,68 @@ export function describeKeyRef(ref: KeyRef): string {
       return `the key stored in the app for "${ref.id}"`;
     case 'none':
       return 'the endpoint settings (no key is configured; this server wants one)';
+  }
+}
+
+/**
+ * Environment variables the API may name as a key: only those the user exported for CTGI on purpose.
+ * Not even OPENAI_API_KEY: it sits in many shells for other tools, and the user who starts `ctgi serve`
+ * need not know that the server inherits it. The local CLI may name any variable.
+ */
+export const API_KEY_ENV_PREFIX = 'CTGI_KEY_';
+
+/**
+ * The app's key folder: key files the API may point at live here. `$CTGI_KEY_DIR`, else
+ * `$XDG_CONFIG_HOME/ctgi/keys` (`~/.config/ctgi/keys`). Not beside a workspace: workspaces are shared.
+ */
+export function keyFolder(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CTGI_KEY_DIR) return resolve(env.CTGI_KEY_DIR);
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'ctgi', 'keys');
+}
+
+const inside = (root: string, p: string): boolean => {
+  const back = relative(root, p);
+  return back !== '' && !back.startsWith('..') && !isAbsolute(back);
+};
+
+/**
+ * Issue 12.8: a key reference set over the API (HTTP or the renderer's IPC) may only name what the user
+ * set up for keys: the encrypted key store, a `CTGI_KEY_*` variable, or a file whose real path is in the
+ * key folder. Otherwise a token holder could send any host secret (a 0600 file, AWS_SECRET_ACCESS_KEY) as
+ * a Bearer header to a URL of their choosing. Returns the reference to store (a bare file name becomes
+ * its full path in the key folder); throws a `forbidden` AppError that says how to set it locally.
+ */
+export async function checkApiKeyRef(
+  ref: KeyRef,
+  endpointName: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<KeyRef> {
+  const local = `set it on the machine running CTGI Studio with \`ctgi endpoints --save ${endpointName}\``;
+  switch (ref.kind) {
+    case 'none':
+    case 'safe-storage':
+      return ref;
+    case 'env':
+      if (ref.name.startsWith(API_KEY_ENV_PREFIX) && ref.name.length > API_KEY_ENV_PREFIX.length) return ref;
+      throw new AppError(
+        'forbidden',
+        `From here, an API key may only come from an environment variable whose name starts with ${API_KEY_ENV_PREFIX} ` +
+          `(for example ${API_KEY_ENV_PREFIX}OPENAI, exported before CTGI starts). To use ${ref.name}, ${local} --key-env ${ref.name}\`.`,
+      );
+    case 'file': {
+      const folder = keyFolder(env);
+      const path = resolve(folder, ref.path);
+      const [realFolder, realFile] = await Promise.all([
+        realpath(folder).catch(() => null),
+        realpath(path).catch(() => null),
+      ]);
+      if (realFolder !== null && realFile !== null && inside(realFolder, realFile))
+        return { kind: 'file', path };
+      throw new AppError(
+        'forbidden',
+        `From here, a key file must be a file in CTGI's key folder ${folder} (a link out of it does not count)` +
+          `${realFile === null ? `, and ${path} does not exist` : ''}. Put the key there (chmod 600), or ${local} --key-file ${ref.path}\`.`,
+      );
+    }
   }
 }

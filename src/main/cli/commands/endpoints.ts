@@ -100,6 +100,8 @@ export const endpointsCommand: Command = {
     '     [--token-param auto|max_tokens|max_completion_tokens] [--temperature-param auto|send|omit]',
     '     (auto: max_completion_tokens and no temperature for o1/o3/o4/gpt-5 models, else max_tokens + temperature)',
     '     (saving an existing NAME changes only the flags given)',
+    '     (here any variable or file may hold the key; from the browser or the app, only CTGI_KEY_* variables,',
+    '      files in the key folder ($CTGI_KEY_DIR, else ~/.config/ctgi/keys) and the app keychain)',
     'ctgi endpoints --delete NAME',
     'ctgi endpoints --probe NAME [--json]            check key, server, model, text and image answers',
   ].join('\n'),
@@ -139,7 +141,7 @@ export const endpointsCommand: Command = {
             .join('; ');
           throw badRequest(`Cannot save endpoint "${save}": ${detail}`);
         }
-        const e = await saveEndpoint(ws.db, parsed.data, keyStore);
+        const e = await saveEndpoint(ws.db, parsed.data, keyStore, 'local');
         io.out(values.json ? JSON.stringify(e, null, 2) : `Saved ${formatEndpoint(e)}`);
         return 0;
       }

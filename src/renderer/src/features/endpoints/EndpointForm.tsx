@@ -336,8 +336,8 @@ function FormBody({
           )}
           {d.keyKind === 'env' && (
             <TextInput
-              placeholder="OPENAI_API_KEY"
-              description="Read by the CTGI process when it calls the endpoint; set it before starting CTGI."
+              placeholder="CTGI_KEY_OPENAI"
+              description="A variable whose name starts with CTGI_KEY_, set before starting CTGI (any other variable only from the command line there: ctgi endpoints --save … --key-env)."
               value={d.envName}
               onChange={(e) => set('envName', e.currentTarget.value)}
               data-testid="endpoint-key-env"
@@ -345,8 +345,8 @@ function FormBody({
           )}
           {d.keyKind === 'file' && (
             <TextInput
-              placeholder="/home/me/.config/ctgi/openai.key"
-              description="A file with the key on one line, readable only by you (chmod 600), on the machine running CTGI."
+              placeholder="openai.key"
+              description="A file in CTGI's key folder on the machine running CTGI (~/.config/ctgi/keys, or $CTGI_KEY_DIR), with the key on one line, chmod 600. Files elsewhere only from the command line there: ctgi endpoints --save … --key-file."
               value={d.filePath}
               onChange={(e) => set('filePath', e.currentTarget.value)}
               data-testid="endpoint-key-file"
