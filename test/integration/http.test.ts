@@ -1,4 +1,5 @@
-// The headless server as a browser and scripts meet it: token, cookie, API, events, media, static files.
+// The headless server as a browser and scripts meet it: token header, API, events, media, static files.
+// What the pen-test found (cookies, Origins, stream caps, links) is in http-hardening.test.ts.
 import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import {
@@ -95,13 +96,6 @@ function rawGet(path: string, headers: Record<string, string>): Promise<{ status
   });
 }
 
-async function pageCookie(): Promise<string> {
-  const res = await fetch(`${base}/?token=${server.token}`);
-  expect(res.status).toBe(200);
-  const set = res.headers.get('set-cookie') ?? '';
-  return set.split(';')[0] ?? '';
-}
-
 function busListeners(name: string): number {
   return (ws.bus as unknown as { emitter: EventEmitter }).emitter.listenerCount(name);
 }
@@ -179,14 +173,8 @@ describe('access token', () => {
     }
   });
 
-  it('refuses pages, assets, media and events without it', async () => {
-    for (const path of [
-      '/',
-      '/assets/app-abc123.js',
-      `/media/images/${images.kept}/thumb`,
-      '/api/events',
-      '/?token=wrong',
-    ]) {
+  it('refuses media and events without it', async () => {
+    for (const path of [`/media/images/${images.kept}/thumb`, '/api/events']) {
       const res = await fetch(`${base}${path}`);
       expect(res.status, path).toBe(401);
       expect(await res.text()).toContain('ctgi serve');
@@ -197,28 +185,6 @@ describe('access token', () => {
     const { status, body } = await call('library:stats', {});
     expect(status).toBe(200);
     expect(body).toMatchObject({ ok: true, value: { datasets: 1, images: 2 } });
-  });
-
-  it('swaps the token in the page URL for an HttpOnly, SameSite=Strict cookie that authenticates the rest', async () => {
-    const res = await fetch(`${base}/?token=${server.token}`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await res.text()).toContain('<title>CTGI Studio</title>');
-    const set = res.headers.get('set-cookie') ?? '';
-    expect(set).toContain(`ctgi_token_${server.port}=${server.token}`);
-    expect(set).toMatch(/HttpOnly/);
-    expect(set).toMatch(/SameSite=Strict/);
-
-    const cookie = set.split(';')[0] ?? '';
-    const asset = await fetch(`${base}/assets/app-abc123.js`, { headers: { cookie } });
-    expect(asset.status).toBe(200);
-    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    const media = await fetch(`${base}/media/images/${images.kept}/thumb`, { headers: { cookie } });
-    expect(media.status).toBe(200);
-    const wrongCookie = await fetch(`${base}/assets/app-abc123.js`, {
-      headers: { cookie: `ctgi_token_${server.port}=nope` },
-    });
-    expect(wrongCookie.status).toBe(401);
   });
 
   it('does not accept the token in the query of API or media URLs', async () => {
@@ -325,11 +291,10 @@ describe('server-sent events', () => {
     return text;
   }
 
-  it('streams bus events to a cookie-authenticated EventSource and unsubscribes on disconnect', async () => {
-    const cookie = await pageCookie();
+  it('streams bus events to a stream opened with the token header, and unsubscribes on disconnect', async () => {
     const before = busListeners('library:changed');
     const abort = new AbortController();
-    const res = await fetch(`${base}/api/events`, { headers: { cookie }, signal: abort.signal });
+    const res = await fetch(`${base}/api/events`, { headers: withToken(), signal: abort.signal });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const reader = res.body!.getReader();
@@ -448,32 +413,29 @@ describe('media by id', () => {
 
 describe('static files', () => {
   it('falls back to index.html for client-side routes, but not for missing assets', async () => {
-    const cookie = await pageCookie();
-    const route = await fetch(`${base}/jobs/3`, { headers: { cookie } });
+    const route = await fetch(`${base}/jobs/3`);
     expect(route.status).toBe(200);
     expect(await route.text()).toContain('<title>CTGI Studio</title>');
     expect(route.headers.get('cache-control')).toBe('no-cache');
-    const missing = await fetch(`${base}/assets/gone-123.js`, { headers: { cookie } });
+    const missing = await fetch(`${base}/assets/gone-123.js`);
     expect(missing.status).toBe(404);
-    const favicon = await fetch(`${base}/favicon.ico`, { headers: { cookie } });
+    const favicon = await fetch(`${base}/favicon.ico`);
     expect(favicon.status).toBe(204);
   });
 
   it('caches hashed assets for good and revalidates by ETag', async () => {
-    const cookie = await pageCookie();
-    const res = await fetch(`${base}/assets/app-abc123.js`, { headers: { cookie } });
+    const res = await fetch(`${base}/assets/app-abc123.js`);
     expect(res.headers.get('cache-control')).toContain('immutable');
     // fetch asks for gzip and decodes it; the wire size shows it was compressed.
     expect(res.headers.get('content-encoding')).toBe('gzip');
     expect(Number(res.headers.get('content-length'))).toBeLessThan(APP_JS.length / 10);
     expect(await res.text()).toBe(APP_JS);
     const etag = res.headers.get('etag')!;
-    const again = await fetch(`${base}/assets/app-abc123.js`, { headers: { cookie, 'if-none-match': etag } });
+    const again = await fetch(`${base}/assets/app-abc123.js`, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
   });
 
   it('refuses paths that climb out of the web folder', async () => {
-    const cookie = await pageCookie();
     for (const path of [
       '/..%2fsecret.txt',
       '/assets/..%2f..%2fsecret.txt',
@@ -481,12 +443,12 @@ describe('static files', () => {
       '/..%5csecret.txt',
       '/.%00/x',
     ]) {
-      const res = await rawGet(path, { cookie });
+      const res = await rawGet(path, {});
       expect(res.status, path).toBe(400);
       expect(res.body).not.toContain('not for the browser');
     }
     // Plain `..` segments are resolved by the URL parser before routing, so they stay inside.
-    const dots = await rawGet('/../../secret.txt', { cookie });
+    const dots = await rawGet('/../../secret.txt', {});
     expect(dots.body).not.toContain('not for the browser');
   });
 });

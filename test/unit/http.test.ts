@@ -1,10 +1,13 @@
+import type { IncomingMessage } from 'node:http';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/shared/contract';
 import {
+  foreignOrigin,
+  HTTP_ROUTES,
   isLoopbackHost,
   newToken,
-  readCookie,
+  routeFor,
   STATUS_BY_CODE,
   staticFileFor,
   tokensEqual,
@@ -26,13 +29,45 @@ describe('tokens', () => {
   });
 });
 
-describe('readCookie', () => {
-  it('finds one cookie by exact name among others', () => {
-    const header = 'theme=dark; ctgi_token_4000=abc; ctgi_token_40001=zzz';
-    expect(readCookie(header, 'ctgi_token_4000')).toBe('abc');
-    expect(readCookie(header, 'ctgi_token_40001')).toBe('zzz');
-    expect(readCookie(header, 'ctgi_token')).toBeUndefined();
-    expect(readCookie(undefined, 'x')).toBeUndefined();
+describe('foreignOrigin', () => {
+  const req = (headers: Record<string, string>): IncomingMessage =>
+    ({ headers: { host: '127.0.0.1:4000', ...headers } }) as unknown as IncomingMessage;
+
+  it("lets the app's own page and non-browser clients through", () => {
+    expect(foreignOrigin(req({}))).toBeNull();
+    expect(
+      foreignOrigin(req({ origin: 'http://127.0.0.1:4000', 'sec-fetch-site': 'same-origin' })),
+    ).toBeNull();
+    expect(foreignOrigin(req({ 'sec-fetch-site': 'none' }))).toBeNull();
+  });
+
+  it('refuses other origins, other ports of this host, opaque origins and cross-site fetches', () => {
+    const foreign: Record<string, string>[] = [
+      { origin: 'http://127.0.0.1:4001' },
+      { origin: 'http://localhost:4000' },
+      { origin: 'https://evil.example' },
+      { origin: 'null' },
+      { origin: '' },
+      { 'sec-fetch-site': 'cross-site' },
+      { 'sec-fetch-site': 'same-site', origin: 'http://127.0.0.1:4000' },
+    ];
+    for (const headers of foreign) {
+      expect(foreignOrigin(req(headers)), JSON.stringify(headers)).not.toBeNull();
+    }
+  });
+});
+
+describe('HTTP_ROUTES', () => {
+  it('sends every path to exactly the route that guards it, the public web interface last', () => {
+    expect(routeFor('/api/events').name).toBe('events');
+    expect(routeFor('/api/library:stats').name).toBe('api');
+    expect(routeFor('/api/').name).toBe('api');
+    expect(routeFor('/media/images/1/thumb').name).toBe('media');
+    expect(routeFor('/media/../api/x').name).toBe('media');
+    expect(routeFor('/').name).toBe('static');
+    expect(routeFor('/apix').name).toBe('static');
+    expect(HTTP_ROUTES.at(-1)!.access).toBe('public');
+    expect(HTTP_ROUTES.filter((r) => r.access === 'public').map((r) => r.name)).toEqual(['static']);
   });
 });
 
@@ -72,6 +107,7 @@ describe('hosts and status codes', () => {
     expect(STATUS_BY_CODE.bad_request).toBe(400);
     expect(STATUS_BY_CODE.not_found).toBe(404);
     expect(STATUS_BY_CODE.conflict).toBe(409);
+    expect(STATUS_BY_CODE.forbidden).toBe(403);
     expect(STATUS_BY_CODE.unavailable).toBe(503);
   });
 });

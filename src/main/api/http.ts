@@ -1,17 +1,25 @@
 // HTTP transport for `ctgi serve`: the same handlers as the Electron window, behind one access token.
-// Plain node:http on purpose: five routes do not need a framework, and every header is visible here.
+// Plain node:http on purpose: four routes do not need a framework, and every header is visible here.
+//
+// Where the credential travels (issue 12.9): the page takes the token from the URL `ctgi serve` printed,
+// keeps it in sessionStorage (per origin, port included) and sends it in the x-ctgi-token header on every
+// API call and on the event stream. No cookie ever carries it: cookies ignore ports, so one would reach
+// every other server on 127.0.0.1. Images, which an <img> fetches without headers, go by short-lived
+// signed URLs (shared/media-url.ts). The page and its assets are public: they hold no data.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join } from 'node:path';
+import { extname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import type { ApiResult, ErrorCode } from '../../shared/contract';
+import type { ApiResult, ErrorCode, EventMap, EventName } from '../../shared/contract';
 import { EVENT_NAMES } from '../../shared/contract';
+import { MEDIA_URL_MAX_LEAD_S, mediaKeyFor, signMediaPath } from '../../shared/media-url';
 import { AppError } from '../errors';
 import { mediaResponse } from '../media/serve';
-import { resolveInside } from '../media/paths';
+import { realPathInside, resolveInside } from '../media/paths';
 import type { Workspace } from '../workspace';
 import { createHandlers, dispatch } from './handlers';
 
@@ -20,6 +28,13 @@ export const TOKEN_HEADER = 'x-ctgi-token';
 /** JSON bodies larger than this are refused: no call in the contract needs more. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 const HEARTBEAT_MS = 15_000;
+/**
+ * Open event streams per client (one per tab or window; a browser opens at most six connections to one
+ * server anyway). Beyond it a stream is refused with 429, so one client cannot exhaust the server.
+ */
+export const MAX_STREAMS_PER_CLIENT = 16;
+/** A stream whose client stopped reading is dropped once this much waits in its buffer (it reconnects). */
+const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
 
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   bad_request: 400,
@@ -85,6 +100,54 @@ async function gzippedFile(file: string, etag: string): Promise<Buffer> {
 
 export const UNAUTHORIZED_MESSAGE =
   'This CTGI Studio server needs its access token. Open the URL that `ctgi serve` printed (it ends in ?token=…).';
+const EXPIRED_MEDIA_MESSAGE =
+  'This image link has expired or was altered: reload the page for fresh links (they last 10 to 20 minutes).';
+
+/**
+ * Every route the server answers, in the order they are matched; the router dispatches through this
+ * table, and `npm run audit:server` tries every row with every way of presenting a credential, so a
+ * route cannot be added without being audited.
+ */
+export const HTTP_ROUTES = [
+  {
+    name: 'events',
+    path: '/api/events',
+    methods: ['GET'],
+    access: 'token',
+    sameOriginOnly: true,
+    matches: (p: string): boolean => p === '/api/events',
+  },
+  {
+    name: 'api',
+    path: '/api/<channel>',
+    methods: ['POST'],
+    access: 'token',
+    sameOriginOnly: true,
+    matches: (p: string): boolean => p.startsWith('/api/'),
+  },
+  {
+    name: 'media',
+    path: '/media/images/<id>/<thumb|full>',
+    methods: ['GET', 'HEAD'],
+    /** The token header, or a signed URL (shared/media-url.ts): an <img> cannot send headers. */
+    access: 'token-or-signed-url',
+    sameOriginOnly: true,
+    matches: (p: string): boolean => p.startsWith('/media/'),
+  },
+  {
+    name: 'static',
+    path: '/<file of the web interface>',
+    methods: ['GET', 'HEAD'],
+    /** The built renderer: the same for everyone, no data in it, and it must load before the token is read. */
+    access: 'public',
+    sameOriginOnly: false,
+    matches: (): boolean => true,
+  },
+] as const;
+export type HttpRoute = (typeof HTTP_ROUTES)[number];
+export type RouteAccess = HttpRoute['access'];
+
+export const routeFor = (pathname: string): HttpRoute => HTTP_ROUTES.find((r) => r.matches(pathname))!;
 
 export interface HttpServerOptions {
   /** Loopback unless asked: the token is then the only guard (the CLI warns). */
@@ -96,6 +159,8 @@ export interface HttpServerOptions {
   /** The built renderer (`out/renderer`); null serves the API alone and pages say how to build it. */
   staticDir?: string | null;
   heartbeatMs?: number;
+  /** Default MAX_STREAMS_PER_CLIENT. */
+  maxStreamsPerClient?: number;
 }
 
 export interface RunningHttpServer {
@@ -117,18 +182,10 @@ export function tokensEqual(presented: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}
-
 /**
  * The file under `root` that a URL path names, or null when the path tries to leave it (`..`,
- * encoded slashes, NUL) or names a hidden file. The empty path is index.html.
+ * encoded slashes, NUL) or names a hidden file. The empty path is index.html. Links are checked later,
+ * on the real path (realPathInside).
  */
 export function staticFileFor(root: string, pathname: string): string | null {
   let segments: string[];
@@ -142,6 +199,27 @@ export function staticFileFor(root: string, pathname: string): string | null {
   }
   if (segments.some((s) => s.startsWith('.') || /[/\\\0]/.test(s))) return null;
   return resolveInside(root, segments.length === 0 ? 'index.html' : segments.join('/'));
+}
+
+/**
+ * Why a request must be refused as coming from another site, or null. Browsers mark every fetch with
+ * Sec-Fetch-Site and every POST with Origin; "same-site" counts as foreign here, because another server
+ * on 127.0.0.1 (another port) is the same site. A request without either header is not from a web page
+ * (curl, a script): the token alone decides.
+ */
+export function foreignOrigin(req: IncomingMessage): string | null {
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return `the browser marked it ${site}`;
+  const origin = req.headers.origin;
+  if (origin === undefined) return null;
+  let host = '';
+  try {
+    host = new URL(origin).host;
+  } catch {
+    // "null" (a file:// page, a sandboxed frame) or garbage: not this server's page either way.
+  }
+  if (host === '' || host !== (req.headers.host ?? '').toLowerCase()) return `it comes from ${origin}`;
+  return null;
 }
 
 /** Where to point a browser: a wildcard bind is still reached through loopback from this machine. */
@@ -183,6 +261,18 @@ function sendText(res: ServerResponse, status: number, message: string): void {
   send(res, status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, message);
 }
 
+/** An error in the form the route speaks: an ApiResult under /api/, plain text elsewhere. */
+function refuse(
+  res: ServerResponse,
+  route: HttpRoute,
+  code: ErrorCode,
+  message: string,
+  status = STATUS_BY_CODE[code],
+): void {
+  if (route.name === 'api' || route.name === 'events') sendApiError(res, code, message, status);
+  else sendText(res, status, message);
+}
+
 /** Reads at most `limit` bytes; null when the body is larger (the caller answers 413). */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
   const declared = Number(req.headers['content-length']);
@@ -203,34 +293,99 @@ export async function startHttpServer(
 ): Promise<RunningHttpServer> {
   const host = opts.host ?? '127.0.0.1';
   const token = opts.token ?? newToken();
+  const mediaKey = mediaKeyFor(token);
   const staticDir = opts.staticDir ?? null;
   const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
+  const maxStreamsPerClient = opts.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT;
   const handlers = createHandlers(ws);
-  const streams = new Set<ServerResponse>();
-  // Cookies ignore ports: name ours after the port so two servers on one host don't log each other out.
-  let cookieName = 'ctgi_token';
 
-  const authorized = (
-    req: IncomingMessage,
-    url: URL,
-    isPage: boolean,
-  ): { ok: boolean; viaQuery: boolean } => {
+  const tokenInHeader = (req: IncomingMessage): string | null => {
     const header = req.headers[TOKEN_HEADER];
-    if (typeof header === 'string' && header !== '' && tokensEqual(header, token))
-      return { ok: true, viaQuery: false };
-    const cookie = readCookie(req.headers.cookie, cookieName);
-    if (cookie !== undefined && tokensEqual(cookie, token)) return { ok: true, viaQuery: false };
-    // Only a page load may carry the token in its URL; it is then swapped for the cookie.
-    const query = isPage ? url.searchParams.get('token') : null;
-    if (query !== null && tokensEqual(query, token)) return { ok: true, viaQuery: true };
-    return { ok: false, viaQuery: false };
+    return typeof header === 'string' && header !== '' && tokensEqual(header, token) ? header : null;
+  };
+
+  /** A media URL signed with this run's key for exactly this path, and not expired nor too far ahead. */
+  const signedUrlValid = (url: URL): boolean => {
+    const exp = url.searchParams.get('exp') ?? '';
+    const sig = url.searchParams.get('sig') ?? '';
+    if (!/^\d{1,12}$/.test(exp) || sig === '') return false;
+    const now = Date.now() / 1000;
+    const expiry = Number(exp);
+    if (expiry < now || expiry > now + MEDIA_URL_MAX_LEAD_S) return false;
+    return tokensEqual(sig, signMediaPath(mediaKey, url.pathname, expiry));
+  };
+
+  // ── Event streams: one bus subscription per event, fanned out to every open stream, so 150 streams
+  // cost 3 bus listeners, not 450 (and no MaxListenersExceededWarning) — issue 12.7.
+  interface Stream {
+    res: ServerResponse;
+    client: string;
+  }
+  const streams = new Set<Stream>();
+  const streamsPerClient = new Map<string, number>();
+  let unsubscribe: (() => void) | null = null;
+
+  const broadcast = (frame: string): void => {
+    for (const s of streams) {
+      if (s.res.writableLength > STREAM_BUFFER_LIMIT) s.res.destroy();
+      else s.res.write(frame);
+    }
+  };
+  const subscribe = (): (() => void) => {
+    const offs = EVENT_NAMES.map((name: EventName) =>
+      ws.bus.on(name, (payload: EventMap[EventName]) =>
+        broadcast(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`),
+      ),
+    );
+    // A comment line now and then keeps idle proxies and the browser from dropping the streams.
+    const beat = setInterval(() => broadcast(': heartbeat\n\n'), heartbeatMs);
+    return () => {
+      clearInterval(beat);
+      for (const off of offs) off();
+    };
+  };
+
+  const handleEvents = (req: IncomingMessage, res: ServerResponse, client: string): void => {
+    const open = streamsPerClient.get(client) ?? 0;
+    if (open >= maxStreamsPerClient) {
+      return sendApiError(
+        res,
+        'unavailable',
+        `This client already has ${open} event streams open (one per tab or window of CTGI Studio): ` +
+          'close the ones you do not need; the others keep updating.',
+        429,
+      );
+    }
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      // Proxies (nginx) would otherwise hold events back until a buffer fills.
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 3000\n\n');
+    const stream: Stream = { res, client };
+    streams.add(stream);
+    streamsPerClient.set(client, open + 1);
+    unsubscribe ??= subscribe();
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      streams.delete(stream);
+      const left = (streamsPerClient.get(client) ?? 1) - 1;
+      if (left > 0) streamsPerClient.set(client, left);
+      else streamsPerClient.delete(client);
+      if (streams.size === 0) {
+        unsubscribe?.();
+        unsubscribe = null;
+      }
+    };
+    req.on('close', stop);
+    res.on('close', stop);
   };
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, channel: string): Promise<void> => {
-    if (req.method !== 'POST') {
-      res.setHeader('allow', 'POST');
-      return sendApiError(res, 'bad_request', `Call ${channel} with POST and a JSON body.`, 405);
-    }
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(type)) {
       return sendApiError(
@@ -262,43 +417,12 @@ export async function startHttpServer(
     sendJson(res, result.ok ? 200 : STATUS_BY_CODE[result.error.code], result);
   };
 
-  const handleEvents = (req: IncomingMessage, res: ServerResponse): void => {
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      // Proxies (nginx) would otherwise hold events back until a buffer fills.
-      'x-accel-buffering': 'no',
-    });
-    res.write('retry: 3000\n\n');
-    const offs = EVENT_NAMES.map((name) =>
-      ws.bus.on(name, (payload) => {
-        res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`);
-      }),
-    );
-    // A comment line now and then keeps idle proxies and the browser from dropping the stream.
-    const beat = setInterval(() => res.write(': heartbeat\n\n'), heartbeatMs);
-    streams.add(res);
-    let stopped = false;
-    const stop = (): void => {
-      if (stopped) return;
-      stopped = true;
-      clearInterval(beat);
-      for (const off of offs) off();
-      streams.delete(res);
-    };
-    req.on('close', stop);
-    res.on('close', stop);
-  };
-
-  const handleMedia = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    id: string,
-    variant: string,
-  ): Promise<void> => {
+  const handleMedia = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    // Digits only: Number() would also read "0x1", "1.0" or "1e3" as an id.
+    const m = /^\/media\/images\/([1-9]\d{0,14})\/([^/]+)$/.exec(path);
+    if (!m) return sendText(res, 404, 'Media URLs look like /media/images/<id>/<thumb|full>.');
     const ifNoneMatch = req.headers['if-none-match'];
-    const media = await mediaResponse(ws, Number(id), variant, { ifNoneMatch });
+    const media = await mediaResponse(ws, Number(m[1]), m[2] ?? '', { ifNoneMatch });
     send(
       res,
       media.status,
@@ -307,15 +431,7 @@ export async function startHttpServer(
     );
   };
 
-  const handleStatic = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    setCookie: boolean,
-  ): Promise<void> => {
-    if (setCookie) {
-      res.setHeader('set-cookie', `${cookieName}=${token}; Path=/; HttpOnly; SameSite=Strict`);
-    }
+  const handleStatic = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     if (staticDir === null) {
       return sendText(
         res,
@@ -323,25 +439,37 @@ export async function startHttpServer(
         'The web interface is not built yet: run `npm run build`, then restart `ctgi serve`.',
       );
     }
-    let file = staticFileFor(staticDir, url.pathname);
-    if (file === null)
+    const named = staticFileFor(staticDir, url.pathname);
+    if (named === null)
       return sendText(res, 400, `Refused path ${url.pathname}: it points outside the web interface.`);
-    let info = await stat(file).catch(() => null);
-    if (!info?.isFile()) {
+    // The real path, links followed, must stay in the web folder: a link planted there is not a way out.
+    const regularFile = async (name: string): Promise<{ real: string; info: Stats } | 'outside' | null> => {
+      const found = await realPathInside(staticDir, name);
+      if (found.kind === 'outside') return 'outside';
+      if (found.kind === 'missing') return null;
+      const info = await stat(found.path).catch(() => null);
+      return info?.isFile() ? { real: found.path, info } : null;
+    };
+    let file = named;
+    let found = await regularFile(named);
+    if (found === 'outside')
+      return sendText(res, 403, `Refused ${url.pathname}: it is a link that leads out of the web interface.`);
+    if (found === null) {
       // Client-side routes (/jobs, /library/3) are pages of the single-page app; a missing asset is a 404.
       // Browsers ask for /favicon.ico on their own; "nothing" is a better answer than an error in the console.
       if (url.pathname === '/favicon.ico')
         return send(res, 204, { 'cache-control': 'private, max-age=86400' });
-      if (extname(file) !== '') return sendText(res, 404, `${url.pathname} does not exist.`);
+      if (extname(named) !== '') return sendText(res, 404, `${url.pathname} does not exist.`);
       file = join(staticDir, 'index.html');
-      info = await stat(file).catch(() => null);
-      if (!info?.isFile())
+      found = await regularFile(file);
+      if (found === null || found === 'outside')
         return sendText(res, 503, 'The web interface build is incomplete: run `npm run build`.');
     }
+    const { real, info } = found;
     const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
     // Vite puts content hashes in the names under assets/, so those never change; the page itself must
     // be revalidated to pick up a new build.
-    const hashed = file.startsWith(join(staticDir, 'assets') + '/');
+    const hashed = file.startsWith(join(staticDir, 'assets') + sep);
     const headers: Headers = {
       'content-type': STATIC_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'cache-control': hashed ? 'private, max-age=31536000, immutable' : 'no-cache',
@@ -352,50 +480,72 @@ export async function startHttpServer(
     const compressible = info.size > 1024 && COMPRESSIBLE.test(String(headers['content-type']));
     if (compressible) headers.vary = 'accept-encoding';
     if (compressible && /\bgzip\b/.test(String(req.headers['accept-encoding']))) {
-      body = await gzippedFile(file, etag);
+      body = await gzippedFile(real, etag);
       headers['content-encoding'] = 'gzip';
-    } else body = await readFile(file);
+    } else body = await readFile(real);
     headers['content-length'] = body.length;
     send(res, 200, headers, req.method === 'HEAD' ? undefined : body);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://ctgi.invalid');
-    const path = url.pathname;
-    const isApi = path.startsWith('/api/');
-    const isMedia = path.startsWith('/media/');
-    const isPage = !isApi && !isMedia;
-    const auth = authorized(req, url, isPage);
-    if (!auth.ok) {
-      if (isApi) return sendApiError(res, 'unauthorized', UNAUTHORIZED_MESSAGE);
-      return sendText(res, 401, UNAUTHORIZED_MESSAGE);
+    const route = routeFor(url.pathname);
+    // 1. Another site's page may not call in, with or without the token (CSRF, and stream or image
+    //    reads from a page on another port of this host).
+    const foreign = route.sameOriginOnly ? foreignOrigin(req) : null;
+    if (foreign !== null) {
+      return refuse(
+        res,
+        route,
+        'forbidden',
+        `Refused: ${foreign}, not from this CTGI Studio page. Open the app from the URL that \`ctgi serve\` printed.`,
+      );
     }
-    if (path === '/api/events') {
-      if (req.method !== 'GET') {
-        res.setHeader('allow', 'GET');
-        return sendApiError(res, 'bad_request', 'Subscribe to /api/events with GET (EventSource).', 405);
+    // 2. The credential: the token header only (never a cookie, never the query), or a signed media URL.
+    const presented = tokenInHeader(req);
+    if (route.access !== 'public' && presented === null) {
+      const signedOk = route.access === 'token-or-signed-url' && signedUrlValid(url);
+      if (!signedOk) {
+        const expired = route.access === 'token-or-signed-url' && url.searchParams.has('sig');
+        return refuse(res, route, 'unauthorized', expired ? EXPIRED_MEDIA_MESSAGE : UNAUTHORIZED_MESSAGE);
       }
-      return handleEvents(req, res);
     }
-    if (isApi) {
-      let channel: string;
-      try {
-        channel = decodeURIComponent(path.slice('/api/'.length));
-      } catch {
-        channel = path.slice('/api/'.length);
+    // 3. The method.
+    if (!(route.methods as readonly string[]).includes(req.method ?? '')) {
+      res.setHeader('allow', route.methods.join(', '));
+      return refuse(
+        res,
+        route,
+        'bad_request',
+        `${req.method ?? 'This method'} is not allowed on ${route.path}: use ${route.methods.join(' or ')}` +
+          (route.name === 'api' ? ' with a JSON body.' : '.'),
+        405,
+      );
+    }
+    switch (route.name) {
+      case 'events':
+        // Streams are counted per credential: the hash of the token that opened them.
+        return handleEvents(
+          req,
+          res,
+          createHash('sha256')
+            .update(presented ?? '')
+            .digest('base64url'),
+        );
+      case 'api': {
+        let channel: string;
+        try {
+          channel = decodeURIComponent(url.pathname.slice('/api/'.length));
+        } catch {
+          channel = url.pathname.slice('/api/'.length);
+        }
+        return handleApi(req, res, channel);
       }
-      return handleApi(req, res, channel);
+      case 'media':
+        return handleMedia(req, res, url.pathname);
+      case 'static':
+        return handleStatic(req, res, url);
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD');
-      return sendText(res, 405, `${req.method ?? 'This method'} is not allowed here.`);
-    }
-    if (isMedia) {
-      const m = /^\/media\/images\/([^/]+)\/([^/]+)$/.exec(path);
-      if (!m) return sendText(res, 404, 'Media URLs look like /media/images/<id>/<thumb|full>.');
-      return handleMedia(req, res, m[1] ?? '', m[2] ?? '');
-    }
-    return handleStatic(req, res, url, auth.viaQuery);
   };
 
   const server: Server = createServer((req, res) => {
@@ -436,7 +586,6 @@ export async function startHttpServer(
   });
 
   const port = (server.address() as AddressInfo).port;
-  cookieName = `ctgi_token_${port}`;
   let closing: Promise<void> | null = null;
   return {
     url: `http://${displayHost(host)}:${port}/?token=${token}`,
@@ -445,7 +594,7 @@ export async function startHttpServer(
     port,
     close() {
       closing ??= new Promise<void>((resolve) => {
-        for (const s of streams) s.end();
+        for (const s of streams) s.res.end();
         server.close(() => resolve());
         server.closeAllConnections();
       });

@@ -8,7 +8,7 @@ import { asImageId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { getImageRow } from '../db/repos/images';
 import type { Workspace } from '../workspace';
-import { resolveInside } from './paths';
+import { realPathInside, resolveInside } from './paths';
 
 export interface MediaResponse {
   status: number;
@@ -82,10 +82,19 @@ export async function mediaResponse(
   const image = getImageRow(ws.db, asImageId(rawId));
   const dataset = image && getDatasetRow(ws.db, image.dataset_id as never);
   if (!image || !dataset) return text(404, `Image ${rawId} does not exist.`);
-  const file = resolveInside(dataset.root, image.rel_path);
-  if (file === null || !existsSync(file)) {
+  const inDataset = resolveInside(dataset.root, image.rel_path);
+  const real =
+    inDataset === null ? { kind: 'missing' as const } : await realPathInside(dataset.root, inDataset);
+  if (real.kind === 'outside') {
+    return text(
+      403,
+      `The file of image ${rawId} (${image.rel_path}) is a link that leads out of its dataset folder, so it is not served. Put the image itself there, or re-import the dataset.`,
+    );
+  }
+  if (real.kind === 'missing') {
     return text(410, `The file of image ${rawId} (${image.rel_path}) is no longer on disk.`);
   }
+  const file = real.path;
   const cacheHeaders = { 'cache-control': 'private, max-age=86400', etag: `"${image.sha256}-${variant}"` };
   if (etagMatches(req.ifNoneMatch, cacheHeaders.etag))
     return { status: 304, headers: cacheHeaders, body: Buffer.alloc(0) };

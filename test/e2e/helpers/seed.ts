@@ -104,7 +104,10 @@ export async function seedWorkspace(
 ): Promise<{ datasetId: number }> {
   const files = opts.files ?? 40;
   const perPerson = opts.perPerson ?? 4;
-  const pool = join(root, 'pool');
+  // The pool lives inside the dataset folder: media are served only from files whose real path stays
+  // inside their dataset (a link out of it is refused), and the folders below link to it.
+  const dataRoot = join(root, 'data');
+  const pool = join(dataRoot, 'pool');
   mkdirSync(pool, { recursive: true });
   const shas: string[] = [];
   const sizes: number[] = [];
@@ -119,8 +122,6 @@ export async function seedWorkspace(
     sizes.push(png.length);
   }
   // Each row needs its own (dataset, rel_path); folders that link to one pool give that cheaply.
-  const dataRoot = join(root, 'data');
-  mkdirSync(dataRoot, { recursive: true });
   for (let c = 0; c * files < opts.images; c++)
     symlinkSync(pool, join(dataRoot, `c${String(c).padStart(5, '0')}`), 'dir');
 

@@ -29,12 +29,17 @@ export function assertRendererBuilt(): void {
   }
 }
 
-export async function startServe(workspace: string, cwd: string): Promise<Served> {
-  assertRendererBuilt();
+/** `env` is added to this process's environment (CTGI_RENDERER_DIR serves another web folder, unchecked). */
+export async function startServe(
+  workspace: string,
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Served> {
+  if (env.CTGI_RENDERER_DIR === undefined) assertRendererBuilt();
   const child: ChildProcess = spawn(
     process.execPath,
     [join(repoRoot, 'bin', 'ctgi.mjs'), 'serve', '--workspace', workspace, '--port', '0', '--json'],
-    { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   );
   let err = '';
   child.stderr!.on('data', (c: Buffer) => (err += c.toString()));

@@ -2,12 +2,17 @@ import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppError } from '../../errors';
-import { isLoopbackHost, startHttpServer } from '../../api/http';
+import { isLoopbackHost, MAX_STREAMS_PER_CLIENT, startHttpServer } from '../../api/http';
+import { MEDIA_URL_STEP_S } from '../../../shared/media-url';
 import { defaultWorkspaceFile, openWorkspace } from '../../workspace';
 import { intOption, stringOption, type Command, type CliIo } from '../command';
 
 /** `out/renderer` of this checkout: what `npm run build` (electron-vite build) writes. */
 export const RENDERER_DIR = resolve(import.meta.dirname, '../../../../out/renderer');
+
+/** The web interface to serve: `$CTGI_RENDERER_DIR` (another build; `npm run audit:server` plants links in one), else RENDERER_DIR. */
+export const rendererDir = (env: NodeJS.ProcessEnv = process.env): string =>
+  env.CTGI_RENDERER_DIR ? resolve(env.CTGI_RENDERER_DIR) : RENDERER_DIR;
 
 /**
  * Resolves on the first SIGINT/SIGTERM/SIGHUP (a closed terminal stops the server cleanly too); a second
@@ -54,7 +59,11 @@ export const serveCommand: Command = {
     '  --host H     address to bind (default 127.0.0.1); 0.0.0.0 exposes it to the network, guarded by the token only\n' +
     '  --demo       if the workspace is empty, generate a synthetic dataset and import it first\n' +
     '  --json       print one line {"url","token","port"} once listening (for scripts and tests)\n\n' +
-    'Open the printed URL (it carries the access token). Ctrl+C stops; running jobs resume at the next start.',
+    'Open the printed URL: it carries the access token, which the page keeps for its tab (sessionStorage) and\n' +
+    `sends in a header on every call; no cookie holds it, images go by signed links that expire within ${(2 * MEDIA_URL_STEP_S) / 60}\n` +
+    'minutes, and calls from another site or port are refused. Scripts send the token in the x-ctgi-token\n' +
+    `header. At most ${MAX_STREAMS_PER_CLIENT} live-update streams per token (one per open tab). $CTGI_RENDERER_DIR serves another\n` +
+    'build of the web interface. Ctrl+C stops; running jobs resume at the next start.',
   options: {
     port: { type: 'string', short: 'p' },
     host: { type: 'string' },
@@ -69,10 +78,11 @@ export const serveCommand: Command = {
     // With --json, stdout carries exactly one line for the caller to parse; everything else goes to stderr.
     const say = json ? io.err : io.out;
 
-    const staticDir = existsSync(join(RENDERER_DIR, 'index.html')) ? RENDERER_DIR : null;
+    const webDir = rendererDir();
+    const staticDir = existsSync(join(webDir, 'index.html')) ? webDir : null;
     if (staticDir === null) {
       io.err(
-        `The web interface is not built (${RENDERER_DIR} is missing): run \`npm run build\`. Serving the API only.`,
+        `The web interface is not built (${webDir} is missing): run \`npm run build\`. Serving the API only.`,
       );
     }
     const ws = openWorkspace(stringOption(values, 'workspace') ?? defaultWorkspaceFile(), {

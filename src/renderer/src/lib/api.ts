@@ -12,7 +12,7 @@ import type {
   InvokeArg,
   InvokeResults,
 } from '../../../shared/contract';
-import { EVENT_NAMES } from '../../../shared/contract';
+import { mediaKeyFor, signedMediaUrl } from '../../../shared/media-url';
 import type { ImageId } from '../../../shared/ids';
 
 declare global {
@@ -34,8 +34,48 @@ interface Transport extends Bridge {
 }
 
 const TOKEN_KEY = 'ctgi.token';
+const RETRY_MS = 3000;
+/** After a 429 (too many streams for this client), wait longer before trying again. */
+const BUSY_RETRY_MS = 30_000;
 
-/** Under `ctgi serve`: the printed URL carries `?token=`; keep it for this tab and clean the address bar. */
+/**
+ * Reads a text/event-stream body and hands each event to `deliver`; resolves when the stream ends.
+ * A fetch-based reader rather than EventSource, which cannot send the token header.
+ */
+async function readEventStream(
+  body: ReadableStream<Uint8Array>,
+  deliver: (event: string, data: string) => void,
+): Promise<void> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      }
+      if (data.length > 0) deliver(event, data.join('\n'));
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Under `ctgi serve`. The printed URL carries `?token=`: the page keeps it in sessionStorage (per tab and
+ * per origin, port included, so no other local server ever sees it, and a reload still has it), cleans
+ * the address bar, and sends it in a header on every call and on the event stream. No cookie: cookies
+ * ignore ports. Images go by URLs signed with a key derived from the token (shared/media-url.ts).
+ */
 function httpTransport(): Transport {
   const params = new URLSearchParams(location.search);
   const fromUrl = params.get('token');
@@ -46,18 +86,46 @@ function httpTransport(): Transport {
     history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
   }
   const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
+  const mediaKey = mediaKeyFor(token);
+  // Media URLs expire by the server's clock; its Date header tells how far ours is off.
+  let clockOffsetMs = 0;
+  const noteServerTime = (res: Response): void => {
+    const date = Date.parse(res.headers.get('date') ?? '');
+    if (Number.isFinite(date)) clockOffsetMs = date - Date.now();
+  };
+
   const listeners = new Map<EventName, Set<(p: unknown) => void>>();
-  let source: EventSource | null = null;
+  let streaming = false;
+  const deliver = (event: string, data: string): void => {
+    const set = listeners.get(event as EventName);
+    if (!set) return;
+    const payload: unknown = JSON.parse(data);
+    for (const l of set) l(payload);
+  };
   const connect = (): void => {
-    if (source) return;
-    // EventSource cannot send headers: the session cookie set by the page load authenticates it.
-    source = new EventSource('/api/events');
-    for (const name of EVENT_NAMES) {
-      source.addEventListener(name, (e) => {
-        const payload: unknown = JSON.parse((e as MessageEvent<string>).data);
-        for (const l of listeners.get(name) ?? []) l(payload);
-      });
-    }
+    if (streaming) return;
+    streaming = true;
+    void (async () => {
+      // Reconnects after the server restarts or the network drops, as EventSource would.
+      for (;;) {
+        let wait = RETRY_MS;
+        try {
+          const res = await fetch('/api/events', { headers: { 'x-ctgi-token': token }, cache: 'no-store' });
+          noteServerTime(res);
+          if (res.status === 401) {
+            console.warn(
+              'The server refused the token for live updates. Open the URL that `ctgi serve` printed.',
+            );
+            return;
+          }
+          if (res.status === 429) wait = BUSY_RETRY_MS;
+          else if (res.ok && res.body) await readEventStream(res.body, deliver);
+        } catch {
+          // The server is gone for now: try again shortly.
+        }
+        await sleep(wait);
+      }
+    })();
   };
   return {
     async invoke(channel, arg) {
@@ -66,6 +134,7 @@ function httpTransport(): Transport {
         headers: { 'content-type': 'application/json', 'x-ctgi-token': token },
         body: JSON.stringify(arg ?? {}),
       });
+      noteServerTime(res);
       if (res.status === 401) {
         return {
           ok: false,
@@ -84,7 +153,7 @@ function httpTransport(): Transport {
       listeners.set(event, set);
       return () => set.delete(listener as (p: unknown) => void);
     },
-    imageUrl: (id, variant) => `/media/images/${id}/${variant}`,
+    imageUrl: (id, variant) => signedMediaUrl(mediaKey, id, variant, Date.now() + clockOffsetMs),
   };
 }
 
