@@ -10,7 +10,7 @@
 // and exits 1 if any got through — or if a control request (the right credential, the app's own page)
 // failed, since a server that refuses everything proves nothing.
 //   --json   print the report as JSON
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -127,7 +127,7 @@ export async function prepareAuditWorld(): Promise<AuditWorld> {
       insertImage(ws.db, {
         datasetId: asDatasetId(datasetId),
         relPath,
-        sha256: 'a'.repeat(64),
+        sha256: createHash('sha256').update(png).digest('hex'),
         width: 32,
         height: 64,
         bytes: png.length,
