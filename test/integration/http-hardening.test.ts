@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -180,6 +181,27 @@ describe('event streams (12.7)', () => {
       process.off('warning', onWarning);
     }
     await expect.poll(() => busListeners('library:changed')).toBe(before);
+  });
+  it('drops a stream whose client stopped reading, instead of buffering for it without bound', async () => {
+    const before = busListeners('library:changed');
+    const sock = connect(server.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.write(
+      `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nx-ctgi-token: ${server.token}\r\n\r\n`,
+    );
+    sock.pause();
+    try {
+      await expect.poll(() => busListeners('library:changed')).toBe(before + 1);
+      // ~60 bytes per event: 4 MiB waiting in the server's buffer, plus what the sockets hold.
+      for (let sent = 0; busListeners('library:changed') > before && sent < 1_000_000; sent += 1000) {
+        for (let i = 0; i < 1000; i++)
+          ws.bus.emit('library:changed', { datasetId: asDatasetId(123_456_789) });
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(busListeners('library:changed')).toBe(before);
+    } finally {
+      sock.destroy();
+    }
   });
 });
 
