@@ -114,6 +114,25 @@ describe('the session in the browser', () => {
     await expect.poll(() => countText().textContent(), { timeout: 30_000 }).toBe(`${IMAGES + 2} images`);
   });
 
+  it('lets a tab opened without the token borrow it from an open tab of the app, and no one else', async () => {
+    await expect.poll(() => countText().textContent()).toMatch(/^\d+ images$/);
+    const count = await countText().textContent();
+    const second = await page.context().newPage();
+    await second.goto(`${served.origin}/#/library`);
+    await expect
+      .poll(() => second.getByTestId('library-count').textContent(), { timeout: 30_000 })
+      .toBe(count);
+    expect(await second.evaluate(() => sessionStorage.getItem('ctgi.token'))).toBe(served.token);
+    await second.close();
+    // A browser with no tab of this session open has nothing to borrow from.
+    const stranger = await browser.newContext();
+    const lone = await stranger.newPage();
+    await lone.goto(`${served.origin}/#/library`);
+    await lone.waitForTimeout(1500);
+    expect(await lone.evaluate(() => sessionStorage.getItem('ctgi.token'))).toBeNull();
+    await stranger.close();
+  });
+
   it('sends nothing of the session to another server on this host, and its page gets refusals', async () => {
     const foreign = await page.context().newPage();
     // The browser blocks the answers to such a page (CORP), so the DevTools protocol reports what went

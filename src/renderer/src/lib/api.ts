@@ -37,6 +37,8 @@ const TOKEN_KEY = 'ctgi.token';
 const RETRY_MS = 3000;
 /** After a 429 (too many streams for this client), wait longer before trying again. */
 const BUSY_RETRY_MS = 30_000;
+/** How long a tab opened without the token waits for another tab of this origin to share it. */
+const TOKEN_ASK_MS = 400;
 
 /**
  * Reads a text/event-stream body and hands each event to `deliver`; resolves when the stream ends.
@@ -74,7 +76,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * Under `ctgi serve`. The printed URL carries `?token=`: the page keeps it in sessionStorage (per tab and
  * per origin, port included, so no other local server ever sees it, and a reload still has it), cleans
  * the address bar, and sends it in a header on every call and on the event stream. No cookie: cookies
- * ignore ports. Images go by URLs signed with a key derived from the token (shared/media-url.ts).
+ * ignore ports. Images go by URLs signed with a key derived from the token (shared/media-url.ts). Tabs
+ * of one origin share the token, so a new tab works while another one is open.
  */
 function httpTransport(): Transport {
   const params = new URLSearchParams(location.search);
@@ -85,8 +88,31 @@ function httpTransport(): Transport {
     const rest = params.toString();
     history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
   }
-  const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
-  const mediaKey = mediaKeyFor(token);
+  let token = sessionStorage.getItem(TOKEN_KEY) ?? '';
+  let mediaKey = mediaKeyFor(token);
+  const adopt = (t: string): void => {
+    token = t;
+    mediaKey = mediaKeyFor(t);
+    sessionStorage.setItem(TOKEN_KEY, t);
+  };
+  // A tab opened without the token (a bookmark, a link opened in a new tab) asks this origin's other tabs
+  // for it; a BroadcastChannel never leaves the origin, so other servers on this host hear nothing. Calls
+  // wait for the answer, briefly: with no other tab open, they go out without a token and say what to open.
+  const tabs = new BroadcastChannel('ctgi.session');
+  let haveToken: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    haveToken = resolve;
+    if (token) resolve();
+    else setTimeout(resolve, TOKEN_ASK_MS);
+  });
+  tabs.onmessage = (e: MessageEvent<{ ask?: boolean; token?: string }>) => {
+    if (e.data.ask && token) tabs.postMessage({ token });
+    else if (e.data.token && !token) {
+      adopt(e.data.token);
+      haveToken();
+    }
+  };
+  if (!token) tabs.postMessage({ ask: true });
   // Media URLs expire by the server's clock; its Date header tells how far ours is off.
   let clockOffsetMs = 0;
   const noteServerTime = (res: Response): void => {
@@ -106,6 +132,7 @@ function httpTransport(): Transport {
     if (streaming) return;
     streaming = true;
     void (async () => {
+      await ready;
       // Reconnects after the server restarts or the network drops, as EventSource would.
       for (;;) {
         let wait = RETRY_MS;
@@ -129,6 +156,7 @@ function httpTransport(): Transport {
   };
   return {
     async invoke(channel, arg) {
+      await ready;
       const res = await fetch(`/api/${channel}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-ctgi-token': token },
