@@ -59,11 +59,13 @@ export const serveCommand: Command = {
     '  --host H     address to bind (default 127.0.0.1); 0.0.0.0 exposes it to the network, guarded by the token only\n' +
     '  --demo       if the workspace is empty, generate a synthetic dataset and import it first\n' +
     '  --json       print one line {"url","token","port"} once listening (for scripts and tests)\n\n' +
-    'Open the printed URL: it carries the access token, which the page keeps for its tab (sessionStorage) and\n' +
-    `sends in a header on every call; no cookie holds it, images go by signed links that expire within ${(2 * MEDIA_URL_STEP_S) / 60}\n` +
-    'minutes, and calls from another site or port are refused. Scripts send the token in the x-ctgi-token\n' +
-    `header. At most ${MAX_STREAMS_PER_CLIENT} live-update streams per token (one per open tab). $CTGI_RENDERER_DIR serves another\n` +
-    'build of the web interface. Ctrl+C stops; running jobs resume at the next start.',
+    'Open the printed URL: it carries the access token, which the page keeps for its tab (sessionStorage;\n' +
+    'a new tab of the app borrows it from an open one) and sends in a header on every call. No cookie holds\n' +
+    `it, images go by signed links that expire within ${(2 * MEDIA_URL_STEP_S) / 60} minutes, and calls from another site or port\n` +
+    'are refused. Scripts send the token in the x-ctgi-token header. At most ' +
+    `${MAX_STREAMS_PER_CLIENT} live-update streams per\n` +
+    'token (one per open tab). $CTGI_RENDERER_DIR serves another build of the web interface. Ctrl+C stops;\n' +
+    'running jobs resume at the next start.',
   options: {
     port: { type: 'string', short: 'p' },
     host: { type: 'string' },
