@@ -128,7 +128,7 @@ describe('the session in the browser', () => {
     const stranger = await browser.newContext();
     const lone = await stranger.newPage();
     await lone.goto(`${served.origin}/#/library`);
-    await lone.waitForTimeout(1500);
+    await lone.getByText('This tab has no access token. Open the URL that `ctgi serve` printed').waitFor();
     expect(await lone.evaluate(() => sessionStorage.getItem('ctgi.token'))).toBeNull();
     await stranger.close();
   });

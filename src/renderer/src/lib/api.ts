@@ -168,7 +168,9 @@ function httpTransport(): Transport {
           ok: false,
           error: {
             code: 'unauthorized',
-            message: 'The server refused the token. Open the URL that `ctgi serve` printed.',
+            message: token
+              ? 'The server refused this tab’s token (a new one is made at every start of `ctgi serve`). Open the URL it printed.'
+              : 'This tab has no access token. Open the URL that `ctgi serve` printed (it ends in ?token=…).',
           },
         };
       }
