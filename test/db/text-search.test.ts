@@ -143,7 +143,10 @@ describe('text search', { timeout: 60_000 }, () => {
     const missing = await dispatch(h, 'search:text', { modelId: 999, query: 'x' });
     expect(missing).toMatchObject({
       ok: false,
-      error: { code: 'not_found', message: expect.stringMatching(/ctgi models/) },
+      error: {
+        code: 'not_found',
+        message: expect.stringMatching(/No model "999" is registered\. Registered: 1 "toy"/),
+      },
     });
     const e = await dispatch(h, 'eval:run', { modelId: model.id });
     expect(e.ok).toBe(true);
