@@ -37,7 +37,10 @@ describe('camera patterns', () => {
       ok: false,
       reason: expect.stringMatching(/character 16 \("0815"\): expected 2 digits for ss/),
     });
-    expect(r[4]).toMatchObject({ ok: false, reason: expect.stringMatching(/expected "_"/) });
+    expect(r[4]).toMatchObject({
+      ok: false,
+      reason: 'does not match at character 1 ("cam03-20261204-0…"): expected {camera} followed by "_".',
+    });
     expect(r[5]).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/day 30 does not exist in month 2/),

@@ -312,7 +312,7 @@ export function matchFileName(pattern: CompiledPattern, fileName: string): Patte
   const step = (k: number, pos: number): Captures | null => {
     const s = segs[k];
     if (!s)
-      return pos === name.length ? { values: {}, fields: {} } : fail(pos, 'expected the end of the name');
+      return pos === name.length ? { values: {}, fields: {} } : fail(k, pos, 'expected the end of the name');
     switch (s.kind) {
       case 'literal': {
         if (lower.slice(pos, pos + s.text.length) !== s.text.toLowerCase())
@@ -330,7 +330,10 @@ export function matchFileName(pattern: CompiledPattern, fileName: string): Patte
               : rest;
           }
         }
+        // Nothing after this field fits anywhere: say so from where the field starts.
+        if (deepest.seg === k + 1 && segs[k + 1]?.kind === 'literal') deepest.seg = -1;
         return fail(
+          k + 1,
           pos,
           `expected ${describeSegment(s)} followed by ${segs[k + 1] ? describeSegment(segs[k + 1]!) : 'the end'}`,
         );
