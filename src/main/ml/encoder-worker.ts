@@ -1,8 +1,11 @@
-// The encoder's child process (started by encoder.ts): owns the ONNX Runtime sessions, because
+// The encoder's child process (started by encoder.ts): owns the ONNX Runtime sessions (CLIP towers, and a
+// person detector when one is loaded: ml/detector), because
 // InferenceSession.run() blocks the thread it runs on, and decodes the images (sharp works in libvips'
 // threads), so that native code that crashes takes this process down, not the app. The decode of the next
 // batch is started before the current batch's run(), so file reading and decoding overlap inference.
 import * as ort from 'onnxruntime-node';
+import { detectFrames, type FrameInput } from './detector/run';
+import type { DetectorRunSpec } from './detector/spec';
 import type {
   InitMessage,
   Reply,
@@ -22,6 +25,8 @@ process.on('disconnect', () => process.exit(0));
 
 let vision: ort.InferenceSession | null = null;
 let text: ort.InferenceSession | null = null;
+let detector: ort.InferenceSession | null = null;
+let detectorSpec: DetectorRunSpec | null = null;
 let visionIo: VisionIo | null = null;
 let textIo: TextIo | null = null;
 let spec: PreprocessSpec | null = null;
@@ -58,9 +63,18 @@ async function init(msg: InitMessage): Promise<void> {
       };
       const v = msg.visionPath ? await ort.InferenceSession.create(msg.visionPath, options) : null;
       const t = msg.textPath ? await ort.InferenceSession.create(msg.textPath, options) : null;
+      const d = msg.detectorPath ? await ort.InferenceSession.create(msg.detectorPath, options) : null;
       vision = v;
       text = t;
-      send({ type: 'ready', provider: providers.join('+'), vision: info(v), text: info(t), tried });
+      detector = d;
+      send({
+        type: 'ready',
+        provider: providers.join('+'),
+        vision: info(v),
+        text: info(t),
+        detector: info(d),
+        tried,
+      });
       return;
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err);
@@ -220,11 +234,25 @@ async function embedTokens(ids: Int32Array, count: number, seq: number): Promise
 }
 const EOT = 49407;
 
+async function detect(frames: FrameInput[]): Promise<Reply> {
+  if (!detector || !detectorSpec) throw new Error('the person detector is not loaded');
+  const found = await detectFrames(detector, detectorSpec, frames, batchSize);
+  const counts = found.map((f) => f.length);
+  const boxes = new Float32Array(counts.reduce((a, b) => a + b, 0) * 5);
+  let k = 0;
+  for (const f of found)
+    for (const d of f) {
+      boxes.set([d.x1, d.y1, d.x2, d.y2, d.score], k);
+      k += 5;
+    }
+  return { type: 'detections', id: 0, boxes, counts };
+}
+
 function enqueue(id: number, work: () => Promise<Reply>): void {
   chain = chain.then(async () => {
     try {
       const reply = await work();
-      if (reply.type === 'result') send({ ...reply, id });
+      if (reply.type === 'result' || reply.type === 'detections') send({ ...reply, id });
     } catch (err) {
       send({ type: 'error', id, message: err instanceof Error ? err.message : String(err) });
     }
@@ -252,6 +280,12 @@ process.on('message', (msg: Request) => {
       break;
     case 'tokens':
       enqueue(msg.id, () => embedTokens(msg.ids, msg.count, msg.seq));
+      break;
+    case 'bind-detector':
+      detectorSpec = msg.spec;
+      break;
+    case 'detect':
+      enqueue(msg.id, () => detect(msg.frames));
       break;
     case 'crash':
       // What a segfault or a failed assertion in native code does: the process dies on the spot.

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AppError } from '../errors';
-import type { Reply, Request, SessionInfo, TextIo, VisionIo } from './encoder-protocol';
+import type { InitMessage, Reply, Request, SessionInfo, TextIo, VisionIo } from './encoder-protocol';
 import type { PreprocessSpec } from './preprocess';
 
 export type { SessionInfo, TextIo, ValueInfo, VisionIo } from './encoder-protocol';
@@ -38,7 +38,7 @@ export interface EmbedResult {
 }
 
 interface Pending {
-  resolve(r: Extract<Reply, { type: 'result' }>): void;
+  resolve(r: Extract<Reply, { type: 'result' | 'detections' }>): void;
   reject(e: Error): void;
 }
 
@@ -122,7 +122,14 @@ function spawnEncoderProcess(): ChildProcess {
   return fork(entry, [], { ...options, execArgv: ['--import', tsxLoader] });
 }
 
-export class ClipEncoder {
+type ResultReply = Extract<Reply, { type: 'result' | 'detections' }>;
+type ReadyReply = Extract<Reply, { type: 'ready' }>;
+
+/**
+ * The encoder's child process and its request/reply plumbing, shared by the CLIP encoder and the person
+ * detector (ml/detector): one process may hold both kinds of session. `label` names it in errors.
+ */
+export class EncoderProcess {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private dead: Error | null = null;
@@ -131,20 +138,17 @@ export class ClipEncoder {
 
   private constructor(
     private readonly child: ChildProcess,
-    /** The provider list that created the sessions, e.g. "webgpu+cpu" or "cpu". */
-    readonly provider: string,
-    /** Provider lists that failed before, with ORT's reason. */
-    readonly providerFailures: string[],
-    readonly vision: SessionInfo | null,
-    readonly text: SessionInfo | null,
+    private readonly label: string,
+    readonly ready: ReadyReply,
   ) {
     child.on('message', (msg: Reply) => {
-      if (msg.type !== 'result' && msg.type !== 'error') return;
+      if (msg.type !== 'result' && msg.type !== 'detections' && msg.type !== 'error') return;
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
-      if (msg.type === 'result') p.resolve(msg);
-      else p.reject(new AppError('internal', `The CLIP encoder failed: ${msg.message}`));
+      if (msg.type === 'error')
+        p.reject(new AppError('internal', `The ${this.label} failed: ${msg.message}`));
+      else p.resolve(msg);
     });
     child.on('error', (err) => this.die(`the encoder process failed: ${err.message}`));
     child.on('exit', (code, signal) => {
@@ -157,10 +161,14 @@ export class ClipEncoder {
   }
 
   /** Starts the encoder process and loads the ONNX sessions; rejects with ORT's reason when they cannot load. */
-  static async open(opts: EncoderOptions): Promise<ClipEncoder> {
+  static async open(
+    init: Omit<InitMessage, 'type' | 'providerLists'> & { providers?: ProviderChoice },
+    label: string,
+  ): Promise<EncoderProcess> {
     const child = spawnEncoderProcess();
-    const choice = opts.providers ?? envProvider();
-    const ready = await new Promise<Extract<Reply, { type: 'ready' }>>((resolve, reject) => {
+    const { providers, ...rest } = init;
+    const choice = providers ?? envProvider();
+    const ready = await new Promise<ReadyReply>((resolve, reject) => {
       const onExit = (code: number | null, signal: string | null): void =>
         reject(
           new Error(
@@ -176,14 +184,7 @@ export class ClipEncoder {
         else if (msg.type === 'init-error') reject(new Error(msg.message));
         else reject(new Error(`unexpected first message from the encoder process: ${msg.type}`));
       });
-      child.send({
-        type: 'init',
-        visionPath: opts.visionPath ?? null,
-        textPath: opts.textPath ?? null,
-        providerLists: providerLists(choice),
-        batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
-        preprocess: opts.preprocess ?? null,
-      } satisfies Request);
+      child.send({ type: 'init', ...rest, providerLists: providerLists(choice) } satisfies Request);
     }).catch((err: unknown) => {
       child.kill('SIGKILL');
       throw new AppError(
@@ -191,36 +192,21 @@ export class ClipEncoder {
         `ONNX Runtime could not load the model: ${err instanceof Error ? err.message : String(err)}`,
       );
     });
-    return new ClipEncoder(child, ready.provider, ready.tried, ready.vision, ready.text);
+    return new EncoderProcess(child, label, ready);
   }
 
-  /** Tells the worker which inputs/outputs to use (from model-folder validation). */
-  bind(io: { vision?: VisionIo | null; text?: TextIo | null }): void {
-    this.post({ type: 'bind', vision: io.vision ?? null, text: io.text ?? null });
+  call(make: (id: number) => Request): Promise<ResultReply> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.send(make(id));
+    });
   }
 
-  /** Decodes, preprocesses and embeds image files, in batches; unreadable files come back as errors. */
-  async embedImages(paths: readonly string[]): Promise<EmbedResult> {
-    if (paths.length === 0) return { vectors: [], errors: [], dim: 0 };
-    const r = await this.call((id) => ({ type: 'images', id, sources: [...paths] }));
-    return split(r.vectors, r.dim, r.errors);
-  }
-
-  /** Embeds pre-made NCHW pixel tensors (`count` images). */
-  async embedPixels(pixels: Float32Array, count: number): Promise<Float32Array[]> {
-    const r = await this.call((id) => ({ type: 'pixels', id, pixels, count }));
-    return split(r.vectors, r.dim, r.errors).vectors as Float32Array[];
-  }
-
-  /** Embeds token id rows (`count` × `seq`, already padded to the model's context). */
-  async embedTokens(ids: Int32Array, count: number, seq: number): Promise<Float32Array[]> {
-    const r = await this.call((id) => ({ type: 'tokens', id, ids, count, seq }));
-    return split(r.vectors, r.dim, r.errors).vectors as Float32Array[];
-  }
-
-  /** For tests of the crash path: the encoder process aborts, as native code does when it crashes. */
-  simulateCrash(): void {
-    this.post({ type: 'crash' });
+  post(msg: Request): void {
+    if (this.dead) throw this.dead;
+    this.send(msg);
   }
 
   get alive(): boolean {
@@ -241,20 +227,6 @@ export class ClipEncoder {
     await gone;
   }
 
-  private call(make: (id: number) => Request): Promise<Extract<Reply, { type: 'result' }>> {
-    if (this.dead) return Promise.reject(this.dead);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.send(make(id));
-    });
-  }
-
-  private post(msg: Request): void {
-    if (this.dead) throw this.dead;
-    this.send(msg);
-  }
-
   /** A send to a process that has just died fails: the exit handler rejects what was pending. */
   private send(msg: Request): void {
     this.child.send(msg, (err) => {
@@ -267,11 +239,86 @@ export class ClipEncoder {
     this.dead = new AppError(
       'unavailable',
       this.closing
-        ? `The CLIP encoder was closed before the call finished.`
-        : `The CLIP encoder crashed: ${reason}. Check that the model files are intact and that there is enough memory, then resume the job.`,
+        ? `The ${this.label} was closed before the call finished.`
+        : `The ${this.label} crashed: ${reason}. Check that the model files are intact and that there is enough memory, then resume the job.`,
     );
     for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
+  }
+}
+
+export class ClipEncoder {
+  /** The provider list that created the sessions, e.g. "webgpu+cpu" or "cpu". */
+  readonly provider: string;
+  /** Provider lists that failed before, with ORT's reason. */
+  readonly providerFailures: string[];
+  readonly vision: SessionInfo | null;
+  readonly text: SessionInfo | null;
+
+  private constructor(private readonly proc: EncoderProcess) {
+    this.provider = proc.ready.provider;
+    this.providerFailures = proc.ready.tried;
+    this.vision = proc.ready.vision;
+    this.text = proc.ready.text;
+  }
+
+  /** Starts the encoder process and loads the ONNX sessions; rejects with ORT's reason when they cannot load. */
+  static async open(opts: EncoderOptions): Promise<ClipEncoder> {
+    const proc = await EncoderProcess.open(
+      {
+        visionPath: opts.visionPath ?? null,
+        textPath: opts.textPath ?? null,
+        batchSize: opts.batchSize ?? DEFAULT_BATCH_SIZE,
+        preprocess: opts.preprocess ?? null,
+        ...(opts.providers ? { providers: opts.providers } : {}),
+      },
+      'CLIP encoder',
+    );
+    return new ClipEncoder(proc);
+  }
+
+  /** Tells the worker which inputs/outputs to use (from model-folder validation). */
+  bind(io: { vision?: VisionIo | null; text?: TextIo | null }): void {
+    this.proc.post({ type: 'bind', vision: io.vision ?? null, text: io.text ?? null });
+  }
+
+  /** Decodes, preprocesses and embeds image files, in batches; unreadable files come back as errors. */
+  async embedImages(paths: readonly string[]): Promise<EmbedResult> {
+    if (paths.length === 0) return { vectors: [], errors: [], dim: 0 };
+    const r = await this.result((id) => ({ type: 'images', id, sources: [...paths] }));
+    return split(r.vectors, r.dim, r.errors);
+  }
+
+  /** Embeds pre-made NCHW pixel tensors (`count` images). */
+  async embedPixels(pixels: Float32Array, count: number): Promise<Float32Array[]> {
+    const r = await this.result((id) => ({ type: 'pixels', id, pixels, count }));
+    return split(r.vectors, r.dim, r.errors).vectors as Float32Array[];
+  }
+
+  /** Embeds token id rows (`count` × `seq`, already padded to the model's context). */
+  async embedTokens(ids: Int32Array, count: number, seq: number): Promise<Float32Array[]> {
+    const r = await this.result((id) => ({ type: 'tokens', id, ids, count, seq }));
+    return split(r.vectors, r.dim, r.errors).vectors as Float32Array[];
+  }
+
+  /** For tests of the crash path: the encoder process aborts, as native code does when it crashes. */
+  simulateCrash(): void {
+    this.proc.post({ type: 'crash' });
+  }
+
+  get alive(): boolean {
+    return this.proc.alive;
+  }
+
+  /** Rejects pending calls and ends the encoder process. */
+  close(): Promise<void> {
+    return this.proc.close();
+  }
+
+  private async result(make: (id: number) => Request): Promise<Extract<Reply, { type: 'result' }>> {
+    const r = await this.proc.call(make);
+    if (r.type !== 'result') throw new AppError('internal', `The CLIP encoder answered with ${r.type}.`);
+    return r;
   }
 }
 
