@@ -1,0 +1,3 @@
+// The synthetic footage world: CCTV-like videos of the synthetic people with ground truth.
+export * from './scene';
+export * from './world';
