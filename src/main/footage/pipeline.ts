@@ -1,0 +1,146 @@
+// One video through the footage pipeline: sample frames (FFmpeg) → detect people (the detector in the
+// encoder process) → track (ByteTrack) → keep the best crops of each track. Everything it uses is passed
+// in, and what it finds goes out through callbacks, so a job can store it (and a test can check it)
+// without this module knowing about either. Decoding the next frames overlaps detection of the current
+// ones: FFmpeg runs in its own process, the detector in the encoder process.
+import { sampleFrames, type SampledFrame, type SampleOptions, type VideoTools } from '../media/video';
+import type { Detection } from '../ml/detector/spec';
+import { CropKeeper, type CropCandidate } from './best-crops';
+import type { ByteTracker, FinishedTrack } from './tracker';
+
+/** What the pipeline needs of a detector (PersonDetector is one). */
+export interface FrameDetector {
+  detect(frames: readonly { rgb: Uint8Array; width: number; height: number }[]): Promise<Detection[][]>;
+}
+
+export interface FrameResult {
+  /** 0-based sample index within this run. */
+  index: number;
+  time: number;
+  width: number;
+  height: number;
+  detections: Detection[];
+  /** Per detection: its track, or null. */
+  trackOf: (number | null)[];
+}
+
+export interface TrackResult extends FinishedTrack {
+  crops: CropCandidate[];
+}
+
+/** Wall-clock milliseconds spent waiting on each stage (decode and detect overlap; their sum can exceed the total). */
+export interface StageTimes {
+  decode: number;
+  detect: number;
+  track: number;
+  crop: number;
+  /** The caller's callbacks (storing crops, writing files). */
+  output: number;
+  total: number;
+}
+
+export interface ProcessOptions {
+  tools: VideoTools;
+  path: string;
+  detector: FrameDetector;
+  tracker: ByteTracker;
+  keeper?: CropKeeper;
+  sample?: Omit<SampleOptions, 'signal'>;
+  /** Frames per detector call. */
+  batch?: number;
+  signal?: AbortSignal;
+  onFrame?: (f: FrameResult, frame: SampledFrame) => void | Promise<void>;
+  /** A track ended (or the video did): its observations and kept crops. */
+  onTrack?: (t: TrackResult) => void | Promise<void>;
+}
+
+export interface ProcessSummary {
+  frames: number;
+  /** Time of the last frame processed (seconds from the video's start), or null. */
+  lastTime: number | null;
+  tracks: number;
+  times: StageTimes;
+}
+
+/** Runs one video to its end (or `sample.end`), ending every track at the end. */
+export async function processVideo(o: ProcessOptions): Promise<ProcessSummary> {
+  const keeper = o.keeper ?? new CropKeeper();
+  const batch = Math.max(1, o.batch ?? 4);
+  const times: StageTimes = { decode: 0, detect: 0, track: 0, crop: 0, output: 0, total: 0 };
+  const started = performance.now();
+  const frames = sampleFrames(o.tools, o.path, { ...o.sample, ...(o.signal ? { signal: o.signal } : {}) });
+  let index = 0;
+  let tracks = 0;
+  let lastTime: number | null = null;
+
+  const readBatch = async (): Promise<SampledFrame[]> => {
+    const out: SampledFrame[] = [];
+    while (out.length < batch) {
+      const r = await frames.next();
+      if (r.done) break;
+      out.push(r.value);
+    }
+    return out;
+  };
+  const emit = async (ended: FinishedTrack[], dropped: number[]): Promise<void> => {
+    const t0 = performance.now();
+    for (const id of dropped) keeper.drop(id);
+    const done = ended.map((t) => ({ ...t, crops: keeper.finish(t.id) }));
+    times.crop += performance.now() - t0;
+    tracks += done.length;
+    const t1 = performance.now();
+    for (const t of done) await o.onTrack?.(t);
+    times.output += performance.now() - t1;
+  };
+
+  try {
+    const t = performance.now();
+    let current = await readBatch();
+    times.decode += performance.now() - t;
+    while (current.length > 0) {
+      const t0 = performance.now();
+      const detecting = o.detector.detect(current);
+      // Read the next frames while the detector works on these (only the wait left after it counts as decode).
+      const next = readBatch();
+      next.catch(() => undefined);
+      const found = await detecting;
+      times.detect += performance.now() - t0;
+      for (const [k, frame] of current.entries()) {
+        const dets = found[k]!;
+        const t1 = performance.now();
+        const u = o.tracker.update(index, frame.timeSeconds, dets);
+        times.track += performance.now() - t1;
+        const t2 = performance.now();
+        u.trackOf.forEach((id, j) => {
+          if (id !== null) keeper.offer(id, frame, frame.timeSeconds, dets[j]!, dets[j]!.score);
+        });
+        times.crop += performance.now() - t2;
+        const t3 = performance.now();
+        await o.onFrame?.(
+          {
+            index,
+            time: frame.timeSeconds,
+            width: frame.width,
+            height: frame.height,
+            detections: dets,
+            trackOf: u.trackOf,
+          },
+          frame,
+        );
+        times.output += performance.now() - t3;
+        await emit(u.ended, u.dropped);
+        lastTime = frame.timeSeconds;
+        index++;
+      }
+      const t4 = performance.now();
+      current = await next;
+      times.decode += performance.now() - t4;
+    }
+    const end = o.tracker.finish();
+    await emit(end.ended, end.dropped);
+  } finally {
+    await frames.return(undefined);
+    times.total = performance.now() - started;
+  }
+  return { frames: index, lastTime, tracks, times };
+}
