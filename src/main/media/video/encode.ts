@@ -70,6 +70,9 @@ export async function encodeVideo(
   ];
   const child = spawn(tools.ffmpeg.path, args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
+  // FFmpeg may exit (bad options, disk full) while frames are still being written: the write then fails
+  // with EPIPE, reported below with FFmpeg's own words rather than as an unhandled stream error.
+  child.stdin.on('error', () => undefined);
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (s: string) => (stderr = (stderr + s).slice(-20_000)));
   const closed = new Promise<number | null>((resolve) => {

@@ -202,6 +202,8 @@ interface Attempt {
 function start(tools: VideoTools, args: string[]): Attempt {
   const child = spawn(tools.ffmpeg.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = new StderrLog();
+  // Errors of the pipes themselves surface as FFmpeg's exit status; never as an unhandled stream error.
+  child.stdout!.on('error', () => undefined);
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (s: string) => log.push(s));
   child.stderr!.on('end', () => log.close());
