@@ -70,7 +70,7 @@ describe('the footage pipeline on synthetic footage (toy detector, real ONNX Run
     expect(folder.manifest).toMatchObject({
       name: TOY_DETECTOR_NAME,
       contract: 'yolov8',
-      inputSize: [640, 640],
+      inputSize: [384, 640],
     });
     expect(folder.spec.io).toEqual({ contract: 'yolov8', input: 'images', output: 'output0' });
     const again = await writeToyDetectorFolder(path.join(dir, 'again'));

@@ -1,6 +1,6 @@
 // Messages between ClipEncoder (app process) and encoder-worker.ts (its child process). Plain data:
 // everything here crosses the IPC channel with 'advanced' serialization (structured clone, typed arrays).
-import type { FrameInput } from './detector/run';
+import type { LetterboxedFrame } from './detector/run';
 import type { DetectorRunSpec } from './detector/spec';
 import type { PreprocessSpec } from './preprocess';
 
@@ -51,7 +51,7 @@ export type Request =
   | { type: 'tokens'; id: number; ids: Int32Array; count: number; seq: number }
   /** How to run the detector (from detector-folder validation). */
   | { type: 'bind-detector'; spec: DetectorRunSpec }
-  | { type: 'detect'; id: number; frames: FrameInput[] }
+  | { type: 'detect'; id: number; frames: LetterboxedFrame[] }
   /** Makes the encoder process abort, as native code that crashes does; for tests of the crash path. */
   | { type: 'crash' };
 

@@ -4,7 +4,7 @@
 // threads), so that native code that crashes takes this process down, not the app. The decode of the next
 // batch is started before the current batch's run(), so file reading and decoding overlap inference.
 import * as ort from 'onnxruntime-node';
-import { detectFrames, type FrameInput } from './detector/run';
+import { detectFrames, type LetterboxedFrame } from './detector/run';
 import type { DetectorRunSpec } from './detector/spec';
 import type {
   InitMessage,
@@ -234,7 +234,7 @@ async function embedTokens(ids: Int32Array, count: number, seq: number): Promise
 }
 const EOT = 49407;
 
-async function detect(frames: FrameInput[]): Promise<Reply> {
+async function detect(frames: LetterboxedFrame[]): Promise<Reply> {
   if (!detector || !detectorSpec) throw new Error('the person detector is not loaded');
   const found = await detectFrames(detector, detectorSpec, frames, batchSize);
   const counts = found.map((f) => f.length);

@@ -3,6 +3,7 @@
 import { AppError } from '../../errors';
 import { EncoderProcess, type ProviderChoice } from '../encoder';
 import type { SessionInfo } from '../encoder-protocol';
+import { geometry, letterboxRgb } from './letterbox';
 import type { FrameInput } from './run';
 import type { Detection, DetectorRunSpec } from './spec';
 
@@ -17,6 +18,8 @@ export interface DetectorOptions {
 export const DEFAULT_DETECTOR_BATCH = 4;
 
 export class PersonDetector {
+  private spec: DetectorRunSpec | null = null;
+
   private constructor(private readonly proc: EncoderProcess) {}
 
   /** Starts the encoder process with the detector session; bind() before detect(). */
@@ -47,20 +50,26 @@ export class PersonDetector {
 
   /** How to run the model (from detector-folder validation). */
   bind(spec: DetectorRunSpec): void {
+    this.spec = spec;
     this.proc.post({ type: 'bind-detector', spec });
   }
 
   /**
-   * People in each frame, in frame pixels, best first. The frames' pixels are copied to the encoder
-   * process; send a few at a time (a batch) to keep memory flat.
+   * People in each frame, in frame pixels, best first. Frames are letterboxed here, on this thread, to the
+   * model's input size (a 1080p frame shrinks 8-fold), and only that crosses to the encoder process, which
+   * normalises, runs and decodes; send a few at a time (a batch) to keep memory flat.
    */
   async detect(frames: readonly FrameInput[]): Promise<Detection[][]> {
     if (frames.length === 0) return [];
-    const r = await this.proc.call((id) => ({
-      type: 'detect',
-      id,
-      frames: frames.map((f) => ({ rgb: f.rgb, width: f.width, height: f.height })),
-    }));
+    const spec = this.spec;
+    if (!spec)
+      throw new AppError('internal', 'The person detector was not bound to its model folder (bind()).');
+    const [h, w] = spec.inputSize;
+    const boxed = frames.map((f) => {
+      const g = geometry(f.width, f.height, w, h, spec.preprocess);
+      return { rgb: letterboxRgb(f.rgb, g, spec.preprocess.padValue), geometry: g };
+    });
+    const r = await this.proc.call((id) => ({ type: 'detect', id, frames: boxed }));
     if (r.type !== 'detections')
       throw new AppError('internal', `The person detector answered with ${r.type}.`);
     const out: Detection[][] = [];

@@ -4,5 +4,5 @@ export * from './decode';
 export * from './detector';
 export * from './folder';
 export * from './letterbox';
-export type { FrameInput } from './run';
+export type { FrameInput, LetterboxedFrame } from './run';
 export * from './spec';

@@ -81,9 +81,100 @@ function taps(src: number, out: number): Taps {
 }
 
 /**
- * Writes one frame (packed RGB bytes) into `out` (an NCHW float32 batch) at `index`, resized and padded per
- * `g`, normalised per `p`: value = (byte × scale − mean) / std, channels in the model's order.
+ * Resizes one frame (packed RGB bytes) into the model's input size, padded per `g`: packed RGB bytes again,
+ * inputWidth × inputHeight × 3 (a quarter of the float tensor's size: this is what crosses to the encoder
+ * process).
  */
+export function letterboxRgb(rgb: Uint8Array, g: Geometry, padValue: number): Uint8Array {
+  const W = g.inputWidth;
+  const out = new Uint8Array(W * g.inputHeight * 3).fill(padValue);
+  const fw = g.frameWidth;
+  const gw = g.width;
+  const xs = taps(fw, gw);
+  const ys = taps(g.frameHeight, g.height);
+  // Source byte offsets of the two horizontal taps, per output column.
+  const a0 = new Int32Array(gw);
+  const a1 = new Int32Array(gw);
+  for (let x = 0; x < gw; x++) {
+    a0[x] = xs.i0[x]! * 3;
+    a1[x] = xs.i1[x]! * 3;
+  }
+  const wx = xs.w1;
+  // Horizontally resized rows (three channels), cached: upscaling reuses source rows.
+  let row0 = new Float32Array(gw * 3);
+  let row1 = new Float32Array(gw * 3);
+  const fillRow = (y: number, dst: Float32Array): void => {
+    const o = y * fw * 3;
+    for (let x = 0, d = 0; x < gw; x++, d += 3) {
+      const a = o + a0[x]!;
+      const b = o + a1[x]!;
+      const w = wx[x]!;
+      const r = rgb[a]!;
+      const gg = rgb[a + 1]!;
+      const bb = rgb[a + 2]!;
+      dst[d] = r + (rgb[b]! - r) * w;
+      dst[d + 1] = gg + (rgb[b + 1]! - gg) * w;
+      dst[d + 2] = bb + (rgb[b + 2]! - bb) * w;
+    }
+  };
+  let cached0 = -1;
+  let cached1 = -1;
+  const n = gw * 3;
+  for (let y = 0; y < g.height; y++) {
+    const y0 = ys.i0[y]!;
+    const y1 = ys.i1[y]!;
+    const wy = ys.w1[y]!;
+    if (y0 !== cached0) {
+      if (y0 === cached1) {
+        const t = row0;
+        row0 = row1;
+        row1 = t;
+        cached0 = y0;
+        cached1 = -1;
+      } else {
+        fillRow(y0, row0);
+        cached0 = y0;
+      }
+    }
+    if (y1 !== cached1) {
+      fillRow(y1, row1);
+      cached1 = y1;
+    }
+    const dst = ((g.top + y) * W + g.left) * 3;
+    // OpenCV rounds to 8 bits after the resize.
+    for (let k = 0; k < n; k++) {
+      const t = row0[k]!;
+      out[dst + k] = Math.round(t + (row1[k]! - t) * wy);
+    }
+  }
+  return out;
+}
+
+/**
+ * Normalises a letterboxed picture (packed RGB, the input's size) into `out`, an NCHW float32 batch, at
+ * `index`: value = (byte × scale − mean) / std, channels in the model's order.
+ */
+export function writeNormalised(
+  input: Uint8Array,
+  width: number,
+  height: number,
+  p: Preprocess,
+  out: Float32Array,
+  index: number,
+): void {
+  const plane = width * height;
+  const base = index * 3 * plane;
+  for (let c = 0; c < 3; c++) {
+    // Output channel c reads picture channel src.
+    const src = p.channels === 'rgb' ? c : 2 - c;
+    const mul = p.scale / p.std[src]!;
+    const add = -p.mean[src]! / p.std[src]!;
+    const dst = base + c * plane;
+    for (let i = 0, k = src; i < plane; i++, k += 3) out[dst + i] = input[k]! * mul + add;
+  }
+}
+
+/** Both steps at once: a frame into the float batch (resize, pad, normalise). */
 export function writeInputTensor(
   rgb: Uint8Array,
   g: Geometry,
@@ -91,64 +182,7 @@ export function writeInputTensor(
   out: Float32Array,
   index: number,
 ): void {
-  const W = g.inputWidth;
-  const H = g.inputHeight;
-  const plane = W * H;
-  const base = index * 3 * plane;
-  const order = p.channels === 'rgb' ? [0, 1, 2] : [2, 1, 0];
-  const mul = [0, 1, 2].map((c) => p.scale / p.std[c]!);
-  const add = [0, 1, 2].map((c) => -p.mean[c]! / p.std[c]!);
-  // Padding first, then the picture over it.
-  for (let c = 0; c < 3; c++) {
-    const src = order[c]!;
-    out.fill(p.padValue * mul[src]! + add[src]!, base + c * plane, base + (c + 1) * plane);
-  }
-  const xs = taps(g.frameWidth, g.width);
-  const ys = taps(g.frameHeight, g.height);
-  const fw = g.frameWidth;
-  const row = new Float32Array(g.width * 3);
-  const row1 = new Float32Array(g.width * 3);
-  const fillRow = (y: number, dst: Float32Array): void => {
-    const o = y * fw * 3;
-    for (let x = 0; x < g.width; x++) {
-      const a = o + xs.i0[x]! * 3;
-      const b = o + xs.i1[x]! * 3;
-      const w = xs.w1[x]!;
-      dst[x * 3] = rgb[a]! + (rgb[b]! - rgb[a]!) * w;
-      dst[x * 3 + 1] = rgb[a + 1]! + (rgb[b + 1]! - rgb[a + 1]!) * w;
-      dst[x * 3 + 2] = rgb[a + 2]! + (rgb[b + 2]! - rgb[a + 2]!) * w;
-    }
-  };
-  let cached0 = -1;
-  let cached1 = -1;
-  for (let y = 0; y < g.height; y++) {
-    const y0 = ys.i0[y]!;
-    const y1 = ys.i1[y]!;
-    const wy = ys.w1[y]!;
-    // Consecutive output rows often share source rows when upscaling; reuse them.
-    if (y0 !== cached0) {
-      if (y0 === cached1) row.set(row1);
-      else fillRow(y0, row);
-      cached0 = y0;
-    }
-    if (y1 !== cached1) {
-      fillRow(y1, row1);
-      cached1 = y1;
-    }
-    const rowBase = base + (g.top + y) * W + g.left;
-    for (let c = 0; c < 3; c++) {
-      const src = order[c]!;
-      const m = mul[src]!;
-      const a = add[src]!;
-      const dst = rowBase + c * plane;
-      for (let x = 0; x < g.width; x++) {
-        const top = row[x * 3 + src]!;
-        // OpenCV rounds to 8 bits after the resize; so do we, before normalising.
-        const v = Math.round(top + (row1[x * 3 + src]! - top) * wy);
-        out[dst + x] = v * m + a;
-      }
-    }
-  }
+  writeNormalised(letterboxRgb(rgb, g, p.padValue), g.inputWidth, g.inputHeight, p, out, index);
 }
 
 /** A box in model-input pixels back to frame pixels, clipped to the frame. */

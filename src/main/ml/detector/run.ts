@@ -2,7 +2,7 @@
 // back in frame pixels. It runs in the encoder process (encoder-worker.ts), beside the CLIP sessions.
 import * as ort from 'onnxruntime-node';
 import { decodeRtdetr, decodeYolov8, decodeYolox, nms, type Boxes } from './decode';
-import { geometry, toFrame, writeInputTensor, type Geometry } from './letterbox';
+import { toFrame, writeNormalised, type Geometry } from './letterbox';
 import type { Detection, DetectorRunSpec } from './spec';
 
 /** A decoded frame: packed 8-bit RGB. */
@@ -10,6 +10,12 @@ export interface FrameInput {
   rgb: Uint8Array;
   width: number;
   height: number;
+}
+
+/** A frame already letterboxed to the model's input size (letterboxRgb), and how it was fitted. */
+export interface LetterboxedFrame {
+  rgb: Uint8Array;
+  geometry: Geometry;
 }
 
 /** Below this size (frame pixels) a clipped box is a sliver at the frame's edge, not a person. */
@@ -83,11 +89,14 @@ function toDetections(b: Boxes, g: Geometry): Detection[] {
   return out;
 }
 
-/** Detects people in frames, `batchSize` per run (1 at a time when the model's batch axis is fixed at 1). */
+/**
+ * Detects people in letterboxed frames, `batchSize` per run (1 at a time when the model's batch axis is
+ * fixed at 1); boxes come back in each frame's own pixels.
+ */
 export async function detectFrames(
   session: ort.InferenceSession,
   spec: DetectorRunSpec,
-  frames: readonly FrameInput[],
+  frames: readonly LetterboxedFrame[],
   batchSize: number,
 ): Promise<Detection[][]> {
   const [H, W] = spec.inputSize;
@@ -98,11 +107,8 @@ export async function detectFrames(
     const chunk = frames.slice(start, start + step);
     const n = spec.fixedBatch ?? chunk.length;
     const pixels = new Float32Array(n * per);
-    const geoms = chunk.map((f, i) => {
-      const g = geometry(f.width, f.height, W, H, spec.preprocess);
-      writeInputTensor(f.rgb, g, spec.preprocess, pixels, i);
-      return g;
-    });
+    chunk.forEach((f, i) => writeNormalised(f.rgb, W, H, spec.preprocess, pixels, i));
+    const geoms = chunk.map((f) => f.geometry);
     const feeds: Record<string, ort.Tensor> = {
       [spec.io.input]: new ort.Tensor('float32', pixels, [n, 3, H, W]),
     };

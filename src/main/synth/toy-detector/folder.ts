@@ -14,7 +14,7 @@ export const toyDetectorManifest = (): DetectorManifest => ({
   name: TOY_DETECTOR_NAME,
   file: TOY_DETECTOR_FILE,
   contract: 'yolov8',
-  inputSize: [TOY_DETECTOR_INPUT, TOY_DETECTOR_INPUT],
+  inputSize: [TOY_DETECTOR_INPUT[0], TOY_DETECTOR_INPUT[1]],
   personClass: 0,
   classes: 1,
   scoreThreshold: 0.25,

@@ -1,4 +1,4 @@
-// The toy person detector: a real ONNX graph with YOLOv8's contract — images [B, 3, 640, 640] (letterboxed,
+// The toy person detector: a real ONNX graph with YOLOv8's contract — images [B, 3, 384, 640] (letterboxed,
 // /255) → output0 [B, 4 + 1, N] (cx, cy, w, h in input pixels, then a person score) — whose weights are made,
 // not trained, so that it finds the synthetic people on the synthetic scenes:
 //
@@ -15,12 +15,16 @@
 //      by fixed filters, contiguous, so a neighbour further along the row or column does not count.
 //   4. the score: the cell's occupancy × its centredness (min/max of the up/down and left/right runs,
 //      FCOS-style), so the cell at a person's centre wins NMS, × a gate on a minimum height.
-// Outputs are taken at stride 8 (6400 anchors at 640 × 640).
+// Outputs are taken at stride 8 (3840 anchors at 384 × 640).
 import { encodeModel, graph, model, valueInfo } from '../../ml/onnx';
 import { SCENE_PALETTE } from '../footage/scene';
 import { GraphWriter } from '../toy-clip/graph';
 
-export const TOY_DETECTOR_INPUT = 640;
+/**
+ * Input [height, width]: 640 wide like YOLOv8, 384 high — what Ultralytics' rectangular inference letterboxes
+ * a 16:9 frame to (a multiple of 32), so no time is spent on padding.
+ */
+export const TOY_DETECTOR_INPUT: readonly [number, number] = [384, 640];
 /** Cell size of the masks, in input pixels. */
 const CELL = 4;
 /** Output stride (anchors every OUTPUT_STRIDE pixels). */
@@ -45,8 +49,9 @@ const COL_BRIDGE = 1;
 const MIN_HEIGHT = 20;
 
 export function buildToyDetectorModel(): Uint8Array {
-  const S = TOY_DETECTOR_INPUT;
-  const cells = S / CELL;
+  const [H, W] = TOY_DETECTOR_INPUT;
+  const rows = H / CELL;
+  const cols = W / CELL;
   const g = new GraphWriter();
   const palette = Object.values(SCENE_PALETTE);
   const K = palette.length;
@@ -130,7 +135,7 @@ export function buildToyDetectorModel(): Uint8Array {
       g.ints(`${name}_pads`, pads);
       g.op('Pad', [cur, `${name}_pads`], `${name}_padded`);
       g.ints(`${name}_from`, [dir === 'back' ? 0 : d]);
-      g.ints(`${name}_to`, [(dir === 'back' ? 0 : d) + cells]);
+      g.ints(`${name}_to`, [(dir === 'back' ? 0 : d) + (axis === 2 ? rows : cols)]);
       g.ints(`${name}_axis`, [axis]);
       g.op('Slice', [`${name}_padded`, `${name}_from`, `${name}_to`, `${name}_axis`], `${name}_shifted`);
       cur = g.op('Max', [cur, `${name}_shifted`], covered >= reach ? out : name);
@@ -175,13 +180,13 @@ export function buildToyDetectorModel(): Uint8Array {
   // Cell coordinates, then edges in pixels: top = CELL·(y + 1 − up), bottom = CELL·(y + down), …
   g.floats(
     'grid_y',
-    Array.from({ length: cells }, (_, i) => i),
-    [1, 1, cells, 1],
+    Array.from({ length: rows }, (_, i) => i),
+    [1, 1, rows, 1],
   );
   g.floats(
     'grid_x',
-    Array.from({ length: cells }, (_, i) => i),
-    [1, 1, 1, cells],
+    Array.from({ length: cols }, (_, i) => i),
+    [1, 1, 1, cols],
   );
   g.floats('cell', [CELL], []);
   g.op('Add', ['grid_y', 'one'], 'grid_y1');
@@ -231,11 +236,11 @@ export function buildToyDetectorModel(): Uint8Array {
   g.op('Concat', ['cx', 'cy', 'w', 'h', 'score'], 'maps', { axis: 1 }); // [B,5,c,c]
   const step = OUTPUT_STRIDE / CELL;
   g.ints('slice_start', [0, 0]);
-  g.ints('slice_end', [cells, cells]);
+  g.ints('slice_end', [rows, cols]);
   g.ints('slice_axes', [2, 3]);
   g.ints('slice_steps', [step, step]);
   g.op('Slice', ['maps', 'slice_start', 'slice_end', 'slice_axes', 'slice_steps'], 'anchor_maps');
-  const n = (cells / step) ** 2;
+  const n = (rows / step) * (cols / step);
   g.ints('out_shape', [-1, 5, n]);
   g.op('Reshape', ['anchor_maps', 'out_shape'], 'output0');
 
@@ -243,7 +248,7 @@ export function buildToyDetectorModel(): Uint8Array {
     name: 'toy_person_detector',
     nodes: g.nodes,
     initializers: g.initializers,
-    inputs: [valueInfo('images', 'FLOAT', ['batch', 3, S, S])],
+    inputs: [valueInfo('images', 'FLOAT', ['batch', 3, H, W])],
     outputs: [valueInfo('output0', 'FLOAT', ['batch', 5, n])],
   });
   return encodeModel(
