@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadDetectorFolder, PersonDetector, type DetectorFolder } from '../../src/main/ml/detector';
+import { writeStandInDetectorFolder } from '../../src/main/synth/stand-in-detector';
+import { writeToyDetectorFolder } from '../../src/main/synth/toy-detector';
 import { rtdetrModel, writeDetectorFolder, yolov8Model, yoloxModel } from '../fixtures/detectors';
 
 const made: string[] = [];
@@ -174,5 +176,47 @@ describe('person detectors in the encoder process', () => {
       /person detector crashed: the encoder process stopped unexpectedly \(signal SIGABRT\)/,
     );
     expect(open.alive).toBe(false);
+  });
+
+  it('runs a model with a dynamic batch axis in batches, with the same boxes as one frame at a time', async () => {
+    const f = await loadDetectorFolder((await writeToyDetectorFolder(path.join(scratch(), 'toy'))).dir);
+    expect(f.spec.fixedBatch).toBeNull();
+    // A grey-green scene colour with two dark blocks: people to the toy detector.
+    const scene = (shift: number) => {
+      const rgb = new Uint8Array(320 * 180 * 3);
+      for (let i = 0; i < 320 * 180; i++) rgb.set([60, 150, 150], i * 3);
+      for (let y = 40; y < 140; y++)
+        for (const x0 of [60 + shift, 200 - shift])
+          for (let x = x0; x < x0 + 30; x++) rgb.set([200, 30, 35], (y * 320 + x) * 3);
+      return { rgb, width: 320, height: 180 };
+    };
+    const frames = [scene(0), scene(10), scene(20)];
+    open = await PersonDetector.open({ modelPath: f.modelPath, providers: 'cpu', batchSize: 3 });
+    open.bind(f.spec);
+    const batched = await open.detect(frames);
+    const single = [];
+    for (const fr of frames) single.push(...(await open.detect([fr])));
+    expect(batched.map((d) => d.length)).toEqual([2, 2, 2]);
+    expect(batched.map((d) => d.map(round))).toEqual(single.map((d) => d.map(round)));
+    expect(
+      batched[1]!
+        .map(round)
+        .map((d) => d.box)
+        .sort((a, b) => a[0]! - b[0]!),
+    ).toEqual([
+      [70, 40, 100, 140],
+      [190, 40, 220, 140],
+    ]);
+  });
+
+  it('a YOLOv8n-sized stand-in (8.7 GFLOPs at 640, random weights) validates as a YOLOv8 folder and finds nothing', async () => {
+    const w = await writeStandInDetectorFolder(path.join(scratch(), 'stand-in'));
+    // Ultralytics quotes 8.7 GFLOPs and 3,151,904 parameters for yolov8n at 640.
+    expect(w.model.flops / 1e9).toBeCloseTo(8.74, 2);
+    expect(w.model.parameters).toBeGreaterThan(3_100_000);
+    const f = await loadDetectorFolder(w.dir);
+    expect(f.spec).toMatchObject({ inputSize: [640, 640], fixedBatch: 1, personClass: 0 });
+    const [dets] = await run(f, [frame]);
+    expect(dets).toEqual([]);
   });
 });

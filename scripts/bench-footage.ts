@@ -1,0 +1,204 @@
+// `npm run bench:footage`: seconds of video processed per wall-clock second (the real-time factor) by the
+// footage pipeline — FFmpeg sampling at 2 frames per second → person detector (ONNX Runtime, CPU, in the
+// encoder process) → ByteTrack → best crops written as JPEG — on synthetic footage at 720p and 1080p, with
+// the split of time by stage. Two detectors: the toy detector (what the tests use), and a stand-in of a real
+// one's size (YOLOv8n's graph, 8.7 GFLOPs at 640, random weights: its FLOPs are counted and printed), so the
+// cost of a real detector is known. Also the decode-only rate (sampling with nothing after it).
+// Goal (issue 9): ≥ 10× real time for one 720p camera with the toy detector.
+//   --seconds N     video length per resolution (default 20)
+//   --sizes LIST    e.g. 720,1080 (default both)
+//   --no-stand-in   skip the YOLOv8n-sized detector (the slow part)
+// Footage is generated once into bench-results/ and reused. Figures go to bench-results/footage.json.
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { ByteTracker, CropKeeper, processVideo, type StageTimes } from '../src/main/footage';
+import { describeVideoTools, locateVideoTools, sampleFrames, type VideoTools } from '../src/main/media/video';
+import { loadDetectorFolder, PersonDetector, type DetectorFolder } from '../src/main/ml/detector';
+import { generateFootage, FOOTAGE_TRUTH_FILE } from '../src/main/synth/footage';
+import { writeStandInDetectorFolder } from '../src/main/synth/stand-in-detector';
+import { writeToyDetectorFolder } from '../src/main/synth/toy-detector';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string' },
+    sizes: { type: 'string' },
+    'no-stand-in': { type: 'boolean' },
+  },
+});
+const SECONDS = Number(values.seconds ?? 20);
+const SIZES = (values.sizes ?? '720,1080').split(',').map(Number);
+const WIDTH: Record<number, number> = { 360: 640, 720: 1280, 1080: 1920 };
+
+const r2 = (v: number): number => Math.round(v * 100) / 100;
+
+interface Run {
+  resolution: string;
+  detector: string;
+  videoSeconds: number;
+  sampledFrames: number;
+  wallSeconds: number;
+  realTimeFactor: number;
+  /** Milliseconds per sampled frame spent waiting on each stage (decode overlaps detection). */
+  msPerFrame: Record<keyof StageTimes | 'write', number>;
+  tracks: number;
+  cropsWritten: number;
+}
+
+async function footage(tools: VideoTools, height: number): Promise<string> {
+  const dir = resolve(ROOT, 'bench-results', `footage-${height}p-${SECONDS}s`);
+  if (!existsSync(join(dir, FOOTAGE_TRUTH_FILE))) {
+    console.log(`generating ${SECONDS} s of synthetic ${height}p footage in ${dir} …`);
+    await generateFootage({
+      seed: 1,
+      outDir: dir,
+      tools,
+      cameras: 1,
+      durationSeconds: SECONDS,
+      width: WIDTH[height]!,
+      height,
+      overwrite: true,
+    });
+  }
+  return join(dir, 'cam01', 'cam01_20261204_081500.mp4');
+}
+
+async function decodeOnly(tools: VideoTools, file: string): Promise<{ seconds: number; frames: number }> {
+  const t0 = performance.now();
+  let frames = 0;
+  for await (const _ of sampleFrames(tools, file, { fps: 2 })) frames++;
+  return { seconds: (performance.now() - t0) / 1000, frames };
+}
+
+async function run(tools: VideoTools, file: string, height: number, folder: DetectorFolder): Promise<Run> {
+  const detector = await PersonDetector.open({ modelPath: folder.modelPath, providers: 'cpu' });
+  detector.bind(folder.spec);
+  const out = mkdtempSync(join(tmpdir(), 'ctgi-bench-footage-'));
+  let write = 0;
+  let crops = 0;
+  try {
+    // Warm-up: the first run of a session allocates.
+    await detector.detect([{ rgb: new Uint8Array(64 * 64 * 3), width: 64, height: 64 }]);
+    const t0 = performance.now();
+    const s = await processVideo({
+      tools,
+      path: file,
+      detector,
+      tracker: new ByteTracker(),
+      keeper: new CropKeeper(),
+      sample: { fps: 2 },
+      onTrack: async (t) => {
+        const w0 = performance.now();
+        for (const [k, c] of t.crops.entries()) {
+          const jpeg = await sharp(c.rgb, { raw: { width: c.width, height: c.height, channels: 3 } })
+            .jpeg({ quality: 90 })
+            .toBuffer();
+          await writeFile(join(out, `${t.id}-${k}.jpg`), jpeg);
+          crops++;
+        }
+        write += performance.now() - w0;
+      },
+    });
+    const wall = (performance.now() - t0) / 1000;
+    const per = (ms: number): number => r2(ms / Math.max(1, s.frames));
+    return {
+      resolution: `${WIDTH[height]}x${height}`,
+      detector: folder.manifest.name,
+      videoSeconds: SECONDS,
+      sampledFrames: s.frames,
+      wallSeconds: r2(wall),
+      realTimeFactor: r2(SECONDS / wall),
+      msPerFrame: {
+        decode: per(s.times.decode),
+        detect: per(s.times.detect),
+        track: per(s.times.track),
+        crop: per(s.times.crop),
+        output: per(s.times.output - write),
+        write: per(write),
+        total: per(s.times.total),
+      },
+      tracks: s.tracks,
+      cropsWritten: crops,
+    };
+  } finally {
+    await detector.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const tools = await locateVideoTools();
+  const cache = resolve(ROOT, 'bench-results');
+  mkdirSync(cache, { recursive: true });
+  const toy = await loadDetectorFolder((await writeToyDetectorFolder(join(cache, 'toy-detector'))).dir);
+  let standIn: DetectorFolder | null = null;
+  let standInModel: { flops: number; parameters: number } | null = null;
+  if (!values['no-stand-in']) {
+    const w = await writeStandInDetectorFolder(join(cache, 'yolov8n-stand-in'));
+    standInModel = { flops: w.model.flops, parameters: w.model.parameters };
+    standIn = await loadDetectorFolder(w.dir);
+    console.log(
+      `stand-in detector: YOLOv8n's graph at 640×640, ${(w.model.flops / 1e9).toFixed(2)} GFLOPs (2 × multiply-accumulates of its convolutions), ${w.model.parameters.toLocaleString('en')} parameters`,
+    );
+  }
+  const runs: Run[] = [];
+  const decode: { resolution: string; realTimeFactor: number; sampledFrames: number }[] = [];
+  for (const h of SIZES) {
+    const file = await footage(tools, h);
+    const d = await decodeOnly(tools, file);
+    decode.push({
+      resolution: `${WIDTH[h]}x${h}`,
+      realTimeFactor: r2(SECONDS / d.seconds),
+      sampledFrames: d.frames,
+    });
+    runs.push(await run(tools, file, h, toy));
+    if (standIn) runs.push(await run(tools, file, h, standIn));
+  }
+  const result = {
+    date: new Date().toISOString(),
+    cpu: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    loadAverage: Number(loadavg()[0]?.toFixed(1) ?? 0),
+    ffmpeg: describeVideoTools(tools),
+    onnxruntimeNode: ort.env.versions.node ?? ort.env.versions.common,
+    sampling: '2 frames per second of video (first frame of each 0.5 s), RGB24 over a pipe',
+    standIn: standInModel && {
+      model: "YOLOv8n's graph (yolov8n.yaml), random weights, input 640×640",
+      gflops: r2(standInModel.flops / 1e9),
+      parameters: standInModel.parameters,
+    },
+    decodeOnly: decode,
+    runs,
+  };
+  console.table(
+    Object.fromEntries(
+      runs.map((r) => [
+        `${r.resolution} ${r.detector.slice(0, 28)}`,
+        {
+          '× real time': r.realTimeFactor,
+          'decode ms/f': r.msPerFrame.decode,
+          'detect ms/f': r.msPerFrame.detect,
+          'track ms/f': r.msPerFrame.track,
+          'crop ms/f': r.msPerFrame.crop,
+          'write ms/f': r.msPerFrame.write,
+        },
+      ]),
+    ),
+  );
+  console.log(
+    `decode only (2 fps sampled): ${decode.map((d) => `${d.resolution} ${d.realTimeFactor}× real time`).join(', ')}; ` +
+      `load average ${result.loadAverage} on ${result.cpu} (figures on a shared machine are lower bounds)`,
+  );
+  writeFileSync(join(cache, 'footage.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
