@@ -1,6 +1,7 @@
 // The footage pipeline measured on the synthetic footage world: FFmpeg sampling at 2 fps → the toy person
 // detector (a real ONNX model, in the encoder process) → ByteTrack → best crops, against ground truth.
 import { createHash } from 'node:crypto';
+import { deserialize, serialize } from 'node:v8';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ByteTracker,
   cameraOf,
+  CropKeeper,
   compilePattern,
   matchFileName,
   processVideo,
@@ -17,7 +19,7 @@ import {
 } from '../../src/main/footage';
 import { iou } from '../../src/main/ml/detector';
 import { loadDetectorFolder, PersonDetector, type DetectorFolder } from '../../src/main/ml/detector';
-import { locateVideoTools, probeVideo, type VideoTools } from '../../src/main/media/video';
+import { locateVideoTools, nextSampleTime, probeVideo, type VideoTools } from '../../src/main/media/video';
 import {
   evalFrame,
   footageFigures,
@@ -138,6 +140,63 @@ describe('the footage pipeline on synthetic footage (toy detector, real ONNX Run
       expect(start).toMatchObject({ source: 'file-name', epochMs: Date.parse(`${cam.startLocal}Z`) });
       // The container says the same (the world writes both).
       expect(recordingStart({ creationTime: info.creationTime, offset: 0 })!.epochMs).toBe(start!.epochMs);
+    }
+  });
+
+  it('stopped mid-video and resumed from a snapshot, gives the same tracks and crops as one uninterrupted run', async () => {
+    const cam = truth.cameras[0]!;
+    const file = path.join(dir, 'footage', cam.file);
+    const detector = await PersonDetector.open({ modelPath: folder.modelPath, providers: 'cpu' });
+    detector.bind(folder.spec);
+    const summary = (tracks: TrackResult[]) =>
+      tracks.map((t) => ({
+        id: t.id,
+        times: t.observations.map((o) => o.time),
+        crops: t.crops.map((c) => [c.time, createHash('sha256').update(c.rgb).digest('hex')]),
+      }));
+    try {
+      const straight: TrackResult[] = [];
+      await processVideo({
+        tools,
+        path: file,
+        detector,
+        tracker: new ByteTracker(),
+        onTrack: (t) => void straight.push(t),
+      });
+      // Stop after 7 s (a walker is in the middle of the picture), keep only plain data, carry on.
+      const resumed: TrackResult[] = [];
+      const tracker = new ByteTracker();
+      const keeper = new CropKeeper();
+      const first = await processVideo({
+        tools,
+        path: file,
+        detector,
+        tracker,
+        keeper,
+        sample: { end: 7 },
+        endOfVideo: false,
+        onTrack: (t) => void resumed.push(t),
+      });
+      expect(tracker.active().length).toBeGreaterThan(0);
+      const saved = serialize({ tracker: tracker.snapshot(), keeper: keeper.snapshot() });
+      const back = deserialize(saved) as {
+        tracker: ReturnType<ByteTracker['snapshot']>;
+        keeper: ReturnType<CropKeeper['snapshot']>;
+      };
+      await processVideo({
+        tools,
+        path: file,
+        detector,
+        tracker: ByteTracker.restore(back.tracker),
+        keeper: CropKeeper.restore(back.keeper),
+        sample: { start: nextSampleTime(first.lastTime!) },
+        firstIndex: first.nextIndex,
+        onTrack: (t) => void resumed.push(t),
+      });
+      expect(straight.length).toBeGreaterThan(1);
+      expect(summary(resumed)).toEqual(summary(straight));
+    } finally {
+      await detector.close();
     }
   });
 });

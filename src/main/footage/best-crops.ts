@@ -205,4 +205,50 @@ export class CropKeeper {
   get tracks(): number[] {
     return [...this.buckets.keys()];
   }
+
+  /**
+   * What the keeper holds, as plain data (crops as byte arrays: storable with v8.serialize or as files), so
+   * that a job resumed mid-video keeps choosing among the same candidates.
+   */
+  snapshot(): CropKeeperSnapshot {
+    return {
+      version: 1,
+      options: { ...this.options },
+      tracks: this.tracks.map((id) => ({
+        id,
+        aspects: [...(this.aspects.get(id) ?? [])],
+        candidates: [...(this.buckets.get(id) ?? new Map<number, CropCandidate>()).entries()].map(
+          ([bucket, c]) => ({
+            bucket,
+            ...c,
+            box: { ...c.box },
+            rect: { ...c.rect },
+            rgb: new Uint8Array(c.rgb),
+          }),
+        ),
+      })),
+    };
+  }
+
+  static restore(s: CropKeeperSnapshot): CropKeeper {
+    const k = new CropKeeper(s.options);
+    for (const t of s.tracks) {
+      k.aspects.set(t.id, [...t.aspects]);
+      k.buckets.set(
+        t.id,
+        new Map(t.candidates.map(({ bucket, rgb, ...c }) => [bucket, { ...c, rgb: Buffer.from(rgb) }])),
+      );
+    }
+    return k;
+  }
+}
+
+export interface CropKeeperSnapshot {
+  version: 1;
+  options: CropOptions;
+  tracks: {
+    id: number;
+    aspects: number[];
+    candidates: (Omit<CropCandidate, 'rgb'> & { bucket: number; rgb: Uint8Array })[];
+  }[];
 }

@@ -14,7 +14,7 @@ export interface FrameDetector {
 }
 
 export interface FrameResult {
-  /** 0-based sample index within this run. */
+  /** The tracker's frame number: the sample index, counted on from firstIndex. */
   index: number;
   time: number;
   width: number;
@@ -48,6 +48,17 @@ export interface ProcessOptions {
   sample?: Omit<SampleOptions, 'signal'>;
   /** Frames per detector call. */
   batch?: number;
+  /**
+   * The tracker's frame number of the first sample (a run resumed after `n` samples passes `n`, so the lost
+   * buffer counts on). Default 0.
+   */
+  firstIndex?: number;
+  /**
+   * Whether this run reaches the end of the video: then every track ends with it. A run over a stretch
+   * (`sample.end`, or one a job will resume) passes false, and the tracker and keeper carry on next time.
+   * Default true.
+   */
+  endOfVideo?: boolean;
   signal?: AbortSignal;
   onFrame?: (f: FrameResult, frame: SampledFrame) => void | Promise<void>;
   /** A track ended (or the video did): its observations and kept crops. */
@@ -56,6 +67,8 @@ export interface ProcessOptions {
 
 export interface ProcessSummary {
   frames: number;
+  /** The firstIndex of the run that carries on from here. */
+  nextIndex: number;
   /** Time of the last frame processed (seconds from the video's start), or null. */
   lastTime: number | null;
   tracks: number;
@@ -69,7 +82,8 @@ export async function processVideo(o: ProcessOptions): Promise<ProcessSummary> {
   const times: StageTimes = { decode: 0, detect: 0, track: 0, crop: 0, output: 0, total: 0 };
   const started = performance.now();
   const frames = sampleFrames(o.tools, o.path, { ...o.sample, ...(o.signal ? { signal: o.signal } : {}) });
-  let index = 0;
+  let index = o.firstIndex ?? 0;
+  const firstIndex = index;
   let tracks = 0;
   let lastTime: number | null = null;
 
@@ -136,11 +150,13 @@ export async function processVideo(o: ProcessOptions): Promise<ProcessSummary> {
       current = await next;
       times.decode += performance.now() - t4;
     }
-    const end = o.tracker.finish();
-    await emit(end.ended, end.dropped);
+    if (o.endOfVideo ?? true) {
+      const end = o.tracker.finish();
+      await emit(end.ended, end.dropped);
+    }
   } finally {
     await frames.return(undefined);
     times.total = performance.now() - started;
   }
-  return { frames: index, lastTime, tracks, times };
+  return { frames: index - firstIndex, nextIndex: index, lastTime, tracks, times };
 }
