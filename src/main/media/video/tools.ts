@@ -12,6 +12,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { AppError } from '../../errors';
+import { unpackedPath } from '../../unpacked';
 
 export type ToolName = 'ffmpeg' | 'ffprobe';
 export type ToolSource = 'user' | 'system' | 'npm';
@@ -49,15 +50,12 @@ const NPM_PACKAGE: Record<ToolName, string> = {
 
 /**
  * The binary inside the npm package, or null when the package (or its platform part) is not installed.
- * In a packaged Electron app the binary must be outside the asar archive (electron-builder `asarUnpack`),
- * where the package's own path points into app.asar.
+ * In a packaged app the package's own path points into app.asar; the executable is unpacked beside it
+ * (electron-builder.cjs).
  */
 function npmBinary(name: ToolName): string | null {
   try {
-    const p = (require(NPM_PACKAGE[name]) as { path: string }).path.replace(
-      /app\.asar([\\/])/,
-      'app.asar.unpacked$1',
-    );
+    const p = unpackedPath((require(NPM_PACKAGE[name]) as { path: string }).path);
     return existsSync(p) ? p : null;
   } catch {
     return null;
