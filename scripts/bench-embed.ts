@@ -14,13 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { ClipEncoder } from '../src/main/ml/encoder';
-import {
-  decodeRgb,
-  IRRA_SPEC,
-  preprocessBatch,
-  transformRgb,
-  writeNormalised,
-} from '../src/main/ml/preprocess';
+import { decodeImageSource } from '../src/main/media/image';
+import { IRRA_SPEC, preprocessBatch, transformRgb, writeNormalised } from '../src/main/ml/preprocess';
 import { generateWorld, WORLD_FILES, type GroundTruth } from '../src/main/synth/world';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -99,7 +94,7 @@ async function main(): Promise<void> {
   let transformMs = 0;
   for (const p of paths.slice(0, batch)) {
     const t0 = performance.now();
-    const img = await decodeRgb(p);
+    const img = await decodeImageSource(p);
     const t1 = performance.now();
     writeNormalised(transformRgb(img, IRRA_SPEC).data, IRRA_SPEC, new Float32Array(3 * H * W), 0);
     decodeMs += t1 - t0;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,7 @@ async function dataset(
       insertImage(db, {
         datasetId: id,
         relPath: rel,
-        sha256: `${n}-${i}`,
+        sha256: createHash('sha256').update(bytes).digest('hex'), // checked when the encoder reads the file
         width: 30,
         height: 90,
         bytes: bytes.length,

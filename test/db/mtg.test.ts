@@ -139,7 +139,7 @@ describe('mtg job', { timeout: 60_000 }, () => {
       return { content: scriptedAnswer(body) };
     };
     const { ws, datasetId, images } = await workspace(6);
-    // Break one image on disk after import: it no longer decodes.
+    // Break one image on disk after import: its bytes are no longer the ones imported (and do not decode).
     const row = ws.db
       .prepare(
         `SELECT d.root, i.rel_path FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`,
@@ -158,7 +158,7 @@ describe('mtg job', { timeout: 60_000 }, () => {
     expect(end).toMatchObject({ status: 'done-with-failures', done: 6, total: 6, issueCount: 1 });
     expect(end.error).toMatch(/^1 of 6 images failed .*ctgi mtg --retry-failed \d+$/);
     const [issue] = listJobIssues(ws.db, job.id, 10);
-    expect(issue!.message).toMatch(/does not decode/);
+    expect(issue!.message).toMatch(/changed on disk since it was imported/);
     expect(listFailedImagesOfJob(ws.db, job.id)).toEqual([images[2]]);
     // Every garbled answer was asked again and its round kept its answer: no round dropped for an error.
     const calls = ws.db

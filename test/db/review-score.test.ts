@@ -1,6 +1,7 @@
 // The desk's CLIP score on a real (tiny) CLIP model: the stored image vector against the caption text
 // encoded by the model's text tower, computed on first view, stored, and equal to the cosine the
 // search path would compute; images without a vector get no score.
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +47,7 @@ describe('caption score', { timeout: 60_000 }, () => {
         insertImage(ws.db, {
           datasetId: ds,
           relPath: `${i}.png`,
-          sha256: `s${i}`,
+          sha256: createHash('sha256').update(bytes).digest('hex'), // checked when the encoder reads the file
           width: 30,
           height: 90,
           bytes: bytes.length,

@@ -1,6 +1,7 @@
 // The score job on a real (tiny) CLIP model: it scores every current caption whose image has a vector,
 // with the same value the desk computes on view, skips what is already scored, reports captions without
 // an image vector once, survives a shutdown mid-run without scoring anything twice, and runs from the CLI.
+import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +52,7 @@ async function library(
     const img = insertImage(ws.db, {
       datasetId: ds,
       relPath: `${i}.png`,
-      sha256: `s${i}`,
+      sha256: createHash('sha256').update(bytes).digest('hex'), // checked when the encoder reads the file
       width: 30,
       height: 90,
       bytes: bytes.length,

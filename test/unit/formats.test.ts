@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBmp, readBmpHeader } from '../../src/main/datasets/bmp';
+import { decodeBmp, readBmpHeader } from '../../src/main/media/bmp';
 import {
   cameraFromPath,
   detectFormat,

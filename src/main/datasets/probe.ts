@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import { BmpError, decodeBmp, isBmp, readBmpHeader } from './bmp';
+import { FileReadError, readRegularFile } from '../files';
+import { BmpError, decodeBmp, readBmpHeader } from '../media/bmp';
+import { sniffImageFormat } from '../media/formats';
+import { MAX_IMAGE_BYTES, MAX_PIXELS } from '../media/image';
 
-/** Larger than any person crop; anything above is a decompression bomb or not a crop at all. */
-export const MAX_PIXELS = 40_000_000;
-/** Read files whole (one read, one hash, one decode): refuse absurd ones before reading them. */
-export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+export { MAX_PIXELS } from '../media/image';
 /** Up to this size a full decode is cheapest; above it, decode with shrink-on-load. */
 const FULL_DECODE_PIXELS = 1_000_000;
 /**
@@ -16,18 +15,10 @@ const FULL_DECODE_PIXELS = 1_000_000;
  */
 const FAST_PATH_BYTES = 1024 * 1024;
 const FAST_PATH_PIXELS = 4_000_000;
+/** Formats the fast path decodes at once; the rest go to metadata() first. */
+const FAST_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif']);
 
 const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'bmp']);
-
-/** The format by its magic bytes, for the formats the fast path takes; null sends a file to metadata(). */
-export function sniffFormat(buf: Buffer): 'jpeg' | 'png' | 'webp' | 'gif' | null {
-  if (buf.length < 12) return null;
-  if (buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff) return 'jpeg';
-  if (buf.readUInt32BE(0) === 0x89504e47) return 'png';
-  if (buf.toString('latin1', 0, 4) === 'RIFF' && buf.toString('latin1', 8, 12) === 'WEBP') return 'webp';
-  if (buf.toString('latin1', 0, 4) === 'GIF8') return 'gif';
-  return null;
-}
 
 export interface ProbedImage {
   sha256: string;
@@ -44,11 +35,21 @@ const firstLine = (err: unknown): string =>
   (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
 
 function readError(err: unknown): ProbeResult {
-  const code = err instanceof Error && 'code' in err ? String(err.code) : '';
-  if (code === 'ENOENT') return fail('file not found.');
-  if (code === 'EISDIR') return fail('is a folder, not an image file.');
-  if (code === 'EACCES' || code === 'EPERM') return fail(`cannot be read (${code}); check its permissions.`);
-  return fail(`cannot be read: ${firstLine(err)}`);
+  if (!(err instanceof FileReadError)) return fail(`cannot be read: ${firstLine(err)}`);
+  switch (err.reason) {
+    case 'missing':
+      return fail('file not found.');
+    case 'folder':
+      return fail('is a folder, not an image file.');
+    case 'not-regular':
+      return fail(`${err.message}; skipped.`);
+    case 'too-large':
+      return fail(`refused: ${err.message} for a person crop.`);
+    case 'unreadable':
+      return err.code === 'EACCES' || err.code === 'EPERM'
+        ? fail(`cannot be read (${err.code}); check its permissions.`)
+        : fail(`${err.message}.`);
+  }
 }
 
 function tooBig(width: number, height: number, maxPixels: number): ProbeResult | null {
@@ -67,25 +68,18 @@ function tooBig(width: number, height: number, maxPixels: number): ProbeResult |
  */
 export async function probeImage(file: string, maxPixels = MAX_PIXELS): Promise<ProbeResult> {
   let buf: Buffer;
-  let fh: FileHandle | undefined;
   try {
-    // One open for stat and read: at hundreds of files a second the extra path lookups show.
-    fh = await open(file, 'r');
-    const st = await fh.stat();
-    if (st.isDirectory()) return fail('is a folder, not an image file.');
-    if (st.size === 0) return fail('empty file (0 bytes).');
-    if (st.size > MAX_FILE_BYTES)
-      return fail(`refused: ${(st.size / 2 ** 20).toFixed(0)} MB is too large for a person crop.`);
-    buf = await fh.readFile();
+    // A regular file only (a FIFO or a device named by an annotation record would hang the read), under
+    // the size cap, opened once for stat and read: at hundreds of files a second the extra lookups show.
+    ({ bytes: buf } = await readRegularFile(file, MAX_IMAGE_BYTES));
   } catch (err) {
     return readError(err);
-  } finally {
-    await fh?.close();
   }
   if (buf.length === 0) return fail('empty file (0 bytes).');
   const sha256 = createHash('sha256').update(buf).digest('hex');
 
-  if (isBmp(buf)) {
+  const sniffed = sniffImageFormat(buf);
+  if (sniffed === 'bmp') {
     try {
       const header = readBmpHeader(buf);
       const refused = tooBig(header.width, header.height, maxPixels);
@@ -101,8 +95,7 @@ export async function probeImage(file: string, maxPixels = MAX_PIXELS): Promise<
     }
   }
 
-  const sniffed = sniffFormat(buf);
-  if (sniffed !== null && buf.length <= FAST_PATH_BYTES) {
+  if (sniffed !== null && FAST_FORMATS.has(sniffed) && buf.length <= FAST_PATH_BYTES) {
     try {
       const { info } = await sharp(buf, {
         limitInputPixels: FAST_PATH_PIXELS,

@@ -80,7 +80,9 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
       const next = (after: number): { images: ImageToEmbed[]; result: Promise<EmbedResult> | null } => {
         const images = listJobImagesMissingEmbedding(db, modelId, jobId, after, params.batchSize);
         if (images.length === 0) return { images, result: null };
-        const result = enc.embedImages(images.map((i) => join(i.root, i.relPath)));
+        const result = enc.embedImages(
+          images.map((i) => ({ root: i.root, relPath: i.relPath, sha256: i.sha256, bytes: i.bytes })),
+        );
         result.catch(() => undefined); // awaited below; this only silences an early rejection
         return { images, result };
       };

@@ -7,9 +7,6 @@
 // served from the cache; what a crash does cost is the calls in flight at that moment (sent, not yet
 // answered or not yet logged): at most the endpoints' concurrency, asked and paid for again.
 import { setMaxListeners } from 'node:events';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import sharp from 'sharp';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
 import { SPLITS, type LlmEndpoint, type PromptSet } from '../../shared/domain';
@@ -35,9 +32,10 @@ import { AppError, notFound } from '../errors';
 import { createLlmClient, type ChatResult, type LlmClient } from '../llm/client';
 import { requireEndpoint } from '../llm/endpoints';
 import { LlmError } from '../llm/errors';
-import { llmImage, type LlmImage } from '../llm/hash';
+import type { LlmImage } from '../llm/hash';
 import { getKeyStore } from '../llm/keys';
 import { runMtg, type MtgAnswer, type MtgDeps } from '../pipelines/mtg';
+import { mllmImageOf } from '../media/library';
 import { compilePromptSet, defaultPromptSetBody } from '../pipelines/question-pool';
 import type { Workspace } from '../workspace';
 import type { JobDefinition } from './runner';
@@ -136,7 +134,9 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     const processImage = async (img: ImageToCaption): Promise<void> => {
       const t0 = performance.now();
       try {
-        const image = await loadImage(img);
+        // media's one reader: inside the dataset folder, a regular file, the bytes imported, sent in a
+        // format the server takes (BMP and others re-encoded), upright.
+        const image = await mllmImageOf({ root: img.root, relPath: img.relPath, sha256: img.sha256 });
         const deps = bindDeps(vqaClient, recClient, image, signal);
         const out = await runMtg(deps, compiled, {
           rounds: params.rounds,
@@ -273,41 +273,6 @@ function formatDuration(seconds: number): string {
   if (s < 60) return `${s} s`;
   if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
-}
-
-// Formats every OpenAI-compatible server accepts as a data URL; others are re-encoded to PNG.
-const SENDABLE: Record<string, string> = {
-  jpeg: 'image/jpeg',
-  jpg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-};
-
-/** Reads and checks the image: a file that does not decode fails here, with its own message, not at the server. */
-async function loadImage(img: ImageToCaption): Promise<LlmImage> {
-  const file = join(img.root, img.relPath);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new AppError(
-      'not_found',
-      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); was the dataset folder moved?`,
-    );
-  }
-  let format: string | undefined;
-  try {
-    format = (await sharp(bytes).metadata()).format;
-  } catch (err) {
-    throw new AppError(
-      'bad_request',
-      `the image does not decode (${(err as Error).message}); re-export it or leave it out.`,
-    );
-  }
-  const mime = format ? SENDABLE[format] : undefined;
-  if (mime) return llmImage(bytes, mime);
-  return llmImage(await sharp(bytes).png().toBuffer(), 'image/png');
 }
 
 function toAnswer(r: ChatResult, latencyMs: number): MtgAnswer {

@@ -1,14 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import sharp from 'sharp';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ImageVariant } from '../../shared/contract';
 import { asImageId } from '../../shared/ids';
-import { getDatasetRow } from '../db/repos/datasets';
-import { getImageRow } from '../db/repos/images';
 import type { Workspace } from '../workspace';
-import { realPathInside, resolveInside } from './paths';
+import { fullForBrowser, thumbnail, THUMB_HEIGHT } from './encode';
+import {
+  ImageReadError,
+  readImage,
+  resolveStoredImage,
+  type ImageReadProblem,
+  type StoredImage,
+} from './image';
+import { findStoredImage } from './library';
+
+export { THUMB_HEIGHT } from './encode';
 
 export interface MediaResponse {
   status: number;
@@ -16,38 +23,34 @@ export interface MediaResponse {
   body: Buffer;
 }
 
-/** Thumbnails are this tall (person crops are portrait); wide enough for a 2:1 crop at 2× DPI. */
-export const THUMB_HEIGHT = 256;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.bmp': 'image/bmp',
-};
-
 const text = (status: number, message: string): MediaResponse => ({
   status,
   headers: { 'content-type': 'text/plain; charset=utf-8' },
   body: Buffer.from(message),
 });
 
+const STATUS: Record<ImageReadProblem, number> = {
+  missing: 410,
+  outside: 403,
+  changed: 409,
+  'not-regular': 422,
+  'too-large': 422,
+  undecodable: 422,
+  unreadable: 500,
+};
+
 export interface MediaRequest {
   /** The client's cached ETag: when it still matches, answer 304 without reading the file. */
   ifNoneMatch?: string | string[];
 }
 
-// Two requests for one new thumbnail (a grid asking twice, two tabs) share one sharp run.
+// Two requests for one new thumbnail (a grid asking twice, two tabs) share one decode.
 const thumbsInFlight = new Map<string, Promise<Buffer>>();
 
-async function makeThumbnail(file: string, cached: string): Promise<Buffer> {
+async function makeThumbnail(stored: StoredImage, cached: string): Promise<Buffer> {
   if (existsSync(cached)) return readFile(cached);
-  const body = await sharp(file)
-    .rotate()
-    .resize({ height: THUMB_HEIGHT, withoutEnlargement: true })
-    .webp({ quality: 78 })
-    .toBuffer();
+  const img = await readImage(stored);
+  const body = await thumbnail(img.bytes, img.format);
   await mkdir(join(cached, '..'), { recursive: true });
   // Write then rename, so a reader never sees half a thumbnail.
   const tmp = `${cached}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
@@ -66,6 +69,24 @@ function etagMatches(header: string | string[] | undefined, etag: string): boole
 }
 
 /**
+ * The cheap check before an answer that reads no image bytes (a 304, a cached thumbnail): the real path
+ * stays inside the dataset folder, is a regular file, and has the size it had at import. Anything that
+ * reads the bytes checks their sha256 as well (`readImage`).
+ */
+async function checkOnDisk(stored: StoredImage): Promise<void> {
+  const path = await resolveStoredImage(stored);
+  const st = await stat(path);
+  if (!st.isFile())
+    throw new ImageReadError('not-regular', `${path} is not a regular file; only image files are read.`);
+  if (stored.bytes !== undefined && st.size !== stored.bytes) {
+    throw new ImageReadError(
+      'changed',
+      `${path} changed on disk since it was imported (${st.size} bytes, ${stored.bytes} at import). Restore the original file, or import the folder again as a new dataset.`,
+    );
+  }
+}
+
+/**
  * Serves an image by id — the only way images leave the main process. Paths are resolved here from
  * the dataset root and never accepted from a client. Thumbnails are made on first request and cached
  * by content hash, so two datasets holding the same file share one thumbnail.
@@ -79,48 +100,35 @@ export async function mediaResponse(
   if (!Number.isInteger(rawId) || rawId <= 0) return text(400, 'Image ids are positive integers.');
   if (rawVariant !== 'thumb' && rawVariant !== 'full') return text(400, 'Variant must be "thumb" or "full".');
   const variant: ImageVariant = rawVariant;
-  const image = getImageRow(ws.db, asImageId(rawId));
-  const dataset = image && getDatasetRow(ws.db, image.dataset_id as never);
-  if (!image || !dataset) return text(404, `Image ${rawId} does not exist.`);
-  const inDataset = resolveInside(dataset.root, image.rel_path);
-  const real =
-    inDataset === null ? { kind: 'missing' as const } : await realPathInside(dataset.root, inDataset);
-  if (real.kind === 'outside') {
-    return text(
-      403,
-      `The file of image ${rawId} (${image.rel_path}) is a link that leads out of its dataset folder, so it is not served. Put the image itself there, or re-import the dataset.`,
-    );
-  }
-  if (real.kind === 'missing') {
-    return text(410, `The file of image ${rawId} (${image.rel_path}) is no longer on disk.`);
-  }
-  const file = real.path;
+  const found = findStoredImage(ws.db, asImageId(rawId));
+  if (!found) return text(404, `Image ${rawId} does not exist.`);
+  const { row: image, stored } = found;
   const cacheHeaders = { 'cache-control': 'private, max-age=86400', etag: `"${image.sha256}-${variant}"` };
-  if (etagMatches(req.ifNoneMatch, cacheHeaders.etag))
-    return { status: 304, headers: cacheHeaders, body: Buffer.alloc(0) };
-  if (variant === 'full') {
-    const type = CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
-    return { status: 200, headers: { 'content-type': type, ...cacheHeaders }, body: await readFile(file) };
-  }
-  const cached = join(
-    ws.cacheDir,
-    'thumbs',
-    image.sha256.slice(0, 2),
-    `${image.sha256}-${THUMB_HEIGHT}.webp`,
-  );
-  let pending = thumbsInFlight.get(cached);
-  if (!pending) {
-    pending = makeThumbnail(file, cached).finally(() => thumbsInFlight.delete(cached));
-    thumbsInFlight.set(cached, pending);
-  }
   try {
+    await checkOnDisk(stored);
+    if (etagMatches(req.ifNoneMatch, cacheHeaders.etag))
+      return { status: 304, headers: cacheHeaders, body: Buffer.alloc(0) };
+    if (variant === 'full') {
+      const img = await readImage(stored);
+      const out = await fullForBrowser(img.bytes, img.format);
+      return { status: 200, headers: { 'content-type': out.mime, ...cacheHeaders }, body: out.bytes };
+    }
+    const cached = join(
+      ws.cacheDir,
+      'thumbs',
+      image.sha256.slice(0, 2),
+      `${image.sha256}-${THUMB_HEIGHT}.webp`,
+    );
+    let pending = thumbsInFlight.get(cached);
+    if (!pending) {
+      pending = makeThumbnail(stored, cached).finally(() => thumbsInFlight.delete(cached));
+      thumbsInFlight.set(cached, pending);
+    }
     const body = await pending;
     return { status: 200, headers: { 'content-type': 'image/webp', ...cacheHeaders }, body };
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    return text(
-      422,
-      `Image ${rawId} (${image.rel_path}) could not be decoded: ${why}. Re-import it or replace the file.`,
-    );
+    if (!(err instanceof ImageReadError)) throw err;
+    const advice = err.problem === 'undecodable' ? ' Re-import it or replace the file.' : '';
+    return text(STATUS[err.problem], `Image ${rawId} (${image.rel_path}): ${err.message}${advice}`);
   }
 }

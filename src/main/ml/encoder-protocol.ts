@@ -2,6 +2,7 @@
 // everything here crosses the IPC channel with 'advanced' serialization (structured clone, typed arrays).
 import type { LetterboxedFrame } from './detector/run';
 import type { DetectorRunSpec } from './detector/spec';
+import type { ImageSource } from '../media/image';
 import type { PreprocessSpec } from './preprocess';
 
 export type Tower = 'vision' | 'text';
@@ -46,7 +47,8 @@ export interface InitMessage {
 export type Request =
   | InitMessage
   | { type: 'bind'; vision: VisionIo | null; text: TextIo | null }
-  | { type: 'images'; id: number; sources: string[] }
+  /** Plain paths, or library images (checked against their folder and stored hash by the worker). */
+  | { type: 'images'; id: number; sources: ImageSource[] }
   | { type: 'pixels'; id: number; pixels: Float32Array; count: number }
   | { type: 'tokens'; id: number; ids: Int32Array; count: number; seq: number }
   /** How to run the detector (from detector-folder validation). */

@@ -1,7 +1,8 @@
 // The encoder's child process (started by encoder.ts): owns the ONNX Runtime sessions (CLIP towers, and a
-// person detector when one is loaded: ml/detector), because
-// InferenceSession.run() blocks the thread it runs on, and decodes the images (sharp works in libvips'
-// threads), so that native code that crashes takes this process down, not the app. The decode of the next
+// person detector when one is loaded: ml/detector), because InferenceSession.run() blocks the thread it
+// runs on, and reads and decodes the images through media's one image reader (containment, regular files,
+// stored hash, BMP, orientation; libvips' threads), so that native code that crashes takes this process
+// down, not the app. The decode of the next
 // batch is started before the current batch's run(), so file reading and decoding overlap inference.
 import * as ort from 'onnxruntime-node';
 import { detectFrames, type LetterboxedFrame } from './detector/run';
@@ -15,7 +16,8 @@ import type {
   ValueInfo,
   VisionIo,
 } from './encoder-protocol';
-import { decodeRgb, transformRgb, writeNormalised, type PreprocessSpec, type RgbImage } from './preprocess';
+import { decodeImageSource, type ImageSource } from '../media/image';
+import { transformRgb, writeNormalised, type PreprocessSpec, type RgbImage } from './preprocess';
 
 const parent = process.send?.bind(process);
 if (!parent)
@@ -120,14 +122,14 @@ async function runVision(pixels: Float32Array, count: number): Promise<{ data: F
 /** Image pixels of one chunk, decoded and transformed, or the reason each failed. */
 type Prepared = { pixels: Float32Array; errors: (string | null)[] };
 
-function prepare(sources: string[]): Promise<Prepared> {
+function prepare(sources: ImageSource[]): Promise<Prepared> {
   const s = spec;
   if (!s) return Promise.reject(new Error('no preprocessing spec: the image tower is not loaded'));
   const [h, w] = s.imageSize;
   const pixels = new Float32Array(sources.length * 3 * h * w);
   return Promise.all(
     sources.map((src, i) =>
-      decodeRgb(src).then(
+      decodeImageSource(src).then(
         (img: RgbImage) => {
           try {
             writeNormalised(transformRgb(img, s).data, s, pixels, i);
@@ -142,7 +144,7 @@ function prepare(sources: string[]): Promise<Prepared> {
   ).then((errors) => ({ pixels, errors }));
 }
 
-async function embedImages(sources: string[], first: Promise<Prepared>): Promise<Reply> {
+async function embedImages(sources: ImageSource[], first: Promise<Prepared>): Promise<Reply> {
   const chunks: { count: number; data: Float32Array | null }[] = [];
   const errors: (string | null)[] = [];
   let dim = 0;

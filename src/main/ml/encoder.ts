@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AppError } from '../errors';
 import type { InitMessage, Reply, Request, SessionInfo, TextIo, VisionIo } from './encoder-protocol';
+import type { ImageSource } from '../media/image';
 import type { PreprocessSpec } from './preprocess';
 
 export type { SessionInfo, TextIo, ValueInfo, VisionIo } from './encoder-protocol';
@@ -282,10 +283,13 @@ export class ClipEncoder {
     this.proc.post({ type: 'bind', vision: io.vision ?? null, text: io.text ?? null });
   }
 
-  /** Decodes, preprocesses and embeds image files, in batches; unreadable files come back as errors. */
-  async embedImages(paths: readonly string[]): Promise<EmbedResult> {
-    if (paths.length === 0) return { vectors: [], errors: [], dim: 0 };
-    const r = await this.result((id) => ({ type: 'images', id, sources: [...paths] }));
+  /**
+   * Reads, decodes, preprocesses and embeds images in the encoder process, in batches; unreadable files
+   * come back as errors. Only paths and stored facts cross the process boundary, never pixels.
+   */
+  async embedImages(sources: readonly ImageSource[]): Promise<EmbedResult> {
+    if (sources.length === 0) return { vectors: [], errors: [], dim: 0 };
+    const r = await this.result((id) => ({ type: 'images', id, sources: [...sources] }));
     return split(r.vectors, r.dim, r.errors);
   }
 

@@ -1,5 +1,6 @@
-// Image preprocessing for CLIP towers: decode with sharp (libvips, off the JS thread), resize the way the
-// model was trained, and normalise into one batched float32 NCHW tensor.
+// Image preprocessing for CLIP towers: decode (media/image.ts, the one image reader: BMP, EXIF orientation,
+// libvips off the JS thread), resize the way the model was trained, and normalise into one batched
+// float32 NCHW tensor.
 //
 // Two transforms (ALGORITHMS.md §5):
 // - 'irra'  (IRRA/RDE ViT-B/16 fine-tunes): resize to exactly H×W, bilinear, no crop — aspect is not kept.
@@ -12,8 +13,9 @@
 //   the resampler below is a port of Pillow's; after normalisation max |Δ| = 2.4e-7 (float32 rounding of
 //   (v/255 − mean)/std done as one multiply-add). sharp's own resize, tried first, differed by up to 152
 //   (upscaling: another pixel-centre convention) and 18 (downscaling), so it is used to decode only.
-import { access, constants } from 'node:fs/promises';
-import sharp from 'sharp';
+import { decodeImage, decodeImageSource, type ImageSource, type RgbImage } from '../media/image';
+
+export type { RgbImage } from '../media/image';
 
 export type ResizeMode = 'irra' | 'clip';
 
@@ -41,8 +43,8 @@ export const CLIP_SPEC: PreprocessSpec = {
   std: CLIP_STD,
 };
 
-/** A file path or encoded image bytes. */
-export type ImageSource = string | Buffer;
+/** A file path, a library image (checked against its stored hash), or encoded image bytes. */
+export type PreprocessSource = ImageSource | Buffer;
 
 /**
  * torchvision `Resize(size)` with an int: the shorter side becomes `size`, the longer one is scaled
@@ -57,51 +59,9 @@ export function shorterSideSize(
   return { width: Math.floor((size * width) / height), height: size };
 }
 
-/** Decoded pixels: interleaved RGB, 8 bits per channel. */
-export interface RgbImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
-
-/**
- * Decodes to 8-bit RGB without resizing (alpha dropped, greyscale and palettes expanded), in libvips'
- * threads: the calling thread stays free while the file is read and decoded.
- */
-export async function decodeRgb(source: ImageSource): Promise<RgbImage> {
-  const { data, info } = await sharp(source, { sequentialRead: true })
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true })
-    .catch(async (err: unknown) => {
-      throw typeof source === 'string' ? await fileProblem(source, err) : err;
-    });
-  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
-  return { data, width: info.width, height: info.height };
-}
-
-/**
- * sharp tells a missing file from an unreadable one by reading libvips' process-wide error buffer, so
- * while another decode fails at the same moment a missing file can come back as "unsupported image
- * format". Asking the file system ourselves keeps the per-image report true.
- */
-async function fileProblem(path: string, err: unknown): Promise<unknown> {
-  try {
-    await access(path, constants.R_OK);
-    return err;
-  } catch (fsErr) {
-    const code = (fsErr as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return new Error(`Input file is missing: ${path}`);
-    if (code === 'EACCES') return new Error(`Input file is not readable (permission denied): ${path}`);
-    return err;
-  }
-}
-
-/** Decodes and resizes one image to H×W×3 uint8 RGB the way the model's training transform did. */
-export async function resizeToRgb(source: ImageSource, spec: PreprocessSpec): Promise<Uint8Array> {
-  return transformRgb(await decodeRgb(source), spec).data;
-}
+/** Decodes one source to upright RGB, the way the encoder's child process does. */
+export const decodeSource = (source: PreprocessSource): Promise<RgbImage> =>
+  Buffer.isBuffer(source) ? decodeImage(source) : decodeImageSource(source);
 
 /** The geometric half of the transform, on decoded pixels (synchronous, pure). */
 export function transformRgb(img: RgbImage, spec: PreprocessSpec): RgbImage {
@@ -297,7 +257,7 @@ export interface PreprocessedBatch {
  * not fail the batch, it is reported in `errors` at its index.
  */
 export async function preprocessBatch(
-  sources: readonly ImageSource[],
+  sources: readonly PreprocessSource[],
   spec: PreprocessSpec,
 ): Promise<PreprocessedBatch> {
   const [h, w] = spec.imageSize;
@@ -305,7 +265,7 @@ export async function preprocessBatch(
   const errors: (string | null)[] = await Promise.all(
     sources.map(async (src, i) => {
       try {
-        writeNormalised(transformRgb(await decodeRgb(src), spec).data, spec, pixels, i);
+        writeNormalised(transformRgb(await decodeSource(src), spec).data, spec, pixels, i);
         return null;
       } catch (err) {
         return err instanceof Error ? err.message : String(err);

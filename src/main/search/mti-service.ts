@@ -3,8 +3,6 @@
 // searches table. A search lives in memory while it is worked on (its score rows are kept, so an
 // analyst's edit re-encodes one text) and is saved after every step, transcript and all; a saved search
 // reopened later rebuilds its memory from the row.
-import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
 import type { ParsedArg } from '../../shared/contract';
 import type { LlmEndpoint } from '../../shared/domain';
 import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
@@ -26,9 +24,9 @@ import { countImagesMissingEmbedding } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
 import { createLlmClient, type LlmClient, type LlmClientOptions } from '../llm/client';
-import { llmImage, type LlmImage } from '../llm/hash';
+import type { LlmImage } from '../llm/hash';
 import type { KeyStore } from '../llm/keys';
-import { resolveInside } from '../media/paths';
+import { mllmImage } from '../media/library';
 import { encodeTexts, textEncoderPool, type TextModel } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import {
@@ -118,39 +116,6 @@ export function aggregatorFor(
   return pickEndpoint(db, name, role);
 }
 
-const MIME: Record<string, string> = {
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.bmp': 'image/bmp',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-};
-
-/** Reads an image of the library for the MLLM (bytes as stored; the endpoint scales them). */
-async function readLibraryImage(db: Db, imageId: ImageId): Promise<LlmImage> {
-  const row = db
-    .prepare(`SELECT i.rel_path, d.root FROM images i JOIN datasets d ON d.id = i.dataset_id WHERE i.id = ?`)
-    .get(imageId) as { rel_path: string; root: string } | undefined;
-  if (!row) throw notFound(`Image ${imageId}`);
-  const file = resolveInside(row.root, row.rel_path);
-  if (!file)
-    throw new AppError(
-      'bad_request',
-      `Image ${imageId} has a path outside its dataset folder (${row.rel_path}).`,
-    );
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new AppError(
-      'not_found',
-      `Cannot read image ${imageId} at ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}). Was the dataset folder moved?`,
-    );
-  }
-  return llmImage(bytes, MIME[extname(file).toLowerCase()] ?? 'image/jpeg');
-}
-
 /** The engine's dependencies for one search. */
 function buildDeps(
   host: MtiHost,
@@ -201,7 +166,7 @@ export function mllmSide(
   const imageFor = (id: ImageId): Promise<LlmImage> => {
     let p = images.get(id);
     if (!p) {
-      p = readLibraryImage(db, id);
+      p = mllmImage(db, id);
       images.set(id, p);
       p.catch(() => images.delete(id));
     }

@@ -15,6 +15,9 @@ export interface ImageToEmbed {
   id: ImageId;
   relPath: string;
   root: string;
+  /** What the file held at import: the encoder refuses a file that no longer matches. */
+  sha256: string;
+  bytes: number;
 }
 
 /** Images without a vector from `modelId`, optionally in one dataset, in id order: an embed job's scope. */
@@ -51,9 +54,21 @@ export function listJobImagesMissingEmbedding(
   limit: number,
 ): ImageToEmbed[] {
   const rows = db
-    .prepare(`SELECT i.id, i.rel_path, d.root ${JOB_MISSING} ORDER BY s.image_id LIMIT ?`)
-    .all(jobId, afterId, modelId, limit) as { id: number; rel_path: string; root: string }[];
-  return rows.map((r) => ({ id: asImageId(r.id), relPath: r.rel_path, root: r.root }));
+    .prepare(`SELECT i.id, i.rel_path, i.sha256, i.bytes, d.root ${JOB_MISSING} ORDER BY s.image_id LIMIT ?`)
+    .all(jobId, afterId, modelId, limit) as {
+    id: number;
+    rel_path: string;
+    root: string;
+    sha256: string;
+    bytes: number;
+  }[];
+  return rows.map((r) => ({
+    id: asImageId(r.id),
+    relPath: r.rel_path,
+    root: r.root,
+    sha256: r.sha256,
+    bytes: r.bytes,
+  }));
 }
 
 export function countJobImagesMissingEmbedding(
