@@ -35,7 +35,7 @@ async function child(mode: Result['mode'], worldDir: string): Promise<void> {
   try {
     const started = performance.now();
     const cpu0 = process.cpuUsage();
-    const { job } = startImport(ws, {
+    const { job } = await startImport(ws, {
       imageRoot: join(worldDir, 'imgs'),
       ...(mode === 'rstpreid' ? { annotationFile: join(worldDir, WORLD_FILES.rstpreid) } : {}),
       name: `bench ${mode}`,

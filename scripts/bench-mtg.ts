@@ -55,7 +55,7 @@ async function prepare(n: number): Promise<{ ws: Workspace; datasetId: number; d
   const dir = mkdtempSync(join(tmpdir(), 'ctgi-bench-mtg-'));
   const root = await imageFolder(n, 'ctgi-bench-mtg-imgs-');
   const ws = openWorkspace(join(dir, 'ws.sqlite'));
-  const { datasetId } = startImport(ws, { imageRoot: root });
+  const { datasetId } = await startImport(ws, { imageRoot: root });
   await ws.jobs.idle();
   return { ws, datasetId, dir };
 }

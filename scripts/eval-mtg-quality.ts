@@ -68,7 +68,7 @@ export async function evalMtgQuality(opts: MtgQualityOptions): Promise<MtgQualit
   });
   const ws = openWorkspace(join(tmp, 'ws.sqlite'));
   try {
-    const { datasetId } = startImport(ws, { imageRoot: join(worldDir, IMAGE_ROOT) });
+    const { datasetId } = await startImport(ws, { imageRoot: join(worldDir, IMAGE_ROOT) });
     await ws.jobs.idle();
     const common = {
       baseUrl: oracle.url,

@@ -91,7 +91,7 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
   let job: Job | undefined;
   let datasetId: DatasetId;
   if (datasets.length === 0) {
-    const started = startImport(ws, {
+    const started = await startImport(ws, {
       imageRoot: join(worldDir, IMAGE_ROOT),
       annotationFile,
       format: 'rstpreid',

@@ -172,7 +172,7 @@ describe('export formats', () => {
       // Round trip: import the exported folder, accept nothing new (dataset captions arrive accepted),
       // export again: the same file, byte for byte.
       const ws2 = workspace();
-      const { job: imp } = startImport(ws2, { imageRoot: join(out, 'imgs'), annotationFile: file });
+      const { job: imp } = await startImport(ws2, { imageRoot: join(out, 'imgs'), annotationFile: file });
       await ws2.jobs.idle();
       expect(ws2.jobs.get(imp.id).status).toBe('done');
       const out2 = join(tempDir(), 'again');

@@ -98,7 +98,7 @@ async function importAndWait(
   ws: Workspace,
   arg: Parameters<typeof startImport>[1],
 ): Promise<{ job: Job; datasetId: DatasetId }> {
-  const { job, datasetId } = startImport(ws, arg);
+  const { job, datasetId } = await startImport(ws, arg);
   await ws.jobs.idle();
   return { job: ws.jobs.get(job.id), datasetId };
 }
@@ -402,7 +402,7 @@ describe('import: TBPS annotation files', () => {
       [
         { id: 3, img_path: 'missing.jpg', captions: ['Nobody.'], split: 'train' },
         { id: 4, captions: ['No path.'], split: 'train' },
-        { id: 5, img_path: '5.jpg', captions: 'not a list', split: 'train' },
+        { id: 5, img_path: '5.jpg', captions: 42, split: 'train' },
         { id: 6, img_path: '6.jpg', captions: ['Bad split.'], split: 'holdout' },
         { id: 7, img_path: '../../etc/passwd', captions: ['Escapes.'], split: 'train' },
         { id: 2, img_path: '2.jpg', captions: ['Repeated record.'], split: 'train' },
@@ -439,7 +439,7 @@ describe('import: inputs refused before anything is written', () => {
   async function refused(ws: Workspace, arg: Parameters<typeof startImport>[1]): Promise<string> {
     let error: unknown;
     try {
-      startImport(ws, arg);
+      await startImport(ws, arg);
     } catch (err) {
       error = err;
     }
@@ -556,7 +556,7 @@ describe('import: crash, cancel and resume', () => {
     const root = await folderOf(1200);
     const file = join(tempDir(), 'ws.sqlite');
     const first = openWorkspace(file);
-    const { job, datasetId } = startImport(first, { imageRoot: root });
+    const { job, datasetId } = await startImport(first, { imageRoot: root });
     await until(() => {
       const j = first.jobs.get(job.id);
       return j.done > 0 && j.done < (j.total ?? 0);
@@ -580,7 +580,7 @@ describe('import: crash, cancel and resume', () => {
   it('cancel leaves the dataset incomplete; resume finishes it and marks it ready', async () => {
     const root = await folderOf(1000);
     const ws = workspace();
-    const { job, datasetId } = startImport(ws, { imageRoot: root });
+    const { job, datasetId } = await startImport(ws, { imageRoot: root });
     await until(() => ws.jobs.get(job.id).done > 0);
     ws.jobs.cancel(job.id);
     await ws.jobs.idle();
@@ -600,7 +600,7 @@ describe('import: crash, cancel and resume', () => {
   it('a folder that changed while the import was paused is listed again; nothing twice, the new file included', async () => {
     const root = await folderOf(1000);
     const ws = workspace();
-    const { job } = startImport(ws, { imageRoot: root });
+    const { job } = await startImport(ws, { imageRoot: root });
     await until(() => ws.jobs.get(job.id).done > 0);
     ws.jobs.cancel(job.id);
     await ws.jobs.idle();

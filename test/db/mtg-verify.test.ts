@@ -53,7 +53,7 @@ describe('mtg job with verify', { timeout: 60_000 }, () => {
     });
     const ws = openWorkspace(':memory:');
     try {
-      const { datasetId } = startImport(ws, { imageRoot: join(tmp, 'world', IMAGE_ROOT) });
+      const { datasetId } = await startImport(ws, { imageRoot: join(tmp, 'world', IMAGE_ROOT) });
       await ws.jobs.idle();
       const common = {
         baseUrl: oracle.url,

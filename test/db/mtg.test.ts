@@ -36,7 +36,7 @@ async function workspace(
       Buffer.from('not a png at all'),
     );
   const ws = openWorkspace(':memory:');
-  const { datasetId } = startImport(ws, { imageRoot: root });
+  const { datasetId } = await startImport(ws, { imageRoot: root });
   await ws.jobs.idle();
   // Separate names per test: each endpoint has its own limiter, shared process-wide.
   const name = `fake-${Math.random().toString(36).slice(2, 8)}`;
@@ -215,7 +215,7 @@ describe('mtg job', { timeout: 60_000 }, () => {
     const root = await imageFolder(40);
     const file = join(mkdtempSync(join(tmpdir(), 'mtg-ws-')), 'ws.sqlite');
     let ws = openWorkspace(file);
-    const { datasetId } = startImport(ws, { imageRoot: root });
+    const { datasetId } = await startImport(ws, { imageRoot: root });
     await ws.jobs.idle();
     upsertEndpoint(ws.db, {
       name: 'closing',

@@ -32,7 +32,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'ctgi-text-search-'));
   world = await makeWorld({ identities: 30, views: 2 });
   ws = openWorkspace(path.join(dir, 'ws.sqlite'));
-  ({ datasetId } = startImport(ws, {
+  ({ datasetId } = await startImport(ws, {
     imageRoot: world.imageRoot,
     annotationFile: path.join(world.dir, 'data_captions.json'),
   }));

@@ -8,6 +8,7 @@ import {
   parseJson,
   recordsToItems,
 } from '../../src/main/datasets/formats';
+import { decodeAnnotationBytes } from '../../src/main/datasets/source';
 import { isImageName } from '../../src/main/datasets/walk';
 
 const cuhk = {
@@ -113,6 +114,76 @@ describe('records to items', () => {
       'record 4 (x.png)',
     ]);
     expect(problems[1]?.message).toMatch(/repeats the image of record 1/);
+  });
+});
+
+describe('liberal reading, noted once per file', () => {
+  it('reads each plain bend and says what it converted, one sentence per kind', () => {
+    const { items, problems, notes } = recordsToItems('cuhk-pedes', [
+      { ...cuhk, file_path: 'a\\1.png', captions: 'One caption as a string.' },
+      { ...cuhk, file_path: './a/2.png', id: '0012', captions: ['Kept.', null] },
+      { ...cuhk, file_path: 'a/3.png', id: ' 12 ', split: ' Train ', extra: 1, more: 2 },
+      { ...cuhk, file_path: 'a/4.png', captions: 'Another one.', extra: 3 },
+    ]);
+    expect(problems).toEqual([]);
+    expect(items.map((i) => [i.relPath, i.personId, i.split, i.captions])).toEqual([
+      ['a/1.png', '1', 'train', ['One caption as a string.']],
+      ['a/2.png', '12', 'train', ['Kept.']],
+      ['a/3.png', '12', 'train', ['A man.']],
+      ['a/4.png', '1', 'train', ['Another one.']],
+    ]);
+    expect(notes).toEqual([
+      '1 path with Windows separators (\\) was read with /',
+      '2 captions given as a string were read as one-caption lists',
+      '1 path starting with ./ was read without it',
+      '2 ids given as numeric strings were read as numbers ("0012" → 12)',
+      '1 null caption in a caption list was left out',
+      '1 split written in another case or with spaces was read as train/val/test',
+      'fields the import does not use were ignored: "extra" (2 records), "more" (1 record)',
+    ]);
+  });
+
+  it('a file the loaders read as they are has no notes (processed_tokens is a known field)', () => {
+    expect(recordsToItems('cuhk-pedes', [cuhk]).notes).toEqual([]);
+    expect(recordsToItems('rstpreid', [rstp]).notes).toEqual([]);
+  });
+
+  it('still skips what is unclear: captions that are numbers or objects, an id that is not one', () => {
+    const { items, problems } = recordsToItems('cuhk-pedes', [
+      { ...cuhk, captions: 42 },
+      { ...cuhk, file_path: 'b.png', captions: [{ text: 'x' }] },
+      { ...cuhk, file_path: 'c.png', id: [] },
+    ]);
+    expect(items).toEqual([]);
+    expect(problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/"captions" should be a list of strings \(or one string\), but is 42/),
+      expect.stringMatching(/"captions" should be a list of strings/),
+      expect.stringMatching(/"id" should be a person id/),
+    ]);
+  });
+});
+
+describe('annotation text encodings', () => {
+  it('reads UTF-8 as it is, with no note', () => {
+    expect(decodeAnnotationBytes(Buffer.from('["café"]', 'utf8'))).toEqual({ text: '["café"]', notes: [] });
+  });
+  it('removes a UTF-8 byte-order mark and says so', () => {
+    const r = decodeAnnotationBytes(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[1]')]));
+    expect(r).toEqual({ text: '[1]', notes: ['a UTF-8 byte-order mark at the start was removed'] });
+  });
+  it('reads UTF-16 with a byte-order mark', () => {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('["naïve"]', 'utf16le')]);
+    expect(decodeAnnotationBytes(le).text).toBe('["naïve"]');
+    expect(decodeAnnotationBytes(le).notes[0]).toMatch(/UTF-16 \(little-endian/);
+  });
+  it('reads bytes that are not UTF-8 as Windows-1252, naming the first bad byte, instead of U+FFFD', () => {
+    const r = decodeAnnotationBytes(Buffer.from('[\n "Caf\xe9 \x80 cr\xe8me"]', 'latin1'));
+    expect(r.text).toBe('[\n "Café € crème"]');
+    expect(r.notes).toEqual([
+      expect.stringMatching(
+        /not valid UTF-8 \(first bad byte 0xe9 at line 2, column 6\); it was read as Windows-1252/,
+      ),
+    ]);
   });
 });
 

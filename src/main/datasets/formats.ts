@@ -172,16 +172,65 @@ export function cameraFromPath(relPath: string): string | null {
 const describe = (v: unknown): string =>
   v === undefined ? 'missing' : (JSON.stringify(v)?.slice(0, 60) ?? String(v));
 
+/** Fields each format's loaders read beyond the required ones; anything else is noted as ignored. */
+const KNOWN_FIELDS: Record<AnnotationFormat, readonly string[]> = {
+  'cuhk-pedes': [...REQUIRED_FIELDS['cuhk-pedes'], 'split', 'processed_tokens'],
+  'icfg-pedes': [...REQUIRED_FIELDS['icfg-pedes'], 'split', 'processed_tokens'],
+  rstpreid: [...REQUIRED_FIELDS.rstpreid, 'split'],
+};
+
+/** Counts of the liberal readings of one file, turned into one sentence each. */
+class Conversions {
+  private readonly counts = new Map<string, number>();
+  private readonly extra = new Map<string, number>();
+  add(kind: keyof typeof CONVERSION_TEXT, n = 1): void {
+    this.counts.set(kind, (this.counts.get(kind) ?? 0) + n);
+  }
+  field(name: string): void {
+    this.extra.set(name, (this.extra.get(name) ?? 0) + 1);
+  }
+  sentences(): string[] {
+    const out = [...this.counts].map(([kind, n]) => CONVERSION_TEXT[kind as keyof typeof CONVERSION_TEXT](n));
+    if (this.extra.size > 0) {
+      const list = [...this.extra].map(([f, n]) => `"${f}" (${n} record${n === 1 ? '' : 's'})`).join(', ');
+      out.push(`fields the import does not use were ignored: ${list}`);
+    }
+    return out;
+  }
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`;
+const CONVERSION_TEXT = {
+  captionString: (n: number) =>
+    `${plural(n, 'caption given as a string was', 'captions given as a string were')} read as one-caption lists`,
+  captionNull: (n: number) =>
+    `${plural(n, 'null caption in a caption list was', 'null captions in caption lists were')} left out`,
+  idString: (n: number) =>
+    `${plural(n, 'id given as a numeric string was', 'ids given as numeric strings were')} read as numbers ("0012" → 12)`,
+  backslash: (n: number) =>
+    `${plural(n, 'path with Windows separators (\\) was', 'paths with Windows separators (\\) were')} read with /`,
+  dotSlash: (n: number) =>
+    `${plural(n, 'path starting with ./ was', 'paths starting with ./ were')} read without it`,
+  splitCase: (n: number) =>
+    `${plural(n, 'split written in another case or with spaces was', 'splits written in another case or with spaces were')} read as train/val/test`,
+} as const;
+
 /**
- * Records → items. Bad records (missing or mistyped fields, unknown split, a path already named by an
- * earlier record) become problems and are skipped; the rest of the file still imports.
+ * Records → items. The formats are read liberally where the meaning is plain — one caption given as a
+ * string, an id given as a numeric string, Windows separators or a leading `./` in a path, null entries in
+ * a caption list, a split in capitals, fields the import does not use — and each such reading is counted
+ * into `notes` (one sentence per kind, for the whole file). A record is skipped, as a problem, only when
+ * its meaning is unclear: no path, no id, captions that are neither text nor a list of text, an unknown
+ * split, a path already named by an earlier record.
  */
 export function recordsToItems(
   format: AnnotationFormat,
   records: readonly unknown[],
-): { items: ImportItem[]; problems: ItemProblem[] } {
+): { items: ImportItem[]; problems: ItemProblem[]; notes: string[] } {
   const items: ImportItem[] = [];
   const problems: ItemProblem[] = [];
+  const conv = new Conversions();
+  const known = new Set(KNOWN_FIELDS[format]);
   const firstRecordOf = new Map<string, number>();
   const field = pathField(format);
   records.forEach((r, index) => {
@@ -195,18 +244,32 @@ export function recordsToItems(
     if (typeof rawPath !== 'string' || rawPath.trim() === '') {
       return bad(`"${field}" should be a relative image path, but is ${describe(rawPath)}; record skipped.`);
     }
-    const relPath = normalizeRelPath(rawPath.trim());
-    const id = r.id;
+    const trimmedPath = rawPath.trim();
+    if (trimmedPath.includes('\\')) conv.add('backslash');
+    const relPath = normalizeRelPath(trimmedPath);
+    if (/^(\.[/\\])+/.test(trimmedPath)) conv.add('dotSlash');
+    let id = r.id;
+    if (typeof id === 'string' && /^\s*\d{1,15}\s*$/.test(id)) {
+      id = Number(id.trim());
+      conv.add('idString');
+    }
     if (!((typeof id === 'number' && Number.isFinite(id)) || (typeof id === 'string' && id.trim() !== ''))) {
       return bad(
-        `"id" should be a person id (number or text), but is ${describe(id)}; record skipped.`,
+        `"id" should be a person id (number or text), but is ${describe(r.id)}; record skipped.`,
         relPath,
       );
     }
-    const caps = r.captions;
+    let caps = r.captions;
+    if (typeof caps === 'string') {
+      caps = [caps];
+      conv.add('captionString');
+    } else if (Array.isArray(caps) && caps.some((c) => c === null)) {
+      conv.add('captionNull', caps.filter((c) => c === null).length);
+      caps = caps.filter((c) => c !== null);
+    }
     if (!Array.isArray(caps) || !caps.every((c) => typeof c === 'string')) {
       return bad(
-        `"captions" should be a list of strings, but is ${describe(caps)}; record skipped.`,
+        `"captions" should be a list of strings (or one string), but is ${describe(r.captions)}; record skipped.`,
         relPath,
       );
     }
@@ -227,8 +290,10 @@ export function recordsToItems(
           relPath,
         );
       }
+      if (s !== r.split) conv.add('splitCase');
       split = s as Split;
     }
+    for (const k of Object.keys(r)) if (!known.has(k)) conv.field(k);
     const earlier = firstRecordOf.get(relPath);
     if (earlier !== undefined) {
       problems.push({
@@ -248,5 +313,5 @@ export function recordsToItems(
       captions,
     });
   });
-  return { items, problems };
+  return { items, problems, notes: conv.sentences() };
 }

@@ -74,7 +74,7 @@ async function listItems(db: Db, datasetId: DatasetId): Promise<{ root: string; 
   checkImageRoot(ds.root);
   if (ds.format === 'folder' || ds.annotation_file === null)
     return { root: ds.root, listing: await listFolder(ds.root) };
-  return { root: ds.root, listing: listAnnotations(ds.annotation_file, ds.format, ds.root) };
+  return { root: ds.root, listing: await listAnnotations(ds.annotation_file, ds.format, ds.root) };
 }
 
 interface Probed {
@@ -257,18 +257,27 @@ export function getImportSummary(db: Db, jobId: JobId): ImportSummary | null {
 
 /**
  * Checks everything that can be checked before any row is written — folder, file, JSON, format,
- * fields, whether the paths resolve — then creates the dataset and queues its import job.
+ * fields, whether the paths resolve — then creates the dataset and queues its import job. The
+ * annotation file is read without blocking the thread (a regular file under the cap only), so a server
+ * keeps answering other requests meanwhile.
  */
-export function startImport(ws: Workspace, arg: ParsedArg<'import:start'>): InvokeResults['import:start'] {
+export async function startImport(
+  ws: Workspace,
+  arg: ParsedArg<'import:start'>,
+): Promise<InvokeResults['import:start']> {
   const root = resolve(arg.imageRoot);
   checkImageRoot(root);
   let format = arg.format ?? 'folder';
   let annotationFile: string | null = null;
   if (arg.annotationFile !== undefined) {
     annotationFile = resolve(arg.annotationFile);
-    const loaded = loadAnnotationFile(annotationFile, arg.format);
+    const loaded = await loadAnnotationFile(annotationFile, arg.format);
     format = loaded.format;
-    checkPathsResolve(annotationItems(loaded.format, loaded.records, root), root, annotationFile);
+    checkPathsResolve(
+      annotationItems(loaded.format, loaded.records, root, annotationFile, loaded.notes),
+      root,
+      annotationFile,
+    );
   } else if (format !== 'folder') {
     throw new AppError(
       'bad_request',

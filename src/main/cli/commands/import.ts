@@ -81,11 +81,13 @@ export const importCommand: Command = {
             'Give either --folder, or --annotations with --images; not both.',
           );
         }
-        id = startImport(ws, {
-          imageRoot: folder,
-          format: parseFormat(stringOption(values, 'format')),
-          name: stringOption(values, 'name'),
-        }).job.id;
+        id = (
+          await startImport(ws, {
+            imageRoot: folder,
+            format: parseFormat(stringOption(values, 'format')),
+            name: stringOption(values, 'name'),
+          })
+        ).job.id;
       } else if (annotations !== undefined) {
         if (images === undefined) {
           throw new AppError(
@@ -93,12 +95,14 @@ export const importCommand: Command = {
             '--annotations needs --images DIR: the folder its image paths are relative to.',
           );
         }
-        id = startImport(ws, {
-          imageRoot: images,
-          annotationFile: annotations,
-          format: parseFormat(stringOption(values, 'format')),
-          name: stringOption(values, 'name'),
-        }).job.id;
+        id = (
+          await startImport(ws, {
+            imageRoot: images,
+            annotationFile: annotations,
+            format: parseFormat(stringOption(values, 'format')),
+            name: stringOption(values, 'name'),
+          })
+        ).job.id;
       } else {
         throw new AppError(
           'bad_request',
