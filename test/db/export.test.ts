@@ -31,7 +31,7 @@ import {
 import { detectFormat, parseJson, recordsToItems } from '../../src/main/datasets/formats';
 import { exportCommand } from '../../src/main/cli/commands/export';
 import { AppError } from '../../src/main/errors';
-import { checkTarget, previewExport, startExport } from '../../src/main/jobs/export';
+import { checkTarget, EXPORT_MARKER, previewExport, startExport } from '../../src/main/jobs/export';
 import { startImport } from '../../src/main/jobs/import';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
 import { decide, edit } from '../../src/main/review/desk';
@@ -312,10 +312,50 @@ describe('bad input', () => {
     expect(() => checkTarget(join(tempDir(), 'x'), false, Number.MAX_SAFE_INTEGER)).toThrow(
       /needs about .* MB but only .* MB are free/,
     );
-    // Overwrite replaces the folder only when the new one is complete.
-    const job = await runExport(ws, { outDir: out, format: 'rstpreid', ...defaults, overwrite: true });
-    expect(job.status).toBe('done');
-    expect(readdirSync(out).sort()).toEqual(['data_captions.json', 'imgs']);
+  });
+
+  it('overwrite replaces only a folder this app exported (its marker), never any other folder', async () => {
+    const { ws } = await library();
+    const parent = tempDir();
+    // A folder of the user's: overwrite is refused with the reason, up front and nothing is touched.
+    const mine = join(parent, 'mine');
+    mkdirSync(join(mine, 'sub'), { recursive: true });
+    writeFileSync(join(mine, 'keep.txt'), 'mine');
+    writeFileSync(join(mine, 'sub', 'notes.md'), 'also mine');
+    expect(() => startExport(ws, { outDir: mine, format: 'rstpreid', ...defaults, overwrite: true })).toThrow(
+      /was not written by a CTGI Studio export \(it has no \.ctgi-export\.json\), so overwrite will not delete it/,
+    );
+    // A marker someone else wrote (another app, a hand-made file) does not count either.
+    writeFileSync(join(mine, EXPORT_MARKER), JSON.stringify({ app: 'something else' }));
+    expect(() => startExport(ws, { outDir: mine, format: 'rstpreid', ...defaults, overwrite: true })).toThrow(
+      /was not written by a CTGI Studio export/,
+    );
+    expect(readFileSync(join(mine, 'sub', 'notes.md'), 'utf8')).toBe('also mine');
+
+    // An export carries the marker, and a second export may replace it, only once the new one is complete.
+    const out = join(parent, 'out');
+    expect((await runExport(ws, { outDir: out, format: 'rstpreid', ...defaults })).status).toBe('done');
+    expect(readdirSync(out).sort()).toEqual([EXPORT_MARKER, 'data_captions.json', 'imgs']);
+    expect(JSON.parse(readFileSync(join(out, EXPORT_MARKER), 'utf8'))).toMatchObject({
+      app: 'CTGI Studio',
+      format: 'rstpreid',
+    });
+    writeFileSync(join(out, 'stale.txt'), 'from the first export');
+    const again = await runExport(ws, { outDir: out, format: 'cuhk-pedes', ...defaults, overwrite: true });
+    expect(again.status).toBe('done');
+    expect(readdirSync(out).sort()).toEqual([EXPORT_MARKER, 'imgs', 'reid_raw.json']);
+
+    // A folder that loses its marker between the check and the move is not replaced either.
+    const queued = startExport(ws, { outDir: out, format: 'rstpreid', ...defaults, overwrite: true });
+    rmSync(join(out, EXPORT_MARKER));
+    await ws.jobs.idle();
+    const raced = ws.jobs.get(queued.job.id);
+    expect(raced.status).toBe('failed');
+    expect(raced.error).toMatch(
+      /was changed while exporting and now holds files and was not written by a CTGI Studio export/,
+    );
+    expect(readdirSync(out).sort()).toEqual(['imgs', 'reid_raw.json']);
+    expect(readdirSync(parent).sort()).toEqual(['mine', 'out']);
   });
 
   it.skipIf(process.getuid?.() === 0)('names a folder it may not write in (not as root)', async () => {

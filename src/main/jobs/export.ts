@@ -7,7 +7,9 @@ import {
   accessSync,
   constants,
   existsSync,
+  lstatSync,
   mkdirSync,
+  readFileSync,
   readdirSync,
   realpathSync,
   statSync,
@@ -325,6 +327,47 @@ export function exportTarget(workspaceFile: string, outDir: string): string {
 }
 
 /**
+ * Written into every export: what lets `overwrite` tell a folder this app exported (and may replace)
+ * from any other folder (which it never deletes).
+ */
+export const EXPORT_MARKER = '.ctgi-export.json';
+const MARKER_APP = 'CTGI Studio';
+
+/** Whether `dir` holds a marker this app wrote (a small regular file naming the app). */
+function hasExportMarker(dir: string): boolean {
+  const file = join(dir, EXPORT_MARKER);
+  try {
+    const st = lstatSync(file);
+    if (!st.isFile() || st.size > 64 * 1024) return false;
+    const marker = JSON.parse(readFileSync(file, 'utf8')) as { app?: unknown };
+    return marker.app === MARKER_APP;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The overwrite rule: a missing or empty folder is always fine; a folder with files only with
+ * `overwrite`, and only if this app exported it (its marker file is there). Anything else — a home
+ * folder, a dataset, a project — is refused with the reason, whatever `overwrite` says.
+ */
+export function checkReplaceable(outDir: string, overwrite: boolean, when = ''): void {
+  if (!existsSync(outDir) || readdirSync(outDir).length === 0) return;
+  if (!overwrite) {
+    throw new AppError(
+      'conflict',
+      `${outDir} ${when}already holds files. Choose an empty or new folder, or allow overwrite (the old folder is replaced only once the export is complete).`,
+    );
+  }
+  if (!hasExportMarker(outDir)) {
+    throw new AppError(
+      'conflict',
+      `${outDir} ${when}holds files and was not written by a CTGI Studio export (it has no ${EXPORT_MARKER}), so overwrite will not delete it. Choose a new or empty folder, or move its files away yourself.`,
+    );
+  }
+}
+
+/**
  * Checks the target before anything is queued: its parent writable (or, where it is missing, the folder it
  * would be made in), the target new or empty (or overwrite), space.
  */
@@ -349,12 +392,7 @@ export function checkTarget(outDir: string, overwrite: boolean, needBytes: numbe
     if (!statSync(outDir).isDirectory()) {
       throw new AppError('bad_request', `${outDir} is a file. Give a folder path for the export.`);
     }
-    if (readdirSync(outDir).length > 0 && !overwrite) {
-      throw new AppError(
-        'conflict',
-        `${outDir} already holds files. Choose an empty or new folder, or allow overwrite (the old folder is replaced only once the export is complete).`,
-      );
-    }
+    checkReplaceable(outDir, overwrite);
   }
   const free = freeBytes(existing);
   if (free !== null && free < needBytes) {
@@ -502,16 +540,20 @@ async function runExport(ctx: JobContext<ExportParams, ExportState>): Promise<vo
     const text = serializeRecords(set);
     selfCheck(params.format, fileName, text, set.records.length);
     await writeFile(join(stage, fileName), text, 'utf8');
+    const marker = {
+      app: MARKER_APP,
+      format: params.format,
+      files: [fileName, IMAGE_DIR],
+      exportedAt: new Date().toISOString(),
+      job: ctx.jobId,
+    };
+    await writeFile(join(stage, EXPORT_MARKER), `${JSON.stringify(marker, null, 2)}\n`, 'utf8');
     throwIfAborted(ctx.signal);
     // Into place: the staging folder becomes the export in one rename (same parent, same disk).
     let old: string | null = null;
     if (existsSync(outDir)) {
-      if (readdirSync(outDir).length > 0 && !params.overwrite) {
-        throw new AppError(
-          'conflict',
-          `${outDir} was filled by something else while exporting; the export was not moved there.`,
-        );
-      }
+      // Checked again: the folder may have been filled (or its marker removed) while the job ran.
+      checkReplaceable(outDir, params.overwrite, 'was changed while exporting and now ');
       old = `${stage}.old`;
       await rename(outDir, old);
     }

@@ -43,7 +43,9 @@ export const exportCommand: Command = {
     '            [--overwrite] [--json]\n\n' +
     'Writes DIR/<annotation file> and DIR/imgs/ (DIR relative to the current folder; missing folders above it\n' +
     'are made). Images without a split get one by identity (ratios, seed).\n' +
-    'Everything is written beside DIR first and moved into place at the end: a failed export leaves nothing.',
+    'Everything is written beside DIR first and moved into place at the end: a failed export leaves nothing.\n' +
+    'Every export writes DIR/.ctgi-export.json; --overwrite replaces only a folder that holds it (one this app\n' +
+    'exported), never any other non-empty folder.',
   options: {
     out: { type: 'string', short: 'o' },
     format: { type: 'string', short: 'f' },

@@ -196,7 +196,7 @@ export function ExportModal({
           <NumberInput label="seed" value={seed} onChange={(v) => setSeed(Math.trunc(Number(v) || 0))} />
         </Group>
         <Checkbox
-          label="Replace the folder if it holds files (only once the new export is complete)"
+          label="Replace an earlier CTGI Studio export in this folder (only once the new one is complete; other folders are never replaced)"
           checked={overwrite}
           onChange={(e) => setOverwrite(e.currentTarget.checked)}
         />
