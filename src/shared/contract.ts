@@ -158,6 +158,8 @@ export const invokeSchemas = {
   'endpoints:save': endpointInputSchema,
   'endpoints:delete': z.object({ name: endpointName }),
   'endpoints:probe': z.object({ name: endpointName }),
+  /** Desktop app only: moves a damaged keychain file aside so keys can be entered again. */
+  'endpoints:reset-key-store': z.object({}),
   /** MTG over a dataset, a split of it, or chosen images; results are captions with status `pending`. */
   'mtg:start': z.object({
     datasetId: id<DatasetId>().optional(),
@@ -220,6 +222,8 @@ export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
   'endpoints:save': LlmEndpoint;
   'endpoints:delete': { deleted: boolean };
   'endpoints:probe': EndpointProbe;
+  /** Where the old file was kept; null when there was none. */
+  'endpoints:reset-key-store': { keptAs: string | null };
   'mtg:start': { job: Job; images: number };
   'mtg:runs': MtgRun[];
   'prompts:list': PromptSet[];

@@ -61,6 +61,15 @@ export function createHandlers(ws: Workspace): Handlers {
     'embed:start': (arg) => startEmbed(ws, arg),
     'endpoints:list': () => listEndpoints(db),
     'endpoints:save': (arg) => saveEndpoint(db, arg, getKeyStore()),
+    'endpoints:reset-key-store': async () => {
+      const store = getKeyStore();
+      if (!store.reset)
+        throw new AppError(
+          'unavailable',
+          'There is no app keychain here (it exists only in the desktop app), so there is nothing to reset.',
+        );
+      return { keptAs: await store.reset() };
+    },
     'endpoints:delete': ({ name }) => removeEndpoint(db, name, getKeyStore()),
     'endpoints:probe': ({ name }) => probeEndpointByName(db, name, getKeyStore()),
     'mtg:start': (arg) => startMtg(ws, arg),

@@ -15,6 +15,11 @@ export interface KeyStore {
   get(id: string): Promise<string | null>;
   set(id: string, secret: string): Promise<void>;
   delete(id: string): Promise<void>;
+  /**
+   * Starts an empty store, keeping the old file aside (for a store whose file is damaged); returns
+   * where the old file went, or null when there was none. Absent where nothing is stored.
+   */
+  reset?(): Promise<string | null>;
 }
 
 /** Outside the desktop app there is no keychain to keep secrets in. */

@@ -4,6 +4,7 @@ import { TEMPERATURE_PARAMS, TOKEN_LIMIT_PARAMS } from '../../../shared/domain';
 import { getEndpointByName, listEndpoints } from '../../db/repos/llm';
 import { badRequest } from '../../errors';
 import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../../llm/endpoints';
+import { defaultKeyStoreFile, resetKeyStoreFile } from '../../llm/encrypted-key-store';
 import { getKeyStore } from '../../llm/keys';
 import { oneOf, stringOption, type Command, type OptionValues } from '../command';
 import { withWorkspace } from '../workspace';
@@ -104,6 +105,9 @@ export const endpointsCommand: Command = {
     '      files in the key folder ($CTGI_KEY_DIR, else ~/.config/ctgi/keys) and the app keychain)',
     'ctgi endpoints --delete NAME',
     'ctgi endpoints --probe NAME [--json]            check key, server, model, text and image answers',
+    'ctgi endpoints --reset-key-store [--key-store FILE]',
+    '     move a damaged desktop-app keychain file aside (kept as FILE.damaged-<time>) so keys can be entered again;',
+    `     FILE defaults to the desktop app's: ${defaultKeyStoreFile()}`,
   ].join('\n'),
   options: {
     save: { type: 'string' },
@@ -122,9 +126,24 @@ export const endpointsCommand: Command = {
     'no-key': { type: 'boolean' },
     'token-param': { type: 'string' },
     'temperature-param': { type: 'string' },
+    'reset-key-store': { type: 'boolean' },
+    'key-store': { type: 'string' },
   },
-  run: (values, _positionals, io) =>
-    withWorkspace(values, async (ws) => {
+  run: async (values, _positionals, io) => {
+    // The keychain file belongs to the desktop app, not to a workspace: no workspace is opened for it.
+    if (values['reset-key-store'] === true) {
+      const file = stringOption(values, 'key-store') ?? defaultKeyStoreFile();
+      const keptAs = resetKeyStoreFile(file);
+      if (values.json) io.out(JSON.stringify({ file, keptAs }));
+      else
+        io.out(
+          keptAs === null
+            ? `No key store at ${file}; nothing to reset.`
+            : `Key store reset: the old file is kept as ${keptAs}. Enter the API keys again (Settings → Endpoints).`,
+        );
+      return 0;
+    }
+    return withWorkspace(values, async (ws) => {
       const keyStore = getKeyStore();
       const save = stringOption(values, 'save');
       const del = stringOption(values, 'delete');
@@ -168,5 +187,6 @@ export const endpointsCommand: Command = {
         io.out('No endpoints yet. Add one with `ctgi endpoints --save NAME --base-url URL --model M`.');
       else for (const e of list) io.out(formatEndpoint(e));
       return 0;
-    }),
+    });
+  },
 };

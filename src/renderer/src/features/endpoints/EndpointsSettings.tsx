@@ -7,7 +7,7 @@ import type { KeyRef, LlmEndpoint } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { errorMessage, useInvoke } from '../../lib/hooks';
 import { useAction } from '../../lib/useAction';
-import { EndpointForm, ROLE_LABEL } from './EndpointForm';
+import { EndpointForm, hasSafeStorage, ROLE_LABEL } from './EndpointForm';
 import { ProbeResult, type ProbeState } from './ProbeResult';
 
 export function keySource(ref: KeyRef): string {
@@ -72,11 +72,67 @@ function DeleteEndpoint({
   );
 }
 
+/**
+ * The way out when the keychain file is damaged (saving or using a stored key then says so): the old file
+ * is moved aside, never deleted, and keys are entered again. Desktop app only: nothing is stored elsewhere.
+ */
+function ResetKeychain({ opened, onClose }: { opened: boolean; onClose: () => void }): React.JSX.Element {
+  const { busy, error, run } = useAction();
+  const [done, setDone] = useState<string | null>(null);
+  const confirm = async (): Promise<void> => {
+    await run(async () => {
+      const { keptAs } = await invoke('endpoints:reset-key-store', {});
+      setDone(
+        keptAs === null
+          ? 'There was no keychain file; nothing to reset.'
+          : `The old file is kept as ${keptAs}.`,
+      );
+    });
+  };
+  const close = (): void => {
+    setDone(null);
+    onClose();
+  };
+  return (
+    <Modal opened={opened} onClose={close} title={<Text fw={650}>Reset the app keychain?</Text>} centered>
+      <Stack>
+        <Text size="sm">
+          Every API key stored in the app keychain is forgotten; endpoints that use one need their key entered
+          again (Edit). Use this when the app says its keychain file is damaged. The old file is kept aside,
+          not deleted.
+        </Text>
+        {error && <Alert color="red">{error}</Alert>}
+        {done && (
+          <Alert color="green" data-testid="keychain-reset-done">
+            {done}
+          </Alert>
+        )}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={close}>
+            {done ? 'Close' : 'Cancel'}
+          </Button>
+          {!done && (
+            <Button
+              color="red"
+              loading={busy}
+              onClick={() => void confirm()}
+              data-testid="keychain-reset-confirm"
+            >
+              Reset keychain
+            </Button>
+          )}
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
 export function EndpointsSettings(): React.JSX.Element {
   const endpoints = useInvoke('endpoints:list', {});
   const [editing, setEditing] = useState<{ endpoint: LlmEndpoint | null } | null>(null);
   const [toDelete, setToDelete] = useState<LlmEndpoint | null>(null);
   const [probes, setProbes] = useState<Record<string, ProbeState>>({});
+  const [resetting, setResetting] = useState(false);
 
   const probe = useCallback(async (name: string) => {
     setProbes((p) => ({ ...p, [name]: { status: 'running' } }));
@@ -93,15 +149,29 @@ export function EndpointsSettings(): React.JSX.Element {
     <Card padding={0}>
       <Group justify="space-between" p="md" pb="xs">
         <Text fw={650}>Endpoints</Text>
-        <Button
-          size="xs"
-          leftSection={<IconPlus size={14} />}
-          onClick={() => setEditing({ endpoint: null })}
-          data-testid="endpoint-add"
-        >
-          Add endpoint
-        </Button>
+        <Group gap="xs">
+          {hasSafeStorage() && (
+            <Button
+              size="xs"
+              variant="subtle"
+              color="gray"
+              onClick={() => setResetting(true)}
+              data-testid="keychain-reset"
+            >
+              Reset the app keychain…
+            </Button>
+          )}
+          <Button
+            size="xs"
+            leftSection={<IconPlus size={14} />}
+            onClick={() => setEditing({ endpoint: null })}
+            data-testid="endpoint-add"
+          >
+            Add endpoint
+          </Button>
+        </Group>
       </Group>
+      <ResetKeychain opened={resetting} onClose={() => setResetting(false)} />
       {endpoints.error && (
         <Alert color="red" m="md" icon={<IconAlertTriangle size={18} />}>
           {endpoints.error}
