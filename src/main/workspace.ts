@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import { openDatabase } from './db/open';
+import { openDatabase, type OpenDatabaseOptions } from './db/open';
 import type { MigrationReport } from './db/migrate';
 import type { Db } from './db/types';
+import { AppError } from './errors';
 import { EventBus } from './events';
 import { jobDefinitions } from './jobs';
 import { JobRunner } from './jobs/runner';
@@ -31,10 +32,44 @@ export interface OpenWorkspaceOptions {
   nativeBinding?: string;
 }
 
+/** Errors that mean "no room left" on the disk, from the file system or from SQLite. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG', 'SQLITE_FULL']);
+/** Errors of the disk or its permissions rather than of the app (SQLite's I/O family included). */
+const DISK_TROUBLE = /^(SQLITE_IOERR|SQLITE_CANTOPEN|SQLITE_READONLY|EACCES$|EPERM$|EROFS$|EIO$)/;
+
+/**
+ * A full disk while a workspace is created or migrated becomes one sentence that says what happened and
+ * what to do; a workspace file this attempt created (left empty by the failed migration) is removed, so
+ * the next attempt starts clean.
+ */
+function openOrExplain(path: string, opts: OpenDatabaseOptions): ReturnType<typeof openDatabase> {
+  const existed = path === ':memory:' || existsSync(path);
+  try {
+    return openDatabase(path, opts);
+  } catch (err) {
+    const code = err instanceof Error && 'code' in err ? String((err as { code: unknown }).code) : '';
+    const full = NO_SPACE.has(code);
+    if (!full && !DISK_TROUBLE.test(code)) throw err;
+    if (!existed) for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+    // A write limit (ulimit -f) and some full disks reach SQLite as a failed write, not as "full".
+    const what = full
+      ? `the disk is full (${code})`
+      : `the disk refused a read or write (${code}: ${(err as Error).message})`;
+    const todo = full
+      ? 'Free some space on that disk'
+      : 'Check that the disk has room and that you may write there';
+    throw new AppError(
+      'unavailable',
+      `Cannot ${existed ? 'open' : 'create'} the workspace ${path}: ${what}. ` +
+        `${todo}, or choose a workspace elsewhere (--workspace FILE or $CTGI_WORKSPACE).`,
+    );
+  }
+}
+
 export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Workspace {
   const inMemory = file === ':memory:';
   const path = inMemory ? file : resolve(file);
-  const { db, migration } = openDatabase(path, { nativeBinding: opts.nativeBinding });
+  const { db, migration } = openOrExplain(path, { nativeBinding: opts.nativeBinding });
   const bus = new EventBus();
   const resumeJobs = opts.resumeJobs ?? true;
   const jobs = new JobRunner(db, bus, jobDefinitions, {

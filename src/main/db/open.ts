@@ -26,12 +26,18 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Open
   const inMemory = file === ':memory:';
   if (!inMemory) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
-  if (!inMemory) db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  // SQLite opens the extension itself, so in a packaged app it must be the unpacked copy.
-  db.loadExtension(unpackedPath(sqliteVec.getLoadablePath()));
-  const migration = migrate(db, migrations, inMemory ? null : file);
-  return { db, migration };
+  try {
+    if (!inMemory) db.pragma('journal_mode = WAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    // SQLite opens the extension itself, so in a packaged app it must be the unpacked copy.
+    db.loadExtension(unpackedPath(sqliteVec.getLoadablePath()));
+    const migration = migrate(db, migrations, inMemory ? null : file);
+    return { db, migration };
+  } catch (err) {
+    // A failed open (a full disk mid-migration, a database from the future) must not hold the file.
+    db.close();
+    throw err;
+  }
 }
