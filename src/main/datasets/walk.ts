@@ -1,5 +1,5 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 import type { ItemProblem } from './formats';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.bmp'] as const;
@@ -9,12 +9,19 @@ export const isImageName = (name: string): boolean => {
   return IMAGE_EXTENSIONS.some((e) => lower.endsWith(e));
 };
 
+/** Whether `path` is `root` or lies below it (both real paths). */
+function isWithin(root: string, path: string): boolean {
+  const back = relative(root, path);
+  return back === '' || (back !== '..' && !back.startsWith(`..${sep}`) && !isAbsolute(back));
+}
+
 const errCode = (err: unknown): string =>
   err instanceof Error && 'code' in err ? String(err.code) : 'error';
 
 /**
  * Every image file under `root`, as sorted relative posix paths, so the import's resume cursor can be
- * an index into this list. Symlinked folders are followed once: a link back to one of its own
+ * an index into this list. Symlinks that lead outside `root` are reported and not followed (the library
+ * reads nothing outside a dataset's folder). Symlinked folders inside it are followed once: a link back to one of its own
  * ancestors (a loop) or to a folder already walked is reported and not followed again, so the walk
  * always ends and never lists the same file under two folders. Unreadable folders are reported, and
  * the walk goes on.
@@ -78,12 +85,23 @@ export async function walkImages(root: string): Promise<{ files: string[]; probl
           });
           continue;
         }
-        if (target.isFile()) {
-          if (isImageName(e.name)) files.push(childRel);
+        if (!target.isFile() && !target.isDirectory()) continue;
+        if (target.isFile() && !isImageName(e.name)) continue;
+        const targetReal = await realpath(full);
+        if (!isWithin(rootReal, targetReal)) {
+          // The library reads images only inside a dataset's folder (a link out of it could be swapped
+          // for one to any file), so what leads out is not imported in the first place.
+          problems.push({
+            severity: 'warning',
+            item: childRel,
+            message: `links outside the image folder (to ${targetReal}); not followed: only files inside the folder are imported. Copy or move them in.`,
+          });
           continue;
         }
-        if (!target.isDirectory()) continue;
-        const targetReal = await realpath(full);
+        if (target.isFile()) {
+          files.push(childRel);
+          continue;
+        }
         if (inside.has(targetReal)) {
           problems.push({
             severity: 'error',

@@ -31,6 +31,7 @@ import {
   type ImportListing,
 } from '../datasets/source';
 import { AppError, notFound } from '../errors';
+import { ImageReadError, realPathInside } from '../media/image';
 import type { Workspace } from '../workspace';
 import { throwIfAborted, type JobContext, type JobDefinition } from './runner';
 
@@ -100,11 +101,31 @@ async function probeBatch(
       const k = cursor++;
       const item = items[k]!;
       const known = mayExist && findImageByPath(db, datasetId, item.relPath) !== undefined;
-      out[k] = { index: from + k, item, result: known ? null : await probeImage(join(root, item.relPath)) };
+      out[k] = { index: from + k, item, result: known ? null : await probeInside(root, item.relPath) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
   return out;
+}
+
+/**
+ * Probes a file only if its real path stays inside the image folder: a symlink that leads out of it is
+ * reported, not imported, since the library never reads outside a dataset's folder.
+ */
+async function probeInside(root: string, relPath: string): Promise<ProbeResult> {
+  try {
+    await realPathInside(root, relPath);
+  } catch (err) {
+    if (!(err instanceof ImageReadError)) throw err;
+    if (err.problem === 'outside')
+      return {
+        ok: false,
+        message:
+          'is a link that leads outside the image folder; not imported (only files inside it are read).',
+      };
+    // Missing and unreadable files get the probe's own words.
+  }
+  return probeImage(join(root, relPath));
 }
 
 /** Writes one probed batch; must run inside the transaction that also saves the cursor. */

@@ -69,26 +69,27 @@ const inside = (root: string, path: string): boolean => {
 };
 
 /**
- * The real path of a library image, checked to stay inside the real path of its dataset folder: a
- * stored `../` and a symlink that leads out of the folder (an image swapped for a link to /etc/passwd)
- * are both refused, and nothing outside the folder is ever opened.
+ * The real path of `root/relPath`, checked to stay inside the real path of `root`: a stored `../` and
+ * a symlink that leads out of the folder (an image swapped for a link to /etc/passwd) are both refused,
+ * and nothing outside the folder is ever opened. The import uses it too, so that what it brings in is
+ * exactly what can be read later.
  */
-export async function resolveStoredImage(img: StoredImage): Promise<string> {
-  const lexical = resolveInside(img.root, img.relPath);
+export async function realPathInside(root: string, relPath: string): Promise<string> {
+  const lexical = resolveInside(root, relPath);
   if (lexical === null) {
     throw new ImageReadError(
       'outside',
-      `${img.relPath} is not a path inside its dataset folder ${img.root}; it is not read.`,
+      `${relPath} is not a path inside its dataset folder ${root}; it is not read.`,
     );
   }
   let realRoot: string;
   let real: string;
   try {
-    realRoot = await realpath(img.root);
+    realRoot = await realpath(root);
   } catch (err) {
     throw new ImageReadError(
       errCode(err) === 'ENOENT' ? 'missing' : 'unreadable',
-      `The dataset folder ${img.root} is no longer there (${errCode(err)}). Was it moved? Put it back, or import it again from its new place.`,
+      `The dataset folder ${root} is no longer there (${errCode(err)}). Was it moved? Put it back, or import it again from its new place.`,
     );
   }
   try {
@@ -110,6 +111,10 @@ export async function resolveStoredImage(img: StoredImage): Promise<string> {
   }
   return real;
 }
+
+/** The real path of a library image, inside its dataset folder (see `realPathInside`). */
+export const resolveStoredImage = (img: StoredImage): Promise<string> =>
+  realPathInside(img.root, img.relPath);
 
 function fileProblem(path: string, err: FileReadError): ImageReadError {
   switch (err.reason) {
