@@ -6,8 +6,9 @@ export interface LlmImage {
   dataUrl: string;
 }
 
-/** Builds an LlmImage from bytes, hashing them once (the data URL itself is never hashed). */
-export function llmImage(bytes: Uint8Array, mime = 'image/jpeg'): LlmImage {
+/** Builds an LlmImage from bytes, hashing them once (the data URL itself is never hashed). The MIME type
+ * comes from what the bytes are (media/formats.ts), never a default guess. */
+export function llmImage(bytes: Uint8Array, mime: string): LlmImage {
   return {
     sha256: createHash('sha256').update(bytes).digest('hex'),
     dataUrl: `data:${mime};base64,${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')}`,

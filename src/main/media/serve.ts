@@ -15,8 +15,6 @@ import {
 } from './image';
 import { findStoredImage } from './library';
 
-export { THUMB_HEIGHT } from './encode';
-
 export interface MediaResponse {
   status: number;
   headers: Record<string, string>;

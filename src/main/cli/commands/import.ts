@@ -47,6 +47,11 @@ export const importCommand: Command = {
     'ctgi import --annotations FILE --images DIR [--format F] [--name N] [--json]\n' +
     'ctgi import --resume JOB_ID      continue an import that was cancelled, failed or killed\n\n' +
     `--format: ${DATASET_FORMATS.join(', ')} (detected from the file when left out)\n` +
+    'Images: JPEG, PNG, WebP, BMP (by extension in a folder; GIF, TIFF and AVIF too when an annotation file\n' +
+    'names them), regular files inside DIR only: links that lead out of it are reported, not imported.\n' +
+    'The annotation file must be a regular file of at most 256 MB, UTF-8 (else read as Windows-1252, or UTF-16\n' +
+    'by its byte-order mark). Plain bends are read and reported once per file (one caption given as a string,\n' +
+    'numeric-string ids, Windows separators or ./ in paths, unknown fields); unclear records are skipped.\n' +
     'Ctrl-C cancels cleanly; what was imported stays and the import can be resumed.',
   options: {
     folder: { type: 'string' },
