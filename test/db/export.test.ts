@@ -368,6 +368,26 @@ describe('bad input', () => {
     );
   });
 
+  it('an image swapped for a link out of its dataset folder is not copied into the export', async () => {
+    const { ws, root } = await library();
+    rmSync(join(root, 'cam1', '101_5.png'));
+    symlinkSync('/etc/passwd', join(root, 'cam1', '101_5.png'));
+    const parent = tempDir();
+    for (const images of ['copy', 'hardlink'] as const) {
+      const job = await runExport(ws, {
+        outDir: join(parent, 'out'),
+        format: 'cuhk-pedes',
+        ...defaults,
+        images,
+      });
+      expect(job.status).toBe('failed');
+      expect(job.error).toMatch(
+        /Image cam1\/101_5\.png cannot be exported: .*leads outside its dataset folder/,
+      );
+      expect(readdirSync(parent)).toEqual([]);
+    }
+  });
+
   it('a missing image fails the job with its name and leaves neither the target nor the staging folder', async () => {
     const { ws, root } = await library();
     rmSync(join(root, 'cam1', '101_5.png'));

@@ -15,7 +15,7 @@ import {
   statSync,
   statfsSync,
 } from 'node:fs';
-import { copyFile, link, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
@@ -39,7 +39,7 @@ import {
 } from '../datasets/export-formats';
 import { detectFormat, parseJson, recordsToItems } from '../datasets/formats';
 import { AppError } from '../errors';
-import { resolveInside } from '../media/paths';
+import { ImageReadError, realPathInside } from '../media/image';
 import { cleanCaption } from '../review/text';
 import type { Workspace } from '../workspace';
 import { throwIfAborted, type JobContext, type JobDefinition } from './runner';
@@ -434,9 +434,7 @@ async function placeImages(
     while (cursor < images.length) {
       throwIfAborted(ctx.signal);
       const img = images[cursor++]!;
-      const from = resolveInside(roots.get(img.datasetId)!, img.relPath);
-      if (from === null)
-        throw new AppError('bad_request', `Image path ${img.relPath} leads outside its dataset folder.`);
+      const from = await exportSource(roots.get(img.datasetId)!, img.relPath);
       const to = join(imgs, paths.get(img.imageId)!);
       const dir = dirname(to);
       if (!made.has(dir)) {
@@ -478,6 +476,27 @@ async function placeImages(
   };
   await Promise.all(Array.from({ length: Math.min(COPY_CONCURRENCY, Math.max(1, images.length)) }, worker));
   ctx.progress({ done, total: images.length, message: `${done} images placed` });
+}
+
+/**
+ * The file to copy or link for an image: its real path inside its dataset folder, and a regular file —
+ * a symlink swapped in that leads out of the folder is not copied into an export, and a named pipe is
+ * not waited on. A missing file falls through to the copy, which names it.
+ */
+async function exportSource(root: string, relPath: string): Promise<string> {
+  try {
+    const real = await realPathInside(root, relPath);
+    if (!(await stat(real)).isFile())
+      throw new AppError(
+        'bad_request',
+        `Image ${relPath} is not a regular file (${real}); it cannot be exported.`,
+      );
+    return real;
+  } catch (err) {
+    if (!(err instanceof ImageReadError)) throw err;
+    if (err.problem === 'missing') return join(root, relPath);
+    throw new AppError('bad_request', `Image ${relPath} cannot be exported: ${err.message}`);
+  }
 }
 
 /** Reads the file back with the import's own parser: what we wrote is what a loader will read. */
