@@ -445,7 +445,7 @@ describe('where an export goes', () => {
     const out = join(tempDir(), 'no', 'such', 'dir');
     const job = await runExport(ws, { outDir: out, format: 'cuhk-pedes', ...defaults });
     expect(job.status, job.error ?? '').toBe('done');
-    expect(readdirSync(out).sort()).toEqual(['imgs', 'reid_raw.json']);
+    expect(readdirSync(out).sort()).toEqual([EXPORT_MARKER, 'imgs', 'reid_raw.json']);
   });
 
   it('keeps a relative folder inside the workspace folder: no way out by .. or through a link', async () => {

@@ -149,7 +149,7 @@ describe('migration 10: job scope and the new statuses', () => {
 describe('a job covers the images it was queued for', { timeout: 60_000 }, () => {
   it('MTG over all images: a dataset imported while it runs is not captioned, and is not paid for', async () => {
     const ws = openWorkspace(':memory:');
-    startImport(ws, { imageRoot: await imageFolder(10, 'scope-a-') });
+    await startImport(ws, { imageRoot: await imageFolder(10, 'scope-a-') });
     await ws.jobs.idle();
     const ep = endpoint(ws);
     // Answers wait until the second import is in, so the job is still walking its images when it lands.
@@ -168,7 +168,7 @@ describe('a job covers the images it was queued for', { timeout: 60_000 }, () =>
     });
     expect(images).toBe(10);
     expect(job.title).toBe('MTG captions for all images, 3 rounds');
-    startImport(ws, { imageRoot: await imageFolder(7, 'scope-b-') });
+    await startImport(ws, { imageRoot: await imageFolder(7, 'scope-b-') });
     while (count(ws, `SELECT count(*) AS n FROM images`) < 17) await new Promise((r) => setTimeout(r, 10));
     release();
     await ws.jobs.idle();
@@ -193,7 +193,7 @@ describe('a job covers the images it was queued for', { timeout: 60_000 }, () =>
     fake.onChat = (body) => ({ content: scriptedAnswer(body), delayMs: 10 });
     const file = join(mkdtempSync(join(tmpdir(), 'scope-ws-')), 'ws.sqlite');
     let ws = openWorkspace(file);
-    const { datasetId } = startImport(ws, { imageRoot: await imageFolder(24, 'scope-c-') });
+    const { datasetId } = await startImport(ws, { imageRoot: await imageFolder(24, 'scope-c-') });
     await ws.jobs.idle();
     const ep = endpoint(ws);
     const { job } = startMtg(ws, {
@@ -222,7 +222,7 @@ describe('a job covers the images it was queued for', { timeout: 60_000 }, () =>
   it('MTG over chosen images keeps the list as its scope, not in its parameters', async () => {
     fake.onChat = (body) => ({ content: scriptedAnswer(body) });
     const ws = openWorkspace(':memory:');
-    startImport(ws, { imageRoot: await imageFolder(6, 'scope-d-') });
+    await startImport(ws, { imageRoot: await imageFolder(6, 'scope-d-') });
     await ws.jobs.idle();
     const ep = endpoint(ws);
     const chosen = [2, 4, 5] as ImageId[];
@@ -249,7 +249,7 @@ describe('a job covers the images it was queued for', { timeout: 60_000 }, () =>
   it('a job queued before scopes existed gets its scope when it next runs', async () => {
     fake.onChat = (body) => ({ content: scriptedAnswer(body) });
     const ws = openWorkspace(':memory:');
-    const { datasetId } = startImport(ws, { imageRoot: await imageFolder(4, 'scope-e-') });
+    const { datasetId } = await startImport(ws, { imageRoot: await imageFolder(4, 'scope-e-') });
     await ws.jobs.idle();
     const ep = endpoint(ws);
     // As an older version stored it: chosen images in the parameters, no scope rows.
@@ -276,7 +276,7 @@ describe('a job covers the images it was queued for', { timeout: 60_000 }, () =>
 
   it('embed: images added after it was queued are not embedded', async () => {
     const ws = openWorkspace(':memory:');
-    const { datasetId } = startImport(ws, { imageRoot: await imageFolder(5, 'scope-f-') });
+    const { datasetId } = await startImport(ws, { imageRoot: await imageFolder(5, 'scope-f-') });
     await ws.jobs.idle();
     const model = await registerModel(ws.db, tinyModelFolder(), 'tiny');
     const addLate = await lateImages(ws, datasetId, 3);
@@ -292,7 +292,7 @@ describe('a job covers the images it was queued for', { timeout: 60_000 }, () =>
 
   it('score: captions of images added after it was queued are not scored', async () => {
     const ws = openWorkspace(':memory:');
-    const { datasetId } = startImport(ws, { imageRoot: await imageFolder(4, 'scope-g-') });
+    const { datasetId } = await startImport(ws, { imageRoot: await imageFolder(4, 'scope-g-') });
     await ws.jobs.idle();
     const model = await registerModel(ws.db, tinyModelFolder(), 'tiny');
     startEmbed(ws, { modelId: model.id, datasetId });
@@ -324,7 +324,7 @@ describe('a job covers the images it was queued for', { timeout: 60_000 }, () =>
 
   it('export: images accepted after it was queued are not in the files', async () => {
     const ws = openWorkspace(':memory:');
-    const { datasetId } = startImport(ws, { imageRoot: await imageFolder(3, 'scope-h-') });
+    const { datasetId } = await startImport(ws, { imageRoot: await imageFolder(3, 'scope-h-') });
     await ws.jobs.idle();
     for (let i = 1; i <= 3; i++)
       insertCaption(ws.db, {

@@ -49,7 +49,7 @@ describe('a job whose process died', () => {
     async () => {
       const file = join(mkdtempSync(join(tmpdir(), 'job-orphan-')), 'ws.sqlite');
       const setup = openWorkspace(file, { resumeJobs: false });
-      startImport(setup, { imageRoot: await imageFolder(3, 'job-orphan-imgs-') });
+      await startImport(setup, { imageRoot: await imageFolder(3, 'job-orphan-imgs-') });
       await setup.jobs.idle();
       upsertEndpoint(setup.db, {
         name: 'hang',
