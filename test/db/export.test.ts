@@ -532,6 +532,23 @@ describe('ctgi export', () => {
       job: { status: 'done', kind: 'export' },
     });
     expect(readBack('cuhk-pedes', report.file).items).toHaveLength(9);
+    // --overwrite: the earlier export is replaced; a folder of the user's is not, and says why.
+    lines.length = 0;
+    expect(
+      await exportCommand.run(
+        { workspace: file, out, format: 'rstpreid', overwrite: true, json: true },
+        [],
+        io,
+      ),
+    ).toBe(0);
+    expect(readdirSync(out).sort()).toEqual([EXPORT_MARKER, 'data_captions.json', 'imgs']);
+    const mine = join(tempDir(), 'mine');
+    mkdirSync(mine);
+    writeFileSync(join(mine, 'thesis.tex'), 'mine');
+    await expect(
+      exportCommand.run({ workspace: file, out: mine, format: 'rstpreid', overwrite: true }, [], io),
+    ).rejects.toThrow(/was not written by a CTGI Studio export/);
+    expect(readdirSync(mine)).toEqual(['thesis.tex']);
     await expect(
       exportCommand.run({ workspace: file, out: join(tempDir(), 'x'), format: 'coco' }, [], io),
     ).rejects.toThrow(
