@@ -97,13 +97,18 @@ describe('encrypted key store (the desktop app’s safe storage)', () => {
     expect(readdirSync(dir)).toHaveLength(1);
   });
 
-  it("the CLI's default file is the desktop app's (Electron userData of ctgi-studio)", () => {
-    expect(defaultKeyStoreFile({}, 'linux', '/home/u')).toBe('/home/u/.config/ctgi-studio/api-keys.json');
+  it("the CLI's default file is the desktop app's (Electron userData of CTGI Studio)", () => {
+    // Electron names userData after package.json's productName: the two must not drift apart.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      productName: string;
+    };
+    expect(pkg.productName).toBe('CTGI Studio');
+    expect(defaultKeyStoreFile({}, 'linux', '/home/u')).toBe('/home/u/.config/CTGI Studio/api-keys.json');
     expect(defaultKeyStoreFile({ XDG_CONFIG_HOME: '/x' }, 'linux', '/home/u')).toBe(
-      '/x/ctgi-studio/api-keys.json',
+      '/x/CTGI Studio/api-keys.json',
     );
     expect(defaultKeyStoreFile({}, 'darwin', '/Users/u')).toBe(
-      '/Users/u/Library/Application Support/ctgi-studio/api-keys.json',
+      '/Users/u/Library/Application Support/CTGI Studio/api-keys.json',
     );
   });
 });

@@ -39,7 +39,7 @@ import {
 } from '../datasets/export-formats';
 import { detectFormat, parseJson, recordsToItems } from '../datasets/formats';
 import { AppError } from '../errors';
-import { ImageReadError, realPathInside } from '../media/image';
+import { ImageReadError, realImagePath } from '../media/image';
 import { cleanCaption } from '../review/text';
 import type { Workspace } from '../workspace';
 import { throwIfAborted, type JobContext, type JobDefinition } from './runner';
@@ -485,7 +485,7 @@ async function placeImages(
  */
 async function exportSource(root: string, relPath: string): Promise<string> {
   try {
-    const real = await realPathInside(root, relPath);
+    const real = await realImagePath(root, relPath);
     if (!(await stat(real)).isFile())
       throw new AppError(
         'bad_request',

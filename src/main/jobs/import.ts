@@ -31,7 +31,7 @@ import {
   type ImportListing,
 } from '../datasets/source';
 import { AppError, notFound } from '../errors';
-import { ImageReadError, realPathInside } from '../media/image';
+import { ImageReadError, realImagePath } from '../media/image';
 import type { Workspace } from '../workspace';
 import { throwIfAborted, type JobContext, type JobDefinition } from './runner';
 
@@ -114,7 +114,7 @@ async function probeBatch(
  */
 async function probeInside(root: string, relPath: string): Promise<ProbeResult> {
   try {
-    await realPathInside(root, relPath);
+    await realImagePath(root, relPath);
   } catch (err) {
     if (!(err instanceof ImageReadError)) throw err;
     if (err.problem === 'outside')

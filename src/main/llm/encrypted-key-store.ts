@@ -12,12 +12,13 @@ export interface StringCipher {
 }
 
 export const KEY_STORE_FILE_NAME = 'api-keys.json';
+/** package.json's productName, which Electron names the userData folder after. */
+const APP_NAME = 'CTGI Studio';
 
 /**
- * Where the desktop app keeps its key store: Electron's `userData` folder for an app named
- * `ctgi-studio` (package.json has no productName), which is `$XDG_CONFIG_HOME` or `~/.config` on Linux,
- * `~/Library/Application Support` on macOS and `%APPDATA%` on Windows. The CLI needs it to reset the
- * store without Electron.
+ * Where the desktop app keeps its key store: Electron's `userData` folder, named after package.json's
+ * productName ("CTGI Studio"), in `$XDG_CONFIG_HOME` or `~/.config` on Linux, `~/Library/Application
+ * Support` on macOS and `%APPDATA%` on Windows. The CLI needs it to reset the store without Electron.
  */
 export function defaultKeyStoreFile(
   env: NodeJS.ProcessEnv = process.env,
@@ -30,7 +31,7 @@ export function defaultKeyStoreFile(
       : platform === 'win32'
         ? (env.APPDATA ?? join(home, 'AppData', 'Roaming'))
         : (env.XDG_CONFIG_HOME ?? join(home, '.config'));
-  return join(appData, 'ctgi-studio', KEY_STORE_FILE_NAME);
+  return join(appData, APP_NAME, KEY_STORE_FILE_NAME);
 }
 
 const RESET_HOW =

@@ -4,13 +4,12 @@
 // containment and the checks below hold for all of them alike. No database here: the encoder's child
 // process imports this module, and gets the few stored facts it needs (root, path, sha256) by message.
 import { createHash } from 'node:crypto';
-import { realpath } from 'node:fs/promises';
-import { isAbsolute, relative, sep } from 'node:path';
+import { existsSync } from 'node:fs';
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { FileReadError, readRegularFile } from '../files';
 import { BmpError, decodeBmp, readBmpHeader } from './bmp';
 import { sniffImageFormat, type ImageFormat } from './formats';
-import { resolveInside } from './paths';
+import { realPathInside, resolveInside } from './paths';
 
 /** Larger than any person crop; anything above is a decompression bomb or not a crop at all. */
 export const MAX_PIXELS = 40_000_000;
@@ -50,6 +49,9 @@ export interface RgbImage {
   height: number;
 }
 
+const firstLine = (err: unknown): string =>
+  (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+
 export interface ImageBytes {
   /** The real path that was read (symlinks resolved). */
   path: string;
@@ -58,23 +60,13 @@ export interface ImageBytes {
   sha256: string;
 }
 
-const errCode = (err: unknown): string =>
-  err instanceof Error && 'code' in err ? String((err as NodeJS.ErrnoException).code) : 'error';
-const firstLine = (err: unknown): string =>
-  (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
-
-const inside = (root: string, path: string): boolean => {
-  const back = relative(root, path);
-  return back !== '' && back !== '..' && !back.startsWith(`..${sep}`) && !isAbsolute(back);
-};
-
 /**
- * The real path of `root/relPath`, checked to stay inside the real path of `root`: a stored `../` and
- * a symlink that leads out of the folder (an image swapped for a link to /etc/passwd) are both refused,
- * and nothing outside the folder is ever opened. The import uses it too, so that what it brings in is
- * exactly what can be read later.
+ * The real path of `root/relPath`, checked to stay inside the real path of `root` (media/paths.ts): a
+ * stored `../` and a symlink that leads out of the folder (an image swapped for a link to /etc/passwd)
+ * are both refused, and nothing outside the folder is ever opened. The import uses it too, so that what
+ * it brings in is exactly what can be read later.
  */
-export async function realPathInside(root: string, relPath: string): Promise<string> {
+export async function realImagePath(root: string, relPath: string): Promise<string> {
   const lexical = resolveInside(root, relPath);
   if (lexical === null) {
     throw new ImageReadError(
@@ -82,39 +74,26 @@ export async function realPathInside(root: string, relPath: string): Promise<str
       `${relPath} is not a path inside its dataset folder ${root}; it is not read.`,
     );
   }
-  let realRoot: string;
-  let real: string;
-  try {
-    realRoot = await realpath(root);
-  } catch (err) {
-    throw new ImageReadError(
-      errCode(err) === 'ENOENT' ? 'missing' : 'unreadable',
-      `The dataset folder ${root} is no longer there (${errCode(err)}). Was it moved? Put it back, or import it again from its new place.`,
-    );
-  }
-  try {
-    real = await realpath(lexical);
-  } catch (err) {
-    const code = errCode(err);
-    throw new ImageReadError(
-      code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'unreadable',
-      code === 'ENOENT' || code === 'ENOTDIR'
-        ? `${lexical} is missing (it does not exist any more). Restore the file, or re-import the dataset.`
-        : `${lexical} cannot be opened (${code}).`,
-    );
-  }
-  if (!inside(realRoot, real)) {
+  const real = await realPathInside(root, lexical);
+  if (real.kind === 'outside') {
     throw new ImageReadError(
       'outside',
-      `${lexical} leads outside its dataset folder (it resolves to ${real}); it is not read. Replace the link with the image itself.`,
+      `${lexical} leads outside its dataset folder (it is a link to a file elsewhere); it is not read. Replace the link with the image itself.`,
     );
   }
-  return real;
+  if (real.kind === 'missing') {
+    throw new ImageReadError(
+      'missing',
+      existsSync(root)
+        ? `${lexical} is missing (it does not exist any more). Restore the file, or re-import the dataset.`
+        : `The dataset folder ${root} is no longer there. Was it moved? Put it back, or import it again from its new place.`,
+    );
+  }
+  return real.path;
 }
 
-/** The real path of a library image, inside its dataset folder (see `realPathInside`). */
-export const resolveStoredImage = (img: StoredImage): Promise<string> =>
-  realPathInside(img.root, img.relPath);
+/** The real path of a library image, inside its dataset folder (see `realImagePath`). */
+export const resolveStoredImage = (img: StoredImage): Promise<string> => realImagePath(img.root, img.relPath);
 
 function fileProblem(path: string, err: FileReadError): ImageReadError {
   switch (err.reason) {
