@@ -430,8 +430,9 @@ async function placeImages(
   let cursor = 0;
   let done = 0;
   const made = new Set<string>();
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (cursor < images.length) {
+    while (cursor < images.length && !failed) {
       throwIfAborted(ctx.signal);
       const img = images[cursor++]!;
       const from = await exportSource(roots.get(img.datasetId)!, img.relPath);
@@ -474,7 +475,18 @@ async function placeImages(
         ctx.progress({ done, total: images.length, message: `${done} of ${images.length} images placed` });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(COPY_CONCURRENCY, Math.max(1, images.length)) }, worker));
+  // A failing copy stops the others, and every copy in flight ends before the error goes up: the caller
+  // then removes the staging folder, which a copy still writing into it would refill (ENOTEMPTY).
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(COPY_CONCURRENCY, Math.max(1, images.length)) }, () =>
+      worker().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
+  const firstFailure = results.find((r) => r.status === 'rejected');
+  if (firstFailure) throw firstFailure.reason;
   ctx.progress({ done, total: images.length, message: `${done} images placed` });
 }
 
