@@ -24,6 +24,9 @@ module.exports = {
     '!**/node_modules/@esbuild/**',
     // better-sqlite3's Node build and its C sources: the app loads resources/native/better_sqlite3.node.
     '!**/node_modules/better-sqlite3/{build,deps,src}/**',
+    // LanceDB's optional embedding helper (235 MB: its own ONNX Runtime 1.19 and sharp 0.33). LanceDB loads
+    // it only for its own embedding functions; the app embeds with its encoder and hands LanceDB vectors.
+    '!**/node_modules/@huggingface/transformers/**',
   ],
   asar: { smartUnpack: false },
   // Native code must be real files: Electron reads app.asar for Node's require, but shared libraries that

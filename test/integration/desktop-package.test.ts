@@ -180,6 +180,7 @@ function runtimeNativeFiles(): [string, string][] {
   const found: [string, string][] = [];
   for (const [lockPath, pkg] of Object.entries(lock.packages)) {
     if (!lockPath || pkg.dev) continue;
+    if (LEFT_OUT_TREES.some(([tree]) => lockPath === tree || lockPath.startsWith(`${tree}/`))) continue;
     const pkgDir = join(root, lockPath);
     if (!existsSync(pkgDir)) continue; // an optional package for another system
     const walk = (d: string): void => {
@@ -195,6 +196,14 @@ function runtimeNativeFiles(): [string, string][] {
   }
   return found;
 }
+
+/** Runtime dependencies left out of the package whole, with everything nested in them (electron-builder.cjs). */
+const LEFT_OUT_TREES: [string, string][] = [
+  [
+    'node_modules/@huggingface/transformers',
+    "LanceDB's optional embedding helper; the app embeds with its own encoder",
+  ],
+];
 
 /** Native files that are deliberately not in the package, and why (electron-builder.cjs, afterPack). */
 const LEFT_OUT: [RegExp, string][] = [
@@ -299,6 +308,11 @@ describe.runIf(process.platform === 'linux')(
       ])
         expect(packed.has(n), n).toBe(false);
       expect(packed.has('tsx')).toBe(false);
+      for (const [tree] of LEFT_OUT_TREES)
+        expect(
+          [...files.keys()].filter((f) => f.startsWith(`${tree}/`)),
+          tree,
+        ).toEqual([]);
       expect(packed.has('zod')).toBe(true);
     });
 
