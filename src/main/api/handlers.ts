@@ -4,7 +4,7 @@ import { deleteDataset, listDatasets } from '../db/repos/datasets';
 import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images';
 import { listJobIssues, listJobRows } from '../db/repos/jobs';
 import { AppError, notFound, toApiError } from '../errors';
-import { startImport } from '../jobs/import';
+import { detectImportLayout, startImport } from '../jobs/import';
 import { startEmbed } from '../jobs/embed';
 import { listModels } from '../db/repos/models';
 import { registerModel } from '../ml/models';
@@ -56,6 +56,7 @@ export function createHandlers(ws: Workspace): Handlers {
     'jobs:cancel': ({ id }) => jobs.cancel(id),
     'jobs:resume': ({ id }) => jobs.resume(id),
     'import:start': (arg) => startImport(ws, arg),
+    'import:detect': (arg) => detectImportLayout(arg),
     'models:list': () => listModels(db),
     'models:register': ({ folder, name }) => registerModel(db, folder, name),
     'embed:start': (arg) => startEmbed(ws, arg),

@@ -5,8 +5,10 @@ import type {
   CaptionStatus,
   ImageDetail,
   ImagePage,
+  ImageRole,
   ImageSummary,
   LibraryStats,
+  PersonKind,
   Split,
 } from '../../../shared/domain';
 import { CAPTION_STATUSES } from '../../../shared/domain';
@@ -34,6 +36,9 @@ export interface ImageRow {
   identity_id: number | null;
   camera: string | null;
   split: Split | null;
+  role: ImageRole | null;
+  person_kind: PersonKind;
+  source_group: string | null;
   created_at: number;
 }
 
@@ -48,13 +53,18 @@ export interface NewImage {
   identityId: IdentityId | null;
   camera: string | null;
   split: Split | null;
+  /** Re-ID layouts only (issue 16); absent: no role, 'identity' when there is an identity, no group. */
+  role?: ImageRole | null;
+  personKind?: PersonKind;
+  sourceGroup?: string | null;
 }
 
 export function insertImage(db: Db, img: NewImage): ImageId {
   const r = db
     .prepare(
-      `INSERT INTO images (dataset_id, rel_path, sha256, width, height, bytes, format, identity_id, camera, split, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO images (dataset_id, rel_path, sha256, width, height, bytes, format, identity_id, camera, split,
+         role, person_kind, source_group, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
     .run(
       img.datasetId,
@@ -67,6 +77,9 @@ export function insertImage(db: Db, img: NewImage): ImageId {
       img.identityId,
       img.camera,
       img.split,
+      img.role ?? null,
+      img.personKind ?? (img.identityId === null ? 'unknown' : 'identity'),
+      img.sourceGroup ?? null,
       Date.now(),
     );
   return asImageId(Number(r.lastInsertRowid));
@@ -247,6 +260,9 @@ export function getImageDetail(db: Db, id: ImageId): ImageDetail | undefined {
     datasetName: r.dataset_name,
     identityId: r.identity_id === null ? null : asIdentityId(r.identity_id),
     camera: r.camera,
+    role: r.role,
+    personKind: r.person_kind,
+    sourceGroup: r.source_group,
     sha256: r.sha256,
     bytes: r.bytes,
     format: r.format,
