@@ -18,7 +18,7 @@ import type { MtgRun, PromptSet, PromptSetBody } from './domain';
 import { LLM_ROLES } from './domain';
 import { TEMPERATURE_PARAMS, TOKEN_LIMIT_PARAMS } from './domain';
 import type { EvalReport, QueryTokens, TextSearchResult } from './domain';
-import { EVAL_QUERY_KINDS } from './domain';
+import { EVAL_CAPTION_SOURCES, EVAL_PROTOCOLS, EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
@@ -206,6 +206,9 @@ export const invokeSchemas = {
     split: z.enum(SPLITS).default('test'),
     datasetId: id<DatasetId>().optional(),
     queries: z.enum(EVAL_QUERY_KINDS).default('captions'),
+    protocol: z.enum(EVAL_PROTOCOLS).default('tbps'),
+    captionSource: z.enum(EVAL_CAPTION_SOURCES).optional(),
+    distractors: z.boolean().default(false),
   }),
 } as const;
 

@@ -330,6 +330,13 @@ export interface TextSearchResult extends QueryTokens {
   ms: number;
 }
 
+/** tbps: the IRRA protocol over a split; reid: the dataset's own query/gallery roles with the re-ID rule. */
+export const EVAL_PROTOCOLS = ['tbps', 'reid'] as const;
+export type EvalProtocol = (typeof EVAL_PROTOCOLS)[number];
+/** Which captions become queries: human ones only (TBPS datasets), or any current caption not rejected (MTG too). */
+export const EVAL_CAPTION_SOURCES = ['human', 'any'] as const;
+export type EvalCaptionSource = (typeof EVAL_CAPTION_SOURCES)[number];
+
 export const EVAL_QUERY_KINDS = ['captions', 'one-attribute', 'first-clause'] as const;
 /**
  * `captions`: every caption as written; `one-attribute`: one attribute phrase of the person per caption
@@ -365,6 +372,13 @@ export interface EvalReport {
   examples: { query: string; firstMatchRank: number }[];
   provider: string;
   ms: number;
+  /** Absent in reports made before issue 16: 'tbps', human captions, no distractors. */
+  protocol?: EvalProtocol;
+  captionSource?: EvalCaptionSource;
+  /** Whether distractor images (0000) were in the gallery. */
+  distractors?: boolean;
+  /** Re-ID protocol: (query, gallery image) pairs left out as the same person seen by the same camera. */
+  excludedSameCamera?: number;
 }
 
 // ── MTG: multi-turn caption generation (issue 4) ──────────────────────────────────────────────────

@@ -79,8 +79,16 @@ export function createHandlers(ws: Workspace): Handlers {
     'prompts:save': ({ body }) => savePromptSetChecked(db, body),
     'search:text': (arg) => searchText(db, arg),
     'search:tokens': ({ modelId, query }) => queryTokens(db, modelId, query),
-    'eval:run': ({ modelId, split, datasetId, queries }) =>
-      evaluateRetrieval(db, { modelId, split, datasetId, queries }),
+    'eval:run': ({ modelId, split, datasetId, queries, protocol, captionSource, distractors }) =>
+      evaluateRetrieval(db, {
+        modelId,
+        split,
+        datasetId,
+        queries,
+        protocol,
+        distractors,
+        ...(captionSource === undefined ? {} : { captionSource }),
+      }),
   };
 }
 
