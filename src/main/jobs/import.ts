@@ -148,6 +148,11 @@ async function probeBatch(
   from: number,
   /** False on a first attempt, whose dataset is new and empty: saves a lookup per image. */
   mayExist: boolean,
+  /**
+   * The items come from a walk that only ever hands out files whose real path is inside the root (walk.ts,
+   * cursor-walk.ts): the per-file real-path check is then the same check again, and is left out.
+   */
+  walked = false,
 ): Promise<Probed[]> {
   const out: Probed[] = new Array(items.length);
   let cursor = 0;
@@ -156,7 +161,15 @@ async function probeBatch(
       const k = cursor++;
       const item = items[k]!;
       const known = mayExist && findImageByPath(db, datasetId, item.relPath) !== undefined;
-      out[k] = { index: from + k, item, result: known ? null : await probeInside(root, item.relPath) };
+      out[k] = {
+        index: from + k,
+        item,
+        result: known
+          ? null
+          : walked
+            ? await probeImage(join(root, item.relPath))
+            : await probeInside(root, item.relPath),
+      };
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
@@ -382,7 +395,7 @@ async function runWalkedImport(
       }
     }
     if (last === null) return null;
-    const probed = await probeBatch(db, datasetId, root, items, 0, mayExist);
+    const probed = await probeBatch(db, datasetId, root, items, 0, mayExist, true);
     return { probed, last, skipped, skippedExample, problems: problems.splice(0) };
   };
 
