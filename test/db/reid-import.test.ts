@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { walkImagesAfter } from '../../src/main/datasets/cursor-walk';
-import { detectLayout } from '../../src/main/datasets/layouts';
+import { detectLayout, layoutModule, previewLayout } from '../../src/main/datasets/layouts';
 import { walkImages } from '../../src/main/datasets/walk';
 import { getDatasetRow } from '../../src/main/db/repos/datasets';
 import { listJobIssues } from '../../src/main/db/repos/jobs';
@@ -225,6 +225,12 @@ describe('re-ID layouts: CUHK03, MSMT17, LUPerson', () => {
 });
 
 describe('streaming walk and resume', () => {
+  it('a preview stops at its cap and says its figures are a lower bound', async () => {
+    const p = await previewLayout(trees.luperson, layoutModule('luperson'), 25);
+    expect(p).toMatchObject({ images: 25, complete: false });
+    expect((await previewLayout(trees.luperson, layoutModule('luperson'))).complete).toBe(true);
+  });
+
   it('the walk from any cursor is exactly the rest of the full walk, which holds what walkImages lists', async () => {
     const all: string[] = [];
     for await (const f of walkImagesAfter(trees.market, null)) all.push(f);

@@ -78,6 +78,15 @@ describe('re-ID layout detection in the import dialog', () => {
     await page.getByTestId('nav-library').click();
     await expect.poll(() => page.getByTestId('stat-images').textContent()).toBe('59');
     await expect.poll(() => page.getByTestId('stat-identities').textContent()).toBe('8');
+    // The first file in walk order is a junk image of the gallery: no identity, its kind said instead.
+    await page.locator('[data-index="0"][data-image-id]').click();
+    const meta = page.getByRole('dialog').getByTestId('image-metadata');
+    await meta.waitFor();
+    const shown = (await meta.textContent()) ?? '';
+    expect(shown).toContain('bounding_box_test/-1_c');
+    expect(shown).toContain('junk (-1)');
+    expect(shown).toMatch(/Role\s*gallery/);
+    await page.keyboard.press('Escape');
   });
 
   it('logged no errors in the page', () => {
