@@ -87,6 +87,11 @@ describe('re-ID layout detection in the import dialog', () => {
     expect(shown).toContain('junk (-1)');
     expect(shown).toMatch(/Role\s*gallery/);
     await page.keyboard.press('Escape');
+
+    await page.getByTestId('nav-settings').click();
+    const row = page.getByTestId('dataset-row');
+    await row.waitFor();
+    expect(await row.getByTestId('dataset-format').textContent()).toBe('Market-1501');
   });
 
   it('logged no errors in the page', () => {
