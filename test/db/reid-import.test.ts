@@ -13,6 +13,7 @@ import { walkImages } from '../../src/main/datasets/walk';
 import { getDatasetRow } from '../../src/main/db/repos/datasets';
 import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { getImportSummary, startImport } from '../../src/main/jobs/import';
+import { listMtiEvalGalleryIds } from '../../src/main/pipelines/eval-mti';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
 import type { ReidLayout } from '../../src/shared/domain';
 import type { DatasetId, JobId } from '../../src/shared/ids';
@@ -109,6 +110,8 @@ describe('re-ID layouts: Market-1501 and DukeMTMC-reID', () => {
       );
       const issues = listJobIssues(ws.db, jobId, 100);
       expect(issues.map((i) => i.message).join('\n')).toMatch(/1 image file outside .* \(e\.g\. gt_bbox\//);
+      // MTI evaluation's gallery (test split) leaves junk and distractors out, as `ctgi eval` does.
+      expect(listMtiEvalGalleryIds(ws.db, { split: 'test', datasetId })).toHaveLength(24);
       const summary = getImportSummary(ws.db, jobId);
       expect(summary).toMatchObject({ imported: 59, skipped: 1, failed: 0 });
       expect(summary?.bytes).toBeGreaterThan(59 * 1000);
