@@ -213,6 +213,17 @@ describe('re-ID layouts: CUHK03, MSMT17, LUPerson', () => {
     expect(groups(ws, 'person_kind', datasetId)).toEqual({ unknown: 60 });
   });
 
+  it('the folder above a dataset is not taken for LUPerson: it says which folder to give', async () => {
+    const parent = tempDir();
+    await writeReidTree('market', join(parent, 'Market-1501-v15.09.15'));
+    await writeReidTree('duke', join(parent, 'DukeMTMC-reID'));
+    const d = await detectLayout(parent);
+    expect(d).toMatchObject({ detected: null, layout: null, preview: null });
+    expect(d.evidence.join(' ')).toMatch(
+      /DukeMTMC-reID\/ inside it looks like DukeMTMC-reID: give .*DukeMTMC-reID as the folder/,
+    );
+  });
+
   it('a folder of loose images is no re-ID layout; auto imports it as a plain folder', async () => {
     const dir = tempDir();
     writeFileSync(

@@ -169,11 +169,23 @@ export async function countLayoutImages(root: string, layout: WalkedLayout): Pro
 export async function recogniseLayout(
   root: string,
 ): Promise<{ layout: DatasetLayout | null; evidence: string[] }> {
+  const found = await recogniseAt(root);
+  if (found && found.layout.layout !== 'luperson') return found;
+  // The usual slip: the folder that holds the dataset's folder (an unpacked archive's parent). Looked for
+  // before settling on LUPerson, whose "folders of images" a parent of two datasets also is.
   const glance = await glanceAt(root);
-  for (const l of LAYOUTS) {
-    const evidence = await l.recognise(glance);
-    if (evidence) return { layout: l, evidence: [`looks like ${l.label}:`, ...evidence] };
+  for (const d of [...glance.dirs].sort().slice(0, NESTED_LOOKS)) {
+    const inner = await recogniseAt(join(root, d)).catch(() => null);
+    if (inner && inner.layout.layout !== 'luperson') {
+      return {
+        layout: null,
+        evidence: [
+          `no re-ID layout at the top, but ${d}/ inside it looks like ${inner.layout.label}: give ${join(root, d)} as the folder`,
+        ],
+      };
+    }
   }
+  if (found) return found;
   return {
     layout: null,
     evidence: [
@@ -181,6 +193,18 @@ export async function recogniseLayout(
         'not a tree of per-video folders): a plain folder of images',
     ],
   };
+}
+
+/** Folders inside a plain folder looked into for a layout one level down. */
+const NESTED_LOOKS = 4;
+
+async function recogniseAt(root: string): Promise<{ layout: DatasetLayout; evidence: string[] } | null> {
+  const glance = await glanceAt(root);
+  for (const l of LAYOUTS) {
+    const evidence = await l.recognise(glance);
+    if (evidence) return { layout: l, evidence: [`looks like ${l.label}:`, ...evidence] };
+  }
+  return null;
 }
 
 /**
