@@ -11,13 +11,14 @@ import type {
   LibraryStats,
   LlmEndpoint,
 } from './domain';
-import { CAPTION_FILTERS, DATASET_FORMATS, SPLITS } from './domain';
+import { CAPTION_FILTERS, DATASET_FORMATS, LAYOUT_CHOICES, SPLITS } from './domain';
+import type { LayoutDetection } from './domain';
 import type { ClipModel } from './domain';
 import type { MtgRun, PromptSet, PromptSetBody } from './domain';
 import { LLM_ROLES } from './domain';
 import { TEMPERATURE_PARAMS, TOKEN_LIMIT_PARAMS } from './domain';
 import type { EvalReport, QueryTokens, TextSearchResult } from './domain';
-import { EVAL_QUERY_KINDS } from './domain';
+import { EVAL_CAPTION_SOURCES, EVAL_PROTOCOLS, EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
@@ -148,6 +149,16 @@ export const invokeSchemas = {
     /** Forced format; by default it is detected from the annotation file. */
     format: z.enum(DATASET_FORMATS).optional(),
     name: z.string().min(1).max(200).optional(),
+    /**
+     * A folder without annotation file: 'auto' detects a re-ID layout (Market-1501, DukeMTMC-reID, MSMT17,
+     * CUHK03, LUPerson), a layout forces one, 'plain' (the default) imports it as a plain folder of images.
+     */
+    layout: z.enum(LAYOUT_CHOICES).optional(),
+  }),
+  /** The re-ID layout a folder is in and what it holds under it, before any import starts. */
+  'import:detect': z.object({
+    folder: z.string().min(1),
+    layout: z.enum(LAYOUT_CHOICES).default('auto'),
   }),
   'models:list': z.object({}),
   /** Validates a CLIP model folder (see src/main/ml/models.ts) and registers it. */
@@ -195,6 +206,9 @@ export const invokeSchemas = {
     split: z.enum(SPLITS).default('test'),
     datasetId: id<DatasetId>().optional(),
     queries: z.enum(EVAL_QUERY_KINDS).default('captions'),
+    protocol: z.enum(EVAL_PROTOCOLS).default('tbps'),
+    captionSource: z.enum(EVAL_CAPTION_SOURCES).optional(),
+    distractors: z.boolean().default(false),
   }),
 } as const;
 
@@ -215,6 +229,7 @@ export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
   'jobs:cancel': Job;
   'jobs:resume': Job;
   'import:start': { job: Job; datasetId: DatasetId };
+  'import:detect': LayoutDetection;
   'models:list': ClipModel[];
   'models:register': ClipModel;
   'embed:start': { job: Job };

@@ -8,6 +8,59 @@ export type Split = (typeof SPLITS)[number];
 export const DATASET_FORMATS = ['folder', 'cuhk-pedes', 'icfg-pedes', 'rstpreid'] as const;
 export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
+/** Person re-ID dataset layouts the folder import recognises (issue 16). */
+export const REID_LAYOUTS = ['market', 'duke', 'msmt17', 'cuhk03', 'luperson'] as const;
+export type ReidLayout = (typeof REID_LAYOUTS)[number];
+/** What a folder import is told: detect the layout, use this one, or a plain folder of images. */
+export const LAYOUT_CHOICES = ['auto', ...REID_LAYOUTS, 'plain'] as const;
+export type LayoutChoice = (typeof LAYOUT_CHOICES)[number];
+/** An image's part in its dataset's own protocol; query and gallery images are in the test split. */
+export const IMAGE_ROLES = ['train', 'query', 'gallery'] as const;
+export type ImageRole = (typeof IMAGE_ROLES)[number];
+/** junk: Market/Duke's -1 (bad detections); distractor: 0000 (not a person of the set); unknown: no label. */
+export const PERSON_KINDS = ['identity', 'junk', 'distractor', 'unknown'] as const;
+export type PersonKind = (typeof PERSON_KINDS)[number];
+
+/** What a folder holds as its layout reads it: counted before the import starts. */
+export interface LayoutPreview {
+  /** Image files the layout takes in (counted up to a cap; see `complete`). */
+  images: number;
+  /** False when counting stopped at the cap: the figures are a lower bound. */
+  complete: boolean;
+  byRole: Record<ImageRole | 'none', number>;
+  bySplit: Record<Split | 'none', number>;
+  /** Distinct person ids (junk and distractors are not persons), in all and per role. */
+  persons: number;
+  personsByRole: Record<ImageRole, number>;
+  cameras: string[];
+  junk: number;
+  distractors: number;
+  /** Distinct source groups (LUPerson's videos, CUHK03's detected/labeled). */
+  sourceGroups: number;
+  /** Image files outside the layout's folders (Market's gt_bbox/): not imported. */
+  skipped: number;
+  examples: {
+    relPath: string;
+    personId: string | null;
+    personKind: PersonKind;
+    camera: string | null;
+    role: ImageRole | null;
+    sourceGroup: string | null;
+  }[];
+}
+
+export interface LayoutDetection {
+  folder: string;
+  /** What the folder looks like; null: no re-ID layout recognised (a plain folder). */
+  detected: ReidLayout | null;
+  /** The layout the import will use: the detected one for 'auto', the forced one otherwise; null: plain. */
+  layout: ReidLayout | null;
+  /** Why, in sentences (folders and file names found, or what was missing). */
+  evidence: string[];
+  /** Counts under `layout`; null for a plain folder. */
+  preview: LayoutPreview | null;
+}
+
 /** `importing` while its import job runs; `incomplete` when that job was cancelled or failed. */
 export const DATASET_STATUSES = ['importing', 'ready', 'incomplete'] as const;
 export type DatasetStatus = (typeof DATASET_STATUSES)[number];
@@ -52,6 +105,8 @@ export interface Dataset {
   id: DatasetId;
   name: string;
   format: DatasetFormat;
+  /** The re-ID layout it was imported as; null for a plain folder or an annotation file. */
+  layout: ReidLayout | null;
   status: DatasetStatus;
   imageCount: number;
   identityCount: number;
@@ -86,6 +141,9 @@ export interface ImageDetail extends ImageSummary {
   datasetName: string;
   identityId: IdentityId | null;
   camera: string | null;
+  role: ImageRole | null;
+  personKind: PersonKind;
+  sourceGroup: string | null;
   sha256: string;
   bytes: number;
   format: string;
@@ -272,6 +330,13 @@ export interface TextSearchResult extends QueryTokens {
   ms: number;
 }
 
+/** tbps: the IRRA protocol over a split; reid: the dataset's own query/gallery roles with the re-ID rule. */
+export const EVAL_PROTOCOLS = ['tbps', 'reid'] as const;
+export type EvalProtocol = (typeof EVAL_PROTOCOLS)[number];
+/** Which captions become queries: human ones only (TBPS datasets), or any current caption not rejected (MTG too). */
+export const EVAL_CAPTION_SOURCES = ['human', 'any'] as const;
+export type EvalCaptionSource = (typeof EVAL_CAPTION_SOURCES)[number];
+
 export const EVAL_QUERY_KINDS = ['captions', 'one-attribute', 'first-clause'] as const;
 /**
  * `captions`: every caption as written; `one-attribute`: one attribute phrase of the person per caption
@@ -307,6 +372,13 @@ export interface EvalReport {
   examples: { query: string; firstMatchRank: number }[];
   provider: string;
   ms: number;
+  /** Absent in reports made before issue 16: 'tbps', human captions, no distractors. */
+  protocol?: EvalProtocol;
+  captionSource?: EvalCaptionSource;
+  /** Whether distractor images (0000) were in the gallery. */
+  distractors?: boolean;
+  /** Re-ID protocol: (query, gallery image) pairs left out as the same person seen by the same camera. */
+  excludedSameCamera?: number;
 }
 
 // ── MTG: multi-turn caption generation (issue 4) ──────────────────────────────────────────────────

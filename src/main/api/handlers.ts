@@ -4,7 +4,7 @@ import { deleteDataset, listDatasets } from '../db/repos/datasets';
 import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images';
 import { listJobIssues, listJobRows } from '../db/repos/jobs';
 import { AppError, notFound, toApiError } from '../errors';
-import { startImport } from '../jobs/import';
+import { detectImportLayout, startImport } from '../jobs/import';
 import { startEmbed } from '../jobs/embed';
 import { listModels } from '../db/repos/models';
 import { registerModel } from '../ml/models';
@@ -56,6 +56,7 @@ export function createHandlers(ws: Workspace): Handlers {
     'jobs:cancel': ({ id }) => jobs.cancel(id),
     'jobs:resume': ({ id }) => jobs.resume(id),
     'import:start': (arg) => startImport(ws, arg),
+    'import:detect': (arg) => detectImportLayout(arg),
     'models:list': () => listModels(db),
     'models:register': ({ folder, name }) => registerModel(db, folder, name),
     'embed:start': (arg) => startEmbed(ws, arg),
@@ -78,8 +79,16 @@ export function createHandlers(ws: Workspace): Handlers {
     'prompts:save': ({ body }) => savePromptSetChecked(db, body),
     'search:text': (arg) => searchText(db, arg),
     'search:tokens': ({ modelId, query }) => queryTokens(db, modelId, query),
-    'eval:run': ({ modelId, split, datasetId, queries }) =>
-      evaluateRetrieval(db, { modelId, split, datasetId, queries }),
+    'eval:run': ({ modelId, split, datasetId, queries, protocol, captionSource, distractors }) =>
+      evaluateRetrieval(db, {
+        modelId,
+        split,
+        datasetId,
+        queries,
+        protocol,
+        distractors,
+        ...(captionSource === undefined ? {} : { captionSource }),
+      }),
   };
 }
 

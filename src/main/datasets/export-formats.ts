@@ -1,7 +1,7 @@
 // Dataset files that IRRA/RDE-style trainers read unchanged (ALGORITHMS.md §6), built from the
 // accepted captions. Pure functions: the export job gathers the rows, these shape and serialise them,
 // and formats.ts (the import's parser) reads the result back as a self-check.
-import type { CaptionSource, ExportFormat, Split } from '../../shared/domain';
+import type { CaptionSource, ExportFormat, ImageRole, Split } from '../../shared/domain';
 import { SPLITS } from '../../shared/domain';
 import { createRng, deriveSeed } from '../synth/rng';
 
@@ -20,6 +20,10 @@ export interface ExportImage {
   /** The source's person id; null when it has none (each such image is its own identity). */
   personId: string | null;
   split: Split | null;
+  /** Carried by the JSONL export (the JSON formats have no field for them). */
+  camera?: string | null;
+  role?: ImageRole | null;
+  sourceGroup?: string | null;
   captions: ExportCaption[];
 }
 
@@ -43,8 +47,15 @@ const identityKey = (img: ExportImage): string =>
   img.personId === null ? `image:${img.imageId}` : `${img.datasetId}:${img.personId}`;
 
 /**
- * A split for every image: the source's where it has one; otherwise by identity, so no person is in
- * two splits. Identities are shuffled with a seeded RNG (same seed, same split) and cut by the ratios.
+ * What keeps images together when splits are assigned: the person; for images without one, their source
+ * group (a LUPerson video's crops stay in one split), else the image alone.
+ */
+const splitKey = (img: ExportImage): string =>
+  img.personId === null && img.sourceGroup ? `group:${img.datasetId}:${img.sourceGroup}` : identityKey(img);
+
+/**
+ * A split for every image: the source's where it has one; otherwise by identity (or source group), so no
+ * person or video is in two splits. Identities are shuffled with a seeded RNG (same seed, same split) and cut by the ratios.
  * ICFG-PEDES has no val split: val goes to test there.
  */
 export function assignSplits(
@@ -55,7 +66,7 @@ export function assignSplits(
 ): Map<number, Split> {
   const out = new Map<number, Split>();
   const keys = new Set<string>();
-  for (const img of images) if (img.split === null) keys.add(identityKey(img));
+  for (const img of images) if (img.split === null) keys.add(splitKey(img));
   const sorted = [...keys].sort();
   const shuffled = createRng(deriveSeed('export-split', seed)).shuffle(sorted);
   const sum = ratios.train + ratios.val + ratios.test;
@@ -64,7 +75,7 @@ export function assignSplits(
   const byKey = new Map<string, Split>();
   shuffled.forEach((k, n) => byKey.set(k, n < nTrain ? 'train' : n < nTrain + nVal ? 'val' : 'test'));
   for (const img of images) {
-    let s = img.split ?? byKey.get(identityKey(img))!;
+    let s = img.split ?? byKey.get(splitKey(img))!;
     if (format === 'icfg-pedes' && s === 'val') s = 'test';
     out.set(img.imageId, s);
   }
@@ -167,6 +178,9 @@ export function buildRecords(
             person_id: img.personId,
             img_path: path,
             split,
+            role: img.role ?? null,
+            camera: img.camera ?? null,
+            source_group: img.sourceGroup ?? null,
             caption: c.text,
             caption_id: c.captionId,
             source: c.source,

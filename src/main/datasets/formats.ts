@@ -1,7 +1,7 @@
 // TBPS annotation files as they are in the wild (ALGORITHMS.md §6): parse, detect, check shape, and
 // turn records into import items. Pure functions over already-read text, so they are unit-testable.
 import { basename } from 'node:path';
-import type { DatasetFormat, Split } from '../../shared/domain';
+import type { DatasetFormat, ImageRole, PersonKind, Split } from '../../shared/domain';
 import { SPLITS } from '../../shared/domain';
 import { AppError } from '../errors';
 
@@ -33,6 +33,12 @@ export interface ImportItem {
   split: Split | null;
   camera: string | null;
   captions: string[];
+  /** Re-ID layouts (issue 16): the image's role, what its person id is, its source group. */
+  role?: ImageRole | null;
+  personKind?: PersonKind;
+  sourceGroup?: string | null;
+  /** Said once the image is imported (a name that does not follow the layout's pattern). */
+  warning?: string;
 }
 
 export interface ItemProblem {

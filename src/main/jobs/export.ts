@@ -82,7 +82,16 @@ interface ExportRow {
   bytes: number;
   split: ExportImage['split'];
   person_id: string | null;
+  camera: string | null;
+  role: ExportImage['role'];
+  source_group: string | null;
 }
+
+/**
+ * Junk (Market/Duke's -1: bad detections) and distractors (0000: no person of the set) are never exported:
+ * neither has a person id a trainer could learn from (issue 16).
+ */
+const PERSON_IMAGES = `i.person_kind NOT IN ('junk', 'distractor')`;
 
 function sourceFilter(sources: readonly CaptionSource[]): { sql: string; params: unknown[] } {
   return { sql: `c.source IN (${sources.map(() => '?').join(',')})`, params: [...sources] };
@@ -94,10 +103,11 @@ function exportRows(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>, jobI
   return db
     .prepare(
       `SELECT c.id AS caption_id, coalesce(c.derived_from, c.id) AS root_id, c.text, c.source, i.id AS image_id,
-         i.dataset_id, d.name AS dataset_name, d.root, i.rel_path, i.bytes, i.split, pe.person_id
+         i.dataset_id, d.name AS dataset_name, d.root, i.rel_path, i.bytes, i.split, pe.person_id,
+         i.camera, i.role, i.source_group
        FROM captions c JOIN images i ON i.id = c.image_id JOIN datasets d ON d.id = i.dataset_id
          LEFT JOIN identities pe ON pe.id = i.identity_id
-       WHERE c.is_current = 1 AND c.status = 'accepted' AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+       WHERE c.is_current = 1 AND c.status = 'accepted' AND ${PERSON_IMAGES} AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
          ${jobId === undefined ? '' : 'AND EXISTS (SELECT 1 FROM job_images j WHERE j.job_id = ? AND j.image_id = i.id)'}
        ORDER BY i.id, c.id`,
     )
@@ -115,7 +125,7 @@ function listExportableImageIds(db: Db, p: Pick<ExportParams, 'datasetId' | 'sou
     db
       .prepare(
         `SELECT DISTINCT i.id FROM captions c JOIN images i ON i.id = c.image_id
-         WHERE c.is_current = 1 AND c.status = 'accepted' AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+         WHERE c.is_current = 1 AND c.status = 'accepted' AND ${PERSON_IMAGES} AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
          ORDER BY i.id`,
       )
       .pluck()
@@ -132,7 +142,7 @@ export function countExportable(
     .prepare(
       `SELECT coalesce(sum(n), 0) AS captions, count(*) AS images, coalesce(sum(bytes), 0) AS bytes FROM (
          SELECT i.id, i.bytes, count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id
-         WHERE c.is_current = 1 AND c.status = 'accepted' AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+         WHERE c.is_current = 1 AND c.status = 'accepted' AND ${PERSON_IMAGES} AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
          GROUP BY i.id)`,
     )
     .get(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as {
@@ -150,7 +160,7 @@ export function countExportableBySource(
   const rows = db
     .prepare(
       `SELECT c.source, count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id
-       WHERE c.is_current = 1 AND c.status = 'accepted' ${datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
+       WHERE c.is_current = 1 AND c.status = 'accepted' AND ${PERSON_IMAGES} ${datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
        GROUP BY c.source`,
     )
     .all(...(datasetId === undefined ? [] : [datasetId])) as { source: CaptionSource; n: number }[];
@@ -252,6 +262,9 @@ export function gatherExport(
         relPath: r.rel_path,
         personId: r.person_id,
         split: r.split,
+        camera: r.camera,
+        role: r.role,
+        sourceGroup: r.source_group,
         captions: [],
       };
       images.push(last);

@@ -6,8 +6,9 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
+import type { ReidLayout } from '../../shared/domain';
 import { asDatasetId, asImageId, type DatasetId, type IdentityId, type JobId } from '../../shared/ids';
-import { getDatasetRow, insertDataset, updateDatasetStatus } from '../db/repos/datasets';
+import { getDatasetRow, insertDataset, updateDatasetStatus, type DatasetRow } from '../db/repos/datasets';
 import {
   countImagesInDataset,
   findImageByPath,
@@ -19,7 +20,16 @@ import {
 } from '../db/repos/images';
 import { getJobRow } from '../db/repos/jobs';
 import type { Db } from '../db/types';
-import type { ImportItem } from '../datasets/formats';
+import { walkImagesAfter } from '../datasets/cursor-walk';
+import type { ImportItem, ItemProblem } from '../datasets/formats';
+import {
+  countLayoutImages,
+  detectLayout,
+  layoutModule,
+  recogniseLayout,
+  type LayoutImage,
+  type WalkedLayout,
+} from '../datasets/layouts';
 import { probeImage, type ProbeResult } from '../datasets/probe';
 import {
   annotationItems,
@@ -31,6 +41,7 @@ import {
   type ImportListing,
 } from '../datasets/source';
 import { AppError, notFound } from '../errors';
+import { formatBytes } from '../files';
 import { ImageReadError, realImagePath } from '../media/image';
 import type { Workspace } from '../workspace';
 import { throwIfAborted, type JobContext, type JobDefinition } from './runner';
@@ -56,9 +67,26 @@ export interface ImportState {
   duplicates: number;
   failed: number;
   captions: number;
+  /**
+   * Walked re-ID layouts (issue 16): the last file handed out by the folder walk, in walk order (see
+   * datasets/cursor-walk.ts), so a resumed import continues after it without listing what came before;
+   * null before the first batch. `next` then counts the layout's images done.
+   */
+  cursor?: string | null;
+  /** Bytes of the images read so far (walked layouts). */
+  bytes?: number;
+  /** Image files outside the layout's folders, not imported (walked layouts). */
+  skipped?: number;
+  skippedExample?: string | null;
+  /** The layout's image count, from a streaming count before the first batch (walked layouts). */
+  total?: number;
 }
 
-export type ImportSummary = Omit<ImportState, 'next' | 'fingerprint'> & { total: number | null };
+export type ImportSummary = Pick<ImportState, 'imported' | 'duplicates' | 'failed' | 'captions'> & {
+  total: number | null;
+  bytes?: number;
+  skipped?: number;
+};
 
 const fingerprintOf = (items: readonly ImportItem[]): string => {
   const h = createHash('sha1');
@@ -67,12 +95,39 @@ const fingerprintOf = (items: readonly ImportItem[]): string => {
 };
 
 const messageOf = (s: ImportState): string =>
-  `${s.imported} imported, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'}, ${s.failed} skipped`;
+  `${s.imported} imported, ${s.duplicates} duplicate${s.duplicates === 1 ? '' : 's'}, ${s.failed} skipped` +
+  (s.bytes === undefined ? '' : `, ${formatBytes(s.bytes)} read`);
+
+const itemOf = (img: LayoutImage): ImportItem => ({
+  relPath: img.relPath,
+  label: img.relPath,
+  personId: img.personId,
+  split: img.split,
+  camera: img.camera,
+  captions: [],
+  role: img.role,
+  personKind: img.personKind,
+  sourceGroup: img.sourceGroup,
+  ...(img.warning === undefined ? {} : { warning: img.warning }),
+});
 
 async function listItems(db: Db, datasetId: DatasetId): Promise<{ root: string; listing: ImportListing }> {
   const ds = getDatasetRow(db, datasetId);
   if (!ds) throw notFound(`Dataset ${datasetId} (deleted while its import was paused?)`);
   checkImageRoot(ds.root);
+  if (ds.layout !== null) {
+    const layout = layoutModule(ds.layout);
+    if (layout.kind === 'list') {
+      const { images, problems } = await layout.list(ds.root);
+      return {
+        root: ds.root,
+        listing: {
+          items: images.map(itemOf),
+          problems: problems.map((p) => ({ severity: 'error' as const, ...p })),
+        },
+      };
+    }
+  }
   if (ds.format === 'folder' || ds.annotation_file === null)
     return { root: ds.root, listing: await listFolder(ds.root) };
   return { root: ds.root, listing: await listAnnotations(ds.annotation_file, ds.format, ds.root) };
@@ -93,6 +148,11 @@ async function probeBatch(
   from: number,
   /** False on a first attempt, whose dataset is new and empty: saves a lookup per image. */
   mayExist: boolean,
+  /**
+   * The items come from a walk that only ever hands out files whose real path is inside the root (walk.ts,
+   * cursor-walk.ts): the per-file real-path check is then the same check again, and is left out.
+   */
+  walked = false,
 ): Promise<Probed[]> {
   const out: Probed[] = new Array(items.length);
   let cursor = 0;
@@ -101,7 +161,15 @@ async function probeBatch(
       const k = cursor++;
       const item = items[k]!;
       const known = mayExist && findImageByPath(db, datasetId, item.relPath) !== undefined;
-      out[k] = { index: from + k, item, result: known ? null : await probeInside(root, item.relPath) };
+      out[k] = {
+        index: from + k,
+        item,
+        result: known
+          ? null
+          : walked
+            ? await probeImage(join(root, item.relPath))
+            : await probeInside(root, item.relPath),
+      };
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
@@ -182,7 +250,12 @@ function writeBatch(
       identityId: item.personId === null ? null : identityFor(item.personId),
       camera: item.camera,
       split: item.split,
+      role: item.role ?? null,
+      personKind: item.personKind ?? (item.personId === null ? 'unknown' : 'identity'),
+      sourceGroup: item.sourceGroup ?? null,
     });
+    if (item.warning) ctx.issue({ severity: 'warning', item: item.label, message: item.warning });
+    if (state.bytes !== undefined) state.bytes += img.bytes;
     // Dataset captions were written by people: ground truth, accepted as they are.
     for (const text of item.captions)
       insertCaption(db, { imageId, source: 'human', text, status: 'accepted' });
@@ -195,6 +268,11 @@ async function runImport(ctx: JobContext<ImportParams, ImportState>): Promise<vo
   const { db, params } = ctx;
   const datasetId = asDatasetId(params.datasetId);
   updateDatasetStatus(db, datasetId, 'importing');
+  const ds = getDatasetRow(db, datasetId);
+  if (ds?.layout) {
+    const layout = layoutModule(ds.layout);
+    if (layout.kind === 'walk') return runWalkedImport(ctx, ds, layout);
+  }
   const { root, listing } = await listItems(db, datasetId);
   throwIfAborted(ctx.signal);
   const { items } = listing;
@@ -252,6 +330,112 @@ async function runImport(ctx: JobContext<ImportParams, ImportState>): Promise<vo
   }
 }
 
+interface WalkedBatch {
+  probed: Probed[];
+  /** The last file the walk handed out for this batch (taken in or not): the cursor once it is written. */
+  last: string;
+  skipped: number;
+  skippedExample: string | null;
+  problems: ItemProblem[];
+}
+
+/**
+ * A re-ID layout read straight from the folder walk: files come one at a time in walk order, each batch is
+ * written with the walk's position, so neither the tree nor the item list is ever held whole, and a
+ * resumed import continues after the last file written. The total comes from a streaming count first.
+ */
+async function runWalkedImport(
+  ctx: JobContext<ImportParams, ImportState>,
+  ds: DatasetRow,
+  layout: WalkedLayout,
+): Promise<void> {
+  const { db } = ctx;
+  const datasetId = asDatasetId(ds.id);
+  const root = ds.root;
+  checkImageRoot(root);
+  let state: ImportState;
+  if (ctx.state?.cursor !== undefined) {
+    state = { ...ctx.state };
+  } else {
+    const total = await countLayoutImages(root, layout);
+    throwIfAborted(ctx.signal);
+    state = {
+      next: 0,
+      fingerprint: `walk:${layout.layout}`,
+      imported: 0,
+      duplicates: 0,
+      failed: 0,
+      captions: 0,
+      cursor: null,
+      bytes: 0,
+      skipped: 0,
+      skippedExample: null,
+      total,
+    };
+    db.transaction(() => ctx.progress({ done: 0, total, message: messageOf(state), state }))();
+  }
+  const problems: ItemProblem[] = [];
+  const walk = walkImagesAfter(root, state.cursor, (p) => problems.push(p));
+  const mayExist = ctx.state !== undefined;
+
+  const pull = async (): Promise<WalkedBatch | null> => {
+    const items: ImportItem[] = [];
+    let last: string | null = null;
+    let skipped = 0;
+    let skippedExample: string | null = null;
+    while (items.length < BATCH) {
+      const next = await walk.next();
+      if (next.done) break;
+      last = next.value;
+      const img = layout.classify(next.value);
+      if (img) items.push(itemOf(img));
+      else {
+        skipped++;
+        skippedExample ??= next.value;
+      }
+    }
+    if (last === null) return null;
+    const probed = await probeBatch(db, datasetId, root, items, 0, mayExist, true);
+    return { probed, last, skipped, skippedExample, problems: problems.splice(0) };
+  };
+
+  const identities = new Map<string, IdentityId>();
+  let pending: Promise<WalkedBatch | null> = pull();
+  for (;;) {
+    const batch = await pending;
+    if (!batch) break;
+    // Read the next batch while this one is written: the database work is synchronous.
+    pending = ctx.signal.aborted ? Promise.resolve(null) : pull();
+    db.transaction(() => {
+      for (const p of batch.problems) ctx.issue(p);
+      writeBatch(ctx, datasetId, batch.probed, state, identities);
+      state.next += batch.probed.length;
+      state.cursor = batch.last;
+      state.skipped = (state.skipped ?? 0) + batch.skipped;
+      state.skippedExample ??= batch.skippedExample;
+      const total = Math.max(state.total ?? 0, state.next);
+      ctx.progress({ done: state.next, total, message: messageOf(state), state });
+    })();
+    if (ctx.signal.aborted) {
+      await pending.catch(() => undefined);
+      throwIfAborted(ctx.signal);
+    }
+  }
+  db.transaction(() => {
+    if (problems.length) for (const p of problems.splice(0)) ctx.issue(p);
+    if (state.skipped) {
+      ctx.issue({
+        severity: 'warning',
+        item: '.',
+        message:
+          `${state.skipped} image file${state.skipped === 1 ? '' : 's'} outside ${layout.label}'s folders ` +
+          `(e.g. ${state.skippedExample}) ${state.skipped === 1 ? 'was' : 'were'} not imported.`,
+      });
+    }
+    ctx.progress({ done: state.next, total: state.next, message: messageOf(state), state });
+  })();
+}
+
 export const importJob: JobDefinition<ImportParams, ImportState> = {
   kind: 'import',
   params: importParams,
@@ -273,6 +457,7 @@ export function getImportSummary(db: Db, jobId: JobId): ImportSummary | null {
     failed: s.failed,
     captions: s.captions,
     total: row.total,
+    ...(s.bytes === undefined ? {} : { bytes: s.bytes, skipped: s.skipped ?? 0 }),
   };
 }
 
@@ -305,10 +490,26 @@ export async function startImport(
       `Format ${format} needs its annotation file; give it, or import the folder as plain images.`,
     );
   }
+  const choice = arg.layout ?? 'plain';
+  if (annotationFile !== null && choice !== 'plain') {
+    throw new AppError(
+      'bad_request',
+      `A re-ID layout (${choice}) is read from the folder itself; leave out the annotation file, or the layout.`,
+    );
+  }
+  let layout: ReidLayout | null = null;
+  if (annotationFile === null && choice !== 'plain') {
+    layout = choice === 'auto' ? ((await recogniseLayout(root)).layout?.layout ?? null) : choice;
+  }
   const name =
     arg.name ?? ((annotationFile ? basename(dirname(annotationFile)) : basename(root)) || 'dataset');
-  const datasetId = insertDataset(ws.db, { name, format, root, annotationFile });
+  const datasetId = insertDataset(ws.db, { name, format, root, annotationFile, layout });
   const params: ImportParams = { datasetId, name };
   const job = ws.jobs.enqueue('import', params);
   return { job, datasetId };
+}
+
+/** What a folder import would take in, before it starts (the import dialog's preview, `ctgi import --folder`). */
+export function detectImportLayout(arg: ParsedArg<'import:detect'>): Promise<InvokeResults['import:detect']> {
+  return detectLayout(resolve(arg.folder), arg.layout);
 }

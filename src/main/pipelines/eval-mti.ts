@@ -52,8 +52,10 @@ export interface MtiEvalOptions {
   jobId?: JobId;
 }
 
-// The gallery: the split's images (of one dataset, when given; of a job's scope, when given).
+// The gallery: the split's images (of one dataset, when given; of a job's scope, when given), without the
+// junk and distractors of re-ID datasets (issue 16: kept out of evaluation, as in eval.ts by default).
 const GALLERY_WHERE = `i.split = @split AND (@datasetId IS NULL OR i.dataset_id = @datasetId)
+  AND i.person_kind NOT IN ('junk', 'distractor')
   AND (@jobId IS NULL OR EXISTS (SELECT 1 FROM job_images j WHERE j.job_id = @jobId AND j.image_id = i.id))`;
 // The queries: the human captions of gallery images that nobody rejected, in id order.
 const QUERIES_WHERE = `${GALLERY_WHERE} AND c.source = 'human' AND c.status != 'rejected'`;

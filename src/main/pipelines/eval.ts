@@ -12,7 +12,7 @@
 //   on any dataset but keeps whatever the annotator wrote first (often two attributes, not one).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { EvalQueryKind, EvalReport, Split } from '../../shared/domain';
+import type { EvalCaptionSource, EvalProtocol, EvalQueryKind, EvalReport, Split } from '../../shared/domain';
 import type { DatasetId, ModelId } from '../../shared/ids';
 import { blobToVector } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
@@ -27,7 +27,8 @@ import {
   type PersonAttributes,
 } from '../synth/attributes';
 import { WORLD_FILES, type GroundTruth } from '../synth/world';
-import { retrievalMetrics, summarizeTop1, type PersonId } from './metrics';
+import { retrievalMetrics, summarizeTop1, type MetricsOptions, type PersonId } from './metrics';
+import { countExcluded, reidExclusion, type ReidSide } from './reid-protocol';
 
 export interface EvalOptions {
   modelId: ModelId;
@@ -36,6 +37,16 @@ export interface EvalOptions {
   queries?: EvalQueryKind;
   /** Queries per block (default ENCODE_CHUNK); results do not depend on it. */
   chunk?: number;
+  /**
+   * 'tbps' (default): every query caption of the split ranks the split's images. 'reid': the captions of the
+   * query-role images rank the gallery-role images, without the query person's own-camera images
+   * (reid-protocol.ts); `split` is then not used (query and gallery are the test split's).
+   */
+  protocol?: EvalProtocol;
+  /** Default: 'human' for tbps (the protocol's annotations), 'any' for reid (MTG captions too). */
+  captionSource?: EvalCaptionSource;
+  /** Keep distractor images (0000) in the gallery; by default they are left out, as junk always is. */
+  distractors?: boolean;
 }
 
 interface GalleryRow {
@@ -43,6 +54,9 @@ interface GalleryRow {
   dataset_id: number;
   rel_path: string;
   identity_id: number | null;
+  camera: string | null;
+  source_group: string | null;
+  layout: string | null;
   vector: Buffer | null;
 }
 
@@ -50,7 +64,25 @@ interface CaptionRow {
   id: number;
   image_id: number;
   text: string;
+  dataset_id: number;
+  rel_path: string;
+  identity_id: number | null;
+  camera: string | null;
+  source_group: string | null;
+  layout: string | null;
 }
+
+/**
+ * What the re-ID rule compares: person, camera, and the group a query may rank in — its own dataset, and
+ * for CUHK03 its own version (detected or labeled).
+ */
+const reidSide = (
+  r: Pick<GalleryRow, 'identity_id' | 'camera' | 'source_group' | 'layout' | 'dataset_id'>,
+): ReidSide => ({
+  pid: r.identity_id,
+  camera: r.camera,
+  group: `${r.dataset_id}/${r.layout === 'cuhk03' ? (r.source_group ?? '') : ''}`,
+});
 
 /** Captions per text-tower call and per similarity block: bounds memory, and lets a long run yield between calls. */
 export const ENCODE_CHUNK = 512;
@@ -108,17 +140,33 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   const modelId = row.id as ModelId;
   const scope = opts.datasetId === undefined ? '' : ` of dataset ${opts.datasetId}`;
 
+  const protocol = opts.protocol ?? 'tbps';
+  const captionSource = opts.captionSource ?? (protocol === 'reid' ? 'any' : 'human');
+  const distractors = opts.distractors ?? false;
+  const where = (scope: string): { sql: string; params: unknown[] } => ({
+    sql:
+      `${scope} AND (? IS NULL OR i.dataset_id = ?) AND i.person_kind != 'junk'` +
+      ` AND (? = 1 OR i.person_kind != 'distractor')`,
+    params: [opts.datasetId ?? null, opts.datasetId ?? null, distractors ? 1 : 0],
+  });
+  const galleryScope = protocol === 'reid' ? where(`i.role = 'gallery'`) : where('i.split = ?');
+  const galleryParams = protocol === 'reid' ? galleryScope.params : [opts.split, ...galleryScope.params];
   const gallery = db
     .prepare(
-      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, e.vector
-       FROM images i LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
-       WHERE i.split = ? AND (? IS NULL OR i.dataset_id = ?) ORDER BY i.id`,
+      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, i.camera, i.source_group, d.layout, e.vector
+       FROM images i JOIN datasets d ON d.id = i.dataset_id
+         LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
+       WHERE ${galleryScope.sql} ORDER BY i.id`,
     )
-    .all(modelId, opts.split, opts.datasetId ?? null, opts.datasetId ?? null) as GalleryRow[];
+    .all(modelId, ...galleryParams) as GalleryRow[];
+  const what = protocol === 'reid' ? 'gallery-role images' : `images in the ${opts.split} split`;
   if (gallery.length === 0) {
     throw new AppError(
       'not_found',
-      `No images are in the ${opts.split} split${scope}. Import a dataset with split labels (CUHK-PEDES, ICFG-PEDES, RSTPReid) first.`,
+      protocol === 'reid'
+        ? `No gallery-role images${scope}. Import a re-ID dataset with its own query/gallery protocol first ` +
+            '(`ctgi import --folder DIR --layout auto`: Market-1501, DukeMTMC-reID, MSMT17, CUHK03).'
+        : `No images are in the ${opts.split} split${scope}. Import a dataset with split labels (CUHK-PEDES, ICFG-PEDES, RSTPReid) first.`,
     );
   }
   const missing = gallery.filter((g) => g.vector === null).length;
@@ -127,7 +175,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     const ds = opts.datasetId === undefined ? '' : ` --dataset ${opts.datasetId}`;
     throw new AppError(
       'conflict',
-      `${missing} of the ${gallery.length} ${opts.split} images${scope} have no vector from model "${row.name}". ` +
+      `${missing} of the ${gallery.length} ${what}${scope} have no vector from model "${row.name}". ` +
         `Run \`ctgi embed --model ${row.name}${ds}\` (or start an embed job in Settings → Models), then evaluate again.`,
     );
   }
@@ -148,20 +196,30 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   // Images without a person id can never be a match; they stay in the gallery as distractors.
   const galleryPids: PersonId[] = gallery.map((g) => g.identity_id ?? `none:${g.image_id}`);
 
+  const queryScope = protocol === 'reid' ? where(`i.role = 'query'`) : where('i.split = ?');
+  const queryParams = protocol === 'reid' ? queryScope.params : [opts.split, ...queryScope.params];
   const captions = db
     .prepare(
-      `SELECT c.id, c.image_id, c.text FROM captions c JOIN images i ON i.id = c.image_id
-       WHERE i.split = ? AND (? IS NULL OR i.dataset_id = ?) AND c.source = 'human' AND c.status != 'rejected'
+      `SELECT c.id, c.image_id, c.text, i.dataset_id, i.rel_path, i.identity_id, i.camera, i.source_group, d.layout
+       FROM captions c JOIN images i ON i.id = c.image_id JOIN datasets d ON d.id = i.dataset_id
+       WHERE ${queryScope.sql} AND c.status != 'rejected' AND ${
+         captionSource === 'human' ? `c.source = 'human'` : 'c.is_current = 1'
+       }
        ORDER BY c.id`,
     )
-    .all(opts.split, opts.datasetId ?? null, opts.datasetId ?? null) as CaptionRow[];
+    .all(...queryParams) as CaptionRow[];
   if (captions.length === 0) {
     throw new AppError(
       'not_found',
-      `The ${opts.split} split${scope} has no human captions to use as queries. Import the dataset with its annotation file.`,
+      protocol === 'reid'
+        ? `The query-role images${scope} have no caption to use as a query. Caption them first ` +
+            `(\`ctgi mtg${opts.datasetId === undefined ? '' : ` --dataset ${opts.datasetId}`} --split test\`), then evaluate again.`
+        : captionSource === 'human'
+          ? `The ${opts.split} split${scope} has no human captions to use as queries. Import the dataset with its annotation file` +
+            ' (or use its MTG captions: --captions any).'
+          : `The ${opts.split} split${scope} has no caption that is not rejected. Caption it first (\`ctgi mtg\`).`,
     );
   }
-  const imageById = new Map(gallery.map((g) => [g.image_id, g]));
 
   let texts: string[];
   let derivation: string;
@@ -174,7 +232,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   } else {
     const truth = findGroundTruth(db, [...new Set(gallery.map((g) => g.dataset_id))]);
     texts = captions.map((c) => {
-      const img = imageById.get(c.image_id)!;
+      const img = c;
       const attrs = truth.get(`${img.dataset_id}\0${img.rel_path}`);
       if (!attrs) {
         throw new AppError(
@@ -187,9 +245,17 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     });
     derivation = 'one attribute phrase per caption, from the world\'s attributes.json ("a person with …")';
   }
-  const queryPids: PersonId[] = captions.map(
-    (c) => imageById.get(c.image_id)!.identity_id ?? `caption:${c.id}`,
-  );
+  const queryPids: PersonId[] = captions.map((c) => c.identity_id ?? `caption:${c.id}`);
+  let exclude: Required<MetricsOptions>['exclude'] | undefined;
+  let excludedSameCamera = 0;
+  if (protocol === 'reid') {
+    const q = captions.map(reidSide);
+    const g = gallery.map(reidSide);
+    exclude = reidExclusion(q, g, { sameGroupOnly: true });
+    // Only the person-and-camera exclusions are reported; the other group's images simply are not its gallery.
+    const sameCamera = reidExclusion(q, g);
+    excludedSameCamera = countExcluded(q, g, (qi, j) => q[qi]!.group === g[j]!.group && sameCamera(qi, j));
+  }
 
   const model = await textEncoderPool(db).get(row);
   const nq = texts.length;
@@ -225,7 +291,12 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
       }
       top1[start + i] = best;
     });
-    const m = retrievalMetrics(similarity, queryPids.slice(start, start + chunk.length), galleryPids);
+    const m = retrievalMetrics(
+      similarity,
+      queryPids.slice(start, start + chunk.length),
+      galleryPids,
+      exclude ? { exclude: (qi, j) => exclude(start + qi, j) } : {},
+    );
     const { firstMatchRank, ap, inp } = m.perQuery;
     for (let i = 0; i < chunk.length; i++) {
       const first = firstMatchRank[i]!;
@@ -244,7 +315,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   return {
     modelId,
     modelName: row.name,
-    split: opts.split,
+    split: protocol === 'reid' ? 'test' : opts.split,
     datasetId: opts.datasetId ?? null,
     queryKind: kind,
     queryDerivation: derivation,
@@ -263,5 +334,9 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     examples,
     provider: model.encoder.provider,
     ms: performance.now() - started,
+    protocol,
+    captionSource,
+    distractors,
+    ...(protocol === 'reid' ? { excludedSameCamera } : {}),
   };
 }

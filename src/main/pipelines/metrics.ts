@@ -34,6 +34,14 @@ export interface PerQuery {
 
 export type PersonId = number | string;
 
+export interface MetricsOptions {
+  /**
+   * Gallery items that take no part in a query's ranking — neither match nor non-match, as if absent from
+   * the gallery for that query: the re-ID rule's same person seen by the same camera (reid-protocol.ts).
+   */
+  exclude?: (query: number, gallery: number) => boolean;
+}
+
 /** Above this many matches per query, sort the row instead of counting per match. */
 const SORT_THRESHOLD = 48;
 
@@ -46,6 +54,7 @@ export function retrievalMetrics(
   similarity: Float32Array,
   queryPids: ArrayLike<PersonId>,
   galleryPids: ArrayLike<PersonId>,
+  options: MetricsOptions = {},
 ): RetrievalMetrics & { perQuery: PerQuery } {
   const nq = queryPids.length;
   const ng = galleryPids.length;
@@ -74,6 +83,8 @@ export function retrievalMetrics(
   const ap = new Float64Array(nq).fill(NaN);
   const inp = new Float64Array(nq).fill(NaN);
   const row = new Float32Array(ng);
+  const { exclude } = options;
+  const skip = exclude ? new Uint8Array(ng) : null;
   let scored = 0;
   let hits1 = 0;
   let hits5 = 0;
@@ -82,16 +93,21 @@ export function retrievalMetrics(
   let sumInp = 0;
 
   for (let q = 0; q < nq; q++) {
-    const matches = byPid.get(code(queryPids[q]!));
+    let matches = byPid.get(code(queryPids[q]!));
     if (!matches) continue;
+    if (skip) {
+      for (let j = 0; j < ng; j++) skip[j] = exclude!(q, j) ? 1 : 0;
+      matches = matches.filter((j) => skip[j] === 0);
+      if (matches.length === 0) continue;
+    }
     for (let j = 0; j < ng; j++) {
       const s = similarity[q * ng + j]!;
       row[j] = Number.isNaN(s) ? -Infinity : s;
     }
     const ranks =
       matches.length > SORT_THRESHOLD
-        ? ranksBySorting(row, g, g[matches[0]!]!)
-        : ranksByCounting(row, matches);
+        ? ranksBySorting(row, g, g[matches[0]!]!, skip)
+        : ranksByCounting(row, matches, skip);
     const m = ranks.length;
     let sum = 0;
     for (let i = 0; i < m; i++) sum += (i + 1) / ranks[i]!;
@@ -122,11 +138,12 @@ export function retrievalMetrics(
 }
 
 /** 1-based ranks of the matches, ascending: everything scored higher, plus equal scores earlier in the gallery. */
-function ranksByCounting(row: Float32Array, matches: readonly number[]): number[] {
+function ranksByCounting(row: Float32Array, matches: readonly number[], skip: Uint8Array | null): number[] {
   const m = matches.length;
   const ms = Float64Array.from(matches, (j) => row[j]!);
   const ranks = new Int32Array(m).fill(1);
   for (let k = 0; k < row.length; k++) {
+    if (skip !== null && skip[k] === 1) continue;
     const s = row[k]!;
     for (let t = 0; t < m; t++) {
       const v = ms[t]!;
@@ -136,8 +153,9 @@ function ranksByCounting(row: Float32Array, matches: readonly number[]): number[
   return Array.from(ranks).sort((a, b) => a - b);
 }
 
-function ranksBySorting(row: Float32Array, g: Int32Array, pid: number): number[] {
-  const order = Array.from({ length: row.length }, (_, j) => j);
+function ranksBySorting(row: Float32Array, g: Int32Array, pid: number, skip: Uint8Array | null): number[] {
+  const order: number[] = [];
+  for (let j = 0; j < row.length; j++) if (skip === null || skip[j] === 0) order.push(j);
   order.sort((a, b) => row[b]! - row[a]! || a - b);
   const ranks: number[] = [];
   order.forEach((j, i) => g[j] === pid && ranks.push(i + 1));

@@ -1,4 +1,4 @@
--- user_version 10
+-- user_version 11
 
 -- index caption_scores_by_model
 CREATE INDEX caption_scores_by_model ON caption_scores (model_id, score);
@@ -23,6 +23,9 @@ CREATE INDEX embeddings_by_image ON embeddings (image_id);
 
 -- index images_by_identity
 CREATE INDEX images_by_identity ON images (identity_id);
+
+-- index images_by_role
+CREATE INDEX images_by_role ON images (dataset_id, role);
 
 -- index images_by_sha
 CREATE INDEX images_by_sha ON images (dataset_id, sha256);
@@ -106,7 +109,8 @@ CREATE TABLE datasets (
         annotation_file TEXT,
         status TEXT NOT NULL CHECK (status IN ('importing', 'ready', 'incomplete')),
         created_at INTEGER NOT NULL
-      ) STRICT;
+      , layout TEXT
+        CHECK (layout IS NULL OR layout IN ('market', 'duke', 'msmt17', 'cuhk03', 'luperson'))) STRICT;
 
 -- table embeddings
 CREATE TABLE embeddings (
@@ -163,7 +167,8 @@ CREATE TABLE images (
         identity_id INTEGER REFERENCES identities(id) ON DELETE SET NULL,
         camera TEXT,
         split TEXT CHECK (split IN ('train', 'val', 'test')),
-        created_at INTEGER NOT NULL,
+        created_at INTEGER NOT NULL, role TEXT CHECK (role IS NULL OR role IN ('train', 'query', 'gallery')), person_kind TEXT NOT NULL DEFAULT 'unknown'
+        CHECK (person_kind IN ('identity', 'junk', 'distractor', 'unknown')), source_group TEXT,
         UNIQUE (dataset_id, rel_path)
       ) STRICT;
 

@@ -1,5 +1,5 @@
 import type { EvalReport } from '../../../shared/domain';
-import { EVAL_QUERY_KINDS, SPLITS } from '../../../shared/domain';
+import { EVAL_CAPTION_SOURCES, EVAL_QUERY_KINDS, SPLITS } from '../../../shared/domain';
 import { asJobId, asModelId } from '../../../shared/ids';
 import { AppError } from '../../errors';
 import { resolveModelRow } from '../../ml/models';
@@ -28,11 +28,41 @@ export function formatEval(r: EvalReport): string[] {
   ];
 }
 
+const PROTOCOL_CHOICES = ['tbps', 'reid', 'both'] as const;
+
+/** The TBPS and re-ID protocols' figures side by side, one row each. */
+export function formatProtocols(reports: EvalReport[]): string[] {
+  const cell = (s: string, w: number): string => s.padStart(w);
+  const lines = [
+    `Model "${reports[0]!.modelName}"${reports[0]!.datasetId === null ? '' : `, dataset ${reports[0]!.datasetId}`}; ` +
+      `queries from ${reports[0]!.captionSource === 'any' ? 'current captions (human or MTG, not rejected)' : 'human captions'}` +
+      `, ${reports[0]!.distractors ? 'distractors in the gallery' : 'junk and distractors left out'}`,
+    `${'protocol'.padEnd(26)}${['R@1', 'R@5', 'R@10', 'mAP', 'mINP', 'queries', 'gallery'].map((h) => cell(h, 8)).join('')}`,
+  ];
+  for (const r of reports) {
+    const name = r.protocol === 'reid' ? 're-ID (query → gallery)' : `TBPS (${r.split} split → itself)`;
+    lines.push(
+      `${name.padEnd(26)}${[r.r1, r.r5, r.r10, r.mAP, r.mINP].map((x) => cell(f(x), 8)).join('')}` +
+        `${cell(String(r.queries), 8)}${cell(String(r.gallery), 8)}`,
+    );
+  }
+  for (const r of reports) {
+    if (r.protocol === 'reid')
+      lines.push(
+        `re-ID: ${r.excludedSameCamera ?? 0} (query, gallery image) pairs of the same person seen by the same camera were left out`,
+      );
+    if (r.queriesWithoutMatch)
+      lines.push(`${r.protocol ?? 'tbps'}: ${r.queriesWithoutMatch} queries without a match were left out`);
+  }
+  return lines;
+}
+
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'retrieval metrics (R@1/5/10, mAP, mINP) of a CLIP model over a labelled split',
   usage:
     'ctgi eval --model ID|NAME|FOLDER-NAME [--split test|val|train] [--dataset ID] [--queries captions|one-attribute|first-clause] [--json]\n' +
+    '          [--protocol tbps|reid|both] [--captions human|any] [--distractors]\n' +
     '          [--mti [--vqa ENDPOINT] [--aggregator ENDPOINT] [--k 20] [--xi 0.85] [--lambda 0.8] [--rounds 1] [--questions 6]\n' +
     '                 [--check-concurrency 20] [--limit N] [--parallel 4] | --mti --resume JOB]\n\n' +
     'The IRRA protocol: every human caption of the split ranks all images of the split; a match is an image\n' +
@@ -42,7 +72,13 @@ export const evalCommand: Command = {
     '(Ctrl-C cancels, --resume continues with the queries not yet done). --check-concurrency: anchor checks in\n' +
     'flight at once (1 = sequential, fewest calls; K = shortest round). --queries one-attribute asks one attribute per caption ("a person with black\n' +
     'trousers"; synthetic worlds only, from attributes.json); first-clause cuts each caption at its first\n' +
-    "clause (any dataset). The split's images must all be embedded with the model (`ctgi embed`).",
+    "clause (any dataset). The split's images must all be embedded with the model (`ctgi embed`).\n\n" +
+    "--protocol reid: the dataset's own protocol (re-ID layouts, `ctgi import --folder DIR`): the captions of the\n" +
+    'query images rank the gallery images; a gallery image of the same person from the same camera as the query\n' +
+    "is left out of that query's ranking (the Market-1501/DukeMTMC-reID rule); CUHK03 queries rank their own\n" +
+    'version (detected or labeled). both: the TBPS and re-ID figures side by side. --captions any takes the\n' +
+    'current caption of any source (MTG too; the default for reid and both), human only the human ones (the\n' +
+    'default for tbps). Junk (-1) is never in the gallery; distractors (0000) only with --distractors.',
   options: {
     model: { type: 'string', short: 'm' },
     split: { type: 'string' },
@@ -60,6 +96,9 @@ export const evalCommand: Command = {
     'check-concurrency': { type: 'string' },
     parallel: { type: 'string' },
     resume: { type: 'string' },
+    protocol: { type: 'string' },
+    captions: { type: 'string' },
+    distractors: { type: 'boolean' },
   },
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {
@@ -127,14 +166,28 @@ export const evalCommand: Command = {
         else for (const line of formatMtiEval(m)) io.out(line);
         return 0;
       }
-      const r = await evaluateRetrieval(ws.db, {
+      const protocol = oneOf('protocol', stringOption(values, 'protocol'), PROTOCOL_CHOICES) ?? 'tbps';
+      const captionSource =
+        oneOf('captions', stringOption(values, 'captions'), EVAL_CAPTION_SOURCES) ??
+        (protocol === 'tbps' ? 'human' : 'any');
+      const common = {
         modelId: asModelId(model.id),
         split,
         datasetId: datasetOption(values),
         queries,
-      });
+        captionSource,
+        distractors: values.distractors === true,
+      };
+      if (protocol === 'both') {
+        const tbps = await evaluateRetrieval(ws.db, { ...common, protocol: 'tbps' });
+        const reid = await evaluateRetrieval(ws.db, { ...common, protocol: 'reid' });
+        if (values.json) io.out(JSON.stringify({ tbps, reid }, null, 2));
+        else for (const line of formatProtocols([tbps, reid])) io.out(line);
+        return 0;
+      }
+      const r = await evaluateRetrieval(ws.db, { ...common, protocol });
       if (values.json) io.out(JSON.stringify(r, null, 2));
-      else for (const line of formatEval(r)) io.out(line);
+      else for (const line of protocol === 'reid' ? formatProtocols([r]) : formatEval(r)) io.out(line);
       return 0;
     }),
 };

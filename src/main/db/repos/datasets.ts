@@ -1,4 +1,4 @@
-import type { Dataset, DatasetFormat, DatasetStatus } from '../../../shared/domain';
+import type { Dataset, DatasetFormat, DatasetStatus, ReidLayout } from '../../../shared/domain';
 import { asDatasetId, type DatasetId } from '../../../shared/ids';
 import type { Db } from '../types';
 
@@ -8,20 +8,27 @@ export interface DatasetRow {
   format: DatasetFormat;
   root: string;
   annotation_file: string | null;
+  layout: ReidLayout | null;
   status: DatasetStatus;
   created_at: number;
 }
 
 export function insertDataset(
   db: Db,
-  d: { name: string; format: DatasetFormat; root: string; annotationFile: string | null },
+  d: {
+    name: string;
+    format: DatasetFormat;
+    root: string;
+    annotationFile: string | null;
+    layout?: ReidLayout | null;
+  },
 ): DatasetId {
   const r = db
     .prepare(
-      `INSERT INTO datasets (name, format, root, annotation_file, status, created_at)
-       VALUES (?, ?, ?, ?, 'importing', ?)`,
+      `INSERT INTO datasets (name, format, root, annotation_file, layout, status, created_at)
+       VALUES (?, ?, ?, ?, ?, 'importing', ?)`,
     )
-    .run(d.name, d.format, d.root, d.annotationFile, Date.now());
+    .run(d.name, d.format, d.root, d.annotationFile, d.layout ?? null, Date.now());
   return asDatasetId(Number(r.lastInsertRowid));
 }
 
@@ -52,6 +59,7 @@ export function listDatasets(db: Db): Dataset[] {
     id: asDatasetId(r.id),
     name: r.name,
     format: r.format,
+    layout: r.layout,
     status: r.status,
     imageCount: r.image_count,
     identityCount: r.identity_count,

@@ -96,11 +96,17 @@ function Metadata({ detail }: { detail: ImageDetail }): React.JSX.Element {
         'Identity',
         detail.personId ?? (
           <Text span c="dimmed" size="sm">
-            none
+            {detail.personKind === 'junk'
+              ? 'junk (-1)'
+              : detail.personKind === 'distractor'
+                ? 'distractor (0000)'
+                : 'none'}
           </Text>
         ),
       )}
       {detail.camera !== null && item('Camera', detail.camera)}
+      {detail.role !== null && item('Role', detail.role)}
+      {detail.sourceGroup !== null && item('Source', detail.sourceGroup)}
       {item(
         'Split',
         detail.split ?? (

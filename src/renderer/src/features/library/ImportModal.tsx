@@ -1,19 +1,22 @@
 import { Alert, Button, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
-import { IconAlertTriangle, IconFileText, IconFolder, IconUpload } from '@tabler/icons-react';
+import { IconAlertTriangle, IconFileText, IconFolder, IconScan, IconUpload } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { DatasetFormat } from '../../../../shared/domain';
-import { DATASET_FORMATS } from '../../../../shared/domain';
+import type { DatasetFormat, LayoutChoice, LayoutDetection } from '../../../../shared/domain';
+import { DATASET_FORMATS, LAYOUT_CHOICES } from '../../../../shared/domain';
 import { navigate, routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { useAction } from '../../lib/useAction';
 import { useJobs } from '../jobs/JobsProvider';
-import { DATASET_FORMAT_LABEL } from './labels';
+import { DATASET_FORMAT_LABEL, LAYOUT_LABEL } from './labels';
+import { LayoutPreview } from './LayoutPreview';
 
 const FORMAT_OPTIONS = [
   { value: 'auto', label: 'Detect from the annotation file' },
   ...DATASET_FORMATS.map((f) => ({ value: f, label: DATASET_FORMAT_LABEL[f] })),
 ];
+
+const LAYOUT_OPTIONS = LAYOUT_CHOICES.map((l) => ({ value: l, label: LAYOUT_LABEL[l] }));
 
 /** Starts an import job from paths on the machine that runs the workspace (the server, under `ctgi serve`). */
 export function ImportModal({
@@ -28,7 +31,22 @@ export function ImportModal({
   const [annotationFile, setAnnotationFile] = useState('');
   const [name, setName] = useState('');
   const [format, setFormat] = useState<string>('auto');
+  const [layout, setLayout] = useState<LayoutChoice>('auto');
+  const [detection, setDetection] = useState<LayoutDetection | null>(null);
   const { busy, error, run } = useAction();
+  const detect = useAction();
+  const isFolder = annotationFile.trim() === '';
+  // A detection shown for another folder or choice says nothing about this one.
+  const shown = detection !== null && detection.folder === imageRoot.trim() && isFolder ? detection : null;
+
+  const runDetect = async (choice: LayoutChoice = layout): Promise<void> => {
+    const folder = imageRoot.trim();
+    if (!folder || !isFolder) return;
+    await detect.run(async () => {
+      const d = await invoke('import:detect', { folder, layout: choice });
+      setDetection({ ...d, folder });
+    });
+  };
 
   const submit = async (e: React.FormEvent): Promise<void> => {
     e.preventDefault();
@@ -38,6 +56,8 @@ export function ImportModal({
         annotationFile: annotationFile.trim() || undefined,
         name: name.trim() || undefined,
         format: format === 'auto' ? undefined : (format as DatasetFormat),
+        // What the preview showed is what is imported; without a preview the server detects it the same way.
+        layout: isFolder ? (shown ? (shown.layout ?? 'plain') : layout) : undefined,
       });
       upsert(job);
       notifications.show({ color: 'indigo', title: 'Import started', message: job.title });
@@ -45,6 +65,8 @@ export function ImportModal({
       setAnnotationFile('');
       setName('');
       setFormat('auto');
+      setLayout('auto');
+      setDetection(null);
       onClose();
       navigate(routeHref('jobs'));
     });
@@ -84,6 +106,40 @@ export function ImportModal({
             onChange={(e) => setAnnotationFile(e.currentTarget.value)}
             data-testid="import-annotations"
           />
+          {isFolder && (
+            <Group align="flex-end" grow>
+              <Select
+                label="Layout"
+                description="Person re-ID datasets as they come: Market-1501, DukeMTMC-reID, MSMT17, CUHK03, LUPerson"
+                data={LAYOUT_OPTIONS}
+                value={layout}
+                onChange={(v) => {
+                  const choice = (v ?? 'auto') as LayoutChoice;
+                  setLayout(choice);
+                  if (shown) void runDetect(choice);
+                }}
+                allowDeselect={false}
+                data-testid="import-layout"
+              />
+              <Button
+                variant="light"
+                leftSection={<IconScan size={16} />}
+                loading={detect.busy}
+                disabled={!imageRoot.trim()}
+                onClick={() => void runDetect()}
+                data-testid="import-detect"
+                style={{ flexGrow: 0 }}
+              >
+                Check folder
+              </Button>
+            </Group>
+          )}
+          {detect.error && isFolder && (
+            <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="import-detect-error">
+              {detect.error}
+            </Alert>
+          )}
+          {shown && <LayoutPreview detection={shown} />}
           <Group grow align="flex-start">
             <TextInput
               label="Name"

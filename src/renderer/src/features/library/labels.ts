@@ -4,6 +4,7 @@ import type {
   DatasetFormat,
   DatasetStatus,
   JobStatus,
+  LayoutChoice,
 } from '../../../../shared/domain';
 
 // One colour per state, shared by every badge in the app.
@@ -52,4 +53,14 @@ export const JOB_STATUS_LABEL: Record<JobStatus, string> = {
   'done-with-failures': 'done with failures',
   failed: 'failed',
   cancelled: 'cancelled',
+};
+
+export const LAYOUT_LABEL: Record<LayoutChoice, string> = {
+  auto: 'Detect the re-ID layout',
+  market: 'Market-1501',
+  duke: 'DukeMTMC-reID',
+  msmt17: 'MSMT17',
+  cuhk03: 'CUHK03 (new protocol)',
+  luperson: 'LUPerson-style (per-video folders)',
+  plain: 'Plain folder of images',
 };

@@ -22,7 +22,7 @@ import { invoke } from '../../lib/api';
 import { formatCount, formatTime } from '../../lib/format';
 import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
 import { useAction } from '../../lib/useAction';
-import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR } from '../library/labels';
+import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR, LAYOUT_LABEL } from '../library/labels';
 import { ModelsSettings } from '../search/ModelsSettings';
 import { EndpointsSettings } from '../endpoints/EndpointsSettings';
 import { PromptsSettings } from '../prompts/PromptsSettings';
@@ -182,7 +182,9 @@ function Workspace(): React.JSX.Element {
                 {datasets.data.map((d) => (
                   <Table.Tr key={d.id} data-testid="dataset-row">
                     <Table.Td fw={600}>{d.name}</Table.Td>
-                    <Table.Td>{DATASET_FORMAT_LABEL[d.format]}</Table.Td>
+                    <Table.Td data-testid="dataset-format">
+                      {d.layout ? LAYOUT_LABEL[d.layout] : DATASET_FORMAT_LABEL[d.format]}
+                    </Table.Td>
                     <Table.Td>
                       <Badge variant="light" color={DATASET_STATUS_COLOR[d.status]}>
                         {d.status}
