@@ -21,6 +21,7 @@ import { EVAL_QUERY_KINDS } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
+import { footageInvokeSchemas, type FootageInvokeResults } from './footage-contract';
 import type { MtiProgress } from './mti';
 
 const id = <T>() =>
@@ -120,6 +121,7 @@ export const promptSetBodySchema = z.object({
 export const invokeSchemas = {
   ...reviewInvokeSchemas,
   ...mtiInvokeSchemas,
+  ...footageInvokeSchemas,
   'library:stats': z.object({}),
   'datasets:list': z.object({}),
   'datasets:delete': z.object({ id: id<DatasetId>() }),
@@ -202,7 +204,7 @@ export type Channel = keyof typeof invokeSchemas;
 export type InvokeArg<C extends Channel> = z.input<(typeof invokeSchemas)[C]>;
 export type ParsedArg<C extends Channel> = z.output<(typeof invokeSchemas)[C]>;
 
-export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
+export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults, FootageInvokeResults {
   'library:stats': LibraryStats;
   'datasets:list': Dataset[];
   'datasets:delete': { deleted: boolean };

@@ -22,7 +22,7 @@ export type CaptionStatus = (typeof CAPTION_STATUSES)[number];
 export const CAPTION_FILTERS = ['any', 'none', ...CAPTION_STATUSES] as const;
 export type CaptionFilter = (typeof CAPTION_FILTERS)[number];
 
-export const JOB_KINDS = ['import', 'embed', 'mtg', 'export', 'score', 'eval-mti'] as const;
+export const JOB_KINDS = ['import', 'embed', 'mtg', 'export', 'score', 'eval-mti', 'footage'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**
