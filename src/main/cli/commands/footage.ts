@@ -70,8 +70,7 @@ export const footageCommand: Command = {
             }
           : {}),
       });
-      if (started.resumed && values.json !== true)
-        io.err(`Resuming footage job #${started.job.id} of this folder where it stopped.`);
+      if (started.resumed) io.err(`Resuming footage job #${started.job.id} of this folder where it stopped.`);
       const final = await runJobInForeground(ws, started.job.id, {
         io,
         quiet: values.json === true,
