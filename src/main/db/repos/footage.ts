@@ -189,8 +189,16 @@ export function insertVideo(
   return Number(r.lastInsertRowid);
 }
 
-/** A file replaced since it was listed: its probe and any progress over the old bytes are forgotten. */
+/**
+ * A file replaced since it was listed: its probe, any progress over the old bytes and what that progress
+ * wrote (tracks, their identities, crop images) are forgotten; call inside a transaction.
+ */
 export function resetVideo(db: Db, id: number, size: number, mtimeMs: number): void {
+  db.prepare(`DELETE FROM images WHERE id IN (SELECT image_id FROM crops WHERE video_id = ?)`).run(id);
+  db.prepare(
+    `DELETE FROM identities WHERE id IN (SELECT identity_id FROM tracks WHERE video_id = ? AND identity_id IS NOT NULL)`,
+  ).run(id);
+  db.prepare(`DELETE FROM tracks WHERE video_id = ?`).run(id);
   db.prepare(
     `UPDATE videos SET size = ?, mtime_ms = ?, probe = NULL, duration = NULL, start_ms = NULL, start_source = NULL,
        start_from = NULL, status = 'pending', error = NULL WHERE id = ?`,
