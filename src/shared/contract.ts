@@ -188,6 +188,11 @@ export const invokeSchemas = {
     query: z.string().max(20_000),
     k: z.number().int().min(1).max(1000).default(100),
     datasetId: id<DatasetId>().optional(),
+    /** Footage only: crops of these cameras (by name). */
+    cameras: z.array(z.string().min(1).max(200)).max(500).optional(),
+    /** Footage only: crops seen in this wall-clock range (epoch ms, inclusive). */
+    fromMs: z.number().int().optional(),
+    toMs: z.number().int().optional(),
   }),
   /** The query's token count against the model's context (the search box's live counter). */
   'search:tokens': z.object({ modelId: id<ModelId>(), query: z.string().max(20_000) }),
