@@ -273,4 +273,5 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError
 export const isChannel = (name: string): name is Channel => Object.hasOwn(invokeSchemas, name);
 
 /** Images travel by id only; both transports serve them under this shape. */
-export type ImageVariant = 'thumb' | 'full';
+/** `frame`: the whole video frame a footage crop was cut from. */
+export type ImageVariant = 'thumb' | 'full' | 'frame';

@@ -21,6 +21,9 @@ import { attributeQuery, evaluateRetrieval, type QuerySet } from '../../src/main
 import { writeToyDetectorFolder } from '../../src/main/synth/toy-detector';
 import { generateWorld } from '../../src/main/synth/world';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
+import { createHandlers } from '../../src/main/api/handlers';
+import { mediaResponse } from '../../src/main/media/serve';
+import sharp from 'sharp';
 
 const SEED = 1;
 /**
@@ -210,5 +213,66 @@ describe('footage search end to end (synthetic footage, toy detector, toy CLIP)'
       toMs: Date.parse('2020-01-02T00:00:00Z'),
     });
     expect(none.results).toEqual([]);
+  });
+
+  it('opens a hit on its whole frame (the media route) where its box shows the crop, and steps through its track', async () => {
+    const p = seenPeople()[0]!;
+    const r = await search(attributeQuery('top only', p.attributes));
+    const hit = r.results[0]!;
+    const { origin, track } = await createHandlers(ws)['footage:origin']({ imageId: hit.image.id });
+    expect(origin).toEqual(hit.footage);
+    expect(track.length).toBeGreaterThanOrEqual(1);
+    expect(track.map((t) => t.frameTime)).toEqual([...track.map((t) => t.frameTime)].sort((a, b) => a - b));
+    expect(new Set(track.map((t) => t.trackId))).toEqual(new Set([origin.trackId]));
+    expect(track.some((t) => t.imageId === hit.image.id)).toBe(true);
+
+    const frame = await mediaResponse(ws, hit.image.id, 'frame');
+    expect(frame.status).toBe(200);
+    expect(frame.headers['content-type']).toBe('image/jpeg');
+    const decoded = await sharp(frame.body).raw().toBuffer({ resolveWithObject: true });
+    expect([decoded.info.width, decoded.info.height]).toEqual([truth.width, truth.height]);
+    expect([origin.frameWidth, origin.frameHeight]).toEqual([truth.width, truth.height]);
+    // The box's pixels in the frame are the crop's (both JPEG: close, not equal).
+    const [x1, y1, x2, y2] = origin.box.map(Math.round) as [number, number, number, number];
+    const w = x2 - x1;
+    const h = y2 - y1;
+    const inFrame = await sharp(frame.body)
+      .extract({ left: x1, top: y1, width: w, height: h })
+      .raw()
+      .toBuffer();
+    const full = await mediaResponse(ws, hit.image.id, 'full');
+    const crop = sharp(full.body);
+    const meta = await crop.metadata();
+    // The crop is the box widened by a 5 % margin: cut the same box out of it.
+    const mx = Math.round(
+      x1 - Math.max(0, Math.floor(origin.box[0] - (origin.box[2] - origin.box[0]) * 0.05)),
+    );
+    const my = Math.round(
+      y1 - Math.max(0, Math.floor(origin.box[1] - (origin.box[3] - origin.box[1]) * 0.05)),
+    );
+    const inCrop = await crop
+      .extract({
+        left: mx,
+        top: my,
+        width: Math.min(w, meta.width! - mx),
+        height: Math.min(h, meta.height! - my),
+      })
+      .resize(w, h)
+      .raw()
+      .toBuffer();
+    let diff = 0;
+    for (let i = 0; i < inFrame.length; i++) diff += Math.abs(inFrame[i]! - inCrop[i]!);
+    expect(diff / inFrame.length).toBeLessThan(12);
+    // Another place in the frame is not the crop.
+    const elsewhere = await sharp(frame.body)
+      .extract({ left: x1 < truth.width / 2 ? truth.width - w - 1 : 0, top: y1, width: w, height: h })
+      .raw()
+      .toBuffer();
+    let other = 0;
+    for (let i = 0; i < elsewhere.length; i++) other += Math.abs(elsewhere[i]! - inCrop[i]!);
+    expect(other / elsewhere.length).toBeGreaterThan(diff / inFrame.length + 10);
+
+    const notCrop = await mediaResponse(ws, 999_999, 'frame');
+    expect(notCrop.status).toBe(404);
   });
 });
