@@ -3,8 +3,8 @@
 // footage job, with a camera-pattern editor that previews what it reads from the folder's file names.
 import {
   Alert,
-  Badge,
   Button,
+  Code,
   Card,
   Group,
   NumberInput,
@@ -374,11 +374,7 @@ export function FootageView(): React.JSX.Element {
                 <Group gap="xs">
                   <IconMovie size={18} />
                   <Text fw={600}>{f.root}</Text>
-                  {f.pattern && (
-                    <Badge variant="light" color="gray">
-                      {f.pattern}
-                    </Badge>
-                  )}
+                  {f.pattern && <Code>{f.pattern}</Code>}
                 </Group>
                 <Button
                   size="xs"
