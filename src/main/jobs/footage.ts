@@ -586,12 +586,10 @@ export const footageJob: JobDefinition<FootageParams, FootageState> = {
 
 /** A footage job of this folder that has not finished: it is resumed rather than started again. */
 function unfinishedJob(db: Db, folderId: number): { id: JobId; params: FootageParams } | null {
-  for (const r of listJobRowsByStatus(db, ['queued', 'running', 'paused', 'failed', 'cancelled'])) {
+  for (const r of listJobRowsByStatus(db, ['queued', 'running', 'paused'])) {
     if (r.kind !== 'footage') continue;
     const p = footageParams.safeParse(JSON.parse(r.params));
-    if (!p.success || p.data.folderId !== folderId) continue;
-    if (r.status === 'failed' || r.status === 'cancelled') continue;
-    return { id: asJobId(r.id), params: p.data };
+    if (p.success && p.data.folderId === folderId) return { id: asJobId(r.id), params: p.data };
   }
   return null;
 }
@@ -634,6 +632,13 @@ export async function startFootage(
         throw new AppError(
           'conflict',
           `Footage job ${open.id} is already running on ${root}. Wait for it, or pause it (ctgi jobs --pause ${open.id}).`,
+        );
+      if (open.params.detectorId !== detector.id || open.params.fps !== arg.fps)
+        throw new AppError(
+          'conflict',
+          `Footage job ${open.id} on ${root} is not finished; it runs detector ${open.params.detectorId} at ` +
+            `${open.params.fps} frames/s, not ${detector.id} at ${arg.fps}. Resume it (ctgi jobs --resume ${open.id}), ` +
+            `or cancel it (ctgi jobs --cancel ${open.id}) and start again with the new settings.`,
         );
       if (!isJobFinished(row.status)) {
         const job = ws.jobs.resume(open.id);
