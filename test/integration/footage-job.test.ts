@@ -210,4 +210,60 @@ describe('the footage job over a folder with bad recordings', () => {
       .get() as { n: number };
     expect(dup.n).toBe(0);
   });
+
+  it('pauses mid-video (status paused, resumable) and resumes to the same end as a run never paused', async () => {
+    const root2 = join(dir, 'archive-2');
+    const cam = truth.cameras[2]!;
+    mkdirSync(join(root2, cam.name), { recursive: true });
+    copyFileSync(spare, join(root2, cam.file));
+    let paused: Promise<unknown> | null = null;
+    const off = ws.bus.on('jobs:progress', (j) => {
+      if (paused || j.kind !== 'footage' || j.status !== 'running' || j.done < 4) return;
+      paused = ws.jobs.pause(j.id);
+    });
+    const { job, folderId } = await startFootage(ws, {
+      folder: root2,
+      detector: 'toy-detector',
+      fps: 2,
+      checkpointSeconds: 2,
+    });
+    await ws.jobs.idle();
+    off();
+    await paused;
+    const stopped = ws.jobs.get(job.id);
+    expect(stopped.status).toBe('paused');
+    expect(stopped.done).toBeGreaterThanOrEqual(4);
+    expect(stopped.done).toBeLessThan(12);
+    const snapshot = ws.db
+      .prepare(
+        `SELECT count(*) AS n FROM footage_cursors fc JOIN videos v ON v.id = fc.video_id WHERE v.folder_id = ? AND fc.snapshot IS NOT NULL`,
+      )
+      .get(folderId) as { n: number };
+    expect(snapshot.n).toBe(1);
+
+    // Again through footage:start: the paused job is resumed, not a new one started.
+    const again = await startFootage(ws, {
+      folder: root2,
+      detector: 'toy-detector',
+      fps: 2,
+      checkpointSeconds: 2,
+    });
+    expect(again).toMatchObject({ resumed: true, folderId });
+    expect(again.job.id).toBe(job.id);
+    await ws.jobs.idle();
+    expect(ws.jobs.get(job.id)).toMatchObject({ status: 'done', done: 12 });
+    // The same tracks and crops as cam03's uninterrupted run in the first folder.
+    const summary = (fid: number): string[] =>
+      (
+        ws.db
+          .prepare(
+            `SELECT t.tracker_id || ' ' || t.first_time || ' ' || t.last_time || ' ' || i.sha256 AS s
+             FROM crops k JOIN tracks t ON t.id = k.track_id JOIN videos v ON v.id = t.video_id
+             JOIN images i ON i.id = k.image_id WHERE v.folder_id = ? AND v.rel_path = ? ORDER BY s`,
+          )
+          .all(fid, cam.file) as { s: string }[]
+      ).map((r) => r.s);
+    expect(summary(folderId)).toEqual(summary(1));
+    expect(summary(folderId).length).toBeGreaterThan(2);
+  });
 });
