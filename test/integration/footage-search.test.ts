@@ -14,7 +14,8 @@ import { startFootage } from '../../src/main/jobs/footage';
 import { iou } from '../../src/main/ml/detector';
 import { registerModel } from '../../src/main/ml/models';
 import { locateVideoTools } from '../../src/main/media/video';
-import { searchText } from '../../src/main/search/text-search';
+import { searchText, withFootage } from '../../src/main/search/text-search';
+import type { MtiSearch } from '../../src/shared/mti';
 import { FOOTAGE_PATTERN, generateFootage, type FootageTruth } from '../../src/main/synth/footage';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { attributeQuery, evaluateRetrieval, type QuerySet } from '../../src/main/synth/toy-clip/evaluate';
@@ -274,5 +275,39 @@ describe('footage search end to end (synthetic footage, toy detector, toy CLIP)'
 
     const notCrop = await mediaResponse(ws, 999_999, 'frame');
     expect(notCrop.status).toBe(404);
+  });
+
+  it('gives MTI’s re-ranked rows the same camera, time, box and track grouping as the plain ranking', async () => {
+    const p = seenPeople()[1]!;
+    const q = attributeQuery('bottom only', p.attributes);
+    const r = await search(q);
+    // An MTI search as stored (no footage in its rows): its rows in the plain ranking's order.
+    const stored: MtiSearch = {
+      id: 1,
+      modelId,
+      modelName: 'toy',
+      datasetId: null,
+      query: q,
+      vqaEndpoint: null,
+      aggregatorEndpoint: null,
+      transcript: {} as MtiSearch['transcript'],
+      refined: null,
+      results: r.results.map((h) => ({
+        rank: h.rank,
+        image: h.image,
+        base: h.score,
+        refined: null,
+        fused: h.score,
+        anchor: false,
+        baseRank: h.rank,
+      })),
+      status: 'done',
+      createdAt: 0,
+      updatedAt: 0,
+    };
+    const shown = withFootage(ws.db, stored);
+    expect(shown.results.map((x) => x.footage)).toEqual(r.results.map((h) => h.footage));
+    expect(shown.tracks).toEqual(r.tracks);
+    expect(shown.tracks!.length).toBeGreaterThan(1);
   });
 });

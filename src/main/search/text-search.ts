@@ -2,6 +2,7 @@
 // search service (./index.ts) ranks that model's image vectors by cosine. The text tower stays warm in
 // the workspace's encoder pool, so a query costs one tokenisation and one small ORT run.
 import type { QueryTokens, SearchHitView, TextSearchResult, TrackHitGroup } from '../../shared/domain';
+import type { MtiSearch } from '../../shared/mti';
 import type { DatasetId, ModelId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { imageSummaries } from '../db/repos/images';
@@ -28,6 +29,29 @@ export interface TextSearchArg {
   /** Footage crops seen in this wall-clock range only (epoch ms, inclusive). */
   fromMs?: number;
   toMs?: number;
+}
+
+/** An MTI search as shown: its footage rows with camera, time, track and box, and grouped by track. */
+export function withFootage(db: Db, search: MtiSearch): MtiSearch {
+  const origins = cropOrigins(
+    db,
+    search.results.map((r) => r.image.id),
+  );
+  if (origins.size === 0) return search;
+  const results = search.results.map((r) => {
+    const footage = origins.get(r.image.id);
+    return footage ? { ...r, footage } : r;
+  });
+  const tracks = groupByTrack(
+    db,
+    results.map((r) => ({
+      rank: r.rank,
+      score: r.fused,
+      image: r.image,
+      ...(r.footage ? { footage: r.footage } : {}),
+    })),
+  );
+  return { ...search, results, tracks };
 }
 
 /** Footage hits grouped by track, in the order of each track's best hit. */
