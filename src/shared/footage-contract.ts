@@ -39,6 +39,8 @@ export const footageInvokeSchemas = {
     detector: z.union([z.number().int().positive(), z.string().min(1).max(200)]),
     fps: z.number().gt(0).max(30).default(2),
     checkpointSeconds: z.number().min(1).max(3600).default(10),
+    /** Crops kept per track: the best few spread over its time (default 3), or every sampled one. */
+    cropsPerTrack: z.union([z.number().int().min(1).max(100), z.literal('all')]).default(3),
   }),
   'footage:list': z.object({}),
   'footage:get': z.object({ id: z.number().int().positive() }),

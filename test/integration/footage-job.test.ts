@@ -266,4 +266,35 @@ describe('the footage job over a folder with bad recordings', () => {
     expect(summary(folderId)).toEqual(summary(1));
     expect(summary(folderId).length).toBeGreaterThan(2);
   });
+
+  it('keeps every sampled crop of each track when asked (cropsPerTrack: all), not only the best three', async () => {
+    const root3 = join(dir, 'archive-3');
+    const cam = truth.cameras[2]!;
+    mkdirSync(join(root3, cam.name), { recursive: true });
+    copyFileSync(spare, join(root3, cam.file));
+    const { job, folderId } = await startFootage(ws, {
+      folder: root3,
+      detector: 'toy-detector',
+      fps: 2,
+      checkpointSeconds: 2,
+      cropsPerTrack: 'all',
+    });
+    await ws.jobs.idle();
+    expect(ws.jobs.get(job.id).status).toBe('done');
+    const perTrack = ws.db
+      .prepare(
+        `SELECT t.observations, (SELECT count(*) FROM crops k WHERE k.track_id = t.id) AS crops,
+           (SELECT count(DISTINCT frame_time) FROM crops k WHERE k.track_id = t.id) AS times
+         FROM tracks t JOIN videos v ON v.id = t.video_id WHERE v.folder_id = ?`,
+      )
+      .all(folderId) as { observations: number; crops: number; times: number }[];
+    expect(perTrack.length).toBeGreaterThanOrEqual(2);
+    // One crop per sampled frame the track was seen in (a crop too small to cut is the only exception).
+    for (const t of perTrack) {
+      expect(t.crops).toBe(t.times);
+      expect(t.crops).toBeGreaterThanOrEqual(t.observations - 1);
+      expect(t.crops).toBeLessThanOrEqual(t.observations);
+    }
+    expect(Math.max(...perTrack.map((t) => t.crops))).toBeGreaterThan(3);
+  });
 });

@@ -50,6 +50,7 @@ import {
   cameraOf,
   compilePattern,
   CropKeeper,
+  DEFAULT_CROP_OPTIONS,
   matchFileName,
   processVideo,
   recordingStart,
@@ -104,6 +105,8 @@ export const footageParams = z.object({
   checkpointSeconds: z.number().min(1).max(3600).default(10),
   /** Frames per detector call. */
   batch: z.number().int().min(1).max(64).default(4),
+  /** Crops kept per track: the best few spread over its time, or every sampled one ('all'). */
+  cropsPerTrack: z.union([z.number().int().min(1).max(100), z.literal('all')]).default(3),
   /** The folder, for the title only. */
   root: z.string().optional(),
 });
@@ -484,7 +487,11 @@ async function processOne(
   let seconds = cursor?.seconds ?? 0;
   let nextIndex = cursor?.next_index ?? 0;
   let tracker = new ByteTracker();
-  let keeper = new CropKeeper();
+  let keeper = new CropKeeper(
+    params.cropsPerTrack === 'all'
+      ? { ...DEFAULT_CROP_OPTIONS, perTrack: Number.MAX_SAFE_INTEGER, bucketSeconds: 1 / fps }
+      : { ...DEFAULT_CROP_OPTIONS, perTrack: params.cropsPerTrack },
+  );
   if (cursor?.snapshot) {
     const s = deserialize(cursor.snapshot) as Snapshot;
     tracker = ByteTracker.restore(s.tracker);
@@ -600,7 +607,7 @@ function unfinishedJob(db: Db, folderId: number): { id: JobId; params: FootagePa
  */
 export async function startFootage(
   ws: Workspace,
-  arg: ParsedArg<'footage:start'>,
+  arg: Omit<ParsedArg<'footage:start'>, 'cropsPerTrack'> & { cropsPerTrack?: number | 'all' },
 ): Promise<InvokeResults['footage:start']> {
   const root = resolve(arg.folder);
   const s = await stat(root).catch(() => null);
@@ -663,6 +670,7 @@ export async function startFootage(
     detectorId: detector.id,
     fps: arg.fps,
     checkpointSeconds: arg.checkpointSeconds,
+    cropsPerTrack: arg.cropsPerTrack ?? 3,
     root,
   } satisfies Partial<FootageParams>);
   return { job, folderId, datasetId: asDatasetId(folder.dataset_id), resumed: false };

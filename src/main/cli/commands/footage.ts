@@ -20,18 +20,28 @@ const number = (
   return n;
 };
 
+function cropsPerTrack(text: string | undefined): number | 'all' {
+  if (text === undefined) return 3;
+  if (text === 'all') return 'all';
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 100)
+    throw new AppError('bad_request', `--crops-per-track is 1–100 or all; got "${text}".`);
+  return n;
+}
+
 export const footageCommand: Command = {
   name: 'footage',
   summary: 'process a folder of recordings: people detected, tracked and kept as crops with camera and time',
   usage:
     'ctgi footage --folder DIR --detector ID|NAME [--camera-pattern P] [--fps 2] [--utc-offset MINUTES]\n' +
-    '             [--checkpoint SECONDS] [--json]\n\n' +
+    '             [--crops-per-track N|all] [--checkpoint SECONDS] [--json]\n\n' +
     'Each sub-folder of DIR is a camera, unless --camera-pattern reads the camera (and the start time) from\n' +
     'file names, e.g. {camera}_{date:YYYYMMDD}_{time:HHmmss} for cam03_20261204_081500.mp4 (fields: {camera},\n' +
     "{date:…}, {time:…}, {datetime:…}, {epoch}, {any} or *). A recording's start comes from its name, else\n" +
     "the container's creation time. --utc-offset says the cameras' clock (default: this computer's zone).\n" +
     'Frames are sampled at --fps (default 2) and run through the registered detector (ctgi detectors);\n' +
-    'each track keeps its best crops as images of the dataset "footage: <folder name>".\n' +
+    'each track keeps its best crops (--crops-per-track, default 3, or all: every sampled one) as images of\n' +
+    'the dataset "footage: <folder name>".\n' +
     'Running it again on the same folder picks up new recordings; an interrupted run (Ctrl-C, a crash) is\n' +
     'resumed where it stopped, losing at most --checkpoint seconds of video (default 10).\n\n' +
     JOB_EXIT_CODES,
@@ -42,6 +52,7 @@ export const footageCommand: Command = {
     fps: { type: 'string' },
     'utc-offset': { type: 'string' },
     checkpoint: { type: 'string' },
+    'crops-per-track': { type: 'string' },
   },
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {
@@ -52,6 +63,7 @@ export const footageCommand: Command = {
           ? { cameraPattern: stringOption(values, 'camera-pattern')! }
           : {}),
         fps: number(stringOption(values, 'fps'), 'fps', (n) => n > 0 && n <= 30, 'a rate from 0 to 30') ?? 2,
+        cropsPerTrack: cropsPerTrack(stringOption(values, 'crops-per-track')),
         checkpointSeconds:
           number(
             stringOption(values, 'checkpoint'),
