@@ -55,6 +55,7 @@ function StartForm({ onStarted }: { onStarted: () => void }): React.JSX.Element 
   const [pattern, setPattern] = useState('');
   const [detector, setDetector] = useState<string | null>(null);
   const [fps, setFps] = useState<number | string>(2);
+  const [perTrack, setPerTrack] = useState<string>('3');
   const [error, setError] = useState<string | null>(null);
   const [started, setStarted] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -70,6 +71,7 @@ function StartForm({ onStarted }: { onStarted: () => void }): React.JSX.Element 
         folder,
         detector: Number(chosen),
         fps: Number(fps) || 2,
+        cropsPerTrack: perTrack === 'all' ? 'all' : Number(perTrack),
         ...(pattern.trim() ? { cameraPattern: pattern.trim() } : {}),
       });
       setStarted(`${r.resumed ? 'Resumed' : 'Started'} footage job #${r.job.id}`);
@@ -111,6 +113,20 @@ function StartForm({ onStarted }: { onStarted: () => void }): React.JSX.Element 
             max={30}
             step={0.5}
             w={110}
+          />
+          <Select
+            label="Crops per track"
+            data={[
+              { value: '1', label: 'best 1' },
+              { value: '3', label: 'best 3' },
+              { value: '5', label: 'best 5' },
+              { value: 'all', label: 'every sample' },
+            ]}
+            value={perTrack}
+            onChange={(v) => setPerTrack(v ?? '3')}
+            allowDeselect={false}
+            w={140}
+            data-testid="footage-crops-per-track"
           />
         </Group>
         {detectors.data && list.length === 0 && (
