@@ -2,7 +2,7 @@
 // (toy CLIP), then the Footage view (cameras on a timeline, processed coverage, the camera-pattern
 // preview, tracks per camera), a search result opened on its frame with its box, stepping through its
 // track, and the camera and time filters.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -111,6 +111,30 @@ describe('footage through the UI', () => {
     await expect
       .poll(() => page.locator('[data-testid=pattern-row][data-ok=false]').count())
       .toBe(truth.cameras.length);
+  });
+
+  it('starts a footage job from the form on another folder and shows it processed', async () => {
+    // A second site: one recording of cam01, in a folder named after another camera (the pattern wins).
+    const site = join(dir, 'site-b');
+    mkdirSync(join(site, 'entrance'), { recursive: true });
+    copyFileSync(
+      join(videos, truth.cameras[0]!.file),
+      join(site, 'entrance', truth.cameras[0]!.file.split('/')[1]!),
+    );
+    await page.getByTestId('footage-folder').fill(site);
+    await page.getByTestId('footage-pattern').fill(FOOTAGE_PATTERN);
+    await expect
+      .poll(() => page.getByTestId('pattern-camera').allTextContents())
+      .toEqual([truth.cameras[0]!.name]);
+    await page.getByTestId('footage-run').click();
+    await expect
+      .poll(() => page.getByTestId('footage-started').textContent())
+      .toMatch(/^Started footage job #\d+/);
+    const card = page.getByTestId('footage-folder-card').filter({ hasText: site });
+    await expect
+      .poll(() => card.getByTestId('recording-bar').getAttribute('data-processed'), { timeout: 90_000 })
+      .toBe('1.00');
+    expect(await card.getByTestId('camera-row').getAttribute('data-camera')).toBe(truth.cameras[0]!.name);
   });
 
   it('opens a search result on its frame with its box, and steps through its track', async () => {
