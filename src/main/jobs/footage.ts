@@ -109,6 +109,8 @@ export const footageParams = z.object({
   cropsPerTrack: z.union([z.number().int().min(1).max(100), z.literal('all')]).default(3),
   /** The folder, for the title only. */
   root: z.string().optional(),
+  /** The crops' dataset: deleting it is refused while the job is queued or running (datasets:delete). */
+  datasetId: z.number().int().positive().optional(),
 });
 export type FootageParams = z.infer<typeof footageParams>;
 
@@ -672,6 +674,7 @@ export async function startFootage(
     checkpointSeconds: arg.checkpointSeconds,
     cropsPerTrack: arg.cropsPerTrack ?? 3,
     root,
+    datasetId: folder.dataset_id,
   } satisfies Partial<FootageParams>);
   return { job, folderId, datasetId: asDatasetId(folder.dataset_id), resumed: false };
 }
