@@ -4,7 +4,9 @@
 // the split of time by stage. Two detectors: the toy detector (what the tests use), and a stand-in of a real
 // one's size (YOLOv8n's graph, 8.7 GFLOPs at 640, random weights: its FLOPs are counted and printed), so the
 // cost of a real detector is known. Also the decode-only rate (sampling with nothing after it).
-// Goal (issue 9): ≥ 10× real time for one 720p camera with the toy detector.
+// Goal (issue 9): ≥ 10× real time for one 720p camera with the toy detector. Also the footage job itself
+// (toy detector, the default 10 s checkpoints: FFmpeg started again per stretch, crops written to the
+// workspace and committed with the tracker snapshot), so the cost of resumability is known.
 //   --seconds N     video length per resolution (default 20)
 //   --sizes LIST    e.g. 720,1080 (default both)
 //   --no-stand-in   skip the YOLOv8n-sized detector (the slow part)
@@ -23,6 +25,9 @@ import { loadDetectorFolder, PersonDetector, type DetectorFolder } from '../src/
 import { generateFootage, FOOTAGE_TRUTH_FILE } from '../src/main/synth/footage';
 import { writeStandInDetectorFolder } from '../src/main/synth/stand-in-detector';
 import { writeToyDetectorFolder } from '../src/main/synth/toy-detector';
+import { registerDetector } from '../src/main/footage/detectors';
+import { startFootage } from '../src/main/jobs/footage';
+import { openWorkspace } from '../src/main/workspace';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -132,6 +137,46 @@ async function run(tools: VideoTools, file: string, height: number, folder: Dete
   }
 }
 
+interface JobRun {
+  resolution: string;
+  checkpointSeconds: number;
+  videoSeconds: number;
+  wallSeconds: number;
+  realTimeFactor: number;
+  tracks: number;
+  crops: number;
+}
+
+/** The footage job end to end on the folder of one resolution, in a fresh workspace. */
+async function jobRun(file: string, height: number, toyDir: string): Promise<JobRun> {
+  const scratch = mkdtempSync(join(tmpdir(), 'ctgi-bench-footage-job-'));
+  const ws = openWorkspace(join(scratch, 'ws.sqlite'));
+  try {
+    await registerDetector(ws.db, toyDir);
+    const folder = resolve(file, '..', '..');
+    const t0 = performance.now();
+    const { job } = await startFootage(ws, { folder, detector: 1, fps: 2, checkpointSeconds: 10 });
+    await ws.jobs.idle();
+    const wall = (performance.now() - t0) / 1000;
+    const final = ws.jobs.get(job.id);
+    if (final.status !== 'done')
+      throw new Error(`the footage job ended ${final.status}: ${final.error ?? ''}`);
+    const n = (sql: string): number => (ws.db.prepare(sql).get() as { n: number }).n;
+    return {
+      resolution: `${WIDTH[height]}x${height}`,
+      checkpointSeconds: 10,
+      videoSeconds: SECONDS,
+      wallSeconds: r2(wall),
+      realTimeFactor: r2(SECONDS / wall),
+      tracks: n('SELECT count(*) AS n FROM tracks'),
+      crops: n('SELECT count(*) AS n FROM crops'),
+    };
+  } finally {
+    await ws.close();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const tools = await locateVideoTools();
   const cache = resolve(ROOT, 'bench-results');
@@ -148,6 +193,7 @@ async function main(): Promise<void> {
     );
   }
   const runs: Run[] = [];
+  const jobs: JobRun[] = [];
   const decode: { resolution: string; realTimeFactor: number; sampledFrames: number }[] = [];
   for (const h of SIZES) {
     const file = await footage(tools, h);
@@ -158,6 +204,7 @@ async function main(): Promise<void> {
       sampledFrames: d.frames,
     });
     runs.push(await run(tools, file, h, toy));
+    jobs.push(await jobRun(file, h, toy.dir));
     if (standIn) runs.push(await run(tools, file, h, standIn));
   }
   const result = {
@@ -174,6 +221,7 @@ async function main(): Promise<void> {
     },
     decodeOnly: decode,
     runs,
+    job: jobs,
   };
   console.table(
     Object.fromEntries(
@@ -189,6 +237,9 @@ async function main(): Promise<void> {
         },
       ]),
     ),
+  );
+  console.log(
+    `footage job (toy detector, 10 s checkpoints, crops to the workspace): ${jobs.map((j) => `${j.resolution} ${j.realTimeFactor}× real time (${j.tracks} tracks, ${j.crops} crops)`).join(', ')}`,
   );
   console.log(
     `decode only (2 fps sampled): ${decode.map((d) => `${d.resolution} ${d.realTimeFactor}× real time`).join(', ')}; ` +

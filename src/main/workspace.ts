@@ -17,6 +17,11 @@ export interface Workspace {
   readonly jobs: JobRunner;
   /** Thumbnails and other derived files, beside the workspace file; safe to delete. */
   readonly cacheDir: string;
+  /**
+   * Files the workspace made and owns (footage crops, content-addressed): beside the workspace file, kept
+   * with it (not a cache).
+   */
+  readonly mediaDir: string;
   readonly migration: MigrationReport;
   close(): Promise<void>;
 }
@@ -80,6 +85,9 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
     ? join(process.cwd(), '.ctgi', 'cache')
     : join(dirname(path), `${basename(path)}.cache`);
   mkdirSync(cacheDir, { recursive: true });
+  const mediaDir = inMemory
+    ? join(process.cwd(), '.ctgi', 'media')
+    : join(dirname(path), `${basename(path)}.media`);
   if (resumeJobs) jobs.recover();
   let closed = false;
   return {
@@ -88,6 +96,7 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
     bus,
     jobs,
     cacheDir,
+    mediaDir,
     migration,
     async close() {
       if (closed) return;

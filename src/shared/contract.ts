@@ -22,6 +22,7 @@ import { EVAL_CAPTION_SOURCES, EVAL_PROTOCOLS, EVAL_QUERY_KINDS } from './domain
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
+import { footageInvokeSchemas, type FootageInvokeResults } from './footage-contract';
 import type { MtiProgress } from './mti';
 
 const id = <T>() =>
@@ -121,6 +122,7 @@ export const promptSetBodySchema = z.object({
 export const invokeSchemas = {
   ...reviewInvokeSchemas,
   ...mtiInvokeSchemas,
+  ...footageInvokeSchemas,
   'library:stats': z.object({}),
   'datasets:list': z.object({}),
   'datasets:delete': z.object({ id: id<DatasetId>() }),
@@ -197,6 +199,11 @@ export const invokeSchemas = {
     query: z.string().max(20_000),
     k: z.number().int().min(1).max(1000).default(100),
     datasetId: id<DatasetId>().optional(),
+    /** Footage only: crops of these cameras (by name). */
+    cameras: z.array(z.string().min(1).max(200)).max(500).optional(),
+    /** Footage only: crops seen in this wall-clock range (epoch ms, inclusive). */
+    fromMs: z.number().int().optional(),
+    toMs: z.number().int().optional(),
   }),
   /** The query's token count against the model's context (the search box's live counter). */
   'search:tokens': z.object({ modelId: id<ModelId>(), query: z.string().max(20_000) }),
@@ -216,7 +223,7 @@ export type Channel = keyof typeof invokeSchemas;
 export type InvokeArg<C extends Channel> = z.input<(typeof invokeSchemas)[C]>;
 export type ParsedArg<C extends Channel> = z.output<(typeof invokeSchemas)[C]>;
 
-export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
+export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults, FootageInvokeResults {
   'library:stats': LibraryStats;
   'datasets:list': Dataset[];
   'datasets:delete': { deleted: boolean };
@@ -281,4 +288,5 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError
 export const isChannel = (name: string): name is Channel => Object.hasOwn(invokeSchemas, name);
 
 /** Images travel by id only; both transports serve them under this shape. */
-export type ImageVariant = 'thumb' | 'full';
+/** `frame`: the whole video frame a footage crop was cut from. */
+export type ImageVariant = 'thumb' | 'full' | 'frame';

@@ -1,4 +1,5 @@
 // Domain vocabulary shared by main and renderer. Plain data only.
+import type { CropOrigin } from './footage';
 import type { CaptionId, DatasetId, IdentityId, ImageId, JobId, ModelId } from './ids';
 import type { Brand } from './ids';
 
@@ -75,7 +76,7 @@ export type CaptionStatus = (typeof CAPTION_STATUSES)[number];
 export const CAPTION_FILTERS = ['any', 'none', ...CAPTION_STATUSES] as const;
 export type CaptionFilter = (typeof CAPTION_FILTERS)[number];
 
-export const JOB_KINDS = ['import', 'embed', 'mtg', 'export', 'score', 'eval-mti'] as const;
+export const JOB_KINDS = ['import', 'embed', 'mtg', 'export', 'score', 'eval-mti', 'footage'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /**
@@ -317,11 +318,33 @@ export interface SearchHitView {
   /** Cosine similarity of the query and the image, −1…1. */
   score: number;
   image: ImageSummary;
+  /** For a crop cut from footage: its camera, time, track, frame and box. */
+  footage?: CropOrigin;
+}
+
+/** Footage hits of one track together: one walk past one camera, however many of its crops matched. */
+export interface TrackHitGroup {
+  trackId: number;
+  camera: string;
+  cameraId: number;
+  videoId: number;
+  /** The track's span: seconds in its video, and wall-clock (null without a clock time). */
+  firstTime: number;
+  lastTime: number;
+  firstMs: number | null;
+  lastMs: number | null;
+  /** Its best hit's rank and score. */
+  rank: number;
+  score: number;
+  /** Ranks of its hits in `results`, best first. */
+  ranks: number[];
 }
 
 export interface TextSearchResult extends QueryTokens {
   modelId: ModelId;
   results: SearchHitView[];
+  /** The footage crops among `results`, grouped by track in the order of their best hit. */
+  tracks: TrackHitGroup[];
   /** Images in the searched scope (the dataset, or the workspace) with no vector from this model yet. */
   unembedded: number;
   /** ONNX Runtime provider of the text tower, e.g. "cpu" or "webgpu+cpu". */

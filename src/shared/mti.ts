@@ -1,6 +1,7 @@
 // MTI (ALGORITHMS.md §3) as the renderer, the CLI and the database see it: parameters, the transcript of
 // every step (who decided it: the MLLM or the analyst), and a saved search with its re-ranked results.
-import type { EvalQueryKind, ImageSummary, Split } from './domain';
+import type { EvalQueryKind, ImageSummary, Split, TrackHitGroup } from './domain';
+import type { CropOrigin } from './footage';
 import type { ImageId, ModelId } from './ids';
 
 export interface MtiParams {
@@ -137,6 +138,8 @@ export interface MtiResultRow {
   anchor: boolean;
   /** Rank under S(q, v) alone, to show what MTI moved. */
   baseRank: number;
+  /** For a crop cut from footage: its camera, time, track, frame and box (added when read, not stored). */
+  footage?: CropOrigin;
 }
 
 export interface MtiSearch {
@@ -151,6 +154,8 @@ export interface MtiSearch {
   /** The query the current ranking uses for its (1−λ) part. */
   refined: string | null;
   results: MtiResultRow[];
+  /** The footage crops among `results`, grouped by track (by fused score); added when read. */
+  tracks?: TrackHitGroup[];
   status: 'running' | 'done' | 'fallback' | 'cancelled';
   createdAt: number;
   updatedAt: number;

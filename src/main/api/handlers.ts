@@ -17,6 +17,7 @@ import { listMtgRunsForImage } from '../db/repos/mtg';
 import { listPromptSetsWithDefault, savePromptSetChecked, startMtg } from '../jobs/mtg';
 import { reviewHandlers } from '../review/handlers';
 import { mtiHandlers } from '../search/mti-handlers';
+import { footageHandlers } from '../footage/handlers';
 import type { Workspace } from '../workspace';
 
 export type Handlers = {
@@ -29,6 +30,7 @@ export function createHandlers(ws: Workspace): Handlers {
   return {
     ...reviewHandlers(ws),
     ...mtiHandlers(ws),
+    ...footageHandlers(ws),
     'library:stats': () => getLibraryStats(db),
     'datasets:list': () => listDatasets(db),
     'datasets:delete': ({ id }) => {

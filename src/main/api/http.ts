@@ -127,7 +127,7 @@ export const HTTP_ROUTES = [
   },
   {
     name: 'media',
-    path: '/media/images/<id>/<thumb|full>',
+    path: '/media/images/<id>/<thumb|full|frame>',
     methods: ['GET', 'HEAD'],
     /** The token header, or a signed URL (shared/media-url.ts): an <img> cannot send headers. */
     access: 'token-or-signed-url',
@@ -420,7 +420,7 @@ export async function startHttpServer(
   const handleMedia = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
     // Digits only: Number() would also read "0x1", "1.0" or "1e3" as an id.
     const m = /^\/media\/images\/([1-9]\d{0,14})\/([^/]+)$/.exec(path);
-    if (!m) return sendText(res, 404, 'Media URLs look like /media/images/<id>/<thumb|full>.');
+    if (!m) return sendText(res, 404, 'Media URLs look like /media/images/<id>/<thumb|full|frame>.');
     const ifNoneMatch = req.headers['if-none-match'];
     const media = await mediaResponse(ws, Number(m[1]), m[2] ?? '', { ifNoneMatch });
     send(

@@ -1,6 +1,7 @@
 import { embedJob } from './embed';
 import { evalMtiJob } from './eval-mti';
 import { exportJob } from './export';
+import { footageJob } from './footage';
 import { importJob } from './import';
 import { mtgJob } from './mtg';
 import type { AnyJobDefinition } from './runner';
@@ -14,4 +15,5 @@ export const jobDefinitions: readonly AnyJobDefinition[] = [
   exportJob,
   scoreJob,
   evalMtiJob,
+  footageJob,
 ];

@@ -14,6 +14,55 @@ import {
   type StoredImage,
 } from './image';
 import { findStoredImage } from './library';
+import { cropOrigins } from '../db/repos/footage';
+import type { Db } from '../db/types';
+import { frameAt, locateVideoTools, VideoError, type VideoTools } from './video';
+
+// FFmpeg is located once per open workspace (it runs a few `-version` probes), not once per frame.
+const toolsOf = new WeakMap<Db, Promise<VideoTools>>();
+function videoTools(db: Db): Promise<VideoTools> {
+  let t = toolsOf.get(db);
+  if (!t) {
+    t = locateVideoTools({
+      ffmpegPath: process.env.CTGI_FFMPEG ?? null,
+      ffprobePath: process.env.CTGI_FFPROBE ?? null,
+    });
+    t.catch(() => toolsOf.delete(db));
+    toolsOf.set(db, t);
+  }
+  return t;
+}
+
+/** The whole frame a footage crop was cut from (its box is drawn by the viewer, from footage:origin). */
+async function frameResponse(ws: Workspace, id: number, sha256: string): Promise<MediaResponse> {
+  const origin = cropOrigins(ws.db, [asImageId(id)]).get(asImageId(id));
+  if (!origin)
+    return text(
+      404,
+      `Image ${id} is not a footage crop: it has no frame (it was imported, not cut from a video).`,
+    );
+  try {
+    const still = await frameAt(await videoTools(ws.db), origin.videoPath, origin.frameTime, {
+      format: 'jpeg',
+      quality: 88,
+    });
+    return {
+      status: 200,
+      headers: {
+        'content-type': 'image/jpeg',
+        'cache-control': 'private, max-age=86400',
+        etag: `"${sha256}-frame"`,
+      },
+      body: still.data,
+    };
+  } catch (err) {
+    if (!(err instanceof VideoError)) throw err;
+    return text(
+      err.problem === 'missing' ? 410 : 422,
+      `The frame of image ${id} cannot be shown: ${err.message}`,
+    );
+  }
+}
 
 export interface MediaResponse {
   status: number;
@@ -96,12 +145,18 @@ export async function mediaResponse(
   req: MediaRequest = {},
 ): Promise<MediaResponse> {
   if (!Number.isInteger(rawId) || rawId <= 0) return text(400, 'Image ids are positive integers.');
-  if (rawVariant !== 'thumb' && rawVariant !== 'full') return text(400, 'Variant must be "thumb" or "full".');
+  if (rawVariant !== 'thumb' && rawVariant !== 'full' && rawVariant !== 'frame')
+    return text(400, 'Variant must be "thumb", "full" or "frame".');
   const variant: ImageVariant = rawVariant;
   const found = findStoredImage(ws.db, asImageId(rawId));
   if (!found) return text(404, `Image ${rawId} does not exist.`);
   const { row: image, stored } = found;
   const cacheHeaders = { 'cache-control': 'private, max-age=86400', etag: `"${image.sha256}-${variant}"` };
+  if (variant === 'frame') {
+    if (etagMatches(req.ifNoneMatch, cacheHeaders.etag))
+      return { status: 304, headers: cacheHeaders, body: Buffer.alloc(0) };
+    return frameResponse(ws, rawId, image.sha256);
+  }
   try {
     await checkOnDisk(stored);
     if (etagMatches(req.ifNoneMatch, cacheHeaders.etag))

@@ -26,6 +26,8 @@ export interface SearchOptions {
   k?: number;
   datasetId?: DatasetId;
   mode?: SearchMode;
+  /** Only these images (e.g. footage crops of some cameras in a time range); ranked in JS memory. */
+  only?: ReadonlySet<number>;
 }
 
 /** Below this size an exact scan takes a few ms, so approximation buys nothing. */
@@ -198,12 +200,24 @@ export function searchByVector(
   const k = opts.k ?? DEFAULT_K;
   if (!Number.isInteger(k) || k < 1)
     throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
-  if (opts.mode === 'sqlite') return searchWithSqliteVec(db, modelId, vector, k, opts.datasetId);
+  if (opts.mode === 'sqlite' && !opts.only)
+    return searchWithSqliteVec(db, modelId, vector, k, opts.datasetId);
 
   const loaded = loadIndex(db, modelId);
   const q = normalizedQuery(vector, loaded.dim, loaded.modelName);
   let mask: Uint8Array | undefined;
-  if (opts.datasetId !== undefined) {
+  if (opts.only) {
+    const ds = opts.datasetId as number | undefined;
+    mask = new Uint8Array(loaded.imageIds.length);
+    let any = false;
+    for (let i = 0; i < mask.length; i++)
+      if (opts.only.has(loaded.imageIds[i]!) && (ds === undefined || loaded.datasetIds[i] === ds)) {
+        mask[i] = 1;
+        any = true;
+      }
+    // A filter that leaves nothing is an empty answer, not an error: the analyst narrowed too far.
+    if (!any) return [];
+  } else if (opts.datasetId !== undefined) {
     const ds = opts.datasetId as number;
     mask = new Uint8Array(loaded.imageIds.length);
     let any = false;
@@ -220,7 +234,7 @@ export function searchByVector(
       );
   }
   const mode = opts.mode ?? 'auto';
-  const fast = mode === 'fast' || (mode === 'auto' && loaded.index.size > FAST_FROM);
+  const fast = mode === 'fast' || ((mode === 'auto' || mode === 'sqlite') && loaded.index.size > FAST_FROM);
   const hits: ScoredIndex[] = fast
     ? loaded.index.fastTopK(q, k, { mask })
     : loaded.index.topK(q, k, { mask });

@@ -5,6 +5,7 @@ import { deleteSearch, markInterruptedSearches } from '../db/repos/searches';
 import { evalMtiReport, startEvalMti } from '../jobs/eval-mti';
 import { getKeyStore } from '../llm/keys';
 import type { Workspace } from '../workspace';
+import { withFootage } from './text-search';
 import {
   cancelMtiSearch,
   dropSession,
@@ -27,11 +28,11 @@ export function mtiHandlers(ws: Workspace): MtiHandlers {
   return {
     'eval:mti-start': (arg) => startEvalMti(ws, arg),
     'eval:mti-report': (arg) => evalMtiReport(ws, arg),
-    'mti:start': (arg) => startMtiSearch(host(), arg),
-    'mti:step': (arg) => stepMtiSearch(host(), arg),
+    'mti:start': async (arg) => withFootage(db, await startMtiSearch(host(), arg)),
+    'mti:step': async (arg) => withFootage(db, await stepMtiSearch(host(), arg)),
     'mti:cancel': ({ id }) => cancelMtiSearch(db, id),
     'searches:list': ({ limit }) => listMtiSearches(db, limit),
-    'searches:get': ({ id }) => getMtiSearch(db, id),
+    'searches:get': ({ id }) => withFootage(db, getMtiSearch(db, id)),
     'searches:delete': ({ id }) => {
       cancelMtiSearch(db, id);
       dropSession(db, id);

@@ -1,11 +1,13 @@
 // Text → ranked images: the model's own tokenizer and text tower turn the query into a vector, and the
 // search service (./index.ts) ranks that model's image vectors by cosine. The text tower stays warm in
 // the workspace's encoder pool, so a query costs one tokenisation and one small ORT run.
-import type { QueryTokens, SearchHitView, TextSearchResult } from '../../shared/domain';
+import type { QueryTokens, SearchHitView, TextSearchResult, TrackHitGroup } from '../../shared/domain';
+import type { MtiSearch } from '../../shared/mti';
 import type { DatasetId, ModelId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { imageSummaries } from '../db/repos/images';
 import { countImagesMissingEmbedding } from '../db/repos/embeddings';
+import { cropImageIdsMatching, cropOrigins } from '../db/repos/footage';
 import { storedManifest } from '../db/repos/models';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
@@ -22,6 +24,65 @@ export interface TextSearchArg {
   k?: number;
   datasetId?: DatasetId;
   mode?: SearchMode;
+  /** Footage crops of these cameras only (by name). */
+  cameras?: readonly string[];
+  /** Footage crops seen in this wall-clock range only (epoch ms, inclusive). */
+  fromMs?: number;
+  toMs?: number;
+}
+
+/** An MTI search as shown: its footage rows with camera, time, track and box, and grouped by track. */
+export function withFootage(db: Db, search: MtiSearch): MtiSearch {
+  const origins = cropOrigins(
+    db,
+    search.results.map((r) => r.image.id),
+  );
+  if (origins.size === 0) return search;
+  const results = search.results.map((r) => {
+    const footage = origins.get(r.image.id);
+    return footage ? { ...r, footage } : r;
+  });
+  const tracks = groupByTrack(
+    db,
+    results.map((r) => ({
+      rank: r.rank,
+      score: r.fused,
+      image: r.image,
+      ...(r.footage ? { footage: r.footage } : {}),
+    })),
+  );
+  return { ...search, results, tracks };
+}
+
+/** Footage hits grouped by track, in the order of each track's best hit. */
+export function groupByTrack(db: Db, results: readonly SearchHitView[]): TrackHitGroup[] {
+  const groups = new Map<number, TrackHitGroup>();
+  const span = db.prepare(`SELECT first_time, last_time, first_ms, last_ms FROM tracks WHERE id = ?`);
+  for (const r of results) {
+    const f = r.footage;
+    if (!f) continue;
+    const g = groups.get(f.trackId);
+    if (g) {
+      g.ranks.push(r.rank);
+      continue;
+    }
+    const t = span.get(f.trackId) as
+      { first_time: number; last_time: number; first_ms: number | null; last_ms: number | null } | undefined;
+    groups.set(f.trackId, {
+      trackId: f.trackId,
+      camera: f.camera,
+      cameraId: f.cameraId,
+      videoId: f.videoId,
+      firstTime: t?.first_time ?? f.frameTime,
+      lastTime: t?.last_time ?? f.frameTime,
+      firstMs: t?.first_ms ?? f.timeMs,
+      lastMs: t?.last_ms ?? f.timeMs,
+      rank: r.rank,
+      score: r.score,
+      ranks: [r.rank],
+    });
+  }
+  return [...groups.values()];
 }
 
 /** Tokens the query needs against the model's context; no ONNX session is opened for this. */
@@ -63,16 +124,27 @@ export async function searchText(db: Db, arg: TextSearchArg): Promise<TextSearch
       modelId,
       ...tokens,
       results: [],
+      tracks: [],
       unembedded,
       provider: model.encoder.provider,
       ms: performance.now() - started,
     };
   }
   const { vectors } = await encodeTexts(model, [query]);
+  const filtered = (arg.cameras?.length ?? 0) > 0 || arg.fromMs !== undefined || arg.toMs !== undefined;
   const hits = searchByVector(db, modelId, vectors[0]!, {
     k: arg.k ?? DEFAULT_K,
     datasetId: arg.datasetId,
     mode: arg.mode,
+    ...(filtered
+      ? {
+          only: cropImageIdsMatching(db, {
+            ...(arg.cameras ? { cameras: arg.cameras } : {}),
+            ...(arg.fromMs !== undefined ? { fromMs: arg.fromMs } : {}),
+            ...(arg.toMs !== undefined ? { toMs: arg.toMs } : {}),
+          }),
+        }
+      : {}),
   });
   const summaries = new Map(
     imageSummaries(
@@ -80,15 +152,22 @@ export async function searchText(db: Db, arg: TextSearchArg): Promise<TextSearch
       hits.map((h) => h.imageId),
     ).map((s) => [s.id, s]),
   );
+  const origins = cropOrigins(
+    db,
+    hits.map((h) => h.imageId),
+  );
   const results: SearchHitView[] = [];
   for (const h of hits) {
     const image = summaries.get(h.imageId);
-    if (image) results.push({ rank: results.length + 1, score: h.score, image });
+    const footage = origins.get(h.imageId);
+    if (image)
+      results.push({ rank: results.length + 1, score: h.score, image, ...(footage ? { footage } : {}) });
   }
   return {
     modelId,
     ...tokens,
     results,
+    tracks: groupByTrack(db, results),
     unembedded,
     provider: model.encoder.provider,
     ms: performance.now() - started,

@@ -1,4 +1,4 @@
--- user_version 11
+-- user_version 12
 
 -- index caption_scores_by_model
 CREATE INDEX caption_scores_by_model ON caption_scores (model_id, score);
@@ -17,6 +17,12 @@ CREATE INDEX captions_current_by_image ON captions (is_current, image_id, id);
 
 -- index captions_current_by_status
 CREATE INDEX captions_current_by_status ON captions (is_current, status, image_id, id);
+
+-- index crops_by_track
+CREATE INDEX crops_by_track ON crops (track_id, frame_time);
+
+-- index crops_by_video
+CREATE INDEX crops_by_video ON crops (video_id);
 
 -- index embeddings_by_image
 CREATE INDEX embeddings_by_image ON embeddings (image_id);
@@ -78,6 +84,21 @@ CREATE INDEX reviews_by_time ON reviews (created_at);
 -- index searches_by_time
 CREATE INDEX searches_by_time ON searches (updated_at DESC, id DESC);
 
+-- index tracks_by_camera
+CREATE INDEX tracks_by_camera ON tracks (camera_id, first_ms);
+
+-- index videos_by_camera
+CREATE INDEX videos_by_camera ON videos (camera_id, start_ms);
+
+-- table cameras
+CREATE TABLE cameras (
+        id INTEGER PRIMARY KEY,
+        folder_id INTEGER NOT NULL REFERENCES footage_folders(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('file-name', 'folder')),
+        UNIQUE (folder_id, name)
+      ) STRICT;
+
 -- table caption_scores
 CREATE TABLE caption_scores (
         caption_id INTEGER NOT NULL REFERENCES captions(id) ON DELETE CASCADE,
@@ -100,6 +121,22 @@ CREATE TABLE captions (
         updated_at INTEGER NOT NULL
       , is_current INTEGER NOT NULL DEFAULT 1 CHECK (is_current IN (0, 1)), retracted_at INTEGER) STRICT;
 
+-- table crops
+CREATE TABLE crops (
+        image_id INTEGER PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+        track_id INTEGER NOT NULL REFERENCES tracks(id) ON DELETE CASCADE,
+        video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+        -- Seconds from the video's start (the frame's pts less the container's start time).
+        frame_time REAL NOT NULL,
+        frame_pts REAL NOT NULL,
+        time_ms INTEGER,
+        x1 REAL NOT NULL,
+        y1 REAL NOT NULL,
+        x2 REAL NOT NULL,
+        y2 REAL NOT NULL,
+        score REAL NOT NULL
+      ) STRICT;
+
 -- table datasets
 CREATE TABLE datasets (
         id INTEGER PRIMARY KEY,
@@ -111,6 +148,20 @@ CREATE TABLE datasets (
         created_at INTEGER NOT NULL
       , layout TEXT
         CHECK (layout IS NULL OR layout IN ('market', 'duke', 'msmt17', 'cuhk03', 'luperson'))) STRICT;
+
+-- table detectors
+CREATE TABLE detectors (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        folder TEXT NOT NULL,
+        -- The validated manifest, the run spec validation decided and its notes.
+        manifest TEXT NOT NULL CHECK (json_valid(manifest)),
+        sha256 TEXT NOT NULL,
+        contract TEXT NOT NULL CHECK (contract IN ('yolov8', 'yolox', 'rtdetr')),
+        input_height INTEGER NOT NULL CHECK (input_height > 0),
+        input_width INTEGER NOT NULL CHECK (input_width > 0),
+        created_at INTEGER NOT NULL
+      ) STRICT;
 
 -- table embeddings
 CREATE TABLE embeddings (
@@ -144,6 +195,32 @@ CREATE TABLE eval_mti_queries (
         PRIMARY KEY (job_id, query_index),
         CHECK ((without_first IS NULL) = (without_ap IS NULL) AND (without_ap IS NULL) = (without_inp IS NULL)),
         CHECK ((with_first IS NULL) = (with_ap IS NULL) AND (with_ap IS NULL) = (with_inp IS NULL))
+      ) STRICT;
+
+-- table footage_cursors
+CREATE TABLE footage_cursors (
+        video_id INTEGER PRIMARY KEY REFERENCES videos(id) ON DELETE CASCADE,
+        detector_id INTEGER REFERENCES detectors(id) ON DELETE SET NULL,
+        fps REAL NOT NULL CHECK (fps > 0),
+        -- Processed up to here (exclusive), in seconds from the video's start.
+        seconds REAL NOT NULL CHECK (seconds >= 0),
+        -- The tracker's frame number of the next sample.
+        next_index INTEGER NOT NULL CHECK (next_index >= 0),
+        -- v8-serialised tracker and crop keeper at 'seconds'; NULL once the video is done.
+        snapshot BLOB,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table footage_folders
+CREATE TABLE footage_folders (
+        id INTEGER PRIMARY KEY,
+        root TEXT NOT NULL UNIQUE,
+        dataset_id INTEGER NOT NULL UNIQUE REFERENCES datasets(id) ON DELETE CASCADE,
+        -- The camera pattern over file names; NULL: each folder is a camera.
+        pattern TEXT,
+        -- The cameras' clock: minutes east of UTC, or NULL for this computer's time zone.
+        utc_offset_minutes INTEGER,
+        created_at INTEGER NOT NULL
       ) STRICT;
 
 -- table identities
@@ -364,4 +441,41 @@ CREATE TABLE searches (
         status TEXT NOT NULL CHECK (status IN ('running', 'done', 'fallback', 'cancelled')),
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table tracks
+CREATE TABLE tracks (
+        id INTEGER PRIMARY KEY,
+        video_id INTEGER NOT NULL REFERENCES videos(id) ON DELETE CASCADE,
+        camera_id INTEGER NOT NULL REFERENCES cameras(id) ON DELETE CASCADE,
+        -- The tracker's own number within the video: a resumed job cannot write one track twice.
+        tracker_id INTEGER NOT NULL,
+        identity_id INTEGER REFERENCES identities(id) ON DELETE SET NULL,
+        first_time REAL NOT NULL,
+        last_time REAL NOT NULL,
+        first_ms INTEGER,
+        last_ms INTEGER,
+        observations INTEGER NOT NULL,
+        UNIQUE (video_id, tracker_id)
+      ) STRICT;
+
+-- table videos
+CREATE TABLE videos (
+        id INTEGER PRIMARY KEY,
+        folder_id INTEGER NOT NULL REFERENCES footage_folders(id) ON DELETE CASCADE,
+        camera_id INTEGER NOT NULL REFERENCES cameras(id) ON DELETE CASCADE,
+        -- Relative to the footage folder's root, with / between levels.
+        rel_path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ms INTEGER NOT NULL,
+        -- ffprobe's answer as VideoInfo; NULL until probed (or when the probe failed: see error).
+        probe TEXT CHECK (probe IS NULL OR json_valid(probe)),
+        duration REAL,
+        start_ms INTEGER,
+        start_source TEXT CHECK (start_source IS NULL OR start_source IN ('file-name', 'container', 'user')),
+        start_from TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'done', 'failed')),
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        UNIQUE (folder_id, rel_path)
       ) STRICT;

@@ -6,6 +6,8 @@ import { embedCommand } from './embed';
 import { searchCommand } from './search';
 import { evalCommand } from './eval';
 import { exportCommand } from './export';
+import { detectorsCommand } from './detectors';
+import { footageCommand } from './footage';
 import { modelsCommand } from './models';
 import { mtgCommand } from './mtg';
 import { oracleCommand } from './oracle';
@@ -23,6 +25,8 @@ export const commands: readonly Command[] = [
   jobsCommand,
   modelsCommand,
   embedCommand,
+  detectorsCommand,
+  footageCommand,
   scoreCommand,
   searchCommand,
   evalCommand,

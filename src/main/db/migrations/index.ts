@@ -10,6 +10,7 @@ import { v8LlmParams } from './008-llm-params';
 import { v9EvalMtiQueries } from './009-eval-mti-queries';
 import { v10JobScope } from './010-job-scope';
 import { v11Reid } from './011-reid';
+import { v12Footage } from './012-footage';
 
 /** Ordered; the database's `PRAGMA user_version` is the number of steps applied. Never edit a shipped step. */
 export const migrations: readonly Migration[] = [
@@ -24,4 +25,5 @@ export const migrations: readonly Migration[] = [
   v9EvalMtiQueries,
   v10JobScope,
   v11Reid,
+  v12Footage,
 ];

@@ -14,6 +14,7 @@ import { useDisclosure } from '@mantine/hooks';
 import {
   IconChecklist,
   IconListDetails,
+  IconMovie,
   IconPhoto,
   IconScan,
   IconSearch,
@@ -24,6 +25,7 @@ import { JobsView } from '../features/jobs/JobsView';
 import { LibraryView } from '../features/library/LibraryView';
 import { ReviewView } from '../features/review/ReviewView';
 import { SearchView } from '../features/search/SearchView';
+import { FootageView } from '../features/footage/FootageView';
 import { SettingsView } from '../features/settings/SettingsView';
 import { ColorSchemeToggle } from './ColorSchemeControl';
 import { HeaderStats } from './HeaderStats';
@@ -48,6 +50,12 @@ const NAV: { view: View; label: string; icon: React.ReactNode; hint: string }[] 
     label: 'Search',
     icon: <IconSearch size={18} stroke={1.6} />,
     hint: 'Find people by description',
+  },
+  {
+    view: 'footage',
+    label: 'Footage',
+    icon: <IconMovie size={18} stroke={1.6} />,
+    hint: 'Cameras and recordings',
   },
   {
     view: 'jobs',
@@ -96,6 +104,8 @@ function CurrentView({ view }: { view: View }): React.JSX.Element {
       return <ReviewView />;
     case 'search':
       return <SearchView />;
+    case 'footage':
+      return <FootageView />;
   }
 }
 

@@ -2,7 +2,7 @@
 // browser back/forward working under `ctgi serve` and lets a test open a view by URL.
 import { useCallback, useSyncExternalStore } from 'react';
 
-export const VIEWS = ['library', 'review', 'search', 'jobs', 'settings'] as const;
+export const VIEWS = ['library', 'review', 'search', 'footage', 'jobs', 'settings'] as const;
 export type View = (typeof VIEWS)[number];
 
 export interface Route {

@@ -10,6 +10,7 @@ import type { ImageId } from '../../../../shared/ids';
 import type { MtiResultRow } from '../../../../shared/mti';
 import { gridClasses, Thumbnail, ThumbnailGrid, type GridHandle } from '../../lib/ThumbnailGrid';
 import classes from './Mti.module.css';
+import { formatClock } from '../footage/format';
 
 /** The three score lines under the frame (11 px type, 1.35 line height, 4 + 6 px padding), rounded up. */
 const SCORES_H = 56;
@@ -53,6 +54,24 @@ const Cell = memo(function Cell({
         <span className={gridClasses.rank} data-testid="mti-rank">
           {row.rank}
         </span>
+        {row.footage && (
+          <span
+            data-testid="mti-footage"
+            title={`${row.footage.camera}, ${formatClock(row.footage.timeMs, row.footage.frameTime)}, track ${row.footage.trackId}`}
+            style={{
+              position: 'absolute',
+              left: 4,
+              bottom: 4,
+              fontSize: 10,
+              padding: '0 4px',
+              borderRadius: 4,
+              color: 'white',
+              background: 'rgba(0, 0, 0, 0.6)',
+            }}
+          >
+            {row.footage.camera} {formatClock(row.footage.timeMs, row.footage.frameTime).slice(-8)}
+          </span>
+        )}
         {moved !== 0 && (
           <Tooltip label={`Rank ${row.baseRank} by the query alone`} withArrow>
             <span

@@ -8,6 +8,7 @@ import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import type { MtiAction } from '../../../../shared/mti';
 import { useInvoke } from '../../lib/hooks';
 import { ImageDrawer } from '../library/ImageDrawer';
+import { FrameViewer } from '../footage/FrameViewer';
 import { useGridSelection } from '../library/useGridSelection';
 import { MtiResultGrid } from './MtiResultGrid';
 import { MtiSettings, useMtiParams } from './MtiSettings';
@@ -76,6 +77,13 @@ export function MtiView({
   const order = useMemo(() => rows.map((r) => r.image.id).join(','), [rows]);
   const resolve = useCallback((index: number) => rows[index]?.image.id, [rows]);
   const { grid: gridRef, selection, selectedIndex, select, close, move } = useGridSelection(order, resolve);
+  // A footage crop opens on its frame (with its box and its track); any other image in the drawer.
+  const [frameOf, setFrameOf] = useState<ImageId | null>(null);
+  const openRow = (index: number): void => {
+    const row = rows[index];
+    if (row?.footage) setFrameOf(row.image.id);
+    else select(index);
+  };
 
   const lambda = search?.transcript.params.lambda;
   const header = (
@@ -137,7 +145,7 @@ export function MtiView({
         rows={rows}
         busy={busy !== null}
         selectedIndex={selectedIndex}
-        onOpen={select}
+        onOpen={openRow}
         onPick={pick}
       />
     );
@@ -189,6 +197,7 @@ export function MtiView({
         />
       </div>
       <SavedSearches opened={savedOpen} onClose={() => setSavedOpen(false)} onOpen={(id) => onSearchId(id)} />
+      <FrameViewer imageId={frameOf} onClose={() => setFrameOf(null)} />
       <ImageDrawer
         imageId={selection?.id ?? null}
         index={selectedIndex}

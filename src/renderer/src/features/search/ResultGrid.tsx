@@ -5,6 +5,7 @@ import { memo } from 'react';
 import type { SearchHitView } from '../../../../shared/domain';
 import { gridClasses as grid, Thumbnail, ThumbnailGrid, type GridHandle } from '../../lib/ThumbnailGrid';
 import classes from './ResultGrid.module.css';
+import { formatClock } from '../footage/format';
 
 const Cell = memo(function Cell({
   index,
@@ -38,7 +39,11 @@ const Cell = memo(function Cell({
         </span>
       </div>
       <div className={grid.label}>
-        <span className={grid.person}>{image.personId ?? 'no id'}</span>
+        <span className={grid.person} data-testid={hit.footage ? 'result-footage' : undefined}>
+          {hit.footage
+            ? `${hit.footage.camera} ${formatClock(hit.footage.timeMs, hit.footage.frameTime).slice(-8)}`
+            : (image.personId ?? 'no id')}
+        </span>
         <span
           className={classes.score}
           title="Cosine similarity of the query and the image"

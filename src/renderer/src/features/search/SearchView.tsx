@@ -1,6 +1,7 @@
 import {
   Alert,
   Anchor,
+  MultiSelect,
   Badge,
   Button,
   Center,
@@ -27,7 +28,7 @@ import {
 } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
 import { isJobFinished, type ClipModel, type QueryTokens } from '../../../../shared/domain';
-import type { DatasetId, ModelId } from '../../../../shared/ids';
+import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import { routeHref, useRoute } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
@@ -37,6 +38,9 @@ import { useGridSelection } from '../library/useGridSelection';
 import { MtiReport } from '../mti/MtiReport';
 import { MtiView } from '../mti/MtiView';
 import { ResultGrid } from './ResultGrid';
+import { FrameViewer } from '../footage/FrameViewer';
+import { TrackResults } from '../footage/TrackResults';
+import { fromInput, toInput } from '../footage/format';
 import { useEmbed } from './useEmbed';
 
 /** Results fetched per search: enough to scroll through, small enough to answer at once. */
@@ -211,11 +215,28 @@ export function SearchView(): React.JSX.Element {
   }
   const tokens = useTokenCount(modelId, draft);
 
+  // Footage filters: cameras by name, a wall-clock range (UTC); results by crop or grouped by track.
+  const footage = useInvoke('footage:list', {});
+  const cameraNames = [...new Set((footage.data ?? []).flatMap((f) => f.cameras.map((c) => c.name)))].sort();
+  const cameras = (params.get('cameras') ?? '').split(',').filter(Boolean);
+  const fromMs = fromInput(params.get('from') ?? '');
+  const toMs = fromInput(params.get('to') ?? '');
+  const byTrack = params.get('group') === 'tracks';
+  const [frameOf, setFrameOf] = useState<ImageId | null>(null);
+
   const ready = q.trim() !== '' && model !== undefined;
-  const searchKey = `${modelId}|${datasetId}|${q}`;
+  const searchKey = `${modelId}|${datasetId}|${q}|${cameras.join(',')}|${fromMs}|${toMs}`;
   const search = useInvoke(
     'search:text',
-    { modelId: modelId ?? (1 as ModelId), query: q, k: TOP_K, datasetId },
+    {
+      modelId: modelId ?? (1 as ModelId),
+      query: q,
+      k: TOP_K,
+      datasetId,
+      ...(cameras.length ? { cameras } : {}),
+      ...(fromMs !== undefined ? { fromMs } : {}),
+      ...(toMs !== undefined ? { toMs } : {}),
+    },
     searchKey,
     ready && tab === 'ranking',
   );
@@ -234,6 +255,13 @@ export function SearchView(): React.JSX.Element {
   const results = result?.results;
   const resolve = useCallback((index: number) => results?.[index]?.image.id, [results]);
   const { grid, selection, selectedIndex, select, close, move } = useGridSelection(searchKey, resolve);
+  // A footage crop opens on its frame; any other image in the drawer.
+  const openHit = (index: number): void => {
+    const hit = results?.[index];
+    if (hit?.footage) setFrameOf(hit.image.id);
+    else select(index);
+  };
+  const filtered = cameras.length > 0 || fromMs !== undefined || toMs !== undefined;
 
   const submit = (text: string): void => {
     // On the conversation tab the button starts a new MTI search (it costs MLLM calls, so only on a press).
@@ -325,6 +353,19 @@ export function SearchView(): React.JSX.Element {
         <Loader type="dots" />
       </Center>
     );
+  } else if (result.results.length === 0 && model && filtered) {
+    body = (
+      <Center style={{ flex: 1 }}>
+        <EmptyState
+          maw={440}
+          icon={<IconSearchOff size={36} stroke={1.4} />}
+          withIndicatorBackground
+          title="No crops of those cameras and times"
+          description="Widen the camera or time filter."
+          data-testid="search-filtered-empty"
+        />
+      </Center>
+    );
   } else if (result.results.length === 0 && model) {
     body =
       result.unembedded > 0 ? (
@@ -340,8 +381,10 @@ export function SearchView(): React.JSX.Element {
           />
         </Center>
       );
+  } else if (byTrack && result.tracks.length > 0) {
+    body = <TrackResults tracks={result.tracks} results={result.results} onOpen={setFrameOf} />;
   } else {
-    body = <ResultGrid ref={grid} results={result.results} selectedIndex={selectedIndex} onOpen={select} />;
+    body = <ResultGrid ref={grid} results={result.results} selectedIndex={selectedIndex} onOpen={openHit} />;
   }
   if (tab !== 'ranking' && model && model.embeddedImages > 0) {
     body =
@@ -446,6 +489,49 @@ export function SearchView(): React.JSX.Element {
           </Group>
         </form>
       )}
+      {tab === 'ranking' && cameraNames.length > 0 && (
+        <Group gap="sm" align="flex-end" data-testid="footage-filters">
+          <MultiSelect
+            label="Cameras"
+            placeholder={cameras.length ? undefined : 'All cameras'}
+            data={cameraNames}
+            value={cameras}
+            onChange={(v) => setParams({ cameras: v.length ? v.join(',') : undefined })}
+            clearable
+            w={280}
+            size="xs"
+            data-testid="filter-cameras"
+          />
+          <TextInput
+            label="From (UTC)"
+            type="datetime-local"
+            step={1}
+            size="xs"
+            value={toInput(fromMs)}
+            onChange={(e) => setParams({ from: e.currentTarget.value || undefined })}
+            data-testid="filter-from"
+          />
+          <TextInput
+            label="To (UTC)"
+            type="datetime-local"
+            step={1}
+            size="xs"
+            value={toInput(toMs)}
+            onChange={(e) => setParams({ to: e.currentTarget.value || undefined })}
+            data-testid="filter-to"
+          />
+          <SegmentedControl
+            size="xs"
+            data={[
+              { value: 'crops', label: 'Crops' },
+              { value: 'tracks', label: 'By track' },
+            ]}
+            value={byTrack ? 'tracks' : 'crops'}
+            onChange={(v) => setParams({ group: v === 'tracks' ? 'tracks' : undefined })}
+            data-testid="search-group"
+          />
+        </Group>
+      )}
       {model && result && result.results.length > 0 && result.unembedded > 0 && (
         <EmbedPrompt model={model} datasetId={datasetId} count={result.unembedded} compact />
       )}
@@ -455,6 +541,7 @@ export function SearchView(): React.JSX.Element {
         </Text>
       )}
       {body}
+      <FrameViewer imageId={frameOf} onClose={() => setFrameOf(null)} />
       <ImageDrawer
         imageId={selection?.id ?? null}
         index={selectedIndex}
