@@ -2,7 +2,14 @@
 // same rules (one object argument, validated by these schemas).
 import { z } from 'zod';
 import type { Job } from './domain';
-import type { CropOrigin, Detector, FootageFolder, FootageTrack, PatternPreview } from './footage';
+import type {
+  CropOrigin,
+  Detector,
+  FootageFolder,
+  FootageTrack,
+  PatternPreview,
+  VideoToolsInfo,
+} from './footage';
 import type { DatasetId, ImageId } from './ids';
 
 const id = <T>() =>
@@ -60,6 +67,11 @@ export const footageInvokeSchemas = {
   }),
   /** Where a crop image came from, and every crop of its track (to step through). */
   'footage:origin': z.object({ imageId: id<ImageId>() }),
+  /**
+   * The FFmpeg and ffprobe footage runs on this machine. Read-only on purpose: a path to run is chosen on
+   * the machine itself (`ctgi video-tools`), never over the API, which would let a token holder run any program.
+   */
+  'video:tools': z.object({}).strict(),
 } as const;
 
 export interface FootageInvokeResults {
@@ -71,4 +83,5 @@ export interface FootageInvokeResults {
   'footage:preview-pattern': PatternPreview;
   'footage:tracks': FootageTrack[];
   'footage:origin': { origin: CropOrigin; track: CropOrigin[] };
+  'video:tools': VideoToolsInfo;
 }

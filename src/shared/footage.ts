@@ -126,3 +126,23 @@ export interface PatternPreview {
   /** Video files found in the folder (the preview shows the first ones). */
   files: number;
 }
+
+/** One of the two FFmpeg binaries this machine runs for footage, and where it was found. */
+export interface VideoToolInfo {
+  path: string;
+  /** 'user': chosen on this machine (`ctgi video-tools` or CTGI_FFMPEG/CTGI_FFPROBE); else found. */
+  source: 'user' | 'system' | 'npm';
+  version: string;
+}
+
+/** What `video:tools` answers: the binaries in use, or why none runs, and how to choose others. */
+export interface VideoToolsInfo {
+  ffmpeg: VideoToolInfo | null;
+  ffprobe: VideoToolInfo | null;
+  /** Why the binaries could not be used (a chosen path that does not run, no FFmpeg at all). */
+  problem: string | null;
+  /** Where the choice came from, when one was made. */
+  chosenBy: 'environment' | 'settings file' | null;
+  /** This machine's settings file for the choice. */
+  settingsFile: string;
+}

@@ -222,6 +222,15 @@ describe('footage through the UI', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('shows in Settings which FFmpeg footage runs, and how to choose another on this machine', async () => {
+    await page.getByTestId('nav-settings').click();
+    const card = page.getByTestId('video-tools');
+    await card.waitFor();
+    await expect.poll(() => card.textContent()).toMatch(/ffmpeg\s*\S+\s*(shipped with the app|the system’s)/);
+    expect(await card.textContent()).toContain('ctgi video-tools --ffmpeg PATH --ffprobe PATH');
+    await page.getByTestId('nav-footage').click();
+  });
+
   it('logged no errors in the page', () => {
     expect(errors.filter((e) => !/script-src|favicon/.test(e))).toEqual([]);
   });

@@ -89,7 +89,7 @@ describe('FFmpeg and ffprobe location', () => {
     const t = await locateVideoTools({ ffmpegPath: npmTools.ffmpeg.path });
     expect(t.ffmpeg).toMatchObject({ source: 'user', path: npmTools.ffmpeg.path });
     await expect(locateVideoTools({ ffprobePath: '/nowhere/ffprobe' })).rejects.toThrow(
-      /ffprobe set in Settings \(\/nowhere\/ffprobe\) does not exist/,
+      /ffprobe chosen for this machine \(\/nowhere\/ffprobe\) does not exist/,
     );
     const notFfmpeg = path.join(dir, 'fake-ffmpeg');
     writeFileSync(notFfmpeg, '#!/bin/sh\necho hello\n', { mode: 0o755 });

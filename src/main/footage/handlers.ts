@@ -13,6 +13,7 @@ import {
 } from '../db/repos/footage';
 import { AppError, notFound } from '../errors';
 import { listVideoFiles, startFootage } from '../jobs/footage';
+import { videoToolsInfo } from '../media/video';
 import type { Workspace } from '../workspace';
 import { localToEpochMs, previewPattern } from './cameras';
 import { listDetectors, registerDetector } from './detectors';
@@ -64,5 +65,6 @@ export function footageHandlers(ws: Workspace): Pick<Handlers, keyof FootageInvo
         );
       return { origin, track: listTrackOrigins(db, origin.trackId) };
     },
+    'video:tools': () => videoToolsInfo(),
   };
 }

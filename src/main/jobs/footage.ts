@@ -63,7 +63,7 @@ import {
 import { openRegisteredDetector, resolveDetectorRow } from '../footage/detectors';
 import {
   DEFAULT_SAMPLE_FPS,
-  locateVideoTools,
+  chosenVideoTools,
   probeVideo,
   VideoError,
   type VideoInfo,
@@ -405,10 +405,7 @@ async function runFootage(
   const dataset = getDatasetRow(db, asDatasetId(folder.dataset_id));
   if (!dataset) throw notFound(`The crops dataset of ${folder.root}`);
   updateDatasetStatus(db, asDatasetId(dataset.id), 'importing');
-  const tools = await locateVideoTools({
-    ffmpegPath: process.env.CTGI_FFMPEG ?? null,
-    ffprobePath: process.env.CTGI_FFPROBE ?? null,
-  });
+  const tools = await chosenVideoTools();
 
   let videos = ctx.state?.videos;
   if (!videos) {

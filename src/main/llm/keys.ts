@@ -1,7 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { KeyRef } from '../../shared/domain';
+import { configFolder } from '../config';
 import { AppError } from '../errors';
 
 /**
@@ -129,12 +129,12 @@ export function describeKeyRef(ref: KeyRef): string {
 export const API_KEY_ENV_PREFIX = 'CTGI_KEY_';
 
 /**
- * The app's key folder: key files the API may point at live here. `$CTGI_KEY_DIR`, else
- * `$XDG_CONFIG_HOME/ctgi/keys` (`~/.config/ctgi/keys`). Not beside a workspace: workspaces are shared.
+ * The app's key folder: key files the API may point at live here. `$CTGI_KEY_DIR`, else `keys/` in the
+ * machine's settings folder (`~/.config/ctgi/keys`). Not beside a workspace: workspaces are shared.
  */
 export function keyFolder(env: NodeJS.ProcessEnv = process.env): string {
   if (env.CTGI_KEY_DIR) return resolve(env.CTGI_KEY_DIR);
-  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'ctgi', 'keys');
+  return join(configFolder(env), 'keys');
 }
 
 const inside = (root: string, p: string): boolean => {

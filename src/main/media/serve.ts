@@ -16,17 +16,14 @@ import {
 import { findStoredImage } from './library';
 import { cropOrigins } from '../db/repos/footage';
 import type { Db } from '../db/types';
-import { frameAt, locateVideoTools, VideoError, type VideoTools } from './video';
+import { frameAt, chosenVideoTools, VideoError, type VideoTools } from './video';
 
 // FFmpeg is located once per open workspace (it runs a few `-version` probes), not once per frame.
 const toolsOf = new WeakMap<Db, Promise<VideoTools>>();
 function videoTools(db: Db): Promise<VideoTools> {
   let t = toolsOf.get(db);
   if (!t) {
-    t = locateVideoTools({
-      ffmpegPath: process.env.CTGI_FFMPEG ?? null,
-      ffprobePath: process.env.CTGI_FFPROBE ?? null,
-    });
+    t = chosenVideoTools();
     t.catch(() => toolsOf.delete(db));
     toolsOf.set(db, t);
   }

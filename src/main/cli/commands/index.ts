@@ -17,6 +17,7 @@ import { serveCommand } from './serve';
 import { statsCommand } from './stats';
 import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
+import { videoToolsCommand } from './video-tools';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
 export const commands: readonly Command[] = [
@@ -27,6 +28,7 @@ export const commands: readonly Command[] = [
   embedCommand,
   detectorsCommand,
   footageCommand,
+  videoToolsCommand,
   scoreCommand,
   searchCommand,
   evalCommand,

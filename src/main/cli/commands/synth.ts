@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { AppError } from '../../errors';
-import { locateVideoTools } from '../../media/video';
+import { chosenVideoTools } from '../../media/video';
 import { FOOTAGE_TRUTH_FILE, generateFootage } from '../../synth/footage';
 import { isToyClipFolder, TOY_CLIP_DIR, writeToyClipFolder } from '../../synth/toy-clip';
 import { TOY_DETECTOR_DIR, writeToyDetectorFolder } from '../../synth/toy-detector';
@@ -23,7 +23,7 @@ async function synthFootage(values: OptionValues, io: CliIo): Promise<number> {
   const size = stringOption(values, 'size') ?? '640x360';
   const m = /^(\d+)x(\d+)$/.exec(size);
   if (!m) throw new AppError('bad_request', `--size is WIDTHxHEIGHT, e.g. 1280x720; got "${size}".`);
-  const tools = await locateVideoTools();
+  const tools = await chosenVideoTools();
   const started = Date.now();
   const videos = path.join(outDir, 'videos');
   const truth = await generateFootage({

@@ -295,7 +295,7 @@ export async function* sampleFrames(
           throw new VideoError(
             'unsupported-codec',
             path,
-            `${path}: this FFmpeg (${tools.ffmpeg.version}) cannot decode its ${info.video.codec} video; point Settings at an FFmpeg build that can.`,
+            `${path}: this FFmpeg (${tools.ffmpeg.version}) cannot decode its ${info.video.codec} video; choose an FFmpeg build that can with \`ctgi video-tools --ffmpeg PATH\`.`,
             said,
           );
         throw new VideoError(

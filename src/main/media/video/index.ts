@@ -5,3 +5,4 @@ export * from './errors';
 export * from './frames';
 export * from './probe';
 export * from './tools';
+export * from './choice';

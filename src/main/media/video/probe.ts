@@ -175,7 +175,7 @@ export async function probeVideo(tools: VideoTools, path: string): Promise<Video
       'decode-failed',
       path,
       `ffprobe ${tools.ffprobe.version} (${tools.ffprobe.source}, ${tools.ffprobe.path}) crashed on ${path} ` +
-        `(${r.signal}). Point Settings at another ffprobe (e.g. the system's, apt-get install ffmpeg).`,
+        `(${r.signal}). Choose another ffprobe with \`ctgi video-tools --ffprobe PATH\` (e.g. the system's, apt-get install ffmpeg).`,
       errorLines(r.stderr, 6, path),
     );
   }

@@ -1,4 +1,4 @@
-// Which FFmpeg and ffprobe to run. Three places can hold them: a path the user gave (Settings), the
+// Which FFmpeg and ffprobe to run. Three places can hold them: a path the user chose (choice.ts), the
 // system's PATH, and the npm packages @ffmpeg-installer/ffmpeg and @ffprobe-installer/ffprobe (static
 // builds shipped inside node_modules, no download step). A user's path always wins. Otherwise the system's
 // pair when its ffmpeg is newer than the npm one, else the npm pair: ffprobe comes from the same place as
@@ -110,7 +110,7 @@ async function inspect(name: ToolName, path: string, source: ToolSource): Promis
     throw new AppError(
       'unavailable',
       `${path} (${source} ${name}) does not run: ${err instanceof Error ? err.message : String(err)}. ` +
-        `Point Settings at a working ${name}, or install one (Debian/Ubuntu: apt-get install ffmpeg).`,
+        `Choose a working ${name} with \`ctgi video-tools --${name} PATH\`, or install one (Debian/Ubuntu: apt-get install ffmpeg).`,
     );
   }
   const v = parseVersionBanner(name, out);
@@ -134,7 +134,7 @@ async function userTool(name: ToolName, path: string): Promise<Tool> {
   if (!existsSync(path))
     throw new AppError(
       'bad_request',
-      `The ${name} set in Settings (${path}) does not exist; choose the ${name} binary again or clear the setting.`,
+      `The ${name} chosen for this machine (${path}) does not exist; choose it again with \`ctgi video-tools --${name} PATH\` or clear the choice with \`ctgi video-tools --clear\`.`,
     );
   return inspect(name, path, 'user');
 }
@@ -143,7 +143,7 @@ const notFound = (name: ToolName, failures: string[]): AppError =>
   new AppError(
     'unavailable',
     `No ${name} found${failures.length ? ` that runs (${failures.join('; ')})` : ''}. Install FFmpeg ` +
-      `(Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg) or point Settings at a ${name} binary.`,
+      `(Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg) or choose a ${name} binary with \`ctgi video-tools --${name} PATH\`.`,
   );
 
 /** The working binaries of one name, npm first. */

@@ -26,6 +26,7 @@ import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR, LAYOUT_LABEL } from '../lib
 import { ModelsSettings } from '../search/ModelsSettings';
 import { EndpointsSettings } from '../endpoints/EndpointsSettings';
 import { PromptsSettings } from '../prompts/PromptsSettings';
+import { VideoToolsSettings } from '../footage/VideoToolsSettings';
 
 function StatCard({
   label,
@@ -272,6 +273,13 @@ export function SettingsView(): React.JSX.Element {
             Every run records the version it used.
           </Text>
           <PromptsSettings />
+        </Stack>
+        <Stack gap="xs" id="video-tools">
+          <Title order={4}>Video tools</Title>
+          <Text size="sm" c="dimmed">
+            The FFmpeg and ffprobe that footage jobs and the frame viewer run on this machine.
+          </Text>
+          <VideoToolsSettings />
         </Stack>
       </Stack>
     </ScrollArea>
