@@ -226,7 +226,7 @@ describe('footage through the UI', () => {
     await page.getByTestId('nav-settings').click();
     const card = page.getByTestId('video-tools');
     await card.waitFor();
-    await expect.poll(() => card.textContent()).toMatch(/ffmpeg\s*\S+\s*(shipped with the app|the system’s)/);
+    await expect.poll(() => card.textContent()).toMatch(/ffmpeg\s*\S+\s*(shipped with the app|the system's)/);
     expect(await card.textContent()).toContain('ctgi video-tools --ffmpeg PATH --ffprobe PATH');
     await page.getByTestId('nav-footage').click();
   });
