@@ -89,7 +89,13 @@ describe('ctgi video-tools', () => {
     expect(info.problem).toContain('ctgi video-tools --clear');
     const r = await ctgi('video-tools');
     expect(r.code).toBe(1);
+    // Choosing again replaces the damaged file; --clear removes it.
+    const again = await ctgi('video-tools', '--ffmpeg', npmFfmpeg);
+    expect(again.code, again.out).toBe(0);
+    expect(JSON.parse(readFileSync(videoToolsFile(), 'utf8')).ffmpeg).toBe(npmFfmpeg);
+    writeFileSync(videoToolsFile(), 'not json');
     expect((await ctgi('video-tools', '--clear')).code).toBe(0);
+    expect(existsSync(videoToolsFile())).toBe(false);
   });
 
   it('lets CTGI_FFMPEG / CTGI_FFPROBE override the settings file for one process', async () => {

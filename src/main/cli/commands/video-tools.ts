@@ -1,6 +1,11 @@
 import type { VideoToolsInfo } from '../../../shared/footage';
 import { AppError } from '../../errors';
-import { readVideoToolChoice, saveVideoToolChoice, videoToolsInfo } from '../../media/video';
+import {
+  clearVideoToolChoice,
+  readVideoToolChoice,
+  saveVideoToolChoice,
+  videoToolsInfo,
+} from '../../media/video';
 import { stringOption, type Command } from '../command';
 
 function formatInfo(i: VideoToolsInfo): string {
@@ -38,10 +43,16 @@ export const videoToolsCommand: Command = {
     const ffprobe = stringOption(values, 'ffprobe');
     if (values.clear === true && (ffmpeg !== undefined || ffprobe !== undefined))
       throw new AppError('bad_request', '--clear takes no paths: clear first, then choose.');
-    if (values.clear === true) await saveVideoToolChoice({ ffmpeg: null, ffprobe: null });
+    if (values.clear === true) clearVideoToolChoice();
     else if (ffmpeg !== undefined || ffprobe !== undefined) {
       // A tool not named keeps what the settings file held for it (the environment is not a choice to save).
-      const saved = await readVideoToolChoice({ ...process.env, CTGI_FFMPEG: '', CTGI_FFPROBE: '' });
+      // A damaged file holds nothing worth keeping: the new choice replaces it.
+      const saved = await readVideoToolChoice({ ...process.env, CTGI_FFMPEG: '', CTGI_FFPROBE: '' }).catch(
+        (err: unknown) => {
+          if (err instanceof AppError) return { ffmpegPath: null, ffprobePath: null };
+          throw err;
+        },
+      );
       await saveVideoToolChoice({
         ffmpeg: ffmpeg ?? saved.ffmpegPath,
         ffprobe: ffprobe ?? saved.ffprobePath,

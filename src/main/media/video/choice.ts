@@ -82,7 +82,7 @@ export async function chosenVideoTools(env: NodeJS.ProcessEnv = process.env): Pr
 
 /**
  * Saves a choice after checking it: each path given must run and print its tool's banner (the check's own
- * error says what is wrong). A null path clears that tool's choice; clearing both removes the file.
+ * error says what is wrong, and nothing is written). A tool given no path is found as tools.ts describes.
  */
 export async function saveVideoToolChoice(
   choice: { ffmpeg: string | null; ffprobe: string | null },
@@ -92,17 +92,20 @@ export async function saveVideoToolChoice(
     ffmpeg: choice.ffmpeg ? resolve(choice.ffmpeg) : null,
     ffprobe: choice.ffprobe ? resolve(choice.ffprobe) : null,
   };
+  if (!paths.ffmpeg && !paths.ffprobe)
+    throw new AppError('bad_request', 'Give --ffmpeg PATH, --ffprobe PATH or both (or --clear).');
   const tools = await locateVideoTools({ ffmpegPath: paths.ffmpeg, ffprobePath: paths.ffprobe });
   const file = videoToolsFile(env);
-  if (!paths.ffmpeg && !paths.ffprobe) {
-    rmSync(file, { force: true });
-    return tools;
-  }
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(paths, null, 2)}\n`, 'utf8');
   renameSync(tmp, file);
   return tools;
+}
+
+/** Forgets the choice (a damaged settings file too): footage finds FFmpeg again as tools.ts describes. */
+export function clearVideoToolChoice(env: NodeJS.ProcessEnv = process.env): void {
+  rmSync(videoToolsFile(env), { force: true });
 }
 
 /** The binaries footage would run now, or the reason none can, for Settings and `ctgi video-tools`. */
