@@ -60,6 +60,19 @@ export const endpointInputSchema = z.object({
   /** Left out: 'auto' (see TokenLimitParam). */
   tokenLimitParam: z.enum(TOKEN_LIMIT_PARAMS).optional(),
   temperatureParam: z.enum(TEMPERATURE_PARAMS).optional(),
+  /** More servers of the same model (see LlmEndpoint.replicas); each base URL once, not the main one. */
+  replicas: z
+    .array(
+      z.object({
+        baseUrl: z.url({ protocol: /^https?$/ }),
+        concurrency: z.number().int().min(1).max(256).default(4),
+      }),
+    )
+    .max(64)
+    .default([]),
+  priceInput: z.number().min(0).max(10_000).nullable().default(null),
+  priceOutput: z.number().min(0).max(10_000).nullable().default(null),
+  batchDiscount: z.number().min(0).max(1).default(0.5),
   /** Only with keyRef.kind = 'safe-storage': the secret to store there. Never stored in the workspace. */
   apiKey: z.string().min(1).optional(),
 });

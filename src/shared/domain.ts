@@ -149,6 +149,11 @@ export type KeyRef =
   | { kind: 'safe-storage'; id: string };
 export const KEY_REF_KINDS = ['env', 'file', 'none', 'safe-storage'] as const;
 
+export interface EndpointReplica {
+  baseUrl: string;
+  concurrency: number;
+}
+
 export interface LlmEndpoint {
   id: LlmEndpointId;
   name: string;
@@ -167,6 +172,16 @@ export interface LlmEndpoint {
   keyRef: KeyRef;
   /** Which body field carries `maxTokens` (OpenAI's reasoning models reject `max_tokens`). */
   tokenLimitParam: TokenLimitParam;
+  /**
+   * More servers of the same model beside `baseUrl` (one vLLM server per GPU box), each with its own
+   * concurrency. Calls go to the least busy healthy one; answers are cached under `baseUrl` whichever served.
+   */
+  replicas: EndpointReplica[];
+  /** USD per million prompt / completion tokens; null: not priced (cost is then shown as unknown). */
+  priceInput: number | null;
+  priceOutput: number | null;
+  /** Share of the price paid for Batch API calls (OpenAI: 0.5). */
+  batchDiscount: number;
   /** Whether `temperature` is sent (OpenAI's reasoning models reject any value but the default). */
   temperatureParam: TemperatureParam;
   createdAt: number;

@@ -34,6 +34,7 @@ import { requireEndpoint } from '../llm/endpoints';
 import { LlmError } from '../llm/errors';
 import type { LlmImage } from '../llm/hash';
 import { getKeyStore } from '../llm/keys';
+import { replicasOf } from '../llm/replicas';
 import { runMtg, type MtgAnswer, type MtgDeps } from '../pipelines/mtg';
 import { mllmImageOf } from '../media/library';
 import { compilePromptSet, defaultPromptSetBody } from '../pipelines/question-pool';
@@ -96,9 +97,11 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     if (!set) throw notFound(`Prompt set ${params.promptSetId}`);
     const compiled = compilePromptSet(set.body);
     const keys = getKeyStore();
-    const vqaClient = createLlmClient(db, vqa, keys);
-    const recClient = createLlmClient(db, rec, keys);
-    const concurrency = params.concurrency ?? Math.min(256, 2 * vqa.concurrency);
+    const vqaClient = createLlmClient(db, vqa, keys, { jobId });
+    const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys, { jobId });
+    // Twice what the VQA servers take at once (all replicas together), so none waits for images.
+    const capacity = replicasOf(vqa).reduce((n, r) => n + r.concurrency, 0);
+    const concurrency = params.concurrency ?? Math.min(1024, 2 * capacity);
     const runParams = {
       rounds: params.rounds,
       waveSize: params.waveSize ?? null,

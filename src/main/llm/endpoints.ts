@@ -23,6 +23,10 @@ export async function saveEndpoint(
   origin: SaveOrigin = 'api',
 ): Promise<LlmEndpoint> {
   const { apiKey, ...profile } = input;
+  const urls = [profile.baseUrl, ...profile.replicas.map((r) => r.baseUrl)].map((u) => u.replace(/\/+$/, ''));
+  const twice = urls.find((u, i) => urls.indexOf(u) !== i);
+  if (twice !== undefined)
+    throw badRequest(`${twice} is named twice among the endpoint's servers; list each replica once.`);
   if (origin === 'api') {
     const existing = getEndpointByName(db, profile.name);
     // A key the local user set stays usable from the browser (the form sends the profile back whole),
@@ -30,7 +34,9 @@ export async function saveEndpoint(
     const keptAsSetLocally =
       existing !== undefined &&
       sameKeyRef(existing.keyRef, profile.keyRef) &&
-      existing.baseUrl === profile.baseUrl;
+      existing.baseUrl === profile.baseUrl &&
+      // Replicas receive the key too: only servers that user already named.
+      profile.replicas.every((r) => existing.replicas.some((x) => x.baseUrl === r.baseUrl));
     if (!keptAsSetLocally) {
       try {
         profile.keyRef = await checkApiKeyRef(profile.keyRef, profile.name);

@@ -87,7 +87,35 @@ function saveArg(name: string, values: OptionValues, existing: LlmEndpoint | und
     temperatureParam:
       oneOf('temperature-param', stringOption(values, 'temperature-param'), TEMPERATURE_PARAMS) ??
       existing?.temperatureParam,
+    replicas: replicasArg(values, existing),
+    priceInput: priceArg(values, 'price-input', existing?.priceInput),
+    priceOutput: priceArg(values, 'price-output', existing?.priceOutput),
+    batchDiscount: num(values, 'batch-discount') ?? existing?.batchDiscount,
   };
+}
+
+/** --replica URL (repeatable) replaces the list; --no-replicas clears it; otherwise the saved list stays. */
+function replicasArg(values: OptionValues, existing: LlmEndpoint | undefined): unknown {
+  const given = values.replica;
+  const urls = (Array.isArray(given) ? given : []).map(String);
+  const conc = num(values, 'replica-concurrency');
+  if (values['no-replicas'] === true) {
+    if (urls.length > 0) throw badRequest('Give --replica or --no-replicas, not both.');
+    return [];
+  }
+  if (urls.length === 0) {
+    if (conc !== undefined && existing)
+      return existing.replicas.map((r) => ({ baseUrl: r.baseUrl, concurrency: conc }));
+    return existing?.replicas;
+  }
+  const fallback = conc ?? num(values, 'concurrency') ?? existing?.concurrency ?? 4;
+  return urls.map((u) => ({ baseUrl: u, concurrency: fallback }));
+}
+
+function priceArg(values: OptionValues, name: string, existing: number | null | undefined): unknown {
+  const v = stringOption(values, name);
+  if (v === 'none') return null;
+  return v === undefined ? existing : num(values, name);
 }
 
 export const endpointsCommand: Command = {
@@ -103,6 +131,9 @@ export const endpointsCommand: Command = {
     '     (saving an existing NAME changes only the flags given)',
     '     (here any variable or file may hold the key; from the browser or the app, only CTGI_KEY_* variables,',
     '      files in the key folder ($CTGI_KEY_DIR, else ~/.config/ctgi/keys) and the app keychain)',
+    '     [--replica URL ... [--replica-concurrency N] | --no-replicas]',
+    '     (more servers of the same model, e.g. one vLLM per GPU box; calls go to the least busy healthy one)',
+    '     [--price-input USD] [--price-output USD] (per million tokens, or none) [--batch-discount 0.5]',
     'ctgi endpoints --delete NAME',
     'ctgi endpoints --probe NAME [--json]            check key, server, model, text and image answers',
     'ctgi endpoints --reset-key-store [--key-store FILE]',
@@ -126,6 +157,12 @@ export const endpointsCommand: Command = {
     'no-key': { type: 'boolean' },
     'token-param': { type: 'string' },
     'temperature-param': { type: 'string' },
+    replica: { type: 'string', multiple: true },
+    'replica-concurrency': { type: 'string' },
+    'no-replicas': { type: 'boolean' },
+    'price-input': { type: 'string' },
+    'price-output': { type: 'string' },
+    'batch-discount': { type: 'string' },
     'reset-key-store': { type: 'boolean' },
     'key-store': { type: 'string' },
   },

@@ -9,6 +9,7 @@ import { v7Unverified } from './007-unverified';
 import { v8LlmParams } from './008-llm-params';
 import { v9EvalMtiQueries } from './009-eval-mti-queries';
 import { v10JobScope } from './010-job-scope';
+import { v11Fleet } from './011-fleet';
 
 /** Ordered; the database's `PRAGMA user_version` is the number of steps applied. Never edit a shipped step. */
 export const migrations: readonly Migration[] = [
@@ -22,4 +23,5 @@ export const migrations: readonly Migration[] = [
   v8LlmParams,
   v9EvalMtiQueries,
   v10JobScope,
+  v11Fleet,
 ];

@@ -45,6 +45,19 @@ export interface OracleOptions {
   /** Extra latency, uniform in [0, latencyJitterMs), drawn per attempt. */
   latencyJitterMs?: number;
   faults?: OracleFaults;
+  /**
+   * Dies when chat attempt number dieAfter + 1 arrives: stops listening and drops every connection,
+   * answered or not (a replica whose process or box went away mid-job). `onDie` is told what was in flight.
+   */
+  dieAfter?: number | null;
+  onDie?: (at: OracleDeath) => void;
+}
+
+/** What a replica had done when it died. */
+export interface OracleDeath {
+  answered: number;
+  /** Chat requests received and not answered at that moment (the one that triggered it included). */
+  inFlight: number;
 }
 
 export const ORACLE_MODELS = { vision: 'oracle-vl', text: 'oracle-text' } as const;
@@ -171,6 +184,7 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
   const perception = createPerception(world);
   const attempts = createRng(deriveSeed(seed, 'attempts'));
   const apiKey = opts.apiKey ?? null;
+  const dieAfter = opts.dieAfter ?? null;
 
   const stats: OracleStats = {
     requests: 0,
@@ -220,8 +234,22 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     })),
   });
 
+  let dead = false;
+  const die = (): void => {
+    if (dead) return;
+    dead = true;
+    const at: OracleDeath = { answered: stats.answered, inFlight: stats.inFlight };
+    server.close();
+    server.closeAllConnections();
+    opts.onDie?.(at);
+  };
+
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
+    if (dieAfter !== null && stats.requests >= dieAfter) {
+      die();
+      return;
+    }
     stats.requests++;
     // Per-attempt draws, in arrival order: one for the fault, one for the jitter.
     const u = attempts.next();
