@@ -10,6 +10,9 @@ import type {
   JobIssue,
   LibraryStats,
   LlmEndpoint,
+  MtgEstimate,
+  ReplicaFigures,
+  UsageLine,
 } from './domain';
 import { CAPTION_FILTERS, DATASET_FORMATS, SPLITS } from './domain';
 import type { ClipModel } from './domain';
@@ -189,7 +192,29 @@ export const invokeSchemas = {
     redo: z.boolean().default(false),
     /** Check each kept answer with a second yes/no question before it reaches the caption; off (the paper) if absent. */
     verify: z.boolean().optional(),
+    /** USD: the job pauses when its calls have cost this much. */
+    budgetUsd: z.number().positive().max(1_000_000).optional(),
   }),
+  /** Runs MTG on a few images of the selection (answers are cached for the job) and scales up their tokens. */
+  'mtg:estimate': z.object({
+    datasetId: id<DatasetId>().optional(),
+    split: z.enum(SPLITS).optional(),
+    imageIds: z.array(id<ImageId>()).min(1).max(1_000_000).optional(),
+    vqaEndpoint: endpointName,
+    reconstructorEndpoint: endpointName,
+    rounds: z.number().int().min(0).max(50).default(6),
+    redo: z.boolean().default(false),
+    verify: z.boolean().optional(),
+    sample: z.number().int().min(1).max(50).default(3),
+  }),
+  /** Sets the budget of an MTG job (null: none), e.g. to resume one that its budget paused. */
+  'mtg:budget': z.object({ jobId: id<JobId>(), budgetUsd: z.number().positive().max(1_000_000).nullable() }),
+  'usage:summary': z.object({
+    by: z.enum(['job', 'endpoint', 'day']),
+    jobId: id<JobId>().optional(),
+    sinceMs: z.number().int().min(0).optional(),
+  }),
+  'endpoints:replicas': z.object({ name: endpointName }),
   'mtg:runs': z.object({ imageId: id<ImageId>() }),
   'prompts:list': z.object({}),
   'prompts:save': z.object({ body: promptSetBodySchema }),
@@ -239,6 +264,10 @@ export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
   'endpoints:reset-key-store': { keptAs: string | null };
   'mtg:start': { job: Job; images: number };
   'mtg:runs': MtgRun[];
+  'mtg:estimate': MtgEstimate;
+  'mtg:budget': Job;
+  'usage:summary': UsageLine[];
+  'endpoints:replicas': ReplicaFigures[];
   'prompts:list': PromptSet[];
   'prompts:save': PromptSet;
   'search:text': TextSearchResult;

@@ -154,6 +154,47 @@ export interface EndpointReplica {
   concurrency: number;
 }
 
+/** One server of an endpoint: what the calls log says it did, and its health as this process sees it. */
+export interface ReplicaFigures {
+  baseUrl: string;
+  concurrency: number;
+  /** Null when this process has not called the endpoint yet (health is known only from calls and probes). */
+  healthy: boolean | null;
+  inFlight: number;
+  calls: number;
+  errors: number;
+  meanLatencyMs: number | null;
+  promptTokens: number;
+  completionTokens: number;
+  lastError: string | null;
+  lastCallAt: number | null;
+}
+
+/** Paid tokens and their cost for one job, endpoint or day (USD; null where an endpoint has no price). */
+export interface UsageLine {
+  key: string;
+  calls: number;
+  batchCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number | null;
+}
+
+/** What an MTG job is expected to cost, from a small sample of its images run first (and cached). */
+export interface MtgEstimate {
+  images: number;
+  sampleImages: number;
+  callsPerImage: number;
+  promptTokensPerImage: number;
+  completionTokensPerImage: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Synchronous calls at the endpoints' prices; null when an endpoint has no price. */
+  costUsd: number | null;
+  /** The same through the Batch API, at its discount. */
+  batchCostUsd: number | null;
+}
+
 export interface LlmEndpoint {
   id: LlmEndpointId;
   name: string;
@@ -205,7 +246,7 @@ export interface SentParams {
 }
 
 /** In order: each one is only tried when the ones before it passed. */
-export const PROBE_CHECKS = ['key', 'reachable', 'model', 'chat', 'vision'] as const;
+export const PROBE_CHECKS = ['key', 'reachable', 'model', 'chat', 'vision', 'replicas'] as const;
 export type ProbeCheckName = (typeof PROBE_CHECKS)[number];
 export type ProbeCheckStatus = 'ok' | 'warning' | 'failed' | 'skipped';
 

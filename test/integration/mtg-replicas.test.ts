@@ -135,4 +135,30 @@ describe('MTG on replicas', () => {
     for (const s of stats)
       expect(s.answered).toBeGreaterThan(0.15 * stats.reduce((n, x) => n + x.answered, 0));
   }, 120_000);
+
+  it('probe checks every replica and names the one that is down; ctgi endpoints lists per-replica figures', async () => {
+    const pool = await startOracleReplicas(CLI, 2, { args: ['--world', world.dir, '--seed', '11'] });
+    pools.push(pool);
+    pool.replicas[1]!.kill('SIGKILL');
+    await pool.replicas[1]!.exited;
+    const ws = await workspaceWith(pool.urls);
+    const p = await ctgi('endpoints', '-w', ws, '--probe', 'pool', '--json');
+    expect(p.code).toBe(1);
+    const probe = JSON.parse(p.out) as {
+      ok: boolean;
+      checks: { name: string; status: string; detail: string }[];
+      advice: string;
+    };
+    const replicas = probe.checks.find((c) => c.name === 'replicas');
+    expect(replicas?.status).toBe('failed');
+    expect(replicas?.detail).toContain(pool.urls[1]);
+    expect(replicas?.detail).not.toContain(`${pool.urls[0]}:`);
+    expect(probe.advice).toContain(pool.urls[1]);
+
+    const listed = await ctgi('endpoints', '-w', ws);
+    expect(listed.out).toContain(pool.urls[0]);
+    expect(listed.out).toMatch(
+      new RegExp(`${pool.urls[1]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*errors`),
+    );
+  }, 60_000);
 });

@@ -9,12 +9,19 @@ import { startEmbed } from '../jobs/embed';
 import { listModels } from '../db/repos/models';
 import { registerModel } from '../ml/models';
 import { listEndpoints } from '../db/repos/llm';
-import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
+import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
+import { usage } from '../llm/cost';
 import { getKeyStore } from '../llm/keys';
 import { queryTokens, searchText } from '../search/text-search';
 import { evaluateRetrieval } from '../pipelines/eval';
 import { listMtgRunsForImage } from '../db/repos/mtg';
-import { listPromptSetsWithDefault, savePromptSetChecked, startMtg } from '../jobs/mtg';
+import {
+  estimateMtg,
+  listPromptSetsWithDefault,
+  savePromptSetChecked,
+  setMtgBudget,
+  startMtg,
+} from '../jobs/mtg';
 import { reviewHandlers } from '../review/handlers';
 import { mtiHandlers } from '../search/mti-handlers';
 import type { Workspace } from '../workspace';
@@ -74,6 +81,10 @@ export function createHandlers(ws: Workspace): Handlers {
     'endpoints:probe': ({ name }) => probeEndpointByName(db, name, getKeyStore()),
     'mtg:start': (arg) => startMtg(ws, arg),
     'mtg:runs': ({ imageId }) => listMtgRunsForImage(db, imageId),
+    'mtg:estimate': (arg) => estimateMtg(ws, arg),
+    'mtg:budget': (arg) => setMtgBudget(ws, arg),
+    'usage:summary': ({ by, jobId, sinceMs }) => usage(db, by, { jobId, sinceMs }),
+    'endpoints:replicas': ({ name }) => endpointReplicas(db, name),
     'prompts:list': () => listPromptSetsWithDefault(db),
     'prompts:save': ({ body }) => savePromptSetChecked(db, body),
     'search:text': (arg) => searchText(db, arg),

@@ -9,14 +9,15 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { SPLITS, type LlmEndpoint, type PromptSet } from '../../shared/domain';
-import { asDatasetId, asImageId, type ImageId } from '../../shared/ids';
+import { SPLITS, type Job, type LlmEndpoint, type MtgEstimate, type PromptSet } from '../../shared/domain';
+import { asDatasetId, asImageId, type ImageId, type JobId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
-import { countJobImages } from '../db/repos/jobs';
+import { countJobImages, getJobRow, updateJobParams } from '../db/repos/jobs';
 import {
   countImagesToCaption,
   countJobImagesToCaption,
   countJobRuns,
+  getImagesToCaption,
   getPromptSet,
   insertMtgRun,
   latestPromptSet,
@@ -33,6 +34,7 @@ import { createLlmClient, type ChatResult, type LlmClient } from '../llm/client'
 import { requireEndpoint } from '../llm/endpoints';
 import { LlmError } from '../llm/errors';
 import type { LlmImage } from '../llm/hash';
+import { costOf, CostMeter, formatUsd, jobUsage } from '../llm/cost';
 import { getKeyStore } from '../llm/keys';
 import { replicasOf } from '../llm/replicas';
 import { runMtg, type MtgAnswer, type MtgDeps } from '../pipelines/mtg';
@@ -56,6 +58,8 @@ export const mtgParams = z.object({
   waveSize: z.number().int().min(1).max(50).optional(),
   /** Second-opinion check of each kept answer (pipelines/mtg.ts); absent in jobs queued before it existed. */
   verify: z.boolean().default(false),
+  /** USD: the job pauses once its calls have cost this much (priced endpoints only); raise it to go on. */
+  budgetUsd: z.number().positive().nullable().default(null),
 });
 export type MtgParams = z.infer<typeof mtgParams>;
 
@@ -120,11 +124,27 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     const total = handled + countJobImagesToCaption(db, jobId, params.redo);
     const started = Date.now();
     const handledAtStart = handled;
+    // Cost from where an earlier attempt left off (the log), then call by call.
+    const meter = new CostMeter(jobUsage(db, jobId));
+    const priced = vqa.priceInput !== null || rec.priceInput !== null;
     const message = (): string => {
       const rate = (handled - handledAtStart) / Math.max(0.001, (Date.now() - started) / 1000);
       const eta = rate > 0 && handled < total ? ` · ETA ${formatDuration((total - handled) / rate)}` : '';
-      return `${calls} calls (${cachedCalls} cached) · ${tokens} tokens · ${failed} failed${eta}`;
+      const cost = priced
+        ? ` · ${formatUsd(meter.knownUsd)} spent${params.budgetUsd !== null ? ` of ${formatUsd(params.budgetUsd)}` : ''}`
+        : '';
+      return `${calls} calls (${cachedCalls} cached) · ${tokens} tokens${cost} · ${failed} failed${eta}`;
     };
+    const overBudget = (): boolean => params.budgetUsd !== null && meter.knownUsd >= params.budgetUsd;
+    const budgetPause = (): void =>
+      ctx.pause(
+        `Paused: the budget of ${formatUsd(params.budgetUsd)} is spent (${formatUsd(meter.knownUsd)}). ` +
+          `Raise it to go on: ctgi mtg --resume ${jobId} --budget USD (images done are kept).`,
+      );
+    if (overBudget()) {
+      budgetPause();
+      throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason));
+    }
     ctx.progress({ done: handled, total, message: message(), state: { handled } });
 
     // A fatal endpoint problem stops the pool (and aborts its calls) as a cancel would, then fails the job.
@@ -140,7 +160,9 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
         // media's one reader: inside the dataset folder, a regular file, the bytes imported, sent in a
         // format the server takes (BMP and others re-encoded), upright.
         const image = await mllmImageOf({ root: img.root, relPath: img.relPath, sha256: img.sha256 });
-        const deps = bindDeps(vqaClient, recClient, image, signal);
+        const deps = bindDeps(vqaClient, recClient, image, signal, (which, r) => {
+          if (!r.cached) meter.add(which === 'vqa' ? vqa : rec, r.promptTokens, r.completionTokens);
+        });
         const out = await runMtg(deps, compiled, {
           rounds: params.rounds,
           waveSize: params.waveSize,
@@ -177,6 +199,7 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
           ctx.progress({ done: handled, total, message: message(), state: { handled } });
         })();
         streak.count = 0;
+        if (overBudget()) budgetPause();
       } catch (err) {
         if (signal.aborted) return; // cancelled or shutting down: leave the image for the next attempt
         const text = err instanceof Error ? err.message : String(err);
@@ -289,7 +312,13 @@ function toAnswer(r: ChatResult, latencyMs: number): MtgAnswer {
   };
 }
 
-function bindDeps(vqa: LlmClient, rec: LlmClient, image: LlmImage, signal: AbortSignal): MtgDeps {
+function bindDeps(
+  vqa: LlmClient,
+  rec: LlmClient,
+  image: LlmImage,
+  signal: AbortSignal,
+  onAnswer: (which: 'vqa' | 'rec', r: ChatResult) => void = () => {},
+): MtgDeps {
   return {
     ask: async (prompt, purpose) => {
       const t0 = performance.now();
@@ -299,6 +328,7 @@ function bindDeps(vqa: LlmClient, rec: LlmClient, image: LlmImage, signal: Abort
         purpose,
         signal,
       });
+      onAnswer('vqa', r);
       return toAnswer(r, Math.round(performance.now() - t0));
     },
     reconstruct: async (prompt) => {
@@ -308,6 +338,7 @@ function bindDeps(vqa: LlmClient, rec: LlmClient, image: LlmImage, signal: Abort
         purpose: 'mtg.reconstruct',
         signal,
       });
+      onAnswer('rec', r);
       return toAnswer(r, Math.round(performance.now() - t0));
     },
   };
@@ -380,8 +411,79 @@ export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResu
       promptSetId: set.id,
       redo: arg.redo,
       verify: arg.verify,
+      budgetUsd: arg.budgetUsd ?? null,
     } satisfies z.input<typeof mtgParams>,
     arg.imageIds,
   );
   return { job, images: countJobImages(db, job.id) };
+}
+
+/**
+ * `mtg:estimate`: runs MTG on a few images spread over the selection, as the job would (same prompts, same
+ * endpoints), and scales their tokens up to the whole selection. The sample's answers are cached, so the
+ * job that follows does not pay for them again; nothing is written but the calls log.
+ */
+export async function estimateMtg(ws: Workspace, arg: ParsedArg<'mtg:estimate'>): Promise<MtgEstimate> {
+  const { db } = ws;
+  const vqa = requireEndpoint(db, arg.vqaEndpoint);
+  const rec = requireEndpoint(db, arg.reconstructorEndpoint);
+  checkRole(vqa, 'vqa');
+  checkRole(rec, 'reconstructor');
+  ensureDefaultPromptSet(db);
+  const set = latestPromptSet(db, 'default')!;
+  const compiled = compilePromptSet(set.body);
+  const ids = listImageIdsToCaption(db, {
+    datasetId: arg.datasetId,
+    split: arg.split,
+    imageIds: arg.imageIds,
+    redo: arg.redo,
+  });
+  if (ids.length === 0)
+    throw new AppError('bad_request', 'Nothing to caption in this selection, so nothing to estimate.');
+  const k = Math.min(arg.sample, ids.length);
+  const picked = Array.from({ length: k }, (_, i) => ids[Math.floor((i * ids.length) / k)]!);
+  const keys = getKeyStore();
+  const vqaClient = createLlmClient(db, vqa, keys);
+  const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys);
+  // Tokens as the job would pay them: cached answers count at their recorded tokens (the job would not
+  // pay for them, but another selection would; the estimate is of the work, not of this cache).
+  const per = { vqa: { p: 0, c: 0 }, rec: { p: 0, c: 0 }, calls: 0 };
+  for (const img of getImagesToCaption(db, picked)) {
+    const image = await mllmImageOf({ root: img.root, relPath: img.relPath, sha256: img.sha256 });
+    const deps = bindDeps(vqaClient, recClient, image, AbortSignal.timeout(10 * 60_000), (which, r) => {
+      per[which].p += r.promptTokens ?? 0;
+      per[which].c += r.completionTokens ?? 0;
+      per.calls++;
+    });
+    await runMtg(deps, compiled, { rounds: arg.rounds, verify: arg.verify ?? false });
+  }
+  const scale = ids.length / k;
+  const sum = (a: number, b: number): number => Math.round((a + b) * scale);
+  const cost = (batch: boolean): number | null => {
+    const a = costOf(vqa, per.vqa.p * scale, per.vqa.c * scale, batch);
+    const b = costOf(rec, per.rec.p * scale, per.rec.c * scale, batch);
+    return a === null || b === null ? null : a + b;
+  };
+  return {
+    images: ids.length,
+    sampleImages: k,
+    callsPerImage: per.calls / k,
+    promptTokensPerImage: Math.round((per.vqa.p + per.rec.p) / k),
+    completionTokensPerImage: Math.round((per.vqa.c + per.rec.c) / k),
+    promptTokens: sum(per.vqa.p, per.rec.p),
+    completionTokens: sum(per.vqa.c, per.rec.c),
+    costUsd: cost(false),
+    batchCostUsd: cost(true),
+  };
+}
+
+/** `mtg:budget`: a new budget for an MTG job that is not running (resume it afterwards). */
+export function setMtgBudget(ws: Workspace, arg: ParsedArg<'mtg:budget'>): Job {
+  const row = getJobRow(ws.db, arg.jobId);
+  if (!row || row.kind !== 'mtg') throw notFound(`MTG job ${arg.jobId}`);
+  if (row.status === 'running')
+    throw new AppError('conflict', `Job ${arg.jobId} is running; pause it before changing its budget.`);
+  const p = mtgParams.parse(JSON.parse(row.params));
+  updateJobParams(ws.db, arg.jobId as JobId, { ...p, budgetUsd: arg.budgetUsd });
+  return ws.jobs.get(arg.jobId);
 }

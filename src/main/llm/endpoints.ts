@@ -1,10 +1,11 @@
 import type { ParsedArg } from '../../shared/contract';
-import type { EndpointProbe, KeyRef, LlmEndpoint } from '../../shared/domain';
-import { deleteEndpoint, getEndpointByName, upsertEndpoint } from '../db/repos/llm';
+import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '../../shared/domain';
+import { deleteEndpoint, getEndpointByName, replicaUsage, upsertEndpoint } from '../db/repos/llm';
 import type { Db } from '../db/types';
 import { AppError, badRequest, notFound } from '../errors';
 import { checkApiKeyRef, type KeyStore } from './keys';
 import { probeEndpoint } from './probe';
+import { existingPool, replicasOf } from './replicas';
 
 /**
  * Who is saving: `api` is anyone holding the server's token (HTTP, or the renderer over IPC), limited to
@@ -84,4 +85,34 @@ export function requireEndpoint(db: Db, name: string): LlmEndpoint {
 
 export function probeEndpointByName(db: Db, name: string, keyStore: KeyStore): Promise<EndpointProbe> {
   return probeEndpoint(db, requireEndpoint(db, name), keyStore);
+}
+
+/**
+ * Each server of an endpoint: calls, errors, latency and tokens from the calls log (every process's), and
+ * health and load from this process's pool when it has one (a process that has not called the endpoint
+ * yet cannot say; `ctgi endpoints --probe` asks every server).
+ */
+export function endpointReplicas(db: Db, name: string): ReplicaFigures[] {
+  const e = requireEndpoint(db, name);
+  const logged = new Map(replicaUsage(db, e.id).map((r) => [r.replica, r]));
+  const live = new Map(
+    (existingPool(`${e.name}|${e.baseUrl.replace(/\/+$/, '')}`)?.states() ?? []).map((s) => [s.baseUrl, s]),
+  );
+  return replicasOf(e).map((r) => {
+    const l = logged.get(r.baseUrl);
+    const s = live.get(r.baseUrl);
+    return {
+      baseUrl: r.baseUrl,
+      concurrency: r.concurrency,
+      healthy: s ? s.healthy : null,
+      inFlight: s?.inFlight ?? 0,
+      calls: l?.calls ?? 0,
+      errors: l?.errors ?? 0,
+      meanLatencyMs: l?.mean_latency_ms ?? null,
+      promptTokens: l?.prompt_tokens ?? 0,
+      completionTokens: l?.completion_tokens ?? 0,
+      lastError: s?.lastError ?? null,
+      lastCallAt: l?.last_at ?? null,
+    };
+  });
 }

@@ -1,9 +1,9 @@
 import { invokeSchemas } from '../../../shared/contract';
-import type { EndpointProbe, KeyRef, LlmEndpoint } from '../../../shared/domain';
+import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '../../../shared/domain';
 import { TEMPERATURE_PARAMS, TOKEN_LIMIT_PARAMS } from '../../../shared/domain';
 import { getEndpointByName, listEndpoints } from '../../db/repos/llm';
 import { badRequest } from '../../errors';
-import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../../llm/endpoints';
+import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../../llm/endpoints';
 import { defaultKeyStoreFile, resetKeyStoreFile } from '../../llm/encrypted-key-store';
 import { getKeyStore } from '../../llm/keys';
 import { oneOf, stringOption, type Command, type OptionValues } from '../command';
@@ -28,7 +28,19 @@ export function formatEndpoint(e: LlmEndpoint): string {
     `${e.name.padEnd(16)} ${e.role.padEnd(13)} ${e.model}  ${e.baseUrl}  ×${e.concurrency}, ${rate}, ` +
     `T=${e.temperatureParam === 'omit' ? 'omitted' : e.temperature}, ${e.maxTokens} tok` +
     `${e.tokenLimitParam === 'auto' ? '' : ` as ${e.tokenLimitParam}`}${e.temperatureParam === 'send' ? ' (T always sent)' : ''}, ` +
-    `${e.timeoutMs / 1000}s, ${describeKey(e.keyRef)}`
+    `${e.timeoutMs / 1000}s, ${describeKey(e.keyRef)}` +
+    (e.replicas.length > 0 ? `, ${e.replicas.length + 1} servers` : '') +
+    (e.priceInput !== null || e.priceOutput !== null
+      ? `, $${e.priceInput ?? '?'}/$${e.priceOutput ?? '?'} per M tokens (batch ×${e.batchDiscount})`
+      : '')
+  );
+}
+
+export function formatReplica(f: ReplicaFigures): string {
+  const health = f.healthy === null ? '' : f.healthy ? ' healthy,' : ' OUT (being probed),';
+  return (
+    `    ${f.baseUrl}  ×${f.concurrency},${health} ${f.calls} calls, ${f.errors} errors, ` +
+    `${f.meanLatencyMs === null ? '-' : `${f.meanLatencyMs} ms`} mean, ${f.promptTokens} + ${f.completionTokens} tokens`
   );
 }
 
@@ -219,10 +231,23 @@ export const endpointsCommand: Command = {
         return p.ok ? 0 : 1;
       }
       const list = listEndpoints(ws.db);
-      if (values.json) io.out(JSON.stringify(list, null, 2));
+      if (values.json)
+        io.out(
+          JSON.stringify(
+            list.map((e) => ({ ...e, replicaFigures: endpointReplicas(ws.db, e.name) })),
+            null,
+            2,
+          ),
+        );
       else if (list.length === 0)
         io.out('No endpoints yet. Add one with `ctgi endpoints --save NAME --base-url URL --model M`.');
-      else for (const e of list) io.out(formatEndpoint(e));
+      else
+        for (const e of list) {
+          io.out(formatEndpoint(e));
+          const figures = endpointReplicas(ws.db, e.name);
+          if (figures.length > 1 || figures.some((f) => f.calls + f.errors > 0))
+            for (const f of figures) io.out(formatReplica(f));
+        }
       return 0;
     });
   },

@@ -15,6 +15,7 @@ import { serveCommand } from './serve';
 import { statsCommand } from './stats';
 import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
+import { usageCommand } from './usage';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
 export const commands: readonly Command[] = [
@@ -30,6 +31,7 @@ export const commands: readonly Command[] = [
   serveCommand,
   endpointsCommand,
   mtgCommand,
+  usageCommand,
   synthCommand,
   oracleCommand,
   tokenizeCommand,

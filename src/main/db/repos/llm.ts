@@ -395,3 +395,75 @@ export function summarizeLlmUsage(db: Db): LlmUsage[] {
     )
     .all() as LlmUsage[];
 }
+
+// ── usage and cost (issue 10): sums over the calls log ────────────────────────────────────────
+
+/**
+ * Tokens paid for, by one grouping key and endpoint (prices are per endpoint) and by the way they were
+ * paid (Batch API or not). Paid = an answer ('ok') or a refusal (a 200 that was billed); cache hits and
+ * transport errors cost nothing.
+ */
+export interface PaidTokensRow {
+  key: string;
+  endpoint_id: number | null;
+  batch: 0 | 1;
+  calls: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+const PAID = `(status = 'ok' OR (status = 'error' AND error_kind = 'refused'))`;
+
+export function paidTokens(
+  db: Db,
+  by: 'job' | 'endpoint' | 'day',
+  filter: { jobId?: number; sinceMs?: number } = {},
+): PaidTokensRow[] {
+  const key =
+    by === 'job'
+      ? `coalesce(CAST(job_id AS TEXT), '')`
+      : by === 'endpoint'
+        ? `coalesce(CAST(endpoint_id AS TEXT), '')`
+        : `date(created_at / 1000, 'unixepoch')`;
+  const where = [PAID];
+  const args: number[] = [];
+  if (filter.jobId !== undefined) {
+    where.push('job_id = ?');
+    args.push(filter.jobId);
+  }
+  if (filter.sinceMs !== undefined) {
+    where.push('created_at >= ?');
+    args.push(filter.sinceMs);
+  }
+  return db
+    .prepare(
+      `SELECT ${key} AS key, endpoint_id, (batch_id IS NOT NULL) AS batch, count(*) AS calls,
+         coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) AS completion_tokens
+       FROM llm_calls WHERE ${where.join(' AND ')}
+       GROUP BY key, endpoint_id, batch ORDER BY key, endpoint_id, batch`,
+    )
+    .all(...args) as PaidTokensRow[];
+}
+
+/** What each server of an endpoint did, from the log (every process's calls, not just this one's). */
+export interface ReplicaUsageRow {
+  replica: string;
+  calls: number;
+  errors: number;
+  mean_latency_ms: number | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  last_at: number;
+}
+
+export function replicaUsage(db: Db, endpointId: number): ReplicaUsageRow[] {
+  return db
+    .prepare(
+      `SELECT replica, sum(status = 'ok') AS calls, sum(status = 'error' AND coalesce(error_kind, '') <> 'refused') AS errors,
+         round(avg(CASE WHEN status = 'ok' THEN latency_ms END)) AS mean_latency_ms,
+         coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) AS completion_tokens,
+         max(created_at) AS last_at
+       FROM llm_calls WHERE endpoint_id = ? AND replica IS NOT NULL GROUP BY replica ORDER BY replica`,
+    )
+    .all(endpointId) as ReplicaUsageRow[];
+}
