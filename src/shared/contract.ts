@@ -194,6 +194,10 @@ export const invokeSchemas = {
     verify: z.boolean().optional(),
     /** USD: the job pauses when its calls have cost this much. */
     budgetUsd: z.number().positive().max(1_000_000).optional(),
+    /** 'batch': through the endpoint's Batch API, round by round, at the batch price. */
+    mode: z.enum(['sync', 'batch']).optional(),
+    /** Batch mode: how often the batch is polled (the provider's own pace: minutes for OpenAI). */
+    batchPollMs: z.number().int().min(10).max(600_000).optional(),
   }),
   /** Runs MTG on a few images of the selection (answers are cached for the job) and scales up their tokens. */
   'mtg:estimate': z.object({

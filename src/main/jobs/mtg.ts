@@ -30,7 +30,10 @@ import {
 } from '../db/repos/mtg';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
-import { createLlmClient, type ChatResult, type LlmClient } from '../llm/client';
+import { createLlmClient, type ChatRequest, type ChatResult, type LlmClient } from '../llm/client';
+import { BatchCollector } from '../llm/batch/collector';
+import { recoverBatches } from '../llm/batch/submit';
+import { nextBatchRound } from '../db/repos/batches';
 import { requireEndpoint } from '../llm/endpoints';
 import { LlmError } from '../llm/errors';
 import type { LlmImage } from '../llm/hash';
@@ -60,6 +63,15 @@ export const mtgParams = z.object({
   verify: z.boolean().default(false),
   /** USD: the job pauses once its calls have cost this much (priced endpoints only); raise it to go on. */
   budgetUsd: z.number().positive().nullable().default(null),
+  /**
+   * 'batch': the calls go through the endpoint's Batch API (/v1/files + /v1/batches), round by round, at the
+   * batch price; 'sync' (default): one HTTP call each.
+   */
+  mode: z.enum(['sync', 'batch']).default('sync'),
+  /** Batch mode: images in flight, i.e. requests per batch round (OpenAI takes up to 50,000 per batch). */
+  batchImages: z.number().int().min(1).max(50_000).default(1000),
+  batchPollMs: z.number().int().min(10).max(600_000).default(5000),
+  batchTries: z.number().int().min(1).max(10).default(3),
 });
 export type MtgParams = z.infer<typeof mtgParams>;
 
@@ -105,7 +117,8 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys, { jobId });
     // Twice what the VQA servers take at once (all replicas together), so none waits for images.
     const capacity = replicasOf(vqa).reduce((n, r) => n + r.concurrency, 0);
-    const concurrency = params.concurrency ?? Math.min(1024, 2 * capacity);
+    const batch = params.mode === 'batch';
+    const concurrency = batch ? params.batchImages : (params.concurrency ?? Math.min(1024, 2 * capacity));
     const runParams = {
       rounds: params.rounds,
       waveSize: params.waveSize ?? null,
@@ -145,6 +158,31 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
       budgetPause();
       throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason));
     }
+
+    // Batch mode: first the batches an earlier attempt submitted (polled and collected, never sent again),
+    // then a collector that sends each round as one batch.
+    let collector: BatchCollector | null = null;
+    if (batch) {
+      setMaxListeners(0, ctx.signal); // each poll and each image's waiting call listens for a cancel
+      const batchPolicy = {
+        pollMs: params.batchPollMs,
+        maxTries: params.batchTries,
+        onStatus: (
+          row: { round: number; try: number },
+          status: string,
+          c: { total: number; completed: number; failed: number },
+        ) =>
+          ctx.progress({
+            done: handled,
+            total,
+            message: `${message()} · batch round ${row.round}${row.try > 1 ? ` (try ${row.try})` : ''} ${status}: ${c.completed}/${c.total} answered${c.failed ? `, ${c.failed} failed` : ''}`,
+            state: { handled },
+          }),
+      };
+      for (const c of new Set([vqaClient, recClient]))
+        await recoverBatches(db, c, jobId, batchPolicy, ctx.signal);
+      collector = new BatchCollector(db, jobId, nextBatchRound(db, jobId), batchPolicy, ctx.signal);
+    }
     ctx.progress({ done: handled, total, message: message(), state: { handled } });
 
     // A fatal endpoint problem stops the pool (and aborts its calls) as a cancel would, then fails the job.
@@ -156,18 +194,31 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
 
     const processImage = async (img: ImageToCaption): Promise<void> => {
       const t0 = performance.now();
+      const viaBatch = collector?.image();
       try {
         // media's one reader: inside the dataset folder, a regular file, the bytes imported, sent in a
         // format the server takes (BMP and others re-encoded), upright.
         const image = await mllmImageOf({ root: img.root, relPath: img.relPath, sha256: img.sha256 });
-        const deps = bindDeps(vqaClient, recClient, image, signal, (which, r) => {
-          if (!r.cached) meter.add(which === 'vqa' ? vqa : rec, r.promptTokens, r.completionTokens);
-        });
-        const out = await runMtg(deps, compiled, {
-          rounds: params.rounds,
-          waveSize: params.waveSize,
-          verify: params.verify,
-        });
+        const deps = bindDeps(
+          vqaClient,
+          recClient,
+          image,
+          signal,
+          (which, r) => {
+            if (!r.cached) meter.add(which === 'vqa' ? vqa : rec, r.promptTokens, r.completionTokens, batch);
+          },
+          viaBatch?.ask,
+        );
+        let out: Awaited<ReturnType<typeof runMtg>>;
+        try {
+          out = await runMtg(deps, compiled, {
+            rounds: params.rounds,
+            waveSize: params.waveSize,
+            verify: params.verify,
+          });
+        } finally {
+          viaBatch?.done();
+        }
         if (signal.aborted) return;
         db.transaction(() => {
           insertMtgRun(db, {
@@ -318,11 +369,12 @@ function bindDeps(
   image: LlmImage,
   signal: AbortSignal,
   onAnswer: (which: 'vqa' | 'rec', r: ChatResult) => void = () => {},
+  send: (client: LlmClient, req: ChatRequest) => Promise<ChatResult> = (client, req) => client.chat(req),
 ): MtgDeps {
   return {
     ask: async (prompt, purpose) => {
       const t0 = performance.now();
-      const r = await vqa.chat({
+      const r = await send(vqa, {
         messages: [{ role: 'user', content: prompt }],
         images: [image],
         purpose,
@@ -333,7 +385,7 @@ function bindDeps(
     },
     reconstruct: async (prompt) => {
       const t0 = performance.now();
-      const r = await rec.chat({
+      const r = await send(rec, {
         messages: [{ role: 'user', content: prompt }],
         purpose: 'mtg.reconstruct',
         signal,
@@ -412,6 +464,8 @@ export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResu
       redo: arg.redo,
       verify: arg.verify,
       budgetUsd: arg.budgetUsd ?? null,
+      mode: arg.mode ?? 'sync',
+      batchPollMs: arg.batchPollMs,
     } satisfies z.input<typeof mtgParams>,
     arg.imageIds,
   );

@@ -44,9 +44,36 @@ export interface ChatResult {
   sentParams: SentParams;
 }
 
+/** What the calls log needs to record an answer to a request that is no longer at hand. */
+export interface CallKey {
+  requestHash: string;
+  purpose: string;
+}
+
+/** A request made ready for the Batch API: its body, its cache key, and its cached outcome when there is one. */
+export interface PreparedCall {
+  requestHash: string;
+  purpose: string;
+  body: ChatCompletionCreateParamsNonStreaming;
+  /** Already answered (or refused) before: no need to send it. */
+  cached: { result: ChatResult } | { error: LlmError } | null;
+  readonly ctx: CallContext;
+  readonly sent: SentParams;
+}
+
 export interface LlmClient {
   readonly endpoint: LlmEndpoint;
   chat(req: ChatRequest): Promise<ChatResult>;
+  prepare(req: ChatRequest): PreparedCall;
+  /**
+   * Records what a batch line answered (a chat.completion body), as chat records an HTTP answer: a paid
+   * answer is cached under the request's key; returns it, or throws the LlmError chat would have thrown.
+   */
+  settle(p: CallKey, raw: unknown, batchId: number | null): ChatResult;
+  /** Records a batch line that failed (never served from the cache: the request may be sent again). */
+  settleError(p: CallKey, kind: LlmError['kind'], message: string, batchId: number | null): void;
+  /** The SDK client of the endpoint's main server (files and batches live there), key resolved. */
+  sdk(): Promise<OpenAI>;
   /** Model ids from `GET /models`. */
   listModels(signal?: AbortSignal): Promise<string[]>;
 }
@@ -487,9 +514,84 @@ export function createLlmClient(
     return { ...result, cached: true };
   };
 
+  const prepare = (req: ChatRequest): PreparedCall => {
+    const call: Call = {
+      req,
+      images: req.images ?? [],
+      temperature: req.temperature ?? endpoint.temperature,
+      maxTokens: req.maxTokens ?? endpoint.maxTokens,
+    };
+    const sent = currentParams();
+    const hash = hashOf(baseUrl, endpoint.model, call, sent);
+    const ctx: CallContext = {
+      endpointId: endpoint.id,
+      baseUrl,
+      model: endpoint.model,
+      purpose: req.purpose,
+      requestHash: hash,
+      jobId,
+    };
+    let cached: PreparedCall['cached'] = null;
+    if (!req.fresh) {
+      try {
+        const hit = fromCache(ctx, sent);
+        if (hit) cached = { result: hit };
+      } catch (e) {
+        if (e instanceof LlmError) cached = { error: e };
+        else throw e;
+      }
+    }
+    return {
+      requestHash: hash,
+      purpose: req.purpose,
+      body: buildBody(endpoint.model, call, sent),
+      cached,
+      ctx,
+      sent,
+    };
+  };
+
+  const keyCtx = (p: CallKey, batchId: number | null): CallContext => ({
+    endpointId: endpoint.id,
+    baseUrl,
+    model: endpoint.model,
+    purpose: p.purpose,
+    requestHash: p.requestHash,
+    jobId,
+    batchId,
+    replica: null,
+  });
+  const settle = (p: CallKey, raw: unknown, batchId: number | null): ChatResult => {
+    const ctx = keyCtx(p, batchId);
+    let answer: ValidAnswer;
+    try {
+      answer = validate(raw, endpoint.name);
+    } catch (e) {
+      if (e instanceof LlmError && e.kind === 'refused')
+        log.recordRefusal(ctx, { attempt: 1, latencyMs: 0, message: e.message, ...usageOf(raw) });
+      else if (e instanceof LlmError)
+        log.recordError(ctx, { attempt: 1, latencyMs: null, kind: e.kind, message: e.message });
+      throw e;
+    }
+    const callId = log.recordOk(ctx, { attempt: 1, latencyMs: 0, ...answer });
+    return {
+      ...answer,
+      content: answer.response,
+      cached: false,
+      callId,
+      requestHash: p.requestHash,
+      sentParams: currentParams(),
+    };
+  };
+
   return {
     endpoint,
     chat,
+    prepare,
+    settle,
+    settleError: (p, kind, message, batchId) =>
+      log.recordError(keyCtx(p, batchId), { attempt: 1, latencyMs: null, kind, message }),
+    sdk: async () => (await getSdk()).sdk,
     listModels: async (signal) => {
       const sig = signal ?? AbortSignal.timeout(endpoint.timeoutMs);
       try {

@@ -50,6 +50,10 @@ export const mtgCommand: Command = {
   usage:
     'ctgi mtg --vqa ENDPOINT [--reconstructor ENDPOINT] [--dataset ID] [--split train|val|test] [--images 1,2,3]\n' +
     '         [--rounds 6] [--concurrency N] [--prompt-set ID] [--redo] [--verify] [--budget USD] [--json]\n' +
+    'ctgi mtg ... --batch [--batch-poll-ms 5000]\n' +
+    "                               through the endpoint's Batch API (/v1/files, /v1/batches) at its batch price,\n" +
+    "                               round by round (all images' round k in one batch); a restarted job polls the\n" +
+    '                               batches it submitted, never submits them twice\n' +
     'ctgi mtg --estimate [selection and endpoints as above] [--sample 3]\n' +
     '                               run a few images first and say what the whole selection will cost\n' +
     'ctgi mtg --resume JOB [--budget USD]   continue a job that was paused (by Ctrl-C or its budget),\n' +
@@ -80,6 +84,8 @@ export const mtgCommand: Command = {
     'retry-failed': { type: 'string' },
     budget: { type: 'string' },
     estimate: { type: 'boolean' },
+    batch: { type: 'boolean' },
+    'batch-poll-ms': { type: 'string' },
     sample: { type: 'string' },
   },
   run: (values, _positionals, io) =>
@@ -182,6 +188,11 @@ export const mtgCommand: Command = {
           redo: values.redo === true,
           verify: values.verify === true,
           budgetUsd: budget,
+          mode: values.batch === true ? 'batch' : 'sync',
+          batchPollMs:
+            stringOption(values, 'batch-poll-ms') === undefined
+              ? undefined
+              : intOption(values, 'batch-poll-ms', 5000),
         }).job.id;
       }
 

@@ -43,6 +43,9 @@ export const oracleCommand: Command = {
     '  --timeout-rate R          share never answered (the client must time out)\n' +
     '  --malformed-rate R        share answered with truncated JSON\n' +
     '  --empty-rate R            share answered with no choices\n' +
+    '  --batch-delay-ms MS       Batch API (/v1/files, /v1/batches): a batch completes MS after it is created\n' +
+    '  --batch-error-rate R      share of batch lines answered with a 500 in the error file\n' +
+    '  --batch-expire-first N    the first N batches expire half-done (the rest: batch_expired)\n' +
     '  --die-after N             die (drop every connection, exit) when chat attempt N+1 arrives\n' +
     '  --replicas N              start N oracle processes (replicas of one model, same seed) instead of one;\n' +
     '                            prints their URLs; the other options go to every replica\n' +
@@ -69,6 +72,9 @@ export const oracleCommand: Command = {
     'malformed-rate': { type: 'string' },
     'empty-rate': { type: 'string' },
     'die-after': { type: 'string' },
+    'batch-delay-ms': { type: 'string' },
+    'batch-error-rate': { type: 'string' },
+    'batch-expire-first': { type: 'string' },
     replicas: { type: 'string' },
     replica: { type: 'string', multiple: true },
   },
@@ -102,6 +108,11 @@ export const oracleCommand: Command = {
         timeoutRate: rateOption(values, 'timeout-rate'),
         malformedRate: rateOption(values, 'malformed-rate'),
         emptyRate: rateOption(values, 'empty-rate'),
+      },
+      batch: {
+        completionDelayMs: numberOption(values, 'batch-delay-ms'),
+        errorRate: rateOption(values, 'batch-error-rate'),
+        expireFirst: intOption(values, 'batch-expire-first', 0),
       },
       dieAfter,
       onDie: (at) => {
