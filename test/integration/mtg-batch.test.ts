@@ -121,7 +121,7 @@ describe('MTG in batch mode', () => {
 
   it('sends failed lines and an expired batch again as smaller batches, and still matches synchronous mode', async () => {
     const a = await setup();
-    const b = await setup({ batch: { completionDelayMs: 20, errorRate: 0.15, expireFirst: 1 } });
+    const b = await setup({ batch: { completionDelayMs: 20, errorRate: 0.1, expireFirst: 1 } });
     expect((await ctgi('mtg', '-w', a.ws, '--vqa', 'oracle')).code).toBe(0);
     const r = await ctgi('mtg', '-w', b.ws, '--vqa', 'oracle', '--batch', '--batch-poll-ms', '20');
     expect(r.code, r.err).toBe(0);

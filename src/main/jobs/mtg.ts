@@ -71,7 +71,7 @@ export const mtgParams = z.object({
   /** Batch mode: images in flight, i.e. requests per batch round (OpenAI takes up to 50,000 per batch). */
   batchImages: z.number().int().min(1).max(50_000).default(1000),
   batchPollMs: z.number().int().min(10).max(600_000).default(5000),
-  batchTries: z.number().int().min(1).max(10).default(3),
+  batchTries: z.number().int().min(1).max(10).default(5),
 });
 export type MtgParams = z.infer<typeof mtgParams>;
 
