@@ -195,6 +195,7 @@ export const invokeSchemas = {
     /** USD: the job pauses when its calls have cost this much. */
     budgetUsd: z.number().positive().max(1_000_000).optional(),
     /** 'batch': through the endpoint's Batch API, round by round, at the batch price. */
+    /** 'offline' (files for vLLM's batch runner) is for the command line: it writes files on this machine. */
     mode: z.enum(['sync', 'batch']).optional(),
     /** Batch mode: how often the batch is polled (the provider's own pace: minutes for OpenAI). */
     batchPollMs: z.number().int().min(10).max(600_000).optional(),

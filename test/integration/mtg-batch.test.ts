@@ -3,7 +3,7 @@
 // smaller batches; and a process SIGKILLed between submitting a batch and its completion that, resumed,
 // polls the batch it already submitted (the oracle counts the batches it was given: no second submission).
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -177,4 +177,75 @@ describe('MTG in batch mode', () => {
     expect(oracle.stats().batch.resubmittedAnswered).toBe(0);
     expect(new Set(rows.map((x) => x.provider_batch_id)).size).toBe(rows.length);
   }, 120_000);
+
+  it('--batch-export / --batch-import round-trip through files in the OpenAI batch format (as vLLM run_batch)', async () => {
+    const a = await setup();
+    const b = await setup();
+    expect((await ctgi('mtg', '-w', a.ws, '--vqa', 'oracle')).code).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'mtg-offline-'));
+    // What vLLM's offline runner does with the request file: each line's body to the model, one output line each.
+    const runOffline = async (input: string, output: string): Promise<number> => {
+      const lines = readFileSync(input, 'utf8').split('\n').filter(Boolean);
+      const out: string[] = [];
+      for (const [i, line] of lines.entries()) {
+        const req = JSON.parse(line) as { custom_id: string; method: string; url: string; body: unknown };
+        expect(req).toMatchObject({ method: 'POST', url: '/v1/chat/completions' });
+        const res = await fetch(`${b.oracle.url}/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(req.body),
+        });
+        out.push(
+          JSON.stringify({
+            id: `vllm-${i}`,
+            custom_id: req.custom_id,
+            response: { status_code: res.status, request_id: `vllm-batch-${i}`, body: await res.json() },
+            error: null,
+          }),
+        );
+      }
+      writeFileSync(output, `${out.join('\n')}\n`);
+      return lines.length;
+    };
+    let round = 0;
+    let r = await ctgi(
+      'mtg',
+      '-w',
+      b.ws,
+      '--vqa',
+      'oracle',
+      '--batch-export',
+      join(dir, 'r0.jsonl'),
+      '--json',
+    );
+    expect(r.code, r.err).toBe(0);
+    let report = JSON.parse(r.out) as { job: { id: number; status: string } };
+    const jobId = report.job.id;
+    const sizes: number[] = [];
+    while (report.job.status === 'paused') {
+      expect(existsSync(join(dir, `r${round}.jsonl`))).toBe(true);
+      sizes.push(await runOffline(join(dir, `r${round}.jsonl`), join(dir, `o${round}.jsonl`)));
+      r = await ctgi(
+        'mtg',
+        '-w',
+        b.ws,
+        '--resume',
+        String(jobId),
+        '--batch-import',
+        join(dir, `o${round}.jsonl`),
+        '--batch-export',
+        join(dir, `r${round + 1}.jsonl`),
+        '--json',
+      );
+      expect(r.code, r.err).toBe(0);
+      report = JSON.parse(r.out) as typeof report;
+      round++;
+      expect(round).toBeLessThan(30);
+    }
+    expect(report.job.status).toBe('done');
+    expect(sizes[0]).toBe(20); // round 0: every image's first question
+    expect(captions(b.ws)).toEqual(captions(a.ws));
+    // Every answer came through the files: the job itself sent nothing.
+    expect(b.oracle.stats().requests).toBe(sizes.reduce((n, x) => n + x, 0));
+  }, 180_000);
 });

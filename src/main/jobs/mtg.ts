@@ -30,8 +30,16 @@ import {
 } from '../db/repos/mtg';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
-import { createLlmClient, type ChatRequest, type ChatResult, type LlmClient } from '../llm/client';
+import {
+  createLlmClient,
+  type ChatRequest,
+  type ChatResult,
+  type LlmClient,
+  type PreparedCall,
+} from '../llm/client';
 import { BatchCollector } from '../llm/batch/collector';
+import { customIdOf, parseCustomId, parseResults, requestLine } from '../llm/batch/jsonl';
+import { writeFile } from 'node:fs/promises';
 import { recoverBatches } from '../llm/batch/submit';
 import { nextBatchRound } from '../db/repos/batches';
 import { requireEndpoint } from '../llm/endpoints';
@@ -67,7 +75,9 @@ export const mtgParams = z.object({
    * 'batch': the calls go through the endpoint's Batch API (/v1/files + /v1/batches), round by round, at the
    * batch price; 'sync' (default): one HTTP call each.
    */
-  mode: z.enum(['sync', 'batch']).default('sync'),
+  mode: z.enum(['sync', 'batch', 'offline']).default('sync'),
+  /** Offline mode: where the next round's requests are written (OpenAI batch JSONL, as vLLM's run_batch reads). */
+  exportFile: z.string().min(1).nullable().default(null),
   /** Batch mode: images in flight, i.e. requests per batch round (OpenAI takes up to 50,000 per batch). */
   batchImages: z.number().int().min(1).max(50_000).default(1000),
   batchPollMs: z.number().int().min(10).max(600_000).default(5000),
@@ -117,7 +127,7 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys, { jobId });
     // Twice what the VQA servers take at once (all replicas together), so none waits for images.
     const capacity = replicasOf(vqa).reduce((n, r) => n + r.concurrency, 0);
-    const batch = params.mode === 'batch';
+    const batch = params.mode === 'batch' || params.mode === 'offline';
     const concurrency = batch ? params.batchImages : (params.concurrency ?? Math.min(1024, 2 * capacity));
     const runParams = {
       rounds: params.rounds,
@@ -181,7 +191,35 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
       };
       for (const c of new Set([vqaClient, recClient]))
         await recoverBatches(db, c, jobId, batchPolicy, ctx.signal);
-      collector = new BatchCollector(db, jobId, nextBatchRound(db, jobId), batchPolicy, ctx.signal);
+      const exportRound =
+        params.mode === 'offline'
+          ? async (calls: { client: LlmClient; call: PreparedCall }[], round: number): Promise<void> => {
+              const file = params.exportFile;
+              if (file === null)
+                throw new AppError(
+                  'bad_request',
+                  'An offline MTG job needs a file to write its requests to (--batch-export FILE).',
+                );
+              await writeFile(
+                file,
+                calls
+                  .map((c) => requestLine(customIdOf(c.call.purpose, c.call.requestHash), c.call.body))
+                  .join('\n') + '\n',
+              );
+              ctx.pause(
+                `Round ${round}: ${calls.length} requests written to ${file}. Run them with vLLM's batch runner ` +
+                  `(python -m vllm.entrypoints.openai.run_batch -i ${file} -o OUT.jsonl --model ${vqa.model}), ` +
+                  `then: ctgi mtg --resume ${jobId} --batch-import OUT.jsonl --batch-export NEXT.jsonl`,
+              );
+            }
+          : undefined;
+      collector = new BatchCollector(
+        db,
+        jobId,
+        nextBatchRound(db, jobId),
+        { ...batchPolicy, export: exportRound },
+        ctx.signal,
+      );
     }
     ctx.progress({ done: handled, total, message: message(), state: { handled } });
 
@@ -424,7 +462,12 @@ function checkRole(e: LlmEndpoint, want: 'vqa' | 'reconstructor'): void {
 }
 
 /** `mtg:start`: checks endpoints, selection and prompt set, pins the prompt set version, queues the job. */
-export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResults['mtg:start'] {
+export function startMtg(
+  ws: Workspace,
+  arg: ParsedArg<'mtg:start'>,
+  /** From the command line only: offline mode's request file (a path on this machine). */
+  local: { exportFile?: string } = {},
+): InvokeResults['mtg:start'] {
   const { db } = ws;
   checkRole(requireEndpoint(db, arg.vqaEndpoint), 'vqa');
   checkRole(requireEndpoint(db, arg.reconstructorEndpoint), 'reconstructor');
@@ -464,7 +507,8 @@ export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResu
       redo: arg.redo,
       verify: arg.verify,
       budgetUsd: arg.budgetUsd ?? null,
-      mode: arg.mode ?? 'sync',
+      mode: local.exportFile !== undefined ? 'offline' : (arg.mode ?? 'sync'),
+      exportFile: local.exportFile ?? null,
       batchPollMs: arg.batchPollMs,
     } satisfies z.input<typeof mtgParams>,
     arg.imageIds,
@@ -540,4 +584,60 @@ export function setMtgBudget(ws: Workspace, arg: ParsedArg<'mtg:budget'>): Job {
   const p = mtgParams.parse(JSON.parse(row.params));
   updateJobParams(ws.db, arg.jobId as JobId, { ...p, budgetUsd: arg.budgetUsd });
   return ws.jobs.get(arg.jobId);
+}
+
+/**
+ * `ctgi mtg --batch-import OUT`: the output file of a round run offline (vLLM's run_batch, or any runner
+ * that writes the OpenAI batch output format), recorded in the calls log under each request's key, so the
+ * job, resumed, is served these answers from the cache and moves on to the next round.
+ */
+export async function importBatchOutput(
+  ws: Workspace,
+  jobId: JobId,
+  text: string,
+  source: string,
+): Promise<{ answered: number; failed: number; unknown: number }> {
+  const row = getJobRow(ws.db, jobId);
+  if (!row || row.kind !== 'mtg') throw notFound(`MTG job ${jobId}`);
+  const p = mtgParams.parse(JSON.parse(row.params));
+  const keys = getKeyStore();
+  const vqa = createLlmClient(ws.db, requireEndpoint(ws.db, p.vqaEndpoint), keys, { jobId });
+  const rec =
+    p.reconstructorEndpoint === p.vqaEndpoint
+      ? vqa
+      : createLlmClient(ws.db, requireEndpoint(ws.db, p.reconstructorEndpoint), keys, { jobId });
+  let lines;
+  try {
+    lines = parseResults(text, source);
+  } catch (err) {
+    throw new AppError('bad_request', err instanceof Error ? err.message : String(err));
+  }
+  const out = { answered: 0, failed: 0, unknown: 0 };
+  ws.db.transaction(() => {
+    for (const l of lines) {
+      const key = parseCustomId(l.custom_id);
+      if (!key) {
+        out.unknown++;
+        continue;
+      }
+      const client = key.purpose === 'mtg.reconstruct' ? rec : vqa;
+      if (l.response?.status_code === 200) {
+        try {
+          client.settle(key, l.response.body, null);
+          out.answered++;
+        } catch {
+          out.failed++;
+        }
+      } else {
+        client.settleError(
+          key,
+          'server',
+          `Offline batch line failed: ${l.error?.message ?? `status ${l.response?.status_code ?? '?'}`}`,
+          null,
+        );
+        out.failed++;
+      }
+    }
+  })();
+  return out;
 }

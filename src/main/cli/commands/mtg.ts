@@ -3,7 +3,10 @@ import { asDatasetId, asImageId, asJobId, type JobId } from '../../../shared/ids
 import { listJobIssues } from '../../db/repos/jobs';
 import { countJobRuns, listFailedImagesOfJob } from '../../db/repos/mtg';
 import { AppError } from '../../errors';
-import { estimateMtg, mtgParams, setMtgBudget, startMtg } from '../../jobs/mtg';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { getJobRow, updateJobParams } from '../../db/repos/jobs';
+import { estimateMtg, importBatchOutput, mtgParams, setMtgBudget, startMtg } from '../../jobs/mtg';
 import { formatUsd, jobUsage } from '../../llm/cost';
 import { DEFAULT_RETRY } from '../../llm/retry';
 import type { Workspace } from '../../workspace';
@@ -54,6 +57,12 @@ export const mtgCommand: Command = {
     "                               through the endpoint's Batch API (/v1/files, /v1/batches) at its batch price,\n" +
     "                               round by round (all images' round k in one batch); a restarted job polls the\n" +
     '                               batches it submitted, never submits them twice\n' +
+    'ctgi mtg ... --batch-export FILE\n' +
+    "                               offline, for vLLM's batch runner: writes round 0's requests to FILE (OpenAI\n" +
+    '                               batch JSONL) and stops; run them, then\n' +
+    'ctgi mtg --resume JOB --batch-import OUT [--batch-export NEXT]\n' +
+    '                               records the answers in OUT and goes on: writes the next round to NEXT, or,\n' +
+    '                               after the last round, writes the captions\n' +
     'ctgi mtg --estimate [selection and endpoints as above] [--sample 3]\n' +
     '                               run a few images first and say what the whole selection will cost\n' +
     'ctgi mtg --resume JOB [--budget USD]   continue a job that was paused (by Ctrl-C or its budget),\n' +
@@ -86,6 +95,8 @@ export const mtgCommand: Command = {
     estimate: { type: 'boolean' },
     batch: { type: 'boolean' },
     'batch-poll-ms': { type: 'string' },
+    'batch-export': { type: 'string' },
+    'batch-import': { type: 'string' },
     sample: { type: 'string' },
   },
   run: (values, _positionals, io) =>
@@ -135,9 +146,30 @@ export const mtgCommand: Command = {
         }
         return 0;
       }
+      const exportTo = stringOption(values, 'batch-export');
+      const importFrom = stringOption(values, 'batch-import');
+      if (importFrom !== undefined && resume === undefined)
+        throw new AppError(
+          'bad_request',
+          '--batch-import OUT goes with --resume JOB (the job whose round OUT answers).',
+        );
       if (resume !== undefined) {
         const n = positiveId(resume, 'resume');
         if (budget !== undefined) setMtgBudget(ws, { jobId: asJobId(n), budgetUsd: budget });
+        if (importFrom !== undefined) {
+          const r = await importBatchOutput(ws, asJobId(n), readFileSync(importFrom, 'utf8'), importFrom);
+          io.err(
+            `Imported ${importFrom}: ${r.answered} answers recorded, ${r.failed} failed lines (asked again next round)` +
+              `${r.unknown ? `, ${r.unknown} lines not from CTGI (custom_id unknown) skipped` : ''}.`,
+          );
+        }
+        if (exportTo !== undefined) {
+          const row = getJobRow(ws.db, asJobId(n));
+          if (row) {
+            const p = mtgParams.parse(JSON.parse(row.params));
+            updateJobParams(ws.db, asJobId(n), { ...p, mode: 'offline', exportFile: resolve(exportTo) });
+          }
+        }
         id = requeueJob(
           ws,
           asJobId(n),
@@ -173,27 +205,31 @@ export const mtgCommand: Command = {
         const imgs = stringOption(values, 'images');
         const ps = stringOption(values, 'prompt-set');
         const conc = stringOption(values, 'concurrency');
-        id = startMtg(ws, {
-          datasetId: ds === undefined ? undefined : asDatasetId(positiveId(ds, 'dataset')),
-          split: split as Split | undefined,
-          imageIds:
-            imgs === undefined
-              ? undefined
-              : imgs.split(',').map((s) => asImageId(positiveId(s.trim(), 'images'))),
-          vqaEndpoint: vqa,
-          reconstructorEndpoint: stringOption(values, 'reconstructor') ?? vqa,
-          rounds: intOption(values, 'rounds', 6),
-          concurrency: conc === undefined ? undefined : positiveId(conc, 'concurrency'),
-          promptSetId: ps === undefined ? undefined : positiveId(ps, 'prompt-set'),
-          redo: values.redo === true,
-          verify: values.verify === true,
-          budgetUsd: budget,
-          mode: values.batch === true ? 'batch' : 'sync',
-          batchPollMs:
-            stringOption(values, 'batch-poll-ms') === undefined
-              ? undefined
-              : intOption(values, 'batch-poll-ms', 5000),
-        }).job.id;
+        id = startMtg(
+          ws,
+          {
+            datasetId: ds === undefined ? undefined : asDatasetId(positiveId(ds, 'dataset')),
+            split: split as Split | undefined,
+            imageIds:
+              imgs === undefined
+                ? undefined
+                : imgs.split(',').map((s) => asImageId(positiveId(s.trim(), 'images'))),
+            vqaEndpoint: vqa,
+            reconstructorEndpoint: stringOption(values, 'reconstructor') ?? vqa,
+            rounds: intOption(values, 'rounds', 6),
+            concurrency: conc === undefined ? undefined : positiveId(conc, 'concurrency'),
+            promptSetId: ps === undefined ? undefined : positiveId(ps, 'prompt-set'),
+            redo: values.redo === true,
+            verify: values.verify === true,
+            budgetUsd: budget,
+            mode: values.batch === true ? 'batch' : 'sync',
+            batchPollMs:
+              stringOption(values, 'batch-poll-ms') === undefined
+                ? undefined
+                : intOption(values, 'batch-poll-ms', 5000),
+          },
+          { exportFile: exportTo === undefined ? undefined : resolve(exportTo) },
+        ).job.id;
       }
 
       const job = await runJobInForeground(ws, id, {
@@ -206,6 +242,11 @@ export const mtgCommand: Command = {
         onInterrupt: 'pause',
       });
       report(ws, job, io, values.json === true);
+      // An offline round written out is where the job is meant to stop: not an interruption.
+      if (job.status === 'paused' && exportTo !== undefined && job.message?.startsWith('Round ')) {
+        if (values.json !== true) io.out(job.message);
+        return 0;
+      }
       return jobExitCode(job);
     }),
 };

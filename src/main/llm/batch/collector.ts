@@ -25,6 +25,11 @@ interface Pending {
 
 export interface CollectorPolicy extends BatchPolicy {
   maxTries: number;
+  /**
+   * Offline mode (vLLM's batch runner, run by the user): a round is written out instead of sent, and the
+   * job stops there (`export` pauses it); the answers come back through an import of the output file.
+   */
+  export?: (calls: { client: LlmClient; call: PreparedCall }[], round: number) => Promise<void>;
 }
 
 export class BatchCollector {
@@ -113,6 +118,23 @@ export class BatchCollector {
     const taken = [...this.pending.values()];
     this.pending.clear();
     const round = this.round++;
+    if (this.policy.export) {
+      try {
+        await this.policy.export(
+          taken.map((p) => ({ client: p.client, call: p.call })),
+          round,
+        );
+        // The job stops here; these calls are answered by the import, and asked again from the cache.
+        const stop = this.signal.aborted ? abortReason(this.signal) : new Error('Round exported.');
+        for (const p of taken) for (const w of p.waiters) w.reject(stop);
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        for (const p of taken) for (const w of p.waiters) w.reject(e);
+      } finally {
+        this.flushing = false;
+      }
+      return;
+    }
     try {
       const byClient = new Map<LlmClient, Pending[]>();
       for (const p of taken) byClient.set(p.client, [...(byClient.get(p.client) ?? []), p]);
