@@ -11,6 +11,7 @@ import type {
   LibraryStats,
   LlmEndpoint,
   MtgEstimate,
+  BatchRound,
   ReplicaFigures,
   UsageLine,
 } from './domain';
@@ -220,6 +221,8 @@ export const invokeSchemas = {
     sinceMs: z.number().int().min(0).optional(),
   }),
   'endpoints:replicas': z.object({ name: endpointName }),
+  /** The Batch API submissions of an MTG job, round by round. */
+  'mtg:batches': z.object({ jobId: id<JobId>() }),
   'mtg:runs': z.object({ imageId: id<ImageId>() }),
   'prompts:list': z.object({}),
   'prompts:save': z.object({ body: promptSetBodySchema }),
@@ -273,6 +276,7 @@ export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults {
   'mtg:budget': Job;
   'usage:summary': UsageLine[];
   'endpoints:replicas': ReplicaFigures[];
+  'mtg:batches': BatchRound[];
   'prompts:list': PromptSet[];
   'prompts:save': PromptSet;
   'search:text': TextSearchResult;

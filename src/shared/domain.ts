@@ -170,6 +170,18 @@ export interface ReplicaFigures {
   lastCallAt: number | null;
 }
 
+/** One Batch API submission of a job (one MTG round, or a smaller retry of its failed lines). */
+export interface BatchRound {
+  round: number;
+  try: number;
+  /** submitted · in_progress · finalizing · completed/expired/failed (waiting to be collected) · collected. */
+  status: string;
+  requests: number;
+  completed: number;
+  failed: number;
+  providerBatchId: string | null;
+}
+
 /** Paid tokens and their cost for one job, endpoint or day (USD; null where an endpoint has no price). */
 export interface UsageLine {
   key: string;

@@ -11,6 +11,7 @@ import { registerModel } from '../ml/models';
 import { listEndpoints } from '../db/repos/llm';
 import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
 import { usage } from '../llm/cost';
+import { listJobBatches } from '../db/repos/batches';
 import { getKeyStore } from '../llm/keys';
 import { queryTokens, searchText } from '../search/text-search';
 import { evaluateRetrieval } from '../pipelines/eval';
@@ -85,6 +86,16 @@ export function createHandlers(ws: Workspace): Handlers {
     'mtg:budget': (arg) => setMtgBudget(ws, arg),
     'usage:summary': ({ by, jobId, sinceMs }) => usage(db, by, { jobId, sinceMs }),
     'endpoints:replicas': ({ name }) => endpointReplicas(db, name),
+    'mtg:batches': ({ jobId }) =>
+      listJobBatches(db, jobId).map((b) => ({
+        round: b.round,
+        try: b.try,
+        status: b.status,
+        requests: b.request_count,
+        completed: b.completed_count,
+        failed: b.failed_count,
+        providerBatchId: b.provider_batch_id,
+      })),
     'prompts:list': () => listPromptSetsWithDefault(db),
     'prompts:save': ({ body }) => savePromptSetChecked(db, body),
     'search:text': (arg) => searchText(db, arg),
