@@ -125,4 +125,22 @@ describe('replicas, batches and cost in the UI', () => {
     expect(await jobs.nth(1).getByTestId('job-batches').count()).toBe(0);
     await screenshot(page, 'jobs-batch-rounds');
   });
+
+  it('the MTG dialog estimates the cost from a small sample before the job starts', async () => {
+    await page.getByTestId('nav-library').click();
+    await page.getByTestId('mtg-open').click();
+    const dialog = page.getByRole('dialog');
+    for (const box of ['mtg-vqa', 'mtg-reconstructor']) {
+      await dialog.getByTestId(box).click();
+      await page.getByRole('option', { name: /^pool/ }).click();
+    }
+    await dialog.getByTestId('mtg-redo').check(); // every image has its caption already
+    await dialog.getByTestId('mtg-estimate').click();
+    const result = dialog.getByTestId('mtg-estimate-result');
+    await result.waitFor({ timeout: 60_000 });
+    expect(await result.textContent()).toMatch(
+      /^About [\d,]+ tokens for 12 images \([\d.]+ calls each, from 3 run now and kept\): \$\d+\.\d\d, or \$\d+\.\d\d through the Batch API\.$/,
+    );
+    await screenshot(page, 'mtg-estimate');
+  });
 });
