@@ -43,6 +43,16 @@ export async function saveEndpoint(
         profile.keyRef = await checkApiKeyRef(profile.keyRef, profile.name);
       } catch (err) {
         if (existing && sameKeyRef(existing.keyRef, profile.keyRef) && err instanceof AppError) {
+          const added = profile.replicas
+            .map((r) => r.baseUrl)
+            .filter((u) => !existing.replicas.some((x) => x.baseUrl === u));
+          if (existing.baseUrl === profile.baseUrl && added.length > 0)
+            throw new AppError(
+              'forbidden',
+              `Endpoint "${profile.name}" sends a key that was set on the server's command line; it can only be ` +
+                `sent to the servers named there. To add ${added.join(', ')} as replicas, choose the key here too, ` +
+                `or add them with \`ctgi endpoints --save ${profile.name} ${added.map((u) => `--replica ${u}`).join(' ')}\`.`,
+            );
           throw new AppError(
             'forbidden',
             `Endpoint "${profile.name}" sends a key that was set on the server's command line; it can only be ` +
