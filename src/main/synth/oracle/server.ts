@@ -536,7 +536,7 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
       }
       throw new HttpError(
         404,
-        `Unknown path ${req.method ?? ''} ${url}. The oracle serves GET /v1/models, POST /v1/chat/completions and GET /v1/oracle/stats.`,
+        `Unknown path ${req.method ?? ''} ${url}. The oracle serves GET /v1/models, POST /v1/chat/completions, POST /v1/files, GET /v1/files/{id}/content, POST and GET /v1/batches, GET /v1/batches/{id} and GET /v1/oracle/stats.`,
         'invalid_request_error',
         'not_found',
       );
