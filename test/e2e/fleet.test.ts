@@ -104,6 +104,10 @@ describe('replicas, batches and cost in the UI', () => {
     await result.waitFor({ timeout: 30_000 });
     expect(await result.getAttribute('data-ok')).toBe('true');
     expect(await result.locator('[data-check=replicas]').getAttribute('data-status')).toBe('ok');
+    // Health is known once something has called or probed the servers from this process.
+    await expect
+      .poll(() => rows.getByTestId('replica-health').allTextContents(), { timeout: 10_000 })
+      .toEqual(['healthy', 'healthy']);
     await screenshot(page, 'settings-replicas');
   });
 

@@ -157,6 +157,9 @@ describe('MTG on replicas', () => {
 
     const listed = await ctgi('endpoints', '-w', ws);
     expect(listed.out).toContain(pool.urls[0]);
+    // The probe told this process's pool: the dead server is out (and probed), the other one healthy.
+    expect(listed.out).toContain(`${pool.urls[1]}  ×6, OUT (being probed)`);
+    expect(listed.out).toContain(`${pool.urls[0]}  ×6, healthy`);
     expect(listed.out).toMatch(
       new RegExp(`${pool.urls[1]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*errors`),
     );

@@ -6,7 +6,7 @@ import { createLlmClient, sentParamsFor, type LlmClientOptions } from './client'
 import { LlmError } from './errors';
 import { llmImage, type LlmImage } from './hash';
 import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
-import { replicasOf } from './replicas';
+import { poolFor, replicasOf } from './replicas';
 
 let probeImage: Promise<LlmImage> | null = null;
 /** A plain red square, big enough for every vision encoder's minimum size (Qwen2-VL wants ≥ 56 px). */
@@ -47,6 +47,11 @@ export async function probeEndpoint(
     ),
   );
   const main = each[0]!;
+  const pool = poolFor(`${endpoint.name}|${servers[0]!.baseUrl}`, servers);
+  servers.forEach((r, i) => {
+    const p = each[i]!;
+    pool.markHealth(r.baseUrl, p.ok, p.checks.find((c) => c.status === 'failed')?.detail ?? null);
+  });
   const bad = servers.flatMap((r, i) => {
     const p = each[i]!;
     if (p.ok) return [];

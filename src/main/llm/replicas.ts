@@ -197,6 +197,25 @@ export class ReplicaPool {
     this.dispatch();
   }
 
+  /**
+   * What a probe found about one server: a failing one is taken out (and probed until it answers), one that
+   * answered is brought back. The endpoint view then shows health before any job has called it.
+   */
+  markHealth(baseUrl: string, healthy: boolean, why: string | null): void {
+    const s = this.slots.find((x) => x.baseUrl === norm(baseUrl));
+    if (!s) return;
+    if (healthy) {
+      s.healthy = true;
+      s.outSince = null;
+      s.serverStreak = 0;
+      s.timeoutStreak = 0;
+      this.dispatch();
+    } else {
+      s.lastError = why;
+      this.takeOut(s);
+    }
+  }
+
   /** Whether a failed call is worth sending to another replica now (rather than backing off on this one). */
   canFailOver(from: Replica): boolean {
     return this.slots.some((s) => s.baseUrl !== from.baseUrl && s.healthy);
