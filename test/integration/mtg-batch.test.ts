@@ -119,6 +119,26 @@ describe('MTG in batch mode', () => {
     }
   }, 120_000);
 
+  it('matches synchronous mode with --verify too (more calls per round, one more dependent wave)', async () => {
+    const a = await setup();
+    const b = await setup({ batch: { completionDelayMs: 10 } });
+    expect((await ctgi('mtg', '-w', a.ws, '--vqa', 'oracle', '--verify')).code).toBe(0);
+    const r = await ctgi(
+      'mtg',
+      '-w',
+      b.ws,
+      '--vqa',
+      'oracle',
+      '--verify',
+      '--batch',
+      '--batch-poll-ms',
+      '10',
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(captions(b.ws)).toEqual(captions(a.ws));
+    expect(b.oracle.stats().requests).toBe(0);
+  }, 120_000);
+
   it('sends failed lines and an expired batch again as smaller batches, and still matches synchronous mode', async () => {
     const a = await setup();
     const b = await setup({ batch: { completionDelayMs: 20, errorRate: 0.1, expireFirst: 1 } });
