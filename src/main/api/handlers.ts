@@ -9,12 +9,20 @@ import { startEmbed } from '../jobs/embed';
 import { listModels } from '../db/repos/models';
 import { registerModel } from '../ml/models';
 import { listEndpoints } from '../db/repos/llm';
-import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
+import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
+import { usage } from '../llm/cost';
+import { listJobBatches } from '../db/repos/batches';
 import { getKeyStore } from '../llm/keys';
 import { queryTokens, searchText } from '../search/text-search';
 import { evaluateRetrieval } from '../pipelines/eval';
 import { listMtgRunsForImage } from '../db/repos/mtg';
-import { listPromptSetsWithDefault, savePromptSetChecked, startMtg } from '../jobs/mtg';
+import {
+  estimateMtg,
+  listPromptSetsWithDefault,
+  savePromptSetChecked,
+  setMtgBudget,
+  startMtg,
+} from '../jobs/mtg';
 import { reviewHandlers } from '../review/handlers';
 import { mtiHandlers } from '../search/mti-handlers';
 import { footageHandlers } from '../footage/handlers';
@@ -77,6 +85,20 @@ export function createHandlers(ws: Workspace): Handlers {
     'endpoints:probe': ({ name }) => probeEndpointByName(db, name, getKeyStore()),
     'mtg:start': (arg) => startMtg(ws, arg),
     'mtg:runs': ({ imageId }) => listMtgRunsForImage(db, imageId),
+    'mtg:estimate': (arg) => estimateMtg(ws, arg),
+    'mtg:budget': (arg) => setMtgBudget(ws, arg),
+    'usage:summary': ({ by, jobId, sinceMs }) => usage(db, by, { jobId, sinceMs }),
+    'endpoints:replicas': ({ name }) => endpointReplicas(db, name),
+    'mtg:batches': ({ jobId }) =>
+      listJobBatches(db, jobId).map((b) => ({
+        round: b.round,
+        try: b.try,
+        status: b.status,
+        requests: b.request_count,
+        completed: b.completed_count,
+        failed: b.failed_count,
+        providerBatchId: b.provider_batch_id,
+      })),
     'prompts:list': () => listPromptSetsWithDefault(db),
     'prompts:save': ({ body }) => savePromptSetChecked(db, body),
     'search:text': (arg) => searchText(db, arg),

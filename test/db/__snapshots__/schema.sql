@@ -1,4 +1,4 @@
--- user_version 12
+-- user_version 13
 
 -- index caption_scores_by_model
 CREATE INDEX caption_scores_by_model ON caption_scores (model_id, score);
@@ -48,8 +48,14 @@ CREATE INDEX job_issues_by_job ON job_issues (job_id, id);
 -- index jobs_by_status
 CREATE INDEX jobs_by_status ON jobs (status);
 
+-- index llm_batches_by_job
+CREATE INDEX llm_batches_by_job ON llm_batches (job_id, round);
+
 -- index llm_calls_by_endpoint
 CREATE INDEX llm_calls_by_endpoint ON llm_calls (endpoint_id, created_at);
+
+-- index llm_calls_by_job
+CREATE INDEX llm_calls_by_job ON llm_calls (job_id) WHERE job_id IS NOT NULL;
 
 -- index llm_calls_by_purpose
 CREATE INDEX llm_calls_by_purpose ON llm_calls (purpose, created_at);
@@ -290,6 +296,29 @@ CREATE TABLE "jobs" (
         scoped INTEGER NOT NULL DEFAULT 0 CHECK (scoped IN (0, 1))
       ) STRICT;
 
+-- table llm_batches
+CREATE TABLE llm_batches (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER REFERENCES jobs(id) ON DELETE CASCADE,
+        endpoint_id INTEGER REFERENCES llm_endpoints(id) ON DELETE SET NULL,
+        -- The MTG round this batch asks (0 = initial caption; rounds + 1 = reconstruction), and which try
+        -- of that round it is (a smaller batch retries what failed or expired).
+        round INTEGER NOT NULL CHECK (round >= 0),
+        try INTEGER NOT NULL DEFAULT 1 CHECK (try >= 1),
+        provider_batch_id TEXT,
+        input_file_id TEXT,
+        output_file_id TEXT,
+        error_file_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('preparing', 'submitted', 'in_progress', 'finalizing',
+          'completed', 'failed', 'expired', 'cancelled', 'collected')),
+        request_count INTEGER NOT NULL DEFAULT 0 CHECK (request_count >= 0),
+        completed_count INTEGER NOT NULL DEFAULT 0 CHECK (completed_count >= 0),
+        failed_count INTEGER NOT NULL DEFAULT 0 CHECK (failed_count >= 0),
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
 -- table llm_calls
 CREATE TABLE llm_calls (
         id INTEGER PRIMARY KEY,
@@ -309,7 +338,7 @@ CREATE TABLE llm_calls (
         error TEXT,
         cached_from INTEGER REFERENCES llm_calls(id) ON DELETE SET NULL,
         created_at INTEGER NOT NULL
-      ) STRICT;
+      , replica TEXT, job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL, batch_id INTEGER REFERENCES llm_batches(id) ON DELETE SET NULL) STRICT;
 
 -- table llm_endpoints
 CREATE TABLE llm_endpoints (
@@ -328,7 +357,8 @@ CREATE TABLE llm_endpoints (
         updated_at INTEGER NOT NULL
       , token_limit_param TEXT NOT NULL DEFAULT 'auto'
         CHECK (token_limit_param IN ('auto', 'max_tokens', 'max_completion_tokens')), temperature_param TEXT NOT NULL DEFAULT 'auto'
-        CHECK (temperature_param IN ('auto', 'send', 'omit'))) STRICT;
+        CHECK (temperature_param IN ('auto', 'send', 'omit')), replicas TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(replicas)), price_input REAL CHECK (price_input IS NULL OR price_input >= 0), price_output REAL CHECK (price_output IS NULL OR price_output >= 0), batch_discount REAL NOT NULL DEFAULT 0.5
+        CHECK (batch_discount >= 0 AND batch_discount <= 1)) STRICT;
 
 -- table models
 CREATE TABLE models (

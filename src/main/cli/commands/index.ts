@@ -18,6 +18,7 @@ import { statsCommand } from './stats';
 import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
 import { videoToolsCommand } from './video-tools';
+import { usageCommand } from './usage';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
 export const commands: readonly Command[] = [
@@ -36,6 +37,7 @@ export const commands: readonly Command[] = [
   serveCommand,
   endpointsCommand,
   mtgCommand,
+  usageCommand,
   synthCommand,
   oracleCommand,
   tokenizeCommand,

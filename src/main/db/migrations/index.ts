@@ -11,6 +11,7 @@ import { v9EvalMtiQueries } from './009-eval-mti-queries';
 import { v10JobScope } from './010-job-scope';
 import { v11Reid } from './011-reid';
 import { v12Footage } from './012-footage';
+import { v13Fleet } from './013-fleet';
 
 /** Ordered; the database's `PRAGMA user_version` is the number of steps applied. Never edit a shipped step. */
 export const migrations: readonly Migration[] = [
@@ -26,4 +27,5 @@ export const migrations: readonly Migration[] = [
   v10JobScope,
   v11Reid,
   v12Footage,
+  v13Fleet,
 ];
