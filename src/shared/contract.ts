@@ -27,6 +27,7 @@ import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
 import { footageInvokeSchemas, type FootageInvokeResults } from './footage-contract';
+import { teamInvokeSchemas, type TeamInvokeResults } from './team-contract';
 import type { MtiProgress } from './mti';
 
 const id = <T>() =>
@@ -140,6 +141,7 @@ export const invokeSchemas = {
   ...reviewInvokeSchemas,
   ...mtiInvokeSchemas,
   ...footageInvokeSchemas,
+  ...teamInvokeSchemas,
   'library:stats': z.object({}),
   'datasets:list': z.object({}),
   'datasets:delete': z.object({ id: id<DatasetId>() }),
@@ -269,7 +271,8 @@ export type Channel = keyof typeof invokeSchemas;
 export type InvokeArg<C extends Channel> = z.input<(typeof invokeSchemas)[C]>;
 export type ParsedArg<C extends Channel> = z.output<(typeof invokeSchemas)[C]>;
 
-export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults, FootageInvokeResults {
+export interface InvokeResults
+  extends ReviewInvokeResults, MtiInvokeResults, FootageInvokeResults, TeamInvokeResults {
   'library:stats': LibraryStats;
   'datasets:list': Dataset[];
   'datasets:delete': { deleted: boolean };

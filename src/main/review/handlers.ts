@@ -1,10 +1,13 @@
 // The review and export channels of the service façade (src/main/api/handlers.ts spreads them in).
 import type { ReviewInvokeResults } from '../../shared/review-contract';
+import { OWNER } from '../../shared/team-contract';
 import type { Handlers } from '../api/handlers';
 import { deleteSavedFilter, listSavedFilters, upsertSavedFilter } from '../db/repos/review';
 import { previewExport, startExport } from '../jobs/export';
 import { startScore } from '../jobs/score';
 import type { Workspace } from '../workspace';
+import { assertNotLeasedByOther, releaseLeases } from '../team/leases';
+import { actingName } from '../team/handlers';
 import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from './desk';
 import { listQueue } from './queue';
 import { getScoreCoverage, withScore } from './score';
@@ -24,12 +27,25 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
       if (item && filter.order !== undefined && filter.order !== 'image') return item;
       return item ? withScore(db, item) : null;
     },
-    'review:decide': (arg) => decide(db, arg),
-    'review:edit': (arg) => withScore(db, edit(db, arg)),
-    'review:undo': ({ reviewer }) => undo(db, reviewer),
+    // A caption someone else holds a lease on is theirs to decide; deciding one's own hands it back.
+    'review:decide': (arg, caller = OWNER) => {
+      const reviewer = actingName(caller, arg.reviewer);
+      assertNotLeasedByOther(db, arg.captionId, reviewer);
+      const item = decide(db, { ...arg, reviewer });
+      releaseLeases(db, reviewer, [arg.captionId]);
+      return item;
+    },
+    'review:edit': (arg, caller = OWNER) => {
+      const reviewer = actingName(caller, arg.reviewer);
+      assertNotLeasedByOther(db, arg.captionId, reviewer);
+      const item = edit(db, { ...arg, reviewer });
+      releaseLeases(db, reviewer, [arg.captionId]);
+      return withScore(db, item);
+    },
+    'review:undo': ({ reviewer }, caller = OWNER) => undo(db, actingName(caller, reviewer)),
     'review:history': ({ captionId }) => getHistory(db, captionId),
-    'review:bulk': (arg) => {
-      const result = bulkDecide(db, arg);
+    'review:bulk': (arg, caller = OWNER) => {
+      const result = bulkDecide(db, { ...arg, reviewer: actingName(caller, arg.reviewer) });
       if (result.changed > 0) changed();
       return result;
     },

@@ -1,4 +1,4 @@
--- user_version 13
+-- user_version 14
 
 -- index caption_scores_by_model
 CREATE INDEX caption_scores_by_model ON caption_scores (model_id, score);
@@ -75,6 +75,9 @@ CREATE INDEX mtg_runs_by_image ON mtg_runs (image_id, id);
 -- index mtg_runs_by_job
 CREATE INDEX mtg_runs_by_job ON mtg_runs (job_id, image_id);
 
+-- index review_leases_holder
+CREATE INDEX review_leases_holder ON review_leases(holder, expires_at);
+
 -- index reviews_by_batch
 CREATE INDEX reviews_by_batch ON reviews (batch) WHERE batch IS NOT NULL;
 
@@ -95,6 +98,15 @@ CREATE INDEX tracks_by_camera ON tracks (camera_id, first_ms);
 
 -- index videos_by_camera
 CREATE INDEX videos_by_camera ON videos (camera_id, start_ms);
+
+-- table admin_audit
+CREATE TABLE admin_audit (
+        id INTEGER PRIMARY KEY,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
 
 -- table cameras
 CREATE TABLE cameras (
@@ -436,6 +448,14 @@ CREATE TABLE "qa_rounds" (
         UNIQUE (run_id, idx)
       ) STRICT;
 
+-- table review_leases
+CREATE TABLE review_leases (
+        caption_id INTEGER PRIMARY KEY REFERENCES captions(id) ON DELETE CASCADE,
+        holder TEXT NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+
 -- table reviews
 CREATE TABLE reviews (
         id INTEGER PRIMARY KEY,
@@ -487,6 +507,16 @@ CREATE TABLE tracks (
         last_ms INTEGER,
         observations INTEGER NOT NULL,
         UNIQUE (video_id, tracker_id)
+      ) STRICT;
+
+-- table users
+CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 80),
+        role TEXT NOT NULL CHECK (role IN ('admin', 'reviewer', 'annotator')),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
       ) STRICT;
 
 -- table videos
