@@ -19,6 +19,7 @@ import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
 import { videoToolsCommand } from './video-tools';
 import { usageCommand } from './usage';
+import { usersCommand } from './users';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
 export const commands: readonly Command[] = [
@@ -35,6 +36,7 @@ export const commands: readonly Command[] = [
   evalCommand,
   exportCommand,
   serveCommand,
+  usersCommand,
   endpointsCommand,
   mtgCommand,
   usageCommand,

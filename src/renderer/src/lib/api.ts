@@ -81,12 +81,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 function httpTransport(): Transport {
   const params = new URLSearchParams(location.search);
-  const fromUrl = params.get('token');
+  // A teammate's link (`ctgi users --add`) carries it in the fragment, which no request ever sends.
+  const fragment = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const fromUrl = params.get('token') ?? fragment.get('token');
   if (fromUrl) {
     sessionStorage.setItem(TOKEN_KEY, fromUrl);
     params.delete('token');
+    fragment.delete('token');
     const rest = params.toString();
-    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+    const hash = fragment.toString();
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${hash ? `#${hash}` : ''}`);
   }
   let token = sessionStorage.getItem(TOKEN_KEY) ?? '';
   let mediaKey = mediaKeyFor(token);
