@@ -1,0 +1,150 @@
+// Ten reviewers on one queue over HTTP (issue 13.2): each pulls leased batches and decides them, all at
+// once; every caption is decided exactly once, by the person it was leased to, with no conflict and no
+// lost update. Lease expiry and renewal are checked on the clock (leases take `now`).
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiResult } from '../../src/shared/contract';
+import type { ReviewItem } from '../../src/shared/domain';
+import { asDatasetId, type CaptionId } from '../../src/shared/ids';
+import { startHttpServer, type RunningHttpServer } from '../../src/main/api/http';
+import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/datasets';
+import { insertCaption, insertImage } from '../../src/main/db/repos/images';
+import { LEASE_MS, listLeases, pullBatch, releaseLeases, renewLeases } from '../../src/main/team/leases';
+import { addUser } from '../../src/main/team/users';
+import { openWorkspace, type Workspace } from '../../src/main/workspace';
+
+const REVIEWERS = 10;
+const CAPTIONS = 120;
+
+let dir: string;
+let ws: Workspace;
+let server: RunningHttpServer;
+const captions: CaptionId[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ctgi-review-team-'));
+  mkdirSync(join(dir, 'people'));
+  ws = openWorkspace(join(dir, 'ws.sqlite'), { resumeJobs: false });
+  const datasetId = insertDataset(ws.db, {
+    name: 'people',
+    format: 'folder',
+    root: join(dir, 'people'),
+    annotationFile: null,
+  });
+  updateDatasetStatus(ws.db, datasetId, 'ready');
+  for (let i = 0; i < CAPTIONS; i++) {
+    const imageId = insertImage(ws.db, {
+      datasetId: asDatasetId(datasetId),
+      relPath: `p${i}.jpg`,
+      sha256: i.toString(16).padStart(64, '0'),
+      width: 64,
+      height: 128,
+      bytes: 100,
+      format: 'jpeg',
+      identityId: null,
+      camera: null,
+      split: null,
+    });
+    captions.push(insertCaption(ws.db, { imageId, source: 'mtg', text: `person ${i}`, status: 'pending' }));
+  }
+  server = await startHttpServer(ws, { staticDir: null });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await ws?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function call<T>(token: string, channel: string, arg: unknown): Promise<ApiResult<T>> {
+  const res = await fetch(`http://127.0.0.1:${server.port}/api/${channel}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-ctgi-token': token },
+    body: JSON.stringify(arg),
+  });
+  return (await res.json()) as ApiResult<T>;
+}
+
+describe('a team on one queue', () => {
+  it(`${REVIEWERS} reviewers pulling leased batches decide every caption exactly once`, async () => {
+    const people = Array.from({ length: REVIEWERS }, (_, i) =>
+      addUser(ws.db, `reviewer ${i}`, 'annotator', 'test'),
+    );
+    const conflicts: string[] = [];
+    const decidedBy = new Map<number, string[]>();
+    const work = async (name: string, token: string, n: number): Promise<void> => {
+      for (;;) {
+        const pulled = await call<{ captionIds: CaptionId[] }>(token, 'review:pull', { size: 3 });
+        if (!pulled.ok) throw new Error(pulled.error.message);
+        if (pulled.value.captionIds.length === 0) return;
+        for (const [k, id] of pulled.value.captionIds.entries()) {
+          const item = await call<ReviewItem>(token, 'review:item', { captionId: id });
+          if (!item.ok) throw new Error(item.error.message);
+          const version = item.value.caption.version;
+          const r =
+            (n + k) % 3 === 2
+              ? await call(token, 'review:edit', { captionId: id, version, text: `edited by ${name}` })
+              : await call(token, 'review:decide', {
+                  captionId: id,
+                  version,
+                  decision: (n + k) % 3 === 0 ? 'accept' : 'reject',
+                });
+          if (!r.ok) conflicts.push(`${name} on ${id}: ${r.error.message}`);
+          else decidedBy.set(id, [...(decidedBy.get(id) ?? []), name]);
+        }
+      }
+    };
+    await Promise.all(people.map((p, n) => work(p.user.name, p.token, n)));
+
+    expect(conflicts).toEqual([]);
+    expect([...decidedBy.keys()].sort((a, b) => a - b)).toEqual(captions);
+    for (const [id, names] of decidedBy) expect(names, `caption ${id}`).toHaveLength(1);
+    // The audit trail agrees: one decision per caption, under the name of the person who held it.
+    const rows = ws.db
+      .prepare(
+        `SELECT caption_id, reviewer, count(*) AS n FROM reviews GROUP BY caption_id ORDER BY caption_id`,
+      )
+      .all() as { caption_id: number; reviewer: string; n: number }[];
+    expect(rows).toHaveLength(CAPTIONS);
+    for (const r of rows) {
+      expect(r.n).toBe(1);
+      expect(r.reviewer).toBe(decidedBy.get(r.caption_id)![0]);
+    }
+    // Nothing is left pending, nothing stays leased, and everyone got a share of the work.
+    const pending = ws.db
+      .prepare(`SELECT count(*) AS n FROM captions WHERE status = 'pending' AND is_current = 1`)
+      .get() as {
+      n: number;
+    };
+    expect(pending.n).toBe(0);
+    expect(ws.db.prepare(`SELECT count(*) AS n FROM review_leases`).get()).toEqual({ n: 0 });
+    const shares = new Set([...decidedBy.values()].map((v) => v[0]));
+    expect(shares.size).toBeGreaterThan(1);
+  });
+
+  it('hands an idle lease back when it expires; renewing keeps it; release frees it at once', () => {
+    const db = ws.db;
+    ws.db.prepare(`UPDATE captions SET status = 'pending' WHERE id IN (?, ?)`).run(captions[0], captions[1]);
+    const t0 = 1_000_000;
+    const a = pullBatch(db, 'ann', {}, 1, t0);
+    expect(a.captionIds).toHaveLength(1);
+    const held = a.captionIds[0]!;
+    // Ann's reload gets the same caption back; Bob gets the other one.
+    expect(pullBatch(db, 'ann', {}, 1, t0 + 10).captionIds).toEqual([held]);
+    const b = pullBatch(db, 'bob', {}, 2, t0 + 10);
+    expect(b.captionIds).not.toContain(held);
+    expect(b.captionIds).toHaveLength(1);
+    // Ann keeps working (a renewal), so at the original expiry the caption is still hers.
+    expect(renewLeases(db, 'ann', [held], t0 + LEASE_MS - 1).renewed).toBe(1);
+    expect(pullBatch(db, 'cid', {}, 5, t0 + LEASE_MS + 1).captionIds).toEqual([]);
+    // Then she goes idle: after the renewed expiry Cid may pull it.
+    expect(pullBatch(db, 'cid', {}, 5, t0 + 2 * LEASE_MS + 1).captionIds).toEqual(
+      [held, ...b.captionIds].sort((x, y) => x - y),
+    );
+    expect(renewLeases(db, 'ann', [held], t0 + 2 * LEASE_MS + 2).renewed).toBe(0);
+    expect(releaseLeases(db, 'cid').released).toBe(2);
+    expect(listLeases(db, [held], t0 + 2 * LEASE_MS + 3)).toEqual([]);
+  });
+});
