@@ -34,6 +34,7 @@ import { reviewFilterSchema } from '../../../../shared/review-contract';
 import { parseHash, routeHref, useRoute } from '../../app/router';
 import { imageUrl } from '../../lib/api';
 import { useInvoke } from '../../lib/hooks';
+import { useSession } from '../../lib/session';
 import { DashboardView } from '../dashboard/DashboardView';
 import { ExportModal } from './ExportModal';
 import { ImageViewer, type ImageViewerHandle } from './ImageViewer';
@@ -115,6 +116,7 @@ function Desk(): React.JSX.Element {
   const [filter, setFilterState] = useState<ReviewFilter>(loadFilter);
   const filterKey = JSON.stringify(filter);
   const [reviewer, setReviewer] = useState(() => localStorage.getItem(REVIEWER_KEY) ?? 'annotator');
+  const session = useSession();
   const [help, setHelp] = useState(false);
   const [countTick, setCountTick] = useState(0);
   const viewer = useRef<ImageViewerHandle>(null);
@@ -330,16 +332,23 @@ function Desk(): React.JSX.Element {
                     </Text>
                   </Group>
                   <Group gap={4} wrap="nowrap">
-                    <TextInput
-                      size="xs"
-                      w={120}
-                      aria-label="Reviewer"
-                      value={reviewer}
-                      onChange={(e) => {
-                        setReviewer(e.currentTarget.value);
-                        localStorage.setItem(REVIEWER_KEY, e.currentTarget.value);
-                      }}
-                    />
+                    {session?.kind === 'user' ? (
+                      // A teammate on a shared server: decisions go under their own name, never a typed one.
+                      <Badge variant="light" size="lg" data-testid="review-signed-in">
+                        {session.name} · {session.role}
+                      </Badge>
+                    ) : (
+                      <TextInput
+                        size="xs"
+                        w={120}
+                        aria-label="Reviewer"
+                        value={reviewer}
+                        onChange={(e) => {
+                          setReviewer(e.currentTarget.value);
+                          localStorage.setItem(REVIEWER_KEY, e.currentTarget.value);
+                        }}
+                      />
+                    )}
                     <Tooltip label="Keyboard (?)">
                       <Button
                         size="xs"
