@@ -256,6 +256,28 @@ describe('people and roles on a shared server', () => {
     await value('review:release', {}, dora);
   });
 
+  it('walks two people through the unreviewed queue on different captions: each one shown is leased', async () => {
+    ws.db.prepare(`DELETE FROM review_leases`).run();
+    const { token: fay } = await addUser('Fay', 'annotator');
+    const { token: gus } = await addUser('Gus', 'annotator');
+    const walk = { filter: { statuses: ['pending'] }, direction: 'next', unreviewed: true };
+    const f1 = await value<ReviewItem | null>('review:neighbor', walk, fay);
+    const g1 = await value<ReviewItem | null>('review:neighbor', walk, gus);
+    expect(f1).not.toBeNull();
+    expect(g1).not.toBeNull();
+    expect(g1!.caption.id).not.toBe(f1!.caption.id);
+    expect(await value('review:leases', { captionIds: [f1!.caption.id, g1!.caption.id] }, fay)).toEqual(
+      [
+        expect.objectContaining({ captionId: f1!.caption.id, holder: 'Fay' }),
+        expect.objectContaining({ captionId: g1!.caption.id, holder: 'Gus' }),
+      ].sort((a, b) => (a as { captionId: number }).captionId - (b as { captionId: number }).captionId),
+    );
+    // Fay's own lease does not block her: asking again from the start shows her the same caption.
+    expect((await value<ReviewItem | null>('review:neighbor', walk, fay))!.caption.id).toBe(f1!.caption.id);
+    await value('review:release', {}, fay);
+    await value('review:release', {}, gus);
+  });
+
   it('limits how many expensive starts one user makes, and says when to try again', async () => {
     const { token } = await addUser('Eve', 'annotator');
     const statuses: number[] = [];

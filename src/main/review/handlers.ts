@@ -6,12 +6,15 @@ import { deleteSavedFilter, listSavedFilters, upsertSavedFilter } from '../db/re
 import { previewExport, startExport } from '../jobs/export';
 import { startScore } from '../jobs/score';
 import type { Workspace } from '../workspace';
-import { assertNotLeasedByOther, releaseLeases } from '../team/leases';
+import { assertNotLeasedByOther, heldByOther, holdCaption, releaseLeases } from '../team/leases';
 import { actingName } from '../team/handlers';
 import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from './desk';
 import { listQueue } from './queue';
 import { getScoreCoverage, withScore } from './score';
 import { getReviewStats } from './stats';
+
+/** How many held captions one step of the unreviewed walk may skip (a team of 20 holds far fewer). */
+const NEIGHBOR_HOPS = 1000;
 
 export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvokeResults> {
   const { db } = ws;
@@ -19,8 +22,18 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
   return {
     'review:queue': ({ filter, offset, limit }) => listQueue(db, filter, offset, limit),
     'review:item': ({ captionId }) => withScore(db, getItem(db, captionId)),
-    'review:neighbor': async ({ filter, from, direction, unreviewed }) => {
-      const item = getNeighbor(db, filter, from, direction, unreviewed);
+    'review:neighbor': async ({ filter, from, direction, unreviewed }, caller = OWNER) => {
+      let item = getNeighbor(db, filter, from, direction, unreviewed);
+      if (unreviewed) {
+        // A team on one queue: walking the unreviewed captions skips those someone else holds, and a
+        // named user leases the one they are shown (released when they decide it or go idle).
+        const me = caller.kind === 'user' ? caller.name : null;
+        for (let hops = 0; item && hops < NEIGHBOR_HOPS; hops++) {
+          if (heldByOther(db, item.caption.id, me) === null) break;
+          item = getNeighbor(db, filter, item.caption.id, direction, unreviewed);
+        }
+        if (item && me !== null) holdCaption(db, item.caption.id, me);
+      }
       // In a score order an unscored caption sits in the tail; scoring it on view would move it into the
       // scored range under the walk (its next would be looked up from the new score), so it stays unscored
       // there until the score job reaches it.

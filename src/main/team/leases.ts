@@ -103,3 +103,28 @@ export function assertNotLeasedByOther(db: Db, id: CaptionId, holder: string, no
     );
   }
 }
+
+/** The holder of a live lease on this caption other than `me`, or null (free, expired, or mine). */
+export function heldByOther(db: Db, id: CaptionId, me: string | null, now = Date.now()): string | null {
+  const row = db
+    .prepare(`SELECT holder FROM review_leases WHERE caption_id = ? AND expires_at > ?`)
+    .get(id, now) as { holder: string } | undefined;
+  return row && row.holder !== me ? row.holder : null;
+}
+
+/**
+ * Leases the caption the desk now shows to `holder` (or renews their lease on it), unless someone else
+ * holds it. Walking the unreviewed queue this way is pulling a batch of one, caption by caption.
+ */
+export function holdCaption(db: Db, id: CaptionId, holder: string, now = Date.now()): boolean {
+  return (
+    db
+      .prepare(
+        `INSERT INTO review_leases (caption_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (caption_id) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at,
+           expires_at = excluded.expires_at
+         WHERE review_leases.holder = excluded.holder OR review_leases.expires_at <= ?`,
+      )
+      .run(id, holder, now, now + LEASE_MS, now).changes > 0
+  );
+}
