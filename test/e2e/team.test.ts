@@ -64,6 +64,18 @@ describe('a team in the browser', () => {
     const history = await served.api('review:history', { captionId: first.captionId });
     expect(history[0]).toMatchObject({ reviewer: 'Alice', action: 'accept' });
 
+    // Alice pulls a batch: the caption she holds shows Bob who is on it.
+    const aliceToken = decodeURIComponent(links.Alice!.split('#token=')[1]!);
+    const res = await fetch(`${served.origin}/api/review:pull`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-ctgi-token': aliceToken },
+      body: JSON.stringify({ size: 1 }),
+    });
+    const held = ((await res.json()) as { value: { captionIds: number[] } }).value.captionIds[0]!;
+    await bob.goto(`${served.origin}/#/review?caption=${held}`);
+    await bob.reload();
+    await expect.poll(() => bob.getByTestId('review-lease').textContent()).toBe('being reviewed by Alice');
+
     // People is for admins: Bob (a reviewer) is told so, and the owner's API lists both.
     await bob.goto(`${served.origin}/#/settings`);
     await expect.poll(() => bob.getByText('Only an admin of this server').count()).toBe(1);
