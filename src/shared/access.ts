@@ -57,6 +57,9 @@ export const CHANNEL_ROLE: Readonly<Record<Channel, Role>> = {
   'eval:mti-report': 'annotator',
   // Spending GPU or MLLM time, or changing many captions at once: reviewers.
   'review:bulk': 'reviewer',
+  'review:adjudications': 'reviewer',
+  'review:adjudicate': 'reviewer',
+  'team:agreement': 'reviewer',
   'review:scoreAll': 'reviewer',
   'mtg:start': 'reviewer',
   'endpoints:probe': 'reviewer',
@@ -66,6 +69,7 @@ export const CHANNEL_ROLE: Readonly<Record<Channel, Role>> = {
   'users:list': 'admin',
   'users:add': 'admin',
   'users:revoke': 'admin',
+  'team:setShare': 'admin',
   'datasets:delete': 'admin',
   'jobs:pause': 'admin',
   'jobs:cancel': 'admin',

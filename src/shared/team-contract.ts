@@ -76,7 +76,24 @@ export const teamInvokeSchemas = {
   'review:release': z.object({ captionIds: captionIds.optional(), reviewer: reviewerSchema }),
   /** Who holds these captions now (the desk shows "being reviewed by …"). */
   'review:leases': z.object({ captionIds }),
+  /** Admin: the share of captions (0–1, picked by a fixed hash of their id) that two people decide blind. */
+  'team:setShare': z.object({ share: z.number().min(0).max(1) }),
+  /** Agreement on the double-review share: Cohen's κ on accept/reject, overall and per pair of people. */
+  'team:agreement': z.object({}),
+  /** Double-reviewed captions whose two blind votes disagree, waiting for a reviewer. */
+  'review:adjudications': z.object({}),
+  /** A reviewer settles a disagreement. */
+  'review:adjudicate': z.object({
+    captionId: captionIds.element,
+    decision: z.enum(['accept', 'reject']),
+  }),
 } as const;
+
+export interface AgreementFigures {
+  n: number;
+  agreed: number;
+  kappa: number | null;
+}
 
 export interface TeamInvokeResults {
   'session:whoami': Caller;
@@ -87,4 +104,15 @@ export interface TeamInvokeResults {
   'review:renew': { renewed: number; expiresAt: number };
   'review:release': { released: number };
   'review:leases': ReviewLease[];
+  'team:setShare': { share: number };
+  'team:agreement': {
+    share: number;
+    overall: AgreementFigures;
+    pairs: ({ a: string; b: string } & AgreementFigures)[];
+  };
+  'review:adjudications': {
+    captionId: CaptionId;
+    votes: { reviewer: string; decision: 'accept' | 'reject'; text: string | null }[];
+  }[];
+  'review:adjudicate': { decided: 'accept' | 'reject' };
 }

@@ -13,6 +13,7 @@ import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/data
 import { insertCaption, insertImage } from '../../src/main/db/repos/images';
 import { LEASE_MS, listLeases, pullBatch, releaseLeases, renewLeases } from '../../src/main/team/leases';
 import { addUser } from '../../src/main/team/users';
+import { cohenKappa, inDoubleShare, type Vote } from '../../src/main/team/agreement';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
 
 const REVIEWERS = 10;
@@ -146,5 +147,133 @@ describe('a team on one queue', () => {
     expect(renewLeases(db, 'ann', [held], t0 + 2 * LEASE_MS + 2).renewed).toBe(0);
     expect(releaseLeases(db, 'cid').released).toBe(2);
     expect(listLeases(db, [held], t0 + 2 * LEASE_MS + 3)).toEqual([]);
+  });
+
+  it('decides the double-review share twice, blind, and the rest once; κ and adjudication follow the votes', async () => {
+    const SHARE = 0.25;
+    const N = 80;
+    const root = join(dir, 'double');
+    mkdirSync(root);
+    const datasetId = insertDataset(ws.db, { name: 'double', format: 'folder', root, annotationFile: null });
+    updateDatasetStatus(ws.db, datasetId, 'ready');
+    const ids: CaptionId[] = [];
+    for (let i = 0; i < N; i++) {
+      const imageId = insertImage(ws.db, {
+        datasetId: asDatasetId(datasetId),
+        relPath: `d${i}.jpg`,
+        sha256: (i + 1_000_000).toString(16).padStart(64, '0'),
+        width: 64,
+        height: 128,
+        bytes: 100,
+        format: 'jpeg',
+        identityId: null,
+        camera: null,
+        split: null,
+      });
+      ids.push(insertCaption(ws.db, { imageId, source: 'mtg', text: `double ${i}`, status: 'pending' }));
+    }
+    const owner = server.token;
+    expect((await call(owner, 'team:setShare', { share: SHARE })).ok).toBe(true);
+    const people = Array.from({ length: REVIEWERS }, (_, i) =>
+      addUser(ws.db, `double ${i}`, i === 0 ? 'reviewer' : 'annotator', 'test'),
+    );
+    // Each person's answer is fixed by (person, caption), so some pairs disagree.
+    const answer = (n: number, id: number): Vote => ((n * 7 + id * 3) % 5 === 0 ? 'reject' : 'accept');
+    const filter = { datasetId };
+    const errors: string[] = [];
+    const work = async (n: number): Promise<void> => {
+      const { token } = people[n]!;
+      for (;;) {
+        const pulled = await call<{ captionIds: CaptionId[] }>(token, 'review:pull', { filter, size: 2 });
+        if (!pulled.ok) throw new Error(pulled.error.message);
+        if (pulled.value.captionIds.length === 0) return;
+        for (const id of pulled.value.captionIds) {
+          const item = await call<ReviewItem>(token, 'review:item', { captionId: id });
+          if (!item.ok) throw new Error(item.error.message);
+          const r = await call(token, 'review:decide', {
+            captionId: id,
+            version: item.value.caption.version,
+            decision: answer(n, id),
+          });
+          if (!r.ok) errors.push(`${n} on ${id}: ${r.error.message}`);
+        }
+      }
+    };
+    // A caption voted once waits for a second person: rounds until the queue is empty.
+    const open = (): number =>
+      (
+        ws.db
+          .prepare(
+            `SELECT count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id
+             WHERE i.dataset_id = ? AND c.status = 'pending' AND c.is_current = 1`,
+          )
+          .get(datasetId) as { n: number }
+      ).n;
+    for (let round = 0; round < 5 && open() > 0; round++) await Promise.all(people.map((_, n) => work(n)));
+    expect(errors).toEqual([]);
+    expect(open()).toBe(0);
+
+    const inShare = ids.filter((id) => inDoubleShare(id, SHARE));
+    expect(inShare.length).toBeGreaterThan(5);
+    const votes = ws.db
+      .prepare(
+        `SELECT caption_id, reviewer, decision FROM review_votes ORDER BY caption_id, created_at, rowid`,
+      )
+      .all() as { caption_id: number; reviewer: string; decision: Vote }[];
+    const reviews = ws.db
+      .prepare(
+        `SELECT caption_id, reviewer, action FROM reviews WHERE caption_id IN (${ids.join(',')}) ORDER BY id`,
+      )
+      .all() as { caption_id: number; reviewer: string; action: string }[];
+    const pairs: [Vote, Vote][] = [];
+    for (const id of ids) {
+      const v = votes.filter((x) => x.caption_id === id);
+      const r = reviews.filter((x) => x.caption_id === id);
+      expect(r, `caption ${id}`).toHaveLength(1);
+      if (!inShare.includes(id)) {
+        expect(v, `caption ${id} outside the share`).toEqual([]);
+        continue;
+      }
+      // Twice, by two different people; agreeing votes decide it under both names, a split is flagged.
+      expect(v).toHaveLength(2);
+      expect(v[0]!.reviewer).not.toBe(v[1]!.reviewer);
+      pairs.push([v[0]!.decision, v[1]!.decision]);
+      if (v[0]!.decision === v[1]!.decision)
+        expect(r[0]).toMatchObject({
+          reviewer: `${v[0]!.reviewer} + ${v[1]!.reviewer}`,
+          action: v[0]!.decision,
+        });
+      else expect(r[0]).toMatchObject({ reviewer: 'double review', action: 'flag' });
+    }
+    // The fixed answers give both outcomes.
+    expect(pairs.some(([a, b]) => a !== b)).toBe(true);
+    expect(pairs.some(([a, b]) => a === b)).toBe(true);
+    const figures = await call<{ overall: { n: number; kappa: number | null } }>(owner, 'team:agreement', {});
+    if (!figures.ok) throw new Error(figures.error.message);
+    expect(figures.value.overall).toEqual(cohenKappa(pairs));
+
+    // The disagreements wait for a reviewer: an annotator may not settle them, the reviewer does.
+    const queue = await call<{ captionId: CaptionId }[]>(people[0]!.token, 'review:adjudications', {});
+    if (!queue.ok) throw new Error(queue.error.message);
+    expect(queue.value.length).toBe(pairs.filter(([a, b]) => a !== b).length);
+    {
+      const first = queue.value[0]!.captionId;
+      const refused = await call(people[1]!.token, 'review:adjudicate', {
+        captionId: first,
+        decision: 'accept',
+      });
+      expect(refused.ok).toBe(false);
+      const settled = await call(people[0]!.token, 'review:adjudicate', {
+        captionId: first,
+        decision: 'accept',
+      });
+      expect(settled.ok).toBe(true);
+      const status = ws.db.prepare(`SELECT status FROM captions WHERE id = ?`).get(first) as {
+        status: string;
+      };
+      expect(status.status).toBe('accepted');
+      const left = await call<unknown[]>(owner, 'review:adjudications', {});
+      expect(left.ok && left.value.length).toBe(queue.value.length - 1);
+    }
   });
 });

@@ -7,7 +7,9 @@ import { previewExport, startExport } from '../jobs/export';
 import { startScore } from '../jobs/score';
 import type { Workspace } from '../workspace';
 import { assertNotLeasedByOther, heldByOther, holdCaption, releaseLeases } from '../team/leases';
+import { castVote, isDoubleReview, votedOn } from '../team/agreement';
 import { actingName } from '../team/handlers';
+import { cleanCaption } from './text';
 import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from './desk';
 import { listQueue } from './queue';
 import { getScoreCoverage, withScore } from './score';
@@ -29,7 +31,7 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
         // named user leases the one they are shown (released when they decide it or go idle).
         const me = caller.kind === 'user' ? caller.name : null;
         for (let hops = 0; item && hops < NEIGHBOR_HOPS; hops++) {
-          if (heldByOther(db, item.caption.id, me) === null) break;
+          if (heldByOther(db, item.caption.id, me) === null && !votedOn(db, item.caption.id, me)) break;
           item = getNeighbor(db, filter, item.caption.id, direction, unreviewed);
         }
         if (item && me !== null) holdCaption(db, item.caption.id, me);
@@ -44,6 +46,13 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
     'review:decide': (arg, caller = OWNER) => {
       const reviewer = actingName(caller, arg.reviewer);
       assertNotLeasedByOther(db, arg.captionId, reviewer);
+      // A named user's accept/reject in the double-review share is a blind vote (team/agreement.ts).
+      const vote = arg.decision === 'accept' || arg.decision === 'reject' ? arg.decision : null;
+      if (caller.kind === 'user' && vote !== null && isDoubleReview(db, arg.captionId)) {
+        const cast = castVote(db, { ...arg, decision: vote, text: null, reviewer });
+        releaseLeases(db, reviewer, [arg.captionId]);
+        return getItem(db, cast.captionId);
+      }
       const item = decide(db, { ...arg, reviewer });
       releaseLeases(db, reviewer, [arg.captionId]);
       return item;
@@ -51,6 +60,11 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
     'review:edit': (arg, caller = OWNER) => {
       const reviewer = actingName(caller, arg.reviewer);
       assertNotLeasedByOther(db, arg.captionId, reviewer);
+      if (caller.kind === 'user' && arg.status === 'accepted' && isDoubleReview(db, arg.captionId)) {
+        const cast = castVote(db, { ...arg, decision: 'accept', text: cleanCaption(arg.text), reviewer });
+        releaseLeases(db, reviewer, [arg.captionId]);
+        return withScore(db, getItem(db, cast.captionId));
+      }
       const item = edit(db, { ...arg, reviewer });
       releaseLeases(db, reviewer, [arg.captionId]);
       return withScore(db, item);

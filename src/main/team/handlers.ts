@@ -2,6 +2,7 @@
 import { OWNER, type Caller, type TeamInvokeResults } from '../../shared/team-contract';
 import type { Handlers } from '../api/handlers';
 import type { Workspace } from '../workspace';
+import { adjudicate, adjudicationQueue, agreement, doubleShare, setDoubleShare } from './agreement';
 import { listLeases, pullBatch, releaseLeases, renewLeases } from './leases';
 import { addUser, listUsers, revokeUser } from './users';
 
@@ -27,5 +28,10 @@ export function teamHandlers(ws: Workspace): Pick<Handlers, keyof TeamInvokeResu
     'review:release': ({ captionIds, reviewer }, caller = OWNER) =>
       releaseLeases(db, actingName(caller, reviewer), captionIds),
     'review:leases': ({ captionIds }) => listLeases(db, captionIds),
+    'team:setShare': ({ share }, caller = OWNER) => setDoubleShare(db, share, caller.name),
+    'team:agreement': () => ({ share: doubleShare(db), ...agreement(db) }),
+    'review:adjudications': () => adjudicationQueue(db),
+    'review:adjudicate': ({ captionId, decision }, caller = OWNER) =>
+      adjudicate(db, captionId, decision, caller.name),
   };
 }

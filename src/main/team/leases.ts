@@ -34,9 +34,10 @@ export function pullBatch(
       .prepare(
         `SELECT c.id, l.holder ${q.from} LEFT JOIN review_leases l ON l.caption_id = c.id
          ${q.where} AND (l.holder IS NULL OR l.holder = ?)
+           AND NOT EXISTS (SELECT 1 FROM review_votes v WHERE v.caption_id = c.id AND v.reviewer = ?)
          ORDER BY (l.holder IS NULL), ${orderSql(filter.order)} LIMIT ?`,
       )
-      .all(...q.params, holder, size) as { id: number; holder: string | null }[];
+      .all(...q.params, holder, holder, size) as { id: number; holder: string | null }[];
     const upsert = db.prepare(
       `INSERT INTO review_leases (caption_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (caption_id) DO UPDATE SET expires_at = excluded.expires_at WHERE holder = excluded.holder`,

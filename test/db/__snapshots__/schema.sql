@@ -448,12 +448,30 @@ CREATE TABLE "qa_rounds" (
         UNIQUE (run_id, idx)
       ) STRICT;
 
+-- table review_adjudications
+CREATE TABLE review_adjudications (
+        caption_id INTEGER PRIMARY KEY REFERENCES captions(id) ON DELETE CASCADE,
+        adjudicator TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
 -- table review_leases
 CREATE TABLE review_leases (
         caption_id INTEGER PRIMARY KEY REFERENCES captions(id) ON DELETE CASCADE,
         holder TEXT NOT NULL,
         acquired_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table review_votes
+CREATE TABLE review_votes (
+        caption_id INTEGER NOT NULL REFERENCES captions(id) ON DELETE CASCADE,
+        reviewer TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+        text TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (caption_id, reviewer)
       ) STRICT;
 
 -- table reviews
@@ -491,6 +509,12 @@ CREATE TABLE searches (
         status TEXT NOT NULL CHECK (status IN ('running', 'done', 'fallback', 'cancelled')),
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table team_settings
+CREATE TABLE team_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        double_share REAL NOT NULL DEFAULT 0 CHECK (double_share >= 0 AND double_share <= 1)
       ) STRICT;
 
 -- table tracks

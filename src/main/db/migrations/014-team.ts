@@ -7,8 +7,11 @@ import type { Migration } from '../migrate';
 // - review_leases: a caption handed to one person for a while (renewed while they work, dropped when it
 //   expires or they release it), so two people never decide the same caption at once.
 // - admin_audit: who created or revoked whom, when.
+// - review_votes: the double-review share (team_settings.double_share of captions, picked by their root
+//   id) is decided blind by two different people; each vote waits here until the second one, and a
+//   disagreement waits for a reviewer's adjudication (adjudicated_by on the caption's votes).
 export const v14Team: Migration = {
-  name: 'users, review leases, admin audit',
+  name: 'users, review leases, double-review votes and adjudications, team settings, admin audit',
   up: (db) => {
     db.exec(`
       CREATE TABLE users (
@@ -27,6 +30,28 @@ export const v14Team: Migration = {
         expires_at INTEGER NOT NULL
       ) STRICT;
       CREATE INDEX review_leases_holder ON review_leases(holder, expires_at);
+
+      CREATE TABLE review_votes (
+        caption_id INTEGER NOT NULL REFERENCES captions(id) ON DELETE CASCADE,
+        reviewer TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+        text TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (caption_id, reviewer)
+      ) STRICT;
+
+      CREATE TABLE review_adjudications (
+        caption_id INTEGER PRIMARY KEY REFERENCES captions(id) ON DELETE CASCADE,
+        adjudicator TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE team_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        double_share REAL NOT NULL DEFAULT 0 CHECK (double_share >= 0 AND double_share <= 1)
+      ) STRICT;
+      INSERT INTO team_settings (id, double_share) VALUES (1, 0);
 
       CREATE TABLE admin_audit (
         id INTEGER PRIMARY KEY,
