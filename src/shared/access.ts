@@ -60,6 +60,7 @@ export const CHANNEL_ROLE: Readonly<Record<Channel, Role>> = {
   'review:adjudications': 'reviewer',
   'review:adjudicate': 'reviewer',
   'team:agreement': 'reviewer',
+  'team:dashboard': 'reviewer',
   'review:scoreAll': 'reviewer',
   'mtg:start': 'reviewer',
   'endpoints:probe': 'reviewer',

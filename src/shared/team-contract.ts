@@ -80,6 +80,8 @@ export const teamInvokeSchemas = {
   'team:setShare': z.object({ share: z.number().min(0).max(1) }),
   /** Agreement on the double-review share: Cohen's κ on accept/reject, overall and per pair of people. */
   'team:agreement': z.object({}),
+  /** Per person: decisions, their accept/reject/edit mix and pace; what is left; agreement. */
+  'team:dashboard': z.object({}),
   /** Double-reviewed captions whose two blind votes disagree, waiting for a reviewer. */
   'review:adjudications': z.object({}),
   /** A reviewer settles a disagreement. */
@@ -115,4 +117,21 @@ export interface TeamInvokeResults {
     votes: { reviewer: string; decision: 'accept' | 'reject'; text: string | null }[];
   }[];
   'review:adjudicate': { decided: 'accept' | 'reject' };
+  'team:dashboard': {
+    people: {
+      reviewer: string;
+      decisions: number;
+      accepts: number;
+      rejects: number;
+      edits: number;
+      flags: number;
+      votes: number;
+      lastHour: number;
+      perHour: number;
+    }[];
+    pending: number;
+    leased: number;
+    adjudications: number;
+    agreement: TeamInvokeResults['team:agreement'];
+  };
 }

@@ -275,5 +275,24 @@ describe('a team on one queue', () => {
       const left = await call<unknown[]>(owner, 'review:adjudications', {});
       expect(left.ok && left.value.length).toBe(queue.value.length - 1);
     }
+
+    // The team dashboard counts each person's decisions (agreed double reviews for both voters).
+    const dash = await call<{
+      people: { reviewer: string; decisions: number; accepts: number; rejects: number; votes: number }[];
+      pending: number;
+      adjudications: number;
+    }>(owner, 'team:dashboard', {});
+    if (!dash.ok) throw new Error(dash.error.message);
+    const all = ws.db
+      .prepare(`SELECT reviewer, action FROM reviews WHERE action != 'undo' AND undone_by IS NULL`)
+      .all() as { reviewer: string; action: string }[];
+    for (const name of ['double 0', 'double 5']) {
+      const mine = all.filter((r) => r.reviewer.split(' + ').includes(name));
+      const p = dash.value.people.find((x) => x.reviewer === name)!;
+      expect(p.decisions).toBe(mine.length);
+      expect(p.accepts).toBe(mine.filter((r) => r.action === 'accept').length);
+      expect(p.votes).toBe(votes.filter((v) => v.reviewer === name).length);
+    }
+    expect(dash.value.adjudications).toBe(queue.value.length - 1);
   });
 });

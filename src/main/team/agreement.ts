@@ -190,3 +190,98 @@ export const votedOn = (db: Db, captionId: CaptionId, me: string | null): boolea
   me !== null &&
   db.prepare(`SELECT 1 FROM review_votes WHERE caption_id = ? AND reviewer = ?`).get(captionId, me) !==
     undefined;
+
+export interface PersonFigures {
+  reviewer: string;
+  decisions: number;
+  accepts: number;
+  rejects: number;
+  edits: number;
+  flags: number;
+  votes: number;
+  /** Decisions in the last hour. */
+  lastHour: number;
+  /** Decisions per hour between their first and last decision (at least a minute). */
+  perHour: number;
+}
+
+/**
+ * The team dashboard: per person their decisions (accept/reject/edit mix, blind votes), pace, and what is
+ * left — pending captions, how many are leased now, disagreements waiting for adjudication.
+ */
+export function teamDashboard(
+  db: Db,
+  now = Date.now(),
+): {
+  people: PersonFigures[];
+  pending: number;
+  leased: number;
+  adjudications: number;
+} {
+  const rows = db
+    .prepare(
+      `SELECT reviewer,
+              count(*) AS decisions,
+              sum(action IN ('accept', 'bulk-accept')) AS accepts,
+              sum(action IN ('reject', 'bulk-reject')) AS rejects,
+              sum(action = 'edit') AS edits,
+              sum(action = 'flag') AS flags,
+              sum(created_at > ?) AS last_hour,
+              min(created_at) AS first_at, max(created_at) AS last_at
+       FROM reviews WHERE action != 'undo' AND undone_by IS NULL AND reviewer != 'double review'
+       GROUP BY reviewer`,
+    )
+    .all(now - 3_600_000) as {
+    reviewer: string;
+    decisions: number;
+    accepts: number;
+    rejects: number;
+    edits: number;
+    flags: number;
+    last_hour: number;
+    first_at: number;
+    last_at: number;
+  }[];
+  const votes = new Map(
+    (
+      db.prepare(`SELECT reviewer, count(*) AS n FROM review_votes GROUP BY reviewer`).all() as {
+        reviewer: string;
+        n: number;
+      }[]
+    ).map((v) => [v.reviewer, v.n]),
+  );
+  const people = new Map<string, PersonFigures>();
+  for (const r of rows) {
+    // A decision by two agreeing voters ("A + B") counts for each of them.
+    for (const name of r.reviewer.split(' + ')) {
+      const p = people.get(name) ?? {
+        reviewer: name,
+        decisions: 0,
+        accepts: 0,
+        rejects: 0,
+        edits: 0,
+        flags: 0,
+        votes: votes.get(name) ?? 0,
+        lastHour: 0,
+        perHour: 0,
+      };
+      p.decisions += r.decisions;
+      p.accepts += r.accepts;
+      p.rejects += r.rejects;
+      p.edits += r.edits;
+      p.flags += r.flags;
+      p.lastHour += r.last_hour;
+      const hours = Math.max(r.last_at - r.first_at, 60_000) / 3_600_000;
+      p.perHour = Math.round((p.perHour + r.decisions / hours) * 10) / 10;
+      people.set(name, p);
+    }
+  }
+  const count = (sql: string, ...params: unknown[]): number =>
+    (db.prepare(sql).get(...params) as { n: number }).n;
+  return {
+    people: [...people.values()].sort((a, b) => b.decisions - a.decisions),
+    pending: count(`SELECT count(*) AS n FROM captions WHERE status = 'pending' AND is_current = 1`),
+    leased: count(`SELECT count(*) AS n FROM review_leases WHERE expires_at > ?`, now),
+    adjudications: adjudicationQueue(db).length,
+  };
+}

@@ -2,7 +2,14 @@
 import { OWNER, type Caller, type TeamInvokeResults } from '../../shared/team-contract';
 import type { Handlers } from '../api/handlers';
 import type { Workspace } from '../workspace';
-import { adjudicate, adjudicationQueue, agreement, doubleShare, setDoubleShare } from './agreement';
+import {
+  adjudicate,
+  adjudicationQueue,
+  agreement,
+  doubleShare,
+  setDoubleShare,
+  teamDashboard,
+} from './agreement';
 import { listLeases, pullBatch, releaseLeases, renewLeases } from './leases';
 import { addUser, listUsers, revokeUser } from './users';
 
@@ -31,6 +38,10 @@ export function teamHandlers(ws: Workspace): Pick<Handlers, keyof TeamInvokeResu
     'team:setShare': ({ share }, caller = OWNER) => setDoubleShare(db, share, caller.name),
     'team:agreement': () => ({ share: doubleShare(db), ...agreement(db) }),
     'review:adjudications': () => adjudicationQueue(db),
+    'team:dashboard': () => ({
+      ...teamDashboard(db),
+      agreement: { share: doubleShare(db), ...agreement(db) },
+    }),
     'review:adjudicate': ({ captionId, decision }, caller = OWNER) =>
       adjudicate(db, captionId, decision, caller.name),
   };
