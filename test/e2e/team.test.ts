@@ -97,4 +97,38 @@ describe('a team in the browser', () => {
     await expect.poll(() => page.getByTestId('review-signed-in').textContent()).toContain('Bob');
     await page.context().close();
   });
+
+  it('shows a disagreement on the double-review share to a reviewer, who settles it', async () => {
+    await served.api('team:setShare', { share: 1 });
+    const tokens: Record<string, string> = {};
+    for (const name of ['Carol', 'Dan'])
+      tokens[name] = (await served.api('users:add', { name, role: 'annotator' })).token;
+    const queue = (await served.api('review:queue', { filter: { statuses: ['pending'] }, limit: 1 }))
+      .items as ReviewQueueEntry[];
+    const target = queue[0]!;
+    for (const [name, decision] of [
+      ['Carol', 'accept'],
+      ['Dan', 'reject'],
+    ] as const) {
+      const res = await fetch(`${served.origin}/api/review:decide`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-ctgi-token': tokens[name]! },
+        body: JSON.stringify({ captionId: target.captionId, version: target.version, decision }),
+      });
+      expect(res.status).toBe(200);
+    }
+    const { page } = await openPage(browser, links.Bob!);
+    await expect.poll(() => page.url()).not.toContain('token');
+    await page.goto(`${served.origin}/#/review?tab=dashboard`);
+    const item = page.getByTestId('adjudication-item');
+    await item.waitFor();
+    expect(await item.textContent()).toMatch(/Carol: accept.*Dan: reject/);
+    await item.getByRole('button', { name: 'Reject' }).click();
+    await expect
+      .poll(async () => (await served.api('review:item', { captionId: target.captionId })).caption.status)
+      .toBe('rejected');
+    const history = await served.api('review:history', { captionId: target.captionId });
+    expect(history[0]).toMatchObject({ reviewer: 'Bob', action: 'reject' });
+    await page.context().close();
+  });
 });
