@@ -284,6 +284,33 @@ describe('people and roles on a shared server', () => {
     await value('review:release', {}, gus);
   });
 
+  it('takes back a blind vote on the double-review share with undo, while nobody voted second', async () => {
+    const { token } = await addUser('Hal', 'annotator');
+    await value('team:setShare', { share: 1 });
+    try {
+      const pending = await value<{ captionIds: CaptionId[] }>('review:pull', { size: 1 }, token);
+      const id = pending.captionIds[0]!;
+      const item = await value<ReviewItem>('review:item', { captionId: id }, token);
+      const voted = await value<ReviewItem>(
+        'review:decide',
+        { captionId: id, version: item.caption.version, decision: 'reject' },
+        token,
+      );
+      // A blind vote: the caption stays pending for a second person.
+      expect(voted.caption.status).toBe('pending');
+      expect(ws.db.prepare(`SELECT count(*) AS n FROM review_votes WHERE caption_id = ?`).get(id)).toEqual({
+        n: 1,
+      });
+      const undone = await value<{ undone: string | null }>('review:undo', {}, token);
+      expect(undone.undone).toBe('Took back your blind vote');
+      expect(ws.db.prepare(`SELECT count(*) AS n FROM review_votes WHERE caption_id = ?`).get(id)).toEqual({
+        n: 0,
+      });
+    } finally {
+      await value('team:setShare', { share: 0 });
+    }
+  });
+
   it('limits how many expensive starts one user makes, and says when to try again', async () => {
     const { token } = await addUser('Eve', 'annotator');
     const statuses: number[] = [];

@@ -7,7 +7,7 @@ import { previewExport, startExport } from '../jobs/export';
 import { startScore } from '../jobs/score';
 import type { Workspace } from '../workspace';
 import { assertNotLeasedByOther, heldByOther, holdCaption, releaseLeases } from '../team/leases';
-import { castVote, isDoubleReview, votedOn } from '../team/agreement';
+import { castVote, isDoubleReview, takeBackVote, votedOn } from '../team/agreement';
 import { actingName } from '../team/handlers';
 import { cleanCaption } from './text';
 import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from './desk';
@@ -69,7 +69,13 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
       releaseLeases(db, reviewer, [arg.captionId]);
       return withScore(db, item);
     },
-    'review:undo': ({ reviewer }, caller = OWNER) => undo(db, actingName(caller, reviewer)),
+    'review:undo': ({ reviewer }, caller = OWNER) => {
+      const name = actingName(caller, reviewer);
+      // A teammate's newest action may be a blind vote (double review): undo takes that back first.
+      const unvoted = caller.kind === 'user' ? takeBackVote(db, name) : null;
+      if (unvoted !== null) return { undone: 'Took back your blind vote', item: getItem(db, unvoted) };
+      return undo(db, name);
+    },
     'review:history': ({ captionId }) => getHistory(db, captionId),
     'review:bulk': (arg, caller = OWNER) => {
       const result = bulkDecide(db, { ...arg, reviewer: actingName(caller, arg.reviewer) });

@@ -285,3 +285,36 @@ export function teamDashboard(
     adjudications: adjudicationQueue(db).length,
   };
 }
+
+/**
+ * Takes back `reviewer`'s newest blind vote when it is newer than their newest decision and still
+ * alone (nobody voted second yet); null when there is no such vote (undo then reverses a decision).
+ * A vote that completed a pair is part of a decision the other person shares: it stays.
+ */
+export function takeBackVote(db: Db, reviewer: string): CaptionId | null {
+  return db.transaction(() => {
+    const vote = db
+      .prepare(
+        `SELECT caption_id, created_at FROM review_votes WHERE reviewer = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+      )
+      .get(reviewer) as { caption_id: number; created_at: number } | undefined;
+    if (!vote) return null;
+    const lastDecision = db
+      .prepare(
+        `SELECT max(created_at) AS t FROM reviews WHERE reviewer = ? AND action != 'undo' AND undone_by IS NULL`,
+      )
+      .get(reviewer) as { t: number | null };
+    if (lastDecision.t !== null && lastDecision.t > vote.created_at) return null;
+    const votes = (
+      db.prepare(`SELECT count(*) AS n FROM review_votes WHERE caption_id = ?`).get(vote.caption_id) as {
+        n: number;
+      }
+    ).n;
+    if (votes !== 1) return null;
+    db.prepare(`DELETE FROM review_votes WHERE caption_id = ? AND reviewer = ?`).run(
+      vote.caption_id,
+      reviewer,
+    );
+    return asCaptionId(vote.caption_id);
+  })();
+}
