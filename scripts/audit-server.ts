@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
+import { channelsAbove } from '../src/shared/access';
 import { CHANNELS } from '../src/shared/contract';
 import type { KeyRef } from '../src/shared/domain';
 import {
@@ -344,6 +345,33 @@ export async function runAudit(
     `${path}${path.includes('?') ? '&' : '?'}${query}`;
   const good = { 'x-ctgi-token': token };
 
+  // Named users (issue 13), made through the owner's API: one that was let in once (so the server knows
+  // the key its page signs images with) and then revoked, and an active reviewer for the role checks.
+  const asOwner = async (channel: string, arg: unknown): Promise<Reply> =>
+    send(port, {
+      method: 'POST',
+      path: `/api/${channel}`,
+      headers: { ...JSON_TYPE, ...good },
+      body: JSON.stringify(arg),
+    });
+  const suffix = randomBytes(4).toString('hex');
+  const userToken = async (name: string, role: string): Promise<string> => {
+    const reply = await asOwner('users:add', { name, role });
+    const parsed = JSON.parse(reply.body) as { ok: boolean; value?: { token: string } };
+    if (!parsed.ok || !parsed.value) throw new Error(`users:add failed: ${reply.status} ${reply.body}`);
+    return parsed.value.token;
+  };
+  const revokedName = `audit revoked ${suffix}`;
+  const revokedToken = await userToken(revokedName, 'admin');
+  await send(port, {
+    method: 'POST',
+    path: '/api/session:whoami',
+    headers: { ...JSON_TYPE, 'x-ctgi-token': revokedToken },
+    body: '{}',
+  });
+  await asOwner('users:revoke', { name: revokedName });
+  const reviewerToken = await userToken(`audit reviewer ${suffix}`, 'reviewer');
+
   // ── Every route × every way of presenting a credential ─────────────────────────────────────────
   const routes: AuditReport['routes'] = [];
   const targets = HTTP_ROUTES.flatMap((route) => {
@@ -385,6 +413,11 @@ export async function runAudit(
         { path: withQuery(t.path, signedQuery(t.path, exp, mediaKeyFor('guess'))) },
       ],
       ['a signature without an expiry', { path: withQuery(t.path, `sig=${sig}`) }],
+      ["a revoked user's token", { headers: { 'x-ctgi-token': revokedToken } }],
+      [
+        "a revoked user's media signature",
+        { path: withQuery(t.path, signedQuery(t.path, exp, mediaKeyFor(revokedToken))) },
+      ],
     ];
     // A signed URL is a credential for media only.
     if (t.route.access === 'token')
@@ -410,6 +443,31 @@ export async function runAudit(
   }
   for (const t of targets.filter((x) => x.route.access === 'public'))
     await control('a public page without a credential', { method: t.method, path: t.path }, status(200));
+
+  // ── Roles: a reviewer reaches no admin channel (shared/access.ts) ──────────────────────────────
+  for (const channel of channelsAbove('reviewer')) {
+    await hostile(
+      'roles',
+      `a reviewer calling ${channel}`,
+      {
+        method: 'POST',
+        path: `/api/${channel}`,
+        headers: { ...JSON_TYPE, 'x-ctgi-token': reviewerToken },
+        body: '{}',
+      },
+      status(403),
+    );
+  }
+  await control(
+    'a reviewer calling a reviewer channel',
+    {
+      method: 'POST',
+      path: '/api/session:whoami',
+      headers: { ...JSON_TYPE, 'x-ctgi-token': reviewerToken },
+      body: '{}',
+    },
+    status(200),
+  );
 
   // ── Foreign Origins: refused even with the right credential ────────────────────────────────────
   const own = `http://127.0.0.1:${port}`;

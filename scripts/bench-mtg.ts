@@ -5,6 +5,10 @@
 // row that says so.
 //
 //   npx tsx scripts/bench-mtg.ts [--images 400] [--slow-images 320] [--verify] [--json]
+//   npm run bench:mtg -- --replicas 1,2,4 [--latency 200] [--replica-concurrency 8] [--images-per-replica 60]
+// --replicas runs the same MTG job against pools of 1, 2, 4 … scripted servers (each its own process, each
+// with the given concurrency), saved as one endpoint with replicas: sustained calls/s per pool size, against
+// the goal of ≥ 0.9 × N × the single-replica figure.
 // --verify runs MTG with its verification step: more calls per image (one check per kept answer) in
 // one more dependent wave; calls/s stays the measure.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -100,10 +104,17 @@ async function runJob(
   return { ...r, seconds, sustained };
 }
 
-function endpoint(ws: Workspace, name: string, url: string, concurrency: number): string {
+function endpoint(
+  ws: Workspace,
+  name: string,
+  url: string,
+  concurrency: number,
+  replicas: string[] = [],
+): string {
   upsertEndpoint(ws.db, {
     name,
     baseUrl: url,
+    replicas: replicas.map((baseUrl) => ({ baseUrl, concurrency })),
     model: 'fake-vl',
     role: 'both',
     temperature: 0.01,
@@ -124,10 +135,22 @@ async function main(): Promise<void> {
       json: { type: 'boolean' },
       serve: { type: 'string' },
       verify: { type: 'boolean' },
+      replicas: { type: 'string' },
+      latency: { type: 'string', default: '200' },
+      'replica-concurrency': { type: 'string', default: '8' },
+      'images-per-replica': { type: 'string', default: '60' },
     },
   });
   if (values.serve !== undefined) return serve(Number(values.serve));
   verify = values.verify === true;
+  if (values.replicas !== undefined)
+    return benchReplicas(
+      values.replicas.split(',').map(Number),
+      Number(values.latency),
+      Number(values['replica-concurrency']),
+      Number(values['images-per-replica']),
+      values.json === true,
+    );
   const rows: Row[] = [];
 
   const fast = await startServer(0);
@@ -212,6 +235,98 @@ async function main(): Promise<void> {
   console.log(
     'Caption quality (attribute recall/precision, synthetic world): npx tsx scripts/eval-mtg-quality.ts',
   );
+}
+
+async function benchReplicas(
+  counts: number[],
+  latencyMs: number,
+  perReplica: number,
+  imagesPerReplica: number,
+  json: boolean,
+): Promise<void> {
+  if (counts.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--replicas takes whole numbers ≥ 1, e.g. 1,2,4; got ${counts.join(',')}`);
+  const rows: {
+    replicas: number;
+    images: number;
+    calls: number;
+    seconds: number;
+    callsPerSecond: number;
+    sustained: number | null;
+    perReplica: number[];
+  }[] = [];
+  for (const n of counts) {
+    const servers = await Promise.all(Array.from({ length: n }, () => startServer(latencyMs)));
+    const images = imagesPerReplica * n;
+    const w = await prepare(images);
+    try {
+      const urls = servers.map((x) => x.url);
+      const ep = endpoint(w.ws, 'bench-pool', urls[0]!, perReplica, urls.slice(1));
+      const r = await runJob(w.ws, w.datasetId, ep, false);
+      const spread = w.ws.db
+        .prepare(
+          `SELECT replica, count(*) AS n FROM llm_calls WHERE status = 'ok' GROUP BY replica ORDER BY replica`,
+        )
+        .all() as { replica: string; n: number }[];
+      rows.push({
+        replicas: n,
+        images,
+        calls: r.calls - r.cached,
+        seconds: r.seconds,
+        callsPerSecond: (r.calls - r.cached) / r.seconds,
+        sustained: r.sustained,
+        perReplica: urls.map((u) => spread.find((x) => x.replica === u)?.n ?? 0),
+      });
+    } finally {
+      await w.ws.close();
+      for (const x of servers) x.child.kill();
+      rmSync(w.dir, { recursive: true, force: true });
+    }
+  }
+  const one = rows.find((r) => r.replicas === 1);
+  const base = one ? (one.sustained ?? one.callsPerSecond) : null;
+  const judged = rows.map((r) => {
+    const steady = r.sustained ?? r.callsPerSecond;
+    const goal = base === null ? null : 0.9 * r.replicas * base;
+    return { ...r, goal, met: goal === null ? null : steady >= goal };
+  });
+  if (json) {
+    console.log(JSON.stringify({ latencyMs, perReplica, rows: judged }, null, 2));
+    return;
+  }
+  console.log(
+    `MTG on replica pools: scripted servers in child processes, ${latencyMs} ms latency, concurrency ${perReplica} each ` +
+      `(one server's ceiling ${((perReplica * 1000) / Math.max(1, latencyMs)).toFixed(0)} calls/s)`,
+  );
+  const table = [
+    [
+      'replicas',
+      'images',
+      'calls',
+      'seconds',
+      'calls/s',
+      'sustained',
+      'goal (0.9×N×one)',
+      'met',
+      'calls per replica',
+    ],
+    ...judged.map((r) => [
+      String(r.replicas),
+      String(r.images),
+      String(r.calls),
+      r.seconds.toFixed(2),
+      r.callsPerSecond.toFixed(1),
+      r.sustained === null ? '-' : r.sustained.toFixed(1),
+      r.goal === null ? '(no 1-replica row)' : `≥ ${r.goal.toFixed(1)}`,
+      r.met === null ? '-' : r.met ? 'yes' : 'NO',
+      r.perReplica.join(' / '),
+    ]),
+  ];
+  const wd = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const [i, row] of table.entries()) {
+    console.log(row.map((c, k) => c.padEnd(wd[k]!)).join('  '));
+    if (i === 0) console.log(wd.map((k) => '-'.repeat(k)).join('  '));
+  }
 }
 
 await main();

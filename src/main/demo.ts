@@ -129,6 +129,10 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
         requestsPerMinute: null,
         timeoutMs: 30_000,
         keyRef: { kind: 'none' },
+        replicas: [],
+        priceInput: null,
+        priceOutput: null,
+        batchDiscount: 0.5,
       },
       getKeyStore(),
     );

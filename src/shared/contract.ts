@@ -10,6 +10,10 @@ import type {
   JobIssue,
   LibraryStats,
   LlmEndpoint,
+  MtgEstimate,
+  BatchRound,
+  ReplicaFigures,
+  UsageLine,
 } from './domain';
 import { CAPTION_FILTERS, DATASET_FORMATS, LAYOUT_CHOICES, SPLITS } from './domain';
 import type { LayoutDetection } from './domain';
@@ -23,6 +27,7 @@ import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
 import { footageInvokeSchemas, type FootageInvokeResults } from './footage-contract';
+import { teamInvokeSchemas, type TeamInvokeResults } from './team-contract';
 import type { MtiProgress } from './mti';
 
 const id = <T>() =>
@@ -62,6 +67,19 @@ export const endpointInputSchema = z.object({
   /** Left out: 'auto' (see TokenLimitParam). */
   tokenLimitParam: z.enum(TOKEN_LIMIT_PARAMS).optional(),
   temperatureParam: z.enum(TEMPERATURE_PARAMS).optional(),
+  /** More servers of the same model (see LlmEndpoint.replicas); each base URL once, not the main one. */
+  replicas: z
+    .array(
+      z.object({
+        baseUrl: z.url({ protocol: /^https?$/ }),
+        concurrency: z.number().int().min(1).max(256).default(4),
+      }),
+    )
+    .max(64)
+    .default([]),
+  priceInput: z.number().min(0).max(10_000).nullable().default(null),
+  priceOutput: z.number().min(0).max(10_000).nullable().default(null),
+  batchDiscount: z.number().min(0).max(1).default(0.5),
   /** Only with keyRef.kind = 'safe-storage': the secret to store there. Never stored in the workspace. */
   apiKey: z.string().min(1).optional(),
 });
@@ -123,6 +141,7 @@ export const invokeSchemas = {
   ...reviewInvokeSchemas,
   ...mtiInvokeSchemas,
   ...footageInvokeSchemas,
+  ...teamInvokeSchemas,
   'library:stats': z.object({}),
   'datasets:list': z.object({}),
   'datasets:delete': z.object({ id: id<DatasetId>() }),
@@ -189,7 +208,36 @@ export const invokeSchemas = {
     redo: z.boolean().default(false),
     /** Check each kept answer with a second yes/no question before it reaches the caption; off (the paper) if absent. */
     verify: z.boolean().optional(),
+    /** USD: the job pauses when its calls have cost this much. */
+    budgetUsd: z.number().positive().max(1_000_000).optional(),
+    /** 'batch': through the endpoint's Batch API, round by round, at the batch price. */
+    /** 'offline' (files for vLLM's batch runner) is for the command line: it writes files on this machine. */
+    mode: z.enum(['sync', 'batch']).optional(),
+    /** Batch mode: how often the batch is polled (the provider's own pace: minutes for OpenAI). */
+    batchPollMs: z.number().int().min(10).max(600_000).optional(),
   }),
+  /** Runs MTG on a few images of the selection (answers are cached for the job) and scales up their tokens. */
+  'mtg:estimate': z.object({
+    datasetId: id<DatasetId>().optional(),
+    split: z.enum(SPLITS).optional(),
+    imageIds: z.array(id<ImageId>()).min(1).max(1_000_000).optional(),
+    vqaEndpoint: endpointName,
+    reconstructorEndpoint: endpointName,
+    rounds: z.number().int().min(0).max(50).default(6),
+    redo: z.boolean().default(false),
+    verify: z.boolean().optional(),
+    sample: z.number().int().min(1).max(50).default(3),
+  }),
+  /** Sets the budget of an MTG job (null: none), e.g. to resume one that its budget paused. */
+  'mtg:budget': z.object({ jobId: id<JobId>(), budgetUsd: z.number().positive().max(1_000_000).nullable() }),
+  'usage:summary': z.object({
+    by: z.enum(['job', 'endpoint', 'day']),
+    jobId: id<JobId>().optional(),
+    sinceMs: z.number().int().min(0).optional(),
+  }),
+  'endpoints:replicas': z.object({ name: endpointName }),
+  /** The Batch API submissions of an MTG job, round by round. */
+  'mtg:batches': z.object({ jobId: id<JobId>() }),
   'mtg:runs': z.object({ imageId: id<ImageId>() }),
   'prompts:list': z.object({}),
   'prompts:save': z.object({ body: promptSetBodySchema }),
@@ -223,7 +271,8 @@ export type Channel = keyof typeof invokeSchemas;
 export type InvokeArg<C extends Channel> = z.input<(typeof invokeSchemas)[C]>;
 export type ParsedArg<C extends Channel> = z.output<(typeof invokeSchemas)[C]>;
 
-export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults, FootageInvokeResults {
+export interface InvokeResults
+  extends ReviewInvokeResults, MtiInvokeResults, FootageInvokeResults, TeamInvokeResults {
   'library:stats': LibraryStats;
   'datasets:list': Dataset[];
   'datasets:delete': { deleted: boolean };
@@ -248,6 +297,11 @@ export interface InvokeResults extends ReviewInvokeResults, MtiInvokeResults, Fo
   'endpoints:reset-key-store': { keptAs: string | null };
   'mtg:start': { job: Job; images: number };
   'mtg:runs': MtgRun[];
+  'mtg:estimate': MtgEstimate;
+  'mtg:budget': Job;
+  'usage:summary': UsageLine[];
+  'endpoints:replicas': ReplicaFigures[];
+  'mtg:batches': BatchRound[];
   'prompts:list': PromptSet[];
   'prompts:save': PromptSet;
   'search:text': TextSearchResult;

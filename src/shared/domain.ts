@@ -208,6 +208,64 @@ export type KeyRef =
   | { kind: 'safe-storage'; id: string };
 export const KEY_REF_KINDS = ['env', 'file', 'none', 'safe-storage'] as const;
 
+export interface EndpointReplica {
+  baseUrl: string;
+  concurrency: number;
+}
+
+/** One server of an endpoint: what the calls log says it did, and its health as this process sees it. */
+export interface ReplicaFigures {
+  baseUrl: string;
+  concurrency: number;
+  /** Null when this process has not called the endpoint yet (health is known only from calls and probes). */
+  healthy: boolean | null;
+  inFlight: number;
+  calls: number;
+  errors: number;
+  meanLatencyMs: number | null;
+  promptTokens: number;
+  completionTokens: number;
+  lastError: string | null;
+  lastCallAt: number | null;
+}
+
+/** One Batch API submission of a job (one MTG round, or a smaller retry of its failed lines). */
+export interface BatchRound {
+  round: number;
+  try: number;
+  /** submitted · in_progress · finalizing · completed/expired/failed (waiting to be collected) · collected. */
+  status: string;
+  requests: number;
+  completed: number;
+  failed: number;
+  providerBatchId: string | null;
+}
+
+/** Paid tokens and their cost for one job, endpoint or day (USD; null where an endpoint has no price). */
+export interface UsageLine {
+  key: string;
+  calls: number;
+  batchCalls: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number | null;
+}
+
+/** What an MTG job is expected to cost, from a small sample of its images run first (and cached). */
+export interface MtgEstimate {
+  images: number;
+  sampleImages: number;
+  callsPerImage: number;
+  promptTokensPerImage: number;
+  completionTokensPerImage: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Synchronous calls at the endpoints' prices; null when an endpoint has no price. */
+  costUsd: number | null;
+  /** The same through the Batch API, at its discount. */
+  batchCostUsd: number | null;
+}
+
 export interface LlmEndpoint {
   id: LlmEndpointId;
   name: string;
@@ -226,6 +284,16 @@ export interface LlmEndpoint {
   keyRef: KeyRef;
   /** Which body field carries `maxTokens` (OpenAI's reasoning models reject `max_tokens`). */
   tokenLimitParam: TokenLimitParam;
+  /**
+   * More servers of the same model beside `baseUrl` (one vLLM server per GPU box), each with its own
+   * concurrency. Calls go to the least busy healthy one; answers are cached under `baseUrl` whichever served.
+   */
+  replicas: EndpointReplica[];
+  /** USD per million prompt / completion tokens; null: not priced (cost is then shown as unknown). */
+  priceInput: number | null;
+  priceOutput: number | null;
+  /** Share of the price paid for Batch API calls (OpenAI: 0.5). */
+  batchDiscount: number;
   /** Whether `temperature` is sent (OpenAI's reasoning models reject any value but the default). */
   temperatureParam: TemperatureParam;
   createdAt: number;
@@ -249,7 +317,7 @@ export interface SentParams {
 }
 
 /** In order: each one is only tried when the ones before it passed. */
-export const PROBE_CHECKS = ['key', 'reachable', 'model', 'chat', 'vision'] as const;
+export const PROBE_CHECKS = ['key', 'reachable', 'model', 'chat', 'vision', 'replicas'] as const;
 export type ProbeCheckName = (typeof PROBE_CHECKS)[number];
 export type ProbeCheckStatus = 'ok' | 'warning' | 'failed' | 'skipped';
 

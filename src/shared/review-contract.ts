@@ -30,8 +30,11 @@ const id = <T>() =>
     .positive()
     .transform((n) => n as T);
 
-/** Who decided: a short name shown in the audit trail. The desk sends the name kept in the browser. */
-const reviewer = z
+/**
+ * Who decided: a short name shown in the audit trail. The owner's desk sends the name kept in the
+ * browser; for a named user of a shared server the server records their own name instead (issue 13).
+ */
+export const reviewerSchema = z
   .string()
   .trim()
   .min(1)
@@ -78,7 +81,7 @@ export const reviewInvokeSchemas = {
     captionId: id<CaptionId>(),
     version: z.number().int().positive(),
     decision: z.enum(REVIEW_DECISIONS),
-    reviewer,
+    reviewer: reviewerSchema,
   }),
   /** Accept (or flag…) with edits: a new caption row derived from this one; the model's text stays. */
   'review:edit': z.object({
@@ -86,10 +89,10 @@ export const reviewInvokeSchemas = {
     version: z.number().int().positive(),
     text: z.string().max(5000),
     status: z.enum(CAPTION_STATUSES).default('accepted'),
-    reviewer,
+    reviewer: reviewerSchema,
   }),
   /** Reverses this reviewer's last decision, edit or bulk action that is not undone yet. */
-  'review:undo': z.object({ reviewer }),
+  'review:undo': z.object({ reviewer: reviewerSchema }),
   'review:history': z.object({ captionId: id<CaptionId>() }),
   /**
    * Accepts or rejects every caption matching the filter. `expected` is the count the user confirmed:
@@ -99,7 +102,7 @@ export const reviewInvokeSchemas = {
     filter: reviewFilterSchema,
     decision: z.enum(['accept', 'reject']),
     expected: z.number().int().min(0),
-    reviewer,
+    reviewer: reviewerSchema,
   }),
   'review:stats': z.object({ datasetId: id<DatasetId>().optional() }),
   'review:filters': z.object({}),

@@ -183,6 +183,16 @@ describe('key references set over the API (12.8)', () => {
       error: { code: 'forbidden', message: expect.stringContaining('ctgi endpoints --save prod') },
     });
     expect(getEndpointByName(ws.db, 'prod')).toMatchObject({ baseUrl: 'https://api.openai.com/v1' });
+    // A replica receives the key too: adding one from the browser is the same leak.
+    const replica = await dispatch(h, 'endpoints:save', {
+      ...asSaved,
+      replicas: [{ baseUrl: attacker.url, concurrency: 4 }],
+    });
+    expect(replica).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden', message: expect.stringContaining(`--replica ${attacker.url}`) },
+    });
+    expect(getEndpointByName(ws.db, 'prod')).toMatchObject({ replicas: [] });
     // A new base URL with a key reference the API may set is fine: the local key no longer travels.
     expect(
       await dispatch(h, 'endpoints:save', { ...asSaved, baseUrl: attacker.url, keyRef: { kind: 'none' } }),

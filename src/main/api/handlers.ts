@@ -1,4 +1,6 @@
+import { CHANNEL_ROLE, mayCall } from '../../shared/access';
 import type { ApiResult, Channel, InvokeResults, ParsedArg } from '../../shared/contract';
+import { OWNER, type Caller } from '../../shared/team-contract';
 import { invokeSchemas, isChannel } from '../../shared/contract';
 import { deleteDataset, listDatasets } from '../db/repos/datasets';
 import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images';
@@ -9,19 +11,32 @@ import { startEmbed } from '../jobs/embed';
 import { listModels } from '../db/repos/models';
 import { registerModel } from '../ml/models';
 import { listEndpoints } from '../db/repos/llm';
-import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
+import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
+import { usage } from '../llm/cost';
+import { listJobBatches } from '../db/repos/batches';
 import { getKeyStore } from '../llm/keys';
 import { queryTokens, searchText } from '../search/text-search';
 import { evaluateRetrieval } from '../pipelines/eval';
 import { listMtgRunsForImage } from '../db/repos/mtg';
-import { listPromptSetsWithDefault, savePromptSetChecked, startMtg } from '../jobs/mtg';
+import {
+  estimateMtg,
+  listPromptSetsWithDefault,
+  savePromptSetChecked,
+  setMtgBudget,
+  startMtg,
+} from '../jobs/mtg';
 import { reviewHandlers } from '../review/handlers';
 import { mtiHandlers } from '../search/mti-handlers';
 import { footageHandlers } from '../footage/handlers';
+import { teamHandlers } from '../team/handlers';
 import type { Workspace } from '../workspace';
 
 export type Handlers = {
-  [C in Channel]: (arg: ParsedArg<C>) => InvokeResults[C] | Promise<InvokeResults[C]>;
+  [C in Channel]: (
+    arg: ParsedArg<C>,
+    /** Absent: the owner (tests and in-process callers). */
+    caller?: Caller,
+  ) => InvokeResults[C] | Promise<InvokeResults[C]>;
 };
 
 /** The service façade: the only code the transports call. It holds no transport detail. */
@@ -31,6 +46,7 @@ export function createHandlers(ws: Workspace): Handlers {
     ...reviewHandlers(ws),
     ...mtiHandlers(ws),
     ...footageHandlers(ws),
+    ...teamHandlers(ws),
     'library:stats': () => getLibraryStats(db),
     'datasets:list': () => listDatasets(db),
     'datasets:delete': ({ id }) => {
@@ -77,6 +93,20 @@ export function createHandlers(ws: Workspace): Handlers {
     'endpoints:probe': ({ name }) => probeEndpointByName(db, name, getKeyStore()),
     'mtg:start': (arg) => startMtg(ws, arg),
     'mtg:runs': ({ imageId }) => listMtgRunsForImage(db, imageId),
+    'mtg:estimate': (arg) => estimateMtg(ws, arg),
+    'mtg:budget': (arg) => setMtgBudget(ws, arg),
+    'usage:summary': ({ by, jobId, sinceMs }) => usage(db, by, { jobId, sinceMs }),
+    'endpoints:replicas': ({ name }) => endpointReplicas(db, name),
+    'mtg:batches': ({ jobId }) =>
+      listJobBatches(db, jobId).map((b) => ({
+        round: b.round,
+        try: b.try,
+        status: b.status,
+        requests: b.request_count,
+        completed: b.completed_count,
+        failed: b.failed_count,
+        providerBatchId: b.provider_batch_id,
+      })),
     'prompts:list': () => listPromptSetsWithDefault(db),
     'prompts:save': ({ body }) => savePromptSetChecked(db, body),
     'search:text': (arg) => searchText(db, arg),
@@ -94,14 +124,29 @@ export function createHandlers(ws: Workspace): Handlers {
   };
 }
 
-/** Validates an untrusted call and runs it; every transport answers with what this returns. */
+/**
+ * Validates an untrusted call and runs it as `caller` (the desktop app and the server's own token are
+ * the owner, an admin); every transport answers with what this returns. A role below the channel's
+ * (shared/access.ts) is refused before the argument is even read.
+ */
 export async function dispatch(
   handlers: Handlers,
   channel: string,
   raw: unknown,
+  caller: Caller = OWNER,
 ): Promise<ApiResult<unknown>> {
   if (!isChannel(channel))
     return { ok: false, error: { code: 'not_found', message: `Unknown call "${channel}".` } };
+  if (!mayCall(caller.role, channel)) {
+    const needs = CHANNEL_ROLE[channel] === 'admin' ? 'an admin' : 'a reviewer or an admin';
+    return {
+      ok: false,
+      error: {
+        code: 'forbidden',
+        message: `${channel} is for ${needs}; you are signed in as ${caller.name} (${caller.role}). Ask an admin of this server.`,
+      },
+    };
+  }
   const parsed = invokeSchemas[channel].safeParse(raw ?? {});
   if (!parsed.success) {
     const detail = parsed.error.issues
@@ -113,8 +158,8 @@ export async function dispatch(
     };
   }
   try {
-    const handler = handlers[channel] as (arg: unknown) => unknown;
-    return { ok: true, value: await handler(parsed.data) };
+    const handler = handlers[channel] as (arg: unknown, caller: Caller) => unknown;
+    return { ok: true, value: await handler(parsed.data, caller) };
   } catch (err) {
     return { ok: false, error: toApiError(err) };
   }

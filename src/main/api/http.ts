@@ -17,7 +17,9 @@ import { gzip as gzipCallback } from 'node:zlib';
 import type { ApiResult, ErrorCode, EventMap, EventName } from '../../shared/contract';
 import { EVENT_NAMES } from '../../shared/contract';
 import { MEDIA_URL_MAX_LEAD_S, mediaKeyFor, signMediaPath } from '../../shared/media-url';
+import { OWNER, type Caller } from '../../shared/team-contract';
 import { AppError } from '../errors';
+import { hashToken, userActive, userByToken } from '../team/users';
 import { mediaResponse } from '../media/serve';
 import { realPathInside, resolveInside } from '../media/paths';
 import type { Workspace } from '../workspace';
@@ -98,6 +100,8 @@ async function gzippedFile(file: string, etag: string): Promise<Buffer> {
   return body;
 }
 
+export const REVOKED_MESSAGE =
+  'This link was revoked by an admin of this CTGI Studio server: ask them for a new one.';
 export const UNAUTHORIZED_MESSAGE =
   'This CTGI Studio server needs its access token. Open the URL that `ctgi serve` printed (it ends in ?token=…).';
 const EXPIRED_MEDIA_MESSAGE =
@@ -161,7 +165,22 @@ export interface HttpServerOptions {
   heartbeatMs?: number;
   /** Default MAX_STREAMS_PER_CLIENT. */
   maxStreamsPerClient?: number;
+  /** Per-user limits on expensive starts; default RATE_LIMITS. */
+  rateLimits?: Partial<Record<string, RateLimit>>;
 }
+
+export interface RateLimit {
+  max: number;
+  windowMs: number;
+}
+/**
+ * A named user may start this many of these in the window (the owner is not limited): one teammate
+ * cannot fill the GPU queue or spend the MLLM budget for everyone else.
+ */
+export const RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
+  'mti:start': { max: 30, windowMs: 60_000 },
+  'mtg:start': { max: 5, windowMs: 60_000 },
+};
 
 export interface RunningHttpServer {
   /** The address to open, token included. */
@@ -299,12 +318,31 @@ export async function startHttpServer(
   const maxStreamsPerClient = opts.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT;
   const handlers = createHandlers(ws);
 
-  const tokenInHeader = (req: IncomingMessage): string | null => {
+  const rateLimits = { ...RATE_LIMITS, ...opts.rateLimits };
+  /** Media keys of the named users seen this run (from their header): their pages sign image URLs with them. */
+  const userMediaKeys = new Map<number, Uint8Array>();
+
+  /**
+   * Who the token header names: the owner (this run's token), an active named user (looked up at every
+   * request, so a revoked link is out at once), 'revoked', or null (none, or not a token of this server).
+   */
+  const callerOf = (req: IncomingMessage): { caller: Caller; key: string } | 'revoked' | null => {
     const header = req.headers[TOKEN_HEADER];
-    return typeof header === 'string' && header !== '' && tokensEqual(header, token) ? header : null;
+    if (typeof header !== 'string' || header === '') return null;
+    if (tokensEqual(header, token)) return { caller: OWNER, key: 'owner' };
+    const user = userByToken(ws.db, header);
+    if (user === null) {
+      const hash = hashToken(header);
+      return ws.db.prepare(`SELECT 1 FROM users WHERE token_hash = ?`).get(hash) ? 'revoked' : null;
+    }
+    if (!userMediaKeys.has(user.id)) userMediaKeys.set(user.id, mediaKeyFor(header));
+    return { caller: { kind: 'user', name: user.name, role: user.role }, key: `user:${user.id}` };
   };
 
-  /** A media URL signed with this run's key for exactly this path, and not expired nor too far ahead. */
+  /**
+   * A media URL signed for exactly this path, not expired nor too far ahead, with this run's key or the
+   * key of a named user who is still active.
+   */
   const signedUrlValid = (url: URL): boolean => {
     const exp = url.searchParams.get('exp') ?? '';
     const sig = url.searchParams.get('sig') ?? '';
@@ -312,7 +350,31 @@ export async function startHttpServer(
     const now = Date.now() / 1000;
     const expiry = Number(exp);
     if (expiry < now || expiry > now + MEDIA_URL_MAX_LEAD_S) return false;
-    return tokensEqual(sig, signMediaPath(mediaKey, url.pathname, expiry));
+    if (tokensEqual(sig, signMediaPath(mediaKey, url.pathname, expiry))) return true;
+    for (const [id, key] of userMediaKeys) {
+      if (!tokensEqual(sig, signMediaPath(key, url.pathname, expiry))) continue;
+      if (userActive(ws.db, id)) return true;
+      userMediaKeys.delete(id);
+      return false;
+    }
+    return false;
+  };
+
+  const starts = new Map<string, number[]>();
+  /** Null when this caller may start one more; else the seconds until they may. */
+  const rateLimited = (caller: Caller, key: string, channel: string): number | null => {
+    const limit = rateLimits[channel];
+    if (caller.kind === 'owner' || limit === undefined) return null;
+    const now = Date.now();
+    const slot = `${key}\0${channel}`;
+    const recent = (starts.get(slot) ?? []).filter((t) => t > now - limit.windowMs);
+    if (recent.length >= limit.max) {
+      starts.set(slot, recent);
+      return Math.max(1, Math.ceil((recent[0]! + limit.windowMs - now) / 1000));
+    }
+    recent.push(now);
+    starts.set(slot, recent);
+    return null;
   };
 
   // ── Event streams: one bus subscription per event, fanned out to every open stream, so 150 streams
@@ -320,6 +382,8 @@ export async function startHttpServer(
   interface Stream {
     res: ServerResponse;
     client: string;
+    /** The named user whose link opened it (dropped at the next heartbeat once they are revoked). */
+    userId: number | null;
   }
   const streams = new Set<Stream>();
   const streamsPerClient = new Map<string, number>();
@@ -338,14 +402,22 @@ export async function startHttpServer(
       ),
     );
     // A comment line now and then keeps idle proxies and the browser from dropping the streams.
-    const beat = setInterval(() => broadcast(': heartbeat\n\n'), heartbeatMs);
+    const beat = setInterval(() => {
+      for (const s of streams) if (s.userId !== null && !userActive(ws.db, s.userId)) s.res.destroy();
+      broadcast(': heartbeat\n\n');
+    }, heartbeatMs);
     return () => {
       clearInterval(beat);
       for (const off of offs) off();
     };
   };
 
-  const handleEvents = (req: IncomingMessage, res: ServerResponse, client: string): void => {
+  const handleEvents = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    client: string,
+    userId: number | null,
+  ): void => {
     const open = streamsPerClient.get(client) ?? 0;
     if (open >= maxStreamsPerClient) {
       return sendApiError(
@@ -364,7 +436,7 @@ export async function startHttpServer(
       'x-accel-buffering': 'no',
     });
     res.write('retry: 3000\n\n');
-    const stream: Stream = { res, client };
+    const stream: Stream = { res, client, userId };
     streams.add(stream);
     streamsPerClient.set(client, open + 1);
     unsubscribe ??= subscribe();
@@ -385,7 +457,12 @@ export async function startHttpServer(
     res.on('close', stop);
   };
 
-  const handleApi = async (req: IncomingMessage, res: ServerResponse, channel: string): Promise<void> => {
+  const handleApi = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    channel: string,
+    who: { caller: Caller; key: string },
+  ): Promise<void> => {
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(type)) {
       return sendApiError(
@@ -413,7 +490,18 @@ export async function startHttpServer(
         return sendApiError(res, 'bad_request', `The body of ${channel} is not valid JSON.`);
       }
     }
-    const result = await dispatch(handlers, channel, arg);
+    const wait = rateLimited(who.caller, who.key, channel);
+    if (wait !== null) {
+      res.setHeader('retry-after', String(wait));
+      return sendApiError(
+        res,
+        'unavailable',
+        `You started ${rateLimits[channel]!.max} of ${channel} in the last ${rateLimits[channel]!.windowMs / 1000} s, ` +
+          `the most one person may on a shared server: try again in ${wait} s.`,
+        429,
+      );
+    }
+    const result = await dispatch(handlers, channel, arg, who.caller);
     sendJson(res, result.ok ? 200 : STATUS_BY_CODE[result.error.code], result);
   };
 
@@ -502,7 +590,10 @@ export async function startHttpServer(
       );
     }
     // 2. The credential: the token header only (never a cookie, never the query), or a signed media URL.
-    const presented = tokenInHeader(req);
+    //    The header names the owner or a named user; a revoked user is out at this very request.
+    const found = route.access === 'public' ? null : callerOf(req);
+    if (found === 'revoked') return refuse(res, route, 'unauthorized', REVOKED_MESSAGE);
+    const presented = found;
     if (route.access !== 'public' && presented === null) {
       const signedOk = route.access === 'token-or-signed-url' && signedUrlValid(url);
       if (!signedOk) {
@@ -529,8 +620,9 @@ export async function startHttpServer(
           req,
           res,
           createHash('sha256')
-            .update(presented ?? '')
+            .update(presented?.key ?? '')
             .digest('base64url'),
+          presented?.caller.kind === 'user' ? Number(presented.key.slice('user:'.length)) : null,
         );
       case 'api': {
         let channel: string;
@@ -539,7 +631,7 @@ export async function startHttpServer(
         } catch {
           channel = url.pathname.slice('/api/'.length);
         }
-        return handleApi(req, res, channel);
+        return handleApi(req, res, channel, presented!);
       }
       case 'media':
         return handleMedia(req, res, url.pathname);

@@ -57,6 +57,8 @@ export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
       ...params,
       jobId,
       keyStore: getKeyStore(),
+      // Its model calls carry the job, so `ctgi usage --by job` and the Jobs view say what it cost.
+      llm: { jobId },
       signal: ctx.signal,
       done: earlier,
       earlierMs: elapsedMs,

@@ -9,14 +9,15 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { SPLITS, type LlmEndpoint, type PromptSet } from '../../shared/domain';
-import { asDatasetId, asImageId, type ImageId } from '../../shared/ids';
+import { SPLITS, type Job, type LlmEndpoint, type MtgEstimate, type PromptSet } from '../../shared/domain';
+import { asDatasetId, asImageId, type ImageId, type JobId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
-import { countJobImages } from '../db/repos/jobs';
+import { countJobImages, getJobRow, updateJobParams } from '../db/repos/jobs';
 import {
   countImagesToCaption,
   countJobImagesToCaption,
   countJobRuns,
+  getImagesToCaption,
   getPromptSet,
   insertMtgRun,
   latestPromptSet,
@@ -29,11 +30,24 @@ import {
 } from '../db/repos/mtg';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
-import { createLlmClient, type ChatResult, type LlmClient } from '../llm/client';
+import {
+  createLlmClient,
+  type ChatRequest,
+  type ChatResult,
+  type LlmClient,
+  type PreparedCall,
+} from '../llm/client';
+import { BatchCollector } from '../llm/batch/collector';
+import { customIdOf, parseCustomId, parseResults, requestLine } from '../llm/batch/jsonl';
+import { writeFile } from 'node:fs/promises';
+import { recoverBatches } from '../llm/batch/submit';
+import { nextBatchRound } from '../db/repos/batches';
 import { requireEndpoint } from '../llm/endpoints';
 import { LlmError } from '../llm/errors';
 import type { LlmImage } from '../llm/hash';
+import { costOf, CostMeter, formatUsd, jobUsage } from '../llm/cost';
 import { getKeyStore } from '../llm/keys';
+import { replicasOf } from '../llm/replicas';
 import { runMtg, type MtgAnswer, type MtgDeps } from '../pipelines/mtg';
 import { mllmImageOf } from '../media/library';
 import { compilePromptSet, defaultPromptSetBody } from '../pipelines/question-pool';
@@ -55,6 +69,19 @@ export const mtgParams = z.object({
   waveSize: z.number().int().min(1).max(50).optional(),
   /** Second-opinion check of each kept answer (pipelines/mtg.ts); absent in jobs queued before it existed. */
   verify: z.boolean().default(false),
+  /** USD: the job pauses once its calls have cost this much (priced endpoints only); raise it to go on. */
+  budgetUsd: z.number().positive().nullable().default(null),
+  /**
+   * 'batch': the calls go through the endpoint's Batch API (/v1/files + /v1/batches), round by round, at the
+   * batch price; 'sync' (default): one HTTP call each.
+   */
+  mode: z.enum(['sync', 'batch', 'offline']).default('sync'),
+  /** Offline mode: where the next round's requests are written (OpenAI batch JSONL, as vLLM's run_batch reads). */
+  exportFile: z.string().min(1).nullable().default(null),
+  /** Batch mode: images in flight, i.e. requests per batch round (OpenAI takes up to 50,000 per batch). */
+  batchImages: z.number().int().min(1).max(50_000).default(1000),
+  batchPollMs: z.number().int().min(10).max(600_000).default(5000),
+  batchTries: z.number().int().min(1).max(10).default(5),
 });
 export type MtgParams = z.infer<typeof mtgParams>;
 
@@ -96,9 +123,12 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     if (!set) throw notFound(`Prompt set ${params.promptSetId}`);
     const compiled = compilePromptSet(set.body);
     const keys = getKeyStore();
-    const vqaClient = createLlmClient(db, vqa, keys);
-    const recClient = createLlmClient(db, rec, keys);
-    const concurrency = params.concurrency ?? Math.min(256, 2 * vqa.concurrency);
+    const vqaClient = createLlmClient(db, vqa, keys, { jobId });
+    const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys, { jobId });
+    // Twice what the VQA servers take at once (all replicas together), so none waits for images.
+    const capacity = replicasOf(vqa).reduce((n, r) => n + r.concurrency, 0);
+    const batch = params.mode === 'batch' || params.mode === 'offline';
+    const concurrency = batch ? params.batchImages : (params.concurrency ?? Math.min(1024, 2 * capacity));
     const runParams = {
       rounds: params.rounds,
       waveSize: params.waveSize ?? null,
@@ -117,11 +147,80 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
     const total = handled + countJobImagesToCaption(db, jobId, params.redo);
     const started = Date.now();
     const handledAtStart = handled;
+    // Cost from where an earlier attempt left off (the log), then call by call.
+    const meter = new CostMeter(jobUsage(db, jobId));
+    const priced = vqa.priceInput !== null || rec.priceInput !== null;
     const message = (): string => {
       const rate = (handled - handledAtStart) / Math.max(0.001, (Date.now() - started) / 1000);
       const eta = rate > 0 && handled < total ? ` · ETA ${formatDuration((total - handled) / rate)}` : '';
-      return `${calls} calls (${cachedCalls} cached) · ${tokens} tokens · ${failed} failed${eta}`;
+      const cost = priced
+        ? ` · ${formatUsd(meter.knownUsd)} spent${params.budgetUsd !== null ? ` of ${formatUsd(params.budgetUsd)}` : ''}`
+        : '';
+      return `${calls} calls (${cachedCalls} cached) · ${tokens} tokens${cost} · ${failed} failed${eta}`;
     };
+    const overBudget = (): boolean => params.budgetUsd !== null && meter.knownUsd >= params.budgetUsd;
+    const budgetPause = (): void =>
+      ctx.pause(
+        `Paused: the budget of ${formatUsd(params.budgetUsd)} is spent (${formatUsd(meter.knownUsd)}). ` +
+          `Raise it to go on: ctgi mtg --resume ${jobId} --budget USD (images done are kept).`,
+      );
+    if (overBudget()) {
+      budgetPause();
+      throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error(String(ctx.signal.reason));
+    }
+
+    // Batch mode: first the batches an earlier attempt submitted (polled and collected, never sent again),
+    // then a collector that sends each round as one batch.
+    let collector: BatchCollector | null = null;
+    if (batch) {
+      setMaxListeners(0, ctx.signal); // each poll and each image's waiting call listens for a cancel
+      const batchPolicy = {
+        pollMs: params.batchPollMs,
+        maxTries: params.batchTries,
+        onStatus: (
+          row: { round: number; try: number },
+          status: string,
+          c: { total: number; completed: number; failed: number },
+        ) =>
+          ctx.progress({
+            done: handled,
+            total,
+            message: `${message()} · batch round ${row.round}${row.try > 1 ? ` (try ${row.try})` : ''} ${status}: ${c.completed}/${c.total} answered${c.failed ? `, ${c.failed} failed` : ''}`,
+            state: { handled },
+          }),
+      };
+      for (const c of new Set([vqaClient, recClient]))
+        await recoverBatches(db, c, jobId, batchPolicy, ctx.signal);
+      const exportRound =
+        params.mode === 'offline'
+          ? async (calls: { client: LlmClient; call: PreparedCall }[], round: number): Promise<void> => {
+              const file = params.exportFile;
+              if (file === null)
+                throw new AppError(
+                  'bad_request',
+                  'An offline MTG job needs a file to write its requests to (--batch-export FILE).',
+                );
+              await writeFile(
+                file,
+                calls
+                  .map((c) => requestLine(customIdOf(c.call.purpose, c.call.requestHash), c.call.body))
+                  .join('\n') + '\n',
+              );
+              ctx.pause(
+                `Round ${round}: ${calls.length} requests written to ${file}. Run them with vLLM's batch runner ` +
+                  `(python -m vllm.entrypoints.openai.run_batch -i ${file} -o OUT.jsonl --model ${vqa.model}), ` +
+                  `then: ctgi mtg --resume ${jobId} --batch-import OUT.jsonl --batch-export NEXT.jsonl`,
+              );
+            }
+          : undefined;
+      collector = new BatchCollector(
+        db,
+        jobId,
+        nextBatchRound(db, jobId),
+        { ...batchPolicy, export: exportRound },
+        ctx.signal,
+      );
+    }
     ctx.progress({ done: handled, total, message: message(), state: { handled } });
 
     // A fatal endpoint problem stops the pool (and aborts its calls) as a cancel would, then fails the job.
@@ -133,16 +232,31 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
 
     const processImage = async (img: ImageToCaption): Promise<void> => {
       const t0 = performance.now();
+      const viaBatch = collector?.image();
       try {
         // media's one reader: inside the dataset folder, a regular file, the bytes imported, sent in a
         // format the server takes (BMP and others re-encoded), upright.
         const image = await mllmImageOf({ root: img.root, relPath: img.relPath, sha256: img.sha256 });
-        const deps = bindDeps(vqaClient, recClient, image, signal);
-        const out = await runMtg(deps, compiled, {
-          rounds: params.rounds,
-          waveSize: params.waveSize,
-          verify: params.verify,
-        });
+        const deps = bindDeps(
+          vqaClient,
+          recClient,
+          image,
+          signal,
+          (which, r) => {
+            if (!r.cached) meter.add(which === 'vqa' ? vqa : rec, r.promptTokens, r.completionTokens, batch);
+          },
+          viaBatch?.ask,
+        );
+        let out: Awaited<ReturnType<typeof runMtg>>;
+        try {
+          out = await runMtg(deps, compiled, {
+            rounds: params.rounds,
+            waveSize: params.waveSize,
+            verify: params.verify,
+          });
+        } finally {
+          viaBatch?.done();
+        }
         if (signal.aborted) return;
         db.transaction(() => {
           insertMtgRun(db, {
@@ -174,6 +288,7 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
           ctx.progress({ done: handled, total, message: message(), state: { handled } });
         })();
         streak.count = 0;
+        if (overBudget()) budgetPause();
       } catch (err) {
         if (signal.aborted) return; // cancelled or shutting down: leave the image for the next attempt
         const text = err instanceof Error ? err.message : String(err);
@@ -286,25 +401,34 @@ function toAnswer(r: ChatResult, latencyMs: number): MtgAnswer {
   };
 }
 
-function bindDeps(vqa: LlmClient, rec: LlmClient, image: LlmImage, signal: AbortSignal): MtgDeps {
+function bindDeps(
+  vqa: LlmClient,
+  rec: LlmClient,
+  image: LlmImage,
+  signal: AbortSignal,
+  onAnswer: (which: 'vqa' | 'rec', r: ChatResult) => void = () => {},
+  send: (client: LlmClient, req: ChatRequest) => Promise<ChatResult> = (client, req) => client.chat(req),
+): MtgDeps {
   return {
     ask: async (prompt, purpose) => {
       const t0 = performance.now();
-      const r = await vqa.chat({
+      const r = await send(vqa, {
         messages: [{ role: 'user', content: prompt }],
         images: [image],
         purpose,
         signal,
       });
+      onAnswer('vqa', r);
       return toAnswer(r, Math.round(performance.now() - t0));
     },
     reconstruct: async (prompt) => {
       const t0 = performance.now();
-      const r = await rec.chat({
+      const r = await send(rec, {
         messages: [{ role: 'user', content: prompt }],
         purpose: 'mtg.reconstruct',
         signal,
       });
+      onAnswer('rec', r);
       return toAnswer(r, Math.round(performance.now() - t0));
     },
   };
@@ -338,7 +462,12 @@ function checkRole(e: LlmEndpoint, want: 'vqa' | 'reconstructor'): void {
 }
 
 /** `mtg:start`: checks endpoints, selection and prompt set, pins the prompt set version, queues the job. */
-export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResults['mtg:start'] {
+export function startMtg(
+  ws: Workspace,
+  arg: ParsedArg<'mtg:start'>,
+  /** From the command line only: offline mode's request file (a path on this machine). */
+  local: { exportFile?: string } = {},
+): InvokeResults['mtg:start'] {
   const { db } = ws;
   checkRole(requireEndpoint(db, arg.vqaEndpoint), 'vqa');
   checkRole(requireEndpoint(db, arg.reconstructorEndpoint), 'reconstructor');
@@ -377,8 +506,138 @@ export function startMtg(ws: Workspace, arg: ParsedArg<'mtg:start'>): InvokeResu
       promptSetId: set.id,
       redo: arg.redo,
       verify: arg.verify,
+      budgetUsd: arg.budgetUsd ?? null,
+      mode: local.exportFile !== undefined ? 'offline' : (arg.mode ?? 'sync'),
+      exportFile: local.exportFile ?? null,
+      batchPollMs: arg.batchPollMs,
     } satisfies z.input<typeof mtgParams>,
     arg.imageIds,
   );
   return { job, images: countJobImages(db, job.id) };
+}
+
+/**
+ * `mtg:estimate`: runs MTG on a few images spread over the selection, as the job would (same prompts, same
+ * endpoints), and scales their tokens up to the whole selection. The sample's answers are cached, so the
+ * job that follows does not pay for them again; nothing is written but the calls log.
+ */
+export async function estimateMtg(ws: Workspace, arg: ParsedArg<'mtg:estimate'>): Promise<MtgEstimate> {
+  const { db } = ws;
+  const vqa = requireEndpoint(db, arg.vqaEndpoint);
+  const rec = requireEndpoint(db, arg.reconstructorEndpoint);
+  checkRole(vqa, 'vqa');
+  checkRole(rec, 'reconstructor');
+  ensureDefaultPromptSet(db);
+  const set = latestPromptSet(db, 'default')!;
+  const compiled = compilePromptSet(set.body);
+  const ids = listImageIdsToCaption(db, {
+    datasetId: arg.datasetId,
+    split: arg.split,
+    imageIds: arg.imageIds,
+    redo: arg.redo,
+  });
+  if (ids.length === 0)
+    throw new AppError('bad_request', 'Nothing to caption in this selection, so nothing to estimate.');
+  const k = Math.min(arg.sample, ids.length);
+  const picked = Array.from({ length: k }, (_, i) => ids[Math.floor((i * ids.length) / k)]!);
+  const keys = getKeyStore();
+  const vqaClient = createLlmClient(db, vqa, keys);
+  const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys);
+  // Tokens as the job would pay them: cached answers count at their recorded tokens (the job would not
+  // pay for them, but another selection would; the estimate is of the work, not of this cache).
+  const per = { vqa: { p: 0, c: 0 }, rec: { p: 0, c: 0 }, calls: 0 };
+  for (const img of getImagesToCaption(db, picked)) {
+    const image = await mllmImageOf({ root: img.root, relPath: img.relPath, sha256: img.sha256 });
+    const deps = bindDeps(vqaClient, recClient, image, AbortSignal.timeout(10 * 60_000), (which, r) => {
+      per[which].p += r.promptTokens ?? 0;
+      per[which].c += r.completionTokens ?? 0;
+      per.calls++;
+    });
+    await runMtg(deps, compiled, { rounds: arg.rounds, verify: arg.verify ?? false });
+  }
+  const scale = ids.length / k;
+  const sum = (a: number, b: number): number => Math.round((a + b) * scale);
+  const cost = (batch: boolean): number | null => {
+    const a = costOf(vqa, per.vqa.p * scale, per.vqa.c * scale, batch);
+    const b = costOf(rec, per.rec.p * scale, per.rec.c * scale, batch);
+    return a === null || b === null ? null : a + b;
+  };
+  return {
+    images: ids.length,
+    sampleImages: k,
+    callsPerImage: per.calls / k,
+    promptTokensPerImage: Math.round((per.vqa.p + per.rec.p) / k),
+    completionTokensPerImage: Math.round((per.vqa.c + per.rec.c) / k),
+    promptTokens: sum(per.vqa.p, per.rec.p),
+    completionTokens: sum(per.vqa.c, per.rec.c),
+    costUsd: cost(false),
+    batchCostUsd: cost(true),
+  };
+}
+
+/** `mtg:budget`: a new budget for an MTG job that is not running (resume it afterwards). */
+export function setMtgBudget(ws: Workspace, arg: ParsedArg<'mtg:budget'>): Job {
+  const row = getJobRow(ws.db, arg.jobId);
+  if (!row || row.kind !== 'mtg') throw notFound(`MTG job ${arg.jobId}`);
+  if (row.status === 'running')
+    throw new AppError('conflict', `Job ${arg.jobId} is running; pause it before changing its budget.`);
+  const p = mtgParams.parse(JSON.parse(row.params));
+  updateJobParams(ws.db, arg.jobId as JobId, { ...p, budgetUsd: arg.budgetUsd });
+  return ws.jobs.get(arg.jobId);
+}
+
+/**
+ * `ctgi mtg --batch-import OUT`: the output file of a round run offline (vLLM's run_batch, or any runner
+ * that writes the OpenAI batch output format), recorded in the calls log under each request's key, so the
+ * job, resumed, is served these answers from the cache and moves on to the next round.
+ */
+export async function importBatchOutput(
+  ws: Workspace,
+  jobId: JobId,
+  text: string,
+  source: string,
+): Promise<{ answered: number; failed: number; unknown: number }> {
+  const row = getJobRow(ws.db, jobId);
+  if (!row || row.kind !== 'mtg') throw notFound(`MTG job ${jobId}`);
+  const p = mtgParams.parse(JSON.parse(row.params));
+  const keys = getKeyStore();
+  const vqa = createLlmClient(ws.db, requireEndpoint(ws.db, p.vqaEndpoint), keys, { jobId });
+  const rec =
+    p.reconstructorEndpoint === p.vqaEndpoint
+      ? vqa
+      : createLlmClient(ws.db, requireEndpoint(ws.db, p.reconstructorEndpoint), keys, { jobId });
+  let lines;
+  try {
+    lines = parseResults(text, source);
+  } catch (err) {
+    throw new AppError('bad_request', err instanceof Error ? err.message : String(err));
+  }
+  const out = { answered: 0, failed: 0, unknown: 0 };
+  ws.db.transaction(() => {
+    for (const l of lines) {
+      const key = parseCustomId(l.custom_id);
+      if (!key) {
+        out.unknown++;
+        continue;
+      }
+      const client = key.purpose === 'mtg.reconstruct' ? rec : vqa;
+      if (l.response?.status_code === 200) {
+        try {
+          client.settle(key, l.response.body, null);
+          out.answered++;
+        } catch {
+          out.failed++;
+        }
+      } else {
+        client.settleError(
+          key,
+          'server',
+          `Offline batch line failed: ${l.error?.message ?? `status ${l.response?.status_code ?? '?'}`}`,
+          null,
+        );
+        out.failed++;
+      }
+    }
+  })();
+  return out;
 }

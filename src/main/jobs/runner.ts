@@ -45,6 +45,11 @@ export interface JobContext<P, S> {
    */
   progress(p: JobProgress<S>): void;
   issue(i: JobIssue): void;
+  /**
+   * Pauses the job from inside, as the user's pause would (the job's signal aborts; the job is then
+   * 'paused', resumable), with `why` as its message: e.g. a budget cap reached.
+   */
+  pause(why: string): void;
 }
 
 /** What a job that ran to its end reports: items that failed (each one of its issues) end it 'done-with-failures'. */
@@ -378,6 +383,12 @@ export class JobRunner {
         this.emit(id, false);
       },
       issue: (i) => insertJobIssue(this.db, id, i),
+      pause: (why) => {
+        if (controller.signal.aborted) return;
+        message = why;
+        updateJobProgress(this.db, id, { done, total, message, state });
+        controller.abort('pause' satisfies AbortReason);
+      },
     };
     const run: Running = {
       controller,

@@ -12,6 +12,7 @@ import { requestHash, type ChatMessage, type LlmImage } from './hash';
 import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
 import { abortReason, limiterFor, sleep, type EndpointLimiter } from './limiter';
 import { errorBodies, nodeFetch } from './http-fetch';
+import { poolFor, replicasOf, type Replica, type ReplicaPool } from './replicas';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs, type RetryPolicy } from './retry';
 
 export interface ChatRequest {
@@ -43,9 +44,36 @@ export interface ChatResult {
   sentParams: SentParams;
 }
 
+/** What the calls log needs to record an answer to a request that is no longer at hand. */
+export interface CallKey {
+  requestHash: string;
+  purpose: string;
+}
+
+/** A request made ready for the Batch API: its body, its cache key, and its cached outcome when there is one. */
+export interface PreparedCall {
+  requestHash: string;
+  purpose: string;
+  body: ChatCompletionCreateParamsNonStreaming;
+  /** Already answered (or refused) before: no need to send it. */
+  cached: { result: ChatResult } | { error: LlmError } | null;
+  readonly ctx: CallContext;
+  readonly sent: SentParams;
+}
+
 export interface LlmClient {
   readonly endpoint: LlmEndpoint;
   chat(req: ChatRequest): Promise<ChatResult>;
+  prepare(req: ChatRequest): PreparedCall;
+  /**
+   * Records what a batch line answered (a chat.completion body), as chat records an HTTP answer: a paid
+   * answer is cached under the request's key; returns it, or throws the LlmError chat would have thrown.
+   */
+  settle(p: CallKey, raw: unknown, batchId: number | null): ChatResult;
+  /** Records a batch line that failed (never served from the cache: the request may be sent again). */
+  settleError(p: CallKey, kind: LlmError['kind'], message: string, batchId: number | null): void;
+  /** The SDK client of the endpoint's main server (files and batches live there), key resolved. */
+  sdk(): Promise<OpenAI>;
   /** Model ids from `GET /models`. */
   listModels(signal?: AbortSignal): Promise<string[]>;
 }
@@ -56,6 +84,10 @@ export interface LlmClientOptions {
   limiter?: EndpointLimiter;
   env?: NodeJS.ProcessEnv;
   random?: () => number;
+  /** By default the process-wide replica pool of this endpoint. */
+  pool?: ReplicaPool;
+  /** The job the calls are made for: recorded with each, so cost per job is a sum over the log. */
+  jobId?: number;
 }
 
 interface Shared {
@@ -110,9 +142,11 @@ export function createLlmClient(
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const random = opts.random ?? Math.random;
   const baseUrl = endpoint.baseUrl.replace(/\/+$/, '');
+  const pool = opts.pool ?? poolFor(`${endpoint.name}|${baseUrl}`, replicasOf(endpoint));
+  // The limiter bounds the whole pool (and spaces starts for the rpm); the pool picks the server.
   const limiter =
-    opts.limiter ??
-    limiterFor(`${endpoint.name}|${baseUrl}`, endpoint.concurrency, endpoint.requestsPerMinute);
+    opts.limiter ?? limiterFor(`${endpoint.name}|${baseUrl}`, pool.capacity, endpoint.requestsPerMinute);
+  const jobId = opts.jobId ?? null;
   const log = callLog(db);
   const paramsKey = `${baseUrl}|${endpoint.model}`;
   const currentParams = (): SentParams => ({ ...sentParamsFor(endpoint), ...learnedParams.get(paramsKey) });
@@ -121,32 +155,48 @@ export function createLlmClient(
   const shared = inFlight;
 
   // The key is resolved on first use, so a job whose answers are all cached runs without one.
-  let sdkPromise: Promise<{ sdk: OpenAI; key: string | null }> | null = null;
-  const getSdk = (): Promise<{ sdk: OpenAI; key: string | null }> => {
-    sdkPromise ??= resolveApiKey(endpoint.keyRef, keyStore, opts.env).then((key) => ({
-      key,
-      sdk: new OpenAI({
-        apiKey: key ?? 'no-key',
-        baseURL: baseUrl,
-        maxRetries: 0,
-        timeout: endpoint.timeoutMs,
-        logLevel: 'off',
-        fetch: nodeFetch,
-        // Local servers (vLLM, Ollama) need no key: send no Authorization header at all.
-        defaultHeaders: key === null ? { Authorization: null } : undefined,
-      }),
-    }));
+  let sdkPromise: Promise<{ sdk: OpenAI; key: string | null; at: (url: string) => OpenAI }> | null = null;
+  const getSdk = (): Promise<{ sdk: OpenAI; key: string | null; at: (url: string) => OpenAI }> => {
+    sdkPromise ??= resolveApiKey(endpoint.keyRef, keyStore, opts.env).then((key) => {
+      const sdks = new Map<string, OpenAI>();
+      // One SDK client per replica: the same key and settings, another base URL.
+      const at = (url: string): OpenAI => {
+        let sdk = sdks.get(url);
+        if (!sdk) {
+          sdk = new OpenAI({
+            apiKey: key ?? 'no-key',
+            baseURL: url,
+            maxRetries: 0,
+            timeout: endpoint.timeoutMs,
+            logLevel: 'off',
+            fetch: nodeFetch,
+            // Local servers (vLLM, Ollama) need no key: send no Authorization header at all.
+            defaultHeaders: key === null ? { Authorization: null } : undefined,
+          });
+          sdks.set(url, sdk);
+        }
+        return sdk;
+      };
+      return { key, sdk: at(baseUrl), at };
+    });
     sdkPromise.catch(() => {
       sdkPromise = null; // let the user fix the key and try again
     });
     return sdkPromise;
   };
+  if (pool.size > 1) {
+    pool.setProbe(async (url, signal) => {
+      const { at } = await getSdk();
+      await at(url).models.list({ signal, maxRetries: 0 });
+    });
+  }
 
   const classify = async (
     err: unknown,
     hadImages: boolean,
     signal: AbortSignal,
     key: string | null,
+    server = baseUrl,
   ): Promise<LlmError | Error> => {
     if (signal.aborted) return abortReason(signal);
     if (err instanceof LlmError) return err;
@@ -164,7 +214,7 @@ export function createLlmClient(
           : '';
       return new LlmError(
         'unreachable',
-        `Cannot reach ${baseUrl}${redact(cause, key)}. Is the server running, and is the base URL right?`,
+        `Cannot reach ${server}${redact(cause, key)}. Is the server running, and is the base URL right?`,
       );
     }
     if (err instanceof OpenAI.APIError && typeof err.status === 'number') {
@@ -258,23 +308,39 @@ export function createLlmClient(
     return page.data.map((m) => m.id);
   };
 
-  /** One HTTP attempt inside the limiter; records its outcome before returning. */
+  /**
+   * One HTTP attempt inside the limiter, on a slot of the least busy replica; records its outcome before
+   * returning. A failure carries the replica it happened on (`failedOn`), so the caller can fail over.
+   */
   const attempt = async (
     body: ChatCompletionCreateParamsNonStreaming,
-    ctx: CallContext,
+    baseCtx: CallContext,
     sent: SentParams,
     n: number,
     signal: AbortSignal,
     hadImages: boolean,
   ): Promise<ChatResult> => {
-    const { sdk, key } = await getSdk();
+    const { at, key } = await getSdk();
+    const replica = await pool.acquire(signal);
+    const ctx: CallContext = { ...baseCtx, replica: replica.baseUrl };
     const t0 = performance.now();
     let raw: unknown;
     try {
-      raw = await sdk.chat.completions.create(body, { signal, maxRetries: 0, timeout: endpoint.timeoutMs });
+      raw = await at(replica.baseUrl).chat.completions.create(body, {
+        signal,
+        maxRetries: 0,
+        timeout: endpoint.timeoutMs,
+      });
     } catch (err) {
-      const e = await classify(err, hadImages, signal, key);
+      const e = await classify(err, hadImages, signal, key, replica.baseUrl);
+      pool.release(
+        replica,
+        e instanceof LlmError
+          ? { ok: false, kind: e.kind, message: e.message }
+          : { ok: false, kind: 'other', message: e.message },
+      );
       if (e instanceof LlmError) {
+        failedOn.set(e, replica);
         log.recordError(ctx, {
           attempt: n,
           latencyMs: Math.round(performance.now() - t0),
@@ -292,6 +358,8 @@ export function createLlmClient(
     try {
       answer = validate(raw, endpoint.name);
     } catch (e) {
+      // The server answered: it is alive, whatever the answer was worth.
+      pool.release(replica, { ok: true, latencyMs, ...usageOf(raw) });
       if (e instanceof LlmError && e.kind === 'refused') {
         // Final for this exact request, like an answer: stored with its tokens and served from then on.
         log.recordRefusal(ctx, { attempt: n, latencyMs, message: e.message, ...usageOf(raw) });
@@ -302,6 +370,7 @@ export function createLlmClient(
     // Written the moment the answer is known (synchronously, one statement): a crash after this line
     // cannot lose a paid answer.
     const callId = log.recordOk(ctx, { attempt: n, latencyMs, ...answer });
+    pool.release(replica, { ok: true, latencyMs, ...answer });
     return {
       ...answer,
       content: answer.response,
@@ -342,11 +411,30 @@ export function createLlmClient(
     let body = buildBody(endpoint.model, call, sent);
     const hadImages = call.images.length > 0;
     const switched = new Set<'tokens' | 'temperature'>();
+    // Failures on one replica sent straight to another (not counted as retries): at most a few per replica.
+    let failovers = 0;
     for (let n = 1; ; n++) {
       try {
         return await limiter.run(() => attempt(body, ctx, sent, n, signal, hadImages), signal);
       } catch (err) {
         if (signal.aborted) throw abortReason(signal);
+        const on = err instanceof LlmError ? failedOn.get(err) : undefined;
+        if (
+          on &&
+          err instanceof LlmError &&
+          FAILOVER_KINDS.has(err.kind) &&
+          failovers < 2 * pool.size &&
+          pool.canFailOver(on)
+        ) {
+          failovers++;
+          // Same request, same key: if anyone recorded its answer meanwhile, that is the answer.
+          if (!call.req.fresh) {
+            const hit = fromCache(ctx, sent);
+            if (hit) return hit;
+          }
+          n--;
+          continue;
+        }
         const next = err instanceof LlmError ? switchParam(err.unsupportedParam, sent, switched) : null;
         if (next) {
           // The server named a field it does not take: send the other form once, and from now on. The
@@ -397,6 +485,7 @@ export function createLlmClient(
       model: endpoint.model,
       purpose: req.purpose,
       requestHash: hash,
+      jobId,
     };
     if (req.signal?.aborted) throw abortReason(req.signal);
 
@@ -425,9 +514,84 @@ export function createLlmClient(
     return { ...result, cached: true };
   };
 
+  const prepare = (req: ChatRequest): PreparedCall => {
+    const call: Call = {
+      req,
+      images: req.images ?? [],
+      temperature: req.temperature ?? endpoint.temperature,
+      maxTokens: req.maxTokens ?? endpoint.maxTokens,
+    };
+    const sent = currentParams();
+    const hash = hashOf(baseUrl, endpoint.model, call, sent);
+    const ctx: CallContext = {
+      endpointId: endpoint.id,
+      baseUrl,
+      model: endpoint.model,
+      purpose: req.purpose,
+      requestHash: hash,
+      jobId,
+    };
+    let cached: PreparedCall['cached'] = null;
+    if (!req.fresh) {
+      try {
+        const hit = fromCache(ctx, sent);
+        if (hit) cached = { result: hit };
+      } catch (e) {
+        if (e instanceof LlmError) cached = { error: e };
+        else throw e;
+      }
+    }
+    return {
+      requestHash: hash,
+      purpose: req.purpose,
+      body: buildBody(endpoint.model, call, sent),
+      cached,
+      ctx,
+      sent,
+    };
+  };
+
+  const keyCtx = (p: CallKey, batchId: number | null): CallContext => ({
+    endpointId: endpoint.id,
+    baseUrl,
+    model: endpoint.model,
+    purpose: p.purpose,
+    requestHash: p.requestHash,
+    jobId,
+    batchId,
+    replica: null,
+  });
+  const settle = (p: CallKey, raw: unknown, batchId: number | null): ChatResult => {
+    const ctx = keyCtx(p, batchId);
+    let answer: ValidAnswer;
+    try {
+      answer = validate(raw, endpoint.name);
+    } catch (e) {
+      if (e instanceof LlmError && e.kind === 'refused')
+        log.recordRefusal(ctx, { attempt: 1, latencyMs: 0, message: e.message, ...usageOf(raw) });
+      else if (e instanceof LlmError)
+        log.recordError(ctx, { attempt: 1, latencyMs: null, kind: e.kind, message: e.message });
+      throw e;
+    }
+    const callId = log.recordOk(ctx, { attempt: 1, latencyMs: 0, ...answer });
+    return {
+      ...answer,
+      content: answer.response,
+      cached: false,
+      callId,
+      requestHash: p.requestHash,
+      sentParams: currentParams(),
+    };
+  };
+
   return {
     endpoint,
     chat,
+    prepare,
+    settle,
+    settleError: (p, kind, message, batchId) =>
+      log.recordError(keyCtx(p, batchId), { attempt: 1, latencyMs: null, kind, message }),
+    sdk: async () => (await getSdk()).sdk,
     listModels: async (signal) => {
       const sig = signal ?? AbortSignal.timeout(endpoint.timeoutMs);
       try {
@@ -442,6 +606,10 @@ export function createLlmClient(
     },
   };
 }
+
+// The replica a failed attempt was sent to, so that the retry loop can send it elsewhere at once.
+const failedOn = new WeakMap<LlmError, Replica>();
+const FAILOVER_KINDS: ReadonlySet<LlmError['kind']> = new Set(['unreachable', 'server', 'timeout']);
 
 /** Waits for a shared call; the HTTP request is cancelled only when every waiter has given up. */
 function waitFor(s: Shared, signal: AbortSignal | undefined): Promise<ChatResult> {

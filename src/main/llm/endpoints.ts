@@ -1,10 +1,11 @@
 import type { ParsedArg } from '../../shared/contract';
-import type { EndpointProbe, KeyRef, LlmEndpoint } from '../../shared/domain';
-import { deleteEndpoint, getEndpointByName, upsertEndpoint } from '../db/repos/llm';
+import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '../../shared/domain';
+import { deleteEndpoint, getEndpointByName, replicaUsage, upsertEndpoint } from '../db/repos/llm';
 import type { Db } from '../db/types';
 import { AppError, badRequest, notFound } from '../errors';
 import { checkApiKeyRef, type KeyStore } from './keys';
 import { probeEndpoint } from './probe';
+import { existingPool, replicasOf } from './replicas';
 
 /**
  * Who is saving: `api` is anyone holding the server's token (HTTP, or the renderer over IPC), limited to
@@ -23,6 +24,10 @@ export async function saveEndpoint(
   origin: SaveOrigin = 'api',
 ): Promise<LlmEndpoint> {
   const { apiKey, ...profile } = input;
+  const urls = [profile.baseUrl, ...profile.replicas.map((r) => r.baseUrl)].map((u) => u.replace(/\/+$/, ''));
+  const twice = urls.find((u, i) => urls.indexOf(u) !== i);
+  if (twice !== undefined)
+    throw badRequest(`${twice} is named twice among the endpoint's servers; list each replica once.`);
   if (origin === 'api') {
     const existing = getEndpointByName(db, profile.name);
     // A key the local user set stays usable from the browser (the form sends the profile back whole),
@@ -30,12 +35,24 @@ export async function saveEndpoint(
     const keptAsSetLocally =
       existing !== undefined &&
       sameKeyRef(existing.keyRef, profile.keyRef) &&
-      existing.baseUrl === profile.baseUrl;
+      existing.baseUrl === profile.baseUrl &&
+      // Replicas receive the key too: only servers that user already named.
+      profile.replicas.every((r) => existing.replicas.some((x) => x.baseUrl === r.baseUrl));
     if (!keptAsSetLocally) {
       try {
         profile.keyRef = await checkApiKeyRef(profile.keyRef, profile.name);
       } catch (err) {
         if (existing && sameKeyRef(existing.keyRef, profile.keyRef) && err instanceof AppError) {
+          const added = profile.replicas
+            .map((r) => r.baseUrl)
+            .filter((u) => !existing.replicas.some((x) => x.baseUrl === u));
+          if (existing.baseUrl === profile.baseUrl && added.length > 0)
+            throw new AppError(
+              'forbidden',
+              `Endpoint "${profile.name}" sends a key that was set on the server's command line; it can only be ` +
+                `sent to the servers named there. To add ${added.join(', ')} as replicas, choose the key here too, ` +
+                `or add them with \`ctgi endpoints --save ${profile.name} ${added.map((u) => `--replica ${u}`).join(' ')}\`.`,
+            );
           throw new AppError(
             'forbidden',
             `Endpoint "${profile.name}" sends a key that was set on the server's command line; it can only be ` +
@@ -78,4 +95,34 @@ export function requireEndpoint(db: Db, name: string): LlmEndpoint {
 
 export function probeEndpointByName(db: Db, name: string, keyStore: KeyStore): Promise<EndpointProbe> {
   return probeEndpoint(db, requireEndpoint(db, name), keyStore);
+}
+
+/**
+ * Each server of an endpoint: calls, errors, latency and tokens from the calls log (every process's), and
+ * health and load from this process's pool when it has one (a process that has not called the endpoint
+ * yet cannot say; `ctgi endpoints --probe` asks every server).
+ */
+export function endpointReplicas(db: Db, name: string): ReplicaFigures[] {
+  const e = requireEndpoint(db, name);
+  const logged = new Map(replicaUsage(db, e.id).map((r) => [r.replica, r]));
+  const live = new Map(
+    (existingPool(`${e.name}|${e.baseUrl.replace(/\/+$/, '')}`)?.states() ?? []).map((s) => [s.baseUrl, s]),
+  );
+  return replicasOf(e).map((r) => {
+    const l = logged.get(r.baseUrl);
+    const s = live.get(r.baseUrl);
+    return {
+      baseUrl: r.baseUrl,
+      concurrency: r.concurrency,
+      healthy: s ? s.healthy : null,
+      inFlight: s?.inFlight ?? 0,
+      calls: l?.calls ?? 0,
+      errors: l?.errors ?? 0,
+      meanLatencyMs: l?.mean_latency_ms ?? null,
+      promptTokens: l?.prompt_tokens ?? 0,
+      completionTokens: l?.completion_tokens ?? 0,
+      lastError: s?.lastError ?? null,
+      lastCallAt: l?.last_at ?? null,
+    };
+  });
 }

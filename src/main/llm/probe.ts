@@ -6,6 +6,7 @@ import { createLlmClient, sentParamsFor, type LlmClientOptions } from './client'
 import { LlmError } from './errors';
 import { llmImage, type LlmImage } from './hash';
 import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
+import { poolFor, replicasOf } from './replicas';
 
 let probeImage: Promise<LlmImage> | null = null;
 /** A plain red square, big enough for every vision encoder's minimum size (Qwen2-VL wants ≥ 56 px). */
@@ -30,6 +31,67 @@ export async function probeEndpoint(
   endpoint: LlmEndpoint,
   keyStore: KeyStore,
   opts: LlmClientOptions = {},
+): Promise<EndpointProbe> {
+  const servers = replicasOf(endpoint);
+  if (servers.length === 1) return probeServer(db, endpoint, keyStore, opts);
+  // Every replica is checked on its own, so that the one that is wrong is named; the profile's own
+  // server gives the main checks, and a 'replicas' check sums up the rest.
+  const each = await Promise.all(
+    servers.map((r) =>
+      probeServer(
+        db,
+        { ...endpoint, baseUrl: r.baseUrl, concurrency: r.concurrency, replicas: [] },
+        keyStore,
+        opts,
+      ),
+    ),
+  );
+  const main = each[0]!;
+  const pool = poolFor(`${endpoint.name}|${servers[0]!.baseUrl}`, servers);
+  servers.forEach((r, i) => {
+    const p = each[i]!;
+    pool.markHealth(r.baseUrl, p.ok, p.checks.find((c) => c.status === 'failed')?.detail ?? null);
+  });
+  const bad = servers.flatMap((r, i) => {
+    const p = each[i]!;
+    if (p.ok) return [];
+    const first = p.checks.find((c) => c.status === 'failed');
+    return [`${r.baseUrl}: ${first ? `${first.name} failed: ${first.detail}` : p.advice}`];
+  });
+  const checks = [...main.checks];
+  if (bad.length === 0)
+    checks.push({
+      name: 'replicas',
+      status: 'ok',
+      detail: `all ${servers.length} servers answered (${servers.map((r) => r.baseUrl).join(', ')})`,
+      latencyMs: null,
+    });
+  else
+    checks.push({
+      name: 'replicas',
+      status: 'failed',
+      detail: `${bad.length} of ${servers.length} servers failed: ${bad.join('; ')}`,
+      latencyMs: null,
+    });
+  const ok = main.ok && bad.length === 0;
+  return {
+    ...main,
+    ok,
+    checks,
+    advice:
+      bad.length === 0
+        ? main.advice
+        : main.ok
+          ? `Fix or remove the failing replica${bad.length > 1 ? 's' : ''} (${bad.map((b) => b.split(': ')[0]).join(', ')}); calls avoid a failing replica, but its share of the capacity is lost.`
+          : main.advice,
+  };
+}
+
+async function probeServer(
+  db: Db,
+  endpoint: LlmEndpoint,
+  keyStore: KeyStore,
+  opts: LlmClientOptions,
 ): Promise<EndpointProbe> {
   const checks: ProbeCheck[] = [];
   let advice = '';

@@ -1,14 +1,22 @@
 // The review and export channels of the service façade (src/main/api/handlers.ts spreads them in).
 import type { ReviewInvokeResults } from '../../shared/review-contract';
+import { OWNER } from '../../shared/team-contract';
 import type { Handlers } from '../api/handlers';
 import { deleteSavedFilter, listSavedFilters, upsertSavedFilter } from '../db/repos/review';
 import { previewExport, startExport } from '../jobs/export';
 import { startScore } from '../jobs/score';
 import type { Workspace } from '../workspace';
+import { assertNotLeasedByOther, heldByOther, holdCaption, releaseLeases } from '../team/leases';
+import { castVote, isDoubleReview, takeBackVote, votedOn } from '../team/agreement';
+import { actingName } from '../team/handlers';
+import { cleanCaption } from './text';
 import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from './desk';
 import { listQueue } from './queue';
 import { getScoreCoverage, withScore } from './score';
 import { getReviewStats } from './stats';
+
+/** How many held captions one step of the unreviewed walk may skip (a team of 20 holds far fewer). */
+const NEIGHBOR_HOPS = 1000;
 
 export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvokeResults> {
   const { db } = ws;
@@ -16,20 +24,61 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
   return {
     'review:queue': ({ filter, offset, limit }) => listQueue(db, filter, offset, limit),
     'review:item': ({ captionId }) => withScore(db, getItem(db, captionId)),
-    'review:neighbor': async ({ filter, from, direction, unreviewed }) => {
-      const item = getNeighbor(db, filter, from, direction, unreviewed);
+    'review:neighbor': async ({ filter, from, direction, unreviewed }, caller = OWNER) => {
+      let item = getNeighbor(db, filter, from, direction, unreviewed);
+      if (unreviewed) {
+        // A team on one queue: walking the unreviewed captions skips those someone else holds, and a
+        // named user leases the one they are shown (released when they decide it or go idle).
+        const me = caller.kind === 'user' ? caller.name : null;
+        for (let hops = 0; item && hops < NEIGHBOR_HOPS; hops++) {
+          if (heldByOther(db, item.caption.id, me) === null && !votedOn(db, item.caption.id, me)) break;
+          item = getNeighbor(db, filter, item.caption.id, direction, unreviewed);
+        }
+        if (item && me !== null) holdCaption(db, item.caption.id, me);
+      }
       // In a score order an unscored caption sits in the tail; scoring it on view would move it into the
       // scored range under the walk (its next would be looked up from the new score), so it stays unscored
       // there until the score job reaches it.
       if (item && filter.order !== undefined && filter.order !== 'image') return item;
       return item ? withScore(db, item) : null;
     },
-    'review:decide': (arg) => decide(db, arg),
-    'review:edit': (arg) => withScore(db, edit(db, arg)),
-    'review:undo': ({ reviewer }) => undo(db, reviewer),
+    // A caption someone else holds a lease on is theirs to decide; deciding one's own hands it back.
+    'review:decide': (arg, caller = OWNER) => {
+      const reviewer = actingName(caller, arg.reviewer);
+      assertNotLeasedByOther(db, arg.captionId, reviewer);
+      // A named user's accept/reject in the double-review share is a blind vote (team/agreement.ts).
+      const vote = arg.decision === 'accept' || arg.decision === 'reject' ? arg.decision : null;
+      if (caller.kind === 'user' && vote !== null && isDoubleReview(db, arg.captionId)) {
+        const cast = castVote(db, { ...arg, decision: vote, text: null, reviewer });
+        releaseLeases(db, reviewer, [arg.captionId]);
+        return getItem(db, cast.captionId);
+      }
+      const item = decide(db, { ...arg, reviewer });
+      releaseLeases(db, reviewer, [arg.captionId]);
+      return item;
+    },
+    'review:edit': (arg, caller = OWNER) => {
+      const reviewer = actingName(caller, arg.reviewer);
+      assertNotLeasedByOther(db, arg.captionId, reviewer);
+      if (caller.kind === 'user' && arg.status === 'accepted' && isDoubleReview(db, arg.captionId)) {
+        const cast = castVote(db, { ...arg, decision: 'accept', text: cleanCaption(arg.text), reviewer });
+        releaseLeases(db, reviewer, [arg.captionId]);
+        return withScore(db, getItem(db, cast.captionId));
+      }
+      const item = edit(db, { ...arg, reviewer });
+      releaseLeases(db, reviewer, [arg.captionId]);
+      return withScore(db, item);
+    },
+    'review:undo': ({ reviewer }, caller = OWNER) => {
+      const name = actingName(caller, reviewer);
+      // A teammate's newest action may be a blind vote (double review): undo takes that back first.
+      const unvoted = caller.kind === 'user' ? takeBackVote(db, name) : null;
+      if (unvoted !== null) return { undone: 'Took back your blind vote', item: getItem(db, unvoted) };
+      return undo(db, name);
+    },
     'review:history': ({ captionId }) => getHistory(db, captionId),
-    'review:bulk': (arg) => {
-      const result = bulkDecide(db, arg);
+    'review:bulk': (arg, caller = OWNER) => {
+      const result = bulkDecide(db, { ...arg, reviewer: actingName(caller, arg.reviewer) });
       if (result.changed > 0) changed();
       return result;
     },

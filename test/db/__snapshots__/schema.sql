@@ -1,4 +1,4 @@
--- user_version 12
+-- user_version 14
 
 -- index caption_scores_by_model
 CREATE INDEX caption_scores_by_model ON caption_scores (model_id, score);
@@ -48,8 +48,14 @@ CREATE INDEX job_issues_by_job ON job_issues (job_id, id);
 -- index jobs_by_status
 CREATE INDEX jobs_by_status ON jobs (status);
 
+-- index llm_batches_by_job
+CREATE INDEX llm_batches_by_job ON llm_batches (job_id, round);
+
 -- index llm_calls_by_endpoint
 CREATE INDEX llm_calls_by_endpoint ON llm_calls (endpoint_id, created_at);
+
+-- index llm_calls_by_job
+CREATE INDEX llm_calls_by_job ON llm_calls (job_id) WHERE job_id IS NOT NULL;
 
 -- index llm_calls_by_purpose
 CREATE INDEX llm_calls_by_purpose ON llm_calls (purpose, created_at);
@@ -68,6 +74,9 @@ CREATE INDEX mtg_runs_by_image ON mtg_runs (image_id, id);
 
 -- index mtg_runs_by_job
 CREATE INDEX mtg_runs_by_job ON mtg_runs (job_id, image_id);
+
+-- index review_leases_holder
+CREATE INDEX review_leases_holder ON review_leases(holder, expires_at);
 
 -- index reviews_by_batch
 CREATE INDEX reviews_by_batch ON reviews (batch) WHERE batch IS NOT NULL;
@@ -89,6 +98,15 @@ CREATE INDEX tracks_by_camera ON tracks (camera_id, first_ms);
 
 -- index videos_by_camera
 CREATE INDEX videos_by_camera ON videos (camera_id, start_ms);
+
+-- table admin_audit
+CREATE TABLE admin_audit (
+        id INTEGER PRIMARY KEY,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
 
 -- table cameras
 CREATE TABLE cameras (
@@ -290,6 +308,29 @@ CREATE TABLE "jobs" (
         scoped INTEGER NOT NULL DEFAULT 0 CHECK (scoped IN (0, 1))
       ) STRICT;
 
+-- table llm_batches
+CREATE TABLE llm_batches (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER REFERENCES jobs(id) ON DELETE CASCADE,
+        endpoint_id INTEGER REFERENCES llm_endpoints(id) ON DELETE SET NULL,
+        -- The MTG round this batch asks (0 = initial caption; rounds + 1 = reconstruction), and which try
+        -- of that round it is (a smaller batch retries what failed or expired).
+        round INTEGER NOT NULL CHECK (round >= 0),
+        try INTEGER NOT NULL DEFAULT 1 CHECK (try >= 1),
+        provider_batch_id TEXT,
+        input_file_id TEXT,
+        output_file_id TEXT,
+        error_file_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('preparing', 'submitted', 'in_progress', 'finalizing',
+          'completed', 'failed', 'expired', 'cancelled', 'collected')),
+        request_count INTEGER NOT NULL DEFAULT 0 CHECK (request_count >= 0),
+        completed_count INTEGER NOT NULL DEFAULT 0 CHECK (completed_count >= 0),
+        failed_count INTEGER NOT NULL DEFAULT 0 CHECK (failed_count >= 0),
+        error TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+
 -- table llm_calls
 CREATE TABLE llm_calls (
         id INTEGER PRIMARY KEY,
@@ -309,7 +350,7 @@ CREATE TABLE llm_calls (
         error TEXT,
         cached_from INTEGER REFERENCES llm_calls(id) ON DELETE SET NULL,
         created_at INTEGER NOT NULL
-      ) STRICT;
+      , replica TEXT, job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL, batch_id INTEGER REFERENCES llm_batches(id) ON DELETE SET NULL) STRICT;
 
 -- table llm_endpoints
 CREATE TABLE llm_endpoints (
@@ -328,7 +369,8 @@ CREATE TABLE llm_endpoints (
         updated_at INTEGER NOT NULL
       , token_limit_param TEXT NOT NULL DEFAULT 'auto'
         CHECK (token_limit_param IN ('auto', 'max_tokens', 'max_completion_tokens')), temperature_param TEXT NOT NULL DEFAULT 'auto'
-        CHECK (temperature_param IN ('auto', 'send', 'omit'))) STRICT;
+        CHECK (temperature_param IN ('auto', 'send', 'omit')), replicas TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(replicas)), price_input REAL CHECK (price_input IS NULL OR price_input >= 0), price_output REAL CHECK (price_output IS NULL OR price_output >= 0), batch_discount REAL NOT NULL DEFAULT 0.5
+        CHECK (batch_discount >= 0 AND batch_discount <= 1)) STRICT;
 
 -- table models
 CREATE TABLE models (
@@ -406,6 +448,32 @@ CREATE TABLE "qa_rounds" (
         UNIQUE (run_id, idx)
       ) STRICT;
 
+-- table review_adjudications
+CREATE TABLE review_adjudications (
+        caption_id INTEGER PRIMARY KEY REFERENCES captions(id) ON DELETE CASCADE,
+        adjudicator TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table review_leases
+CREATE TABLE review_leases (
+        caption_id INTEGER PRIMARY KEY REFERENCES captions(id) ON DELETE CASCADE,
+        holder TEXT NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) STRICT;
+
+-- table review_votes
+CREATE TABLE review_votes (
+        caption_id INTEGER NOT NULL REFERENCES captions(id) ON DELETE CASCADE,
+        reviewer TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+        text TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (caption_id, reviewer)
+      ) STRICT;
+
 -- table reviews
 CREATE TABLE reviews (
         id INTEGER PRIMARY KEY,
@@ -443,6 +511,12 @@ CREATE TABLE searches (
         updated_at INTEGER NOT NULL
       ) STRICT;
 
+-- table team_settings
+CREATE TABLE team_settings (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        double_share REAL NOT NULL DEFAULT 0 CHECK (double_share >= 0 AND double_share <= 1)
+      ) STRICT;
+
 -- table tracks
 CREATE TABLE tracks (
         id INTEGER PRIMARY KEY,
@@ -457,6 +531,16 @@ CREATE TABLE tracks (
         last_ms INTEGER,
         observations INTEGER NOT NULL,
         UNIQUE (video_id, tracker_id)
+      ) STRICT;
+
+-- table users
+CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 80),
+        role TEXT NOT NULL CHECK (role IN ('admin', 'reviewer', 'annotator')),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
       ) STRICT;
 
 -- table videos

@@ -1,9 +1,9 @@
 import { invokeSchemas } from '../../../shared/contract';
-import type { EndpointProbe, KeyRef, LlmEndpoint } from '../../../shared/domain';
+import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '../../../shared/domain';
 import { TEMPERATURE_PARAMS, TOKEN_LIMIT_PARAMS } from '../../../shared/domain';
 import { getEndpointByName, listEndpoints } from '../../db/repos/llm';
 import { badRequest } from '../../errors';
-import { probeEndpointByName, removeEndpoint, saveEndpoint } from '../../llm/endpoints';
+import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../../llm/endpoints';
 import { defaultKeyStoreFile, resetKeyStoreFile } from '../../llm/encrypted-key-store';
 import { getKeyStore } from '../../llm/keys';
 import { oneOf, stringOption, type Command, type OptionValues } from '../command';
@@ -28,7 +28,19 @@ export function formatEndpoint(e: LlmEndpoint): string {
     `${e.name.padEnd(16)} ${e.role.padEnd(13)} ${e.model}  ${e.baseUrl}  ×${e.concurrency}, ${rate}, ` +
     `T=${e.temperatureParam === 'omit' ? 'omitted' : e.temperature}, ${e.maxTokens} tok` +
     `${e.tokenLimitParam === 'auto' ? '' : ` as ${e.tokenLimitParam}`}${e.temperatureParam === 'send' ? ' (T always sent)' : ''}, ` +
-    `${e.timeoutMs / 1000}s, ${describeKey(e.keyRef)}`
+    `${e.timeoutMs / 1000}s, ${describeKey(e.keyRef)}` +
+    (e.replicas.length > 0 ? `, ${e.replicas.length + 1} servers` : '') +
+    (e.priceInput !== null || e.priceOutput !== null
+      ? `, $${e.priceInput ?? '?'}/$${e.priceOutput ?? '?'} per M tokens (batch ×${e.batchDiscount})`
+      : '')
+  );
+}
+
+export function formatReplica(f: ReplicaFigures): string {
+  const health = f.healthy === null ? '' : f.healthy ? ' healthy,' : ' OUT (being probed),';
+  return (
+    `    ${f.baseUrl}  ×${f.concurrency},${health} ${f.calls} calls, ${f.errors} errors, ` +
+    `${f.meanLatencyMs === null ? '-' : `${f.meanLatencyMs} ms`} mean, ${f.promptTokens} + ${f.completionTokens} tokens`
   );
 }
 
@@ -87,7 +99,35 @@ function saveArg(name: string, values: OptionValues, existing: LlmEndpoint | und
     temperatureParam:
       oneOf('temperature-param', stringOption(values, 'temperature-param'), TEMPERATURE_PARAMS) ??
       existing?.temperatureParam,
+    replicas: replicasArg(values, existing),
+    priceInput: priceArg(values, 'price-input', existing?.priceInput),
+    priceOutput: priceArg(values, 'price-output', existing?.priceOutput),
+    batchDiscount: num(values, 'batch-discount') ?? existing?.batchDiscount,
   };
+}
+
+/** --replica URL (repeatable) replaces the list; --no-replicas clears it; otherwise the saved list stays. */
+function replicasArg(values: OptionValues, existing: LlmEndpoint | undefined): unknown {
+  const given = values.replica;
+  const urls = (Array.isArray(given) ? given : []).map(String);
+  const conc = num(values, 'replica-concurrency');
+  if (values['no-replicas'] === true) {
+    if (urls.length > 0) throw badRequest('Give --replica or --no-replicas, not both.');
+    return [];
+  }
+  if (urls.length === 0) {
+    if (conc !== undefined && existing)
+      return existing.replicas.map((r) => ({ baseUrl: r.baseUrl, concurrency: conc }));
+    return existing?.replicas;
+  }
+  const fallback = conc ?? num(values, 'concurrency') ?? existing?.concurrency ?? 4;
+  return urls.map((u) => ({ baseUrl: u, concurrency: fallback }));
+}
+
+function priceArg(values: OptionValues, name: string, existing: number | null | undefined): unknown {
+  const v = stringOption(values, name);
+  if (v === 'none') return null;
+  return v === undefined ? existing : num(values, name);
 }
 
 export const endpointsCommand: Command = {
@@ -103,6 +143,9 @@ export const endpointsCommand: Command = {
     '     (saving an existing NAME changes only the flags given)',
     '     (here any variable or file may hold the key; from the browser or the app, only CTGI_KEY_* variables,',
     '      files in the key folder ($CTGI_KEY_DIR, else ~/.config/ctgi/keys) and the app keychain)',
+    '     [--replica URL ... [--replica-concurrency N] | --no-replicas]',
+    '     (more servers of the same model, e.g. one vLLM per GPU box; calls go to the least busy healthy one)',
+    '     [--price-input USD] [--price-output USD] (per million tokens, or none) [--batch-discount 0.5]',
     'ctgi endpoints --delete NAME',
     'ctgi endpoints --probe NAME [--json]            check key, server, model, text and image answers',
     'ctgi endpoints --reset-key-store [--key-store FILE]',
@@ -126,6 +169,12 @@ export const endpointsCommand: Command = {
     'no-key': { type: 'boolean' },
     'token-param': { type: 'string' },
     'temperature-param': { type: 'string' },
+    replica: { type: 'string', multiple: true },
+    'replica-concurrency': { type: 'string' },
+    'no-replicas': { type: 'boolean' },
+    'price-input': { type: 'string' },
+    'price-output': { type: 'string' },
+    'batch-discount': { type: 'string' },
     'reset-key-store': { type: 'boolean' },
     'key-store': { type: 'string' },
   },
@@ -182,10 +231,23 @@ export const endpointsCommand: Command = {
         return p.ok ? 0 : 1;
       }
       const list = listEndpoints(ws.db);
-      if (values.json) io.out(JSON.stringify(list, null, 2));
+      if (values.json)
+        io.out(
+          JSON.stringify(
+            list.map((e) => ({ ...e, replicaFigures: endpointReplicas(ws.db, e.name) })),
+            null,
+            2,
+          ),
+        );
       else if (list.length === 0)
         io.out('No endpoints yet. Add one with `ctgi endpoints --save NAME --base-url URL --model M`.');
-      else for (const e of list) io.out(formatEndpoint(e));
+      else
+        for (const e of list) {
+          io.out(formatEndpoint(e));
+          const figures = endpointReplicas(ws.db, e.name);
+          if (figures.length > 1 || figures.some((f) => f.calls + f.errors > 0))
+            for (const f of figures) io.out(formatReplica(f));
+        }
       return 0;
     });
   },

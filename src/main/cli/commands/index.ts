@@ -18,6 +18,8 @@ import { statsCommand } from './stats';
 import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
 import { videoToolsCommand } from './video-tools';
+import { usageCommand } from './usage';
+import { usersCommand } from './users';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
 export const commands: readonly Command[] = [
@@ -34,8 +36,10 @@ export const commands: readonly Command[] = [
   evalCommand,
   exportCommand,
   serveCommand,
+  usersCommand,
   endpointsCommand,
   mtgCommand,
+  usageCommand,
   synthCommand,
   oracleCommand,
   tokenizeCommand,

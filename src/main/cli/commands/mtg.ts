@@ -3,7 +3,11 @@ import { asDatasetId, asImageId, asJobId, type JobId } from '../../../shared/ids
 import { listJobIssues } from '../../db/repos/jobs';
 import { countJobRuns, listFailedImagesOfJob } from '../../db/repos/mtg';
 import { AppError } from '../../errors';
-import { mtgParams, startMtg } from '../../jobs/mtg';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { getJobRow, updateJobParams } from '../../db/repos/jobs';
+import { estimateMtg, importBatchOutput, mtgParams, setMtgBudget, startMtg } from '../../jobs/mtg';
+import { formatUsd, jobUsage } from '../../llm/cost';
 import { DEFAULT_RETRY } from '../../llm/retry';
 import type { Workspace } from '../../workspace';
 import { intOption, stringOption, type CliIo, type Command } from '../command';
@@ -27,12 +31,15 @@ function report(ws: Workspace, job: Job, io: CliIo, json: boolean): void {
   const runs = countJobRuns(ws.db, job.id);
   const issues = listJobIssues(ws.db, job.id, 5);
   if (json) {
-    io.out(JSON.stringify({ job, runs, firstIssues: issues }, null, 2));
+    io.out(JSON.stringify({ job, runs, usage: jobUsage(ws.db, job.id), firstIssues: issues }, null, 2));
     return;
   }
+  const spent = jobUsage(ws.db, job.id);
   io.out(
-    `MTG #${job.id} ${job.status}: ${runs.done} captions (pending review), ${runs.failed} failed; ${runs.calls} model calls (${runs.cachedCalls} from cache), ${runs.tokens} tokens.`,
+    `MTG #${job.id} ${job.status}: ${runs.done} captions (pending review), ${runs.failed} failed; ${runs.calls} model calls (${runs.cachedCalls} from cache), ${runs.tokens} tokens; ` +
+      `paid ${spent.promptTokens} + ${spent.completionTokens} tokens, ${formatUsd(spent.costUsd)}.`,
   );
+  if (job.status === 'paused' && job.message?.startsWith('Paused: the budget')) io.out(job.message);
   if (job.error) io.out(`Error: ${job.error}`);
   printFirstIssues(io, job, issues);
   if (job.status === 'paused' || job.status === 'cancelled' || job.status === 'failed')
@@ -45,8 +52,21 @@ export const mtgCommand: Command = {
   summary: 'caption images by multi-turn questions to an MLLM and a reconstructor (captions land as pending)',
   usage:
     'ctgi mtg --vqa ENDPOINT [--reconstructor ENDPOINT] [--dataset ID] [--split train|val|test] [--images 1,2,3]\n' +
-    '         [--rounds 6] [--concurrency N] [--prompt-set ID] [--redo] [--verify] [--json]\n' +
-    'ctgi mtg --resume JOB          continue a job that was paused, cancelled, failed or killed\n' +
+    '         [--rounds 6] [--concurrency N] [--prompt-set ID] [--redo] [--verify] [--budget USD] [--json]\n' +
+    'ctgi mtg ... --batch [--batch-poll-ms 5000]\n' +
+    "                               through the endpoint's Batch API (/v1/files, /v1/batches) at its batch price,\n" +
+    "                               round by round (all images' round k in one batch); a restarted job polls the\n" +
+    '                               batches it submitted, never submits them twice\n' +
+    'ctgi mtg ... --batch-export FILE\n' +
+    "                               offline, for vLLM's batch runner: writes round 0's requests to FILE (OpenAI\n" +
+    '                               batch JSONL) and stops; run them, then\n' +
+    'ctgi mtg --resume JOB --batch-import OUT [--batch-export NEXT]\n' +
+    '                               records the answers in OUT and goes on: writes the next round to NEXT, or,\n' +
+    '                               after the last round, writes the captions\n' +
+    'ctgi mtg --estimate [selection and endpoints as above] [--sample 3]\n' +
+    '                               run a few images first and say what the whole selection will cost\n' +
+    'ctgi mtg --resume JOB [--budget USD]   continue a job that was paused (by Ctrl-C or its budget),\n' +
+    '                               cancelled, failed or killed; --budget sets a new budget first\n' +
     'ctgi mtg --retry-failed JOB    a new job over the images that failed in JOB\n\n' +
     'Endpoints are saved with `ctgi endpoints --save`. By default images that already have an MTG caption are skipped.\n' +
     'A job covers the images it selects when it starts: images imported later are left to the next job.\n' +
@@ -71,14 +91,85 @@ export const mtgCommand: Command = {
     verify: { type: 'boolean' },
     resume: { type: 'string' },
     'retry-failed': { type: 'string' },
+    budget: { type: 'string' },
+    estimate: { type: 'boolean' },
+    batch: { type: 'boolean' },
+    'batch-poll-ms': { type: 'string' },
+    'batch-export': { type: 'string' },
+    'batch-import': { type: 'string' },
+    sample: { type: 'string' },
   },
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {
       const resume = stringOption(values, 'resume');
       const retry = stringOption(values, 'retry-failed');
+      const budgetText = stringOption(values, 'budget');
+      const budget = budgetText === undefined ? undefined : Number(budgetText);
+      if (budget !== undefined && !(budget > 0))
+        throw new AppError(
+          'bad_request',
+          `--budget takes an amount in USD above 0, e.g. 25; got "${budgetText}".`,
+        );
       let id: JobId;
+      if (values.estimate === true) {
+        const vqa = stringOption(values, 'vqa');
+        if (vqa === undefined)
+          throw new AppError('bad_request', '--vqa ENDPOINT is required (see `ctgi endpoints`).');
+        const ds = stringOption(values, 'dataset');
+        const imgs = stringOption(values, 'images');
+        const e = await estimateMtg(ws, {
+          datasetId: ds === undefined ? undefined : asDatasetId(positiveId(ds, 'dataset')),
+          split: stringOption(values, 'split') as Split | undefined,
+          imageIds:
+            imgs === undefined
+              ? undefined
+              : imgs.split(',').map((s) => asImageId(positiveId(s.trim(), 'images'))),
+          vqaEndpoint: vqa,
+          reconstructorEndpoint: stringOption(values, 'reconstructor') ?? vqa,
+          rounds: intOption(values, 'rounds', 6),
+          redo: values.redo === true,
+          verify: values.verify === true,
+          sample: intOption(values, 'sample', 3),
+        });
+        if (values.json === true) io.out(JSON.stringify(e, null, 2));
+        else {
+          io.out(
+            `Estimate for ${e.images} images (from ${e.sampleImages} run now, their answers kept for the job): ` +
+              `${e.callsPerImage.toFixed(1)} calls and ${e.promptTokensPerImage} + ${e.completionTokensPerImage} tokens per image.`,
+          );
+          io.out(
+            `In all: ${e.promptTokens} prompt + ${e.completionTokens} completion tokens, ${formatUsd(e.costUsd)}` +
+              (e.batchCostUsd !== null && e.costUsd !== null
+                ? ` (${formatUsd(e.batchCostUsd)} through the Batch API).`
+                : '.'),
+          );
+        }
+        return 0;
+      }
+      const exportTo = stringOption(values, 'batch-export');
+      const importFrom = stringOption(values, 'batch-import');
+      if (importFrom !== undefined && resume === undefined)
+        throw new AppError(
+          'bad_request',
+          '--batch-import OUT goes with --resume JOB (the job whose round OUT answers).',
+        );
       if (resume !== undefined) {
         const n = positiveId(resume, 'resume');
+        if (budget !== undefined) setMtgBudget(ws, { jobId: asJobId(n), budgetUsd: budget });
+        if (importFrom !== undefined) {
+          const r = await importBatchOutput(ws, asJobId(n), readFileSync(importFrom, 'utf8'), importFrom);
+          io.err(
+            `Imported ${importFrom}: ${r.answered} answers recorded, ${r.failed} failed lines (asked again next round)` +
+              `${r.unknown ? `, ${r.unknown} lines not from CTGI (custom_id unknown) skipped` : ''}.`,
+          );
+        }
+        if (exportTo !== undefined) {
+          const row = getJobRow(ws.db, asJobId(n));
+          if (row) {
+            const p = mtgParams.parse(JSON.parse(row.params));
+            updateJobParams(ws.db, asJobId(n), { ...p, mode: 'offline', exportFile: resolve(exportTo) });
+          }
+        }
         id = requeueJob(
           ws,
           asJobId(n),
@@ -114,21 +205,31 @@ export const mtgCommand: Command = {
         const imgs = stringOption(values, 'images');
         const ps = stringOption(values, 'prompt-set');
         const conc = stringOption(values, 'concurrency');
-        id = startMtg(ws, {
-          datasetId: ds === undefined ? undefined : asDatasetId(positiveId(ds, 'dataset')),
-          split: split as Split | undefined,
-          imageIds:
-            imgs === undefined
-              ? undefined
-              : imgs.split(',').map((s) => asImageId(positiveId(s.trim(), 'images'))),
-          vqaEndpoint: vqa,
-          reconstructorEndpoint: stringOption(values, 'reconstructor') ?? vqa,
-          rounds: intOption(values, 'rounds', 6),
-          concurrency: conc === undefined ? undefined : positiveId(conc, 'concurrency'),
-          promptSetId: ps === undefined ? undefined : positiveId(ps, 'prompt-set'),
-          redo: values.redo === true,
-          verify: values.verify === true,
-        }).job.id;
+        id = startMtg(
+          ws,
+          {
+            datasetId: ds === undefined ? undefined : asDatasetId(positiveId(ds, 'dataset')),
+            split: split as Split | undefined,
+            imageIds:
+              imgs === undefined
+                ? undefined
+                : imgs.split(',').map((s) => asImageId(positiveId(s.trim(), 'images'))),
+            vqaEndpoint: vqa,
+            reconstructorEndpoint: stringOption(values, 'reconstructor') ?? vqa,
+            rounds: intOption(values, 'rounds', 6),
+            concurrency: conc === undefined ? undefined : positiveId(conc, 'concurrency'),
+            promptSetId: ps === undefined ? undefined : positiveId(ps, 'prompt-set'),
+            redo: values.redo === true,
+            verify: values.verify === true,
+            budgetUsd: budget,
+            mode: values.batch === true ? 'batch' : 'sync',
+            batchPollMs:
+              stringOption(values, 'batch-poll-ms') === undefined
+                ? undefined
+                : intOption(values, 'batch-poll-ms', 5000),
+          },
+          { exportFile: exportTo === undefined ? undefined : resolve(exportTo) },
+        ).job.id;
       }
 
       const job = await runJobInForeground(ws, id, {
@@ -141,6 +242,11 @@ export const mtgCommand: Command = {
         onInterrupt: 'pause',
       });
       report(ws, job, io, values.json === true);
+      // An offline round written out is where the job is meant to stop: not an interruption.
+      if (job.status === 'paused' && exportTo !== undefined && job.message?.startsWith('Round ')) {
+        if (values.json !== true) io.out(job.message);
+        return 0;
+      }
       return jobExitCode(job);
     }),
 };

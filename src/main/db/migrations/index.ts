@@ -11,6 +11,8 @@ import { v9EvalMtiQueries } from './009-eval-mti-queries';
 import { v10JobScope } from './010-job-scope';
 import { v11Reid } from './011-reid';
 import { v12Footage } from './012-footage';
+import { v13Fleet } from './013-fleet';
+import { v14Team } from './014-team';
 
 /** Ordered; the database's `PRAGMA user_version` is the number of steps applied. Never edit a shipped step. */
 export const migrations: readonly Migration[] = [
@@ -26,4 +28,6 @@ export const migrations: readonly Migration[] = [
   v10JobScope,
   v11Reid,
   v12Footage,
+  v13Fleet,
+  v14Team,
 ];

@@ -161,3 +161,12 @@ export function toJob(db: Db, r: JobRow, rate: number | null): Job {
     rate,
   };
 }
+
+/** Replaces a job's parameters (checked by its kind's schema first); for settings a user may change between runs. */
+export function updateJobParams(db: Db, id: JobId, params: unknown): void {
+  db.prepare(`UPDATE jobs SET params = ?, updated_at = ? WHERE id = ?`).run(
+    JSON.stringify(params),
+    Date.now(),
+    id,
+  );
+}

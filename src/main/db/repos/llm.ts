@@ -1,4 +1,5 @@
 import type {
+  EndpointReplica,
   KeyRef,
   LlmEndpoint,
   LlmEndpointId,
@@ -22,6 +23,10 @@ export interface LlmEndpointRow {
   key_ref: string;
   token_limit_param: TokenLimitParam;
   temperature_param: TemperatureParam;
+  replicas: string;
+  price_input: number | null;
+  price_output: number | null;
+  batch_discount: number;
   created_at: number;
   updated_at: number;
 }
@@ -29,9 +34,22 @@ export interface LlmEndpointRow {
 /** An endpoint as saved: everything but the timestamps and id; the request-field settings default to 'auto'. */
 export type LlmEndpointInput = Omit<
   LlmEndpoint,
-  'id' | 'createdAt' | 'updatedAt' | 'tokenLimitParam' | 'temperatureParam'
+  | 'id'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'tokenLimitParam'
+  | 'temperatureParam'
+  | 'replicas'
+  | 'priceInput'
+  | 'priceOutput'
+  | 'batchDiscount'
 > &
-  Partial<Pick<LlmEndpoint, 'tokenLimitParam' | 'temperatureParam'>>;
+  Partial<
+    Pick<
+      LlmEndpoint,
+      'tokenLimitParam' | 'temperatureParam' | 'replicas' | 'priceInput' | 'priceOutput' | 'batchDiscount'
+    >
+  >;
 
 const toEndpoint = (r: LlmEndpointRow): LlmEndpoint => ({
   id: r.id as LlmEndpointId,
@@ -47,6 +65,10 @@ const toEndpoint = (r: LlmEndpointRow): LlmEndpoint => ({
   keyRef: JSON.parse(r.key_ref) as KeyRef,
   tokenLimitParam: r.token_limit_param,
   temperatureParam: r.temperature_param,
+  replicas: JSON.parse(r.replicas) as EndpointReplica[],
+  priceInput: r.price_input,
+  priceOutput: r.price_output,
+  batchDiscount: r.batch_discount,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -68,14 +90,18 @@ export function upsertEndpoint(db: Db, e: LlmEndpointInput): LlmEndpoint {
   const row = db
     .prepare(
       `INSERT INTO llm_endpoints (name, base_url, model, role, temperature, max_tokens, concurrency,
-         requests_per_minute, timeout_ms, key_ref, token_limit_param, temperature_param, created_at, updated_at)
+         requests_per_minute, timeout_ms, key_ref, token_limit_param, temperature_param, replicas, price_input,
+         price_output, batch_discount, created_at, updated_at)
        VALUES (@name, @baseUrl, @model, @role, @temperature, @maxTokens, @concurrency, @requestsPerMinute,
-         @timeoutMs, @keyRef, @tokenLimitParam, @temperatureParam, @now, @now)
+         @timeoutMs, @keyRef, @tokenLimitParam, @temperatureParam, @replicas, @priceInput, @priceOutput,
+         @batchDiscount, @now, @now)
        ON CONFLICT (name) DO UPDATE SET base_url = excluded.base_url, model = excluded.model,
          role = excluded.role, temperature = excluded.temperature, max_tokens = excluded.max_tokens,
          concurrency = excluded.concurrency, requests_per_minute = excluded.requests_per_minute,
          timeout_ms = excluded.timeout_ms, key_ref = excluded.key_ref, token_limit_param = excluded.token_limit_param,
-         temperature_param = excluded.temperature_param, updated_at = excluded.updated_at
+         temperature_param = excluded.temperature_param, replicas = excluded.replicas,
+         price_input = excluded.price_input, price_output = excluded.price_output,
+         batch_discount = excluded.batch_discount, updated_at = excluded.updated_at
        RETURNING *`,
     )
     .get({
@@ -91,6 +117,12 @@ export function upsertEndpoint(db: Db, e: LlmEndpointInput): LlmEndpoint {
       keyRef,
       tokenLimitParam: e.tokenLimitParam ?? 'auto',
       temperatureParam: e.temperatureParam ?? 'auto',
+      replicas: JSON.stringify(
+        (e.replicas ?? []).map((r) => ({ baseUrl: r.baseUrl, concurrency: r.concurrency })),
+      ),
+      priceInput: e.priceInput ?? null,
+      priceOutput: e.priceOutput ?? null,
+      batchDiscount: e.batchDiscount ?? 0.5,
       now,
     }) as LlmEndpointRow;
   return toEndpoint(row);
@@ -135,10 +167,17 @@ export type CachedOutcome = ({ kind: 'answer' } & CachedAnswer) | ({ kind: 'refu
 
 export interface CallContext {
   endpointId: number | null;
+  /** The profile's base URL: the pool's name, whichever replica answers. */
   baseUrl: string;
   model: string;
   purpose: string;
   requestHash: string;
+  /** The server that was asked (a replica's base URL); null for cache hits. */
+  replica?: string | null;
+  /** The job the call was made for, so cost per job is a sum over the log. */
+  jobId?: number | null;
+  /** The llm_batches row when the answer came through the Batch API (priced at its discount). */
+  batchId?: number | null;
 }
 
 export interface CallLog {
@@ -197,8 +236,9 @@ export function callLog(db: Db): CallLog {
   );
   const insert = db.prepare(
     `INSERT INTO llm_calls (endpoint_id, base_url, model, purpose, request_hash, status, attempt, latency_ms,
-       prompt_tokens, completion_tokens, response, finish_reason, error_kind, error, cached_from, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       prompt_tokens, completion_tokens, response, finish_reason, error_kind, error, cached_from, created_at,
+       replica, job_id, batch_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const log: CallLog = {
     lookup: (hash) => lookup.get(hash) as CachedAnswer | undefined,
@@ -229,6 +269,9 @@ export function callLog(db: Db): CallLog {
           null,
           null,
           Date.now(),
+          c.replica ?? null,
+          c.jobId ?? null,
+          c.batchId ?? null,
         ).lastInsertRowid,
       ),
     recordError: (c, e) => {
@@ -249,6 +292,9 @@ export function callLog(db: Db): CallLog {
         e.message,
         null,
         Date.now(),
+        c.replica ?? null,
+        c.jobId ?? null,
+        c.batchId ?? null,
       );
     },
     recordRefusal: (c, r) =>
@@ -270,6 +316,9 @@ export function callLog(db: Db): CallLog {
           r.message,
           null,
           Date.now(),
+          c.replica ?? null,
+          c.jobId ?? null,
+          c.batchId ?? null,
         ).lastInsertRowid,
       ),
     recordHit: (c, cachedFrom) => {
@@ -290,6 +339,9 @@ export function callLog(db: Db): CallLog {
         null,
         cachedFrom,
         Date.now(),
+        null,
+        c.jobId ?? null,
+        null,
       );
     },
   };
@@ -315,6 +367,9 @@ export interface LlmCallRow {
   error: string | null;
   cached_from: number | null;
   created_at: number;
+  replica: string | null;
+  job_id: number | null;
+  batch_id: number | null;
 }
 
 export function listLlmCalls(db: Db, limit = 100): LlmCallRow[] {
@@ -339,4 +394,76 @@ export function summarizeLlmUsage(db: Db): LlmUsage[] {
        FROM llm_calls GROUP BY purpose ORDER BY purpose`,
     )
     .all() as LlmUsage[];
+}
+
+// ── usage and cost (issue 10): sums over the calls log ────────────────────────────────────────
+
+/**
+ * Tokens paid for, by one grouping key and endpoint (prices are per endpoint) and by the way they were
+ * paid (Batch API or not). Paid = an answer ('ok') or a refusal (a 200 that was billed); cache hits and
+ * transport errors cost nothing.
+ */
+export interface PaidTokensRow {
+  key: string;
+  endpoint_id: number | null;
+  batch: 0 | 1;
+  calls: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+const PAID = `(status = 'ok' OR (status = 'error' AND error_kind = 'refused'))`;
+
+export function paidTokens(
+  db: Db,
+  by: 'job' | 'endpoint' | 'day',
+  filter: { jobId?: number; sinceMs?: number } = {},
+): PaidTokensRow[] {
+  const key =
+    by === 'job'
+      ? `coalesce(CAST(job_id AS TEXT), '')`
+      : by === 'endpoint'
+        ? `coalesce(CAST(endpoint_id AS TEXT), '')`
+        : `date(created_at / 1000, 'unixepoch')`;
+  const where = [PAID];
+  const args: number[] = [];
+  if (filter.jobId !== undefined) {
+    where.push('job_id = ?');
+    args.push(filter.jobId);
+  }
+  if (filter.sinceMs !== undefined) {
+    where.push('created_at >= ?');
+    args.push(filter.sinceMs);
+  }
+  return db
+    .prepare(
+      `SELECT ${key} AS key, endpoint_id, (batch_id IS NOT NULL) AS batch, count(*) AS calls,
+         coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) AS completion_tokens
+       FROM llm_calls WHERE ${where.join(' AND ')}
+       GROUP BY key, endpoint_id, batch ORDER BY key, endpoint_id, batch`,
+    )
+    .all(...args) as PaidTokensRow[];
+}
+
+/** What each server of an endpoint did, from the log (every process's calls, not just this one's). */
+export interface ReplicaUsageRow {
+  replica: string;
+  calls: number;
+  errors: number;
+  mean_latency_ms: number | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  last_at: number;
+}
+
+export function replicaUsage(db: Db, endpointId: number): ReplicaUsageRow[] {
+  return db
+    .prepare(
+      `SELECT replica, sum(status = 'ok') AS calls, sum(status = 'error' AND coalesce(error_kind, '') <> 'refused') AS errors,
+         round(avg(CASE WHEN status = 'ok' THEN latency_ms END)) AS mean_latency_ms,
+         coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) AS completion_tokens,
+         max(created_at) AS last_at
+       FROM llm_calls WHERE endpoint_id = ? AND replica IS NOT NULL GROUP BY replica ORDER BY replica`,
+    )
+    .all(endpointId) as ReplicaUsageRow[];
 }

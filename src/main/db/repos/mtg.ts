@@ -413,3 +413,27 @@ export function listFailedImagesOfJob(db: Db, jobId: JobId): ImageId[] {
       .all(jobId) as { id: number }[]
   ).map((r) => asImageId(r.id));
 }
+
+/** These images (in id order), with what the MTG job needs to read them. */
+export function getImagesToCaption(db: Db, ids: readonly ImageId[]): ImageToCaption[] {
+  const rows = db
+    .prepare(
+      `SELECT i.id, i.rel_path, i.sha256, i.format, d.root
+       FROM images i JOIN datasets d ON d.id = i.dataset_id
+       WHERE i.id IN (SELECT value FROM json_each(?)) ORDER BY i.id`,
+    )
+    .all(JSON.stringify(ids)) as {
+    id: number;
+    rel_path: string;
+    root: string;
+    sha256: string;
+    format: string;
+  }[];
+  return rows.map((r) => ({
+    id: asImageId(r.id),
+    relPath: r.rel_path,
+    root: r.root,
+    sha256: r.sha256,
+    format: r.format,
+  }));
+}

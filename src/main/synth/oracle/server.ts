@@ -14,6 +14,7 @@ import { AppError } from '../../errors';
 import { createRng, deriveSeed } from '../rng';
 import { createPerception, loadWorld, type Percept, type WorldIndex } from './perception';
 import { REQUEST_KINDS, respond, type RequestKind } from './respond';
+import { BatchHttpError, createBatchApi, type OracleBatchOptions, type OracleBatchStats } from './batch';
 
 export interface OracleFaults {
   /** Share of attempts answered 429 with a retry-after header. */
@@ -45,6 +46,21 @@ export interface OracleOptions {
   /** Extra latency, uniform in [0, latencyJitterMs), drawn per attempt. */
   latencyJitterMs?: number;
   faults?: OracleFaults;
+  /**
+   * Dies when chat attempt number dieAfter + 1 arrives: stops listening and drops every connection,
+   * answered or not (a replica whose process or box went away mid-job). `onDie` is told what was in flight.
+   */
+  dieAfter?: number | null;
+  onDie?: (at: OracleDeath) => void;
+  /** The Batch API's completion delay, partial errors and expiry. */
+  batch?: OracleBatchOptions;
+}
+
+/** What a replica had done when it died. */
+export interface OracleDeath {
+  answered: number;
+  /** Chat requests received and not answered at that moment (the one that triggered it included). */
+  inFlight: number;
 }
 
 export const ORACLE_MODELS = { vision: 'oracle-vl', text: 'oracle-text' } as const;
@@ -64,6 +80,7 @@ export interface OracleStats {
   perception: { hits: number; misses: number; matched: number; unmatched: number };
   inFlight: number;
   maxInFlight: number;
+  batch: OracleBatchStats;
 }
 
 export interface OracleServer {
@@ -116,7 +133,11 @@ const textTokens = (s: string): number => Math.ceil(s.length / 4);
 const imageTokens = (p: Percept | null): number =>
   p ? Math.ceil(p.width / 28) * Math.ceil(p.height / 28) + 2 : 256;
 
-function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readRaw(req)).toString('utf8');
+}
+
+function readRaw(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -131,7 +152,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -171,6 +192,7 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
   const perception = createPerception(world);
   const attempts = createRng(deriveSeed(seed, 'attempts'));
   const apiKey = opts.apiKey ?? null;
+  const dieAfter = opts.dieAfter ?? null;
 
   const stats: OracleStats = {
     requests: 0,
@@ -183,7 +205,10 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     perception: perception.stats,
     inFlight: 0,
     maxInFlight: 0,
+    batch: undefined as unknown as OracleBatchStats,
   };
+  const batchApi = createBatchApi(opts.batch ?? {}, (raw) => complete(raw));
+  stats.batch = batchApi.stats;
   let served = 0;
 
   const sendJson = (
@@ -220,8 +245,22 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     })),
   });
 
+  let dead = false;
+  const die = (): void => {
+    if (dead) return;
+    dead = true;
+    const at: OracleDeath = { answered: stats.answered, inFlight: stats.inFlight };
+    server.close();
+    server.closeAllConnections();
+    opts.onDie?.(at);
+  };
+
   async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
+    if (dieAfter !== null && stats.requests >= dieAfter) {
+      die();
+      return;
+    }
     stats.requests++;
     // Per-attempt draws, in arrival order: one for the fault, one for the jitter.
     const u = attempts.next();
@@ -266,7 +305,23 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
     }
     const malformed = hit(faults.malformed);
     const empty = !malformed && hit(faults.empty);
+    const completion = await complete(raw);
+    if (empty) {
+      completion.choices = [];
+      stats.faults.empty++;
+    }
+    if (malformed) {
+      stats.faults.malformed++;
+      const text = JSON.stringify(completion);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(text.slice(0, Math.floor(text.length / 2)));
+      return;
+    }
+    sendJson(res, 200, completion);
+  }
 
+  /** The completion for one request body (no faults, no latency): what chat answers and what a batch line gets. */
+  async function complete(raw: string): Promise<{ choices: unknown[] } & Record<string, unknown>> {
     let body: ChatBody;
     try {
       body = JSON.parse(raw) as ChatBody;
@@ -397,24 +452,16 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
       created: Math.floor(Date.now() / 1000),
       model,
       system_fingerprint: `oracle-${String(seed)}`,
-      choices: empty
-        ? []
-        : [{ index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: finish }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: finish },
+      ] as unknown[],
       usage: {
         prompt_tokens: promptTokens,
         completion_tokens: completionTokens,
         total_tokens: promptTokens + completionTokens,
       },
     };
-    if (empty) stats.faults.empty++;
-    if (malformed) {
-      stats.faults.malformed++;
-      const text = JSON.stringify(completion);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(text.slice(0, Math.floor(text.length / 2)));
-      return;
-    }
-    sendJson(res, 200, completion);
+    return completion;
   }
 
   const server = createServer((req, res) => {
@@ -451,6 +498,31 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
         sendJson(res, 200, { ...stats, perception: { ...perception.stats } });
         return;
       }
+      if (url === '/v1/files' && req.method === 'POST') {
+        const raw = await readRaw(req);
+        sendJson(res, 200, batchApi.uploadFile(req.headers['content-type'] ?? '', raw));
+        return;
+      }
+      const content = /^\/v1\/files\/([^/]+)\/content$/.exec(url);
+      if (content && req.method === 'GET') {
+        const bytes = batchApi.fileContent(decodeURIComponent(content[1]!));
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length });
+        res.end(bytes);
+        return;
+      }
+      if (url === '/v1/batches' && req.method === 'POST') {
+        sendJson(res, 200, await batchApi.createBatch(await readBody(req)));
+        return;
+      }
+      if (url === '/v1/batches' && req.method === 'GET') {
+        sendJson(res, 200, await batchApi.listBatches());
+        return;
+      }
+      const batch = /^\/v1\/batches\/([^/]+)$/.exec(url);
+      if (batch && req.method === 'GET') {
+        sendJson(res, 200, await batchApi.getBatch(decodeURIComponent(batch[1]!)));
+        return;
+      }
       if (url === '/v1/chat/completions') {
         if (req.method !== 'POST') throw new HttpError(405, 'Use POST for /v1/chat/completions.');
         stats.inFlight++;
@@ -464,13 +536,14 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
       }
       throw new HttpError(
         404,
-        `Unknown path ${req.method ?? ''} ${url}. The oracle serves GET /v1/models, POST /v1/chat/completions and GET /v1/oracle/stats.`,
+        `Unknown path ${req.method ?? ''} ${url}. The oracle serves GET /v1/models, POST /v1/chat/completions, POST /v1/files, GET /v1/files/{id}/content, POST and GET /v1/batches, GET /v1/batches/{id} and GET /v1/oracle/stats.`,
         'invalid_request_error',
         'not_found',
       );
     })().catch((err: unknown) => {
       if (res.headersSent || res.destroyed) return;
       if (err instanceof HttpError) sendError(res, err);
+      else if (err instanceof BatchHttpError) sendError(res, new HttpError(err.status, err.message));
       else
         sendError(
           res,
@@ -510,6 +583,7 @@ export async function startOracle(opts: OracleOptions = {}): Promise<OracleServe
       faults: { ...stats.faults },
       refused: { ...stats.refused },
       perception: { ...perception.stats },
+      batch: { ...stats.batch },
     }),
     close: async () => {
       server.closeAllConnections();

@@ -2,6 +2,7 @@ import '@mantine/notifications/styles.css';
 import { MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
 import { JobsProvider } from '../features/jobs/JobsProvider';
+import { SessionGate } from '../lib/session';
 import { Shell } from './Shell';
 import { theme } from './theme';
 
@@ -9,9 +10,11 @@ export function App(): React.JSX.Element {
   return (
     <MantineProvider theme={theme} defaultColorScheme="auto">
       <Notifications position="bottom-right" limit={4} />
-      <JobsProvider>
-        <Shell />
-      </JobsProvider>
+      <SessionGate>
+        <JobsProvider>
+          <Shell />
+        </JobsProvider>
+      </SessionGate>
     </MantineProvider>
   );
 }

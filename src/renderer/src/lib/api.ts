@@ -31,6 +31,8 @@ export class ApiCallError extends Error {
 
 interface Transport extends Bridge {
   imageUrl(id: ImageId, variant: ImageVariant): string;
+  /** Under `ctgi serve`: use this token from now on (the login page's pasted link). */
+  signIn?(token: string): void;
 }
 
 const TOKEN_KEY = 'ctgi.token';
@@ -81,12 +83,16 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 function httpTransport(): Transport {
   const params = new URLSearchParams(location.search);
-  const fromUrl = params.get('token');
+  // A teammate's link (`ctgi users --add`) carries it in the fragment (`#token=…`), which no request
+  // ever sends; the app's own routes (`#/review`) are left alone.
+  const fromHash = /^#token=([^&#]+)$/.exec(location.hash)?.[1];
+  const fromUrl = params.get('token') ?? (fromHash ? decodeURIComponent(fromHash) : null);
   if (fromUrl) {
     sessionStorage.setItem(TOKEN_KEY, fromUrl);
     params.delete('token');
     const rest = params.toString();
-    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+    const hash = fromHash ? '' : location.hash;
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${hash}`);
   }
   let token = sessionStorage.getItem(TOKEN_KEY) ?? '';
   let mediaKey = mediaKeyFor(token);
@@ -164,6 +170,9 @@ function httpTransport(): Transport {
       });
       noteServerTime(res);
       if (res.status === 401) {
+        // A revoked link: the server says so (and what to do); else this page's own words.
+        const said = (await res.json().catch(() => null)) as ApiResult<unknown> | null;
+        if (said && !said.ok && /revoked/.test(said.error.message)) return said;
         return {
           ok: false,
           error: {
@@ -184,6 +193,10 @@ function httpTransport(): Transport {
       return () => set.delete(listener as (p: unknown) => void);
     },
     imageUrl: (id, variant) => signedMediaUrl(mediaKey, id, variant, Date.now() + clockOffsetMs),
+    signIn: (t) => {
+      adopt(t);
+      haveToken();
+    },
   };
 }
 
@@ -211,3 +224,22 @@ export function subscribe<E extends EventName>(
 }
 
 export const imageUrl = (id: ImageId, variant: ImageVariant): string => transport.imageUrl(id, variant);
+
+/** True under `ctgi serve` (a browser), false in the desktop app (the local admin, no login). */
+export const isServed = transport.signIn !== undefined;
+
+/**
+ * The token in a pasted link (`…/#token=…`, `…?token=…`) or the bare token; null when there is none.
+ * The page keeps it in sessionStorage and sends it in a header, never a cookie: cookies ignore ports,
+ * so a cookie would reach every other server on this host (issue 12.9).
+ */
+export function tokenFromLink(text: string): string | null {
+  const t = text.trim();
+  const m = /[#?&]token=([^&#\s]+)/.exec(t);
+  if (m) return decodeURIComponent(m[1]!);
+  return /^[\w-]{16,200}$/.test(t) ? t : null;
+}
+
+export function signIn(token: string): void {
+  transport.signIn?.(token);
+}

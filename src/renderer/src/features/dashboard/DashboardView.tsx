@@ -9,6 +9,7 @@ import { formatCount } from '../../lib/format';
 import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
 import { ScoreCoverage } from '../review/ScoreCoverage';
 import { BarChart, ShareChart } from './charts';
+import { TeamPanel } from './TeamPanel';
 
 const STATUS_COLOR: Record<CaptionStatus, string> = {
   pending: 'var(--mantine-color-gray-5)',
@@ -178,6 +179,7 @@ export function DashboardView(): React.JSX.Element {
           </SimpleGrid>
         </>
       )}
+      <TeamPanel />
     </Stack>
   );
 }

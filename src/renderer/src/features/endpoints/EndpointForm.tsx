@@ -13,6 +13,7 @@ import {
   SimpleGrid,
   Stack,
   Text,
+  Textarea,
   TextInput,
 } from '@mantine/core';
 import { IconAlertTriangle, IconLock } from '@tabler/icons-react';
@@ -66,6 +67,11 @@ interface Draft {
   envName: string;
   filePath: string;
   apiKey: string;
+  /** More servers of the same model, one base URL per line (each with the profile's concurrency). */
+  replicas: string;
+  priceInput: number | string;
+  priceOutput: number | string;
+  batchDiscount: number | string;
 }
 
 function draftOf(e: LlmEndpoint | null): Draft {
@@ -86,6 +92,10 @@ function draftOf(e: LlmEndpoint | null): Draft {
     envName: ref.kind === 'env' ? ref.name : '',
     filePath: ref.kind === 'file' ? ref.path : '',
     apiKey: '',
+    replicas: (e?.replicas ?? []).map((r) => r.baseUrl).join('\n'),
+    priceInput: e?.priceInput ?? '',
+    priceOutput: e?.priceOutput ?? '',
+    batchDiscount: e?.batchDiscount ?? 0.5,
   };
 }
 
@@ -130,6 +140,14 @@ function toInput(d: Draft, existing: LlmEndpoint | null): InvokeArg<'endpoints:s
     tokenLimitParam: d.tokenLimitParam,
     temperatureParam: d.temperatureParam,
     keyRef,
+    replicas: d.replicas
+      .split('\n')
+      .map((u) => u.trim())
+      .filter(Boolean)
+      .map((baseUrl) => ({ baseUrl, concurrency: num(d.concurrency) })),
+    priceInput: d.priceInput === '' ? null : num(d.priceInput),
+    priceOutput: d.priceOutput === '' ? null : num(d.priceOutput),
+    batchDiscount: num(d.batchDiscount),
     ...(d.keyKind === 'safe-storage' && d.apiKey ? { apiKey: d.apiKey } : {}),
   };
 }
@@ -230,6 +248,46 @@ function FormBody({
           onChange={(e) => set('baseUrl', e.currentTarget.value)}
           data-testid="endpoint-url"
         />
+        <Textarea
+          label="Replicas"
+          description="More servers of the same model (e.g. one vLLM per GPU box), one base URL a line; calls go to the least busy healthy one"
+          placeholder="http://gpu2:8000/v1"
+          autosize
+          minRows={1}
+          value={d.replicas}
+          onChange={(e) => set('replicas', e.currentTarget.value)}
+          data-testid="endpoint-replicas"
+        />
+        <SimpleGrid cols={3} spacing="sm">
+          <NumberInput
+            label="Input price"
+            description="USD per million prompt tokens"
+            min={0}
+            decimalScale={4}
+            value={d.priceInput}
+            onChange={(v) => set('priceInput', v)}
+            data-testid="endpoint-price-input"
+          />
+          <NumberInput
+            label="Output price"
+            description="USD per million completion tokens"
+            min={0}
+            decimalScale={4}
+            value={d.priceOutput}
+            onChange={(v) => set('priceOutput', v)}
+            data-testid="endpoint-price-output"
+          />
+          <NumberInput
+            label="Batch price"
+            description="Share of the price for Batch API calls"
+            min={0}
+            max={1}
+            step={0.05}
+            decimalScale={2}
+            value={d.batchDiscount}
+            onChange={(v) => set('batchDiscount', v)}
+          />
+        </SimpleGrid>
         <Stack gap={4}>
           <Text size="sm" fw={500}>
             Role

@@ -9,6 +9,7 @@ import { errorMessage, useInvoke } from '../../lib/hooks';
 import { useAction } from '../../lib/useAction';
 import { EndpointForm, hasSafeStorage, ROLE_LABEL } from './EndpointForm';
 import { ProbeResult, type ProbeState } from './ProbeResult';
+import { ReplicaList } from './ReplicaList';
 
 export function keySource(ref: KeyRef): string {
   switch (ref.kind) {
@@ -233,6 +234,16 @@ export function EndpointsSettings(): React.JSX.Element {
                           {e.requestsPerMinute === null ? 'no rate limit' : `${e.requestsPerMinute}/min`} ·{' '}
                           {e.timeoutMs / 1000} s timeout
                         </Text>
+                        {e.replicas.length > 0 && (
+                          <Text size="xs" c="dimmed" data-testid="endpoint-server-count">
+                            {e.replicas.length + 1} servers
+                          </Text>
+                        )}
+                        {(e.priceInput !== null || e.priceOutput !== null) && (
+                          <Text size="xs" c="dimmed">
+                            ${e.priceInput ?? '?'} / ${e.priceOutput ?? '?'} per M tokens
+                          </Text>
+                        )}
                       </Table.Td>
                       <Table.Td>
                         <Tooltip label="Where the key is read from; the key itself is never shown">
@@ -280,6 +291,13 @@ export function EndpointsSettings(): React.JSX.Element {
                         </Group>
                       </Table.Td>
                     </Table.Tr>
+                    {e.replicas.length > 0 && (
+                      <Table.Tr data-testid="endpoint-replicas-row" data-name={e.name}>
+                        <Table.Td colSpan={7} pt={0}>
+                          <ReplicaList name={e.name} />
+                        </Table.Td>
+                      </Table.Tr>
+                    )}
                     {(state.status === 'done' || state.status === 'error') && (
                       <Table.Tr data-testid="endpoint-probe-row" data-name={e.name}>
                         <Table.Td colSpan={7} bg="var(--mantine-color-default-hover)">

@@ -10,6 +10,7 @@ export const CHECK_LABEL: Record<ProbeCheckName, string> = {
   model: 'Model exists',
   chat: 'Answers text',
   vision: 'Accepts images',
+  replicas: 'Every replica answers',
 };
 
 const STATUS_ICON: Record<ProbeCheckStatus, { color: string; icon: React.ReactNode }> = {

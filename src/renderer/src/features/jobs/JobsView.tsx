@@ -31,6 +31,7 @@ import { formatCount, formatDuration, formatRate, formatTime } from '../../lib/f
 import { errorMessage, useInvoke } from '../../lib/hooks';
 import { JOB_STATUS_COLOR, JOB_STATUS_LABEL } from '../library/labels';
 import { isActive, useJobs } from './JobsProvider';
+import { MtgSpend } from './MtgSpend';
 
 function Issues({ job }: { job: Job }): React.JSX.Element {
   // Keyed by issueCount so new issues reported while the job runs are fetched again.
@@ -220,6 +221,7 @@ function JobCard({ job }: { job: Job }): React.JSX.Element {
           {job.status === 'running' ? job.message : job.message.replace(/ · ETA [^·]*$/, '')}
         </Text>
       )}
+      {job.kind === 'mtg' && <MtgSpend job={job} />}
       {paused && (
         <Text size="sm" mt={4} c="dimmed" data-testid="job-paused-note">
           {job.kind === 'mtg'

@@ -18,7 +18,7 @@ import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconPlayerPlay, IconRefresh } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
 import type { InvokeArg } from '../../../../shared/contract';
-import type { CaptionFilter, Dataset, LlmEndpoint, Split } from '../../../../shared/domain';
+import type { CaptionFilter, Dataset, LlmEndpoint, MtgEstimate, Split } from '../../../../shared/domain';
 import { SPLITS } from '../../../../shared/domain';
 import type { DatasetId, ImageId } from '../../../../shared/ids';
 import { navigate, routeHref } from '../../app/router';
@@ -128,6 +128,14 @@ function DialogBody({
   const [promptSet, setPromptSet] = useState<string | null>(null);
   const [redo, setRedo] = useState(false);
   const [verify, setVerify] = useState(false);
+  const [batchMode, setBatchMode] = useState(false);
+  const [budget, setBudget] = useState<number | string>('');
+  const [estimate, setEstimate] = useState<
+    | { status: 'running' }
+    | { status: 'done'; value: MtgEstimate }
+    | { status: 'error'; message: string }
+    | null
+  >(null);
   const [probes, setProbes] = useState<Record<string, ProbeState>>({});
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -181,12 +189,46 @@ function DialogBody({
   const probing = vqaProbe?.status === 'running' || recProbe?.status === 'running';
   const vqaEndpoint = list.find((e) => e.name === vqa);
 
+  /** The images the job would cover, as mtg:start and mtg:estimate take them. */
+  const selection = async (): Promise<{ imageIds?: number[]; datasetId?: number; split?: Split }> => {
+    if (onlyFiltered) {
+      const ids = await idsMatching(filter);
+      if (ids.length === 0)
+        throw new Error('No image matches the Library filter any more; change the filter and try again.');
+      return { imageIds: ids };
+    }
+    return {
+      ...(dataset ? { datasetId: Number(dataset) } : {}),
+      ...(split ? { split: split as Split } : {}),
+    };
+  };
+
+  // A few images run now (their answers are kept for the job): tokens per image × the selection.
+  const runEstimate = async (): Promise<void> => {
+    if (!vqa || !rec) return;
+    setEstimate({ status: 'running' });
+    try {
+      const value = await invoke('mtg:estimate', {
+        vqaEndpoint: vqa,
+        reconstructorEndpoint: rec,
+        rounds: Number(rounds),
+        redo,
+        verify,
+        sample: 3,
+        ...(await selection()),
+      } as InvokeArg<'mtg:estimate'>);
+      setEstimate({ status: 'done', value });
+    } catch (err) {
+      setEstimate({ status: 'error', message: errorMessage(err) });
+    }
+  };
+
   const start = async (): Promise<void> => {
     if (!vqa || !rec) return;
     setBusy(true);
     setError(null);
     try {
-      const arg: InvokeArg<'mtg:start'> = {
+      const arg = {
         vqaEndpoint: vqa,
         reconstructorEndpoint: rec,
         rounds: Number(rounds),
@@ -194,16 +236,10 @@ function DialogBody({
         verify,
         ...(concurrency !== '' ? { concurrency: Number(concurrency) } : {}),
         ...(promptSet ? { promptSetId: Number(promptSet) } : {}),
-      };
-      if (onlyFiltered) {
-        const ids = await idsMatching(filter);
-        if (ids.length === 0)
-          throw new Error('No image matches the Library filter any more; change the filter and try again.');
-        arg.imageIds = ids;
-      } else {
-        if (dataset) arg.datasetId = Number(dataset);
-        if (split) arg.split = split as Split;
-      }
+        ...(batchMode ? { mode: 'batch' as const } : {}),
+        ...(budget !== '' && Number(budget) > 0 ? { budgetUsd: Number(budget) } : {}),
+        ...(await selection()),
+      } as InvokeArg<'mtg:start'>;
       const { job, images } = await invoke('mtg:start', arg);
       upsert(job);
       notifications.show({
@@ -346,11 +382,20 @@ function DialogBody({
         />
         <NumberInput
           label="Images at once"
-          description="Empty: 2 × VQA concurrency"
+          description="Empty: 2 × VQA concurrency (all servers)"
           min={1}
           max={1024}
           // Just the number: the box is a third of the dialog, and the rule is in the description.
-          placeholder={vqaEndpoint ? String(Math.min(256, 2 * vqaEndpoint.concurrency)) : 'automatic'}
+          placeholder={
+            vqaEndpoint
+              ? String(
+                  Math.min(
+                    1024,
+                    2 * vqaEndpoint.replicas.reduce((n, r) => n + r.concurrency, vqaEndpoint.concurrency),
+                  ),
+                )
+              : 'automatic'
+          }
           value={concurrency}
           onChange={setConcurrency}
           data-testid="mtg-concurrency"
@@ -378,6 +423,51 @@ function DialogBody({
         description="More model calls; fewer wrong details when the model is unreliable. Off reproduces the paper."
         data-testid="mtg-verify"
       />
+      <Checkbox
+        checked={batchMode}
+        onChange={(e) => setBatchMode(e.currentTarget.checked)}
+        label="Through the endpoint's Batch API (/v1/batches), round by round"
+        description="At the batch price (half at OpenAI), answers within hours instead of seconds; a restarted job picks up the batches it submitted."
+        data-testid="mtg-batch"
+      />
+      <Group align="flex-end" gap="sm">
+        <NumberInput
+          label="Budget (USD)"
+          description="The job pauses when its calls have cost this much"
+          placeholder="no limit"
+          min={0}
+          decimalScale={2}
+          value={budget}
+          onChange={setBudget}
+          w={220}
+          data-testid="mtg-budget"
+        />
+        <Button
+          variant="default"
+          disabled={!vqa || !rec}
+          loading={estimate?.status === 'running'}
+          onClick={() => void runEstimate()}
+          data-testid="mtg-estimate"
+        >
+          Estimate cost
+        </Button>
+      </Group>
+      {estimate?.status === 'done' && (
+        <Text size="sm" data-testid="mtg-estimate-result">
+          About {formatCount(estimate.value.promptTokens + estimate.value.completionTokens)} tokens for{' '}
+          {formatCount(estimate.value.images)} images ({estimate.value.callsPerImage.toFixed(1)} calls each,
+          from {estimate.value.sampleImages} run now and kept):{' '}
+          {estimate.value.costUsd === null
+            ? 'no price set for the endpoint'
+            : `$${estimate.value.costUsd.toFixed(2)}, or $${(estimate.value.batchCostUsd ?? 0).toFixed(2)} through the Batch API`}
+          .
+        </Text>
+      )}
+      {estimate?.status === 'error' && (
+        <Text size="sm" c="red" data-testid="mtg-estimate-result">
+          {estimate.message}
+        </Text>
+      )}
 
       {error && (
         <Alert color="red" icon={<IconAlertTriangle size={18} />} data-testid="mtg-error">

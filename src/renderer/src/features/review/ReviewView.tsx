@@ -32,8 +32,9 @@ import type { CaptionStatus, ReviewFilter } from '../../../../shared/domain';
 import { asCaptionId } from '../../../../shared/ids';
 import { reviewFilterSchema } from '../../../../shared/review-contract';
 import { parseHash, routeHref, useRoute } from '../../app/router';
-import { imageUrl } from '../../lib/api';
+import { imageUrl, invoke } from '../../lib/api';
 import { useInvoke } from '../../lib/hooks';
+import { useSession } from '../../lib/session';
 import { DashboardView } from '../dashboard/DashboardView';
 import { ExportModal } from './ExportModal';
 import { ImageViewer, type ImageViewerHandle } from './ImageViewer';
@@ -110,11 +111,59 @@ export function ReviewView(): React.JSX.Element {
   );
 }
 
+/** How often the desk renews the lease on the caption it shows while its person is at the keyboard. */
+const LEASE_RENEW_MS = 30_000;
+
+/**
+ * Who holds the caption on screen (issue 13.2), looked up when it changes. For a signed-in teammate the
+ * lease on their own caption is renewed while they work (a key pressed since the last renewal) and left
+ * to expire when they go idle, so an abandoned caption goes back to the team.
+ */
+function useCaptionLease(
+  captionId: number | null,
+  me: string | null,
+): { holder: string; mine: boolean } | null {
+  const [lease, setLease] = useState<{ id: number; holder: string } | null>(null);
+  useEffect(() => {
+    if (captionId === null) return;
+    let live = true;
+    invoke('review:leases', { captionIds: [asCaptionId(captionId)] }).then(
+      (ls) => {
+        if (live) setLease(ls[0] ? { id: captionId, holder: ls[0].holder } : null);
+      },
+      () => {},
+    );
+    return () => {
+      live = false;
+    };
+  }, [captionId]);
+  useEffect(() => {
+    if (captionId === null || me === null) return;
+    let active = false;
+    const onKey = (): void => {
+      active = true;
+    };
+    window.addEventListener('keydown', onKey);
+    const timer = setInterval(() => {
+      if (!active) return;
+      active = false;
+      invoke('review:renew', { captionIds: [asCaptionId(captionId)] }).catch(() => {});
+    }, LEASE_RENEW_MS);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      clearInterval(timer);
+    };
+  }, [captionId, me]);
+  if (!lease || lease.id !== captionId) return null;
+  return { holder: lease.holder, mine: lease.holder === me };
+}
+
 function Desk(): React.JSX.Element {
   const { params } = useRoute();
   const [filter, setFilterState] = useState<ReviewFilter>(loadFilter);
   const filterKey = JSON.stringify(filter);
   const [reviewer, setReviewer] = useState(() => localStorage.getItem(REVIEWER_KEY) ?? 'annotator');
+  const session = useSession();
   const [help, setHelp] = useState(false);
   const [countTick, setCountTick] = useState(0);
   const viewer = useRef<ImageViewerHandle>(null);
@@ -141,6 +190,7 @@ function Desk(): React.JSX.Element {
   );
   const count = useInvoke('review:queue', { filter, limit: 0 }, `${filterKey}|${countTick}`);
   const item = desk.item;
+  const lease = useCaptionLease(item?.caption.id ?? null, session?.kind === 'user' ? session.name : null);
 
   // The editor's draft belongs to the caption on screen; a new caption (or version) starts from its text.
   const [draft, setDraft] = useState({ key: '', text: '' });
@@ -307,6 +357,13 @@ function Desk(): React.JSX.Element {
                     <Badge color={STATUS_COLOR[item.caption.status]} data-testid="review-status">
                       {item.caption.status}
                     </Badge>
+                    {lease && (
+                      <Tooltip label="Leased to them while they work on it: your decision would be refused.">
+                        <Badge color="orange" variant="light" data-testid="review-lease">
+                          {lease.mine ? 'leased to you' : `being reviewed by ${lease.holder}`}
+                        </Badge>
+                      </Tooltip>
+                    )}
                     <Badge variant="outline" color="gray">
                       {item.caption.source}
                     </Badge>
@@ -330,16 +387,23 @@ function Desk(): React.JSX.Element {
                     </Text>
                   </Group>
                   <Group gap={4} wrap="nowrap">
-                    <TextInput
-                      size="xs"
-                      w={120}
-                      aria-label="Reviewer"
-                      value={reviewer}
-                      onChange={(e) => {
-                        setReviewer(e.currentTarget.value);
-                        localStorage.setItem(REVIEWER_KEY, e.currentTarget.value);
-                      }}
-                    />
+                    {session?.kind === 'user' ? (
+                      // A teammate on a shared server: decisions go under their own name, never a typed one.
+                      <Badge variant="light" size="lg" data-testid="review-signed-in">
+                        {session.name} · {session.role}
+                      </Badge>
+                    ) : (
+                      <TextInput
+                        size="xs"
+                        w={120}
+                        aria-label="Reviewer"
+                        value={reviewer}
+                        onChange={(e) => {
+                          setReviewer(e.currentTarget.value);
+                          localStorage.setItem(REVIEWER_KEY, e.currentTarget.value);
+                        }}
+                      />
+                    )}
                     <Tooltip label="Keyboard (?)">
                       <Button
                         size="xs"

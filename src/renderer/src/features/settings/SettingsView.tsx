@@ -27,6 +27,7 @@ import { ModelsSettings } from '../search/ModelsSettings';
 import { EndpointsSettings } from '../endpoints/EndpointsSettings';
 import { PromptsSettings } from '../prompts/PromptsSettings';
 import { VideoToolsSettings } from '../footage/VideoToolsSettings';
+import { PeopleSettings } from './PeopleSettings';
 
 function StatCard({
   label,
@@ -245,6 +246,14 @@ export function SettingsView(): React.JSX.Element {
           <div>
             <ColorSchemeSelector />
           </div>
+        </Stack>
+        <Stack gap="xs" id="people">
+          <Title order={4}>People</Title>
+          <Text size="sm" c="dimmed">
+            Who may use this server through a browser, each with their own link and role. The desktop app and
+            the URL that <code>ctgi serve</code> prints are the owner, an admin.
+          </Text>
+          <PeopleSettings />
         </Stack>
         <Stack gap="xs">
           <Title order={4}>Workspace</Title>
