@@ -11,7 +11,8 @@ import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
 import { encodeTexts, textEncoderPool, tokenizerFor } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
-import { DEFAULT_K, searchByVector, type SearchMode } from './index';
+import { DEFAULT_K, type SearchMode } from './index';
+import { searchRanked } from './store-search';
 
 // The MTI service reads summaries from here with the rest of the search helpers.
 export { imageSummaries };
@@ -69,7 +70,7 @@ export async function searchText(db: Db, arg: TextSearchArg): Promise<TextSearch
     };
   }
   const { vectors } = await encodeTexts(model, [query]);
-  const hits = searchByVector(db, modelId, vectors[0]!, {
+  const hits = await searchRanked(db, modelId, vectors[0]!, {
     k: arg.k ?? DEFAULT_K,
     datasetId: arg.datasetId,
     mode: arg.mode,
