@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/main/cli';
 import { startEmbed } from '../../src/main/jobs/embed';
 import { startImport } from '../../src/main/jobs/import';
 import { encodeTexts, textEncoderPool } from '../../src/main/ml/encoder-pool';
@@ -130,5 +131,38 @@ describe('search through the vector store', { timeout: 120_000 }, () => {
     await expect(searchRanked(ws.db, model.id, vectors[0]!, { filter: { cameras: ['c1'] } })).rejects.toThrow(
       /need the LanceDB vector backend/,
     );
+  });
+
+  it('ctgi vectors switches the workspace to LanceDB (copying, not re-embedding) and back', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { out: (l: string) => out.push(l), err: (l: string) => err.push(l) };
+    const file = ws.db.name;
+    const folder = path.join(dir, 'cli-tables');
+    expect(
+      await main(['vectors', '-w', file, '--backend', 'lancedb', '--folder', folder, '--json'], io),
+      err.join('\n'),
+    ).toBe(0);
+    const r = JSON.parse(out.join('\n')) as {
+      settings: { backend: string };
+      models: { backend: string; vectors: number }[];
+    };
+    expect(r.settings.backend).toBe('lancedb');
+    expect(r.models).toEqual([expect.objectContaining({ model: 'toy', backend: 'lancedb', vectors: 59 })]);
+    expect(existsSync(path.join(folder, 'toy.lance'))).toBe(true);
+    delete process.env.CTGI_VECTOR_BACKEND;
+    const viaSetting = [];
+    for (const v of vectors)
+      viaSetting.push(
+        (await searchRanked(ws.db, model.id, v, { k: 10, mode: 'exact' })).map((h) => h.imageId),
+      );
+    expect(await main(['vectors', '-w', file, '--backend', 'bogus'], io)).not.toBe(0);
+    expect(err.join('\n')).toMatch(/--backend/);
+    expect(await main(['vectors', '-w', file, '--backend', 'memory'], io)).toBe(0);
+    expect(out.at(-1)).toMatch(/toy: memory, 59 vectors/);
+    const inMemory = [];
+    for (const v of vectors)
+      inMemory.push((await searchRanked(ws.db, model.id, v, { k: 10, mode: 'exact' })).map((h) => h.imageId));
+    expect(inMemory).toEqual(viaSetting);
   });
 });

@@ -15,6 +15,7 @@ import { serveCommand } from './serve';
 import { statsCommand } from './stats';
 import { synthCommand } from './synth';
 import { tokenizeCommand } from './tokenize';
+import { vectorsCommand } from './vectors';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
 export const commands: readonly Command[] = [
@@ -25,6 +26,7 @@ export const commands: readonly Command[] = [
   embedCommand,
   scoreCommand,
   searchCommand,
+  vectorsCommand,
   evalCommand,
   exportCommand,
   serveCommand,
