@@ -266,9 +266,10 @@ export class LanceVectorStore implements VectorStore {
     // scalar indices, are then few enough to score exactly.
     if (opts.exact || (where !== null && (await this.table.countRows(where)) <= FLAT_FILTERED_ROWS))
       return this.exactSearch(base, query, k);
-    let q = base(k + 16);
-    if (this.opts.nprobes) q = q.nprobes(this.opts.nprobes);
-    q = q.refineFactor(this.opts.refineFactor ?? 10);
+    // bench:search at 1M (IVF-PQ, 244 partitions): nprobes 20 / refine 10 → p50 12.8 ms, recall@10 0.89;
+    // nprobes 60 / refine 40 → p50 45 ms, recall@10 0.976. The goal is recall ≥ 0.95, so the latter.
+    let q = base(k + 16).nprobes(this.opts.nprobes ?? 60);
+    q = q.refineFactor(this.opts.refineFactor ?? 40);
     const rows = (await q.select(['image_id']).toArray()) as { image_id: bigint; _distance: number }[];
     // LanceDB's dot distance is 1 − q·x; a few more than k so that ties at the cut go by image id.
     return rows
