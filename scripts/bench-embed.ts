@@ -6,6 +6,8 @@
 // Goals (issue 3): ours ≥ PyTorch, pipeline ≥ 90 % of bare. Needs a Python with torch + onnx.
 //   --batches N   timed batches per measurement (default 3)     --batch N   images per run (default 32)
 //   --python P    the Python to use (default: $CTGI_PYTHON, python3, /usr/bin/python3)
+//   --provider cpu|cuda|webgpu|dml|coreml   ONNX Runtime execution provider for (i) and (ii) (default cpu);
+//                 CUDA needs ORT's CUDA libraries (docs/gpu.md). The provider that really ran is printed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -13,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { ClipEncoder } from '../src/main/ml/encoder';
+import { ClipEncoder, PROVIDER_CHOICES, providerLists, type ProviderChoice } from '../src/main/ml/encoder';
 import { decodeImageSource } from '../src/main/media/image';
 import { IRRA_SPEC, preprocessBatch, transformRgb, writeNormalised } from '../src/main/ml/preprocess';
 import { generateWorld, WORLD_FILES, type GroundTruth } from '../src/main/synth/world';
@@ -24,8 +26,16 @@ const SEED = 0;
 const [H, W] = IRRA_SPEC.imageSize;
 
 const { values } = parseArgs({
-  options: { batches: { type: 'string' }, batch: { type: 'string' }, python: { type: 'string' } },
+  options: {
+    batches: { type: 'string' },
+    batch: { type: 'string' },
+    python: { type: 'string' },
+    provider: { type: 'string' },
+  },
 });
+const provider = (values.provider ?? 'cpu') as ProviderChoice;
+if (!(PROVIDER_CHOICES as readonly string[]).includes(provider))
+  throw new Error(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}; got ${provider}`);
 const batches = Number(values.batches ?? 3);
 const batch = Number(values.batch ?? 32);
 
@@ -101,9 +111,9 @@ async function main(): Promise<void> {
     transformMs += performance.now() - t1;
   }
 
-  // (i) bare ORT on pre-made tensors, same session options as the worker (CPU provider, defaults).
+  // (i) bare ORT on pre-made tensors, same session options as the worker (the chosen provider, defaults).
   const session = await ort.InferenceSession.create(visionPath, {
-    executionProviders: ['cpu'],
+    executionProviders: providerLists(provider)[0]!,
     logSeverityLevel: 3,
   });
   const per = 3 * H * W;
@@ -121,8 +131,11 @@ async function main(): Promise<void> {
     visionPath,
     preprocess: IRRA_SPEC,
     batchSize: batch,
-    providers: 'cpu',
+    providers: provider,
   });
+  console.log(
+    `pipeline provider: ${enc.provider}${enc.providerFailures.length ? ` (failed first: ${enc.providerFailures.join('; ')})` : ''}`,
+  );
   enc.bind({ vision: { input: 'pixel_values', output: 'image_embeds' } });
   let pipelineMs = 0;
   try {

@@ -3,7 +3,22 @@
 // seeded, so two runs see the same vectors and queries. Figures are synthetic and depend on load:
 // this machine's cores are shared, so read p50 rather than the best run.
 //   npx tsx scripts/bench-search.ts [--sizes 100000,1000000] [--queries 100] [--sqlite-vec-max 100000]
-import { cpus, loadavg } from 'node:os';
+// With --backend memory,lancedb it compares the vector stores (src/main/vectors) instead: build time, size on
+// disk, RSS, p50/p95 top-10 latency and recall@10 against exact search, with and without a filter that keeps
+// 1 % of the rows (one dataset of 100), at each size:
+//   npm run bench:search -- --backend memory,lancedb --sizes 1000000 [--lance-index ivf_pq,ivf_hnsw_sq]
+//     [--nprobes 20] [--refine 10] [--folder /other/disk/bench-vectors]
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  LanceVectorStore,
+  openStore,
+  type VectorBackend,
+  type VectorRow,
+  type VectorStore,
+} from '../src/main/vectors';
+import type { LanceIndexKind } from '../src/main/vectors/lance';
 import { openDatabase } from '../src/main/db/open';
 import { type FastTopKOptions, VectorIndex, fastBudget, fastHelperReady } from '../src/main/ml/vector-index';
 import { FAST_FROM, loadIndex, searchByVector } from '../src/main/search';
@@ -192,6 +207,109 @@ async function benchSize(size: number): Promise<void> {
   console.log(`  peak RSS so far ${peakRssMb().toFixed(0)} MB`);
 }
 
+const duBytes = (dir: string): number => {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? duBytes(p) : statSync(p).size;
+  }
+  return total;
+};
+const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
+
+/** The stores side by side on one gallery: 100 datasets, so one dataset is the 1 % filter. */
+async function benchStores(size: number): Promise<void> {
+  const identities = Math.max(100, Math.round(size / 20));
+  let t0 = performance.now();
+  const gallery = clipLikeGallery({ size, dim: DIM, identities, seed: 20240601 });
+  const { vectors: queries } = gallery.queries(queryCount, 7);
+  const query = (q: number): Float32Array => queries.subarray(q * DIM, (q + 1) * DIM);
+  const FILTER_DATASET = 7;
+  const datasetOf = (i: number): number => i % 100;
+  const mask = new Uint8Array(size);
+  for (let i = 0; i < size; i++) mask[i] = datasetOf(i) === FILTER_DATASET ? 1 : 0;
+  // Exact reference (image id = position + 1) with and without the filter.
+  const reference = new VectorIndex(gallery.vectors, DIM);
+  const truth = { all: [] as number[][], filtered: [] as number[][] };
+  for (let q = 0; q < queryCount; q++) {
+    truth.all.push(reference.topK(query(q), K).map((h) => h.index + 1));
+    truth.filtered.push(reference.topK(query(q), K, { mask }).map((h) => h.index + 1));
+  }
+  console.log(
+    `\nN = ${size.toLocaleString('en')}  D = ${DIM}  queries = ${queryCount}  k = ${K}; gallery + exact truth ${(ms(t0) / 1000).toFixed(0)} s;` +
+      ` RSS ${rssMb().toFixed(0)} MB before any store (the generated gallery: ${((size * DIM * 4) / 2 ** 20).toFixed(0)} MB)`,
+  );
+  const kinds = arg('lance-index', 'ivf_pq').split(',') as LanceIndexKind[];
+  const runs: [VectorBackend, LanceIndexKind | null][] = [];
+  for (const b of backends) {
+    if (b === 'lancedb') for (const k of kinds) runs.push([b, k]);
+    else runs.push([b, null]);
+  }
+  for (const [backend, kind] of runs) {
+    const base = arg('folder', '') || tmpdir();
+    const folder = mkdtempSync(join(base, 'bench-vectors-'));
+    const rss0 = rssMb();
+    t0 = performance.now();
+    const store: VectorStore = await openStore({
+      backend,
+      identity: { modelKey: 'bench#0', dim: DIM },
+      folder,
+      table: 'bench',
+      ...(kind ? { index: kind } : {}),
+    });
+    if (store instanceof LanceVectorStore) {
+      const opts = store as unknown as { opts: { nprobes?: number; refineFactor?: number } };
+      if (arg('nprobes', '')) opts.opts.nprobes = Number(arg('nprobes', ''));
+      if (arg('refine', '')) opts.opts.refineFactor = Number(arg('refine', ''));
+    }
+    const BATCH = 50_000;
+    for (let start = 0; start < size; start += BATCH) {
+      const rows: VectorRow[] = [];
+      for (let i = start; i < Math.min(size, start + BATCH); i++)
+        rows.push({
+          imageId: i + 1,
+          datasetId: datasetOf(i),
+          camera: `cam${i % 50}`,
+          time: 1_700_000_000_000 + i * 100,
+          split: null,
+          vector: gallery.vectors.subarray(i * DIM, (i + 1) * DIM),
+        });
+      if (store instanceof LanceVectorStore) await store.append(rows);
+      else await store.upsert(rows);
+    }
+    const loaded = ms(t0);
+    await store.finish();
+    const build = ms(t0);
+    const disk = backend === 'lancedb' ? duBytes(folder) : 0;
+    const name = backend === 'lancedb' ? `lancedb ${kind}` : 'memory (VectorIndex fast path)';
+    console.log(
+      `  ${name}: build ${(build / 1000).toFixed(1)} s (load ${(loaded / 1000).toFixed(1)} s, index ${((build - loaded) / 1000).toFixed(1)} s),` +
+        ` disk ${(disk / 2 ** 20).toFixed(0)} MB, RSS +${(rssMb() - rss0).toFixed(0)} MB after build`,
+    );
+    for (const [label, filtered] of [
+      ['top-10', false],
+      ['top-10, 1 % filter', true],
+    ] as const) {
+      const filter = filtered ? { datasetIds: [FILTER_DATASET] } : undefined;
+      for (let q = 0; q < 3; q++) await store.search(query(q), K, { filter }); // warm
+      const got: number[][] = [];
+      const lat: number[] = [];
+      for (let q = 0; q < queryCount; q++) {
+        const t = performance.now();
+        got.push((await store.search(query(q), K, { filter })).map((h) => h.imageId));
+        lat.push(ms(t));
+      }
+      console.log(
+        `    ${label.padEnd(20)} p50 ${fmt(pct(lat, 50))} ms  p95 ${fmt(pct(lat, 95))} ms  recall@10 ${recallAt(filtered ? truth.filtered : truth.all, got).toFixed(4)}` +
+          `  RSS ${rssMb().toFixed(0)} MB (process)`,
+      );
+    }
+    await store.close();
+    rmSync(folder, { recursive: true, force: true });
+  }
+  console.log(`  peak RSS ${peakRssMb().toFixed(0)} MB; load ${load()}`);
+}
+
 // Other processes on a shared machine slow every figure; the load average says how much.
 const load = (): string =>
   loadavg()
@@ -201,7 +319,8 @@ console.log(
   `Vector search benchmark — synthetic CLIP-like vectors, seeded; ${cpus().length} cores, load ${load()}`,
 );
 const started = performance.now();
+const backends = arg('backend', '').split(',').filter(Boolean) as VectorBackend[];
 void (async () => {
-  for (const size of sizes) await benchSize(size);
+  for (const size of sizes) await (backends.length ? benchStores(size) : benchSize(size));
   console.log(`\ntotal ${(ms(started) / 1000).toFixed(0)} s; load ${load()}`);
 })();

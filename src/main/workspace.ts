@@ -8,6 +8,7 @@ import { EventBus } from './events';
 import { jobDefinitions } from './jobs';
 import { JobRunner } from './jobs/runner';
 import { closeTextEncoders } from './ml/encoder-pool';
+import { closeVectorStores } from './search/store-search';
 
 /** One open workspace: its database, event bus and job runner. Every front door works through one. */
 export interface Workspace {
@@ -103,6 +104,7 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
       closed = true;
       await jobs.close();
       await closeTextEncoders(db);
+      await closeVectorStores(db);
       db.close();
     },
   };

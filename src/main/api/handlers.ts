@@ -76,7 +76,7 @@ export function createHandlers(ws: Workspace): Handlers {
     'import:start': (arg) => startImport(ws, arg),
     'import:detect': (arg) => detectImportLayout(arg),
     'models:list': () => listModels(db),
-    'models:register': ({ folder, name }) => registerModel(db, folder, name),
+    'models:register': ({ folder, name, variant }) => registerModel(db, folder, name, variant),
     'embed:start': (arg) => startEmbed(ws, arg),
     'endpoints:list': () => listEndpoints(db),
     'endpoints:save': (arg) => saveEndpoint(db, arg, getKeyStore()),

@@ -3,7 +3,6 @@
 // id order, with the last embedded id as the resume cursor. Vectors are
 // L2-normalised float32, written in the same transaction as the cursor, so a crash loses at most the
 // batch in flight. An unreadable image is a per-item issue; the job goes on.
-import { join } from 'node:path';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
 import { asDatasetId, asModelId, type ModelId } from '../../shared/ids';
@@ -16,7 +15,7 @@ import {
   type ImageToEmbed,
 } from '../db/repos/embeddings';
 import { countJobIssues, getJobRow } from '../db/repos/jobs';
-import { storedManifest } from '../db/repos/models';
+import { modelFilePaths, storedManifest } from '../db/repos/models';
 import { AppError, notFound } from '../errors';
 import { ClipEncoder, DEFAULT_BATCH_SIZE, type EmbedResult } from '../ml/encoder';
 import { preprocessSpecOf, resolveModelRow, sha256File } from '../ml/models';
@@ -50,7 +49,7 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
     const modelId = asModelId(params.modelId);
     const row = resolveModelRow(db, modelId);
     const stored = storedManifest(row);
-    const visionPath = join(row.folder, 'vision_model.onnx');
+    const visionPath = modelFilePaths(row).vision;
     // Vectors of a changed file would silently mix two models under one id.
     const sha = await sha256File(visionPath).catch((err: unknown) => {
       throw new AppError(

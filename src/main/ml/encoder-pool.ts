@@ -4,13 +4,12 @@
 // and the workspace closes every one of them on close(). A tower whose encoder process died is dropped and
 // reopened on the next call, so one crash does not disable search until restart.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { storedManifest, type ModelRow } from '../db/repos/models';
+import { modelFilePaths, storedManifest, type ModelRow } from '../db/repos/models';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
 import { asModelId, type ModelId } from '../../shared/ids';
 import { ClipEncoder } from './encoder';
-import { sha256File, TEXT_FILE, type TokenizerSource } from './models';
+import { sha256File, type TokenizerSource } from './models';
 import { ClipTokenizer, clipTokenizer } from './tokenizer';
 
 /** A model's text side, ready to encode: its tokenizer, context length and a live text tower. */
@@ -60,7 +59,7 @@ function loadTokenizer(source: TokenizerSource): ClipTokenizer {
 
 async function openTextModel(row: ModelRow): Promise<TextModel> {
   const stored = storedManifest(row);
-  const textPath = join(row.folder, TEXT_FILE);
+  const textPath = modelFilePaths(row).text;
   // Vectors from a changed text tower would be compared with images embedded by the old one.
   const sha = await sha256File(textPath).catch((err: unknown) => {
     throw new AppError(

@@ -16,7 +16,18 @@ import type { PreprocessSpec } from './preprocess';
 export type { SessionInfo, TextIo, ValueInfo, VisionIo } from './encoder-protocol';
 
 /** 'auto' tries WebGPU, then CUDA (when its provider library is installed), then CPU. */
-export type ProviderChoice = 'auto' | 'webgpu' | 'cuda' | 'cpu';
+export const PROVIDER_CHOICES = ['auto', 'cpu', 'cuda', 'webgpu', 'dml', 'coreml'] as const;
+/** ONNX Runtime execution providers: CUDA (Linux, needs ORT's CUDA libraries: docs/gpu.md), WebGPU, DirectML (Windows), CoreML (macOS). */
+export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
+
+/**
+ * Images per ORT run for a provider: GPUs want large batches to fill the device (bench:embed --batch 256 on
+ * CUDA), the CPU gains nothing past a few dozen and pays in memory.
+ */
+export function defaultBatchFor(provider: string): number {
+  const head = provider.split('+')[0];
+  return head === 'cuda' ? 256 : head === 'webgpu' || head === 'dml' || head === 'coreml' ? 64 : 32;
+}
 
 export interface EncoderOptions {
   visionPath?: string | null;
@@ -75,11 +86,13 @@ export function gpuDevicePresent(): boolean {
 export interface ProviderHost {
   gpu: boolean;
   cuda: boolean;
+  /** process.platform; absent: Linux rules (no DirectML, no CoreML). */
+  platform?: string;
 }
 
 export function providerLists(
   choice: ProviderChoice,
-  host: ProviderHost = { gpu: gpuDevicePresent(), cuda: cudaInstalled() },
+  host: ProviderHost = { gpu: gpuDevicePresent(), cuda: cudaInstalled(), platform: process.platform },
 ): string[][] {
   switch (choice) {
     case 'cpu':
@@ -88,9 +101,16 @@ export function providerLists(
       return [['webgpu', 'cpu']];
     case 'cuda':
       return [['cuda', 'cpu']];
+    case 'dml':
+      return [['dml', 'cpu']];
+    case 'coreml':
+      return [['coreml', 'cpu']];
     case 'auto':
       // Each list ends in cpu so that ops a GPU provider lacks still run; the head is what we report.
+      // The platform's own provider comes first where ORT ships it (DirectML on Windows, CoreML on macOS).
       return [
+        ...(host.gpu && host.platform === 'win32' ? [['dml', 'cpu']] : []),
+        ...(host.platform === 'darwin' ? [['coreml', 'cpu']] : []),
         ...(host.gpu ? [['webgpu', 'cpu']] : []),
         ...(host.gpu && host.cuda ? [['cuda', 'cpu']] : []),
         ['cpu'],
@@ -100,7 +120,7 @@ export function providerLists(
 
 function envProvider(): ProviderChoice {
   const v = process.env.CTGI_ORT_PROVIDER;
-  return v === 'cpu' || v === 'webgpu' || v === 'cuda' ? v : 'auto';
+  return (PROVIDER_CHOICES as readonly string[]).includes(v ?? '') ? (v as ProviderChoice) : 'auto';
 }
 
 /**

@@ -8,7 +8,7 @@
 // what is wrong in terms a user can act on. Registration stores it in the workspace's `models` table.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ClipModel } from '../../shared/domain';
 import { RESIZE_MODES } from '../../shared/domain';
@@ -25,6 +25,7 @@ import type { Db } from '../db/types';
 import { AppError } from '../errors';
 import { ClipEncoder, type ProviderChoice } from './encoder';
 import type { SessionInfo, TextIo, ValueInfo, VisionIo } from './encoder-protocol';
+import { isHfFolder, readHfFolder, variantsIn, type ModelVariant } from './hf-folder';
 import { CLIP_MEAN, CLIP_STD, type PreprocessSpec } from './preprocess';
 import { vocabPath } from './tokenizer';
 
@@ -66,6 +67,12 @@ export interface ModelFolder {
   tokenizer: TokenizerSource;
   /** Accepted with a remark: other output names, the bundled vocabulary, a fixed batch size… */
   notes: string[];
+  /** 'ctgi': our manifest; 'hf': a Hugging Face ONNX folder read as it comes. */
+  layout: 'ctgi' | 'hf';
+  /** The tower files chosen (fp32 unless the user picked another variant of a Hugging Face folder). */
+  variant: ModelVariant;
+  /** The towers relative to `dir`. */
+  files: { vision: string; text: string };
 }
 
 export const preprocessSpecOf = (m: ModelManifest): PreprocessSpec => ({
@@ -303,6 +310,8 @@ async function probe(enc: ClipEncoder, m: ModelManifest, problems: Problems): Pr
 export interface LoadOptions {
   /** Providers for the probe runs; CPU by default so that validation never depends on a GPU. */
   providers?: ProviderChoice;
+  /** Which towers of a Hugging Face folder: fp32 (default), fp16 or quantized. Our manifest folders are fp32. */
+  variant?: ModelVariant;
 }
 
 /** Validates a model folder; throws one AppError listing every problem found. */
@@ -315,23 +324,47 @@ export async function loadModelFolder(folder: string, opts: LoadOptions = {}): P
       `${dir} is not a folder. Point to the folder that holds ${VISION_FILE}, ${TEXT_FILE} and ${MANIFEST_FILE}.`,
     );
   }
-  const visionPath = join(dir, VISION_FILE);
-  const textPath = join(dir, TEXT_FILE);
-  for (const [file, what] of [
-    [VISION_FILE, 'image tower'],
-    [TEXT_FILE, 'text tower'],
-  ] as const) {
-    if (!existsSync(join(dir, file))) {
+  const notes: string[] = [];
+  const hf = !existsSync(join(dir, MANIFEST_FILE)) && isHfFolder(dir);
+  const variant = opts.variant ?? 'fp32';
+  let visionPath = join(dir, VISION_FILE);
+  let textPath = join(dir, TEXT_FILE);
+  let manifest: ModelManifest | null;
+  let tokenizer: TokenizerSource;
+  if (hf) {
+    const found: string[] = [];
+    const f = readHfFolder(dir, variant, found, notes);
+    for (const p of found) problems.add(p);
+    manifest = f?.manifest ?? null;
+    if (f) ({ visionPath, textPath } = f);
+    tokenizer = f?.tokenizerPath
+      ? { kind: 'tokenizer.json', path: f.tokenizerPath, description: 'tokenizer.json in the model folder' }
+      : { kind: 'bundled', path: BUNDLED_VOCAB, description: 'bundled OpenAI CLIP vocabulary' };
+    const others = variantsIn(dir).filter((v) => v !== variant);
+    if (others.length)
+      notes.push(`Hugging Face folder, ${variant} towers (also here: ${others.join(', ')}).`);
+  } else {
+    if (variant !== 'fp32')
       problems.add(
-        `${file} (the ${what}) is missing; export it as ONNX (see tools/ for OpenAI CLIP and IRRA/RDE checkpoints).`,
+        `the ${variant} variant was asked for, but this folder has our ${MANIFEST_FILE} layout with one pair of towers; ` +
+          `leave the variant at fp32, or register the Hugging Face folder (onnx/*_${variant === 'fp16' ? 'fp16' : 'quantized'}.onnx) instead.`,
       );
+    for (const [file, what] of [
+      [VISION_FILE, 'image tower'],
+      [TEXT_FILE, 'text tower'],
+    ] as const) {
+      if (!existsSync(join(dir, file))) {
+        problems.add(
+          `${file} (the ${what}) is missing; export it as ONNX (see tools/ for OpenAI CLIP and IRRA/RDE checkpoints), ` +
+            `or point to a Hugging Face ONNX folder (config.json + onnx/).`,
+        );
+      }
     }
+    manifest = readManifest(dir, problems);
+    tokenizer = findTokenizer(dir, notes);
   }
-  const manifest = readManifest(dir, problems);
   problems.throwIfAny(dir);
   const m = manifest!;
-  const notes: string[] = [];
-  const tokenizer = findTokenizer(dir, notes);
 
   let enc: ClipEncoder;
   try {
@@ -377,6 +410,9 @@ export async function loadModelFolder(folder: string, opts: LoadOptions = {}): P
       text: text!,
       tokenizer,
       notes,
+      layout: hf ? 'hf' : 'ctgi',
+      variant,
+      files: { vision: relative(dir, visionPath), text: relative(dir, textPath) },
     };
   } finally {
     await enc.close();
@@ -387,8 +423,13 @@ export async function loadModelFolder(folder: string, opts: LoadOptions = {}): P
 export const defaultModelName = (f: ModelFolder): string => f.manifest.name || basename(f.dir);
 
 /** Validates a folder and registers it in the workspace; the name must be new. */
-export async function registerModel(db: Db, folder: string, name?: string): Promise<ClipModel> {
-  const f = await loadModelFolder(folder);
+export async function registerModel(
+  db: Db,
+  folder: string,
+  name?: string,
+  variant?: ModelVariant,
+): Promise<ClipModel> {
+  const f = await loadModelFolder(folder, { variant });
   const finalName = name ?? defaultModelName(f);
   if (findModelRowByName(db, finalName)) {
     throw new AppError(

@@ -218,6 +218,21 @@ export const vocabPath = (): string => {
   return resolve(here, '../../..', VOCAB_RELATIVE);
 };
 
+/** The vocabulary (in id order) and merges (in rank order) of the gzipped reference BPE file. */
+export function bpeTables(gz: Buffer): { vocab: string[]; merges: [string, string][] } {
+  const lines = gunzipSync(gz).toString('utf8').split('\n');
+  // As the reference: skip the version line, keep 49152 − 256 − 2 merges.
+  const merges = lines.slice(1, 49152 - 256 - 2 + 1).map((l) => l.split(' ') as [string, string]);
+  const vocab = [
+    ...VOCAB_BYTE_ORDER,
+    ...VOCAB_BYTE_ORDER.map((c) => c + END_OF_WORD),
+    ...merges.map(([a, b]) => a + b),
+    SOT_TEXT,
+    EOT_TEXT,
+  ];
+  return { vocab, merges };
+}
+
 export class ClipTokenizer {
   private readonly encoder: Map<string, number>;
   private readonly ranks: Map<string, number>;
@@ -249,16 +264,7 @@ export class ClipTokenizer {
           `bpe_simple_vocab_16e6.txt.gz (or it is damaged): replace it with the original file.`,
       );
     }
-    const lines = gunzipSync(gz).toString('utf8').split('\n');
-    // As the reference: skip the version line, keep 49152 − 256 − 2 merges.
-    const merges = lines.slice(1, 49152 - 256 - 2 + 1).map((l) => l.split(' ') as [string, string]);
-    const vocab = [
-      ...VOCAB_BYTE_ORDER,
-      ...VOCAB_BYTE_ORDER.map((c) => c + END_OF_WORD),
-      ...merges.map(([a, b]) => a + b),
-      SOT_TEXT,
-      EOT_TEXT,
-    ];
+    const { vocab, merges } = bpeTables(gz);
     const encoder = new Map<string, number>();
     vocab.forEach((v, i) => encoder.set(v, i));
     const ranks = new Map<string, number>();

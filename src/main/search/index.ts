@@ -48,14 +48,14 @@ export interface LoadedIndex {
   dbState: string;
 }
 
-interface ModelInfo {
+export interface ModelInfo {
   name: string;
   dim: number;
 }
 
 const caches = new WeakMap<Db, Map<ModelId, LoadedIndex>>();
 
-function modelInfo(db: Db, modelId: ModelId): ModelInfo {
+export function modelInfo(db: Db, modelId: ModelId): ModelInfo {
   const row = db.prepare(`SELECT name, embedding_dim AS dim FROM models WHERE id = ?`).get(modelId) as
     ModelInfo | undefined;
   if (!row) throw notFound(`Model ${modelId}`);
@@ -71,7 +71,7 @@ const FINGERPRINT_SQL = `SELECT count(*) AS n, total(image_id) AS s FROM embeddi
   WHERE model_id = ?`;
 const FINGERPRINT_FALLBACK_SQL = `SELECT count(*) AS n, total(image_id) AS s FROM embeddings WHERE model_id = ?`;
 
-function fingerprint(db: Db, modelId: ModelId): { count: number; key: string } {
+export function fingerprint(db: Db, modelId: ModelId): { count: number; key: string } {
   let stmt;
   try {
     stmt = db.prepare(FINGERPRINT_SQL);
@@ -89,7 +89,7 @@ function dbState(db: Db): string {
   return `${db.pragma('data_version', { simple: true }) as number}:${changes}`;
 }
 
-function noVectors(model: ModelInfo): AppError {
+export function noVectors(model: ModelInfo): AppError {
   return new AppError(
     'not_found',
     `Model "${model.name}" has no image vectors yet. Run \`ctgi embed --model ${model.name}\` first.`,
@@ -168,7 +168,7 @@ export function invalidateIndex(db: Db, modelId?: ModelId): void {
 }
 
 /** A query as the index wants it: the model's dimension, finite, unit length (cosine = dot). */
-function normalizedQuery(vector: ArrayLike<number>, dim: number, modelName: string): Float32Array {
+export function normalizedQuery(vector: ArrayLike<number>, dim: number, modelName: string): Float32Array {
   if (vector.length !== dim)
     throw new AppError(
       'bad_request',

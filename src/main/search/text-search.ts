@@ -7,13 +7,14 @@ import type { DatasetId, ModelId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { imageSummaries } from '../db/repos/images';
 import { countImagesMissingEmbedding } from '../db/repos/embeddings';
-import { cropImageIdsMatching, cropOrigins } from '../db/repos/footage';
+import { cropOrigins } from '../db/repos/footage';
 import { storedManifest } from '../db/repos/models';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
 import { encodeTexts, textEncoderPool, tokenizerFor } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
-import { DEFAULT_K, searchByVector, type SearchMode } from './index';
+import { DEFAULT_K, type SearchMode } from './index';
+import { searchRanked } from './store-search';
 
 // The MTI service reads summaries from here with the rest of the search helpers.
 export { imageSummaries };
@@ -131,20 +132,15 @@ export async function searchText(db: Db, arg: TextSearchArg): Promise<TextSearch
     };
   }
   const { vectors } = await encodeTexts(model, [query]);
-  const filtered = (arg.cameras?.length ?? 0) > 0 || arg.fromMs !== undefined || arg.toMs !== undefined;
-  const hits = searchByVector(db, modelId, vectors[0]!, {
+  const hits = await searchRanked(db, modelId, vectors[0]!, {
     k: arg.k ?? DEFAULT_K,
     datasetId: arg.datasetId,
     mode: arg.mode,
-    ...(filtered
-      ? {
-          only: cropImageIdsMatching(db, {
-            ...(arg.cameras ? { cameras: arg.cameras } : {}),
-            ...(arg.fromMs !== undefined ? { fromMs: arg.fromMs } : {}),
-            ...(arg.toMs !== undefined ? { toMs: arg.toMs } : {}),
-          }),
-        }
-      : {}),
+    filter: {
+      ...(arg.cameras?.length ? { cameras: arg.cameras } : {}),
+      ...(arg.fromMs !== undefined ? { timeFrom: arg.fromMs } : {}),
+      ...(arg.toMs !== undefined ? { timeTo: arg.toMs } : {}),
+    },
   });
   const summaries = new Map(
     imageSummaries(

@@ -20,6 +20,7 @@ import { tokenizeCommand } from './tokenize';
 import { videoToolsCommand } from './video-tools';
 import { usageCommand } from './usage';
 import { usersCommand } from './users';
+import { vectorsCommand } from './vectors';
 
 /** Every `ctgi` command, in the order `ctgi help` lists them. */
 export const commands: readonly Command[] = [
@@ -33,6 +34,7 @@ export const commands: readonly Command[] = [
   videoToolsCommand,
   scoreCommand,
   searchCommand,
+  vectorsCommand,
   evalCommand,
   exportCommand,
   serveCommand,

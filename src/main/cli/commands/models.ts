@@ -1,5 +1,7 @@
 import type { ClipModel } from '../../../shared/domain';
 import { listModels } from '../../db/repos/models';
+import { AppError } from '../../errors';
+import { MODEL_VARIANTS, type ModelVariant } from '../../ml/hf-folder';
 import { registerModel } from '../../ml/models';
 import { stringOption, type Command } from '../command';
 import { withWorkspace } from '../workspace';
@@ -16,17 +18,31 @@ export const modelsCommand: Command = {
   name: 'models',
   summary: 'list registered CLIP models, or validate and register a model folder',
   usage:
-    'ctgi models [--json]\nctgi models --register DIR [--name N] [--json]\n\n' +
+    'ctgi models [--json]\nctgi models --register DIR [--name N] [--variant fp32|fp16|quantized] [--json]\n\n' +
     'DIR holds vision_model.onnx, text_model.onnx, ctgi-model.json and optionally tokenizer.json or\n' +
-    'bpe_simple_vocab_16e6.txt.gz; every problem found is listed with what to do about it. The name is\n' +
+    'bpe_simple_vocab_16e6.txt.gz; or it is a Hugging Face ONNX CLIP folder as downloaded (config.json,\n' +
+    'preprocessor_config.json, tokenizer.json, onnx/text_model*.onnx, onnx/vision_model*.onnx), read with\n' +
+    'no manifest; --variant picks its towers (fp32 by default). Every problem found is listed with what to\n' +
+    'do about it. The name is\n' +
     "--name, else the manifest's. Other commands' --model takes the id, the name or the folder's name\n" +
     '(whole, any case): `--model toy-clip` finds the "toy-clip (synthetic)" model of ctgi synth.',
-  options: { register: { type: 'string' }, name: { type: 'string' } },
+  options: { register: { type: 'string' }, name: { type: 'string' }, variant: { type: 'string' } },
   run: (values, _positionals, io) =>
     withWorkspace(values, async (ws) => {
       const folder = stringOption(values, 'register');
       if (folder !== undefined) {
-        const m = await registerModel(ws.db, folder, stringOption(values, 'name'));
+        const variant = stringOption(values, 'variant');
+        if (variant !== undefined && !(MODEL_VARIANTS as readonly string[]).includes(variant))
+          throw new AppError(
+            'bad_request',
+            `--variant must be one of ${MODEL_VARIANTS.join(', ')}; got "${variant}".`,
+          );
+        const m = await registerModel(
+          ws.db,
+          folder,
+          stringOption(values, 'name'),
+          variant as ModelVariant | undefined,
+        );
         io.out(values.json ? JSON.stringify(m, null, 2) : `Registered ${formatModel(m)}`);
         return 0;
       }

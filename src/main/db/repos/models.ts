@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ClipModel, ResizeMode } from '../../../shared/domain';
 import { asModelId, type ModelId } from '../../../shared/ids';
 import type { ModelFolder } from '../../ml/models';
@@ -27,6 +28,16 @@ export interface StoredManifest {
   text: ModelFolder['text'];
   tokenizer: ModelFolder['tokenizer'];
   notes: string[];
+  /** The towers relative to the folder; absent in rows from before Hugging Face folders (the top-level files). */
+  files?: ModelFolder['files'];
+  layout?: ModelFolder['layout'];
+  variant?: ModelFolder['variant'];
+}
+
+/** The absolute paths of a registered model's two towers. */
+export function modelFilePaths(r: ModelRow): { vision: string; text: string } {
+  const files = storedManifest(r).files ?? { vision: 'vision_model.onnx', text: 'text_model.onnx' };
+  return { vision: join(r.folder, files.vision), text: join(r.folder, files.text) };
 }
 
 export function insertModel(db: Db, name: string, f: ModelFolder): ModelId {
@@ -36,6 +47,9 @@ export function insertModel(db: Db, name: string, f: ModelFolder): ModelId {
     text: f.text,
     tokenizer: f.tokenizer,
     notes: f.notes,
+    files: f.files,
+    layout: f.layout,
+    variant: f.variant,
   };
   const r = db
     .prepare(

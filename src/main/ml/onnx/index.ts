@@ -1,2 +1,3 @@
 export * from './codec';
 export * from './builder';
+export * from './fp16';

@@ -1,0 +1,191 @@
+// Ranking through the workspace's vector store (src/main/vectors). The backend is the workspace's setting
+// (`<workspace>.vectors.json`, `ctgi vectors`), else chosen by size; $CTGI_VECTOR_BACKEND overrides both
+// (tests run one suite on each backend that way).
+// - memory: the in-process VectorIndex cache of ./index.ts, exactly as before;
+// - lancedb: one table per model in the settings' folder (default `<workspace>.vectors/`), loaded from the
+//   workspace's `embeddings` table on first use and reloaded whenever those rows changed (the fingerprint of
+//   ./index.ts is written beside the table), so a table that is stale, half-written or of another model is
+//   rebuilt from the workspace, never trusted.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { DatasetId, ModelId } from '../../shared/ids';
+import { asImageId } from '../../shared/ids';
+import type { Db } from '../db/types';
+import { cropImageIdsMatching } from '../db/repos/footage';
+import { getModelRow } from '../db/repos/models';
+import { AppError, notFound } from '../errors';
+import {
+  chooseBackend,
+  LanceVectorStore,
+  loadFromWorkspace,
+  readVectorSettings,
+  storeIdentity,
+  VECTOR_BACKENDS,
+  type VectorBackend,
+  type VectorFilter,
+} from '../vectors';
+import {
+  DEFAULT_K,
+  fingerprint,
+  modelInfo,
+  normalizedQuery,
+  noVectors,
+  searchByVector,
+  type SearchHit,
+  type SearchOptions,
+} from './index';
+
+const workspaceFile = (db: Db): string => db.name;
+
+/** The backend this workspace ranks `modelId` with. */
+export function backendFor(db: Db, modelId: ModelId): VectorBackend {
+  const env = process.env.CTGI_VECTOR_BACKEND;
+  if (env) {
+    if (!(VECTOR_BACKENDS as readonly string[]).includes(env))
+      throw new AppError(
+        'bad_request',
+        `CTGI_VECTOR_BACKEND must be one of ${VECTOR_BACKENDS.join(', ')}; got "${env}".`,
+      );
+    return env as VectorBackend;
+  }
+  return chooseBackend(readVectorSettings(workspaceFile(db)), fingerprint(db, modelId).count);
+}
+
+/** The LanceDB folder of this workspace: the setting, else `<workspace>.vectors/` beside it. */
+export function lanceFolder(db: Db): string {
+  const file = workspaceFile(db);
+  return readVectorSettings(file).folder ?? (file === ':memory:' ? '' : `${file}.vectors`);
+}
+
+interface OpenLance {
+  store: LanceVectorStore;
+  synced: string;
+}
+const lanceStores = new WeakMap<Db, Map<ModelId, Promise<OpenLance>>>();
+
+async function openLance(db: Db, modelId: ModelId): Promise<OpenLance> {
+  const row = getModelRow(db, modelId);
+  if (!row) throw notFound(`Model ${modelId}`);
+  const folder = lanceFolder(db);
+  if (!folder)
+    throw new AppError(
+      'bad_request',
+      'An in-memory workspace has no folder for LanceDB tables; set one (ctgi vectors --folder DIR).',
+    );
+  const settings = readVectorSettings(workspaceFile(db));
+  // rebuild: a half-written table or one of another model is dropped; the workspace holds every vector.
+  const store = await LanceVectorStore.open({
+    ...storeIdentity(row),
+    folder,
+    table: row.name,
+    rebuild: true,
+    ...(settings.index ? { index: settings.index } : {}),
+  });
+  const synced = existsSync(store.syncPath) ? readFileSync(store.syncPath, 'utf8').trim() : '';
+  return { store, synced };
+}
+
+/** The model's LanceDB table, reloaded from the workspace when its vectors changed since the last load. */
+export async function lanceStoreFor(db: Db, modelId: ModelId): Promise<LanceVectorStore> {
+  let cache = lanceStores.get(db);
+  if (!cache) lanceStores.set(db, (cache = new Map()));
+  let p = cache.get(modelId);
+  if (!p) cache.set(modelId, (p = openLance(db, modelId)));
+  let open: OpenLance;
+  try {
+    open = await p;
+  } catch (err) {
+    cache.delete(modelId);
+    throw err;
+  }
+  const fp = fingerprint(db, modelId).key;
+  if (open.synced !== fp) {
+    if ((await open.store.count()) > 0) await open.store.clear();
+    await loadFromWorkspace(db, modelId, open.store);
+    writeFileSync(open.store.syncPath, `${fp}\n`);
+    open.synced = fp;
+  }
+  return open.store;
+}
+
+/** Closes this connection's LanceDB tables (workspace close). */
+export async function closeVectorStores(db: Db): Promise<void> {
+  const cache = lanceStores.get(db);
+  lanceStores.delete(db);
+  if (!cache) return;
+  for (const p of cache.values()) await p.then((o) => o.store.close()).catch(() => undefined);
+}
+
+export interface StoreSearchOptions extends SearchOptions {
+  /** Camera / time / split filters, applied inside the search on both backends. */
+  filter?: VectorFilter;
+}
+
+/**
+ * The memory index filters by a set of image ids: cameras and time name footage crops (the footage tables
+ * hold them), a split names images; an empty filter is no filter.
+ */
+function memoryOptions(db: Db, opts: StoreSearchOptions): SearchOptions {
+  const { filter, ...rest } = opts;
+  if (!filter) return rest;
+  let only: Set<number> | undefined;
+  const keep = (ids: Set<number>): void => {
+    only = only ? new Set([...only].filter((id) => ids.has(id))) : ids;
+  };
+  if (filter.cameras?.length || filter.timeFrom !== undefined || filter.timeTo !== undefined)
+    keep(
+      cropImageIdsMatching(db, {
+        ...(filter.cameras?.length ? { cameras: filter.cameras } : {}),
+        ...(filter.timeFrom !== undefined ? { fromMs: filter.timeFrom } : {}),
+        ...(filter.timeTo !== undefined ? { toMs: filter.timeTo } : {}),
+      }),
+    );
+  if (filter.split !== undefined) keep(imageIdsInSplit(db, filter.split));
+  if (filter.datasetIds?.length === 1 && rest.datasetId === undefined)
+    rest.datasetId = filter.datasetIds[0] as DatasetId;
+  else if (filter.datasetIds) keep(imageIdsInDatasets(db, filter.datasetIds));
+  return only ? { ...rest, only } : rest;
+}
+
+const imageIdsInSplit = (db: Db, split: string): Set<number> =>
+  new Set(
+    (db.prepare(`SELECT id FROM images WHERE split = ?`).raw().all(split) as [number][]).map(([id]) => id),
+  );
+
+const imageIdsInDatasets = (db: Db, ids: readonly number[]): Set<number> =>
+  new Set(
+    (
+      db
+        .prepare(`SELECT id FROM images WHERE dataset_id IN (SELECT value FROM json_each(?))`)
+        .raw()
+        .all(JSON.stringify(ids)) as [number][]
+    ).map(([id]) => id),
+  );
+
+/** The top `k` images for a query vector through the workspace's store; the same answer shape on both. */
+export async function searchRanked(
+  db: Db,
+  modelId: ModelId,
+  vector: ArrayLike<number>,
+  opts: StoreSearchOptions = {},
+): Promise<SearchHit[]> {
+  const backend = opts.mode === 'sqlite' ? 'memory' : backendFor(db, modelId);
+  if (backend === 'memory') return searchByVector(db, modelId, vector, memoryOptions(db, opts));
+  const k = opts.k ?? DEFAULT_K;
+  if (!Number.isInteger(k) || k < 1)
+    throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
+  const model = modelInfo(db, modelId);
+  const q = normalizedQuery(vector, model.dim, model.name);
+  if (fingerprint(db, modelId).count === 0) throw noVectors(model);
+  const store = await lanceStoreFor(db, modelId);
+  const filter: VectorFilter = { ...opts.filter };
+  if (opts.datasetId !== undefined) filter.datasetIds = [opts.datasetId as number];
+  const hasFilter = Object.values(filter).some((v) => v !== undefined);
+  if (hasFilter && (await store.count(filter)) === 0 && opts.datasetId !== undefined)
+    throw new AppError(
+      'not_found',
+      `Dataset ${opts.datasetId as DatasetId} has no image vectors from model "${model.name}". ` +
+        `Run \`ctgi embed --model ${model.name} --dataset ${opts.datasetId}\` first.`,
+    );
+  const hits = await store.search(q, k, { ...(hasFilter ? { filter } : {}), exact: opts.mode === 'exact' });
+  return hits.map((h) => ({ imageId: asImageId(h.imageId), score: h.score }));
+}

@@ -1,0 +1,193 @@
+// The vector store contract, one suite run against both backends (issue 11 item 1): upsert/delete/count,
+// exact top-K with every filter equal to a brute-force reference, switching backends keeps every ranking,
+// and a table from another model/dimension, a half-written table and a missing folder are refused clearly.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  copyStore,
+  LanceVectorStore,
+  matchesFilter,
+  openStore,
+  type VectorBackend,
+  type VectorFilter,
+  type VectorRow,
+  type VectorStore,
+} from '../../src/main/vectors';
+
+const DIM = 16;
+const ID = { modelKey: 'toy#abc', dim: DIM };
+const dirs: string[] = [];
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'vstore-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+}
+function unit(r: () => number): Float32Array {
+  const v = new Float32Array(DIM);
+  let ss = 0;
+  for (let j = 0; j < DIM; j++) ss += (v[j] = r() * 2 - 1) ** 2;
+  for (let j = 0; j < DIM; j++) v[j]! /= Math.sqrt(ss);
+  return v;
+}
+function makeRows(n: number, seed = 1): VectorRow[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, (_, i) => ({
+    imageId: 10 + i * 3,
+    datasetId: 1 + (i % 3),
+    camera: i % 5 === 0 ? null : `cam${i % 4}`,
+    time: i % 7 === 0 ? null : 1_700_000_000_000 + i * 1000,
+    split: (['train', 'val', 'test', null] as const)[i % 4]!,
+    vector: unit(r),
+  }));
+}
+function reference(rows: VectorRow[], q: Float32Array, k: number, f?: VectorFilter): number[] {
+  return rows
+    .filter((r) => matchesFilter(r, f))
+    .map((r) => ({ id: r.imageId, s: r.vector.reduce((a, x, j) => a + x * q[j]!, 0) }))
+    .sort((a, b) => b.s - a.s || a.id - b.id)
+    .slice(0, k)
+    .map((h) => h.id);
+}
+const open = (backend: VectorBackend, folder = tmp(), id = ID): Promise<VectorStore> =>
+  openStore({ backend, identity: id, folder, table: 'toy' });
+
+const FILTERS: [string, VectorFilter | undefined][] = [
+  ['no filter', undefined],
+  ['one dataset', { datasetIds: [2] }],
+  ['two cameras', { cameras: ['cam1', 'cam3'] }],
+  ['a time range', { timeFrom: 1_700_000_100_000, timeTo: 1_700_000_400_000 }],
+  ['a split', { split: 'test' }],
+  ['all together', { datasetIds: [1, 3], cameras: ['cam2'], timeFrom: 1_700_000_050_000, split: 'val' }],
+];
+
+for (const backend of ['memory', 'lancedb'] as const) {
+  describe(`vector store: ${backend}`, { timeout: 60_000 }, () => {
+    it('ranks exactly like a brute-force scan, with every filter applied inside the search', async () => {
+      const rows = makeRows(600);
+      const s = await open(backend);
+      await s.upsert(rows);
+      await s.finish();
+      expect(await s.count()).toBe(600);
+      const r = rng(99);
+      for (const [, f] of FILTERS) {
+        expect(await s.count(f)).toBe(rows.filter((x) => matchesFilter(x, f)).length);
+        for (let t = 0; t < 3; t++) {
+          const q = unit(r);
+          const hits = await s.search(q, 10, { filter: f, exact: true });
+          expect(hits.map((h) => h.imageId)).toEqual(reference(rows, q, 10, f));
+          for (const h of hits) {
+            const v = rows.find((x) => x.imageId === h.imageId)!.vector;
+            expect(h.score).toBeCloseTo(
+              v.reduce((a, x, j) => a + x * q[j]!, 0),
+              5,
+            );
+          }
+        }
+      }
+      await s.close();
+    });
+
+    it('replaces rows on upsert and forgets deleted ones', async () => {
+      const rows = makeRows(50);
+      const s = await open(backend);
+      await s.upsert(rows);
+      const q = rows[7]!.vector;
+      expect((await s.search(q, 1, { exact: true }))[0]!.imageId).toBe(rows[7]!.imageId);
+      await s.upsert([{ ...rows[7]!, vector: rows[8]!.vector, datasetId: 3 }]);
+      expect(await s.count()).toBe(50);
+      expect(await s.count({ datasetIds: [3] })).toBe(
+        rows.filter((r) => r.datasetId === 3).length + (rows[7]!.datasetId === 3 ? 0 : 1),
+      );
+      await s.delete([rows[7]!.imageId, rows[8]!.imageId]);
+      expect(await s.count()).toBe(48);
+      const ids = (await s.search(q, 48, { exact: true })).map((h) => h.imageId);
+      expect(ids).not.toContain(rows[7]!.imageId);
+      await s.close();
+    });
+
+    it('switching to the other backend moves the vectors and keeps every exact ranking', async () => {
+      const rows = makeRows(400, 5);
+      const from = await open(backend);
+      await from.upsert(rows);
+      await from.finish();
+      const to = await open(backend === 'memory' ? 'lancedb' : 'memory');
+      expect(await copyStore(from, to)).toBe(400);
+      const r = rng(7);
+      for (const [, f] of FILTERS) {
+        const q = unit(r);
+        const a = (await from.search(q, 20, { filter: f, exact: true })).map((h) => h.imageId);
+        const b = (await to.search(q, 20, { filter: f, exact: true })).map((h) => h.imageId);
+        expect(b).toEqual(a);
+      }
+      await from.close();
+      await to.close();
+    });
+  });
+}
+
+describe('vector store: LanceDB tables that cannot be used as they are', { timeout: 60_000 }, () => {
+  it('refuses a table of another model or dimension, and rebuilds it on request', async () => {
+    const folder = tmp();
+    const s = await open('lancedb', folder);
+    await s.upsert(makeRows(20));
+    await s.finish();
+    await s.close();
+    await expect(open('lancedb', folder, { modelKey: 'toy#other', dim: DIM })).rejects.toThrow(
+      /holds vectors of another model \(toy#abc.*Nothing is lost.*--rebuild/s,
+    );
+    await expect(open('lancedb', folder, { modelKey: 'toy#abc', dim: 32 })).rejects.toThrow(
+      /holds 16-value vectors, but this model makes 32/,
+    );
+    const again = await LanceVectorStore.open({
+      ...ID,
+      modelKey: 'toy#other',
+      folder,
+      table: 'toy',
+      rebuild: true,
+    });
+    expect(await again.count()).toBe(0);
+    await again.close();
+  });
+
+  it('says a missing table folder is missing (when it must exist) instead of starting an empty archive', async () => {
+    const folder = join(tmp(), 'unmounted');
+    await expect(LanceVectorStore.open({ ...ID, folder, table: 'toy', create: false })).rejects.toThrow(
+      /folder .*unmounted is missing\. Mount or restore it/,
+    );
+    expect(existsSync(folder)).toBe(false);
+  });
+
+  it('sees a table half-written by a process killed (SIGKILL) while indexing, and rebuilds it', async () => {
+    const folder = tmp();
+    const script = join(folder, 'writer.mts');
+    const mod = new URL('../../src/main/vectors/index.ts', import.meta.url).pathname;
+    writeFileSync(
+      script,
+      `import { openStore } from ${JSON.stringify(mod)};
+       const s = await openStore({ backend: 'lancedb', identity: { modelKey: 'toy#abc', dim: ${DIM} }, folder: ${JSON.stringify(folder)}, table: 'toy' });
+       const v = new Float32Array(${DIM}).fill(0.25);
+       await s.upsert([{ imageId: 1, datasetId: 1, camera: null, time: null, split: null, vector: v }]);
+       process.kill(process.pid, 'SIGKILL');`,
+    );
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal).toBe('SIGKILL');
+    await expect(open('lancedb', folder)).rejects.toThrow(/was left half-written.*Nothing is lost/s);
+    const rebuilt = await LanceVectorStore.open({ ...ID, folder, table: 'toy', rebuild: true });
+    expect(await rebuilt.count()).toBe(0);
+    await rebuilt.upsert(makeRows(5));
+    await rebuilt.finish();
+    await rebuilt.close();
+    const ok = await open('lancedb', folder);
+    expect(await ok.count()).toBe(5);
+    await ok.close();
+  });
+});
