@@ -270,7 +270,10 @@ export class LanceVectorStore implements VectorStore {
     // nprobes 60 / refine 40 → p50 45 ms, recall@10 0.976. The goal is recall ≥ 0.95, so the latter.
     let q = base(k + 16).nprobes(this.opts.nprobes ?? 60);
     q = q.refineFactor(this.opts.refineFactor ?? 40);
-    const rows = (await q.select(['image_id']).toArray()) as { image_id: bigint; _distance: number }[];
+    const rows = (await q.select(['image_id', '_distance']).toArray()) as {
+      image_id: bigint;
+      _distance: number;
+    }[];
     // LanceDB's dot distance is 1 − q·x; a few more than k so that ties at the cut go by image id.
     return rows
       .map((r) => ({ imageId: Number(r.image_id), score: 1 - r._distance }))
@@ -288,14 +291,14 @@ export class LanceVectorStore implements VectorStore {
     query: Float32Array,
     k: number,
   ): Promise<VectorHit[]> {
-    const first = (await base(k).bypassVectorIndex().select(['image_id']).toArray()) as {
+    const first = (await base(k).bypassVectorIndex().select(['image_id', '_distance']).toArray()) as {
       _distance: number;
     }[];
     if (first.length === 0) return [];
     const edge = first.length < k ? Infinity : first[first.length - 1]!._distance + 1e-4;
     let q = base(k + EXACT_TIE_ROWS).bypassVectorIndex();
     if (Number.isFinite(edge)) q = q.distanceRange(undefined, edge);
-    const rows = (await q.select(['image_id', 'vector']).toArray()) as {
+    const rows = (await q.select(['image_id', 'vector', '_distance']).toArray()) as {
       image_id: bigint;
       vector: Arrow.Vector<Arrow.Float32>;
     }[];
