@@ -147,13 +147,21 @@ export function getNeighbor(
   from: CaptionId | undefined,
   direction: 'next' | 'prev',
   unreviewed: boolean,
+  /** Skips captions this refuses (a teammate holds them), at most `maxHops` of them. */
+  skip?: { refuses: (id: CaptionId) => boolean; maxHops: number },
 ): ReviewItem | null {
   let at: { imageId: number; id: number } | null = null;
   if (from !== undefined) {
     const row = requireCaption(db, from);
     at = { imageId: row.image_id, id: row.id };
   }
-  const id = neighborId(db, filter, at, direction, unreviewed);
+  let id = neighborId(db, filter, at, direction, unreviewed);
+  // Hops go by id only; the item (its image, rounds, history) is read once, for the caption shown.
+  for (let hops = 0; skip && id !== null && hops < skip.maxHops; hops++) {
+    if (!skip.refuses(id)) break;
+    const row = requireCaption(db, id);
+    id = neighborId(db, filter, { imageId: row.image_id, id: row.id }, direction, unreviewed);
+  }
   return id === null ? null : getItem(db, id);
 }
 

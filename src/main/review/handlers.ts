@@ -25,17 +25,24 @@ export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvoke
     'review:queue': ({ filter, offset, limit }) => listQueue(db, filter, offset, limit),
     'review:item': ({ captionId }) => withScore(db, getItem(db, captionId)),
     'review:neighbor': async ({ filter, from, direction, unreviewed }, caller = OWNER) => {
-      let item = getNeighbor(db, filter, from, direction, unreviewed);
-      if (unreviewed) {
-        // A team on one queue: walking the unreviewed captions skips those someone else holds, and a
-        // named user leases the one they are shown (released when they decide it or go idle).
-        const me = caller.kind === 'user' ? caller.name : null;
-        for (let hops = 0; item && hops < NEIGHBOR_HOPS; hops++) {
-          if (heldByOther(db, item.caption.id, me) === null && !votedOn(db, item.caption.id, me)) break;
-          item = getNeighbor(db, filter, item.caption.id, direction, unreviewed);
-        }
-        if (item && me !== null) holdCaption(db, item.caption.id, me);
-      }
+      // A team on one queue: walking the unreviewed captions skips those someone else holds (or this
+      // person already voted on blind), and a named user leases the one they are shown (released when they
+      // decide it or go idle).
+      const me = caller.kind === 'user' ? caller.name : null;
+      const item = getNeighbor(
+        db,
+        filter,
+        from,
+        direction,
+        unreviewed,
+        unreviewed
+          ? {
+              refuses: (id) => heldByOther(db, id, me) !== null || votedOn(db, id, me),
+              maxHops: NEIGHBOR_HOPS,
+            }
+          : undefined,
+      );
+      if (item && unreviewed && me !== null) holdCaption(db, item.caption.id, me);
       // In a score order an unscored caption sits in the tail; scoring it on view would move it into the
       // scored range under the walk (its next would be looked up from the new score), so it stays unscored
       // there until the score job reaches it.
