@@ -56,13 +56,31 @@ export interface ClipLikeOptions {
   attributesPerIdentity?: number;
 }
 
-export interface ClipLikeGallery {
+export interface ClipLikeQueries {
+  /** `count` text-like queries, each describing a random identity (returned in `identities`). */
+  queries(count: number, seed: number): { vectors: Float32Array; identities: Int32Array };
+}
+
+export interface ClipLikeGallery extends ClipLikeQueries {
   dim: number;
   size: number;
   vectors: Float32Array;
   identityOf: Int32Array;
-  /** `count` text-like queries, each describing a random identity (returned in `identities`). */
-  queries(count: number, seed: number): { vectors: Float32Array; identities: Int32Array };
+}
+
+/** One slice of a streamed gallery: images `start` … `start + identityOf.length − 1`. */
+export interface ClipLikeChunk {
+  start: number;
+  vectors: Float32Array;
+  identityOf: Int32Array;
+}
+
+/**
+ * The same gallery as `clipLikeGallery`, vector for vector, made `chunk` images at a time, so a gallery
+ * larger than memory (10M × 512 floats is 20 GB) can be written to a store and scored as it goes.
+ */
+export interface ClipLikeStream extends ClipLikeQueries {
+  chunks(chunk: number): Generator<ClipLikeChunk>;
 }
 
 // Weights chosen so that, at 512-d: image–image cosine ≈ 0.89 within an identity and ≈ 0.5 across;
@@ -73,7 +91,7 @@ const TEXT_OFFSET = 1.2;
 const TEXT_OWN = 0.3;
 const TEXT_NOISE = 1.2;
 
-export function clipLikeGallery(opts: ClipLikeOptions): ClipLikeGallery {
+export function clipLikeStream(opts: ClipLikeOptions): ClipLikeStream {
   const { size, dim, identities, seed } = opts;
   const nAttr = opts.attributes ?? 24;
   const perId = Math.min(opts.attributesPerIdentity ?? 6, nAttr);
@@ -134,23 +152,26 @@ export function clipLikeGallery(opts: ClipLikeOptions): ClipLikeGallery {
       out[offset + j] = (out[offset + j] as number) + (2 * r() - 1) * (scale[j] as number) * sd;
   };
 
-  const vectors = new Float32Array(size * dim);
-  const identityOf = new Int32Array(size);
-  for (let i = 0, o = 0; i < size; i++, o += dim) {
-    const p = Math.floor(rand() * identities);
-    identityOf[i] = p;
-    const l = p * dim;
-    for (let j = 0; j < dim; j++)
-      vectors[o + j] = (imageMean[j] as number) + (shared[l + j] as number) + (own[l + j] as number);
-    noise(vectors, o, IMAGE_NOISE, rand); // pose, camera, background
-    normalizeInPlace(vectors, o, dim);
+  function* chunks(chunk: number): Generator<ClipLikeChunk> {
+    for (let start = 0; start < size; start += chunk) {
+      const n = Math.min(chunk, size - start);
+      const vectors = new Float32Array(n * dim);
+      const identityOf = new Int32Array(n);
+      for (let i = 0, o = 0; i < n; i++, o += dim) {
+        const p = Math.floor(rand() * identities);
+        identityOf[i] = p;
+        const l = p * dim;
+        for (let j = 0; j < dim; j++)
+          vectors[o + j] = (imageMean[j] as number) + (shared[l + j] as number) + (own[l + j] as number);
+        noise(vectors, o, IMAGE_NOISE, rand); // pose, camera, background
+        normalizeInPlace(vectors, o, dim);
+      }
+      yield { start, vectors, identityOf };
+    }
   }
 
   return {
-    dim,
-    size,
-    vectors,
-    identityOf,
+    chunks,
     queries(count, qseed) {
       const qr = seededRandom(qseed);
       const out = new Float32Array(count * dim);
@@ -170,5 +191,18 @@ export function clipLikeGallery(opts: ClipLikeOptions): ClipLikeGallery {
       }
       return { vectors: out, identities: ids };
     },
+  };
+}
+
+/** A whole synthetic gallery in memory (the stream's one chunk). */
+export function clipLikeGallery(opts: ClipLikeOptions): ClipLikeGallery {
+  const stream = clipLikeStream(opts);
+  const whole = opts.size > 0 ? stream.chunks(opts.size).next().value : undefined;
+  return {
+    dim: opts.dim,
+    size: opts.size,
+    vectors: whole?.vectors ?? new Float32Array(0),
+    identityOf: whole?.identityOf ?? new Int32Array(0),
+    queries: stream.queries,
   };
 }
