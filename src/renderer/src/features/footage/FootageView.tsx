@@ -24,8 +24,8 @@ import type { ImageId } from '../../../../shared/ids';
 import { routeHref } from '../../app/router';
 import { imageUrl, invoke } from '../../lib/api';
 import { errorMessage, useEvent, useInvoke, useThrottled } from '../../lib/hooks';
-import { FrameViewer } from './FrameViewer';
-import { formatClock, formatSpan } from './format';
+import { FrameViewer } from '../../lib/footage/FrameViewer';
+import { formatClock, formatSpan } from '../../lib/footage/format';
 
 const EXAMPLE_PATTERN = '{camera}_{date:YYYYMMDD}_{time:HHmmss}';
 

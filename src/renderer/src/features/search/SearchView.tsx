@@ -1,7 +1,6 @@
 import {
   Alert,
   Anchor,
-  MultiSelect,
   Badge,
   Button,
   Center,
@@ -38,9 +37,9 @@ import { useGridSelection } from '../library/useGridSelection';
 import { MtiReport } from '../mti/MtiReport';
 import { MtiView } from '../mti/MtiView';
 import { ResultGrid } from './ResultGrid';
-import { FrameViewer } from '../footage/FrameViewer';
-import { TrackResults } from '../footage/TrackResults';
-import { fromInput, toInput } from '../footage/format';
+import { FrameViewer } from '../../lib/footage/FrameViewer';
+import { TrackResults } from '../../lib/footage/TrackResults';
+import { FootageFilters, useFootageFilter } from '../../lib/footage/filters';
 import { useEmbed } from './useEmbed';
 
 /** Results fetched per search: enough to scroll through, small enough to answer at once. */
@@ -216,12 +215,8 @@ export function SearchView(): React.JSX.Element {
   const tokens = useTokenCount(modelId, draft);
 
   // Footage filters: cameras by name, a wall-clock range (UTC); results by crop or grouped by track.
-  const footage = useInvoke('footage:list', {});
-  const cameraNames = [...new Set((footage.data ?? []).flatMap((f) => f.cameras.map((c) => c.name)))].sort();
-  const cameras = (params.get('cameras') ?? '').split(',').filter(Boolean);
-  const fromMs = fromInput(params.get('from') ?? '');
-  const toMs = fromInput(params.get('to') ?? '');
-  const byTrack = params.get('group') === 'tracks';
+  const footageFilter = useFootageFilter(params, setParams);
+  const { cameras, fromMs, toMs, byTrack, filtered } = footageFilter;
   const [frameOf, setFrameOf] = useState<ImageId | null>(null);
 
   const ready = q.trim() !== '' && model !== undefined;
@@ -261,7 +256,6 @@ export function SearchView(): React.JSX.Element {
     if (hit?.footage) setFrameOf(hit.image.id);
     else select(index);
   };
-  const filtered = cameras.length > 0 || fromMs !== undefined || toMs !== undefined;
 
   const submit = (text: string): void => {
     // On the conversation tab the button starts a new MTI search (it costs MLLM calls, so only on a press).
@@ -398,6 +392,7 @@ export function SearchView(): React.JSX.Element {
           searchId={mtiSearchId}
           startNonce={mtiNonce}
           onSearchId={(id) => setParams({ search: id === undefined ? undefined : String(id) }, true)}
+          footageFilter={footageFilter}
         />
       ) : (
         <MtiReport modelId={model.id} datasetId={datasetId} />
@@ -489,49 +484,7 @@ export function SearchView(): React.JSX.Element {
           </Group>
         </form>
       )}
-      {tab === 'ranking' && cameraNames.length > 0 && (
-        <Group gap="sm" align="flex-end" data-testid="footage-filters">
-          <MultiSelect
-            label="Cameras"
-            placeholder={cameras.length ? undefined : 'All cameras'}
-            data={cameraNames}
-            value={cameras}
-            onChange={(v) => setParams({ cameras: v.length ? v.join(',') : undefined })}
-            clearable
-            w={280}
-            size="xs"
-            data-testid="filter-cameras"
-          />
-          <TextInput
-            label="From (UTC)"
-            type="datetime-local"
-            step={1}
-            size="xs"
-            value={toInput(fromMs)}
-            onChange={(e) => setParams({ from: e.currentTarget.value || undefined })}
-            data-testid="filter-from"
-          />
-          <TextInput
-            label="To (UTC)"
-            type="datetime-local"
-            step={1}
-            size="xs"
-            value={toInput(toMs)}
-            onChange={(e) => setParams({ to: e.currentTarget.value || undefined })}
-            data-testid="filter-to"
-          />
-          <SegmentedControl
-            size="xs"
-            data={[
-              { value: 'crops', label: 'Crops' },
-              { value: 'tracks', label: 'By track' },
-            ]}
-            value={byTrack ? 'tracks' : 'crops'}
-            onChange={(v) => setParams({ group: v === 'tracks' ? 'tracks' : undefined })}
-            data-testid="search-group"
-          />
-        </Group>
-      )}
+      {tab !== 'report' && <FootageFilters filter={footageFilter} />}
       {model && result && result.results.length > 0 && result.unembedded > 0 && (
         <EmbedPrompt model={model} datasetId={datasetId} count={result.unembedded} compact />
       )}

@@ -5,8 +5,8 @@ import { ActionIcon, Badge, Group, Loader, Modal, Stack, Text } from '@mantine/c
 import { IconChevronLeft, IconChevronRight } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import type { ImageId } from '../../../../shared/ids';
-import { imageUrl } from '../../lib/api';
-import { useInvoke } from '../../lib/hooks';
+import { imageUrl } from '../api';
+import { useInvoke } from '../hooks';
 import { formatClock } from './format';
 
 export function FrameViewer({

@@ -1,0 +1,113 @@
+// The footage filters the Search page's tabs share: cameras by name and a wall-clock range (UTC), and
+// whether results show by crop or grouped by track. They live in the URL (`cameras`, `from`, `to`,
+// `group`), so the plain ranking and MTI's conversation filter the same way and a link keeps them.
+import { Group, MultiSelect, SegmentedControl, TextInput } from '@mantine/core';
+import { useMemo } from 'react';
+import type { CropOrigin } from '../../../../shared/footage';
+import { useInvoke } from '../hooks';
+import { fromInput, toInput } from './format';
+
+export interface FootageFilter {
+  /** Every camera of the workspace's footage folders, by name; empty when there is no footage. */
+  cameraNames: string[];
+  cameras: string[];
+  fromMs: number | undefined;
+  toMs: number | undefined;
+  byTrack: boolean;
+  /** A camera or a time bound is set. */
+  filtered: boolean;
+  set: (p: { cameras?: string[]; from?: string; to?: string; byTrack?: boolean }) => void;
+}
+
+/** The filter the route's `params` hold; `setParams` writes it back (the router's). */
+export function useFootageFilter(
+  params: URLSearchParams,
+  setParams: (p: Record<string, string | undefined>) => void,
+): FootageFilter {
+  const footage = useInvoke('footage:list', {});
+  const cameraNames = [...new Set((footage.data ?? []).flatMap((f) => f.cameras.map((c) => c.name)))].sort();
+  const cameraList = params.get('cameras') ?? '';
+  // One array per value of the parameter, so memos keyed on it hold between renders.
+  const cameras = useMemo(() => cameraList.split(',').filter(Boolean), [cameraList]);
+  const fromMs = fromInput(params.get('from') ?? '');
+  const toMs = fromInput(params.get('to') ?? '');
+  return {
+    cameraNames,
+    cameras,
+    fromMs,
+    toMs,
+    byTrack: params.get('group') === 'tracks',
+    filtered: cameras.length > 0 || fromMs !== undefined || toMs !== undefined,
+    set: (p) =>
+      setParams({
+        ...('cameras' in p ? { cameras: p.cameras?.length ? p.cameras.join(',') : undefined } : {}),
+        ...('from' in p ? { from: p.from || undefined } : {}),
+        ...('to' in p ? { to: p.to || undefined } : {}),
+        ...('byTrack' in p ? { group: p.byTrack ? 'tracks' : undefined } : {}),
+      }),
+  };
+}
+
+/**
+ * Whether a result passes the filter, for results ranked without it (MTI's saved rows): with a camera or
+ * a time bound set, only footage crops of those cameras seen in that range — as the plain search's
+ * server-side filter answers.
+ */
+export function passesFootageFilter(
+  footage: CropOrigin | undefined,
+  f: Pick<FootageFilter, 'cameras' | 'fromMs' | 'toMs' | 'filtered'>,
+): boolean {
+  if (!f.filtered) return true;
+  if (!footage) return false;
+  if (f.cameras.length > 0 && !f.cameras.includes(footage.camera)) return false;
+  if (f.fromMs !== undefined && (footage.timeMs === null || footage.timeMs < f.fromMs)) return false;
+  if (f.toMs !== undefined && (footage.timeMs === null || footage.timeMs > f.toMs)) return false;
+  return true;
+}
+
+export function FootageFilters({ filter }: { filter: FootageFilter }): React.JSX.Element | null {
+  if (filter.cameraNames.length === 0) return null;
+  return (
+    <Group gap="sm" align="flex-end" data-testid="footage-filters">
+      <MultiSelect
+        label="Cameras"
+        placeholder={filter.cameras.length ? undefined : 'All cameras'}
+        data={filter.cameraNames}
+        value={filter.cameras}
+        onChange={(v) => filter.set({ cameras: v })}
+        clearable
+        w={280}
+        size="xs"
+        data-testid="filter-cameras"
+      />
+      <TextInput
+        label="From (UTC)"
+        type="datetime-local"
+        step={1}
+        size="xs"
+        value={toInput(filter.fromMs)}
+        onChange={(e) => filter.set({ from: e.currentTarget.value })}
+        data-testid="filter-from"
+      />
+      <TextInput
+        label="To (UTC)"
+        type="datetime-local"
+        step={1}
+        size="xs"
+        value={toInput(filter.toMs)}
+        onChange={(e) => filter.set({ to: e.currentTarget.value })}
+        data-testid="filter-to"
+      />
+      <SegmentedControl
+        size="xs"
+        data={[
+          { value: 'crops', label: 'Crops' },
+          { value: 'tracks', label: 'By track' },
+        ]}
+        value={filter.byTrack ? 'tracks' : 'crops'}
+        onChange={(v) => filter.set({ byTrack: v === 'tracks' })}
+        data-testid="search-group"
+      />
+    </Group>
+  );
+}
