@@ -1,0 +1,80 @@
+// Server state in one place (as Actual Budget's queries.ts): the query of every channel a view reads,
+// grouped by the feature that reads it, and which server events make which answers stale. A query's key
+// is `[channel, arg]`, so "everything `datasets:list` answered" is the prefix `['datasets:list']`, whatever
+// the argument. Views call `useQuery(libraryQueries.datasets())`; they never reload by hand: the server's
+// events (`library:changed`, `jobs:progress`) invalidate here (ServerStateProvider), and a view's own
+// write invalidates what it changed with `invalidate(...)`.
+import { queryOptions } from '@tanstack/react-query';
+import type { Channel, EventMap, InvokeArg, InvokeResults } from '../../../shared/contract';
+import { isJobFinished, type Job, type JobKind } from '../../../shared/domain';
+import type { ImageId } from '../../../shared/ids';
+import { invoke } from './api';
+
+/** The query of one channel with one argument. */
+export function serverQuery<C extends Channel>(channel: C, arg: InvokeArg<C>) {
+  return queryOptions<InvokeResults[C], Error, InvokeResults[C], readonly [C, InvokeArg<C>]>({
+    queryKey: [channel, arg] as const,
+    queryFn: () => invoke(channel, arg),
+  });
+}
+
+export const libraryQueries = {
+  stats: () => serverQuery('library:stats', {}),
+  datasets: () => serverQuery('datasets:list', {}),
+  image: (id: ImageId) => serverQuery('images:get', { id }),
+};
+
+export const searchQueries = {
+  models: () => serverQuery('models:list', {}),
+  text: (arg: InvokeArg<'search:text'>) => serverQuery('search:text', arg),
+};
+
+export const mtiQueries = {
+  saved: (limit: number) => serverQuery('searches:list', { limit }),
+};
+
+export const footageQueries = {
+  folders: () => serverQuery('footage:list', {}),
+  tracks: (arg: InvokeArg<'footage:tracks'>) => serverQuery('footage:tracks', arg),
+  origin: (imageId: ImageId) => serverQuery('footage:origin', { imageId }),
+  detectors: () => serverQuery('detectors:list', {}),
+  videoTools: () => serverQuery('video:tools', {}),
+};
+
+/**
+ * What each server event makes stale, by channel. A view showing any of these refetches it (at most once
+ * a second while events stream in); one that is not on screen refetches when it next is.
+ */
+export const LIBRARY_CHANNELS: readonly Channel[] = [
+  'library:stats',
+  'datasets:list',
+  'images:list',
+  'models:list',
+  'search:text',
+  'review:scoreCoverage',
+  'review:stats',
+];
+
+/** Per job kind: stale on each of its progress events, and on the one that says it finished. */
+const STALE_ON_JOB: Partial<
+  Record<JobKind, { progress?: readonly Channel[]; finished?: readonly Channel[] }>
+> = {
+  // The grid and the totals grow with an import; its end is announced as library:changed.
+  import: { progress: ['library:stats', 'datasets:list', 'images:list'] },
+  // Embedded counts per model and what can be scored move with every batch; results only at the end.
+  embed: { progress: ['models:list', 'datasets:list', 'review:scoreCoverage'], finished: ['search:text'] },
+  score: { progress: ['review:scoreCoverage'] },
+  footage: { progress: ['footage:list'] },
+  mtg: { progress: ['mtg:runs'] },
+};
+
+export function staleAfter<E extends 'library:changed' | 'jobs:progress'>(
+  event: E,
+  payload: EventMap[E],
+): readonly Channel[] {
+  if (event === 'library:changed') return LIBRARY_CHANNELS;
+  const job = payload as Job;
+  const rule = STALE_ON_JOB[job.kind];
+  if (!rule) return [];
+  return [...(rule.progress ?? []), ...(isJobFinished(job.status) ? (rule.finished ?? []) : [])];
+}
