@@ -33,6 +33,10 @@ export const mtiQueries = {
   saved: (limit: number) => serverQuery('searches:list', { limit }),
 };
 
+export const endpointQueries = {
+  list: () => serverQuery('endpoints:list', {}),
+};
+
 export const footageQueries = {
   folders: () => serverQuery('footage:list', {}),
   tracks: (arg: InvokeArg<'footage:tracks'>) => serverQuery('footage:tracks', arg),

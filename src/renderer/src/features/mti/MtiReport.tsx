@@ -25,7 +25,9 @@ import type { Job } from '../../../../shared/domain';
 import { MTI_DEFAULTS, type MtiEvalReport } from '../../../../shared/mti';
 import type { DatasetId, ModelId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
-import { errorMessage, useEvent, useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage, useEvent } from '../../lib/hooks';
+import { endpointQueries } from '../../lib/queries';
 import { CHECK_CONCURRENCY_HINT } from './MtiSettings';
 import classes from './Mti.module.css';
 
@@ -294,7 +296,7 @@ export function MtiReport({
   const [report, setReport] = useState<MtiEvalReport | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
-  const endpoints = useInvoke('endpoints:list', {});
+  const endpoints = useQuery(endpointQueries.list());
   const [endpoint, setEndpoint] = useState<string | null>(null);
   const jobId = job?.id;
 

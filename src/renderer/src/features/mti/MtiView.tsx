@@ -8,7 +8,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import type { TrackHitGroup } from '../../../../shared/domain';
 import type { MtiAction, MtiResultRow } from '../../../../shared/mti';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { endpointQueries } from '../../lib/queries';
 import { ImageDrawer } from '../library/ImageDrawer';
 import { FrameViewer } from '../../lib/footage/FrameViewer';
 import { TrackResults } from '../../lib/footage/TrackResults';
@@ -61,7 +62,7 @@ export function MtiView({
   const mti = useMtiSearch((s) => onSearchId(s.id));
   const { search, busy, start, open, clear } = mti;
   const [savedOpen, setSavedOpen] = useState(false);
-  const endpoints = useInvoke('endpoints:list', {});
+  const endpoints = useQuery(endpointQueries.list());
   const [endpoint, setEndpoint] = useState<string | null>(null);
   const [params, setParams] = useMtiParams();
 

@@ -26,12 +26,14 @@ import {
   IconSparkles,
 } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
-import { isJobFinished, type ClipModel, type QueryTokens } from '../../../../shared/domain';
+import type { ClipModel, QueryTokens } from '../../../../shared/domain';
 import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import { routeHref, useRoute } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
-import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { libraryQueries, searchQueries } from '../../lib/queries';
 import { ImageDrawer } from '../library/ImageDrawer';
 import { useGridSelection } from '../library/useGridSelection';
 import { MtiReport } from '../mti/MtiReport';
@@ -193,8 +195,8 @@ function EmbedPrompt({
 
 export function SearchView(): React.JSX.Element {
   const { params, setParams } = useRoute();
-  const models = useInvoke('models:list', {});
-  const datasets = useInvoke('datasets:list', {});
+  const models = useQuery(searchQueries.models());
+  const datasets = useQuery(libraryQueries.datasets());
   const q = params.get('q') ?? '';
   const modelList = models.data ?? [];
   const modelId = (positiveId(params.get('model')) ?? modelList[0]?.id) as ModelId | undefined;
@@ -221,9 +223,9 @@ export function SearchView(): React.JSX.Element {
 
   const ready = q.trim() !== '' && model !== undefined;
   const searchKey = `${modelId}|${datasetId}|${q}|${cameras.join(',')}|${fromMs}|${toMs}`;
-  const search = useInvoke(
-    'search:text',
-    {
+  // Fresh after a change to the library, and when an embed job ends (lib/queries.ts).
+  const search = useQuery({
+    ...searchQueries.text({
       modelId: modelId ?? (1 as ModelId),
       query: q,
       k: TOP_K,
@@ -231,21 +233,11 @@ export function SearchView(): React.JSX.Element {
       ...(cameras.length ? { cameras } : {}),
       ...(fromMs !== undefined ? { fromMs } : {}),
       ...(toMs !== undefined ? { toMs } : {}),
-    },
-    searchKey,
-    ready && tab === 'ranking',
-  );
-  const result = ready && search.data && search.data.modelId === modelId ? search.data : undefined;
-
-  const refresh = useThrottled(() => {
-    models.reload();
-    datasets.reload();
-    if (ready) search.reload();
-  }, 1000);
-  useEvent('library:changed', refresh);
-  useEvent('jobs:progress', (job) => {
-    if (job.kind === 'embed' && isJobFinished(job.status)) refresh();
+    }),
+    enabled: ready && tab === 'ranking',
   });
+  const searchError = search.error ? errorMessage(search.error) : null;
+  const result = ready && search.data && search.data.modelId === modelId ? search.data : undefined;
 
   const results = result?.results;
   const resolve = useCallback((index: number) => results?.[index]?.image.id, [results]);
@@ -271,7 +263,7 @@ export function SearchView(): React.JSX.Element {
   if (models.error) {
     body = (
       <Alert color="red" icon={<IconAlertTriangle size={18} />} title="Could not list the models">
-        {models.error}
+        {errorMessage(models.error)}
       </Alert>
     );
   } else if (models.data && modelList.length === 0) {
@@ -329,7 +321,7 @@ export function SearchView(): React.JSX.Element {
         </EmptyState>
       </Center>
     );
-  } else if (search.error && !result) {
+  } else if (searchError && !result) {
     body = (
       <Alert
         color="red"
@@ -338,7 +330,7 @@ export function SearchView(): React.JSX.Element {
         data-testid="search-error"
         style={{ whiteSpace: 'pre-wrap' }}
       >
-        {search.error}
+        {searchError}
       </Alert>
     );
   } else if (!result) {
@@ -488,9 +480,9 @@ export function SearchView(): React.JSX.Element {
       {model && result && result.results.length > 0 && result.unembedded > 0 && (
         <EmbedPrompt model={model} datasetId={datasetId} count={result.unembedded} compact />
       )}
-      {search.error && result && (
+      {searchError && result && (
         <Text c="red" size="sm">
-          {search.error}
+          {searchError}
         </Text>
       )}
       {body}

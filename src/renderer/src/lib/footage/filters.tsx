@@ -4,7 +4,8 @@
 import { Group, MultiSelect, SegmentedControl, TextInput } from '@mantine/core';
 import { useMemo } from 'react';
 import type { CropOrigin } from '../../../../shared/footage';
-import { useInvoke } from '../hooks';
+import { useQuery } from '@tanstack/react-query';
+import { footageQueries } from '../queries';
 import { fromInput, toInput } from './format';
 
 export interface FootageFilter {
@@ -24,7 +25,7 @@ export function useFootageFilter(
   params: URLSearchParams,
   setParams: (p: Record<string, string | undefined>) => void,
 ): FootageFilter {
-  const footage = useInvoke('footage:list', {});
+  const footage = useQuery(footageQueries.folders());
   const cameraNames = [...new Set((footage.data ?? []).flatMap((f) => f.cameras.map((c) => c.name)))].sort();
   const cameraList = params.get('cameras') ?? '';
   // One array per value of the parameter, so memos keyed on it hold between renders.
