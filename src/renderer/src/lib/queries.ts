@@ -68,7 +68,7 @@ const STALE_ON_JOB: Partial<
   // Embedded counts per model and what can be scored move with every batch; results only at the end.
   embed: { progress: ['models:list', 'datasets:list', 'review:scoreCoverage'], finished: ['search:text'] },
   score: { progress: ['review:scoreCoverage'] },
-  footage: { progress: ['footage:list'] },
+  footage: { progress: ['footage:list', 'footage:tracks'] },
   mtg: { progress: ['mtg:runs'] },
 };
 

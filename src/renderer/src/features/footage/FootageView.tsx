@@ -23,7 +23,10 @@ import type { FootageFolder, PatternPreview } from '../../../../shared/footage';
 import type { ImageId } from '../../../../shared/ids';
 import { routeHref } from '../../app/router';
 import { imageUrl, invoke } from '../../lib/api';
-import { errorMessage, useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { footageQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 import { FrameViewer } from '../../lib/footage/FrameViewer';
 import { formatClock, formatSpan } from '../../lib/footage/format';
 
@@ -50,7 +53,7 @@ function usePatternPreview(folder: string, pattern: string): PatternPreview | nu
 }
 
 function StartForm({ onStarted }: { onStarted: () => void }): React.JSX.Element {
-  const detectors = useInvoke('detectors:list', {});
+  const detectors = useQuery(footageQueries.detectors());
   const [folder, setFolder] = useState('');
   const [pattern, setPattern] = useState('');
   const [detector, setDetector] = useState<string | null>(null);
@@ -328,7 +331,7 @@ function CameraTracks({
   cameraId: number;
   onOpen: (id: ImageId) => void;
 }): React.JSX.Element {
-  const tracks = useInvoke('footage:tracks', { folderId, cameraId, limit: 200 }, `${folderId}|${cameraId}`);
+  const tracks = useQuery(footageQueries.tracks({ folderId, cameraId, limit: 200 }));
   return (
     <ScrollArea h={220} data-testid="camera-tracks">
       <Group gap="xs" wrap="wrap">
@@ -365,11 +368,9 @@ function CameraTracks({
 }
 
 export function FootageView(): React.JSX.Element {
-  const folders = useInvoke('footage:list', {});
-  const refresh = useThrottled(() => folders.reload(), 1000);
-  useEvent('jobs:progress', (job) => {
-    if (job.kind === 'footage') refresh();
-  });
+  // Coverage and tracks grow while a footage job runs (lib/queries.ts).
+  const folders = useQuery(footageQueries.folders());
+  const invalidate = useInvalidate();
   const [camera, setCamera] = useState<{ folderId: number; cameraId: number } | null>(null);
   const [frameOf, setFrameOf] = useState<ImageId | null>(null);
   return (
@@ -382,8 +383,8 @@ export function FootageView(): React.JSX.Element {
       </div>
       <ScrollArea style={{ flex: 1 }}>
         <Stack gap="md">
-          <StartForm onStarted={refresh} />
-          {folders.error && <Alert color="red">{folders.error}</Alert>}
+          <StartForm onStarted={() => invalidate('footage:list')} />
+          {folders.error && <Alert color="red">{errorMessage(folders.error)}</Alert>}
           {(folders.data ?? []).map((f) => (
             <Card key={f.id} withBorder padding="md" data-testid="footage-folder-card">
               <Group justify="space-between" mb="sm">
