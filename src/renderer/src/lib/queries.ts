@@ -33,6 +33,19 @@ export const mtiQueries = {
   saved: (limit: number) => serverQuery('searches:list', { limit }),
 };
 
+export const reviewQueries = {
+  savedFilters: () => serverQuery('review:filters', {}),
+  /** How many captions the filter leaves (a count only: no rows). */
+  queueCount: (filter: InvokeArg<'review:queue'>['filter']) =>
+    serverQuery('review:queue', { filter, limit: 0 }),
+  scoreCoverage: (filter: InvokeArg<'review:scoreCoverage'>['filter']) =>
+    serverQuery('review:scoreCoverage', { filter }),
+  stats: (arg: InvokeArg<'review:stats'>) => serverQuery('review:stats', arg),
+  exportPreview: (arg: InvokeArg<'export:preview'>) => serverQuery('export:preview', arg),
+  team: () => serverQuery('team:dashboard', {}),
+  adjudications: () => serverQuery('review:adjudications', {}),
+};
+
 export const endpointQueries = {
   list: () => serverQuery('endpoints:list', {}),
 };
