@@ -48,6 +48,29 @@ export const reviewQueries = {
 
 export const endpointQueries = {
   list: () => serverQuery('endpoints:list', {}),
+  replicas: (name: string) => serverQuery('endpoints:replicas', { name }),
+};
+
+export const promptQueries = {
+  sets: () => serverQuery('prompts:list', {}),
+};
+
+export const jobQueries = {
+  issues: (id: InvokeArg<'jobs:issues'>['id'], limit: number) => serverQuery('jobs:issues', { id, limit }),
+};
+
+export const mtgQueries = {
+  runs: (imageId: ImageId) => serverQuery('mtg:runs', { imageId }),
+  batches: (jobId: InvokeArg<'mtg:batches'>['jobId']) => serverQuery('mtg:batches', { jobId }),
+  spend: (jobId: NonNullable<InvokeArg<'usage:summary'>['jobId']>) =>
+    serverQuery('usage:summary', { by: 'job', jobId }),
+  /** How many images a scope holds (a count only). */
+  imageCount: (scope: Omit<InvokeArg<'images:list'>, 'limit' | 'offset'>) =>
+    serverQuery('images:list', { ...scope, limit: 1 }),
+};
+
+export const settingsQueries = {
+  users: () => serverQuery('users:list', {}),
 };
 
 export const footageQueries = {
@@ -82,8 +105,11 @@ const STALE_ON_JOB: Partial<
   embed: { progress: ['models:list', 'datasets:list', 'review:scoreCoverage'], finished: ['search:text'] },
   score: { progress: ['review:scoreCoverage'] },
   footage: { progress: ['footage:list', 'footage:tracks'] },
-  mtg: { progress: ['mtg:runs'] },
+  // An image's rounds, and the job's spend and batch rounds, follow a running MTG job.
+  mtg: { progress: ['mtg:runs', 'usage:summary', 'mtg:batches'] },
 };
+/** Any job's progress may report new issues (its issueCount). */
+const STALE_ON_ANY_JOB: readonly Channel[] = ['jobs:issues'];
 
 export function staleAfter<E extends 'library:changed' | 'jobs:progress'>(
   event: E,
@@ -91,7 +117,10 @@ export function staleAfter<E extends 'library:changed' | 'jobs:progress'>(
 ): readonly Channel[] {
   if (event === 'library:changed') return LIBRARY_CHANNELS;
   const job = payload as Job;
-  const rule = STALE_ON_JOB[job.kind];
-  if (!rule) return [];
-  return [...(rule.progress ?? []), ...(isJobFinished(job.status) ? (rule.finished ?? []) : [])];
+  const rule = STALE_ON_JOB[job.kind] ?? {};
+  return [
+    ...STALE_ON_ANY_JOB,
+    ...(rule.progress ?? []),
+    ...(isJobFinished(job.status) ? (rule.finished ?? []) : []),
+  ];
 }
