@@ -1,7 +1,6 @@
 import '@mantine/notifications/styles.css';
 import { MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
-import { JobsProvider } from '../features/jobs/JobsProvider';
 import { ServerStateProvider } from '../lib/serverState';
 import { SessionGate } from '../lib/session';
 import { Shell } from './Shell';
@@ -13,9 +12,7 @@ export function App(): React.JSX.Element {
       <Notifications position="bottom-right" limit={4} />
       <SessionGate>
         <ServerStateProvider>
-          <JobsProvider>
-            <Shell />
-          </JobsProvider>
+          <Shell />
         </ServerStateProvider>
       </SessionGate>
     </MantineProvider>

@@ -9,6 +9,7 @@ import type { Channel, EventMap, InvokeArg, InvokeResults } from '../../../share
 import { isJobFinished, type Job, type JobKind } from '../../../shared/domain';
 import type { ImageId } from '../../../shared/ids';
 import { invoke } from './api';
+import { mergeJob } from './jobList';
 
 /** The query of one channel with one argument. */
 export function serverQuery<C extends Channel>(channel: C, arg: InvokeArg<C>) {
@@ -55,7 +56,24 @@ export const promptQueries = {
   sets: () => serverQuery('prompts:list', {}),
 };
 
+/** The jobs the window follows: the newest 200. */
+const JOB_LIST_LIMIT = 200;
+
 export const jobQueries = {
+  /**
+   * Kept live by `jobs:progress` (serverState.tsx puts each job into it); a fresh answer is merged with
+   * what events already said, since an event can overtake the answer.
+   */
+  list: () =>
+    queryOptions<Job[], Error, Job[], readonly ['jobs:list', InvokeArg<'jobs:list'>]>({
+      queryKey: ['jobs:list', { limit: JOB_LIST_LIMIT }] as const,
+      queryFn: async ({ client, queryKey }) => {
+        const list = await invoke('jobs:list', { limit: JOB_LIST_LIMIT });
+        return (client.getQueryData<Job[]>(queryKey) ?? []).reduce(mergeJob, list);
+      },
+      // Fetched once per window, as the old provider did; the events keep it current after that.
+      staleTime: Infinity,
+    }),
   issues: (id: InvokeArg<'jobs:issues'>['id'], limit: number) => serverQuery('jobs:issues', { id, limit }),
 };
 

@@ -6,7 +6,8 @@ import { keepPreviousData, QueryClient, QueryClientProvider } from '@tanstack/re
 import { createContext, useCallback, useContext, useEffect, useState } from 'react';
 import type { Channel } from '../../../shared/contract';
 import { subscribe } from './api';
-import { staleAfter } from './queries';
+import { mergeJob } from './jobList';
+import { jobQueries, staleAfter } from './queries';
 
 const THROTTLE_MS = 1000;
 
@@ -65,7 +66,12 @@ function useServerEvents(state: ServerState): void {
       );
     };
     const offLibrary = subscribe('library:changed', (p) => gather(staleAfter('library:changed', p)));
-    const offJobs = subscribe('jobs:progress', (job) => gather(staleAfter('jobs:progress', job)));
+    const jobs = jobQueries.list().queryKey;
+    const offJobs = subscribe('jobs:progress', (job) => {
+      // The job list is the event's own payload: put in at once, not refetched.
+      state.client.setQueryData(jobs, (list) => mergeJob(list ?? [], job));
+      gather(staleAfter('jobs:progress', job));
+    });
     return () => {
       offLibrary();
       offJobs();

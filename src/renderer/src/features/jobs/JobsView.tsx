@@ -32,7 +32,7 @@ import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { jobQueries } from '../../lib/queries';
 import { JOB_STATUS_COLOR, JOB_STATUS_LABEL } from '../library/labels';
-import { isActive, useJobs } from './JobsProvider';
+import { isActive, useJobs } from '../../lib/jobs';
 import { MtgSpend } from './MtgSpend';
 
 function Issues({ job }: { job: Job }): React.JSX.Element {

@@ -29,7 +29,7 @@ import { errorMessage } from '../../lib/hooks';
 import { endpointQueries, mtgQueries, promptQueries } from '../../lib/queries';
 import { ROLE_LABEL } from '../endpoints/EndpointForm';
 import { ProbeSummary, type ProbeState } from '../endpoints/ProbeResult';
-import { useJobs } from '../jobs/JobsProvider';
+import { useJobs } from '../../lib/jobs';
 
 /** The Library's filter, as the grid applies it. */
 export interface LibraryFilter {

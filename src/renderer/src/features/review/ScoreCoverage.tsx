@@ -12,7 +12,7 @@ import { formatCount } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { reviewQueries } from '../../lib/queries';
-import { isActive, useJobs } from '../jobs/JobsProvider';
+import { isActive, useJobs } from '../../lib/jobs';
 
 /** The part of a queue filter the score job understands: it scores a superset of the queue, never less. */
 const jobScope = (
