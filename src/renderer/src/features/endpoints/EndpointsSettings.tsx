@@ -10,8 +10,9 @@ import { errorMessage } from '../../lib/hooks';
 import { endpointQueries } from '../../lib/queries';
 import { useInvalidate } from '../../lib/serverState';
 import { useAction } from '../../lib/useAction';
-import { EndpointForm, hasSafeStorage, ROLE_LABEL } from './EndpointForm';
-import { ProbeResult, type ProbeState } from './ProbeResult';
+import { ROLE_LABEL } from '../../lib/labels';
+import { ProbeResult, type ProbeState } from '../../lib/ProbeResult';
+import { EndpointForm, hasSafeStorage } from './EndpointForm';
 import { ReplicaList } from './ReplicaList';
 
 export function keySource(ref: KeyRef): string {

@@ -31,7 +31,7 @@ import { formatCount, formatDuration, formatRate, formatTime } from '../../lib/f
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { jobQueries } from '../../lib/queries';
-import { JOB_STATUS_COLOR, JOB_STATUS_LABEL } from '../library/labels';
+import { JOB_STATUS_COLOR, JOB_STATUS_LABEL } from '../../lib/labels';
 import { isActive, useJobs } from '../../lib/jobs';
 import { MtgSpend } from './MtgSpend';
 

@@ -32,12 +32,8 @@ import { errorMessage } from '../../lib/hooks';
 import { libraryQueries } from '../../lib/queries';
 import { MtgEvidence } from '../mtg/MtgEvidence';
 import classes from './ImageDrawer.module.css';
-import { CAPTION_SOURCE_LABEL, CAPTION_STATUS_COLOR } from './labels';
-
-export interface DrawerMove {
-  /** Left/right step one image, up/down one grid row. */
-  step: (delta: number | 'row-up' | 'row-down') => void;
-}
+import { CAPTION_SOURCE_LABEL, CAPTION_STATUS_COLOR } from '../../lib/labels';
+import type { DrawerMove } from '../../lib/useGridSelection';
 
 function Captions({ detail }: { detail: ImageDetail }): React.JSX.Element {
   if (detail.captions.length === 0) {

@@ -23,7 +23,7 @@ import type { FilterValues } from './LibraryFilters';
 import { LibraryFilters } from './LibraryFilters';
 import type { ImageFilterArg } from './usePagedImages';
 import { usePagedImages } from './usePagedImages';
-import { useGridSelection } from './useGridSelection';
+import { useGridSelection } from '../../lib/useGridSelection';
 
 /** Filters live in the URL (`#/library?dataset=2&split=train`), so back/forward and links restore them. */
 function filterFromParams(params: URLSearchParams): {

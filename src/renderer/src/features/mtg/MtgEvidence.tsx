@@ -28,7 +28,7 @@ import { formatCount, formatDuration, formatTime } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { mtgQueries } from '../../lib/queries';
-import { CAPTION_STATUS_COLOR } from '../library/labels';
+import { CAPTION_STATUS_COLOR } from '../../lib/labels';
 
 export const DROP_REASON_LABEL: Record<DropReason, string> = {
   not_visible: 'not visible',

@@ -27,8 +27,8 @@ import { formatCount } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { endpointQueries, mtgQueries, promptQueries } from '../../lib/queries';
-import { ROLE_LABEL } from '../endpoints/EndpointForm';
-import { ProbeSummary, type ProbeState } from '../endpoints/ProbeResult';
+import { ROLE_LABEL } from '../../lib/labels';
+import { ProbeSummary, type ProbeState } from '../../lib/ProbeResult';
 import { useJobs } from '../../lib/jobs';
 
 /** The Library's filter, as the grid applies it. */

@@ -14,7 +14,7 @@ import { ImageDrawer } from '../library/ImageDrawer';
 import { FrameViewer } from '../../lib/footage/FrameViewer';
 import { TrackResults } from '../../lib/footage/TrackResults';
 import { passesFootageFilter, type FootageFilter } from '../../lib/footage/filters';
-import { useGridSelection } from '../library/useGridSelection';
+import { useGridSelection } from '../../lib/useGridSelection';
 import { MtiResultGrid } from './MtiResultGrid';
 import { MtiSettings, useMtiParams } from './MtiSettings';
 import { MtiTranscript } from './MtiTranscript';

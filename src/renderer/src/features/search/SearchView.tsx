@@ -35,7 +35,7 @@ import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { libraryQueries, searchQueries } from '../../lib/queries';
 import { ImageDrawer } from '../library/ImageDrawer';
-import { useGridSelection } from '../library/useGridSelection';
+import { useGridSelection } from '../../lib/useGridSelection';
 import { MtiReport } from '../mti/MtiReport';
 import { MtiView } from '../mti/MtiView';
 import { ResultGrid } from './ResultGrid';

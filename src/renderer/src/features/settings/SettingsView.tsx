@@ -25,7 +25,7 @@ import { errorMessage } from '../../lib/hooks';
 import { LIBRARY_CHANNELS, libraryQueries } from '../../lib/queries';
 import { useInvalidate } from '../../lib/serverState';
 import { useAction } from '../../lib/useAction';
-import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR, LAYOUT_LABEL } from '../library/labels';
+import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR, LAYOUT_LABEL } from '../../lib/labels';
 import { ModelsSettings } from '../search/ModelsSettings';
 import { EndpointsSettings } from '../endpoints/EndpointsSettings';
 import { PromptsSettings } from '../prompts/PromptsSettings';
