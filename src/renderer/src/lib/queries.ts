@@ -5,11 +5,13 @@
 // events (`library:changed`, `jobs:progress`) invalidate here (ServerStateProvider), and a view's own
 // write invalidates what it changed with `invalidate(...)`.
 import { queryOptions } from '@tanstack/react-query';
-import type { Channel, EventMap, InvokeArg, InvokeResults } from '../../../shared/contract';
-import { isJobFinished, type Job, type JobKind } from '../../../shared/domain';
+import type { Channel, InvokeArg, InvokeResults } from '../../../shared/contract';
+import type { Job } from '../../../shared/domain';
 import type { ImageId } from '../../../shared/ids';
 import { invoke } from './api';
 import { mergeJob } from './jobList';
+
+export { LIBRARY_CHANNELS, staleAfter } from './staleRules';
 
 /** The query of one channel with one argument. */
 export function serverQuery<C extends Channel>(channel: C, arg: InvokeArg<C>) {
@@ -98,47 +100,3 @@ export const footageQueries = {
   detectors: () => serverQuery('detectors:list', {}),
   videoTools: () => serverQuery('video:tools', {}),
 };
-
-/**
- * What each server event makes stale, by channel. A view showing any of these refetches it (at most once
- * a second while events stream in); one that is not on screen refetches when it next is.
- */
-export const LIBRARY_CHANNELS: readonly Channel[] = [
-  'library:stats',
-  'datasets:list',
-  'images:list',
-  'models:list',
-  'search:text',
-  'review:scoreCoverage',
-  'review:stats',
-];
-
-/** Per job kind: stale on each of its progress events, and on the one that says it finished. */
-const STALE_ON_JOB: Partial<
-  Record<JobKind, { progress?: readonly Channel[]; finished?: readonly Channel[] }>
-> = {
-  // The grid and the totals grow with an import; its end is announced as library:changed.
-  import: { progress: ['library:stats', 'datasets:list', 'images:list'] },
-  // Embedded counts per model and what can be scored move with every batch; results only at the end.
-  embed: { progress: ['models:list', 'datasets:list', 'review:scoreCoverage'], finished: ['search:text'] },
-  score: { progress: ['review:scoreCoverage'] },
-  footage: { progress: ['footage:list', 'footage:tracks'] },
-  // An image's rounds, and the job's spend and batch rounds, follow a running MTG job.
-  mtg: { progress: ['mtg:runs', 'usage:summary', 'mtg:batches'] },
-};
-/** Any job's progress may report new issues (its issueCount). */
-const STALE_ON_ANY_JOB: readonly Channel[] = ['jobs:issues'];
-
-export function staleAfter<E extends 'library:changed' | 'jobs:progress'>(
-  event: E,
-  payload: EventMap[E],
-): readonly Channel[] {
-  if (event === 'library:changed') return LIBRARY_CHANNELS;
-  const job = payload as Job;
-  const rule = STALE_ON_JOB[job.kind] ?? {};
-  return [
-    ...STALE_ON_ANY_JOB,
-    ...(rule.progress ?? []),
-    ...(isJobFinished(job.status) ? (rule.finished ?? []) : []),
-  ];
-}

@@ -7,7 +7,8 @@ import { createContext, useCallback, useContext, useEffect, useState } from 'rea
 import type { Channel } from '../../../shared/contract';
 import { subscribe } from './api';
 import { mergeJob } from './jobList';
-import { jobQueries, staleAfter } from './queries';
+import { jobQueries } from './queries';
+import { staleAfter } from './staleRules';
 
 const THROTTLE_MS = 1000;
 

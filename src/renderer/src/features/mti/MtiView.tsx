@@ -6,14 +6,13 @@ import { Badge, Button, Center, EmptyState, Group, Select, Stack, Text } from '@
 import { IconHistory, IconMessageChatbot, IconSearchOff } from '@tabler/icons-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
-import type { TrackHitGroup } from '../../../../shared/domain';
-import type { MtiAction, MtiResultRow } from '../../../../shared/mti';
+import type { MtiAction } from '../../../../shared/mti';
 import { useQuery } from '@tanstack/react-query';
 import { endpointQueries } from '../../lib/queries';
 import { ImageDrawer } from '../library/ImageDrawer';
 import { FrameViewer } from '../../lib/footage/FrameViewer';
 import { TrackResults } from '../../lib/footage/TrackResults';
-import { passesFootageFilter, type FootageFilter } from '../../lib/footage/filters';
+import { passesFootageFilter, tracksOfRows, type FootageFilter } from '../../lib/footage/filters';
 import { useGridSelection } from '../../lib/useGridSelection';
 import { MtiResultGrid } from './MtiResultGrid';
 import { MtiSettings, useMtiParams } from './MtiSettings';
@@ -21,16 +20,6 @@ import { MtiTranscript } from './MtiTranscript';
 import { SavedSearches } from './SavedSearches';
 import { useMtiSearch } from './useMtiSearch';
 import classes from './Mti.module.css';
-
-/** The search's track groups narrowed to the rows the filter kept, each led by its best kept row. */
-function keptTracks(tracks: readonly TrackHitGroup[], rows: readonly MtiResultRow[]): TrackHitGroup[] {
-  const byRank = new Map(rows.map((r) => [r.rank, r]));
-  return tracks.flatMap((t) => {
-    const ranks = t.ranks.filter((r) => byRank.has(r));
-    const best = byRank.get(ranks[0] ?? -1);
-    return best ? [{ ...t, ranks, rank: best.rank, score: best.fused }] : [];
-  });
-}
 
 export function MtiView({
   modelId,
@@ -92,7 +81,7 @@ export function MtiView({
     () => (allRows ?? []).filter((r) => passesFootageFilter(r.footage, { cameras, fromMs, toMs, filtered })),
     [allRows, cameras, fromMs, toMs, filtered],
   );
-  const tracks = useMemo(() => keptTracks(search?.tracks ?? [], rows), [search?.tracks, rows]);
+  const tracks = useMemo(() => tracksOfRows(search?.tracks ?? [], rows), [search?.tracks, rows]);
   const act = (a: MtiAction): void => void mti.step(a);
   const pick = (id: ImageId): void => act({ kind: 'pick-anchor', imageId: id });
   // The image open in the drawer, stepped through by the grid's own columns and kept on screen. A new

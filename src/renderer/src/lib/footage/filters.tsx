@@ -3,22 +3,12 @@
 // `group`), so the plain ranking and MTI's conversation filter the same way and a link keeps them.
 import { Group, MultiSelect, SegmentedControl, TextInput } from '@mantine/core';
 import { useMemo } from 'react';
-import type { CropOrigin } from '../../../../shared/footage';
 import { useQuery } from '@tanstack/react-query';
 import { footageQueries } from '../queries';
+import type { FootageFilter } from './filter';
 import { fromInput, toInput } from './format';
 
-export interface FootageFilter {
-  /** Every camera of the workspace's footage folders, by name; empty when there is no footage. */
-  cameraNames: string[];
-  cameras: string[];
-  fromMs: number | undefined;
-  toMs: number | undefined;
-  byTrack: boolean;
-  /** A camera or a time bound is set. */
-  filtered: boolean;
-  set: (p: { cameras?: string[]; from?: string; to?: string; byTrack?: boolean }) => void;
-}
+export { passesFootageFilter, tracksOfRows, type FootageFilter } from './filter';
 
 /** The filter the route's `params` hold; `setParams` writes it back (the router's). */
 export function useFootageFilter(
@@ -47,23 +37,6 @@ export function useFootageFilter(
         ...('byTrack' in p ? { group: p.byTrack ? 'tracks' : undefined } : {}),
       }),
   };
-}
-
-/**
- * Whether a result passes the filter, for results ranked without it (MTI's saved rows): with a camera or
- * a time bound set, only footage crops of those cameras seen in that range — as the plain search's
- * server-side filter answers.
- */
-export function passesFootageFilter(
-  footage: CropOrigin | undefined,
-  f: Pick<FootageFilter, 'cameras' | 'fromMs' | 'toMs' | 'filtered'>,
-): boolean {
-  if (!f.filtered) return true;
-  if (!footage) return false;
-  if (f.cameras.length > 0 && !f.cameras.includes(footage.camera)) return false;
-  if (f.fromMs !== undefined && (footage.timeMs === null || footage.timeMs < f.fromMs)) return false;
-  if (f.toMs !== undefined && (footage.timeMs === null || footage.timeMs > f.toMs)) return false;
-  return true;
 }
 
 export function FootageFilters({ filter }: { filter: FootageFilter }): React.JSX.Element | null {
