@@ -62,6 +62,9 @@ describe('what a server event makes stale', () => {
       expect.arrayContaining(['mtg:runs', 'usage:summary', 'mtg:batches']),
     );
     expect(staleAfter('jobs:progress', job(6, 'export', 'running'))).toEqual(['jobs:issues']);
+    // An MTI evaluation's report is stored with it once it is done.
+    expect(staleAfter('jobs:progress', job(8, 'eval-mti', 'running'))).toEqual(['jobs:issues']);
+    expect(staleAfter('jobs:progress', job(8, 'eval-mti', 'done'))).toContain('eval:mti-report');
     expect(staleAfter('jobs:progress', job(7, 'footage', 'running'))).not.toContain('images:list');
   });
 });

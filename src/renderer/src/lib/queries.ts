@@ -7,7 +7,7 @@
 import { queryOptions } from '@tanstack/react-query';
 import type { Channel, InvokeArg, InvokeResults } from '../../../shared/contract';
 import type { Job } from '../../../shared/domain';
-import type { ImageId } from '../../../shared/ids';
+import type { ImageId, ModelId } from '../../../shared/ids';
 import { invoke } from './api';
 import { mergeJob } from './jobList';
 
@@ -34,6 +34,8 @@ export const searchQueries = {
 
 export const mtiQueries = {
   saved: (limit: number) => serverQuery('searches:list', { limit }),
+  /** The newest MTI evaluation of a model, its report once it is done (stale when one finishes). */
+  newestEval: (modelId: ModelId) => serverQuery('eval:mti-report', { modelId }),
 };
 
 export const reviewQueries = {

@@ -29,6 +29,8 @@ const STALE_ON_JOB: Partial<
   footage: { progress: ['footage:list', 'footage:tracks'] },
   // An image's rounds, and the job's spend and batch rounds, follow a running MTG job.
   mtg: { progress: ['mtg:runs', 'usage:summary', 'mtg:batches'] },
+  // Its report is stored with the job when it is done.
+  'eval-mti': { finished: ['eval:mti-report'] },
 };
 /** Any job's progress may report new issues (its issueCount). */
 const STALE_ON_ANY_JOB: readonly Channel[] = ['jobs:issues'];
