@@ -41,12 +41,17 @@ describe('what a server event makes stale', () => {
     );
   });
 
-  it('an embed job: embedded counts while it runs, the search results only once it has finished', () => {
+  it('an embed job: what can be scored while it runs, the models and search results once it has finished', () => {
     const running = staleAfter('jobs:progress', job(1, 'embed', 'running', 10));
-    expect(running).toEqual(expect.arrayContaining(['models:list', 'datasets:list', 'review:scoreCoverage']));
+    expect(running).toEqual(expect.arrayContaining(['datasets:list', 'review:scoreCoverage']));
+    // The Search page's embed prompt follows the job to its end (e2e search): no model list mid-job.
+    expect(running).not.toContain('models:list');
     expect(running).not.toContain('search:text');
-    expect(staleAfter('jobs:progress', job(1, 'embed', 'done', 100))).toContain('search:text');
-    expect(staleAfter('jobs:progress', job(1, 'embed', 'done-with-failures', 100))).toContain('search:text');
+    for (const status of ['done', 'done-with-failures'] as const)
+      expect(staleAfter('jobs:progress', job(1, 'embed', status, 100))).toEqual(
+        expect.arrayContaining(['models:list', 'search:text']),
+      );
+    // A failed or cancelled job ends with library:changed, which covers both.
     expect(staleAfter('jobs:progress', job(1, 'embed', 'failed', 40))).not.toContain('search:text');
   });
 

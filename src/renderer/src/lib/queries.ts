@@ -30,6 +30,7 @@ export const libraryQueries = {
 export const searchQueries = {
   models: () => serverQuery('models:list', {}),
   text: (arg: InvokeArg<'search:text'>) => serverQuery('search:text', arg),
+  tokens: (modelId: ModelId, query: string) => serverQuery('search:tokens', { modelId, query }),
 };
 
 export const mtiQueries = {
@@ -99,6 +100,8 @@ export const footageQueries = {
   folders: () => serverQuery('footage:list', {}),
   tracks: (arg: InvokeArg<'footage:tracks'>) => serverQuery('footage:tracks', arg),
   origin: (imageId: ImageId) => serverQuery('footage:origin', { imageId }),
+  patternPreview: (folder: string, pattern: string) =>
+    serverQuery('footage:preview-pattern', { folder, pattern, limit: 12 }),
   detectors: () => serverQuery('detectors:list', {}),
   videoTools: () => serverQuery('video:tools', {}),
 };

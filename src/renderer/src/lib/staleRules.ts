@@ -23,8 +23,12 @@ const STALE_ON_JOB: Partial<
 > = {
   // The grid and the totals grow with an import; its end is announced as library:changed.
   import: { progress: ['library:stats', 'datasets:list', 'images:list'] },
-  // Embedded counts per model and what can be scored move with every batch; results only at the end.
-  embed: { progress: ['models:list', 'datasets:list', 'review:scoreCoverage'], finished: ['search:text'] },
+  // What can be scored moves with every batch. The model list (embedded counts) and the search results
+  // only once it has finished: the Search page keeps its embed prompt, with the job's progress, until then.
+  embed: {
+    progress: ['datasets:list', 'review:scoreCoverage'],
+    finished: ['models:list', 'search:text'],
+  },
   score: { progress: ['review:scoreCoverage'] },
   footage: { progress: ['footage:list', 'footage:tracks'] },
   // An image's rounds, and the job's spend and batch rounds, follow a running MTG job.

@@ -18,11 +18,12 @@ import {
   Tooltip,
 } from '@mantine/core';
 import { IconMovie, IconPlayerPlay } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { FootageFolder, PatternPreview } from '../../../../shared/footage';
 import type { ImageId } from '../../../../shared/ids';
 import { routeHref } from '../../app/router';
 import { imageUrl, invoke } from '../../lib/api';
+import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { footageQueries } from '../../lib/queries';
@@ -33,23 +34,17 @@ import { formatClock, formatSpan } from '../../lib/footage/format';
 const EXAMPLE_PATTERN = '{camera}_{date:YYYYMMDD}_{time:HHmmss}';
 
 function usePatternPreview(folder: string, pattern: string): PatternPreview | null {
-  const [preview, setPreview] = useState<{ key: string; value: PatternPreview } | null>(null);
-  const key = `${folder}|${pattern}`;
-  useEffect(() => {
-    if (folder.trim() === '') return;
-    let live = true;
-    const t = setTimeout(() => {
-      invoke('footage:preview-pattern', { folder, pattern, limit: 12 }).then(
-        (value) => live && setPreview({ key, value }),
-        () => undefined,
-      );
-    }, 200);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [folder, pattern, key]);
-  return preview?.key === key ? preview.value : null;
+  // Debounced as one string: a new object on every render would restart the wait for ever.
+  const key = JSON.stringify([folder, pattern]);
+  const [askedKey] = useDebouncedValue(key, 200);
+  const [askedFolder, askedPattern] = JSON.parse(askedKey) as [string, string];
+  const preview = useQuery({
+    ...footageQueries.patternPreview(askedFolder, askedPattern),
+    enabled: askedFolder.trim() !== '',
+  });
+  // Only the preview of what the boxes hold now: none while typing, nor an older answer kept on screen.
+  const current = askedKey === key && !preview.isPlaceholderData;
+  return current && folder.trim() !== '' ? (preview.data ?? null) : null;
 }
 
 function StartForm({ onStarted }: { onStarted: () => void }): React.JSX.Element {

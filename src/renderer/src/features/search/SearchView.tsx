@@ -25,12 +25,12 @@ import {
   IconSearchOff,
   IconSparkles,
 } from '@tabler/icons-react';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { ClipModel, QueryTokens } from '../../../../shared/domain';
 import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import { routeHref, useRoute } from '../../app/router';
-import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
+import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { libraryQueries, searchQueries } from '../../lib/queries';
@@ -61,23 +61,13 @@ const positiveId = (s: string | null): number | undefined => {
 
 /** Live "23 / 77 tokens" under the query box; asks the server's tokenizer, debounced. */
 function useTokenCount(modelId: ModelId | undefined, text: string): QueryTokens | null {
-  const [tokens, setTokens] = useState<{ key: string; value: QueryTokens } | null>(null);
-  const key = `${modelId}|${text}`;
-  useEffect(() => {
-    if (modelId === undefined) return;
-    let live = true;
-    const t = setTimeout(() => {
-      invoke('search:tokens', { modelId, query: text }).then(
-        (value) => live && setTokens({ key, value }),
-        () => undefined, // the count is a hint; a failed count must not block searching
-      );
-    }, 120);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [modelId, text, key]);
-  return tokens?.value ?? null;
+  const [debounced] = useDebouncedValue(text, 120);
+  // The count is a hint: a failed one shows nothing and must not block searching.
+  const tokens = useQuery({
+    ...searchQueries.tokens(modelId ?? (1 as ModelId), debounced),
+    enabled: modelId !== undefined,
+  });
+  return tokens.data ?? null;
 }
 
 function TokenCount({
