@@ -1,7 +1,8 @@
 // Footage in the browser: synthetic footage processed by `ctgi footage` (toy detector) and embedded
 // (toy CLIP), then the Footage view (cameras on a timeline, processed coverage, the camera-pattern
 // preview, tracks per camera), a search result opened on its frame with its box, stepping through its
-// track, and the camera and time filters.
+// track, and the camera and time filters; then an MTI search (the oracle MLLM, reading the crops' pixels)
+// whose re-ranked footage hits show by track with camera and time, under the same filters.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FootageTruth } from '../../src/main/synth/footage';
 import { FOOTAGE_PATTERN } from '../../src/main/synth/footage';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
+import { startOracle, type Oracle } from './helpers/oracle';
 import { ctgi, startServe, type Served } from './helpers/serve';
 
 declare const document: {
@@ -20,6 +22,7 @@ let dir: string;
 let videos: string;
 let truth: FootageTruth;
 let served: Served;
+let oracle: Oracle;
 let browser: Browser;
 let page: Page;
 let errors: string[];
@@ -51,6 +54,26 @@ beforeAll(async () => {
     dir,
   );
   await ctgi(['embed', '-w', ws, '--model', 'toy-clip'], dir);
+  oracle = await startOracle(null, 0);
+  await ctgi(
+    [
+      'endpoints',
+      '-w',
+      ws,
+      '--save',
+      'oracle',
+      '--base-url',
+      oracle.url,
+      '--model',
+      'oracle-vl',
+      '--role',
+      'both',
+      '--concurrency',
+      '20',
+      '--no-key',
+    ],
+    dir,
+  );
   served = await startServe(ws, dir);
   browser = await launchBrowser();
   ({ page, errors } = await openPage(browser, served.url));
@@ -59,6 +82,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await served?.stop();
+  oracle?.child.kill('SIGTERM');
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -220,6 +244,77 @@ describe('footage through the UI', () => {
     expect(await page.getByTestId('frame-camera').textContent()).toBe(cam.name);
     await screenshot(page, 'footage-filters');
     await page.keyboard.press('Escape');
+  });
+
+  it('shows an MTI search’s footage hits by track with camera and time, filtered, each opening on its frame', async () => {
+    const person = truth.people[1]!;
+    const q = `a person in a ${person.attributes.top.colour} ${person.attributes.top.type}`;
+    await page.goto(`${served.url.split('#')[0]}#/search?tab=mti&q=${encodeURIComponent(q)}`);
+    await page.getByTestId('mti-start').click();
+    const panel = page.getByTestId('mti-panel');
+    await expect
+      .poll(async () => ['done', 'fallback'].includes((await panel.getAttribute('data-status')) ?? ''), {
+        timeout: 60_000,
+      })
+      .toBe(true);
+    const id = Number(/[?&]search=(\d+)/.exec(page.url())?.[1]);
+    const saved = await served.api('searches:get', { id });
+    expect(saved.tracks?.length).toBeGreaterThan(0);
+    // Every re-ranked crop says where and when it was seen.
+    const labels = await page.getByTestId('mti-footage').allTextContents();
+    expect(labels.length).toBeGreaterThan(0);
+    expect(labels.every((l) => /^cam0\d \d\d:\d\d:\d\d$/.test(l))).toBe(true);
+
+    // By track: the saved search's track groups, in the order of their best fused hit.
+    await page.getByTestId('search-group').getByText('By track').click();
+    const cards = page.getByTestId('track-card');
+    await page.getByTestId('track-results').waitFor();
+    expect(await cards.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-track-id'))))).toEqual(
+      saved.tracks!.map((t) => t.trackId),
+    );
+
+    // One camera and a time window: only that camera's tracks with a hit seen in the window are left.
+    const cam = truth.cameras[0]!;
+    const start = Date.parse(`${cam.startLocal}Z`);
+    const [from, to] = [start + 2000, start + 9000];
+    const iso = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
+    await page.getByTestId('filter-cameras').click();
+    await page.getByRole('option', { name: cam.name }).click();
+    await page.keyboard.press('Escape');
+    await page.getByTestId('filter-from').fill(iso(from));
+    await page.getByTestId('filter-to').fill(iso(to));
+    const seen = (r: (typeof saved.results)[number]): boolean =>
+      r.footage?.camera === cam.name &&
+      r.footage.timeMs !== null &&
+      r.footage.timeMs >= Math.floor(from / 1000) * 1000 &&
+      r.footage.timeMs <= to;
+    const kept = saved.tracks!.filter((t) => t.ranks.some((rank) => seen(saved.results[rank - 1]!)));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(saved.tracks!.length);
+    await expect
+      .poll(() => cards.evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-track-id')))))
+      .toEqual(kept.map((t) => t.trackId));
+    expect(new Set(await cards.evaluateAll((els) => els.map((e) => e.getAttribute('data-camera'))))).toEqual(
+      new Set([cam.name]),
+    );
+    await screenshot(page, 'footage-mti-tracks');
+
+    // A track opens on its best kept crop's frame, with the box, in that camera.
+    await cards.first().click();
+    await frameLoaded();
+    expect(await page.getByTestId('frame-camera').textContent()).toBe(cam.name);
+    const box = ((await page.getByTestId('frame-box').getAttribute('data-box')) ?? '').split(',').map(Number);
+    expect(box[2]! > box[0]! && box[3]! > box[1]!).toBe(true);
+    await page.keyboard.press('Escape');
+
+    // Back to crops: the grid holds the same filtered hits, each labelled with the camera.
+    await page.getByTestId('search-group').getByText('Crops').click();
+    await expect
+      .poll(async () => {
+        const shown = await page.getByTestId('mti-footage').allTextContents();
+        return shown.length > 0 && shown.every((l) => l.startsWith(`${cam.name} `));
+      })
+      .toBe(true);
   });
 
   it('shows in Settings which FFmpeg footage runs, and how to choose another on this machine', async () => {

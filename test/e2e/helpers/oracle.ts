@@ -11,8 +11,13 @@ export interface Oracle {
   child: ChildProcess;
 }
 
-export async function startOracle(worldDir: string, latencyMs: number): Promise<Oracle> {
-  const args = ['oracle', '--world', worldDir, '--port', '0', '--latency-ms', String(latencyMs), '--json'];
+/** `worldDir` null: the oracle knows only what the pixels show (footage crops have no attributes file). */
+export async function startOracle(worldDir: string | null, latencyMs: number): Promise<Oracle> {
+  const args = [
+    'oracle',
+    ...(worldDir === null ? [] : ['--world', worldDir]),
+    ...['--port', '0', '--latency-ms', String(latencyMs), '--json'],
+  ];
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'ctgi.mjs'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,7 +1,7 @@
 import '@mantine/notifications/styles.css';
 import { MantineProvider } from '@mantine/core';
 import { Notifications } from '@mantine/notifications';
-import { JobsProvider } from '../features/jobs/JobsProvider';
+import { ServerStateProvider } from '../lib/serverState';
 import { SessionGate } from '../lib/session';
 import { Shell } from './Shell';
 import { theme } from './theme';
@@ -11,9 +11,9 @@ export function App(): React.JSX.Element {
     <MantineProvider theme={theme} defaultColorScheme="auto">
       <Notifications position="bottom-right" limit={4} />
       <SessionGate>
-        <JobsProvider>
+        <ServerStateProvider>
           <Shell />
-        </JobsProvider>
+        </ServerStateProvider>
       </SessionGate>
     </MantineProvider>
   );

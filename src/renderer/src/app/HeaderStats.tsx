@@ -1,6 +1,7 @@
 import { Group, Skeleton, Text, Tooltip } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
 import { formatCount } from '../lib/format';
-import { useEvent, useInvoke, useThrottled } from '../lib/hooks';
+import { libraryQueries } from '../lib/queries';
 
 function Stat({ label, value, testId }: { label: string; value: number; testId: string }): React.JSX.Element {
   return (
@@ -17,12 +18,8 @@ function Stat({ label, value, testId }: { label: string; value: number; testId: 
 
 /** Workspace totals, kept current while imports run. */
 export function HeaderStats(): React.JSX.Element | null {
-  const { data, error, reload } = useInvoke('library:stats', {});
-  const refresh = useThrottled(reload, 1000);
-  useEvent('library:changed', refresh);
-  useEvent('jobs:progress', (job) => {
-    if (job.kind === 'import' && job.status === 'running') refresh();
-  });
+  // Kept current by the server's events (lib/queries.ts: library changes, a running import).
+  const { data, error } = useQuery(libraryQueries.stats());
   if (error) return null;
   if (!data) return <Skeleton height={18} width={260} visibleFrom="md" />;
   const captions = Object.values(data.captions).reduce((a, b) => a + b, 0);

@@ -20,7 +20,7 @@ import {
   IconSearch,
   IconSettings,
 } from '@tabler/icons-react';
-import { isActive, useJobs } from '../features/jobs/JobsProvider';
+import { isActive, useJobs } from '../lib/jobs';
 import { JobsView } from '../features/jobs/JobsView';
 import { LibraryView } from '../features/library/LibraryView';
 import { ReviewView } from '../features/review/ReviewView';

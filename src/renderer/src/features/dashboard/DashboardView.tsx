@@ -6,7 +6,9 @@ import type { CaptionStatus } from '../../../../shared/domain';
 import { CAPTION_STATUSES } from '../../../../shared/domain';
 import { asDatasetId } from '../../../../shared/ids';
 import { formatCount } from '../../lib/format';
-import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { libraryQueries, reviewQueries } from '../../lib/queries';
 import { ScoreCoverage } from '../review/ScoreCoverage';
 import { BarChart, ShareChart } from './charts';
 import { TeamPanel } from './TeamPanel';
@@ -41,14 +43,11 @@ function Stat({
 
 export function DashboardView(): React.JSX.Element {
   const [dataset, setDataset] = useState<string | null>(null);
-  const datasets = useInvoke('datasets:list', {});
-  const stats = useInvoke(
-    'review:stats',
-    { datasetId: dataset ? asDatasetId(Number(dataset)) : undefined },
-    dataset ?? '',
+  const datasets = useQuery(libraryQueries.datasets());
+  // Stale when the library changes (lib/queries.ts).
+  const stats = useQuery(
+    reviewQueries.stats({ datasetId: dataset ? asDatasetId(Number(dataset)) : undefined }),
   );
-  const refresh = useThrottled(stats.reload, 2000);
-  useEvent('library:changed', refresh);
   const s = stats.data;
   return (
     <Stack gap="md" style={{ overflow: 'auto' }} data-testid="review-dashboard">
@@ -64,7 +63,7 @@ export function DashboardView(): React.JSX.Element {
         />
         {stats.error && (
           <Text c="red" size="sm">
-            {stats.error}
+            {errorMessage(stats.error)}
           </Text>
         )}
       </Group>

@@ -6,7 +6,9 @@ import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { asCaptionId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { reviewQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 import { useSession } from '../../lib/session';
 
 const kappa = (k: number | null): string => (k === null ? '—' : k.toFixed(2));
@@ -14,9 +16,11 @@ const kappa = (k: number | null): string => (k === null ? '—' : k.toFixed(2));
 export function TeamPanel(): React.JSX.Element | null {
   const me = useSession();
   const allowed = me !== null && me.role !== 'annotator';
-  const [tick, setTick] = useState(0);
-  const dash = useInvoke('team:dashboard', {}, String(tick), allowed);
-  const queue = useInvoke('review:adjudications', {}, String(tick), allowed);
+  const dash = useQuery({ ...reviewQueries.team(), enabled: allowed });
+  const queue = useQuery({ ...reviewQueries.adjudications(), enabled: allowed });
+  const invalidate = useInvalidate();
+  // A settled vote or a new share changes both the figures and the queue.
+  const refresh = (): void => invalidate('team:dashboard', 'review:adjudications');
   const [share, setShare] = useState<number | string>('');
   if (!allowed) return null;
   const d = dash.data;
@@ -24,17 +28,14 @@ export function TeamPanel(): React.JSX.Element | null {
     notifications.show({ color: 'red', message: err instanceof Error ? err.message : String(err) });
   };
   const settle = (captionId: number, decision: 'accept' | 'reject'): void => {
-    invoke('review:adjudicate', { captionId: asCaptionId(captionId), decision }).then(
-      () => setTick((t) => t + 1),
-      fail,
-    );
+    invoke('review:adjudicate', { captionId: asCaptionId(captionId), decision }).then(refresh, fail);
   };
   return (
     <Card padding="md" data-testid="team-panel">
       <Stack gap="sm">
         <Group justify="space-between">
           <Title order={5}>Team</Title>
-          <Button size="xs" variant="default" onClick={() => setTick((t) => t + 1)}>
+          <Button size="xs" variant="default" onClick={refresh}>
             Refresh
           </Button>
         </Group>
@@ -117,12 +118,7 @@ export function TeamPanel(): React.JSX.Element | null {
               size="sm"
               variant="default"
               disabled={share === ''}
-              onClick={() =>
-                invoke('team:setShare', { share: Number(share) / 100 }).then(
-                  () => setTick((t) => t + 1),
-                  fail,
-                )
-              }
+              onClick={() => invoke('team:setShare', { share: Number(share) / 100 }).then(refresh, fail)}
             >
               Set
             </Button>

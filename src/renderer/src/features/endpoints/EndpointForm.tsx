@@ -27,13 +27,8 @@ import type {
   TokenLimitParam,
 } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
+import { ROLE_LABEL } from '../../lib/labels';
 import { useAction } from '../../lib/useAction';
-
-export const ROLE_LABEL: Record<LlmRole, string> = {
-  vqa: 'VQA',
-  reconstructor: 'Reconstructor',
-  both: 'VQA + reconstructor',
-};
 
 /** True in the desktop app: only there does the main process have an OS keychain for keys. */
 export const hasSafeStorage = (): boolean => window.ctgi !== undefined;

@@ -5,10 +5,14 @@ import { IconAlertTriangle, IconEdit, IconPlugConnected, IconPlus, IconTrash } f
 import { Fragment, useCallback, useState } from 'react';
 import type { KeyRef, LlmEndpoint } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
-import { errorMessage, useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { endpointQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 import { useAction } from '../../lib/useAction';
-import { EndpointForm, hasSafeStorage, ROLE_LABEL } from './EndpointForm';
-import { ProbeResult, type ProbeState } from './ProbeResult';
+import { ROLE_LABEL } from '../../lib/labels';
+import { ProbeResult, type ProbeState } from '../../lib/ProbeResult';
+import { EndpointForm, hasSafeStorage } from './EndpointForm';
 import { ReplicaList } from './ReplicaList';
 
 export function keySource(ref: KeyRef): string {
@@ -129,7 +133,8 @@ function ResetKeychain({ opened, onClose }: { opened: boolean; onClose: () => vo
 }
 
 export function EndpointsSettings(): React.JSX.Element {
-  const endpoints = useInvoke('endpoints:list', {});
+  const endpoints = useQuery(endpointQueries.list());
+  const invalidate = useInvalidate();
   const [editing, setEditing] = useState<{ endpoint: LlmEndpoint | null } | null>(null);
   const [toDelete, setToDelete] = useState<LlmEndpoint | null>(null);
   const [probes, setProbes] = useState<Record<string, ProbeState>>({});
@@ -175,7 +180,7 @@ export function EndpointsSettings(): React.JSX.Element {
       <ResetKeychain opened={resetting} onClose={() => setResetting(false)} />
       {endpoints.error && (
         <Alert color="red" m="md" icon={<IconAlertTriangle size={18} />}>
-          {endpoints.error}
+          {errorMessage(endpoints.error)}
         </Alert>
       )}
       {endpoints.data && list.length === 0 && (
@@ -325,7 +330,7 @@ export function EndpointsSettings(): React.JSX.Element {
         onSaved={(saved) => {
           setEditing(null);
           // The probe that follows, shown under the row, says more than a "saved" toast would.
-          endpoints.reload();
+          invalidate('endpoints:list');
           void probe(saved.name);
         }}
       />
@@ -334,7 +339,7 @@ export function EndpointsSettings(): React.JSX.Element {
         onClose={() => setToDelete(null)}
         onDeleted={() => {
           if (toDelete) setProbes(({ [toDelete.name]: _gone, ...rest }) => rest);
-          endpoints.reload();
+          invalidate('endpoints:list');
         }}
       />
     </Card>

@@ -1,9 +1,10 @@
 // The servers of one endpoint (its base URL and its replicas): health as the serving process sees it,
 // and what each did according to the calls log (calls, errors, mean latency, tokens).
 import { Badge, Table, Text, Tooltip } from '@mantine/core';
-import { useEffect } from 'react';
 import type { ReplicaFigures } from '../../../../shared/domain';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { endpointQueries } from '../../lib/queries';
 
 function Health({ r }: { r: ReplicaFigures }): React.JSX.Element {
   if (r.healthy === null)
@@ -28,16 +29,12 @@ function Health({ r }: { r: ReplicaFigures }): React.JSX.Element {
 }
 
 export function ReplicaList({ name }: { name: string }): React.JSX.Element {
-  const q = useInvoke('endpoints:replicas', { name }, name);
-  const { reload } = q;
-  useEffect(() => {
-    const t = setInterval(reload, 3000);
-    return () => clearInterval(t);
-  }, [reload]);
+  // Health changes on the server's own schedule, with no event: asked again every 3 s while shown.
+  const q = useQuery({ ...endpointQueries.replicas(name), refetchInterval: 3000 });
   if (q.error)
     return (
       <Text c="red" size="sm">
-        {q.error}
+        {errorMessage(q.error)}
       </Text>
     );
   const rows = q.data ?? [];

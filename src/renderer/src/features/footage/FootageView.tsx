@@ -18,39 +18,37 @@ import {
   Tooltip,
 } from '@mantine/core';
 import { IconMovie, IconPlayerPlay } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { FootageFolder, PatternPreview } from '../../../../shared/footage';
 import type { ImageId } from '../../../../shared/ids';
 import { routeHref } from '../../app/router';
 import { imageUrl, invoke } from '../../lib/api';
-import { errorMessage, useEvent, useInvoke, useThrottled } from '../../lib/hooks';
-import { FrameViewer } from './FrameViewer';
-import { formatClock, formatSpan } from './format';
+import { useDebouncedValue } from '@mantine/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { footageQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
+import { FrameViewer } from '../../lib/footage/FrameViewer';
+import { formatClock, formatSpan } from '../../lib/footage/format';
 
 const EXAMPLE_PATTERN = '{camera}_{date:YYYYMMDD}_{time:HHmmss}';
 
 function usePatternPreview(folder: string, pattern: string): PatternPreview | null {
-  const [preview, setPreview] = useState<{ key: string; value: PatternPreview } | null>(null);
-  const key = `${folder}|${pattern}`;
-  useEffect(() => {
-    if (folder.trim() === '') return;
-    let live = true;
-    const t = setTimeout(() => {
-      invoke('footage:preview-pattern', { folder, pattern, limit: 12 }).then(
-        (value) => live && setPreview({ key, value }),
-        () => undefined,
-      );
-    }, 200);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [folder, pattern, key]);
-  return preview?.key === key ? preview.value : null;
+  // Debounced as one string: a new object on every render would restart the wait for ever.
+  const key = JSON.stringify([folder, pattern]);
+  const [askedKey] = useDebouncedValue(key, 200);
+  const [askedFolder, askedPattern] = JSON.parse(askedKey) as [string, string];
+  const preview = useQuery({
+    ...footageQueries.patternPreview(askedFolder, askedPattern),
+    enabled: askedFolder.trim() !== '',
+  });
+  // Only the preview of what the boxes hold now: none while typing, nor an older answer kept on screen.
+  const current = askedKey === key && !preview.isPlaceholderData;
+  return current && folder.trim() !== '' ? (preview.data ?? null) : null;
 }
 
 function StartForm({ onStarted }: { onStarted: () => void }): React.JSX.Element {
-  const detectors = useInvoke('detectors:list', {});
+  const detectors = useQuery(footageQueries.detectors());
   const [folder, setFolder] = useState('');
   const [pattern, setPattern] = useState('');
   const [detector, setDetector] = useState<string | null>(null);
@@ -328,7 +326,7 @@ function CameraTracks({
   cameraId: number;
   onOpen: (id: ImageId) => void;
 }): React.JSX.Element {
-  const tracks = useInvoke('footage:tracks', { folderId, cameraId, limit: 200 }, `${folderId}|${cameraId}`);
+  const tracks = useQuery(footageQueries.tracks({ folderId, cameraId, limit: 200 }));
   return (
     <ScrollArea h={220} data-testid="camera-tracks">
       <Group gap="xs" wrap="wrap">
@@ -365,11 +363,9 @@ function CameraTracks({
 }
 
 export function FootageView(): React.JSX.Element {
-  const folders = useInvoke('footage:list', {});
-  const refresh = useThrottled(() => folders.reload(), 1000);
-  useEvent('jobs:progress', (job) => {
-    if (job.kind === 'footage') refresh();
-  });
+  // Coverage and tracks grow while a footage job runs (lib/queries.ts).
+  const folders = useQuery(footageQueries.folders());
+  const invalidate = useInvalidate();
   const [camera, setCamera] = useState<{ folderId: number; cameraId: number } | null>(null);
   const [frameOf, setFrameOf] = useState<ImageId | null>(null);
   return (
@@ -382,8 +378,8 @@ export function FootageView(): React.JSX.Element {
       </div>
       <ScrollArea style={{ flex: 1 }}>
         <Stack gap="md">
-          <StartForm onStarted={refresh} />
-          {folders.error && <Alert color="red">{folders.error}</Alert>}
+          <StartForm onStarted={() => invalidate('footage:list')} />
+          {folders.error && <Alert color="red">{errorMessage(folders.error)}</Alert>}
           {(folders.data ?? []).map((f) => (
             <Card key={f.id} withBorder padding="md" data-testid="footage-folder-card">
               <Group justify="space-between" mb="sm">

@@ -1,6 +1,8 @@
 import { Alert, Button, Card, Code, Group, Skeleton, Stack, Table, Text } from '@mantine/core';
 import type { VideoToolInfo } from '../../../../shared/footage';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { footageQueries } from '../../lib/queries';
 
 const SOURCE_LABEL: Record<VideoToolInfo['source'], string> = {
   user: 'chosen on this machine',
@@ -10,9 +12,9 @@ const SOURCE_LABEL: Record<VideoToolInfo['source'], string> = {
 
 /** Settings: which FFmpeg and ffprobe footage runs here, and how to choose others (on this machine only). */
 export function VideoToolsSettings(): React.JSX.Element {
-  const tools = useInvoke('video:tools', {});
-  if (tools.loading && !tools.data) return <Skeleton h={90} />;
-  if (tools.error) return <Alert color="red">{tools.error}</Alert>;
+  const tools = useQuery(footageQueries.videoTools());
+  if (!tools.data && !tools.error) return <Skeleton h={90} />;
+  if (tools.error) return <Alert color="red">{errorMessage(tools.error)}</Alert>;
   const info = tools.data!;
   const row = (name: string, t: VideoToolInfo | null): React.JSX.Element => (
     <Table.Tr key={name}>
@@ -56,7 +58,7 @@ export function VideoToolsSettings(): React.JSX.Element {
           holding its token could then run any program on this machine.
         </Text>
         <Group>
-          <Button variant="default" size="xs" onClick={tools.reload} loading={tools.loading}>
+          <Button variant="default" size="xs" onClick={() => void tools.refetch()} loading={tools.isFetching}>
             Check again
           </Button>
         </Group>

@@ -28,25 +28,23 @@ import { useState } from 'react';
 import { isJobFinished, type Job } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { formatCount, formatDuration, formatRate, formatTime } from '../../lib/format';
-import { errorMessage, useInvoke } from '../../lib/hooks';
-import { JOB_STATUS_COLOR, JOB_STATUS_LABEL } from '../library/labels';
-import { isActive, useJobs } from './JobsProvider';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { jobQueries } from '../../lib/queries';
+import { JOB_STATUS_COLOR, JOB_STATUS_LABEL } from '../../lib/labels';
+import { isActive, useJobs } from '../../lib/jobs';
 import { MtgSpend } from './MtgSpend';
 
 function Issues({ job }: { job: Job }): React.JSX.Element {
-  // Keyed by issueCount so new issues reported while the job runs are fetched again.
-  const { data, error, loading } = useInvoke(
-    'jobs:issues',
-    { id: job.id, limit: 500 },
-    `${job.id}:${job.issueCount}`,
-  );
+  // Stale on every job's progress, so new issues reported while this one runs are fetched again.
+  const { data, error } = useQuery(jobQueries.issues(job.id, 500));
   if (error)
     return (
       <Text c="red" size="sm">
-        {error}
+        {errorMessage(error)}
       </Text>
     );
-  if (loading && !data) return <Skeleton height={60} />;
+  if (!data) return <Skeleton height={60} />;
   if (!data || data.length === 0)
     return (
       <Text size="sm" c="dimmed">

@@ -3,7 +3,8 @@
 import { Badge, Group, Table, Text } from '@mantine/core';
 import type { BatchRound, Job } from '../../../../shared/domain';
 import { formatCount } from '../../lib/format';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { mtgQueries } from '../../lib/queries';
 
 const usd = (v: number | null): string =>
   v === null ? 'cost unknown (no price set)' : v < 0.01 && v > 0 ? `$${v.toFixed(5)}` : `$${v.toFixed(2)}`;
@@ -16,10 +17,9 @@ function stage(b: BatchRound): { label: string; color: string } {
 }
 
 export function MtgSpend({ job }: { job: Job }): React.JSX.Element | null {
-  // Keyed by progress, so the figures follow the job as it runs.
-  const key = `${job.id}:${job.done}:${job.status}:${job.message ?? ''}`;
-  const spent = useInvoke('usage:summary', { by: 'job', jobId: job.id }, key);
-  const batches = useInvoke('mtg:batches', { jobId: job.id }, key);
+  // Stale on the MTG job's progress (lib/queries.ts), so the figures follow the job as it runs.
+  const spent = useQuery(mtgQueries.spend(job.id));
+  const batches = useQuery(mtgQueries.batches(job.id));
   const line = spent.data?.[0];
   const rounds = batches.data ?? [];
   return (

@@ -27,15 +27,13 @@ import type { ImageDetail } from '../../../../shared/domain';
 import type { ImageId } from '../../../../shared/ids';
 import { imageUrl } from '../../lib/api';
 import { formatBytes, formatCount } from '../../lib/format';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { libraryQueries } from '../../lib/queries';
 import { MtgEvidence } from '../mtg/MtgEvidence';
 import classes from './ImageDrawer.module.css';
-import { CAPTION_SOURCE_LABEL, CAPTION_STATUS_COLOR } from './labels';
-
-export interface DrawerMove {
-  /** Left/right step one image, up/down one grid row. */
-  step: (delta: number | 'row-up' | 'row-down') => void;
-}
+import { CAPTION_SOURCE_LABEL, CAPTION_STATUS_COLOR } from '../../lib/labels';
+import type { DrawerMove } from '../../lib/useGridSelection';
 
 function Captions({ detail }: { detail: ImageDetail }): React.JSX.Element {
   if (detail.captions.length === 0) {
@@ -158,7 +156,10 @@ export function ImageDrawer({
   move: DrawerMove;
 }): React.JSX.Element {
   const opened = imageId !== null;
-  const { data, error, loading } = useInvoke('images:get', { id: imageId ?? 1 }, String(imageId), opened);
+  const image = useQuery({ ...libraryQueries.image(imageId ?? (1 as ImageId)), enabled: opened });
+  const { data } = image;
+  const error = image.error ? errorMessage(image.error) : null;
+  const loading = image.isFetching;
   const detail = opened && data?.id === imageId ? data : undefined;
 
   useEffect(() => {

@@ -7,8 +7,8 @@ import { DATASET_FORMATS, LAYOUT_CHOICES } from '../../../../shared/domain';
 import { navigate, routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { useAction } from '../../lib/useAction';
-import { useJobs } from '../jobs/JobsProvider';
-import { DATASET_FORMAT_LABEL, LAYOUT_LABEL } from './labels';
+import { useJobs } from '../../lib/jobs';
+import { DATASET_FORMAT_LABEL, LAYOUT_LABEL } from '../../lib/labels';
 import { LayoutPreview } from './LayoutPreview';
 
 const FORMAT_OPTIONS = [

@@ -1,6 +1,6 @@
 import { Badge, Group, List, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
 import type { LayoutDetection } from '../../../../shared/domain';
-import { LAYOUT_LABEL } from './labels';
+import { LAYOUT_LABEL } from '../../lib/labels';
 
 const n = (x: number): string => x.toLocaleString('en-US');
 

@@ -12,7 +12,9 @@ import { CAPTION_FILTERS, SPLITS } from '../../../../shared/domain';
 import type { DatasetId } from '../../../../shared/ids';
 import { useRoute } from '../../app/router';
 import { formatCount } from '../../lib/format';
-import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { libraryQueries } from '../../lib/queries';
+import { useStale } from '../../lib/serverState';
 import { MtgStartDialog } from '../mtg/MtgStartDialog';
 import { ImageDrawer } from './ImageDrawer';
 import { ImageGrid } from './ImageGrid';
@@ -21,7 +23,7 @@ import type { FilterValues } from './LibraryFilters';
 import { LibraryFilters } from './LibraryFilters';
 import type { ImageFilterArg } from './usePagedImages';
 import { usePagedImages } from './usePagedImages';
-import { useGridSelection } from './useGridSelection';
+import { useGridSelection } from '../../lib/useGridSelection';
 
 /** Filters live in the URL (`#/library?dataset=2&split=train`), so back/forward and links restore them. */
 function filterFromParams(params: URLSearchParams): {
@@ -56,19 +58,13 @@ export function LibraryView(): React.JSX.Element {
   const { params, setParams } = useRoute();
   const { values, arg, key } = filterFromParams(params);
   const paged = usePagedImages(arg, key);
-  const datasets = useInvoke('datasets:list', {});
+  const datasets = useQuery(libraryQueries.datasets());
   const [importOpen, setImportOpen] = useState(false);
   const [mtgOpen, setMtgOpen] = useState(false);
 
-  const refresh = useThrottled(() => {
-    paged.invalidate();
-    datasets.reload();
-  }, 1000);
-  useEvent('library:changed', refresh);
-  // The runner announces library:changed when a job ends; while an import runs the grid grows with it.
-  useEvent('jobs:progress', (job) => {
-    if (job.kind === 'import' && job.status === 'running') refresh();
-  });
+  // The pages are not queries (a sparse array over 100,000 images), but go stale by the same rules: the
+  // library changed, or an import running grows it.
+  useStale('images:list', paged.invalidate);
 
   const total = paged.total;
   // A loaded item opens at once; one whose page is not here yet opens when it lands.

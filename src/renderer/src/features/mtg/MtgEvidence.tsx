@@ -25,8 +25,10 @@ import { useState } from 'react';
 import type { Caption, DropReason, MtgRun, QaRound } from '../../../../shared/domain';
 import type { ImageId } from '../../../../shared/ids';
 import { formatCount, formatDuration, formatTime } from '../../lib/format';
-import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
-import { CAPTION_STATUS_COLOR } from '../library/labels';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { mtgQueries } from '../../lib/queries';
+import { CAPTION_STATUS_COLOR } from '../../lib/labels';
 
 export const DROP_REASON_LABEL: Record<DropReason, string> = {
   not_visible: 'not visible',
@@ -220,18 +222,14 @@ export function MtgEvidence({
   imageId: ImageId;
   captions: Caption[];
 }): React.JSX.Element | null {
-  const runs = useInvoke('mtg:runs', { imageId }, String(imageId));
+  // A batch may be writing this very image while the drawer is open: stale on MTG progress.
+  const runs = useQuery(mtgQueries.runs(imageId));
   const [picked, setPicked] = useState<number | null>(null);
-  // A batch may be writing this very image while the drawer is open.
-  const refresh = useThrottled(runs.reload, 2000);
-  useEvent('jobs:progress', (job) => {
-    if (job.kind === 'mtg') refresh();
-  });
   const list = runs.data ?? [];
   if (runs.error) {
     return (
       <Text size="sm" c="red">
-        Could not load the MTG rounds: {runs.error}
+        Could not load the MTG rounds: {errorMessage(runs.error)}
       </Text>
     );
   }

@@ -24,10 +24,12 @@ import type { DatasetId, ImageId } from '../../../../shared/ids';
 import { navigate, routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
-import { errorMessage, useInvoke } from '../../lib/hooks';
-import { ROLE_LABEL } from '../endpoints/EndpointForm';
-import { ProbeSummary, type ProbeState } from '../endpoints/ProbeResult';
-import { useJobs } from '../jobs/JobsProvider';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { endpointQueries, mtgQueries, promptQueries } from '../../lib/queries';
+import { ROLE_LABEL } from '../../lib/labels';
+import { ProbeSummary, type ProbeState } from '../../lib/ProbeResult';
+import { useJobs } from '../../lib/jobs';
 
 /** The Library's filter, as the grid applies it. */
 export interface LibraryFilter {
@@ -115,8 +117,8 @@ function DialogBody({
   onClose: () => void;
 }): React.JSX.Element {
   const { upsert } = useJobs();
-  const endpoints = useInvoke('endpoints:list', {});
-  const prompts = useInvoke('prompts:list', {});
+  const endpoints = useQuery(endpointQueries.list());
+  const prompts = useQuery(promptQueries.sets());
   const narrow = needsIds(filter);
   const [onlyFiltered, setOnlyFiltered] = useState(narrow);
   const [dataset, setDataset] = useState(filter.datasetId ? String(filter.datasetId) : '');
@@ -180,7 +182,7 @@ function DialogBody({
         split: (split || undefined) as Split | undefined,
         captions: 'any' as const,
       };
-  const count = useInvoke('images:list', { ...scope, limit: 1 }, JSON.stringify(scope));
+  const count = useQuery(mtgQueries.imageCount(scope));
   const inScope = onlyFiltered ? matching : (count.data?.total ?? null);
 
   const vqaProbe = vqa ? probes[vqa] : undefined;

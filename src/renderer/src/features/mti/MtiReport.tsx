@@ -20,12 +20,15 @@ import {
   Tooltip,
 } from '@mantine/core';
 import { IconAlertTriangle, IconChartBar, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { Job } from '../../../../shared/domain';
 import { MTI_DEFAULTS, type MtiEvalReport } from '../../../../shared/mti';
 import type { DatasetId, ModelId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
-import { errorMessage, useEvent, useInvoke } from '../../lib/hooks';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { useJobs } from '../../lib/jobs';
+import { endpointQueries, mtiQueries } from '../../lib/queries';
 import { CHECK_CONCURRENCY_HINT } from './MtiSettings';
 import classes from './Mti.module.css';
 
@@ -290,47 +293,20 @@ export function MtiReport({
   const [limit, setLimit] = useState<number>(48);
   const [xi, setXi] = useState<number>(0.85);
   const [checkConcurrency, setCheckConcurrency] = useState<number>(MTI_DEFAULTS.checkConcurrency);
-  const [job, setJob] = useState<Job | null>(null);
-  const [report, setReport] = useState<MtiEvalReport | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
-  const endpoints = useInvoke('endpoints:list', {});
+  const endpoints = useQuery(endpointQueries.list());
   const [endpoint, setEndpoint] = useState<string | null>(null);
-  const jobId = job?.id;
-
   // The newest evaluation of this model, running or done: it outlives the page (a reload shows it again).
-  useEffect(() => {
-    let live = true;
-    invoke('eval:mti-report', { modelId }).then(
-      (r) => {
-        if (!live) return;
-        setJob(r.job);
-        setReport(r.report);
-      },
-      (err: unknown) => live && setError(errorMessage(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [modelId]);
-
-  useEvent('jobs:progress', (j) => {
-    if (j.id !== jobId) return;
-    setJob(j);
-  });
-  // Once the job is done its report is stored with it: fetch it (also when the page opens on a finished job).
-  const status = job?.status;
-  useEffect(() => {
-    if (jobId === undefined || status !== 'done') return;
-    let live = true;
-    invoke('eval:mti-report', { jobId }).then(
-      (r) => live && setReport(r.report),
-      (err: unknown) => live && setError(errorMessage(err)),
-    );
-    return () => {
-      live = false;
-    };
-  }, [jobId, status]);
+  // While it runs, the window's live job list has its progress; when it finishes, the query is stale
+  // (lib/staleRules.ts) and comes back with the report stored with the job.
+  const client = useQueryClient();
+  const newest = useQuery(mtiQueries.newestEval(modelId));
+  const { jobs, upsert } = useJobs();
+  const saved = newest.data?.job ?? null;
+  const job = (saved && jobs.find((j) => j.id === saved.id)) ?? saved;
+  const report = newest.data?.report ?? null;
+  const shownError = error ?? (newest.error ? errorMessage(newest.error) : null);
 
   const running = job !== null && RUNNING.has(job.status);
   const run = (): void => {
@@ -350,15 +326,16 @@ export function MtiReport({
     })
       .then(
         (r) => {
-          setReport(null);
-          setJob(r.job);
+          // The new job is this model's newest evaluation now, with no report yet.
+          client.setQueryData(mtiQueries.newestEval(modelId).queryKey, { job: r.job, report: null });
+          upsert(r.job);
         },
         (err: unknown) => setError(errorMessage(err)),
       )
       .finally(() => setStarting(false));
   };
   const act = (call: Promise<Job>): void => {
-    call.then(setJob, (err: unknown) => setError(errorMessage(err)));
+    call.then(upsert, (err: unknown) => setError(errorMessage(err)));
   };
   return (
     <Stack gap="md" style={{ flex: 1, minHeight: 0, overflowY: 'auto' }} data-testid="mti-report-view">
@@ -451,7 +428,7 @@ export function MtiReport({
           Evaluate
         </Button>
       </Group>
-      {error && (
+      {shownError && (
         <Alert
           color="red"
           icon={<IconAlertTriangle size={16} />}
@@ -459,7 +436,7 @@ export function MtiReport({
           data-testid="mti-report-error"
           style={{ whiteSpace: 'pre-wrap' }}
         >
-          {error}
+          {shownError}
         </Alert>
       )}
       {job && (

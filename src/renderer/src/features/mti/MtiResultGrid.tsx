@@ -10,7 +10,7 @@ import type { ImageId } from '../../../../shared/ids';
 import type { MtiResultRow } from '../../../../shared/mti';
 import { gridClasses, Thumbnail, ThumbnailGrid, type GridHandle } from '../../lib/ThumbnailGrid';
 import classes from './Mti.module.css';
-import { formatClock } from '../footage/format';
+import { formatClock } from '../../lib/footage/format';
 
 /** The three score lines under the frame (11 px type, 1.35 line height, 4 + 6 px padding), rounded up. */
 const SCORES_H = 56;

@@ -1,15 +1,19 @@
 // The Search page's "Conversation" tab: MTI's re-ranked grid beside its transcript. A search starts when
 // the analyst presses the button (each one costs MLLM calls, so never on its own); its id goes into the
-// URL, so a reload or a link reopens the saved search with its transcript.
+// URL, so a reload or a link reopens the saved search with its transcript. Footage crops show with their
+// camera and time, filtered by the page's camera/time filter and grouped by track when the analyst asks.
 import { Badge, Button, Center, EmptyState, Group, Select, Stack, Text } from '@mantine/core';
-import { IconHistory, IconMessageChatbot } from '@tabler/icons-react';
+import { IconHistory, IconMessageChatbot, IconSearchOff } from '@tabler/icons-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import type { MtiAction } from '../../../../shared/mti';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { endpointQueries } from '../../lib/queries';
 import { ImageDrawer } from '../library/ImageDrawer';
-import { FrameViewer } from '../footage/FrameViewer';
-import { useGridSelection } from '../library/useGridSelection';
+import { FrameViewer } from '../../lib/footage/FrameViewer';
+import { TrackResults } from '../../lib/footage/TrackResults';
+import { passesFootageFilter, tracksOfRows, type FootageFilter } from '../../lib/footage/filters';
+import { useGridSelection } from '../../lib/useGridSelection';
 import { MtiResultGrid } from './MtiResultGrid';
 import { MtiSettings, useMtiParams } from './MtiSettings';
 import { MtiTranscript } from './MtiTranscript';
@@ -26,6 +30,7 @@ export function MtiView({
   searchId,
   startNonce,
   onSearchId,
+  footageFilter,
 }: {
   modelId: ModelId;
   datasetId: DatasetId | undefined;
@@ -40,11 +45,13 @@ export function MtiView({
   /** Bumped by the page's button on this tab (or `onAsk`): start a new search for `query`. */
   startNonce: number;
   onSearchId: (id: number | undefined) => void;
+  /** The page's camera/time filter and grouping, applied to the re-ranked rows. */
+  footageFilter: FootageFilter;
 }): React.JSX.Element {
   const mti = useMtiSearch((s) => onSearchId(s.id));
   const { search, busy, start, open, clear } = mti;
   const [savedOpen, setSavedOpen] = useState(false);
-  const endpoints = useInvoke('endpoints:list', {});
+  const endpoints = useQuery(endpointQueries.list());
   const [endpoint, setEndpoint] = useState<string | null>(null);
   const [params, setParams] = useMtiParams();
 
@@ -68,7 +75,13 @@ export function MtiView({
 
   // The box, not the URL: the text typed a moment ago is what this button would ask about.
   const asked = draft.trim();
-  const rows = useMemo(() => search?.results ?? [], [search]);
+  const allRows = search?.results;
+  const { cameras, fromMs, toMs, filtered, byTrack } = footageFilter;
+  const rows = useMemo(
+    () => (allRows ?? []).filter((r) => passesFootageFilter(r.footage, { cameras, fromMs, toMs, filtered })),
+    [allRows, cameras, fromMs, toMs, filtered],
+  );
+  const tracks = useMemo(() => tracksOfRows(search?.tracks ?? [], rows), [search?.tracks, rows]);
   const act = (a: MtiAction): void => void mti.step(a);
   const pick = (id: ImageId): void => act({ kind: 'pick-anchor', imageId: id });
   // The image open in the drawer, stepped through by the grid's own columns and kept on screen. A new
@@ -92,7 +105,10 @@ export function MtiView({
         {search ? (
           <>
             <Text size="sm" c="dimmed" data-testid="mti-summary">
-              Top {rows.length} by λ·S(q,v) + (1−λ)·S(q̂,v), λ = {lambda}
+              {filtered
+                ? `${rows.length} of the top ${search.results.length} in the cameras and times chosen`
+                : `Top ${rows.length}`}{' '}
+              by λ·S(q,v) + (1−λ)·S(q̂,v), λ = {lambda}
               {search.refined ? '' : ' (no q̂ yet: the query alone)'}
             </Text>
             <Badge
@@ -138,7 +154,9 @@ export function MtiView({
   );
 
   let grid: React.ReactNode;
-  if (search && rows.length > 0)
+  if (search && rows.length > 0 && byTrack && tracks.length > 0)
+    grid = <TrackResults tracks={tracks} results={rows} onOpen={setFrameOf} />;
+  else if (search && rows.length > 0)
     grid = (
       <MtiResultGrid
         ref={gridRef}
@@ -148,6 +166,19 @@ export function MtiView({
         onOpen={openRow}
         onPick={pick}
       />
+    );
+  else if (search && search.results.length > 0 && !busy)
+    grid = (
+      <Center style={{ flex: 1 }}>
+        <EmptyState
+          maw={440}
+          icon={<IconSearchOff size={36} stroke={1.4} />}
+          withIndicatorBackground
+          title="No crops of those cameras and times"
+          description={`None of this search's top ${search.results.length} was seen there. Widen the camera or time filter.`}
+          data-testid="mti-filtered-empty"
+        />
+      </Center>
     );
   else
     grid = (

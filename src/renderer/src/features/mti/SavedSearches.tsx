@@ -5,7 +5,10 @@ import { useState } from 'react';
 import type { MtiSearchSummary } from '../../../../shared/mti';
 import { invoke } from '../../lib/api';
 import { formatTime } from '../../lib/format';
-import { errorMessage, useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { mtiQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 
 const STATUS: Record<MtiSearchSummary['status'], string> = {
   running: 'blue',
@@ -23,14 +26,16 @@ export function SavedSearches({
   onClose: () => void;
   onOpen: (id: number) => void;
 }): React.JSX.Element {
-  const list = useInvoke('searches:list', { limit: 200 }, String(opened), opened);
+  // Fetched again each time the list opens (a search saved meanwhile is stale: useMtiSearch says so).
+  const list = useQuery({ ...mtiQueries.saved(200), enabled: opened });
+  const invalidate = useInvalidate();
   const [error, setError] = useState<string | null>(null);
   const rows = list.data ?? [];
   return (
     <Modal opened={opened} onClose={onClose} title="Saved searches" size="xl" data-testid="mti-saved-modal">
       {(error ?? list.error) && (
         <Text c="red" size="sm" mb="sm">
-          {error ?? list.error}
+          {error ?? errorMessage(list.error)}
         </Text>
       )}
       {list.data && rows.length === 0 ? (
@@ -89,8 +94,9 @@ export function SavedSearches({
                       aria-label="Delete"
                       onClick={(e) => {
                         e.stopPropagation();
-                        invoke('searches:delete', { id: s.id }).then(list.reload, (err: unknown) =>
-                          setError(errorMessage(err)),
+                        invoke('searches:delete', { id: s.id }).then(
+                          () => invalidate('searches:list'),
+                          (err: unknown) => setError(errorMessage(err)),
                         );
                       }}
                     >

@@ -7,6 +7,7 @@ import type { DatasetId, ModelId } from '../../../../shared/ids';
 import type { MtiAction, MtiParams, MtiProgress, MtiSearch } from '../../../../shared/mti';
 import { invoke } from '../../lib/api';
 import { errorMessage, useEvent } from '../../lib/hooks';
+import { useInvalidate } from '../../lib/serverState';
 
 export interface LiveStep {
   phase: MtiProgress['phase'];
@@ -42,6 +43,7 @@ export function useMtiSearch(onSaved?: (s: MtiSearch) => void): MtiState {
   // The search the running call works on: set by the first progress event of a start.
   const runningId = useRef<number | null>(null);
   const awaitingStart = useRef(false);
+  const invalidate = useInvalidate();
   const savedRef = useRef(onSaved);
   useEffect(() => {
     savedRef.current = onSaved;
@@ -68,12 +70,14 @@ export function useMtiSearch(onSaved?: (s: MtiSearch) => void): MtiState {
         setError(errorMessage(err));
         return null;
       } finally {
+        // A start or a step saved (or failed to finish) a search: the saved list is stale either way.
+        invalidate('searches:list');
         awaitingStart.current = false;
         runningId.current = null;
         setBusy(null);
       }
     },
-    [],
+    [invalidate],
   );
 
   const start: MtiState['start'] = useCallback(

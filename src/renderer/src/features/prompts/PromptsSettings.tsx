@@ -22,7 +22,10 @@ import { useState } from 'react';
 import type { PromptSet, PromptSetBody } from '../../../../shared/domain';
 import { invoke } from '../../lib/api';
 import { formatTime } from '../../lib/format';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { promptQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 import { useAction } from '../../lib/useAction';
 
 interface Draft {
@@ -218,7 +221,8 @@ function Editor({
 }
 
 export function PromptsSettings(): React.JSX.Element {
-  const sets = useInvoke('prompts:list', {});
+  const sets = useQuery(promptQueries.sets());
+  const invalidate = useInvalidate();
   const [editing, setEditing] = useState<PromptSet | null>(null);
   return (
     <Card padding={0}>
@@ -230,7 +234,7 @@ export function PromptsSettings(): React.JSX.Element {
       </Group>
       {sets.error && (
         <Alert color="red" m="md">
-          {sets.error}
+          {errorMessage(sets.error)}
         </Alert>
       )}
       {sets.data && (
@@ -315,7 +319,7 @@ export function PromptsSettings(): React.JSX.Element {
             onSaved={(saved) => {
               const known = sets.data?.some((x) => x.id === saved.id) ?? false;
               setEditing(null);
-              sets.reload();
+              invalidate('prompts:list');
               notifications.show({
                 color: 'teal',
                 title: known ? 'No new version' : 'Prompt set saved',

@@ -23,7 +23,8 @@ import { asDatasetId } from '../../../../shared/ids';
 import { routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { libraryQueries, reviewQueries } from '../../lib/queries';
 import { useAction } from '../../lib/useAction';
 
 const FORMATS: { value: ExportFormat; label: string }[] = [
@@ -47,7 +48,7 @@ export function ExportModal({
   opened: boolean;
   onClose: () => void;
 }): React.JSX.Element {
-  const datasets = useInvoke('datasets:list', {}, '', opened);
+  const datasets = useQuery({ ...libraryQueries.datasets(), enabled: opened });
   const [outDir, setOutDir] = useState('');
   const [format, setFormat] = useState<ExportFormat>('cuhk-pedes');
   const [images, setImages] = useState<ExportImageMode>('copy');
@@ -65,12 +66,14 @@ export function ExportModal({
   const datasetId = dataset ? asDatasetId(Number(dataset)) : undefined;
   // What would go out, and where: asked again as the choices change (the folder once typing pauses).
   const [folder] = useDebouncedValue(outDir.trim(), 250);
-  const preview = useInvoke(
-    'export:preview',
-    { datasetId, sources: sources.length > 0 ? sources : undefined, outDir: folder || undefined },
-    `${dataset}|${sources.join(',')}|${folder}`,
-    opened,
-  );
+  const preview = useQuery({
+    ...reviewQueries.exportPreview({
+      datasetId,
+      sources: sources.length > 0 ? sources : undefined,
+      outDir: folder || undefined,
+    }),
+    enabled: opened,
+  });
   const p = preview.data;
   const chosen = sources.length > 0 ? p : undefined;
 

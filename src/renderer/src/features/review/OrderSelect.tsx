@@ -4,8 +4,9 @@
 import { Select, Tooltip } from '@mantine/core';
 import { useRef } from 'react';
 import { IconArrowsSort } from '@tabler/icons-react';
-import type { Job, ReviewOrder } from '../../../../shared/domain';
-import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import type { ReviewOrder } from '../../../../shared/domain';
+import { useQuery } from '@tanstack/react-query';
+import { reviewQueries } from '../../lib/queries';
 
 const LABEL: Record<ReviewOrder, string> = {
   image: 'image',
@@ -20,13 +21,9 @@ export function OrderSelect({
   value: ReviewOrder | undefined;
   onChange: (o: ReviewOrder | undefined) => void;
 }): React.JSX.Element {
-  // The whole workspace, not the filtered queue: whether scores exist at all.
-  const coverage = useInvoke('review:scoreCoverage', { filter: {} });
-  const refresh = useThrottled(coverage.reload, 1000);
-  useEvent('jobs:progress', (j: Job) => {
-    if (j.kind === 'score') refresh();
-  });
-  useEvent('library:changed', refresh);
+  // The whole workspace, not the filtered queue: whether scores exist at all. Stale while a score job
+  // runs, and when the library changes (lib/queries.ts).
+  const coverage = useQuery(reviewQueries.scoreCoverage({}));
   // Unknown while loading: keep them enabled rather than flash a disabled state.
   const input = useRef<HTMLInputElement>(null);
   const noScores = coverage.data !== undefined && coverage.data.scored === 0;

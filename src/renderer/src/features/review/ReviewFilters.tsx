@@ -23,7 +23,10 @@ import { CAPTION_STATUSES, SPLITS } from '../../../../shared/domain';
 import { asDatasetId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
-import { errorMessage, useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { libraryQueries, reviewQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 import { OrderSelect } from './OrderSelect';
 import { ScoreCoverage } from './ScoreCoverage';
 
@@ -92,8 +95,9 @@ export const ReviewFilters = memo(function ReviewFilters({
   reviewer: string;
   onBulkDone: () => void;
 }): React.JSX.Element {
-  const datasets = useInvoke('datasets:list', {});
-  const saved = useInvoke('review:filters', {});
+  const datasets = useQuery(libraryQueries.datasets());
+  const saved = useQuery(reviewQueries.savedFilters());
+  const invalidate = useInvalidate();
   const [bulk, setBulk] = useState<'accept' | 'reject' | null>(null);
   const [saving, setSaving] = useState<string | null>(null);
   // A filter kept from another workspace (the desk remembers the last one) may name a dataset this one
@@ -274,7 +278,7 @@ export const ReviewFilters = memo(function ReviewFilters({
                   aria-label={`Delete ${s.name}`}
                   onClick={(e) => {
                     e.stopPropagation();
-                    void invoke('review:deleteFilter', { id: s.id }).then(saved.reload);
+                    void invoke('review:deleteFilter', { id: s.id }).then(() => invalidate('review:filters'));
                   }}
                 >
                   <IconTrash size={12} />
@@ -355,7 +359,7 @@ export const ReviewFilters = memo(function ReviewFilters({
             onClick={() => {
               void invoke('review:saveFilter', { name: saving!.trim(), filter }).then(
                 () => {
-                  saved.reload();
+                  invalidate('review:filters');
                   setSaving(null);
                 },
                 (err: unknown) => notifications.show({ color: 'red', message: errorMessage(err) }),

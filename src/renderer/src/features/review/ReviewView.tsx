@@ -33,7 +33,9 @@ import { asCaptionId } from '../../../../shared/ids';
 import { reviewFilterSchema } from '../../../../shared/review-contract';
 import { parseHash, routeHref, useRoute } from '../../app/router';
 import { imageUrl, invoke } from '../../lib/api';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { reviewQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 import { useSession } from '../../lib/session';
 import { DashboardView } from '../dashboard/DashboardView';
 import { ExportModal } from './ExportModal';
@@ -165,7 +167,6 @@ function Desk(): React.JSX.Element {
   const [reviewer, setReviewer] = useState(() => localStorage.getItem(REVIEWER_KEY) ?? 'annotator');
   const session = useSession();
   const [help, setHelp] = useState(false);
-  const [countTick, setCountTick] = useState(0);
   const viewer = useRef<ImageViewerHandle>(null);
   const editor = useRef<HTMLTextAreaElement>(null);
   const startAt = params.get('caption');
@@ -188,7 +189,8 @@ function Desk(): React.JSX.Element {
     startAt ? asCaptionId(Number(startAt)) : null,
     onShow,
   );
-  const count = useInvoke('review:queue', { filter, limit: 0 }, `${filterKey}|${countTick}`);
+  const count = useQuery(reviewQueries.queueCount(filter));
+  const invalidate = useInvalidate();
   const item = desk.item;
   const lease = useCaptionLease(item?.caption.id ?? null, session?.kind === 'user' ? session.name : null);
 
@@ -199,7 +201,8 @@ function Desk(): React.JSX.Element {
   const text = draft.key === itemKey ? draft.text : (item?.caption.text ?? '');
   const dirty = item !== null && text.trim() !== item.caption.text;
 
-  const after = useCallback(() => setCountTick((t) => t + 1), []);
+  // A decision moves captions in or out of the queue: its count is stale.
+  const after = useCallback(() => invalidate('review:queue'), [invalidate]);
   const { restart } = desk;
   const onBulkDone = useCallback(() => {
     after();

@@ -5,12 +5,14 @@ import { Anchor, Button, Group, Text, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconGauge } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { Job, ReviewFilter } from '../../../../shared/domain';
+import type { ReviewFilter } from '../../../../shared/domain';
 import { routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
-import { errorMessage, useEvent, useInvoke, useThrottled } from '../../lib/hooks';
-import { isActive, useJobs } from '../jobs/JobsProvider';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { reviewQueries } from '../../lib/queries';
+import { isActive, useJobs } from '../../lib/jobs';
 
 /** The part of a queue filter the score job understands: it scores a superset of the queue, never less. */
 const jobScope = (
@@ -27,15 +29,10 @@ export function ScoreCoverage({
   filter: ReviewFilter;
   testId?: string;
 }): React.JSX.Element | null {
-  const coverage = useInvoke('review:scoreCoverage', { filter }, JSON.stringify(filter));
+  // Scores land while the score job runs; embeddings and edits change what can be scored (lib/queries.ts).
+  const coverage = useQuery(reviewQueries.scoreCoverage(filter));
   const { jobs, upsert } = useJobs();
   const [starting, setStarting] = useState(false);
-  const refresh = useThrottled(coverage.reload, 1000);
-  // Scores land while the job runs; embeddings and edits change what can be scored.
-  useEvent('jobs:progress', (j: Job) => {
-    if (j.kind === 'score' || j.kind === 'embed') refresh();
-  });
-  useEvent('library:changed', refresh);
   const running = jobs.find((j) => j.kind === 'score' && isActive(j)) ?? null;
 
   const c = coverage.data;

@@ -23,7 +23,10 @@ import type { DatasetId } from '../../../../shared/ids';
 import { useRoute } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount, formatTime } from '../../lib/format';
-import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { libraryQueries, searchQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 import { useAction } from '../../lib/useAction';
 import { useEmbed } from './useEmbed';
 
@@ -134,18 +137,12 @@ function EmbedCell({ model, datasets }: { model: ClipModel; datasets: Dataset[] 
 }
 
 export function ModelsSettings(): React.JSX.Element {
-  const models = useInvoke('models:list', {});
-  const datasets = useInvoke('datasets:list', {});
+  // Embedded counts move with an embed job and with the library (lib/queries.ts).
+  const models = useQuery(searchQueries.models());
+  const datasets = useQuery(libraryQueries.datasets());
+  const invalidate = useInvalidate();
   const { params } = useRoute();
   const ref = useRef<HTMLDivElement>(null);
-  const refresh = useThrottled(() => {
-    models.reload();
-    datasets.reload();
-  }, 1000);
-  useEvent('library:changed', refresh);
-  useEvent('jobs:progress', (job) => {
-    if (job.kind === 'embed') refresh();
-  });
   // Search's "register a model" link lands here.
   const wanted = params.get('section') === 'models';
   useEffect(() => {
@@ -154,7 +151,7 @@ export function ModelsSettings(): React.JSX.Element {
 
   return (
     <Stack gap="md" ref={ref} data-testid="models-settings">
-      {models.error && <Alert color="red">{models.error}</Alert>}
+      {models.error && <Alert color="red">{errorMessage(models.error)}</Alert>}
       <Card padding={0}>
         {models.data && models.data.length === 0 && (
           <Text c="dimmed" size="sm" p="md">
@@ -247,7 +244,7 @@ export function ModelsSettings(): React.JSX.Element {
         ONNX Runtime tries WebGPU, then CUDA (when installed), then CPU; the provider in use is shown with
         each search and embed job.
       </Text>
-      <RegisterForm onRegistered={models.reload} />
+      <RegisterForm onRegistered={() => invalidate('models:list')} />
     </Stack>
   );
 }

@@ -5,7 +5,7 @@ import { memo } from 'react';
 import type { SearchHitView } from '../../../../shared/domain';
 import { gridClasses as grid, Thumbnail, ThumbnailGrid, type GridHandle } from '../../lib/ThumbnailGrid';
 import classes from './ResultGrid.module.css';
-import { formatClock } from '../footage/format';
+import { formatClock } from '../../lib/footage/format';
 
 const Cell = memo(function Cell({
   index,

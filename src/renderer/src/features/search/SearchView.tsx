@@ -1,7 +1,6 @@
 import {
   Alert,
   Anchor,
-  MultiSelect,
   Badge,
   Button,
   Center,
@@ -26,21 +25,23 @@ import {
   IconSearchOff,
   IconSparkles,
 } from '@tabler/icons-react';
-import { useCallback, useEffect, useState } from 'react';
-import { isJobFinished, type ClipModel, type QueryTokens } from '../../../../shared/domain';
+import { useCallback, useState } from 'react';
+import type { ClipModel, QueryTokens } from '../../../../shared/domain';
 import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import { routeHref, useRoute } from '../../app/router';
-import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
-import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useDebouncedValue } from '@mantine/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { libraryQueries, searchQueries } from '../../lib/queries';
 import { ImageDrawer } from '../library/ImageDrawer';
-import { useGridSelection } from '../library/useGridSelection';
+import { useGridSelection } from '../../lib/useGridSelection';
 import { MtiReport } from '../mti/MtiReport';
 import { MtiView } from '../mti/MtiView';
 import { ResultGrid } from './ResultGrid';
-import { FrameViewer } from '../footage/FrameViewer';
-import { TrackResults } from '../footage/TrackResults';
-import { fromInput, toInput } from '../footage/format';
+import { FrameViewer } from '../../lib/footage/FrameViewer';
+import { TrackResults } from '../../lib/footage/TrackResults';
+import { FootageFilters, useFootageFilter } from '../../lib/footage/filters';
 import { useEmbed } from './useEmbed';
 
 /** Results fetched per search: enough to scroll through, small enough to answer at once. */
@@ -60,23 +61,13 @@ const positiveId = (s: string | null): number | undefined => {
 
 /** Live "23 / 77 tokens" under the query box; asks the server's tokenizer, debounced. */
 function useTokenCount(modelId: ModelId | undefined, text: string): QueryTokens | null {
-  const [tokens, setTokens] = useState<{ key: string; value: QueryTokens } | null>(null);
-  const key = `${modelId}|${text}`;
-  useEffect(() => {
-    if (modelId === undefined) return;
-    let live = true;
-    const t = setTimeout(() => {
-      invoke('search:tokens', { modelId, query: text }).then(
-        (value) => live && setTokens({ key, value }),
-        () => undefined, // the count is a hint; a failed count must not block searching
-      );
-    }, 120);
-    return () => {
-      live = false;
-      clearTimeout(t);
-    };
-  }, [modelId, text, key]);
-  return tokens?.value ?? null;
+  const [debounced] = useDebouncedValue(text, 120);
+  // The count is a hint: a failed one shows nothing and must not block searching.
+  const tokens = useQuery({
+    ...searchQueries.tokens(modelId ?? (1 as ModelId), debounced),
+    enabled: modelId !== undefined,
+  });
+  return tokens.data ?? null;
 }
 
 function TokenCount({
@@ -194,8 +185,8 @@ function EmbedPrompt({
 
 export function SearchView(): React.JSX.Element {
   const { params, setParams } = useRoute();
-  const models = useInvoke('models:list', {});
-  const datasets = useInvoke('datasets:list', {});
+  const models = useQuery(searchQueries.models());
+  const datasets = useQuery(libraryQueries.datasets());
   const q = params.get('q') ?? '';
   const modelList = models.data ?? [];
   const modelId = (positiveId(params.get('model')) ?? modelList[0]?.id) as ModelId | undefined;
@@ -216,19 +207,15 @@ export function SearchView(): React.JSX.Element {
   const tokens = useTokenCount(modelId, draft);
 
   // Footage filters: cameras by name, a wall-clock range (UTC); results by crop or grouped by track.
-  const footage = useInvoke('footage:list', {});
-  const cameraNames = [...new Set((footage.data ?? []).flatMap((f) => f.cameras.map((c) => c.name)))].sort();
-  const cameras = (params.get('cameras') ?? '').split(',').filter(Boolean);
-  const fromMs = fromInput(params.get('from') ?? '');
-  const toMs = fromInput(params.get('to') ?? '');
-  const byTrack = params.get('group') === 'tracks';
+  const footageFilter = useFootageFilter(params, setParams);
+  const { cameras, fromMs, toMs, byTrack, filtered } = footageFilter;
   const [frameOf, setFrameOf] = useState<ImageId | null>(null);
 
   const ready = q.trim() !== '' && model !== undefined;
   const searchKey = `${modelId}|${datasetId}|${q}|${cameras.join(',')}|${fromMs}|${toMs}`;
-  const search = useInvoke(
-    'search:text',
-    {
+  // Fresh after a change to the library, and when an embed job ends (lib/queries.ts).
+  const search = useQuery({
+    ...searchQueries.text({
       modelId: modelId ?? (1 as ModelId),
       query: q,
       k: TOP_K,
@@ -236,21 +223,11 @@ export function SearchView(): React.JSX.Element {
       ...(cameras.length ? { cameras } : {}),
       ...(fromMs !== undefined ? { fromMs } : {}),
       ...(toMs !== undefined ? { toMs } : {}),
-    },
-    searchKey,
-    ready && tab === 'ranking',
-  );
-  const result = ready && search.data && search.data.modelId === modelId ? search.data : undefined;
-
-  const refresh = useThrottled(() => {
-    models.reload();
-    datasets.reload();
-    if (ready) search.reload();
-  }, 1000);
-  useEvent('library:changed', refresh);
-  useEvent('jobs:progress', (job) => {
-    if (job.kind === 'embed' && isJobFinished(job.status)) refresh();
+    }),
+    enabled: ready && tab === 'ranking',
   });
+  const searchError = search.error ? errorMessage(search.error) : null;
+  const result = ready && search.data && search.data.modelId === modelId ? search.data : undefined;
 
   const results = result?.results;
   const resolve = useCallback((index: number) => results?.[index]?.image.id, [results]);
@@ -261,7 +238,6 @@ export function SearchView(): React.JSX.Element {
     if (hit?.footage) setFrameOf(hit.image.id);
     else select(index);
   };
-  const filtered = cameras.length > 0 || fromMs !== undefined || toMs !== undefined;
 
   const submit = (text: string): void => {
     // On the conversation tab the button starts a new MTI search (it costs MLLM calls, so only on a press).
@@ -277,7 +253,7 @@ export function SearchView(): React.JSX.Element {
   if (models.error) {
     body = (
       <Alert color="red" icon={<IconAlertTriangle size={18} />} title="Could not list the models">
-        {models.error}
+        {errorMessage(models.error)}
       </Alert>
     );
   } else if (models.data && modelList.length === 0) {
@@ -335,7 +311,7 @@ export function SearchView(): React.JSX.Element {
         </EmptyState>
       </Center>
     );
-  } else if (search.error && !result) {
+  } else if (searchError && !result) {
     body = (
       <Alert
         color="red"
@@ -344,7 +320,7 @@ export function SearchView(): React.JSX.Element {
         data-testid="search-error"
         style={{ whiteSpace: 'pre-wrap' }}
       >
-        {search.error}
+        {searchError}
       </Alert>
     );
   } else if (!result) {
@@ -398,6 +374,7 @@ export function SearchView(): React.JSX.Element {
           searchId={mtiSearchId}
           startNonce={mtiNonce}
           onSearchId={(id) => setParams({ search: id === undefined ? undefined : String(id) }, true)}
+          footageFilter={footageFilter}
         />
       ) : (
         <MtiReport modelId={model.id} datasetId={datasetId} />
@@ -489,55 +466,13 @@ export function SearchView(): React.JSX.Element {
           </Group>
         </form>
       )}
-      {tab === 'ranking' && cameraNames.length > 0 && (
-        <Group gap="sm" align="flex-end" data-testid="footage-filters">
-          <MultiSelect
-            label="Cameras"
-            placeholder={cameras.length ? undefined : 'All cameras'}
-            data={cameraNames}
-            value={cameras}
-            onChange={(v) => setParams({ cameras: v.length ? v.join(',') : undefined })}
-            clearable
-            w={280}
-            size="xs"
-            data-testid="filter-cameras"
-          />
-          <TextInput
-            label="From (UTC)"
-            type="datetime-local"
-            step={1}
-            size="xs"
-            value={toInput(fromMs)}
-            onChange={(e) => setParams({ from: e.currentTarget.value || undefined })}
-            data-testid="filter-from"
-          />
-          <TextInput
-            label="To (UTC)"
-            type="datetime-local"
-            step={1}
-            size="xs"
-            value={toInput(toMs)}
-            onChange={(e) => setParams({ to: e.currentTarget.value || undefined })}
-            data-testid="filter-to"
-          />
-          <SegmentedControl
-            size="xs"
-            data={[
-              { value: 'crops', label: 'Crops' },
-              { value: 'tracks', label: 'By track' },
-            ]}
-            value={byTrack ? 'tracks' : 'crops'}
-            onChange={(v) => setParams({ group: v === 'tracks' ? 'tracks' : undefined })}
-            data-testid="search-group"
-          />
-        </Group>
-      )}
+      {tab !== 'report' && <FootageFilters filter={footageFilter} />}
       {model && result && result.results.length > 0 && result.unembedded > 0 && (
         <EmbedPrompt model={model} datasetId={datasetId} count={result.unembedded} compact />
       )}
-      {search.error && result && (
+      {searchError && result && (
         <Text c="red" size="sm">
-          {search.error}
+          {searchError}
         </Text>
       )}
       {body}

@@ -1,4 +1,4 @@
-// Starting an embed job from the UI, and following it: the job list is already live (JobsProvider),
+// Starting an embed job from the UI, and following it: the job list is already live (lib/jobs.ts),
 // so "is this model embedding?" is a lookup, not another subscription.
 import { notifications } from '@mantine/notifications';
 import { useCallback, useState } from 'react';
@@ -6,7 +6,7 @@ import type { Job } from '../../../../shared/domain';
 import type { DatasetId, ModelId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
 import { errorMessage } from '../../lib/hooks';
-import { isActive, useJobs } from '../jobs/JobsProvider';
+import { isActive, useJobs } from '../../lib/jobs';
 
 export interface EmbedControl {
   start: (modelId: ModelId, datasetId?: DatasetId) => Promise<void>;

@@ -6,7 +6,9 @@ import { useState } from 'react';
 import { ROLES, type Role } from '../../../../shared/team-contract';
 import { invoke } from '../../lib/api';
 import { formatTime } from '../../lib/format';
-import { useInvoke } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { settingsQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 import { useSession } from '../../lib/session';
 
 const ROLE_HINT: Record<Role, string> = {
@@ -17,7 +19,8 @@ const ROLE_HINT: Record<Role, string> = {
 
 export function PeopleSettings(): React.JSX.Element {
   const me = useSession();
-  const users = useInvoke('users:list', {}, '', me?.role === 'admin');
+  const users = useQuery({ ...settingsQueries.users(), enabled: me?.role === 'admin' });
+  const invalidate = useInvalidate();
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('annotator');
   const [link, setLink] = useState<{ name: string; url: string } | null>(null);
@@ -29,7 +32,7 @@ export function PeopleSettings(): React.JSX.Element {
       // The fragment never reaches a server: not this one's log, nor a proxy's.
       setLink({ name: r.user.name, url: `${location.origin}/#token=${encodeURIComponent(r.token)}` });
       setName('');
-      users.reload();
+      invalidate('users:list');
     } catch (err) {
       notifications.show({ color: 'red', message: err instanceof Error ? err.message : String(err) });
     }
@@ -38,7 +41,7 @@ export function PeopleSettings(): React.JSX.Element {
     try {
       await invoke('users:revoke', { name: who });
       notifications.show({ message: `${who}'s link no longer works.` });
-      users.reload();
+      invalidate('users:list');
     } catch (err) {
       notifications.show({ color: 'red', message: err instanceof Error ? err.message : String(err) });
     }

@@ -20,9 +20,12 @@ import type { Dataset } from '../../../../shared/domain';
 import { ColorSchemeSelector } from '../../app/ColorSchemeControl';
 import { invoke } from '../../lib/api';
 import { formatCount, formatTime } from '../../lib/format';
-import { useEvent, useInvoke, useThrottled } from '../../lib/hooks';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/hooks';
+import { LIBRARY_CHANNELS, libraryQueries } from '../../lib/queries';
+import { useInvalidate } from '../../lib/serverState';
 import { useAction } from '../../lib/useAction';
-import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR, LAYOUT_LABEL } from '../library/labels';
+import { DATASET_FORMAT_LABEL, DATASET_STATUS_COLOR, LAYOUT_LABEL } from '../../lib/labels';
 import { ModelsSettings } from '../search/ModelsSettings';
 import { EndpointsSettings } from '../endpoints/EndpointsSettings';
 import { PromptsSettings } from '../prompts/PromptsSettings';
@@ -109,21 +112,17 @@ function DeleteDataset({
 }
 
 function Workspace(): React.JSX.Element {
-  const stats = useInvoke('library:stats', {});
-  const datasets = useInvoke('datasets:list', {});
+  const stats = useQuery(libraryQueries.stats());
+  const datasets = useQuery(libraryQueries.datasets());
+  const invalidate = useInvalidate();
   const [toDelete, setToDelete] = useState<Dataset | null>(null);
-  const refresh = useThrottled(() => {
-    stats.reload();
-    datasets.reload();
-  }, 1000);
-  useEvent('library:changed', refresh);
   const s = stats.data;
   const captions = s ? Object.values(s.captions).reduce((a, b) => a + b, 0) : 0;
   return (
     <Stack gap="md">
       {stats.error && (
         <Alert color="red" title="Could not load workspace statistics">
-          {stats.error}
+          {errorMessage(stats.error)}
         </Alert>
       )}
       {s ? (
@@ -157,7 +156,7 @@ function Workspace(): React.JSX.Element {
         </Group>
         {datasets.error && (
           <Alert color="red" m="md">
-            {datasets.error}
+            {errorMessage(datasets.error)}
           </Alert>
         )}
         {datasets.data && datasets.data.length === 0 && (
@@ -224,10 +223,7 @@ function Workspace(): React.JSX.Element {
       <DeleteDataset
         dataset={toDelete}
         onClose={() => setToDelete(null)}
-        onDeleted={() => {
-          stats.reload();
-          datasets.reload();
-        }}
+        onDeleted={() => invalidate(...LIBRARY_CHANNELS)}
       />
     </Stack>
   );

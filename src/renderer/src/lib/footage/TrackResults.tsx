@@ -1,9 +1,10 @@
 // Search results grouped by track: one card per walk past one camera, in the order of its best hit,
 // with camera, time span and the crops of it that matched. Opening one shows its best crop's frame.
+// The plain ranking and MTI's re-ranking both show their footage hits this way.
 import { Badge, Card, Group, ScrollArea, SimpleGrid, Text } from '@mantine/core';
-import type { SearchHitView, TrackHitGroup } from '../../../../shared/domain';
+import type { TrackHitGroup } from '../../../../shared/domain';
 import type { ImageId } from '../../../../shared/ids';
-import { imageUrl } from '../../lib/api';
+import { imageUrl } from '../api';
 import { formatClock } from './format';
 
 export function TrackResults({
@@ -11,8 +12,9 @@ export function TrackResults({
   results,
   onOpen,
 }: {
-  tracks: TrackHitGroup[];
-  results: SearchHitView[];
+  tracks: readonly TrackHitGroup[];
+  /** The ranked results the groups' `ranks` point into. */
+  results: readonly { rank: number; image: { id: ImageId } }[];
   onOpen: (imageId: ImageId) => void;
 }): React.JSX.Element {
   const byRank = new Map(results.map((r) => [r.rank, r]));

@@ -1,10 +1,15 @@
 // The image open in the drawer, for a view that lists images in a ThumbnailGrid: opening a cell,
 // stepping through the grid from the drawer (a row is however many columns fit now), and forgetting the
-// selection when the list itself changes. The library and the search results share it.
+// selection when the list itself changes. The library, the search results and MTI's share it.
 import { useCallback, useMemo, useRef, useState } from 'react';
-import type { ImageId } from '../../../../shared/ids';
-import type { GridHandle } from '../../lib/ThumbnailGrid';
-import type { DrawerMove } from './ImageDrawer';
+import type { ImageId } from '../../../shared/ids';
+import type { GridHandle } from './ThumbnailGrid';
+
+/** How the drawer moves through the list it was opened from. */
+export interface DrawerMove {
+  /** Left/right step one image, up/down one grid row. */
+  step: (delta: number | 'row-up' | 'row-down') => void;
+}
 
 export interface GridSelection {
   grid: React.RefObject<GridHandle | null>;

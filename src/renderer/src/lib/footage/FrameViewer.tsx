@@ -5,8 +5,10 @@ import { ActionIcon, Badge, Group, Loader, Modal, Stack, Text } from '@mantine/c
 import { IconChevronLeft, IconChevronRight } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
 import type { ImageId } from '../../../../shared/ids';
-import { imageUrl } from '../../lib/api';
-import { useInvoke } from '../../lib/hooks';
+import { imageUrl } from '../api';
+import { useQuery } from '@tanstack/react-query';
+import { errorMessage } from '../hooks';
+import { footageQueries } from '../queries';
 import { formatClock } from './format';
 
 export function FrameViewer({
@@ -22,12 +24,10 @@ export function FrameViewer({
     setOpenedFor(imageId);
     setCurrent(imageId);
   }
-  const origin = useInvoke(
-    'footage:origin',
-    { imageId: (current ?? 1) as ImageId },
-    String(current),
-    current !== null,
-  );
+  const origin = useQuery({
+    ...footageQueries.origin((current ?? 1) as ImageId),
+    enabled: current !== null,
+  });
   const data = origin.data && origin.data.origin.imageId === current ? origin.data : undefined;
   const index = data ? data.track.findIndex((t) => t.imageId === current) : -1;
   const step = (d: number): void => {
@@ -73,7 +73,7 @@ export function FrameViewer({
     >
       {origin.error && (
         <Text c="red" size="sm">
-          {origin.error}
+          {errorMessage(origin.error)}
         </Text>
       )}
       {o && current !== null ? (

@@ -5,7 +5,8 @@ import type {
   DatasetStatus,
   JobStatus,
   LayoutChoice,
-} from '../../../../shared/domain';
+  LlmRole,
+} from '../../../shared/domain';
 
 // One colour per state, shared by every badge in the app.
 export const CAPTION_STATUS_COLOR: Record<CaptionStatus, string> = {
@@ -63,4 +64,11 @@ export const LAYOUT_LABEL: Record<LayoutChoice, string> = {
   cuhk03: 'CUHK03 (new protocol)',
   luperson: 'LUPerson-style (per-video folders)',
   plain: 'Plain folder of images',
+};
+
+/** What an MLLM endpoint is used for, in words. */
+export const ROLE_LABEL: Record<LlmRole, string> = {
+  vqa: 'VQA',
+  reconstructor: 'Reconstructor',
+  both: 'VQA + reconstructor',
 };
