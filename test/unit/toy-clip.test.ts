@@ -10,9 +10,9 @@ import {
   templateCaption,
   type ColourName,
   type PersonAttributes,
-} from '../../src/main/synth/attributes';
+} from '../../src/main/pipelines/attributes';
 import { DEFAULT_SIZE, renderPerson, sampleScene, SKIN_TONES } from '../../src/main/synth/render';
-import { createRng } from '../../src/main/synth/rng';
+import { createRng } from '../../src/main/rng';
 import {
   buildToyTextModel,
   buildToyVisionModel,

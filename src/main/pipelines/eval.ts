@@ -21,12 +21,13 @@ import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import { dotAt } from '../ml/vector-index';
 import {
+  ATTRIBUTES_FILE,
   attributePhrases,
   describeAttributes,
   withArticle,
+  type AttributeTruth,
   type PersonAttributes,
-} from '../synth/attributes';
-import { WORLD_FILES, type GroundTruth } from '../synth/world';
+} from './attributes';
 import { retrievalMetrics, summarizeTop1, type MetricsOptions, type PersonId } from './metrics';
 import { countExcluded, reidExclusion, type ReidSide } from './reid-protocol';
 
@@ -115,13 +116,13 @@ export function findGroundTruth(db: Db, datasetIds: number[]): Map<string, Perso
       { root: string; annotation_file: string | null } | undefined;
     if (!ds) continue;
     const candidates = [
-      ds.annotation_file ? join(dirname(ds.annotation_file), WORLD_FILES.attributes) : null,
-      join(ds.root, WORLD_FILES.attributes),
-      join(dirname(ds.root), WORLD_FILES.attributes),
+      ds.annotation_file ? join(dirname(ds.annotation_file), ATTRIBUTES_FILE) : null,
+      join(ds.root, ATTRIBUTES_FILE),
+      join(dirname(ds.root), ATTRIBUTES_FILE),
     ].filter((c): c is string => c !== null);
     const file = candidates.find((c) => existsSync(c));
     if (!file) continue;
-    const truth = JSON.parse(readFileSync(file, 'utf8')) as GroundTruth;
+    const truth = JSON.parse(readFileSync(file, 'utf8')) as AttributeTruth;
     const imageRoot = join(dirname(file), truth.imageRoot);
     for (const img of truth.images) {
       // Keyed by dataset and path relative to the dataset root, as the library stores images.
