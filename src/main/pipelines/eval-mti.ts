@@ -5,7 +5,14 @@
 // which is what ξ (the early-exit threshold) must be chosen against for a model.
 import type { EvalQueryKind, Split } from '../../shared/domain';
 import { asImageId, type DatasetId, type ImageId, type JobId, type ModelId } from '../../shared/ids';
-import { mtiParamsOf, type MetricsRow, type MtiEvalReport, type MtiParams } from '../../shared/mti';
+import {
+  mtiParamsOf,
+  type MetricsRow,
+  type MtiEvalQueryResult,
+  type MtiEvalReport,
+  type MtiParams,
+  type QueryFigures,
+} from '../../shared/mti';
 import { blobToVector } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
@@ -83,37 +90,6 @@ export function countMtiEvalQueries(db: Db, o: GalleryScope & Pick<MtiEvalOption
     .prepare(`SELECT count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id WHERE ${QUERIES_WHERE}`)
     .get(galleryParams(o)) as { n: number };
   return o.limit === undefined ? n : Math.min(n, o.limit);
-}
-
-/** The IRRA figures of one query on one ranking. */
-interface QueryFigures {
-  /** 1-based rank of the first match. */
-  first: number;
-  /** Average precision, 0–1. */
-  ap: number;
-  /** matches / rank of the last match, 0–1. */
-  inp: number;
-}
-
-/**
- * Everything the report needs from one query, small enough to persist per query (so an interrupted
- * evaluation continues instead of starting over), instead of two gallery-wide score rows.
- */
-export interface MtiEvalQueryResult {
-  captionId: number;
-  query: string;
-  /** On S(q, ·) and on MTI's scores; null when the query's person has no image in the gallery. */
-  without: QueryFigures | null;
-  with: QueryFigures | null;
-  calls: number;
-  ms: number;
-  /** Best S(q, v) over the gallery. */
-  top1: number;
-  anchor: boolean;
-  anchorCorrect: boolean;
-  earlyStop: boolean;
-  fallback: boolean;
-  refined: string | null;
 }
 
 function histogram(values: Float64Array, bins = 10): MtiEvalReport['top1Similarity']['histogram'] {
