@@ -23,7 +23,14 @@ import { resolveModelRow } from '../ml/models';
 import { dotAt } from '../ml/vector-index';
 import { aggregatorFor, mllmSide, pickEndpoint } from '../search/mti-service';
 import { findGroundTruth, firstClause, oneAttributeQuery } from './eval';
-import { quantile, retrievalMetrics, summarizeTop1, type PersonId } from './metrics';
+import {
+  MetricsAccumulator,
+  quantile,
+  retrievalMetrics,
+  summarizeTop1,
+  type MetricFigures,
+  type PersonId,
+} from './metrics';
 import { runMti, type MtiDeps } from './mti';
 import { compilePromptSet, defaultPromptSetBody } from './question-pool';
 
@@ -111,32 +118,11 @@ function figuresOf(row: Float32Array, pid: PersonId, galleryPids: readonly Perso
   return { first: m.perQuery.firstMatchRank[0]!, ap: m.perQuery.ap[0]!, inp: m.perQuery.inp[0]! };
 }
 
-/** R@k, mAP and mINP from per-query figures, summed in query order as `retrievalMetrics` does. */
-function metricsOf(figures: readonly (QueryFigures | null)[]): MetricsRow & { queries: number } {
-  let scored = 0;
-  let hits1 = 0;
-  let hits5 = 0;
-  let hits10 = 0;
-  let sumAp = 0;
-  let sumInp = 0;
-  for (const f of figures) {
-    if (!f) continue;
-    scored++;
-    sumAp += f.ap;
-    sumInp += f.inp;
-    if (f.first <= 1) hits1++;
-    if (f.first <= 5) hits5++;
-    if (f.first <= 10) hits10++;
-  }
-  const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
-  return {
-    r1: pct(hits1),
-    r5: pct(hits5),
-    r10: pct(hits10),
-    mAP: pct(sumAp),
-    mINP: pct(sumInp),
-    queries: scored,
-  };
+/** R@k, mAP and mINP from per-query figures, in query order (MetricsAccumulator). */
+function metricsOf(figures: readonly (QueryFigures | null)[]): MetricFigures {
+  const sums = new MetricsAccumulator();
+  for (const f of figures) if (f) sums.add(f.first, f.ap, f.inp);
+  return sums.figures();
 }
 
 export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEvalReport> {

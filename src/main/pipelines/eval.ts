@@ -28,7 +28,13 @@ import {
   type AttributeTruth,
   type PersonAttributes,
 } from './attributes';
-import { retrievalMetrics, summarizeTop1, type MetricsOptions, type PersonId } from './metrics';
+import {
+  MetricsAccumulator,
+  retrievalMetrics,
+  summarizeTop1,
+  type MetricsOptions,
+  type PersonId,
+} from './metrics';
 import { countExcluded, reidExclusion, type ReidSide } from './reid-protocol';
 
 export interface EvalOptions {
@@ -263,12 +269,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   // Scored chunk by chunk: the full queries × gallery matrix of a large split (a train split of 68k
   // captions × 34k images) would not fit in memory, and every metric is a per-query sum anyway.
   let truncatedQueries = 0;
-  let scored = 0;
-  let hits1 = 0;
-  let hits5 = 0;
-  let hits10 = 0;
-  let sumAp = 0;
-  let sumInp = 0;
+  const sums = new MetricsAccumulator();
   const top1 = new Float64Array(nq);
   const examples: EvalReport['examples'] = [];
   const block = opts.chunk ?? ENCODE_CHUNK;
@@ -302,16 +303,11 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     for (let i = 0; i < chunk.length; i++) {
       const first = firstMatchRank[i]!;
       if (first === 0) continue;
-      scored++;
-      if (first <= 1) hits1++;
-      if (first <= 5) hits5++;
-      if (first <= 10) hits10++;
-      sumAp += ap[i]!;
-      sumInp += inp[i]!;
+      sums.add(first, ap[i]!, inp[i]!);
       if (examples.length < EXAMPLES) examples.push({ query: chunk[i]!, firstMatchRank: first });
     }
   }
-  const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
+  const figures = sums.figures();
 
   return {
     modelId,
@@ -321,15 +317,15 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     queryKind: kind,
     queryDerivation: derivation,
     captions: captions.length,
-    queries: scored,
-    queriesWithoutMatch: nq - scored,
+    queries: figures.queries,
+    queriesWithoutMatch: nq - figures.queries,
     gallery: ng,
     identities: new Set(gallery.filter((g) => g.identity_id !== null).map((g) => g.identity_id)).size,
-    r1: pct(hits1),
-    r5: pct(hits5),
-    r10: pct(hits10),
-    mAP: pct(sumAp),
-    mINP: pct(sumInp),
+    r1: figures.r1,
+    r5: figures.r5,
+    r10: figures.r10,
+    mAP: figures.mAP,
+    mINP: figures.mINP,
     top1Similarity: summarizeTop1(top1),
     truncatedQueries,
     examples,
