@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core: no browser download, no display, no GPU.
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { resultsDir } from './serve';
 
 /** The Chromium binary the tests drive: `$CTGI_CHROMIUM`, else Debian's. Read at each launch. */
@@ -67,7 +67,64 @@ export async function openPage(
 
 export const screenshotsDir = join(resultsDir, 'screenshots');
 
+/**
+ * Resolves when nothing on the page moves: every finite CSS transition and animation (a drawer sliding in,
+ * a modal fading in) has finished and every image in view has loaded. Spinners and other endless
+ * animations are left out. What a test waits on before it looks at the page, instead of a fixed pause.
+ */
+export async function untilStill(page: Page, timeout = 10_000): Promise<void> {
+  // A string, because this file is compiled without the DOM's types.
+  await page.waitForFunction(
+    `(() => {
+      const moving = document.getAnimations().some((a) => {
+        const t = a.effect && a.effect.getComputedTiming();
+        return a.playState === 'running' && t && t.iterations !== Infinity;
+      });
+      const loading = [...document.images].some((i) => {
+        const r = i.getBoundingClientRect();
+        const inView = r.width > 0 && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+        return inView && !i.complete;
+      });
+      return !moving && !loading;
+    })()`,
+    undefined,
+    { timeout, polling: 'raf' },
+  );
+}
+
+/**
+ * Follows the page's fetches and image loads (not its event stream, which stays open); `quiet()` resolves
+ * when none is in flight, still none after a frame in the page (so that what a response started, such as
+ * an image preload, has been counted). What a test waits on where a user would let the app catch up.
+ */
+export function followRequests(page: Page): { quiet(): Promise<void> } {
+  const inFlight = new Set<Request>();
+  let wake: (() => void) | null = null;
+  page.on('request', (r) => {
+    if (['fetch', 'xhr', 'image'].includes(r.resourceType())) inFlight.add(r);
+  });
+  const end = (r: Request): void => {
+    if (inFlight.delete(r) && inFlight.size === 0) wake?.();
+  };
+  page.on('requestfinished', end);
+  page.on('requestfailed', end);
+  return {
+    async quiet() {
+      for (;;) {
+        if (inFlight.size > 0) await new Promise<void>((r) => (wake = r));
+        await page.evaluate('new Promise((r) => requestAnimationFrame(() => r(undefined)))');
+        if (inFlight.size === 0) return;
+      }
+    },
+  };
+}
+
+/**
+ * A screenshot of the page once it is still (untilStill), under test-results/screenshots/<name>.png. A
+ * screenshot is a record, not a check: a page that keeps moving (a job's bar advancing) is taken as it is.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
+  await untilStill(page).catch(() => undefined);
   mkdirSync(screenshotsDir, { recursive: true });
   const path = join(screenshotsDir, `${name}.png`);
   await page.screenshot({ path });
