@@ -114,7 +114,7 @@ it('moves to the next caption and its image on j, and reports keypress-to-next-i
   const sorted = [...measured].sort((a, b) => a - b);
   const report = {
     label: 'review-keypress-100k',
-    note: 'Chromium headless, software rendering, shared 2-core build machine; keydown → next caption’s full image loaded, at the next frame; 150 ms reading pause between presses; synthetic workspace (100,000 images over 50 files)',
+    note: 'Chromium headless, software rendering, shared 2-core build machine; keydown → next caption’s full image loaded, at the next frame; each press once the page’s requests (the prefetch of the next item) are done; synthetic workspace (100,000 images over 50 files)',
     images: IMAGES,
     captions,
     queueTotal: queue.value.total,

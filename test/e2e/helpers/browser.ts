@@ -73,23 +73,40 @@ export const screenshotsDir = join(resultsDir, 'screenshots');
  * animations are left out. What a test waits on before it looks at the page, instead of a fixed pause.
  */
 export async function untilStill(page: Page, timeout = 10_000): Promise<void> {
-  // A string, because this file is compiled without the DOM's types.
+  // A function, not a string: the app's CSP refuses string evaluation. Its DOM is typed here by hand,
+  // because this file is compiled without the DOM's types.
   await page.waitForFunction(
-    `(() => {
-      const moving = document.getAnimations().some((a) => {
-        const t = a.effect && a.effect.getComputedTiming();
-        return a.playState === 'running' && t && t.iterations !== Infinity;
+    () => {
+      const w = globalThis as unknown as PageWindow;
+      const moving = w.document.getAnimations().some((a) => {
+        const t = a.effect?.getComputedTiming();
+        return a.playState === 'running' && t !== undefined && t.iterations !== Infinity;
       });
-      const loading = [...document.images].some((i) => {
+      const loading = [...w.document.images].some((i) => {
         const r = i.getBoundingClientRect();
-        const inView = r.width > 0 && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+        const inView =
+          r.width > 0 && r.bottom > 0 && r.top < w.innerHeight && r.right > 0 && r.left < w.innerWidth;
         return inView && !i.complete;
       });
       return !moving && !loading;
-    })()`,
+    },
     undefined,
     { timeout, polling: 'raf' },
   );
+}
+
+/** What untilStill and followRequests touch of the page's window. */
+interface PageWindow {
+  innerWidth: number;
+  innerHeight: number;
+  requestAnimationFrame(cb: () => void): number;
+  document: {
+    getAnimations(): { playState: string; effect: { getComputedTiming(): { iterations?: number } } | null }[];
+    images: Iterable<{
+      complete: boolean;
+      getBoundingClientRect(): { width: number; top: number; bottom: number; left: number; right: number };
+    }>;
+  };
 }
 
 /**
@@ -112,7 +129,10 @@ export function followRequests(page: Page): { quiet(): Promise<void> } {
     async quiet() {
       for (;;) {
         if (inFlight.size > 0) await new Promise<void>((r) => (wake = r));
-        await page.evaluate('new Promise((r) => requestAnimationFrame(() => r(undefined)))');
+        await page.evaluate(
+          () =>
+            new Promise<void>((r) => (globalThis as unknown as PageWindow).requestAnimationFrame(() => r())),
+        );
         if (inFlight.size === 0) return;
       }
     },
