@@ -144,7 +144,10 @@ export function followRequests(page: Page): { quiet(): Promise<void> } {
  * screenshot is a record, not a check: a page that keeps moving (a job's bar advancing) is taken as it is.
  */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  await untilStill(page).catch(() => undefined);
+  await untilStill(page).catch((err: Error) => {
+    if (err.name !== 'TimeoutError') throw err;
+    console.warn(`screenshot ${name}: the page was still moving after 10 s; taken as it is`);
+  });
   mkdirSync(screenshotsDir, { recursive: true });
   const path = join(screenshotsDir, `${name}.png`);
   await page.screenshot({ path });
