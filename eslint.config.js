@@ -58,7 +58,8 @@ const ELECTRON_SHELL = ['index', 'desktop/', 'api/ipc'];
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const memberFiles = (m) => (m.endsWith('/') ? `src/main/${m}**/*.ts` : `src/main/${m}.ts`);
 const layerOf = (m) => LAYERS.findIndex((l) => l.members.includes(m));
-const MAX_DEPTH = 5;
+/** How deep below src/main the layer rules reach (the layering test refuses a deeper file). */
+export const MAX_DEPTH = 5;
 
 /**
  * no-restricted-imports patterns for a file of `member` at `depth` folders below src/main: every member of a

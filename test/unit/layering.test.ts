@@ -16,10 +16,15 @@ interface Layer {
 const root = resolve(__dirname, '../..');
 let eslint: ESLint;
 let layers: Layer[];
+let maxDepth: number;
 
 beforeAll(async () => {
   eslint = new ESLint({ cwd: root });
-  layers = ((await import(pathToFileURL(join(root, 'eslint.config.js')).href)) as { LAYERS: Layer[] }).LAYERS;
+  const config = (await import(pathToFileURL(join(root, 'eslint.config.js')).href)) as {
+    LAYERS: Layer[];
+    MAX_DEPTH: number;
+  };
+  ({ LAYERS: layers, MAX_DEPTH: maxDepth } = config);
 });
 
 /** The messages of the import-boundary rule for `source` imported (as a type) from a file at `filePath`. */
@@ -150,6 +155,8 @@ describe('import boundaries', () => {
       const rel = relative(join(root, 'src/main'), file).split('\\').join('/');
       const owners = members.filter((m) => (m.endsWith('/') ? rel.startsWith(m) : rel === `${m}.ts`));
       if (owners.length !== 1) unplaced.push(`${rel}: ${owners.length ? owners.join(', ') : 'no layer'}`);
+      // The rules are written per folder depth, down to MAX_DEPTH.
+      if (rel.split('/').length - 1 > maxDepth) unplaced.push(`${rel}: deeper than ${maxDepth} folders`);
     }
     expect(unplaced, 'add each to a layer in eslint.config.js and to CONTEXT.md').toEqual([]);
   });
