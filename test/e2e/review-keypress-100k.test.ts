@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
 import { startApp, stopApp, tempDir } from './helpers/app';
 import { followRequests } from './helpers/browser';
-import { seedWorkspace } from './helpers/seed';
+import { seedLargeWorkspace } from './helpers/seed';
 import { resultsDir, type Served } from './helpers/serve';
 
 interface PageImg {
@@ -40,14 +40,7 @@ let seedMs = 0;
 beforeAll(async () => {
   dir = tempDir('review-100k');
   const workspace = join(dir, 'ws.sqlite');
-  const t0 = Date.now();
-  await seedWorkspace(workspace, dir, {
-    images: IMAGES,
-    files: 50,
-    perPerson: 5,
-    datasetName: 'Review 100k',
-  });
-  seedMs = Date.now() - t0;
+  ({ seedMs } = await seedLargeWorkspace(workspace, dir, IMAGES, 'Review 100k'));
   const { db } = openDatabase(workspace);
   captions = (db.prepare(`SELECT count(*) AS n FROM captions`).get() as { n: number }).n;
   db.close();

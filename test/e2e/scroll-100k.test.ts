@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApp, stopApp, tempDir } from './helpers/app';
 import { screenshot } from './helpers/browser';
-import { seedWorkspace } from './helpers/seed';
+import { seedLargeWorkspace } from './helpers/seed';
 import { resultsDir, type Served } from './helpers/serve';
 
 // Page-side code runs in Chromium; the node tsconfig has no DOM library, so what it touches is declared
@@ -37,14 +37,7 @@ let seedMs = 0;
 beforeAll(async () => {
   dir = tempDir('100k');
   const workspace = join(dir, 'ws.sqlite');
-  const t0 = Date.now();
-  await seedWorkspace(workspace, dir, {
-    images: IMAGES,
-    files: 50,
-    perPerson: 5,
-    datasetName: 'Scroll 100k',
-  });
-  seedMs = Date.now() - t0;
+  ({ seedMs } = await seedLargeWorkspace(workspace, dir, IMAGES, 'Scroll 100k'));
   ({ served, browser, page } = await startApp(workspace, dir));
 });
 
