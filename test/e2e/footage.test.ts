@@ -2,15 +2,15 @@
 // (toy CLIP), then the Footage view (cameras on a timeline, processed coverage, the camera-pattern
 // preview, tracks per camera), a search result opened on its frame with its box, stepping through its
 // track, and the camera and time filters.
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FootageTruth } from '../../src/main/synth/footage';
 import { FOOTAGE_PATTERN } from '../../src/main/synth/footage';
-import { startApp, stopApp, tempDir } from './helpers/app';
-import { screenshot } from './helpers/browser';
-import { ctgi, type Served } from './helpers/serve';
+import { launchBrowser, openPage, screenshot } from './helpers/browser';
+import { ctgi, startServe, type Served } from './helpers/serve';
 
 declare const document: {
   querySelector(selector: string): { complete: boolean; naturalWidth: number } | null;
@@ -25,7 +25,7 @@ let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  dir = tempDir('footage');
+  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-footage-'));
   const syn = join(dir, 'syn');
   await ctgi(['synth', '--footage', syn, '--seconds', '12'], dir);
   videos = join(syn, 'videos');
@@ -51,10 +51,16 @@ beforeAll(async () => {
     dir,
   );
   await ctgi(['embed', '-w', ws, '--model', 'toy-clip'], dir);
-  ({ served, browser, page, errors } = await startApp(ws, dir));
+  served = await startServe(ws, dir);
+  browser = await launchBrowser();
+  ({ page, errors } = await openPage(browser, served.url));
 }, 180_000);
 
-afterAll(() => stopApp({ browser, served, dir }));
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 const frameLoaded = (): Promise<unknown> =>
   page.waitForFunction(() => {
