@@ -3,10 +3,140 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
-// Import boundaries (DESIGN.md): shared imports nothing of main/renderer/electron/node;
+// Import boundaries (DESIGN.md, CONTEXT.md "Layers"): shared imports nothing of main/renderer/electron/node;
 // the renderer never imports main; only the Electron shell (src/main/index.ts, src/main/desktop/,
-// src/main/api/ipc.ts) may import electron.
+// src/main/api/ipc.ts) may import electron; and src/main is layered, each layer importing only the
+// layers below it and its own (test/unit/layering.test.ts lints a wrong import into each).
 const restrict = (patterns) => ['error', { patterns }];
+
+/**
+ * The layers of src/main, lowest first. An entry ending in `/` is a folder, any other a module beside
+ * it (src/main/<name>.ts). A module may import its own layer and the layers below, never one above;
+ * shared/ sits below all of them. Every folder and module of src/main is in exactly one layer (the
+ * layering test checks that a new one has been placed).
+ */
+export const LAYERS = [
+  {
+    name: 'base',
+    why: 'the bottom of main: errors, events, settings folder, safe file reads, hashing, seeded randomness',
+    members: ['errors', 'events', 'config', 'files', 'unpacked', 'canonical-json', 'rng'],
+  },
+  {
+    name: 'infrastructure',
+    why: 'storage, models, the LLM client and image/video I/O; they may use each other',
+    members: ['db/', 'ml/', 'llm/', 'media/'],
+  },
+  { name: 'pipelines', why: "the paper's algorithms as plain functions", members: ['pipelines/'] },
+  {
+    name: 'features',
+    why: 'jobs, search, review, footage, datasets, team, the vector stores, and the workspace that wires them',
+    members: ['jobs/', 'search/', 'review/', 'footage/', 'datasets/', 'team/', 'vectors/', 'workspace'],
+  },
+  {
+    name: 'synth',
+    why: 'the synthetic world; only the API and the front doors (CLI, demo, smoke test) use it',
+    members: ['synth/'],
+  },
+  { name: 'api', why: 'the service façade', members: ['api/handlers'] },
+  {
+    name: 'transports',
+    why: 'the front doors: HTTP, IPC, the Electron shell, the CLI, the demo and the smoke test',
+    members: ['api/http', 'api/ipc', 'desktop/', 'cli/', 'cli', 'index', 'demo', 'smoke'],
+  },
+];
+
+/**
+ * The one import that crosses the layers against their direction, allowed by name until it goes:
+ * pipelines/eval-mti.ts imports search/mti-service (its MLLM side and endpoint choice), which the split of
+ * mti-service.ts (issue 14.6) moves into llm/ and pipelines/mti.ts; then this allowance is removed.
+ */
+const ALLOWED_UPWARD = { 'pipelines/': ['search/mti-service'] };
+
+/** Modules of main whose imports may reach electron (the Electron shell). */
+const ELECTRON_SHELL = ['index', 'desktop/', 'api/ipc'];
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const memberFiles = (m) => (m.endsWith('/') ? `src/main/${m}**/*.ts` : `src/main/${m}.ts`);
+const layerOf = (m) => LAYERS.findIndex((l) => l.members.includes(m));
+/** How deep below src/main the layer rules reach (the layering test refuses a deeper file). */
+export const MAX_DEPTH = 5;
+
+/**
+ * no-restricted-imports patterns for a file of `member` at `depth` folders below src/main: every member of a
+ * higher layer, matched as written from there (`../../ml/x` from src/main/db/repos/), so a folder of the
+ * same name elsewhere (synth/footage/) is never mistaken for it.
+ */
+function layerPatterns(member, depth) {
+  const rank = layerOf(member);
+  const up = depth === 0 ? '\\./' : '(\\.\\./){' + depth + '}';
+  const own = member.endsWith('/')
+    ? member
+    : member.includes('/')
+      ? member.slice(0, member.lastIndexOf('/') + 1)
+      : '';
+  const patterns = [];
+  for (const [i, layer] of LAYERS.entries()) {
+    if (i <= rank) continue;
+    const allowed = ALLOWED_UPWARD[member] ?? [];
+    const alternatives = layer.members.map((m) => {
+      const name = escapeRe(m.endsWith('/') ? m.slice(0, -1) : m);
+      const except = allowed
+        .filter((a) => a.startsWith(m))
+        .map((a) => `(?!/${escapeRe(a.slice(m.length))}$)`);
+      return m.endsWith('/') ? `${name}${except.join('')}(/|$)` : `${name}(\\.[jt]s)?$`;
+    });
+    // A module of the same folder one layer down (api/handlers) reaches the ones above it (api/http) as ./x.
+    const siblings =
+      own && depth === own.split('/').length - 1
+        ? layer.members.filter((m) => m.startsWith(own) && m !== own)
+        : [];
+    const regex = [`^${up}(${alternatives.join('|')})`];
+    if (siblings.length)
+      regex.push(`^\\./(${siblings.map((m) => escapeRe(m.slice(own.length))).join('|')})(\\.[jt]s)?$`);
+    for (const r of regex) {
+      patterns.push({
+        regex: r,
+        message:
+          `layers (CONTEXT.md): ${member.replace(/\/$/, '')} is in "${LAYERS[rank].name}", which may not import ` +
+          `"${layer.name}" (${layer.members.join(', ')}). Move the code to the layer that owns it, or pass it in.`,
+      });
+    }
+  }
+  return patterns;
+}
+
+/** One config block per member of a layer and depth, since a file gets one no-restricted-imports setting. */
+function layerBlocks() {
+  const blocks = [];
+  const members = LAYERS.flatMap((l) => l.members);
+  for (const member of members) {
+    const electron = ELECTRON_SHELL.includes(member)
+      ? []
+      : [
+          {
+            group: ['electron'],
+            message: 'core code runs in plain Node: only index.ts, desktop/ and api/ipc.ts touch electron',
+          },
+        ];
+    const common = [...electron, { group: ['**/renderer/**'], message: 'main never imports the renderer' }];
+    // Modules inside a folder that is itself a member (api/handlers in api/) are left to their own blocks.
+    const inner = members.filter((m) => m !== member && member.endsWith('/') && m.startsWith(member));
+    const depths = member.endsWith('/')
+      ? Array.from({ length: MAX_DEPTH }, (_, i) => i + 1)
+      : [member.split('/').length - 1];
+    for (const depth of depths) {
+      const files = member.endsWith('/')
+        ? [`src/main/${member}${'*/'.repeat(depth - 1)}*.ts`]
+        : [memberFiles(member)];
+      blocks.push({
+        files,
+        ...(inner.length ? { ignores: inner.map(memberFiles) } : {}),
+        rules: { 'no-restricted-imports': restrict([...common, ...layerPatterns(member, depth)]) },
+      });
+    }
+  }
+  return blocks;
+}
 
 export default tseslint.config(
   { ignores: ['out/**', 'node_modules/**', 'test-results/**', 'bench-results/**', 'tools/**'] },
@@ -52,16 +182,15 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main/**/*.ts'],
-    ignores: ['src/main/index.ts', 'src/main/desktop/**', 'src/main/api/ipc.ts'],
+    files: ['src/preload/**/*.ts'],
     rules: {
       'no-restricted-imports': restrict([
         {
-          group: ['electron'],
-          message: 'core code runs in plain Node: only index.ts, desktop/ and api/ipc.ts touch electron',
+          group: ['**/main/**', '**/renderer/**'],
+          message: 'the preload bridges only the contract (shared/)',
         },
-        { group: ['**/renderer/**'], message: 'main never imports the renderer' },
       ]),
     },
   },
+  ...layerBlocks(),
 );

@@ -187,6 +187,37 @@ export interface MetricsRow {
   mINP: number;
 }
 
+/** The IRRA figures of one query on one ranking. */
+export interface QueryFigures {
+  /** 1-based rank of the first match. */
+  first: number;
+  /** Average precision, 0–1. */
+  ap: number;
+  /** matches / rank of the last match, 0–1. */
+  inp: number;
+}
+
+/**
+ * Everything the report needs from one query, small enough to persist per query (so an interrupted
+ * evaluation continues instead of starting over: db/repos/eval-mti.ts), instead of two gallery-wide score rows.
+ */
+export interface MtiEvalQueryResult {
+  captionId: number;
+  query: string;
+  /** On S(q, ·) and on MTI's scores; null when the query's person has no image in the gallery. */
+  without: QueryFigures | null;
+  with: QueryFigures | null;
+  calls: number;
+  ms: number;
+  /** Best S(q, v) over the gallery. */
+  top1: number;
+  anchor: boolean;
+  anchorCorrect: boolean;
+  earlyStop: boolean;
+  fallback: boolean;
+  refined: string | null;
+}
+
 /** The `eval-mti` job's report (`ctgi eval --mti`, the MTI report view): metrics without and with MTI over a labelled split. */
 export interface MtiEvalReport {
   modelName: string;

@@ -21,7 +21,7 @@ import {
   type EvalMtiParams,
   type EvalMtiState,
 } from '../../src/main/jobs/eval-mti';
-import type { MtiEvalQueryResult } from '../../src/main/pipelines/eval-mti';
+import type { MtiEvalQueryResult } from '../../src/shared/mti';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';

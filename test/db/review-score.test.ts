@@ -16,7 +16,7 @@ import { startEmbed } from '../../src/main/jobs/embed';
 import { encodeTexts, textEncoderPool } from '../../src/main/ml/encoder-pool';
 import { registerModel } from '../../src/main/ml/models';
 import { getItem } from '../../src/main/review/desk';
-import { cosine } from '../../src/main/review/evidence';
+import { cosine } from '../../src/main/ml/vector-index';
 import { withScore } from '../../src/main/review/score';
 import { countQueue } from '../../src/main/review/queue';
 import { openWorkspace } from '../../src/main/workspace';

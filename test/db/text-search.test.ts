@@ -11,7 +11,7 @@ import { startImport } from '../../src/main/jobs/import';
 import { textEncoderPool } from '../../src/main/ml/encoder-pool';
 import { registerModel } from '../../src/main/ml/models';
 import { queryTokens, searchText } from '../../src/main/search/text-search';
-import type { PersonAttributes } from '../../src/main/synth/attributes';
+import type { PersonAttributes } from '../../src/main/pipelines/attributes';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
 import type { ClipModel, EvalReport, QueryTokens, TextSearchResult } from '../../src/shared/domain';

@@ -4,14 +4,13 @@
 // server of the endpoint with its calls, and the probe checks every one; Jobs shows what each job cost and
 // the batch job's rounds.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage, screenshot } from './helpers/browser';
-import { ctgi, repoRoot, startServe, type Served } from './helpers/serve';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { screenshot } from './helpers/browser';
+import { ctgi, repoRoot, type Served } from './helpers/serve';
 
 let dir: string;
 let replicas: { urls: string[]; child: ChildProcess };
@@ -34,7 +33,7 @@ async function startReplicas(world: string): Promise<{ urls: string[]; child: Ch
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-fleet-'));
+  dir = tempDir('fleet');
   const world = join(dir, 'world');
   await ctgi(['synth', '--out', world, '--identities', '6', '--views', '2', '--seed', '9', '--no-clip'], dir);
   const ws = join(dir, 'ws.sqlite');
@@ -68,16 +67,12 @@ beforeAll(async () => {
   );
   await ctgi(['mtg', '-w', ws, '--vqa', 'pool', '--images', '1,2,3,4,5,6'], dir);
   await ctgi(['mtg', '-w', ws, '--vqa', 'pool', '--batch', '--batch-poll-ms', '50'], dir);
-  served = await startServe(ws, dir);
-  browser = await launchBrowser();
-  ({ page } = await openPage(browser, served.url));
+  ({ served, browser, page } = await startApp(ws, dir));
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
   replicas?.child.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stopApp({ browser, served, dir });
 });
 
 describe('replicas, batches and cost in the UI', () => {

@@ -190,7 +190,6 @@ describe('footage through the UI', () => {
     const img = await page.getByTestId('frame-image').boundingBox();
     expect(drawn!.x).toBeGreaterThanOrEqual(img!.x - 1);
     expect(drawn!.x + drawn!.width).toBeLessThanOrEqual(img!.x + img!.width + 1);
-    await page.waitForTimeout(300);
     await screenshot(page, 'footage-frame');
 
     const position = (await page.getByTestId('frame-position').textContent()) ?? '';

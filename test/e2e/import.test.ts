@@ -1,18 +1,22 @@
 // Importing through the UI, as a user would: the synthetic world written by `ctgi synth`, the Import
 // modal (first with a wrong path, whose server message must show), the job's live progress in Jobs,
 // and the imported captions in the library drawer.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage, screenshot } from './helpers/browser';
-import { ctgi, startServe, type Served } from './helpers/serve';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { screenshot } from './helpers/browser';
+import { ctgi, type Served } from './helpers/serve';
 
 // Page-side code runs in Chromium; the node tsconfig has no DOM library (declared here, module-scoped).
 declare const document: {
   querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number }>;
 };
+interface PageJob {
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): PageJob | null;
+}
 
 const IDENTITIES = 60;
 const VIEWS = 4;
@@ -33,23 +37,17 @@ let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-import-'));
+  dir = tempDir('import');
   world = join(dir, 'world');
   await ctgi(
     ['synth', '--out', world, '--identities', String(IDENTITIES), '--views', String(VIEWS), '--seed', '11'],
     dir,
   );
   records = JSON.parse(readFileSync(join(world, 'data_captions.json'), 'utf8')) as RstpRecord[];
-  served = await startServe(join(dir, 'ws.sqlite'), dir);
-  browser = await launchBrowser();
-  ({ page, errors } = await openPage(browser, served.url));
+  ({ served, browser, page, errors } = await startApp(join(dir, 'ws.sqlite'), dir));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopApp({ browser, served, dir }));
 
 describe('import through the UI', () => {
   it('starts from an empty library that offers an import', async () => {
@@ -84,6 +82,7 @@ describe('import through the UI', () => {
     // Sample what the user sees until the job ends: the bar only ever moves forward.
     const seen: number[] = [];
     const deadline = Date.now() + 90_000;
+    const row = (await job.elementHandle()) as unknown as PageJob;
     while ((await job.getAttribute('data-status')) !== 'done') {
       const status = await job.getAttribute('data-status');
       expect(
@@ -91,8 +90,16 @@ describe('import through the UI', () => {
         `job ended ${status}: ${await job.textContent()}`,
       ).toBe(false);
       expect(Date.now()).toBeLessThan(deadline);
-      seen.push(Number(await job.getByTestId('job-progress').getAttribute('data-value')));
-      await page.waitForTimeout(100);
+      const value = await job.getByTestId('job-progress').getAttribute('data-value');
+      seen.push(Number(value));
+      // The next sample when the bar moves or the job's status changes, not on a timer.
+      await page.waitForFunction(
+        ({ el, value, status }) =>
+          el.getAttribute('data-status') !== status ||
+          el.querySelector('[data-testid=job-progress]')?.getAttribute('data-value') !== value,
+        { el: row, value, status },
+        { timeout: Math.max(1, deadline - Date.now()) },
+      );
     }
     seen.push(Number(await job.getByTestId('job-progress').getAttribute('data-value')));
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
@@ -125,7 +132,6 @@ describe('import through the UI', () => {
     expect(record, `no annotation record matches the drawer's path (${meta})`).toBeDefined();
     expect(await drawer.getByTestId('caption-text').allTextContents()).toEqual(record!.captions);
     expect(meta).toContain(record!.split);
-    await page.waitForTimeout(400); // the drawer's slide-in transition
     await screenshot(page, 'drawer-imported');
     await page.keyboard.press('Escape');
 

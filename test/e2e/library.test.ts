@@ -1,14 +1,13 @@
 // The library in a real browser: a seeded workspace of known rows behind `ctgi serve`, the grid's
 // lazy pages, the image drawer with its captions and keyboard moves, filters and the URL that holds
 // them, the theme toggle, and deleting a dataset from Settings.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage, screenshot } from './helpers/browser';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { screenshot } from './helpers/browser';
 import { seededImage, seedWorkspace } from './helpers/seed';
-import { startServe, type Served } from './helpers/serve';
+import type { Served } from './helpers/serve';
 
 // Functions passed to page.evaluate run in Chromium. The node tsconfig has no DOM library, so the bit
 // of the page they touch is declared here, module-scoped (it adds no globals to the node build).
@@ -42,7 +41,7 @@ async function pickOption(testId: string, option: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-library-'));
+  dir = tempDir('library');
   const workspace = join(dir, 'ws.sqlite');
   await seedWorkspace(workspace, dir, {
     images: IMAGES,
@@ -50,16 +49,10 @@ beforeAll(async () => {
     files: FILES,
     datasetName: 'Seeded people',
   });
-  served = await startServe(workspace, dir);
-  browser = await launchBrowser();
-  ({ page, errors } = await openPage(browser, served.url));
+  ({ served, browser, page, errors } = await startApp(workspace, dir));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopApp({ browser, served, dir }));
 
 describe('library', () => {
   it('shows the workspace totals and a grid sized by the total, fetching pages as it scrolls', async () => {
@@ -103,7 +96,6 @@ describe('library', () => {
       const img = document.querySelector('[data-testid=drawer-image]');
       return img !== null && img.complete && img.naturalWidth === 64;
     });
-    await page.waitForTimeout(400); // the drawer's slide-in transition
     await screenshot(page, 'drawer');
 
     await page.keyboard.press('ArrowRight');
@@ -181,7 +173,6 @@ describe('library', () => {
     await screenshot(page, 'library-dark');
     await page.locator('[data-index="1"]').click();
     await page.getByRole('dialog').getByTestId('caption').first().waitFor();
-    await page.waitForTimeout(400);
     await screenshot(page, 'drawer-dark');
     await page.keyboard.press('Escape');
     await page.getByTestId('nav-settings').click();

@@ -3,14 +3,13 @@
 // a wrong URL probed red with a message that says what to do, MTG started from the Library's dialog
 // (endpoints probed before Start is offered), the job paused, cancelled and resumed in Jobs until done, and an
 // image's drawer showing its Q&A rounds, kept and dropped, and the pending MTG caption.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cutPlaceholders, launchBrowser, openPage, screenshot } from './helpers/browser';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { cutPlaceholders, screenshot } from './helpers/browser';
 import { freePort, startOracle, type Oracle } from './helpers/oracle';
-import { ctgi, startServe, type Served } from './helpers/serve';
+import { ctgi, type Served } from './helpers/serve';
 
 const IDENTITIES = 8;
 const VIEWS = 2;
@@ -31,7 +30,7 @@ async function pick(testId: string, option: string | RegExp): Promise<void> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-mtg-'));
+  dir = tempDir('mtg');
   world = join(dir, 'world');
   await ctgi(
     [
@@ -66,16 +65,12 @@ beforeAll(async () => {
   // A little latency per answer, so the batch runs long enough to be paused from the UI.
   oracle = await startOracle(world, 150);
   closedPort = await freePort();
-  served = await startServe(ws, dir);
-  browser = await launchBrowser();
-  ({ page, errors } = await openPage(browser, served.url));
+  ({ served, browser, page, errors } = await startApp(ws, dir));
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
   oracle?.child.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stopApp({ browser, served, dir });
 });
 
 async function addEndpoint(name: string, url: string, model: string): Promise<void> {
@@ -177,7 +172,6 @@ describe('MTG through the UI', () => {
     expect(await dialog.getByTestId('mtg-rounds').inputValue()).toBe('6');
     expect(await dialog.getByTestId('mtg-prompts').inputValue()).toBe('default v2');
     await expect.poll(() => dialog.getByTestId('mtg-start').isEnabled()).toBe(true);
-    await page.waitForTimeout(300); // the modal's entrance transition
     await screenshot(page, 'mtg-dialog');
 
     await dialog.getByTestId('mtg-start').click();
@@ -248,7 +242,6 @@ describe('MTG through the UI', () => {
     const mtgCaption = drawer.getByTestId('caption').filter({ hasText: 'MTG' });
     expect(await mtgCaption.getByTestId('caption-text').textContent()).toBe(reconstruction);
     expect(await mtgCaption.getByTestId('caption-status').textContent()).toBe('pending');
-    await page.waitForTimeout(400); // the drawer's slide-in transition
     await evidence.scrollIntoViewIfNeeded();
     await screenshot(page, 'drawer-mtg');
   });

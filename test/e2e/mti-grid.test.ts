@@ -5,12 +5,11 @@
 // screenful of cells, never the 1,000, and scrolling to the end must show the last rank with its scores,
 // which opens in the drawer like any other. Stepping through the drawer with the arrow keys moves by the
 // grid's own columns and scrolls the grid along, so the open image stays outlined on screen.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MtiSearch } from '../../src/shared/mti';
+import { stopApp, tempDir } from './helpers/app';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';
 import { ctgi, startServe, type Served } from './helpers/serve';
@@ -85,7 +84,7 @@ const ranksInDom = (): Promise<number[]> =>
     .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-rank'))));
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-mti-grid-'));
+  dir = tempDir('mti-grid');
   const ws = join(dir, 'ws.sqlite');
   await seedWorkspace(ws, dir, { images: GALLERY, files: 50, perPerson: 4, datasetName: 'MTI grid' });
   // The smallest synthetic world, for its toy CLIP only; the gallery is the seeded one.
@@ -123,11 +122,7 @@ beforeAll(async () => {
   ({ page, errors } = await openPage(browser, served.url));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopApp({ browser, served, dir }));
 
 describe('the MTI grid at the API’s largest ranking', { timeout: 60_000 }, () => {
   it('keeps the whole ranking with the search', () => {

@@ -5,15 +5,14 @@
 // grid the three score parts. Answering a question in place of the MLLM rewrites q̂ and re-ranks; Back
 // restores the step before; the saved search reopens from the list with its transcript. The MTI report
 // tab runs the evaluation as a job (progress bar, Cancel) and shows with/without metrics, also after a reload.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MtiSearch } from '../../src/shared/mti';
-import { launchBrowser, openPage, screenshot } from './helpers/browser';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { screenshot } from './helpers/browser';
 import { freePort, startOracle, type Oracle } from './helpers/oracle';
-import { ctgi, startServe, type Served } from './helpers/serve';
+import { ctgi, type Served } from './helpers/serve';
 
 // Seed 7's world has two people in pink t-shirts (and others in pink shirts and sweaters): vague on purpose.
 const QUERY = 'a person with a pink t-shirt';
@@ -70,7 +69,7 @@ async function settled(): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-mti-'));
+  dir = tempDir('mti');
   const world = join(dir, 'world');
   const ws = join(dir, 'ws.sqlite');
   await ctgi(['synth', '--out', world, '--identities', '40', '--views', '3', '--seed', '7'], dir);
@@ -143,17 +142,13 @@ beforeAll(async () => {
     ],
     dir,
   );
-  served = await startServe(ws, dir);
-  browser = await launchBrowser();
-  ({ page, errors } = await openPage(browser, served.url));
+  ({ served, browser, page, errors } = await startApp(ws, dir));
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
   oracle?.child.kill('SIGTERM');
   slow?.child.kill('SIGTERM');
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stopApp({ browser, served, dir });
 });
 
 describe('MTI through the UI', { timeout: 120_000 }, () => {
@@ -211,7 +206,6 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
       .evaluateAll((els) => els.slice(0, 20).map((e) => Number(e.getAttribute('data-fused'))));
     for (let i = 1; i < fused.length; i++) expect(fused[i]!).toBeLessThanOrEqual(fused[i - 1]!);
     expect(page.url()).toMatch(/search=\d+/);
-    await page.waitForTimeout(300);
     await screenshot(page, 'mti-panel');
   });
 
@@ -288,7 +282,6 @@ describe('MTI through the UI', { timeout: 120_000 }, () => {
     expect(await report.textContent()).toContain('16 one-attribute queries');
     expect(await report.textContent()).toContain('5 checks at once');
     expect(await page.getByTestId('mti-report-histogram').textContent()).toMatch(/ξ = 2/);
-    await page.waitForTimeout(200);
     await screenshot(page, 'mti-report');
 
     // The report is stored with the job: a reload shows it again without evaluating anew.

@@ -2,14 +2,13 @@
 // (test/fixtures/reid-trees.ts) given as the image folder, the layout detected and previewed in the import
 // dialog before anything starts (persons, roles, junk, distractors, the folder left out), overridden to a
 // plain folder and back, then imported and seen in the library with its persons.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeReidTree } from '../fixtures/reid-trees';
-import { launchBrowser, openPage, screenshot } from './helpers/browser';
-import { startServe, type Served } from './helpers/serve';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { screenshot } from './helpers/browser';
+import type { Served } from './helpers/serve';
 
 let dir: string;
 let tree: string;
@@ -19,18 +18,12 @@ let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-reid-'));
+  dir = tempDir('reid');
   tree = await writeReidTree('market', join(dir, 'Market-1501'));
-  served = await startServe(join(dir, 'ws.sqlite'), dir);
-  browser = await launchBrowser();
-  ({ page, errors } = await openPage(browser, served.url));
+  ({ served, browser, page, errors } = await startApp(join(dir, 'ws.sqlite'), dir));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopApp({ browser, served, dir }));
 
 const text = async (id: string): Promise<string> => (await page.getByTestId(id).textContent()) ?? '';
 

@@ -2,15 +2,15 @@
 // keydown event to the frame after the next caption's full-size image has loaded in the desk. It
 // prints p50/p95 and writes test-results/review-keypress-100k.json; it asserts only that every press
 // moved to the next caption in queue order (timings on a shared machine are a trend, not a gate).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
-import { launchBrowser, openPage } from './helpers/browser';
-import { seedWorkspace } from './helpers/seed';
-import { resultsDir, startServe, type Served } from './helpers/serve';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { followRequests } from './helpers/browser';
+import { seedLargeWorkspace } from './helpers/seed';
+import { resultsDir, type Served } from './helpers/serve';
 
 interface PageImg {
   complete: boolean;
@@ -38,32 +38,19 @@ let captions = 0;
 let seedMs = 0;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-review-100k-'));
+  dir = tempDir('review-100k');
   const workspace = join(dir, 'ws.sqlite');
-  const t0 = Date.now();
-  await seedWorkspace(workspace, dir, {
-    images: IMAGES,
-    files: 50,
-    perPerson: 5,
-    datasetName: 'Review 100k',
-  });
-  seedMs = Date.now() - t0;
+  ({ seedMs } = await seedLargeWorkspace(workspace, dir, IMAGES, 'Review 100k'));
   const { db } = openDatabase(workspace);
   captions = (db.prepare(`SELECT count(*) AS n FROM captions`).get() as { n: number }).n;
   db.close();
-  served = await startServe(workspace, dir);
-  browser = await launchBrowser();
-  ({ page } = await openPage(browser, `${served.url}#/review`));
+  ({ served, browser, page } = await startApp(workspace, dir, { route: '#/review' }));
   // The seeded captions are dataset captions; the desk opens on generated ones, so its empty state
   // offers every caption, which is the queue measured here.
   await page.getByTestId('review-show-all').click();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopApp({ browser, served, dir }));
 
 /** Resolves, in the page, once the desk shows a caption other than `prev` with its image loaded, at the next frame. */
 function nextShown(p: Page, prev: string): Promise<{ id: string; ms: number }> {
@@ -104,11 +91,12 @@ it('moves to the next caption and its image on j, and reports keypress-to-next-i
   ).json()) as { value: { items: { captionId: number }[]; total: number } };
   let shown = (await page.getByTestId('review-image').getAttribute('data-caption-id'))!;
   expect(Number(shown)).toBe(queue.value.items[0]!.captionId);
-  // The desk prefetches the next item when it shows one: give the first prefetch its moment, as a
-  // reviewer reading the caption would.
+  // The desk prefetches the next item when it shows one: let that prefetch finish, as it does while a
+  // reviewer reads the caption, before the next key.
+  const requests = followRequests(page);
   const times: number[] = [];
   for (let k = 0; k < PRESSES; k++) {
-    await page.waitForTimeout(150);
+    await requests.quiet();
     await page.keyboard.press('j');
     const r = await nextShown(page, shown);
     expect(Number(r.id)).toBe(queue.value.items[k + 1]!.captionId);
@@ -119,7 +107,7 @@ it('moves to the next caption and its image on j, and reports keypress-to-next-i
   const sorted = [...measured].sort((a, b) => a - b);
   const report = {
     label: 'review-keypress-100k',
-    note: 'Chromium headless, software rendering, shared 2-core build machine; keydown → next caption’s full image loaded, at the next frame; 150 ms reading pause between presses; synthetic workspace (100,000 images over 50 files)',
+    note: 'Chromium headless, software rendering, shared 2-core build machine; keydown → next caption’s full image loaded, at the next frame; each press once the page’s requests (the prefetch of the next item) are done; synthetic workspace (100,000 images over 50 files)',
     images: IMAGES,
     captions,
     queueTotal: queue.value.total,

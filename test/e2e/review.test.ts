@@ -1,8 +1,7 @@
 // The review desk in a real browser against `ctgi serve`: review several items by keyboard, edit one,
 // reject one, undo, a second window's conflicting decision, bulk-accept a filter, export, and then the
 // exported file's records — plus the MTG evidence panel, the cheat sheet and the dashboard charts.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,9 +10,10 @@ import { insertMtgRun, savePromptSet } from '../../src/main/db/repos/mtg';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
 import type { ReviewItem, ReviewQueueEntry } from '../../src/shared/domain';
 import type { ImageId } from '../../src/shared/ids';
-import { cutPlaceholders, launchBrowser, openPage, screenshot } from './helpers/browser';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { cutPlaceholders, openPage, screenshot } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';
-import { startServe, type Served } from './helpers/serve';
+import type { Served } from './helpers/serve';
 import { tinyModelFolder } from '../fixtures/clip-tiny';
 
 declare const document: { activeElement: { getAttribute(name: string): string | null } | null };
@@ -42,7 +42,7 @@ async function expectShown(id: number, p: Page = page): Promise<void> {
 const item = (id: number): Promise<ReviewItem> => served.api('review:item', { captionId: id });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-review-'));
+  dir = tempDir('review');
   const workspace = join(dir, 'ws.sqlite');
   await seedWorkspace(workspace, dir, {
     images: IMAGES,
@@ -113,17 +113,11 @@ beforeAll(async () => {
   // export folder must not land there.
   const serverCwd = join(dir, 'server-cwd');
   mkdirSync(serverCwd);
-  served = await startServe(workspace, serverCwd);
-  browser = await launchBrowser();
-  ({ page, errors } = await openPage(browser, `${served.url}#/review`));
+  ({ served, browser, page, errors } = await startApp(workspace, serverCwd, { route: '#/review' }));
   queue = (await served.api('review:queue', { filter: {}, limit: 100 })).items;
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopApp({ browser, served, dir }));
 
 describe('review desk', () => {
   it('opens on the generated captions that wait for a decision, and a new tab keeps the filter chosen', async () => {

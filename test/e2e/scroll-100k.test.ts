@@ -1,14 +1,14 @@
 // A 100,000-image library scrolled top to bottom in Chromium. It prints frame-time figures and writes
 // them to test-results/scroll-100k.json; it asserts only that the grid rendered and reached the end,
 // since timings on a shared CI machine say more as a trend than as a pass/fail line.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launchBrowser, openPage, screenshot } from './helpers/browser';
-import { seedWorkspace } from './helpers/seed';
-import { resultsDir, startServe, type Served } from './helpers/serve';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { screenshot } from './helpers/browser';
+import { seedLargeWorkspace } from './helpers/seed';
+import { resultsDir, type Served } from './helpers/serve';
 
 // Page-side code runs in Chromium; the node tsconfig has no DOM library, so what it touches is declared
 // here, module-scoped.
@@ -35,26 +35,13 @@ let page: Page;
 let seedMs = 0;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-100k-'));
+  dir = tempDir('100k');
   const workspace = join(dir, 'ws.sqlite');
-  const t0 = Date.now();
-  await seedWorkspace(workspace, dir, {
-    images: IMAGES,
-    files: 50,
-    perPerson: 5,
-    datasetName: 'Scroll 100k',
-  });
-  seedMs = Date.now() - t0;
-  served = await startServe(workspace, dir);
-  browser = await launchBrowser();
-  ({ page } = await openPage(browser, served.url));
+  ({ seedMs } = await seedLargeWorkspace(workspace, dir, IMAGES, 'Scroll 100k'));
+  ({ served, browser, page } = await startApp(workspace, dir));
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopApp({ browser, served, dir }));
 
 interface ScrollRun {
   frames: number[];

@@ -2,14 +2,14 @@
 // imported by `ctgi import`, the model registered in Settings → Models, the "no embeddings" state's
 // button embedding the gallery, then a description typed into the search box. The top result's drawer
 // must show a person who wears what was asked for (the world's attributes.json knows).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroundTruth } from '../../src/main/synth/world';
-import { launchBrowser, openPage, screenshot } from './helpers/browser';
-import { ctgi, startServe, type Served } from './helpers/serve';
+import { startApp, stopApp, tempDir } from './helpers/app';
+import { screenshot } from './helpers/browser';
+import { ctgi, type Served } from './helpers/serve';
 
 declare const document: {
   querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number }>;
@@ -26,7 +26,7 @@ let page: Page;
 let errors: string[];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-search-'));
+  dir = tempDir('search');
   world = join(dir, 'world');
   // Seed 8 has three people in red tops over black bottoms (two men), so the top result has company.
   await ctgi(['synth', '--out', world, '--identities', '150', '--views', '2', '--seed', '8'], dir);
@@ -37,16 +37,10 @@ beforeAll(async () => {
     dir,
   );
   process.env.CTGI_ORT_PROVIDER = 'cpu'; // inherited by ctgi serve: no GPU probing on the test machine
-  served = await startServe(ws, dir);
-  browser = await launchBrowser();
-  ({ page, errors } = await openPage(browser, served.url));
+  ({ served, browser, page, errors } = await startApp(ws, dir));
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopApp({ browser, served, dir }));
 
 describe('search through the UI', () => {
   it('sends the user to Settings when no model is registered', async () => {
@@ -130,7 +124,6 @@ describe('search through the UI', () => {
         (i) => i.complete && i.naturalWidth > 0,
       ),
     );
-    await page.waitForTimeout(400); // the drawer's slide-in transition
     await screenshot(page, 'search');
     // The query lives in the URL, so a reload (or a shared link) shows the same ranking.
     expect(page.url()).toContain(`q=${encodeURIComponent(QUERY).replace(/%20/g, '+')}`);

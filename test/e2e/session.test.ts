@@ -2,13 +2,13 @@
 // held by the page (sessionStorage, per origin and port) and sent as a header; no cookie carries it, so
 // another server on 127.0.0.1 never receives it; images load by signed URLs without the token; live
 // updates arrive over the header-authenticated stream; a page on another port of this host gets nothing.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopApp, tempDir } from './helpers/app';
 import { launchBrowser, openPage } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';
 import { startServe, type Served } from './helpers/serve';
@@ -38,7 +38,7 @@ const thumbsLoaded = (): Promise<unknown> =>
   });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-session-'));
+  dir = tempDir('session');
   const workspace = join(dir, 'ws.sqlite');
   await seedWorkspace(workspace, dir, { images: IMAGES, files: 10, datasetName: 'Seeded people' });
   served = await startServe(workspace, dir);
@@ -57,10 +57,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
   if (other) await new Promise((r) => other.server.close(r));
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await stopApp({ browser, served, dir });
 });
 
 describe('the session in the browser', () => {

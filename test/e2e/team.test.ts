@@ -2,12 +2,11 @@
 // desk shows who is signed in and records decisions under that name (never a typed one); a person who
 // is not an admin does not see People; a revoked link lands on the login page, where pasting a valid
 // link signs in. The token stays in sessionStorage and a header, never a cookie (issue 12.9).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReviewQueueEntry } from '../../src/shared/domain';
+import { stopApp, tempDir } from './helpers/app';
 import { launchBrowser, openPage } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';
 import { startServe, type Served } from './helpers/serve';
@@ -18,7 +17,7 @@ let browser: Browser;
 const links: Record<string, string> = {};
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ctgi-e2e-team-'));
+  dir = tempDir('team');
   const workspace = join(dir, 'ws.sqlite');
   await seedWorkspace(workspace, dir, { images: 24, files: 6, datasetName: 'Team people' });
   served = await startServe(workspace, dir);
@@ -32,11 +31,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await served?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopApp({ browser, served, dir }));
 
 async function openAs(name: string, captionId: number): Promise<Page> {
   const { page } = await openPage(browser, links[name]!);

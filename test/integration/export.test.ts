@@ -16,6 +16,7 @@ import { pesModel } from '../../src/main/ml/pes';
 import { preprocessBatch } from '../../src/main/ml/preprocess';
 import { clipTokenizer, EOT_TOKEN } from '../../src/main/ml/tokenizer';
 import { makeWorld } from '../fixtures/world';
+import { cosine } from '../../src/main/ml/vector-index';
 
 const SCRIPT = fileURLToPath(new URL('../../tools/export_onnx.py', import.meta.url));
 
@@ -54,18 +55,6 @@ function npy(file: string, data: Float32Array | Int32Array, shape: number[]): vo
       Buffer.from(data.buffer, data.byteOffset, data.byteLength),
     ]),
   );
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
 }
 
 function exportModel(args: string[]): string {

@@ -16,6 +16,7 @@ import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
 import { asImageId, type ImageId, type ModelId } from '../../src/shared/ids';
+import { cosine } from '../../src/main/ml/vector-index';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';
 
@@ -114,12 +115,6 @@ function expectUpright(b: { top: number[]; bottom: number[] }, what: string): vo
   expect(b.bottom[2]!, `${what}: bottom is blue`).toBeGreaterThan(150);
   expect(b.bottom[0]!, `${what}: bottom is blue`).toBeLessThan(100);
 }
-
-const cosine = (a: Float32Array, b: Float32Array): number => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-};
 
 let dir: string;
 let wsFile: string;

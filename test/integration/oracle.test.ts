@@ -11,7 +11,7 @@ import { openDatabase } from '../../src/main/db/open';
 import { upsertEndpoint } from '../../src/main/db/repos/llm';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
 import { probeEndpoint } from '../../src/main/llm/probe';
-import type { PersonAttributes } from '../../src/main/synth/attributes';
+import type { PersonAttributes } from '../../src/main/pipelines/attributes';
 import { startOracle, type OracleOptions, type OracleServer } from '../../src/main/synth/oracle/server';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderPerson, sampleScene } from '../../src/main/synth/render';
-import { createRng } from '../../src/main/synth/rng';
+import { createRng } from '../../src/main/rng';
 import {
   planFootage,
   renderFootageFrame,

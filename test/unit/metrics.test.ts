@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retrievalMetrics } from '../../src/main/pipelines/metrics';
+import { MetricsAccumulator, retrievalMetrics } from '../../src/main/pipelines/metrics';
 
 const sim = (rows: number[][]): Float32Array => Float32Array.from(rows.flat());
 
@@ -127,6 +127,38 @@ describe('retrieval metrics (IRRA protocol)', () => {
       const want = reference(s, qp, gp);
       for (const k of ['r1', 'r5', 'r10', 'mAP', 'mINP'] as const) expect(got[k]).toBeCloseTo(want[k], 9);
     }
+  });
+
+  it('gives the same figures to the bit when a split is summed in chunks or from per-query figures', () => {
+    let seed = 7;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const [nq, ng, people] = [90, 70, 15];
+    const qp = Array.from({ length: nq }, () => Math.floor(rand() * people) + (rand() < 0.1 ? 100 : 0));
+    const gp = Array.from({ length: ng }, () => Math.floor(rand() * people));
+    const s = Float32Array.from({ length: nq * ng }, () => rand());
+    const whole = retrievalMetrics(s, qp, gp);
+    expect(whole.queriesWithoutMatch).toBeGreaterThan(0);
+    // eval.ts: chunk by chunk, re-adding each chunk's per-query figures.
+    const chunked = new MetricsAccumulator();
+    for (let start = 0; start < nq; start += 16) {
+      const end = Math.min(nq, start + 16);
+      const m = retrievalMetrics(s.subarray(start * ng, end * ng), qp.slice(start, end), gp);
+      for (let i = 0; i < end - start; i++) {
+        const first = m.perQuery.firstMatchRank[i]!;
+        if (first > 0) chunked.add(first, m.perQuery.ap[i]!, m.perQuery.inp[i]!);
+      }
+    }
+    const { perQuery: _p, gallery: _g, queriesWithoutMatch: _w, ...figures } = whole;
+    expect(chunked.figures()).toStrictEqual(figures);
+    // No query: zeros, not NaN.
+    expect(new MetricsAccumulator().figures()).toStrictEqual({
+      r1: 0,
+      r5: 0,
+      r10: 0,
+      mAP: 0,
+      mINP: 0,
+      queries: 0,
+    });
   });
 
   it('scores a CUHK-PEDES-sized test split (6148 captions × 3074 images) quickly', () => {

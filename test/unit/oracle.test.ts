@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import pool from '../../resources/prompts/mtg-default.json';
-import { sampleAttributes, templateCaption, type PersonAttributes } from '../../src/main/synth/attributes';
+import {
+  sampleAttributes,
+  templateCaption,
+  type PersonAttributes,
+} from '../../src/main/pipelines/attributes';
 import { captionOf, factsOf, setFact, type Facts, type Field } from '../../src/main/synth/oracle/facts';
 import {
   applyClaims,
@@ -16,7 +20,7 @@ import {
 } from '../../src/main/synth/oracle/language';
 import { factsFromReading, loadWorld, type Percept } from '../../src/main/synth/oracle/perception';
 import { respond, type NoiseOptions } from '../../src/main/synth/oracle/respond';
-import { createRng, deriveSeed } from '../../src/main/synth/rng';
+import { createRng, deriveSeed } from '../../src/main/rng';
 
 const people = (n: number, seed = 1): PersonAttributes[] =>
   Array.from({ length: n }, (_, i) => sampleAttributes(createRng(deriveSeed(seed, 'oracle-test', i))));

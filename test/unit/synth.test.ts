@@ -15,7 +15,7 @@ import {
   templateCaption,
   type ColourName,
   type PersonAttributes,
-} from '../../src/main/synth/attributes';
+} from '../../src/main/pipelines/attributes';
 import {
   BACKGROUND_REFERENCE,
   BAG_PROBE_BACKGROUND,
@@ -27,7 +27,7 @@ import {
   type Rect,
 } from '../../src/main/synth/layout';
 import { drawLabels, LABEL, POSE_RANGES, VIEWS, type Label, type Pose } from '../../src/main/synth/render';
-import { createRng, deriveSeed } from '../../src/main/synth/rng';
+import { createRng, deriveSeed } from '../../src/main/rng';
 import { generateWorld, planWorld, type GroundTruth } from '../../src/main/synth/world';
 import { makeWorld } from '../fixtures/world';
 

@@ -10,9 +10,9 @@ import {
   templateCaption,
   type ColourName,
   type PersonAttributes,
-} from '../../src/main/synth/attributes';
+} from '../../src/main/pipelines/attributes';
 import { DEFAULT_SIZE, renderPerson, sampleScene, SKIN_TONES } from '../../src/main/synth/render';
-import { createRng } from '../../src/main/synth/rng';
+import { createRng } from '../../src/main/rng';
 import {
   buildToyTextModel,
   buildToyVisionModel,
@@ -24,6 +24,7 @@ import {
 } from '../../src/main/synth/toy-clip';
 import { buildToyTextModel as buildOtherTextModel } from '../fixtures/onnx/toy-text';
 import { makeWorld } from '../fixtures/world';
+import { cosine } from '../../src/main/ml/vector-index';
 
 const vision = buildToyVisionModel();
 const text = buildToyTextModel();
@@ -81,18 +82,6 @@ const fired = (f: Float32Array): string[] =>
     .filter(([v]) => v > 0.5)
     .map(([, n]) => n)
     .sort();
-
-const cosine = (a: Float32Array, b: Float32Array): number => {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-};
 
 /** A rendered person with chosen top and bottom colours, preprocessed as the app does. */
 function personPixels(top: ColourName, bottom: ColourName, into: Float32Array, index: number): void {

@@ -14,7 +14,7 @@ import {
   type EvalFrame,
   type TrackerDetection,
 } from '../../src/main/footage';
-import { createRng } from '../../src/main/synth/rng';
+import { createRng } from '../../src/main/rng';
 
 function bruteForce(cost: number[], n: number): number {
   let best = Infinity;

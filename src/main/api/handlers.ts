@@ -1,5 +1,5 @@
 import { CHANNEL_ROLE, mayCall } from '../../shared/access';
-import type { ApiResult, Channel, InvokeResults, ParsedArg } from '../../shared/contract';
+import type { ApiResult } from '../../shared/contract';
 import { OWNER, type Caller } from '../../shared/team-contract';
 import { invokeSchemas, isChannel } from '../../shared/contract';
 import { deleteDataset, listDatasets } from '../db/repos/datasets';
@@ -30,14 +30,9 @@ import { mtiHandlers } from '../search/mti-handlers';
 import { footageHandlers } from '../footage/handlers';
 import { teamHandlers } from '../team/handlers';
 import type { Workspace } from '../workspace';
+import type { Handlers } from '../../shared/handlers';
 
-export type Handlers = {
-  [C in Channel]: (
-    arg: ParsedArg<C>,
-    /** Absent: the owner (tests and in-process callers). */
-    caller?: Caller,
-  ) => InvokeResults[C] | Promise<InvokeResults[C]>;
-};
+export type { Handlers };
 
 /** The service façade: the only code the transports call. It holds no transport detail. */
 export function createHandlers(ws: Workspace): Handlers {

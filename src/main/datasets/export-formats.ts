@@ -3,7 +3,7 @@
 // and formats.ts (the import's parser) reads the result back as a self-check.
 import type { CaptionSource, ExportFormat, ImageRole, Split } from '../../shared/domain';
 import { SPLITS } from '../../shared/domain';
-import { createRng, deriveSeed } from '../synth/rng';
+import { createRng, deriveSeed } from '../rng';
 
 export interface ExportCaption {
   captionId: number;

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { FootageInvokeResults } from '../../shared/footage-contract';
 import type { PatternPreviewRow } from '../../shared/footage';
-import type { Handlers } from '../api/handlers';
+import type { HandlersFor } from '../../shared/handlers';
 import {
   cropOrigins,
   getFootageFolderRow,
@@ -18,7 +18,7 @@ import type { Workspace } from '../workspace';
 import { localToEpochMs, previewPattern } from './cameras';
 import { listDetectors, registerDetector } from './detectors';
 
-export function footageHandlers(ws: Workspace): Pick<Handlers, keyof FootageInvokeResults> {
+export function footageHandlers(ws: Workspace): HandlersFor<keyof FootageInvokeResults> {
   const { db } = ws;
   return {
     'detectors:list': () => listDetectors(db),

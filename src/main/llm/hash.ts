@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { canonicalValue } from '../canonical-json';
 
 /** An image sent to the model: the data URL is what travels, the sha256 is what the cache remembers. */
 export interface LlmImage {
@@ -51,20 +52,8 @@ export function requestHash(r: RequestIdentity): string {
     r.imageSha256,
     r.temperature,
     r.maxTokens,
-    r.params ? sortKeys(r.params) : null,
+    r.params ? canonicalValue(r.params) : null,
     ...(r.tokenLimitParam === 'max_completion_tokens' ? ['max_completion_tokens'] : []),
   ]);
   return createHash('sha256').update(canonical).digest('hex');
-}
-
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-    );
-  }
-  return v;
 }

@@ -4,7 +4,6 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageVariant } from '../../shared/contract';
 import { asImageId } from '../../shared/ids';
-import type { Workspace } from '../workspace';
 import { fullForBrowser, thumbnail, THUMB_HEIGHT } from './encode';
 import {
   ImageReadError,
@@ -17,6 +16,15 @@ import { findStoredImage } from './library';
 import { cropOrigins } from '../db/repos/footage';
 import type { Db } from '../db/types';
 import { frameAt, chosenVideoTools, VideoError, type VideoTools } from './video';
+
+/**
+ * What serving needs of an open workspace (a `Workspace` is one): its database and its cache folder.
+ * Named here, not imported, so media/ stays below workspace.ts (CONTEXT.md, layers).
+ */
+export interface MediaSource {
+  readonly db: Db;
+  readonly cacheDir: string;
+}
 
 // FFmpeg is located once per open workspace (it runs a few `-version` probes), not once per frame.
 const toolsOf = new WeakMap<Db, Promise<VideoTools>>();
@@ -31,7 +39,7 @@ function videoTools(db: Db): Promise<VideoTools> {
 }
 
 /** The whole frame a footage crop was cut from (its box is drawn by the viewer, from footage:origin). */
-async function frameResponse(ws: Workspace, id: number, sha256: string): Promise<MediaResponse> {
+async function frameResponse(ws: MediaSource, id: number, sha256: string): Promise<MediaResponse> {
   const origin = cropOrigins(ws.db, [asImageId(id)]).get(asImageId(id));
   if (!origin)
     return text(
@@ -136,7 +144,7 @@ async function checkOnDisk(stored: StoredImage): Promise<void> {
  * by content hash, so two datasets holding the same file share one thumbnail.
  */
 export async function mediaResponse(
-  ws: Workspace,
+  ws: MediaSource,
   rawId: number,
   rawVariant: string,
   req: MediaRequest = {},

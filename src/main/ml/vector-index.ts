@@ -121,6 +121,23 @@ export class TopK {
   }
 }
 
+/**
+ * Cosine similarity of two vectors of any length (not assumed unit): 0 when either is all zeros. The one
+ * cosine of the code base: the review desk's caption scores use it, and so do the tests that compare
+ * embeddings (ONNX against PyTorch, PES, image formats).
+ */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
 /** Dot product of `q` with the vector stored at `offset` in `data`; four accumulators keep the FPU busy. */
 export function dotAt(data: Float32Array, offset: number, q: Float32Array, dim: number): number {
   let s0 = 0;

@@ -5,7 +5,14 @@
 // which is what ξ (the early-exit threshold) must be chosen against for a model.
 import type { EvalQueryKind, Split } from '../../shared/domain';
 import { asImageId, type DatasetId, type ImageId, type JobId, type ModelId } from '../../shared/ids';
-import { mtiParamsOf, type MetricsRow, type MtiEvalReport, type MtiParams } from '../../shared/mti';
+import {
+  mtiParamsOf,
+  type MetricsRow,
+  type MtiEvalQueryResult,
+  type MtiEvalReport,
+  type MtiParams,
+  type QueryFigures,
+} from '../../shared/mti';
 import { blobToVector } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
@@ -16,7 +23,14 @@ import { resolveModelRow } from '../ml/models';
 import { dotAt } from '../ml/vector-index';
 import { aggregatorFor, mllmSide, pickEndpoint } from '../search/mti-service';
 import { findGroundTruth, firstClause, oneAttributeQuery } from './eval';
-import { quantile, retrievalMetrics, summarizeTop1, type PersonId } from './metrics';
+import {
+  MetricsAccumulator,
+  quantile,
+  retrievalMetrics,
+  summarizeTop1,
+  type MetricFigures,
+  type PersonId,
+} from './metrics';
 import { runMti, type MtiDeps } from './mti';
 import { compilePromptSet, defaultPromptSetBody } from './question-pool';
 
@@ -85,37 +99,6 @@ export function countMtiEvalQueries(db: Db, o: GalleryScope & Pick<MtiEvalOption
   return o.limit === undefined ? n : Math.min(n, o.limit);
 }
 
-/** The IRRA figures of one query on one ranking. */
-interface QueryFigures {
-  /** 1-based rank of the first match. */
-  first: number;
-  /** Average precision, 0–1. */
-  ap: number;
-  /** matches / rank of the last match, 0–1. */
-  inp: number;
-}
-
-/**
- * Everything the report needs from one query, small enough to persist per query (so an interrupted
- * evaluation continues instead of starting over), instead of two gallery-wide score rows.
- */
-export interface MtiEvalQueryResult {
-  captionId: number;
-  query: string;
-  /** On S(q, ·) and on MTI's scores; null when the query's person has no image in the gallery. */
-  without: QueryFigures | null;
-  with: QueryFigures | null;
-  calls: number;
-  ms: number;
-  /** Best S(q, v) over the gallery. */
-  top1: number;
-  anchor: boolean;
-  anchorCorrect: boolean;
-  earlyStop: boolean;
-  fallback: boolean;
-  refined: string | null;
-}
-
 function histogram(values: Float64Array, bins = 10): MtiEvalReport['top1Similarity']['histogram'] {
   const min = values[0]!;
   const max = values[values.length - 1]!;
@@ -135,32 +118,11 @@ function figuresOf(row: Float32Array, pid: PersonId, galleryPids: readonly Perso
   return { first: m.perQuery.firstMatchRank[0]!, ap: m.perQuery.ap[0]!, inp: m.perQuery.inp[0]! };
 }
 
-/** R@k, mAP and mINP from per-query figures, summed in query order as `retrievalMetrics` does. */
-function metricsOf(figures: readonly (QueryFigures | null)[]): MetricsRow & { queries: number } {
-  let scored = 0;
-  let hits1 = 0;
-  let hits5 = 0;
-  let hits10 = 0;
-  let sumAp = 0;
-  let sumInp = 0;
-  for (const f of figures) {
-    if (!f) continue;
-    scored++;
-    sumAp += f.ap;
-    sumInp += f.inp;
-    if (f.first <= 1) hits1++;
-    if (f.first <= 5) hits5++;
-    if (f.first <= 10) hits10++;
-  }
-  const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
-  return {
-    r1: pct(hits1),
-    r5: pct(hits5),
-    r10: pct(hits10),
-    mAP: pct(sumAp),
-    mINP: pct(sumInp),
-    queries: scored,
-  };
+/** R@k, mAP and mINP from per-query figures, in query order (MetricsAccumulator). */
+function metricsOf(figures: readonly (QueryFigures | null)[]): MetricFigures {
+  const sums = new MetricsAccumulator();
+  for (const f of figures) if (f) sums.add(f.first, f.ap, f.inp);
+  return sums.figures();
 }
 
 export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEvalReport> {

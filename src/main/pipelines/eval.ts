@@ -21,13 +21,20 @@ import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import { dotAt } from '../ml/vector-index';
 import {
+  ATTRIBUTES_FILE,
   attributePhrases,
   describeAttributes,
   withArticle,
+  type AttributeTruth,
   type PersonAttributes,
-} from '../synth/attributes';
-import { WORLD_FILES, type GroundTruth } from '../synth/world';
-import { retrievalMetrics, summarizeTop1, type MetricsOptions, type PersonId } from './metrics';
+} from './attributes';
+import {
+  MetricsAccumulator,
+  retrievalMetrics,
+  summarizeTop1,
+  type MetricsOptions,
+  type PersonId,
+} from './metrics';
 import { countExcluded, reidExclusion, type ReidSide } from './reid-protocol';
 
 export interface EvalOptions {
@@ -115,13 +122,13 @@ export function findGroundTruth(db: Db, datasetIds: number[]): Map<string, Perso
       { root: string; annotation_file: string | null } | undefined;
     if (!ds) continue;
     const candidates = [
-      ds.annotation_file ? join(dirname(ds.annotation_file), WORLD_FILES.attributes) : null,
-      join(ds.root, WORLD_FILES.attributes),
-      join(dirname(ds.root), WORLD_FILES.attributes),
+      ds.annotation_file ? join(dirname(ds.annotation_file), ATTRIBUTES_FILE) : null,
+      join(ds.root, ATTRIBUTES_FILE),
+      join(dirname(ds.root), ATTRIBUTES_FILE),
     ].filter((c): c is string => c !== null);
     const file = candidates.find((c) => existsSync(c));
     if (!file) continue;
-    const truth = JSON.parse(readFileSync(file, 'utf8')) as GroundTruth;
+    const truth = JSON.parse(readFileSync(file, 'utf8')) as AttributeTruth;
     const imageRoot = join(dirname(file), truth.imageRoot);
     for (const img of truth.images) {
       // Keyed by dataset and path relative to the dataset root, as the library stores images.
@@ -262,12 +269,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   // Scored chunk by chunk: the full queries × gallery matrix of a large split (a train split of 68k
   // captions × 34k images) would not fit in memory, and every metric is a per-query sum anyway.
   let truncatedQueries = 0;
-  let scored = 0;
-  let hits1 = 0;
-  let hits5 = 0;
-  let hits10 = 0;
-  let sumAp = 0;
-  let sumInp = 0;
+  const sums = new MetricsAccumulator();
   const top1 = new Float64Array(nq);
   const examples: EvalReport['examples'] = [];
   const block = opts.chunk ?? ENCODE_CHUNK;
@@ -301,16 +303,11 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     for (let i = 0; i < chunk.length; i++) {
       const first = firstMatchRank[i]!;
       if (first === 0) continue;
-      scored++;
-      if (first <= 1) hits1++;
-      if (first <= 5) hits5++;
-      if (first <= 10) hits10++;
-      sumAp += ap[i]!;
-      sumInp += inp[i]!;
+      sums.add(first, ap[i]!, inp[i]!);
       if (examples.length < EXAMPLES) examples.push({ query: chunk[i]!, firstMatchRank: first });
     }
   }
-  const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
+  const figures = sums.figures();
 
   return {
     modelId,
@@ -320,15 +317,15 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     queryKind: kind,
     queryDerivation: derivation,
     captions: captions.length,
-    queries: scored,
-    queriesWithoutMatch: nq - scored,
+    queries: figures.queries,
+    queriesWithoutMatch: nq - figures.queries,
     gallery: ng,
     identities: new Set(gallery.filter((g) => g.identity_id !== null).map((g) => g.identity_id)).size,
-    r1: pct(hits1),
-    r5: pct(hits5),
-    r10: pct(hits10),
-    mAP: pct(sumAp),
-    mINP: pct(sumInp),
+    r1: figures.r1,
+    r5: figures.r5,
+    r10: figures.r10,
+    mAP: figures.mAP,
+    mINP: figures.mINP,
     top1Similarity: summarizeTop1(top1),
     truncatedQueries,
     examples,

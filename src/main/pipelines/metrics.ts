@@ -10,15 +10,7 @@
  */
 import { AppError } from '../errors';
 
-export interface RetrievalMetrics {
-  /** Percentages, 0–100. */
-  r1: number;
-  r5: number;
-  r10: number;
-  mAP: number;
-  mINP: number;
-  /** Queries that were scored (those with at least one match). */
-  queries: number;
+export interface RetrievalMetrics extends MetricFigures {
   gallery: number;
   queriesWithoutMatch: number;
 }
@@ -85,12 +77,7 @@ export function retrievalMetrics(
   const row = new Float32Array(ng);
   const { exclude } = options;
   const skip = exclude ? new Uint8Array(ng) : null;
-  let scored = 0;
-  let hits1 = 0;
-  let hits5 = 0;
-  let hits10 = 0;
-  let sumAp = 0;
-  let sumInp = 0;
+  const sums = new MetricsAccumulator();
 
   for (let q = 0; q < nq; q++) {
     let matches = byPid.get(code(queryPids[q]!));
@@ -115,26 +102,63 @@ export function retrievalMetrics(
     firstMatchRank[q] = first;
     ap[q] = sum / m;
     inp[q] = m / ranks[m - 1]!;
-    scored++;
-    sumAp += ap[q]!;
-    sumInp += inp[q]!;
-    if (first <= 1) hits1++;
-    if (first <= 5) hits5++;
-    if (first <= 10) hits10++;
+    sums.add(first, ap[q]!, inp[q]!);
   }
 
-  const pct = (x: number): number => (scored ? (100 * x) / scored : 0);
+  const figures = sums.figures();
   return {
-    r1: pct(hits1),
-    r5: pct(hits5),
-    r10: pct(hits10),
-    mAP: pct(sumAp),
-    mINP: pct(sumInp),
-    queries: scored,
+    ...figures,
     gallery: ng,
-    queriesWithoutMatch: nq - scored,
+    queriesWithoutMatch: nq - figures.queries,
     perQuery: { firstMatchRank, ap, inp },
   };
+}
+
+/** R@1/5/10, mAP and mINP in percent (0–100) over the queries that were scored. */
+export interface MetricFigures {
+  r1: number;
+  r5: number;
+  r10: number;
+  mAP: number;
+  mINP: number;
+  /** Queries that were scored (those with at least one match). */
+  queries: number;
+}
+
+/**
+ * The one place R@k, mAP and mINP are summed: per query, in the order queries are added. A split scored in
+ * chunks (eval.ts), from persisted per-query figures (eval-mti.ts) or whole (`retrievalMetrics`) adds the
+ * same numbers in the same order, so it gets the same figures to the last bit.
+ */
+export class MetricsAccumulator {
+  private scored = 0;
+  private hits1 = 0;
+  private hits5 = 0;
+  private hits10 = 0;
+  private sumAp = 0;
+  private sumInp = 0;
+
+  /** One query with a match: the 1-based rank of its first match, its AP and INP (0–1). */
+  add(firstMatchRank: number, ap: number, inp: number): void {
+    this.scored++;
+    this.sumAp += ap;
+    this.sumInp += inp;
+    if (firstMatchRank <= 1) this.hits1++;
+    if (firstMatchRank <= 5) this.hits5++;
+    if (firstMatchRank <= 10) this.hits10++;
+  }
+
+  figures(): MetricFigures {
+    const pct = (x: number): number => (this.scored ? (100 * x) / this.scored : 0);
+    return {
+      r1: pct(this.hits1),
+      r5: pct(this.hits5),
+      r10: pct(this.hits10),
+      mAP: pct(this.sumAp),
+      mINP: pct(this.sumInp),
+      queries: this.scored,
+    };
+  }
 }
 
 /** 1-based ranks of the matches, ascending: everything scored higher, plus equal scores earlier in the gallery. */

@@ -1,10 +1,10 @@
 // The MTG prompt set as code sees it: templates, the attribute-targeted question pool with its
 // "already settled" patterns, and the relevance filters, compiled once per job. The default set lives
 // in resources/prompts/ as data, so a user edits a copy of it (Settings, prompts:save) rather than code.
-import { createHash } from 'node:crypto';
 import defaultSetJson from '../../../resources/prompts/mtg-default.json';
 import { promptSetBodySchema } from '../../shared/contract';
 import type { PoolQuestion, PromptSetBody } from '../../shared/domain';
+import { canonicalHash } from '../canonical-json';
 import { AppError } from '../errors';
 
 export interface CompiledQuestion extends PoolQuestion {
@@ -75,23 +75,7 @@ export function compilePromptSet(raw: PromptSetBody): CompiledPromptSet {
 
 /** Canonical JSON (sorted keys) hashed: two bodies with the same content are the same version. */
 export function promptSetHash(body: PromptSetBody): string {
-  return createHash('sha256').update(canonicalJson(body)).digest('hex');
-}
-
-export function canonicalJson(v: unknown): string {
-  const sort = (x: unknown): unknown => {
-    if (Array.isArray(x)) return x.map(sort);
-    if (x && typeof x === 'object') {
-      return Object.fromEntries(
-        Object.keys(x)
-          .sort()
-          .filter((k) => (x as Record<string, unknown>)[k] !== undefined)
-          .map((k) => [k, sort((x as Record<string, unknown>)[k])]),
-      );
-    }
-    return x;
-  };
-  return JSON.stringify(sort(v));
+  return canonicalHash(body);
 }
 
 /** Replaces `{name}` placeholders; unknown placeholders are left as written. */

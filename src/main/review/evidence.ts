@@ -70,15 +70,3 @@ export function getEvidence(db: Db, root: CaptionId): CaptionEvidence | null {
  * encoder pool); absent, scores are read from caption_scores only and never computed.
  */
 export type TextEmbedder = (modelId: ModelId, texts: readonly string[]) => Promise<Float32Array[]>;
-
-export function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}

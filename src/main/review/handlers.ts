@@ -1,7 +1,7 @@
 // The review and export channels of the service façade (src/main/api/handlers.ts spreads them in).
 import type { ReviewInvokeResults } from '../../shared/review-contract';
 import { OWNER } from '../../shared/team-contract';
-import type { Handlers } from '../api/handlers';
+import type { HandlersFor } from '../../shared/handlers';
 import { deleteSavedFilter, listSavedFilters, upsertSavedFilter } from '../db/repos/review';
 import { previewExport, startExport } from '../jobs/export';
 import { startScore } from '../jobs/score';
@@ -18,7 +18,7 @@ import { getReviewStats } from './stats';
 /** How many held captions one step of the unreviewed walk may skip (a team of 20 holds far fewer). */
 const NEIGHBOR_HOPS = 1000;
 
-export function reviewHandlers(ws: Workspace): Pick<Handlers, keyof ReviewInvokeResults> {
+export function reviewHandlers(ws: Workspace): HandlersFor<keyof ReviewInvokeResults> {
   const { db } = ws;
   const changed = (): void => ws.bus.emit('library:changed', { datasetId: null });
   return {

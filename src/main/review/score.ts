@@ -18,8 +18,8 @@ import { getEmbedding } from '../db/repos/embeddings';
 import { getModelRow, type ModelRow } from '../db/repos/models';
 import { scoringModel, upsertCaptionScore } from '../db/repos/review';
 import type { Db } from '../db/types';
+import { cosine } from '../ml/vector-index';
 import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
-import { cosine } from './evidence';
 import { filterSql } from './queue';
 
 /**

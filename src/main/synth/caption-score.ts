@@ -4,7 +4,7 @@
 // sides, as datasets' captions leave them out, and so is the unmarked age "adult".
 import { factsOf } from './oracle/facts';
 import { parseClaims } from './oracle/language';
-import type { PersonAttributes } from './attributes';
+import type { PersonAttributes } from '../pipelines/attributes';
 import { scorePairs, type AttributePair } from '../pipelines/caption-quality';
 
 export function truthPairs(a: PersonAttributes): AttributePair[] {

@@ -19,7 +19,7 @@ import {
   type ColourName,
   type GarmentWord,
   type Rgb,
-} from './attributes';
+} from '../pipelines/attributes';
 
 /** A rectangle in fractions: x of the width, y of the height, [x0, x1) × [y0, y1). */
 export interface Rect {

@@ -3,8 +3,8 @@
 // shading, background, lighting, noise). The label map is what the layout guarantee is tested on: a
 // region core must hold only its own label in every view and pose.
 import sharp from 'sharp';
-import { COLOURS, type ColourName, type PersonAttributes, type Rgb } from './attributes';
-import type { Rng } from './rng';
+import { COLOURS, type ColourName, type PersonAttributes, type Rgb } from '../pipelines/attributes';
+import type { Rng } from '../rng';
 
 export const LABEL = {
   background: 0,

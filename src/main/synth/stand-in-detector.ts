@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DETECTOR_MANIFEST_FILE, type DetectorManifest } from '../ml/detector/spec';
 import { encodeModel, graph, model, node, valueInfo } from '../ml/onnx';
 import { GraphWriter } from './toy-clip/graph';
-import { createRng, deriveSeed, type Rng } from './rng';
+import { createRng, deriveSeed, type Rng } from '../rng';
 
 export const STAND_IN_INPUT = 640;
 const CLASSES = 80;

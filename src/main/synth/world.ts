@@ -8,16 +8,18 @@ import path from 'node:path';
 import { SPLITS, type Split } from '../../shared/domain';
 import { AppError } from '../errors';
 import {
+  ATTRIBUTES_FILE,
   attributeKey,
   COLOUR_NAMES,
   describeAttributes,
   sampleAttributes,
   templateCaption,
   tokenizeCaption,
+  type AttributeTruth,
   type ColourName,
   type PersonAttributes,
   type Rgb,
-} from './attributes';
+} from '../pipelines/attributes';
 import {
   DEFAULT_SIZE,
   encodeImage,
@@ -30,7 +32,7 @@ import {
   type Scene,
   type View,
 } from './render';
-import { createRng, deriveSeed } from './rng';
+import { createRng, deriveSeed } from '../rng';
 
 export interface WorldOptions {
   identities: number;
@@ -113,7 +115,7 @@ export const IMAGE_ROOT = 'imgs';
 export const WORLD_FILES = {
   rstpreid: 'data_captions.json',
   cuhkPedes: 'reid_raw.json',
-  attributes: 'attributes.json',
+  attributes: ATTRIBUTES_FILE,
 } as const;
 
 const DEFAULT_SPLITS: Record<Split, number> = { train: 0.6, val: 0.2, test: 0.2 };
@@ -363,7 +365,7 @@ export function toCuhkPedes(
   }));
 }
 
-export interface GroundTruth {
+export interface GroundTruth extends AttributeTruth {
   version: 1;
   seed: number | string;
   imageRoot: string;

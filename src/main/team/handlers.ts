@@ -1,6 +1,6 @@
 // The team channels of the service façade (src/main/api/handlers.ts spreads them in).
 import { OWNER, type Caller, type TeamInvokeResults } from '../../shared/team-contract';
-import type { Handlers } from '../api/handlers';
+import type { HandlersFor } from '../../shared/handlers';
 import type { Workspace } from '../workspace';
 import {
   adjudicate,
@@ -21,7 +21,7 @@ import { addUser, listUsers, revokeUser } from './users';
 export const actingName = (caller: Caller, typed: string): string =>
   caller.kind === 'user' ? caller.name : typed;
 
-export function teamHandlers(ws: Workspace): Pick<Handlers, keyof TeamInvokeResults> {
+export function teamHandlers(ws: Workspace): HandlersFor<keyof TeamInvokeResults> {
   const { db } = ws;
   return {
     'session:whoami': (_arg, caller = OWNER) => caller,

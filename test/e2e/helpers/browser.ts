@@ -1,7 +1,7 @@
 // Debian's Chromium driven by playwright-core: no browser download, no display, no GPU.
 import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type Request } from 'playwright-core';
 import { resultsDir } from './serve';
 
 /** The Chromium binary the tests drive: `$CTGI_CHROMIUM`, else Debian's. Read at each launch. */
@@ -67,7 +67,87 @@ export async function openPage(
 
 export const screenshotsDir = join(resultsDir, 'screenshots');
 
+/**
+ * Resolves when nothing on the page moves: every finite CSS transition and animation (a drawer sliding in,
+ * a modal fading in) has finished and every image in view has loaded. Spinners and other endless
+ * animations are left out. What a test waits on before it looks at the page, instead of a fixed pause.
+ */
+export async function untilStill(page: Page, timeout = 10_000): Promise<void> {
+  // A function, not a string: the app's CSP refuses string evaluation. Its DOM is typed here by hand,
+  // because this file is compiled without the DOM's types.
+  await page.waitForFunction(
+    () => {
+      const w = globalThis as unknown as PageWindow;
+      const moving = w.document.getAnimations().some((a) => {
+        const t = a.effect?.getComputedTiming();
+        return a.playState === 'running' && t !== undefined && t.iterations !== Infinity;
+      });
+      const loading = [...w.document.images].some((i) => {
+        const r = i.getBoundingClientRect();
+        const inView =
+          r.width > 0 && r.bottom > 0 && r.top < w.innerHeight && r.right > 0 && r.left < w.innerWidth;
+        return inView && !i.complete;
+      });
+      return !moving && !loading;
+    },
+    undefined,
+    { timeout, polling: 'raf' },
+  );
+}
+
+/** What untilStill and followRequests touch of the page's window. */
+interface PageWindow {
+  innerWidth: number;
+  innerHeight: number;
+  requestAnimationFrame(cb: () => void): number;
+  document: {
+    getAnimations(): { playState: string; effect: { getComputedTiming(): { iterations?: number } } | null }[];
+    images: Iterable<{
+      complete: boolean;
+      getBoundingClientRect(): { width: number; top: number; bottom: number; left: number; right: number };
+    }>;
+  };
+}
+
+/**
+ * Follows the page's fetches and image loads (not its event stream, which stays open); `quiet()` resolves
+ * when none is in flight, still none after a frame in the page (so that what a response started, such as
+ * an image preload, has been counted). What a test waits on where a user would let the app catch up.
+ */
+export function followRequests(page: Page): { quiet(): Promise<void> } {
+  const inFlight = new Set<Request>();
+  let wake: (() => void) | null = null;
+  page.on('request', (r) => {
+    if (['fetch', 'xhr', 'image'].includes(r.resourceType())) inFlight.add(r);
+  });
+  const end = (r: Request): void => {
+    if (inFlight.delete(r) && inFlight.size === 0) wake?.();
+  };
+  page.on('requestfinished', end);
+  page.on('requestfailed', end);
+  return {
+    async quiet() {
+      for (;;) {
+        if (inFlight.size > 0) await new Promise<void>((r) => (wake = r));
+        await page.evaluate(
+          () =>
+            new Promise<void>((r) => (globalThis as unknown as PageWindow).requestAnimationFrame(() => r())),
+        );
+        if (inFlight.size === 0) return;
+      }
+    },
+  };
+}
+
+/**
+ * A screenshot of the page once it is still (untilStill), under test-results/screenshots/<name>.png. A
+ * screenshot is a record, not a check: a page that keeps moving (a job's bar advancing) is taken as it is.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
+  await untilStill(page).catch((err: Error) => {
+    if (err.name !== 'TimeoutError') throw err;
+    console.warn(`screenshot ${name}: the page was still moving after 10 s; taken as it is`);
+  });
   mkdirSync(screenshotsDir, { recursive: true });
   const path = join(screenshotsDir, `${name}.png`);
   await page.screenshot({ path });

@@ -1,6 +1,6 @@
 // Per-query results of MTI evaluations (migration 9): one row per finished query of an `eval-mti` job.
 import type { JobId } from '../../../shared/ids';
-import type { MtiEvalQueryResult } from '../../pipelines/eval-mti';
+import type { MtiEvalQueryResult } from '../../../shared/mti';
 import type { Db } from '../types';
 
 interface EvalMtiQueryRow {

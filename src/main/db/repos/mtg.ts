@@ -16,7 +16,7 @@ import {
   type ImageId,
   type JobId,
 } from '../../../shared/ids';
-import { canonicalJson, promptSetHash } from '../../pipelines/question-pool';
+import { canonicalHash, canonicalJson } from '../../canonical-json';
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../types';
 
@@ -46,7 +46,7 @@ const toPromptSet = (r: PromptSetRow): PromptSet => ({
  */
 export function savePromptSet(db: Db, body: PromptSetBody): PromptSet {
   const content = { ...body, version: undefined };
-  const sha = promptSetHash(content);
+  const sha = canonicalHash(content);
   return db.transaction(() => {
     const same = db.prepare(`SELECT * FROM prompt_sets WHERE sha256 = ?`).get(sha) as
       PromptSetRow | undefined;

@@ -3,7 +3,7 @@
 // (garments, hair, skin, detail lines, under lighting ×0.85–1.15 and garment shading), while the colours a
 // scene puts side by side are ≤ 52 apart, so a blend at their border stays near one of them. The toy person
 // detector knows this palette (synth/toy-detector): "not a scene colour" is its foreground.
-import type { Rgb } from '../attributes';
+import type { Rgb } from '../../pipelines/attributes';
 
 export const SCENE_PALETTE = {
   teal: [60, 150, 150],

@@ -9,9 +9,9 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../errors';
 import { encodeVideo, type VideoTools } from '../../media/video';
-import type { PersonAttributes, Rgb } from '../attributes';
+import type { PersonAttributes, Rgb } from '../../pipelines/attributes';
 import { renderPerson } from '../render';
-import { createRng, deriveSeed } from '../rng';
+import { createRng, deriveSeed } from '../../rng';
 import { planWorld } from '../world';
 import { renderScene, SCENE_STYLES } from './scene';
 

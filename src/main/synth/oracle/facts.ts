@@ -13,7 +13,7 @@ import {
   SLEEVE_LENGTHS,
   TOP_TYPES,
   type PersonAttributes,
-} from '../attributes';
+} from '../../pipelines/attributes';
 
 export const FIELDS = [
   'sex',

@@ -6,7 +6,7 @@
 // Binding rules: a colour or length binds to the garment noun it precedes ("long black hair") or that
 // a copula links it to ("the skirt is short", "the upper-body clothing is red"). A bag, cap or glasses
 // under a negation in the same clause ("without glasses", "is not carrying a bag") is an absence.
-import { COLOUR_NAMES } from '../attributes';
+import { COLOUR_NAMES } from '../../pipelines/attributes';
 import { DOMAINS, type Facts, type Field, type Group } from './facts';
 
 export interface Claim {

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
 import { AppError } from '../../errors';
-import type { ColourName, PersonAttributes } from '../attributes';
+import type { ColourName, PersonAttributes } from '../../pipelines/attributes';
 import { nearestColour, readColours, type ColourReading } from '../layout';
 import { WORLD_FILES, type GroundTruth } from '../world';
 import { factsOf, FIELDS, setFact, type Facts } from './facts';

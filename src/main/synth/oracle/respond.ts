@@ -6,7 +6,7 @@
 // gives the same answer, so caches and tests see a stable model. A wrong answer is only given where
 // a right one exists ("cannot tell" stays "cannot tell"), so `wrongRate` is the share of wrong answers
 // among determinable ones.
-import { createRng, deriveSeed, type Rng } from '../rng';
+import { createRng, deriveSeed, type Rng } from '../../rng';
 import {
   bagPhrase,
   bottomPhrase,

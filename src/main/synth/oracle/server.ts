@@ -11,7 +11,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError } from '../../errors';
-import { createRng, deriveSeed } from '../rng';
+import { createRng, deriveSeed } from '../../rng';
 import { createPerception, loadWorld, type Percept, type WorldIndex } from './perception';
 import { REQUEST_KINDS, respond, type RequestKind } from './respond';
 import { BatchHttpError, createBatchApi, type OracleBatchOptions, type OracleBatchStats } from './batch';

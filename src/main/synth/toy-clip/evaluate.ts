@@ -11,7 +11,7 @@ import { ClipEncoder, type ProviderChoice } from '../../ml/encoder';
 import { loadModelFolder, preprocessSpecOf, type TokenizerSource } from '../../ml/models';
 import { ClipTokenizer, clipTokenizer } from '../../ml/tokenizer';
 import { retrievalMetrics, type RetrievalMetrics } from '../../pipelines/metrics';
-import { describeAttributes, withArticle, type PersonAttributes } from '../attributes';
+import { describeAttributes, withArticle, type PersonAttributes } from '../../pipelines/attributes';
 import { WORLD_FILES, type GroundTruth } from '../world';
 
 /** The query sets, from the most to the least specific. */

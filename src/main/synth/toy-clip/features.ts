@@ -4,9 +4,9 @@
 //   bag types               backpack, shoulder bag, handbag  =  3  "a backpack" / probes show a backpack
 // The projection to D dimensions is a fixed random matrix with orthonormal rows, so it changes the look of
 // the vectors (dense, like a real CLIP's) but not their dot products.
-import { COLOUR_NAMES, type ColourName } from '../attributes';
+import { COLOUR_NAMES, type ColourName } from '../../pipelines/attributes';
 import { REGION_NAMES, type RegionName } from '../layout';
-import { createRng, deriveSeed } from '../rng';
+import { createRng, deriveSeed } from '../../rng';
 
 export const TOY_COLOURS: readonly ColourName[] = COLOUR_NAMES;
 export const TOY_REGIONS: readonly RegionName[] = REGION_NAMES;

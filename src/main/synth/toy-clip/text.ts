@@ -11,7 +11,7 @@
 //   → ReLU, max over the sequence → the 69 features of features.ts → the shared projection → text_embeds
 import { encodeModel, graph, model, valueInfo } from '../../ml/onnx';
 import { clipTokenizer, DEFAULT_CONTEXT, type ClipTokenizer } from '../../ml/tokenizer';
-import { COLOUR_NAMES, type ColourName } from '../attributes';
+import { COLOUR_NAMES, type ColourName } from '../../pipelines/attributes';
 import { GARMENT_REGION, type RegionName } from '../layout';
 import {
   FEATURES,

@@ -11,7 +11,7 @@
 //   → 69 features (features.ts) → the fixed projection → image_embeds [B, D]
 import { CLIP_MEAN, CLIP_STD } from '../../ml/preprocess';
 import { encodeModel, graph, model, valueInfo } from '../../ml/onnx';
-import { COLOURS } from '../attributes';
+import { COLOURS } from '../../pipelines/attributes';
 import {
   BACKGROUND_REFERENCE,
   BAG_PROBE_BACKGROUND,

@@ -1,4 +1,4 @@
-// A small seeded PRNG for the synthetic world. Math.random is never used: the same seed must give the
+// A small seeded PRNG (the synthetic world, seeded splits of an export). Math.random is never used: the same seed must give the
 // same people, pixels and files on every machine, so that tests can hash the output.
 
 /** A 32-bit seed from any mix of numbers and strings (FNV-1a over the parts, then a murmur finaliser). */

@@ -1,8 +1,10 @@
-// The attribute vocabulary of the synthetic world: what a rendered person can wear, the colour palette
-// the renderer paints with, per-identity sampling, and the phrases/captions that describe a person.
-// The toy CLIP text tower and the oracle MLLM read this vocabulary, so every word they may need is
-// exported here as data, not buried in templates.
-import type { Rng } from './rng';
+// The person-attribute model: what a person can wear, the colour palette, per-identity sampling, and
+// the phrases/captions that describe a person. Evaluation derives its one-attribute queries from it
+// (eval.ts, eval-mti.ts, with the ground truth of `attributes.json`); the synthetic world renders from
+// it, and the toy CLIP text tower and the oracle MLLM read its vocabulary, so every word they may need
+// is exported here as data, not buried in templates. It lives in pipelines/ (plain functions, no I/O)
+// because evaluation must read it and synth/ sits above pipelines (CONTEXT.md, layers).
+import type { Rng } from '../rng';
 
 /**
  * The clothing palette, sRGB. Chosen far apart (every pair ≥ ~95 apart in RGB, most far more) so that
@@ -298,4 +300,14 @@ export function templateCaption(a: PersonAttributes, rng: Rng): string {
 /** CUHK-PEDES-style processed tokens: lower case words, punctuation dropped, "t-shirt" kept whole. */
 export function tokenizeCaption(caption: string): string[] {
   return caption.toLowerCase().match(/[a-z0-9]+(?:[-'][a-z0-9]+)*/g) ?? [];
+}
+
+/** The ground-truth file a synthetic world writes beside its images (synth/world.ts `WORLD_FILES`). */
+export const ATTRIBUTES_FILE = 'attributes.json';
+
+/** What evaluation reads of that file: each image's attributes (synth/world.ts `GroundTruth` has more). */
+export interface AttributeTruth {
+  /** The images folder, relative to the file. */
+  imageRoot: string;
+  images: readonly { file: string; attributes: PersonAttributes }[];
 }

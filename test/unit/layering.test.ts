@@ -1,0 +1,163 @@
+// The layers of src/main (CONTEXT.md "Layers", eslint.config.js `LAYERS`) are kept by ESLint. This lints
+// a wrong import written from inside each layer, through ESLint's own API and the repository's config,
+// and expects the boundary rule's error; and a right one that must pass. A layer whose rule went
+// missing or matched nothing would fail here, not in review.
+import { readdirSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ESLint } from 'eslint';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+interface Layer {
+  name: string;
+  members: string[];
+}
+
+const root = resolve(__dirname, '../..');
+let eslint: ESLint;
+let layers: Layer[];
+let maxDepth: number;
+
+beforeAll(async () => {
+  eslint = new ESLint({ cwd: root });
+  const config = (await import(pathToFileURL(join(root, 'eslint.config.js')).href)) as {
+    LAYERS: Layer[];
+    MAX_DEPTH: number;
+  };
+  ({ LAYERS: layers, MAX_DEPTH: maxDepth } = config);
+});
+
+/** The messages of the import-boundary rule for `source` imported (as a type) from a file at `filePath`. */
+async function boundaryErrors(filePath: string, source: string): Promise<string[]> {
+  const code = `import type { Thing } from '${source}';\n\nexport type Again = Thing;\n`;
+  const [result] = await eslint.lintText(code, { filePath: join(root, filePath) });
+  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+async function expectRefused(filePath: string, source: string, says: RegExp): Promise<void> {
+  const errors = await boundaryErrors(filePath, source);
+  expect(errors, `${filePath} importing ${source}`).toHaveLength(1);
+  expect(errors[0]).toMatch(says);
+}
+
+async function expectAllowed(filePath: string, source: string): Promise<void> {
+  expect(await boundaryErrors(filePath, source), `${filePath} importing ${source}`).toEqual([]);
+}
+
+describe('import boundaries', () => {
+  it('shared imports nothing of main, the renderer or Node', async () => {
+    await expectRefused('src/shared/some-feature.ts', '../main/db/types', /shared is pure/);
+    await expectRefused('src/shared/some-feature.ts', 'node:fs', /shared is pure TS/);
+    await expectAllowed('src/shared/some-feature.ts', './ids');
+  });
+
+  it('base modules import only shared and each other', async () => {
+    await expectRefused('src/main/files.ts', './db/types', /"base", which may not import "infrastructure"/);
+    await expectRefused('src/main/canonical-json.ts', './workspace', /may not import "features"/);
+    await expectAllowed('src/main/files.ts', './errors');
+    await expectAllowed('src/main/files.ts', '../shared/ids');
+  });
+
+  it('infrastructure (db, ml, llm, media) does not reach up to pipelines or features', async () => {
+    // A repo importing a pipeline (db/repos/mtg.ts did, for the prompt-set hash).
+    await expectRefused(
+      'src/main/db/repos/mtg.ts',
+      '../../pipelines/question-pool',
+      /"infrastructure", which may not import "pipelines"/,
+    );
+    // media/serve.ts named the Workspace type; it names what it needs instead.
+    await expectRefused('src/main/media/serve.ts', '../workspace', /may not import "features"/);
+    await expectRefused('src/main/llm/batch/submit.ts', '../../jobs/mtg', /may not import "features"/);
+    await expectAllowed('src/main/ml/preprocess.ts', '../media/image');
+    await expectAllowed('src/main/llm/client.ts', '../db/repos/llm');
+    await expectAllowed('src/main/db/repos/mtg.ts', '../../canonical-json');
+  });
+
+  it('pipelines do not import features or the synthetic world', async () => {
+    await expectRefused(
+      'src/main/pipelines/eval.ts',
+      '../synth/world',
+      /"pipelines", which may not import "synth"/,
+    );
+    await expectRefused('src/main/pipelines/mtg.ts', '../jobs/runner', /may not import "features"/);
+    await expectRefused('src/main/pipelines/mti.ts', '../search/text-search', /may not import "features"/);
+    await expectAllowed('src/main/pipelines/eval.ts', '../db/repos/embeddings');
+    await expectAllowed('src/main/pipelines/mtg.ts', '../llm/client');
+  });
+
+  it('allows exactly one upward import, pipelines → search/mti-service, until its split removes it', async () => {
+    await expectAllowed('src/main/pipelines/eval-mti.ts', '../search/mti-service');
+    await expectRefused(
+      'src/main/pipelines/eval-mti.ts',
+      '../search/mti-handlers',
+      /may not import "features"/,
+    );
+    await expectRefused(
+      'src/main/pipelines/eval-mti.ts',
+      '../search/mti-service-extra',
+      /may not import "features"/,
+    );
+    await expectRefused('src/main/ml/models.ts', '../search/mti-service', /may not import "features"/);
+  });
+
+  it('features do not import the API, the transports or the synthetic world', async () => {
+    await expectRefused(
+      'src/main/review/handlers.ts',
+      '../api/handlers',
+      /"features", which may not import "api"/,
+    );
+    await expectRefused('src/main/datasets/export-formats.ts', '../synth/rng', /may not import "synth"/);
+    await expectRefused('src/main/jobs/mtg.ts', '../cli/command', /may not import "transports"/);
+    // Features may use each other and everything below.
+    await expectAllowed('src/main/search/mti-handlers.ts', '../jobs/eval-mti');
+    await expectAllowed('src/main/jobs/embed.ts', '../workspace');
+    await expectAllowed('src/main/footage/handlers.ts', '../../shared/handlers');
+  });
+
+  it('the synthetic world does not import the API or the transports', async () => {
+    await expectRefused('src/main/synth/world.ts', '../api/handlers', /"synth", which may not import "api"/);
+    await expectAllowed('src/main/synth/footage/evaluate.ts', '../../footage/metrics');
+    // synth/footage/ is not footage/: a same-named folder elsewhere is not mistaken for a layer.
+    await expectAllowed('src/main/synth/toy-clip/vision.ts', '../footage/world');
+  });
+
+  it('the façade does not import a transport', async () => {
+    await expectRefused('src/main/api/handlers.ts', './http', /"api", which may not import "transports"/);
+    await expectRefused('src/main/api/handlers.ts', '../desktop/shell', /may not import "transports"/);
+    await expectAllowed('src/main/api/handlers.ts', '../review/handlers');
+  });
+
+  it('transports may import everything in main, and only the Electron shell imports electron', async () => {
+    await expectAllowed('src/main/cli/commands/synth.ts', '../../synth/world');
+    await expectAllowed('src/main/api/http.ts', './handlers');
+    await expectAllowed('src/main/desktop/shell.ts', 'electron');
+    await expectRefused(
+      'src/main/cli/commands/serve.ts',
+      'electron',
+      /only index.ts, desktop\/ and api\/ipc.ts/,
+    );
+  });
+
+  it('the renderer and the preload reach main only through shared', async () => {
+    await expectRefused('src/renderer/src/lib/api.ts', '../../../main/db/types', /only to the typed API/);
+    await expectRefused('src/preload/index.ts', '../main/workspace', /bridges only the contract/);
+    await expectAllowed('src/renderer/src/lib/api.ts', '../../../shared/contract');
+  });
+
+  it('places every module of src/main in exactly one layer', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
+    const members = layers.flatMap((l) => l.members);
+    const unplaced: string[] = [];
+    for (const file of files(join(root, 'src/main'))) {
+      const rel = relative(join(root, 'src/main'), file).split('\\').join('/');
+      const owners = members.filter((m) => (m.endsWith('/') ? rel.startsWith(m) : rel === `${m}.ts`));
+      if (owners.length !== 1) unplaced.push(`${rel}: ${owners.length ? owners.join(', ') : 'no layer'}`);
+      // The rules are written per folder depth, down to MAX_DEPTH.
+      if (rel.split('/').length - 1 > maxDepth) unplaced.push(`${rel}: deeper than ${maxDepth} folders`);
+    }
+    expect(unplaced, 'add each to a layer in eslint.config.js and to CONTEXT.md').toEqual([]);
+  });
+});
