@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
 import { evaluateRetrieval, firstClause, oneAttributeQuery } from '../../src/main/pipelines/eval';
+import { galleryScorer } from '../../src/main/search/store-search';
 import { openWorkspace } from '../../src/main/workspace';
 import { asModelId } from '../../src/shared/ids';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
@@ -111,12 +112,14 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
         modelId: asModelId(1),
         split: 'test',
         queries: 'one-attribute',
+        score: galleryScorer(w.db),
       });
       const pieces = await evaluateRetrieval(w.db, {
         modelId: asModelId(1),
         split: 'test',
         queries: 'one-attribute',
         chunk: 7,
+        score: galleryScorer(w.db),
       });
       const { ms: _a, ...a } = whole;
       const { ms: _b, ...b } = pieces;

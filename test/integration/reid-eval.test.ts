@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
 import { insertCaption } from '../../src/main/db/repos/images';
 import { evaluateRetrieval } from '../../src/main/pipelines/eval';
+import { galleryScorer } from '../../src/main/search/store-search';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace } from '../../src/main/workspace';
 import type { EvalReport } from '../../src/shared/domain';
@@ -115,7 +116,12 @@ describe('ctgi eval --protocol', { timeout: 120_000 }, () => {
   it('gives the same figures whatever the query block size (the rule follows each query across blocks)', async () => {
     const w = openWorkspace(ws, { resumeJobs: false });
     try {
-      const opts = { modelId: asModelId(1), split: 'test' as const, protocol: 'reid' as const };
+      const opts = {
+        modelId: asModelId(1),
+        split: 'test' as const,
+        protocol: 'reid' as const,
+        score: galleryScorer(w.db),
+      };
       const { ms: _a, ...whole } = await evaluateRetrieval(w.db, opts);
       const { ms: _b, ...pieces } = await evaluateRetrieval(w.db, { ...opts, chunk: 3 });
       expect(pieces).toEqual(whole);

@@ -30,6 +30,7 @@ import { mtiHandlers } from '../search/mti-handlers';
 import { footageHandlers } from '../footage/handlers';
 import { teamHandlers } from '../team/handlers';
 import type { Workspace } from '../workspace';
+import { galleryScorer } from '../search/store-search';
 
 export type Handlers = {
   [C in Channel]: (
@@ -119,6 +120,7 @@ export function createHandlers(ws: Workspace): Handlers {
         queries,
         protocol,
         distractors,
+        score: galleryScorer(db),
         ...(captionSource === undefined ? {} : { captionSource }),
       }),
   };

@@ -20,7 +20,11 @@ import {
 import { getEndpointByName, listEndpoints } from '../db/repos/llm';
 import { getSearchRow, insertSearch, listSearches, toSearch, updateSearch } from '../db/repos/searches';
 import type { MtiSearchSummary } from '../../shared/mti';
-import { countImagesMissingEmbedding } from '../db/repos/embeddings';
+import {
+  countEmbeddedImages,
+  countImagesMissingEmbedding,
+  listEmbeddedImageIds,
+} from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
 import { createLlmClient, type LlmClient, type LlmClientOptions } from '../llm/client';
@@ -48,7 +52,7 @@ import {
   questionsPrompt,
 } from '../pipelines/mti-prompts';
 import { compilePromptSet, defaultPromptSetBody, type CompiledPromptSet } from '../pipelines/question-pool';
-import { loadIndex, scoreAllByVector } from './index';
+import { scoreImages } from './store-search';
 import { imageSummaries } from './text-search';
 
 export interface MtiHost {
@@ -128,21 +132,9 @@ function buildDeps(
   onStep: MtiDeps['onStep'],
 ): MtiDeps {
   const { db } = host;
-  const whole = loadIndex(db, modelId);
-  let keep: Int32Array | null = null;
-  if (datasetId !== null) {
-    const inDataset = new Set(
-      (db.prepare(`SELECT id FROM images WHERE dataset_id = ?`).all(datasetId) as { id: number }[]).map(
-        (r) => r.id,
-      ),
-    );
-    const pos: number[] = [];
-    whole.imageIds.forEach((img, i) => {
-      if (inDataset.has(img)) pos.push(i);
-    });
-    keep = Int32Array.from(pos);
-  }
-  const gallery = keep ? Int32Array.from(keep, (p) => whole.imageIds[p]!) : whole.imageIds;
+  // The gallery: every image with a vector from the model (of the dataset, when given), ascending, as the
+  // memory index orders it; its scores come from the workspace's vector store, whichever backend it is.
+  const gallery = listEmbeddedImageIds(db, modelId, datasetId);
   return {
     gallery,
     pool,
@@ -150,8 +142,8 @@ function buildDeps(
     ...mllmSide(db, vqa, agg),
     scoreAll: async (text) => {
       const { vectors } = await encodeTexts(model, [text]);
-      const { scores } = scoreAllByVector(db, modelId, vectors[0]!);
-      return keep ? Float32Array.from(keep, (p) => scores[p]!) : scores;
+      const [scores] = await scoreImages(db, modelId, [vectors[0]!], gallery);
+      return scores!;
     },
   };
 }
@@ -277,13 +269,7 @@ async function openSession(
   const { db } = host;
   const row = resolveModelRow(db, arg.modelId);
   const modelId = row.id as ModelId;
-  const embedded = (
-    db
-      .prepare(
-        `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)`,
-      )
-      .get(modelId, arg.datasetId, arg.datasetId) as { n: number }
-  ).n;
+  const embedded = countEmbeddedImages(db, modelId, arg.datasetId);
   if (embedded === 0) {
     const missing = countImagesMissingEmbedding(db, modelId, arg.datasetId ?? undefined);
     const ds = arg.datasetId === null ? '' : ` --dataset ${arg.datasetId}`;
