@@ -20,6 +20,7 @@ import { startOracle, type OracleServer } from '../../src/main/synth/oracle/serv
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace } from '../../src/main/workspace';
 import { asModelId } from '../../src/shared/ids';
+import { describeOnBothBackends, withoutTimings } from '../fixtures/backends';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';
@@ -86,7 +87,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
+describeOnBothBackends('MTI on the synthetic world', { timeout: 240_000 }, (_backend, record) => {
   it('raises R@1 clearly on vague one-attribute queries, with a noisy oracle', async () => {
     const r = await ctgi(
       'eval',
@@ -103,6 +104,7 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
     );
     expect(r.code, r.err).toBe(0);
     const m = JSON.parse(r.out) as MtiEvalReport;
+    record('eval --mti, one-attribute queries', withoutTimings(m));
     expect(m.queries).toBeGreaterThan(20);
     // Measured: 68.8 → 79.2 on this 40 × 3 world at a 10 % wrong-answer rate (the anchor is the first image the
     // vague query fits, so it is sometimes another person with the same attribute).
@@ -143,6 +145,61 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
     expect(bad.err).toMatch(/checkConcurrency/);
   });
 
+  it('falls back to the plain ranking, and says why, when the endpoint fails mid-dialogue', async () => {
+    const w = openWorkspace(ws, { resumeJobs: false });
+    try {
+      const modelId = asModelId(
+        (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
+      );
+      const host = { db: w.db, keyStore: unavailableKeyStore, llm: { retry: { retries: 0 } } };
+      const s = await startMtiSearch(host, {
+        modelId,
+        query: 'a person with a red shirt',
+        vqaEndpoint: 'flaky',
+        aggregatorEndpoint: 'flaky',
+        params: { xi: 2 },
+        results: 20,
+      });
+      expect(s.status).toBe('fallback');
+      expect(s.transcript.fallback).toMatch(/MLLM failed.*query alone/);
+      expect(s.results.map((x) => x.rank)).toEqual(s.results.map((_, i) => i + 1));
+      expect(s.results.every((x) => x.baseRank === x.rank && x.refined === null)).toBe(true);
+
+      // The same search against a working endpoint, then the analyst's edit of q̂ re-ranks.
+      const ok = await startMtiSearch(host, {
+        modelId,
+        query: 'a person with a red shirt',
+        vqaEndpoint: 'oracle',
+        aggregatorEndpoint: 'oracle',
+        params: { xi: 2 },
+        results: 20,
+      });
+      expect(ok.status).toBe('done');
+      const shown = (x: typeof ok): unknown[] =>
+        x.results.map((row) => [row.image.id, row.base, row.refined, row.fused, row.baseRank]);
+      record(
+        'search: rounds',
+        ok.transcript.rounds.map((x) => [x.anchor, x.checks.map((c) => c.imageId), x.refined]),
+      );
+      record('search: results', shown(ok));
+      expect(ok.transcript.rounds[0]!.anchor).not.toBeNull();
+      const edited = await stepMtiSearch(host, {
+        id: ok.id,
+        action: { kind: 'edit-refined', text: 'a man with a red shirt and black trousers' },
+      });
+      expect(edited.refined).toBe('a man with a red shirt and black trousers');
+      expect(edited.transcript.rounds[0]!.refinedBy).toBe('analyst');
+      record('search: results after the analyst edits q̂', shown(edited));
+      const back = await stepMtiSearch(host, { id: ok.id, action: { kind: 'back' } });
+      expect(back.refined).toBe(ok.refined);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+// Not a ranking: the job's cancel and resume, on the default backend.
+describe('MTI evaluation job', { timeout: 240_000 }, () => {
   it('cancels an evaluation mid-way and continues it without redoing the queries already done', async () => {
     const w = openWorkspace(ws, { resumeJobs: false });
     try {
@@ -204,50 +261,6 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
       expect(report!.with.r1).toBeCloseTo((100 * all.filter((x) => x.with!.first === 1).length) / 24, 9);
       expect(report!.latencyMs.max).toBe(Math.max(...all.map((x) => x.ms)));
       expect(report!.top1Similarity.histogram.reduce((a, b) => a + b.count, 0)).toBe(24);
-    } finally {
-      await w.close();
-    }
-  });
-
-  it('falls back to the plain ranking, and says why, when the endpoint fails mid-dialogue', async () => {
-    const w = openWorkspace(ws, { resumeJobs: false });
-    try {
-      const modelId = asModelId(
-        (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
-      );
-      const host = { db: w.db, keyStore: unavailableKeyStore, llm: { retry: { retries: 0 } } };
-      const s = await startMtiSearch(host, {
-        modelId,
-        query: 'a person with a red shirt',
-        vqaEndpoint: 'flaky',
-        aggregatorEndpoint: 'flaky',
-        params: { xi: 2 },
-        results: 20,
-      });
-      expect(s.status).toBe('fallback');
-      expect(s.transcript.fallback).toMatch(/MLLM failed.*query alone/);
-      expect(s.results.map((x) => x.rank)).toEqual(s.results.map((_, i) => i + 1));
-      expect(s.results.every((x) => x.baseRank === x.rank && x.refined === null)).toBe(true);
-
-      // The same search against a working endpoint, then the analyst's edit of q̂ re-ranks.
-      const ok = await startMtiSearch(host, {
-        modelId,
-        query: 'a person with a red shirt',
-        vqaEndpoint: 'oracle',
-        aggregatorEndpoint: 'oracle',
-        params: { xi: 2 },
-        results: 20,
-      });
-      expect(ok.status).toBe('done');
-      expect(ok.transcript.rounds[0]!.anchor).not.toBeNull();
-      const edited = await stepMtiSearch(host, {
-        id: ok.id,
-        action: { kind: 'edit-refined', text: 'a man with a red shirt and black trousers' },
-      });
-      expect(edited.refined).toBe('a man with a red shirt and black trousers');
-      expect(edited.transcript.rounds[0]!.refinedBy).toBe('analyst');
-      const back = await stepMtiSearch(host, { id: ok.id, action: { kind: 'back' } });
-      expect(back.refined).toBe(ok.refined);
     } finally {
       await w.close();
     }

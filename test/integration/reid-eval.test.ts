@@ -7,11 +7,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
 import { insertCaption } from '../../src/main/db/repos/images';
 import { evaluateRetrieval } from '../../src/main/pipelines/eval';
 import { galleryScorer } from '../../src/main/search/store-search';
+import { describeOnBothBackends } from '../fixtures/backends';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace } from '../../src/main/workspace';
 import type { EvalReport } from '../../src/shared/domain';
@@ -71,7 +72,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('ctgi eval --protocol', { timeout: 120_000 }, () => {
+describeOnBothBackends('ctgi eval --protocol', { timeout: 120_000 }, (_backend, record) => {
   it('reid: query captions rank the gallery, same person and camera left out, junk and distractors too', async () => {
     const r = await ctgi('eval', '--model', 'toy', '--protocol', 'reid', '--json');
     expect(r.err).toBe('');
@@ -125,6 +126,7 @@ describe('ctgi eval --protocol', { timeout: 120_000 }, () => {
       const { ms: _a, ...whole } = await evaluateRetrieval(w.db, opts);
       const { ms: _b, ...pieces } = await evaluateRetrieval(w.db, { ...opts, chunk: 3 });
       expect(pieces).toEqual(whole);
+      record('reid', whole);
     } finally {
       await w.close();
     }

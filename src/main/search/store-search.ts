@@ -183,12 +183,15 @@ export async function searchRanked(
   const filter: VectorFilter = { ...opts.filter };
   if (opts.datasetId !== undefined) filter.datasetIds = [opts.datasetId as number];
   const hasFilter = Object.values(filter).some((v) => v !== undefined);
-  if (hasFilter && (await store.count(filter)) === 0 && opts.datasetId !== undefined)
+  // A dataset without vectors is an error (embed it); a camera/time filter that leaves nothing is an empty
+  // answer, as on the memory backend: the analyst narrowed too far.
+  if (opts.datasetId !== undefined && (await store.count({ datasetIds: [opts.datasetId as number] })) === 0)
     throw new AppError(
       'not_found',
       `Dataset ${opts.datasetId as DatasetId} has no image vectors from model "${model.name}". ` +
         `Run \`ctgi embed --model ${model.name} --dataset ${opts.datasetId}\` first.`,
     );
+  if (hasFilter && (await store.count(filter)) === 0) return [];
   const hits = await store.search(q, k, { ...(hasFilter ? { filter } : {}), exact: opts.mode === 'exact' });
   return hits.map((h) => ({ imageId: asImageId(h.imageId), score: h.score }));
 }
