@@ -8,14 +8,15 @@ import { asImageId, type DatasetId, type ImageId, type JobId, type ModelId } fro
 import { mtiParamsOf, type MetricsRow, type MtiEvalReport, type MtiParams } from '../../shared/mti';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
-import { createLlmClient, type LlmClientOptions } from '../llm/client';
+import type { LlmClientOptions } from '../llm/client';
+import { mtiClients, mtiEndpoints } from '../llm/endpoints';
 import type { KeyStore } from '../llm/keys';
 import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
-import { aggregatorFor, mllmSide, pickEndpoint } from '../search/mti-service';
 import { findGroundTruth, firstClause, oneAttributeQuery, type GalleryScorer } from './eval';
 import { quantile, retrievalMetrics, summarizeTop1, type PersonId } from './metrics';
 import { runMti, type MtiDeps } from './mti';
+import { mllmSide } from './mti-mllm';
 import { compilePromptSet, defaultPromptSetBody } from './question-pool';
 
 export interface MtiEvalOptions {
@@ -247,8 +248,7 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
   opts.onProgress?.(done, nq);
 
   const signal = opts.signal ?? new AbortController().signal;
-  const vqaEp = pickEndpoint(db, opts.vqaEndpoint, 'vqa');
-  const aggEp = aggregatorFor(db, vqaEp, opts.aggregatorEndpoint, 'reconstructor');
+  const eps = mtiEndpoints(db, opts.vqaEndpoint, opts.aggregatorEndpoint);
   if (done < nq) {
     const model = await textEncoderPool(db).get(row);
     const scoreText = async (text: string): Promise<Float32Array> => {
@@ -258,8 +258,7 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
       const [scores] = await opts.score(modelId, [q!], galleryIds);
       return scores!;
     };
-    const vqa = createLlmClient(db, vqaEp, opts.keyStore, opts.llm);
-    const agg = aggEp.name === vqaEp.name ? vqa : createLlmClient(db, aggEp, opts.keyStore, opts.llm);
+    const { vqa, aggregator: agg } = mtiClients(db, eps, opts.keyStore, opts.llm);
     const pool = compilePromptSet(defaultPromptSetBody());
     const mllm = mllmSide(db, vqa, agg);
     const identityOf = new Map(gallery.map((g) => [g.image_id, g.identity_id]));
@@ -323,8 +322,8 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
     kind,
     ng,
     params,
-    vqaEp.name,
-    aggEp.name,
+    eps.vqa.name,
+    eps.aggregator.name,
     results as MtiEvalQueryResult[],
     started,
   );

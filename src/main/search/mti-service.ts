@@ -1,11 +1,11 @@
-// MTI as a service: the engine (pipelines/mti.ts) wired to the model's warm text tower and gallery
-// vectors (S(·, v)), to the MLLM endpoints through the LLM client (cache, limits, retries), and to the
-// searches table. A search lives in memory while it is worked on (its score rows are kept, so an
-// analyst's edit re-encodes one text) and is saved after every step, transcript and all; a saved search
-// reopened later rebuilds its memory from the row.
+// MTI as a service: the engine (pipelines/mti.ts: runRounds for the automatic rounds, runRound for an
+// analyst's step) wired to the model's warm text tower and to the gallery's scores S(·, v) from the
+// workspace's vector store (store-search.ts), to the MLLM (pipelines/mti-mllm.ts over the endpoints that
+// llm/endpoints.ts picks), and to the searches table (db/repos/searches.ts). A search lives in memory
+// while it is worked on (its score rows are kept, so an analyst's edit re-encodes one text) and is saved
+// after every step, transcript and all; a saved search reopened later rebuilds its memory from the row.
 import type { ParsedArg } from '../../shared/contract';
-import type { LlmEndpoint } from '../../shared/domain';
-import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
+import { asImageId, type DatasetId, type ModelId } from '../../shared/ids';
 import {
   mtiParamsOf,
   type MtiAction,
@@ -17,7 +17,6 @@ import {
   type MtiSearch,
   type MtiTranscript,
 } from '../../shared/mti';
-import { getEndpointByName, listEndpoints } from '../db/repos/llm';
 import { getSearchRow, insertSearch, listSearches, toSearch, updateSearch } from '../db/repos/searches';
 import type { MtiSearchSummary } from '../../shared/mti';
 import {
@@ -27,10 +26,9 @@ import {
 } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
-import { createLlmClient, type LlmClient, type LlmClientOptions } from '../llm/client';
-import type { LlmImage } from '../llm/hash';
+import type { LlmClient, LlmClientOptions } from '../llm/client';
+import { mtiClients, mtiEndpoints } from '../llm/endpoints';
 import type { KeyStore } from '../llm/keys';
-import { mllmImage } from '../media/library';
 import { encodeTexts, textEncoderPool, type TextModel } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import {
@@ -41,19 +39,14 @@ import {
   newRound,
   rankAll,
   runRound,
+  runRounds,
   ScoreCache,
   type MtiDeps,
 } from '../pipelines/mti';
-import {
-  aggregatePrompt,
-  anchorPrompt,
-  parseAggregate,
-  parseNumberedAnswers,
-  questionsPrompt,
-} from '../pipelines/mti-prompts';
+import { mllmSide } from '../pipelines/mti-mllm';
 import { compilePromptSet, defaultPromptSetBody, type CompiledPromptSet } from '../pipelines/question-pool';
 import { scoreImages } from './store-search';
-import { imageSummaries } from './text-search';
+import { imageSummaries } from '../db/repos/images';
 
 export interface MtiHost {
   db: Db;
@@ -88,38 +81,6 @@ const sessionsOf = (db: Db): Map<number, Session> => {
 // Only the first words matter for the fused ranking; the MLLM gets the whole query.
 const WORDS_SHOWN = 12;
 
-/** The default endpoint for a role: the named one, else the first saved one whose role fits. */
-export function pickEndpoint(db: Db, name: string | undefined, role: 'vqa' | 'reconstructor'): LlmEndpoint {
-  if (name !== undefined) {
-    const e = getEndpointByName(db, name);
-    if (!e)
-      throw notFound(
-        `Endpoint "${name}" (see \`ctgi endpoints\` or Settings → Endpoints for the saved ones)`,
-      );
-    return e;
-  }
-  const all = listEndpoints(db);
-  const e = all.find((x) => x.role === role) ?? all.find((x) => x.role === 'both');
-  if (!e) {
-    throw new AppError(
-      'bad_request',
-      `MTI needs an MLLM endpoint (${role === 'vqa' ? 'a vision model' : 'a text model'}). Add one in Settings → Endpoints or with \`ctgi endpoints add\`, then search again.`,
-    );
-  }
-  return e;
-}
-
-/** The aggregation endpoint: the named one, else the VQA endpoint when it also writes text, else the first fitting one. */
-export function aggregatorFor(
-  db: Db,
-  vqa: LlmEndpoint,
-  name: string | undefined,
-  role: 'reconstructor',
-): LlmEndpoint {
-  if (name === undefined && vqa.role === 'both') return vqa;
-  return pickEndpoint(db, name, role);
-}
-
 /** The engine's dependencies for one search. */
 function buildDeps(
   host: MtiHost,
@@ -144,52 +105,6 @@ function buildDeps(
       const { vectors } = await encodeTexts(model, [text]);
       const [scores] = await scoreImages(db, modelId, [vectors[0]!], gallery);
       return scores!;
-    },
-  };
-}
-
-/** The MLLM side of the engine: the three prompts over the LLM client, images read from the library. */
-export function mllmSide(
-  db: Db,
-  vqa: LlmClient,
-  agg: LlmClient,
-): Pick<MtiDeps, 'askYesNo' | 'askQuestions' | 'aggregate'> {
-  const images = new Map<number, Promise<LlmImage>>();
-  const imageFor = (id: ImageId): Promise<LlmImage> => {
-    let p = images.get(id);
-    if (!p) {
-      p = mllmImage(db, id);
-      images.set(id, p);
-      p.catch(() => images.delete(id));
-    }
-    return p;
-  };
-  return {
-    askYesNo: async (imageId, query, signal) => {
-      const r = await vqa.chat({
-        messages: [{ role: 'user', content: anchorPrompt(query) }],
-        images: [await imageFor(imageId)],
-        purpose: 'mti.anchor',
-        signal,
-      });
-      return r.content;
-    },
-    askQuestions: async (imageId, questions, signal) => {
-      const r = await vqa.chat({
-        messages: [{ role: 'user', content: questionsPrompt(questions) }],
-        images: [await imageFor(imageId)],
-        purpose: 'mti.questions',
-        signal,
-      });
-      return parseNumberedAnswers(r.content, questions.length);
-    },
-    aggregate: async (query, answers, signal) => {
-      const r = await agg.chat({
-        messages: [{ role: 'user', content: aggregatePrompt(query, answers) }],
-        purpose: 'mti.aggregate',
-        signal,
-      });
-      return parseAggregate(r.content);
     },
   };
 }
@@ -279,10 +194,8 @@ async function openSession(
         `Run \`ctgi embed --model ${row.name}${ds}\` or start an embed job in Settings → Models, then search again.`,
     );
   }
-  const vqaEp = pickEndpoint(db, arg.vqaEndpoint ?? undefined, 'vqa');
-  const aggEp = aggregatorFor(db, vqaEp, arg.aggregatorEndpoint ?? undefined, 'reconstructor');
-  const vqa = createLlmClient(db, vqaEp, host.keyStore, host.llm);
-  const agg = aggEp.name === vqaEp.name ? vqa : createLlmClient(db, aggEp, host.keyStore, host.llm);
+  const eps = mtiEndpoints(db, arg.vqaEndpoint ?? undefined, arg.aggregatorEndpoint ?? undefined);
+  const { vqa, aggregator: agg } = mtiClients(db, eps, host.keyStore, host.llm);
   const model = await textEncoderPool(db).get(row);
   const pool = compilePromptSet(defaultPromptSetBody());
   const transcript: MtiTranscript = existing?.transcript ?? {
@@ -300,8 +213,8 @@ async function openSession(
       modelId,
       datasetId: arg.datasetId,
       query: arg.query,
-      vqaEndpoint: vqaEp.name,
-      aggregatorEndpoint: aggEp.name,
+      vqaEndpoint: eps.vqa.name,
+      aggregatorEndpoint: eps.aggregator.name,
       params: arg.params,
       transcript,
     });
@@ -385,18 +298,23 @@ export async function startMtiSearch(host: MtiHost, arg: ParsedArg<'mti:start'>)
       'mllm',
       `The query has ${words} words; the text tower reads only its first tokens (${query.split(/\s+/).slice(0, WORDS_SHOWN).join(' ')} …), the MLLM reads all of it.`,
     );
-  return guarded(host, s, 'round 1', async (signal) => {
-    for (let r = 0; r < params.rounds; r++) {
-      const round = await runRound(
-        { deps: s.deps, cache: s.cache, base: s.base, previous: s.transcript.rounds, params, signal },
-        query,
-      );
-      s.transcript.rounds.push(round);
-      log(s, round.anchor?.by ?? 'mllm', describeRound(round));
-      host.emit?.({ searchId: s.id, phase: 'ranked', round });
-      if (!round.anchor || round.earlyStop || round.refined === round.query) break;
-    }
-  });
+  return guarded(host, s, 'round 1', (signal) =>
+    runRounds(
+      {
+        deps: s.deps,
+        cache: s.cache,
+        base: s.base,
+        params,
+        signal,
+        rounds: s.transcript.rounds,
+        onRound: (round) => {
+          log(s, round.anchor?.by ?? 'mllm', describeRound(round));
+          host.emit?.({ searchId: s.id, phase: 'ranked', round });
+        },
+      },
+      query,
+    ),
+  );
 }
 
 async function sessionFor(host: MtiHost, id: number): Promise<Session> {
