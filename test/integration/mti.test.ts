@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
-import type { MtiEvalReport } from '../../src/shared/mti';
+import type { MtiEvalReport, MtiProgress } from '../../src/shared/mti';
 import type { Job } from '../../src/shared/domain';
 import { evalMtiReport, startEvalMti, type EvalMtiState } from '../../src/main/jobs/eval-mti';
 import { listEvalMtiQueries } from '../../src/main/db/repos/eval-mti';
@@ -19,7 +19,7 @@ import { unavailableKeyStore } from '../../src/main/llm/keys';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace } from '../../src/main/workspace';
-import { asModelId } from '../../src/shared/ids';
+import { asModelId, type ImageId } from '../../src/shared/ids';
 import { describeOnBothBackends, withoutTimings } from '../fixtures/backends';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
@@ -143,6 +143,78 @@ describeOnBothBackends('MTI on the synthetic world', { timeout: 240_000 }, (_bac
     const bad = await ctgi('eval', '--model', 'toy', '--mti', '--vqa', 'oracle', '--check-concurrency', '0');
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/checkConcurrency/);
+  });
+
+  it('steps as the analyst: another round, reject the anchor, pick one, go back', async () => {
+    const w = openWorkspace(ws, { resumeJobs: false });
+    try {
+      const modelId = asModelId(
+        (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
+      );
+      const ranked: number[] = [];
+      const host = {
+        db: w.db,
+        keyStore: unavailableKeyStore,
+        emit: (p: MtiProgress) => {
+          if (p.phase === 'ranked') ranked.push(p.round.index);
+        },
+      };
+      const s = await startMtiSearch(host, {
+        modelId,
+        query: 'a person with a blue shirt',
+        vqaEndpoint: 'oracle',
+        aggregatorEndpoint: 'oracle',
+        params: { xi: 2, rounds: 1 },
+        results: 20,
+      });
+      expect(s.status).toBe('done');
+      const anchor = s.transcript.rounds[0]!.anchor!;
+      expect(anchor).not.toBeNull();
+      expect(ranked).toEqual([1]);
+
+      const more = await stepMtiSearch(host, { id: s.id, action: { kind: 'next-round' } });
+      expect(more.transcript.rounds.map((r) => r.index)).toEqual([1, 2]);
+      expect(more.transcript.log.at(-1)!.text).toMatch(/^asked for another round → round 2/);
+      expect(ranked).toEqual([1]); // another round is announced by its own steps, not as a re-rank
+
+      const rejected = await stepMtiSearch(host, { id: s.id, round: 1, action: { kind: 'reject-anchor' } });
+      const r1 = rejected.transcript.rounds;
+      expect(r1).toHaveLength(1);
+      expect(r1[0]!.anchor?.imageId).not.toBe(anchor.imageId);
+      expect(r1[0]!.checks.find((c) => c.imageId === anchor.imageId)).toMatchObject({
+        verdict: 'no',
+        by: 'analyst',
+      });
+      expect(rejected.transcript.log.at(-1)!.text).toMatch(
+        new RegExp(`^rejected the anchor image ${anchor.imageId} of round 1 → `),
+      );
+
+      const pick = s.results.find((x) => x.image.id !== anchor.imageId)!.image.id;
+      const picked = await stepMtiSearch(host, {
+        id: s.id,
+        round: 1,
+        action: { kind: 'pick-anchor', imageId: pick },
+      });
+      expect(picked.transcript.rounds[0]!.anchor).toMatchObject({ imageId: pick, by: 'analyst' });
+      await expect(
+        stepMtiSearch(host, {
+          id: s.id,
+          round: 1,
+          action: { kind: 'pick-anchor', imageId: 99_999 as ImageId },
+        }),
+      ).rejects.toThrow(/not in this search's gallery/);
+      await expect(
+        stepMtiSearch(host, { id: s.id, round: 4, action: { kind: 'reject-anchor' } }),
+      ).rejects.toThrow(/Round 4 does not exist \(this search has 1\)/);
+      expect(ranked).toEqual([1, 1, 1]);
+
+      const back = await stepMtiSearch(host, { id: s.id, action: { kind: 'back' } });
+      expect(back.transcript.rounds[0]!.anchor?.imageId).toBe(r1[0]!.anchor?.imageId);
+      const rows = (x: typeof s): unknown[] => x.results.map((row) => [row.image.id, row.fused]);
+      record('analyst steps', [s, more, rejected, picked, back].map(rows));
+    } finally {
+      await w.close();
+    }
   });
 
   it('falls back to the plain ranking, and says why, when the endpoint fails mid-dialogue', async () => {

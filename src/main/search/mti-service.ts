@@ -42,6 +42,7 @@ import {
   runRounds,
   ScoreCache,
   type MtiDeps,
+  type RoundInput,
 } from '../pipelines/mti';
 import { mllmSide } from '../pipelines/mti-mllm';
 import { compilePromptSet, defaultPromptSetBody, type CompiledPromptSet } from '../pipelines/question-pool';
@@ -341,7 +342,130 @@ async function sessionFor(host: MtiHost, id: number): Promise<Session> {
 const cloneRounds = (rounds: readonly MtiRound[]): MtiRound[] =>
   JSON.parse(JSON.stringify(rounds)) as MtiRound[];
 
-/** One analyst action (ALGORITHMS.md §3: "the analyst may also answer questions, reject an anchor or pick one"). */
+/** What an analyst action sees: the search, the round it acts on and the rounds before it. */
+interface ActionContext {
+  s: Session;
+  /** 1-based round the action is on (for next-round and edit-refined it may be one past the last). */
+  at: number;
+  previous: MtiRound[];
+  round: MtiRound | undefined;
+  input: RoundInput;
+}
+
+/** What an action makes: the dialogue's new rounds, the log line, and whether it is announced as ranked. */
+interface ActionResult {
+  rounds: MtiRound[];
+  next: MtiRound;
+  note: string;
+  /** next-round leaves the announcement to its own round (as it always has). */
+  announce: boolean;
+}
+
+type StepAction = Exclude<MtiAction, { kind: 'back' }>;
+type ActionHandler<K extends StepAction['kind']> = (
+  cx: ActionContext,
+  action: Extract<StepAction, { kind: K }>,
+) => Promise<ActionResult>;
+
+/**
+ * One handler per analyst action (ALGORITHMS.md §3: "the analyst may also answer questions, reject an
+ * anchor or pick one"). Each returns the rounds it makes and changes nothing itself; stepMtiSearch records
+ * the step (history, log, save).
+ */
+const ACTIONS: { [K in StepAction['kind']]: ActionHandler<K> } = {
+  'next-round': async ({ s, input }) => {
+    const t = s.transcript;
+    const next = await runRound({ ...input, previous: t.rounds }, t.query);
+    return {
+      rounds: [...t.rounds, next],
+      next,
+      note: `asked for another round → ${describeRound(next)}`,
+      announce: false,
+    };
+  },
+  'reject-anchor': async ({ s, at, previous, round, input }) => {
+    if (!round?.anchor) throw new AppError('bad_request', `Round ${at} has no anchor to reject.`);
+    const known = new Map<number, MtiCheck>();
+    for (const c of round.checks) {
+      const g = indexOfImage(s.deps.gallery, c.imageId);
+      if (g >= 0)
+        known.set(g, c.imageId === round.anchor.imageId ? { ...c, verdict: 'no', by: 'analyst' } : c);
+    }
+    const g = indexOfImage(s.deps.gallery, round.anchor.imageId);
+    if (!known.has(g))
+      known.set(g, {
+        imageId: round.anchor.imageId,
+        rank: round.anchor.rank,
+        score: 0,
+        answer: null,
+        verdict: 'no',
+        by: 'analyst',
+        ms: null,
+      });
+    const next = await runRound({ ...input, known }, s.transcript.query);
+    return {
+      rounds: [...previous, next],
+      next,
+      note: `rejected the anchor image ${round.anchor.imageId} of round ${at} → ${describeRound(next)}`,
+      announce: true,
+    };
+  },
+  'pick-anchor': async ({ s, at, previous, round, input }, action) => {
+    if (indexOfImage(s.deps.gallery, action.imageId) < 0)
+      throw new AppError('bad_request', `Image ${action.imageId} is not in this search's gallery.`);
+    const known = new Map<number, MtiCheck>();
+    for (const c of round?.checks ?? [])
+      if (c.imageId !== action.imageId) known.set(indexOfImage(s.deps.gallery, c.imageId), c);
+    const next = await runRound({ ...input, known, pickedAnchor: action.imageId }, s.transcript.query);
+    return {
+      rounds: [...previous, next],
+      next,
+      note: `picked image ${action.imageId} as the anchor of round ${at} → ${describeRound(next)}`,
+      announce: true,
+    };
+  },
+  answer: async ({ s, at, previous, round, input }, action) => {
+    if (!round?.anchor)
+      throw new AppError('bad_request', `Round ${at} has no anchor, so no questions to answer.`);
+    const q = round.questions.find((x) => x.id === action.questionId);
+    if (!q) throw new AppError('bad_request', `Round ${at} asked no question "${action.questionId}".`);
+    const questions = judgeAnswers(
+      s.deps.pool,
+      round.questions.map((x) =>
+        x.id === action.questionId ? { ...x, answer: action.answer, by: 'analyst' as const } : x,
+      ),
+    );
+    const agg = await aggregateAnswers(s.deps, round.query, questions, input.signal);
+    const next: MtiRound = {
+      ...round,
+      questions,
+      refined: agg.refined,
+      refinedBy: 'mllm',
+      calls: round.calls + agg.calls,
+    };
+    return {
+      rounds: [...previous, next],
+      next,
+      note: `answered "${q.text}" with "${action.answer}" → q̂ = "${agg.refined}"`,
+      announce: true,
+    };
+  },
+  'edit-refined': async ({ s, previous, round, input }, action) => {
+    // No round yet (the MLLM failed at once, or rounds = 0): the analyst's own q̂, without an anchor.
+    const next: MtiRound = round
+      ? { ...round, refined: action.text, refinedBy: 'analyst' }
+      : { ...emptyRound(s), index: 1, refined: action.text, refinedBy: 'analyst' };
+    await s.cache.get(action.text, input.signal);
+    return {
+      rounds: [...previous, next],
+      next,
+      note: `edited q̂ of round ${next.index}: "${action.text}"`,
+      announce: true,
+    };
+  },
+};
+
+/** One analyst action: its handler makes the rounds; the step is recorded, logged and saved here. */
 export async function stepMtiSearch(host: MtiHost, arg: ParsedArg<'mti:step'>): Promise<MtiSearch> {
   const s = await sessionFor(host, arg.id);
   const action = arg.action as MtiAction;
@@ -370,93 +494,21 @@ export async function stepMtiSearch(host: MtiHost, arg: ParsedArg<'mti:step'>): 
     async (signal) => {
       const before = cloneRounds(t.rounds);
       const previous = t.rounds.slice(0, Math.max(0, at - 1));
-      const round = t.rounds[at - 1];
-      const input = { deps: s.deps, cache: s.cache, base: s.base, previous, params: s.params, signal };
-      let next: MtiRound;
-      switch (action.kind) {
-        case 'next-round': {
-          next = await runRound({ ...input, previous: t.rounds }, t.query);
-          t.history.push(before);
-          t.rounds = [...t.rounds, next];
-          log(s, 'analyst', `asked for another round → ${describeRound(next)}`);
-          return;
-        }
-        case 'reject-anchor': {
-          if (!round?.anchor) throw new AppError('bad_request', `Round ${at} has no anchor to reject.`);
-          const known = new Map<number, MtiCheck>();
-          for (const c of round.checks) {
-            const g = indexOfImage(s.deps.gallery, c.imageId);
-            if (g >= 0)
-              known.set(g, c.imageId === round.anchor.imageId ? { ...c, verdict: 'no', by: 'analyst' } : c);
-          }
-          const g = indexOfImage(s.deps.gallery, round.anchor.imageId);
-          if (!known.has(g))
-            known.set(g, {
-              imageId: round.anchor.imageId,
-              rank: round.anchor.rank,
-              score: 0,
-              answer: null,
-              verdict: 'no',
-              by: 'analyst',
-              ms: null,
-            });
-          next = await runRound({ ...input, known }, t.query);
-          log(
-            s,
-            'analyst',
-            `rejected the anchor image ${round.anchor.imageId} of round ${at} → ${describeRound(next)}`,
-          );
-          break;
-        }
-        case 'pick-anchor': {
-          if (indexOfImage(s.deps.gallery, action.imageId) < 0)
-            throw new AppError('bad_request', `Image ${action.imageId} is not in this search's gallery.`);
-          const known = new Map<number, MtiCheck>();
-          for (const c of round?.checks ?? [])
-            if (c.imageId !== action.imageId) known.set(indexOfImage(s.deps.gallery, c.imageId), c);
-          next = await runRound({ ...input, known, pickedAnchor: action.imageId }, t.query);
-          log(
-            s,
-            'analyst',
-            `picked image ${action.imageId} as the anchor of round ${at} → ${describeRound(next)}`,
-          );
-          break;
-        }
-        case 'answer': {
-          if (!round?.anchor)
-            throw new AppError('bad_request', `Round ${at} has no anchor, so no questions to answer.`);
-          const q = round.questions.find((x) => x.id === action.questionId);
-          if (!q) throw new AppError('bad_request', `Round ${at} asked no question "${action.questionId}".`);
-          const questions = judgeAnswers(
-            s.deps.pool,
-            round.questions.map((x) =>
-              x.id === action.questionId ? { ...x, answer: action.answer, by: 'analyst' as const } : x,
-            ),
-          );
-          const agg = await aggregateAnswers(s.deps, round.query, questions, signal);
-          next = {
-            ...round,
-            questions,
-            refined: agg.refined,
-            refinedBy: 'mllm',
-            calls: round.calls + agg.calls,
-          };
-          log(s, 'analyst', `answered "${q.text}" with "${action.answer}" → q̂ = "${agg.refined}"`);
-          break;
-        }
-        case 'edit-refined': {
-          if (!round) {
-            // No round yet (the MLLM failed at once, or rounds = 0): the analyst's own q̂, without an anchor.
-            next = { ...emptyRound(s), index: 1, refined: action.text, refinedBy: 'analyst' };
-          } else next = { ...round, refined: action.text, refinedBy: 'analyst' };
-          await s.cache.get(action.text, signal);
-          log(s, 'analyst', `edited q̂ of round ${next.index}: "${action.text}"`);
-          break;
-        }
-      }
+      const input: RoundInput = {
+        deps: s.deps,
+        cache: s.cache,
+        base: s.base,
+        previous,
+        params: s.params,
+        signal,
+      };
+      const cx: ActionContext = { s, at, previous, round: t.rounds[at - 1], input };
+      const handler = ACTIONS[action.kind] as ActionHandler<typeof action.kind>;
+      const done = await handler(cx, action as never);
       t.history.push(before);
-      t.rounds = [...previous, next];
-      host.emit?.({ searchId: s.id, phase: 'ranked', round: next });
+      t.rounds = done.rounds;
+      log(s, 'analyst', done.note);
+      if (done.announce) host.emit?.({ searchId: s.id, phase: 'ranked', round: done.next });
     },
   );
 }
