@@ -14,7 +14,7 @@ import type { Job } from '../../src/shared/domain';
 import { evalMtiReport, startEvalMti, type EvalMtiState } from '../../src/main/jobs/eval-mti';
 import { listEvalMtiQueries } from '../../src/main/db/repos/eval-mti';
 import { getJobRow } from '../../src/main/db/repos/jobs';
-import { startMtiSearch, stepMtiSearch } from '../../src/main/search/mti-service';
+import { getMtiSearch, startMtiSearch, stepMtiSearch } from '../../src/main/search/mti-service';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
@@ -154,6 +154,7 @@ describeOnBothBackends('MTI on the synthetic world', { timeout: 240_000 }, (_bac
       const ranked: number[] = [];
       const host = {
         db: w.db,
+        sessions: w.mti,
         keyStore: unavailableKeyStore,
         emit: (p: MtiProgress) => {
           if (p.phase === 'ranked') ranked.push(p.round.index);
@@ -223,7 +224,12 @@ describeOnBothBackends('MTI on the synthetic world', { timeout: 240_000 }, (_bac
       const modelId = asModelId(
         (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
       );
-      const host = { db: w.db, keyStore: unavailableKeyStore, llm: { retry: { retries: 0 } } };
+      const host = {
+        db: w.db,
+        sessions: w.mti,
+        keyStore: unavailableKeyStore,
+        llm: { retry: { retries: 0 } },
+      };
       const s = await startMtiSearch(host, {
         modelId,
         query: 'a person with a red shirt',
@@ -335,6 +341,41 @@ describe('MTI evaluation job', { timeout: 240_000 }, () => {
       expect(report!.top1Similarity.histogram.reduce((a, b) => a + b.count, 0)).toBe(24);
     } finally {
       await w.close();
+    }
+  });
+});
+
+describe('MTI searches belong to their workspace', { timeout: 120_000 }, () => {
+  it('closing the workspace cancels a running search, which is saved with the ranking it had', async () => {
+    const w = openWorkspace(ws, { resumeJobs: false });
+    const modelId = asModelId(
+      (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
+    );
+    let stepped!: () => void;
+    const firstStep = new Promise<void>((resolve) => (stepped = resolve));
+    const running = startMtiSearch(
+      { db: w.db, sessions: w.mti, keyStore: unavailableKeyStore, emit: () => stepped() },
+      {
+        modelId,
+        // Not asked before in this file, so the slow endpoint is really called (no cached answers).
+        query: 'a person with green trousers and a backpack',
+        vqaEndpoint: 'slow',
+        aggregatorEndpoint: 'slow',
+        params: { xi: 2, rounds: 3, checkConcurrency: 1 },
+        results: 10,
+      },
+    );
+    await firstStep;
+    await w.close();
+    const s = await running;
+    expect(s.status).toBe('cancelled');
+    expect(s.transcript.fallback).toMatch(/^Cancelled during round 1/);
+    const again = openWorkspace(ws, { resumeJobs: false });
+    try {
+      expect(getMtiSearch(again.db, s.id).status).toBe('cancelled');
+      expect(again.mti.get(s.id)).toBeUndefined();
+    } finally {
+      await again.close();
     }
   });
 });

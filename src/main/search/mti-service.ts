@@ -46,38 +46,21 @@ import {
 } from '../pipelines/mti';
 import { mllmSide } from '../pipelines/mti-mllm';
 import { compilePromptSet, defaultPromptSetBody, type CompiledPromptSet } from '../pipelines/question-pool';
+import type { MtiSession, MtiSessions } from './mti-sessions';
 import { scoreImages } from './store-search';
 import { imageSummaries } from '../db/repos/images';
 
 export interface MtiHost {
   db: Db;
+  /** The workspace's searches in progress (Workspace.mti). */
+  sessions: MtiSessions;
   /** Where live steps go (the workspace's event bus). */
   emit?: (p: MtiProgress) => void;
   keyStore: KeyStore;
   llm?: LlmClientOptions;
 }
 
-interface Session {
-  id: number;
-  modelId: ModelId;
-  datasetId: DatasetId | null;
-  params: MtiParams;
-  deps: MtiDeps;
-  cache: ScoreCache;
-  base: Float32Array;
-  transcript: MtiTranscript;
-  resultCount: number;
-  controller: AbortController | null;
-  /** One action at a time per search: a second click waits for the first to finish. */
-  busy: Promise<unknown>;
-}
-
-const sessions = new WeakMap<Db, Map<number, Session>>();
-const sessionsOf = (db: Db): Map<number, Session> => {
-  let m = sessions.get(db);
-  if (!m) sessions.set(db, (m = new Map()));
-  return m;
-};
+type Session = MtiSession;
 
 // Only the first words matter for the fused ranking; the MLLM gets the whole query.
 const WORDS_SHOWN = 12;
@@ -238,7 +221,7 @@ async function openSession(
     controller: null,
     busy: Promise.resolve(),
   });
-  sessionsOf(db).set(id, s);
+  host.sessions.set(s);
   return s;
 }
 
@@ -319,7 +302,7 @@ export async function startMtiSearch(host: MtiHost, arg: ParsedArg<'mti:start'>)
 }
 
 async function sessionFor(host: MtiHost, id: number): Promise<Session> {
-  const live = sessionsOf(host.db).get(id);
+  const live = host.sessions.get(id);
   if (live) return live;
   const row = getSearchRow(host.db, id);
   if (!row) throw notFound(`Search ${id}`);
@@ -513,11 +496,8 @@ export async function stepMtiSearch(host: MtiHost, arg: ParsedArg<'mti:step'>): 
   );
 }
 
-export function cancelMtiSearch(db: Db, id: number): { cancelled: boolean } {
-  const s = sessionsOf(db).get(id);
-  if (!s?.controller) return { cancelled: false };
-  s.controller.abort(Object.assign(new Error('The search was cancelled.'), { name: 'AbortError' }));
-  return { cancelled: true };
+export function cancelMtiSearch(sessions: MtiSessions, id: number): { cancelled: boolean } {
+  return { cancelled: sessions.cancel(id) };
 }
 
 export function getMtiSearch(db: Db, id: number): MtiSearch {
@@ -531,6 +511,6 @@ export function listMtiSearches(db: Db, limit: number): MtiSearchSummary[] {
 }
 
 /** Forgets the in-memory state of a deleted search. */
-export function dropSession(db: Db, id: number): void {
-  sessionsOf(db).delete(id);
+export function dropSession(sessions: MtiSessions, id: number): void {
+  sessions.delete(id);
 }
