@@ -45,13 +45,6 @@ export const LAYERS = [
   },
 ];
 
-/**
- * The one import that crosses the layers against their direction, allowed by name until it goes:
- * pipelines/eval-mti.ts imports search/mti-service (its MLLM side and endpoint choice), which the split of
- * mti-service.ts (issue 14.6) moves into llm/ and pipelines/mti.ts; then this allowance is removed.
- */
-const ALLOWED_UPWARD = { 'pipelines/': ['search/mti-service'] };
-
 /** Modules of main whose imports may reach electron (the Electron shell). */
 const ELECTRON_SHELL = ['index', 'desktop/', 'api/ipc'];
 
@@ -77,13 +70,9 @@ function layerPatterns(member, depth) {
   const patterns = [];
   for (const [i, layer] of LAYERS.entries()) {
     if (i <= rank) continue;
-    const allowed = ALLOWED_UPWARD[member] ?? [];
     const alternatives = layer.members.map((m) => {
       const name = escapeRe(m.endsWith('/') ? m.slice(0, -1) : m);
-      const except = allowed
-        .filter((a) => a.startsWith(m))
-        .map((a) => `(?!/${escapeRe(a.slice(m.length))}$)`);
-      return m.endsWith('/') ? `${name}${except.join('')}(/|$)` : `${name}(\\.[jt]s)?$`;
+      return m.endsWith('/') ? `${name}(/|$)` : `${name}(\\.[jt]s)?$`;
     });
     // A module of the same folder one layer down (api/handlers) reaches the ones above it (api/http) as ./x.
     const siblings =

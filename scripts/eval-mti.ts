@@ -5,6 +5,7 @@
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { evaluateMti } from '../src/main/pipelines/eval-mti';
+import { galleryScorer } from '../src/main/search/store-search';
 import type { MtiEvalReport } from '../src/shared/mti';
 import { unavailableKeyStore } from '../src/main/llm/keys';
 import { mtiWorld, oracleEndpoint } from './mti-world';
@@ -33,6 +34,7 @@ try {
       vqaEndpoint: name,
       params: { rounds: Number(values.rounds), xi: Number(values.xi) },
       keyStore: unavailableKeyStore,
+      score: galleryScorer(w.ws.db),
     });
     reports.push({ wrongRate, report });
     await oracle.close();

@@ -8,6 +8,7 @@ import { EventBus } from './events';
 import { jobDefinitions } from './jobs';
 import { JobRunner } from './jobs/runner';
 import { closeTextEncoders } from './ml/encoder-pool';
+import { MtiSessions } from './search/mti-sessions';
 import { closeVectorStores } from './search/store-search';
 
 /** One open workspace: its database, event bus and job runner. Every front door works through one. */
@@ -24,6 +25,8 @@ export interface Workspace {
    */
   readonly mediaDir: string;
   readonly migration: MigrationReport;
+  /** The MTI searches being worked on (their gallery scores and running action), closed with the workspace. */
+  readonly mti: MtiSessions;
   close(): Promise<void>;
 }
 
@@ -90,6 +93,7 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
     ? join(process.cwd(), '.ctgi', 'media')
     : join(dirname(path), `${basename(path)}.media`);
   if (resumeJobs) jobs.recover();
+  const mti = new MtiSessions();
   let closed = false;
   return {
     file: path,
@@ -99,9 +103,11 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
     cacheDir,
     mediaDir,
     migration,
+    mti,
     async close() {
       if (closed) return;
       closed = true;
+      await mti.close();
       await jobs.close();
       await closeTextEncoders(db);
       await closeVectorStores(db);

@@ -11,10 +11,14 @@ import { startEmbed } from '../../src/main/jobs/embed';
 import { startImport } from '../../src/main/jobs/import';
 import { encodeTexts, textEncoderPool } from '../../src/main/ml/encoder-pool';
 import { registerModel, resolveModelRow } from '../../src/main/ml/models';
+import { listEmbeddedImageIds } from '../../src/main/db/repos/embeddings';
+import { evaluateRetrieval } from '../../src/main/pipelines/eval';
 import {
   backendFor,
   closeVectorStores,
+  galleryScorer,
   lanceStoreFor,
+  scoreImages,
   searchRanked,
 } from '../../src/main/search/store-search';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
@@ -67,6 +71,17 @@ afterAll(async () => {
 afterEach(() => {
   delete process.env.CTGI_VECTOR_BACKEND;
 });
+
+/** `ctgi eval`'s figures on the test split through whichever backend the workspace uses now. */
+const evaluate = async (): Promise<object> => {
+  const { ms: _ms, ...r } = await evaluateRetrieval(ws.db, {
+    modelId: model.id,
+    split: 'test',
+    captionSource: 'any',
+    score: galleryScorer(ws.db),
+  });
+  return r;
+};
 
 const rank = async (
   backend: 'memory' | 'lancedb',
@@ -158,18 +173,26 @@ describe('search through the vector store', { timeout: 120_000 }, () => {
     expect(r.models).toEqual([expect.objectContaining({ model: 'toy', backend: 'lancedb', vectors: 59 })]);
     expect(existsSync(path.join(folder, 'toy.lance'))).toBe(true);
     delete process.env.CTGI_VECTOR_BACKEND;
+    expect(backendFor(ws.db, model.id)).toBe('lancedb');
     const viaSetting = [];
     for (const v of vectors)
       viaSetting.push(
         (await searchRanked(ws.db, model.id, v, { k: 10, mode: 'exact' })).map((h) => h.imageId),
       );
+    // What MTI's re-rank and evaluation read: every score of the gallery, and the evaluation's figures.
+    const gallery = listEmbeddedImageIds(ws.db, model.id, null);
+    const scoresOnLance = await scoreImages(ws.db, model.id, vectors, gallery);
+    const evalOnLance = await evaluate();
     expect(await main(['vectors', '-w', file, '--backend', 'bogus'], io)).not.toBe(0);
     expect(err.join('\n')).toMatch(/--backend/);
     expect(await main(['vectors', '-w', file, '--backend', 'memory'], io)).toBe(0);
     expect(out.at(-1)).toMatch(/toy: memory, 59 vectors/);
+    expect(backendFor(ws.db, model.id)).toBe('memory');
     const inMemory = [];
     for (const v of vectors)
       inMemory.push((await searchRanked(ws.db, model.id, v, { k: 10, mode: 'exact' })).map((h) => h.imageId));
     expect(inMemory).toEqual(viaSetting);
+    expect(await scoreImages(ws.db, model.id, vectors, gallery)).toEqual(scoresOnLance);
+    expect(await evaluate()).toEqual(evalOnLance);
   });
 });

@@ -17,6 +17,7 @@ import { openWorkspace, type Workspace } from '../../src/main/workspace';
 import type { ClipModel, EvalReport, QueryTokens, TextSearchResult } from '../../src/shared/domain';
 import type { DatasetId } from '../../src/shared/ids';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
+import { describeOnBothBackends } from '../fixtures/backends';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';
 
@@ -49,7 +50,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('text search', { timeout: 60_000 }, () => {
+describeOnBothBackends('text search', { timeout: 60_000 }, (_backend, record) => {
   it('ranks people who wear what the query says above those who do not', async () => {
     // A query about someone who is in this world: their top and bottom, as an analyst would say it.
     const p = world.truth.identities.find((i) => i.attributes.bottom.type !== 'skirt')!.attributes;
@@ -90,6 +91,11 @@ describe('text search', { timeout: 60_000 }, () => {
     expect(both.length).toBeGreaterThan(0);
     expect(neither.length).toBeGreaterThan(0);
     expect(Math.max(...both.map((h) => h.rank))).toBeLessThan(Math.min(...neither.map((h) => h.rank)));
+    const exact = await searchText(ws.db, { modelId: model.id, query, k: 1000, mode: 'exact' });
+    record(
+      query,
+      exact.results.map((h) => [h.image.id, h.score]),
+    );
   });
 
   it('restricts to one dataset and says so when a dataset does not exist', async () => {
@@ -98,8 +104,21 @@ describe('text search', { timeout: 60_000 }, () => {
     await expect(
       searchText(ws.db, { modelId: model.id, query: 'blue jeans', datasetId: 999 as DatasetId }),
     ).rejects.toThrow(/Dataset 999/);
+    const exact = await searchText(ws.db, {
+      modelId: model.id,
+      query: 'blue jeans',
+      k: 30,
+      datasetId,
+      mode: 'exact',
+    });
+    record(
+      'blue jeans in the dataset',
+      exact.results.map((h) => [h.image.id, h.score]),
+    );
   });
+});
 
+describe('text search', { timeout: 60_000 }, () => {
   it('counts tokens against the model context and flags a query the model cannot read to the end', async () => {
     expect(queryTokens(ws.db, model.id, 'a photo of a cat')).toEqual({
       count: 7,

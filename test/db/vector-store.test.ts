@@ -114,6 +114,36 @@ for (const backend of ['memory', 'lancedb'] as const) {
       await s.close();
     });
 
+    it('scores a given image set exactly (every score, not a top K), NaN for an image it does not hold', async () => {
+      const rows = makeRows(300, 3);
+      const s = await open(backend);
+      await s.upsert(rows);
+      await s.finish();
+      const r = rng(11);
+      const qs = [unit(r), unit(r)];
+      // Out of order, a subset, and one id that is not in the store.
+      const ids = [rows[40]!.imageId, rows[3]!.imageId, 7, ...rows.slice(100, 160).map((x) => x.imageId)];
+      const got = await s.scoreIds(qs, ids);
+      expect(got).toHaveLength(2);
+      qs.forEach((q, qi) => {
+        ids.forEach((id, i) => {
+          const row = rows.find((x) => x.imageId === id);
+          if (!row) expect(got[qi]![i]).toBeNaN();
+          else
+            expect(got[qi]![i]).toBeCloseTo(
+              row.vector.reduce((acc, x, j) => acc + x * q[j]!, 0),
+              5,
+            );
+        });
+      });
+      // The whole table (read in one scan) gives the top K scores of an exact search (as float32).
+      const all = rows.map((x) => x.imageId);
+      const [whole] = await s.scoreIds([qs[0]!], all);
+      for (const h of await s.search(qs[0]!, 10, { exact: true }))
+        expect(whole![all.indexOf(h.imageId)]).toBe(Math.fround(h.score));
+      await s.close();
+    });
+
     it('switching to the other backend moves the vectors and keeps every exact ranking', async () => {
       const rows = makeRows(400, 5);
       const from = await open(backend);
@@ -128,6 +158,10 @@ for (const backend of ['memory', 'lancedb'] as const) {
         const b = (await to.search(q, 20, { filter: f, exact: true })).map((h) => h.imageId);
         expect(b).toEqual(a);
       }
+      // Every score of the gallery, to the last bit (MTI's re-rank and evaluation use them all).
+      const ids = rows.map((x) => x.imageId);
+      const q = unit(r);
+      expect(await to.scoreIds([q], ids)).toEqual(await from.scoreIds([q], ids));
       await from.close();
       await to.close();
     });

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
 import { evaluateRetrieval, firstClause, oneAttributeQuery } from '../../src/main/pipelines/eval';
+import { galleryScorer } from '../../src/main/search/store-search';
+import { describeOnBothBackends, withoutTimings } from '../fixtures/backends';
 import { openWorkspace } from '../../src/main/workspace';
 import { asModelId } from '../../src/shared/ids';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
@@ -57,7 +59,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('ctgi eval', { timeout: 120_000 }, () => {
+describeOnBothBackends('ctgi eval', { timeout: 120_000 }, (backend, record) => {
   it('counts every caption of the test split as a query and every test image as the gallery', async () => {
     const records = JSON.parse(readFileSync(path.join(world.dir, 'data_captions.json'), 'utf8')) as {
       id: number;
@@ -66,6 +68,7 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
     }[];
     const test = records.filter((r) => r.split === 'test');
     const r = await evalJson('--split', 'test');
+    record('captions', withoutTimings(r));
     expect(r).toMatchObject({
       split: 'test',
       queryKind: 'captions',
@@ -93,6 +96,7 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
   it('ranks worse with one vague attribute per caption than with the full caption', async () => {
     const full = await evalJson();
     const vague = await evalJson('--queries', 'one-attribute');
+    record('one-attribute', withoutTimings(vague));
     expect(vague.queries).toBe(full.queries);
     expect(vague.gallery).toBe(full.gallery);
     expect(vague.queryDerivation).toMatch(/attributes\.json/);
@@ -100,6 +104,7 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
     expect(vague.r1).toBeLessThan(full.r1);
     expect(vague.mAP).toBeLessThan(full.mAP);
     const clause = await evalJson('--queries', 'first-clause');
+    record('first-clause', withoutTimings(clause));
     expect(clause.queries).toBe(full.queries);
     expect(clause.mAP).toBeLessThan(full.mAP);
   });
@@ -111,12 +116,14 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
         modelId: asModelId(1),
         split: 'test',
         queries: 'one-attribute',
+        score: galleryScorer(w.db),
       });
       const pieces = await evaluateRetrieval(w.db, {
         modelId: asModelId(1),
         split: 'test',
         queries: 'one-attribute',
         chunk: 7,
+        score: galleryScorer(w.db),
       });
       const { ms: _a, ...a } = whole;
       const { ms: _b, ...b } = pieces;
@@ -135,10 +142,13 @@ describe('ctgi eval', { timeout: 120_000 }, () => {
       /R@1 \d+\.\d\d {2}R@5 \d+\.\d\d {2}R@10 \d+\.\d\d {2}mAP \d+\.\d\d {2}mINP \d+\.\d\d/,
     );
 
-    expect((await ctgi('models', '--register', path.join(dir, 'toy-clip'), '--name', 'fresh')).code).toBe(0);
-    const refused = await ctgi('eval', '--model', 'fresh');
+    const fresh = `fresh-${backend}`;
+    expect((await ctgi('models', '--register', path.join(dir, 'toy-clip'), '--name', fresh)).code).toBe(0);
+    const refused = await ctgi('eval', '--model', fresh);
     expect(refused.code).toBe(2);
-    expect(refused.err).toMatch(/have no vector from model "fresh".*ctgi embed --model fresh/s);
+    expect(refused.err).toMatch(
+      new RegExp(`have no vector from model "${fresh}".*ctgi embed --model ${fresh}`, 's'),
+    );
     const badSplit = await ctgi('eval', '--model', 'toy', '--split', 'dev');
     expect(badSplit.err).toMatch(/--split must be one of train, val, test/);
   });

@@ -25,6 +25,7 @@ import { openWorkspace, type Workspace } from '../../src/main/workspace';
 import { createHandlers } from '../../src/main/api/handlers';
 import { mediaResponse } from '../../src/main/media/serve';
 import sharp from 'sharp';
+import { describeOnBothBackends } from '../fixtures/backends';
 
 const SEED = 1;
 /**
@@ -195,27 +196,6 @@ describe('footage search end to end (synthetic footage, toy detector, toy CLIP)'
     for (const t of r.tracks) expect(t.firstMs! <= t.lastMs!).toBe(true);
   });
 
-  it('filters by camera and by time range', async () => {
-    const p = seenPeople()[0]!;
-    const q = attributeQuery('top only', p.attributes);
-    const cam = truth.cameras[1]!;
-    const only = await search(q, { cameras: [cam.name] });
-    expect(only.results.length).toBeGreaterThan(0);
-    expect(new Set(only.results.map((h) => h.footage!.camera))).toEqual(new Set([cam.name]));
-    const start = Date.parse(`${cam.startLocal}Z`);
-    const window = await search(q, { fromMs: start + 4000, toMs: start + 8000 });
-    expect(window.results.length).toBeGreaterThan(0);
-    for (const h of window.results) {
-      expect(h.footage!.timeMs!).toBeGreaterThanOrEqual(start + 4000);
-      expect(h.footage!.timeMs!).toBeLessThanOrEqual(start + 8000);
-    }
-    const none = await search(q, {
-      fromMs: Date.parse('2020-01-01T00:00:00Z'),
-      toMs: Date.parse('2020-01-02T00:00:00Z'),
-    });
-    expect(none.results).toEqual([]);
-  });
-
   it('opens a hit on its whole frame (the media route) where its box shows the crop, and steps through its track', async () => {
     const p = seenPeople()[0]!;
     const r = await search(attributeQuery('top only', p.attributes));
@@ -309,5 +289,34 @@ describe('footage search end to end (synthetic footage, toy detector, toy CLIP)'
     expect(shown.results.map((x) => x.footage)).toEqual(r.results.map((h) => h.footage));
     expect(shown.tracks).toEqual(r.tracks);
     expect(shown.tracks!.length).toBeGreaterThan(1);
+  });
+});
+
+describeOnBothBackends('footage search filters', { timeout: 120_000 }, (_backend, record) => {
+  it('filters by camera and by time range', async () => {
+    const p = seenPeople()[0]!;
+    const q = attributeQuery('top only', p.attributes);
+    const cam = truth.cameras[1]!;
+    const only = await search(q, { cameras: [cam.name] });
+    expect(only.results.length).toBeGreaterThan(0);
+    expect(new Set(only.results.map((h) => h.footage!.camera))).toEqual(new Set([cam.name]));
+    const start = Date.parse(`${cam.startLocal}Z`);
+    const window = await search(q, { fromMs: start + 4000, toMs: start + 8000 });
+    expect(window.results.length).toBeGreaterThan(0);
+    for (const h of window.results) {
+      expect(h.footage!.timeMs!).toBeGreaterThanOrEqual(start + 4000);
+      expect(h.footage!.timeMs!).toBeLessThanOrEqual(start + 8000);
+    }
+    const none = await search(q, {
+      fromMs: Date.parse('2020-01-01T00:00:00Z'),
+      toMs: Date.parse('2020-01-02T00:00:00Z'),
+    });
+    expect(none.results).toEqual([]);
+    // The same filtered rankings, exact, on both backends (LanceDB filters inside its search).
+    const ranked = async (extra: Partial<Parameters<typeof searchText>[1]>): Promise<unknown[]> =>
+      (await search(q, { ...extra, mode: 'exact' })).results.map((h) => [h.image.id, h.score]);
+    record('one camera', await ranked({ cameras: [cam.name] }));
+    record('a time window', await ranked({ fromMs: start + 4000, toMs: start + 8000 }));
+    record('no filter', await ranked({}));
   });
 });

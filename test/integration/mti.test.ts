@@ -9,17 +9,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
-import type { MtiEvalReport } from '../../src/shared/mti';
+import type { MtiEvalReport, MtiProgress } from '../../src/shared/mti';
 import type { Job } from '../../src/shared/domain';
 import { evalMtiReport, startEvalMti, type EvalMtiState } from '../../src/main/jobs/eval-mti';
 import { listEvalMtiQueries } from '../../src/main/db/repos/eval-mti';
 import { getJobRow } from '../../src/main/db/repos/jobs';
-import { startMtiSearch, stepMtiSearch } from '../../src/main/search/mti-service';
+import { getMtiSearch, startMtiSearch, stepMtiSearch } from '../../src/main/search/mti-service';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace } from '../../src/main/workspace';
-import { asModelId } from '../../src/shared/ids';
+import { asModelId, type ImageId } from '../../src/shared/ids';
+import { describeOnBothBackends, withoutTimings } from '../fixtures/backends';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';
@@ -86,7 +87,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
+describeOnBothBackends('MTI on the synthetic world', { timeout: 240_000 }, (_backend, record) => {
   it('raises R@1 clearly on vague one-attribute queries, with a noisy oracle', async () => {
     const r = await ctgi(
       'eval',
@@ -103,6 +104,7 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
     );
     expect(r.code, r.err).toBe(0);
     const m = JSON.parse(r.out) as MtiEvalReport;
+    record('eval --mti, one-attribute queries', withoutTimings(m));
     expect(m.queries).toBeGreaterThan(20);
     // Measured: 68.8 → 79.2 on this 40 × 3 world at a 10 % wrong-answer rate (the anchor is the first image the
     // vague query fits, so it is sometimes another person with the same attribute).
@@ -143,6 +145,139 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
     expect(bad.err).toMatch(/checkConcurrency/);
   });
 
+  it('steps as the analyst: another round, reject the anchor, pick one, go back', async () => {
+    const w = openWorkspace(ws, { resumeJobs: false });
+    try {
+      const modelId = asModelId(
+        (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
+      );
+      const ranked: number[] = [];
+      const host = {
+        db: w.db,
+        sessions: w.mti,
+        keyStore: unavailableKeyStore,
+        emit: (p: MtiProgress) => {
+          if (p.phase === 'ranked') ranked.push(p.round.index);
+        },
+      };
+      const s = await startMtiSearch(host, {
+        modelId,
+        query: 'a person with a blue shirt',
+        vqaEndpoint: 'oracle',
+        aggregatorEndpoint: 'oracle',
+        params: { xi: 2, rounds: 1 },
+        results: 20,
+      });
+      expect(s.status).toBe('done');
+      const anchor = s.transcript.rounds[0]!.anchor!;
+      expect(anchor).not.toBeNull();
+      expect(ranked).toEqual([1]);
+
+      const more = await stepMtiSearch(host, { id: s.id, action: { kind: 'next-round' } });
+      expect(more.transcript.rounds.map((r) => r.index)).toEqual([1, 2]);
+      expect(more.transcript.log.at(-1)!.text).toMatch(/^asked for another round → round 2/);
+      expect(ranked).toEqual([1]); // another round is announced by its own steps, not as a re-rank
+
+      const rejected = await stepMtiSearch(host, { id: s.id, round: 1, action: { kind: 'reject-anchor' } });
+      const r1 = rejected.transcript.rounds;
+      expect(r1).toHaveLength(1);
+      expect(r1[0]!.anchor?.imageId).not.toBe(anchor.imageId);
+      expect(r1[0]!.checks.find((c) => c.imageId === anchor.imageId)).toMatchObject({
+        verdict: 'no',
+        by: 'analyst',
+      });
+      expect(rejected.transcript.log.at(-1)!.text).toMatch(
+        new RegExp(`^rejected the anchor image ${anchor.imageId} of round 1 → `),
+      );
+
+      const pick = s.results.find((x) => x.image.id !== anchor.imageId)!.image.id;
+      const picked = await stepMtiSearch(host, {
+        id: s.id,
+        round: 1,
+        action: { kind: 'pick-anchor', imageId: pick },
+      });
+      expect(picked.transcript.rounds[0]!.anchor).toMatchObject({ imageId: pick, by: 'analyst' });
+      await expect(
+        stepMtiSearch(host, {
+          id: s.id,
+          round: 1,
+          action: { kind: 'pick-anchor', imageId: 99_999 as ImageId },
+        }),
+      ).rejects.toThrow(/not in this search's gallery/);
+      await expect(
+        stepMtiSearch(host, { id: s.id, round: 4, action: { kind: 'reject-anchor' } }),
+      ).rejects.toThrow(/Round 4 does not exist \(this search has 1\)/);
+      expect(ranked).toEqual([1, 1, 1]);
+
+      const back = await stepMtiSearch(host, { id: s.id, action: { kind: 'back' } });
+      expect(back.transcript.rounds[0]!.anchor?.imageId).toBe(r1[0]!.anchor?.imageId);
+      const rows = (x: typeof s): unknown[] => x.results.map((row) => [row.image.id, row.fused]);
+      record('analyst steps', [s, more, rejected, picked, back].map(rows));
+    } finally {
+      await w.close();
+    }
+  });
+
+  it('falls back to the plain ranking, and says why, when the endpoint fails mid-dialogue', async () => {
+    const w = openWorkspace(ws, { resumeJobs: false });
+    try {
+      const modelId = asModelId(
+        (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
+      );
+      const host = {
+        db: w.db,
+        sessions: w.mti,
+        keyStore: unavailableKeyStore,
+        llm: { retry: { retries: 0 } },
+      };
+      const s = await startMtiSearch(host, {
+        modelId,
+        query: 'a person with a red shirt',
+        vqaEndpoint: 'flaky',
+        aggregatorEndpoint: 'flaky',
+        params: { xi: 2 },
+        results: 20,
+      });
+      expect(s.status).toBe('fallback');
+      expect(s.transcript.fallback).toMatch(/MLLM failed.*query alone/);
+      expect(s.results.map((x) => x.rank)).toEqual(s.results.map((_, i) => i + 1));
+      expect(s.results.every((x) => x.baseRank === x.rank && x.refined === null)).toBe(true);
+
+      // The same search against a working endpoint, then the analyst's edit of q̂ re-ranks.
+      const ok = await startMtiSearch(host, {
+        modelId,
+        query: 'a person with a red shirt',
+        vqaEndpoint: 'oracle',
+        aggregatorEndpoint: 'oracle',
+        params: { xi: 2 },
+        results: 20,
+      });
+      expect(ok.status).toBe('done');
+      const shown = (x: typeof ok): unknown[] =>
+        x.results.map((row) => [row.image.id, row.base, row.refined, row.fused, row.baseRank]);
+      record(
+        'search: rounds',
+        ok.transcript.rounds.map((x) => [x.anchor, x.checks.map((c) => c.imageId), x.refined]),
+      );
+      record('search: results', shown(ok));
+      expect(ok.transcript.rounds[0]!.anchor).not.toBeNull();
+      const edited = await stepMtiSearch(host, {
+        id: ok.id,
+        action: { kind: 'edit-refined', text: 'a man with a red shirt and black trousers' },
+      });
+      expect(edited.refined).toBe('a man with a red shirt and black trousers');
+      expect(edited.transcript.rounds[0]!.refinedBy).toBe('analyst');
+      record('search: results after the analyst edits q̂', shown(edited));
+      const back = await stepMtiSearch(host, { id: ok.id, action: { kind: 'back' } });
+      expect(back.refined).toBe(ok.refined);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+// Not a ranking: the job's cancel and resume, on the default backend.
+describe('MTI evaluation job', { timeout: 240_000 }, () => {
   it('cancels an evaluation mid-way and continues it without redoing the queries already done', async () => {
     const w = openWorkspace(ws, { resumeJobs: false });
     try {
@@ -208,48 +343,39 @@ describe('MTI on the synthetic world', { timeout: 240_000 }, () => {
       await w.close();
     }
   });
+});
 
-  it('falls back to the plain ranking, and says why, when the endpoint fails mid-dialogue', async () => {
+describe('MTI searches belong to their workspace', { timeout: 120_000 }, () => {
+  it('closing the workspace cancels a running search, which is saved with the ranking it had', async () => {
     const w = openWorkspace(ws, { resumeJobs: false });
+    const modelId = asModelId(
+      (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
+    );
+    let stepped!: () => void;
+    const firstStep = new Promise<void>((resolve) => (stepped = resolve));
+    const running = startMtiSearch(
+      { db: w.db, sessions: w.mti, keyStore: unavailableKeyStore, emit: () => stepped() },
+      {
+        modelId,
+        // Not asked before in this file, so the slow endpoint is really called (no cached answers).
+        query: 'a person with green trousers and a backpack',
+        vqaEndpoint: 'slow',
+        aggregatorEndpoint: 'slow',
+        params: { xi: 2, rounds: 3, checkConcurrency: 1 },
+        results: 10,
+      },
+    );
+    await firstStep;
+    await w.close();
+    const s = await running;
+    expect(s.status).toBe('cancelled');
+    expect(s.transcript.fallback).toMatch(/^Cancelled during round 1/);
+    const again = openWorkspace(ws, { resumeJobs: false });
     try {
-      const modelId = asModelId(
-        (w.db.prepare(`SELECT id FROM models WHERE name = 'toy'`).get() as { id: number }).id,
-      );
-      const host = { db: w.db, keyStore: unavailableKeyStore, llm: { retry: { retries: 0 } } };
-      const s = await startMtiSearch(host, {
-        modelId,
-        query: 'a person with a red shirt',
-        vqaEndpoint: 'flaky',
-        aggregatorEndpoint: 'flaky',
-        params: { xi: 2 },
-        results: 20,
-      });
-      expect(s.status).toBe('fallback');
-      expect(s.transcript.fallback).toMatch(/MLLM failed.*query alone/);
-      expect(s.results.map((x) => x.rank)).toEqual(s.results.map((_, i) => i + 1));
-      expect(s.results.every((x) => x.baseRank === x.rank && x.refined === null)).toBe(true);
-
-      // The same search against a working endpoint, then the analyst's edit of q̂ re-ranks.
-      const ok = await startMtiSearch(host, {
-        modelId,
-        query: 'a person with a red shirt',
-        vqaEndpoint: 'oracle',
-        aggregatorEndpoint: 'oracle',
-        params: { xi: 2 },
-        results: 20,
-      });
-      expect(ok.status).toBe('done');
-      expect(ok.transcript.rounds[0]!.anchor).not.toBeNull();
-      const edited = await stepMtiSearch(host, {
-        id: ok.id,
-        action: { kind: 'edit-refined', text: 'a man with a red shirt and black trousers' },
-      });
-      expect(edited.refined).toBe('a man with a red shirt and black trousers');
-      expect(edited.transcript.rounds[0]!.refinedBy).toBe('analyst');
-      const back = await stepMtiSearch(host, { id: ok.id, action: { kind: 'back' } });
-      expect(back.refined).toBe(ok.refined);
+      expect(getMtiSearch(again.db, s.id).status).toBe('cancelled');
+      expect(again.mti.get(s.id)).toBeUndefined();
     } finally {
-      await w.close();
+      await again.close();
     }
   });
 });

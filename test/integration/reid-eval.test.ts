@@ -7,10 +7,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
 import { insertCaption } from '../../src/main/db/repos/images';
 import { evaluateRetrieval } from '../../src/main/pipelines/eval';
+import { galleryScorer } from '../../src/main/search/store-search';
+import { describeOnBothBackends } from '../fixtures/backends';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace } from '../../src/main/workspace';
 import type { EvalReport } from '../../src/shared/domain';
@@ -70,7 +72,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('ctgi eval --protocol', { timeout: 120_000 }, () => {
+describeOnBothBackends('ctgi eval --protocol', { timeout: 120_000 }, (_backend, record) => {
   it('reid: query captions rank the gallery, same person and camera left out, junk and distractors too', async () => {
     const r = await ctgi('eval', '--model', 'toy', '--protocol', 'reid', '--json');
     expect(r.err).toBe('');
@@ -115,10 +117,16 @@ describe('ctgi eval --protocol', { timeout: 120_000 }, () => {
   it('gives the same figures whatever the query block size (the rule follows each query across blocks)', async () => {
     const w = openWorkspace(ws, { resumeJobs: false });
     try {
-      const opts = { modelId: asModelId(1), split: 'test' as const, protocol: 'reid' as const };
+      const opts = {
+        modelId: asModelId(1),
+        split: 'test' as const,
+        protocol: 'reid' as const,
+        score: galleryScorer(w.db),
+      };
       const { ms: _a, ...whole } = await evaluateRetrieval(w.db, opts);
       const { ms: _b, ...pieces } = await evaluateRetrieval(w.db, { ...opts, chunk: 3 });
       expect(pieces).toEqual(whole);
+      record('reid', whole);
     } finally {
       await w.close();
     }

@@ -85,18 +85,13 @@ describe('import boundaries', () => {
     await expectAllowed('src/main/pipelines/mtg.ts', '../llm/client');
   });
 
-  it('allows exactly one upward import, pipelines → search/mti-service, until its split removes it', async () => {
-    await expectAllowed('src/main/pipelines/eval-mti.ts', '../search/mti-service');
+  it('allows no upward import: pipelines reach no feature, mti-service included (its split moved what they used)', async () => {
     await expectRefused(
       'src/main/pipelines/eval-mti.ts',
-      '../search/mti-handlers',
+      '../search/mti-service',
       /may not import "features"/,
     );
-    await expectRefused(
-      'src/main/pipelines/eval-mti.ts',
-      '../search/mti-service-extra',
-      /may not import "features"/,
-    );
+    await expectRefused('src/main/pipelines/mti.ts', '../search/mti-sessions', /may not import "features"/);
     await expectRefused('src/main/ml/models.ts', '../search/mti-service', /may not import "features"/);
   });
 

@@ -31,6 +31,7 @@ import { footageHandlers } from '../footage/handlers';
 import { teamHandlers } from '../team/handlers';
 import type { Workspace } from '../workspace';
 import type { Handlers } from '../../shared/handlers';
+import { galleryScorer } from '../search/store-search';
 
 export type { Handlers };
 
@@ -114,6 +115,7 @@ export function createHandlers(ws: Workspace): Handlers {
         queries,
         protocol,
         distractors,
+        score: galleryScorer(db),
         ...(captionSource === undefined ? {} : { captionSource }),
       }),
   };

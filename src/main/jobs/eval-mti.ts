@@ -22,6 +22,7 @@ import { AppError, notFound } from '../errors';
 import { getKeyStore } from '../llm/keys';
 import { resolveModelRow } from '../ml/models';
 import { countMtiEvalQueries, evaluateMti, listMtiEvalGalleryIds } from '../pipelines/eval-mti';
+import { galleryScorer } from '../search/store-search';
 import type { Workspace } from '../workspace';
 import type { JobDefinition } from './runner';
 
@@ -62,6 +63,7 @@ export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
       signal: ctx.signal,
       done: earlier,
       earlierMs: elapsedMs,
+      score: galleryScorer(db),
       onStart: (reused, n) => {
         total = n;
         for (const q of reused) calls += earlier.get(q)!.calls;

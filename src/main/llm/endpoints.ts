@@ -1,8 +1,15 @@
 import type { ParsedArg } from '../../shared/contract';
 import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '../../shared/domain';
-import { deleteEndpoint, getEndpointByName, replicaUsage, upsertEndpoint } from '../db/repos/llm';
+import {
+  deleteEndpoint,
+  getEndpointByName,
+  listEndpoints,
+  replicaUsage,
+  upsertEndpoint,
+} from '../db/repos/llm';
 import type { Db } from '../db/types';
 import { AppError, badRequest, notFound } from '../errors';
+import { createLlmClient, type LlmClient, type LlmClientOptions } from './client';
 import { checkApiKeyRef, type KeyStore } from './keys';
 import { probeEndpoint } from './probe';
 import { existingPool, replicasOf } from './replicas';
@@ -125,4 +132,59 @@ export function endpointReplicas(db: Db, name: string): ReplicaFigures[] {
       lastCallAt: l?.last_at ?? null,
     };
   });
+}
+
+/** The default endpoint for a role: the named one, else the first saved one whose role fits. */
+export function pickEndpoint(db: Db, name: string | undefined, role: 'vqa' | 'reconstructor'): LlmEndpoint {
+  if (name !== undefined) {
+    const e = getEndpointByName(db, name);
+    if (!e)
+      throw notFound(
+        `Endpoint "${name}" (see \`ctgi endpoints\` or Settings → Endpoints for the saved ones)`,
+      );
+    return e;
+  }
+  const all = listEndpoints(db);
+  const e = all.find((x) => x.role === role) ?? all.find((x) => x.role === 'both');
+  if (!e) {
+    throw new AppError(
+      'bad_request',
+      `MTI needs an MLLM endpoint (${role === 'vqa' ? 'a vision model' : 'a text model'}). Add one in Settings → Endpoints or with \`ctgi endpoints add\`, then search again.`,
+    );
+  }
+  return e;
+}
+
+/** The aggregation endpoint: the named one, else the VQA endpoint when it also writes text, else the first fitting one. */
+export function aggregatorFor(
+  db: Db,
+  vqa: LlmEndpoint,
+  name: string | undefined,
+  role: 'reconstructor',
+): LlmEndpoint {
+  if (name === undefined && vqa.role === 'both') return vqa;
+  return pickEndpoint(db, name, role);
+}
+
+/** MTI's two endpoints (VQA and aggregation) by name or by default role. */
+export function mtiEndpoints(
+  db: Db,
+  vqaName: string | undefined,
+  aggregatorName: string | undefined,
+): { vqa: LlmEndpoint; aggregator: LlmEndpoint } {
+  const vqa = pickEndpoint(db, vqaName, 'vqa');
+  return { vqa, aggregator: aggregatorFor(db, vqa, aggregatorName, 'reconstructor') };
+}
+
+/** Clients for MTI's endpoints: one client when both are the same endpoint (one cache, one limit). */
+export function mtiClients(
+  db: Db,
+  eps: { vqa: LlmEndpoint; aggregator: LlmEndpoint },
+  keyStore: KeyStore,
+  opts?: LlmClientOptions,
+): { vqa: LlmClient; aggregator: LlmClient } {
+  const vqa = createLlmClient(db, eps.vqa, keyStore, opts);
+  const aggregator =
+    eps.aggregator.name === eps.vqa.name ? vqa : createLlmClient(db, eps.aggregator, keyStore, opts);
+  return { vqa, aggregator };
 }

@@ -66,3 +66,20 @@ export async function mllmImage(db: Db, id: ImageId): Promise<LlmImage> {
     throw imageAppError(err, `Image ${id}`);
   }
 }
+
+/**
+ * Library images as an MLLM gets them, each read and encoded once per reader (an MTI search asks about the
+ * same anchor several times); a failed read is retried on the next ask.
+ */
+export function mllmImageReader(db: Db): (id: ImageId) => Promise<LlmImage> {
+  const images = new Map<number, Promise<LlmImage>>();
+  return (id) => {
+    let p = images.get(id);
+    if (!p) {
+      p = mllmImage(db, id);
+      images.set(id, p);
+      p.catch(() => images.delete(id));
+    }
+    return p;
+  };
+}

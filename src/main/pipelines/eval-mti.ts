@@ -13,16 +13,14 @@ import {
   type MtiParams,
   type QueryFigures,
 } from '../../shared/mti';
-import { blobToVector } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
-import { createLlmClient, type LlmClientOptions } from '../llm/client';
+import type { LlmClientOptions } from '../llm/client';
+import { mtiClients, mtiEndpoints } from '../llm/endpoints';
 import type { KeyStore } from '../llm/keys';
 import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
-import { dotAt } from '../ml/vector-index';
-import { aggregatorFor, mllmSide, pickEndpoint } from '../search/mti-service';
-import { findGroundTruth, firstClause, oneAttributeQuery } from './eval';
+import { findGroundTruth, firstClause, oneAttributeQuery, type GalleryScorer } from './eval';
 import {
   MetricsAccumulator,
   quantile,
@@ -32,6 +30,7 @@ import {
   type PersonId,
 } from './metrics';
 import { runMti, type MtiDeps } from './mti';
+import { mllmSide } from './mti-mllm';
 import { compilePromptSet, defaultPromptSetBody } from './question-pool';
 
 export interface MtiEvalOptions {
@@ -64,6 +63,8 @@ export interface MtiEvalOptions {
   earlierMs?: number;
   /** Only images in this job's scope (job_images): the gallery, and the queries' images. */
   jobId?: JobId;
+  /** S(q, ·) over the gallery through the workspace's vector store (`galleryScorer(db)`, search/store-search.ts). */
+  score: GalleryScorer;
 }
 
 // The gallery: the split's images (of one dataset, when given; of a job's scope, when given), without the
@@ -133,7 +134,7 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
   const modelId = row.id as ModelId;
   const gallery = db
     .prepare(
-      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, e.vector
+      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, length(e.vector) AS vector_bytes
        FROM images i LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = @modelId
        WHERE ${GALLERY_WHERE} ORDER BY i.id`,
     )
@@ -142,24 +143,21 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
     dataset_id: number;
     rel_path: string;
     identity_id: number | null;
-    vector: Buffer | null;
+    vector_bytes: number | null;
   }[];
   if (gallery.length === 0)
     throw new AppError(
       'not_found',
       `No images are in the ${opts.split} split. Import a dataset with split labels first.`,
     );
-  const missing = gallery.filter((g) => g.vector === null).length;
+  const missing = gallery.filter((g) => g.vector_bytes === null).length;
   if (missing > 0) {
     throw new AppError(
       'conflict',
       `${missing} of the ${gallery.length} ${opts.split} images have no vector from model "${row.name}". Run \`ctgi embed --model ${row.name}\` first, then evaluate again.`,
     );
   }
-  const dim = row.embedding_dim;
   const ng = gallery.length;
-  const vectors = new Float32Array(ng * dim);
-  gallery.forEach((g, j) => vectors.set(blobToVector(g.vector!), j * dim));
   const galleryPids: PersonId[] = gallery.map((g) => g.identity_id ?? `none:${g.image_id}`);
   const galleryIds = Int32Array.from(gallery, (g) => g.image_id);
 
@@ -212,20 +210,17 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
   opts.onProgress?.(done, nq);
 
   const signal = opts.signal ?? new AbortController().signal;
-  const vqaEp = pickEndpoint(db, opts.vqaEndpoint, 'vqa');
-  const aggEp = aggregatorFor(db, vqaEp, opts.aggregatorEndpoint, 'reconstructor');
+  const eps = mtiEndpoints(db, opts.vqaEndpoint, opts.aggregatorEndpoint);
   if (done < nq) {
     const model = await textEncoderPool(db).get(row);
     const scoreText = async (text: string): Promise<Float32Array> => {
       const {
         vectors: [q],
       } = await encodeTexts(model, [text]);
-      const out = new Float32Array(ng);
-      for (let j = 0; j < ng; j++) out[j] = dotAt(vectors, j * dim, q!, dim);
-      return out;
+      const [scores] = await opts.score(modelId, [q!], galleryIds);
+      return scores!;
     };
-    const vqa = createLlmClient(db, vqaEp, opts.keyStore, opts.llm);
-    const agg = aggEp.name === vqaEp.name ? vqa : createLlmClient(db, aggEp, opts.keyStore, opts.llm);
+    const { vqa, aggregator: agg } = mtiClients(db, eps, opts.keyStore, opts.llm);
     const pool = compilePromptSet(defaultPromptSetBody());
     const mllm = mllmSide(db, vqa, agg);
     const identityOf = new Map(gallery.map((g) => [g.image_id, g.identity_id]));
@@ -289,8 +284,8 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
     kind,
     ng,
     params,
-    vqaEp.name,
-    aggEp.name,
+    eps.vqa.name,
+    eps.aggregator.name,
     results as MtiEvalQueryResult[],
     started,
   );

@@ -14,12 +14,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { EvalCaptionSource, EvalProtocol, EvalQueryKind, EvalReport, Split } from '../../shared/domain';
 import type { DatasetId, ModelId } from '../../shared/ids';
-import { blobToVector } from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
 import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
-import { dotAt } from '../ml/vector-index';
 import {
   ATTRIBUTES_FILE,
   attributePhrases,
@@ -54,7 +52,20 @@ export interface EvalOptions {
   captionSource?: EvalCaptionSource;
   /** Keep distractor images (0000) in the gallery; by default they are left out, as junk always is. */
   distractors?: boolean;
+  /** Scores the gallery through the workspace's vector store (`galleryScorer(db)`, search/store-search.ts). */
+  score: GalleryScorer;
 }
+
+/**
+ * The exact cosine of each query vector (as given: the text tower's unit vectors) with each gallery image,
+ * rows aligned with `imageIds`. Evaluation ranks through the workspace's vector store, whichever backend it
+ * is; the caller passes it in (search/store-search.ts `galleryScorer`), as pipelines do not reach into search/.
+ */
+export type GalleryScorer = (
+  modelId: ModelId,
+  queries: readonly Float32Array[],
+  imageIds: Int32Array,
+) => Promise<Float32Array[]>;
 
 interface GalleryRow {
   image_id: number;
@@ -64,7 +75,8 @@ interface GalleryRow {
   camera: string | null;
   source_group: string | null;
   layout: string | null;
-  vector: Buffer | null;
+  /** Bytes of the image's vector from the model; null when it has none. */
+  vector_bytes: number | null;
 }
 
 interface CaptionRow {
@@ -160,7 +172,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   const galleryParams = protocol === 'reid' ? galleryScope.params : [opts.split, ...galleryScope.params];
   const gallery = db
     .prepare(
-      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, i.camera, i.source_group, d.layout, e.vector
+      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, i.camera, i.source_group, d.layout, length(e.vector) AS vector_bytes
        FROM images i JOIN datasets d ON d.id = i.dataset_id
          LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
        WHERE ${galleryScope.sql} ORDER BY i.id`,
@@ -176,7 +188,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
         : `No images are in the ${opts.split} split${scope}. Import a dataset with split labels (CUHK-PEDES, ICFG-PEDES, RSTPReid) first.`,
     );
   }
-  const missing = gallery.filter((g) => g.vector === null).length;
+  const missing = gallery.filter((g) => g.vector_bytes === null).length;
   if (missing > 0) {
     // A partial gallery would inflate every metric; say how to complete it instead.
     const ds = opts.datasetId === undefined ? '' : ` --dataset ${opts.datasetId}`;
@@ -188,18 +200,16 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   }
   const dim = row.embedding_dim;
   const ng = gallery.length;
-  const galleryVectors = new Float32Array(ng * dim);
-  gallery.forEach((g, j) => {
-    const v = blobToVector(g.vector!);
-    if (v.length !== dim) {
+  for (const g of gallery) {
+    if (g.vector_bytes !== dim * 4) {
       throw new AppError(
         'conflict',
-        `Image ${g.image_id} has a ${v.length}-value vector under model "${row.name}" (${dim} expected). ` +
+        `Image ${g.image_id} has a ${g.vector_bytes! / 4}-value vector under model "${row.name}" (${dim} expected). ` +
           `Delete that model's vectors and embed again.`,
       );
     }
-    galleryVectors.set(v, j * dim);
-  });
+  }
+  const galleryIds = Int32Array.from(gallery, (g) => g.image_id);
   // Images without a person id can never be a match; they stay in the gallery as distractors.
   const galleryPids: PersonId[] = gallery.map((g) => g.identity_id ?? `none:${g.image_id}`);
 
@@ -277,20 +287,20 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     const chunk = texts.slice(start, start + block);
     const { vectors, counts } = await encodeTexts(model, chunk);
     truncatedQueries += counts.filter((n) => n > model.contextLength).length;
-    const similarity = new Float32Array(chunk.length * ng);
-    vectors.forEach((q, i) => {
+    vectors.forEach((q) => {
       if (q.length !== dim) {
         throw new AppError(
           'conflict',
           `Model "${row.name}" made ${q.length}-value text vectors; its images have ${dim}.`,
         );
       }
+    });
+    const rows = await opts.score(modelId, vectors, galleryIds);
+    const similarity = new Float32Array(chunk.length * ng);
+    rows.forEach((r, i) => {
+      similarity.set(r, i * ng);
       let best = -Infinity;
-      for (let j = 0; j < ng; j++) {
-        const v = dotAt(galleryVectors, j * dim, q, dim);
-        similarity[i * ng + j] = v;
-        if (v > best) best = v;
-      }
+      for (let j = 0; j < ng; j++) if (r[j]! > best) best = r[j]!;
       top1[start + i] = best;
     });
     const m = retrievalMetrics(

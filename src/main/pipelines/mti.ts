@@ -556,10 +556,40 @@ export interface MtiOutcome {
   calls: number;
 }
 
+export interface RoundsInput {
+  deps: MtiDeps;
+  cache: ScoreCache;
+  base: Float32Array;
+  params: MtiParams;
+  signal: AbortSignal;
+  /** The dialogue so far; each finished round is appended here before `onRound`, so on an error it holds
+   *  the rounds completed before it. */
+  rounds: MtiRound[];
+  onRound?: (round: MtiRound) => void;
+}
+
+/** The stopping rule: no anchor, an early exit, or nothing learnt (q̂ is the round's own query). */
+export const lastRound = (round: MtiRound): boolean =>
+  !round.anchor || round.earlyStop || round.refined === round.query;
+
 /**
- * The whole algorithm without an analyst: up to `params.rounds` rounds, stopping when a round finds no
- * anchor, exits early, or learns nothing new. An MLLM failure ends the dialogue with the ranking of the
- * rounds completed so far (the plain ranking if none) and the reason; a cancel throws.
+ * The automatic rounds, for the interactive service and the evaluation alike: up to `params.rounds`
+ * rounds from the analyst's query, each starting from the last q̂, stopping by `lastRound`. Errors
+ * (MLLM failure, cancel) propagate with `rounds` holding what was completed.
+ */
+export async function runRounds(input: RoundsInput, query: string): Promise<void> {
+  const { deps, cache, base, params, signal, rounds } = input;
+  for (let r = 0; r < params.rounds; r++) {
+    const round = await runRound({ deps, cache, base, previous: rounds, params, signal }, query);
+    rounds.push(round);
+    input.onRound?.(round);
+    if (lastRound(round)) break;
+  }
+}
+
+/**
+ * The whole algorithm without an analyst (runRounds). An MLLM failure ends the dialogue with the ranking
+ * of the rounds completed so far (the plain ranking if none) and the reason; a cancel throws.
  */
 export async function runMti(
   deps: MtiDeps,
@@ -571,18 +601,12 @@ export async function runMti(
   const base = await cache.get(query, signal);
   const rounds: MtiRound[] = [];
   let fallback: string | null = null;
-  for (let r = 0; r < params.rounds; r++) {
-    let round: MtiRound;
-    try {
-      round = await runRound({ deps, cache, base, previous: rounds, params, signal }, query);
-    } catch (err) {
-      if (signal.aborted) throw err;
-      fallback = `The MLLM failed in round ${r + 1} (${err instanceof Error ? err.message : String(err)}); showing the ranking of ${r === 0 ? 'the query alone' : `round ${r}`}.`;
-      break;
-    }
-    rounds.push(round);
-    if (!round.anchor || round.earlyStop) break;
-    if (round.refined === round.query) break;
+  try {
+    await runRounds({ deps, cache, base, params, signal, rounds }, query);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const r = rounds.length;
+    fallback = `The MLLM failed in round ${r + 1} (${err instanceof Error ? err.message : String(err)}); showing the ranking of ${r === 0 ? 'the query alone' : `round ${r}`}.`;
   }
   const { scores } = await currentScores(deps, cache, base, rounds, params.lambda, signal);
   return { rounds, scores, base, fallback, calls: rounds.reduce((a, r) => a + r.calls, 0) };

@@ -24,18 +24,23 @@ export function mtiHandlers(ws: Workspace): MtiHandlers {
   const { db } = ws;
   // A search that was running when the last process ended can never finish: say so once, at open.
   markInterruptedSearches(db);
-  const host = (): MtiHost => ({ db, keyStore: getKeyStore(), emit: (p) => ws.bus.emit('mti:progress', p) });
+  const host = (): MtiHost => ({
+    db,
+    sessions: ws.mti,
+    keyStore: getKeyStore(),
+    emit: (p) => ws.bus.emit('mti:progress', p),
+  });
   return {
     'eval:mti-start': (arg) => startEvalMti(ws, arg),
     'eval:mti-report': (arg) => evalMtiReport(ws, arg),
     'mti:start': async (arg) => withFootage(db, await startMtiSearch(host(), arg)),
     'mti:step': async (arg) => withFootage(db, await stepMtiSearch(host(), arg)),
-    'mti:cancel': ({ id }) => cancelMtiSearch(db, id),
+    'mti:cancel': ({ id }) => cancelMtiSearch(ws.mti, id),
     'searches:list': ({ limit }) => listMtiSearches(db, limit),
     'searches:get': ({ id }) => withFootage(db, getMtiSearch(db, id)),
     'searches:delete': ({ id }) => {
-      cancelMtiSearch(db, id);
-      dropSession(db, id);
+      cancelMtiSearch(ws.mti, id);
+      dropSession(ws.mti, id);
       return { deleted: deleteSearch(db, id) };
     },
   };

@@ -1,11 +1,11 @@
-// MTI as a service: the engine (pipelines/mti.ts) wired to the model's warm text tower and gallery
-// vectors (S(·, v)), to the MLLM endpoints through the LLM client (cache, limits, retries), and to the
-// searches table. A search lives in memory while it is worked on (its score rows are kept, so an
-// analyst's edit re-encodes one text) and is saved after every step, transcript and all; a saved search
-// reopened later rebuilds its memory from the row.
+// MTI as a service: the engine (pipelines/mti.ts: runRounds for the automatic rounds, runRound for an
+// analyst's step) wired to the model's warm text tower and to the gallery's scores S(·, v) from the
+// workspace's vector store (store-search.ts), to the MLLM (pipelines/mti-mllm.ts over the endpoints that
+// llm/endpoints.ts picks), and to the searches table (db/repos/searches.ts). A search lives in memory
+// while it is worked on (its score rows are kept, so an analyst's edit re-encodes one text) and is saved
+// after every step, transcript and all; a saved search reopened later rebuilds its memory from the row.
 import type { ParsedArg } from '../../shared/contract';
-import type { LlmEndpoint } from '../../shared/domain';
-import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
+import { asImageId, type DatasetId, type ModelId } from '../../shared/ids';
 import {
   mtiParamsOf,
   type MtiAction,
@@ -17,16 +17,18 @@ import {
   type MtiSearch,
   type MtiTranscript,
 } from '../../shared/mti';
-import { getEndpointByName, listEndpoints } from '../db/repos/llm';
 import { getSearchRow, insertSearch, listSearches, toSearch, updateSearch } from '../db/repos/searches';
 import type { MtiSearchSummary } from '../../shared/mti';
-import { countImagesMissingEmbedding } from '../db/repos/embeddings';
+import {
+  countEmbeddedImages,
+  countImagesMissingEmbedding,
+  listEmbeddedImageIds,
+} from '../db/repos/embeddings';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
-import { createLlmClient, type LlmClient, type LlmClientOptions } from '../llm/client';
-import type { LlmImage } from '../llm/hash';
+import type { LlmClient, LlmClientOptions } from '../llm/client';
+import { mtiClients, mtiEndpoints } from '../llm/endpoints';
 import type { KeyStore } from '../llm/keys';
-import { mllmImage } from '../media/library';
 import { encodeTexts, textEncoderPool, type TextModel } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import {
@@ -37,84 +39,31 @@ import {
   newRound,
   rankAll,
   runRound,
+  runRounds,
   ScoreCache,
   type MtiDeps,
+  type RoundInput,
 } from '../pipelines/mti';
-import {
-  aggregatePrompt,
-  anchorPrompt,
-  parseAggregate,
-  parseNumberedAnswers,
-  questionsPrompt,
-} from '../pipelines/mti-prompts';
+import { mllmSide } from '../pipelines/mti-mllm';
 import { compilePromptSet, defaultPromptSetBody, type CompiledPromptSet } from '../pipelines/question-pool';
-import { loadIndex, scoreAllByVector } from './index';
-import { imageSummaries } from './text-search';
+import type { MtiSession, MtiSessions } from './mti-sessions';
+import { scoreImages } from './store-search';
+import { imageSummaries } from '../db/repos/images';
 
 export interface MtiHost {
   db: Db;
+  /** The workspace's searches in progress (Workspace.mti). */
+  sessions: MtiSessions;
   /** Where live steps go (the workspace's event bus). */
   emit?: (p: MtiProgress) => void;
   keyStore: KeyStore;
   llm?: LlmClientOptions;
 }
 
-interface Session {
-  id: number;
-  modelId: ModelId;
-  datasetId: DatasetId | null;
-  params: MtiParams;
-  deps: MtiDeps;
-  cache: ScoreCache;
-  base: Float32Array;
-  transcript: MtiTranscript;
-  resultCount: number;
-  controller: AbortController | null;
-  /** One action at a time per search: a second click waits for the first to finish. */
-  busy: Promise<unknown>;
-}
-
-const sessions = new WeakMap<Db, Map<number, Session>>();
-const sessionsOf = (db: Db): Map<number, Session> => {
-  let m = sessions.get(db);
-  if (!m) sessions.set(db, (m = new Map()));
-  return m;
-};
+type Session = MtiSession;
 
 // Only the first words matter for the fused ranking; the MLLM gets the whole query.
 const WORDS_SHOWN = 12;
-
-/** The default endpoint for a role: the named one, else the first saved one whose role fits. */
-export function pickEndpoint(db: Db, name: string | undefined, role: 'vqa' | 'reconstructor'): LlmEndpoint {
-  if (name !== undefined) {
-    const e = getEndpointByName(db, name);
-    if (!e)
-      throw notFound(
-        `Endpoint "${name}" (see \`ctgi endpoints\` or Settings → Endpoints for the saved ones)`,
-      );
-    return e;
-  }
-  const all = listEndpoints(db);
-  const e = all.find((x) => x.role === role) ?? all.find((x) => x.role === 'both');
-  if (!e) {
-    throw new AppError(
-      'bad_request',
-      `MTI needs an MLLM endpoint (${role === 'vqa' ? 'a vision model' : 'a text model'}). Add one in Settings → Endpoints or with \`ctgi endpoints add\`, then search again.`,
-    );
-  }
-  return e;
-}
-
-/** The aggregation endpoint: the named one, else the VQA endpoint when it also writes text, else the first fitting one. */
-export function aggregatorFor(
-  db: Db,
-  vqa: LlmEndpoint,
-  name: string | undefined,
-  role: 'reconstructor',
-): LlmEndpoint {
-  if (name === undefined && vqa.role === 'both') return vqa;
-  return pickEndpoint(db, name, role);
-}
 
 /** The engine's dependencies for one search. */
 function buildDeps(
@@ -128,21 +77,9 @@ function buildDeps(
   onStep: MtiDeps['onStep'],
 ): MtiDeps {
   const { db } = host;
-  const whole = loadIndex(db, modelId);
-  let keep: Int32Array | null = null;
-  if (datasetId !== null) {
-    const inDataset = new Set(
-      (db.prepare(`SELECT id FROM images WHERE dataset_id = ?`).all(datasetId) as { id: number }[]).map(
-        (r) => r.id,
-      ),
-    );
-    const pos: number[] = [];
-    whole.imageIds.forEach((img, i) => {
-      if (inDataset.has(img)) pos.push(i);
-    });
-    keep = Int32Array.from(pos);
-  }
-  const gallery = keep ? Int32Array.from(keep, (p) => whole.imageIds[p]!) : whole.imageIds;
+  // The gallery: every image with a vector from the model (of the dataset, when given), ascending, as the
+  // memory index orders it; its scores come from the workspace's vector store, whichever backend it is.
+  const gallery = listEmbeddedImageIds(db, modelId, datasetId);
   return {
     gallery,
     pool,
@@ -150,54 +87,8 @@ function buildDeps(
     ...mllmSide(db, vqa, agg),
     scoreAll: async (text) => {
       const { vectors } = await encodeTexts(model, [text]);
-      const { scores } = scoreAllByVector(db, modelId, vectors[0]!);
-      return keep ? Float32Array.from(keep, (p) => scores[p]!) : scores;
-    },
-  };
-}
-
-/** The MLLM side of the engine: the three prompts over the LLM client, images read from the library. */
-export function mllmSide(
-  db: Db,
-  vqa: LlmClient,
-  agg: LlmClient,
-): Pick<MtiDeps, 'askYesNo' | 'askQuestions' | 'aggregate'> {
-  const images = new Map<number, Promise<LlmImage>>();
-  const imageFor = (id: ImageId): Promise<LlmImage> => {
-    let p = images.get(id);
-    if (!p) {
-      p = mllmImage(db, id);
-      images.set(id, p);
-      p.catch(() => images.delete(id));
-    }
-    return p;
-  };
-  return {
-    askYesNo: async (imageId, query, signal) => {
-      const r = await vqa.chat({
-        messages: [{ role: 'user', content: anchorPrompt(query) }],
-        images: [await imageFor(imageId)],
-        purpose: 'mti.anchor',
-        signal,
-      });
-      return r.content;
-    },
-    askQuestions: async (imageId, questions, signal) => {
-      const r = await vqa.chat({
-        messages: [{ role: 'user', content: questionsPrompt(questions) }],
-        images: [await imageFor(imageId)],
-        purpose: 'mti.questions',
-        signal,
-      });
-      return parseNumberedAnswers(r.content, questions.length);
-    },
-    aggregate: async (query, answers, signal) => {
-      const r = await agg.chat({
-        messages: [{ role: 'user', content: aggregatePrompt(query, answers) }],
-        purpose: 'mti.aggregate',
-        signal,
-      });
-      return parseAggregate(r.content);
+      const [scores] = await scoreImages(db, modelId, [vectors[0]!], gallery);
+      return scores!;
     },
   };
 }
@@ -277,13 +168,7 @@ async function openSession(
   const { db } = host;
   const row = resolveModelRow(db, arg.modelId);
   const modelId = row.id as ModelId;
-  const embedded = (
-    db
-      .prepare(
-        `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)`,
-      )
-      .get(modelId, arg.datasetId, arg.datasetId) as { n: number }
-  ).n;
+  const embedded = countEmbeddedImages(db, modelId, arg.datasetId);
   if (embedded === 0) {
     const missing = countImagesMissingEmbedding(db, modelId, arg.datasetId ?? undefined);
     const ds = arg.datasetId === null ? '' : ` --dataset ${arg.datasetId}`;
@@ -293,10 +178,8 @@ async function openSession(
         `Run \`ctgi embed --model ${row.name}${ds}\` or start an embed job in Settings → Models, then search again.`,
     );
   }
-  const vqaEp = pickEndpoint(db, arg.vqaEndpoint ?? undefined, 'vqa');
-  const aggEp = aggregatorFor(db, vqaEp, arg.aggregatorEndpoint ?? undefined, 'reconstructor');
-  const vqa = createLlmClient(db, vqaEp, host.keyStore, host.llm);
-  const agg = aggEp.name === vqaEp.name ? vqa : createLlmClient(db, aggEp, host.keyStore, host.llm);
+  const eps = mtiEndpoints(db, arg.vqaEndpoint ?? undefined, arg.aggregatorEndpoint ?? undefined);
+  const { vqa, aggregator: agg } = mtiClients(db, eps, host.keyStore, host.llm);
   const model = await textEncoderPool(db).get(row);
   const pool = compilePromptSet(defaultPromptSetBody());
   const transcript: MtiTranscript = existing?.transcript ?? {
@@ -314,8 +197,8 @@ async function openSession(
       modelId,
       datasetId: arg.datasetId,
       query: arg.query,
-      vqaEndpoint: vqaEp.name,
-      aggregatorEndpoint: aggEp.name,
+      vqaEndpoint: eps.vqa.name,
+      aggregatorEndpoint: eps.aggregator.name,
       params: arg.params,
       transcript,
     });
@@ -338,7 +221,7 @@ async function openSession(
     controller: null,
     busy: Promise.resolve(),
   });
-  sessionsOf(db).set(id, s);
+  host.sessions.set(s);
   return s;
 }
 
@@ -399,22 +282,27 @@ export async function startMtiSearch(host: MtiHost, arg: ParsedArg<'mti:start'>)
       'mllm',
       `The query has ${words} words; the text tower reads only its first tokens (${query.split(/\s+/).slice(0, WORDS_SHOWN).join(' ')} …), the MLLM reads all of it.`,
     );
-  return guarded(host, s, 'round 1', async (signal) => {
-    for (let r = 0; r < params.rounds; r++) {
-      const round = await runRound(
-        { deps: s.deps, cache: s.cache, base: s.base, previous: s.transcript.rounds, params, signal },
-        query,
-      );
-      s.transcript.rounds.push(round);
-      log(s, round.anchor?.by ?? 'mllm', describeRound(round));
-      host.emit?.({ searchId: s.id, phase: 'ranked', round });
-      if (!round.anchor || round.earlyStop || round.refined === round.query) break;
-    }
-  });
+  return guarded(host, s, 'round 1', (signal) =>
+    runRounds(
+      {
+        deps: s.deps,
+        cache: s.cache,
+        base: s.base,
+        params,
+        signal,
+        rounds: s.transcript.rounds,
+        onRound: (round) => {
+          log(s, round.anchor?.by ?? 'mllm', describeRound(round));
+          host.emit?.({ searchId: s.id, phase: 'ranked', round });
+        },
+      },
+      query,
+    ),
+  );
 }
 
 async function sessionFor(host: MtiHost, id: number): Promise<Session> {
-  const live = sessionsOf(host.db).get(id);
+  const live = host.sessions.get(id);
   if (live) return live;
   const row = getSearchRow(host.db, id);
   if (!row) throw notFound(`Search ${id}`);
@@ -437,7 +325,130 @@ async function sessionFor(host: MtiHost, id: number): Promise<Session> {
 const cloneRounds = (rounds: readonly MtiRound[]): MtiRound[] =>
   JSON.parse(JSON.stringify(rounds)) as MtiRound[];
 
-/** One analyst action (ALGORITHMS.md §3: "the analyst may also answer questions, reject an anchor or pick one"). */
+/** What an analyst action sees: the search, the round it acts on and the rounds before it. */
+interface ActionContext {
+  s: Session;
+  /** 1-based round the action is on (for next-round and edit-refined it may be one past the last). */
+  at: number;
+  previous: MtiRound[];
+  round: MtiRound | undefined;
+  input: RoundInput;
+}
+
+/** What an action makes: the dialogue's new rounds, the log line, and whether it is announced as ranked. */
+interface ActionResult {
+  rounds: MtiRound[];
+  next: MtiRound;
+  note: string;
+  /** next-round leaves the announcement to its own round (as it always has). */
+  announce: boolean;
+}
+
+type StepAction = Exclude<MtiAction, { kind: 'back' }>;
+type ActionHandler<K extends StepAction['kind']> = (
+  cx: ActionContext,
+  action: Extract<StepAction, { kind: K }>,
+) => Promise<ActionResult>;
+
+/**
+ * One handler per analyst action (ALGORITHMS.md §3: "the analyst may also answer questions, reject an
+ * anchor or pick one"). Each returns the rounds it makes and changes nothing itself; stepMtiSearch records
+ * the step (history, log, save).
+ */
+const ACTIONS: { [K in StepAction['kind']]: ActionHandler<K> } = {
+  'next-round': async ({ s, input }) => {
+    const t = s.transcript;
+    const next = await runRound({ ...input, previous: t.rounds }, t.query);
+    return {
+      rounds: [...t.rounds, next],
+      next,
+      note: `asked for another round → ${describeRound(next)}`,
+      announce: false,
+    };
+  },
+  'reject-anchor': async ({ s, at, previous, round, input }) => {
+    if (!round?.anchor) throw new AppError('bad_request', `Round ${at} has no anchor to reject.`);
+    const known = new Map<number, MtiCheck>();
+    for (const c of round.checks) {
+      const g = indexOfImage(s.deps.gallery, c.imageId);
+      if (g >= 0)
+        known.set(g, c.imageId === round.anchor.imageId ? { ...c, verdict: 'no', by: 'analyst' } : c);
+    }
+    const g = indexOfImage(s.deps.gallery, round.anchor.imageId);
+    if (!known.has(g))
+      known.set(g, {
+        imageId: round.anchor.imageId,
+        rank: round.anchor.rank,
+        score: 0,
+        answer: null,
+        verdict: 'no',
+        by: 'analyst',
+        ms: null,
+      });
+    const next = await runRound({ ...input, known }, s.transcript.query);
+    return {
+      rounds: [...previous, next],
+      next,
+      note: `rejected the anchor image ${round.anchor.imageId} of round ${at} → ${describeRound(next)}`,
+      announce: true,
+    };
+  },
+  'pick-anchor': async ({ s, at, previous, round, input }, action) => {
+    if (indexOfImage(s.deps.gallery, action.imageId) < 0)
+      throw new AppError('bad_request', `Image ${action.imageId} is not in this search's gallery.`);
+    const known = new Map<number, MtiCheck>();
+    for (const c of round?.checks ?? [])
+      if (c.imageId !== action.imageId) known.set(indexOfImage(s.deps.gallery, c.imageId), c);
+    const next = await runRound({ ...input, known, pickedAnchor: action.imageId }, s.transcript.query);
+    return {
+      rounds: [...previous, next],
+      next,
+      note: `picked image ${action.imageId} as the anchor of round ${at} → ${describeRound(next)}`,
+      announce: true,
+    };
+  },
+  answer: async ({ s, at, previous, round, input }, action) => {
+    if (!round?.anchor)
+      throw new AppError('bad_request', `Round ${at} has no anchor, so no questions to answer.`);
+    const q = round.questions.find((x) => x.id === action.questionId);
+    if (!q) throw new AppError('bad_request', `Round ${at} asked no question "${action.questionId}".`);
+    const questions = judgeAnswers(
+      s.deps.pool,
+      round.questions.map((x) =>
+        x.id === action.questionId ? { ...x, answer: action.answer, by: 'analyst' as const } : x,
+      ),
+    );
+    const agg = await aggregateAnswers(s.deps, round.query, questions, input.signal);
+    const next: MtiRound = {
+      ...round,
+      questions,
+      refined: agg.refined,
+      refinedBy: 'mllm',
+      calls: round.calls + agg.calls,
+    };
+    return {
+      rounds: [...previous, next],
+      next,
+      note: `answered "${q.text}" with "${action.answer}" → q̂ = "${agg.refined}"`,
+      announce: true,
+    };
+  },
+  'edit-refined': async ({ s, previous, round, input }, action) => {
+    // No round yet (the MLLM failed at once, or rounds = 0): the analyst's own q̂, without an anchor.
+    const next: MtiRound = round
+      ? { ...round, refined: action.text, refinedBy: 'analyst' }
+      : { ...emptyRound(s), index: 1, refined: action.text, refinedBy: 'analyst' };
+    await s.cache.get(action.text, input.signal);
+    return {
+      rounds: [...previous, next],
+      next,
+      note: `edited q̂ of round ${next.index}: "${action.text}"`,
+      announce: true,
+    };
+  },
+};
+
+/** One analyst action: its handler makes the rounds; the step is recorded, logged and saved here. */
 export async function stepMtiSearch(host: MtiHost, arg: ParsedArg<'mti:step'>): Promise<MtiSearch> {
   const s = await sessionFor(host, arg.id);
   const action = arg.action as MtiAction;
@@ -466,102 +477,27 @@ export async function stepMtiSearch(host: MtiHost, arg: ParsedArg<'mti:step'>): 
     async (signal) => {
       const before = cloneRounds(t.rounds);
       const previous = t.rounds.slice(0, Math.max(0, at - 1));
-      const round = t.rounds[at - 1];
-      const input = { deps: s.deps, cache: s.cache, base: s.base, previous, params: s.params, signal };
-      let next: MtiRound;
-      switch (action.kind) {
-        case 'next-round': {
-          next = await runRound({ ...input, previous: t.rounds }, t.query);
-          t.history.push(before);
-          t.rounds = [...t.rounds, next];
-          log(s, 'analyst', `asked for another round → ${describeRound(next)}`);
-          return;
-        }
-        case 'reject-anchor': {
-          if (!round?.anchor) throw new AppError('bad_request', `Round ${at} has no anchor to reject.`);
-          const known = new Map<number, MtiCheck>();
-          for (const c of round.checks) {
-            const g = indexOfImage(s.deps.gallery, c.imageId);
-            if (g >= 0)
-              known.set(g, c.imageId === round.anchor.imageId ? { ...c, verdict: 'no', by: 'analyst' } : c);
-          }
-          const g = indexOfImage(s.deps.gallery, round.anchor.imageId);
-          if (!known.has(g))
-            known.set(g, {
-              imageId: round.anchor.imageId,
-              rank: round.anchor.rank,
-              score: 0,
-              answer: null,
-              verdict: 'no',
-              by: 'analyst',
-              ms: null,
-            });
-          next = await runRound({ ...input, known }, t.query);
-          log(
-            s,
-            'analyst',
-            `rejected the anchor image ${round.anchor.imageId} of round ${at} → ${describeRound(next)}`,
-          );
-          break;
-        }
-        case 'pick-anchor': {
-          if (indexOfImage(s.deps.gallery, action.imageId) < 0)
-            throw new AppError('bad_request', `Image ${action.imageId} is not in this search's gallery.`);
-          const known = new Map<number, MtiCheck>();
-          for (const c of round?.checks ?? [])
-            if (c.imageId !== action.imageId) known.set(indexOfImage(s.deps.gallery, c.imageId), c);
-          next = await runRound({ ...input, known, pickedAnchor: action.imageId }, t.query);
-          log(
-            s,
-            'analyst',
-            `picked image ${action.imageId} as the anchor of round ${at} → ${describeRound(next)}`,
-          );
-          break;
-        }
-        case 'answer': {
-          if (!round?.anchor)
-            throw new AppError('bad_request', `Round ${at} has no anchor, so no questions to answer.`);
-          const q = round.questions.find((x) => x.id === action.questionId);
-          if (!q) throw new AppError('bad_request', `Round ${at} asked no question "${action.questionId}".`);
-          const questions = judgeAnswers(
-            s.deps.pool,
-            round.questions.map((x) =>
-              x.id === action.questionId ? { ...x, answer: action.answer, by: 'analyst' as const } : x,
-            ),
-          );
-          const agg = await aggregateAnswers(s.deps, round.query, questions, signal);
-          next = {
-            ...round,
-            questions,
-            refined: agg.refined,
-            refinedBy: 'mllm',
-            calls: round.calls + agg.calls,
-          };
-          log(s, 'analyst', `answered "${q.text}" with "${action.answer}" → q̂ = "${agg.refined}"`);
-          break;
-        }
-        case 'edit-refined': {
-          if (!round) {
-            // No round yet (the MLLM failed at once, or rounds = 0): the analyst's own q̂, without an anchor.
-            next = { ...emptyRound(s), index: 1, refined: action.text, refinedBy: 'analyst' };
-          } else next = { ...round, refined: action.text, refinedBy: 'analyst' };
-          await s.cache.get(action.text, signal);
-          log(s, 'analyst', `edited q̂ of round ${next.index}: "${action.text}"`);
-          break;
-        }
-      }
+      const input: RoundInput = {
+        deps: s.deps,
+        cache: s.cache,
+        base: s.base,
+        previous,
+        params: s.params,
+        signal,
+      };
+      const cx: ActionContext = { s, at, previous, round: t.rounds[at - 1], input };
+      const handler = ACTIONS[action.kind] as ActionHandler<typeof action.kind>;
+      const done = await handler(cx, action as never);
       t.history.push(before);
-      t.rounds = [...previous, next];
-      host.emit?.({ searchId: s.id, phase: 'ranked', round: next });
+      t.rounds = done.rounds;
+      log(s, 'analyst', done.note);
+      if (done.announce) host.emit?.({ searchId: s.id, phase: 'ranked', round: done.next });
     },
   );
 }
 
-export function cancelMtiSearch(db: Db, id: number): { cancelled: boolean } {
-  const s = sessionsOf(db).get(id);
-  if (!s?.controller) return { cancelled: false };
-  s.controller.abort(Object.assign(new Error('The search was cancelled.'), { name: 'AbortError' }));
-  return { cancelled: true };
+export function cancelMtiSearch(sessions: MtiSessions, id: number): { cancelled: boolean } {
+  return { cancelled: sessions.cancel(id) };
 }
 
 export function getMtiSearch(db: Db, id: number): MtiSearch {
@@ -575,6 +511,6 @@ export function listMtiSearches(db: Db, limit: number): MtiSearchSummary[] {
 }
 
 /** Forgets the in-memory state of a deleted search. */
-export function dropSession(db: Db, id: number): void {
-  sessionsOf(db).delete(id);
+export function dropSession(sessions: MtiSessions, id: number): void {
+  sessions.delete(id);
 }

@@ -13,6 +13,8 @@ import type { Db } from '../db/types';
 import { cropImageIdsMatching } from '../db/repos/footage';
 import { getModelRow } from '../db/repos/models';
 import { AppError, notFound } from '../errors';
+import { dotAt } from '../ml/vector-index';
+import type { GalleryScorer } from '../pipelines/eval';
 import {
   chooseBackend,
   LanceVectorStore,
@@ -26,6 +28,7 @@ import {
 import {
   DEFAULT_K,
   fingerprint,
+  loadIndex,
   modelInfo,
   normalizedQuery,
   noVectors,
@@ -180,12 +183,101 @@ export async function searchRanked(
   const filter: VectorFilter = { ...opts.filter };
   if (opts.datasetId !== undefined) filter.datasetIds = [opts.datasetId as number];
   const hasFilter = Object.values(filter).some((v) => v !== undefined);
-  if (hasFilter && (await store.count(filter)) === 0 && opts.datasetId !== undefined)
+  // A dataset without vectors is an error (embed it); a camera/time filter that leaves nothing is an empty
+  // answer, as on the memory backend: the analyst narrowed too far.
+  if (opts.datasetId !== undefined && (await store.count({ datasetIds: [opts.datasetId as number] })) === 0)
     throw new AppError(
       'not_found',
       `Dataset ${opts.datasetId as DatasetId} has no image vectors from model "${model.name}". ` +
         `Run \`ctgi embed --model ${model.name} --dataset ${opts.datasetId}\` first.`,
     );
+  if (hasFilter && (await store.count(filter)) === 0) return [];
   const hits = await store.search(q, k, { ...(hasFilter ? { filter } : {}), exact: opts.mode === 'exact' });
   return hits.map((h) => ({ imageId: asImageId(h.imageId), score: h.score }));
 }
+
+export interface ScoreImagesOptions {
+  /**
+   * Scale each query to unit length first (default true, as searchRanked does). Evaluation passes the text
+   * tower's vectors as they are (already unit length), so its figures stay those of the plain dot product.
+   */
+  normalize?: boolean;
+}
+
+/**
+ * The exact cosine of each query with each of `imageIds` (ascending or not; row q aligned with them)
+ * through the workspace's store: what MTI's re-rank of its gallery and evaluation need, every score of an
+ * image set rather than a top K. Equal bits on both backends. An id without a vector from this model is
+ * refused (the caller checks coverage first and says what to embed).
+ */
+export async function scoreImages(
+  db: Db,
+  modelId: ModelId,
+  queries: readonly ArrayLike<number>[],
+  imageIds: ArrayLike<number>,
+  opts: ScoreImagesOptions = {},
+): Promise<Float32Array[]> {
+  const model = modelInfo(db, modelId);
+  const qs = queries.map((v) => {
+    if (opts.normalize !== false) return normalizedQuery(v, model.dim, model.name);
+    if (v.length !== model.dim)
+      throw new AppError(
+        'bad_request',
+        `Model "${model.name}" makes ${model.dim}-value vectors; the query has ${v.length}.`,
+      );
+    return v instanceof Float32Array ? v : Float32Array.from(v);
+  });
+  if (fingerprint(db, modelId).count === 0) throw noVectors(model);
+  let rows: Float32Array[];
+  if (backendFor(db, modelId) === 'memory') {
+    const loaded = loadIndex(db, modelId);
+    const pos = positionsOf(loaded.imageIds, imageIds);
+    const { vectors } = loaded.index;
+    const d = loaded.dim;
+    rows = qs.map((q) => {
+      const out = new Float32Array(pos.length);
+      for (let i = 0; i < pos.length; i++) out[i] = pos[i]! < 0 ? NaN : dotAt(vectors, pos[i]! * d, q, d);
+      return out;
+    });
+  } else {
+    rows = await (await lanceStoreFor(db, modelId)).scoreIds(qs, imageIds);
+  }
+  const first = rows[0];
+  if (first) {
+    const at = first.findIndex((x) => Number.isNaN(x));
+    if (at >= 0)
+      throw new AppError(
+        'conflict',
+        `Image ${imageIds[at]} has no vector from model "${model.name}". Run \`ctgi embed --model ${model.name}\` first.`,
+      );
+  }
+  return rows;
+}
+
+/** Gallery positions of `ids` in the ascending `sorted` (−1 where absent). */
+function positionsOf(sorted: Int32Array, ids: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i]!;
+    let lo = 0;
+    let hi = sorted.length - 1;
+    out[i] = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = sorted[mid]!;
+      if (v === id) {
+        out[i] = mid;
+        break;
+      }
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+  }
+  return out;
+}
+
+/** Evaluation's scorer (pipelines/eval.ts): the store's exact scores, query vectors as the text tower made them. */
+export const galleryScorer =
+  (db: Db): GalleryScorer =>
+  (modelId, queries, imageIds) =>
+    scoreImages(db, modelId, queries, imageIds, { normalize: false });

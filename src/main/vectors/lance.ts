@@ -311,6 +311,47 @@ export class LanceVectorStore implements VectorStore {
       .slice(0, k);
   }
 
+  /**
+   * The vectors of `imageIds` are read once (by id, or by one scan when they are most of the table) and
+   * scored here with the memory backend's dot product, so both backends give the same bits.
+   */
+  async scoreIds(queries: readonly Float32Array[], imageIds: ArrayLike<number>): Promise<Float32Array[]> {
+    const n = imageIds.length;
+    const d = this.dim;
+    const posOf = new Map<number, number>();
+    for (let i = 0; i < n; i++) posOf.set(imageIds[i]!, i);
+    const vectors = new Float32Array(n * d);
+    const found = new Uint8Array(n);
+    const take = (batch: Arrow.RecordBatch | Arrow.Table): void => {
+      const ids = batch.getChild('image_id')!;
+      const vecs = batch.getChild('vector')!;
+      for (let r = 0; r < batch.numRows; r++) {
+        const at = posOf.get(Number(ids.get(r)));
+        if (at === undefined) continue;
+        vectors.set((vecs.get(r) as Arrow.Vector<Arrow.Float32>).toArray() as Float32Array, at * d);
+        found[at] = 1;
+      }
+    };
+    const ids = [...posOf.keys()];
+    if (ids.length > 0 && ids.length * 4 >= (await this.table.countRows())) {
+      for await (const batch of this.table.query().select(['image_id', 'vector'])) take(batch);
+    } else {
+      for (let i = 0; i < ids.length; i += 10_000) {
+        const list = ids.slice(i, i + 10_000).map((x) => Math.trunc(x));
+        for await (const batch of this.table
+          .query()
+          .where(`image_id IN (${list.join(', ')})`)
+          .select(['image_id', 'vector']))
+          take(batch);
+      }
+    }
+    return queries.map((q) => {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = found[i] ? dotAt(vectors, i * d, q, d) : NaN;
+      return out;
+    });
+  }
+
   count(filter?: VectorFilter): Promise<number> {
     const where = filterSql(filter);
     return where ? this.table.countRows(where) : this.table.countRows();

@@ -3,7 +3,7 @@
 // image id order, else a sorted copy) on the first search after a change. Nothing is written to disk:
 // the workspace's SQLite `embeddings` table is where these vectors come from on open.
 import { FAST_FROM } from '../search/index';
-import { VectorIndex, type ScoredIndex } from '../ml/vector-index';
+import { dotAt, VectorIndex, type ScoredIndex } from '../ml/vector-index';
 import type {
   StoreIdentity,
   VectorFilter,
@@ -177,6 +177,19 @@ export class MemoryVectorStore implements VectorStore {
   scoreAll(query: Float32Array): { imageIds: Int32Array; scores: Float32Array } {
     const index = this.index();
     return { imageIds: this.imageIds.subarray(0, this.n), scores: index.scoreAll(query) };
+  }
+
+  scoreIds(queries: readonly Float32Array[], imageIds: ArrayLike<number>): Promise<Float32Array[]> {
+    this.index();
+    const d = this.dim;
+    const slots = Int32Array.from({ length: imageIds.length }, (_, i) => this.slotOf.get(imageIds[i]!) ?? -1);
+    return Promise.resolve(
+      queries.map((q) => {
+        const out = new Float32Array(slots.length);
+        slots.forEach((s, i) => (out[i] = s < 0 ? NaN : dotAt(this.vectors, s * d, q, d)));
+        return out;
+      }),
+    );
   }
 
   count(filter?: VectorFilter): Promise<number> {

@@ -57,6 +57,12 @@ export interface VectorStore extends StoreIdentity {
   delete(imageIds: readonly number[]): Promise<void>;
   /** Top `k` by cosine, best first; ties by lower image id. */
   search(query: Float32Array, k: number, opts?: VectorSearchOptions): Promise<VectorHit[]>;
+  /**
+   * Exact cosine of each query with each of `imageIds`: row q is aligned with `imageIds`, NaN where the store
+   * has no vector for an id. What re-ranking a whole gallery (MTI) and evaluation need: every score of a given
+   * image set, not a top K. Computed with the same dot product on every backend, so the scores are equal.
+   */
+  scoreIds(queries: readonly Float32Array[], imageIds: ArrayLike<number>): Promise<Float32Array[]>;
   count(filter?: VectorFilter): Promise<number>;
   /** Every row, in image id order (switching backends, export). */
   rows(): AsyncIterable<VectorRow[]>;

@@ -10,6 +10,7 @@ import { jobExitCode, requeueJob, runJobInForeground } from '../foreground-job';
 import { oneOf, requiredOption, stringOption, type Command } from '../command';
 import { withWorkspace } from '../workspace';
 import { datasetOption } from './search';
+import { galleryScorer } from '../../search/store-search';
 
 const f = (x: number): string => x.toFixed(2);
 
@@ -177,6 +178,7 @@ export const evalCommand: Command = {
         queries,
         captionSource,
         distractors: values.distractors === true,
+        score: galleryScorer(ws.db),
       };
       if (protocol === 'both') {
         const tbps = await evaluateRetrieval(ws.db, { ...common, protocol: 'tbps' });

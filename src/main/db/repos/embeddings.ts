@@ -113,3 +113,28 @@ export function countEmbeddings(db: Db, modelId: ModelId): number {
   return (db.prepare(`SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(modelId) as { n: number })
     .n;
 }
+
+/** The images with a vector from the model (of one dataset, when given), ascending: MTI's gallery. */
+export function listEmbeddedImageIds(db: Db, modelId: ModelId, datasetId: DatasetId | null): Int32Array {
+  return Int32Array.from(
+    db
+      .prepare(
+        `SELECT e.image_id FROM embeddings e JOIN images i ON i.id = e.image_id
+         WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?) ORDER BY e.image_id`,
+      )
+      .pluck()
+      .all(modelId, datasetId, datasetId) as number[],
+  );
+}
+
+/** How many images (of one dataset, when given) have a vector from the model. */
+export function countEmbeddedImages(db: Db, modelId: ModelId, datasetId: DatasetId | null): number {
+  return (
+    db
+      .prepare(
+        `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id
+         WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)`,
+      )
+      .get(modelId, datasetId, datasetId) as { n: number }
+  ).n;
+}
