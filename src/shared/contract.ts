@@ -26,7 +26,7 @@ import { EVAL_CAPTION_SOURCES, EVAL_PROTOCOLS, EVAL_QUERY_KINDS } from './domain
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import { reviewInvokeSchemas, type ReviewInvokeResults } from './review-contract';
 import { mtiInvokeSchemas, type MtiInvokeResults } from './mti-contract';
-import { footageInvokeSchemas, type FootageInvokeResults } from './footage-contract';
+import { footageInvokeSchemas, footageScopeFields, type FootageInvokeResults } from './footage-contract';
 import { teamInvokeSchemas, type TeamInvokeResults } from './team-contract';
 import type { MtiProgress } from './mti';
 
@@ -252,11 +252,7 @@ export const invokeSchemas = {
     query: z.string().max(20_000),
     k: z.number().int().min(1).max(1000).default(100),
     datasetId: id<DatasetId>().optional(),
-    /** Footage only: crops of these cameras (by name). */
-    cameras: z.array(z.string().min(1).max(200)).max(500).optional(),
-    /** Footage only: crops seen in this wall-clock range (epoch ms, inclusive). */
-    fromMs: z.number().int().optional(),
-    toMs: z.number().int().optional(),
+    ...footageScopeFields,
   }),
   /** The query's token count against the model's context (the search box's live counter). */
   'search:tokens': z.object({ modelId: id<ModelId>(), query: z.string().max(20_000) }),

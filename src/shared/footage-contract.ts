@@ -19,6 +19,15 @@ const id = <T>() =>
     .positive()
     .transform((n) => n as T);
 
+/** A search's footage scope: crops of these cameras, seen in this wall-clock range (both optional). */
+export const footageScopeFields = {
+  /** Footage only: crops of these cameras (by name). */
+  cameras: z.array(z.string().min(1).max(200)).max(500).optional(),
+  /** Footage only: crops seen in this wall-clock range (epoch ms, inclusive). */
+  fromMs: z.number().int().optional(),
+  toMs: z.number().int().optional(),
+};
+
 export const footageInvokeSchemas = {
   'detectors:list': z.object({}),
   /** Validates a person-detector folder (ONNX + ctgi-detector.json) and registers it. */

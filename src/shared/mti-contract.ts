@@ -1,6 +1,7 @@
 // MTI's and saved searches' channels (issue 6), kept beside contract.ts, which spreads them into its one
 // invokeSchemas map: same rules (one object argument, validated by these schemas).
 import { z } from 'zod';
+import { footageScopeFields } from './footage-contract';
 import { EVAL_QUERY_KINDS, SPLITS, type Job } from './domain';
 import type { DatasetId, ImageId, JobId, ModelId } from './ids';
 import type { MtiEvalReport, MtiSearch, MtiSearchSummary } from './mti';
@@ -73,6 +74,8 @@ export const mtiInvokeSchemas = {
     params: mtiParamsSchema.default({}),
     /** Result rows kept with the search. */
     results: z.number().int().min(1).max(1000).default(100),
+    /** Footage: the search ranks (and shows the MLLM) only these cameras' crops in this time range. */
+    ...footageScopeFields,
   }),
   /** An analyst's action on the latest round (or on `round`, dropping the rounds after it). */
   'mti:step': z.object({

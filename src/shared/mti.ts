@@ -125,6 +125,15 @@ export interface MtiTranscript {
   fallback: string | null;
   /** The rounds before each analyst action, newest last: what "back" restores. */
   history: MtiRound[][];
+  /** Footage: the cameras and time range whose crops are the gallery (absent: every embedded image). */
+  footage?: FootageScope;
+}
+
+/** Which footage crops a search ranks: these cameras (by name), seen in this wall-clock range (epoch ms). */
+export interface FootageScope {
+  cameras?: string[];
+  fromMs?: number;
+  toMs?: number;
 }
 
 export interface MtiResultRow {

@@ -22,7 +22,8 @@ import { attributeQuery, evaluateRetrieval, type QuerySet } from '../../src/main
 import { writeToyDetectorFolder } from '../../src/main/synth/toy-detector';
 import { generateWorld } from '../../src/main/synth/world';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import { createHandlers } from '../../src/main/api/handlers';
+import { createHandlers, dispatch } from '../../src/main/api/handlers';
+import { startOracle } from '../../src/main/synth/oracle/server';
 import { mediaResponse } from '../../src/main/media/serve';
 import sharp from 'sharp';
 import { describeOnBothBackends } from '../fixtures/backends';
@@ -289,6 +290,69 @@ describe('footage search end to end (synthetic footage, toy detector, toy CLIP)'
     expect(shown.results.map((x) => x.footage)).toEqual(r.results.map((h) => h.footage));
     expect(shown.tracks).toEqual(r.tracks);
     expect(shown.tracks!.length).toBeGreaterThan(1);
+  });
+});
+
+describe('MTI over footage, scoped by camera and time', () => {
+  it('ranks and asks the MLLM about only the chosen camera’s crops, and keeps that scope when reopened', async () => {
+    const oracle = await startOracle({ seed: 3 }); // no world: it answers from the crops' pixels
+    try {
+      const handlers = createHandlers(ws);
+      const saved = await dispatch(handlers, 'endpoints:save', {
+        name: 'footage-oracle',
+        baseUrl: oracle.url,
+        model: 'oracle-vl',
+      });
+      expect(saved.ok, JSON.stringify(saved)).toBe(true);
+      const cam = truth.cameras[1]!;
+      const q = attributeQuery('top only', seenPeople()[0]!.attributes);
+      const started = await dispatch(handlers, 'mti:start', {
+        modelId,
+        query: q,
+        datasetId,
+        cameras: [cam.name],
+        vqaEndpoint: 'footage-oracle',
+        aggregatorEndpoint: 'footage-oracle',
+        params: { rounds: 1 },
+        results: 50,
+      });
+      expect(started.ok, JSON.stringify(started)).toBe(true);
+      const s = (started as { ok: true; value: MtiSearch }).value;
+      const cropsOfCam = ws.db
+        .prepare(
+          `SELECT count(*) FROM crops k JOIN tracks t ON t.id = k.track_id JOIN cameras c ON c.id = t.camera_id
+             WHERE c.name = ?`,
+        )
+        .pluck()
+        .get(cam.name) as number;
+      expect(s.results.length).toBe(Math.min(50, cropsOfCam));
+      expect(new Set(s.results.map((r) => r.footage!.camera))).toEqual(new Set([cam.name]));
+      const anchor = s.transcript.rounds[0]?.anchor;
+      if (anchor)
+        expect(s.results.find((r) => r.image.id === anchor.imageId)?.footage?.camera).toBe(cam.name);
+      expect(s.transcript.footage).toEqual({ cameras: [cam.name] });
+      // Another round after the session is gone (a restart): the search still ranks that camera only.
+      ws.mti.delete(s.id);
+      const more = await dispatch(handlers, 'mti:step', { id: s.id, action: { kind: 'next-round' } });
+      expect(more.ok, JSON.stringify(more)).toBe(true);
+      const m = (more as { ok: true; value: MtiSearch }).value;
+      expect(new Set(m.results.map((r) => r.footage!.camera))).toEqual(new Set([cam.name]));
+      // A scope nothing was seen in is refused with what to do.
+      const none = await dispatch(handlers, 'mti:start', {
+        modelId,
+        query: q,
+        fromMs: Date.parse('2020-01-01T00:00:00Z'),
+        toMs: Date.parse('2020-01-02T00:00:00Z'),
+        vqaEndpoint: 'footage-oracle',
+        aggregatorEndpoint: 'footage-oracle',
+      });
+      expect(none.ok).toBe(false);
+      expect(JSON.stringify(none)).toMatch(
+        /No footage crop from 2020-01-01.*Widen the camera or time filter/,
+      );
+    } finally {
+      await oracle.close();
+    }
   });
 });
 

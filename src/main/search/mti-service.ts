@@ -18,7 +18,7 @@ import {
   type MtiTranscript,
 } from '../../shared/mti';
 import { getSearchRow, insertSearch, listSearches, toSearch, updateSearch } from '../db/repos/searches';
-import type { MtiSearchSummary } from '../../shared/mti';
+import type { FootageScope, MtiSearchSummary } from '../../shared/mti';
 import {
   countEmbeddedImages,
   countImagesMissingEmbedding,
@@ -49,6 +49,7 @@ import { compilePromptSet, defaultPromptSetBody, type CompiledPromptSet } from '
 import type { MtiSession, MtiSessions } from './mti-sessions';
 import { scoreImages } from './store-search';
 import { imageSummaries } from '../db/repos/images';
+import { cropImageIdsMatching } from '../db/repos/footage';
 
 export interface MtiHost {
   db: Db;
@@ -65,26 +66,60 @@ type Session = MtiSession;
 // Only the first words matter for the fused ranking; the MLLM gets the whole query.
 const WORDS_SHOWN = 12;
 
+/** The scope an `mti:start` names, or null when it names no camera and no time. */
+function footageScopeOf(arg: { cameras?: string[]; fromMs?: number; toMs?: number }): FootageScope | null {
+  const scope: FootageScope = {
+    ...(arg.cameras?.length ? { cameras: arg.cameras } : {}),
+    ...(arg.fromMs !== undefined ? { fromMs: arg.fromMs } : {}),
+    ...(arg.toMs !== undefined ? { toMs: arg.toMs } : {}),
+  };
+  return Object.keys(scope).length ? scope : null;
+}
+
+const describeScope = (f: FootageScope): string =>
+  [
+    f.cameras ? `of ${f.cameras.join(', ')}` : '',
+    f.fromMs !== undefined ? `from ${new Date(f.fromMs).toISOString()}` : '',
+    f.toMs !== undefined ? `to ${new Date(f.toMs).toISOString()}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+
+/**
+ * The gallery: every image with a vector from the model (of the dataset, when given), ascending, as the
+ * memory index orders it; with a footage scope, only the crops of those cameras in that time range.
+ */
+function mtiGallery(
+  db: Db,
+  modelId: ModelId,
+  datasetId: DatasetId | null,
+  footage: FootageScope | null,
+): Int32Array {
+  const all = listEmbeddedImageIds(db, modelId, datasetId);
+  if (!footage) return all;
+  const only = cropImageIdsMatching(db, footage);
+  return all.filter((id) => only.has(id));
+}
+
 /** The engine's dependencies for one search. */
 function buildDeps(
   host: MtiHost,
   model: TextModel,
   modelId: ModelId,
   datasetId: DatasetId | null,
+  gallery: Int32Array,
   vqa: LlmClient,
   agg: LlmClient,
   pool: CompiledPromptSet,
   onStep: MtiDeps['onStep'],
 ): MtiDeps {
   const { db } = host;
-  // The gallery: every image with a vector from the model (of the dataset, when given), ascending, as the
-  // memory index orders it; its scores come from the workspace's vector store, whichever backend it is.
-  const gallery = listEmbeddedImageIds(db, modelId, datasetId);
   return {
     gallery,
     pool,
     onStep,
     ...mllmSide(db, vqa, agg),
+    // Its scores come from the workspace's vector store, whichever backend it is.
     scoreAll: async (text) => {
       const { vectors } = await encodeTexts(model, [text]);
       const [scores] = await scoreImages(db, modelId, [vectors[0]!], gallery);
@@ -162,6 +197,7 @@ async function openSession(
     aggregatorEndpoint: string | null;
     params: MtiParams;
     resultCount: number;
+    footage: FootageScope | null;
   },
   existing?: { id: number; transcript: MtiTranscript },
 ): Promise<Session> {
@@ -169,6 +205,13 @@ async function openSession(
   const row = resolveModelRow(db, arg.modelId);
   const modelId = row.id as ModelId;
   const embedded = countEmbeddedImages(db, modelId, arg.datasetId);
+  const gallery = embedded === 0 ? new Int32Array(0) : mtiGallery(db, modelId, arg.datasetId, arg.footage);
+  if (embedded > 0 && gallery.length === 0)
+    throw new AppError(
+      'not_found',
+      `No footage crop ${describeScope(arg.footage!)} has a vector from model "${row.name}". ` +
+        'Widen the camera or time filter, or run the footage folder and an embed job first.',
+    );
   if (embedded === 0) {
     const missing = countImagesMissingEmbedding(db, modelId, arg.datasetId ?? undefined);
     const ds = arg.datasetId === null ? '' : ` --dataset ${arg.datasetId}`;
@@ -189,6 +232,7 @@ async function openSession(
     log: [],
     fallback: null,
     history: [],
+    ...(arg.footage ? { footage: arg.footage } : {}),
   };
   transcript.history ??= [];
   const id =
@@ -203,7 +247,7 @@ async function openSession(
       transcript,
     });
   const s = {} as Session;
-  const deps = buildDeps(host, model, modelId, arg.datasetId, vqa, agg, pool, (phase, round) =>
+  const deps = buildDeps(host, model, modelId, arg.datasetId, gallery, vqa, agg, pool, (phase, round) =>
     host.emit?.({ searchId: id, phase, round }),
   );
   const cache = new ScoreCache(deps.scoreAll);
@@ -274,6 +318,7 @@ export async function startMtiSearch(host: MtiHost, arg: ParsedArg<'mti:start'>)
     aggregatorEndpoint: arg.aggregatorEndpoint ?? null,
     params,
     resultCount: arg.results,
+    footage: footageScopeOf(arg),
   });
   const words = query.split(/\s+/).length;
   if (words > 77)
@@ -317,6 +362,7 @@ async function sessionFor(host: MtiHost, id: number): Promise<Session> {
       aggregatorEndpoint: saved.aggregatorEndpoint,
       params: mtiParamsOf(saved.transcript.params),
       resultCount: Math.max(saved.results.length, 1),
+      footage: saved.transcript.footage ?? null,
     },
     { id, transcript: saved.transcript },
   );

@@ -59,8 +59,18 @@ export function MtiView({
   useEffect(() => {
     if (startNonce === 0 || started.current === startNonce || query.trim() === '') return;
     started.current = startNonce;
-    void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined, params });
-  }, [startNonce, query, modelId, datasetId, start, endpoint, params]);
+    // The page's camera/time filter, when set, is the search's gallery: MTI ranks and asks about those
+    // crops only (the rows shown are filtered again, for searches saved without it).
+    const { cameras, fromMs, toMs, filtered } = footageFilter;
+    const footage = filtered
+      ? {
+          ...(cameras.length ? { cameras } : {}),
+          ...(fromMs !== undefined ? { fromMs } : {}),
+          ...(toMs !== undefined ? { toMs } : {}),
+        }
+      : undefined;
+    void start({ modelId, datasetId, query, endpoint: endpoint ?? undefined, params, footage });
+  }, [startNonce, query, modelId, datasetId, start, endpoint, params, footageFilter]);
 
   // The URL names the search on screen: open the one it names, and leave it when the URL drops it (a link
   // to the bare tab), but not in the moment between a start's answer and the URL catching up.

@@ -28,6 +28,8 @@ export interface MtiState {
     query: string;
     endpoint?: string;
     params?: Partial<MtiParams>;
+    /** Footage: rank (and show the MLLM) only these cameras' crops in this time range. */
+    footage?: { cameras?: string[]; fromMs?: number; toMs?: number };
   }) => Promise<MtiSearch | null>;
   step: (action: MtiAction, round?: number) => Promise<void>;
   open: (id: number) => Promise<void>;
@@ -93,6 +95,7 @@ export function useMtiSearch(onSaved?: (s: MtiSearch) => void): MtiState {
           vqaEndpoint: arg.endpoint,
           aggregatorEndpoint: arg.endpoint,
           params: arg.params ?? {},
+          ...arg.footage,
         }),
       );
     },
