@@ -5,7 +5,8 @@ import type { Db } from '../db/types';
 import { AppError, badRequest, notFound } from '../errors';
 import { checkApiKeyRef, type KeyStore } from './keys';
 import { probeEndpoint } from './probe';
-import { existingPool, replicasOf } from './replicas';
+import { replicasOf } from './replicas';
+import { endpointKey, type LlmRuntime } from './runtime';
 
 /**
  * Who is saving: `api` is anyone holding the server's token (HTTP, or the renderer over IPC), limited to
@@ -93,8 +94,13 @@ export function requireEndpoint(db: Db, name: string): LlmEndpoint {
   return e;
 }
 
-export function probeEndpointByName(db: Db, name: string, keyStore: KeyStore): Promise<EndpointProbe> {
-  return probeEndpoint(db, requireEndpoint(db, name), keyStore);
+export function probeEndpointByName(
+  db: Db,
+  name: string,
+  keyStore: KeyStore,
+  runtime: LlmRuntime,
+): Promise<EndpointProbe> {
+  return probeEndpoint(db, requireEndpoint(db, name), keyStore, { runtime });
 }
 
 /**
@@ -102,12 +108,10 @@ export function probeEndpointByName(db: Db, name: string, keyStore: KeyStore): P
  * health and load from this process's pool when it has one (a process that has not called the endpoint
  * yet cannot say; `ctgi endpoints --probe` asks every server).
  */
-export function endpointReplicas(db: Db, name: string): ReplicaFigures[] {
+export function endpointReplicas(db: Db, name: string, runtime: LlmRuntime): ReplicaFigures[] {
   const e = requireEndpoint(db, name);
   const logged = new Map(replicaUsage(db, e.id).map((r) => [r.replica, r]));
-  const live = new Map(
-    (existingPool(`${e.name}|${e.baseUrl.replace(/\/+$/, '')}`)?.states() ?? []).map((s) => [s.baseUrl, s]),
-  );
+  const live = new Map((runtime.existingPool(endpointKey(e))?.states() ?? []).map((s) => [s.baseUrl, s]));
   return replicasOf(e).map((r) => {
     const l = logged.get(r.baseUrl);
     const s = live.get(r.baseUrl);

@@ -79,24 +79,3 @@ export class EndpointLimiter {
     this.nextStart = Date.now() + this.spacingMs;
   }
 }
-
-const limiters = new Map<string, EndpointLimiter>();
-
-/**
- * The limiter shared by every client of one endpoint in this process (an MTG job and a search both
- * talking to the same server share its budget). Settings follow the latest profile.
- */
-export function limiterFor(
-  key: string,
-  concurrency: number,
-  requestsPerMinute: number | null,
-): EndpointLimiter {
-  let l = limiters.get(key);
-  if (!l) {
-    l = new EndpointLimiter(concurrency, requestsPerMinute);
-    limiters.set(key, l);
-  } else {
-    l.configure(concurrency, requestsPerMinute);
-  }
-  return l;
-}

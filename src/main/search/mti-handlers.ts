@@ -3,7 +3,6 @@ import type { InvokeResults, ParsedArg } from '../../shared/contract';
 import type { MtiInvokeResults } from '../../shared/mti-contract';
 import { deleteSearch, markInterruptedSearches } from '../db/repos/searches';
 import { evalMtiReport, startEvalMti } from '../jobs/eval-mti';
-import { getKeyStore } from '../llm/keys';
 import type { Workspace } from '../workspace';
 import { withFootage } from './text-search';
 import {
@@ -24,7 +23,13 @@ export function mtiHandlers(ws: Workspace): MtiHandlers {
   const { db } = ws;
   // A search that was running when the last process ended can never finish: say so once, at open.
   markInterruptedSearches(db);
-  const host = (): MtiHost => ({ db, keyStore: getKeyStore(), emit: (p) => ws.bus.emit('mti:progress', p) });
+  // The search's model calls share the workspace's limiters, pools and calls in flight.
+  const host = (): MtiHost => ({
+    db,
+    keyStore: ws.services.keys,
+    llm: { runtime: ws.services.llm },
+    emit: (p) => ws.bus.emit('mti:progress', p),
+  });
   return {
     'eval:mti-start': (arg) => startEvalMti(ws, arg),
     'eval:mti-report': (arg) => evalMtiReport(ws, arg),
