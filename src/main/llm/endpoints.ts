@@ -105,8 +105,8 @@ export function probeEndpointByName(
 
 /**
  * Each server of an endpoint: calls, errors, latency and tokens from the calls log (every process's), and
- * health and load from this process's pool when it has one (a process that has not called the endpoint
- * yet cannot say; `ctgi endpoints --probe` asks every server).
+ * health and load from this workspace's pool when it has one (a workspace that has not called or probed
+ * the endpoint since it was opened cannot say; `ctgi endpoints --probe` asks every server).
  */
 export function endpointReplicas(db: Db, name: string, runtime: LlmRuntime): ReplicaFigures[] {
   const e = requireEndpoint(db, name);

@@ -26,7 +26,7 @@ export const DEFAULT_HEALTH: ReplicaHealthPolicy = {
   probeMaxMs: 15_000,
 };
 
-/** What one replica did in this process, for the endpoint view and `ctgi endpoints --health`. */
+/** What one replica did in this workspace (since it was opened), for the endpoint view and `ctgi endpoints --health`. */
 export interface ReplicaState {
   baseUrl: string;
   concurrency: number;
@@ -41,7 +41,7 @@ export interface ReplicaState {
   lastError: string | null;
   /** When it was taken out (epoch ms); null while healthy. */
   outSince: number | null;
-  /** Times it was taken out in this process. */
+  /** Times it was taken out since the workspace was opened. */
   outages: number;
 }
 
