@@ -142,6 +142,10 @@ describe('a workspace owns its services', () => {
     expect(await failed).toBeInstanceOf(Error);
     expect(pool.pendingProbes).toBe(0);
     expect(ws.services.llm.sizes).toEqual({ limiters: 0, pools: 0, inFlight: 0, probeTimers: 0 });
+    // A closed workspace makes no new client.
+    expect(() => createLlmClient(ws.db, ep, ws.services.keys, { runtime: ws.services.llm })).toThrow(
+      /workspace is closing/,
+    );
   });
 
   it.runIf(existsSync('/proc/self/task'))(

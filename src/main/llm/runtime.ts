@@ -1,4 +1,5 @@
 import type { EndpointReplica, SentParams } from '../../shared/domain';
+import { AppError } from '../errors';
 import { EndpointLimiter } from './limiter';
 import { ReplicaPool } from './replicas';
 
@@ -29,6 +30,7 @@ export class LlmRuntime {
 
   /** The limiter of one endpoint; its settings follow the latest profile. */
   limiterFor(key: string, concurrency: number, requestsPerMinute: number | null): EndpointLimiter {
+    this.checkOpen();
     let l = this.limiters.get(key);
     if (!l) {
       l = new EndpointLimiter(concurrency, requestsPerMinute);
@@ -41,10 +43,10 @@ export class LlmRuntime {
 
   /** The replica pool of one endpoint (health and load are per server, not per job). */
   poolFor(key: string, replicas: readonly EndpointReplica[]): ReplicaPool {
+    this.checkOpen();
     let p = this.pools.get(key);
     if (!p) {
       p = new ReplicaPool(replicas);
-      if (this.closed) p.close();
       this.pools.set(key, p);
     } else p.configure(replicas);
     return p;
@@ -53,6 +55,11 @@ export class LlmRuntime {
   /** The pool of an endpoint if this workspace has used it (the endpoint view shows its health). */
   existingPool(key: string): ReplicaPool | undefined {
     return this.pools.get(key);
+  }
+
+  private checkOpen(): void {
+    if (this.closed)
+      throw new AppError('unavailable', 'The workspace is closing; call the model again after it reopens.');
   }
 
   /** Counts for the services test and diagnostics. */
