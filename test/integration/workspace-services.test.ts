@@ -148,6 +148,33 @@ describe('a workspace owns its services', () => {
     );
   });
 
+  it('closing refuses the calls still waiting for their turn under a rate limit', async () => {
+    const ws = workspace('rpm');
+    // One request a minute: the first goes at once, the second waits a minute on a timer.
+    const ep = upsertEndpoint(ws.db, { ...saveShared(ws), name: 'slow', requestsPerMinute: 1 });
+    const client = createLlmClient(ws.db, ep, ws.services.keys, { runtime: ws.services.llm });
+    await client.chat(ask('first'));
+    const waiting = client.chat(ask('second')).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    // The same for work queued on a limiter directly (not a deduplicated call, which is cancelled anyway).
+    const limiter = ws.services.llm.limiterFor('direct', 1, 1);
+    await limiter.run(() => Promise.resolve(1));
+    const queued = limiter
+      .run(() => Promise.resolve(2))
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    open.splice(open.indexOf(ws), 1);
+    await ws.close();
+    expect(await queued).toBeInstanceOf(Error);
+    // Settles now (the test would time out after a minute otherwise): refused, not sent.
+    expect(await waiting).toBeInstanceOf(Error);
+    expect(fake.chats.filter((c) => JSON.stringify(c.body).includes('second'))).toHaveLength(0);
+  });
+
   it.runIf(existsSync('/proc/self/task'))(
     'closing ends the text encoder processes and closes the LanceDB tables',
     async () => {

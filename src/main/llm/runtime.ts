@@ -75,8 +75,8 @@ export class LlmRuntime {
   }
 
   /**
-   * Cancels the requests still in flight (their callers get an abort error) and stops every pool's
-   * health probes, so that a closed workspace leaves no timer behind.
+   * Cancels the requests still in flight and those waiting for a slot (their callers get an abort error),
+   * and stops every pool's health probes, so that a closed workspace leaves no timer behind.
    */
   close(): void {
     this.closed = true;
@@ -85,6 +85,7 @@ export class LlmRuntime {
     this.inFlight.clear();
     for (const p of this.pools.values()) p.close();
     this.pools.clear();
+    for (const l of this.limiters.values()) l.close();
     this.limiters.clear();
   }
 }
