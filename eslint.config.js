@@ -29,8 +29,18 @@ export const LAYERS = [
   { name: 'pipelines', why: "the paper's algorithms as plain functions", members: ['pipelines/'] },
   {
     name: 'features',
-    why: 'jobs, search, review, footage, datasets, team, the vector stores, and the workspace that wires them',
-    members: ['jobs/', 'search/', 'review/', 'footage/', 'datasets/', 'team/', 'vectors/', 'workspace'],
+    why: 'jobs, search, review, footage, datasets, team, the vector stores, and the workspace (with the services it owns) that wires them',
+    members: [
+      'jobs/',
+      'search/',
+      'review/',
+      'footage/',
+      'datasets/',
+      'team/',
+      'vectors/',
+      'workspace',
+      'services',
+    ],
   },
   {
     name: 'synth',

@@ -13,7 +13,6 @@ import { startScore } from './jobs/score';
 import { countCaptionsToScore } from './review/score';
 import { startImport } from './jobs/import';
 import { saveEndpoint } from './llm/endpoints';
-import { getKeyStore } from './llm/keys';
 import { registerModel } from './ml/models';
 import { ORACLE_MODELS, startOracle } from './synth/oracle/server';
 import { isToyClipFolder, writeToyClipFolder } from './synth/toy-clip';
@@ -134,7 +133,7 @@ export async function ensureDemoWorkspace(ws: Workspace, opts: DemoOptions = {})
         priceOutput: null,
         batchDiscount: 0.5,
       },
-      getKeyStore(),
+      ws.services.keys,
     );
     log(`Oracle MLLM (synthetic) at ${oracle.url}, saved as endpoint "${DEMO_ENDPOINT}".`);
     stop = () => oracle.close();

@@ -7,9 +7,9 @@ import { AppError } from './errors';
 import { EventBus } from './events';
 import { jobDefinitions } from './jobs';
 import { JobRunner } from './jobs/runner';
-import { closeTextEncoders } from './ml/encoder-pool';
+import type { KeyStore } from './llm/keys';
 import { MtiSessions } from './search/mti-sessions';
-import { closeVectorStores } from './search/store-search';
+import { createServices, type WorkspaceServices } from './services';
 
 /** One open workspace: its database, event bus and job runner. Every front door works through one. */
 export interface Workspace {
@@ -27,6 +27,9 @@ export interface Workspace {
   readonly migration: MigrationReport;
   /** The MTI searches being worked on (their gallery scores and running action), closed with the workspace. */
   readonly mti: MtiSessions;
+  /** What the workspace owns besides its database: LLM runtime, key store, media caches, encoders, tables. */
+  readonly services: WorkspaceServices;
+  /** Stops the jobs, disposes the services (see WorkspaceServices.close for the order), closes the database. */
   close(): Promise<void>;
 }
 
@@ -39,6 +42,11 @@ export interface OpenWorkspaceOptions {
   jobConcurrency?: number;
   /** better-sqlite3's addon for this runtime; see OpenDatabaseOptions (set by the Electron shell only). */
   nativeBinding?: string;
+  /**
+   * Where API keys entered in the app are kept: the desktop shell passes its OS-keychain store; the CLI and
+   * the server have none (the default), so keys come from `CTGI_KEY_*` variables or key files.
+   */
+  keyStore?: KeyStore;
 }
 
 /** Errors that mean "no room left" on the disk, from the file system or from SQLite. */
@@ -81,9 +89,11 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
   const { db, migration } = openOrExplain(path, { nativeBinding: opts.nativeBinding });
   const bus = new EventBus();
   const resumeJobs = opts.resumeJobs ?? true;
+  const services = createServices(db, { keys: opts.keyStore });
   const jobs = new JobRunner(db, bus, jobDefinitions, {
     concurrency: opts.jobConcurrency ?? 2,
     adoptQueued: resumeJobs,
+    services,
   });
   const cacheDir = inMemory
     ? join(process.cwd(), '.ctgi', 'cache')
@@ -104,13 +114,13 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
     mediaDir,
     migration,
     mti,
+    services,
     async close() {
       if (closed) return;
       closed = true;
       await mti.close();
       await jobs.close();
-      await closeTextEncoders(db);
-      await closeVectorStores(db);
+      await services.close();
       db.close();
     },
   };

@@ -15,7 +15,7 @@ import {
   listLlmCalls,
   upsertEndpoint,
 } from '../../src/main/db/repos/llm';
-import { setKeyStore, unavailableKeyStore, type KeyStore } from '../../src/main/llm/keys';
+import type { KeyStore } from '../../src/main/llm/keys';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
 
 const SECRET = 'sk-never-in-the-db-0123456789';
@@ -34,7 +34,6 @@ const profile = {
 
 let ws: Workspace | null = null;
 afterEach(async () => {
-  setKeyStore(unavailableKeyStore);
   await ws?.close();
   ws = null;
 });
@@ -279,8 +278,7 @@ describe('endpoints:* API', () => {
       set: (id, s) => Promise.resolve(void secrets.set(id, s)),
       delete: (id) => Promise.resolve(void secrets.delete(id)),
     };
-    setKeyStore(store);
-    ws = openWorkspace(':memory:');
+    ws = openWorkspace(':memory:', { keyStore: store });
     const h = createHandlers(ws);
     const r = await dispatch(h, 'endpoints:save', {
       ...profile,

@@ -5,6 +5,7 @@
 // a real workspace (SQLite with the Node build of better-sqlite3 passed as the "Electron" binding).
 import { EventEmitter } from 'node:events';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -21,7 +22,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { IPC_INVOKE, MEDIA_PROTOCOL } from '../../src/shared/bridge';
 import { createDesktop, nativeBinding, type DesktopElectron } from '../../src/main/desktop/shell';
 import { APP_ENTRY, externalLinkToOpen, isTrustedSender, rendererFile } from '../../src/main/desktop/policy';
-import { getKeyStore, setKeyStore, unavailableKeyStore } from '../../src/main/llm/keys';
 
 const require = createRequire(import.meta.url);
 const NODE_BINDING = join(
@@ -46,7 +46,6 @@ beforeAll(() => {
   symlinkSync(secret, join(rendererDir, 'assets', 'leak.js'));
 });
 afterAll(() => {
-  setKeyStore(unavailableKeyStore);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -195,8 +194,27 @@ describe('the desktop shell, wired to a stand-in electron module', () => {
     // The sandboxed preload is the CommonJS build, and the page comes from the app scheme, not file://.
     expect(win.options.webPreferences.preload).toBe(join(dir, 'out', 'preload', 'index.cjs'));
     expect(win.loaded).toEqual(['ctgi://app/index.html']);
-    // The key store lives in userData, sealed by safeStorage.
-    expect(getKeyStore().available).toBe(true);
+    // The workspace's key store lives in userData, sealed by safeStorage: it stores a key (a file there),
+    // where the CLI's workspace, without one, refuses.
+    mkdirSync(join(dir, 'userData'), { recursive: true }); // Electron makes it; the stand-in does not
+    const invoke = calls.ipcHandlers.get(IPC_INVOKE)!;
+    const own = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
+    const saved = await invoke(own, 'endpoints:save', {
+      name: 'sealed',
+      baseUrl: 'http://127.0.0.1:9/v1',
+      model: 'm',
+      role: 'both',
+      temperature: 0,
+      maxTokens: 16,
+      concurrency: 1,
+      requestsPerMinute: null,
+      timeoutMs: 1000,
+      keyRef: { kind: 'safe-storage', id: 'sealed' },
+      apiKey: 'sk-sealed-0123456789',
+    });
+    expect(saved, JSON.stringify(saved)).toMatchObject({ ok: true });
+    expect(readFileSync(join(dir, 'userData', 'api-keys.json'), 'utf8')).not.toContain('sk-sealed');
+    expect(existsSync(join(dir, 'userData', 'api-keys.json'))).toBe(true);
   });
 
   it('denies every permission request and check', async () => {

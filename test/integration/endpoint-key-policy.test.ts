@@ -12,7 +12,7 @@ import type { KeyRef } from '../../src/shared/domain';
 import { createHandlers, dispatch, type Handlers } from '../../src/main/api/handlers';
 import { main } from '../../src/main/cli';
 import { getEndpointByName } from '../../src/main/db/repos/llm';
-import { setKeyStore, unavailableKeyStore, type KeyStore } from '../../src/main/llm/keys';
+import type { KeyStore } from '../../src/main/llm/keys';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
 
 const HOST_SECRET = 'AKIA-HOST-SECRET-never-leaves-0123456789';
@@ -63,7 +63,6 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  setKeyStore(unavailableKeyStore);
   await ws?.close();
 });
 
@@ -73,8 +72,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function open(file = ':memory:'): void {
-  ws = openWorkspace(file, { resumeJobs: false });
+function open(file = ':memory:', keyStore?: KeyStore): void {
+  ws = openWorkspace(file, { resumeJobs: false, keyStore });
   h = createHandlers(ws);
 }
 
@@ -118,8 +117,7 @@ describe('key references set over the API (12.8)', () => {
       set: (id, s) => Promise.resolve(void secrets.set(id, s)),
       delete: (id) => Promise.resolve(void secrets.delete(id)),
     };
-    setKeyStore(store);
-    open();
+    open(':memory:', store);
     const allowed: [KeyRef, string][] = [
       [{ kind: 'safe-storage', id: 'stored' }, KEY_IN_STORE],
       [{ kind: 'env', name: 'CTGI_KEY_TEST' }, KEY_IN_ENV],

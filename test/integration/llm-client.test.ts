@@ -11,10 +11,11 @@ import {
   type LlmEndpointInput,
 } from '../../src/main/db/repos/llm';
 import type { Db } from '../../src/main/db/types';
-import { createLlmClient, type LlmClientOptions } from '../../src/main/llm/client';
+import { createLlmClient as newLlmClient, type LlmClientOptions } from '../../src/main/llm/client';
 import { LlmError } from '../../src/main/llm/errors';
 import { llmImage, requestHash } from '../../src/main/llm/hash';
-import { unavailableKeyStore } from '../../src/main/llm/keys';
+import { unavailableKeyStore, type KeyStore } from '../../src/main/llm/keys';
+import { LlmRuntime } from '../../src/main/llm/runtime';
 import {
   startFakeOpenAi,
   type FakeOpenAi,
@@ -30,6 +31,15 @@ afterEach(async () => {
   await Promise.all(servers.map((s) => s.close()));
   servers = [];
 });
+
+// Each test's database stands for one workspace: its clients share that workspace's LLM runtime, as the
+// clients of one open workspace do (ws.services.llm).
+const runtimes = new WeakMap<Db, LlmRuntime>();
+function createLlmClient(db: Db, endpoint: LlmEndpoint, keys: KeyStore, opts: LlmClientOptions = {}) {
+  let runtime = runtimes.get(db);
+  if (!runtime) runtimes.set(db, (runtime = new LlmRuntime()));
+  return newLlmClient(db, endpoint, keys, { runtime, ...opts });
+}
 
 let seq = 0;
 async function setup(

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
+import { endpointReplicas, probeEndpointByName } from '../../src/main/llm/endpoints';
 import { startOracleReplicas, type OracleReplicas } from '../../src/main/synth/oracle/replicas';
+import { openWorkspace } from '../../src/main/workspace';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
 const CLI = join(process.cwd(), 'bin/ctgi.mjs');
@@ -155,11 +157,24 @@ describe('MTG on replicas', () => {
     expect(replicas?.detail).not.toContain(`${pool.urls[0]}:`);
     expect(probe.advice).toContain(pool.urls[1]);
 
+    // A probe tells the workspace's pool: the dead server is out (and probed), the other one healthy.
+    const open = openWorkspace(ws, { resumeJobs: false });
+    try {
+      const found = await probeEndpointByName(open.db, 'pool', open.services.keys, open.services.llm);
+      expect(found.ok).toBe(false);
+      const live = endpointReplicas(open.db, 'pool', open.services.llm);
+      expect(live.map((r) => [r.baseUrl, r.healthy])).toEqual([
+        [pool.urls[0], true],
+        [pool.urls[1], false],
+      ]);
+    } finally {
+      await open.close();
+    }
+
+    // Another workspace opening (another `ctgi` process) has no live health, only the calls log's figures.
     const listed = await ctgi('endpoints', '-w', ws);
     expect(listed.out).toContain(pool.urls[0]);
-    // The probe told this process's pool: the dead server is out (and probed), the other one healthy.
-    expect(listed.out).toContain(`${pool.urls[1]}  ×6, OUT (being probed)`);
-    expect(listed.out).toContain(`${pool.urls[0]}  ×6, healthy`);
+    expect(listed.out).not.toContain('OUT (being probed)');
     expect(listed.out).toMatch(
       new RegExp(`${pool.urls[1]!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.*errors`),
     );

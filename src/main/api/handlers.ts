@@ -14,7 +14,6 @@ import { listEndpoints } from '../db/repos/llm';
 import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
 import { usage } from '../llm/cost';
 import { listJobBatches } from '../db/repos/batches';
-import { getKeyStore } from '../llm/keys';
 import { queryTokens, searchText } from '../search/text-search';
 import { evaluateRetrieval } from '../pipelines/eval';
 import { listMtgRunsForImage } from '../db/repos/mtg';
@@ -75,9 +74,9 @@ export function createHandlers(ws: Workspace): Handlers {
     'models:register': ({ folder, name, variant }) => registerModel(db, folder, name, variant),
     'embed:start': (arg) => startEmbed(ws, arg),
     'endpoints:list': () => listEndpoints(db),
-    'endpoints:save': (arg) => saveEndpoint(db, arg, getKeyStore()),
+    'endpoints:save': (arg) => saveEndpoint(db, arg, ws.services.keys),
     'endpoints:reset-key-store': async () => {
-      const store = getKeyStore();
+      const store = ws.services.keys;
       if (!store.reset)
         throw new AppError(
           'unavailable',
@@ -85,14 +84,14 @@ export function createHandlers(ws: Workspace): Handlers {
         );
       return { keptAs: await store.reset() };
     },
-    'endpoints:delete': ({ name }) => removeEndpoint(db, name, getKeyStore()),
-    'endpoints:probe': ({ name }) => probeEndpointByName(db, name, getKeyStore()),
+    'endpoints:delete': ({ name }) => removeEndpoint(db, name, ws.services.keys),
+    'endpoints:probe': ({ name }) => probeEndpointByName(db, name, ws.services.keys, ws.services.llm),
     'mtg:start': (arg) => startMtg(ws, arg),
     'mtg:runs': ({ imageId }) => listMtgRunsForImage(db, imageId),
     'mtg:estimate': (arg) => estimateMtg(ws, arg),
     'mtg:budget': (arg) => setMtgBudget(ws, arg),
     'usage:summary': ({ by, jobId, sinceMs }) => usage(db, by, { jobId, sinceMs }),
-    'endpoints:replicas': ({ name }) => endpointReplicas(db, name),
+    'endpoints:replicas': ({ name }) => endpointReplicas(db, name, ws.services.llm),
     'mtg:batches': ({ jobId }) =>
       listJobBatches(db, jobId).map((b) => ({
         round: b.round,

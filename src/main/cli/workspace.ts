@@ -1,4 +1,5 @@
 import { defaultWorkspaceFile, openWorkspace, type OpenWorkspaceOptions, type Workspace } from '../workspace';
+import { unavailableKeyStore } from '../llm/keys';
 import { stringOption, type OptionValues } from './command';
 
 /** Opens the workspace named by --workspace (or the default), runs `body`, and always closes it. */
@@ -7,7 +8,11 @@ export async function withWorkspace<T>(
   body: (ws: Workspace) => Promise<T>,
   opts: OpenWorkspaceOptions = { resumeJobs: false },
 ): Promise<T> {
-  const ws = openWorkspace(stringOption(values, 'workspace') ?? defaultWorkspaceFile(), opts);
+  // The CLI has no keychain: keys come from environment variables or key files (unless a caller says otherwise).
+  const ws = openWorkspace(stringOption(values, 'workspace') ?? defaultWorkspaceFile(), {
+    keyStore: unavailableKeyStore,
+    ...opts,
+  });
   try {
     return await body(ws);
   } finally {

@@ -17,7 +17,6 @@ import type { LibraryStats } from '../../shared/domain';
 import { createHandlers } from '../api/handlers';
 import { wireIpc } from '../api/ipc';
 import { createEncryptedKeyStore } from '../llm/encrypted-key-store';
-import { setKeyStore } from '../llm/keys';
 import { runSmoke } from '../smoke';
 import { openWorkspace, type Workspace } from '../workspace';
 import {
@@ -200,11 +199,11 @@ export function createDesktop(electron: DesktopElectron, opts: DesktopOptions): 
 
     const userData = app.getPath('userData');
     // API keys typed into Settings are sealed with the OS keychain (safeStorage), never kept in a workspace.
-    setKeyStore(createEncryptedKeyStore(join(userData, 'api-keys.json'), safeStorage));
+    const keyStore = createEncryptedKeyStore(join(userData, 'api-keys.json'), safeStorage);
     let ws: Workspace;
     const file = opts.env.CTGI_WORKSPACE ?? join(userData, 'workspace.sqlite');
     try {
-      ws = openWorkspace(file, { nativeBinding: binding.path });
+      ws = openWorkspace(file, { nativeBinding: binding.path, keyStore });
     } catch (e) {
       return fail(
         'CTGI Studio cannot open its workspace',

@@ -19,7 +19,6 @@ import {
 } from '../db/repos/eval-mti';
 import { getJobRow, type JobRow } from '../db/repos/jobs';
 import { AppError, notFound } from '../errors';
-import { getKeyStore } from '../llm/keys';
 import { resolveModelRow } from '../ml/models';
 import { countMtiEvalQueries, evaluateMti, listMtiEvalGalleryIds } from '../pipelines/eval-mti';
 import { galleryScorer } from '../search/store-search';
@@ -47,7 +46,7 @@ export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
     `Evaluate MTI on the ${p.split} split (${countMtiEvalQueries(db, { ...scopeOf(p), limit: p.limit })} ${p.queries} queries) with model ${p.modelId}`,
   scope: (db, p) => listMtiEvalGalleryIds(db, scopeOf(p)),
   async run(ctx) {
-    const { db, params, jobId } = ctx;
+    const { db, params, jobId, services } = ctx;
     const t0 = performance.now();
     const elapsedMs = ctx.state?.elapsedMs ?? 0;
     const spent = (): number => elapsedMs + performance.now() - t0;
@@ -57,9 +56,9 @@ export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
     const report = await evaluateMti(db, {
       ...params,
       jobId,
-      keyStore: getKeyStore(),
+      keyStore: services.keys,
       // Its model calls carry the job, so `ctgi usage --by job` and the Jobs view say what it cost.
-      llm: { jobId },
+      llm: { jobId, runtime: services.llm },
       signal: ctx.signal,
       done: earlier,
       earlierMs: elapsedMs,

@@ -46,7 +46,6 @@ import { requireEndpoint } from '../llm/endpoints';
 import { LlmError } from '../llm/errors';
 import type { LlmImage } from '../llm/hash';
 import { costOf, CostMeter, formatUsd, jobUsage } from '../llm/cost';
-import { getKeyStore } from '../llm/keys';
 import { replicasOf } from '../llm/replicas';
 import { runMtg, type MtgAnswer, type MtgDeps } from '../pipelines/mtg';
 import { mllmImageOf } from '../media/library';
@@ -116,15 +115,15 @@ export const mtgJob: JobDefinition<MtgParams, MtgState> = {
   },
   scope: (db, p, chosen) => listImageIdsToCaption(db, selectionOf(p, chosen)),
   async run(ctx) {
-    const { db, params, jobId } = ctx;
+    const { db, params, jobId, services } = ctx;
     const vqa = requireEndpoint(db, params.vqaEndpoint);
     const rec = requireEndpoint(db, params.reconstructorEndpoint);
     const set = getPromptSet(db, params.promptSetId);
     if (!set) throw notFound(`Prompt set ${params.promptSetId}`);
     const compiled = compilePromptSet(set.body);
-    const keys = getKeyStore();
-    const vqaClient = createLlmClient(db, vqa, keys, { jobId });
-    const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys, { jobId });
+    const { keys, llm: runtime } = services;
+    const vqaClient = createLlmClient(db, vqa, keys, { jobId, runtime });
+    const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys, { jobId, runtime });
     // Twice what the VQA servers take at once (all replicas together), so none waits for images.
     const capacity = replicasOf(vqa).reduce((n, r) => n + r.concurrency, 0);
     const batch = params.mode === 'batch' || params.mode === 'offline';
@@ -540,9 +539,9 @@ export async function estimateMtg(ws: Workspace, arg: ParsedArg<'mtg:estimate'>)
     throw new AppError('bad_request', 'Nothing to caption in this selection, so nothing to estimate.');
   const k = Math.min(arg.sample, ids.length);
   const picked = Array.from({ length: k }, (_, i) => ids[Math.floor((i * ids.length) / k)]!);
-  const keys = getKeyStore();
-  const vqaClient = createLlmClient(db, vqa, keys);
-  const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys);
+  const { keys, llm: runtime } = ws.services;
+  const vqaClient = createLlmClient(db, vqa, keys, { runtime });
+  const recClient = rec.name === vqa.name ? vqaClient : createLlmClient(db, rec, keys, { runtime });
   // Tokens as the job would pay them: cached answers count at their recorded tokens (the job would not
   // pay for them, but another selection would; the estimate is of the work, not of this cache).
   const per = { vqa: { p: 0, c: 0 }, rec: { p: 0, c: 0 }, calls: 0 };
@@ -600,12 +599,12 @@ export async function importBatchOutput(
   const row = getJobRow(ws.db, jobId);
   if (!row || row.kind !== 'mtg') throw notFound(`MTG job ${jobId}`);
   const p = mtgParams.parse(JSON.parse(row.params));
-  const keys = getKeyStore();
-  const vqa = createLlmClient(ws.db, requireEndpoint(ws.db, p.vqaEndpoint), keys, { jobId });
+  const { keys, llm: runtime } = ws.services;
+  const vqa = createLlmClient(ws.db, requireEndpoint(ws.db, p.vqaEndpoint), keys, { jobId, runtime });
   const rec =
     p.reconstructorEndpoint === p.vqaEndpoint
       ? vqa
-      : createLlmClient(ws.db, requireEndpoint(ws.db, p.reconstructorEndpoint), keys, { jobId });
+      : createLlmClient(ws.db, requireEndpoint(ws.db, p.reconstructorEndpoint), keys, { jobId, runtime });
   let lines;
   try {
     lines = parseResults(text, source);

@@ -23,6 +23,7 @@ import {
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
 import type { EventBus } from '../events';
+import type { WorkspaceServices } from '../services';
 
 export interface JobProgress<S> {
   done: number;
@@ -39,6 +40,8 @@ export interface JobContext<P, S> {
   /** The last cursor saved by `progress`, from an earlier attempt; undefined on a first run. */
   readonly state: S | undefined;
   readonly signal: AbortSignal;
+  /** The workspace's services (LLM runtime, key store, …); a runner made without them throws on use. */
+  readonly services: WorkspaceServices;
   /**
    * Persists progress and the cursor. Call it inside the transaction that writes the batch it
    * describes, so that data and cursor survive (or vanish) together.
@@ -112,6 +115,8 @@ export interface JobRunnerOptions {
    * enqueued or resumed (a one-shot CLI beside a running server must not take the server's work).
    */
   adoptQueued?: boolean;
+  /** The workspace's services, handed to each job (the workspace passes them; a bare runner has none). */
+  services?: WorkspaceServices;
 }
 
 /**
@@ -187,6 +192,7 @@ export class JobRunner {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly concurrency: number;
   private readonly adoptQueued: boolean;
+  private readonly services: WorkspaceServices | undefined;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -199,6 +205,7 @@ export class JobRunner {
     for (const d of defs) this.defs.set(d.kind, d);
     this.concurrency = opts.concurrency ?? 2;
     this.adoptQueued = opts.adoptQueued ?? true;
+    this.services = opts.services;
     this.heartbeat = setInterval(() => {
       if (this.running.size > 0) touchJobHeartbeats(this.db, this.owner);
     }, HEARTBEAT_MS).unref();
@@ -368,12 +375,18 @@ export class JobRunner {
     let done = row.done;
     let total = row.total;
     let message = row.message;
+    const services = this.services;
     const ctx: JobContext<unknown, unknown> = {
       db: this.db,
       jobId: id,
       params,
       state,
       signal: controller.signal,
+      get services(): WorkspaceServices {
+        if (!services)
+          throw new Error(`Job ${id}: this job runner was made without the workspace's services.`);
+        return services;
+      },
       progress: (p) => {
         done = p.done;
         if (p.total !== undefined) total = p.total;

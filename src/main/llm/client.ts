@@ -10,9 +10,10 @@ import type { Db } from '../db/types';
 import { LlmError, redact, type RequestParam } from './errors';
 import { requestHash, type ChatMessage, type LlmImage } from './hash';
 import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
-import { abortReason, limiterFor, sleep, type EndpointLimiter } from './limiter';
+import { abortReason, sleep, type EndpointLimiter } from './limiter';
 import { errorBodies, nodeFetch } from './http-fetch';
-import { poolFor, replicasOf, type Replica, type ReplicaPool } from './replicas';
+import { replicasOf, type Replica, type ReplicaPool } from './replicas';
+import { endpointKey, LlmRuntime, type SharedCall } from './runtime';
 import { backoffMs, DEFAULT_RETRY, retryAfterMs, type RetryPolicy } from './retry';
 
 export interface ChatRequest {
@@ -80,24 +81,23 @@ export interface LlmClient {
 
 export interface LlmClientOptions {
   retry?: Partial<RetryPolicy>;
-  /** By default the process-wide limiter of this endpoint. */
+  /**
+   * The workspace's LLM runtime (`ws.services.llm`): its limiter and replica pool of this endpoint, the
+   * identical calls in flight and the fields servers rejected are shared with every other client of the
+   * workspace. Without one the client has its own and shares nothing (tests, one-off probes).
+   */
+  runtime?: LlmRuntime;
+  /** By default the runtime's limiter of this endpoint. */
   limiter?: EndpointLimiter;
   env?: NodeJS.ProcessEnv;
   random?: () => number;
-  /** By default the process-wide replica pool of this endpoint. */
+  /** By default the runtime's replica pool of this endpoint. */
   pool?: ReplicaPool;
   /** The job the calls are made for: recorded with each, so cost per job is a sum over the log. */
   jobId?: number;
 }
 
-interface Shared {
-  promise: Promise<ChatResult>;
-  controller: AbortController;
-  waiters: number;
-}
-
-// In-flight requests by hash, per connection: identical concurrent calls share one HTTP request.
-const inFlightByDb = new WeakMap<Db, Map<string, Shared>>();
+type Shared = SharedCall<ChatResult>;
 
 // OpenAI's reasoning families (o1, o3, o4-mini, gpt-5, gpt-5.1, …), also behind a provider prefix
 // ("openai/o3-mini"): they reject `max_tokens` for `max_completion_tokens`, and any temperature but 1.
@@ -119,11 +119,6 @@ export function sentParamsFor(
   };
 }
 
-// What servers said with a 400 about the fields they reject, by base URL and model, for the life of the
-// process: later calls send what works instead of paying for a rejected request first. The probe
-// reports it, so that the user can save it in the profile for the next process too.
-const learnedParams = new Map<string, Partial<SentParams>>();
-
 // Phrases servers use when a text-only model is sent an image (vLLM, llama.cpp, Ollama, OpenAI).
 const NO_VISION =
   /image input is not supported|not a multimodal model|does not support (image|vision|multimodal)|image_url is only supported|mmproj|vision is not supported|unsupported content type.*image|images? (are|is) not supported/i;
@@ -142,17 +137,19 @@ export function createLlmClient(
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...opts.retry };
   const random = opts.random ?? Math.random;
   const baseUrl = endpoint.baseUrl.replace(/\/+$/, '');
-  const pool = opts.pool ?? poolFor(`${endpoint.name}|${baseUrl}`, replicasOf(endpoint));
+  const runtime = opts.runtime ?? new LlmRuntime();
+  const pool = opts.pool ?? runtime.poolFor(endpointKey(endpoint), replicasOf(endpoint));
   // The limiter bounds the whole pool (and spaces starts for the rpm); the pool picks the server.
   const limiter =
-    opts.limiter ?? limiterFor(`${endpoint.name}|${baseUrl}`, pool.capacity, endpoint.requestsPerMinute);
+    opts.limiter ?? runtime.limiterFor(endpointKey(endpoint), pool.capacity, endpoint.requestsPerMinute);
   const jobId = opts.jobId ?? null;
   const log = callLog(db);
   const paramsKey = `${baseUrl}|${endpoint.model}`;
+  // What servers said with a 400 about the fields they reject, by base URL and model. The probe reports
+  // it, so that the user can save it in the profile for the next process too.
+  const learnedParams = runtime.learnedParams;
   const currentParams = (): SentParams => ({ ...sentParamsFor(endpoint), ...learnedParams.get(paramsKey) });
-  let inFlight = inFlightByDb.get(db);
-  if (!inFlight) inFlightByDb.set(db, (inFlight = new Map()));
-  const shared = inFlight;
+  const shared = runtime.inFlight as Map<string, Shared>;
 
   // The key is resolved on first use, so a job whose answers are all cached runs without one.
   let sdkPromise: Promise<{ sdk: OpenAI; key: string | null; at: (url: string) => OpenAI }> | null = null;

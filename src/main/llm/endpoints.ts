@@ -12,7 +12,8 @@ import { AppError, badRequest, notFound } from '../errors';
 import { createLlmClient, type LlmClient, type LlmClientOptions } from './client';
 import { checkApiKeyRef, type KeyStore } from './keys';
 import { probeEndpoint } from './probe';
-import { existingPool, replicasOf } from './replicas';
+import { replicasOf } from './replicas';
+import { endpointKey, type LlmRuntime } from './runtime';
 
 /**
  * Who is saving: `api` is anyone holding the server's token (HTTP, or the renderer over IPC), limited to
@@ -100,21 +101,24 @@ export function requireEndpoint(db: Db, name: string): LlmEndpoint {
   return e;
 }
 
-export function probeEndpointByName(db: Db, name: string, keyStore: KeyStore): Promise<EndpointProbe> {
-  return probeEndpoint(db, requireEndpoint(db, name), keyStore);
+export function probeEndpointByName(
+  db: Db,
+  name: string,
+  keyStore: KeyStore,
+  runtime: LlmRuntime,
+): Promise<EndpointProbe> {
+  return probeEndpoint(db, requireEndpoint(db, name), keyStore, { runtime });
 }
 
 /**
  * Each server of an endpoint: calls, errors, latency and tokens from the calls log (every process's), and
- * health and load from this process's pool when it has one (a process that has not called the endpoint
- * yet cannot say; `ctgi endpoints --probe` asks every server).
+ * health and load from this workspace's pool when it has one (a workspace that has not called or probed
+ * the endpoint since it was opened cannot say; `ctgi endpoints --probe` asks every server).
  */
-export function endpointReplicas(db: Db, name: string): ReplicaFigures[] {
+export function endpointReplicas(db: Db, name: string, runtime: LlmRuntime): ReplicaFigures[] {
   const e = requireEndpoint(db, name);
   const logged = new Map(replicaUsage(db, e.id).map((r) => [r.replica, r]));
-  const live = new Map(
-    (existingPool(`${e.name}|${e.baseUrl.replace(/\/+$/, '')}`)?.states() ?? []).map((s) => [s.baseUrl, s]),
-  );
+  const live = new Map((runtime.existingPool(endpointKey(e))?.states() ?? []).map((s) => [s.baseUrl, s]));
   return replicasOf(e).map((r) => {
     const l = logged.get(r.baseUrl);
     const s = live.get(r.baseUrl);

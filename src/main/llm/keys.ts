@@ -6,7 +6,8 @@ import { AppError } from '../errors';
 
 /**
  * Secret storage for API keys entered in the app. The Electron shell plugs in one backed by
- * `safeStorage` (OS keychain) with `setKeyStore`; core code only sees this interface, so it never
+ * `safeStorage` (OS keychain) when it opens the workspace (`openWorkspace(file, { keyStore })`, then
+ * `ws.services.keys`); core code only sees this interface, so it never
  * imports electron. Ids are opaque, chosen by the caller (the endpoint name is a good one).
  */
 export interface KeyStore {
@@ -37,13 +38,6 @@ function noSafeStorage(): AppError {
       `whose name starts with ${API_KEY_ENV_PREFIX}, or in a file in CTGI's key folder ${keyFolder()} readable ` +
       'only by you (chmod 600), and point the endpoint at it.',
   );
-}
-
-let current: KeyStore = unavailableKeyStore;
-export const getKeyStore = (): KeyStore => current;
-/** Called once by the Electron shell at start. */
-export function setKeyStore(store: KeyStore): void {
-  current = store;
 }
 
 /**

@@ -34,6 +34,8 @@ export class EndpointLimiter {
   private spacingMs = 0;
   private nextStart = 0;
   private pausedUntil = 0;
+  /** Aborted by close(): requests still waiting for a slot are refused and their start timers cleared. */
+  private readonly closing = new AbortController();
 
   constructor(concurrency: number, requestsPerMinute: number | null) {
     this.queue = new PQueue({ concurrency });
@@ -59,13 +61,19 @@ export class EndpointLimiter {
   }
 
   run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const both = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
     return this.queue.add(
       async () => {
-        await this.startSlot(signal);
+        await this.startSlot(both);
         return fn();
       },
-      { signal },
+      { signal: both },
     );
+  }
+
+  /** Refuses the requests still waiting (the workspace is closing); those already sent finish on their own. */
+  close(): void {
+    this.closing.abort(new DOMException('The workspace was closed.', 'AbortError'));
   }
 
   private async startSlot(signal?: AbortSignal): Promise<void> {
@@ -78,25 +86,4 @@ export class EndpointLimiter {
     }
     this.nextStart = Date.now() + this.spacingMs;
   }
-}
-
-const limiters = new Map<string, EndpointLimiter>();
-
-/**
- * The limiter shared by every client of one endpoint in this process (an MTG job and a search both
- * talking to the same server share its budget). Settings follow the latest profile.
- */
-export function limiterFor(
-  key: string,
-  concurrency: number,
-  requestsPerMinute: number | null,
-): EndpointLimiter {
-  let l = limiters.get(key);
-  if (!l) {
-    l = new EndpointLimiter(concurrency, requestsPerMinute);
-    limiters.set(key, l);
-  } else {
-    l.configure(concurrency, requestsPerMinute);
-  }
-  return l;
 }

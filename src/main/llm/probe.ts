@@ -6,7 +6,8 @@ import { createLlmClient, sentParamsFor, type LlmClientOptions } from './client'
 import { LlmError } from './errors';
 import { llmImage, type LlmImage } from './hash';
 import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
-import { poolFor, replicasOf } from './replicas';
+import { replicasOf } from './replicas';
+import { endpointKey } from './runtime';
 
 let probeImage: Promise<LlmImage> | null = null;
 /** A plain red square, big enough for every vision encoder's minimum size (Qwen2-VL wants ≥ 56 px). */
@@ -47,10 +48,11 @@ export async function probeEndpoint(
     ),
   );
   const main = each[0]!;
-  const pool = poolFor(`${endpoint.name}|${servers[0]!.baseUrl}`, servers);
+  // What the probe found is what the workspace's pool now believes (a probe without a runtime tells no one).
+  const pool = opts.runtime?.poolFor(endpointKey(endpoint), servers);
   servers.forEach((r, i) => {
     const p = each[i]!;
-    pool.markHealth(r.baseUrl, p.ok, p.checks.find((c) => c.status === 'failed')?.detail ?? null);
+    pool?.markHealth(r.baseUrl, p.ok, p.checks.find((c) => c.status === 'failed')?.detail ?? null);
   });
   const bad = servers.flatMap((r, i) => {
     const p = each[i]!;

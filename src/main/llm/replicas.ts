@@ -26,7 +26,7 @@ export const DEFAULT_HEALTH: ReplicaHealthPolicy = {
   probeMaxMs: 15_000,
 };
 
-/** What one replica did in this process, for the endpoint view and `ctgi endpoints --health`. */
+/** What one replica did in this workspace (since it was opened), for the endpoint view and `ctgi endpoints --health`. */
 export interface ReplicaState {
   baseUrl: string;
   concurrency: number;
@@ -41,7 +41,7 @@ export interface ReplicaState {
   lastError: string | null;
   /** When it was taken out (epoch ms); null while healthy. */
   outSince: number | null;
-  /** Times it was taken out in this process. */
+  /** Times it was taken out since the workspace was opened. */
   outages: number;
 }
 
@@ -238,6 +238,11 @@ export class ReplicaPool {
     }));
   }
 
+  /** Health probes waiting to run (a closed pool has none). */
+  get pendingProbes(): number {
+    return this.timers.size;
+  }
+
   close(): void {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
@@ -317,8 +322,6 @@ export class ReplicaPool {
   }
 }
 
-const pools = new Map<string, ReplicaPool>();
-
 /** The replicas of a profile: its base URL first, then the ones it adds. */
 export function replicasOf(e: {
   baseUrl: string;
@@ -335,19 +338,4 @@ export function replicasOf(e: {
     out.push({ baseUrl: url, concurrency: r.concurrency });
   }
   return out;
-}
-
-/** The pool shared by every client of one endpoint in this process (health and load are per server, not per job). */
-export function poolFor(key: string, replicas: readonly EndpointReplica[]): ReplicaPool {
-  let p = pools.get(key);
-  if (!p) {
-    p = new ReplicaPool(replicas);
-    pools.set(key, p);
-  } else p.configure(replicas);
-  return p;
-}
-
-/** The pool of an endpoint if this process has used it (the endpoint view shows its health). */
-export function existingPool(key: string): ReplicaPool | undefined {
-  return pools.get(key);
 }

@@ -15,27 +15,17 @@ import {
 import { findStoredImage } from './library';
 import { cropOrigins } from '../db/repos/footage';
 import type { Db } from '../db/types';
-import { frameAt, chosenVideoTools, VideoError, type VideoTools } from './video';
+import type { MediaCaches } from './caches';
+import { frameAt, VideoError } from './video';
 
 /**
- * What serving needs of an open workspace (a `Workspace` is one): its database and its cache folder.
- * Named here, not imported, so media/ stays below workspace.ts (CONTEXT.md, layers).
+ * What serving needs of an open workspace (a `Workspace` is one): its database, its cache folder and the
+ * media caches it owns. Named here, not imported, so media/ stays below workspace.ts (CONTEXT.md, layers).
  */
 export interface MediaSource {
   readonly db: Db;
   readonly cacheDir: string;
-}
-
-// FFmpeg is located once per open workspace (it runs a few `-version` probes), not once per frame.
-const toolsOf = new WeakMap<Db, Promise<VideoTools>>();
-function videoTools(db: Db): Promise<VideoTools> {
-  let t = toolsOf.get(db);
-  if (!t) {
-    t = chosenVideoTools();
-    t.catch(() => toolsOf.delete(db));
-    toolsOf.set(db, t);
-  }
-  return t;
+  readonly services: { readonly media: MediaCaches };
 }
 
 /** The whole frame a footage crop was cut from (its box is drawn by the viewer, from footage:origin). */
@@ -47,7 +37,7 @@ async function frameResponse(ws: MediaSource, id: number, sha256: string): Promi
       `Image ${id} is not a footage crop: it has no frame (it was imported, not cut from a video).`,
     );
   try {
-    const still = await frameAt(await videoTools(ws.db), origin.videoPath, origin.frameTime, {
+    const still = await frameAt(await ws.services.media.videoTools(), origin.videoPath, origin.frameTime, {
       format: 'jpeg',
       quality: 88,
     });
@@ -95,9 +85,6 @@ export interface MediaRequest {
   /** The client's cached ETag: when it still matches, answer 304 without reading the file. */
   ifNoneMatch?: string | string[];
 }
-
-// Two requests for one new thumbnail (a grid asking twice, two tabs) share one decode.
-const thumbsInFlight = new Map<string, Promise<Buffer>>();
 
 async function makeThumbnail(stored: StoredImage, cached: string): Promise<Buffer> {
   if (existsSync(cached)) return readFile(cached);
@@ -177,6 +164,8 @@ export async function mediaResponse(
       image.sha256.slice(0, 2),
       `${image.sha256}-${THUMB_HEIGHT}.webp`,
     );
+    // Two requests for one new thumbnail (a grid asking twice, two tabs) share one decode.
+    const thumbsInFlight = ws.services.media.thumbsInFlight;
     let pending = thumbsInFlight.get(cached);
     if (!pending) {
       pending = makeThumbnail(stored, cached).finally(() => thumbsInFlight.delete(cached));

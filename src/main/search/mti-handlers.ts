@@ -3,7 +3,6 @@ import type { InvokeResults, ParsedArg } from '../../shared/contract';
 import type { MtiInvokeResults } from '../../shared/mti-contract';
 import { deleteSearch, markInterruptedSearches } from '../db/repos/searches';
 import { evalMtiReport, startEvalMti } from '../jobs/eval-mti';
-import { getKeyStore } from '../llm/keys';
 import type { Workspace } from '../workspace';
 import { withFootage } from './text-search';
 import {
@@ -24,10 +23,12 @@ export function mtiHandlers(ws: Workspace): MtiHandlers {
   const { db } = ws;
   // A search that was running when the last process ended can never finish: say so once, at open.
   markInterruptedSearches(db);
+  // The search's model calls share the workspace's limiters, pools and calls in flight.
   const host = (): MtiHost => ({
     db,
     sessions: ws.mti,
-    keyStore: getKeyStore(),
+    keyStore: ws.services.keys,
+    llm: { runtime: ws.services.llm },
     emit: (p) => ws.bus.emit('mti:progress', p),
   });
   return {

@@ -5,7 +5,6 @@ import { getEndpointByName, listEndpoints } from '../../db/repos/llm';
 import { badRequest } from '../../errors';
 import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../../llm/endpoints';
 import { defaultKeyStoreFile, resetKeyStoreFile } from '../../llm/encrypted-key-store';
-import { getKeyStore } from '../../llm/keys';
 import { oneOf, stringOption, type Command, type OptionValues } from '../command';
 import { withWorkspace } from '../workspace';
 
@@ -193,7 +192,7 @@ export const endpointsCommand: Command = {
       return 0;
     }
     return withWorkspace(values, async (ws) => {
-      const keyStore = getKeyStore();
+      const keyStore = ws.services.keys;
       const save = stringOption(values, 'save');
       const del = stringOption(values, 'delete');
       const probe = stringOption(values, 'probe');
@@ -225,7 +224,7 @@ export const endpointsCommand: Command = {
         return r.deleted ? 0 : 1;
       }
       if (probe !== undefined) {
-        const p = await probeEndpointByName(ws.db, probe, keyStore);
+        const p = await probeEndpointByName(ws.db, probe, keyStore, ws.services.llm);
         if (values.json) io.out(JSON.stringify(p, null, 2));
         else for (const line of formatProbe(p)) io.out(line);
         return p.ok ? 0 : 1;
@@ -234,7 +233,7 @@ export const endpointsCommand: Command = {
       if (values.json)
         io.out(
           JSON.stringify(
-            list.map((e) => ({ ...e, replicaFigures: endpointReplicas(ws.db, e.name) })),
+            list.map((e) => ({ ...e, replicaFigures: endpointReplicas(ws.db, e.name, ws.services.llm) })),
             null,
             2,
           ),
@@ -244,7 +243,7 @@ export const endpointsCommand: Command = {
       else
         for (const e of list) {
           io.out(formatEndpoint(e));
-          const figures = endpointReplicas(ws.db, e.name);
+          const figures = endpointReplicas(ws.db, e.name, ws.services.llm);
           if (figures.length > 1 || figures.some((f) => f.calls + f.errors > 0))
             for (const f of figures) io.out(formatReplica(f));
         }

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { AppError } from '../../errors';
 import { isLoopbackHost, MAX_STREAMS_PER_CLIENT, startHttpServer } from '../../api/http';
 import { MEDIA_URL_STEP_S } from '../../../shared/media-url';
+import { unavailableKeyStore } from '../../llm/keys';
 import { defaultWorkspaceFile, openWorkspace } from '../../workspace';
 import { intOption, stringOption, type Command, type CliIo } from '../command';
 
@@ -89,6 +90,8 @@ export const serveCommand: Command = {
     }
     const ws = openWorkspace(stringOption(values, 'workspace') ?? defaultWorkspaceFile(), {
       resumeJobs: true,
+      // A headless server has no keychain: keys come from CTGI_KEY_* variables or the key folder.
+      keyStore: unavailableKeyStore,
     });
     const signals = untilSignal(io);
     let signalled = false;
