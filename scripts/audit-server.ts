@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { channelsAbove } from '../src/shared/access';
-import { CHANNELS } from '../src/shared/contract';
+import { CHANNELS } from '../src/shared/channels';
 import type { KeyRef } from '../src/shared/domain';
 import {
   MEDIA_URL_MAX_LEAD_S,

@@ -1,8 +1,13 @@
 // Which role each channel needs (issue 13). A Record over every channel, so a new channel does not
 // compile until someone decides who may call it. The owner (desktop app, `ctgi serve`'s own token) is
 // an admin; named users get what their role allows.
+// Zod-free, like channels.ts: the renderer reads the roles from here.
 import type { Channel } from './contract';
-import { ROLE_RANK, type Role } from './team-contract';
+
+export const ROLES = ['admin', 'reviewer', 'annotator'] as const;
+export type Role = (typeof ROLES)[number];
+/** Higher may do all that lower may. */
+export const ROLE_RANK: Readonly<Record<Role, number>> = { annotator: 0, reviewer: 1, admin: 2 };
 
 export const CHANNEL_ROLE: Readonly<Record<Channel, Role>> = {
   // Reading and the review desk: everyone on the team.

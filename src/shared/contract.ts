@@ -320,8 +320,6 @@ export interface EventMap {
   'mti:progress': MtiProgress;
 }
 export type EventName = keyof EventMap;
-export const EVENT_NAMES: readonly EventName[] = ['jobs:progress', 'library:changed', 'mti:progress'];
-export const CHANNELS = Object.keys(invokeSchemas) as Channel[];
 
 export const ERROR_CODES = [
   'bad_request',
@@ -339,8 +337,6 @@ export interface ApiError {
   message: string;
 }
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiError };
-
-export const isChannel = (name: string): name is Channel => Object.hasOwn(invokeSchemas, name);
 
 /** Images travel by id only; both transports serve them under this shape. */
 /** `frame`: the whole video frame a footage crop was cut from. */

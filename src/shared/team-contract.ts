@@ -4,10 +4,7 @@ import { z } from 'zod';
 import type { CaptionId } from './ids';
 import { reviewFilterSchema, reviewerSchema } from './review-contract';
 
-export const ROLES = ['admin', 'reviewer', 'annotator'] as const;
-export type Role = (typeof ROLES)[number];
-/** Higher may do all that lower may. */
-export const ROLE_RANK: Readonly<Record<Role, number>> = { annotator: 0, reviewer: 1, admin: 2 };
+import { ROLES, type Role } from './access';
 
 /**
  * Who is calling. The desktop app (IPC) and the token `ctgi serve` prints are the workspace's owner: the

@@ -121,6 +121,12 @@ describe('the built preload (out/preload/index.cjs) under a sandboxed preload’
     await expect(exposed.ctgi!.invoke('fs:readFile', { path: '/etc/passwd' })).rejects.toThrow(/not allowed/);
     expect(invoked).toHaveLength(1);
   });
+
+  it('carries the channel names only, not the schemas (no zod in it), so it stays small', () => {
+    const text = readFileSync(join(root, 'out', 'preload', 'index.cjs'), 'utf8');
+    expect(text).not.toMatch(/ZodError|\$ZodType/);
+    expect(text.length).toBeLessThan(20_000);
+  });
 });
 
 // ── the package electron-builder makes ─────────────────────────────────────────────────────────────

@@ -1,7 +1,8 @@
 import { CHANNEL_ROLE, mayCall } from '../../shared/access';
 import type { ApiResult } from '../../shared/contract';
 import { OWNER, type Caller } from '../../shared/team-contract';
-import { invokeSchemas, isChannel } from '../../shared/contract';
+import { isChannel } from '../../shared/channels';
+import { invokeSchemas } from '../../shared/contract';
 import { deleteDataset, listDatasets } from '../db/repos/datasets';
 import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images';
 import { listJobIssues, listJobRows } from '../db/repos/jobs';

@@ -15,7 +15,7 @@ import { extname, join, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import type { ApiResult, ErrorCode, EventMap, EventName } from '../../shared/contract';
-import { EVENT_NAMES } from '../../shared/contract';
+import { EVENT_NAMES } from '../../shared/channels';
 import { MEDIA_URL_MAX_LEAD_S, mediaKeyFor, signMediaPath } from '../../shared/media-url';
 import { OWNER, type Caller } from '../../shared/team-contract';
 import { AppError } from '../errors';

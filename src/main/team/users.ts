@@ -1,7 +1,8 @@
 // People on a shared server (issue 13): named users with a role and their own secret link. Only the
 // token's SHA-256 is stored; the token itself is shown once, when the user is created.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Role, TeamUser } from '../../shared/team-contract';
+import type { Role } from '../../shared/access';
+import type { TeamUser } from '../../shared/team-contract';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
 
