@@ -186,7 +186,7 @@ describe('a workspace owns its services', () => {
       const spawned = childPids().filter((p) => !before.has(p));
       expect(spawned.length).toBeGreaterThan(0);
       expect(tower.encoder.alive).toBe(true);
-      const table = await lanceStoreFor(ws.db, model.id);
+      const table = await lanceStoreFor(ws.services.vectors, model.id);
       expect(await table.count()).toBe(0);
 
       open.splice(open.indexOf(ws), 1);
