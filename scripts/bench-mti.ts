@@ -49,7 +49,13 @@ try {
   const queries = [
     ...new Set(rows.map((r) => oneAttributeQuery(truth.get(`${r.dataset_id}\0${r.rel_path}`)!, r.id))),
   ].slice(0, Number(values.queries) * 2);
-  const host = { db, sessions: w.ws.mti, keyStore: unavailableKeyStore };
+  const host = {
+    db,
+    encoders: w.ws.services.encoders,
+    vectors: w.ws.services.vectors,
+    sessions: w.ws.mti,
+    keyStore: unavailableKeyStore,
+  };
   const measure = async (
     checkConcurrency: number,
   ): Promise<{ ms: number[]; calls: number[]; checks: number[]; anchors: (number | null)[] }> => {

@@ -22,6 +22,7 @@ import type { LanceIndexKind } from '../src/main/vectors/lance';
 import { openDatabase } from '../src/main/db/open';
 import { type FastTopKOptions, VectorIndex, fastBudget, fastHelperReady } from '../src/main/ml/vector-index';
 import { FAST_FROM, loadIndex, searchByVector } from '../src/main/search';
+import { VectorCaches } from '../src/main/search/vector-caches';
 import { asModelId } from '../src/shared/ids';
 import { clipLikeGallery, clipLikeStream } from '../src/main/ml/vector-index/synthetic';
 
@@ -99,13 +100,14 @@ function benchDatabase(vectors: Float32Array, size: number, queries: Float32Arra
     `  workspace DB: ${size.toLocaleString('en')} images + embeddings + vec0 rows inserted in ${(ms(t0) / 1000).toFixed(1)} s`,
   );
 
+  const caches = new VectorCaches(db);
   t0 = performance.now();
-  loadIndex(db, model);
+  loadIndex(caches, model);
   const load = ms(t0);
   const check: number[] = [];
   for (let r = 0; r < 20; r++) {
     t0 = performance.now();
-    loadIndex(db, model);
+    loadIndex(caches, model);
     check.push(ms(t0));
   }
   console.log(
@@ -116,11 +118,11 @@ function benchDatabase(vectors: Float32Array, size: number, queries: Float32Arra
   const paths: [string, (q: Float32Array) => number[]][] = [
     [
       `service auto (${size > FAST_FROM ? 'fast' : 'exact'})`,
-      (q) => searchByVector(db, model, q, { k: K }).map((h) => h.imageId - 1),
+      (q) => searchByVector(caches, model, q, { k: K }).map((h) => h.imageId - 1),
     ],
     [
       'service sqlite (vec_distance_cos)',
-      (q) => searchByVector(db, model, q, { k: K, mode: 'sqlite' }).map((h) => h.imageId - 1),
+      (q) => searchByVector(caches, model, q, { k: K, mode: 'sqlite' }).map((h) => h.imageId - 1),
     ],
     ['sqlite-vec vec0 KNN', (q) => knn.all(Buffer.from(q.buffer, q.byteOffset, q.byteLength), K) as number[]],
   ];

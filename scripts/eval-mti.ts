@@ -34,7 +34,8 @@ try {
       vqaEndpoint: name,
       params: { rounds: Number(values.rounds), xi: Number(values.xi) },
       keyStore: unavailableKeyStore,
-      score: galleryScorer(w.ws.db),
+      encoders: w.ws.services.encoders,
+      score: galleryScorer(w.ws.services.vectors),
     });
     reports.push({ wrongRate, report });
     await oracle.close();

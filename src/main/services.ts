@@ -1,14 +1,14 @@
 // What one open workspace owns besides its database, event bus and job runner: the LLM runtime (limiters,
 // replica pools, calls in flight, learned request fields), the key store it reads API keys from, the media
-// server's caches, the warm text encoders and the LanceDB tables. `openWorkspace` builds one and
+// server's caches, the warm text encoders and the vector caches (in-memory galleries, LanceDB tables). `openWorkspace` builds one and
 // `Workspace.close` disposes it, so two workspaces open in one process share nothing and a closed one
 // leaves no timer, child process or open table behind.
 import type { Db } from './db/types';
 import { unavailableKeyStore, type KeyStore } from './llm/keys';
 import { LlmRuntime } from './llm/runtime';
 import { MediaCaches } from './media/caches';
-import { closeTextEncoders, textEncoderPool, type TextEncoderPool } from './ml/encoder-pool';
-import { closeVectorStores } from './search/store-search';
+import { TextEncoderPool } from './ml/encoder-pool';
+import { VectorCaches } from './search/vector-caches';
 
 export interface WorkspaceServices {
   /** The LLM clients' shared state: one limiter and one replica pool per endpoint, calls in flight. */
@@ -22,10 +22,13 @@ export interface WorkspaceServices {
   readonly media: MediaCaches;
   /** The warm text towers (one encoder process per model). */
   readonly encoders: TextEncoderPool;
+  /** The in-memory vector index and the open LanceDB table of each model (search/vector-caches.ts). */
+  readonly vectors: VectorCaches;
   /**
    * Disposes everything, in this order: the LLM runtime first (its calls in flight are cancelled and its
    * replica probes stop, so nothing new reaches a server), then the media caches (thumbnails being written
-   * finish), then the text encoders (their processes exit), then the LanceDB tables. The key store is not
+   * finish), then the text encoders (their processes exit), then the vector caches (galleries dropped, LanceDB
+   * tables closed). The key store is not
    * the workspace's to close (the desktop app's store outlives a workspace). The database is closed after
    * this, by the workspace. The job runner is closed before it, so no job is still using a service.
    */
@@ -39,22 +42,21 @@ export interface ServicesOptions {
 export function createServices(db: Db, opts: ServicesOptions = {}): WorkspaceServices {
   const llm = new LlmRuntime();
   const media = new MediaCaches();
+  const encoders = new TextEncoderPool();
+  const vectors = new VectorCaches(db);
   let closing: Promise<void> | null = null;
   return {
     llm,
     keys: opts.keys ?? unavailableKeyStore,
     media,
-    // The encoder pool and the LanceDB tables are still found by connection inside ml/ and search/ (their
-    // callers take a db); the services reach the same ones and close them with the workspace.
-    get encoders() {
-      return textEncoderPool(db);
-    },
+    encoders,
+    vectors,
     close() {
       closing ??= (async () => {
         llm.close();
         await media.close();
-        await closeTextEncoders(db);
-        await closeVectorStores(db);
+        await encoders.close();
+        await vectors.close();
       })();
       return closing;
     },

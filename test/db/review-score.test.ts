@@ -13,7 +13,7 @@ import { getModelRow } from '../../src/main/db/repos/models';
 import { insertCaption, insertImage } from '../../src/main/db/repos/images';
 import { getCaptionScore } from '../../src/main/db/repos/review';
 import { startEmbed } from '../../src/main/jobs/embed';
-import { encodeTexts, textEncoderPool } from '../../src/main/ml/encoder-pool';
+import { encodeTexts } from '../../src/main/ml/encoder-pool';
 import { registerModel } from '../../src/main/ml/models';
 import { getItem } from '../../src/main/review/desk';
 import { cosine } from '../../src/main/ml/vector-index';
@@ -73,9 +73,9 @@ describe('caption score', { timeout: 60_000 }, () => {
     await ws.jobs.idle();
     ws.db.prepare(`DELETE FROM embeddings WHERE image_id = ?`).run(images[2]);
 
-    const first = await withScore(ws.db, getItem(ws.db, captions[0]!));
+    const first = await withScore(ws.db, ws.services.encoders, getItem(ws.db, captions[0]!));
     expect(first.score?.model).toBe('tiny');
-    const text = await textEncoderPool(ws.db).get(getModelRow(ws.db, model.id as ModelId)!);
+    const text = await ws.services.encoders.get(getModelRow(ws.db, model.id as ModelId)!);
     const { vectors } = await encodeTexts(text, ['a person in a red shirt']);
     expect(first.score!.value).toBeCloseTo(
       cosine(getEmbedding(ws.db, model.id as ModelId, images[0]!)!, vectors[0]!),
@@ -85,8 +85,8 @@ describe('caption score', { timeout: 60_000 }, () => {
     // Stored: the next read needs no encoder.
     expect(getItem(ws.db, captions[0]!).score).toEqual(first.score);
     // No vector for the third image: no score, and the desk hides it.
-    expect((await withScore(ws.db, getItem(ws.db, captions[2]!))).score).toBeNull();
-    const second = await withScore(ws.db, getItem(ws.db, captions[1]!));
+    expect((await withScore(ws.db, ws.services.encoders, getItem(ws.db, captions[2]!))).score).toBeNull();
+    const second = await withScore(ws.db, ws.services.encoders, getItem(ws.db, captions[1]!));
     const lo = Math.min(first.score!.value, second.score!.value);
     expect(countQueue(ws.db, { scoreMin: lo + 1e-9 })).toBe(1);
     expect(countQueue(ws.db, { scoreMax: 1 })).toBe(2);
@@ -97,9 +97,9 @@ describe('caption score', { timeout: 60_000 }, () => {
     startEmbed(ws, { modelId: newer.id, datasetId: ds });
     await ws.jobs.idle();
     ws.db.prepare(`DELETE FROM embeddings WHERE model_id = ? AND image_id != ?`).run(newer.id, images[0]);
-    const firstNewer = await withScore(ws.db, getItem(ws.db, captions[0]!));
+    const firstNewer = await withScore(ws.db, ws.services.encoders, getItem(ws.db, captions[0]!));
     expect(firstNewer.score?.model).toBe('tiny-2');
-    expect((await withScore(ws.db, getItem(ws.db, captions[1]!))).score).toBeNull();
+    expect((await withScore(ws.db, ws.services.encoders, getItem(ws.db, captions[1]!))).score).toBeNull();
     expect(countQueue(ws.db, { scoreMax: 1 })).toBe(1);
     await ws.close();
   });

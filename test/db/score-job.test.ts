@@ -106,7 +106,7 @@ describe('score job', { timeout: 120_000 }, () => {
       reviewer: 't',
     });
     // One caption was opened in the desk already: it keeps that score and is not counted again.
-    const viewed = await withScore(ws.db, getItem(ws.db, captions[3]!));
+    const viewed = await withScore(ws.db, ws.services.encoders, getItem(ws.db, captions[3]!));
     expect(viewed.score).not.toBeNull();
     const current = [edited.caption.id, ...captions.slice(1)];
     const scorable = current.filter((c) => getItem(ws.db, c).image.id !== images[5]);
@@ -153,7 +153,7 @@ describe('score job', { timeout: 120_000 }, () => {
     // Each one equals what the desk computes for that caption on its own.
     ws.db.prepare(`DELETE FROM caption_scores`).run();
     for (const c of scorable) {
-      const desk = await withScore(ws.db, getItem(ws.db, c));
+      const desk = await withScore(ws.db, ws.services.encoders, getItem(ws.db, c));
       expect(desk.score?.value).toBeCloseTo(scores.get(c)!, 6);
     }
     await ws.close();

@@ -9,13 +9,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/main/cli';
 import { startEmbed } from '../../src/main/jobs/embed';
 import { startImport } from '../../src/main/jobs/import';
-import { encodeTexts, textEncoderPool } from '../../src/main/ml/encoder-pool';
+import { encodeTexts } from '../../src/main/ml/encoder-pool';
 import { registerModel, resolveModelRow } from '../../src/main/ml/models';
 import { listEmbeddedImageIds } from '../../src/main/db/repos/embeddings';
 import { evaluateRetrieval } from '../../src/main/pipelines/eval';
 import {
   backendFor,
-  closeVectorStores,
   galleryScorer,
   lanceStoreFor,
   scoreImages,
@@ -58,7 +57,7 @@ beforeAll(async () => {
   model = await registerModel(ws.db, clip.dir, 'toy');
   startEmbed(ws, { modelId: model.id });
   await ws.jobs.idle();
-  const tm = await textEncoderPool(ws.db).get(resolveModelRow(ws.db, model.id));
+  const tm = await ws.services.encoders.get(resolveModelRow(ws.db, model.id));
   vectors = (await encodeTexts(tm, queries)).vectors;
 }, 120_000);
 
@@ -78,7 +77,8 @@ const evaluate = async (): Promise<object> => {
     modelId: model.id,
     split: 'test',
     captionSource: 'any',
-    score: galleryScorer(ws.db),
+    encoders: ws.services.encoders,
+    score: galleryScorer(ws.services.vectors),
   });
   return r;
 };
@@ -90,7 +90,7 @@ const rank = async (
   process.env.CTGI_VECTOR_BACKEND = backend;
   const out: string[] = [];
   for (const v of vectors) {
-    const hits = await searchRanked(ws.db, model.id, v!, { k: 25, mode: 'exact', ...opts });
+    const hits = await searchRanked(ws.services.vectors, model.id, v!, { k: 25, mode: 'exact', ...opts });
     out.push(hits.map((h) => `${h.imageId}:${h.score.toFixed(5)}`).join(' '));
   }
   return out;
@@ -119,22 +119,22 @@ describe('search through the vector store', { timeout: 120_000 }, () => {
 
   it('keeps the LanceDB table in step with the workspace: deleted vectors disappear from the ranking', async () => {
     process.env.CTGI_VECTOR_BACKEND = 'lancedb';
-    const before = await searchRanked(ws.db, model.id, vectors[0]!, { k: 5, mode: 'exact' });
+    const before = await searchRanked(ws.services.vectors, model.id, vectors[0]!, { k: 5, mode: 'exact' });
     const gone = before[0]!.imageId;
     ws.db.prepare('DELETE FROM embeddings WHERE image_id = ? AND model_id = ?').run(gone, model.id);
-    const after = await searchRanked(ws.db, model.id, vectors[0]!, { k: 5, mode: 'exact' });
+    const after = await searchRanked(ws.services.vectors, model.id, vectors[0]!, { k: 5, mode: 'exact' });
     expect(after.map((h) => h.imageId)).not.toContain(gone);
-    expect(await (await lanceStoreFor(ws.db, model.id)).count()).toBe(59);
+    expect(await (await lanceStoreFor(ws.services.vectors, model.id)).count()).toBe(59);
     expect(await rank('lancedb')).toEqual(await rank('memory'));
   });
 
   it('uses the folder the settings name (another disk), and rebuilds a half-written table there', async () => {
-    await closeVectorStores(ws.db);
+    await ws.services.vectors.close();
     const other = path.join(dir, 'archive-disk');
     writeVectorSettings(ws.db.name, { backend: 'lancedb', folder: other });
     const first = await rank('lancedb');
     expect(existsSync(path.join(other, 'toy.lance'))).toBe(true);
-    await closeVectorStores(ws.db);
+    await ws.services.vectors.close();
     writeFileSync(path.join(other, 'toy.building'), 'killed\n'); // as a SIGKILL during indexing leaves it
     expect(await rank('lancedb')).toEqual(first);
     expect(existsSync(path.join(other, 'toy.building'))).toBe(false);
@@ -177,11 +177,13 @@ describe('search through the vector store', { timeout: 120_000 }, () => {
     const viaSetting = [];
     for (const v of vectors)
       viaSetting.push(
-        (await searchRanked(ws.db, model.id, v, { k: 10, mode: 'exact' })).map((h) => h.imageId),
+        (await searchRanked(ws.services.vectors, model.id, v, { k: 10, mode: 'exact' })).map(
+          (h) => h.imageId,
+        ),
       );
     // What MTI's re-rank and evaluation read: every score of the gallery, and the evaluation's figures.
     const gallery = listEmbeddedImageIds(ws.db, model.id, null);
-    const scoresOnLance = await scoreImages(ws.db, model.id, vectors, gallery);
+    const scoresOnLance = await scoreImages(ws.services.vectors, model.id, vectors, gallery);
     const evalOnLance = await evaluate();
     expect(await main(['vectors', '-w', file, '--backend', 'bogus'], io)).not.toBe(0);
     expect(err.join('\n')).toMatch(/--backend/);
@@ -190,9 +192,13 @@ describe('search through the vector store', { timeout: 120_000 }, () => {
     expect(backendFor(ws.db, model.id)).toBe('memory');
     const inMemory = [];
     for (const v of vectors)
-      inMemory.push((await searchRanked(ws.db, model.id, v, { k: 10, mode: 'exact' })).map((h) => h.imageId));
+      inMemory.push(
+        (await searchRanked(ws.services.vectors, model.id, v, { k: 10, mode: 'exact' })).map(
+          (h) => h.imageId,
+        ),
+      );
     expect(inMemory).toEqual(viaSetting);
-    expect(await scoreImages(ws.db, model.id, vectors, gallery)).toEqual(scoresOnLance);
+    expect(await scoreImages(ws.services.vectors, model.id, vectors, gallery)).toEqual(scoresOnLance);
     expect(await evaluate()).toEqual(evalOnLance);
   });
 });

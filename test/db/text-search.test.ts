@@ -8,7 +8,6 @@ import { createHandlers, dispatch } from '../../src/main/api/handlers';
 import { AppError } from '../../src/main/errors';
 import { startEmbed } from '../../src/main/jobs/embed';
 import { startImport } from '../../src/main/jobs/import';
-import { textEncoderPool } from '../../src/main/ml/encoder-pool';
 import { registerModel } from '../../src/main/ml/models';
 import { queryTokens, searchText } from '../../src/main/search/text-search';
 import type { PersonAttributes } from '../../src/main/pipelines/attributes';
@@ -55,7 +54,7 @@ describeOnBothBackends('text search', { timeout: 60_000 }, (_backend, record) =>
     // A query about someone who is in this world: their top and bottom, as an analyst would say it.
     const p = world.truth.identities.find((i) => i.attributes.bottom.type !== 'skirt')!.attributes;
     const query = `a ${p.sex} in a ${p.top.colour} ${p.top.type} and ${p.bottom.colour} ${p.bottom.type}`;
-    const r = await searchText(ws.db, { modelId: model.id, query, k: 20 });
+    const r = await searchText(ws, { modelId: model.id, query, k: 20 });
     expect(r).toMatchObject({
       modelId: model.id,
       contextLength: 77,
@@ -75,7 +74,7 @@ describeOnBothBackends('text search', { timeout: 60_000 }, (_backend, record) =>
     expect(attrs.top.colour).toBe(p.top.colour);
     expect(attrs.bottom.colour).toBe(p.bottom.colour);
     // Everyone in that top and bottom colour outranks everyone in neither.
-    const all = await searchText(ws.db, { modelId: model.id, query, k: 1000 });
+    const all = await searchText(ws, { modelId: model.id, query, k: 1000 });
     expect(all.results).toHaveLength(world.truth.images.length);
     const of = (id: string | null): PersonAttributes => truth.get(id!)!;
     const both = all.results.filter(
@@ -91,7 +90,7 @@ describeOnBothBackends('text search', { timeout: 60_000 }, (_backend, record) =>
     expect(both.length).toBeGreaterThan(0);
     expect(neither.length).toBeGreaterThan(0);
     expect(Math.max(...both.map((h) => h.rank))).toBeLessThan(Math.min(...neither.map((h) => h.rank)));
-    const exact = await searchText(ws.db, { modelId: model.id, query, k: 1000, mode: 'exact' });
+    const exact = await searchText(ws, { modelId: model.id, query, k: 1000, mode: 'exact' });
     record(
       query,
       exact.results.map((h) => [h.image.id, h.score]),
@@ -99,12 +98,12 @@ describeOnBothBackends('text search', { timeout: 60_000 }, (_backend, record) =>
   });
 
   it('restricts to one dataset and says so when a dataset does not exist', async () => {
-    const r = await searchText(ws.db, { modelId: model.id, query: 'blue jeans', k: 5, datasetId });
+    const r = await searchText(ws, { modelId: model.id, query: 'blue jeans', k: 5, datasetId });
     expect(r.results.every((h) => h.image.datasetId === datasetId)).toBe(true);
     await expect(
-      searchText(ws.db, { modelId: model.id, query: 'blue jeans', datasetId: 999 as DatasetId }),
+      searchText(ws, { modelId: model.id, query: 'blue jeans', datasetId: 999 as DatasetId }),
     ).rejects.toThrow(/Dataset 999/);
-    const exact = await searchText(ws.db, {
+    const exact = await searchText(ws, {
       modelId: model.id,
       query: 'blue jeans',
       k: 30,
@@ -129,20 +128,20 @@ describe('text search', { timeout: 60_000 }, () => {
     const t = queryTokens(ws.db, model.id, long);
     expect(t.count).toBeGreaterThan(77);
     expect(t.truncated).toBe(true);
-    const r = await searchText(ws.db, { modelId: model.id, query: long, k: 3 });
+    const r = await searchText(ws, { modelId: model.id, query: long, k: 3 });
     expect(r).toMatchObject({ truncated: true, count: t.count });
     expect(r.results).toHaveLength(3);
   });
 
   it('refuses an empty query with what to do instead', async () => {
-    const err = await searchText(ws.db, { modelId: model.id, query: '   ' }).catch((e: unknown) => e);
+    const err = await searchText(ws, { modelId: model.id, query: '   ' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).message).toMatch(/Type a description/);
   });
 
   it('answers "nothing embedded yet" with the number of images to embed instead of failing', async () => {
     const other = await registerModel(ws.db, path.join(dir, 'toy-clip'), 'toy, not embedded');
-    const r = await searchText(ws.db, { modelId: other.id, query: 'red t-shirt' });
+    const r = await searchText(ws, { modelId: other.id, query: 'red t-shirt' });
     expect(r.results).toEqual([]);
     expect(r.unembedded).toBe(world.truth.images.length);
   });
@@ -175,26 +174,26 @@ describe('text search', { timeout: 60_000 }, () => {
   });
 
   it('keeps one warm text tower per model, reopens it after a crash, and closes it with the workspace', async () => {
-    const pool = textEncoderPool(ws.db);
+    const pool = ws.services.encoders;
     const row = ws.db.prepare('SELECT * FROM models WHERE id = ?').get(model.id) as Parameters<
       typeof pool.get
     >[0];
     const first = await pool.get(row);
-    await searchText(ws.db, { modelId: model.id, query: 'green hoodie' });
+    await searchText(ws, { modelId: model.id, query: 'green hoodie' });
     expect(await pool.get(row)).toBe(first);
 
     first.encoder.simulateCrash();
     await expect.poll(() => first.encoder.alive).toBe(false);
-    const r = await searchText(ws.db, { modelId: model.id, query: 'green hoodie', k: 1 });
+    const r = await searchText(ws, { modelId: model.id, query: 'green hoodie', k: 1 });
     expect(r.results).toHaveLength(1);
     const second = await pool.get(row);
     expect(second).not.toBe(first);
     expect(second.encoder.alive).toBe(true);
 
     const other = openWorkspace(path.join(dir, 'ws.sqlite'), { resumeJobs: false });
-    const theirs = await searchText(other.db, { modelId: model.id, query: 'green hoodie', k: 1 });
+    const theirs = await searchText(other, { modelId: model.id, query: 'green hoodie', k: 1 });
     expect(theirs.results[0]!.image.id).toBe(r.results[0]!.image.id);
-    const tower = await textEncoderPool(other.db).get(row);
+    const tower = await other.services.encoders.get(row);
     await other.close();
     expect(tower.encoder.alive).toBe(false);
   });

@@ -116,14 +116,16 @@ describeOnBothBackends('ctgi eval', { timeout: 120_000 }, (backend, record) => {
         modelId: asModelId(1),
         split: 'test',
         queries: 'one-attribute',
-        score: galleryScorer(w.db),
+        encoders: w.services.encoders,
+        score: galleryScorer(w.services.vectors),
       });
       const pieces = await evaluateRetrieval(w.db, {
         modelId: asModelId(1),
         split: 'test',
         queries: 'one-attribute',
         chunk: 7,
-        score: galleryScorer(w.db),
+        encoders: w.services.encoders,
+        score: galleryScorer(w.services.vectors),
       });
       const { ms: _a, ...a } = whole;
       const { ms: _b, ...b } = pieces;

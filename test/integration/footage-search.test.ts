@@ -107,7 +107,7 @@ afterAll(async () => {
 const search = (
   query: string,
   extra: Partial<Parameters<typeof searchText>[1]> = {},
-): Promise<TextSearchResult> => searchText(ws.db, { modelId, query, k: 50, datasetId, ...extra });
+): Promise<TextSearchResult> => searchText(ws, { modelId, query, k: 50, datasetId, ...extra });
 
 /** People seen by the cameras whose track kept at least one crop. */
 const seenPeople = (): FootageTruth['people'] =>

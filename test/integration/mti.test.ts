@@ -154,6 +154,8 @@ describeOnBothBackends('MTI on the synthetic world', { timeout: 240_000 }, (_bac
       const ranked: number[] = [];
       const host = {
         db: w.db,
+        encoders: w.services.encoders,
+        vectors: w.services.vectors,
         sessions: w.mti,
         keyStore: unavailableKeyStore,
         emit: (p: MtiProgress) => {
@@ -226,6 +228,8 @@ describeOnBothBackends('MTI on the synthetic world', { timeout: 240_000 }, (_bac
       );
       const host = {
         db: w.db,
+        encoders: w.services.encoders,
+        vectors: w.services.vectors,
         sessions: w.mti,
         keyStore: unavailableKeyStore,
         llm: { retry: { retries: 0 } },
@@ -354,7 +358,14 @@ describe('MTI searches belong to their workspace', { timeout: 120_000 }, () => {
     let stepped!: () => void;
     const firstStep = new Promise<void>((resolve) => (stepped = resolve));
     const running = startMtiSearch(
-      { db: w.db, sessions: w.mti, keyStore: unavailableKeyStore, emit: () => stepped() },
+      {
+        db: w.db,
+        encoders: w.services.encoders,
+        vectors: w.services.vectors,
+        sessions: w.mti,
+        keyStore: unavailableKeyStore,
+        emit: () => stepped(),
+      },
       {
         modelId,
         // Not asked before in this file, so the slow endpoint is really called (no cached answers).

@@ -121,7 +121,8 @@ describeOnBothBackends('ctgi eval --protocol', { timeout: 120_000 }, (_backend, 
         modelId: asModelId(1),
         split: 'test' as const,
         protocol: 'reid' as const,
-        score: galleryScorer(w.db),
+        encoders: w.services.encoders,
+        score: galleryScorer(w.services.vectors),
       };
       const { ms: _a, ...whole } = await evaluateRetrieval(w.db, opts);
       const { ms: _b, ...pieces } = await evaluateRetrieval(w.db, { ...opts, chunk: 3 });

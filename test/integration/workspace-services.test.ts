@@ -1,6 +1,6 @@
 // Issue 14.2: a workspace owns its services. Two workspaces open in one process share no limiter, replica
-// pool, call in flight or cache; a closed workspace leaves no probe timer, encoder process or open LanceDB
-// table behind.
+// pool, call in flight, cache, text tower, in-memory gallery or LanceDB table; a closed workspace leaves no
+// probe timer, encoder process or open LanceDB table behind.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { createLlmClient } from '../../src/main/llm/client';
 import { endpointReplicas } from '../../src/main/llm/endpoints';
 import { endpointKey } from '../../src/main/llm/runtime';
 import { registerModel, resolveModelRow } from '../../src/main/ml/models';
+import { loadIndex, searchByVector } from '../../src/main/search';
 import { lanceStoreFor } from '../../src/main/search/store-search';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip/folder';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
@@ -100,7 +101,59 @@ describe('a workspace owns its services', () => {
     expect(endpointReplicas(a.db, 'shared', a.services.llm)[0]!.healthy).toBe(true);
     expect(a.services.media).not.toBe(b.services.media);
     expect(a.services.encoders).not.toBe(b.services.encoders);
+    expect(a.services.vectors).not.toBe(b.services.vectors);
     expect(a.services.llm.learnedParams).not.toBe(b.services.llm.learnedParams);
+  });
+
+  it('two workspaces on one file share no text tower, gallery or LanceDB table, and close apart', async () => {
+    const a = workspace('one-file');
+    const clip = await writeToyClipFolder(join(dir, 'toy-clip-shared'));
+    const model = await registerModel(a.db, clip.dir, 'toy');
+    const dim = resolveModelRow(a.db, model.id).embedding_dim;
+    a.db
+      .prepare(
+        `INSERT INTO datasets (id, name, format, root, status, created_at) VALUES (1, 'ds', 'folder', '/d', 'ready', 0)`,
+      )
+      .run();
+    const image = a.db.prepare(
+      `INSERT INTO images (dataset_id, rel_path, sha256, width, height, bytes, format, created_at)
+       VALUES (1, ?, 'x', 64, 128, 1, 'png', 0)`,
+    );
+    const vector = a.db.prepare(
+      `INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, 0)`,
+    );
+    for (let i = 0; i < 5; i++) {
+      const id = Number(image.run(`${i}.png`).lastInsertRowid);
+      const v = Float32Array.from({ length: dim }, (_, d) => (d === i ? 1 : 0.01));
+      vector.run(model.id, id, Buffer.from(v.buffer));
+    }
+    const b = workspace('one-file');
+
+    const towerA = await a.services.encoders.get(resolveModelRow(a.db, model.id));
+    const towerB = await b.services.encoders.get(resolveModelRow(b.db, model.id));
+    expect(towerB).not.toBe(towerA);
+    expect(towerB.encoder).not.toBe(towerA.encoder);
+    const galleryA = loadIndex(a.services.vectors, model.id);
+    // b has loaded nothing: a's gallery is not found through b.
+    expect(b.services.vectors.indexes.size).toBe(0);
+    const galleryB = loadIndex(b.services.vectors, model.id);
+    expect(galleryB).not.toBe(galleryA);
+    expect([...galleryB.imageIds]).toEqual([...galleryA.imageIds]);
+    const tableA = await lanceStoreFor(a.services.vectors, model.id);
+    const tableB = await lanceStoreFor(b.services.vectors, model.id);
+    expect(tableB).not.toBe(tableA);
+
+    open.splice(open.indexOf(a), 1);
+    await a.close();
+    expect(towerA.encoder.alive).toBe(false);
+    expect(a.services.vectors.indexes.size).toBe(0);
+    await expect(tableA.count()).rejects.toThrow();
+    // b's tower, gallery and table are untouched by a's close.
+    expect(towerB.encoder.alive).toBe(true);
+    expect(loadIndex(b.services.vectors, model.id)).toBe(galleryB);
+    expect(await tableB.count()).toBe(5);
+    const q = Float32Array.from({ length: dim }, (_, d) => (d === 3 ? 1 : 0));
+    expect(searchByVector(b.services.vectors, model.id, q, { k: 1 })[0]!.imageId).toBe(galleryB.imageIds[3]);
   });
 
   it('the key store is the one the workspace was opened with', async () => {
@@ -186,7 +239,7 @@ describe('a workspace owns its services', () => {
       const spawned = childPids().filter((p) => !before.has(p));
       expect(spawned.length).toBeGreaterThan(0);
       expect(tower.encoder.alive).toBe(true);
-      const table = await lanceStoreFor(ws.db, model.id);
+      const table = await lanceStoreFor(ws.services.vectors, model.id);
       expect(await table.count()).toBe(0);
 
       open.splice(open.indexOf(ws), 1);

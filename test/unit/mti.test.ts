@@ -132,6 +132,23 @@ describe('ranking helpers', () => {
     expect([...rankAll(s)]).toEqual([1, 3, 0, 2, 4]);
   });
 
+  it('topK skips NaN, stops at the gallery size and agrees with a full sort on random scores', () => {
+    expect(topK(Float32Array.from([NaN, 0.2, NaN, 0.7]), 5)).toEqual([3, 1]);
+    expect(topK(Float32Array.from([0.3, 0.1]), 0)).toEqual([]);
+    let seed = 7;
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let trial = 0; trial < 20; trial++) {
+      // Few distinct values, so ties are common.
+      const s = Float32Array.from({ length: 200 }, () =>
+        rand() < 0.05 ? NaN : Math.round(rand() * 20) / 20,
+      );
+      const exclude = new Set(Array.from({ length: 30 }, () => Math.floor(rand() * 200)));
+      const k = 1 + Math.floor(rand() * 40);
+      const naive = [...rankAll(s)].filter((i) => !Number.isNaN(s[i]!) && !exclude.has(i)).slice(0, k);
+      expect(topK(s, k, exclude)).toEqual(naive);
+    }
+  });
+
   it('gives the anchor the fused score λ·S + 1 − λ and mixes the rest', () => {
     const base = Float32Array.from([0.3, 0.2, 0.1]);
     const refined = Float32Array.from([0.5, 0.4, 0.9]);

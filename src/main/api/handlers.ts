@@ -105,7 +105,7 @@ export function createHandlers(ws: Workspace): Handlers {
       })),
     'prompts:list': () => listPromptSetsWithDefault(db),
     'prompts:save': ({ body }) => savePromptSetChecked(db, body),
-    'search:text': (arg) => searchText(db, arg),
+    'search:text': (arg) => searchText(ws, arg),
     'search:tokens': ({ modelId, query }) => queryTokens(db, modelId, query),
     'eval:run': ({ modelId, split, datasetId, queries, protocol, captionSource, distractors }) =>
       evaluateRetrieval(db, {
@@ -115,7 +115,8 @@ export function createHandlers(ws: Workspace): Handlers {
         queries,
         protocol,
         distractors,
-        score: galleryScorer(db),
+        encoders: ws.services.encoders,
+        score: galleryScorer(ws.services.vectors),
         ...(captionSource === undefined ? {} : { captionSource }),
       }),
   };

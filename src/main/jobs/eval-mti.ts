@@ -62,7 +62,8 @@ export const evalMtiJob: JobDefinition<EvalMtiParams, EvalMtiState> = {
       signal: ctx.signal,
       done: earlier,
       earlierMs: elapsedMs,
-      score: galleryScorer(db),
+      encoders: services.encoders,
+      score: galleryScorer(services.vectors),
       onStart: (reused, n) => {
         total = n;
         for (const q of reused) calls += earlier.get(q)!.calls;

@@ -62,7 +62,7 @@ export const scoreJob: JobDefinition<ScoreParams, ScoreState> = {
   title: (p) => `Score ${describeScope(p)} with model ${p.modelId}`,
   scope: (db, p) => listScoreScopeImageIds(db, scopeOf(p)),
   async run(ctx) {
-    const { db, params } = ctx;
+    const { db, params, services } = ctx;
     const modelId = asModelId(params.modelId);
     const model = resolveModelRow(db, modelId);
     const scope: ScoreScope = { ...scopeOf(params), jobId: ctx.jobId };
@@ -98,7 +98,7 @@ export const scoreJob: JobDefinition<ScoreParams, ScoreState> = {
     const next = (after: number): { batch: CaptionToScore[]; scores: Promise<(number | null)[]> | null } => {
       const batch = listCaptionsToScore(db, modelId, scope, after, params.batchSize);
       if (batch.length === 0) return { batch, scores: null };
-      const scores = computeCaptionScores(db, model, batch);
+      const scores = computeCaptionScores(db, services.encoders, model, batch);
       scores.catch(() => undefined); // awaited below; this only silences an early rejection
       return { batch, scores };
     };

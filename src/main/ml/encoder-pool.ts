@@ -1,11 +1,10 @@
-// Warm text towers, one per model and workspace connection. Opening an ONNX session costs from tens
+// Warm text towers, one per model and workspace (`services.encoders`). Opening an ONNX session costs from tens
 // of milliseconds (toy CLIP) to seconds (a real ViT-B/16 text tower); a search box that re-encodes on
 // every query cannot pay that each time. The pool opens a model's text tower on first use, keeps it,
 // and the workspace closes every one of them on close(). A tower whose encoder process died is dropped and
 // reopened on the next call, so one crash does not disable search until restart.
 import { readFileSync } from 'node:fs';
 import { modelFilePaths, storedManifest, type ModelRow } from '../db/repos/models';
-import type { Db } from '../db/types';
 import { AppError } from '../errors';
 import { asModelId, type ModelId } from '../../shared/ids';
 import { ClipEncoder } from './encoder';
@@ -92,6 +91,7 @@ interface Entry {
   model: Promise<TextModel>;
 }
 
+/** One workspace's text towers (`services.encoders`); closed with the workspace. */
 export class TextEncoderPool {
   private readonly entries = new Map<ModelId, Entry>();
   private closed = false;
@@ -144,22 +144,6 @@ export class TextEncoderPool {
       ),
     );
   }
-}
-
-const pools = new WeakMap<Db, TextEncoderPool>();
-
-/** The pool of this workspace connection. */
-export function textEncoderPool(db: Db): TextEncoderPool {
-  let pool = pools.get(db);
-  if (!pool) pools.set(db, (pool = new TextEncoderPool()));
-  return pool;
-}
-
-/** Closes the connection's text towers; the workspace calls this on close(). */
-export async function closeTextEncoders(db: Db): Promise<void> {
-  const pool = pools.get(db);
-  pools.delete(db);
-  await pool?.close();
 }
 
 /** Token rows for `texts` in the model's context, plus how many tokens each needed before truncation. */

@@ -18,7 +18,7 @@ import { AppError } from '../errors';
 import type { LlmClientOptions } from '../llm/client';
 import { mtiClients, mtiEndpoints } from '../llm/endpoints';
 import type { KeyStore } from '../llm/keys';
-import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
+import { encodeTexts, type TextEncoderPool } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import { findGroundTruth, firstClause, oneAttributeQuery, type GalleryScorer } from './eval';
 import {
@@ -63,8 +63,10 @@ export interface MtiEvalOptions {
   earlierMs?: number;
   /** Only images in this job's scope (job_images): the gallery, and the queries' images. */
   jobId?: JobId;
-  /** S(q, ·) over the gallery through the workspace's vector store (`galleryScorer(db)`, search/store-search.ts). */
+  /** S(q, ·) over the gallery through the workspace's vector store (`galleryScorer(services.vectors)`, search/store-search.ts). */
   score: GalleryScorer;
+  /** The workspace's text towers (`services.encoders`). */
+  encoders: TextEncoderPool;
 }
 
 // The gallery: the split's images (of one dataset, when given; of a job's scope, when given), without the
@@ -212,7 +214,7 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
   const signal = opts.signal ?? new AbortController().signal;
   const eps = mtiEndpoints(db, opts.vqaEndpoint, opts.aggregatorEndpoint);
   if (done < nq) {
-    const model = await textEncoderPool(db).get(row);
+    const model = await opts.encoders.get(row);
     const scoreText = async (text: string): Promise<Float32Array> => {
       const {
         vectors: [q],

@@ -16,7 +16,7 @@ import type { EvalCaptionSource, EvalProtocol, EvalQueryKind, EvalReport, Split 
 import type { DatasetId, ModelId } from '../../shared/ids';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
-import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
+import { encodeTexts, type TextEncoderPool } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import {
   ATTRIBUTES_FILE,
@@ -52,8 +52,10 @@ export interface EvalOptions {
   captionSource?: EvalCaptionSource;
   /** Keep distractor images (0000) in the gallery; by default they are left out, as junk always is. */
   distractors?: boolean;
-  /** Scores the gallery through the workspace's vector store (`galleryScorer(db)`, search/store-search.ts). */
+  /** Scores the gallery through the workspace's vector store (`galleryScorer(services.vectors)`, search/store-search.ts). */
   score: GalleryScorer;
+  /** The workspace's text towers (`services.encoders`). */
+  encoders: TextEncoderPool;
 }
 
 /**
@@ -274,7 +276,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
     excludedSameCamera = countExcluded(q, g, (qi, j) => q[qi]!.group === g[j]!.group && sameCamera(qi, j));
   }
 
-  const model = await textEncoderPool(db).get(row);
+  const model = await opts.encoders.get(row);
   const nq = texts.length;
   // Scored chunk by chunk: the full queries × gallery matrix of a large split (a train split of 68k
   // captions × 34k images) would not fit in memory, and every metric is a per-query sum anyway.

@@ -13,6 +13,7 @@
 // + one aggregation) against MLLM calls (checkConcurrency = 1: the sequential algorithm's count).
 import type { ImageId } from '../../shared/ids';
 import type { MtiActor, MtiCheck, MtiParams, MtiQuestion, MtiRound, MtiVerdict } from '../../shared/mti';
+import { TopK } from '../ml/vector-index';
 import { judgeRelevance } from './answer-filters';
 import { parseYesNo } from './mti-prompts';
 import { selectQuestions, type CompiledPromptSet } from './question-pool';
@@ -51,20 +52,19 @@ export interface Candidate {
 // ---------------------------------------------------------------------------------------------------
 // Ranking
 
-/** Gallery indices of the top `k` by score, best first; ties go to the lower gallery index (stable). */
+/**
+ * Gallery indices of the top `k` by score, best first; ties go to the lower gallery index (stable). NaN
+ * scores and excluded indices never enter. The bounded heap of ml/vector-index.ts does the keeping, as it
+ * does for the vector search, so the two rankings order ties the same way.
+ */
 export function topK(scores: ArrayLike<number>, k: number, exclude?: ReadonlySet<number>): number[] {
-  const best: number[] = [];
+  const heap = new TopK(Math.max(0, Math.min(k, scores.length)));
   for (let i = 0; i < scores.length; i++) {
-    if (exclude?.has(i)) continue;
     const s = scores[i]!;
-    if (Number.isNaN(s)) continue;
-    if (best.length === k && s <= scores[best[k - 1]!]!) continue;
-    let at = best.length;
-    while (at > 0 && scores[best[at - 1]!]! < s) at--;
-    best.splice(at, 0, i);
-    if (best.length > k) best.pop();
+    if (Number.isNaN(s) || exclude?.has(i)) continue;
+    heap.push(i, s);
   }
-  return best;
+  return heap.result().map((h) => h.index);
 }
 
 /** All gallery indices by score, best first, ties by gallery index. */

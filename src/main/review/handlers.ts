@@ -23,7 +23,7 @@ export function reviewHandlers(ws: Workspace): HandlersFor<keyof ReviewInvokeRes
   const changed = (): void => ws.bus.emit('library:changed', { datasetId: null });
   return {
     'review:queue': ({ filter, offset, limit }) => listQueue(db, filter, offset, limit),
-    'review:item': ({ captionId }) => withScore(db, getItem(db, captionId)),
+    'review:item': ({ captionId }) => withScore(db, ws.services.encoders, getItem(db, captionId)),
     'review:neighbor': async ({ filter, from, direction, unreviewed }, caller = OWNER) => {
       // A team on one queue: walking the unreviewed captions skips those someone else holds (or this
       // person already voted on blind), and a named user leases the one they are shown (released when they
@@ -47,7 +47,7 @@ export function reviewHandlers(ws: Workspace): HandlersFor<keyof ReviewInvokeRes
       // scored range under the walk (its next would be looked up from the new score), so it stays unscored
       // there until the score job reaches it.
       if (item && filter.order !== undefined && filter.order !== 'image') return item;
-      return item ? withScore(db, item) : null;
+      return item ? withScore(db, ws.services.encoders, item) : null;
     },
     // A caption someone else holds a lease on is theirs to decide; deciding one's own hands it back.
     'review:decide': (arg, caller = OWNER) => {
@@ -70,11 +70,11 @@ export function reviewHandlers(ws: Workspace): HandlersFor<keyof ReviewInvokeRes
       if (caller.kind === 'user' && arg.status === 'accepted' && isDoubleReview(db, arg.captionId)) {
         const cast = castVote(db, { ...arg, decision: 'accept', text: cleanCaption(arg.text), reviewer });
         releaseLeases(db, reviewer, [arg.captionId]);
-        return withScore(db, getItem(db, cast.captionId));
+        return withScore(db, ws.services.encoders, getItem(db, cast.captionId));
       }
       const item = edit(db, { ...arg, reviewer });
       releaseLeases(db, reviewer, [arg.captionId]);
-      return withScore(db, item);
+      return withScore(db, ws.services.encoders, item);
     },
     'review:undo': ({ reviewer }, caller = OWNER) => {
       const name = actingName(caller, reviewer);

@@ -19,7 +19,7 @@ import { getModelRow, type ModelRow } from '../db/repos/models';
 import { scoringModel, upsertCaptionScore } from '../db/repos/review';
 import type { Db } from '../db/types';
 import { cosine } from '../ml/vector-index';
-import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
+import { encodeTexts, type TextEncoderPool } from '../ml/encoder-pool';
 import { filterSql } from './queue';
 
 /**
@@ -29,6 +29,7 @@ import { filterSql } from './queue';
  */
 export async function computeCaptionScores(
   db: Db,
+  encoders: TextEncoderPool,
   model: ModelRow,
   items: readonly { imageId: ImageId; text: string }[],
 ): Promise<(number | null)[]> {
@@ -37,7 +38,7 @@ export async function computeCaptionScores(
   // Generated captions repeat themselves ("A person walking."): encode each distinct text once.
   const texts = [...new Set(items.filter((_, k) => images[k] !== null).map((it) => it.text))];
   if (texts.length === 0) return items.map(() => null);
-  const tower = await textEncoderPool(db).get(model);
+  const tower = await encoders.get(model);
   const { vectors } = await encodeTexts(tower, texts);
   const byText = new Map(texts.map((t, k) => [t, vectors[k]!]));
   return items.map((it, k) => {
@@ -47,7 +48,7 @@ export async function computeCaptionScores(
 }
 
 /** Fills `item.score` when the image has a vector and the score is not stored yet; failures hide it. */
-export async function withScore(db: Db, item: ReviewItem): Promise<ReviewItem> {
+export async function withScore(db: Db, encoders: TextEncoderPool, item: ReviewItem): Promise<ReviewItem> {
   if (item.score !== null) return item;
   // The workspace's scoring model, the same one the score filter, the dashboard and `ctgi score` use.
   const model = scoringModel(db);
@@ -55,7 +56,7 @@ export async function withScore(db: Db, item: ReviewItem): Promise<ReviewItem> {
   const row = getModelRow(db, model.id);
   if (!row) return item;
   try {
-    const [value] = await computeCaptionScores(db, row, [
+    const [value] = await computeCaptionScores(db, encoders, row, [
       { imageId: item.image.id, text: item.caption.text },
     ]);
     if (value === null || value === undefined) return item;

@@ -1,12 +1,13 @@
 // Text vector → ranked images, for one model at a time. The gallery of a model is loaded once into one
-// Float32Array (VectorIndex) and cached per connection and model; the cache is checked against a
-// cheap fingerprint of that model's embeddings on every call, so new or deleted vectors are seen
-// (jobs that rewrite vectors in place call invalidateIndex).
+// Float32Array (VectorIndex) and cached per workspace and model (./vector-caches.ts, `services.vectors`);
+// the cache is checked against a cheap fingerprint of that model's embeddings on every call, so new or
+// deleted vectors are seen (jobs that rewrite vectors in place call invalidateIndex).
 // Vectors of different models never meet: each index holds rows of exactly one model_id, and a query
 // must have that model's dimension.
 import { AppError, notFound } from '../errors';
 import { VectorIndex, type ScoredIndex } from '../ml/vector-index';
 import type { Db } from '../db/types';
+import type { VectorCaches } from './vector-caches';
 import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
 
 export interface SearchHit {
@@ -53,8 +54,6 @@ export interface ModelInfo {
   dim: number;
 }
 
-const caches = new WeakMap<Db, Map<ModelId, LoadedIndex>>();
-
 export function modelInfo(db: Db, modelId: ModelId): ModelInfo {
   const row = db.prepare(`SELECT name, embedding_dim AS dim FROM models WHERE id = ?`).get(modelId) as
     ModelInfo | undefined;
@@ -97,16 +96,17 @@ export function noVectors(model: ModelInfo): AppError {
 }
 
 /** The model's gallery, from cache when its embeddings have not changed since it was loaded. */
-export function loadIndex(db: Db, modelId: ModelId): LoadedIndex {
-  let cache = caches.get(db);
-  const cached = cache?.get(modelId);
+export function loadIndex(caches: VectorCaches, modelId: ModelId): LoadedIndex {
+  const { db } = caches;
+  const cache = caches.indexes;
+  const cached = cache.get(modelId);
   const state = dbState(db);
   if (cached && cached.dbState === state) return cached;
   let model: ModelInfo;
   try {
     model = modelInfo(db, modelId);
   } catch (err) {
-    cache?.delete(modelId); // the model is gone: so is its gallery
+    cache.delete(modelId); // the model is gone: so is its gallery
     throw err;
   }
   const fp = fingerprint(db, modelId);
@@ -115,7 +115,7 @@ export function loadIndex(db: Db, modelId: ModelId): LoadedIndex {
     cached.modelName = model.name;
     return cached;
   }
-  cache?.delete(modelId); // let the old gallery go before allocating the new one
+  cache.delete(modelId); // let the old gallery go before allocating the new one
   if (fp.count === 0) throw noVectors(model);
 
   const { dim } = model;
@@ -156,15 +156,13 @@ export function loadIndex(db: Db, modelId: ModelId): LoadedIndex {
     fingerprint: fp.key,
     dbState: state,
   };
-  if (!cache) caches.set(db, (cache = new Map()));
   cache.set(modelId, loaded);
   return loaded;
 }
 
-/** Drops cached galleries (one model, or all of this connection's); the next search reloads. */
-export function invalidateIndex(db: Db, modelId?: ModelId): void {
-  if (modelId === undefined) caches.delete(db);
-  else caches.get(db)?.delete(modelId);
+/** Drops cached galleries (one model, or all of this workspace's); the next search reloads. */
+export function invalidateIndex(vectors: VectorCaches, modelId?: ModelId): void {
+  vectors.invalidate(modelId);
 }
 
 /** A query as the index wants it: the model's dimension, finite, unit length (cosine = dot). */
@@ -192,7 +190,7 @@ export function normalizedQuery(vector: ArrayLike<number>, dim: number, modelNam
 
 /** The top `k` images of the model's gallery for a query vector, best first (ties: lower image id). */
 export function searchByVector(
-  db: Db,
+  vectors: VectorCaches,
   modelId: ModelId,
   vector: ArrayLike<number>,
   opts: SearchOptions = {},
@@ -201,9 +199,9 @@ export function searchByVector(
   if (!Number.isInteger(k) || k < 1)
     throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
   if (opts.mode === 'sqlite' && !opts.only)
-    return searchWithSqliteVec(db, modelId, vector, k, opts.datasetId);
+    return searchWithSqliteVec(vectors.db, modelId, vector, k, opts.datasetId);
 
-  const loaded = loadIndex(db, modelId);
+  const loaded = loadIndex(vectors, modelId);
   const q = normalizedQuery(vector, loaded.dim, loaded.modelName);
   let mask: Uint8Array | undefined;
   if (opts.only) {
@@ -243,11 +241,11 @@ export function searchByVector(
 
 /** The full similarity row over the model's gallery, in gallery order (MTI, evaluation). */
 export function scoreAllByVector(
-  db: Db,
+  vectors: VectorCaches,
   modelId: ModelId,
   vector: ArrayLike<number>,
 ): { imageIds: Int32Array; scores: Float32Array } {
-  const loaded = loadIndex(db, modelId);
+  const loaded = loadIndex(vectors, modelId);
   const q = normalizedQuery(vector, loaded.dim, loaded.modelName);
   return { imageIds: loaded.imageIds, scores: loaded.index.scoreAll(q) };
 }

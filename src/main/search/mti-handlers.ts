@@ -26,6 +26,8 @@ export function mtiHandlers(ws: Workspace): MtiHandlers {
   // The search's model calls share the workspace's limiters, pools and calls in flight.
   const host = (): MtiHost => ({
     db,
+    encoders: ws.services.encoders,
+    vectors: ws.services.vectors,
     sessions: ws.mti,
     keyStore: ws.services.keys,
     llm: { runtime: ws.services.llm },

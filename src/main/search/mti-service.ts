@@ -29,7 +29,7 @@ import { AppError, notFound } from '../errors';
 import type { LlmClient, LlmClientOptions } from '../llm/client';
 import { mtiClients, mtiEndpoints } from '../llm/endpoints';
 import type { KeyStore } from '../llm/keys';
-import { encodeTexts, textEncoderPool, type TextModel } from '../ml/encoder-pool';
+import { encodeTexts, type TextEncoderPool, type TextModel } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
 import {
   aggregateAnswers,
@@ -48,11 +48,15 @@ import { mllmSide } from '../pipelines/mti-mllm';
 import { compilePromptSet, defaultPromptSetBody, type CompiledPromptSet } from '../pipelines/question-pool';
 import type { MtiSession, MtiSessions } from './mti-sessions';
 import { scoreImages } from './store-search';
+import type { VectorCaches } from './vector-caches';
 import { imageSummaries } from '../db/repos/images';
 import { cropImageIdsMatching } from '../db/repos/footage';
 
 export interface MtiHost {
   db: Db;
+  /** The workspace's text towers and vector caches (`services.encoders`, `services.vectors`). */
+  encoders: TextEncoderPool;
+  vectors: VectorCaches;
   /** The workspace's searches in progress (Workspace.mti). */
   sessions: MtiSessions;
   /** Where live steps go (the workspace's event bus). */
@@ -122,7 +126,7 @@ function buildDeps(
     // Its scores come from the workspace's vector store, whichever backend it is.
     scoreAll: async (text) => {
       const { vectors } = await encodeTexts(model, [text]);
-      const [scores] = await scoreImages(db, modelId, [vectors[0]!], gallery);
+      const [scores] = await scoreImages(host.vectors, modelId, [vectors[0]!], gallery);
       return scores!;
     },
   };
@@ -223,7 +227,7 @@ async function openSession(
   }
   const eps = mtiEndpoints(db, arg.vqaEndpoint ?? undefined, arg.aggregatorEndpoint ?? undefined);
   const { vqa, aggregator: agg } = mtiClients(db, eps, host.keyStore, host.llm);
-  const model = await textEncoderPool(db).get(row);
+  const model = await host.encoders.get(row);
   const pool = compilePromptSet(defaultPromptSetBody());
   const transcript: MtiTranscript = existing?.transcript ?? {
     query: arg.query,

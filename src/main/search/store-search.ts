@@ -2,6 +2,7 @@
 // (`<workspace>.vectors.json`, `ctgi vectors`), else chosen by size; $CTGI_VECTOR_BACKEND overrides both
 // (tests run one suite on each backend that way).
 // - memory: the in-process VectorIndex cache of ./index.ts, exactly as before;
+// Both caches are the workspace's (./vector-caches.ts, `services.vectors`), passed in by the caller.
 // - lancedb: one table per model in the settings' folder (default `<workspace>.vectors/`), loaded from the
 //   workspace's `embeddings` table on first use and reloaded whenever those rows changed (the fingerprint of
 //   ./index.ts is written beside the table), so a table that is stale, half-written or of another model is
@@ -36,6 +37,7 @@ import {
   type SearchHit,
   type SearchOptions,
 } from './index';
+import type { OpenLance, VectorCaches } from './vector-caches';
 
 const workspaceFile = (db: Db): string => db.name;
 
@@ -58,12 +60,6 @@ export function lanceFolder(db: Db): string {
   const file = workspaceFile(db);
   return readVectorSettings(file).folder ?? (file === ':memory:' ? '' : `${file}.vectors`);
 }
-
-interface OpenLance {
-  store: LanceVectorStore;
-  synced: string;
-}
-const lanceStores = new WeakMap<Db, Map<ModelId, Promise<OpenLance>>>();
 
 async function openLance(db: Db, modelId: ModelId): Promise<OpenLance> {
   const row = getModelRow(db, modelId);
@@ -88,9 +84,9 @@ async function openLance(db: Db, modelId: ModelId): Promise<OpenLance> {
 }
 
 /** The model's LanceDB table, reloaded from the workspace when its vectors changed since the last load. */
-export async function lanceStoreFor(db: Db, modelId: ModelId): Promise<LanceVectorStore> {
-  let cache = lanceStores.get(db);
-  if (!cache) lanceStores.set(db, (cache = new Map()));
+export async function lanceStoreFor(vectors: VectorCaches, modelId: ModelId): Promise<LanceVectorStore> {
+  const { db } = vectors;
+  const cache = vectors.lance;
   let p = cache.get(modelId);
   if (!p) cache.set(modelId, (p = openLance(db, modelId)));
   let open: OpenLance;
@@ -108,14 +104,6 @@ export async function lanceStoreFor(db: Db, modelId: ModelId): Promise<LanceVect
     open.synced = fp;
   }
   return open.store;
-}
-
-/** Closes this connection's LanceDB tables (workspace close). */
-export async function closeVectorStores(db: Db): Promise<void> {
-  const cache = lanceStores.get(db);
-  lanceStores.delete(db);
-  if (!cache) return;
-  for (const p of cache.values()) await p.then((o) => o.store.close()).catch(() => undefined);
 }
 
 export interface StoreSearchOptions extends SearchOptions {
@@ -166,20 +154,21 @@ const imageIdsInDatasets = (db: Db, ids: readonly number[]): Set<number> =>
 
 /** The top `k` images for a query vector through the workspace's store; the same answer shape on both. */
 export async function searchRanked(
-  db: Db,
+  vectors: VectorCaches,
   modelId: ModelId,
   vector: ArrayLike<number>,
   opts: StoreSearchOptions = {},
 ): Promise<SearchHit[]> {
+  const { db } = vectors;
   const backend = opts.mode === 'sqlite' ? 'memory' : backendFor(db, modelId);
-  if (backend === 'memory') return searchByVector(db, modelId, vector, memoryOptions(db, opts));
+  if (backend === 'memory') return searchByVector(vectors, modelId, vector, memoryOptions(db, opts));
   const k = opts.k ?? DEFAULT_K;
   if (!Number.isInteger(k) || k < 1)
     throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
   const model = modelInfo(db, modelId);
   const q = normalizedQuery(vector, model.dim, model.name);
   if (fingerprint(db, modelId).count === 0) throw noVectors(model);
-  const store = await lanceStoreFor(db, modelId);
+  const store = await lanceStoreFor(vectors, modelId);
   const filter: VectorFilter = { ...opts.filter };
   if (opts.datasetId !== undefined) filter.datasetIds = [opts.datasetId as number];
   const hasFilter = Object.values(filter).some((v) => v !== undefined);
@@ -211,12 +200,13 @@ export interface ScoreImagesOptions {
  * refused (the caller checks coverage first and says what to embed).
  */
 export async function scoreImages(
-  db: Db,
+  vectors: VectorCaches,
   modelId: ModelId,
   queries: readonly ArrayLike<number>[],
   imageIds: ArrayLike<number>,
   opts: ScoreImagesOptions = {},
 ): Promise<Float32Array[]> {
+  const { db } = vectors;
   const model = modelInfo(db, modelId);
   const qs = queries.map((v) => {
     if (opts.normalize !== false) return normalizedQuery(v, model.dim, model.name);
@@ -230,17 +220,17 @@ export async function scoreImages(
   if (fingerprint(db, modelId).count === 0) throw noVectors(model);
   let rows: Float32Array[];
   if (backendFor(db, modelId) === 'memory') {
-    const loaded = loadIndex(db, modelId);
+    const loaded = loadIndex(vectors, modelId);
     const pos = positionsOf(loaded.imageIds, imageIds);
-    const { vectors } = loaded.index;
+    const gallery = loaded.index.vectors;
     const d = loaded.dim;
     rows = qs.map((q) => {
       const out = new Float32Array(pos.length);
-      for (let i = 0; i < pos.length; i++) out[i] = pos[i]! < 0 ? NaN : dotAt(vectors, pos[i]! * d, q, d);
+      for (let i = 0; i < pos.length; i++) out[i] = pos[i]! < 0 ? NaN : dotAt(gallery, pos[i]! * d, q, d);
       return out;
     });
   } else {
-    rows = await (await lanceStoreFor(db, modelId)).scoreIds(qs, imageIds);
+    rows = await (await lanceStoreFor(vectors, modelId)).scoreIds(qs, imageIds);
   }
   const first = rows[0];
   if (first) {
@@ -278,6 +268,6 @@ function positionsOf(sorted: Int32Array, ids: ArrayLike<number>): Int32Array {
 
 /** Evaluation's scorer (pipelines/eval.ts): the store's exact scores, query vectors as the text tower made them. */
 export const galleryScorer =
-  (db: Db): GalleryScorer =>
+  (vectors: VectorCaches): GalleryScorer =>
   (modelId, queries, imageIds) =>
-    scoreImages(db, modelId, queries, imageIds, { normalize: false });
+    scoreImages(vectors, modelId, queries, imageIds, { normalize: false });

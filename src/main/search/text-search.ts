@@ -11,7 +11,8 @@ import { cropOrigins } from '../db/repos/footage';
 import { storedManifest } from '../db/repos/models';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
-import { encodeTexts, textEncoderPool, tokenizerFor } from '../ml/encoder-pool';
+import { encodeTexts, tokenizerFor } from '../ml/encoder-pool';
+import type { WorkspaceServices } from '../services';
 import { resolveModelRow } from '../ml/models';
 import { DEFAULT_K, type SearchMode } from './index';
 import { searchRanked } from './store-search';
@@ -105,11 +106,18 @@ function embeddedInScope(db: Db, modelId: ModelId, datasetId: DatasetId | undefi
   ).n;
 }
 
+/** What a text search uses of the workspace: its database, text towers and vector caches. */
+export interface SearchWorkspace {
+  db: Db;
+  services: Pick<WorkspaceServices, 'encoders' | 'vectors'>;
+}
+
 /**
  * The top `k` images for a description. When nothing in scope has a vector from the model yet, the
  * answer is an empty list with `unembedded` set (the UI offers to start an embed job), not an error.
  */
-export async function searchText(db: Db, arg: TextSearchArg): Promise<TextSearchResult> {
+export async function searchText(ws: SearchWorkspace, arg: TextSearchArg): Promise<TextSearchResult> {
+  const { db } = ws;
   const started = performance.now();
   const query = arg.query.trim();
   if (query === '') throw new AppError('bad_request', 'Type a description of the person to search for.');
@@ -119,7 +127,7 @@ export async function searchText(db: Db, arg: TextSearchArg): Promise<TextSearch
   const modelId = row.id as ModelId;
   const unembedded = countImagesMissingEmbedding(db, modelId, arg.datasetId);
   const tokens = queryTokens(db, modelId, query);
-  const model = await textEncoderPool(db).get(row);
+  const model = await ws.services.encoders.get(row);
   if (embeddedInScope(db, modelId, arg.datasetId) === 0) {
     return {
       modelId,
@@ -132,7 +140,7 @@ export async function searchText(db: Db, arg: TextSearchArg): Promise<TextSearch
     };
   }
   const { vectors } = await encodeTexts(model, [query]);
-  const hits = await searchRanked(db, modelId, vectors[0]!, {
+  const hits = await searchRanked(ws.services.vectors, modelId, vectors[0]!, {
     k: arg.k ?? DEFAULT_K,
     datasetId: arg.datasetId,
     mode: arg.mode,

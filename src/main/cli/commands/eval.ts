@@ -178,7 +178,8 @@ export const evalCommand: Command = {
         queries,
         captionSource,
         distractors: values.distractors === true,
-        score: galleryScorer(ws.db),
+        encoders: ws.services.encoders,
+        score: galleryScorer(ws.services.vectors),
       };
       if (protocol === 'both') {
         const tbps = await evaluateRetrieval(ws.db, { ...common, protocol: 'tbps' });

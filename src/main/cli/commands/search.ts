@@ -81,7 +81,7 @@ export const searchCommand: Command = {
       const mode = oneOf('mode', stringOption(values, 'mode'), MODES) ?? 'auto';
       const k = intOption(values, 'k', 10);
       if (k < 1 || k > 1000) throw new AppError('bad_request', `-k must be between 1 and 1000; got ${k}.`);
-      const r = await searchText(ws.db, {
+      const r = await searchText(ws, {
         modelId: asModelId(model.id),
         query,
         k,

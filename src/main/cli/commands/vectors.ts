@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { listModelRows } from '../../db/repos/models';
 import { AppError } from '../../errors';
 import { asModelId } from '../../../shared/ids';
-import { backendFor, closeVectorStores, lanceFolder, lanceStoreFor } from '../../search/store-search';
+import { backendFor, lanceFolder, lanceStoreFor } from '../../search/store-search';
 import { fingerprint } from '../../search';
 import {
   readVectorSettings,
@@ -52,7 +52,7 @@ export const vectorsCommand: Command = {
       const changed = JSON.stringify(parsed.data) !== JSON.stringify(current);
       if (changed) writeVectorSettings(file, parsed.data);
       if (values.rebuild) {
-        await closeVectorStores(ws.db);
+        await ws.services.vectors.close();
         rmSync(lanceFolder(ws.db), { recursive: true, force: true });
       }
       const models = [];
@@ -63,7 +63,9 @@ export const vectorsCommand: Command = {
         const started = performance.now();
         // Building the table now (not on the first search) is what "switching" costs; later runs reuse it.
         const rows =
-          b === 'lancedb' && vectors > 0 ? await (await lanceStoreFor(ws.db, id)).count() : vectors;
+          b === 'lancedb' && vectors > 0
+            ? await (await lanceStoreFor(ws.services.vectors, id)).count()
+            : vectors;
         models.push({
           model: row.name,
           backend: b,
