@@ -20,7 +20,7 @@ import { scoringModel, upsertCaptionScore } from '../db/repos/review';
 import type { Db } from '../db/types';
 import { cosine } from '../ml/vector-index';
 import { encodeTexts, textEncoderPool } from '../ml/encoder-pool';
-import { filterSql } from './queue';
+import { filterSql } from '../db/repos/review-queue';
 
 /**
  * The score of each item with `model`: cosine of the image's stored vector and the text's vector from

@@ -5,7 +5,7 @@ import { CAPTION_SOURCES, CAPTION_STATUSES } from '../../shared/domain';
 import type { DatasetId } from '../../shared/ids';
 import { scoringModel } from '../db/repos/review';
 import type { Db } from '../db/types';
-import { WORDS_SQL } from './queue';
+import { WORDS_SQL } from '../db/repos/review-queue';
 
 const HOUR = 3_600_000;
 /** A pause longer than this is a break, not review time, for the items-per-hour figure. */

@@ -6,7 +6,7 @@ import { asCaptionId, type CaptionId } from '../../shared/ids';
 import type { ReviewLease } from '../../shared/team-contract';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
-import { filterSql, orderSql } from '../review/queue';
+import { filterSql, orderSql } from '../db/repos/review-queue';
 
 /** Two minutes without a renewal and the caption goes back to the pool (the desk renews while keys are pressed). */
 export const LEASE_MS = 120_000;
