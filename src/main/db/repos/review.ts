@@ -9,6 +9,7 @@ import type {
   Split,
 } from '../../../shared/domain';
 import { asCaptionId, type CaptionId, type ImageId, type ModelId } from '../../../shared/ids';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 export interface CaptionRowFull {
@@ -253,3 +254,22 @@ export function getImageForReview(db: Db, imageId: ImageId): ImageForReview | un
 export function hasTable(db: Db, name: string): boolean {
   return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
+
+/** The image's human captions (the dataset's own) other than `root`'s chain, by id. */
+export const listOtherHumanCaptions = (
+  db: Db,
+  imageId: ImageId,
+  root: CaptionId,
+): { id: number; text: string }[] =>
+  stmt(
+    db,
+    `SELECT id, text FROM captions WHERE image_id = ? AND source = 'human' AND id != ? ORDER BY id`,
+  ).all(imageId, root) as { id: number; text: string }[];
+
+/** Audit rows on the caption after `afterId` that are in force (not undos, not undone). */
+export const countLiveActionsAfter = (db: Db, captionId: CaptionId, afterId: number): number =>
+  stmt(
+    db,
+    `SELECT count(*) AS n FROM reviews WHERE caption_id = ? AND id > ? AND action != 'undo' AND undone_by IS NULL`,
+    'pluck',
+  ).get(captionId, afterId) as number;
