@@ -5,7 +5,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { unpackedPath } from '../unpacked';
 import { migrate, type MigrationReport } from './migrate';
 import { migrations } from './migrations';
-import { formatSlowQuery, logSlowQueries, slowQueryMsFromEnv, type SlowQueryLog } from './statements';
+import { formatSlowQuery, logSlowQueries, slowQueryMsFromEnv, stmt, type SlowQueryLog } from './statements';
 import type { Db } from './types';
 
 export interface OpenedDb {
@@ -56,3 +56,6 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Open
     throw err;
   }
 }
+
+/** The SQLite library's version, as the connection reports it. */
+export const sqliteVersion = (db: Db): string => stmt(db, `SELECT sqlite_version()`, 'pluck').get() as string;

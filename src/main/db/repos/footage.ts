@@ -13,6 +13,7 @@ import type {
 } from '../../../shared/footage';
 import { asDatasetId, asImageId, type DatasetId, type IdentityId, type ImageId } from '../../../shared/ids';
 import type { DetectorManifest, DetectorRunSpec } from '../../ml/detector/spec';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 // ---- detectors ----
@@ -565,4 +566,11 @@ export function cropImageIdsMatching(
     )
     .all(...args) as { image_id: number }[];
   return new Set(rows.map((r) => r.image_id));
+}
+
+/** Videos a stopped job left in processing go back to pending: the next run starts them over. */
+export function resetProcessingVideos(db: Db, folderId: number): void {
+  stmt(db, `UPDATE videos SET status = 'pending' WHERE folder_id = ? AND status = 'processing'`).run(
+    folderId,
+  );
 }

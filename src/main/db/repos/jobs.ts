@@ -1,5 +1,6 @@
 import type { Job, JobIssue, JobKind, JobStatus } from '../../../shared/domain';
 import { asJobId, type JobId } from '../../../shared/ids';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 export interface JobRow {
@@ -170,3 +171,10 @@ export function updateJobParams(db: Db, id: JobId, params: unknown): void {
     id,
   );
 }
+
+/** The newest job of `kind`, optionally only one whose params name this model. */
+export const getNewestJobRowOfKind = (db: Db, kind: JobKind, modelId: number | null): JobRow | undefined =>
+  stmt(
+    db,
+    `SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR json_extract(params, '$.modelId') = ?) ORDER BY id DESC LIMIT 1`,
+  ).get(kind, modelId, modelId) as JobRow | undefined;

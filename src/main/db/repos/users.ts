@@ -51,3 +51,7 @@ export const getActiveUserByTokenHash = (db: Db, tokenHash: string): UserRow | u
 
 export const isUserActive = (db: Db, id: number): boolean =>
   stmt(db, `SELECT 1 FROM users WHERE id = ? AND revoked_at IS NULL`).get(id) !== undefined;
+
+/** Whether some user (active or revoked) has this token hash: a revoked link is told apart from a wrong one. */
+export const isKnownTokenHash = (db: Db, tokenHash: string): boolean =>
+  stmt(db, `SELECT 1 FROM users WHERE token_hash = ?`).get(tokenHash) !== undefined;
