@@ -1,6 +1,7 @@
 // Per-query results of MTI evaluations (migration 9): one row per finished query of an `eval-mti` job.
 import type { JobId } from '../../../shared/ids';
 import type { MtiEvalQueryResult } from '../../../shared/mti';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 interface EvalMtiQueryRow {
@@ -48,7 +49,8 @@ function toResult(r: EvalMtiQueryRow): MtiEvalQueryResult {
  * job is a bug (a query run twice), and failing on it beats counting it twice.
  */
 export function insertEvalMtiQuery(db: Db, jobId: JobId, queryIndex: number, r: MtiEvalQueryResult): void {
-  db.prepare(
+  stmt(
+    db,
     `INSERT INTO eval_mti_queries (job_id, query_index, caption_id, query, without_first, without_ap, without_inp,
        with_first, with_ap, with_inp, calls, ms, top1, anchor, anchor_correct, early_stop, fallback, refined)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -76,24 +78,23 @@ export function insertEvalMtiQuery(db: Db, jobId: JobId, queryIndex: number, r: 
 
 /** The job's finished queries by query index. */
 export function listEvalMtiQueries(db: Db, jobId: JobId): Map<number, MtiEvalQueryResult> {
-  const rows = db
-    .prepare(`SELECT * FROM eval_mti_queries WHERE job_id = ? ORDER BY query_index`)
-    .all(jobId) as EvalMtiQueryRow[];
+  const rows = stmt(db, `SELECT * FROM eval_mti_queries WHERE job_id = ? ORDER BY query_index`).all(
+    jobId,
+  ) as EvalMtiQueryRow[];
   return new Map(rows.map((r) => [r.query_index, toResult(r)]));
 }
 
 /** Deletes the job's rows except those at `keep` (rows of queries that are no longer part of the evaluation). */
 export function deleteEvalMtiQueriesExcept(db: Db, jobId: JobId, keep: ReadonlySet<number>): number {
-  const indices = db
-    .prepare(`SELECT query_index FROM eval_mti_queries WHERE job_id = ?`)
+  const indices = stmt(db, `SELECT query_index FROM eval_mti_queries WHERE job_id = ?`)
     .pluck()
     .all(jobId) as number[];
-  const del = db.prepare(`DELETE FROM eval_mti_queries WHERE job_id = ? AND query_index = ?`);
+  const del = stmt(db, `DELETE FROM eval_mti_queries WHERE job_id = ? AND query_index = ?`);
   let n = 0;
   for (const q of indices) if (!keep.has(q)) n += del.run(jobId, q).changes;
   return n;
 }
 
 export function countEvalMtiQueries(db: Db, jobId: JobId): number {
-  return db.prepare(`SELECT count(*) FROM eval_mti_queries WHERE job_id = ?`).pluck().get(jobId) as number;
+  return stmt(db, `SELECT count(*) FROM eval_mti_queries WHERE job_id = ?`).pluck().get(jobId) as number;
 }
