@@ -1,5 +1,9 @@
 // The repos' prepared-statement cache (one statement per SQL text and connection, its row mode set on
 // every hand-out, a busy statement never shared) and the development slow-query log.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
 import {
@@ -134,5 +138,34 @@ describe('slow-query log', () => {
     // Off: prepare is better-sqlite3's own, untouched.
     const db = open();
     expect(Object.prototype.hasOwnProperty.call(db, 'prepare')).toBe(slowQueryMsFromEnv() !== null);
+  });
+
+  it('writes to stderr in a process started with CTGI_SLOW_QUERY_MS, and says nothing without it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctgi-slow-'));
+    try {
+      const script = join(dir, 'slow.mts');
+      const mod = new URL('../../src/main/db/open.ts', import.meta.url).pathname;
+      writeFileSync(
+        script,
+        `import { openDatabase } from ${JSON.stringify(mod)};
+         const { db } = openDatabase(':memory:');
+         db.prepare(${JSON.stringify(SLOW_SQL)}).get();
+         db.prepare('SELECT 42 AS fast').get();
+         db.close();`,
+      );
+      const run = (env: NodeJS.ProcessEnv) =>
+        spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000, env });
+      const { CTGI_SLOW_QUERY_MS: _, ...base } = process.env;
+      const on = run({ ...base, CTGI_SLOW_QUERY_MS: '40' });
+      expect(on.status, on.stderr).toBe(0);
+      expect(on.stderr).toMatch(/\[slow query\] \d+\.\d ms: WITH RECURSIVE r\(x\)/);
+      expect(on.stderr).toMatch(/SCAN r/);
+      expect(on.stderr).not.toMatch(/fast/);
+      const off = run(base);
+      expect(off.status, off.stderr).toBe(0);
+      expect(off.stderr).not.toMatch(/slow query/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
