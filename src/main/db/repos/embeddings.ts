@@ -140,3 +140,12 @@ export function countEmbeddedImages(db: Db, modelId: ModelId, datasetId: Dataset
     ).get(modelId, datasetId, datasetId) as { n: number }
   ).n;
 }
+
+/** Images (of one dataset, or all) with a vector from `modelId`. */
+export const countEmbeddedInScope = (db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number =>
+  stmt(
+    db,
+    `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id
+         WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)`,
+    'pluck',
+  ).get(modelId, datasetId ?? null, datasetId ?? null) as number;

@@ -570,3 +570,15 @@ export function resetProcessingVideos(db: Db, folderId: number): void {
     folderId,
   );
 }
+
+export interface TrackSpan {
+  first_time: number;
+  last_time: number;
+  first_ms: number | null;
+  last_ms: number | null;
+}
+
+/** When a track was first and last seen (camera clock, and video time where known). */
+export const getTrackSpan = (db: Db, trackId: number): TrackSpan | undefined =>
+  stmt(db, `SELECT first_time, last_time, first_ms, last_ms FROM tracks WHERE id = ?`).get(trackId) as
+    TrackSpan | undefined;
