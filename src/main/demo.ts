@@ -10,7 +10,7 @@ import { countImagesMissingEmbedding } from './db/repos/embeddings';
 import { findModelRowByName } from './db/repos/models';
 import { startEmbed } from './jobs/embed';
 import { startScore } from './jobs/score';
-import { countCaptionsToScore } from './review/score';
+import { countCaptionsToScore } from './db/repos/scores';
 import { startImport } from './jobs/import';
 import { saveEndpoint } from './llm/endpoints';
 import { registerModel } from './ml/models';

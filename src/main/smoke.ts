@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Channel, InvokeArg, InvokeResults } from '../shared/contract';
 import type { JobId } from '../shared/ids';
 import { createHandlers, dispatch, type Handlers } from './api/handlers';
+import { sqliteVersion } from './db/open';
 import { writeToyClipFolder } from './synth/toy-clip';
 import { generateWorld, IMAGE_ROOT, WORLD_FILES } from './synth/world';
 import { openWorkspace, type Workspace } from './workspace';
@@ -58,9 +59,7 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
   const clip = await writeToyClipFolder(join(opts.dir, 'toy-clip'));
   const ws = openWorkspace(join(opts.dir, 'smoke.sqlite'), { nativeBinding: opts.nativeBinding });
   try {
-    log(
-      `workspace ${ws.file} (SQLite ${String(ws.db.prepare('SELECT sqlite_version() AS v').pluck().get())})`,
-    );
+    log(`workspace ${ws.file} (SQLite ${sqliteVersion(ws.db)})`);
     const handlers = createHandlers(ws);
     const model = await call(handlers, 'models:register', { folder: clip.dir });
     const imported = await call(handlers, 'import:start', {

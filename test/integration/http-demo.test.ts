@@ -11,7 +11,7 @@ import { DEMO_CAPTION_MISTAKES, ensureDemoWorkspace } from '../../src/main/demo'
 import { quantile } from '../../src/main/pipelines/metrics';
 import { scoreCaption } from '../../src/main/synth/caption-score';
 import type { GroundTruth } from '../../src/main/synth/world';
-import { countCaptionsToScore } from '../../src/main/review/score';
+import { countCaptionsToScore } from '../../src/main/db/repos/scores';
 import { openWorkspace } from '../../src/main/workspace';
 
 const dir = mkdtempSync(join(tmpdir(), 'ctgi-demo-'));

@@ -19,6 +19,7 @@ import { EVENT_NAMES } from '../../shared/channels';
 import { MEDIA_URL_MAX_LEAD_S, mediaKeyFor, signMediaPath } from '../../shared/media-url';
 import { OWNER, type Caller } from '../../shared/team-contract';
 import { AppError } from '../errors';
+import { isKnownTokenHash } from '../db/repos/users';
 import { hashToken, userActive, userByToken } from '../team/users';
 import { mediaResponse } from '../media/serve';
 import { realPathInside, resolveInside } from '../media/paths';
@@ -332,8 +333,7 @@ export async function startHttpServer(
     if (tokensEqual(header, token)) return { caller: OWNER, key: 'owner' };
     const user = userByToken(ws.db, header);
     if (user === null) {
-      const hash = hashToken(header);
-      return ws.db.prepare(`SELECT 1 FROM users WHERE token_hash = ?`).get(hash) ? 'revoked' : null;
+      return isKnownTokenHash(ws.db, hashToken(header)) ? 'revoked' : null;
     }
     if (!userMediaKeys.has(user.id)) userMediaKeys.set(user.id, mediaKeyFor(header));
     return { caller: { kind: 'user', name: user.name, role: user.role }, key: `user:${user.id}` };

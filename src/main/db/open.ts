@@ -5,6 +5,7 @@ import * as sqliteVec from 'sqlite-vec';
 import { unpackedPath } from '../unpacked';
 import { migrate, type MigrationReport } from './migrate';
 import { migrations } from './migrations';
+import { formatSlowQuery, logSlowQueries, slowQueryMsFromEnv, stmt, type SlowQueryLog } from './statements';
 import type { Db } from './types';
 
 export interface OpenedDb {
@@ -19,6 +20,18 @@ export interface OpenDatabaseOptions {
    * its own (scripts/electron-native.mjs).
    */
   nativeBinding?: string;
+  /**
+   * Statements slower than a threshold, logged with their plan (development). Default: on when
+   * CTGI_SLOW_QUERY_MS is set (to a number of ms), written to stderr; off otherwise. null: off.
+   */
+  slowQueries?: SlowQueryLog | null;
+}
+
+function slowQueryLogFromEnv(): SlowQueryLog | null {
+  const thresholdMs = slowQueryMsFromEnv();
+  return thresholdMs === null
+    ? null
+    : { thresholdMs, report: (q) => process.stderr.write(`${formatSlowQuery(q)}\n`) };
 }
 
 /** Opens (creating if needed) a workspace file, or `:memory:`, with the pragmas every connection uses. */
@@ -27,6 +40,8 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Open
   if (!inMemory) mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
   try {
+    const slow = opts.slowQueries === undefined ? slowQueryLogFromEnv() : opts.slowQueries;
+    if (slow) logSlowQueries(db, slow);
     if (!inMemory) db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
@@ -41,3 +56,6 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Open
     throw err;
   }
 }
+
+/** The SQLite library's version, as the connection reports it. */
+export const sqliteVersion = (db: Db): string => stmt(db, `SELECT sqlite_version()`, 'pluck').get() as string;

@@ -17,7 +17,7 @@ import {
   insertEvalMtiQuery,
   listEvalMtiQueries,
 } from '../db/repos/eval-mti';
-import { getJobRow, type JobRow } from '../db/repos/jobs';
+import { getJobRow, getNewestJobRowOfKind, type JobRow } from '../db/repos/jobs';
 import { AppError, notFound } from '../errors';
 import { resolveModelRow } from '../ml/models';
 import { countMtiEvalQueries, evaluateMti, listMtiEvalGalleryIds } from '../pipelines/eval-mti';
@@ -138,11 +138,7 @@ export function evalMtiReport(
     if (row.kind !== 'eval-mti')
       throw new AppError('bad_request', `Job ${arg.jobId} is a ${row.kind} job, not an MTI evaluation.`);
   } else {
-    row = ws.db
-      .prepare(
-        `SELECT * FROM jobs WHERE kind = 'eval-mti' AND (? IS NULL OR json_extract(params, '$.modelId') = ?) ORDER BY id DESC LIMIT 1`,
-      )
-      .get(arg.modelId ?? null, arg.modelId ?? null) as JobRow | undefined;
+    row = getNewestJobRowOfKind(ws.db, 'eval-mti', arg.modelId ?? null);
   }
   if (!row) return { job: null, report: null };
   return { job: ws.jobs.view(row), report: reportOf(row) };

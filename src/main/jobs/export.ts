@@ -19,15 +19,17 @@ import { copyFile, link, mkdir, rename, rm, stat, symlink, writeFile } from 'nod
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
+import { CAPTION_SOURCES, EXPORT_FORMATS, EXPORT_IMAGE_MODES, type ExportFormat } from '../../shared/domain';
+import type { JobId } from '../../shared/ids';
 import {
-  CAPTION_SOURCES,
-  EXPORT_FORMATS,
-  EXPORT_IMAGE_MODES,
-  type CaptionSource,
-  type ExportFormat,
-} from '../../shared/domain';
-import { asImageId, type ImageId, type JobId } from '../../shared/ids';
-import { hasTable } from '../db/repos/review';
+  countExportable,
+  countExportableBySource,
+  exportRows,
+  getCaptionText,
+  listExportableImageIds,
+  listLastDecisions,
+  listMtgProvenance,
+} from '../db/repos/export';
 import type { Db } from '../db/types';
 import {
   ANNOTATION_FILE,
@@ -69,106 +71,6 @@ const errCode = (err: unknown): string =>
   err instanceof Error && 'code' in err ? String(err.code) : 'error';
 const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
-interface ExportRow {
-  caption_id: number;
-  root_id: number;
-  text: string;
-  source: CaptionSource;
-  image_id: number;
-  dataset_id: number;
-  dataset_name: string;
-  root: string;
-  rel_path: string;
-  bytes: number;
-  split: ExportImage['split'];
-  person_id: string | null;
-  camera: string | null;
-  role: ExportImage['role'];
-  source_group: string | null;
-}
-
-/**
- * Junk (Market/Duke's -1: bad detections) and distractors (0000: no person of the set) are never exported:
- * neither has a person id a trainer could learn from (issue 16).
- */
-const PERSON_IMAGES = `i.person_kind NOT IN ('junk', 'distractor')`;
-
-function sourceFilter(sources: readonly CaptionSource[]): { sql: string; params: unknown[] } {
-  return { sql: `c.source IN (${sources.map(() => '?').join(',')})`, params: [...sources] };
-}
-
-/** Accepted current captions in image order (of the job's scope, when given): what the export writes. */
-function exportRows(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>, jobId?: JobId): ExportRow[] {
-  const src = sourceFilter(p.sources);
-  return db
-    .prepare(
-      `SELECT c.id AS caption_id, coalesce(c.derived_from, c.id) AS root_id, c.text, c.source, i.id AS image_id,
-         i.dataset_id, d.name AS dataset_name, d.root, i.rel_path, i.bytes, i.split, pe.person_id,
-         i.camera, i.role, i.source_group
-       FROM captions c JOIN images i ON i.id = c.image_id JOIN datasets d ON d.id = i.dataset_id
-         LEFT JOIN identities pe ON pe.id = i.identity_id
-       WHERE c.is_current = 1 AND c.status = 'accepted' AND ${PERSON_IMAGES} AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
-         ${jobId === undefined ? '' : 'AND EXISTS (SELECT 1 FROM job_images j WHERE j.job_id = ? AND j.image_id = i.id)'}
-       ORDER BY i.id, c.id`,
-    )
-    .all(
-      ...src.params,
-      ...(p.datasetId === undefined ? [] : [p.datasetId]),
-      ...(jobId === undefined ? [] : [jobId]),
-    ) as ExportRow[];
-}
-
-/** Images with an accepted caption to export, in id order: an export job's scope, fixed when it is queued. */
-function listExportableImageIds(db: Db, p: Pick<ExportParams, 'datasetId' | 'sources'>): ImageId[] {
-  const src = sourceFilter(p.sources);
-  return (
-    db
-      .prepare(
-        `SELECT DISTINCT i.id FROM captions c JOIN images i ON i.id = c.image_id
-         WHERE c.is_current = 1 AND c.status = 'accepted' AND ${PERSON_IMAGES} AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
-         ORDER BY i.id`,
-      )
-      .pluck()
-      .all(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as number[]
-  ).map(asImageId);
-}
-
-export function countExportable(
-  db: Db,
-  p: Pick<ExportParams, 'datasetId' | 'sources'>,
-): { captions: number; images: number; bytes: number } {
-  const src = sourceFilter(p.sources);
-  return db
-    .prepare(
-      `SELECT coalesce(sum(n), 0) AS captions, count(*) AS images, coalesce(sum(bytes), 0) AS bytes FROM (
-         SELECT i.id, i.bytes, count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id
-         WHERE c.is_current = 1 AND c.status = 'accepted' AND ${PERSON_IMAGES} AND ${src.sql} ${p.datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
-         GROUP BY i.id)`,
-    )
-    .get(...src.params, ...(p.datasetId === undefined ? [] : [p.datasetId])) as {
-    captions: number;
-    images: number;
-    bytes: number;
-  };
-}
-
-/** Accepted current captions per source (of one dataset, or all): what each source would add to an export. */
-export function countExportableBySource(
-  db: Db,
-  datasetId: number | undefined,
-): Record<CaptionSource, number> {
-  const rows = db
-    .prepare(
-      `SELECT c.source, count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id
-       WHERE c.is_current = 1 AND c.status = 'accepted' AND ${PERSON_IMAGES} ${datasetId === undefined ? '' : 'AND i.dataset_id = ?'}
-       GROUP BY c.source`,
-    )
-    .all(...(datasetId === undefined ? [] : [datasetId])) as { source: CaptionSource; n: number }[];
-  const out = Object.fromEntries(CAPTION_SOURCES.map((s) => [s, 0])) as Record<CaptionSource, number>;
-  for (const r of rows) out[r.source] = r.n;
-  return out;
-}
-
 /** Model, prompts, the model's own text and the last decision per chain, for the JSONL's provenance. */
 function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<string, unknown>> {
   const out = new Map<number, Record<string, unknown>>();
@@ -177,13 +79,7 @@ function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<st
     if (!p) out.set(root, (p = {}));
     return p;
   };
-  for (const r of db
-    .prepare(
-      `SELECT coalesce(c.derived_from, c.id) AS root, r.action, r.reviewer, r.created_at FROM reviews r JOIN captions c ON c.id = r.caption_id
-       WHERE r.id IN (SELECT max(r2.id) FROM reviews r2 JOIN captions c2 ON c2.id = r2.caption_id
-                      WHERE r2.action != 'undo' AND r2.undone_by IS NULL GROUP BY coalesce(c2.derived_from, c2.id))`,
-    )
-    .all() as { root: number; action: string; reviewer: string; created_at: number }[]) {
+  for (const r of listLastDecisions(db)) {
     if (roots.has(r.root))
       get(r.root).review = {
         decision: r.action,
@@ -191,37 +87,18 @@ function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<st
         at: new Date(r.created_at).toISOString(),
       };
   }
-  if (hasTable(db, 'mtg_runs')) {
-    const withPrompts = hasTable(db, 'prompt_sets');
-    for (const r of db
-      .prepare(
-        `SELECT m.caption_id, m.id, m.vqa_model, m.reconstructor_model, m.initial_caption
-           ${withPrompts ? ', ps.name AS prompt_name, ps.version AS prompt_version, ps.sha256 AS prompt_sha256' : ''}
-         FROM mtg_runs m ${withPrompts ? 'LEFT JOIN prompt_sets ps ON ps.id = m.prompt_set_id' : ''}
-         WHERE m.id IN (SELECT max(id) FROM mtg_runs WHERE caption_id IS NOT NULL GROUP BY caption_id)`,
-      )
-      .all() as {
-      caption_id: number;
-      id: number;
-      vqa_model: string;
-      reconstructor_model: string;
-      initial_caption: string | null;
-      prompt_name?: string;
-      prompt_version?: number;
-      prompt_sha256?: string;
-    }[]) {
-      if (!roots.has(r.caption_id)) continue;
-      get(r.caption_id).model = {
-        mtg_run: r.id,
-        vqa: r.vqa_model,
-        reconstructor: r.reconstructor_model,
-        initial_caption: r.initial_caption,
-        prompts:
-          r.prompt_name === undefined
-            ? null
-            : { name: r.prompt_name, version: r.prompt_version, sha256: r.prompt_sha256 },
-      };
-    }
+  for (const r of listMtgProvenance(db)) {
+    if (!roots.has(r.caption_id)) continue;
+    get(r.caption_id).model = {
+      mtg_run: r.id,
+      vqa: r.vqa_model,
+      reconstructor: r.reconstructor_model,
+      initial_caption: r.initial_caption,
+      prompts:
+        r.prompt_name === undefined
+          ? null
+          : { name: r.prompt_name, version: r.prompt_version, sha256: r.prompt_sha256 },
+    };
   }
   return out;
 }
@@ -244,8 +121,7 @@ export function gatherExport(
   const originals = new Map<number, string>();
   const edited = rows.filter((r) => r.source === 'edited').map((r) => r.root_id);
   if (edited.length) {
-    const stmt = db.prepare(`SELECT text FROM captions WHERE id = ?`);
-    for (const id of edited) originals.set(id, (stmt.get(id) as { text: string }).text);
+    for (const id of edited) originals.set(id, getCaptionText(db, id));
   }
   const prov = provenanceOf(db, new Set(rows.map((r) => r.root_id)));
   const images: ExportImage[] = [];

@@ -32,6 +32,7 @@ import {
   insertVideo,
   listFootageVideos,
   listVideoRows,
+  resetProcessingVideos,
   resetVideo,
   updateFootageFolder,
   updateVideoProbe,
@@ -583,9 +584,7 @@ export const footageJob: JobDefinition<FootageParams, FootageState> = {
   settled(db, params, status) {
     const folder = getFootageFolderRow(db, params.folderId);
     if (!folder) return;
-    db.prepare(`UPDATE videos SET status = 'pending' WHERE folder_id = ? AND status = 'processing'`).run(
-      folder.id,
-    );
+    resetProcessingVideos(db, folder.id);
     updateDatasetStatus(db, asDatasetId(folder.dataset_id), status === 'done' ? 'ready' : 'incomplete');
   },
 };

@@ -15,14 +15,14 @@ import { scoringModel, upsertCaptionScore } from '../db/repos/review';
 import { AppError, notFound } from '../errors';
 import { resolveModelRow } from '../ml/models';
 import {
-  computeCaptionScores,
   countCaptionsToScore,
   countCaptionsWithoutVector,
   listCaptionsToScore,
   listScoreScopeImageIds,
   type CaptionToScore,
   type ScoreScope,
-} from '../review/score';
+} from '../db/repos/scores';
+import { computeCaptionScores } from '../review/score';
 import type { Workspace } from '../workspace';
 import { throwIfAborted, type JobDefinition } from './runner';
 

@@ -4,7 +4,7 @@
 // MTI costs (MLLM calls per query, wall time percentiles) and the distribution of top-1 similarities,
 // which is what ξ (the early-exit threshold) must be chosen against for a model.
 import type { EvalQueryKind, Split } from '../../shared/domain';
-import { asImageId, type DatasetId, type ImageId, type JobId, type ModelId } from '../../shared/ids';
+import type { DatasetId, ImageId, JobId, ModelId } from '../../shared/ids';
 import {
   mtiParamsOf,
   type MetricsRow,
@@ -13,6 +13,12 @@ import {
   type MtiParams,
   type QueryFigures,
 } from '../../shared/mti';
+import {
+  countMtiQueryCaptions,
+  listMtiGallery,
+  listMtiGalleryImageIds,
+  listMtiQueryCaptions,
+} from '../db/repos/eval-mti';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
 import type { LlmClientOptions } from '../llm/client';
@@ -69,36 +75,16 @@ export interface MtiEvalOptions {
   encoders: TextEncoderPool;
 }
 
-// The gallery: the split's images (of one dataset, when given; of a job's scope, when given), without the
-// junk and distractors of re-ID datasets (issue 16: kept out of evaluation, as in eval.ts by default).
-const GALLERY_WHERE = `i.split = @split AND (@datasetId IS NULL OR i.dataset_id = @datasetId)
-  AND i.person_kind NOT IN ('junk', 'distractor')
-  AND (@jobId IS NULL OR EXISTS (SELECT 1 FROM job_images j WHERE j.job_id = @jobId AND j.image_id = i.id))`;
-// The queries: the human captions of gallery images that nobody rejected, in id order.
-const QUERIES_WHERE = `${GALLERY_WHERE} AND c.source = 'human' AND c.status != 'rejected'`;
-
 type GalleryScope = Pick<MtiEvalOptions, 'split' | 'datasetId' | 'jobId'>;
-const galleryParams = (o: GalleryScope): Record<string, unknown> => ({
-  split: o.split,
-  datasetId: o.datasetId ?? null,
-  jobId: o.jobId ?? null,
-});
 
 /** The split's images, in id order: an `eval-mti` job's scope, fixed when it is queued. */
 export function listMtiEvalGalleryIds(db: Db, o: GalleryScope): ImageId[] {
-  return (
-    db
-      .prepare(`SELECT i.id FROM images i WHERE ${GALLERY_WHERE} ORDER BY i.id`)
-      .pluck()
-      .all(galleryParams(o)) as number[]
-  ).map(asImageId);
+  return listMtiGalleryImageIds(db, o);
 }
 
 /** How many queries an evaluation runs: the split's usable captions, at most `limit`. */
 export function countMtiEvalQueries(db: Db, o: GalleryScope & Pick<MtiEvalOptions, 'limit'>): number {
-  const { n } = db
-    .prepare(`SELECT count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id WHERE ${QUERIES_WHERE}`)
-    .get(galleryParams(o)) as { n: number };
+  const n = countMtiQueryCaptions(db, o);
   return o.limit === undefined ? n : Math.min(n, o.limit);
 }
 
@@ -134,19 +120,7 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
   const params: MtiParams = mtiParamsOf(opts.params ?? {});
   const row = resolveModelRow(db, opts.modelId);
   const modelId = row.id as ModelId;
-  const gallery = db
-    .prepare(
-      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, length(e.vector) AS vector_bytes
-       FROM images i LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = @modelId
-       WHERE ${GALLERY_WHERE} ORDER BY i.id`,
-    )
-    .all({ ...galleryParams(opts), modelId }) as {
-    image_id: number;
-    dataset_id: number;
-    rel_path: string;
-    identity_id: number | null;
-    vector_bytes: number | null;
-  }[];
+  const gallery = listMtiGallery(db, modelId, opts);
   if (gallery.length === 0)
     throw new AppError(
       'not_found',
@@ -163,16 +137,7 @@ export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEval
   const galleryPids: PersonId[] = gallery.map((g) => g.identity_id ?? `none:${g.image_id}`);
   const galleryIds = Int32Array.from(gallery, (g) => g.image_id);
 
-  let captions = db
-    .prepare(
-      `SELECT c.id, c.image_id, c.text FROM captions c JOIN images i ON i.id = c.image_id
-       WHERE ${QUERIES_WHERE} ORDER BY c.id`,
-    )
-    .all(galleryParams(opts)) as {
-    id: number;
-    image_id: number;
-    text: string;
-  }[];
+  let captions = listMtiQueryCaptions(db, opts);
   if (captions.length === 0)
     throw new AppError('not_found', `The ${opts.split} split has no human captions to use as queries.`);
   if (opts.limit !== undefined) captions = captions.slice(0, opts.limit);

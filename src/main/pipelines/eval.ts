@@ -13,7 +13,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import type { EvalCaptionSource, EvalProtocol, EvalQueryKind, EvalReport, Split } from '../../shared/domain';
-import type { DatasetId, ModelId } from '../../shared/ids';
+import { asDatasetId, type DatasetId, type ModelId } from '../../shared/ids';
+import { getDatasetRow } from '../db/repos/datasets';
+import {
+  listEvalGallery,
+  listEvalQueries,
+  type EvalGalleryRow as GalleryRow,
+  type EvalScope,
+} from '../db/repos/eval';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
 import { encodeTexts, type TextEncoderPool } from '../ml/encoder-pool';
@@ -69,30 +76,6 @@ export type GalleryScorer = (
   imageIds: Int32Array,
 ) => Promise<Float32Array[]>;
 
-interface GalleryRow {
-  image_id: number;
-  dataset_id: number;
-  rel_path: string;
-  identity_id: number | null;
-  camera: string | null;
-  source_group: string | null;
-  layout: string | null;
-  /** Bytes of the image's vector from the model; null when it has none. */
-  vector_bytes: number | null;
-}
-
-interface CaptionRow {
-  id: number;
-  image_id: number;
-  text: string;
-  dataset_id: number;
-  rel_path: string;
-  identity_id: number | null;
-  camera: string | null;
-  source_group: string | null;
-  layout: string | null;
-}
-
 /**
  * What the re-ID rule compares: person, camera, and the group a query may rank in — its own dataset, and
  * for CUHK03 its own version (detected or labeled).
@@ -132,8 +115,7 @@ export function oneAttributeQuery(a: PersonAttributes, captionId: number): strin
 export function findGroundTruth(db: Db, datasetIds: number[]): Map<string, PersonAttributes> {
   const byKey = new Map<string, PersonAttributes>();
   for (const id of datasetIds) {
-    const ds = db.prepare(`SELECT root, annotation_file FROM datasets WHERE id = ?`).get(id) as
-      { root: string; annotation_file: string | null } | undefined;
+    const ds = getDatasetRow(db, asDatasetId(id));
     if (!ds) continue;
     const candidates = [
       ds.annotation_file ? join(dirname(ds.annotation_file), ATTRIBUTES_FILE) : null,
@@ -164,22 +146,8 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   const protocol = opts.protocol ?? 'tbps';
   const captionSource = opts.captionSource ?? (protocol === 'reid' ? 'any' : 'human');
   const distractors = opts.distractors ?? false;
-  const where = (scope: string): { sql: string; params: unknown[] } => ({
-    sql:
-      `${scope} AND (? IS NULL OR i.dataset_id = ?) AND i.person_kind != 'junk'` +
-      ` AND (? = 1 OR i.person_kind != 'distractor')`,
-    params: [opts.datasetId ?? null, opts.datasetId ?? null, distractors ? 1 : 0],
-  });
-  const galleryScope = protocol === 'reid' ? where(`i.role = 'gallery'`) : where('i.split = ?');
-  const galleryParams = protocol === 'reid' ? galleryScope.params : [opts.split, ...galleryScope.params];
-  const gallery = db
-    .prepare(
-      `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, i.camera, i.source_group, d.layout, length(e.vector) AS vector_bytes
-       FROM images i JOIN datasets d ON d.id = i.dataset_id
-         LEFT JOIN embeddings e ON e.image_id = i.id AND e.model_id = ?
-       WHERE ${galleryScope.sql} ORDER BY i.id`,
-    )
-    .all(modelId, ...galleryParams) as GalleryRow[];
+  const evalScope: EvalScope = { protocol, split: opts.split, datasetId: opts.datasetId, distractors };
+  const gallery = listEvalGallery(db, modelId, evalScope);
   const what = protocol === 'reid' ? 'gallery-role images' : `images in the ${opts.split} split`;
   if (gallery.length === 0) {
     throw new AppError(
@@ -215,18 +183,7 @@ export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<Eval
   // Images without a person id can never be a match; they stay in the gallery as distractors.
   const galleryPids: PersonId[] = gallery.map((g) => g.identity_id ?? `none:${g.image_id}`);
 
-  const queryScope = protocol === 'reid' ? where(`i.role = 'query'`) : where('i.split = ?');
-  const queryParams = protocol === 'reid' ? queryScope.params : [opts.split, ...queryScope.params];
-  const captions = db
-    .prepare(
-      `SELECT c.id, c.image_id, c.text, i.dataset_id, i.rel_path, i.identity_id, i.camera, i.source_group, d.layout
-       FROM captions c JOIN images i ON i.id = c.image_id JOIN datasets d ON d.id = i.dataset_id
-       WHERE ${queryScope.sql} AND c.status != 'rejected' AND ${
-         captionSource === 'human' ? `c.source = 'human'` : 'c.is_current = 1'
-       }
-       ORDER BY c.id`,
-    )
-    .all(...queryParams) as CaptionRow[];
+  const captions = listEvalQueries(db, evalScope, captionSource);
   if (captions.length === 0) {
     throw new AppError(
       'not_found',

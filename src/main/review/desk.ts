@@ -17,11 +17,13 @@ import {
   getCaptionRow,
   getCaptionScore,
   getImageForReview,
+  countLiveActionsAfter,
   insertEditedCaption,
   insertReview,
   lastUndoableReview,
   listBatch,
   listChain,
+  listOtherHumanCaptions,
   listReviewsForCaptions,
   markUndone,
   nextBatch,
@@ -97,13 +99,10 @@ export function getItem(db: Db, id: CaptionId): ReviewItem {
   const root = rootOf(row);
   const chain = listChain(db, root);
   const first = chain[0] ?? row;
-  const humanCaptions = (
-    db
-      .prepare(
-        `SELECT id, text FROM captions WHERE image_id = ? AND source = 'human' AND id != ? ORDER BY id`,
-      )
-      .all(row.image_id, root) as { id: number; text: string }[]
-  ).map((h) => ({ captionId: asCaptionId(h.id), text: h.text }));
+  const humanCaptions = listOtherHumanCaptions(db, asImageId(row.image_id), root).map((h) => ({
+    captionId: asCaptionId(h.id),
+    text: h.text,
+  }));
   const model = scoringModel(db);
   const value = model ? getCaptionScore(db, id, model.id) : undefined;
   return {
@@ -244,13 +243,7 @@ const describeAction = (action: ReviewAction, n: number): string =>
 
 /** Decisions on a caption after audit row `afterId` that are still in force (not undone). */
 function liveActionsAfter(db: Db, captionId: CaptionId, afterId: number): number {
-  return (
-    db
-      .prepare(
-        `SELECT count(*) AS n FROM reviews WHERE caption_id = ? AND id > ? AND action != 'undo' AND undone_by IS NULL`,
-      )
-      .get(captionId, afterId) as { n: number }
-  ).n;
+  return countLiveActionsAfter(db, captionId, afterId);
 }
 
 /**

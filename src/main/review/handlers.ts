@@ -12,7 +12,8 @@ import { actingName } from '../team/handlers';
 import { cleanCaption } from './text';
 import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from './desk';
 import { listQueue } from './queue';
-import { getScoreCoverage, withScore } from './score';
+import { getScoreCoverage } from '../db/repos/scores';
+import { withScore } from './score';
 import { getReviewStats } from './stats';
 
 /** How many held captions one step of the unreviewed walk may skip (a team of 20 holds far fewer). */

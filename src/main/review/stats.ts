@@ -4,8 +4,14 @@ import type { CaptionSource, CaptionStatus, HistogramBin, ReviewStats } from '..
 import { CAPTION_SOURCES, CAPTION_STATUSES } from '../../shared/domain';
 import type { DatasetId } from '../../shared/ids';
 import { scoringModel } from '../db/repos/review';
+import {
+  countCurrentByStatusAndSource,
+  countDecisionsPerHour,
+  listCurrentCaptionWords,
+  listCurrentScores,
+  listDecisionTimes,
+} from '../db/repos/review-stats';
 import type { Db } from '../db/types';
-import { WORDS_SQL } from './queue';
 
 const HOUR = 3_600_000;
 /** A pause longer than this is a break, not review time, for the items-per-hour figure. */
@@ -65,46 +71,25 @@ export function histogram(values: readonly number[], from: number, to: number, b
 }
 
 export function getReviewStats(db: Db, datasetId?: DatasetId, now = Date.now()): ReviewStats {
-  const scope = datasetId === undefined ? '' : 'AND i.dataset_id = ?';
-  const scopeParams = datasetId === undefined ? [] : [datasetId];
-  const from = `FROM captions c JOIN images i ON i.id = c.image_id WHERE c.is_current = 1 ${scope}`;
-
   const byStatus = Object.fromEntries(CAPTION_STATUSES.map((s) => [s, 0])) as Record<CaptionStatus, number>;
   const bySource = Object.fromEntries(CAPTION_SOURCES.map((s) => [s, 0])) as Record<CaptionSource, number>;
   let total = 0;
-  for (const r of db
-    .prepare(`SELECT c.status, c.source, count(*) AS n ${from} GROUP BY c.status, c.source`)
-    .all(...scopeParams) as {
-    status: CaptionStatus;
-    source: CaptionSource;
-    n: number;
-  }[]) {
+  for (const r of countCurrentByStatusAndSource(db, datasetId)) {
     byStatus[r.status] += r.n;
     bySource[r.source] += r.n;
     total += r.n;
   }
 
   // Throughput: decisions and edits (not undos, not undone), per clock hour over the last day.
-  const decisionsFrom = `FROM reviews r JOIN captions c ON c.id = r.caption_id JOIN images i ON i.id = c.image_id
-    WHERE r.action != 'undo' AND r.undone_by IS NULL ${scope}`;
   const since = Math.floor(now / HOUR) * HOUR - 23 * HOUR;
   const counts = new Map<number, number>();
-  for (const r of db
-    .prepare(
-      `SELECT (r.created_at / ${HOUR}) * ${HOUR} AS h, count(*) AS n ${decisionsFrom} AND r.created_at >= ? GROUP BY h`,
-    )
-    .all(...scopeParams, since) as { h: number; n: number }[])
-    counts.set(r.h, r.n);
+  for (const r of countDecisionsPerHour(db, datasetId, since)) counts.set(r.h, r.n);
   const perHour = Array.from({ length: 24 }, (_, k) => {
     const hourStart = since + k * HOUR;
     return { hourStart, count: counts.get(hourStart) ?? 0 };
   });
   // Items per hour of actual work: bulk actions count once (they are one decision), breaks are left out.
-  const times = (
-    db
-      .prepare(`SELECT min(r.created_at) AS t ${decisionsFrom} GROUP BY coalesce(r.batch, -r.id) ORDER BY t`)
-      .all(...scopeParams) as { t: number }[]
-  ).map((r) => r.t);
+  const times = listDecisionTimes(db, datasetId);
   let worked = 0;
   let steps = 0;
   for (let k = 1; k < times.length; k++) {
@@ -115,11 +100,7 @@ export function getReviewStats(db: Db, datasetId?: DatasetId, now = Date.now()):
   }
   const itemsPerHour = steps > 0 && worked > 0 ? (steps / worked) * HOUR : null;
 
-  const rows = db.prepare(`SELECT c.text, ${WORDS_SQL} AS words, c.status ${from}`).all(...scopeParams) as {
-    text: string;
-    words: number;
-    status: CaptionStatus;
-  }[];
+  const rows = listCurrentCaptionWords(db, datasetId);
   const maxWords = rows.reduce((m, r) => Math.max(m, r.words), 10);
   const top = Math.ceil(maxWords / 10) * 10;
   const lengthHistogram = histogram(
@@ -138,14 +119,7 @@ export function getReviewStats(db: Db, datasetId?: DatasetId, now = Date.now()):
   let score: ReviewStats['score'] = null;
   const model = scoringModel(db);
   if (model) {
-    const scores = (
-      db
-        .prepare(
-          `SELECT s.score FROM caption_scores s JOIN captions c ON c.id = s.caption_id JOIN images i ON i.id = c.image_id
-                  WHERE s.model_id = ? AND c.is_current = 1 ${scope}`,
-        )
-        .all(model.id, ...scopeParams) as { score: number }[]
-    ).map((r) => r.score);
+    const scores = listCurrentScores(db, model.id, datasetId);
     if (scores.length > 0) {
       const min = scores.reduce((m, v) => Math.min(m, v), Infinity);
       const max = scores.reduce((m, v) => Math.max(m, v), -Infinity);

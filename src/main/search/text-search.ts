@@ -6,8 +6,8 @@ import type { MtiSearch } from '../../shared/mti';
 import type { DatasetId, ModelId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { imageSummaries } from '../db/repos/images';
-import { countImagesMissingEmbedding } from '../db/repos/embeddings';
-import { cropOrigins } from '../db/repos/footage';
+import { countEmbeddedInScope, countImagesMissingEmbedding } from '../db/repos/embeddings';
+import { cropOrigins, getTrackSpan } from '../db/repos/footage';
 import { storedManifest } from '../db/repos/models';
 import type { Db } from '../db/types';
 import { AppError, notFound } from '../errors';
@@ -59,7 +59,6 @@ export function withFootage(db: Db, search: MtiSearch): MtiSearch {
 /** Footage hits grouped by track, in the order of each track's best hit. */
 export function groupByTrack(db: Db, results: readonly SearchHitView[]): TrackHitGroup[] {
   const groups = new Map<number, TrackHitGroup>();
-  const span = db.prepare(`SELECT first_time, last_time, first_ms, last_ms FROM tracks WHERE id = ?`);
   for (const r of results) {
     const f = r.footage;
     if (!f) continue;
@@ -68,8 +67,7 @@ export function groupByTrack(db: Db, results: readonly SearchHitView[]): TrackHi
       g.ranks.push(r.rank);
       continue;
     }
-    const t = span.get(f.trackId) as
-      { first_time: number; last_time: number; first_ms: number | null; last_ms: number | null } | undefined;
+    const t = getTrackSpan(db, f.trackId);
     groups.set(f.trackId, {
       trackId: f.trackId,
       camera: f.camera,
@@ -95,16 +93,8 @@ export function queryTokens(db: Db, modelId: ModelId, query: string): QueryToken
   return { count, contextLength: row.context_length, truncated: count > row.context_length };
 }
 
-function embeddedInScope(db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number {
-  return (
-    db
-      .prepare(
-        `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id
-         WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)`,
-      )
-      .get(modelId, datasetId ?? null, datasetId ?? null) as { n: number }
-  ).n;
-}
+const embeddedInScope = (db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number =>
+  countEmbeddedInScope(db, modelId, datasetId);
 
 /** What a text search uses of the workspace: its database, text towers and vector caches. */
 export interface SearchWorkspace {

@@ -6,6 +6,24 @@
 import type { CaptionId } from '../../shared/ids';
 import { asCaptionId } from '../../shared/ids';
 import type { Db } from '../db/types';
+import {
+  countLiveLeases,
+  countPendingCaptions,
+  countVotes,
+  countVotesByReviewer,
+  deleteVote,
+  getDoubleShare,
+  getLastDecisionAt,
+  getNewestVote,
+  hasVoted,
+  insertAdjudication,
+  insertVote,
+  listDisagreeingVotes,
+  listPairedVotes,
+  listReviewerDecisions,
+  listVotes,
+  setDoubleShareRow,
+} from '../db/repos/votes';
 import { getCaptionRow, rootOf } from '../db/repos/review';
 import { AppError, notFound } from '../errors';
 import { conflictError, decide, edit } from '../review/desk';
@@ -35,12 +53,10 @@ export function cohenKappa(pairs: readonly (readonly [Vote, Vote])[]): Agreement
   return { n, agreed, kappa: pe === 1 ? null : (po - pe) / (1 - pe) };
 }
 
-export const doubleShare = (db: Db): number =>
-  (db.prepare(`SELECT double_share FROM team_settings WHERE id = 1`).get() as { double_share: number })
-    .double_share;
+export const doubleShare = (db: Db): number => getDoubleShare(db);
 
 export function setDoubleShare(db: Db, share: number, actor: string): { share: number } {
-  db.prepare(`UPDATE team_settings SET double_share = ? WHERE id = 1`).run(share);
+  setDoubleShareRow(db, share);
   auditAdmin(db, actor, 'double-review share', String(share));
   return { share };
 }
@@ -69,22 +85,13 @@ export function castVote(
     const row = getCaptionRow(db, a.captionId);
     if (!row) throw notFound(`Caption ${a.captionId}`);
     if (row.version !== a.version || row.status !== 'pending') throw conflictError(db, a.captionId);
-    const mine = db
-      .prepare(`SELECT 1 FROM review_votes WHERE caption_id = ? AND reviewer = ?`)
-      .get(a.captionId, a.reviewer);
-    if (mine)
+    if (hasVoted(db, a.captionId, a.reviewer))
       throw new AppError(
         'conflict',
         'You already gave your blind vote on this caption (it is in the double-review share): a second reviewer decides it too.',
       );
-    db.prepare(
-      `INSERT INTO review_votes (caption_id, reviewer, decision, text, created_at) VALUES (?, ?, ?, ?, ?)`,
-    ).run(a.captionId, a.reviewer, a.decision, a.text, Date.now());
-    const votes = db
-      .prepare(
-        `SELECT reviewer, decision, text FROM review_votes WHERE caption_id = ? ORDER BY created_at, rowid`,
-      )
-      .all(a.captionId) as { reviewer: string; decision: Vote; text: string | null }[];
+    insertVote(db, a, Date.now());
+    const votes = listVotes(db, a.captionId);
     if (votes.length < 2) return { settled: 'waiting' as const, captionId: a.captionId };
     const [first, second] = votes as [(typeof votes)[0], (typeof votes)[0]];
     if (first.decision !== second.decision) {
@@ -115,15 +122,7 @@ export interface AdjudicationItem {
 
 /** Double-reviewed captions whose two votes disagree and that nobody has adjudicated yet. */
 export function adjudicationQueue(db: Db): AdjudicationItem[] {
-  const rows = db
-    .prepare(
-      `SELECT v.caption_id, v.reviewer, v.decision, v.text FROM review_votes v
-       WHERE v.caption_id IN (SELECT caption_id FROM review_votes GROUP BY caption_id
-                              HAVING count(*) = 2 AND count(DISTINCT decision) = 2)
-         AND v.caption_id NOT IN (SELECT caption_id FROM review_adjudications)
-       ORDER BY v.caption_id, v.created_at, v.rowid`,
-    )
-    .all() as { caption_id: number; reviewer: string; decision: Vote; text: string | null }[];
+  const rows = listDisagreeingVotes(db);
   const out = new Map<number, AdjudicationItem>();
   for (const r of rows) {
     const item = out.get(r.caption_id) ?? { captionId: asCaptionId(r.caption_id), votes: [] };
@@ -148,9 +147,7 @@ export function adjudicate(
       );
     const row = getCaptionRow(db, captionId)!;
     decide(db, { captionId, version: row.version, decision, reviewer: adjudicator });
-    db.prepare(
-      `INSERT INTO review_adjudications (caption_id, adjudicator, decision, created_at) VALUES (?, ?, ?, ?)`,
-    ).run(captionId, adjudicator, decision, Date.now());
+    insertAdjudication(db, captionId, adjudicator, decision, Date.now());
     return { decided: decision };
   })();
 }
@@ -160,13 +157,7 @@ export function adjudicate(
  * and per pair of people (ordered by name, so a pair's κ does not depend on who voted first).
  */
 export function agreement(db: Db): { overall: Agreement; pairs: ({ a: string; b: string } & Agreement)[] } {
-  const rows = db
-    .prepare(
-      `SELECT caption_id, reviewer, decision FROM review_votes
-       WHERE caption_id IN (SELECT caption_id FROM review_votes GROUP BY caption_id HAVING count(*) = 2)
-       ORDER BY caption_id, created_at, rowid`,
-    )
-    .all() as { caption_id: number; reviewer: string; decision: Vote }[];
+  const rows = listPairedVotes(db);
   const overall: [Vote, Vote][] = [];
   const byPair = new Map<string, { a: string; b: string; pairs: [Vote, Vote][] }>();
   for (let i = 0; i + 1 < rows.length; i += 2) {
@@ -187,9 +178,7 @@ export function agreement(db: Db): { overall: Agreement; pairs: ({ a: string; b:
 
 /** Whether `me` already voted on this caption (a double-review caption waits for someone else then). */
 export const votedOn = (db: Db, captionId: CaptionId, me: string | null): boolean =>
-  me !== null &&
-  db.prepare(`SELECT 1 FROM review_votes WHERE caption_id = ? AND reviewer = ?`).get(captionId, me) !==
-    undefined;
+  me !== null && hasVoted(db, captionId, me);
 
 export interface PersonFigures {
   reviewer: string;
@@ -218,38 +207,8 @@ export function teamDashboard(
   leased: number;
   adjudications: number;
 } {
-  const rows = db
-    .prepare(
-      `SELECT reviewer,
-              count(*) AS decisions,
-              sum(action IN ('accept', 'bulk-accept')) AS accepts,
-              sum(action IN ('reject', 'bulk-reject')) AS rejects,
-              sum(action = 'edit') AS edits,
-              sum(action = 'flag') AS flags,
-              sum(created_at > ?) AS last_hour,
-              min(created_at) AS first_at, max(created_at) AS last_at
-       FROM reviews WHERE action != 'undo' AND undone_by IS NULL AND reviewer != 'double review'
-       GROUP BY reviewer`,
-    )
-    .all(now - 3_600_000) as {
-    reviewer: string;
-    decisions: number;
-    accepts: number;
-    rejects: number;
-    edits: number;
-    flags: number;
-    last_hour: number;
-    first_at: number;
-    last_at: number;
-  }[];
-  const votes = new Map(
-    (
-      db.prepare(`SELECT reviewer, count(*) AS n FROM review_votes GROUP BY reviewer`).all() as {
-        reviewer: string;
-        n: number;
-      }[]
-    ).map((v) => [v.reviewer, v.n]),
-  );
+  const rows = listReviewerDecisions(db, now - 3_600_000);
+  const votes = new Map(countVotesByReviewer(db).map((v) => [v.reviewer, v.n]));
   const people = new Map<string, PersonFigures>();
   for (const r of rows) {
     // A decision by two agreeing voters ("A + B") counts for each of them.
@@ -276,12 +235,10 @@ export function teamDashboard(
       people.set(name, p);
     }
   }
-  const count = (sql: string, ...params: unknown[]): number =>
-    (db.prepare(sql).get(...params) as { n: number }).n;
   return {
     people: [...people.values()].sort((a, b) => b.decisions - a.decisions),
-    pending: count(`SELECT count(*) AS n FROM captions WHERE status = 'pending' AND is_current = 1`),
-    leased: count(`SELECT count(*) AS n FROM review_leases WHERE expires_at > ?`, now),
+    pending: countPendingCaptions(db),
+    leased: countLiveLeases(db, now),
     adjudications: adjudicationQueue(db).length,
   };
 }
@@ -293,28 +250,12 @@ export function teamDashboard(
  */
 export function takeBackVote(db: Db, reviewer: string): CaptionId | null {
   return db.transaction(() => {
-    const vote = db
-      .prepare(
-        `SELECT caption_id, created_at FROM review_votes WHERE reviewer = ? ORDER BY created_at DESC, rowid DESC LIMIT 1`,
-      )
-      .get(reviewer) as { caption_id: number; created_at: number } | undefined;
+    const vote = getNewestVote(db, reviewer);
     if (!vote) return null;
-    const lastDecision = db
-      .prepare(
-        `SELECT max(created_at) AS t FROM reviews WHERE reviewer = ? AND action != 'undo' AND undone_by IS NULL`,
-      )
-      .get(reviewer) as { t: number | null };
-    if (lastDecision.t !== null && lastDecision.t > vote.created_at) return null;
-    const votes = (
-      db.prepare(`SELECT count(*) AS n FROM review_votes WHERE caption_id = ?`).get(vote.caption_id) as {
-        n: number;
-      }
-    ).n;
-    if (votes !== 1) return null;
-    db.prepare(`DELETE FROM review_votes WHERE caption_id = ? AND reviewer = ?`).run(
-      vote.caption_id,
-      reviewer,
-    );
+    const lastDecisionAt = getLastDecisionAt(db, reviewer);
+    if (lastDecisionAt !== null && lastDecisionAt > vote.created_at) return null;
+    if (countVotes(db, vote.caption_id) !== 1) return null;
+    deleteVote(db, vote.caption_id, reviewer);
     return asCaptionId(vote.caption_id);
   })();
 }

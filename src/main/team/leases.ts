@@ -6,14 +6,21 @@ import { asCaptionId, type CaptionId } from '../../shared/ids';
 import type { ReviewLease } from '../../shared/team-contract';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
-import { filterSql, orderSql } from '../review/queue';
+import {
+  deleteExpiredLeases,
+  getLiveLease,
+  listLeasableCaptions,
+  listLiveLeases,
+  releaseAllLeases,
+  releaseLease,
+  renewLease,
+  takeLease,
+  upsertOwnLease,
+} from '../db/repos/leases';
+import { filterSql } from '../db/repos/review-queue';
 
 /** Two minutes without a renewal and the caption goes back to the pool (the desk renews while keys are pressed). */
 export const LEASE_MS = 120_000;
-
-const dropExpired = (db: Db, now: number): void => {
-  db.prepare(`DELETE FROM review_leases WHERE expires_at <= ?`).run(now);
-};
 
 /**
  * The caller's next batch: their own live leases on pending captions of the queue first (a reload gets
@@ -27,22 +34,11 @@ export function pullBatch(
   now = Date.now(),
 ): { captionIds: CaptionId[]; expiresAt: number } {
   return db.transaction(() => {
-    dropExpired(db, now);
+    deleteExpiredLeases(db, now);
     const q = filterSql(db, filter, { unreviewed: true });
     const expiresAt = now + LEASE_MS;
-    const rows = db
-      .prepare(
-        `SELECT c.id, l.holder ${q.from} LEFT JOIN review_leases l ON l.caption_id = c.id
-         ${q.where} AND (l.holder IS NULL OR l.holder = ?)
-           AND NOT EXISTS (SELECT 1 FROM review_votes v WHERE v.caption_id = c.id AND v.reviewer = ?)
-         ORDER BY (l.holder IS NULL), ${orderSql(filter.order)} LIMIT ?`,
-      )
-      .all(...q.params, holder, holder, size) as { id: number; holder: string | null }[];
-    const upsert = db.prepare(
-      `INSERT INTO review_leases (caption_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (caption_id) DO UPDATE SET expires_at = excluded.expires_at WHERE holder = excluded.holder`,
-    );
-    for (const r of rows) upsert.run(r.id, holder, now, expiresAt);
+    const rows = listLeasableCaptions(db, q, filter.order, holder, size);
+    for (const r of rows) upsertOwnLease(db, r.id, holder, now, expiresAt);
     return { captionIds: rows.map((r) => asCaptionId(r.id)), expiresAt };
   })();
 }
@@ -54,37 +50,28 @@ export function renewLeases(
   now = Date.now(),
 ): { renewed: number; expiresAt: number } {
   const expiresAt = now + LEASE_MS;
-  const stmt = db.prepare(
-    `UPDATE review_leases SET expires_at = ? WHERE caption_id = ? AND holder = ? AND expires_at > ?`,
-  );
   let renewed = 0;
   db.transaction(() => {
-    for (const id of ids) renewed += stmt.run(expiresAt, id, holder, now).changes;
+    for (const id of ids) renewed += renewLease(db, id, holder, now, expiresAt);
   })();
   return { renewed, expiresAt };
 }
 
 export function releaseLeases(db: Db, holder: string, ids?: readonly CaptionId[]): { released: number } {
-  if (ids === undefined)
-    return { released: db.prepare(`DELETE FROM review_leases WHERE holder = ?`).run(holder).changes };
-  const stmt = db.prepare(`DELETE FROM review_leases WHERE caption_id = ? AND holder = ?`);
+  if (ids === undefined) return { released: releaseAllLeases(db, holder) };
   let released = 0;
   db.transaction(() => {
-    for (const id of ids) released += stmt.run(id, holder).changes;
+    for (const id of ids) released += releaseLease(db, id, holder);
   })();
   return { released };
 }
 
 export function listLeases(db: Db, ids: readonly CaptionId[], now = Date.now()): ReviewLease[] {
-  if (ids.length === 0) return [];
-  return (
-    db
-      .prepare(
-        `SELECT caption_id, holder, expires_at FROM review_leases
-         WHERE expires_at > ? AND caption_id IN (${ids.map(() => '?').join(',')}) ORDER BY caption_id`,
-      )
-      .all(now, ...ids) as { caption_id: number; holder: string; expires_at: number }[]
-  ).map((r) => ({ captionId: asCaptionId(r.caption_id), holder: r.holder, expiresAt: r.expires_at }));
+  return listLiveLeases(db, ids, now).map((r) => ({
+    captionId: asCaptionId(r.caption_id),
+    holder: r.holder,
+    expiresAt: r.expires_at,
+  }));
 }
 
 /**
@@ -92,9 +79,7 @@ export function listLeases(db: Db, ids: readonly CaptionId[], now = Date.now()):
  * turn as the decision (better-sqlite3 is synchronous), so nothing can slip in between.
  */
 export function assertNotLeasedByOther(db: Db, id: CaptionId, holder: string, now = Date.now()): void {
-  const lease = db
-    .prepare(`SELECT holder, expires_at FROM review_leases WHERE caption_id = ? AND expires_at > ?`)
-    .get(id, now) as { holder: string; expires_at: number } | undefined;
+  const lease = getLiveLease(db, id, now);
   if (lease && lease.holder !== holder) {
     const secs = Math.ceil((lease.expires_at - now) / 1000);
     throw new AppError(
@@ -107,9 +92,7 @@ export function assertNotLeasedByOther(db: Db, id: CaptionId, holder: string, no
 
 /** The holder of a live lease on this caption other than `me`, or null (free, expired, or mine). */
 export function heldByOther(db: Db, id: CaptionId, me: string | null, now = Date.now()): string | null {
-  const row = db
-    .prepare(`SELECT holder FROM review_leases WHERE caption_id = ? AND expires_at > ?`)
-    .get(id, now) as { holder: string } | undefined;
+  const row = getLiveLease(db, id, now);
   return row && row.holder !== me ? row.holder : null;
 }
 
@@ -118,14 +101,5 @@ export function heldByOther(db: Db, id: CaptionId, me: string | null, now = Date
  * holds it. Walking the unreviewed queue this way is pulling a batch of one, caption by caption.
  */
 export function holdCaption(db: Db, id: CaptionId, holder: string, now = Date.now()): boolean {
-  return (
-    db
-      .prepare(
-        `INSERT INTO review_leases (caption_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (caption_id) DO UPDATE SET holder = excluded.holder, acquired_at = excluded.acquired_at,
-           expires_at = excluded.expires_at
-         WHERE review_leases.holder = excluded.holder OR review_leases.expires_at <= ?`,
-      )
-      .run(id, holder, now, now + LEASE_MS, now).changes > 0
-  );
+  return takeLease(db, id, holder, now, now + LEASE_MS);
 }

@@ -1,3 +1,4 @@
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 export type BatchStatus =
@@ -35,12 +36,11 @@ export function insertBatch(
   b: { jobId: number | null; endpointId: number | null; round: number; try: number; requestCount: number },
 ): LlmBatchRow {
   const now = Date.now();
-  return db
-    .prepare(
-      `INSERT INTO llm_batches (job_id, endpoint_id, round, try, status, request_count, created_at, updated_at)
+  return stmt(
+    db,
+    `INSERT INTO llm_batches (job_id, endpoint_id, round, try, status, request_count, created_at, updated_at)
        VALUES (?, ?, ?, ?, 'preparing', ?, ?, ?) RETURNING *`,
-    )
-    .get(b.jobId, b.endpointId, b.round, b.try, b.requestCount, now, now) as LlmBatchRow;
+  ).get(b.jobId, b.endpointId, b.round, b.try, b.requestCount, now, now) as LlmBatchRow;
 }
 
 export function updateBatch(
@@ -62,28 +62,28 @@ export function updateBatch(
 ): void {
   const keys = Object.keys(patch) as (keyof typeof patch)[];
   if (keys.length === 0) return;
-  db.prepare(
+  stmt(
+    db,
     `UPDATE llm_batches SET ${keys.map((k) => `${k} = @${k}`).join(', ')}, updated_at = @now WHERE id = @id`,
   ).run({ ...patch, now: Date.now(), id });
 }
 
 /** A job's batches that were (or may have been) submitted and are not collected yet: poll these, never resubmit. */
 export function listOpenBatches(db: Db, jobId: number): LlmBatchRow[] {
-  return db
-    .prepare(
-      `SELECT * FROM llm_batches WHERE job_id = ? AND status NOT IN ('collected', 'failed', 'cancelled') ORDER BY id`,
-    )
-    .all(jobId) as LlmBatchRow[];
+  return stmt(
+    db,
+    `SELECT * FROM llm_batches WHERE job_id = ? AND status NOT IN ('collected', 'failed', 'cancelled') ORDER BY id`,
+  ).all(jobId) as LlmBatchRow[];
 }
 
 export function listJobBatches(db: Db, jobId: number): LlmBatchRow[] {
-  return db.prepare(`SELECT * FROM llm_batches WHERE job_id = ? ORDER BY id`).all(jobId) as LlmBatchRow[];
+  return stmt(db, `SELECT * FROM llm_batches WHERE job_id = ? ORDER BY id`).all(jobId) as LlmBatchRow[];
 }
 
 export function nextBatchRound(db: Db, jobId: number): number {
-  const r = db
-    .prepare(`SELECT coalesce(max(round) + 1, 0) AS n FROM llm_batches WHERE job_id = ?`)
-    .get(jobId) as {
+  const r = stmt(db, `SELECT coalesce(max(round) + 1, 0) AS n FROM llm_batches WHERE job_id = ?`).get(
+    jobId,
+  ) as {
     n: number;
   };
   return r.n;

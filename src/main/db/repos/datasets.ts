@@ -1,5 +1,6 @@
 import type { Dataset, DatasetFormat, DatasetStatus, ReidLayout } from '../../../shared/domain';
 import { asDatasetId, type DatasetId } from '../../../shared/ids';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 export interface DatasetRow {
@@ -23,38 +24,36 @@ export function insertDataset(
     layout?: ReidLayout | null;
   },
 ): DatasetId {
-  const r = db
-    .prepare(
-      `INSERT INTO datasets (name, format, root, annotation_file, layout, status, created_at)
+  const r = stmt(
+    db,
+    `INSERT INTO datasets (name, format, root, annotation_file, layout, status, created_at)
        VALUES (?, ?, ?, ?, ?, 'importing', ?)`,
-    )
-    .run(d.name, d.format, d.root, d.annotationFile, d.layout ?? null, Date.now());
+  ).run(d.name, d.format, d.root, d.annotationFile, d.layout ?? null, Date.now());
   return asDatasetId(Number(r.lastInsertRowid));
 }
 
 export function getDatasetRow(db: Db, id: DatasetId): DatasetRow | undefined {
-  return db.prepare(`SELECT * FROM datasets WHERE id = ?`).get(id) as DatasetRow | undefined;
+  return stmt(db, `SELECT * FROM datasets WHERE id = ?`).get(id) as DatasetRow | undefined;
 }
 
 export function updateDatasetStatus(db: Db, id: DatasetId, status: DatasetStatus): void {
-  db.prepare(`UPDATE datasets SET status = ? WHERE id = ?`).run(status, id);
+  stmt(db, `UPDATE datasets SET status = ? WHERE id = ?`).run(status, id);
 }
 
 export function deleteDataset(db: Db, id: DatasetId): boolean {
-  return db.prepare(`DELETE FROM datasets WHERE id = ?`).run(id).changes > 0;
+  return stmt(db, `DELETE FROM datasets WHERE id = ?`).run(id).changes > 0;
 }
 
 export function listDatasets(db: Db): Dataset[] {
-  const rows = db
-    .prepare(
-      `SELECT d.*,
+  const rows = stmt(
+    db,
+    `SELECT d.*,
          (SELECT count(*) FROM images i WHERE i.dataset_id = d.id) AS image_count,
          (SELECT count(*) FROM identities p WHERE p.dataset_id = d.id) AS identity_count,
          (SELECT count(*) FROM captions c JOIN images i ON i.id = c.image_id WHERE c.is_current = 1 AND i.dataset_id = d.id)
            AS caption_count
        FROM datasets d ORDER BY d.id`,
-    )
-    .all() as (DatasetRow & { image_count: number; identity_count: number; caption_count: number })[];
+  ).all() as (DatasetRow & { image_count: number; identity_count: number; caption_count: number })[];
   return rows.map((r) => ({
     id: asDatasetId(r.id),
     name: r.name,

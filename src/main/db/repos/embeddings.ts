@@ -1,5 +1,6 @@
 import type { DatasetId, ImageId, JobId, ModelId } from '../../../shared/ids';
 import { asImageId } from '../../../shared/ids';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 /** float32 little-endian, as stored in `embeddings.vector` (and as sqlite-vec reads it). */
@@ -27,12 +28,12 @@ export function listImageIdsMissingEmbedding(
   datasetId: DatasetId | undefined,
 ): ImageId[] {
   return (
-    db
-      .prepare(
-        `SELECT i.id FROM images i WHERE (? IS NULL OR i.dataset_id = ?)
+    stmt(
+      db,
+      `SELECT i.id FROM images i WHERE (? IS NULL OR i.dataset_id = ?)
            AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.image_id = i.id)
          ORDER BY i.id`,
-      )
+    )
       .pluck()
       .all(datasetId ?? null, datasetId ?? null, modelId) as number[]
   ).map(asImageId);
@@ -53,9 +54,10 @@ export function listJobImagesMissingEmbedding(
   afterId: number,
   limit: number,
 ): ImageToEmbed[] {
-  const rows = db
-    .prepare(`SELECT i.id, i.rel_path, i.sha256, i.bytes, d.root ${JOB_MISSING} ORDER BY s.image_id LIMIT ?`)
-    .all(jobId, afterId, modelId, limit) as {
+  const rows = stmt(
+    db,
+    `SELECT i.id, i.rel_path, i.sha256, i.bytes, d.root ${JOB_MISSING} ORDER BY s.image_id LIMIT ?`,
+  ).all(jobId, afterId, modelId, limit) as {
     id: number;
     rel_path: string;
     root: string;
@@ -77,7 +79,7 @@ export function countJobImagesMissingEmbedding(
   jobId: JobId,
   afterId: number,
 ): number {
-  return (db.prepare(`SELECT count(*) AS n ${JOB_MISSING}`).get(jobId, afterId, modelId) as { n: number }).n;
+  return (stmt(db, `SELECT count(*) AS n ${JOB_MISSING}`).get(jobId, afterId, modelId) as { n: number }).n;
 }
 
 export function countImagesMissingEmbedding(
@@ -86,42 +88,43 @@ export function countImagesMissingEmbedding(
   datasetId: DatasetId | undefined,
 ): number {
   return (
-    db
-      .prepare(
-        `SELECT count(*) AS n FROM images i WHERE (? IS NULL OR i.dataset_id = ?)
+    stmt(
+      db,
+      `SELECT count(*) AS n FROM images i WHERE (? IS NULL OR i.dataset_id = ?)
            AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = ? AND e.image_id = i.id)`,
-      )
-      .get(datasetId ?? null, datasetId ?? null, modelId) as { n: number }
+    ).get(datasetId ?? null, datasetId ?? null, modelId) as { n: number }
   ).n;
 }
 
 export function upsertEmbedding(db: Db, modelId: ModelId, imageId: ImageId, vector: Float32Array): void {
-  db.prepare(
+  stmt(
+    db,
     `INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (model_id, image_id) DO UPDATE SET vector = excluded.vector, created_at = excluded.created_at`,
   ).run(modelId, imageId, vectorToBlob(vector), Date.now());
 }
 
 export function getEmbedding(db: Db, modelId: ModelId, imageId: ImageId): Float32Array | undefined {
-  const r = db
-    .prepare(`SELECT vector FROM embeddings WHERE model_id = ? AND image_id = ?`)
-    .get(modelId, imageId) as { vector: Buffer } | undefined;
+  const r = stmt(db, `SELECT vector FROM embeddings WHERE model_id = ? AND image_id = ?`).get(
+    modelId,
+    imageId,
+  ) as { vector: Buffer } | undefined;
   return r ? blobToVector(r.vector) : undefined;
 }
 
 export function countEmbeddings(db: Db, modelId: ModelId): number {
-  return (db.prepare(`SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(modelId) as { n: number })
+  return (stmt(db, `SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(modelId) as { n: number })
     .n;
 }
 
 /** The images with a vector from the model (of one dataset, when given), ascending: MTI's gallery. */
 export function listEmbeddedImageIds(db: Db, modelId: ModelId, datasetId: DatasetId | null): Int32Array {
   return Int32Array.from(
-    db
-      .prepare(
-        `SELECT e.image_id FROM embeddings e JOIN images i ON i.id = e.image_id
+    stmt(
+      db,
+      `SELECT e.image_id FROM embeddings e JOIN images i ON i.id = e.image_id
          WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?) ORDER BY e.image_id`,
-      )
+    )
       .pluck()
       .all(modelId, datasetId, datasetId) as number[],
   );
@@ -130,11 +133,19 @@ export function listEmbeddedImageIds(db: Db, modelId: ModelId, datasetId: Datase
 /** How many images (of one dataset, when given) have a vector from the model. */
 export function countEmbeddedImages(db: Db, modelId: ModelId, datasetId: DatasetId | null): number {
   return (
-    db
-      .prepare(
-        `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id
+    stmt(
+      db,
+      `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id
          WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)`,
-      )
-      .get(modelId, datasetId, datasetId) as { n: number }
+    ).get(modelId, datasetId, datasetId) as { n: number }
   ).n;
 }
+
+/** Images (of one dataset, or all) with a vector from `modelId`. */
+export const countEmbeddedInScope = (db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number =>
+  stmt(
+    db,
+    `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id
+         WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)`,
+    'pluck',
+  ).get(modelId, datasetId ?? null, datasetId ?? null) as number;

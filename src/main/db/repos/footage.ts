@@ -13,6 +13,7 @@ import type {
 } from '../../../shared/footage';
 import { asDatasetId, asImageId, type DatasetId, type IdentityId, type ImageId } from '../../../shared/ids';
 import type { DetectorManifest, DetectorRunSpec } from '../../ml/detector/spec';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 // ---- detectors ----
@@ -42,34 +43,33 @@ export function insertDetector(
   d: { name: string; folder: string; sha256: string; stored: StoredDetector },
 ): number {
   const m = d.stored.manifest;
-  const r = db
-    .prepare(
-      `INSERT INTO detectors (name, folder, manifest, sha256, contract, input_height, input_width, created_at)
+  const r = stmt(
+    db,
+    `INSERT INTO detectors (name, folder, manifest, sha256, contract, input_height, input_width, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      d.name,
-      d.folder,
-      JSON.stringify(d.stored),
-      d.sha256,
-      m.contract,
-      m.inputSize[0],
-      m.inputSize[1],
-      Date.now(),
-    );
+  ).run(
+    d.name,
+    d.folder,
+    JSON.stringify(d.stored),
+    d.sha256,
+    m.contract,
+    m.inputSize[0],
+    m.inputSize[1],
+    Date.now(),
+  );
   return Number(r.lastInsertRowid);
 }
 
 export function getDetectorRow(db: Db, id: number): DetectorRow | undefined {
-  return db.prepare(`SELECT * FROM detectors WHERE id = ?`).get(id) as DetectorRow | undefined;
+  return stmt(db, `SELECT * FROM detectors WHERE id = ?`).get(id) as DetectorRow | undefined;
 }
 
 export function findDetectorRowByName(db: Db, name: string): DetectorRow | undefined {
-  return db.prepare(`SELECT * FROM detectors WHERE name = ?`).get(name) as DetectorRow | undefined;
+  return stmt(db, `SELECT * FROM detectors WHERE name = ?`).get(name) as DetectorRow | undefined;
 }
 
 export function listDetectorRows(db: Db): DetectorRow[] {
-  return db.prepare(`SELECT * FROM detectors ORDER BY id`).all() as DetectorRow[];
+  return stmt(db, `SELECT * FROM detectors ORDER BY id`).all() as DetectorRow[];
 }
 
 export const storedDetector = (r: DetectorRow): StoredDetector => JSON.parse(r.manifest) as StoredDetector;
@@ -105,11 +105,10 @@ export function insertFootageFolder(
   db: Db,
   f: { root: string; datasetId: DatasetId; pattern: string | null; utcOffsetMinutes: number | null },
 ): number {
-  const r = db
-    .prepare(
-      `INSERT INTO footage_folders (root, dataset_id, pattern, utc_offset_minutes, created_at) VALUES (?, ?, ?, ?, ?)`,
-    )
-    .run(f.root, f.datasetId, f.pattern, f.utcOffsetMinutes, Date.now());
+  const r = stmt(
+    db,
+    `INSERT INTO footage_folders (root, dataset_id, pattern, utc_offset_minutes, created_at) VALUES (?, ?, ?, ?, ?)`,
+  ).run(f.root, f.datasetId, f.pattern, f.utcOffsetMinutes, Date.now());
   return Number(r.lastInsertRowid);
 }
 
@@ -118,7 +117,7 @@ export function updateFootageFolder(
   id: number,
   f: { pattern: string | null; utcOffsetMinutes: number | null },
 ): void {
-  db.prepare(`UPDATE footage_folders SET pattern = ?, utc_offset_minutes = ? WHERE id = ?`).run(
+  stmt(db, `UPDATE footage_folders SET pattern = ?, utc_offset_minutes = ? WHERE id = ?`).run(
     f.pattern,
     f.utcOffsetMinutes,
     id,
@@ -126,25 +125,25 @@ export function updateFootageFolder(
 }
 
 export function getFootageFolderRow(db: Db, id: number): FootageFolderRow | undefined {
-  return db.prepare(`SELECT * FROM footage_folders WHERE id = ?`).get(id) as FootageFolderRow | undefined;
+  return stmt(db, `SELECT * FROM footage_folders WHERE id = ?`).get(id) as FootageFolderRow | undefined;
 }
 
 export function findFootageFolderByRoot(db: Db, root: string): FootageFolderRow | undefined {
-  return db.prepare(`SELECT * FROM footage_folders WHERE root = ?`).get(root) as FootageFolderRow | undefined;
+  return stmt(db, `SELECT * FROM footage_folders WHERE root = ?`).get(root) as FootageFolderRow | undefined;
 }
 
 export function listFootageFolderRows(db: Db): FootageFolderRow[] {
-  return db.prepare(`SELECT * FROM footage_folders ORDER BY id`).all() as FootageFolderRow[];
+  return stmt(db, `SELECT * FROM footage_folders ORDER BY id`).all() as FootageFolderRow[];
 }
 
 export function upsertCamera(db: Db, folderId: number, name: string, source: 'file-name' | 'folder'): number {
-  db.prepare(`INSERT OR IGNORE INTO cameras (folder_id, name, source) VALUES (?, ?, ?)`).run(
+  stmt(db, `INSERT OR IGNORE INTO cameras (folder_id, name, source) VALUES (?, ?, ?)`).run(
     folderId,
     name,
     source,
   );
   return (
-    db.prepare(`SELECT id FROM cameras WHERE folder_id = ? AND name = ?`).get(folderId, name) as {
+    stmt(db, `SELECT id FROM cameras WHERE folder_id = ? AND name = ?`).get(folderId, name) as {
       id: number;
     }
   ).id;
@@ -168,24 +167,23 @@ export interface VideoRow {
 }
 
 export function findVideoByPath(db: Db, folderId: number, relPath: string): VideoRow | undefined {
-  return db.prepare(`SELECT * FROM videos WHERE folder_id = ? AND rel_path = ?`).get(folderId, relPath) as
+  return stmt(db, `SELECT * FROM videos WHERE folder_id = ? AND rel_path = ?`).get(folderId, relPath) as
     VideoRow | undefined;
 }
 
 export function getVideoRow(db: Db, id: number): VideoRow | undefined {
-  return db.prepare(`SELECT * FROM videos WHERE id = ?`).get(id) as VideoRow | undefined;
+  return stmt(db, `SELECT * FROM videos WHERE id = ?`).get(id) as VideoRow | undefined;
 }
 
 export function insertVideo(
   db: Db,
   v: { folderId: number; cameraId: number; relPath: string; size: number; mtimeMs: number },
 ): number {
-  const r = db
-    .prepare(
-      `INSERT INTO videos (folder_id, camera_id, rel_path, size, mtime_ms, status, created_at)
+  const r = stmt(
+    db,
+    `INSERT INTO videos (folder_id, camera_id, rel_path, size, mtime_ms, status, created_at)
        VALUES (?, ?, ?, ?, ?, 'pending', ?)`,
-    )
-    .run(v.folderId, v.cameraId, v.relPath, v.size, v.mtimeMs, Date.now());
+  ).run(v.folderId, v.cameraId, v.relPath, v.size, v.mtimeMs, Date.now());
   return Number(r.lastInsertRowid);
 }
 
@@ -194,16 +192,18 @@ export function insertVideo(
  * wrote (tracks, their identities, crop images) are forgotten; call inside a transaction.
  */
 export function resetVideo(db: Db, id: number, size: number, mtimeMs: number): void {
-  db.prepare(`DELETE FROM images WHERE id IN (SELECT image_id FROM crops WHERE video_id = ?)`).run(id);
-  db.prepare(
+  stmt(db, `DELETE FROM images WHERE id IN (SELECT image_id FROM crops WHERE video_id = ?)`).run(id);
+  stmt(
+    db,
     `DELETE FROM identities WHERE id IN (SELECT identity_id FROM tracks WHERE video_id = ? AND identity_id IS NOT NULL)`,
   ).run(id);
-  db.prepare(`DELETE FROM tracks WHERE video_id = ?`).run(id);
-  db.prepare(
+  stmt(db, `DELETE FROM tracks WHERE video_id = ?`).run(id);
+  stmt(
+    db,
     `UPDATE videos SET size = ?, mtime_ms = ?, probe = NULL, duration = NULL, start_ms = NULL, start_source = NULL,
        start_from = NULL, status = 'pending', error = NULL WHERE id = ?`,
   ).run(size, mtimeMs, id);
-  db.prepare(`DELETE FROM footage_cursors WHERE video_id = ?`).run(id);
+  stmt(db, `DELETE FROM footage_cursors WHERE video_id = ?`).run(id);
 }
 
 export function updateVideoProbe(
@@ -217,26 +217,26 @@ export function updateVideoProbe(
     startFrom: string | null;
   },
 ): void {
-  db.prepare(
+  stmt(
+    db,
     `UPDATE videos SET probe = ?, duration = ?, start_ms = ?, start_source = ?, start_from = ? WHERE id = ?`,
   ).run(JSON.stringify(p.probe), p.duration, p.startMs, p.startSource, p.startFrom, id);
 }
 
 export function updateVideoStatus(db: Db, id: number, status: VideoStatus, error: string | null): void {
-  db.prepare(`UPDATE videos SET status = ?, error = ? WHERE id = ?`).run(status, error, id);
+  stmt(db, `UPDATE videos SET status = ?, error = ? WHERE id = ?`).run(status, error, id);
 }
 
 export function listVideoRows(db: Db, folderId: number): VideoRow[] {
-  return db
-    .prepare(
-      `SELECT v.* FROM videos v JOIN cameras c ON c.id = v.camera_id
+  return stmt(
+    db,
+    `SELECT v.* FROM videos v JOIN cameras c ON c.id = v.camera_id
        WHERE v.folder_id = ? ORDER BY c.name, v.start_ms, v.rel_path`,
-    )
-    .all(folderId) as VideoRow[];
+  ).all(folderId) as VideoRow[];
 }
 
 export function cameraName(db: Db, cameraId: number): string {
-  return (db.prepare(`SELECT name FROM cameras WHERE id = ?`).get(cameraId) as { name: string }).name;
+  return (stmt(db, `SELECT name FROM cameras WHERE id = ?`).get(cameraId) as { name: string }).name;
 }
 
 // ---- cursors ----
@@ -252,7 +252,7 @@ export interface CursorRow {
 }
 
 export function getCursor(db: Db, videoId: number): CursorRow | undefined {
-  return db.prepare(`SELECT * FROM footage_cursors WHERE video_id = ?`).get(videoId) as CursorRow | undefined;
+  return stmt(db, `SELECT * FROM footage_cursors WHERE video_id = ?`).get(videoId) as CursorRow | undefined;
 }
 
 export function upsertCursor(
@@ -266,7 +266,8 @@ export function upsertCursor(
     snapshot: Buffer | null;
   },
 ): void {
-  db.prepare(
+  stmt(
+    db,
     `INSERT INTO footage_cursors (video_id, detector_id, fps, seconds, next_index, snapshot, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (video_id) DO UPDATE SET detector_id = excluded.detector_id, fps = excluded.fps,
@@ -291,22 +292,21 @@ export function insertTrack(
     observations: number;
   },
 ): number {
-  const r = db
-    .prepare(
-      `INSERT INTO tracks (video_id, camera_id, tracker_id, identity_id, first_time, last_time, first_ms, last_ms,
+  const r = stmt(
+    db,
+    `INSERT INTO tracks (video_id, camera_id, tracker_id, identity_id, first_time, last_time, first_ms, last_ms,
          observations) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      t.videoId,
-      t.cameraId,
-      t.trackerId,
-      t.identityId,
-      t.firstTime,
-      t.lastTime,
-      t.firstMs,
-      t.lastMs,
-      t.observations,
-    );
+  ).run(
+    t.videoId,
+    t.cameraId,
+    t.trackerId,
+    t.identityId,
+    t.firstTime,
+    t.lastTime,
+    t.firstMs,
+    t.lastMs,
+    t.observations,
+  );
   return Number(r.lastInsertRowid);
 }
 
@@ -323,7 +323,8 @@ export function insertCrop(
     score: number;
   },
 ): void {
-  db.prepare(
+  stmt(
+    db,
     `INSERT INTO crops (image_id, track_id, video_id, frame_time, frame_pts, time_ms, x1, y1, x2, y2, score)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(
@@ -369,27 +370,25 @@ function toVideo(r: VideoRow & { camera: string; processed: number | null; track
 }
 
 export function listFootageVideos(db: Db, folderId: number): FootageVideo[] {
-  const rows = db
-    .prepare(
-      `SELECT v.*, c.name AS camera, fc.seconds AS processed,
+  const rows = stmt(
+    db,
+    `SELECT v.*, c.name AS camera, fc.seconds AS processed,
          (SELECT count(*) FROM tracks t WHERE t.video_id = v.id) AS tracks
        FROM videos v JOIN cameras c ON c.id = v.camera_id LEFT JOIN footage_cursors fc ON fc.video_id = v.id
        WHERE v.folder_id = ? ORDER BY c.name, v.start_ms, v.rel_path`,
-    )
-    .all(folderId) as (VideoRow & { camera: string; processed: number | null; tracks: number })[];
+  ).all(folderId) as (VideoRow & { camera: string; processed: number | null; tracks: number })[];
   return rows.map(toVideo);
 }
 
 export function toFootageFolder(db: Db, f: FootageFolderRow): FootageFolder {
   const videos = listFootageVideos(db, f.id);
-  const cams = db
-    .prepare(
-      `SELECT c.id, c.name, c.source,
+  const cams = stmt(
+    db,
+    `SELECT c.id, c.name, c.source,
          (SELECT count(*) FROM tracks t WHERE t.camera_id = c.id) AS tracks,
          (SELECT count(*) FROM crops k JOIN tracks t ON t.id = k.track_id WHERE t.camera_id = c.id) AS crops
        FROM cameras c WHERE c.folder_id = ? ORDER BY c.name`,
-    )
-    .all(f.id) as {
+  ).all(f.id) as {
     id: number;
     name: string;
     source: 'file-name' | 'folder';
@@ -444,14 +443,13 @@ export function listFootageTracks(
     where.push('t.first_ms <= ?');
     args.push(f.toMs);
   }
-  const rows = db
-    .prepare(
-      `SELECT t.*, c.name AS camera,
+  const rows = stmt(
+    db,
+    `SELECT t.*, c.name AS camera,
          (SELECT group_concat(k.image_id) FROM (SELECT image_id FROM crops WHERE track_id = t.id ORDER BY frame_time) k) AS crop_ids
        FROM tracks t JOIN cameras c ON c.id = t.camera_id
        WHERE ${where.join(' AND ')} ORDER BY c.name, t.first_ms, t.video_id, t.first_time LIMIT ? OFFSET ?`,
-    )
-    .all(...args, f.limit, f.offset) as {
+  ).all(...args, f.limit, f.offset) as {
     id: number;
     camera_id: number;
     camera: string;
@@ -535,7 +533,7 @@ export function cropOrigins(db: Db, ids: readonly ImageId[]): Map<ImageId, CropO
 /** Every crop of a track, in time order (the frame viewer steps through them). */
 export function listTrackOrigins(db: Db, trackId: number): CropOrigin[] {
   return (
-    db.prepare(`${ORIGIN_SELECT} WHERE k.track_id = ? ORDER BY k.frame_time`).all(trackId) as OriginRow[]
+    stmt(db, `${ORIGIN_SELECT} WHERE k.track_id = ? ORDER BY k.frame_time`).all(trackId) as OriginRow[]
   ).map(toOrigin);
 }
 
@@ -558,11 +556,29 @@ export function cropImageIdsMatching(
     where.push('k.time_ms <= ?');
     args.push(f.toMs);
   }
-  const rows = db
-    .prepare(
-      `SELECT k.image_id FROM crops k JOIN tracks t ON t.id = k.track_id JOIN cameras c ON c.id = t.camera_id
+  const rows = stmt(
+    db,
+    `SELECT k.image_id FROM crops k JOIN tracks t ON t.id = k.track_id JOIN cameras c ON c.id = t.camera_id
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}`,
-    )
-    .all(...args) as { image_id: number }[];
+  ).all(...args) as { image_id: number }[];
   return new Set(rows.map((r) => r.image_id));
 }
+
+/** Videos a stopped job left in processing go back to pending: the next run starts them over. */
+export function resetProcessingVideos(db: Db, folderId: number): void {
+  stmt(db, `UPDATE videos SET status = 'pending' WHERE folder_id = ? AND status = 'processing'`).run(
+    folderId,
+  );
+}
+
+export interface TrackSpan {
+  first_time: number;
+  last_time: number;
+  first_ms: number | null;
+  last_ms: number | null;
+}
+
+/** When a track was first and last seen (camera clock, and video time where known). */
+export const getTrackSpan = (db: Db, trackId: number): TrackSpan | undefined =>
+  stmt(db, `SELECT first_time, last_time, first_ms, last_ms FROM tracks WHERE id = ?`).get(trackId) as
+    TrackSpan | undefined;

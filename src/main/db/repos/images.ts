@@ -22,21 +22,14 @@ import {
   type IdentityId,
   type ImageId,
 } from '../../../shared/ids';
-import type BetterSqlite3 from 'better-sqlite3';
+import { stmt, type Statement } from '../statements';
 import type { Db } from '../types';
 
 /**
- * Statements of the import's hot path (several per image, a thousand images a second), prepared once per
- * connection: preparing them anew was a tenth of an import's main-thread time.
+ * Statements of the import's hot path (several per image, a thousand images a second) come from the
+ * connection's statement cache: preparing them anew was a tenth of an import's main-thread time.
  */
-const prepared = new WeakMap<Db, Map<string, BetterSqlite3.Statement>>();
-function cached(db: Db, sql: string): BetterSqlite3.Statement {
-  let byText = prepared.get(db);
-  if (!byText) prepared.set(db, (byText = new Map()));
-  let stmt = byText.get(sql);
-  if (!stmt) byText.set(sql, (stmt = db.prepare(sql)));
-  return stmt;
-}
+const cached = (db: Db, sql: string): Statement => stmt(db, sql);
 
 export interface ImageRow {
   id: number;
@@ -99,7 +92,7 @@ export function insertImage(db: Db, img: NewImage): ImageId {
 }
 
 export function getImageRow(db: Db, id: ImageId): ImageRow | undefined {
-  return db.prepare(`SELECT * FROM images WHERE id = ?`).get(id) as ImageRow | undefined;
+  return stmt(db, `SELECT * FROM images WHERE id = ?`).get(id) as ImageRow | undefined;
 }
 
 export function findImageBySha(db: Db, datasetId: DatasetId, sha256: string): ImageRow | undefined {
@@ -115,13 +108,11 @@ export function findImageByPath(db: Db, datasetId: DatasetId, relPath: string): 
 }
 
 export function upsertIdentity(db: Db, datasetId: DatasetId, personId: string): IdentityId {
-  db.prepare(`INSERT OR IGNORE INTO identities (dataset_id, person_id) VALUES (?, ?)`).run(
+  stmt(db, `INSERT OR IGNORE INTO identities (dataset_id, person_id) VALUES (?, ?)`).run(datasetId, personId);
+  const row = stmt(db, `SELECT id FROM identities WHERE dataset_id = ? AND person_id = ?`).get(
     datasetId,
     personId,
-  );
-  const row = db
-    .prepare(`SELECT id FROM identities WHERE dataset_id = ? AND person_id = ?`)
-    .get(datasetId, personId) as { id: number };
+  ) as { id: number };
   return asIdentityId(row.id);
 }
 
@@ -130,11 +121,10 @@ export function insertCaption(
   c: { imageId: ImageId; source: CaptionSource; text: string; status: CaptionStatus },
 ): CaptionId {
   const now = Date.now();
-  const r = db
-    .prepare(
-      `INSERT INTO captions (image_id, source, text, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-    )
-    .run(c.imageId, c.source, c.text, c.status, now, now);
+  const r = stmt(
+    db,
+    `INSERT INTO captions (image_id, source, text, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  ).run(c.imageId, c.source, c.text, c.status, now, now);
   return asCaptionId(Number(r.lastInsertRowid));
 }
 
@@ -205,13 +195,12 @@ function toSummary(r: SummaryRow): ImageSummary {
 /** Summaries of the given images, in the order given (ids that no longer exist are skipped). */
 export function imageSummaries(db: Db, ids: readonly ImageId[]): ImageSummary[] {
   if (ids.length === 0) return [];
-  const rows = db
-    .prepare(
-      `SELECT i.*, p.person_id, (SELECT count(*) FROM captions c WHERE c.image_id = i.id) AS caption_count
+  const rows = stmt(
+    db,
+    `SELECT i.*, p.person_id, (SELECT count(*) FROM captions c WHERE c.image_id = i.id) AS caption_count
        FROM images i LEFT JOIN identities p ON p.id = i.identity_id
        WHERE i.id IN (SELECT value FROM json_each(?))`,
-    )
-    .all(JSON.stringify(ids)) as SummaryRow[];
+  ).all(JSON.stringify(ids)) as SummaryRow[];
   const byId = new Map(rows.map((r) => [r.id, toSummary(r)]));
   return ids.map((id) => byId.get(id)).filter((s): s is ImageSummary => s !== undefined);
 }
@@ -220,14 +209,13 @@ export function imageSummaries(db: Db, ids: readonly ImageId[]): ImageSummary[] 
 export function listImages(db: Db, f: ImageFilter, offset: number, limit: number): ImagePage {
   const { sql, params } = whereClause(f);
   const from = `FROM images i LEFT JOIN identities p ON p.id = i.identity_id ${sql}`;
-  const total = (db.prepare(`SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
-  const rows = db
-    .prepare(
-      `SELECT i.*, p.person_id,
+  const total = (stmt(db, `SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
+  const rows = stmt(
+    db,
+    `SELECT i.*, p.person_id,
          (SELECT count(*) FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id) AS caption_count
        ${from} ORDER BY i.id LIMIT ? OFFSET ?`,
-    )
-    .all(...params, limit, offset) as SummaryRow[];
+  ).all(...params, limit, offset) as SummaryRow[];
   return { items: rows.map(toSummary), total };
 }
 
@@ -244,9 +232,9 @@ interface CaptionRow {
 
 /** The current caption of each chain only: edited-away and undone rows are the review desk's history. */
 export function listCaptionsForImage(db: Db, imageId: ImageId): Caption[] {
-  const rows = db
-    .prepare(`SELECT * FROM captions WHERE is_current = 1 AND image_id = ? ORDER BY id`)
-    .all(imageId) as CaptionRow[];
+  const rows = stmt(db, `SELECT * FROM captions WHERE is_current = 1 AND image_id = ? ORDER BY id`).all(
+    imageId,
+  ) as CaptionRow[];
   return rows.map((r) => ({
     id: asCaptionId(r.id),
     imageId: asImageId(r.image_id),
@@ -260,14 +248,13 @@ export function listCaptionsForImage(db: Db, imageId: ImageId): Caption[] {
 }
 
 export function getImageDetail(db: Db, id: ImageId): ImageDetail | undefined {
-  const r = db
-    .prepare(
-      `SELECT i.*, p.person_id, d.name AS dataset_name,
+  const r = stmt(
+    db,
+    `SELECT i.*, p.person_id, d.name AS dataset_name,
          (SELECT count(*) FROM captions c WHERE c.is_current = 1 AND c.image_id = i.id) AS caption_count
        FROM images i JOIN datasets d ON d.id = i.dataset_id LEFT JOIN identities p ON p.id = i.identity_id
        WHERE i.id = ?`,
-    )
-    .get(id) as (SummaryRow & { dataset_name: string }) | undefined;
+  ).get(id) as (SummaryRow & { dataset_name: string }) | undefined;
   if (!r) return undefined;
   return {
     ...toSummary(r),
@@ -286,17 +273,18 @@ export function getImageDetail(db: Db, id: ImageId): ImageDetail | undefined {
 }
 
 export function getLibraryStats(db: Db): LibraryStats {
-  const one = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
+  const one = (sql: string): number => (stmt(db, sql).get() as { n: number }).n;
   const captions = Object.fromEntries(CAPTION_STATUSES.map((s) => [s, 0])) as Record<CaptionStatus, number>;
-  for (const r of db
-    .prepare(`SELECT status, count(*) AS n FROM captions WHERE is_current = 1 GROUP BY status`)
-    .all() as {
+  for (const r of stmt(
+    db,
+    `SELECT status, count(*) AS n FROM captions WHERE is_current = 1 GROUP BY status`,
+  ).all() as {
     status: CaptionStatus;
     n: number;
   }[])
     captions[r.status] = r.n;
   const imagesBySplit: LibraryStats['imagesBySplit'] = { train: 0, val: 0, test: 0, none: 0 };
-  for (const r of db.prepare(`SELECT split, count(*) AS n FROM images GROUP BY split`).all() as {
+  for (const r of stmt(db, `SELECT split, count(*) AS n FROM images GROUP BY split`).all() as {
     split: Split | null;
     n: number;
   }[])
@@ -311,6 +299,6 @@ export function getLibraryStats(db: Db): LibraryStats {
 }
 
 export function countImagesInDataset(db: Db, datasetId: DatasetId): number {
-  return (db.prepare(`SELECT count(*) AS n FROM images WHERE dataset_id = ?`).get(datasetId) as { n: number })
+  return (stmt(db, `SELECT count(*) AS n FROM images WHERE dataset_id = ?`).get(datasetId) as { n: number })
     .n;
 }

@@ -1,5 +1,6 @@
 import type { Job, JobIssue, JobKind, JobStatus } from '../../../shared/domain';
 import { asJobId, type JobId } from '../../../shared/ids';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 export interface JobRow {
@@ -26,46 +27,42 @@ export interface JobRow {
 
 export function insertJob(db: Db, j: { kind: JobKind; title: string; params: unknown }): JobId {
   const now = Date.now();
-  const r = db
-    .prepare(
-      `INSERT INTO jobs (kind, title, params, status, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)`,
-    )
-    .run(j.kind, j.title, JSON.stringify(j.params), now, now);
+  const r = stmt(
+    db,
+    `INSERT INTO jobs (kind, title, params, status, created_at, updated_at) VALUES (?, ?, ?, 'queued', ?, ?)`,
+  ).run(j.kind, j.title, JSON.stringify(j.params), now, now);
   return asJobId(Number(r.lastInsertRowid));
 }
 
 export function getJobRow(db: Db, id: JobId): JobRow | undefined {
-  return db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
+  return stmt(db, `SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
 }
 
 export function listJobRowsByStatus(db: Db, statuses: readonly JobStatus[]): JobRow[] {
-  return db
-    .prepare(`SELECT * FROM jobs WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`)
-    .all(...statuses) as JobRow[];
+  return stmt(
+    db,
+    `SELECT * FROM jobs WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`,
+  ).all(...statuses) as JobRow[];
 }
 
 export function listJobRows(db: Db, limit: number): JobRow[] {
-  return db.prepare(`SELECT * FROM jobs ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[];
+  return stmt(db, `SELECT * FROM jobs ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[];
 }
 
 /** Claims a queued job for `owner`; false when another process claimed it first. */
 export function claimJob(db: Db, id: JobId, owner: string): boolean {
   const now = Date.now();
   return (
-    db
-      .prepare(
-        `UPDATE jobs SET status = 'running', owner = ?, heartbeat_at = ?, attempts = attempts + 1, started_at = ?,
+    stmt(
+      db,
+      `UPDATE jobs SET status = 'running', owner = ?, heartbeat_at = ?, attempts = attempts + 1, started_at = ?,
            finished_at = NULL, error = NULL, updated_at = ? WHERE id = ? AND status = 'queued'`,
-      )
-      .run(owner, now, now, now, id).changes === 1
+    ).run(owner, now, now, now, id).changes === 1
   );
 }
 
 export function touchJobHeartbeats(db: Db, owner: string): void {
-  db.prepare(`UPDATE jobs SET heartbeat_at = ? WHERE owner = ? AND status = 'running'`).run(
-    Date.now(),
-    owner,
-  );
+  stmt(db, `UPDATE jobs SET heartbeat_at = ? WHERE owner = ? AND status = 'running'`).run(Date.now(), owner);
 }
 
 /** The statuses a job ends in (a paused job has not ended: it waits to be resumed). */
@@ -73,21 +70,23 @@ export type JobEnd = 'done' | 'done-with-failures' | 'failed' | 'cancelled';
 
 export function markJobFinished(db: Db, id: JobId, status: JobEnd, error: string | null): void {
   const now = Date.now();
-  db.prepare(
+  stmt(
+    db,
     `UPDATE jobs SET status = ?, error = ?, owner = NULL, finished_at = ?, updated_at = ? WHERE id = ?`,
   ).run(status, error, now, now, id);
 }
 
 /** Stopped by the user, to be resumed: no owner, not finished. */
 export function markJobPaused(db: Db, id: JobId): void {
-  db.prepare(`UPDATE jobs SET status = 'paused', owner = NULL, updated_at = ? WHERE id = ?`).run(
+  stmt(db, `UPDATE jobs SET status = 'paused', owner = NULL, updated_at = ? WHERE id = ?`).run(
     Date.now(),
     id,
   );
 }
 
 export function markJobQueued(db: Db, id: JobId): void {
-  db.prepare(
+  stmt(
+    db,
     `UPDATE jobs SET status = 'queued', owner = NULL, error = NULL, finished_at = NULL, updated_at = ? WHERE id = ?`,
   ).run(Date.now(), id);
 }
@@ -97,7 +96,7 @@ export function updateJobProgress(
   id: JobId,
   p: { done: number; total: number | null; message: string | null; state: unknown },
 ): void {
-  db.prepare(`UPDATE jobs SET done = ?, total = ?, message = ?, state = ?, updated_at = ? WHERE id = ?`).run(
+  stmt(db, `UPDATE jobs SET done = ?, total = ?, message = ?, state = ?, updated_at = ? WHERE id = ?`).run(
     p.done,
     p.total,
     p.message,
@@ -114,32 +113,39 @@ export function updateJobProgress(
  * queued before scopes existed, before it first runs again), so a job never runs without one.
  */
 export function insertJobImages(db: Db, id: JobId, imageIds: Iterable<number>): void {
-  const insert = db.prepare(`INSERT OR IGNORE INTO job_images (job_id, image_id) VALUES (?, ?)`);
+  const insert = stmt(db, `INSERT OR IGNORE INTO job_images (job_id, image_id) VALUES (?, ?)`);
   for (const imageId of imageIds) insert.run(id, imageId);
-  db.prepare(`UPDATE jobs SET scoped = 1 WHERE id = ?`).run(id);
+  stmt(db, `UPDATE jobs SET scoped = 1 WHERE id = ?`).run(id);
 }
 
 export function countJobImages(db: Db, id: JobId): number {
-  return (db.prepare(`SELECT count(*) AS n FROM job_images WHERE job_id = ?`).get(id) as { n: number }).n;
+  return (stmt(db, `SELECT count(*) AS n FROM job_images WHERE job_id = ?`).get(id) as { n: number }).n;
 }
 
 export function insertJobIssue(db: Db, id: JobId, issue: JobIssue): void {
-  db.prepare(
-    `INSERT INTO job_issues (job_id, severity, item, message, created_at) VALUES (?, ?, ?, ?, ?)`,
-  ).run(id, issue.severity, issue.item, issue.message, Date.now());
+  stmt(db, `INSERT INTO job_issues (job_id, severity, item, message, created_at) VALUES (?, ?, ?, ?, ?)`).run(
+    id,
+    issue.severity,
+    issue.item,
+    issue.message,
+    Date.now(),
+  );
 }
 
 export function listJobIssues(db: Db, id: JobId, limit: number): JobIssue[] {
-  return db
-    .prepare(`SELECT severity, item, message FROM job_issues WHERE job_id = ? ORDER BY id LIMIT ?`)
-    .all(id, limit) as JobIssue[];
+  return stmt(db, `SELECT severity, item, message FROM job_issues WHERE job_id = ? ORDER BY id LIMIT ?`).all(
+    id,
+    limit,
+  ) as JobIssue[];
 }
 
 export function countJobIssues(db: Db, id: JobId, severity?: JobIssue['severity']): number {
   return (
-    db
-      .prepare(`SELECT count(*) AS n FROM job_issues WHERE job_id = ? AND (? IS NULL OR severity = ?)`)
-      .get(id, severity ?? null, severity ?? null) as { n: number }
+    stmt(db, `SELECT count(*) AS n FROM job_issues WHERE job_id = ? AND (? IS NULL OR severity = ?)`).get(
+      id,
+      severity ?? null,
+      severity ?? null,
+    ) as { n: number }
   ).n;
 }
 
@@ -164,9 +170,16 @@ export function toJob(db: Db, r: JobRow, rate: number | null): Job {
 
 /** Replaces a job's parameters (checked by its kind's schema first); for settings a user may change between runs. */
 export function updateJobParams(db: Db, id: JobId, params: unknown): void {
-  db.prepare(`UPDATE jobs SET params = ?, updated_at = ? WHERE id = ?`).run(
+  stmt(db, `UPDATE jobs SET params = ?, updated_at = ? WHERE id = ?`).run(
     JSON.stringify(params),
     Date.now(),
     id,
   );
 }
+
+/** The newest job of `kind`, optionally only one whose params name this model. */
+export const getNewestJobRowOfKind = (db: Db, kind: JobKind, modelId: number | null): JobRow | undefined =>
+  stmt(
+    db,
+    `SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR json_extract(params, '$.modelId') = ?) ORDER BY id DESC LIMIT 1`,
+  ).get(kind, modelId, modelId) as JobRow | undefined;

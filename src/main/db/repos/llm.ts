@@ -7,6 +7,7 @@ import type {
   TemperatureParam,
   TokenLimitParam,
 } from '../../../shared/domain';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 export interface LlmEndpointRow {
@@ -74,11 +75,11 @@ const toEndpoint = (r: LlmEndpointRow): LlmEndpoint => ({
 });
 
 export function listEndpoints(db: Db): LlmEndpoint[] {
-  return (db.prepare(`SELECT * FROM llm_endpoints ORDER BY name`).all() as LlmEndpointRow[]).map(toEndpoint);
+  return (stmt(db, `SELECT * FROM llm_endpoints ORDER BY name`).all() as LlmEndpointRow[]).map(toEndpoint);
 }
 
 export function getEndpointByName(db: Db, name: string): LlmEndpoint | undefined {
-  const r = db.prepare(`SELECT * FROM llm_endpoints WHERE name = ?`).get(name) as LlmEndpointRow | undefined;
+  const r = stmt(db, `SELECT * FROM llm_endpoints WHERE name = ?`).get(name) as LlmEndpointRow | undefined;
   return r && toEndpoint(r);
 }
 
@@ -87,9 +88,9 @@ export function upsertEndpoint(db: Db, e: LlmEndpointInput): LlmEndpoint {
   const now = Date.now();
   // Only the reference is stored: a KeyRef has no field that could hold a secret.
   const keyRef = JSON.stringify(pickKeyRef(e.keyRef));
-  const row = db
-    .prepare(
-      `INSERT INTO llm_endpoints (name, base_url, model, role, temperature, max_tokens, concurrency,
+  const row = stmt(
+    db,
+    `INSERT INTO llm_endpoints (name, base_url, model, role, temperature, max_tokens, concurrency,
          requests_per_minute, timeout_ms, key_ref, token_limit_param, temperature_param, replicas, price_input,
          price_output, batch_discount, created_at, updated_at)
        VALUES (@name, @baseUrl, @model, @role, @temperature, @maxTokens, @concurrency, @requestsPerMinute,
@@ -103,28 +104,27 @@ export function upsertEndpoint(db: Db, e: LlmEndpointInput): LlmEndpoint {
          price_input = excluded.price_input, price_output = excluded.price_output,
          batch_discount = excluded.batch_discount, updated_at = excluded.updated_at
        RETURNING *`,
-    )
-    .get({
-      name: e.name,
-      baseUrl: e.baseUrl,
-      model: e.model,
-      role: e.role,
-      temperature: e.temperature,
-      maxTokens: e.maxTokens,
-      concurrency: e.concurrency,
-      requestsPerMinute: e.requestsPerMinute,
-      timeoutMs: e.timeoutMs,
-      keyRef,
-      tokenLimitParam: e.tokenLimitParam ?? 'auto',
-      temperatureParam: e.temperatureParam ?? 'auto',
-      replicas: JSON.stringify(
-        (e.replicas ?? []).map((r) => ({ baseUrl: r.baseUrl, concurrency: r.concurrency })),
-      ),
-      priceInput: e.priceInput ?? null,
-      priceOutput: e.priceOutput ?? null,
-      batchDiscount: e.batchDiscount ?? 0.5,
-      now,
-    }) as LlmEndpointRow;
+  ).get({
+    name: e.name,
+    baseUrl: e.baseUrl,
+    model: e.model,
+    role: e.role,
+    temperature: e.temperature,
+    maxTokens: e.maxTokens,
+    concurrency: e.concurrency,
+    requestsPerMinute: e.requestsPerMinute,
+    timeoutMs: e.timeoutMs,
+    keyRef,
+    tokenLimitParam: e.tokenLimitParam ?? 'auto',
+    temperatureParam: e.temperatureParam ?? 'auto',
+    replicas: JSON.stringify(
+      (e.replicas ?? []).map((r) => ({ baseUrl: r.baseUrl, concurrency: r.concurrency })),
+    ),
+    priceInput: e.priceInput ?? null,
+    priceOutput: e.priceOutput ?? null,
+    batchDiscount: e.batchDiscount ?? 0.5,
+    now,
+  }) as LlmEndpointRow;
   return toEndpoint(row);
 }
 
@@ -143,7 +143,7 @@ function pickKeyRef(k: KeyRef): KeyRef {
 }
 
 export function deleteEndpoint(db: Db, name: string): boolean {
-  return db.prepare(`DELETE FROM llm_endpoints WHERE name = ?`).run(name).changes > 0;
+  return stmt(db, `DELETE FROM llm_endpoints WHERE name = ?`).run(name).changes > 0;
 }
 
 // ── llm_calls: the call log and response cache ────────────────────────────────────────────────
@@ -234,7 +234,8 @@ export function callLog(db: Db): CallLog {
     `SELECT id, error FROM llm_calls
      WHERE request_hash = ? AND status = 'error' AND error_kind = 'refused' ORDER BY id LIMIT 1`,
   );
-  const insert = db.prepare(
+  const insert = stmt(
+    db,
     `INSERT INTO llm_calls (endpoint_id, base_url, model, purpose, request_hash, status, attempt, latency_ms,
        prompt_tokens, completion_tokens, response, finish_reason, error_kind, error, cached_from, created_at,
        replica, job_id, batch_id)
@@ -373,7 +374,7 @@ export interface LlmCallRow {
 }
 
 export function listLlmCalls(db: Db, limit = 100): LlmCallRow[] {
-  return db.prepare(`SELECT * FROM llm_calls ORDER BY id DESC LIMIT ?`).all(limit) as LlmCallRow[];
+  return stmt(db, `SELECT * FROM llm_calls ORDER BY id DESC LIMIT ?`).all(limit) as LlmCallRow[];
 }
 
 export interface LlmUsage {
@@ -387,13 +388,12 @@ export interface LlmUsage {
 
 /** Per-purpose totals: what was paid for, what the cache saved, what failed. */
 export function summarizeLlmUsage(db: Db): LlmUsage[] {
-  return db
-    .prepare(
-      `SELECT purpose, sum(status = 'ok') AS calls, sum(status = 'hit') AS hits, sum(status = 'error') AS errors,
+  return stmt(
+    db,
+    `SELECT purpose, sum(status = 'ok') AS calls, sum(status = 'hit') AS hits, sum(status = 'error') AS errors,
          coalesce(sum(prompt_tokens), 0) AS promptTokens, coalesce(sum(completion_tokens), 0) AS completionTokens
        FROM llm_calls GROUP BY purpose ORDER BY purpose`,
-    )
-    .all() as LlmUsage[];
+  ).all() as LlmUsage[];
 }
 
 // ── usage and cost (issue 10): sums over the calls log ────────────────────────────────────────
@@ -435,14 +435,13 @@ export function paidTokens(
     where.push('created_at >= ?');
     args.push(filter.sinceMs);
   }
-  return db
-    .prepare(
-      `SELECT ${key} AS key, endpoint_id, (batch_id IS NOT NULL) AS batch, count(*) AS calls,
+  return stmt(
+    db,
+    `SELECT ${key} AS key, endpoint_id, (batch_id IS NOT NULL) AS batch, count(*) AS calls,
          coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) AS completion_tokens
        FROM llm_calls WHERE ${where.join(' AND ')}
        GROUP BY key, endpoint_id, batch ORDER BY key, endpoint_id, batch`,
-    )
-    .all(...args) as PaidTokensRow[];
+  ).all(...args) as PaidTokensRow[];
 }
 
 /** What each server of an endpoint did, from the log (every process's calls, not just this one's). */
@@ -457,13 +456,12 @@ export interface ReplicaUsageRow {
 }
 
 export function replicaUsage(db: Db, endpointId: number): ReplicaUsageRow[] {
-  return db
-    .prepare(
-      `SELECT replica, sum(status = 'ok') AS calls, sum(status = 'error' AND coalesce(error_kind, '') <> 'refused') AS errors,
+  return stmt(
+    db,
+    `SELECT replica, sum(status = 'ok') AS calls, sum(status = 'error' AND coalesce(error_kind, '') <> 'refused') AS errors,
          round(avg(CASE WHEN status = 'ok' THEN latency_ms END)) AS mean_latency_ms,
          coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) AS completion_tokens,
          max(created_at) AS last_at
        FROM llm_calls WHERE endpoint_id = ? AND replica IS NOT NULL GROUP BY replica ORDER BY replica`,
-    )
-    .all(endpointId) as ReplicaUsageRow[];
+  ).all(endpointId) as ReplicaUsageRow[];
 }

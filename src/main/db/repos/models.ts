@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ClipModel, ResizeMode } from '../../../shared/domain';
 import { asModelId, type ModelId } from '../../../shared/ids';
 import type { ModelFolder } from '../../ml/models';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 export interface ModelRow {
@@ -51,37 +52,36 @@ export function insertModel(db: Db, name: string, f: ModelFolder): ModelId {
     layout: f.layout,
     variant: f.variant,
   };
-  const r = db
-    .prepare(
-      `INSERT INTO models (name, folder, manifest, vision_sha256, text_sha256, image_height, image_width,
+  const r = stmt(
+    db,
+    `INSERT INTO models (name, folder, manifest, vision_sha256, text_sha256, image_height, image_width,
          context_length, embedding_dim, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      name,
-      f.dir,
-      JSON.stringify(stored),
-      f.visionSha256,
-      f.textSha256,
-      f.manifest.imageSize[0],
-      f.manifest.imageSize[1],
-      f.manifest.contextLength,
-      f.manifest.embeddingDim,
-      Date.now(),
-    );
+  ).run(
+    name,
+    f.dir,
+    JSON.stringify(stored),
+    f.visionSha256,
+    f.textSha256,
+    f.manifest.imageSize[0],
+    f.manifest.imageSize[1],
+    f.manifest.contextLength,
+    f.manifest.embeddingDim,
+    Date.now(),
+  );
   return asModelId(Number(r.lastInsertRowid));
 }
 
 export function getModelRow(db: Db, id: ModelId): ModelRow | undefined {
-  return db.prepare(`SELECT * FROM models WHERE id = ?`).get(id) as ModelRow | undefined;
+  return stmt(db, `SELECT * FROM models WHERE id = ?`).get(id) as ModelRow | undefined;
 }
 
 export function findModelRowByName(db: Db, name: string): ModelRow | undefined {
-  return db.prepare(`SELECT * FROM models WHERE name = ?`).get(name) as ModelRow | undefined;
+  return stmt(db, `SELECT * FROM models WHERE name = ?`).get(name) as ModelRow | undefined;
 }
 
 /** Every registered model's row, oldest first. */
 export function listModelRows(db: Db): ModelRow[] {
-  return db.prepare(`SELECT * FROM models ORDER BY id`).all() as ModelRow[];
+  return stmt(db, `SELECT * FROM models ORDER BY id`).all() as ModelRow[];
 }
 
 export const storedManifest = (r: ModelRow): StoredManifest => JSON.parse(r.manifest) as StoredManifest;
@@ -89,7 +89,7 @@ export const storedManifest = (r: ModelRow): StoredManifest => JSON.parse(r.mani
 export function toClipModel(db: Db, r: ModelRow): ClipModel {
   const s = storedManifest(r);
   const embedded = (
-    db.prepare(`SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(r.id) as { n: number }
+    stmt(db, `SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(r.id) as { n: number }
   ).n;
   return {
     id: asModelId(r.id),

@@ -18,6 +18,7 @@ import {
 } from '../../../shared/ids';
 import { canonicalHash, canonicalJson } from '../../canonical-json';
 import type { Statement } from 'better-sqlite3';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 // ── prompt sets ────────────────────────────────────────────────────────────────────────────────
@@ -48,36 +49,34 @@ export function savePromptSet(db: Db, body: PromptSetBody): PromptSet {
   const content = { ...body, version: undefined };
   const sha = canonicalHash(content);
   return db.transaction(() => {
-    const same = db.prepare(`SELECT * FROM prompt_sets WHERE sha256 = ?`).get(sha) as
-      PromptSetRow | undefined;
+    const same = stmt(db, `SELECT * FROM prompt_sets WHERE sha256 = ?`).get(sha) as PromptSetRow | undefined;
     if (same) return toPromptSet(same);
-    const { v } = db
-      .prepare(`SELECT coalesce(max(version), 0) + 1 AS v FROM prompt_sets WHERE name = ?`)
-      .get(body.name) as { v: number };
+    const { v } = stmt(db, `SELECT coalesce(max(version), 0) + 1 AS v FROM prompt_sets WHERE name = ?`).get(
+      body.name,
+    ) as { v: number };
     const stored = { ...content, version: v };
-    const row = db
-      .prepare(
-        `INSERT INTO prompt_sets (name, version, sha256, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *`,
-      )
-      .get(body.name, v, sha, canonicalJson(stored), Date.now()) as PromptSetRow;
+    const row = stmt(
+      db,
+      `INSERT INTO prompt_sets (name, version, sha256, body, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *`,
+    ).get(body.name, v, sha, canonicalJson(stored), Date.now()) as PromptSetRow;
     return toPromptSet(row);
   })();
 }
 
 export function getPromptSet(db: Db, id: number): PromptSet | undefined {
-  const r = db.prepare(`SELECT * FROM prompt_sets WHERE id = ?`).get(id) as PromptSetRow | undefined;
+  const r = stmt(db, `SELECT * FROM prompt_sets WHERE id = ?`).get(id) as PromptSetRow | undefined;
   return r && toPromptSet(r);
 }
 
 export function latestPromptSet(db: Db, name: string): PromptSet | undefined {
-  const r = db.prepare(`SELECT * FROM prompt_sets WHERE name = ? ORDER BY version DESC LIMIT 1`).get(name) as
+  const r = stmt(db, `SELECT * FROM prompt_sets WHERE name = ? ORDER BY version DESC LIMIT 1`).get(name) as
     PromptSetRow | undefined;
   return r && toPromptSet(r);
 }
 
 /** Every stored version, newest first within each name. */
 export function listPromptSets(db: Db): PromptSet[] {
-  return (db.prepare(`SELECT * FROM prompt_sets ORDER BY name, version DESC`).all() as PromptSetRow[]).map(
+  return (stmt(db, `SELECT * FROM prompt_sets ORDER BY name, version DESC`).all() as PromptSetRow[]).map(
     toPromptSet,
   );
 }
@@ -119,17 +118,16 @@ function selectionParams(sel: MtgSelection): Record<string, unknown> {
 
 /** Images of the selection, now: what a new job would caption. */
 export function countImagesToCaption(db: Db, sel: MtgSelection): number {
-  const r = db
-    .prepare(`SELECT count(*) AS n FROM images i WHERE ${SELECTION_WHERE}`)
-    .get(selectionParams(sel)) as { n: number };
+  const r = stmt(db, `SELECT count(*) AS n FROM images i WHERE ${SELECTION_WHERE}`).get(
+    selectionParams(sel),
+  ) as { n: number };
   return r.n;
 }
 
 /** The ids of the selection's images, in id order: an MTG job's scope, fixed when it is queued. */
 export function listImageIdsToCaption(db: Db, sel: MtgSelection): ImageId[] {
   return (
-    db
-      .prepare(`SELECT i.id FROM images i WHERE ${SELECTION_WHERE} ORDER BY i.id`)
+    stmt(db, `SELECT i.id FROM images i WHERE ${SELECTION_WHERE} ORDER BY i.id`)
       .pluck()
       .all(selectionParams(sel)) as number[]
   ).map(asImageId);
@@ -144,9 +142,11 @@ const JOB_PENDING_WHERE = `
   AND (@redo = 1 OR NOT EXISTS (SELECT 1 FROM captions c WHERE c.image_id = s.image_id AND c.source = 'mtg'))`;
 
 export function countJobImagesToCaption(db: Db, jobId: JobId, redo: boolean): number {
-  const r = db
-    .prepare(`SELECT count(*) AS n FROM job_images s WHERE ${JOB_PENDING_WHERE}`)
-    .get({ jobId, afterId: 0, redo: redo ? 1 : 0 }) as { n: number };
+  const r = stmt(db, `SELECT count(*) AS n FROM job_images s WHERE ${JOB_PENDING_WHERE}`).get({
+    jobId,
+    afterId: 0,
+    redo: redo ? 1 : 0,
+  }) as { n: number };
   return r.n;
 }
 
@@ -157,13 +157,12 @@ export function listJobImagesToCaption(
   afterId: number,
   limit: number,
 ): ImageToCaption[] {
-  const rows = db
-    .prepare(
-      `SELECT i.id, i.rel_path, i.sha256, i.format, d.root
+  const rows = stmt(
+    db,
+    `SELECT i.id, i.rel_path, i.sha256, i.format, d.root
        FROM job_images s JOIN images i ON i.id = s.image_id JOIN datasets d ON d.id = i.dataset_id
        WHERE ${JOB_PENDING_WHERE} ORDER BY s.image_id LIMIT @limit`,
-    )
-    .all({ jobId, afterId, redo: redo ? 1 : 0, limit }) as {
+  ).all({ jobId, afterId, redo: redo ? 1 : 0, limit }) as {
     id: number;
     rel_path: string;
     root: string;
@@ -201,18 +200,21 @@ function prepared(db: Db): Statements {
   let s = statements.get(db);
   if (!s) {
     s = {
-      run: db.prepare(
+      run: stmt(
+        db,
         `INSERT INTO mtg_runs (image_id, job_id, prompt_set_id, status, error, caption_id, initial_caption, initial_call_id,
            reconstruction, reconstruct_call_id, vqa_endpoint, vqa_model, reconstructor_endpoint, reconstructor_model, params,
            skipped, calls, cached_calls, prompt_tokens, completion_tokens, elapsed_ms, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      round: db.prepare(
+      round: stmt(
+        db,
         `INSERT INTO qa_rounds (run_id, idx, question_id, question, prompt, answer, kept, drop_reason, drop_detail, fact,
            llm_call_id, cached, latency_ms, prompt_tokens, completion_tokens)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
-      caption: db.prepare(
+      caption: stmt(
+        db,
         `INSERT INTO captions (image_id, source, text, status, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?)`,
       ),
     };
@@ -345,18 +347,16 @@ const toRound = (q: RoundRow): QaRound => ({
 
 /** Every MTG run of an image, newest first, with its rounds in order: the audit trail of its captions. */
 export function listMtgRunsForImage(db: Db, imageId: ImageId): MtgRun[] {
-  const runs = db
-    .prepare(
-      `SELECT r.*, p.name AS ps_name, p.version AS ps_version, p.sha256 AS ps_sha256
+  const runs = stmt(
+    db,
+    `SELECT r.*, p.name AS ps_name, p.version AS ps_version, p.sha256 AS ps_sha256
        FROM mtg_runs r JOIN prompt_sets p ON p.id = r.prompt_set_id WHERE r.image_id = ? ORDER BY r.id DESC`,
-    )
-    .all(imageId) as RunRow[];
+  ).all(imageId) as RunRow[];
   if (runs.length === 0) return [];
-  const rounds = db
-    .prepare(
-      `SELECT q.* FROM qa_rounds q JOIN mtg_runs r ON r.id = q.run_id WHERE r.image_id = ? ORDER BY q.run_id, q.idx`,
-    )
-    .all(imageId) as RoundRow[];
+  const rounds = stmt(
+    db,
+    `SELECT q.* FROM qa_rounds q JOIN mtg_runs r ON r.id = q.run_id WHERE r.image_id = ? ORDER BY q.run_id, q.idx`,
+  ).all(imageId) as RoundRow[];
   return runs.map((r) => ({
     id: r.id,
     imageId: asImageId(r.image_id),
@@ -391,38 +391,35 @@ export interface JobRunCounts {
 
 /** Totals over a job's runs: the job's progress line is rebuilt from these after a crash. */
 export function countJobRuns(db: Db, jobId: JobId): JobRunCounts {
-  return db
-    .prepare(
-      `SELECT coalesce(sum(status = 'done'), 0) AS done, coalesce(sum(status = 'failed'), 0) AS failed,
+  return stmt(
+    db,
+    `SELECT coalesce(sum(status = 'done'), 0) AS done, coalesce(sum(status = 'failed'), 0) AS failed,
          coalesce(sum(calls), 0) AS calls, coalesce(sum(cached_calls), 0) AS cachedCalls,
          coalesce(sum(prompt_tokens + completion_tokens), 0) AS tokens
        FROM mtg_runs WHERE job_id = ?`,
-    )
-    .get(jobId) as JobRunCounts;
+  ).get(jobId) as JobRunCounts;
 }
 
 /** Images whose run in this job failed and that have no MTG caption since: what a retry should redo. */
 export function listFailedImagesOfJob(db: Db, jobId: JobId): ImageId[] {
   return (
-    db
-      .prepare(
-        `SELECT DISTINCT r.image_id AS id FROM mtg_runs r WHERE r.job_id = ? AND r.status = 'failed'
+    stmt(
+      db,
+      `SELECT DISTINCT r.image_id AS id FROM mtg_runs r WHERE r.job_id = ? AND r.status = 'failed'
            AND NOT EXISTS (SELECT 1 FROM captions c WHERE c.image_id = r.image_id AND c.source = 'mtg')
          ORDER BY r.image_id`,
-      )
-      .all(jobId) as { id: number }[]
+    ).all(jobId) as { id: number }[]
   ).map((r) => asImageId(r.id));
 }
 
 /** These images (in id order), with what the MTG job needs to read them. */
 export function getImagesToCaption(db: Db, ids: readonly ImageId[]): ImageToCaption[] {
-  const rows = db
-    .prepare(
-      `SELECT i.id, i.rel_path, i.sha256, i.format, d.root
+  const rows = stmt(
+    db,
+    `SELECT i.id, i.rel_path, i.sha256, i.format, d.root
        FROM images i JOIN datasets d ON d.id = i.dataset_id
        WHERE i.id IN (SELECT value FROM json_each(?)) ORDER BY i.id`,
-    )
-    .all(JSON.stringify(ids)) as {
+  ).all(JSON.stringify(ids)) as {
     id: number;
     rel_path: string;
     root: string;

@@ -9,6 +9,7 @@ import type {
   Split,
 } from '../../../shared/domain';
 import { asCaptionId, type CaptionId, type ImageId, type ModelId } from '../../../shared/ids';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 export interface CaptionRowFull {
@@ -26,7 +27,7 @@ export interface CaptionRowFull {
 }
 
 export function getCaptionRow(db: Db, id: CaptionId): CaptionRowFull | undefined {
-  return db.prepare(`SELECT * FROM captions WHERE id = ?`).get(id) as CaptionRowFull | undefined;
+  return stmt(db, `SELECT * FROM captions WHERE id = ?`).get(id) as CaptionRowFull | undefined;
 }
 
 /** The chain's first row: what the model (or the dataset) wrote. Edits point at it with derived_from. */
@@ -35,9 +36,10 @@ export const rootOf = (c: Pick<CaptionRowFull, 'id' | 'derived_from'>): CaptionI
 
 /** Every row of a chain, oldest first (root, then its edits). */
 export function listChain(db: Db, root: CaptionId): CaptionRowFull[] {
-  return db
-    .prepare(`SELECT * FROM captions WHERE id = ? OR derived_from = ? ORDER BY id`)
-    .all(root, root) as CaptionRowFull[];
+  return stmt(db, `SELECT * FROM captions WHERE id = ? OR derived_from = ? ORDER BY id`).all(
+    root,
+    root,
+  ) as CaptionRowFull[];
 }
 
 /**
@@ -52,11 +54,10 @@ export function updateCaptionStatusIf(
   now: number,
 ): boolean {
   return (
-    db
-      .prepare(
-        `UPDATE captions SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ? AND is_current = 1`,
-      )
-      .run(status, now, id, version).changes === 1
+    stmt(
+      db,
+      `UPDATE captions SET status = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ? AND is_current = 1`,
+    ).run(status, now, id, version).changes === 1
   );
 }
 
@@ -69,13 +70,12 @@ export function setCaptionCurrentIf(
   retract = false,
 ): boolean {
   return (
-    db
-      .prepare(
-        `UPDATE captions SET is_current = ?, version = version + 1, updated_at = ?,
+    stmt(
+      db,
+      `UPDATE captions SET is_current = ?, version = version + 1, updated_at = ?,
            retracted_at = CASE WHEN ? THEN ? ELSE NULL END
          WHERE id = ? AND version = ?`,
-      )
-      .run(current ? 1 : 0, now, retract ? 1 : 0, now, id, version).changes === 1
+    ).run(current ? 1 : 0, now, retract ? 1 : 0, now, id, version).changes === 1
   );
 }
 
@@ -83,12 +83,11 @@ export function insertEditedCaption(
   db: Db,
   e: { imageId: ImageId; root: CaptionId; text: string; status: CaptionStatus; now: number },
 ): CaptionId {
-  const r = db
-    .prepare(
-      `INSERT INTO captions (image_id, source, text, status, derived_from, version, is_current, created_at, updated_at)
+  const r = stmt(
+    db,
+    `INSERT INTO captions (image_id, source, text, status, derived_from, version, is_current, created_at, updated_at)
        VALUES (?, 'edited', ?, ?, ?, 1, 1, ?, ?)`,
-    )
-    .run(e.imageId, e.text, e.status, e.root, e.now, e.now);
+  ).run(e.imageId, e.text, e.status, e.root, e.now, e.now);
   return asCaptionId(Number(r.lastInsertRowid));
 }
 
@@ -117,50 +116,49 @@ export function insertReview(
     batch?: number | null;
   },
 ): number {
-  const res = db
-    .prepare(
-      `INSERT INTO reviews (caption_id, reviewer, action, before, after, created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(
-      r.captionId,
-      r.reviewer,
-      r.action,
-      r.before === null ? null : JSON.stringify(r.before),
-      r.after === null ? null : JSON.stringify(r.after),
-      r.now,
-      r.batch ?? null,
-    );
+  const res = stmt(
+    db,
+    `INSERT INTO reviews (caption_id, reviewer, action, before, after, created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  ).run(
+    r.captionId,
+    r.reviewer,
+    r.action,
+    r.before === null ? null : JSON.stringify(r.before),
+    r.after === null ? null : JSON.stringify(r.after),
+    r.now,
+    r.batch ?? null,
+  );
   return Number(res.lastInsertRowid);
 }
 
 /** The reviewer's newest action that is not an undo and not undone yet. */
 export function lastUndoableReview(db: Db, reviewer: string): ReviewRow | undefined {
-  return db
-    .prepare(
-      `SELECT * FROM reviews WHERE reviewer = ? AND action != 'undo' AND undone_by IS NULL ORDER BY id DESC LIMIT 1`,
-    )
-    .get(reviewer) as ReviewRow | undefined;
+  return stmt(
+    db,
+    `SELECT * FROM reviews WHERE reviewer = ? AND action != 'undo' AND undone_by IS NULL ORDER BY id DESC LIMIT 1`,
+  ).get(reviewer) as ReviewRow | undefined;
 }
 
 export function listBatch(db: Db, batch: number): ReviewRow[] {
-  return db.prepare(`SELECT * FROM reviews WHERE batch = ? ORDER BY id`).all(batch) as ReviewRow[];
+  return stmt(db, `SELECT * FROM reviews WHERE batch = ? ORDER BY id`).all(batch) as ReviewRow[];
 }
 
 export function markUndone(db: Db, ids: readonly number[], undoId: number): void {
-  const stmt = db.prepare(`UPDATE reviews SET undone_by = ? WHERE id = ?`);
-  for (const id of ids) stmt.run(undoId, id);
+  const update = stmt(db, `UPDATE reviews SET undone_by = ? WHERE id = ?`);
+  for (const id of ids) update.run(undoId, id);
 }
 
 /** A new batch number for a bulk action: one above any used so far. */
 export function nextBatch(db: Db): number {
-  return ((db.prepare(`SELECT max(batch) AS b FROM reviews`).get() as { b: number | null }).b ?? 0) + 1;
+  return ((stmt(db, `SELECT max(batch) AS b FROM reviews`).get() as { b: number | null }).b ?? 0) + 1;
 }
 
 export function listReviewsForCaptions(db: Db, ids: readonly CaptionId[]): ReviewRow[] {
   if (ids.length === 0) return [];
-  return db
-    .prepare(`SELECT * FROM reviews WHERE caption_id IN (${ids.map(() => '?').join(',')}) ORDER BY id DESC`)
-    .all(...ids) as ReviewRow[];
+  return stmt(
+    db,
+    `SELECT * FROM reviews WHERE caption_id IN (${ids.map(() => '?').join(',')}) ORDER BY id DESC`,
+  ).all(...ids) as ReviewRow[];
 }
 
 // ── saved filters ────────────────────────────────────────────────────────────────────────────────
@@ -181,35 +179,38 @@ const toSavedFilter = (r: SavedFilterRow): SavedFilter => ({
 });
 
 export function listSavedFilters(db: Db): SavedFilter[] {
-  return (
-    db.prepare(`SELECT * FROM saved_filters ORDER BY name COLLATE NOCASE`).all() as SavedFilterRow[]
-  ).map(toSavedFilter);
+  return (stmt(db, `SELECT * FROM saved_filters ORDER BY name COLLATE NOCASE`).all() as SavedFilterRow[]).map(
+    toSavedFilter,
+  );
 }
 
 /** Saving under an existing name replaces that filter: names are what the user picks from. */
 export function upsertSavedFilter(db: Db, name: string, filter: ReviewFilter): SavedFilter {
   const now = Date.now();
-  db.prepare(
+  stmt(
+    db,
     `INSERT INTO saved_filters (name, filter, created_at, updated_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET filter = excluded.filter, updated_at = excluded.updated_at`,
   ).run(name, JSON.stringify(filter), now, now);
-  return toSavedFilter(db.prepare(`SELECT * FROM saved_filters WHERE name = ?`).get(name) as SavedFilterRow);
+  return toSavedFilter(stmt(db, `SELECT * FROM saved_filters WHERE name = ?`).get(name) as SavedFilterRow);
 }
 
 export function deleteSavedFilter(db: Db, id: number): boolean {
-  return db.prepare(`DELETE FROM saved_filters WHERE id = ?`).run(id).changes > 0;
+  return stmt(db, `DELETE FROM saved_filters WHERE id = ?`).run(id).changes > 0;
 }
 
 // ── scores ───────────────────────────────────────────────────────────────────────────────────────
 export function getCaptionScore(db: Db, captionId: CaptionId, modelId: ModelId): number | undefined {
-  const r = db
-    .prepare(`SELECT score FROM caption_scores WHERE caption_id = ? AND model_id = ?`)
-    .get(captionId, modelId) as { score: number } | undefined;
+  const r = stmt(db, `SELECT score FROM caption_scores WHERE caption_id = ? AND model_id = ?`).get(
+    captionId,
+    modelId,
+  ) as { score: number } | undefined;
   return r?.score;
 }
 
 export function upsertCaptionScore(db: Db, captionId: CaptionId, modelId: ModelId, score: number): void {
-  db.prepare(
+  stmt(
+    db,
     `INSERT INTO caption_scores (caption_id, model_id, score, created_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (caption_id, model_id) DO UPDATE SET score = excluded.score, created_at = excluded.created_at`,
   ).run(captionId, modelId, score, Date.now());
@@ -217,12 +218,11 @@ export function upsertCaptionScore(db: Db, captionId: CaptionId, modelId: ModelI
 
 /** The model whose scores the desk shows and filters on: the newest model that has embedded any image. */
 export function scoringModel(db: Db): { id: ModelId; name: string } | undefined {
-  return db
-    .prepare(
-      `SELECT m.id, m.name FROM models m WHERE EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = m.id)
+  return stmt(
+    db,
+    `SELECT m.id, m.name FROM models m WHERE EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = m.id)
        ORDER BY m.id DESC LIMIT 1`,
-    )
-    .get() as { id: ModelId; name: string } | undefined;
+  ).get() as { id: ModelId; name: string } | undefined;
 }
 
 export interface ImageForReview {
@@ -239,17 +239,35 @@ export interface ImageForReview {
 }
 
 export function getImageForReview(db: Db, imageId: ImageId): ImageForReview | undefined {
-  return db
-    .prepare(
-      `SELECT i.id, i.dataset_id, i.rel_path, i.width, i.height, i.split, i.camera, p.person_id, d.name AS dataset_name,
+  return stmt(
+    db,
+    `SELECT i.id, i.dataset_id, i.rel_path, i.width, i.height, i.split, i.camera, p.person_id, d.name AS dataset_name,
          (SELECT count(*) FROM captions c WHERE c.image_id = i.id) AS caption_count
        FROM images i JOIN datasets d ON d.id = i.dataset_id LEFT JOIN identities p ON p.id = i.identity_id
        WHERE i.id = ?`,
-    )
-    .get(imageId) as ImageForReview | undefined;
+  ).get(imageId) as ImageForReview | undefined;
 }
 
 /** Whether a table exists: the MTG tables arrive with migration 4's real content. */
 export function hasTable(db: Db, name: string): boolean {
-  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+  return stmt(db, `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
+
+/** The image's human captions (the dataset's own) other than `root`'s chain, by id. */
+export const listOtherHumanCaptions = (
+  db: Db,
+  imageId: ImageId,
+  root: CaptionId,
+): { id: number; text: string }[] =>
+  stmt(
+    db,
+    `SELECT id, text FROM captions WHERE image_id = ? AND source = 'human' AND id != ? ORDER BY id`,
+  ).all(imageId, root) as { id: number; text: string }[];
+
+/** Audit rows on the caption after `afterId` that are in force (not undos, not undone). */
+export const countLiveActionsAfter = (db: Db, captionId: CaptionId, afterId: number): number =>
+  stmt(
+    db,
+    `SELECT count(*) AS n FROM reviews WHERE caption_id = ? AND id > ? AND action != 'undo' AND undone_by IS NULL`,
+    'pluck',
+  ).get(captionId, afterId) as number;

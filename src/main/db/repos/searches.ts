@@ -7,6 +7,7 @@ import type {
   MtiTranscript,
 } from '../../../shared/mti';
 import { asModelId, type DatasetId, type ModelId } from '../../../shared/ids';
+import { stmt } from '../statements';
 import type { Db } from '../types';
 
 export interface SearchRow {
@@ -36,22 +37,21 @@ export interface NewSearch {
 }
 
 export function insertSearch(db: Db, s: NewSearch, now = Date.now()): number {
-  const r = db
-    .prepare(
-      `INSERT INTO searches (model_id, dataset_id, query, vqa_endpoint, aggregator_endpoint, params, transcript, status, created_at, updated_at)
+  const r = stmt(
+    db,
+    `INSERT INTO searches (model_id, dataset_id, query, vqa_endpoint, aggregator_endpoint, params, transcript, status, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)`,
-    )
-    .run(
-      s.modelId,
-      s.datasetId,
-      s.query,
-      s.vqaEndpoint,
-      s.aggregatorEndpoint,
-      JSON.stringify(s.params),
-      JSON.stringify(s.transcript),
-      now,
-      now,
-    );
+  ).run(
+    s.modelId,
+    s.datasetId,
+    s.query,
+    s.vqaEndpoint,
+    s.aggregatorEndpoint,
+    JSON.stringify(s.params),
+    JSON.stringify(s.transcript),
+    now,
+    now,
+  );
   return Number(r.lastInsertRowid);
 }
 
@@ -63,17 +63,18 @@ export interface SearchUpdate {
 }
 
 export function updateSearch(db: Db, id: number, u: SearchUpdate, now = Date.now()): void {
-  db.prepare(
+  stmt(
+    db,
     `UPDATE searches SET transcript = ?, refined = ?, results = ?, status = ?, updated_at = ? WHERE id = ?`,
   ).run(JSON.stringify(u.transcript), u.refined, JSON.stringify(u.results), u.status, now, id);
 }
 
 export function getSearchRow(db: Db, id: number): SearchRow | undefined {
-  return db.prepare(`SELECT * FROM searches WHERE id = ?`).get(id) as SearchRow | undefined;
+  return stmt(db, `SELECT * FROM searches WHERE id = ?`).get(id) as SearchRow | undefined;
 }
 
 const modelName = (db: Db, id: number): string =>
-  (db.prepare(`SELECT name FROM models WHERE id = ?`).get(id) as { name: string } | undefined)?.name ??
+  (stmt(db, `SELECT name FROM models WHERE id = ?`).get(id) as { name: string } | undefined)?.name ??
   `model ${id}`;
 
 export function toSearch(db: Db, r: SearchRow): MtiSearch {
@@ -96,14 +97,13 @@ export function toSearch(db: Db, r: SearchRow): MtiSearch {
 
 /** Newest first. */
 export function listSearches(db: Db, limit = 100, offset = 0): MtiSearchSummary[] {
-  const rows = db
-    .prepare(
-      `SELECT s.id, s.query, s.refined, s.status, s.updated_at, m.name AS model_name,
+  const rows = stmt(
+    db,
+    `SELECT s.id, s.query, s.refined, s.status, s.updated_at, m.name AS model_name,
          json_array_length(s.transcript, '$.rounds') AS rounds
        FROM searches s JOIN models m ON m.id = s.model_id
        ORDER BY s.updated_at DESC, s.id DESC LIMIT ? OFFSET ?`,
-    )
-    .all(limit, offset) as {
+  ).all(limit, offset) as {
     id: number;
     query: string;
     refined: string | null;
@@ -124,12 +124,12 @@ export function listSearches(db: Db, limit = 100, offset = 0): MtiSearchSummary[
 }
 
 export function deleteSearch(db: Db, id: number): boolean {
-  return db.prepare(`DELETE FROM searches WHERE id = ?`).run(id).changes > 0;
+  return stmt(db, `DELETE FROM searches WHERE id = ?`).run(id).changes > 0;
 }
 
 /** Searches left 'running' by a process that died: they can never finish, so say so. */
 export function markInterruptedSearches(db: Db): number {
-  return db
-    .prepare(`UPDATE searches SET status = 'cancelled', updated_at = ? WHERE status = 'running'`)
-    .run(Date.now()).changes;
+  return stmt(db, `UPDATE searches SET status = 'cancelled', updated_at = ? WHERE status = 'running'`).run(
+    Date.now(),
+  ).changes;
 }
