@@ -6,6 +6,14 @@
 // must have that model's dimension.
 import { AppError, notFound } from '../errors';
 import { VectorIndex, type ScoredIndex } from '../ml/vector-index';
+import {
+  changeState,
+  embeddingsFingerprint,
+  modelNameAndDim,
+  modelVectors,
+  sqliteVecTopK,
+  wrongLengthVector,
+} from '../db/repos/vectors';
 import type { Db } from '../db/types';
 import type { VectorCaches } from './vector-caches';
 import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
@@ -55,38 +63,22 @@ export interface ModelInfo {
 }
 
 export function modelInfo(db: Db, modelId: ModelId): ModelInfo {
-  const row = db.prepare(`SELECT name, embedding_dim AS dim FROM models WHERE id = ?`).get(modelId) as
-    ModelInfo | undefined;
+  const row = modelNameAndDim(db, modelId);
   if (!row) throw notFound(`Model ${modelId}`);
   return row;
 }
 
-// Count and id sum of the model's rows: an insert or a delete (also by cascade from images) changes
-// them. Read from the narrow (image_id, model_id) index: the table rows carry ~2 KB blobs, so even a
-// count over the primary key would read hundreds of MB at a million vectors; and created_at sits after
-// the blob, so max(created_at) would read the blobs themselves. A re-embed with the same model rewrites
-// the same vector; when vectors are rewritten differently, call invalidateIndex.
-const FINGERPRINT_SQL = `SELECT count(*) AS n, total(image_id) AS s FROM embeddings INDEXED BY embeddings_by_image
-  WHERE model_id = ?`;
-const FINGERPRINT_FALLBACK_SQL = `SELECT count(*) AS n, total(image_id) AS s FROM embeddings WHERE model_id = ?`;
-
+// Count and id sum of the model's rows (db/repos/vectors.ts): an insert or a delete (also by cascade from
+// images) changes them. A re-embed with the same model rewrites the same vector; when vectors are rewritten
+// differently, call invalidateIndex.
 export function fingerprint(db: Db, modelId: ModelId): { count: number; key: string } {
-  let stmt;
-  try {
-    stmt = db.prepare(FINGERPRINT_SQL);
-  } catch {
-    stmt = db.prepare(FINGERPRINT_FALLBACK_SQL); // the index was renamed or dropped: correct, only slower
-  }
-  const r = stmt.get(modelId) as { n: number; s: number };
+  const r = embeddingsFingerprint(db, modelId);
   return { count: r.n, key: `${r.n}:${r.s}` };
 }
 
 // Nothing was written since `dbState` was taken, by this connection (total_changes) or any other
 // (data_version), so the fingerprint query (a scan of the index) can be skipped.
-function dbState(db: Db): string {
-  const changes = (db.prepare('SELECT total_changes() AS c').get() as { c: number }).c;
-  return `${db.pragma('data_version', { simple: true }) as number}:${changes}`;
-}
+const dbState = (db: Db): string => changeState(db);
 
 export function noVectors(model: ModelInfo): AppError {
   return new AppError(
@@ -123,13 +115,7 @@ export function loadIndex(caches: VectorCaches, modelId: ModelId): LoadedIndex {
   const imageIds = new Int32Array(fp.count);
   const datasetIds = new Int32Array(fp.count);
   const bytes = new Uint8Array(vectors.buffer);
-  const rows = db
-    .prepare(
-      `SELECT e.image_id, i.dataset_id, e.vector FROM embeddings e JOIN images i ON i.id = e.image_id
-       WHERE e.model_id = ? ORDER BY e.image_id`,
-    )
-    .raw()
-    .iterate(modelId) as IterableIterator<[number, number, unknown]>;
+  const rows = modelVectors(db, modelId);
   let n = 0;
   for (const [imageId, datasetId, blob] of rows) {
     if (!(blob instanceof Uint8Array) || blob.byteLength !== dim * 4) {
@@ -264,33 +250,20 @@ export function searchWithSqliteVec(
 ): SearchHit[] {
   const model = modelInfo(db, modelId);
   const q = normalizedQuery(vector, model.dim, model.name);
-  const bad = db
-    .prepare(`SELECT image_id FROM embeddings WHERE model_id = ? AND length(vector) != ? LIMIT 1`)
-    .pluck()
-    .get(modelId, model.dim * 4) as number | undefined;
+  const bad = wrongLengthVector(db, modelId, model.dim * 4);
   if (bad !== undefined)
     throw new AppError(
       'conflict',
       `Image ${bad} has a vector of the wrong length under model "${model.name}" (${model.dim} values expected). ` +
         `Delete that model's vectors and run \`ctgi embed --model ${model.name}\` again.`,
     );
-  const rows = db
-    .prepare(
-      `SELECT e.image_id AS imageId, 1.0 - vec_distance_cosine(e.vector, ?) AS score
-       FROM embeddings e JOIN images i ON i.id = e.image_id
-       WHERE e.model_id = ? AND (? IS NULL OR i.dataset_id = ?)
-       ORDER BY score DESC, e.image_id ASC LIMIT ?`,
-    )
-    .all(
-      Buffer.from(q.buffer, q.byteOffset, q.byteLength),
-      modelId,
-      datasetId ?? null,
-      datasetId ?? null,
-      k,
-    ) as {
-    imageId: number;
-    score: number;
-  }[];
+  const rows = sqliteVecTopK(
+    db,
+    modelId,
+    Buffer.from(q.buffer, q.byteOffset, q.byteLength),
+    datasetId ?? null,
+    k,
+  );
   if (rows.length === 0) {
     if (fingerprint(db, modelId).count === 0) throw noVectors(model);
     throw new AppError(

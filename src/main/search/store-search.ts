@@ -12,6 +12,7 @@ import type { DatasetId, ModelId } from '../../shared/ids';
 import { asImageId } from '../../shared/ids';
 import type { Db } from '../db/types';
 import { cropImageIdsMatching } from '../db/repos/footage';
+import { imageIdsInDatasets, imageIdsInSplit } from '../db/repos/vectors';
 import { getModelRow } from '../db/repos/models';
 import { AppError, notFound } from '../errors';
 import { dotAt } from '../ml/vector-index';
@@ -136,21 +137,6 @@ function memoryOptions(db: Db, opts: StoreSearchOptions): SearchOptions {
   else if (filter.datasetIds) keep(imageIdsInDatasets(db, filter.datasetIds));
   return only ? { ...rest, only } : rest;
 }
-
-const imageIdsInSplit = (db: Db, split: string): Set<number> =>
-  new Set(
-    (db.prepare(`SELECT id FROM images WHERE split = ?`).raw().all(split) as [number][]).map(([id]) => id),
-  );
-
-const imageIdsInDatasets = (db: Db, ids: readonly number[]): Set<number> =>
-  new Set(
-    (
-      db
-        .prepare(`SELECT id FROM images WHERE dataset_id IN (SELECT value FROM json_each(?))`)
-        .raw()
-        .all(JSON.stringify(ids)) as [number][]
-    ).map(([id]) => id),
-  );
 
 /** The top `k` images for a query vector through the workspace's store; the same answer shape on both. */
 export async function searchRanked(

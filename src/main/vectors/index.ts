@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ModelRow } from '../db/repos/models';
+import { modelVectorRows } from '../db/repos/vectors';
 import type { Db } from '../db/types';
 import { AppError } from '../errors';
 import { LanceVectorStore, type LanceIndexKind } from './lance';
@@ -110,20 +111,7 @@ export async function loadFromWorkspace(
   batch = 8192,
 ): Promise<number> {
   const empty = (await store.count()) === 0;
-  const rows = db
-    .prepare(
-      // Camera and time are a footage crop's (its track's camera, its frame's wall-clock time).
-      `SELECT e.image_id, i.dataset_id, c.name, k.time_ms, i.split, e.vector
-       FROM embeddings e JOIN images i ON i.id = e.image_id
-       LEFT JOIN crops k ON k.image_id = e.image_id
-       LEFT JOIN tracks t ON t.id = k.track_id
-       LEFT JOIN cameras c ON c.id = t.camera_id
-       WHERE e.model_id = ? ORDER BY e.image_id`,
-    )
-    .raw()
-    .iterate(modelId) as IterableIterator<
-    [number, number, string | null, number | null, string | null, Uint8Array]
-  >;
+  const rows = modelVectorRows(db, modelId);
   let buf: VectorRow[] = [];
   let n = 0;
   for (const [imageId, datasetId, camera, time, split, blob] of rows) {
