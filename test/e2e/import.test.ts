@@ -10,13 +10,14 @@ import { screenshot } from './helpers/browser';
 import { ctgi, type Served } from './helpers/serve';
 
 // Page-side code runs in Chromium; the node tsconfig has no DOM library (declared here, module-scoped).
+interface PageElement {
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): PageElement | null;
+}
 declare const document: {
   querySelectorAll(selector: string): Iterable<{ complete: boolean; naturalWidth: number }>;
+  querySelector(selector: string): PageElement | null;
 };
-interface PageJob {
-  getAttribute(name: string): string | null;
-  querySelector(selector: string): PageJob | null;
-}
 
 const IDENTITIES = 60;
 const VIEWS = 4;
@@ -82,7 +83,6 @@ describe('import through the UI', () => {
     // Sample what the user sees until the job ends: the bar only ever moves forward.
     const seen: number[] = [];
     const deadline = Date.now() + 90_000;
-    const row = (await job.elementHandle()) as unknown as PageJob;
     while ((await job.getAttribute('data-status')) !== 'done') {
       const status = await job.getAttribute('data-status');
       expect(
@@ -92,12 +92,18 @@ describe('import through the UI', () => {
       expect(Date.now()).toBeLessThan(deadline);
       const value = await job.getByTestId('job-progress').getAttribute('data-value');
       seen.push(Number(value));
-      // The next sample when the bar moves or the job's status changes, not on a timer.
+      // The next sample when the bar moves or the job's status changes, not on a timer. The row is looked
+      // up afresh each time: the list may render it anew (a handle would keep watching the old one).
       await page.waitForFunction(
-        ({ el, value, status }) =>
-          el.getAttribute('data-status') !== status ||
-          el.querySelector('[data-testid=job-progress]')?.getAttribute('data-value') !== value,
-        { el: row, value, status },
+        ({ value, status }) => {
+          const el = document.querySelector('[data-testid=job]');
+          return (
+            el === null ||
+            el.getAttribute('data-status') !== status ||
+            el.querySelector('[data-testid=job-progress]')?.getAttribute('data-value') !== value
+          );
+        },
+        { value, status },
         { timeout: Math.max(1, deadline - Date.now()) },
       );
     }
