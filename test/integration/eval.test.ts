@@ -2,10 +2,10 @@
 // register and embed the toy CLIP, then measure the test split with full captions and with vague
 // one-attribute queries. The counts must be those of the world's test split (ALGORITHMS.md §4).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { runCli, type CliRun } from '../fixtures/cli';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main/cli';
 import { evaluateRetrieval, firstClause, oneAttributeQuery } from '../../src/main/pipelines/eval';
 import { galleryScorer } from '../../src/main/search/store-search';
 import { describeOnBothBackends, withoutTimings } from '../fixtures/backends';
@@ -21,12 +21,7 @@ let dir: string;
 let ws: string;
 let world: WorldFixture;
 
-async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '-w', ws], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const ctgi = (...args: string[]): Promise<CliRun> => runCli(...args, '-w', ws);
 
 async function evalJson(...args: string[]): Promise<EvalReport> {
   const r = await ctgi('eval', '--model', 'toy', '--json', ...args);

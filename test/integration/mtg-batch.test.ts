@@ -3,12 +3,12 @@
 // smaller batches; and a process SIGKILLed between submitting a batch and its completion that, resumed,
 // polls the batch it already submitted (the oracle counts the batches it was given: no second submission).
 import { spawn } from 'node:child_process';
+import { runCli, workspaceWithOracle } from '../fixtures/cli';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main/cli';
 import { startOracle, type OracleOptions, type OracleServer } from '../../src/main/synth/oracle/server';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
@@ -22,42 +22,12 @@ afterAll(async () => {
   for (const o of oracles) await o.close();
 });
 
-async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const ctgi = runCli;
 
 async function setup(opts: OracleOptions = {}): Promise<{ ws: string; oracle: OracleServer }> {
   const oracle = await startOracle({ world: world.dir, seed: 3, ...opts });
   oracles.push(oracle);
-  const ws = join(mkdtempSync(join(tmpdir(), 'mtg-batch-')), 'ws.sqlite');
-  const imported = await ctgi(
-    'import',
-    '-w',
-    ws,
-    '--annotations',
-    join(world.dir, 'data_captions.json'),
-    '--images',
-    world.imageRoot,
-  );
-  expect(imported.code, imported.err).toBe(0);
-  const saved = await ctgi(
-    'endpoints',
-    '-w',
-    ws,
-    '--save',
-    'oracle',
-    '--base-url',
-    oracle.url,
-    '--model',
-    'oracle-vl',
-    '--concurrency',
-    '8',
-    '--no-key',
-  );
-  expect(saved.code, saved.err).toBe(0);
+  const ws = await workspaceWithOracle(world, oracle.url, { prefix: 'mtg-batch-', concurrency: 8 });
   return { ws, oracle };
 }
 

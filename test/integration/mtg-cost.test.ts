@@ -2,13 +2,10 @@
 // report give equal a hand count over the calls log; an estimate from a small sample comes close to what
 // the job then pays (and its answers are not paid again); a budget cap pauses the job, and a new budget
 // lets it finish.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runCli, workspaceWithOracle } from '../fixtures/cli';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MtgEstimate, UsageLine } from '../../src/shared/domain';
-import { main } from '../../src/main/cli';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
@@ -20,48 +17,17 @@ beforeAll(async () => {
 });
 afterAll(() => oracle.close());
 
-async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const ctgi = runCli;
 
 const PRICE_IN = 2.5; // USD per million prompt tokens
 const PRICE_OUT = 10;
 
 async function setup(priceIn = PRICE_IN, priceOut = PRICE_OUT): Promise<string> {
-  const ws = join(mkdtempSync(join(tmpdir(), 'mtg-cost-')), 'ws.sqlite');
-  const imported = await ctgi(
-    'import',
-    '-w',
-    ws,
-    '--annotations',
-    join(world.dir, 'data_captions.json'),
-    '--images',
-    world.imageRoot,
-  );
-  expect(imported.code, imported.err).toBe(0);
-  const saved = await ctgi(
-    'endpoints',
-    '-w',
-    ws,
-    '--save',
-    'oracle',
-    '--base-url',
-    oracle.url,
-    '--model',
-    'oracle-vl',
-    '--concurrency',
-    '8',
-    '--no-key',
-    '--price-input',
-    String(priceIn),
-    '--price-output',
-    String(priceOut),
-  );
-  expect(saved.code, saved.err).toBe(0);
-  return ws;
+  return workspaceWithOracle(world, oracle.url, {
+    prefix: 'mtg-cost-',
+    concurrency: 8,
+    endpointArgs: ['--price-input', String(priceIn), '--price-output', String(priceOut)],
+  });
 }
 
 /** The hand count: every row of the job in the log that the server was paid for, priced one by one. */

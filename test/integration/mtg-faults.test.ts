@@ -1,12 +1,9 @@
 // MTG against the oracle when it answers 200 with malformed JSON or empty choices (issue 12.2): those
 // answers are asked again like a 5xx, so at a 20 % fault rate the images still get their captions; and a
 // run whose images keep failing ends `done-with-failures` and `ctgi mtg` exits 3, not 0.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { runCli, workspaceWithOracle } from '../fixtures/cli';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main/cli';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
@@ -19,44 +16,13 @@ afterAll(async () => {
   for (const o of oracles) await o.close();
 });
 
-async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const ctgi = runCli;
 
 /** A workspace with the world imported and an endpoint for an oracle with these fault rates. */
 async function setup(faults: { malformedRate: number; emptyRate: number }): Promise<string> {
-  const ws = join(mkdtempSync(join(tmpdir(), 'mtg-faults-')), 'ws.sqlite');
   const oracle = await startOracle({ world: world.dir, seed: 11, faults });
   oracles.push(oracle);
-  const imported = await ctgi(
-    'import',
-    '-w',
-    ws,
-    '--annotations',
-    join(world.dir, 'data_captions.json'),
-    '--images',
-    world.imageRoot,
-  );
-  expect(imported.code, imported.err).toBe(0);
-  const saved = await ctgi(
-    'endpoints',
-    '-w',
-    ws,
-    '--save',
-    'oracle',
-    '--base-url',
-    oracle.url,
-    '--model',
-    'oracle-vl',
-    '--concurrency',
-    '16',
-    '--no-key',
-  );
-  expect(saved.code, saved.err).toBe(0);
-  return ws;
+  return workspaceWithOracle(world, oracle.url, { prefix: 'mtg-faults-', concurrency: 16 });
 }
 
 describe('MTG with an MLLM that sends malformed and empty answers', () => {

@@ -3,11 +3,11 @@
 // with a caption for every image, the calls in flight on the dead replica go to the others under the same
 // request key, and the answers paid twice are at most the calls that replica had in flight when it died.
 import { mkdtempSync } from 'node:fs';
+import { runCli } from '../fixtures/cli';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main/cli';
 import { endpointReplicas, probeEndpointByName } from '../../src/main/llm/endpoints';
 import { startOracleReplicas, type OracleReplicas } from '../../src/main/synth/oracle/replicas';
 import { openWorkspace } from '../../src/main/workspace';
@@ -23,12 +23,7 @@ afterAll(async () => {
   for (const p of pools) await p.close();
 });
 
-async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const ctgi = runCli;
 
 async function workspaceWith(urls: string[]): Promise<string> {
   const ws = join(mkdtempSync(join(tmpdir(), 'mtg-replicas-')), 'ws.sqlite');

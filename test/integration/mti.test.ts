@@ -5,10 +5,10 @@
 // already done (each a row of eval_mti_queries, the report their summary), and (3) a search whose endpoint dies mid-dialogue must fall back to the plain ranking and
 // say so.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { runCli, type CliRun } from '../fixtures/cli';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/main/cli';
 import type { MtiEvalReport, MtiProgress } from '../../src/shared/mti';
 import type { Job } from '../../src/shared/domain';
 import { evalMtiReport, startEvalMti, type EvalMtiState } from '../../src/main/jobs/eval-mti';
@@ -32,12 +32,7 @@ let oracle: OracleServer;
 let flaky: OracleServer;
 let slow: OracleServer;
 
-async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '-w', ws], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const ctgi = (...args: string[]): Promise<CliRun> => runCli(...args, '-w', ws);
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'ctgi-mti-'));

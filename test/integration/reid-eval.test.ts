@@ -4,11 +4,11 @@
 // query images × 2 captions, a gallery of 20 person images (junk never, distractors only when asked), and
 // one same-person-same-camera gallery image per query left out.
 import { createHash } from 'node:crypto';
+import { runCli, type CliRun } from '../fixtures/cli';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { main } from '../../src/main/cli';
 import { insertCaption } from '../../src/main/db/repos/images';
 import { evaluateRetrieval } from '../../src/main/pipelines/eval';
 import { galleryScorer } from '../../src/main/search/store-search';
@@ -24,12 +24,7 @@ process.env.CTGI_ORT_PROVIDER = 'cpu';
 let dir: string;
 let ws: string;
 
-async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '-w', ws], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const ctgi = (...args: string[]): Promise<CliRun> => runCli(...args, '-w', ws);
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'ctgi-reid-eval-'));

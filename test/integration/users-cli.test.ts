@@ -1,11 +1,11 @@
 // `ctgi users`: a person's secret link printed once, the list, revocation; the link then works (and
 // stops working) against `ctgi serve` on the same workspace.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { runCli } from '../fixtures/cli';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TeamUser } from '../../src/shared/team-contract';
-import { main } from '../../src/main/cli';
 import { startHttpServer } from '../../src/main/api/http';
 import { openWorkspace } from '../../src/main/workspace';
 
@@ -13,12 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ctgi-users-'));
 const wsFile = join(dir, 'ws.sqlite');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function ctgi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const ctgi = runCli;
 
 describe('ctgi users', () => {
   it('adds a person with a link of their own, lists and revokes them', async () => {
