@@ -467,7 +467,8 @@ export function createLlmClient(
     }
   };
 
-  const chat = async (req: ChatRequest): Promise<ChatResult> => {
+  /** A request as this client sends it: the call, the parameters it is sent with, its cache key and log context. */
+  const callOf = (req: ChatRequest): { call: Call; sent: SentParams; hash: string; ctx: CallContext } => {
     const call: Call = {
       req,
       images: req.images ?? [],
@@ -484,6 +485,11 @@ export function createLlmClient(
       requestHash: hash,
       jobId,
     };
+    return { call, sent, hash, ctx };
+  };
+
+  const chat = async (req: ChatRequest): Promise<ChatResult> => {
+    const { call, sent, hash, ctx } = callOf(req);
     if (req.signal?.aborted) throw abortReason(req.signal);
 
     if (!req.fresh) {
@@ -512,22 +518,7 @@ export function createLlmClient(
   };
 
   const prepare = (req: ChatRequest): PreparedCall => {
-    const call: Call = {
-      req,
-      images: req.images ?? [],
-      temperature: req.temperature ?? endpoint.temperature,
-      maxTokens: req.maxTokens ?? endpoint.maxTokens,
-    };
-    const sent = currentParams();
-    const hash = hashOf(baseUrl, endpoint.model, call, sent);
-    const ctx: CallContext = {
-      endpointId: endpoint.id,
-      baseUrl,
-      model: endpoint.model,
-      purpose: req.purpose,
-      requestHash: hash,
-      jobId,
-    };
+    const { call, sent, hash, ctx } = callOf(req);
     let cached: PreparedCall['cached'] = null;
     if (!req.fresh) {
       try {
