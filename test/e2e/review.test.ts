@@ -125,7 +125,8 @@ describe('review desk', () => {
     const pendingGenerated = queue.filter((c) => c.status === 'pending' && c.source !== 'human');
     expect(pendingGenerated).toHaveLength(1);
     await expectShown(pendingGenerated[0]!.captionId);
-    expect(await page.getByTestId('review-queue-count').textContent()).toBe('1 in queue');
+    // The count is its own query: it may still say … when the caption is on screen.
+    await expect.poll(() => page.getByTestId('review-queue-count').textContent()).toBe('1 in queue');
     const pressed = (p: Page, chip: string): Promise<boolean> => p.getByTestId(chip).isChecked();
     expect(await pressed(page, 'filter-status-pending')).toBe(true);
     expect(await pressed(page, 'filter-source-mtg')).toBe(true);
