@@ -80,7 +80,7 @@ describe('replicas, batches and cost in the UI', () => {
     await page.getByTestId('nav-settings').click();
     const row = page.locator('[data-testid=endpoint-row][data-name=pool]');
     await row.waitFor();
-    expect(await row.getByTestId('endpoint-server-count').textContent()).toBe('2 servers');
+    await expect.poll(() => row.getByTestId('endpoint-server-count').textContent()).toBe('2 servers');
     const list = page.locator('[data-testid=replica-list][data-name=pool]');
     const rows = list.getByTestId('replica-row');
     await expect.poll(() => rows.count()).toBe(2);
@@ -90,7 +90,7 @@ describe('replicas, batches and cost in the UI', () => {
     // The synchronous job spread its calls over both servers; none failed.
     for (const i of [0, 1]) {
       expect(Number(await rows.nth(i).getByTestId('replica-calls').textContent())).toBeGreaterThan(0);
-      expect(await rows.nth(i).getByTestId('replica-errors').textContent()).toBe('0');
+      await expect.poll(() => rows.nth(i).getByTestId('replica-errors').textContent()).toBe('0');
     }
     await row.getByTestId('endpoint-probe').click();
     const result = page

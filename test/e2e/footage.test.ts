@@ -117,7 +117,7 @@ describe('footage through the UI', () => {
     await screenshot(page, 'footage-view');
     await tracks.first().click();
     await frameLoaded();
-    expect(await page.getByTestId('frame-camera').textContent()).toBe(truth.cameras[1]!.name);
+    await expect.poll(() => page.getByTestId('frame-camera').textContent()).toBe(truth.cameras[1]!.name);
     await page.keyboard.press('Escape');
   });
 
@@ -201,7 +201,7 @@ describe('footage through the UI', () => {
         .poll(() => page.getByTestId('frame-position').textContent())
         .toMatch(new RegExp(`crop ${dir === 'frame-next' ? Number(at) + 1 : Number(at) - 1} of ${of}`));
       await frameLoaded();
-      expect(await page.getByTestId('frame-camera').textContent()).toBe(camera);
+      await expect.poll(() => page.getByTestId('frame-camera').textContent()).toBe(camera);
     }
     await viewer.press('Escape');
   });
@@ -240,7 +240,7 @@ describe('footage through the UI', () => {
     );
     await cards.first().click();
     await frameLoaded();
-    expect(await page.getByTestId('frame-camera').textContent()).toBe(cam.name);
+    await expect.poll(() => page.getByTestId('frame-camera').textContent()).toBe(cam.name);
     await screenshot(page, 'footage-filters');
     await page.keyboard.press('Escape');
   });
@@ -301,7 +301,7 @@ describe('footage through the UI', () => {
     // A track opens on its best kept crop's frame, with the box, in that camera.
     await cards.first().click();
     await frameLoaded();
-    expect(await page.getByTestId('frame-camera').textContent()).toBe(cam.name);
+    await expect.poll(() => page.getByTestId('frame-camera').textContent()).toBe(cam.name);
     const box = ((await page.getByTestId('frame-box').getAttribute('data-box')) ?? '').split(',').map(Number);
     expect(box[2]! > box[0]! && box[3]! > box[1]!).toBe(true);
     await page.keyboard.press('Escape');

@@ -53,7 +53,7 @@ afterAll(() => stopApp({ browser, served, dir }));
 describe('import through the UI', () => {
   it('starts from an empty library that offers an import', async () => {
     await page.getByTestId('library-empty').waitFor();
-    expect(await page.getByTestId('stat-images').textContent()).toBe('0');
+    await expect.poll(() => page.getByTestId('stat-images').textContent()).toBe('0');
     await page.getByTestId('nav-jobs').click();
     await page.getByTestId('jobs-empty').waitFor();
     await page.getByTestId('nav-library').click();

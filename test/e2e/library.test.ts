@@ -57,8 +57,10 @@ afterAll(() => stopApp({ browser, served, dir }));
 describe('library', () => {
   it('shows the workspace totals and a grid sized by the total, fetching pages as it scrolls', async () => {
     await expect.poll(() => countText().textContent()).toBe('600 images');
-    expect(await page.getByTestId('stat-images').textContent()).toBe('600');
-    expect(await page.getByTestId('stat-identities').textContent()).toBe(String(IMAGES / PER_PERSON));
+    await expect.poll(() => page.getByTestId('stat-images').textContent()).toBe('600');
+    await expect
+      .poll(() => page.getByTestId('stat-identities').textContent())
+      .toBe(String(IMAGES / PER_PERSON));
     await page.locator('[data-index="0"][data-image-id]').waitFor();
     // Only the first page (200) is on screen: the last cells are not in the DOM yet.
     expect(await page.locator('[data-index="599"]').count()).toBe(0);
@@ -91,7 +93,7 @@ describe('library', () => {
     expect(meta).toContain(expected[index]!.relPath);
     expect(meta).toContain('Seeded people');
     expect(meta).toContain('64 × 128 px');
-    expect(await drawer.getByTestId('drawer-position').textContent()).toBe('6 of 600');
+    await expect.poll(() => drawer.getByTestId('drawer-position').textContent()).toBe('6 of 600');
     await page.waitForFunction(() => {
       const img = document.querySelector('[data-testid=drawer-image]');
       return img !== null && img.complete && img.naturalWidth === 64;
@@ -198,7 +200,7 @@ describe('library', () => {
     await expect.poll(() => page.getByTestId('dataset-row').count()).toBe(0);
     await page.getByTestId('nav-library').click();
     await page.getByTestId('library-empty').waitFor();
-    expect(await page.getByTestId('stat-images').textContent()).toBe('0');
+    await expect.poll(() => page.getByTestId('stat-images').textContent()).toBe('0');
   });
 
   it('logged no errors in the page', () => {
