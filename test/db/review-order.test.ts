@@ -189,7 +189,8 @@ function recordStatements(fn: (db: Db) => unknown): { sql: string; params: unkno
         const stmt = target.prepare(sql);
         return new Proxy(stmt, {
           get(s, p, r) {
-            const v = Reflect.get(s, p, r) as unknown;
+            // Read on the statement itself: a native getter (busy, reader) called on the proxy crashes V8.
+            const v = Reflect.get(s, p) as unknown;
             if (typeof v !== 'function') return v;
             // Runs only: the row-mode toggles (pluck, raw, expand) the statement cache sets are not queries.
             // They return the statement: hand back the spy, so that what runs next is still seen.
