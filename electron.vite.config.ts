@@ -21,7 +21,7 @@ export default defineConfig({
   },
   // The window runs sandboxed (sandbox: true), and a sandboxed preload is a classic script: CommonJS, and
   // able to require only 'electron' and a few built-ins. So it is one self-contained .cjs file, with its
-  // dependencies (zod, via the channel allow-list in shared/contract.ts) bundled in, not required from
+  // dependencies (the zod-free allow-list in shared/channels.ts) bundled in, not required from
   // node_modules. test/integration/desktop-package.test.ts runs the built file under those rules.
   preload: {
     build: {

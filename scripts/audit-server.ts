@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { channelsAbove } from '../src/shared/access';
 import { CHANNELS } from '../src/shared/channels';
-import type { KeyRef } from '../src/shared/domain';
+import type { KeyRef } from '../src/shared/llm/types';
 import {
   MEDIA_URL_MAX_LEAD_S,
   mediaKeyFor,

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import type { ApiResult } from '../src/shared/contract';
-import type { ReviewItem } from '../src/shared/domain';
+import type { ReviewItem } from '../src/shared/review/types';
 import { seedWorkspace } from '../test/e2e/helpers/seed';
 import { startServe } from '../test/e2e/helpers/serve';
 

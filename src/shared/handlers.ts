@@ -3,7 +3,7 @@
 // `HandlersFor<its channels>`. Here, not in api/, so a feature names its type without importing the
 // layer above it (CONTEXT.md, layers). Types only.
 import type { Channel, InvokeResults, ParsedArg } from './contract';
-import type { Caller } from './team-contract';
+import type { Caller } from './team/types';
 
 export type HandlersFor<K extends Channel> = {
   [C in K]: (

@@ -36,7 +36,9 @@ import { startImport } from '../../src/main/jobs/import';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
 import { decide, edit } from '../../src/main/review/desk';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ExportFormat, Job, Split } from '../../src/shared/domain';
+import type { ExportFormat } from '../../src/shared/review/types';
+import type { Job } from '../../src/shared/jobs/types';
+import type { Split } from '../../src/shared/library/types';
 import type { CaptionId, DatasetId } from '../../src/shared/ids';
 
 vi.setConfig({ testTimeout: 60_000 });

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Job } from '../../src/shared/domain';
+import type { Job } from '../../src/shared/jobs/types';
 import type { DatasetId, JobId } from '../../src/shared/ids';
 import { createHandlers } from '../../src/main/api/handlers';
 import { getDatasetRow } from '../../src/main/db/repos/datasets';

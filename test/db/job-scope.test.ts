@@ -21,7 +21,7 @@ import { startImport } from '../../src/main/jobs/import';
 import { startMtg } from '../../src/main/jobs/mtg';
 import { registerModel } from '../../src/main/ml/models';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { CaptionStatus } from '../../src/shared/domain';
+import type { CaptionStatus } from '../../src/shared/library/types';
 import type { DatasetId, ImageId, ModelId } from '../../src/shared/ids';
 import { tinyModelFolder } from '../fixtures/clip-tiny';
 import { startFakeOpenAi, type FakeOpenAi } from '../fixtures/fake-openai';

@@ -14,7 +14,7 @@ import {
 } from '../../src/main/db/repos/searches';
 import type { Db } from '../../src/main/db/types';
 import { asImageId, asModelId, type ModelId } from '../../src/shared/ids';
-import { MTI_DEFAULTS, type MtiTranscript } from '../../src/shared/mti';
+import { MTI_DEFAULTS, type MtiTranscript } from '../../src/shared/mti/types';
 
 function addModel(db: Db, name = 'toy'): ModelId {
   const r = db

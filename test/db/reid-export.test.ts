@@ -9,7 +9,8 @@ import { insertCaption } from '../../src/main/db/repos/images';
 import { startExport } from '../../src/main/jobs/export';
 import { startImport } from '../../src/main/jobs/import';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ExportFormat, ReidLayout } from '../../src/shared/domain';
+import type { ExportFormat } from '../../src/shared/review/types';
+import type { ReidLayout } from '../../src/shared/library/types';
 import { asImageId } from '../../src/shared/ids';
 import { writeReidTree } from '../fixtures/reid-trees';
 

@@ -15,7 +15,7 @@ import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { getImportSummary, startImport } from '../../src/main/jobs/import';
 import { listMtiEvalGalleryIds } from '../../src/main/pipelines/eval-mti';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ReidLayout } from '../../src/shared/domain';
+import type { ReidLayout } from '../../src/shared/library/types';
 import type { DatasetId, JobId } from '../../src/shared/ids';
 import { writeReidTree } from '../fixtures/reid-trees';
 

@@ -9,8 +9,9 @@ import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/data
 import type { Db } from '../../src/main/db/types';
 import { getNeighbor } from '../../src/main/review/desk';
 import { listQueue, listQueueIds, neighborId } from '../../src/main/review/queue';
-import type { CaptionStatus, ReviewFilter, ReviewOrder } from '../../src/shared/domain';
-import { reviewFilterSchema } from '../../src/shared/review-contract';
+import type { CaptionStatus } from '../../src/shared/library/types';
+import type { ReviewFilter, ReviewOrder } from '../../src/shared/review/types';
+import { reviewFilterSchema } from '../../src/shared/review/contract';
 import type { CaptionId, DatasetId } from '../../src/shared/ids';
 
 let db: Db;

@@ -20,7 +20,7 @@ import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from
 import { countQueue, listQueue } from '../../src/main/review/queue';
 import { getReviewStats } from '../../src/main/review/stats';
 import { cleanCaption } from '../../src/main/review/text';
-import type { QaRound } from '../../src/shared/domain';
+import type { QaRound } from '../../src/shared/mtg/types';
 import { asCaptionId, asModelId, type CaptionId, type DatasetId, type ImageId } from '../../src/shared/ids';
 
 let db: Db;

@@ -20,7 +20,7 @@ import { edit, getItem } from '../../src/main/review/desk';
 import { getScoreCoverage } from '../../src/main/db/repos/scores';
 import { withScore } from '../../src/main/review/score';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { CaptionStatus } from '../../src/shared/domain';
+import type { CaptionStatus } from '../../src/shared/library/types';
 import type { CaptionId, DatasetId, ImageId, ModelId } from '../../src/shared/ids';
 import { tinyModelFolder } from '../fixtures/clip-tiny';
 

@@ -23,7 +23,7 @@ import {
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { writeVectorSettings, type VectorFilter } from '../../src/main/vectors';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ClipModel } from '../../src/shared/domain';
+import type { ClipModel } from '../../src/shared/models/types';
 import type { DatasetId } from '../../src/shared/ids';
 import { makeWorld } from '../fixtures/world';
 

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MtiSearch } from '../../src/shared/mti';
+import type { MtiSearch } from '../../src/shared/mti/types';
 import { stopApp, tempDir } from './helpers/app';
 import { launchBrowser, openPage, screenshot } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';
@@ -27,7 +27,7 @@ declare const performance: { now(): number };
 declare function requestAnimationFrame(cb: (t: number) => void): number;
 
 const GALLERY = 1_200;
-/** `mti:start`'s cap on the rows kept with a search (src/shared/mti-contract.ts). */
+/** `mti:start`'s cap on the rows kept with a search (src/shared/mti/contract.ts). */
 const RESULTS = 1_000;
 const QUERY = 'a person in a red top and blue trousers';
 

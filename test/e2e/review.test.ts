@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
 import { insertMtgRun, savePromptSet } from '../../src/main/db/repos/mtg';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
-import type { ReviewItem, ReviewQueueEntry } from '../../src/shared/domain';
+import type { ReviewItem, ReviewQueueEntry } from '../../src/shared/review/types';
 import type { ImageId } from '../../src/shared/ids';
 import { startApp, stopApp, tempDir } from './helpers/app';
 import { cutPlaceholders, openPage, screenshot } from './helpers/browser';

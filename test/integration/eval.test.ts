@@ -12,7 +12,7 @@ import { describeOnBothBackends, withoutTimings } from '../fixtures/backends';
 import { openWorkspace } from '../../src/main/workspace';
 import { asModelId } from '../../src/shared/ids';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
-import type { EvalReport } from '../../src/shared/domain';
+import type { EvalReport } from '../../src/shared/eval/types';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';

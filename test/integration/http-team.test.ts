@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { channelsAbove } from '../../src/shared/access';
 import type { ApiResult } from '../../src/shared/contract';
-import type { ReviewHistoryEntry, ReviewItem } from '../../src/shared/domain';
+import type { ReviewHistoryEntry, ReviewItem } from '../../src/shared/review/types';
 import { asDatasetId, type CaptionId, type ImageId } from '../../src/shared/ids';
 import { mediaKeyFor, signedMediaUrl } from '../../src/shared/media-url';
-import type { Caller, TeamUser } from '../../src/shared/team-contract';
+import type { Caller, TeamUser } from '../../src/shared/team/types';
 import {
   HTTP_ROUTES,
   REVOKED_MESSAGE,

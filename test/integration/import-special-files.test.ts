@@ -21,7 +21,7 @@ import { startHttpServer, type RunningHttpServer } from '../../src/main/api/http
 import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
 import type { ApiResult } from '../../src/shared/contract';
-import type { Job } from '../../src/shared/domain';
+import type { Job } from '../../src/shared/jobs/types';
 import type { JobId } from '../../src/shared/ids';
 
 const fifoWorks = process.platform !== 'win32';

@@ -5,7 +5,8 @@
 import { runCli, workspaceWithOracle } from '../fixtures/cli';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MtgEstimate, UsageLine } from '../../src/shared/domain';
+import type { MtgEstimate } from '../../src/shared/mtg/types';
+import type { UsageLine } from '../../src/shared/llm/types';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 

@@ -15,7 +15,7 @@ import { galleryScorer } from '../../src/main/search/store-search';
 import { describeOnBothBackends } from '../fixtures/backends';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace } from '../../src/main/workspace';
-import type { EvalReport } from '../../src/shared/domain';
+import type { EvalReport } from '../../src/shared/eval/types';
 import { asImageId, asModelId } from '../../src/shared/ids';
 import { reidWorld, writeReidTree } from '../fixtures/reid-trees';
 

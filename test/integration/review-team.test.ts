@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiResult } from '../../src/shared/contract';
-import type { ReviewItem } from '../../src/shared/domain';
+import type { ReviewItem } from '../../src/shared/review/types';
 import { asDatasetId, type CaptionId } from '../../src/shared/ids';
 import { startHttpServer, type RunningHttpServer } from '../../src/main/api/http';
 import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/datasets';

@@ -4,10 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { CHANNELS, isChannel } from '../../src/shared/channels';
 import { invokeSchemas } from '../../src/shared/contract';
-import { footageInvokeSchemas } from '../../src/shared/footage-contract';
-import { mtiInvokeSchemas } from '../../src/shared/mti-contract';
-import { reviewInvokeSchemas } from '../../src/shared/review-contract';
-import { teamInvokeSchemas } from '../../src/shared/team-contract';
+import { footageInvokeSchemas } from '../../src/shared/footage/contract';
+import { mtiInvokeSchemas } from '../../src/shared/mti/contract';
+import { reviewInvokeSchemas } from '../../src/shared/review/contract';
+import { teamInvokeSchemas } from '../../src/shared/team/contract';
 
 describe('the channel list', () => {
   it('names exactly the channels the contract has schemas for', () => {

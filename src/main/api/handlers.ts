@@ -1,6 +1,6 @@
 import { CHANNEL_ROLE, mayCall } from '../../shared/access';
 import type { ApiResult } from '../../shared/contract';
-import { OWNER, type Caller } from '../../shared/team-contract';
+import { OWNER, type Caller } from '../../shared/team/types';
 import { isChannel } from '../../shared/channels';
 import { invokeSchemas } from '../../shared/contract';
 import { deleteDataset, listDatasets } from '../db/repos/datasets';

@@ -17,7 +17,7 @@ import { gzip as gzipCallback } from 'node:zlib';
 import type { ApiResult, ErrorCode, EventMap, EventName } from '../../shared/contract';
 import { EVENT_NAMES } from '../../shared/channels';
 import { MEDIA_URL_MAX_LEAD_S, mediaKeyFor, signMediaPath } from '../../shared/media-url';
-import { OWNER, type Caller } from '../../shared/team-contract';
+import { OWNER, type Caller } from '../../shared/team/types';
 import { AppError } from '../errors';
 import { isKnownTokenHash } from '../db/repos/users';
 import { hashToken, userActive, userByToken } from '../team/users';

@@ -1,4 +1,4 @@
-import { isJobFinished, isJobStopped, type Job, type JobIssue, type JobKind } from '../../shared/domain';
+import { isJobFinished, isJobStopped, type Job, type JobIssue, type JobKind } from '../../shared/jobs/types';
 import type { JobId } from '../../shared/ids';
 import { getJobRow, type JobRow } from '../db/repos/jobs';
 import { AppError } from '../errors';

@@ -13,7 +13,7 @@ import type {
 } from 'electron';
 import { MEDIA_PROTOCOL } from '../../shared/bridge';
 import type { ApiResult } from '../../shared/contract';
-import type { LibraryStats } from '../../shared/domain';
+import type { LibraryStats } from '../../shared/library/types';
 import { createHandlers } from '../api/handlers';
 import { wireIpc } from '../api/ipc';
 import { createEncryptedKeyStore } from '../llm/encrypted-key-store';

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import type { ReidLayout } from '../../shared/domain';
+import type { ReidLayout } from '../../shared/library/types';
 import { asDatasetId, asImageId, type DatasetId, type IdentityId, type JobId } from '../../shared/ids';
 import { getDatasetRow, insertDataset, updateDatasetStatus, type DatasetRow } from '../db/repos/datasets';
 import {

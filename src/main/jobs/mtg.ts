@@ -9,7 +9,10 @@
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { SPLITS, type Job, type LlmEndpoint, type MtgEstimate, type PromptSet } from '../../shared/domain';
+import { SPLITS } from '../../shared/library/types';
+import { type Job } from '../../shared/jobs/types';
+import { type LlmEndpoint, type PromptSet } from '../../shared/llm/types';
+import { type MtgEstimate } from '../../shared/mtg/types';
 import { asDatasetId, asImageId, type ImageId, type JobId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { countJobImages, getJobRow, updateJobParams } from '../db/repos/jobs';

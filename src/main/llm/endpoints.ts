@@ -1,5 +1,5 @@
 import type { ParsedArg } from '../../shared/contract';
-import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '../../shared/domain';
+import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '../../shared/llm/types';
 import {
   deleteEndpoint,
   getEndpointByName,

@@ -28,7 +28,7 @@ const CODE: Record<LlmErrorKind, ErrorCode> = {
   no_vision: 'bad_request',
 };
 
-/** The request fields the client knows how to send differently (see SentParams in domain.ts). */
+/** The request fields the client knows how to send differently (see SentParams in shared/llm/types.ts). */
 export type RequestParam = 'max_tokens' | 'max_completion_tokens' | 'temperature';
 
 const RETRYABLE: ReadonlySet<LlmErrorKind> = new Set(['rate_limited', 'server', 'timeout', 'unreachable']);

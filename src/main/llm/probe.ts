@@ -1,5 +1,11 @@
 import sharp from 'sharp';
-import type { EndpointProbe, LlmEndpoint, ProbeCheck, ProbeCheckName, SentParams } from '../../shared/domain';
+import type {
+  EndpointProbe,
+  LlmEndpoint,
+  ProbeCheck,
+  ProbeCheckName,
+  SentParams,
+} from '../../shared/llm/types';
 import { AppError } from '../errors';
 import type { Db } from '../db/types';
 import { createLlmClient, sentParamsFor, type LlmClientOptions } from './client';

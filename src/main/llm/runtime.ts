@@ -1,4 +1,4 @@
-import type { EndpointReplica, SentParams } from '../../shared/domain';
+import type { EndpointReplica, SentParams } from '../../shared/llm/types';
 import { AppError } from '../errors';
 import { EndpointLimiter } from './limiter';
 import { ReplicaPool } from './replicas';

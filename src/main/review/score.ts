@@ -4,7 +4,7 @@
 // `computeCaptionScores`, so a caption's score does not depend on which of them got there first.
 // Scores are kept in caption_scores; a row's text never changes (edits are new rows), so a stored
 // score never goes stale.
-import type { ReviewItem } from '../../shared/domain';
+import type { ReviewItem } from '../../shared/review/types';
 import type { CaptionId, ImageId, ModelId } from '../../shared/ids';
 import { getEmbedding } from '../db/repos/embeddings';
 import { getModelRow, type ModelRow } from '../db/repos/models';

@@ -16,9 +16,9 @@ import {
   type MtiRound,
   type MtiSearch,
   type MtiTranscript,
-} from '../../shared/mti';
+} from '../../shared/mti/types';
 import { getSearchRow, insertSearch, listSearches, toSearch, updateSearch } from '../db/repos/searches';
-import type { FootageScope, MtiSearchSummary } from '../../shared/mti';
+import type { FootageScope, MtiSearchSummary } from '../../shared/mti/types';
 import {
   countEmbeddedImages,
   countImagesMissingEmbedding,

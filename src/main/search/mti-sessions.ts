@@ -2,7 +2,7 @@
 // a search's memory (its gallery scores, transcript, running action) lives here between the analyst's
 // steps; a saved search not in here is rebuilt from its row on the next step.
 import type { DatasetId, ModelId } from '../../shared/ids';
-import type { MtiParams, MtiTranscript } from '../../shared/mti';
+import type { MtiParams, MtiTranscript } from '../../shared/mti/types';
 import type { MtiDeps, ScoreCache } from '../pipelines/mti';
 
 export interface MtiSession {

@@ -2,7 +2,7 @@
 // token's SHA-256 is stored; the token itself is shown once, when the user is created.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Role } from '../../shared/access';
-import type { TeamUser } from '../../shared/team-contract';
+import type { TeamUser } from '../../shared/team/types';
 import { releaseAllLeases } from '../db/repos/leases';
 import {
   getActiveUserByTokenHash,

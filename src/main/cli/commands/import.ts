@@ -2,9 +2,9 @@ import {
   DATASET_FORMATS,
   LAYOUT_CHOICES,
   type DatasetFormat,
-  type Job,
   type LayoutDetection,
-} from '../../../shared/domain';
+} from '../../../shared/library/types';
+import { type Job } from '../../../shared/jobs/types';
 import { asJobId, type JobId } from '../../../shared/ids';
 import { listJobIssues } from '../../db/repos/jobs';
 import { AppError } from '../../errors';

@@ -1,4 +1,5 @@
-import { SPLITS, type Job, type Split } from '../../../shared/domain';
+import { SPLITS, type Split } from '../../../shared/library/types';
+import { type Job } from '../../../shared/jobs/types';
 import { asDatasetId, asImageId, asJobId, type JobId } from '../../../shared/ids';
 import { listJobIssues } from '../../db/repos/jobs';
 import { countJobRuns, listFailedImagesOfJob } from '../../db/repos/mtg';

@@ -1,4 +1,4 @@
-import type { Dataset, DatasetFormat, DatasetStatus, ReidLayout } from '../../../shared/domain';
+import type { Dataset, DatasetFormat, DatasetStatus, ReidLayout } from '../../../shared/library/types';
 import { asDatasetId, type DatasetId } from '../../../shared/ids';
 import { stmt } from '../statements';
 import type { Db } from '../types';

@@ -1,7 +1,7 @@
 // Per-query results of MTI evaluations (migration 9): one row per finished query of an `eval-mti` job.
-import type { Split } from '../../../shared/domain';
+import type { Split } from '../../../shared/library/types';
 import { asImageId, type ImageId, type JobId, type ModelId } from '../../../shared/ids';
-import type { MtiEvalQueryResult } from '../../../shared/mti';
+import type { MtiEvalQueryResult } from '../../../shared/mti/types';
 import { stmt } from '../statements';
 import type { Db } from '../types';
 

@@ -1,6 +1,11 @@
 // The export's queries: accepted current captions of person images (of a dataset, of a job's scope) with
 // what the annotation file and its provenance need. What is written, and how, is in src/main/jobs/export.ts.
-import { CAPTION_SOURCES, type CaptionSource, type ImageRole, type Split } from '../../../shared/domain';
+import {
+  CAPTION_SOURCES,
+  type CaptionSource,
+  type ImageRole,
+  type Split,
+} from '../../../shared/library/types';
 import { asImageId, type ImageId, type JobId } from '../../../shared/ids';
 import { stmt } from '../statements';
 import type { Db } from '../types';

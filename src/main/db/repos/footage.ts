@@ -10,7 +10,7 @@ import type {
   FootageVideo,
   StartSourceName,
   VideoStatus,
-} from '../../../shared/footage';
+} from '../../../shared/footage/types';
 import { asDatasetId, asImageId, type DatasetId, type IdentityId, type ImageId } from '../../../shared/ids';
 import type { DetectorManifest, DetectorRunSpec } from '../../ml/detector/spec';
 import { stmt } from '../statements';

@@ -10,8 +10,8 @@ import type {
   LibraryStats,
   PersonKind,
   Split,
-} from '../../../shared/domain';
-import { CAPTION_STATUSES } from '../../../shared/domain';
+} from '../../../shared/library/types';
+import { CAPTION_STATUSES } from '../../../shared/library/types';
 import {
   asCaptionId,
   asDatasetId,

@@ -1,4 +1,4 @@
-import type { Job, JobIssue, JobKind, JobStatus } from '../../../shared/domain';
+import type { Job, JobIssue, JobKind, JobStatus } from '../../../shared/jobs/types';
 import { asJobId, type JobId } from '../../../shared/ids';
 import { stmt } from '../statements';
 import type { Db } from '../types';

@@ -1,6 +1,6 @@
 // Review leases (issue 13.2): which caption is held by whom until when. The rules (how long, who may
 // take what, the conflict a decision meets) are in src/main/team/leases.ts.
-import type { ReviewOrder } from '../../../shared/domain';
+import type { ReviewOrder } from '../../../shared/review/types';
 import type { CaptionId } from '../../../shared/ids';
 import { stmt } from '../statements';
 import type { Db } from '../types';

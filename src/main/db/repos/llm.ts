@@ -6,7 +6,7 @@ import type {
   LlmRole,
   TemperatureParam,
   TokenLimitParam,
-} from '../../../shared/domain';
+} from '../../../shared/llm/types';
 import { stmt } from '../statements';
 import type { Db } from '../types';
 

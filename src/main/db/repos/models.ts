@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ClipModel, ResizeMode } from '../../../shared/domain';
+import type { ClipModel, ResizeMode } from '../../../shared/models/types';
 import { asModelId, type ModelId } from '../../../shared/ids';
 import type { ModelFolder } from '../../ml/models';
 import { stmt } from '../statements';

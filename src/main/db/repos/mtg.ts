@@ -1,12 +1,6 @@
-import type {
-  CaptionSource,
-  DropReason,
-  MtgRun,
-  PromptSet,
-  PromptSetBody,
-  QaRound,
-  Split,
-} from '../../../shared/domain';
+import type { CaptionSource, Split } from '../../../shared/library/types';
+import type { DropReason, MtgRun, QaRound } from '../../../shared/mtg/types';
+import type { PromptSet, PromptSetBody } from '../../../shared/llm/types';
 import {
   asCaptionId,
   asImageId,

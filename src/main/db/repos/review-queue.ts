@@ -3,7 +3,7 @@
 // (model_id, score) index of caption_scores and then the image index for the unscored tail, so each step
 // of next / previous is a LIMIT 1 on an index. The walk itself (which range comes next) is in
 // src/main/review/queue.ts.
-import type { ReviewFilter, ReviewOrder, ReviewQueueEntry } from '../../../shared/domain';
+import type { ReviewFilter, ReviewOrder, ReviewQueueEntry } from '../../../shared/review/types';
 import { asCaptionId, type CaptionId } from '../../../shared/ids';
 import { stmt } from '../statements';
 import type { Db } from '../types';

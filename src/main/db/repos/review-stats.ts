@@ -1,6 +1,6 @@
 // The review dashboard's queries: over current captions (the last row of each chain), of one dataset or
 // all. The figures made of them (throughput, histograms, coverage) are in src/main/review/stats.ts.
-import type { CaptionSource, CaptionStatus } from '../../../shared/domain';
+import type { CaptionSource, CaptionStatus } from '../../../shared/library/types';
 import { stmt } from '../statements';
 import type { Db } from '../types';
 import type { DatasetId, ModelId } from '../../../shared/ids';

@@ -1,13 +1,7 @@
 // Rows of the review desk: the current caption of each edit chain, the audit trail (reviews), saved
 // filters and caption scores. The desk's rules (locking, undo, bulk) live in src/main/review/.
-import type {
-  CaptionSource,
-  CaptionStatus,
-  ReviewAction,
-  ReviewFilter,
-  SavedFilter,
-  Split,
-} from '../../../shared/domain';
+import type { CaptionSource, CaptionStatus, Split } from '../../../shared/library/types';
+import type { ReviewAction, ReviewFilter, SavedFilter } from '../../../shared/review/types';
 import { asCaptionId, type CaptionId, type ImageId, type ModelId } from '../../../shared/ids';
 import { stmt } from '../statements';
 import type { Db } from '../types';

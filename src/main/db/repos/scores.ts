@@ -1,6 +1,7 @@
 // Which captions have, and still need, a CLIP score (caption_scores): a score job's scope and cursor
 // walk, and a queue's score coverage. Computing a score is in src/main/review/score.ts.
-import type { CaptionStatus, ReviewFilter, ScoreCoverage } from '../../../shared/domain';
+import type { CaptionStatus } from '../../../shared/library/types';
+import type { ReviewFilter, ScoreCoverage } from '../../../shared/review/types';
 import {
   asCaptionId,
   asImageId,

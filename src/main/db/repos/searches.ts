@@ -5,7 +5,7 @@ import type {
   MtiSearch,
   MtiSearchSummary,
   MtiTranscript,
-} from '../../../shared/mti';
+} from '../../../shared/mti/types';
 import { asModelId, type DatasetId, type ModelId } from '../../../shared/ids';
 import { stmt } from '../statements';
 import type { Db } from '../types';

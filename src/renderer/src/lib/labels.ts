@@ -3,10 +3,10 @@ import type {
   CaptionStatus,
   DatasetFormat,
   DatasetStatus,
-  JobStatus,
   LayoutChoice,
-  LlmRole,
-} from '../../../shared/domain';
+} from '../../../shared/library/types';
+import type { JobStatus } from '../../../shared/jobs/types';
+import type { LlmRole } from '../../../shared/llm/types';
 
 // One colour per state, shared by every badge in the app.
 export const CAPTION_STATUS_COLOR: Record<CaptionStatus, string> = {

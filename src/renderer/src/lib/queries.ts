@@ -6,7 +6,7 @@
 // write invalidates what it changed with `invalidate(...)`.
 import { queryOptions } from '@tanstack/react-query';
 import type { Channel, InvokeArg, InvokeResults } from '../../../shared/contract';
-import type { Job } from '../../../shared/domain';
+import type { Job } from '../../../shared/jobs/types';
 import type { ImageId, ModelId } from '../../../shared/ids';
 import { invoke } from './api';
 import { mergeJob } from './jobList';

@@ -25,7 +25,7 @@ import type {
   LlmRole,
   TemperatureParam,
   TokenLimitParam,
-} from '../../../../shared/domain';
+} from '../../../../shared/llm/types';
 import { invoke } from '../../lib/api';
 import { ROLE_LABEL } from '../../lib/labels';
 import { useAction } from '../../lib/useAction';

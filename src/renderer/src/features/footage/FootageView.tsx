@@ -19,7 +19,7 @@ import {
 } from '@mantine/core';
 import { IconMovie, IconPlayerPlay } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { FootageFolder, PatternPreview } from '../../../../shared/footage';
+import type { FootageFolder, PatternPreview } from '../../../../shared/footage/types';
 import type { ImageId } from '../../../../shared/ids';
 import { routeHref } from '../../app/router';
 import { imageUrl, invoke } from '../../lib/api';

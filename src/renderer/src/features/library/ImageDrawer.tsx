@@ -23,7 +23,7 @@ import {
   IconCopy,
 } from '@tabler/icons-react';
 import { useEffect } from 'react';
-import type { ImageDetail } from '../../../../shared/domain';
+import type { ImageDetail } from '../../../../shared/library/types';
 import type { ImageId } from '../../../../shared/ids';
 import { imageUrl } from '../../lib/api';
 import { formatBytes, formatCount } from '../../lib/format';

@@ -3,7 +3,7 @@
 // scroll height, so a 100,000-image library costs a few pages of memory, never a full listing.
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { InvokeArg } from '../../../../shared/contract';
-import type { ImageSummary } from '../../../../shared/domain';
+import type { ImageSummary } from '../../../../shared/library/types';
 import { invoke } from '../../lib/api';
 import { errorMessage } from '../../lib/hooks';
 

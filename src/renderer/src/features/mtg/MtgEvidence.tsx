@@ -22,7 +22,8 @@ import {
   IconTextCaption,
 } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { Caption, DropReason, MtgRun, QaRound } from '../../../../shared/domain';
+import type { Caption } from '../../../../shared/library/types';
+import type { DropReason, MtgRun, QaRound } from '../../../../shared/mtg/types';
 import type { ImageId } from '../../../../shared/ids';
 import { formatCount, formatDuration, formatTime } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';

@@ -21,8 +21,8 @@ import {
 } from '@mantine/core';
 import { IconAlertTriangle, IconChartBar, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { Job } from '../../../../shared/domain';
-import { MTI_DEFAULTS, type MtiEvalReport } from '../../../../shared/mti';
+import type { Job } from '../../../../shared/jobs/types';
+import { MTI_DEFAULTS, type MtiEvalReport } from '../../../../shared/mti/types';
 import type { DatasetId, ModelId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
 import { useQuery, useQueryClient } from '@tanstack/react-query';

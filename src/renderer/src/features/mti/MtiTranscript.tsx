@@ -35,7 +35,7 @@ import type {
   MtiRound,
   MtiSearch,
   MtiVerdict,
-} from '../../../../shared/mti';
+} from '../../../../shared/mti/types';
 import { imageUrl } from '../../lib/api';
 import type { LiveStep } from './useMtiSearch';
 import classes from './Mti.module.css';

@@ -4,7 +4,7 @@
 // call has answered.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { DatasetId, ModelId } from '../../../../shared/ids';
-import type { MtiAction, MtiParams, MtiProgress, MtiSearch } from '../../../../shared/mti';
+import type { MtiAction, MtiParams, MtiProgress, MtiSearch } from '../../../../shared/mti/types';
 import { invoke } from '../../lib/api';
 import { errorMessage, useEvent } from '../../lib/hooks';
 import { useInvalidate } from '../../lib/serverState';

@@ -18,8 +18,9 @@ import {
 import { notifications } from '@mantine/notifications';
 import { IconBookmark, IconFilterOff, IconSearch, IconTrash, IconUser } from '@tabler/icons-react';
 import { memo, useEffect, useState } from 'react';
-import type { CaptionSource, CaptionStatus, ReviewFilter } from '../../../../shared/domain';
-import { CAPTION_STATUSES, SPLITS } from '../../../../shared/domain';
+import type { CaptionSource, CaptionStatus } from '../../../../shared/library/types';
+import type { ReviewFilter } from '../../../../shared/review/types';
+import { CAPTION_STATUSES, SPLITS } from '../../../../shared/library/types';
 import { asDatasetId } from '../../../../shared/ids';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';

@@ -26,7 +26,8 @@ import {
   IconSparkles,
 } from '@tabler/icons-react';
 import { useCallback, useState } from 'react';
-import type { ClipModel, QueryTokens } from '../../../../shared/domain';
+import type { ClipModel } from '../../../../shared/models/types';
+import type { QueryTokens } from '../../../../shared/search/types';
 import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
 import { routeHref, useRoute } from '../../app/router';
 import { formatCount } from '../../lib/format';

@@ -1,35 +1,10 @@
-// A review team on one server (issue 13): people, roles, and review leases. Kept beside contract.ts,
-// which spreads these channels into its one invokeSchemas map (same rules as every other channel).
+// A review team on one server (issue 13): its channels (users, roles, review leases, agreement);
+// shared/contract.ts merges them with every other feature's (same rules as every other channel).
 import { z } from 'zod';
-import type { CaptionId } from './ids';
-import { reviewFilterSchema, reviewerSchema } from './review-contract';
-
-import { ROLES, type Role } from './access';
-
-/**
- * Who is calling. The desktop app (IPC) and the token `ctgi serve` prints are the workspace's owner: the
- * one local admin, with no login. A named user comes from their own secret link.
- */
-export interface Caller {
-  kind: 'owner' | 'user';
-  name: string;
-  role: Role;
-}
-export const OWNER: Caller = { kind: 'owner', name: 'owner', role: 'admin' };
-
-export interface TeamUser {
-  id: number;
-  name: string;
-  role: Role;
-  createdAt: number;
-  revokedAt: number | null;
-}
-
-export interface ReviewLease {
-  captionId: CaptionId;
-  holder: string;
-  expiresAt: number;
-}
+import { type CaptionId } from '../ids';
+import { reviewFilterSchema, reviewerSchema } from '../review/contract';
+import { ROLES } from '../access';
+import { type Caller, type TeamUser, type ReviewLease, type AgreementFigures } from './types';
 
 export const userNameSchema = z
   .string()
@@ -87,12 +62,6 @@ export const teamInvokeSchemas = {
     decision: z.enum(['accept', 'reject']),
   }),
 } as const;
-
-export interface AgreementFigures {
-  n: number;
-  agreed: number;
-  kappa: number | null;
-}
 
 export interface TeamInvokeResults {
   'session:whoami': Caller;

@@ -1,7 +1,8 @@
-// Footage channels (issue 9), kept beside contract.ts, which spreads them into its one invokeSchemas map:
-// same rules (one object argument, validated by these schemas).
+// Footage channels (issue 9); shared/contract.ts merges them with every other feature's: same rules
+// (one object argument, validated by these schemas).
 import { z } from 'zod';
-import type { Job } from './domain';
+import { id } from '../schema-fields';
+import type { Job } from '../jobs/types';
 import type {
   CropOrigin,
   Detector,
@@ -9,15 +10,8 @@ import type {
   FootageTrack,
   PatternPreview,
   VideoToolsInfo,
-} from './footage';
-import type { DatasetId, ImageId } from './ids';
-
-const id = <T>() =>
-  z
-    .number()
-    .int()
-    .positive()
-    .transform((n) => n as T);
+} from './types';
+import type { DatasetId, ImageId } from '../ids';
 
 /** A search's footage scope: crops of these cameras, seen in this wall-clock range (both optional). */
 export const footageScopeFields = {

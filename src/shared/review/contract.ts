@@ -1,9 +1,9 @@
-// The review desk's and the export's channels (issue 5), kept beside contract.ts, which spreads them
-// into its one invokeSchemas map: same rules (one object argument, validated by these schemas).
+// The review desk's and the export's channels (issue 5); shared/contract.ts merges them with every other
+// feature's: same rules (one object argument, validated by these schemas).
 import { z } from 'zod';
+import { id } from '../schema-fields';
 import type {
   ExportPreview,
-  Job,
   ReviewBulkResult,
   ReviewItem,
   ReviewQueuePage,
@@ -11,24 +11,11 @@ import type {
   ReviewUndoResult,
   SavedFilter,
   ScoreCoverage,
-} from './domain';
-import {
-  CAPTION_SOURCES,
-  CAPTION_STATUSES,
-  EXPORT_FORMATS,
-  EXPORT_IMAGE_MODES,
-  REVIEW_DECISIONS,
-  REVIEW_ORDERS,
-  SPLITS,
-} from './domain';
-import type { CaptionId, DatasetId, ModelId } from './ids';
-
-const id = <T>() =>
-  z
-    .number()
-    .int()
-    .positive()
-    .transform((n) => n as T);
+} from './types';
+import type { Job } from '../jobs/types';
+import { CAPTION_SOURCES, CAPTION_STATUSES, SPLITS } from '../library/types';
+import { EXPORT_FORMATS, EXPORT_IMAGE_MODES, REVIEW_DECISIONS, REVIEW_ORDERS } from './types';
+import type { CaptionId, DatasetId, ModelId } from '../ids';
 
 /**
  * Who decided: a short name shown in the audit trail. The owner's desk sends the name kept in the

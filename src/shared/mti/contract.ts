@@ -1,17 +1,14 @@
-// MTI's and saved searches' channels (issue 6), kept beside contract.ts, which spreads them into its one
-// invokeSchemas map: same rules (one object argument, validated by these schemas).
+// MTI's and saved searches' channels (issue 6); shared/contract.ts merges them with every other
+// feature's: same rules (one object argument, validated by these schemas).
 import { z } from 'zod';
-import { footageScopeFields } from './footage-contract';
-import { EVAL_QUERY_KINDS, SPLITS, type Job } from './domain';
-import type { DatasetId, ImageId, JobId, ModelId } from './ids';
-import type { MtiEvalReport, MtiSearch, MtiSearchSummary } from './mti';
+import { id } from '../schema-fields';
+import { footageScopeFields } from '../footage/contract';
+import { EVAL_QUERY_KINDS } from '../eval/types';
+import { SPLITS } from '../library/types';
+import { type Job } from '../jobs/types';
+import type { DatasetId, ImageId, JobId, ModelId } from '../ids';
+import type { MtiEvalReport, MtiSearch, MtiSearchSummary } from './types';
 
-const id = <T>() =>
-  z
-    .number()
-    .int()
-    .positive()
-    .transform((n) => n as T);
 const endpointName = z.string().min(1).max(100);
 
 export const mtiParamsSchema = z.object({

@@ -1,7 +1,7 @@
 // Footage archives as the API shows them: registered person detectors, footage folders with their cameras
 // and recordings, tracks, and what a crop image knows of where it came from. Pure types (shared by main and
 // renderer). Video times are seconds from the video's start; wall-clock times are epoch milliseconds.
-import type { DatasetId, ImageId } from './ids';
+import type { DatasetId, ImageId } from '../ids';
 
 export type DetectorContractName = 'yolov8' | 'yolox' | 'rtdetr';
 

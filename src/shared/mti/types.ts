@@ -1,8 +1,10 @@
 // MTI (ALGORITHMS.md §3) as the renderer, the CLI and the database see it: parameters, the transcript of
 // every step (who decided it: the MLLM or the analyst), and a saved search with its re-ranked results.
-import type { EvalQueryKind, ImageSummary, Split, TrackHitGroup } from './domain';
-import type { CropOrigin } from './footage';
-import type { ImageId, ModelId } from './ids';
+import type { EvalQueryKind } from '../eval/types';
+import type { ImageSummary, Split } from '../library/types';
+import type { TrackHitGroup } from '../search/types';
+import type { CropOrigin } from '../footage/types';
+import type { ImageId, ModelId } from '../ids';
 
 export interface MtiParams {
   /** Candidates examined for an anchor per round (paper: 20). */
