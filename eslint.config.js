@@ -29,7 +29,7 @@ export const LAYERS = [
   { name: 'pipelines', why: "the paper's algorithms as plain functions", members: ['pipelines/'] },
   {
     name: 'features',
-    why: 'jobs, search, review, footage, datasets, team, the vector stores, and the workspace (with the services it owns) that wires them',
+    why: 'jobs, search, review, footage, datasets, team, settings, the vector stores, and the workspace (with the services it owns) that wires them',
     members: [
       'jobs/',
       'search/',
@@ -37,6 +37,7 @@ export const LAYERS = [
       'footage/',
       'datasets/',
       'team/',
+      'settings/',
       'vectors/',
       'workspace',
       'services',

@@ -1,11 +1,11 @@
 // The channel list the preload and the renderer use is zod-free (shared/channels.ts) and must name exactly the
-// channels the contract validates; the features' schema maps merged into the contract must not share a name
-// (a spread would silently keep the last one).
+// channels the contract validates; the features' maps (schemas in shared/contract.ts, handlers in
+// api/handlers.ts) are merged by one function that refuses a channel two features define (a spread would
+// silently keep the last one).
 import { describe, expect, it } from 'vitest';
 import { CHANNELS, isChannel } from '../../src/shared/channels';
 import { invokeSchemas } from '../../src/shared/contract';
-import { footageInvokeSchemas } from '../../src/shared/footage/contract';
-import { mtiInvokeSchemas } from '../../src/shared/mti/contract';
+import { mergeFeatures } from '../../src/shared/merge';
 import { reviewInvokeSchemas } from '../../src/shared/review/contract';
 import { teamInvokeSchemas } from '../../src/shared/team/contract';
 
@@ -16,16 +16,26 @@ describe('the channel list', () => {
     expect(isChannel('fs:readFile')).toBe(false);
     expect(isChannel('toString')).toBe(false);
   });
+});
 
-  it('merges feature schema maps that share no channel name', () => {
-    const features = [reviewInvokeSchemas, mtiInvokeSchemas, footageInvokeSchemas, teamInvokeSchemas];
-    const seen = new Map<string, number>();
-    for (const [i, map] of features.entries())
-      for (const name of Object.keys(map)) {
-        expect(seen.has(name), `${name} is defined by two feature maps (${seen.get(name)} and ${i})`).toBe(
-          false,
-        );
-        seen.set(name, i);
-      }
+describe('mergeFeatures', () => {
+  it("merges the features' maps entry by entry", () => {
+    const merged = mergeFeatures({ review: reviewInvokeSchemas, team: teamInvokeSchemas });
+    expect(Object.keys(merged).sort()).toEqual(
+      [...Object.keys(reviewInvokeSchemas), ...Object.keys(teamInvokeSchemas)].sort(),
+    );
+    expect(merged['review:queue']).toBe(reviewInvokeSchemas['review:queue']);
+    expect(merged['users:list']).toBe(teamInvokeSchemas['users:list']);
+  });
+
+  it('refuses a channel two features define, naming it and both features', () => {
+    const stats = { 'library:stats': () => 1 };
+    expect(() => mergeFeatures({ library: stats, jobs: { 'jobs:list': () => [] }, review: stats })).toThrow(
+      'Channel "library:stats" is defined by two features, "library" and "review": give it one owner.',
+    );
+    // A schema map too: the team's channels handed in twice under another feature's name.
+    expect(() => mergeFeatures({ team: teamInvokeSchemas, mti: { ...teamInvokeSchemas } })).toThrow(
+      /Channel "session:whoami" is defined by two features, "team" and "mti"/,
+    );
   });
 });

@@ -3,123 +3,44 @@ import type { ApiResult } from '../../shared/contract';
 import { OWNER, type Caller } from '../../shared/team/types';
 import { isChannel } from '../../shared/channels';
 import { invokeSchemas } from '../../shared/contract';
-import { deleteDataset, listDatasets } from '../db/repos/datasets';
-import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images';
-import { listJobIssues, listJobRows } from '../db/repos/jobs';
-import { AppError, notFound, toApiError } from '../errors';
-import { detectImportLayout, startImport } from '../jobs/import';
-import { startEmbed } from '../jobs/embed';
-import { listModels } from '../db/repos/models';
-import { registerModel } from '../ml/models';
-import { listEndpoints } from '../db/repos/llm';
-import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../llm/endpoints';
-import { usage } from '../llm/cost';
-import { listJobBatches } from '../db/repos/batches';
-import { queryTokens, searchText } from '../search/text-search';
-import { evaluateRetrieval } from '../pipelines/eval';
-import { listMtgRunsForImage } from '../db/repos/mtg';
-import {
-  estimateMtg,
-  listPromptSetsWithDefault,
-  savePromptSetChecked,
-  setMtgBudget,
-  startMtg,
-} from '../jobs/mtg';
-import { reviewHandlers } from '../review/handlers';
-import { mtiHandlers } from '../search/mti-handlers';
+import type { Handlers } from '../../shared/handlers';
+import { mergeFeatures } from '../../shared/merge';
+import { toApiError } from '../errors';
+import { libraryHandlers } from '../datasets/handlers';
 import { footageHandlers } from '../footage/handlers';
+import { jobsHandlers } from '../jobs/handlers';
+import { modelsHandlers } from '../jobs/models-handlers';
+import { mtgHandlers } from '../jobs/mtg-handlers';
+import { reviewHandlers } from '../review/handlers';
+import { evalHandlers } from '../search/eval-handlers';
+import { searchHandlers } from '../search/handlers';
+import { mtiHandlers } from '../search/mti-handlers';
+import { llmHandlers } from '../settings/handlers';
 import { teamHandlers } from '../team/handlers';
 import type { Workspace } from '../workspace';
-import type { Handlers } from '../../shared/handlers';
-import { galleryScorer } from '../search/store-search';
 
 export type { Handlers };
 
-/** The service façade: the only code the transports call. It holds no transport detail. */
+/**
+ * The service façade: the only code the transports call. It holds no transport detail and no rule of its
+ * own: each feature's handlers live in that feature's module (CONTEXT.md maps channel nouns to features),
+ * and a channel two features define is refused here when the handlers are built. Typed `Handlers`, so a
+ * channel of the contract with no handler does not compile.
+ */
 export function createHandlers(ws: Workspace): Handlers {
-  const { db, jobs } = ws;
-  return {
-    ...reviewHandlers(ws),
-    ...mtiHandlers(ws),
-    ...footageHandlers(ws),
-    ...teamHandlers(ws),
-    'library:stats': () => getLibraryStats(db),
-    'datasets:list': () => listDatasets(db),
-    'datasets:delete': ({ id }) => {
-      const busy = listJobRows(db, 500).some(
-        (j) => (j.status === 'running' || j.status === 'queued') && JSON.parse(j.params).datasetId === id,
-      );
-      if (busy) throw new AppError('conflict', `Dataset ${id} is being imported; cancel its job first.`);
-      const deleted = deleteDataset(db, id);
-      ws.bus.emit('library:changed', { datasetId: id });
-      return { deleted };
-    },
-    'images:list': ({ offset, limit, ...filter }) => listImages(db, filter, offset, limit),
-    'images:get': ({ id }) => {
-      const detail = getImageDetail(db, id);
-      if (!detail) throw notFound(`Image ${id}`);
-      return detail;
-    },
-    'jobs:list': ({ limit }) => listJobRows(db, limit).map((r) => jobs.view(r)),
-    'jobs:get': ({ id }) => jobs.get(id),
-    'jobs:issues': ({ id, limit }) => {
-      jobs.get(id);
-      return listJobIssues(db, id, limit);
-    },
-    'jobs:pause': ({ id }) => jobs.pause(id),
-    'jobs:cancel': ({ id }) => jobs.cancel(id),
-    'jobs:resume': ({ id }) => jobs.resume(id),
-    'import:start': (arg) => startImport(ws, arg),
-    'import:detect': (arg) => detectImportLayout(arg),
-    'models:list': () => listModels(db),
-    'models:register': ({ folder, name, variant }) => registerModel(db, folder, name, variant),
-    'embed:start': (arg) => startEmbed(ws, arg),
-    'endpoints:list': () => listEndpoints(db),
-    'endpoints:save': (arg) => saveEndpoint(db, arg, ws.services.keys),
-    'endpoints:reset-key-store': async () => {
-      const store = ws.services.keys;
-      if (!store.reset)
-        throw new AppError(
-          'unavailable',
-          'There is no app keychain here (it exists only in the desktop app), so there is nothing to reset.',
-        );
-      return { keptAs: await store.reset() };
-    },
-    'endpoints:delete': ({ name }) => removeEndpoint(db, name, ws.services.keys),
-    'endpoints:probe': ({ name }) => probeEndpointByName(db, name, ws.services.keys, ws.services.llm),
-    'mtg:start': (arg) => startMtg(ws, arg),
-    'mtg:runs': ({ imageId }) => listMtgRunsForImage(db, imageId),
-    'mtg:estimate': (arg) => estimateMtg(ws, arg),
-    'mtg:budget': (arg) => setMtgBudget(ws, arg),
-    'usage:summary': ({ by, jobId, sinceMs }) => usage(db, by, { jobId, sinceMs }),
-    'endpoints:replicas': ({ name }) => endpointReplicas(db, name, ws.services.llm),
-    'mtg:batches': ({ jobId }) =>
-      listJobBatches(db, jobId).map((b) => ({
-        round: b.round,
-        try: b.try,
-        status: b.status,
-        requests: b.request_count,
-        completed: b.completed_count,
-        failed: b.failed_count,
-        providerBatchId: b.provider_batch_id,
-      })),
-    'prompts:list': () => listPromptSetsWithDefault(db),
-    'prompts:save': ({ body }) => savePromptSetChecked(db, body),
-    'search:text': (arg) => searchText(ws, arg),
-    'search:tokens': ({ modelId, query }) => queryTokens(db, modelId, query),
-    'eval:run': ({ modelId, split, datasetId, queries, protocol, captionSource, distractors }) =>
-      evaluateRetrieval(db, {
-        modelId,
-        split,
-        datasetId,
-        queries,
-        protocol,
-        distractors,
-        encoders: ws.services.encoders,
-        score: galleryScorer(ws.services.vectors),
-        ...(captionSource === undefined ? {} : { captionSource }),
-      }),
-  };
+  return mergeFeatures({
+    library: libraryHandlers(ws),
+    jobs: jobsHandlers(ws),
+    models: modelsHandlers(ws),
+    llm: llmHandlers(ws),
+    mtg: mtgHandlers(ws),
+    search: searchHandlers(ws),
+    eval: evalHandlers(ws),
+    review: reviewHandlers(ws),
+    mti: mtiHandlers(ws),
+    footage: footageHandlers(ws),
+    team: teamHandlers(ws),
+  });
 }
 
 /**

@@ -1,5 +1,5 @@
 // The handlers of MTI's channels (src/shared/mti/contract.ts), spread into the service façade.
-import type { InvokeResults, ParsedArg } from '../../shared/contract';
+import type { HandlersFor } from '../../shared/handlers';
 import type { MtiInvokeResults } from '../../shared/mti/contract';
 import { deleteSearch, markInterruptedSearches } from '../db/repos/searches';
 import { evalMtiReport, startEvalMti } from '../jobs/eval-mti';
@@ -15,11 +15,7 @@ import {
   type MtiHost,
 } from './mti-service';
 
-type MtiHandlers = {
-  [C in keyof MtiInvokeResults]: (arg: ParsedArg<C>) => InvokeResults[C] | Promise<InvokeResults[C]>;
-};
-
-export function mtiHandlers(ws: Workspace): MtiHandlers {
+export function mtiHandlers(ws: Workspace): HandlersFor<keyof MtiInvokeResults> {
   const { db } = ws;
   // A search that was running when the last process ended can never finish: say so once, at open.
   markInterruptedSearches(db);
