@@ -56,6 +56,24 @@ export const LAYERS = [
   },
 ];
 
+/**
+ * The renderer and the preload load no schemas: zod stays out of their bundles. They may name a contract's
+ * types (`import type`); the channel names come from shared/channels.ts, a feature's values from its types.ts.
+ */
+const NO_SCHEMAS = [
+  {
+    group: ['zod', 'zod/**'],
+    message:
+      "zod stays out of the renderer's and the preload's bundles: the server validates every call; read a stored value with a plain parser in shared/ (as shared/review/filter.ts does)",
+  },
+  {
+    regex: '(^|/)shared/(.+/)?contract(\\.ts)?$',
+    allowTypeImports: true,
+    message:
+      "the renderer and the preload take only types from a contract (import type): its schemas are zod, which stays out of their bundles; channel names come from shared/channels.ts, a feature's values from its types.ts",
+  },
+];
+
 /** Modules of main whose imports may reach electron (the Electron shell). */
 const ELECTRON_SHELL = ['index', 'desktop/', 'api/ipc'];
 
@@ -175,20 +193,26 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': restrict([
+      // typescript-eslint's version of the rule, for `allowTypeImports`: the renderer may name a contract's
+      // types, never load its schemas, so zod stays out of the renderer bundle.
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': restrict([
         { group: ['**/main/**', '**/preload/**'], message: 'the renderer talks only to the typed API' },
         { group: ['electron', 'node:*'], message: 'the renderer has no Node or Electron access' },
+        ...NO_SCHEMAS,
       ]),
     },
   },
   {
     files: ['src/preload/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrict([
+      'no-restricted-imports': 'off',
+      '@typescript-eslint/no-restricted-imports': restrict([
         {
           group: ['**/main/**', '**/renderer/**'],
           message: 'the preload bridges only the contract (shared/)',
         },
+        ...NO_SCHEMAS,
       ]),
     },
   },

@@ -27,11 +27,21 @@ beforeAll(async () => {
   ({ LAYERS: layers, MAX_DEPTH: maxDepth } = config);
 });
 
+/** The import-restriction rules: ESLint's, and typescript-eslint's (the renderer's, for `allowTypeImports`). */
+const RESTRICTION_RULES = ['no-restricted-imports', '@typescript-eslint/no-restricted-imports'];
+
+/** The messages of the import-restriction rules for `code` linted as a file at `filePath`. */
+async function restrictionErrors(filePath: string, code: string): Promise<string[]> {
+  const [result] = await eslint.lintText(code, { filePath: join(root, filePath) });
+  return result!.messages.filter((m) => RESTRICTION_RULES.includes(m.ruleId ?? '')).map((m) => m.message);
+}
+
 /** The messages of the import-boundary rule for `source` imported (as a type) from a file at `filePath`. */
 async function boundaryErrors(filePath: string, source: string): Promise<string[]> {
-  const code = `import type { Thing } from '${source}';\n\nexport type Again = Thing;\n`;
-  const [result] = await eslint.lintText(code, { filePath: join(root, filePath) });
-  return result!.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+  return restrictionErrors(
+    filePath,
+    `import type { Thing } from '${source}';\n\nexport type Again = Thing;\n`,
+  );
 }
 
 async function expectRefused(filePath: string, source: string, says: RegExp): Promise<void> {
@@ -137,6 +147,53 @@ describe('import boundaries', () => {
     await expectRefused('src/renderer/src/lib/api.ts', '../../../main/db/types', /only to the typed API/);
     await expectRefused('src/preload/index.ts', '../main/workspace', /bridges only the contract/);
     await expectAllowed('src/renderer/src/lib/api.ts', '../../../shared/contract');
+  });
+
+  it('the renderer takes only types from a contract, and never zod (so neither is in its bundle)', async () => {
+    const view = 'src/renderer/src/features/review/ReviewView.tsx';
+    const contract = '../../../../shared/review/contract';
+    const refused = async (code: string, says: RegExp): Promise<void> => {
+      const errors = await restrictionErrors(view, code);
+      expect(errors, code).toHaveLength(1);
+      expect(errors[0]).toMatch(says);
+    };
+    // The value import ReviewView.tsx had before shared/review/filter.ts.
+    await refused(
+      `import { reviewFilterSchema } from '${contract}';\n\nexport const f = reviewFilterSchema.safeParse({});\n`,
+      /take only types from a contract/,
+    );
+    await refused(
+      `import { invokeSchemas } from '../../../../shared/contract';\n\nexport const s = invokeSchemas;\n`,
+      /only types from a contract/,
+    );
+    await refused(`import '${contract}';\n`, /only types from a contract/);
+    await refused(
+      `import { z } from 'zod';\n\nexport const s = z.string();\n`,
+      /zod stays out of the renderer's and the preload's bundles/,
+    );
+    await refused(`import type { ZodType } from 'zod';\n\nexport type T = ZodType;\n`, /zod stays out/);
+    // Types from a contract, and values from a feature's types.ts or a plain parser, are fine.
+    const allowed = [
+      `import type { ReviewInvokeResults } from '${contract}';\n\nexport type R = ReviewInvokeResults;\n`,
+      `import { type ReviewInvokeResults } from '${contract}';\n\nexport type R = ReviewInvokeResults;\n`,
+      `import { REVIEW_ORDERS } from '../../../../shared/review/types';\n\nexport const o = REVIEW_ORDERS;\n`,
+      `import { parseReviewFilter } from '../../../../shared/review/filter';\n\nexport const p = parseReviewFilter;\n`,
+    ];
+    for (const code of allowed) expect(await restrictionErrors(view, code), code).toEqual([]);
+    // The preload too: its allow-list is shared/channels.ts.
+    expect(
+      await restrictionErrors(
+        'src/preload/index.ts',
+        `import { invokeSchemas } from '../shared/contract';\n\nexport const s = invokeSchemas;\n`,
+      ),
+    ).toEqual([expect.stringMatching(/take only types from a contract/)]);
+    // Main may load the schemas (it validates with them).
+    expect(
+      await restrictionErrors(
+        'src/main/review/handlers.ts',
+        `import { reviewFilterSchema } from '../../shared/review/contract';\n\nexport const f = reviewFilterSchema;\n`,
+      ),
+    ).toEqual([]);
   });
 
   it('places every module of src/main in exactly one layer', () => {

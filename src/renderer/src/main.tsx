@@ -1,4 +1,3 @@
-import './zod-jitless';
 import '@mantine/core/styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

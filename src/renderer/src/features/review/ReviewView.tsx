@@ -31,7 +31,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaptionStatus } from '../../../../shared/library/types';
 import type { ReviewFilter } from '../../../../shared/review/types';
 import { asCaptionId } from '../../../../shared/ids';
-import { reviewFilterSchema } from '../../../../shared/review/contract';
+import { parseReviewFilter } from '../../../../shared/review/filter';
 import { parseHash, routeHref, useRoute } from '../../app/router';
 import { imageUrl, invoke } from '../../lib/api';
 import { useQuery } from '@tanstack/react-query';
@@ -67,8 +67,7 @@ function loadFilter(): ReviewFilter {
   try {
     const raw = localStorage.getItem(FILTER_KEY);
     if (raw === null) return DEFAULT_REVIEW_FILTER;
-    const parsed = reviewFilterSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : DEFAULT_REVIEW_FILTER;
+    return parseReviewFilter(JSON.parse(raw)) ?? DEFAULT_REVIEW_FILTER;
   } catch {
     return DEFAULT_REVIEW_FILTER;
   }
