@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '../../shared/contract';
 import { CAPTION_STATUSES } from '../../shared/library/types';
-import { type Job } from '../../shared/jobs/types';
+import type { Job } from '../../shared/jobs/types';
 import { asDatasetId, asJobId, asModelId, type ModelId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { getJobRow, listJobRowsByStatus } from '../db/repos/jobs';

@@ -1,6 +1,6 @@
 // The team channels of the service façade (src/main/api/handlers.ts spreads them in).
 import { OWNER, type Caller } from '../../shared/team/types';
-import { type TeamInvokeResults } from '../../shared/team/contract';
+import type { TeamInvokeResults } from '../../shared/team/contract';
 import type { HandlersFor } from '../../shared/handlers';
 import type { Workspace } from '../workspace';
 import {

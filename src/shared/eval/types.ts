@@ -1,6 +1,6 @@
 // The eval feature's vocabulary, shared by main and renderer (carved out of the former domain.ts). Plain data only.
-import { type DatasetId, type ModelId } from '../ids';
-import { type Split } from '../library/types';
+import type { DatasetId, ModelId } from '../ids';
+import type { Split } from '../library/types';
 
 /** tbps: the IRRA protocol over a split; reid: the dataset's own query/gallery roles with the re-ID rule. */
 export const EVAL_PROTOCOLS = ['tbps', 'reid'] as const;

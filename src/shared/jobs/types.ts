@@ -1,5 +1,5 @@
 // The jobs feature's vocabulary, shared by main and renderer (carved out of the former domain.ts). Plain data only.
-import { type JobId } from '../ids';
+import type { JobId } from '../ids';
 
 export const JOB_KINDS = ['import', 'embed', 'mtg', 'export', 'score', 'eval-mti', 'footage'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];

@@ -1,5 +1,5 @@
 // The library feature's vocabulary, shared by main and renderer (carved out of the former domain.ts). Plain data only.
-import { type CaptionId, type DatasetId, type IdentityId, type ImageId } from '../ids';
+import type { CaptionId, DatasetId, IdentityId, ImageId } from '../ids';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];

@@ -1,5 +1,5 @@
 // The llm feature's vocabulary, shared by main and renderer (carved out of the former domain.ts). Plain data only.
-import { type Brand } from '../ids';
+import type { Brand } from '../ids';
 
 // ── MLLM endpoints (issue 4) ────────────────────────────────────────────────────────────────────
 export type LlmEndpointId = Brand<number, 'LlmEndpointId'>;

@@ -1,5 +1,5 @@
 // The models feature's vocabulary, shared by main and renderer (carved out of the former domain.ts). Plain data only.
-import { type ModelId } from '../ids';
+import type { ModelId } from '../ids';
 
 // ── CLIP models (issue 3) ─────────────────────────────────────────────────────────────────────────
 /** How images are resized for a model: IRRA/RDE stretch to H×W; stock CLIP scales and centre-crops. */

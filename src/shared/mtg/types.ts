@@ -1,5 +1,5 @@
 // The mtg feature's vocabulary, shared by main and renderer (carved out of the former domain.ts). Plain data only.
-import { type CaptionId, type ImageId, type JobId } from '../ids';
+import type { CaptionId, ImageId, JobId } from '../ids';
 
 /** One Batch API submission of a job (one MTG round, or a smaller retry of its failed lines). */
 export interface BatchRound {

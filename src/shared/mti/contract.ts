@@ -5,7 +5,7 @@ import { id } from '../schema-fields';
 import { footageScopeFields } from '../footage/contract';
 import { EVAL_QUERY_KINDS } from '../eval/types';
 import { SPLITS } from '../library/types';
-import { type Job } from '../jobs/types';
+import type { Job } from '../jobs/types';
 import type { DatasetId, ImageId, JobId, ModelId } from '../ids';
 import type { MtiEvalReport, MtiSearch, MtiSearchSummary } from './types';
 

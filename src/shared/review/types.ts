@@ -1,12 +1,6 @@
 // The review feature's vocabulary, shared by main and renderer (carved out of the former domain.ts). Plain data only.
-import { type CaptionId, type DatasetId, type ImageId, type ModelId } from '../ids';
-import {
-  type Split,
-  type CaptionSource,
-  type CaptionStatus,
-  type ImageSummary,
-  type Caption,
-} from '../library/types';
+import type { CaptionId, DatasetId, ImageId, ModelId } from '../ids';
+import type { Split, CaptionSource, CaptionStatus, ImageSummary, Caption } from '../library/types';
 
 // ── Review desk and export (issue 5) ─────────────────────────────────────────────────────────────
 /** What a reviewer can decide about a caption from the keyboard; `reset` puts it back to pending. */

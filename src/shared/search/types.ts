@@ -1,7 +1,7 @@
 // The search feature's vocabulary, shared by main and renderer (carved out of the former domain.ts). Plain data only.
-import { type CropOrigin } from '../footage/types';
-import { type ModelId } from '../ids';
-import { type ImageSummary } from '../library/types';
+import type { CropOrigin } from '../footage/types';
+import type { ModelId } from '../ids';
+import type { ImageSummary } from '../library/types';
 
 // ── Text→image search and evaluation (issue 3) ───────────────────────────────────────────────────
 export interface QueryTokens {

@@ -1,10 +1,10 @@
 // A review team on one server (issue 13): its channels (users, roles, review leases, agreement);
 // shared/contract.ts merges them with every other feature's (same rules as every other channel).
 import { z } from 'zod';
-import { type CaptionId } from '../ids';
+import type { CaptionId } from '../ids';
 import { reviewFilterSchema, reviewerSchema } from '../review/contract';
 import { ROLES } from '../access';
-import { type Caller, type TeamUser, type ReviewLease, type AgreementFigures } from './types';
+import type { Caller, TeamUser, ReviewLease, AgreementFigures } from './types';
 
 export const userNameSchema = z
   .string()

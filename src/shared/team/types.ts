@@ -1,6 +1,6 @@
 // A review team's vocabulary (issue 13): who calls, users, leases, agreement. Plain data only.
-import { type CaptionId } from '../ids';
-import { type Role } from '../access';
+import type { CaptionId } from '../ids';
+import type { Role } from '../access';
 
 /**
  * Who is calling. The desktop app (IPC) and the token `ctgi serve` prints are the workspace's owner: the

@@ -6,7 +6,7 @@ import {
   type ExportFormat,
   type ExportImageMode,
 } from '../../../shared/review/types';
-import { type Job } from '../../../shared/jobs/types';
+import type { Job } from '../../../shared/jobs/types';
 import { AppError } from '../../errors';
 import { startExport, type ExportState } from '../../jobs/export';
 import { getJobRow, listJobIssues } from '../../db/repos/jobs';

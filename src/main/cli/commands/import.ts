@@ -4,7 +4,7 @@ import {
   type DatasetFormat,
   type LayoutDetection,
 } from '../../../shared/library/types';
-import { type Job } from '../../../shared/jobs/types';
+import type { Job } from '../../../shared/jobs/types';
 import { asJobId, type JobId } from '../../../shared/ids';
 import { listJobIssues } from '../../db/repos/jobs';
 import { AppError } from '../../errors';

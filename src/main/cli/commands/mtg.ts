@@ -1,12 +1,11 @@
 import { SPLITS, type Split } from '../../../shared/library/types';
-import { type Job } from '../../../shared/jobs/types';
+import type { Job } from '../../../shared/jobs/types';
 import { asDatasetId, asImageId, asJobId, type JobId } from '../../../shared/ids';
-import { listJobIssues } from '../../db/repos/jobs';
+import { listJobIssues, getJobRow, updateJobParams } from '../../db/repos/jobs';
 import { countJobRuns, listFailedImagesOfJob } from '../../db/repos/mtg';
 import { AppError } from '../../errors';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { getJobRow, updateJobParams } from '../../db/repos/jobs';
 import { estimateMtg, importBatchOutput, mtgParams, setMtgBudget, startMtg } from '../../jobs/mtg';
 import { formatUsd, jobUsage } from '../../llm/cost';
 import { DEFAULT_RETRY } from '../../llm/retry';

@@ -1,5 +1,5 @@
 import { CAPTION_STATUSES, type CaptionStatus } from '../../../shared/library/types';
-import { type Job } from '../../../shared/jobs/types';
+import type { Job } from '../../../shared/jobs/types';
 import { asJobId, asModelId, type JobId } from '../../../shared/ids';
 import { listJobIssues } from '../../db/repos/jobs';
 import { AppError } from '../../errors';
