@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TextSearchResult } from '../../src/shared/domain';
 import { asDatasetId, asModelId, type DatasetId, type ModelId } from '../../src/shared/ids';
+import { cropRect, DEFAULT_CROP_OPTIONS } from '../../src/main/footage';
 import { registerDetector } from '../../src/main/footage/detectors';
 import { startEmbed } from '../../src/main/jobs/embed';
 import { startFootage } from '../../src/main/jobs/footage';
@@ -225,13 +226,16 @@ describe('footage search end to end (synthetic footage, toy detector, toy CLIP)'
     const full = await mediaResponse(ws, hit.image.id, 'full');
     const crop = sharp(full.body);
     const meta = await crop.metadata();
-    // The crop is the box widened by a 5 % margin: cut the same box out of it.
-    const mx = Math.round(
-      x1 - Math.max(0, Math.floor(origin.box[0] - (origin.box[2] - origin.box[0]) * 0.05)),
+    // The crop is the box framed as the crop keeper frames it (margin, then widened to its aspect): cut
+    // the same box out of it.
+    const rect = cropRect(
+      { x1: origin.box[0], y1: origin.box[1], x2: origin.box[2], y2: origin.box[3] },
+      DEFAULT_CROP_OPTIONS.margin,
+      DEFAULT_CROP_OPTIONS.aspect ?? null,
     );
-    const my = Math.round(
-      y1 - Math.max(0, Math.floor(origin.box[1] - (origin.box[3] - origin.box[1]) * 0.05)),
-    );
+    expect([meta.width, meta.height]).toEqual([rect.width, rect.height]);
+    const mx = x1 - rect.x;
+    const my = y1 - rect.y;
     const inCrop = await crop
       .extract({
         left: mx,
