@@ -425,32 +425,42 @@ async function runFootage(
   const scope = new Set(videos);
   const report = (): void => ctx.progress(progressOf(db, folder.id, scope));
   throwIfAborted(ctx.signal);
-
-  // Probe first, so the job knows its total before the long part.
-  const probed = new Map<number, VideoInfo>();
-  for (const id of videos) {
-    throwIfAborted(ctx.signal);
-    const v = getVideoRow(db, id);
-    if (!v || v.status === 'done' || v.status === 'failed') continue;
-    const info = await probeOne(ctx, tools, folder, v);
-    if (info) probed.set(id, info);
+  const todo = (v: VideoRow | undefined): v is VideoRow =>
+    !!v && v.status !== 'done' && v.status !== 'failed';
+  if (!videos.some((id) => todo(getVideoRow(db, id)))) {
+    report();
+    return outcome(ctx, videos.length);
   }
-  report();
-  if (probed.size === 0) return outcome(ctx, videos.length);
 
-  const { detector, row: detectorRow } = await openRegisteredDetector(db, params.detectorId, {
-    batchSize: params.batch,
-  });
+  // The encoder process and its detector session start while the files are probed (a second or so).
+  const opening = openRegisteredDetector(db, params.detectorId, { batchSize: params.batch });
+  opening.catch(() => undefined);
   try {
+    // Probe first, so the job knows its total before the long part.
+    const probed = new Map<number, VideoInfo>();
+    for (const id of videos) {
+      throwIfAborted(ctx.signal);
+      const v = getVideoRow(db, id);
+      if (!todo(v)) continue;
+      const info = await probeOne(ctx, tools, folder, v);
+      if (info) probed.set(id, info);
+    }
+    report();
+    if (probed.size === 0) return outcome(ctx, videos.length);
+
+    const { detector, row: detectorRow } = await opening;
     for (const id of videos) {
       const info = probed.get(id);
       const v = getVideoRow(db, id);
-      if (!info || !v || v.status === 'done' || v.status === 'failed') continue;
+      if (!info || !todo(v)) continue;
       throwIfAborted(ctx.signal);
       await processOne(ctx, { tools, detector, detectorId: detectorRow.id, folder, video: v, info, report });
     }
   } finally {
-    await detector.close();
+    await opening.then(
+      (o) => o.detector.close(),
+      () => undefined,
+    );
   }
   report();
   return outcome(ctx, videos.length);
