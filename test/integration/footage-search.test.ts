@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TextSearchResult } from '../../src/shared/search/types';
 import { asDatasetId, asModelId, type DatasetId, type ModelId } from '../../src/shared/ids';
+import { cropRect, DEFAULT_CROP_OPTIONS } from '../../src/main/footage';
 import { registerDetector } from '../../src/main/footage/detectors';
 import { startEmbed } from '../../src/main/jobs/embed';
 import { startFootage } from '../../src/main/jobs/footage';
@@ -30,11 +31,11 @@ import { describeOnBothBackends } from '../fixtures/backends';
 
 const SEED = 1;
 /**
- * The garment queries held to the crop world's figure; shoes (a few pixels at footage scale) and two
- * attributes are printed beside them, not held (see the comment at the check).
+ * The one-garment queries held to the crop world's figure; two attributes are printed beside them, not held
+ * (see the comment at the check).
  */
-const HELD = ['top only', 'bottom only'] as const satisfies readonly QuerySet[];
-const SETS = [...HELD, 'shoes only', 'top + bottom'] as const satisfies readonly QuerySet[];
+const HELD = ['top only', 'bottom only', 'shoes only'] as const satisfies readonly QuerySet[];
+const SETS = [...HELD, 'top + bottom'] as const satisfies readonly QuerySet[];
 
 let dir: string;
 let truth: FootageTruth;
@@ -160,10 +161,13 @@ describe('footage search end to end (synthetic footage, toy detector, toy CLIP)'
     }
     const table = `synthetic figures, ${people.length} people seen by ${truth.cameras.length} cameras:\n${lines.join('\n')}`;
     console.info(table);
-    // "As well as the crop world": within 15 points of it on the same people (or better). Shoes and two
-    // attributes do worse on footage than on crops today (measured: shoes 28.6 vs 70.0, top + bottom 57.1
-    // vs 90.0 at seed 1): footage crops are small and compressed, with background at their edges, which
-    // blurs the toy CLIP's region colours. Printed, not held, until that is worked on.
+    // "As well as the crop world": within 15 points of it on the same people (or better): 7 people here, so
+    // one person is 14.3 points. Measured at seed 1: top 71.4 vs 70.0, bottom 57.1 vs 70.0, shoes 57.1 vs
+    // 70.0 (28.6 while crops were cut with 5 % margins, which put the toy CLIP's shoe rows below the feet;
+    // over seeds 1–5, `npm run eval:footage-search`: shoes 63.9 vs 66.7). Top + bottom is printed, not held
+    // (57.1 vs 90.0): both garments must read right, and for people carrying a bag they often do not — the
+    // detector's box takes the bag in, so the body sits off the crop's centre, where the crop world keeps
+    // it (the eval script measures both).
     for (const f of figures)
       if ((HELD as readonly string[]).includes(f.set))
         expect(f.footageR1, table).toBeGreaterThanOrEqual(f.cropR1 - 15);
@@ -225,13 +229,16 @@ describe('footage search end to end (synthetic footage, toy detector, toy CLIP)'
     const full = await mediaResponse(ws, hit.image.id, 'full');
     const crop = sharp(full.body);
     const meta = await crop.metadata();
-    // The crop is the box widened by a 5 % margin: cut the same box out of it.
-    const mx = Math.round(
-      x1 - Math.max(0, Math.floor(origin.box[0] - (origin.box[2] - origin.box[0]) * 0.05)),
+    // The crop is the box framed as the crop keeper frames it (margin, then widened to its aspect): cut
+    // the same box out of it.
+    const rect = cropRect(
+      { x1: origin.box[0], y1: origin.box[1], x2: origin.box[2], y2: origin.box[3] },
+      DEFAULT_CROP_OPTIONS.margin,
+      DEFAULT_CROP_OPTIONS.aspect ?? null,
     );
-    const my = Math.round(
-      y1 - Math.max(0, Math.floor(origin.box[1] - (origin.box[3] - origin.box[1]) * 0.05)),
-    );
+    expect([meta.width, meta.height]).toEqual([rect.width, rect.height]);
+    const mx = x1 - rect.x;
+    const my = y1 - rect.y;
     const inCrop = await crop
       .extract({
         left: mx,

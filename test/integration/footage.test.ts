@@ -199,4 +199,72 @@ describe('the footage pipeline on synthetic footage (toy detector, real ONNX Run
       await detector.close();
     }
   });
+
+  it('takes checkpoints in stream (one read): a run resumed from any of them ends as the uninterrupted run', async () => {
+    const cam = truth.cameras[1]!;
+    const file = path.join(dir, 'footage', cam.file);
+    const detector = await PersonDetector.open({ modelPath: folder.modelPath, providers: 'cpu' });
+    detector.bind(folder.spec);
+    const summary = (tracks: TrackResult[]) =>
+      tracks.map((t) => ({
+        id: t.id,
+        times: t.observations.map((o) => o.time),
+        crops: t.crops.map((c) => [c.time, createHash('sha256').update(c.rgb).digest('hex')]),
+      }));
+    try {
+      const straight: TrackResult[] = [];
+      const tracker = new ByteTracker();
+      const keeper = new CropKeeper();
+      const saved: { seconds: number; nextIndex: number; before: number; state: Buffer; frames: number }[] =
+        [];
+      let frames = 0;
+      await processVideo({
+        tools,
+        path: file,
+        detector,
+        tracker,
+        keeper,
+        checkpoint: {
+          from: 0,
+          every: 2.5,
+          commit: (at) =>
+            void saved.push({
+              ...at,
+              before: straight.length,
+              frames,
+              state: serialize({ tracker: tracker.snapshot(), keeper: keeper.snapshot() }),
+            }),
+        },
+        onFrame: () => void frames++,
+        onTrack: (t) => void straight.push(t),
+      });
+      // Every 2.5 s of video, before the first frame at or past it: 5 frames (2 per second) apart.
+      expect(saved.map((c) => c.seconds)).toEqual(
+        Array.from({ length: saved.length }, (_, k) => 2.5 * (k + 1)),
+      );
+      expect(saved.length).toBeGreaterThanOrEqual(3);
+      for (const c of saved) expect(c.nextIndex).toBe(c.frames);
+      expect(straight.length).toBeGreaterThan(1);
+      for (const c of saved) {
+        const back = deserialize(c.state) as {
+          tracker: ReturnType<ByteTracker['snapshot']>;
+          keeper: ReturnType<CropKeeper['snapshot']>;
+        };
+        const resumed = straight.slice(0, c.before);
+        await processVideo({
+          tools,
+          path: file,
+          detector,
+          tracker: ByteTracker.restore(back.tracker),
+          keeper: CropKeeper.restore(back.keeper),
+          sample: { start: c.seconds },
+          firstIndex: c.nextIndex,
+          onTrack: (t) => void resumed.push(t),
+        });
+        expect(summary(resumed), `resumed at ${c.seconds} s`).toEqual(summary(straight));
+      }
+    } finally {
+      await detector.close();
+    }
+  });
 });

@@ -4,6 +4,7 @@ import {
   BYTETRACK_DEFAULTS,
   CropKeeper,
   cropFrame,
+  cropRect,
   detectionFigures,
   hungarian,
   laplacianVariance,
@@ -212,6 +213,21 @@ describe('best crops', () => {
     const c = cropFrame(f, { x1: 2, y1: 3, x2: 6, y2: 9 }, 0.25);
     expect(c.rect).toEqual({ x: 1, y: 1, width: 6, height: 9 });
     expect(c.rgb[0]).toBe(11);
+  });
+
+  it('frames the box at the model’s aspect about its centre, repeating the edge’s pixels past the frame', () => {
+    const f = frame(10, 10, (x, y) => y * 10 + x);
+    // 1 wide, 6 high: widened to 2 × 6 (1/3), about x = 1.
+    const inside = cropFrame(f, { x1: 0.5, y1: 2, x2: 1.5, y2: 8 }, 0, 1 / 3);
+    expect(inside.rect).toEqual({ x: 0, y: 2, width: 2, height: 6 });
+    expect([inside.rgb[0], inside.rgb[3], inside.rgb[6]]).toEqual([20, 21, 30]);
+    // At the frame's left edge: the crop reaches past it, and its place is filled with the edge column.
+    const edge = cropFrame(f, { x1: 0, y1: 2, x2: 1, y2: 8 }, 0, 1 / 3);
+    expect(edge.rect).toEqual({ x: -1, y: 2, width: 3, height: 6 });
+    expect([edge.rgb[0], edge.rgb[3], edge.rgb[6]]).toEqual([20, 20, 21]);
+    // A box wider than the aspect is made taller instead; the margin applies first.
+    const wide = cropRect({ x1: 10, y1: 10, x2: 40, y2: 40 }, 0.1, 1 / 3);
+    expect(wide).toEqual({ x: 7, y: -29, width: 36, height: 108 });
   });
 
   it('picks the best of each part of the track’s time, then the best left', () => {

@@ -56,26 +56,79 @@ export function laplacianVariance(rgb: Uint8Array, width: number, height: number
   return sq / n - mean * mean;
 }
 
-/** Cuts `box` widened by `margin` (a share of its size, each side) out of a frame, clipped to it. */
+/**
+ * The rectangle a crop of `box` covers, in frame pixels (integers; it may reach past the frame): the box
+ * widened by `margin` (a share of its size, each side), then, when `aspect` (width / height) is given,
+ * widened on the short side, about the box's centre, to that aspect.
+ */
+export function cropRect(box: Box, margin = 0.05, aspect: number | null = null): CropCandidate['rect'] {
+  let w = (box.x2 - box.x1) * (1 + 2 * margin);
+  let h = (box.y2 - box.y1) * (1 + 2 * margin);
+  if (aspect !== null && aspect > 0 && h > 0) {
+    if (w / h < aspect) w = h * aspect;
+    else h = w / aspect;
+  }
+  const cx = (box.x1 + box.x2) / 2;
+  const cy = (box.y1 + box.y2) / 2;
+  const x = Math.floor(cx - w / 2);
+  const y = Math.floor(cy - h / 2);
+  return {
+    x,
+    y,
+    width: Math.max(0, Math.ceil(cx + w / 2) - x),
+    height: Math.max(0, Math.ceil(cy + h / 2) - y),
+  };
+}
+
+/**
+ * Cuts `box` widened by `margin` (a share of its size, each side) out of a frame. Without `aspect` the cut
+ * is clipped to the frame; with it, the crop keeps its aspect and the person's place in it even at the
+ * frame's edge: the part past the edge repeats the edge's pixels.
+ */
 export function cropFrame(
   frame: Frame,
   box: Box,
   margin = 0.05,
+  aspect: number | null = null,
 ): { rgb: Buffer; width: number; height: number; rect: CropCandidate['rect'] } {
-  const mw = (box.x2 - box.x1) * margin;
-  const mh = (box.y2 - box.y1) * margin;
-  const x = Math.max(0, Math.floor(box.x1 - mw));
-  const y = Math.max(0, Math.floor(box.y1 - mh));
-  const x2 = Math.min(frame.width, Math.ceil(box.x2 + mw));
-  const y2 = Math.min(frame.height, Math.ceil(box.y2 + mh));
-  const width = Math.max(0, x2 - x);
-  const height = Math.max(0, y2 - y);
-  const rgb = Buffer.alloc(width * height * 3);
-  for (let r = 0; r < height; r++) {
-    const from = ((y + r) * frame.width + x) * 3;
-    rgb.set(frame.rgb.subarray(from, from + width * 3), r * width * 3);
+  if (aspect === null) {
+    const mw = (box.x2 - box.x1) * margin;
+    const mh = (box.y2 - box.y1) * margin;
+    const x = Math.max(0, Math.floor(box.x1 - mw));
+    const y = Math.max(0, Math.floor(box.y1 - mh));
+    const x2 = Math.min(frame.width, Math.ceil(box.x2 + mw));
+    const y2 = Math.min(frame.height, Math.ceil(box.y2 + mh));
+    const width = Math.max(0, x2 - x);
+    const height = Math.max(0, y2 - y);
+    const rgb = Buffer.alloc(width * height * 3);
+    for (let r = 0; r < height; r++) {
+      const from = ((y + r) * frame.width + x) * 3;
+      rgb.set(frame.rgb.subarray(from, from + width * 3), r * width * 3);
+    }
+    return { rgb, width, height, rect: { x, y, width, height } };
   }
-  return { rgb, width, height, rect: { x, y, width, height } };
+  const rect = cropRect(box, margin, aspect);
+  const { x, y, width, height } = rect;
+  const rgb = Buffer.alloc(width * height * 3);
+  if (frame.width === 0 || frame.height === 0) return { rgb, width: 0, height: 0, rect };
+  const clamp = (v: number, hi: number): number => (v < 0 ? 0 : v >= hi ? hi - 1 : v);
+  const inX = Math.max(0, x);
+  const inX2 = Math.min(frame.width, x + width);
+  for (let r = 0; r < height; r++) {
+    const fy = clamp(y + r, frame.height);
+    const row = fy * frame.width * 3;
+    const out = r * width * 3;
+    if (inX2 > inX) rgb.set(frame.rgb.subarray(row + inX * 3, row + inX2 * 3), out + (inX - x) * 3);
+    for (let c = 0; c < width; c++) {
+      const fx = x + c;
+      if (fx >= inX && fx < inX2) continue;
+      const s = row + clamp(fx, frame.width) * 3;
+      rgb[out + c * 3] = frame.rgb[s]!;
+      rgb[out + c * 3 + 1] = frame.rgb[s + 1]!;
+      rgb[out + c * 3 + 2] = frame.rgb[s + 2]!;
+    }
+  }
+  return { rgb, width, height, rect };
 }
 
 export interface CropOptions {
@@ -83,8 +136,14 @@ export interface CropOptions {
   perTrack: number;
   /** Candidates are held one per this many seconds of the track (the best of each). Default 1. */
   bucketSeconds: number;
-  /** Widening of the box when cutting, a share of its size each side. Default 0.05. */
+  /** Widening of the box when cutting, a share of its size each side. Default 0.02. */
   margin: number;
+  /**
+   * The crops' width / height: the box (with its margin) is widened on its short side to it, so the person
+   * is framed as in the pedestrian pictures text-person models learn from (384×128, 1/3) and a model's
+   * resize does not stretch them. null: the box's own shape (snapshots taken before this option). Default 1/3.
+   */
+  aspect?: number | null;
   /** A box touching the frame's edge shows part of a person: its quality is multiplied by this. Default 0.5. */
   edgePenalty: number;
 }
@@ -92,7 +151,8 @@ export interface CropOptions {
 export const DEFAULT_CROP_OPTIONS: CropOptions = {
   perTrack: 3,
   bucketSeconds: 1,
-  margin: 0.05,
+  margin: 0.02,
+  aspect: 1 / 3,
   edgePenalty: 0.5,
 };
 
@@ -172,14 +232,17 @@ export class CropKeeper {
     const aspects = this.aspects.get(track) ?? [];
     this.aspects.set(track, aspects);
     aspects.push(aspectOf(box));
-    const crop = cropFrame(frame, box, this.options.margin);
-    if (crop.width < 3 || crop.height < 3) return;
-    const sharpness = laplacianVariance(crop.rgb, crop.width, crop.height);
+    // Judged on the person's own pixels (the box and its margin, inside the frame), whatever the framing.
+    const own = cropFrame(frame, box, this.options.margin);
+    if (own.width < 3 || own.height < 3) return;
+    const sharpness = laplacianVariance(own.rgb, own.width, own.height);
     const base = cropQuality(score, box, sharpness, frame, this.options.edgePenalty);
     // Judged against the shape seen so far; judged again against the whole track's at finish().
     const quality = base * shapeFactor(aspectOf(box), median(aspects));
     const held = mine.get(bucket);
     if (held && held.quality >= quality) return;
+    const aspect = this.options.aspect ?? null;
+    const crop = aspect === null ? own : cropFrame(frame, box, this.options.margin, aspect);
     mine.set(bucket, { time, box: { ...box }, score, sharpness, base, quality, ...crop });
   }
 

@@ -60,6 +60,20 @@ export interface ProcessOptions {
    */
   endOfVideo?: boolean;
   signal?: AbortSignal;
+  /**
+   * Checkpoints in stream: before the first frame at or past each `from + k·every` seconds (k ≥ 1), the
+   * pipeline stops and awaits `commit` with that boundary (the last one crossed, when a gap crosses several)
+   * and the tracker's frame number of that frame. At that moment every frame before the boundary has been
+   * tracked, every track ended so far has gone out through onTrack, and the tracker and keeper hold the
+   * state of all frames before it and nothing after: a run started again with `sample.start` = `seconds`,
+   * `firstIndex` = `nextIndex` and their snapshots reads on exactly as this one does. FFmpeg is not
+   * restarted; it waits on its pipe while the commit runs.
+   */
+  checkpoint?: {
+    every: number;
+    from: number;
+    commit: (at: { seconds: number; nextIndex: number }) => void | Promise<void>;
+  };
   onFrame?: (f: FrameResult, frame: SampledFrame) => void | Promise<void>;
   /** A track ended (or the video did): its observations and kept crops. */
   onTrack?: (t: TrackResult) => void | Promise<void>;
@@ -86,6 +100,11 @@ export async function processVideo(o: ProcessOptions): Promise<ProcessSummary> {
   const firstIndex = index;
   let tracks = 0;
   let lastTime: number | null = null;
+  const cp = o.checkpoint;
+  if (cp && !(cp.every > 0)) throw new RangeError(`checkpoint.every must be > 0, got ${cp.every}`);
+  let boundary = cp ? cp.from + cp.every : Infinity;
+  // The same tolerance as the sampler's start: a read resumed at `boundary` keeps frames at ≥ boundary − 0.5 ms.
+  const SLACK = 5e-4;
 
   const readBatch = async (): Promise<SampledFrame[]> => {
     const out: SampledFrame[] = [];
@@ -121,6 +140,14 @@ export async function processVideo(o: ProcessOptions): Promise<ProcessSummary> {
       times.detect += performance.now() - t0;
       for (const [k, frame] of current.entries()) {
         const dets = found[k]!;
+        if (cp && frame.timeSeconds >= boundary - SLACK) {
+          const steps = Math.floor((frame.timeSeconds + SLACK - cp.from) / cp.every + 1e-9);
+          const at = Math.max(boundary, cp.from + steps * cp.every);
+          const t5 = performance.now();
+          await cp.commit({ seconds: at, nextIndex: index });
+          times.output += performance.now() - t5;
+          boundary = at + cp.every;
+        }
         const t1 = performance.now();
         const u = o.tracker.update(index, frame.timeSeconds, dets);
         times.track += performance.now() - t1;

@@ -1,12 +1,14 @@
 // The footage job: one folder of recordings → cameras, videos, tracks and crops (library images). It lists
 // the folder (new recordings are picked up on every run), probes each file it has not finished (a bad file
-// is a per-file issue and the job goes on), then runs each video through processVideo() in stretches of
-// `checkpointSeconds`. Each stretch ends in one transaction that writes the tracks it finished, their crops
-// (JPEG files written first, content-addressed, so writing one twice writes the same file) and the
-// video's cursor: how far it got, the tracker's frame number, and the tracker + crop keeper snapshot. A
-// crash or a pause loses at most the stretch in flight, which the next run reads again from the same
-// sample bin with the same tracker state: no crop is written twice and no track is split by a restart.
-// Progress is in seconds of video (per camera in the message).
+// is a per-file issue and the job goes on), then runs each video through processVideo() with one FFmpeg
+// from the video's cursor to its end, taking a checkpoint in stream every `checkpointSeconds` of video
+// (between two frames, the decoder left running). Each checkpoint is one transaction that writes the tracks
+// finished since the last one, their crops (JPEG files written first, content-addressed, so writing one
+// twice writes the same file) and the video's cursor: how far it got, the tracker's frame number, and the
+// tracker + crop keeper snapshot. A crash or a pause loses at most the stretch since the last checkpoint,
+// which the next run reads again (seeking to the cursor) from the same sample bin with the same tracker
+// state: no crop is written twice and no track is split by a restart. Progress is in seconds of video
+// (per camera in the message).
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises';
@@ -65,6 +67,7 @@ import { openRegisteredDetector, resolveDetectorRow } from '../footage/detectors
 import {
   DEFAULT_SAMPLE_FPS,
   chosenVideoTools,
+  checkFile,
   probeVideo,
   VideoError,
   type VideoInfo,
@@ -422,32 +425,42 @@ async function runFootage(
   const scope = new Set(videos);
   const report = (): void => ctx.progress(progressOf(db, folder.id, scope));
   throwIfAborted(ctx.signal);
-
-  // Probe first, so the job knows its total before the long part.
-  const probed = new Map<number, VideoInfo>();
-  for (const id of videos) {
-    throwIfAborted(ctx.signal);
-    const v = getVideoRow(db, id);
-    if (!v || v.status === 'done' || v.status === 'failed') continue;
-    const info = await probeOne(ctx, tools, folder, v);
-    if (info) probed.set(id, info);
+  const todo = (v: VideoRow | undefined): v is VideoRow =>
+    !!v && v.status !== 'done' && v.status !== 'failed';
+  if (!videos.some((id) => todo(getVideoRow(db, id)))) {
+    report();
+    return outcome(ctx, videos.length);
   }
-  report();
-  if (probed.size === 0) return outcome(ctx, videos.length);
 
-  const { detector, row: detectorRow } = await openRegisteredDetector(db, params.detectorId, {
-    batchSize: params.batch,
-  });
+  // The encoder process and its detector session start while the files are probed (a second or so).
+  const opening = openRegisteredDetector(db, params.detectorId, { batchSize: params.batch });
+  opening.catch(() => undefined);
   try {
+    // Probe first, so the job knows its total before the long part.
+    const probed = new Map<number, VideoInfo>();
+    for (const id of videos) {
+      throwIfAborted(ctx.signal);
+      const v = getVideoRow(db, id);
+      if (!todo(v)) continue;
+      const info = await probeOne(ctx, tools, folder, v);
+      if (info) probed.set(id, info);
+    }
+    report();
+    if (probed.size === 0) return outcome(ctx, videos.length);
+
+    const { detector, row: detectorRow } = await opening;
     for (const id of videos) {
       const info = probed.get(id);
       const v = getVideoRow(db, id);
-      if (!info || !v || v.status === 'done' || v.status === 'failed') continue;
+      if (!info || !todo(v)) continue;
       throwIfAborted(ctx.signal);
       await processOne(ctx, { tools, detector, detectorId: detectorRow.id, folder, video: v, info, report });
     }
   } finally {
-    await detector.close();
+    await opening.then(
+      (o) => o.detector.close(),
+      () => undefined,
+    );
   }
   report();
   return outcome(ctx, videos.length);
@@ -484,8 +497,8 @@ async function processOne(
   // A video part way through keeps the rate it was started at: its tracks and bins depend on it.
   const fps = cursor?.fps ?? params.fps;
   const step = Math.max(1, Math.round(params.checkpointSeconds * fps)) / fps;
-  let seconds = cursor?.seconds ?? 0;
-  let nextIndex = cursor?.next_index ?? 0;
+  const seconds = cursor?.seconds ?? 0;
+  const nextIndex = cursor?.next_index ?? 0;
   let tracker = new ByteTracker();
   let keeper = new CropKeeper(
     params.cropsPerTrack === 'all'
@@ -502,72 +515,82 @@ async function processOne(
   const remarks = new Map<string, VideoIssue>();
   const datasetId = asDatasetId(o.folder.dataset_id);
   const mediaRoot = getDatasetRow(db, datasetId)!.root;
-  try {
-    for (;;) {
-      const end = seconds + step;
-      // Without a duration the rest is read in one go (such files are rare: raw streams).
-      const last = duration === null || end >= duration - 1e-6;
-      const finished: TrackResult[] = [];
-      const summary = await processVideo({
-        tools: o.tools,
-        path,
-        detector: o.detector,
-        tracker,
-        keeper,
-        batch: params.batch,
-        sample: {
-          fps,
-          start: seconds,
-          ...(last ? {} : { end }),
-          info,
-          onIssue: (i) => {
-            if (i.problem !== 'seek') remarks.set(i.problem, i);
-          },
-        },
-        firstIndex: nextIndex,
-        endOfVideo: last,
-        signal: ctx.signal,
-        onTrack: (t) => void finished.push(t),
-      });
-      const written = await Promise.all(
-        finished.map(async (track) => ({
-          track,
-          files: await Promise.all(
-            track.crops.map((c) =>
-              c.width > 0 && c.height > 0 ? writeCrop(mediaRoot, c.rgb, c.width, c.height) : null,
-            ),
-          ),
-        })),
+  // Finished tracks wait here for the next commit, their crops already being written (content-addressed:
+  // a crash before the commit that records them leaves files that the rerun writes again, byte for byte).
+  let pending: Promise<{ track: TrackResult; files: (WrittenCrop | null)[] }>[] = [];
+  const commit = async (reached: number, nextIdx: number, last: boolean): Promise<void> => {
+    const written = await Promise.all(pending);
+    pending = [];
+    // A recording that went away while FFmpeg still had it open (its bytes stay readable until closed):
+    // what was committed before stays, this stretch is not recorded, and the file gets its issue.
+    await checkFile(path);
+    // Tracks, crops and cursor together: a crash before this commit reads the stretch again.
+    db.transaction(() => {
+      writeTracks(
+        db,
+        { datasetId, video, camera, startMs: video.start_ms, startSeconds: info.startSeconds },
+        written,
+        ctx.issue,
       );
-      // Tracks, crops and cursor together: a crash before this commit reads the stretch again.
-      const reached = last ? Math.max(duration ?? 0, summary.lastTime ?? 0) : end;
-      db.transaction(() => {
-        writeTracks(
-          db,
-          { datasetId, video, camera, startMs: video.start_ms, startSeconds: info.startSeconds },
-          written,
-          ctx.issue,
-        );
-        upsertCursor(db, {
-          videoId: video.id,
-          detectorId: o.detectorId,
-          fps,
-          seconds: reached,
-          nextIndex: summary.nextIndex,
-          snapshot: last ? null : serialize({ tracker: tracker.snapshot(), keeper: keeper.snapshot() }),
-        });
-        if (last) {
-          updateVideoStatus(db, video.id, 'done', null);
-          for (const r of remarks.values())
-            ctx.issue({ severity: 'warning', item: video.rel_path, message: issueText(r) });
-        }
-        o.report();
-      })();
-      if (last) return;
-      seconds = end;
-      nextIndex = summary.nextIndex;
-      throwIfAborted(ctx.signal);
-    }
+      upsertCursor(db, {
+        videoId: video.id,
+        detectorId: o.detectorId,
+        fps,
+        seconds: reached,
+        nextIndex: nextIdx,
+        snapshot: last ? null : serialize({ tracker: tracker.snapshot(), keeper: keeper.snapshot() }),
+      });
+      if (last) {
+        updateVideoStatus(db, video.id, 'done', null);
+        for (const r of remarks.values())
+          ctx.issue({ severity: 'warning', item: video.rel_path, message: issueText(r) });
+      }
+      o.report();
+    })();
+  };
+  try {
+    // One FFmpeg from the cursor to the end: checkpoints are taken in stream, between two frames, without
+    // restarting the decoder (a restart per stretch cost a seek and the decoder's start-up each time).
+    const summary = await processVideo({
+      tools: o.tools,
+      path,
+      detector: o.detector,
+      tracker,
+      keeper,
+      batch: params.batch,
+      sample: {
+        fps,
+        start: seconds,
+        info,
+        onIssue: (i) => {
+          if (i.problem !== 'seek') remarks.set(i.problem, i);
+        },
+      },
+      firstIndex: nextIndex,
+      endOfVideo: true,
+      signal: ctx.signal,
+      checkpoint: {
+        from: seconds,
+        every: step,
+        commit: async (at) => {
+          // At or past the announced end: the rest goes with the final commit, which ends every track.
+          if (duration !== null && at.seconds >= duration - 1e-6) return;
+          await commit(at.seconds, at.nextIndex, false);
+          throwIfAborted(ctx.signal);
+        },
+      },
+      onTrack: (track) => {
+        const files = Promise.all(
+          track.crops.map((c) =>
+            c.width > 0 && c.height > 0 ? writeCrop(mediaRoot, c.rgb, c.width, c.height) : null,
+          ),
+        ).then((f) => ({ track, files: f }));
+        // Awaited at the next commit; a failure surfaces there, not as an unhandled rejection.
+        files.catch(() => undefined);
+        pending.push(files);
+      },
+    });
+    await commit(Math.max(duration ?? 0, summary.lastTime ?? 0), summary.nextIndex, true);
   } catch (err) {
     if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : err;
     // The file went away or broke mid-way: what was committed stays; the rest is this file's issue.

@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
+import { stat } from 'node:fs/promises';
 import { AppError } from '../../errors';
 import { unpackedPath } from '../../unpacked';
 
@@ -102,7 +103,28 @@ function runVersion(path: string): Promise<string> {
   });
 }
 
+/**
+ * Binaries already inspected in this process, by path, size and modification time: a job no longer runs
+ * every candidate's `-version` again (a second on a loaded machine); a binary replaced since is run again.
+ */
+const inspected = new Map<string, Tool>();
+
 async function inspect(name: ToolName, path: string, source: ToolSource): Promise<Tool> {
+  let key: string | null = null;
+  try {
+    const s = await stat(path);
+    key = `${name}\0${source}\0${path}\0${s.size}\0${s.mtimeMs}\0${s.ino}`;
+  } catch {
+    key = null;
+  }
+  const known = key === null ? undefined : inspected.get(key);
+  if (known) return { ...known };
+  const tool = await inspectUncached(name, path, source);
+  if (key !== null) inspected.set(key, { ...tool });
+  return tool;
+}
+
+async function inspectUncached(name: ToolName, path: string, source: ToolSource): Promise<Tool> {
   let out: string;
   try {
     out = await runVersion(path);
