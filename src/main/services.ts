@@ -3,7 +3,7 @@
 // server's caches, the warm text encoders and the vector caches (in-memory galleries, LanceDB tables). `openWorkspace` builds one and
 // `Workspace.close` disposes it, so two workspaces open in one process share nothing and a closed one
 // leaves no timer, child process or open table behind.
-import type { Db } from './db/types';
+import type { WritableDb } from './db/types';
 import { unavailableKeyStore, type KeyStore } from './llm/keys';
 import { LlmRuntime } from './llm/runtime';
 import { MediaCaches } from './media/caches';
@@ -39,7 +39,7 @@ export interface ServicesOptions {
   keys?: KeyStore;
 }
 
-export function createServices(db: Db, opts: ServicesOptions = {}): WorkspaceServices {
+export function createServices(db: WritableDb, opts: ServicesOptions = {}): WorkspaceServices {
   const llm = new LlmRuntime();
   const media = new MediaCaches();
   const encoders = new TextEncoderPool();

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { openDatabase, type OpenDatabaseOptions } from './db/open';
 import type { MigrationReport } from './db/migrate';
-import type { Db } from './db/types';
+import type { WritableDb } from './db/types';
 import { AppError } from './errors';
 import { EventBus } from './events';
 import { jobDefinitions } from './jobs';
@@ -14,7 +14,7 @@ import { createServices, type WorkspaceServices } from './services';
 /** One open workspace: its database, event bus and job runner. Every front door works through one. */
 export interface Workspace {
   readonly file: string;
-  readonly db: Db;
+  readonly db: WritableDb;
   readonly bus: EventBus;
   readonly jobs: JobRunner;
   /** Thumbnails and other derived files, beside the workspace file; safe to delete. */

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import type { EndpointProbe, LlmEndpoint, ProbeCheck, ProbeCheckName, SentParams } from '../../shared/domain';
 import { AppError } from '../errors';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { createLlmClient, sentParamsFor, type LlmClientOptions } from './client';
 import { LlmError } from './errors';
 import { llmImage, type LlmImage } from './hash';
@@ -28,7 +28,7 @@ const elapsed = (t0: number): number => Math.round(performance.now() - t0);
  * do about the first thing that fails. Never throws for an endpoint problem: that is the result.
  */
 export async function probeEndpoint(
-  db: Db,
+  db: WritableDb,
   endpoint: LlmEndpoint,
   keyStore: KeyStore,
   opts: LlmClientOptions = {},
@@ -90,7 +90,7 @@ export async function probeEndpoint(
 }
 
 async function probeServer(
-  db: Db,
+  db: WritableDb,
   endpoint: LlmEndpoint,
   keyStore: KeyStore,
   opts: LlmClientOptions,

@@ -12,7 +12,7 @@ import {
   nextQueueScore,
   type EntryRow,
 } from '../db/repos/review-queue';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 
 export const countWords = (text: string): number => {
   const t = text.trim();
@@ -33,16 +33,16 @@ const toEntry = (r: EntryRow): ReviewQueueEntry => ({
   version: r.version,
 });
 
-export const countQueue = (db: Db, f: ReviewFilter): number => countQueueRows(db, f);
+export const countQueue = (db: WritableDb, f: ReviewFilter): number => countQueueRows(db, f);
 
-export function listQueue(db: Db, f: ReviewFilter, offset: number, limit: number): ReviewQueuePage {
+export function listQueue(db: WritableDb, f: ReviewFilter, offset: number, limit: number): ReviewQueuePage {
   const total = countQueue(db, f);
   const rows = limit === 0 ? [] : listQueueRows(db, f, offset, limit);
   return { items: rows.map(toEntry), total };
 }
 
 /** Every caption id matching the filter, in queue order (bulk actions). */
-export const listQueueIds = (db: Db, f: ReviewFilter): { id: CaptionId; version: number; status: string }[] =>
+export const listQueueIds = (db: WritableDb, f: ReviewFilter): { id: CaptionId; version: number; status: string }[] =>
   listQueueIdRows(db, f);
 
 /**
@@ -51,7 +51,7 @@ export const listQueueIds = (db: Db, f: ReviewFilter): { id: CaptionId; version:
  * score now, then its image and id).
  */
 export function neighborId(
-  db: Db,
+  db: WritableDb,
   f: ReviewFilter,
   from: { imageId: number; id: number } | null,
   direction: 'next' | 'prev',
