@@ -3,7 +3,7 @@
 // server's caches, the warm text encoders and the vector caches (in-memory galleries, LanceDB tables). `openWorkspace` builds one and
 // `Workspace.close` disposes it, so two workspaces open in one process share nothing and a closed one
 // leaves no timer, child process or open table behind.
-import type { WritableDb } from './db/types';
+import type { ReadableDb } from './db/types';
 import { unavailableKeyStore, type KeyStore } from './llm/keys';
 import { LlmRuntime } from './llm/runtime';
 import { MediaCaches } from './media/caches';
@@ -37,13 +37,16 @@ export interface WorkspaceServices {
 
 export interface ServicesOptions {
   keys?: KeyStore;
+  /** better-sqlite3's addon for this runtime (the Electron shell's), for connections the services open. */
+  nativeBinding?: string;
 }
 
-export function createServices(db: WritableDb, opts: ServicesOptions = {}): WorkspaceServices {
+/** `reader`: the workspace's read connection (searches and galleries only read). */
+export function createServices(reader: ReadableDb, opts: ServicesOptions = {}): WorkspaceServices {
   const llm = new LlmRuntime();
   const media = new MediaCaches();
   const encoders = new TextEncoderPool();
-  const vectors = new VectorCaches(db);
+  const vectors = new VectorCaches(reader);
   let closing: Promise<void> | null = null;
   return {
     llm,

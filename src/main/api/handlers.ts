@@ -37,14 +37,15 @@ export type { Handlers };
 
 /** The service façade: the only code the transports call. It holds no transport detail. */
 export function createHandlers(ws: Workspace): Handlers {
-  const { db, jobs } = ws;
+  // Listing reads go through the read-only connection; anything that writes (or reads inside a write) uses db.
+  const { db, reader, jobs } = ws;
   return {
     ...reviewHandlers(ws),
     ...mtiHandlers(ws),
     ...footageHandlers(ws),
     ...teamHandlers(ws),
-    'library:stats': () => getLibraryStats(db),
-    'datasets:list': () => listDatasets(db),
+    'library:stats': () => getLibraryStats(reader),
+    'datasets:list': () => listDatasets(reader),
     'datasets:delete': ({ id }) => {
       const busy = listJobRows(db, 500).some(
         (j) => (j.status === 'running' || j.status === 'queued') && JSON.parse(j.params).datasetId === id,
@@ -54,27 +55,27 @@ export function createHandlers(ws: Workspace): Handlers {
       ws.bus.emit('library:changed', { datasetId: id });
       return { deleted };
     },
-    'images:list': ({ offset, limit, ...filter }) => listImages(db, filter, offset, limit),
+    'images:list': ({ offset, limit, ...filter }) => listImages(reader, filter, offset, limit),
     'images:get': ({ id }) => {
-      const detail = getImageDetail(db, id);
+      const detail = getImageDetail(reader, id);
       if (!detail) throw notFound(`Image ${id}`);
       return detail;
     },
-    'jobs:list': ({ limit }) => listJobRows(db, limit).map((r) => jobs.view(r)),
+    'jobs:list': ({ limit }) => listJobRows(reader, limit).map((r) => jobs.view(r)),
     'jobs:get': ({ id }) => jobs.get(id),
     'jobs:issues': ({ id, limit }) => {
       jobs.get(id);
-      return listJobIssues(db, id, limit);
+      return listJobIssues(reader, id, limit);
     },
     'jobs:pause': ({ id }) => jobs.pause(id),
     'jobs:cancel': ({ id }) => jobs.cancel(id),
     'jobs:resume': ({ id }) => jobs.resume(id),
     'import:start': (arg) => startImport(ws, arg),
     'import:detect': (arg) => detectImportLayout(arg),
-    'models:list': () => listModels(db),
+    'models:list': () => listModels(reader),
     'models:register': ({ folder, name, variant }) => registerModel(db, folder, name, variant),
     'embed:start': (arg) => startEmbed(ws, arg),
-    'endpoints:list': () => listEndpoints(db),
+    'endpoints:list': () => listEndpoints(reader),
     'endpoints:save': (arg) => saveEndpoint(db, arg, ws.services.keys),
     'endpoints:reset-key-store': async () => {
       const store = ws.services.keys;
@@ -88,13 +89,13 @@ export function createHandlers(ws: Workspace): Handlers {
     'endpoints:delete': ({ name }) => removeEndpoint(db, name, ws.services.keys),
     'endpoints:probe': ({ name }) => probeEndpointByName(db, name, ws.services.keys, ws.services.llm),
     'mtg:start': (arg) => startMtg(ws, arg),
-    'mtg:runs': ({ imageId }) => listMtgRunsForImage(db, imageId),
+    'mtg:runs': ({ imageId }) => listMtgRunsForImage(reader, imageId),
     'mtg:estimate': (arg) => estimateMtg(ws, arg),
     'mtg:budget': (arg) => setMtgBudget(ws, arg),
     'usage:summary': ({ by, jobId, sinceMs }) => usage(db, by, { jobId, sinceMs }),
     'endpoints:replicas': ({ name }) => endpointReplicas(db, name, ws.services.llm),
     'mtg:batches': ({ jobId }) =>
-      listJobBatches(db, jobId).map((b) => ({
+      listJobBatches(reader, jobId).map((b) => ({
         round: b.round,
         try: b.try,
         status: b.status,
@@ -106,7 +107,7 @@ export function createHandlers(ws: Workspace): Handlers {
     'prompts:list': () => listPromptSetsWithDefault(db),
     'prompts:save': ({ body }) => savePromptSetChecked(db, body),
     'search:text': (arg) => searchText(ws, arg),
-    'search:tokens': ({ modelId, query }) => queryTokens(db, modelId, query),
+    'search:tokens': ({ modelId, query }) => queryTokens(reader, modelId, query),
     'eval:run': ({ modelId, split, datasetId, queries, protocol, captionSource, distractors }) =>
       evaluateRetrieval(db, {
         modelId,

@@ -21,7 +21,7 @@ import {
   toClipModel,
   type ModelRow,
 } from '../db/repos/models';
-import type { WritableDb } from '../db/types';
+import type { ReadableDb, WritableDb } from '../db/types';
 import { AppError } from '../errors';
 import { ClipEncoder, type ProviderChoice } from './encoder';
 import type { SessionInfo, TextIo, ValueInfo, VisionIo } from './encoder-protocol';
@@ -447,7 +447,7 @@ export async function registerModel(
  * `ctgi synth` registers as "toy-clip (synthetic)". An exact name wins; a word that fits several
  * models, or none, is an error that lists what is registered.
  */
-export function resolveModelRow(db: WritableDb, idOrName: string | number): ModelRow {
+export function resolveModelRow(db: ReadableDb, idOrName: string | number): ModelRow {
   const byId =
     typeof idOrName === 'number' || /^\d+$/.test(idOrName)
       ? getModelRow(db, asModelId(Number(idOrName)))

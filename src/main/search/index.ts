@@ -14,7 +14,7 @@ import {
   sqliteVecTopK,
   wrongLengthVector,
 } from '../db/repos/vectors';
-import type { WritableDb } from '../db/types';
+import type { ReadableDb } from '../db/types';
 import type { VectorCaches } from './vector-caches';
 import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
 
@@ -62,7 +62,7 @@ export interface ModelInfo {
   dim: number;
 }
 
-export function modelInfo(db: WritableDb, modelId: ModelId): ModelInfo {
+export function modelInfo(db: ReadableDb, modelId: ModelId): ModelInfo {
   const row = modelNameAndDim(db, modelId);
   if (!row) throw notFound(`Model ${modelId}`);
   return row;
@@ -71,14 +71,14 @@ export function modelInfo(db: WritableDb, modelId: ModelId): ModelInfo {
 // Count and id sum of the model's rows (db/repos/vectors.ts): an insert or a delete (also by cascade from
 // images) changes them. A re-embed with the same model rewrites the same vector; when vectors are rewritten
 // differently, call invalidateIndex.
-export function fingerprint(db: WritableDb, modelId: ModelId): { count: number; key: string } {
+export function fingerprint(db: ReadableDb, modelId: ModelId): { count: number; key: string } {
   const r = embeddingsFingerprint(db, modelId);
   return { count: r.n, key: `${r.n}:${r.s}` };
 }
 
 // Nothing was written since `dbState` was taken, by this connection (total_changes) or any other
 // (data_version), so the fingerprint query (a scan of the index) can be skipped.
-const dbState = (db: WritableDb): string => changeState(db);
+const dbState = (db: ReadableDb): string => changeState(db);
 
 export function noVectors(model: ModelInfo): AppError {
   return new AppError(
@@ -242,7 +242,7 @@ export function scoreAllByVector(
  * (bench-search), but it needs nothing loaded and is the reference the JS path is tested against.
  */
 export function searchWithSqliteVec(
-  db: WritableDb,
+  db: ReadableDb,
   modelId: ModelId,
   vector: ArrayLike<number>,
   k: number,

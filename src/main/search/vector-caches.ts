@@ -3,7 +3,7 @@
 // (`services.vectors`), closed with it, so two workspaces in one process never share a gallery or a table
 // and a closed one leaves no table open. The searches take it in place of the connection: it carries it.
 import type { ModelId } from '../../shared/ids';
-import type { WritableDb } from '../db/types';
+import type { ReadableDb } from '../db/types';
 import type { LanceVectorStore } from '../vectors';
 import type { LoadedIndex } from './index';
 
@@ -19,7 +19,7 @@ export class VectorCaches {
   /** Each model's LanceDB table, opening or open. */
   readonly lance = new Map<ModelId, Promise<OpenLance>>();
 
-  constructor(readonly db: WritableDb) {}
+  constructor(readonly db: ReadableDb) {}
 
   /** Drops the galleries (all, or one model's); the next search reloads. Tables stay open. */
   invalidate(modelId?: ModelId): void {
