@@ -8,6 +8,7 @@ import { unavailableKeyStore, type KeyStore } from './llm/keys';
 import { LlmRuntime } from './llm/runtime';
 import { MediaCaches } from './media/caches';
 import { TextEncoderPool } from './ml/encoder-pool';
+import { GalleryThread } from './search/gallery-thread';
 import { VectorCaches } from './search/vector-caches';
 
 export interface WorkspaceServices {
@@ -22,13 +23,16 @@ export interface WorkspaceServices {
   readonly media: MediaCaches;
   /** The warm text towers (one encoder process per model). */
   readonly encoders: TextEncoderPool;
-  /** The in-memory vector index and the open LanceDB table of each model (search/vector-caches.ts). */
+  /**
+   * The in-memory vector index and the open LanceDB table of each model, and the gallery worker that loads
+   * and ranks large galleries off this thread (search/vector-caches.ts).
+   */
   readonly vectors: VectorCaches;
   /**
    * Disposes everything, in this order: the LLM runtime first (its calls in flight are cancelled and its
    * replica probes stop, so nothing new reaches a server), then the media caches (thumbnails being written
-   * finish), then the text encoders (their processes exit), then the vector caches (galleries dropped, LanceDB
-   * tables closed). The key store is not
+   * finish), then the text encoders (their processes exit), then the vector caches (galleries dropped, the gallery worker
+   * terminated, LanceDB tables closed). The key store is not
    * the workspace's to close (the desktop app's store outlives a workspace). The database is closed after
    * this, by the workspace. The job runner is closed before it, so no job is still using a service.
    */
@@ -46,7 +50,9 @@ export function createServices(reader: ReadableDb, opts: ServicesOptions = {}): 
   const llm = new LlmRuntime();
   const media = new MediaCaches();
   const encoders = new TextEncoderPool();
-  const vectors = new VectorCaches(reader);
+  const vectors = new VectorCaches(reader, {
+    thread: new GalleryThread(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+  });
   let closing: Promise<void> | null = null;
   return {
     llm,

@@ -30,11 +30,11 @@ import {
 import {
   DEFAULT_K,
   fingerprint,
-  loadIndex,
+  loadIndexAsync,
   modelInfo,
   normalizedQuery,
   noVectors,
-  searchByVector,
+  searchByVectorAsync,
   type SearchHit,
   type SearchOptions,
 } from './index';
@@ -147,7 +147,7 @@ export async function searchRanked(
 ): Promise<SearchHit[]> {
   const { db } = vectors;
   const backend = opts.mode === 'sqlite' ? 'memory' : backendFor(db, modelId);
-  if (backend === 'memory') return searchByVector(vectors, modelId, vector, memoryOptions(db, opts));
+  if (backend === 'memory') return searchByVectorAsync(vectors, modelId, vector, memoryOptions(db, opts));
   const k = opts.k ?? DEFAULT_K;
   if (!Number.isInteger(k) || k < 1)
     throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
@@ -206,7 +206,7 @@ export async function scoreImages(
   if (fingerprint(db, modelId).count === 0) throw noVectors(model);
   let rows: Float32Array[];
   if (backendFor(db, modelId) === 'memory') {
-    const loaded = loadIndex(vectors, modelId);
+    const loaded = await loadIndexAsync(vectors, modelId);
     const pos = positionsOf(loaded.imageIds, imageIds);
     const gallery = loaded.index.vectors;
     const d = loaded.dim;
