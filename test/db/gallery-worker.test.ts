@@ -139,6 +139,23 @@ describe('gallery worker', () => {
     );
   });
 
+  it('two searches share one load; a load that a drop overtook is not cached', async () => {
+    const ws = fileWorkspace();
+    const { modelId } = fill(ws.db, 400, 32, 21);
+    const off = new VectorCaches(ws.reader, { thread: worker(), offThreadFrom: 0 });
+    const [a, b] = await Promise.all([loadIndexAsync(off, modelId), loadIndexAsync(off, modelId)]);
+    expect(a).toBe(b);
+    expect(off.indexes.get(modelId)).toBe(a);
+    // Vectors rewritten in place keep the fingerprint, so the job that rewrites them drops the gallery:
+    // a load already under way when it does must not come back as the cached gallery.
+    off.invalidate(modelId);
+    const reading = loadIndexAsync(off, modelId);
+    off.invalidate(modelId);
+    const got = await reading;
+    expect(got.gallery).toBeDefined();
+    expect(off.indexes.has(modelId)).toBe(false);
+  });
+
   it('an in-memory workspace, or a gallery below the threshold, is loaded on the calling thread', async () => {
     const mem = openWorkspace(':memory:', { resumeJobs: false });
     opened.push(mem);

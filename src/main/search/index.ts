@@ -155,8 +155,7 @@ function checkCache(caches: VectorCaches, modelId: ModelId): CacheCheck {
   return { hit: null, model, count: fp.count, key: fp.key, state };
 }
 
-function remember(
-  caches: VectorCaches,
+function assemble(
   modelId: ModelId,
   need: Exclude<CacheCheck, { hit: LoadedIndex }>,
   cols: GalleryColumns,
@@ -164,7 +163,7 @@ function remember(
   gallery?: number,
 ): LoadedIndex {
   const { dim } = need.model;
-  const loaded: LoadedIndex = {
+  return {
     modelId,
     modelName: need.model.name,
     dim,
@@ -175,14 +174,27 @@ function remember(
     dbState: need.state,
     ...(gallery !== undefined ? { gallery } : {}),
   };
+}
+
+function remember(
+  caches: VectorCaches,
+  modelId: ModelId,
+  need: Exclude<CacheCheck, { hit: LoadedIndex }>,
+  cols: GalleryColumns,
+  n: number,
+  gallery?: number,
+): LoadedIndex {
+  const loaded = assemble(modelId, need, cols, n, gallery);
   caches.indexes.set(modelId, loaded);
   return loaded;
 }
 
-/** The model's gallery, from cache when its embeddings have not changed since it was loaded. */
-export function loadIndex(caches: VectorCaches, modelId: ModelId): LoadedIndex {
-  const need = checkCache(caches, modelId);
-  if (need.hit) return need.hit;
+/** Reads the gallery on this thread (the columns in this thread's memory). */
+function loadHere(
+  caches: VectorCaches,
+  modelId: ModelId,
+  need: Exclude<CacheCheck, { hit: LoadedIndex }>,
+): LoadedIndex {
   const { count, model } = need;
   const cols: GalleryColumns = {
     vectors: new Float32Array(count * model.dim),
@@ -191,6 +203,12 @@ export function loadIndex(caches: VectorCaches, modelId: ModelId): LoadedIndex {
   };
   const n = fillGallery(modelVectors(caches.db, modelId), model, cols);
   return remember(caches, modelId, need, cols, n);
+}
+
+/** The model's gallery, from cache when its embeddings have not changed since it was loaded. */
+export function loadIndex(caches: VectorCaches, modelId: ModelId): LoadedIndex {
+  const need = checkCache(caches, modelId);
+  return need.hit ?? loadHere(caches, modelId, need);
 }
 
 /**
@@ -205,7 +223,8 @@ export async function loadIndexAsync(caches: VectorCaches, modelId: ModelId): Pr
   const need = checkCache(caches, modelId);
   if (need.hit) return need.hit;
   const thread = caches.db.name === ':memory:' || need.count < caches.offThreadFrom ? null : caches.thread;
-  if (!thread?.usable) return loadIndex(caches, modelId);
+  if (!thread?.usable) return loadHere(caches, modelId, need);
+  const generation = caches.generation(modelId);
   const p = (async () => {
     const got = await thread.load({
       file: caches.db.name,
@@ -214,12 +233,15 @@ export async function loadIndexAsync(caches: VectorCaches, modelId: ModelId): Pr
       dim: need.model.dim,
       count: need.count,
     });
-    if (!got) return loadIndex(caches, modelId); // the worker is gone: read here
+    if (!got) return loadHere(caches, modelId, need); // the worker is gone: read here
     const cols: GalleryColumns = {
       vectors: new Float32Array(got.vectors),
       imageIds: new Int32Array(got.imageIds),
       datasetIds: new Int32Array(got.datasetIds),
     };
+    // Dropped while the worker read it (vectors rewritten in place keep their fingerprint): this caller
+    // gets what was read, the cache does not keep it.
+    if (caches.generation(modelId) !== generation) return assemble(modelId, need, cols, got.n, got.gallery);
     return remember(caches, modelId, need, cols, got.n, got.gallery);
   })();
   caches.loading.set(modelId, p);

@@ -38,6 +38,9 @@ export class VectorCaches {
   readonly lance = new Map<ModelId, Promise<OpenLance>>();
   readonly thread: GalleryThread | null;
   readonly offThreadFrom: number;
+  /** Drops so far, of all galleries and of each: a load that finishes after one does not cache what it read. */
+  private dropsOfAll = 0;
+  private readonly drops = new Map<ModelId, number>();
 
   constructor(
     readonly db: ReadableDb,
@@ -48,7 +51,13 @@ export class VectorCaches {
   }
 
   /** Forgets one model's gallery, here and in the worker. */
+  /** Changes whenever the model's gallery is dropped. */
+  generation(modelId: ModelId): string {
+    return `${this.dropsOfAll}:${this.drops.get(modelId) ?? 0}`;
+  }
+
   drop(modelId: ModelId): void {
+    this.drops.set(modelId, (this.drops.get(modelId) ?? 0) + 1);
     if (this.indexes.get(modelId)?.gallery !== undefined) this.thread?.release(modelId);
     this.indexes.delete(modelId);
   }
@@ -56,6 +65,7 @@ export class VectorCaches {
   /** Drops the galleries (all, or one model's); the next search reloads. Tables stay open. */
   invalidate(modelId?: ModelId): void {
     if (modelId !== undefined) return this.drop(modelId);
+    this.dropsOfAll++;
     this.indexes.clear();
     this.thread?.release();
   }
@@ -65,6 +75,7 @@ export class VectorCaches {
    * `ctgi vectors` before it moves them).
    */
   async close(): Promise<void> {
+    this.dropsOfAll++;
     this.indexes.clear();
     await this.thread?.close();
     const open = [...this.lance.values()];
