@@ -3,10 +3,13 @@
 // with how long that thread was held: the event loop's largest delay (perf_hooks.monitorEventLoopDelay) and
 // how many cheap requests (the datasets list, one every 10 ms) were answered while the work ran.
 // Synthetic CLIP-like vectors, seeded. Figures depend on load (shared cores): the load average is printed.
-//   npx tsx scripts/bench-gallery.ts [--sizes 1000000] [--dim 512] [--queries 10] [--keep DIR]
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+//   npx tsx scripts/bench-gallery.ts [--sizes 1000000] [--dim 512] [--queries 10] [--keep]
+// Each side runs in a process of its own over the same workspace file (written once per size).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { listDatasets } from '../src/main/db/repos/datasets';
 import type { ReadableDb, WritableDb } from '../src/main/db/types';
@@ -102,63 +105,91 @@ async function held<T>(reader: ReadableDb, work: () => Promise<T>): Promise<Held
 const row = (what: string, r: Held): string =>
   `  ${what.padEnd(34)} ${r.ms.toFixed(0).padStart(7)} ms   max event-loop delay ${r.maxDelayMs.toFixed(0).padStart(6)} ms   requests answered meanwhile ${String(r.answered).padStart(6)}`;
 
-async function benchSize(size: number): Promise<void> {
+/** One side (inline or worker) over a bench workspace, in a process of its own (see below). */
+async function benchSide(file: string, where: 'inline' | 'worker'): Promise<void> {
+  const ws = openWorkspace(file, { resumeJobs: false });
+  const modelId = asModelId(1);
+  const queries = new Float32Array(readFileSync(`${file}.queries`).buffer.slice(0));
+  const q = (i: number): Float32Array => queries.subarray(i * dim, (i + 1) * dim);
+  console.log(` ${where === 'inline' ? 'inline (before)' : 'worker (after)'}:`);
+  // What the machine's other work alone does to the event loop (shared cores): the floor of every row.
+  console.log(row('idle, 1 s (noise floor)', await held(ws.reader, () => sleep(1000))));
+  const caches = new VectorCaches(ws.reader, {
+    // The worker at every size here (the workspace uses it from OFF_THREAD_FROM rows).
+    ...(where === 'worker' ? { thread: new GalleryThread(), offThreadFrom: 0 } : { thread: null }),
+  });
+  if (caches.thread) {
+    // The worker starts on first use (a thread, and tsx compiling it when run from source): once, apart.
+    console.log(
+      row('first load (starts the worker)', await held(ws.reader, () => loadIndexAsync(caches, modelId))),
+    );
+    caches.invalidate();
+  }
+  console.log(row('gallery load', await held(ws.reader, () => loadIndexAsync(caches, modelId))));
+  for (const mode of ['exact', 'fast'] as SearchMode[]) {
+    const first = await held(ws.reader, () => searchRanked(caches, modelId, q(0), { k: 10, mode }));
+    console.log(row(`${mode} search, first`, first));
+    const runs: Held[] = [];
+    for (let i = 1; i < queryCount; i++)
+      runs.push(await held(ws.reader, () => searchRanked(caches, modelId, q(i), { k: 10, mode })));
+    runs.sort((a, b) => a.ms - b.ms);
+    const mid = runs[runs.length >> 1]!;
+    console.log(
+      row(`${mode} search, median of ${runs.length}`, {
+        ms: mid.ms,
+        maxDelayMs: Math.max(...runs.map((r) => r.maxDelayMs)),
+        answered: runs.reduce((s, r) => s + r.answered, 0),
+      }),
+    );
+  }
+  await caches.close();
+  await ws.close();
+}
+
+/**
+ * Writes the bench workspace once, then measures each side in a child process of its own: a side that
+ * ran first would leave gigabytes of gallery (and the page cache it pushed out) to the side after it.
+ */
+function benchSize(size: number): void {
   const dir = mkdtempSync(join(tmpdir(), 'ctgi-bench-gallery-'));
   try {
     const file = join(dir, 'bench.sqlite');
     const ws = openWorkspace(file, { resumeJobs: false });
     const t0 = performance.now();
-    const { modelId, queries } = fill(ws.db, size);
+    const { queries } = fill(ws.db, size);
     ws.db.pragma('wal_checkpoint(TRUNCATE)');
+    writeFileSync(`${file}.queries`, new Uint8Array(queries.buffer, queries.byteOffset, queries.byteLength));
+    void ws.close();
     console.log(
       `\nN = ${size.toLocaleString('en')}  D = ${dim}  (workspace ${(statSync(file).size / 2 ** 30).toFixed(2)} GB, written in ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
     );
-    const q = (i: number): Float32Array => queries.subarray(i * dim, (i + 1) * dim);
-    // What the machine's other work alone does to the event loop (shared cores): the floor of every row.
-    console.log(row('idle, 1 s (noise floor)', await held(ws.reader, () => sleep(1000))));
-    for (const where of ['inline (before)', 'worker (after)'] as const) {
-      const caches = new VectorCaches(ws.reader, {
-        // The worker at every size here (the workspace uses it from OFF_THREAD_FROM rows).
-        ...(where.startsWith('worker')
-          ? { thread: new GalleryThread(), offThreadFrom: 0 }
-          : { thread: null }),
-      });
-      console.log(` ${where}:`);
-      if (caches.thread) {
-        // The worker starts on first use (a thread, and tsx compiling it when run from source): once, apart.
-        console.log(
-          row('first load (starts the worker)', await held(ws.reader, () => loadIndexAsync(caches, modelId))),
-        );
-        caches.invalidate();
-      }
-      const loadRun = await held(ws.reader, () => loadIndexAsync(caches, modelId));
-      console.log(row('gallery load', loadRun));
-      for (const mode of ['exact', 'fast'] as SearchMode[]) {
-        const first = await held(ws.reader, () => searchRanked(caches, modelId, q(0), { k: 10, mode }));
-        console.log(row(`${mode} search, first`, first));
-        const runs: Held[] = [];
-        for (let i = 1; i < queryCount; i++)
-          runs.push(await held(ws.reader, () => searchRanked(caches, modelId, q(i), { k: 10, mode })));
-        runs.sort((a, b) => a.ms - b.ms);
-        const mid = runs[runs.length >> 1]!;
-        console.log(
-          row(`${mode} search, median of ${runs.length}`, {
-            ms: mid.ms,
-            maxDelayMs: Math.max(...runs.map((r) => r.maxDelayMs)),
-            answered: runs.reduce((s, r) => s + r.answered, 0),
-          }),
-        );
-      }
-      await caches.close();
-    }
-    await ws.close();
+    for (const side of ['inline', 'worker'])
+      spawnSync(
+        process.execPath,
+        [
+          ...process.execArgv,
+          fileURLToPath(import.meta.url),
+          '--side',
+          side,
+          '--workspace',
+          file,
+          '--dim',
+          String(dim),
+          '--queries',
+          String(queryCount),
+        ],
+        { stdio: 'inherit' },
+      );
   } finally {
     if (!process.argv.includes('--keep')) rmSync(dir, { recursive: true, force: true });
   }
 }
 
-console.log(`Gallery load and search, inline vs gallery worker — ${cpus().length} cores, load ${load()}`);
-void (async () => {
-  for (const size of sizes) await benchSize(size);
+const side = arg('side', '');
+if (side === 'inline' || side === 'worker') {
+  void benchSide(arg('workspace', ''), side);
+} else {
+  console.log(`Gallery load and search, inline vs gallery worker — ${cpus().length} cores, load ${load()}`);
+  for (const size of sizes) benchSize(size);
   console.log(`\nload ${load()}`);
-})();
+}
