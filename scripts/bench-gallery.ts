@@ -1,7 +1,7 @@
 // `npm run bench:gallery`: a model's gallery loaded from a workspace file and searched, on the thread that
 // serves requests (before: inline) and through the workspace's gallery worker (after: search/gallery-thread.ts),
 // with how long that thread was held: the event loop's largest delay (perf_hooks.monitorEventLoopDelay) and
-// how many cheap requests (the datasets list, one every 10 ms) were answered while the work ran.
+// how many cheap requests (the jobs list, one every 10 ms) were answered while the work ran.
 // Synthetic CLIP-like vectors, seeded. Figures depend on load (shared cores): the load average is printed.
 //   npx tsx scripts/bench-gallery.ts [--sizes 1000000] [--dim 512] [--queries 10] [--keep]
 // Each side runs in a process of its own over the same workspace file (written once per size).
@@ -11,7 +11,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { listDatasets } from '../src/main/db/repos/datasets';
+import { listJobRows } from '../src/main/db/repos/jobs';
 import type { ReadableDb, WritableDb } from '../src/main/db/types';
 import { clipLikeGallery } from '../src/main/ml/vector-index/synthetic';
 import { loadIndexAsync, type SearchMode } from '../src/main/search';
@@ -75,16 +75,16 @@ interface Held {
 }
 
 /**
- * Runs `work` while a cheap request (the datasets list) arrives every 10 ms, as a window's polling would,
- * and counts those answered before the work was done. (library:stats is no cheap request at a million
- * images: its counts take ~0.3 s there, so it would measure itself.)
+ * Runs `work` while a cheap request (the jobs list, `jobs:list`) arrives every 10 ms, as a window's polling
+ * would, and counts those answered before the work was done. (library:stats and datasets:list are no cheap
+ * requests at a million images: they count the images, ~0.3 s and ~20 ms there, and would measure themselves.)
  */
 async function held<T>(reader: ReadableDb, work: () => Promise<T>): Promise<Held & { value: T }> {
   const h = monitorEventLoopDelay({ resolution: 5 });
   let answered = 0;
   let running = false;
   const requests = setInterval(() => {
-    listDatasets(reader);
+    listJobRows(reader, 50);
     if (running) answered++;
   }, 10);
   // No reset() after this: the first delay after a reset is not recorded, and that would be the block.
