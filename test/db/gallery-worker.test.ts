@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startHttpServer } from '../../src/main/api/http';
 import { getLibraryStats } from '../../src/main/db/repos/images';
 import type { WritableDb } from '../../src/main/db/types';
 import { AppError } from '../../src/main/errors';
@@ -217,5 +218,28 @@ describe('the thread serving requests stays responsive', () => {
     expect(blocked.order).toEqual(['search', 'stats']);
     expect(load.hits).toEqual(blocked.hits);
     expect(scan.hits).toEqual(blocked.hits);
+
+    // The same over HTTP, as `ctgi serve` answers a window: library:stats sent while the gallery loads again.
+    const server = await startHttpServer(ws);
+    try {
+      vectors.invalidate(modelId);
+      const order: string[] = [];
+      const search = searchRanked(vectors, modelId, q, { k: 10, mode: 'exact' }).then(() =>
+        order.push('search'),
+      );
+      const stats = fetch(`http://127.0.0.1:${server.port}/api/library:stats`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-ctgi-token': server.token },
+        body: '{}',
+      }).then(async (res) => {
+        expect(res.status).toBe(200);
+        expect(((await res.json()) as { value: { images: number } }).value.images).toBe(300_000);
+        order.push('http');
+      });
+      await Promise.all([search, stats]);
+      expect(order).toEqual(['http', 'search']);
+    } finally {
+      await server.close();
+    }
   }, 120_000);
 });
