@@ -8,13 +8,15 @@ import react from '@vitejs/plugin-react';
 export default defineConfig({
   main: {
     plugins: [externalizeDepsPlugin()],
-    // The encoder worker is its own entry: src/main/ml/encoder.ts starts `./encoder-worker.js` beside
-    // the bundle when it exists (the packaged app), and the TypeScript source through tsx otherwise.
+    // The encoder worker and the gallery worker are their own entries: src/main/ml/encoder.ts starts
+    // `./encoder-worker.js` and src/main/search/gallery-thread.ts `./gallery-worker.js` beside the bundle
+    // when it exists (the packaged app), and the TypeScript source through tsx otherwise.
     build: {
       rollupOptions: {
         input: {
           index: resolve('src/main/index.ts'),
           'encoder-worker': resolve('src/main/ml/encoder-worker.ts'),
+          'gallery-worker': resolve('src/main/search/gallery-worker.ts'),
         },
       },
     },

@@ -1,8 +1,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
-import { openDatabase, type OpenDatabaseOptions } from './db/open';
+import { openDatabase, openReader, type OpenDatabaseOptions } from './db/open';
 import type { MigrationReport } from './db/migrate';
-import type { Db } from './db/types';
+import type { ReadableDb, WritableDb } from './db/types';
 import { AppError } from './errors';
 import { EventBus } from './events';
 import { jobDefinitions } from './jobs';
@@ -14,7 +14,14 @@ import { createServices, type WorkspaceServices } from './services';
 /** One open workspace: its database, event bus and job runner. Every front door works through one. */
 export interface Workspace {
   readonly file: string;
-  readonly db: Db;
+  /** The read-write connection: jobs, and every handler that writes. */
+  readonly db: WritableDb;
+  /**
+   * A second connection, opened `readonly`, for read paths (listing handlers, searches, galleries): it
+   * cannot write, by type or at run time, and WAL lets it read while `db` writes. An in-memory workspace
+   * has one connection only: there it is `db`, typed for reading.
+   */
+  readonly reader: ReadableDb;
   readonly bus: EventBus;
   readonly jobs: JobRunner;
   /** Thumbnails and other derived files, beside the workspace file; safe to delete. */
@@ -29,7 +36,10 @@ export interface Workspace {
   readonly mti: MtiSessions;
   /** What the workspace owns besides its database: LLM runtime, key store, media caches, encoders, tables. */
   readonly services: WorkspaceServices;
-  /** Stops the jobs, disposes the services (see WorkspaceServices.close for the order), closes the database. */
+  /**
+   * Stops the jobs, disposes the services (see WorkspaceServices.close for the order), closes the reader,
+   * then the database.
+   */
   close(): Promise<void>;
 }
 
@@ -87,9 +97,16 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
   const inMemory = file === ':memory:';
   const path = inMemory ? file : resolve(file);
   const { db, migration } = openOrExplain(path, { nativeBinding: opts.nativeBinding });
+  let reader: ReadableDb;
+  try {
+    reader = inMemory ? db : openReader(path, { nativeBinding: opts.nativeBinding });
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   const bus = new EventBus();
   const resumeJobs = opts.resumeJobs ?? true;
-  const services = createServices(db, { keys: opts.keyStore });
+  const services = createServices(reader, { keys: opts.keyStore, nativeBinding: opts.nativeBinding });
   const jobs = new JobRunner(db, bus, jobDefinitions, {
     concurrency: opts.jobConcurrency ?? 2,
     adoptQueued: resumeJobs,
@@ -108,6 +125,7 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
   return {
     file: path,
     db,
+    reader,
     bus,
     jobs,
     cacheDir,
@@ -121,6 +139,7 @@ export function openWorkspace(file: string, opts: OpenWorkspaceOptions = {}): Wo
       await mti.close();
       await jobs.close();
       await services.close();
+      if (reader !== db) reader.close();
       db.close();
     },
   };

@@ -8,7 +8,7 @@ import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/data
 import { countEmbeddings, getEmbedding } from '../../src/main/db/repos/embeddings';
 import { insertImage } from '../../src/main/db/repos/images';
 import { listJobIssues } from '../../src/main/db/repos/jobs';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 import { startEmbed } from '../../src/main/jobs/embed';
 import { registerModel } from '../../src/main/ml/models';
 import type { DatasetId, ImageId, ModelId } from '../../src/shared/ids';
@@ -18,7 +18,7 @@ import { tinyModelFolder } from '../fixtures/clip-tiny';
 process.env.CTGI_ORT_PROVIDER = 'cpu';
 
 async function dataset(
-  db: Db,
+  db: WritableDb,
   n: number,
   broken: number[] = [],
 ): Promise<{ id: DatasetId; images: ImageId[] }> {

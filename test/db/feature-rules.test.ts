@@ -10,17 +10,17 @@ import { insertBatch, updateBatch } from '../../src/main/db/repos/batches';
 import { insertDataset } from '../../src/main/db/repos/datasets';
 import { insertJob, markJobFinished } from '../../src/main/db/repos/jobs';
 import { openDatabase } from '../../src/main/db/open';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 import { unavailableKeyStore, type KeyStore } from '../../src/main/llm/keys';
 import { AppError } from '../../src/main/errors';
 
-let db: Db | undefined;
+let db: WritableDb | undefined;
 afterEach(() => {
   db?.close();
   db = undefined;
 });
 
-const open = (): Db => (db = openDatabase(':memory:').db);
+const open = (): WritableDb => (db = openDatabase(':memory:').db);
 
 describe('a dataset under import', () => {
   it('cannot be deleted while its import job is queued, and can once the job is over', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
 import { modelFilePaths } from '../../src/main/db/repos/models';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 import { tokenizerFor } from '../../src/main/ml/encoder-pool';
 import { ClipEncoder } from '../../src/main/ml/encoder';
 import { TOKENIZER_PROBES } from '../../src/main/ml/hf-folder';
@@ -62,7 +62,7 @@ async function vectors(
 describe('Hugging Face ONNX CLIP folders', { timeout: 60_000 }, () => {
   let hf: string;
   let manifestRoute: ModelFolder;
-  let db: Db;
+  let db: WritableDb;
   beforeAll(async () => {
     hf = hfClipFolder();
     manifestRoute = await loadModelFolder(tinyModelFolder());

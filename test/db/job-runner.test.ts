@@ -6,7 +6,7 @@ import type { Job, JobKind } from '../../src/shared/jobs/types';
 import { openDatabase } from '../../src/main/db/open';
 import { EventBus } from '../../src/main/events';
 import { isOrphaned, JobRunner, throwIfAborted, type JobDefinition } from '../../src/main/jobs/runner';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 
 /** A job that counts to `n` in batches, saving its cursor; `gate` lets a test hold it mid-way. */
 interface CountState {
@@ -39,7 +39,7 @@ const until = async (cond: () => boolean): Promise<void> => {
   expect(cond()).toBe(true);
 };
 
-function setup(db: Db, log: number[], gate: { wait: Promise<void> | null }) {
+function setup(db: WritableDb, log: number[], gate: { wait: Promise<void> | null }) {
   const bus = new EventBus();
   const events: Job[] = [];
   bus.on('jobs:progress', (j) => events.push(j));
@@ -133,7 +133,7 @@ describe('job runner', () => {
     const settled: string[] = [];
     const def = {
       ...countingJob(log, gate),
-      settled: (_db: Db, _p: unknown, status: string) => settled.push(status),
+      settled: (_db: WritableDb, _p: unknown, status: string) => settled.push(status),
     };
     const runner = new JobRunner(db, bus, [def], { concurrency: 1 });
     const job = runner.enqueue('import', { n: 6 });

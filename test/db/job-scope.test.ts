@@ -2,6 +2,7 @@
 // runs, or while it waits to be resumed after a crash — are not taken in, its total is the scope's size,
 // and it pays for the calls of its own images only. One mechanism (job_images, written by the runner in
 // the transaction that inserts the job) for MTG, embed, score, export and eval-mti (in eval-mti-queries).
+import { asWritableDb } from '../../src/main/db/types';
 import sharp from 'sharp';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,7 +105,7 @@ const count = (ws: Workspace, sql: string, ...args: unknown[]): number =>
 
 describe('migration 10: job scope and the new statuses', () => {
   it('keeps every job, issue, run and result row through the rebuild of jobs, with keys still enforced', () => {
-    const db = new Database(':memory:');
+    const db = asWritableDb(new Database(':memory:'));
     db.pragma('foreign_keys = ON');
     migrate(db, migrations.slice(0, 9), null);
     db.exec(`

@@ -1,3 +1,4 @@
+import { asWritableDb } from '../../src/main/db/types';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,7 +86,7 @@ describe('llm tables (migration 3)', () => {
 describe('request-field settings and the refusal cache (migration 9)', () => {
   it("gives profiles saved before it 'auto' for both settings, and keeps their calls", () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ctgi-llm9-')), 'ws.sqlite');
-    const old = new Database(file);
+    const old = asWritableDb(new Database(file));
     const at = migrations.indexOf(v8LlmParams);
     migrate(old, migrations.slice(0, at), file);
     old

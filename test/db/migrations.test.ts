@@ -1,3 +1,4 @@
+import { asWritableDb } from '../../src/main/db/types';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ describe('workspace migrations', () => {
 
   it('copies the file to a backup before migrating an existing workspace', () => {
     const file = tempFile();
-    const db = new Database(file);
+    const db = asWritableDb(new Database(file));
     migrate(db, migrations.slice(0, 1), file);
     db.prepare(
       `INSERT INTO datasets (name, format, root, status, created_at) VALUES ('kept', 'folder', '/x', 'ready', 1)`,
@@ -58,7 +59,7 @@ describe('workspace migrations', () => {
   });
 
   it('rolls back a failing step whole, leaving the version where it was', () => {
-    const db = new Database(':memory:');
+    const db = asWritableDb(new Database(':memory:'));
     const broken: Migration = {
       name: 'half-done',
       up: (d) => {
@@ -73,11 +74,11 @@ describe('workspace migrations', () => {
 
   it('refuses a workspace written by a newer version, and leaves it untouched', () => {
     const file = tempFile();
-    const db = new Database(file);
+    const db = asWritableDb(new Database(file));
     db.pragma(`user_version = ${migrations.length + 5}`);
     db.close();
     expect(() => openDatabase(file)).toThrow(/newer CTGI Studio/);
-    const again = new Database(file);
+    const again = asWritableDb(new Database(file));
     expect(again.pragma('user_version', { simple: true })).toBe(migrations.length + 5);
     again.close();
   });

@@ -1,6 +1,7 @@
 // MTG's verification option where it meets storage: the qa_rounds table accepts the new drop reason
 // after migration 7 without losing the rows written before it, and a job started with `verify` records
 // the choice with the run's parameters and stores the pairs its checks denied.
+import { asWritableDb } from '../../src/main/db/types';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ const insertRound = (db: Database.Database, idx: number, reason: string | null):
 
 describe("migration 7: drop reason 'unverified'", () => {
   it('keeps the rounds stored before it and accepts the new reason after it', () => {
-    const db = new Database(':memory:');
+    const db = asWritableDb(new Database(':memory:'));
     db.pragma('foreign_keys = OFF'); // a bare round, without the run, image and job it would hang from
     migrate(db, migrations.slice(0, 6), null);
     insertRound(db, 0, 'negative');

@@ -12,11 +12,11 @@ import {
   toSearch,
   updateSearch,
 } from '../../src/main/db/repos/searches';
-import type { Db } from '../../src/main/db/types';
+import { asWritableDb, type WritableDb } from '../../src/main/db/types';
 import { asImageId, asModelId, type ModelId } from '../../src/shared/ids';
 import { MTI_DEFAULTS, type MtiTranscript } from '../../src/shared/mti/types';
 
-function addModel(db: Db, name = 'toy'): ModelId {
+function addModel(db: WritableDb, name = 'toy'): ModelId {
   const r = db
     .prepare(
       `INSERT INTO models (name, folder, manifest, vision_sha256, text_sha256, image_height, image_width,
@@ -37,7 +37,7 @@ const transcript = (query: string): MtiTranscript => ({
 
 describe('searches (migration 6)', () => {
   it('adds the searches table to a version-5 workspace without touching its data', () => {
-    const db = new Database(':memory:');
+    const db = asWritableDb(new Database(':memory:'));
     db.pragma('foreign_keys = ON');
     migrate(db, migrations.slice(0, 5), null);
     const modelId = addModel(db);

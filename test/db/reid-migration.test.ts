@@ -1,5 +1,6 @@
 // Migration 011 (re-ID layouts) on a workspace that already holds images: those with a person id become
 // identities, the rest unknown; the new columns are empty and the constraints refuse values outside the lists.
+import { asWritableDb } from '../../src/main/db/types';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/main/db/migrate';
@@ -7,7 +8,7 @@ import { migrations } from '../../src/main/db/migrations';
 
 describe('migration 011: re-ID layouts', () => {
   it('marks images that have a person id as identities, the others as unknown', () => {
-    const db = new Database(':memory:');
+    const db = asWritableDb(new Database(':memory:'));
     migrate(db, migrations.slice(0, 10), null);
     db.exec(`
       INSERT INTO datasets (id, name, format, root, status, created_at) VALUES (1, 'd', 'folder', '/x', 'ready', 1);

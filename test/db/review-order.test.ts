@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
 import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/datasets';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 import { getNeighbor } from '../../src/main/review/desk';
 import { listQueue, listQueueIds, neighborId } from '../../src/main/review/queue';
 import type { CaptionStatus } from '../../src/shared/library/types';
@@ -14,7 +14,7 @@ import type { ReviewFilter, ReviewOrder } from '../../src/shared/review/types';
 import { reviewFilterSchema } from '../../src/shared/review/contract';
 import type { CaptionId, DatasetId } from '../../src/shared/ids';
 
-let db: Db;
+let db: WritableDb;
 let datasetId: DatasetId;
 
 beforeEach(() => {
@@ -181,7 +181,7 @@ describe('queue order', () => {
 });
 
 /** Records every statement a function prepares on `db`, with the values it ran with. */
-function recordStatements(fn: (db: Db) => unknown): { sql: string; params: unknown[] }[] {
+function recordStatements(fn: (db: WritableDb) => unknown): { sql: string; params: unknown[] }[] {
   const seen: { sql: string; params: unknown[] }[] = [];
   const spy = new Proxy(db, {
     get(target, prop, receiver) {

@@ -13,7 +13,7 @@ import {
   deleteSavedFilter,
   upsertCaptionScore,
 } from '../../src/main/db/repos/review';
-import type { Db } from '../../src/main/db/types';
+import { asWritableDb, type WritableDb } from '../../src/main/db/types';
 import { AppError } from '../../src/main/errors';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
 import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from '../../src/main/review/desk';
@@ -23,7 +23,7 @@ import { cleanCaption } from '../../src/main/review/text';
 import type { QaRound } from '../../src/shared/mtg/types';
 import { asCaptionId, asModelId, type CaptionId, type DatasetId, type ImageId } from '../../src/shared/ids';
 
-let db: Db;
+let db: WritableDb;
 let datasetId: DatasetId;
 
 function image(n: number, personId: string, split: 'train' | 'test' | null = null): ImageId {
@@ -409,7 +409,7 @@ describe('migration 5 on a workspace with captions', () => {
     const { default: Database } = await import('better-sqlite3');
     const { migrate } = await import('../../src/main/db/migrate');
     const { migrations } = await import('../../src/main/db/migrations');
-    const old = new Database(':memory:');
+    const old = asWritableDb(new Database(':memory:'));
     migrate(old, migrations.slice(0, 4), null);
     old.exec(`INSERT INTO datasets (id, name, format, root, status, created_at) VALUES (1, 'd', 'folder', '/', 'ready', 1);
       INSERT INTO images (id, dataset_id, rel_path, sha256, width, height, bytes, format, created_at) VALUES (1, 1, 'a.png', 's', 1, 1, 1, 'png', 1);

@@ -12,7 +12,7 @@ import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/data
 import { insertCaption, insertImage } from '../../src/main/db/repos/images';
 import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { getCaptionScore } from '../../src/main/db/repos/review';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 import { startEmbed } from '../../src/main/jobs/embed';
 import { startScore } from '../../src/main/jobs/score';
 import { registerModel } from '../../src/main/ml/models';
@@ -81,7 +81,7 @@ async function library(
   return { ds, images, captions, model: model.id as ModelId };
 }
 
-const storedScores = (db: Db, model: ModelId): Map<number, number> =>
+const storedScores = (db: WritableDb, model: ModelId): Map<number, number> =>
   new Map(
     (
       db.prepare(`SELECT caption_id, score FROM caption_scores WHERE model_id = ?`).all(model) as {

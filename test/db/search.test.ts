@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 import { AppError } from '../../src/main/errors';
 import {
   invalidateIndex,
@@ -15,7 +15,7 @@ import { asDatasetId, asModelId, type ModelId } from '../../src/shared/ids';
 
 const blob = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
-function addModel(db: Db, name: string, dim: number): ModelId {
+function addModel(db: WritableDb, name: string, dim: number): ModelId {
   const r = db
     .prepare(
       `INSERT INTO models (name, folder, manifest, vision_sha256, text_sha256, image_height, image_width,
@@ -25,7 +25,7 @@ function addModel(db: Db, name: string, dim: number): ModelId {
   return asModelId(Number(r.lastInsertRowid));
 }
 
-function addImages(db: Db, datasetId: number, count: number): number[] {
+function addImages(db: WritableDb, datasetId: number, count: number): number[] {
   db.prepare(
     `INSERT OR IGNORE INTO datasets (id, name, format, root, status, created_at) VALUES (?, ?, 'folder', '/d', 'ready', 0)`,
   ).run(datasetId, `ds${datasetId}`);
@@ -40,7 +40,7 @@ function addImages(db: Db, datasetId: number, count: number): number[] {
 }
 
 function addVectors(
-  db: Db,
+  db: WritableDb,
   modelId: ModelId,
   imageIds: number[],
   vectors: Float32Array,

@@ -13,10 +13,10 @@ import {
   stmt,
   type SlowQuery,
 } from '../../src/main/db/statements';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 
-const opened: Db[] = [];
-function open(opts: Parameters<typeof openDatabase>[1] = {}): Db {
+const opened: WritableDb[] = [];
+function open(opts: Parameters<typeof openDatabase>[1] = {}): WritableDb {
   const { db } = openDatabase(':memory:', opts);
   opened.push(db);
   db.exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)`);

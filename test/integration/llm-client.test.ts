@@ -10,7 +10,7 @@ import {
   upsertEndpoint,
   type LlmEndpointInput,
 } from '../../src/main/db/repos/llm';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 import { createLlmClient as newLlmClient, type LlmClientOptions } from '../../src/main/llm/client';
 import { LlmError } from '../../src/main/llm/errors';
 import { llmImage, requestHash } from '../../src/main/llm/hash';
@@ -34,8 +34,8 @@ afterEach(async () => {
 
 // Each test's database stands for one workspace: its clients share that workspace's LLM runtime, as the
 // clients of one open workspace do (ws.services.llm).
-const runtimes = new WeakMap<Db, LlmRuntime>();
-function createLlmClient(db: Db, endpoint: LlmEndpoint, keys: KeyStore, opts: LlmClientOptions = {}) {
+const runtimes = new WeakMap<WritableDb, LlmRuntime>();
+function createLlmClient(db: WritableDb, endpoint: LlmEndpoint, keys: KeyStore, opts: LlmClientOptions = {}) {
   let runtime = runtimes.get(db);
   if (!runtime) runtimes.set(db, (runtime = new LlmRuntime()));
   return newLlmClient(db, endpoint, keys, { runtime, ...opts });
@@ -46,7 +46,7 @@ async function setup(
   serverOpts: FakeOpenAiOptions = {},
   profile: Partial<LlmEndpointInput> = {},
   env: NodeJS.ProcessEnv = {},
-): Promise<{ db: Db; fake: FakeOpenAi; endpoint: LlmEndpoint }> {
+): Promise<{ db: WritableDb; fake: FakeOpenAi; endpoint: LlmEndpoint }> {
   const fake = await startFakeOpenAi(serverOpts);
   servers.push(fake);
   const { db } = openDatabase(':memory:');

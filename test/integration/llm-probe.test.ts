@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EndpointProbe, KeyRef, LlmEndpoint } from '../../src/shared/llm/types';
 import { openDatabase } from '../../src/main/db/open';
 import { listLlmCalls, upsertEndpoint, type LlmEndpointInput } from '../../src/main/db/repos/llm';
-import type { Db } from '../../src/main/db/types';
+import type { WritableDb } from '../../src/main/db/types';
 import { unavailableKeyStore } from '../../src/main/llm/keys';
 import { probeEndpoint } from '../../src/main/llm/probe';
 import {
@@ -27,7 +27,7 @@ async function probe(
   serverOpts: FakeOpenAiOptions = {},
   profile: Partial<LlmEndpointInput> = {},
   env: NodeJS.ProcessEnv = {},
-): Promise<{ result: EndpointProbe; fake: FakeOpenAi; db: Db; endpoint: LlmEndpoint }> {
+): Promise<{ result: EndpointProbe; fake: FakeOpenAi; db: WritableDb; endpoint: LlmEndpoint }> {
   const fake = await startFakeOpenAi(serverOpts);
   servers.push(fake);
   const { db } = openDatabase(':memory:');

@@ -6,13 +6,13 @@ import type { HandlersFor } from '../../shared/handlers';
 import { deleteDataset, listDatasets } from '../db/repos/datasets';
 import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images';
 import { listJobRows } from '../db/repos/jobs';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 import { AppError, notFound } from '../errors';
 import { detectImportLayout, startImport } from '../jobs/import';
 import type { Workspace } from '../workspace';
 
 /** A dataset whose import is queued or running cannot be deleted under it: cancel the job first. */
-export function assertDatasetIdle(db: Db, id: DatasetId): void {
+export function assertDatasetIdle(db: ReadableDb, id: DatasetId): void {
   const busy = listJobRows(db, 500).some(
     (j) => (j.status === 'running' || j.status === 'queued') && JSON.parse(j.params).datasetId === id,
   );
@@ -20,19 +20,20 @@ export function assertDatasetIdle(db: Db, id: DatasetId): void {
 }
 
 export function libraryHandlers(ws: Workspace): HandlersFor<keyof LibraryInvokeResults> {
-  const { db } = ws;
+  // Listing reads go through the read-only connection (ws.reader); what writes uses ws.db.
+  const { db, reader } = ws;
   return {
-    'library:stats': () => getLibraryStats(db),
-    'datasets:list': () => listDatasets(db),
+    'library:stats': () => getLibraryStats(reader),
+    'datasets:list': () => listDatasets(reader),
     'datasets:delete': ({ id }) => {
       assertDatasetIdle(db, id);
       const deleted = deleteDataset(db, id);
       ws.bus.emit('library:changed', { datasetId: id });
       return { deleted };
     },
-    'images:list': ({ offset, limit, ...filter }) => listImages(db, filter, offset, limit),
+    'images:list': ({ offset, limit, ...filter }) => listImages(reader, filter, offset, limit),
     'images:get': ({ id }) => {
-      const detail = getImageDetail(db, id);
+      const detail = getImageDetail(reader, id);
       if (!detail) throw notFound(`Image ${id}`);
       return detail;
     },

@@ -1,10 +1,10 @@
 import { copyFileSync, existsSync } from 'node:fs';
-import type { Db } from './types';
+import type { WritableDb } from './types';
 import { AppError } from '../errors';
 
 export interface Migration {
   name: string;
-  up: (db: Db) => void;
+  up: (db: WritableDb) => void;
   /**
    * The step rebuilds a table that others reference (SQLite cannot change a CHECK in place): foreign keys
    * are switched off around it, as SQLite's own procedure for such changes requires (with them on, the
@@ -24,7 +24,7 @@ export interface MigrationReport {
  * needs work is first copied to `<file>.v<from>.bak` (after a checkpoint, so the copy is whole).
  * A database written by a newer CTGI Studio is refused rather than guessed at.
  */
-export function migrate(db: Db, migrations: readonly Migration[], file: string | null): MigrationReport {
+export function migrate(db: WritableDb, migrations: readonly Migration[], file: string | null): MigrationReport {
   const from = db.pragma('user_version', { simple: true }) as number;
   const to = migrations.length;
   if (from > to) {

@@ -6,10 +6,10 @@ import { unpackedPath } from '../unpacked';
 import { migrate, type MigrationReport } from './migrate';
 import { migrations } from './migrations';
 import { formatSlowQuery, logSlowQueries, slowQueryMsFromEnv, stmt, type SlowQueryLog } from './statements';
-import type { Db } from './types';
+import { asReadableDb, asWritableDb, type ReadableDb, type WritableDb } from './types';
 
 export interface OpenedDb {
-  db: Db;
+  db: WritableDb;
   migration: MigrationReport;
 }
 
@@ -38,7 +38,7 @@ function slowQueryLogFromEnv(): SlowQueryLog | null {
 export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): OpenedDb {
   const inMemory = file === ':memory:';
   if (!inMemory) mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {});
+  const db = asWritableDb(new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}));
   try {
     const slow = opts.slowQueries === undefined ? slowQueryLogFromEnv() : opts.slowQueries;
     if (slow) logSlowQueries(db, slow);
@@ -57,5 +57,31 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Open
   }
 }
 
+/**
+ * A second, `readonly` connection to a workspace file that `openDatabase` has opened (and migrated): what
+ * read paths are given (`Workspace.reader`), so that a read path cannot write, by type and at run time
+ * (SQLite answers SQLITE_READONLY). WAL lets it read while the read-write connection writes; each
+ * statement sees what was committed when it started. Not for `:memory:` (another connection would be
+ * another, empty database): the caller reads through the one connection then.
+ */
+export function openReader(file: string, opts: OpenDatabaseOptions = {}): ReadableDb {
+  if (file === ':memory:') throw new TypeError('An in-memory database has no second connection.');
+  const db = new Database(file, {
+    readonly: true,
+    fileMustExist: true,
+    ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+  });
+  try {
+    const slow = opts.slowQueries === undefined ? slowQueryLogFromEnv() : opts.slowQueries;
+    if (slow) logSlowQueries(asReadableDb(db), slow);
+    db.pragma('busy_timeout = 5000');
+    db.loadExtension(unpackedPath(sqliteVec.getLoadablePath()));
+    return asReadableDb(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
 /** The SQLite library's version, as the connection reports it. */
-export const sqliteVersion = (db: Db): string => stmt(db, `SELECT sqlite_version()`, 'pluck').get() as string;
+export const sqliteVersion = (db: ReadableDb): string => stmt(db, `SELECT sqlite_version()`, 'pluck').get() as string;

@@ -1,7 +1,7 @@
 // Prepared statements for the repos: one compiled statement per SQL text and connection, and (in
 // development) a log of the statements that run slower than CTGI_SLOW_QUERY_MS, with their plan.
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Db } from './types';
+import type { ReadableDb } from './types';
 
 export type Statement = BetterSqlite3.Statement<unknown[], unknown>;
 
@@ -18,7 +18,7 @@ const MAX_CACHED = 500;
  * Keyed by the connection itself: compiled statements belong to one connection and go with it. A closed
  * connection's statements refuse to run, as they would uncached.
  */
-const caches = new WeakMap<Db, Map<string, Statement>>();
+const caches = new WeakMap<ReadableDb, Map<string, Statement>>();
 
 function setMode(s: Statement, mode: RowMode): Statement {
   // The mode is one setting of the statement (each toggle turning the others off), and it sticks: set it
@@ -36,7 +36,7 @@ function setMode(s: Statement, mode: RowMode): Statement {
  * (objects unless told), whatever an earlier user of the same statement set. A statement still being
  * iterated (busy) is never handed out again: the caller gets a fresh one, not cached.
  */
-export function stmt(db: Db, sql: string, mode: RowMode = 'object'): Statement {
+export function stmt(db: ReadableDb, sql: string, mode: RowMode = 'object'): Statement {
   let cache = caches.get(db);
   if (!cache) caches.set(db, (cache = new Map()));
   let s = cache.get(sql);
@@ -54,7 +54,7 @@ export function stmt(db: Db, sql: string, mode: RowMode = 'object'): Statement {
 }
 
 /** How many statements are cached for `db` (for tests and diagnostics). */
-export const cachedStatements = (db: Db): number => caches.get(db)?.size ?? 0;
+export const cachedStatements = (db: ReadableDb): number => caches.get(db)?.size ?? 0;
 
 export interface SlowQuery {
   sql: string;
@@ -104,7 +104,7 @@ function queryPlan(prepare: (sql: string) => Statement, sql: string, args: unkno
  * Times every statement `db` prepares from now on (run, get, all, and the steps of iterate) and reports
  * those over the threshold with their plan. For development: the timing wraps each call.
  */
-export function logSlowQueries(db: Db, log: SlowQueryLog): void {
+export function logSlowQueries(db: ReadableDb, log: SlowQueryLog): void {
   const prepare = db.prepare.bind(db) as (sql: string) => Statement;
   const check = (sql: string, args: unknown[], ms: number): void => {
     if (ms >= log.thresholdMs) log.report({ sql, ms, plan: queryPlan(prepare, sql, args) });

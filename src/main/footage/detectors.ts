@@ -12,13 +12,13 @@ import {
   toDetector,
   type DetectorRow,
 } from '../db/repos/footage';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError } from '../errors';
 import { defaultDetectorName, loadDetectorFolder, PersonDetector } from '../ml/detector';
 import type { ProviderChoice } from '../ml/encoder';
 import { sha256File } from '../ml/models';
 
-export async function registerDetector(db: Db, folder: string, name?: string): Promise<Detector> {
+export async function registerDetector(db: WritableDb, folder: string, name?: string): Promise<Detector> {
   const f = await loadDetectorFolder(folder);
   const finalName = name ?? defaultDetectorName(f);
   if (findDetectorRowByName(db, finalName))
@@ -35,10 +35,10 @@ export async function registerDetector(db: Db, folder: string, name?: string): P
   return toDetector(getDetectorRow(db, id)!);
 }
 
-export const listDetectors = (db: Db): Detector[] => listDetectorRows(db).map(toDetector);
+export const listDetectors = (db: WritableDb): Detector[] => listDetectorRows(db).map(toDetector);
 
 /** By id, name, or the folder's name (whole, any case), as `--model` finds CLIP models. */
-export function resolveDetectorRow(db: Db, idOrName: string | number): DetectorRow {
+export function resolveDetectorRow(db: WritableDb, idOrName: string | number): DetectorRow {
   const rows = listDetectorRows(db);
   const text = String(idOrName);
   const hit =
@@ -60,7 +60,7 @@ export function resolveDetectorRow(db: Db, idOrName: string | number): DetectorR
 
 /** Opens a registered detector in the encoder process, after checking its file is the one registered. */
 export async function openRegisteredDetector(
-  db: Db,
+  db: WritableDb,
   id: number,
   opts: { providers?: ProviderChoice; batchSize?: number } = {},
 ): Promise<{ detector: PersonDetector; row: DetectorRow }> {

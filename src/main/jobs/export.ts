@@ -31,7 +31,7 @@ import {
   listLastDecisions,
   listMtgProvenance,
 } from '../db/repos/export';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import {
   ANNOTATION_FILE,
   buildRecords,
@@ -73,7 +73,7 @@ const errCode = (err: unknown): string =>
 const mb = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MB`;
 
 /** Model, prompts, the model's own text and the last decision per chain, for the JSONL's provenance. */
-function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<string, unknown>> {
+function provenanceOf(db: WritableDb, roots: ReadonlySet<number>): Map<number, Record<string, unknown>> {
   const out = new Map<number, Record<string, unknown>>();
   const get = (root: number): Record<string, unknown> => {
     let p = out.get(root);
@@ -106,7 +106,7 @@ function provenanceOf(db: Db, roots: ReadonlySet<number>): Map<number, Record<st
 
 /** Rows → one ExportImage per image, captions cleaned (control characters out, NFC). */
 export function gatherExport(
-  db: Db,
+  db: WritableDb,
   p: Pick<ExportParams, 'datasetId' | 'sources'>,
   jobId?: JobId,
 ): {

@@ -46,7 +46,7 @@ import {
 } from '../db/repos/footage';
 import { findImageByPath, insertImage, upsertIdentity } from '../db/repos/images';
 import { countJobIssues, getJobRow, listJobRowsByStatus } from '../db/repos/jobs';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError, notFound } from '../errors';
 import {
   ByteTracker,
@@ -307,7 +307,7 @@ async function writeCrop(
 
 /** Writes finished tracks with their crops; inside the transaction that moves the cursor. */
 function writeTracks(
-  db: Db,
+  db: WritableDb,
   ctx: {
     datasetId: DatasetId;
     video: VideoRow;
@@ -376,7 +376,7 @@ function writeTracks(
 
 /** Seconds processed per camera, over the videos this job covers. */
 function progressOf(
-  db: Db,
+  db: WritableDb,
   folderId: number,
   scope: ReadonlySet<number>,
 ): { done: number; total: number; message: string } {
@@ -613,7 +613,7 @@ export const footageJob: JobDefinition<FootageParams, FootageState> = {
 };
 
 /** A footage job of this folder that has not finished: it is resumed rather than started again. */
-function unfinishedJob(db: Db, folderId: number): { id: JobId; params: FootageParams } | null {
+function unfinishedJob(db: WritableDb, folderId: number): { id: JobId; params: FootageParams } | null {
   for (const r of listJobRowsByStatus(db, ['queued', 'running', 'paused'])) {
     if (r.kind !== 'footage') continue;
     const p = footageParams.safeParse(JSON.parse(r.params));

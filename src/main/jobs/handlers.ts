@@ -5,13 +5,13 @@ import { listJobIssues, listJobRows } from '../db/repos/jobs';
 import type { Workspace } from '../workspace';
 
 export function jobsHandlers(ws: Workspace): HandlersFor<keyof JobsInvokeResults> {
-  const { db, jobs } = ws;
+  const { reader, jobs } = ws;
   return {
-    'jobs:list': ({ limit }) => listJobRows(db, limit).map((r) => jobs.view(r)),
+    'jobs:list': ({ limit }) => listJobRows(reader, limit).map((r) => jobs.view(r)),
     'jobs:get': ({ id }) => jobs.get(id),
     'jobs:issues': ({ id, limit }) => {
       jobs.get(id);
-      return listJobIssues(db, id, limit);
+      return listJobIssues(reader, id, limit);
     },
     'jobs:pause': ({ id }) => jobs.pause(id),
     'jobs:cancel': ({ id }) => jobs.cancel(id),

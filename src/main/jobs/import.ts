@@ -19,7 +19,7 @@ import {
   upsertIdentity,
 } from '../db/repos/images';
 import { getJobRow } from '../db/repos/jobs';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { walkImagesAfter } from '../datasets/cursor-walk';
 import type { ImportItem, ItemProblem } from '../datasets/formats';
 import {
@@ -111,7 +111,7 @@ const itemOf = (img: LayoutImage): ImportItem => ({
   ...(img.warning === undefined ? {} : { warning: img.warning }),
 });
 
-async function listItems(db: Db, datasetId: DatasetId): Promise<{ root: string; listing: ImportListing }> {
+async function listItems(db: WritableDb, datasetId: DatasetId): Promise<{ root: string; listing: ImportListing }> {
   const ds = getDatasetRow(db, datasetId);
   if (!ds) throw notFound(`Dataset ${datasetId} (deleted while its import was paused?)`);
   checkImageRoot(ds.root);
@@ -141,7 +141,7 @@ interface Probed {
 }
 
 async function probeBatch(
-  db: Db,
+  db: WritableDb,
   datasetId: DatasetId,
   root: string,
   items: readonly ImportItem[],
@@ -447,7 +447,7 @@ export const importJob: JobDefinition<ImportParams, ImportState> = {
 };
 
 /** Counts of a (possibly running) import job, from its saved cursor. */
-export function getImportSummary(db: Db, jobId: JobId): ImportSummary | null {
+export function getImportSummary(db: WritableDb, jobId: JobId): ImportSummary | null {
   const row = getJobRow(db, jobId);
   if (!row || row.kind !== 'import' || row.state === null) return null;
   const s = JSON.parse(row.state) as ImportState;

@@ -10,7 +10,7 @@ import { startEmbed } from './embed';
 export function modelsHandlers(ws: Workspace): HandlersFor<keyof ModelsInvokeResults> {
   const { db } = ws;
   return {
-    'models:list': () => listModels(db),
+    'models:list': () => listModels(ws.reader),
     'models:register': ({ folder, name, variant }) => registerModel(db, folder, name, variant),
     'embed:start': (arg) => startEmbed(ws, arg),
   };

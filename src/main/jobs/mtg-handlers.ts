@@ -5,12 +5,12 @@ import type { MtgInvokeResults } from '../../shared/mtg/contract';
 import type { BatchRound } from '../../shared/mtg/types';
 import { listJobBatches } from '../db/repos/batches';
 import { listMtgRunsForImage } from '../db/repos/mtg';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 import type { Workspace } from '../workspace';
 import { estimateMtg, setMtgBudget, startMtg } from './mtg';
 
 /** A job's Batch API submissions as the API shows them, round by round. */
-export function listBatchRounds(db: Db, jobId: JobId): BatchRound[] {
+export function listBatchRounds(db: ReadableDb, jobId: JobId): BatchRound[] {
   return listJobBatches(db, jobId).map((b) => ({
     round: b.round,
     try: b.try,
@@ -23,12 +23,11 @@ export function listBatchRounds(db: Db, jobId: JobId): BatchRound[] {
 }
 
 export function mtgHandlers(ws: Workspace): HandlersFor<keyof MtgInvokeResults> {
-  const { db } = ws;
   return {
     'mtg:start': (arg) => startMtg(ws, arg),
-    'mtg:runs': ({ imageId }) => listMtgRunsForImage(db, imageId),
+    'mtg:runs': ({ imageId }) => listMtgRunsForImage(ws.reader, imageId),
     'mtg:estimate': (arg) => estimateMtg(ws, arg),
     'mtg:budget': (arg) => setMtgBudget(ws, arg),
-    'mtg:batches': ({ jobId }) => listBatchRounds(db, jobId),
+    'mtg:batches': ({ jobId }) => listBatchRounds(ws.reader, jobId),
   };
 }

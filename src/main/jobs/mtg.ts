@@ -31,7 +31,7 @@ import {
   type ImageToCaption,
   type MtgSelection,
 } from '../db/repos/mtg';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError, notFound } from '../errors';
 import {
   createLlmClient,
@@ -439,17 +439,17 @@ function bindDeps(
 // ── services behind the API channels ───────────────────────────────────────────────────────────
 
 /** The shipped default set is stored (once per content version) so runs can point at it. */
-export function ensureDefaultPromptSet(db: Db): PromptSet {
+export function ensureDefaultPromptSet(db: WritableDb): PromptSet {
   return savePromptSet(db, defaultPromptSetBody());
 }
 
-export function listPromptSetsWithDefault(db: Db): PromptSet[] {
+export function listPromptSetsWithDefault(db: WritableDb): PromptSet[] {
   ensureDefaultPromptSet(db);
   return listPromptSets(db);
 }
 
 /** Checks a set (regexes compile, placeholders present) before storing it as a new version. */
-export function savePromptSetChecked(db: Db, body: ParsedArg<'prompts:save'>['body']): PromptSet {
+export function savePromptSetChecked(db: WritableDb, body: ParsedArg<'prompts:save'>['body']): PromptSet {
   compilePromptSet(body);
   return savePromptSet(db, body);
 }

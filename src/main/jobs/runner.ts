@@ -20,7 +20,7 @@ import {
   type JobEnd,
   type JobRow,
 } from '../db/repos/jobs';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError, notFound } from '../errors';
 import type { EventBus } from '../events';
 import type { WorkspaceServices } from '../services';
@@ -34,7 +34,7 @@ export interface JobProgress<S> {
 }
 
 export interface JobContext<P, S> {
-  readonly db: Db;
+  readonly db: WritableDb;
   readonly jobId: JobId;
   readonly params: P;
   /** The last cursor saved by `progress`, from an earlier attempt; undefined on a first run. */
@@ -64,7 +64,7 @@ export interface JobOutcome {
 
 /** What a title may say about the job's scope: the database (as queued) and how many images it covers. */
 export interface JobTitleContext {
-  db: Db;
+  db: WritableDb;
   /** Images in its scope; null for a kind without one. */
   images: number | null;
   /** The caller named the images (enqueue's `chosen`). */
@@ -81,10 +81,10 @@ export interface JobDefinition<P, S> {
    * job): the job walks these and no image imported later. `chosen` is an explicit list from the caller
    * (enqueue's third argument), which the job narrows by its own rule.
    */
-  scope?(db: Db, params: P, chosen: readonly ImageId[] | undefined): readonly ImageId[];
+  scope?(db: WritableDb, params: P, chosen: readonly ImageId[] | undefined): readonly ImageId[];
   run(ctx: JobContext<P, S>): Promise<JobOutcome | void>;
   /** After the job ends in any way other than a shutdown or a pause: e.g. mark its dataset ready or incomplete. */
-  settled?(db: Db, params: P, status: JobEnd): void;
+  settled?(db: WritableDb, params: P, status: JobEnd): void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -197,7 +197,7 @@ export class JobRunner {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly db: Db,
+    private readonly db: WritableDb,
     private readonly bus: EventBus,
     defs: readonly AnyJobDefinition[],
     opts: JobRunnerOptions = {},

@@ -6,7 +6,7 @@ import type {
 } from 'openai/resources/chat/completions';
 import type { LlmEndpoint, SentParams } from '../../shared/llm/types';
 import { callLog, type CallContext } from '../db/repos/llm';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { LlmError, redact, type RequestParam } from './errors';
 import { requestHash, type ChatMessage, type LlmImage } from './hash';
 import { describeKeyRef, resolveApiKey, type KeyStore } from './keys';
@@ -129,7 +129,7 @@ const NO_VISION =
  * the record of each attempt are ours).
  */
 export function createLlmClient(
-  db: Db,
+  db: WritableDb,
   endpoint: LlmEndpoint,
   keyStore: KeyStore,
   opts: LlmClientOptions = {},

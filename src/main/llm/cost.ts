@@ -3,7 +3,7 @@
 // figure is a sum over the log, so it equals a hand count over the same rows.
 import type { LlmEndpoint, UsageLine } from '../../shared/llm/types';
 import { listEndpoints, paidTokens } from '../db/repos/llm';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 
 export type Price = Pick<LlmEndpoint, 'priceInput' | 'priceOutput' | 'batchDiscount'>;
 
@@ -23,7 +23,7 @@ export function costOf(
 
 /** Paid tokens and cost per job, endpoint or day. */
 export function usage(
-  db: Db,
+  db: ReadableDb,
   by: 'job' | 'endpoint' | 'day',
   filter: { jobId?: number; sinceMs?: number } = {},
 ): UsageLine[] {
@@ -51,7 +51,7 @@ export function usage(
   return [...lines.values()];
 }
 
-export function jobUsage(db: Db, jobId: number): UsageLine {
+export function jobUsage(db: ReadableDb, jobId: number): UsageLine {
   return (
     usage(db, 'job', { jobId })[0] ?? {
       key: String(jobId),

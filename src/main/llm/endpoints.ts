@@ -7,7 +7,7 @@ import {
   replicaUsage,
   upsertEndpoint,
 } from '../db/repos/llm';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError, badRequest, notFound } from '../errors';
 import { createLlmClient, type LlmClient, type LlmClientOptions } from './client';
 import { checkApiKeyRef, type KeyStore } from './keys';
@@ -26,7 +26,7 @@ const sameKeyRef = (a: KeyRef, b: KeyRef): boolean =>
 
 /** The services behind `endpoints:*`, shared by the API handlers and `ctgi endpoints`. */
 export async function saveEndpoint(
-  db: Db,
+  db: WritableDb,
   input: ParsedArg<'endpoints:save'>,
   keyStore: KeyStore,
   origin: SaveOrigin = 'api',
@@ -84,7 +84,7 @@ export async function saveEndpoint(
 }
 
 export async function removeEndpoint(
-  db: Db,
+  db: WritableDb,
   name: string,
   keyStore: KeyStore,
 ): Promise<{ deleted: boolean }> {
@@ -95,14 +95,14 @@ export async function removeEndpoint(
   return { deleted: true };
 }
 
-export function requireEndpoint(db: Db, name: string): LlmEndpoint {
+export function requireEndpoint(db: WritableDb, name: string): LlmEndpoint {
   const e = getEndpointByName(db, name);
   if (!e) throw notFound(`Endpoint "${name}" (see \`ctgi endpoints\` for the saved ones)`);
   return e;
 }
 
 export function probeEndpointByName(
-  db: Db,
+  db: WritableDb,
   name: string,
   keyStore: KeyStore,
   runtime: LlmRuntime,
@@ -115,7 +115,7 @@ export function probeEndpointByName(
  * health and load from this workspace's pool when it has one (a workspace that has not called or probed
  * the endpoint since it was opened cannot say; `ctgi endpoints --probe` asks every server).
  */
-export function endpointReplicas(db: Db, name: string, runtime: LlmRuntime): ReplicaFigures[] {
+export function endpointReplicas(db: WritableDb, name: string, runtime: LlmRuntime): ReplicaFigures[] {
   const e = requireEndpoint(db, name);
   const logged = new Map(replicaUsage(db, e.id).map((r) => [r.replica, r]));
   const live = new Map((runtime.existingPool(endpointKey(e))?.states() ?? []).map((s) => [s.baseUrl, s]));
@@ -139,7 +139,7 @@ export function endpointReplicas(db: Db, name: string, runtime: LlmRuntime): Rep
 }
 
 /** The default endpoint for a role: the named one, else the first saved one whose role fits. */
-export function pickEndpoint(db: Db, name: string | undefined, role: 'vqa' | 'reconstructor'): LlmEndpoint {
+export function pickEndpoint(db: WritableDb, name: string | undefined, role: 'vqa' | 'reconstructor'): LlmEndpoint {
   if (name !== undefined) {
     const e = getEndpointByName(db, name);
     if (!e)
@@ -161,7 +161,7 @@ export function pickEndpoint(db: Db, name: string | undefined, role: 'vqa' | 're
 
 /** The aggregation endpoint: the named one, else the VQA endpoint when it also writes text, else the first fitting one. */
 export function aggregatorFor(
-  db: Db,
+  db: WritableDb,
   vqa: LlmEndpoint,
   name: string | undefined,
   role: 'reconstructor',
@@ -172,7 +172,7 @@ export function aggregatorFor(
 
 /** MTI's two endpoints (VQA and aggregation) by name or by default role. */
 export function mtiEndpoints(
-  db: Db,
+  db: WritableDb,
   vqaName: string | undefined,
   aggregatorName: string | undefined,
 ): { vqa: LlmEndpoint; aggregator: LlmEndpoint } {
@@ -182,7 +182,7 @@ export function mtiEndpoints(
 
 /** Clients for MTI's endpoints: one client when both are the same endpoint (one cache, one limit). */
 export function mtiClients(
-  db: Db,
+  db: WritableDb,
   eps: { vqa: LlmEndpoint; aggregator: LlmEndpoint },
   keyStore: KeyStore,
   opts?: LlmClientOptions,

@@ -7,7 +7,7 @@ import type {
   SentParams,
 } from '../../shared/llm/types';
 import { AppError } from '../errors';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { createLlmClient, sentParamsFor, type LlmClientOptions } from './client';
 import { LlmError } from './errors';
 import { llmImage, type LlmImage } from './hash';
@@ -34,7 +34,7 @@ const elapsed = (t0: number): number => Math.round(performance.now() - t0);
  * do about the first thing that fails. Never throws for an endpoint problem: that is the result.
  */
 export async function probeEndpoint(
-  db: Db,
+  db: WritableDb,
   endpoint: LlmEndpoint,
   keyStore: KeyStore,
   opts: LlmClientOptions = {},
@@ -96,7 +96,7 @@ export async function probeEndpoint(
 }
 
 async function probeServer(
-  db: Db,
+  db: WritableDb,
   endpoint: LlmEndpoint,
   keyStore: KeyStore,
   opts: LlmClientOptions,

@@ -3,7 +3,7 @@
 import type { ImageId } from '../../shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { getImageRow, type ImageRow } from '../db/repos/images';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 import { AppError, notFound } from '../errors';
 import { llmImage, type LlmImage } from '../llm/hash';
 import { forMllm } from './encode';
@@ -21,7 +21,7 @@ export const storedImage = (
 });
 
 /** Looks an image up; null when the id names no image (or its dataset is gone). */
-export function findStoredImage(db: Db, id: ImageId): { row: ImageRow; stored: StoredImage } | null {
+export function findStoredImage(db: ReadableDb, id: ImageId): { row: ImageRow; stored: StoredImage } | null {
   const row = getImageRow(db, id);
   const dataset = row && getDatasetRow(db, row.dataset_id as never);
   if (!row || !dataset) return null;
@@ -35,7 +35,7 @@ export function imageAppError(err: unknown, label: string): unknown {
 }
 
 /** The checked bytes of a library image; AppErrors that name the image. */
-export async function readLibraryImage(db: Db, id: ImageId): Promise<ImageBytes & { row: ImageRow }> {
+export async function readLibraryImage(db: ReadableDb, id: ImageId): Promise<ImageBytes & { row: ImageRow }> {
   const found = findStoredImage(db, id);
   if (!found) throw notFound(`Image ${id}`);
   try {
@@ -57,7 +57,7 @@ export async function mllmImageOf(stored: StoredImage): Promise<LlmImage> {
 }
 
 /** A library image by id as an MLLM gets it. */
-export async function mllmImage(db: Db, id: ImageId): Promise<LlmImage> {
+export async function mllmImage(db: ReadableDb, id: ImageId): Promise<LlmImage> {
   const found = findStoredImage(db, id);
   if (!found) throw notFound(`Image ${id}`);
   try {
@@ -71,7 +71,7 @@ export async function mllmImage(db: Db, id: ImageId): Promise<LlmImage> {
  * Library images as an MLLM gets them, each read and encoded once per reader (an MTI search asks about the
  * same anchor several times); a failed read is retried on the next ask.
  */
-export function mllmImageReader(db: Db): (id: ImageId) => Promise<LlmImage> {
+export function mllmImageReader(db: ReadableDb): (id: ImageId) => Promise<LlmImage> {
   const images = new Map<number, Promise<LlmImage>>();
   return (id) => {
     let p = images.get(id);

@@ -14,7 +14,7 @@ import {
 } from './image';
 import { findStoredImage } from './library';
 import { cropOrigins } from '../db/repos/footage';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import type { MediaCaches } from './caches';
 import { frameAt, VideoError } from './video';
 
@@ -23,7 +23,7 @@ import { frameAt, VideoError } from './video';
  * media caches it owns. Named here, not imported, so media/ stays below workspace.ts (CONTEXT.md, layers).
  */
 export interface MediaSource {
-  readonly db: Db;
+  readonly db: WritableDb;
   readonly cacheDir: string;
   readonly services: { readonly media: MediaCaches };
 }

@@ -21,7 +21,7 @@ import {
   toClipModel,
   type ModelRow,
 } from '../db/repos/models';
-import type { Db } from '../db/types';
+import type { ReadableDb, WritableDb } from '../db/types';
 import { AppError } from '../errors';
 import { ClipEncoder, type ProviderChoice } from './encoder';
 import type { SessionInfo, TextIo, ValueInfo, VisionIo } from './encoder-protocol';
@@ -424,7 +424,7 @@ export const defaultModelName = (f: ModelFolder): string => f.manifest.name || b
 
 /** Validates a folder and registers it in the workspace; the name must be new. */
 export async function registerModel(
-  db: Db,
+  db: WritableDb,
   folder: string,
   name?: string,
   variant?: ModelVariant,
@@ -447,7 +447,7 @@ export async function registerModel(
  * `ctgi synth` registers as "toy-clip (synthetic)". An exact name wins; a word that fits several
  * models, or none, is an error that lists what is registered.
  */
-export function resolveModelRow(db: Db, idOrName: string | number): ModelRow {
+export function resolveModelRow(db: ReadableDb, idOrName: string | number): ModelRow {
   const byId =
     typeof idOrName === 'number' || /^\d+$/.test(idOrName)
       ? getModelRow(db, asModelId(Number(idOrName)))

@@ -20,7 +20,7 @@ import {
   listMtiGalleryImageIds,
   listMtiQueryCaptions,
 } from '../db/repos/eval-mti';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError } from '../errors';
 import type { LlmClientOptions } from '../llm/client';
 import { mtiClients, mtiEndpoints } from '../llm/endpoints';
@@ -79,12 +79,12 @@ export interface MtiEvalOptions {
 type GalleryScope = Pick<MtiEvalOptions, 'split' | 'datasetId' | 'jobId'>;
 
 /** The split's images, in id order: an `eval-mti` job's scope, fixed when it is queued. */
-export function listMtiEvalGalleryIds(db: Db, o: GalleryScope): ImageId[] {
+export function listMtiEvalGalleryIds(db: WritableDb, o: GalleryScope): ImageId[] {
   return listMtiGalleryImageIds(db, o);
 }
 
 /** How many queries an evaluation runs: the split's usable captions, at most `limit`. */
-export function countMtiEvalQueries(db: Db, o: GalleryScope & Pick<MtiEvalOptions, 'limit'>): number {
+export function countMtiEvalQueries(db: WritableDb, o: GalleryScope & Pick<MtiEvalOptions, 'limit'>): number {
   const n = countMtiQueryCaptions(db, o);
   return o.limit === undefined ? n : Math.min(n, o.limit);
 }
@@ -115,7 +115,7 @@ function metricsOf(figures: readonly (QueryFigures | null)[]): MetricFigures {
   return sums.figures();
 }
 
-export async function evaluateMti(db: Db, opts: MtiEvalOptions): Promise<MtiEvalReport> {
+export async function evaluateMti(db: WritableDb, opts: MtiEvalOptions): Promise<MtiEvalReport> {
   const started = performance.now();
   const kind = opts.queries ?? 'captions';
   const params: MtiParams = mtiParamsOf(opts.params ?? {});

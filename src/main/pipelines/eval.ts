@@ -22,7 +22,7 @@ import {
   type EvalGalleryRow as GalleryRow,
   type EvalScope,
 } from '../db/repos/eval';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError } from '../errors';
 import { encodeTexts, type TextEncoderPool } from '../ml/encoder-pool';
 import { resolveModelRow } from '../ml/models';
@@ -113,7 +113,7 @@ export function oneAttributeQuery(a: PersonAttributes, captionId: number): strin
 }
 
 /** attributes.json of a synthetic world, found beside the dataset's images or annotation file. */
-export function findGroundTruth(db: Db, datasetIds: number[]): Map<string, PersonAttributes> {
+export function findGroundTruth(db: WritableDb, datasetIds: number[]): Map<string, PersonAttributes> {
   const byKey = new Map<string, PersonAttributes>();
   for (const id of datasetIds) {
     const ds = getDatasetRow(db, asDatasetId(id));
@@ -137,7 +137,7 @@ export function findGroundTruth(db: Db, datasetIds: number[]): Map<string, Perso
 }
 
 /** Encodes the split's captions, ranks its gallery for each, and scores the rankings. */
-export async function evaluateRetrieval(db: Db, opts: EvalOptions): Promise<EvalReport> {
+export async function evaluateRetrieval(db: WritableDb, opts: EvalOptions): Promise<EvalReport> {
   const started = performance.now();
   const kind = opts.queries ?? 'captions';
   const row = resolveModelRow(db, opts.modelId);

@@ -1,7 +1,7 @@
 // MTI's MLLM side (ALGORITHMS.md §3): the three prompts of mti-prompts.ts over the LLM client, the images
 // read through media/ (each once per search). Shared by the interactive service (search/mti-service.ts)
 // and the MTI evaluation (eval-mti.ts), so both send the same requests and hit the same llm_calls cache.
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import type { LlmClient } from '../llm/client';
 import { mllmImageReader } from '../media/library';
 import type { MtiDeps } from './mti';
@@ -15,7 +15,7 @@ import {
 
 /** The MLLM side of the engine: the three prompts over the LLM client, images read from the library. */
 export function mllmSide(
-  db: Db,
+  db: WritableDb,
   vqa: LlmClient,
   agg: LlmClient,
 ): Pick<MtiDeps, 'askYesNo' | 'askQuestions' | 'aggregate'> {

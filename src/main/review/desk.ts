@@ -34,7 +34,7 @@ import {
   type CaptionRowFull,
   type ReviewRow,
 } from '../db/repos/review';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError, notFound } from '../errors';
 import { getEvidence } from './evidence';
 import { listQueueIds, neighborId } from './queue';
@@ -56,7 +56,7 @@ const hhmm = (ms: number): string => {
 };
 
 /** The message both windows' users read: when, and what to do. */
-export function conflictError(db: Db, id: CaptionId): AppError {
+export function conflictError(db: WritableDb, id: CaptionId): AppError {
   const row = getCaptionRow(db, id);
   if (!row) return notFound(`Caption ${id}`);
   return new AppError(
@@ -65,7 +65,7 @@ export function conflictError(db: Db, id: CaptionId): AppError {
   );
 }
 
-function requireCaption(db: Db, id: CaptionId): CaptionRowFull {
+function requireCaption(db: WritableDb, id: CaptionId): CaptionRowFull {
   const row = getCaptionRow(db, id);
   if (!row) throw notFound(`Caption ${id}`);
   return row;
@@ -86,13 +86,13 @@ const toHistory = (r: ReviewRow): ReviewHistoryEntry => ({
 });
 
 /** The audit trail of a caption's whole chain (the model's row and every edit of it), newest first. */
-export function getHistory(db: Db, id: CaptionId): ReviewHistoryEntry[] {
+export function getHistory(db: WritableDb, id: CaptionId): ReviewHistoryEntry[] {
   const row = requireCaption(db, id);
   const chain = listChain(db, rootOf(row)).map((c) => asCaptionId(c.id));
   return listReviewsForCaptions(db, chain).map(toHistory);
 }
 
-export function getItem(db: Db, id: CaptionId): ReviewItem {
+export function getItem(db: WritableDb, id: CaptionId): ReviewItem {
   const row = requireCaption(db, id);
   const img = getImageForReview(db, asImageId(row.image_id));
   if (!img) throw notFound(`Image ${row.image_id}`);
@@ -141,7 +141,7 @@ export function getItem(db: Db, id: CaptionId): ReviewItem {
 }
 
 export function getNeighbor(
-  db: Db,
+  db: WritableDb,
   filter: ReviewFilter,
   from: CaptionId | undefined,
   direction: 'next' | 'prev',
@@ -173,7 +173,7 @@ const snapshot = (c: {
 });
 
 export function decide(
-  db: Db,
+  db: WritableDb,
   a: { captionId: CaptionId; version: number; decision: ReviewDecision; reviewer: string },
 ): ReviewItem {
   const status = STATUS_OF[a.decision];
@@ -198,7 +198,7 @@ export function decide(
  * first caption; the row it replaces is kept, no longer current. Unchanged text is a plain decision.
  */
 export function edit(
-  db: Db,
+  db: WritableDb,
   a: { captionId: CaptionId; version: number; text: string; status: CaptionStatus; reviewer: string },
 ): ReviewItem {
   const text = cleanCaption(a.text);
@@ -242,7 +242,7 @@ const describeAction = (action: ReviewAction, n: number): string =>
   n > 1 ? `${action} of ${n.toLocaleString('en-US')} captions` : action === 'edit' ? 'edit' : action;
 
 /** Decisions on a caption after audit row `afterId` that are still in force (not undone). */
-function liveActionsAfter(db: Db, captionId: CaptionId, afterId: number): number {
+function liveActionsAfter(db: WritableDb, captionId: CaptionId, afterId: number): number {
   return countLiveActionsAfter(db, captionId, afterId);
 }
 
@@ -252,7 +252,7 @@ function liveActionsAfter(db: Db, captionId: CaptionId, afterId: number): number
  * is a conflict, never silently rolled back.
  */
 function revert(
-  db: Db,
+  db: WritableDb,
   r: ReviewRow,
   now: number,
 ): { captionId: CaptionId; before: unknown; after: unknown } {
@@ -292,7 +292,7 @@ function revert(
 }
 
 /** Undoes this reviewer's newest action not undone yet (a whole bulk action at once). */
-export function undo(db: Db, reviewer: string): ReviewUndoResult {
+export function undo(db: WritableDb, reviewer: string): ReviewUndoResult {
   const result = db.transaction(() => {
     const last = lastUndoableReview(db, reviewer);
     if (!last) return null;
@@ -330,7 +330,7 @@ export function undo(db: Db, reviewer: string): ReviewUndoResult {
  * count the user saw and confirmed; if the set changed since, nothing is written.
  */
 export function bulkDecide(
-  db: Db,
+  db: WritableDb,
   a: { filter: ReviewFilter; decision: 'accept' | 'reject'; expected: number; reviewer: string },
 ): ReviewBulkResult {
   const status = STATUS_OF[a.decision];

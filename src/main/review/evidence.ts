@@ -5,10 +5,10 @@ import type { CaptionEvidence } from '../../shared/review/types';
 import type { CaptionId, ModelId } from '../../shared/ids';
 import { getNewestRunOf, getPromptSetName, listRunRounds } from '../db/repos/evidence';
 import { hasTable } from '../db/repos/review';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 
 /** The newest run that wrote `root` (the chain's first caption). */
-export function getEvidence(db: Db, root: CaptionId): CaptionEvidence | null {
+export function getEvidence(db: ReadableDb, root: CaptionId): CaptionEvidence | null {
   if (!hasTable(db, 'mtg_runs') || !hasTable(db, 'qa_rounds')) return null;
   const run = getNewestRunOf(db, root);
   if (!run) return null;

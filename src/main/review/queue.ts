@@ -12,7 +12,7 @@ import {
   nextQueueScore,
   type EntryRow,
 } from '../db/repos/review-queue';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 
 export const countWords = (text: string): number => {
   const t = text.trim();
@@ -33,17 +33,19 @@ const toEntry = (r: EntryRow): ReviewQueueEntry => ({
   version: r.version,
 });
 
-export const countQueue = (db: Db, f: ReviewFilter): number => countQueueRows(db, f);
+export const countQueue = (db: ReadableDb, f: ReviewFilter): number => countQueueRows(db, f);
 
-export function listQueue(db: Db, f: ReviewFilter, offset: number, limit: number): ReviewQueuePage {
+export function listQueue(db: ReadableDb, f: ReviewFilter, offset: number, limit: number): ReviewQueuePage {
   const total = countQueue(db, f);
   const rows = limit === 0 ? [] : listQueueRows(db, f, offset, limit);
   return { items: rows.map(toEntry), total };
 }
 
 /** Every caption id matching the filter, in queue order (bulk actions). */
-export const listQueueIds = (db: Db, f: ReviewFilter): { id: CaptionId; version: number; status: string }[] =>
-  listQueueIdRows(db, f);
+export const listQueueIds = (
+  db: ReadableDb,
+  f: ReviewFilter,
+): { id: CaptionId; version: number; status: string }[] => listQueueIdRows(db, f);
 
 /**
  * The caption after (or before) `from` in queue order. `from` need not match the filter any more (it was
@@ -51,7 +53,7 @@ export const listQueueIds = (db: Db, f: ReviewFilter): { id: CaptionId; version:
  * score now, then its image and id).
  */
 export function neighborId(
-  db: Db,
+  db: ReadableDb,
   f: ReviewFilter,
   from: { imageId: number; id: number } | null,
   direction: 'next' | 'prev',

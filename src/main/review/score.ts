@@ -9,7 +9,7 @@ import type { CaptionId, ImageId, ModelId } from '../../shared/ids';
 import { getEmbedding } from '../db/repos/embeddings';
 import { getModelRow, type ModelRow } from '../db/repos/models';
 import { scoringModel, upsertCaptionScore } from '../db/repos/review';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { cosine } from '../ml/vector-index';
 import { encodeTexts, type TextEncoderPool } from '../ml/encoder-pool';
 
@@ -19,7 +19,7 @@ import { encodeTexts, type TextEncoderPool } from '../ml/encoder-pool';
  * the caller stores the values (the job in the same transaction as its cursor).
  */
 export async function computeCaptionScores(
-  db: Db,
+  db: WritableDb,
   encoders: TextEncoderPool,
   model: ModelRow,
   items: readonly { imageId: ImageId; text: string }[],
@@ -39,7 +39,7 @@ export async function computeCaptionScores(
 }
 
 /** Fills `item.score` when the image has a vector and the score is not stored yet; failures hide it. */
-export async function withScore(db: Db, encoders: TextEncoderPool, item: ReviewItem): Promise<ReviewItem> {
+export async function withScore(db: WritableDb, encoders: TextEncoderPool, item: ReviewItem): Promise<ReviewItem> {
   if (item.score !== null) return item;
   // The workspace's scoring model, the same one the score filter, the dashboard and `ctgi score` use.
   const model = scoringModel(db);

@@ -12,7 +12,7 @@ import {
   listCurrentScores,
   listDecisionTimes,
 } from '../db/repos/review-stats';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 
 const HOUR = 3_600_000;
 /** A pause longer than this is a break, not review time, for the items-per-hour figure. */
@@ -71,7 +71,7 @@ export function histogram(values: readonly number[], from: number, to: number, b
   return out;
 }
 
-export function getReviewStats(db: Db, datasetId?: DatasetId, now = Date.now()): ReviewStats {
+export function getReviewStats(db: ReadableDb, datasetId?: DatasetId, now = Date.now()): ReviewStats {
   const byStatus = Object.fromEntries(CAPTION_STATUSES.map((s) => [s, 0])) as Record<CaptionStatus, number>;
   const bySource = Object.fromEntries(CAPTION_SOURCES.map((s) => [s, 0])) as Record<CaptionSource, number>;
   let total = 0;

@@ -7,6 +7,6 @@ import { queryTokens, searchText } from './text-search';
 export function searchHandlers(ws: Workspace): HandlersFor<keyof SearchInvokeResults> {
   return {
     'search:text': (arg) => searchText(ws, arg),
-    'search:tokens': ({ modelId, query }) => queryTokens(ws.db, modelId, query),
+    'search:tokens': ({ modelId, query }) => queryTokens(ws.reader, modelId, query),
   };
 }

@@ -14,7 +14,7 @@ import {
   sqliteVecTopK,
   wrongLengthVector,
 } from '../db/repos/vectors';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 import type { VectorCaches } from './vector-caches';
 import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
 
@@ -55,6 +55,8 @@ export interface LoadedIndex {
   fingerprint: string;
   /** Connection-level change counters when the fingerprint was last confirmed. */
   dbState: string;
+  /** Set when the gallery worker loaded it (shared memory): the worker can rank it too. */
+  gallery?: number;
 }
 
 export interface ModelInfo {
@@ -62,7 +64,7 @@ export interface ModelInfo {
   dim: number;
 }
 
-export function modelInfo(db: Db, modelId: ModelId): ModelInfo {
+export function modelInfo(db: ReadableDb, modelId: ModelId): ModelInfo {
   const row = modelNameAndDim(db, modelId);
   if (!row) throw notFound(`Model ${modelId}`);
   return row;
@@ -71,14 +73,14 @@ export function modelInfo(db: Db, modelId: ModelId): ModelInfo {
 // Count and id sum of the model's rows (db/repos/vectors.ts): an insert or a delete (also by cascade from
 // images) changes them. A re-embed with the same model rewrites the same vector; when vectors are rewritten
 // differently, call invalidateIndex.
-export function fingerprint(db: Db, modelId: ModelId): { count: number; key: string } {
+export function fingerprint(db: ReadableDb, modelId: ModelId): { count: number; key: string } {
   const r = embeddingsFingerprint(db, modelId);
   return { count: r.n, key: `${r.n}:${r.s}` };
 }
 
 // Nothing was written since `dbState` was taken, by this connection (total_changes) or any other
 // (data_version), so the fingerprint query (a scan of the index) can be skipped.
-const dbState = (db: Db): string => changeState(db);
+const dbState = (db: ReadableDb): string => changeState(db);
 
 export function noVectors(model: ModelInfo): AppError {
   return new AppError(
@@ -87,35 +89,25 @@ export function noVectors(model: ModelInfo): AppError {
   );
 }
 
-/** The model's gallery, from cache when its embeddings have not changed since it was loaded. */
-export function loadIndex(caches: VectorCaches, modelId: ModelId): LoadedIndex {
-  const { db } = caches;
-  const cache = caches.indexes;
-  const cached = cache.get(modelId);
-  const state = dbState(db);
-  if (cached && cached.dbState === state) return cached;
-  let model: ModelInfo;
-  try {
-    model = modelInfo(db, modelId);
-  } catch (err) {
-    cache.delete(modelId); // the model is gone: so is its gallery
-    throw err;
-  }
-  const fp = fingerprint(db, modelId);
-  if (cached && cached.fingerprint === fp.key && cached.dim === model.dim) {
-    cached.dbState = state;
-    cached.modelName = model.name;
-    return cached;
-  }
-  cache.delete(modelId); // let the old gallery go before allocating the new one
-  if (fp.count === 0) throw noVectors(model);
+export interface GalleryColumns {
+  vectors: Float32Array;
+  imageIds: Int32Array;
+  datasetIds: Int32Array;
+}
 
+/**
+ * Copies a model's stored rows (image id, dataset id, vector blob; image id order) into the columns, as
+ * many as they hold; returns how many it copied. A vector of the wrong length is refused with what to do.
+ * The one loop behind both the inline load and the gallery worker's, so both galleries are the same bytes.
+ */
+export function fillGallery(
+  rows: Iterable<[number, number, unknown]>,
+  model: ModelInfo,
+  out: GalleryColumns,
+): number {
   const { dim } = model;
-  const vectors = new Float32Array(fp.count * dim);
-  const imageIds = new Int32Array(fp.count);
-  const datasetIds = new Int32Array(fp.count);
-  const bytes = new Uint8Array(vectors.buffer);
-  const rows = modelVectors(db, modelId);
+  const capacity = out.imageIds.length;
+  const bytes = new Uint8Array(out.vectors.buffer, out.vectors.byteOffset, capacity * dim * 4);
   let n = 0;
   for (const [imageId, datasetId, blob] of rows) {
     if (!(blob instanceof Uint8Array) || blob.byteLength !== dim * 4) {
@@ -126,24 +118,138 @@ export function loadIndex(caches: VectorCaches, modelId: ModelId): LoadedIndex {
           `The stored embeddings are inconsistent: delete that model's vectors and run \`ctgi embed --model ${model.name}\` again.`,
       );
     }
-    if (n === fp.count) break; // cannot happen inside one synchronous read; guards the buffer
+    if (n === capacity) break; // rows added since the count was taken: the next use reloads
     bytes.set(blob, n * dim * 4);
-    imageIds[n] = imageId;
-    datasetIds[n] = datasetId;
+    out.imageIds[n] = imageId;
+    out.datasetIds[n] = datasetId;
     n++;
   }
-  const loaded: LoadedIndex = {
+  return n;
+}
+
+type CacheCheck =
+  { hit: LoadedIndex } | { hit: null; model: ModelInfo; count: number; key: string; state: string };
+
+/** The cached gallery when still current; else what a load needs (the old gallery already let go). */
+function checkCache(caches: VectorCaches, modelId: ModelId): CacheCheck {
+  const { db } = caches;
+  const cache = caches.indexes;
+  const cached = cache.get(modelId);
+  const state = dbState(db);
+  if (cached && cached.dbState === state) return { hit: cached };
+  let model: ModelInfo;
+  try {
+    model = modelInfo(db, modelId);
+  } catch (err) {
+    caches.drop(modelId); // the model is gone: so is its gallery
+    throw err;
+  }
+  const fp = fingerprint(db, modelId);
+  if (cached && cached.fingerprint === fp.key && cached.dim === model.dim) {
+    cached.dbState = state;
+    cached.modelName = model.name;
+    return { hit: cached };
+  }
+  caches.drop(modelId); // let the old gallery go before allocating the new one
+  if (fp.count === 0) throw noVectors(model);
+  return { hit: null, model, count: fp.count, key: fp.key, state };
+}
+
+function assemble(
+  modelId: ModelId,
+  need: Exclude<CacheCheck, { hit: LoadedIndex }>,
+  cols: GalleryColumns,
+  n: number,
+  gallery?: number,
+): LoadedIndex {
+  const { dim } = need.model;
+  return {
     modelId,
-    modelName: model.name,
+    modelName: need.model.name,
     dim,
-    index: new VectorIndex(n === fp.count ? vectors : vectors.subarray(0, n * dim), dim),
-    imageIds: n === fp.count ? imageIds : imageIds.subarray(0, n),
-    datasetIds: n === fp.count ? datasetIds : datasetIds.subarray(0, n),
-    fingerprint: fp.key,
-    dbState: state,
+    index: new VectorIndex(cols.vectors.subarray(0, n * dim), dim),
+    imageIds: cols.imageIds.subarray(0, n),
+    datasetIds: cols.datasetIds.subarray(0, n),
+    fingerprint: need.key,
+    dbState: need.state,
+    ...(gallery !== undefined ? { gallery } : {}),
   };
-  cache.set(modelId, loaded);
+}
+
+function remember(
+  caches: VectorCaches,
+  modelId: ModelId,
+  need: Exclude<CacheCheck, { hit: LoadedIndex }>,
+  cols: GalleryColumns,
+  n: number,
+  gallery?: number,
+): LoadedIndex {
+  const loaded = assemble(modelId, need, cols, n, gallery);
+  caches.indexes.set(modelId, loaded);
   return loaded;
+}
+
+/** Reads the gallery on this thread (the columns in this thread's memory). */
+function loadHere(
+  caches: VectorCaches,
+  modelId: ModelId,
+  need: Exclude<CacheCheck, { hit: LoadedIndex }>,
+): LoadedIndex {
+  const { count, model } = need;
+  const cols: GalleryColumns = {
+    vectors: new Float32Array(count * model.dim),
+    imageIds: new Int32Array(count),
+    datasetIds: new Int32Array(count),
+  };
+  const n = fillGallery(modelVectors(caches.db, modelId), model, cols);
+  return remember(caches, modelId, need, cols, n);
+}
+
+/** The model's gallery, from cache when its embeddings have not changed since it was loaded. */
+export function loadIndex(caches: VectorCaches, modelId: ModelId): LoadedIndex {
+  const need = checkCache(caches, modelId);
+  return need.hit ?? loadHere(caches, modelId, need);
+}
+
+/**
+ * The model's gallery as `loadIndex` gives it, but a large one (caches.offThreadFrom rows and more, of a
+ * workspace file) is read by the gallery worker through its own read-only connection into shared memory,
+ * so the thread that serves requests keeps serving meanwhile. Two searches that need the same gallery at
+ * once share one load. Small galleries, in-memory workspaces and a worker that failed load here.
+ */
+export async function loadIndexAsync(caches: VectorCaches, modelId: ModelId): Promise<LoadedIndex> {
+  const pending = caches.loading.get(modelId);
+  if (pending) return pending;
+  const need = checkCache(caches, modelId);
+  if (need.hit) return need.hit;
+  const thread = caches.db.name === ':memory:' || need.count < caches.offThreadFrom ? null : caches.thread;
+  if (!thread?.usable) return loadHere(caches, modelId, need);
+  const generation = caches.generation(modelId);
+  const p = (async () => {
+    const got = await thread.load({
+      file: caches.db.name,
+      modelId,
+      modelName: need.model.name,
+      dim: need.model.dim,
+      count: need.count,
+    });
+    if (!got) return loadHere(caches, modelId, need); // the worker is gone: read here
+    const cols: GalleryColumns = {
+      vectors: new Float32Array(got.vectors),
+      imageIds: new Int32Array(got.imageIds),
+      datasetIds: new Int32Array(got.datasetIds),
+    };
+    // Dropped while the worker read it (vectors rewritten in place keep their fingerprint): this caller
+    // gets what was read, the cache does not keep it.
+    if (caches.generation(modelId) !== generation) return assemble(modelId, need, cols, got.n, got.gallery);
+    return remember(caches, modelId, need, cols, got.n, got.gallery);
+  })();
+  caches.loading.set(modelId, p);
+  try {
+    return await p;
+  } finally {
+    caches.loading.delete(modelId);
+  }
 }
 
 /** Drops cached galleries (one model, or all of this workspace's); the next search reloads. */
@@ -174,20 +280,28 @@ export function normalizedQuery(vector: ArrayLike<number>, dim: number, modelNam
   return q;
 }
 
-/** The top `k` images of the model's gallery for a query vector, best first (ties: lower image id). */
-export function searchByVector(
-  vectors: VectorCaches,
-  modelId: ModelId,
-  vector: ArrayLike<number>,
-  opts: SearchOptions = {},
-): SearchHit[] {
+/** What a ranking of one gallery needs: the query at unit length, the mask, which path, how many. */
+interface Ranking {
+  q: Float32Array;
+  k: number;
+  mask: Uint8Array | undefined;
+  fast: boolean;
+}
+
+function checkedK(opts: SearchOptions): number {
   const k = opts.k ?? DEFAULT_K;
   if (!Number.isInteger(k) || k < 1)
     throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
-  if (opts.mode === 'sqlite' && !opts.only)
-    return searchWithSqliteVec(vectors.db, modelId, vector, k, opts.datasetId);
+  return k;
+}
 
-  const loaded = loadIndex(vectors, modelId);
+/** The ranking to run over `loaded`, or null when the filter leaves nothing (an empty answer). */
+function planRanking(
+  loaded: LoadedIndex,
+  vector: ArrayLike<number>,
+  k: number,
+  opts: SearchOptions,
+): Ranking | null {
   const q = normalizedQuery(vector, loaded.dim, loaded.modelName);
   let mask: Uint8Array | undefined;
   if (opts.only) {
@@ -200,7 +314,7 @@ export function searchByVector(
         any = true;
       }
     // A filter that leaves nothing is an empty answer, not an error: the analyst narrowed too far.
-    if (!any) return [];
+    if (!any) return null;
   } else if (opts.datasetId !== undefined) {
     const ds = opts.datasetId as number;
     mask = new Uint8Array(loaded.imageIds.length);
@@ -219,10 +333,60 @@ export function searchByVector(
   }
   const mode = opts.mode ?? 'auto';
   const fast = mode === 'fast' || ((mode === 'auto' || mode === 'sqlite') && loaded.index.size > FAST_FROM);
-  const hits: ScoredIndex[] = fast
-    ? loaded.index.fastTopK(q, k, { mask })
-    : loaded.index.topK(q, k, { mask });
-  return hits.map((h) => ({ imageId: asImageId(loaded.imageIds[h.index] as number), score: h.score }));
+  return { q, k, mask, fast };
+}
+
+const toHits = (loaded: LoadedIndex, hits: readonly ScoredIndex[]): SearchHit[] =>
+  hits.map((h) => ({ imageId: asImageId(loaded.imageIds[h.index] as number), score: h.score }));
+
+const rankHere = (loaded: LoadedIndex, r: Ranking): ScoredIndex[] =>
+  r.fast ? loaded.index.fastTopK(r.q, r.k, { mask: r.mask }) : loaded.index.topK(r.q, r.k, { mask: r.mask });
+
+/** The top `k` images of the model's gallery for a query vector, best first (ties: lower image id). */
+export function searchByVector(
+  vectors: VectorCaches,
+  modelId: ModelId,
+  vector: ArrayLike<number>,
+  opts: SearchOptions = {},
+): SearchHit[] {
+  const k = checkedK(opts);
+  if (opts.mode === 'sqlite' && !opts.only)
+    return searchWithSqliteVec(vectors.db, modelId, vector, k, opts.datasetId);
+  const loaded = loadIndex(vectors, modelId);
+  const r = planRanking(loaded, vector, k, opts);
+  return r ? toHits(loaded, rankHere(loaded, r)) : [];
+}
+
+/**
+ * `searchByVector` for the thread that serves requests: a large gallery is loaded (`loadIndexAsync`) and
+ * ranked, exact or fast, by the workspace's gallery worker over the shared columns, with the very code and
+ * bytes of the inline path, so the answer is the same. Small galleries rank here.
+ */
+export async function searchByVectorAsync(
+  vectors: VectorCaches,
+  modelId: ModelId,
+  vector: ArrayLike<number>,
+  opts: SearchOptions = {},
+): Promise<SearchHit[]> {
+  const k = checkedK(opts);
+  if (opts.mode === 'sqlite' && !opts.only)
+    return searchWithSqliteVec(vectors.db, modelId, vector, k, opts.datasetId);
+  const loaded = await loadIndexAsync(vectors, modelId);
+  const r = planRanking(loaded, vector, k, opts);
+  if (!r) return [];
+  const thread = vectors.thread;
+  if (loaded.gallery !== undefined && loaded.index.size >= vectors.offThreadFrom && thread?.usable) {
+    const hits = await thread.rank({
+      modelId,
+      gallery: loaded.gallery,
+      query: r.q,
+      k: r.k,
+      fast: r.fast,
+      mask: r.mask ?? null,
+    });
+    if (hits) return toHits(loaded, hits);
+  }
+  return toHits(loaded, rankHere(loaded, r));
 }
 
 /** The full similarity row over the model's gallery, in gallery order (MTI, evaluation). */
@@ -242,7 +406,7 @@ export function scoreAllByVector(
  * (bench-search), but it needs nothing loaded and is the reference the JS path is tested against.
  */
 export function searchWithSqliteVec(
-  db: Db,
+  db: ReadableDb,
   modelId: ModelId,
   vector: ArrayLike<number>,
   k: number,

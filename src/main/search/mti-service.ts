@@ -24,7 +24,7 @@ import {
   countImagesMissingEmbedding,
   listEmbeddedImageIds,
 } from '../db/repos/embeddings';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError, notFound } from '../errors';
 import type { LlmClient, LlmClientOptions } from '../llm/client';
 import { mtiClients, mtiEndpoints } from '../llm/endpoints';
@@ -53,7 +53,7 @@ import { imageSummaries } from '../db/repos/images';
 import { cropImageIdsMatching } from '../db/repos/footage';
 
 export interface MtiHost {
-  db: Db;
+  db: WritableDb;
   /** The workspace's text towers and vector caches (`services.encoders`, `services.vectors`). */
   encoders: TextEncoderPool;
   vectors: VectorCaches;
@@ -94,7 +94,7 @@ const describeScope = (f: FootageScope): string =>
  * memory index orders it; with a footage scope, only the crops of those cameras in that time range.
  */
 function mtiGallery(
-  db: Db,
+  db: WritableDb,
   modelId: ModelId,
   datasetId: DatasetId | null,
   footage: FootageScope | null,
@@ -141,7 +141,7 @@ const isAbort = (err: unknown, signal: AbortSignal): boolean =>
 
 /** The shown results: the current ranking's top rows with S(q,v), S(q̂,v) as mixed in, and the fused score. */
 async function buildResults(
-  db: Db,
+  db: WritableDb,
   s: Session,
   signal: AbortSignal,
 ): Promise<{ rows: MtiResultRow[]; refined: string | null }> {
@@ -550,13 +550,13 @@ export function cancelMtiSearch(sessions: MtiSessions, id: number): { cancelled:
   return { cancelled: sessions.cancel(id) };
 }
 
-export function getMtiSearch(db: Db, id: number): MtiSearch {
+export function getMtiSearch(db: WritableDb, id: number): MtiSearch {
   const row = getSearchRow(db, id);
   if (!row) throw notFound(`Search ${id}`);
   return toSearch(db, row);
 }
 
-export function listMtiSearches(db: Db, limit: number): MtiSearchSummary[] {
+export function listMtiSearches(db: WritableDb, limit: number): MtiSearchSummary[] {
   return listSearches(db, limit);
 }
 

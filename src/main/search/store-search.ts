@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { DatasetId, ModelId } from '../../shared/ids';
 import { asImageId } from '../../shared/ids';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 import { cropImageIdsMatching } from '../db/repos/footage';
 import { imageIdsInDatasets, imageIdsInSplit } from '../db/repos/vectors';
 import { getModelRow } from '../db/repos/models';
@@ -30,20 +30,20 @@ import {
 import {
   DEFAULT_K,
   fingerprint,
-  loadIndex,
+  loadIndexAsync,
   modelInfo,
   normalizedQuery,
   noVectors,
-  searchByVector,
+  searchByVectorAsync,
   type SearchHit,
   type SearchOptions,
 } from './index';
 import type { OpenLance, VectorCaches } from './vector-caches';
 
-const workspaceFile = (db: Db): string => db.name;
+const workspaceFile = (db: ReadableDb): string => db.name;
 
 /** The backend this workspace ranks `modelId` with. */
-export function backendFor(db: Db, modelId: ModelId): VectorBackend {
+export function backendFor(db: ReadableDb, modelId: ModelId): VectorBackend {
   const env = process.env.CTGI_VECTOR_BACKEND;
   if (env) {
     if (!(VECTOR_BACKENDS as readonly string[]).includes(env))
@@ -57,12 +57,12 @@ export function backendFor(db: Db, modelId: ModelId): VectorBackend {
 }
 
 /** The LanceDB folder of this workspace: the setting, else `<workspace>.vectors/` beside it. */
-export function lanceFolder(db: Db): string {
+export function lanceFolder(db: ReadableDb): string {
   const file = workspaceFile(db);
   return readVectorSettings(file).folder ?? (file === ':memory:' ? '' : `${file}.vectors`);
 }
 
-async function openLance(db: Db, modelId: ModelId): Promise<OpenLance> {
+async function openLance(db: ReadableDb, modelId: ModelId): Promise<OpenLance> {
   const row = getModelRow(db, modelId);
   if (!row) throw notFound(`Model ${modelId}`);
   const folder = lanceFolder(db);
@@ -116,7 +116,7 @@ export interface StoreSearchOptions extends SearchOptions {
  * The memory index filters by a set of image ids: cameras and time name footage crops (the footage tables
  * hold them), a split names images; an empty filter is no filter.
  */
-function memoryOptions(db: Db, opts: StoreSearchOptions): SearchOptions {
+function memoryOptions(db: ReadableDb, opts: StoreSearchOptions): SearchOptions {
   const { filter, ...rest } = opts;
   if (!filter) return rest;
   let only: Set<number> | undefined;
@@ -147,7 +147,7 @@ export async function searchRanked(
 ): Promise<SearchHit[]> {
   const { db } = vectors;
   const backend = opts.mode === 'sqlite' ? 'memory' : backendFor(db, modelId);
-  if (backend === 'memory') return searchByVector(vectors, modelId, vector, memoryOptions(db, opts));
+  if (backend === 'memory') return searchByVectorAsync(vectors, modelId, vector, memoryOptions(db, opts));
   const k = opts.k ?? DEFAULT_K;
   if (!Number.isInteger(k) || k < 1)
     throw new AppError('bad_request', `k must be a positive integer, got ${k}.`);
@@ -206,7 +206,7 @@ export async function scoreImages(
   if (fingerprint(db, modelId).count === 0) throw noVectors(model);
   let rows: Float32Array[];
   if (backendFor(db, modelId) === 'memory') {
-    const loaded = loadIndex(vectors, modelId);
+    const loaded = await loadIndexAsync(vectors, modelId);
     const pos = positionsOf(loaded.imageIds, imageIds);
     const gallery = loaded.index.vectors;
     const d = loaded.dim;

@@ -9,7 +9,7 @@ import { imageSummaries } from '../db/repos/images';
 import { countEmbeddedInScope, countImagesMissingEmbedding } from '../db/repos/embeddings';
 import { cropOrigins, getTrackSpan } from '../db/repos/footage';
 import { storedManifest } from '../db/repos/models';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 import { AppError, notFound } from '../errors';
 import { encodeTexts, tokenizerFor } from '../ml/encoder-pool';
 import type { WorkspaceServices } from '../services';
@@ -34,7 +34,7 @@ export interface TextSearchArg {
 }
 
 /** An MTI search as shown: its footage rows with camera, time, track and box, and grouped by track. */
-export function withFootage(db: Db, search: MtiSearch): MtiSearch {
+export function withFootage(db: ReadableDb, search: MtiSearch): MtiSearch {
   const origins = cropOrigins(
     db,
     search.results.map((r) => r.image.id),
@@ -57,7 +57,7 @@ export function withFootage(db: Db, search: MtiSearch): MtiSearch {
 }
 
 /** Footage hits grouped by track, in the order of each track's best hit. */
-export function groupByTrack(db: Db, results: readonly SearchHitView[]): TrackHitGroup[] {
+export function groupByTrack(db: ReadableDb, results: readonly SearchHitView[]): TrackHitGroup[] {
   const groups = new Map<number, TrackHitGroup>();
   for (const r of results) {
     const f = r.footage;
@@ -86,19 +86,19 @@ export function groupByTrack(db: Db, results: readonly SearchHitView[]): TrackHi
 }
 
 /** Tokens the query needs against the model's context; no ONNX session is opened for this. */
-export function queryTokens(db: Db, modelId: ModelId, query: string): QueryTokens {
+export function queryTokens(db: ReadableDb, modelId: ModelId, query: string): QueryTokens {
   const row = resolveModelRow(db, modelId);
   const tokenizer = tokenizerFor(storedManifest(row).tokenizer);
   const count = tokenizer.tokenCount(query);
   return { count, contextLength: row.context_length, truncated: count > row.context_length };
 }
 
-const embeddedInScope = (db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number =>
+const embeddedInScope = (db: ReadableDb, modelId: ModelId, datasetId: DatasetId | undefined): number =>
   countEmbeddedInScope(db, modelId, datasetId);
 
-/** What a text search uses of the workspace: its database, text towers and vector caches. */
+/** What a text search uses of the workspace: its read connection, text towers and vector caches. */
 export interface SearchWorkspace {
-  db: Db;
+  reader: ReadableDb;
   services: Pick<WorkspaceServices, 'encoders' | 'vectors'>;
 }
 
@@ -107,7 +107,7 @@ export interface SearchWorkspace {
  * answer is an empty list with `unembedded` set (the UI offers to start an embed job), not an error.
  */
 export async function searchText(ws: SearchWorkspace, arg: TextSearchArg): Promise<TextSearchResult> {
-  const { db } = ws;
+  const db = ws.reader;
   const started = performance.now();
   const query = arg.query.trim();
   if (query === '') throw new AppError('bad_request', 'Type a description of the person to search for.');

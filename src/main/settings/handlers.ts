@@ -26,7 +26,7 @@ export function llmHandlers(ws: Workspace): HandlersFor<keyof LlmInvokeResults> 
   // Read on each call, as the workspace's services are.
   const keys = () => ws.services.keys;
   return {
-    'endpoints:list': () => listEndpoints(db),
+    'endpoints:list': () => listEndpoints(ws.reader),
     'endpoints:save': (arg) => saveEndpoint(db, arg, keys()),
     'endpoints:reset-key-store': () => resetKeyStore(keys()),
     'endpoints:delete': ({ name }) => removeEndpoint(db, name, keys()),

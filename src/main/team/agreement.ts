@@ -5,7 +5,7 @@
 // accept/reject, per pair of people and overall.
 import type { CaptionId } from '../../shared/ids';
 import { asCaptionId } from '../../shared/ids';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import {
   countLiveLeases,
   countPendingCaptions,
@@ -53,9 +53,9 @@ export function cohenKappa(pairs: readonly (readonly [Vote, Vote])[]): Agreement
   return { n, agreed, kappa: pe === 1 ? null : (po - pe) / (1 - pe) };
 }
 
-export const doubleShare = (db: Db): number => getDoubleShare(db);
+export const doubleShare = (db: WritableDb): number => getDoubleShare(db);
 
-export function setDoubleShare(db: Db, share: number, actor: string): { share: number } {
+export function setDoubleShare(db: WritableDb, share: number, actor: string): { share: number } {
   setDoubleShareRow(db, share);
   auditAdmin(db, actor, 'double-review share', String(share));
   return { share };
@@ -66,7 +66,7 @@ export const inDoubleShare = (root: number, share: number): boolean =>
   share > 0 && (Math.imul(root, 2654435761) >>> 0) % 10_000 < share * 10_000;
 
 /** The caption is in the share and still open (pending), so a named user's decision on it is a vote. */
-export function isDoubleReview(db: Db, captionId: CaptionId): boolean {
+export function isDoubleReview(db: WritableDb, captionId: CaptionId): boolean {
   const share = doubleShare(db);
   if (share === 0) return false;
   const row = getCaptionRow(db, captionId);
@@ -78,7 +78,7 @@ export function isDoubleReview(db: Db, captionId: CaptionId): boolean {
  * either carried text — and flags it for adjudication when they do not.
  */
 export function castVote(
-  db: Db,
+  db: WritableDb,
   a: { captionId: CaptionId; version: number; decision: Vote; text: string | null; reviewer: string },
 ): { settled: 'waiting' | 'agreed' | 'disagreed'; captionId: CaptionId } {
   return db.transaction(() => {
@@ -121,7 +121,7 @@ export interface AdjudicationItem {
 }
 
 /** Double-reviewed captions whose two votes disagree and that nobody has adjudicated yet. */
-export function adjudicationQueue(db: Db): AdjudicationItem[] {
+export function adjudicationQueue(db: WritableDb): AdjudicationItem[] {
   const rows = listDisagreeingVotes(db);
   const out = new Map<number, AdjudicationItem>();
   for (const r of rows) {
@@ -134,7 +134,7 @@ export function adjudicationQueue(db: Db): AdjudicationItem[] {
 
 /** A reviewer settles a disagreement; the audit trail names them, and the votes stay as they were. */
 export function adjudicate(
-  db: Db,
+  db: WritableDb,
   captionId: CaptionId,
   decision: Vote,
   adjudicator: string,
@@ -156,7 +156,7 @@ export function adjudicate(
  * Agreement over every double-reviewed caption with both votes in: overall (first voter against second)
  * and per pair of people (ordered by name, so a pair's κ does not depend on who voted first).
  */
-export function agreement(db: Db): { overall: Agreement; pairs: ({ a: string; b: string } & Agreement)[] } {
+export function agreement(db: WritableDb): { overall: Agreement; pairs: ({ a: string; b: string } & Agreement)[] } {
   const rows = listPairedVotes(db);
   const overall: [Vote, Vote][] = [];
   const byPair = new Map<string, { a: string; b: string; pairs: [Vote, Vote][] }>();
@@ -177,7 +177,7 @@ export function agreement(db: Db): { overall: Agreement; pairs: ({ a: string; b:
 }
 
 /** Whether `me` already voted on this caption (a double-review caption waits for someone else then). */
-export const votedOn = (db: Db, captionId: CaptionId, me: string | null): boolean =>
+export const votedOn = (db: WritableDb, captionId: CaptionId, me: string | null): boolean =>
   me !== null && hasVoted(db, captionId, me);
 
 export interface PersonFigures {
@@ -199,7 +199,7 @@ export interface PersonFigures {
  * left — pending captions, how many are leased now, disagreements waiting for adjudication.
  */
 export function teamDashboard(
-  db: Db,
+  db: WritableDb,
   now = Date.now(),
 ): {
   people: PersonFigures[];
@@ -248,7 +248,7 @@ export function teamDashboard(
  * alone (nobody voted second yet); null when there is no such vote (undo then reverses a decision).
  * A vote that completed a pair is part of a decision the other person shares: it stays.
  */
-export function takeBackVote(db: Db, reviewer: string): CaptionId | null {
+export function takeBackVote(db: WritableDb, reviewer: string): CaptionId | null {
   return db.transaction(() => {
     const vote = getNewestVote(db, reviewer);
     if (!vote) return null;

@@ -4,7 +4,7 @@
 import type { ReviewFilter } from '../../shared/review/types';
 import { asCaptionId, type CaptionId } from '../../shared/ids';
 import type { ReviewLease } from '../../shared/team/types';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError } from '../errors';
 import {
   deleteExpiredLeases,
@@ -27,7 +27,7 @@ export const LEASE_MS = 120_000;
  * the same batch back), then pending captions nobody holds, in queue order; all leased until now+LEASE_MS.
  */
 export function pullBatch(
-  db: Db,
+  db: WritableDb,
   holder: string,
   filter: ReviewFilter,
   size: number,
@@ -44,7 +44,7 @@ export function pullBatch(
 }
 
 export function renewLeases(
-  db: Db,
+  db: WritableDb,
   holder: string,
   ids: readonly CaptionId[],
   now = Date.now(),
@@ -57,7 +57,11 @@ export function renewLeases(
   return { renewed, expiresAt };
 }
 
-export function releaseLeases(db: Db, holder: string, ids?: readonly CaptionId[]): { released: number } {
+export function releaseLeases(
+  db: WritableDb,
+  holder: string,
+  ids?: readonly CaptionId[],
+): { released: number } {
   if (ids === undefined) return { released: releaseAllLeases(db, holder) };
   let released = 0;
   db.transaction(() => {
@@ -66,7 +70,7 @@ export function releaseLeases(db: Db, holder: string, ids?: readonly CaptionId[]
   return { released };
 }
 
-export function listLeases(db: Db, ids: readonly CaptionId[], now = Date.now()): ReviewLease[] {
+export function listLeases(db: WritableDb, ids: readonly CaptionId[], now = Date.now()): ReviewLease[] {
   return listLiveLeases(db, ids, now).map((r) => ({
     captionId: asCaptionId(r.caption_id),
     holder: r.holder,
@@ -78,7 +82,12 @@ export function listLeases(db: Db, ids: readonly CaptionId[], now = Date.now()):
  * Refuses a decision on a caption someone else holds a live lease on. Called in the same synchronous
  * turn as the decision (better-sqlite3 is synchronous), so nothing can slip in between.
  */
-export function assertNotLeasedByOther(db: Db, id: CaptionId, holder: string, now = Date.now()): void {
+export function assertNotLeasedByOther(
+  db: WritableDb,
+  id: CaptionId,
+  holder: string,
+  now = Date.now(),
+): void {
   const lease = getLiveLease(db, id, now);
   if (lease && lease.holder !== holder) {
     const secs = Math.ceil((lease.expires_at - now) / 1000);
@@ -91,7 +100,12 @@ export function assertNotLeasedByOther(db: Db, id: CaptionId, holder: string, no
 }
 
 /** The holder of a live lease on this caption other than `me`, or null (free, expired, or mine). */
-export function heldByOther(db: Db, id: CaptionId, me: string | null, now = Date.now()): string | null {
+export function heldByOther(
+  db: WritableDb,
+  id: CaptionId,
+  me: string | null,
+  now = Date.now(),
+): string | null {
   const row = getLiveLease(db, id, now);
   return row && row.holder !== me ? row.holder : null;
 }
@@ -100,6 +114,6 @@ export function heldByOther(db: Db, id: CaptionId, me: string | null, now = Date
  * Leases the caption the desk now shows to `holder` (or renews their lease on it), unless someone else
  * holds it. Walking the unreviewed queue this way is pulling a batch of one, caption by caption.
  */
-export function holdCaption(db: Db, id: CaptionId, holder: string, now = Date.now()): boolean {
+export function holdCaption(db: WritableDb, id: CaptionId, holder: string, now = Date.now()): boolean {
   return takeLease(db, id, holder, now, now + LEASE_MS);
 }

@@ -14,7 +14,7 @@ import {
   setUserRevoked,
   type UserRow,
 } from '../db/repos/users';
-import type { Db } from '../db/types';
+import type { WritableDb } from '../db/types';
 import { AppError } from '../errors';
 
 const toUser = (r: UserRow): TeamUser => ({
@@ -28,15 +28,15 @@ const toUser = (r: UserRow): TeamUser => ({
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
 /** Who did what to whom (creating and revoking people), for the admin's audit trail. */
-export function auditAdmin(db: Db, actor: string, action: string, target: string): void {
+export function auditAdmin(db: WritableDb, actor: string, action: string, target: string): void {
   insertAdminAudit(db, actor, action, target, Date.now());
 }
 
-export function listUsers(db: Db): TeamUser[] {
+export function listUsers(db: WritableDb): TeamUser[] {
   return listUserRows(db).map(toUser);
 }
 
-export function addUser(db: Db, name: string, role: Role, actor: string): { user: TeamUser; token: string } {
+export function addUser(db: WritableDb, name: string, role: Role, actor: string): { user: TeamUser; token: string } {
   // A prefix tells a user token from the owner's at a glance (in a support message, not for security).
   const token = `u_${randomBytes(24).toString('base64url')}`;
   return db.transaction(() => {
@@ -57,7 +57,7 @@ export function addUser(db: Db, name: string, role: Role, actor: string): { user
 }
 
 /** The link stops working at the next request; the user's leases are handed back at once. */
-export function revokeUser(db: Db, name: string, actor: string): { revoked: boolean } {
+export function revokeUser(db: WritableDb, name: string, actor: string): { revoked: boolean } {
   return db.transaction(() => {
     const row = getUserByName(db, name);
     if (!row)
@@ -71,12 +71,12 @@ export function revokeUser(db: Db, name: string, actor: string): { revoked: bool
 }
 
 /** The active (not revoked) user whose link this token is, if any. */
-export function userByToken(db: Db, token: string): TeamUser | null {
+export function userByToken(db: WritableDb, token: string): TeamUser | null {
   const row = getActiveUserByTokenHash(db, hashToken(token));
   return row ? toUser(row) : null;
 }
 
 /** Whether this user id is still active (a signed media URL is only as good as its signer). */
-export function userActive(db: Db, id: number): boolean {
+export function userActive(db: WritableDb, id: number): boolean {
   return isUserActive(db, id);
 }

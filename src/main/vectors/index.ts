@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ModelRow } from '../db/repos/models';
 import { modelVectorRows } from '../db/repos/vectors';
-import type { Db } from '../db/types';
+import type { ReadableDb } from '../db/types';
 import { AppError } from '../errors';
 import { LanceVectorStore, type LanceIndexKind } from './lance';
 import { MemoryVectorStore } from './memory';
@@ -105,7 +105,7 @@ async function put(store: VectorStore, rows: VectorRow[], empty: boolean): Promi
 
 /** Loads a model's vectors from the workspace into the store (which is emptied of stale rows first). */
 export async function loadFromWorkspace(
-  db: Db,
+  db: ReadableDb,
   modelId: number,
   store: VectorStore,
   batch = 8192,

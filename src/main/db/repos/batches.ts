@@ -1,5 +1,5 @@
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 export type BatchStatus =
   | 'preparing'
@@ -32,7 +32,7 @@ export interface LlmBatchRow {
 }
 
 export function insertBatch(
-  db: Db,
+  db: WritableDb,
   b: { jobId: number | null; endpointId: number | null; round: number; try: number; requestCount: number },
 ): LlmBatchRow {
   const now = Date.now();
@@ -44,7 +44,7 @@ export function insertBatch(
 }
 
 export function updateBatch(
-  db: Db,
+  db: WritableDb,
   id: number,
   patch: Partial<
     Pick<
@@ -69,18 +69,18 @@ export function updateBatch(
 }
 
 /** A job's batches that were (or may have been) submitted and are not collected yet: poll these, never resubmit. */
-export function listOpenBatches(db: Db, jobId: number): LlmBatchRow[] {
+export function listOpenBatches(db: ReadableDb, jobId: number): LlmBatchRow[] {
   return stmt(
     db,
     `SELECT * FROM llm_batches WHERE job_id = ? AND status NOT IN ('collected', 'failed', 'cancelled') ORDER BY id`,
   ).all(jobId) as LlmBatchRow[];
 }
 
-export function listJobBatches(db: Db, jobId: number): LlmBatchRow[] {
+export function listJobBatches(db: ReadableDb, jobId: number): LlmBatchRow[] {
   return stmt(db, `SELECT * FROM llm_batches WHERE job_id = ? ORDER BY id`).all(jobId) as LlmBatchRow[];
 }
 
-export function nextBatchRound(db: Db, jobId: number): number {
+export function nextBatchRound(db: ReadableDb, jobId: number): number {
   const r = stmt(db, `SELECT coalesce(max(round) + 1, 0) AS n FROM llm_batches WHERE job_id = ?`).get(
     jobId,
   ) as {

@@ -1,7 +1,7 @@
 import type { Dataset, DatasetFormat, DatasetStatus, ReidLayout } from '../../../shared/library/types';
 import { asDatasetId, type DatasetId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 export interface DatasetRow {
   id: number;
@@ -15,7 +15,7 @@ export interface DatasetRow {
 }
 
 export function insertDataset(
-  db: Db,
+  db: WritableDb,
   d: {
     name: string;
     format: DatasetFormat;
@@ -32,19 +32,19 @@ export function insertDataset(
   return asDatasetId(Number(r.lastInsertRowid));
 }
 
-export function getDatasetRow(db: Db, id: DatasetId): DatasetRow | undefined {
+export function getDatasetRow(db: ReadableDb, id: DatasetId): DatasetRow | undefined {
   return stmt(db, `SELECT * FROM datasets WHERE id = ?`).get(id) as DatasetRow | undefined;
 }
 
-export function updateDatasetStatus(db: Db, id: DatasetId, status: DatasetStatus): void {
+export function updateDatasetStatus(db: WritableDb, id: DatasetId, status: DatasetStatus): void {
   stmt(db, `UPDATE datasets SET status = ? WHERE id = ?`).run(status, id);
 }
 
-export function deleteDataset(db: Db, id: DatasetId): boolean {
+export function deleteDataset(db: WritableDb, id: DatasetId): boolean {
   return stmt(db, `DELETE FROM datasets WHERE id = ?`).run(id).changes > 0;
 }
 
-export function listDatasets(db: Db): Dataset[] {
+export function listDatasets(db: ReadableDb): Dataset[] {
   const rows = stmt(
     db,
     `SELECT d.*,

@@ -1,7 +1,7 @@
 import type { DatasetId, ImageId, JobId, ModelId } from '../../../shared/ids';
 import { asImageId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 /** float32 little-endian, as stored in `embeddings.vector` (and as sqlite-vec reads it). */
 export const vectorToBlob = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
@@ -23,7 +23,7 @@ export interface ImageToEmbed {
 
 /** Images without a vector from `modelId`, optionally in one dataset, in id order: an embed job's scope. */
 export function listImageIdsMissingEmbedding(
-  db: Db,
+  db: ReadableDb,
   modelId: ModelId,
   datasetId: DatasetId | undefined,
 ): ImageId[] {
@@ -48,7 +48,7 @@ const JOB_MISSING = `FROM job_images s JOIN images i ON i.id = s.image_id JOIN d
  * job walks this with a cursor, so a resumed job continues where it stopped and never repeats work.
  */
 export function listJobImagesMissingEmbedding(
-  db: Db,
+  db: ReadableDb,
   modelId: ModelId,
   jobId: JobId,
   afterId: number,
@@ -74,7 +74,7 @@ export function listJobImagesMissingEmbedding(
 }
 
 export function countJobImagesMissingEmbedding(
-  db: Db,
+  db: ReadableDb,
   modelId: ModelId,
   jobId: JobId,
   afterId: number,
@@ -83,7 +83,7 @@ export function countJobImagesMissingEmbedding(
 }
 
 export function countImagesMissingEmbedding(
-  db: Db,
+  db: ReadableDb,
   modelId: ModelId,
   datasetId: DatasetId | undefined,
 ): number {
@@ -96,7 +96,7 @@ export function countImagesMissingEmbedding(
   ).n;
 }
 
-export function upsertEmbedding(db: Db, modelId: ModelId, imageId: ImageId, vector: Float32Array): void {
+export function upsertEmbedding(db: WritableDb, modelId: ModelId, imageId: ImageId, vector: Float32Array): void {
   stmt(
     db,
     `INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, ?)
@@ -104,7 +104,7 @@ export function upsertEmbedding(db: Db, modelId: ModelId, imageId: ImageId, vect
   ).run(modelId, imageId, vectorToBlob(vector), Date.now());
 }
 
-export function getEmbedding(db: Db, modelId: ModelId, imageId: ImageId): Float32Array | undefined {
+export function getEmbedding(db: ReadableDb, modelId: ModelId, imageId: ImageId): Float32Array | undefined {
   const r = stmt(db, `SELECT vector FROM embeddings WHERE model_id = ? AND image_id = ?`).get(
     modelId,
     imageId,
@@ -112,13 +112,13 @@ export function getEmbedding(db: Db, modelId: ModelId, imageId: ImageId): Float3
   return r ? blobToVector(r.vector) : undefined;
 }
 
-export function countEmbeddings(db: Db, modelId: ModelId): number {
+export function countEmbeddings(db: ReadableDb, modelId: ModelId): number {
   return (stmt(db, `SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(modelId) as { n: number })
     .n;
 }
 
 /** The images with a vector from the model (of one dataset, when given), ascending: MTI's gallery. */
-export function listEmbeddedImageIds(db: Db, modelId: ModelId, datasetId: DatasetId | null): Int32Array {
+export function listEmbeddedImageIds(db: ReadableDb, modelId: ModelId, datasetId: DatasetId | null): Int32Array {
   return Int32Array.from(
     stmt(
       db,
@@ -131,7 +131,7 @@ export function listEmbeddedImageIds(db: Db, modelId: ModelId, datasetId: Datase
 }
 
 /** How many images (of one dataset, when given) have a vector from the model. */
-export function countEmbeddedImages(db: Db, modelId: ModelId, datasetId: DatasetId | null): number {
+export function countEmbeddedImages(db: ReadableDb, modelId: ModelId, datasetId: DatasetId | null): number {
   return (
     stmt(
       db,
@@ -142,7 +142,7 @@ export function countEmbeddedImages(db: Db, modelId: ModelId, datasetId: Dataset
 }
 
 /** Images (of one dataset, or all) with a vector from `modelId`. */
-export const countEmbeddedInScope = (db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number =>
+export const countEmbeddedInScope = (db: ReadableDb, modelId: ModelId, datasetId: DatasetId | undefined): number =>
   stmt(
     db,
     `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id

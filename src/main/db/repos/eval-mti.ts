@@ -3,7 +3,7 @@ import type { Split } from '../../../shared/library/types';
 import { asImageId, type ImageId, type JobId, type ModelId } from '../../../shared/ids';
 import type { MtiEvalQueryResult } from '../../../shared/mti/types';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 interface EvalMtiQueryRow {
   query_index: number;
@@ -49,7 +49,7 @@ function toResult(r: EvalMtiQueryRow): MtiEvalQueryResult {
  * Stores one finished query. A plain INSERT on purpose: a second result for the same query of the same
  * job is a bug (a query run twice), and failing on it beats counting it twice.
  */
-export function insertEvalMtiQuery(db: Db, jobId: JobId, queryIndex: number, r: MtiEvalQueryResult): void {
+export function insertEvalMtiQuery(db: WritableDb, jobId: JobId, queryIndex: number, r: MtiEvalQueryResult): void {
   stmt(
     db,
     `INSERT INTO eval_mti_queries (job_id, query_index, caption_id, query, without_first, without_ap, without_inp,
@@ -78,7 +78,7 @@ export function insertEvalMtiQuery(db: Db, jobId: JobId, queryIndex: number, r: 
 }
 
 /** The job's finished queries by query index. */
-export function listEvalMtiQueries(db: Db, jobId: JobId): Map<number, MtiEvalQueryResult> {
+export function listEvalMtiQueries(db: ReadableDb, jobId: JobId): Map<number, MtiEvalQueryResult> {
   const rows = stmt(db, `SELECT * FROM eval_mti_queries WHERE job_id = ? ORDER BY query_index`).all(
     jobId,
   ) as EvalMtiQueryRow[];
@@ -86,7 +86,7 @@ export function listEvalMtiQueries(db: Db, jobId: JobId): Map<number, MtiEvalQue
 }
 
 /** Deletes the job's rows except those at `keep` (rows of queries that are no longer part of the evaluation). */
-export function deleteEvalMtiQueriesExcept(db: Db, jobId: JobId, keep: ReadonlySet<number>): number {
+export function deleteEvalMtiQueriesExcept(db: WritableDb, jobId: JobId, keep: ReadonlySet<number>): number {
   const indices = stmt(db, `SELECT query_index FROM eval_mti_queries WHERE job_id = ?`)
     .pluck()
     .all(jobId) as number[];
@@ -96,7 +96,7 @@ export function deleteEvalMtiQueriesExcept(db: Db, jobId: JobId, keep: ReadonlyS
   return n;
 }
 
-export function countEvalMtiQueries(db: Db, jobId: JobId): number {
+export function countEvalMtiQueries(db: ReadableDb, jobId: JobId): number {
   return stmt(db, `SELECT count(*) FROM eval_mti_queries WHERE job_id = ?`).pluck().get(jobId) as number;
 }
 
@@ -121,7 +121,7 @@ const galleryParams = (o: MtiGalleryScope): Record<string, unknown> => ({
 });
 
 /** The gallery's image ids in order: an `eval-mti` job's scope. */
-export const listMtiGalleryImageIds = (db: Db, o: MtiGalleryScope): ImageId[] =>
+export const listMtiGalleryImageIds = (db: ReadableDb, o: MtiGalleryScope): ImageId[] =>
   (
     stmt(db, `SELECT i.id FROM images i WHERE ${GALLERY_WHERE} ORDER BY i.id`, 'pluck').all(
       galleryParams(o),
@@ -129,7 +129,7 @@ export const listMtiGalleryImageIds = (db: Db, o: MtiGalleryScope): ImageId[] =>
   ).map(asImageId);
 
 /** The usable query captions of the gallery's images. */
-export const countMtiQueryCaptions = (db: Db, o: MtiGalleryScope): number =>
+export const countMtiQueryCaptions = (db: ReadableDb, o: MtiGalleryScope): number =>
   stmt(
     db,
     `SELECT count(*) AS n FROM captions c JOIN images i ON i.id = c.image_id WHERE ${QUERIES_WHERE}`,
@@ -146,7 +146,7 @@ export interface MtiGalleryRow {
 }
 
 /** The gallery in image id order, with the size of each image's vector from `modelId` (null: none). */
-export const listMtiGallery = (db: Db, modelId: ModelId, o: MtiGalleryScope): MtiGalleryRow[] =>
+export const listMtiGallery = (db: ReadableDb, modelId: ModelId, o: MtiGalleryScope): MtiGalleryRow[] =>
   stmt(
     db,
     `SELECT i.id AS image_id, i.dataset_id, i.rel_path, i.identity_id, length(e.vector) AS vector_bytes
@@ -156,7 +156,7 @@ export const listMtiGallery = (db: Db, modelId: ModelId, o: MtiGalleryScope): Mt
 
 /** The query captions in id order. */
 export const listMtiQueryCaptions = (
-  db: Db,
+  db: ReadableDb,
   o: MtiGalleryScope,
 ): { id: number; image_id: number; text: string }[] =>
   stmt(

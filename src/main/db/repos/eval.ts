@@ -6,7 +6,7 @@ import type { EvalCaptionSource, EvalProtocol } from '../../../shared/eval/types
 import type { Split } from '../../../shared/library/types';
 import type { ModelId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb } from '../types';
 
 export interface EvalGalleryRow {
   image_id: number;
@@ -51,7 +51,7 @@ function sideWhere(scope: EvalScope, side: 'gallery' | 'query'): { sql: string; 
 }
 
 /** The gallery in image id order, with the size of each image's vector from `modelId` (null: none). */
-export function listEvalGallery(db: Db, modelId: ModelId, scope: EvalScope): EvalGalleryRow[] {
+export function listEvalGallery(db: ReadableDb, modelId: ModelId, scope: EvalScope): EvalGalleryRow[] {
   const w = sideWhere(scope, 'gallery');
   return stmt(
     db,
@@ -66,7 +66,7 @@ export function listEvalGallery(db: Db, modelId: ModelId, scope: EvalScope): Eva
  * The query captions in id order, not rejected: the dataset's own (human) or every current caption.
  */
 export function listEvalQueries(
-  db: Db,
+  db: ReadableDb,
   scope: EvalScope,
   captionSource: EvalCaptionSource,
 ): EvalCaptionRow[] {

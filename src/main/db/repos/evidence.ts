@@ -3,7 +3,7 @@
 import type { QaDropReason } from '../../../shared/review/types';
 import type { CaptionId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb } from '../types';
 
 export interface RunRow {
   id: number;
@@ -25,7 +25,7 @@ export interface RoundRow {
 }
 
 /** The newest MTG run that wrote `root` (a chain's first caption). */
-export const getNewestRunOf = (db: Db, root: CaptionId): RunRow | undefined =>
+export const getNewestRunOf = (db: ReadableDb, root: CaptionId): RunRow | undefined =>
   stmt(
     db,
     `SELECT id, initial_caption, reconstruction, vqa_model, reconstructor_model, prompt_set_id, created_at
@@ -33,12 +33,12 @@ export const getNewestRunOf = (db: Db, root: CaptionId): RunRow | undefined =>
   ).get(root) as RunRow | undefined;
 
 /** A run's Q&A rounds in order, kept and dropped. */
-export const listRunRounds = (db: Db, runId: number): RoundRow[] =>
+export const listRunRounds = (db: ReadableDb, runId: number): RoundRow[] =>
   stmt(
     db,
     `SELECT idx, question, answer, kept, drop_reason, drop_detail FROM qa_rounds WHERE run_id = ? ORDER BY idx`,
   ).all(runId) as RoundRow[];
 
-export const getPromptSetName = (db: Db, id: number): { name: string; version: number } | undefined =>
+export const getPromptSetName = (db: ReadableDb, id: number): { name: string; version: number } | undefined =>
   stmt(db, `SELECT name, version FROM prompt_sets WHERE id = ?`).get(id) as
     { name: string; version: number } | undefined;

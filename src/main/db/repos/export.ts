@@ -8,7 +8,7 @@ import {
 } from '../../../shared/library/types';
 import { asImageId, type ImageId, type JobId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb } from '../types';
 import { hasTable } from './review';
 
 /** Which captions an export takes: accepted ones of these sources, of one dataset or all. */
@@ -46,7 +46,7 @@ function sourceFilter(sources: readonly CaptionSource[]): { sql: string; params:
 }
 
 /** Accepted current captions in image order (of the job's scope, when given): what the export writes. */
-export function exportRows(db: Db, p: ExportScope, jobId?: JobId): ExportRow[] {
+export function exportRows(db: ReadableDb, p: ExportScope, jobId?: JobId): ExportRow[] {
   const src = sourceFilter(p.sources);
   return stmt(
     db,
@@ -66,7 +66,7 @@ export function exportRows(db: Db, p: ExportScope, jobId?: JobId): ExportRow[] {
 }
 
 /** Images with an accepted caption to export, in id order: an export job's scope, fixed when it is queued. */
-export function listExportableImageIds(db: Db, p: ExportScope): ImageId[] {
+export function listExportableImageIds(db: ReadableDb, p: ExportScope): ImageId[] {
   const src = sourceFilter(p.sources);
   return (
     stmt(
@@ -79,7 +79,7 @@ export function listExportableImageIds(db: Db, p: ExportScope): ImageId[] {
   ).map(asImageId);
 }
 
-export function countExportable(db: Db, p: ExportScope): { captions: number; images: number; bytes: number } {
+export function countExportable(db: ReadableDb, p: ExportScope): { captions: number; images: number; bytes: number } {
   const src = sourceFilter(p.sources);
   return stmt(
     db,
@@ -96,7 +96,7 @@ export function countExportable(db: Db, p: ExportScope): { captions: number; ima
 
 /** Accepted current captions per source (of one dataset, or all): what each source would add to an export. */
 export function countExportableBySource(
-  db: Db,
+  db: ReadableDb,
   datasetId: number | undefined,
 ): Record<CaptionSource, number> {
   const rows = stmt(
@@ -112,7 +112,7 @@ export function countExportableBySource(
 
 /** The last decision (not undone) on each edit chain, by the chain's root caption. */
 export function listLastDecisions(
-  db: Db,
+  db: ReadableDb,
 ): { root: number; action: string; reviewer: string; created_at: number }[] {
   return stmt(
     db,
@@ -137,7 +137,7 @@ export interface MtgProvenanceRow {
  * The latest MTG run that wrote each caption, with its prompt set where the workspace has prompt sets;
  * none in a workspace without MTG runs.
  */
-export function listMtgProvenance(db: Db): MtgProvenanceRow[] {
+export function listMtgProvenance(db: ReadableDb): MtgProvenanceRow[] {
   if (!hasTable(db, 'mtg_runs')) return [];
   const withPrompts = hasTable(db, 'prompt_sets');
   return stmt(
@@ -150,5 +150,5 @@ export function listMtgProvenance(db: Db): MtgProvenanceRow[] {
 }
 
 /** A caption's text (the root of an edited chain: what the model wrote). */
-export const getCaptionText = (db: Db, id: number): string =>
+export const getCaptionText = (db: ReadableDb, id: number): string =>
   stmt(db, `SELECT text FROM captions WHERE id = ?`, 'pluck').get(id) as string;

@@ -14,7 +14,7 @@ import type {
 import { asDatasetId, asImageId, type DatasetId, type IdentityId, type ImageId } from '../../../shared/ids';
 import type { DetectorManifest, DetectorRunSpec } from '../../ml/detector/spec';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 // ---- detectors ----
 
@@ -39,7 +39,7 @@ export interface StoredDetector {
 }
 
 export function insertDetector(
-  db: Db,
+  db: WritableDb,
   d: { name: string; folder: string; sha256: string; stored: StoredDetector },
 ): number {
   const m = d.stored.manifest;
@@ -60,15 +60,15 @@ export function insertDetector(
   return Number(r.lastInsertRowid);
 }
 
-export function getDetectorRow(db: Db, id: number): DetectorRow | undefined {
+export function getDetectorRow(db: ReadableDb, id: number): DetectorRow | undefined {
   return stmt(db, `SELECT * FROM detectors WHERE id = ?`).get(id) as DetectorRow | undefined;
 }
 
-export function findDetectorRowByName(db: Db, name: string): DetectorRow | undefined {
+export function findDetectorRowByName(db: ReadableDb, name: string): DetectorRow | undefined {
   return stmt(db, `SELECT * FROM detectors WHERE name = ?`).get(name) as DetectorRow | undefined;
 }
 
-export function listDetectorRows(db: Db): DetectorRow[] {
+export function listDetectorRows(db: ReadableDb): DetectorRow[] {
   return stmt(db, `SELECT * FROM detectors ORDER BY id`).all() as DetectorRow[];
 }
 
@@ -102,7 +102,7 @@ export interface FootageFolderRow {
 }
 
 export function insertFootageFolder(
-  db: Db,
+  db: WritableDb,
   f: { root: string; datasetId: DatasetId; pattern: string | null; utcOffsetMinutes: number | null },
 ): number {
   const r = stmt(
@@ -113,7 +113,7 @@ export function insertFootageFolder(
 }
 
 export function updateFootageFolder(
-  db: Db,
+  db: WritableDb,
   id: number,
   f: { pattern: string | null; utcOffsetMinutes: number | null },
 ): void {
@@ -124,19 +124,19 @@ export function updateFootageFolder(
   );
 }
 
-export function getFootageFolderRow(db: Db, id: number): FootageFolderRow | undefined {
+export function getFootageFolderRow(db: ReadableDb, id: number): FootageFolderRow | undefined {
   return stmt(db, `SELECT * FROM footage_folders WHERE id = ?`).get(id) as FootageFolderRow | undefined;
 }
 
-export function findFootageFolderByRoot(db: Db, root: string): FootageFolderRow | undefined {
+export function findFootageFolderByRoot(db: ReadableDb, root: string): FootageFolderRow | undefined {
   return stmt(db, `SELECT * FROM footage_folders WHERE root = ?`).get(root) as FootageFolderRow | undefined;
 }
 
-export function listFootageFolderRows(db: Db): FootageFolderRow[] {
+export function listFootageFolderRows(db: ReadableDb): FootageFolderRow[] {
   return stmt(db, `SELECT * FROM footage_folders ORDER BY id`).all() as FootageFolderRow[];
 }
 
-export function upsertCamera(db: Db, folderId: number, name: string, source: 'file-name' | 'folder'): number {
+export function upsertCamera(db: WritableDb, folderId: number, name: string, source: 'file-name' | 'folder'): number {
   stmt(db, `INSERT OR IGNORE INTO cameras (folder_id, name, source) VALUES (?, ?, ?)`).run(
     folderId,
     name,
@@ -166,17 +166,17 @@ export interface VideoRow {
   created_at: number;
 }
 
-export function findVideoByPath(db: Db, folderId: number, relPath: string): VideoRow | undefined {
+export function findVideoByPath(db: ReadableDb, folderId: number, relPath: string): VideoRow | undefined {
   return stmt(db, `SELECT * FROM videos WHERE folder_id = ? AND rel_path = ?`).get(folderId, relPath) as
     VideoRow | undefined;
 }
 
-export function getVideoRow(db: Db, id: number): VideoRow | undefined {
+export function getVideoRow(db: ReadableDb, id: number): VideoRow | undefined {
   return stmt(db, `SELECT * FROM videos WHERE id = ?`).get(id) as VideoRow | undefined;
 }
 
 export function insertVideo(
-  db: Db,
+  db: WritableDb,
   v: { folderId: number; cameraId: number; relPath: string; size: number; mtimeMs: number },
 ): number {
   const r = stmt(
@@ -191,7 +191,7 @@ export function insertVideo(
  * A file replaced since it was listed: its probe, any progress over the old bytes and what that progress
  * wrote (tracks, their identities, crop images) are forgotten; call inside a transaction.
  */
-export function resetVideo(db: Db, id: number, size: number, mtimeMs: number): void {
+export function resetVideo(db: WritableDb, id: number, size: number, mtimeMs: number): void {
   stmt(db, `DELETE FROM images WHERE id IN (SELECT image_id FROM crops WHERE video_id = ?)`).run(id);
   stmt(
     db,
@@ -207,7 +207,7 @@ export function resetVideo(db: Db, id: number, size: number, mtimeMs: number): v
 }
 
 export function updateVideoProbe(
-  db: Db,
+  db: WritableDb,
   id: number,
   p: {
     probe: unknown;
@@ -223,11 +223,11 @@ export function updateVideoProbe(
   ).run(JSON.stringify(p.probe), p.duration, p.startMs, p.startSource, p.startFrom, id);
 }
 
-export function updateVideoStatus(db: Db, id: number, status: VideoStatus, error: string | null): void {
+export function updateVideoStatus(db: WritableDb, id: number, status: VideoStatus, error: string | null): void {
   stmt(db, `UPDATE videos SET status = ?, error = ? WHERE id = ?`).run(status, error, id);
 }
 
-export function listVideoRows(db: Db, folderId: number): VideoRow[] {
+export function listVideoRows(db: ReadableDb, folderId: number): VideoRow[] {
   return stmt(
     db,
     `SELECT v.* FROM videos v JOIN cameras c ON c.id = v.camera_id
@@ -235,7 +235,7 @@ export function listVideoRows(db: Db, folderId: number): VideoRow[] {
   ).all(folderId) as VideoRow[];
 }
 
-export function cameraName(db: Db, cameraId: number): string {
+export function cameraName(db: ReadableDb, cameraId: number): string {
   return (stmt(db, `SELECT name FROM cameras WHERE id = ?`).get(cameraId) as { name: string }).name;
 }
 
@@ -251,12 +251,12 @@ export interface CursorRow {
   updated_at: number;
 }
 
-export function getCursor(db: Db, videoId: number): CursorRow | undefined {
+export function getCursor(db: ReadableDb, videoId: number): CursorRow | undefined {
   return stmt(db, `SELECT * FROM footage_cursors WHERE video_id = ?`).get(videoId) as CursorRow | undefined;
 }
 
 export function upsertCursor(
-  db: Db,
+  db: WritableDb,
   c: {
     videoId: number;
     detectorId: number;
@@ -279,7 +279,7 @@ export function upsertCursor(
 // ---- tracks and crops ----
 
 export function insertTrack(
-  db: Db,
+  db: WritableDb,
   t: {
     videoId: number;
     cameraId: number;
@@ -311,7 +311,7 @@ export function insertTrack(
 }
 
 export function insertCrop(
-  db: Db,
+  db: WritableDb,
   c: {
     imageId: ImageId;
     trackId: number;
@@ -369,7 +369,7 @@ function toVideo(r: VideoRow & { camera: string; processed: number | null; track
   };
 }
 
-export function listFootageVideos(db: Db, folderId: number): FootageVideo[] {
+export function listFootageVideos(db: ReadableDb, folderId: number): FootageVideo[] {
   const rows = stmt(
     db,
     `SELECT v.*, c.name AS camera, fc.seconds AS processed,
@@ -380,7 +380,7 @@ export function listFootageVideos(db: Db, folderId: number): FootageVideo[] {
   return rows.map(toVideo);
 }
 
-export function toFootageFolder(db: Db, f: FootageFolderRow): FootageFolder {
+export function toFootageFolder(db: ReadableDb, f: FootageFolderRow): FootageFolder {
   const videos = listFootageVideos(db, f.id);
   const cams = stmt(
     db,
@@ -426,7 +426,7 @@ export function toFootageFolder(db: Db, f: FootageFolderRow): FootageFolder {
 }
 
 export function listFootageTracks(
-  db: Db,
+  db: ReadableDb,
   f: { folderId: number; cameraId?: number; fromMs?: number; toMs?: number; limit: number; offset: number },
 ): FootageTrack[] {
   const where = ['c.folder_id = ?'];
@@ -520,7 +520,7 @@ function toOrigin(r: OriginRow): CropOrigin {
 }
 
 /** Where each of these images came from, for those that are footage crops (others are left out). */
-export function cropOrigins(db: Db, ids: readonly ImageId[]): Map<ImageId, CropOrigin> {
+export function cropOrigins(db: ReadableDb, ids: readonly ImageId[]): Map<ImageId, CropOrigin> {
   const out = new Map<ImageId, CropOrigin>();
   const stmt = db.prepare(`${ORIGIN_SELECT} WHERE k.image_id = ?`);
   for (const id of ids) {
@@ -531,7 +531,7 @@ export function cropOrigins(db: Db, ids: readonly ImageId[]): Map<ImageId, CropO
 }
 
 /** Every crop of a track, in time order (the frame viewer steps through them). */
-export function listTrackOrigins(db: Db, trackId: number): CropOrigin[] {
+export function listTrackOrigins(db: ReadableDb, trackId: number): CropOrigin[] {
   return (
     stmt(db, `${ORIGIN_SELECT} WHERE k.track_id = ? ORDER BY k.frame_time`).all(trackId) as OriginRow[]
   ).map(toOrigin);
@@ -539,7 +539,7 @@ export function listTrackOrigins(db: Db, trackId: number): CropOrigin[] {
 
 /** Whether images of a dataset are footage crops that satisfy a camera/time filter; see search. */
 export function cropImageIdsMatching(
-  db: Db,
+  db: ReadableDb,
   f: { cameras?: readonly string[]; fromMs?: number; toMs?: number },
 ): Set<number> {
   const where: string[] = [];
@@ -565,7 +565,7 @@ export function cropImageIdsMatching(
 }
 
 /** Videos a stopped job left in processing go back to pending: the next run starts them over. */
-export function resetProcessingVideos(db: Db, folderId: number): void {
+export function resetProcessingVideos(db: WritableDb, folderId: number): void {
   stmt(db, `UPDATE videos SET status = 'pending' WHERE folder_id = ? AND status = 'processing'`).run(
     folderId,
   );
@@ -579,6 +579,6 @@ export interface TrackSpan {
 }
 
 /** When a track was first and last seen (camera clock, and video time where known). */
-export const getTrackSpan = (db: Db, trackId: number): TrackSpan | undefined =>
+export const getTrackSpan = (db: ReadableDb, trackId: number): TrackSpan | undefined =>
   stmt(db, `SELECT first_time, last_time, first_ms, last_ms FROM tracks WHERE id = ?`).get(trackId) as
     TrackSpan | undefined;

@@ -23,13 +23,13 @@ import {
   type ImageId,
 } from '../../../shared/ids';
 import { stmt, type Statement } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 /**
  * Statements of the import's hot path (several per image, a thousand images a second) come from the
  * connection's statement cache: preparing them anew was a tenth of an import's main-thread time.
  */
-const cached = (db: Db, sql: string): Statement => stmt(db, sql);
+const cached = (db: ReadableDb, sql: string): Statement => stmt(db, sql);
 
 export interface ImageRow {
   id: number;
@@ -66,7 +66,7 @@ export interface NewImage {
   sourceGroup?: string | null;
 }
 
-export function insertImage(db: Db, img: NewImage): ImageId {
+export function insertImage(db: WritableDb, img: NewImage): ImageId {
   const r = cached(
     db,
     `INSERT INTO images (dataset_id, rel_path, sha256, width, height, bytes, format, identity_id, camera, split,
@@ -91,23 +91,23 @@ export function insertImage(db: Db, img: NewImage): ImageId {
   return asImageId(Number(r.lastInsertRowid));
 }
 
-export function getImageRow(db: Db, id: ImageId): ImageRow | undefined {
+export function getImageRow(db: ReadableDb, id: ImageId): ImageRow | undefined {
   return stmt(db, `SELECT * FROM images WHERE id = ?`).get(id) as ImageRow | undefined;
 }
 
-export function findImageBySha(db: Db, datasetId: DatasetId, sha256: string): ImageRow | undefined {
+export function findImageBySha(db: ReadableDb, datasetId: DatasetId, sha256: string): ImageRow | undefined {
   return cached(db, `SELECT * FROM images WHERE dataset_id = ? AND sha256 = ? ORDER BY id LIMIT 1`).get(
     datasetId,
     sha256,
   ) as ImageRow | undefined;
 }
 
-export function findImageByPath(db: Db, datasetId: DatasetId, relPath: string): ImageRow | undefined {
+export function findImageByPath(db: ReadableDb, datasetId: DatasetId, relPath: string): ImageRow | undefined {
   return cached(db, `SELECT * FROM images WHERE dataset_id = ? AND rel_path = ?`).get(datasetId, relPath) as
     ImageRow | undefined;
 }
 
-export function upsertIdentity(db: Db, datasetId: DatasetId, personId: string): IdentityId {
+export function upsertIdentity(db: WritableDb, datasetId: DatasetId, personId: string): IdentityId {
   stmt(db, `INSERT OR IGNORE INTO identities (dataset_id, person_id) VALUES (?, ?)`).run(datasetId, personId);
   const row = stmt(db, `SELECT id FROM identities WHERE dataset_id = ? AND person_id = ?`).get(
     datasetId,
@@ -117,7 +117,7 @@ export function upsertIdentity(db: Db, datasetId: DatasetId, personId: string): 
 }
 
 export function insertCaption(
-  db: Db,
+  db: WritableDb,
   c: { imageId: ImageId; source: CaptionSource; text: string; status: CaptionStatus },
 ): CaptionId {
   const now = Date.now();
@@ -193,7 +193,7 @@ function toSummary(r: SummaryRow): ImageSummary {
 }
 
 /** Summaries of the given images, in the order given (ids that no longer exist are skipped). */
-export function imageSummaries(db: Db, ids: readonly ImageId[]): ImageSummary[] {
+export function imageSummaries(db: ReadableDb, ids: readonly ImageId[]): ImageSummary[] {
   if (ids.length === 0) return [];
   const rows = stmt(
     db,
@@ -206,7 +206,7 @@ export function imageSummaries(db: Db, ids: readonly ImageId[]): ImageSummary[] 
 }
 
 /** One page of the library in stable id order; `total` sizes the virtualized grid. */
-export function listImages(db: Db, f: ImageFilter, offset: number, limit: number): ImagePage {
+export function listImages(db: ReadableDb, f: ImageFilter, offset: number, limit: number): ImagePage {
   const { sql, params } = whereClause(f);
   const from = `FROM images i LEFT JOIN identities p ON p.id = i.identity_id ${sql}`;
   const total = (stmt(db, `SELECT count(*) AS n ${from}`).get(...params) as { n: number }).n;
@@ -231,7 +231,7 @@ interface CaptionRow {
 }
 
 /** The current caption of each chain only: edited-away and undone rows are the review desk's history. */
-export function listCaptionsForImage(db: Db, imageId: ImageId): Caption[] {
+export function listCaptionsForImage(db: ReadableDb, imageId: ImageId): Caption[] {
   const rows = stmt(db, `SELECT * FROM captions WHERE is_current = 1 AND image_id = ? ORDER BY id`).all(
     imageId,
   ) as CaptionRow[];
@@ -247,7 +247,7 @@ export function listCaptionsForImage(db: Db, imageId: ImageId): Caption[] {
   }));
 }
 
-export function getImageDetail(db: Db, id: ImageId): ImageDetail | undefined {
+export function getImageDetail(db: ReadableDb, id: ImageId): ImageDetail | undefined {
   const r = stmt(
     db,
     `SELECT i.*, p.person_id, d.name AS dataset_name,
@@ -272,7 +272,7 @@ export function getImageDetail(db: Db, id: ImageId): ImageDetail | undefined {
   };
 }
 
-export function getLibraryStats(db: Db): LibraryStats {
+export function getLibraryStats(db: ReadableDb): LibraryStats {
   const one = (sql: string): number => (stmt(db, sql).get() as { n: number }).n;
   const captions = Object.fromEntries(CAPTION_STATUSES.map((s) => [s, 0])) as Record<CaptionStatus, number>;
   for (const r of stmt(
@@ -298,7 +298,7 @@ export function getLibraryStats(db: Db): LibraryStats {
   };
 }
 
-export function countImagesInDataset(db: Db, datasetId: DatasetId): number {
+export function countImagesInDataset(db: ReadableDb, datasetId: DatasetId): number {
   return (stmt(db, `SELECT count(*) AS n FROM images WHERE dataset_id = ?`).get(datasetId) as { n: number })
     .n;
 }

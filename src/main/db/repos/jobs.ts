@@ -1,7 +1,7 @@
 import type { Job, JobIssue, JobKind, JobStatus } from '../../../shared/jobs/types';
 import { asJobId, type JobId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 export interface JobRow {
   id: number;
@@ -25,7 +25,7 @@ export interface JobRow {
   scoped: 0 | 1;
 }
 
-export function insertJob(db: Db, j: { kind: JobKind; title: string; params: unknown }): JobId {
+export function insertJob(db: WritableDb, j: { kind: JobKind; title: string; params: unknown }): JobId {
   const now = Date.now();
   const r = stmt(
     db,
@@ -34,23 +34,23 @@ export function insertJob(db: Db, j: { kind: JobKind; title: string; params: unk
   return asJobId(Number(r.lastInsertRowid));
 }
 
-export function getJobRow(db: Db, id: JobId): JobRow | undefined {
+export function getJobRow(db: ReadableDb, id: JobId): JobRow | undefined {
   return stmt(db, `SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
 }
 
-export function listJobRowsByStatus(db: Db, statuses: readonly JobStatus[]): JobRow[] {
+export function listJobRowsByStatus(db: ReadableDb, statuses: readonly JobStatus[]): JobRow[] {
   return stmt(
     db,
     `SELECT * FROM jobs WHERE status IN (${statuses.map(() => '?').join(',')}) ORDER BY id`,
   ).all(...statuses) as JobRow[];
 }
 
-export function listJobRows(db: Db, limit: number): JobRow[] {
+export function listJobRows(db: ReadableDb, limit: number): JobRow[] {
   return stmt(db, `SELECT * FROM jobs ORDER BY id DESC LIMIT ?`).all(limit) as JobRow[];
 }
 
 /** Claims a queued job for `owner`; false when another process claimed it first. */
-export function claimJob(db: Db, id: JobId, owner: string): boolean {
+export function claimJob(db: WritableDb, id: JobId, owner: string): boolean {
   const now = Date.now();
   return (
     stmt(
@@ -61,14 +61,14 @@ export function claimJob(db: Db, id: JobId, owner: string): boolean {
   );
 }
 
-export function touchJobHeartbeats(db: Db, owner: string): void {
+export function touchJobHeartbeats(db: WritableDb, owner: string): void {
   stmt(db, `UPDATE jobs SET heartbeat_at = ? WHERE owner = ? AND status = 'running'`).run(Date.now(), owner);
 }
 
 /** The statuses a job ends in (a paused job has not ended: it waits to be resumed). */
 export type JobEnd = 'done' | 'done-with-failures' | 'failed' | 'cancelled';
 
-export function markJobFinished(db: Db, id: JobId, status: JobEnd, error: string | null): void {
+export function markJobFinished(db: WritableDb, id: JobId, status: JobEnd, error: string | null): void {
   const now = Date.now();
   stmt(
     db,
@@ -77,14 +77,14 @@ export function markJobFinished(db: Db, id: JobId, status: JobEnd, error: string
 }
 
 /** Stopped by the user, to be resumed: no owner, not finished. */
-export function markJobPaused(db: Db, id: JobId): void {
+export function markJobPaused(db: WritableDb, id: JobId): void {
   stmt(db, `UPDATE jobs SET status = 'paused', owner = NULL, updated_at = ? WHERE id = ?`).run(
     Date.now(),
     id,
   );
 }
 
-export function markJobQueued(db: Db, id: JobId): void {
+export function markJobQueued(db: WritableDb, id: JobId): void {
   stmt(
     db,
     `UPDATE jobs SET status = 'queued', owner = NULL, error = NULL, finished_at = NULL, updated_at = ? WHERE id = ?`,
@@ -92,7 +92,7 @@ export function markJobQueued(db: Db, id: JobId): void {
 }
 
 export function updateJobProgress(
-  db: Db,
+  db: WritableDb,
   id: JobId,
   p: { done: number; total: number | null; message: string | null; state: unknown },
 ): void {
@@ -112,17 +112,17 @@ export function updateJobProgress(
  * Writes a job's scope and marks it written. Call in the transaction that inserts the job (or, for a job
  * queued before scopes existed, before it first runs again), so a job never runs without one.
  */
-export function insertJobImages(db: Db, id: JobId, imageIds: Iterable<number>): void {
+export function insertJobImages(db: WritableDb, id: JobId, imageIds: Iterable<number>): void {
   const insert = stmt(db, `INSERT OR IGNORE INTO job_images (job_id, image_id) VALUES (?, ?)`);
   for (const imageId of imageIds) insert.run(id, imageId);
   stmt(db, `UPDATE jobs SET scoped = 1 WHERE id = ?`).run(id);
 }
 
-export function countJobImages(db: Db, id: JobId): number {
+export function countJobImages(db: ReadableDb, id: JobId): number {
   return (stmt(db, `SELECT count(*) AS n FROM job_images WHERE job_id = ?`).get(id) as { n: number }).n;
 }
 
-export function insertJobIssue(db: Db, id: JobId, issue: JobIssue): void {
+export function insertJobIssue(db: WritableDb, id: JobId, issue: JobIssue): void {
   stmt(db, `INSERT INTO job_issues (job_id, severity, item, message, created_at) VALUES (?, ?, ?, ?, ?)`).run(
     id,
     issue.severity,
@@ -132,14 +132,14 @@ export function insertJobIssue(db: Db, id: JobId, issue: JobIssue): void {
   );
 }
 
-export function listJobIssues(db: Db, id: JobId, limit: number): JobIssue[] {
+export function listJobIssues(db: ReadableDb, id: JobId, limit: number): JobIssue[] {
   return stmt(db, `SELECT severity, item, message FROM job_issues WHERE job_id = ? ORDER BY id LIMIT ?`).all(
     id,
     limit,
   ) as JobIssue[];
 }
 
-export function countJobIssues(db: Db, id: JobId, severity?: JobIssue['severity']): number {
+export function countJobIssues(db: ReadableDb, id: JobId, severity?: JobIssue['severity']): number {
   return (
     stmt(db, `SELECT count(*) AS n FROM job_issues WHERE job_id = ? AND (? IS NULL OR severity = ?)`).get(
       id,
@@ -149,7 +149,7 @@ export function countJobIssues(db: Db, id: JobId, severity?: JobIssue['severity'
   ).n;
 }
 
-export function toJob(db: Db, r: JobRow, rate: number | null): Job {
+export function toJob(db: ReadableDb, r: JobRow, rate: number | null): Job {
   return {
     id: asJobId(r.id),
     kind: r.kind,
@@ -169,7 +169,7 @@ export function toJob(db: Db, r: JobRow, rate: number | null): Job {
 }
 
 /** Replaces a job's parameters (checked by its kind's schema first); for settings a user may change between runs. */
-export function updateJobParams(db: Db, id: JobId, params: unknown): void {
+export function updateJobParams(db: WritableDb, id: JobId, params: unknown): void {
   stmt(db, `UPDATE jobs SET params = ?, updated_at = ? WHERE id = ?`).run(
     JSON.stringify(params),
     Date.now(),
@@ -178,7 +178,7 @@ export function updateJobParams(db: Db, id: JobId, params: unknown): void {
 }
 
 /** The newest job of `kind`, optionally only one whose params name this model. */
-export const getNewestJobRowOfKind = (db: Db, kind: JobKind, modelId: number | null): JobRow | undefined =>
+export const getNewestJobRowOfKind = (db: ReadableDb, kind: JobKind, modelId: number | null): JobRow | undefined =>
   stmt(
     db,
     `SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR json_extract(params, '$.modelId') = ?) ORDER BY id DESC LIMIT 1`,

@@ -3,10 +3,10 @@
 import type { ReviewOrder } from '../../../shared/review/types';
 import type { CaptionId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 import { orderSql, type FilterSql } from './review-queue';
 
-export function deleteExpiredLeases(db: Db, now: number): void {
+export function deleteExpiredLeases(db: WritableDb, now: number): void {
   stmt(db, `DELETE FROM review_leases WHERE expires_at <= ?`).run(now);
 }
 
@@ -15,7 +15,7 @@ export function deleteExpiredLeases(db: Db, now: number): void {
  * not those they have voted on.
  */
 export function listLeasableCaptions(
-  db: Db,
+  db: ReadableDb,
   q: FilterSql,
   order: ReviewOrder | undefined,
   holder: string,
@@ -32,7 +32,7 @@ export function listLeasableCaptions(
 
 /** Leases the caption to `holder`, or extends their lease; someone else's lease is left as it is. */
 export function upsertOwnLease(
-  db: Db,
+  db: WritableDb,
   id: CaptionId | number,
   holder: string,
   now: number,
@@ -46,21 +46,21 @@ export function upsertOwnLease(
 }
 
 /** Extends `holder`'s live lease on the caption; the number of leases changed (0 or 1). */
-export const renewLease = (db: Db, id: CaptionId, holder: string, now: number, expiresAt: number): number =>
+export const renewLease = (db: WritableDb, id: CaptionId, holder: string, now: number, expiresAt: number): number =>
   stmt(
     db,
     `UPDATE review_leases SET expires_at = ? WHERE caption_id = ? AND holder = ? AND expires_at > ?`,
   ).run(expiresAt, id, holder, now).changes;
 
-export const releaseAllLeases = (db: Db, holder: string): number =>
+export const releaseAllLeases = (db: WritableDb, holder: string): number =>
   stmt(db, `DELETE FROM review_leases WHERE holder = ?`).run(holder).changes;
 
-export const releaseLease = (db: Db, id: CaptionId, holder: string): number =>
+export const releaseLease = (db: WritableDb, id: CaptionId, holder: string): number =>
   stmt(db, `DELETE FROM review_leases WHERE caption_id = ? AND holder = ?`).run(id, holder).changes;
 
 /** Live leases on these captions, by caption id. */
 export function listLiveLeases(
-  db: Db,
+  db: ReadableDb,
   ids: readonly CaptionId[],
   now: number,
 ): { caption_id: number; holder: string; expires_at: number }[] {
@@ -73,7 +73,7 @@ export function listLiveLeases(
 }
 
 export const getLiveLease = (
-  db: Db,
+  db: ReadableDb,
   id: CaptionId,
   now: number,
 ): { holder: string; expires_at: number } | undefined =>
@@ -83,7 +83,7 @@ export const getLiveLease = (
   ) as { holder: string; expires_at: number } | undefined;
 
 /** Leases the caption to `holder` unless someone else holds a live lease; whether it is theirs now. */
-export const takeLease = (db: Db, id: CaptionId, holder: string, now: number, expiresAt: number): boolean =>
+export const takeLease = (db: WritableDb, id: CaptionId, holder: string, now: number, expiresAt: number): boolean =>
   stmt(
     db,
     `INSERT INTO review_leases (caption_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)

@@ -8,7 +8,7 @@ import type {
   TokenLimitParam,
 } from '../../../shared/llm/types';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 export interface LlmEndpointRow {
   id: number;
@@ -74,17 +74,17 @@ const toEndpoint = (r: LlmEndpointRow): LlmEndpoint => ({
   updatedAt: r.updated_at,
 });
 
-export function listEndpoints(db: Db): LlmEndpoint[] {
+export function listEndpoints(db: ReadableDb): LlmEndpoint[] {
   return (stmt(db, `SELECT * FROM llm_endpoints ORDER BY name`).all() as LlmEndpointRow[]).map(toEndpoint);
 }
 
-export function getEndpointByName(db: Db, name: string): LlmEndpoint | undefined {
+export function getEndpointByName(db: ReadableDb, name: string): LlmEndpoint | undefined {
   const r = stmt(db, `SELECT * FROM llm_endpoints WHERE name = ?`).get(name) as LlmEndpointRow | undefined;
   return r && toEndpoint(r);
 }
 
 /** Creates the profile, or replaces every setting of the one with the same name (keeping its id). */
-export function upsertEndpoint(db: Db, e: LlmEndpointInput): LlmEndpoint {
+export function upsertEndpoint(db: WritableDb, e: LlmEndpointInput): LlmEndpoint {
   const now = Date.now();
   // Only the reference is stored: a KeyRef has no field that could hold a secret.
   const keyRef = JSON.stringify(pickKeyRef(e.keyRef));
@@ -142,7 +142,7 @@ function pickKeyRef(k: KeyRef): KeyRef {
   }
 }
 
-export function deleteEndpoint(db: Db, name: string): boolean {
+export function deleteEndpoint(db: WritableDb, name: string): boolean {
   return stmt(db, `DELETE FROM llm_endpoints WHERE name = ?`).run(name).changes > 0;
 }
 
@@ -219,10 +219,10 @@ export interface CallLog {
   recordHit(c: CallContext, cachedFrom: number): void;
 }
 
-const callLogs = new WeakMap<Db, CallLog>();
+const callLogs = new WeakMap<WritableDb, CallLog>();
 
 /** Prepared once per connection: the hot path of every model call (hundreds per second). */
-export function callLog(db: Db): CallLog {
+export function callLog(db: WritableDb): CallLog {
   const existing = callLogs.get(db);
   if (existing) return existing;
   const lookup = db.prepare(
@@ -373,7 +373,7 @@ export interface LlmCallRow {
   batch_id: number | null;
 }
 
-export function listLlmCalls(db: Db, limit = 100): LlmCallRow[] {
+export function listLlmCalls(db: ReadableDb, limit = 100): LlmCallRow[] {
   return stmt(db, `SELECT * FROM llm_calls ORDER BY id DESC LIMIT ?`).all(limit) as LlmCallRow[];
 }
 
@@ -387,7 +387,7 @@ export interface LlmUsage {
 }
 
 /** Per-purpose totals: what was paid for, what the cache saved, what failed. */
-export function summarizeLlmUsage(db: Db): LlmUsage[] {
+export function summarizeLlmUsage(db: ReadableDb): LlmUsage[] {
   return stmt(
     db,
     `SELECT purpose, sum(status = 'ok') AS calls, sum(status = 'hit') AS hits, sum(status = 'error') AS errors,
@@ -415,7 +415,7 @@ export interface PaidTokensRow {
 const PAID = `(status = 'ok' OR (status = 'error' AND error_kind = 'refused'))`;
 
 export function paidTokens(
-  db: Db,
+  db: ReadableDb,
   by: 'job' | 'endpoint' | 'day',
   filter: { jobId?: number; sinceMs?: number } = {},
 ): PaidTokensRow[] {
@@ -455,7 +455,7 @@ export interface ReplicaUsageRow {
   last_at: number;
 }
 
-export function replicaUsage(db: Db, endpointId: number): ReplicaUsageRow[] {
+export function replicaUsage(db: ReadableDb, endpointId: number): ReplicaUsageRow[] {
   return stmt(
     db,
     `SELECT replica, sum(status = 'ok') AS calls, sum(status = 'error' AND coalesce(error_kind, '') <> 'refused') AS errors,

@@ -3,7 +3,7 @@ import type { ClipModel, ResizeMode } from '../../../shared/models/types';
 import { asModelId, type ModelId } from '../../../shared/ids';
 import type { ModelFolder } from '../../ml/models';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 export interface ModelRow {
   id: number;
@@ -41,7 +41,7 @@ export function modelFilePaths(r: ModelRow): { vision: string; text: string } {
   return { vision: join(r.folder, files.vision), text: join(r.folder, files.text) };
 }
 
-export function insertModel(db: Db, name: string, f: ModelFolder): ModelId {
+export function insertModel(db: WritableDb, name: string, f: ModelFolder): ModelId {
   const stored: StoredManifest = {
     manifest: f.manifest,
     vision: f.vision,
@@ -71,22 +71,22 @@ export function insertModel(db: Db, name: string, f: ModelFolder): ModelId {
   return asModelId(Number(r.lastInsertRowid));
 }
 
-export function getModelRow(db: Db, id: ModelId): ModelRow | undefined {
+export function getModelRow(db: ReadableDb, id: ModelId): ModelRow | undefined {
   return stmt(db, `SELECT * FROM models WHERE id = ?`).get(id) as ModelRow | undefined;
 }
 
-export function findModelRowByName(db: Db, name: string): ModelRow | undefined {
+export function findModelRowByName(db: ReadableDb, name: string): ModelRow | undefined {
   return stmt(db, `SELECT * FROM models WHERE name = ?`).get(name) as ModelRow | undefined;
 }
 
 /** Every registered model's row, oldest first. */
-export function listModelRows(db: Db): ModelRow[] {
+export function listModelRows(db: ReadableDb): ModelRow[] {
   return stmt(db, `SELECT * FROM models ORDER BY id`).all() as ModelRow[];
 }
 
 export const storedManifest = (r: ModelRow): StoredManifest => JSON.parse(r.manifest) as StoredManifest;
 
-export function toClipModel(db: Db, r: ModelRow): ClipModel {
+export function toClipModel(db: ReadableDb, r: ModelRow): ClipModel {
   const s = storedManifest(r);
   const embedded = (
     stmt(db, `SELECT count(*) AS n FROM embeddings WHERE model_id = ?`).get(r.id) as { n: number }
@@ -108,6 +108,6 @@ export function toClipModel(db: Db, r: ModelRow): ClipModel {
   };
 }
 
-export function listModels(db: Db): ClipModel[] {
+export function listModels(db: ReadableDb): ClipModel[] {
   return listModelRows(db).map((r) => toClipModel(db, r));
 }

@@ -13,7 +13,7 @@ import {
 import { canonicalHash, canonicalJson } from '../../canonical-json';
 import type { Statement } from 'better-sqlite3';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 // ── prompt sets ────────────────────────────────────────────────────────────────────────────────
 
@@ -39,7 +39,7 @@ const toPromptSet = (r: PromptSetRow): PromptSet => ({
  * Stores a body as the next version of its name, or returns the stored version with the same content
  * (by hash) — saving an unchanged set creates nothing. The stored body carries its version number.
  */
-export function savePromptSet(db: Db, body: PromptSetBody): PromptSet {
+export function savePromptSet(db: WritableDb, body: PromptSetBody): PromptSet {
   const content = { ...body, version: undefined };
   const sha = canonicalHash(content);
   return db.transaction(() => {
@@ -57,19 +57,19 @@ export function savePromptSet(db: Db, body: PromptSetBody): PromptSet {
   })();
 }
 
-export function getPromptSet(db: Db, id: number): PromptSet | undefined {
+export function getPromptSet(db: ReadableDb, id: number): PromptSet | undefined {
   const r = stmt(db, `SELECT * FROM prompt_sets WHERE id = ?`).get(id) as PromptSetRow | undefined;
   return r && toPromptSet(r);
 }
 
-export function latestPromptSet(db: Db, name: string): PromptSet | undefined {
+export function latestPromptSet(db: ReadableDb, name: string): PromptSet | undefined {
   const r = stmt(db, `SELECT * FROM prompt_sets WHERE name = ? ORDER BY version DESC LIMIT 1`).get(name) as
     PromptSetRow | undefined;
   return r && toPromptSet(r);
 }
 
 /** Every stored version, newest first within each name. */
-export function listPromptSets(db: Db): PromptSet[] {
+export function listPromptSets(db: ReadableDb): PromptSet[] {
   return (stmt(db, `SELECT * FROM prompt_sets ORDER BY name, version DESC`).all() as PromptSetRow[]).map(
     toPromptSet,
   );
@@ -111,7 +111,7 @@ function selectionParams(sel: MtgSelection): Record<string, unknown> {
 }
 
 /** Images of the selection, now: what a new job would caption. */
-export function countImagesToCaption(db: Db, sel: MtgSelection): number {
+export function countImagesToCaption(db: ReadableDb, sel: MtgSelection): number {
   const r = stmt(db, `SELECT count(*) AS n FROM images i WHERE ${SELECTION_WHERE}`).get(
     selectionParams(sel),
   ) as { n: number };
@@ -119,7 +119,7 @@ export function countImagesToCaption(db: Db, sel: MtgSelection): number {
 }
 
 /** The ids of the selection's images, in id order: an MTG job's scope, fixed when it is queued. */
-export function listImageIdsToCaption(db: Db, sel: MtgSelection): ImageId[] {
+export function listImageIdsToCaption(db: ReadableDb, sel: MtgSelection): ImageId[] {
   return (
     stmt(db, `SELECT i.id FROM images i WHERE ${SELECTION_WHERE} ORDER BY i.id`)
       .pluck()
@@ -135,7 +135,7 @@ const JOB_PENDING_WHERE = `
   AND NOT EXISTS (SELECT 1 FROM mtg_runs r WHERE r.job_id = @jobId AND r.image_id = s.image_id)
   AND (@redo = 1 OR NOT EXISTS (SELECT 1 FROM captions c WHERE c.image_id = s.image_id AND c.source = 'mtg'))`;
 
-export function countJobImagesToCaption(db: Db, jobId: JobId, redo: boolean): number {
+export function countJobImagesToCaption(db: ReadableDb, jobId: JobId, redo: boolean): number {
   const r = stmt(db, `SELECT count(*) AS n FROM job_images s WHERE ${JOB_PENDING_WHERE}`).get({
     jobId,
     afterId: 0,
@@ -145,7 +145,7 @@ export function countJobImagesToCaption(db: Db, jobId: JobId, redo: boolean): nu
 }
 
 export function listJobImagesToCaption(
-  db: Db,
+  db: ReadableDb,
   jobId: JobId,
   redo: boolean,
   afterId: number,
@@ -188,9 +188,9 @@ interface Statements {
   round: Statement<unknown[]>;
   caption: Statement<unknown[]>;
 }
-const statements = new WeakMap<Db, Statements>();
+const statements = new WeakMap<WritableDb, Statements>();
 
-function prepared(db: Db): Statements {
+function prepared(db: WritableDb): Statements {
   let s = statements.get(db);
   if (!s) {
     s = {
@@ -221,7 +221,7 @@ function prepared(db: Db): Statements {
  * Writes a run, its rounds and (when done) its pending caption. Call inside the caller's transaction
  * (with the job cursor) so the three land together or not at all.
  */
-export function insertMtgRun(db: Db, r: NewMtgRun): { runId: number; captionId: CaptionId | null } {
+export function insertMtgRun(db: WritableDb, r: NewMtgRun): { runId: number; captionId: CaptionId | null } {
   const s = prepared(db);
   const now = Date.now();
   const captionId = r.caption
@@ -340,7 +340,7 @@ const toRound = (q: RoundRow): QaRound => ({
 });
 
 /** Every MTG run of an image, newest first, with its rounds in order: the audit trail of its captions. */
-export function listMtgRunsForImage(db: Db, imageId: ImageId): MtgRun[] {
+export function listMtgRunsForImage(db: ReadableDb, imageId: ImageId): MtgRun[] {
   const runs = stmt(
     db,
     `SELECT r.*, p.name AS ps_name, p.version AS ps_version, p.sha256 AS ps_sha256
@@ -384,7 +384,7 @@ export interface JobRunCounts {
 }
 
 /** Totals over a job's runs: the job's progress line is rebuilt from these after a crash. */
-export function countJobRuns(db: Db, jobId: JobId): JobRunCounts {
+export function countJobRuns(db: ReadableDb, jobId: JobId): JobRunCounts {
   return stmt(
     db,
     `SELECT coalesce(sum(status = 'done'), 0) AS done, coalesce(sum(status = 'failed'), 0) AS failed,
@@ -395,7 +395,7 @@ export function countJobRuns(db: Db, jobId: JobId): JobRunCounts {
 }
 
 /** Images whose run in this job failed and that have no MTG caption since: what a retry should redo. */
-export function listFailedImagesOfJob(db: Db, jobId: JobId): ImageId[] {
+export function listFailedImagesOfJob(db: ReadableDb, jobId: JobId): ImageId[] {
   return (
     stmt(
       db,
@@ -407,7 +407,7 @@ export function listFailedImagesOfJob(db: Db, jobId: JobId): ImageId[] {
 }
 
 /** These images (in id order), with what the MTG job needs to read them. */
-export function getImagesToCaption(db: Db, ids: readonly ImageId[]): ImageToCaption[] {
+export function getImagesToCaption(db: ReadableDb, ids: readonly ImageId[]): ImageToCaption[] {
   const rows = stmt(
     db,
     `SELECT i.id, i.rel_path, i.sha256, i.format, d.root

@@ -6,7 +6,7 @@
 import type { ReviewFilter, ReviewOrder, ReviewQueueEntry } from '../../../shared/review/types';
 import { asCaptionId, type CaptionId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb } from '../types';
 import { pushImageScope } from './images';
 import { hasTable, scoringModel, type CaptionRowFull } from './review';
 
@@ -28,7 +28,7 @@ export interface FilterSql {
 }
 
 /** The filter as SQL. The score join uses the workspace's scoring model (none: every score is null). */
-export function filterSql(db: Db, f: ReviewFilter, extra: { unreviewed?: boolean } = {}): FilterSql {
+export function filterSql(db: ReadableDb, f: ReviewFilter, extra: { unreviewed?: boolean } = {}): FilterSql {
   const parts = ['c.is_current = 1'];
   const params: unknown[] = [];
   const model = scoringModel(db);
@@ -111,13 +111,13 @@ export function orderSql(order: ReviewOrder | undefined): string {
   }
 }
 
-export function countQueueRows(db: Db, f: ReviewFilter): number {
+export function countQueueRows(db: ReadableDb, f: ReviewFilter): number {
   const q = filterSql(db, f);
   return (stmt(db, `SELECT count(*) AS n ${q.from} ${q.where}`).get(...q.params) as { n: number }).n;
 }
 
 /** One page of the queue in the filter's order. */
-export function listQueueRows(db: Db, f: ReviewFilter, offset: number, limit: number): EntryRow[] {
+export function listQueueRows(db: ReadableDb, f: ReviewFilter, offset: number, limit: number): EntryRow[] {
   const q = filterSql(db, f);
   return stmt(db, `${QUEUE_SELECT} ${q.from} ${q.where} ORDER BY ${orderSql(f.order)} LIMIT ? OFFSET ?`).all(
     ...q.params,
@@ -128,7 +128,7 @@ export function listQueueRows(db: Db, f: ReviewFilter, offset: number, limit: nu
 
 /** Every caption id matching the filter, in queue order (bulk actions). */
 export function listQueueIdRows(
-  db: Db,
+  db: ReadableDb,
   f: ReviewFilter,
 ): { id: CaptionId; version: number; status: string }[] {
   const q = filterSql(db, f);
@@ -141,7 +141,7 @@ export function listQueueIdRows(
 
 /** The first caption id of the filter's rows (FROM `from`, narrowed by `extra`) in `orderBy`. */
 export function firstQueueId(
-  db: Db,
+  db: ReadableDb,
   q: FilterSql,
   from: string,
   extra: string,
@@ -160,7 +160,7 @@ export function firstQueueId(
  * undefined), walking up (ascending) or down.
  */
 export function nextQueueScore(
-  db: Db,
+  db: ReadableDb,
   q: FilterSql & { scoredFrom: string },
   after: number | undefined,
   up: boolean,

@@ -2,7 +2,7 @@
 // all. The figures made of them (throughput, histograms, coverage) are in src/main/review/stats.ts.
 import type { CaptionSource, CaptionStatus } from '../../../shared/library/types';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb } from '../types';
 import type { DatasetId, ModelId } from '../../../shared/ids';
 import { WORDS_SQL } from './review-queue';
 
@@ -25,7 +25,7 @@ const decisionsFrom = (s: Scope): string =>
     WHERE r.action != 'undo' AND r.undone_by IS NULL ${s.sql}`;
 
 export function countCurrentByStatusAndSource(
-  db: Db,
+  db: ReadableDb,
   datasetId: DatasetId | undefined,
 ): { status: CaptionStatus; source: CaptionSource; n: number }[] {
   const scope = scopeOf(datasetId);
@@ -37,7 +37,7 @@ export function countCurrentByStatusAndSource(
 
 /** Decisions per clock hour (`h`: the hour's start) since `since`. */
 export function countDecisionsPerHour(
-  db: Db,
+  db: ReadableDb,
   datasetId: DatasetId | undefined,
   since: number,
 ): { h: number; n: number }[] {
@@ -49,7 +49,7 @@ export function countDecisionsPerHour(
 }
 
 /** When each decision was made, oldest first; a bulk action is one decision (its first row's time). */
-export function listDecisionTimes(db: Db, datasetId: DatasetId | undefined): number[] {
+export function listDecisionTimes(db: ReadableDb, datasetId: DatasetId | undefined): number[] {
   const scope = scopeOf(datasetId);
   return stmt(
     db,
@@ -59,7 +59,7 @@ export function listDecisionTimes(db: Db, datasetId: DatasetId | undefined): num
 }
 
 export function listCurrentCaptionWords(
-  db: Db,
+  db: ReadableDb,
   datasetId: DatasetId | undefined,
 ): { text: string; words: number; status: CaptionStatus }[] {
   const scope = scopeOf(datasetId);
@@ -73,7 +73,7 @@ export function listCurrentCaptionWords(
 }
 
 /** The scores `modelId` gave current captions. */
-export function listCurrentScores(db: Db, modelId: ModelId, datasetId: DatasetId | undefined): number[] {
+export function listCurrentScores(db: ReadableDb, modelId: ModelId, datasetId: DatasetId | undefined): number[] {
   const scope = scopeOf(datasetId);
   return stmt(
     db,

@@ -4,7 +4,7 @@ import type { CaptionSource, CaptionStatus, Split } from '../../../shared/librar
 import type { ReviewAction, ReviewFilter, SavedFilter } from '../../../shared/review/types';
 import { asCaptionId, type CaptionId, type ImageId, type ModelId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 export interface CaptionRowFull {
   id: number;
@@ -20,7 +20,7 @@ export interface CaptionRowFull {
   updated_at: number;
 }
 
-export function getCaptionRow(db: Db, id: CaptionId): CaptionRowFull | undefined {
+export function getCaptionRow(db: ReadableDb, id: CaptionId): CaptionRowFull | undefined {
   return stmt(db, `SELECT * FROM captions WHERE id = ?`).get(id) as CaptionRowFull | undefined;
 }
 
@@ -29,7 +29,7 @@ export const rootOf = (c: Pick<CaptionRowFull, 'id' | 'derived_from'>): CaptionI
   asCaptionId(c.derived_from ?? c.id);
 
 /** Every row of a chain, oldest first (root, then its edits). */
-export function listChain(db: Db, root: CaptionId): CaptionRowFull[] {
+export function listChain(db: ReadableDb, root: CaptionId): CaptionRowFull[] {
   return stmt(db, `SELECT * FROM captions WHERE id = ? OR derived_from = ? ORDER BY id`).all(
     root,
     root,
@@ -41,7 +41,7 @@ export function listChain(db: Db, root: CaptionId): CaptionRowFull[] {
  * window got there first (the caller turns that into a conflict).
  */
 export function updateCaptionStatusIf(
-  db: Db,
+  db: WritableDb,
   id: CaptionId,
   version: number,
   status: CaptionStatus,
@@ -56,7 +56,7 @@ export function updateCaptionStatusIf(
 }
 
 export function setCaptionCurrentIf(
-  db: Db,
+  db: WritableDb,
   id: CaptionId,
   version: number,
   current: boolean,
@@ -74,7 +74,7 @@ export function setCaptionCurrentIf(
 }
 
 export function insertEditedCaption(
-  db: Db,
+  db: WritableDb,
   e: { imageId: ImageId; root: CaptionId; text: string; status: CaptionStatus; now: number },
 ): CaptionId {
   const r = stmt(
@@ -99,7 +99,7 @@ export interface ReviewRow {
 }
 
 export function insertReview(
-  db: Db,
+  db: WritableDb,
   r: {
     captionId: CaptionId;
     reviewer: string;
@@ -126,28 +126,28 @@ export function insertReview(
 }
 
 /** The reviewer's newest action that is not an undo and not undone yet. */
-export function lastUndoableReview(db: Db, reviewer: string): ReviewRow | undefined {
+export function lastUndoableReview(db: ReadableDb, reviewer: string): ReviewRow | undefined {
   return stmt(
     db,
     `SELECT * FROM reviews WHERE reviewer = ? AND action != 'undo' AND undone_by IS NULL ORDER BY id DESC LIMIT 1`,
   ).get(reviewer) as ReviewRow | undefined;
 }
 
-export function listBatch(db: Db, batch: number): ReviewRow[] {
+export function listBatch(db: ReadableDb, batch: number): ReviewRow[] {
   return stmt(db, `SELECT * FROM reviews WHERE batch = ? ORDER BY id`).all(batch) as ReviewRow[];
 }
 
-export function markUndone(db: Db, ids: readonly number[], undoId: number): void {
+export function markUndone(db: WritableDb, ids: readonly number[], undoId: number): void {
   const update = stmt(db, `UPDATE reviews SET undone_by = ? WHERE id = ?`);
   for (const id of ids) update.run(undoId, id);
 }
 
 /** A new batch number for a bulk action: one above any used so far. */
-export function nextBatch(db: Db): number {
+export function nextBatch(db: ReadableDb): number {
   return ((stmt(db, `SELECT max(batch) AS b FROM reviews`).get() as { b: number | null }).b ?? 0) + 1;
 }
 
-export function listReviewsForCaptions(db: Db, ids: readonly CaptionId[]): ReviewRow[] {
+export function listReviewsForCaptions(db: ReadableDb, ids: readonly CaptionId[]): ReviewRow[] {
   if (ids.length === 0) return [];
   return stmt(
     db,
@@ -172,14 +172,14 @@ const toSavedFilter = (r: SavedFilterRow): SavedFilter => ({
   updatedAt: r.updated_at,
 });
 
-export function listSavedFilters(db: Db): SavedFilter[] {
+export function listSavedFilters(db: ReadableDb): SavedFilter[] {
   return (stmt(db, `SELECT * FROM saved_filters ORDER BY name COLLATE NOCASE`).all() as SavedFilterRow[]).map(
     toSavedFilter,
   );
 }
 
 /** Saving under an existing name replaces that filter: names are what the user picks from. */
-export function upsertSavedFilter(db: Db, name: string, filter: ReviewFilter): SavedFilter {
+export function upsertSavedFilter(db: WritableDb, name: string, filter: ReviewFilter): SavedFilter {
   const now = Date.now();
   stmt(
     db,
@@ -189,12 +189,12 @@ export function upsertSavedFilter(db: Db, name: string, filter: ReviewFilter): S
   return toSavedFilter(stmt(db, `SELECT * FROM saved_filters WHERE name = ?`).get(name) as SavedFilterRow);
 }
 
-export function deleteSavedFilter(db: Db, id: number): boolean {
+export function deleteSavedFilter(db: WritableDb, id: number): boolean {
   return stmt(db, `DELETE FROM saved_filters WHERE id = ?`).run(id).changes > 0;
 }
 
 // ── scores ───────────────────────────────────────────────────────────────────────────────────────
-export function getCaptionScore(db: Db, captionId: CaptionId, modelId: ModelId): number | undefined {
+export function getCaptionScore(db: ReadableDb, captionId: CaptionId, modelId: ModelId): number | undefined {
   const r = stmt(db, `SELECT score FROM caption_scores WHERE caption_id = ? AND model_id = ?`).get(
     captionId,
     modelId,
@@ -202,7 +202,7 @@ export function getCaptionScore(db: Db, captionId: CaptionId, modelId: ModelId):
   return r?.score;
 }
 
-export function upsertCaptionScore(db: Db, captionId: CaptionId, modelId: ModelId, score: number): void {
+export function upsertCaptionScore(db: WritableDb, captionId: CaptionId, modelId: ModelId, score: number): void {
   stmt(
     db,
     `INSERT INTO caption_scores (caption_id, model_id, score, created_at) VALUES (?, ?, ?, ?)
@@ -211,7 +211,7 @@ export function upsertCaptionScore(db: Db, captionId: CaptionId, modelId: ModelI
 }
 
 /** The model whose scores the desk shows and filters on: the newest model that has embedded any image. */
-export function scoringModel(db: Db): { id: ModelId; name: string } | undefined {
+export function scoringModel(db: ReadableDb): { id: ModelId; name: string } | undefined {
   return stmt(
     db,
     `SELECT m.id, m.name FROM models m WHERE EXISTS (SELECT 1 FROM embeddings e WHERE e.model_id = m.id)
@@ -232,7 +232,7 @@ export interface ImageForReview {
   caption_count: number;
 }
 
-export function getImageForReview(db: Db, imageId: ImageId): ImageForReview | undefined {
+export function getImageForReview(db: ReadableDb, imageId: ImageId): ImageForReview | undefined {
   return stmt(
     db,
     `SELECT i.id, i.dataset_id, i.rel_path, i.width, i.height, i.split, i.camera, p.person_id, d.name AS dataset_name,
@@ -243,13 +243,13 @@ export function getImageForReview(db: Db, imageId: ImageId): ImageForReview | un
 }
 
 /** Whether a table exists: the MTG tables arrive with migration 4's real content. */
-export function hasTable(db: Db, name: string): boolean {
+export function hasTable(db: ReadableDb, name: string): boolean {
   return stmt(db, `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
 
 /** The image's human captions (the dataset's own) other than `root`'s chain, by id. */
 export const listOtherHumanCaptions = (
-  db: Db,
+  db: ReadableDb,
   imageId: ImageId,
   root: CaptionId,
 ): { id: number; text: string }[] =>
@@ -259,7 +259,7 @@ export const listOtherHumanCaptions = (
   ).all(imageId, root) as { id: number; text: string }[];
 
 /** Audit rows on the caption after `afterId` that are in force (not undos, not undone). */
-export const countLiveActionsAfter = (db: Db, captionId: CaptionId, afterId: number): number =>
+export const countLiveActionsAfter = (db: ReadableDb, captionId: CaptionId, afterId: number): number =>
   stmt(
     db,
     `SELECT count(*) AS n FROM reviews WHERE caption_id = ? AND id > ? AND action != 'undo' AND undone_by IS NULL`,

@@ -12,7 +12,7 @@ import {
   type ModelId,
 } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb } from '../types';
 import { scoringModel } from './review';
 import { filterSql } from './review-queue';
 
@@ -55,7 +55,7 @@ function scopeSql(scope: ScoreScope): { where: string; params: unknown[] } {
 }
 
 /** Images with a caption in scope, in id order: a score job's scope, fixed when it is queued. */
-export function listScoreScopeImageIds(db: Db, scope: ScoreScope): ImageId[] {
+export function listScoreScopeImageIds(db: ReadableDb, scope: ScoreScope): ImageId[] {
   const s = scopeSql(scope);
   return (
     stmt(
@@ -74,7 +74,7 @@ const UNSCORED = `NOT EXISTS (SELECT 1 FROM caption_scores s WHERE s.caption_id 
  * score from it yet. The job walks this with a cursor; scores the desk stored meanwhile are skipped.
  */
 export function listCaptionsToScore(
-  db: Db,
+  db: ReadableDb,
   modelId: ModelId,
   scope: ScoreScope,
   afterId: number,
@@ -90,7 +90,7 @@ export function listCaptionsToScore(
   return rows.map((r) => ({ captionId: asCaptionId(r.id), imageId: asImageId(r.image_id), text: r.text }));
 }
 
-export function countCaptionsToScore(db: Db, modelId: ModelId, scope: ScoreScope, afterId = 0): number {
+export function countCaptionsToScore(db: ReadableDb, modelId: ModelId, scope: ScoreScope, afterId = 0): number {
   const s = scopeSql(scope);
   return (
     stmt(
@@ -102,7 +102,7 @@ export function countCaptionsToScore(db: Db, modelId: ModelId, scope: ScoreScope
 }
 
 /** Captions in scope whose image has no vector from `modelId`: they cannot be scored until it is embedded. */
-export function countCaptionsWithoutVector(db: Db, modelId: ModelId, scope: ScoreScope): number {
+export function countCaptionsWithoutVector(db: ReadableDb, modelId: ModelId, scope: ScoreScope): number {
   const s = scopeSql(scope);
   return (
     stmt(
@@ -113,7 +113,7 @@ export function countCaptionsWithoutVector(db: Db, modelId: ModelId, scope: Scor
 }
 
 /** How much of a queue has a score from the workspace's scoring model (the one the score filter uses). */
-export function getScoreCoverage(db: Db, filter: ReviewFilter): ScoreCoverage {
+export function getScoreCoverage(db: ReadableDb, filter: ReviewFilter): ScoreCoverage {
   const model = scoringModel(db) ?? null;
   const q = filterSql(db, filter);
   const vector = model

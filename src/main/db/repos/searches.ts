@@ -8,7 +8,7 @@ import type {
 } from '../../../shared/mti/types';
 import { asModelId, type DatasetId, type ModelId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 export interface SearchRow {
   id: number;
@@ -36,7 +36,7 @@ export interface NewSearch {
   transcript: MtiTranscript;
 }
 
-export function insertSearch(db: Db, s: NewSearch, now = Date.now()): number {
+export function insertSearch(db: WritableDb, s: NewSearch, now = Date.now()): number {
   const r = stmt(
     db,
     `INSERT INTO searches (model_id, dataset_id, query, vqa_endpoint, aggregator_endpoint, params, transcript, status, created_at, updated_at)
@@ -62,22 +62,22 @@ export interface SearchUpdate {
   status: MtiSearch['status'];
 }
 
-export function updateSearch(db: Db, id: number, u: SearchUpdate, now = Date.now()): void {
+export function updateSearch(db: WritableDb, id: number, u: SearchUpdate, now = Date.now()): void {
   stmt(
     db,
     `UPDATE searches SET transcript = ?, refined = ?, results = ?, status = ?, updated_at = ? WHERE id = ?`,
   ).run(JSON.stringify(u.transcript), u.refined, JSON.stringify(u.results), u.status, now, id);
 }
 
-export function getSearchRow(db: Db, id: number): SearchRow | undefined {
+export function getSearchRow(db: ReadableDb, id: number): SearchRow | undefined {
   return stmt(db, `SELECT * FROM searches WHERE id = ?`).get(id) as SearchRow | undefined;
 }
 
-const modelName = (db: Db, id: number): string =>
+const modelName = (db: ReadableDb, id: number): string =>
   (stmt(db, `SELECT name FROM models WHERE id = ?`).get(id) as { name: string } | undefined)?.name ??
   `model ${id}`;
 
-export function toSearch(db: Db, r: SearchRow): MtiSearch {
+export function toSearch(db: ReadableDb, r: SearchRow): MtiSearch {
   return {
     id: r.id,
     modelId: asModelId(r.model_id),
@@ -96,7 +96,7 @@ export function toSearch(db: Db, r: SearchRow): MtiSearch {
 }
 
 /** Newest first. */
-export function listSearches(db: Db, limit = 100, offset = 0): MtiSearchSummary[] {
+export function listSearches(db: ReadableDb, limit = 100, offset = 0): MtiSearchSummary[] {
   const rows = stmt(
     db,
     `SELECT s.id, s.query, s.refined, s.status, s.updated_at, m.name AS model_name,
@@ -123,12 +123,12 @@ export function listSearches(db: Db, limit = 100, offset = 0): MtiSearchSummary[
   }));
 }
 
-export function deleteSearch(db: Db, id: number): boolean {
+export function deleteSearch(db: WritableDb, id: number): boolean {
   return stmt(db, `DELETE FROM searches WHERE id = ?`).run(id).changes > 0;
 }
 
 /** Searches left 'running' by a process that died: they can never finish, so say so. */
-export function markInterruptedSearches(db: Db): number {
+export function markInterruptedSearches(db: WritableDb): number {
   return stmt(db, `UPDATE searches SET status = 'cancelled', updated_at = ? WHERE status = 'running'`).run(
     Date.now(),
   ).changes;

@@ -2,7 +2,7 @@
 // trail. Who may do what, and the tokens themselves, are in src/main/team/users.ts.
 import type { Role } from '../../../shared/access';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 export interface UserRow {
   id: number;
@@ -13,7 +13,7 @@ export interface UserRow {
   revoked_at: number | null;
 }
 
-export function insertAdminAudit(db: Db, actor: string, action: string, target: string, now: number): void {
+export function insertAdminAudit(db: WritableDb, actor: string, action: string, target: string, now: number): void {
   stmt(db, `INSERT INTO admin_audit (actor, action, target, created_at) VALUES (?, ?, ?, ?)`).run(
     actor,
     action,
@@ -23,13 +23,13 @@ export function insertAdminAudit(db: Db, actor: string, action: string, target: 
 }
 
 /** Active users first, by name. */
-export const listUserRows = (db: Db): UserRow[] =>
+export const listUserRows = (db: ReadableDb): UserRow[] =>
   stmt(db, `SELECT * FROM users ORDER BY revoked_at IS NOT NULL, name`).all() as UserRow[];
 
-export const getUserByName = (db: Db, name: string): UserRow | undefined =>
+export const getUserByName = (db: ReadableDb, name: string): UserRow | undefined =>
   stmt(db, `SELECT * FROM users WHERE name = ?`).get(name) as UserRow | undefined;
 
-export function insertUser(db: Db, name: string, role: Role, tokenHash: string, now: number): number {
+export function insertUser(db: WritableDb, name: string, role: Role, tokenHash: string, now: number): number {
   return Number(
     stmt(db, `INSERT INTO users (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)`).run(
       name,
@@ -40,18 +40,18 @@ export function insertUser(db: Db, name: string, role: Role, tokenHash: string, 
   );
 }
 
-export function setUserRevoked(db: Db, id: number, now: number): void {
+export function setUserRevoked(db: WritableDb, id: number, now: number): void {
   stmt(db, `UPDATE users SET revoked_at = ? WHERE id = ?`).run(now, id);
 }
 
 /** The active (not revoked) user with this token hash. */
-export const getActiveUserByTokenHash = (db: Db, tokenHash: string): UserRow | undefined =>
+export const getActiveUserByTokenHash = (db: ReadableDb, tokenHash: string): UserRow | undefined =>
   stmt(db, `SELECT * FROM users WHERE token_hash = ? AND revoked_at IS NULL`).get(tokenHash) as
     UserRow | undefined;
 
-export const isUserActive = (db: Db, id: number): boolean =>
+export const isUserActive = (db: ReadableDb, id: number): boolean =>
   stmt(db, `SELECT 1 FROM users WHERE id = ? AND revoked_at IS NULL`).get(id) !== undefined;
 
 /** Whether some user (active or revoked) has this token hash: a revoked link is told apart from a wrong one. */
-export const isKnownTokenHash = (db: Db, tokenHash: string): boolean =>
+export const isKnownTokenHash = (db: ReadableDb, tokenHash: string): boolean =>
   stmt(db, `SELECT 1 FROM users WHERE token_hash = ?`).get(tokenHash) !== undefined;

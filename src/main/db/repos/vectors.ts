@@ -2,9 +2,9 @@
 // stored vectors read in image-id order, the fingerprint that says when they changed, the sqlite-vec exact
 // path, and the id sets the memory index filters by.
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb } from '../types';
 
-export function modelNameAndDim(db: Db, modelId: number): { name: string; dim: number } | undefined {
+export function modelNameAndDim(db: ReadableDb, modelId: number): { name: string; dim: number } | undefined {
   return stmt(db, `SELECT name, embedding_dim AS dim FROM models WHERE id = ?`).get(modelId) as
     { name: string; dim: number } | undefined;
 }
@@ -17,7 +17,7 @@ const FINGERPRINT_SQL = `SELECT count(*) AS n, total(image_id) AS s FROM embeddi
   WHERE model_id = ?`;
 const FINGERPRINT_FALLBACK_SQL = `SELECT count(*) AS n, total(image_id) AS s FROM embeddings WHERE model_id = ?`;
 
-export function embeddingsFingerprint(db: Db, modelId: number): { n: number; s: number } {
+export function embeddingsFingerprint(db: ReadableDb, modelId: number): { n: number; s: number } {
   let s;
   try {
     s = stmt(db, FINGERPRINT_SQL);
@@ -28,13 +28,13 @@ export function embeddingsFingerprint(db: Db, modelId: number): { n: number; s: 
 }
 
 /** Changes by this connection (total_changes) and by any other (data_version), as one string. */
-export function changeState(db: Db): string {
+export function changeState(db: ReadableDb): string {
   const changes = stmt(db, 'SELECT total_changes()', 'pluck').get() as number;
   return `${db.pragma('data_version', { simple: true }) as number}:${changes}`;
 }
 
 /** A model's vectors with each image's dataset, in image id order. */
-export const modelVectors = (db: Db, modelId: number): IterableIterator<[number, number, unknown]> =>
+export const modelVectors = (db: ReadableDb, modelId: number): IterableIterator<[number, number, unknown]> =>
   stmt(
     db,
     `SELECT e.image_id, i.dataset_id, e.vector FROM embeddings e JOIN images i ON i.id = e.image_id
@@ -47,7 +47,7 @@ export const modelVectors = (db: Db, modelId: number): IterableIterator<[number,
  * footage crop's (its track's camera, its frame's wall-clock time); null for other images.
  */
 export const modelVectorRows = (
-  db: Db,
+  db: ReadableDb,
   modelId: number,
 ): IterableIterator<[number, number, string | null, number | null, string | null, Uint8Array]> =>
   stmt(
@@ -64,7 +64,7 @@ export const modelVectorRows = (
   >;
 
 /** An image whose stored vector under the model is not `bytes` long, if any. */
-export const wrongLengthVector = (db: Db, modelId: number, bytes: number): number | undefined =>
+export const wrongLengthVector = (db: ReadableDb, modelId: number, bytes: number): number | undefined =>
   stmt(db, `SELECT image_id FROM embeddings WHERE model_id = ? AND length(vector) != ? LIMIT 1`, 'pluck').get(
     modelId,
     bytes,
@@ -72,7 +72,7 @@ export const wrongLengthVector = (db: Db, modelId: number, bytes: number): numbe
 
 /** sqlite-vec's exact top k by cosine (ties by image id), of one dataset when given. */
 export const sqliteVecTopK = (
-  db: Db,
+  db: ReadableDb,
   modelId: number,
   query: Buffer,
   datasetId: number | null,
@@ -86,10 +86,10 @@ export const sqliteVecTopK = (
      ORDER BY score DESC, e.image_id ASC LIMIT ?`,
   ).all(query, modelId, datasetId, datasetId, k) as { imageId: number; score: number }[];
 
-export const imageIdsInSplit = (db: Db, split: string): Set<number> =>
+export const imageIdsInSplit = (db: ReadableDb, split: string): Set<number> =>
   new Set(stmt(db, `SELECT id FROM images WHERE split = ?`, 'pluck').all(split) as number[]);
 
-export const imageIdsInDatasets = (db: Db, ids: readonly number[]): Set<number> =>
+export const imageIdsInDatasets = (db: ReadableDb, ids: readonly number[]): Set<number> =>
   new Set(
     stmt(db, `SELECT id FROM images WHERE dataset_id IN (SELECT value FROM json_each(?))`, 'pluck').all(
       JSON.stringify(ids),

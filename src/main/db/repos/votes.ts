@@ -3,7 +3,7 @@
 // src/main/team/agreement.ts.
 import type { CaptionId } from '../../../shared/ids';
 import { stmt } from '../statements';
-import type { Db } from '../types';
+import type { ReadableDb, WritableDb } from '../types';
 
 export type VoteDecision = 'accept' | 'reject';
 
@@ -14,19 +14,19 @@ export interface VoteRow {
   text: string | null;
 }
 
-export const getDoubleShare = (db: Db): number =>
+export const getDoubleShare = (db: ReadableDb): number =>
   stmt(db, `SELECT double_share FROM team_settings WHERE id = 1`, 'pluck').get() as number;
 
-export function setDoubleShareRow(db: Db, share: number): void {
+export function setDoubleShareRow(db: WritableDb, share: number): void {
   stmt(db, `UPDATE team_settings SET double_share = ? WHERE id = 1`).run(share);
 }
 
-export const hasVoted = (db: Db, captionId: CaptionId, reviewer: string): boolean =>
+export const hasVoted = (db: ReadableDb, captionId: CaptionId, reviewer: string): boolean =>
   stmt(db, `SELECT 1 FROM review_votes WHERE caption_id = ? AND reviewer = ?`).get(captionId, reviewer) !==
   undefined;
 
 export function insertVote(
-  db: Db,
+  db: WritableDb,
   v: { captionId: CaptionId; reviewer: string; decision: VoteDecision; text: string | null },
   now: number,
 ): void {
@@ -37,14 +37,14 @@ export function insertVote(
 }
 
 /** A caption's votes in the order they were cast. */
-export const listVotes = (db: Db, captionId: CaptionId): Omit<VoteRow, 'caption_id'>[] =>
+export const listVotes = (db: ReadableDb, captionId: CaptionId): Omit<VoteRow, 'caption_id'>[] =>
   stmt(
     db,
     `SELECT reviewer, decision, text FROM review_votes WHERE caption_id = ? ORDER BY created_at, rowid`,
   ).all(captionId) as Omit<VoteRow, 'caption_id'>[];
 
 /** Votes of captions with two disagreeing votes and no adjudication, by caption then in order cast. */
-export const listDisagreeingVotes = (db: Db): VoteRow[] =>
+export const listDisagreeingVotes = (db: ReadableDb): VoteRow[] =>
   stmt(
     db,
     `SELECT v.caption_id, v.reviewer, v.decision, v.text FROM review_votes v
@@ -55,7 +55,7 @@ export const listDisagreeingVotes = (db: Db): VoteRow[] =>
   ).all() as VoteRow[];
 
 export function insertAdjudication(
-  db: Db,
+  db: WritableDb,
   captionId: CaptionId,
   adjudicator: string,
   decision: VoteDecision,
@@ -68,7 +68,7 @@ export function insertAdjudication(
 }
 
 /** Votes of captions with both votes in, by caption then in order cast (pairs are consecutive). */
-export const listPairedVotes = (db: Db): Omit<VoteRow, 'text'>[] =>
+export const listPairedVotes = (db: ReadableDb): Omit<VoteRow, 'text'>[] =>
   stmt(
     db,
     `SELECT caption_id, reviewer, decision FROM review_votes
@@ -89,7 +89,7 @@ export interface ReviewerDecisionRow {
 }
 
 /** Per reviewer (as the audit trail names them): their decisions, not undone, and those since `since`. */
-export const listReviewerDecisions = (db: Db, since: number): ReviewerDecisionRow[] =>
+export const listReviewerDecisions = (db: ReadableDb, since: number): ReviewerDecisionRow[] =>
   stmt(
     db,
     `SELECT reviewer,
@@ -104,24 +104,24 @@ export const listReviewerDecisions = (db: Db, since: number): ReviewerDecisionRo
        GROUP BY reviewer`,
   ).all(since) as ReviewerDecisionRow[];
 
-export const countVotesByReviewer = (db: Db): { reviewer: string; n: number }[] =>
+export const countVotesByReviewer = (db: ReadableDb): { reviewer: string; n: number }[] =>
   stmt(db, `SELECT reviewer, count(*) AS n FROM review_votes GROUP BY reviewer`).all() as {
     reviewer: string;
     n: number;
   }[];
 
-export const countPendingCaptions = (db: Db): number =>
+export const countPendingCaptions = (db: ReadableDb): number =>
   stmt(
     db,
     `SELECT count(*) AS n FROM captions WHERE status = 'pending' AND is_current = 1`,
     'pluck',
   ).get() as number;
 
-export const countLiveLeases = (db: Db, now: number): number =>
+export const countLiveLeases = (db: ReadableDb, now: number): number =>
   stmt(db, `SELECT count(*) AS n FROM review_leases WHERE expires_at > ?`, 'pluck').get(now) as number;
 
 export const getNewestVote = (
-  db: Db,
+  db: ReadableDb,
   reviewer: string,
 ): { caption_id: number; created_at: number } | undefined =>
   stmt(
@@ -130,16 +130,16 @@ export const getNewestVote = (
   ).get(reviewer) as { caption_id: number; created_at: number } | undefined;
 
 /** When `reviewer` last decided (not undone), or null. */
-export const getLastDecisionAt = (db: Db, reviewer: string): number | null =>
+export const getLastDecisionAt = (db: ReadableDb, reviewer: string): number | null =>
   stmt(
     db,
     `SELECT max(created_at) AS t FROM reviews WHERE reviewer = ? AND action != 'undo' AND undone_by IS NULL`,
     'pluck',
   ).get(reviewer) as number | null;
 
-export const countVotes = (db: Db, captionId: number): number =>
+export const countVotes = (db: ReadableDb, captionId: number): number =>
   stmt(db, `SELECT count(*) AS n FROM review_votes WHERE caption_id = ?`, 'pluck').get(captionId) as number;
 
-export function deleteVote(db: Db, captionId: number, reviewer: string): void {
+export function deleteVote(db: WritableDb, captionId: number, reviewer: string): void {
   stmt(db, `DELETE FROM review_votes WHERE caption_id = ? AND reviewer = ?`).run(captionId, reviewer);
 }

@@ -10,7 +10,7 @@ import { LlmError } from '../errors';
 import { abortReason } from '../limiter';
 import { customIdOf } from './jsonl';
 import { runBatch, type BatchPolicy } from './submit';
-import type { Db } from '../../db/types';
+import type { WritableDb } from '../../db/types';
 
 interface Waiter {
   resolve: (r: ChatResult) => void;
@@ -40,7 +40,7 @@ export class BatchCollector {
   private scheduled = false;
 
   constructor(
-    private readonly db: Db,
+    private readonly db: WritableDb,
     private readonly jobId: number | null,
     private round: number,
     private readonly policy: CollectorPolicy,

@@ -12,7 +12,7 @@ import {
   type BatchStatus,
   type LlmBatchRow,
 } from '../../db/repos/batches';
-import type { Db } from '../../db/types';
+import type { WritableDb } from '../../db/types';
 import type { ChatResult, LlmClient } from '../client';
 import { LlmError } from '../errors';
 import { sleep } from '../limiter';
@@ -40,7 +40,7 @@ const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
 /** Uploads `calls` as one batch, waits for it, records every line; never throws for a line's failure. */
 export async function runBatch(
-  db: Db,
+  db: WritableDb,
   client: LlmClient,
   calls: PreparedCall[],
   where: { jobId: number | null; round: number; try: number },
@@ -89,7 +89,7 @@ export async function runBatch(
 
 /** Waits for a submitted batch to end, then records its output and error files. */
 export async function collectBatch(
-  db: Db,
+  db: WritableDb,
   client: LlmClient,
   row: LlmBatchRow,
   policy: BatchPolicy,
@@ -165,7 +165,7 @@ export async function collectBatch(
  * crash: the provider's list is searched for it by the id we tagged it with.
  */
 export async function recoverBatches(
-  db: Db,
+  db: WritableDb,
   client: LlmClient,
   jobId: number,
   policy: BatchPolicy,
