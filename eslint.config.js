@@ -59,6 +59,7 @@ export const LAYERS = [
 /**
  * The renderer and the preload load no schemas: zod stays out of their bundles. They may name a contract's
  * types (`import type`); the channel names come from shared/channels.ts, a feature's values from its types.ts.
+ * (A relative path to shared/ is refused before this, by SHARED_BY_ALIAS.)
  */
 const NO_SCHEMAS = [
   {
@@ -67,12 +68,21 @@ const NO_SCHEMAS = [
       "zod stays out of the renderer's and the preload's bundles: the server validates every call; read a stored value with a plain parser in shared/ (as shared/review/filter.ts does)",
   },
   {
-    regex: '(^|/)shared/(.+/)?contract(\\.ts)?$',
+    regex: '^#shared/(.+/)?contract(\\.ts)?$',
     allowTypeImports: true,
     message:
       "the renderer and the preload take only types from a contract (import type): its schemas are zod, which stays out of their bundles; channel names come from shared/channels.ts, a feature's values from its types.ts",
   },
 ];
+
+/**
+ * One way to reach shared/ from main, the preload and the renderer: the `#shared/…` alias (package.json
+ * `imports`, which Node, tsx, Vite and TypeScript all resolve from any working folder), not `../../../shared`.
+ */
+const SHARED_BY_ALIAS = {
+  regex: '^(\\.\\./)+(.+/)?shared(/|$)',
+  message: 'import shared/ as #shared/<path> (package.json "imports"), not by a relative path',
+};
 
 /** Modules of main whose imports may reach electron (the Electron shell). */
 const ELECTRON_SHELL = ['index', 'desktop/', 'api/ipc'];
@@ -136,7 +146,11 @@ function layerBlocks() {
             message: 'core code runs in plain Node: only index.ts, desktop/ and api/ipc.ts touch electron',
           },
         ];
-    const common = [...electron, { group: ['**/renderer/**'], message: 'main never imports the renderer' }];
+    const common = [
+      ...electron,
+      { group: ['**/renderer/**'], message: 'main never imports the renderer' },
+      SHARED_BY_ALIAS,
+    ];
     // Modules inside a folder that is itself a member (api/handlers in api/) are left to their own blocks.
     const inner = members.filter((m) => m !== member && member.endsWith('/') && m.startsWith(member));
     const depths = member.endsWith('/')
@@ -199,6 +213,7 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': restrict([
         { group: ['**/main/**', '**/preload/**'], message: 'the renderer talks only to the typed API' },
         { group: ['electron', 'node:*'], message: 'the renderer has no Node or Electron access' },
+        SHARED_BY_ALIAS,
         ...NO_SCHEMAS,
       ]),
     },
@@ -212,6 +227,7 @@ export default tseslint.config(
           group: ['**/main/**', '**/renderer/**'],
           message: 'the preload bridges only the contract (shared/)',
         },
+        SHARED_BY_ALIAS,
         ...NO_SCHEMAS,
       ]),
     },

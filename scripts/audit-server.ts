@@ -18,17 +18,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { channelsAbove } from '../src/shared/access';
-import { CHANNELS } from '../src/shared/channels';
-import type { KeyRef } from '../src/shared/llm/types';
+import { channelsAbove } from '#shared/access';
+import { CHANNELS } from '#shared/channels';
+import type { KeyRef } from '#shared/llm/types';
 import {
   MEDIA_URL_MAX_LEAD_S,
   mediaKeyFor,
   mediaPath,
   mediaUrlExpiry,
   signMediaPath,
-} from '../src/shared/media-url';
-import { asDatasetId } from '../src/shared/ids';
+} from '#shared/media-url';
+import { asDatasetId } from '#shared/ids';
 import { BODY_LIMIT_BYTES, HTTP_ROUTES, MAX_STREAMS_PER_CLIENT, type HttpRoute } from '../src/main/api/http';
 import { main as ctgi } from '../src/main/cli';
 import { insertDataset, updateDatasetStatus } from '../src/main/db/repos/datasets';

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { ANNOTATION_FILE } from '../src/main/datasets/export-formats';
 import { startExport } from '../src/main/jobs/export';
 import { openWorkspace } from '../src/main/workspace';
-import type { ExportFormat, ExportImageMode } from '../src/shared/review/types';
+import type { ExportFormat, ExportImageMode } from '#shared/review/types';
 import { seedWorkspace } from '../test/e2e/helpers/seed';
 
 const { values } = parseArgs({ options: { captions: { type: 'string' }, 'no-copy': { type: 'boolean' } } });

@@ -19,7 +19,7 @@ import { GalleryThread } from '../src/main/search/gallery-thread';
 import { searchRanked } from '../src/main/search/store-search';
 import { VectorCaches } from '../src/main/search/vector-caches';
 import { openWorkspace } from '../src/main/workspace';
-import { asModelId, type ModelId } from '../src/shared/ids';
+import { asModelId, type ModelId } from '#shared/ids';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

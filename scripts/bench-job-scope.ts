@@ -11,7 +11,7 @@ import { upsertEndpoint } from '../src/main/db/repos/llm';
 import { countJobImagesToCaption, listJobImagesToCaption } from '../src/main/db/repos/mtg';
 import { startMtg } from '../src/main/jobs/mtg';
 import { openWorkspace } from '../src/main/workspace';
-import { asDatasetId } from '../src/shared/ids';
+import { asDatasetId } from '#shared/ids';
 import { seedWorkspace } from '../test/e2e/helpers/seed';
 
 const { values } = parseArgs({ options: { images: { type: 'string' } } });

@@ -12,7 +12,7 @@ import { findGroundTruth, oneAttributeQuery } from '../src/main/pipelines/eval';
 import { quantile } from '../src/main/pipelines/metrics';
 import { startMtiSearch } from '../src/main/search/mti-service';
 import { unavailableKeyStore } from '../src/main/llm/keys';
-import { MTI_DEFAULTS } from '../src/shared/mti/types';
+import { MTI_DEFAULTS } from '#shared/mti/types';
 import { mtiWorld, oracleEndpoint } from './mti-world';
 
 const { values } = parseArgs({

@@ -14,8 +14,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import type { ApiResult } from '../src/shared/contract';
-import type { ReviewItem } from '../src/shared/review/types';
+import type { ApiResult } from '#shared/contract';
+import type { ReviewItem } from '#shared/review/types';
 import { seedWorkspace } from '../test/e2e/helpers/seed';
 import { startServe } from '../test/e2e/helpers/serve';
 

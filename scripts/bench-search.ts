@@ -23,7 +23,7 @@ import { openDatabase } from '../src/main/db/open';
 import { type FastTopKOptions, VectorIndex, fastBudget, fastHelperReady } from '../src/main/ml/vector-index';
 import { FAST_FROM, loadIndex, searchByVector } from '../src/main/search';
 import { VectorCaches } from '../src/main/search/vector-caches';
-import { asModelId } from '../src/shared/ids';
+import { asModelId } from '#shared/ids';
 import { clipLikeGallery, clipLikeStream } from '../src/main/ml/vector-index/synthetic';
 
 const DIM = 512;

@@ -19,7 +19,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { asDatasetId, asModelId } from '../src/shared/ids';
+import { asDatasetId, asModelId } from '#shared/ids';
 import { cropRect, DEFAULT_CROP_OPTIONS } from '../src/main/footage';
 import { registerDetector } from '../src/main/footage/detectors';
 import { startEmbed } from '../src/main/jobs/embed';

@@ -20,7 +20,7 @@ import { ORACLE_MODELS, startOracle } from '../src/main/synth/oracle/server';
 import { generateWorld, IMAGE_ROOT, WORLD_FILES, type GroundTruth } from '../src/main/synth/world';
 import { openWorkspace } from '../src/main/workspace';
 import { readFileSync } from 'node:fs';
-import type { ImageId } from '../src/shared/ids';
+import type { ImageId } from '#shared/ids';
 
 export interface MtgQualityOptions {
   identities: number;

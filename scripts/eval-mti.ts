@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { evaluateMti } from '../src/main/pipelines/eval-mti';
 import { galleryScorer } from '../src/main/search/store-search';
-import type { MtiEvalReport } from '../src/shared/mti/types';
+import type { MtiEvalReport } from '#shared/mti/types';
 import { unavailableKeyStore } from '../src/main/llm/keys';
 import { mtiWorld, oracleEndpoint } from './mti-world';
 

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SPLITS, type Split } from '../src/shared/library/types';
+import { SPLITS, type Split } from '#shared/library/types';
 import { evaluateRetrieval, formatEvaluation } from '../src/main/synth/toy-clip/evaluate';
 import { TOY_CLIP_DIR, writeToyClipFolder } from '../src/main/synth/toy-clip';
 import { generateWorld, WORLD_FILES } from '../src/main/synth/world';

@@ -9,7 +9,7 @@ import { startOracle, type OracleOptions, type OracleServer } from '../src/main/
 import { writeToyClipFolder } from '../src/main/synth/toy-clip';
 import { generateWorld, IMAGE_ROOT } from '../src/main/synth/world';
 import { openWorkspace, type Workspace } from '../src/main/workspace';
-import { asModelId, type ModelId } from '../src/shared/ids';
+import { asModelId, type ModelId } from '#shared/ids';
 
 process.env.CTGI_ORT_PROVIDER ??= 'cpu';
 

@@ -3,8 +3,8 @@
 // clone shows every view working (library, search, MTG, MTI) without any download.
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isJobFinished, isJobStopped, type Job } from '../shared/jobs/types';
-import { asDatasetId, type DatasetId, type ModelId } from '../shared/ids';
+import { isJobFinished, isJobStopped, type Job } from '#shared/jobs/types';
+import { asDatasetId, type DatasetId, type ModelId } from '#shared/ids';
 import { getDatasetRow, listDatasets } from './db/repos/datasets';
 import { countImagesMissingEmbedding } from './db/repos/embeddings';
 import { findModelRowByName } from './db/repos/models';

@@ -1,4 +1,4 @@
-import type { ApiError, ErrorCode } from '../shared/contract';
+import type { ApiError, ErrorCode } from '#shared/contract';
 
 /** An error whose message is written for the user: what went wrong and what to do next. */
 export class AppError extends Error {

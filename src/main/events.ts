@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { EventMap, EventName } from '../shared/contract';
+import type { EventMap, EventName } from '#shared/contract';
 
 /** Typed fan-out of EventMap to whichever transports are listening (IPC, SSE, CLI progress). */
 export class EventBus {

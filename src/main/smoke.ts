@@ -4,8 +4,8 @@
 // Electron-free, so test/integration/smoke.test.ts runs the same steps in Node; the Electron shell adds
 // the window, the renderer protocol and IPC (src/main/desktop/shell.ts).
 import { join } from 'node:path';
-import type { Channel, InvokeArg, InvokeResults } from '../shared/contract';
-import type { JobId } from '../shared/ids';
+import type { Channel, InvokeArg, InvokeResults } from '#shared/contract';
+import type { JobId } from '#shared/ids';
 import { createHandlers, dispatch, type Handlers } from './api/handlers';
 import { sqliteVersion } from './db/open';
 import { writeToyClipFolder } from './synth/toy-clip';

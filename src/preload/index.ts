@@ -1,8 +1,8 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { Bridge } from '../shared/bridge';
-import { IPC_EVENT, IPC_INVOKE } from '../shared/bridge';
-import { CHANNELS, EVENT_NAMES } from '../shared/channels';
-import type { EventName } from '../shared/contract';
+import type { Bridge } from '#shared/bridge';
+import { IPC_EVENT, IPC_INVOKE } from '#shared/bridge';
+import { CHANNELS, EVENT_NAMES } from '#shared/channels';
+import type { EventName } from '#shared/contract';
 
 // Only the allow-listed channels and events cross; the renderer never sees ipcRenderer or process.
 const bridge: Bridge = {

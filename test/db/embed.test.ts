@@ -11,7 +11,7 @@ import { listJobIssues } from '../../src/main/db/repos/jobs';
 import type { WritableDb } from '../../src/main/db/types';
 import { startEmbed } from '../../src/main/jobs/embed';
 import { registerModel } from '../../src/main/ml/models';
-import type { DatasetId, ImageId, ModelId } from '../../src/shared/ids';
+import type { DatasetId, ImageId, ModelId } from '#shared/ids';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
 import { tinyModelFolder } from '../fixtures/clip-tiny';
 

@@ -21,12 +21,12 @@ import {
   type EvalMtiParams,
   type EvalMtiState,
 } from '../../src/main/jobs/eval-mti';
-import type { MtiEvalQueryResult } from '../../src/shared/mti/types';
+import type { MtiEvalQueryResult } from '#shared/mti/types';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import { asModelId, type ModelId } from '../../src/shared/ids';
-import { mtiEvalSchema } from '../../src/shared/mti/contract';
+import { asModelId, type ModelId } from '#shared/ids';
+import { mtiEvalSchema } from '#shared/mti/contract';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';

@@ -36,10 +36,10 @@ import { startImport } from '../../src/main/jobs/import';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
 import { decide, edit } from '../../src/main/review/desk';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ExportFormat } from '../../src/shared/review/types';
-import type { Job } from '../../src/shared/jobs/types';
-import type { Split } from '../../src/shared/library/types';
-import type { CaptionId, DatasetId } from '../../src/shared/ids';
+import type { ExportFormat } from '#shared/review/types';
+import type { Job } from '#shared/jobs/types';
+import type { Split } from '#shared/library/types';
+import type { CaptionId, DatasetId } from '#shared/ids';
 
 vi.setConfig({ testTimeout: 60_000 });
 

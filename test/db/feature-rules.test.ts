@@ -2,7 +2,7 @@
 // the busy-dataset check (datasets/handlers.ts), the Batch API rounds as the API shows them
 // (jobs/mtg-handlers.ts), and resetting the app keychain (settings/handlers.ts).
 import { afterEach, describe, expect, it } from 'vitest';
-import { asDatasetId } from '../../src/shared/ids';
+import { asDatasetId } from '#shared/ids';
 import { assertDatasetIdle } from '../../src/main/datasets/handlers';
 import { listBatchRounds } from '../../src/main/jobs/mtg-handlers';
 import { resetKeyStore } from '../../src/main/settings/handlers';

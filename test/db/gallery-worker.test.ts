@@ -15,7 +15,7 @@ import { searchRanked } from '../../src/main/search/store-search';
 import { GalleryThread } from '../../src/main/search/gallery-thread';
 import { VectorCaches } from '../../src/main/search/vector-caches';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import { asDatasetId, asModelId, type ModelId } from '../../src/shared/ids';
+import { asDatasetId, asModelId, type ModelId } from '#shared/ids';
 
 const dirs: string[] = [];
 const opened: Workspace[] = [];

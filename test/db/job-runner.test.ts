@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { Job, JobKind } from '../../src/shared/jobs/types';
+import type { Job, JobKind } from '#shared/jobs/types';
 import { openDatabase } from '../../src/main/db/open';
 import { EventBus } from '../../src/main/events';
 import { isOrphaned, JobRunner, throwIfAborted, type JobDefinition } from '../../src/main/jobs/runner';

@@ -15,7 +15,7 @@ import { decodeImageSource, ImageReadError } from '../../src/main/media/image';
 import { findStoredImage, mllmImage } from '../../src/main/media/library';
 import { mediaResponse } from '../../src/main/media/serve';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ImageId } from '../../src/shared/ids';
+import type { ImageId } from '#shared/ids';
 
 const opened: Workspace[] = [];
 afterEach(async () => {

@@ -16,7 +16,7 @@ import { startMtg } from '../../src/main/jobs/mtg';
 import { ORACLE_MODELS, startOracle } from '../../src/main/synth/oracle/server';
 import { generateWorld, IMAGE_ROOT } from '../../src/main/synth/world';
 import { openWorkspace } from '../../src/main/workspace';
-import type { ImageId } from '../../src/shared/ids';
+import type { ImageId } from '#shared/ids';
 
 const insertRound = (db: Database.Database, idx: number, reason: string | null): void => {
   db.prepare(

@@ -15,7 +15,7 @@ import { startImport } from '../../src/main/jobs/import';
 import { startMtg } from '../../src/main/jobs/mtg';
 import { defaultPromptSetBody } from '../../src/main/pipelines/question-pool';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { DatasetId, ImageId } from '../../src/shared/ids';
+import type { DatasetId, ImageId } from '#shared/ids';
 import { startFakeOpenAi, type FakeOpenAi } from '../fixtures/fake-openai';
 import { imageFolder, requestKey, scriptedAnswer } from '../integration/mtg-helpers';
 

@@ -13,8 +13,8 @@ import {
   updateSearch,
 } from '../../src/main/db/repos/searches';
 import { asWritableDb, type WritableDb } from '../../src/main/db/types';
-import { asImageId, asModelId, type ModelId } from '../../src/shared/ids';
-import { MTI_DEFAULTS, type MtiTranscript } from '../../src/shared/mti/types';
+import { asImageId, asModelId, type ModelId } from '#shared/ids';
+import { MTI_DEFAULTS, type MtiTranscript } from '#shared/mti/types';
 
 function addModel(db: WritableDb, name = 'toy'): ModelId {
   const r = db

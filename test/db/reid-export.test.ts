@@ -9,9 +9,9 @@ import { insertCaption } from '../../src/main/db/repos/images';
 import { startExport } from '../../src/main/jobs/export';
 import { startImport } from '../../src/main/jobs/import';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ExportFormat } from '../../src/shared/review/types';
-import type { ReidLayout } from '../../src/shared/library/types';
-import { asImageId } from '../../src/shared/ids';
+import type { ExportFormat } from '#shared/review/types';
+import type { ReidLayout } from '#shared/library/types';
+import { asImageId } from '#shared/ids';
 import { writeReidTree } from '../fixtures/reid-trees';
 
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'ctgi-reid-export-'));

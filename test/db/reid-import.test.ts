@@ -15,8 +15,8 @@ import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { getImportSummary, startImport } from '../../src/main/jobs/import';
 import { listMtiEvalGalleryIds } from '../../src/main/pipelines/eval-mti';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ReidLayout } from '../../src/shared/library/types';
-import type { DatasetId, JobId } from '../../src/shared/ids';
+import type { ReidLayout } from '#shared/library/types';
+import type { DatasetId, JobId } from '#shared/ids';
 import { writeReidTree } from '../fixtures/reid-trees';
 
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'ctgi-reid-'));

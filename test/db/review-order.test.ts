@@ -9,10 +9,10 @@ import { insertDataset, updateDatasetStatus } from '../../src/main/db/repos/data
 import type { WritableDb } from '../../src/main/db/types';
 import { getNeighbor } from '../../src/main/review/desk';
 import { listQueue, listQueueIds, neighborId } from '../../src/main/review/queue';
-import type { CaptionStatus } from '../../src/shared/library/types';
-import type { ReviewFilter, ReviewOrder } from '../../src/shared/review/types';
-import { reviewFilterSchema } from '../../src/shared/review/contract';
-import type { CaptionId, DatasetId } from '../../src/shared/ids';
+import type { CaptionStatus } from '#shared/library/types';
+import type { ReviewFilter, ReviewOrder } from '#shared/review/types';
+import { reviewFilterSchema } from '#shared/review/contract';
+import type { CaptionId, DatasetId } from '#shared/ids';
 
 let db: WritableDb;
 let datasetId: DatasetId;

@@ -20,7 +20,7 @@ import { cosine } from '../../src/main/ml/vector-index';
 import { withScore } from '../../src/main/review/score';
 import { countQueue } from '../../src/main/review/queue';
 import { openWorkspace } from '../../src/main/workspace';
-import type { ModelId } from '../../src/shared/ids';
+import type { ModelId } from '#shared/ids';
 import { tinyModelFolder } from '../fixtures/clip-tiny';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';

@@ -20,8 +20,8 @@ import { bulkDecide, decide, edit, getHistory, getItem, getNeighbor, undo } from
 import { countQueue, listQueue } from '../../src/main/review/queue';
 import { getReviewStats } from '../../src/main/review/stats';
 import { cleanCaption } from '../../src/main/review/text';
-import type { QaRound } from '../../src/shared/mtg/types';
-import { asCaptionId, asModelId, type CaptionId, type DatasetId, type ImageId } from '../../src/shared/ids';
+import type { QaRound } from '#shared/mtg/types';
+import { asCaptionId, asModelId, type CaptionId, type DatasetId, type ImageId } from '#shared/ids';
 
 let db: WritableDb;
 let datasetId: DatasetId;

@@ -20,8 +20,8 @@ import { edit, getItem } from '../../src/main/review/desk';
 import { getScoreCoverage } from '../../src/main/db/repos/scores';
 import { withScore } from '../../src/main/review/score';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { CaptionStatus } from '../../src/shared/library/types';
-import type { CaptionId, DatasetId, ImageId, ModelId } from '../../src/shared/ids';
+import type { CaptionStatus } from '#shared/library/types';
+import type { CaptionId, DatasetId, ImageId, ModelId } from '#shared/ids';
 import { tinyModelFolder } from '../fixtures/clip-tiny';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';

@@ -23,8 +23,8 @@ import {
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { writeVectorSettings, type VectorFilter } from '../../src/main/vectors';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ClipModel } from '../../src/shared/models/types';
-import type { DatasetId } from '../../src/shared/ids';
+import type { ClipModel } from '#shared/models/types';
+import type { DatasetId } from '#shared/ids';
 import { makeWorld } from '../fixtures/world';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';

@@ -11,7 +11,7 @@ import {
 } from '../../src/main/search';
 import { VectorCaches } from '../../src/main/search/vector-caches';
 import { clipLikeGallery } from '../../src/main/ml/vector-index/synthetic';
-import { asDatasetId, asModelId, type ModelId } from '../../src/shared/ids';
+import { asDatasetId, asModelId, type ModelId } from '#shared/ids';
 
 const blob = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 

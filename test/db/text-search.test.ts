@@ -13,10 +13,10 @@ import { queryTokens, searchText } from '../../src/main/search/text-search';
 import type { PersonAttributes } from '../../src/main/pipelines/attributes';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ClipModel } from '../../src/shared/models/types';
-import type { EvalReport } from '../../src/shared/eval/types';
-import type { QueryTokens, TextSearchResult } from '../../src/shared/search/types';
-import type { DatasetId } from '../../src/shared/ids';
+import type { ClipModel } from '#shared/models/types';
+import type { EvalReport } from '#shared/eval/types';
+import type { QueryTokens, TextSearchResult } from '#shared/search/types';
+import type { DatasetId } from '#shared/ids';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 import { describeOnBothBackends } from '../fixtures/backends';
 

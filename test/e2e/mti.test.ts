@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MtiSearch } from '../../src/shared/mti/types';
+import type { MtiSearch } from '#shared/mti/types';
 import { startApp, stopApp, tempDir } from './helpers/app';
 import { screenshot } from './helpers/browser';
 import { freePort, startOracle, type Oracle } from './helpers/oracle';

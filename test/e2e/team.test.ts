@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReviewQueueEntry } from '../../src/shared/review/types';
+import type { ReviewQueueEntry } from '#shared/review/types';
 import { stopApp, tempDir } from './helpers/app';
 import { launchBrowser, openPage } from './helpers/browser';
 import { seedWorkspace } from './helpers/seed';

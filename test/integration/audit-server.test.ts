@@ -4,7 +4,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CHANNELS } from '../../src/shared/channels';
+import { CHANNELS } from '#shared/channels';
 import { HTTP_ROUTES } from '../../src/main/api/http';
 import { auditServer, disposeAuditWorld, prepareAuditWorld, runAudit } from '../../scripts/audit-server';
 import { startServe } from '../e2e/helpers/serve';

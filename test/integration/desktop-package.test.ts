@@ -25,7 +25,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { getRawHeader } from '@electron/asar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IPC_INVOKE } from '../../src/shared/bridge';
+import { IPC_INVOKE } from '#shared/bridge';
 import { ELECTRON_VERSION } from '../fixtures/stand-in-electron';
 
 const root = resolve(import.meta.dirname, '../..');

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { IPC_INVOKE, MEDIA_PROTOCOL } from '../../src/shared/bridge';
+import { IPC_INVOKE, MEDIA_PROTOCOL } from '#shared/bridge';
 import { createDesktop, nativeBinding, type DesktopElectron } from '../../src/main/desktop/shell';
 import { APP_ENTRY, externalLinkToOpen, isTrustedSender, rendererFile } from '../../src/main/desktop/policy';
 

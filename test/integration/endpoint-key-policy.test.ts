@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { KeyRef } from '../../src/shared/llm/types';
+import type { KeyRef } from '#shared/llm/types';
 import { createHandlers, dispatch, type Handlers } from '../../src/main/api/handlers';
 import { main } from '../../src/main/cli';
 import { getEndpointByName } from '../../src/main/db/repos/llm';

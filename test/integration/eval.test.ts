@@ -10,9 +10,9 @@ import { evaluateRetrieval, firstClause, oneAttributeQuery } from '../../src/mai
 import { galleryScorer } from '../../src/main/search/store-search';
 import { describeOnBothBackends, withoutTimings } from '../fixtures/backends';
 import { openWorkspace } from '../../src/main/workspace';
-import { asModelId } from '../../src/shared/ids';
+import { asModelId } from '#shared/ids';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
-import type { EvalReport } from '../../src/shared/eval/types';
+import type { EvalReport } from '#shared/eval/types';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobIssue } from '../../src/shared/jobs/types';
+import type { JobIssue } from '#shared/jobs/types';
 import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { getFootageFolderRow, toFootageFolder } from '../../src/main/db/repos/footage';
 import { registerDetector } from '../../src/main/footage/detectors';

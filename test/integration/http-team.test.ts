@@ -4,12 +4,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { channelsAbove } from '../../src/shared/access';
-import type { ApiResult } from '../../src/shared/contract';
-import type { ReviewHistoryEntry, ReviewItem } from '../../src/shared/review/types';
-import { asDatasetId, type CaptionId, type ImageId } from '../../src/shared/ids';
-import { mediaKeyFor, signedMediaUrl } from '../../src/shared/media-url';
-import type { Caller, TeamUser } from '../../src/shared/team/types';
+import { channelsAbove } from '#shared/access';
+import type { ApiResult } from '#shared/contract';
+import type { ReviewHistoryEntry, ReviewItem } from '#shared/review/types';
+import { asDatasetId, type CaptionId, type ImageId } from '#shared/ids';
+import { mediaKeyFor, signedMediaUrl } from '#shared/media-url';
+import type { Caller, TeamUser } from '#shared/team/types';
 import {
   HTTP_ROUTES,
   REVOKED_MESSAGE,

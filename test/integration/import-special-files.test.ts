@@ -20,9 +20,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, type RunningHttpServer } from '../../src/main/api/http';
 import { listJobIssues } from '../../src/main/db/repos/jobs';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import type { ApiResult } from '../../src/shared/contract';
-import type { Job } from '../../src/shared/jobs/types';
-import type { JobId } from '../../src/shared/ids';
+import type { ApiResult } from '#shared/contract';
+import type { Job } from '#shared/jobs/types';
+import type { JobId } from '#shared/ids';
 
 const fifoWorks = process.platform !== 'win32';
 

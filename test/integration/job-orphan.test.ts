@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertEndpoint } from '../../src/main/db/repos/llm';
 import { startImport } from '../../src/main/jobs/import';
 import { openWorkspace } from '../../src/main/workspace';
-import type { JobId } from '../../src/shared/ids';
+import type { JobId } from '#shared/ids';
 import { startFakeOpenAi, type FakeOpenAi } from '../fixtures/fake-openai';
 import { imageFolder, scriptedAnswer } from './mtg-helpers';
 

@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { LlmEndpoint } from '../../src/shared/llm/types';
+import type { LlmEndpoint } from '#shared/llm/types';
 import { openDatabase } from '../../src/main/db/open';
 import {
   listLlmCalls,

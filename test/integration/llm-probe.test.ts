@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EndpointProbe, KeyRef, LlmEndpoint } from '../../src/shared/llm/types';
+import type { EndpointProbe, KeyRef, LlmEndpoint } from '#shared/llm/types';
 import { openDatabase } from '../../src/main/db/open';
 import { listLlmCalls, upsertEndpoint, type LlmEndpointInput } from '../../src/main/db/repos/llm';
 import type { WritableDb } from '../../src/main/db/types';

@@ -15,7 +15,7 @@ import { mllmImage } from '../../src/main/media/library';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { openWorkspace, type Workspace } from '../../src/main/workspace';
-import { asImageId, type ImageId, type ModelId } from '../../src/shared/ids';
+import { asImageId, type ImageId, type ModelId } from '#shared/ids';
 import { cosine } from '../../src/main/ml/vector-index';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';

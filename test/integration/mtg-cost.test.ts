@@ -5,8 +5,8 @@
 import { runCli, workspaceWithOracle } from '../fixtures/cli';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MtgEstimate } from '../../src/shared/mtg/types';
-import type { UsageLine } from '../../src/shared/llm/types';
+import type { MtgEstimate } from '#shared/mtg/types';
+import type { UsageLine } from '#shared/llm/types';
 import { startOracle, type OracleServer } from '../../src/main/synth/oracle/server';
 import { makeWorld, type WorldFixture } from '../fixtures/world';
 

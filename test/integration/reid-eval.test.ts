@@ -15,8 +15,8 @@ import { galleryScorer } from '../../src/main/search/store-search';
 import { describeOnBothBackends } from '../fixtures/backends';
 import { writeToyClipFolder } from '../../src/main/synth/toy-clip';
 import { openWorkspace } from '../../src/main/workspace';
-import type { EvalReport } from '../../src/shared/eval/types';
-import { asImageId, asModelId } from '../../src/shared/ids';
+import type { EvalReport } from '#shared/eval/types';
+import { asImageId, asModelId } from '#shared/ids';
 import { reidWorld, writeReidTree } from '../fixtures/reid-trees';
 
 process.env.CTGI_ORT_PROVIDER = 'cpu';

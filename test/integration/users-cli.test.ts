@@ -5,7 +5,7 @@ import { runCli } from '../fixtures/cli';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { TeamUser } from '../../src/shared/team/types';
+import type { TeamUser } from '#shared/team/types';
 import { startHttpServer } from '../../src/main/api/http';
 import { openWorkspace } from '../../src/main/workspace';
 

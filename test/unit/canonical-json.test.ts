@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalHash, canonicalJson } from '../../src/main/canonical-json';
 import { requestHash } from '../../src/main/llm/hash';
 import { promptSetHash } from '../../src/main/pipelines/question-pool';
-import type { PromptSetBody } from '../../src/shared/llm/types';
+import type { PromptSetBody } from '#shared/llm/types';
 
 // Keys stored in workspaces (llm_calls.request_hash, prompt_sets.sha256) must not move when the code that
 // makes them does. The expected values were computed on main before canonical JSON had one owner

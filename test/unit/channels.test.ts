@@ -3,11 +3,11 @@
 // api/handlers.ts) are merged by one function that refuses a channel two features define (a spread would
 // silently keep the last one).
 import { describe, expect, it } from 'vitest';
-import { CHANNELS, isChannel } from '../../src/shared/channels';
-import { invokeSchemas } from '../../src/shared/contract';
-import { mergeFeatures } from '../../src/shared/merge';
-import { reviewInvokeSchemas } from '../../src/shared/review/contract';
-import { teamInvokeSchemas } from '../../src/shared/team/contract';
+import { CHANNELS, isChannel } from '#shared/channels';
+import { invokeSchemas } from '#shared/contract';
+import { mergeFeatures } from '#shared/merge';
+import { reviewInvokeSchemas } from '#shared/review/contract';
+import { teamInvokeSchemas } from '#shared/team/contract';
 
 describe('the channel list', () => {
   it('names exactly the channels the contract has schemas for', () => {

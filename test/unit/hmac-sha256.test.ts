@@ -2,7 +2,7 @@
 // would ever be accepted.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { base64url, hmacSha256, sha256 } from '../../src/shared/hmac-sha256';
+import { base64url, hmacSha256, sha256 } from '#shared/hmac-sha256';
 import {
   MEDIA_URL_MAX_LEAD_S,
   MEDIA_URL_STEP_S,
@@ -10,7 +10,7 @@ import {
   mediaUrlExpiry,
   signMediaPath,
   signedMediaUrl,
-} from '../../src/shared/media-url';
+} from '#shared/media-url';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);

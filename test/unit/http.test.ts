@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../src/shared/contract';
+import { ERROR_CODES } from '#shared/contract';
 import {
   foreignOrigin,
   HTTP_ROUTES,

@@ -65,7 +65,7 @@ describe('import boundaries', () => {
     await expectRefused('src/main/files.ts', './db/types', /"base", which may not import "infrastructure"/);
     await expectRefused('src/main/canonical-json.ts', './workspace', /may not import "features"/);
     await expectAllowed('src/main/files.ts', './errors');
-    await expectAllowed('src/main/files.ts', '../shared/ids');
+    await expectAllowed('src/main/files.ts', '#shared/ids');
   });
 
   it('infrastructure (db, ml, llm, media) does not reach up to pipelines or features', async () => {
@@ -116,7 +116,7 @@ describe('import boundaries', () => {
     // Features may use each other and everything below.
     await expectAllowed('src/main/search/mti-handlers.ts', '../jobs/eval-mti');
     await expectAllowed('src/main/jobs/embed.ts', '../workspace');
-    await expectAllowed('src/main/footage/handlers.ts', '../../shared/handlers');
+    await expectAllowed('src/main/footage/handlers.ts', '#shared/handlers');
   });
 
   it('the synthetic world does not import the API or the transports', async () => {
@@ -146,12 +146,24 @@ describe('import boundaries', () => {
   it('the renderer and the preload reach main only through shared', async () => {
     await expectRefused('src/renderer/src/lib/api.ts', '../../../main/db/types', /only to the typed API/);
     await expectRefused('src/preload/index.ts', '../main/workspace', /bridges only the contract/);
-    await expectAllowed('src/renderer/src/lib/api.ts', '../../../shared/contract');
+    await expectAllowed('src/renderer/src/lib/api.ts', '#shared/contract');
+  });
+
+  it('main, the preload and the renderer reach shared by its alias, never by ../../shared', async () => {
+    for (const [file, relativePath] of [
+      ['src/main/files.ts', '../shared/ids'],
+      ['src/main/db/repos/images.ts', '../../../shared/library/types'],
+      ['src/preload/index.ts', '../shared/channels'],
+      ['src/renderer/src/lib/api.ts', '../../../shared/contract'],
+    ] as const) {
+      await expectRefused(file, relativePath, /import shared\/ as #shared\/<path>/);
+      await expectAllowed(file, relativePath.replace(/^(\.\.\/)+/, '#'));
+    }
   });
 
   it('the renderer takes only types from a contract, and never zod (so neither is in its bundle)', async () => {
     const view = 'src/renderer/src/features/review/ReviewView.tsx';
-    const contract = '../../../../shared/review/contract';
+    const contract = '#shared/review/contract';
     const refused = async (code: string, says: RegExp): Promise<void> => {
       const errors = await restrictionErrors(view, code);
       expect(errors, code).toHaveLength(1);
@@ -163,7 +175,7 @@ describe('import boundaries', () => {
       /take only types from a contract/,
     );
     await refused(
-      `import { invokeSchemas } from '../../../../shared/contract';\n\nexport const s = invokeSchemas;\n`,
+      `import { invokeSchemas } from '#shared/contract';\n\nexport const s = invokeSchemas;\n`,
       /only types from a contract/,
     );
     await refused(`import '${contract}';\n`, /only types from a contract/);
@@ -176,22 +188,22 @@ describe('import boundaries', () => {
     const allowed = [
       `import type { ReviewInvokeResults } from '${contract}';\n\nexport type R = ReviewInvokeResults;\n`,
       `import { type ReviewInvokeResults } from '${contract}';\n\nexport type R = ReviewInvokeResults;\n`,
-      `import { REVIEW_ORDERS } from '../../../../shared/review/types';\n\nexport const o = REVIEW_ORDERS;\n`,
-      `import { parseReviewFilter } from '../../../../shared/review/filter';\n\nexport const p = parseReviewFilter;\n`,
+      `import { REVIEW_ORDERS } from '#shared/review/types';\n\nexport const o = REVIEW_ORDERS;\n`,
+      `import { parseReviewFilter } from '#shared/review/filter';\n\nexport const p = parseReviewFilter;\n`,
     ];
     for (const code of allowed) expect(await restrictionErrors(view, code), code).toEqual([]);
     // The preload too: its allow-list is shared/channels.ts.
     expect(
       await restrictionErrors(
         'src/preload/index.ts',
-        `import { invokeSchemas } from '../shared/contract';\n\nexport const s = invokeSchemas;\n`,
+        `import { invokeSchemas } from '#shared/contract';\n\nexport const s = invokeSchemas;\n`,
       ),
     ).toEqual([expect.stringMatching(/take only types from a contract/)]);
     // Main may load the schemas (it validates with them).
     expect(
       await restrictionErrors(
         'src/main/review/handlers.ts',
-        `import { reviewFilterSchema } from '../../shared/review/contract';\n\nexport const f = reviewFilterSchema;\n`,
+        `import { reviewFilterSchema } from '#shared/review/contract';\n\nexport const f = reviewFilterSchema;\n`,
       ),
     ).toEqual([]);
   });

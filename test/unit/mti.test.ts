@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ImageId } from '../../src/shared/ids';
-import { MTI_DEFAULTS, mtiParamsOf, type MtiParams } from '../../src/shared/mti/types';
+import type { ImageId } from '#shared/ids';
+import { MTI_DEFAULTS, mtiParamsOf, type MtiParams } from '#shared/mti/types';
 import {
   findAnchor,
   findAnchorSequential,

@@ -2,10 +2,10 @@
 // (what replaced the views' hand-written reloads), how a job from an event or an answer enters the job
 // list, and what the footage filter keeps of MTI's saved rows and their track groups.
 import { describe, expect, it } from 'vitest';
-import type { Job, JobKind, JobStatus } from '../../src/shared/jobs/types';
-import type { TrackHitGroup } from '../../src/shared/search/types';
-import type { CropOrigin } from '../../src/shared/footage/types';
-import type { ImageId, JobId } from '../../src/shared/ids';
+import type { Job, JobKind, JobStatus } from '#shared/jobs/types';
+import type { TrackHitGroup } from '#shared/search/types';
+import type { CropOrigin } from '#shared/footage/types';
+import type { ImageId, JobId } from '#shared/ids';
 import { passesFootageFilter, tracksOfRows } from '../../src/renderer/src/lib/footage/filter';
 import { isActive, mergeJob } from '../../src/renderer/src/lib/jobList';
 import { staleAfter } from '../../src/renderer/src/lib/staleRules';

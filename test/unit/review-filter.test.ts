@@ -1,8 +1,8 @@
 // The renderer reads the review filter it kept in localStorage with a zod-free parser
 // (shared/review/filter.ts); it must accept and refuse exactly what the contract's schema does.
 import { describe, expect, it } from 'vitest';
-import { parseReviewFilter } from '../../src/shared/review/filter';
-import { reviewFilterSchema } from '../../src/shared/review/contract';
+import { parseReviewFilter } from '#shared/review/filter';
+import { reviewFilterSchema } from '#shared/review/contract';
 
 const GOOD: unknown[] = [
   {},

@@ -1,10 +1,10 @@
-import { CHANNEL_ROLE, mayCall } from '../../shared/access';
-import type { ApiResult } from '../../shared/contract';
-import { OWNER, type Caller } from '../../shared/team/types';
-import { isChannel } from '../../shared/channels';
-import { invokeSchemas } from '../../shared/contract';
-import type { Handlers } from '../../shared/handlers';
-import { mergeFeatures } from '../../shared/merge';
+import { CHANNEL_ROLE, mayCall } from '#shared/access';
+import type { ApiResult } from '#shared/contract';
+import { OWNER, type Caller } from '#shared/team/types';
+import { isChannel } from '#shared/channels';
+import { invokeSchemas } from '#shared/contract';
+import type { Handlers } from '#shared/handlers';
+import { mergeFeatures } from '#shared/merge';
 import { toApiError } from '../errors';
 import { libraryHandlers } from '../datasets/handlers';
 import { footageHandlers } from '../footage/handlers';

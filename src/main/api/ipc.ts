@@ -1,7 +1,7 @@
 import type { IpcMain, IpcMainInvokeEvent, Protocol, WebContents } from 'electron';
-import type { ApiResult } from '../../shared/contract';
-import { IPC_EVENT, IPC_INVOKE, MEDIA_PROTOCOL } from '../../shared/bridge';
-import { EVENT_NAMES } from '../../shared/channels';
+import type { ApiResult } from '#shared/contract';
+import { IPC_EVENT, IPC_INVOKE, MEDIA_PROTOCOL } from '#shared/bridge';
+import { EVENT_NAMES } from '#shared/channels';
 import { mediaResponse } from '../media/serve';
 import type { Workspace } from '../workspace';
 import { dispatch, type Handlers } from './handlers';

@@ -1,5 +1,5 @@
-import { isJobFinished, isJobStopped, type Job, type JobIssue, type JobKind } from '../../shared/jobs/types';
-import type { JobId } from '../../shared/ids';
+import { isJobFinished, isJobStopped, type Job, type JobIssue, type JobKind } from '#shared/jobs/types';
+import type { JobId } from '#shared/ids';
 import { getJobRow, type JobRow } from '../db/repos/jobs';
 import { AppError } from '../errors';
 import type { Workspace } from '../workspace';

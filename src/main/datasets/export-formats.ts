@@ -1,9 +1,9 @@
 // Dataset files that IRRA/RDE-style trainers read unchanged (ALGORITHMS.md §6), built from the
 // accepted captions. Pure functions: the export job gathers the rows, these shape and serialise them,
 // and formats.ts (the import's parser) reads the result back as a self-check.
-import type { CaptionSource, ImageRole, Split } from '../../shared/library/types';
-import type { ExportFormat } from '../../shared/review/types';
-import { SPLITS } from '../../shared/library/types';
+import type { CaptionSource, ImageRole, Split } from '#shared/library/types';
+import type { ExportFormat } from '#shared/review/types';
+import { SPLITS } from '#shared/library/types';
 import { createRng, deriveSeed } from '../rng';
 
 export interface ExportCaption {

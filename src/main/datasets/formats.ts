@@ -1,8 +1,8 @@
 // TBPS annotation files as they are in the wild (ALGORITHMS.md §6): parse, detect, check shape, and
 // turn records into import items. Pure functions over already-read text, so they are unit-testable.
 import { basename } from 'node:path';
-import type { DatasetFormat, ImageRole, PersonKind, Split } from '../../shared/library/types';
-import { SPLITS } from '../../shared/library/types';
+import type { DatasetFormat, ImageRole, PersonKind, Split } from '#shared/library/types';
+import { SPLITS } from '#shared/library/types';
 import { AppError } from '../errors';
 
 export type AnnotationFormat = Exclude<DatasetFormat, 'folder'>;

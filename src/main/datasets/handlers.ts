@@ -1,8 +1,8 @@
 // The library's channels (src/shared/library/contract.ts: library, datasets, images, import), merged
 // into the service façade with every other feature's.
-import type { DatasetId } from '../../shared/ids';
-import type { LibraryInvokeResults } from '../../shared/library/contract';
-import type { HandlersFor } from '../../shared/handlers';
+import type { DatasetId } from '#shared/ids';
+import type { LibraryInvokeResults } from '#shared/library/contract';
+import type { HandlersFor } from '#shared/handlers';
 import { deleteDataset, listDatasets } from '../db/repos/datasets';
 import { getImageDetail, getLibraryStats, listImages } from '../db/repos/images';
 import { listJobRows } from '../db/repos/jobs';

@@ -1,7 +1,7 @@
 // What an import brings in, in a stable order: the item list both the up-front checks and the job use.
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { DatasetFormat } from '../../shared/library/types';
+import type { DatasetFormat } from '#shared/library/types';
 import { AppError } from '../errors';
 import { FileReadError, readRegularFile } from '../files';
 import { resolveInside } from '../media/paths';

@@ -24,7 +24,11 @@ export interface MigrationReport {
  * needs work is first copied to `<file>.v<from>.bak` (after a checkpoint, so the copy is whole).
  * A database written by a newer CTGI Studio is refused rather than guessed at.
  */
-export function migrate(db: WritableDb, migrations: readonly Migration[], file: string | null): MigrationReport {
+export function migrate(
+  db: WritableDb,
+  migrations: readonly Migration[],
+  file: string | null,
+): MigrationReport {
   const from = db.pragma('user_version', { simple: true }) as number;
   const to = migrations.length;
   if (from > to) {

@@ -38,7 +38,9 @@ function slowQueryLogFromEnv(): SlowQueryLog | null {
 export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): OpenedDb {
   const inMemory = file === ':memory:';
   if (!inMemory) mkdirSync(dirname(file), { recursive: true });
-  const db = asWritableDb(new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}));
+  const db = asWritableDb(
+    new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {}),
+  );
   try {
     const slow = opts.slowQueries === undefined ? slowQueryLogFromEnv() : opts.slowQueries;
     if (slow) logSlowQueries(db, slow);
@@ -84,4 +86,5 @@ export function openReader(file: string, opts: OpenDatabaseOptions = {}): Readab
 }
 
 /** The SQLite library's version, as the connection reports it. */
-export const sqliteVersion = (db: ReadableDb): string => stmt(db, `SELECT sqlite_version()`, 'pluck').get() as string;
+export const sqliteVersion = (db: ReadableDb): string =>
+  stmt(db, `SELECT sqlite_version()`, 'pluck').get() as string;

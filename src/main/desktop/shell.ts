@@ -11,9 +11,9 @@ import type {
   WebContents,
   WebContentsWillNavigateEventParams,
 } from 'electron';
-import { MEDIA_PROTOCOL } from '../../shared/bridge';
-import type { ApiResult } from '../../shared/contract';
-import type { LibraryStats } from '../../shared/library/types';
+import { MEDIA_PROTOCOL } from '#shared/bridge';
+import type { ApiResult } from '#shared/contract';
+import type { LibraryStats } from '#shared/library/types';
 import { createHandlers } from '../api/handlers';
 import { wireIpc } from '../api/ipc';
 import { createEncryptedKeyStore } from '../llm/encrypted-key-store';

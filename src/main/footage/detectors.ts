@@ -2,7 +2,7 @@
 // lists every problem), stored with the run spec validation decided and the ONNX file's sha256, and
 // checked again before each job so a changed file is refused rather than silently used.
 import { join } from 'node:path';
-import type { Detector } from '../../shared/footage/types';
+import type { Detector } from '#shared/footage/types';
 import {
   findDetectorRowByName,
   getDetectorRow,

@@ -1,8 +1,8 @@
 // The footage channels of the service façade (src/main/api/handlers.ts spreads them in).
 import { resolve } from 'node:path';
-import type { FootageInvokeResults } from '../../shared/footage/contract';
-import type { PatternPreviewRow } from '../../shared/footage/types';
-import type { HandlersFor } from '../../shared/handlers';
+import type { FootageInvokeResults } from '#shared/footage/contract';
+import type { PatternPreviewRow } from '#shared/footage/types';
+import type { HandlersFor } from '#shared/handlers';
 import {
   cropOrigins,
   getFootageFolderRow,

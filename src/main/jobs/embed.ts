@@ -4,8 +4,8 @@
 // L2-normalised float32, written in the same transaction as the cursor, so a crash loses at most the
 // batch in flight. An unreadable image is a per-item issue; the job goes on.
 import { z } from 'zod';
-import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { asDatasetId, asModelId, type ModelId } from '../../shared/ids';
+import type { InvokeResults, ParsedArg } from '#shared/contract';
+import { asDatasetId, asModelId, type ModelId } from '#shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import {
   countJobImagesMissingEmbedding,

@@ -7,10 +7,10 @@
 // answers mostly come from the llm_calls cache). The report, computed from every query's row, is stored
 // with the job once all are done, which is where the report view and `ctgi eval --mti` read it.
 import type { z } from 'zod';
-import type { Job } from '../../shared/jobs/types';
-import type { DatasetId, JobId, ModelId } from '../../shared/ids';
-import type { MtiEvalReport } from '../../shared/mti/types';
-import { mtiEvalSchema } from '../../shared/mti/contract';
+import type { Job } from '#shared/jobs/types';
+import type { DatasetId, JobId, ModelId } from '#shared/ids';
+import type { MtiEvalReport } from '#shared/mti/types';
+import { mtiEvalSchema } from '#shared/mti/contract';
 import {
   countEvalMtiQueries,
   deleteEvalMtiQueriesExcept,

@@ -18,10 +18,10 @@ import {
 import { copyFile, link, mkdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { CAPTION_SOURCES } from '../../shared/library/types';
-import { EXPORT_FORMATS, EXPORT_IMAGE_MODES, type ExportFormat } from '../../shared/review/types';
-import type { JobId } from '../../shared/ids';
+import type { InvokeResults, ParsedArg } from '#shared/contract';
+import { CAPTION_SOURCES } from '#shared/library/types';
+import { EXPORT_FORMATS, EXPORT_IMAGE_MODES, type ExportFormat } from '#shared/review/types';
+import type { JobId } from '#shared/ids';
 import {
   countExportable,
   countExportableBySource,

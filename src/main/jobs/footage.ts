@@ -17,9 +17,9 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import sharp from 'sharp';
 import { z } from 'zod';
-import { isJobFinished } from '../../shared/jobs/types';
-import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { asDatasetId, asJobId, type DatasetId, type JobId } from '../../shared/ids';
+import { isJobFinished } from '#shared/jobs/types';
+import type { InvokeResults, ParsedArg } from '#shared/contract';
+import { asDatasetId, asJobId, type DatasetId, type JobId } from '#shared/ids';
 import { getDatasetRow, insertDataset, updateDatasetStatus } from '../db/repos/datasets';
 import {
   cameraName,

@@ -1,6 +1,6 @@
 // The job list's channels (src/shared/jobs/contract.ts), merged into the service façade.
-import type { HandlersFor } from '../../shared/handlers';
-import type { JobsInvokeResults } from '../../shared/jobs/contract';
+import type { HandlersFor } from '#shared/handlers';
+import type { JobsInvokeResults } from '#shared/jobs/contract';
 import { listJobIssues, listJobRows } from '../db/repos/jobs';
 import type { Workspace } from '../workspace';
 

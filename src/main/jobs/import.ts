@@ -5,9 +5,9 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import type { ReidLayout } from '../../shared/library/types';
-import { asDatasetId, asImageId, type DatasetId, type IdentityId, type JobId } from '../../shared/ids';
+import type { InvokeResults, ParsedArg } from '#shared/contract';
+import type { ReidLayout } from '#shared/library/types';
+import { asDatasetId, asImageId, type DatasetId, type IdentityId, type JobId } from '#shared/ids';
 import { getDatasetRow, insertDataset, updateDatasetStatus, type DatasetRow } from '../db/repos/datasets';
 import {
   countImagesInDataset,
@@ -111,7 +111,10 @@ const itemOf = (img: LayoutImage): ImportItem => ({
   ...(img.warning === undefined ? {} : { warning: img.warning }),
 });
 
-async function listItems(db: WritableDb, datasetId: DatasetId): Promise<{ root: string; listing: ImportListing }> {
+async function listItems(
+  db: WritableDb,
+  datasetId: DatasetId,
+): Promise<{ root: string; listing: ImportListing }> {
   const ds = getDatasetRow(db, datasetId);
   if (!ds) throw notFound(`Dataset ${datasetId} (deleted while its import was paused?)`);
   checkImageRoot(ds.root);

@@ -1,7 +1,7 @@
 // CLIP models' channels (src/shared/models/contract.ts: models, embed), merged into the service façade.
 // Here beside jobs/embed.ts: what a model is registered for is the embedding job.
-import type { HandlersFor } from '../../shared/handlers';
-import type { ModelsInvokeResults } from '../../shared/models/contract';
+import type { HandlersFor } from '#shared/handlers';
+import type { ModelsInvokeResults } from '#shared/models/contract';
 import { listModels } from '../db/repos/models';
 import { registerModel } from '../ml/models';
 import type { Workspace } from '../workspace';

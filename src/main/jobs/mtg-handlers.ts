@@ -1,8 +1,8 @@
 // MTG's channels (src/shared/mtg/contract.ts), merged into the service façade.
-import type { HandlersFor } from '../../shared/handlers';
-import type { JobId } from '../../shared/ids';
-import type { MtgInvokeResults } from '../../shared/mtg/contract';
-import type { BatchRound } from '../../shared/mtg/types';
+import type { HandlersFor } from '#shared/handlers';
+import type { JobId } from '#shared/ids';
+import type { MtgInvokeResults } from '#shared/mtg/contract';
+import type { BatchRound } from '#shared/mtg/types';
 import { listJobBatches } from '../db/repos/batches';
 import { listMtgRunsForImage } from '../db/repos/mtg';
 import type { ReadableDb } from '../db/types';

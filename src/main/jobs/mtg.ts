@@ -8,12 +8,12 @@
 // answered or not yet logged): at most the endpoints' concurrency, asked and paid for again.
 import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
-import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { SPLITS } from '../../shared/library/types';
-import type { Job } from '../../shared/jobs/types';
-import type { LlmEndpoint, PromptSet } from '../../shared/llm/types';
-import type { MtgEstimate } from '../../shared/mtg/types';
-import { asDatasetId, asImageId, type ImageId, type JobId } from '../../shared/ids';
+import type { InvokeResults, ParsedArg } from '#shared/contract';
+import { SPLITS } from '#shared/library/types';
+import type { Job } from '#shared/jobs/types';
+import type { LlmEndpoint, PromptSet } from '#shared/llm/types';
+import type { MtgEstimate } from '#shared/mtg/types';
+import { asDatasetId, asImageId, type ImageId, type JobId } from '#shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { countJobImages, getJobRow, updateJobParams } from '../db/repos/jobs';
 import {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { Job, JobIssue, JobKind } from '../../shared/jobs/types';
-import type { ImageId, JobId } from '../../shared/ids';
+import type { Job, JobIssue, JobKind } from '#shared/jobs/types';
+import type { ImageId, JobId } from '#shared/ids';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';

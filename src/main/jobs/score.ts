@@ -6,10 +6,10 @@
 // resumed job never scores a caption twice. Captions whose image has no vector from the model cannot
 // be scored: they are counted and reported once, not failed one by one.
 import { z } from 'zod';
-import type { InvokeResults, ParsedArg } from '../../shared/contract';
-import { CAPTION_STATUSES } from '../../shared/library/types';
-import type { Job } from '../../shared/jobs/types';
-import { asDatasetId, asJobId, asModelId, type ModelId } from '../../shared/ids';
+import type { InvokeResults, ParsedArg } from '#shared/contract';
+import { CAPTION_STATUSES } from '#shared/library/types';
+import type { Job } from '#shared/jobs/types';
+import { asDatasetId, asJobId, asModelId, type ModelId } from '#shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { getJobRow, listJobRowsByStatus } from '../db/repos/jobs';
 import { scoringModel, upsertCaptionScore } from '../db/repos/review';

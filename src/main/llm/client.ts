@@ -4,7 +4,7 @@ import type {
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
-import type { LlmEndpoint, SentParams } from '../../shared/llm/types';
+import type { LlmEndpoint, SentParams } from '#shared/llm/types';
 import { callLog, type CallContext } from '../db/repos/llm';
 import type { WritableDb } from '../db/types';
 import { LlmError, redact, type RequestParam } from './errors';

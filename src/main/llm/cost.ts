@@ -1,7 +1,7 @@
 // What model calls cost: tokens from the calls log (llm_calls), prices from the endpoint profile (USD per
 // million prompt / completion tokens; the Batch API at its discount). Nothing is stored about money: every
 // figure is a sum over the log, so it equals a hand count over the same rows.
-import type { LlmEndpoint, UsageLine } from '../../shared/llm/types';
+import type { LlmEndpoint, UsageLine } from '#shared/llm/types';
 import { listEndpoints, paidTokens } from '../db/repos/llm';
 import type { ReadableDb } from '../db/types';
 

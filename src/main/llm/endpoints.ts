@@ -1,5 +1,5 @@
-import type { ParsedArg } from '../../shared/contract';
-import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '../../shared/llm/types';
+import type { ParsedArg } from '#shared/contract';
+import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '#shared/llm/types';
 import {
   deleteEndpoint,
   getEndpointByName,
@@ -139,7 +139,11 @@ export function endpointReplicas(db: WritableDb, name: string, runtime: LlmRunti
 }
 
 /** The default endpoint for a role: the named one, else the first saved one whose role fits. */
-export function pickEndpoint(db: WritableDb, name: string | undefined, role: 'vqa' | 'reconstructor'): LlmEndpoint {
+export function pickEndpoint(
+  db: WritableDb,
+  name: string | undefined,
+  role: 'vqa' | 'reconstructor',
+): LlmEndpoint {
   if (name !== undefined) {
     const e = getEndpointByName(db, name);
     if (!e)

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../shared/contract';
+import type { ErrorCode } from '#shared/contract';
 import { AppError } from '../errors';
 
 export const LLM_ERROR_KINDS = [

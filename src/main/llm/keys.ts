@@ -1,6 +1,6 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import type { KeyRef } from '../../shared/llm/types';
+import type { KeyRef } from '#shared/llm/types';
 import { configFolder } from '../config';
 import { AppError } from '../errors';
 

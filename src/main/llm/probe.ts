@@ -1,11 +1,5 @@
 import sharp from 'sharp';
-import type {
-  EndpointProbe,
-  LlmEndpoint,
-  ProbeCheck,
-  ProbeCheckName,
-  SentParams,
-} from '../../shared/llm/types';
+import type { EndpointProbe, LlmEndpoint, ProbeCheck, ProbeCheckName, SentParams } from '#shared/llm/types';
 import { AppError } from '../errors';
 import type { WritableDb } from '../db/types';
 import { createLlmClient, sentParamsFor, type LlmClientOptions } from './client';

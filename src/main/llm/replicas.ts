@@ -5,7 +5,7 @@
 // asks it again, with a growing pause, until it answers; then it is back. When every replica is out, calls
 // go to all of them again rather than wait forever: the client's retries and the job's stop rules then
 // say what is wrong, as they do for a single server.
-import type { EndpointReplica } from '../../shared/llm/types';
+import type { EndpointReplica } from '#shared/llm/types';
 import { abortReason } from './limiter';
 import type { LlmErrorKind } from './errors';
 

@@ -1,4 +1,4 @@
-import type { EndpointReplica, SentParams } from '../../shared/llm/types';
+import type { EndpointReplica, SentParams } from '#shared/llm/types';
 import { AppError } from '../errors';
 import { EndpointLimiter } from './limiter';
 import { ReplicaPool } from './replicas';

@@ -1,6 +1,6 @@
 // Library images by id: the database row gives the dataset folder, the stored path and the bytes'
 // hash; `readImage` does the rest (real path inside the folder, regular file, size cap, same bytes).
-import type { ImageId } from '../../shared/ids';
+import type { ImageId } from '#shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { getImageRow, type ImageRow } from '../db/repos/images';
 import type { ReadableDb } from '../db/types';

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ImageVariant } from '../../shared/contract';
-import { asImageId } from '../../shared/ids';
+import type { ImageVariant } from '#shared/contract';
+import { asImageId } from '#shared/ids';
 import { fullForBrowser, thumbnail, THUMB_HEIGHT } from './encode';
 import {
   ImageReadError,

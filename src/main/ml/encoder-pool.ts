@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { modelFilePaths, storedManifest, type ModelRow } from '../db/repos/models';
 import { AppError } from '../errors';
-import { asModelId, type ModelId } from '../../shared/ids';
+import { asModelId, type ModelId } from '#shared/ids';
 import { ClipEncoder } from './encoder';
 import { sha256File, type TokenizerSource } from './models';
 import { ClipTokenizer, clipTokenizer } from './tokenizer';

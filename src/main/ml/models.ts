@@ -10,9 +10,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ClipModel } from '../../shared/models/types';
-import { RESIZE_MODES } from '../../shared/models/types';
-import { asModelId } from '../../shared/ids';
+import type { ClipModel } from '#shared/models/types';
+import { RESIZE_MODES } from '#shared/models/types';
+import { asModelId } from '#shared/ids';
 import {
   findModelRowByName,
   getModelRow,

@@ -3,7 +3,7 @@
 // thing asked about is absent, so there is nothing to describe) and empty answers. Redundancy: an answer
 // whose content words are all already stated by the caption or by a pair kept before it. Every dropped
 // pair carries its reason, so the reviewer can see why a detail did not reach the caption.
-import type { DropReason } from '../../shared/mtg/types';
+import type { DropReason } from '#shared/mtg/types';
 import { settledBy, type CompiledPromptSet, type CompiledQuestion } from './question-pool';
 
 export type Verdict = { kept: true; fact: string } | { kept: false; reason: DropReason; detail: string };

@@ -3,9 +3,9 @@
 // the same person), run once on S(q, ·) and once on MTI's fused scores for every query. Also reports what
 // MTI costs (MLLM calls per query, wall time percentiles) and the distribution of top-1 similarities,
 // which is what ξ (the early-exit threshold) must be chosen against for a model.
-import type { EvalQueryKind } from '../../shared/eval/types';
-import type { Split } from '../../shared/library/types';
-import type { DatasetId, ImageId, JobId, ModelId } from '../../shared/ids';
+import type { EvalQueryKind } from '#shared/eval/types';
+import type { Split } from '#shared/library/types';
+import type { DatasetId, ImageId, JobId, ModelId } from '#shared/ids';
 import {
   mtiParamsOf,
   type MetricsRow,
@@ -13,7 +13,7 @@ import {
   type MtiEvalReport,
   type MtiParams,
   type QueryFigures,
-} from '../../shared/mti/types';
+} from '#shared/mti/types';
 import {
   countMtiQueryCaptions,
   listMtiGallery,

@@ -12,9 +12,9 @@
 //   on any dataset but keeps whatever the annotator wrote first (often two attributes, not one).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { EvalCaptionSource, EvalProtocol, EvalQueryKind, EvalReport } from '../../shared/eval/types';
-import type { Split } from '../../shared/library/types';
-import { asDatasetId, type DatasetId, type ModelId } from '../../shared/ids';
+import type { EvalCaptionSource, EvalProtocol, EvalQueryKind, EvalReport } from '#shared/eval/types';
+import type { Split } from '#shared/library/types';
+import { asDatasetId, type DatasetId, type ModelId } from '#shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import {
   listEvalGallery,

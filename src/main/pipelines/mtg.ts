@@ -3,7 +3,7 @@
 // a test double. Ts = MLLM(I, P_init); N rounds of pool questions, asked in waves (the questions of a
 // wave are independent given the image, so they go out together); each wave's answers are filtered;
 // Te = LLM(Ts, kept answers, p).
-import type { DropReason, QaRound } from '../../shared/mtg/types';
+import type { DropReason, QaRound } from '#shared/mtg/types';
 import { LlmError } from '../llm/errors';
 import { filterAnswers, type Verdict } from './answer-filters';
 import { parseYesNo } from './mti-prompts';

@@ -11,15 +11,8 @@
 // the anchor). The anchor and the recorded checks are therefore exactly those of the sequential algorithm
 // for every concurrency; the knob trades latency (checkConcurrency = K: about one check wave + one VQA call
 // + one aggregation) against MLLM calls (checkConcurrency = 1: the sequential algorithm's count).
-import type { ImageId } from '../../shared/ids';
-import type {
-  MtiActor,
-  MtiCheck,
-  MtiParams,
-  MtiQuestion,
-  MtiRound,
-  MtiVerdict,
-} from '../../shared/mti/types';
+import type { ImageId } from '#shared/ids';
+import type { MtiActor, MtiCheck, MtiParams, MtiQuestion, MtiRound, MtiVerdict } from '#shared/mti/types';
 import { TopK } from '../ml/vector-index';
 import { judgeRelevance } from './answer-filters';
 import { parseYesNo } from './mti-prompts';

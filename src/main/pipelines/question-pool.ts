@@ -2,8 +2,8 @@
 // "already settled" patterns, and the relevance filters, compiled once per job. The default set lives
 // in resources/prompts/ as data, so a user edits a copy of it (Settings, prompts:save) rather than code.
 import defaultSetJson from '../../../resources/prompts/mtg-default.json';
-import { promptSetBodySchema } from '../../shared/llm/contract';
-import type { PoolQuestion, PromptSetBody } from '../../shared/llm/types';
+import { promptSetBodySchema } from '#shared/llm/contract';
+import type { PoolQuestion, PromptSetBody } from '#shared/llm/types';
 import { canonicalHash } from '../canonical-json';
 import { AppError } from '../errors';
 

@@ -2,7 +2,7 @@
 // transaction that checks the caption's `version` (optimistic locking: two windows on one caption get a
 // conflict, never a silent overwrite) and writes its audit row with before/after. Model output is never
 // overwritten: an edit adds a row (source 'edited') and makes it the chain's current one.
-import type { CaptionStatus } from '../../shared/library/types';
+import type { CaptionStatus } from '#shared/library/types';
 import type {
   ReviewAction,
   ReviewBulkResult,
@@ -11,8 +11,8 @@ import type {
   ReviewHistoryEntry,
   ReviewItem,
   ReviewUndoResult,
-} from '../../shared/review/types';
-import { asCaptionId, asDatasetId, asImageId, type CaptionId } from '../../shared/ids';
+} from '#shared/review/types';
+import { asCaptionId, asDatasetId, asImageId, type CaptionId } from '#shared/ids';
 import {
   getCaptionRow,
   getCaptionScore,

@@ -1,8 +1,8 @@
 // What produced a caption: its MTG run (initial caption, every Q&A round kept or dropped and why,
 // models, prompt set) and, when a CLIP model embedded the image, the image–text score of its text.
 // The MTG tables arrive with migration 4; until an image has a run, the evidence is null.
-import type { CaptionEvidence } from '../../shared/review/types';
-import type { CaptionId, ModelId } from '../../shared/ids';
+import type { CaptionEvidence } from '#shared/review/types';
+import type { CaptionId, ModelId } from '#shared/ids';
 import { getNewestRunOf, getPromptSetName, listRunRounds } from '../db/repos/evidence';
 import { hasTable } from '../db/repos/review';
 import type { ReadableDb } from '../db/types';

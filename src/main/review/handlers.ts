@@ -1,7 +1,7 @@
 // The review and export channels of the service façade (src/main/api/handlers.ts spreads them in).
-import type { ReviewInvokeResults } from '../../shared/review/contract';
-import { OWNER } from '../../shared/team/types';
-import type { HandlersFor } from '../../shared/handlers';
+import type { ReviewInvokeResults } from '#shared/review/contract';
+import { OWNER } from '#shared/team/types';
+import type { HandlersFor } from '#shared/handlers';
 import { deleteSavedFilter, listSavedFilters, upsertSavedFilter } from '../db/repos/review';
 import { previewExport, startExport } from '../jobs/export';
 import { startScore } from '../jobs/score';

@@ -1,7 +1,7 @@
 // The review queue: current captions (the last row of each edit chain) matching a filter, in the filter's
 // order, and the walk that finds the next / previous caption. The SQL is in db/repos/review-queue.ts.
-import type { ReviewFilter, ReviewQueueEntry, ReviewQueuePage } from '../../shared/review/types';
-import { asCaptionId, asDatasetId, asImageId, type CaptionId } from '../../shared/ids';
+import type { ReviewFilter, ReviewQueueEntry, ReviewQueuePage } from '#shared/review/types';
+import { asCaptionId, asDatasetId, asImageId, type CaptionId } from '#shared/ids';
 import { getCaptionScore, scoringModel } from '../db/repos/review';
 import {
   countQueueRows,

@@ -4,8 +4,8 @@
 // `computeCaptionScores`, so a caption's score does not depend on which of them got there first.
 // Scores are kept in caption_scores; a row's text never changes (edits are new rows), so a stored
 // score never goes stale.
-import type { ReviewItem } from '../../shared/review/types';
-import type { CaptionId, ImageId, ModelId } from '../../shared/ids';
+import type { ReviewItem } from '#shared/review/types';
+import type { CaptionId, ImageId, ModelId } from '#shared/ids';
 import { getEmbedding } from '../db/repos/embeddings';
 import { getModelRow, type ModelRow } from '../db/repos/models';
 import { scoringModel, upsertCaptionScore } from '../db/repos/review';
@@ -39,7 +39,11 @@ export async function computeCaptionScores(
 }
 
 /** Fills `item.score` when the image has a vector and the score is not stored yet; failures hide it. */
-export async function withScore(db: WritableDb, encoders: TextEncoderPool, item: ReviewItem): Promise<ReviewItem> {
+export async function withScore(
+  db: WritableDb,
+  encoders: TextEncoderPool,
+  item: ReviewItem,
+): Promise<ReviewItem> {
   if (item.score !== null) return item;
   // The workspace's scoring model, the same one the score filter, the dashboard and `ctgi score` use.
   const model = scoringModel(db);

@@ -1,9 +1,9 @@
 // The review dashboard's numbers: counts by status and source, throughput, caption lengths, attribute
 // coverage and the CLIP score distribution — all over current captions (the last row of each chain).
-import type { CaptionSource, CaptionStatus } from '../../shared/library/types';
-import type { HistogramBin, ReviewStats } from '../../shared/review/types';
-import { CAPTION_SOURCES, CAPTION_STATUSES } from '../../shared/library/types';
-import type { DatasetId } from '../../shared/ids';
+import type { CaptionSource, CaptionStatus } from '#shared/library/types';
+import type { HistogramBin, ReviewStats } from '#shared/review/types';
+import { CAPTION_SOURCES, CAPTION_STATUSES } from '#shared/library/types';
+import type { DatasetId } from '#shared/ids';
 import { scoringModel } from '../db/repos/review';
 import {
   countCurrentByStatusAndSource,

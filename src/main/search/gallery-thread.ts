@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ErrorCode } from '../../shared/contract';
+import type { ErrorCode } from '#shared/contract';
 import { AppError } from '../errors';
 import type { ScoredIndex } from '../ml/vector-index';
 import type {

@@ -16,7 +16,7 @@ import {
 } from '../db/repos/vectors';
 import type { ReadableDb } from '../db/types';
 import type { VectorCaches } from './vector-caches';
-import { asImageId, type DatasetId, type ImageId, type ModelId } from '../../shared/ids';
+import { asImageId, type DatasetId, type ImageId, type ModelId } from '#shared/ids';
 
 export interface SearchHit {
   imageId: ImageId;

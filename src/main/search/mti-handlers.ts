@@ -1,6 +1,6 @@
 // The handlers of MTI's channels (src/shared/mti/contract.ts), spread into the service façade.
-import type { HandlersFor } from '../../shared/handlers';
-import type { MtiInvokeResults } from '../../shared/mti/contract';
+import type { HandlersFor } from '#shared/handlers';
+import type { MtiInvokeResults } from '#shared/mti/contract';
 import { deleteSearch, markInterruptedSearches } from '../db/repos/searches';
 import { evalMtiReport, startEvalMti } from '../jobs/eval-mti';
 import type { Workspace } from '../workspace';

@@ -4,8 +4,8 @@
 // llm/endpoints.ts picks), and to the searches table (db/repos/searches.ts). A search lives in memory
 // while it is worked on (its score rows are kept, so an analyst's edit re-encodes one text) and is saved
 // after every step, transcript and all; a saved search reopened later rebuilds its memory from the row.
-import type { ParsedArg } from '../../shared/contract';
-import { asImageId, type DatasetId, type ModelId } from '../../shared/ids';
+import type { ParsedArg } from '#shared/contract';
+import { asImageId, type DatasetId, type ModelId } from '#shared/ids';
 import {
   mtiParamsOf,
   type MtiAction,
@@ -16,9 +16,9 @@ import {
   type MtiRound,
   type MtiSearch,
   type MtiTranscript,
-} from '../../shared/mti/types';
+} from '#shared/mti/types';
 import { getSearchRow, insertSearch, listSearches, toSearch, updateSearch } from '../db/repos/searches';
-import type { FootageScope, MtiSearchSummary } from '../../shared/mti/types';
+import type { FootageScope, MtiSearchSummary } from '#shared/mti/types';
 import {
   countEmbeddedImages,
   countImagesMissingEmbedding,

@@ -1,8 +1,8 @@
 // The MTI searches a workspace is working on, owned by the workspace (Workspace.mti) and closed with it:
 // a search's memory (its gallery scores, transcript, running action) lives here between the analyst's
 // steps; a saved search not in here is rebuilt from its row on the next step.
-import type { DatasetId, ModelId } from '../../shared/ids';
-import type { MtiParams, MtiTranscript } from '../../shared/mti/types';
+import type { DatasetId, ModelId } from '#shared/ids';
+import type { MtiParams, MtiTranscript } from '#shared/mti/types';
 import type { MtiDeps, ScoreCache } from '../pipelines/mti';
 
 export interface MtiSession {

@@ -8,8 +8,8 @@
 //   ./index.ts is written beside the table), so a table that is stale, half-written or of another model is
 //   rebuilt from the workspace, never trusted.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import type { DatasetId, ModelId } from '../../shared/ids';
-import { asImageId } from '../../shared/ids';
+import type { DatasetId, ModelId } from '#shared/ids';
+import { asImageId } from '#shared/ids';
 import type { ReadableDb } from '../db/types';
 import { cropImageIdsMatching } from '../db/repos/footage';
 import { imageIdsInDatasets, imageIdsInSplit } from '../db/repos/vectors';

@@ -1,9 +1,9 @@
 // Text → ranked images: the model's own tokenizer and text tower turn the query into a vector, and the
 // search service (./index.ts) ranks that model's image vectors by cosine. The text tower stays warm in
 // the workspace's encoder pool, so a query costs one tokenisation and one small ORT run.
-import type { QueryTokens, SearchHitView, TextSearchResult, TrackHitGroup } from '../../shared/search/types';
-import type { MtiSearch } from '../../shared/mti/types';
-import type { DatasetId, ModelId } from '../../shared/ids';
+import type { QueryTokens, SearchHitView, TextSearchResult, TrackHitGroup } from '#shared/search/types';
+import type { MtiSearch } from '#shared/mti/types';
+import type { DatasetId, ModelId } from '#shared/ids';
 import { getDatasetRow } from '../db/repos/datasets';
 import { imageSummaries } from '../db/repos/images';
 import { countEmbeddedInScope, countImagesMissingEmbedding } from '../db/repos/embeddings';

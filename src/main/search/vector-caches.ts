@@ -4,7 +4,7 @@
 // (`services.vectors`), closed with it, so two workspaces in one process never share a gallery, a table or
 // a worker, and a closed one leaves no table open and no thread running. The searches take it in place of
 // the connection: it carries the workspace's read connection.
-import type { ModelId } from '../../shared/ids';
+import type { ModelId } from '#shared/ids';
 import type { ReadableDb } from '../db/types';
 import type { LanceVectorStore } from '../vectors';
 import { GalleryThread } from './gallery-thread';

@@ -1,8 +1,8 @@
 // The MLLM side's channels (src/shared/llm/contract.ts: endpoints, usage, prompts), what the Settings
 // screens call; merged into the service façade. A folder of its own, since llm/ (the client) sits a layer
 // below the workspace these take.
-import type { HandlersFor } from '../../shared/handlers';
-import type { LlmInvokeResults } from '../../shared/llm/contract';
+import type { HandlersFor } from '#shared/handlers';
+import type { LlmInvokeResults } from '#shared/llm/contract';
 import { listEndpoints } from '../db/repos/llm';
 import { AppError } from '../errors';
 import { usage } from '../llm/cost';

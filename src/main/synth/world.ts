@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SPLITS, type Split } from '../../shared/library/types';
+import { SPLITS, type Split } from '#shared/library/types';
 import { AppError } from '../errors';
 import {
   ATTRIBUTES_FILE,

@@ -3,8 +3,8 @@
 // (an edit counts as an accept carrying its text) is a vote; the second vote decides the caption when
 // both agree, and a disagreement is flagged for a reviewer to adjudicate. Agreement is Cohen's κ on
 // accept/reject, per pair of people and overall.
-import type { CaptionId } from '../../shared/ids';
-import { asCaptionId } from '../../shared/ids';
+import type { CaptionId } from '#shared/ids';
+import { asCaptionId } from '#shared/ids';
 import type { WritableDb } from '../db/types';
 import {
   countLiveLeases,
@@ -156,7 +156,10 @@ export function adjudicate(
  * Agreement over every double-reviewed caption with both votes in: overall (first voter against second)
  * and per pair of people (ordered by name, so a pair's κ does not depend on who voted first).
  */
-export function agreement(db: WritableDb): { overall: Agreement; pairs: ({ a: string; b: string } & Agreement)[] } {
+export function agreement(db: WritableDb): {
+  overall: Agreement;
+  pairs: ({ a: string; b: string } & Agreement)[];
+} {
   const rows = listPairedVotes(db);
   const overall: [Vote, Vote][] = [];
   const byPair = new Map<string, { a: string; b: string; pairs: [Vote, Vote][] }>();

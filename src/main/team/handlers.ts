@@ -1,7 +1,7 @@
 // The team channels of the service façade (src/main/api/handlers.ts spreads them in).
-import { OWNER, type Caller } from '../../shared/team/types';
-import type { TeamInvokeResults } from '../../shared/team/contract';
-import type { HandlersFor } from '../../shared/handlers';
+import { OWNER, type Caller } from '#shared/team/types';
+import type { TeamInvokeResults } from '#shared/team/contract';
+import type { HandlersFor } from '#shared/handlers';
 import type { Workspace } from '../workspace';
 import {
   adjudicate,

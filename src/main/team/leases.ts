@@ -1,9 +1,9 @@
 // Review leases (issue 13.2): a caption handed to one person is theirs for LEASE_MS, renewed while they
 // work and dropped when it expires or they release it, so two people never decide the same caption at
 // once. Optimistic locking (captions.version) stays the last guard behind it.
-import type { ReviewFilter } from '../../shared/review/types';
-import { asCaptionId, type CaptionId } from '../../shared/ids';
-import type { ReviewLease } from '../../shared/team/types';
+import type { ReviewFilter } from '#shared/review/types';
+import { asCaptionId, type CaptionId } from '#shared/ids';
+import type { ReviewLease } from '#shared/team/types';
 import type { WritableDb } from '../db/types';
 import { AppError } from '../errors';
 import {

@@ -1,8 +1,8 @@
 // People on a shared server (issue 13): named users with a role and their own secret link. Only the
 // token's SHA-256 is stored; the token itself is shown once, when the user is created.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Role } from '../../shared/access';
-import type { TeamUser } from '../../shared/team/types';
+import type { Role } from '#shared/access';
+import type { TeamUser } from '#shared/team/types';
 import { releaseAllLeases } from '../db/repos/leases';
 import {
   getActiveUserByTokenHash,
@@ -36,7 +36,12 @@ export function listUsers(db: WritableDb): TeamUser[] {
   return listUserRows(db).map(toUser);
 }
 
-export function addUser(db: WritableDb, name: string, role: Role, actor: string): { user: TeamUser; token: string } {
+export function addUser(
+  db: WritableDb,
+  name: string,
+  role: Role,
+  actor: string,
+): { user: TeamUser; token: string } {
   // A prefix tells a user token from the owner's at a glance (in a support message, not for security).
   const token = `u_${randomBytes(24).toString('base64url')}`;
   return db.transaction(() => {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { SPLITS, type CaptionStatus, type Split } from '../../../src/shared/library/types';
+import { SPLITS, type CaptionStatus, type Split } from '#shared/library/types';
 import { updateDatasetStatus, insertDataset } from '../../../src/main/db/repos/datasets';
 import { insertCaption, insertImage, upsertIdentity } from '../../../src/main/db/repos/images';
 import { openDatabase } from '../../../src/main/db/open';

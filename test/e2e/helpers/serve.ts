@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { InvokeResults } from '../../../src/shared/contract';
+import type { InvokeResults } from '#shared/contract';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
 export const resultsDir = join(repoRoot, 'test-results');

@@ -1,4 +1,4 @@
-import type { Detector } from '../../../shared/footage/types';
+import type { Detector } from '#shared/footage/types';
 import { listDetectors, registerDetector } from '../../footage/detectors';
 import { stringOption, type Command } from '../command';
 import { withWorkspace } from '../workspace';

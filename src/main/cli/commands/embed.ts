@@ -1,4 +1,4 @@
-import type { Job } from '../../../shared/jobs/types';
+import type { Job } from '#shared/jobs/types';
 import { listJobIssues } from '../../db/repos/jobs';
 import { startEmbed } from '../../jobs/embed';
 import { resolveModelRow } from '../../ml/models';

@@ -1,6 +1,6 @@
-import { invokeSchemas } from '../../../shared/contract';
-import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '../../../shared/llm/types';
-import { TEMPERATURE_PARAMS, TOKEN_LIMIT_PARAMS } from '../../../shared/llm/types';
+import { invokeSchemas } from '#shared/contract';
+import type { EndpointProbe, KeyRef, LlmEndpoint, ReplicaFigures } from '#shared/llm/types';
+import { TEMPERATURE_PARAMS, TOKEN_LIMIT_PARAMS } from '#shared/llm/types';
 import { getEndpointByName, listEndpoints } from '../../db/repos/llm';
 import { badRequest } from '../../errors';
 import { endpointReplicas, probeEndpointByName, removeEndpoint, saveEndpoint } from '../../llm/endpoints';

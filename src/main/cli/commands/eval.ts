@@ -1,7 +1,7 @@
-import type { EvalReport } from '../../../shared/eval/types';
-import { EVAL_CAPTION_SOURCES, EVAL_QUERY_KINDS } from '../../../shared/eval/types';
-import { SPLITS } from '../../../shared/library/types';
-import { asJobId, asModelId } from '../../../shared/ids';
+import type { EvalReport } from '#shared/eval/types';
+import { EVAL_CAPTION_SOURCES, EVAL_QUERY_KINDS } from '#shared/eval/types';
+import { SPLITS } from '#shared/library/types';
+import { asJobId, asModelId } from '#shared/ids';
 import { AppError } from '../../errors';
 import { resolveModelRow } from '../../ml/models';
 import { evaluateRetrieval } from '../../pipelines/eval';

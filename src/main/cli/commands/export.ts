@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
-import { CAPTION_SOURCES, type CaptionSource } from '../../../shared/library/types';
+import { CAPTION_SOURCES, type CaptionSource } from '#shared/library/types';
 import {
   EXPORT_FORMATS,
   EXPORT_IMAGE_MODES,
   type ExportFormat,
   type ExportImageMode,
-} from '../../../shared/review/types';
-import type { Job } from '../../../shared/jobs/types';
+} from '#shared/review/types';
+import type { Job } from '#shared/jobs/types';
 import { AppError } from '../../errors';
 import { startExport, type ExportState } from '../../jobs/export';
 import { getJobRow, listJobIssues } from '../../db/repos/jobs';

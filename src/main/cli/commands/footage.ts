@@ -1,4 +1,4 @@
-import type { Job } from '../../../shared/jobs/types';
+import type { Job } from '#shared/jobs/types';
 import { listJobIssues } from '../../db/repos/jobs';
 import { getFootageFolderRow, toFootageFolder } from '../../db/repos/footage';
 import { AppError } from '../../errors';

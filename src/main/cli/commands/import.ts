@@ -3,9 +3,9 @@ import {
   LAYOUT_CHOICES,
   type DatasetFormat,
   type LayoutDetection,
-} from '../../../shared/library/types';
-import type { Job } from '../../../shared/jobs/types';
-import { asJobId, type JobId } from '../../../shared/ids';
+} from '#shared/library/types';
+import type { Job } from '#shared/jobs/types';
+import { asJobId, type JobId } from '#shared/ids';
 import { listJobIssues } from '../../db/repos/jobs';
 import { AppError } from '../../errors';
 import { detectImportLayout, getImportSummary, startImport } from '../../jobs/import';

@@ -1,6 +1,6 @@
 import { listJobIssues, listJobRows } from '../../db/repos/jobs';
-import type { Job } from '../../../shared/jobs/types';
-import { asJobId } from '../../../shared/ids';
+import type { Job } from '#shared/jobs/types';
+import { asJobId } from '#shared/ids';
 import { intOption, stringOption, type Command } from '../command';
 import { jobExitCode, JOB_EXIT_CODES } from '../foreground-job';
 import { withWorkspace } from '../workspace';

@@ -1,4 +1,4 @@
-import type { ClipModel } from '../../../shared/models/types';
+import type { ClipModel } from '#shared/models/types';
 import { listModels } from '../../db/repos/models';
 import { AppError } from '../../errors';
 import { MODEL_VARIANTS, type ModelVariant } from '../../ml/hf-folder';

@@ -1,6 +1,6 @@
-import { SPLITS, type Split } from '../../../shared/library/types';
-import type { Job } from '../../../shared/jobs/types';
-import { asDatasetId, asImageId, asJobId, type JobId } from '../../../shared/ids';
+import { SPLITS, type Split } from '#shared/library/types';
+import type { Job } from '#shared/jobs/types';
+import { asDatasetId, asImageId, asJobId, type JobId } from '#shared/ids';
 import { listJobIssues, getJobRow, updateJobParams } from '../../db/repos/jobs';
 import { countJobRuns, listFailedImagesOfJob } from '../../db/repos/mtg';
 import { AppError } from '../../errors';

@@ -1,6 +1,6 @@
-import { CAPTION_STATUSES, type CaptionStatus } from '../../../shared/library/types';
-import type { Job } from '../../../shared/jobs/types';
-import { asJobId, asModelId, type JobId } from '../../../shared/ids';
+import { CAPTION_STATUSES, type CaptionStatus } from '#shared/library/types';
+import type { Job } from '#shared/jobs/types';
+import { asJobId, asModelId, type JobId } from '#shared/ids';
 import { listJobIssues } from '../../db/repos/jobs';
 import { AppError } from '../../errors';
 import { startScore } from '../../jobs/score';

@@ -1,4 +1,4 @@
-import { asDatasetId, asModelId } from '../../../shared/ids';
+import { asDatasetId, asModelId } from '#shared/ids';
 import { AppError } from '../../errors';
 import { resolveModelRow } from '../../ml/models';
 import { searchText } from '../../search/text-search';

@@ -3,7 +3,7 @@ import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppError } from '../../errors';
 import { isLoopbackHost, MAX_STREAMS_PER_CLIENT, startHttpServer } from '../../api/http';
-import { MEDIA_URL_STEP_S } from '../../../shared/media-url';
+import { MEDIA_URL_STEP_S } from '#shared/media-url';
 import { unavailableKeyStore } from '../../llm/keys';
 import { defaultWorkspaceFile, openWorkspace } from '../../workspace';
 import { intOption, stringOption, type Command, type CliIo } from '../command';

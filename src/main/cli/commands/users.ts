@@ -1,4 +1,4 @@
-import { ROLES } from '../../../shared/access';
+import { ROLES } from '#shared/access';
 import { AppError } from '../../errors';
 import { addUser, listUsers, revokeUser } from '../../team/users';
 import { oneOf, stringOption, type Command } from '../command';

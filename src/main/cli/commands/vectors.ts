@@ -2,7 +2,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { listModelRows } from '../../db/repos/models';
 import { AppError } from '../../errors';
-import { asModelId } from '../../../shared/ids';
+import { asModelId } from '#shared/ids';
 import { backendFor, lanceFolder, lanceStoreFor } from '../../search/store-search';
 import { fingerprint } from '../../search';
 import {

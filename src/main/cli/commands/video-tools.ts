@@ -1,4 +1,4 @@
-import type { VideoToolsInfo } from '../../../shared/footage/types';
+import type { VideoToolsInfo } from '#shared/footage/types';
 import { AppError } from '../../errors';
 import {
   clearVideoToolChoice,

@@ -9,7 +9,7 @@ import type {
   LayoutDetection,
   LayoutPreview,
   ReidLayout,
-} from '../../../shared/library/types';
+} from '#shared/library/types';
 import { walkImagesAfter, someEntries } from '../cursor-walk';
 import { checkImageRoot } from '../source';
 import { isImageName } from '../walk';

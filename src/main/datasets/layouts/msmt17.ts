@@ -5,7 +5,7 @@
 // named by its folder as the dataset names it: 'train/0000', 'test/0000'.
 import { statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { ImageRole, Split } from '../../../shared/library/types';
+import type { ImageRole, Split } from '#shared/library/types';
 import { FileReadError, readRegularFile } from '../../files';
 import type { LayoutImage, ListedLayout } from './types';
 

@@ -1,6 +1,6 @@
 // One module per re-ID layout (market, duke, msmt17, cuhk03, luperson), each saying from a few folder
 // entries whether a folder is in its layout, and what each image of it is. index.ts picks among them.
-import type { ImageRole, PersonKind, ReidLayout, Split } from '../../../shared/library/types';
+import type { ImageRole, PersonKind, ReidLayout, Split } from '#shared/library/types';
 
 /** What an image's place and name say about it under a layout. */
 export interface LayoutImage {

@@ -1,5 +1,5 @@
-import type { Dataset, DatasetFormat, DatasetStatus, ReidLayout } from '../../../shared/library/types';
-import { asDatasetId, type DatasetId } from '../../../shared/ids';
+import type { Dataset, DatasetFormat, DatasetStatus, ReidLayout } from '#shared/library/types';
+import { asDatasetId, type DatasetId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 

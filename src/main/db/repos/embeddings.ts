@@ -1,5 +1,5 @@
-import type { DatasetId, ImageId, JobId, ModelId } from '../../../shared/ids';
-import { asImageId } from '../../../shared/ids';
+import type { DatasetId, ImageId, JobId, ModelId } from '#shared/ids';
+import { asImageId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 
@@ -96,7 +96,12 @@ export function countImagesMissingEmbedding(
   ).n;
 }
 
-export function upsertEmbedding(db: WritableDb, modelId: ModelId, imageId: ImageId, vector: Float32Array): void {
+export function upsertEmbedding(
+  db: WritableDb,
+  modelId: ModelId,
+  imageId: ImageId,
+  vector: Float32Array,
+): void {
   stmt(
     db,
     `INSERT INTO embeddings (model_id, image_id, vector, created_at) VALUES (?, ?, ?, ?)
@@ -118,7 +123,11 @@ export function countEmbeddings(db: ReadableDb, modelId: ModelId): number {
 }
 
 /** The images with a vector from the model (of one dataset, when given), ascending: MTI's gallery. */
-export function listEmbeddedImageIds(db: ReadableDb, modelId: ModelId, datasetId: DatasetId | null): Int32Array {
+export function listEmbeddedImageIds(
+  db: ReadableDb,
+  modelId: ModelId,
+  datasetId: DatasetId | null,
+): Int32Array {
   return Int32Array.from(
     stmt(
       db,
@@ -142,7 +151,11 @@ export function countEmbeddedImages(db: ReadableDb, modelId: ModelId, datasetId:
 }
 
 /** Images (of one dataset, or all) with a vector from `modelId`. */
-export const countEmbeddedInScope = (db: ReadableDb, modelId: ModelId, datasetId: DatasetId | undefined): number =>
+export const countEmbeddedInScope = (
+  db: ReadableDb,
+  modelId: ModelId,
+  datasetId: DatasetId | undefined,
+): number =>
   stmt(
     db,
     `SELECT count(*) AS n FROM embeddings e JOIN images i ON i.id = e.image_id

@@ -1,7 +1,7 @@
 // Per-query results of MTI evaluations (migration 9): one row per finished query of an `eval-mti` job.
-import type { Split } from '../../../shared/library/types';
-import { asImageId, type ImageId, type JobId, type ModelId } from '../../../shared/ids';
-import type { MtiEvalQueryResult } from '../../../shared/mti/types';
+import type { Split } from '#shared/library/types';
+import { asImageId, type ImageId, type JobId, type ModelId } from '#shared/ids';
+import type { MtiEvalQueryResult } from '#shared/mti/types';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 
@@ -49,7 +49,12 @@ function toResult(r: EvalMtiQueryRow): MtiEvalQueryResult {
  * Stores one finished query. A plain INSERT on purpose: a second result for the same query of the same
  * job is a bug (a query run twice), and failing on it beats counting it twice.
  */
-export function insertEvalMtiQuery(db: WritableDb, jobId: JobId, queryIndex: number, r: MtiEvalQueryResult): void {
+export function insertEvalMtiQuery(
+  db: WritableDb,
+  jobId: JobId,
+  queryIndex: number,
+  r: MtiEvalQueryResult,
+): void {
   stmt(
     db,
     `INSERT INTO eval_mti_queries (job_id, query_index, caption_id, query, without_first, without_ap, without_inp,

@@ -2,9 +2,9 @@
 // the query captions, for the text-based person search protocol (a split) or re-ID's (gallery / query
 // roles). Junk is never evaluated; distractors only when asked. The ranking and metrics are in
 // src/main/pipelines/eval.ts.
-import type { EvalCaptionSource, EvalProtocol } from '../../../shared/eval/types';
-import type { Split } from '../../../shared/library/types';
-import type { ModelId } from '../../../shared/ids';
+import type { EvalCaptionSource, EvalProtocol } from '#shared/eval/types';
+import type { Split } from '#shared/library/types';
+import type { ModelId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb } from '../types';
 

@@ -1,7 +1,7 @@
 // What produced a caption, as rows: the newest MTG run that wrote a chain's first caption, its Q&A
 // rounds and its prompt set. Shaped into the desk's evidence in src/main/review/evidence.ts.
-import type { QaDropReason } from '../../../shared/review/types';
-import type { CaptionId } from '../../../shared/ids';
+import type { QaDropReason } from '#shared/review/types';
+import type { CaptionId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb } from '../types';
 

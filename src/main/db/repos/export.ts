@@ -1,12 +1,7 @@
 // The export's queries: accepted current captions of person images (of a dataset, of a job's scope) with
 // what the annotation file and its provenance need. What is written, and how, is in src/main/jobs/export.ts.
-import {
-  CAPTION_SOURCES,
-  type CaptionSource,
-  type ImageRole,
-  type Split,
-} from '../../../shared/library/types';
-import { asImageId, type ImageId, type JobId } from '../../../shared/ids';
+import { CAPTION_SOURCES, type CaptionSource, type ImageRole, type Split } from '#shared/library/types';
+import { asImageId, type ImageId, type JobId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb } from '../types';
 import { hasTable } from './review';
@@ -79,7 +74,10 @@ export function listExportableImageIds(db: ReadableDb, p: ExportScope): ImageId[
   ).map(asImageId);
 }
 
-export function countExportable(db: ReadableDb, p: ExportScope): { captions: number; images: number; bytes: number } {
+export function countExportable(
+  db: ReadableDb,
+  p: ExportScope,
+): { captions: number; images: number; bytes: number } {
   const src = sourceFilter(p.sources);
   return stmt(
     db,

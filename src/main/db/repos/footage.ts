@@ -10,8 +10,8 @@ import type {
   FootageVideo,
   StartSourceName,
   VideoStatus,
-} from '../../../shared/footage/types';
-import { asDatasetId, asImageId, type DatasetId, type IdentityId, type ImageId } from '../../../shared/ids';
+} from '#shared/footage/types';
+import { asDatasetId, asImageId, type DatasetId, type IdentityId, type ImageId } from '#shared/ids';
 import type { DetectorManifest, DetectorRunSpec } from '../../ml/detector/spec';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
@@ -136,7 +136,12 @@ export function listFootageFolderRows(db: ReadableDb): FootageFolderRow[] {
   return stmt(db, `SELECT * FROM footage_folders ORDER BY id`).all() as FootageFolderRow[];
 }
 
-export function upsertCamera(db: WritableDb, folderId: number, name: string, source: 'file-name' | 'folder'): number {
+export function upsertCamera(
+  db: WritableDb,
+  folderId: number,
+  name: string,
+  source: 'file-name' | 'folder',
+): number {
   stmt(db, `INSERT OR IGNORE INTO cameras (folder_id, name, source) VALUES (?, ?, ?)`).run(
     folderId,
     name,
@@ -223,7 +228,12 @@ export function updateVideoProbe(
   ).run(JSON.stringify(p.probe), p.duration, p.startMs, p.startSource, p.startFrom, id);
 }
 
-export function updateVideoStatus(db: WritableDb, id: number, status: VideoStatus, error: string | null): void {
+export function updateVideoStatus(
+  db: WritableDb,
+  id: number,
+  status: VideoStatus,
+  error: string | null,
+): void {
   stmt(db, `UPDATE videos SET status = ?, error = ? WHERE id = ?`).run(status, error, id);
 }
 

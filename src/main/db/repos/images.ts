@@ -10,8 +10,8 @@ import type {
   LibraryStats,
   PersonKind,
   Split,
-} from '../../../shared/library/types';
-import { CAPTION_STATUSES } from '../../../shared/library/types';
+} from '#shared/library/types';
+import { CAPTION_STATUSES } from '#shared/library/types';
 import {
   asCaptionId,
   asDatasetId,
@@ -21,7 +21,7 @@ import {
   type DatasetId,
   type IdentityId,
   type ImageId,
-} from '../../../shared/ids';
+} from '#shared/ids';
 import { stmt, type Statement } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 

@@ -1,5 +1,5 @@
-import type { Job, JobIssue, JobKind, JobStatus } from '../../../shared/jobs/types';
-import { asJobId, type JobId } from '../../../shared/ids';
+import type { Job, JobIssue, JobKind, JobStatus } from '#shared/jobs/types';
+import { asJobId, type JobId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 
@@ -178,7 +178,11 @@ export function updateJobParams(db: WritableDb, id: JobId, params: unknown): voi
 }
 
 /** The newest job of `kind`, optionally only one whose params name this model. */
-export const getNewestJobRowOfKind = (db: ReadableDb, kind: JobKind, modelId: number | null): JobRow | undefined =>
+export const getNewestJobRowOfKind = (
+  db: ReadableDb,
+  kind: JobKind,
+  modelId: number | null,
+): JobRow | undefined =>
   stmt(
     db,
     `SELECT * FROM jobs WHERE kind = ? AND (? IS NULL OR json_extract(params, '$.modelId') = ?) ORDER BY id DESC LIMIT 1`,

@@ -1,7 +1,7 @@
 // Review leases (issue 13.2): which caption is held by whom until when. The rules (how long, who may
 // take what, the conflict a decision meets) are in src/main/team/leases.ts.
-import type { ReviewOrder } from '../../../shared/review/types';
-import type { CaptionId } from '../../../shared/ids';
+import type { ReviewOrder } from '#shared/review/types';
+import type { CaptionId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 import { orderSql, type FilterSql } from './review-queue';
@@ -46,7 +46,13 @@ export function upsertOwnLease(
 }
 
 /** Extends `holder`'s live lease on the caption; the number of leases changed (0 or 1). */
-export const renewLease = (db: WritableDb, id: CaptionId, holder: string, now: number, expiresAt: number): number =>
+export const renewLease = (
+  db: WritableDb,
+  id: CaptionId,
+  holder: string,
+  now: number,
+  expiresAt: number,
+): number =>
   stmt(
     db,
     `UPDATE review_leases SET expires_at = ? WHERE caption_id = ? AND holder = ? AND expires_at > ?`,
@@ -83,7 +89,13 @@ export const getLiveLease = (
   ) as { holder: string; expires_at: number } | undefined;
 
 /** Leases the caption to `holder` unless someone else holds a live lease; whether it is theirs now. */
-export const takeLease = (db: WritableDb, id: CaptionId, holder: string, now: number, expiresAt: number): boolean =>
+export const takeLease = (
+  db: WritableDb,
+  id: CaptionId,
+  holder: string,
+  now: number,
+  expiresAt: number,
+): boolean =>
   stmt(
     db,
     `INSERT INTO review_leases (caption_id, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)

@@ -6,7 +6,7 @@ import type {
   LlmRole,
   TemperatureParam,
   TokenLimitParam,
-} from '../../../shared/llm/types';
+} from '#shared/llm/types';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { ClipModel, ResizeMode } from '../../../shared/models/types';
-import { asModelId, type ModelId } from '../../../shared/ids';
+import type { ClipModel, ResizeMode } from '#shared/models/types';
+import { asModelId, type ModelId } from '#shared/ids';
 import type { ModelFolder } from '../../ml/models';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';

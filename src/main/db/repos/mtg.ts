@@ -1,6 +1,6 @@
-import type { CaptionSource, Split } from '../../../shared/library/types';
-import type { DropReason, MtgRun, QaRound } from '../../../shared/mtg/types';
-import type { PromptSet, PromptSetBody } from '../../../shared/llm/types';
+import type { CaptionSource, Split } from '#shared/library/types';
+import type { DropReason, MtgRun, QaRound } from '#shared/mtg/types';
+import type { PromptSet, PromptSetBody } from '#shared/llm/types';
 import {
   asCaptionId,
   asImageId,
@@ -9,7 +9,7 @@ import {
   type DatasetId,
   type ImageId,
   type JobId,
-} from '../../../shared/ids';
+} from '#shared/ids';
 import { canonicalHash, canonicalJson } from '../../canonical-json';
 import type { Statement } from 'better-sqlite3';
 import { stmt } from '../statements';

@@ -3,8 +3,8 @@
 // (model_id, score) index of caption_scores and then the image index for the unscored tail, so each step
 // of next / previous is a LIMIT 1 on an index. The walk itself (which range comes next) is in
 // src/main/review/queue.ts.
-import type { ReviewFilter, ReviewOrder, ReviewQueueEntry } from '../../../shared/review/types';
-import { asCaptionId, type CaptionId } from '../../../shared/ids';
+import type { ReviewFilter, ReviewOrder, ReviewQueueEntry } from '#shared/review/types';
+import { asCaptionId, type CaptionId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb } from '../types';
 import { pushImageScope } from './images';

@@ -1,9 +1,9 @@
 // The review dashboard's queries: over current captions (the last row of each chain), of one dataset or
 // all. The figures made of them (throughput, histograms, coverage) are in src/main/review/stats.ts.
-import type { CaptionSource, CaptionStatus } from '../../../shared/library/types';
+import type { CaptionSource, CaptionStatus } from '#shared/library/types';
 import { stmt } from '../statements';
 import type { ReadableDb } from '../types';
-import type { DatasetId, ModelId } from '../../../shared/ids';
+import type { DatasetId, ModelId } from '#shared/ids';
 import { WORDS_SQL } from './review-queue';
 
 const HOUR = 3_600_000;
@@ -73,7 +73,11 @@ export function listCurrentCaptionWords(
 }
 
 /** The scores `modelId` gave current captions. */
-export function listCurrentScores(db: ReadableDb, modelId: ModelId, datasetId: DatasetId | undefined): number[] {
+export function listCurrentScores(
+  db: ReadableDb,
+  modelId: ModelId,
+  datasetId: DatasetId | undefined,
+): number[] {
   const scope = scopeOf(datasetId);
   return stmt(
     db,

@@ -1,8 +1,8 @@
 // Rows of the review desk: the current caption of each edit chain, the audit trail (reviews), saved
 // filters and caption scores. The desk's rules (locking, undo, bulk) live in src/main/review/.
-import type { CaptionSource, CaptionStatus, Split } from '../../../shared/library/types';
-import type { ReviewAction, ReviewFilter, SavedFilter } from '../../../shared/review/types';
-import { asCaptionId, type CaptionId, type ImageId, type ModelId } from '../../../shared/ids';
+import type { CaptionSource, CaptionStatus, Split } from '#shared/library/types';
+import type { ReviewAction, ReviewFilter, SavedFilter } from '#shared/review/types';
+import { asCaptionId, type CaptionId, type ImageId, type ModelId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 
@@ -202,7 +202,12 @@ export function getCaptionScore(db: ReadableDb, captionId: CaptionId, modelId: M
   return r?.score;
 }
 
-export function upsertCaptionScore(db: WritableDb, captionId: CaptionId, modelId: ModelId, score: number): void {
+export function upsertCaptionScore(
+  db: WritableDb,
+  captionId: CaptionId,
+  modelId: ModelId,
+  score: number,
+): void {
   stmt(
     db,
     `INSERT INTO caption_scores (caption_id, model_id, score, created_at) VALUES (?, ?, ?, ?)

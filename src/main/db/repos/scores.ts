@@ -1,7 +1,7 @@
 // Which captions have, and still need, a CLIP score (caption_scores): a score job's scope and cursor
 // walk, and a queue's score coverage. Computing a score is in src/main/review/score.ts.
-import type { CaptionStatus } from '../../../shared/library/types';
-import type { ReviewFilter, ScoreCoverage } from '../../../shared/review/types';
+import type { CaptionStatus } from '#shared/library/types';
+import type { ReviewFilter, ScoreCoverage } from '#shared/review/types';
 import {
   asCaptionId,
   asImageId,
@@ -10,7 +10,7 @@ import {
   type ImageId,
   type JobId,
   type ModelId,
-} from '../../../shared/ids';
+} from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb } from '../types';
 import { scoringModel } from './review';
@@ -90,7 +90,12 @@ export function listCaptionsToScore(
   return rows.map((r) => ({ captionId: asCaptionId(r.id), imageId: asImageId(r.image_id), text: r.text }));
 }
 
-export function countCaptionsToScore(db: ReadableDb, modelId: ModelId, scope: ScoreScope, afterId = 0): number {
+export function countCaptionsToScore(
+  db: ReadableDb,
+  modelId: ModelId,
+  scope: ScoreScope,
+  afterId = 0,
+): number {
   const s = scopeSql(scope);
   return (
     stmt(

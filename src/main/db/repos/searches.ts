@@ -1,12 +1,6 @@
 // Saved searches (migration 6): the transcript and the shown results travel as JSON documents.
-import type {
-  MtiParams,
-  MtiResultRow,
-  MtiSearch,
-  MtiSearchSummary,
-  MtiTranscript,
-} from '../../../shared/mti/types';
-import { asModelId, type DatasetId, type ModelId } from '../../../shared/ids';
+import type { MtiParams, MtiResultRow, MtiSearch, MtiSearchSummary, MtiTranscript } from '#shared/mti/types';
+import { asModelId, type DatasetId, type ModelId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 

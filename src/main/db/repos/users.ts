@@ -1,6 +1,6 @@
 // People on a shared server (issue 13): user rows (only a token's SHA-256 is stored) and the admin audit
 // trail. Who may do what, and the tokens themselves, are in src/main/team/users.ts.
-import type { Role } from '../../../shared/access';
+import type { Role } from '#shared/access';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 
@@ -13,7 +13,13 @@ export interface UserRow {
   revoked_at: number | null;
 }
 
-export function insertAdminAudit(db: WritableDb, actor: string, action: string, target: string, now: number): void {
+export function insertAdminAudit(
+  db: WritableDb,
+  actor: string,
+  action: string,
+  target: string,
+  now: number,
+): void {
   stmt(db, `INSERT INTO admin_audit (actor, action, target, created_at) VALUES (?, ?, ?, ?)`).run(
     actor,
     action,

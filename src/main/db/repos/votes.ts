@@ -1,7 +1,7 @@
 // The double-review share's rows (issue 13.3): the share setting, blind votes, adjudications, and the
 // counts the team dashboard shows. The rules (when a vote settles a caption, Cohen's κ) are in
 // src/main/team/agreement.ts.
-import type { CaptionId } from '../../../shared/ids';
+import type { CaptionId } from '#shared/ids';
 import { stmt } from '../statements';
 import type { ReadableDb, WritableDb } from '../types';
 

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { configFolder } from '../../config';
 import { AppError } from '../../errors';
 import { FileReadError, readRegularFile } from '../../files';
-import type { VideoToolInfo, VideoToolsInfo } from '../../../shared/footage/types';
+import type { VideoToolInfo, VideoToolsInfo } from '#shared/footage/types';
 import { locateVideoTools, type Tool, type ToolName, type VideoTools } from './tools';
 
 export interface VideoToolChoice {

@@ -1,6 +1,6 @@
 // What can be wrong with a video file, as a typed error that keeps FFmpeg's own words. A footage job turns
 // each into a per-file issue and goes on with the other files; the message says what to do next.
-import type { ErrorCode } from '../../../shared/contract';
+import type { ErrorCode } from '#shared/contract';
 import { AppError } from '../../errors';
 
 export const VIDEO_PROBLEMS = [

@@ -5,7 +5,7 @@
 // colour and find the person; a single attribute is shared by many people and cannot.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Split } from '../../../shared/library/types';
+import type { Split } from '#shared/library/types';
 import { AppError } from '../../errors';
 import { ClipEncoder, type ProviderChoice } from '../../ml/encoder';
 import { loadModelFolder, preprocessSpecOf, type TokenizerSource } from '../../ml/models';

@@ -2,7 +2,7 @@
 // "Probe" and, compactly, in the MTG dialog before a batch starts.
 import { Alert, Badge, Group, List, Loader, Stack, Text, ThemeIcon, Tooltip } from '@mantine/core';
 import { IconAlertTriangle, IconCheck, IconMinus, IconX } from '@tabler/icons-react';
-import type { EndpointProbe, ProbeCheckName, ProbeCheckStatus } from '../../../shared/llm/types';
+import type { EndpointProbe, ProbeCheckName, ProbeCheckStatus } from '#shared/llm/types';
 
 export const CHECK_LABEL: Record<ProbeCheckName, string> = {
   key: 'API key',

@@ -4,7 +4,7 @@
 import { useElementSize } from '@mantine/hooks';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { Fragment, useEffect, useImperativeHandle, useRef } from 'react';
-import type { ImageSummary } from '../../../shared/library/types';
+import type { ImageSummary } from '#shared/library/types';
 import { imageUrl } from './api';
 import classes from './ThumbnailGrid.module.css';
 

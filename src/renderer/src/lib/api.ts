@@ -1,7 +1,7 @@
 // The renderer's only way to the main process. Two transports behind one interface: Electron IPC
 // (window.ctgi, from the preload) in the desktop app, HTTP + server-sent events under `ctgi serve`.
-import type { Bridge } from '../../../shared/bridge';
-import { MEDIA_PROTOCOL } from '../../../shared/bridge';
+import type { Bridge } from '#shared/bridge';
+import { MEDIA_PROTOCOL } from '#shared/bridge';
 import type {
   ApiError,
   ApiResult,
@@ -11,9 +11,9 @@ import type {
   ImageVariant,
   InvokeArg,
   InvokeResults,
-} from '../../../shared/contract';
-import { mediaKeyFor, signedMediaUrl } from '../../../shared/media-url';
-import type { ImageId } from '../../../shared/ids';
+} from '#shared/contract';
+import { mediaKeyFor, signedMediaUrl } from '#shared/media-url';
+import type { ImageId } from '#shared/ids';
 
 declare global {
   interface Window {

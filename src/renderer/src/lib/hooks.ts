@@ -1,7 +1,7 @@
 // Small hooks over the typed API: failures in words, event subscriptions. Server state itself
 // is TanStack Query's (serverState.tsx, queries.ts).
 import { useEffect, useRef } from 'react';
-import type { EventMap, EventName } from '../../../shared/contract';
+import type { EventMap, EventName } from '#shared/contract';
 import { ApiCallError, subscribe } from './api';
 
 /** The user-facing message of any failure: the server's own words when it sent some. */

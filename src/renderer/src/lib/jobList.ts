@@ -1,7 +1,7 @@
 // How the window's job list changes: a job from an event or an answer put into the list, without ever
 // stepping a job back in time. Pure, so the query (queries.ts) and the event handler (serverState.tsx)
 // share it.
-import type { Job } from '../../../shared/jobs/types';
+import type { Job } from '#shared/jobs/types';
 
 export const isActive = (job: Job): boolean => job.status === 'running' || job.status === 'queued';
 

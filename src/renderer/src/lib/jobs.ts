@@ -3,7 +3,7 @@
 // (serverState.tsx) instead of refetching it.
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useCallback } from 'react';
-import type { Job } from '../../../shared/jobs/types';
+import type { Job } from '#shared/jobs/types';
 import { errorMessage } from './hooks';
 import { isActive, mergeJob } from './jobList';
 import { jobQueries } from './queries';

@@ -4,9 +4,9 @@ import type {
   DatasetFormat,
   DatasetStatus,
   LayoutChoice,
-} from '../../../shared/library/types';
-import type { JobStatus } from '../../../shared/jobs/types';
-import type { LlmRole } from '../../../shared/llm/types';
+} from '#shared/library/types';
+import type { JobStatus } from '#shared/jobs/types';
+import type { LlmRole } from '#shared/llm/types';
 
 // One colour per state, shared by every badge in the app.
 export const CAPTION_STATUS_COLOR: Record<CaptionStatus, string> = {

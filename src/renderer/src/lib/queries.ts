@@ -5,9 +5,9 @@
 // events (`library:changed`, `jobs:progress`) invalidate here (ServerStateProvider), and a view's own
 // write invalidates what it changed with `invalidate(...)`.
 import { queryOptions } from '@tanstack/react-query';
-import type { Channel, InvokeArg, InvokeResults } from '../../../shared/contract';
-import type { Job } from '../../../shared/jobs/types';
-import type { ImageId, ModelId } from '../../../shared/ids';
+import type { Channel, InvokeArg, InvokeResults } from '#shared/contract';
+import type { Job } from '#shared/jobs/types';
+import type { ImageId, ModelId } from '#shared/ids';
 import { invoke } from './api';
 import { mergeJob } from './jobList';
 

@@ -4,7 +4,7 @@
 // never lost.
 import { keepPreviousData, QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useState } from 'react';
-import type { Channel } from '../../../shared/contract';
+import type { Channel } from '#shared/contract';
 import { subscribe } from './api';
 import { mergeJob } from './jobList';
 import { jobQueries } from './queries';

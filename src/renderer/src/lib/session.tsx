@@ -2,7 +2,7 @@
 // `ctgi serve` a missing, wrong or revoked token shows the login page (paste your link) instead of the app.
 import { Alert, Button, Center, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { createContext, useCallback, useContext, useEffect, useState } from 'react';
-import type { Caller } from '../../../shared/team/types';
+import type { Caller } from '#shared/team/types';
 import { ApiCallError, invoke, signIn, tokenFromLink } from './api';
 
 const SessionContext = createContext<Caller | null>(null);

@@ -1,7 +1,7 @@
 // Which answers each server event makes stale, by channel: the rules ServerStateProvider applies (with
 // queries.ts, whose keys start with the channel). Pure, so a unit test holds them.
-import type { Channel, EventMap } from '../../../shared/contract';
-import { isJobFinished, type Job, type JobKind } from '../../../shared/jobs/types';
+import type { Channel, EventMap } from '#shared/contract';
+import { isJobFinished, type Job, type JobKind } from '#shared/jobs/types';
 
 /**
  * What each server event makes stale, by channel. A view showing any of these refetches it (at most once

@@ -2,7 +2,7 @@
 // stepping through the grid from the drawer (a row is however many columns fit now), and forgetting the
 // selection when the list itself changes. The library, the search results and MTI's share it.
 import { useCallback, useMemo, useRef, useState } from 'react';
-import type { ImageId } from '../../../shared/ids';
+import type { ImageId } from '#shared/ids';
 import type { GridHandle } from './ThumbnailGrid';
 
 /** How the drawer moves through the list it was opened from. */

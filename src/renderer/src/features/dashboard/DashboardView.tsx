@@ -2,9 +2,9 @@
 // (decisions per hour), and what the captions look like (length, attribute coverage, CLIP scores).
 import { Card, Group, Select, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useState } from 'react';
-import type { CaptionStatus } from '../../../../shared/library/types';
-import { CAPTION_STATUSES } from '../../../../shared/library/types';
-import { asDatasetId } from '../../../../shared/ids';
+import type { CaptionStatus } from '#shared/library/types';
+import { CAPTION_STATUSES } from '#shared/library/types';
+import { asDatasetId } from '#shared/ids';
 import { formatCount } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';

@@ -4,7 +4,7 @@
 import { Badge, Button, Card, Group, NumberInput, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
-import { asCaptionId } from '../../../../shared/ids';
+import { asCaptionId } from '#shared/ids';
 import { invoke } from '../../lib/api';
 import { useQuery } from '@tanstack/react-query';
 import { reviewQueries } from '../../lib/queries';

@@ -18,14 +18,8 @@ import {
 } from '@mantine/core';
 import { IconAlertTriangle, IconLock } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { InvokeArg } from '../../../../shared/contract';
-import type {
-  KeyRef,
-  LlmEndpoint,
-  LlmRole,
-  TemperatureParam,
-  TokenLimitParam,
-} from '../../../../shared/llm/types';
+import type { InvokeArg } from '#shared/contract';
+import type { KeyRef, LlmEndpoint, LlmRole, TemperatureParam, TokenLimitParam } from '#shared/llm/types';
 import { invoke } from '../../lib/api';
 import { ROLE_LABEL } from '../../lib/labels';
 import { useAction } from '../../lib/useAction';

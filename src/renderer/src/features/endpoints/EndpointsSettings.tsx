@@ -3,7 +3,7 @@
 import { Alert, Button, Card, Group, Modal, ScrollArea, Stack, Table, Text, Tooltip } from '@mantine/core';
 import { IconAlertTriangle, IconEdit, IconPlugConnected, IconPlus, IconTrash } from '@tabler/icons-react';
 import { Fragment, useCallback, useState } from 'react';
-import type { KeyRef, LlmEndpoint } from '../../../../shared/llm/types';
+import type { KeyRef, LlmEndpoint } from '#shared/llm/types';
 import { invoke } from '../../lib/api';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';

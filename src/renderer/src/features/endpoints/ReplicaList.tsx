@@ -1,7 +1,7 @@
 // The servers of one endpoint (its base URL and its replicas): health as the serving process sees it,
 // and what each did according to the calls log (calls, errors, mean latency, tokens).
 import { Badge, Table, Text, Tooltip } from '@mantine/core';
-import type { ReplicaFigures } from '../../../../shared/llm/types';
+import type { ReplicaFigures } from '#shared/llm/types';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { endpointQueries } from '../../lib/queries';

@@ -19,8 +19,8 @@ import {
 } from '@mantine/core';
 import { IconMovie, IconPlayerPlay } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { FootageFolder, PatternPreview } from '../../../../shared/footage/types';
-import type { ImageId } from '../../../../shared/ids';
+import type { FootageFolder, PatternPreview } from '#shared/footage/types';
+import type { ImageId } from '#shared/ids';
 import { routeHref } from '../../app/router';
 import { imageUrl, invoke } from '../../lib/api';
 import { useDebouncedValue } from '@mantine/hooks';

@@ -1,5 +1,5 @@
 import { Alert, Button, Card, Code, Group, Skeleton, Stack, Table, Text } from '@mantine/core';
-import type { VideoToolInfo } from '../../../../shared/footage/types';
+import type { VideoToolInfo } from '#shared/footage/types';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';
 import { footageQueries } from '../../lib/queries';

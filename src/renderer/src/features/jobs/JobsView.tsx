@@ -25,7 +25,7 @@ import {
   IconPlayerStop,
 } from '@tabler/icons-react';
 import { useState } from 'react';
-import { isJobFinished, type Job } from '../../../../shared/jobs/types';
+import { isJobFinished, type Job } from '#shared/jobs/types';
 import { invoke } from '../../lib/api';
 import { formatCount, formatDuration, formatRate, formatTime } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';

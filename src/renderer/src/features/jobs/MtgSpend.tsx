@@ -1,8 +1,8 @@
 // What an MTG job has cost so far (paid tokens and USD, from the calls log at the endpoints' prices), and,
 // in batch mode, each round's batch: submitted, in progress, done.
 import { Badge, Group, Table, Text } from '@mantine/core';
-import type { BatchRound } from '../../../../shared/mtg/types';
-import type { Job } from '../../../../shared/jobs/types';
+import type { BatchRound } from '#shared/mtg/types';
+import type { Job } from '#shared/jobs/types';
 import { formatCount } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';
 import { mtgQueries } from '../../lib/queries';

@@ -23,8 +23,8 @@ import {
   IconCopy,
 } from '@tabler/icons-react';
 import { useEffect } from 'react';
-import type { ImageDetail } from '../../../../shared/library/types';
-import type { ImageId } from '../../../../shared/ids';
+import type { ImageDetail } from '#shared/library/types';
+import type { ImageId } from '#shared/ids';
 import { imageUrl } from '../../lib/api';
 import { formatBytes, formatCount } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';

@@ -1,6 +1,6 @@
 import { IconMessage } from '@tabler/icons-react';
 import { memo, useCallback, useEffect, useState } from 'react';
-import type { ImageSummary } from '../../../../shared/library/types';
+import type { ImageSummary } from '#shared/library/types';
 import { gridClasses as grid, Thumbnail, ThumbnailGrid, type GridHandle } from '../../lib/ThumbnailGrid';
 import classes from './ImageGrid.module.css';
 import type { PagedImages } from './usePagedImages';

@@ -2,8 +2,8 @@ import { Alert, Button, Group, Modal, Select, Stack, Text, TextInput } from '@ma
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconFileText, IconFolder, IconScan, IconUpload } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { DatasetFormat, LayoutChoice, LayoutDetection } from '../../../../shared/library/types';
-import { DATASET_FORMATS, LAYOUT_CHOICES } from '../../../../shared/library/types';
+import type { DatasetFormat, LayoutChoice, LayoutDetection } from '#shared/library/types';
+import { DATASET_FORMATS, LAYOUT_CHOICES } from '#shared/library/types';
 import { navigate, routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { useAction } from '../../lib/useAction';

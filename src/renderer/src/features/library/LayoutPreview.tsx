@@ -1,5 +1,5 @@
 import { Badge, Group, List, Paper, SimpleGrid, Stack, Text } from '@mantine/core';
-import type { LayoutDetection } from '../../../../shared/library/types';
+import type { LayoutDetection } from '#shared/library/types';
 import { LAYOUT_LABEL } from '../../lib/labels';
 
 const n = (x: number): string => x.toLocaleString('en-US');

@@ -1,8 +1,8 @@
 import { Button, Group, Select, TextInput } from '@mantine/core';
 import { IconFilterOff, IconUser } from '@tabler/icons-react';
 import { useEffect, useRef, useState } from 'react';
-import type { Dataset } from '../../../../shared/library/types';
-import { CAPTION_FILTERS, SPLITS } from '../../../../shared/library/types';
+import type { Dataset } from '#shared/library/types';
+import { CAPTION_FILTERS, SPLITS } from '#shared/library/types';
 
 // A type alias, not an interface: it must fit the router's Record<string, string | undefined>.
 export type FilterValues = {

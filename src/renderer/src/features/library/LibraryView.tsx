@@ -7,9 +7,9 @@ import {
   IconUpload,
 } from '@tabler/icons-react';
 import { useCallback, useState } from 'react';
-import type { CaptionFilter, Split } from '../../../../shared/library/types';
-import { CAPTION_FILTERS, SPLITS } from '../../../../shared/library/types';
-import type { DatasetId } from '../../../../shared/ids';
+import type { CaptionFilter, Split } from '#shared/library/types';
+import { CAPTION_FILTERS, SPLITS } from '#shared/library/types';
+import type { DatasetId } from '#shared/ids';
 import { useRoute } from '../../app/router';
 import { formatCount } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';

@@ -2,8 +2,8 @@
 // cached (bounded), and dropped when the filter changes. `total` comes with every page and sizes the
 // scroll height, so a 100,000-image library costs a few pages of memory, never a full listing.
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
-import type { InvokeArg } from '../../../../shared/contract';
-import type { ImageSummary } from '../../../../shared/library/types';
+import type { InvokeArg } from '#shared/contract';
+import type { ImageSummary } from '#shared/library/types';
 import { invoke } from '../../lib/api';
 import { errorMessage } from '../../lib/hooks';
 

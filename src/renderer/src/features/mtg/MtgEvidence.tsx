@@ -22,9 +22,9 @@ import {
   IconTextCaption,
 } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { Caption } from '../../../../shared/library/types';
-import type { DropReason, MtgRun, QaRound } from '../../../../shared/mtg/types';
-import type { ImageId } from '../../../../shared/ids';
+import type { Caption } from '#shared/library/types';
+import type { DropReason, MtgRun, QaRound } from '#shared/mtg/types';
+import type { ImageId } from '#shared/ids';
 import { formatCount, formatDuration, formatTime } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';

@@ -17,12 +17,12 @@ import {
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconPlayerPlay, IconRefresh } from '@tabler/icons-react';
 import { useCallback, useEffect, useState } from 'react';
-import type { InvokeArg } from '../../../../shared/contract';
-import type { CaptionFilter, Dataset, Split } from '../../../../shared/library/types';
-import type { LlmEndpoint } from '../../../../shared/llm/types';
-import type { MtgEstimate } from '../../../../shared/mtg/types';
-import { SPLITS } from '../../../../shared/library/types';
-import type { DatasetId, ImageId } from '../../../../shared/ids';
+import type { InvokeArg } from '#shared/contract';
+import type { CaptionFilter, Dataset, Split } from '#shared/library/types';
+import type { LlmEndpoint } from '#shared/llm/types';
+import type { MtgEstimate } from '#shared/mtg/types';
+import { SPLITS } from '#shared/library/types';
+import type { DatasetId, ImageId } from '#shared/ids';
 import { navigate, routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';

@@ -21,9 +21,9 @@ import {
 } from '@mantine/core';
 import { IconAlertTriangle, IconChartBar, IconPlayerPlay, IconPlayerStop } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { Job } from '../../../../shared/jobs/types';
-import { MTI_DEFAULTS, type MtiEvalReport } from '../../../../shared/mti/types';
-import type { DatasetId, ModelId } from '../../../../shared/ids';
+import type { Job } from '#shared/jobs/types';
+import { MTI_DEFAULTS, type MtiEvalReport } from '#shared/mti/types';
+import type { DatasetId, ModelId } from '#shared/ids';
 import { invoke } from '../../lib/api';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/hooks';

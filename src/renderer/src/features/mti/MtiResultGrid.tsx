@@ -6,8 +6,8 @@
 import { ActionIcon, Tooltip } from '@mantine/core';
 import { IconAnchor } from '@tabler/icons-react';
 import { memo } from 'react';
-import type { ImageId } from '../../../../shared/ids';
-import type { MtiResultRow } from '../../../../shared/mti/types';
+import type { ImageId } from '#shared/ids';
+import type { MtiResultRow } from '#shared/mti/types';
 import { gridClasses, Thumbnail, ThumbnailGrid, type GridHandle } from '../../lib/ThumbnailGrid';
 import classes from './Mti.module.css';
 import { formatClock } from '../../lib/footage/format';

@@ -14,7 +14,7 @@ import {
 } from '@mantine/core';
 import { IconAdjustments } from '@tabler/icons-react';
 import { useCallback, useState } from 'react';
-import { MTI_DEFAULTS, type MtiParams } from '../../../../shared/mti/types';
+import { MTI_DEFAULTS, type MtiParams } from '#shared/mti/types';
 
 export const CHECK_CONCURRENCY_HINT =
   'Anchor checks in flight at once, started in rank order. The anchor is the first “yes” in rank order whatever this is: ' +

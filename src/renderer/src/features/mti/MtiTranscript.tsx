@@ -26,7 +26,7 @@ import {
   IconX,
 } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { ImageId } from '../../../../shared/ids';
+import type { ImageId } from '#shared/ids';
 import type {
   MtiActor,
   MtiAction,
@@ -35,7 +35,7 @@ import type {
   MtiRound,
   MtiSearch,
   MtiVerdict,
-} from '../../../../shared/mti/types';
+} from '#shared/mti/types';
 import { imageUrl } from '../../lib/api';
 import type { LiveStep } from './useMtiSearch';
 import classes from './Mti.module.css';

@@ -5,8 +5,8 @@
 import { Badge, Button, Center, EmptyState, Group, Select, Stack, Text } from '@mantine/core';
 import { IconHistory, IconMessageChatbot, IconSearchOff } from '@tabler/icons-react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
-import type { MtiAction } from '../../../../shared/mti/types';
+import type { DatasetId, ImageId, ModelId } from '#shared/ids';
+import type { MtiAction } from '#shared/mti/types';
 import { useQuery } from '@tanstack/react-query';
 import { endpointQueries } from '../../lib/queries';
 import { ImageDrawer } from '../library/ImageDrawer';

@@ -2,7 +2,7 @@
 import { ActionIcon, Badge, Button, Modal, Table, Text, Tooltip } from '@mantine/core';
 import { IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { MtiSearchSummary } from '../../../../shared/mti/types';
+import type { MtiSearchSummary } from '#shared/mti/types';
 import { invoke } from '../../lib/api';
 import { formatTime } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';

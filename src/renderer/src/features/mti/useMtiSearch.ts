@@ -3,8 +3,8 @@
 // at a time; the search's id is known from the first progress event, so Cancel works before the start
 // call has answered.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { DatasetId, ModelId } from '../../../../shared/ids';
-import type { MtiAction, MtiParams, MtiProgress, MtiSearch } from '../../../../shared/mti/types';
+import type { DatasetId, ModelId } from '#shared/ids';
+import type { MtiAction, MtiParams, MtiProgress, MtiSearch } from '#shared/mti/types';
 import { invoke } from '../../lib/api';
 import { errorMessage, useEvent } from '../../lib/hooks';
 import { useInvalidate } from '../../lib/serverState';

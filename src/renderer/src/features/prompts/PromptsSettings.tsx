@@ -19,7 +19,7 @@ import {
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconEdit } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { PromptSet, PromptSetBody } from '../../../../shared/llm/types';
+import type { PromptSet, PromptSetBody } from '#shared/llm/types';
 import { invoke } from '../../lib/api';
 import { formatTime } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';

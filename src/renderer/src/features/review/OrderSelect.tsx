@@ -4,7 +4,7 @@
 import { Select, Tooltip } from '@mantine/core';
 import { useRef } from 'react';
 import { IconArrowsSort } from '@tabler/icons-react';
-import type { ReviewOrder } from '../../../../shared/review/types';
+import type { ReviewOrder } from '#shared/review/types';
 import { useQuery } from '@tanstack/react-query';
 import { reviewQueries } from '../../lib/queries';
 

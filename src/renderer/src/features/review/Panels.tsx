@@ -2,7 +2,7 @@
 // and dropped with the reason), the dataset's own captions, and the audit trail.
 import { Badge, Card, Group, Kbd, Modal, Stack, Table, Text, Timeline, Tooltip } from '@mantine/core';
 import { IconCircleCheck, IconCircleX } from '@tabler/icons-react';
-import type { QaDropReason, ReviewHistoryEntry, ReviewItem } from '../../../../shared/review/types';
+import type { QaDropReason, ReviewHistoryEntry, ReviewItem } from '#shared/review/types';
 import { BINDINGS } from './keys';
 import { wordDiff } from './diff';
 import classes from './Review.module.css';

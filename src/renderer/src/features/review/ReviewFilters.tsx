@@ -18,10 +18,10 @@ import {
 import { notifications } from '@mantine/notifications';
 import { IconBookmark, IconFilterOff, IconSearch, IconTrash, IconUser } from '@tabler/icons-react';
 import { memo, useEffect, useState } from 'react';
-import type { CaptionSource, CaptionStatus } from '../../../../shared/library/types';
-import type { ReviewFilter } from '../../../../shared/review/types';
-import { CAPTION_STATUSES, SPLITS } from '../../../../shared/library/types';
-import { asDatasetId } from '../../../../shared/ids';
+import type { CaptionSource, CaptionStatus } from '#shared/library/types';
+import type { ReviewFilter } from '#shared/review/types';
+import { CAPTION_STATUSES, SPLITS } from '#shared/library/types';
+import { asDatasetId } from '#shared/ids';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';

@@ -28,10 +28,10 @@ import {
   IconKeyboard,
 } from '@tabler/icons-react';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CaptionStatus } from '../../../../shared/library/types';
-import type { ReviewFilter } from '../../../../shared/review/types';
-import { asCaptionId } from '../../../../shared/ids';
-import { parseReviewFilter } from '../../../../shared/review/filter';
+import type { CaptionStatus } from '#shared/library/types';
+import type { ReviewFilter } from '#shared/review/types';
+import { asCaptionId } from '#shared/ids';
+import { parseReviewFilter } from '#shared/review/filter';
 import { parseHash, routeHref, useRoute } from '../../app/router';
 import { imageUrl, invoke } from '../../lib/api';
 import { useQuery } from '@tanstack/react-query';

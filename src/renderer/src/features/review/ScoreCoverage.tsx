@@ -5,7 +5,7 @@ import { Anchor, Button, Group, Text, Tooltip } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { IconGauge } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { ReviewFilter } from '../../../../shared/review/types';
+import type { ReviewFilter } from '#shared/review/types';
 import { routeHref } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount } from '../../lib/format';

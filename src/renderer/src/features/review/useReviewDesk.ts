@@ -3,9 +3,9 @@
 // requested as soon as it is shown, and their full-size images decoded into the browser's cache.
 import { notifications } from '@mantine/notifications';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CaptionStatus } from '../../../../shared/library/types';
-import type { ReviewDecision, ReviewFilter, ReviewItem } from '../../../../shared/review/types';
-import type { CaptionId } from '../../../../shared/ids';
+import type { CaptionStatus } from '#shared/library/types';
+import type { ReviewDecision, ReviewFilter, ReviewItem } from '#shared/review/types';
+import type { CaptionId } from '#shared/ids';
 import { ApiCallError, imageUrl, invoke } from '../../lib/api';
 import { errorMessage } from '../../lib/hooks';
 

@@ -18,9 +18,9 @@ import {
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconFolderPlus, IconInfoCircle, IconSparkles } from '@tabler/icons-react';
 import { useEffect, useRef, useState } from 'react';
-import type { ClipModel } from '../../../../shared/models/types';
-import type { Dataset } from '../../../../shared/library/types';
-import type { DatasetId } from '../../../../shared/ids';
+import type { ClipModel } from '#shared/models/types';
+import type { Dataset } from '#shared/library/types';
+import type { DatasetId } from '#shared/ids';
 import { useRoute } from '../../app/router';
 import { invoke } from '../../lib/api';
 import { formatCount, formatTime } from '../../lib/format';

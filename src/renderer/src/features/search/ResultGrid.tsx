@@ -2,7 +2,7 @@
 // views read alike), with the rank on the image and the cosine score under it. Results are a plain
 // array already in memory (top-K), so there is no paging here, only windowing.
 import { memo } from 'react';
-import type { SearchHitView } from '../../../../shared/search/types';
+import type { SearchHitView } from '#shared/search/types';
 import { gridClasses as grid, Thumbnail, ThumbnailGrid, type GridHandle } from '../../lib/ThumbnailGrid';
 import classes from './ResultGrid.module.css';
 import { formatClock } from '../../lib/footage/format';

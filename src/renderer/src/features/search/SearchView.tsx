@@ -26,9 +26,9 @@ import {
   IconSparkles,
 } from '@tabler/icons-react';
 import { useCallback, useState } from 'react';
-import type { ClipModel } from '../../../../shared/models/types';
-import type { QueryTokens } from '../../../../shared/search/types';
-import type { DatasetId, ImageId, ModelId } from '../../../../shared/ids';
+import type { ClipModel } from '#shared/models/types';
+import type { QueryTokens } from '#shared/search/types';
+import type { DatasetId, ImageId, ModelId } from '#shared/ids';
 import { routeHref, useRoute } from '../../app/router';
 import { formatCount } from '../../lib/format';
 import { useDebouncedValue } from '@mantine/hooks';

@@ -2,8 +2,8 @@
 // so "is this model embedding?" is a lookup, not another subscription.
 import { notifications } from '@mantine/notifications';
 import { useCallback, useState } from 'react';
-import type { Job } from '../../../../shared/jobs/types';
-import type { DatasetId, ModelId } from '../../../../shared/ids';
+import type { Job } from '#shared/jobs/types';
+import type { DatasetId, ModelId } from '#shared/ids';
 import { invoke } from '../../lib/api';
 import { errorMessage } from '../../lib/hooks';
 import { isActive, useJobs } from '../../lib/jobs';

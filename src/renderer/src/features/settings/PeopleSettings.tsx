@@ -3,7 +3,7 @@
 import { Alert, Badge, Button, Code, CopyButton, Group, Select, Table, Text, TextInput } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
-import { ROLES, type Role } from '../../../../shared/access';
+import { ROLES, type Role } from '#shared/access';
 import { invoke } from '../../lib/api';
 import { formatTime } from '../../lib/format';
 import { useQuery } from '@tanstack/react-query';

@@ -16,7 +16,7 @@ import {
 import { notifications } from '@mantine/notifications';
 import { IconAlertTriangle, IconTrash } from '@tabler/icons-react';
 import { useState } from 'react';
-import type { Dataset } from '../../../../shared/library/types';
+import type { Dataset } from '#shared/library/types';
 import { ColorSchemeSelector } from '../../app/ColorSchemeControl';
 import { invoke } from '../../lib/api';
 import { formatCount, formatTime } from '../../lib/format';

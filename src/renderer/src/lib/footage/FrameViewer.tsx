@@ -4,7 +4,7 @@
 import { ActionIcon, Badge, Group, Loader, Modal, Stack, Text } from '@mantine/core';
 import { IconChevronLeft, IconChevronRight } from '@tabler/icons-react';
 import { useEffect, useState } from 'react';
-import type { ImageId } from '../../../../shared/ids';
+import type { ImageId } from '#shared/ids';
 import { imageUrl } from '../api';
 import { useQuery } from '@tanstack/react-query';
 import { errorMessage } from '../hooks';

@@ -2,8 +2,8 @@
 // with camera, time span and the crops of it that matched. Opening one shows its best crop's frame.
 // The plain ranking and MTI's re-ranking both show their footage hits this way.
 import { Badge, Card, Group, ScrollArea, SimpleGrid, Text } from '@mantine/core';
-import type { TrackHitGroup } from '../../../../shared/search/types';
-import type { ImageId } from '../../../../shared/ids';
+import type { TrackHitGroup } from '#shared/search/types';
+import type { ImageId } from '#shared/ids';
 import { imageUrl } from '../api';
 import { formatClock } from './format';
 

@@ -1,6 +1,6 @@
 // The footage filter as data, and what it keeps: pure, so the Search page's tabs and a unit test share it.
-import type { TrackHitGroup } from '../../../../shared/search/types';
-import type { CropOrigin } from '../../../../shared/footage/types';
+import type { TrackHitGroup } from '#shared/search/types';
+import type { CropOrigin } from '#shared/footage/types';
 
 export interface FootageFilter {
   /** Every camera of the workspace's footage folders, by name; empty when there is no footage. */
