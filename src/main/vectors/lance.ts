@@ -43,16 +43,42 @@ export interface LanceOptions extends StoreIdentity {
   /** Drop a half-written table (or one of another model) instead of refusing to open it. */
   rebuild?: boolean;
   index?: LanceIndexKind;
-  /** Search-time knobs: IVF partitions probed and the refine factor (exact rescoring of refine × k). */
+  /** Search-time knobs (defaults by index kind: `SEARCH_KNOBS`). */
+  knobs?: SearchKnobs;
+}
+
+/**
+ * Search-time knobs: IVF partitions probed, the refine factor (refine × k rows rescored from their full
+ * vectors; 0 = none) and, for IVF-HNSW-SQ, the HNSW beam width `ef`.
+ */
+export interface SearchKnobs {
   nprobes?: number;
   refineFactor?: number;
+  ef?: number;
+  /** A filter keeping at most this many rows is answered by an exact scan of those rows. */
+  flatRows?: number;
 }
+
+/**
+ * Default knobs per index kind, from `npm run bench:search -- --sweep` (docs/archives.md): the cheapest
+ * setting with recall@10 ≥ 0.95 at 1M. IVF-PQ at 1M: nprobes 20 / refine 10 → recall@10 0.89;
+ * nprobes 60 / refine 40 → 0.976.
+ */
+export const SEARCH_KNOBS: Record<LanceIndexKind, Required<SearchKnobs>> = {
+  ivf_pq: { nprobes: 60, refineFactor: 40, ef: 0, flatRows: 200_000 },
+  ivf_hnsw_sq: { nprobes: 60, refineFactor: 2, ef: 100, flatRows: 200_000 },
+};
+
+/**
+ * The distance each ANN index is built and searched with. Our vectors are unit length, so cosine and dot
+ * rank alike; but LanceDB 0.31's IVF-HNSW-SQ with `dot` returns distances outside [0, 2] for unit vectors
+ * (−6.8 seen) and recall@10 0.02 where cosine gives 0.76 on the same random 64-d table, so it is built on
+ * cosine. IVF-PQ with dot measures right (recall@10 0.99 at 200k) and stays.
+ */
+const ANN_DISTANCE: Record<LanceIndexKind, 'dot' | 'cosine'> = { ivf_pq: 'dot', ivf_hnsw_sq: 'cosine' };
 
 /** Rows from which an ANN index is built; below it a flat scan is fast and exact. */
 export const LANCE_INDEX_FROM = 100_000;
-
-/** A filter keeping at most this many rows is answered by an exact scan of those rows. */
-export const FLAT_FILTERED_ROWS = 200_000;
 
 /** Rows tied (within rounding) with the k-th that an exact search reads beyond k. */
 const EXACT_TIE_ROWS = 10_000;
@@ -152,6 +178,7 @@ export class LanceVectorStore implements VectorStore {
   readonly modelKey: string;
   readonly dim: number;
   private readonly marker: string;
+  private knobs: Required<SearchKnobs>;
 
   private constructor(
     private readonly conn: LanceDb.Connection,
@@ -162,6 +189,12 @@ export class LanceVectorStore implements VectorStore {
     this.modelKey = opts.modelKey;
     this.dim = opts.dim;
     this.marker = markerPath(opts);
+    this.knobs = { ...SEARCH_KNOBS[opts.index ?? 'ivf_pq'], ...opts.knobs };
+  }
+
+  /** Sets the search-time knobs of this open table, over the defaults (the bench sweeps them on one index). */
+  tune(knobs: SearchKnobs): void {
+    this.knobs = { ...SEARCH_KNOBS[this.opts.index ?? 'ivf_pq'], ...this.opts.knobs, ...knobs };
   }
 
   static async open(opts: LanceOptions): Promise<LanceVectorStore> {
@@ -257,26 +290,31 @@ export class LanceVectorStore implements VectorStore {
 
   async search(query: Float32Array, k: number, opts: VectorSearchOptions = {}): Promise<VectorHit[]> {
     const where = filterSql(opts.filter);
-    const base = (limit: number): LanceDb.VectorQuery => {
-      const q = this.table.vectorSearch(query).distanceType('dot').limit(limit);
+    const base = (limit: number, distance: 'dot' | 'cosine' = 'dot'): LanceDb.VectorQuery => {
+      const q = this.table.vectorSearch(query).distanceType(distance).limit(limit);
       return where ? q.where(where) : q;
     };
     // A selective filter leaves few rows in the probed partitions, so the ANN index would return fewer than
     // k good rows (recall@10 0.66 at a 1 % filter in bench-search); the filtered rows, found through the
     // scalar indices, are then few enough to score exactly.
-    if (opts.exact || (where !== null && (await this.table.countRows(where)) <= FLAT_FILTERED_ROWS))
+    const { nprobes, refineFactor, ef, flatRows } = this.knobs;
+    if (opts.exact || (where !== null && (await this.table.countRows(where)) <= flatRows))
       return this.exactSearch(base, query, k);
-    // bench:search at 1M (IVF-PQ, 244 partitions): nprobes 20 / refine 10 → p50 12.8 ms, recall@10 0.89;
-    // nprobes 60 / refine 40 → p50 45 ms, recall@10 0.976. The goal is recall ≥ 0.95, so the latter.
-    let q = base(k + 16).nprobes(this.opts.nprobes ?? 60);
-    q = q.refineFactor(this.opts.refineFactor ?? 40);
+    const kind = this.opts.index ?? 'ivf_pq';
+    const scale = ANN_DISTANCE[kind] === 'cosine' ? Math.sqrt(dotAt(query, 0, query, this.dim)) : 1;
+    let q = base(k + 16, ANN_DISTANCE[kind]).nprobes(nprobes);
+    if (refineFactor > 0) q = q.refineFactor(refineFactor);
+    // LanceDB refuses a beam narrower than the rows it is asked for (limit × refine).
+    if (kind === 'ivf_hnsw_sq') q = q.ef(Math.max(ef, (k + 16) * Math.max(1, refineFactor)));
     const rows = (await q.select(['image_id', '_distance']).toArray()) as {
       image_id: bigint;
       _distance: number;
     }[];
-    // LanceDB's dot distance is 1 − q·x; a few more than k so that ties at the cut go by image id.
+    // LanceDB's dot distance is 1 − q·x; its cosine distance is 1 − q·x / |q| for our unit vectors x, so
+    // × |q| gives the same score (a blended MTI query need not be unit length). A few more than k, so that
+    // ties at the cut go by image id.
     return rows
-      .map((r) => ({ imageId: Number(r.image_id), score: 1 - r._distance }))
+      .map((r) => ({ imageId: Number(r.image_id), score: (1 - r._distance) * scale }))
       .sort((a, b) => b.score - a.score || a.imageId - b.imageId)
       .slice(0, k);
   }
@@ -395,7 +433,7 @@ export class LanceVectorStore implements VectorStore {
               numSubVectors: Math.max(1, Math.floor(this.dim / 8)),
             })
           : lancedbLib().Index.hnswSq({
-              distanceType: 'dot',
+              distanceType: ANN_DISTANCE.ivf_hnsw_sq,
               numPartitions: Math.max(1, Math.round(n / 1_000_000)),
             });
       await this.table.createIndex('vector', { config, replace: true });
