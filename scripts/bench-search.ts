@@ -21,7 +21,7 @@ import {
   type VectorRow,
   type VectorStore,
 } from '../src/main/vectors';
-import { SEARCH_KNOBS, type LanceIndexKind, type SearchKnobs } from '../src/main/vectors/lance';
+import type { LanceIndexKind, SearchKnobs } from '../src/main/vectors/lance';
 import { openDatabase } from '../src/main/db/open';
 import { type FastTopKOptions, VectorIndex, fastBudget, fastHelperReady } from '../src/main/ml/vector-index';
 import { FAST_FROM, loadIndex, searchByVector } from '../src/main/search';
@@ -337,7 +337,7 @@ async function benchStores(size: number): Promise<void> {
                 nprobes,
                 refineFactor,
                 ...(ef === undefined ? {} : { ef }),
-                ...(flatRows === undefined ? {} : { flatRows }),
+                ...(flatRows === undefined ? {} : { flatRows, filteredNprobes: nprobes }),
               };
             })
         : [null];
@@ -350,7 +350,7 @@ async function benchStores(size: number): Promise<void> {
       ['top-10, 1 % filter', true, null],
     ];
     for (const [label, filtered, knobs] of timings) {
-      if (store instanceof LanceVectorStore) store.tune(knobs ?? SEARCH_KNOBS[kind ?? 'ivf_pq']);
+      if (store instanceof LanceVectorStore) store.tune(knobs ?? {});
       const filter = filtered ? { datasetIds: [FILTER_DATASET] } : undefined;
       for (let q = 0; q < 3; q++) await store.search(query(q), K, { filter }); // warm
       const got: number[][] = [];
