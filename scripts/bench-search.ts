@@ -7,7 +7,10 @@
 // disk, RSS, p50/p95 top-10 latency and recall@10 against exact search, with and without a filter that keeps
 // 1 % of the rows (one dataset of 100), at each size:
 //   npm run bench:search -- --backend memory,lancedb --sizes 1000000 [--lance-index ivf_pq,ivf_hnsw_sq]
-//     [--nprobes 20] [--refine 10] [--folder /other/disk/bench-vectors]
+//     [--sweep 20:10,60:40,60:0:200,400:10::0] [--folder /other/disk/bench-vectors]
+// --sweep times the search once per setting nprobes:refine[:ef[:flatRows]] over the same built table (the
+// defaults are lance.ts's SEARCH_KNOBS): unfiltered, or with the 1 % filter when flatRows is given (0 = the
+// filtered search always goes through the ANN index); the filtered search is also timed with the defaults.
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +21,7 @@ import {
   type VectorRow,
   type VectorStore,
 } from '../src/main/vectors';
-import type { LanceIndexKind } from '../src/main/vectors/lance';
+import type { LanceIndexKind, SearchKnobs } from '../src/main/vectors/lance';
 import { openDatabase } from '../src/main/db/open';
 import { type FastTopKOptions, VectorIndex, fastBudget, fastHelperReady } from '../src/main/ml/vector-index';
 import { FAST_FROM, loadIndex, searchByVector } from '../src/main/search';
@@ -297,11 +300,6 @@ async function benchStores(size: number): Promise<void> {
       table: 'bench',
       ...(kind ? { index: kind } : {}),
     });
-    if (store instanceof LanceVectorStore) {
-      const opts = store as unknown as { opts: { nprobes?: number; refineFactor?: number } };
-      if (arg('nprobes', '')) opts.opts.nprobes = Number(arg('nprobes', ''));
-      if (arg('refine', '')) opts.opts.refineFactor = Number(arg('refine', ''));
-    }
     for (const chunk of stream().chunks(CHUNK)) {
       const rows: VectorRow[] = [];
       for (let r = 0; r < chunk.identityOf.length; r++) {
@@ -327,10 +325,32 @@ async function benchStores(size: number): Promise<void> {
       `  ${name}: build ${(build / 1000).toFixed(1)} s (load ${(loaded / 1000).toFixed(1)} s, index ${((build - loaded) / 1000).toFixed(1)} s),` +
         ` disk ${(disk / 2 ** 20).toFixed(0)} MB, RSS +${(rssMb() - rss0).toFixed(0)} MB after build`,
     );
-    for (const [label, filtered] of [
-      ['top-10', false],
-      ['top-10, 1 % filter', true],
-    ] as const) {
+    const sweep: (SearchKnobs | null)[] =
+      store instanceof LanceVectorStore && arg('sweep', '')
+        ? arg('sweep', '')
+            .split(',')
+            .map((s) => {
+              const [nprobes, refineFactor, ef, flatRows] = s
+                .split(':')
+                .map((x) => (x ? Number(x) : undefined));
+              return {
+                nprobes,
+                refineFactor,
+                ...(ef === undefined ? {} : { ef }),
+                ...(flatRows === undefined ? {} : { flatRows, filteredNprobes: nprobes }),
+              };
+            })
+        : [null];
+    const timings: [string, boolean, SearchKnobs | null][] = [
+      ...sweep.map((knobs): [string, boolean, SearchKnobs | null] => [
+        knobs ? `top-10${knobs.flatRows === undefined ? '' : ', 1 % filter'} ${knobsLabel(knobs)}` : 'top-10',
+        knobs?.flatRows !== undefined,
+        knobs,
+      ]),
+      ['top-10, 1 % filter', true, null],
+    ];
+    for (const [label, filtered, knobs] of timings) {
+      if (store instanceof LanceVectorStore) store.tune(knobs ?? {});
       const filter = filtered ? { datasetIds: [FILTER_DATASET] } : undefined;
       for (let q = 0; q < 3; q++) await store.search(query(q), K, { filter }); // warm
       const got: number[][] = [];
@@ -341,7 +361,7 @@ async function benchStores(size: number): Promise<void> {
         lat.push(ms(t));
       }
       console.log(
-        `    ${label.padEnd(20)} p50 ${fmt(pct(lat, 50))} ms  p95 ${fmt(pct(lat, 95))} ms  recall@10 ${recallAt(filtered ? truth.filtered : truth.all, got).toFixed(4)}` +
+        `    ${label.padEnd(36)} p50 ${fmt(pct(lat, 50))} ms  p95 ${fmt(pct(lat, 95))} ms  recall@10 ${recallAt(filtered ? truth.filtered : truth.all, got).toFixed(4)}` +
           `  RSS ${rssMb().toFixed(0)} MB (process)`,
       );
     }
@@ -350,6 +370,10 @@ async function benchStores(size: number): Promise<void> {
   }
   console.log(`  peak RSS ${peakRssMb().toFixed(0)} MB; load ${load()}`);
 }
+
+const knobsLabel = (k: SearchKnobs): string =>
+  `nprobes ${k.nprobes} refine ${k.refineFactor}${k.ef === undefined ? '' : ` ef ${k.ef}`}` +
+  (k.flatRows === undefined ? '' : ` flat ≤ ${k.flatRows}`);
 
 // Other processes on a shared machine slow every figure; the load average says how much.
 const load = (): string =>

@@ -19,7 +19,7 @@ import {
 } from './types';
 
 export * from './types';
-export { LanceVectorStore, filterSql } from './lance';
+export { LANCE_INDEX_FROM, LanceVectorStore, filterSql } from './lance';
 export { MemoryVectorStore } from './memory';
 
 export const vectorSettingsSchema = z.object({

@@ -42,17 +42,53 @@ export interface LanceOptions extends StoreIdentity {
   create?: boolean;
   /** Drop a half-written table (or one of another model) instead of refusing to open it. */
   rebuild?: boolean;
+  /** The ANN index to build; absent: by size (`autoIndexKind`). A search reads the kind from the table. */
   index?: LanceIndexKind;
-  /** Search-time knobs: IVF partitions probed and the refine factor (exact rescoring of refine × k). */
+  /** Search-time knobs (defaults by index kind: `SEARCH_KNOBS`). */
+  knobs?: SearchKnobs;
+}
+
+/**
+ * Search-time knobs: IVF partitions probed, the refine factor (refine × k rows rescored from their full
+ * vectors; 0 = none) and, for IVF-HNSW-SQ, the HNSW beam width `ef`.
+ */
+export interface SearchKnobs {
   nprobes?: number;
   refineFactor?: number;
+  ef?: number;
+  /** A filter keeping at most this many rows is answered by an exact scan of those rows. */
+  flatRows?: number;
+  /** IVF partitions probed when a filter is set: its rows are few in each, so more are read. */
+  filteredNprobes?: number;
 }
+
+/**
+ * Default knobs per index kind, from one `npm run bench:search -- --sweep` run at 1M (docs/archives.md, load
+ * ~5): IVF-PQ nprobes 60 / refine 40 → p50 31.0 ms, recall@10 0.984 (40 / 20: 18.3 ms, 0.956; 20 / 10: 12.5 ms,
+ * 0.902); IVF-HNSW-SQ ef 200 / refine 2 → 7.1 ms, 0.974 (ef 100: 5.0 ms, 0.928). With a 1 % filter through the
+ * index (LanceDB prefilters inside it): IVF-PQ nprobes 400 → 60.9 ms, HNSW-SQ 28.3 ms, both recall@10 1.0,
+ * where the exact scan of those 10,000 rows took 259 ms; so only a filter of a few rows goes exact.
+ */
+export const SEARCH_KNOBS: Record<LanceIndexKind, Required<SearchKnobs>> = {
+  ivf_pq: { nprobes: 60, refineFactor: 40, ef: 0, flatRows: 2_000, filteredNprobes: 400 },
+  ivf_hnsw_sq: { nprobes: 60, refineFactor: 2, ef: 200, flatRows: 2_000, filteredNprobes: 60 },
+};
+
+/** IVF-HNSW-SQ up to this many rows (4.4× faster than IVF-PQ at 1M); IVF-PQ above (its RSS at 10M: 2.8 GB). */
+export const HNSW_UP_TO = 2_000_000;
+export const autoIndexKind = (rows: number): LanceIndexKind =>
+  rows <= HNSW_UP_TO ? 'ivf_hnsw_sq' : 'ivf_pq';
+
+/**
+ * The distance each ANN index is built and searched with. Our vectors are unit length, so cosine and dot
+ * rank alike; but LanceDB 0.31's IVF-HNSW-SQ with `dot` returns distances outside [0, 2] for unit vectors
+ * (−6.8 seen) and recall@10 0.02 where cosine gives 0.76 on the same random 64-d table, so it is built on
+ * cosine. IVF-PQ with dot measures right (recall@10 0.99 at 200k) and stays.
+ */
+const ANN_DISTANCE: Record<LanceIndexKind, 'dot' | 'cosine'> = { ivf_pq: 'dot', ivf_hnsw_sq: 'cosine' };
 
 /** Rows from which an ANN index is built; below it a flat scan is fast and exact. */
 export const LANCE_INDEX_FROM = 100_000;
-
-/** A filter keeping at most this many rows is answered by an exact scan of those rows. */
-export const FLAT_FILTERED_ROWS = 200_000;
 
 /** Rows tied (within rounding) with the k-th that an exact search reads beyond k. */
 const EXACT_TIE_ROWS = 10_000;
@@ -152,6 +188,9 @@ export class LanceVectorStore implements VectorStore {
   readonly modelKey: string;
   readonly dim: number;
   private readonly marker: string;
+  private knobs: SearchKnobs;
+  /** The kind of the table's vector index as built (read from the table once); null: none (flat scans). */
+  private builtKind: Promise<LanceIndexKind | null> | undefined;
 
   private constructor(
     private readonly conn: LanceDb.Connection,
@@ -162,6 +201,25 @@ export class LanceVectorStore implements VectorStore {
     this.modelKey = opts.modelKey;
     this.dim = opts.dim;
     this.marker = markerPath(opts);
+    this.knobs = { ...opts.knobs };
+  }
+
+  /** Sets the search-time knobs of this open table, over the defaults (the bench sweeps them on one index). */
+  tune(knobs: SearchKnobs): void {
+    this.knobs = { ...this.opts.knobs, ...knobs };
+  }
+
+  /**
+   * The vector index the table holds, whoever built it (another machine sharing the folder, another setting):
+   * its kind decides the distance a search must use.
+   */
+  indexKind(): Promise<LanceIndexKind | null> {
+    this.builtKind ??= this.table.listIndices().then((all) => {
+      const vector = all.find((i) => i.columns.includes('vector'));
+      if (!vector) return null;
+      return /hnsw/i.test(vector.indexType) ? 'ivf_hnsw_sq' : 'ivf_pq';
+    });
+    return this.builtKind;
   }
 
   static async open(opts: LanceOptions): Promise<LanceVectorStore> {
@@ -257,26 +315,32 @@ export class LanceVectorStore implements VectorStore {
 
   async search(query: Float32Array, k: number, opts: VectorSearchOptions = {}): Promise<VectorHit[]> {
     const where = filterSql(opts.filter);
-    const base = (limit: number): LanceDb.VectorQuery => {
-      const q = this.table.vectorSearch(query).distanceType('dot').limit(limit);
+    const base = (limit: number, distance: 'dot' | 'cosine' = 'dot'): LanceDb.VectorQuery => {
+      const q = this.table.vectorSearch(query).distanceType(distance).limit(limit);
       return where ? q.where(where) : q;
     };
-    // A selective filter leaves few rows in the probed partitions, so the ANN index would return fewer than
-    // k good rows (recall@10 0.66 at a 1 % filter in bench-search); the filtered rows, found through the
-    // scalar indices, are then few enough to score exactly.
-    if (opts.exact || (where !== null && (await this.table.countRows(where)) <= FLAT_FILTERED_ROWS))
+    // No index (a small table): LanceDB scans anyway, so the scan is made exact. A filter is applied inside
+    // the index search (prefilter, through the scalar indices), with more partitions probed since the kept
+    // rows are few in each; a filter of a few rows is scored exactly.
+    const kind = await this.indexKind();
+    if (kind === null || opts.exact) return this.exactSearch(base, query, k);
+    const { nprobes, refineFactor, ef, flatRows, filteredNprobes } = { ...SEARCH_KNOBS[kind], ...this.knobs };
+    if (where !== null && (await this.table.countRows(where)) <= flatRows)
       return this.exactSearch(base, query, k);
-    // bench:search at 1M (IVF-PQ, 244 partitions): nprobes 20 / refine 10 → p50 12.8 ms, recall@10 0.89;
-    // nprobes 60 / refine 40 → p50 45 ms, recall@10 0.976. The goal is recall ≥ 0.95, so the latter.
-    let q = base(k + 16).nprobes(this.opts.nprobes ?? 60);
-    q = q.refineFactor(this.opts.refineFactor ?? 40);
+    const scale = ANN_DISTANCE[kind] === 'cosine' ? Math.sqrt(dotAt(query, 0, query, this.dim)) : 1;
+    let q = base(k + 16, ANN_DISTANCE[kind]).nprobes(where === null ? nprobes : filteredNprobes);
+    if (refineFactor > 0) q = q.refineFactor(refineFactor);
+    // LanceDB refuses a beam narrower than the rows it is asked for (limit × refine).
+    if (kind === 'ivf_hnsw_sq') q = q.ef(Math.max(ef, (k + 16) * Math.max(1, refineFactor)));
     const rows = (await q.select(['image_id', '_distance']).toArray()) as {
       image_id: bigint;
       _distance: number;
     }[];
-    // LanceDB's dot distance is 1 − q·x; a few more than k so that ties at the cut go by image id.
+    // LanceDB's dot distance is 1 − q·x; its cosine distance is 1 − q·x / |q| for our unit vectors x, so
+    // × |q| gives the same score (a blended MTI query need not be unit length). A few more than k, so that
+    // ties at the cut go by image id.
     return rows
-      .map((r) => ({ imageId: Number(r.image_id), score: 1 - r._distance }))
+      .map((r) => ({ imageId: Number(r.image_id), score: (1 - r._distance) * scale }))
       .sort((a, b) => b.score - a.score || a.imageId - b.imageId)
       .slice(0, k);
   }
@@ -385,7 +449,7 @@ export class LanceVectorStore implements VectorStore {
   async finish(): Promise<void> {
     const n = await this.table.countRows();
     if (n >= LANCE_INDEX_FROM) {
-      const kind = this.opts.index ?? 'ivf_pq';
+      const kind = this.opts.index ?? autoIndexKind(n);
       const numPartitions = Math.max(1, Math.round(Math.sqrt(n)));
       const config =
         kind === 'ivf_pq'
@@ -395,10 +459,11 @@ export class LanceVectorStore implements VectorStore {
               numSubVectors: Math.max(1, Math.floor(this.dim / 8)),
             })
           : lancedbLib().Index.hnswSq({
-              distanceType: 'dot',
+              distanceType: ANN_DISTANCE.ivf_hnsw_sq,
               numPartitions: Math.max(1, Math.round(n / 1_000_000)),
             });
       await this.table.createIndex('vector', { config, replace: true });
+      this.builtKind = Promise.resolve(kind);
       await this.table.createIndex('dataset_id', { config: lancedbLib().Index.bitmap(), replace: true });
       await this.table.createIndex('split', { config: lancedbLib().Index.bitmap(), replace: true });
       await this.table.createIndex('camera', { config: lancedbLib().Index.bitmap(), replace: true });
