@@ -9,7 +9,7 @@ import type { Channel, InvokeArg, InvokeResults } from '#shared/contract';
 import type { Job } from '#shared/jobs/types';
 import type { ImageId, ModelId } from '#shared/ids';
 import { invoke } from './api';
-import { mergeJob } from './jobList';
+import { isActive, mergeJob } from './jobList';
 
 export { LIBRARY_CHANNELS, staleAfter } from './staleRules';
 
@@ -61,6 +61,9 @@ export const promptQueries = {
   sets: () => serverQuery('prompts:list', {}),
 };
 
+/** How often the job list is asked again while a job is active (a safety net under the events). */
+const ACTIVE_JOBS_REFETCH_MS = 5_000;
+
 /** The jobs the window follows: the newest 200. */
 const JOB_LIST_LIMIT = 200;
 
@@ -76,8 +79,11 @@ export const jobQueries = {
         const list = await invoke('jobs:list', { limit: JOB_LIST_LIMIT });
         return (client.getQueryData<Job[]>(queryKey) ?? []).reduce(mergeJob, list);
       },
-      // Fetched once per window, as the old provider did; the events keep it current after that.
+      // Fetched once per window; the events keep it current after that. While a job is queued or running
+      // it is also asked again every few seconds, so an event lost on the way (a dropped event stream, a
+      // reconnect) cannot leave a job shown as running after it ended; the merge keeps what is newer.
       staleTime: Infinity,
+      refetchInterval: (query) => (query.state.data?.some(isActive) ? ACTIVE_JOBS_REFETCH_MS : false),
     }),
   issues: (id: InvokeArg<'jobs:issues'>['id'], limit: number) => serverQuery('jobs:issues', { id, limit }),
 };
