@@ -306,6 +306,7 @@ async function benchStores(size: number): Promise<void> {
         const i = chunk.start + r;
         rows.push({
           imageId: i + 1,
+          view: 0,
           datasetId: datasetOf(i),
           camera: `cam${i % 50}`,
           time: 1_700_000_000_000 + i * 100,

@@ -2,13 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/main/db/open';
 import type { WritableDb } from '../../src/main/db/types';
 import { AppError } from '../../src/main/errors';
-import {
-  invalidateIndex,
-  loadIndex,
-  scoreAllByVector,
-  searchByVector,
-  searchWithSqliteVec,
-} from '../../src/main/search';
+import { invalidateIndex, loadIndex, searchByVector, searchWithSqliteVec } from '../../src/main/search';
 import { VectorCaches } from '../../src/main/search/vector-caches';
 import { clipLikeGallery } from '../../src/main/ml/vector-index/synthetic';
 import { asDatasetId, asModelId, type ModelId } from '#shared/ids';
@@ -212,9 +206,6 @@ describe('search service', () => {
     expect(searchByVector(caches, model, query(2), { k: 1 })[0]?.imageId).toBe(newId);
     db.prepare(`DELETE FROM images WHERE id = ?`).run(newId); // cascades to its vector
     expect(loadIndex(caches, model).index.size).toBe(600);
-    const { imageIds, scores } = scoreAllByVector(caches, model, query(2));
-    expect(scores).toHaveLength(600);
-    expect(imageIds).toHaveLength(600);
   });
 
   it('sees vectors rewritten in place once the writer calls invalidateIndex', () => {

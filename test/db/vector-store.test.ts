@@ -43,6 +43,7 @@ function makeRows(n: number, seed = 1): VectorRow[] {
   const r = rng(seed);
   return Array.from({ length: n }, (_, i) => ({
     imageId: 10 + i * 3,
+    view: 0,
     datasetId: 1 + (i % 3),
     camera: i % 5 === 0 ? null : `cam${i % 4}`,
     time: i % 7 === 0 ? null : 1_700_000_000_000 + i * 1000,
@@ -50,13 +51,30 @@ function makeRows(n: number, seed = 1): VectorRow[] {
     vector: unit(r),
   }));
 }
+/**
+ * `rows` and two views (rows 1 and 2 of the same image, with its columns) of every third image, as the
+ * footage crops have: the views' vectors are other random directions, so a view often beats its image.
+ */
+function withViews(rows: VectorRow[], seed = 2): VectorRow[] {
+  const r = rng(seed);
+  return rows.flatMap((row, i) =>
+    i % 3 === 0 ? [row, { ...row, view: 1, vector: unit(r) }, { ...row, view: 2, vector: unit(r) }] : [row],
+  );
+}
+const dot = (v: Float32Array, q: Float32Array): number => v.reduce((a, x, j) => a + x * q[j]!, 0);
+/** Each image's best score over its rows. */
+function bestScores(rows: VectorRow[], q: Float32Array, f?: VectorFilter): Map<number, number> {
+  const best = new Map<number, number>();
+  for (const r of rows.filter((x) => matchesFilter(x, f)))
+    best.set(r.imageId, Math.max(best.get(r.imageId) ?? -Infinity, dot(r.vector, q)));
+  return best;
+}
+/** Brute force: images by their best row, ties by image id. */
 function reference(rows: VectorRow[], q: Float32Array, k: number, f?: VectorFilter): number[] {
-  return rows
-    .filter((r) => matchesFilter(r, f))
-    .map((r) => ({ id: r.imageId, s: r.vector.reduce((a, x, j) => a + x * q[j]!, 0) }))
-    .sort((a, b) => b.s - a.s || a.id - b.id)
+  return [...bestScores(rows, q, f)]
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
     .slice(0, k)
-    .map((h) => h.id);
+    .map(([id]) => id);
 }
 const open = (backend: VectorBackend, folder = tmp(), id = ID): Promise<VectorStore> =>
   openStore({ backend, identity: id, folder, table: 'toy' });
@@ -145,13 +163,48 @@ for (const backend of ['memory', 'lancedb'] as const) {
       await s.close();
     });
 
+    it('ranks an image with views by its best row: distinct images, every filter, scores and counts', async () => {
+      const rows = withViews(makeRows(300, 4));
+      const s = await open(backend);
+      await s.upsert(rows);
+      await s.finish();
+      expect(await s.count()).toBe(rows.length); // rows, views included
+      const r = rng(5);
+      for (const [, f] of FILTERS) {
+        const q = unit(r);
+        const want = reference(rows, q, 10, f);
+        const hits = await s.search(q, 10, { filter: f, exact: true });
+        expect(hits.map((h) => h.imageId)).toEqual(want);
+        const best = bestScores(rows, q, f);
+        for (const h of hits) expect(h.score).toBeCloseTo(best.get(h.imageId)!, 5);
+      }
+      // A query equal to a view's vector finds that view's image first, once.
+      const view = rows.find((x) => x.view === 2 && x.imageId === rows[30]!.imageId)!;
+      const top = await s.search(view.vector, 5, { exact: true });
+      expect(top[0]).toMatchObject({ imageId: view.imageId });
+      expect(top[0]!.score).toBeCloseTo(1, 5);
+      expect(new Set(top.map((h) => h.imageId)).size).toBe(5);
+      // Every score of an image set is the image's best row.
+      const ids = [...new Set(rows.map((x) => x.imageId))];
+      const [scores] = await s.scoreIds([view.vector], ids);
+      const best = bestScores(rows, view.vector);
+      ids.forEach((id, i) => expect(scores![i]).toBeCloseTo(best.get(id)!, 5));
+      // Upsert replaces one (image, view) row; delete takes all of an image's rows.
+      await s.upsert([{ ...view, vector: rows[1]!.vector }]);
+      expect(await s.count()).toBe(rows.length);
+      expect((await s.search(view.vector, 1, { exact: true }))[0]!.imageId).not.toBe(view.imageId);
+      await s.delete([view.imageId]);
+      expect(await s.count()).toBe(rows.length - 3);
+      await s.close();
+    });
+
     it('switching to the other backend moves the vectors and keeps every exact ranking', async () => {
-      const rows = makeRows(400, 5);
+      const rows = withViews(makeRows(400, 5));
       const from = await open(backend);
       await from.upsert(rows);
       await from.finish();
       const to = await open(backend === 'memory' ? 'lancedb' : 'memory');
-      expect(await copyStore(from, to)).toBe(400);
+      expect(await copyStore(from, to)).toBe(rows.length);
       const r = rng(7);
       for (const [, f] of FILTERS) {
         const q = unit(r);
@@ -160,7 +213,7 @@ for (const backend of ['memory', 'lancedb'] as const) {
         expect(b).toEqual(a);
       }
       // Every score of the gallery, to the last bit (MTI's re-rank and evaluation use them all).
-      const ids = rows.map((x) => x.imageId);
+      const ids = [...new Set(rows.map((x) => x.imageId))];
       const q = unit(r);
       expect(await to.scoreIds([q], ids)).toEqual(await from.scoreIds([q], ids));
       await from.close();
@@ -210,7 +263,7 @@ describe('vector store: LanceDB tables that cannot be used as they are', { timeo
       `import { openStore } from ${JSON.stringify(mod)};
        const s = await openStore({ backend: 'lancedb', identity: { modelKey: 'toy#abc', dim: ${DIM} }, folder: ${JSON.stringify(folder)}, table: 'toy' });
        const v = new Float32Array(${DIM}).fill(0.25);
-       await s.upsert([{ imageId: 1, datasetId: 1, camera: null, time: null, split: null, vector: v }]);
+       await s.upsert([{ imageId: 1, view: 0, datasetId: 1, camera: null, time: null, split: null, vector: v }]);
        process.kill(process.pid, 'SIGKILL');`,
     );
     const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
@@ -243,6 +296,7 @@ describe('vector store: LanceDB ANN indexes', { timeout: 300_000 }, () => {
       const n = Math.hypot(...v);
       return {
         imageId: i + 1,
+        view: 0,
         datasetId: 1 + (i % 100),
         camera: null,
         time: null,

@@ -6,12 +6,14 @@
 // must have that model's dimension.
 import { AppError, notFound } from '../errors';
 import { VectorIndex, type ScoredIndex } from '../ml/vector-index';
+import { bestPerImage } from '../vectors/types';
 import {
   changeState,
   embeddingsFingerprint,
   modelNameAndDim,
   modelVectors,
   sqliteVecTopK,
+  viewsFingerprint,
   wrongLengthVector,
 } from '../db/repos/vectors';
 import type { ReadableDb } from '../db/types';
@@ -48,8 +50,13 @@ export interface LoadedIndex {
   modelName: string;
   dim: number;
   index: VectorIndex;
-  /** Gallery position → image id, ascending (so "lower index" ties mean "lower image id"). */
+  /**
+   * Gallery position → image id, ascending (so "lower index" ties mean "lower image id"). An image with
+   * views (footage crops, migration 015) holds as many neighbouring positions: its own vector, then views.
+   */
   imageIds: Int32Array;
+  /** The most positions one image holds (1 without views): a ranking of k images reads k × this rows. */
+  rowsPerImage: number;
   /** Gallery position → dataset id, for dataset-restricted searches. */
   datasetIds: Int32Array;
   fingerprint: string;
@@ -70,12 +77,13 @@ export function modelInfo(db: ReadableDb, modelId: ModelId): ModelInfo {
   return row;
 }
 
-// Count and id sum of the model's rows (db/repos/vectors.ts): an insert or a delete (also by cascade from
-// images) changes them. A re-embed with the same model rewrites the same vector; when vectors are rewritten
-// differently, call invalidateIndex.
+// Count and id sum of the model's rows (db/repos/vectors.ts), its images' own and their views': an insert
+// or a delete (also by cascade from images) changes them. `count` is the gallery's rows. A re-embed with the
+// same model rewrites the same vector; when vectors are rewritten differently, call invalidateIndex.
 export function fingerprint(db: ReadableDb, modelId: ModelId): { count: number; key: string } {
   const r = embeddingsFingerprint(db, modelId);
-  return { count: r.n, key: `${r.n}:${r.s}` };
+  const v = viewsFingerprint(db, modelId);
+  return { count: r.n + v.n, key: `${r.n}:${r.s}+${v.n}:${v.s}` };
 }
 
 // Nothing was written since `dbState` was taken, by this connection (total_changes) or any other
@@ -163,17 +171,29 @@ function assemble(
   gallery?: number,
 ): LoadedIndex {
   const { dim } = need.model;
+  const imageIds = cols.imageIds.subarray(0, n);
   return {
     modelId,
     modelName: need.model.name,
     dim,
     index: new VectorIndex(cols.vectors.subarray(0, n * dim), dim),
-    imageIds: cols.imageIds.subarray(0, n),
+    imageIds,
+    rowsPerImage: longestRun(imageIds),
     datasetIds: cols.datasetIds.subarray(0, n),
     fingerprint: need.key,
     dbState: need.state,
     ...(gallery !== undefined ? { gallery } : {}),
   };
+}
+
+/** The longest run of one value in an ascending array (an image's rows in the gallery). */
+function longestRun(sorted: Int32Array): number {
+  let most = sorted.length ? 1 : 0;
+  for (let i = 1, run = 1; i < sorted.length; i++) {
+    run = sorted[i] === sorted[i - 1] ? run + 1 : 1;
+    if (run > most) most = run;
+  }
+  return most;
 }
 
 function remember(
@@ -280,10 +300,14 @@ export function normalizedQuery(vector: ArrayLike<number>, dim: number, modelNam
   return q;
 }
 
-/** What a ranking of one gallery needs: the query at unit length, the mask, which path, how many. */
+/**
+ * What a ranking of one gallery needs: the query at unit length, the mask, which path, how many images
+ * (`k`) and how many rows to rank for them (`rows`: an image holds up to `rowsPerImage` of the top rows).
+ */
 interface Ranking {
   q: Float32Array;
   k: number;
+  rows: number;
   mask: Uint8Array | undefined;
   fast: boolean;
 }
@@ -333,14 +357,20 @@ function planRanking(
   }
   const mode = opts.mode ?? 'auto';
   const fast = mode === 'fast' || ((mode === 'auto' || mode === 'sqlite') && loaded.index.size > FAST_FROM);
-  return { q, k, mask, fast };
+  return { q, k, rows: k * loaded.rowsPerImage, mask, fast };
 }
 
-const toHits = (loaded: LoadedIndex, hits: readonly ScoredIndex[]): SearchHit[] =>
-  hits.map((h) => ({ imageId: asImageId(loaded.imageIds[h.index] as number), score: h.score }));
+/** The ranked rows as images, each at its best row (`bestPerImage`), the first `r.k`. */
+const toHits = (loaded: LoadedIndex, r: Ranking, rows: readonly ScoredIndex[]): SearchHit[] =>
+  bestPerImage(
+    rows.map((h) => ({ imageId: loaded.imageIds[h.index] as number, score: h.score })),
+    r.k,
+  ).map((h) => ({ imageId: asImageId(h.imageId), score: h.score }));
 
 const rankHere = (loaded: LoadedIndex, r: Ranking): ScoredIndex[] =>
-  r.fast ? loaded.index.fastTopK(r.q, r.k, { mask: r.mask }) : loaded.index.topK(r.q, r.k, { mask: r.mask });
+  r.fast
+    ? loaded.index.fastTopK(r.q, r.rows, { mask: r.mask })
+    : loaded.index.topK(r.q, r.rows, { mask: r.mask });
 
 /** The top `k` images of the model's gallery for a query vector, best first (ties: lower image id). */
 export function searchByVector(
@@ -354,7 +384,7 @@ export function searchByVector(
     return searchWithSqliteVec(vectors.db, modelId, vector, k, opts.datasetId);
   const loaded = loadIndex(vectors, modelId);
   const r = planRanking(loaded, vector, k, opts);
-  return r ? toHits(loaded, rankHere(loaded, r)) : [];
+  return r ? toHits(loaded, r, rankHere(loaded, r)) : [];
 }
 
 /**
@@ -380,24 +410,13 @@ export async function searchByVectorAsync(
       modelId,
       gallery: loaded.gallery,
       query: r.q,
-      k: r.k,
+      k: r.rows,
       fast: r.fast,
       mask: r.mask ?? null,
     });
-    if (hits) return toHits(loaded, hits);
+    if (hits) return toHits(loaded, r, hits);
   }
-  return toHits(loaded, rankHere(loaded, r));
-}
-
-/** The full similarity row over the model's gallery, in gallery order (MTI, evaluation). */
-export function scoreAllByVector(
-  vectors: VectorCaches,
-  modelId: ModelId,
-  vector: ArrayLike<number>,
-): { imageIds: Int32Array; scores: Float32Array } {
-  const loaded = loadIndex(vectors, modelId);
-  const q = normalizedQuery(vector, loaded.dim, loaded.modelName);
-  return { imageIds: loaded.imageIds, scores: loaded.index.scoreAll(q) };
+  return toHits(loaded, r, rankHere(loaded, r));
 }
 
 /**

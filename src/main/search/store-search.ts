@@ -182,7 +182,8 @@ export interface ScoreImagesOptions {
 /**
  * The exact cosine of each query with each of `imageIds` (ascending or not; row q aligned with them)
  * through the workspace's store: what MTI's re-rank of its gallery and evaluation need, every score of an
- * image set rather than a top K. Equal bits on both backends. An id without a vector from this model is
+ * image set rather than a top K. An image with views (footage crops) scores the best of its rows, as in a
+ * search. Equal bits on both backends. An id without a vector from this model is
  * refused (the caller checks coverage first and says what to embed).
  */
 export async function scoreImages(
@@ -207,12 +208,18 @@ export async function scoreImages(
   let rows: Float32Array[];
   if (backendFor(db, modelId) === 'memory') {
     const loaded = await loadIndexAsync(vectors, modelId);
-    const pos = positionsOf(loaded.imageIds, imageIds);
+    const first = firstPositions(loaded.imageIds, imageIds);
     const gallery = loaded.index.vectors;
+    const galleryIds = loaded.imageIds;
     const d = loaded.dim;
+    // An image's rows (its own vector, then its views) sit side by side from its first position.
     rows = qs.map((q) => {
-      const out = new Float32Array(pos.length);
-      for (let i = 0; i < pos.length; i++) out[i] = pos[i]! < 0 ? NaN : dotAt(gallery, pos[i]! * d, q, d);
+      const out = new Float32Array(first.length).fill(NaN);
+      for (let i = 0; i < first.length; i++)
+        for (let p = first[i]!; p >= 0 && p < galleryIds.length && galleryIds[p] === imageIds[i]; p++) {
+          const x = dotAt(gallery, p * d, q, d);
+          if (!(x <= out[i]!)) out[i] = x;
+        }
       return out;
     });
   } else {
@@ -230,24 +237,19 @@ export async function scoreImages(
   return rows;
 }
 
-/** Gallery positions of `ids` in the ascending `sorted` (−1 where absent). */
-function positionsOf(sorted: Int32Array, ids: ArrayLike<number>): Int32Array {
+/** The first gallery position of each of `ids` in the ascending `sorted` (−1 where absent). */
+function firstPositions(sorted: Int32Array, ids: ArrayLike<number>): Int32Array {
   const out = new Int32Array(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]!;
     let lo = 0;
-    let hi = sorted.length - 1;
-    out[i] = -1;
-    while (lo <= hi) {
+    let hi = sorted.length;
+    while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const v = sorted[mid]!;
-      if (v === id) {
-        out[i] = mid;
-        break;
-      }
-      if (v < id) lo = mid + 1;
-      else hi = mid - 1;
+      if (sorted[mid]! < id) lo = mid + 1;
+      else hi = mid;
     }
+    out[i] = lo < sorted.length && sorted[lo] === id ? lo : -1;
   }
   return out;
 }

@@ -114,7 +114,7 @@ export async function loadFromWorkspace(
   const rows = modelVectorRows(db, modelId);
   let buf: VectorRow[] = [];
   let n = 0;
-  for (const [imageId, datasetId, camera, time, split, blob] of rows) {
+  for (const [imageId, view, datasetId, camera, time, split, blob] of rows) {
     if (blob.byteLength !== store.dim * 4)
       throw new AppError(
         'conflict',
@@ -122,7 +122,7 @@ export async function loadFromWorkspace(
       );
     const vector = new Float32Array(store.dim);
     new Uint8Array(vector.buffer).set(blob);
-    buf.push({ imageId, datasetId, camera, split, time, vector });
+    buf.push({ imageId, view, datasetId, camera, split, time, vector });
     if (buf.length === batch) {
       await put(store, buf, empty);
       n += buf.length;

@@ -1,6 +1,6 @@
 // The on-disk backend: one LanceDB table per model in a folder that may be on another disk or shared
-// storage (several machines can read one archive). Columns: image_id, dataset_id, camera, time, split,
-// vector; the table's schema metadata carries the model key and dimension, checked on every open.
+// storage (several machines can read one archive). Columns: image_id, view, dataset_id, camera, time,
+// split, vector (an image's views are more rows of it: types.ts `VectorRow`); the table's schema metadata carries the model key and dimension, checked on every open.
 // Filters become a SQL `where` that LanceDB applies before the vector search (prefilter), backed by
 // scalar indices on the filter columns, so a 1 % filter still returns K rows.
 // A bulk load writes `<table>.building` beside the table first and removes it when the ANN index is built:
@@ -13,13 +13,14 @@ import type * as LanceDb from '@lancedb/lancedb';
 import type * as Arrow from 'apache-arrow';
 import { AppError } from '../errors';
 import { dotAt } from '../ml/vector-index';
-import type {
-  StoreIdentity,
-  VectorFilter,
-  VectorHit,
-  VectorRow,
-  VectorSearchOptions,
-  VectorStore,
+import {
+  topImages,
+  type StoreIdentity,
+  type VectorFilter,
+  type VectorHit,
+  type VectorRow,
+  type VectorSearchOptions,
+  type VectorStore,
 } from './types';
 
 // LanceDB checks tables with `instanceof` against the apache-arrow it require()s (CommonJS); an ESM import
@@ -125,6 +126,7 @@ function schemaFor(id: StoreIdentity): Arrow.Schema {
   return new arrow.Schema(
     [
       new arrow.Field('image_id', new arrow.Int64(), false),
+      new arrow.Field('view', new arrow.Int32(), false),
       new arrow.Field('dataset_id', new arrow.Int32(), false),
       new arrow.Field('camera', new arrow.Utf8(), true),
       new arrow.Field('time', new arrow.Float64(), true),
@@ -148,6 +150,7 @@ function toArrow(schema: Arrow.Schema, dim: number, rows: readonly VectorRow[]):
   const n = rows.length;
   const vec = new Float32Array(n * dim);
   const ids = new BigInt64Array(n);
+  const views = new Int32Array(n);
   const ds = new Int32Array(n);
   const times: (number | null)[] = [];
   const cams: (string | null)[] = [];
@@ -155,12 +158,13 @@ function toArrow(schema: Arrow.Schema, dim: number, rows: readonly VectorRow[]):
   rows.forEach((r, i) => {
     vec.set(r.vector, i * dim);
     ids[i] = BigInt(r.imageId);
+    views[i] = r.view;
     ds[i] = r.datasetId;
     times.push(r.time);
     cams.push(r.camera);
     splits.push(r.split);
   });
-  const vectorType = schema.fields[5]!.type as Arrow.FixedSizeList;
+  const vectorType = schema.fields.find((f) => f.name === 'vector')!.type as Arrow.FixedSizeList;
   const vectors = arrow.makeData({
     type: vectorType,
     length: n,
@@ -175,6 +179,7 @@ function toArrow(schema: Arrow.Schema, dim: number, rows: readonly VectorRow[]):
       nullCount: 0,
       children: [
         arrow.makeData({ type: new arrow.Int64(), length: n, data: ids }),
+        arrow.makeData({ type: new arrow.Int32(), length: n, data: views }),
         arrow.makeData({ type: new arrow.Int32(), length: n, data: ds }),
         arrow.vectorFromArray(cams, new arrow.Utf8()).data[0]!,
         arrow.vectorFromArray(times, new arrow.Float64()).data[0]!,
@@ -282,13 +287,13 @@ export class LanceVectorStore implements VectorStore {
       if (r.vector.length !== this.dim)
         throw new RangeError(`image ${r.imageId}: ${r.vector.length} values, the table holds ${this.dim}`);
     await this.table
-      .mergeInsert('image_id')
+      .mergeInsert(['image_id', 'view'])
       .whenMatchedUpdateAll()
       .whenNotMatchedInsertAll()
       .execute(toArrow(this.schema, this.dim, rows));
   }
 
-  /** Bulk load of image ids not in the table yet: one append, no key lookups. */
+  /** Bulk load of rows not in the table yet: one append, no key lookups. */
   async append(rows: readonly VectorRow[]): Promise<void> {
     if (rows.length === 0) return;
     this.beginWrite();
@@ -325,31 +330,35 @@ export class LanceVectorStore implements VectorStore {
     // No index (a small table): LanceDB scans anyway, so the scan is made exact. A filter is applied inside
     // the index search (prefilter, through the scalar indices), with more partitions probed since the kept
     // rows are few in each; a filter of a few rows is scored exactly.
+    // Rows are ranked, then images by their best row (an image with views holds several rows).
     const kind = await this.indexKind();
-    if (kind === null || opts.exact) return this.exactSearch(base, query, k);
+    if (kind === null || opts.exact) return topImages(k, (m) => this.exactSearch(base, query, m));
     const { nprobes, refineFactor, ef, flatRows, filteredNprobes } = { ...SEARCH_KNOBS[kind], ...this.knobs };
     if (where !== null && (await this.table.countRows(where)) <= flatRows)
-      return this.exactSearch(base, query, k);
+      return topImages(k, (m) => this.exactSearch(base, query, m));
     const scale = ANN_DISTANCE[kind] === 'cosine' ? Math.sqrt(dotAt(query, 0, query, this.dim)) : 1;
-    let q = base(k + 16, ANN_DISTANCE[kind]).nprobes(where === null ? nprobes : filteredNprobes);
-    if (refineFactor > 0) q = q.refineFactor(refineFactor);
-    // LanceDB refuses a beam narrower than the rows it is asked for (limit × refine).
-    if (kind === 'ivf_hnsw_sq') q = q.ef(Math.max(ef, (k + 16) * Math.max(1, refineFactor)));
-    const rows = (await q.select(['image_id', '_distance']).toArray()) as {
-      image_id: bigint;
-      _distance: number;
-    }[];
-    // LanceDB's dot distance is 1 − q·x; its cosine distance is 1 − q·x / |q| for our unit vectors x, so
-    // × |q| gives the same score (a blended MTI query need not be unit length). A few more than k, so that
-    // ties at the cut go by image id.
-    return rows
-      .map((r) => ({ imageId: Number(r.image_id), score: (1 - r._distance) * scale }))
-      .sort((a, b) => b.score - a.score || a.imageId - b.imageId)
-      .slice(0, k);
+    const annRows = async (m: number): Promise<VectorHit[]> => {
+      let q = base(m + 16, ANN_DISTANCE[kind]).nprobes(where === null ? nprobes : filteredNprobes);
+      if (refineFactor > 0) q = q.refineFactor(refineFactor);
+      // LanceDB refuses a beam narrower than the rows it is asked for (limit × refine).
+      if (kind === 'ivf_hnsw_sq') q = q.ef(Math.max(ef, (m + 16) * Math.max(1, refineFactor)));
+      const rows = (await q.select(['image_id', '_distance']).toArray()) as {
+        image_id: bigint;
+        _distance: number;
+      }[];
+      // LanceDB's dot distance is 1 − q·x; its cosine distance is 1 − q·x / |q| for our unit vectors x, so
+      // × |q| gives the same score (a blended MTI query need not be unit length). A few more than m, so
+      // that ties at the cut go by image id.
+      return rows
+        .map((r) => ({ imageId: Number(r.image_id), score: (1 - r._distance) * scale }))
+        .sort((a, b) => b.score - a.score || a.imageId - b.imageId)
+        .slice(0, m);
+    };
+    return topImages(k, annRows);
   }
 
   /**
-   * Exact top k that equals the memory backend's to the last bit: LanceDB's flat scan finds the k-th
+   * Exact top k rows that equal the memory backend's to the last bit: LanceDB's flat scan finds the k-th
    * distance, then every row within a rounding margin of it is fetched with its vector and rescored with
    * the memory backend's own dot product (float64 sums), ties by image id.
    */
@@ -379,24 +388,27 @@ export class LanceVectorStore implements VectorStore {
   }
 
   /**
-   * The vectors of `imageIds` are read once (by id, or by one scan when they are most of the table) and
-   * scored here with the memory backend's dot product, so both backends give the same bits.
+   * The vectors of `imageIds` (each image's rows: its own and its views') are read once (by id, or by one
+   * scan when they are most of the table) and scored here with the memory backend's dot product, so both
+   * backends give the same bits; an image scores its best row.
    */
   async scoreIds(queries: readonly Float32Array[], imageIds: ArrayLike<number>): Promise<Float32Array[]> {
     const n = imageIds.length;
-    const d = this.dim;
     const posOf = new Map<number, number>();
     for (let i = 0; i < n; i++) posOf.set(imageIds[i]!, i);
-    const vectors = new Float32Array(n * d);
-    const found = new Uint8Array(n);
+    const out = queries.map(() => new Float32Array(n).fill(NaN));
     const take = (batch: Arrow.RecordBatch | Arrow.Table): void => {
       const ids = batch.getChild('image_id')!;
       const vecs = batch.getChild('vector')!;
       for (let r = 0; r < batch.numRows; r++) {
         const at = posOf.get(Number(ids.get(r)));
         if (at === undefined) continue;
-        vectors.set((vecs.get(r) as Arrow.Vector<Arrow.Float32>).toArray() as Float32Array, at * d);
-        found[at] = 1;
+        const v = (vecs.get(r) as Arrow.Vector<Arrow.Float32>).toArray() as Float32Array;
+        queries.forEach((q, qi) => {
+          const x = dotAt(v, 0, q, this.dim);
+          const row = out[qi]!;
+          if (!(x <= row[at]!)) row[at] = x;
+        });
       }
     };
     const ids = [...posOf.keys()];
@@ -412,11 +424,7 @@ export class LanceVectorStore implements VectorStore {
           take(batch);
       }
     }
-    return queries.map((q) => {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = found[i] ? dotAt(vectors, i * d, q, d) : NaN;
-      return out;
-    });
+    return out;
   }
 
   count(filter?: VectorFilter): Promise<number> {
@@ -428,6 +436,7 @@ export class LanceVectorStore implements VectorStore {
     for await (const batch of this.table.query()) {
       const out: VectorRow[] = [];
       const ids = batch.getChild('image_id')!;
+      const views = batch.getChild('view')!;
       const ds = batch.getChild('dataset_id')!;
       const cams = batch.getChild('camera')!;
       const times = batch.getChild('time')!;
@@ -437,6 +446,7 @@ export class LanceVectorStore implements VectorStore {
         const v = vecs.get(i) as Arrow.Vector<Arrow.Float32>;
         out.push({
           imageId: Number(ids.get(i)),
+          view: views.get(i) as number,
           datasetId: ds.get(i) as number,
           camera: (cams.get(i) as string | null) ?? null,
           time: (times.get(i) as number | null) ?? null,
@@ -486,12 +496,15 @@ const markerPath = (o: { folder: string; table: string }): string =>
   join(o.folder, `${sanitizeTableName(o.table)}.building`);
 
 async function identityProblem(t: LanceDb.Table, id: StoreIdentity): Promise<string | null> {
-  const meta = (await t.schema()).metadata;
+  const schema = await t.schema();
+  const meta = schema.metadata;
   const model = meta.get(META_MODEL);
   const dim = Number(meta.get(META_DIM));
   t.close();
   if (model === undefined) return 'was not written by CTGI Studio (no model key)';
   if (dim !== id.dim) return `holds ${dim}-value vectors, but this model makes ${id.dim}-value vectors`;
   if (model !== id.modelKey) return `holds vectors of another model (${model}, this one is ${id.modelKey})`;
+  if (!schema.fields.some((f) => f.name === 'view'))
+    return 'was written by an older CTGI Studio (no view column for crop views)';
   return null;
 }

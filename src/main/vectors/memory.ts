@@ -12,7 +12,7 @@ import type {
   VectorSearchOptions,
   VectorStore,
 } from './types';
-import { matchesFilter } from './types';
+import { matchesFilter, topImages } from './types';
 
 export class MemoryVectorStore implements VectorStore {
   readonly backend = 'memory' as const;
@@ -21,19 +21,23 @@ export class MemoryVectorStore implements VectorStore {
   private n = 0;
   private vectors: Float32Array;
   private imageIds: Int32Array;
+  private views: Int32Array;
   private datasetIds: Int32Array;
   private times: Float64Array;
   private cameras: (string | null)[] = [];
   private splits: (string | null)[] = [];
-  private slotOf = new Map<number, number>();
+  /** Image id → view → slot. */
+  private slotsOf = new Map<number, Map<number, number>>();
   private dead = 0;
-  private built: { index: VectorIndex; order: Int32Array | null } | null = null;
+  /** The index over the live rows (in image id, view order) and the most rows any image has. */
+  private built: { index: VectorIndex; rowsPerImage: number } | null = null;
 
   constructor(id: StoreIdentity, capacity = 1024) {
     this.modelKey = id.modelKey;
     this.dim = id.dim;
     this.vectors = new Float32Array(capacity * id.dim);
     this.imageIds = new Int32Array(capacity);
+    this.views = new Int32Array(capacity);
     this.datasetIds = new Int32Array(capacity);
     this.times = new Float64Array(capacity);
   }
@@ -44,7 +48,7 @@ export class MemoryVectorStore implements VectorStore {
     const v = new Float32Array(cap * this.dim);
     v.set(this.vectors.subarray(0, this.n * this.dim));
     this.vectors = v;
-    for (const key of ['imageIds', 'datasetIds'] as const) {
+    for (const key of ['imageIds', 'views', 'datasetIds'] as const) {
       const a = new Int32Array(cap);
       a.set(this[key].subarray(0, this.n));
       this[key] = a;
@@ -59,7 +63,9 @@ export class MemoryVectorStore implements VectorStore {
     for (const r of rows) {
       if (r.vector.length !== this.dim)
         throw new RangeError(`image ${r.imageId}: ${r.vector.length} values, the store holds ${this.dim}`);
-      const old = this.slotOf.get(r.imageId);
+      let slots = this.slotsOf.get(r.imageId);
+      if (!slots) this.slotsOf.set(r.imageId, (slots = new Map()));
+      const old = slots.get(r.view);
       if (old !== undefined) {
         this.imageIds[old] = -1;
         this.dead++;
@@ -67,11 +73,12 @@ export class MemoryVectorStore implements VectorStore {
       const s = this.n++;
       this.vectors.set(r.vector, s * this.dim);
       this.imageIds[s] = r.imageId;
+      this.views[s] = r.view;
       this.datasetIds[s] = r.datasetId;
       this.times[s] = r.time ?? NaN;
       this.cameras[s] = r.camera;
       this.splits[s] = r.split;
-      this.slotOf.set(r.imageId, s);
+      slots.set(r.view, s);
     }
     this.built = null;
     return Promise.resolve();
@@ -79,67 +86,90 @@ export class MemoryVectorStore implements VectorStore {
 
   delete(imageIds: readonly number[]): Promise<void> {
     for (const id of imageIds) {
-      const s = this.slotOf.get(id);
-      if (s === undefined) continue;
-      this.imageIds[s] = -1;
-      this.slotOf.delete(id);
-      this.dead++;
+      const slots = this.slotsOf.get(id);
+      if (!slots) continue;
+      for (const s of slots.values()) this.imageIds[s] = -1;
+      this.dead += slots.size;
+      this.slotsOf.delete(id);
       this.built = null;
     }
     return Promise.resolve();
   }
 
-  /** Drops deleted slots and puts rows in image id order, so ties rank by image id as everywhere else. */
+  /**
+   * Drops deleted slots and puts rows in image id order (then view), so ties rank by image id as everywhere
+   * else.
+   */
   private compact(): void {
+    const before = (a: number, b: number): number =>
+      this.imageIds[a]! - this.imageIds[b]! || this.views[a]! - this.views[b]!;
     let sorted = true;
-    let prev = -Infinity;
+    let prev = -1;
     for (let s = 0; s < this.n; s++) {
-      const id = this.imageIds[s]!;
-      if (id < 0) continue;
-      if (id < prev) sorted = false;
-      prev = id;
+      if (this.imageIds[s]! < 0) continue;
+      if (prev >= 0 && before(prev, s) > 0) sorted = false;
+      prev = s;
     }
     if (sorted && this.dead === 0) return;
     const live: number[] = [];
     for (let s = 0; s < this.n; s++) if (this.imageIds[s]! >= 0) live.push(s);
-    live.sort((a, b) => this.imageIds[a]! - this.imageIds[b]!);
+    live.sort(before);
     const d = this.dim;
     const v = new Float32Array(Math.max(live.length, 1) * d);
     const ids = new Int32Array(Math.max(live.length, 1));
+    const vs = new Int32Array(ids.length);
     const ds = new Int32Array(ids.length);
     const ts = new Float64Array(ids.length);
     const cams: (string | null)[] = [];
     const splits: (string | null)[] = [];
-    this.slotOf.clear();
+    this.slotsOf.clear();
     live.forEach((s, i) => {
       v.set(this.vectors.subarray(s * d, (s + 1) * d), i * d);
       ids[i] = this.imageIds[s]!;
+      vs[i] = this.views[s]!;
       ds[i] = this.datasetIds[s]!;
       ts[i] = this.times[s]!;
       cams.push(this.cameras[s]!);
       splits.push(this.splits[s]!);
-      this.slotOf.set(ids[i], i);
+      let slots = this.slotsOf.get(ids[i]);
+      if (!slots) this.slotsOf.set(ids[i], (slots = new Map()));
+      slots.set(vs[i], i);
     });
-    Object.assign(this, { vectors: v, imageIds: ids, datasetIds: ds, times: ts, cameras: cams, splits });
+    Object.assign(this, {
+      vectors: v,
+      imageIds: ids,
+      views: vs,
+      datasetIds: ds,
+      times: ts,
+      cameras: cams,
+      splits,
+    });
     this.n = live.length;
     this.dead = 0;
   }
 
-  private index(): VectorIndex {
+  private build(): { index: VectorIndex; rowsPerImage: number } {
     if (!this.built) {
       this.compact();
+      let rowsPerImage = 1;
+      for (const slots of this.slotsOf.values()) rowsPerImage = Math.max(rowsPerImage, slots.size);
       this.built = {
         index: new VectorIndex(this.vectors.subarray(0, this.n * this.dim), this.dim),
-        order: null,
+        rowsPerImage,
       };
     }
-    return this.built.index;
+    return this.built;
+  }
+
+  private index(): VectorIndex {
+    return this.build().index;
   }
 
   private meta(s: number): Omit<VectorRow, 'vector'> {
     const t = this.times[s]!;
     return {
       imageId: this.imageIds[s]!,
+      view: this.views[s]!,
       datasetId: this.datasetIds[s]!,
       camera: this.cameras[s] ?? null,
       time: Number.isNaN(t) ? null : t,
@@ -164,29 +194,35 @@ export class MemoryVectorStore implements VectorStore {
     return m;
   }
 
-  search(query: Float32Array, k: number, opts: VectorSearchOptions = {}): Promise<VectorHit[]> {
-    const index = this.index();
-    if (this.n === 0) return Promise.resolve([]);
+  async search(query: Float32Array, k: number, opts: VectorSearchOptions = {}): Promise<VectorHit[]> {
+    const { index, rowsPerImage } = this.build();
+    if (this.n === 0) return [];
     const mask = this.mask(opts.filter);
     const fast = !opts.exact && index.size > FAST_FROM;
-    const hits: ScoredIndex[] = fast ? index.fastTopK(query, k, { mask }) : index.topK(query, k, { mask });
-    return Promise.resolve(hits.map((h) => ({ imageId: this.imageIds[h.index]!, score: h.score })));
-  }
-
-  /** The full similarity row in image id order (evaluation and MTI rank the whole gallery). */
-  scoreAll(query: Float32Array): { imageIds: Int32Array; scores: Float32Array } {
-    const index = this.index();
-    return { imageIds: this.imageIds.subarray(0, this.n), scores: index.scoreAll(query) };
+    const rows = (m: number): Promise<VectorHit[]> => {
+      const hits: ScoredIndex[] = fast ? index.fastTopK(query, m, { mask }) : index.topK(query, m, { mask });
+      return Promise.resolve(hits.map((h) => ({ imageId: this.imageIds[h.index]!, score: h.score })));
+    };
+    return topImages(k, rows, k * rowsPerImage);
   }
 
   scoreIds(queries: readonly Float32Array[], imageIds: ArrayLike<number>): Promise<Float32Array[]> {
     this.index();
     const d = this.dim;
-    const slots = Int32Array.from({ length: imageIds.length }, (_, i) => this.slotOf.get(imageIds[i]!) ?? -1);
+    const slots = Array.from({ length: imageIds.length }, (_, i) => [
+      ...(this.slotsOf.get(imageIds[i]!)?.values() ?? []),
+    ]);
     return Promise.resolve(
       queries.map((q) => {
         const out = new Float32Array(slots.length);
-        slots.forEach((s, i) => (out[i] = s < 0 ? NaN : dotAt(this.vectors, s * d, q, d)));
+        slots.forEach((of, i) => {
+          let best = NaN;
+          for (const s of of) {
+            const x = dotAt(this.vectors, s * d, q, d);
+            if (!(x <= best)) best = x;
+          }
+          out[i] = best;
+        });
         return out;
       }),
     );

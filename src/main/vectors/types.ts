@@ -7,9 +7,15 @@
 export const VECTOR_BACKENDS = ['memory', 'lancedb'] as const;
 export type VectorBackend = (typeof VECTOR_BACKENDS)[number];
 
-/** One image's vector with the columns searches filter on. */
+/**
+ * One vector of an image with the columns searches filter on. An image has one row (view 0, its own vector)
+ * or more: a footage crop's views (migration 015; 1 and 2) are rows of the crop's image with its columns.
+ * Every search ranks images, not rows: an image scores the best of its rows (`bestPerImage`).
+ */
 export interface VectorRow {
   imageId: number;
+  /** 0: the image's own vector; 1…: a view of it. (imageId, view) is the row's key. */
+  view: number;
   datasetId: number;
   /** Camera name for footage crops; null for dataset images. */
   camera: string | null;
@@ -52,19 +58,21 @@ export interface StoreIdentity {
 
 export interface VectorStore extends StoreIdentity {
   readonly backend: VectorBackend;
-  /** Adds rows, replacing rows of the same image id. */
+  /** Adds rows, replacing rows of the same image id and view. */
   upsert(rows: readonly VectorRow[]): Promise<void>;
+  /** Removes every row (own vector and views) of these images. */
   delete(imageIds: readonly number[]): Promise<void>;
-  /** Top `k` by cosine, best first; ties by lower image id. */
+  /** Top `k` images by cosine (each its best row), best first; ties by lower image id. */
   search(query: Float32Array, k: number, opts?: VectorSearchOptions): Promise<VectorHit[]>;
   /**
-   * Exact cosine of each query with each of `imageIds`: row q is aligned with `imageIds`, NaN where the store
-   * has no vector for an id. What re-ranking a whole gallery (MTI) and evaluation need: every score of a given
+   * Exact cosine of each query with each of `imageIds` (the best of the image's rows): row q is aligned with
+   * `imageIds`, NaN where the store has no vector for an id. What re-ranking a whole gallery (MTI) and evaluation need: every score of a given
    * image set, not a top K. Computed with the same dot product on every backend, so the scores are equal.
    */
   scoreIds(queries: readonly Float32Array[], imageIds: ArrayLike<number>): Promise<Float32Array[]>;
+  /** Rows (vectors, views included) that pass the filter. */
   count(filter?: VectorFilter): Promise<number>;
-  /** Every row, in image id order (switching backends, export). */
+  /** Every row (switching backends, export). */
   rows(): AsyncIterable<VectorRow[]>;
   /** Builds the approximate index after bulk loading (no-op where none is needed). */
   finish(): Promise<void>;
@@ -85,4 +93,39 @@ export function matchesFilter(r: Omit<VectorRow, 'vector'>, f: VectorFilter | un
   if (f.timeTo !== undefined && (r.time === null || r.time > f.timeTo)) return false;
   if (f.split !== undefined && r.split !== f.split) return false;
   return true;
+}
+
+/**
+ * Images ranked by their best row: `rows` scored and sorted (score desc, image id asc), so an image's first
+ * row is its best; the first `k` distinct images. When `rows` is a backend's exact top `m` rows, the answer
+ * is the exact top images for as many as it holds: an image with a better best row has that row earlier.
+ */
+export function bestPerImage(rows: readonly VectorHit[], k: number): VectorHit[] {
+  const seen = new Set<number>();
+  const out: VectorHit[] = [];
+  for (const r of rows) {
+    if (seen.has(r.imageId)) continue;
+    seen.add(r.imageId);
+    out.push(r);
+    if (out.length === k) break;
+  }
+  return out;
+}
+
+/**
+ * The top `k` images from a backend's top rows: asks for `k` rows, then more (×`grow`) while the rows it got
+ * were all it asked for and hold fewer than `k` images (an image with views can fill several places).
+ * `firstAsk` starts higher where the store knows its images' most rows.
+ */
+export async function topImages(
+  k: number,
+  topRows: (m: number) => Promise<VectorHit[]>,
+  firstAsk = k,
+  grow = 3,
+): Promise<VectorHit[]> {
+  for (let m = Math.max(k, firstAsk); ; m *= grow) {
+    const rows = await topRows(m);
+    const images = bestPerImage(rows, k);
+    if (images.length === k || rows.length < m) return images;
+  }
 }

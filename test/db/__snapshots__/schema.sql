@@ -1,4 +1,4 @@
--- user_version 14
+-- user_version 15
 
 -- index caption_scores_by_model
 CREATE INDEX caption_scores_by_model ON caption_scores (model_id, score);
@@ -17,6 +17,9 @@ CREATE INDEX captions_current_by_image ON captions (is_current, image_id, id);
 
 -- index captions_current_by_status
 CREATE INDEX captions_current_by_status ON captions (is_current, status, image_id, id);
+
+-- index crop_view_embeddings_by_image
+CREATE INDEX crop_view_embeddings_by_image ON crop_view_embeddings (image_id);
 
 -- index crops_by_track
 CREATE INDEX crops_by_track ON crops (track_id, frame_time);
@@ -138,6 +141,15 @@ CREATE TABLE captions (
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
       , is_current INTEGER NOT NULL DEFAULT 1 CHECK (is_current IN (0, 1)), retracted_at INTEGER) STRICT;
+
+-- table crop_view_embeddings
+CREATE TABLE crop_view_embeddings (
+        model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+        image_id INTEGER NOT NULL REFERENCES crops(image_id) ON DELETE CASCADE,
+        view INTEGER NOT NULL CHECK (view >= 1),
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model_id, image_id, view)
+      ) STRICT;
 
 -- table crops
 CREATE TABLE crops (

@@ -13,6 +13,7 @@ import { v11Reid } from './011-reid';
 import { v12Footage } from './012-footage';
 import { v13Fleet } from './013-fleet';
 import { v14Team } from './014-team';
+import { v15CropViews } from './015-crop-views';
 
 /** Ordered; the database's `PRAGMA user_version` is the number of steps applied. Never edit a shipped step. */
 export const migrations: readonly Migration[] = [
@@ -30,4 +31,5 @@ export const migrations: readonly Migration[] = [
   v12Footage,
   v13Fleet,
   v14Team,
+  v15CropViews,
 ];
