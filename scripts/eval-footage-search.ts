@@ -13,16 +13,10 @@
 //   --seconds N         video length per camera (default 16, as the test)
 //   --legacy-framing    crops cut as before (the box + 5 % each side, its own aspect), to compare
 //   --json              print the figures as JSON too
-//   --views             an experiment (nothing in the product does it yet): for each kept crop, also embed two
-//                       views, 1:3 windows (the crop's framing) centred on the left and on the right half of the
-//                       box (a quarter of its width in from each end: where the body is when something carried
-//                       widens the box), cut from the kept crop with its edge pixels repeated where they reach
-//                       past it; rank tracks by the max over all their crops and views, beside the same ranking
-//                       over crops alone computed the same way (it equals the search's figure above)
-//   --person-aspect X   instead: views only for boxes with w/h > X × --wide (default 1.3), centred X × h / 2
-//                       in from each end (a person X as wide as tall at one end of the box)
-//   --view-widen X      the views' width over a third of the box's height (default 1)
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// The footage figures are the search's as shipped: each crop ranks by the best of its own vector and its two
+// views' (src/main/footage/views.ts). The same searches are then run again in the same workspace with the
+// views' vectors deleted, so one run shows what the views add ("without views").
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,9 +28,6 @@ import { registerDetector } from '../src/main/footage/detectors';
 import { startEmbed } from '../src/main/jobs/embed';
 import { startFootage } from '../src/main/jobs/footage';
 import { iou } from '../src/main/ml/detector';
-import { ClipEncoder } from '../src/main/ml/encoder';
-import { tokenizerFor } from '../src/main/ml/encoder-pool';
-import { loadModelFolder, preprocessSpecOf } from '../src/main/ml/models';
 import { registerModel } from '../src/main/ml/models';
 import { locateVideoTools } from '../src/main/media/video';
 import { searchText } from '../src/main/search/text-search';
@@ -55,10 +46,6 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '16' },
     'legacy-framing': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
-    views: { type: 'boolean', default: false },
-    'view-widen': { type: 'string', default: '1' },
-    'person-aspect': { type: 'string' },
-    wide: { type: 'string', default: '1.3' },
   },
 });
 const SEEDS = values.seeds.split(',').map(Number);
@@ -71,15 +58,9 @@ interface Tally {
   queries: number;
 }
 const footage = new Map<string, Tally>();
-/** --views: tracks ranked by the max over crops alone, and over crops and views, scored directly. */
-const direct = new Map<string, Tally>();
-const viewed = new Map<string, Tally>();
+/** The same searches with the crops' views deleted. */
+const withoutViews = new Map<string, Tally>();
 let viewCount = 0;
-let wideCrops = 0;
-const VIEW_WIDEN = Number(values['view-widen']);
-const PERSON_ASPECT = values['person-aspect'] === undefined ? null : Number(values['person-aspect']);
-/** Boxes with w/h over this get views (all of them by default). */
-const VIEWS_OVER = PERSON_ASPECT === null ? 0 : PERSON_ASPECT * Number(values.wide);
 /** The detector's box w/h of the kept crops, by bag or none. */
 const aspects = new Map<string, number[]>();
 const crops = new Map<string, Tally>();
@@ -146,51 +127,7 @@ for (const seed of SEEDS) {
       rel_path: string;
     }[];
     const votes = new Map<number, Map<number, number>>();
-    /** --views: the images each track is scored by (its kept crops, then the views of its wide ones). */
-    const trackImages: { track: number; path: string; view: boolean }[] = [];
-    const viewDir = join(dir, 'views');
-    mkdirSync(viewDir, { recursive: true });
     for (const k of rows) {
-      if (values.views) {
-        const path = join(ws.mediaDir, k.rel_path);
-        trackImages.push({ track: k.track_id, path, view: false });
-        // Something carried widens the box to one side, so the body is in one half of it (or, with
-        // --person-aspect, a person's width in from one end). Views: 1:3 windows (the crop's framing)
-        // centred there, cut from the crop with its edge pixels repeated where they reach past it.
-        const m = DEFAULT_CROP_OPTIONS.margin;
-        const w = k.x2 - k.x1;
-        const h = k.y2 - k.y1;
-        if (w / h > VIEWS_OVER) {
-          wideCrops++;
-          const rect = cropRect(
-            { x1: k.x1, y1: k.y1, x2: k.x2, y2: k.y2 },
-            DEFAULT_CROP_OPTIONS.margin,
-            DEFAULT_CROP_OPTIONS.aspect ?? null,
-          );
-          const bh = h * (1 + 2 * m);
-          const vw = (bh / 3) * VIEW_WIDEN;
-          const pad = Math.ceil(vw);
-          const padded = await sharp(await readFile(path))
-            .extend({ left: pad, right: pad, top: pad, bottom: pad, extendWith: 'copy' })
-            .png()
-            .toBuffer();
-          const inset = PERSON_ASPECT === null ? w / 4 : (PERSON_ASPECT * h) / 2;
-          for (const [side, cx] of [
-            ['l', k.x1 + inset],
-            ['r', k.x2 - inset],
-          ] as const) {
-            const left = Math.round(cx - vw / 2 - rect.x) + pad;
-            const top = Math.round((k.y1 + k.y2) / 2 - bh / 2 - rect.y) + pad;
-            const out = join(viewDir, `${k.track_id}-${k.frame_time}-${side}.png`);
-            await sharp(padded)
-              .extract({ left, top, width: Math.round(vw), height: Math.round(bh) })
-              .png()
-              .toFile(out);
-            trackImages.push({ track: k.track_id, path: out, view: true });
-            viewCount++;
-          }
-        }
-      }
       const cam = truth.cameras.find((c) => c.name === k.camera)!;
       const frame = Math.round(k.frame_time * truth.fps);
       const who = cam.boxes.find((b) => b.frame === frame && iou(k.x1, k.y1, k.x2, k.y2, ...b.box) >= 0.5);
@@ -278,7 +215,8 @@ for (const seed of SEEDS) {
       );
     }
     const world = await evaluateRetrieval({ worldDir, modelDir: clipDir, sets: SETS, providers: 'cpu' });
-    for (const set of SETS) {
+    /** R@1 over tracks of the seen people for one kind of description, through the search. */
+    const trackR1 = async (set: (typeof SETS)[number]): Promise<number> => {
       let hits = 0;
       for (const p of seen) {
         const r = await searchText(ws, {
@@ -289,53 +227,15 @@ for (const seed of SEEDS) {
         });
         if (trackPerson.get(r.tracks[0]?.trackId ?? -1) === p.personId) hits++;
       }
-      add(footage, set, hits, seen.length);
+      return hits;
+    };
+    for (const set of SETS) {
+      add(footage, set, await trackR1(set), seen.length);
       const row = world.rows.find((x) => x.set === set)!;
       add(crops, set, (row.r1 / 100) * row.queries, row.queries);
     }
-    if (values.views) {
-      const folder = await loadModelFolder(clipDir, { providers: 'cpu' });
-      const tokenizer = tokenizerFor(folder.tokenizer);
-      const context = folder.manifest.contextLength;
-      const enc = await ClipEncoder.open({
-        visionPath: folder.visionPath,
-        textPath: folder.textPath,
-        preprocess: preprocessSpecOf(folder.manifest),
-        providers: 'cpu',
-      });
-      try {
-        enc.bind({ vision: folder.vision, text: folder.text });
-        const emb = await enc.embedImages(trackImages.map((t) => t.path));
-        for (const set of SETS) {
-          const ids = new Int32Array(seen.length * context);
-          seen.forEach((p, i) =>
-            ids.set(tokenizer.encode(attributeQuery(set, p.attributes), { context }), i * context),
-          );
-          const texts = await enc.embedTokens(ids, seen.length, context);
-          for (const [useViews, tally] of [
-            [false, direct],
-            [true, viewed],
-          ] as const) {
-            let hits = 0;
-            seen.forEach((p, i) => {
-              const best = new Map<number, number>();
-              trackImages.forEach((t, j) => {
-                const v = emb.vectors[j];
-                if (!v || (t.view && !useViews)) return;
-                let d = 0;
-                for (let c = 0; c < v.length; c++) d += v[c]! * texts[i]![c]!;
-                if (d > (best.get(t.track) ?? -Infinity)) best.set(t.track, d);
-              });
-              const top = [...best.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? -1;
-              if (trackPerson.get(top) === p.personId) hits++;
-            });
-            add(tally, set, hits, seen.length);
-          }
-        }
-      } finally {
-        await enc.close();
-      }
-    }
+    viewCount += ws.db.prepare('DELETE FROM crop_view_embeddings').run().changes;
+    for (const set of SETS) add(withoutViews, set, await trackR1(set), seen.length);
   } finally {
     await ws.close();
     rmSync(dir, { recursive: true, force: true });
@@ -354,19 +254,12 @@ console.log(
 );
 for (const set of SETS)
   console.log(
-    `  ${set.padEnd(13)} footage tracks ${pct(footage.get(set)).toFixed(1).padStart(5)}   crop world ${pct(crops.get(set)).toFixed(1).padStart(5)}`,
+    `  ${set.padEnd(13)} footage tracks ${pct(footage.get(set)).toFixed(1).padStart(5)}   crop world ${pct(crops.get(set)).toFixed(1).padStart(5)}` +
+      `   footage without the crops' views ${pct(withoutViews.get(set)).toFixed(1).padStart(5)}`,
   );
-if (values.views) {
-  console.log(
-    `--views experiment (${viewCount} views of ${wideCrops} kept crops with box w/h > ${VIEWS_OVER.toFixed(3)}, ` +
-      `centred ${PERSON_ASPECT === null ? 'w / 4' : `${PERSON_ASPECT.toFixed(3)} × h / 2`} in from each end, ` +
-      `${VIEW_WIDEN} × h / 3 wide), tracks scored directly:`,
-  );
-  for (const set of SETS)
-    console.log(
-      `  ${set.padEnd(13)} crops only ${pct(direct.get(set)).toFixed(1).padStart(5)}   crops + views (max) ${pct(viewed.get(set)).toFixed(1).padStart(5)}`,
-    );
-}
+console.log(
+  `  (${viewCount} view vectors: two per kept crop, 1:3 windows on the left and right half of its box)`,
+);
 console.log(
   `kept crops: the true person's top at ${mean(heads).toFixed(3)}, feet at ${mean(feet).toFixed(3)} of the crop's height ` +
     `(the crop world: ${mean(worldHeads).toFixed(3)} and ${mean(worldFeet).toFixed(3)}; the toy CLIP reads shoes at 0.945–0.968)`,
@@ -395,7 +288,14 @@ if (values.json)
         seeds: SEEDS,
         framing,
         r1: Object.fromEntries(
-          SETS.map((s) => [s, { footage: pct(footage.get(s)), cropWorld: pct(crops.get(s)) }]),
+          SETS.map((s) => [
+            s,
+            {
+              footage: pct(footage.get(s)),
+              cropWorld: pct(crops.get(s)),
+              withoutViews: pct(withoutViews.get(s)),
+            },
+          ]),
         ),
         reading: Object.fromEntries(reading),
       },

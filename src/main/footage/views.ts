@@ -4,13 +4,11 @@
 // height are embedded, centred on the left and on the right half of the box (where the body is when
 // something carried widens the box); a crop is ranked by the best of the three. A box without anything
 // beside the person is about as narrow as the body, so its views are nearly the crop itself; no threshold
-// on the box's width is needed (figures: docs/footage.md, `npm run eval:footage-search -- --views`).
+// on the box's width is needed (figures: docs/footage.md, `npm run eval:footage-search`). The views' vectors
+// are rows of the crop's image in the vector stores (src/main/vectors/types.ts `VectorRow`).
 import sharp from 'sharp';
 import { cropRect, DEFAULT_CROP_OPTIONS } from './best-crops';
 import type { Box } from './tracker';
-
-/** Views per crop: 0 centred on the box's left half, 1 on its right half. */
-export const CROP_VIEWS = 2;
 
 /**
  * The views' windows in frame pixels: the box's height with the crop's margin, 1:3 wide, centred a quarter

@@ -3,6 +3,8 @@
 // id order, with the last embedded id as the resume cursor. Vectors are
 // L2-normalised float32, written in the same transaction as the cursor, so a crash loses at most the
 // batch in flight. An unreadable image is a per-item issue; the job goes on.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { InvokeResults, ParsedArg } from '#shared/contract';
 import { asDatasetId, asModelId, type ModelId } from '#shared/ids';
@@ -14,11 +16,15 @@ import {
   upsertEmbedding,
   type ImageToEmbed,
 } from '../db/repos/embeddings';
+import { cropBoxes, upsertCropViewVector } from '../db/repos/footage';
 import { countJobIssues, getJobRow } from '../db/repos/jobs';
+import type { ReadableDb } from '../db/types';
 import { modelFilePaths, storedManifest } from '../db/repos/models';
 import { AppError, notFound } from '../errors';
 import { ClipEncoder, DEFAULT_BATCH_SIZE, type EmbedResult } from '../ml/encoder';
 import { preprocessSpecOf, resolveModelRow, sha256File } from '../ml/models';
+import { preprocessBatch, type PreprocessSpec } from '../ml/preprocess';
+import { cropViews } from '../footage/views';
 import type { Workspace } from '../workspace';
 import { throwIfAborted, type JobDefinition } from './runner';
 
@@ -68,9 +74,10 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
     let done = ctx.state ? (getJobRow(db, ctx.jobId)?.done ?? 0) : 0;
     const total = done + countJobImagesMissingEmbedding(db, modelId, jobId, afterId);
     ctx.progress({ done, total, message: 'loading the model…' });
+    const spec = preprocessSpecOf(stored.manifest);
     const enc = await ClipEncoder.open({
       visionPath,
-      preprocess: preprocessSpecOf(stored.manifest),
+      preprocess: spec,
       batchSize: params.batchSize,
     });
     try {
@@ -99,7 +106,16 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
           );
         }
         const batch = current.images;
+        const views = await embedViews(
+          db,
+          enc,
+          spec,
+          params.batchSize,
+          batch.filter((_, i) => r.vectors[i]),
+        );
+        throwIfAborted(ctx.signal);
         db.transaction(() => {
+          for (const v of views) upsertCropViewVector(db, modelId, v.imageId, v.view, v.vector);
           batch.forEach((img, i) => {
             const v = r.vectors[i];
             if (v) upsertEmbedding(db, modelId, img.id, v);
@@ -126,6 +142,49 @@ export const embedJob: JobDefinition<EmbedParams, EmbedState> = {
     };
   },
 };
+
+/**
+ * The views' vectors of those images that are footage crops (src/main/footage/views.ts): cut in this
+ * process from the crop's file, preprocessed as the model's images are, embedded in the encoder process.
+ * A crop whose views cannot be cut (unreadable now, or framed before views existed) just has none.
+ */
+async function embedViews(
+  db: ReadableDb,
+  enc: ClipEncoder,
+  spec: PreprocessSpec,
+  batchSize: number,
+  images: readonly ImageToEmbed[],
+): Promise<{ imageId: ImageToEmbed['id']; view: number; vector: Float32Array }[]> {
+  const boxes = cropBoxes(
+    db,
+    images.map((i) => i.id),
+  );
+  const cut: { imageId: ImageToEmbed['id']; view: number; png: Buffer }[] = [];
+  for (const img of images) {
+    const box = boxes.get(img.id);
+    if (!box) continue;
+    const views = await readFile(join(img.root, img.relPath))
+      .then((bytes) => cropViews(bytes, box))
+      .catch(() => null);
+    // View 0 is the image's own vector: the views are 1 (left half) and 2 (right half).
+    views?.forEach((png, i) => cut.push({ imageId: img.id, view: i + 1, png }));
+  }
+  const out: { imageId: ImageToEmbed['id']; view: number; vector: Float32Array }[] = [];
+  // In runs of the job's batch size, as the images themselves go through the model.
+  for (let start = 0; start < cut.length; start += batchSize) {
+    const part = cut.slice(start, start + batchSize);
+    const pre = await preprocessBatch(
+      part.map((c) => c.png),
+      spec,
+    );
+    const vectors = await enc.embedPixels(pre.pixels, pre.count);
+    part.forEach((c, i) => {
+      const vector = vectors[i];
+      if (!pre.errors[i] && vector) out.push({ imageId: c.imageId, view: c.view, vector });
+    });
+  }
+  return out;
+}
 
 /** `embed:start`: checks the model and dataset exist, then queues the job. */
 export function startEmbed(ws: Workspace, arg: ParsedArg<'embed:start'>): InvokeResults['embed:start'] {

@@ -592,3 +592,34 @@ export interface TrackSpan {
 export const getTrackSpan = (db: ReadableDb, trackId: number): TrackSpan | undefined =>
   stmt(db, `SELECT first_time, last_time, first_ms, last_ms FROM tracks WHERE id = ?`).get(trackId) as
     TrackSpan | undefined;
+
+// ---- crop views (migration 015) ----
+
+/** The detector's boxes of those images that are footage crops. */
+export function cropBoxes(
+  db: ReadableDb,
+  imageIds: readonly number[],
+): Map<number, { x1: number; y1: number; x2: number; y2: number }> {
+  const out = new Map<number, { x1: number; y1: number; x2: number; y2: number }>();
+  const q = stmt(db, `SELECT x1, y1, x2, y2 FROM crops WHERE image_id = ?`);
+  for (const id of imageIds) {
+    const r = q.get(id) as { x1: number; y1: number; x2: number; y2: number } | undefined;
+    if (r) out.set(id, r);
+  }
+  return out;
+}
+
+/** Stores one view's vector of a crop (L2-normalised float32). */
+export function upsertCropViewVector(
+  db: WritableDb,
+  modelId: number,
+  imageId: number,
+  view: number,
+  vector: Float32Array,
+): void {
+  stmt(
+    db,
+    `INSERT INTO crop_view_embeddings (model_id, image_id, view, vector) VALUES (?, ?, ?, ?)
+     ON CONFLICT (model_id, image_id, view) DO UPDATE SET vector = excluded.vector`,
+  ).run(modelId, imageId, view, Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength));
+}
