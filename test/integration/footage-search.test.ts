@@ -30,6 +30,7 @@ import { startOracle } from '../../src/main/synth/oracle/server';
 import { mediaResponse } from '../../src/main/media/serve';
 import sharp from 'sharp';
 import { describeOnBothBackends } from '../fixtures/backends';
+import { loadFromWorkspace, type VectorRow, type VectorStore } from '../../src/main/vectors';
 
 const SEED = 1;
 const SETS = ['top only', 'bottom only', 'shoes only', 'top + bottom'] as const satisfies readonly QuerySet[];
@@ -180,6 +181,33 @@ describe('footage search end to end (synthetic footage, toy detector, toy CLIP)'
       2 * crops,
     );
     expect(count(`SELECT count(*) FROM images WHERE dataset_id = ${Number(datasetId)}`)).toBe(crops);
+  });
+
+  it('loads a vector store from the workspace in pages: every row, views too, with no statement open between pages', async () => {
+    const got: VectorRow[] = [];
+    let writes = 0;
+    // A store whose writes also write to the workspace's connection, which fails ("busy") while a statement
+    // of the load is still open: LanceDB awaits between pages, so the load must not hold one.
+    const store = {
+      dim: resolveModelRow(ws.db, modelId).embedding_dim,
+      count: () => Promise.resolve(got.length),
+      upsert: (rows: readonly VectorRow[]) => {
+        ws.db.prepare('CREATE TEMP TABLE IF NOT EXISTS load_probe (x)').run();
+        writes++;
+        got.push(...rows);
+        return Promise.resolve();
+      },
+      finish: () => Promise.resolve(),
+    } as unknown as VectorStore;
+    expect(await loadFromWorkspace(ws.db, modelId, store, 7)).toBe(got.length);
+    const count = (table: string): number =>
+      ws.db.prepare(`SELECT count(*) FROM ${table} WHERE model_id = ?`).pluck().get(modelId) as number;
+    expect(got.length).toBe(count('embeddings') + count('crop_view_embeddings'));
+    expect(writes).toBeGreaterThan(2);
+    // Image id order, each image's own vector (view 0) before its views.
+    const keys = got.map((r) => [r.imageId, r.view]);
+    expect(keys).toEqual([...keys].sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!));
+    expect(new Set(got.filter((r) => r.view > 0).map((r) => r.camera)).size).toBe(truth.cameras.length);
   });
 
   it('ranks a crop by the best of its own and its views’ vectors, in every mode and for a short list as a long one', async () => {

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { ModelRow } from '../db/repos/models';
-import { modelVectorRows } from '../db/repos/vectors';
+import { modelVectorRowPages } from '../db/repos/vectors';
 import type { ReadableDb } from '../db/types';
 import { AppError } from '../errors';
 import { LanceVectorStore, type LanceIndexKind } from './lance';
@@ -111,26 +111,21 @@ export async function loadFromWorkspace(
   batch = 8192,
 ): Promise<number> {
   const empty = (await store.count()) === 0;
-  const rows = modelVectorRows(db, modelId);
-  let buf: VectorRow[] = [];
   let n = 0;
-  for (const [imageId, view, datasetId, camera, time, split, blob] of rows) {
-    if (blob.byteLength !== store.dim * 4)
-      throw new AppError(
-        'conflict',
-        `Image ${imageId} has a ${blob.byteLength / 4}-value vector; the model makes ${store.dim}. Re-embed it.`,
-      );
-    const vector = new Float32Array(store.dim);
-    new Uint8Array(vector.buffer).set(blob);
-    buf.push({ imageId, view, datasetId, camera, split, time, vector });
-    if (buf.length === batch) {
-      await put(store, buf, empty);
-      n += buf.length;
-      buf = [];
-    }
+  for (const page of modelVectorRowPages(db, modelId, batch)) {
+    const rows = page.map(([imageId, view, datasetId, camera, time, split, blob]): VectorRow => {
+      if (blob.byteLength !== store.dim * 4)
+        throw new AppError(
+          'conflict',
+          `Image ${imageId} has a ${blob.byteLength / 4}-value vector; the model makes ${store.dim}. Re-embed it.`,
+        );
+      const vector = new Float32Array(store.dim);
+      new Uint8Array(vector.buffer).set(blob);
+      return { imageId, view, datasetId, camera, split, time, vector };
+    });
+    await put(store, rows, empty);
+    n += rows.length;
   }
-  if (buf.length) await put(store, buf, empty);
-  n += buf.length;
   await store.finish();
   return n;
 }

@@ -97,27 +97,53 @@ export type StoredVectorRow = [
   Uint8Array,
 ];
 
+const STORED_ROWS = (table: string, view: string, where: string, order: string): string =>
+  `SELECT e.image_id, ${view}, i.dataset_id, c.name, k.time_ms, i.split, e.vector
+   FROM ${table} e JOIN images i ON i.id = e.image_id
+   LEFT JOIN crops k ON k.image_id = e.image_id
+   LEFT JOIN tracks t ON t.id = k.track_id
+   LEFT JOIN cameras c ON c.id = t.camera_id
+   WHERE e.model_id = @modelId AND ${where} ORDER BY ${order}`;
+
 /**
  * A model's vectors with the columns a vector store filters on, in image id order (an image's views after
- * its own vector, view 0). Camera and time are a footage crop's (its track's camera, its frame's wall-clock
- * time; its views carry the same); null for other images.
+ * its own vector, view 0), in pages of `pageSize` images' own vectors with their views. Camera and time are
+ * a footage crop's (its track's camera, its frame's wall-clock time; its views carry the same); null for
+ * other images. Each page is read by two short queries that finish before it is handed out, so a caller
+ * that awaits between pages (LanceDB writes) holds no statement open: the connection stays free for other
+ * readers and its snapshot is not pinned for the length of the load.
  */
-export function modelVectorRows(db: ReadableDb, modelId: number): Generator<StoredVectorRow> {
-  const rows = (table: string, view: string, order: string): IterableIterator<StoredVectorRow> =>
-    stmt(
-      db,
-      `SELECT e.image_id, ${view}, i.dataset_id, c.name, k.time_ms, i.split, e.vector
-       FROM ${table} e JOIN images i ON i.id = e.image_id
-       LEFT JOIN crops k ON k.image_id = e.image_id
-       LEFT JOIN tracks t ON t.id = k.track_id
-       LEFT JOIN cameras c ON c.id = t.camera_id
-       WHERE e.model_id = ? ORDER BY ${order}`,
-      'raw',
-    ).iterate(modelId) as IterableIterator<StoredVectorRow>;
-  return byImage(
-    rows('embeddings', '0', 'e.image_id'),
-    rows('crop_view_embeddings', 'e.view', 'e.image_id, e.view'),
+export function* modelVectorRowPages(
+  db: ReadableDb,
+  modelId: number,
+  pageSize: number,
+): Generator<StoredVectorRow[]> {
+  const own = stmt(
+    db,
+    `${STORED_ROWS('embeddings', '0', 'e.image_id > @after', 'e.image_id')} LIMIT @limit`,
+    'raw',
   );
+  const views = stmt(
+    db,
+    STORED_ROWS(
+      'crop_view_embeddings',
+      'e.view',
+      'e.image_id > @after AND e.image_id <= @upTo',
+      'e.image_id, e.view',
+    ),
+    'raw',
+  );
+  for (let after = 0; ;) {
+    const ownRows = own.all({ modelId, after, limit: pageSize }) as StoredVectorRow[];
+    // The last page takes every view left, also of an image whose own vector is gone.
+    const last = ownRows.length < pageSize;
+    const upTo = last ? Number.MAX_SAFE_INTEGER : ownRows.at(-1)![0];
+    const viewRows = views.all({ modelId, after, upTo }) as StoredVectorRow[];
+    const rows = [...byImage(ownRows.values(), viewRows.values())];
+    if (rows.length) yield rows;
+    if (last) return;
+    after = upTo;
+  }
 }
 
 /** An image whose stored vector (its own, or one of its views') under the model is not `bytes` long, if any. */
