@@ -64,14 +64,17 @@ export interface SearchKnobs {
 }
 
 /**
- * Default knobs per index kind, from one `npm run bench:search -- --sweep` run at 1M (docs/archives.md, load
- * ~5): IVF-PQ nprobes 60 / refine 40 → p50 31.0 ms, recall@10 0.984 (40 / 20: 18.3 ms, 0.956; 20 / 10: 12.5 ms,
- * 0.902); IVF-HNSW-SQ ef 200 / refine 2 → 7.1 ms, 0.974 (ef 100: 5.0 ms, 0.928). With a 1 % filter through the
- * index (LanceDB prefilters inside it): IVF-PQ nprobes 400 → 60.9 ms, HNSW-SQ 28.3 ms, both recall@10 1.0,
- * where the exact scan of those 10,000 rows took 259 ms; so only a filter of a few rows goes exact.
+ * Default knobs per index kind. IVF-PQ is the automatic index above 2M rows, so its knobs come from 10M
+ * (`npm run bench:search -- --backend lancedb --sizes 10000000 --queries 100 --sweep …`, docs/archives.md, load
+ * ~1): nprobes 60 / refine 50 → p50 38.9 ms, recall@10 0.965 (50 / 30: 29.9 ms, 0.948; 80 / 40: 43.9 ms,
+ * 0.970). Recall at one setting moved by up to 0.05 between builds of the same vectors (50 / 30: 0.904 to
+ * 0.956 over three), hence the margin. With a 1 % filter through the index, 200 partitions probed → 76 ms,
+ * 0.971. IVF-HNSW-SQ, the automatic index up to 2M rows, from 1M (load ~5): ef 200 / refine 2 → 7.1 ms,
+ * 0.974 (ef 100: 5.0 ms, 0.928); 1 % filter through the index 28.3 ms, recall@10 1.0, where the exact scan of
+ * those 10,000 rows took 259 ms; so only a filter of a few rows goes exact.
  */
 export const SEARCH_KNOBS: Record<LanceIndexKind, Required<SearchKnobs>> = {
-  ivf_pq: { nprobes: 60, refineFactor: 40, ef: 0, flatRows: 2_000, filteredNprobes: 400 },
+  ivf_pq: { nprobes: 60, refineFactor: 50, ef: 0, flatRows: 2_000, filteredNprobes: 200 },
   ivf_hnsw_sq: { nprobes: 60, refineFactor: 2, ef: 200, flatRows: 2_000, filteredNprobes: 60 },
 };
 
